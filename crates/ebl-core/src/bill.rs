@@ -1,0 +1,343 @@
+//! The bill state machine: who possesses a bill, who holds title, whether it is pledged or surrendered,
+//! and the pure transition from one state to the next for every bill action.
+
+use serde::{Deserialize, Serialize};
+
+use crate::document::DocumentType;
+use crate::error::{Error, Result};
+use crate::hash::Hash;
+use crate::party::{PartyId, Role};
+use crate::registry::Registry;
+use crate::transaction::{Action, AmendmentReason, BillId, Loan, TxId};
+
+/// To whose order the bill stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Title {
+    /// A straight bill: title rests with the named consignee and cannot move.
+    Straight { consignee: PartyId },
+    /// To the order of the endorsee; `may_endorse` is false after a plain `ENDORSE`.
+    Order {
+        endorsee: PartyId,
+        may_endorse: bool,
+    },
+    /// Endorsed in blank: a bearer document, whoever possesses it holds title.
+    Bearer,
+}
+
+/// A financing pledge in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pledge {
+    pub pledgee: PartyId,
+    pub pledgor: PartyId,
+    pub loan: Loan,
+}
+
+/// Where a bill is in its life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Issued,
+    Pledged(Pledge),
+    PendingDelivery {
+        surrendered_by: PartyId,
+    },
+    PendingAmendment {
+        surrendered_by: PartyId,
+        reason: AmendmentReason,
+    },
+    /// Surrendered for delivery and accepted: terminal.
+    Accomplished,
+    /// Surrendered for amendment and accepted: terminal; a replacement may name it.
+    Void {
+        replaced_by: Option<BillId>,
+    },
+}
+
+impl Status {
+    /// The state's name as the domain primer writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Issued => "ISSUED",
+            Status::Pledged(_) => "PLEDGED",
+            Status::PendingDelivery { .. } => "PENDING_DELIVERY",
+            Status::PendingAmendment { .. } => "PENDING_AMENDMENT",
+            Status::Accomplished => "ACCOMPLISHED",
+            Status::Void { .. } => "VOID",
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Status::Accomplished | Status::Void { .. })
+    }
+}
+
+/// The current state of one bill.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bill {
+    pub id: BillId,
+    /// The last transaction of this bill: the next one must name it as `prev`.
+    pub head: TxId,
+    /// How many transactions the bill has, `ISSUE` included.
+    pub transactions: u32,
+    pub carrier: PartyId,
+    pub reference: String,
+    pub document_checksum: Hash,
+    pub document_type: DocumentType,
+    /// To order (negotiable), as opposed to straight.
+    pub negotiable: bool,
+    pub shipper: PartyId,
+    pub possessor: PartyId,
+    pub title: Title,
+    pub status: Status,
+    pub replaces: Option<BillId>,
+}
+
+impl Bill {
+    /// Whether `party`, as possessor, holds title: may surrender, pledge or endorse.
+    pub fn holds_title(&self, party: PartyId) -> bool {
+        match &self.title {
+            Title::Straight { consignee } => party == *consignee || party == self.shipper,
+            Title::Order { endorsee, .. } => party == *endorsee,
+            Title::Bearer => true,
+        }
+    }
+
+    pub fn pledge(&self) -> Option<&Pledge> {
+        match &self.status {
+            Status::Pledged(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Every party with a part in the bill now: carrier, shipper, possessor, endorsee or consignee, pledgee.
+    pub fn current_parties(&self) -> Vec<PartyId> {
+        let mut parties = vec![self.carrier, self.shipper, self.possessor];
+        match &self.title {
+            Title::Straight { consignee } => parties.push(*consignee),
+            Title::Order { endorsee, .. } => parties.push(*endorsee),
+            Title::Bearer => {}
+        }
+        match &self.status {
+            Status::Pledged(p) => parties.extend([p.pledgee, p.pledgor]),
+            Status::PendingDelivery { surrendered_by }
+            | Status::PendingAmendment { surrendered_by, .. } => parties.push(*surrendered_by),
+            _ => {}
+        }
+        parties.sort();
+        parties.dedup();
+        parties
+    }
+}
+
+/// The one signer of a single-signature action.
+pub(crate) fn sole_signer(signers: &[PartyId], who: &'static str) -> Result<PartyId> {
+    match signers {
+        [] => Err(Error::MissingSignature { who }),
+        [one] => Ok(*one),
+        [_, extra, ..] => Err(Error::UnexpectedSigner { party: *extra }),
+    }
+}
+
+/// Checks that `party` may receive a bill: registered and not revoked.
+fn recipient(registry: &Registry, party: PartyId) -> Result<()> {
+    registry.active_party(party).map(|_| ())
+}
+
+/// Applies a bill action (anything but `ISSUE`) to a bill, returning the next state or the rule it breaks.
+/// `signers` are the parties whose keys signed, already resolved and checked against the registry.
+pub fn transition(
+    bill: &Bill,
+    action: &Action,
+    signers: &[PartyId],
+    registry: &Registry,
+) -> Result<Bill> {
+    if bill.status.is_terminal() {
+        return Err(Error::Terminal {
+            status: bill.status.name(),
+        });
+    }
+    // While pledged only the pledgee acts; while a surrender is pending only the carrier answers.
+    match (&bill.status, action) {
+        (Status::Pledged(_), Action::Pledge { .. }) => return Err(Error::AlreadyPledged),
+        (Status::Pledged(p), Action::Sign { .. }) if signers.contains(&p.pledgee) => {}
+        (Status::Pledged(_), Action::Release { .. } | Action::Enforce { .. }) => {}
+        (Status::Pledged(_), _) => return Err(Error::Pledged),
+        (
+            Status::PendingDelivery { .. } | Status::PendingAmendment { .. },
+            Action::AcceptSurrender { .. } | Action::RejectSurrender { .. },
+        ) => {}
+        (Status::PendingDelivery { .. } | Status::PendingAmendment { .. }, _) => {
+            return Err(Error::SurrenderPending)
+        }
+        (_, Action::AcceptSurrender { .. } | Action::RejectSurrender { .. }) => {
+            return Err(Error::NoSurrenderPending)
+        }
+        (_, Action::Release { .. } | Action::Enforce { .. }) => return Err(Error::NotPledged),
+        _ => {}
+    }
+
+    let mut next = bill.clone();
+    match action {
+        Action::Transfer { to, .. } => {
+            possessor_signs(bill, signers)?;
+            recipient(registry, *to)?;
+            if *to == bill.possessor {
+                return Err(Error::AlreadyPossessor);
+            }
+            next.possessor = *to;
+        }
+        Action::Endorse { to, .. } | Action::EndorseToOrder { to, .. } => {
+            let signer = endorser(bill, signers)?;
+            recipient(registry, *to)?;
+            if matches!(bill.title, Title::Order { endorsee, .. } if endorsee == *to) {
+                return Err(Error::AlreadyEndorsee);
+            }
+            debug_assert_eq!(signer, bill.possessor);
+            next.title = Title::Order {
+                endorsee: *to,
+                may_endorse: matches!(action, Action::EndorseToOrder { .. }),
+            };
+        }
+        Action::BlankEndorse { .. } => {
+            endorser(bill, signers)?;
+            next.title = Title::Bearer;
+        }
+        Action::Sign { .. } => {
+            possessor_signs(bill, signers)?;
+        }
+        Action::SurrenderForDelivery { .. } | Action::SurrenderForAmendment { .. } => {
+            let signer = possessor_signs(bill, signers)?;
+            if !bill.holds_title(signer) {
+                return Err(Error::NoTitle);
+            }
+            next.status = match action {
+                Action::SurrenderForAmendment { reason, .. } => Status::PendingAmendment {
+                    surrendered_by: signer,
+                    reason: *reason,
+                },
+                _ => Status::PendingDelivery {
+                    surrendered_by: signer,
+                },
+            };
+            // The surrender is addressed to the issuing carrier, who holds the bill while it answers.
+            next.possessor = bill.carrier;
+        }
+        Action::AcceptSurrender { .. } => {
+            carrier_signs(bill, signers)?;
+            next.status = match bill.status {
+                Status::PendingAmendment { .. } => Status::Void { replaced_by: None },
+                _ => Status::Accomplished,
+            };
+        }
+        Action::RejectSurrender { .. } => {
+            carrier_signs(bill, signers)?;
+            if let Status::PendingDelivery { surrendered_by }
+            | Status::PendingAmendment { surrendered_by, .. } = bill.status
+            {
+                next.possessor = surrendered_by;
+            }
+            next.status = Status::Issued;
+        }
+        Action::Pledge { pledgee, loan, .. } => {
+            if !bill.negotiable {
+                return Err(Error::NotNegotiable);
+            }
+            if *pledgee == bill.possessor {
+                return Err(Error::SelfPledge);
+            }
+            let bank = registry.active_party(*pledgee)?;
+            if !bank.has_role(Role::Bank) {
+                return Err(Error::MissingRole {
+                    party: *pledgee,
+                    role: Role::Bank,
+                });
+            }
+            if !signers.contains(&bill.possessor) {
+                return match signers.iter().find(|s| *s != pledgee) {
+                    Some(_) => Err(Error::NotPossessor),
+                    None => Err(Error::MissingSignature { who: "pledgor" }),
+                };
+            }
+            if !bill.holds_title(bill.possessor) {
+                return Err(Error::NoTitle);
+            }
+            if !signers.contains(pledgee) {
+                return Err(Error::MissingSignature {
+                    who: "pledgee bank",
+                });
+            }
+            if let Some(extra) = signers
+                .iter()
+                .find(|s| **s != bill.possessor && *s != pledgee)
+            {
+                return Err(Error::UnexpectedSigner { party: *extra });
+            }
+            next.status = Status::Pledged(Pledge {
+                pledgee: *pledgee,
+                pledgor: bill.possessor,
+                loan: loan.clone(),
+            });
+            // A pledge needs possession in law: the bank holds the bill; title stays with the pledgor.
+            next.possessor = *pledgee;
+        }
+        Action::Release { .. } | Action::Enforce { .. } => {
+            let pledge = match &bill.status {
+                Status::Pledged(p) => p.clone(),
+                _ => return Err(Error::NotPledged),
+            };
+            let signer = sole_signer(signers, "pledgee bank")?;
+            if signer != pledge.pledgee {
+                return Err(Error::NotPledgee);
+            }
+            next.status = Status::Issued;
+            if matches!(action, Action::Release { .. }) {
+                next.possessor = pledge.pledgor;
+            } else {
+                next.title = Title::Order {
+                    endorsee: pledge.pledgee,
+                    may_endorse: true,
+                };
+            }
+        }
+        Action::Issue { .. }
+        | Action::RegisterParty { .. }
+        | Action::RotateKey { .. }
+        | Action::RevokeParty { .. } => {
+            return Err(Error::MalformedEncoding {
+                reason: format!("{} is not a bill transition", action.code()),
+            })
+        }
+    }
+    Ok(next)
+}
+
+fn possessor_signs(bill: &Bill, signers: &[PartyId]) -> Result<PartyId> {
+    let signer = sole_signer(signers, "possessor")?;
+    if signer != bill.possessor {
+        return Err(Error::NotPossessor);
+    }
+    Ok(signer)
+}
+
+fn carrier_signs(bill: &Bill, signers: &[PartyId]) -> Result<()> {
+    if sole_signer(signers, "carrier")? != bill.carrier {
+        return Err(Error::NotCarrier);
+    }
+    Ok(())
+}
+
+/// The checks every endorsement shares: negotiable, signed by the possessor, who holds title and may endorse.
+fn endorser(bill: &Bill, signers: &[PartyId]) -> Result<PartyId> {
+    if !bill.negotiable {
+        return Err(Error::NotNegotiable);
+    }
+    let signer = possessor_signs(bill, signers)?;
+    match bill.title {
+        Title::Order { endorsee, .. } if endorsee != signer => Err(Error::NoTitle),
+        Title::Order {
+            may_endorse: false, ..
+        } => Err(Error::EndorsementRestricted),
+        _ => Ok(signer),
+    }
+}

@@ -1,0 +1,235 @@
+//! Blocks: the node's signed, hash-linked headers over ordered transactions, and Merkle inclusion proofs.
+//!
+//! The Merkle tree follows RFC 9162 (Certificate Transparency v2): leaves and inner nodes are hashed with
+//! different prefixes, so a leaf can never pass for an inner node, and an odd tree splits at the largest
+//! power of two below its size, so no leaf is duplicated.
+
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
+
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::hash::Hash;
+use crate::keys::{sign_in_context, verify_in_context, PartyKey, SignatureBytes};
+use crate::limits::{BLOCK_TRANSACTIONS_MAX, MERKLE_PROOF_DEPTH_MAX};
+use crate::transaction::{ChainId, TxId};
+
+/// Context string of the node's signature over a block header.
+pub const BLOCK_CONTEXT: &[u8] = b"ebl/block/v1\0";
+
+/// One block's header. The node assigns `time_ms`, never less than its parent's: the node's time is the
+/// order, a client's timestamp is only data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockHeader {
+    pub chain: ChainId,
+    pub height: u64,
+    /// Hash of the previous header; the chain id for height 1.
+    pub prev: Hash,
+    pub tx_root: Hash,
+    pub tx_count: u32,
+    pub time_ms: u64,
+}
+
+impl BlockHeader {
+    pub fn hash(&self) -> Hash {
+        Hash::of(&codec::encode(self))
+    }
+
+    pub fn sign(self, node: &SigningKey) -> SignedBlockHeader {
+        let signature = sign_in_context(
+            node,
+            BLOCK_CONTEXT,
+            self.chain.as_bytes(),
+            &codec::encode(&self),
+        );
+        SignedBlockHeader {
+            header: self,
+            signature,
+        }
+    }
+}
+
+/// A header with the node's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedBlockHeader {
+    pub header: BlockHeader,
+    pub signature: SignatureBytes,
+}
+
+impl SignedBlockHeader {
+    pub fn verify(&self, node: &PartyKey) -> Result<()> {
+        let body = codec::encode(&self.header);
+        if verify_in_context(
+            node,
+            BLOCK_CONTEXT,
+            self.header.chain.as_bytes(),
+            &body,
+            &self.signature,
+        ) {
+            Ok(())
+        } else {
+            Err(Error::BadSignature {
+                signer: node.to_hex(),
+            })
+        }
+    }
+
+    /// Checks that `self` directly follows `parent` (or the genesis, when `parent` is `None`).
+    pub fn follows(&self, parent: Option<&BlockHeader>) -> Result<()> {
+        let (height, prev, time) = match parent {
+            Some(p) => (p.height + 1, p.hash(), p.time_ms),
+            None => (1, self.header.chain, 0),
+        };
+        if self.header.height != height || self.header.prev != prev || self.header.time_ms < time {
+            return Err(Error::BrokenBlockLink {
+                height: self.header.height,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn leaf_hash(id: &TxId) -> Hash {
+    Hash::of_parts(&[&[0u8], id.as_bytes()])
+}
+
+fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    Hash::of_parts(&[&[1u8], left.as_bytes(), right.as_bytes()])
+}
+
+/// Largest power of two strictly below `n` (n >= 2).
+fn split(n: usize) -> usize {
+    let mut k = 1;
+    while k * 2 < n {
+        k *= 2;
+    }
+    k
+}
+
+/// The Merkle root of a block's transaction ids (the hash of nothing for an empty block).
+pub fn merkle_root(ids: &[TxId]) -> Hash {
+    match ids.len() {
+        0 => Hash::of(&[]),
+        1 => leaf_hash(&ids[0]),
+        n => {
+            let k = split(n);
+            node_hash(&merkle_root(&ids[..k]), &merkle_root(&ids[k..]))
+        }
+    }
+}
+
+/// Proof that the transaction at `index` is one of a block's `count` transactions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InclusionProof {
+    pub index: u32,
+    pub count: u32,
+    /// Sibling hashes from the leaf up to the root.
+    pub path: Vec<Hash>,
+}
+
+impl InclusionProof {
+    /// The proof for `ids[index]`; `None` if `index` is out of range.
+    pub fn build(ids: &[TxId], index: usize) -> Option<InclusionProof> {
+        if index >= ids.len() {
+            return None;
+        }
+        let mut path = Vec::new();
+        audit_path(ids, index, &mut path);
+        Some(InclusionProof {
+            index: index as u32,
+            count: ids.len() as u32,
+            path,
+        })
+    }
+
+    /// Recomputes the root from `id` along the path (RFC 9162, section 2.1.3.2) and compares.
+    pub fn verify(&self, id: &TxId, root: &Hash) -> Result<()> {
+        if self.index >= self.count
+            || self.count as usize > BLOCK_TRANSACTIONS_MAX
+            || self.path.len() > MERKLE_PROOF_DEPTH_MAX
+        {
+            return Err(Error::BadInclusionProof);
+        }
+        let mut f_n = self.index as u64;
+        let mut s_n = self.count as u64 - 1;
+        let mut r = leaf_hash(id);
+        for p in &self.path {
+            if s_n == 0 {
+                return Err(Error::BadInclusionProof);
+            }
+            if f_n & 1 == 1 || f_n == s_n {
+                r = node_hash(p, &r);
+                if f_n & 1 == 0 {
+                    while f_n & 1 == 0 && f_n != 0 {
+                        f_n >>= 1;
+                        s_n >>= 1;
+                    }
+                }
+            } else {
+                r = node_hash(&r, p);
+            }
+            f_n >>= 1;
+            s_n >>= 1;
+        }
+        if s_n == 0 && r == *root {
+            Ok(())
+        } else {
+            Err(Error::BadInclusionProof)
+        }
+    }
+}
+
+fn audit_path(ids: &[TxId], index: usize, path: &mut Vec<Hash>) {
+    let n = ids.len();
+    if n <= 1 {
+        return;
+    }
+    let k = split(n);
+    if index < k {
+        audit_path(&ids[..k], index, path);
+        path.push(merkle_root(&ids[k..]));
+    } else {
+        audit_path(&ids[k..], index - k, path);
+        path.push(merkle_root(&ids[..k]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> Vec<TxId> {
+        (0..n)
+            .map(|i| Hash::of(&(i as u64).to_le_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn every_leaf_proves_in_trees_of_every_size() {
+        for n in 1..=33 {
+            let ids = ids(n);
+            let root = merkle_root(&ids);
+            for i in 0..n {
+                let proof = InclusionProof::build(&ids, i).expect("in range");
+                assert_eq!(proof.verify(&ids[i], &root), Ok(()), "n={n} i={i}");
+                // The same proof must not work for another leaf or another root.
+                let other = Hash::of(b"other");
+                assert!(proof.verify(&other, &root).is_err());
+                assert!(proof.verify(&ids[i], &other).is_err());
+                if n > 1 {
+                    let mut wrong = proof.clone();
+                    wrong.index = ((i + 1) % n) as u32;
+                    assert!(wrong.verify(&ids[i], &root).is_err(), "n={n} i={i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_leaf_cannot_pass_for_an_inner_node() {
+        let ids = ids(2);
+        let root = merkle_root(&ids);
+        assert_ne!(root, leaf_hash(&ids[0]));
+        assert_ne!(merkle_root(&ids[..1]), ids[0]);
+    }
+}

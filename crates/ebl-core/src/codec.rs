@@ -1,0 +1,111 @@
+//! The one codec for every byte that is hashed, signed or stored: bincode 2.0.1, pinned to one strict configuration.
+//!
+//! bincode is unmaintained (RUSTSEC-2025-0141), and its defaults are unsafe for signed data: varints give one
+//! value several byte forms, trailing bytes are ignored, and a short input claiming a huge length makes the
+//! default decoder allocate until the process aborts. Here integers are fixed-width little-endian, every
+//! decode runs under a byte limit (so a claimed length larger than the limit fails before allocating),
+//! and any byte after the value is an error. Replacing bincode means changing this file only; the snapshot
+//! tests in `tests/codec_snapshots.rs` pin the bytes, so a format change cannot slip through unnoticed.
+
+use bincode::config::{self, Config};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// The ceiling every decode runs under, whatever the caller's own limit: no single encoded value is larger.
+pub const CODEC_BYTES_MAX: usize = 1024 * 1024;
+
+fn strict() -> impl Config {
+    config::standard()
+        .with_little_endian()
+        .with_fixed_int_encoding()
+        .with_limit::<CODEC_BYTES_MAX>()
+}
+
+/// Encodes a value. Our types serialize as fixed structures and known-length sequences, which bincode
+/// cannot fail on; a failure here is a bug in a type's `Serialize`, not bad input.
+pub fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    bincode::serde::encode_to_vec(value, strict())
+        .expect("encoding a well-formed ebl value cannot fail")
+}
+
+/// Decodes exactly one value from all of `bytes`, which must be at most `max` bytes long.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], max: usize) -> Result<T> {
+    let max = max.min(CODEC_BYTES_MAX);
+    if bytes.len() > max {
+        return Err(Error::EncodingTooLarge {
+            len: bytes.len(),
+            max,
+        });
+    }
+    let (value, read) =
+        bincode::serde::decode_from_slice::<T, _>(bytes, strict()).map_err(|e| {
+            Error::MalformedEncoding {
+                reason: e.to_string(),
+            }
+        })?;
+    if read != bytes.len() {
+        return Err(Error::TrailingBytes {
+            extra: bytes.len() - read,
+        });
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_claimed_length_is_refused_not_allocated() {
+        // 8-byte length prefix claiming ~2^64 bytes, then a few bytes: the bincode default would try to allocate.
+        let mut bytes = vec![0xff; 8];
+        bytes.extend_from_slice(&[1, 2, 3, 4, 5]);
+        let got = decode::<Vec<u8>>(&bytes, 64);
+        assert!(
+            matches!(got, Err(Error::MalformedEncoding { .. })),
+            "{got:?}"
+        );
+        let got = decode::<String>(&bytes, 64);
+        assert!(
+            matches!(got, Err(Error::MalformedEncoding { .. })),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn trailing_bytes_are_refused() {
+        let mut bytes = encode(&7u32);
+        bytes.push(0);
+        assert_eq!(
+            decode::<u32>(&bytes, 64),
+            Err(Error::TrailingBytes { extra: 1 })
+        );
+    }
+
+    #[test]
+    fn integers_are_fixed_width() {
+        assert_eq!(encode(&1u64), vec![1, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(encode(&1u32).len(), 4);
+    }
+
+    #[test]
+    fn over_the_callers_limit_is_refused() {
+        let bytes = encode(&vec![0u8; 10]);
+        assert!(decode::<Vec<u8>>(&bytes, bytes.len()).is_ok());
+        assert_eq!(
+            decode::<Vec<u8>>(&bytes, bytes.len() - 1),
+            Err(Error::EncodingTooLarge {
+                len: bytes.len(),
+                max: bytes.len() - 1
+            })
+        );
+    }
+
+    #[test]
+    fn a_bool_has_one_byte_form() {
+        assert!(decode::<bool>(&[2], 8).is_err());
+        assert!(decode::<Option<u8>>(&[2, 0], 8).is_err());
+    }
+}

@@ -1,0 +1,255 @@
+//! DCSA eBL 3.0 transport documents: kept whole in RFC 8785 canonical form, with the fields the ledger rules need.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::hash::Hash;
+use crate::jcs;
+use crate::limits::{
+    DOCUMENT_BYTES_MAX, DOCUMENT_DEPTH_MAX, DOCUMENT_INPUT_BYTES_MAX, DOCUMENT_REFERENCE_BYTES_MAX,
+};
+
+/// `transportDocumentTypeCode`: a bill of lading or a sea waybill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DocumentType {
+    /// `BOL`: a bill of lading, a document of title.
+    #[serde(rename = "BOL")]
+    BillOfLading,
+    /// `SWB`: a sea waybill, a receipt only, never to order.
+    #[serde(rename = "SWB")]
+    SeaWaybill,
+}
+
+impl DocumentType {
+    pub fn code(self) -> &'static str {
+        match self {
+            DocumentType::BillOfLading => "BOL",
+            DocumentType::SeaWaybill => "SWB",
+        }
+    }
+}
+
+/// What the ledger reads from a document; everything else in it is kept but not interpreted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentFacts {
+    pub transport_document_reference: String,
+    pub transport_document_type_code: DocumentType,
+    pub is_to_order: bool,
+    pub carrier_code: String,
+    pub carrier_code_list_provider: String,
+    pub shipper_name: String,
+    pub consignee_name: Option<String>,
+    pub endorsee_name: Option<String>,
+}
+
+/// A transport document that passed the ledger's rules, held as its canonical JSON text.
+/// Unknown fields are kept: the DCSA schemas are open, and the checksum covers the whole document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    canonical: String,
+    checksum: Hash,
+    facts: DocumentFacts,
+}
+
+impl Document {
+    /// Reads a DCSA `TransportDocument` from JSON text in any layout.
+    pub fn from_json(text: &[u8]) -> Result<Document> {
+        if text.len() > DOCUMENT_INPUT_BYTES_MAX {
+            return Err(Error::DocumentTooLarge {
+                bytes: text.len(),
+                max: DOCUMENT_INPUT_BYTES_MAX,
+            });
+        }
+        Document::from_value(&jcs::parse(text)?)
+    }
+
+    /// Builds a document from an already parsed value.
+    pub fn from_value(value: &Value) -> Result<Document> {
+        if jcs::depth(value) > DOCUMENT_DEPTH_MAX {
+            return Err(Error::DocumentTooDeep {
+                max: DOCUMENT_DEPTH_MAX,
+            });
+        }
+        let canonical = jcs::canonicalize(value)?;
+        if canonical.len() > DOCUMENT_BYTES_MAX {
+            return Err(Error::DocumentTooLarge {
+                bytes: canonical.len(),
+                max: DOCUMENT_BYTES_MAX,
+            });
+        }
+        let facts = DocumentFacts::read(value)?;
+        let checksum = Hash::of(canonical.as_bytes());
+        Ok(Document {
+            canonical,
+            checksum,
+            facts,
+        })
+    }
+
+    /// Accepts text only if it is already canonical: inside signed data a document has exactly one byte form.
+    pub fn from_canonical(text: String) -> Result<Document> {
+        if text.len() > DOCUMENT_BYTES_MAX {
+            return Err(Error::DocumentTooLarge {
+                bytes: text.len(),
+                max: DOCUMENT_BYTES_MAX,
+            });
+        }
+        let document = Document::from_json(text.as_bytes())?;
+        if document.canonical != text {
+            return Err(Error::NonCanonicalDocument);
+        }
+        Ok(document)
+    }
+
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
+    /// SHA-256 of the canonical text: the DCSA `documentChecksum`.
+    pub fn checksum(&self) -> Hash {
+        self.checksum
+    }
+
+    pub fn facts(&self) -> &DocumentFacts {
+        &self.facts
+    }
+
+    pub fn to_value(&self) -> Value {
+        // The canonical text was produced from a parsed value, so it parses again.
+        serde_json::from_str(&self.canonical).unwrap_or(Value::Null)
+    }
+}
+
+impl DocumentFacts {
+    fn read(value: &Value) -> Result<DocumentFacts> {
+        let root = value.as_object().ok_or(Error::DocumentNotObject)?;
+        let reference = required_str(root, "transportDocumentReference")?;
+        if reference.len() > DOCUMENT_REFERENCE_BYTES_MAX {
+            return Err(Error::FieldTooLong {
+                field: "transportDocumentReference",
+                max: DOCUMENT_REFERENCE_BYTES_MAX,
+            });
+        }
+        let type_code = match required_str(root, "transportDocumentTypeCode")?.as_str() {
+            "BOL" => DocumentType::BillOfLading,
+            "SWB" => DocumentType::SeaWaybill,
+            other => {
+                return Err(Error::UnknownDocumentType {
+                    code: other.to_owned(),
+                })
+            }
+        };
+        let is_to_order = match root.get("isToOrder") {
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(Error::WrongFieldType {
+                    field: "isToOrder",
+                    expected: "a boolean",
+                })
+            }
+            None => return Err(Error::MissingField { field: "isToOrder" }),
+        };
+        let carrier_code = required_str(root, "carrierCode")?;
+        let carrier_code_list_provider = required_str(root, "carrierCodeListProvider")?;
+        let parties = match root.get("documentParties") {
+            Some(Value::Object(p)) => p,
+            Some(_) => {
+                return Err(Error::WrongFieldType {
+                    field: "documentParties",
+                    expected: "an object",
+                })
+            }
+            None => {
+                return Err(Error::MissingField {
+                    field: "documentParties",
+                })
+            }
+        };
+        let shipper_name = party_name(parties, "shipper", "documentParties.shipper.partyName")?
+            .ok_or(Error::MissingField {
+                field: "documentParties.shipper",
+            })?;
+        let consignee_name =
+            party_name(parties, "consignee", "documentParties.consignee.partyName")?;
+        let endorsee_name = party_name(parties, "endorsee", "documentParties.endorsee.partyName")?;
+
+        if type_code == DocumentType::SeaWaybill && is_to_order {
+            return Err(Error::SeaWaybillToOrder);
+        }
+        if !is_to_order && consignee_name.is_none() {
+            return Err(Error::StraightWithoutConsignee);
+        }
+        Ok(DocumentFacts {
+            transport_document_reference: reference,
+            transport_document_type_code: type_code,
+            is_to_order,
+            carrier_code,
+            carrier_code_list_provider,
+            shipper_name,
+            consignee_name,
+            endorsee_name,
+        })
+    }
+}
+
+fn required_str(map: &serde_json::Map<String, Value>, field: &'static str) -> Result<String> {
+    match map.get(field) {
+        Some(Value::String(s)) if s.is_empty() => Err(Error::EmptyField { field }),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(Error::WrongFieldType {
+            field,
+            expected: "a string",
+        }),
+        None => Err(Error::MissingField { field }),
+    }
+}
+
+fn party_name(
+    parties: &serde_json::Map<String, Value>,
+    role: &'static str,
+    field: &'static str,
+) -> Result<Option<String>> {
+    match parties.get(role) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(party)) => {
+            required_str(party, "partyName")
+                .map(Some)
+                .map_err(|e| match e {
+                    Error::MissingField { .. } => Error::MissingField { field },
+                    Error::EmptyField { .. } => Error::EmptyField { field },
+                    Error::WrongFieldType { expected, .. } => {
+                        Error::WrongFieldType { field, expected }
+                    }
+                    other => other,
+                })
+        }
+        Some(_) => Err(Error::WrongFieldType {
+            field,
+            expected: "an object",
+        }),
+    }
+}
+
+impl Serialize for Document {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            self.to_value().serialize(s)
+        } else {
+            s.serialize_str(&self.canonical)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Document {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let jcs::StrictJson(value) = jcs::StrictJson::deserialize(d)?;
+            Document::from_value(&value).map_err(serde::de::Error::custom)
+        } else {
+            let text = String::deserialize(d)?;
+            Document::from_canonical(text).map_err(serde::de::Error::custom)
+        }
+    }
+}

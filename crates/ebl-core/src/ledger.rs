@@ -1,0 +1,280 @@
+//! The ledger state machine: the registry and every bill, advanced one ordered transaction at a time.
+//!
+//! `Ledger::apply` is deterministic and does no IO: the same genesis and the same ordered transactions give
+//! the same state on every machine, which is what lets a bank replay a bill offline and lets nodes of
+//! several organisations replicate the log without trusting each other's state.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bill::{self, sole_signer, Bill, Status, Title};
+use crate::error::{Error, Result};
+use crate::hash::Hash;
+use crate::party::{PartyId, Role};
+use crate::registry::Registry;
+use crate::transaction::{Action, BillId, ChainId, Genesis, SignedTransaction, TxId};
+
+/// What one accepted transaction changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    pub tx: TxId,
+    /// The bill it created or moved; `None` for a registry change.
+    pub bill: Option<BillId>,
+    /// The bill an `ISSUE` voided-and-replaced, whose state changed too.
+    pub replaced: Option<BillId>,
+}
+
+/// Whether `apply` checks signatures itself, or the caller already did (a node verifies them in parallel,
+/// before ordering, and must not pay for them twice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signatures {
+    Verify,
+    AlreadyVerified,
+}
+
+/// The whole state: registry, bills and the (carrier, reference) uniqueness index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ledger {
+    genesis: Genesis,
+    chain: ChainId,
+    registry: Registry,
+    bills: BTreeMap<BillId, Bill>,
+    references: BTreeMap<(PartyId, String), BillId>,
+}
+
+impl Ledger {
+    pub fn new(genesis: Genesis) -> Ledger {
+        Ledger {
+            chain: genesis.chain_id(),
+            registry: Registry::new(&genesis),
+            genesis,
+            bills: BTreeMap::new(),
+            references: BTreeMap::new(),
+        }
+    }
+
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    pub fn chain_id(&self) -> ChainId {
+        self.chain
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn bill(&self, id: &BillId) -> Option<&Bill> {
+        self.bills.get(id)
+    }
+
+    pub fn bills(&self) -> impl Iterator<Item = &Bill> {
+        self.bills.values()
+    }
+
+    pub fn bill_by_reference(&self, carrier: PartyId, reference: &str) -> Option<&Bill> {
+        self.references
+            .get(&(carrier, reference.to_owned()))
+            .and_then(|id| self.bills.get(id))
+    }
+
+    /// The head a new transaction for `bill` (or, with `None`, for the registry) must name as `prev`.
+    pub fn head_for(&self, bill: Option<&BillId>) -> Option<Hash> {
+        match bill {
+            Some(id) => self.bills.get(id).map(|b| b.head),
+            None => Some(self.registry.head()),
+        }
+    }
+
+    /// Checks `tx` against every rule and, only if it passes, changes the state. A refused transaction
+    /// leaves the ledger exactly as it was.
+    pub fn apply(&mut self, tx: &SignedTransaction, signatures: Signatures) -> Result<Applied> {
+        let id = tx.id();
+        if tx.body.chain != self.chain {
+            return Err(Error::WrongChain {
+                expected: self.chain,
+                got: tx.body.chain,
+            });
+        }
+        match signatures {
+            Signatures::Verify => tx.verify_signatures()?,
+            Signatures::AlreadyVerified => tx.check_structure()?,
+        }
+        let signers = self.signers(tx)?;
+        let action = &tx.body.action;
+
+        if action.is_registry() {
+            if tx.body.prev != self.registry.head() {
+                return Err(Error::StaleHead {
+                    expected: self.registry.head(),
+                    got: tx.body.prev,
+                });
+            }
+            let signer = sole_signer(&signers, "operator")?;
+            self.registry = self.registry.apply(action, signer, id)?;
+            return Ok(Applied {
+                tx: id,
+                bill: None,
+                replaced: None,
+            });
+        }
+
+        if let Action::Issue { .. } = action {
+            return self.issue(tx, id, &signers);
+        }
+
+        let bill_id = action.bill().ok_or_else(|| Error::MalformedEncoding {
+            reason: "bill action without a bill".to_owned(),
+        })?;
+        let bill = self
+            .bills
+            .get(&bill_id)
+            .ok_or(Error::UnknownBill { bill: bill_id })?;
+        if tx.body.prev != bill.head {
+            return Err(Error::StaleHead {
+                expected: bill.head,
+                got: tx.body.prev,
+            });
+        }
+        let mut next = bill::transition(bill, action, &signers, &self.registry)?;
+        next.head = id;
+        next.transactions = bill.transactions.saturating_add(1);
+        self.bills.insert(bill_id, next);
+        Ok(Applied {
+            tx: id,
+            bill: Some(bill_id),
+            replaced: None,
+        })
+    }
+
+    /// Resolves each signature's key to its party, refusing unknown, rotated-out and revoked keys and a
+    /// party signing twice.
+    fn signers(&self, tx: &SignedTransaction) -> Result<Vec<PartyId>> {
+        let mut signers = Vec::with_capacity(tx.signatures.len());
+        for s in &tx.signatures {
+            let party = self.registry.signer(&s.signer)?;
+            if signers.contains(&party) {
+                return Err(Error::DuplicateSigner { party });
+            }
+            signers.push(party);
+        }
+        Ok(signers)
+    }
+
+    fn issue(&mut self, tx: &SignedTransaction, id: TxId, signers: &[PartyId]) -> Result<Applied> {
+        let Action::Issue {
+            document,
+            issue_to,
+            shipper,
+            consignee,
+            replaces,
+        } = &tx.body.action
+        else {
+            return Err(Error::MalformedEncoding {
+                reason: "not an ISSUE".to_owned(),
+            });
+        };
+        if tx.body.prev != Hash::ZERO {
+            return Err(Error::StaleHead {
+                expected: Hash::ZERO,
+                got: tx.body.prev,
+            });
+        }
+        let carrier_id = sole_signer(signers, "carrier")?;
+        let carrier = self.registry.active_party(carrier_id)?;
+        if !carrier.has_role(Role::Carrier) {
+            return Err(Error::NotCarrier);
+        }
+        let facts = document.facts();
+        let code_matches = carrier.profile.identifiers.iter().any(|i| {
+            i.scheme
+                .eq_ignore_ascii_case(&facts.carrier_code_list_provider)
+                && i.value == facts.carrier_code
+        });
+        if !code_matches {
+            return Err(Error::CarrierCodeMismatch {
+                code: format!(
+                    "{}:{}",
+                    facts.carrier_code_list_provider, facts.carrier_code
+                ),
+            });
+        }
+        self.registry.active_party(*shipper)?;
+        self.registry.active_party(*issue_to)?;
+        let title = if facts.is_to_order {
+            if let Some(c) = consignee {
+                self.registry.active_party(*c)?;
+            }
+            Title::Order {
+                endorsee: *issue_to,
+                may_endorse: true,
+            }
+        } else {
+            let c = consignee.ok_or(Error::ConsigneeMismatch)?;
+            self.registry.active_party(c)?;
+            Title::Straight { consignee: c }
+        };
+        if issue_to != shipper && Some(*issue_to) != *consignee {
+            return Err(Error::IssueToNotNamed);
+        }
+        let reference = facts.transport_document_reference.clone();
+        let existing = self
+            .references
+            .get(&(carrier_id, reference.clone()))
+            .copied();
+        if let Some(old) = replaces {
+            let replaced = self
+                .bills
+                .get(old)
+                .ok_or(Error::UnknownBill { bill: *old })?;
+            if replaced.carrier != carrier_id {
+                return Err(Error::NotCarrier);
+            }
+            match replaced.status {
+                Status::Void { replaced_by: None } => {}
+                Status::Void { .. } => return Err(Error::AlreadyReplaced { bill: *old }),
+                _ => return Err(Error::ReplacedBillNotVoid { bill: *old }),
+            }
+        }
+        // A reference is used once per carrier, except by the replacement of the void bill that used it.
+        if let Some(holder) = existing {
+            if Some(holder) != *replaces {
+                return Err(Error::DuplicateReference { reference });
+            }
+        }
+        if self.bills.contains_key(&id) {
+            return Err(Error::DuplicateReference { reference });
+        }
+        let bill = Bill {
+            id,
+            head: id,
+            transactions: 1,
+            carrier: carrier_id,
+            reference: reference.clone(),
+            document_checksum: document.checksum(),
+            document_type: facts.transport_document_type_code,
+            negotiable: facts.is_to_order,
+            shipper: *shipper,
+            possessor: *issue_to,
+            title,
+            status: Status::Issued,
+            replaces: *replaces,
+        };
+        if let Some(old) = replaces {
+            if let Some(replaced) = self.bills.get_mut(old) {
+                replaced.status = Status::Void {
+                    replaced_by: Some(id),
+                };
+            }
+        }
+        self.references.insert((carrier_id, reference), id);
+        self.bills.insert(id, bill);
+        Ok(Applied {
+            tx: id,
+            bill: Some(id),
+            replaced: *replaces,
+        })
+    }
+}

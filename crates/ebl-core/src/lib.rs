@@ -1,0 +1,39 @@
+//! `ebl-core`: the domain of an electronic bill of lading ledger, with no IO.
+//!
+//! Documents ([`document`]), parties ([`party`], [`registry`]), signed hash-chained transactions
+//! ([`transaction`]), the bill state machine ([`bill`], [`ledger`]), blocks and inclusion proofs
+//! ([`block`]), and the bank's chain verification ([`verify`]). Every byte that is hashed or signed goes
+//! through [`codec`]. Nothing here touches a disk, a socket, a clock or a terminal: time arrives as a
+//! value, and so this crate cannot fail for IO reasons.
+
+pub mod bill;
+pub mod block;
+pub mod bytes;
+pub mod codec;
+pub mod document;
+pub mod error;
+pub mod hash;
+pub mod jcs;
+pub mod keys;
+pub mod ledger;
+pub mod limits;
+pub mod party;
+pub mod registry;
+pub mod transaction;
+pub mod verify;
+
+pub use bill::{Bill, Pledge, Status, Title};
+pub use block::{merkle_root, BlockHeader, InclusionProof, SignedBlockHeader};
+pub use document::{Document, DocumentFacts, DocumentType};
+pub use ed25519_dalek::SigningKey;
+pub use error::{Error, Result};
+pub use hash::Hash;
+pub use keys::{PartyKey, SignatureBytes};
+pub use ledger::{Applied, Ledger, Signatures};
+pub use party::{Identifier, Party, PartyId, PartyProfile, Role, Roles};
+pub use registry::Registry;
+pub use transaction::{
+    Action, AmendmentReason, BillId, ChainId, Genesis, Loan, Signature, SignedTransaction,
+    Transaction, TxId,
+};
+pub use verify::{verify_chain, ChainFailure, ChainReport};

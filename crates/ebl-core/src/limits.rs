@@ -1,0 +1,28 @@
+//! Named limits of the domain: every one is enforced where bytes or values enter, and tested at its boundary.
+
+/// Largest encoded signed transaction the codec will decode (an `ISSUE` carries its whole document).
+pub const TRANSACTION_BYTES_MAX: usize = 96 * 1024;
+/// Largest canonical (RFC 8785) transport document, in bytes.
+pub const DOCUMENT_BYTES_MAX: usize = 64 * 1024;
+/// Deepest nesting of arrays and objects accepted in a document.
+pub const DOCUMENT_DEPTH_MAX: usize = 32;
+/// Most signatures one transaction may carry (a pledge needs two).
+pub const SIGNATURES_MAX: usize = 4;
+/// Longest party name, in bytes.
+pub const PARTY_NAME_BYTES_MAX: usize = 100;
+/// Most identifiers (LEI, DCSA party code, ...) one party may register.
+pub const PARTY_IDENTIFIERS_MAX: usize = 8;
+/// Longest identifier scheme or value, in bytes.
+pub const IDENTIFIER_BYTES_MAX: usize = 64;
+/// Longest loan reference of a pledge, in bytes.
+pub const LOAN_REFERENCE_BYTES_MAX: usize = 64;
+/// Longest transport document reference (DCSA allows 20 characters).
+pub const DOCUMENT_REFERENCE_BYTES_MAX: usize = 20;
+/// Longest chain name in the genesis, in bytes.
+pub const CHAIN_NAME_BYTES_MAX: usize = 64;
+/// Most transactions one block may hold.
+pub const BLOCK_TRANSACTIONS_MAX: usize = 4096;
+/// Deepest Merkle inclusion proof accepted (enough for `BLOCK_TRANSACTIONS_MAX` leaves).
+pub const MERKLE_PROOF_DEPTH_MAX: usize = 16;
+/// Largest document JSON accepted as input, before canonicalization strips its whitespace.
+pub const DOCUMENT_INPUT_BYTES_MAX: usize = 4 * DOCUMENT_BYTES_MAX;

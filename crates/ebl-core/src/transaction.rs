@@ -1,0 +1,389 @@
+//! Transactions: the genesis, the unsigned body every action shares, its signatures, and its id.
+
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
+
+use crate::codec;
+use crate::document::Document;
+use crate::error::{Error, Result};
+use crate::hash::Hash;
+use crate::keys::{sign_in_context, verify_in_context, PartyKey, SignatureBytes};
+use crate::limits::{
+    CHAIN_NAME_BYTES_MAX, LOAN_REFERENCE_BYTES_MAX, SIGNATURES_MAX, TRANSACTION_BYTES_MAX,
+};
+use crate::party::{check_text, PartyId, PartyProfile};
+
+/// The id of a chain: the hash of its genesis.
+pub type ChainId = Hash;
+/// The id of a transaction: the hash of its unsigned body, so adding or re-making signatures never changes it.
+pub type TxId = Hash;
+/// The id of a bill: the id of its `ISSUE` transaction.
+pub type BillId = Hash;
+
+/// Context strings that precede every signed message; each names what the signature is for.
+pub const TRANSACTION_CONTEXT: &[u8] = b"ebl/transaction/v1\0";
+
+/// Version of the transaction format; a change to the encoding needs a new one.
+pub const FORMAT_VERSION: u16 = 1;
+
+/// The first record of a ledger: who the operator is and which key the node signs blocks with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Genesis {
+    pub version: u16,
+    pub chain_name: String,
+    pub operator: PartyKey,
+    pub node: PartyKey,
+    pub time_ms: u64,
+}
+
+impl Genesis {
+    pub fn new(
+        chain_name: &str,
+        operator: PartyKey,
+        node: PartyKey,
+        time_ms: u64,
+    ) -> Result<Genesis> {
+        let genesis = Genesis {
+            version: FORMAT_VERSION,
+            chain_name: chain_name.to_owned(),
+            operator,
+            node,
+            time_ms,
+        };
+        genesis.check()?;
+        Ok(genesis)
+    }
+
+    pub fn check(&self) -> Result<()> {
+        check_text("chain name", &self.chain_name, CHAIN_NAME_BYTES_MAX)?;
+        if self.version != FORMAT_VERSION {
+            return Err(Error::MalformedEncoding {
+                reason: format!("unsupported genesis version {}", self.version),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn chain_id(&self) -> ChainId {
+        Hash::of(&codec::encode(self))
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        codec::encode(self)
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Genesis> {
+        let genesis: Genesis = codec::decode(bytes, 1024)?;
+        genesis.check()?;
+        Ok(genesis)
+    }
+}
+
+/// Why a holder surrenders a bill for amendment (DCSA codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AmendmentReason {
+    /// Switch to paper.
+    #[serde(rename = "SWTP")]
+    SwitchToPaper,
+    /// Change of destination.
+    #[serde(rename = "COD")]
+    ChangeOfDestination,
+    /// Switch bill.
+    #[serde(rename = "SWI")]
+    SwitchBill,
+}
+
+impl AmendmentReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            AmendmentReason::SwitchToPaper => "SWTP",
+            AmendmentReason::ChangeOfDestination => "COD",
+            AmendmentReason::SwitchBill => "SWI",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<AmendmentReason> {
+        match code {
+            "SWTP" => Some(AmendmentReason::SwitchToPaper),
+            "COD" => Some(AmendmentReason::ChangeOfDestination),
+            "SWI" => Some(AmendmentReason::SwitchBill),
+            _ => None,
+        }
+    }
+}
+
+/// The loan a pledge secures. The amount is in the currency's minor units (cents), so it is exact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loan {
+    pub reference: String,
+    pub amount_minor: u64,
+    pub currency: String,
+}
+
+impl Loan {
+    fn check(&self) -> Result<()> {
+        check_text("loan reference", &self.reference, LOAN_REFERENCE_BYTES_MAX)?;
+        if self.amount_minor == 0 {
+            return Err(Error::ZeroAmount);
+        }
+        let c = self.currency.as_bytes();
+        if c.len() != 3 || !c.iter().all(u8::is_ascii_uppercase) {
+            return Err(Error::InvalidCurrency {
+                code: self.currency.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Everything a transaction can do. Bill actions use DCSA PINT 3.0 names; `PLEDGE`, `RELEASE` and `ENFORCE`
+/// are this ledger's financing extension; the rest change the party registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Action {
+    /// A carrier creates a bill; `issue_to` becomes its possessor (and, if to order, its endorsee).
+    Issue {
+        document: Document,
+        issue_to: PartyId,
+        shipper: PartyId,
+        consignee: Option<PartyId>,
+        /// For a replacement after an accepted amendment: the bill it replaces, which must be void.
+        replaces: Option<BillId>,
+    },
+    Transfer {
+        bill: BillId,
+        to: PartyId,
+    },
+    /// Names an endorsee who may not endorse further.
+    Endorse {
+        bill: BillId,
+        to: PartyId,
+    },
+    /// Names an endorsee who may endorse further.
+    EndorseToOrder {
+        bill: BillId,
+        to: PartyId,
+    },
+    /// No endorsee: the bill becomes a bearer document.
+    BlankEndorse {
+        bill: BillId,
+    },
+    Sign {
+        bill: BillId,
+    },
+    SurrenderForDelivery {
+        bill: BillId,
+    },
+    SurrenderForAmendment {
+        bill: BillId,
+        reason: AmendmentReason,
+    },
+    /// The carrier accepts the pending surrender (`SACC`).
+    #[serde(rename = "SACC")]
+    AcceptSurrender {
+        bill: BillId,
+    },
+    /// The carrier rejects the pending surrender (`SREJ`).
+    #[serde(rename = "SREJ")]
+    RejectSurrender {
+        bill: BillId,
+    },
+    Pledge {
+        bill: BillId,
+        pledgee: PartyId,
+        loan: Loan,
+    },
+    Release {
+        bill: BillId,
+    },
+    Enforce {
+        bill: BillId,
+    },
+    RegisterParty {
+        key: PartyKey,
+        profile: PartyProfile,
+    },
+    RotateKey {
+        party: PartyId,
+        new_key: PartyKey,
+    },
+    RevokeParty {
+        party: PartyId,
+    },
+}
+
+impl Action {
+    /// The action code shown to people and in the API (PINT's where PINT has one).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Action::Issue { .. } => "ISSUE",
+            Action::Transfer { .. } => "TRANSFER",
+            Action::Endorse { .. } => "ENDORSE",
+            Action::EndorseToOrder { .. } => "ENDORSE_TO_ORDER",
+            Action::BlankEndorse { .. } => "BLANK_ENDORSE",
+            Action::Sign { .. } => "SIGN",
+            Action::SurrenderForDelivery { .. } => "SURRENDER_FOR_DELIVERY",
+            Action::SurrenderForAmendment { .. } => "SURRENDER_FOR_AMENDMENT",
+            Action::AcceptSurrender { .. } => "SACC",
+            Action::RejectSurrender { .. } => "SREJ",
+            Action::Pledge { .. } => "PLEDGE",
+            Action::Release { .. } => "RELEASE",
+            Action::Enforce { .. } => "ENFORCE",
+            Action::RegisterParty { .. } => "REGISTER_PARTY",
+            Action::RotateKey { .. } => "ROTATE_KEY",
+            Action::RevokeParty { .. } => "REVOKE_PARTY",
+        }
+    }
+
+    /// The bill an action acts on; `None` for `ISSUE` (the bill is the transaction) and registry actions.
+    pub fn bill(&self) -> Option<BillId> {
+        match self {
+            Action::Transfer { bill, .. }
+            | Action::Endorse { bill, .. }
+            | Action::EndorseToOrder { bill, .. }
+            | Action::BlankEndorse { bill }
+            | Action::Sign { bill }
+            | Action::SurrenderForDelivery { bill }
+            | Action::SurrenderForAmendment { bill, .. }
+            | Action::AcceptSurrender { bill }
+            | Action::RejectSurrender { bill }
+            | Action::Pledge { bill, .. }
+            | Action::Release { bill }
+            | Action::Enforce { bill } => Some(*bill),
+            Action::Issue { .. }
+            | Action::RegisterParty { .. }
+            | Action::RotateKey { .. }
+            | Action::RevokeParty { .. } => None,
+        }
+    }
+
+    pub fn is_registry(&self) -> bool {
+        matches!(
+            self,
+            Action::RegisterParty { .. } | Action::RotateKey { .. } | Action::RevokeParty { .. }
+        )
+    }
+
+    /// Rules that need no ledger state: field lengths, amounts, currencies.
+    fn check_fields(&self) -> Result<()> {
+        match self {
+            Action::Pledge { loan, .. } => loan.check(),
+            Action::RegisterParty { profile, .. } => profile.check(),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The unsigned body of a transaction; its hash is the transaction id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub chain: ChainId,
+    /// The head this extends: the bill's last transaction, or the registry's last change (the chain id
+    /// before any); zero for `ISSUE`. A stale head is refused, which is both optimistic concurrency and
+    /// replay protection.
+    pub prev: Hash,
+    /// The client's clock: recorded as data, never used for order (the node's block time is the order).
+    pub time_ms: u64,
+    pub action: Action,
+}
+
+impl Transaction {
+    pub fn encode(&self) -> Vec<u8> {
+        codec::encode(self)
+    }
+
+    pub fn id(&self) -> TxId {
+        Hash::of(&self.encode())
+    }
+
+    /// Signs the body under the transaction context.
+    pub fn sign(&self, key: &SigningKey) -> Signature {
+        Signature {
+            signer: PartyKey::of(key),
+            signature: sign_in_context(
+                key,
+                TRANSACTION_CONTEXT,
+                self.chain.as_bytes(),
+                &self.encode(),
+            ),
+        }
+    }
+
+    /// Signs with each key in turn; most actions need one, `PLEDGE` two.
+    pub fn signed_by(self, keys: &[&SigningKey]) -> SignedTransaction {
+        let signatures = keys.iter().map(|k| self.sign(k)).collect();
+        SignedTransaction {
+            body: self,
+            signatures,
+        }
+    }
+}
+
+/// One signature over a transaction body, with the key that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    pub signer: PartyKey,
+    pub signature: SignatureBytes,
+}
+
+/// A transaction body with its signatures: what clients submit, nodes store and banks verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedTransaction {
+    pub body: Transaction,
+    pub signatures: Vec<Signature>,
+}
+
+impl SignedTransaction {
+    pub fn id(&self) -> TxId {
+        self.body.id()
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        codec::encode(self)
+    }
+
+    /// Decodes with every structural rule: size, exact length, valid keys, canonical document, field limits.
+    pub fn decode(bytes: &[u8]) -> Result<SignedTransaction> {
+        let tx: SignedTransaction = codec::decode(bytes, TRANSACTION_BYTES_MAX)?;
+        tx.check_structure()?;
+        Ok(tx)
+    }
+
+    /// Adds a co-signature (a bank consenting to a pledge), replacing an earlier one by the same key.
+    pub fn cosign(&mut self, key: &SigningKey) {
+        let signature = self.body.sign(key);
+        self.signatures.retain(|s| s.signer != signature.signer);
+        self.signatures.push(signature);
+    }
+
+    /// Rules that need no ledger state: signature count and field values.
+    pub fn check_structure(&self) -> Result<()> {
+        if self.signatures.len() > SIGNATURES_MAX {
+            return Err(Error::TooManySignatures {
+                count: self.signatures.len(),
+                max: SIGNATURES_MAX,
+            });
+        }
+        self.body.action.check_fields()
+    }
+
+    /// Checks every signature with `verify_strict`. Stateless, so a node may run it before ordering.
+    pub fn verify_signatures(&self) -> Result<()> {
+        self.check_structure()?;
+        let body = self.body.encode();
+        for s in &self.signatures {
+            if !verify_in_context(
+                &s.signer,
+                TRANSACTION_CONTEXT,
+                self.body.chain.as_bytes(),
+                &body,
+                &s.signature,
+            ) {
+                return Err(Error::BadSignature {
+                    signer: s.signer.to_hex(),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+//! The bank's check: replay a bill's history and the registry from the genesis, trusting nobody.
+
+use serde::Serialize;
+
+use crate::bill::Bill;
+use crate::document::Document;
+use crate::error::Error;
+use crate::ledger::{Ledger, Signatures};
+use crate::transaction::{BillId, Genesis, SignedTransaction, TxId};
+
+/// Where and why a chain failed to verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("entry {position} ({tx}) fails: {error}")]
+pub struct ChainFailure {
+    /// Index into the entries given, counting from 0.
+    pub position: usize,
+    pub tx: TxId,
+    pub error: Error,
+}
+
+/// A verified bill: its state at the head, and how much history backs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainReport {
+    pub bill: Bill,
+    pub registry_transactions: usize,
+    pub bill_transactions: usize,
+}
+
+/// Verifies a bill from the genesis: `entries` are the registry's transactions and the bill's own, in ledger
+/// order (the order of their blocks). Every signature is checked with `verify_strict` against the key
+/// registered at that point, every hash link and every rule, from `ISSUE` to the head. If `document` is
+/// given, its checksum must be the issued one.
+pub fn verify_chain(
+    genesis: &Genesis,
+    entries: &[SignedTransaction],
+    bill: BillId,
+    document: Option<&Document>,
+) -> Result<ChainReport, ChainFailure> {
+    let mut ledger = Ledger::new(genesis.clone());
+    let mut registry_transactions = 0;
+    let mut bill_transactions = 0;
+    for (position, tx) in entries.iter().enumerate() {
+        let id = tx.id();
+        let fail = |error| ChainFailure {
+            position,
+            tx: id,
+            error,
+        };
+        let action = &tx.body.action;
+        let concerns_bill = match action.bill() {
+            Some(b) => b == bill,
+            None => action.is_registry() || id == bill || is_replacement_of(tx, bill),
+        };
+        if !concerns_bill {
+            return Err(fail(Error::ForeignTransaction {
+                bill: action.bill().unwrap_or(id),
+            }));
+        }
+        ledger.apply(tx, Signatures::Verify).map_err(fail)?;
+        if action.is_registry() {
+            registry_transactions += 1;
+        } else {
+            bill_transactions += 1;
+        }
+    }
+    let Some(state) = ledger.bill(&bill).cloned() else {
+        return Err(ChainFailure {
+            position: entries.len(),
+            tx: bill,
+            error: Error::BillNotInChain { bill },
+        });
+    };
+    if let Some(doc) = document {
+        if doc.checksum() != state.document_checksum {
+            return Err(ChainFailure {
+                position: 0,
+                tx: bill,
+                error: Error::DocumentChecksumMismatch {
+                    expected: state.document_checksum,
+                    got: doc.checksum(),
+                },
+            });
+        }
+    }
+    Ok(ChainReport {
+        bill: state,
+        registry_transactions,
+        bill_transactions,
+    })
+}
+
+fn is_replacement_of(tx: &SignedTransaction, bill: BillId) -> bool {
+    matches!(&tx.body.action, crate::transaction::Action::Issue { replaces: Some(r), .. } if *r == bill)
+}

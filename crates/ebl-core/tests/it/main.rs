@@ -1,0 +1,9 @@
+//! The integration tests of `ebl-core`, in one binary (one link step, shared support code).
+
+mod chain;
+mod codec;
+mod documents;
+mod model;
+mod rules;
+mod support;
+mod tradetrust;

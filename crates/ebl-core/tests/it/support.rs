@@ -1,0 +1,255 @@
+//! A small world for tests: a genesis, an operator, registered parties and real DCSA documents.
+
+use ebl_core::{
+    Action, Applied, BillId, Document, Genesis, Hash, Identifier, Ledger, PartyId, PartyKey,
+    PartyProfile, Role, Roles, Signatures, SignedTransaction, SigningKey, Transaction,
+};
+
+pub const TO_ORDER_BOL: &str =
+    include_str!("../fixtures/dcsa/GET_v3_transport-documents_transportDocumentReference.resp200.regularSTDExample.json");
+
+/// A deterministic key: tests must be reproducible.
+pub fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+pub fn id_of(key: &SigningKey) -> PartyId {
+    PartyId::from(PartyKey::of(key))
+}
+
+/// The DCSA example to-order bill (carrier SMDG:MSC), with its reference replaced so each test bill is new.
+pub fn to_order_document(reference: &str) -> Document {
+    let mut value: serde_json::Value = serde_json::from_str(TO_ORDER_BOL).expect("fixture is JSON");
+    value["transportDocumentReference"] = reference.into();
+    Document::from_value(&value).expect("fixture is a valid to-order bill")
+}
+
+/// The same document made straight: not to order, with a named consignee.
+pub fn straight_document(reference: &str) -> Document {
+    let mut value: serde_json::Value = serde_json::from_str(TO_ORDER_BOL).expect("fixture is JSON");
+    value["transportDocumentReference"] = reference.into();
+    value["isToOrder"] = false.into();
+    value["documentParties"]["consignee"] = serde_json::json!({"partyName": "Buyer One"});
+    Document::from_value(&value).expect("valid straight bill")
+}
+
+pub struct Actor {
+    pub key: SigningKey,
+    pub id: PartyId,
+}
+
+impl Actor {
+    fn new(seed: u8) -> Actor {
+        let key = key(seed);
+        Actor {
+            id: id_of(&key),
+            key,
+        }
+    }
+}
+
+/// A ledger with a carrier, a shipper, two buyers, two banks and an unrelated trader already registered.
+pub struct World {
+    pub ledger: Ledger,
+    pub operator: SigningKey,
+    pub carrier: Actor,
+    pub shipper: Actor,
+    pub buyer: Actor,
+    pub buyer2: Actor,
+    pub bank: Actor,
+    pub bank2: Actor,
+    pub stranger: Actor,
+    /// Every accepted transaction, in ledger order.
+    pub log: Vec<SignedTransaction>,
+    clock: u64,
+    references: u32,
+}
+
+impl World {
+    pub fn new() -> World {
+        let operator = key(1);
+        let node = key(2);
+        let genesis = Genesis::new(
+            "test-chain",
+            PartyKey::of(&operator),
+            PartyKey::of(&node),
+            1_700_000_000_000,
+        )
+        .expect("valid genesis");
+        let mut world = World {
+            ledger: Ledger::new(genesis),
+            operator,
+            carrier: Actor::new(10),
+            shipper: Actor::new(11),
+            buyer: Actor::new(12),
+            buyer2: Actor::new(13),
+            bank: Actor::new(14),
+            bank2: Actor::new(15),
+            stranger: Actor::new(16),
+            log: Vec::new(),
+            clock: 1_700_000_000_000,
+            references: 0,
+        };
+        let parties = [
+            (
+                world.carrier.key.clone(),
+                "Mediterranean Shipping",
+                vec![Role::Carrier],
+                vec![Identifier::new("SMDG", "MSC")],
+            ),
+            (
+                world.shipper.key.clone(),
+                "DCSA CTK",
+                vec![Role::Trader],
+                vec![Identifier::new("LEI", "5493001KJTIIGC8Y1R12")],
+            ),
+            (
+                world.buyer.key.clone(),
+                "Buyer One",
+                vec![Role::Trader],
+                vec![],
+            ),
+            (
+                world.buyer2.key.clone(),
+                "Buyer Two",
+                vec![Role::Trader],
+                vec![],
+            ),
+            (
+                world.bank.key.clone(),
+                "First Bank",
+                vec![Role::Bank],
+                vec![],
+            ),
+            (
+                world.bank2.key.clone(),
+                "Second Bank",
+                vec![Role::Bank],
+                vec![],
+            ),
+            (
+                world.stranger.key.clone(),
+                "Stranger",
+                vec![Role::Trader],
+                vec![],
+            ),
+        ];
+        for (k, name, roles, identifiers) in parties {
+            world
+                .register(&k, name, &roles, identifiers)
+                .expect("registration in a fresh world");
+        }
+        world
+    }
+
+    pub fn chain(&self) -> Hash {
+        self.ledger.chain_id()
+    }
+
+    /// A body on this chain with the given head, stamped with a fresh client time.
+    pub fn body(&mut self, prev: Hash, action: Action) -> Transaction {
+        self.clock += 1;
+        Transaction {
+            chain: self.chain(),
+            prev,
+            time_ms: self.clock,
+            action,
+        }
+    }
+
+    pub fn submit(&mut self, tx: SignedTransaction) -> ebl_core::Result<Applied> {
+        let applied = self.ledger.apply(&tx, Signatures::Verify)?;
+        self.log.push(tx);
+        Ok(applied)
+    }
+
+    pub fn register(
+        &mut self,
+        k: &SigningKey,
+        name: &str,
+        roles: &[Role],
+        identifiers: Vec<Identifier>,
+    ) -> ebl_core::Result<Applied> {
+        let action = Action::RegisterParty {
+            key: PartyKey::of(k),
+            profile: PartyProfile {
+                name: name.to_owned(),
+                roles: Roles::new(roles)?,
+                identifiers,
+            },
+        };
+        self.registry_act(action)
+    }
+
+    /// A registry action signed by the operator against the current registry head.
+    pub fn registry_act(&mut self, action: Action) -> ebl_core::Result<Applied> {
+        let head = self.ledger.registry().head();
+        let operator = self.operator.clone();
+        let tx = self.body(head, action).signed_by(&[&operator]);
+        self.submit(tx)
+    }
+
+    /// A bill action against the bill's current head, signed by `signers`.
+    pub fn act(&mut self, action: Action, signers: &[&SigningKey]) -> ebl_core::Result<Applied> {
+        let bill = action.bill().expect("a bill action");
+        let head = self
+            .ledger
+            .bill(&bill)
+            .map(|b| b.head)
+            .unwrap_or(Hash::ZERO);
+        let tx = self.body(head, action).signed_by(signers);
+        self.submit(tx)
+    }
+
+    pub fn next_reference(&mut self) -> String {
+        self.references += 1;
+        format!("EBLTEST{:05}", self.references)
+    }
+
+    pub fn issue(
+        &mut self,
+        document: Document,
+        issue_to: PartyId,
+        consignee: Option<PartyId>,
+    ) -> ebl_core::Result<BillId> {
+        let action = Action::Issue {
+            document,
+            issue_to,
+            shipper: self.shipper.id,
+            consignee,
+            replaces: None,
+        };
+        let carrier = self.carrier.key.clone();
+        let tx = self.body(Hash::ZERO, action).signed_by(&[&carrier]);
+        Ok(self.submit(tx)?.tx)
+    }
+
+    /// A to-order bill issued to the shipper, who is possessor and endorsee.
+    pub fn issue_to_order_bill(&mut self) -> BillId {
+        let reference = self.next_reference();
+        let shipper = self.shipper.id;
+        self.issue(to_order_document(&reference), shipper, None)
+            .expect("issue a to-order bill")
+    }
+
+    /// A straight bill to the shipper, naming `buyer` as consignee.
+    pub fn issue_straight_bill(&mut self) -> BillId {
+        let reference = self.next_reference();
+        let (shipper, buyer) = (self.shipper.id, self.buyer.id);
+        self.issue(straight_document(&reference), shipper, Some(buyer))
+            .expect("issue a straight bill")
+    }
+
+    pub fn bill(&self, id: &BillId) -> &ebl_core::Bill {
+        self.ledger.bill(id).expect("bill exists")
+    }
+}
+
+/// Asserts that a result is the refusal with `code`, and shows the whole error otherwise.
+#[track_caller]
+pub fn assert_refused<T: std::fmt::Debug>(result: ebl_core::Result<T>, code: &str) {
+    match result {
+        Err(e) => assert_eq!(e.code(), code, "refused for the wrong reason: {e}"),
+        Ok(v) => panic!("expected refusal {code}, but it was accepted: {v:?}"),
+    }
+}
