@@ -97,25 +97,66 @@ fn node_hash(left: &Hash, right: &Hash) -> Hash {
     Hash::of_parts(&[&[1u8], left.as_bytes(), right.as_bytes()])
 }
 
-/// Largest power of two strictly below `n` (n >= 2).
-fn split(n: usize) -> usize {
-    let mut k = 1;
-    while k * 2 < n {
-        k *= 2;
+/// A Merkle tree kept level by level, so that every inclusion proof of a block costs O(log n) once the
+/// tree is built in O(n). Pairing bottom-up and carrying a lone last node up unchanged gives exactly the
+/// RFC 9162 tree (which splits at the largest power of two below the size).
+#[derive(Debug, Clone)]
+pub struct MerkleTree {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl MerkleTree {
+    pub fn new(ids: &[TxId]) -> MerkleTree {
+        let mut levels = vec![ids.iter().map(leaf_hash).collect::<Vec<_>>()];
+        while levels.last().is_some_and(|l| l.len() > 1) {
+            let below = levels.last().map(Vec::as_slice).unwrap_or(&[]);
+            let above = below
+                .chunks(2)
+                .map(|pair| match pair {
+                    [l, r] => node_hash(l, r),
+                    [lone] => *lone,
+                    _ => Hash::ZERO,
+                })
+                .collect();
+            levels.push(above);
+        }
+        MerkleTree { levels }
     }
-    k
+
+    /// The root (the hash of nothing for an empty block).
+    pub fn root(&self) -> Hash {
+        match self.levels.last() {
+            Some(top) if !top.is_empty() => top[0],
+            _ => Hash::of(&[]),
+        }
+    }
+
+    /// The proof for leaf `index`; `None` if out of range.
+    pub fn proof(&self, index: usize) -> Option<InclusionProof> {
+        let count = self.levels.first()?.len();
+        if index >= count {
+            return None;
+        }
+        let mut path = Vec::new();
+        let mut i = index;
+        for level in &self.levels[..self.levels.len() - 1] {
+            let sibling = i ^ 1;
+            if sibling < level.len() {
+                path.push(level[sibling]);
+            }
+            i /= 2;
+        }
+        Some(InclusionProof {
+            index: index as u32,
+            count: count as u32,
+            path,
+        })
+    }
 }
 
 /// The Merkle root of a block's transaction ids (the hash of nothing for an empty block).
 pub fn merkle_root(ids: &[TxId]) -> Hash {
-    match ids.len() {
-        0 => Hash::of(&[]),
-        1 => leaf_hash(&ids[0]),
-        n => {
-            let k = split(n);
-            node_hash(&merkle_root(&ids[..k]), &merkle_root(&ids[k..]))
-        }
-    }
+    MerkleTree::new(ids).root()
 }
 
 /// Proof that the transaction at `index` is one of a block's `count` transactions.
@@ -128,18 +169,10 @@ pub struct InclusionProof {
 }
 
 impl InclusionProof {
-    /// The proof for `ids[index]`; `None` if `index` is out of range.
+    /// The proof for `ids[index]`; `None` if `index` is out of range. Builds the whole tree: to prove
+    /// many leaves of one block, build a [`MerkleTree`] once instead.
     pub fn build(ids: &[TxId], index: usize) -> Option<InclusionProof> {
-        if index >= ids.len() {
-            return None;
-        }
-        let mut path = Vec::new();
-        audit_path(ids, index, &mut path);
-        Some(InclusionProof {
-            index: index as u32,
-            count: ids.len() as u32,
-            path,
-        })
+        MerkleTree::new(ids).proof(index)
     }
 
     /// Recomputes the root from `id` along the path (RFC 9162, section 2.1.3.2) and compares.
@@ -179,24 +212,24 @@ impl InclusionProof {
     }
 }
 
-fn audit_path(ids: &[TxId], index: usize, path: &mut Vec<Hash>) {
-    let n = ids.len();
-    if n <= 1 {
-        return;
-    }
-    let k = split(n);
-    if index < k {
-        audit_path(&ids[..k], index, path);
-        path.push(merkle_root(&ids[k..]));
-    } else {
-        audit_path(&ids[k..], index - k, path);
-        path.push(merkle_root(&ids[..k]));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 9162's recursive definition, as the reference the level-by-level tree must equal.
+    fn reference_root(ids: &[TxId]) -> Hash {
+        match ids.len() {
+            0 => Hash::of(&[]),
+            1 => leaf_hash(&ids[0]),
+            n => {
+                let mut k = 1;
+                while k * 2 < n {
+                    k *= 2;
+                }
+                node_hash(&reference_root(&ids[..k]), &reference_root(&ids[k..]))
+            }
+        }
+    }
 
     fn ids(n: usize) -> Vec<TxId> {
         (0..n)
@@ -209,6 +242,7 @@ mod tests {
         for n in 1..=33 {
             let ids = ids(n);
             let root = merkle_root(&ids);
+            assert_eq!(root, reference_root(&ids), "n={n}");
             for i in 0..n {
                 let proof = InclusionProof::build(&ids, i).expect("in range");
                 assert_eq!(proof.verify(&ids[i], &root), Ok(()), "n={n} i={i}");

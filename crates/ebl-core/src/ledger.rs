@@ -54,6 +54,40 @@ impl Ledger {
         }
     }
 
+    /// Rebuilds a ledger from stored state: the registry and every bill. The reference index is derived.
+    pub fn from_parts(
+        genesis: Genesis,
+        registry: Registry,
+        bills: impl IntoIterator<Item = Bill>,
+    ) -> Ledger {
+        let mut ledger = Ledger::new(genesis);
+        ledger.registry = registry;
+        for bill in bills {
+            ledger.bills.insert(bill.id, bill);
+        }
+        // A void bill's reference may have passed to its replacement: the one not yet replaced holds it.
+        for bill in ledger.bills.values() {
+            let key = (bill.carrier, bill.reference.clone());
+            let superseded = |id: &BillId| {
+                ledger.bills.get(id).is_some_and(|b| {
+                    matches!(
+                        b.status,
+                        Status::Void {
+                            replaced_by: Some(_)
+                        }
+                    )
+                })
+            };
+            match ledger.references.get(&key) {
+                Some(holder) if !superseded(holder) => {}
+                _ => {
+                    ledger.references.insert(key, bill.id);
+                }
+            }
+        }
+        ledger
+    }
+
     pub fn genesis(&self) -> &Genesis {
         &self.genesis
     }

@@ -6,6 +6,7 @@
 //! through [`codec`]. Nothing here touches a disk, a socket, a clock or a terminal: time arrives as a
 //! value, and so this crate cannot fail for IO reasons.
 
+pub mod api;
 pub mod bill;
 pub mod block;
 pub mod bytes;
@@ -23,7 +24,7 @@ pub mod transaction;
 pub mod verify;
 
 pub use bill::{Bill, Pledge, Status, Title};
-pub use block::{merkle_root, BlockHeader, InclusionProof, SignedBlockHeader};
+pub use block::{merkle_root, BlockHeader, InclusionProof, MerkleTree, SignedBlockHeader};
 pub use document::{Document, DocumentFacts, DocumentType};
 pub use ed25519_dalek::SigningKey;
 pub use error::{Error, Result};

@@ -53,6 +53,23 @@ impl Registry {
         registry
     }
 
+    /// Rebuilds a registry from its stored parts (a node's state trees); the indexes are derived.
+    pub fn from_parts(
+        genesis: &Genesis,
+        head: Hash,
+        parties: impl IntoIterator<Item = Party>,
+    ) -> Registry {
+        let mut registry = Registry::new(genesis);
+        registry.head = head;
+        for party in parties {
+            for old in &party.retired_keys {
+                registry.keys.insert(*old, party.id);
+            }
+            registry.insert(party);
+        }
+        registry
+    }
+
     fn insert(&mut self, party: Party) {
         self.keys.insert(party.key, party.id);
         self.names.insert(name_key(party.name()), party.id);

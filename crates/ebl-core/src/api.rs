@@ -1,0 +1,264 @@
+//! What the node and its clients exchange: receipts, signed status statements, submission outcomes and
+//! signed read requests. Plain data and pure functions; the HTTP itself lives in the node and the wallet.
+
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
+
+use crate::bill::{Bill, Pledge, Status, Title};
+use crate::block::{InclusionProof, SignedBlockHeader};
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::hash::Hash;
+use crate::keys::{sign_in_context, verify_in_context, PartyKey, SignatureBytes};
+use crate::party::PartyId;
+use crate::transaction::{BillId, ChainId, SignedTransaction, TxId};
+
+/// Context of the node's signature over a bill status statement.
+pub const STATEMENT_CONTEXT: &[u8] = b"ebl/statement/v1\0";
+/// Context of a party's signature over an HTTP read request.
+pub const REQUEST_CONTEXT: &[u8] = b"ebl/request/v1\0";
+
+/// Where an accepted transaction sits, with the proof that its block commits to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub tx: TxId,
+    pub height: u64,
+    pub index: u32,
+    /// Hash of the block header holding it.
+    pub block: Hash,
+    pub block_time_ms: u64,
+    pub proof: InclusionProof,
+}
+
+impl Receipt {
+    /// Checks the inclusion proof against a header (whose signature the caller checks).
+    pub fn verify(&self, header: &SignedBlockHeader) -> Result<()> {
+        if header.header.height != self.height || header.header.hash() != self.block {
+            return Err(Error::BadInclusionProof);
+        }
+        if self.proof.index != self.index || self.proof.count != header.header.tx_count {
+            return Err(Error::BadInclusionProof);
+        }
+        self.proof.verify(&self.tx, &header.header.tx_root)
+    }
+}
+
+/// A rule's refusal as the API and CLI show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<&Error> for ErrorBody {
+    fn from(e: &Error) -> ErrorBody {
+        ErrorBody {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What became of one submitted transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SubmitOutcome {
+    /// Ordered, applied, and on stable storage.
+    Accepted { id: TxId, receipt: Receipt },
+    /// Already on the ledger: the original receipt; nothing changed.
+    Duplicate { id: TxId, receipt: Receipt },
+    /// Refused by a rule; nothing changed.
+    Rejected { id: TxId, error: ErrorBody },
+}
+
+impl SubmitOutcome {
+    pub fn id(&self) -> TxId {
+        match self {
+            SubmitOutcome::Accepted { id, .. }
+            | SubmitOutcome::Duplicate { id, .. }
+            | SubmitOutcome::Rejected { id, .. } => *id,
+        }
+    }
+
+    pub fn receipt(&self) -> Option<&Receipt> {
+        match self {
+            SubmitOutcome::Accepted { receipt, .. } | SubmitOutcome::Duplicate { receipt, .. } => {
+                Some(receipt)
+            }
+            SubmitOutcome::Rejected { .. } => None,
+        }
+    }
+}
+
+/// A batch of transactions submitted together, ordered in the order given.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchRequest {
+    pub transactions: Vec<SignedTransaction>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchResponse {
+    pub results: Vec<SubmitOutcome>,
+}
+
+/// One transaction of a bill's history with its place on the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub transaction: SignedTransaction,
+    pub receipt: Receipt,
+}
+
+/// The ledger head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub chain: ChainId,
+    pub height: u64,
+    pub block: Hash,
+    pub time_ms: u64,
+    pub transactions: u64,
+}
+
+/// What the node states about a bill at a height: the freshness proof a bank asks for before lending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillStatement {
+    pub chain: ChainId,
+    pub bill: BillId,
+    pub head: TxId,
+    pub transactions: u32,
+    pub possessor: PartyId,
+    pub title: Title,
+    pub pledge: Option<Pledge>,
+    pub status: Status,
+    /// The ledger height and block the statement was made at.
+    pub height: u64,
+    pub block: Hash,
+    /// The node's clock when it signed.
+    pub time_ms: u64,
+}
+
+impl BillStatement {
+    pub fn of(
+        bill: &Bill,
+        chain: ChainId,
+        height: u64,
+        block: Hash,
+        time_ms: u64,
+    ) -> BillStatement {
+        BillStatement {
+            chain,
+            bill: bill.id,
+            head: bill.head,
+            transactions: bill.transactions,
+            possessor: bill.possessor,
+            title: bill.title.clone(),
+            pledge: bill.pledge().cloned(),
+            status: bill.status.clone(),
+            height,
+            block,
+            time_ms,
+        }
+    }
+
+    pub fn sign(self, node: &SigningKey) -> SignedStatement {
+        let signature = sign_in_context(
+            node,
+            STATEMENT_CONTEXT,
+            self.chain.as_bytes(),
+            &codec::encode(&self),
+        );
+        SignedStatement {
+            statement: self,
+            signature,
+        }
+    }
+
+    /// Whether the statement describes exactly this bill state.
+    pub fn matches(&self, bill: &Bill) -> bool {
+        self.bill == bill.id
+            && self.head == bill.head
+            && self.transactions == bill.transactions
+            && self.possessor == bill.possessor
+            && self.title == bill.title
+            && self.pledge.as_ref() == bill.pledge()
+            && self.status == bill.status
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedStatement {
+    pub statement: BillStatement,
+    pub signature: SignatureBytes,
+}
+
+impl SignedStatement {
+    pub fn verify(&self, node: &PartyKey) -> Result<()> {
+        let body = codec::encode(&self.statement);
+        if verify_in_context(
+            node,
+            STATEMENT_CONTEXT,
+            self.statement.chain.as_bytes(),
+            &body,
+            &self.signature,
+        ) {
+            Ok(())
+        } else {
+            Err(Error::BadSignature {
+                signer: node.to_hex(),
+            })
+        }
+    }
+}
+
+/// HTTP headers that carry a signed read request.
+pub const HEADER_KEY: &str = "x-ebl-key";
+pub const HEADER_TIME: &str = "x-ebl-time";
+pub const HEADER_SIGNATURE: &str = "x-ebl-signature";
+
+/// The bytes a party signs to read: method, path with query, SHA-256 of the body, and the time.
+/// The node refuses times outside its stated skew, so a captured request cannot be replayed later.
+pub fn request_body(method: &str, path: &str, body: &[u8], time_ms: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(method.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(path.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(Hash::of(body).as_bytes());
+    out.extend_from_slice(&time_ms.to_le_bytes());
+    out
+}
+
+/// Signs a read request for `chain`.
+pub fn sign_request(
+    key: &SigningKey,
+    chain: &ChainId,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    time_ms: u64,
+) -> SignatureBytes {
+    sign_in_context(
+        key,
+        REQUEST_CONTEXT,
+        chain.as_bytes(),
+        &request_body(method, path, body, time_ms),
+    )
+}
+
+/// Verifies a read request signature.
+pub fn verify_request(
+    key: &PartyKey,
+    chain: &ChainId,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    time_ms: u64,
+    signature: &SignatureBytes,
+) -> bool {
+    verify_in_context(
+        key,
+        REQUEST_CONTEXT,
+        chain.as_bytes(),
+        &request_body(method, path, body, time_ms),
+        signature,
+    )
+}

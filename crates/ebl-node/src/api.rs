@@ -1,0 +1,566 @@
+//! The HTTP API, versioned under `/v1` and described in `docs/openapi.yaml`. Every error is JSON with a
+//! stable code: `{"error": {"code": "...", "message": "..."}}`.
+
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use ebl_core::api::{
+    BatchRequest, BatchResponse, BillStatement, ErrorBody, HistoryEntry, SubmitOutcome,
+};
+use ebl_core::{Bill, BillId, Hash, PartyId, PartyKey, SignedTransaction, SigningKey, TxId};
+use ebl_store::{Kv, LedgerStore, StoreError};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+use crate::auth::{authenticate, bill_parties, Reader};
+use crate::limits::{BATCH_TRANSACTIONS_MAX, REQUEST_BODY_BYTES_MAX};
+use crate::metrics::Metrics;
+use crate::sequencer::{receipt_in, Candidate, Submission};
+use crate::state::Published;
+
+/// A refusal as the API sends it.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: &str) -> ApiError {
+        ApiError {
+            status,
+            body: ErrorBody {
+                code: code.to_owned(),
+                message: message.to_owned(),
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorEnvelope<'a> {
+    error: &'a ErrorBody,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(ErrorEnvelope { error: &self.body })).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        tracing::error!(error = %e, "storage failure while serving");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code(), &e.to_string())
+    }
+}
+
+fn bad_request(e: &ebl_core::Error) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, e.code(), &e.to_string())
+}
+
+/// Everything a handler needs.
+pub struct App<K: Kv> {
+    pub store: Arc<LedgerStore<K>>,
+    pub published: Arc<RwLock<Published>>,
+    pub submissions: mpsc::Sender<Submission>,
+    pub queue: Arc<Semaphore>,
+    pub metrics: Arc<Metrics>,
+    pub node_key: SigningKey,
+}
+
+impl<K: Kv> std::fmt::Debug for App<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").finish_non_exhaustive()
+    }
+}
+
+impl<K: Kv> App<K> {
+    fn state(&self) -> RwLockReadGuard<'_, Published> {
+        match self.published.read() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+pub fn router<K: Kv>(app: Arc<App<K>>) -> Router {
+    Router::new()
+        .route("/v1/transactions", post(submit_one::<K>))
+        .route("/v1/transactions/{id}", get(transaction::<K>))
+        .route("/v1/batches", post(submit_batch::<K>))
+        .route("/v1/bills/{id}", get(bill::<K>))
+        .route("/v1/bills/{id}/history", get(history::<K>))
+        .route("/v1/bills/{id}/status", get(status::<K>))
+        .route("/v1/blocks/{height}", get(block::<K>))
+        .route("/v1/head", get(head::<K>))
+        .route("/v1/genesis", get(genesis::<K>))
+        .route("/v1/parties", get(parties::<K>))
+        .route("/v1/parties/{who}", get(party::<K>))
+        .route("/v1/registry/history", get(registry_history::<K>))
+        .route("/v1/health", get(health::<K>))
+        .route("/metrics", get(metrics::<K>))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
+        .with_state(app)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    let path = uri.path();
+    let version = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    if version.starts_with('v')
+        && version[1..].chars().all(|c| c.is_ascii_digit())
+        && version != "v1"
+    {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_api_version",
+            &format!("API version {version} is not served here; use /v1"),
+        );
+    }
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        &format!("no such endpoint: {path}"),
+    )
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                &format!("request body exceeds {REQUEST_BODY_BYTES_MAX} bytes"),
+            )
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_body", &e.body_text())
+        }
+    })
+}
+
+fn content_type(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map_or("", |v| v.split(';').next().unwrap_or("").trim())
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", &e.to_string()))
+}
+
+/// Stateless checks, off the async threads: structure and every signature, with `verify_strict`.
+async fn verify(txs: Vec<SignedTransaction>) -> Result<Vec<Candidate>, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        txs.into_iter()
+            .map(|tx| match tx.verify_signatures() {
+                Ok(()) => Ok(tx),
+                Err(e) => Err((tx.id(), e)),
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            &e.to_string(),
+        )
+    })
+}
+
+async fn order<K: Kv>(
+    app: &App<K>,
+    txs: Vec<SignedTransaction>,
+) -> Result<Vec<SubmitOutcome>, ApiError> {
+    let count = txs.len() as u32;
+    // Back-pressure: a full queue answers at once instead of growing memory without bound.
+    let permit = app
+        .queue
+        .clone()
+        .try_acquire_many_owned(count.max(1))
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "queue_full",
+                "too many transactions are waiting to be ordered; retry shortly",
+            )
+        })?;
+    let candidates = verify(txs).await?;
+    let (reply, answer) = oneshot::channel();
+    let halted = || {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "node_halted",
+            "the node is not ordering transactions",
+        )
+    };
+    app.submissions
+        .send(Submission {
+            candidates,
+            reply,
+            permit,
+        })
+        .await
+        .map_err(|_| halted())?;
+    answer.await.map_err(|_| halted())
+}
+
+async fn submit_one<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body_bytes(body)?;
+    let tx: SignedTransaction = match content_type(&headers) {
+        "application/json" => parse_json(&body)?,
+        "application/octet-stream" => {
+            SignedTransaction::decode(&body).map_err(|e| bad_request(&e))?
+        }
+        other => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                &format!(
+                    "content type {other:?}: send application/json or application/octet-stream"
+                ),
+            ))
+        }
+    };
+    let mut outcomes = order(&app, vec![tx]).await?;
+    let outcome = outcomes.pop().ok_or_else(|| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no outcome")
+    })?;
+    let status = match outcome {
+        SubmitOutcome::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::OK,
+    };
+    Ok((status, Json(outcome)).into_response())
+}
+
+async fn submit_batch<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<BatchResponse>, ApiError> {
+    let body = body_bytes(body)?;
+    if content_type(&headers) != "application/json" {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send a batch as application/json",
+        ));
+    }
+    let batch: BatchRequest = parse_json(&body)?;
+    if batch.transactions.is_empty() || batch.transactions.len() > BATCH_TRANSACTIONS_MAX {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "batch_size",
+            &format!(
+                "a batch holds 1 to {BATCH_TRANSACTIONS_MAX} transactions, this one {}",
+                batch.transactions.len()
+            ),
+        ));
+    }
+    let results = order(&app, batch.transactions).await?;
+    Ok(Json(BatchResponse { results }))
+}
+
+fn parse_hash(text: &str, what: &str) -> Result<Hash, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_id",
+            &format!("{what} must be 64 hex digits"),
+        )
+    })
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The bill, if `reader` may see it: 404 if it does not exist, 403 if it does but is not theirs.
+fn readable_bill<K: Kv>(
+    app: &App<K>,
+    id: &BillId,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(Bill, Vec<HistoryEntry>, Reader), ApiError> {
+    let (bill, registry, chain) = {
+        let state = app.state();
+        let bill = state.ledger.bill(id).cloned();
+        (
+            bill,
+            state.ledger.registry().clone(),
+            state.ledger.chain_id(),
+        )
+    };
+    let reader = authenticate(&registry, &chain, method, uri, headers, now_ms())?;
+    let bill = bill.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_bill",
+            &format!("no bill {id}"),
+        )
+    })?;
+    let history = load_history(app, id)?;
+    if !reader.privileged {
+        let txs: Vec<SignedTransaction> = history.iter().map(|h| h.transaction.clone()).collect();
+        if !bill_parties(&registry, &bill, &txs).contains(&reader.party) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "only the bill's parties, operators and auditors may read it",
+            ));
+        }
+    }
+    Ok((bill, history, reader))
+}
+
+fn load_history<K: Kv>(app: &App<K>, id: &Hash) -> Result<Vec<HistoryEntry>, ApiError> {
+    let published_height = app.state().head.as_ref().map_or(0, |h| h.header.height);
+    let mut entries = Vec::new();
+    for tx_id in app.store.bill_history(id)? {
+        let stored = app.store.transaction(&tx_id)?.ok_or_else(|| {
+            ApiError::from(StoreError::Corrupt {
+                what: "transaction",
+                key: tx_id.to_hex(),
+                reason: "history names a missing transaction".into(),
+            })
+        })?;
+        // Never show what is not yet durable and published.
+        if stored.height > published_height {
+            continue;
+        }
+        let block = app.store.block(stored.height)?.ok_or_else(|| {
+            ApiError::from(StoreError::Corrupt {
+                what: "block",
+                key: stored.height.to_string(),
+                reason: "transaction names a missing block".into(),
+            })
+        })?;
+        entries.push(HistoryEntry {
+            receipt: receipt_in(&block, &tx_id)?,
+            transaction: stored.tx,
+        });
+    }
+    Ok(entries)
+}
+
+#[derive(Serialize)]
+struct BillView {
+    bill: Bill,
+    document: serde_json::Value,
+}
+
+async fn bill<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<BillView>, ApiError> {
+    let id = parse_hash(&id, "bill id")?;
+    let (bill, history, _) = readable_bill(&app, &id, &method, &uri, &headers)?;
+    let document = history
+        .iter()
+        .find_map(|h| match &h.transaction.body.action {
+            ebl_core::Action::Issue { document, .. } => Some(document.to_value()),
+            _ => None,
+        })
+        .unwrap_or(serde_json::Value::Null);
+    Ok(Json(BillView { bill, document }))
+}
+
+async fn history<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    let id = parse_hash(&id, "bill id")?;
+    let (_, history, _) = readable_bill(&app, &id, &method, &uri, &headers)?;
+    Ok(Json(history))
+}
+
+async fn status<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<ebl_core::api::SignedStatement>, ApiError> {
+    let id = parse_hash(&id, "bill id")?;
+    readable_bill(&app, &id, &method, &uri, &headers)?;
+    // State and head read under one lock, so the statement is about one consistent height.
+    let statement = {
+        let state = app.state();
+        let bill = state
+            .ledger
+            .bill(&id)
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_bill", "no such bill"))?;
+        let head = state.head_view();
+        BillStatement::of(
+            bill,
+            head.chain,
+            head.height,
+            head.block,
+            now_ms().max(head.time_ms),
+        )
+    };
+    Ok(Json(statement.sign(&app.node_key)))
+}
+
+async fn transaction<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<HistoryEntry>, ApiError> {
+    let id: TxId = parse_hash(&id, "transaction id")?;
+    let missing = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_transaction",
+            "no such transaction",
+        )
+    };
+    let stored = app.store.transaction(&id)?.ok_or_else(missing)?;
+    let published_height = app.state().head.as_ref().map_or(0, |h| h.header.height);
+    if stored.height > published_height {
+        return Err(missing());
+    }
+    // Registry changes are public; a bill's transactions are its parties' business.
+    let bill = match &stored.tx.body.action {
+        ebl_core::Action::Issue { .. } => Some(id),
+        a => a.bill(),
+    };
+    if let Some(bill) = bill {
+        readable_bill(&app, &bill, &method, &uri, &headers)?;
+    }
+    let block = app.store.block(stored.height)?.ok_or_else(missing)?;
+    Ok(Json(HistoryEntry {
+        receipt: receipt_in(&block, &id)?,
+        transaction: stored.tx,
+    }))
+}
+
+async fn block<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path(height): Path<String>,
+) -> Result<Json<ebl_store::StoredBlock>, ApiError> {
+    let height: u64 = height.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_height",
+            "height must be a number",
+        )
+    })?;
+    let published_height = app.state().head.as_ref().map_or(0, |h| h.header.height);
+    let missing = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_block",
+            &format!("no block at height {height}"),
+        )
+    };
+    if height == 0 || height > published_height {
+        return Err(missing());
+    }
+    Ok(Json(app.store.block(height)?.ok_or_else(missing)?))
+}
+
+async fn head<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<ebl_core::api::Head> {
+    Json(app.state().head_view())
+}
+
+#[derive(Serialize)]
+struct GenesisView {
+    chain: Hash,
+    genesis: ebl_core::Genesis,
+}
+
+async fn genesis<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<GenesisView> {
+    let state = app.state();
+    Json(GenesisView {
+        chain: state.ledger.chain_id(),
+        genesis: state.ledger.genesis().clone(),
+    })
+}
+
+async fn parties<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<Vec<ebl_core::Party>> {
+    Json(app.state().ledger.registry().parties().cloned().collect())
+}
+
+/// A party by registered name, party id, or any of its keys.
+async fn party<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path(who): Path<String>,
+) -> Result<Json<ebl_core::Party>, ApiError> {
+    let state = app.state();
+    let registry = state.ledger.registry();
+    let found = registry
+        .by_name(&who)
+        .or_else(|| {
+            who.parse::<PartyId>()
+                .ok()
+                .and_then(|id| registry.party(id))
+        })
+        .or_else(|| {
+            who.parse::<PartyKey>()
+                .ok()
+                .and_then(|k| registry.by_key(&k))
+        });
+    found.cloned().map(Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_party",
+            &format!("no party {who:?}"),
+        )
+    })
+}
+
+async fn registry_history<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    Ok(Json(load_history(&app, &Hash::ZERO)?))
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    height: u64,
+}
+
+async fn health<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<Health> {
+    Json(Health {
+        status: if app.submissions.is_closed() {
+            "halted"
+        } else {
+            "ok"
+        },
+        height: app.state().head_view().height,
+    })
+}
+
+async fn metrics<K: Kv>(State(app): State<Arc<App<K>>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+}

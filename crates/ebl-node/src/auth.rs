@@ -1,0 +1,131 @@
+//! Who is reading: signed read requests, and which parties may see a bill.
+//!
+//! A reader signs method, path, body hash and its clock time with its registered key; the node accepts
+//! the time only within `REQUEST_SKEW_MS_MAX` of its own clock, so a captured request stops working soon
+//! after. A bill's document and history are shown only to the bill's parties (carrier, every past and
+//! present possessor, endorsee and pledgee, shipper, consignee) and to operators and auditors.
+
+use std::collections::BTreeSet;
+
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use ebl_core::api::{verify_request, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME};
+use ebl_core::{
+    bytes, Action, Bill, PartyId, PartyKey, Registry, Role, SignatureBytes, SignedTransaction,
+};
+
+use crate::api::ApiError;
+use crate::limits::REQUEST_SKEW_MS_MAX;
+
+/// An authenticated reader.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader {
+    pub party: PartyId,
+    /// Operators and auditors may read every bill.
+    pub privileged: bool,
+}
+
+fn unauthenticated(code: &str, message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Checks the request signature and returns the reader it belongs to.
+pub fn authenticate(
+    registry: &Registry,
+    chain: &ebl_core::ChainId,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    now_ms: u64,
+) -> Result<Reader, ApiError> {
+    let (Some(key), Some(time), Some(signature)) = (
+        header(headers, HEADER_KEY),
+        header(headers, HEADER_TIME),
+        header(headers, HEADER_SIGNATURE),
+    ) else {
+        return Err(unauthenticated(
+            "unauthenticated",
+            "this read needs a signed request (x-ebl-key, x-ebl-time, x-ebl-signature)",
+        ));
+    };
+    let key: PartyKey = key.parse().map_err(|_| {
+        unauthenticated(
+            "bad_request_signature",
+            "x-ebl-key is not a valid public key",
+        )
+    })?;
+    let time: u64 = time.parse().map_err(|_| {
+        unauthenticated(
+            "bad_request_signature",
+            "x-ebl-time is not a number of milliseconds",
+        )
+    })?;
+    let signature = bytes::from_hex::<64>(signature)
+        .map(SignatureBytes)
+        .ok_or_else(|| {
+            unauthenticated(
+                "bad_request_signature",
+                "x-ebl-signature is not 64 bytes of hex",
+            )
+        })?;
+    if time.abs_diff(now_ms) > REQUEST_SKEW_MS_MAX {
+        return Err(unauthenticated(
+            "request_expired",
+            &format!("request time is more than {REQUEST_SKEW_MS_MAX} ms from the node's clock"),
+        ));
+    }
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    if !verify_request(&key, chain, method.as_str(), path, &[], time, &signature) {
+        return Err(unauthenticated(
+            "bad_request_signature",
+            "request signature does not verify",
+        ));
+    }
+    let party = registry
+        .signer(&key)
+        .map_err(|e| unauthenticated(e.code(), &e.to_string()))?;
+    let privileged = registry
+        .party(party)
+        .is_some_and(|p| p.has_role(Role::Operator) || p.has_role(Role::Auditor));
+    Ok(Reader { party, privileged })
+}
+
+/// Every party that has had a part in a bill: signers and recipients of its history, and its parties now.
+pub fn bill_parties(
+    registry: &Registry,
+    bill: &Bill,
+    history: &[SignedTransaction],
+) -> BTreeSet<PartyId> {
+    let mut parties: BTreeSet<PartyId> = bill.current_parties().into_iter().collect();
+    for tx in history {
+        for s in &tx.signatures {
+            if let Some(p) = registry.by_key(&s.signer) {
+                parties.insert(p.id);
+            }
+        }
+        match &tx.body.action {
+            Action::Issue {
+                issue_to,
+                shipper,
+                consignee,
+                ..
+            } => {
+                parties.extend([*issue_to, *shipper]);
+                parties.extend(consignee);
+            }
+            Action::Transfer { to, .. }
+            | Action::Endorse { to, .. }
+            | Action::EndorseToOrder { to, .. } => {
+                parties.insert(*to);
+            }
+            Action::Pledge { pledgee, .. } => {
+                parties.insert(*pledgee);
+            }
+            _ => {}
+        }
+    }
+    parties
+}

@@ -1,0 +1,42 @@
+//! The node's own key on disk: 32 bytes of seed as hex, readable by the owner only (mode 0600).
+
+use std::io::Write;
+use std::path::Path;
+
+use ebl_core::{bytes, SigningKey};
+
+use crate::node::NodeError;
+
+pub fn generate() -> Result<SigningKey, NodeError> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| NodeError::Io(format!("no randomness: {e}")))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+pub fn write(path: &Path, key: &SigningKey) -> Result<(), NodeError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| NodeError::Io(format!("creating {}: {e}", path.display())))?;
+    file.write_all(bytes::to_hex(&key.to_bytes()).as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| NodeError::Io(format!("writing {}: {e}", path.display())))
+}
+
+pub fn read(path: &Path) -> Result<SigningKey, NodeError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| NodeError::Io(format!("reading {}: {e}", path.display())))?;
+    let seed = bytes::from_hex::<32>(text.trim()).ok_or_else(|| {
+        NodeError::Io(format!(
+            "{} does not hold a 32-byte hex key",
+            path.display()
+        ))
+    })?;
+    Ok(SigningKey::from_bytes(&seed))
+}

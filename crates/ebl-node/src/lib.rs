@@ -1,0 +1,17 @@
+//! `ebl-node`: validates, orders and durably stores eBL transactions, and serves them over HTTP.
+//!
+//! [`sequencer`] orders and commits blocks; [`api`] is the HTTP surface; [`auth`] decides who may read a
+//! bill; [`verify`] replays a stored ledger; [`node`] wires them to a data directory.
+
+pub mod api;
+pub mod auth;
+pub mod keyfile;
+pub mod limits;
+pub mod listener;
+pub mod metrics;
+pub mod node;
+pub mod sequencer;
+pub mod state;
+pub mod verify;
+
+pub use node::{default_data_dir, init, open, serve, start, stop, DataDir, NodeError, Running};

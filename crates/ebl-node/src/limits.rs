@@ -1,0 +1,18 @@
+//! The node's limits, each enforced at the boundary with its own error code and tested at its edge.
+
+/// Largest HTTP request body (a batch of transactions, or one `ISSUE` with its document).
+pub const REQUEST_BODY_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Most transactions in one submitted batch.
+pub const BATCH_TRANSACTIONS_MAX: usize = 1024;
+/// Most transactions waiting to be ordered; past this, submissions get `queue_full` (back-pressure).
+pub const PENDING_TRANSACTIONS_MAX: usize = 16 * 1024;
+/// Most open client connections; further connections wait to be accepted.
+pub const CONNECTIONS_MAX: usize = 512;
+/// Most transactions in one block (group commit closes the block earlier when the queue is empty).
+pub const BLOCK_TRANSACTIONS_MAX: usize = ebl_core::limits::BLOCK_TRANSACTIONS_MAX;
+/// How long the sequencer waits for more transactions before closing a block.
+pub const BLOCK_WAIT_MS: u64 = 2;
+/// How far a signed read request's time may be from the node's clock.
+pub const REQUEST_SKEW_MS_MAX: u64 = 5 * 60 * 1000;
+/// How long one request may take, body included, before it is cut off (slow clients hold no slot forever).
+pub const REQUEST_TIMEOUT_MS: u64 = 30_000;

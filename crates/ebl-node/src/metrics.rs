@@ -1,0 +1,115 @@
+//! Prometheus metrics: transactions accepted and rejected by code, block commit latency, fsync time.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Histogram bucket bounds, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0,
+];
+
+#[derive(Debug, Default)]
+struct Histogram {
+    counts: [AtomicU64; BUCKETS.len()],
+    total: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        for (bound, count) in BUCKETS.iter().zip(&self.counts) {
+            if secs <= *bound {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.total.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    fn render(&self, name: &str, help: &str, out: &mut String) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        for (bound, count) in BUCKETS.iter().zip(&self.counts) {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{bound}\"}} {}",
+                count.load(Ordering::Relaxed)
+            );
+        }
+        let total = self.total.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {total}");
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {total}");
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    accepted: AtomicU64,
+    blocks: AtomicU64,
+    rejected: Mutex<BTreeMap<String, u64>>,
+    commit: Histogram,
+    fsync: Histogram,
+}
+
+impl Metrics {
+    pub fn block_committed(&self, accepted: usize, took: Duration) {
+        self.accepted.fetch_add(accepted as u64, Ordering::Relaxed);
+        if accepted > 0 {
+            self.blocks.fetch_add(1, Ordering::Relaxed);
+            self.commit.observe(took);
+        }
+    }
+
+    pub fn synced(&self, took: Duration) {
+        self.fsync.observe(took);
+    }
+
+    pub fn rejected(&self, code: &str) {
+        if let Ok(mut map) = self.rejected.lock() {
+            *map.entry(code.to_owned()).or_default() += 1;
+        }
+    }
+
+    /// The Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP ebl_transactions_accepted_total Transactions accepted and durable.\n# TYPE ebl_transactions_accepted_total counter\nebl_transactions_accepted_total {}",
+            self.accepted.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ebl_transactions_rejected_total Transactions refused, by rule code.\n# TYPE ebl_transactions_rejected_total counter"
+        );
+        if let Ok(map) = self.rejected.lock() {
+            for (code, n) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "ebl_transactions_rejected_total{{code=\"{code}\"}} {n}"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ebl_blocks_total Blocks committed.\n# TYPE ebl_blocks_total counter\nebl_blocks_total {}",
+            self.blocks.load(Ordering::Relaxed)
+        );
+        self.commit.render(
+            "ebl_block_commit_seconds",
+            "Time from closing a block to its durable commit, ordering included.",
+            &mut out,
+        );
+        self.fsync.render(
+            "ebl_fsync_seconds",
+            "Time to make one block durable (flush and fsync).",
+            &mut out,
+        );
+        out
+    }
+}

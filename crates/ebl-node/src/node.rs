@@ -1,0 +1,207 @@
+//! Wiring: a data directory, the store, the sequencer thread and the HTTP server, started and stopped.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+
+use ebl_core::{Genesis, Ledger, PartyKey, Registry, SigningKey};
+use ebl_store::{Kv, LedgerStore, SledKv, StoreError};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::api::{router, App};
+use crate::keyfile;
+use crate::limits::{CONNECTIONS_MAX, PENDING_TRANSACTIONS_MAX, REQUEST_TIMEOUT_MS};
+use crate::listener::LimitedListener;
+use crate::metrics::Metrics;
+use crate::sequencer::Sequencer;
+use crate::state::Published;
+
+/// Why the node could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(String),
+    #[error("the node key in {0} is not the node key named in the genesis")]
+    WrongNodeKey(PathBuf),
+    #[error("invalid genesis: {0}")]
+    Genesis(#[from] ebl_core::Error),
+    #[error("the sequencer stopped: {0}")]
+    Sequencer(String),
+}
+
+/// Where a node keeps its files.
+#[derive(Debug, Clone)]
+pub struct DataDir(pub PathBuf);
+
+impl DataDir {
+    pub fn store(&self) -> PathBuf {
+        self.0.join("store")
+    }
+    pub fn node_key(&self) -> PathBuf {
+        self.0.join("node.key")
+    }
+    /// Written only when the node initialized itself for a first try: the operator key of that chain.
+    pub fn operator_key(&self) -> PathBuf {
+        self.0.join("operator.key")
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Creates a new ledger in `dir`: a node key and the genesis naming `operator`.
+pub fn init(dir: &DataDir, chain_name: &str, operator: PartyKey) -> Result<Genesis, NodeError> {
+    std::fs::create_dir_all(&dir.0)
+        .map_err(|e| NodeError::Io(format!("creating {}: {e}", dir.0.display())))?;
+    let store = LedgerStore::new(SledKv::open(&dir.store())?);
+    if let Some(g) = store.genesis()? {
+        return Err(StoreError::AlreadyInitialized(g.chain_id().to_hex()).into());
+    }
+    let node_key = keyfile::generate()?;
+    keyfile::write(&dir.node_key(), &node_key)?;
+    let genesis = Genesis::new(chain_name, operator, PartyKey::of(&node_key), now_ms())?;
+    store.init(&genesis)?;
+    Ok(genesis)
+}
+
+/// A started node: the shared application state and the sequencer thread.
+#[derive(Debug)]
+pub struct Running<K: Kv> {
+    pub app: Arc<App<K>>,
+    sequencer: JoinHandle<Result<(), StoreError>>,
+}
+
+/// Loads the ledger from `store` and starts the sequencer.
+pub fn start<K: Kv>(store: LedgerStore<K>, node_key: SigningKey) -> Result<Running<K>, NodeError> {
+    let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
+    if PartyKey::of(&node_key) != genesis.node {
+        return Err(NodeError::WrongNodeKey(PathBuf::from("node.key")));
+    }
+    let registry_head = store.registry_head()?.unwrap_or(genesis.chain_id());
+    let registry = Registry::from_parts(&genesis, registry_head, store.parties()?);
+    let bills = store.bills()?;
+    let ledger = Ledger::from_parts(genesis, registry, bills);
+    let head = store.head()?;
+    let transactions = match &head {
+        Some(_) => count_transactions(&store)?,
+        None => 0,
+    };
+    let store = Arc::new(store);
+    let metrics = Arc::new(Metrics::default());
+    let published = Arc::new(RwLock::new(Published {
+        ledger: ledger.clone(),
+        head: head.as_ref().map(|b| b.header.clone()),
+        transactions,
+    }));
+    let (submissions, rx) = mpsc::channel(PENDING_TRANSACTIONS_MAX);
+    let sequencer = Sequencer {
+        ledger,
+        store: store.clone(),
+        node_key: node_key.clone(),
+        published: published.clone(),
+        metrics: metrics.clone(),
+        head,
+    };
+    let thread = std::thread::Builder::new()
+        .name("sequencer".into())
+        .spawn(move || {
+            let result = sequencer.run(rx);
+            if let Err(e) = &result {
+                tracing::error!(error = %e, "storage failed: the sequencer stopped and the node accepts no more transactions");
+            }
+            result
+        })
+        .map_err(|e| NodeError::Io(e.to_string()))?;
+    Ok(Running {
+        app: Arc::new(App {
+            store,
+            published,
+            submissions,
+            queue: Arc::new(Semaphore::new(PENDING_TRANSACTIONS_MAX)),
+            metrics,
+            node_key,
+        }),
+        sequencer: thread,
+    })
+}
+
+fn count_transactions<K: Kv>(store: &LedgerStore<K>) -> Result<u64, StoreError> {
+    let mut total = 0;
+    for height in 1..=store.height()? {
+        if let Some(b) = store.block(height)? {
+            total += b.header.header.tx_count as u64;
+        }
+    }
+    Ok(total)
+}
+
+/// Opens the node in `dir`: its sled store and node key.
+pub fn open(dir: &DataDir) -> Result<Running<SledKv>, NodeError> {
+    let store = LedgerStore::new(SledKv::open(&dir.store())?);
+    let key = keyfile::read(&dir.node_key())?;
+    start(store, key).map_err(|e| match e {
+        NodeError::WrongNodeKey(_) => NodeError::WrongNodeKey(dir.node_key()),
+        other => other,
+    })
+}
+
+/// Serves HTTP until `shutdown` resolves, then finishes in-flight requests, lets the sequencer make its
+/// last block durable, and returns.
+pub async fn serve<K: Kv>(
+    listener: TcpListener,
+    running: Running<K>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), NodeError> {
+    let app = running.app.clone();
+    let routes = router(app).layer(axum::middleware::from_fn(timeout));
+    axum::serve(LimitedListener::new(listener, CONNECTIONS_MAX), routes)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| NodeError::Io(e.to_string()))?;
+    stop(running).await
+}
+
+/// Drops the last sender and waits for the sequencer to drain.
+pub async fn stop<K: Kv>(running: Running<K>) -> Result<(), NodeError> {
+    let Running { app, sequencer } = running;
+    drop(app);
+    tokio::task::spawn_blocking(move || sequencer.join())
+        .await
+        .map_err(|e| NodeError::Sequencer(e.to_string()))?
+        .map_err(|_| NodeError::Sequencer("sequencer thread panicked".into()))?
+        .map_err(NodeError::Store)
+}
+
+async fn timeout(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(
+        std::time::Duration::from_millis(REQUEST_TIMEOUT_MS),
+        next.run(request),
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(_) => crate::api::ApiError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            &format!("the request took longer than {REQUEST_TIMEOUT_MS} ms"),
+        )
+        .into_response(),
+    }
+}
+
+/// The data directory a node uses when none is given.
+pub fn default_data_dir() -> DataDir {
+    DataDir(Path::new("ebl-data").to_owned())
+}

@@ -1,0 +1,105 @@
+//! A memory store that loses everything not yet synced when told to crash: the power-loss test bed.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::kv::{Batch, Kv};
+use crate::{Result, StoreError};
+
+/// How `sync` behaves: honestly, or lying (returns without making anything durable), which is the broken
+/// store the power-loss test must catch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncBehaviour {
+    Honest,
+    Lies,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// What survives a crash.
+    durable: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Batches applied since the last sync, in order; readable now, gone after a crash.
+    pending: Vec<Batch>,
+    syncs: u64,
+}
+
+/// Cloning shares the same storage, as two handles on one disk would.
+#[derive(Debug, Clone)]
+pub struct FaultyKv {
+    state: Arc<Mutex<State>>,
+    behaviour: SyncBehaviour,
+}
+
+impl FaultyKv {
+    pub fn new(behaviour: SyncBehaviour) -> FaultyKv {
+        FaultyKv {
+            state: Arc::default(),
+            behaviour,
+        }
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>> {
+        self.state
+            .lock()
+            .map_err(|_| StoreError::Io("store lock poisoned".into()))
+    }
+
+    /// Simulates a power cut: every batch not yet synced is lost.
+    pub fn crash(&self) -> Result<()> {
+        self.lock()?.pending.clear();
+        Ok(())
+    }
+
+    pub fn syncs(&self) -> Result<u64> {
+        Ok(self.lock()?.syncs)
+    }
+
+    fn view(state: &State) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        let mut view = state.durable.clone();
+        for batch in &state.pending {
+            for (k, v) in batch {
+                match v {
+                    Some(v) => view.insert(k.clone(), v.clone()),
+                    None => view.remove(k),
+                };
+            }
+        }
+        view
+    }
+}
+
+impl Kv for FaultyKv {
+    fn apply(&self, batch: Batch) -> Result<()> {
+        self.lock()?.pending.push(batch);
+        Ok(())
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let state = self.lock()?;
+        for batch in state.pending.iter().rev() {
+            if let Some((_, v)) = batch.iter().rev().find(|(k, _)| k == key) {
+                return Ok(v.clone());
+            }
+        }
+        Ok(state.durable.get(key).cloned())
+    }
+
+    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let state = self.lock()?;
+        Ok(FaultyKv::view(&state)
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .collect())
+    }
+
+    fn sync(&self) -> Result<()> {
+        let mut state = self.lock()?;
+        state.syncs += 1;
+        if self.behaviour == SyncBehaviour::Honest {
+            let view = FaultyKv::view(&state);
+            state.durable = view;
+            state.pending.clear();
+        }
+        Ok(())
+    }
+}

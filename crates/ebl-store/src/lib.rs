@@ -1,0 +1,48 @@
+//! `ebl-store`: where blocks, transactions and ledger state live on disk, behind the [`Store`] trait.
+//!
+//! Records go through `ebl_core::codec` and are sealed with a SHA-256 over their key and bytes, checked on
+//! every read, so a flipped bit on disk is reported as corruption with its place, never served. A block
+//! and every state change it causes are written in one atomic batch; nothing is durable until
+//! [`Store::sync`] returns, and the node acknowledges nothing before that.
+
+mod fault;
+mod kv;
+mod records;
+
+pub use fault::{FaultyKv, SyncBehaviour};
+pub use kv::{Batch, Kv, SledKv};
+pub use records::{BlockWrite, LedgerStore, StoredBlock, StoredTransaction};
+
+/// A store of the ledger: the typed records over some key-value backend.
+pub type Store<K> = LedgerStore<K>;
+
+/// Why storage failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage IO failed: {0}")]
+    Io(String),
+    #[error("stored {what} at key {key} is corrupt: {reason}")]
+    Corrupt {
+        what: &'static str,
+        key: String,
+        reason: String,
+    },
+    #[error("the store holds no genesis: run `ebl-node init` first")]
+    NotInitialized,
+    #[error("the store already holds a genesis for chain {0}")]
+    AlreadyInitialized(String),
+}
+
+impl StoreError {
+    /// Stable code, as for ledger rules.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Io(_) => "storage_io",
+            StoreError::Corrupt { .. } => "storage_corrupt",
+            StoreError::NotInitialized => "not_initialized",
+            StoreError::AlreadyInitialized(_) => "already_initialized",
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,323 @@
+//! The ledger's records over a [`Kv`]: key layout, sealing, and checks on the way in and out.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use ebl_core::bytes::to_hex;
+use ebl_core::{
+    codec, Bill, BillId, Genesis, Hash, Party, SignedBlockHeader, SignedTransaction, TxId,
+};
+
+use crate::kv::Kv;
+use crate::{Result, StoreError};
+
+/// Key prefixes, one byte each. Part of the on-disk format: pinned by `tests/layout.rs`.
+const GENESIS: &[u8] = b"g";
+const HEAD: &[u8] = b"H";
+const REGISTRY_HEAD: &[u8] = b"R";
+const BLOCK: u8 = b'b';
+const TRANSACTION: u8 = b't';
+const HISTORY: u8 = b'h';
+const BILL: u8 = b's';
+const PARTY: u8 = b'p';
+
+/// Registry transactions are indexed as the history of this pseudo-bill (no transaction hashes to zero).
+const REGISTRY_HISTORY: Hash = Hash::ZERO;
+
+/// Largest stored record; a block of `BLOCK_TRANSACTIONS_MAX` ids is the biggest.
+const RECORD_BYTES_MAX: usize = codec::CODEC_BYTES_MAX;
+
+/// A block as stored: the signed header and the ids of its transactions, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredBlock {
+    pub header: SignedBlockHeader,
+    pub tx_ids: Vec<TxId>,
+}
+
+/// A transaction as stored, with where it sits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredTransaction {
+    pub height: u64,
+    pub index: u32,
+    pub tx: SignedTransaction,
+}
+
+/// Everything one block changes, written in one atomic batch.
+#[derive(Debug, Clone)]
+pub struct BlockWrite {
+    pub block: StoredBlock,
+    pub transactions: Vec<SignedTransaction>,
+    /// The new state of every bill the block touched.
+    pub bills: Vec<Bill>,
+    /// The new state of every party the block touched.
+    pub parties: Vec<Party>,
+    pub registry_head: Hash,
+}
+
+/// The typed ledger store over a key-value backend.
+#[derive(Debug)]
+pub struct LedgerStore<K: Kv> {
+    kv: K,
+}
+
+fn key(prefix: u8, rest: &[&[u8]]) -> Vec<u8> {
+    let mut k = vec![prefix];
+    for part in rest {
+        k.extend_from_slice(part);
+    }
+    k
+}
+
+/// Seals a record: its bytes, then SHA-256 over key and bytes, so a record that was altered, or moved to
+/// another key, fails its check.
+fn seal(key: &[u8], payload: Vec<u8>) -> Vec<u8> {
+    let check = Hash::of_parts(&[key, &payload]);
+    let mut out = payload;
+    out.extend_from_slice(check.as_bytes());
+    out
+}
+
+fn unseal<T: DeserializeOwned>(what: &'static str, key: &[u8], sealed: &[u8]) -> Result<T> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        what,
+        key: to_hex(key),
+        reason,
+    };
+    if sealed.len() < 32 {
+        return Err(corrupt("record shorter than its checksum".into()));
+    }
+    let (payload, check) = sealed.split_at(sealed.len() - 32);
+    if Hash::of_parts(&[key, payload]).as_bytes() != check {
+        return Err(corrupt("checksum mismatch".into()));
+    }
+    codec::decode(payload, RECORD_BYTES_MAX).map_err(|e| corrupt(e.to_string()))
+}
+
+impl<K: Kv> LedgerStore<K> {
+    pub fn new(kv: K) -> LedgerStore<K> {
+        LedgerStore { kv }
+    }
+
+    pub fn kv(&self) -> &K {
+        &self.kv
+    }
+
+    fn read<T: DeserializeOwned>(&self, what: &'static str, key: &[u8]) -> Result<Option<T>> {
+        match self.kv.get(key)? {
+            Some(bytes) => unseal(what, key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn genesis(&self) -> Result<Option<Genesis>> {
+        let genesis: Option<Genesis> = self.read("genesis", GENESIS)?;
+        if let Some(g) = &genesis {
+            g.check().map_err(|e| StoreError::Corrupt {
+                what: "genesis",
+                key: to_hex(GENESIS),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(genesis)
+    }
+
+    /// Writes the genesis of a new ledger, durably.
+    pub fn init(&self, genesis: &Genesis) -> Result<()> {
+        if let Some(existing) = self.genesis()? {
+            return Err(StoreError::AlreadyInitialized(existing.chain_id().to_hex()));
+        }
+        self.kv.apply(vec![(
+            GENESIS.to_vec(),
+            Some(seal(GENESIS, codec::encode(genesis))),
+        )])?;
+        self.kv.sync()
+    }
+
+    /// The height of the last written block (0 before any).
+    pub fn height(&self) -> Result<u64> {
+        Ok(self.read::<u64>("head", HEAD)?.unwrap_or(0))
+    }
+
+    pub fn registry_head(&self) -> Result<Option<Hash>> {
+        self.read("registry head", REGISTRY_HEAD)
+    }
+
+    pub fn block(&self, height: u64) -> Result<Option<StoredBlock>> {
+        self.read("block", &key(BLOCK, &[&height.to_be_bytes()]))
+    }
+
+    pub fn head(&self) -> Result<Option<StoredBlock>> {
+        match self.height()? {
+            0 => Ok(None),
+            h => match self.block(h)? {
+                Some(b) => Ok(Some(b)),
+                None => Err(StoreError::Corrupt {
+                    what: "block",
+                    key: h.to_string(),
+                    reason: "head names a block that is not stored".into(),
+                }),
+            },
+        }
+    }
+
+    pub fn transaction(&self, id: &TxId) -> Result<Option<StoredTransaction>> {
+        let stored: Option<StoredTransaction> =
+            self.read("transaction", &key(TRANSACTION, &[id.as_bytes()]))?;
+        if let Some(s) = &stored {
+            // The record must hold the transaction its key names.
+            if s.tx.id() != *id {
+                return Err(StoreError::Corrupt {
+                    what: "transaction",
+                    key: id.to_hex(),
+                    reason: "stored transaction has another id".into(),
+                });
+            }
+        }
+        Ok(stored)
+    }
+
+    /// A bill's transaction ids in ledger order.
+    pub fn bill_history(&self, bill: &BillId) -> Result<Vec<TxId>> {
+        let prefix = key(HISTORY, &[bill.as_bytes()]);
+        self.kv
+            .scan(&prefix)?
+            .into_iter()
+            .map(|(k, v)| unseal("history entry", &k, &v))
+            .collect()
+    }
+
+    /// The registry's transaction ids in ledger order.
+    pub fn registry_history(&self) -> Result<Vec<TxId>> {
+        self.bill_history(&REGISTRY_HISTORY)
+    }
+
+    pub fn bill(&self, id: &BillId) -> Result<Option<Bill>> {
+        self.read("bill", &key(BILL, &[id.as_bytes()]))
+    }
+
+    pub fn bills(&self) -> Result<Vec<Bill>> {
+        self.kv
+            .scan(&[BILL])?
+            .into_iter()
+            .map(|(k, v)| unseal("bill", &k, &v))
+            .collect()
+    }
+
+    pub fn parties(&self) -> Result<Vec<Party>> {
+        self.kv
+            .scan(&[PARTY])?
+            .into_iter()
+            .map(|(k, v)| unseal("party", &k, &v))
+            .collect()
+    }
+
+    /// Writes a block and all it changes in one atomic batch. The block must follow the stored head:
+    /// checked here, before anything is written. Not durable until [`LedgerStore::sync`].
+    pub fn write_block(&self, write: &BlockWrite) -> Result<()> {
+        let header = &write.block.header.header;
+        let parent = self.head()?.map(|b| b.header.header);
+        write
+            .block
+            .header
+            .follows(parent.as_ref())
+            .map_err(|e| StoreError::Corrupt {
+                what: "block",
+                key: header.height.to_string(),
+                reason: format!("refusing to write a block that does not follow the head: {e}"),
+            })?;
+        if write.block.tx_ids.len() != write.transactions.len()
+            || write.block.tx_ids.len() != header.tx_count as usize
+            || ebl_core::merkle_root(&write.block.tx_ids) != header.tx_root
+        {
+            return Err(StoreError::Corrupt {
+                what: "block",
+                key: header.height.to_string(),
+                reason: "refusing to write a block whose transactions do not match its header"
+                    .into(),
+            });
+        }
+        let height = header.height;
+        let mut batch = Vec::with_capacity(3 + write.transactions.len() * 2 + write.bills.len());
+        let mut put = |k: Vec<u8>, payload: Vec<u8>| {
+            let v = seal(&k, payload);
+            batch.push((k, Some(v)));
+        };
+        for (index, (tx, id)) in write
+            .transactions
+            .iter()
+            .zip(&write.block.tx_ids)
+            .enumerate()
+        {
+            if tx.id() != *id {
+                return Err(StoreError::Corrupt {
+                    what: "transaction",
+                    key: id.to_hex(),
+                    reason: "refusing to write a transaction under another id".into(),
+                });
+            }
+            let index = index as u32;
+            let stored = StoredTransaction {
+                height,
+                index,
+                tx: tx.clone(),
+            };
+            put(key(TRANSACTION, &[id.as_bytes()]), codec::encode(&stored));
+            let history = match &tx.body.action {
+                ebl_core::Action::Issue { .. } => Some(*id),
+                a if a.is_registry() => Some(REGISTRY_HISTORY),
+                a => a.bill(),
+            };
+            if let Some(bill) = history {
+                put(
+                    key(
+                        HISTORY,
+                        &[bill.as_bytes(), &height.to_be_bytes(), &index.to_be_bytes()],
+                    ),
+                    codec::encode(id),
+                );
+            }
+        }
+        for bill in &write.bills {
+            put(key(BILL, &[bill.id.as_bytes()]), codec::encode(bill));
+        }
+        for party in &write.parties {
+            put(key(PARTY, &[&party.id.0]), codec::encode(party));
+        }
+        put(REGISTRY_HEAD.to_vec(), codec::encode(&write.registry_head));
+        put(
+            key(BLOCK, &[&height.to_be_bytes()]),
+            codec::encode(&write.block),
+        );
+        put(HEAD.to_vec(), codec::encode(&height));
+        self.kv.apply(batch)
+    }
+
+    /// Makes everything written so far durable.
+    pub fn sync(&self) -> Result<()> {
+        self.kv.sync()
+    }
+
+    /// Checks the seal of every stored record, reachable from the head or not; returns how many.
+    pub fn check_seals(&self) -> Result<usize> {
+        let entries = self.kv.scan(&[])?;
+        for (k, v) in &entries {
+            let ok = v.len() >= 32 && {
+                let (payload, check) = v.split_at(v.len() - 32);
+                Hash::of_parts(&[k, payload]).as_bytes() == check
+            };
+            if !ok {
+                return Err(StoreError::Corrupt {
+                    what: "record",
+                    key: to_hex(k),
+                    reason: "checksum mismatch".into(),
+                });
+            }
+        }
+        Ok(entries.len())
+    }
+
+    /// Every stored key and its raw bytes, for tools that check or damage the store on purpose.
+    pub fn raw_entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.kv.scan(&[])
+    }
+}
