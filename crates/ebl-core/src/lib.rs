@@ -20,6 +20,8 @@ pub mod ledger;
 pub mod limits;
 pub mod party;
 pub mod registry;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod transaction;
 pub mod verify;
 

@@ -14,4 +14,7 @@ pub mod sequencer;
 pub mod state;
 pub mod verify;
 
-pub use node::{default_data_dir, init, open, serve, start, stop, DataDir, NodeError, Running};
+pub use node::{
+    default_data_dir, init, open, serve, start, start_with, stop, DataDir, NodeError, Running,
+    Settings,
+};

@@ -72,15 +72,42 @@ pub fn init(dir: &DataDir, chain_name: &str, operator: PartyKey) -> Result<Genes
     Ok(genesis)
 }
 
+/// Limits a node runs with; the defaults are the named constants in [`crate::limits`], and tests lower
+/// them to reach each boundary quickly.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub pending_transactions_max: usize,
+    pub connections_max: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            pending_transactions_max: PENDING_TRANSACTIONS_MAX,
+            connections_max: CONNECTIONS_MAX,
+        }
+    }
+}
+
 /// A started node: the shared application state and the sequencer thread.
 #[derive(Debug)]
 pub struct Running<K: Kv> {
     pub app: Arc<App<K>>,
+    pub settings: Settings,
     sequencer: JoinHandle<Result<(), StoreError>>,
 }
 
-/// Loads the ledger from `store` and starts the sequencer.
+/// Loads the ledger from `store` and starts the sequencer, with the default limits.
 pub fn start<K: Kv>(store: LedgerStore<K>, node_key: SigningKey) -> Result<Running<K>, NodeError> {
+    start_with(store, node_key, Settings::default())
+}
+
+/// Loads the ledger from `store` and starts the sequencer.
+pub fn start_with<K: Kv>(
+    store: LedgerStore<K>,
+    node_key: SigningKey,
+    settings: Settings,
+) -> Result<Running<K>, NodeError> {
     let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
     if PartyKey::of(&node_key) != genesis.node {
         return Err(NodeError::WrongNodeKey(PathBuf::from("node.key")));
@@ -101,7 +128,7 @@ pub fn start<K: Kv>(store: LedgerStore<K>, node_key: SigningKey) -> Result<Runni
         head: head.as_ref().map(|b| b.header.clone()),
         transactions,
     }));
-    let (submissions, rx) = mpsc::channel(PENDING_TRANSACTIONS_MAX);
+    let (submissions, rx) = mpsc::channel(settings.pending_transactions_max.max(1));
     let sequencer = Sequencer {
         ledger,
         store: store.clone(),
@@ -125,10 +152,11 @@ pub fn start<K: Kv>(store: LedgerStore<K>, node_key: SigningKey) -> Result<Runni
             store,
             published,
             submissions,
-            queue: Arc::new(Semaphore::new(PENDING_TRANSACTIONS_MAX)),
+            queue: Arc::new(Semaphore::new(settings.pending_transactions_max)),
             metrics,
             node_key,
         }),
+        settings,
         sequencer: thread,
     })
 }
@@ -162,16 +190,19 @@ pub async fn serve<K: Kv>(
 ) -> Result<(), NodeError> {
     let app = running.app.clone();
     let routes = router(app).layer(axum::middleware::from_fn(timeout));
-    axum::serve(LimitedListener::new(listener, CONNECTIONS_MAX), routes)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| NodeError::Io(e.to_string()))?;
+    axum::serve(
+        LimitedListener::new(listener, running.settings.connections_max),
+        routes,
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|e| NodeError::Io(e.to_string()))?;
     stop(running).await
 }
 
 /// Drops the last sender and waits for the sequencer to drain.
 pub async fn stop<K: Kv>(running: Running<K>) -> Result<(), NodeError> {
-    let Running { app, sequencer } = running;
+    let Running { app, sequencer, .. } = running;
     drop(app);
     tokio::task::spawn_blocking(move || sequencer.join())
         .await

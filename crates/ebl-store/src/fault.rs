@@ -21,6 +21,8 @@ struct State {
     /// Batches applied since the last sync, in order; readable now, gone after a crash.
     pending: Vec<Batch>,
     syncs: u64,
+    /// Power is off: every operation fails until `power_on`.
+    dead: bool,
 }
 
 /// Cloning shares the same storage, as two handles on one disk would.
@@ -38,15 +40,35 @@ impl FaultyKv {
         }
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, State>> {
+    fn state(&self) -> Result<MutexGuard<'_, State>> {
         self.state
             .lock()
             .map_err(|_| StoreError::Io("store lock poisoned".into()))
     }
 
-    /// Simulates a power cut: every batch not yet synced is lost.
+    /// The state, if the power is on.
+    fn lock(&self) -> Result<MutexGuard<'_, State>> {
+        let state = self.state()?;
+        if state.dead {
+            return Err(StoreError::Io(
+                "simulated power cut: the disk is gone".into(),
+            ));
+        }
+        Ok(state)
+    }
+
+    /// Simulates a power cut: every batch not yet synced is lost, and the disk answers nothing more until
+    /// [`FaultyKv::power_on`].
     pub fn crash(&self) -> Result<()> {
-        self.lock()?.pending.clear();
+        let mut state = self.state()?;
+        state.pending.clear();
+        state.dead = true;
+        Ok(())
+    }
+
+    /// Power returns: what was durable at the crash is readable again.
+    pub fn power_on(&self) -> Result<()> {
+        self.state()?.dead = false;
         Ok(())
     }
 

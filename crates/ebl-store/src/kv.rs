@@ -31,21 +31,40 @@ pub struct SledKv {
     path: PathBuf,
 }
 
+/// How often, and how far apart, opening a locked store is retried (about two seconds in all).
+const OPEN_RETRIES: u32 = 50;
+const OPEN_RETRY_MS: u64 = 40;
+
 fn io<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Io(e.to_string())
 }
 
 impl SledKv {
+    /// Opens (or creates) the store. sled holds an exclusive file lock; a handle closed a moment ago can
+    /// keep it while its background thread winds down, so a locked store is retried for a short while.
     pub fn open(path: &Path) -> Result<SledKv> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(256 * 1024 * 1024)
-            .open()
-            .map_err(io)?;
-        Ok(SledKv {
-            db,
-            path: path.to_owned(),
-        })
+        let mut attempts = 0;
+        loop {
+            let opened = sled::Config::new()
+                .path(path)
+                .cache_capacity(256 * 1024 * 1024)
+                .open();
+            match opened {
+                Ok(db) => {
+                    return Ok(SledKv {
+                        db,
+                        path: path.to_owned(),
+                    })
+                }
+                Err(sled::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::WouldBlock && attempts < OPEN_RETRIES =>
+                {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(OPEN_RETRY_MS));
+                }
+                Err(e) => return Err(io(e)),
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {

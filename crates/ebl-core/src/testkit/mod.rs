@@ -1,0 +1,174 @@
+//! Deterministic parties, real DCSA documents and transaction builders for tests, the demo and benchmarks.
+//! Compiled only with the `testkit` feature; nothing here is used by the ledger itself.
+
+use crate::{
+    Action, Document, Genesis, Hash, Identifier, Loan, PartyId, PartyKey, PartyProfile, Role,
+    Roles, SignedTransaction, SigningKey, Transaction,
+};
+
+/// The DCSA example to-order bill of lading (carrier `SMDG:MSC`), as published in the eBL 3.0 spec.
+pub const DCSA_TO_ORDER_BOL: &str = include_str!("dcsa-to-order-bol.json");
+
+/// The carrier code the DCSA example document names, which the issuing carrier must hold.
+pub const DCSA_CARRIER_CODE: (&str, &str) = ("SMDG", "MSC");
+
+/// A key from a one-byte seed: reproducible, and never to be used for real.
+pub fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+pub fn id_of(key: &SigningKey) -> PartyId {
+    PartyId::from(PartyKey::of(key))
+}
+
+fn dcsa_value(reference: &str) -> serde_json::Value {
+    let mut value: serde_json::Value = serde_json::from_str(DCSA_TO_ORDER_BOL).unwrap_or_default();
+    value["transportDocumentReference"] = reference.into();
+    value
+}
+
+/// The DCSA example to-order bill with its reference replaced, so that each bill is new.
+pub fn to_order_document(reference: &str) -> crate::Result<Document> {
+    Document::from_value(&dcsa_value(reference))
+}
+
+/// The same document made straight (not to order), naming `consignee` as consignee.
+pub fn straight_document(reference: &str, consignee: &str) -> crate::Result<Document> {
+    let mut value = dcsa_value(reference);
+    value["isToOrder"] = false.into();
+    value["documentParties"]["consignee"] = serde_json::json!({ "partyName": consignee });
+    Document::from_value(&value)
+}
+
+/// A party of a test or demo: its key, id and what to register.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub key: SigningKey,
+    pub id: PartyId,
+    pub roles: Vec<Role>,
+    pub identifiers: Vec<Identifier>,
+}
+
+impl Actor {
+    pub fn new(seed: u8, name: &str, roles: &[Role], identifiers: Vec<Identifier>) -> Actor {
+        let key = key(seed);
+        Actor {
+            name: name.to_owned(),
+            id: id_of(&key),
+            key,
+            roles: roles.to_vec(),
+            identifiers,
+        }
+    }
+
+    pub fn public(&self) -> PartyKey {
+        PartyKey::of(&self.key)
+    }
+
+    /// The registry action that admits this actor.
+    pub fn registration(&self) -> crate::Result<Action> {
+        Ok(Action::RegisterParty {
+            key: self.public(),
+            profile: PartyProfile {
+                name: self.name.clone(),
+                roles: Roles::new(&self.roles)?,
+                identifiers: self.identifiers.clone(),
+            },
+        })
+    }
+}
+
+/// The cast of a trade: operator, a carrier that can issue the DCSA document, traders and banks.
+#[derive(Debug, Clone)]
+pub struct Cast {
+    pub operator: SigningKey,
+    pub node: SigningKey,
+    pub carrier: Actor,
+    pub shipper: Actor,
+    pub buyer: Actor,
+    pub buyer2: Actor,
+    pub bank: Actor,
+    pub bank2: Actor,
+    pub auditor: Actor,
+}
+
+impl Cast {
+    pub fn new() -> Cast {
+        let (scheme, code) = DCSA_CARRIER_CODE;
+        Cast {
+            operator: key(1),
+            node: key(2),
+            carrier: Actor::new(
+                10,
+                "Mediterranean Shipping",
+                &[Role::Carrier],
+                vec![Identifier::new(scheme, code)],
+            ),
+            shipper: Actor::new(
+                11,
+                "DCSA CTK",
+                &[Role::Trader],
+                vec![Identifier::new("LEI", "5493001KJTIIGC8Y1R12")],
+            ),
+            buyer: Actor::new(12, "Buyer One", &[Role::Trader], vec![]),
+            buyer2: Actor::new(13, "Buyer Two", &[Role::Trader], vec![]),
+            bank: Actor::new(14, "First Bank", &[Role::Bank], vec![]),
+            bank2: Actor::new(15, "Second Bank", &[Role::Bank], vec![]),
+            auditor: Actor::new(16, "Auditor", &[Role::Auditor], vec![]),
+        }
+    }
+
+    pub fn actors(&self) -> [&Actor; 7] {
+        [
+            &self.carrier,
+            &self.shipper,
+            &self.buyer,
+            &self.buyer2,
+            &self.bank,
+            &self.bank2,
+            &self.auditor,
+        ]
+    }
+
+    pub fn genesis(&self, time_ms: u64) -> crate::Result<Genesis> {
+        Genesis::new(
+            "testkit",
+            PartyKey::of(&self.operator),
+            PartyKey::of(&self.node),
+            time_ms,
+        )
+    }
+}
+
+impl Default for Cast {
+    fn default() -> Cast {
+        Cast::new()
+    }
+}
+
+/// Builds and signs a transaction body.
+pub fn signed(
+    chain: Hash,
+    prev: Hash,
+    time_ms: u64,
+    action: Action,
+    signers: &[&SigningKey],
+) -> SignedTransaction {
+    Transaction {
+        chain,
+        prev,
+        time_ms,
+        action,
+    }
+    .signed_by(signers)
+}
+
+/// A loan for pledges in tests.
+pub fn loan(reference: &str, amount_minor: u64) -> Loan {
+    Loan {
+        reference: reference.to_owned(),
+        amount_minor,
+        currency: "USD".to_owned(),
+    }
+}

@@ -1,0 +1,326 @@
+//! Every endpoint, the submission outcomes, and bad input answered with typed errors.
+
+use ebl_core::api::{Head, HistoryEntry, SignedStatement, SubmitOutcome};
+use ebl_core::testkit::loan;
+use ebl_core::{Action, Hash, SignedBlockHeader, Status};
+
+use crate::support::{assert_accepted, assert_rejected, TestNode};
+
+#[test]
+fn a_trade_through_every_endpoint() {
+    let mut node = TestNode::start();
+    let bill = node.issue("API-1");
+    let c = node.cast.clone();
+    assert_accepted(&node.act(
+        Action::EndorseToOrder {
+            bill,
+            to: c.buyer.id,
+        },
+        &[&c.shipper.key],
+    ));
+    assert_accepted(&node.act(
+        Action::Transfer {
+            bill,
+            to: c.buyer.id,
+        },
+        &[&c.shipper.key],
+    ));
+    let pledge = node.act(
+        Action::Pledge {
+            bill,
+            pledgee: c.bank.id,
+            loan: loan("L-1", 10_000),
+        },
+        &[&c.buyer.key, &c.bank.key],
+    );
+    assert_accepted(&pledge);
+
+    // The bill, as its possessor sees it, with the DCSA document.
+    let (status, body) = node.get_as(&format!("/v1/bills/{bill}"), &c.bank.key);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["bill"]["possessor"], c.bank.id.to_hex());
+    assert_eq!(body["document"]["transportDocumentReference"], "API-1");
+
+    // History: four transactions with receipts whose proofs verify against the block headers.
+    let (status, body) = node.get_as(&format!("/v1/bills/{bill}/history"), &c.buyer.key);
+    assert_eq!(status, 200, "{body}");
+    let history: Vec<HistoryEntry> = serde_json::from_value(body).expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .map(|h| h.transaction.body.action.code())
+            .collect::<Vec<_>>(),
+        ["ISSUE", "ENDORSE_TO_ORDER", "TRANSFER", "PLEDGE"]
+    );
+    let genesis = node.get("/v1/genesis").1;
+    let node_key: ebl_core::PartyKey = genesis["genesis"]["node"]
+        .as_str()
+        .and_then(|k| k.parse().ok())
+        .expect("node key");
+    for entry in &history {
+        let (status, block) = node.get(&format!("/v1/blocks/{}", entry.receipt.height));
+        assert_eq!(status, 200);
+        let header: SignedBlockHeader =
+            serde_json::from_value(block["header"].clone()).expect("header");
+        header.verify(&node_key).expect("node signed the block");
+        entry.receipt.verify(&header).expect("inclusion proof");
+    }
+
+    // The node-signed status statement: the freshness proof.
+    let (status, body) = node.get_as(&format!("/v1/bills/{bill}/status"), &c.bank.key);
+    assert_eq!(status, 200, "{body}");
+    let statement: SignedStatement = serde_json::from_value(body).expect("statement");
+    statement.verify(&node_key).expect("statement signature");
+    assert!(matches!(statement.statement.status, Status::Pledged(ref p) if p.pledgee == c.bank.id));
+    let head: Head = serde_json::from_value(node.get("/v1/head").1).expect("head");
+    assert_eq!(statement.statement.height, head.height);
+    assert_eq!(head.transactions, 7 + 4);
+
+    // A single transaction, the registry, parties by name and id, health, metrics.
+    let (status, body) = node.get_as(&format!("/v1/transactions/{}", pledge.id()), &c.bank.key);
+    assert_eq!(
+        (
+            status,
+            body["transaction"]["body"]["action"]["PLEDGE"]["pledgee"].as_str()
+        ),
+        (200, Some(c.bank.id.to_hex().as_str()))
+    );
+    let (status, body) = node.get("/v1/registry/history");
+    assert_eq!((status, body.as_array().map(Vec::len)), (200, Some(7)));
+    let (status, body) = node.get("/v1/parties");
+    assert_eq!((status, body.as_array().map(Vec::len)), (200, Some(8)));
+    let (status, body) = node.get("/v1/parties/First%20Bank");
+    assert_eq!(
+        (status, body["id"].as_str()),
+        (200, Some(c.bank.id.to_hex().as_str()))
+    );
+    let (status, body) = node.get(&format!("/v1/parties/{}", c.carrier.id));
+    assert_eq!(
+        (status, body["profile"]["name"].as_str()),
+        (200, Some("Mediterranean Shipping"))
+    );
+    assert_eq!(
+        node.get("/v1/parties/Nobody").1["error"]["code"],
+        "unknown_party"
+    );
+    let (status, body) = node.get("/v1/health");
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    let (status, metrics) = node.get("/metrics");
+    let metrics = metrics.as_str().expect("text").to_owned();
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("ebl_transactions_accepted_total 11"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("ebl_fsync_seconds_count"), "{metrics}");
+}
+
+#[test]
+fn resubmission_is_idempotent() {
+    let mut node = TestNode::start();
+    let bill = node.issue("IDEM-1");
+    let c = node.cast.clone();
+    let head = node.head_of(&bill);
+    let tx = node.sign(
+        head,
+        Action::Transfer {
+            bill,
+            to: c.buyer.id,
+        },
+        &[&c.shipper.key],
+    );
+    let first = node.submit(&tx);
+    assert_accepted(&first);
+    let before: Head = serde_json::from_value(node.get("/v1/head").1).expect("head");
+    let again = node.submit(&tx);
+    match (&first, &again) {
+        (
+            SubmitOutcome::Accepted { receipt: a, .. },
+            SubmitOutcome::Duplicate { receipt: b, .. },
+        ) => assert_eq!(a, b),
+        other => panic!("expected the original receipt: {other:?}"),
+    }
+    // Also inside a batch, and twice in one batch.
+    let results = node.batch(&[tx.clone(), tx.clone()]).expect("batch");
+    assert!(
+        matches!(results[0], SubmitOutcome::Duplicate { .. }),
+        "{results:?}"
+    );
+    assert!(
+        matches!(results[1], SubmitOutcome::Duplicate { .. }),
+        "{results:?}"
+    );
+    let after: Head = serde_json::from_value(node.get("/v1/head").1).expect("head");
+    assert_eq!(before, after, "a resubmission changed the ledger");
+}
+
+#[test]
+fn two_conflicting_transactions_in_one_batch_one_wins() {
+    let mut node = TestNode::start();
+    let bill = node.issue("RACE-1");
+    let c = node.cast.clone();
+    let head = node.head_of(&bill);
+    let to_buyer = node.sign(
+        head,
+        Action::Transfer {
+            bill,
+            to: c.buyer.id,
+        },
+        &[&c.shipper.key],
+    );
+    let to_buyer2 = node.sign(
+        head,
+        Action::Transfer {
+            bill,
+            to: c.buyer2.id,
+        },
+        &[&c.shipper.key],
+    );
+    let results = node.batch(&[to_buyer, to_buyer2]).expect("batch");
+    assert_accepted(&results[0]);
+    assert_rejected(&results[1], "stale_head");
+    let (_, body) = node.get_as(&format!("/v1/bills/{bill}"), &c.shipper.key);
+    assert_eq!(body["bill"]["possessor"], c.buyer.id.to_hex());
+}
+
+#[test]
+fn rule_refusals_carry_their_codes() {
+    let mut node = TestNode::start();
+    let bill = node.issue("RULE-1");
+    let c = node.cast.clone();
+    assert_rejected(
+        &node.act(
+            Action::Transfer {
+                bill,
+                to: c.buyer2.id,
+            },
+            &[&c.buyer.key],
+        ),
+        "not_possessor",
+    );
+    assert_rejected(
+        &node.act(
+            Action::Pledge {
+                bill,
+                pledgee: c.bank.id,
+                loan: loan("L", 1),
+            },
+            &[&c.shipper.key],
+        ),
+        "missing_signature",
+    );
+    // Another chain's transaction.
+    let head = node.head_of(&bill);
+    let mut tx = node.sign(head, Action::Sign { bill }, &[&c.shipper.key]);
+    tx.body.chain = Hash::of(b"elsewhere");
+    let tx = tx.body.signed_by(&[&c.shipper.key]);
+    assert_rejected(&node.submit(&tx), "wrong_chain");
+    // A tampered signature.
+    let mut tx = node.sign(head, Action::Sign { bill }, &[&c.shipper.key]);
+    tx.signatures[0].signature.0[10] ^= 1;
+    assert_rejected(&node.submit(&tx), "bad_signature");
+    // None of it changed the bill.
+    assert_eq!(node.head_of(&bill), head);
+}
+
+#[test]
+fn bad_input_gets_a_typed_error_and_the_node_keeps_serving() {
+    let mut node = TestNode::start();
+    let bill = node.issue("BAD-1");
+    let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
+        (
+            "/v1/transactions",
+            "application/json",
+            b"{".to_vec(),
+            400,
+            "malformed_json",
+        ),
+        (
+            "/v1/transactions",
+            "application/json",
+            br#"{"body":1}"#.to_vec(),
+            400,
+            "malformed_json",
+        ),
+        (
+            "/v1/transactions",
+            "text/plain",
+            b"hello".to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "/v1/transactions",
+            "application/octet-stream",
+            vec![0xff; 13],
+            400,
+            "malformed_encoding",
+        ),
+        (
+            "/v1/batches",
+            "application/json",
+            br#"{"transactions":[]}"#.to_vec(),
+            400,
+            "batch_size",
+        ),
+        (
+            "/v1/batches",
+            "application/x-www-form-urlencoded",
+            b"a=b".to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "/v2/transactions",
+            "application/json",
+            b"{}".to_vec(),
+            404,
+            "unknown_api_version",
+        ),
+    ];
+    for (path, content_type, body, status, code) in cases {
+        let (got, body) = node.post_raw(path, content_type, &body);
+        assert_eq!(
+            (got, body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{path} {content_type}: {body}"
+        );
+    }
+    // Binary submission: the canonical bytes work, trailing bytes do not.
+    let c = node.cast.clone();
+    let head = node.head_of(&bill);
+    let tx = node.sign(head, Action::Sign { bill }, &[&c.shipper.key]);
+    let mut bytes = tx.encode();
+    bytes.push(0);
+    let (status, body) = node.post_raw("/v1/transactions", "application/octet-stream", &bytes);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("trailing_bytes"))
+    );
+    bytes.pop();
+    let (status, body) = node.post_raw("/v1/transactions", "application/octet-stream", &bytes);
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("accepted")),
+        "{body}"
+    );
+    // Malformed ids and unknown things.
+    assert_eq!(
+        node.get("/v1/blocks/xyz").1["error"]["code"],
+        "malformed_height"
+    );
+    assert_eq!(
+        node.get("/v1/blocks/999").1["error"]["code"],
+        "unknown_block"
+    );
+    assert_eq!(
+        node.get_as("/v1/bills/zz", &c.shipper.key).1["error"]["code"],
+        "malformed_id"
+    );
+    assert_eq!(
+        node.get_as(&format!("/v1/bills/{}", Hash::of(b"none")), &c.shipper.key)
+            .1["error"]["code"],
+        "unknown_bill"
+    );
+    assert_eq!(node.get("/v1/nothing").1["error"]["code"], "not_found");
+}

@@ -1,0 +1,149 @@
+//! Every node limit at its boundary: the limit passes, one more is refused with its code.
+
+use ebl_core::testkit::{self, key};
+use ebl_core::{Action, Hash, PartyKey, PartyProfile, Role, Roles};
+use ebl_node::limits::{BATCH_TRANSACTIONS_MAX, REQUEST_BODY_BYTES_MAX};
+use ebl_node::Settings;
+
+use crate::support::{assert_accepted, TestNode};
+
+/// `n` chained registrations, each extending the one before: valid as one batch.
+fn registrations(node: &mut TestNode, n: usize) -> Vec<ebl_core::SignedTransaction> {
+    let operator = node.cast.operator.clone();
+    let mut prev = serde_json::from_value::<ebl_core::api::Head>(node.get("/v1/head").1)
+        .map(|_| ())
+        .ok();
+    let _ = prev.take();
+    let registry = node.get("/v1/registry/history").1;
+    let mut head: Hash = registry
+        .as_array()
+        .and_then(|a| a.last())
+        .and_then(|e| e["receipt"]["tx"].as_str())
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(node.chain);
+    (0..n)
+        .map(|i| {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&(i as u64 + 1_000).to_le_bytes());
+            let k = ebl_core::SigningKey::from_bytes(&seed);
+            let action = Action::RegisterParty {
+                key: PartyKey::of(&k),
+                profile: PartyProfile {
+                    name: format!("Trader {i}"),
+                    roles: Roles::new(&[Role::Trader]).expect("roles"),
+                    identifiers: vec![],
+                },
+            };
+            let tx = node.sign(head, action, &[&operator]);
+            head = tx.id();
+            tx
+        })
+        .collect()
+}
+
+#[test]
+fn batch_size_limit() {
+    let mut node = TestNode::start();
+    let txs = registrations(&mut node, BATCH_TRANSACTIONS_MAX + 1);
+    let (status, body) = node.batch(&txs).expect_err("one over the limit");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("batch_size"))
+    );
+    let results = node
+        .batch(&txs[..BATCH_TRANSACTIONS_MAX])
+        .expect("at the limit");
+    assert_eq!(results.len(), BATCH_TRANSACTIONS_MAX);
+    results.iter().for_each(assert_accepted);
+}
+
+#[test]
+fn request_body_limit() {
+    let node = TestNode::start();
+    let at_limit = vec![b' '; REQUEST_BODY_BYTES_MAX];
+    let (status, body) = node.post_raw("/v1/transactions", "application/json", &at_limit);
+    // At the limit the body is read and parsed (and is not JSON); one byte more is refused unread.
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("malformed_json"))
+    );
+    let over = vec![b' '; REQUEST_BODY_BYTES_MAX + 1];
+    let (status, body) = node.post_raw("/v1/transactions", "application/json", &over);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("body_too_large"))
+    );
+    assert_eq!(node.get("/v1/health").0, 200, "the node keeps serving");
+}
+
+#[test]
+fn pending_queue_limit_gives_back_pressure() {
+    let mut node = TestNode::start_with(Settings {
+        pending_transactions_max: 8,
+        ..Settings::default()
+    });
+    let txs = registrations(&mut node, 9);
+    let (status, body) = node.batch(&txs).expect_err("more than the queue holds");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("queue_full"))
+    );
+    let results = node.batch(&txs[..8]).expect("exactly the queue");
+    results.iter().for_each(assert_accepted);
+}
+
+#[test]
+fn document_and_field_limits_hold_through_the_api() {
+    let mut node = TestNode::start();
+    let carrier = node.cast.carrier.key.clone();
+    let shipper = node.cast.shipper.id;
+    let max = ebl_core::limits::DOCUMENT_REFERENCE_BYTES_MAX;
+    let issue = |reference: &str| Action::Issue {
+        document: testkit::to_order_document(reference).expect("document"),
+        issue_to: shipper,
+        shipper,
+        consignee: None,
+        replaces: None,
+    };
+    let ok = node.sign(Hash::ZERO, issue(&"R".repeat(max)), &[&carrier]);
+    assert_accepted(&node.submit(&ok));
+    // A document over the reference limit cannot even be built, so send its JSON by hand.
+    let mut json =
+        serde_json::to_value(node.sign(Hash::ZERO, issue("SHORT"), &[&carrier])).expect("json");
+    json["body"]["action"]["ISSUE"]["document"]["transportDocumentReference"] =
+        "R".repeat(max + 1).into();
+    let (status, body) = node.post_raw(
+        "/v1/transactions",
+        "application/json",
+        &serde_json::to_vec(&json).expect("json"),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("transportDocumentReference")),
+        "{body}"
+    );
+    // A weak key at registration is refused before it reaches the registry.
+    let mut json = serde_json::to_value(node.sign(
+        node.chain,
+        node.cast.buyer.registration().expect("reg"),
+        &[&key(1)],
+    ))
+    .expect("json");
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    json["body"]["action"]["REGISTER_PARTY"]["key"] = ebl_core::bytes::to_hex(&identity).into();
+    let (status, body) = node.post_raw(
+        "/v1/transactions",
+        "application/json",
+        &serde_json::to_vec(&json).expect("json"),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("weak")),
+        "{body}"
+    );
+}

@@ -1,0 +1,114 @@
+//! Only a bill's parties, operators and auditors read it; requests are signed and expire.
+
+use ebl_core::testkit::key;
+use ebl_core::Action;
+
+use crate::support::{assert_accepted, now_ms, TestNode};
+
+#[test]
+fn only_the_bills_parties_may_read_it() {
+    let mut node = TestNode::start();
+    let bill = node.issue("PRIV-1");
+    let c = node.cast.clone();
+    assert_accepted(&node.act(
+        Action::Transfer {
+            bill,
+            to: c.buyer.id,
+        },
+        &[&c.shipper.key],
+    ));
+    let paths = [
+        format!("/v1/bills/{bill}"),
+        format!("/v1/bills/{bill}/history"),
+        format!("/v1/bills/{bill}/status"),
+        format!("/v1/transactions/{bill}"),
+    ];
+    for path in &paths {
+        for (who, key) in [
+            ("carrier", &c.carrier.key),
+            ("shipper", &c.shipper.key),
+            ("buyer", &c.buyer.key),
+            ("operator", &c.operator),
+            ("auditor", &c.auditor.key),
+        ] {
+            assert_eq!(node.get_as(path, key).0, 200, "{who} reads {path}");
+        }
+        // A competitor learns only that the bill exists.
+        let (status, body) = node.get_as(path, &c.buyer2.key);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("forbidden")),
+            "{path}"
+        );
+        assert!(!body.to_string().contains("PRIV-1"));
+        let (status, body) = node.get_as(path, &c.bank.key);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("forbidden")),
+            "{path}"
+        );
+    }
+    // A past possessor keeps access: the shipper gave the bill away but is still one of its parties.
+    assert_accepted(&node.act(
+        Action::Transfer {
+            bill,
+            to: c.buyer2.id,
+        },
+        &[&c.buyer.key],
+    ));
+    assert_eq!(node.get_as(&paths[1], &c.shipper.key).0, 200);
+    assert_eq!(node.get_as(&paths[1], &c.buyer2.key).0, 200);
+}
+
+#[test]
+fn reads_must_be_signed_fresh_and_by_a_registered_key() {
+    let mut node = TestNode::start();
+    let bill = node.issue("PRIV-2");
+    let c = node.cast.clone();
+    let path = format!("/v1/bills/{bill}");
+    let (status, body) = node.get(&path);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+    let skew = ebl_node::limits::REQUEST_SKEW_MS_MAX;
+    let (status, body) = node.get_signed_at(&path, &c.shipper.key, now_ms() - skew - 60_000);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("request_expired"))
+    );
+    let (status, body) = node.get_signed_at(&path, &c.shipper.key, now_ms() + skew + 60_000);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("request_expired"))
+    );
+    assert_eq!(
+        node.get_signed_at(&path, &c.shipper.key, now_ms() - skew + 60_000)
+            .0,
+        200,
+        "inside the skew"
+    );
+    let (status, body) = node.get_as(&path, &key(200));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unknown_key"))
+    );
+    // A signature for another path does not open this one.
+    let other = format!("/v1/bills/{bill}/history");
+    let time = now_ms();
+    let signature =
+        ebl_core::api::sign_request(&c.shipper.key, &node.chain, "GET", &other, &[], time);
+    let mut response = crate::support::agent()
+        .get(&node.url(&path))
+        .header(
+            ebl_core::api::HEADER_KEY,
+            &ebl_core::PartyKey::of(&c.shipper.key).to_hex(),
+        )
+        .header(ebl_core::api::HEADER_TIME, &time.to_string())
+        .header(ebl_core::api::HEADER_SIGNATURE, &signature.to_string())
+        .call()
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 401);
+    let body: serde_json::Value = response.body_mut().read_json().expect("json");
+    assert_eq!(body["error"]["code"], "bad_request_signature");
+}

@@ -1,0 +1,350 @@
+//! A node on 127.0.0.1:0 in a temporary directory, and a small HTTP client that speaks its API.
+
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ebl_core::api::{
+    sign_request, BatchRequest, BatchResponse, SubmitOutcome, HEADER_KEY, HEADER_SIGNATURE,
+    HEADER_TIME,
+};
+use ebl_core::testkit::{self, Cast};
+use ebl_core::{Action, BillId, Hash, PartyKey, SignedTransaction, SigningKey};
+use ebl_node::{DataDir, NodeError, Settings};
+use ebl_store::{Kv, LedgerStore, SledKv};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub struct Server {
+    pub url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<Result<(), NodeError>>>,
+}
+
+impl Server {
+    /// Serves `store` on 127.0.0.1:0 from a thread with its own runtime.
+    pub fn launch<K: Kv>(
+        store: LedgerStore<K>,
+        node_key: SigningKey,
+        settings: Settings,
+    ) -> Result<Server, NodeError> {
+        let running = ebl_node::start_with(store, node_key, settings)?;
+        let (addr_tx, addr_rx) = std_mpsc::channel();
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| NodeError::Io(e.to_string()))?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .map_err(|e| NodeError::Io(e.to_string()))?;
+                let _ = addr_tx.send(
+                    listener
+                        .local_addr()
+                        .map_err(|e| NodeError::Io(e.to_string()))?,
+                );
+                ebl_node::serve(listener, running, async move {
+                    let _ = stop.await;
+                })
+                .await
+            })
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(10))
+            .map_err(|e| NodeError::Io(format!("node did not start: {e}")))?;
+        Ok(Server {
+            url: format!("http://{addr}"),
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// Graceful stop: in-flight commits finish, the store is closed.
+    pub fn stop(&mut self) -> Result<(), NodeError> {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .map_err(|_| NodeError::Io("node thread panicked".into()))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+/// Speaks the node's API over HTTP.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub chain: Hash,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub fn new(base: &str, chain: Hash) -> Client {
+        Client {
+            base: base.to_owned(),
+            chain,
+            agent: agent(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs raw bytes; returns the status and the JSON body.
+    pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
+        let mut response = self
+            .agent
+            .post(&self.url(path))
+            .header("content-type", content_type)
+            .send(body)
+            .expect("HTTP POST");
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub fn submit(&self, tx: &SignedTransaction) -> SubmitOutcome {
+        let (status, body) = self.post_raw(
+            "/v1/transactions",
+            "application/json",
+            &serde_json::to_vec(tx).expect("json"),
+        );
+        assert!(status == 200 || status == 422, "status {status}: {body}");
+        serde_json::from_value(body).expect("a submit outcome")
+    }
+
+    pub fn batch(&self, txs: &[SignedTransaction]) -> Result<Vec<SubmitOutcome>, (u16, Value)> {
+        let body = serde_json::to_vec(&BatchRequest {
+            transactions: txs.to_vec(),
+        })
+        .expect("json");
+        let (status, body) = self.post_raw("/v1/batches", "application/json", &body);
+        if status != 200 {
+            return Err((status, body));
+        }
+        let response: BatchResponse = serde_json::from_value(body).expect("batch response");
+        Ok(response.results)
+    }
+
+    /// GET without a signature.
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        let mut response = self.agent.get(&self.url(path)).call().expect("HTTP GET");
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// GET signed by `key`, at `time_ms`.
+    pub fn get_signed_at(&self, path: &str, key: &SigningKey, time_ms: u64) -> (u16, Value) {
+        let signature = sign_request(key, &self.chain, "GET", path, &[], time_ms);
+        let mut response = self
+            .agent
+            .get(&self.url(path))
+            .header(HEADER_KEY, &PartyKey::of(key).to_hex())
+            .header(HEADER_TIME, &time_ms.to_string())
+            .header(HEADER_SIGNATURE, &signature.to_string())
+            .call()
+            .expect("HTTP GET");
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub fn get_as(&self, path: &str, key: &SigningKey) -> (u16, Value) {
+        self.get_signed_at(path, key, now_ms())
+    }
+
+    /// Submits, or `None` if the node did not answer with an outcome (stopped, power cut).
+    pub fn try_submit(&self, tx: &SignedTransaction) -> Option<SubmitOutcome> {
+        let body = serde_json::to_vec(tx).ok()?;
+        let mut response = self
+            .agent
+            .post(&self.url("/v1/transactions"))
+            .header("content-type", "application/json")
+            .send(&body[..])
+            .ok()?;
+        response.body_mut().read_json().ok()
+    }
+}
+
+/// A node with the test cast registered, plus helpers to act as any of them.
+pub struct TestNode {
+    pub cast: Cast,
+    pub chain: Hash,
+    pub dir: tempfile::TempDir,
+    pub server: Server,
+    pub settings: Settings,
+    pub client: Client,
+    clock: u64,
+}
+
+impl std::ops::Deref for TestNode {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl TestNode {
+    /// A fresh node with nobody registered but the operator.
+    pub fn bare_with(settings: Settings) -> TestNode {
+        let cast = Cast::new();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = DataDir(dir.path().to_owned());
+        let genesis =
+            ebl_node::init(&data, "node-tests", PartyKey::of(&cast.operator)).expect("init");
+        let server = Self::open(&data, settings);
+        TestNode {
+            chain: genesis.chain_id(),
+            client: Client::new(&server.url, genesis.chain_id()),
+            cast,
+            dir,
+            server,
+            settings,
+            clock: now_ms(),
+        }
+    }
+
+    fn open(data: &DataDir, settings: Settings) -> Server {
+        let store = LedgerStore::new(SledKv::open(&data.store()).expect("open store"));
+        let key = ebl_node::keyfile::read(&data.node_key()).expect("node key");
+        Server::launch(store, key, settings).expect("launch")
+    }
+
+    /// A fresh node with the whole cast registered in one batch.
+    pub fn start() -> TestNode {
+        Self::start_with(Settings::default())
+    }
+
+    pub fn start_with(settings: Settings) -> TestNode {
+        let mut node = Self::bare_with(settings);
+        let mut prev = node.chain;
+        let mut txs = Vec::new();
+        let cast = node.cast.clone();
+        for actor in cast.actors() {
+            let tx = node.sign(
+                prev,
+                actor.registration().expect("registration"),
+                &[&cast.operator],
+            );
+            prev = tx.id();
+            txs.push(tx);
+        }
+        let results = node.batch(&txs).expect("registration batch");
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, SubmitOutcome::Accepted { .. })),
+            "{results:?}"
+        );
+        node
+    }
+
+    pub fn data(&self) -> DataDir {
+        DataDir(self.dir.path().to_owned())
+    }
+
+    pub fn restart(&mut self) {
+        self.server.stop().expect("stop");
+        self.server = Self::open(&self.data(), self.settings);
+        self.client = Client::new(&self.server.url, self.chain);
+    }
+
+    pub fn sign(
+        &mut self,
+        prev: Hash,
+        action: Action,
+        signers: &[&SigningKey],
+    ) -> SignedTransaction {
+        self.clock += 1;
+        testkit::signed(self.chain, prev, self.clock, action, signers)
+    }
+
+    /// The bill's current head, read as the operator.
+    pub fn head_of(&self, bill: &BillId) -> Hash {
+        let (status, body) = self.get_as(&format!("/v1/bills/{bill}"), &self.cast.operator);
+        assert_eq!(status, 200, "{body}");
+        body["bill"]["head"]
+            .as_str()
+            .and_then(|h| h.parse().ok())
+            .expect("bill head")
+    }
+
+    /// Signs `action` against the bill's current head and submits it.
+    pub fn act(&mut self, action: Action, signers: &[&SigningKey]) -> SubmitOutcome {
+        let bill = action.bill().expect("a bill action");
+        let head = self.head_of(&bill);
+        let tx = self.sign(head, action, signers);
+        self.submit(&tx)
+    }
+
+    /// Issues a to-order DCSA bill from the carrier to the shipper.
+    pub fn issue(&mut self, reference: &str) -> BillId {
+        let action = Action::Issue {
+            document: testkit::to_order_document(reference).expect("document"),
+            issue_to: self.cast.shipper.id,
+            shipper: self.cast.shipper.id,
+            consignee: None,
+            replaces: None,
+        };
+        let carrier = self.cast.carrier.key.clone();
+        let tx = self.sign(Hash::ZERO, action, &[&carrier]);
+        match self.submit(&tx) {
+            SubmitOutcome::Accepted { id, .. } => id,
+            other => panic!("issue refused: {other:?}"),
+        }
+    }
+}
+
+#[track_caller]
+pub fn assert_accepted(outcome: &SubmitOutcome) {
+    assert!(
+        matches!(outcome, SubmitOutcome::Accepted { .. }),
+        "expected acceptance: {outcome:?}"
+    );
+}
+
+#[track_caller]
+pub fn assert_rejected(outcome: &SubmitOutcome, code: &str) {
+    match outcome {
+        SubmitOutcome::Rejected { error, .. } => assert_eq!(error.code, code, "{}", error.message),
+        other => panic!("expected rejection {code}: {other:?}"),
+    }
+}
