@@ -1,6 +1,7 @@
 //! Tests of the node over HTTP, against real nodes on 127.0.0.1:0 in temporary data directories.
 
 mod api;
+mod commands;
 mod durability;
 mod limits;
 mod privacy;

@@ -1,0 +1,156 @@
+//! The `ebl-node` binary: init, run with a graceful SIGTERM, and verify with its exit codes.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use ebl_core::testkit::{self, Cast};
+use ebl_core::PartyKey;
+use ebl_store::{Kv, LedgerStore, SledKv};
+
+use crate::support::Client;
+
+fn ebl_node() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ebl-node"))
+}
+
+#[test]
+fn init_run_stop_verify_and_detect_damage() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let cast = Cast::new();
+    let out = ebl_node()
+        .args(["init", "--chain-name", "cmd-test", "--operator"])
+        .arg(PartyKey::of(&cast.operator).to_hex())
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("run init");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let chain: ebl_core::Hash = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("chain id printed");
+
+    // A second init refuses to overwrite the ledger.
+    let again = ebl_node()
+        .arg("init")
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("run init");
+    assert_eq!(
+        again.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already"));
+
+    let mut child = ebl_node()
+        .args(["run", "--listen", "127.0.0.1:0", "--log-json", "--data"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start node");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read address");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("address line")
+        .to_owned();
+    let client = Client::new(&url, chain);
+    let tx = testkit::signed(
+        chain,
+        chain,
+        1,
+        cast.bank.registration().expect("reg"),
+        &[&cast.operator],
+    );
+    assert!(matches!(
+        client.submit(&tx),
+        ebl_core::api::SubmitOutcome::Accepted { .. }
+    ));
+    // SIGTERM: graceful stop, exit 0.
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "node exited with {status}");
+
+    let out = ebl_node()
+        .args(["verify", "--data"])
+        .arg(&data)
+        .output()
+        .expect("verify");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: chain"));
+
+    // Damage the registered party's record: verify names it and exits 1.
+    {
+        let kv = SledKv::open(&data.join("store")).expect("open");
+        let store = LedgerStore::new(kv);
+        let (key, mut value) = store
+            .raw_entries()
+            .expect("entries")
+            .into_iter()
+            .find(|(k, _)| k[0] == b'p')
+            .expect("a party record");
+        value[3] ^= 0x01;
+        store.kv().apply(vec![(key, Some(value))]).expect("damage");
+        store.sync().expect("sync");
+    }
+    let out = ebl_node()
+        .args(["verify", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .expect("verify");
+    assert_eq!(out.status.code(), Some(1));
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json verdict");
+    assert_eq!(verdict["verdict"], "fault");
+    assert_eq!(verdict["failure"]["code"], "storage_corrupt");
+    assert!(
+        verdict["failure"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("70")),
+        "names the record key: {verdict}"
+    );
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let out = ebl_node().arg("frobnicate").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let out = ebl_node()
+        .args([
+            "init",
+            "--operator",
+            "not-a-key",
+            "--data",
+            "/nonexistent/x",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
