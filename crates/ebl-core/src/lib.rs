@@ -9,6 +9,7 @@
 pub mod api;
 pub mod bill;
 pub mod block;
+pub mod bundle;
 pub mod bytes;
 pub mod codec;
 pub mod document;

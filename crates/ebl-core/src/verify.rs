@@ -6,7 +6,7 @@ use crate::bill::Bill;
 use crate::document::Document;
 use crate::error::Error;
 use crate::ledger::{Ledger, Signatures};
-use crate::transaction::{BillId, Genesis, SignedTransaction, TxId};
+use crate::transaction::{Action, BillId, Genesis, SignedTransaction, TxId};
 
 /// Where and why a chain failed to verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,13 +29,15 @@ pub struct ChainReport {
 /// Verifies a bill from the genesis: `entries` are the registry's transactions and the bill's own, in ledger
 /// order (the order of their blocks). Every signature is checked with `verify_strict` against the key
 /// registered at that point, every hash link and every rule, from `ISSUE` to the head. If `document` is
-/// given, its checksum must be the issued one.
+/// given, its checksum must be the issued one. A replacement bill's entries include the history of the
+/// void bill it replaces (and of that bill's predecessors).
 pub fn verify_chain(
     genesis: &Genesis,
     entries: &[SignedTransaction],
     bill: BillId,
     document: Option<&Document>,
 ) -> Result<ChainReport, ChainFailure> {
+    let lineage = lineage(entries, bill);
     let mut ledger = Ledger::new(genesis.clone());
     let mut registry_transactions = 0;
     let mut bill_transactions = 0;
@@ -48,8 +50,8 @@ pub fn verify_chain(
         };
         let action = &tx.body.action;
         let concerns_bill = match action.bill() {
-            Some(b) => b == bill,
-            None => action.is_registry() || id == bill || is_replacement_of(tx, bill),
+            Some(b) => lineage.contains(&b),
+            None => action.is_registry() || lineage.contains(&id),
         };
         if !concerns_bill {
             return Err(fail(Error::ForeignTransaction {
@@ -59,7 +61,7 @@ pub fn verify_chain(
         ledger.apply(tx, Signatures::Verify).map_err(fail)?;
         if action.is_registry() {
             registry_transactions += 1;
-        } else {
+        } else if action.bill() == Some(bill) || id == bill {
             bill_transactions += 1;
         }
     }
@@ -89,6 +91,22 @@ pub fn verify_chain(
     })
 }
 
-fn is_replacement_of(tx: &SignedTransaction, bill: BillId) -> bool {
-    matches!(&tx.body.action, crate::transaction::Action::Issue { replaces: Some(r), .. } if *r == bill)
+/// The bill and the bills it replaced, following `ISSUE.replaces` back through the entries: a replacement's
+/// history starts with the voided bill it names, whose history must come with it.
+fn lineage(entries: &[SignedTransaction], bill: BillId) -> Vec<BillId> {
+    let mut lineage = vec![bill];
+    let mut current = bill;
+    while let Some(previous) = entries.iter().find_map(|tx| match &tx.body.action {
+        Action::Issue {
+            replaces: Some(r), ..
+        } if tx.id() == current => Some(*r),
+        _ => None,
+    }) {
+        if lineage.contains(&previous) {
+            break;
+        }
+        lineage.push(previous);
+        current = previous;
+    }
+    lineage
 }

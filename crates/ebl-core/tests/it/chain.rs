@@ -190,3 +190,97 @@ fn history_still_verifies_after_a_key_rotation() {
         matches!(report.bill.status, Status::PendingDelivery { surrendered_by } if surrendered_by == buyer)
     );
 }
+
+#[test]
+fn a_replacement_verifies_with_the_history_of_the_bill_it_replaces() {
+    let mut w = World::new();
+    let old = w.issue_to_order_bill();
+    let reference = w.bill(&old).reference.clone();
+    let (s, c, shipper) = (w.shipper.key.clone(), w.carrier.key.clone(), w.shipper.id);
+    w.act(
+        Action::SurrenderForAmendment {
+            bill: old,
+            reason: ebl_core::AmendmentReason::SwitchBill,
+        },
+        &[&s],
+    )
+    .expect("surrender");
+    w.act(Action::AcceptSurrender { bill: old }, &[&c])
+        .expect("accept");
+    let issue = Action::Issue {
+        document: to_order_document(&reference),
+        issue_to: shipper,
+        shipper,
+        consignee: None,
+        replaces: Some(old),
+    };
+    let tx = w.body(Hash::ZERO, issue).signed_by(&[&c]);
+    let new = w.submit(tx).expect("replacement").tx;
+    let entries: Vec<_> = w
+        .log
+        .iter()
+        .filter(|t| {
+            t.body.action.is_registry()
+                || [old, new].contains(&t.id())
+                || t.body.action.bill().is_some_and(|b| b == old || b == new)
+        })
+        .cloned()
+        .collect();
+    let report = verify_chain(w.ledger.genesis(), &entries, new, None).expect("verifies");
+    assert_eq!(report.bill.replaces, Some(old));
+    assert_eq!(report.bill_transactions, 1);
+    // Without the voided bill's history the replacement cannot be checked.
+    let alone: Vec<_> = entries
+        .iter()
+        .filter(|t| t.body.action.bill() != Some(old) && t.id() != old)
+        .cloned()
+        .collect();
+    assert_eq!(
+        verify_chain(w.ledger.genesis(), &alone, new, None)
+            .expect_err("needs the old bill")
+            .error
+            .code(),
+        "unknown_bill"
+    );
+}
+
+#[test]
+fn a_ledger_rebuilt_from_its_stored_parts_is_the_same_ledger() {
+    let mut w = World::new();
+    let bill = traded_bill(&mut w);
+    let old = w.issue_to_order_bill();
+    let (s, c) = (w.shipper.key.clone(), w.carrier.key.clone());
+    w.act(
+        Action::SurrenderForAmendment {
+            bill: old,
+            reason: ebl_core::AmendmentReason::SwitchToPaper,
+        },
+        &[&s],
+    )
+    .expect("surrender");
+    w.act(Action::AcceptSurrender { bill: old }, &[&c])
+        .expect("accept");
+    let reference = w.bill(&old).reference.clone();
+    let shipper = w.shipper.id;
+    let issue = Action::Issue {
+        document: to_order_document(&reference),
+        issue_to: shipper,
+        shipper,
+        consignee: None,
+        replaces: Some(old),
+    };
+    let tx = w.body(Hash::ZERO, issue).signed_by(&[&c]);
+    w.submit(tx).expect("replacement");
+    let registry = ebl_core::Registry::from_parts(
+        w.ledger.genesis(),
+        w.ledger.registry().head(),
+        w.ledger.registry().parties().cloned(),
+    );
+    let rebuilt = ebl_core::Ledger::from_parts(
+        w.ledger.genesis().clone(),
+        registry,
+        w.ledger.bills().cloned(),
+    );
+    assert!(rebuilt == w.ledger, "rebuilt ledger differs");
+    assert!(w.ledger.bill(&bill).is_some());
+}

@@ -1,0 +1,880 @@
+//! The `ebl` command line: arguments, then each command as a call into the wallet, then output.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use ebl_core::api::SubmitOutcome;
+use ebl_core::bundle::{Bundle, BUNDLE_BYTES_MAX};
+use ebl_core::{
+    jcs, Action, AmendmentReason, Document, Identifier, Loan, PartyKey, PartyProfile, Role, Roles,
+};
+use serde_json::{json, Value};
+
+use crate::error::{CliError, Kind, Result};
+use crate::output;
+use crate::wallet::{
+    parse_amount, parse_bill, read_file, read_json, write_file, PledgeOffer, Wallet,
+};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  other failure (local IO, the node's storage)
+  2  bad usage or input: malformed document, unknown bill or party, wrong passphrase
+  3  the ledger refused the transaction by one of its rules (the rule's code is printed)
+  4  verification failed: a chain, proof bundle or statement does not check out
+  5  the node cannot be reached or did not answer in time
+
+Environment: EBL_HOME (wallet home, default ~/.ebl), EBL_NODE (node address), EBL_PASSPHRASE (for scripts;
+without it the passphrase is asked on the terminal).";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ebl",
+    version,
+    about = "Wallet for the ebl ledger of electronic bills of lading",
+    long_about = "Carriers issue bills and answer surrenders; traders transfer, endorse, pledge and surrender them; \
+                  banks verify a bill's whole chain, take it as collateral, release or enforce the pledge.",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    /// Wallet home: keys live in HOME/keys.
+    #[arg(long, global = true, env = "EBL_HOME")]
+    pub home: Option<PathBuf>,
+    /// Address of the node.
+    #[arg(
+        long,
+        global = true,
+        env = "EBL_NODE",
+        default_value = "http://127.0.0.1:7878"
+    )]
+    pub node: String,
+    /// Print JSON with stable field names instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Make, list and show your keys (stored encrypted).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Admit parties to the ledger and manage their keys (operator), or look them up.
+    #[command(subcommand)]
+    Party(PartyCommand),
+    /// Check a DCSA transport document before issuing it.
+    #[command(subcommand)]
+    Doc(DocCommand),
+    /// Issue, move, pledge and surrender bills; show their state and history.
+    #[command(subcommand)]
+    Bill(BillCommand),
+    /// Verify a proof bundle offline: no network, no trust in the node.
+    Verify {
+        /// The bundle written by `ebl bill export`.
+        file: PathBuf,
+    },
+    /// Play a whole trade on an embedded node: issue, endorse, transfer, pledge, release, surrender.
+    Demo {
+        /// Keep the demo's node data and wallet in this directory instead of a temporary one.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+    /// Print shell completions.
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Make a new key pair; the private key is stored encrypted with your passphrase.
+    New { name: String },
+    /// List the keys in this wallet.
+    List,
+    /// Show a key's public half: what the operator registers.
+    Show { name: String },
+    /// Import a private key from a file holding its 32-byte seed as hex (as `ebl-node init` writes).
+    Import { name: String, file: PathBuf },
+}
+
+#[derive(Args, Debug)]
+pub struct Signer {
+    /// The wallet key that signs (the acting party).
+    #[arg(long = "as", value_name = "KEY")]
+    pub as_key: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PartyCommand {
+    /// Admit a party (operator only).
+    Register {
+        /// The party's registered name.
+        name: String,
+        /// The party's public key (hex), or the name of a key in this wallet.
+        #[arg(long)]
+        key: String,
+        /// A role: carrier, trader, bank, operator or auditor. Repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// An identifier as SCHEME:VALUE, e.g. LEI:5493001KJTIIGC8Y1R12 or SMDG:MSC (a carrier's code). Repeatable.
+        #[arg(long = "id")]
+        identifiers: Vec<String>,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Give a party a new key; the old one stops signing (operator only).
+    Rotate {
+        party: String,
+        /// The new public key (hex), or the name of a key in this wallet.
+        #[arg(long)]
+        new_key: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Revoke a party: its key signs nothing more (operator only).
+    Revoke {
+        party: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// List registered parties.
+    List,
+    /// Show one party, by name, id or key.
+    Show { party: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DocCommand {
+    /// Validate a DCSA TransportDocument JSON: print its checksum and the fields the ledger uses, or the problem.
+    Check { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BillCommand {
+    /// Issue a bill from a DCSA transport document (carrier).
+    Issue {
+        /// The TransportDocument JSON (bare, or inside {"document": ...} or {"transportDocument": ...}).
+        file: PathBuf,
+        /// Who receives the bill: its first possessor (and, to order, its endorsee).
+        #[arg(long)]
+        to: String,
+        /// The shipper party; defaults to the recipient.
+        #[arg(long)]
+        shipper: Option<String>,
+        /// The consignee party; required for a straight bill.
+        #[arg(long)]
+        consignee: Option<String>,
+        /// The void bill this one replaces, after an accepted amendment.
+        #[arg(long)]
+        replaces: Option<String>,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Pass possession to another party; title does not move.
+    Transfer {
+        bill: String,
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Endorse a to-order bill: name an endorsee (--to, add --to-order to let them endorse on) or endorse in blank.
+    Endorse {
+        bill: String,
+        #[arg(long, required_unless_present = "blank", conflicts_with = "blank")]
+        to: Option<String>,
+        /// The endorsee may endorse further (ENDORSE_TO_ORDER).
+        #[arg(long, requires = "to")]
+        to_order: bool,
+        /// Endorse in blank: the bill becomes a bearer document.
+        #[arg(long)]
+        blank: bool,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Record possession, changing nothing else.
+    Sign {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Surrender the bill to its carrier, for delivery or (with --amend) for amendment.
+    Surrender {
+        bill: String,
+        /// Surrender for amendment, with the reason: SWTP (switch to paper), COD (change of destination), SWI (switch bill).
+        #[arg(long, value_name = "REASON")]
+        amend: Option<String>,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Accept the pending surrender (carrier): delivered, or void for amendment.
+    AcceptSurrender {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Reject the pending surrender (carrier): the bill returns to who surrendered it.
+    RejectSurrender {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Holder: prepare a pledge to a bank and write the offer the bank reviews and co-signs.
+    Pledge {
+        bill: String,
+        /// The lending bank.
+        #[arg(long)]
+        bank: String,
+        /// Loan amount, e.g. 1000000.00.
+        #[arg(long)]
+        amount: String,
+        /// ISO 4217 currency code.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// The loan's reference.
+        #[arg(long)]
+        loan: String,
+        /// Where to write the offer for the bank.
+        #[arg(short, long)]
+        out: PathBuf,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Bank: verify a pledge offer's whole chain offline and show what it would take as collateral.
+    PledgeReview {
+        offer: PathBuf,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Bank: review, co-sign and submit a pledge offer.
+    PledgeAccept {
+        offer: PathBuf,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Bank: the loan is repaid; possession returns to the pledgor.
+    Release {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Bank: the borrower defaulted; the bank takes title and may sell or surrender.
+    Enforce {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// The bill's current state.
+    Show {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// A readable timeline: who did what, when, in which block.
+    History {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// The node-signed status statement: the bill's state at a height, verified here.
+    Status {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Write a self-contained proof bundle for offline verification (`ebl verify`).
+    Export {
+        bill: String,
+        #[arg(short, long)]
+        out: PathBuf,
+        #[command(flatten)]
+        signer: Signer,
+    },
+}
+
+/// What a command prints: JSON with `--json`, text otherwise.
+#[derive(Debug)]
+pub struct Out {
+    pub json: Value,
+    pub human: String,
+}
+
+fn out(json: Value, human: impl Into<String>) -> Out {
+    Out {
+        json,
+        human: human.into(),
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// Reads a transport document file, bare or wrapped as DCSA messages wrap it.
+pub fn read_document(path: &Path) -> Result<Document> {
+    let bytes = read_file(
+        path,
+        "transport document",
+        ebl_core::limits::DOCUMENT_INPUT_BYTES_MAX,
+    )?;
+    let value = jcs::parse(&bytes)
+        .map_err(|e| CliError::from(e).with_hint(format!("in {}", path.display())))?;
+    let inner = value
+        .get("document")
+        .or_else(|| value.get("transportDocument"))
+        .unwrap_or(&value);
+    Document::from_value(inner).map_err(|e| {
+        CliError::from(e).with_hint(
+            "see `ebl doc check FILE`; the document must be a DCSA eBL 3.0 TransportDocument",
+        )
+    })
+}
+
+/// A public key given as hex, or the name of a wallet key.
+fn public_key(wallet: &Wallet, text: &str) -> Result<PartyKey> {
+    match text.parse::<PartyKey>() {
+        Ok(k) => Ok(k),
+        Err(e) if wallet.keys.exists(text) => {
+            let _ = e;
+            wallet.keys.public(text)
+        }
+        Err(e) => Err(CliError::from(e)
+            .with_hint("give a 64-hex-digit public key, or the name of a key in this wallet")),
+    }
+}
+
+fn submitted(wallet: &Wallet, outcome: SubmitOutcome, what: String) -> Result<Out> {
+    let receipt = outcome.receipt().cloned();
+    let human = match (&outcome, &receipt) {
+        (SubmitOutcome::Duplicate { .. }, Some(r)) => {
+            format!("{what} (already on the ledger: block {})", r.height)
+        }
+        (_, Some(r)) => format!(
+            "{what}\ntransaction {} in block {} at {}",
+            r.tx,
+            r.height,
+            output::timestamp(r.block_time_ms)
+        ),
+        _ => what,
+    };
+    let _ = wallet;
+    Ok(out(to_json(&outcome), human))
+}
+
+pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
+    match cli.command {
+        Command::Key(cmd) => key(wallet, cmd),
+        Command::Party(cmd) => party(wallet, cmd),
+        Command::Doc(DocCommand::Check { file }) => doc_check(&file),
+        Command::Bill(cmd) => bill(wallet, cmd),
+        Command::Verify { file } => verify(&file),
+        Command::Demo { .. } | Command::Completions { .. } => {
+            Err(CliError::usage("internal", "handled by main"))
+        }
+    }
+}
+
+fn key(wallet: &Wallet, cmd: KeyCommand) -> Result<Out> {
+    match cmd {
+        KeyCommand::New { name } => {
+            let public = wallet.new_key(&name)?;
+            Ok(out(json!({"name": name, "public_key": public}), format!("key {name} made\npublic key {public}\n(give the public key to the operator to be registered)")))
+        }
+        KeyCommand::Import { name, file } => {
+            let text = read_file(&file, "key seed", 1024)?;
+            let text = String::from_utf8_lossy(&text);
+            let seed = ebl_core::bytes::from_hex::<32>(text.trim()).ok_or_else(|| {
+                CliError::usage(
+                    "malformed_key",
+                    format!("{} does not hold a 32-byte hex seed", file.display()),
+                )
+            })?;
+            let public = wallet.import_key(&name, &ebl_core::SigningKey::from_bytes(&seed))?;
+            Ok(out(
+                json!({"name": name, "public_key": public}),
+                format!("key {name} imported\npublic key {public}"),
+            ))
+        }
+        KeyCommand::List => {
+            let names = wallet.keys.names()?;
+            let keys: Vec<Value> = names
+                .iter()
+                .map(|n| Ok(json!({"name": n, "public_key": wallet.keys.public(n)?})))
+                .collect::<Result<_>>()?;
+            let human = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{:<20} {}",
+                        k["name"].as_str().unwrap_or(""),
+                        k["public_key"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(out(
+                json!({"keys": keys}),
+                if human.is_empty() {
+                    "no keys yet: make one with `ebl key new NAME`".into()
+                } else {
+                    human
+                },
+            ))
+        }
+        KeyCommand::Show { name } => {
+            let public = wallet.keys.public(&name)?;
+            Ok(out(
+                json!({"name": name, "public_key": public}),
+                public.to_hex(),
+            ))
+        }
+    }
+}
+
+fn registry_submit(wallet: &Wallet, signer: &Signer, action: Action, what: String) -> Result<Out> {
+    let key = wallet.signer(&signer.as_key)?;
+    let outcome = wallet.act(&key, action)?;
+    submitted(wallet, outcome, what)
+}
+
+fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
+    match cmd {
+        PartyCommand::Register {
+            name,
+            key,
+            roles,
+            identifiers,
+            signer,
+        } => {
+            let key = public_key(wallet, &key)?;
+            let roles: Vec<Role> = roles
+                .iter()
+                .map(|r| r.parse())
+                .collect::<ebl_core::Result<_>>()?;
+            let identifiers: Vec<Identifier> = identifiers
+                .iter()
+                .map(|i| Identifier::parse(i))
+                .collect::<ebl_core::Result<_>>()?;
+            let profile = PartyProfile {
+                name: name.clone(),
+                roles: Roles::new(&roles)?,
+                identifiers,
+            };
+            registry_submit(
+                wallet,
+                &signer,
+                Action::RegisterParty { key, profile },
+                format!("registered {name} ({})", ebl_core::PartyId::from(key)),
+            )
+        }
+        PartyCommand::Rotate {
+            party,
+            new_key,
+            signer,
+        } => {
+            let target = wallet.party(&party)?;
+            let new_key = public_key(wallet, &new_key)?;
+            registry_submit(
+                wallet,
+                &signer,
+                Action::RotateKey {
+                    party: target.id,
+                    new_key,
+                },
+                format!("{} now signs with {new_key}", target.name()),
+            )
+        }
+        PartyCommand::Revoke { party, signer } => {
+            let target = wallet.party(&party)?;
+            registry_submit(
+                wallet,
+                &signer,
+                Action::RevokeParty { party: target.id },
+                format!("{} revoked", target.name()),
+            )
+        }
+        PartyCommand::List => {
+            let parties = wallet.node.parties()?;
+            let human = parties
+                .iter()
+                .map(|p| {
+                    let ids: Vec<String> = p
+                        .profile
+                        .identifiers
+                        .iter()
+                        .map(|i| i.to_string())
+                        .collect();
+                    format!(
+                        "{:<28} {:<16} {}{}{}",
+                        p.name(),
+                        p.profile.roles.to_string(),
+                        p.id.short(),
+                        if ids.is_empty() {
+                            String::new()
+                        } else {
+                            format!("  {}", ids.join(" "))
+                        },
+                        if p.revoked { "  REVOKED" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(out(to_json(&parties), human))
+        }
+        PartyCommand::Show { party } => {
+            let p = wallet.party(&party)?;
+            let human = format!(
+                "name        {}\nid          {}\nkey         {}\nroles       {}\nidentifiers {}\nstatus      {}",
+                p.name(),
+                p.id,
+                p.key,
+                p.profile.roles,
+                p.profile.identifiers.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
+                if p.revoked { "revoked" } else { "active" }
+            );
+            Ok(out(to_json(&p), human))
+        }
+    }
+}
+
+fn doc_check(file: &Path) -> Result<Out> {
+    let bytes = read_file(
+        file,
+        "transport document",
+        ebl_core::limits::DOCUMENT_INPUT_BYTES_MAX,
+    )?;
+    let value = jcs::parse(&bytes)?;
+    let inner = value
+        .get("document")
+        .or_else(|| value.get("transportDocument"))
+        .unwrap_or(&value);
+    let checksum = jcs::canonicalize(inner).map(|c| ebl_core::Hash::of(c.as_bytes()))?;
+    match Document::from_value(inner) {
+        Ok(doc) => {
+            let f = doc.facts();
+            let human = format!(
+                "valid DCSA transport document\nchecksum    {checksum}\nreference   {}\ntype        {}\nto order    {}\ncarrier     {}:{}\nshipper     {}\nconsignee   {}\nendorsee    {}",
+                f.transport_document_reference,
+                f.transport_document_type_code.code(),
+                f.is_to_order,
+                f.carrier_code_list_provider,
+                f.carrier_code,
+                f.shipper_name,
+                f.consignee_name.as_deref().unwrap_or("-"),
+                f.endorsee_name.as_deref().unwrap_or("-"),
+            );
+            Ok(out(
+                json!({"valid": true, "checksum": checksum, "facts": f}),
+                human,
+            ))
+        }
+        Err(e) => Err(CliError::from(e).with_hint(format!("document checksum {checksum}"))),
+    }
+}
+
+fn names(wallet: &Wallet) -> Result<(Vec<ebl_core::Party>, output::Names)> {
+    let parties = wallet.node.parties()?;
+    let names = output::names(&parties);
+    Ok((parties, names))
+}
+
+fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
+    let act = |signer: &Signer, action: Action, what: &str| -> Result<Out> {
+        let key = wallet.signer(&signer.as_key)?;
+        let outcome = wallet.act(&key, action)?;
+        submitted(wallet, outcome, what.to_owned())
+    };
+    match cmd {
+        BillCommand::Issue {
+            file,
+            to,
+            shipper,
+            consignee,
+            replaces,
+            signer,
+        } => {
+            let document = read_document(&file)?;
+            let issue_to = wallet.party(&to)?.id;
+            let shipper = match shipper {
+                Some(s) => wallet.party(&s)?.id,
+                None => issue_to,
+            };
+            let consignee = consignee
+                .map(|c| wallet.party(&c).map(|p| p.id))
+                .transpose()?;
+            let replaces = replaces.map(|r| parse_bill(&r)).transpose()?;
+            let reference = document.facts().transport_document_reference.clone();
+            let key = wallet.signer(&signer.as_key)?;
+            let outcome = wallet.act(
+                &key,
+                Action::Issue {
+                    document,
+                    issue_to,
+                    shipper,
+                    consignee,
+                    replaces,
+                },
+            )?;
+            let id = outcome.id();
+            let mut o = submitted(
+                wallet,
+                outcome,
+                format!("issued bill {reference} to {to}\nbill id {id}"),
+            )?;
+            o.json["bill"] = json!(id);
+            Ok(o)
+        }
+        BillCommand::Transfer { bill, to, signer } => {
+            let bill = parse_bill(&bill)?;
+            let party = wallet.party(&to)?;
+            act(
+                &signer,
+                Action::Transfer { bill, to: party.id },
+                &format!("transferred possession to {}", party.name()),
+            )
+        }
+        BillCommand::Endorse {
+            bill,
+            to,
+            to_order,
+            blank,
+            signer,
+        } => {
+            let bill = parse_bill(&bill)?;
+            if blank {
+                return act(
+                    &signer,
+                    Action::BlankEndorse { bill },
+                    "endorsed in blank: the bill is now a bearer document",
+                );
+            }
+            let to = to.ok_or_else(|| {
+                CliError::usage(
+                    "missing_endorsee",
+                    "name the endorsee with --to, or endorse in blank with --blank",
+                )
+            })?;
+            let party = wallet.party(&to)?;
+            if to_order {
+                act(
+                    &signer,
+                    Action::EndorseToOrder { bill, to: party.id },
+                    &format!("endorsed to the order of {}", party.name()),
+                )
+            } else {
+                act(
+                    &signer,
+                    Action::Endorse { bill, to: party.id },
+                    &format!("endorsed to {}", party.name()),
+                )
+            }
+        }
+        BillCommand::Sign { bill, signer } => act(
+            &signer,
+            Action::Sign {
+                bill: parse_bill(&bill)?,
+            },
+            "signed for possession",
+        ),
+        BillCommand::Surrender {
+            bill,
+            amend,
+            signer,
+        } => {
+            let bill = parse_bill(&bill)?;
+            match amend {
+                None => act(
+                    &signer,
+                    Action::SurrenderForDelivery { bill },
+                    "surrendered for delivery; the carrier will answer",
+                ),
+                Some(code) => {
+                    let reason =
+                        AmendmentReason::from_code(&code.to_uppercase()).ok_or_else(|| {
+                            CliError::usage(
+                                "bad_reason",
+                                format!("amendment reason {code:?}: use SWTP, COD or SWI"),
+                            )
+                        })?;
+                    act(
+                        &signer,
+                        Action::SurrenderForAmendment { bill, reason },
+                        &format!("surrendered for amendment ({})", reason.code()),
+                    )
+                }
+            }
+        }
+        BillCommand::AcceptSurrender { bill, signer } => act(
+            &signer,
+            Action::AcceptSurrender {
+                bill: parse_bill(&bill)?,
+            },
+            "surrender accepted",
+        ),
+        BillCommand::RejectSurrender { bill, signer } => act(
+            &signer,
+            Action::RejectSurrender {
+                bill: parse_bill(&bill)?,
+            },
+            "surrender rejected: the bill is back with who surrendered it",
+        ),
+        BillCommand::Pledge {
+            bill,
+            bank,
+            amount,
+            currency,
+            loan,
+            out: path,
+            signer,
+        } => {
+            let bill = parse_bill(&bill)?;
+            let loan = Loan {
+                reference: loan,
+                amount_minor: parse_amount(&amount)?,
+                currency: currency.to_uppercase(),
+            };
+            let key = wallet.signer(&signer.as_key)?;
+            let offer = wallet.offer_pledge(&key, bill, &bank, loan)?;
+            let text = serde_json::to_vec_pretty(&offer)
+                .map_err(|e| CliError::io("encoding the offer", e))?;
+            write_file(&path, &text)?;
+            Ok(out(
+                json!({"offer": path, "bill": bill, "transaction": offer.transaction.id()}),
+                format!("pledge offer written to {}\nsend it to {bank}; they review it with `ebl bill pledge-review` and accept with `ebl bill pledge-accept`", path.display()),
+            ))
+        }
+        BillCommand::PledgeReview { offer, signer } => {
+            let offer: PledgeOffer = read_json(&offer, "pledge offer", BUNDLE_BYTES_MAX)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let review = wallet.review_pledge(&offer, &key)?;
+            let human = review_text(&review);
+            Ok(out(to_json(&review), human))
+        }
+        BillCommand::PledgeAccept { offer, signer } => {
+            let offer: PledgeOffer = read_json(&offer, "pledge offer", BUNDLE_BYTES_MAX)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let (review, outcome) = wallet.accept_pledge(&offer, &key)?;
+            let mut o = submitted(
+                wallet,
+                outcome,
+                format!(
+                    "{}\npledge accepted and co-signed: the bank now holds the bill",
+                    review_text(&review)
+                ),
+            )?;
+            o.json["review"] = to_json(&review);
+            Ok(o)
+        }
+        BillCommand::Release { bill, signer } => act(
+            &signer,
+            Action::Release {
+                bill: parse_bill(&bill)?,
+            },
+            "pledge released: possession is back with the pledgor",
+        ),
+        BillCommand::Enforce { bill, signer } => act(
+            &signer,
+            Action::Enforce {
+                bill: parse_bill(&bill)?,
+            },
+            "pledge enforced: the bank holds title and possession",
+        ),
+        BillCommand::Show { bill, signer } => {
+            let bill = parse_bill(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let view = wallet.node.bill(&bill, &key)?;
+            let (_, names) = names(wallet)?;
+            Ok(out(
+                json!({"bill": view.bill, "document": view.document}),
+                output::bill(&names, &view.bill),
+            ))
+        }
+        BillCommand::History { bill, signer } => {
+            let bill = parse_bill(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let history = wallet.history(&bill, &key)?;
+            let (parties, names) = names(wallet)?;
+            Ok(out(
+                to_json(&history),
+                output::timeline(&names, &parties, &history),
+            ))
+        }
+        BillCommand::Status { bill, signer } => {
+            let bill = parse_bill(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let statement = wallet.node.status(&bill, &key)?;
+            let node_key = wallet.node.genesis()?.genesis.node;
+            statement.verify(&node_key).map_err(|e| {
+                CliError::new(
+                    Kind::Verification,
+                    e.code(),
+                    format!("the node's statement does not verify: {e}"),
+                )
+            })?;
+            let (_, names) = names(wallet)?;
+            let s = &statement.statement;
+            let human = format!(
+                "node-signed statement, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({} transactions)\nas of       height {} at {}",
+                output::name(&names, &s.possessor),
+                output::title(&names, &s.title),
+                output::status(&names, &s.status),
+                s.head,
+                s.transactions,
+                s.height,
+                output::timestamp(s.time_ms)
+            );
+            Ok(out(to_json(&statement), human))
+        }
+        BillCommand::Export {
+            bill,
+            out: path,
+            signer,
+        } => {
+            let bill = parse_bill(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let bundle = wallet.export(&bill, &key)?;
+            let text = serde_json::to_vec_pretty(&bundle)
+                .map_err(|e| CliError::io("encoding the bundle", e))?;
+            write_file(&path, &text)?;
+            Ok(out(
+                json!({"bundle": path, "bill": bill, "transactions": bundle.transactions.len(), "bytes": text.len()}),
+                format!("proof bundle of {} transactions written to {} ({} bytes)\nverify it anywhere with `ebl verify {}`", bundle.transactions.len(), path.display(), text.len(), path.display()),
+            ))
+        }
+    }
+}
+
+fn review_text(review: &crate::wallet::PledgeReview) -> String {
+    let names = &review.verdict.names;
+    format!(
+        "{}\npledge      {} pledges to {} for {} (loan {})\nfresh       {}",
+        output::verdict(&review.verdict),
+        output::name(names, &review.pledgor),
+        output::name(names, &review.pledgee),
+        output::money(review.loan.amount_minor, &review.loan.currency),
+        review.loan.reference,
+        if review.fresh {
+            "yes: nothing happened to the bill since the offer"
+        } else {
+            "NO: the bill changed since the offer"
+        }
+    )
+}
+
+/// Offline verification of a bundle file.
+pub fn verify(file: &Path) -> Result<Out> {
+    let bytes = read_file(file, "proof bundle", BUNDLE_BYTES_MAX)?;
+    let bundle = Bundle::from_json(&bytes)
+        .map_err(|f| CliError::usage(f.error.code(), format!("{}: {}", file.display(), f)))?;
+    let verdict = bundle.verify().map_err(|f| {
+        CliError::new(
+            Kind::Verification,
+            f.error.code(),
+            format!("INVALID at {}: {}", f.place, f.error),
+        )
+    })?;
+    Ok(out(
+        json!({"valid": true, "verdict": verdict}),
+        output::verdict(&verdict),
+    ))
+}

@@ -1,0 +1,226 @@
+//! Talking to a node: JSON over HTTP, signed reads, and errors mapped to the wallet's kinds.
+
+use std::cell::OnceCell;
+use std::time::Duration;
+
+use ebl_core::api::{
+    sign_request, ErrorBody, Head, HistoryEntry, SignedStatement, SubmitOutcome, HEADER_KEY,
+    HEADER_SIGNATURE, HEADER_TIME,
+};
+use ebl_core::{
+    Bill, BillId, Genesis, Hash, Party, PartyKey, SignedBlockHeader, SignedTransaction, SigningKey,
+};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::error::{CliError, Kind, Result};
+
+/// How long to wait for a node to accept a connection, and for a whole answer.
+pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
+pub const ANSWER_TIMEOUT_MS: u64 = 60_000;
+
+#[derive(Debug, Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BillView {
+    pub bill: Bill,
+    pub document: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GenesisView {
+    pub chain: Hash,
+    pub genesis: Genesis,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BlockView {
+    pub header: SignedBlockHeader,
+}
+
+#[derive(Debug)]
+pub struct NodeClient {
+    base: String,
+    agent: ureq::Agent,
+    genesis: OnceCell<GenesisView>,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl NodeClient {
+    pub fn new(base: &str) -> NodeClient {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_millis(CONNECT_TIMEOUT_MS)))
+            .timeout_global(Some(Duration::from_millis(ANSWER_TIMEOUT_MS)))
+            .build()
+            .into();
+        NodeClient {
+            base: base.trim_end_matches('/').to_owned(),
+            agent,
+            genesis: OnceCell::new(),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn unreachable(&self, e: ureq::Error) -> CliError {
+        CliError::new(
+            Kind::Unreachable,
+            "node_unreachable",
+            format!("cannot reach the node at {}: {e}", self.base),
+        )
+        .with_hint("start one with `ebl-node run`, or point --node / EBL_NODE at a running node")
+    }
+
+    fn finish<T: DeserializeOwned>(
+        &self,
+        response: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<T> {
+        let mut response = response.map_err(|e| self.unreachable(e))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(ebl_core::bundle::BUNDLE_BYTES_MAX as u64)
+            .read_to_vec()
+            .map_err(|e| self.unreachable(e))?;
+        if (200..300).contains(&status) || status == 422 {
+            return serde_json::from_slice(&body).map_err(|e| {
+                CliError::new(
+                    Kind::Other,
+                    "bad_answer",
+                    format!("the node's answer is not what was expected: {e}"),
+                )
+            });
+        }
+        let error = serde_json::from_slice::<ErrorEnvelope>(&body)
+            .map(|e| e.error)
+            .unwrap_or_else(|_| ErrorBody {
+                code: format!("http_{status}"),
+                message: String::from_utf8_lossy(&body).chars().take(200).collect(),
+            });
+        let kind = match status {
+            400..=499 => Kind::Usage,
+            503 => Kind::Unreachable,
+            _ => Kind::Other,
+        };
+        let mut err = CliError::new(kind, &error.code, error.message);
+        if error.code == "forbidden" {
+            err = err.with_hint(
+                "only the bill's parties, operators and auditors may read it: act --as one of them",
+            );
+        }
+        Err(err)
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let response = self.agent.get(&format!("{}{path}", self.base)).call();
+        self.finish(response)
+    }
+
+    /// A read signed by `key`, for bills and their transactions.
+    fn get_signed<T: DeserializeOwned>(&self, path: &str, key: &SigningKey) -> Result<T> {
+        let chain = self.genesis()?.chain;
+        let time = now_ms();
+        let signature = sign_request(key, &chain, "GET", path, &[], time);
+        let response = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .header(HEADER_KEY, &PartyKey::of(key).to_hex())
+            .header(HEADER_TIME, &time.to_string())
+            .header(HEADER_SIGNATURE, &signature.to_string())
+            .call();
+        self.finish(response)
+    }
+
+    pub fn genesis(&self) -> Result<&GenesisView> {
+        if let Some(g) = self.genesis.get() {
+            return Ok(g);
+        }
+        let view: GenesisView = self.get("/v1/genesis")?;
+        if view.genesis.chain_id() != view.chain {
+            return Err(CliError::new(
+                Kind::Verification,
+                "bad_genesis",
+                "the node's genesis does not hash to its chain id",
+            ));
+        }
+        Ok(self.genesis.get_or_init(|| view))
+    }
+
+    pub fn head(&self) -> Result<Head> {
+        self.get("/v1/head")
+    }
+
+    pub fn parties(&self) -> Result<Vec<Party>> {
+        self.get("/v1/parties")
+    }
+
+    /// A party by name, id or key.
+    pub fn party(&self, who: &str) -> Result<Party> {
+        let encoded: String = who
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        self.get(&format!("/v1/parties/{encoded}")).map_err(|e| {
+            if e.code == "unknown_party" {
+                CliError::usage("unknown_party", format!("no registered party {who:?}"))
+                    .with_hint("name a party by its registered name, party id or public key; `ebl party list` shows them")
+            } else {
+                e
+            }
+        })
+    }
+
+    pub fn registry_history(&self) -> Result<Vec<HistoryEntry>> {
+        self.get("/v1/registry/history")
+    }
+
+    pub fn block(&self, height: u64) -> Result<BlockView> {
+        self.get(&format!("/v1/blocks/{height}"))
+    }
+
+    pub fn bill(&self, id: &BillId, key: &SigningKey) -> Result<BillView> {
+        self.get_signed(&format!("/v1/bills/{id}"), key)
+    }
+
+    pub fn history(&self, id: &BillId, key: &SigningKey) -> Result<Vec<HistoryEntry>> {
+        self.get_signed(&format!("/v1/bills/{id}/history"), key)
+    }
+
+    pub fn status(&self, id: &BillId, key: &SigningKey) -> Result<SignedStatement> {
+        self.get_signed(&format!("/v1/bills/{id}/status"), key)
+    }
+
+    /// Submits; a rule refusal becomes a `Rejected` error with the rule's code.
+    pub fn submit(&self, tx: &SignedTransaction) -> Result<SubmitOutcome> {
+        let body =
+            serde_json::to_vec(tx).map_err(|e| CliError::io("encoding the transaction", e))?;
+        let response = self
+            .agent
+            .post(&format!("{}/v1/transactions", self.base))
+            .header("content-type", "application/json")
+            .send(&body[..]);
+        let outcome: SubmitOutcome = self.finish(response)?;
+        match &outcome {
+            SubmitOutcome::Rejected { error, .. } => Err(CliError::rejected(error)),
+            _ => Ok(outcome),
+        }
+    }
+}

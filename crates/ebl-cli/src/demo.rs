@@ -1,0 +1,297 @@
+//! `ebl demo`: a whole trade on an embedded node, played with the same commands a user types.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use clap::Parser;
+use ebl_core::testkit::DCSA_TO_ORDER_BOL;
+use ebl_core::PartyKey;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::cli::{self, Cli};
+use crate::error::{CliError, Result};
+use crate::wallet::{Passphrase, Wallet};
+
+const PASSPHRASE: &str = "demo passphrase";
+
+/// An embedded node on 127.0.0.1:0, served from its own thread until dropped.
+struct EmbeddedNode {
+    url: String,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EmbeddedNode {
+    fn start(data: &Path) -> Result<(EmbeddedNode, ebl_core::SigningKey)> {
+        let dir = ebl_node::DataDir(data.to_owned());
+        let operator =
+            ebl_node::keyfile::generate().map_err(|e| CliError::io("operator key", e))?;
+        ebl_node::init(&dir, "ebl-demo", PartyKey::of(&operator))
+            .map_err(|e| CliError::io("initializing the demo ledger", e))?;
+        let running =
+            ebl_node::open(&dir).map_err(|e| CliError::io("opening the demo ledger", e))?;
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let _ = addr_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                let _ = addr_tx.send(listener.local_addr().map_err(|e| e.to_string()));
+                let _ = ebl_node::serve(listener, running, async move {
+                    let _ = stopped.await;
+                })
+                .await;
+            });
+        });
+        let addr = addr_rx
+            .recv()
+            .map_err(|e| CliError::io("starting the demo node", e))?
+            .map_err(|e| CliError::io("starting the demo node", e))?;
+        Ok((
+            EmbeddedNode {
+                url: format!("http://{addr}"),
+                stop: Some(stop),
+                thread: Some(thread),
+            },
+            operator,
+        ))
+    }
+}
+
+impl Drop for EmbeddedNode {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Player<'a> {
+    wallet: &'a Wallet,
+    node: String,
+    home: PathBuf,
+    step: usize,
+}
+
+impl Player<'_> {
+    fn say(&mut self, text: &str) {
+        self.step += 1;
+        println!("\n== {}. {text}", self.step);
+    }
+
+    /// Runs one `ebl` command exactly as typed, prints it and its output, and returns its JSON.
+    fn ebl(&self, args: &[&str]) -> Result<Value> {
+        println!(
+            "$ ebl {}",
+            args.iter()
+                .map(|a| if a.contains(' ') {
+                    format!("'{a}'")
+                } else {
+                    (*a).to_owned()
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let mut full = vec!["ebl", "--node", &self.node, "--home"];
+        let home = self.home.to_string_lossy().into_owned();
+        full.push(&home);
+        full.extend_from_slice(args);
+        let parsed =
+            Cli::try_parse_from(&full).map_err(|e| CliError::usage("bad_usage", e.to_string()))?;
+        let out = cli::run(parsed, self.wallet)?;
+        for line in out.human.lines() {
+            println!("  {line}");
+        }
+        Ok(out.json)
+    }
+}
+
+/// Plays the demo trade; `keep` keeps the data in a directory of the user's choice.
+pub fn run(keep: Option<PathBuf>) -> Result<()> {
+    let temp = tempfile::tempdir().map_err(|e| CliError::io("temporary directory", e))?;
+    let root = match keep {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| CliError::io(&format!("creating {}", dir.display()), e))?;
+            dir
+        }
+        None => temp.path().to_owned(),
+    };
+    let (data, home) = (root.join("node"), root.join("wallet"));
+    println!(
+        "ebl demo: a to-order bill of lading from issue to delivery, with a bank loan against it."
+    );
+    println!(
+        "node data in {}, wallet in {}",
+        data.display(),
+        home.display()
+    );
+    let (node, operator) = EmbeddedNode::start(&data)?;
+    println!("embedded node serving at {}", node.url);
+
+    let wallet = Wallet::new(&home, &node.url, Passphrase::Given(PASSPHRASE.to_owned()));
+    let mut p = Player {
+        wallet: &wallet,
+        node: node.url.clone(),
+        home: home.clone(),
+        step: 0,
+    };
+
+    p.say("Keys: the operator, a carrier, a shipper, a buyer and a bank each hold their own (stored encrypted).");
+    wallet.import_key("operator", &operator)?;
+    for name in ["carrier", "shipper", "buyer", "bank"] {
+        p.ebl(&["key", "new", name])?;
+    }
+
+    p.say(
+        "The operator admits the parties, with their roles and identifiers (KYC done off-ledger).",
+    );
+    p.ebl(&[
+        "party",
+        "register",
+        "Mediterranean Shipping Company",
+        "--key",
+        "carrier",
+        "--role",
+        "carrier",
+        "--id",
+        "SMDG:MSC",
+        "--as",
+        "operator",
+    ])?;
+    p.ebl(&[
+        "party",
+        "register",
+        "DCSA CTK",
+        "--key",
+        "shipper",
+        "--role",
+        "trader",
+        "--id",
+        "LEI:5493001KJTIIGC8Y1R12",
+        "--as",
+        "operator",
+    ])?;
+    p.ebl(&[
+        "party",
+        "register",
+        "Penang Rubber Trading",
+        "--key",
+        "buyer",
+        "--role",
+        "trader",
+        "--as",
+        "operator",
+    ])?;
+    p.ebl(&[
+        "party",
+        "register",
+        "Harbour Bank",
+        "--key",
+        "bank",
+        "--role",
+        "bank",
+        "--id",
+        "LEI:529900T8BM49AURSDO55",
+        "--as",
+        "operator",
+    ])?;
+    p.ebl(&["party", "list"])?;
+
+    p.say("The carrier checks the DCSA eBL 3.0 transport document and issues a to-order bill to the shipper.");
+    let mut document: Value =
+        serde_json::from_str(DCSA_TO_ORDER_BOL).map_err(|e| CliError::io("demo document", e))?;
+    let reference = format!("DEMO{}", crate::wallet::now_ms() % 100_000_000);
+    document["transportDocumentReference"] = reference.clone().into();
+    let doc_path = root.join("transport-document.json");
+    let text =
+        serde_json::to_vec_pretty(&document).map_err(|e| CliError::io("demo document", e))?;
+    std::fs::write(&doc_path, text).map_err(|e| CliError::io("writing the demo document", e))?;
+    let doc = doc_path.to_string_lossy().into_owned();
+    p.ebl(&["doc", "check", &doc])?;
+    let issued = p.ebl(&["bill", "issue", &doc, "--to", "DCSA CTK", "--as", "carrier"])?;
+    let bill = issued["bill"]
+        .as_str()
+        .ok_or_else(|| CliError::io("issue", "no bill id"))?
+        .to_owned();
+
+    p.say("The shipper sells the cargo at sea: endorses the bill to the buyer's order and hands it over.");
+    p.ebl(&[
+        "bill",
+        "endorse",
+        &bill,
+        "--to",
+        "Penang Rubber Trading",
+        "--to-order",
+        "--as",
+        "shipper",
+    ])?;
+    p.ebl(&[
+        "bill",
+        "transfer",
+        &bill,
+        "--to",
+        "Penang Rubber Trading",
+        "--as",
+        "shipper",
+    ])?;
+
+    p.say("The buyer asks Harbour Bank for a loan against the bill and sends it a signed pledge offer.");
+    let offer = root
+        .join("pledge-offer.json")
+        .to_string_lossy()
+        .into_owned();
+    p.ebl(&[
+        "bill",
+        "pledge",
+        &bill,
+        "--bank",
+        "Harbour Bank",
+        "--amount",
+        "1000000.00",
+        "--currency",
+        "USD",
+        "--loan",
+        "HB-2026-0042",
+        "-o",
+        &offer,
+        "--as",
+        "buyer",
+    ])?;
+
+    p.say("The bank verifies the whole chain from the offer, co-signs, and takes the bill as collateral.");
+    p.ebl(&["bill", "pledge-accept", &offer, "--as", "bank"])?;
+    p.ebl(&["bill", "status", &bill, "--as", "bank"])?;
+
+    p.say("The buyer repays; the bank releases the pledge and the bill returns to the buyer.");
+    p.ebl(&["bill", "release", &bill, "--as", "bank"])?;
+
+    p.say("The ship arrives: the buyer surrenders the bill and the carrier accepts, delivering the cargo.");
+    p.ebl(&["bill", "surrender", &bill, "--as", "buyer"])?;
+    p.ebl(&["bill", "accept-surrender", &bill, "--as", "carrier"])?;
+    p.ebl(&["bill", "history", &bill, "--as", "buyer"])?;
+
+    p.say("An auditor gets a proof bundle and verifies it offline, trusting no one.");
+    let bundle = root.join("bundle.json").to_string_lossy().into_owned();
+    p.ebl(&["bill", "export", &bill, "-o", &bundle, "--as", "buyer"])?;
+    drop(node);
+    println!("(the node is stopped now: what follows needs no network)");
+    p.ebl(&["verify", &bundle])?;
+    println!("\ndemo complete: bill {reference} issued, sold, financed, repaid and delivered.");
+    Ok(())
+}

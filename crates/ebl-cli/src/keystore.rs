@@ -1,0 +1,290 @@
+//! Private keys at rest: each in its own file under the wallet home, encrypted with a key derived from the
+//! passphrase by argon2id and sealed with XChaCha20-Poly1305, readable by the owner only (mode 0600).
+
+use std::path::{Path, PathBuf};
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use ebl_core::{bytes, PartyKey, SigningKey};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CliError, Kind, Result};
+
+/// argon2id cost: OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
+const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+const ARGON2_PASSES: u32 = 2;
+const ARGON2_LANES: u32 = 1;
+/// Longest key name: it becomes a file name.
+pub const KEY_NAME_BYTES_MAX: usize = 64;
+const FORMAT: &str = "ebl-key/1";
+
+/// A key file's contents. Only `ciphertext` is secret; the public key and name are bound to it as
+/// associated data, so swapping them between files is detected.
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyFile {
+    format: String,
+    name: String,
+    public_key: String,
+    kdf: Kdf,
+    nonce: String,
+    ciphertext: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Kdf {
+    algorithm: String,
+    memory_kib: u32,
+    passes: u32,
+    lanes: u32,
+    salt: String,
+}
+
+/// The keys of one wallet home.
+#[derive(Debug, Clone)]
+pub struct Keystore {
+    dir: PathBuf,
+}
+
+fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= KEY_NAME_BYTES_MAX
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && !name.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::usage(
+            "bad_key_name",
+            format!("key name {name:?} must be 1 to {KEY_NAME_BYTES_MAX} letters, digits, '-', '_' or '.'"),
+        ))
+    }
+}
+
+fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut out = [0u8; N];
+    getrandom::fill(&mut out).map_err(|e| CliError::io("no randomness from the OS", e))?;
+    Ok(out)
+}
+
+fn derive(
+    passphrase: &str,
+    salt: &[u8],
+    memory_kib: u32,
+    passes: u32,
+    lanes: u32,
+) -> Result<[u8; 32]> {
+    let params = Params::new(memory_kib, passes, lanes, Some(32))
+        .map_err(|e| CliError::usage("bad_key_file", format!("key derivation parameters: {e}")))?;
+    let mut key = [0u8; 32];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into(passphrase.as_bytes(), salt, &mut key)
+        .map_err(|e| CliError::usage("bad_key_file", format!("key derivation: {e}")))?;
+    Ok(key)
+}
+
+fn aad(name: &str, public_key: &str) -> Vec<u8> {
+    format!("{FORMAT}\n{name}\n{public_key}").into_bytes()
+}
+
+impl Keystore {
+    pub fn new(home: &Path) -> Keystore {
+        Keystore {
+            dir: home.join("keys"),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.json"))
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.path(name).exists()
+    }
+
+    /// Stores `key` under `name`, encrypted with `passphrase`. Refuses to overwrite.
+    pub fn save(&self, name: &str, key: &SigningKey, passphrase: &str) -> Result<PartyKey> {
+        check_name(name)?;
+        if passphrase.is_empty() {
+            return Err(CliError::usage(
+                "empty_passphrase",
+                "the passphrase must not be empty",
+            ));
+        }
+        if self.exists(name) {
+            return Err(CliError::usage(
+                "key_exists",
+                format!("a key named {name:?} already exists"),
+            ));
+        }
+        let public = PartyKey::of(key);
+        let salt: [u8; 16] = random()?;
+        let nonce: [u8; 24] = random()?;
+        let secret = derive(
+            passphrase,
+            &salt,
+            ARGON2_MEMORY_KIB,
+            ARGON2_PASSES,
+            ARGON2_LANES,
+        )?;
+        let cipher = XChaCha20Poly1305::new((&secret).into());
+        let aad = aad(name, &public.to_hex());
+        let seed = key.to_bytes();
+        let ciphertext = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &seed,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| CliError::io("encrypting the key", "cipher failure"))?;
+        let file = KeyFile {
+            format: FORMAT.to_owned(),
+            name: name.to_owned(),
+            public_key: public.to_hex(),
+            kdf: Kdf {
+                algorithm: "argon2id".into(),
+                memory_kib: ARGON2_MEMORY_KIB,
+                passes: ARGON2_PASSES,
+                lanes: ARGON2_LANES,
+                salt: bytes::to_hex(&salt),
+            },
+            nonce: bytes::to_hex(&nonce),
+            ciphertext: bytes::to_hex(&ciphertext),
+        };
+        let text = serde_json::to_vec_pretty(&file)
+            .map_err(|e| CliError::io("encoding the key file", e))?;
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| CliError::io(&format!("creating {}", self.dir.display()), e))?;
+        write_private(&self.path(name), &text)?;
+        Ok(public)
+    }
+
+    fn read(&self, name: &str) -> Result<KeyFile> {
+        check_name(name)?;
+        let path = self.path(name);
+        let text = std::fs::read(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                CliError::usage(
+                    "unknown_key",
+                    format!("no key named {name:?} in {}", self.dir.display()),
+                )
+                .with_hint("list keys with `ebl key list`, or make one with `ebl key new NAME`")
+            } else {
+                CliError::io(&format!("reading {}", path.display()), e)
+            }
+        })?;
+        let file: KeyFile = serde_json::from_slice(&text).map_err(|e| {
+            CliError::usage(
+                "bad_key_file",
+                format!("{} is not a key file: {e}", path.display()),
+            )
+        })?;
+        if file.format != FORMAT || file.name != name {
+            return Err(CliError::usage(
+                "bad_key_file",
+                format!("{} is not the key file of {name:?}", path.display()),
+            ));
+        }
+        Ok(file)
+    }
+
+    /// The public key, without the passphrase.
+    pub fn public(&self, name: &str) -> Result<PartyKey> {
+        let file = self.read(name)?;
+        file.public_key.parse().map_err(|_| {
+            CliError::usage(
+                "bad_key_file",
+                format!("key file of {name:?} has a bad public key"),
+            )
+        })
+    }
+
+    /// Decrypts the private key.
+    pub fn unlock(&self, name: &str, passphrase: &str) -> Result<SigningKey> {
+        let file = self.read(name)?;
+        let bad = |what: &str| {
+            CliError::usage("bad_key_file", format!("key file of {name:?}: bad {what}"))
+        };
+        let salt = bytes::from_hex_vec(&file.kdf.salt).ok_or_else(|| bad("salt"))?;
+        let nonce = bytes::from_hex::<24>(&file.nonce).ok_or_else(|| bad("nonce"))?;
+        let ciphertext = bytes::from_hex_vec(&file.ciphertext).ok_or_else(|| bad("ciphertext"))?;
+        if file.kdf.algorithm != "argon2id" {
+            return Err(bad("key derivation algorithm"));
+        }
+        let secret = derive(
+            passphrase,
+            &salt,
+            file.kdf.memory_kib,
+            file.kdf.passes,
+            file.kdf.lanes,
+        )?;
+        let cipher = XChaCha20Poly1305::new((&secret).into());
+        let seed = cipher
+            .decrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &ciphertext,
+                    aad: &aad(name, &file.public_key),
+                },
+            )
+            .map_err(|_| {
+                CliError::new(
+                    Kind::Usage,
+                    "wrong_passphrase",
+                    format!("wrong passphrase for key {name:?}"),
+                )
+                .with_hint("check EBL_PASSPHRASE, or type the passphrase you gave `ebl key new`")
+            })?;
+        let seed: [u8; 32] = seed.try_into().map_err(|_| bad("key length"))?;
+        let key = SigningKey::from_bytes(&seed);
+        if PartyKey::of(&key).to_hex() != file.public_key {
+            return Err(bad("public key"));
+        }
+        Ok(key)
+    }
+
+    /// Names of all keys, sorted.
+    pub fn names(&self) -> Result<Vec<String>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(CliError::io(&format!("reading {}", self.dir.display()), e)),
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .map(str::to_owned)
+            })
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+}
+
+/// Writes a new file readable by the owner only, and syncs it: a key must not be half-written.
+fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = options
+        .open(&tmp)
+        .map_err(|e| CliError::io(&format!("creating {}", tmp.display()), e))?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| CliError::io(&format!("writing {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| CliError::io(&format!("saving {}", path.display()), e))
+}

@@ -1,0 +1,11 @@
+//! `ebl-cli`: the wallet behind the `ebl` command. `cli` parses and runs commands, `wallet` does the work
+//! (keys, signing, exports, pledge hand-over), `keystore` keeps keys encrypted, `client` talks to a node,
+//! `output` renders for people, `demo` plays a whole trade.
+
+pub mod cli;
+pub mod client;
+pub mod demo;
+pub mod error;
+pub mod keystore;
+pub mod output;
+pub mod wallet;

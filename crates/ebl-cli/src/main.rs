@@ -1,0 +1,73 @@
+//! The `ebl` command: parse, run, print, and exit with the documented code.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use ebl_cli::cli::{self, Cli, Command};
+use ebl_cli::error::{exit, CliError};
+use ebl_cli::wallet::{Passphrase, Wallet};
+
+fn default_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map_or_else(|| PathBuf::from(".ebl"), |h| PathBuf::from(h).join(".ebl"))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    let json = cli.json;
+    let result = match &cli.command {
+        Command::Demo { keep } => ebl_cli::demo::run(keep.clone()).map(|()| None),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "ebl", &mut std::io::stdout());
+            Ok(None)
+        }
+        _ => {
+            let home = cli.home.clone().unwrap_or_else(default_home);
+            let passphrase =
+                std::env::var("EBL_PASSPHRASE").map_or(Passphrase::Prompt, Passphrase::Given);
+            let wallet = Wallet::new(&home, &cli.node, passphrase);
+            cli::run(cli, &wallet).map(Some)
+        }
+    };
+    match result {
+        Ok(Some(out)) => {
+            let mut stdout = std::io::stdout();
+            let _ = if json {
+                writeln!(stdout, "{}", out.json)
+            } else {
+                writeln!(stdout, "{}", out.human)
+            };
+            ExitCode::from(exit::OK)
+        }
+        Ok(None) => ExitCode::from(exit::OK),
+        Err(e) => {
+            report(&e, json);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn report(e: &CliError, json: bool) {
+    if json {
+        let body =
+            serde_json::json!({"error": {"code": e.code, "message": e.message, "hint": e.hint}});
+        println!("{body}");
+    } else {
+        eprintln!("error: {} [{}]", e.message, e.code);
+        if let Some(hint) = &e.hint {
+            eprintln!("  hint: {hint}");
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Human-readable output: bill states, timelines, verdicts. `--json` output is the serde form of the same
+//! data, with stable field names.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use ebl_core::api::HistoryEntry;
+use ebl_core::bundle::BundleVerdict;
+use ebl_core::{Action, Bill, Party, PartyId, Status, Title};
+
+/// Party names by id, for showing people names instead of keys.
+pub type Names = BTreeMap<PartyId, String>;
+
+pub fn names(parties: &[Party]) -> Names {
+    parties
+        .iter()
+        .map(|p| (p.id, p.name().to_owned()))
+        .collect()
+}
+
+pub fn name(names: &Names, id: &PartyId) -> String {
+    names
+        .get(id)
+        .cloned()
+        .unwrap_or_else(|| format!("party {}", id.short()))
+}
+
+/// UTC date and time from Unix milliseconds (civil-from-days, proleptic Gregorian).
+pub fn timestamp(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+pub fn title(names: &Names, t: &Title) -> String {
+    match t {
+        Title::Straight { consignee } => format!("straight, consignee {}", name(names, consignee)),
+        Title::Order {
+            endorsee,
+            may_endorse: true,
+        } => format!("to the order of {}", name(names, endorsee)),
+        Title::Order {
+            endorsee,
+            may_endorse: false,
+        } => format!(
+            "endorsed to {} (may not endorse further)",
+            name(names, endorsee)
+        ),
+        Title::Bearer => "bearer (endorsed in blank)".to_owned(),
+    }
+}
+
+pub fn money(amount_minor: u64, currency: &str) -> String {
+    format!(
+        "{}.{:02} {currency}",
+        amount_minor / 100,
+        amount_minor % 100
+    )
+}
+
+pub fn status(names: &Names, s: &Status) -> String {
+    match s {
+        Status::Pledged(p) => format!(
+            "PLEDGED to {} by {} for {} (loan {})",
+            name(names, &p.pledgee),
+            name(names, &p.pledgor),
+            money(p.loan.amount_minor, &p.loan.currency),
+            p.loan.reference
+        ),
+        Status::PendingDelivery { surrendered_by } => format!(
+            "PENDING_DELIVERY (surrendered by {})",
+            name(names, surrendered_by)
+        ),
+        Status::PendingAmendment {
+            surrendered_by,
+            reason,
+        } => {
+            format!(
+                "PENDING_AMENDMENT ({}, surrendered by {})",
+                reason.code(),
+                name(names, surrendered_by)
+            )
+        }
+        Status::Void {
+            replaced_by: Some(b),
+        } => format!("VOID (replaced by {b})"),
+        other => other.name().to_owned(),
+    }
+}
+
+pub fn bill(names: &Names, b: &Bill) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "bill        {}", b.id);
+    let _ = writeln!(
+        out,
+        "reference   {} ({}, {})",
+        b.reference,
+        b.document_type.code(),
+        if b.negotiable { "to order" } else { "straight" }
+    );
+    let _ = writeln!(out, "carrier     {}", name(names, &b.carrier));
+    let _ = writeln!(out, "shipper     {}", name(names, &b.shipper));
+    let _ = writeln!(out, "possessor   {}", name(names, &b.possessor));
+    let _ = writeln!(out, "title       {}", title(names, &b.title));
+    let _ = writeln!(out, "status      {}", status(names, &b.status));
+    let _ = writeln!(
+        out,
+        "head        {} ({} transactions)",
+        b.head, b.transactions
+    );
+    let _ = write!(out, "document    checksum {}", b.document_checksum);
+    if let Some(r) = b.replaces {
+        let _ = write!(out, "\nreplaces    {r}");
+    }
+    out
+}
+
+/// One line of a timeline: who did what.
+pub fn describe(names: &Names, signer: &str, action: &Action) -> String {
+    let n = |id: &PartyId| name(names, id);
+    match action {
+        Action::Issue {
+            issue_to, replaces, ..
+        } => match replaces {
+            Some(r) => format!(
+                "{signer} issued it to {} (replacing {})",
+                n(issue_to),
+                r.short()
+            ),
+            None => format!("{signer} issued it to {}", n(issue_to)),
+        },
+        Action::Transfer { to, .. } => format!("{signer} transferred possession to {}", n(to)),
+        Action::Endorse { to, .. } => format!("{signer} endorsed it to {}", n(to)),
+        Action::EndorseToOrder { to, .. } => {
+            format!("{signer} endorsed it to the order of {}", n(to))
+        }
+        Action::BlankEndorse { .. } => format!("{signer} endorsed it in blank"),
+        Action::Sign { .. } => format!("{signer} signed for possession"),
+        Action::SurrenderForDelivery { .. } => format!("{signer} surrendered it for delivery"),
+        Action::SurrenderForAmendment { reason, .. } => {
+            format!("{signer} surrendered it for amendment ({})", reason.code())
+        }
+        Action::AcceptSurrender { .. } => format!("{signer} accepted the surrender"),
+        Action::RejectSurrender { .. } => format!("{signer} rejected the surrender"),
+        Action::Pledge { pledgee, loan, .. } => format!(
+            "{} pledged it to {} for {} (loan {})",
+            signer.split(" and ").next().unwrap_or(signer),
+            n(pledgee),
+            money(loan.amount_minor, &loan.currency),
+            loan.reference
+        ),
+        Action::Release { .. } => format!("{signer} released the pledge"),
+        Action::Enforce { .. } => format!("{signer} enforced the pledge and took title"),
+        Action::RegisterParty { profile, .. } => format!("{signer} registered {}", profile.name),
+        Action::RotateKey { party, .. } => format!("{signer} rotated the key of {}", n(party)),
+        Action::RevokeParty { party } => format!("{signer} revoked {}", n(party)),
+    }
+}
+
+pub fn timeline(names: &Names, parties: &[Party], history: &[HistoryEntry]) -> String {
+    let mut out = String::new();
+    for (i, entry) in history.iter().enumerate() {
+        let tx = &entry.transaction;
+        let signers: Vec<String> = tx
+            .signatures
+            .iter()
+            .map(|s| {
+                parties
+                    .iter()
+                    .find(|p| p.key == s.signer || p.retired_keys.contains(&s.signer))
+                    .map_or_else(
+                        || format!("key {}", &s.signer.to_hex()[..8]),
+                        |p| p.name().to_owned(),
+                    )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:>3}. {}  block {:<6} {:<24} {}",
+            i + 1,
+            timestamp(entry.receipt.block_time_ms),
+            entry.receipt.height,
+            tx.body.action.code(),
+            describe(names, &signers.join(" and "), &tx.body.action)
+        );
+    }
+    out.trim_end().to_owned()
+}
+
+pub fn verdict(v: &BundleVerdict) -> String {
+    let mut out =
+        String::from("VALID: every signature, hash link, inclusion proof and rule checks out.\n");
+    out.push_str(&bill(&v.names, &v.bill));
+    let _ = write!(
+        out,
+        "\nas of       height {} at {} ({} transactions of this bill)",
+        v.height,
+        timestamp(v.time_ms),
+        v.transactions
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_calendar_dates() {
+        assert_eq!(timestamp(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(timestamp(951_782_400_000), "2000-02-29 00:00:00 UTC");
+        assert_eq!(timestamp(1_795_777_193_076), "2026-11-27 10:59:53 UTC");
+    }
+
+    #[test]
+    fn money_has_two_minor_digits() {
+        assert_eq!(money(100_000_050, "USD"), "1000000.50 USD");
+        assert_eq!(money(5, "EUR"), "0.05 EUR");
+    }
+}

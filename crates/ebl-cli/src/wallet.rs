@@ -1,0 +1,397 @@
+//! The wallet's operations: keys, signing and submitting actions, exports and the pledge hand-over.
+//! Commands and the demo both go through here, so the demo plays exactly what users run.
+
+use std::path::{Path, PathBuf};
+
+use ebl_core::api::{HistoryEntry, SubmitOutcome};
+use ebl_core::bundle::{Bundle, BundleVerdict, BUNDLE_FORMAT};
+use ebl_core::{
+    Action, BillId, Document, Hash, Party, PartyId, PartyKey, SignedTransaction, SigningKey,
+    Transaction,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::client::NodeClient;
+use crate::error::{CliError, Kind, Result};
+use crate::keystore::Keystore;
+
+/// Format of the file a holder hands a bank to ask for a pledge.
+pub const PLEDGE_OFFER_FORMAT: &str = "ebl-pledge-offer/1";
+
+/// Where the passphrase comes from.
+#[derive(Debug, Clone)]
+pub enum Passphrase {
+    /// `EBL_PASSPHRASE`, or given by the caller (the demo).
+    Given(String),
+    /// Ask on the terminal.
+    Prompt,
+}
+
+#[derive(Debug)]
+pub struct Wallet {
+    pub home: PathBuf,
+    pub keys: Keystore,
+    pub node: NodeClient,
+    passphrase: Passphrase,
+}
+
+/// A holder's signed pledge, waiting for the bank's co-signature, with the proof bundle the bank checks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PledgeOffer {
+    pub format: String,
+    pub transaction: SignedTransaction,
+    pub bundle: Bundle,
+}
+
+/// What the bank sees before it co-signs.
+#[derive(Debug, Clone, Serialize)]
+pub struct PledgeReview {
+    pub verdict: BundleVerdict,
+    pub pledgor: PartyId,
+    pub pledgee: PartyId,
+    pub loan: ebl_core::Loan,
+    /// The node's current head for the bill is the one the pledge extends: nothing happened since.
+    pub fresh: bool,
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A bill id from hex, with a clear error.
+pub fn parse_bill(text: &str) -> Result<BillId> {
+    text.parse::<Hash>().map_err(|_| {
+        CliError::usage(
+            "malformed_bill_id",
+            format!("{text:?} is not a bill id (64 hex digits)"),
+        )
+        .with_hint("bill ids are printed by `ebl bill issue`; `ebl bill show` takes the full id")
+    })
+}
+
+/// "1234.56" in a currency with two minor digits, as minor units (123456).
+pub fn parse_amount(text: &str) -> Result<u64> {
+    let bad = || {
+        CliError::usage(
+            "malformed_amount",
+            format!("amount {text:?} must look like 1000000 or 1000000.50"),
+        )
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty()
+        || fraction.len() > 2
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: u64 = whole.parse().map_err(|_| bad())?;
+    let fraction: u64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(fraction))
+        .ok_or_else(bad)
+}
+
+impl Wallet {
+    pub fn new(home: &Path, node: &str, passphrase: Passphrase) -> Wallet {
+        Wallet {
+            home: home.to_owned(),
+            keys: Keystore::new(home),
+            node: NodeClient::new(node),
+            passphrase,
+        }
+    }
+
+    pub fn passphrase(&self, what: &str) -> Result<String> {
+        match &self.passphrase {
+            Passphrase::Given(p) => Ok(p.clone()),
+            Passphrase::Prompt => rpassword::prompt_password(format!("passphrase for {what}: "))
+                .map_err(|e| {
+                    CliError::usage("no_passphrase", format!("cannot read a passphrase: {e}"))
+                        .with_hint("set EBL_PASSPHRASE when running without a terminal")
+                }),
+        }
+    }
+
+    pub fn new_key(&self, name: &str) -> Result<PartyKey> {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| CliError::io("no randomness from the OS", e))?;
+        self.import_key(name, &SigningKey::from_bytes(&seed))
+    }
+
+    pub fn import_key(&self, name: &str, key: &SigningKey) -> Result<PartyKey> {
+        if self.keys.exists(name) {
+            return Err(CliError::usage(
+                "key_exists",
+                format!("a key named {name:?} already exists"),
+            ));
+        }
+        let passphrase = self.passphrase(&format!("new key {name:?}"))?;
+        self.keys.save(name, key, &passphrase)
+    }
+
+    /// The private key named `name`, unlocked.
+    pub fn signer(&self, name: &str) -> Result<SigningKey> {
+        self.keys.public(name)?;
+        let passphrase = self.passphrase(&format!("key {name:?}"))?;
+        self.keys.unlock(name, &passphrase)
+    }
+
+    /// A party by registered name, party id, public key, or the name of a key in this wallet.
+    pub fn party(&self, who: &str) -> Result<Party> {
+        match self.node.party(who) {
+            Err(e) if e.code == "unknown_party" && self.keys.exists(who) => {
+                let key = self.keys.public(who)?;
+                self.node.party(&key.to_hex())
+            }
+            other => other,
+        }
+    }
+
+    fn chain(&self) -> Result<Hash> {
+        Ok(self.node.genesis()?.chain)
+    }
+
+    /// Signs `action` as `signer` against the bill's current head (read as `signer`) and submits it.
+    pub fn act(&self, signer: &SigningKey, action: Action) -> Result<SubmitOutcome> {
+        let tx = self.prepare(signer, action)?;
+        self.node.submit(&tx)
+    }
+
+    /// A transaction signed by `signer` against the current head of its bill or of the registry.
+    pub fn prepare(&self, signer: &SigningKey, action: Action) -> Result<SignedTransaction> {
+        let chain = self.chain()?;
+        let prev = match (&action, action.bill()) {
+            (Action::Issue { .. }, _) => Hash::ZERO,
+            (_, Some(bill)) => self.node.bill(&bill, signer)?.bill.head,
+            (_, None) => self.registry_head()?,
+        };
+        Ok(Transaction {
+            chain,
+            prev,
+            time_ms: now_ms(),
+            action,
+        }
+        .signed_by(&[signer]))
+    }
+
+    fn registry_head(&self) -> Result<Hash> {
+        let history = self.node.registry_history()?;
+        Ok(history.last().map_or(self.chain()?, |e| e.receipt.tx))
+    }
+
+    /// A self-contained proof bundle of `bill`, read as `reader`.
+    pub fn export(&self, bill: &BillId, reader: &SigningKey) -> Result<Bundle> {
+        let genesis = self.node.genesis()?.genesis.clone();
+        let registry = self.node.registry_history()?;
+        let view = self.node.bill(bill, reader)?;
+        let mut transactions = self.node.history(bill, reader)?;
+        // A replacement's history begins with the void bill it replaced.
+        let mut previous = view.bill.replaces;
+        while let Some(old) = previous {
+            let mut older = self.node.history(&old, reader)?;
+            previous = self.node.bill(&old, reader)?.bill.replaces;
+            older.append(&mut transactions);
+            transactions = older;
+        }
+        let statement = self.node.status(bill, reader)?;
+        let mut heights: Vec<u64> = registry
+            .iter()
+            .chain(&transactions)
+            .map(|e| e.receipt.height)
+            .collect();
+        heights.sort_unstable();
+        heights.dedup();
+        let blocks = heights
+            .into_iter()
+            .map(|h| self.node.block(h).map(|b| b.header))
+            .collect::<Result<Vec<_>>>()?;
+        let document = Document::from_value(&view.document)?;
+        Ok(Bundle {
+            format: BUNDLE_FORMAT.to_owned(),
+            genesis,
+            bill: *bill,
+            document,
+            registry,
+            transactions,
+            blocks,
+            statement,
+        })
+    }
+
+    /// The holder's half of a pledge: signed by the holder, with the bundle the bank will check.
+    pub fn offer_pledge(
+        &self,
+        holder: &SigningKey,
+        bill: BillId,
+        bank: &str,
+        loan: ebl_core::Loan,
+    ) -> Result<PledgeOffer> {
+        let pledgee = self.party(bank)?.id;
+        let transaction = self.prepare(
+            holder,
+            Action::Pledge {
+                bill,
+                pledgee,
+                loan,
+            },
+        )?;
+        let bundle = self.export(&bill, holder)?;
+        Ok(PledgeOffer {
+            format: PLEDGE_OFFER_FORMAT.to_owned(),
+            transaction,
+            bundle,
+        })
+    }
+
+    /// The bank's review: the whole chain verified offline from the offer's bundle, the pledge checked
+    /// against it, and the node asked whether the bill moved since.
+    pub fn review_pledge(&self, offer: &PledgeOffer, bank: &SigningKey) -> Result<PledgeReview> {
+        let invalid =
+            |code: &str, message: String| CliError::new(Kind::Verification, code, message);
+        if offer.format != PLEDGE_OFFER_FORMAT {
+            return Err(CliError::usage(
+                "bad_offer",
+                format!("not a pledge offer (format {:?})", offer.format),
+            ));
+        }
+        let verdict = offer.bundle.verify().map_err(|f| {
+            invalid(
+                f.error.code(),
+                format!("the offer's proof bundle fails at {}: {}", f.place, f.error),
+            )
+        })?;
+        let tx = &offer.transaction;
+        let Action::Pledge {
+            bill,
+            pledgee,
+            loan,
+        } = &tx.body.action
+        else {
+            return Err(invalid(
+                "not_a_pledge",
+                format!("the offer holds a {} transaction", tx.body.action.code()),
+            ));
+        };
+        if *bill != offer.bundle.bill
+            || tx.body.chain != verdict.chain
+            || tx.body.prev != verdict.bill.head
+        {
+            return Err(invalid(
+                "offer_mismatch",
+                "the pledge is not for the bill state the bundle proves".into(),
+            ));
+        }
+        tx.verify_signatures()
+            .map_err(|e| invalid(e.code(), format!("the holder's signature: {e}")))?;
+        let me = PartyId::from(PartyKey::of(bank));
+        if *pledgee != me {
+            return Err(invalid(
+                "not_pledgee",
+                "the pledge names another bank as pledgee".into(),
+            ));
+        }
+        let pledgor = verdict.bill.possessor;
+        if !verdict.bill.holds_title(pledgor)
+            || !matches!(verdict.bill.status, ebl_core::Status::Issued)
+        {
+            return Err(invalid(
+                "not_pledgeable",
+                format!(
+                    "the bill is {} and its possessor holds no title to pledge",
+                    verdict.bill.status.name()
+                ),
+            ));
+        }
+        let now = self.node.bill(bill, bank).map(|v| v.bill.head);
+        let fresh = match now {
+            Ok(head) => head == verdict.bill.head,
+            // The bank is not yet a party of the bill, so it may not read it: the pledge's stale-head rule
+            // still guarantees that the pledge applies only to exactly this state.
+            Err(e) if e.code == "forbidden" => true,
+            Err(e) => return Err(e),
+        };
+        Ok(PledgeReview {
+            verdict,
+            pledgor,
+            pledgee: *pledgee,
+            loan: loan.clone(),
+            fresh,
+        })
+    }
+
+    /// The bank co-signs a reviewed offer and submits it.
+    pub fn accept_pledge(
+        &self,
+        offer: &PledgeOffer,
+        bank: &SigningKey,
+    ) -> Result<(PledgeReview, SubmitOutcome)> {
+        let review = self.review_pledge(offer, bank)?;
+        if !review.fresh {
+            return Err(CliError::new(
+                Kind::Verification,
+                "stale_offer",
+                "the bill changed since the offer was made",
+            )
+            .with_hint("ask the holder for a new offer"));
+        }
+        let mut tx = offer.transaction.clone();
+        tx.cosign(bank);
+        let outcome = self.node.submit(&tx)?;
+        Ok((review, outcome))
+    }
+
+    pub fn history(&self, bill: &BillId, reader: &SigningKey) -> Result<Vec<HistoryEntry>> {
+        self.node.history(bill, reader)
+    }
+}
+
+/// Reads a JSON file, with a clear error naming it.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str, max: usize) -> Result<T> {
+    let bytes = read_file(path, what, max)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        CliError::usage(
+            "malformed_json",
+            format!("{} is not a {what}: {e}", path.display()),
+        )
+    })
+}
+
+pub fn read_file(path: &Path, what: &str, max: usize) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        CliError::usage(
+            "unreadable_file",
+            format!("cannot read {what} {}: {e}", path.display()),
+        )
+    })?;
+    if meta.len() > max as u64 {
+        return Err(CliError::usage(
+            "file_too_large",
+            format!(
+                "{} is {} bytes; a {what} is at most {max}",
+                path.display(),
+                meta.len()
+            ),
+        ));
+    }
+    std::fs::read(path).map_err(|e| {
+        CliError::usage(
+            "unreadable_file",
+            format!("cannot read {what} {}: {e}", path.display()),
+        )
+    })
+}
+
+/// Writes a file whole or not at all (a temporary file renamed into place).
+pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, contents)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| CliError::io(&format!("writing {}", path.display()), e))
+}
