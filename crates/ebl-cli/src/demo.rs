@@ -1,13 +1,11 @@
 //! `ebl demo`: a whole trade on an embedded node, played with the same commands a user types.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 
 use clap::Parser;
 use ebl_core::testkit::DCSA_TO_ORDER_BOL;
 use ebl_core::PartyKey;
 use serde_json::Value;
-use tokio::sync::oneshot;
 
 use crate::cli::{self, Cli};
 use crate::error::{CliError, Result};
@@ -15,70 +13,15 @@ use crate::wallet::{Passphrase, Wallet};
 
 const PASSPHRASE: &str = "demo passphrase";
 
-/// An embedded node on 127.0.0.1:0, served from its own thread until dropped.
-struct EmbeddedNode {
-    url: String,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl EmbeddedNode {
-    fn start(data: &Path) -> Result<(EmbeddedNode, ebl_core::SigningKey)> {
-        let dir = ebl_node::DataDir(data.to_owned());
-        let operator =
-            ebl_node::keyfile::generate().map_err(|e| CliError::io("operator key", e))?;
-        ebl_node::init(&dir, "ebl-demo", PartyKey::of(&operator))
-            .map_err(|e| CliError::io("initializing the demo ledger", e))?;
-        let running =
-            ebl_node::open(&dir).map_err(|e| CliError::io("opening the demo ledger", e))?;
-        let (addr_tx, addr_rx) = mpsc::channel();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-                    Ok(l) => l,
-                    Err(e) => {
-                        let _ = addr_tx.send(Err(e.to_string()));
-                        return;
-                    }
-                };
-                let _ = addr_tx.send(listener.local_addr().map_err(|e| e.to_string()));
-                let _ = ebl_node::serve(listener, running, async move {
-                    let _ = stopped.await;
-                })
-                .await;
-            });
-        });
-        let addr = addr_rx
-            .recv()
-            .map_err(|e| CliError::io("starting the demo node", e))?
-            .map_err(|e| CliError::io("starting the demo node", e))?;
-        Ok((
-            EmbeddedNode {
-                url: format!("http://{addr}"),
-                stop: Some(stop),
-                thread: Some(thread),
-            },
-            operator,
-        ))
-    }
-}
-
-impl Drop for EmbeddedNode {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+/// Initializes a demo ledger in `data` and serves it on 127.0.0.1:0 from this process.
+fn start_node(data: &Path) -> Result<(ebl_node::LocalNode, ebl_core::SigningKey)> {
+    let dir = ebl_node::DataDir(data.to_owned());
+    let operator = ebl_node::keyfile::generate().map_err(|e| CliError::io("operator key", e))?;
+    ebl_node::init(&dir, "ebl-demo", PartyKey::of(&operator))
+        .map_err(|e| CliError::io("initializing the demo ledger", e))?;
+    let node = ebl_node::LocalNode::open(&dir, ebl_node::Settings::default())
+        .map_err(|e| CliError::io("starting the demo node", e))?;
+    Ok((node, operator))
 }
 
 struct Player<'a> {
@@ -141,7 +84,7 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
         data.display(),
         home.display()
     );
-    let (node, operator) = EmbeddedNode::start(&data)?;
+    let (node, operator) = start_node(&data)?;
     println!("embedded node serving at {}", node.url);
 
     let wallet = Wallet::new(&home, &node.url, Passphrase::Given(PASSPHRASE.to_owned()));

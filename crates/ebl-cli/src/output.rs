@@ -97,6 +97,7 @@ pub fn status(names: &Names, s: &Status) -> String {
         }
         Status::Void {
             replaced_by: Some(b),
+            ..
         } => format!("VOID (replaced by {b})"),
         other => other.name().to_owned(),
     }

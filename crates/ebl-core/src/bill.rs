@@ -48,8 +48,10 @@ pub enum Status {
     },
     /// Surrendered for delivery and accepted: terminal.
     Accomplished,
-    /// Surrendered for amendment and accepted: terminal; a replacement may name it.
+    /// Surrendered for amendment and accepted: terminal. The carrier issues a replacement, which names
+    /// this bill, to the party that surrendered it.
     Void {
+        surrendered_by: PartyId,
         replaced_by: Option<BillId>,
     },
 }
@@ -226,7 +228,10 @@ pub fn transition(
         Action::AcceptSurrender { .. } => {
             carrier_signs(bill, signers)?;
             next.status = match bill.status {
-                Status::PendingAmendment { .. } => Status::Void { replaced_by: None },
+                Status::PendingAmendment { surrendered_by, .. } => Status::Void {
+                    surrendered_by,
+                    replaced_by: None,
+                },
                 _ => Status::Accomplished,
             };
         }

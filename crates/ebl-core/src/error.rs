@@ -118,7 +118,7 @@ pub enum Error {
     CarrierCodeMismatch { code: String },
     #[error("carrier already issued a bill with reference {reference:?}")]
     DuplicateReference { reference: String },
-    #[error("issueTo must be the bill's shipper or consignee")]
+    #[error("issueTo must be the bill's shipper or consignee (for a replacement: who surrendered the void bill)")]
     IssueToNotNamed,
     #[error("a to-order bill names no consignee party; a straight bill must")]
     ConsigneeMismatch,

@@ -73,7 +73,8 @@ impl Ledger {
                     matches!(
                         b.status,
                         Status::Void {
-                            replaced_by: Some(_)
+                            replaced_by: Some(_),
+                            ..
                         }
                     )
                 })
@@ -250,7 +251,9 @@ impl Ledger {
             self.registry.active_party(c)?;
             Title::Straight { consignee: c }
         };
-        if issue_to != shipper && Some(*issue_to) != *consignee {
+        // A first issue goes to the shipper or the named consignee; a replacement goes back to whoever
+        // surrendered the bill it replaces (checked below).
+        if replaces.is_none() && issue_to != shipper && Some(*issue_to) != *consignee {
             return Err(Error::IssueToNotNamed);
         }
         let reference = facts.transport_document_reference.clone();
@@ -267,7 +270,14 @@ impl Ledger {
                 return Err(Error::NotCarrier);
             }
             match replaced.status {
-                Status::Void { replaced_by: None } => {}
+                Status::Void {
+                    surrendered_by,
+                    replaced_by: None,
+                } => {
+                    if *issue_to != surrendered_by {
+                        return Err(Error::IssueToNotNamed);
+                    }
+                }
                 Status::Void { .. } => return Err(Error::AlreadyReplaced { bill: *old }),
                 _ => return Err(Error::ReplacedBillNotVoid { bill: *old }),
             }
@@ -298,9 +308,9 @@ impl Ledger {
         };
         if let Some(old) = replaces {
             if let Some(replaced) = self.bills.get_mut(old) {
-                replaced.status = Status::Void {
-                    replaced_by: Some(id),
-                };
+                if let Status::Void { replaced_by, .. } = &mut replaced.status {
+                    *replaced_by = Some(id);
+                }
             }
         }
         self.references.insert((carrier_id, reference), id);

@@ -8,12 +8,14 @@ pub mod auth;
 pub mod keyfile;
 pub mod limits;
 pub mod listener;
+pub mod local;
 pub mod metrics;
 pub mod node;
 pub mod sequencer;
 pub mod state;
 pub mod verify;
 
+pub use local::LocalNode;
 pub use node::{
     default_data_dir, init, open, serve, start, start_with, stop, DataDir, NodeError, Running,
     Settings,

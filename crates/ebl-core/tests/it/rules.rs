@@ -693,13 +693,20 @@ fn amendment_voids_and_a_replacement_references_it() {
     ));
     w.act(Action::AcceptSurrender { bill }, &[&c])
         .expect("accept amendment");
-    assert_eq!(w.bill(&bill).status, Status::Void { replaced_by: None });
+    assert_eq!(
+        w.bill(&bill).status,
+        Status::Void {
+            surrendered_by: shipper,
+            replaced_by: None
+        }
+    );
     let new = replacement(&mut w, bill)
         .expect("replacement issued with the same reference")
         .tx;
     assert_eq!(
         w.bill(&bill).status,
         Status::Void {
+            surrendered_by: shipper,
             replaced_by: Some(new)
         }
     );

@@ -1,7 +1,5 @@
 //! A node on 127.0.0.1:0 in a temporary directory, and a small HTTP client that speaks its API.
 
-use std::sync::mpsc as std_mpsc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use ebl_core::api::{
@@ -10,77 +8,11 @@ use ebl_core::api::{
 };
 use ebl_core::testkit::{self, Cast};
 use ebl_core::{Action, BillId, Hash, PartyKey, SignedTransaction, SigningKey};
-use ebl_node::{DataDir, NodeError, Settings};
-use ebl_store::{Kv, LedgerStore, SledKv};
+use ebl_node::{DataDir, Settings};
+use ebl_store::{LedgerStore, SledKv};
 use serde_json::Value;
-use tokio::sync::oneshot;
 
-pub struct Server {
-    pub url: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<Result<(), NodeError>>>,
-}
-
-impl Server {
-    /// Serves `store` on 127.0.0.1:0 from a thread with its own runtime.
-    pub fn launch<K: Kv>(
-        store: LedgerStore<K>,
-        node_key: SigningKey,
-        settings: Settings,
-    ) -> Result<Server, NodeError> {
-        let running = ebl_node::start_with(store, node_key, settings)?;
-        let (addr_tx, addr_rx) = std_mpsc::channel();
-        let (shutdown, stop) = oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .map_err(|e| NodeError::Io(e.to_string()))?;
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .map_err(|e| NodeError::Io(e.to_string()))?;
-                let _ = addr_tx.send(
-                    listener
-                        .local_addr()
-                        .map_err(|e| NodeError::Io(e.to_string()))?,
-                );
-                ebl_node::serve(listener, running, async move {
-                    let _ = stop.await;
-                })
-                .await
-            })
-        });
-        let addr = addr_rx
-            .recv_timeout(Duration::from_secs(10))
-            .map_err(|e| NodeError::Io(format!("node did not start: {e}")))?;
-        Ok(Server {
-            url: format!("http://{addr}"),
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        })
-    }
-
-    /// Graceful stop: in-flight commits finish, the store is closed.
-    pub fn stop(&mut self) -> Result<(), NodeError> {
-        if let Some(s) = self.shutdown.take() {
-            let _ = s.send(());
-        }
-        match self.thread.take() {
-            Some(t) => t
-                .join()
-                .map_err(|_| NodeError::Io("node thread panicked".into()))?,
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.stop();
-    }
-}
+pub use ebl_node::LocalNode as Server;
 
 /// Speaks the node's API over HTTP.
 #[derive(Clone)]

@@ -1,0 +1,368 @@
+//! Every command in a multi-party trade, with the `--json` shapes scripts rely on.
+
+use crate::support::{Trade, PASSPHRASE};
+
+#[test]
+fn keys_are_encrypted_private_and_listed() {
+    let t = Trade::new();
+    let made = t.json("alice", &["key", "new", "alice"]);
+    let public = made["public_key"].as_str().expect("public key").to_owned();
+    assert_eq!(made["name"], "alice");
+    let file = t.home("alice").join("keys").join("alice.json");
+    let text = std::fs::read_to_string(&file).expect("key file");
+    assert!(text.contains("argon2id") && text.contains("ciphertext"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let listed = t.json("alice", &["key", "list"]);
+    assert_eq!(listed["keys"][0]["name"], "alice");
+    assert_eq!(listed["keys"][0]["public_key"], public.as_str());
+    assert_eq!(
+        t.ebl("alice", &["key", "show", "alice"]).ok().stdout.trim(),
+        public
+    );
+    // Making it again refuses, and leaves the key as it was.
+    let again = t.ebl("alice", &["key", "new", "alice"]);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&file).expect("key file"), text);
+    let _ = PASSPHRASE;
+}
+
+#[test]
+fn a_whole_trade_through_every_command() {
+    let t = Trade::with_cast();
+    // Parties, by name and by key.
+    let parties = t.json("buyer", &["party", "list"]);
+    assert_eq!(parties.as_array().map(Vec::len), Some(7));
+    let bank = t.json("buyer", &["party", "show", "First Bank"]);
+    assert_eq!(bank["profile"]["roles"][0], "bank");
+    let by_key = t.json(
+        "buyer",
+        &["party", "show", bank["key"].as_str().expect("key")],
+    );
+    assert_eq!(by_key["id"], bank["id"]);
+
+    // Document check.
+    let doc = t.document("CLI-1");
+    let checked = t.json("carrier", &["doc", "check", &doc]);
+    assert_eq!(
+        (
+            checked["valid"].as_bool(),
+            checked["facts"]["transportDocumentReference"].as_str()
+        ),
+        (Some(true), Some("CLI-1"))
+    );
+    assert_eq!(checked["checksum"].as_str().map(str::len), Some(64));
+
+    // Issue, endorse to order, transfer.
+    let issued = t.json(
+        "carrier",
+        &["bill", "issue", &doc, "--to", "DCSA CTK", "--as", "carrier"],
+    );
+    assert_eq!(issued["status"], "accepted");
+    let bill = issued["bill"].as_str().expect("bill").to_owned();
+    assert!(issued["receipt"]["height"].as_u64().is_some());
+    let endorsed = t.json(
+        "shipper",
+        &[
+            "bill",
+            "endorse",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--to-order",
+            "--as",
+            "shipper",
+        ],
+    );
+    assert_eq!(endorsed["status"], "accepted");
+    t.json(
+        "shipper",
+        &[
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--as",
+            "shipper",
+        ],
+    );
+    t.json("buyer", &["bill", "sign", &bill, "--as", "buyer"]);
+
+    // Pledge: the buyer offers, the bank reviews (full chain shown) and accepts.
+    let offer = t.path("offer.json");
+    let offered = t.json(
+        "buyer",
+        &[
+            "bill",
+            "pledge",
+            &bill,
+            "--bank",
+            "First Bank",
+            "--amount",
+            "250000.50",
+            "--currency",
+            "usd",
+            "--loan",
+            "L-77",
+            "-o",
+            &offer,
+            "--as",
+            "buyer",
+        ],
+    );
+    assert_eq!(offered["bill"], bill.as_str());
+    let review = t
+        .ebl("bank", &["bill", "pledge-review", &offer, "--as", "bank"])
+        .ok();
+    assert!(
+        review.stdout.contains("VALID") && review.stdout.contains("250000.50 USD"),
+        "{}",
+        review.stdout
+    );
+    let accepted = t.json("bank", &["bill", "pledge-accept", &offer, "--as", "bank"]);
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(
+        accepted["review"]["verdict"]["bill"]["possessor"],
+        t.json("buyer", &["party", "show", "Buyer One"])["id"]
+    );
+
+    // Show, status, history.
+    let shown = t.json("bank", &["bill", "show", &bill, "--as", "bank"]);
+    assert_eq!(
+        shown["bill"]["status"]["pledged"]["loan"]["amount_minor"],
+        25_000_050
+    );
+    assert_eq!(shown["document"]["transportDocumentReference"], "CLI-1");
+    let status = t.json("buyer", &["bill", "status", &bill, "--as", "buyer"]);
+    assert!(status["statement"]["height"].as_u64().is_some() && status["signature"].is_string());
+    let status_text = t
+        .ebl("buyer", &["bill", "status", &bill, "--as", "buyer"])
+        .ok()
+        .stdout;
+    assert!(
+        status_text.contains("PLEDGED to First Bank by Buyer One"),
+        "{status_text}"
+    );
+    let history = t
+        .ebl("buyer", &["bill", "history", &bill, "--as", "buyer"])
+        .ok()
+        .stdout;
+    for line in [
+        "ISSUE",
+        "ENDORSE_TO_ORDER",
+        "TRANSFER",
+        "SIGN",
+        "PLEDGE",
+        "Buyer One pledged it to First Bank",
+    ] {
+        assert!(history.contains(line), "{line} missing from:\n{history}");
+    }
+
+    // Release, then the buyer sells on: blank endorsement and transfer to a bearer, who surrenders.
+    t.json("bank", &["bill", "release", &bill, "--as", "bank"]);
+    t.json(
+        "buyer",
+        &["bill", "endorse", &bill, "--blank", "--as", "buyer"],
+    );
+    t.json(
+        "buyer",
+        &[
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer Two",
+            "--as",
+            "buyer",
+        ],
+    );
+    t.json("buyer2", &["bill", "surrender", &bill, "--as", "buyer2"]);
+    t.json(
+        "carrier",
+        &["bill", "reject-surrender", &bill, "--as", "carrier"],
+    );
+    t.json("buyer2", &["bill", "surrender", &bill, "--as", "buyer2"]);
+    t.json(
+        "carrier",
+        &["bill", "accept-surrender", &bill, "--as", "carrier"],
+    );
+
+    // Export and verify offline, after the node is gone.
+    let bundle = t.path("bundle.json");
+    let exported = t.json(
+        "buyer2",
+        &["bill", "export", &bill, "-o", &bundle, "--as", "buyer2"],
+    );
+    assert_eq!(exported["transactions"], 12);
+    let Trade { dir, node } = t;
+    drop(node);
+    let verified = crate::support::ebl_at(
+        &dir.path().join("auditor"),
+        "http://127.0.0.1:9",
+        &["--json", "verify", &bundle],
+    )
+    .ok()
+    .json();
+    assert_eq!(verified["valid"], true);
+    assert_eq!(verified["verdict"]["bill"]["status"], "accomplished");
+}
+
+#[test]
+fn enforcement_amendment_and_key_rotation() {
+    let t = Trade::with_cast();
+    let bill = t.issue("CLI-2");
+    let offer = t.path("offer2.json");
+    t.json(
+        "shipper",
+        &[
+            "bill",
+            "pledge",
+            &bill,
+            "--bank",
+            "First Bank",
+            "--amount",
+            "10",
+            "--loan",
+            "L-1",
+            "-o",
+            &offer,
+            "--as",
+            "shipper",
+        ],
+    );
+    t.json("bank", &["bill", "pledge-accept", &offer, "--as", "bank"]);
+    t.json("bank", &["bill", "enforce", &bill, "--as", "bank"]);
+    let shown = t.json("bank", &["bill", "show", &bill, "--as", "bank"]);
+    assert_eq!(
+        shown["bill"]["title"]["order"]["endorsee"],
+        shown["bill"]["possessor"]
+    );
+    // The bank sells by endorsement; the buyer surrenders for amendment and the carrier reissues.
+    t.json(
+        "bank",
+        &[
+            "bill",
+            "endorse",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--as",
+            "bank",
+        ],
+    );
+    t.json(
+        "bank",
+        &[
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--as",
+            "bank",
+        ],
+    );
+    // The buyer's key is rotated mid-life: the old key stops working, the new one signs for the buyer.
+    let new_public = t.json("buyer", &["key", "new", "buyer-2027"])["public_key"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    t.json(
+        "operator",
+        &[
+            "party",
+            "rotate",
+            "Buyer One",
+            "--new-key",
+            &new_public,
+            "--as",
+            "operator",
+        ],
+    );
+    let old = t.ebl("buyer", &["bill", "sign", &bill, "--as", "buyer"]);
+    assert_eq!(old.code, 2, "{}", old.stderr); // the old key can no longer even read the bill
+    t.json(
+        "buyer",
+        &[
+            "bill",
+            "surrender",
+            &bill,
+            "--amend",
+            "SWTP",
+            "--as",
+            "buyer-2027",
+        ],
+    );
+    t.json(
+        "carrier",
+        &["bill", "accept-surrender", &bill, "--as", "carrier"],
+    );
+    let doc = t.document("CLI-2");
+    let reissued = t.json(
+        "carrier",
+        &[
+            "bill",
+            "issue",
+            &doc,
+            "--to",
+            "Buyer One",
+            "--shipper",
+            "DCSA CTK",
+            "--replaces",
+            &bill,
+            "--as",
+            "carrier",
+        ],
+    );
+    let new_bill = reissued["bill"].as_str().expect("bill").to_owned();
+    let bundle = t.path("bundle2.json");
+    t.json(
+        "buyer",
+        &[
+            "bill",
+            "export",
+            &new_bill,
+            "-o",
+            &bundle,
+            "--as",
+            "buyer-2027",
+        ],
+    );
+    let verified = t.json("auditor", &["verify", &bundle]);
+    assert_eq!(verified["verdict"]["bill"]["replaces"], bill.as_str());
+    let old_state = t.json("carrier", &["bill", "show", &bill, "--as", "carrier"]);
+    assert_eq!(
+        old_state["bill"]["status"]["void"]["replaced_by"],
+        new_bill.as_str()
+    );
+}
+
+#[test]
+fn demo_and_completions_run() {
+    let dir = tempfile::tempdir().expect("dir");
+    let demo = std::process::Command::new(env!("CARGO_BIN_EXE_ebl"))
+        .arg("demo")
+        .env("HOME", dir.path())
+        .output()
+        .expect("demo");
+    let stdout = String::from_utf8_lossy(&demo.stdout);
+    assert!(
+        demo.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    assert!(stdout.contains("demo complete"), "{stdout}");
+    assert!(stdout.contains("VALID"), "{stdout}");
+    let completions = std::process::Command::new(env!("CARGO_BIN_EXE_ebl"))
+        .args(["completions", "bash"])
+        .output()
+        .expect("completions");
+    assert!(completions.status.success());
+    assert!(String::from_utf8_lossy(&completions.stdout).contains("pledge-accept"));
+}

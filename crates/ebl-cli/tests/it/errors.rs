@@ -1,0 +1,281 @@
+//! Bad input, refusals and a missing node: one clear line, the documented exit code, nothing half-done.
+
+use crate::support::{ebl_at, Trade};
+
+#[test]
+fn a_rule_refusal_exits_3_with_the_rules_code() {
+    let t = Trade::with_cast();
+    let bill = t.issue("ERR-1");
+    let refused = t.ebl(
+        "buyer",
+        &[
+            "--json",
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer Two",
+            "--as",
+            "buyer",
+        ],
+    );
+    // The buyer is no party of the bill yet: it may not even read the head it would extend.
+    assert_eq!(refused.code, 2, "{}", refused.stdout);
+    assert_eq!(refused.json()["error"]["code"], "forbidden");
+    t.json(
+        "shipper",
+        &[
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--as",
+            "shipper",
+        ],
+    );
+    let refused = t.ebl(
+        "shipper",
+        &[
+            "--json",
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer Two",
+            "--as",
+            "shipper",
+        ],
+    );
+    assert_eq!(refused.code, 3);
+    assert_eq!(refused.json()["error"]["code"], "not_possessor");
+    let refused = t.ebl(
+        "buyer",
+        &[
+            "bill",
+            "endorse",
+            &bill,
+            "--to",
+            "Buyer Two",
+            "--as",
+            "buyer",
+        ],
+    );
+    assert_eq!(refused.code, 3);
+    assert!(
+        refused.stderr.starts_with("error: refused by the ledger")
+            && refused.stderr.contains("[no_title]"),
+        "{}",
+        refused.stderr
+    );
+    let shown = t.json("buyer", &["bill", "show", &bill, "--as", "buyer"]);
+    assert_eq!(shown["bill"]["transactions"], 2, "refusals changed nothing");
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let t = Trade::with_cast();
+    // Wrong passphrase.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ebl"))
+        .args(["--json", "key", "show", "carrier"])
+        .env("EBL_HOME", t.home("carrier"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "show needs no passphrase");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ebl"))
+        .args(["--json", "bill", "show", &"0".repeat(64), "--as", "carrier"])
+        .env("EBL_HOME", t.home("carrier"))
+        .env("EBL_NODE", &t.node.url)
+        .env("EBL_PASSPHRASE", "not the passphrase")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(body["error"]["code"], "wrong_passphrase");
+    // Unknown party, unknown bill, malformed id, unknown key, malformed document, bad usage.
+    let bill = t.issue("ERR-2");
+    let cases: Vec<(&str, Vec<String>, &str)> = vec![
+        (
+            "shipper",
+            vec![
+                "bill".into(),
+                "transfer".into(),
+                bill.clone(),
+                "--to".into(),
+                "Nobody Ltd".into(),
+                "--as".into(),
+                "shipper".into(),
+            ],
+            "unknown_party",
+        ),
+        (
+            "shipper",
+            vec![
+                "bill".into(),
+                "show".into(),
+                "ab".repeat(32),
+                "--as".into(),
+                "shipper".into(),
+            ],
+            "unknown_bill",
+        ),
+        (
+            "shipper",
+            vec![
+                "bill".into(),
+                "show".into(),
+                "xyz".into(),
+                "--as".into(),
+                "shipper".into(),
+            ],
+            "malformed_bill_id",
+        ),
+        (
+            "shipper",
+            vec![
+                "bill".into(),
+                "show".into(),
+                bill.clone(),
+                "--as".into(),
+                "nokey".into(),
+            ],
+            "unknown_key",
+        ),
+        (
+            "shipper",
+            vec![
+                "bill".into(),
+                "pledge".into(),
+                bill.clone(),
+                "--bank".into(),
+                "First Bank".into(),
+                "--amount".into(),
+                "1,000".into(),
+                "--loan".into(),
+                "L".into(),
+                "-o".into(),
+                t.path("x.json"),
+                "--as".into(),
+                "shipper".into(),
+            ],
+            "malformed_amount",
+        ),
+        (
+            "carrier",
+            vec![
+                "bill".into(),
+                "surrender".into(),
+                bill.clone(),
+                "--amend".into(),
+                "XYZ".into(),
+                "--as".into(),
+                "carrier".into(),
+            ],
+            "bad_reason",
+        ),
+    ];
+    for (who, args, code) in cases {
+        let mut full = vec!["--json"];
+        full.extend(args.iter().map(String::as_str));
+        let run = t.ebl(who, &full);
+        assert_eq!(
+            (run.code, run.json()["error"]["code"].as_str()),
+            (2, Some(code)),
+            "{args:?}: {}",
+            run.stdout
+        );
+    }
+    let bad_doc = t.path("bad.json");
+    std::fs::write(&bad_doc, br#"{"transportDocumentReference": "X", "transportDocumentTypeCode": "SWB", "isToOrder": true}"#).expect("write");
+    let run = t.ebl("carrier", &["doc", "check", &bad_doc]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("[missing_field]"), "{}", run.stderr);
+    std::fs::write(&bad_doc, b"{not json").expect("write");
+    let run = t.ebl(
+        "carrier",
+        &[
+            "--json", "bill", "issue", &bad_doc, "--to", "DCSA CTK", "--as", "carrier",
+        ],
+    );
+    assert_eq!(
+        (run.code, run.json()["error"]["code"].as_str()),
+        (2, Some("malformed_json"))
+    );
+    let run = t.ebl("carrier", &["bill", "frobnicate"]);
+    assert_eq!(run.code, 2);
+    // The missing document: a clear line, no partial issue.
+    let run = t.ebl(
+        "carrier",
+        &[
+            "bill",
+            "issue",
+            &t.path("missing.json"),
+            "--to",
+            "DCSA CTK",
+            "--as",
+            "carrier",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("cannot read transport document"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_tampered_bundle_fails_verification_with_exit_4() {
+    let t = Trade::with_cast();
+    let bill = t.issue("ERR-3");
+    let bundle = t.path("b.json");
+    t.json(
+        "shipper",
+        &["bill", "export", &bill, "-o", &bundle, "--as", "shipper"],
+    );
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).expect("read")).expect("json");
+    let sig = value["transactions"][0]["transaction"]["signatures"][0]["signature"]
+        .as_str()
+        .expect("sig")
+        .to_owned();
+    let flipped = format!(
+        "{}{}",
+        if sig.starts_with('0') { "1" } else { "0" },
+        &sig[1..]
+    );
+    value["transactions"][0]["transaction"]["signatures"][0]["signature"] = flipped.into();
+    std::fs::write(&bundle, serde_json::to_vec(&value).expect("json")).expect("write");
+    let run = t.ebl("auditor", &["verify", &bundle]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("INVALID") && run.stderr.contains("bad_signature"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_node_that_is_down_gives_exit_5_quickly() {
+    let t = Trade::new();
+    let started = std::time::Instant::now();
+    // Port 9 (discard) on loopback: nothing listens there, so the connection is refused at once.
+    let run = ebl_at(
+        &t.home("operator"),
+        "http://127.0.0.1:9",
+        &["--json", "party", "list"],
+    );
+    assert_eq!(run.code, 5, "{}", run.stdout);
+    assert_eq!(run.json()["error"]["code"], "node_unreachable");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let run = ebl_at(
+        &t.home("operator"),
+        "http://127.0.0.1:9",
+        &["party", "list"],
+    );
+    assert!(
+        run.stderr.contains("hint: start one with `ebl-node run`"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,5 @@
+//! The real `ebl` binary, run by separate wallets for each party against a real node.
+
+mod commands;
+mod errors;
+mod support;

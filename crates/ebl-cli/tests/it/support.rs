@@ -1,0 +1,159 @@
+//! A node on 127.0.0.1:0 and one wallet home per party, driving the real `ebl` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ebl_core::PartyKey;
+use ebl_node::{DataDir, LocalNode, Settings};
+use serde_json::Value;
+
+pub const PASSPHRASE: &str = "correct horse battery staple";
+
+pub struct Trade {
+    pub dir: tempfile::TempDir,
+    pub node: LocalNode,
+}
+
+/// What one run of `ebl` gave.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+fn from(output: Output) -> Run {
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs `ebl` as the owner of wallet `home` against `node`.
+pub fn ebl_at(home: &Path, node: &str, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_ebl"))
+        .args(args)
+        .env("EBL_HOME", home)
+        .env("EBL_NODE", node)
+        .env("EBL_PASSPHRASE", PASSPHRASE)
+        .output()
+        .expect("run ebl");
+    from(output)
+}
+
+impl Trade {
+    /// A fresh ledger whose operator key is in the `operator` wallet; nobody else registered yet.
+    pub fn new() -> Trade {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = DataDir(dir.path().join("node"));
+        std::fs::create_dir_all(&data.0).expect("mkdir");
+        let operator = ebl_node::keyfile::generate().expect("key");
+        ebl_node::keyfile::write(&data.operator_key(), &operator).expect("write operator key");
+        ebl_node::init(&data, "cli-tests", PartyKey::of(&operator)).expect("init");
+        let node = LocalNode::open(&data, Settings::default()).expect("node");
+        let trade = Trade { dir, node };
+        let seed = data.operator_key();
+        trade
+            .ebl(
+                "operator",
+                &["key", "import", "operator", seed.to_str().expect("path")],
+            )
+            .ok();
+        trade
+    }
+
+    pub fn home(&self, who: &str) -> PathBuf {
+        self.dir.path().join("wallets").join(who)
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+
+    /// Runs `ebl` as `who` (their own wallet home).
+    pub fn ebl(&self, who: &str, args: &[&str]) -> Run {
+        ebl_at(&self.home(who), &self.node.url, args)
+    }
+
+    /// `--json` run that must succeed.
+    pub fn json(&self, who: &str, args: &[&str]) -> Value {
+        let mut full = vec!["--json"];
+        full.extend_from_slice(args);
+        self.ebl(who, &full).ok().json()
+    }
+
+    /// Makes a key in `who`'s wallet and has the operator register it.
+    pub fn admit(&self, who: &str, name: &str, role: &str, ids: &[&str]) -> String {
+        let key = self.json(who, &["key", "new", who]);
+        let public = key["public_key"].as_str().expect("public key").to_owned();
+        let mut args = vec![
+            "party", "register", name, "--key", &public, "--role", role, "--as", "operator",
+        ];
+        for id in ids {
+            args.extend_from_slice(&["--id", id]);
+        }
+        let out = self.json("operator", &args);
+        assert_eq!(out["status"], "accepted", "{out}");
+        public
+    }
+
+    /// The standard cast: carrier (SMDG:MSC, as the DCSA document names), shipper, buyer, second buyer, two banks.
+    pub fn with_cast() -> Trade {
+        let t = Trade::new();
+        t.admit(
+            "carrier",
+            "Mediterranean Shipping",
+            "carrier",
+            &["SMDG:MSC"],
+        );
+        t.admit(
+            "shipper",
+            "DCSA CTK",
+            "trader",
+            &["LEI:5493001KJTIIGC8Y1R12"],
+        );
+        t.admit("buyer", "Buyer One", "trader", &[]);
+        t.admit("buyer2", "Buyer Two", "trader", &[]);
+        t.admit("bank", "First Bank", "bank", &[]);
+        t.admit("bank2", "Second Bank", "bank", &[]);
+        t
+    }
+
+    /// Writes the DCSA to-order document with `reference` and returns its path.
+    pub fn document(&self, reference: &str) -> String {
+        let mut doc: Value =
+            serde_json::from_str(ebl_core::testkit::DCSA_TO_ORDER_BOL).expect("fixture");
+        doc["transportDocumentReference"] = reference.into();
+        let path = self.path(&format!("{reference}.json"));
+        std::fs::write(&path, serde_json::to_vec_pretty(&doc).expect("json")).expect("write");
+        path
+    }
+
+    /// The carrier issues a to-order bill to the shipper; returns the bill id.
+    pub fn issue(&self, reference: &str) -> String {
+        let doc = self.document(reference);
+        let out = self.json(
+            "carrier",
+            &["bill", "issue", &doc, "--to", "DCSA CTK", "--as", "carrier"],
+        );
+        out["bill"].as_str().expect("bill id").to_owned()
+    }
+}

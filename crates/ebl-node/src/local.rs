@@ -1,0 +1,89 @@
+//! A node served from a thread of this process on 127.0.0.1:0: for the demo, tests and benchmarks.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ebl_store::{Kv, LedgerStore};
+use tokio::sync::oneshot;
+
+use crate::node::{DataDir, NodeError, Settings};
+
+/// Runs until dropped (or stopped), then shuts down gracefully.
+#[derive(Debug)]
+pub struct LocalNode {
+    pub url: String,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<Result<(), NodeError>>>,
+}
+
+impl LocalNode {
+    /// Serves the sled store in `dir` with its node key.
+    pub fn open(dir: &DataDir, settings: Settings) -> Result<LocalNode, NodeError> {
+        let store = LedgerStore::new(ebl_store::SledKv::open(&dir.store())?);
+        let key = crate::keyfile::read(&dir.node_key())?;
+        LocalNode::launch(store, key, settings)
+    }
+
+    /// Serves `store` from a new thread with its own runtime.
+    pub fn launch<K: Kv>(
+        store: LedgerStore<K>,
+        node_key: ebl_core::SigningKey,
+        settings: Settings,
+    ) -> Result<LocalNode, NodeError> {
+        let running = crate::node::start_with(store, node_key, settings)?;
+        let (address, announced) = mpsc::channel();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("local-node".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .map_err(|e| NodeError::Io(e.to_string()))?;
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                        .await
+                        .map_err(|e| NodeError::Io(e.to_string()))?;
+                    let _ = address.send(
+                        listener
+                            .local_addr()
+                            .map_err(|e| NodeError::Io(e.to_string()))?,
+                    );
+                    crate::node::serve(listener, running, async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+                })
+            })
+            .map_err(|e| NodeError::Io(e.to_string()))?;
+        let addr = announced
+            .recv_timeout(Duration::from_secs(10))
+            .map_err(|e| NodeError::Io(format!("the local node did not start: {e}")))?;
+        Ok(LocalNode {
+            url: format!("http://{addr}"),
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Graceful stop: in-flight commits finish and the store is closed.
+    pub fn stop(&mut self) -> Result<(), NodeError> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .map_err(|_| NodeError::Io("node thread panicked".into()))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for LocalNode {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
