@@ -204,6 +204,10 @@ impl NodeClient {
         self.get_signed(&format!("/v1/bills/{id}/history"), key)
     }
 
+    pub fn transaction(&self, id: &ebl_core::TxId, key: &SigningKey) -> Result<HistoryEntry> {
+        self.get_signed(&format!("/v1/transactions/{id}"), key)
+    }
+
     pub fn status(&self, id: &BillId, key: &SigningKey) -> Result<SignedStatement> {
         self.get_signed(&format!("/v1/bills/{id}/status"), key)
     }

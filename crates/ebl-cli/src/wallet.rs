@@ -200,6 +200,15 @@ impl Wallet {
             older.append(&mut transactions);
             transactions = older;
         }
+        // A void bill's replacement changed its state (replaced_by): its ISSUE comes too.
+        if let ebl_core::Status::Void {
+            replaced_by: Some(new),
+            ..
+        } = view.bill.status
+        {
+            let issue: HistoryEntry = self.node.transaction(&new, reader)?;
+            transactions.push(issue);
+        }
         let statement = self.node.status(bill, reader)?;
         let mut heights: Vec<u64> = registry
             .iter()
@@ -226,6 +235,8 @@ impl Wallet {
     }
 
     /// The holder's half of a pledge: signed by the holder, with the bundle the bank will check.
+    /// Refuses at once, with the ledger's own rule, an offer the ledger would refuse even with the
+    /// bank's signature (not the possessor, no title, already pledged, ...).
     pub fn offer_pledge(
         &self,
         holder: &SigningKey,
@@ -234,15 +245,24 @@ impl Wallet {
         loan: ebl_core::Loan,
     ) -> Result<PledgeOffer> {
         let pledgee = self.party(bank)?.id;
-        let transaction = self.prepare(
-            holder,
-            Action::Pledge {
-                bill,
-                pledgee,
-                loan,
-            },
-        )?;
+        let action = Action::Pledge {
+            bill,
+            pledgee,
+            loan,
+        };
+        let transaction = self.prepare(holder, action.clone())?;
         let bundle = self.export(&bill, holder)?;
+        let verdict = bundle.verify().map_err(|f| {
+            CliError::new(
+                Kind::Verification,
+                f.error.code(),
+                format!("the bill's own proof fails at {}: {}", f.place, f.error),
+            )
+        })?;
+        let registry = bundle.registry();
+        let holder_id = registry.signer(&PartyKey::of(holder))?;
+        ebl_core::bill::transition(&verdict.bill, &action, &[holder_id, pledgee], &registry)
+            .map_err(|e| CliError::rejected(&ebl_core::api::ErrorBody::from(&e)))?;
         Ok(PledgeOffer {
             format: PLEDGE_OFFER_FORMAT.to_owned(),
             transaction,

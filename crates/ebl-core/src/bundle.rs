@@ -18,7 +18,9 @@ use crate::block::SignedBlockHeader;
 use crate::document::Document;
 use crate::error::Error;
 use crate::hash::Hash;
+use crate::ledger::{Ledger, Signatures};
 use crate::party::PartyId;
+use crate::registry::Registry;
 use crate::transaction::{BillId, Genesis, SignedTransaction};
 use crate::verify::{verify_chain, ChainFailure};
 
@@ -97,6 +99,21 @@ impl Bundle {
         Ok(bundle)
     }
 
+    /// The registry as of the bundle's last registry entry, rebuilt without checking signatures: call it
+    /// after [`Bundle::verify`] succeeded, which checked them.
+    pub fn registry(&self) -> Registry {
+        let mut entries: Vec<&HistoryEntry> = self.registry.iter().collect();
+        entries.sort_by_key(|e| (e.receipt.height, e.receipt.index));
+        let mut ledger = Ledger::new(self.genesis.clone());
+        for entry in entries {
+            if entry.transaction.body.action.is_registry() {
+                // A refused entry leaves the registry as it was; `verify` reports it.
+                let _ = ledger.apply(&entry.transaction, Signatures::AlreadyVerified);
+            }
+        }
+        ledger.registry().clone()
+    }
+
     /// Verifies everything; see the module documentation.
     pub fn verify(&self) -> Result<BundleVerdict, BundleFailure> {
         let chain = self.genesis.chain_id();
@@ -145,21 +162,10 @@ impl Bundle {
             || statement.statement.height < last_height
             || !statement.statement.matches(&report.bill)
         {
-            return Err(fail(
-                "status statement",
-                Error::StaleHead {
-                    expected: report.bill.head,
-                    got: statement.statement.head,
-                },
-            ));
+            return Err(fail("status statement", Error::StatementMismatch));
         }
         // Names of every registered party, from the registry the bundle carries (it is public).
-        let mut ledger = crate::ledger::Ledger::new(self.genesis.clone());
-        for tx in ordered.iter().filter(|tx| tx.body.action.is_registry()) {
-            // Already verified by the replay above; this only rebuilds the registry for its names.
-            let _ = ledger.apply(tx, crate::ledger::Signatures::AlreadyVerified);
-        }
-        let names: BTreeMap<PartyId, String> = ledger
+        let names: BTreeMap<PartyId, String> = self
             .registry()
             .parties()
             .map(|p| (p.id, p.name().to_owned()))

@@ -162,6 +162,8 @@ pub enum Error {
     BillNotInChain { bill: Hash },
     #[error("document checksum {got} does not match the issued {expected}")]
     DocumentChecksumMismatch { expected: Hash, got: Hash },
+    #[error("the node's status statement does not describe the verified state of the bill (or is older than its history)")]
+    StatementMismatch,
     #[error("Merkle proof does not lead to the block's root")]
     BadInclusionProof,
     #[error("block {height} does not link to the block before it")]
@@ -240,6 +242,7 @@ impl Error {
             ForeignTransaction { .. } => "foreign_transaction",
             BillNotInChain { .. } => "bill_not_in_chain",
             DocumentChecksumMismatch { .. } => "document_checksum_mismatch",
+            StatementMismatch => "statement_mismatch",
             BadInclusionProof => "bad_inclusion_proof",
             BrokenBlockLink { .. } => "broken_block_link",
         }

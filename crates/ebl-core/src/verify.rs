@@ -51,7 +51,12 @@ pub fn verify_chain(
         let action = &tx.body.action;
         let concerns_bill = match action.bill() {
             Some(b) => lineage.contains(&b),
-            None => action.is_registry() || lineage.contains(&id),
+            // The bill's own ISSUE, a predecessor's, or the ISSUE of the replacement that voided it.
+            None => {
+                action.is_registry()
+                    || lineage.contains(&id)
+                    || matches!(action, Action::Issue { replaces: Some(r), .. } if lineage.contains(r))
+            }
         };
         if !concerns_bill {
             return Err(fail(Error::ForeignTransaction {

@@ -3,6 +3,7 @@
 mod chain;
 mod codec;
 mod documents;
+mod fuzz;
 mod model;
 mod rules;
 mod support;

@@ -1,0 +1,4 @@
+//! Whole trades between separate wallets, and misuse: the real `ebl-node` process and the real `ebl` binary.
+
+mod misuse;
+mod trades;

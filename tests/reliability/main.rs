@@ -1,0 +1,87 @@
+//! C. Reliability families against real `ebl-node` processes; each prints its figure.
+//! The power-loss family runs in `crates/ebl-node/tests/it/durability.rs` (it needs the fault layer under
+//! the `Store` trait), and the tamper family there too; decoder fuzzing in `crates/ebl-core/tests/it/fuzz.rs`.
+
+mod crash;
+mod load;
+mod race;
+
+use ebl_core::api::SubmitOutcome;
+use ebl_core::testkit::{self, Cast};
+use ebl_core::{Hash, PartyKey};
+use ebl_tests::{Http, NodeProcess};
+
+/// A node process with the testkit cast registered (keys known to the test, so it can sign at speed).
+#[derive(Debug)]
+pub struct Bench {
+    pub dir: tempfile::TempDir,
+    pub node: NodeProcess,
+    pub cast: Cast,
+    pub chain: Hash,
+}
+
+impl Bench {
+    pub fn start() -> Bench {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cast = Cast::new();
+        let node = NodeProcess::init(&dir.path().join("node"), &PartyKey::of(&cast.operator));
+        let genesis = Http::new(&node.url, Hash::ZERO)
+            .get("/v1/genesis")
+            .expect("genesis")
+            .1;
+        let chain: Hash = genesis["chain"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .expect("chain");
+        let bench = Bench {
+            dir,
+            node,
+            cast,
+            chain,
+        };
+        let mut prev = chain;
+        for actor in bench.cast.actors() {
+            let tx = testkit::signed(
+                chain,
+                prev,
+                1,
+                actor.registration().expect("registration"),
+                &[&bench.cast.operator],
+            );
+            prev = tx.id();
+            assert!(matches!(
+                bench.http().submit(&tx),
+                Ok(SubmitOutcome::Accepted { .. })
+            ));
+        }
+        bench
+    }
+
+    pub fn http(&self) -> Http {
+        Http::new(&self.node.url, self.chain)
+    }
+
+    /// The carrier issues a to-order bill to the shipper; returns (bill, head).
+    pub fn issue(&self, reference: &str) -> Hash {
+        let action = ebl_core::Action::Issue {
+            document: testkit::to_order_document(reference).expect("document"),
+            issue_to: self.cast.shipper.id,
+            shipper: self.cast.shipper.id,
+            consignee: None,
+            replaces: None,
+        };
+        let tx = testkit::signed(self.chain, Hash::ZERO, 1, action, &[&self.cast.carrier.key]);
+        match self.http().submit(&tx) {
+            Ok(SubmitOutcome::Accepted { id, .. }) => id,
+            other => panic!("issue: {other:?}"),
+        }
+    }
+}
+
+/// Deterministic pseudo-random numbers (xorshift64), so a failing run can be replayed from its seed.
+pub fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}

@@ -1,0 +1,486 @@
+//! The harness of the integration suite: the real `ebl-node` and `ebl` binaries, node processes that can
+//! be killed and restarted, and one wallet home per party.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use ebl_core::api::{sign_request, SubmitOutcome, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME};
+use ebl_core::{Hash, PartyKey, SignedTransaction, SigningKey};
+use serde_json::Value;
+
+pub const PASSPHRASE: &str = "integration passphrase";
+
+/// The workspace's target directory for this build profile.
+fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("EBL_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    // tests/ sits in the workspace root; binaries are built next to this test's own executable.
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_owned)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug"))
+}
+
+/// Path of a workspace binary. Unless `EBL_BIN_DIR` names prebuilt ones, the binaries are brought up to
+/// date once per test process (a no-op when `cargo test --workspace` just built them), so a suite run
+/// alone never drives stale binaries.
+pub fn bin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    let dir = bin_dir();
+    if std::env::var_os("EBL_BIN_DIR").is_none() {
+        BUILT.get_or_init(|| {
+            let mut build = Command::new(env!("CARGO"));
+            build
+                .args(["build", "--bins", "-p", "ebl-node", "-p", "ebl-cli"])
+                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+            if dir.ends_with("release") {
+                build.arg("--release");
+            }
+            let status = build.status();
+            assert!(
+                status.is_ok_and(|s| s.success()),
+                "building the ebl binaries failed"
+            );
+        });
+    }
+    dir.join(name)
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// What one run of a binary gave.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+pub fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(program);
+    command.args(args);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", program.display()));
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// An `ebl-node` process over a data directory.
+#[derive(Debug)]
+pub struct NodeProcess {
+    pub data: PathBuf,
+    pub url: String,
+    child: Option<Child>,
+}
+
+impl NodeProcess {
+    /// `ebl-node init` with `operator` as the operator key, then start it.
+    pub fn init(data: &Path, operator: &PartyKey) -> NodeProcess {
+        let data_arg = data.to_string_lossy().into_owned();
+        run(
+            &bin("ebl-node"),
+            &[
+                "init",
+                "--chain-name",
+                "integration",
+                "--operator",
+                &operator.to_hex(),
+                "--data",
+                &data_arg,
+            ],
+            &[],
+        )
+        .ok();
+        let mut node = NodeProcess {
+            data: data.to_owned(),
+            url: String::new(),
+            child: None,
+        };
+        node.start();
+        node
+    }
+
+    /// Starts the process on 127.0.0.1:0 and waits for it to say where it listens.
+    pub fn start(&mut self) {
+        let mut child = Command::new(bin("ebl-node"))
+            .args([
+                "run",
+                "--listen",
+                "127.0.0.1:0",
+                "--log-level",
+                "warn",
+                "--data",
+            ])
+            .arg(&self.data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ebl-node");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the address");
+        self.url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from ebl-node: {line:?}"))
+            .to_owned();
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then wait: the graceful stop.
+    pub fn terminate(&mut self) -> i32 {
+        match self.child.take() {
+            Some(mut child) => {
+                let _ = Command::new("kill")
+                    .arg("-TERM")
+                    .arg(child.id().to_string())
+                    .status();
+                child.wait().ok().and_then(|s| s.code()).unwrap_or(-1)
+            }
+            None => 0,
+        }
+    }
+
+    /// `ebl-node verify` on the data directory (the node must be stopped).
+    pub fn verify(&self) -> Run {
+        let data = self.data.to_string_lossy().into_owned();
+        run(
+            &bin("ebl-node"),
+            &["verify", "--json", "--data", &data],
+            &[],
+        )
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A small HTTP client for raw requests and signed reads.
+#[derive(Debug, Clone)]
+pub struct Http {
+    pub base: String,
+    pub chain: Hash,
+    agent: ureq::Agent,
+}
+
+impl Http {
+    pub fn new(base: &str, chain: Hash) -> Http {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Http {
+            base: base.to_owned(),
+            chain,
+            agent,
+        }
+    }
+
+    pub fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(u16, Value), String> {
+        let mut response = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .send(body)
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
+    }
+
+    /// Submits; `Err` if the node did not answer (it may be down).
+    pub fn submit(&self, tx: &SignedTransaction) -> Result<SubmitOutcome, String> {
+        let body = serde_json::to_vec(tx).map_err(|e| e.to_string())?;
+        let (status, body) = self.post("/v1/transactions", "application/json", &body)?;
+        if status != 200 && status != 422 {
+            return Err(format!("status {status}: {body}"));
+        }
+        serde_json::from_value(body).map_err(|e| e.to_string())
+    }
+
+    pub fn get(&self, path: &str) -> Result<(u16, Value), String> {
+        let mut response = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .call()
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
+    }
+
+    pub fn get_as(&self, path: &str, key: &SigningKey) -> Result<(u16, Value), String> {
+        let time = now_ms();
+        let signature = sign_request(key, &self.chain, "GET", path, &[], time);
+        let mut response = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .header(HEADER_KEY, &PartyKey::of(key).to_hex())
+            .header(HEADER_TIME, &time.to_string())
+            .header(HEADER_SIGNATURE, &signature.to_string())
+            .call()
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
+    }
+}
+
+/// A node process plus one wallet home per party, all driven through the `ebl` binary.
+#[derive(Debug)]
+pub struct Market {
+    pub dir: tempfile::TempDir,
+    pub node: NodeProcess,
+    pub chain: Hash,
+    pub operator: SigningKey,
+}
+
+impl Market {
+    /// A new ledger; the operator's key is in the `operator` wallet.
+    pub fn open() -> Market {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let operator = ebl_core::testkit::key(1);
+        let node = NodeProcess::init(&dir.path().join("node"), &PartyKey::of(&operator));
+        let seed = dir.path().join("operator.seed");
+        std::fs::write(&seed, ebl_core::bytes::to_hex(&operator.to_bytes())).expect("seed");
+        let genesis = Http::new(&node.url, Hash::ZERO)
+            .get("/v1/genesis")
+            .expect("genesis")
+            .1;
+        let chain = genesis["chain"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .expect("chain id");
+        let market = Market {
+            dir,
+            node,
+            chain,
+            operator,
+        };
+        market
+            .ebl(
+                "operator",
+                &["key", "import", "operator", &seed.to_string_lossy()],
+            )
+            .ok();
+        market
+    }
+
+    /// With the usual cast admitted: a carrier for the DCSA document, shippers, buyers and banks.
+    pub fn with_cast() -> Market {
+        let m = Market::open();
+        m.admit(
+            "carrier",
+            "Mediterranean Shipping",
+            "carrier",
+            &["SMDG:MSC"],
+        );
+        m.admit(
+            "shipper",
+            "DCSA CTK",
+            "trader",
+            &["LEI:5493001KJTIIGC8Y1R12"],
+        );
+        for (who, name) in [
+            ("buyer1", "Buyer One"),
+            ("buyer2", "Buyer Two"),
+            ("buyer3", "Buyer Three"),
+            ("buyer4", "Buyer Four"),
+            ("buyer5", "Buyer Five"),
+        ] {
+            m.admit(who, name, "trader", &[]);
+        }
+        m.admit("bank", "First Bank", "bank", &[]);
+        m.admit("bank2", "Second Bank", "bank", &[]);
+        m
+    }
+
+    pub fn http(&self) -> Http {
+        Http::new(&self.node.url, self.chain)
+    }
+
+    pub fn home(&self, who: &str) -> PathBuf {
+        self.dir.path().join("wallets").join(who)
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+
+    /// Runs `ebl` as `who`, with their own wallet home.
+    pub fn ebl(&self, who: &str, args: &[&str]) -> Run {
+        let home = self.home(who).to_string_lossy().into_owned();
+        run(
+            &bin("ebl"),
+            args,
+            &[
+                ("EBL_HOME", &home),
+                ("EBL_NODE", &self.node.url),
+                ("EBL_PASSPHRASE", PASSPHRASE),
+            ],
+        )
+    }
+
+    /// A `--json` run that must succeed.
+    #[track_caller]
+    pub fn json(&self, who: &str, args: &[&str]) -> Value {
+        let mut full = vec!["--json"];
+        full.extend_from_slice(args);
+        self.ebl(who, &full).ok().json()
+    }
+
+    /// A `--json` run that must be refused with `code` (exit code `exit`).
+    #[track_caller]
+    pub fn refused(&self, who: &str, args: &[&str], exit: i32, code: &str) {
+        let mut full = vec!["--json"];
+        full.extend_from_slice(args);
+        let run = self.ebl(who, &full);
+        assert_eq!(
+            (run.code, run.json()["error"]["code"].as_str()),
+            (exit, Some(code)),
+            "{args:?}: {}",
+            run.stdout
+        );
+    }
+
+    /// Makes `who`'s key and has the operator register it.
+    pub fn admit(&self, who: &str, name: &str, role: &str, ids: &[&str]) -> String {
+        let public = self.json(who, &["key", "new", who])["public_key"]
+            .as_str()
+            .expect("key")
+            .to_owned();
+        let mut args = vec![
+            "party", "register", name, "--key", &public, "--role", role, "--as", "operator",
+        ];
+        for id in ids {
+            args.extend_from_slice(&["--id", id]);
+        }
+        assert_eq!(self.json("operator", &args)["status"], "accepted");
+        public
+    }
+
+    /// The DCSA to-order document with `reference`, optionally made straight to `consignee`.
+    pub fn document(&self, reference: &str, straight_to: Option<&str>) -> String {
+        let mut doc: Value =
+            serde_json::from_str(ebl_core::testkit::DCSA_TO_ORDER_BOL).expect("fixture");
+        doc["transportDocumentReference"] = reference.into();
+        if let Some(consignee) = straight_to {
+            doc["isToOrder"] = false.into();
+            doc["documentParties"]["consignee"] = serde_json::json!({ "partyName": consignee });
+        }
+        let path = self.path(&format!("{reference}.json"));
+        std::fs::write(&path, serde_json::to_vec_pretty(&doc).expect("json")).expect("write");
+        path
+    }
+
+    /// The carrier issues a to-order bill to the shipper.
+    pub fn issue(&self, reference: &str) -> String {
+        let doc = self.document(reference, None);
+        self.json(
+            "carrier",
+            &["bill", "issue", &doc, "--to", "DCSA CTK", "--as", "carrier"],
+        )["bill"]
+            .as_str()
+            .expect("bill")
+            .to_owned()
+    }
+
+    /// The bill as `who` sees it.
+    pub fn show(&self, who: &str, bill: &str) -> Value {
+        self.json(who, &["bill", "show", bill, "--as", who])["bill"].clone()
+    }
+
+    /// A party's id by registered name.
+    pub fn id(&self, name: &str) -> String {
+        self.json("operator", &["party", "show", name])["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
+    /// Exports the bill as `who`, and has a bank's wallet verify the file offline; returns the verdict.
+    pub fn bank_checks(&self, who: &str, bill: &str) -> Value {
+        let file = self.path(&format!("bundle-{}.json", now_ms()));
+        self.json(who, &["bill", "export", bill, "-o", &file, "--as", who]);
+        let home = self.home("offline-bank").to_string_lossy().into_owned();
+        // No node address that answers: the check must need none.
+        let run = run(
+            &bin("ebl"),
+            &["--json", "verify", &file],
+            &[("EBL_HOME", &home), ("EBL_NODE", "http://127.0.0.1:9")],
+        )
+        .ok();
+        run.json()["verdict"].clone()
+    }
+}
