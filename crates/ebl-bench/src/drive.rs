@@ -1,0 +1,171 @@
+//! Driving a node over HTTP: concurrent clients, each sending batches of pre-signed transactions.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::workload::BillPlan;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub concurrency: usize,
+    pub batch: usize,
+    pub transactions: u64,
+    pub seconds: f64,
+    /// Durable, acknowledged transactions per second.
+    pub tps: f64,
+    /// Commit latency as the client sees it: from sending a batch to its acknowledgement.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub rejected: u64,
+}
+
+#[derive(Deserialize)]
+struct Light {
+    results: Vec<LightOutcome>,
+}
+
+#[derive(Deserialize)]
+struct LightOutcome {
+    status: String,
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
+/// Posts one batch; returns (accepted, rejected).
+pub fn post_batch(agent: &ureq::Agent, url: &str, txs: &[&str]) -> anyhow::Result<(u64, u64)> {
+    let mut body = String::with_capacity(txs.iter().map(|t| t.len() + 1).sum::<usize>() + 20);
+    body.push_str("{\"transactions\":[");
+    for (i, tx) in txs.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(tx);
+    }
+    body.push_str("]}");
+    let mut response = agent
+        .post(&format!("{url}/v1/batches"))
+        .header("content-type", "application/json")
+        .send(body.as_bytes())?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .with_config()
+        .limit(256 * 1024 * 1024)
+        .read_to_string()?;
+    if status != 200 {
+        anyhow::bail!(
+            "batch answered {status}: {}",
+            text.chars().take(300).collect::<String>()
+        );
+    }
+    let light: Light = serde_json::from_str(&text)?;
+    let accepted = light
+        .results
+        .iter()
+        .filter(|r| r.status == "accepted")
+        .count() as u64;
+    Ok((accepted, light.results.len() as u64 - accepted))
+}
+
+/// Runs `concurrency` clients, each owning a disjoint share of the bills, sending batches of `batch`
+/// transactions (one per bill, so a batch never conflicts with itself), until `duration` has passed or
+/// `budget` transactions were sent.
+pub fn run(
+    url: &str,
+    plans: &mut [BillPlan],
+    concurrency: usize,
+    batch: usize,
+    duration: Duration,
+    budget: u64,
+) -> anyhow::Result<RunResult> {
+    let share = plans.len() / concurrency;
+    anyhow::ensure!(
+        share >= batch,
+        "{} bills cannot feed {concurrency} clients with batches of {batch}",
+        plans.len()
+    );
+    let per_client_budget = budget / concurrency as u64;
+    let started = Instant::now();
+    let results: Vec<anyhow::Result<(u64, u64, Vec<f64>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = plans
+            .chunks_mut(share)
+            .take(concurrency)
+            .map(|mine| {
+                s.spawn(move || {
+                    let agent = agent();
+                    let (mut accepted, mut rejected, mut latencies) = (0u64, 0u64, Vec::new());
+                    let mut cursor = 0usize;
+                    while started.elapsed() < duration && accepted + rejected < per_client_budget {
+                        // The next `batch` bills that still have transactions, round robin.
+                        let mut picked = Vec::with_capacity(batch);
+                        for step in 0..mine.len() {
+                            if picked.len() == batch {
+                                break;
+                            }
+                            let i = (cursor + step) % mine.len();
+                            if mine[i].remaining() > 0 {
+                                picked.push(i);
+                            }
+                        }
+                        if picked.is_empty() {
+                            break;
+                        }
+                        cursor = (picked.last().copied().unwrap_or(0) + 1) % mine.len();
+                        let bodies: Vec<&str> = picked
+                            .iter()
+                            .map(|i| mine[*i].txs[mine[*i].next].1.as_str())
+                            .collect();
+                        let t = Instant::now();
+                        let (a, r) = post_batch(&agent, url, &bodies)?;
+                        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                        accepted += a;
+                        rejected += r;
+                        for i in picked {
+                            mine[i].next += 1;
+                        }
+                    }
+                    Ok((accepted, rejected, latencies))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("client panicked")))
+            })
+            .collect()
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let (mut accepted, mut rejected, mut latencies) = (0, 0, Vec::new());
+    for r in results {
+        let (a, rj, l) = r?;
+        accepted += a;
+        rejected += rj;
+        latencies.extend(l);
+    }
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Ok(RunResult {
+        concurrency,
+        batch,
+        transactions: accepted,
+        seconds,
+        tps: accepted as f64 / seconds,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        rejected,
+    })
+}

@@ -1,0 +1,425 @@
+//! `ebl-bench`: in one run on one machine, measure the machine's limit, then drive a real `ebl-node`
+//! (release build) over HTTP with a realistic mix, and report against the targets.
+
+mod drive;
+mod limit;
+mod node;
+mod report;
+mod workload;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use ebl_core::testkit::Cast;
+use ebl_core::{Hash, PartyKey};
+use serde_json::json;
+
+use crate::drive::{agent, post_batch, RunResult};
+use crate::node::NodeUnderTest;
+use crate::workload::BillPlan;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ebl-bench",
+    about = "Benchmarks of the ebl ledger against this machine's own limit"
+)]
+struct Args {
+    /// A small, fast run (about 30 s) that exercises every phase; its figures are not the targets'.
+    #[arg(long)]
+    quick: bool,
+    /// Where to write results.json and throughput.svg.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+    /// The ebl-node binary; by default the one next to this benchmark.
+    #[arg(long)]
+    node_bin: Option<PathBuf>,
+    /// Directory for the node's data (a temporary one by default). Its disk is the one measured.
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+struct Scale {
+    bills: usize,
+    cycles: usize,
+    matrix_concurrency: Vec<usize>,
+    matrix_batch: Vec<usize>,
+    run: Duration,
+    small: u64,
+    large: u64,
+    reference: (usize, usize),
+}
+
+fn scale(quick: bool) -> Scale {
+    if quick {
+        Scale {
+            bills: 256,
+            cycles: 20,
+            matrix_concurrency: vec![1, 4],
+            matrix_batch: vec![1, 16],
+            run: Duration::from_secs(1),
+            small: 2_000,
+            large: 5_000,
+            reference: (4, 16),
+        }
+    } else {
+        Scale {
+            bills: 8192,
+            cycles: 20,
+            matrix_concurrency: vec![1, 4, 16, 64],
+            matrix_batch: vec![1, 16, 128],
+            run: Duration::from_secs(3),
+            small: 10_000,
+            large: 1_000_000,
+            reference: (16, 128),
+        }
+    }
+}
+
+fn say(text: &str) {
+    eprintln!("[{}] {text}", chrono_free_now());
+}
+
+fn chrono_free_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600 % 24,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+fn head(url: &str) -> anyhow::Result<u64> {
+    let mut response = agent().get(&format!("{url}/v1/head")).call()?;
+    let head: serde_json::Value = response.body_mut().read_json()?;
+    head["transactions"].as_u64().context("head transactions")
+}
+
+/// Submits already signed transactions in order, in batches.
+fn submit_all(url: &str, txs: &[String], batch: usize) -> anyhow::Result<()> {
+    let agent = agent();
+    for chunk in txs.chunks(batch) {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let (_, rejected) = post_batch(&agent, url, &refs)?;
+        anyhow::ensure!(rejected == 0, "{rejected} setup transactions were refused");
+    }
+    Ok(())
+}
+
+/// Runs the reference configuration until the ledger holds `target` transactions, showing progress.
+fn fill(
+    url: &str,
+    plans: &mut [BillPlan],
+    (c, b): (usize, usize),
+    target: u64,
+) -> anyhow::Result<()> {
+    let mut stored = head(url)?;
+    let start = stored;
+    while stored < target {
+        let remaining = plans.iter().map(|p| p.remaining() as u64).sum::<u64>();
+        anyhow::ensure!(
+            remaining > 0,
+            "the workload ran out at {stored} transactions"
+        );
+        let r = drive::run(url, plans, c, b, Duration::from_secs(5), target - stored)?;
+        stored = head(url)?;
+        say(&format!(
+            "filling: {stored}/{target} transactions ({:.0}%), {:.0} tx/s",
+            (stored - start) as f64 * 100.0 / (target - start).max(1) as f64,
+            r.tps
+        ));
+    }
+    Ok(())
+}
+
+fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len() as f64 - 1.0) * p).round() as usize)
+        .copied()
+        .unwrap_or(0.0)
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let s = scale(args.quick);
+    std::fs::create_dir_all(&args.out)?;
+    let temp = tempfile::tempdir()?;
+    let data = args
+        .data
+        .clone()
+        .unwrap_or_else(|| temp.path().join("node"));
+    std::fs::create_dir_all(data.parent().unwrap_or(temp.path()))?;
+    let node_bin = match args.node_bin.clone() {
+        Some(p) => p,
+        None => std::env::current_exe()?.with_file_name("ebl-node"),
+    };
+    anyhow::ensure!(
+        node_bin.exists(),
+        "no ebl-node at {}: build it with `cargo build --release --bins`",
+        node_bin.display()
+    );
+
+    say("measuring the machine's limit: verify_strict on one core and on all, fsync on the data disk");
+    let probe_dir = data.parent().unwrap_or(temp.path()).to_owned();
+    let limit = limit::measure(
+        &probe_dir,
+        if args.quick {
+            Duration::from_millis(500)
+        } else {
+            Duration::from_secs(2)
+        },
+    )?;
+    say(&format!(
+        "limit: verify_strict {:.0}/s on one core, {:.0}/s on {} cores (limit {:.0}/s); fsync {:.0}/s (p50 {:.2} ms)",
+        limit.verify_per_s_one_core, limit.verify_per_s_all_cores, limit.cores, limit.verify_limit_per_s, limit.fsync_per_s, limit.fsync_p50_ms
+    ));
+
+    let cast = Cast::new();
+    say(&format!(
+        "signing the workload: {} bills x {} actions, before the clock starts",
+        s.bills,
+        s.cycles * 6 + 2
+    ));
+    let mut node = NodeUnderTest::init(&node_bin, &data, &PartyKey::of(&cast.operator).to_hex())?;
+    let mut genesis_response = agent().get(&format!("{}/v1/genesis", node.url)).call()?;
+    let genesis: serde_json::Value = genesis_response.body_mut().read_json()?;
+    let chain: Hash = genesis["chain"]
+        .as_str()
+        .and_then(|c| c.parse().ok())
+        .context("chain id")?;
+    let registrations: Vec<String> = workload::registrations(&cast, chain)
+        .iter()
+        .map(|t| serde_json::to_string(t).unwrap_or_default())
+        .collect();
+    let issues = workload::issues(&cast, chain, "BENCH", s.bills + 1);
+    let bill_ids: Vec<Hash> = issues.iter().map(|t| t.id()).collect();
+    let issue_json: Vec<String> = issues
+        .iter()
+        .map(|t| serde_json::to_string(t).unwrap_or_default())
+        .collect();
+    let signing = Instant::now();
+    let mut plans = workload::plans(&cast, chain, &bill_ids[1..], s.cycles, true);
+    let mut fifty = workload::plan(&cast, chain, bill_ids[0], 0, 9, false);
+    fifty.txs.truncate(49);
+    say(&format!(
+        "signed {} transactions in {:.1} s",
+        plans.iter().map(|p| p.txs.len()).sum::<usize>(),
+        signing.elapsed().as_secs_f64()
+    ));
+
+    submit_all(&node.url, &registrations, 64)?;
+    submit_all(&node.url, &issue_json, 512)?;
+    let fifty_json: Vec<String> = fifty.txs.iter().map(|(_, j)| j.clone()).collect();
+    submit_all(&node.url, &fifty_json, 64)?;
+
+    fill(&node.url, &mut plans, s.reference, s.small)?;
+    node.stop()?;
+    let (verify_small_s, verify_small_n) = node.verify()?;
+    say(&format!(
+        "ebl-node verify at {verify_small_n} transactions: {verify_small_s:.2} s ({:.0} tx/s)",
+        verify_small_n as f64 / verify_small_s
+    ));
+    node.start()?;
+    let reference_small = drive::run(
+        &node.url,
+        &mut plans,
+        s.reference.0,
+        s.reference.1,
+        s.run + s.run,
+        u64::MAX,
+    )?;
+    say(&format!(
+        "at {} stored: {:.0} tx/s, p50 {:.1} ms, p99 {:.1} ms",
+        s.small, reference_small.tps, reference_small.p50_ms, reference_small.p99_ms
+    ));
+
+    let mut runs: Vec<RunResult> = Vec::new();
+    for &c in &s.matrix_concurrency {
+        for &b in &s.matrix_batch {
+            if plans.len() / c < b {
+                continue;
+            }
+            let r = drive::run(&node.url, &mut plans, c, b, s.run, u64::MAX)?;
+            say(&format!("clients {c:>3}, batch {b:>4}: {:>8.0} tx/s  p50 {:>7.1} ms  p99 {:>7.1} ms  refused {}", r.tps, r.p50_ms, r.p99_ms, r.rejected));
+            runs.push(r);
+        }
+    }
+
+    // The bank's views of the 50-event bill: the online status call and the offline bundle.
+    let wallet = ebl_cli::wallet::Wallet::new(
+        temp.path(),
+        &node.url,
+        ebl_cli::wallet::Passphrase::Given(String::new()),
+    );
+    let client = ebl_cli::client::NodeClient::new(&node.url);
+    let mut status_ms = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        client
+            .status(&bill_ids[0], &cast.shipper.key)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        status_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let bundle = wallet
+        .export(&bill_ids[0], &cast.shipper.key)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut bundle_ms = Vec::new();
+    for _ in 0..50 {
+        let t = Instant::now();
+        let verdict = bundle.verify().map_err(|e| anyhow::anyhow!("{e}"))?;
+        bundle_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(
+            verdict.transactions == 50,
+            "the bundle's bill has {} events",
+            verdict.transactions
+        );
+    }
+    say(&format!(
+        "50-event bundle: offline verification median {:.2} ms; online status call median {:.2} ms, p99 {:.2} ms",
+        percentile(bundle_ms.clone(), 0.5),
+        percentile(status_ms.clone(), 0.5),
+        percentile(status_ms.clone(), 0.99)
+    ));
+
+    fill(&node.url, &mut plans, s.reference, s.large)?;
+    let reference_large = drive::run(
+        &node.url,
+        &mut plans,
+        s.reference.0,
+        s.reference.1,
+        s.run + s.run,
+        u64::MAX,
+    )?;
+    let rss = node.rss_bytes().unwrap_or(0);
+    let mut metrics_response = agent().get(&format!("{}/metrics", node.url)).call()?;
+    let metrics = metrics_response.body_mut().read_to_string()?;
+    let stored = head(&node.url)?;
+    node.stop()?;
+    let disk = node.disk_bytes();
+    say(&format!(
+        "at {stored} stored: {:.0} tx/s, p99 {:.1} ms; node RSS {:.0} MiB; {:.0} bytes on disk per transaction",
+        reference_large.tps,
+        reference_large.p99_ms,
+        rss as f64 / 1048576.0,
+        disk as f64 / stored as f64
+    ));
+    let (verify_large_s, verify_large_n) = node.verify()?;
+    say(&format!(
+        "ebl-node verify at {verify_large_n} transactions: {verify_large_s:.1} s ({:.0} tx/s)",
+        verify_large_n as f64 / verify_large_s
+    ));
+
+    let best = runs
+        .iter()
+        .chain([&reference_small])
+        .max_by(|a, b| a.tps.total_cmp(&b.tps))
+        .cloned();
+    let best_tps = best.as_ref().map_or(0.0, |b| b.tps);
+    let verify_small_rate = verify_small_n as f64 / verify_small_s;
+    let verify_large_rate = verify_large_n as f64 / verify_large_s;
+    let target = |name: &str, goal: &str, measured: String, met: bool| json!({"target": name, "goal": goal, "measured": measured, "met": met});
+    let targets = vec![
+        target(
+            "durable throughput",
+            ">= 15000 tx/s",
+            format!("{best_tps:.0} tx/s"),
+            best_tps >= 15_000.0,
+        ),
+        target(
+            "share of the verify_strict limit",
+            ">= 35%",
+            format!("{:.1}%", best_tps / limit.verify_limit_per_s * 100.0),
+            best_tps / limit.verify_limit_per_s >= 0.35,
+        ),
+        target(
+            "p99 commit latency at that load",
+            "<= 50 ms",
+            format!("{:.1} ms", best.as_ref().map_or(0.0, |b| b.p99_ms)),
+            best.as_ref().is_some_and(|b| b.p99_ms <= 50.0),
+        ),
+        target(
+            "offline verification, 50-event bundle",
+            "<= 5 ms",
+            format!("{:.2} ms", percentile(bundle_ms.clone(), 0.5)),
+            percentile(bundle_ms.clone(), 0.5) <= 5.0,
+        ),
+        target(
+            "replay rate",
+            ">= 20000 tx/s",
+            format!("{verify_small_rate:.0} / {verify_large_rate:.0} tx/s"),
+            verify_small_rate.min(verify_large_rate) >= 20_000.0,
+        ),
+        target(
+            "replay cost flat from 10k to 1M",
+            "within 20%",
+            format!(
+                "{:.0}%",
+                (verify_large_rate / verify_small_rate - 1.0) * 100.0
+            ),
+            verify_large_rate >= 0.8 * verify_small_rate,
+        ),
+        target(
+            "bytes on disk per transaction",
+            "<= 1024",
+            format!("{:.0}", disk as f64 / stored as f64),
+            (disk as f64 / stored as f64) <= 1024.0,
+        ),
+        target(
+            "throughput at 1M vs 10k",
+            "within 20%",
+            format!(
+                "{:.0}%",
+                (reference_large.tps / reference_small.tps - 1.0) * 100.0
+            ),
+            reference_large.tps >= 0.8 * reference_small.tps,
+        ),
+    ];
+    let results = json!({
+        "machine": { "cores": limit.cores, "mode": if args.quick { "quick" } else { "full" } },
+        "limit": limit,
+        "reference_config": { "clients": s.reference.0, "batch": s.reference.1 },
+        "reference_small": reference_small,
+        "reference_large": reference_large,
+        "runs": runs,
+        "verify_small": { "transactions": verify_small_n, "seconds": verify_small_s, "tx_per_s": verify_small_rate },
+        "verify_large": { "transactions": verify_large_n, "seconds": verify_large_s, "tx_per_s": verify_large_rate },
+        "bundle_verify_ms": { "median": percentile(bundle_ms.clone(), 0.5), "p99": percentile(bundle_ms, 0.99) },
+        "status_call_ms": { "median": percentile(status_ms.clone(), 0.5), "p99": percentile(status_ms, 0.99) },
+        "stored_transactions": stored,
+        "disk_bytes": disk,
+        "disk_bytes_per_transaction": disk as f64 / stored as f64,
+        "node_rss_bytes": rss,
+        "node_metrics": metrics,
+        "targets": targets,
+    });
+    std::fs::write(
+        args.out.join("results.json"),
+        serde_json::to_vec_pretty(&results)?,
+    )?;
+    std::fs::write(args.out.join("throughput.svg"), report::svg(&runs))?;
+    println!("\n{:<40} {:<14} {:<22} met", "target", "goal", "measured");
+    for t in &targets {
+        println!(
+            "{:<40} {:<14} {:<22} {}",
+            t["target"].as_str().unwrap_or(""),
+            t["goal"].as_str().unwrap_or(""),
+            t["measured"].as_str().unwrap_or(""),
+            if t["met"].as_bool() == Some(true) {
+                "yes"
+            } else {
+                "NO"
+            }
+        );
+    }
+    println!(
+        "\nresults in {}/results.json, plot in {}/throughput.svg",
+        args.out.display(),
+        args.out.display()
+    );
+    Ok(())
+}

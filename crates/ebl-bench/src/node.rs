@@ -1,0 +1,138 @@
+//! The node under test: a real `ebl-node` process (the release build next to this benchmark).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use anyhow::Context;
+
+#[derive(Debug)]
+pub struct NodeUnderTest {
+    pub binary: PathBuf,
+    pub data: PathBuf,
+    pub url: String,
+    child: Option<Child>,
+}
+
+impl NodeUnderTest {
+    pub fn init(binary: &Path, data: &Path, operator_hex: &str) -> anyhow::Result<NodeUnderTest> {
+        let status = Command::new(binary)
+            .args([
+                "init",
+                "--chain-name",
+                "bench",
+                "--operator",
+                operator_hex,
+                "--data",
+            ])
+            .arg(data)
+            .stdout(Stdio::null())
+            .status()
+            .with_context(|| format!("running {}", binary.display()))?;
+        anyhow::ensure!(status.success(), "ebl-node init failed");
+        let mut node = NodeUnderTest {
+            binary: binary.to_owned(),
+            data: data.to_owned(),
+            url: String::new(),
+            child: None,
+        };
+        node.start()?;
+        Ok(node)
+    }
+
+    pub fn start(&mut self) -> anyhow::Result<()> {
+        let mut child = Command::new(&self.binary)
+            .args([
+                "run",
+                "--listen",
+                "127.0.0.1:0",
+                "--log-level",
+                "warn",
+                "--data",
+            ])
+            .arg(&self.data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+        self.url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .context("address line")?
+            .to_owned();
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Resident memory of the node process, in bytes.
+    pub fn rss_bytes(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
+    /// Graceful stop.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status()?;
+            let status = child.wait()?;
+            anyhow::ensure!(status.success(), "the node exited with {status}");
+        }
+        Ok(())
+    }
+
+    /// Times `ebl-node verify`; returns (seconds, transactions replayed).
+    pub fn verify(&self) -> anyhow::Result<(f64, u64)> {
+        let started = Instant::now();
+        let out = Command::new(&self.binary)
+            .args(["verify", "--json", "--data"])
+            .arg(&self.data)
+            .output()?;
+        let seconds = started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            out.status.success(),
+            "verify failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let verdict: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        Ok((
+            seconds,
+            verdict["report"]["transactions"].as_u64().unwrap_or(0),
+        ))
+    }
+
+    /// Bytes of the store on disk (the sum of its files' sizes).
+    pub fn disk_bytes(&self) -> u64 {
+        fn walk(dir: &Path) -> u64 {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .map(|e| match e.metadata() {
+                            Ok(m) if m.is_dir() => walk(&e.path()),
+                            Ok(m) => m.len(),
+                            Err(_) => 0,
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        walk(&self.data.join("store"))
+    }
+}
+
+impl Drop for NodeUnderTest {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
