@@ -115,6 +115,30 @@ impl Ledger {
             .and_then(|id| self.bills.get(id))
     }
 
+    /// Takes over state that another copy of this ledger already reached by applying transactions: the
+    /// bills they changed and the registry after them. For a reader's copy that follows a writer (the
+    /// node publishes durable state this way) instead of applying every transaction twice.
+    pub fn adopt(&mut self, bills: impl IntoIterator<Item = Bill>, registry: Option<Registry>) {
+        if let Some(registry) = registry {
+            self.registry = registry;
+        }
+        for bill in bills {
+            // The (carrier, reference) belongs to the one bill of that key not yet replaced.
+            let key = (bill.carrier, bill.reference.clone());
+            let replaced = matches!(
+                bill.status,
+                Status::Void {
+                    replaced_by: Some(_),
+                    ..
+                }
+            );
+            if !replaced || !self.references.contains_key(&key) {
+                self.references.insert(key, bill.id);
+            }
+            self.bills.insert(bill.id, bill);
+        }
+    }
+
     /// The head a new transaction for `bill` (or, with `None`, for the registry) must name as `prev`.
     pub fn head_for(&self, bill: Option<&BillId>) -> Option<Hash> {
         match bill {
@@ -126,7 +150,18 @@ impl Ledger {
     /// Checks `tx` against every rule and, only if it passes, changes the state. A refused transaction
     /// leaves the ledger exactly as it was.
     pub fn apply(&mut self, tx: &SignedTransaction, signatures: Signatures) -> Result<Applied> {
-        let id = tx.id();
+        self.apply_identified(tx, tx.id(), signatures)
+    }
+
+    /// [`Ledger::apply`] for a caller that already holds the transaction's id (`tx.id()`), so that a
+    /// node does not hash every body again. A wrong `id` corrupts the ledger: pass only `tx.id()`.
+    pub fn apply_identified(
+        &mut self,
+        tx: &SignedTransaction,
+        id: TxId,
+        signatures: Signatures,
+    ) -> Result<Applied> {
+        debug_assert_eq!(id, tx.id());
         if tx.body.chain != self.chain {
             return Err(Error::WrongChain {
                 expected: self.chain,

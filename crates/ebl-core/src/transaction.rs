@@ -369,6 +369,11 @@ impl SignedTransaction {
 
     /// Checks every signature with `verify_strict`. Stateless, so a node may run it before ordering.
     pub fn verify_signatures(&self) -> Result<()> {
+        self.verified_id().map(|_| ())
+    }
+
+    /// Checks every signature and returns the transaction id, encoding the body once for both.
+    pub fn verified_id(&self) -> Result<TxId> {
         self.check_structure()?;
         let body = self.body.encode();
         for s in &self.signatures {
@@ -384,6 +389,6 @@ impl SignedTransaction {
                 });
             }
         }
-        Ok(())
+        Ok(Hash::of(&body))
     }
 }

@@ -161,8 +161,8 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
 async fn verify(txs: Vec<SignedTransaction>) -> Result<Vec<Candidate>, ApiError> {
     tokio::task::spawn_blocking(move || {
         txs.into_iter()
-            .map(|tx| match tx.verify_signatures() {
-                Ok(()) => Ok(tx),
+            .map(|tx| match tx.verified_id() {
+                Ok(id) => Ok((id, tx)),
                 Err(e) => Err((tx.id(), e)),
             })
             .collect()

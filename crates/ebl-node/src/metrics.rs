@@ -54,6 +54,8 @@ pub struct Metrics {
     rejected: Mutex<BTreeMap<String, u64>>,
     commit: Histogram,
     fsync: Histogram,
+    /// Microseconds the sequencer spent in each phase: where the time goes.
+    phases: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -67,6 +69,14 @@ impl Metrics {
 
     pub fn synced(&self, took: Duration) {
         self.fsync.observe(took);
+        self.phase("sync", took);
+    }
+
+    /// Adds time spent by the sequencer in `phase` (apply, write, sync, publish).
+    pub fn phase(&self, phase: &'static str, took: Duration) {
+        if let Ok(mut map) = self.phases.lock() {
+            *map.entry(phase).or_default() += took.as_micros() as u64;
+        }
     }
 
     pub fn rejected(&self, code: &str) {
@@ -110,6 +120,19 @@ impl Metrics {
             "Time to make one block durable (flush and fsync).",
             &mut out,
         );
+        let _ = writeln!(
+            out,
+            "# HELP ebl_sequencer_seconds_total Time the sequencer spent, by phase.\n# TYPE ebl_sequencer_seconds_total counter"
+        );
+        if let Ok(map) = self.phases.lock() {
+            for (phase, micros) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "ebl_sequencer_seconds_total{{phase=\"{phase}\"}} {}",
+                    *micros as f64 / 1e6
+                );
+            }
+        }
         out
     }
 }

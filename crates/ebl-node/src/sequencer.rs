@@ -5,7 +5,6 @@
 //! transactions in order), separate from the IO: [`order_block`] is pure, so the same log can later come
 //! from a replicated consensus log (openraft) and be applied by every organisation's node unchanged.
 
-use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -20,8 +19,9 @@ use crate::limits::{BLOCK_TRANSACTIONS_MAX, BLOCK_WAIT_MS};
 use crate::metrics::Metrics;
 use crate::state::Published;
 
-/// A transaction that passed the stateless checks (structure, signatures), or the error it failed with.
-pub type Candidate = Result<SignedTransaction, (TxId, Error)>;
+/// A transaction that passed the stateless checks (structure, signatures), with its id, or the error it
+/// failed with.
+pub type Candidate = Result<(TxId, SignedTransaction), (TxId, Error)>;
 
 /// One request's transactions: ordered consecutively, answered together.
 #[derive(Debug)]
@@ -37,27 +37,32 @@ pub struct Submission {
 pub struct Ordered {
     /// Accepted transactions in block order.
     pub accepted: Vec<SignedTransaction>,
+    pub ids: Vec<TxId>,
     /// For every candidate, in order: its index in `accepted`, or why it was refused.
     pub verdicts: Vec<Result<usize, (TxId, Error)>>,
 }
 
 /// Applies candidates in order to the ledger. Pure: the same ledger and candidates give the same result.
 pub fn order_block(ledger: &mut Ledger, candidates: Vec<Candidate>) -> Ordered {
-    let mut accepted = Vec::new();
-    let mut verdicts = Vec::with_capacity(candidates.len());
+    let mut ordered = Ordered {
+        accepted: Vec::new(),
+        ids: Vec::new(),
+        verdicts: Vec::with_capacity(candidates.len()),
+    };
     for candidate in candidates {
         match candidate {
-            Err(refused) => verdicts.push(Err(refused)),
-            Ok(tx) => match ledger.apply(&tx, Signatures::AlreadyVerified) {
+            Err(refused) => ordered.verdicts.push(Err(refused)),
+            Ok((id, tx)) => match ledger.apply_identified(&tx, id, Signatures::AlreadyVerified) {
                 Ok(_) => {
-                    verdicts.push(Ok(accepted.len()));
-                    accepted.push(tx);
+                    ordered.verdicts.push(Ok(ordered.accepted.len()));
+                    ordered.accepted.push(tx);
+                    ordered.ids.push(id);
                 }
-                Err(e) => verdicts.push(Err((tx.id(), e))),
+                Err(e) => ordered.verdicts.push(Err((id, e))),
             },
         }
     }
-    Ordered { accepted, verdicts }
+    ordered
 }
 
 /// The sequencer's own state: the working ledger, the store, the node key.
@@ -120,56 +125,30 @@ impl<K: Kv> Sequencer<K> {
 
     fn commit(&mut self, batch: Vec<Submission>) -> Result<(), StoreError> {
         let started = Instant::now();
-        // Duplicates of stored transactions are answered with their original receipt and not re-applied;
-        // a duplicate inside this block is refused by the stale-head rule when it is applied again.
-        let mut seen = HashSet::new();
         let mut candidates = Vec::new();
-        let mut shapes = Vec::with_capacity(batch.len());
-        let mut duplicates = Vec::new();
+        let mut sizes = Vec::with_capacity(batch.len());
         for submission in &batch {
-            let mut shape = Vec::with_capacity(submission.candidates.len());
-            for candidate in &submission.candidates {
-                let id = match candidate {
-                    Ok(tx) => tx.id(),
-                    Err((id, _)) => *id,
-                };
-                if candidate.is_ok() && !seen.contains(&id) {
-                    if let Some(receipt) = self.stored_receipt(&id)? {
-                        shape.push(Slot::Duplicate(duplicates.len()));
-                        duplicates.push(SubmitOutcome::Duplicate { id, receipt });
-                        continue;
-                    }
-                }
-                seen.insert(id);
-                shape.push(Slot::Ordered(candidates.len()));
-                candidates.push(candidate.clone());
-            }
-            shapes.push(shape);
+            sizes.push(submission.candidates.len());
+            candidates.extend(submission.candidates.iter().cloned());
         }
-
         let ordered = order_block(&mut self.ledger, candidates);
-        let placed = if ordered.accepted.is_empty() {
+        self.metrics.phase("apply", started.elapsed());
+        let block = if ordered.accepted.is_empty() {
             None
         } else {
             Some(self.write_block(&ordered)?)
         };
-        let outcomes = outcomes(&ordered, placed.as_ref());
-        let elapsed = started.elapsed();
+        let outcomes = self.outcomes(&ordered, block.as_ref())?;
         self.metrics
-            .block_committed(ordered.accepted.len(), elapsed);
+            .block_committed(ordered.accepted.len(), started.elapsed());
         for outcome in &outcomes {
             if let SubmitOutcome::Rejected { error, .. } = outcome {
                 self.metrics.rejected(&error.code);
             }
         }
-        for (submission, shape) in batch.into_iter().zip(shapes) {
-            let answers = shape
-                .into_iter()
-                .map(|slot| match slot {
-                    Slot::Ordered(i) => outcomes[i].clone(),
-                    Slot::Duplicate(i) => duplicates[i].clone(),
-                })
-                .collect();
+        let mut outcomes = outcomes.into_iter();
+        for (submission, size) in batch.into_iter().zip(sizes) {
+            let answers: Vec<SubmitOutcome> = outcomes.by_ref().take(size).collect();
             // The client may have gone away; its transactions are durable all the same.
             let _ = submission.reply.send(answers);
             drop(submission.permit);
@@ -179,7 +158,7 @@ impl<K: Kv> Sequencer<K> {
 
     /// Seals the accepted transactions into a block, writes it, syncs it, and publishes the new state.
     fn write_block(&mut self, ordered: &Ordered) -> Result<StoredBlock, StoreError> {
-        let tx_ids: Vec<TxId> = ordered.accepted.iter().map(SignedTransaction::id).collect();
+        let started = Instant::now();
         let (height, prev, parent_time) = match &self.head {
             Some(b) => (
                 b.header.header.height + 1,
@@ -192,46 +171,93 @@ impl<K: Kv> Sequencer<K> {
             chain: self.ledger.chain_id(),
             height,
             prev,
-            tx_root: MerkleTree::new(&tx_ids).root(),
-            tx_count: tx_ids.len() as u32,
+            tx_root: MerkleTree::new(&ordered.ids).root(),
+            tx_count: ordered.ids.len() as u32,
             // The node's clock orders; it never runs backwards across blocks.
             time_ms: now_ms().max(parent_time),
         }
         .sign(&self.node_key);
         let block = StoredBlock {
             header,
-            tx_ids: tx_ids.clone(),
+            tx_ids: ordered.ids.clone(),
         };
+        let bills = touched_bills(&self.ledger, &ordered.accepted, &ordered.ids);
+        let parties = touched_parties(&self.ledger, &ordered.accepted);
         let write = BlockWrite {
-            block: block.clone(),
-            transactions: ordered.accepted.clone(),
-            bills: touched_bills(&self.ledger, &ordered.accepted),
-            parties: touched_parties(&self.ledger, &ordered.accepted),
+            block: &block,
+            transactions: &ordered.accepted,
+            bills: &bills,
+            parties: &parties,
             registry_head: self.ledger.registry().head(),
         };
         self.store.write_block(&write)?;
+        self.metrics.phase("write", started.elapsed());
         let sync_started = Instant::now();
         self.store.sync()?;
         self.metrics.synced(sync_started.elapsed());
         // Durable: now readers may see it, and clients may be told.
-        self.publish(&ordered.accepted, &block);
+        let publish_started = Instant::now();
+        let registry = (!parties.is_empty()).then(|| self.ledger.registry().clone());
+        {
+            let mut published = match self.published.write() {
+                Ok(p) => p,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            published.ledger.adopt(bills, registry);
+            published.head = Some(block.header.clone());
+            published.transactions += ordered.accepted.len() as u64;
+        }
+        self.metrics.phase("publish", publish_started.elapsed());
         self.head = Some(block.clone());
         Ok(block)
     }
 
-    fn publish(&self, accepted: &[SignedTransaction], block: &StoredBlock) {
-        let mut published = match self.published.write() {
-            Ok(p) => p,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        for tx in accepted {
-            // The same transactions in the same order, already accepted once on the working ledger.
-            if let Err(e) = published.ledger.apply(tx, Signatures::AlreadyVerified) {
-                tracing::error!(error = %e, "published state diverged from the working ledger");
-            }
+    /// Each candidate's outcome. A refused transaction that is already on the ledger, earlier or in this
+    /// very block, is a resubmission: it gets the original receipt. Only refusals pay the lookup, since a
+    /// stored transaction can never apply again (its head has moved).
+    fn outcomes(
+        &self,
+        ordered: &Ordered,
+        block: Option<&StoredBlock>,
+    ) -> Result<Vec<SubmitOutcome>, StoreError> {
+        let tree = block.map(|b| MerkleTree::new(&b.tx_ids));
+        let in_block: std::collections::HashMap<TxId, usize> = ordered
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i))
+            .collect();
+        let mut out = Vec::with_capacity(ordered.verdicts.len());
+        for verdict in &ordered.verdicts {
+            let outcome = match (verdict, block.zip(tree.as_ref())) {
+                (Ok(i), Some((block, tree))) => SubmitOutcome::Accepted {
+                    id: ordered.ids[*i],
+                    receipt: receipt_at(block, tree, *i)?,
+                },
+                (Ok(i), None) => SubmitOutcome::Rejected {
+                    id: ordered.ids[*i],
+                    error: ErrorBody {
+                        code: "internal".into(),
+                        message: "accepted without a block".into(),
+                    },
+                },
+                (Err((id, e)), placed) => {
+                    let earlier = match (in_block.get(id), placed) {
+                        (Some(i), Some((block, tree))) => Some(receipt_at(block, tree, *i)?),
+                        _ => self.stored_receipt(id)?,
+                    };
+                    match earlier {
+                        Some(receipt) => SubmitOutcome::Duplicate { id: *id, receipt },
+                        None => SubmitOutcome::Rejected {
+                            id: *id,
+                            error: ErrorBody::from(e),
+                        },
+                    }
+                }
+            };
+            out.push(outcome);
         }
-        published.head = Some(block.header.clone());
-        published.transactions += accepted.len() as u64;
+        Ok(out)
     }
 
     fn stored_receipt(&self, id: &TxId) -> Result<Option<Receipt>, StoreError> {
@@ -281,52 +307,16 @@ fn receipt_at(block: &StoredBlock, tree: &MerkleTree, index: usize) -> Result<Re
     })
 }
 
-enum Slot {
-    Ordered(usize),
-    Duplicate(usize),
-}
-
-/// Each candidate's outcome, given the block its accepted transactions went into.
-fn outcomes(ordered: &Ordered, block: Option<&StoredBlock>) -> Vec<SubmitOutcome> {
-    let placed = block.map(|b| (b, MerkleTree::new(&b.tx_ids)));
-    ordered
-        .verdicts
-        .iter()
-        .map(|verdict| match (verdict, &placed) {
-            (Ok(i), Some((block, tree))) => {
-                let id = block.tx_ids[*i];
-                match receipt_at(block, tree, *i) {
-                    Ok(receipt) => SubmitOutcome::Accepted { id, receipt },
-                    Err(e) => SubmitOutcome::Rejected {
-                        id,
-                        error: ErrorBody {
-                            code: e.code().into(),
-                            message: e.to_string(),
-                        },
-                    },
-                }
-            }
-            (Ok(i), None) => SubmitOutcome::Rejected {
-                id: ordered.accepted[*i].id(),
-                error: ErrorBody {
-                    code: "internal".into(),
-                    message: "accepted without a block".into(),
-                },
-            },
-            (Err((id, e)), _) => SubmitOutcome::Rejected {
-                id: *id,
-                error: ErrorBody::from(e),
-            },
-        })
-        .collect()
-}
-
-fn touched_bills(ledger: &Ledger, accepted: &[SignedTransaction]) -> Vec<ebl_core::Bill> {
+fn touched_bills(
+    ledger: &Ledger,
+    accepted: &[SignedTransaction],
+    tx_ids: &[TxId],
+) -> Vec<ebl_core::Bill> {
     let mut ids = Vec::new();
-    for tx in accepted {
+    for (tx, id) in accepted.iter().zip(tx_ids) {
         match &tx.body.action {
             Action::Issue { replaces, .. } => {
-                ids.push(tx.id());
+                ids.push(*id);
                 ids.extend(replaces);
             }
             a => ids.extend(a.bill()),

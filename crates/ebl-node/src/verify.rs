@@ -107,14 +107,15 @@ pub fn verify_store<K: Kv>(
                 "the block's transaction ids do not match its header".into(),
             ));
         }
+        let place = |index: usize, id: &TxId| format!("block {height}, transaction {index} ({id})");
+        let mut stored_txs = Vec::with_capacity(block.tx_ids.len());
         for (index, id) in block.tx_ids.iter().enumerate() {
-            let place = format!("block {height}, transaction {index} ({id})");
             let stored = store
                 .transaction(id)
-                .map_err(|e| store_failure(place.clone(), Some(height), e))?
+                .map_err(|e| store_failure(place(index, id), Some(height), e))?
                 .ok_or_else(|| {
                     failure(
-                        place.clone(),
+                        place(index, id),
                         Some(height),
                         Some(*id),
                         "missing_transaction",
@@ -123,16 +124,43 @@ pub fn verify_store<K: Kv>(
                 })?;
             if stored.height != height || stored.index as usize != index {
                 return Err(failure(
-                    place,
+                    place(index, id),
                     Some(height),
                     Some(*id),
                     "misplaced_transaction",
                     format!("stored at {}/{}", stored.height, stored.index),
                 ));
             }
-            ledger
-                .apply(&stored.tx, Signatures::Verify)
-                .map_err(|e| failure(place, Some(height), Some(*id), e.code(), e.to_string()))?;
+            stored_txs.push(stored.tx);
+        }
+        // Signatures are stateless: checked on every core; the rules are then applied in order.
+        let checked = verify_signatures_in_parallel(&stored_txs);
+        for (index, (tx, check)) in stored_txs.iter().zip(checked).enumerate() {
+            let id = &block.tx_ids[index];
+            let verified = check.and_then(|got| {
+                if got == *id {
+                    Ok(())
+                } else {
+                    Err(ebl_core::Error::MalformedEncoding {
+                        reason: format!("transaction hashes to {got}"),
+                    })
+                }
+            });
+            verified
+                .and_then(|()| {
+                    ledger
+                        .apply_identified(tx, *id, Signatures::AlreadyVerified)
+                        .map(|_| ())
+                })
+                .map_err(|e| {
+                    failure(
+                        place(index, id),
+                        Some(height),
+                        Some(*id),
+                        e.code(),
+                        e.to_string(),
+                    )
+                })?;
             transactions += 1;
         }
         parent = Some(header.header.clone());
@@ -183,5 +211,47 @@ pub fn verify_store<K: Kv>(
         transactions,
         bills,
         parties: parties.len(),
+    })
+}
+
+/// `verified_id` of every transaction, spread over the machine's cores.
+fn verify_signatures_in_parallel(
+    txs: &[ebl_core::SignedTransaction],
+) -> Vec<ebl_core::Result<TxId>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores == 1 || txs.len() < 16 {
+        return txs
+            .iter()
+            .map(ebl_core::SignedTransaction::verified_id)
+            .collect();
+    }
+    let chunk = txs.len().div_ceil(cores);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = txs
+            .chunks(chunk)
+            .map(|part| {
+                let handle = s.spawn(move || {
+                    part.iter()
+                        .map(ebl_core::SignedTransaction::verified_id)
+                        .collect::<Vec<_>>()
+                });
+                (part.len(), handle)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(len, h)| {
+                // A panicked verifier condemns its whole share: every result stays aligned with its transaction.
+                h.join().unwrap_or_else(|_| {
+                    (0..len)
+                        .map(|_| {
+                            Err(ebl_core::Error::MalformedEncoding {
+                                reason: "verifier thread panicked".into(),
+                            })
+                        })
+                        .collect()
+                })
+            })
+            .collect()
     })
 }

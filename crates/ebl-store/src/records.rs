@@ -43,15 +43,23 @@ pub struct StoredTransaction {
 }
 
 /// Everything one block changes, written in one atomic batch.
-#[derive(Debug, Clone)]
-pub struct BlockWrite {
-    pub block: StoredBlock,
-    pub transactions: Vec<SignedTransaction>,
+#[derive(Debug, Clone, Copy)]
+pub struct BlockWrite<'a> {
+    pub block: &'a StoredBlock,
+    pub transactions: &'a [SignedTransaction],
     /// The new state of every bill the block touched.
-    pub bills: Vec<Bill>,
+    pub bills: &'a [Bill],
     /// The new state of every party the block touched.
-    pub parties: Vec<Party>,
+    pub parties: &'a [Party],
     pub registry_head: Hash,
+}
+
+/// [`StoredTransaction`]'s encoding, written from a borrowed transaction (the same bytes, no copy).
+#[derive(Serialize)]
+struct StoredTransactionRef<'a> {
+    height: u64,
+    index: u32,
+    tx: &'a SignedTransaction,
 }
 
 /// The typed ledger store over a key-value backend.
@@ -213,7 +221,7 @@ impl<K: Kv> LedgerStore<K> {
 
     /// Writes a block and all it changes in one atomic batch. The block must follow the stored head:
     /// checked here, before anything is written. Not durable until [`LedgerStore::sync`].
-    pub fn write_block(&self, write: &BlockWrite) -> Result<()> {
+    pub fn write_block(&self, write: &BlockWrite<'_>) -> Result<()> {
         let header = &write.block.header.header;
         let parent = self.head()?.map(|b| b.header.header);
         write
@@ -256,11 +264,7 @@ impl<K: Kv> LedgerStore<K> {
                 });
             }
             let index = index as u32;
-            let stored = StoredTransaction {
-                height,
-                index,
-                tx: tx.clone(),
-            };
+            let stored = StoredTransactionRef { height, index, tx };
             put(key(TRANSACTION, &[id.as_bytes()]), codec::encode(&stored));
             let history = match &tx.body.action {
                 ebl_core::Action::Issue { .. } => Some(*id),
@@ -277,10 +281,10 @@ impl<K: Kv> LedgerStore<K> {
                 );
             }
         }
-        for bill in &write.bills {
+        for bill in write.bills {
             put(key(BILL, &[bill.id.as_bytes()]), codec::encode(bill));
         }
-        for party in &write.parties {
+        for party in write.parties {
             put(key(PARTY, &[&party.id.0]), codec::encode(party));
         }
         put(REGISTRY_HEAD.to_vec(), codec::encode(&write.registry_head));

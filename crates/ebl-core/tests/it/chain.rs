@@ -284,3 +284,42 @@ fn a_ledger_rebuilt_from_its_stored_parts_is_the_same_ledger() {
     assert!(rebuilt == w.ledger, "rebuilt ledger differs");
     assert!(w.ledger.bill(&bill).is_some());
 }
+
+#[test]
+fn a_reader_that_adopts_changed_bills_equals_the_writer() {
+    let mut w = World::new();
+    let reader_start = w.ledger.clone();
+    let bill = traded_bill(&mut w);
+    let old = w.issue_to_order_bill();
+    let (s, c, shipper) = (w.shipper.key.clone(), w.carrier.key.clone(), w.shipper.id);
+    w.act(
+        Action::SurrenderForAmendment {
+            bill: old,
+            reason: ebl_core::AmendmentReason::SwitchBill,
+        },
+        &[&s],
+    )
+    .expect("surrender");
+    w.act(Action::AcceptSurrender { bill: old }, &[&c])
+        .expect("accept");
+    let reference = w.bill(&old).reference.clone();
+    let issue = Action::Issue {
+        document: to_order_document(&reference),
+        issue_to: shipper,
+        shipper,
+        consignee: None,
+        replaces: Some(old),
+    };
+    let tx = w.body(Hash::ZERO, issue).signed_by(&[&c]);
+    w.submit(tx).expect("replacement");
+    // The reader adopts every bill (newest first, the hardest order) and the registry.
+    let mut reader = reader_start;
+    let mut bills: Vec<_> = w.ledger.bills().cloned().collect();
+    bills.reverse();
+    reader.adopt(bills, Some(w.ledger.registry().clone()));
+    assert!(
+        reader == w.ledger,
+        "the reader's copy differs from the writer's"
+    );
+    assert!(reader.bill(&bill).is_some());
+}
