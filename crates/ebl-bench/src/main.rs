@@ -314,20 +314,31 @@ fn main() -> anyhow::Result<()> {
         verify_large_n as f64 / verify_large_s
     ));
 
-    let best = runs
+    // The headline: the best throughput whose p99 commit latency stays within the 50 ms target ("at that
+    // load"); the absolute best, whatever its latency, is reported beside it.
+    let all: Vec<&RunResult> = runs.iter().chain([&reference_small]).collect();
+    let best = all
         .iter()
-        .chain([&reference_small])
+        .filter(|r| r.p99_ms <= 50.0)
         .max_by(|a, b| a.tps.total_cmp(&b.tps))
-        .cloned();
+        .map(|r| (*r).clone());
+    let peak = all
+        .iter()
+        .max_by(|a, b| a.tps.total_cmp(&b.tps))
+        .map(|r| (*r).clone());
     let best_tps = best.as_ref().map_or(0.0, |b| b.tps);
     let verify_small_rate = verify_small_n as f64 / verify_small_s;
     let verify_large_rate = verify_large_n as f64 / verify_large_s;
     let target = |name: &str, goal: &str, measured: String, met: bool| json!({"target": name, "goal": goal, "measured": measured, "met": met});
     let targets = vec![
         target(
-            "durable throughput",
+            "durable throughput (p99 <= 50 ms)",
             ">= 15000 tx/s",
-            format!("{best_tps:.0} tx/s"),
+            format!(
+                "{best_tps:.0} tx/s ({}x{})",
+                best.as_ref().map_or(0, |b| b.concurrency),
+                best.as_ref().map_or(0, |b| b.batch)
+            ),
             best_tps >= 15_000.0,
         ),
         target(
@@ -386,6 +397,8 @@ fn main() -> anyhow::Result<()> {
         "reference_small": reference_small,
         "reference_large": reference_large,
         "runs": runs,
+        "best_within_latency": best,
+        "peak": peak,
         "verify_small": { "transactions": verify_small_n, "seconds": verify_small_s, "tx_per_s": verify_small_rate },
         "verify_large": { "transactions": verify_large_n, "seconds": verify_large_s, "tx_per_s": verify_large_rate },
         "bundle_verify_ms": { "median": percentile(bundle_ms.clone(), 0.5), "p99": percentile(bundle_ms, 0.99) },

@@ -16,3 +16,6 @@ pub const BLOCK_WAIT_MS: u64 = 2;
 pub const REQUEST_SKEW_MS_MAX: u64 = 5 * 60 * 1000;
 /// How long one request may take, body included, before it is cut off (slow clients hold no slot forever).
 pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// Transactions between two state checkpoints: bill and party states are written at most this far apart
+/// (and at every graceful stop), and at most this many transactions are replayed when the node starts.
+pub const CHECKPOINT_TRANSACTIONS: usize = 100_000;

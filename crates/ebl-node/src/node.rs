@@ -12,7 +12,9 @@ use tokio::sync::{mpsc, Semaphore};
 
 use crate::api::{router, App};
 use crate::keyfile;
-use crate::limits::{CONNECTIONS_MAX, PENDING_TRANSACTIONS_MAX, REQUEST_TIMEOUT_MS};
+use crate::limits::{
+    CHECKPOINT_TRANSACTIONS, CONNECTIONS_MAX, PENDING_TRANSACTIONS_MAX, REQUEST_TIMEOUT_MS,
+};
 use crate::listener::LimitedListener;
 use crate::metrics::Metrics;
 use crate::sequencer::Sequencer;
@@ -78,6 +80,7 @@ pub fn init(dir: &DataDir, chain_name: &str, operator: PartyKey) -> Result<Genes
 pub struct Settings {
     pub pending_transactions_max: usize,
     pub connections_max: usize,
+    pub checkpoint_transactions: usize,
 }
 
 impl Default for Settings {
@@ -85,6 +88,7 @@ impl Default for Settings {
         Settings {
             pending_transactions_max: PENDING_TRANSACTIONS_MAX,
             connections_max: CONNECTIONS_MAX,
+            checkpoint_transactions: CHECKPOINT_TRANSACTIONS,
         }
     }
 }
@@ -112,11 +116,52 @@ pub fn start_with<K: Kv>(
     if PartyKey::of(&node_key) != genesis.node {
         return Err(NodeError::WrongNodeKey(PathBuf::from("node.key")));
     }
+    // State as of the last checkpoint, then the blocks after it replayed (their signatures were checked
+    // before they were written; every record's seal is checked as it is read).
     let registry_head = store.registry_head()?.unwrap_or(genesis.chain_id());
     let registry = Registry::from_parts(&genesis, registry_head, store.parties()?);
     let bills = store.bills()?;
-    let ledger = Ledger::from_parts(genesis, registry, bills);
+    let mut ledger = Ledger::from_parts(genesis, registry, bills);
+    let state_height = store.state_height()?;
     let head = store.head()?;
+    let height = head.as_ref().map_or(0, |b| b.header.header.height);
+    let mut dirty_bills = std::collections::BTreeSet::new();
+    let mut dirty_parties = std::collections::BTreeSet::new();
+    let mut since_checkpoint = 0;
+    for h in state_height + 1..=height {
+        let block = store.block(h)?.ok_or_else(|| StoreError::Corrupt {
+            what: "block",
+            key: h.to_string(),
+            reason: "missing below the head".into(),
+        })?;
+        for id in &block.tx_ids {
+            let stored = store.transaction(id)?.ok_or_else(|| StoreError::Corrupt {
+                what: "transaction",
+                key: id.to_hex(),
+                reason: "listed in a block but not stored".into(),
+            })?;
+            let applied = ledger
+                .apply_identified(&stored.tx, *id, ebl_core::Signatures::AlreadyVerified)
+                .map_err(|e| StoreError::Corrupt {
+                    what: "transaction",
+                    key: id.to_hex(),
+                    reason: format!("does not replay: {e}"),
+                })?;
+            dirty_bills.extend(applied.bill);
+            dirty_bills.extend(applied.replaced);
+            match &stored.tx.body.action {
+                ebl_core::Action::RegisterParty { key, .. } => {
+                    dirty_parties.insert(ebl_core::PartyId::from(*key));
+                }
+                ebl_core::Action::RotateKey { party, .. }
+                | ebl_core::Action::RevokeParty { party } => {
+                    dirty_parties.insert(*party);
+                }
+                _ => {}
+            }
+            since_checkpoint += 1;
+        }
+    }
     let transactions = match &head {
         Some(_) => count_transactions(&store)?,
         None => 0,
@@ -136,6 +181,10 @@ pub fn start_with<K: Kv>(
         published: published.clone(),
         metrics: metrics.clone(),
         head,
+        dirty_bills,
+        dirty_parties,
+        since_checkpoint,
+        checkpoint_transactions: settings.checkpoint_transactions.max(1),
     };
     let thread = std::thread::Builder::new()
         .name("sequencer".into())

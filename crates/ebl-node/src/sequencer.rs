@@ -5,14 +5,16 @@
 //! transactions in order), separate from the IO: [`order_block`] is pure, so the same log can later come
 //! from a replicated consensus log (openraft) and be applied by every organisation's node unchanged.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use ebl_core::api::{ErrorBody, Receipt, SubmitOutcome};
 use ebl_core::{
-    Action, BlockHeader, Error, Ledger, MerkleTree, Signatures, SignedTransaction, SigningKey, TxId,
+    Action, BillId, BlockHeader, Error, Ledger, MerkleTree, PartyId, Signatures, SignedTransaction,
+    SigningKey, TxId,
 };
-use ebl_store::{BlockWrite, Kv, LedgerStore, StoreError, StoredBlock};
+use ebl_store::{BlockWrite, Checkpoint, Kv, LedgerStore, StoreError, StoredBlock};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
 
 use crate::limits::{BLOCK_TRANSACTIONS_MAX, BLOCK_WAIT_MS};
@@ -73,6 +75,11 @@ pub struct Sequencer<K: Kv> {
     pub(crate) published: Arc<RwLock<Published>>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) head: Option<StoredBlock>,
+    /// Bills and parties changed since the last state checkpoint, and how many transactions ago it was.
+    pub(crate) dirty_bills: BTreeSet<BillId>,
+    pub(crate) dirty_parties: BTreeSet<PartyId>,
+    pub(crate) since_checkpoint: usize,
+    pub(crate) checkpoint_transactions: usize,
 }
 
 impl<K: Kv> std::fmt::Debug for Sequencer<K> {
@@ -120,7 +127,33 @@ impl<K: Kv> Sequencer<K> {
             }
             self.commit(batch)?;
         }
+        // A graceful stop: checkpoint, so the next start replays nothing.
+        if !self.dirty_bills.is_empty() || !self.dirty_parties.is_empty() {
+            let (bills, parties) = self.dirty_state();
+            let checkpoint = Checkpoint {
+                height: self.height(),
+                bills: &bills,
+                parties: &parties,
+                registry_head: self.ledger.registry().head(),
+            };
+            self.store.write_checkpoint(&checkpoint)?;
+            self.store.sync()?;
+        }
         Ok(())
+    }
+
+    /// The current state of every bill and party changed since the last checkpoint.
+    fn dirty_state(&mut self) -> (Vec<ebl_core::Bill>, Vec<ebl_core::Party>) {
+        let bills = std::mem::take(&mut self.dirty_bills)
+            .iter()
+            .filter_map(|id| self.ledger.bill(id).cloned())
+            .collect();
+        let parties = std::mem::take(&mut self.dirty_parties)
+            .iter()
+            .filter_map(|id| self.ledger.registry().party(*id).cloned())
+            .collect();
+        self.since_checkpoint = 0;
+        (bills, parties)
     }
 
     fn commit(&mut self, batch: Vec<Submission>) -> Result<(), StoreError> {
@@ -183,12 +216,20 @@ impl<K: Kv> Sequencer<K> {
         };
         let bills = touched_bills(&self.ledger, &ordered.accepted, &ordered.ids);
         let parties = touched_parties(&self.ledger, &ordered.accepted);
+        self.dirty_bills.extend(bills.iter().map(|b| b.id));
+        self.dirty_parties.extend(parties.iter().map(|p| p.id));
+        self.since_checkpoint += ordered.accepted.len();
+        let due =
+            (self.since_checkpoint >= self.checkpoint_transactions).then(|| self.dirty_state());
         let write = BlockWrite {
             block: &block,
             transactions: &ordered.accepted,
-            bills: &bills,
-            parties: &parties,
-            registry_head: self.ledger.registry().head(),
+            checkpoint: due.as_ref().map(|(bills, parties)| Checkpoint {
+                height,
+                bills,
+                parties,
+                registry_head: self.ledger.registry().head(),
+            }),
         };
         self.store.write_block(&write)?;
         self.metrics.phase("write", started.elapsed());

@@ -75,6 +75,12 @@ pub fn verify_store<K: Kv>(
     let total = store
         .height()
         .map_err(|e| store_failure("head".into(), None, e))?;
+    let state_height = store
+        .state_height()
+        .map_err(|e| store_failure("state height".into(), None, e))?;
+    if state_height == 0 {
+        check_state(store, &ledger, 0)?;
+    }
     let mut parent = None;
     let mut transactions = 0u64;
     for height in 1..=total {
@@ -163,31 +169,54 @@ pub fn verify_store<K: Kv>(
                 })?;
             transactions += 1;
         }
+        if height == state_height {
+            check_state(store, &ledger, height)?;
+        }
         parent = Some(header.header.clone());
         progress(height, total);
     }
-    // The stored state must be exactly what the replay produced.
+    if state_height > total {
+        return Err(failure(
+            "state height".into(),
+            Some(state_height),
+            None,
+            "state_mismatch",
+            format!("state checkpoint at {state_height}, above the head {total}"),
+        ));
+    }
+    Ok(VerifyReport {
+        chain: ledger.chain_id(),
+        blocks: total,
+        transactions,
+        bills: ledger.bills().count(),
+        parties: ledger.registry().parties().count(),
+    })
+}
+
+/// The stored state checkpoint must be exactly what the replay produced at its height.
+fn check_state<K: Kv>(
+    store: &LedgerStore<K>,
+    ledger: &Ledger,
+    height: u64,
+) -> Result<(), Box<VerifyFailure>> {
+    let mismatch = |place: String, message: String| {
+        failure(place, Some(height), None, "state_mismatch", message)
+    };
     let stored_bills = store
         .bills()
         .map_err(|e| store_failure("bill states".into(), None, e))?;
     for bill in &stored_bills {
         if ledger.bill(&bill.id) != Some(bill) {
-            return Err(failure(
+            return Err(mismatch(
                 format!("bill state {}", bill.id),
-                None,
-                None,
-                "state_mismatch",
                 "stored bill state differs from the replayed history".into(),
             ));
         }
     }
     let bills = ledger.bills().count();
     if stored_bills.len() != bills {
-        return Err(failure(
+        return Err(mismatch(
             "bill states".into(),
-            None,
-            None,
-            "state_mismatch",
             format!("{} bills stored, {bills} replayed", stored_bills.len()),
         ));
     }
@@ -196,22 +225,22 @@ pub fn verify_store<K: Kv>(
         .map_err(|e| store_failure("parties".into(), None, e))?;
     for party in &parties {
         if ledger.registry().party(party.id) != Some(party) {
-            return Err(failure(
+            return Err(mismatch(
                 format!("party {}", party.id),
-                None,
-                None,
-                "state_mismatch",
                 "stored party differs from the replayed registry".into(),
             ));
         }
     }
-    Ok(VerifyReport {
-        chain: ledger.chain_id(),
-        blocks: total,
-        transactions,
-        bills,
-        parties: parties.len(),
-    })
+    let registry_head = store
+        .registry_head()
+        .map_err(|e| store_failure("registry head".into(), None, e))?;
+    if registry_head.unwrap_or(ledger.chain_id()) != ledger.registry().head() {
+        return Err(mismatch(
+            "registry head".into(),
+            "stored registry head differs from the replayed registry".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `verified_id` of every transaction, spread over the machine's cores.

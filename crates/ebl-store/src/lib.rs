@@ -11,7 +11,7 @@ mod records;
 
 pub use fault::{FaultyKv, SyncBehaviour};
 pub use kv::{Batch, Kv, SledKv};
-pub use records::{BlockWrite, LedgerStore, StoredBlock, StoredTransaction};
+pub use records::{BlockWrite, Checkpoint, LedgerStore, StoredBlock, StoredTransaction};
 
 /// A store of the ledger: the typed records over some key-value backend.
 pub type Store<K> = LedgerStore<K>;

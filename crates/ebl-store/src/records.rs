@@ -8,13 +8,14 @@ use ebl_core::{
     codec, Bill, BillId, Genesis, Hash, Party, SignedBlockHeader, SignedTransaction, TxId,
 };
 
-use crate::kv::Kv;
+use crate::kv::{Batch, Kv};
 use crate::{Result, StoreError};
 
 /// Key prefixes, one byte each. Part of the on-disk format: pinned by `tests/layout.rs`.
 const GENESIS: &[u8] = b"g";
 const HEAD: &[u8] = b"H";
 const REGISTRY_HEAD: &[u8] = b"R";
+const STATE_HEIGHT: &[u8] = b"S";
 const BLOCK: u8 = b'b';
 const TRANSACTION: u8 = b't';
 const HISTORY: u8 = b'h';
@@ -47,9 +48,17 @@ pub struct StoredTransaction {
 pub struct BlockWrite<'a> {
     pub block: &'a StoredBlock,
     pub transactions: &'a [SignedTransaction],
-    /// The new state of every bill the block touched.
+    /// A state checkpoint to write with the block, if one is due.
+    pub checkpoint: Option<Checkpoint<'a>>,
+}
+
+/// Ledger state as of a height: every bill and party changed since the last checkpoint, and the registry
+/// head. State is written at checkpoints, not with every block, so a bill moved a hundred times between
+/// two checkpoints is written once; the blocks after the last checkpoint are replayed on start.
+#[derive(Debug, Clone, Copy)]
+pub struct Checkpoint<'a> {
+    pub height: u64,
     pub bills: &'a [Bill],
-    /// The new state of every party the block touched.
     pub parties: &'a [Party],
     pub registry_head: Hash,
 }
@@ -146,6 +155,26 @@ impl<K: Kv> LedgerStore<K> {
         Ok(self.read::<u64>("head", HEAD)?.unwrap_or(0))
     }
 
+    /// The height the stored bill and party states are current at (0: no checkpoint yet).
+    pub fn state_height(&self) -> Result<u64> {
+        Ok(self.read::<u64>("state height", STATE_HEIGHT)?.unwrap_or(0))
+    }
+
+    /// Writes a checkpoint on its own (at a graceful stop); not durable until [`LedgerStore::sync`].
+    pub fn write_checkpoint(&self, checkpoint: &Checkpoint<'_>) -> Result<()> {
+        if checkpoint.height > self.height()? {
+            return Err(StoreError::Corrupt {
+                what: "checkpoint",
+                key: checkpoint.height.to_string(),
+                reason: "refusing a checkpoint above the stored head".into(),
+            });
+        }
+        let mut batch = Vec::new();
+        checkpoint_entries(checkpoint, &mut batch);
+        self.kv.apply(batch)
+    }
+
+    /// The registry head as of the state height.
     pub fn registry_head(&self) -> Result<Option<Hash>> {
         self.read("registry head", REGISTRY_HEAD)
     }
@@ -219,8 +248,9 @@ impl<K: Kv> LedgerStore<K> {
             .collect()
     }
 
-    /// Writes a block and all it changes in one atomic batch. The block must follow the stored head:
-    /// checked here, before anything is written. Not durable until [`LedgerStore::sync`].
+    /// Writes a block, its transactions, their history entries and (if due) a state checkpoint in one
+    /// atomic batch. The block must follow the stored head and match its Merkle root: checked here,
+    /// before anything is written. Not durable until [`LedgerStore::sync`].
     pub fn write_block(&self, write: &BlockWrite<'_>) -> Result<()> {
         let header = &write.block.header.header;
         let parent = self.head()?.map(|b| b.header.header);
@@ -245,11 +275,7 @@ impl<K: Kv> LedgerStore<K> {
             });
         }
         let height = header.height;
-        let mut batch = Vec::with_capacity(3 + write.transactions.len() * 2 + write.bills.len());
-        let mut put = |k: Vec<u8>, payload: Vec<u8>| {
-            let v = seal(&k, payload);
-            batch.push((k, Some(v)));
-        };
+        let mut batch: Batch = Vec::with_capacity(3 + write.transactions.len() * 2);
         for (index, (tx, id)) in write
             .transactions
             .iter()
@@ -265,7 +291,11 @@ impl<K: Kv> LedgerStore<K> {
             }
             let index = index as u32;
             let stored = StoredTransactionRef { height, index, tx };
-            put(key(TRANSACTION, &[id.as_bytes()]), codec::encode(&stored));
+            put(
+                &mut batch,
+                key(TRANSACTION, &[id.as_bytes()]),
+                codec::encode(&stored),
+            );
             let history = match &tx.body.action {
                 ebl_core::Action::Issue { .. } => Some(*id),
                 a if a.is_registry() => Some(REGISTRY_HISTORY),
@@ -273,6 +303,7 @@ impl<K: Kv> LedgerStore<K> {
             };
             if let Some(bill) = history {
                 put(
+                    &mut batch,
                     key(
                         HISTORY,
                         &[bill.as_bytes(), &height.to_be_bytes(), &index.to_be_bytes()],
@@ -281,18 +312,22 @@ impl<K: Kv> LedgerStore<K> {
                 );
             }
         }
-        for bill in write.bills {
-            put(key(BILL, &[bill.id.as_bytes()]), codec::encode(bill));
+        if let Some(checkpoint) = &write.checkpoint {
+            if checkpoint.height != height {
+                return Err(StoreError::Corrupt {
+                    what: "checkpoint",
+                    key: checkpoint.height.to_string(),
+                    reason: "a checkpoint written with a block must be at its height".into(),
+                });
+            }
+            checkpoint_entries(checkpoint, &mut batch);
         }
-        for party in write.parties {
-            put(key(PARTY, &[&party.id.0]), codec::encode(party));
-        }
-        put(REGISTRY_HEAD.to_vec(), codec::encode(&write.registry_head));
         put(
+            &mut batch,
             key(BLOCK, &[&height.to_be_bytes()]),
-            codec::encode(&write.block),
+            codec::encode(write.block),
         );
-        put(HEAD.to_vec(), codec::encode(&height));
+        put(&mut batch, HEAD.to_vec(), codec::encode(&height));
         self.kv.apply(batch)
     }
 
@@ -324,4 +359,29 @@ impl<K: Kv> LedgerStore<K> {
     pub fn raw_entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.kv.scan(&[])
     }
+}
+
+/// Adds a sealed put to a batch.
+fn put(batch: &mut Batch, k: Vec<u8>, payload: Vec<u8>) {
+    let v = seal(&k, payload);
+    batch.push((k, Some(v)));
+}
+
+fn checkpoint_entries(checkpoint: &Checkpoint<'_>, batch: &mut Batch) {
+    for bill in checkpoint.bills {
+        put(batch, key(BILL, &[bill.id.as_bytes()]), codec::encode(bill));
+    }
+    for party in checkpoint.parties {
+        put(batch, key(PARTY, &[&party.id.0]), codec::encode(party));
+    }
+    put(
+        batch,
+        REGISTRY_HEAD.to_vec(),
+        codec::encode(&checkpoint.registry_head),
+    );
+    put(
+        batch,
+        STATE_HEIGHT.to_vec(),
+        codec::encode(&checkpoint.height),
+    );
 }

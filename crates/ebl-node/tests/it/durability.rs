@@ -247,3 +247,87 @@ fn every_damaged_record_is_found_and_never_served() {
     );
     assert!(!body.to_string().contains("TMP-1"));
 }
+
+#[test]
+fn a_start_after_a_cut_replays_the_blocks_after_the_last_checkpoint() {
+    let cast = Cast::new();
+    let genesis = cast.genesis(now_ms()).expect("genesis");
+    let chain = genesis.chain_id();
+    let kv = FaultyKv::new(SyncBehaviour::Honest);
+    let store = LedgerStore::new(kv.clone());
+    store.init(&genesis).expect("init");
+    let settings = Settings {
+        checkpoint_transactions: 5,
+        ..Settings::default()
+    };
+    let mut server = Server::launch(store, cast.node.clone(), settings).expect("launch");
+    let client = Client::new(&server.url, chain);
+    let mut prev = chain;
+    let registrations: Vec<_> = cast
+        .actors()
+        .iter()
+        .map(|a| {
+            let tx = testkit::signed(
+                chain,
+                prev,
+                1,
+                a.registration().expect("reg"),
+                &[&cast.operator],
+            );
+            prev = tx.id();
+            tx
+        })
+        .collect();
+    client.batch(&registrations).expect("registrations");
+    let issue = Action::Issue {
+        document: testkit::to_order_document("CKPT-1").expect("document"),
+        issue_to: cast.shipper.id,
+        shipper: cast.shipper.id,
+        consignee: None,
+        replaces: None,
+    };
+    let tx = testkit::signed(chain, Hash::ZERO, 2, issue, &[&cast.carrier.key]);
+    let bill = tx.id();
+    assert_accepted(&client.submit(&tx));
+    let mut head = bill;
+    let (mut from, mut to) = (&cast.shipper, &cast.buyer);
+    for i in 0..3 {
+        let tx = testkit::signed(
+            chain,
+            head,
+            3 + i,
+            Action::Transfer { bill, to: to.id },
+            &[&from.key],
+        );
+        head = tx.id();
+        assert_accepted(&client.submit(&tx));
+        std::mem::swap(&mut from, &mut to);
+    }
+    let before = client
+        .get_as(&format!("/v1/bills/{bill}"), &cast.operator)
+        .1;
+    // Power cut: no graceful checkpoint; the last one was at the registrations' block.
+    kv.crash().expect("crash");
+    let _ = server.stop();
+    kv.power_on().expect("power on");
+    let store = LedgerStore::new(kv.clone());
+    let (state_height, height) = (
+        store.state_height().expect("state"),
+        store.height().expect("height"),
+    );
+    assert!(
+        state_height >= 1 && state_height < height,
+        "checkpoint at {state_height}, head {height}"
+    );
+    ebl_node::verify::verify_store(&store, |_, _| {})
+        .expect("verifies, state checked at the checkpoint");
+    let server = Server::launch(store, cast.node.clone(), settings).expect("restart replays");
+    let client = Client::new(&server.url, chain);
+    let after = client
+        .get_as(&format!("/v1/bills/{bill}"), &cast.operator)
+        .1;
+    assert_eq!(
+        after, before,
+        "the replayed state is the state before the cut"
+    );
+}
