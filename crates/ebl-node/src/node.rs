@@ -134,12 +134,23 @@ pub fn start_with<K: Kv>(
             key: h.to_string(),
             reason: "missing below the head".into(),
         })?;
-        for id in &block.tx_ids {
-            let stored = store.transaction(id)?.ok_or_else(|| StoreError::Corrupt {
-                what: "transaction",
-                key: id.to_hex(),
-                reason: "listed in a block but not stored".into(),
-            })?;
+        for (index, id) in block.tx_ids.iter().enumerate() {
+            let stored =
+                store
+                    .transaction_at(h, index as u32)?
+                    .ok_or_else(|| StoreError::Corrupt {
+                        what: "transaction",
+                        key: id.to_hex(),
+                        reason: "listed in a block but not stored".into(),
+                    })?;
+            if stored.tx.id() != *id {
+                return Err(StoreError::Corrupt {
+                    what: "transaction",
+                    key: id.to_hex(),
+                    reason: "the stored transaction is not the one the block lists".into(),
+                }
+                .into());
+            }
             let applied = ledger
                 .apply_identified(&stored.tx, *id, ebl_core::Signatures::AlreadyVerified)
                 .map_err(|e| StoreError::Corrupt {

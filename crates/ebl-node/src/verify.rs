@@ -117,7 +117,7 @@ pub fn verify_store<K: Kv>(
         let mut stored_txs = Vec::with_capacity(block.tx_ids.len());
         for (index, id) in block.tx_ids.iter().enumerate() {
             let stored = store
-                .transaction(id)
+                .transaction_at(height, index as u32)
                 .map_err(|e| store_failure(place(index, id), Some(height), e))?
                 .ok_or_else(|| {
                     failure(

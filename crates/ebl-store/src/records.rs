@@ -17,7 +17,10 @@ const HEAD: &[u8] = b"H";
 const REGISTRY_HEAD: &[u8] = b"R";
 const STATE_HEIGHT: &[u8] = b"S";
 const BLOCK: u8 = b'b';
+/// Transactions are keyed by (height, index), so that writing them appends to the end of the tree
+/// instead of touching a random page per transaction; a small index maps ids to positions.
 const TRANSACTION: u8 = b't';
+const TRANSACTION_INDEX: u8 = b'i';
 const HISTORY: u8 = b'h';
 const BILL: u8 = b's';
 const PARTY: u8 = b'p';
@@ -198,19 +201,41 @@ impl<K: Kv> LedgerStore<K> {
     }
 
     pub fn transaction(&self, id: &TxId) -> Result<Option<StoredTransaction>> {
-        let stored: Option<StoredTransaction> =
-            self.read("transaction", &key(TRANSACTION, &[id.as_bytes()]))?;
-        if let Some(s) = &stored {
-            // The record must hold the transaction its key names.
-            if s.tx.id() != *id {
-                return Err(StoreError::Corrupt {
-                    what: "transaction",
-                    key: id.to_hex(),
-                    reason: "stored transaction has another id".into(),
-                });
-            }
+        let Some((height, index)) = self.read::<(u64, u32)>(
+            "transaction index",
+            &key(TRANSACTION_INDEX, &[id.as_bytes()]),
+        )?
+        else {
+            return Ok(None);
+        };
+        let corrupt = |reason: &str| StoreError::Corrupt {
+            what: "transaction",
+            key: id.to_hex(),
+            reason: reason.to_owned(),
+        };
+        let stored: StoredTransaction = self
+            .read("transaction", &transaction_key(height, index))?
+            .ok_or_else(|| corrupt("indexed but not stored"))?;
+        // The record must hold the transaction its index names, where the index says.
+        if stored.height != height || stored.index != index || stored.tx.id() != *id {
+            return Err(corrupt("stored transaction is not the one indexed"));
         }
-        Ok(stored)
+        Ok(Some(stored))
+    }
+
+    /// The transaction at a position, without the id index: for replaying blocks in order. The caller
+    /// checks the id against the block's list.
+    pub fn transaction_at(&self, height: u64, index: u32) -> Result<Option<StoredTransaction>> {
+        let stored: Option<StoredTransaction> =
+            self.read("transaction", &transaction_key(height, index))?;
+        match stored {
+            Some(s) if s.height != height || s.index != index => Err(StoreError::Corrupt {
+                what: "transaction",
+                key: format!("{height}/{index}"),
+                reason: "stored under another position".into(),
+            }),
+            other => Ok(other),
+        }
     }
 
     /// A bill's transaction ids in ledger order.
@@ -293,8 +318,13 @@ impl<K: Kv> LedgerStore<K> {
             let stored = StoredTransactionRef { height, index, tx };
             put(
                 &mut batch,
-                key(TRANSACTION, &[id.as_bytes()]),
+                transaction_key(height, index),
                 codec::encode(&stored),
+            );
+            put(
+                &mut batch,
+                key(TRANSACTION_INDEX, &[id.as_bytes()]),
+                codec::encode(&(height, index)),
             );
             let history = match &tx.body.action {
                 ebl_core::Action::Issue { .. } => Some(*id),
@@ -384,4 +414,8 @@ fn checkpoint_entries(checkpoint: &Checkpoint<'_>, batch: &mut Batch) {
         STATE_HEIGHT.to_vec(),
         codec::encode(&checkpoint.height),
     );
+}
+
+fn transaction_key(height: u64, index: u32) -> Vec<u8> {
+    key(TRANSACTION, &[&height.to_be_bytes(), &index.to_be_bytes()])
 }

@@ -230,8 +230,20 @@ fn every_damaged_record_is_found_and_never_served() {
 
     // A damaged transaction record is refused by the running node, not served.
     let kv = SledKv::open(&node.data().store()).expect("open");
+    let position = {
+        let mut index_key = vec![b'i'];
+        index_key.extend_from_slice(bill.as_bytes());
+        let sealed = kv
+            .get(&index_key)
+            .expect("get")
+            .expect("the issue is indexed");
+        sealed[..12].to_vec() // height (u64 LE) and index (u32 LE), before the seal
+    };
+    let height = u64::from_le_bytes(position[..8].try_into().expect("8 bytes"));
+    let index = u32::from_le_bytes(position[8..12].try_into().expect("4 bytes"));
     let mut key = vec![b't'];
-    key.extend_from_slice(bill.as_bytes());
+    key.extend_from_slice(&height.to_be_bytes());
+    key.extend_from_slice(&index.to_be_bytes());
     let value = kv.get(&key).expect("get").expect("the issue is stored");
     let mut damaged = value.clone();
     damaged[5] ^= 1;
