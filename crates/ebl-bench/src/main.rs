@@ -55,7 +55,7 @@ fn scale(quick: bool) -> Scale {
     if quick {
         Scale {
             bills: 256,
-            cycles: 20,
+            cycles: 23,
             matrix_concurrency: vec![1, 4],
             matrix_batch: vec![1, 16],
             run: Duration::from_secs(1),
@@ -66,7 +66,7 @@ fn scale(quick: bool) -> Scale {
     } else {
         Scale {
             bills: 8192,
-            cycles: 20,
+            cycles: 23,
             matrix_concurrency: vec![1, 4, 16, 64],
             matrix_batch: vec![1, 16, 128],
             run: Duration::from_secs(3),
