@@ -70,6 +70,9 @@ pub enum Command {
     /// Issue, move, pledge and surrender bills; show their state and history.
     #[command(subcommand)]
     Bill(BillCommand),
+    /// DCSA PINT 3.0 envelopes from other platforms.
+    #[command(subcommand)]
+    Pint(PintCommand),
     /// Verify a proof bundle offline: no network, no trust in the node.
     Verify {
         /// The bundle written by `ebl bill export`.
@@ -83,6 +86,20 @@ pub enum Command {
     },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PintCommand {
+    /// Verify an EblEnvelope offline: every JWS against the trusted platform keys, the transfer chain's
+    /// links, the manifest and document checksums, and the action rules. Prints PINT's answer (RECE, BSIG,
+    /// BENV, INCD); exit 0 only for RECE.
+    Verify {
+        /// The envelope JSON.
+        file: PathBuf,
+        /// A directory of trusted platform keys: JWK or JWK-set files (*.jwk, *.json).
+        #[arg(long)]
+        trust: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -368,6 +385,7 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
         Command::Doc(DocCommand::Check { file }) => doc_check(&file),
         Command::Bill(cmd) => bill(wallet, cmd),
         Command::Verify { file } => verify(&file),
+        Command::Pint(PintCommand::Verify { file, trust }) => pint_verify(&file, &trust),
         Command::Demo { .. } | Command::Completions { .. } => {
             Err(CliError::usage("internal", "handled by main"))
         }
@@ -877,4 +895,58 @@ pub fn verify(file: &Path) -> Result<Out> {
         json!({"valid": true, "verdict": verdict}),
         output::verdict(&verdict),
     ))
+}
+
+/// Offline verification of a PINT envelope against a directory of trusted keys.
+pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
+    use ebl_core::pint::{verify_envelope, TrustStore, ENVELOPE_BYTES_MAX};
+    let mut trust = TrustStore::default();
+    let entries = std::fs::read_dir(trust_dir).map_err(|e| {
+        CliError::usage(
+            "unreadable_trust_store",
+            format!("cannot read {}: {e}", trust_dir.display()),
+        )
+    })?;
+    for entry in entries.filter_map(std::result::Result::ok) {
+        let path = entry.path();
+        if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("jwk" | "json")
+        ) {
+            let text = read_file(&path, "JWK", 1024 * 1024)?;
+            trust.add_jwks(&text).map_err(|f| {
+                CliError::usage("bad_jwk", format!("{}: {}", path.display(), f.reason))
+            })?;
+        }
+    }
+    if trust.is_empty() {
+        return Err(CliError::usage(
+            "empty_trust_store",
+            format!("no Ed25519 JWK in {}", trust_dir.display()),
+        ));
+    }
+    let bytes = read_file(file, "PINT envelope", ENVELOPE_BYTES_MAX)?;
+    match verify_envelope(&bytes, &trust) {
+        Ok(v) => {
+            let documents: Vec<String> = v
+                .documents
+                .iter()
+                .map(|d| format!("{} ({} bytes)", d.name, d.size))
+                .collect();
+            let human = format!(
+                "RECE: the envelope checks out\nreference   {}\nchecksum    {}\nchain       {}\nplatforms   {}\ndocuments   {}",
+                v.transport_document_reference,
+                v.document_checksum,
+                v.actions.join(" -> "),
+                v.platforms.join(" -> "),
+                if documents.is_empty() { "none required".to_owned() } else { documents.join(", ") }
+            );
+            Ok(out(to_json(&v), human))
+        }
+        Err(f) => Err(CliError::new(
+            Kind::Verification,
+            f.code.code(),
+            format!("{} at {}: {}", f.code.code(), f.place, f.reason),
+        )),
+    }
 }

@@ -279,3 +279,48 @@ fn a_node_that_is_down_gives_exit_5_quickly() {
         run.stderr
     );
 }
+
+#[test]
+fn pint_envelopes_are_verified_offline_with_their_codes() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ebl-core/tests/fixtures/pint-demo");
+    let keys = fixtures.join("keys").to_string_lossy().into_owned();
+    let good = fixtures
+        .join("HHL71800000-ebl-envelope-ed25519.json")
+        .to_string_lossy()
+        .into_owned();
+    let home = tempfile::tempdir().expect("dir");
+    let run = ebl_at(
+        home.path(),
+        "http://127.0.0.1:9",
+        &["--json", "pint", "verify", &good, "--trust", &keys],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["code"], "RECE");
+    assert_eq!(
+        run.json()["actions"],
+        serde_json::json!(["ISSUE", "TRANSFER"])
+    );
+    // Tampered document: INCD, exit 4.
+    let mut envelope: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&good).expect("read")).expect("json");
+    envelope["transportDocument"]["declaredValue"] = 1.into();
+    let bad = home.path().join("bad.json");
+    std::fs::write(&bad, serde_json::to_vec(&envelope).expect("json")).expect("write");
+    let run = ebl_at(
+        home.path(),
+        "http://127.0.0.1:9",
+        &[
+            "--json",
+            "pint",
+            "verify",
+            &bad.to_string_lossy(),
+            "--trust",
+            &keys,
+        ],
+    );
+    assert_eq!(
+        (run.code, run.json()["error"]["code"].as_str()),
+        (4, Some("INCD"))
+    );
+}

@@ -5,6 +5,7 @@ mod codec;
 mod documents;
 mod fuzz;
 mod model;
+mod pint;
 mod rules;
 mod support;
 mod tradetrust;

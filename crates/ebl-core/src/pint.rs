@@ -1,0 +1,594 @@
+//! DCSA PINT 3.0 envelopes from other platforms: compact JWS signatures checked against a trust store,
+//! the transfer chain's hash links, the manifest's and the document's checksums, and the action rules,
+//! answered with PINT's response codes.
+//!
+//! Supported: EdDSA (Ed25519, RFC 8037) with keys from JWK sets, checked with `verify_strict`. RS256,
+//! PS256, ES256 and `x5c` certificate chains are not supported yet: an envelope signed that way is
+//! answered `BSIG` with the reason "unsupported algorithm", never accepted.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::hash::Hash;
+use crate::jcs;
+use crate::keys::{PartyKey, SignatureBytes};
+
+/// Largest envelope accepted, in bytes.
+pub const ENVELOPE_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Most entries in a transfer chain.
+pub const TRANSFER_CHAIN_ENTRIES_MAX: usize = 1024;
+/// Longest compact JWS accepted (an entry, or the manifest).
+pub const JWS_BYTES_MAX: usize = 256 * 1024;
+
+/// PINT's answers to a sending platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum PintCode {
+    /// Received.
+    #[serde(rename = "RECE")]
+    Received,
+    /// The same envelope again.
+    #[serde(rename = "DUPE")]
+    Duplicate,
+    /// A signature does not verify, or is by an untrusted or unsupported key.
+    #[serde(rename = "BSIG")]
+    BadSignature,
+    /// The envelope is malformed or its chain is broken.
+    #[serde(rename = "BENV")]
+    BadEnvelope,
+    /// A document checksum does not match.
+    #[serde(rename = "INCD")]
+    IncorrectDocument,
+    /// A document the manifest names is missing.
+    #[serde(rename = "MDOC")]
+    MissingDocument,
+    /// The history conflicts with one already received (a double spend).
+    #[serde(rename = "DISE")]
+    Disputed,
+}
+
+impl PintCode {
+    pub fn code(self) -> &'static str {
+        match self {
+            PintCode::Received => "RECE",
+            PintCode::Duplicate => "DUPE",
+            PintCode::BadSignature => "BSIG",
+            PintCode::BadEnvelope => "BENV",
+            PintCode::IncorrectDocument => "INCD",
+            PintCode::MissingDocument => "MDOC",
+            PintCode::Disputed => "DISE",
+        }
+    }
+}
+
+/// Why an envelope was not received, as PINT answers it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} at {place}: {reason}", code.code())]
+pub struct PintFailure {
+    pub code: PintCode,
+    pub place: String,
+    pub reason: String,
+}
+
+fn fail(code: PintCode, place: &str, reason: impl Into<String>) -> PintFailure {
+    PintFailure {
+        code,
+        place: place.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// RFC 4648 base64url without padding, as JWS uses it.
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    // Leftover bits must be zero padding of the last character, and a lone character is never valid.
+    if bits >= 6 || acc & ((1 << bits) - 1) != 0 {
+        return None;
+    }
+    Some(out)
+}
+
+pub fn base64url_encode(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Platform keys trusted to sign envelopes, by JWS `kid`.
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    keys: BTreeMap<String, PartyKey>,
+}
+
+impl TrustStore {
+    /// Adds the Ed25519 keys of a JWK or a JWK set (`{"keys": [...]}`); returns how many were added.
+    /// Keys of other types are skipped: they cannot verify here.
+    pub fn add_jwks(&mut self, text: &[u8]) -> Result<usize, PintFailure> {
+        let value = jcs::parse(text)
+            .map_err(|e| fail(PintCode::BadEnvelope, "trust store", e.to_string()))?;
+        let keys = match value.get("keys") {
+            Some(Value::Array(keys)) => keys.clone(),
+            _ => vec![value],
+        };
+        let mut added = 0;
+        for jwk in keys {
+            let field = |name: &str| jwk.get(name).and_then(Value::as_str);
+            if field("kty") != Some("OKP") || field("crv") != Some("Ed25519") {
+                continue;
+            }
+            let (Some(kid), Some(x)) = (field("kid"), field("x")) else {
+                return Err(fail(
+                    PintCode::BadEnvelope,
+                    "trust store",
+                    "an Ed25519 JWK without kid or x",
+                ));
+            };
+            let raw: [u8; 32] = base64url_decode(x)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| {
+                    fail(
+                        PintCode::BadEnvelope,
+                        "trust store",
+                        format!("JWK {kid}: x is not 32 bytes"),
+                    )
+                })?;
+            let key = PartyKey::from_bytes(raw).map_err(|e| {
+                fail(
+                    PintCode::BadEnvelope,
+                    "trust store",
+                    format!("JWK {kid}: {e}"),
+                )
+            })?;
+            self.keys.insert(kid.to_owned(), key);
+            added += 1;
+        }
+        Ok(added)
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// A compact JWS: its header parsed, its payload still raw until the signature has been checked.
+#[derive(Debug, Clone)]
+struct Jws<'a> {
+    header: Value,
+    signing_input: &'a str,
+    payload: &'a str,
+    signature: Vec<u8>,
+}
+
+fn parse_jws<'a>(text: &'a str, place: &str) -> Result<Jws<'a>, PintFailure> {
+    if text.len() > JWS_BYTES_MAX {
+        return Err(fail(
+            PintCode::BadEnvelope,
+            place,
+            format!("JWS longer than {JWS_BYTES_MAX} bytes"),
+        ));
+    }
+    let mut parts = text.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(fail(
+            PintCode::BadEnvelope,
+            place,
+            "not a compact JWS (three base64url parts)",
+        ));
+    };
+    let header = base64url_decode(h)
+        .and_then(|bytes| jcs::parse(&bytes).ok())
+        .ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                place,
+                "JWS header is not base64url JSON",
+            )
+        })?;
+    let signature = base64url_decode(s)
+        .ok_or_else(|| fail(PintCode::BadSignature, place, "signature is not base64url"))?;
+    Ok(Jws {
+        header,
+        signing_input: &text[..h.len() + 1 + p.len()],
+        payload: p,
+        signature,
+    })
+}
+
+/// Checks the signature over the raw bytes first, and only then reads the payload: a flipped byte is a
+/// bad signature whatever it did to the JSON.
+fn verified_payload(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<Value, PintFailure> {
+    verify_jws(jws, trust, place)?;
+    base64url_decode(jws.payload)
+        .and_then(|bytes| jcs::parse(&bytes).ok())
+        .ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                place,
+                "JWS payload is not base64url JSON",
+            )
+        })
+}
+
+fn verify_jws(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<(), PintFailure> {
+    let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
+    if alg != "EdDSA" {
+        return Err(fail(
+            PintCode::BadSignature,
+            place,
+            format!("unsupported algorithm {alg:?} (EdDSA is supported)"),
+        ));
+    }
+    let kid = jws.header.get("kid").and_then(Value::as_str).unwrap_or("");
+    let key = trust.keys.get(kid).ok_or_else(|| {
+        fail(
+            PintCode::BadSignature,
+            place,
+            format!("key {kid:?} is not in the trust store"),
+        )
+    })?;
+    let signature: [u8; 64] = jws.signature.as_slice().try_into().map_err(|_| {
+        fail(
+            PintCode::BadSignature,
+            place,
+            "an Ed25519 signature is 64 bytes",
+        )
+    })?;
+    if !key.verify(jws.signing_input.as_bytes(), &SignatureBytes(signature)) {
+        return Err(fail(
+            PintCode::BadSignature,
+            place,
+            "signature does not verify",
+        ));
+    }
+    Ok(())
+}
+
+fn checksum_field(payload: &Value, field: &str, place: &str) -> Result<Option<Hash>, PintFailure> {
+    match payload.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => s.parse().map(Some).map_err(|_| {
+            fail(
+                PintCode::BadEnvelope,
+                place,
+                format!("{field} is not a SHA-256 in hex"),
+            )
+        }),
+        Some(_) => Err(fail(
+            PintCode::BadEnvelope,
+            place,
+            format!("{field} is not a string"),
+        )),
+    }
+}
+
+/// A supporting document the manifest says must accompany the envelope.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NamedDocument {
+    pub name: String,
+    pub checksum: Hash,
+    pub size: u64,
+}
+
+/// What a received envelope says.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EnvelopeVerdict {
+    pub code: PintCode,
+    pub transport_document_reference: String,
+    pub document_checksum: Hash,
+    /// Action codes of the whole chain, in order.
+    pub actions: Vec<String>,
+    /// The platforms that signed each entry.
+    pub platforms: Vec<String>,
+    /// Documents the manifest requires besides the transport document.
+    pub documents: Vec<NamedDocument>,
+}
+
+const ACTION_CODES: [&str; 10] = [
+    "ISSUE",
+    "ENDORSE",
+    "ENDORSE_TO_ORDER",
+    "BLANK_ENDORSE",
+    "SIGN",
+    "TRANSFER",
+    "SURRENDER_FOR_AMENDMENT",
+    "SURRENDER_FOR_DELIVERY",
+    "SACC",
+    "SREJ",
+];
+
+/// Verifies an `EblEnvelope` (its JSON text) against `trust`. `RECE` if it is sound; otherwise the code
+/// PINT answers with, the place and the reason.
+pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdict, PintFailure> {
+    if text.len() > ENVELOPE_BYTES_MAX {
+        return Err(fail(
+            PintCode::BadEnvelope,
+            "envelope",
+            format!("larger than {ENVELOPE_BYTES_MAX} bytes"),
+        ));
+    }
+    let envelope =
+        jcs::parse(text).map_err(|e| fail(PintCode::BadEnvelope, "envelope", e.to_string()))?;
+    let document = envelope
+        .get("transportDocument")
+        .filter(|d| d.is_object())
+        .ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                "envelope",
+                "no transportDocument object",
+            )
+        })?;
+    let document_checksum = jcs::canonicalize(document)
+        .map(|c| Hash::of(c.as_bytes()))
+        .map_err(|e| fail(PintCode::BadEnvelope, "transportDocument", e.to_string()))?;
+    let reference = document
+        .get("transportDocumentReference")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let manifest_text = envelope
+        .get("envelopeManifestSignedContent")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                "envelope",
+                "no envelopeManifestSignedContent",
+            )
+        })?;
+    let chain: Vec<&str> = match envelope.get("envelopeTransferChain") {
+        Some(Value::Array(entries))
+            if !entries.is_empty() && entries.len() <= TRANSFER_CHAIN_ENTRIES_MAX =>
+        {
+            entries
+                .iter()
+                .map(|e| {
+                    e.as_str().ok_or_else(|| {
+                        fail(
+                            PintCode::BadEnvelope,
+                            "envelopeTransferChain",
+                            "an entry is not a string",
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        }
+        _ => {
+            return Err(fail(
+                PintCode::BadEnvelope,
+                "envelopeTransferChain",
+                format!("must hold 1 to {TRANSFER_CHAIN_ENTRIES_MAX} entries"),
+            ))
+        }
+    };
+
+    // The manifest, signed by the sending platform.
+    let manifest = parse_jws(manifest_text, "manifest")?;
+    let manifest = verified_payload(&manifest, trust, "manifest")?;
+    if checksum_field(&manifest, "transportDocumentChecksum", "manifest")?
+        != Some(document_checksum)
+    {
+        return Err(fail(
+            PintCode::IncorrectDocument,
+            "manifest",
+            "transportDocumentChecksum is not the document's",
+        ));
+    }
+    let last = chain.last().copied().unwrap_or("");
+    if checksum_field(
+        &manifest,
+        "lastEnvelopeTransferChainEntrySignedContentChecksum",
+        "manifest",
+    )? != Some(Hash::of(last.as_bytes()))
+    {
+        return Err(fail(
+            PintCode::BadEnvelope,
+            "manifest",
+            "the last chain entry is not the one the manifest names",
+        ));
+    }
+    let mut documents = Vec::new();
+    let mut named = |value: &Value| -> Result<(), PintFailure> {
+        let checksum = checksum_field(value, "documentChecksum", "manifest")?.ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                "manifest",
+                "a document without documentChecksum",
+            )
+        })?;
+        documents.push(NamedDocument {
+            name: value
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            checksum,
+            size: value.get("size").and_then(Value::as_u64).unwrap_or(0),
+        });
+        Ok(())
+    };
+    if let Some(v) = manifest
+        .get("eBLVisualisationByCarrier")
+        .filter(|v| !v.is_null())
+    {
+        named(v)?;
+    }
+    if let Some(Value::Array(docs)) = manifest.get("supportingDocuments") {
+        for d in docs {
+            named(d)?;
+        }
+    }
+
+    // The chain, from the issuance to the last transfer, each entry linked to the one before.
+    let mut actions = Vec::new();
+    let mut platforms = Vec::new();
+    for (i, entry_text) in chain.iter().enumerate() {
+        let place = format!("transfer chain entry {i}");
+        let entry = parse_jws(entry_text, &place)?;
+        let payload = &verified_payload(&entry, trust, &place)?;
+        if checksum_field(payload, "transportDocumentChecksum", &place)? != Some(document_checksum)
+        {
+            return Err(fail(
+                PintCode::IncorrectDocument,
+                &place,
+                "transportDocumentChecksum is not the document's",
+            ));
+        }
+        let previous = checksum_field(
+            payload,
+            "previousEnvelopeTransferChainEntrySignedContentChecksum",
+            &place,
+        )?;
+        if i == 0 {
+            if previous.is_some() {
+                return Err(fail(
+                    PintCode::BadEnvelope,
+                    &place,
+                    "the first entry links to a previous one",
+                ));
+            }
+            let issuance = payload
+                .get("issuanceManifestSignedContent")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    fail(
+                        PintCode::BadEnvelope,
+                        &place,
+                        "the first entry carries no issuance manifest",
+                    )
+                })?;
+            let issuance = parse_jws(issuance, "issuance manifest")?;
+            let issuance = verified_payload(&issuance, trust, "issuance manifest")?;
+            if checksum_field(&issuance, "documentChecksum", "issuance manifest")?
+                != Some(document_checksum)
+            {
+                return Err(fail(
+                    PintCode::IncorrectDocument,
+                    "issuance manifest",
+                    "documentChecksum is not the document's",
+                ));
+            }
+        } else if previous != Some(Hash::of(chain[i - 1].as_bytes())) {
+            return Err(fail(
+                PintCode::BadEnvelope,
+                &place,
+                "does not link to the entry before it",
+            ));
+        }
+        platforms.push(
+            payload
+                .get("eblPlatform")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        );
+        let transactions = match payload.get("transactions") {
+            Some(Value::Array(t)) if !t.is_empty() => t,
+            _ => {
+                return Err(fail(
+                    PintCode::BadEnvelope,
+                    &place,
+                    "an entry needs at least one transaction",
+                ))
+            }
+        };
+        for tx in transactions {
+            let code = tx.get("actionCode").and_then(Value::as_str).unwrap_or("");
+            if !ACTION_CODES.contains(&code) {
+                return Err(fail(
+                    PintCode::BadEnvelope,
+                    &place,
+                    format!("unknown actionCode {code:?}"),
+                ));
+            }
+            if (code == "ISSUE") != actions.is_empty() {
+                return Err(fail(
+                    PintCode::BadEnvelope,
+                    &place,
+                    "ISSUE must come first, and once",
+                ));
+            }
+            if actions.last().is_some_and(|a: &String| a == "SACC") {
+                return Err(fail(
+                    PintCode::BadEnvelope,
+                    &place,
+                    "nothing may follow SACC",
+                ));
+            }
+            actions.push(code.to_owned());
+        }
+    }
+    Ok(EnvelopeVerdict {
+        code: PintCode::Received,
+        transport_document_reference: reference,
+        document_checksum,
+        actions,
+        platforms,
+        documents,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_round_trips_and_refuses_bad_input() {
+        for data in [
+            &b""[..],
+            b"f",
+            b"fo",
+            b"foo",
+            b"foob",
+            b"fooba",
+            b"foobar",
+            &[0xff, 0xfe, 0x00],
+        ] {
+            assert_eq!(
+                base64url_decode(&base64url_encode(data)).as_deref(),
+                Some(data)
+            );
+        }
+        assert_eq!(base64url_encode(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64url_encode(&[0xfb, 0xff]), "-_8");
+        assert!(
+            base64url_decode("Zm9v=").is_none(),
+            "padding is not base64url"
+        );
+        assert!(base64url_decode("Z").is_none(), "a lone character");
+        assert!(base64url_decode("Zh").is_none(), "non-zero leftover bits");
+        assert!(base64url_decode("a+b/").is_none(), "standard alphabet");
+    }
+}

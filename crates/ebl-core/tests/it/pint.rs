@@ -1,0 +1,184 @@
+//! PINT 3.0 envelopes from pint-demo (signed with real Ed25519 and RSA keys): received, and every kind of
+//! tampering answered with its PINT code.
+
+use ebl_core::pint::{base64url_decode, base64url_encode, verify_envelope, PintCode, TrustStore};
+use serde_json::Value;
+
+const ED25519: &str = include_str!("../fixtures/pint-demo/HHL71800000-ebl-envelope-ed25519.json");
+const NODOCS: &str =
+    include_str!("../fixtures/pint-demo/HHL71800000-ebl-envelope-nodocs-ed25519.json");
+const RSA: &str = include_str!("../fixtures/pint-demo/HHL71800000-ebl-envelope-rsa.json");
+const PLATFORM_KEY: &str =
+    include_str!("../fixtures/pint-demo/keys/ed25519-eblplatform.example.com.public.jwk");
+const CARRIER_KEY: &str =
+    include_str!("../fixtures/pint-demo/keys/ed25519-carrier.example.com.public.jwk");
+const RSA_KEY: &str =
+    include_str!("../fixtures/pint-demo/keys/rsa-eblplatform.example.com.public.jwk");
+
+fn trust() -> TrustStore {
+    let mut t = TrustStore::default();
+    assert_eq!(t.add_jwks(PLATFORM_KEY.as_bytes()), Ok(1));
+    assert_eq!(t.add_jwks(CARRIER_KEY.as_bytes()), Ok(1));
+    // The RSA key is skipped: it cannot verify here.
+    assert_eq!(t.add_jwks(RSA_KEY.as_bytes()), Ok(0));
+    t
+}
+
+fn code_of(envelope: &Value) -> PintCode {
+    match verify_envelope(&serde_json::to_vec(envelope).expect("json"), &trust()) {
+        Ok(v) => v.code,
+        Err(f) => f.code,
+    }
+}
+
+fn envelope() -> Value {
+    serde_json::from_str(ED25519).expect("fixture")
+}
+
+#[test]
+fn the_pint_demo_envelope_is_received() {
+    let verdict = verify_envelope(ED25519.as_bytes(), &trust()).expect("received");
+    assert_eq!(verdict.code, PintCode::Received);
+    assert_eq!(
+        verdict.document_checksum.to_hex(),
+        "8f765417773a026d4f9ead6187d961d28dffbb7d0a11dda9ba6fee16423bc05a"
+    );
+    assert_eq!(verdict.actions, ["ISSUE", "TRANSFER"]);
+    assert_eq!(verdict.platforms, ["CAR1", "EBL1"]);
+    assert_eq!(
+        verdict.documents.len(),
+        3,
+        "visualisation and two supporting documents"
+    );
+    let nodocs = verify_envelope(NODOCS.as_bytes(), &trust()).expect("received");
+    assert!(nodocs.documents.is_empty());
+}
+
+#[test]
+fn unsupported_algorithms_and_untrusted_keys_are_bad_signatures() {
+    let failure =
+        verify_envelope(RSA.as_bytes(), &trust()).expect_err("RS256 is not supported yet");
+    assert_eq!(failure.code, PintCode::BadSignature);
+    assert!(failure.reason.contains("RS256"), "{failure}");
+    let mut only_carrier = TrustStore::default();
+    only_carrier.add_jwks(CARRIER_KEY.as_bytes()).expect("jwk");
+    let failure =
+        verify_envelope(ED25519.as_bytes(), &only_carrier).expect_err("platform key untrusted");
+    assert_eq!(
+        (failure.code, failure.place.as_str()),
+        (PintCode::BadSignature, "manifest")
+    );
+}
+
+/// Flips one character of a base64url part of a JWS, keeping it valid base64url.
+fn flip(jws: &str, part: usize, at: usize) -> String {
+    let mut parts: Vec<String> = jws.split('.').map(str::to_owned).collect();
+    let bytes = base64url_decode(&parts[part]).expect("base64url");
+    let mut bytes = bytes;
+    let i = at % bytes.len();
+    bytes[i] ^= 0x01;
+    parts[part] = base64url_encode(&bytes);
+    parts.join(".")
+}
+
+#[test]
+fn a_flipped_byte_anywhere_is_answered_with_its_code() {
+    // Signatures and payloads of the manifest and of every chain entry: BSIG.
+    for part in [1, 2] {
+        for at in [0, 7, 31] {
+            let mut e = envelope();
+            let m = e["envelopeManifestSignedContent"]
+                .as_str()
+                .expect("manifest")
+                .to_owned();
+            e["envelopeManifestSignedContent"] = flip(&m, part, at).into();
+            assert_eq!(
+                code_of(&e),
+                PintCode::BadSignature,
+                "manifest part {part} byte {at}"
+            );
+            for entry in 0..2 {
+                let mut e = envelope();
+                let j = e["envelopeTransferChain"][entry]
+                    .as_str()
+                    .expect("entry")
+                    .to_owned();
+                e["envelopeTransferChain"][entry] = flip(&j, part, at).into();
+                let code = code_of(&e);
+                // Changing an entry also breaks the next link or the manifest's pointer, but the
+                // signature is checked first.
+                assert!(
+                    matches!(code, PintCode::BadSignature | PintCode::BadEnvelope),
+                    "entry {entry} part {part}: {code:?}"
+                );
+                if entry == 1 {
+                    assert_eq!(
+                        code,
+                        PintCode::BadEnvelope,
+                        "the manifest no longer names the last entry"
+                    );
+                }
+            }
+        }
+    }
+    // The document: INCD.
+    let mut e = envelope();
+    e["transportDocument"]["declaredValue"] = 1231.2.into();
+    assert_eq!(code_of(&e), PintCode::IncorrectDocument);
+    let mut e = envelope();
+    e["transportDocument"]["x-extra"] = "added".into();
+    assert_eq!(code_of(&e), PintCode::IncorrectDocument);
+    // Links: a missing first entry, swapped entries, an entry repeated: BENV.
+    let mut e = envelope();
+    e["envelopeTransferChain"]
+        .as_array_mut()
+        .expect("chain")
+        .remove(0);
+    assert_eq!(code_of(&e), PintCode::BadEnvelope);
+    let mut e = envelope();
+    e["envelopeTransferChain"]
+        .as_array_mut()
+        .expect("chain")
+        .swap(0, 1);
+    assert_eq!(code_of(&e), PintCode::BadEnvelope);
+    let mut e = envelope();
+    let first = e["envelopeTransferChain"][0].clone();
+    e["envelopeTransferChain"]
+        .as_array_mut()
+        .expect("chain")
+        .insert(1, first);
+    assert_eq!(code_of(&e), PintCode::BadEnvelope);
+}
+
+#[test]
+fn malformed_envelopes_are_bad_envelopes() {
+    let t = trust();
+    for bad in [&b"not json"[..], b"{}", b"[]", br#"{"transportDocument":{},"envelopeManifestSignedContent":"a.b.c","envelopeTransferChain":[]}"#] {
+        assert_eq!(verify_envelope(bad, &t).expect_err("bad").code, PintCode::BadEnvelope);
+    }
+    // A JWS with the `none` algorithm is never accepted.
+    let mut e = envelope();
+    let header = base64url_encode(br#"{"alg":"none"}"#);
+    let m = e["envelopeManifestSignedContent"]
+        .as_str()
+        .expect("m")
+        .to_owned();
+    let payload = m.split('.').nth(1).expect("payload").to_owned();
+    e["envelopeManifestSignedContent"] = format!("{header}.{payload}.").into();
+    assert_eq!(code_of(&e), PintCode::BadSignature);
+    // Thousands of entries: refused by the limit, not walked.
+    let mut e = envelope();
+    let entry = e["envelopeTransferChain"][1].clone();
+    e["envelopeTransferChain"] =
+        Value::Array(vec![entry; ebl_core::pint::TRANSFER_CHAIN_ENTRIES_MAX + 1]);
+    let failure =
+        verify_envelope(&serde_json::to_vec(&e).expect("json"), &t).expect_err("too long");
+    assert_eq!(
+        (failure.code, failure.place.as_str()),
+        (PintCode::BadEnvelope, "envelopeTransferChain")
+    );
+    // Unknown fields are tolerated: the DCSA schemas are open.
+    let mut e = envelope();
+    e["x-unknown"] = "kept".into();
+    assert_eq!(code_of(&e), PintCode::Received);
+}
