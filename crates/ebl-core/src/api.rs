@@ -9,7 +9,7 @@ use crate::block::{InclusionProof, SignedBlockHeader};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
-use crate::keys::{sign_in_context, verify_in_context, PartyKey, SignatureBytes};
+use crate::keys::{sign_in_context, verify_in_context, verify_value, PartyKey, SignatureBytes};
 use crate::party::PartyId;
 use crate::transaction::{BillId, ChainId, SignedTransaction, TxId};
 
@@ -192,20 +192,13 @@ pub struct SignedStatement {
 
 impl SignedStatement {
     pub fn verify(&self, node: &PartyKey) -> Result<()> {
-        let body = codec::encode(&self.statement);
-        if verify_in_context(
+        verify_value(
             node,
             STATEMENT_CONTEXT,
             self.statement.chain.as_bytes(),
-            &body,
+            &self.statement,
             &self.signature,
-        ) {
-            Ok(())
-        } else {
-            Err(Error::BadSignature {
-                signer: node.to_hex(),
-            })
-        }
+        )
     }
 }
 

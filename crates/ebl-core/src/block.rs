@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
-use crate::keys::{sign_in_context, verify_in_context, PartyKey, SignatureBytes};
+use crate::keys::{sign_in_context, verify_value, PartyKey, SignatureBytes};
 use crate::limits::{BLOCK_TRANSACTIONS_MAX, MERKLE_PROOF_DEPTH_MAX};
 use crate::transaction::{ChainId, TxId};
 
@@ -58,20 +58,13 @@ pub struct SignedBlockHeader {
 
 impl SignedBlockHeader {
     pub fn verify(&self, node: &PartyKey) -> Result<()> {
-        let body = codec::encode(&self.header);
-        if verify_in_context(
+        verify_value(
             node,
             BLOCK_CONTEXT,
             self.header.chain.as_bytes(),
-            &body,
+            &self.header,
             &self.signature,
-        ) {
-            Ok(())
-        } else {
-            Err(Error::BadSignature {
-                signer: node.to_hex(),
-            })
-        }
+        )
     }
 
     /// Checks that `self` directly follows `parent` (or the genesis, when `parent` is `None`).

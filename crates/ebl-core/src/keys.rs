@@ -159,6 +159,24 @@ pub fn verify_in_context(
     key.verify(&signing_message(context, chain, body), signature)
 }
 
+/// Verifies a node's signature over an encoded value (a block header, a status statement), as a typed
+/// error naming the key.
+pub fn verify_value<T: serde::Serialize>(
+    key: &PartyKey,
+    context: &[u8],
+    chain: &[u8; 32],
+    value: &T,
+    signature: &SignatureBytes,
+) -> Result<()> {
+    if verify_in_context(key, context, chain, &crate::codec::encode(value), signature) {
+        Ok(())
+    } else {
+        Err(Error::BadSignature {
+            signer: key.to_hex(),
+        })
+    }
+}
+
 fn signing_message(context: &[u8], chain: &[u8; 32], body: &[u8]) -> Vec<u8> {
     let mut message = Vec::with_capacity(context.len() + 32 + body.len());
     message.extend_from_slice(context);

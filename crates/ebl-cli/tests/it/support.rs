@@ -1,7 +1,6 @@
 //! A node on 127.0.0.1:0 and one wallet home per party, driving the real `ebl` binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use ebl_core::PartyKey;
 use ebl_node::{DataDir, LocalNode, Settings};
@@ -14,49 +13,20 @@ pub struct Trade {
     pub node: LocalNode,
 }
 
-/// What one run of `ebl` gave.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    pub fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim())
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
-    }
-
-    #[track_caller]
-    pub fn ok(self) -> Run {
-        assert_eq!(
-            self.code, 0,
-            "stdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-}
-
-fn from(output: Output) -> Run {
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+pub use ebl_tests::Run;
 
 /// Runs `ebl` as the owner of wallet `home` against `node`.
 pub fn ebl_at(home: &Path, node: &str, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_ebl"))
-        .args(args)
-        .env("EBL_HOME", home)
-        .env("EBL_NODE", node)
-        .env("EBL_PASSPHRASE", PASSPHRASE)
-        .output()
-        .expect("run ebl");
-    from(output)
+    let home = home.to_string_lossy().into_owned();
+    ebl_tests::run(
+        Path::new(env!("CARGO_BIN_EXE_ebl")),
+        args,
+        &[
+            ("EBL_HOME", &home),
+            ("EBL_NODE", node),
+            ("EBL_PASSPHRASE", PASSPHRASE),
+        ],
+    )
 }
 
 impl Trade {
