@@ -90,6 +90,20 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum PintCommand {
+    /// Export a bill's history as a PINT EblEnvelope signed by the node (PLEDGE, RELEASE and ENFORCE
+    /// appear as TRANSFER / ENDORSE_TO_ORDER with x-ebl-action naming them).
+    Export {
+        bill: String,
+        #[arg(short, long)]
+        out: PathBuf,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Write the node's public key as a JWK, for a receiving platform's trust store.
+    Jwk {
+        #[arg(short, long)]
+        out: PathBuf,
+    },
     /// Verify an EblEnvelope offline: every JWS against the trusted platform keys, the transfer chain's
     /// links, the manifest and document checksums, and the action rules. Prints PINT's answer (RECE, BSIG,
     /// BENV, INCD); exit 0 only for RECE.
@@ -386,6 +400,38 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
         Command::Bill(cmd) => bill(wallet, cmd),
         Command::Verify { file } => verify(&file),
         Command::Pint(PintCommand::Verify { file, trust }) => pint_verify(&file, &trust),
+        Command::Pint(PintCommand::Export {
+            bill,
+            out: path,
+            signer,
+        }) => {
+            let bill = parse_bill(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let envelope = wallet.node.pint_envelope(&bill, &key)?;
+            let text = serde_json::to_vec_pretty(&envelope)
+                .map_err(|e| CliError::io("encoding the envelope", e))?;
+            write_file(&path, &text)?;
+            let entries = envelope["envelopeTransferChain"]
+                .as_array()
+                .map_or(0, Vec::len);
+            Ok(out(
+                json!({"envelope": path, "bill": bill, "entries": entries}),
+                format!(
+                    "PINT envelope with {entries} transfer chain entries written to {}",
+                    path.display()
+                ),
+            ))
+        }
+        Command::Pint(PintCommand::Jwk { out: path }) => {
+            let jwk = wallet.node.pint_jwk()?;
+            let text =
+                serde_json::to_vec_pretty(&jwk).map_err(|e| CliError::io("encoding the JWK", e))?;
+            write_file(&path, &text)?;
+            Ok(out(
+                json!({"jwk": path, "kid": jwk["kid"]}),
+                format!("node key {} written to {}", jwk["kid"], path.display()),
+            ))
+        }
         Command::Demo { .. } | Command::Completions { .. } => {
             Err(CliError::usage("internal", "handled by main"))
         }

@@ -208,6 +208,14 @@ impl NodeClient {
         self.get_signed(&format!("/v1/transactions/{id}"), key)
     }
 
+    pub fn pint_envelope(&self, id: &BillId, key: &SigningKey) -> Result<serde_json::Value> {
+        self.get_signed(&format!("/v1/bills/{id}/pint"), key)
+    }
+
+    pub fn pint_jwk(&self) -> Result<serde_json::Value> {
+        self.get("/v1/pint/jwk")
+    }
+
     pub fn status(&self, id: &BillId, key: &SigningKey) -> Result<SignedStatement> {
         self.get_signed(&format!("/v1/bills/{id}/status"), key)
     }

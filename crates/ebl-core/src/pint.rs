@@ -592,3 +592,234 @@ mod tests {
         assert!(base64url_decode("a+b/").is_none(), "standard alphabet");
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Export: a bill's history as an envelope signed by this platform.
+
+/// The RFC 7638 thumbprint of an Ed25519 key, used as its JWS `kid`.
+pub fn jwk_thumbprint(key: &PartyKey) -> String {
+    let x = base64url_encode(key.as_bytes());
+    // RFC 7638: the required members only, in lexicographic order, no whitespace.
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    base64url_encode(Hash::of(canonical.as_bytes()).as_bytes())
+}
+
+/// The public JWK of a platform key, as receivers put it in their trust store.
+pub fn public_jwk(key: &PartyKey) -> Value {
+    serde_json::json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": base64url_encode(key.as_bytes()),
+        "kid": jwk_thumbprint(key),
+        "alg": "EdDSA",
+        "use": "sig",
+    })
+}
+
+/// A compact JWS (EdDSA) over the RFC 8785 form of `payload`.
+pub fn sign_jws(key: &ed25519_dalek::SigningKey, payload: &Value) -> String {
+    use ed25519_dalek::Signer as _;
+    let kid = jwk_thumbprint(&PartyKey::of(key));
+    let header = format!(r#"{{"alg":"EdDSA","kid":"{kid}"}}"#);
+    let payload = jcs::canonicalize(payload).unwrap_or_default();
+    let signing_input = format!(
+        "{}.{}",
+        base64url_encode(header.as_bytes()),
+        base64url_encode(payload.as_bytes())
+    );
+    let signature = key.sign(signing_input.as_bytes()).to_bytes();
+    format!("{signing_input}.{}", base64url_encode(&signature))
+}
+
+/// ISO 8601 UTC with milliseconds, as PINT's `actionDateTime`.
+pub fn date_time(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
+/// One transaction of the bill's history, with the time its block gave it.
+#[derive(Debug, Clone)]
+pub struct Exported<'a> {
+    pub transaction: &'a crate::transaction::SignedTransaction,
+    pub time_ms: u64,
+}
+
+fn party_object(
+    registry: &crate::registry::Registry,
+    id: crate::party::PartyId,
+    platform: &str,
+) -> Value {
+    let (name, identifiers) = match registry.party(id) {
+        Some(p) => (p.name().to_owned(), p.profile.identifiers.clone()),
+        None => (format!("party {}", id.to_hex()), Vec::new()),
+    };
+    let mut codes: Vec<Value> = identifiers
+        .iter()
+        .map(|i| serde_json::json!({ "codeListProvider": i.scheme, "partyCode": i.value }))
+        .collect();
+    codes.push(serde_json::json!({ "codeListProvider": platform, "partyCode": id.to_hex() }));
+    serde_json::json!({ "partyName": name, "eblPlatform": platform, "identifyingCodes": codes })
+}
+
+/// Maps our transactions to PINT's. `PLEDGE`, `RELEASE` and `ENFORCE` have no PINT code: a pledge is
+/// the possession passing to the bank (`TRANSFER`), a release passing back (`TRANSFER`), an enforcement
+/// the bank taking title (`ENDORSE_TO_ORDER` to itself). The original action and the loan ride along in
+/// `x-ebl-action` and `x-ebl-loan`, which open-schema receivers keep.
+fn pint_transactions(
+    history: &[Exported<'_>],
+    registry: &crate::registry::Registry,
+    platform: &str,
+) -> Vec<Value> {
+    use crate::transaction::Action;
+    let mut pledgor = None;
+    let mut surrendered_by = None;
+    let mut carrier = None;
+    let mut out = Vec::new();
+    for entry in history {
+        let tx = entry.transaction;
+        let signer = tx
+            .signatures
+            .first()
+            .and_then(|s| registry.by_key(&s.signer))
+            .map(|p| p.id);
+        let Some(actor) = signer else { continue };
+        let (code, recipient, extension) = match &tx.body.action {
+            Action::Issue { issue_to, .. } => {
+                carrier = Some(actor);
+                ("ISSUE", Some(*issue_to), None)
+            }
+            Action::Transfer { to, .. } => ("TRANSFER", Some(*to), None),
+            Action::Endorse { to, .. } => ("ENDORSE", Some(*to), None),
+            Action::EndorseToOrder { to, .. } => ("ENDORSE_TO_ORDER", Some(*to), None),
+            Action::BlankEndorse { .. } => ("BLANK_ENDORSE", None, None),
+            Action::Sign { .. } => ("SIGN", None, None),
+            Action::SurrenderForDelivery { .. } => {
+                surrendered_by = Some(actor);
+                ("SURRENDER_FOR_DELIVERY", carrier, None)
+            }
+            Action::SurrenderForAmendment { .. } => {
+                surrendered_by = Some(actor);
+                ("SURRENDER_FOR_AMENDMENT", carrier, None)
+            }
+            Action::AcceptSurrender { .. } => ("SACC", surrendered_by, None),
+            Action::RejectSurrender { .. } => ("SREJ", surrendered_by, None),
+            Action::Pledge { pledgee, loan, .. } => {
+                pledgor = Some(actor);
+                (
+                    "TRANSFER",
+                    Some(*pledgee),
+                    Some(("PLEDGE", Some(loan.clone()))),
+                )
+            }
+            Action::Release { .. } => ("TRANSFER", pledgor, Some(("RELEASE", None))),
+            Action::Enforce { .. } => ("ENDORSE_TO_ORDER", Some(actor), Some(("ENFORCE", None))),
+            Action::RegisterParty { .. }
+            | Action::RotateKey { .. }
+            | Action::RevokeParty { .. } => continue,
+        };
+        let mut t = serde_json::json!({
+            "actionCode": code,
+            "actionDateTime": date_time(entry.time_ms),
+            "actor": party_object(registry, actor, platform),
+        });
+        if let Some(r) = recipient {
+            t["recipient"] = party_object(registry, r, platform);
+        }
+        if let Some((ours, loan)) = extension {
+            t["x-ebl-action"] = ours.into();
+            if let Some(loan) = loan {
+                t["x-ebl-loan"] = serde_json::json!({
+                    "reference": loan.reference,
+                    "amountMinor": loan.amount_minor,
+                    "currency": loan.currency,
+                });
+            }
+        }
+        out.push(t);
+    }
+    out
+}
+
+/// A bill's history as a PINT `EblEnvelope`, signed by this platform's key: the first entry carries
+/// the issuance (with the issuance manifest), the second everything after it.
+pub fn export_envelope(
+    document: &crate::document::Document,
+    history: &[Exported<'_>],
+    registry: &crate::registry::Registry,
+    platform: &str,
+    key: &ed25519_dalek::SigningKey,
+) -> Value {
+    let checksum = document.checksum().to_hex();
+    let transactions = pint_transactions(history, registry, platform);
+    let (issue, rest) = transactions
+        .split_first()
+        .map_or((Vec::new(), Vec::new()), |(i, r)| {
+            (vec![i.clone()], r.to_vec())
+        });
+    let issue_to = issue
+        .first()
+        .and_then(|t| t.get("recipient"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let issue_to_checksum = jcs::canonicalize(&issue_to)
+        .map(|c| Hash::of(c.as_bytes()).to_hex())
+        .unwrap_or_default();
+    let issuance_manifest = sign_jws(
+        key,
+        &serde_json::json!({ "documentChecksum": checksum, "issueToChecksum": issue_to_checksum }),
+    );
+    let mut chain = vec![sign_jws(
+        key,
+        &serde_json::json!({
+            "eblPlatform": platform,
+            "issuanceManifestSignedContent": issuance_manifest,
+            "transactions": issue,
+            "transportDocumentChecksum": checksum,
+        }),
+    )];
+    if !rest.is_empty() {
+        let previous = Hash::of(chain[0].as_bytes()).to_hex();
+        chain.push(sign_jws(
+            key,
+            &serde_json::json!({
+                "eblPlatform": platform,
+                "previousEnvelopeTransferChainEntrySignedContentChecksum": previous,
+                "transactions": rest,
+                "transportDocumentChecksum": checksum,
+            }),
+        ));
+    }
+    let last = chain
+        .last()
+        .map(|e| Hash::of(e.as_bytes()).to_hex())
+        .unwrap_or_default();
+    let manifest = sign_jws(
+        key,
+        &serde_json::json!({
+            "transportDocumentChecksum": checksum,
+            "lastEnvelopeTransferChainEntrySignedContentChecksum": last,
+            "supportingDocuments": [],
+        }),
+    );
+    serde_json::json!({
+        "transportDocument": document.to_value(),
+        "envelopeManifestSignedContent": manifest,
+        "envelopeTransferChain": chain,
+    })
+}

@@ -98,6 +98,8 @@ pub fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .route("/v1/bills/{id}", get(bill::<K>))
         .route("/v1/bills/{id}/history", get(history::<K>))
         .route("/v1/bills/{id}/status", get(status::<K>))
+        .route("/v1/bills/{id}/pint", get(pint_envelope::<K>))
+        .route("/v1/pint/jwk", get(pint_jwk::<K>))
         .route("/v1/blocks/{height}", get(block::<K>))
         .route("/v1/head", get(head::<K>))
         .route("/v1/genesis", get(genesis::<K>))
@@ -563,4 +565,55 @@ async fn metrics<K: Kv>(State(app): State<Arc<App<K>>>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         app.metrics.render(),
     )
+}
+
+/// The bill's history as a DCSA PINT 3.0 `EblEnvelope`, signed by this node as the sending platform.
+async fn pint_envelope<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = parse_hash(&id, "bill id")?;
+    let (_, history, _) = readable_bill(&app, &id, &method, &uri, &headers)?;
+    let document = history
+        .iter()
+        .find_map(|h| match &h.transaction.body.action {
+            ebl_core::Action::Issue { document, .. } => Some(document.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_bill",
+                "the bill's issue is not readable",
+            )
+        })?;
+    let exported: Vec<ebl_core::pint::Exported<'_>> = history
+        .iter()
+        .map(|h| ebl_core::pint::Exported {
+            transaction: &h.transaction,
+            time_ms: h.receipt.block_time_ms,
+        })
+        .collect();
+    let (registry, platform) = {
+        let state = app.state();
+        (
+            state.ledger.registry().clone(),
+            state.ledger.genesis().chain_name.clone(),
+        )
+    };
+    Ok(Json(ebl_core::pint::export_envelope(
+        &document,
+        &exported,
+        &registry,
+        &platform,
+        &app.node_key,
+    )))
+}
+
+/// This node's public key as a JWK: what a receiving platform adds to its trust store.
+async fn pint_jwk<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<serde_json::Value> {
+    Json(ebl_core::pint::public_jwk(&PartyKey::of(&app.node_key)))
 }

@@ -366,3 +366,77 @@ fn demo_and_completions_run() {
     assert!(completions.status.success());
     assert!(String::from_utf8_lossy(&completions.stdout).contains("pledge-accept"));
 }
+
+#[test]
+fn a_bill_exported_as_a_pint_envelope_is_received_by_a_trust_store_holding_the_node_key() {
+    let t = Trade::with_cast();
+    let bill = t.issue("PINT-1");
+    t.json(
+        "shipper",
+        &[
+            "bill",
+            "endorse",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--to-order",
+            "--as",
+            "shipper",
+        ],
+    );
+    t.json(
+        "shipper",
+        &[
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--as",
+            "shipper",
+        ],
+    );
+    let envelope = t.path("envelope.json");
+    let exported = t.json(
+        "buyer",
+        &["pint", "export", &bill, "-o", &envelope, "--as", "buyer"],
+    );
+    assert_eq!(exported["entries"], 2);
+    let trust = t.dir.path().join("trust");
+    std::fs::create_dir_all(&trust).expect("mkdir");
+    let jwk = trust.join("node.jwk").to_string_lossy().into_owned();
+    t.json("buyer", &["pint", "jwk", "-o", &jwk]);
+    let verdict = t.json(
+        "receiver",
+        &[
+            "pint",
+            "verify",
+            &envelope,
+            "--trust",
+            &trust.to_string_lossy(),
+        ],
+    );
+    assert_eq!(verdict["code"], "RECE");
+    assert_eq!(
+        verdict["actions"],
+        serde_json::json!(["ISSUE", "ENDORSE_TO_ORDER", "TRANSFER"])
+    );
+    // A competitor may not export someone else's bill.
+    let run = t.ebl(
+        "buyer2",
+        &[
+            "--json",
+            "pint",
+            "export",
+            &bill,
+            "-o",
+            &t.path("x.json"),
+            "--as",
+            "buyer2",
+        ],
+    );
+    assert_eq!(
+        (run.code, run.json()["error"]["code"].as_str()),
+        (2, Some("forbidden"))
+    );
+}

@@ -182,3 +182,111 @@ fn malformed_envelopes_are_bad_envelopes() {
     e["x-unknown"] = "kept".into();
     assert_eq!(code_of(&e), PintCode::Received);
 }
+
+#[test]
+fn an_exported_bill_is_received_by_our_own_verifier() {
+    use ebl_core::pint::{export_envelope, public_jwk, Exported};
+    use ebl_core::{Action, Loan};
+    let mut w = crate::support::World::new();
+    let bill = w.issue_to_order_bill();
+    let (s, buyer, buyer_key, bank, bank_key, c) = (
+        w.shipper.key.clone(),
+        w.buyer.id,
+        w.buyer.key.clone(),
+        w.bank.id,
+        w.bank.key.clone(),
+        w.carrier.key.clone(),
+    );
+    w.act(Action::EndorseToOrder { bill, to: buyer }, &[&s])
+        .expect("endorse");
+    w.act(Action::Transfer { bill, to: buyer }, &[&s])
+        .expect("transfer");
+    let loan = Loan {
+        reference: "L-P".into(),
+        amount_minor: 500,
+        currency: "EUR".into(),
+    };
+    w.act(
+        Action::Pledge {
+            bill,
+            pledgee: bank,
+            loan,
+        },
+        &[&buyer_key, &bank_key],
+    )
+    .expect("pledge");
+    w.act(Action::Release { bill }, &[&bank_key])
+        .expect("release");
+    w.act(Action::SurrenderForDelivery { bill }, &[&buyer_key])
+        .expect("surrender");
+    w.act(Action::AcceptSurrender { bill }, &[&c])
+        .expect("accept");
+    let history: Vec<Exported<'_>> = w
+        .log
+        .iter()
+        .filter(|t| t.id() == bill || t.body.action.bill() == Some(bill))
+        .map(|t| Exported {
+            transaction: t,
+            time_ms: t.body.time_ms,
+        })
+        .collect();
+    let document = match &history[0].transaction.body.action {
+        Action::Issue { document, .. } => document.clone(),
+        _ => panic!("first is the issue"),
+    };
+    let node = crate::support::key(2);
+    let envelope = export_envelope(&document, &history, w.ledger.registry(), "EBLTEST", &node);
+    let mut trust = TrustStore::default();
+    trust
+        .add_jwks(
+            public_jwk(&ebl_core::PartyKey::of(&node))
+                .to_string()
+                .as_bytes(),
+        )
+        .expect("jwk");
+    let verdict =
+        verify_envelope(&serde_json::to_vec(&envelope).expect("json"), &trust).expect("received");
+    assert_eq!(verdict.code, PintCode::Received);
+    assert_eq!(
+        verdict.actions,
+        [
+            "ISSUE",
+            "ENDORSE_TO_ORDER",
+            "TRANSFER",
+            "TRANSFER",
+            "TRANSFER",
+            "SURRENDER_FOR_DELIVERY",
+            "SACC"
+        ]
+    );
+    assert_eq!(verdict.document_checksum, document.checksum());
+    // The pledge is visible to a receiver that reads our extension fields.
+    let entry = envelope["envelopeTransferChain"][1]
+        .as_str()
+        .expect("entry");
+    let payload: Value = serde_json::from_slice(
+        &base64url_decode(entry.split('.').nth(1).expect("payload")).expect("b64"),
+    )
+    .expect("json");
+    assert_eq!(payload["transactions"][2]["x-ebl-action"], "PLEDGE");
+    assert_eq!(payload["transactions"][2]["x-ebl-loan"]["currency"], "EUR");
+    assert_eq!(payload["transactions"][3]["x-ebl-action"], "RELEASE");
+    // And another platform's trust store does not accept it.
+    let failure = verify_envelope(
+        &serde_json::to_vec(&envelope).expect("json"),
+        &super::pint::trust(),
+    )
+    .expect_err("untrusted");
+    assert_eq!(failure.code, PintCode::BadSignature);
+}
+
+#[test]
+fn the_kid_is_the_rfc7638_thumbprint() {
+    // RFC 8037 appendix A.3: the thumbprint of the example Ed25519 key.
+    let x = base64url_decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").expect("x");
+    let key = ebl_core::PartyKey::from_bytes(x.try_into().expect("32 bytes")).expect("key");
+    assert_eq!(
+        ebl_core::pint::jwk_thumbprint(&key),
+        "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+    );
+}
