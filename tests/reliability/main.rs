@@ -5,6 +5,7 @@
 mod crash;
 mod load;
 mod race;
+mod tamper_files;
 
 use ebl_core::api::SubmitOutcome;
 use ebl_core::testkit::{self, Cast};

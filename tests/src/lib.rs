@@ -185,7 +185,7 @@ impl NodeProcess {
         }
     }
 
-    /// `ebl-node verify` on the data directory (the node must be stopped).
+    /// `ebl-node verify --json` on the data directory (the node must be stopped).
     pub fn verify(&self) -> Run {
         let data = self.data.to_string_lossy().into_owned();
         run(

@@ -190,6 +190,18 @@ async fn shutdown_signal() {
 fn verify(dir: &DataDir, json: bool) -> ExitCode {
     let store = match ebl_store::SledKv::open(&dir.store()) {
         Ok(kv) => ebl_store::LedgerStore::new(kv),
+        Err(e @ ebl_store::StoreError::Corrupt { .. }) => {
+            // A store too damaged to open is a verdict, not an IO failure.
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"verdict": "fault", "failure": {"place": "store files", "code": e.code(), "message": e.to_string()}})
+                );
+            } else {
+                println!("FAULT at store files: {e} [{}]", e.code());
+            }
+            return ExitCode::from(EXIT_FAULT);
+        }
         Err(e) => {
             eprintln!("error: cannot open the store in {}: {e}", dir.0.display());
             return ExitCode::from(EXIT_IO);

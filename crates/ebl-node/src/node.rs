@@ -113,6 +113,8 @@ pub fn start_with<K: Kv>(
     settings: Settings,
 ) -> Result<Running<K>, NodeError> {
     let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
+    // A store that lost acknowledged blocks must not go on: new blocks would fork the history.
+    store.check_witness()?;
     if PartyKey::of(&node_key) != genesis.node {
         return Err(NodeError::WrongNodeKey(PathBuf::from("node.key")));
     }

@@ -235,6 +235,8 @@ impl<K: Kv> Sequencer<K> {
         self.metrics.phase("write", started.elapsed());
         let sync_started = Instant::now();
         self.store.sync()?;
+        self.store
+            .record_witness(height, block.header.header.hash())?;
         self.metrics.synced(sync_started.elapsed());
         // Durable: now readers may see it, and clients may be told.
         let publish_started = Instant::now();

@@ -59,6 +59,14 @@ pub fn verify_store<K: Kv>(
     store
         .check_seals()
         .map_err(|e| store_failure("store".into(), None, e))?;
+    store.check_witness().map_err(|e| {
+        let truncated = matches!(e, ebl_store::StoreError::Corrupt { what: "store", .. });
+        let mut f = store_failure("store".into(), None, e);
+        if truncated {
+            f.code = "store_truncated".into();
+        }
+        f
+    })?;
     let genesis = store
         .genesis()
         .map_err(|e| store_failure("genesis".into(), None, e))?

@@ -21,6 +21,7 @@ struct State {
     /// Batches applied since the last sync, in order; readable now, gone after a crash.
     pending: Vec<Batch>,
     syncs: u64,
+    witness: Option<Vec<u8>>,
     /// Power is off: every operation fails until `power_on`.
     dead: bool,
 }
@@ -123,5 +124,18 @@ impl Kv for FaultyKv {
             state.pending.clear();
         }
         Ok(())
+    }
+
+    fn write_witness(&self, bytes: &[u8]) -> Result<()> {
+        let mut state = self.lock()?;
+        // A lying store lies about this too: nothing it claims to have written survives a crash.
+        if self.behaviour == SyncBehaviour::Honest {
+            state.witness = Some(bytes.to_vec());
+        }
+        Ok(())
+    }
+
+    fn read_witness(&self) -> Result<Option<Vec<u8>>> {
+        Ok(self.lock()?.witness.clone())
     }
 }

@@ -17,6 +17,10 @@ pub trait Kv: Send + Sync + 'static {
     fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Returns once everything applied before is on stable storage.
     fn sync(&self) -> Result<()>;
+    /// Replaces the witness: a small record kept outside the key-value data, durable when this returns.
+    /// It names the last acknowledged head, so a store that silently lost its tail is caught.
+    fn write_witness(&self, bytes: &[u8]) -> Result<()>;
+    fn read_witness(&self) -> Result<Option<Vec<u8>>>;
 }
 
 /// sled 0.34.7, made durable.
@@ -62,6 +66,13 @@ impl SledKv {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(OPEN_RETRY_MS));
                 }
+                Err(sled::Error::Corruption { .. }) => {
+                    return Err(StoreError::Corrupt {
+                        what: "store file",
+                        key: path.display().to_string(),
+                        reason: "sled reports corrupted data in its files".into(),
+                    })
+                }
                 Err(e) => return Err(io(e)),
             }
         }
@@ -69,6 +80,10 @@ impl SledKv {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    fn witness_path(&self) -> PathBuf {
+        self.path.with_extension("witness")
     }
 }
 
@@ -117,5 +132,37 @@ impl Kv for SledKv {
     fn sync(&self) -> Result<()> {
         self.db.flush().map_err(io)?;
         fsync_tree(&self.path).map_err(io)
+    }
+
+    /// Beside sled's directory, not in it: sled recovers its log by truncating at the first bad entry,
+    /// which the witness must survive to reveal. Written in place in one small write and fdatasync'd.
+    fn write_witness(&self, bytes: &[u8]) -> Result<()> {
+        use std::io::Write;
+        let path = self.witness_path();
+        let existed = path.exists();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        file.write_all(bytes)
+            .and_then(|()| file.sync_data())
+            .map_err(io)?;
+        if !existed {
+            // A new file needs its directory entry on disk too.
+            if let Some(dir) = path.parent() {
+                File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn read_witness(&self) -> Result<Option<Vec<u8>>> {
+        match std::fs::read(self.witness_path()) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
     }
 }

@@ -343,3 +343,47 @@ fn a_start_after_a_cut_replays_the_blocks_after_the_last_checkpoint() {
         "the replayed state is the state before the cut"
     );
 }
+
+#[test]
+fn a_store_that_lost_acknowledged_blocks_is_caught_and_not_served() {
+    let mut node = TestNode::start();
+    let bill = node.issue("WIT-1");
+    let c = node.cast.clone();
+    assert_accepted(&node.act(
+        Action::Transfer {
+            bill,
+            to: c.buyer.id,
+        },
+        &[&c.shipper.key],
+    ));
+    node.server.stop().expect("stop");
+    // What sled's recovery does after a damaged log entry: the tail is gone, the rest looks sound.
+    {
+        let store = LedgerStore::new(SledKv::open(&node.data().store()).expect("open"));
+        let height = store.height().expect("height");
+        let mut last_block = vec![b'b'];
+        last_block.extend_from_slice(&height.to_be_bytes());
+        // The head key rewritten to the block before, sealed exactly as the store seals records.
+        let mut head = ebl_core::codec::encode(&(height - 1));
+        let check = Hash::of_parts(&[b"H", &head]);
+        head.extend_from_slice(check.as_bytes());
+        store
+            .kv()
+            .apply(vec![(last_block, None), (b"H".to_vec(), Some(head))])
+            .expect("truncate");
+        store.sync().expect("sync");
+        assert_eq!(
+            store.height().expect("height"),
+            height - 1,
+            "the store now looks one block shorter"
+        );
+        let failure =
+            ebl_node::verify::verify_store(&store, |_, _| {}).expect_err("truncation is caught");
+        assert_eq!(failure.code, "store_truncated", "{failure}");
+    }
+    // The node refuses to start on it: going on would fork the acknowledged history.
+    let store = LedgerStore::new(SledKv::open(&node.data().store()).expect("open"));
+    let key = ebl_node::keyfile::read(&node.data().node_key()).expect("key");
+    let refused = ebl_node::start(store, key).expect_err("refuses to start");
+    assert!(refused.to_string().contains("lost its tail"), "{refused}");
+}
