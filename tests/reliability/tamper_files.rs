@@ -40,7 +40,10 @@ fn a_flipped_byte_in_the_data_file_never_verifies_as_a_shorter_ledger() {
     let db = bench.node.data.join("store").join("db");
     let pristine = std::fs::read(&db).expect("read db");
     // sled preallocates its file with zeros: aim at the part it has written.
-    let size = pristine.iter().rposition(|b| *b != 0).map_or(pristine.len(), |last| last + 1) as u64;
+    let size = pristine
+        .iter()
+        .rposition(|b| *b != 0)
+        .map_or(pristine.len(), |last| last + 1) as u64;
     let mut seed = 0xf11b_u64;
     let mut outcomes = BTreeMap::<String, usize>::new();
     for _ in 0..FLIPS {

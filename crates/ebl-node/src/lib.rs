@@ -17,6 +17,6 @@ pub mod verify;
 
 pub use local::LocalNode;
 pub use node::{
-    default_data_dir, init, open, serve, start, start_with, stop, DataDir, NodeError, Running,
-    Settings,
+    default_data_dir, init, open, open_with, serve, start, start_with, stop, DataDir, NodeError,
+    Running, Settings,
 };

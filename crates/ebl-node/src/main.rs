@@ -54,6 +54,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "EBL_LISTEN", default_value = "127.0.0.1:7878")]
         listen: SocketAddr,
+        /// Most client connections open at once; further ones wait to be accepted.
+        #[arg(long, default_value_t = ebl_node::limits::CONNECTIONS_MAX)]
+        connections_max: usize,
     },
     /// Replay the stored ledger from the genesis and check every record, hash, signature, Merkle root and
     /// rule. Exit code 0 if it is sound, 1 at the first fault (which it names).
@@ -87,12 +90,16 @@ fn main() -> ExitCode {
     let dir = DataDir(cli.data.clone());
     let result = match cli.command.unwrap_or(Command::Run {
         listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
+        connections_max: ebl_node::limits::CONNECTIONS_MAX,
     }) {
         Command::Init {
             chain_name,
             operator,
         } => init(&dir, &chain_name, operator.as_deref()),
-        Command::Run { listen } => run(&dir, listen),
+        Command::Run {
+            listen,
+            connections_max,
+        } => run(&dir, listen, connections_max),
         Command::Verify { json } => return verify(&dir, json),
     };
     match result {
@@ -134,7 +141,7 @@ fn init(dir: &DataDir, chain_name: &str, operator: Option<&str>) -> anyhow::Resu
     Ok(())
 }
 
-fn run(dir: &DataDir, listen: SocketAddr) -> anyhow::Result<()> {
+fn run(dir: &DataDir, listen: SocketAddr, connections_max: usize) -> anyhow::Result<()> {
     if !dir.store().exists() {
         tracing::info!(dir = %dir.0.display(), "no ledger here yet: initializing a development ledger");
         init(dir, "ebl-dev", None)?;
@@ -143,7 +150,11 @@ fn run(dir: &DataDir, listen: SocketAddr) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let running = ebl_node::open(dir)?;
+        let settings = ebl_node::Settings {
+            connections_max: connections_max.max(1),
+            ..ebl_node::Settings::default()
+        };
+        let running = ebl_node::open_with(dir, settings)?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;

@@ -235,9 +235,14 @@ fn count_transactions<K: Kv>(store: &LedgerStore<K>) -> Result<u64, StoreError> 
 
 /// Opens the node in `dir`: its sled store and node key.
 pub fn open(dir: &DataDir) -> Result<Running<SledKv>, NodeError> {
+    open_with(dir, Settings::default())
+}
+
+/// Opens the node in `dir` with the given limits.
+pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, NodeError> {
     let store = LedgerStore::new(SledKv::open(&dir.store())?);
     let key = keyfile::read(&dir.node_key())?;
-    start(store, key).map_err(|e| match e {
+    start_with(store, key, settings).map_err(|e| match e {
         NodeError::WrongNodeKey(_) => NodeError::WrongNodeKey(dir.node_key()),
         other => other,
     })

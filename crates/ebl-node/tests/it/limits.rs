@@ -147,3 +147,50 @@ fn document_and_field_limits_hold_through_the_api() {
         "{body}"
     );
 }
+
+#[test]
+fn connection_limit_queues_the_next_connection_until_one_closes() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("dir");
+    let data = ebl_node::DataDir(dir.path().to_owned());
+    ebl_node::init(&data, "limits", ebl_core::PartyKey::of(&key(1))).expect("init");
+    let node = ebl_node::LocalNode::open(
+        &data,
+        Settings {
+            connections_max: 3,
+            ..Settings::default()
+        },
+    )
+    .expect("open");
+    let addr = node.url.trim_start_matches("http://").to_owned();
+    let request = |s: &mut std::net::TcpStream| -> std::io::Result<String> {
+        s.set_read_timeout(Some(std::time::Duration::from_millis(800)))?;
+        s.write_all(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")?;
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf)?;
+        Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+    };
+    // Three clients keep their connections open (HTTP/1.1 keep-alive) after one request each.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        assert!(request(&mut s)
+            .expect("served under the limit")
+            .starts_with("HTTP/1.1 200"));
+        held.push(s);
+    }
+    // At the limit, a fourth connection waits: it is not served.
+    let mut waiting = std::net::TcpStream::connect(&addr).expect("the kernel queues it");
+    assert!(
+        request(&mut waiting).is_err(),
+        "a connection was served past the limit"
+    );
+    // One closes: the waiting connection is accepted and served.
+    held.pop();
+    let mut buf = [0u8; 64];
+    waiting
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    let n = waiting.read(&mut buf).expect("served once a slot is free");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+}
