@@ -295,6 +295,11 @@ pub enum BillCommand {
         #[command(flatten)]
         signer: Signer,
     },
+    /// Your worklist: every bill you have a part in now, with who holds it and its status.
+    List {
+        #[command(flatten)]
+        signer: Signer,
+    },
     /// The bill's current state.
     Show {
         bill: String,
@@ -843,6 +848,29 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             },
             "pledge enforced: the bank holds title and possession",
         ),
+        BillCommand::List { signer } => {
+            let key = wallet.signer(&signer.as_key)?;
+            let bills = wallet.node.my_bills(&key)?;
+            let (_, names) = names(wallet)?;
+            let mut human = format!(
+                "{:<22} {:<18} {:<28} {:<64} {}",
+                "reference", "status", "possessor", "bill id", "title"
+            );
+            for b in &bills {
+                human.push_str(&format!(
+                    "\n{:<22} {:<18} {:<28} {:<64} {}",
+                    b.reference,
+                    b.status.name(),
+                    output::name(&names, &b.possessor),
+                    b.id,
+                    output::title(&names, &b.title)
+                ));
+            }
+            if bills.is_empty() {
+                human = "no bills: you have no part in any bill now".into();
+            }
+            Ok(out(to_json(&bills), human))
+        }
         BillCommand::Show { bill, signer } => {
             let bill = parse_bill(&bill)?;
             let key = wallet.signer(&signer.as_key)?;

@@ -200,6 +200,11 @@ impl NodeClient {
         self.get_signed(&format!("/v1/bills/{id}"), key)
     }
 
+    /// The bills the signer has a part in now.
+    pub fn my_bills(&self, key: &SigningKey) -> Result<Vec<Bill>> {
+        self.get_signed("/v1/bills", key)
+    }
+
     pub fn history(&self, id: &BillId, key: &SigningKey) -> Result<Vec<HistoryEntry>> {
         self.get_signed(&format!("/v1/bills/{id}/history"), key)
     }

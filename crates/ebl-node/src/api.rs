@@ -95,6 +95,7 @@ pub fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .route("/v1/transactions", post(submit_one::<K>))
         .route("/v1/transactions/{id}", get(transaction::<K>))
         .route("/v1/batches", post(submit_batch::<K>))
+        .route("/v1/bills", get(my_bills::<K>))
         .route("/v1/bills/{id}", get(bill::<K>))
         .route("/v1/bills/{id}/history", get(history::<K>))
         .route("/v1/bills/{id}/status", get(status::<K>))
@@ -485,6 +486,33 @@ async fn block<K: Kv>(
         return Err(missing());
     }
     Ok(Json(app.store.block(height)?.ok_or_else(missing)?))
+}
+
+/// The bills the signed reader has a part in now (carrier, shipper, possessor, endorsee or consignee,
+/// pledgee or pledgor), by reference: a clerk's worklist. Operators and auditors see every bill.
+async fn my_bills<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Vec<Bill>>, ApiError> {
+    let state = app.state();
+    let reader = authenticate(
+        state.ledger.registry(),
+        &state.ledger.chain_id(),
+        &method,
+        &uri,
+        &headers,
+        now_ms(),
+    )?;
+    let mut bills: Vec<Bill> = state
+        .ledger
+        .bills()
+        .filter(|b| reader.privileged || b.current_parties().contains(&reader.party))
+        .cloned()
+        .collect();
+    bills.sort_by(|a, b| a.reference.cmp(&b.reference).then(a.id.cmp(&b.id)));
+    Ok(Json(bills))
 }
 
 async fn head<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<ebl_core::api::Head> {

@@ -35,8 +35,8 @@ pub struct SledKv {
     path: PathBuf,
 }
 
-/// How often, and how far apart, opening a locked store is retried (about two seconds in all).
-const OPEN_RETRIES: u32 = 50;
+/// How often, and how far apart, opening a locked store is retried (about five seconds in all).
+const OPEN_RETRIES: u32 = 125;
 const OPEN_RETRY_MS: u64 = 40;
 
 fn io<E: std::fmt::Display>(e: E) -> StoreError {
@@ -49,9 +49,12 @@ impl SledKv {
     pub fn open(path: &Path) -> Result<SledKv> {
         let mut attempts = 0;
         loop {
+            // No background flusher: the node syncs before every acknowledgement anyway, and without
+            // one a closed store releases its file lock at once.
             let opened = sled::Config::new()
                 .path(path)
                 .cache_capacity(256 * 1024 * 1024)
+                .flush_every_ms(None)
                 .open();
             match opened {
                 Ok(db) => {

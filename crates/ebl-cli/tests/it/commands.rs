@@ -132,6 +132,24 @@ fn a_whole_trade_through_every_command() {
         t.json("buyer", &["party", "show", "Buyer One"])["id"]
     );
 
+    // The worklists: the bank and the buyer see the bill, the second buyer does not.
+    let listed = t.json("bank", &["bill", "list", "--as", "bank"]);
+    assert_eq!(listed[0]["id"], bill.as_str());
+    assert_eq!(
+        t.json("buyer2", &["bill", "list", "--as", "buyer2"])
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    let table = t
+        .ebl("buyer", &["bill", "list", "--as", "buyer"])
+        .ok()
+        .stdout;
+    assert!(
+        table.contains("CLI-1") && table.contains("PLEDGED"),
+        "{table}"
+    );
+
     // Show, status, history.
     let shown = t.json("bank", &["bill", "show", &bill, "--as", "bank"]);
     assert_eq!(

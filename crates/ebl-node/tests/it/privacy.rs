@@ -112,3 +112,33 @@ fn reads_must_be_signed_fresh_and_by_a_registered_key() {
     let body: serde_json::Value = response.body_mut().read_json().expect("json");
     assert_eq!(body["error"]["code"], "bad_request_signature");
 }
+
+#[test]
+fn each_party_lists_only_the_bills_it_has_a_part_in() {
+    let mut node = TestNode::start();
+    let first = node.issue("LIST-1");
+    let second = node.issue("LIST-2");
+    let c = node.cast.clone();
+    assert_accepted(&node.act(
+        Action::Transfer {
+            bill: second,
+            to: c.buyer.id,
+        },
+        &[&c.shipper.key],
+    ));
+    let ids = |who: &ebl_core::SigningKey| -> Vec<String> {
+        let (status, body) = node.get_as("/v1/bills", who);
+        assert_eq!(status, 200, "{body}");
+        body.as_array()
+            .expect("list")
+            .iter()
+            .map(|b| b["reference"].as_str().expect("reference").to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&c.shipper.key), ["LIST-1", "LIST-2"]);
+    assert_eq!(ids(&c.buyer.key), ["LIST-2"]);
+    assert!(ids(&c.bank.key).is_empty());
+    assert_eq!(ids(&c.auditor.key), ["LIST-1", "LIST-2"]);
+    assert_eq!(node.get("/v1/bills").0, 401, "the list is a signed read");
+    let _ = first;
+}
