@@ -288,3 +288,40 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
         .map_err(|e| CliError::io(&format!("writing {}", tmp.display()), e))?;
     std::fs::rename(&tmp, path).map_err(|e| CliError::io(&format!("saving {}", path.display()), e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_names_are_bounded_and_plain() {
+        assert!(check_name(&"k".repeat(KEY_NAME_BYTES_MAX)).is_ok());
+        assert_eq!(
+            check_name(&"k".repeat(KEY_NAME_BYTES_MAX + 1)).map_err(|e| e.code),
+            Err("bad_key_name".to_owned())
+        );
+        for bad in ["", "../etc", "a/b", ".hidden", "sp ace"] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_key_round_trips_only_with_its_passphrase() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Keystore::new(dir.path());
+        let key = SigningKey::from_bytes(&[42; 32]);
+        let public = store.save("k", &key, "right").expect("save");
+        assert_eq!(store.public("k").expect("public"), public);
+        assert_eq!(
+            store.unlock("k", "right").expect("unlock").to_bytes(),
+            key.to_bytes()
+        );
+        assert_eq!(
+            store.unlock("k", "wrong").map(|_| ()).map_err(|e| e.code),
+            Err("wrong_passphrase".to_owned())
+        );
+        // The file never holds the seed in the clear.
+        let text = std::fs::read_to_string(dir.path().join("keys/k.json")).expect("file");
+        assert!(!text.contains(&bytes::to_hex(&key.to_bytes())));
+    }
+}

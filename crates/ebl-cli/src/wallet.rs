@@ -317,18 +317,20 @@ impl Wallet {
                 "the pledge names another bank as pledgee".into(),
             ));
         }
+        // The ledger's own rules, as the node will apply them once the bank has co-signed.
         let pledgor = verdict.bill.possessor;
-        if !verdict.bill.holds_title(pledgor)
-            || !matches!(verdict.bill.status, ebl_core::Status::Issued)
-        {
-            return Err(invalid(
-                "not_pledgeable",
-                format!(
-                    "the bill is {} and its possessor holds no title to pledge",
-                    verdict.bill.status.name()
-                ),
-            ));
-        }
+        ebl_core::bill::transition(
+            &verdict.bill,
+            &tx.body.action,
+            &[pledgor, me],
+            &offer.bundle.registry(),
+        )
+        .map_err(|e| {
+            invalid(
+                e.code(),
+                format!("the ledger would refuse this pledge: {e}"),
+            )
+        })?;
         let now = self.node.bill(bill, bank).map(|v| v.bill.head);
         let fresh = match now {
             Ok(head) => head == verdict.bill.head,

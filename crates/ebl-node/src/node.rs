@@ -81,6 +81,7 @@ pub struct Settings {
     pub pending_transactions_max: usize,
     pub connections_max: usize,
     pub checkpoint_transactions: usize,
+    pub request_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -89,6 +90,7 @@ impl Default for Settings {
             pending_transactions_max: PENDING_TRANSACTIONS_MAX,
             connections_max: CONNECTIONS_MAX,
             checkpoint_transactions: CHECKPOINT_TRANSACTIONS,
+            request_timeout_ms: REQUEST_TIMEOUT_MS,
         }
     }
 }
@@ -256,7 +258,10 @@ pub async fn serve<K: Kv>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), NodeError> {
     let app = running.app.clone();
-    let routes = router(app).layer(axum::middleware::from_fn(timeout));
+    let limit_ms = running.settings.request_timeout_ms;
+    let routes = router(app).layer(axum::middleware::from_fn(move |request, next| {
+        timeout(limit_ms, request, next)
+    }));
     axum::serve(
         LimitedListener::new(listener, running.settings.connections_max),
         routes,
@@ -278,13 +283,15 @@ pub async fn stop<K: Kv>(running: Running<K>) -> Result<(), NodeError> {
         .map_err(NodeError::Store)
 }
 
+/// Cuts off a request (its body included) that takes longer than `limit_ms`.
 async fn timeout(
+    limit_ms: u64,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     match tokio::time::timeout(
-        std::time::Duration::from_millis(REQUEST_TIMEOUT_MS),
+        std::time::Duration::from_millis(limit_ms),
         next.run(request),
     )
     .await
@@ -293,7 +300,7 @@ async fn timeout(
         Err(_) => crate::api::ApiError::new(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             "request_timeout",
-            &format!("the request took longer than {REQUEST_TIMEOUT_MS} ms"),
+            &format!("the request took longer than {limit_ms} ms"),
         )
         .into_response(),
     }

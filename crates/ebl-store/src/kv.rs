@@ -63,8 +63,11 @@ impl SledKv {
                         path: path.to_owned(),
                     })
                 }
+                // sled reports the lock as an IO error of kind `Other` whose text names it.
                 Err(sled::Error::Io(e))
-                    if e.kind() == std::io::ErrorKind::WouldBlock && attempts < OPEN_RETRIES =>
+                    if attempts < OPEN_RETRIES
+                        && (e.kind() == std::io::ErrorKind::WouldBlock
+                            || e.to_string().contains("could not acquire lock")) =>
                 {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(OPEN_RETRY_MS));

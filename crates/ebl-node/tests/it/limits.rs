@@ -194,3 +194,38 @@ fn connection_limit_queues_the_next_connection_until_one_closes() {
     let n = waiting.read(&mut buf).expect("served once a slot is free");
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
 }
+
+#[test]
+fn a_request_slower_than_the_timeout_is_cut_off() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("dir");
+    let data = ebl_node::DataDir(dir.path().to_owned());
+    ebl_node::init(&data, "limits", ebl_core::PartyKey::of(&key(1))).expect("init");
+    let node = ebl_node::LocalNode::open(
+        &data,
+        Settings {
+            request_timeout_ms: 300,
+            ..Settings::default()
+        },
+    )
+    .expect("open");
+    let addr = node.url.trim_start_matches("http://").to_owned();
+    // A body promised but sent too slowly: the node answers 408 instead of waiting for ever.
+    let mut slow = std::net::TcpStream::connect(&addr).expect("connect");
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    slow.write_all(b"POST /v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{").expect("write");
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    // Within the limit, requests are served.
+    let mut fast = std::net::TcpStream::connect(&addr).expect("connect");
+    fast.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    fast.write_all(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let mut buf = [0u8; 32];
+    let n = fast.read(&mut buf).expect("read");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+}
