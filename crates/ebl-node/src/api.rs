@@ -302,16 +302,19 @@ fn readable_bill<K: Kv>(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<(Bill, Vec<HistoryEntry>, Reader), ApiError> {
-    let (bill, registry, chain) = {
+    // Short read locks, no copy of the registry: authenticate, then (after the store reads) decide.
+    let (bill, reader) = {
         let state = app.state();
-        let bill = state.ledger.bill(id).cloned();
-        (
-            bill,
-            state.ledger.registry().clone(),
-            state.ledger.chain_id(),
-        )
+        let reader = authenticate(
+            state.ledger.registry(),
+            &state.ledger.chain_id(),
+            method,
+            uri,
+            headers,
+            now_ms(),
+        )?;
+        (state.ledger.bill(id).cloned(), reader)
     };
-    let reader = authenticate(&registry, &chain, method, uri, headers, now_ms())?;
     let bill = bill.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -321,8 +324,10 @@ fn readable_bill<K: Kv>(
     })?;
     let history = load_history(app, id)?;
     if !reader.privileged {
-        let txs: Vec<SignedTransaction> = history.iter().map(|h| h.transaction.clone()).collect();
-        if !bill_parties(&registry, &bill, &txs).contains(&reader.party) {
+        let txs: Vec<&SignedTransaction> = history.iter().map(|h| &h.transaction).collect();
+        let party_of_bill =
+            bill_parties(app.state().ledger.registry(), &bill, &txs).contains(&reader.party);
+        if !party_of_bill {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",

@@ -97,7 +97,7 @@ pub fn authenticate(
 pub fn bill_parties(
     registry: &Registry,
     bill: &Bill,
-    history: &[SignedTransaction],
+    history: &[&SignedTransaction],
 ) -> BTreeSet<PartyId> {
     let mut parties: BTreeSet<PartyId> = bill.current_parties().into_iter().collect();
     for tx in history {
