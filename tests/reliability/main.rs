@@ -2,6 +2,7 @@
 //! The power-loss family runs in `crates/ebl-node/tests/it/durability.rs` (it needs the fault layer under
 //! the `Store` trait), and the tamper family there too; decoder fuzzing in `crates/ebl-core/tests/it/fuzz.rs`.
 
+mod bench_smoke;
 mod crash;
 mod load;
 mod race;

@@ -36,7 +36,16 @@ pub fn bin(name: &str) -> PathBuf {
         BUILT.get_or_init(|| {
             let mut build = Command::new(env!("CARGO"));
             build
-                .args(["build", "--bins", "-p", "ebl-node", "-p", "ebl-cli"])
+                .args([
+                    "build",
+                    "--bins",
+                    "-p",
+                    "ebl-node",
+                    "-p",
+                    "ebl-cli",
+                    "-p",
+                    "ebl-bench",
+                ])
                 .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
             if dir.ends_with("release") {
                 build.arg("--release");

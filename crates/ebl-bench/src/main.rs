@@ -219,10 +219,10 @@ fn main() -> anyhow::Result<()> {
 
     fill(&node.url, &mut plans, s.reference, s.small)?;
     node.stop()?;
-    let (verify_small_s, verify_small_n) = node.verify()?;
+    let (verify_small_s, replay_small_s, verify_small_n) = node.verify()?;
     say(&format!(
-        "ebl-node verify at {verify_small_n} transactions: {verify_small_s:.2} s ({:.0} tx/s)",
-        verify_small_n as f64 / verify_small_s
+        "ebl-node verify at {verify_small_n} transactions: {verify_small_s:.2} s in all, replay {replay_small_s:.2} s ({:.0} tx/s)",
+        verify_small_n as f64 / replay_small_s
     ));
     node.start()?;
     let reference_small = drive::run(
@@ -308,10 +308,10 @@ fn main() -> anyhow::Result<()> {
         rss as f64 / 1048576.0,
         disk as f64 / stored as f64
     ));
-    let (verify_large_s, verify_large_n) = node.verify()?;
+    let (verify_large_s, replay_large_s, verify_large_n) = node.verify()?;
     say(&format!(
-        "ebl-node verify at {verify_large_n} transactions: {verify_large_s:.1} s ({:.0} tx/s)",
-        verify_large_n as f64 / verify_large_s
+        "ebl-node verify at {verify_large_n} transactions: {verify_large_s:.1} s in all, replay {replay_large_s:.1} s ({:.0} tx/s)",
+        verify_large_n as f64 / replay_large_s
     ));
 
     // The headline: the best throughput whose p99 commit latency stays within the 50 ms target ("at that
@@ -327,8 +327,10 @@ fn main() -> anyhow::Result<()> {
         .max_by(|a, b| a.tps.total_cmp(&b.tps))
         .map(|r| (*r).clone());
     let best_tps = best.as_ref().map_or(0.0, |b| b.tps);
-    let verify_small_rate = verify_small_n as f64 / verify_small_s;
-    let verify_large_rate = verify_large_n as f64 / verify_large_s;
+    // Replay rate: transactions over the replay loop's time, as `ebl-node verify` reports it; the wall
+    // time (process start, opening sled, scanning every seal) is reported beside it.
+    let verify_small_rate = verify_small_n as f64 / replay_small_s;
+    let verify_large_rate = verify_large_n as f64 / replay_large_s;
     let target = |name: &str, goal: &str, measured: String, met: bool| json!({"target": name, "goal": goal, "measured": measured, "met": met});
     let targets = vec![
         target(
@@ -399,8 +401,8 @@ fn main() -> anyhow::Result<()> {
         "runs": runs,
         "best_within_latency": best,
         "peak": peak,
-        "verify_small": { "transactions": verify_small_n, "seconds": verify_small_s, "tx_per_s": verify_small_rate },
-        "verify_large": { "transactions": verify_large_n, "seconds": verify_large_s, "tx_per_s": verify_large_rate },
+        "verify_small": { "transactions": verify_small_n, "seconds": verify_small_s, "replay_seconds": replay_small_s, "tx_per_s": verify_small_rate },
+        "verify_large": { "transactions": verify_large_n, "seconds": verify_large_s, "replay_seconds": replay_large_s, "tx_per_s": verify_large_rate },
         "bundle_verify_ms": { "median": percentile(bundle_ms.clone(), 0.5), "p99": percentile(bundle_ms, 0.99) },
         "status_call_ms": { "median": percentile(status_ms.clone(), 0.5), "p99": percentile(status_ms, 0.99) },
         "stored_transactions": stored,

@@ -88,8 +88,9 @@ impl NodeUnderTest {
         Ok(())
     }
 
-    /// Times `ebl-node verify`; returns (seconds, transactions replayed).
-    pub fn verify(&self) -> anyhow::Result<(f64, u64)> {
+    /// Times `ebl-node verify`; returns (wall seconds, replay seconds as verify reports them,
+    /// transactions replayed).
+    pub fn verify(&self) -> anyhow::Result<(f64, f64, u64)> {
         let started = Instant::now();
         let out = Command::new(&self.binary)
             .args(["verify", "--json", "--data"])
@@ -104,6 +105,9 @@ impl NodeUnderTest {
         let verdict: serde_json::Value = serde_json::from_slice(&out.stdout)?;
         Ok((
             seconds,
+            verdict["report"]["replay_seconds"]
+                .as_f64()
+                .unwrap_or(seconds),
             verdict["report"]["transactions"].as_u64().unwrap_or(0),
         ))
     }

@@ -1,0 +1,25 @@
+//! The benchmark keeps working: `ebl-bench --quick` runs every phase against a real node. Its figures
+//! are not checked here (performance is claimed by the benchmark, never by a timed test).
+
+#[test]
+fn the_benchmark_runs_every_phase() {
+    let out = tempfile::tempdir().expect("dir");
+    let out_dir = out.path().to_string_lossy().into_owned();
+    let node = ebl_tests::bin("ebl-node").to_string_lossy().into_owned();
+    let run = ebl_tests::run(
+        &ebl_tests::bin("ebl-bench"),
+        &["--quick", "--out", &out_dir, "--node-bin", &node],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("results.json")).expect("results"))
+            .expect("json");
+    assert_eq!(results["targets"].as_array().map(Vec::len), Some(8));
+    assert!(results["runs"].as_array().is_some_and(|r| !r.is_empty()));
+    assert!(results["verify_large"]["transactions"]
+        .as_u64()
+        .is_some_and(|n| n >= 5_000));
+    let svg = std::fs::read_to_string(out.path().join("throughput.svg")).expect("plot");
+    assert!(svg.starts_with("<svg") && svg.contains("polyline"));
+}
