@@ -5,7 +5,7 @@
 //! default decoder allocate until the process aborts. Here integers are fixed-width little-endian, every
 //! decode runs under a byte limit (so a claimed length larger than the limit fails before allocating),
 //! and any byte after the value is an error. Replacing bincode means changing this file only; the snapshot
-//! tests in `tests/codec_snapshots.rs` pin the bytes, so a format change cannot slip through unnoticed.
+//! tests in `tests/it/codec.rs` pin the bytes, so a format change cannot slip through unnoticed.
 
 use bincode::config::{self, Config};
 use serde::de::DeserializeOwned;

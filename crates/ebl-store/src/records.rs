@@ -11,7 +11,7 @@ use ebl_core::{
 use crate::kv::{Batch, Kv};
 use crate::{Result, StoreError};
 
-/// Key prefixes, one byte each. Part of the on-disk format: pinned by `tests/layout.rs`.
+/// Key prefixes, one byte each. Part of the on-disk format: pinned by `tests/store.rs`.
 const GENESIS: &[u8] = b"g";
 const HEAD: &[u8] = b"H";
 const REGISTRY_HEAD: &[u8] = b"R";
