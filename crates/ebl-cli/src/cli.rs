@@ -70,7 +70,7 @@ pub enum Command {
     /// Issue, move, pledge and surrender bills; show their state and history.
     #[command(subcommand)]
     Bill(BillCommand),
-    /// DCSA PINT 3.0 envelopes from other platforms.
+    /// DCSA PINT 3.0: verify envelopes from other platforms, export bills as signed envelopes.
     #[command(subcommand)]
     Pint(PintCommand),
     /// Verify a proof bundle offline: no network, no trust in the node.
