@@ -973,7 +973,7 @@ pub fn verify(file: &Path) -> Result<Out> {
 
 /// Offline verification of a PINT envelope against a directory of trusted keys.
 pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
-    use ebl_core::pint::{verify_envelope, TrustStore, ENVELOPE_BYTES_MAX};
+    use ebl_pint::{verify_envelope, TrustStore, ENVELOPE_BYTES_MAX};
     let mut trust = TrustStore::default();
     let entries = std::fs::read_dir(trust_dir).map_err(|e| {
         CliError::usage(
@@ -996,7 +996,10 @@ pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
     if trust.is_empty() {
         return Err(CliError::usage(
             "empty_trust_store",
-            format!("no Ed25519 JWK in {}", trust_dir.display()),
+            format!(
+                "no usable JWK (Ed25519, or RSA of 2048 bits or more) in {}",
+                trust_dir.display()
+            ),
         ));
     }
     let bytes = read_file(file, "PINT envelope", ENVELOPE_BYTES_MAX)?;

@@ -20,7 +20,6 @@ pub mod keys;
 pub mod ledger;
 pub mod limits;
 pub mod party;
-pub mod pint;
 pub mod registry;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -623,9 +623,9 @@ async fn pint_envelope<K: Kv>(
                 "the bill's issue is not readable",
             )
         })?;
-    let exported: Vec<ebl_core::pint::Exported<'_>> = history
+    let exported: Vec<ebl_pint::Exported<'_>> = history
         .iter()
-        .map(|h| ebl_core::pint::Exported {
+        .map(|h| ebl_pint::Exported {
             transaction: &h.transaction,
             time_ms: h.receipt.block_time_ms,
         })
@@ -637,7 +637,7 @@ async fn pint_envelope<K: Kv>(
             state.ledger.genesis().chain_name.clone(),
         )
     };
-    Ok(Json(ebl_core::pint::export_envelope(
+    Ok(Json(ebl_pint::export_envelope(
         &document,
         &exported,
         &registry,
@@ -648,5 +648,5 @@ async fn pint_envelope<K: Kv>(
 
 /// This node's public key as a JWK: what a receiving platform adds to its trust store.
 async fn pint_jwk<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<serde_json::Value> {
-    Json(ebl_core::pint::public_jwk(&PartyKey::of(&app.node_key)))
+    Json(ebl_pint::public_jwk(&PartyKey::of(&app.node_key)))
 }

@@ -282,8 +282,8 @@ fn a_node_that_is_down_gives_exit_5_quickly() {
 
 #[test]
 fn pint_envelopes_are_verified_offline_with_their_codes() {
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../ebl-core/tests/fixtures/pint-demo");
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ebl-pint/tests/fixtures");
     let keys = fixtures.join("keys").to_string_lossy().into_owned();
     let good = fixtures
         .join("HHL71800000-ebl-envelope-ed25519.json")

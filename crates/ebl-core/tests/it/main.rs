@@ -6,7 +6,6 @@ mod documents;
 mod fuzz;
 mod limits;
 mod model;
-mod pint;
 mod rules;
 mod support;
 mod tradetrust;

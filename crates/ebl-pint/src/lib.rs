@@ -1,18 +1,17 @@
-//! DCSA PINT 3.0 envelopes from other platforms: compact JWS signatures checked against a trust store,
+//! `ebl-pint`: DCSA PINT 3.0, the exchange of eBLs between platforms. Envelopes from other platforms: compact JWS signatures checked against a trust store,
 //! the transfer chain's hash links, the manifest's and the document's checksums, and the action rules,
 //! answered with PINT's response codes.
 //!
-//! Supported: EdDSA (Ed25519, RFC 8037) with keys from JWK sets, checked with `verify_strict`. RS256,
-//! PS256, ES256 and `x5c` certificate chains are not supported yet: an envelope signed that way is
-//! answered `BSIG` with the reason "unsupported algorithm", never accepted.
+//! Supported: EdDSA (Ed25519, RFC 8037, checked with `verify_strict`), RS256 and PS256 (RSA of at least
+//! 2048 bits), with keys from JWK sets. ES256 and `x5c` certificate chains are not supported yet: an
+//! envelope signed that way is answered `BSIG` with the reason "unsupported algorithm", never accepted.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::hash::Hash;
-use crate::jcs;
-use crate::keys::{PartyKey, SignatureBytes};
+use ebl_core::jcs;
+use ebl_core::{Hash, PartyKey, SignatureBytes};
 
 /// Largest envelope accepted, in bytes.
 pub const ENVELOPE_BYTES_MAX: usize = 8 * 1024 * 1024;
@@ -120,10 +119,20 @@ pub fn base64url_encode(data: &[u8]) -> String {
     out
 }
 
+/// Smallest RSA modulus trusted, in bits.
+pub const RSA_BITS_MIN: usize = 2048;
+
+/// A trusted platform key.
+#[derive(Debug, Clone)]
+enum TrustedKey {
+    Ed25519(PartyKey),
+    Rsa(rsa::RsaPublicKey),
+}
+
 /// Platform keys trusted to sign envelopes, by JWS `kid`.
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
-    keys: BTreeMap<String, PartyKey>,
+    keys: BTreeMap<String, TrustedKey>,
 }
 
 impl TrustStore {
@@ -139,32 +148,37 @@ impl TrustStore {
         let mut added = 0;
         for jwk in keys {
             let field = |name: &str| jwk.get(name).and_then(Value::as_str);
-            if field("kty") != Some("OKP") || field("crv") != Some("Ed25519") {
-                continue;
-            }
-            let (Some(kid), Some(x)) = (field("kid"), field("x")) else {
-                return Err(fail(
-                    PintCode::BadEnvelope,
-                    "trust store",
-                    "an Ed25519 JWK without kid or x",
-                ));
+            let bad = |reason: String| fail(PintCode::BadEnvelope, "trust store", reason);
+            let kid = field("kid").ok_or_else(|| bad("a JWK without kid".into()))?;
+            let bytes = |name: &str| {
+                field(name)
+                    .and_then(base64url_decode)
+                    .ok_or_else(|| bad(format!("JWK {kid}: {name} is not base64url")))
             };
-            let raw: [u8; 32] = base64url_decode(x)
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| {
-                    fail(
-                        PintCode::BadEnvelope,
-                        "trust store",
-                        format!("JWK {kid}: x is not 32 bytes"),
+            let key = match (field("kty"), field("crv")) {
+                (Some("OKP"), Some("Ed25519")) => {
+                    let raw: [u8; 32] = bytes("x")?
+                        .try_into()
+                        .map_err(|_| bad(format!("JWK {kid}: x is not 32 bytes")))?;
+                    TrustedKey::Ed25519(
+                        PartyKey::from_bytes(raw).map_err(|e| bad(format!("JWK {kid}: {e}")))?,
                     )
-                })?;
-            let key = PartyKey::from_bytes(raw).map_err(|e| {
-                fail(
-                    PintCode::BadEnvelope,
-                    "trust store",
-                    format!("JWK {kid}: {e}"),
-                )
-            })?;
+                }
+                (Some("RSA"), _) => {
+                    let n = rsa::BigUint::from_bytes_be(&bytes("n")?);
+                    let e = rsa::BigUint::from_bytes_be(&bytes("e")?);
+                    if n.bits() < RSA_BITS_MIN {
+                        return Err(bad(format!(
+                            "JWK {kid}: RSA keys need at least {RSA_BITS_MIN} bits"
+                        )));
+                    }
+                    TrustedKey::Rsa(
+                        rsa::RsaPublicKey::new(n, e).map_err(|e| bad(format!("JWK {kid}: {e}")))?,
+                    )
+                }
+                // Other key types cannot verify here: skipped.
+                _ => continue,
+            };
             self.keys.insert(kid.to_owned(), key);
             added += 1;
         }
@@ -242,12 +256,13 @@ fn verified_payload(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<Va
 }
 
 fn verify_jws(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<(), PintFailure> {
+    use rsa::signature::Verifier as _;
     let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
-    if alg != "EdDSA" {
+    if !["EdDSA", "RS256", "PS256"].contains(&alg) {
         return Err(fail(
             PintCode::BadSignature,
             place,
-            format!("unsupported algorithm {alg:?} (EdDSA is supported)"),
+            format!("unsupported algorithm {alg:?} (EdDSA, RS256 and PS256 are supported)"),
         ));
     }
     let kid = jws.header.get("kid").and_then(Value::as_str).unwrap_or("");
@@ -258,14 +273,32 @@ fn verify_jws(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<(), Pint
             format!("key {kid:?} is not in the trust store"),
         )
     })?;
-    let signature: [u8; 64] = jws.signature.as_slice().try_into().map_err(|_| {
-        fail(
-            PintCode::BadSignature,
-            place,
-            "an Ed25519 signature is 64 bytes",
-        )
-    })?;
-    if !key.verify(jws.signing_input.as_bytes(), &SignatureBytes(signature)) {
+    let message = jws.signing_input.as_bytes();
+    let sig = jws.signature.as_slice();
+    let verified = match (alg, key) {
+        ("EdDSA", TrustedKey::Ed25519(k)) => match <[u8; 64]>::try_from(sig) {
+            Ok(s) => k.verify(message, &SignatureBytes(s)),
+            Err(_) => false,
+        },
+        ("RS256", TrustedKey::Rsa(k)) => rsa::pkcs1v15::Signature::try_from(sig).is_ok_and(|s| {
+            rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(k.clone())
+                .verify(message, &s)
+                .is_ok()
+        }),
+        ("PS256", TrustedKey::Rsa(k)) => rsa::pss::Signature::try_from(sig).is_ok_and(|s| {
+            rsa::pss::VerifyingKey::<sha2::Sha256>::new(k.clone())
+                .verify(message, &s)
+                .is_ok()
+        }),
+        _ => {
+            return Err(fail(
+                PintCode::BadSignature,
+                place,
+                format!("key {kid:?} is not a key for {alg}"),
+            ))
+        }
+    };
+    if !verified {
         return Err(fail(
             PintCode::BadSignature,
             place,
@@ -656,15 +689,11 @@ pub fn date_time(ms: u64) -> String {
 /// One transaction of the bill's history, with the time its block gave it.
 #[derive(Debug, Clone)]
 pub struct Exported<'a> {
-    pub transaction: &'a crate::transaction::SignedTransaction,
+    pub transaction: &'a ebl_core::SignedTransaction,
     pub time_ms: u64,
 }
 
-fn party_object(
-    registry: &crate::registry::Registry,
-    id: crate::party::PartyId,
-    platform: &str,
-) -> Value {
+fn party_object(registry: &ebl_core::Registry, id: ebl_core::PartyId, platform: &str) -> Value {
     let (name, identifiers) = match registry.party(id) {
         Some(p) => (p.name().to_owned(), p.profile.identifiers.clone()),
         None => (format!("party {}", id.to_hex()), Vec::new()),
@@ -683,10 +712,10 @@ fn party_object(
 /// `x-ebl-action` and `x-ebl-loan`, which open-schema receivers keep.
 fn pint_transactions(
     history: &[Exported<'_>],
-    registry: &crate::registry::Registry,
+    registry: &ebl_core::Registry,
     platform: &str,
 ) -> Vec<Value> {
-    use crate::transaction::Action;
+    use ebl_core::Action;
     let mut pledgor = None;
     let mut surrendered_by = None;
     let mut carrier = None;
@@ -759,9 +788,9 @@ fn pint_transactions(
 /// A bill's history as a PINT `EblEnvelope`, signed by this platform's key: the first entry carries
 /// the issuance (with the issuance manifest), the second everything after it.
 pub fn export_envelope(
-    document: &crate::document::Document,
+    document: &ebl_core::Document,
     history: &[Exported<'_>],
-    registry: &crate::registry::Registry,
+    registry: &ebl_core::Registry,
     platform: &str,
     key: &ed25519_dalek::SigningKey,
 ) -> Value {

@@ -1,26 +1,23 @@
 //! PINT 3.0 envelopes from pint-demo (signed with real Ed25519 and RSA keys): received, and every kind of
 //! tampering answered with its PINT code.
 
-use ebl_core::pint::{base64url_decode, base64url_encode, verify_envelope, PintCode, TrustStore};
+use ebl_pint::{base64url_decode, base64url_encode, verify_envelope, PintCode, TrustStore};
 use serde_json::Value;
 
-const ED25519: &str = include_str!("../fixtures/pint-demo/HHL71800000-ebl-envelope-ed25519.json");
-const NODOCS: &str =
-    include_str!("../fixtures/pint-demo/HHL71800000-ebl-envelope-nodocs-ed25519.json");
-const RSA: &str = include_str!("../fixtures/pint-demo/HHL71800000-ebl-envelope-rsa.json");
-const PLATFORM_KEY: &str =
-    include_str!("../fixtures/pint-demo/keys/ed25519-eblplatform.example.com.public.jwk");
-const CARRIER_KEY: &str =
-    include_str!("../fixtures/pint-demo/keys/ed25519-carrier.example.com.public.jwk");
-const RSA_KEY: &str =
-    include_str!("../fixtures/pint-demo/keys/rsa-eblplatform.example.com.public.jwk");
+const ED25519: &str = include_str!("fixtures/HHL71800000-ebl-envelope-ed25519.json");
+const NODOCS: &str = include_str!("fixtures/HHL71800000-ebl-envelope-nodocs-ed25519.json");
+const RSA: &str = include_str!("fixtures/HHL71800000-ebl-envelope-rsa.json");
+const PLATFORM_KEY: &str = include_str!("fixtures/keys/ed25519-eblplatform.example.com.public.jwk");
+const CARRIER_KEY: &str = include_str!("fixtures/keys/ed25519-carrier.example.com.public.jwk");
+const RSA_KEY: &str = include_str!("fixtures/keys/rsa-eblplatform.example.com.public.jwk");
+const RSA_CARRIER_KEY: &str = include_str!("fixtures/keys/rsa-carrier.example.com.public.jwk");
 
 fn trust() -> TrustStore {
     let mut t = TrustStore::default();
     assert_eq!(t.add_jwks(PLATFORM_KEY.as_bytes()), Ok(1));
     assert_eq!(t.add_jwks(CARRIER_KEY.as_bytes()), Ok(1));
-    // The RSA key is skipped: it cannot verify here.
-    assert_eq!(t.add_jwks(RSA_KEY.as_bytes()), Ok(0));
+    assert_eq!(t.add_jwks(RSA_KEY.as_bytes()), Ok(1));
+    assert_eq!(t.add_jwks(RSA_CARRIER_KEY.as_bytes()), Ok(1));
     t
 }
 
@@ -55,11 +52,46 @@ fn the_pint_demo_envelope_is_received() {
 }
 
 #[test]
-fn unsupported_algorithms_and_untrusted_keys_are_bad_signatures() {
-    let failure =
-        verify_envelope(RSA.as_bytes(), &trust()).expect_err("RS256 is not supported yet");
-    assert_eq!(failure.code, PintCode::BadSignature);
-    assert!(failure.reason.contains("RS256"), "{failure}");
+fn the_rsa_signed_envelope_is_received_too() {
+    // DCSA's conformance suite and pint-demo sign with RS256 as well.
+    let verdict = verify_envelope(RSA.as_bytes(), &trust()).expect("received");
+    assert_eq!(verdict.code, PintCode::Received);
+    assert_eq!(
+        verdict.document_checksum.to_hex(),
+        "8f765417773a026d4f9ead6187d961d28dffbb7d0a11dda9ba6fee16423bc05a"
+    );
+    let mut e: Value = serde_json::from_str(RSA).expect("fixture");
+    let m = e["envelopeManifestSignedContent"]
+        .as_str()
+        .expect("manifest")
+        .to_owned();
+    e["envelopeManifestSignedContent"] = flip(&m, 2, 100).into();
+    assert_eq!(code_of(&e), PintCode::BadSignature);
+}
+
+#[test]
+fn unsupported_algorithms_mismatched_and_untrusted_keys_are_bad_signatures() {
+    let with = |alg: &str, kid: &str| {
+        let mut e = envelope();
+        let m = e["envelopeManifestSignedContent"]
+            .as_str()
+            .expect("m")
+            .to_owned();
+        let mut parts: Vec<String> = m.split('.').map(str::to_owned).collect();
+        parts[0] = base64url_encode(format!(r#"{{"alg":"{alg}","kid":"{kid}"}}"#).as_bytes());
+        e["envelopeManifestSignedContent"] = parts.join(".").into();
+        verify_envelope(&serde_json::to_vec(&e).expect("json"), &trust()).expect_err("refused")
+    };
+    let es256 = with("ES256", "YLFVnyMkSsFTvj-H");
+    assert_eq!(es256.code, PintCode::BadSignature);
+    assert!(es256.reason.contains("unsupported"), "{es256}");
+    // An RSA algorithm named with an Ed25519 key's kid: refused, not tried.
+    let mismatch = with("RS256", "YLFVnyMkSsFTvj-H");
+    assert_eq!(mismatch.code, PintCode::BadSignature);
+    assert!(
+        mismatch.reason.contains("not a key for RS256"),
+        "{mismatch}"
+    );
     let mut only_carrier = TrustStore::default();
     only_carrier.add_jwks(CARRIER_KEY.as_bytes()).expect("jwk");
     let failure =
@@ -68,6 +100,30 @@ fn unsupported_algorithms_and_untrusted_keys_are_bad_signatures() {
         (failure.code, failure.place.as_str()),
         (PintCode::BadSignature, "manifest")
     );
+}
+
+#[test]
+fn small_rsa_keys_are_not_trusted() {
+    let jwk = format!(
+        r#"{{"kty":"RSA","kid":"small","n":"{}","e":"AQAB"}}"#,
+        base64url_encode(&[0xc5; 128])
+    );
+    let failure = TrustStore::default()
+        .add_jwks(jwk.as_bytes())
+        .expect_err("1024 bits");
+    assert!(failure.reason.contains("2048"), "{failure}");
+}
+
+#[test]
+fn envelope_and_jws_sizes_are_bounded() {
+    use ebl_pint::{ENVELOPE_BYTES_MAX, JWS_BYTES_MAX};
+    let t = TrustStore::default();
+    let failure = verify_envelope(&vec![b' '; ENVELOPE_BYTES_MAX + 1], &t).expect_err("big");
+    assert!(failure.reason.contains("larger than"), "{failure}");
+    let long_jws = format!("{}.b.c", "a".repeat(JWS_BYTES_MAX));
+    let e = serde_json::json!({"transportDocument": {}, "envelopeManifestSignedContent": long_jws, "envelopeTransferChain": ["x"]});
+    let failure = verify_envelope(&serde_json::to_vec(&e).expect("json"), &t).expect_err("long");
+    assert!(failure.reason.contains("JWS longer"), "{failure}");
 }
 
 /// Flips one character of a base64url part of a JWS, keeping it valid base64url.
@@ -170,7 +226,7 @@ fn malformed_envelopes_are_bad_envelopes() {
     let mut e = envelope();
     let entry = e["envelopeTransferChain"][1].clone();
     e["envelopeTransferChain"] =
-        Value::Array(vec![entry; ebl_core::pint::TRANSFER_CHAIN_ENTRIES_MAX + 1]);
+        Value::Array(vec![entry; ebl_pint::TRANSFER_CHAIN_ENTRIES_MAX + 1]);
     let failure =
         verify_envelope(&serde_json::to_vec(&e).expect("json"), &t).expect_err("too long");
     assert_eq!(
@@ -185,67 +241,95 @@ fn malformed_envelopes_are_bad_envelopes() {
 
 #[test]
 fn an_exported_bill_is_received_by_our_own_verifier() {
-    use ebl_core::pint::{export_envelope, public_jwk, Exported};
-    use ebl_core::{Action, Loan};
-    let mut w = crate::support::World::new();
-    let bill = w.issue_to_order_bill();
-    let (s, buyer, buyer_key, bank, bank_key, c) = (
-        w.shipper.key.clone(),
-        w.buyer.id,
-        w.buyer.key.clone(),
-        w.bank.id,
-        w.bank.key.clone(),
-        w.carrier.key.clone(),
-    );
-    w.act(Action::EndorseToOrder { bill, to: buyer }, &[&s])
-        .expect("endorse");
-    w.act(Action::Transfer { bill, to: buyer }, &[&s])
-        .expect("transfer");
-    let loan = Loan {
-        reference: "L-P".into(),
-        amount_minor: 500,
-        currency: "EUR".into(),
+    use ebl_core::testkit::{self, Cast};
+    use ebl_core::{Action, Hash, Ledger, Signatures, SignedTransaction};
+    use ebl_pint::{export_envelope, public_jwk, Exported};
+
+    let cast = Cast::new();
+    let genesis = cast.genesis(1_700_000_000_000).expect("genesis");
+    let chain = genesis.chain_id();
+    let mut ledger = Ledger::new(genesis);
+    let mut log: Vec<SignedTransaction> = Vec::new();
+    let mut prev = chain;
+    for actor in cast.actors() {
+        let tx = testkit::signed(
+            chain,
+            prev,
+            1,
+            actor.registration().expect("reg"),
+            &[&cast.operator],
+        );
+        ledger.apply(&tx, Signatures::Verify).expect("register");
+        prev = tx.id();
+    }
+    let issue = Action::Issue {
+        document: testkit::to_order_document("PINT-X").expect("document"),
+        issue_to: cast.shipper.id,
+        shipper: cast.shipper.id,
+        consignee: None,
+        replaces: None,
     };
-    w.act(
-        Action::Pledge {
-            bill,
-            pledgee: bank,
-            loan,
-        },
-        &[&buyer_key, &bank_key],
-    )
-    .expect("pledge");
-    w.act(Action::Release { bill }, &[&bank_key])
-        .expect("release");
-    w.act(Action::SurrenderForDelivery { bill }, &[&buyer_key])
-        .expect("surrender");
-    w.act(Action::AcceptSurrender { bill }, &[&c])
-        .expect("accept");
-    let history: Vec<Exported<'_>> = w
-        .log
+    let tx = testkit::signed(chain, Hash::ZERO, 2, issue, &[&cast.carrier.key]);
+    let bill = tx.id();
+    ledger.apply(&tx, Signatures::Verify).expect("issue");
+    log.push(tx);
+    let steps: Vec<(Action, Vec<&ebl_core::SigningKey>)> = vec![
+        (
+            Action::EndorseToOrder {
+                bill,
+                to: cast.buyer.id,
+            },
+            vec![&cast.shipper.key],
+        ),
+        (
+            Action::Transfer {
+                bill,
+                to: cast.buyer.id,
+            },
+            vec![&cast.shipper.key],
+        ),
+        (
+            Action::Pledge {
+                bill,
+                pledgee: cast.bank.id,
+                loan: testkit::loan("L-P", 500),
+            },
+            vec![&cast.buyer.key, &cast.bank.key],
+        ),
+        (Action::Release { bill }, vec![&cast.bank.key]),
+        (Action::SurrenderForDelivery { bill }, vec![&cast.buyer.key]),
+        (Action::AcceptSurrender { bill }, vec![&cast.carrier.key]),
+    ];
+    for (i, (action, signers)) in steps.into_iter().enumerate() {
+        let head = ledger.bill(&bill).expect("bill").head;
+        let tx = testkit::signed(chain, head, 3 + i as u64, action, &signers);
+        ledger.apply(&tx, Signatures::Verify).expect("step");
+        log.push(tx);
+    }
+    let history: Vec<Exported<'_>> = log
         .iter()
-        .filter(|t| t.id() == bill || t.body.action.bill() == Some(bill))
         .map(|t| Exported {
             transaction: t,
             time_ms: t.body.time_ms,
         })
         .collect();
-    let document = match &history[0].transaction.body.action {
-        Action::Issue { document, .. } => document.clone(),
-        _ => panic!("first is the issue"),
-    };
-    let node = crate::support::key(2);
-    let envelope = export_envelope(&document, &history, w.ledger.registry(), "EBLTEST", &node);
-    let mut trust = TrustStore::default();
-    trust
-        .add_jwks(
-            public_jwk(&ebl_core::PartyKey::of(&node))
-                .to_string()
-                .as_bytes(),
-        )
-        .expect("jwk");
+    let document = testkit::to_order_document("PINT-X").expect("document");
+    let envelope = export_envelope(
+        &document,
+        &history,
+        ledger.registry(),
+        "EBLTEST",
+        &cast.node,
+    );
+    let mut own = TrustStore::default();
+    own.add_jwks(
+        public_jwk(&ebl_core::PartyKey::of(&cast.node))
+            .to_string()
+            .as_bytes(),
+    )
+    .expect("jwk");
     let verdict =
-        verify_envelope(&serde_json::to_vec(&envelope).expect("json"), &trust).expect("received");
+        verify_envelope(&serde_json::to_vec(&envelope).expect("json"), &own).expect("received");
     assert_eq!(verdict.code, PintCode::Received);
     assert_eq!(
         verdict.actions,
@@ -269,14 +353,11 @@ fn an_exported_bill_is_received_by_our_own_verifier() {
     )
     .expect("json");
     assert_eq!(payload["transactions"][2]["x-ebl-action"], "PLEDGE");
-    assert_eq!(payload["transactions"][2]["x-ebl-loan"]["currency"], "EUR");
+    assert_eq!(payload["transactions"][2]["x-ebl-loan"]["currency"], "USD");
     assert_eq!(payload["transactions"][3]["x-ebl-action"], "RELEASE");
-    // And another platform's trust store does not accept it.
-    let failure = verify_envelope(
-        &serde_json::to_vec(&envelope).expect("json"),
-        &super::pint::trust(),
-    )
-    .expect_err("untrusted");
+    // Another platform's trust store does not accept it.
+    let failure = verify_envelope(&serde_json::to_vec(&envelope).expect("json"), &trust())
+        .expect_err("untrusted");
     assert_eq!(failure.code, PintCode::BadSignature);
 }
 
@@ -286,7 +367,7 @@ fn the_kid_is_the_rfc7638_thumbprint() {
     let x = base64url_decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").expect("x");
     let key = ebl_core::PartyKey::from_bytes(x.try_into().expect("32 bytes")).expect("key");
     assert_eq!(
-        ebl_core::pint::jwk_thumbprint(&key),
+        ebl_pint::jwk_thumbprint(&key),
         "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
     );
 }
