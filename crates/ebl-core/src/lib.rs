@@ -23,6 +23,7 @@ pub mod party;
 pub mod registry;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod time;
 pub mod transaction;
 pub mod verify;
 
