@@ -997,7 +997,7 @@ pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
         return Err(CliError::usage(
             "empty_trust_store",
             format!(
-                "no usable JWK (Ed25519, or RSA of 2048 bits or more) in {}",
+                "no usable JWK (Ed25519, P-256, or RSA of 2048 bits or more) in {}",
                 trust_dir.display()
             ),
         ));

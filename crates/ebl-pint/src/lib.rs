@@ -3,8 +3,8 @@
 //! answered with PINT's response codes.
 //!
 //! Supported: EdDSA (Ed25519, RFC 8037, checked with `verify_strict`), RS256 and PS256 (RSA of at least
-//! 2048 bits), with keys from JWK sets. ES256 and `x5c` certificate chains are not supported yet: an
-//! envelope signed that way is answered `BSIG` with the reason "unsupported algorithm", never accepted.
+//! 2048 bits) and ES256 (P-256), with keys from JWK sets. `x5c` certificate chains are not supported yet:
+//! keys are trusted by `kid` only, and an unknown `kid` is answered `BSIG`, never accepted.
 
 use std::collections::BTreeMap;
 
@@ -127,6 +127,7 @@ pub const RSA_BITS_MIN: usize = 2048;
 enum TrustedKey {
     Ed25519(PartyKey),
     Rsa(rsa::RsaPublicKey),
+    P256(p256::ecdsa::VerifyingKey),
 }
 
 /// Platform keys trusted to sign envelopes, by JWS `kid`.
@@ -174,6 +175,21 @@ impl TrustStore {
                     }
                     TrustedKey::Rsa(
                         rsa::RsaPublicKey::new(n, e).map_err(|e| bad(format!("JWK {kid}: {e}")))?,
+                    )
+                }
+                (Some("EC"), Some("P-256")) => {
+                    let (x, y) = (bytes("x")?, bytes("y")?);
+                    if x.len() != 32 || y.len() != 32 {
+                        return Err(bad(format!("JWK {kid}: P-256 coordinates are 32 bytes")));
+                    }
+                    let point = p256::EncodedPoint::from_affine_coordinates(
+                        x.as_slice().into(),
+                        y.as_slice().into(),
+                        false,
+                    );
+                    TrustedKey::P256(
+                        p256::ecdsa::VerifyingKey::from_encoded_point(&point)
+                            .map_err(|_| bad(format!("JWK {kid}: not a point on P-256")))?,
                     )
                 }
                 // Other key types cannot verify here: skipped.
@@ -258,11 +274,11 @@ fn verified_payload(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<Va
 fn verify_jws(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<(), PintFailure> {
     use rsa::signature::Verifier as _;
     let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
-    if !["EdDSA", "RS256", "PS256"].contains(&alg) {
+    if !["EdDSA", "RS256", "PS256", "ES256"].contains(&alg) {
         return Err(fail(
             PintCode::BadSignature,
             place,
-            format!("unsupported algorithm {alg:?} (EdDSA, RS256 and PS256 are supported)"),
+            format!("unsupported algorithm {alg:?} (EdDSA, RS256, PS256 and ES256 are supported)"),
         ));
     }
     let kid = jws.header.get("kid").and_then(Value::as_str).unwrap_or("");
@@ -285,6 +301,8 @@ fn verify_jws(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<(), Pint
                 .verify(message, &s)
                 .is_ok()
         }),
+        ("ES256", TrustedKey::P256(k)) => p256::ecdsa::Signature::from_slice(sig)
+            .is_ok_and(|s| rsa::signature::Verifier::verify(k, message, &s).is_ok()),
         ("PS256", TrustedKey::Rsa(k)) => rsa::pss::Signature::try_from(sig).is_ok_and(|s| {
             rsa::pss::VerifyingKey::<sha2::Sha256>::new(k.clone())
                 .verify(message, &s)
@@ -649,18 +667,41 @@ pub fn public_jwk(key: &PartyKey) -> Value {
     })
 }
 
-/// A compact JWS (EdDSA) over the RFC 8785 form of `payload`.
-pub fn sign_jws(key: &ed25519_dalek::SigningKey, payload: &Value) -> String {
-    use ed25519_dalek::Signer as _;
-    let kid = jwk_thumbprint(&PartyKey::of(key));
-    let header = format!(r#"{{"alg":"EdDSA","kid":"{kid}"}}"#);
+/// A platform key that signs JWS: ours is Ed25519 (EdDSA); tests sign with others.
+pub trait JwsSigner {
+    /// The JWS `alg`.
+    fn alg(&self) -> &'static str;
+    /// The JWS `kid`, as receivers know the key.
+    fn kid(&self) -> String;
+    /// The signature over the JWS signing input, in JWS form.
+    fn sign(&self, signing_input: &[u8]) -> Vec<u8>;
+}
+
+impl JwsSigner for ed25519_dalek::SigningKey {
+    fn alg(&self) -> &'static str {
+        "EdDSA"
+    }
+    fn kid(&self) -> String {
+        jwk_thumbprint(&PartyKey::of(self))
+    }
+    fn sign(&self, signing_input: &[u8]) -> Vec<u8> {
+        ed25519_dalek::Signer::sign(self, signing_input)
+            .to_bytes()
+            .to_vec()
+    }
+}
+
+/// A compact JWS over the RFC 8785 form of `payload`.
+pub fn sign_jws(signer: &impl JwsSigner, payload: &Value) -> String {
+    let header = serde_json::json!({ "alg": signer.alg(), "kid": signer.kid() });
+    let header = jcs::canonicalize(&header).unwrap_or_default();
     let payload = jcs::canonicalize(payload).unwrap_or_default();
     let signing_input = format!(
         "{}.{}",
         base64url_encode(header.as_bytes()),
         base64url_encode(payload.as_bytes())
     );
-    let signature = key.sign(signing_input.as_bytes()).to_bytes();
+    let signature = signer.sign(signing_input.as_bytes());
     format!("{signing_input}.{}", base64url_encode(&signature))
 }
 
@@ -775,7 +816,7 @@ pub fn export_envelope(
     history: &[Exported<'_>],
     registry: &ebl_core::Registry,
     platform: &str,
-    key: &ed25519_dalek::SigningKey,
+    key: &impl JwsSigner,
 ) -> Value {
     let checksum = document.checksum().to_hex();
     let transactions = pint_transactions(history, registry, platform);

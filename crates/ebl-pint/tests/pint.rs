@@ -82,9 +82,9 @@ fn unsupported_algorithms_mismatched_and_untrusted_keys_are_bad_signatures() {
         e["envelopeManifestSignedContent"] = parts.join(".").into();
         verify_envelope(&serde_json::to_vec(&e).expect("json"), &trust()).expect_err("refused")
     };
-    let es256 = with("ES256", "YLFVnyMkSsFTvj-H");
-    assert_eq!(es256.code, PintCode::BadSignature);
-    assert!(es256.reason.contains("unsupported"), "{es256}");
+    let es384 = with("ES384", "YLFVnyMkSsFTvj-H");
+    assert_eq!(es384.code, PintCode::BadSignature);
+    assert!(es384.reason.contains("unsupported"), "{es384}");
     // An RSA algorithm named with an Ed25519 key's kid: refused, not tried.
     let mismatch = with("RS256", "YLFVnyMkSsFTvj-H");
     assert_eq!(mismatch.code, PintCode::BadSignature);
@@ -370,4 +370,86 @@ fn the_kid_is_the_rfc7638_thumbprint() {
         ebl_pint::jwk_thumbprint(&key),
         "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
     );
+}
+
+/// A P-256 platform key, as DCSA's conformance suite uses.
+struct P256Platform(p256::ecdsa::SigningKey);
+
+impl ebl_pint::JwsSigner for P256Platform {
+    fn alg(&self) -> &'static str {
+        "ES256"
+    }
+    fn kid(&self) -> String {
+        "p256-test-platform".into()
+    }
+    fn sign(&self, signing_input: &[u8]) -> Vec<u8> {
+        let signature: p256::ecdsa::Signature =
+            p256::ecdsa::signature::Signer::sign(&self.0, signing_input);
+        signature.to_bytes().to_vec()
+    }
+}
+
+#[test]
+fn an_es256_signed_envelope_is_received_with_its_p256_jwk() {
+    use ebl_core::testkit::{self, Cast};
+    use ebl_core::{Action, Hash, Ledger, Signatures};
+    let cast = Cast::new();
+    let genesis = cast.genesis(1).expect("genesis");
+    let chain = genesis.chain_id();
+    let mut ledger = Ledger::new(genesis);
+    let mut prev = chain;
+    for actor in cast.actors() {
+        let tx = testkit::signed(
+            chain,
+            prev,
+            1,
+            actor.registration().expect("reg"),
+            &[&cast.operator],
+        );
+        ledger.apply(&tx, Signatures::Verify).expect("register");
+        prev = tx.id();
+    }
+    let document = testkit::to_order_document("ES-1").expect("document");
+    let issue = Action::Issue {
+        document: document.clone(),
+        issue_to: cast.shipper.id,
+        shipper: cast.shipper.id,
+        consignee: None,
+        replaces: None,
+    };
+    let tx = testkit::signed(chain, Hash::ZERO, 2, issue, &[&cast.carrier.key]);
+    ledger.apply(&tx, Signatures::Verify).expect("issue");
+    let history = [ebl_pint::Exported {
+        transaction: &tx,
+        time_ms: 2,
+    }];
+    let platform = P256Platform(p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).expect("scalar"));
+    let envelope = ebl_pint::export_envelope(
+        &document,
+        &history,
+        ledger.registry(),
+        "ES-PLATFORM",
+        &platform,
+    );
+    let point = platform.0.verifying_key().to_encoded_point(false);
+    let jwk = serde_json::json!({
+        "kty": "EC", "crv": "P-256", "kid": "p256-test-platform",
+        "x": base64url_encode(point.x().expect("x")), "y": base64url_encode(point.y().expect("y")),
+    });
+    let mut trust = TrustStore::default();
+    assert_eq!(trust.add_jwks(jwk.to_string().as_bytes()), Ok(1));
+    let text = serde_json::to_vec(&envelope).expect("json");
+    assert_eq!(
+        verify_envelope(&text, &trust).expect("received").code,
+        PintCode::Received
+    );
+    let mut tampered = envelope.clone();
+    let m = tampered["envelopeManifestSignedContent"]
+        .as_str()
+        .expect("m")
+        .to_owned();
+    tampered["envelopeManifestSignedContent"] = flip(&m, 2, 5).into();
+    let failure = verify_envelope(&serde_json::to_vec(&tampered).expect("json"), &trust)
+        .expect_err("flipped");
+    assert_eq!(failure.code, PintCode::BadSignature);
 }
