@@ -67,6 +67,28 @@ pub fn order_block(ledger: &mut Ledger, candidates: Vec<Candidate>) -> Ordered {
     ordered
 }
 
+/// Groups work for one block: `first`, then what `next` yields while the block has room. A block never
+/// holds more than `max` (inclusion proofs for larger blocks would not verify); the item that would
+/// overflow it is returned, to start the next block. `next` returns `None` when nothing more should wait.
+fn fill_block<T>(
+    first: T,
+    size: impl Fn(&T) -> usize,
+    max: usize,
+    mut next: impl FnMut() -> Option<T>,
+) -> (Vec<T>, Option<T>) {
+    let mut count = size(&first);
+    let mut batch = vec![first];
+    while count < max {
+        let Some(item) = next() else { break };
+        if count + size(&item) > max {
+            return (batch, Some(item));
+        }
+        count += size(&item);
+        batch.push(item);
+    }
+    (batch, None)
+}
+
 /// The sequencer's own state: the working ledger, the store, the node key.
 pub struct Sequencer<K: Kv> {
     pub(crate) ledger: Ledger,
@@ -105,26 +127,33 @@ impl<K: Kv> Sequencer<K> {
     /// Runs until every sender is gone, then returns after the last block is durable and answered.
     /// A storage failure stops the sequencer: memory would otherwise run ahead of the disk.
     pub fn run(mut self, mut rx: mpsc::Receiver<Submission>) -> Result<(), StoreError> {
-        while let Some(first) = rx.blocking_recv() {
-            let mut batch = vec![first];
-            let mut count = batch[0].candidates.len();
+        // A submission that did not fit the last block starts the next one.
+        let mut carry: Option<Submission> = None;
+        loop {
+            let first = match carry.take() {
+                Some(s) => s,
+                None => match rx.blocking_recv() {
+                    Some(s) => s,
+                    None => break,
+                },
+            };
             let deadline = Instant::now() + Duration::from_millis(BLOCK_WAIT_MS);
             // Group commit: keep taking submissions until the block is full or the wait is over.
-            while count < BLOCK_TRANSACTIONS_MAX {
-                match rx.try_recv() {
-                    Ok(s) => {
-                        count += s.candidates.len();
-                        batch.push(s);
-                    }
-                    Err(mpsc::error::TryRecvError::Empty) => {
-                        if Instant::now() >= deadline {
-                            break;
+            let (batch, rest) = fill_block(
+                first,
+                |s| s.candidates.len(),
+                BLOCK_TRANSACTIONS_MAX,
+                || loop {
+                    match rx.try_recv() {
+                        Ok(s) => return Some(s),
+                        Err(mpsc::error::TryRecvError::Empty) if Instant::now() < deadline => {
+                            std::thread::sleep(Duration::from_micros(200));
                         }
-                        std::thread::sleep(Duration::from_micros(200));
+                        Err(_) => return None,
                     }
-                    Err(mpsc::error::TryRecvError::Disconnected) => break,
-                }
-            }
+                },
+            );
+            carry = rest;
             self.commit(batch)?;
         }
         // A graceful stop: checkpoint, so the next start replays nothing.
@@ -386,4 +415,30 @@ fn touched_parties(ledger: &Ledger, accepted: &[SignedTransaction]) -> Vec<ebl_c
     ids.iter()
         .filter_map(|id| ledger.registry().party(*id).cloned())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill_block;
+
+    /// Regression: submissions of 1000 transactions were taken while the block held fewer than the
+    /// maximum, so a fifth one made a block of 5000 > 4096, whose inclusion proofs do not verify.
+    #[test]
+    fn regression_a_block_never_exceeds_its_maximum() {
+        let mut queue = vec![1000usize; 5].into_iter();
+        let (block, rest) = fill_block(1000usize, |n| *n, 4096, || queue.next());
+        assert_eq!((block.iter().sum::<usize>(), rest), (4000, Some(1000)));
+        let mut queue = vec![96usize, 1].into_iter();
+        let (block, rest) = fill_block(4000usize, |n| *n, 4096, || queue.next());
+        assert_eq!(
+            (block, rest),
+            (vec![4000, 96], None),
+            "exactly the maximum fits"
+        );
+        let mut queue = Vec::<usize>::new().into_iter();
+        assert_eq!(
+            fill_block(7usize, |n| *n, 4096, || queue.next()),
+            (vec![7], None)
+        );
+    }
 }
