@@ -23,6 +23,15 @@ pub struct Applied {
     pub bill: Option<BillId>,
     /// The bill an `ISSUE` voided-and-replaced, whose state changed too.
     pub replaced: Option<BillId>,
+    /// The party a registry change admitted, re-keyed or revoked.
+    pub party: Option<PartyId>,
+}
+
+impl Applied {
+    /// Every bill whose state the transaction changed.
+    pub fn bills(&self) -> impl Iterator<Item = BillId> {
+        self.bill.into_iter().chain(self.replaced)
+    }
 }
 
 /// Whether `apply` checks signatures itself, or the caller already did (a node verifies them in parallel,
@@ -183,11 +192,13 @@ impl Ledger {
                 });
             }
             let signer = sole_signer(&signers, "operator")?;
-            self.registry = self.registry.apply(action, signer, id)?;
+            let (registry, party) = self.registry.apply(action, signer, id)?;
+            self.registry = registry;
             return Ok(Applied {
                 tx: id,
                 bill: None,
                 replaced: None,
+                party: Some(party),
             });
         }
 
@@ -216,6 +227,7 @@ impl Ledger {
             tx: id,
             bill: Some(bill_id),
             replaced: None,
+            party: None,
         })
     }
 
@@ -354,6 +366,7 @@ impl Ledger {
             tx: id,
             bill: Some(id),
             replaced: *replaces,
+            party: None,
         })
     }
 }

@@ -127,13 +127,19 @@ impl Registry {
         Ok(party.id)
     }
 
-    /// Checks a registry action and returns the registry after it. `tx_id` becomes the new head.
-    pub(crate) fn apply(&self, action: &Action, signer: PartyId, tx_id: Hash) -> Result<Registry> {
+    /// Checks a registry action and returns the registry after it and the party it changed. `tx_id`
+    /// becomes the new head.
+    pub(crate) fn apply(
+        &self,
+        action: &Action,
+        signer: PartyId,
+        tx_id: Hash,
+    ) -> Result<(Registry, PartyId)> {
         if signer != self.operator {
             return Err(Error::NotOperator);
         }
         let mut next = self.clone();
-        match action {
+        let changed = match action {
             Action::RegisterParty { key, profile } => {
                 let id = PartyId::from(*key);
                 if self.parties.contains_key(&id) {
@@ -154,6 +160,7 @@ impl Registry {
                     retired_keys: Vec::new(),
                     revoked: false,
                 });
+                id
             }
             Action::RotateKey { party, new_key } => {
                 self.active_party(*party)?;
@@ -165,20 +172,22 @@ impl Registry {
                     p.retired_keys.push(old);
                 }
                 next.keys.insert(*new_key, *party);
+                *party
             }
             Action::RevokeParty { party } => {
                 self.active_party(*party)?;
                 if let Some(p) = next.parties.get_mut(party) {
                     p.revoked = true;
                 }
+                *party
             }
             other => {
                 return Err(Error::MalformedEncoding {
                     reason: format!("{} is not a registry action", other.code()),
                 })
             }
-        }
+        };
         next.head = tx_id;
-        Ok(next)
+        Ok((next, changed))
     }
 }

@@ -162,18 +162,8 @@ pub fn start_with<K: Kv>(
                     key: id.to_hex(),
                     reason: format!("does not replay: {e}"),
                 })?;
-            dirty_bills.extend(applied.bill);
-            dirty_bills.extend(applied.replaced);
-            match &stored.tx.body.action {
-                ebl_core::Action::RegisterParty { key, .. } => {
-                    dirty_parties.insert(ebl_core::PartyId::from(*key));
-                }
-                ebl_core::Action::RotateKey { party, .. }
-                | ebl_core::Action::RevokeParty { party } => {
-                    dirty_parties.insert(*party);
-                }
-                _ => {}
-            }
+            dirty_bills.extend(applied.bills());
+            dirty_parties.extend(applied.party);
             since_checkpoint += 1;
         }
     }

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use ebl_core::api::{ErrorBody, Receipt, SubmitOutcome};
 use ebl_core::{
-    Action, BillId, BlockHeader, Error, Ledger, MerkleTree, PartyId, Signatures, SignedTransaction,
-    SigningKey, TxId,
+    Applied, BillId, BlockHeader, Error, Ledger, MerkleTree, PartyId, Signatures,
+    SignedTransaction, SigningKey, TxId,
 };
 use ebl_store::{BlockWrite, Checkpoint, Kv, LedgerStore, StoreError, StoredBlock};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
@@ -40,6 +40,8 @@ pub struct Ordered {
     /// Accepted transactions in block order.
     pub accepted: Vec<SignedTransaction>,
     pub ids: Vec<TxId>,
+    /// What each accepted transaction changed, in block order.
+    pub applied: Vec<Applied>,
     /// For every candidate, in order: its index in `accepted`, or why it was refused.
     pub verdicts: Vec<Result<usize, (TxId, Error)>>,
 }
@@ -49,16 +51,18 @@ pub fn order_block(ledger: &mut Ledger, candidates: Vec<Candidate>) -> Ordered {
     let mut ordered = Ordered {
         accepted: Vec::new(),
         ids: Vec::new(),
+        applied: Vec::new(),
         verdicts: Vec::with_capacity(candidates.len()),
     };
     for candidate in candidates {
         match candidate {
             Err(refused) => ordered.verdicts.push(Err(refused)),
             Ok((id, tx)) => match ledger.apply_identified(&tx, id, Signatures::AlreadyVerified) {
-                Ok(_) => {
+                Ok(applied) => {
                     ordered.verdicts.push(Ok(ordered.accepted.len()));
                     ordered.accepted.push(tx);
                     ordered.ids.push(id);
+                    ordered.applied.push(applied);
                 }
                 Err(e) => ordered.verdicts.push(Err((id, e))),
             },
@@ -243,8 +247,8 @@ impl<K: Kv> Sequencer<K> {
             header,
             tx_ids: ordered.ids.clone(),
         };
-        let bills = touched_bills(&self.ledger, &ordered.accepted, &ordered.ids);
-        let parties = touched_parties(&self.ledger, &ordered.accepted);
+        let bills = touched_bills(&self.ledger, &ordered.applied);
+        let parties = touched_parties(&self.ledger, &ordered.applied);
         self.dirty_bills.extend(bills.iter().map(|b| b.id));
         self.dirty_parties.extend(parties.iter().map(|p| p.id));
         self.since_checkpoint += ordered.accepted.len();
@@ -379,39 +383,17 @@ fn receipt_at(block: &StoredBlock, tree: &MerkleTree, index: usize) -> Result<Re
     })
 }
 
-fn touched_bills(
-    ledger: &Ledger,
-    accepted: &[SignedTransaction],
-    tx_ids: &[TxId],
-) -> Vec<ebl_core::Bill> {
-    let mut ids = Vec::new();
-    for (tx, id) in accepted.iter().zip(tx_ids) {
-        match &tx.body.action {
-            Action::Issue { replaces, .. } => {
-                ids.push(*id);
-                ids.extend(replaces);
-            }
-            a => ids.extend(a.bill()),
-        }
-    }
-    ids.sort();
-    ids.dedup();
+/// The state of every bill the block changed, as the ledger reported it.
+fn touched_bills(ledger: &Ledger, applied: &[Applied]) -> Vec<ebl_core::Bill> {
+    let ids: BTreeSet<BillId> = applied.iter().flat_map(Applied::bills).collect();
     ids.iter()
         .filter_map(|id| ledger.bill(id).cloned())
         .collect()
 }
 
-fn touched_parties(ledger: &Ledger, accepted: &[SignedTransaction]) -> Vec<ebl_core::Party> {
-    let mut ids = Vec::new();
-    for tx in accepted {
-        match &tx.body.action {
-            Action::RegisterParty { key, .. } => ids.push(ebl_core::PartyId::from(*key)),
-            Action::RotateKey { party, .. } | Action::RevokeParty { party } => ids.push(*party),
-            _ => {}
-        }
-    }
-    ids.sort();
-    ids.dedup();
+/// The state of every party the block changed, as the ledger reported it.
+fn touched_parties(ledger: &Ledger, applied: &[Applied]) -> Vec<ebl_core::Party> {
+    let ids: BTreeSet<PartyId> = applied.iter().filter_map(|a| a.party).collect();
     ids.iter()
         .filter_map(|id| ledger.registry().party(*id).cloned())
         .collect()
