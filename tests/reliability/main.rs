@@ -41,16 +41,7 @@ impl Bench {
             cast,
             chain,
         };
-        let mut prev = chain;
-        for actor in bench.cast.actors() {
-            let tx = testkit::signed(
-                chain,
-                prev,
-                1,
-                actor.registration().expect("registration"),
-                &[&bench.cast.operator],
-            );
-            prev = tx.id();
+        for tx in bench.cast.registrations(chain) {
             assert!(matches!(
                 bench.http().submit(&tx),
                 Ok(SubmitOutcome::Accepted { .. })

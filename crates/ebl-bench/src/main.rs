@@ -192,7 +192,8 @@ fn main() -> anyhow::Result<()> {
         .as_str()
         .and_then(|c| c.parse().ok())
         .context("chain id")?;
-    let registrations: Vec<String> = workload::registrations(&cast, chain)
+    let registrations: Vec<String> = cast
+        .registrations(chain)
         .iter()
         .map(|t| serde_json::to_string(t).unwrap_or_default())
         .collect();

@@ -20,25 +20,6 @@ impl BillPlan {
     }
 }
 
-/// The registrations of the cast, chained on the registry head (the chain id at first).
-pub fn registrations(cast: &Cast, chain: Hash) -> Vec<SignedTransaction> {
-    let mut prev = chain;
-    cast.actors()
-        .iter()
-        .map(|actor| {
-            let tx = testkit::signed(
-                chain,
-                prev,
-                1,
-                actor.registration().expect("testkit actors are valid"),
-                &[&cast.operator],
-            );
-            prev = tx.id();
-            tx
-        })
-        .collect()
-}
-
 /// `count` to-order bills from the DCSA document, issued by the carrier to the shipper.
 pub fn issues(cast: &Cast, chain: Hash, prefix: &str, count: usize) -> Vec<SignedTransaction> {
     (0..count)

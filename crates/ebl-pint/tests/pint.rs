@@ -250,17 +250,8 @@ fn an_exported_bill_is_received_by_our_own_verifier() {
     let chain = genesis.chain_id();
     let mut ledger = Ledger::new(genesis);
     let mut log: Vec<SignedTransaction> = Vec::new();
-    let mut prev = chain;
-    for actor in cast.actors() {
-        let tx = testkit::signed(
-            chain,
-            prev,
-            1,
-            actor.registration().expect("reg"),
-            &[&cast.operator],
-        );
+    for tx in cast.registrations(chain) {
         ledger.apply(&tx, Signatures::Verify).expect("register");
-        prev = tx.id();
     }
     let issue = Action::Issue {
         document: testkit::to_order_document("PINT-X").expect("document"),
@@ -397,17 +388,8 @@ fn an_es256_signed_envelope_is_received_with_its_p256_jwk() {
     let genesis = cast.genesis(1).expect("genesis");
     let chain = genesis.chain_id();
     let mut ledger = Ledger::new(genesis);
-    let mut prev = chain;
-    for actor in cast.actors() {
-        let tx = testkit::signed(
-            chain,
-            prev,
-            1,
-            actor.registration().expect("reg"),
-            &[&cast.operator],
-        );
+    for tx in cast.registrations(chain) {
         ledger.apply(&tx, Signatures::Verify).expect("register");
-        prev = tx.id();
     }
     let document = testkit::to_order_document("ES-1").expect("document");
     let issue = Action::Issue {

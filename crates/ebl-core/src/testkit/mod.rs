@@ -131,6 +131,21 @@ impl Cast {
         ]
     }
 
+    /// The operator's registrations of every actor, each extending the one before from the registry's
+    /// first head (the chain id): valid as one batch on a fresh ledger.
+    pub fn registrations(&self, chain: Hash) -> Vec<SignedTransaction> {
+        let mut prev = chain;
+        self.actors()
+            .iter()
+            .filter_map(|actor| actor.registration().ok())
+            .map(|action| {
+                let tx = signed(chain, prev, 1, action, &[&self.operator]);
+                prev = tx.id();
+                tx
+            })
+            .collect()
+    }
+
     pub fn genesis(&self, time_ms: u64) -> crate::Result<Genesis> {
         Genesis::new(
             "testkit",

@@ -75,19 +75,7 @@ fn acknowledged_lost_after_power_cut(behaviour: SyncBehaviour, mut seed: u64) ->
     let mut server = Server::launch(store, cast.node.clone(), Settings::default()).expect("launch");
     let node = Client::new(&server.url, chain);
 
-    let mut prev = chain;
-    let mut registrations = Vec::new();
-    for actor in cast.actors() {
-        let tx = testkit::signed(
-            chain,
-            prev,
-            1,
-            actor.registration().expect("registration"),
-            &[&cast.operator],
-        );
-        prev = tx.id();
-        registrations.push(tx);
-    }
+    let registrations = cast.registrations(chain);
     let acked: Arc<Mutex<Vec<TxId>>> = Arc::default();
     for r in node.batch(&registrations).expect("registrations") {
         if let SubmitOutcome::Accepted { id, .. } = r {
@@ -274,23 +262,9 @@ fn a_start_after_a_cut_replays_the_blocks_after_the_last_checkpoint() {
     };
     let mut server = Server::launch(store, cast.node.clone(), settings).expect("launch");
     let client = Client::new(&server.url, chain);
-    let mut prev = chain;
-    let registrations: Vec<_> = cast
-        .actors()
-        .iter()
-        .map(|a| {
-            let tx = testkit::signed(
-                chain,
-                prev,
-                1,
-                a.registration().expect("reg"),
-                &[&cast.operator],
-            );
-            prev = tx.id();
-            tx
-        })
-        .collect();
-    client.batch(&registrations).expect("registrations");
+    client
+        .batch(&cast.registrations(chain))
+        .expect("registrations");
     let issue = Action::Issue {
         document: testkit::to_order_document("CKPT-1").expect("document"),
         issue_to: cast.shipper.id,

@@ -186,19 +186,8 @@ impl TestNode {
     }
 
     pub fn start_with(settings: Settings) -> TestNode {
-        let mut node = Self::bare_with(settings);
-        let mut prev = node.chain;
-        let mut txs = Vec::new();
-        let cast = node.cast.clone();
-        for actor in cast.actors() {
-            let tx = node.sign(
-                prev,
-                actor.registration().expect("registration"),
-                &[&cast.operator],
-            );
-            prev = tx.id();
-            txs.push(tx);
-        }
+        let node = Self::bare_with(settings);
+        let txs = node.cast.registrations(node.chain);
         let results = node.batch(&txs).expect("registration batch");
         assert!(
             results
