@@ -9,7 +9,7 @@ mod race;
 mod tamper_files;
 
 use ebl_core::api::SubmitOutcome;
-use ebl_core::testkit::{self, Cast};
+use ebl_core::testkit::Cast;
 use ebl_core::{Hash, PartyKey};
 use ebl_tests::{Http, NodeProcess};
 
@@ -56,14 +56,7 @@ impl Bench {
 
     /// The carrier issues a to-order bill to the shipper; returns (bill, head).
     pub fn issue(&self, reference: &str) -> Hash {
-        let action = ebl_core::Action::Issue {
-            document: testkit::to_order_document(reference).expect("document"),
-            issue_to: self.cast.shipper.id,
-            shipper: self.cast.shipper.id,
-            consignee: None,
-            replaces: None,
-        };
-        let tx = testkit::signed(self.chain, Hash::ZERO, 1, action, &[&self.cast.carrier.key]);
+        let tx = self.cast.issue(self.chain, reference, 1).expect("issue");
         match self.http().submit(&tx) {
             Ok(SubmitOutcome::Accepted { id, .. }) => id,
             other => panic!("issue: {other:?}"),

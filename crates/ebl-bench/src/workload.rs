@@ -24,15 +24,8 @@ impl BillPlan {
 pub fn issues(cast: &Cast, chain: Hash, prefix: &str, count: usize) -> Vec<SignedTransaction> {
     (0..count)
         .map(|i| {
-            let action = Action::Issue {
-                document: testkit::to_order_document(&format!("{prefix}{i:07}"))
-                    .expect("valid document"),
-                issue_to: cast.shipper.id,
-                shipper: cast.shipper.id,
-                consignee: None,
-                replaces: None,
-            };
-            testkit::signed(chain, Hash::ZERO, i as u64, action, &[&cast.carrier.key])
+            cast.issue(chain, &format!("{prefix}{i:07}"), i as u64)
+                .expect("valid document")
         })
         .collect()
 }

@@ -242,7 +242,7 @@ fn malformed_envelopes_are_bad_envelopes() {
 #[test]
 fn an_exported_bill_is_received_by_our_own_verifier() {
     use ebl_core::testkit::{self, Cast};
-    use ebl_core::{Action, Hash, Ledger, Signatures, SignedTransaction};
+    use ebl_core::{Action, Ledger, Signatures, SignedTransaction};
     use ebl_pint::{export_envelope, public_jwk, Exported};
 
     let cast = Cast::new();
@@ -253,14 +253,7 @@ fn an_exported_bill_is_received_by_our_own_verifier() {
     for tx in cast.registrations(chain) {
         ledger.apply(&tx, Signatures::Verify).expect("register");
     }
-    let issue = Action::Issue {
-        document: testkit::to_order_document("PINT-X").expect("document"),
-        issue_to: cast.shipper.id,
-        shipper: cast.shipper.id,
-        consignee: None,
-        replaces: None,
-    };
-    let tx = testkit::signed(chain, Hash::ZERO, 2, issue, &[&cast.carrier.key]);
+    let tx = cast.issue(chain, "PINT-X", 2).expect("issue");
     let bill = tx.id();
     ledger.apply(&tx, Signatures::Verify).expect("issue");
     log.push(tx);
@@ -383,7 +376,7 @@ impl ebl_pint::JwsSigner for P256Platform {
 #[test]
 fn an_es256_signed_envelope_is_received_with_its_p256_jwk() {
     use ebl_core::testkit::{self, Cast};
-    use ebl_core::{Action, Hash, Ledger, Signatures};
+    use ebl_core::{Ledger, Signatures};
     let cast = Cast::new();
     let genesis = cast.genesis(1).expect("genesis");
     let chain = genesis.chain_id();
@@ -392,14 +385,7 @@ fn an_es256_signed_envelope_is_received_with_its_p256_jwk() {
         ledger.apply(&tx, Signatures::Verify).expect("register");
     }
     let document = testkit::to_order_document("ES-1").expect("document");
-    let issue = Action::Issue {
-        document: document.clone(),
-        issue_to: cast.shipper.id,
-        shipper: cast.shipper.id,
-        consignee: None,
-        replaces: None,
-    };
-    let tx = testkit::signed(chain, Hash::ZERO, 2, issue, &[&cast.carrier.key]);
+    let tx = cast.issue(chain, "ES-1", 2).expect("issue");
     ledger.apply(&tx, Signatures::Verify).expect("issue");
     let history = [ebl_pint::Exported {
         transaction: &tx,

@@ -146,6 +146,30 @@ impl Cast {
             .collect()
     }
 
+    /// The carrier issues the DCSA to-order bill with `reference` to the shipper (possessor and
+    /// endorsee); the bill's id is the transaction's id.
+    pub fn issue(
+        &self,
+        chain: Hash,
+        reference: &str,
+        time_ms: u64,
+    ) -> crate::Result<SignedTransaction> {
+        let action = Action::Issue {
+            document: to_order_document(reference)?,
+            issue_to: self.shipper.id,
+            shipper: self.shipper.id,
+            consignee: None,
+            replaces: None,
+        };
+        Ok(signed(
+            chain,
+            Hash::ZERO,
+            time_ms,
+            action,
+            &[&self.carrier.key],
+        ))
+    }
+
     pub fn genesis(&self, time_ms: u64) -> crate::Result<Genesis> {
         Genesis::new(
             "testkit",

@@ -88,14 +88,7 @@ fn acknowledged_lost_after_power_cut(behaviour: SyncBehaviour, mut seed: u64) ->
         .map(|t| {
             let (node, acked, cast) = (node.clone(), acked.clone(), cast.clone());
             std::thread::spawn(move || {
-                let issue = Action::Issue {
-                    document: testkit::to_order_document(&format!("PWR-{t}")).expect("document"),
-                    issue_to: cast.shipper.id,
-                    shipper: cast.shipper.id,
-                    consignee: None,
-                    replaces: None,
-                };
-                let tx = testkit::signed(chain, Hash::ZERO, 2, issue, &[&cast.carrier.key]);
+                let tx = cast.issue(chain, &format!("PWR-{t}"), 2).expect("issue");
                 let bill = tx.id();
                 let mut head;
                 let mut outcome = node.try_submit(&tx);
@@ -265,14 +258,7 @@ fn a_start_after_a_cut_replays_the_blocks_after_the_last_checkpoint() {
     client
         .batch(&cast.registrations(chain))
         .expect("registrations");
-    let issue = Action::Issue {
-        document: testkit::to_order_document("CKPT-1").expect("document"),
-        issue_to: cast.shipper.id,
-        shipper: cast.shipper.id,
-        consignee: None,
-        replaces: None,
-    };
-    let tx = testkit::signed(chain, Hash::ZERO, 2, issue, &[&cast.carrier.key]);
+    let tx = cast.issue(chain, "CKPT-1", 2).expect("issue");
     let bill = tx.id();
     assert_accepted(&client.submit(&tx));
     let mut head = bill;
