@@ -77,6 +77,10 @@ pub enum Command {
     Verify {
         /// The bundle written by `ebl bill export`.
         file: PathBuf,
+        /// For a bill imported from another platform: also verify the PINT history it arrived with,
+        /// against this directory of platform keys and root certificates (as `ebl pint verify`).
+        #[arg(long)]
+        pint_trust: Option<PathBuf>,
     },
     /// Play a whole trade on an embedded node: issue, endorse, transfer, pledge, release, surrender.
     Demo {
@@ -110,9 +114,22 @@ pub enum PintCommand {
     Verify {
         /// The envelope JSON.
         file: PathBuf,
-        /// A directory of trusted platform keys: JWK or JWK-set files (*.jwk, *.json).
+        /// A directory of trusted platform keys (JWK or JWK-set files, *.jwk, *.json) and root
+        /// certificates for x5c chains (*.crt, *.pem).
         #[arg(long)]
         trust: PathBuf,
+    },
+    /// Import an EblEnvelope received from another platform: send it to the node's PINT receiver (as
+    /// the sending platform would), upload the additional documents its manifest names from
+    /// --documents, finish the transfer, and check the node's signed answer. The node verifies the
+    /// envelope against its own trust store (`<data>/pint/trust`); the bill is then possessed by the
+    /// local party the envelope's last transaction names. Exit 0 for RECE or DUPE.
+    Import {
+        /// The envelope JSON.
+        file: PathBuf,
+        /// A directory holding the additional documents (found by their SHA-256).
+        #[arg(long)]
+        documents: Option<PathBuf>,
     },
 }
 
@@ -403,7 +420,7 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
         Command::Party(cmd) => party(wallet, cmd),
         Command::Doc(DocCommand::Check { file }) => doc_check(&file),
         Command::Bill(cmd) => bill(wallet, cmd),
-        Command::Verify { file } => verify(&file),
+        Command::Verify { file, pint_trust } => verify(&file, pint_trust.as_deref()),
         Command::Pint(PintCommand::Verify { file, trust }) => pint_verify(&file, &trust),
         Command::Pint(PintCommand::Export {
             bill,
@@ -426,6 +443,9 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
                     path.display()
                 ),
             ))
+        }
+        Command::Pint(PintCommand::Import { file, documents }) => {
+            pint_import(wallet, &file, documents.as_deref())
         }
         Command::Pint(PintCommand::Jwk { out: path }) => {
             let jwk = wallet.node.pint_jwk()?;
@@ -954,7 +974,7 @@ fn review_text(review: &crate::wallet::PledgeReview) -> String {
 }
 
 /// Offline verification of a bundle file.
-pub fn verify(file: &Path) -> Result<Out> {
+pub fn verify(file: &Path, pint_trust: Option<&Path>) -> Result<Out> {
     let bytes = read_file(file, "proof bundle", BUNDLE_BYTES_MAX)?;
     let bundle = Bundle::from_json(&bytes)
         .map_err(|f| CliError::usage(f.error.code(), format!("{}: {}", file.display(), f)))?;
@@ -965,16 +985,54 @@ pub fn verify(file: &Path) -> Result<Out> {
             format!("INVALID at {}: {}", f.place, f.error),
         )
     })?;
-    Ok(out(
-        json!({"valid": true, "verdict": verdict}),
-        output::verdict(&verdict),
-    ))
+    let mut human = output::verdict(&verdict);
+    let mut json = json!({"valid": true, "verdict": verdict});
+    // The ledger vouches for an import by the node's signature; the history before it was signed by
+    // other platforms, and is checked here against keys the verifier chooses to trust.
+    let imported = bundle
+        .transactions
+        .iter()
+        .find_map(|e| match &e.transaction.body.action {
+            ebl_core::Action::Import { envelope, .. } => Some(envelope.clone()),
+            _ => None,
+        });
+    if let Some(envelope) = imported {
+        match pint_trust {
+            Some(dir) => {
+                let trust = trust_store(dir)?;
+                let foreign =
+                    ebl_pint::verify_envelope(envelope.as_bytes(), &trust).map_err(|f| {
+                        CliError::new(
+                            Kind::Verification,
+                            f.code.code(),
+                            format!(
+                                "INVALID: the history the bill arrived with fails: {} at {}: {}",
+                                f.code.code(),
+                                f.place,
+                                f.reason
+                            ),
+                        )
+                    })?;
+                human.push_str(&format!(
+                    "\nimported    over PINT; its earlier history checks out: {} (signed by {})",
+                    foreign.actions.join(" -> "),
+                    foreign.platforms.join(", ")
+                ));
+                json["imported"] = to_json(&foreign);
+            }
+            None => {
+                human.push_str("\nimported    over PINT; its earlier history was not checked (pass --pint-trust DIR)");
+                json["imported"] = json!({"checked": false});
+            }
+        }
+    }
+    Ok(out(json, human))
 }
 
-/// Offline verification of a PINT envelope against a directory of trusted keys.
-pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
-    use ebl_pint::{verify_envelope, TrustStore, ENVELOPE_BYTES_MAX};
-    let mut trust = TrustStore::default();
+/// Reads a trust directory: platform keys (`*.jwk`, `*.json`) and root certificates (`*.crt`, `*.pem`),
+/// with certificates checked at the current time.
+fn trust_store(trust_dir: &Path) -> Result<ebl_pint::TrustStore> {
+    let mut trust = ebl_pint::TrustStore::default();
     let entries = std::fs::read_dir(trust_dir).map_err(|e| {
         CliError::usage(
             "unreadable_trust_store",
@@ -983,25 +1041,34 @@ pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
     })?;
     for entry in entries.filter_map(std::result::Result::ok) {
         let path = entry.path();
-        if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("jwk" | "json")
-        ) {
-            let text = read_file(&path, "JWK", 1024 * 1024)?;
-            trust.add_jwks(&text).map_err(|f| {
-                CliError::usage("bad_jwk", format!("{}: {}", path.display(), f.reason))
-            })?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !path.is_file() || !name.contains('.') {
+            continue;
         }
+        let text = read_file(&path, "trust store file", 1024 * 1024)?;
+        trust.add_file(name, &text).map_err(|f| {
+            CliError::usage(
+                "bad_trust_file",
+                format!("{}: {}", path.display(), f.reason),
+            )
+        })?;
     }
     if trust.is_empty() {
         return Err(CliError::usage(
             "empty_trust_store",
             format!(
-                "no usable JWK (Ed25519, P-256, or RSA of 2048 bits or more) in {}",
+                "no usable JWK (Ed25519, P-256, or RSA of 2048 bits or more) or root certificate in {}",
                 trust_dir.display()
             ),
         ));
     }
+    Ok(trust.at_time(crate::wallet::now_ms()))
+}
+
+/// Offline verification of a PINT envelope against a directory of trusted keys and roots.
+pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
+    use ebl_pint::{verify_envelope, ENVELOPE_BYTES_MAX};
+    let trust = trust_store(trust_dir)?;
     let bytes = read_file(file, "PINT envelope", ENVELOPE_BYTES_MAX)?;
     match verify_envelope(&bytes, &trust) {
         Ok(v) => {
@@ -1024,6 +1091,124 @@ pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
             Kind::Verification,
             f.code.code(),
             format!("{} at {}: {}", f.code.code(), f.place, f.reason),
+        )),
+    }
+}
+
+/// The additional documents in `dir`, by their SHA-256.
+fn documents_in(dir: &Path) -> Result<std::collections::BTreeMap<ebl_core::Hash, Vec<u8>>> {
+    let mut found = std::collections::BTreeMap::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        CliError::usage(
+            "unreadable_documents",
+            format!("cannot read {}: {e}", dir.display()),
+        )
+    })?;
+    for entry in entries.filter_map(std::result::Result::ok) {
+        let path = entry.path();
+        if path.is_file() {
+            let content = read_file(&path, "document", ebl_pint::ADDITIONAL_DOCUMENT_BYTES_MAX)?;
+            found.insert(ebl_core::Hash::of(&content), content);
+        }
+    }
+    Ok(found)
+}
+
+/// `ebl pint import`: the PINT sender's side of a transfer into the node, ending in its signed answer.
+pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Result<Out> {
+    let envelope = read_file(file, "PINT envelope", ebl_pint::ENVELOPE_BYTES_MAX)?;
+    let mut trust = ebl_pint::TrustStore::default();
+    let jwk = wallet.node.pint_jwk()?;
+    trust
+        .add_jwks(jwk.to_string().as_bytes())
+        .map_err(|f| CliError::new(Kind::Other, "bad_answer", f.reason))?;
+    let (mut status, mut body) = wallet.node.pint("POST", "/v3/envelopes", envelope)?;
+    if status == 201 {
+        let reference = body["envelopeReference"].as_str().unwrap_or("").to_owned();
+        let missing: Vec<String> = body["missingAdditionalDocumentChecksums"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|c| c.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let available = match documents {
+            Some(dir) => documents_in(dir)?,
+            None => Default::default(),
+        };
+        for checksum in &missing {
+            let Some(content) = checksum.parse().ok().and_then(|c| available.get(&c)) else {
+                continue;
+            };
+            let upload = serde_json::to_vec(&ebl_pint::base64_encode(content))
+                .map_err(|e| CliError::io("encoding a document", e))?;
+            let path = format!("/v3/envelopes/{reference}/additional-documents/{checksum}");
+            let (status, answer) = wallet.node.pint("PUT", &path, upload)?;
+            if status != 204 {
+                return pint_answer(&trust, status, &answer);
+            }
+        }
+        (status, body) = wallet.node.pint(
+            "PUT",
+            &format!("/v3/envelopes/{reference}/finish-transfer"),
+            Vec::new(),
+        )?;
+    }
+    pint_answer(&trust, status, &body)
+}
+
+/// Reads the node's signed answer: RECE or DUPE succeed, every other code is the error it names.
+fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Value) -> Result<Out> {
+    let Some(jws) = body.as_str() else {
+        return Err(CliError::new(
+            if status < 500 {
+                Kind::Usage
+            } else {
+                Kind::Other
+            },
+            &format!("http_{status}"),
+            body["statusCodeMessage"]
+                .as_str()
+                .map_or_else(|| body.to_string(), str::to_owned),
+        ));
+    };
+    let payload = ebl_pint::verified_jws(jws, trust).map_err(|f| {
+        CliError::new(
+            Kind::Verification,
+            "bad_answer",
+            format!("the node's answer is not signed by the node: {}", f.reason),
+        )
+    })?;
+    let code = payload["responseCode"].as_str().unwrap_or("").to_owned();
+    let reason = payload["reason"].as_str().unwrap_or("").to_owned();
+    match code.as_str() {
+        "RECE" | "DUPE" => Ok(out(
+            payload.clone(),
+            format!(
+                "{code}: the node accepted the envelope{}",
+                if code == "DUPE" {
+                    " (it had already)"
+                } else {
+                    ""
+                }
+            ),
+        )),
+        "MDOC" => Err(CliError::new(
+            Kind::Verification,
+            "MDOC",
+            format!(
+                "MDOC: additional documents are missing: {}",
+                payload["missingAdditionalDocumentChecksums"]
+            ),
+        )
+        .with_hint(
+            "put the documents the manifest names in a directory and pass it with --documents",
+        )),
+        _ => Err(CliError::new(
+            Kind::Verification,
+            &code,
+            format!("{code}: {reason}"),
         )),
     }
 }

@@ -217,6 +217,28 @@ impl NodeClient {
         self.get_signed(&format!("/v1/bills/{id}/pint"), key)
     }
 
+    /// A PINT request to the node's receiver API: the status and the body (JSON, or text as a string).
+    pub fn pint(
+        &self,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, serde_json::Value)> {
+        let url = format!("{}{path}", self.base);
+        let request = match method {
+            "POST" => self.agent.post(&url),
+            _ => self.agent.put(&url),
+        };
+        let mut response = request
+            .header("content-type", "application/json")
+            .send(&body[..])
+            .map_err(|e| self.unreachable(e))?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        Ok((status, value))
+    }
+
     pub fn pint_jwk(&self) -> Result<serde_json::Value> {
         self.get("/v1/pint/jwk")
     }

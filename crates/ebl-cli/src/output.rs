@@ -157,6 +157,10 @@ pub fn describe(names: &Names, signer: &str, action: &Action) -> String {
         Action::RegisterParty { profile, .. } => format!("{signer} registered {}", profile.name),
         Action::RotateKey { party, .. } => format!("{signer} rotated the key of {}", n(party)),
         Action::RevokeParty { party } => format!("{signer} revoked {}", n(party)),
+        Action::Import { possessor, .. } => format!(
+            "the node imported it from another platform (PINT) for {}",
+            n(possessor)
+        ),
     }
 }
 

@@ -88,6 +88,8 @@ pub struct Bill {
     pub document_type: DocumentType,
     /// To order (negotiable), as opposed to straight.
     pub negotiable: bool,
+    /// The shipper; for a bill imported from another platform (whose shipper is not a party here), the
+    /// local party it arrived to.
     pub shipper: PartyId,
     pub possessor: PartyId,
     pub title: Title,
@@ -306,6 +308,7 @@ pub fn transition(
             }
         }
         Action::Issue { .. }
+        | Action::Import { .. }
         | Action::RegisterParty { .. }
         | Action::RotateKey { .. }
         | Action::RevokeParty { .. } => {

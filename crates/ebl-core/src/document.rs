@@ -103,6 +103,22 @@ impl Document {
         Ok(document)
     }
 
+    /// The `transportDocument` of a PINT envelope held in RFC 8785 form, as an `IMPORT` carries it. The
+    /// envelope must be canonical: signed data has exactly one byte form.
+    pub fn from_envelope(envelope: &str) -> Result<Document> {
+        let malformed = |reason: &str| Error::MalformedEnvelope {
+            reason: reason.to_owned(),
+        };
+        let value = jcs::parse(envelope.as_bytes())?;
+        if jcs::canonicalize(&value)? != envelope {
+            return Err(malformed("not in RFC 8785 form"));
+        }
+        let document = value
+            .get("transportDocument")
+            .ok_or_else(|| malformed("no transportDocument"))?;
+        Document::from_value(document)
+    }
+
     pub fn canonical(&self) -> &str {
         &self.canonical
     }

@@ -126,6 +126,16 @@ pub enum Error {
     ReplacedBillNotVoid { bill: Hash },
     #[error("bill {bill} has already been replaced")]
     AlreadyReplaced { bill: Hash },
+    #[error(
+        "only this ledger's node (the genesis node key) may import a bill from another platform"
+    )]
+    NotNode,
+    #[error("envelope is {len} bytes, more than the {max} an import may carry")]
+    EnvelopeTooLarge { len: usize, max: usize },
+    #[error("malformed envelope: {reason}")]
+    MalformedEnvelope { reason: String },
+    #[error("an imported title must fit the document (to order or straight) and rest with the possessor")]
+    ImportTitleMismatch,
     #[error("the signer is not the bill's possessor")]
     NotPossessor,
     #[error("the possessor does not hold title to the bill")]
@@ -219,6 +229,10 @@ impl Error {
             NameTaken { .. } => "name_taken",
             UnknownBill { .. } => "unknown_bill",
             NotCarrier => "not_carrier",
+            NotNode => "not_node",
+            EnvelopeTooLarge { .. } => "envelope_too_large",
+            MalformedEnvelope { .. } => "malformed_envelope",
+            ImportTitleMismatch => "import_title_mismatch",
             CarrierCodeMismatch { .. } => "carrier_code_mismatch",
             DuplicateReference { .. } => "duplicate_reference",
             IssueToNotNamed => "issue_to_not_named",

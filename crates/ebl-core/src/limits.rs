@@ -2,6 +2,9 @@
 
 /// Largest encoded signed transaction the codec will decode (an `ISSUE` carries its whole document).
 pub const TRANSACTION_BYTES_MAX: usize = 96 * 1024;
+/// Largest PINT envelope (RFC 8785 form) a bill arriving from another platform may be imported with: it
+/// rides inside one transaction, so it stays under `TRANSACTION_BYTES_MAX` with room for the rest.
+pub const ENVELOPE_BYTES_MAX: usize = TRANSACTION_BYTES_MAX - 8 * 1024;
 /// Largest canonical (RFC 8785) transport document, in bytes.
 pub const DOCUMENT_BYTES_MAX: usize = 64 * 1024;
 /// Deepest nesting of arrays and objects accepted in a document.

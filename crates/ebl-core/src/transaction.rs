@@ -3,13 +3,15 @@
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 
+use crate::bill::Title;
 use crate::codec;
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
 use crate::keys::{sign_in_context, verify_in_context, PartyKey, SignatureBytes};
 use crate::limits::{
-    CHAIN_NAME_BYTES_MAX, LOAN_REFERENCE_BYTES_MAX, SIGNATURES_MAX, TRANSACTION_BYTES_MAX,
+    CHAIN_NAME_BYTES_MAX, ENVELOPE_BYTES_MAX, LOAN_REFERENCE_BYTES_MAX, SIGNATURES_MAX,
+    TRANSACTION_BYTES_MAX,
 };
 use crate::party::{check_text, PartyId, PartyProfile};
 
@@ -210,6 +212,16 @@ pub enum Action {
     RevokeParty {
         party: PartyId,
     },
+    /// A bill arriving from another platform over DCSA PINT. This ledger's node verified the envelope and
+    /// signs the import; the envelope rides along verbatim (RFC 8785 form), so anyone holding the sending
+    /// platforms' keys can re-verify the foreign history later. The bill's document is the envelope's
+    /// `transportDocument`. Last in the enum: variant indices are part of the canonical bytes.
+    Import {
+        envelope: String,
+        carrier: PartyId,
+        possessor: PartyId,
+        title: Title,
+    },
 }
 
 impl Action {
@@ -232,10 +244,12 @@ impl Action {
             Action::RegisterParty { .. } => "REGISTER_PARTY",
             Action::RotateKey { .. } => "ROTATE_KEY",
             Action::RevokeParty { .. } => "REVOKE_PARTY",
+            Action::Import { .. } => "IMPORT",
         }
     }
 
-    /// The bill an action acts on; `None` for `ISSUE` (the bill is the transaction) and registry actions.
+    /// The bill an action acts on; `None` for `ISSUE` and `IMPORT` (the bill is the transaction) and
+    /// registry actions.
     pub fn bill(&self) -> Option<BillId> {
         match self {
             Action::Transfer { bill, .. }
@@ -251,9 +265,25 @@ impl Action {
             | Action::Release { bill }
             | Action::Enforce { bill } => Some(*bill),
             Action::Issue { .. }
+            | Action::Import { .. }
             | Action::RegisterParty { .. }
             | Action::RotateKey { .. }
             | Action::RevokeParty { .. } => None,
+        }
+    }
+
+    /// Whether the action creates a bill (whose id is then the transaction's id).
+    pub fn creates_bill(&self) -> bool {
+        matches!(self, Action::Issue { .. } | Action::Import { .. })
+    }
+
+    /// The transport document a bill-creating action carries.
+    pub fn document(&self) -> Option<Document> {
+        match self {
+            Action::Issue { document, .. } => Some(document.clone()),
+            // Checked when the import was applied, so it reads again.
+            Action::Import { envelope, .. } => Document::from_envelope(envelope).ok(),
+            _ => None,
         }
     }
 
@@ -269,6 +299,12 @@ impl Action {
         match self {
             Action::Pledge { loan, .. } => loan.check(),
             Action::RegisterParty { profile, .. } => profile.check(),
+            Action::Import { envelope, .. } if envelope.len() > ENVELOPE_BYTES_MAX => {
+                Err(Error::EnvelopeTooLarge {
+                    len: envelope.len(),
+                    max: ENVELOPE_BYTES_MAX,
+                })
+            }
             _ => Ok(()),
         }
     }

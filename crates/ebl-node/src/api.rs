@@ -73,6 +73,8 @@ pub struct App<K: Kv> {
     pub queue: Arc<Semaphore>,
     pub metrics: Arc<Metrics>,
     pub node_key: SigningKey,
+    /// The PINT receiver: trusted platforms and open envelope transfers.
+    pub pint: crate::pint::Receiver,
 }
 
 impl<K: Kv> std::fmt::Debug for App<K> {
@@ -82,7 +84,7 @@ impl<K: Kv> std::fmt::Debug for App<K> {
 }
 
 impl<K: Kv> App<K> {
-    fn state(&self) -> RwLockReadGuard<'_, Published> {
+    pub(crate) fn state(&self) -> RwLockReadGuard<'_, Published> {
         match self.published.read() {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
@@ -109,6 +111,7 @@ pub fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .route("/v1/registry/history", get(registry_history::<K>))
         .route("/v1/health", get(health::<K>))
         .route("/metrics", get(metrics::<K>))
+        .merge(crate::pint::routes::<K>())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
         .with_state(app)
@@ -180,7 +183,7 @@ async fn verify(txs: Vec<SignedTransaction>) -> Result<Vec<Candidate>, ApiError>
     })
 }
 
-async fn order<K: Kv>(
+pub(crate) async fn order<K: Kv>(
     app: &App<K>,
     txs: Vec<SignedTransaction>,
 ) -> Result<Vec<SubmitOutcome>, ApiError> {
@@ -287,7 +290,7 @@ fn parse_hash(text: &str, what: &str) -> Result<Hash, ApiError> {
     })
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -385,10 +388,7 @@ async fn bill<K: Kv>(
     let (bill, history, _) = readable_bill(&app, &id, &method, &uri, &headers)?;
     let document = history
         .iter()
-        .find_map(|h| match &h.transaction.body.action {
-            ebl_core::Action::Issue { document, .. } => Some(document.to_value()),
-            _ => None,
-        })
+        .find_map(|h| h.transaction.body.action.document().map(|d| d.to_value()))
         .unwrap_or(serde_json::Value::Null);
     Ok(Json(BillView { bill, document }))
 }
@@ -455,7 +455,7 @@ async fn transaction<K: Kv>(
     }
     // Registry changes are public; a bill's transactions are its parties' business.
     let bill = match &stored.tx.body.action {
-        ebl_core::Action::Issue { .. } => Some(id),
+        a if a.creates_bill() => Some(id),
         a => a.bill(),
     };
     if let Some(bill) = bill {
@@ -612,10 +612,7 @@ async fn pint_envelope<K: Kv>(
     let (_, history, _) = readable_bill(&app, &id, &method, &uri, &headers)?;
     let document = history
         .iter()
-        .find_map(|h| match &h.transaction.body.action {
-            ebl_core::Action::Issue { document, .. } => Some(document.clone()),
-            _ => None,
-        })
+        .find_map(|h| h.transaction.body.action.document())
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,

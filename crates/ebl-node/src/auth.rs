@@ -124,6 +124,9 @@ pub fn bill_parties(
             Action::Pledge { pledgee, .. } => {
                 parties.insert(*pledgee);
             }
+            Action::Import { possessor, .. } => {
+                parties.insert(*possessor);
+            }
             _ => {}
         }
     }

@@ -18,20 +18,22 @@ pub struct LocalNode {
 }
 
 impl LocalNode {
-    /// Serves the sled store in `dir` with its node key.
+    /// Serves the sled store in `dir` with its node key and its PINT trust store, as `ebl-node run` does.
     pub fn open(dir: &DataDir, settings: Settings) -> Result<LocalNode, NodeError> {
-        let store = LedgerStore::new(ebl_store::SledKv::open(&dir.store())?);
-        let key = crate::keyfile::read(&dir.node_key())?;
-        LocalNode::launch(store, key, settings)
+        LocalNode::serve(crate::node::open_with(dir, settings)?)
     }
 
-    /// Serves `store` from a new thread with its own runtime.
+    /// Serves `store` from a new thread with its own runtime (receiving no PINT transfers).
     pub fn launch<K: Kv>(
         store: LedgerStore<K>,
         node_key: ebl_core::SigningKey,
         settings: Settings,
     ) -> Result<LocalNode, NodeError> {
-        let running = crate::node::start_with(store, node_key, settings)?;
+        LocalNode::serve(crate::node::start_with(store, node_key, settings)?)
+    }
+
+    /// Serves a started node from a new thread with its own runtime.
+    pub fn serve<K: Kv>(running: crate::node::Running<K>) -> Result<LocalNode, NodeError> {
         let (address, announced) = mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()

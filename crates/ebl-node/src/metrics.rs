@@ -52,6 +52,8 @@ pub struct Metrics {
     accepted: AtomicU64,
     blocks: AtomicU64,
     rejected: Mutex<BTreeMap<String, u64>>,
+    /// Signed PINT answers given, by response code.
+    pint_answers: Mutex<BTreeMap<&'static str, u64>>,
     commit: Histogram,
     fsync: Histogram,
     /// Microseconds the sequencer spent in each phase: where the time goes.
@@ -85,6 +87,12 @@ impl Metrics {
         }
     }
 
+    pub fn pint_answer(&self, code: &'static str) {
+        if let Ok(mut map) = self.pint_answers.lock() {
+            *map.entry(code).or_default() += 1;
+        }
+    }
+
     /// The Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -103,6 +111,15 @@ impl Metrics {
                     out,
                     "ebl_transactions_rejected_total{{code=\"{code}\"}} {n}"
                 );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ebl_pint_answers_total Signed PINT answers to sending platforms, by response code.\n# TYPE ebl_pint_answers_total counter"
+        );
+        if let Ok(map) = self.pint_answers.lock() {
+            for (code, n) in map.iter() {
+                let _ = writeln!(out, "ebl_pint_answers_total{{code=\"{code}\"}} {n}");
             }
         }
         let _ = writeln!(

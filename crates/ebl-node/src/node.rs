@@ -17,6 +17,7 @@ use crate::limits::{
 };
 use crate::listener::LimitedListener;
 use crate::metrics::Metrics;
+use crate::pint::Receiver;
 use crate::sequencer::Sequencer;
 use crate::state::Published;
 
@@ -43,6 +44,17 @@ impl DataDir {
     pub fn store(&self) -> PathBuf {
         self.0.join("store")
     }
+    /// Platform keys (`*.jwk`, `*.json`) and root certificates (`*.crt`, `*.pem`) trusted to send
+    /// PINT envelopes here.
+    pub fn pint_trust(&self) -> PathBuf {
+        self.0.join("pint").join("trust")
+    }
+
+    /// Additional documents of accepted PINT transfers, named by their SHA-256.
+    pub fn pint_documents(&self) -> PathBuf {
+        self.0.join("pint").join("documents")
+    }
+
     pub fn node_key(&self) -> PathBuf {
         self.0.join("node.key")
     }
@@ -108,11 +120,21 @@ pub fn start<K: Kv>(store: LedgerStore<K>, node_key: SigningKey) -> Result<Runni
     start_with(store, node_key, Settings::default())
 }
 
-/// Loads the ledger from `store` and starts the sequencer.
+/// Loads the ledger from `store` and starts the sequencer, receiving no PINT transfers (trusting nobody).
 pub fn start_with<K: Kv>(
     store: LedgerStore<K>,
     node_key: SigningKey,
     settings: Settings,
+) -> Result<Running<K>, NodeError> {
+    start_receiving(store, node_key, settings, Receiver::default())
+}
+
+/// Loads the ledger from `store` and starts the sequencer, with a PINT receiver.
+pub fn start_receiving<K: Kv>(
+    store: LedgerStore<K>,
+    node_key: SigningKey,
+    settings: Settings,
+    pint: Receiver,
 ) -> Result<Running<K>, NodeError> {
     let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
     // A store that lost acknowledged blocks must not go on: new blocks would fork the history.
@@ -209,6 +231,7 @@ pub fn start_with<K: Kv>(
             queue: Arc::new(Semaphore::new(settings.pending_transactions_max)),
             metrics,
             node_key,
+            pint,
         }),
         settings,
         sequencer: thread,
@@ -234,7 +257,9 @@ pub fn open(dir: &DataDir) -> Result<Running<SledKv>, NodeError> {
 pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, NodeError> {
     let store = LedgerStore::new(SledKv::open(&dir.store())?);
     let key = keyfile::read(&dir.node_key())?;
-    start_with(store, key, settings).map_err(|e| match e {
+    let trust = Receiver::load_trust(&dir.pint_trust()).map_err(NodeError::Io)?;
+    let pint = Receiver::new(trust, Some(dir.pint_documents()));
+    start_receiving(store, key, settings, pint).map_err(|e| match e {
         NodeError::WrongNodeKey(_) => NodeError::WrongNodeKey(dir.node_key()),
         other => other,
     })

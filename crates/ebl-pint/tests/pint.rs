@@ -421,3 +421,149 @@ fn an_es256_signed_envelope_is_received_with_its_p256_jwk() {
         .expect_err("flipped");
     assert_eq!(failure.code, PintCode::BadSignature);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// x5c certificate chains: pint-demo's entries carry the signing platform's full chain.
+
+const ROOT_CA: &str = include_str!("fixtures/certs/root-ca.crt");
+const UNTRUSTED_CA: &str = include_str!("fixtures/certs/untrusted-ca.crt");
+const INTERMEDIATE_CA: &str = include_str!("fixtures/certs/intermediate-ca.crt");
+const EXPIRED_CHAIN: &str =
+    include_str!("fixtures/certs/ed25519-eblplatform-expired.example.com-fullchain.crt");
+const UNTRUSTED_CHAIN: &str =
+    include_str!("fixtures/certs/ed25519-eblplatform-invalid.example.com-fullchain.crt");
+/// 2026-11-27: the fixtures' certificates are valid from March 2026 to 2036, the expired one until March 2026.
+const NOW_MS: u64 = 1_795_777_193_076;
+
+fn roots(pem: &str) -> TrustStore {
+    let mut t = TrustStore::default();
+    t.add_root_pem(pem.as_bytes()).expect("a PEM certificate");
+    t.at_time(NOW_MS)
+}
+
+/// The base64 DER certificates of a PEM chain, as an `x5c` header holds them.
+fn x5c_of(pem: &str) -> Vec<String> {
+    pem.split("-----BEGIN CERTIFICATE-----")
+        .skip(1)
+        .map(|c| {
+            c.split("-----END CERTIFICATE-----")
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect()
+        })
+        .collect()
+}
+
+/// The envelope with the manifest's JWS header changed by `edit` (its signature then no longer
+/// matches, but the chain is checked first, so the reason names the chain).
+fn with_manifest_header(edit: impl Fn(&mut Value)) -> Value {
+    let mut e = envelope();
+    let m = e["envelopeManifestSignedContent"]
+        .as_str()
+        .expect("manifest")
+        .to_owned();
+    let mut parts: Vec<String> = m.split('.').map(str::to_owned).collect();
+    let mut header: Value =
+        serde_json::from_slice(&base64url_decode(&parts[0]).expect("b64")).expect("json");
+    edit(&mut header);
+    parts[0] = base64url_encode(&serde_json::to_vec(&header).expect("json"));
+    e["envelopeManifestSignedContent"] = parts.join(".").into();
+    e
+}
+
+fn failure(envelope: &Value, trust: &TrustStore) -> ebl_pint::PintFailure {
+    verify_envelope(&serde_json::to_vec(envelope).expect("json"), trust).expect_err("refused")
+}
+
+#[test]
+fn x5c_chains_to_a_trusted_root_are_received_without_any_jwk() {
+    for text in [ED25519, NODOCS, RSA] {
+        let verdict = verify_envelope(text.as_bytes(), &roots(ROOT_CA)).expect("received");
+        assert_eq!(verdict.code, PintCode::Received);
+    }
+    // The intermediate alone is no root: the chain still ends at the real root, which is not trusted.
+    let f = verify_envelope(ED25519.as_bytes(), &roots(INTERMEDIATE_CA)).expect_err("refused");
+    assert_eq!(f.code, PintCode::BadSignature);
+}
+
+#[test]
+fn an_untrusted_root_is_a_bad_signature() {
+    let f = verify_envelope(ED25519.as_bytes(), &roots(UNTRUSTED_CA)).expect_err("refused");
+    assert_eq!(f.code, PintCode::BadSignature);
+    assert!(f.reason.contains("trusted root"), "{f}");
+    // The platform certificate of the untrusted CA, against our root (its fixture chain goes on with
+    // our intermediate and root, which did not sign it).
+    let e = with_manifest_header(|h| h["x5c"] = x5c_of(UNTRUSTED_CHAIN).into());
+    let f = failure(&e, &roots(ROOT_CA));
+    assert_eq!(f.code, PintCode::BadSignature);
+    assert!(f.reason.contains("not signed by the CA after it"), "{f}");
+    let leaf = with_manifest_header(|h| h["x5c"] = x5c_of(UNTRUSTED_CHAIN)[..1].to_vec().into());
+    let f = failure(&leaf, &roots(ROOT_CA));
+    assert!(f.reason.contains("trusted root"), "{f}");
+}
+
+#[test]
+fn an_expired_certificate_is_a_bad_signature() {
+    let e = with_manifest_header(|h| h["x5c"] = x5c_of(EXPIRED_CHAIN).into());
+    let f = failure(&e, &roots(ROOT_CA));
+    assert_eq!(f.code, PintCode::BadSignature);
+    assert!(f.reason.contains("expired"), "{f}");
+    // The valid chain, checked at a time before it was issued, is refused the same way.
+    let before = {
+        let mut t = TrustStore::default();
+        t.add_root_pem(ROOT_CA.as_bytes()).expect("pem");
+        t.at_time(1_000_000_000_000)
+    };
+    let f = verify_envelope(ED25519.as_bytes(), &before).expect_err("not yet valid");
+    assert!(f.reason.contains("not yet valid"), "{f}");
+    // And with no time at all, nothing is trusted by certificate.
+    let mut untimed = TrustStore::default();
+    untimed.add_root_pem(ROOT_CA.as_bytes()).expect("pem");
+    assert_eq!(
+        verify_envelope(ED25519.as_bytes(), &untimed)
+            .expect_err("no time")
+            .code,
+        PintCode::BadSignature
+    );
+}
+
+#[test]
+fn a_broken_chain_is_a_bad_signature() {
+    let chain = x5c_of(EXPIRED_CHAIN);
+    // The leaf without its intermediate: the root did not sign it.
+    let leaf_only = with_manifest_header(|h| {
+        let x5c = h["x5c"].as_array().expect("x5c").clone();
+        h["x5c"] = Value::Array(x5c[..1].to_vec());
+    });
+    let f = failure(&leaf_only, &roots(ROOT_CA));
+    assert_eq!(f.code, PintCode::BadSignature);
+    // Certificates out of order, a flipped byte in a certificate, not base64, an empty or over-long chain.
+    let reversed = with_manifest_header(|h| {
+        let mut x5c = h["x5c"].as_array().expect("x5c").clone();
+        x5c.reverse();
+        h["x5c"] = Value::Array(x5c);
+    });
+    let flipped = with_manifest_header(|h| {
+        let mut x5c = h["x5c"].as_array().expect("x5c").clone();
+        let mut der = ebl_pint::base64_decode(x5c[1].as_str().expect("str")).expect("b64");
+        let at = der.len() - 10;
+        der[at] ^= 1;
+        x5c[1] = base64_standard(&der).into();
+        h["x5c"] = Value::Array(x5c);
+    });
+    let garbage = with_manifest_header(|h| h["x5c"] = serde_json::json!(["%%%"]));
+    let empty = with_manifest_header(|h| h["x5c"] = serde_json::json!([]));
+    let long = with_manifest_header(|h| h["x5c"] = serde_json::json!(vec![chain[0].clone(); 9]));
+    for e in [reversed, flipped, garbage, empty, long] {
+        assert_eq!(failure(&e, &roots(ROOT_CA)).code, PintCode::BadSignature);
+    }
+}
+
+fn base64_standard(data: &[u8]) -> String {
+    let url = base64url_encode(data);
+    let padded = url.len().div_ceil(4) * 4;
+    format!("{url:=<padded$}")
+        .replace('-', "+")
+        .replace('_', "/")
+}

@@ -330,7 +330,7 @@ impl<K: Kv> LedgerStore<K> {
                 codec::encode(&(height, index)),
             );
             let history = match &tx.body.action {
-                ebl_core::Action::Issue { .. } => Some(*id),
+                a if a.creates_bill() => Some(*id),
                 a if a.is_registry() => Some(REGISTRY_HISTORY),
                 a => a.bill(),
             };

@@ -1,5 +1,8 @@
 //! Every command in a multi-party trade, with the `--json` shapes scripts rely on.
 
+use ebl_node::DataDir;
+use serde_json::Value;
+
 use crate::support::{Trade, PASSPHRASE};
 
 #[test]
@@ -456,5 +459,152 @@ fn a_bill_exported_as_a_pint_envelope_is_received_by_a_trust_store_holding_the_n
     assert_eq!(
         (run.code, run.json()["error"]["code"].as_str()),
         (2, Some("forbidden"))
+    );
+}
+
+#[test]
+fn a_bill_moves_between_two_platforms_over_pint_with_ebl_pint_import() {
+    // Platform A: the bill is issued and passed to the buyer, who is known on both platforms by LEI.
+    let a = Trade::new();
+    a.admit(
+        "carrier",
+        "Mediterranean Shipping",
+        "carrier",
+        &["SMDG:MSC"],
+    );
+    a.admit(
+        "shipper",
+        "DCSA CTK",
+        "trader",
+        &["LEI:5493001KJTIIGC8Y1R12"],
+    );
+    a.admit(
+        "buyer",
+        "Buyer One",
+        "trader",
+        &["LEI:529900T8BM49AURSDO55"],
+    );
+    let bill = a.issue("XPLAT-1");
+    for verb in [
+        &[
+            "bill",
+            "endorse",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--to-order",
+            "--as",
+            "shipper",
+        ][..],
+        &[
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--as",
+            "shipper",
+        ],
+    ] {
+        a.json("shipper", verb);
+    }
+    let envelope = a.path("xplat.json");
+    a.json(
+        "buyer",
+        &["pint", "export", &bill, "-o", &envelope, "--as", "buyer"],
+    );
+
+    // Platform B trusts A's node key, hosts the same carrier and the buyer under the same LEI.
+    let mut b = Trade::new();
+    b.admit(
+        "carrier",
+        "Mediterranean Shipping",
+        "carrier",
+        &["SMDG:MSC"],
+    );
+    b.admit(
+        "buyer",
+        "Buyer One",
+        "trader",
+        &["LEI:529900T8BM49AURSDO55"],
+    );
+    let trust = DataDir(b.dir.path().join("node")).pint_trust();
+    std::fs::create_dir_all(&trust).expect("mkdir");
+    let a_jwk = trust.join("platform-a.jwk").to_string_lossy().into_owned();
+    a.json("buyer", &["pint", "jwk", "-o", &a_jwk]);
+    b.reopen();
+
+    // Tampered on the way: refused with PINT's code, exit 4, nothing imported.
+    let mut bad: Value =
+        serde_json::from_slice(&std::fs::read(&envelope).expect("read")).expect("json");
+    bad["transportDocument"]["transportDocumentReference"] = "XPLAT-2".into();
+    let bad_path = b.path("bad.json");
+    std::fs::write(&bad_path, bad.to_string()).expect("write");
+    let run = b.ebl("buyer", &["--json", "pint", "import", &bad_path]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.json()["error"]["code"], "INCD");
+    assert_eq!(
+        b.json("buyer", &["bill", "list", "--as", "buyer"])
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+
+    // The real envelope: received, and the bill is the buyer's on platform B.
+    let answer = b.json("buyer", &["pint", "import", &envelope]);
+    assert_eq!(answer["responseCode"], "RECE", "{answer}");
+    let bills = b.json("buyer", &["bill", "list", "--as", "buyer"]);
+    let list = bills.as_array().expect("list");
+    assert_eq!(list.len(), 1, "{bills}");
+    assert_eq!(list[0]["reference"], "XPLAT-1");
+    let imported = list[0]["id"].as_str().expect("id").to_owned();
+    let shown = b.json("buyer", &["bill", "show", &imported, "--as", "buyer"]);
+    assert_eq!(shown["bill"]["status"], "issued", "{shown}");
+    // Sent again (an answer lost on the way): DUPE, still success.
+    let again = b.json("buyer", &["pint", "import", &envelope]);
+    assert_eq!(again["responseCode"], "DUPE");
+    // And the history verifies offline from B's bundle, the foreign envelope inside its IMPORT.
+    let bundle = b.path("imported.bundle");
+    b.json(
+        "buyer",
+        &["bill", "export", &imported, "-o", &bundle, "--as", "buyer"],
+    );
+    let verdict = b.json("bank", &["verify", &bundle]);
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(
+        verdict["verdict"]["bill"]["reference"], "XPLAT-1",
+        "{verdict}"
+    );
+    assert_eq!(verdict["imported"]["checked"], false);
+    let trusting = b.json(
+        "bank",
+        &["verify", &bundle, "--pint-trust", &trust.to_string_lossy()],
+    );
+    assert_eq!(trusting["imported"]["code"], "RECE", "{trusting}");
+    assert_eq!(
+        trusting["imported"]["actions"],
+        serde_json::json!(["ISSUE", "ENDORSE_TO_ORDER", "TRANSFER"])
+    );
+    // A verifier who does not trust platform A learns that, with exit 4.
+    let empty = b.dir.path().join("other-trust");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    std::fs::write(
+        empty.join("someone.jwk"),
+        ebl_pint::public_jwk(&ebl_core::PartyKey::of(&ebl_core::testkit::key(99))).to_string(),
+    )
+    .expect("write");
+    let run = b.ebl(
+        "bank",
+        &[
+            "--json",
+            "verify",
+            &bundle,
+            "--pint-trust",
+            &empty.to_string_lossy(),
+        ],
+    );
+    assert_eq!(
+        (run.code, run.json()["error"]["code"].as_str()),
+        (4, Some("BSIG"))
     );
 }

@@ -50,6 +50,14 @@ impl Trade {
         trade
     }
 
+    /// Stops the node and opens it again from its data directory (which is read again, trust store
+    /// included).
+    pub fn reopen(&mut self) {
+        self.node.stop().expect("stop");
+        let data = DataDir(self.dir.path().join("node"));
+        self.node = LocalNode::open(&data, Settings::default()).expect("node");
+    }
+
     pub fn home(&self, who: &str) -> PathBuf {
         self.dir.path().join("wallets").join(who)
     }

@@ -4,5 +4,6 @@ mod api;
 mod commands;
 mod durability;
 mod limits;
+mod pint;
 mod privacy;
 mod support;

@@ -9,7 +9,6 @@ use ebl_core::api::{
 use ebl_core::testkit::{self, Cast};
 use ebl_core::{Action, BillId, Hash, PartyKey, SignedTransaction, SigningKey};
 use ebl_node::{DataDir, Settings};
-use ebl_store::{LedgerStore, SledKv};
 use serde_json::Value;
 
 pub use ebl_node::LocalNode as Server;
@@ -175,9 +174,7 @@ impl TestNode {
     }
 
     fn open(data: &DataDir, settings: Settings) -> Server {
-        let store = LedgerStore::new(SledKv::open(&data.store()).expect("open store"));
-        let key = ebl_node::keyfile::read(&data.node_key()).expect("node key");
-        Server::launch(store, key, settings).expect("launch")
+        Server::open(data, settings).expect("open the node")
     }
 
     /// A fresh node with the whole cast registered in one batch.

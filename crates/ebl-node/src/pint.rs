@@ -1,0 +1,623 @@
+//! The DCSA PINT 3.0 receiver API under `/v3`: other platforms send bills here. An envelope is verified
+//! against the platform keys in the trust store, waits for the additional documents its manifest names,
+//! and is then imported: one `IMPORT` transaction, signed by this node, ordered and made durable like any
+//! other, before the signed answer goes back.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write as _;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, put};
+use axum::{Json, Router};
+use ebl_core::api::SubmitOutcome;
+use ebl_core::{Action, Bill, Document, Hash, Ledger, PartyId, Title, Transaction};
+use ebl_pint::{EndTitle, Finished, PintCode, Transfer, TrustStore};
+use ebl_store::Kv;
+use serde_json::Value;
+
+use crate::api::{order, App};
+
+/// What the node needs to receive PINT transfers: whom it trusts, what is in flight, and where accepted
+/// additional documents are kept.
+#[derive(Debug, Default)]
+pub struct Receiver {
+    pub trust: TrustStore,
+    /// Where additional documents of accepted transfers are written, named by their checksum; `None`
+    /// keeps them only while the transfer is open (tests without a data directory).
+    pub documents: Option<PathBuf>,
+    /// Open transfers by envelope reference.
+    transfers: Mutex<BTreeMap<String, Transfer>>,
+    /// The references and last entries of the transfers finished most recently, oldest first.
+    finished: Mutex<VecDeque<(String, String)>>,
+}
+
+/// How many finished transfers a node remembers, to answer a repeated finish with `DUPE`.
+pub const FINISHED_REMEMBERED_MAX: usize = 4096;
+
+impl Receiver {
+    pub fn new(trust: TrustStore, documents: Option<PathBuf>) -> Receiver {
+        Receiver {
+            trust,
+            documents,
+            transfers: Mutex::new(BTreeMap::new()),
+            finished: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Loads every `*.jwk` and `*.json` file (a JWK or a JWK set) and every `*.crt`/`*.pem` (a trusted
+    /// root certificate for `x5c` chains) in `dir`; a missing directory trusts nobody.
+    pub fn load_trust(dir: &FsPath) -> Result<TrustStore, String> {
+        let mut trust = TrustStore::default();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(trust);
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !path.is_file() {
+                continue;
+            }
+            let content = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            trust
+                .add_file(name, &content)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(trust)
+    }
+
+    fn transfers(&self) -> MutexGuard<'_, BTreeMap<String, Transfer>> {
+        match self.transfers.lock() {
+            Ok(t) => t,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn finished(&self) -> MutexGuard<'_, VecDeque<(String, String)>> {
+        match self.finished.lock() {
+            Ok(t) => t,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn remember_finished(&self, transfer: &Transfer) {
+        let mut finished = self.finished();
+        if finished.len() >= FINISHED_REMEMBERED_MAX {
+            finished.pop_front();
+        }
+        finished.push_back((
+            transfer.reference.clone(),
+            transfer.verdict.last_entry.clone(),
+        ));
+    }
+}
+
+pub fn routes<K: Kv>() -> Router<Arc<App<K>>> {
+    Router::new()
+        .route("/v3/envelopes", post(start::<K>))
+        .route(
+            "/v3/envelopes/{reference}/additional-documents/{checksum}",
+            put(additional_document::<K>),
+        )
+        .route(
+            "/v3/envelopes/{reference}/finish-transfer",
+            put(finish::<K>),
+        )
+        .route("/v3/receiver-validation", post(receiver_validation::<K>))
+}
+
+/// DCSA's unsigned `ErrorResponse`, for requests that never became a transfer.
+fn dcsa_error(status: StatusCode, method: &Method, uri: &Uri, message: &str) -> Response {
+    let body = serde_json::json!({
+        "httpMethod": method.as_str(),
+        "requestUri": uri.path(),
+        "statusCode": status.as_u16(),
+        "statusCodeText": status.canonical_reason().unwrap_or(""),
+        "statusCodeMessage": message,
+        "errorDateTime": ebl_pint::date_time(crate::api::now_ms()),
+        "errors": [{ "errorCodeText": status.canonical_reason().unwrap_or(""), "errorCodeMessage": message }],
+    });
+    (status, Json(body)).into_response()
+}
+
+/// A signed `EnvelopeTransferFinishedResponse`, with the HTTP status PINT gives its code.
+fn signed<K: Kv>(app: &App<K>, finished: &Finished) -> Response {
+    let status = match finished.code {
+        PintCode::Received | PintCode::Duplicate => StatusCode::OK,
+        PintCode::MissingDocument | PintCode::Disputed | PintCode::IncorrectDocument => {
+            StatusCode::CONFLICT
+        }
+        PintCode::BadEnvelope | PintCode::BadSignature => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    app.metrics.pint_answer(finished.code.code());
+    let jws = ebl_pint::sign_jws(&app.node_key, &finished.to_value());
+    (status, Json(Value::String(jws))).into_response()
+}
+
+fn refused(code: PintCode, last: Hash, reason: impl Into<String>) -> Finished {
+    let mut f = Finished::new(code, last);
+    f.reason = Some(reason.into());
+    f
+}
+
+/// SHA-256 of the last entry, computed without trusting anything, for answers about envelopes that do
+/// not verify (the field is required even then).
+fn last_entry_checksum(envelope: &Value) -> Hash {
+    envelope
+        .get("envelopeTransferChain")
+        .and_then(Value::as_array)
+        .and_then(|c| c.last())
+        .and_then(Value::as_str)
+        .map_or(Hash::ZERO, |e| Hash::of(e.as_bytes()))
+}
+
+/// The local party a PINT party object names: by this platform's code and the party id, or by an
+/// identifier the party registered (LEI, DCSA code, ...).
+fn local_party(ledger: &Ledger, party: &Value) -> Option<PartyId> {
+    let platform = &ledger.genesis().chain_name;
+    let codes = ebl_pint::identifying_codes(party);
+    ledger
+        .registry()
+        .parties()
+        .filter(|p| !p.revoked)
+        .find(|p| {
+            codes.iter().any(|(provider, code)| {
+                (provider == platform && *code == p.id.to_hex())
+                    || p.profile
+                        .identifiers
+                        .iter()
+                        .any(|i| i.scheme.eq_ignore_ascii_case(provider) && i.value == *code)
+            })
+        })
+        .map(|p| p.id)
+}
+
+/// The local carrier whose identifiers include the document's carrier code.
+fn local_carrier(ledger: &Ledger, document: &Document) -> Option<PartyId> {
+    let facts = document.facts();
+    ledger
+        .registry()
+        .parties()
+        .filter(|p| !p.revoked && p.has_role(ebl_core::Role::Carrier))
+        .find(|p| {
+            p.profile.identifiers.iter().any(|i| {
+                i.scheme
+                    .eq_ignore_ascii_case(&facts.carrier_code_list_provider)
+                    && i.value == facts.carrier_code
+            })
+        })
+        .map(|p| p.id)
+}
+
+/// The last entry of an envelope (JSON text).
+fn last_entry(envelope: &str) -> Option<String> {
+    let e: Value = serde_json::from_str(envelope).ok()?;
+    e.get("envelopeTransferChain")?
+        .as_array()?
+        .last()?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// What the ledger already holds for this envelope's bill: `DUPE` if the envelope imported had the
+/// same content (re-signing alone changes nothing: the entries link by content, so the same last
+/// content means the same history), `DISE` if another history of the same bill is here.
+fn already_here<K: Kv>(app: &App<K>, bill: &Bill, transfer: &Transfer) -> Finished {
+    let last = transfer.verdict.last_entry_checksum;
+    let imported = app.store.transaction(&bill.id).ok().flatten();
+    let accepted = imported.as_ref().and_then(|s| match &s.tx.body.action {
+        Action::Import { envelope, .. } => last_entry(envelope),
+        _ => None,
+    });
+    if let Some(accepted) = accepted {
+        if ebl_pint::jws_content(&accepted).is_some()
+            && ebl_pint::jws_content(&accepted)
+                == ebl_pint::jws_content(&transfer.verdict.last_entry)
+        {
+            let mut f = Finished::new(PintCode::Duplicate, last);
+            f.duplicate_of = Some(accepted);
+            f.received = transfer
+                .verdict
+                .documents
+                .iter()
+                .map(|d| d.checksum)
+                .collect();
+            return f;
+        }
+    }
+    refused(
+        PintCode::Disputed,
+        last,
+        format!(
+            "bill {} is already on this platform with another history",
+            bill.reference
+        ),
+    )
+}
+
+/// Builds the `IMPORT` for an accepted transfer, or the answer that refuses it.
+fn import_transaction<K: Kv>(
+    app: &App<K>,
+    transfer: &Transfer,
+) -> Result<Transaction, Box<Finished>> {
+    let last = transfer.verdict.last_entry_checksum;
+    let benv = |reason: String| Box::new(refused(PintCode::BadEnvelope, last, reason));
+    let state = app.state();
+    let ledger = &state.ledger;
+    let document = Document::from_envelope(&transfer.envelope).map_err(|e| {
+        benv(format!(
+            "the transport document is not one this platform holds: {e}"
+        ))
+    })?;
+    let facts = document.facts();
+    let carrier = local_carrier(ledger, &document).ok_or_else(|| {
+        benv(format!(
+            "carrier {}:{} is not a party on this platform, so it could not answer a surrender",
+            facts.carrier_code_list_provider, facts.carrier_code
+        ))
+    })?;
+    if let Some(bill) = ledger.bill_by_reference(carrier, &facts.transport_document_reference) {
+        return Err(Box::new(already_here(app, bill, transfer)));
+    }
+    let (holder, end_title) = ebl_pint::end_of_chain(&transfer.verdict)
+        .ok_or_else(|| benv("the last transaction hands the bill to nobody".into()))?;
+    let possessor = local_party(ledger, &holder)
+        .ok_or_else(|| benv("the recipient is not a party hosted on this platform".into()))?;
+    let title =
+        if !facts.is_to_order {
+            Title::Straight {
+                consignee: possessor,
+            }
+        } else {
+            match end_title {
+                EndTitle::Bearer => Title::Bearer,
+                EndTitle::Order {
+                    endorsee,
+                    may_endorse,
+                } if local_party(ledger, &endorsee) == Some(possessor) => Title::Order {
+                    endorsee: possessor,
+                    may_endorse,
+                },
+                EndTitle::Order { .. } => return Err(benv(
+                    "the recipient is not the endorsee: it would possess the bill without title"
+                        .into(),
+                )),
+            }
+        };
+    Ok(Transaction {
+        chain: ledger.chain_id(),
+        prev: Hash::ZERO,
+        time_ms: crate::api::now_ms(),
+        action: Action::Import {
+            envelope: transfer.envelope.clone(),
+            carrier,
+            possessor,
+            title,
+        },
+    })
+}
+
+/// Writes a document durably under its checksum: temporary file, fsync, rename, fsync of the directory.
+fn keep_document(dir: &FsPath, checksum: &Hash, content: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(checksum.to_hex());
+    if path.exists() {
+        return Ok(());
+    }
+    let tmp = dir.join(format!("{}.tmp", checksum.to_hex()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(content)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Imports a transfer whose documents are all here, and answers `RECE` only once it is durable.
+async fn accept<K: Kv>(app: &App<K>, transfer: &Transfer) -> Finished {
+    let last = transfer.verdict.last_entry_checksum;
+    let tx = match import_transaction(app, transfer) {
+        Ok(tx) => tx.signed_by(&[&app.node_key]),
+        Err(answer) => return *answer,
+    };
+    if let Some(dir) = &app.pint.documents {
+        for (checksum, content) in transfer.documents() {
+            if let Err(e) = keep_document(dir, checksum, content) {
+                tracing::error!(error = %e, "could not store an additional document");
+                return refused(
+                    PintCode::BadEnvelope,
+                    last,
+                    "this platform could not store the additional documents; retry",
+                );
+            }
+        }
+    }
+    match order(app, vec![tx]).await.map(|mut o| o.pop()) {
+        Ok(Some(SubmitOutcome::Accepted { .. } | SubmitOutcome::Duplicate { .. })) => {
+            app.pint.remember_finished(transfer);
+            let mut f = Finished::new(PintCode::Received, last);
+            f.received = transfer.received();
+            f
+        }
+        // Another request imported the same bill first: answer as if it had been seen before.
+        Ok(Some(SubmitOutcome::Rejected { error, .. })) if error.code == "duplicate_reference" => {
+            let state = app.state();
+            let bill = Document::from_envelope(&transfer.envelope)
+                .ok()
+                .and_then(|d| {
+                    let carrier = local_carrier(&state.ledger, &d)?;
+                    state
+                        .ledger
+                        .bill_by_reference(carrier, &d.facts().transport_document_reference)
+                        .cloned()
+                });
+            drop(state);
+            match bill {
+                Some(bill) => already_here(app, &bill, transfer),
+                None => refused(PintCode::Disputed, last, error.message),
+            }
+        }
+        Ok(Some(SubmitOutcome::Rejected { error, .. })) => refused(
+            PintCode::BadEnvelope,
+            last,
+            format!("{}: {}", error.code, error.message),
+        ),
+        Ok(None) | Err(_) => refused(
+            PintCode::BadEnvelope,
+            last,
+            "this platform is not ordering transactions now; retry",
+        ),
+    }
+}
+
+async fn start<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    method: Method,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return dcsa_error(e.status(), &method, &uri, &e.body_text()),
+    };
+    let value = match ebl_core::jcs::parse(&body) {
+        Ok(v) => v,
+        Err(e) => return dcsa_error(StatusCode::BAD_REQUEST, &method, &uri, &e.to_string()),
+    };
+    if let Err(reason) = ebl_pint::check_shape(&value) {
+        return dcsa_error(StatusCode::BAD_REQUEST, &method, &uri, &reason);
+    }
+    let last = last_entry_checksum(&value);
+    let verdict = {
+        let trust = app.pint.trust.clone().at_time(crate::api::now_ms());
+        let body = body.clone();
+        // RSA and long chains cost milliseconds: off the async threads.
+        match tokio::task::spawn_blocking(move || ebl_pint::verify_envelope(&body, &trust)).await {
+            Ok(Ok(v)) => v,
+            Err(_) => {
+                return dcsa_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &method,
+                    &uri,
+                    "verification did not finish",
+                )
+            }
+            Ok(Err(failure)) => {
+                return signed(
+                    &app,
+                    &refused(
+                        failure.code,
+                        last,
+                        format!("{}: {}", failure.place, failure.reason),
+                    ),
+                )
+            }
+        }
+    };
+    let envelope = match ebl_core::jcs::canonicalize(&value) {
+        Ok(text) if text.len() <= ebl_core::limits::ENVELOPE_BYTES_MAX => text,
+        _ => {
+            return signed(
+                &app,
+                &refused(
+                    PintCode::BadEnvelope,
+                    last,
+                    format!(
+                        "envelopes over {} bytes cannot be imported here",
+                        ebl_core::limits::ENVELOPE_BYTES_MAX
+                    ),
+                ),
+            )
+        }
+    };
+    let mut transfer = Transfer::new(verdict, envelope);
+    // Refuse early what could never be imported (unknown recipient, a bill already here), so a sender
+    // does not upload documents for nothing.
+    if let Err(answer) = import_transaction(&app, &transfer) {
+        return signed(&app, &answer);
+    }
+    {
+        let mut open = app.pint.transfers();
+        // A new start for a bill with an open transfer is a retry: it replaces the open one and keeps
+        // the documents already received.
+        let earlier: Vec<String> = open
+            .iter()
+            .filter(|(_, t)| t.verdict.document_checksum == transfer.verdict.document_checksum)
+            .map(|(r, _)| r.clone())
+            .collect();
+        for r in earlier {
+            if let Some(t) = open.remove(&r) {
+                transfer.carry_over(t);
+            }
+        }
+        if !transfer.missing().is_empty() {
+            if open.len() >= ebl_pint::TRANSFERS_ACTIVE_MAX {
+                return dcsa_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &method,
+                    &uri,
+                    "too many envelope transfers are open; retry later",
+                );
+            }
+            let started = ebl_pint::started_response(&transfer);
+            open.insert(transfer.reference.clone(), transfer);
+            return (StatusCode::CREATED, Json(started)).into_response();
+        }
+    }
+    let answer = accept(&app, &transfer).await;
+    signed(&app, &answer)
+}
+
+async fn additional_document<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path((reference, checksum)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return dcsa_error(e.status(), &method, &uri, &e.body_text()),
+    };
+    let Ok(checksum) = checksum.parse::<Hash>() else {
+        return dcsa_error(
+            StatusCode::BAD_REQUEST,
+            &method,
+            &uri,
+            "the document checksum is not a SHA-256 in hex",
+        );
+    };
+    // The body is a JSON string holding the document in base64 (OpenAPI `format: byte`).
+    let content = match serde_json::from_slice::<String>(&body)
+        .ok()
+        .and_then(|s| ebl_pint::base64_decode(&s))
+    {
+        Some(c) if c.len() <= ebl_pint::ADDITIONAL_DOCUMENT_BYTES_MAX => c,
+        Some(_) => {
+            return dcsa_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &method,
+                &uri,
+                "the document is larger than this platform accepts",
+            )
+        }
+        None => {
+            return dcsa_error(
+                StatusCode::BAD_REQUEST,
+                &method,
+                &uri,
+                "the body must be a JSON string holding the document in base64",
+            )
+        }
+    };
+    let mut open = app.pint.transfers();
+    let Some(transfer) = open.get_mut(&reference) else {
+        drop(open);
+        return dcsa_error(
+            StatusCode::NOT_FOUND,
+            &method,
+            &uri,
+            "no open envelope transfer has this reference",
+        );
+    };
+    match transfer.receive_document(checksum, content) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(failure) => {
+            let answer = refused(
+                failure.code,
+                transfer.verdict.last_entry_checksum,
+                failure.reason,
+            );
+            drop(open);
+            signed(&app, &answer)
+        }
+    }
+}
+
+async fn finish<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path(reference): Path<String>,
+    method: Method,
+    uri: Uri,
+) -> Response {
+    let transfer = {
+        let open = app.pint.transfers();
+        match open.get(&reference) {
+            Some(t) if !t.missing().is_empty() => {
+                let mut answer = refused(
+                    PintCode::MissingDocument,
+                    t.verdict.last_entry_checksum,
+                    "additional documents are missing",
+                );
+                answer.missing = t.missing();
+                drop(open);
+                return signed(&app, &answer);
+            }
+            Some(t) => t.clone(),
+            None => {
+                drop(open);
+                return match finished_before(&app, &reference) {
+                    Some(answer) => signed(&app, &answer),
+                    None => dcsa_error(
+                        StatusCode::NOT_FOUND,
+                        &method,
+                        &uri,
+                        "no envelope transfer has this reference",
+                    ),
+                };
+            }
+        }
+    };
+    let answer = accept(&app, &transfer).await;
+    // Done either way: accepted, or refused for good (a new start is a new transfer).
+    app.pint.transfers().remove(&reference);
+    signed(&app, &answer)
+}
+
+/// A finish for a transfer already imported (the sender retries after a lost answer): `DUPE`. Recent
+/// finishes are remembered; after a restart the sender's retried start is answered `DUPE` instead.
+fn finished_before<K: Kv>(app: &App<K>, reference: &str) -> Option<Finished> {
+    let (last, entry) = app
+        .pint
+        .finished()
+        .iter()
+        .find(|(r, _)| r == reference)
+        .map(|(r, entry)| (r.parse::<Hash>(), entry.clone()))?;
+    let mut f = Finished::new(PintCode::Duplicate, last.ok()?);
+    f.duplicate_of = Some(entry);
+    Some(f)
+}
+
+async fn receiver_validation<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    method: Method,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let code = body
+        .ok()
+        .and_then(|b| ebl_core::jcs::parse(&b).ok())
+        .filter(|v| {
+            v.get("codeListProvider").is_some_and(Value::is_string)
+                && v.get("partyCode").is_some_and(Value::is_string)
+        });
+    let Some(code) = code else {
+        return dcsa_error(
+            StatusCode::BAD_REQUEST,
+            &method,
+            &uri,
+            "send an IdentifyingCode: codeListProvider and partyCode",
+        );
+    };
+    let party = serde_json::json!({ "identifyingCodes": [code] });
+    let state = app.state();
+    match local_party(&state.ledger, &party).and_then(|id| state.ledger.registry().party(id)) {
+        Some(p) => Json(serde_json::json!({ "partyName": p.name() })).into_response(),
+        None => dcsa_error(StatusCode::NOT_FOUND, &method, &uri, "Unknown party"),
+    }
+}

@@ -1,0 +1,595 @@
+//! The PINT receiver API (`/v3`) against a real node: the DCSA conformance scenarios for a receiving
+//! platform (valid transfer, the three retries, bad signature, wrong recipient, additional documents
+//! with INCD and MDOC, a schema error answered 400), receiver validation, and what an import leaves on
+//! the ledger. The sending platform is played here, with its own keys, signing as PINT prescribes.
+
+use ebl_core::testkit;
+use ebl_core::{Hash, PartyKey, SigningKey};
+use ebl_pint::{base64url_decode, base64url_encode, public_jwk, sign_jws, TrustStore};
+use serde_json::{json, Value};
+
+use crate::support::{agent, TestNode};
+
+/// Another eBL platform ("FRGN"), hosting the shipper and the carrier's signing key there.
+struct Foreign {
+    platform: SigningKey,
+    carrier: SigningKey,
+    clock: u64,
+}
+
+const FOREIGN: &str = "FRGN";
+
+fn foreign_party(name: &str, code: &str) -> Value {
+    json!({
+        "partyName": name,
+        "eblPlatform": FOREIGN,
+        "identifyingCodes": [{ "codeListProvider": FOREIGN, "partyCode": code }],
+    })
+}
+
+impl Foreign {
+    fn new() -> Foreign {
+        Foreign {
+            platform: testkit::key(90),
+            carrier: testkit::key(91),
+            clock: 1_790_000_000_000,
+        }
+    }
+
+    /// Writes the platform's and the carrier's public JWKs into the node's trust directory.
+    fn trusted_by(&self, node: &TestNode) {
+        let dir = node.data().pint_trust();
+        std::fs::create_dir_all(&dir).expect("trust dir");
+        for (name, key) in [("frgn", &self.platform), ("frgn-carrier", &self.carrier)] {
+            let jwk = public_jwk(&PartyKey::of(key));
+            std::fs::write(dir.join(format!("{name}.jwk")), jwk.to_string()).expect("write jwk");
+        }
+    }
+
+    fn time(&mut self) -> String {
+        self.clock += 60_000;
+        ebl_pint::date_time(self.clock)
+    }
+
+    /// An envelope for the DCSA to-order bill `reference`: issued by the carrier to the shipper on this
+    /// foreign platform, then endorsed to and transferred to `recipient`. `documents` are the additional
+    /// documents the manifest names.
+    fn envelope(&mut self, reference: &str, recipient: &Value, documents: &[&[u8]]) -> Value {
+        let document = testkit::to_order_document(reference).expect("document");
+        let checksum = document.checksum().to_hex();
+        let shipper = foreign_party("Shipper Ltd", "shipper-1");
+        let carrier = foreign_party("Mediterranean Shipping", "carrier-1");
+        let issue_to_checksum = Hash::of(
+            ebl_core::jcs::canonicalize(&shipper)
+                .expect("canonical")
+                .as_bytes(),
+        )
+        .to_hex();
+        let (t0, t1, t2) = (self.time(), self.time(), self.time());
+        let issuance = sign_jws(
+            &self.carrier,
+            &json!({ "documentChecksum": checksum, "issueToChecksum": issue_to_checksum }),
+        );
+        let first = sign_jws(
+            &self.carrier,
+            &json!({
+                "eblPlatform": FOREIGN,
+                "issuanceManifestSignedContent": issuance,
+                "transportDocumentChecksum": checksum,
+                "transactions": [{ "actionCode": "ISSUE", "actionDateTime": t0, "actor": carrier, "recipient": shipper }],
+            }),
+        );
+        let second = sign_jws(
+            &self.platform,
+            &json!({
+                "eblPlatform": FOREIGN,
+                "previousEnvelopeTransferChainEntrySignedContentChecksum": Hash::of(first.as_bytes()).to_hex(),
+                "transportDocumentChecksum": checksum,
+                "transactions": [
+                    { "actionCode": "ENDORSE_TO_ORDER", "actionDateTime": t1, "actor": shipper, "recipient": recipient },
+                    { "actionCode": "TRANSFER", "actionDateTime": t2, "actor": shipper, "recipient": recipient },
+                ],
+            }),
+        );
+        self.wrap(document.to_value(), vec![first, second], documents)
+    }
+
+    /// The envelope around a chain, with this platform's manifest.
+    fn wrap(&self, document: Value, chain: Vec<String>, documents: &[&[u8]]) -> Value {
+        let checksum = Hash::of(
+            ebl_core::jcs::canonicalize(&document)
+                .expect("canonical")
+                .as_bytes(),
+        )
+        .to_hex();
+        let supporting: Vec<Value> = documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                json!({
+                    "name": format!("document-{i}.pdf"),
+                    "size": d.len(),
+                    "mediaType": "application/pdf",
+                    "documentChecksum": Hash::of(d).to_hex(),
+                })
+            })
+            .collect();
+        let last = Hash::of(chain.last().expect("an entry").as_bytes()).to_hex();
+        let manifest = sign_jws(
+            &self.platform,
+            &json!({
+                "transportDocumentChecksum": checksum,
+                "lastEnvelopeTransferChainEntrySignedContentChecksum": last,
+                "supportingDocuments": supporting,
+            }),
+        );
+        json!({
+            "transportDocument": document,
+            "envelopeManifestSignedContent": manifest,
+            "envelopeTransferChain": chain,
+        })
+    }
+}
+
+/// A party of the node under test (whose platform code is its chain name), as a sender names it.
+fn local(name: &str, id: ebl_core::PartyId) -> Value {
+    json!({
+        "partyName": name,
+        "eblPlatform": "node-tests",
+        "identifyingCodes": [{ "codeListProvider": "node-tests", "partyCode": id.to_hex() }],
+    })
+}
+
+/// A node with the cast registered that trusts the foreign platform.
+fn receiving_node(foreign: &Foreign) -> TestNode {
+    let mut node = TestNode::start();
+    foreign.trusted_by(&node);
+    // The trust directory is read when the node opens.
+    node.restart();
+    node
+}
+
+/// A PINT request; returns the status and the body (JSON, or the signed answer as a string).
+fn send(node: &TestNode, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
+    let url = node.url(path);
+    let request = match method {
+        "POST" => agent().post(&url),
+        _ => agent().put(&url),
+    };
+    let mut response = request
+        .header("content-type", "application/json")
+        .send(body)
+        .expect("HTTP");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn post(node: &TestNode, envelope: &Value) -> (u16, Value) {
+    send(
+        node,
+        "POST",
+        "/v3/envelopes",
+        &serde_json::to_vec(envelope).expect("json"),
+    )
+}
+
+/// Checks the node's signature on an answer and returns its payload.
+fn answer(node: &TestNode, body: &Value) -> Value {
+    let (_, jwk) = node.get("/v1/pint/jwk");
+    let mut trust = TrustStore::default();
+    trust
+        .add_jwks(jwk.to_string().as_bytes())
+        .expect("node jwk");
+    ebl_pint::verified_jws(body.as_str().expect("a signed answer"), &trust)
+        .expect("signed by the node")
+}
+
+fn code(node: &TestNode, body: &Value) -> String {
+    answer(node, body)["responseCode"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn bills_of(node: &TestNode, key: &SigningKey) -> Vec<Value> {
+    let (status, body) = node.get_as("/v1/bills", key);
+    assert_eq!(status, 200, "{body}");
+    body.as_array().cloned().unwrap_or_default()
+}
+
+fn base64_standard(data: &[u8]) -> String {
+    let url = base64url_encode(data);
+    let padded = url.len().div_ceil(4) * 4;
+    format!("{url:=<padded$}")
+        .replace('-', "+")
+        .replace('_', "/")
+}
+
+fn put_document(node: &TestNode, reference: &str, checksum: &str, content: &[u8]) -> (u16, Value) {
+    send(
+        node,
+        "PUT",
+        &format!("/v3/envelopes/{reference}/additional-documents/{checksum}"),
+        &serde_json::to_vec(&base64_standard(content)).expect("json"),
+    )
+}
+
+fn finish(node: &TestNode, reference: &str) -> (u16, Value) {
+    send(
+        node,
+        "PUT",
+        &format!("/v3/envelopes/{reference}/finish-transfer"),
+        b"",
+    )
+}
+
+#[test]
+fn a_valid_transfer_is_received_imported_and_exported_with_its_history() {
+    let mut foreign = Foreign::new();
+    let mut node = receiving_node(&foreign);
+    let buyer = local("Buyer One", node.cast.buyer.id);
+    let envelope = foreign.envelope("PINT0001", &buyer, &[]);
+    let (status, body) = post(&node, &envelope);
+    assert_eq!(status, 200, "{body}");
+    let payload = answer(&node, &body);
+    assert_eq!(payload["responseCode"], "RECE", "{payload}");
+    let last = envelope["envelopeTransferChain"][1]
+        .as_str()
+        .expect("entry");
+    assert_eq!(
+        payload["lastEnvelopeTransferChainEntrySignedContentChecksum"],
+        Hash::of(last.as_bytes()).to_hex()
+    );
+
+    // The bill is on the ledger, possessed by the recipient, who holds title.
+    let buyer_key = node.cast.buyer.key.clone();
+    let bills = bills_of(&node, &buyer_key);
+    assert_eq!(bills.len(), 1, "{bills:?}");
+    let id: ebl_core::BillId = bills[0]["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("bill id");
+    let (_, bill) = node.get_as(&format!("/v1/bills/{id}"), &buyer_key);
+    assert_eq!(bill["bill"]["possessor"], node.cast.buyer.id.to_hex());
+    assert_eq!(bill["bill"]["reference"], "PINT0001");
+    assert_eq!(
+        bill["document"]["transportDocumentReference"], "PINT0001",
+        "the document is served as for an issued bill: {bill}"
+    );
+
+    // It lives on here: the buyer passes it on; the carrier is local and will answer a surrender.
+    let buyer2 = node.cast.buyer2.id;
+    crate::support::assert_accepted(&node.act(
+        ebl_core::Action::EndorseToOrder {
+            bill: id,
+            to: buyer2,
+        },
+        &[&buyer_key],
+    ));
+    crate::support::assert_accepted(&node.act(
+        ebl_core::Action::Transfer {
+            bill: id,
+            to: buyer2,
+        },
+        &[&buyer_key],
+    ));
+
+    // Exported again, the foreign entries come first, as their platforms signed them, and this node's
+    // entry links to the last of them; a receiver trusting both platforms accepts the whole history.
+    let (status, exported) = node.get_as(&format!("/v1/bills/{id}/pint"), &buyer_key);
+    assert_eq!(status, 200, "{exported}");
+    let chain = exported["envelopeTransferChain"].as_array().expect("chain");
+    assert_eq!(chain.len(), 3);
+    assert_eq!(
+        chain[..2],
+        envelope["envelopeTransferChain"].as_array().expect("c")[..]
+    );
+    let mut trust = TrustStore::default();
+    let (_, node_jwk) = node.get("/v1/pint/jwk");
+    for jwk in [
+        node_jwk,
+        public_jwk(&PartyKey::of(&foreign.platform)),
+        public_jwk(&PartyKey::of(&foreign.carrier)),
+    ] {
+        trust.add_jwks(jwk.to_string().as_bytes()).expect("jwk");
+    }
+    let verdict = ebl_pint::verify_envelope(exported.to_string().as_bytes(), &trust)
+        .expect("the exported history verifies");
+    assert_eq!(
+        verdict.actions,
+        [
+            "ISSUE",
+            "ENDORSE_TO_ORDER",
+            "TRANSFER",
+            "ENDORSE_TO_ORDER",
+            "TRANSFER"
+        ]
+    );
+    assert_eq!(verdict.platforms, [FOREIGN, FOREIGN, "node-tests"]);
+
+    // And the import survives a restart.
+    node.restart();
+    let (_, bill) = node.get_as(&format!("/v1/bills/{id}"), &buyer_key);
+    assert_eq!(bill["bill"]["possessor"], buyer2.to_hex());
+}
+
+#[test]
+fn retries_are_duplicates_unless_the_content_changed() {
+    let mut foreign = Foreign::new();
+    let node = receiving_node(&foreign);
+    let buyer = local("Buyer One", node.cast.buyer.id);
+    let envelope = foreign.envelope("PINT0002", &buyer, &[]);
+    let (status, body) = post(&node, &envelope);
+    assert_eq!((status, code(&node, &body)), (200, "RECE".into()));
+
+    // Retry with no change: DUPE, quoting the entry accepted before.
+    let (status, body) = post(&node, &envelope);
+    let payload = answer(&node, &body);
+    assert_eq!(
+        (status, payload["responseCode"].as_str()),
+        (200, Some("DUPE"))
+    );
+    assert_eq!(
+        payload["duplicateOfAcceptedEnvelopeTransferChainEntrySignedContent"],
+        envelope["envelopeTransferChain"][1]
+    );
+
+    // Retry re-signed (same content, signed again by a new key of the same platform): still DUPE.
+    let resigned_key = testkit::key(92);
+    let dir = node.data().pint_trust();
+    std::fs::write(
+        dir.join("frgn-2.jwk"),
+        public_jwk(&PartyKey::of(&resigned_key)).to_string(),
+    )
+    .expect("jwk");
+    let mut node = node;
+    node.restart();
+    let chain = envelope["envelopeTransferChain"].as_array().expect("chain");
+    let content = ebl_pint::jws_content(chain[1].as_str().expect("entry")).expect("content");
+    let resigned = sign_jws(
+        &resigned_key,
+        &serde_json::from_str(&content).expect("json"),
+    );
+    assert_ne!(resigned, chain[1].as_str().expect("entry"));
+    let mut retry = foreign.wrap(
+        envelope["transportDocument"].clone(),
+        vec![chain[0].as_str().expect("e").to_owned(), resigned],
+        &[],
+    );
+    let (status, body) = post(&node, &retry);
+    assert_eq!((status, code(&node, &body)), (200, "DUPE".into()));
+
+    // Retry manipulated (the last transaction changed, then signed again): a conflicting history.
+    let mut changed: Value = serde_json::from_str(&content).expect("json");
+    changed["transactions"][1]["actionDateTime"] = "2030-01-01T00:00:00.000Z".into();
+    let manipulated = sign_jws(&foreign.platform, &changed);
+    retry = foreign.wrap(
+        envelope["transportDocument"].clone(),
+        vec![chain[0].as_str().expect("e").to_owned(), manipulated],
+        &[],
+    );
+    let (status, body) = post(&node, &retry);
+    assert_eq!((status, code(&node, &body)), (409, "DISE".into()));
+    let buyer_key = node.cast.buyer.key.clone();
+    assert_eq!(
+        bills_of(&node, &buyer_key).len(),
+        1,
+        "nothing more imported"
+    );
+}
+
+#[test]
+fn bad_signatures_and_foreign_recipients_are_refused_and_nothing_is_stored() {
+    let mut foreign = Foreign::new();
+    let node = receiving_node(&foreign);
+    let buyer = local("Buyer One", node.cast.buyer.id);
+    let envelope = foreign.envelope("PINT0003", &buyer, &[]);
+
+    // A flipped byte in the signature of the manifest, and of the last entry (with the manifest
+    // re-made to name the changed entry, as a sender that signs after the damage would).
+    let flip = |jws: &str| {
+        let mut parts: Vec<String> = jws.split('.').map(str::to_owned).collect();
+        let mut sig = base64url_decode(&parts[2]).expect("sig");
+        sig[5] ^= 1;
+        parts[2] = base64url_encode(&sig);
+        parts.join(".")
+    };
+    let mut bad = envelope.clone();
+    bad["envelopeManifestSignedContent"] = flip(
+        envelope["envelopeManifestSignedContent"]
+            .as_str()
+            .expect("m"),
+    )
+    .into();
+    let (status, body) = post(&node, &bad);
+    assert_eq!((status, code(&node, &body)), (422, "BSIG".into()));
+    let chain = envelope["envelopeTransferChain"].as_array().expect("chain");
+    let entries = vec![
+        chain[0].as_str().expect("e").to_owned(),
+        flip(chain[1].as_str().expect("e")),
+    ];
+    let bad = foreign.wrap(envelope["transportDocument"].clone(), entries, &[]);
+    let (status, body) = post(&node, &bad);
+    assert_eq!((status, code(&node, &body)), (422, "BSIG".into()));
+
+    // A platform this node does not trust.
+    let mut stranger = Foreign::new();
+    stranger.platform = testkit::key(93);
+    let untrusted = stranger.envelope("PINT0003", &buyer, &[]);
+    let (status, body) = post(&node, &untrusted);
+    assert_eq!((status, code(&node, &body)), (422, "BSIG".into()));
+
+    // A recipient not hosted here.
+    let elsewhere = foreign_party("Someone Else", "someone@elsewhere");
+    let wrong = foreign.envelope("PINT0004", &elsewhere, &[]);
+    let (status, body) = post(&node, &wrong);
+    assert_eq!((status, code(&node, &body)), (422, "BENV".into()));
+    let reason = answer(&node, &body)["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(reason.contains("not a party hosted"), "{reason}");
+
+    for key in [&node.cast.buyer.key, &node.cast.operator] {
+        assert!(bills_of(&node, key).is_empty(), "nothing was imported");
+    }
+    let (_, metrics) = node.get("/metrics");
+    let metrics = metrics.as_str().unwrap_or("").to_owned();
+    assert!(
+        metrics.contains("ebl_pint_answers_total{code=\"BSIG\"} 3"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn additional_documents_are_checked_and_awaited() {
+    let invoice: &[u8] = b"%PDF-1.4 an invoice";
+    let packing: &[u8] = b"%PDF-1.4 a packing list";
+    let mut foreign = Foreign::new();
+    let node = receiving_node(&foreign);
+    let buyer = local("Buyer One", node.cast.buyer.id);
+    let envelope = foreign.envelope("PINT0005", &buyer, &[invoice, packing]);
+    let (invoice_sum, packing_sum) = (Hash::of(invoice).to_hex(), Hash::of(packing).to_hex());
+
+    // Started, not finished: both documents are missing.
+    let (status, started) = post(&node, &envelope);
+    assert_eq!(status, 201, "{started}");
+    let reference = started["envelopeReference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    let mut missing: Vec<&str> = started["missingAdditionalDocumentChecksums"]
+        .as_array()
+        .expect("missing")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    missing.sort();
+    let mut expected = vec![invoice_sum.as_str(), packing_sum.as_str()];
+    expected.sort();
+    assert_eq!(missing, expected);
+
+    // Finishing now: MDOC, naming both.
+    let (status, body) = finish(&node, &reference);
+    let payload = answer(&node, &body);
+    assert_eq!(
+        (status, payload["responseCode"].as_str()),
+        (409, Some("MDOC"))
+    );
+    assert_eq!(
+        payload["missingAdditionalDocumentChecksums"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    // The invoice, valid.
+    assert_eq!(
+        put_document(&node, &reference, &invoice_sum, invoice).0,
+        204
+    );
+    // Corrupted: other bytes under the packing list's checksum. Unrelated: a checksum the manifest
+    // does not name. Both INCD, and the transfer stays open.
+    let (status, body) = put_document(&node, &reference, &packing_sum, b"%PDF-1.4 corrupted");
+    assert_eq!((status, code(&node, &body)), (409, "INCD".into()));
+    let unrelated = Hash::of(b"unrelated").to_hex();
+    let (status, body) = put_document(&node, &reference, &unrelated, b"unrelated");
+    assert_eq!((status, code(&node, &body)), (409, "INCD".into()));
+    // An unknown transfer, a malformed checksum, a body that is not base64 in a JSON string.
+    assert_eq!(
+        put_document(&node, &"0".repeat(64), &invoice_sum, invoice).0,
+        404
+    );
+    assert_eq!(put_document(&node, &reference, "xyz", invoice).0, 400);
+    let path = format!("/v3/envelopes/{reference}/additional-documents/{invoice_sum}");
+    assert_eq!(send(&node, "PUT", &path, b"not json").0, 400);
+
+    // A retry of the start keeps what was received: only the packing list is missing.
+    let (status, started) = post(&node, &envelope);
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(
+        started["missingAdditionalDocumentChecksums"],
+        json!([packing_sum])
+    );
+    let (status, body) = finish(&node, &reference);
+    assert_eq!((status, code(&node, &body)), (409, "MDOC".into()));
+
+    assert_eq!(
+        put_document(&node, &reference, &packing_sum, packing).0,
+        204
+    );
+    let (status, body) = finish(&node, &reference);
+    let payload = answer(&node, &body);
+    assert_eq!(
+        (status, payload["responseCode"].as_str()),
+        (200, Some("RECE")),
+        "{payload}"
+    );
+    assert_eq!(
+        payload["receivedAdditionalDocumentChecksums"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    // The documents were kept durably, under their checksums.
+    for (sum, content) in [(&invoice_sum, invoice), (&packing_sum, packing)] {
+        let kept = std::fs::read(node.data().pint_documents().join(sum)).expect("kept");
+        assert_eq!(kept, content);
+    }
+    // Finishing again (the answer was lost): DUPE.
+    let (status, body) = finish(&node, &reference);
+    assert_eq!((status, code(&node, &body)), (200, "DUPE".into()));
+    assert_eq!(bills_of(&node, &node.cast.buyer.key.clone()).len(), 1);
+}
+
+#[test]
+fn schema_errors_are_answered_400_unsigned() {
+    let node = receiving_node(&Foreign::new());
+    for body in [
+        &b"not json"[..],
+        b"[]",
+        br#"{"transportDocument": {}}"#,
+        br#"{"transportDocument": {}, "envelopeManifestSignedContent": "a.b.c", "envelopeTransferChain": []}"#,
+    ] {
+        let (status, error) = send(&node, "POST", "/v3/envelopes", body);
+        assert_eq!(status, 400, "{error}");
+        assert_eq!(error["statusCode"], 400);
+        assert_eq!(error["httpMethod"], "POST");
+        assert!(error["errors"].is_array(), "{error}");
+    }
+}
+
+#[test]
+fn receiver_validation_names_hosted_parties_only() {
+    let node = receiving_node(&Foreign::new());
+    let ask = |provider: &str, code: &str| {
+        send(
+            &node,
+            "POST",
+            "/v3/receiver-validation",
+            json!({ "codeListProvider": provider, "partyCode": code })
+                .to_string()
+                .as_bytes(),
+        )
+    };
+    let (status, body) = ask("node-tests", &node.cast.buyer.id.to_hex());
+    assert_eq!(
+        (status, body["partyName"].as_str()),
+        (200, Some("Buyer One"))
+    );
+    // By an identifier the party registered (the shipper's LEI, as the testkit registers it).
+    let shipper = &node.cast.shipper;
+    let lei = shipper.identifiers.first().expect("an identifier").clone();
+    let (status, body) = ask(&lei.scheme, &lei.value);
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = ask("node-tests", &"ab".repeat(32));
+    assert_eq!(status, 404);
+    let (status, _) = ask("GLEIF", "nobody");
+    assert_eq!(status, 404);
+    let (status, _) = send(&node, "POST", "/v3/receiver-validation", b"{}");
+    assert_eq!(status, 400);
+}

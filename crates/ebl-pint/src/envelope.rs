@@ -1,0 +1,305 @@
+//! Verifying an `EblEnvelope` from another platform: signatures, hash links, checksums and action rules.
+
+use serde_json::Value;
+
+use ebl_core::jcs;
+use ebl_core::Hash;
+
+use crate::jws::{parse_jws, verified_payload, TrustStore};
+use crate::{fail, PintCode, PintFailure, ENVELOPE_BYTES_MAX, TRANSFER_CHAIN_ENTRIES_MAX};
+
+fn checksum_field(payload: &Value, field: &str, place: &str) -> Result<Option<Hash>, PintFailure> {
+    match payload.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => s.parse().map(Some).map_err(|_| {
+            fail(
+                PintCode::BadEnvelope,
+                place,
+                format!("{field} is not a SHA-256 in hex"),
+            )
+        }),
+        Some(_) => Err(fail(
+            PintCode::BadEnvelope,
+            place,
+            format!("{field} is not a string"),
+        )),
+    }
+}
+
+/// A supporting document the manifest says must accompany the envelope.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NamedDocument {
+    pub name: String,
+    pub checksum: Hash,
+    pub size: u64,
+}
+
+/// What a received envelope says.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EnvelopeVerdict {
+    pub code: PintCode,
+    pub transport_document_reference: String,
+    pub document_checksum: Hash,
+    /// Action codes of the whole chain, in order.
+    pub actions: Vec<String>,
+    /// The `recipient` party object of each action, where it names one (parallel to `actions`).
+    pub recipients: Vec<Option<Value>>,
+    /// SHA-256 of the last entry's JWS text: what PINT's responses and DUPE detection name.
+    pub last_entry_checksum: Hash,
+    /// The last entry itself, which a `DUPE` answer quotes.
+    pub last_entry: String,
+    /// The platforms that signed each entry.
+    pub platforms: Vec<String>,
+    /// Documents the manifest requires besides the transport document.
+    pub documents: Vec<NamedDocument>,
+}
+
+pub const ACTION_CODES: [&str; 10] = [
+    "ISSUE",
+    "ENDORSE",
+    "ENDORSE_TO_ORDER",
+    "BLANK_ENDORSE",
+    "SIGN",
+    "TRANSFER",
+    "SURRENDER_FOR_AMENDMENT",
+    "SURRENDER_FOR_DELIVERY",
+    "SACC",
+    "SREJ",
+];
+
+/// Verifies an `EblEnvelope` (its JSON text) against `trust`. `RECE` if it is sound; otherwise the code
+/// PINT answers with, the place and the reason.
+pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdict, PintFailure> {
+    if text.len() > ENVELOPE_BYTES_MAX {
+        return Err(fail(
+            PintCode::BadEnvelope,
+            "envelope",
+            format!("larger than {ENVELOPE_BYTES_MAX} bytes"),
+        ));
+    }
+    let envelope =
+        jcs::parse(text).map_err(|e| fail(PintCode::BadEnvelope, "envelope", e.to_string()))?;
+    let document = envelope
+        .get("transportDocument")
+        .filter(|d| d.is_object())
+        .ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                "envelope",
+                "no transportDocument object",
+            )
+        })?;
+    let document_checksum = jcs::canonicalize(document)
+        .map(|c| Hash::of(c.as_bytes()))
+        .map_err(|e| fail(PintCode::BadEnvelope, "transportDocument", e.to_string()))?;
+    let reference = document
+        .get("transportDocumentReference")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let manifest_text = envelope
+        .get("envelopeManifestSignedContent")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                "envelope",
+                "no envelopeManifestSignedContent",
+            )
+        })?;
+    let chain: Vec<&str> = match envelope.get("envelopeTransferChain") {
+        Some(Value::Array(entries))
+            if !entries.is_empty() && entries.len() <= TRANSFER_CHAIN_ENTRIES_MAX =>
+        {
+            entries
+                .iter()
+                .map(|e| {
+                    e.as_str().ok_or_else(|| {
+                        fail(
+                            PintCode::BadEnvelope,
+                            "envelopeTransferChain",
+                            "an entry is not a string",
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        }
+        _ => {
+            return Err(fail(
+                PintCode::BadEnvelope,
+                "envelopeTransferChain",
+                format!("must hold 1 to {TRANSFER_CHAIN_ENTRIES_MAX} entries"),
+            ))
+        }
+    };
+
+    // The manifest, signed by the sending platform.
+    let manifest = parse_jws(manifest_text, "manifest")?;
+    let manifest = verified_payload(&manifest, trust, "manifest")?;
+    if checksum_field(&manifest, "transportDocumentChecksum", "manifest")?
+        != Some(document_checksum)
+    {
+        return Err(fail(
+            PintCode::IncorrectDocument,
+            "manifest",
+            "transportDocumentChecksum is not the document's",
+        ));
+    }
+    let last = chain.last().copied().unwrap_or("");
+    if checksum_field(
+        &manifest,
+        "lastEnvelopeTransferChainEntrySignedContentChecksum",
+        "manifest",
+    )? != Some(Hash::of(last.as_bytes()))
+    {
+        return Err(fail(
+            PintCode::BadEnvelope,
+            "manifest",
+            "the last chain entry is not the one the manifest names",
+        ));
+    }
+    let mut documents = Vec::new();
+    let mut named = |value: &Value| -> Result<(), PintFailure> {
+        let checksum = checksum_field(value, "documentChecksum", "manifest")?.ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                "manifest",
+                "a document without documentChecksum",
+            )
+        })?;
+        documents.push(NamedDocument {
+            name: value
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            checksum,
+            size: value.get("size").and_then(Value::as_u64).unwrap_or(0),
+        });
+        Ok(())
+    };
+    if let Some(v) = manifest
+        .get("eBLVisualisationByCarrier")
+        .filter(|v| !v.is_null())
+    {
+        named(v)?;
+    }
+    if let Some(Value::Array(docs)) = manifest.get("supportingDocuments") {
+        for d in docs {
+            named(d)?;
+        }
+    }
+
+    // The chain, from the issuance to the last transfer, each entry linked to the one before.
+    let mut actions = Vec::new();
+    let mut recipients = Vec::new();
+    let mut platforms = Vec::new();
+    for (i, entry_text) in chain.iter().enumerate() {
+        let place = format!("transfer chain entry {i}");
+        let entry = parse_jws(entry_text, &place)?;
+        let payload = &verified_payload(&entry, trust, &place)?;
+        if checksum_field(payload, "transportDocumentChecksum", &place)? != Some(document_checksum)
+        {
+            return Err(fail(
+                PintCode::IncorrectDocument,
+                &place,
+                "transportDocumentChecksum is not the document's",
+            ));
+        }
+        let previous = checksum_field(
+            payload,
+            "previousEnvelopeTransferChainEntrySignedContentChecksum",
+            &place,
+        )?;
+        if i == 0 {
+            if previous.is_some() {
+                return Err(fail(
+                    PintCode::BadEnvelope,
+                    &place,
+                    "the first entry links to a previous one",
+                ));
+            }
+            let issuance = payload
+                .get("issuanceManifestSignedContent")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    fail(
+                        PintCode::BadEnvelope,
+                        &place,
+                        "the first entry carries no issuance manifest",
+                    )
+                })?;
+            let issuance = parse_jws(issuance, "issuance manifest")?;
+            let issuance = verified_payload(&issuance, trust, "issuance manifest")?;
+            if checksum_field(&issuance, "documentChecksum", "issuance manifest")?
+                != Some(document_checksum)
+            {
+                return Err(fail(
+                    PintCode::IncorrectDocument,
+                    "issuance manifest",
+                    "documentChecksum is not the document's",
+                ));
+            }
+        } else if previous != Some(Hash::of(chain[i - 1].as_bytes())) {
+            return Err(fail(
+                PintCode::BadEnvelope,
+                &place,
+                "does not link to the entry before it",
+            ));
+        }
+        platforms.push(
+            payload
+                .get("eblPlatform")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        );
+        let transactions = match payload.get("transactions") {
+            Some(Value::Array(t)) if !t.is_empty() => t,
+            _ => {
+                return Err(fail(
+                    PintCode::BadEnvelope,
+                    &place,
+                    "an entry needs at least one transaction",
+                ))
+            }
+        };
+        for tx in transactions {
+            let code = tx.get("actionCode").and_then(Value::as_str).unwrap_or("");
+            if !ACTION_CODES.contains(&code) {
+                return Err(fail(
+                    PintCode::BadEnvelope,
+                    &place,
+                    format!("unknown actionCode {code:?}"),
+                ));
+            }
+            if (code == "ISSUE") != actions.is_empty() {
+                return Err(fail(
+                    PintCode::BadEnvelope,
+                    &place,
+                    "ISSUE must come first, and once",
+                ));
+            }
+            if actions.last().is_some_and(|a: &String| a == "SACC") {
+                return Err(fail(
+                    PintCode::BadEnvelope,
+                    &place,
+                    "nothing may follow SACC",
+                ));
+            }
+            actions.push(code.to_owned());
+            recipients.push(tx.get("recipient").filter(|r| r.is_object()).cloned());
+        }
+    }
+    Ok(EnvelopeVerdict {
+        code: PintCode::Received,
+        transport_document_reference: reference,
+        document_checksum,
+        actions,
+        recipients,
+        last_entry_checksum: Hash::of(last.as_bytes()),
+        last_entry: last.to_owned(),
+        platforms,
+        documents,
+    })
+}

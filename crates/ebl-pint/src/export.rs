@@ -1,0 +1,227 @@
+//! Export: a bill's history as a PINT envelope signed by this platform.
+
+use serde_json::Value;
+
+use ebl_core::jcs;
+use ebl_core::Hash;
+
+use crate::jws::{sign_jws, JwsSigner};
+
+pub fn date_time(ms: u64) -> String {
+    ebl_core::time::Utc::from_unix_ms(ms).iso8601()
+}
+
+/// One transaction of the bill's history, with the time its block gave it.
+#[derive(Debug, Clone)]
+pub struct Exported<'a> {
+    pub transaction: &'a ebl_core::SignedTransaction,
+    pub time_ms: u64,
+}
+
+fn party_object(registry: &ebl_core::Registry, id: ebl_core::PartyId, platform: &str) -> Value {
+    let (name, identifiers) = match registry.party(id) {
+        Some(p) => (p.name().to_owned(), p.profile.identifiers.clone()),
+        None => (format!("party {}", id.to_hex()), Vec::new()),
+    };
+    let mut codes: Vec<Value> = identifiers
+        .iter()
+        .map(|i| serde_json::json!({ "codeListProvider": i.scheme, "partyCode": i.value }))
+        .collect();
+    codes.push(serde_json::json!({ "codeListProvider": platform, "partyCode": id.to_hex() }));
+    serde_json::json!({ "partyName": name, "eblPlatform": platform, "identifyingCodes": codes })
+}
+
+/// Maps our transactions to PINT's. `PLEDGE`, `RELEASE` and `ENFORCE` have no PINT code: a pledge is
+/// the possession passing to the bank (`TRANSFER`), a release passing back (`TRANSFER`), an enforcement
+/// the bank taking title (`ENDORSE_TO_ORDER` to itself). The original action and the loan ride along in
+/// `x-ebl-action` and `x-ebl-loan`, which open-schema receivers keep.
+fn pint_transactions(
+    history: &[Exported<'_>],
+    registry: &ebl_core::Registry,
+    platform: &str,
+) -> Vec<Value> {
+    use ebl_core::Action;
+    let mut pledgor = None;
+    let mut surrendered_by = None;
+    let mut carrier = None;
+    let mut out = Vec::new();
+    for entry in history {
+        let tx = entry.transaction;
+        let signer = tx
+            .signatures
+            .first()
+            .and_then(|s| registry.by_key(&s.signer))
+            .map(|p| p.id);
+        let Some(actor) = signer else { continue };
+        let (code, recipient, extension) = match &tx.body.action {
+            Action::Issue { issue_to, .. } => {
+                carrier = Some(actor);
+                ("ISSUE", Some(*issue_to), None)
+            }
+            Action::Transfer { to, .. } => ("TRANSFER", Some(*to), None),
+            Action::Endorse { to, .. } => ("ENDORSE", Some(*to), None),
+            Action::EndorseToOrder { to, .. } => ("ENDORSE_TO_ORDER", Some(*to), None),
+            Action::BlankEndorse { .. } => ("BLANK_ENDORSE", None, None),
+            Action::Sign { .. } => ("SIGN", None, None),
+            Action::SurrenderForDelivery { .. } => {
+                surrendered_by = Some(actor);
+                ("SURRENDER_FOR_DELIVERY", carrier, None)
+            }
+            Action::SurrenderForAmendment { .. } => {
+                surrendered_by = Some(actor);
+                ("SURRENDER_FOR_AMENDMENT", carrier, None)
+            }
+            Action::AcceptSurrender { .. } => ("SACC", surrendered_by, None),
+            Action::RejectSurrender { .. } => ("SREJ", surrendered_by, None),
+            Action::Pledge { pledgee, loan, .. } => {
+                pledgor = Some(actor);
+                (
+                    "TRANSFER",
+                    Some(*pledgee),
+                    Some(("PLEDGE", Some(loan.clone()))),
+                )
+            }
+            Action::Release { .. } => ("TRANSFER", pledgor, Some(("RELEASE", None))),
+            Action::Enforce { .. } => ("ENDORSE_TO_ORDER", Some(actor), Some(("ENFORCE", None))),
+            // The foreign history is exported as the sending platforms signed it (see below); the
+            // import itself moved nothing.
+            Action::Import { carrier: c, .. } => {
+                carrier = Some(*c);
+                continue;
+            }
+            Action::RegisterParty { .. }
+            | Action::RotateKey { .. }
+            | Action::RevokeParty { .. } => continue,
+        };
+        let mut t = serde_json::json!({
+            "actionCode": code,
+            "actionDateTime": date_time(entry.time_ms),
+            "actor": party_object(registry, actor, platform),
+        });
+        if let Some(r) = recipient {
+            t["recipient"] = party_object(registry, r, platform);
+        }
+        if let Some((ours, loan)) = extension {
+            t["x-ebl-action"] = ours.into();
+            if let Some(loan) = loan {
+                t["x-ebl-loan"] = serde_json::json!({
+                    "reference": loan.reference,
+                    "amountMinor": loan.amount_minor,
+                    "currency": loan.currency,
+                });
+            }
+        }
+        out.push(t);
+    }
+    out
+}
+
+/// The transfer chain of the envelope a bill was imported with, as the other platforms signed it.
+fn imported_chain(history: &[Exported<'_>]) -> Option<Vec<String>> {
+    let ebl_core::Action::Import { envelope, .. } = &history.first()?.transaction.body.action
+    else {
+        return None;
+    };
+    let envelope: Value = serde_json::from_str(envelope).ok()?;
+    envelope
+        .get("envelopeTransferChain")?
+        .as_array()?
+        .iter()
+        .map(|e| e.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A bill's history as a PINT `EblEnvelope`, signed by this platform's key: the first entry carries
+/// the issuance (with the issuance manifest), the second everything after it. A bill imported from
+/// another platform keeps the chain it arrived with, signed by the platforms before us, and this
+/// platform's entry links to its last one.
+pub fn export_envelope(
+    document: &ebl_core::Document,
+    history: &[Exported<'_>],
+    registry: &ebl_core::Registry,
+    platform: &str,
+    key: &impl JwsSigner,
+) -> Value {
+    let checksum = document.checksum().to_hex();
+    let transactions = pint_transactions(history, registry, platform);
+    if let Some(mut chain) = imported_chain(history) {
+        if let (false, Some(last)) = (transactions.is_empty(), chain.last()) {
+            let previous = Hash::of(last.as_bytes()).to_hex();
+            chain.push(sign_jws(
+                key,
+                &serde_json::json!({
+                    "eblPlatform": platform,
+                    "previousEnvelopeTransferChainEntrySignedContentChecksum": previous,
+                    "transactions": transactions,
+                    "transportDocumentChecksum": checksum,
+                }),
+            ));
+        }
+        return signed_envelope(document, chain, key);
+    }
+    let (issue, rest) = transactions
+        .split_first()
+        .map_or((Vec::new(), Vec::new()), |(i, r)| {
+            (vec![i.clone()], r.to_vec())
+        });
+    let issue_to = issue
+        .first()
+        .and_then(|t| t.get("recipient"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let issue_to_checksum = jcs::canonicalize(&issue_to)
+        .map(|c| Hash::of(c.as_bytes()).to_hex())
+        .unwrap_or_default();
+    let issuance_manifest = sign_jws(
+        key,
+        &serde_json::json!({ "documentChecksum": checksum, "issueToChecksum": issue_to_checksum }),
+    );
+    let mut chain = vec![sign_jws(
+        key,
+        &serde_json::json!({
+            "eblPlatform": platform,
+            "issuanceManifestSignedContent": issuance_manifest,
+            "transactions": issue,
+            "transportDocumentChecksum": checksum,
+        }),
+    )];
+    if !rest.is_empty() {
+        let previous = Hash::of(chain[0].as_bytes()).to_hex();
+        chain.push(sign_jws(
+            key,
+            &serde_json::json!({
+                "eblPlatform": platform,
+                "previousEnvelopeTransferChainEntrySignedContentChecksum": previous,
+                "transactions": rest,
+                "transportDocumentChecksum": checksum,
+            }),
+        ));
+    }
+    signed_envelope(document, chain, key)
+}
+
+/// The envelope around a transfer chain, with this platform's manifest naming its last entry.
+fn signed_envelope(
+    document: &ebl_core::Document,
+    chain: Vec<String>,
+    key: &impl JwsSigner,
+) -> Value {
+    let checksum = document.checksum().to_hex();
+    let last = chain
+        .last()
+        .map(|e| Hash::of(e.as_bytes()).to_hex())
+        .unwrap_or_default();
+    let manifest = sign_jws(
+        key,
+        &serde_json::json!({
+            "transportDocumentChecksum": checksum,
+            "lastEnvelopeTransferChainEntrySignedContentChecksum": last,
+            "supportingDocuments": [],
+        }),
+    );
+    serde_json::json!({
+        "transportDocument": document.to_value(),
+        "envelopeManifestSignedContent": manifest,
+        "envelopeTransferChain": chain,
+    })
+}

@@ -1,0 +1,421 @@
+//! Compact JWS (RFC 7515): base64url, the trust store of platform keys, signature checks and signing.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use ebl_core::jcs;
+use ebl_core::{Hash, PartyKey, SignatureBytes};
+
+use crate::{fail, PintCode, PintFailure, JWS_BYTES_MAX};
+
+/// RFC 4648 base64url without padding, as JWS uses it.
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    // Leftover bits must be zero padding of the last character, and a lone character is never valid.
+    if bits >= 6 || acc & ((1 << bits) - 1) != 0 {
+        return None;
+    }
+    Some(out)
+}
+
+pub fn base64url_encode(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Smallest RSA modulus trusted, in bits.
+pub const RSA_BITS_MIN: usize = 2048;
+
+/// A trusted platform key.
+#[derive(Debug, Clone)]
+pub(crate) enum TrustedKey {
+    Ed25519(PartyKey),
+    Rsa(rsa::RsaPublicKey),
+    P256(p256::ecdsa::VerifyingKey),
+}
+
+/// Platform keys trusted to sign envelopes, by JWS `kid`.
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    keys: BTreeMap<String, TrustedKey>,
+    roots: Vec<crate::x5c::Certificate>,
+    /// The time certificates are checked at, in Unix milliseconds; `None` refuses every `x5c` chain.
+    now_ms: Option<u64>,
+}
+
+impl TrustStore {
+    /// Adds the Ed25519 keys of a JWK or a JWK set (`{"keys": [...]}`); returns how many were added.
+    /// Keys of other types are skipped: they cannot verify here.
+    pub fn add_jwks(&mut self, text: &[u8]) -> Result<usize, PintFailure> {
+        let value = jcs::parse(text)
+            .map_err(|e| fail(PintCode::BadEnvelope, "trust store", e.to_string()))?;
+        let keys = match value.get("keys") {
+            Some(Value::Array(keys)) => keys.clone(),
+            _ => vec![value],
+        };
+        let mut added = 0;
+        for jwk in keys {
+            let field = |name: &str| jwk.get(name).and_then(Value::as_str);
+            let bad = |reason: String| fail(PintCode::BadEnvelope, "trust store", reason);
+            let kid = field("kid").ok_or_else(|| bad("a JWK without kid".into()))?;
+            let bytes = |name: &str| {
+                field(name)
+                    .and_then(base64url_decode)
+                    .ok_or_else(|| bad(format!("JWK {kid}: {name} is not base64url")))
+            };
+            let key = match (field("kty"), field("crv")) {
+                (Some("OKP"), Some("Ed25519")) => {
+                    let raw: [u8; 32] = bytes("x")?
+                        .try_into()
+                        .map_err(|_| bad(format!("JWK {kid}: x is not 32 bytes")))?;
+                    TrustedKey::Ed25519(
+                        PartyKey::from_bytes(raw).map_err(|e| bad(format!("JWK {kid}: {e}")))?,
+                    )
+                }
+                (Some("RSA"), _) => {
+                    let n = rsa::BigUint::from_bytes_be(&bytes("n")?);
+                    let e = rsa::BigUint::from_bytes_be(&bytes("e")?);
+                    if n.bits() < RSA_BITS_MIN {
+                        return Err(bad(format!(
+                            "JWK {kid}: RSA keys need at least {RSA_BITS_MIN} bits"
+                        )));
+                    }
+                    TrustedKey::Rsa(
+                        rsa::RsaPublicKey::new(n, e).map_err(|e| bad(format!("JWK {kid}: {e}")))?,
+                    )
+                }
+                (Some("EC"), Some("P-256")) => {
+                    let (x, y) = (bytes("x")?, bytes("y")?);
+                    if x.len() != 32 || y.len() != 32 {
+                        return Err(bad(format!("JWK {kid}: P-256 coordinates are 32 bytes")));
+                    }
+                    let point = p256::EncodedPoint::from_affine_coordinates(
+                        x.as_slice().into(),
+                        y.as_slice().into(),
+                        false,
+                    );
+                    TrustedKey::P256(
+                        p256::ecdsa::VerifyingKey::from_encoded_point(&point)
+                            .map_err(|_| bad(format!("JWK {kid}: not a point on P-256")))?,
+                    )
+                }
+                // Other key types cannot verify here: skipped.
+                _ => continue,
+            };
+            self.keys.insert(kid.to_owned(), key);
+            added += 1;
+        }
+        Ok(added)
+    }
+
+    /// Adds the root certificates of a PEM text, which `x5c` chains must lead to; returns how many.
+    pub fn add_root_pem(&mut self, pem: &[u8]) -> Result<usize, PintFailure> {
+        let certs = crate::x5c::pem_certificates(pem)
+            .map_err(|e| fail(PintCode::BadEnvelope, "trust store", e))?;
+        let added = certs.len();
+        self.roots.extend(certs);
+        Ok(added)
+    }
+
+    /// Adds a trust-store file by its name: `*.jwk` and `*.json` are JWKs or JWK sets, `*.crt` and
+    /// `*.pem` root certificates; other files are skipped (returns 0). How a node and a wallet read a
+    /// trust directory the same way.
+    pub fn add_file(&mut self, name: &str, content: &[u8]) -> Result<usize, PintFailure> {
+        match name.rsplit_once('.').map(|(_, ext)| ext) {
+            Some("jwk" | "json") => self.add_jwks(content),
+            Some("crt" | "pem") => self.add_root_pem(content),
+            _ => Ok(0),
+        }
+    }
+
+    /// Sets the time certificates are checked at (their validity periods), in Unix milliseconds.
+    pub fn at_time(mut self, unix_ms: u64) -> TrustStore {
+        self.now_ms = Some(unix_ms);
+        self
+    }
+
+    /// Trusted keys and root certificates.
+    pub fn len(&self) -> usize {
+        self.keys.len() + self.roots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.roots.is_empty()
+    }
+}
+
+/// A compact JWS: its header parsed, its payload still raw until the signature has been checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Jws<'a> {
+    header: Value,
+    signing_input: &'a str,
+    payload: &'a str,
+    signature: Vec<u8>,
+}
+
+pub(crate) fn parse_jws<'a>(text: &'a str, place: &str) -> Result<Jws<'a>, PintFailure> {
+    if text.len() > JWS_BYTES_MAX {
+        return Err(fail(
+            PintCode::BadEnvelope,
+            place,
+            format!("JWS longer than {JWS_BYTES_MAX} bytes"),
+        ));
+    }
+    let mut parts = text.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(fail(
+            PintCode::BadEnvelope,
+            place,
+            "not a compact JWS (three base64url parts)",
+        ));
+    };
+    let header = base64url_decode(h)
+        .and_then(|bytes| jcs::parse(&bytes).ok())
+        .ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                place,
+                "JWS header is not base64url JSON",
+            )
+        })?;
+    let signature = base64url_decode(s)
+        .ok_or_else(|| fail(PintCode::BadSignature, place, "signature is not base64url"))?;
+    Ok(Jws {
+        header,
+        signing_input: &text[..h.len() + 1 + p.len()],
+        payload: p,
+        signature,
+    })
+}
+
+/// The payload of a compact JWS whose signature verifies against `trust`: how a sending platform
+/// reads a receiver's signed answer.
+pub fn verified_jws(text: &str, trust: &TrustStore) -> Result<Value, PintFailure> {
+    verified_payload(&parse_jws(text, "JWS")?, trust, "JWS")
+}
+
+/// The RFC 8785 form of a JWS payload, unverified: two entries with the same content, whatever their
+/// signatures, have the same content text.
+pub fn jws_content(text: &str) -> Option<String> {
+    let payload = text.split('.').nth(1)?;
+    let value = jcs::parse(&base64url_decode(payload)?).ok()?;
+    jcs::canonicalize(&value).ok()
+}
+
+/// Checks the signature over the raw bytes first, and only then reads the payload: a flipped byte is a
+/// bad signature whatever it did to the JSON.
+pub(crate) fn verified_payload(
+    jws: &Jws<'_>,
+    trust: &TrustStore,
+    place: &str,
+) -> Result<Value, PintFailure> {
+    verify_jws(jws, trust, place)?;
+    base64url_decode(jws.payload)
+        .and_then(|bytes| jcs::parse(&bytes).ok())
+        .ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                place,
+                "JWS payload is not base64url JSON",
+            )
+        })
+}
+
+fn verify_jws(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<(), PintFailure> {
+    use rsa::signature::Verifier as _;
+    let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
+    if !["EdDSA", "RS256", "PS256", "ES256"].contains(&alg) {
+        return Err(fail(
+            PintCode::BadSignature,
+            place,
+            format!("unsupported algorithm {alg:?} (EdDSA, RS256, PS256 and ES256 are supported)"),
+        ));
+    }
+    let kid = jws.header.get("kid").and_then(Value::as_str).unwrap_or("");
+    // With root certificates in the store, a certificate chain is authoritative: it must hold (an
+    // expired or untrusted one is refused even if the kid is known). Otherwise keys are trusted by kid.
+    let chained;
+    let key = match jws.header.get("x5c") {
+        Some(x5c) if !trust.roots.is_empty() => {
+            let x5c = x5c
+                .as_array()
+                .ok_or_else(|| fail(PintCode::BadSignature, place, "x5c is not an array"))?;
+            let now_s = trust.now_ms.map(|ms| (ms / 1000) as i64).ok_or_else(|| {
+                fail(
+                    PintCode::BadSignature,
+                    place,
+                    "no time was given to check certificates at",
+                )
+            })?;
+            chained = crate::x5c::leaf_key(x5c, &trust.roots, now_s)
+                .map_err(|e| fail(PintCode::BadSignature, place, e))?;
+            &chained
+        }
+        _ => trust.keys.get(kid).ok_or_else(|| {
+            fail(
+                PintCode::BadSignature,
+                place,
+                format!("key {kid:?} is not in the trust store"),
+            )
+        })?,
+    };
+    let message = jws.signing_input.as_bytes();
+    let sig = jws.signature.as_slice();
+    let verified = match (alg, key) {
+        ("EdDSA", TrustedKey::Ed25519(k)) => match <[u8; 64]>::try_from(sig) {
+            Ok(s) => k.verify(message, &SignatureBytes(s)),
+            Err(_) => false,
+        },
+        ("RS256", TrustedKey::Rsa(k)) => rsa::pkcs1v15::Signature::try_from(sig).is_ok_and(|s| {
+            rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(k.clone())
+                .verify(message, &s)
+                .is_ok()
+        }),
+        ("ES256", TrustedKey::P256(k)) => p256::ecdsa::Signature::from_slice(sig)
+            .is_ok_and(|s| rsa::signature::Verifier::verify(k, message, &s).is_ok()),
+        ("PS256", TrustedKey::Rsa(k)) => rsa::pss::Signature::try_from(sig).is_ok_and(|s| {
+            rsa::pss::VerifyingKey::<sha2::Sha256>::new(k.clone())
+                .verify(message, &s)
+                .is_ok()
+        }),
+        _ => {
+            return Err(fail(
+                PintCode::BadSignature,
+                place,
+                format!("key {kid:?} is not a key for {alg}"),
+            ))
+        }
+    };
+    if !verified {
+        return Err(fail(
+            PintCode::BadSignature,
+            place,
+            "signature does not verify",
+        ));
+    }
+    Ok(())
+}
+
+// Export: a bill's history as an envelope signed by this platform.
+
+/// The RFC 7638 thumbprint of an Ed25519 key, used as its JWS `kid`.
+pub fn jwk_thumbprint(key: &PartyKey) -> String {
+    let x = base64url_encode(key.as_bytes());
+    // RFC 7638: the required members only, in lexicographic order, no whitespace.
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    base64url_encode(Hash::of(canonical.as_bytes()).as_bytes())
+}
+
+/// The public JWK of a platform key, as receivers put it in their trust store.
+pub fn public_jwk(key: &PartyKey) -> Value {
+    serde_json::json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": base64url_encode(key.as_bytes()),
+        "kid": jwk_thumbprint(key),
+        "alg": "EdDSA",
+        "use": "sig",
+    })
+}
+
+/// A platform key that signs JWS: ours is Ed25519 (EdDSA); tests sign with others.
+pub trait JwsSigner {
+    /// The JWS `alg`.
+    fn alg(&self) -> &'static str;
+    /// The JWS `kid`, as receivers know the key.
+    fn kid(&self) -> String;
+    /// The signature over the JWS signing input, in JWS form.
+    fn sign(&self, signing_input: &[u8]) -> Vec<u8>;
+}
+
+impl JwsSigner for ed25519_dalek::SigningKey {
+    fn alg(&self) -> &'static str {
+        "EdDSA"
+    }
+    fn kid(&self) -> String {
+        jwk_thumbprint(&PartyKey::of(self))
+    }
+    fn sign(&self, signing_input: &[u8]) -> Vec<u8> {
+        ed25519_dalek::Signer::sign(self, signing_input)
+            .to_bytes()
+            .to_vec()
+    }
+}
+
+/// A compact JWS over the RFC 8785 form of `payload`.
+pub fn sign_jws(signer: &impl JwsSigner, payload: &Value) -> String {
+    let header = serde_json::json!({ "alg": signer.alg(), "kid": signer.kid() });
+    let header = jcs::canonicalize(&header).unwrap_or_default();
+    let payload = jcs::canonicalize(payload).unwrap_or_default();
+    let signing_input = format!(
+        "{}.{}",
+        base64url_encode(header.as_bytes()),
+        base64url_encode(payload.as_bytes())
+    );
+    let signature = signer.sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", base64url_encode(&signature))
+}
+
+/// ISO 8601 UTC with milliseconds, as PINT's `actionDateTime`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_round_trips_and_refuses_bad_input() {
+        for data in [
+            &b""[..],
+            b"f",
+            b"fo",
+            b"foo",
+            b"foob",
+            b"fooba",
+            b"foobar",
+            &[0xff, 0xfe, 0x00],
+        ] {
+            assert_eq!(
+                base64url_decode(&base64url_encode(data)).as_deref(),
+                Some(data)
+            );
+        }
+        assert_eq!(base64url_encode(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64url_encode(&[0xfb, 0xff]), "-_8");
+        assert!(
+            base64url_decode("Zm9v=").is_none(),
+            "padding is not base64url"
+        );
+        assert!(base64url_decode("Z").is_none(), "a lone character");
+        assert!(base64url_decode("Zh").is_none(), "non-zero leftover bits");
+        assert!(base64url_decode("a+b/").is_none(), "standard alphabet");
+    }
+}

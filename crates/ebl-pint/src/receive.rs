@@ -1,0 +1,328 @@
+//! The receiving side of a PINT transfer, without IO: the envelope's shape, where the bill stands at the
+//! end of its chain, the additional documents a transfer still waits for, and the answers a receiving
+//! platform signs. The node keeps the transfers and does the importing; the rules live here.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use ebl_core::Hash;
+
+use crate::envelope::EnvelopeVerdict;
+use crate::{fail, PintCode, PintFailure};
+
+/// Most envelope transfers a node keeps open at once, waiting for their additional documents.
+pub const TRANSFERS_ACTIVE_MAX: usize = 64;
+/// Largest additional document accepted, in bytes after base64 decoding: its base64 form must fit in a
+/// node's request body (4 MiB).
+pub const ADDITIONAL_DOCUMENT_BYTES_MAX: usize = 3 * 1024 * 1024;
+/// Most bytes of additional documents one open transfer may hold.
+pub const TRANSFER_DOCUMENTS_BYTES_MAX: usize = 32 * 1024 * 1024;
+
+/// Checks what the schema requires of an `EblEnvelope` before anything is verified: a request that
+/// is not even shaped like one is a schema error (HTTP 400), not a bad envelope.
+pub fn check_shape(envelope: &Value) -> Result<(), String> {
+    let jws = |v: &Value| {
+        v.as_str()
+            .is_some_and(|s| s.split('.').count() == 3 && !s.is_empty())
+    };
+    let object = envelope
+        .as_object()
+        .ok_or("an EblEnvelope is a JSON object")?;
+    if !object
+        .get("transportDocument")
+        .is_some_and(Value::is_object)
+    {
+        return Err("transportDocument is required and must be an object".into());
+    }
+    if !object.get("envelopeManifestSignedContent").is_some_and(jws) {
+        return Err("envelopeManifestSignedContent is required and must be a compact JWS".into());
+    }
+    match object.get("envelopeTransferChain") {
+        Some(Value::Array(entries)) if !entries.is_empty() && entries.iter().all(jws) => Ok(()),
+        _ => Err("envelopeTransferChain is required: a non-empty array of compact JWS".into()),
+    }
+}
+
+/// The `(codeListProvider, partyCode)` pairs a PINT party object names itself by.
+pub fn identifying_codes(party: &Value) -> Vec<(String, String)> {
+    let Some(Value::Array(codes)) = party.get("identifyingCodes") else {
+        return Vec::new();
+    };
+    codes
+        .iter()
+        .filter_map(|c| {
+            let provider = c.get("codeListProvider")?.as_str()?;
+            let code = c.get("partyCode")?.as_str()?;
+            Some((provider.to_owned(), code.to_owned()))
+        })
+        .collect()
+}
+
+/// Where title stands after the envelope's last transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndTitle {
+    /// To the order of this party (as the envelope names it); `may_endorse` is false after `ENDORSE`.
+    Order { endorsee: Value, may_endorse: bool },
+    /// Endorsed in blank.
+    Bearer,
+}
+
+/// The party the last transaction hands the bill to, and (for a to-order bill) where title stands.
+/// `None` if the last transaction hands it to nobody (a signature, an answered surrender).
+pub fn end_of_chain(verdict: &EnvelopeVerdict) -> Option<(Value, EndTitle)> {
+    let holder = match verdict.actions.last().map(String::as_str) {
+        Some(
+            "ISSUE"
+            | "TRANSFER"
+            | "ENDORSE"
+            | "ENDORSE_TO_ORDER"
+            | "SURRENDER_FOR_DELIVERY"
+            | "SURRENDER_FOR_AMENDMENT",
+        ) => verdict.recipients.last().cloned().flatten()?,
+        _ => return None,
+    };
+    let mut title = EndTitle::Bearer;
+    for (code, recipient) in verdict.actions.iter().zip(&verdict.recipients) {
+        title = match (code.as_str(), recipient) {
+            ("ISSUE" | "ENDORSE_TO_ORDER", Some(r)) => EndTitle::Order {
+                endorsee: r.clone(),
+                may_endorse: true,
+            },
+            ("ENDORSE", Some(r)) => EndTitle::Order {
+                endorsee: r.clone(),
+                may_endorse: false,
+            },
+            ("BLANK_ENDORSE", _) => EndTitle::Bearer,
+            _ => title,
+        };
+    }
+    Some((holder, title))
+}
+
+/// An envelope transfer being received: verified, waiting for its additional documents.
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    /// The `envelopeReference` given to the sender: the hex SHA-256 of the last chain entry.
+    pub reference: String,
+    pub verdict: EnvelopeVerdict,
+    /// The envelope in RFC 8785 form, as it will be imported.
+    pub envelope: String,
+    received: BTreeMap<Hash, Vec<u8>>,
+}
+
+impl Transfer {
+    pub fn new(verdict: EnvelopeVerdict, envelope: String) -> Transfer {
+        Transfer {
+            reference: verdict.last_entry_checksum.to_hex(),
+            verdict,
+            envelope,
+            received: BTreeMap::new(),
+        }
+    }
+
+    /// A retry of `earlier` (same document, a new or the same envelope) keeps the documents it already
+    /// received that this envelope still names.
+    pub fn carry_over(&mut self, earlier: Transfer) {
+        for (checksum, content) in earlier.received {
+            if self
+                .verdict
+                .documents
+                .iter()
+                .any(|d| d.checksum == checksum)
+            {
+                self.received.insert(checksum, content);
+            }
+        }
+    }
+
+    /// The checksums the manifest names that have not arrived.
+    pub fn missing(&self) -> Vec<Hash> {
+        let mut missing: Vec<Hash> = self
+            .verdict
+            .documents
+            .iter()
+            .map(|d| d.checksum)
+            .filter(|c| !self.received.contains_key(c))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
+    }
+
+    pub fn received(&self) -> Vec<Hash> {
+        self.received.keys().copied().collect()
+    }
+
+    pub fn documents(&self) -> impl Iterator<Item = (&Hash, &Vec<u8>)> {
+        self.received.iter()
+    }
+
+    /// An additional document, as `PUT .../additional-documents/{checksum}` delivers it: it must be one
+    /// the manifest names, and its bytes must have that checksum and size. `INCD` otherwise; the
+    /// transfer stays open either way.
+    pub fn receive_document(
+        &mut self,
+        checksum: Hash,
+        content: Vec<u8>,
+    ) -> Result<(), PintFailure> {
+        let place = format!("additional document {}", checksum.to_hex());
+        let Some(named) = self
+            .verdict
+            .documents
+            .iter()
+            .find(|d| d.checksum == checksum)
+        else {
+            return Err(fail(
+                PintCode::IncorrectDocument,
+                &place,
+                "the envelope manifest names no document with this checksum",
+            ));
+        };
+        if Hash::of(&content) != checksum {
+            return Err(fail(
+                PintCode::IncorrectDocument,
+                &place,
+                "the content does not have the checksum it was sent under",
+            ));
+        }
+        if named.size != 0 && named.size != content.len() as u64 {
+            return Err(fail(
+                PintCode::IncorrectDocument,
+                &place,
+                format!("{} bytes, the manifest says {}", content.len(), named.size),
+            ));
+        }
+        let held: usize = self.received.values().map(Vec::len).sum();
+        if held + content.len() > TRANSFER_DOCUMENTS_BYTES_MAX {
+            return Err(fail(
+                PintCode::IncorrectDocument,
+                &place,
+                format!(
+                    "a transfer holds at most {TRANSFER_DOCUMENTS_BYTES_MAX} bytes of documents"
+                ),
+            ));
+        }
+        self.received.insert(checksum, content);
+        Ok(())
+    }
+}
+
+/// The payload of an `EnvelopeTransferFinishedResponse`, which the receiving platform signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub code: PintCode,
+    pub last_entry_checksum: Hash,
+    pub reason: Option<String>,
+    pub missing: Vec<Hash>,
+    pub received: Vec<Hash>,
+    /// For `DUPE`: the last entry of the envelope accepted before.
+    pub duplicate_of: Option<String>,
+}
+
+impl Finished {
+    pub fn new(code: PintCode, last_entry_checksum: Hash) -> Finished {
+        Finished {
+            code,
+            last_entry_checksum,
+            reason: None,
+            missing: Vec::new(),
+            received: Vec::new(),
+            duplicate_of: None,
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        let hex = |h: &[Hash]| {
+            h.iter()
+                .map(|c| Value::from(c.to_hex()))
+                .collect::<Vec<_>>()
+        };
+        let mut v = serde_json::json!({
+            "lastEnvelopeTransferChainEntrySignedContentChecksum": self.last_entry_checksum.to_hex(),
+            "responseCode": self.code.code(),
+        });
+        if let Some(reason) = &self.reason {
+            // The schema caps the reason at 255 characters.
+            v["reason"] = reason.chars().take(255).collect::<String>().into();
+        }
+        if self.code == PintCode::MissingDocument {
+            v["missingAdditionalDocumentChecksums"] = hex(&self.missing).into();
+        }
+        if matches!(self.code, PintCode::Received | PintCode::Duplicate) {
+            v["receivedAdditionalDocumentChecksums"] = hex(&self.received).into();
+        }
+        if let Some(entry) = &self.duplicate_of {
+            v["duplicateOfAcceptedEnvelopeTransferChainEntrySignedContent"] = entry.clone().into();
+        }
+        v
+    }
+}
+
+/// The unsigned `EnvelopeTransferStartedResponse`.
+pub fn started_response(transfer: &Transfer) -> Value {
+    serde_json::json!({
+        "envelopeReference": transfer.reference,
+        "transportDocumentChecksum": transfer.verdict.document_checksum.to_hex(),
+        "lastEnvelopeTransferChainEntrySignedContentChecksum": transfer.verdict.last_entry_checksum.to_hex(),
+        "missingAdditionalDocumentChecksums": transfer.missing().iter().map(|c| c.to_hex()).collect::<Vec<_>>(),
+    })
+}
+
+/// RFC 4648 base64 (standard alphabet, padded), as OpenAPI's `format: byte` carries documents.
+pub fn base64_encode(data: &[u8]) -> String {
+    let url = crate::base64url_encode(data);
+    let padded = url.len().div_ceil(4) * 4;
+    format!("{url:=<padded$}")
+        .replace('-', "+")
+        .replace('_', "/")
+}
+
+/// Decodes RFC 4648 base64 (standard alphabet, padded).
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    if text.contains(['-', '_']) {
+        return None;
+    }
+    crate::base64url_decode(&text.replace('+', "-").replace('/', "_"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_standard_alphabet_decodes() {
+        assert_eq!(base64_decode("Zm9vYg==").as_deref(), Some(&b"foob"[..]));
+        for data in [&b""[..], b"f", b"fo", b"foo", &[0xfb, 0xff, 0xfe]] {
+            assert_eq!(base64_decode(&base64_encode(data)).as_deref(), Some(data));
+        }
+        assert_eq!(base64_encode(&[0xfb, 0xff]), "+/8=");
+        assert_eq!(base64_decode("+/8=").as_deref(), Some(&[0xfb, 0xff][..]));
+        assert!(
+            base64_decode("-_8").is_none(),
+            "the URL alphabet is not format: byte"
+        );
+    }
+
+    #[test]
+    fn shape_errors_name_the_missing_member() {
+        let ok = serde_json::json!({
+            "transportDocument": {},
+            "envelopeManifestSignedContent": "a.b.c",
+            "envelopeTransferChain": ["a.b.c"],
+        });
+        assert!(check_shape(&ok).is_ok());
+        for (member, bad) in [
+            ("transportDocument", serde_json::json!("x")),
+            ("envelopeManifestSignedContent", serde_json::json!(7)),
+            ("envelopeTransferChain", serde_json::json!([])),
+        ] {
+            let mut v = ok.clone();
+            v[member] = bad;
+            let err = check_shape(&v).expect_err("a broken member");
+            assert!(err.contains(member), "{err}");
+        }
+        assert!(check_shape(&serde_json::json!([1])).is_err());
+    }
+}

@@ -1,0 +1,371 @@
+//! `x5c` certificate chains (RFC 7515 §4.1.6): the leaf certificate's key signs the JWS, and each
+//! certificate is signed by the next, up to a root in the trust store, all valid at the time given.
+//!
+//! Only what that needs of X.509 is read, with a small bounds-checked DER reader: names are compared as
+//! DER bytes, issuers must be CAs (basicConstraints), and certificates may be signed with Ed25519,
+//! RSA PKCS#1 v1.5 with SHA-256, or ECDSA P-256 with SHA-256.
+
+use crate::jws::TrustedKey;
+
+/// Longest `x5c` chain accepted, leaf included.
+pub const X5C_CERTIFICATES_MAX: usize = 8;
+/// Largest DER certificate accepted, in bytes.
+pub const CERTIFICATE_BYTES_MAX: usize = 16 * 1024;
+
+const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const OID_SHA256_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const OID_ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+
+/// One DER element: its tag, its contents, and the whole encoding.
+#[derive(Debug, Clone, Copy)]
+struct Tlv<'a> {
+    tag: u8,
+    value: &'a [u8],
+    raw: &'a [u8],
+}
+
+/// Reads consecutive DER elements from a byte string.
+struct Der<'a>(&'a [u8]);
+
+impl<'a> Der<'a> {
+    fn next(&mut self) -> Result<Tlv<'a>, String> {
+        let bytes = self.0;
+        let (&tag, rest) = bytes.split_first().ok_or("truncated DER")?;
+        let (&first, rest) = rest.split_first().ok_or("truncated DER")?;
+        let (len, rest) = if first < 0x80 {
+            (usize::from(first), rest)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 || rest.len() < n {
+                return Err("unsupported DER length".into());
+            }
+            let len = rest[..n]
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+            (len, &rest[n..])
+        };
+        if rest.len() < len {
+            return Err("truncated DER".into());
+        }
+        let header = bytes.len() - rest.len();
+        let (value, after) = rest.split_at(len);
+        self.0 = after;
+        Ok(Tlv {
+            tag,
+            value,
+            raw: &bytes[..header + len],
+        })
+    }
+
+    fn expect(&mut self, tag: u8, what: &str) -> Result<Tlv<'a>, String> {
+        let tlv = self.next()?;
+        if tlv.tag != tag {
+            return Err(format!("{what}: unexpected DER tag {:#04x}", tlv.tag));
+        }
+        Ok(tlv)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The parts of a certificate that chain checks read.
+#[derive(Debug, Clone)]
+pub(crate) struct Certificate {
+    pub(crate) der: Vec<u8>,
+    tbs: Vec<u8>,
+    signature_algorithm: Vec<u8>,
+    signature: Vec<u8>,
+    issuer: Vec<u8>,
+    pub(crate) subject: Vec<u8>,
+    not_before_s: i64,
+    not_after_s: i64,
+    pub(crate) key: Option<TrustedKey>,
+    is_ca: bool,
+}
+
+fn bit_string(tlv: Tlv<'_>) -> Result<&[u8], String> {
+    match tlv.value.split_first() {
+        Some((0, bits)) => Ok(bits),
+        _ => Err("a BIT STRING with unused bits".into()),
+    }
+}
+
+/// The algorithm OID of an `AlgorithmIdentifier`.
+fn algorithm(tlv: Tlv<'_>) -> Result<(Vec<u8>, Option<Tlv<'_>>), String> {
+    let mut d = Der(tlv.value);
+    let oid = d.expect(0x06, "algorithm")?.value.to_vec();
+    let params = if d.is_empty() { None } else { Some(d.next()?) };
+    Ok((oid, params))
+}
+
+fn public_key(spki: Tlv<'_>) -> Result<Option<TrustedKey>, String> {
+    let mut d = Der(spki.value);
+    let (oid, params) = algorithm(d.expect(0x30, "subjectPublicKeyInfo")?)?;
+    let bits = bit_string(d.expect(0x03, "subjectPublicKey")?)?;
+    Ok(match oid.as_slice() {
+        OID_ED25519 => {
+            let raw: [u8; 32] = bits.try_into().map_err(|_| "Ed25519 key is not 32 bytes")?;
+            Some(TrustedKey::Ed25519(
+                ebl_core::PartyKey::from_bytes(raw).map_err(|e| e.to_string())?,
+            ))
+        }
+        OID_RSA => {
+            let mut k = Der(bits);
+            let mut inner = Der(k.expect(0x30, "RSAPublicKey")?.value);
+            let n = rsa::BigUint::from_bytes_be(inner.expect(0x02, "modulus")?.value);
+            let e = rsa::BigUint::from_bytes_be(inner.expect(0x02, "exponent")?.value);
+            if n.bits() < crate::RSA_BITS_MIN {
+                return Err(format!(
+                    "RSA keys need at least {} bits",
+                    crate::RSA_BITS_MIN
+                ));
+            }
+            Some(TrustedKey::Rsa(
+                rsa::RsaPublicKey::new(n, e).map_err(|e| e.to_string())?,
+            ))
+        }
+        OID_EC_PUBLIC_KEY if params.is_some_and(|p| p.value == OID_P256) => Some(TrustedKey::P256(
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(bits).map_err(|_| "not a point on P-256")?,
+        )),
+        // A key this crate cannot verify with: usable in the chain only as a trusted name.
+        _ => None,
+    })
+}
+
+/// Seconds since 1970 of a civil date (proleptic Gregorian), for certificate validity.
+fn unix_seconds(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + hh * 3600 + mm * 60 + ss
+}
+
+fn time(tlv: Tlv<'_>) -> Result<i64, String> {
+    let text = std::str::from_utf8(tlv.value).map_err(|_| "a time is not ASCII")?;
+    let digits = text.strip_suffix('Z').ok_or("a time not in UTC")?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("a malformed time".into());
+    }
+    let num = |s: &str| s.parse::<i64>().map_err(|_| "a malformed time".to_string());
+    let (year, rest) = match (tlv.tag, digits.len()) {
+        // UTCTime: two-digit years, 1950 to 2049 (RFC 5280 §4.1.2.5.1).
+        (0x17, 12) => {
+            let yy = num(&digits[..2])?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &digits[2..])
+        }
+        (0x18, 14) => (num(&digits[..4])?, &digits[4..]),
+        _ => return Err("a malformed time".into()),
+    };
+    Ok(unix_seconds(
+        year,
+        num(&rest[0..2])?,
+        num(&rest[2..4])?,
+        num(&rest[4..6])?,
+        num(&rest[6..8])?,
+        num(&rest[8..10])?,
+    ))
+}
+
+/// Whether the extensions mark a CA (basicConstraints cA = TRUE).
+fn basic_constraints_ca(extensions: Tlv<'_>) -> Result<bool, String> {
+    let mut outer = Der(extensions.value);
+    let mut list = Der(outer.expect(0x30, "extensions")?.value);
+    while !list.is_empty() {
+        let mut ext = Der(list.expect(0x30, "extension")?.value);
+        let oid = ext.expect(0x06, "extnID")?;
+        let mut value = ext.next()?;
+        if value.tag == 0x01 {
+            value = ext.next()?;
+        }
+        if oid.value == OID_BASIC_CONSTRAINTS {
+            let mut seq = Der(Der(value.value).expect(0x30, "basicConstraints")?.value);
+            return Ok(!seq.is_empty() && seq.next()?.value == [0xff]);
+        }
+    }
+    Ok(false)
+}
+
+impl Certificate {
+    pub(crate) fn from_der(der: &[u8]) -> Result<Certificate, String> {
+        if der.len() > CERTIFICATE_BYTES_MAX {
+            return Err(format!(
+                "a certificate larger than {CERTIFICATE_BYTES_MAX} bytes"
+            ));
+        }
+        let mut top = Der(der);
+        let cert = top.expect(0x30, "certificate")?;
+        if !top.is_empty() {
+            return Err("bytes after the certificate".into());
+        }
+        let mut parts = Der(cert.value);
+        let tbs = parts.expect(0x30, "tbsCertificate")?;
+        let (signature_algorithm, _) = algorithm(parts.expect(0x30, "signatureAlgorithm")?)?;
+        let signature = bit_string(parts.expect(0x03, "signatureValue")?)?.to_vec();
+
+        let mut t = Der(tbs.value);
+        let mut field = t.next()?;
+        if field.tag == 0xa0 {
+            field = t.next()?; // the version; the serial number follows
+        }
+        if field.tag != 0x02 {
+            return Err("tbsCertificate: no serial number".into());
+        }
+        t.expect(0x30, "signature")?;
+        let issuer = t.expect(0x30, "issuer")?.raw.to_vec();
+        let mut validity = Der(t.expect(0x30, "validity")?.value);
+        let not_before_s = time(validity.next()?)?;
+        let not_after_s = time(validity.next()?)?;
+        let subject = t.expect(0x30, "subject")?.raw.to_vec();
+        let key = public_key(t.expect(0x30, "subjectPublicKeyInfo")?)?;
+        let mut is_ca = false;
+        while !t.is_empty() {
+            let optional = t.next()?;
+            if optional.tag == 0xa3 {
+                is_ca = basic_constraints_ca(optional)?;
+            }
+        }
+        Ok(Certificate {
+            der: der.to_vec(),
+            tbs: tbs.raw.to_vec(),
+            signature_algorithm,
+            signature,
+            issuer,
+            subject,
+            not_before_s,
+            not_after_s,
+            key,
+            is_ca,
+        })
+    }
+
+    /// Whether `issuer`'s key made this certificate's signature.
+    fn signed_by(&self, issuer: &Certificate) -> bool {
+        use rsa::signature::Verifier as _;
+        let (msg, sig) = (self.tbs.as_slice(), self.signature.as_slice());
+        match (self.signature_algorithm.as_slice(), &issuer.key) {
+            (OID_ED25519, Some(TrustedKey::Ed25519(k))) => {
+                <[u8; 64]>::try_from(sig).is_ok_and(|s| k.verify(msg, &ebl_core::SignatureBytes(s)))
+            }
+            (OID_SHA256_RSA, Some(TrustedKey::Rsa(k))) => rsa::pkcs1v15::Signature::try_from(sig)
+                .is_ok_and(|s| {
+                    rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(k.clone())
+                        .verify(msg, &s)
+                        .is_ok()
+                }),
+            (OID_ECDSA_SHA256, Some(TrustedKey::P256(k))) => {
+                p256::ecdsa::Signature::from_der(sig).is_ok_and(|s| k.verify(msg, &s).is_ok())
+            }
+            _ => false,
+        }
+    }
+
+    fn valid_at(&self, unix_s: i64) -> bool {
+        self.not_before_s <= unix_s && unix_s <= self.not_after_s
+    }
+}
+
+/// Reads every `CERTIFICATE` block of a PEM text.
+pub(crate) fn pem_certificates(text: &[u8]) -> Result<Vec<Certificate>, String> {
+    let text = std::str::from_utf8(text).map_err(|_| "PEM is not text")?;
+    let mut certs = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
+        let body = &rest[start + "-----BEGIN CERTIFICATE-----".len()..];
+        let end = body
+            .find("-----END CERTIFICATE-----")
+            .ok_or("a PEM certificate without its END line")?;
+        let b64: String = body[..end].split_whitespace().collect();
+        let der = crate::base64_decode(&b64).ok_or("PEM body is not base64")?;
+        certs.push(Certificate::from_der(&der)?);
+        rest = &body[end..];
+    }
+    if certs.is_empty() {
+        return Err("no certificate in the PEM text".into());
+    }
+    Ok(certs)
+}
+
+/// Checks an `x5c` header (base64 DER certificates, leaf first) against `roots` at `unix_s`, and
+/// returns the leaf's key. Each certificate must be valid then, signed by the next, and the last
+/// either a trusted root or signed by one.
+pub(crate) fn leaf_key(
+    x5c: &[serde_json::Value],
+    roots: &[Certificate],
+    unix_s: i64,
+) -> Result<TrustedKey, String> {
+    if x5c.is_empty() || x5c.len() > X5C_CERTIFICATES_MAX {
+        return Err(format!(
+            "x5c must hold 1 to {X5C_CERTIFICATES_MAX} certificates"
+        ));
+    }
+    let chain = x5c
+        .iter()
+        .map(|c| {
+            let der = c
+                .as_str()
+                .and_then(crate::base64_decode)
+                .ok_or("an x5c entry is not base64")?;
+            Certificate::from_der(&der)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    for (i, cert) in chain.iter().enumerate() {
+        if !cert.valid_at(unix_s) {
+            return Err(format!(
+                "certificate {i} of the x5c chain has expired or is not yet valid"
+            ));
+        }
+        if let Some(issuer) = chain.get(i + 1) {
+            if cert.issuer != issuer.subject || !issuer.is_ca || !cert.signed_by(issuer) {
+                return Err(format!(
+                    "certificate {i} of the x5c chain is not signed by the CA after it"
+                ));
+            }
+        }
+    }
+    let last = chain.last().ok_or("empty x5c")?;
+    let anchored = roots.iter().any(|root| {
+        root.valid_at(unix_s)
+            && (root.der == last.der
+                || (last.issuer == root.subject && root.is_ca && last.signed_by(root)))
+    });
+    if !anchored {
+        return Err("the x5c chain does not lead to a trusted root".into());
+    }
+    chain[0]
+        .key
+        .clone()
+        .ok_or_else(|| "the leaf certificate's key type is not supported".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates_to_unix_seconds() {
+        assert_eq!(unix_seconds(1970, 1, 1, 0, 0, 0), 0);
+        assert_eq!(unix_seconds(2000, 2, 29, 0, 0, 0), 951_782_400);
+        assert_eq!(unix_seconds(2026, 11, 27, 10, 59, 53), 1_795_777_193);
+    }
+
+    #[test]
+    fn truncated_der_is_refused_not_read_past() {
+        for bad in [
+            &[][..],
+            &[0x30],
+            &[0x30, 0x05, 0x01],
+            &[0x30, 0x85, 1, 1, 1, 1, 1],
+        ] {
+            assert!(Certificate::from_der(bad).is_err());
+        }
+    }
+}
