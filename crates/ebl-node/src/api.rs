@@ -627,18 +627,12 @@ async fn pint_envelope<K: Kv>(
             time_ms: h.receipt.block_time_ms,
         })
         .collect();
-    let (registry, platform) = {
-        let state = app.state();
-        (
-            state.ledger.registry().clone(),
-            state.ledger.genesis().chain_name.clone(),
-        )
-    };
+    let registry = app.state().ledger.registry().clone();
     Ok(Json(ebl_pint::export_envelope(
         &document,
         &exported,
         &registry,
-        &platform,
+        &app.pint.platform,
         &app.node_key,
     )))
 }

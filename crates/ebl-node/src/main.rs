@@ -47,6 +47,10 @@ enum Command {
         /// operator.key in the data directory, for trying the node out.
         #[arg(long)]
         operator: Option<String>,
+        /// This platform's DCSA PINT code (eblPlatform, 1 to 4 characters), as other platforms know
+        /// it. Kept in pint/platform in the data directory.
+        #[arg(long, default_value = ebl_pint::PLATFORM_CODE_DEFAULT, value_parser = platform_code)]
+        platform: String,
     },
     /// Serve the ledger over HTTP (the default command). Initializes a development ledger if the data
     /// directory is empty.
@@ -95,7 +99,8 @@ fn main() -> ExitCode {
         Command::Init {
             chain_name,
             operator,
-        } => init(&dir, &chain_name, operator.as_deref()),
+            platform,
+        } => init(&dir, &chain_name, operator.as_deref(), &platform),
         Command::Run {
             listen,
             connections_max,
@@ -114,7 +119,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn init(dir: &DataDir, chain_name: &str, operator: Option<&str>) -> anyhow::Result<()> {
+/// Refuses a platform code PINT's schema would refuse, as a usage error.
+fn platform_code(code: &str) -> Result<String, String> {
+    ebl_pint::check_platform_code(code).map(|()| code.to_owned())
+}
+
+fn init(
+    dir: &DataDir,
+    chain_name: &str,
+    operator: Option<&str>,
+    platform: &str,
+) -> anyhow::Result<()> {
     let operator = match operator {
         Some(hex) => hex.parse::<PartyKey>().context("--operator")?,
         None => {
@@ -131,6 +146,7 @@ fn init(dir: &DataDir, chain_name: &str, operator: Option<&str>) -> anyhow::Resu
         }
     };
     let genesis = ebl_node::init(dir, chain_name, operator)?;
+    dir.set_platform(platform)?;
     println!(
         "chain {} initialized in {}",
         genesis.chain_id(),
@@ -138,13 +154,14 @@ fn init(dir: &DataDir, chain_name: &str, operator: Option<&str>) -> anyhow::Resu
     );
     println!("operator {}", genesis.operator);
     println!("node     {}", genesis.node);
+    println!("platform {platform} (PINT)");
     Ok(())
 }
 
 fn run(dir: &DataDir, listen: SocketAddr, connections_max: usize) -> anyhow::Result<()> {
     if !dir.store().exists() {
         tracing::info!(dir = %dir.0.display(), "no ledger here yet: initializing a development ledger");
-        init(dir, "ebl-dev", None)?;
+        init(dir, "ebl-dev", None, ebl_pint::PLATFORM_CODE_DEFAULT)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -50,6 +50,40 @@ impl DataDir {
         self.0.join("pint").join("trust")
     }
 
+    /// This platform's PINT code, one line (`ebl-node init --platform`).
+    pub fn pint_platform(&self) -> PathBuf {
+        self.0.join("pint").join("platform")
+    }
+
+    /// The PINT platform code: from `pint/platform`, or the default until one is set.
+    pub fn platform(&self) -> Result<String, NodeError> {
+        let code = match std::fs::read_to_string(self.pint_platform()) {
+            Ok(text) => text.trim().to_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(ebl_pint::PLATFORM_CODE_DEFAULT.to_owned())
+            }
+            Err(e) => {
+                return Err(NodeError::Io(format!(
+                    "{}: {e}",
+                    self.pint_platform().display()
+                )))
+            }
+        };
+        ebl_pint::check_platform_code(&code)
+            .map_err(|e| NodeError::Io(format!("{}: {e}", self.pint_platform().display())))?;
+        Ok(code)
+    }
+
+    /// Sets the PINT platform code.
+    pub fn set_platform(&self, code: &str) -> Result<(), NodeError> {
+        ebl_pint::check_platform_code(code).map_err(NodeError::Io)?;
+        let path = self.pint_platform();
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| NodeError::Io(e.to_string()))?;
+        }
+        std::fs::write(&path, format!("{code}\n")).map_err(|e| NodeError::Io(e.to_string()))
+    }
+
     /// Additional documents of accepted PINT transfers, named by their SHA-256.
     pub fn pint_documents(&self) -> PathBuf {
         self.0.join("pint").join("documents")
@@ -258,7 +292,7 @@ pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, N
     let store = LedgerStore::new(SledKv::open(&dir.store())?);
     let key = keyfile::read(&dir.node_key())?;
     let trust = Receiver::load_trust(&dir.pint_trust()).map_err(NodeError::Io)?;
-    let pint = Receiver::new(trust, Some(dir.pint_documents()));
+    let pint = Receiver::new(dir.platform()?, trust, Some(dir.pint_documents()));
     start_receiving(store, key, settings, pint).map_err(|e| match e {
         NodeError::WrongNodeKey(_) => NodeError::WrongNodeKey(dir.node_key()),
         other => other,

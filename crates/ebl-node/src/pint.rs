@@ -25,8 +25,10 @@ use crate::api::{order, App};
 
 /// What the node needs to receive PINT transfers: whom it trusts, what is in flight, and where accepted
 /// additional documents are kept.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Receiver {
+    /// This platform's PINT code (`eblPlatform`), at most 4 characters.
+    pub platform: String,
     pub trust: TrustStore,
     /// Where additional documents of accepted transfers are written, named by their checksum; `None`
     /// keeps them only while the transfer is open (tests without a data directory).
@@ -40,9 +42,20 @@ pub struct Receiver {
 /// How many finished transfers a node remembers, to answer a repeated finish with `DUPE`.
 pub const FINISHED_REMEMBERED_MAX: usize = 4096;
 
+impl Default for Receiver {
+    fn default() -> Receiver {
+        Receiver::new(
+            ebl_pint::PLATFORM_CODE_DEFAULT.to_owned(),
+            TrustStore::default(),
+            None,
+        )
+    }
+}
+
 impl Receiver {
-    pub fn new(trust: TrustStore, documents: Option<PathBuf>) -> Receiver {
+    pub fn new(platform: String, trust: TrustStore, documents: Option<PathBuf>) -> Receiver {
         Receiver {
+            platform,
             trust,
             documents,
             transfers: Mutex::new(BTreeMap::new()),
@@ -159,8 +172,7 @@ fn last_entry_checksum(envelope: &Value) -> Hash {
 
 /// The local party a PINT party object names: by this platform's code and the party id, or by an
 /// identifier the party registered (LEI, DCSA code, ...).
-fn local_party(ledger: &Ledger, party: &Value) -> Option<PartyId> {
-    let platform = &ledger.genesis().chain_name;
+fn local_party(ledger: &Ledger, platform: &str, party: &Value) -> Option<PartyId> {
     let codes = ebl_pint::identifying_codes(party);
     ledger
         .registry()
@@ -267,7 +279,7 @@ fn import_transaction<K: Kv>(
     }
     let (holder, end_title) = ebl_pint::end_of_chain(&transfer.verdict)
         .ok_or_else(|| benv("the last transaction hands the bill to nobody".into()))?;
-    let possessor = local_party(ledger, &holder)
+    let possessor = local_party(ledger, &app.pint.platform, &holder)
         .ok_or_else(|| benv("the recipient is not a party hosted on this platform".into()))?;
     let title =
         if !facts.is_to_order {
@@ -280,10 +292,12 @@ fn import_transaction<K: Kv>(
                 EndTitle::Order {
                     endorsee,
                     may_endorse,
-                } if local_party(ledger, &endorsee) == Some(possessor) => Title::Order {
-                    endorsee: possessor,
-                    may_endorse,
-                },
+                } if local_party(ledger, &app.pint.platform, &endorsee) == Some(possessor) => {
+                    Title::Order {
+                        endorsee: possessor,
+                        may_endorse,
+                    }
+                }
                 EndTitle::Order { .. } => return Err(benv(
                     "the recipient is not the endorsee: it would possess the bill without title"
                         .into(),
@@ -616,7 +630,9 @@ async fn receiver_validation<K: Kv>(
     };
     let party = serde_json::json!({ "identifyingCodes": [code] });
     let state = app.state();
-    match local_party(&state.ledger, &party).and_then(|id| state.ledger.registry().party(id)) {
+    match local_party(&state.ledger, &app.pint.platform, &party)
+        .and_then(|id| state.ledger.registry().party(id))
+    {
         Some(p) => Json(serde_json::json!({ "partyName": p.name() })).into_response(),
         None => dcsa_error(StatusCode::NOT_FOUND, &method, &uri, "Unknown party"),
     }

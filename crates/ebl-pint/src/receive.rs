@@ -19,6 +19,24 @@ pub const ADDITIONAL_DOCUMENT_BYTES_MAX: usize = 3 * 1024 * 1024;
 /// Most bytes of additional documents one open transfer may hold.
 pub const TRANSFER_DOCUMENTS_BYTES_MAX: usize = 32 * 1024 * 1024;
 
+/// Longest PINT platform code (`eblPlatform`), as DCSA's schema bounds it.
+pub const PLATFORM_CODE_BYTES_MAX: usize = 4;
+/// The platform code a node uses until its operator sets the one DCSA registered for it.
+pub const PLATFORM_CODE_DEFAULT: &str = "EBL";
+
+/// A platform code as PINT's schema allows it: 1 to 4 characters, no whitespace.
+pub fn check_platform_code(code: &str) -> Result<(), String> {
+    if code.is_empty()
+        || code.len() > PLATFORM_CODE_BYTES_MAX
+        || code.chars().any(char::is_whitespace)
+    {
+        return Err(format!(
+            "a PINT platform code is 1 to {PLATFORM_CODE_BYTES_MAX} characters without spaces, not {code:?}"
+        ));
+    }
+    Ok(())
+}
+
 /// Checks what the schema requires of an `EblEnvelope` before anything is verified: a request that
 /// is not even shaped like one is a schema error (HTTP 400), not a bad envelope.
 pub fn check_shape(envelope: &Value) -> Result<(), String> {
@@ -303,6 +321,16 @@ mod tests {
             base64_decode("-_8").is_none(),
             "the URL alphabet is not format: byte"
         );
+    }
+
+    #[test]
+    fn platform_codes_are_bounded() {
+        for good in ["E", "EBL", "BOLE"] {
+            assert!(check_platform_code(good).is_ok());
+        }
+        for bad in ["", "EBLTEST", "E L", "BOLE\n"] {
+            assert!(check_platform_code(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

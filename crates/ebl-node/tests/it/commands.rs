@@ -19,7 +19,14 @@ fn init_run_stop_verify_and_detect_damage() {
     let data = dir.path().join("data");
     let cast = Cast::new();
     let out = ebl_node()
-        .args(["init", "--chain-name", "cmd-test", "--operator"])
+        .args([
+            "init",
+            "--chain-name",
+            "cmd-test",
+            "--platform",
+            "EBL9",
+            "--operator",
+        ])
         .arg(PartyKey::of(&cast.operator).to_hex())
         .arg("--data")
         .arg(&data)
@@ -31,6 +38,13 @@ fn init_run_stop_verify_and_detect_damage() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        ebl_node::DataDir(data.clone())
+            .platform()
+            .expect("platform"),
+        "EBL9",
+        "the PINT platform code is kept in the data directory"
+    );
     let chain: ebl_core::Hash = text
         .split_whitespace()
         .nth(1)
@@ -153,4 +167,11 @@ fn bad_usage_exits_2() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A platform code PINT's schema would refuse (over 4 characters).
+    let out = ebl_node()
+        .args(["init", "--platform", "EBLTEST", "--data", "/nonexistent/x"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("platform code"));
 }

@@ -18,6 +18,8 @@ struct Foreign {
 }
 
 const FOREIGN: &str = "FRGN";
+/// The platform code of the node under test.
+const HERE: &str = "EBLT";
 
 fn foreign_party(name: &str, code: &str) -> Value {
     json!({
@@ -131,12 +133,12 @@ impl Foreign {
     }
 }
 
-/// A party of the node under test (whose platform code is its chain name), as a sender names it.
+/// A party of the node under test, as a sender names it.
 fn local(name: &str, id: ebl_core::PartyId) -> Value {
     json!({
         "partyName": name,
-        "eblPlatform": "node-tests",
-        "identifyingCodes": [{ "codeListProvider": "node-tests", "partyCode": id.to_hex() }],
+        "eblPlatform": HERE,
+        "identifyingCodes": [{ "codeListProvider": HERE, "partyCode": id.to_hex() }],
     })
 }
 
@@ -144,7 +146,8 @@ fn local(name: &str, id: ebl_core::PartyId) -> Value {
 fn receiving_node(foreign: &Foreign) -> TestNode {
     let mut node = TestNode::start();
     foreign.trusted_by(&node);
-    // The trust directory is read when the node opens.
+    node.data().set_platform(HERE).expect("platform code");
+    // The trust directory and the platform code are read when the node opens.
     node.restart();
     node
 }
@@ -309,7 +312,7 @@ fn a_valid_transfer_is_received_imported_and_exported_with_its_history() {
             "TRANSFER"
         ]
     );
-    assert_eq!(verdict.platforms, [FOREIGN, FOREIGN, "node-tests"]);
+    assert_eq!(verdict.platforms, [FOREIGN, FOREIGN, HERE]);
 
     // And the import survives a restart.
     node.restart();
@@ -576,7 +579,7 @@ fn receiver_validation_names_hosted_parties_only() {
                 .as_bytes(),
         )
     };
-    let (status, body) = ask("node-tests", &node.cast.buyer.id.to_hex());
+    let (status, body) = ask(HERE, &node.cast.buyer.id.to_hex());
     assert_eq!(
         (status, body["partyName"].as_str()),
         (200, Some("Buyer One"))
@@ -586,7 +589,7 @@ fn receiver_validation_names_hosted_parties_only() {
     let lei = shipper.identifiers.first().expect("an identifier").clone();
     let (status, body) = ask(&lei.scheme, &lei.value);
     assert_eq!(status, 200, "{body}");
-    let (status, _) = ask("node-tests", &"ab".repeat(32));
+    let (status, _) = ask(HERE, &"ab".repeat(32));
     assert_eq!(status, 404);
     let (status, _) = ask("GLEIF", "nobody");
     assert_eq!(status, 404);
