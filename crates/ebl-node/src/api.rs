@@ -1,5 +1,6 @@
-//! The HTTP API, versioned under `/v1` and described in `docs/openapi.yaml`. Every error is JSON with a
-//! stable code: `{"error": {"code": "...", "message": "..."}}`.
+//! The HTTP API, versioned under `/v1` and described in `docs/openapi.yaml` (the DCSA PINT receiver under
+//! `/v3` lives in `pint`). Every error is JSON with a stable code:
+//! `{"error": {"code": "...", "message": "..."}}`.
 
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 

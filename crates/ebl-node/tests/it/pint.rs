@@ -58,7 +58,17 @@ impl Foreign {
     /// documents the manifest names.
     fn envelope(&mut self, reference: &str, recipient: &Value, documents: &[&[u8]]) -> Value {
         let document = testkit::to_order_document(reference).expect("document");
-        let checksum = document.checksum().to_hex();
+        self.envelope_for(document.to_value(), recipient, documents)
+    }
+
+    /// The same, for any document value (which need not be one this ledger would hold).
+    fn envelope_for(&mut self, document: Value, recipient: &Value, documents: &[&[u8]]) -> Value {
+        let checksum = Hash::of(
+            ebl_core::jcs::canonicalize(&document)
+                .expect("canonical")
+                .as_bytes(),
+        )
+        .to_hex();
         let shipper = foreign_party("Shipper Ltd", "shipper-1");
         let carrier = foreign_party("Mediterranean Shipping", "carrier-1");
         let issue_to_checksum = Hash::of(
@@ -93,7 +103,7 @@ impl Foreign {
                 ],
             }),
         );
-        self.wrap(document.to_value(), vec![first, second], documents)
+        self.wrap(document, vec![first, second], documents)
     }
 
     /// The envelope around a chain, with this platform's manifest.
@@ -595,4 +605,81 @@ fn receiver_validation_names_hosted_parties_only() {
     assert_eq!(status, 404);
     let (status, _) = send(&node, "POST", "/v3/receiver-validation", b"{}");
     assert_eq!(status, 400);
+}
+
+#[test]
+fn hostile_envelopes_get_a_code_or_a_typed_error_in_bounded_time_and_nothing_is_stored() {
+    let mut foreign = Foreign::new();
+    let node = receiving_node(&foreign);
+    let buyer = local("Buyer One", node.cast.buyer.id);
+    let envelope = foreign.envelope("PINT0009", &buyer, &[]);
+    let chain = envelope["envelopeTransferChain"]
+        .as_array()
+        .expect("chain")
+        .clone();
+
+    // A chain of thousands of entries: refused by the named limit before any signature is checked.
+    let long: Vec<String> = (0..ebl_pint::TRANSFER_CHAIN_ENTRIES_MAX + 1)
+        .map(|_| chain[1].as_str().expect("e").to_owned())
+        .collect();
+    let long = foreign.wrap(envelope["transportDocument"].clone(), long, &[]);
+    let (status, body) = post(&node, &long);
+    assert_eq!((status, code(&node, &body)), (422, "BENV".into()));
+
+    // A body over the node's request limit: 413, unsigned (it never became a transfer).
+    let mut huge = envelope.clone();
+    huge["transportDocument"]["padding"] = "x".repeat(5 * 1024 * 1024).into();
+    let (status, _) = post(&node, &huge);
+    assert_eq!(status, 413);
+
+    // A document too large to be one (over DOCUMENT_BYTES_MAX), and an envelope too large to import
+    // (over ENVELOPE_BYTES_MAX), both under the request limit: they verify, but cannot become bills.
+    for (padding, reason) in [
+        (ebl_core::limits::DOCUMENT_BYTES_MAX, "bytes"),
+        (
+            ebl_core::limits::ENVELOPE_BYTES_MAX,
+            "cannot be imported here",
+        ),
+    ] {
+        let mut document = envelope["transportDocument"].clone();
+        document["transportDocumentReference"] = "PINT0010".into();
+        document["padding"] = "x".repeat(padding).into();
+        let big = foreign.envelope_for(document, &buyer, &[]);
+        let (status, body) = post(&node, &big);
+        let payload = answer(&node, &body);
+        assert_eq!(
+            (status, payload["responseCode"].as_str()),
+            (422, Some("BENV"))
+        );
+        let text = payload["reason"].as_str().unwrap_or("");
+        assert!(text.contains(reason), "{text}");
+    }
+
+    // The `none` algorithm, and an unknown one.
+    for alg in ["none", "HS256"] {
+        let m = envelope["envelopeManifestSignedContent"]
+            .as_str()
+            .expect("m");
+        let mut parts: Vec<String> = m.split('.').map(str::to_owned).collect();
+        parts[0] = base64url_encode(json!({ "alg": alg }).to_string().as_bytes());
+        let mut e = envelope.clone();
+        e["envelopeManifestSignedContent"] = parts.join(".").into();
+        let (status, body) = post(&node, &e);
+        assert_eq!((status, code(&node, &body)), (422, "BSIG".into()), "{alg}");
+    }
+
+    // Truncated JSON.
+    let text = envelope.to_string();
+    let (status, _) = send(
+        &node,
+        "POST",
+        "/v3/envelopes",
+        &text.as_bytes()[..text.len() / 2],
+    );
+    assert_eq!(status, 400);
+
+    assert!(
+        bills_of(&node, &node.cast.operator).is_empty(),
+        "nothing was imported"
+    );
 }
