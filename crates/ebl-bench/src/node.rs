@@ -112,7 +112,7 @@ impl NodeUnderTest {
         ))
     }
 
-    /// Bytes of the store on disk (the sum of its files' sizes).
+    /// Bytes of the node's data directory on disk (the sum of its files' sizes).
     pub fn disk_bytes(&self) -> u64 {
         fn walk(dir: &Path) -> u64 {
             std::fs::read_dir(dir)
@@ -128,7 +128,8 @@ impl NodeUnderTest {
                 })
                 .unwrap_or(0)
         }
-        walk(&self.data.join("store"))
+        // The whole data directory: sled's files, the transaction log, the witness, the keys.
+        walk(&self.data)
     }
 }
 

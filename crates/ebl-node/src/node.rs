@@ -194,15 +194,14 @@ pub fn start_receiving<K: Kv>(
             key: h.to_string(),
             reason: "missing below the head".into(),
         })?;
-        for (index, id) in block.tx_ids.iter().enumerate() {
-            let stored =
-                store
-                    .transaction_at(h, index as u32)?
-                    .ok_or_else(|| StoreError::Corrupt {
-                        what: "transaction",
-                        key: id.to_hex(),
-                        reason: "listed in a block but not stored".into(),
-                    })?;
+        let stored_txs = store
+            .block_transactions(h)?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "block",
+                key: h.to_string(),
+                reason: "its transactions are not stored".into(),
+            })?;
+        for (id, stored) in block.tx_ids.iter().zip(&stored_txs) {
             if stored.tx.id() != *id {
                 return Err(StoreError::Corrupt {
                     what: "transaction",

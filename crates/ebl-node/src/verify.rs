@@ -126,30 +126,35 @@ pub fn verify_store<K: Kv>(
             ));
         }
         let place = |index: usize, id: &TxId| format!("block {height}, transaction {index} ({id})");
-        let mut stored_txs = Vec::with_capacity(block.tx_ids.len());
-        for (index, id) in block.tx_ids.iter().enumerate() {
-            let stored = store
-                .transaction_at(height, index as u32)
-                .map_err(|e| store_failure(place(index, id), Some(height), e))?
-                .ok_or_else(|| {
-                    failure(
-                        place(index, id),
-                        Some(height),
-                        Some(*id),
-                        "missing_transaction",
-                        "not stored".into(),
-                    )
-                })?;
-            if stored.height != height || stored.index as usize != index {
-                return Err(failure(
-                    place(index, id),
+        // The whole block's transactions in one read of the log; each record's seal and position are
+        // checked as it is read.
+        let stored_txs: Vec<ebl_core::SignedTransaction> = store
+            .block_transactions(height)
+            .map_err(|e| store_failure(format!("block {height}"), Some(height), e))?
+            .ok_or_else(|| {
+                failure(
+                    format!("block {height}"),
                     Some(height),
-                    Some(*id),
-                    "misplaced_transaction",
-                    format!("stored at {}/{}", stored.height, stored.index),
-                ));
-            }
-            stored_txs.push(stored.tx);
+                    None,
+                    "missing_transaction",
+                    "its transactions are not stored".into(),
+                )
+            })?
+            .into_iter()
+            .map(|s| s.tx)
+            .collect();
+        if stored_txs.len() != block.tx_ids.len() {
+            return Err(failure(
+                format!("block {height}"),
+                Some(height),
+                None,
+                "missing_transaction",
+                format!(
+                    "{} transactions stored for {} listed",
+                    stored_txs.len(),
+                    block.tx_ids.len()
+                ),
+            ));
         }
         // Signatures are stateless: checked on every core; the rules are then applied in order.
         let checked = verify_signatures_in_parallel(&stored_txs);

@@ -22,6 +22,9 @@ struct State {
     pending: Vec<Batch>,
     syncs: u64,
     witness: Option<Vec<u8>>,
+    /// The append-only log, and how much of it survives a crash.
+    log: Vec<u8>,
+    log_durable: usize,
     /// Power is off: every operation fails until `power_on`.
     dead: bool,
 }
@@ -63,6 +66,8 @@ impl FaultyKv {
     pub fn crash(&self) -> Result<()> {
         let mut state = self.state()?;
         state.pending.clear();
+        let durable = state.log_durable;
+        state.log.truncate(durable);
         state.dead = true;
         Ok(())
     }
@@ -137,5 +142,33 @@ impl Kv for FaultyKv {
 
     fn read_witness(&self) -> Result<Option<Vec<u8>>> {
         Ok(self.lock()?.witness.clone())
+    }
+
+    fn append(&self, bytes: &[u8]) -> Result<u64> {
+        let mut state = self.lock()?;
+        let offset = state.log.len() as u64;
+        state.log.extend_from_slice(bytes);
+        // A lying store claims the append is durable; a crash takes it back.
+        if self.behaviour == SyncBehaviour::Honest {
+            state.log_durable = state.log.len();
+        }
+        Ok(offset)
+    }
+
+    fn read_log(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let state = self.lock()?;
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        state
+            .log
+            .get(start..start.saturating_add(len))
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "log",
+                key: format!("{offset}+{len}"),
+                reason: format!(
+                    "the log ends at {}: referenced bytes are missing",
+                    state.log.len()
+                ),
+            })
     }
 }

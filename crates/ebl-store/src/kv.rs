@@ -1,7 +1,11 @@
-//! The key-value layer under the ledger records, and its sled backend with real fsync.
+//! The key-value layer under the ledger records, with an append-only log beside it for the bulk of the
+//! bytes (transactions), and its sled backend with real fsync.
 
 use std::fs::File;
+use std::io::Write as _;
+use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::{Result, StoreError};
 
@@ -21,6 +25,19 @@ pub trait Kv: Send + Sync + 'static {
     /// It names the last acknowledged head, so a store that silently lost its tail is caught.
     fn write_witness(&self, bytes: &[u8]) -> Result<()>;
     fn read_witness(&self) -> Result<Option<Vec<u8>>>;
+    /// Appends `bytes` to the log and returns the offset they start at; they are on stable storage when
+    /// this returns. Key-value records refer to log bytes only after that, so a crash may leave bytes
+    /// nothing refers to at the log's end, but never a reference to bytes that were lost.
+    fn append(&self, bytes: &[u8]) -> Result<u64>;
+    /// Reads `len` bytes of the log at `offset`; an error if the log does not hold them.
+    fn read_log(&self, offset: u64, len: usize) -> Result<Vec<u8>>;
+}
+
+/// The log beside the key-value data: one file written only at its end.
+#[derive(Debug)]
+struct Log {
+    file: File,
+    len: u64,
 }
 
 /// sled 0.34.7, made durable.
@@ -33,6 +50,7 @@ pub trait Kv: Send + Sync + 'static {
 pub struct SledKv {
     db: sled::Db,
     path: PathBuf,
+    log: Mutex<Log>,
 }
 
 /// How often, and how far apart, opening a locked store is retried (about five seconds in all).
@@ -58,10 +76,23 @@ impl SledKv {
                 .open();
             match opened {
                 Ok(db) => {
+                    let log_path = path.with_extension("log");
+                    let existed = log_path.exists();
+                    let file = std::fs::OpenOptions::new()
+                        .create(true)
+                        .read(true)
+                        .append(true)
+                        .open(&log_path)
+                        .map_err(io)?;
+                    if !existed {
+                        sync_parent(&log_path).map_err(io)?;
+                    }
+                    let len = file.metadata().map_err(io)?.len();
                     return Ok(SledKv {
                         db,
                         path: path.to_owned(),
-                    })
+                        log: Mutex::new(Log { file, len }),
+                    });
                 }
                 // sled reports the lock as an IO error of kind `Other` whose text names it.
                 Err(sled::Error::Io(e))
@@ -90,6 +121,14 @@ impl SledKv {
 
     fn witness_path(&self) -> PathBuf {
         self.path.with_extension("witness")
+    }
+}
+
+/// fsyncs the directory holding `path`, so that a new entry in it persists.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) => File::open(dir)?.sync_all(),
+        None => Ok(()),
     }
 }
 
@@ -143,7 +182,6 @@ impl Kv for SledKv {
     /// Beside sled's directory, not in it: sled recovers its log by truncating at the first bad entry,
     /// which the witness must survive to reveal. Written in place in one small write and fdatasync'd.
     fn write_witness(&self, bytes: &[u8]) -> Result<()> {
-        use std::io::Write;
         let path = self.witness_path();
         let existed = path.exists();
         let mut file = std::fs::OpenOptions::new()
@@ -157,9 +195,7 @@ impl Kv for SledKv {
             .map_err(io)?;
         if !existed {
             // A new file needs its directory entry on disk too.
-            if let Some(dir) = path.parent() {
-                File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-            }
+            sync_parent(&path).map_err(io)?;
         }
         Ok(())
     }
@@ -170,5 +206,39 @@ impl Kv for SledKv {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io(e)),
         }
+    }
+
+    /// One write at the end of `store.log` (beside sled's directory) and one fdatasync. A torn write
+    /// left by a crash stays as dead bytes: nothing refers to it, and later appends go after it.
+    fn append(&self, bytes: &[u8]) -> Result<u64> {
+        let mut log = self
+            .log
+            .lock()
+            .map_err(|_| StoreError::Io("log lock poisoned".into()))?;
+        let offset = log.len;
+        log.file
+            .write_all(bytes)
+            .and_then(|()| log.file.sync_data())
+            .map_err(io)?;
+        log.len += bytes.len() as u64;
+        Ok(offset)
+    }
+
+    fn read_log(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let log = self
+            .log
+            .lock()
+            .map_err(|_| StoreError::Io("log lock poisoned".into()))?;
+        if offset.saturating_add(len as u64) > log.len {
+            return Err(StoreError::Corrupt {
+                what: "log",
+                key: format!("{offset}+{len}"),
+                reason: format!("the log ends at {}: referenced bytes are missing", log.len),
+            });
+        }
+        let mut buf = vec![0; len];
+        // Positioned reads do not move the append position; the lock only guards `len`.
+        log.file.read_exact_at(&mut buf, offset).map_err(io)?;
+        Ok(buf)
     }
 }

@@ -1,9 +1,10 @@
 //! `ebl-store`: where blocks, transactions and ledger state live on disk, behind the [`Store`] trait.
 //!
 //! Records go through `ebl_core::codec` and are sealed with a SHA-256 over their key and bytes, checked on
-//! every read, so a flipped bit on disk is reported as corruption with its place, never served. A block
-//! and every state change it causes are written in one atomic batch; nothing is durable until
-//! [`Store::sync`] returns, and the node acknowledges nothing before that.
+//! every read, so a flipped bit on disk is reported as corruption with its place, never served. A block's
+//! transactions are appended durably to a log first; the block and every state change it causes are then
+//! written in one atomic batch; nothing is durable until [`Store::sync`] returns, and the node
+//! acknowledges nothing before that.
 
 mod fault;
 mod kv;

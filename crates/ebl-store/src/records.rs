@@ -17,8 +17,9 @@ const HEAD: &[u8] = b"H";
 const REGISTRY_HEAD: &[u8] = b"R";
 const STATE_HEIGHT: &[u8] = b"S";
 const BLOCK: u8 = b'b';
-/// Transactions are keyed by (height, index), so that writing them appends to the end of the tree
-/// instead of touching a random page per transaction; a small index maps ids to positions.
+/// Transactions live in the append-only log, each sealed under the key it would have as a record,
+/// (height, index); nothing is stored under this prefix in the key-value data. A small index maps ids
+/// to positions and log spans.
 const TRANSACTION: u8 = b't';
 const TRANSACTION_INDEX: u8 = b'i';
 const HISTORY: u8 = b'h';
@@ -39,6 +40,45 @@ const RECORD_BYTES_MAX: usize = codec::CODEC_BYTES_MAX;
 pub struct StoredBlock {
     pub header: SignedBlockHeader,
     pub tx_ids: Vec<TxId>,
+}
+
+/// Where a block's transactions are in the log: the offset of the first, and where each one ends,
+/// counted from that offset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct LogSpan {
+    offset: u64,
+    ends: Vec<u32>,
+}
+
+impl LogSpan {
+    /// The (offset, length) of transaction `index`.
+    fn of(&self, index: u32) -> Option<(u64, usize)> {
+        let i = usize::try_from(index).ok()?;
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
+        let len = end.checked_sub(start)?;
+        Some((self.offset + u64::from(start), len as usize))
+    }
+
+    fn len(&self) -> usize {
+        self.ends.last().map_or(0, |e| *e as usize)
+    }
+}
+
+/// A block record: the block, and where its transactions are in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct BlockRecord {
+    block: StoredBlock,
+    span: LogSpan,
+}
+
+/// What the id index holds: the position, and the transaction's bytes in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct IndexEntry {
+    height: u64,
+    index: u32,
+    offset: u64,
+    len: u32,
 }
 
 /// A transaction as stored, with where it sits.
@@ -186,7 +226,74 @@ impl<K: Kv> LedgerStore<K> {
     }
 
     pub fn block(&self, height: u64) -> Result<Option<StoredBlock>> {
-        self.read("block", &key(BLOCK, &[&height.to_be_bytes()]))
+        Ok(self.block_record(height)?.map(|r| r.block))
+    }
+
+    fn block_record(&self, height: u64) -> Result<Option<BlockRecord>> {
+        let record: Option<BlockRecord> =
+            self.read("block", &key(BLOCK, &[&height.to_be_bytes()]))?;
+        match record {
+            Some(r) if r.span.ends.len() != r.block.tx_ids.len() => Err(StoreError::Corrupt {
+                what: "block",
+                key: height.to_string(),
+                reason: "its log span does not list one entry per transaction".into(),
+            }),
+            other => Ok(other),
+        }
+    }
+
+    /// Reads and unseals a transaction's record from the log, and checks it sits where expected.
+    fn logged(
+        &self,
+        height: u64,
+        index: u32,
+        offset: u64,
+        len: usize,
+    ) -> Result<StoredTransaction> {
+        let bytes = self.kv.read_log(offset, len)?;
+        let stored: StoredTransaction =
+            unseal("transaction", &transaction_key(height, index), &bytes)?;
+        if stored.height != height || stored.index != index {
+            return Err(StoreError::Corrupt {
+                what: "transaction",
+                key: to_hex(&transaction_key(height, index)),
+                reason: "stored under another position".into(),
+            });
+        }
+        Ok(stored)
+    }
+
+    /// Every transaction of the block at `height`, read from the log in one piece: for replaying
+    /// blocks in order. The caller checks the ids against the block's list.
+    pub fn block_transactions(&self, height: u64) -> Result<Option<Vec<StoredTransaction>>> {
+        let Some(record) = self.block_record(height)? else {
+            return Ok(None);
+        };
+        let span = &record.span;
+        let bytes = self.kv.read_log(span.offset, span.len())?;
+        let mut out = Vec::with_capacity(span.ends.len());
+        let mut start = 0usize;
+        for (index, end) in span.ends.iter().enumerate() {
+            let index = index as u32;
+            let end = *end as usize;
+            let slice = bytes.get(start..end).ok_or_else(|| StoreError::Corrupt {
+                what: "block",
+                key: height.to_string(),
+                reason: "its log span is out of order".into(),
+            })?;
+            let stored: StoredTransaction =
+                unseal("transaction", &transaction_key(height, index), slice)?;
+            if stored.height != height || stored.index != index {
+                return Err(StoreError::Corrupt {
+                    what: "transaction",
+                    key: to_hex(&transaction_key(height, index)),
+                    reason: "stored under another position".into(),
+                });
+            }
+            out.push(stored);
+            start = end;
+        }
+        Ok(Some(out))
     }
 
     pub fn head(&self) -> Result<Option<StoredBlock>> {
@@ -204,41 +311,35 @@ impl<K: Kv> LedgerStore<K> {
     }
 
     pub fn transaction(&self, id: &TxId) -> Result<Option<StoredTransaction>> {
-        let Some((height, index)) = self.read::<(u64, u32)>(
+        let Some(entry) = self.read::<IndexEntry>(
             "transaction index",
             &key(TRANSACTION_INDEX, &[id.as_bytes()]),
         )?
         else {
             return Ok(None);
         };
-        let corrupt = |reason: &str| StoreError::Corrupt {
-            what: "transaction",
-            key: id.to_hex(),
-            reason: reason.to_owned(),
-        };
-        let stored: StoredTransaction = self
-            .read("transaction", &transaction_key(height, index))?
-            .ok_or_else(|| corrupt("indexed but not stored"))?;
-        // The record must hold the transaction its index names, where the index says.
-        if stored.height != height || stored.index != index || stored.tx.id() != *id {
-            return Err(corrupt("stored transaction is not the one indexed"));
+        let stored = self.logged(entry.height, entry.index, entry.offset, entry.len as usize)?;
+        // The record must hold the transaction its index names.
+        if stored.tx.id() != *id {
+            return Err(StoreError::Corrupt {
+                what: "transaction",
+                key: id.to_hex(),
+                reason: "stored transaction is not the one indexed".into(),
+            });
         }
         Ok(Some(stored))
     }
 
-    /// The transaction at a position, without the id index: for replaying blocks in order. The caller
-    /// checks the id against the block's list.
+    /// The transaction at a position, without the id index. The caller checks the id against the
+    /// block's list.
     pub fn transaction_at(&self, height: u64, index: u32) -> Result<Option<StoredTransaction>> {
-        let stored: Option<StoredTransaction> =
-            self.read("transaction", &transaction_key(height, index))?;
-        match stored {
-            Some(s) if s.height != height || s.index != index => Err(StoreError::Corrupt {
-                what: "transaction",
-                key: format!("{height}/{index}"),
-                reason: "stored under another position".into(),
-            }),
-            other => Ok(other),
-        }
+        let Some(record) = self.block_record(height)? else {
+            return Ok(None);
+        };
+        let Some((offset, len)) = record.span.of(index) else {
+            return Ok(None);
+        };
+        self.logged(height, index, offset, len).map(Some)
     }
 
     /// A bill's transaction ids in ledger order.
@@ -303,7 +404,19 @@ impl<K: Kv> LedgerStore<K> {
             });
         }
         let height = header.height;
-        let mut batch: Batch = Vec::with_capacity(3 + write.transactions.len() * 2);
+        if let Some(checkpoint) = &write.checkpoint {
+            if checkpoint.height != height {
+                return Err(StoreError::Corrupt {
+                    what: "checkpoint",
+                    key: checkpoint.height.to_string(),
+                    reason: "a checkpoint written with a block must be at its height".into(),
+                });
+            }
+        }
+        // The transactions go to the log first, in one durable append; the batch that refers to them
+        // follows, so the key-value data never points at log bytes a crash could take back.
+        let mut log = Vec::with_capacity(write.transactions.len() * 320);
+        let mut ends = Vec::with_capacity(write.transactions.len());
         for (index, (tx, id)) in write
             .transactions
             .iter()
@@ -319,15 +432,40 @@ impl<K: Kv> LedgerStore<K> {
             }
             let index = index as u32;
             let stored = StoredTransactionRef { height, index, tx };
-            put(
-                &mut batch,
-                transaction_key(height, index),
+            log.extend_from_slice(&seal(
+                &transaction_key(height, index),
                 codec::encode(&stored),
-            );
+            ));
+            ends.push(u32::try_from(log.len()).map_err(|_| StoreError::Corrupt {
+                what: "block",
+                key: height.to_string(),
+                reason: "refusing a block of more than 4 GiB".into(),
+            })?);
+        }
+        let offset = self.kv.append(&log)?;
+        let span = LogSpan { offset, ends };
+        let mut batch: Batch = Vec::with_capacity(3 + write.transactions.len() * 2);
+        for (index, (tx, id)) in write
+            .transactions
+            .iter()
+            .zip(&write.block.tx_ids)
+            .enumerate()
+        {
+            let index = index as u32;
+            let (offset, len) = span.of(index).ok_or_else(|| StoreError::Corrupt {
+                what: "block",
+                key: height.to_string(),
+                reason: "a transaction outside its log span".into(),
+            })?;
             put(
                 &mut batch,
                 key(TRANSACTION_INDEX, &[id.as_bytes()]),
-                codec::encode(&(height, index)),
+                codec::encode(&IndexEntry {
+                    height,
+                    index,
+                    offset,
+                    len: len as u32,
+                }),
             );
             let history = match &tx.body.action {
                 a if a.creates_bill() => Some(*id),
@@ -346,19 +484,15 @@ impl<K: Kv> LedgerStore<K> {
             }
         }
         if let Some(checkpoint) = &write.checkpoint {
-            if checkpoint.height != height {
-                return Err(StoreError::Corrupt {
-                    what: "checkpoint",
-                    key: checkpoint.height.to_string(),
-                    reason: "a checkpoint written with a block must be at its height".into(),
-                });
-            }
             checkpoint_entries(checkpoint, &mut batch);
         }
         put(
             &mut batch,
             key(BLOCK, &[&height.to_be_bytes()]),
-            codec::encode(write.block),
+            codec::encode(&BlockRecord {
+                block: write.block.clone(),
+                span,
+            }),
         );
         put(&mut batch, HEAD.to_vec(), codec::encode(&height));
         self.kv.apply(batch)
@@ -439,6 +573,12 @@ impl<K: Kv> LedgerStore<K> {
             }
         }
         Ok(entries.len())
+    }
+
+    /// Where the transaction at (height, index) is in the log, for tools that check or damage the store
+    /// on purpose.
+    pub fn log_position(&self, height: u64, index: u32) -> Result<Option<(u64, usize)>> {
+        Ok(self.block_record(height)?.and_then(|r| r.span.of(index)))
     }
 
     /// Every stored key and its raw bytes, for tools that check or damage the store on purpose.

@@ -1,4 +1,4 @@
-//! The store on its own: the head witness.
+//! The store on its own: the head witness, and the on-disk layout of a block.
 
 use ebl_store::{Kv, LedgerStore, SledKv};
 
@@ -80,7 +80,6 @@ fn the_key_layout_of_a_block_is_pinned() {
         ]
         .concat(),
         [b"i".as_slice(), id.as_bytes()].concat(),
-        [b"t".as_slice(), &1u64.to_be_bytes(), &0u32.to_be_bytes()].concat(),
     ];
     expected.sort();
     assert_eq!(keys, expected);
@@ -91,12 +90,90 @@ fn the_key_layout_of_a_block_is_pinned() {
         &head[8..],
         ebl_core::Hash::of_parts(&[b"H", &1u64.to_le_bytes()]).as_bytes()
     );
+    // The transaction itself is in the log, sealed under the key it would have as a record:
+    // `t`, height, index.
+    let stored = ebl_store::StoredTransaction {
+        height: 1,
+        index: 0,
+        tx,
+    };
+    let payload = ebl_core::codec::encode(&stored);
+    let t_key = [b"t".as_slice(), &1u64.to_be_bytes(), &0u32.to_be_bytes()].concat();
+    let record = [
+        payload.as_slice(),
+        ebl_core::Hash::of_parts(&[&t_key, &payload]).as_bytes(),
+    ]
+    .concat();
+    assert_eq!(store.kv().read_log(0, record.len()).expect("log"), record);
+    assert!(
+        store.kv().read_log(0, record.len() + 1).is_err(),
+        "the log holds nothing else"
+    );
+    // The id index names the position and the log span: height, index, offset, length.
+    let index = store
+        .kv()
+        .get(&[b"i".as_slice(), id.as_bytes()].concat())
+        .expect("read")
+        .expect("indexed");
+    let mut entry = Vec::new();
+    entry.extend_from_slice(&1u64.to_le_bytes());
+    entry.extend_from_slice(&0u32.to_le_bytes());
+    entry.extend_from_slice(&0u64.to_le_bytes());
+    entry.extend_from_slice(&(record.len() as u32).to_le_bytes());
+    assert_eq!(&index[..index.len() - 32], entry.as_slice());
+    assert_eq!(store.transaction(&id).expect("read"), Some(stored.clone()));
     assert_eq!(
-        store.transaction(&id).expect("read"),
-        Some(ebl_store::StoredTransaction {
-            height: 1,
-            index: 0,
-            tx
-        })
+        store.block_transactions(1).expect("read"),
+        Some(vec![stored])
+    );
+}
+
+#[test]
+fn a_crash_leaves_no_reference_to_lost_log_bytes() {
+    use ebl_store::{FaultyKv, SyncBehaviour};
+    // Honest: an append is durable when it returns, whatever happens to unsynced batches.
+    let kv = FaultyKv::new(SyncBehaviour::Honest);
+    let at = kv.append(b"first").expect("append");
+    kv.apply(vec![(b"k".to_vec(), Some(b"v".to_vec()))])
+        .expect("apply");
+    kv.crash().expect("crash");
+    kv.power_on().expect("power");
+    assert_eq!(kv.read_log(at, 5).expect("durable"), b"first");
+    assert_eq!(
+        kv.get(b"k").expect("get"),
+        None,
+        "the unsynced batch is gone"
+    );
+    assert_eq!(kv.append(b"second").expect("append"), 5);
+    // A lying store loses its appends at a crash: reading them is an error, never other bytes.
+    let liar = FaultyKv::new(SyncBehaviour::Lies);
+    let at = liar.append(b"lost").expect("append");
+    liar.crash().expect("crash");
+    liar.power_on().expect("power");
+    assert_eq!(
+        liar.read_log(at, 4).expect_err("gone").code(),
+        "storage_corrupt"
+    );
+}
+
+#[test]
+fn the_sled_log_survives_reopening_and_refuses_reads_past_its_end() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("store");
+    {
+        let kv = SledKv::open(&path).expect("open");
+        assert_eq!(kv.append(b"abc").expect("append"), 0);
+        assert_eq!(kv.append(b"defg").expect("append"), 3);
+    }
+    let kv = SledKv::open(&path).expect("reopen");
+    assert_eq!(kv.read_log(1, 5).expect("read"), b"bcdef");
+    assert_eq!(
+        kv.append(b"h").expect("append"),
+        7,
+        "appends go on at the end"
+    );
+    assert_eq!(
+        kv.read_log(5, 4).expect_err("past the end").code(),
+        "storage_corrupt"
     );
 }

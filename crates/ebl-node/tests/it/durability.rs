@@ -209,28 +209,78 @@ fn every_damaged_record_is_found_and_never_served() {
     drop(store);
     println!("tamper: {} records x 3 flips, all detected", entries.len());
 
-    // A damaged transaction record is refused by the running node, not served.
+    // Every transaction in the log, damaged at its first, middle and last byte, is found and named.
     let kv = SledKv::open(&node.data().store()).expect("open");
-    let position = {
-        let mut index_key = vec![b'i'];
-        index_key.extend_from_slice(bill.as_bytes());
-        let sealed = kv
-            .get(&index_key)
-            .expect("get")
-            .expect("the issue is indexed");
-        sealed[..12].to_vec() // height (u64 LE) and index (u32 LE), before the seal
+    let store = LedgerStore::new(kv);
+    let log_path = node.data().store().with_extension("log");
+    let mut positions = Vec::new();
+    for height in 1..=store.height().expect("height") {
+        let count = store
+            .block(height)
+            .expect("block")
+            .expect("stored")
+            .tx_ids
+            .len();
+        for index in 0..count as u32 {
+            let place = store
+                .log_position(height, index)
+                .expect("position")
+                .expect("in the log");
+            positions.push((height, index, place));
+        }
+    }
+    assert!(positions.len() >= 9, "{} transactions", positions.len());
+    let flip = |at: u64| {
+        use std::os::unix::fs::FileExt as _;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&log_path)
+            .expect("open log");
+        let mut byte = [0u8];
+        file.read_exact_at(&mut byte, at).expect("read");
+        byte[0] ^= 0x10;
+        file.write_all_at(&byte, at).expect("write");
     };
-    let height = u64::from_le_bytes(position[..8].try_into().expect("8 bytes"));
-    let index = u32::from_le_bytes(position[8..12].try_into().expect("4 bytes"));
-    let mut key = vec![b't'];
-    key.extend_from_slice(&height.to_be_bytes());
-    key.extend_from_slice(&index.to_be_bytes());
-    let value = kv.get(&key).expect("get").expect("the issue is stored");
-    let mut damaged = value.clone();
-    damaged[5] ^= 1;
-    kv.apply(vec![(key, Some(damaged))]).expect("damage");
-    kv.sync().expect("sync");
-    drop(kv);
+    for (height, index, (offset, len)) in &positions {
+        for at in [*offset, offset + *len as u64 / 2, offset + *len as u64 - 1] {
+            flip(at);
+            let failure = ebl_node::verify::verify_store(&store, |_, _| {})
+                .expect_err("damage must be found");
+            assert_eq!(
+                failure.code, "storage_corrupt",
+                "transaction {height}/{index}"
+            );
+            let mut t_key = vec![b't'];
+            t_key.extend_from_slice(&height.to_be_bytes());
+            t_key.extend_from_slice(&index.to_be_bytes());
+            assert!(
+                failure.message.contains(&ebl_core::bytes::to_hex(&t_key)),
+                "names the transaction: {failure}"
+            );
+            flip(at);
+        }
+    }
+    ebl_node::verify::verify_store(&store, |_, _| {}).expect("repaired store verifies");
+    println!(
+        "tamper: {} logged transactions x 3 flips, all detected",
+        positions.len()
+    );
+
+    // A damaged transaction is refused by the running node, not served: the bill's issue.
+    let (_, _, (offset, len)) = positions
+        .iter()
+        .find(|(h, i, _)| {
+            store
+                .block(*h)
+                .ok()
+                .flatten()
+                .is_some_and(|b| b.tx_ids[*i as usize] == bill)
+        })
+        .copied()
+        .expect("the issue is in the log");
+    drop(store);
+    flip(offset + len as u64 / 2);
     node.restart();
     let (status, body) = node.get_as(&format!("/v1/bills/{bill}/history"), &c.operator);
     assert_eq!(
