@@ -342,21 +342,24 @@ fn readable_bill<K: Kv>(
     Ok((bill, history, reader))
 }
 
+/// A bill's history (or, for `Hash::ZERO`, the registry's) as of the published state: walked back from
+/// the head readers may see, so nothing undurable is ever shown.
 fn load_history<K: Kv>(app: &App<K>, id: &Hash) -> Result<Vec<HistoryEntry>, ApiError> {
-    let published_height = app.state().head.as_ref().map_or(0, |h| h.header.height);
-    let mut entries = Vec::new();
-    for tx_id in app.store.bill_history(id)? {
-        let stored = app.store.transaction(&tx_id)?.ok_or_else(|| {
-            ApiError::from(StoreError::Corrupt {
-                what: "transaction",
-                key: tx_id.to_hex(),
-                reason: "history names a missing transaction".into(),
-            })
-        })?;
-        // Never show what is not yet durable and published.
-        if stored.height > published_height {
-            continue;
+    let (head, start, max) = {
+        let state = app.state();
+        let max = usize::try_from(state.transactions).unwrap_or(usize::MAX);
+        if *id == Hash::ZERO {
+            (state.ledger.registry().head(), state.ledger.chain_id(), max)
+        } else {
+            match state.ledger.bill(id) {
+                Some(bill) => (bill.head, Hash::ZERO, bill.transactions as usize),
+                None => return Ok(Vec::new()),
+            }
         }
+    };
+    let mut entries = Vec::new();
+    for stored in app.store.history_back(head, start, max)? {
+        let tx_id = stored.tx.id();
         let block = app.store.block(stored.height)?.ok_or_else(|| {
             ApiError::from(StoreError::Corrupt {
                 what: "block",

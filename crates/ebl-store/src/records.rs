@@ -22,12 +22,8 @@ const BLOCK: u8 = b'b';
 /// to positions and log spans.
 const TRANSACTION: u8 = b't';
 const TRANSACTION_INDEX: u8 = b'i';
-const HISTORY: u8 = b'h';
 const BILL: u8 = b's';
 const PARTY: u8 = b'p';
-
-/// Registry transactions are indexed as the history of this pseudo-bill (no transaction hashes to zero).
-const REGISTRY_HISTORY: Hash = Hash::ZERO;
 
 /// Size of the head witness: height, block hash, and a SHA-256 over both.
 const WITNESS_BYTES: usize = 8 + 32 + 32;
@@ -342,19 +338,37 @@ impl<K: Kv> LedgerStore<K> {
         self.logged(height, index, offset, len).map(Some)
     }
 
-    /// A bill's transaction ids in ledger order.
-    pub fn bill_history(&self, bill: &BillId) -> Result<Vec<TxId>> {
-        let prefix = key(HISTORY, &[bill.as_bytes()]);
-        self.kv
-            .scan(&prefix)?
-            .into_iter()
-            .map(|(k, v)| unseal("history entry", &k, &v))
-            .collect()
-    }
-
-    /// The registry's transaction ids in ledger order.
-    pub fn registry_history(&self) -> Result<Vec<TxId>> {
-        self.bill_history(&REGISTRY_HISTORY)
+    /// A chain of transactions in ledger order, found by following each one's `prev` back from `head`
+    /// until it names `start`: a bill's history runs from its head back to its `ISSUE` or `IMPORT`
+    /// (whose `prev` is zero), the registry's from its head back to the chain id. Every transaction
+    /// names the head it extended (a ledger rule), so no separate history index is kept. At most `max`
+    /// steps: a longer walk means the store is damaged.
+    pub fn history_back(
+        &self,
+        head: TxId,
+        start: Hash,
+        max: usize,
+    ) -> Result<Vec<StoredTransaction>> {
+        let mut chain = Vec::new();
+        let mut at = head;
+        while at != start {
+            if chain.len() >= max {
+                return Err(StoreError::Corrupt {
+                    what: "history",
+                    key: head.to_hex(),
+                    reason: format!("more than {max} transactions back from the head"),
+                });
+            }
+            let stored = self.transaction(&at)?.ok_or_else(|| StoreError::Corrupt {
+                what: "history",
+                key: at.to_hex(),
+                reason: "a transaction named as a previous head is not stored".into(),
+            })?;
+            at = stored.tx.body.prev;
+            chain.push(stored);
+        }
+        chain.reverse();
+        Ok(chain)
     }
 
     pub fn bill(&self, id: &BillId) -> Result<Option<Bill>> {
@@ -377,9 +391,10 @@ impl<K: Kv> LedgerStore<K> {
             .collect()
     }
 
-    /// Writes a block, its transactions, their history entries and (if due) a state checkpoint in one
-    /// atomic batch. The block must follow the stored head and match its Merkle root: checked here,
-    /// before anything is written. Not durable until [`LedgerStore::sync`].
+    /// Appends a block's transactions to the log (durably), then writes the block, their id index
+    /// entries and (if due) a state checkpoint in one atomic batch. The block must follow the stored head
+    /// and match its Merkle root: checked here, before anything is written. The batch is not durable
+    /// until [`LedgerStore::sync`].
     pub fn write_block(&self, write: &BlockWrite<'_>) -> Result<()> {
         let header = &write.block.header.header;
         let parent = self.head()?.map(|b| b.header.header);
@@ -444,13 +459,8 @@ impl<K: Kv> LedgerStore<K> {
         }
         let offset = self.kv.append(&log)?;
         let span = LogSpan { offset, ends };
-        let mut batch: Batch = Vec::with_capacity(3 + write.transactions.len() * 2);
-        for (index, (tx, id)) in write
-            .transactions
-            .iter()
-            .zip(&write.block.tx_ids)
-            .enumerate()
-        {
+        let mut batch: Batch = Vec::with_capacity(3 + write.transactions.len());
+        for (index, id) in write.block.tx_ids.iter().enumerate() {
             let index = index as u32;
             let (offset, len) = span.of(index).ok_or_else(|| StoreError::Corrupt {
                 what: "block",
@@ -467,21 +477,6 @@ impl<K: Kv> LedgerStore<K> {
                     len: len as u32,
                 }),
             );
-            let history = match &tx.body.action {
-                a if a.creates_bill() => Some(*id),
-                a if a.is_registry() => Some(REGISTRY_HISTORY),
-                a => a.bill(),
-            };
-            if let Some(bill) = history {
-                put(
-                    &mut batch,
-                    key(
-                        HISTORY,
-                        &[bill.as_bytes(), &height.to_be_bytes(), &index.to_be_bytes()],
-                    ),
-                    codec::encode(id),
-                );
-            }
         }
         if let Some(checkpoint) = &write.checkpoint {
             checkpoint_entries(checkpoint, &mut batch);

@@ -72,13 +72,6 @@ fn the_key_layout_of_a_block_is_pinned() {
         b"H".to_vec(),
         [b"b".as_slice(), &1u64.to_be_bytes()].concat(),
         b"g".to_vec(),
-        [
-            b"h".as_slice(),
-            &[0u8; 32],
-            &1u64.to_be_bytes(),
-            &0u32.to_be_bytes(),
-        ]
-        .concat(),
         [b"i".as_slice(), id.as_bytes()].concat(),
     ];
     expected.sort();
@@ -124,7 +117,19 @@ fn the_key_layout_of_a_block_is_pinned() {
     assert_eq!(store.transaction(&id).expect("read"), Some(stored.clone()));
     assert_eq!(
         store.block_transactions(1).expect("read"),
-        Some(vec![stored])
+        Some(vec![stored.clone()])
+    );
+    // No history index: a history is walked back along the `prev` each transaction names.
+    assert_eq!(
+        store.history_back(id, chain, 1).expect("walk"),
+        vec![stored]
+    );
+    assert_eq!(
+        store
+            .history_back(id, ebl_core::Hash::ZERO, 1)
+            .expect_err("the registry's first change names the chain id, not zero")
+            .code(),
+        "storage_corrupt"
     );
 }
 
