@@ -1,18 +1,21 @@
 //! Ordering and durability: one thread takes verified transactions in arrival order, applies them to the
-//! ledger, groups the accepted ones into a signed block, makes the block durable, and only then answers.
+//! ledger, groups the accepted ones into a signed block and writes it; a second thread makes each written
+//! block durable, in order, and only then publishes it to readers and answers its clients. The two
+//! overlap: while block n is being synced, block n+1 is ordered and written (at most one block waits).
 //!
 //! Ordering is a deterministic apply of an ordered log (`ebl_core::Ledger::apply` over the block's
 //! transactions in order), separate from the IO: [`order_block`] is pure, so the same log can later come
 //! from a replicated consensus log (openraft) and be applied by every organisation's node unchanged.
 
 use std::collections::BTreeSet;
+use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use ebl_core::api::{ErrorBody, Receipt, SubmitOutcome};
 use ebl_core::{
-    Applied, BillId, BlockHeader, Error, Ledger, MerkleTree, PartyId, Signatures,
-    SignedTransaction, SigningKey, TxId,
+    Applied, BillId, BlockHeader, Error, Hash, Ledger, MerkleTree, PartyId, Registry, Signatures,
+    SignedBlockHeader, SignedTransaction, SigningKey, TxId,
 };
 use ebl_store::{BlockWrite, Checkpoint, Kv, LedgerStore, StoreError, StoredBlock};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
@@ -131,6 +134,47 @@ impl<K: Kv> Sequencer<K> {
     /// Runs until every sender is gone, then returns after the last block is durable and answered.
     /// A storage failure stops the sequencer: memory would otherwise run ahead of the disk.
     pub fn run(mut self, mut rx: mpsc::Receiver<Submission>) -> Result<(), StoreError> {
+        // One written block may wait while the one before it is synced; more would only add latency.
+        let (to_durable, written) = std_mpsc::sync_channel::<Written>(1);
+        let stage = Durability {
+            store: self.store.clone(),
+            published: self.published.clone(),
+            metrics: self.metrics.clone(),
+        };
+        let durability = std::thread::Builder::new()
+            .name("durability".into())
+            .spawn(move || stage.run(written))
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        let ordered = self.order_loop(&mut rx, &to_durable);
+        // Drain: every written block is made durable and answered before the stop goes on.
+        drop(to_durable);
+        let durable = durability
+            .join()
+            .map_err(|_| StoreError::Io("the durability thread panicked".into()))?;
+        ordered?;
+        durable?;
+        // A graceful stop: checkpoint, so the next start replays nothing.
+        if !self.dirty_bills.is_empty() || !self.dirty_parties.is_empty() {
+            let (bills, parties) = self.dirty_state();
+            let checkpoint = Checkpoint {
+                height: self.height(),
+                bills: &bills,
+                parties: &parties,
+                registry_head: self.ledger.registry().head(),
+            };
+            self.store.write_checkpoint(&checkpoint)?;
+            self.store.sync()?;
+        }
+        Ok(())
+    }
+
+    /// Orders and writes blocks until the submissions end, handing each to the durability stage. Stops
+    /// at the first storage failure, here or there (the stage hangs up).
+    fn order_loop(
+        &mut self,
+        rx: &mut mpsc::Receiver<Submission>,
+        to_durable: &std_mpsc::SyncSender<Written>,
+    ) -> Result<(), StoreError> {
         // A submission that did not fit the last block starts the next one.
         let mut carry: Option<Submission> = None;
         loop {
@@ -138,7 +182,7 @@ impl<K: Kv> Sequencer<K> {
                 Some(s) => s,
                 None => match rx.blocking_recv() {
                     Some(s) => s,
-                    None => break,
+                    None => return Ok(()),
                 },
             };
             let deadline = Instant::now() + Duration::from_millis(BLOCK_WAIT_MS);
@@ -158,21 +202,12 @@ impl<K: Kv> Sequencer<K> {
                 },
             );
             carry = rest;
-            self.commit(batch)?;
+            let written = self.commit(batch)?;
+            if to_durable.send(written).is_err() {
+                // The stage stopped on a storage failure, which `run` reports.
+                return Ok(());
+            }
         }
-        // A graceful stop: checkpoint, so the next start replays nothing.
-        if !self.dirty_bills.is_empty() || !self.dirty_parties.is_empty() {
-            let (bills, parties) = self.dirty_state();
-            let checkpoint = Checkpoint {
-                height: self.height(),
-                bills: &bills,
-                parties: &parties,
-                registry_head: self.ledger.registry().head(),
-            };
-            self.store.write_checkpoint(&checkpoint)?;
-            self.store.sync()?;
-        }
-        Ok(())
     }
 
     /// The current state of every bill and party changed since the last checkpoint.
@@ -189,12 +224,12 @@ impl<K: Kv> Sequencer<K> {
         (bills, parties)
     }
 
-    fn commit(&mut self, batch: Vec<Submission>) -> Result<(), StoreError> {
+    /// Orders a batch and writes its block (if anything was accepted); what is left to do is the
+    /// durability stage's.
+    fn commit(&mut self, batch: Vec<Submission>) -> Result<Written, StoreError> {
         let started = Instant::now();
         let mut candidates = Vec::new();
-        let mut sizes = Vec::with_capacity(batch.len());
         for submission in &batch {
-            sizes.push(submission.candidates.len());
             candidates.extend(submission.candidates.iter().cloned());
         }
         let ordered = order_block(&mut self.ledger, candidates);
@@ -204,26 +239,19 @@ impl<K: Kv> Sequencer<K> {
         } else {
             Some(self.write_block(&ordered)?)
         };
-        let outcomes = self.outcomes(&ordered, block.as_ref())?;
-        self.metrics
-            .block_committed(ordered.accepted.len(), started.elapsed());
-        for outcome in &outcomes {
-            if let SubmitOutcome::Rejected { error, .. } = outcome {
-                self.metrics.rejected(&error.code);
-            }
-        }
-        let mut outcomes = outcomes.into_iter();
-        for (submission, size) in batch.into_iter().zip(sizes) {
-            let answers: Vec<SubmitOutcome> = outcomes.by_ref().take(size).collect();
-            // The client may have gone away; its transactions are durable all the same.
-            let _ = submission.reply.send(answers);
-            drop(submission.permit);
-        }
-        Ok(())
+        let outcomes = self.outcomes(&ordered, block.as_ref().map(|(b, _)| b))?;
+        Ok(Written {
+            block: block.map(|(_, d)| d),
+            accepted: ordered.accepted.len(),
+            started,
+            outcomes,
+            batch,
+        })
     }
 
-    /// Seals the accepted transactions into a block, writes it, syncs it, and publishes the new state.
-    fn write_block(&mut self, ordered: &Ordered) -> Result<StoredBlock, StoreError> {
+    /// Seals the accepted transactions into a block and writes it (its transactions durably to the log;
+    /// the rest not yet synced). Returns the block and what publishing it will take.
+    fn write_block(&mut self, ordered: &Ordered) -> Result<(StoredBlock, ToPublish), StoreError> {
         let started = Instant::now();
         let (height, prev, parent_time) = match &self.head {
             Some(b) => (
@@ -266,26 +294,15 @@ impl<K: Kv> Sequencer<K> {
         };
         self.store.write_block(&write)?;
         self.metrics.phase("write", started.elapsed());
-        let sync_started = Instant::now();
-        self.store.sync()?;
-        self.store
-            .record_witness(height, block.header.header.hash())?;
-        self.metrics.synced(sync_started.elapsed());
-        // Durable: now readers may see it, and clients may be told.
-        let publish_started = Instant::now();
-        let registry = (!parties.is_empty()).then(|| self.ledger.registry().clone());
-        {
-            let mut published = match self.published.write() {
-                Ok(p) => p,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            published.ledger.adopt(bills, registry);
-            published.head = Some(block.header.clone());
-            published.transactions += ordered.accepted.len() as u64;
-        }
-        self.metrics.phase("publish", publish_started.elapsed());
+        let publish = ToPublish {
+            height,
+            hash: block.header.header.hash(),
+            header: block.header.clone(),
+            bills,
+            registry: (!parties.is_empty()).then(|| self.ledger.registry().clone()),
+        };
         self.head = Some(block.clone());
-        Ok(block)
+        Ok((block, publish))
     }
 
     /// Each candidate's outcome. A refused transaction that is already on the ledger, earlier or in this
@@ -349,6 +366,77 @@ impl<K: Kv> Sequencer<K> {
                 reason: "a stored transaction names a missing block".into(),
             })?;
         receipt_in(&block, id).map(Some)
+    }
+}
+
+/// A written block's state, to be shown to readers once the block is durable.
+struct ToPublish {
+    height: u64,
+    hash: Hash,
+    header: SignedBlockHeader,
+    /// The bills the block changed, as of this block (the sequencer may be further on by then).
+    bills: Vec<ebl_core::Bill>,
+    registry: Option<Registry>,
+}
+
+/// A batch the sequencer is done with: its block (if any) written but not yet synced, and the answers
+/// for its clients, which may go out only once it is durable.
+struct Written {
+    block: Option<ToPublish>,
+    accepted: usize,
+    started: Instant,
+    outcomes: Vec<SubmitOutcome>,
+    batch: Vec<Submission>,
+}
+
+/// The second stage: sync, witness, publish, answer, one batch at a time and in order. Answers wait for
+/// their own block and, through the order, every block before it: a refused resubmission's receipt may
+/// name a block still in flight.
+struct Durability<K: Kv> {
+    store: Arc<LedgerStore<K>>,
+    published: Arc<RwLock<Published>>,
+    metrics: Arc<Metrics>,
+}
+
+impl<K: Kv> Durability<K> {
+    fn run(self, written: std_mpsc::Receiver<Written>) -> Result<(), StoreError> {
+        for batch in written {
+            if let Some(block) = &batch.block {
+                let sync_started = Instant::now();
+                self.store.sync()?;
+                self.store.record_witness(block.height, block.hash)?;
+                self.metrics.synced(sync_started.elapsed());
+                // Durable: now readers may see it, and clients may be told.
+                let publish_started = Instant::now();
+                let mut published = match self.published.write() {
+                    Ok(p) => p,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                published
+                    .ledger
+                    .adopt(block.bills.iter().cloned(), block.registry.clone());
+                published.head = Some(block.header.clone());
+                published.transactions += batch.accepted as u64;
+                drop(published);
+                self.metrics.phase("publish", publish_started.elapsed());
+            }
+            self.metrics
+                .block_committed(batch.accepted, batch.started.elapsed());
+            for outcome in &batch.outcomes {
+                if let SubmitOutcome::Rejected { error, .. } = outcome {
+                    self.metrics.rejected(&error.code);
+                }
+            }
+            let mut outcomes = batch.outcomes.into_iter();
+            for submission in batch.batch {
+                let answers: Vec<SubmitOutcome> =
+                    outcomes.by_ref().take(submission.candidates.len()).collect();
+                // The client may have gone away; its transactions are durable all the same.
+                let _ = submission.reply.send(answers);
+                drop(submission.permit);
+            }
+        }
+        Ok(())
     }
 }
 
