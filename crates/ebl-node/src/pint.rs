@@ -139,6 +139,11 @@ fn dcsa_error(status: StatusCode, method: &Method, uri: &Uri, message: &str) -> 
     (status, Json(body)).into_response()
 }
 
+/// A body axum would not read (over the size limit, say), answered as DCSA errors are.
+fn rejected_body(e: &BytesRejection, method: &Method, uri: &Uri) -> Response {
+    dcsa_error(e.status(), method, uri, &e.body_text())
+}
+
 /// A signed `EnvelopeTransferFinishedResponse`, with the HTTP status PINT gives its code.
 fn signed<K: Kv>(app: &App<K>, finished: &Finished) -> Response {
     let status = match finished.code {
@@ -397,7 +402,7 @@ async fn start<K: Kv>(
 ) -> Response {
     let body = match body {
         Ok(b) => b,
-        Err(e) => return dcsa_error(e.status(), &method, &uri, &e.body_text()),
+        Err(e) => return rejected_body(&e, &method, &uri),
     };
     let value = match ebl_core::jcs::parse(&body) {
         Ok(v) => v,
@@ -496,7 +501,7 @@ async fn additional_document<K: Kv>(
 ) -> Response {
     let body = match body {
         Ok(b) => b,
-        Err(e) => return dcsa_error(e.status(), &method, &uri, &e.body_text()),
+        Err(e) => return rejected_body(&e, &method, &uri),
     };
     let Ok(checksum) = checksum.parse::<Hash>() else {
         return dcsa_error(

@@ -429,8 +429,10 @@ impl<K: Kv> Durability<K> {
             }
             let mut outcomes = batch.outcomes.into_iter();
             for submission in batch.batch {
-                let answers: Vec<SubmitOutcome> =
-                    outcomes.by_ref().take(submission.candidates.len()).collect();
+                let answers: Vec<SubmitOutcome> = outcomes
+                    .by_ref()
+                    .take(submission.candidates.len())
+                    .collect();
                 // The client may have gone away; its transactions are durable all the same.
                 let _ = submission.reply.send(answers);
                 drop(submission.permit);

@@ -214,20 +214,12 @@ fn bills_of(node: &TestNode, key: &SigningKey) -> Vec<Value> {
     body.as_array().cloned().unwrap_or_default()
 }
 
-fn base64_standard(data: &[u8]) -> String {
-    let url = base64url_encode(data);
-    let padded = url.len().div_ceil(4) * 4;
-    format!("{url:=<padded$}")
-        .replace('-', "+")
-        .replace('_', "/")
-}
-
 fn put_document(node: &TestNode, reference: &str, checksum: &str, content: &[u8]) -> (u16, Value) {
     send(
         node,
         "PUT",
         &format!("/v3/envelopes/{reference}/additional-documents/{checksum}"),
-        &serde_json::to_vec(&base64_standard(content)).expect("json"),
+        &serde_json::to_vec(&ebl_pint::base64_encode(content)).expect("json"),
     )
 }
 
