@@ -17,11 +17,34 @@ pub struct PartyKey {
     key: VerifyingKey,
 }
 
+/// Most keys remembered as already checked (see [`PartyKey::from_bytes`]).
+pub const CHECKED_KEYS_MAX: usize = 4096;
+
+/// Keys already decompressed and found not weak. A ledger has few parties and every transaction names
+/// its signers' keys, so the same few keys are decoded again and again; decompressing one costs about a
+/// fifth of a signature check. Only keys that passed both checks enter, so the memo cannot admit what
+/// the checks refuse. A pure function's memo, not state: results are the same with or without it.
+static CHECKED_KEYS: std::sync::RwLock<Option<std::collections::HashMap<[u8; 32], VerifyingKey>>> =
+    std::sync::RwLock::new(None);
+
 impl PartyKey {
     pub fn from_bytes(bytes: [u8; 32]) -> Result<PartyKey> {
+        if let Ok(known) = CHECKED_KEYS.read() {
+            if let Some(key) = known.as_ref().and_then(|m| m.get(&bytes)) {
+                return Ok(PartyKey { bytes, key: *key });
+            }
+        }
         let key = VerifyingKey::from_bytes(&bytes).map_err(|_| Error::InvalidKey)?;
         if key.is_weak() {
             return Err(Error::WeakKey);
+        }
+        if let Ok(mut known) = CHECKED_KEYS.write() {
+            let map = known.get_or_insert_with(std::collections::HashMap::new);
+            // Bounded: when full, start over rather than grow (a miss only costs the decompression).
+            if map.len() >= CHECKED_KEYS_MAX {
+                map.clear();
+            }
+            map.insert(bytes, key);
         }
         Ok(PartyKey { bytes, key })
     }
@@ -200,6 +223,44 @@ mod tests {
         order_two[0] = 0xec;
         order_two[31] = 0x7f;
         assert_eq!(PartyKey::from_bytes(order_two).err(), Some(Error::WeakKey));
+    }
+
+    #[test]
+    fn the_memo_of_checked_keys_changes_no_answer() {
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        // Not a point (y = 2 has no x on the curve), weak, and valid, each asked twice and more.
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        let valid = SigningKey::from_bytes(&[9; 32]).verifying_key().to_bytes();
+        for _ in 0..3 {
+            assert_eq!(PartyKey::from_bytes(identity).err(), Some(Error::WeakKey));
+            assert_eq!(
+                PartyKey::from_bytes(not_a_point).err(),
+                Some(Error::InvalidKey)
+            );
+            let key = PartyKey::from_bytes(valid).expect("valid");
+            assert_eq!(key.as_bytes(), &valid);
+            assert_eq!(
+                key.key.to_bytes(),
+                valid,
+                "the memo returns the key it checked"
+            );
+        }
+        // Past the bound, the memo starts over and still answers the same.
+        for seed in 0..=CHECKED_KEYS_MAX as u32 {
+            let mut s = [0u8; 32];
+            s[..4].copy_from_slice(&seed.to_le_bytes());
+            let key = SigningKey::from_bytes(&s).verifying_key().to_bytes();
+            PartyKey::from_bytes(key).expect("valid");
+        }
+        assert!(
+            CHECKED_KEYS
+                .read()
+                .map_or(0, |m| m.as_ref().map_or(0, |m| m.len()))
+                <= CHECKED_KEYS_MAX
+        );
+        assert_eq!(PartyKey::from_bytes(identity).err(), Some(Error::WeakKey));
     }
 
     #[test]

@@ -226,11 +226,14 @@ impl<K: Kv> Sequencer<K> {
 
     /// Orders a batch and writes its block (if anything was accepted); what is left to do is the
     /// durability stage's.
-    fn commit(&mut self, batch: Vec<Submission>) -> Result<Written, StoreError> {
+    fn commit(&mut self, mut batch: Vec<Submission>) -> Result<Written, StoreError> {
         let started = Instant::now();
+        // The candidates move into ordering (no copy); each submission keeps its count, to be answered.
         let mut candidates = Vec::new();
-        for submission in &batch {
-            candidates.extend(submission.candidates.iter().cloned());
+        let mut sizes = Vec::with_capacity(batch.len());
+        for submission in &mut batch {
+            sizes.push(submission.candidates.len());
+            candidates.append(&mut submission.candidates);
         }
         let ordered = order_block(&mut self.ledger, candidates);
         self.metrics.phase("apply", started.elapsed());
@@ -246,6 +249,7 @@ impl<K: Kv> Sequencer<K> {
             started,
             outcomes,
             batch,
+            sizes,
         })
     }
 
@@ -387,6 +391,8 @@ struct Written {
     started: Instant,
     outcomes: Vec<SubmitOutcome>,
     batch: Vec<Submission>,
+    /// How many candidates each submission of `batch` had (they moved into ordering).
+    sizes: Vec<usize>,
 }
 
 /// The second stage: sync, witness, publish, answer, one batch at a time and in order. Answers wait for
@@ -428,11 +434,8 @@ impl<K: Kv> Durability<K> {
                 }
             }
             let mut outcomes = batch.outcomes.into_iter();
-            for submission in batch.batch {
-                let answers: Vec<SubmitOutcome> = outcomes
-                    .by_ref()
-                    .take(submission.candidates.len())
-                    .collect();
+            for (submission, size) in batch.batch.into_iter().zip(batch.sizes) {
+                let answers: Vec<SubmitOutcome> = outcomes.by_ref().take(size).collect();
                 // The client may have gone away; its transactions are durable all the same.
                 let _ = submission.reply.send(answers);
                 drop(submission.permit);

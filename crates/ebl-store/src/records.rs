@@ -68,6 +68,13 @@ struct BlockRecord {
     span: LogSpan,
 }
 
+/// [`BlockRecord`]'s encoding, written from borrowed parts (the same bytes, no copy of the id list).
+#[derive(Serialize)]
+struct BlockRecordRef<'a> {
+    block: &'a StoredBlock,
+    span: &'a LogSpan,
+}
+
 /// What the id index holds: the position, and the transaction's bytes in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct IndexEntry {
@@ -484,9 +491,9 @@ impl<K: Kv> LedgerStore<K> {
         put(
             &mut batch,
             key(BLOCK, &[&height.to_be_bytes()]),
-            codec::encode(&BlockRecord {
-                block: write.block.clone(),
-                span,
+            codec::encode(&BlockRecordRef {
+                block: write.block,
+                span: &span,
             }),
         );
         put(&mut batch, HEAD.to_vec(), codec::encode(&height));
