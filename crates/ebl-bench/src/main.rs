@@ -66,9 +66,9 @@ fn scale(quick: bool) -> Scale {
     } else {
         Scale {
             bills: 8192,
-            cycles: 23,
-            matrix_concurrency: vec![1, 4, 16, 64],
-            matrix_batch: vec![1, 16, 128],
+            cycles: 27,
+            matrix_concurrency: vec![1, 4, 8, 16, 64],
+            matrix_batch: vec![1, 16, 64, 128],
             run: Duration::from_secs(3),
             small: 10_000,
             large: 1_000_000,
