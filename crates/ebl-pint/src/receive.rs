@@ -13,9 +13,9 @@ use crate::{fail, PintCode, PintFailure};
 
 /// Most envelope transfers a node keeps open at once, waiting for their additional documents.
 pub const TRANSFERS_ACTIVE_MAX: usize = 64;
-/// Largest additional document accepted, in bytes after base64 decoding: its base64 form must fit in a
-/// node's request body (4 MiB).
-pub const ADDITIONAL_DOCUMENT_BYTES_MAX: usize = 3 * 1024 * 1024;
+/// Largest additional document accepted, in bytes after base64 decoding: the largest whose base64 form,
+/// quoted as a JSON string, fits in a node's 4 MiB request body.
+pub const ADDITIONAL_DOCUMENT_BYTES_MAX: usize = (4 * 1024 * 1024 - 2) / 4 * 3;
 /// Most bytes of additional documents one open transfer may hold.
 pub const TRANSFER_DOCUMENTS_BYTES_MAX: usize = 32 * 1024 * 1024;
 
@@ -289,11 +289,19 @@ pub fn started_response(transfer: &Transfer) -> Value {
 
 /// RFC 4648 base64 (standard alphabet, padded), as OpenAPI's `format: byte` carries documents.
 pub fn base64_encode(data: &[u8]) -> String {
-    let url = crate::base64url_encode(data);
-    let padded = url.len().div_ceil(4) * 4;
-    format!("{url:=<padded$}")
-        .replace('-', "+")
-        .replace('_', "/")
+    let mut text: String = crate::base64url_encode(data)
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    // Padded by hand: a formatting width is bounded (16 bits) and documents are larger.
+    while text.len() % 4 != 0 {
+        text.push('=');
+    }
+    text
 }
 
 /// Decodes RFC 4648 base64 (standard alphabet, padded).
@@ -323,12 +331,76 @@ mod tests {
         );
     }
 
+    /// A verdict naming `documents`, for the transfer rules alone.
+    fn verdict_naming(documents: &[&[u8]]) -> EnvelopeVerdict {
+        EnvelopeVerdict {
+            code: PintCode::Received,
+            transport_document_reference: "R".into(),
+            document_checksum: Hash::of(b"doc"),
+            actions: vec!["ISSUE".into()],
+            recipients: vec![None],
+            last_entry_checksum: Hash::of(b"last"),
+            last_entry: "a.b.c".into(),
+            platforms: vec!["EBL".into()],
+            documents: documents
+                .iter()
+                .map(|d| crate::NamedDocument {
+                    name: "d".into(),
+                    checksum: Hash::of(d),
+                    size: d.len() as u64,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_transfer_holds_at_most_its_named_bytes_of_documents() {
+        // Eleven documents of the largest size: ten fit in TRANSFER_DOCUMENTS_BYTES_MAX, the eleventh not.
+        let docs: Vec<Vec<u8>> = (0..11u8)
+            .map(|i| vec![i; ADDITIONAL_DOCUMENT_BYTES_MAX])
+            .collect();
+        let refs: Vec<&[u8]> = docs.iter().map(Vec::as_slice).collect();
+        let mut transfer = Transfer::new(verdict_naming(&refs), "{}".into());
+        let fits = TRANSFER_DOCUMENTS_BYTES_MAX / ADDITIONAL_DOCUMENT_BYTES_MAX;
+        assert_eq!(fits, 10);
+        for d in &docs[..fits] {
+            transfer
+                .receive_document(Hash::of(d), d.clone())
+                .expect("within the bound");
+        }
+        let last = &docs[fits];
+        let refused = transfer
+            .receive_document(Hash::of(last), last.clone())
+            .expect_err("over the bound");
+        assert_eq!(refused.code, PintCode::IncorrectDocument);
+        assert_eq!(transfer.missing(), vec![Hash::of(last)]);
+    }
+
+    /// Regression: padding was done with a formatting width, which panics past 65 535 characters, so
+    /// `ebl pint import` crashed on any document over ~48 KiB.
+    #[test]
+    fn regression_base64_of_a_large_document_does_not_panic() {
+        let document = vec![0xab; ADDITIONAL_DOCUMENT_BYTES_MAX];
+        let text = base64_encode(&document);
+        assert_eq!(text.len(), ADDITIONAL_DOCUMENT_BYTES_MAX.div_ceil(3) * 4);
+        assert_eq!(base64_decode(&text), Some(document));
+        assert_eq!(base64_encode(&[1]), "AQ==");
+    }
+
+    #[test]
+    fn the_largest_document_fits_a_request_body_as_quoted_base64() {
+        let body = 4 * 1024 * 1024;
+        let encoded = |n: usize| n.div_ceil(3) * 4 + 2;
+        assert!(encoded(ADDITIONAL_DOCUMENT_BYTES_MAX) <= body);
+        assert!(encoded(ADDITIONAL_DOCUMENT_BYTES_MAX + 1) > body);
+    }
+
     #[test]
     fn platform_codes_are_bounded() {
         for good in ["E", "EBL", "BOLE"] {
             assert!(check_platform_code(good).is_ok());
         }
-        for bad in ["", "EBLTEST", "E L", "BOLE\n"] {
+        for bad in ["", "BOLEX", "EBLTEST", "E L", "BOLE\n"] {
             assert!(check_platform_code(bad).is_err(), "{bad:?}");
         }
     }

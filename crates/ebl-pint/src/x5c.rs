@@ -358,6 +358,19 @@ mod tests {
     }
 
     #[test]
+    fn certificates_over_the_size_bound_are_refused_unread() {
+        // A SEQUENCE header claiming the largest length, then the bytes: refused by size before parsing.
+        let mut der = vec![0x30, 0x82, 0x40, 0x00];
+        der.resize(CERTIFICATE_BYTES_MAX + 1, 0);
+        let err = Certificate::from_der(&der).expect_err("too large");
+        assert!(err.contains("larger than"), "{err}");
+        // At the bound, it is parsed (and refused for what it is, not for its size).
+        der.truncate(CERTIFICATE_BYTES_MAX);
+        let err = Certificate::from_der(&der).expect_err("not a certificate");
+        assert!(!err.contains("larger than"), "{err}");
+    }
+
+    #[test]
     fn truncated_der_is_refused_not_read_past() {
         for bad in [
             &[][..],

@@ -682,3 +682,44 @@ fn hostile_envelopes_get_a_code_or_a_typed_error_in_bounded_time_and_nothing_is_
         "nothing was imported"
     );
 }
+
+#[test]
+fn open_transfers_and_document_sizes_are_bounded() {
+    let mut foreign = Foreign::new();
+    let node = receiving_node(&foreign);
+    let buyer = local("Buyer One", node.cast.buyer.id);
+
+    // The largest document is received; one byte more does not fit a request body.
+    let largest = vec![7u8; ebl_pint::ADDITIONAL_DOCUMENT_BYTES_MAX];
+    let over = vec![7u8; ebl_pint::ADDITIONAL_DOCUMENT_BYTES_MAX + 1];
+    let envelope = foreign.envelope("PINT2000", &buyer, &[&largest, &over]);
+    let (status, started) = post(&node, &envelope);
+    assert_eq!(status, 201, "{started}");
+    let reference = started["envelopeReference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    let (status, _) = put_document(&node, &reference, &Hash::of(&largest).to_hex(), &largest);
+    assert_eq!(status, 204);
+    let (status, _) = put_document(&node, &reference, &Hash::of(&over).to_hex(), &over);
+    assert_eq!(status, 413);
+
+    // TRANSFERS_ACTIVE_MAX transfers may wait for their documents; one more is told to retry later,
+    // while a retry of an open one is still taken.
+    let document: &[u8] = b"%PDF-1.4 waiting";
+    let mut last = Value::Null;
+    for i in 1..ebl_pint::TRANSFERS_ACTIVE_MAX {
+        last = foreign.envelope(&format!("PINT3{i:03}"), &buyer, &[document]);
+        let (status, body) = post(&node, &last);
+        assert_eq!(status, 201, "transfer {i}: {body}");
+    }
+    let one_more = foreign.envelope("PINT4000", &buyer, &[document]);
+    let (status, body) = post(&node, &one_more);
+    assert_eq!(
+        (status, body["statusCode"].as_u64()),
+        (503, Some(503)),
+        "{body}"
+    );
+    let (status, _) = post(&node, &last);
+    assert_eq!(status, 201, "a retry replaces its own open transfer");
+}
