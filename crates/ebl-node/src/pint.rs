@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
 use axum::{Json, Router};
 use ebl_core::api::SubmitOutcome;
-use ebl_core::{Action, Bill, Document, Hash, Ledger, PartyId, Title, Transaction};
-use ebl_pint::{EndTitle, Finished, PintCode, Transfer, TrustStore};
+use ebl_core::{Action, BillId, Hash, Transaction};
+use ebl_pint::{Finished, PintCode, Placement, Transfer, TrustStore};
 use ebl_store::Kv;
 use serde_json::Value;
 
@@ -175,43 +175,6 @@ fn last_entry_checksum(envelope: &Value) -> Hash {
         .map_or(Hash::ZERO, |e| Hash::of(e.as_bytes()))
 }
 
-/// The local party a PINT party object names: by this platform's code and the party id, or by an
-/// identifier the party registered (LEI, DCSA code, ...).
-fn local_party(ledger: &Ledger, platform: &str, party: &Value) -> Option<PartyId> {
-    let codes = ebl_pint::identifying_codes(party);
-    ledger
-        .registry()
-        .parties()
-        .filter(|p| !p.revoked)
-        .find(|p| {
-            codes.iter().any(|(provider, code)| {
-                (provider == platform && *code == p.id.to_hex())
-                    || p.profile
-                        .identifiers
-                        .iter()
-                        .any(|i| i.scheme.eq_ignore_ascii_case(provider) && i.value == *code)
-            })
-        })
-        .map(|p| p.id)
-}
-
-/// The local carrier whose identifiers include the document's carrier code.
-fn local_carrier(ledger: &Ledger, document: &Document) -> Option<PartyId> {
-    let facts = document.facts();
-    ledger
-        .registry()
-        .parties()
-        .filter(|p| !p.revoked && p.has_role(ebl_core::Role::Carrier))
-        .find(|p| {
-            p.profile.identifiers.iter().any(|i| {
-                i.scheme
-                    .eq_ignore_ascii_case(&facts.carrier_code_list_provider)
-                    && i.value == facts.carrier_code
-            })
-        })
-        .map(|p| p.id)
-}
-
 /// The last entry of an envelope (JSON text).
 fn last_entry(envelope: &str) -> Option<String> {
     let e: Value = serde_json::from_str(envelope).ok()?;
@@ -225,9 +188,9 @@ fn last_entry(envelope: &str) -> Option<String> {
 /// What the ledger already holds for this envelope's bill: `DUPE` if the envelope imported had the
 /// same content (re-signing alone changes nothing: the entries link by content, so the same last
 /// content means the same history), `DISE` if another history of the same bill is here.
-fn already_here<K: Kv>(app: &App<K>, bill: &Bill, transfer: &Transfer) -> Finished {
+fn already_here<K: Kv>(app: &App<K>, bill: &BillId, transfer: &Transfer) -> Finished {
     let last = transfer.verdict.last_entry_checksum;
-    let imported = app.store.transaction(&bill.id).ok().flatten();
+    let imported = app.store.transaction(bill).ok().flatten();
     let accepted = imported.as_ref().and_then(|s| match &s.tx.body.action {
         Action::Import { envelope, .. } => last_entry(envelope),
         _ => None,
@@ -252,74 +215,33 @@ fn already_here<K: Kv>(app: &App<K>, bill: &Bill, transfer: &Transfer) -> Finish
         PintCode::Disputed,
         last,
         format!(
-            "bill {} is already on this platform with another history",
-            bill.reference
+            "bill {} ({}) is already on this platform with another history",
+            transfer.verdict.transport_document_reference, bill
         ),
     )
 }
 
-/// Builds the `IMPORT` for an accepted transfer, or the answer that refuses it.
+/// Builds the `IMPORT` for an accepted transfer (the rules are `ebl_pint::import_action`'s), or the
+/// answer that refuses it.
 fn import_transaction<K: Kv>(
     app: &App<K>,
     transfer: &Transfer,
 ) -> Result<Transaction, Box<Finished>> {
     let last = transfer.verdict.last_entry_checksum;
-    let benv = |reason: String| Box::new(refused(PintCode::BadEnvelope, last, reason));
     let state = app.state();
-    let ledger = &state.ledger;
-    let document = Document::from_envelope(&transfer.envelope).map_err(|e| {
-        benv(format!(
-            "the transport document is not one this platform holds: {e}"
-        ))
-    })?;
-    let facts = document.facts();
-    let carrier = local_carrier(ledger, &document).ok_or_else(|| {
-        benv(format!(
-            "carrier {}:{} is not a party on this platform, so it could not answer a surrender",
-            facts.carrier_code_list_provider, facts.carrier_code
-        ))
-    })?;
-    if let Some(bill) = ledger.bill_by_reference(carrier, &facts.transport_document_reference) {
-        return Err(Box::new(already_here(app, bill, transfer)));
+    match ebl_pint::import_action(&state.ledger, &app.pint.platform, transfer) {
+        Ok(Placement::New(action)) => Ok(Transaction {
+            chain: state.ledger.chain_id(),
+            prev: Hash::ZERO,
+            time_ms: crate::api::now_ms(),
+            action: *action,
+        }),
+        Ok(Placement::AlreadyHere(bill)) => {
+            drop(state);
+            Err(Box::new(already_here(app, &bill, transfer)))
+        }
+        Err(failure) => Err(Box::new(refused(failure.code, last, failure.reason))),
     }
-    let (holder, end_title) = ebl_pint::end_of_chain(&transfer.verdict)
-        .ok_or_else(|| benv("the last transaction hands the bill to nobody".into()))?;
-    let possessor = local_party(ledger, &app.pint.platform, &holder)
-        .ok_or_else(|| benv("the recipient is not a party hosted on this platform".into()))?;
-    let title =
-        if !facts.is_to_order {
-            Title::Straight {
-                consignee: possessor,
-            }
-        } else {
-            match end_title {
-                EndTitle::Bearer => Title::Bearer,
-                EndTitle::Order {
-                    endorsee,
-                    may_endorse,
-                } if local_party(ledger, &app.pint.platform, &endorsee) == Some(possessor) => {
-                    Title::Order {
-                        endorsee: possessor,
-                        may_endorse,
-                    }
-                }
-                EndTitle::Order { .. } => return Err(benv(
-                    "the recipient is not the endorsee: it would possess the bill without title"
-                        .into(),
-                )),
-            }
-        };
-    Ok(Transaction {
-        chain: ledger.chain_id(),
-        prev: Hash::ZERO,
-        time_ms: crate::api::now_ms(),
-        action: Action::Import {
-            envelope: transfer.envelope.clone(),
-            carrier,
-            possessor,
-            title,
-        },
-    })
 }
 
 /// Writes a document durably under its checksum: temporary file, fsync, rename, fsync of the directory.
@@ -365,20 +287,11 @@ async fn accept<K: Kv>(app: &App<K>, transfer: &Transfer) -> Finished {
         }
         // Another request imported the same bill first: answer as if it had been seen before.
         Ok(Some(SubmitOutcome::Rejected { error, .. })) if error.code == "duplicate_reference" => {
-            let state = app.state();
-            let bill = Document::from_envelope(&transfer.envelope)
-                .ok()
-                .and_then(|d| {
-                    let carrier = local_carrier(&state.ledger, &d)?;
-                    state
-                        .ledger
-                        .bill_by_reference(carrier, &d.facts().transport_document_reference)
-                        .cloned()
-                });
-            drop(state);
-            match bill {
-                Some(bill) => already_here(app, &bill, transfer),
-                None => refused(PintCode::Disputed, last, error.message),
+            let placement =
+                ebl_pint::import_action(&app.state().ledger, &app.pint.platform, transfer);
+            match placement {
+                Ok(Placement::AlreadyHere(bill)) => already_here(app, &bill, transfer),
+                _ => refused(PintCode::Disputed, last, error.message),
             }
         }
         Ok(Some(SubmitOutcome::Rejected { error, .. })) => refused(
@@ -635,7 +548,7 @@ async fn receiver_validation<K: Kv>(
     };
     let party = serde_json::json!({ "identifyingCodes": [code] });
     let state = app.state();
-    match local_party(&state.ledger, &app.pint.platform, &party)
+    match ebl_pint::hosted_party(state.ledger.registry(), &app.pint.platform, &party)
         .and_then(|id| state.ledger.registry().party(id))
     {
         Some(p) => Json(serde_json::json!({ "partyName": p.name() })).into_response(),

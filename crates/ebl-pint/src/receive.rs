@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use ebl_core::Hash;
+use ebl_core::{Action, BillId, Document, Hash, Ledger, PartyId, Registry, Title};
 
 use crate::envelope::EnvelopeVerdict;
 use crate::{fail, PintCode, PintFailure};
@@ -116,6 +116,110 @@ pub fn end_of_chain(verdict: &EnvelopeVerdict) -> Option<(Value, EndTitle)> {
         };
     }
     Some((holder, title))
+}
+
+/// The active party hosted here that a PINT party object names: by this platform's code and the party
+/// id, or by an identifier the party registered (an LEI, a DCSA code, ...).
+pub fn hosted_party(registry: &Registry, platform: &str, party: &Value) -> Option<PartyId> {
+    let codes = identifying_codes(party);
+    registry
+        .parties()
+        .filter(|p| !p.revoked)
+        .find(|p| {
+            codes.iter().any(|(provider, code)| {
+                (provider == platform && *code == p.id.to_hex())
+                    || p.profile
+                        .identifiers
+                        .iter()
+                        .any(|i| i.scheme.eq_ignore_ascii_case(provider) && i.value == *code)
+            })
+        })
+        .map(|p| p.id)
+}
+
+/// The active carrier hosted here whose identifiers include the document's carrier code.
+pub fn hosted_carrier(registry: &Registry, document: &Document) -> Option<PartyId> {
+    let facts = document.facts();
+    registry
+        .parties()
+        .filter(|p| !p.revoked && p.has_role(ebl_core::Role::Carrier))
+        .find(|p| {
+            p.profile.identifiers.iter().any(|i| {
+                i.scheme
+                    .eq_ignore_ascii_case(&facts.carrier_code_list_provider)
+                    && i.value == facts.carrier_code
+            })
+        })
+        .map(|p| p.id)
+}
+
+/// Where a received envelope's bill goes on this ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// A new bill: the `IMPORT` action to sign.
+    New(Box<Action>),
+    /// A bill of that carrier and reference is already here: a duplicate or a dispute, which the
+    /// bill's stored import decides.
+    AlreadyHere(BillId),
+}
+
+/// Maps an accepted envelope onto this ledger: the bill's carrier must be hosted here (it answers
+/// surrenders), the last transaction must hand the bill to a party hosted here, and for a to-order bill
+/// that party must hold title (the last endorsee, or a blank endorsement). `BENV` with the reason
+/// otherwise. The ledger checks the `IMPORT` again when it applies it.
+pub fn import_action(
+    ledger: &Ledger,
+    platform: &str,
+    transfer: &Transfer,
+) -> Result<Placement, PintFailure> {
+    let benv = |reason: String| fail(PintCode::BadEnvelope, "import", reason);
+    let registry = ledger.registry();
+    let document = Document::from_envelope(&transfer.envelope).map_err(|e| {
+        benv(format!(
+            "the transport document is not one this platform holds: {e}"
+        ))
+    })?;
+    let facts = document.facts();
+    let carrier = hosted_carrier(registry, &document).ok_or_else(|| {
+        benv(format!(
+            "carrier {}:{} is not a party on this platform, so it could not answer a surrender",
+            facts.carrier_code_list_provider, facts.carrier_code
+        ))
+    })?;
+    if let Some(bill) = ledger.bill_by_reference(carrier, &facts.transport_document_reference) {
+        return Ok(Placement::AlreadyHere(bill.id));
+    }
+    let (holder, end_title) = end_of_chain(&transfer.verdict)
+        .ok_or_else(|| benv("the last transaction hands the bill to nobody".into()))?;
+    let possessor = hosted_party(registry, platform, &holder)
+        .ok_or_else(|| benv("the recipient is not a party hosted on this platform".into()))?;
+    let title = match (facts.is_to_order, end_title) {
+        (false, _) => Title::Straight {
+            consignee: possessor,
+        },
+        (true, EndTitle::Bearer) => Title::Bearer,
+        (
+            true,
+            EndTitle::Order {
+                endorsee,
+                may_endorse,
+            },
+        ) if hosted_party(registry, platform, &endorsee) == Some(possessor) => Title::Order {
+            endorsee: possessor,
+            may_endorse,
+        },
+        (true, EndTitle::Order { .. }) => {
+            return Err(benv(
+                "the recipient is not the endorsee: it would possess the bill without title".into(),
+            ))
+        }
+    };
+    Ok(Placement::New(Box::new(Action::Import {
+        envelope: transfer.envelope.clone(),
+        carrier,
+        possessor,
+        title,
+    })))
 }
 
 /// An envelope transfer being received: verified, waiting for its additional documents.

@@ -697,3 +697,194 @@ fn pint_demo_documents_are_received_under_their_manifest_checksums() {
         .expect_err("unnamed");
     assert_eq!(f.code, PintCode::IncorrectDocument);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Where a received envelope's bill goes on this ledger: the rules of `import_action`.
+
+mod placement {
+    use ebl_core::testkit::{self, Cast};
+    use ebl_core::{Action, Ledger, Signatures, Title};
+    use ebl_pint::{import_action, EnvelopeVerdict, PintCode, Placement, Transfer};
+    use serde_json::{json, Value};
+
+    const HERE: &str = "EBLT";
+
+    fn ledger(cast: &Cast) -> Ledger {
+        let genesis = cast.genesis(1_700_000_000_000).expect("genesis");
+        let chain = genesis.chain_id();
+        let mut ledger = Ledger::new(genesis);
+        for tx in cast.registrations(chain) {
+            ledger.apply(&tx, Signatures::Verify).expect("register");
+        }
+        ledger
+    }
+
+    fn hosted(id: ebl_core::PartyId) -> Value {
+        json!({ "partyName": "x", "identifyingCodes": [{ "codeListProvider": HERE, "partyCode": id.to_hex() }] })
+    }
+
+    fn elsewhere() -> Value {
+        json!({ "partyName": "y", "identifyingCodes": [{ "codeListProvider": "FRGN", "partyCode": "someone" }] })
+    }
+
+    /// A received transfer of `document` whose chain is `steps` (action code, recipient).
+    fn transfer(document: Value, steps: &[(&str, Option<Value>)]) -> Transfer {
+        let envelope = ebl_core::jcs::canonicalize(&json!({
+            "transportDocument": document,
+            "envelopeManifestSignedContent": "a.b.c",
+            "envelopeTransferChain": ["a.b.c"],
+        }))
+        .expect("canonical");
+        let verdict = EnvelopeVerdict {
+            code: PintCode::Received,
+            transport_document_reference: "R".into(),
+            document_checksum: ebl_core::Hash::of(b"d"),
+            actions: steps.iter().map(|(a, _)| (*a).to_owned()).collect(),
+            recipients: steps.iter().map(|(_, r)| r.clone()).collect(),
+            last_entry_checksum: ebl_core::Hash::of(b"l"),
+            last_entry: "a.b.c".into(),
+            platforms: vec!["FRGN".into()],
+            documents: Vec::new(),
+        };
+        Transfer::new(verdict, envelope)
+    }
+
+    fn to_order(reference: &str) -> Value {
+        testkit::to_order_document(reference)
+            .expect("document")
+            .to_value()
+    }
+
+    fn title_of(placement: Placement) -> Title {
+        match placement {
+            Placement::New(action) => match *action {
+                Action::Import { title, .. } => title,
+                other => panic!("not an import: {other:?}"),
+            },
+            other => panic!("not a new import: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_recipient_hosted_here_possesses_and_holds_title_as_the_chain_left_it() {
+        let cast = Cast::new();
+        let ledger = ledger(&cast);
+        let buyer = cast.buyer.id;
+        let endorsed = transfer(
+            to_order("P-1"),
+            &[
+                ("ISSUE", Some(elsewhere())),
+                ("ENDORSE", Some(hosted(buyer))),
+                ("TRANSFER", Some(hosted(buyer))),
+            ],
+        );
+        let placement = import_action(&ledger, HERE, &endorsed).expect("placed");
+        let Placement::New(action) = &placement else {
+            panic!("{placement:?}")
+        };
+        let Action::Import {
+            possessor, carrier, ..
+        } = action.as_ref()
+        else {
+            panic!("{action:?}")
+        };
+        assert_eq!((*possessor, *carrier), (buyer, cast.carrier.id));
+        assert_eq!(
+            title_of(placement),
+            Title::Order {
+                endorsee: buyer,
+                may_endorse: false
+            },
+            "a plain ENDORSE restricts further endorsement"
+        );
+        // Blank-endorsed: a bearer bill. Issued straight to the recipient (found by its LEI): its order.
+        let blank = transfer(
+            to_order("P-2"),
+            &[
+                ("ISSUE", Some(elsewhere())),
+                ("BLANK_ENDORSE", None),
+                ("TRANSFER", Some(hosted(buyer))),
+            ],
+        );
+        assert_eq!(
+            title_of(import_action(&ledger, HERE, &blank).expect("placed")),
+            Title::Bearer
+        );
+        let lei = &cast.shipper.identifiers[0];
+        let by_lei = json!({ "identifyingCodes": [{ "codeListProvider": lei.scheme, "partyCode": lei.value }] });
+        let issued = transfer(to_order("P-3"), &[("ISSUE", Some(by_lei))]);
+        assert_eq!(
+            title_of(import_action(&ledger, HERE, &issued).expect("placed")),
+            Title::Order {
+                endorsee: cast.shipper.id,
+                may_endorse: true
+            }
+        );
+    }
+
+    #[test]
+    fn what_cannot_become_a_bill_here_is_a_bad_envelope() {
+        let cast = Cast::new();
+        let ledger = ledger(&cast);
+        let buyer = cast.buyer.id;
+        let refused = |t: &Transfer, why: &str| {
+            let f = import_action(&ledger, HERE, t).expect_err("refused");
+            assert_eq!(f.code, PintCode::BadEnvelope);
+            assert!(f.reason.contains(why), "{f}");
+        };
+        // Possession without title: endorsed to someone elsewhere, handed to the buyer.
+        refused(
+            &transfer(
+                to_order("Q-1"),
+                &[
+                    ("ISSUE", Some(elsewhere())),
+                    ("ENDORSE_TO_ORDER", Some(elsewhere())),
+                    ("TRANSFER", Some(hosted(buyer))),
+                ],
+            ),
+            "not the endorsee",
+        );
+        refused(
+            &transfer(to_order("Q-2"), &[("ISSUE", Some(elsewhere()))]),
+            "not a party hosted",
+        );
+        refused(
+            &transfer(
+                to_order("Q-3"),
+                &[("ISSUE", Some(hosted(buyer))), ("SIGN", None)],
+            ),
+            "to nobody",
+        );
+        // Another carrier's document: no carrier here to answer a surrender.
+        let mut other = to_order("Q-4");
+        other["carrierCode"] = "ZZZ".into();
+        refused(
+            &transfer(other, &[("ISSUE", Some(hosted(buyer)))]),
+            "is not a party on this platform",
+        );
+        // Not a document this ledger holds (a sea waybill to order).
+        let mut waybill = to_order("Q-5");
+        waybill["transportDocumentTypeCode"] = "SWB".into();
+        refused(
+            &transfer(waybill, &[("ISSUE", Some(hosted(buyer)))]),
+            "not one this platform holds",
+        );
+    }
+
+    #[test]
+    fn a_bill_already_here_is_named_not_imported_again() {
+        let cast = Cast::new();
+        let mut ledger = ledger(&cast);
+        let issue = cast.issue(ledger.chain_id(), "HERE-1", 2).expect("issue");
+        let bill = issue.id();
+        ledger.apply(&issue, Signatures::Verify).expect("issued");
+        let again = transfer(
+            to_order("HERE-1"),
+            &[("ISSUE", Some(hosted(cast.buyer.id)))],
+        );
+        assert_eq!(
+            import_action(&ledger, HERE, &again).expect("placed"),
+            Placement::AlreadyHere(bill)
+        );
+    }
+}
