@@ -555,3 +555,42 @@ async fn receiver_validation<K: Kv>(
         None => dcsa_error(StatusCode::NOT_FOUND, &method, &uri, "Unknown party"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transfer(n: u32) -> Transfer {
+        let verdict = ebl_pint::EnvelopeVerdict {
+            code: PintCode::Received,
+            transport_document_reference: format!("R{n}"),
+            document_checksum: Hash::of(b"doc"),
+            actions: vec!["ISSUE".into()],
+            recipients: vec![None],
+            last_entry_checksum: Hash::of(&n.to_le_bytes()),
+            last_entry: format!("entry.{n}.x"),
+            platforms: vec!["EBL".into()],
+            documents: Vec::new(),
+        };
+        Transfer::new(verdict, "{}".into())
+    }
+
+    #[test]
+    fn finished_transfers_are_remembered_up_to_their_bound() {
+        let receiver = Receiver::default();
+        for n in 0..=FINISHED_REMEMBERED_MAX as u32 {
+            receiver.remember_finished(&transfer(n));
+        }
+        let finished = receiver.finished();
+        assert_eq!(finished.len(), FINISHED_REMEMBERED_MAX);
+        let oldest = transfer(0).reference;
+        assert!(
+            finished.iter().all(|(r, _)| *r != oldest),
+            "the oldest is forgotten"
+        );
+        let newest = transfer(FINISHED_REMEMBERED_MAX as u32);
+        assert!(finished
+            .iter()
+            .any(|(r, e)| *r == newest.reference && *e == newest.verdict.last_entry));
+    }
+}
