@@ -103,6 +103,16 @@ pub enum PintCommand {
         #[command(flatten)]
         signer: Signer,
     },
+    /// List the additional documents an imported bill arrived with (invoice, packing list, the carrier's
+    /// visualisation); with -o, download those the node holds into DIR, each checked against its
+    /// checksum.
+    Documents {
+        bill: String,
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        signer: Signer,
+    },
     /// Write the node's public key as a JWK, for a receiving platform's trust store.
     Jwk {
         #[arg(short, long)]
@@ -446,6 +456,11 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
         }
         Command::Pint(PintCommand::Import { file, documents }) => {
             pint_import(wallet, &file, documents.as_deref())
+        }
+        Command::Pint(PintCommand::Documents { bill, out, signer }) => {
+            let bill = parse_bill(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            pint_documents(wallet, &bill, &key, out.as_deref())
         }
         Command::Pint(PintCommand::Jwk { out: path }) => {
             let jwk = wallet.node.pint_jwk()?;
@@ -1210,5 +1225,111 @@ fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Val
             &code,
             format!("{code}: {reason}"),
         )),
+    }
+}
+
+/// A file name for a document another platform named: its own name if that is a plain file name,
+/// otherwise its checksum (a foreign name must never pick the directory a file lands in).
+fn document_file_name(name: &str, checksum: &ebl_core::Hash) -> String {
+    let plain = !name.is_empty()
+        && name.len() <= 100
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0']);
+    if plain {
+        name.to_owned()
+    } else {
+        checksum.to_hex()
+    }
+}
+
+/// `ebl pint documents`: list, and with `out` download, an imported bill's additional documents.
+pub fn pint_documents(
+    wallet: &Wallet,
+    bill: &ebl_core::BillId,
+    key: &ebl_core::SigningKey,
+    out_dir: Option<&Path>,
+) -> Result<Out> {
+    let listed = wallet.node.bill_documents(bill, key)?;
+    let mut lines = Vec::new();
+    let mut written = Vec::new();
+    for d in &listed {
+        let name = d["name"].as_str().unwrap_or("");
+        let available = d["available"].as_bool().unwrap_or(false);
+        lines.push(format!(
+            "{} {} ({} bytes){}",
+            d["checksum"].as_str().unwrap_or(""),
+            name,
+            d["size"],
+            if available {
+                ""
+            } else {
+                ", not held by this node"
+            }
+        ));
+        let (Some(dir), true) = (out_dir, available) else {
+            continue;
+        };
+        let checksum: ebl_core::Hash = d["checksum"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| {
+                CliError::new(Kind::Other, "bad_answer", "a document without a checksum")
+            })?;
+        let document = wallet.node.bill_document(bill, &checksum, key)?;
+        let content = document["content"]
+            .as_str()
+            .and_then(ebl_pint::base64_decode)
+            .ok_or_else(|| {
+                CliError::new(Kind::Other, "bad_answer", "a document that is not base64")
+            })?;
+        // Checked here too: the wallet trusts the checksum the envelope named, not the node.
+        if ebl_core::Hash::of(&content) != checksum {
+            return Err(CliError::new(
+                Kind::Verification,
+                "document_checksum_mismatch",
+                format!("document {checksum} does not have its checksum"),
+            ));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| CliError::io("creating the directory", e))?;
+        let path = dir.join(document_file_name(name, &checksum));
+        write_file(&path, &content)?;
+        written.push(path);
+    }
+    let mut human = if listed.is_empty() {
+        "no additional documents (the bill was not imported, or arrived without any)".to_owned()
+    } else {
+        lines.join("\n")
+    };
+    if !written.is_empty() {
+        human.push_str(&format!("\n{} written", written.len()));
+    }
+    Ok(out(json!({"documents": listed, "written": written}), human))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::document_file_name;
+
+    #[test]
+    fn a_foreign_document_name_never_picks_the_directory() {
+        let sum = ebl_core::Hash::of(b"x");
+        assert_eq!(document_file_name("invoice.pdf", &sum), "invoice.pdf");
+        for hostile in [
+            "../../.bashrc",
+            "/etc/passwd",
+            "a\\b",
+            "..",
+            ".",
+            "",
+            "nul\0byte",
+        ] {
+            assert_eq!(
+                document_file_name(hostile, &sum),
+                sum.to_hex(),
+                "{hostile:?}"
+            );
+        }
+        assert_eq!(document_file_name(&"n".repeat(101), &sum), sum.to_hex());
     }
 }

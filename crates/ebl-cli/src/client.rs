@@ -217,6 +217,21 @@ impl NodeClient {
         self.get_signed(&format!("/v1/bills/{id}/pint"), key)
     }
 
+    /// The additional documents an imported bill arrived with, and whether the node holds each.
+    pub fn bill_documents(&self, id: &BillId, key: &SigningKey) -> Result<Vec<serde_json::Value>> {
+        self.get_signed(&format!("/v1/bills/{id}/documents"), key)
+    }
+
+    /// One of them: name, checksum and the content in base64.
+    pub fn bill_document(
+        &self,
+        id: &BillId,
+        checksum: &ebl_core::Hash,
+        key: &SigningKey,
+    ) -> Result<serde_json::Value> {
+        self.get_signed(&format!("/v1/bills/{id}/documents/{checksum}"), key)
+    }
+
     /// A PINT request to the node's receiver API: the status and the body (JSON, or text as a string).
     pub fn pint(
         &self,

@@ -104,6 +104,11 @@ pub fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .route("/v1/bills/{id}/status", get(status::<K>))
         .route("/v1/bills/{id}/pint", get(pint_envelope::<K>))
         .route("/v1/pint/jwk", get(pint_jwk::<K>))
+        .route("/v1/bills/{id}/documents", get(bill_documents::<K>))
+        .route(
+            "/v1/bills/{id}/documents/{checksum}",
+            get(bill_document::<K>),
+        )
         .route("/v1/blocks/{height}", get(block::<K>))
         .route("/v1/head", get(head::<K>))
         .route("/v1/genesis", get(genesis::<K>))
@@ -639,6 +644,109 @@ async fn pint_envelope<K: Kv>(
         &app.pint.platform,
         &app.node_key,
     )))
+}
+
+/// The additional documents named by the envelope a bill was imported with (none for a bill issued
+/// here), and whether this node holds each.
+#[derive(Serialize)]
+struct DocumentView {
+    name: String,
+    checksum: Hash,
+    size: u64,
+    available: bool,
+}
+
+/// What an imported bill's envelope names, readable by the bill's parties (signed read).
+fn named_documents<K: Kv>(
+    app: &App<K>,
+    id: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Vec<ebl_pint::NamedDocument>, ApiError> {
+    let id = parse_hash(id, "bill id")?;
+    let (_, history, _) = readable_bill(app, &id, method, uri, headers)?;
+    Ok(history
+        .iter()
+        .find_map(|h| match &h.transaction.body.action {
+            ebl_core::Action::Import { envelope, .. } => {
+                Some(ebl_pint::accepted_documents(envelope))
+            }
+            _ => None,
+        })
+        .unwrap_or_default())
+}
+
+fn document_path<K: Kv>(app: &App<K>, checksum: &Hash) -> Option<std::path::PathBuf> {
+    app.pint
+        .documents
+        .as_ref()
+        .map(|dir| dir.join(checksum.to_hex()))
+}
+
+async fn bill_documents<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Vec<DocumentView>>, ApiError> {
+    let named = named_documents(&app, &id, &method, &uri, &headers)?;
+    Ok(Json(
+        named
+            .into_iter()
+            .map(|d| DocumentView {
+                available: document_path(&app, &d.checksum).is_some_and(|p| p.is_file()),
+                name: d.name,
+                checksum: d.checksum,
+                size: d.size,
+            })
+            .collect(),
+    ))
+}
+
+/// One additional document, as base64 in JSON, checked against its checksum as it is read: only a
+/// document the bill's own envelope names, and only to the bill's parties.
+async fn bill_document<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path((id, checksum)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let checksum = parse_hash(&checksum, "document checksum")?;
+    let named = named_documents(&app, &id, &method, &uri, &headers)?;
+    let missing = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_document",
+            "the bill's envelope names no document with this checksum, or this node does not hold it",
+        )
+    };
+    let document = named
+        .into_iter()
+        .find(|d| d.checksum == checksum)
+        .ok_or_else(missing)?;
+    let path = document_path(&app, &checksum).ok_or_else(missing)?;
+    let content = match std::fs::read(&path) {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
+        Err(e) => return Err(StoreError::Io(e.to_string()).into()),
+    };
+    if Hash::of(&content) != checksum {
+        return Err(StoreError::Corrupt {
+            what: "document",
+            key: checksum.to_hex(),
+            reason: "the stored document does not have its checksum".into(),
+        }
+        .into());
+    }
+    Ok(Json(serde_json::json!({
+        "name": document.name,
+        "checksum": checksum,
+        "size": content.len(),
+        "content": ebl_pint::base64_encode(&content),
+    })))
 }
 
 /// This node's public key as a JWK: what a receiving platform adds to its trust store.

@@ -67,6 +67,57 @@ pub const ACTION_CODES: [&str; 10] = [
     "SREJ",
 ];
 
+/// The additional documents an envelope manifest names: the carrier's visualisation, if any, then the
+/// supporting documents.
+fn manifest_documents(manifest: &Value) -> Result<Vec<NamedDocument>, PintFailure> {
+    let named = |value: &Value| -> Result<NamedDocument, PintFailure> {
+        let checksum = checksum_field(value, "documentChecksum", "manifest")?.ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                "manifest",
+                "a document without documentChecksum",
+            )
+        })?;
+        Ok(NamedDocument {
+            name: value
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            checksum,
+            size: value.get("size").and_then(Value::as_u64).unwrap_or(0),
+        })
+    };
+    let mut documents = Vec::new();
+    if let Some(v) = manifest
+        .get("eBLVisualisationByCarrier")
+        .filter(|v| !v.is_null())
+    {
+        documents.push(named(v)?);
+    }
+    if let Some(Value::Array(docs)) = manifest.get("supportingDocuments") {
+        for d in docs {
+            documents.push(named(d)?);
+        }
+    }
+    Ok(documents)
+}
+
+/// The documents named by the manifest of an envelope this platform already accepted (an `IMPORT`'s):
+/// read without checking signatures again, which were checked when it was received.
+pub fn accepted_documents(envelope: &str) -> Vec<NamedDocument> {
+    serde_json::from_str::<Value>(envelope)
+        .ok()
+        .and_then(|e| {
+            e.get("envelopeManifestSignedContent")
+                .and_then(Value::as_str)
+                .and_then(crate::jws_content)
+        })
+        .and_then(|m| serde_json::from_str::<Value>(&m).ok())
+        .and_then(|m| manifest_documents(&m).ok())
+        .unwrap_or_default()
+}
+
 /// Verifies an `EblEnvelope` (its JSON text) against `trust`. `RECE` if it is sound; otherwise the code
 /// PINT answers with, the place and the reason.
 pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdict, PintFailure> {
@@ -158,37 +209,7 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
             "the last chain entry is not the one the manifest names",
         ));
     }
-    let mut documents = Vec::new();
-    let mut named = |value: &Value| -> Result<(), PintFailure> {
-        let checksum = checksum_field(value, "documentChecksum", "manifest")?.ok_or_else(|| {
-            fail(
-                PintCode::BadEnvelope,
-                "manifest",
-                "a document without documentChecksum",
-            )
-        })?;
-        documents.push(NamedDocument {
-            name: value
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
-            checksum,
-            size: value.get("size").and_then(Value::as_u64).unwrap_or(0),
-        });
-        Ok(())
-    };
-    if let Some(v) = manifest
-        .get("eBLVisualisationByCarrier")
-        .filter(|v| !v.is_null())
-    {
-        named(v)?;
-    }
-    if let Some(Value::Array(docs)) = manifest.get("supportingDocuments") {
-        for d in docs {
-            named(d)?;
-        }
-    }
+    let documents = manifest_documents(&manifest)?;
 
     // The chain, from the issuance to the last transfer, each entry linked to the one before.
     let mut actions = Vec::new();

@@ -14,9 +14,13 @@ mod envelope;
 mod export;
 mod jws;
 mod receive;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 mod x5c;
 
-pub use envelope::{verify_envelope, EnvelopeVerdict, NamedDocument, ACTION_CODES};
+pub use envelope::{
+    accepted_documents, verify_envelope, EnvelopeVerdict, NamedDocument, ACTION_CODES,
+};
 pub use export::{date_time, export_envelope, Exported};
 pub use jws::{
     base64url_decode, base64url_encode, jwk_thumbprint, jws_content, public_jwk, sign_jws,

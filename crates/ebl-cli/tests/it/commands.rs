@@ -560,6 +560,9 @@ fn a_bill_moves_between_two_platforms_over_pint_with_ebl_pint_import() {
     let imported = list[0]["id"].as_str().expect("id").to_owned();
     let shown = b.json("buyer", &["bill", "show", &imported, "--as", "buyer"]);
     assert_eq!(shown["bill"]["status"], "issued", "{shown}");
+    // It arrived without additional documents.
+    let documents = b.json("buyer", &["pint", "documents", &imported, "--as", "buyer"]);
+    assert_eq!(documents["documents"], serde_json::json!([]));
     // Sent again (an answer lost on the way): DUPE, still success.
     let again = b.json("buyer", &["pint", "import", &envelope]);
     assert_eq!(again["responseCode"], "DUPE");
@@ -606,5 +609,97 @@ fn a_bill_moves_between_two_platforms_over_pint_with_ebl_pint_import() {
     assert_eq!(
         (run.code, run.json()["error"]["code"].as_str()),
         (4, Some("BSIG"))
+    );
+}
+
+#[test]
+fn an_envelope_with_documents_is_imported_and_its_documents_downloaded() {
+    use ebl_pint::testkit::ForeignPlatform;
+    let mut b = Trade::new();
+    b.admit(
+        "carrier",
+        "Mediterranean Shipping",
+        "carrier",
+        &["SMDG:MSC"],
+    );
+    b.admit(
+        "buyer",
+        "Buyer One",
+        "trader",
+        &["LEI:529900T8BM49AURSDO55"],
+    );
+    let mut foreign = ForeignPlatform::new();
+    let trust = DataDir(b.dir.path().join("node")).pint_trust();
+    std::fs::create_dir_all(&trust).expect("mkdir");
+    for (name, jwk) in foreign.jwks() {
+        std::fs::write(trust.join(name), jwk.to_string()).expect("write jwk");
+    }
+    b.reopen();
+
+    // Sent to the buyer by LEI, with an invoice and a packing list of 100 KiB each.
+    let invoice = vec![b'i'; 100 * 1024];
+    let packing = vec![b'p'; 100 * 1024];
+    let buyer = serde_json::json!({
+        "partyName": "Buyer One",
+        "identifyingCodes": [{ "codeListProvider": "LEI", "partyCode": "529900T8BM49AURSDO55" }],
+    });
+    let envelope = foreign.envelope("DOCS-1", &buyer, &[&invoice, &packing]);
+    let file = b.path("docs-envelope.json");
+    std::fs::write(&file, envelope.to_string()).expect("write");
+
+    // Without the documents: MDOC, exit 4, nothing imported.
+    let run = b.ebl("buyer", &["--json", "pint", "import", &file]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.json()["error"]["code"], "MDOC");
+    // With them (plus an unrelated file, which is not sent): RECE.
+    let docs = b.dir.path().join("docs");
+    std::fs::create_dir_all(&docs).expect("mkdir");
+    for (name, content) in [("invoice.pdf", &invoice), ("packing.pdf", &packing)] {
+        std::fs::write(docs.join(name), content).expect("write");
+    }
+    std::fs::write(docs.join("notes.txt"), b"unrelated").expect("write");
+    let answer = b.json(
+        "buyer",
+        &[
+            "pint",
+            "import",
+            &file,
+            "--documents",
+            &docs.to_string_lossy(),
+        ],
+    );
+    assert_eq!(answer["responseCode"], "RECE", "{answer}");
+    assert_eq!(
+        answer["receivedAdditionalDocumentChecksums"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    // The buyer lists and downloads them, each checked against its checksum.
+    let bills = b.json("buyer", &["bill", "list", "--as", "buyer"]);
+    let bill = bills[0]["id"].as_str().expect("id").to_owned();
+    let out = b.dir.path().join("downloaded");
+    let listed = b.json(
+        "buyer",
+        &[
+            "pint",
+            "documents",
+            &bill,
+            "-o",
+            &out.to_string_lossy(),
+            "--as",
+            "buyer",
+        ],
+    );
+    assert_eq!(listed["documents"].as_array().map(Vec::len), Some(2));
+    assert_eq!(listed["written"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        std::fs::read(out.join("document-0.pdf")).expect("read"),
+        invoice
+    );
+    assert_eq!(
+        std::fs::read(out.join("document-1.pdf")).expect("read"),
+        packing
     );
 }

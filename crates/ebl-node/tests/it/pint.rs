@@ -8,138 +8,19 @@ use ebl_core::{Hash, PartyKey, SigningKey};
 use ebl_pint::{base64url_decode, base64url_encode, public_jwk, sign_jws, TrustStore};
 use serde_json::{json, Value};
 
+use ebl_pint::testkit::{foreign_party, ForeignPlatform as Foreign, FOREIGN};
+
 use crate::support::{agent, TestNode};
 
-/// Another eBL platform ("FRGN"), hosting the shipper and the carrier's signing key there.
-struct Foreign {
-    platform: SigningKey,
-    carrier: SigningKey,
-    clock: u64,
-}
-
-const FOREIGN: &str = "FRGN";
 /// The platform code of the node under test.
 const HERE: &str = "EBLT";
 
-fn foreign_party(name: &str, code: &str) -> Value {
-    json!({
-        "partyName": name,
-        "eblPlatform": FOREIGN,
-        "identifyingCodes": [{ "codeListProvider": FOREIGN, "partyCode": code }],
-    })
-}
-
-impl Foreign {
-    fn new() -> Foreign {
-        Foreign {
-            platform: testkit::key(90),
-            carrier: testkit::key(91),
-            clock: 1_790_000_000_000,
-        }
-    }
-
-    /// Writes the platform's and the carrier's public JWKs into the node's trust directory.
-    fn trusted_by(&self, node: &TestNode) {
-        let dir = node.data().pint_trust();
-        std::fs::create_dir_all(&dir).expect("trust dir");
-        for (name, key) in [("frgn", &self.platform), ("frgn-carrier", &self.carrier)] {
-            let jwk = public_jwk(&PartyKey::of(key));
-            std::fs::write(dir.join(format!("{name}.jwk")), jwk.to_string()).expect("write jwk");
-        }
-    }
-
-    fn time(&mut self) -> String {
-        self.clock += 60_000;
-        ebl_pint::date_time(self.clock)
-    }
-
-    /// An envelope for the DCSA to-order bill `reference`: issued by the carrier to the shipper on this
-    /// foreign platform, then endorsed to and transferred to `recipient`. `documents` are the additional
-    /// documents the manifest names.
-    fn envelope(&mut self, reference: &str, recipient: &Value, documents: &[&[u8]]) -> Value {
-        let document = testkit::to_order_document(reference).expect("document");
-        self.envelope_for(document.to_value(), recipient, documents)
-    }
-
-    /// The same, for any document value (which need not be one this ledger would hold).
-    fn envelope_for(&mut self, document: Value, recipient: &Value, documents: &[&[u8]]) -> Value {
-        let checksum = Hash::of(
-            ebl_core::jcs::canonicalize(&document)
-                .expect("canonical")
-                .as_bytes(),
-        )
-        .to_hex();
-        let shipper = foreign_party("Shipper Ltd", "shipper-1");
-        let carrier = foreign_party("Mediterranean Shipping", "carrier-1");
-        let issue_to_checksum = Hash::of(
-            ebl_core::jcs::canonicalize(&shipper)
-                .expect("canonical")
-                .as_bytes(),
-        )
-        .to_hex();
-        let (t0, t1, t2) = (self.time(), self.time(), self.time());
-        let issuance = sign_jws(
-            &self.carrier,
-            &json!({ "documentChecksum": checksum, "issueToChecksum": issue_to_checksum }),
-        );
-        let first = sign_jws(
-            &self.carrier,
-            &json!({
-                "eblPlatform": FOREIGN,
-                "issuanceManifestSignedContent": issuance,
-                "transportDocumentChecksum": checksum,
-                "transactions": [{ "actionCode": "ISSUE", "actionDateTime": t0, "actor": carrier, "recipient": shipper }],
-            }),
-        );
-        let second = sign_jws(
-            &self.platform,
-            &json!({
-                "eblPlatform": FOREIGN,
-                "previousEnvelopeTransferChainEntrySignedContentChecksum": Hash::of(first.as_bytes()).to_hex(),
-                "transportDocumentChecksum": checksum,
-                "transactions": [
-                    { "actionCode": "ENDORSE_TO_ORDER", "actionDateTime": t1, "actor": shipper, "recipient": recipient },
-                    { "actionCode": "TRANSFER", "actionDateTime": t2, "actor": shipper, "recipient": recipient },
-                ],
-            }),
-        );
-        self.wrap(document, vec![first, second], documents)
-    }
-
-    /// The envelope around a chain, with this platform's manifest.
-    fn wrap(&self, document: Value, chain: Vec<String>, documents: &[&[u8]]) -> Value {
-        let checksum = Hash::of(
-            ebl_core::jcs::canonicalize(&document)
-                .expect("canonical")
-                .as_bytes(),
-        )
-        .to_hex();
-        let supporting: Vec<Value> = documents
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                json!({
-                    "name": format!("document-{i}.pdf"),
-                    "size": d.len(),
-                    "mediaType": "application/pdf",
-                    "documentChecksum": Hash::of(d).to_hex(),
-                })
-            })
-            .collect();
-        let last = Hash::of(chain.last().expect("an entry").as_bytes()).to_hex();
-        let manifest = sign_jws(
-            &self.platform,
-            &json!({
-                "transportDocumentChecksum": checksum,
-                "lastEnvelopeTransferChainEntrySignedContentChecksum": last,
-                "supportingDocuments": supporting,
-            }),
-        );
-        json!({
-            "transportDocument": document,
-            "envelopeManifestSignedContent": manifest,
-            "envelopeTransferChain": chain,
-        })
+/// Writes the foreign platform's keys into the node's trust directory.
+fn trust(foreign: &Foreign, node: &TestNode) {
+    let dir = node.data().pint_trust();
+    std::fs::create_dir_all(&dir).expect("trust dir");
+    for (name, jwk) in foreign.jwks() {
+        std::fs::write(dir.join(name), jwk.to_string()).expect("write jwk");
     }
 }
 
@@ -155,7 +36,7 @@ fn local(name: &str, id: ebl_core::PartyId) -> Value {
 /// A node with the cast registered that trusts the foreign platform.
 fn receiving_node(foreign: &Foreign) -> TestNode {
     let mut node = TestNode::start();
-    foreign.trusted_by(&node);
+    trust(foreign, &node);
     node.data().set_platform(HERE).expect("platform code");
     // The trust directory and the platform code are read when the node opens.
     node.restart();
@@ -548,7 +429,46 @@ fn additional_documents_are_checked_and_awaited() {
     // Finishing again (the answer was lost): DUPE.
     let (status, body) = finish(&node, &reference);
     assert_eq!((status, code(&node, &body)), (200, "DUPE".into()));
-    assert_eq!(bills_of(&node, &node.cast.buyer.key.clone()).len(), 1);
+    let buyer_key = node.cast.buyer.key.clone();
+    let bills = bills_of(&node, &buyer_key);
+    assert_eq!(bills.len(), 1);
+
+    // The bill's parties read the documents it arrived with, each checked against its checksum.
+    let bill = bills[0]["id"].as_str().expect("id").to_owned();
+    let (status, listed) = node.get_as(&format!("/v1/bills/{bill}/documents"), &buyer_key);
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed.as_array().map(Vec::len), Some(2));
+    assert!(listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .all(|d| d["available"] == true));
+    for (sum, content) in [(&invoice_sum, invoice), (&packing_sum, packing)] {
+        let path = format!("/v1/bills/{bill}/documents/{sum}");
+        let (status, doc) = node.get_as(&path, &buyer_key);
+        assert_eq!(status, 200, "{doc}");
+        let bytes = ebl_pint::base64_decode(doc["content"].as_str().expect("content"));
+        assert_eq!(bytes.as_deref(), Some(content));
+        // Not to someone with no part in the bill.
+        let (status, _) = node.get_as(&path, &node.cast.buyer2.key);
+        assert_eq!(status, 403);
+    }
+    // Only what the bill's envelope names, and only intact.
+    let other = Hash::of(b"other").to_hex();
+    let (status, body) = node.get_as(&format!("/v1/bills/{bill}/documents/{other}"), &buyer_key);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("unknown_document"))
+    );
+    std::fs::write(node.data().pint_documents().join(&invoice_sum), b"tampered").expect("write");
+    let (status, body) = node.get_as(
+        &format!("/v1/bills/{bill}/documents/{invoice_sum}"),
+        &buyer_key,
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (500, Some("storage_corrupt"))
+    );
 }
 
 #[test]

@@ -1,0 +1,159 @@
+//! For tests: another eBL platform that sends envelopes as PINT prescribes, with keys of its own, so a
+//! receiving platform's rules can be played end to end.
+
+use ebl_core::{Hash, PartyKey, SigningKey};
+use serde_json::{json, Value};
+
+use crate::{public_jwk, sign_jws};
+
+/// Another eBL platform ("FRGN"), hosting the shipper and the carrier's signing key there.
+#[derive(Debug)]
+pub struct ForeignPlatform {
+    /// Signs the platform's transfer entries and manifests.
+    pub platform: SigningKey,
+    /// Signs the issuance.
+    pub carrier: SigningKey,
+    clock: u64,
+}
+
+/// The foreign platform's code.
+pub const FOREIGN: &str = "FRGN";
+
+/// A party hosted on the foreign platform, as PINT names it.
+pub fn foreign_party(name: &str, code: &str) -> Value {
+    json!({
+        "partyName": name,
+        "eblPlatform": FOREIGN,
+        "identifyingCodes": [{ "codeListProvider": FOREIGN, "partyCode": code }],
+    })
+}
+
+impl Default for ForeignPlatform {
+    fn default() -> ForeignPlatform {
+        ForeignPlatform::new()
+    }
+}
+
+impl ForeignPlatform {
+    pub fn new() -> ForeignPlatform {
+        ForeignPlatform {
+            platform: ebl_core::testkit::key(90),
+            carrier: ebl_core::testkit::key(91),
+            clock: 1_790_000_000_000,
+        }
+    }
+
+    /// The platform's and the carrier's public JWKs, with a file name for each, for a receiver's trust
+    /// directory.
+    pub fn jwks(&self) -> [(&'static str, Value); 2] {
+        [
+            ("frgn.jwk", public_jwk(&PartyKey::of(&self.platform))),
+            ("frgn-carrier.jwk", public_jwk(&PartyKey::of(&self.carrier))),
+        ]
+    }
+
+    fn time(&mut self) -> String {
+        self.clock += 60_000;
+        crate::date_time(self.clock)
+    }
+
+    /// An envelope for the DCSA to-order bill `reference`: issued by the carrier to the shipper on this
+    /// foreign platform, then endorsed to and transferred to `recipient`. `documents` are the additional
+    /// documents the manifest names.
+    pub fn envelope(&mut self, reference: &str, recipient: &Value, documents: &[&[u8]]) -> Value {
+        // The DCSA example with another reference: a valid document, so this cannot fail.
+        let document = ebl_core::testkit::to_order_document(reference)
+            .map(|d| d.to_value())
+            .unwrap_or_default();
+        self.envelope_for(document, recipient, documents)
+    }
+
+    /// The same, for any document value (which need not be one this ledger would hold).
+    pub fn envelope_for(
+        &mut self,
+        document: Value,
+        recipient: &Value,
+        documents: &[&[u8]],
+    ) -> Value {
+        let checksum = Hash::of(
+            ebl_core::jcs::canonicalize(&document)
+                .unwrap_or_default()
+                .as_bytes(),
+        )
+        .to_hex();
+        let shipper = foreign_party("Shipper Ltd", "shipper-1");
+        let carrier = foreign_party("Mediterranean Shipping", "carrier-1");
+        let issue_to_checksum = Hash::of(
+            ebl_core::jcs::canonicalize(&shipper)
+                .unwrap_or_default()
+                .as_bytes(),
+        )
+        .to_hex();
+        let (t0, t1, t2) = (self.time(), self.time(), self.time());
+        let issuance = sign_jws(
+            &self.carrier,
+            &json!({ "documentChecksum": checksum, "issueToChecksum": issue_to_checksum }),
+        );
+        let first = sign_jws(
+            &self.carrier,
+            &json!({
+                "eblPlatform": FOREIGN,
+                "issuanceManifestSignedContent": issuance,
+                "transportDocumentChecksum": checksum,
+                "transactions": [{ "actionCode": "ISSUE", "actionDateTime": t0, "actor": carrier, "recipient": shipper }],
+            }),
+        );
+        let second = sign_jws(
+            &self.platform,
+            &json!({
+                "eblPlatform": FOREIGN,
+                "previousEnvelopeTransferChainEntrySignedContentChecksum": Hash::of(first.as_bytes()).to_hex(),
+                "transportDocumentChecksum": checksum,
+                "transactions": [
+                    { "actionCode": "ENDORSE_TO_ORDER", "actionDateTime": t1, "actor": shipper, "recipient": recipient },
+                    { "actionCode": "TRANSFER", "actionDateTime": t2, "actor": shipper, "recipient": recipient },
+                ],
+            }),
+        );
+        self.wrap(document, vec![first, second], documents)
+    }
+
+    /// The envelope around a chain, with this platform's manifest.
+    pub fn wrap(&self, document: Value, chain: Vec<String>, documents: &[&[u8]]) -> Value {
+        let checksum = Hash::of(
+            ebl_core::jcs::canonicalize(&document)
+                .unwrap_or_default()
+                .as_bytes(),
+        )
+        .to_hex();
+        let supporting: Vec<Value> = documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                json!({
+                    "name": format!("document-{i}.pdf"),
+                    "size": d.len(),
+                    "mediaType": "application/pdf",
+                    "documentChecksum": Hash::of(d).to_hex(),
+                })
+            })
+            .collect();
+        let last = chain
+            .last()
+            .map(|e| Hash::of(e.as_bytes()).to_hex())
+            .unwrap_or_default();
+        let manifest = sign_jws(
+            &self.platform,
+            &json!({
+                "transportDocumentChecksum": checksum,
+                "lastEnvelopeTransferChainEntrySignedContentChecksum": last,
+                "supportingDocuments": supporting,
+            }),
+        );
+        json!({
+            "transportDocument": document,
+            "envelopeManifestSignedContent": manifest,
+            "envelopeTransferChain": chain,
+        })
+    }
+}
