@@ -251,7 +251,11 @@ fn keep_document(dir: &FsPath, checksum: &Hash, content: &[u8]) -> std::io::Resu
     if path.exists() {
         return Ok(());
     }
-    let tmp = dir.join(format!("{}.tmp", checksum.to_hex()));
+    // A name of its own per write: two transfers may carry the same document at the same time, and
+    // the rename of one must not find the other's file gone. Same content either way.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!("{}.{n}.tmp", checksum.to_hex()));
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(content)?;
     file.sync_all()?;
@@ -573,6 +577,33 @@ mod tests {
             documents: Vec::new(),
         };
         Transfer::new(verdict, "{}".into())
+    }
+
+    /// Two transfers carrying the same document at once must both succeed (they shared one temporary
+    /// name before, so one rename could find the file gone).
+    #[test]
+    fn the_same_document_kept_by_concurrent_transfers() {
+        let dir = tempfile::tempdir().expect("dir");
+        let content = vec![42u8; 64 * 1024];
+        let checksum = Hash::of(&content);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| keep_document(dir.path(), &checksum, &content)))
+                .collect();
+            for h in handles {
+                h.join().expect("thread").expect("kept");
+            }
+        });
+        let kept = std::fs::read(dir.path().join(checksum.to_hex())).expect("read");
+        assert_eq!(kept, content);
+        let leftovers = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "tmp"))
+            })
+            .count();
+        assert_eq!(leftovers, 0);
     }
 
     #[test]
