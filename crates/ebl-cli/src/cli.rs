@@ -1047,27 +1047,13 @@ pub fn verify(file: &Path, pint_trust: Option<&Path>) -> Result<Out> {
 /// Reads a trust directory: platform keys (`*.jwk`, `*.json`) and root certificates (`*.crt`, `*.pem`),
 /// with certificates checked at the current time.
 fn trust_store(trust_dir: &Path) -> Result<ebl_pint::TrustStore> {
-    let mut trust = ebl_pint::TrustStore::default();
-    let entries = std::fs::read_dir(trust_dir).map_err(|e| {
-        CliError::usage(
-            "unreadable_trust_store",
-            format!("cannot read {}: {e}", trust_dir.display()),
-        )
-    })?;
-    for entry in entries.filter_map(std::result::Result::ok) {
-        let path = entry.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if !path.is_file() || !name.contains('.') {
-            continue;
+    use ebl_node::pint::{read_trust_dir, TrustDirError};
+    let trust = read_trust_dir(trust_dir).map_err(|e| match e {
+        TrustDirError::Unreadable { .. } => {
+            CliError::usage("unreadable_trust_store", e.to_string())
         }
-        let text = read_file(&path, "trust store file", 1024 * 1024)?;
-        trust.add_file(name, &text).map_err(|f| {
-            CliError::usage(
-                "bad_trust_file",
-                format!("{}: {}", path.display(), f.reason),
-            )
-        })?;
-    }
+        TrustDirError::BadFile { .. } => CliError::usage("bad_trust_file", e.to_string()),
+    })?;
     if trust.is_empty() {
         return Err(CliError::usage(
             "empty_trust_store",

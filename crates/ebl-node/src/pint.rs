@@ -39,6 +39,61 @@ pub struct Receiver {
     finished: Mutex<VecDeque<(String, String)>>,
 }
 
+/// Largest file read from a trust directory (a JWK set or a PEM certificate is a few KiB).
+pub const TRUST_FILE_BYTES_MAX: u64 = 1024 * 1024;
+
+/// Why a trust directory could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrustDirError {
+    #[error("cannot read {path}: {reason}")]
+    Unreadable {
+        path: String,
+        reason: String,
+        not_found: bool,
+    },
+    #[error("{path}: {reason}")]
+    BadFile { path: String, reason: String },
+}
+
+/// Reads a trust directory, as the node and the wallet both do: every `*.jwk` and `*.json` file (a JWK
+/// or a JWK set) and every `*.crt` and `*.pem` (root certificates for `x5c` chains), in name order; other
+/// files are skipped. A file over `TRUST_FILE_BYTES_MAX` or one that does not parse is an error.
+pub fn read_trust_dir(dir: &FsPath) -> Result<TrustStore, TrustDirError> {
+    let unreadable = |path: &FsPath, e: std::io::Error| TrustDirError::Unreadable {
+        path: path.display().to_string(),
+        not_found: e.kind() == std::io::ErrorKind::NotFound,
+        reason: e.to_string(),
+    };
+    let bad = |path: &FsPath, reason: String| TrustDirError::BadFile {
+        path: path.display().to_string(),
+        reason,
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| unreadable(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    let mut trust = TrustStore::default();
+    for path in paths {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let size = std::fs::metadata(&path)
+            .map_err(|e| unreadable(&path, e))?
+            .len();
+        if size > TRUST_FILE_BYTES_MAX {
+            return Err(bad(
+                &path,
+                format!("larger than {TRUST_FILE_BYTES_MAX} bytes"),
+            ));
+        }
+        let content = std::fs::read(&path).map_err(|e| unreadable(&path, e))?;
+        trust
+            .add_file(name, &content)
+            .map_err(|f| bad(&path, f.reason))?;
+    }
+    Ok(trust)
+}
+
 /// How many finished transfers a node remembers, to answer a repeated finish with `DUPE`.
 pub const FINISHED_REMEMBERED_MAX: usize = 4096;
 
@@ -63,26 +118,14 @@ impl Receiver {
         }
     }
 
-    /// Loads every `*.jwk` and `*.json` file (a JWK or a JWK set) and every `*.crt`/`*.pem` (a trusted
-    /// root certificate for `x5c` chains) in `dir`; a missing directory trusts nobody.
+    /// The node's trust store: `read_trust_dir`, where a missing directory trusts nobody.
     pub fn load_trust(dir: &FsPath) -> Result<TrustStore, String> {
-        let mut trust = TrustStore::default();
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Ok(trust);
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if !path.is_file() {
-                continue;
-            }
-            let content = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            trust
-                .add_file(name, &content)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+        match read_trust_dir(dir) {
+            Err(TrustDirError::Unreadable {
+                not_found: true, ..
+            }) => Ok(TrustStore::default()),
+            other => other.map_err(|e| e.to_string()),
         }
-        Ok(trust)
     }
 
     fn transfers(&self) -> MutexGuard<'_, BTreeMap<String, Transfer>> {
@@ -604,6 +647,43 @@ mod tests {
             })
             .count();
         assert_eq!(leftovers, 0);
+    }
+
+    #[test]
+    fn trust_directories_are_read_whole_or_refused_with_the_file_named() {
+        let dir = tempfile::tempdir().expect("dir");
+        let jwk = ebl_pint::public_jwk(&ebl_core::PartyKey::of(&ebl_core::testkit::key(5)));
+        std::fs::write(dir.path().join("a.jwk"), jwk.to_string()).expect("write");
+        std::fs::write(dir.path().join("notes.txt"), "skipped").expect("write");
+        assert_eq!(read_trust_dir(dir.path()).expect("read").len(), 1);
+        // A file at the size bound is read (and refused for what it is), one byte over is not read.
+        let big = dir.path().join("big.json");
+        std::fs::write(&big, vec![b' '; TRUST_FILE_BYTES_MAX as usize]).expect("write");
+        let err = read_trust_dir(dir.path())
+            .expect_err("not JSON")
+            .to_string();
+        assert!(
+            err.contains("big.json") && !err.contains("larger than"),
+            "{err}"
+        );
+        std::fs::write(&big, vec![b' '; TRUST_FILE_BYTES_MAX as usize + 1]).expect("write");
+        let err = read_trust_dir(dir.path())
+            .expect_err("too large")
+            .to_string();
+        assert!(
+            err.contains("big.json") && err.contains("larger than"),
+            "{err}"
+        );
+        // A missing directory: an error for a reader who named it, no trust at all for a node.
+        let missing = dir.path().join("missing");
+        assert!(matches!(
+            read_trust_dir(&missing),
+            Err(TrustDirError::Unreadable {
+                not_found: true,
+                ..
+            })
+        ));
+        assert!(Receiver::load_trust(&missing).expect("empty").is_empty());
     }
 
     #[test]
