@@ -25,40 +25,14 @@ fn a_missing_witness_is_no_fault_and_a_damaged_one_is() {
 /// The on-disk layout: which keys one block writes, byte for byte. A change here is a format change.
 #[test]
 fn the_key_layout_of_a_block_is_pinned() {
-    use ebl_core::testkit::{self, Cast};
-    use ebl_core::{BlockHeader, MerkleTree};
-    use ebl_store::{BlockWrite, FaultyKv, StoredBlock, SyncBehaviour};
-
-    let cast = Cast::new();
-    let genesis = cast.genesis(1_700_000_000_000).expect("genesis");
-    let chain = genesis.chain_id();
-    let store = LedgerStore::new(FaultyKv::new(SyncBehaviour::Honest));
-    store.init(&genesis).expect("init");
-    let tx = testkit::signed(
-        chain,
-        chain,
-        1,
-        cast.bank.registration().expect("reg"),
-        &[&cast.operator],
-    );
+    let (store, block, txs) = first_block(false);
+    let tx = txs[0].clone();
     let id = tx.id();
-    let header = BlockHeader {
-        chain,
-        height: 1,
-        prev: chain,
-        tx_root: MerkleTree::new(&[id]).root(),
-        tx_count: 1,
-        time_ms: 1_700_000_000_001,
-    }
-    .sign(&cast.node);
-    let block = StoredBlock {
-        header,
-        tx_ids: vec![id],
-    };
+    let chain = block.header.header.chain;
     store
-        .write_block(&BlockWrite {
+        .write_block(&ebl_store::BlockWrite {
             block: &block,
-            transactions: std::slice::from_ref(&tx),
+            transactions: &txs,
             checkpoint: None,
         })
         .expect("write");
@@ -181,4 +155,122 @@ fn the_sled_log_survives_reopening_and_refuses_reads_past_its_end() {
         kv.read_log(5, 4).expect_err("past the end").code(),
         "storage_corrupt"
     );
+}
+
+/// A backend that records the order of the calls a block write makes, and can refuse appends.
+struct Recording {
+    inner: ebl_store::FaultyKv,
+    calls: std::sync::Mutex<Vec<&'static str>>,
+    appends_fail: bool,
+}
+
+impl Kv for Recording {
+    fn apply(&self, batch: ebl_store::Batch) -> ebl_store::Result<()> {
+        self.calls.lock().expect("lock").push("apply");
+        self.inner.apply(batch)
+    }
+    fn get(&self, key: &[u8]) -> ebl_store::Result<Option<Vec<u8>>> {
+        self.inner.get(key)
+    }
+    fn scan(&self, prefix: &[u8]) -> ebl_store::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.scan(prefix)
+    }
+    fn sync(&self) -> ebl_store::Result<()> {
+        self.inner.sync()
+    }
+    fn write_witness(&self, bytes: &[u8]) -> ebl_store::Result<()> {
+        self.inner.write_witness(bytes)
+    }
+    fn read_witness(&self) -> ebl_store::Result<Option<Vec<u8>>> {
+        self.inner.read_witness()
+    }
+    fn append(&self, bytes: &[u8]) -> ebl_store::Result<u64> {
+        self.calls.lock().expect("lock").push("append");
+        if self.appends_fail {
+            return Err(ebl_store::StoreError::Io("disk full".into()));
+        }
+        self.inner.append(bytes)
+    }
+    fn read_log(&self, offset: u64, len: usize) -> ebl_store::Result<Vec<u8>> {
+        self.inner.read_log(offset, len)
+    }
+}
+
+/// A block at height 1 registering the bank, and the store it is to be written to.
+fn first_block(
+    appends_fail: bool,
+) -> (
+    LedgerStore<Recording>,
+    ebl_store::StoredBlock,
+    Vec<ebl_core::SignedTransaction>,
+) {
+    use ebl_core::testkit::{self, Cast};
+    use ebl_core::{BlockHeader, MerkleTree};
+    let cast = Cast::new();
+    let genesis = cast.genesis(1_700_000_000_000).expect("genesis");
+    let chain = genesis.chain_id();
+    let store = LedgerStore::new(Recording {
+        inner: ebl_store::FaultyKv::new(ebl_store::SyncBehaviour::Honest),
+        calls: std::sync::Mutex::new(Vec::new()),
+        appends_fail,
+    });
+    store.init(&genesis).expect("init");
+    let tx = testkit::signed(
+        chain,
+        chain,
+        1,
+        cast.bank.registration().expect("reg"),
+        &[&cast.operator],
+    );
+    let header = BlockHeader {
+        chain,
+        height: 1,
+        prev: chain,
+        tx_root: MerkleTree::new(&[tx.id()]).root(),
+        tx_count: 1,
+        time_ms: 1_700_000_000_001,
+    }
+    .sign(&cast.node);
+    let block = ebl_store::StoredBlock {
+        header,
+        tx_ids: vec![tx.id()],
+    };
+    (store, block, vec![tx])
+}
+
+/// The durability argument's ordering: a block's transactions are in the log (durably) before the batch
+/// that refers to them is applied, so the key-value data never points at log bytes a crash could lose.
+#[test]
+fn the_log_append_comes_before_the_batch_that_refers_to_it() {
+    let (store, block, txs) = first_block(false);
+    store.kv().calls.lock().expect("lock").clear();
+    store
+        .write_block(&ebl_store::BlockWrite {
+            block: &block,
+            transactions: &txs,
+            checkpoint: None,
+        })
+        .expect("write");
+    assert_eq!(*store.kv().calls.lock().expect("lock"), ["append", "apply"]);
+}
+
+#[test]
+fn a_failed_append_writes_no_block() {
+    let (store, block, txs) = first_block(true);
+    let before = store.raw_entries().expect("entries");
+    store.kv().calls.lock().expect("lock").clear();
+    store
+        .write_block(&ebl_store::BlockWrite {
+            block: &block,
+            transactions: &txs,
+            checkpoint: None,
+        })
+        .expect_err("the append failed");
+    assert_eq!(
+        *store.kv().calls.lock().expect("lock"),
+        ["append"],
+        "no batch after it"
+    );
+    assert_eq!(store.raw_entries().expect("entries"), before);
+    assert_eq!(store.height().expect("height"), 0);
 }
