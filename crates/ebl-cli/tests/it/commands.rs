@@ -3,7 +3,7 @@
 use ebl_node::DataDir;
 use serde_json::Value;
 
-use crate::support::{Trade, PASSPHRASE};
+use crate::support::{Trade, BUYER_LEI, PASSPHRASE};
 
 #[test]
 fn keys_are_encrypted_private_and_listed() {
@@ -482,7 +482,7 @@ fn a_bill_moves_between_two_platforms_over_pint_with_ebl_pint_import() {
         "buyer",
         "Buyer One",
         "trader",
-        &["LEI:529900T8BM49AURSDO55"],
+        &[&format!("LEI:{BUYER_LEI}")],
     );
     let bill = a.issue("XPLAT-1");
     for verb in [
@@ -515,24 +515,11 @@ fn a_bill_moves_between_two_platforms_over_pint_with_ebl_pint_import() {
     );
 
     // Platform B trusts A's node key, hosts the same carrier and the buyer under the same LEI.
-    let mut b = Trade::new();
-    b.admit(
-        "carrier",
-        "Mediterranean Shipping",
-        "carrier",
-        &["SMDG:MSC"],
-    );
-    b.admit(
-        "buyer",
-        "Buyer One",
-        "trader",
-        &["LEI:529900T8BM49AURSDO55"],
-    );
-    let trust = DataDir(b.dir.path().join("node")).pint_trust();
-    std::fs::create_dir_all(&trust).expect("mkdir");
-    let a_jwk = trust.join("platform-a.jwk").to_string_lossy().into_owned();
+    let a_jwk = a.path("platform-a.jwk");
     a.json("buyer", &["pint", "jwk", "-o", &a_jwk]);
-    b.reopen();
+    let a_jwk: Value = serde_json::from_slice(&std::fs::read(&a_jwk).expect("read")).expect("json");
+    let b = Trade::receiving(&[("platform-a.jwk", a_jwk)]);
+    let trust = DataDir(b.dir.path().join("node")).pint_trust();
 
     // Tampered on the way: refused with PINT's code, exit 4, nothing imported.
     let mut bad: Value =
@@ -615,33 +602,15 @@ fn a_bill_moves_between_two_platforms_over_pint_with_ebl_pint_import() {
 #[test]
 fn an_envelope_with_documents_is_imported_and_its_documents_downloaded() {
     use ebl_pint::testkit::ForeignPlatform;
-    let mut b = Trade::new();
-    b.admit(
-        "carrier",
-        "Mediterranean Shipping",
-        "carrier",
-        &["SMDG:MSC"],
-    );
-    b.admit(
-        "buyer",
-        "Buyer One",
-        "trader",
-        &["LEI:529900T8BM49AURSDO55"],
-    );
     let mut foreign = ForeignPlatform::new();
-    let trust = DataDir(b.dir.path().join("node")).pint_trust();
-    std::fs::create_dir_all(&trust).expect("mkdir");
-    for (name, jwk) in foreign.jwks() {
-        std::fs::write(trust.join(name), jwk.to_string()).expect("write jwk");
-    }
-    b.reopen();
+    let b = Trade::receiving(&foreign.jwks());
 
     // Sent to the buyer by LEI, with an invoice and a packing list of 100 KiB each.
     let invoice = vec![b'i'; 100 * 1024];
     let packing = vec![b'p'; 100 * 1024];
     let buyer = serde_json::json!({
         "partyName": "Buyer One",
-        "identifyingCodes": [{ "codeListProvider": "LEI", "partyCode": "529900T8BM49AURSDO55" }],
+        "identifyingCodes": [{ "codeListProvider": "LEI", "partyCode": BUYER_LEI }],
     });
     let envelope = foreign.envelope("DOCS-1", &buyer, &[&invoice, &packing]);
     let file = b.path("docs-envelope.json");

@@ -7,6 +7,8 @@ use ebl_node::{DataDir, LocalNode, Settings};
 use serde_json::Value;
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
+/// The buyer's LEI in the tests where a bill moves between platforms.
+pub const BUYER_LEI: &str = "529900T8BM49AURSDO55";
 
 pub struct Trade {
     pub dir: tempfile::TempDir,
@@ -56,6 +58,32 @@ impl Trade {
         self.node.stop().expect("stop");
         let data = DataDir(self.dir.path().join("node"));
         self.node = LocalNode::open(&data, Settings::default()).expect("node");
+    }
+
+    /// A platform that receives bills over PINT: the carrier (SMDG:MSC) and the buyer, known by its
+    /// LEI `BUYER_LEI`, registered; `trusted` (file name, JWK) written into the node's trust directory,
+    /// which the node reads as it opens again.
+    pub fn receiving(trusted: &[(&str, Value)]) -> Trade {
+        let mut t = Trade::new();
+        t.admit(
+            "carrier",
+            "Mediterranean Shipping",
+            "carrier",
+            &["SMDG:MSC"],
+        );
+        t.admit(
+            "buyer",
+            "Buyer One",
+            "trader",
+            &[&format!("LEI:{BUYER_LEI}")],
+        );
+        let dir = DataDir(t.dir.path().join("node")).pint_trust();
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for (name, jwk) in trusted {
+            std::fs::write(dir.join(name), jwk.to_string()).expect("write jwk");
+        }
+        t.reopen();
+        t
     }
 
     pub fn home(&self, who: &str) -> PathBuf {

@@ -33,6 +33,15 @@ fn local(name: &str, id: ebl_core::PartyId) -> Value {
     })
 }
 
+/// The usual setting: a foreign platform, a node that trusts it, and the node's buyer as a sender
+/// names it.
+fn receiving() -> (Foreign, TestNode, Value) {
+    let foreign = Foreign::new();
+    let node = receiving_node(&foreign);
+    let buyer = local("Buyer One", node.cast.buyer.id);
+    (foreign, node, buyer)
+}
+
 /// A node with the cast registered that trusts the foreign platform.
 fn receiving_node(foreign: &Foreign) -> TestNode {
     let mut node = TestNode::start();
@@ -115,9 +124,7 @@ fn finish(node: &TestNode, reference: &str) -> (u16, Value) {
 
 #[test]
 fn a_valid_transfer_is_received_imported_and_exported_with_its_history() {
-    let mut foreign = Foreign::new();
-    let mut node = receiving_node(&foreign);
-    let buyer = local("Buyer One", node.cast.buyer.id);
+    let (mut foreign, mut node, buyer) = receiving();
     let envelope = foreign.envelope("PINT0001", &buyer, &[]);
     let (status, body) = post(&node, &envelope);
     assert_eq!(status, 200, "{body}");
@@ -205,9 +212,7 @@ fn a_valid_transfer_is_received_imported_and_exported_with_its_history() {
 
 #[test]
 fn retries_are_duplicates_unless_the_content_changed() {
-    let mut foreign = Foreign::new();
-    let node = receiving_node(&foreign);
-    let buyer = local("Buyer One", node.cast.buyer.id);
+    let (mut foreign, node, buyer) = receiving();
     let envelope = foreign.envelope("PINT0002", &buyer, &[]);
     let (status, body) = post(&node, &envelope);
     assert_eq!((status, code(&node, &body)), (200, "RECE".into()));
@@ -270,9 +275,7 @@ fn retries_are_duplicates_unless_the_content_changed() {
 
 #[test]
 fn bad_signatures_and_foreign_recipients_are_refused_and_nothing_is_stored() {
-    let mut foreign = Foreign::new();
-    let node = receiving_node(&foreign);
-    let buyer = local("Buyer One", node.cast.buyer.id);
+    let (mut foreign, node, buyer) = receiving();
     let envelope = foreign.envelope("PINT0003", &buyer, &[]);
 
     // A flipped byte in the signature of the manifest, and of the last entry (with the manifest
@@ -335,9 +338,7 @@ fn bad_signatures_and_foreign_recipients_are_refused_and_nothing_is_stored() {
 fn additional_documents_are_checked_and_awaited() {
     let invoice: &[u8] = b"%PDF-1.4 an invoice";
     let packing: &[u8] = b"%PDF-1.4 a packing list";
-    let mut foreign = Foreign::new();
-    let node = receiving_node(&foreign);
-    let buyer = local("Buyer One", node.cast.buyer.id);
+    let (mut foreign, node, buyer) = receiving();
     let envelope = foreign.envelope("PINT0005", &buyer, &[invoice, packing]);
     let (invoice_sum, packing_sum) = (Hash::of(invoice).to_hex(), Hash::of(packing).to_hex());
 
@@ -521,9 +522,7 @@ fn receiver_validation_names_hosted_parties_only() {
 
 #[test]
 fn hostile_envelopes_get_a_code_or_a_typed_error_in_bounded_time_and_nothing_is_stored() {
-    let mut foreign = Foreign::new();
-    let node = receiving_node(&foreign);
-    let buyer = local("Buyer One", node.cast.buyer.id);
+    let (mut foreign, node, buyer) = receiving();
     let envelope = foreign.envelope("PINT0009", &buyer, &[]);
     let chain = envelope["envelopeTransferChain"]
         .as_array()
@@ -605,9 +604,7 @@ fn hostile_envelopes_get_a_code_or_a_typed_error_in_bounded_time_and_nothing_is_
 
 #[test]
 fn open_transfers_and_document_sizes_are_bounded() {
-    let mut foreign = Foreign::new();
-    let node = receiving_node(&foreign);
-    let buyer = local("Buyer One", node.cast.buyer.id);
+    let (mut foreign, node, buyer) = receiving();
 
     // The largest document is received; one byte more does not fit a request body.
     let largest = vec![7u8; ebl_pint::ADDITIONAL_DOCUMENT_BYTES_MAX];
