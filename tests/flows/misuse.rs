@@ -336,16 +336,18 @@ fn issuing_rules_and_registry_keys() {
         .as_str()
         .expect("key")
         .to_owned();
+    let _ = new;
+    // The shipper rotates its own key (its old key and the new one sign).
     m.json(
-        "operator",
+        "shipper",
         &[
             "party",
             "rotate",
             "DCSA CTK",
             "--new-key",
-            &new,
+            "shipper-new",
             "--as",
-            "operator",
+            "shipper",
         ],
     );
     m.refused(
@@ -395,7 +397,8 @@ fn raw_api_misuse() {
         .and_then(|h| h.parse().ok())
         .expect("head");
     // The operator's key is known here; the others' keys live encrypted in their wallets, so raw
-    // transactions are signed by the operator, which the rules refuse as a signer of bill actions.
+    // transactions are signed by the operator. It is the one member's admin key, which is no party's:
+    // the rules refuse it as a signer of any bill action.
     let stale = testkit::signed(
         m.chain,
         Hash::of(b"old head"),
@@ -405,7 +408,7 @@ fn raw_api_misuse() {
     );
     let outcome = http.submit(&stale).expect("answer");
     assert!(
-        matches!(outcome, ebl_core::api::SubmitOutcome::Rejected { ref error, .. } if error.code == "stale_head"),
+        matches!(outcome, ebl_core::api::SubmitOutcome::Rejected { ref error, .. } if error.code == "unknown_key"),
         "{outcome:?}"
     );
     let mut other_chain = testkit::signed(

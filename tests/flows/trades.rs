@@ -385,16 +385,18 @@ fn a_key_rotation_mid_life_keeps_the_history_verifiable() {
         .as_str()
         .expect("key")
         .to_owned();
+    let _ = new;
+    // The buyer rotates its own key: the old key and the new one sign.
     m.json(
-        "operator",
+        "buyer1",
         &[
             "party",
             "rotate",
             "Buyer One",
             "--new-key",
-            &new,
+            "buyer1-new",
             "--as",
-            "operator",
+            "buyer1",
         ],
     );
     m.json(

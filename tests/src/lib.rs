@@ -482,11 +482,15 @@ impl Market {
     pub fn bank_checks(&self, who: &str, bill: &str) -> Value {
         let file = self.path(&format!("bundle-{}.json", now_ms()));
         self.json(who, &["bill", "export", bill, "-o", &file, "--as", who]);
+        let chain = self.json(who, &["chain", "show"])["chain"]
+            .as_str()
+            .expect("chain id")
+            .to_owned();
         let home = self.home("offline-bank").to_string_lossy().into_owned();
-        // No node address that answers: the check must need none.
+        // No node address that answers: the check must need none; the bank names the chain it trusts.
         let run = run(
             &bin("ebl"),
-            &["--json", "verify", &file],
+            &["--json", "verify", &file, "--chain", &chain],
             &[("EBL_HOME", &home), ("EBL_NODE", "http://127.0.0.1:9")],
         )
         .ok();

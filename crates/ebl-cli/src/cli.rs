@@ -61,9 +61,15 @@ pub enum Command {
     /// Make, list and show your keys (stored encrypted).
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Admit parties to the ledger and manage their keys (operator), or look them up.
+    /// Admit parties and change them (governance), rotate your own key, or look parties up.
     #[command(subcommand)]
     Party(PartyCommand),
+    /// The consortium: its members and threshold; review and co-sign governance proposals.
+    #[command(subcommand)]
+    Gov(crate::gov::GovCommand),
+    /// The chains this wallet trusts: pin, list, forget.
+    #[command(subcommand)]
+    Chain(crate::pins::ChainCommand),
     /// Check a DCSA transport document before issuing it.
     #[command(subcommand)]
     Doc(DocCommand),
@@ -77,6 +83,9 @@ pub enum Command {
     Verify {
         /// The bundle written by `ebl bill export`.
         file: PathBuf,
+        /// The chain id the bundle must be from. Without it, any chain this wallet pinned.
+        #[arg(long)]
+        chain: Option<ebl_core::Hash>,
         /// For a bill imported from another platform: also verify the PINT history it arrived with,
         /// against this directory of platform keys and root certificates (as `ebl pint verify`).
         #[arg(long)]
@@ -162,16 +171,24 @@ pub struct Signer {
     pub as_key: String,
 }
 
+/// Where a governance change that needs more admins' signatures is written.
+#[derive(Args, Debug)]
+pub struct ProposalOut {
+    /// Write the change as a proposal file for the other admins to co-sign (needed when t > 1).
+    #[arg(short = 'o', long = "proposal", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum PartyCommand {
-    /// Admit a party (operator only).
+    /// Admit a party (governance: t member admins).
     Register {
         /// The party's registered name.
         name: String,
         /// The party's public key (hex), or the name of a key in this wallet.
         #[arg(long)]
         key: String,
-        /// A role: carrier, trader, bank, operator or auditor. Repeat for several.
+        /// A role: carrier, trader, bank or auditor. Repeat for several.
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
         /// An identifier as SCHEME:VALUE, e.g. LEI:5493001KJTIIGC8Y1R12 or SMDG:MSC (a carrier's code). Repeatable.
@@ -179,21 +196,56 @@ pub enum PartyCommand {
         identifiers: Vec<String>,
         #[command(flatten)]
         signer: Signer,
+        #[command(flatten)]
+        proposal: ProposalOut,
     },
-    /// Give a party a new key; the old one stops signing (operator only).
+    /// Change a party's name, roles or identifiers (governance). What is not given stays.
+    Update {
+        party: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The new roles (replacing the old ones). Repeat for several.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// The new identifiers (replacing the old ones), as SCHEME:VALUE. Repeatable.
+        #[arg(long = "id")]
+        identifiers: Vec<String>,
+        /// Remove every identifier.
+        #[arg(long, conflicts_with = "identifiers")]
+        no_ids: bool,
+        #[command(flatten)]
+        signer: Signer,
+        #[command(flatten)]
+        proposal: ProposalOut,
+    },
+    /// Rotate your own key: signed by your current key (--as) and by the new one, both in this wallet.
     Rotate {
         party: String,
-        /// The new public key (hex), or the name of a key in this wallet.
+        /// The name of the new key in this wallet (`ebl key new NAME` first).
         #[arg(long)]
         new_key: String,
         #[command(flatten)]
         signer: Signer,
     },
-    /// Revoke a party: its key signs nothing more (operator only).
+    /// Give a party that lost its key a new one (governance); recorded, and shown as a warning wherever
+    /// the new key acts.
+    Recover {
+        party: String,
+        /// The party's new public key (hex), or the name of a key in this wallet.
+        #[arg(long)]
+        new_key: String,
+        #[command(flatten)]
+        signer: Signer,
+        #[command(flatten)]
+        proposal: ProposalOut,
+    },
+    /// Revoke a party: its key signs nothing more (governance).
     Revoke {
         party: String,
         #[command(flatten)]
         signer: Signer,
+        #[command(flatten)]
+        proposal: ProposalOut,
     },
     /// List registered parties.
     List,
@@ -362,14 +414,14 @@ pub struct Out {
     pub human: String,
 }
 
-fn out(json: Value, human: impl Into<String>) -> Out {
+pub(crate) fn out(json: Value, human: impl Into<String>) -> Out {
     Out {
         json,
         human: human.into(),
     }
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Value {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
@@ -394,7 +446,7 @@ pub fn read_document(path: &Path) -> Result<Document> {
 }
 
 /// A public key given as hex, or the name of a wallet key.
-fn public_key(wallet: &Wallet, text: &str) -> Result<PartyKey> {
+pub(crate) fn public_key(wallet: &Wallet, text: &str) -> Result<PartyKey> {
     match text.parse::<PartyKey>() {
         Ok(k) => Ok(k),
         Err(e) if wallet.keys.exists(text) => {
@@ -406,7 +458,7 @@ fn public_key(wallet: &Wallet, text: &str) -> Result<PartyKey> {
     }
 }
 
-fn submitted(wallet: &Wallet, outcome: SubmitOutcome, what: String) -> Result<Out> {
+pub(crate) fn submitted(wallet: &Wallet, outcome: SubmitOutcome, what: String) -> Result<Out> {
     let receipt = outcome.receipt().cloned();
     let human = match (&outcome, &receipt) {
         (SubmitOutcome::Duplicate { .. }, Some(r)) => {
@@ -428,9 +480,15 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
     match cli.command {
         Command::Key(cmd) => key(wallet, cmd),
         Command::Party(cmd) => party(wallet, cmd),
+        Command::Gov(cmd) => crate::gov::command(wallet, cmd),
+        Command::Chain(cmd) => crate::pins::command(wallet, cmd),
         Command::Doc(DocCommand::Check { file }) => doc_check(&file),
         Command::Bill(cmd) => bill(wallet, cmd),
-        Command::Verify { file, pint_trust } => verify(&file, pint_trust.as_deref()),
+        Command::Verify {
+            file,
+            chain,
+            pint_trust,
+        } => verify(wallet, &file, chain.as_ref(), pint_trust.as_deref()),
         Command::Pint(PintCommand::Verify { file, trust }) => pint_verify(&file, &trust),
         Command::Pint(PintCommand::Export {
             bill,
@@ -535,10 +593,20 @@ fn key(wallet: &Wallet, cmd: KeyCommand) -> Result<Out> {
     }
 }
 
-fn registry_submit(wallet: &Wallet, signer: &Signer, action: Action, what: String) -> Result<Out> {
-    let key = wallet.signer(&signer.as_key)?;
-    let outcome = wallet.act(&key, action)?;
-    submitted(wallet, outcome, what)
+fn parse_profile(name: String, roles: &[String], identifiers: &[String]) -> Result<PartyProfile> {
+    let roles: Vec<Role> = roles
+        .iter()
+        .map(|r| r.parse())
+        .collect::<ebl_core::Result<_>>()?;
+    let identifiers: Vec<Identifier> = identifiers
+        .iter()
+        .map(|i| Identifier::parse(i))
+        .collect::<ebl_core::Result<_>>()?;
+    Ok(PartyProfile {
+        name,
+        roles: Roles::new(&roles)?,
+        identifiers,
+    })
 }
 
 fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
@@ -549,26 +617,51 @@ fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
             roles,
             identifiers,
             signer,
+            proposal,
         } => {
             let key = public_key(wallet, &key)?;
-            let roles: Vec<Role> = roles
-                .iter()
-                .map(|r| r.parse())
-                .collect::<ebl_core::Result<_>>()?;
-            let identifiers: Vec<Identifier> = identifiers
-                .iter()
-                .map(|i| Identifier::parse(i))
-                .collect::<ebl_core::Result<_>>()?;
-            let profile = PartyProfile {
-                name: name.clone(),
-                roles: Roles::new(&roles)?,
-                identifiers,
-            };
-            registry_submit(
+            let profile = parse_profile(name.clone(), &roles, &identifiers)?;
+            crate::gov::govern(
                 wallet,
                 &signer,
                 Action::RegisterParty { key, profile },
+                proposal.file.as_deref(),
                 format!("registered {name} ({})", ebl_core::PartyId::from(key)),
+            )
+        }
+        PartyCommand::Update {
+            party,
+            name,
+            roles,
+            identifiers,
+            no_ids,
+            signer,
+            proposal,
+        } => {
+            let target = wallet.party(&party)?;
+            let mut profile = target.profile.clone();
+            if let Some(name) = name {
+                profile.name = name;
+            }
+            if !roles.is_empty() {
+                profile.roles = parse_profile(profile.name.clone(), &roles, &[])?.roles;
+            }
+            if no_ids {
+                profile.identifiers.clear();
+            } else if !identifiers.is_empty() {
+                profile.identifiers =
+                    parse_profile(profile.name.clone(), &["trader".into()], &identifiers)?
+                        .identifiers;
+            }
+            crate::gov::govern(
+                wallet,
+                &signer,
+                Action::UpdateParty {
+                    party: target.id,
+                    profile,
+                },
+                proposal.file.as_deref(),
+                format!("updated {}", target.name()),
             )
         }
         PartyCommand::Rotate {
@@ -577,23 +670,63 @@ fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
             signer,
         } => {
             let target = wallet.party(&party)?;
+            let current = wallet.signer(&signer.as_key)?;
+            let new = wallet.signer(&new_key).map_err(|e| {
+                e.with_hint("the new key must be in this wallet: make it with `ebl key new NAME`")
+            })?;
+            let new_public = PartyKey::of(&new);
+            let mut tx = wallet.prepare(
+                &current,
+                Action::RotateKey {
+                    party: target.id,
+                    new_key: new_public,
+                },
+            )?;
+            // The new key signs too: proof that the party holds it.
+            tx.cosign(&new);
+            let outcome = wallet.node.submit(&tx)?;
+            submitted(
+                wallet,
+                outcome,
+                format!(
+                    "{} now signs with {new_public} (key {new_key})",
+                    target.name()
+                ),
+            )
+        }
+        PartyCommand::Recover {
+            party,
+            new_key,
+            signer,
+            proposal,
+        } => {
+            let target = wallet.party(&party)?;
             let new_key = public_key(wallet, &new_key)?;
-            registry_submit(
+            crate::gov::govern(
                 wallet,
                 &signer,
-                Action::RotateKey {
+                Action::RecoverKey {
                     party: target.id,
                     new_key,
                 },
-                format!("{} now signs with {new_key}", target.name()),
+                proposal.file.as_deref(),
+                format!(
+                    "{} recovered: it now signs with {new_key} (recorded as a recovery)",
+                    target.name()
+                ),
             )
         }
-        PartyCommand::Revoke { party, signer } => {
+        PartyCommand::Revoke {
+            party,
+            signer,
+            proposal,
+        } => {
             let target = wallet.party(&party)?;
-            registry_submit(
+            crate::gov::govern(
                 wallet,
                 &signer,
                 Action::RevokeParty { party: target.id },
+                proposal.file.as_deref(),
                 format!("{} revoked", target.name()),
             )
         }
@@ -676,7 +809,7 @@ fn doc_check(file: &Path) -> Result<Out> {
     }
 }
 
-fn names(wallet: &Wallet) -> Result<(Vec<ebl_core::Party>, output::Names)> {
+pub(crate) fn names(wallet: &Wallet) -> Result<(Vec<ebl_core::Party>, output::Names)> {
     let parties = wallet.node.parties()?;
     let names = output::names(&parties);
     Ok((parties, names))
@@ -930,8 +1063,17 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             let bill = parse_bill(&bill)?;
             let key = wallet.signer(&signer.as_key)?;
             let statement = wallet.node.status(&bill, &key)?;
-            let node_key = wallet.node.genesis()?.genesis.node;
-            statement.verify(&node_key).map_err(|e| {
+            // From the pinned chain, signed by the node of a current member.
+            crate::pins::Pins::load(&wallet.home)?.check(&statement.statement.chain, None)?;
+            let registry = wallet.registry_now()?;
+            let signer = registry
+                .member_by_node(&statement.signer)
+                .map(|m| m.name.clone())
+                .ok_or_else(|| {
+                    let e = ebl_core::Error::NotNode;
+                    CliError::new(Kind::Verification, e.code(), e.to_string())
+                })?;
+            statement.verify(&statement.signer).map_err(|e| {
                 CliError::new(
                     Kind::Verification,
                     e.code(),
@@ -941,7 +1083,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             let (_, names) = names(wallet)?;
             let s = &statement.statement;
             let human = format!(
-                "node-signed statement, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({} transactions)\nas of       height {} at {}",
+                "statement signed by the node of {signer}, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({} transactions)\nas of       height {} at {}",
                 output::name(&names, &s.possessor),
                 output::title(&names, &s.title),
                 output::status(&names, &s.status),
@@ -989,10 +1131,22 @@ fn review_text(review: &crate::wallet::PledgeReview) -> String {
 }
 
 /// Offline verification of a bundle file.
-pub fn verify(file: &Path, pint_trust: Option<&Path>) -> Result<Out> {
+pub fn verify(
+    wallet: &Wallet,
+    file: &Path,
+    chain: Option<&ebl_core::Hash>,
+    pint_trust: Option<&Path>,
+) -> Result<Out> {
     let bytes = read_file(file, "proof bundle", BUNDLE_BYTES_MAX)?;
     let bundle = Bundle::from_json(&bytes)
         .map_err(|f| CliError::usage(f.error.code(), format!("{}: {}", file.display(), f)))?;
+    // A bundle proves itself consistent with its own genesis; only a pinned chain makes it trusted.
+    crate::pins::Pins::load(&wallet.home)?
+        .check(&bundle.genesis.chain_id(), chain)
+        .map_err(|e| CliError {
+            message: format!("INVALID: {}", e.message),
+            ..e
+        })?;
     let verdict = bundle.verify().map_err(|f| {
         CliError::new(
             Kind::Verification,

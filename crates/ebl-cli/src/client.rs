@@ -46,6 +46,8 @@ pub struct NodeClient {
     base: String,
     agent: ureq::Agent,
     genesis: OnceCell<GenesisView>,
+    /// The wallet home whose pinned chains this node must serve; `None` trusts any chain.
+    pins: Option<std::path::PathBuf>,
 }
 
 fn now_ms() -> u64 {
@@ -67,7 +69,16 @@ impl NodeClient {
             base: base.trim_end_matches('/').to_owned(),
             agent,
             genesis: OnceCell::new(),
+            pins: None,
         }
+    }
+
+    /// A client that talks to the node only if it serves a chain the wallet at `home` pinned (or, the
+    /// first time it meets this node, pins the chain it serves).
+    pub fn pinned(base: &str, home: &std::path::Path) -> NodeClient {
+        let mut client = NodeClient::new(base);
+        client.pins = Some(home.to_owned());
+        client
     }
 
     pub fn base(&self) -> &str {
@@ -124,7 +135,13 @@ impl NodeClient {
         Err(err)
     }
 
+    /// An unsigned read, from a node whose chain is pinned.
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.genesis()?;
+        self.get_unchecked(path)
+    }
+
+    fn get_unchecked<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let response = self.agent.get(&format!("{}{path}", self.base)).call();
         self.finish(response)
     }
@@ -148,13 +165,19 @@ impl NodeClient {
         if let Some(g) = self.genesis.get() {
             return Ok(g);
         }
-        let view: GenesisView = self.get("/v1/genesis")?;
+        let view: GenesisView = self.get_unchecked("/v1/genesis")?;
         if view.genesis.chain_id() != view.chain {
             return Err(CliError::new(
                 Kind::Verification,
                 "bad_genesis",
                 "the node's genesis does not hash to its chain id",
             ));
+        }
+        if let Some(home) = &self.pins {
+            let mut pins = crate::pins::Pins::load(home)?;
+            if pins.admit_node(&self.base, &view.genesis, now_ms())? {
+                pins.save(home)?;
+            }
         }
         Ok(self.genesis.get_or_init(|| view))
     }
@@ -264,6 +287,7 @@ impl NodeClient {
 
     /// Submits; a rule refusal becomes a `Rejected` error with the rule's code.
     pub fn submit(&self, tx: &SignedTransaction) -> Result<SubmitOutcome> {
+        self.genesis()?;
         let body =
             serde_json::to_vec(tx).map_err(|e| CliError::io("encoding the transaction", e))?;
         let response = self

@@ -17,8 +17,13 @@ const PASSPHRASE: &str = "demo passphrase";
 fn start_node(data: &Path) -> Result<(ebl_node::LocalNode, ebl_core::SigningKey)> {
     let dir = ebl_node::DataDir(data.to_owned());
     let operator = ebl_node::keyfile::generate().map_err(|e| CliError::io("operator key", e))?;
-    ebl_node::init(&dir, "ebl-demo", PartyKey::of(&operator))
-        .map_err(|e| CliError::io("initializing the demo ledger", e))?;
+    ebl_node::init(
+        &dir,
+        "ebl-demo",
+        PartyKey::of(&operator),
+        ebl_pint::PLATFORM_CODE_DEFAULT,
+    )
+    .map_err(|e| CliError::io("initializing the demo ledger", e))?;
     let node = ebl_node::LocalNode::open(&dir, ebl_node::Settings::default())
         .map_err(|e| CliError::io("starting the demo node", e))?;
     Ok((node, operator))

@@ -6,6 +6,8 @@ pub mod cli;
 pub mod client;
 pub mod demo;
 pub mod error;
+pub mod gov;
 pub mod keystore;
 pub mod output;
+pub mod pins;
 pub mod wallet;

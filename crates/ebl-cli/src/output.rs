@@ -155,8 +155,36 @@ pub fn describe(names: &Names, signer: &str, action: &Action) -> String {
         Action::Release { .. } => format!("{signer} released the pledge"),
         Action::Enforce { .. } => format!("{signer} enforced the pledge and took title"),
         Action::RegisterParty { profile, .. } => format!("{signer} registered {}", profile.name),
-        Action::RotateKey { party, .. } => format!("{signer} rotated the key of {}", n(party)),
+        Action::RotateKey { party, .. } => format!("{} rotated its key", n(party)),
         Action::RevokeParty { party } => format!("{signer} revoked {}", n(party)),
+        Action::UpdateParty { party, profile } => format!(
+            "{signer} changed {} (name {}, roles {}, identifiers {})",
+            n(party),
+            profile.name,
+            profile.roles,
+            profile
+                .identifiers
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        Action::RecoverKey { party, .. } => {
+            format!(
+                "{signer} RECOVERED the key of {} (a new key by governance)",
+                n(party)
+            )
+        }
+        Action::AddMember { member } => format!("{signer} admitted member {}", member.name),
+        Action::RemoveMember { admin } => {
+            format!(
+                "{signer} removed the member with admin key {}",
+                &admin.to_hex()[..8]
+            )
+        }
+        Action::SetThreshold { threshold } => {
+            format!("{signer} set the governance threshold to {threshold}")
+        }
         Action::Import { possessor, .. } => format!(
             "the node imported it from another platform (PINT) for {}",
             n(possessor)
@@ -197,6 +225,46 @@ pub fn timeline(names: &Names, parties: &[Party], history: &[HistoryEntry]) -> S
 pub fn verdict(v: &BundleVerdict) -> String {
     let mut out =
         String::from("VALID: every signature, hash link, inclusion proof and rule checks out.\n");
+    let _ = writeln!(out, "chain       {} (pinned)", v.chain);
+    let members: Vec<&str> = v.members.iter().map(|m| m.name.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "members     {} (governance: {} of {})",
+        members.join(", "),
+        v.threshold,
+        v.members.len()
+    );
+    let mut signers: Vec<&str> = v.block_signers.values().map(String::as_str).collect();
+    signers.sort_unstable();
+    signers.dedup();
+    let _ = writeln!(
+        out,
+        "blocks      {} blocks, signed by the node of {}",
+        v.block_signers.len(),
+        signers.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "statement   signed by the node of {}",
+        v.statement_signer
+    );
+    for r in &v.recoveries {
+        let _ = writeln!(
+            out,
+            "WARNING     {} acted with a key governance recovered for it (transaction {}), signed by admins {}",
+            name(&v.names, &r.party),
+            r.recovery.short(),
+            r.admins
+                .iter()
+                .map(|k| v
+                    .members
+                    .iter()
+                    .find(|m| m.admin == *k)
+                    .map_or_else(|| k.to_hex()[..8].to_owned(), |m| m.name.clone()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     out.push_str(&bill(&v.names, &v.bill));
     let _ = write!(
         out,

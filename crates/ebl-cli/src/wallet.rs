@@ -103,7 +103,7 @@ impl Wallet {
         Wallet {
             home: home.to_owned(),
             keys: Keystore::new(home),
-            node: NodeClient::new(node),
+            node: NodeClient::pinned(node, home),
             passphrase,
         }
     }
@@ -166,6 +166,16 @@ impl Wallet {
 
     /// A transaction signed by `signer` against the current head of its bill or of the registry.
     pub fn prepare(&self, signer: &SigningKey, action: Action) -> Result<SignedTransaction> {
+        self.prepare_until(signer, action, None)
+    }
+
+    /// [`Wallet::prepare`] for a transaction the ledger must refuse after `valid_until_ms` (an offer).
+    pub fn prepare_until(
+        &self,
+        signer: &SigningKey,
+        action: Action,
+        valid_until_ms: Option<u64>,
+    ) -> Result<SignedTransaction> {
         let chain = self.chain()?;
         let prev = match (&action, action.bill()) {
             (Action::Issue { .. }, _) => Hash::ZERO,
@@ -176,6 +186,7 @@ impl Wallet {
             chain,
             prev,
             time_ms: now_ms(),
+            valid_until_ms,
             action,
         }
         .signed_by(&[signer]))

@@ -168,6 +168,7 @@ impl BillStatement {
         );
         SignedStatement {
             statement: self,
+            signer: PartyKey::of(node),
             signature,
         }
     }
@@ -187,11 +188,17 @@ impl BillStatement {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedStatement {
     pub statement: BillStatement,
+    /// The member node key that signed.
+    pub signer: PartyKey,
     pub signature: SignatureBytes,
 }
 
 impl SignedStatement {
+    /// Checks the signature, and that `node` made it.
     pub fn verify(&self, node: &PartyKey) -> Result<()> {
+        if self.signer != *node {
+            return Err(Error::NotNode);
+        }
         verify_value(
             node,
             STATEMENT_CONTEXT,

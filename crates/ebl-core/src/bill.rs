@@ -83,6 +83,8 @@ pub struct Bill {
     /// How many transactions the bill has, `ISSUE` included.
     pub transactions: u32,
     pub carrier: PartyId,
+    /// The document's carrier code (`SMDG:MSC`): the reference is unique under it.
+    pub carrier_code: String,
     pub reference: String,
     pub document_checksum: Hash,
     pub document_type: DocumentType,
@@ -311,7 +313,12 @@ pub fn transition(
         | Action::Import { .. }
         | Action::RegisterParty { .. }
         | Action::RotateKey { .. }
-        | Action::RevokeParty { .. } => {
+        | Action::RevokeParty { .. }
+        | Action::UpdateParty { .. }
+        | Action::RecoverKey { .. }
+        | Action::AddMember { .. }
+        | Action::RemoveMember { .. }
+        | Action::SetThreshold { .. } => {
             return Err(Error::MalformedEncoding {
                 reason: format!("{} is not a bill transition", action.code()),
             })

@@ -44,20 +44,27 @@ impl BlockHeader {
         );
         SignedBlockHeader {
             header: self,
+            signer: PartyKey::of(node),
             signature,
         }
     }
 }
 
-/// A header with the node's signature.
+/// A header with the signature of the member node that made it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedBlockHeader {
     pub header: BlockHeader,
+    /// The node key that signed: a member's, which the verifier checks against the members.
+    pub signer: PartyKey,
     pub signature: SignatureBytes,
 }
 
 impl SignedBlockHeader {
+    /// Checks the signature, and that `node` made it.
     pub fn verify(&self, node: &PartyKey) -> Result<()> {
+        if self.signer != *node {
+            return Err(Error::NotNode);
+        }
         verify_value(
             node,
             BLOCK_CONTEXT,

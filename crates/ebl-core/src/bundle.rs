@@ -17,12 +17,13 @@ use crate::bill::Bill;
 use crate::block::SignedBlockHeader;
 use crate::document::Document;
 use crate::error::Error;
+use crate::genesis::{Genesis, Member};
 use crate::hash::Hash;
 use crate::ledger::{Ledger, Signatures};
 use crate::party::PartyId;
 use crate::registry::Registry;
-use crate::transaction::{BillId, Genesis, SignedTransaction};
-use crate::verify::{verify_chain, ChainFailure};
+use crate::transaction::{BillId, SignedTransaction};
+use crate::verify::{verify_chain_timed, ChainFailure, RecoveryNotice};
 
 /// The bundle format name; a reader refuses others.
 pub const BUNDLE_FORMAT: &str = "ebl-bundle/1";
@@ -66,6 +67,15 @@ pub struct BundleVerdict {
     pub transactions: usize,
     /// Registered names of every party the verdict mentions.
     pub names: BTreeMap<PartyId, String>,
+    /// The consortium's members as of the bundle's last registry entry, and its threshold.
+    pub members: Vec<Member>,
+    pub threshold: u16,
+    /// Which member's node signed each block the bundle relies on, by height.
+    pub block_signers: BTreeMap<u64, String>,
+    /// Which member's node signed the status statement.
+    pub statement_signer: String,
+    /// Recoveries behind signatures in the bill's chain: warnings for the bank.
+    pub recoveries: Vec<RecoveryNotice>,
 }
 
 impl Bundle {
@@ -114,10 +124,44 @@ impl Bundle {
         ledger.registry().clone()
     }
 
-    /// Verifies everything; see the module documentation.
+    /// Verifies everything (see the module documentation), and that the bundle is from `chain`, the
+    /// chain the verifier pinned: a bundle from any other chain is refused whatever it says of itself.
+    pub fn verify_pinned(&self, chain: &Hash) -> Result<BundleVerdict, BundleFailure> {
+        let got = self.genesis.chain_id();
+        if got != *chain {
+            return Err(fail(
+                "genesis",
+                Error::ChainMismatch {
+                    expected: *chain,
+                    got,
+                },
+            ));
+        }
+        self.verify()
+    }
+
+    /// Verifies everything; see the module documentation. This proves the bundle consistent with its
+    /// own genesis, not that the genesis is one the verifier trusts: use [`Bundle::verify_pinned`].
     pub fn verify(&self) -> Result<BundleVerdict, BundleFailure> {
         let chain = self.genesis.chain_id();
-        let node = self.genesis.node;
+        self.genesis.check().map_err(|e| fail("genesis", e))?;
+        // Entries come in ledger order; one out of place is refused, never sorted into place.
+        for (list, what) in [
+            (&self.registry, "registry"),
+            (&self.transactions, "transactions"),
+        ] {
+            if let Some(pair) = list.windows(2).find(|w| {
+                (w[0].receipt.height, w[0].receipt.index)
+                    >= (w[1].receipt.height, w[1].receipt.index)
+            }) {
+                return Err(fail(
+                    what,
+                    Error::EntriesOutOfOrder {
+                        place: format!("transaction {}", pair[1].transaction.id()),
+                    },
+                ));
+            }
+        }
         let mut headers = BTreeMap::new();
         for header in &self.blocks {
             let place = format!("block {}", header.header.height);
@@ -130,7 +174,6 @@ impl Bundle {
                     },
                 ));
             }
-            header.verify(&node).map_err(|e| fail(place, e))?;
             headers.insert(header.header.height, header);
         }
         let mut entries: Vec<&HistoryEntry> =
@@ -144,18 +187,36 @@ impl Bundle {
             let header = headers
                 .get(&entry.receipt.height)
                 .ok_or_else(|| fail(place.clone(), Error::BadInclusionProof))?;
+            if entry.receipt.block_time_ms != header.header.time_ms {
+                return Err(fail(place, Error::BadInclusionProof));
+            }
             entry.receipt.verify(header).map_err(|e| fail(place, e))?;
         }
         // Ledger order is block order, then position in the block: proven by the receipts just checked.
         entries.sort_by_key(|e| (e.receipt.height, e.receipt.index));
         let ordered: Vec<SignedTransaction> =
             entries.iter().map(|e| e.transaction.clone()).collect();
-        let report = verify_chain(&self.genesis, &ordered, self.bill, Some(&self.document))
-            .map_err(|ChainFailure { tx, error, .. }| fail(format!("transaction {tx}"), error))?;
+        let times: Vec<u64> = entries.iter().map(|e| e.receipt.block_time_ms).collect();
+        let report = verify_chain_timed(
+            &self.genesis,
+            &ordered,
+            &times,
+            self.bill,
+            Some(&self.document),
+        )
+        .map_err(|ChainFailure { tx, error, .. }| fail(format!("transaction {tx}"), error))?;
 
+        // Each block is signed by the node of a member at that height: the membership after the
+        // registry entries of the blocks before it.
+        let block_signers = self.block_signers(&headers)?;
         let statement = &self.statement;
+        let statement_signer = report
+            .registry
+            .member_by_node(&statement.signer)
+            .map(|m| m.name.clone())
+            .ok_or_else(|| fail("status statement", Error::NotNode))?;
         statement
-            .verify(&node)
+            .verify(&statement.signer)
             .map_err(|e| fail("status statement", e))?;
         let last_height = entries.last().map_or(0, |e| e.receipt.height);
         if statement.statement.chain != chain
@@ -165,8 +226,8 @@ impl Bundle {
             return Err(fail("status statement", Error::StatementMismatch));
         }
         // Names of every registered party, from the registry the bundle carries (it is public).
-        let names: BTreeMap<PartyId, String> = self
-            .registry()
+        let names: BTreeMap<PartyId, String> = report
+            .registry
             .parties()
             .map(|p| (p.id, p.name().to_owned()))
             .collect();
@@ -177,6 +238,42 @@ impl Bundle {
             time_ms: statement.statement.time_ms,
             transactions: report.bill_transactions,
             names,
+            members: report.registry.members().to_vec(),
+            threshold: report.registry.threshold(),
+            block_signers,
+            statement_signer,
+            recoveries: report.recoveries,
         })
+    }
+
+    /// Checks every header's signature against the node keys of the members at its height, and names
+    /// the member that signed each.
+    fn block_signers(
+        &self,
+        headers: &BTreeMap<u64, &SignedBlockHeader>,
+    ) -> Result<BTreeMap<u64, String>, BundleFailure> {
+        let mut registry: Vec<&HistoryEntry> = self
+            .registry
+            .iter()
+            .filter(|e| e.transaction.body.action.is_registry())
+            .collect();
+        registry.sort_by_key(|e| (e.receipt.height, e.receipt.index));
+        let mut ledger = Ledger::new(self.genesis.clone());
+        let mut pending = registry.into_iter().peekable();
+        let mut signers = BTreeMap::new();
+        for (height, header) in headers {
+            while let Some(entry) = pending.next_if(|e| e.receipt.height < *height) {
+                // Replayed and checked in full by `verify_chain_timed`: here only membership matters.
+                let _ = ledger.apply(&entry.transaction, Signatures::AlreadyVerified);
+            }
+            let place = format!("block {height}");
+            let member = ledger
+                .registry()
+                .member_by_node(&header.signer)
+                .ok_or_else(|| fail(place.clone(), Error::NotNode))?;
+            header.verify(&header.signer).map_err(|e| fail(place, e))?;
+            signers.insert(*height, member.name.clone());
+        }
+        Ok(signers)
     }
 }

@@ -9,6 +9,7 @@ use crate::jcs;
 use crate::limits::{
     DOCUMENT_BYTES_MAX, DOCUMENT_DEPTH_MAX, DOCUMENT_INPUT_BYTES_MAX, DOCUMENT_REFERENCE_BYTES_MAX,
 };
+use crate::party::Identifier;
 
 /// `transportDocumentTypeCode`: a bill of lading or a sea waybill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +43,18 @@ pub struct DocumentFacts {
     pub shipper_name: String,
     pub consignee_name: Option<String>,
     pub endorsee_name: Option<String>,
+    /// The identifying codes (`identifyingCodes`) the document gives for each party, as identifiers:
+    /// one under the code list's name (`LEI`) and one under its provider (`GLEIF`, `SMDG`).
+    pub shipper_codes: Vec<Identifier>,
+    pub consignee_codes: Vec<Identifier>,
+    pub endorsee_codes: Vec<Identifier>,
+}
+
+impl DocumentFacts {
+    /// The carrier code as one identifier (`SMDG:MSC`): a bill's reference is unique under it.
+    pub fn carrier_identifier(&self) -> Identifier {
+        Identifier::new(&self.carrier_code_list_provider, &self.carrier_code)
+    }
 }
 
 /// A transport document that passed the ledger's rules, held as its canonical JSON text.
@@ -190,6 +203,9 @@ impl DocumentFacts {
         let consignee_name =
             party_name(parties, "consignee", "documentParties.consignee.partyName")?;
         let endorsee_name = party_name(parties, "endorsee", "documentParties.endorsee.partyName")?;
+        let shipper_codes = party_codes(parties, "shipper")?;
+        let consignee_codes = party_codes(parties, "consignee")?;
+        let endorsee_codes = party_codes(parties, "endorsee")?;
 
         if type_code == DocumentType::SeaWaybill && is_to_order {
             return Err(Error::SeaWaybillToOrder);
@@ -206,8 +222,49 @@ impl DocumentFacts {
             shipper_name,
             consignee_name,
             endorsee_name,
+            shipper_codes,
+            consignee_codes,
+            endorsee_codes,
         })
     }
+}
+
+/// A party's `identifyingCodes`, each as identifiers under its code list's name and its provider.
+fn party_codes(
+    parties: &serde_json::Map<String, Value>,
+    role: &'static str,
+) -> Result<Vec<Identifier>> {
+    let Some(Value::Object(party)) = parties.get(role) else {
+        return Ok(Vec::new());
+    };
+    let codes = match party.get("identifyingCodes") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(codes)) => codes,
+        Some(_) => {
+            return Err(Error::WrongFieldType {
+                field: "identifyingCodes",
+                expected: "an array",
+            })
+        }
+    };
+    let mut out = Vec::new();
+    for code in codes {
+        let Value::Object(code) = code else {
+            return Err(Error::WrongFieldType {
+                field: "identifyingCodes",
+                expected: "an array of objects",
+            });
+        };
+        let value = required_str(code, "partyCode")?;
+        let provider = required_str(code, "codeListProvider")?;
+        out.push(Identifier::new(&provider, &value));
+        if let Some(Value::String(list)) = code.get("codeListName") {
+            if !list.eq_ignore_ascii_case(&provider) {
+                out.push(Identifier::new(list, &value));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn required_str(map: &serde_json::Map<String, Value>, field: &'static str) -> Result<String> {

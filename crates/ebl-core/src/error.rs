@@ -102,8 +102,34 @@ pub enum Error {
     RevokedParty { party: PartyId },
     #[error("party {party} lacks the {role} role")]
     MissingRole { party: PartyId, role: Role },
-    #[error("only the operator named in the genesis may change the registry")]
-    NotOperator,
+    #[error("a governance change needs {need} distinct member-admin signatures, it has {got}")]
+    GovernanceQuorum { got: usize, need: usize },
+    #[error("a member's admin and node keys must be distinct from each other and from every other member's")]
+    MemberKeysShared,
+    #[error("a consortium has 1 to {max} members, not {count}")]
+    MemberCount { count: usize, max: usize },
+    #[error("threshold {threshold} is not between 1 and the {members} members")]
+    InvalidThreshold { threshold: u16, members: usize },
+    #[error("a PINT platform code is 1 to 4 characters without spaces, not {code:?}")]
+    InvalidPlatformCode { code: String },
+    #[error("no member has this admin key")]
+    UnknownMember,
+    #[error("the key is a member's admin or node key, which no party may use")]
+    MemberKeyInUse,
+    #[error("identifier {identifier} already belongs to another active party")]
+    IdentifierTaken { identifier: String },
+    #[error(
+        "the document names the {role} by {identifier}, which a different registered party holds"
+    )]
+    DocumentPartyMismatch {
+        role: &'static str,
+        identifier: String,
+    },
+    #[error("the transaction expired at {valid_until_ms} ms, before its block's time {block_time_ms} ms")]
+    Expired {
+        valid_until_ms: u64,
+        block_time_ms: u64,
+    },
     #[error("party {party} is already registered")]
     PartyExists { party: PartyId },
     #[error("key is already used by party {party}")]
@@ -126,9 +152,7 @@ pub enum Error {
     ReplacedBillNotVoid { bill: Hash },
     #[error("bill {bill} has already been replaced")]
     AlreadyReplaced { bill: Hash },
-    #[error(
-        "only this ledger's node (the genesis node key) may import a bill from another platform"
-    )]
+    #[error("not signed by a member's node key (imports, blocks and statements must be)")]
     NotNode,
     #[error("envelope is {len} bytes, more than the {max} an import may carry")]
     EnvelopeTooLarge { len: usize, max: usize },
@@ -178,6 +202,12 @@ pub enum Error {
     BadInclusionProof,
     #[error("block {height} does not link to the block before it")]
     BrokenBlockLink { height: u64 },
+    #[error("the bundle is from chain {got}, not the chain {expected} the verifier trusts")]
+    ChainMismatch { expected: Hash, got: Hash },
+    #[error("chain {chain} is not pinned: verify with --chain {chain} if you trust it, or pin it with `ebl chain pin`")]
+    UnpinnedChain { chain: Hash },
+    #[error("entries are not in ledger order: {place} is out of place")]
+    EntriesOutOfOrder { place: String },
 }
 
 impl Error {
@@ -223,7 +253,16 @@ impl Error {
             UnknownParty { .. } => "unknown_party",
             RevokedParty { .. } => "revoked_party",
             MissingRole { .. } => "missing_role",
-            NotOperator => "not_operator",
+            GovernanceQuorum { .. } => "governance_quorum",
+            MemberKeysShared => "member_keys_shared",
+            MemberCount { .. } => "member_count",
+            InvalidThreshold { .. } => "invalid_threshold",
+            InvalidPlatformCode { .. } => "invalid_platform_code",
+            UnknownMember => "unknown_member",
+            MemberKeyInUse => "member_key_in_use",
+            IdentifierTaken { .. } => "identifier_taken",
+            DocumentPartyMismatch { .. } => "document_party_mismatch",
+            Expired { .. } => "expired",
             PartyExists { .. } => "party_exists",
             KeyInUse { .. } => "key_in_use",
             NameTaken { .. } => "name_taken",
@@ -259,6 +298,9 @@ impl Error {
             StatementMismatch => "statement_mismatch",
             BadInclusionProof => "bad_inclusion_proof",
             BrokenBlockLink { .. } => "broken_block_link",
+            ChainMismatch { .. } => "chain_mismatch",
+            UnpinnedChain { .. } => "unpinned_chain",
+            EntriesOutOfOrder { .. } => "entries_out_of_order",
         }
     }
 }

@@ -11,10 +11,22 @@ use serde::{Deserialize, Serialize};
 use crate::bill::{self, sole_signer, Bill, Status, Title};
 use crate::document::Document;
 use crate::error::{Error, Result};
+use crate::genesis::Genesis;
 use crate::hash::Hash;
-use crate::party::{PartyId, Role};
+use crate::party::{Identifier, PartyId, Role};
 use crate::registry::Registry;
-use crate::transaction::{Action, BillId, ChainId, Genesis, SignedTransaction, TxId};
+use crate::transaction::{Action, BillId, ChainId, SignedTransaction, TxId};
+
+/// The key a bill's reference is unique under: its document's carrier code, scheme without case.
+fn reference_key(carrier_code: &str, reference: &str) -> (String, String) {
+    (carrier_code.to_owned(), reference.to_owned())
+}
+
+/// A carrier code in the one form bills record it: `SCHEME:VALUE`, the scheme in upper case.
+fn carrier_code(identifier: &Identifier) -> String {
+    let (scheme, value) = identifier.key();
+    format!("{scheme}:{value}")
+}
 
 /// What one accepted transaction changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,14 +55,16 @@ pub enum Signatures {
     AlreadyVerified,
 }
 
-/// The whole state: registry, bills and the (carrier, reference) uniqueness index.
+/// The whole state: registry, bills and the (carrier code, reference) uniqueness index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ledger {
     genesis: Genesis,
     chain: ChainId,
     registry: Registry,
     bills: BTreeMap<BillId, Bill>,
-    references: BTreeMap<(PartyId, String), BillId>,
+    references: BTreeMap<(String, String), BillId>,
+    /// The time of the block being ordered or replayed: transactions that expired before it are refused.
+    block_time_ms: u64,
 }
 
 impl Ledger {
@@ -61,7 +75,14 @@ impl Ledger {
             genesis,
             bills: BTreeMap::new(),
             references: BTreeMap::new(),
+            block_time_ms: 0,
         }
+    }
+
+    /// Sets the time of the block the next transactions are ordered into (or replayed from). A
+    /// transaction whose `valid_until_ms` is earlier is refused as expired.
+    pub fn set_block_time(&mut self, time_ms: u64) {
+        self.block_time_ms = time_ms;
     }
 
     /// Rebuilds a ledger from stored state: the registry and every bill. The reference index is derived.
@@ -77,7 +98,7 @@ impl Ledger {
         }
         // A void bill's reference may have passed to its replacement: the one not yet replaced holds it.
         for bill in ledger.bills.values() {
-            let key = (bill.carrier, bill.reference.clone());
+            let key = reference_key(&bill.carrier_code, &bill.reference);
             let superseded = |id: &BillId| {
                 ledger.bills.get(id).is_some_and(|b| {
                     matches!(
@@ -119,9 +140,10 @@ impl Ledger {
         self.bills.values()
     }
 
-    pub fn bill_by_reference(&self, carrier: PartyId, reference: &str) -> Option<&Bill> {
+    /// The live bill (the one not replaced) with this reference under this carrier code (`SMDG:MSC`).
+    pub fn bill_by_reference(&self, carrier_code: &Identifier, reference: &str) -> Option<&Bill> {
         self.references
-            .get(&(carrier, reference.to_owned()))
+            .get(&reference_key(&self::carrier_code(carrier_code), reference))
             .and_then(|id| self.bills.get(id))
     }
 
@@ -133,8 +155,8 @@ impl Ledger {
             self.registry = registry;
         }
         for bill in bills {
-            // The (carrier, reference) belongs to the one bill of that key not yet replaced.
-            let key = (bill.carrier, bill.reference.clone());
+            // The (carrier code, reference) belongs to the one bill of that key not yet replaced.
+            let key = reference_key(&bill.carrier_code, &bill.reference);
             let replaced = matches!(
                 bill.status,
                 Status::Void {
@@ -182,13 +204,22 @@ impl Ledger {
             Signatures::Verify => tx.verify_signatures()?,
             Signatures::AlreadyVerified => tx.check_structure()?,
         }
-        // The node's key belongs to no party: an import is checked against the genesis, not the registry.
+        if let Some(valid_until_ms) = tx.body.valid_until_ms {
+            if valid_until_ms < self.block_time_ms {
+                return Err(Error::Expired {
+                    valid_until_ms,
+                    block_time_ms: self.block_time_ms,
+                });
+            }
+        }
+        // A member's node key belongs to no party: an import is checked against the members.
         if let Action::Import { .. } = &tx.body.action {
             return self.import(tx, id);
         }
-        let signers = self.signers(tx)?;
         let action = &tx.body.action;
 
+        // Governance counts member-admin signatures, and a rotation is signed by a key not yet
+        // registered: the registry checks its own signers.
         if action.is_registry() {
             if tx.body.prev != self.registry.head() {
                 return Err(Error::StaleHead {
@@ -196,16 +227,16 @@ impl Ledger {
                     got: tx.body.prev,
                 });
             }
-            let signer = sole_signer(&signers, "operator")?;
-            let (registry, party) = self.registry.apply(action, signer, id)?;
+            let (registry, party) = self.registry.apply(action, &tx.signatures, id)?;
             self.registry = registry;
             return Ok(Applied {
                 tx: id,
                 bill: None,
                 replaced: None,
-                party: Some(party),
+                party,
             });
         }
+        let signers = self.signers(tx)?;
 
         if let Action::Issue { .. } = action {
             return self.issue(tx, id, &signers);
@@ -274,6 +305,11 @@ impl Ledger {
         let facts = document.facts();
         self.registry.active_party(*shipper)?;
         self.registry.active_party(*issue_to)?;
+        // Where the document names a party by a code a registered party holds, it is that party.
+        self.document_party("shipper", &facts.shipper_codes, Some(*shipper))?;
+        self.document_party("consignee", &facts.consignee_codes, *consignee)?;
+        let endorsee = facts.is_to_order.then_some(*issue_to);
+        self.document_party("endorsee", &facts.endorsee_codes, endorsee)?;
         let title = if facts.is_to_order {
             if let Some(c) = consignee {
                 self.registry.active_party(*c)?;
@@ -293,9 +329,10 @@ impl Ledger {
             return Err(Error::IssueToNotNamed);
         }
         let reference = facts.transport_document_reference.clone();
+        let code = carrier_code(&facts.carrier_identifier());
         let existing = self
             .references
-            .get(&(carrier_id, reference.clone()))
+            .get(&reference_key(&code, &reference))
             .copied();
         if let Some(old) = replaces {
             let replaced = self
@@ -332,6 +369,7 @@ impl Ledger {
             head: id,
             transactions: 1,
             carrier: carrier_id,
+            carrier_code: code.clone(),
             reference: reference.clone(),
             document_checksum: document.checksum(),
             document_type: facts.transport_document_type_code,
@@ -349,7 +387,7 @@ impl Ledger {
                 }
             }
         }
-        self.references.insert((carrier_id, reference), id);
+        self.references.insert(reference_key(&code, &reference), id);
         self.bills.insert(id, bill);
         Ok(Applied {
             tx: id,
@@ -357,6 +395,27 @@ impl Ledger {
             replaced: *replaces,
             party: None,
         })
+    }
+
+    /// Checks that every code `codes` gives for the document's `role` is held by no registered party
+    /// other than `party`, the ledger's party in that role.
+    fn document_party(
+        &self,
+        role: &'static str,
+        codes: &[Identifier],
+        party: Option<PartyId>,
+    ) -> Result<()> {
+        for code in codes {
+            if let Some(holder) = self.registry.by_identifier(&code.scheme, &code.value) {
+                if Some(holder.id) != party {
+                    return Err(Error::DocumentPartyMismatch {
+                        role,
+                        identifier: code.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks that `carrier` is an active carrier whose identifiers include the document's carrier code.
@@ -406,7 +465,7 @@ impl Ledger {
         }
         match tx.signatures.as_slice() {
             [] => return Err(Error::MissingSignature { who: "node" }),
-            [one] if one.signer == self.genesis.node => {}
+            [one] if self.registry.member_by_node(&one.signer).is_some() => {}
             _ => return Err(Error::NotNode),
         }
         let document = Document::from_envelope(envelope)?;
@@ -422,7 +481,10 @@ impl Ledger {
             return Err(Error::ImportTitleMismatch);
         }
         let reference = facts.transport_document_reference.clone();
-        if self.references.contains_key(&(*carrier, reference.clone()))
+        let code = carrier_code(&facts.carrier_identifier());
+        if self
+            .references
+            .contains_key(&reference_key(&code, &reference))
             || self.bills.contains_key(&id)
         {
             return Err(Error::DuplicateReference { reference });
@@ -432,6 +494,7 @@ impl Ledger {
             head: id,
             transactions: 1,
             carrier: *carrier,
+            carrier_code: code.clone(),
             reference: reference.clone(),
             document_checksum: document.checksum(),
             document_type: facts.transport_document_type_code,
@@ -442,7 +505,7 @@ impl Ledger {
             status: Status::Issued,
             replaces: None,
         };
-        self.references.insert((*carrier, reference), id);
+        self.references.insert(reference_key(&code, &reference), id);
         self.bills.insert(id, bill);
         Ok(Applied {
             tx: id,

@@ -14,6 +14,7 @@ pub mod bytes;
 pub mod codec;
 pub mod document;
 pub mod error;
+pub mod genesis;
 pub mod hash;
 pub mod jcs;
 pub mod keys;
@@ -32,13 +33,13 @@ pub use block::{merkle_root, BlockHeader, InclusionProof, MerkleTree, SignedBloc
 pub use document::{Document, DocumentFacts, DocumentType};
 pub use ed25519_dalek::SigningKey;
 pub use error::{Error, Result};
+pub use genesis::{Genesis, Member};
 pub use hash::Hash;
 pub use keys::{PartyKey, SignatureBytes};
 pub use ledger::{Applied, Ledger, Signatures};
 pub use party::{Identifier, Party, PartyId, PartyProfile, Role, Roles};
-pub use registry::Registry;
+pub use registry::{Recovery, Registry, RegistryHead};
 pub use transaction::{
-    Action, AmendmentReason, BillId, ChainId, Genesis, Loan, Signature, SignedTransaction,
-    Transaction, TxId,
+    Action, AmendmentReason, BillId, ChainId, Loan, Signature, SignedTransaction, Transaction, TxId,
 };
-pub use verify::{verify_chain, ChainFailure, ChainReport};
+pub use verify::{verify_chain, verify_chain_timed, ChainFailure, ChainReport, RecoveryNotice};

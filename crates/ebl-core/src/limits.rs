@@ -9,8 +9,9 @@ pub const ENVELOPE_BYTES_MAX: usize = TRANSACTION_BYTES_MAX - 8 * 1024;
 pub const DOCUMENT_BYTES_MAX: usize = 64 * 1024;
 /// Deepest nesting of arrays and objects accepted in a document.
 pub const DOCUMENT_DEPTH_MAX: usize = 32;
-/// Most signatures one transaction may carry (a pledge needs two).
-pub const SIGNATURES_MAX: usize = 4;
+/// Most signatures one transaction may carry: a pledge needs two, a governance change up to one per
+/// member.
+pub const SIGNATURES_MAX: usize = MEMBERS_MAX;
 /// Longest party name, in bytes.
 pub const PARTY_NAME_BYTES_MAX: usize = 100;
 /// Most identifiers (LEI, DCSA party code, ...) one party may register.
@@ -29,3 +30,11 @@ pub const BLOCK_TRANSACTIONS_MAX: usize = 4096;
 pub const MERKLE_PROOF_DEPTH_MAX: usize = 16;
 /// Largest document JSON accepted as input, before canonicalization strips its whitespace.
 pub const DOCUMENT_INPUT_BYTES_MAX: usize = 4 * DOCUMENT_BYTES_MAX;
+/// Most members a consortium genesis (or the registry after governance) may name.
+pub const MEMBERS_MAX: usize = 16;
+/// Longest peer address (`host:port`) a member's node serves other nodes on, in bytes.
+pub const PEER_ADDRESS_BYTES_MAX: usize = 128;
+/// Longest DCSA PINT platform code (`eblPlatform`): DCSA's schema allows 4 characters.
+pub const PLATFORM_CODE_BYTES_MAX: usize = 4;
+/// Largest encoded genesis: the members' keys, names and addresses.
+pub const GENESIS_BYTES_MAX: usize = 16 * 1024;

@@ -11,6 +11,7 @@ use crate::bytes;
 use crate::error::{Error, Result};
 use crate::keys::PartyKey;
 use crate::limits::{IDENTIFIER_BYTES_MAX, PARTY_IDENTIFIERS_MAX, PARTY_NAME_BYTES_MAX};
+use crate::registry::Recovery;
 
 /// A party's stable id: the public key it was first registered with. Rotating the key later does not change
 /// it, so a bill's history names the same party before and after a rotation.
@@ -77,27 +78,19 @@ pub enum Role {
     Trader,
     /// Takes bills as collateral, releases and enforces pledges.
     Bank,
-    /// Admits parties and manages their keys.
-    Operator,
     /// Reads any bill's history to check it.
     Auditor,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Carrier,
-        Role::Trader,
-        Role::Bank,
-        Role::Operator,
-        Role::Auditor,
-    ];
+    pub const ALL: [Role; 4] = [Role::Carrier, Role::Trader, Role::Bank, Role::Auditor];
 
     fn bit(self) -> u8 {
         match self {
             Role::Carrier => 1,
             Role::Trader => 2,
             Role::Bank => 4,
-            Role::Operator => 8,
+            // 8 was the operator's role in format 1: governance replaced it, and the bit stays unused.
             Role::Auditor => 16,
         }
     }
@@ -107,7 +100,6 @@ impl Role {
             Role::Carrier => "carrier",
             Role::Trader => "trader",
             Role::Bank => "bank",
-            Role::Operator => "operator",
             Role::Auditor => "auditor",
         }
     }
@@ -134,7 +126,7 @@ impl FromStr for Role {
 pub struct Roles(u8);
 
 impl Roles {
-    const KNOWN_BITS: u8 = 0b1_1111;
+    const KNOWN_BITS: u8 = 0b1_0111;
 
     pub fn new(roles: &[Role]) -> Result<Roles> {
         let bits = roles.iter().fold(0u8, |acc, r| acc | r.bit());
@@ -251,6 +243,13 @@ impl Identifier {
     }
 }
 
+impl Identifier {
+    /// The form identifiers are compared in: the scheme without case, the value exactly.
+    pub fn key(&self) -> (String, String) {
+        (self.scheme.to_ascii_uppercase(), self.value.clone())
+    }
+}
+
 impl fmt::Display for Identifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.scheme, self.value)
@@ -274,7 +273,7 @@ pub(crate) fn check_text(field: &'static str, text: &str, max: usize) -> Result<
     Ok(())
 }
 
-/// What the operator registers about a party.
+/// What governance registers about a party.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartyProfile {
     pub name: String,
@@ -304,6 +303,8 @@ pub struct Party {
     /// Keys rotated out, oldest first: kept so that history stays attributable.
     pub retired_keys: Vec<PartyKey>,
     pub revoked: bool,
+    /// Keys governance gave the party after it lost one, oldest first.
+    pub recoveries: Vec<Recovery>,
 }
 
 impl Party {

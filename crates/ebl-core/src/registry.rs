@@ -1,25 +1,47 @@
-//! The party registry: who is admitted, with which roles, and which key signs for each party at this point
-//! of the ledger. Changed only by transactions the operator named in the genesis signs.
+//! The party registry and the consortium that governs it: who is admitted, with which roles and
+//! identifiers, which key signs for each party at this point of the ledger, and which members' admins
+//! may change any of that together.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::genesis::{check_members, Genesis, Member};
 use crate::hash::Hash;
 use crate::keys::PartyKey;
-use crate::party::{Party, PartyId, PartyProfile, Role, Roles};
-use crate::transaction::{Action, Genesis};
+use crate::party::{Party, PartyId, PartyProfile};
+use crate::transaction::{Action, Signature, TxId};
 
-/// The registry's state. `head` is its last change (the chain id before any), which the next registry
-/// transaction must name, exactly as a bill transaction names its bill's head.
+/// A party's lost key replaced by governance: which admins signed, so that everyone can see it wherever
+/// the new key acts afterwards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recovery {
+    pub tx: TxId,
+    pub new_key: PartyKey,
+    /// The member admin keys whose signatures counted.
+    pub admins: Vec<PartyKey>,
+}
+
+/// The registry's state apart from its parties: its head and the consortium as of that head. Stored
+/// beside the parties at a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryHead {
+    /// The registry's last change (the chain id before any): the next registry transaction names it.
+    pub head: Hash,
+    pub members: Vec<Member>,
+    pub threshold: u16,
+}
+
+/// The registry's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
-    head: Hash,
-    operator: PartyId,
+    state: RegistryHead,
     parties: BTreeMap<PartyId, Party>,
     keys: BTreeMap<PartyKey, PartyId>,
     names: BTreeMap<String, PartyId>,
+    /// Identifiers of active parties: each belongs to at most one.
+    identifiers: BTreeMap<(String, String), PartyId>,
 }
 
 /// Names compare without case, so "ACME" and "Acme" cannot both be registered.
@@ -28,43 +50,31 @@ fn name_key(name: &str) -> String {
 }
 
 impl Registry {
-    /// The registry a genesis starts with: only the operator.
+    /// The registry a genesis starts with: its members, no parties.
     pub fn new(genesis: &Genesis) -> Registry {
-        let operator = PartyId::from(genesis.operator);
-        let party = Party {
-            id: operator,
-            profile: PartyProfile {
-                name: "operator".to_owned(),
-                roles: Roles::single(Role::Operator),
-                identifiers: Vec::new(),
+        Registry {
+            state: RegistryHead {
+                head: genesis.chain_id(),
+                members: genesis.members.clone(),
+                threshold: genesis.threshold,
             },
-            key: genesis.operator,
-            retired_keys: Vec::new(),
-            revoked: false,
-        };
-        let mut registry = Registry {
-            head: genesis.chain_id(),
-            operator,
             parties: BTreeMap::new(),
             keys: BTreeMap::new(),
             names: BTreeMap::new(),
-        };
-        registry.insert(party);
-        registry
+            identifiers: BTreeMap::new(),
+        }
     }
 
     /// Rebuilds a registry from its stored parts (a node's state trees); the indexes are derived.
-    pub fn from_parts(
-        genesis: &Genesis,
-        head: Hash,
-        parties: impl IntoIterator<Item = Party>,
-    ) -> Registry {
-        let mut registry = Registry::new(genesis);
-        registry.head = head;
+    pub fn from_parts(state: RegistryHead, parties: impl IntoIterator<Item = Party>) -> Registry {
+        let mut registry = Registry {
+            state,
+            parties: BTreeMap::new(),
+            keys: BTreeMap::new(),
+            names: BTreeMap::new(),
+            identifiers: BTreeMap::new(),
+        };
         for party in parties {
-            for old in &party.retired_keys {
-                registry.keys.insert(*old, party.id);
-            }
             registry.insert(party);
         }
         registry
@@ -72,16 +82,50 @@ impl Registry {
 
     fn insert(&mut self, party: Party) {
         self.keys.insert(party.key, party.id);
+        for old in &party.retired_keys {
+            self.keys.insert(*old, party.id);
+        }
         self.names.insert(name_key(party.name()), party.id);
+        if !party.revoked {
+            for i in &party.profile.identifiers {
+                self.identifiers.insert(i.key(), party.id);
+            }
+        }
         self.parties.insert(party.id, party);
     }
 
     pub fn head(&self) -> Hash {
-        self.head
+        self.state.head
     }
 
-    pub fn operator(&self) -> PartyId {
-        self.operator
+    /// The head, members and threshold, as a checkpoint stores them.
+    pub fn state(&self) -> &RegistryHead {
+        &self.state
+    }
+
+    pub fn members(&self) -> &[Member] {
+        &self.state.members
+    }
+
+    pub fn threshold(&self) -> u16 {
+        self.state.threshold
+    }
+
+    /// The current member whose admin key this is.
+    pub fn member_by_admin(&self, admin: &PartyKey) -> Option<&Member> {
+        self.state.members.iter().find(|m| m.admin == *admin)
+    }
+
+    /// The current member whose node key this is.
+    pub fn member_by_node(&self, node: &PartyKey) -> Option<&Member> {
+        self.state.members.iter().find(|m| m.node == *node)
+    }
+
+    fn is_member_key(&self, key: &PartyKey) -> bool {
+        self.state
+            .members
+            .iter()
+            .any(|m| m.admin == *key || m.node == *key)
     }
 
     pub fn party(&self, id: PartyId) -> Option<&Party> {
@@ -101,6 +145,13 @@ impl Registry {
     /// The party whose current or retired key this is.
     pub fn by_key(&self, key: &PartyKey) -> Option<&Party> {
         self.keys.get(key).and_then(|id| self.parties.get(id))
+    }
+
+    /// The active party that holds an identifier (`scheme` compared without case).
+    pub fn by_identifier(&self, scheme: &str, value: &str) -> Option<&Party> {
+        self.identifiers
+            .get(&(scheme.to_ascii_uppercase(), value.to_owned()))
+            .and_then(|id| self.parties.get(id))
     }
 
     /// A party that exists and is not revoked.
@@ -127,17 +178,39 @@ impl Registry {
         Ok(party.id)
     }
 
-    /// Checks a registry action and returns the registry after it and the party it changed. `tx_id`
-    /// becomes the new head.
+    /// The distinct current member admins among `signatures`, in signing order. Signatures by anyone
+    /// else (parties, removed members, strangers) and repeats do not count.
+    pub fn admins_among(&self, signatures: &[Signature]) -> Vec<PartyKey> {
+        let mut admins: Vec<PartyKey> = Vec::new();
+        for s in signatures {
+            if self.member_by_admin(&s.signer).is_some() && !admins.contains(&s.signer) {
+                admins.push(s.signer);
+            }
+        }
+        admins
+    }
+
+    /// Checks a registry action against its signatures (already verified) and returns the registry
+    /// after it and the party it changed, if any. `tx_id` becomes the new head.
     pub(crate) fn apply(
         &self,
         action: &Action,
-        signer: PartyId,
-        tx_id: Hash,
-    ) -> Result<(Registry, PartyId)> {
-        if signer != self.operator {
-            return Err(Error::NotOperator);
-        }
+        signatures: &[Signature],
+        tx_id: TxId,
+    ) -> Result<(Registry, Option<PartyId>)> {
+        let admins = if action.is_governance() {
+            let admins = self.admins_among(signatures);
+            let need = usize::from(self.state.threshold);
+            if admins.len() < need {
+                return Err(Error::GovernanceQuorum {
+                    got: admins.len(),
+                    need,
+                });
+            }
+            admins
+        } else {
+            Vec::new()
+        };
         let mut next = self.clone();
         let changed = match action {
             Action::RegisterParty { key, profile } => {
@@ -145,41 +218,112 @@ impl Registry {
                 if self.parties.contains_key(&id) {
                     return Err(Error::PartyExists { party: id });
                 }
-                if let Some(owner) = self.keys.get(key) {
-                    return Err(Error::KeyInUse { party: *owner });
-                }
+                self.check_new_key(key)?;
                 if self.names.contains_key(&name_key(&profile.name)) {
                     return Err(Error::NameTaken {
                         name: profile.name.clone(),
                     });
                 }
+                self.check_identifiers(profile, None)?;
                 next.insert(Party {
                     id,
                     profile: profile.clone(),
                     key: *key,
                     retired_keys: Vec::new(),
                     revoked: false,
+                    recoveries: Vec::new(),
                 });
-                id
+                Some(id)
+            }
+            Action::UpdateParty { party, profile } => {
+                let current = self.active_party(*party)?;
+                if let Some(holder) = self.names.get(&name_key(&profile.name)) {
+                    if holder != party {
+                        return Err(Error::NameTaken {
+                            name: profile.name.clone(),
+                        });
+                    }
+                }
+                self.check_identifiers(profile, Some(*party))?;
+                let mut updated = current.clone();
+                updated.profile = profile.clone();
+                next.names.remove(&name_key(current.name()));
+                for i in &current.profile.identifiers {
+                    next.identifiers.remove(&i.key());
+                }
+                next.insert(updated);
+                Some(*party)
             }
             Action::RotateKey { party, new_key } => {
+                let current = self.active_party(*party)?;
+                let signed_by = |key: &PartyKey| signatures.iter().any(|s| s.signer == *key);
+                if !signed_by(&current.key) {
+                    return Err(Error::MissingSignature { who: "party" });
+                }
+                if !signed_by(new_key) {
+                    return Err(Error::MissingSignature { who: "new key" });
+                }
+                if let Some(extra) = signatures
+                    .iter()
+                    .find(|s| s.signer != current.key && s.signer != *new_key)
+                {
+                    return Err(match self.keys.get(&extra.signer) {
+                        Some(p) => Error::UnexpectedSigner { party: *p },
+                        None => Error::UnknownKey,
+                    });
+                }
+                self.check_new_key(new_key)?;
+                next.rekey(*party, *new_key, None);
+                Some(*party)
+            }
+            Action::RecoverKey { party, new_key } => {
                 self.active_party(*party)?;
-                if let Some(owner) = self.keys.get(new_key) {
-                    return Err(Error::KeyInUse { party: *owner });
-                }
-                if let Some(p) = next.parties.get_mut(party) {
-                    let old = std::mem::replace(&mut p.key, *new_key);
-                    p.retired_keys.push(old);
-                }
-                next.keys.insert(*new_key, *party);
-                *party
+                self.check_new_key(new_key)?;
+                let recovery = Recovery {
+                    tx: tx_id,
+                    new_key: *new_key,
+                    admins,
+                };
+                next.rekey(*party, *new_key, Some(recovery));
+                Some(*party)
             }
             Action::RevokeParty { party } => {
                 self.active_party(*party)?;
                 if let Some(p) = next.parties.get_mut(party) {
                     p.revoked = true;
+                    for i in &p.profile.identifiers {
+                        next.identifiers.remove(&i.key());
+                    }
                 }
-                *party
+                Some(*party)
+            }
+            Action::AddMember { member } => {
+                for key in [member.admin, member.node] {
+                    if let Some(owner) = self.keys.get(&key) {
+                        return Err(Error::KeyInUse { party: *owner });
+                    }
+                }
+                let mut members = self.state.members.clone();
+                members.push(member.clone());
+                check_members(&members, self.state.threshold)?;
+                next.state.members = members;
+                None
+            }
+            Action::RemoveMember { admin } => {
+                let mut members = self.state.members.clone();
+                let before = members.len();
+                members.retain(|m| m.admin != *admin);
+                if members.len() == before {
+                    return Err(Error::UnknownMember);
+                }
+                check_members(&members, self.state.threshold)?;
+                next.state.members = members;
+                None
+            }
+            Action::SetThreshold { threshold } => {
+                check_members(&self.state.members, *threshold)?;
+                next.state.threshold = *threshold;
+                None
             }
             other => {
                 return Err(Error::MalformedEncoding {
@@ -187,7 +331,46 @@ impl Registry {
                 })
             }
         };
-        next.head = tx_id;
+        next.state.head = tx_id;
         Ok((next, changed))
+    }
+
+    /// A key a party is to sign with: used by nobody yet, party or member.
+    fn check_new_key(&self, key: &PartyKey) -> Result<()> {
+        if let Some(owner) = self.keys.get(key) {
+            return Err(Error::KeyInUse { party: *owner });
+        }
+        if self.is_member_key(key) {
+            return Err(Error::MemberKeyInUse);
+        }
+        Ok(())
+    }
+
+    /// Each identifier of `profile` is held by no active party but `owner`.
+    fn check_identifiers(&self, profile: &PartyProfile, owner: Option<PartyId>) -> Result<()> {
+        let mut seen = Vec::new();
+        for i in &profile.identifiers {
+            let key = i.key();
+            let taken = self
+                .identifiers
+                .get(&key)
+                .is_some_and(|p| Some(*p) != owner);
+            if taken || seen.contains(&key) {
+                return Err(Error::IdentifierTaken {
+                    identifier: i.to_string(),
+                });
+            }
+            seen.push(key);
+        }
+        Ok(())
+    }
+
+    fn rekey(&mut self, party: PartyId, new_key: PartyKey, recovery: Option<Recovery>) {
+        if let Some(p) = self.parties.get_mut(&party) {
+            let old = std::mem::replace(&mut p.key, new_key);
+            p.retired_keys.push(old);
+            p.recoveries.extend(recovery);
+        }
+        self.keys.insert(new_key, party);
     }
 }

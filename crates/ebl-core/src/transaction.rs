@@ -7,11 +7,11 @@ use crate::bill::Title;
 use crate::codec;
 use crate::document::Document;
 use crate::error::{Error, Result};
+use crate::genesis::Member;
 use crate::hash::Hash;
 use crate::keys::{sign_in_context, verify_in_context, PartyKey, SignatureBytes};
 use crate::limits::{
-    CHAIN_NAME_BYTES_MAX, ENVELOPE_BYTES_MAX, LOAN_REFERENCE_BYTES_MAX, SIGNATURES_MAX,
-    TRANSACTION_BYTES_MAX,
+    ENVELOPE_BYTES_MAX, LOAN_REFERENCE_BYTES_MAX, SIGNATURES_MAX, TRANSACTION_BYTES_MAX,
 };
 use crate::party::{check_text, PartyId, PartyProfile};
 
@@ -25,61 +25,10 @@ pub type BillId = Hash;
 /// Context strings that precede every signed message; each names what the signature is for.
 pub const TRANSACTION_CONTEXT: &[u8] = b"ebl/transaction/v1\0";
 
-/// Version of the transaction format; a change to the encoding needs a new one.
-pub const FORMAT_VERSION: u16 = 1;
-
-/// The first record of a ledger: who the operator is and which key the node signs blocks with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Genesis {
-    pub version: u16,
-    pub chain_name: String,
-    pub operator: PartyKey,
-    pub node: PartyKey,
-    pub time_ms: u64,
-}
-
-impl Genesis {
-    pub fn new(
-        chain_name: &str,
-        operator: PartyKey,
-        node: PartyKey,
-        time_ms: u64,
-    ) -> Result<Genesis> {
-        let genesis = Genesis {
-            version: FORMAT_VERSION,
-            chain_name: chain_name.to_owned(),
-            operator,
-            node,
-            time_ms,
-        };
-        genesis.check()?;
-        Ok(genesis)
-    }
-
-    pub fn check(&self) -> Result<()> {
-        check_text("chain name", &self.chain_name, CHAIN_NAME_BYTES_MAX)?;
-        if self.version != FORMAT_VERSION {
-            return Err(Error::MalformedEncoding {
-                reason: format!("unsupported genesis version {}", self.version),
-            });
-        }
-        Ok(())
-    }
-
-    pub fn chain_id(&self) -> ChainId {
-        Hash::of(&codec::encode(self))
-    }
-
-    pub fn encode(&self) -> Vec<u8> {
-        codec::encode(self)
-    }
-
-    pub fn decode(bytes: &[u8]) -> Result<Genesis> {
-        let genesis: Genesis = codec::decode(bytes, 1024)?;
-        genesis.check()?;
-        Ok(genesis)
-    }
-}
+/// Version of the transaction format; a change to the encoding needs a new one. Version 2: a consortium
+/// genesis (members, threshold, platform code), governance and self-rotation actions, a transaction's
+/// expiry, carrier codes on bills.
+pub const FORMAT_VERSION: u16 = 2;
 
 /// Why a holder surrenders a bill for amendment (DCSA codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,7 +88,8 @@ impl Loan {
 }
 
 /// Everything a transaction can do. Bill actions use DCSA PINT 3.0 names; `PLEDGE`, `RELEASE` and `ENFORCE`
-/// are this ledger's financing extension; the rest change the party registry.
+/// are this ledger's financing extension; the rest change the party registry or the consortium. Variant
+/// indices are part of the canonical bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Action {
@@ -201,26 +151,52 @@ pub enum Action {
     Enforce {
         bill: BillId,
     },
+    /// Governance admits a party.
     RegisterParty {
         key: PartyKey,
         profile: PartyProfile,
     },
+    /// A party replaces its own key: signed by its current key and by the new one.
     RotateKey {
         party: PartyId,
         new_key: PartyKey,
     },
+    /// Governance revokes a party.
     RevokeParty {
         party: PartyId,
     },
     /// A bill arriving from another platform over DCSA PINT. This ledger's node verified the envelope and
     /// signs the import; the envelope rides along verbatim (RFC 8785 form), so anyone holding the sending
     /// platforms' keys can re-verify the foreign history later. The bill's document is the envelope's
-    /// `transportDocument`. Last in the enum: variant indices are part of the canonical bytes.
+    /// `transportDocument`.
     Import {
         envelope: String,
         carrier: PartyId,
         possessor: PartyId,
         title: Title,
+    },
+    /// Governance changes a party's name, roles or identifiers.
+    UpdateParty {
+        party: PartyId,
+        profile: PartyProfile,
+    },
+    /// Governance gives a party that lost its key a new one; recorded as a recovery, and shown as a
+    /// warning wherever the recovered key acts afterwards.
+    RecoverKey {
+        party: PartyId,
+        new_key: PartyKey,
+    },
+    /// Governance admits a member organisation.
+    AddMember {
+        member: Member,
+    },
+    /// Governance removes a member, named by its admin key.
+    RemoveMember {
+        admin: PartyKey,
+    },
+    /// Governance changes t, the number of admin co-signatures a governance change needs.
+    SetThreshold {
+        threshold: u16,
     },
 }
 
@@ -245,6 +221,11 @@ impl Action {
             Action::RotateKey { .. } => "ROTATE_KEY",
             Action::RevokeParty { .. } => "REVOKE_PARTY",
             Action::Import { .. } => "IMPORT",
+            Action::UpdateParty { .. } => "UPDATE_PARTY",
+            Action::RecoverKey { .. } => "RECOVER_KEY",
+            Action::AddMember { .. } => "ADD_MEMBER",
+            Action::RemoveMember { .. } => "REMOVE_MEMBER",
+            Action::SetThreshold { .. } => "SET_THRESHOLD",
         }
     }
 
@@ -264,11 +245,15 @@ impl Action {
             | Action::Pledge { bill, .. }
             | Action::Release { bill }
             | Action::Enforce { bill } => Some(*bill),
-            Action::Issue { .. }
-            | Action::Import { .. }
-            | Action::RegisterParty { .. }
+            Action::Issue { .. } | Action::Import { .. } => None,
+            Action::RegisterParty { .. }
             | Action::RotateKey { .. }
-            | Action::RevokeParty { .. } => None,
+            | Action::RevokeParty { .. }
+            | Action::UpdateParty { .. }
+            | Action::RecoverKey { .. }
+            | Action::AddMember { .. }
+            | Action::RemoveMember { .. }
+            | Action::SetThreshold { .. } => None,
         }
     }
 
@@ -287,10 +272,22 @@ impl Action {
         }
     }
 
+    /// Whether the action changes the registry (parties or members) and so extends the registry's head.
     pub fn is_registry(&self) -> bool {
+        matches!(self, Action::RotateKey { .. }) || self.is_governance()
+    }
+
+    /// Whether the action needs t member-admin co-signatures.
+    pub fn is_governance(&self) -> bool {
         matches!(
             self,
-            Action::RegisterParty { .. } | Action::RotateKey { .. } | Action::RevokeParty { .. }
+            Action::RegisterParty { .. }
+                | Action::RevokeParty { .. }
+                | Action::UpdateParty { .. }
+                | Action::RecoverKey { .. }
+                | Action::AddMember { .. }
+                | Action::RemoveMember { .. }
+                | Action::SetThreshold { .. }
         )
     }
 
@@ -298,7 +295,10 @@ impl Action {
     fn check_fields(&self) -> Result<()> {
         match self {
             Action::Pledge { loan, .. } => loan.check(),
-            Action::RegisterParty { profile, .. } => profile.check(),
+            Action::RegisterParty { profile, .. } | Action::UpdateParty { profile, .. } => {
+                profile.check()
+            }
+            Action::AddMember { member } => member.check(),
             Action::Import { envelope, .. } if envelope.len() > ENVELOPE_BYTES_MAX => {
                 Err(Error::EnvelopeTooLarge {
                     len: envelope.len(),
@@ -320,6 +320,9 @@ pub struct Transaction {
     pub prev: Hash,
     /// The client's clock: recorded as data, never used for order (the node's block time is the order).
     pub time_ms: u64,
+    /// The last block time at which this transaction may be ordered (a pledge offer's expiry); `None`
+    /// for no limit. The ledger refuses it in any later block.
+    pub valid_until_ms: Option<u64>,
     pub action: Action,
 }
 

@@ -5,8 +5,11 @@ use serde::Serialize;
 use crate::bill::Bill;
 use crate::document::Document;
 use crate::error::Error;
+use crate::genesis::Genesis;
+use crate::keys::PartyKey;
 use crate::ledger::{Ledger, Signatures};
-use crate::transaction::{Action, BillId, Genesis, SignedTransaction, TxId};
+use crate::party::PartyId;
+use crate::transaction::{Action, BillId, SignedTransaction, TxId};
 
 /// Where and why a chain failed to verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,12 +21,30 @@ pub struct ChainFailure {
     pub error: Error,
 }
 
+/// A party that acted in the bill's chain with a key governance gave it after a loss: the bank should
+/// know that the admins named here, not the party's original key, stand behind what followed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecoveryNotice {
+    pub party: PartyId,
+    /// The `RECOVER_KEY` transaction.
+    pub recovery: TxId,
+    /// The member admin keys that signed it.
+    pub admins: Vec<PartyKey>,
+    /// The first transaction of the bill's chain the recovered party signed afterwards.
+    pub acted: TxId,
+}
+
 /// A verified bill: its state at the head, and how much history backs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainReport {
     pub bill: Bill,
     pub registry_transactions: usize,
     pub bill_transactions: usize,
+    /// Recoveries behind signatures in the chain, one per recovery.
+    pub recoveries: Vec<RecoveryNotice>,
+    /// The registry and consortium after the last entry.
+    #[serde(skip)]
+    pub registry: crate::registry::Registry,
 }
 
 /// Verifies a bill from the genesis: `entries` are the registry's transactions and the bill's own, in ledger
@@ -31,9 +52,24 @@ pub struct ChainReport {
 /// registered at that point, every hash link and every rule, from `ISSUE` to the head. If `document` is
 /// given, its checksum must be the issued one. A replacement bill's entries include the history of the
 /// void bill it replaces (and of that bill's predecessors).
+///
+/// This replay knows no block times, so it cannot check expiries; [`verify_chain_timed`] can.
 pub fn verify_chain(
     genesis: &Genesis,
     entries: &[SignedTransaction],
+    bill: BillId,
+    document: Option<&Document>,
+) -> Result<ChainReport, ChainFailure> {
+    verify_chain_timed(genesis, entries, &[], bill, document)
+}
+
+/// [`verify_chain`] with each entry's block time (`block_times[i]` for `entries[i]`), so that a
+/// transaction ordered after its `valid_until_ms` is refused as the node would have. An empty
+/// `block_times` checks no expiry.
+pub fn verify_chain_timed(
+    genesis: &Genesis,
+    entries: &[SignedTransaction],
+    block_times: &[u64],
     bill: BillId,
     document: Option<&Document>,
 ) -> Result<ChainReport, ChainFailure> {
@@ -41,7 +77,11 @@ pub fn verify_chain(
     let mut ledger = Ledger::new(genesis.clone());
     let mut registry_transactions = 0;
     let mut bill_transactions = 0;
+    let mut recoveries: Vec<RecoveryNotice> = Vec::new();
     for (position, tx) in entries.iter().enumerate() {
+        if let Some(time) = block_times.get(position) {
+            ledger.set_block_time(*time);
+        }
         let id = tx.id();
         let fail = |error| ChainFailure {
             position,
@@ -62,6 +102,24 @@ pub fn verify_chain(
             return Err(fail(Error::ForeignTransaction {
                 bill: action.bill().unwrap_or(id),
             }));
+        }
+        if !action.is_registry() {
+            // A signer whose party was recovered signs with a key governance gave it.
+            for s in &tx.signatures {
+                let Some(party) = ledger.registry().by_key(&s.signer) else {
+                    continue;
+                };
+                if let Some(r) = party.recoveries.last() {
+                    if !recoveries.iter().any(|n| n.recovery == r.tx) {
+                        recoveries.push(RecoveryNotice {
+                            party: party.id,
+                            recovery: r.tx,
+                            admins: r.admins.clone(),
+                            acted: id,
+                        });
+                    }
+                }
+            }
         }
         ledger.apply(tx, Signatures::Verify).map_err(fail)?;
         if action.is_registry() {
@@ -93,6 +151,8 @@ pub fn verify_chain(
         bill: state,
         registry_transactions,
         bill_transactions,
+        recoveries,
+        registry: ledger.registry().clone(),
     })
 }
 

@@ -84,12 +84,20 @@ pub fn authenticate(
             "request signature does not verify",
         ));
     }
+    // A member reads what its node stores (consortium.md); its admin key is no party's, so it reads as
+    // a reader with no bills of its own and every bill visible.
+    if registry.member_by_admin(&key).is_some() {
+        return Ok(Reader {
+            party: PartyId::from(key),
+            privileged: true,
+        });
+    }
     let party = registry
         .signer(&key)
         .map_err(|e| unauthenticated(e.code(), &e.to_string()))?;
     let privileged = registry
         .party(party)
-        .is_some_and(|p| p.has_role(Role::Operator) || p.has_role(Role::Auditor));
+        .is_some_and(|p| p.has_role(Role::Auditor));
     Ok(Reader { party, privileged })
 }
 

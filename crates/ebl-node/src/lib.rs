@@ -18,6 +18,6 @@ pub mod verify;
 
 pub use local::LocalNode;
 pub use node::{
-    default_data_dir, init, open, open_with, serve, start, start_with, stop, DataDir, NodeError,
-    Running, Settings,
+    default_data_dir, init, init_from, node_key, open, open_with, serve, start, start_with, stop,
+    DataDir, NodeError, Running, Settings,
 };

@@ -38,8 +38,13 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Create a new ledger: a genesis naming the operator, and a node key.
+    /// Create a new ledger: a one-member genesis naming the operator (the default), or, with
+    /// --genesis, the consortium genesis every member's node is initialised from.
     Init {
+        /// A consortium genesis file written by `ebl-node genesis`; this directory's node key must be
+        /// one of its members' node keys (`ebl-node node-key` makes it).
+        #[arg(long, conflicts_with_all = ["operator", "chain_name", "platform"])]
+        genesis: Option<PathBuf>,
         /// Name of the chain, part of its identity.
         #[arg(long, default_value = "ebl-dev")]
         chain_name: String,
@@ -51,6 +56,27 @@ enum Command {
         /// it. Kept in pint/platform in the data directory.
         #[arg(long, default_value = ebl_pint::PLATFORM_CODE_DEFAULT, value_parser = platform_code)]
         platform: String,
+    },
+    /// Print this node's public key, making the key (node.key in the data directory) if there is none:
+    /// a member sends it to whoever writes the genesis.
+    NodeKey,
+    /// Write a consortium genesis from the members' public keys, and print its chain id for the members
+    /// to compare.
+    Genesis {
+        /// A member as NAME,ADMIN_KEY,NODE_KEY,HOST:PORT (public keys in hex). Repeat for each.
+        #[arg(long = "member", required = true, value_name = "MEMBER")]
+        members: Vec<String>,
+        /// Admin signatures a governance change needs (t of n); default a majority.
+        #[arg(long)]
+        threshold: Option<u16>,
+        #[arg(long, default_value = "ebl-consortium")]
+        chain_name: String,
+        /// The consortium's DCSA PINT platform code (1 to 4 characters).
+        #[arg(long, default_value = ebl_pint::PLATFORM_CODE_DEFAULT, value_parser = platform_code)]
+        platform: String,
+        /// Where to write the genesis (JSON).
+        #[arg(short, long)]
+        out: PathBuf,
     },
     /// Serve the ledger over HTTP (the default command). Initializes a development ledger if the data
     /// directory is empty.
@@ -97,10 +123,25 @@ fn main() -> ExitCode {
         connections_max: ebl_node::limits::CONNECTIONS_MAX,
     }) {
         Command::Init {
+            genesis: Some(file),
+            ..
+        } => init_from(&dir, &file),
+        Command::Init {
+            genesis: None,
             chain_name,
             operator,
             platform,
         } => init(&dir, &chain_name, operator.as_deref(), &platform),
+        Command::NodeKey => ebl_node::node_key(&dir)
+            .map(|key| println!("{}", PartyKey::of(&key)))
+            .map_err(Into::into),
+        Command::Genesis {
+            members,
+            threshold,
+            chain_name,
+            platform,
+            out,
+        } => write_genesis(&members, threshold, &chain_name, &platform, &out),
         Command::Run {
             listen,
             connections_max,
@@ -145,16 +186,106 @@ fn init(
             PartyKey::of(&key)
         }
     };
-    let genesis = ebl_node::init(dir, chain_name, operator)?;
-    dir.set_platform(platform)?;
+    let genesis = ebl_node::init(dir, chain_name, operator, platform)?;
+    print_genesis(dir, &genesis);
+    Ok(())
+}
+
+fn print_genesis(dir: &DataDir, genesis: &ebl_core::Genesis) {
     println!(
         "chain {} initialized in {}",
         genesis.chain_id(),
         dir.0.display()
     );
-    println!("operator {}", genesis.operator);
-    println!("node     {}", genesis.node);
-    println!("platform {platform} (PINT)");
+    for m in &genesis.members {
+        println!(
+            "member   {} (admin {}, node {}, peers at {})",
+            m.name, m.admin, m.node, m.peer_address
+        );
+    }
+    println!(
+        "governance {} of {} admins",
+        genesis.threshold,
+        genesis.members.len()
+    );
+    println!("platform {} (PINT)", genesis.platform);
+}
+
+/// Largest genesis file read.
+const GENESIS_FILE_BYTES_MAX: u64 = 1024 * 1024;
+
+fn read_genesis(file: &std::path::Path) -> anyhow::Result<ebl_core::Genesis> {
+    let len = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    anyhow::ensure!(
+        len <= GENESIS_FILE_BYTES_MAX,
+        "{} is {len} bytes, more than a genesis file may be ({GENESIS_FILE_BYTES_MAX})",
+        file.display()
+    );
+    let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let genesis: ebl_core::Genesis = serde_json::from_slice(&text)
+        .map_err(|e| ebl_core::Error::MalformedJson {
+            reason: e.to_string(),
+        })
+        .with_context(|| format!("{} is not a genesis", file.display()))?;
+    genesis.check()?;
+    Ok(genesis)
+}
+
+fn init_from(dir: &DataDir, file: &std::path::Path) -> anyhow::Result<()> {
+    let genesis = read_genesis(file)?;
+    ebl_node::init_from(dir, &genesis)?;
+    print_genesis(dir, &genesis);
+    println!("compare the chain id with every other member before you trust it");
+    Ok(())
+}
+
+fn write_genesis(
+    members: &[String],
+    threshold: Option<u16>,
+    chain_name: &str,
+    platform: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let members = members
+        .iter()
+        .map(|text| {
+            let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+            let [name, admin, node, peer] = parts[..] else {
+                return Err(ebl_core::Error::MalformedEncoding {
+                    reason: format!("member {text:?} is not NAME,ADMIN_KEY,NODE_KEY,HOST:PORT"),
+                });
+            };
+            Ok(ebl_core::Member {
+                name: name.to_owned(),
+                admin: admin.parse()?,
+                node: node.parse()?,
+                peer_address: peer.to_owned(),
+            })
+        })
+        .collect::<Result<Vec<_>, ebl_core::Error>>()?;
+    let threshold = threshold.unwrap_or(ebl_core::genesis::majority(members.len()));
+    let time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    let genesis = ebl_core::Genesis::new(chain_name, members, threshold, platform, time)?;
+    anyhow::ensure!(
+        !out.exists(),
+        "{} exists: refusing to overwrite a genesis",
+        out.display()
+    );
+    let text = serde_json::to_vec_pretty(&genesis)?;
+    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+    println!("chain {} written to {}", genesis.chain_id(), out.display());
+    println!(
+        "{} members, governance {} of {}; every member runs `ebl-node init --genesis {}` and compares the chain id",
+        genesis.members.len(),
+        genesis.threshold,
+        genesis.members.len(),
+        out.display()
+    );
     Ok(())
 }
 

@@ -28,8 +28,10 @@ pub enum NodeError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Io(String),
-    #[error("the node key in {0} is not the node key named in the genesis")]
+    #[error("the node key in {0} is not the first member's node key: until the log is replicated across members' nodes, only that node orders the chain")]
     WrongNodeKey(PathBuf),
+    #[error("the node key in {0} is not a member's node key in this genesis")]
+    NotAMember(PathBuf),
     #[error("invalid genesis: {0}")]
     Genesis(#[from] ebl_core::Error),
     #[error("the sequencer stopped: {0}")]
@@ -48,40 +50,6 @@ impl DataDir {
     /// PINT envelopes here.
     pub fn pint_trust(&self) -> PathBuf {
         self.0.join("pint").join("trust")
-    }
-
-    /// This platform's PINT code, one line (`ebl-node init --platform`).
-    pub fn pint_platform(&self) -> PathBuf {
-        self.0.join("pint").join("platform")
-    }
-
-    /// The PINT platform code: from `pint/platform`, or the default until one is set.
-    pub fn platform(&self) -> Result<String, NodeError> {
-        let code = match std::fs::read_to_string(self.pint_platform()) {
-            Ok(text) => text.trim().to_owned(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(ebl_pint::PLATFORM_CODE_DEFAULT.to_owned())
-            }
-            Err(e) => {
-                return Err(NodeError::Io(format!(
-                    "{}: {e}",
-                    self.pint_platform().display()
-                )))
-            }
-        };
-        ebl_pint::check_platform_code(&code)
-            .map_err(|e| NodeError::Io(format!("{}: {e}", self.pint_platform().display())))?;
-        Ok(code)
-    }
-
-    /// Sets the PINT platform code.
-    pub fn set_platform(&self, code: &str) -> Result<(), NodeError> {
-        ebl_pint::check_platform_code(code).map_err(NodeError::Io)?;
-        let path = self.pint_platform();
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| NodeError::Io(e.to_string()))?;
-        }
-        std::fs::write(&path, format!("{code}\n")).map_err(|e| NodeError::Io(e.to_string()))
     }
 
     /// Additional documents of accepted PINT transfers, named by their SHA-256.
@@ -105,19 +73,52 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Creates a new ledger in `dir`: a node key and the genesis naming `operator`.
-pub fn init(dir: &DataDir, chain_name: &str, operator: PartyKey) -> Result<Genesis, NodeError> {
+/// Creates a new one-member ledger in `dir`: a node key and the genesis naming `operator` as the one
+/// member's admin, with PINT platform code `platform`.
+pub fn init(
+    dir: &DataDir,
+    chain_name: &str,
+    operator: PartyKey,
+    platform: &str,
+) -> Result<Genesis, NodeError> {
+    let node_key = node_key(dir)?;
+    let genesis = Genesis::single(
+        chain_name,
+        operator,
+        PartyKey::of(&node_key),
+        platform,
+        now_ms(),
+    )?;
+    init_from(dir, &genesis)?;
+    Ok(genesis)
+}
+
+/// The node key in `dir`, made (and saved) if there is none yet: a member makes it before the genesis
+/// that names it is written.
+pub fn node_key(dir: &DataDir) -> Result<SigningKey, NodeError> {
+    if dir.node_key().exists() {
+        return keyfile::read(&dir.node_key());
+    }
     std::fs::create_dir_all(&dir.0)
         .map_err(|e| NodeError::Io(format!("creating {}: {e}", dir.0.display())))?;
+    let key = keyfile::generate()?;
+    keyfile::write(&dir.node_key(), &key)?;
+    Ok(key)
+}
+
+/// Initialises the store in `dir` from a genesis whose members include this directory's node key.
+pub fn init_from(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
+    genesis.check()?;
+    let key = node_key(dir)?;
+    if genesis.member_by_node(&PartyKey::of(&key)).is_none() {
+        return Err(NodeError::NotAMember(dir.node_key()));
+    }
     let store = LedgerStore::new(SledKv::open(&dir.store())?);
     if let Some(g) = store.genesis()? {
         return Err(StoreError::AlreadyInitialized(g.chain_id().to_hex()).into());
     }
-    let node_key = keyfile::generate()?;
-    keyfile::write(&dir.node_key(), &node_key)?;
-    let genesis = Genesis::new(chain_name, operator, PartyKey::of(&node_key), now_ms())?;
-    store.init(&genesis)?;
-    Ok(genesis)
+    store.init(genesis)?;
+    Ok(())
 }
 
 /// Limits a node runs with; the defaults are the named constants in [`crate::limits`], and tests lower
@@ -168,18 +169,24 @@ pub fn start_receiving<K: Kv>(
     store: LedgerStore<K>,
     node_key: SigningKey,
     settings: Settings,
-    pint: Receiver,
+    mut pint: Receiver,
 ) -> Result<Running<K>, NodeError> {
     let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
     // A store that lost acknowledged blocks must not go on: new blocks would fork the history.
     store.check_witness()?;
-    if PartyKey::of(&node_key) != genesis.node {
+    // Until the log is replicated one node orders, the first member's: a second ordering node would
+    // fork the chain.
+    if Some(PartyKey::of(&node_key)) != genesis.first_node() {
         return Err(NodeError::WrongNodeKey(PathBuf::from("node.key")));
     }
+    pint.platform = genesis.platform.clone();
     // State as of the last checkpoint, then the blocks after it replayed (their signatures were checked
     // before they were written; every record's seal is checked as it is read).
-    let registry_head = store.registry_head()?.unwrap_or(genesis.chain_id());
-    let registry = Registry::from_parts(&genesis, registry_head, store.parties()?);
+    let registry_state = match store.registry_head()? {
+        Some(state) => state,
+        None => Registry::new(&genesis).state().clone(),
+    };
+    let registry = Registry::from_parts(registry_state, store.parties()?);
     let bills = store.bills()?;
     let mut ledger = Ledger::from_parts(genesis, registry, bills);
     let state_height = store.state_height()?;
@@ -201,6 +208,7 @@ pub fn start_receiving<K: Kv>(
                 key: h.to_string(),
                 reason: "its transactions are not stored".into(),
             })?;
+        ledger.set_block_time(block.header.header.time_ms);
         for (id, stored) in block.tx_ids.iter().zip(&stored_txs) {
             if stored.tx.id() != *id {
                 return Err(StoreError::Corrupt {
@@ -291,7 +299,12 @@ pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, N
     let store = LedgerStore::new(SledKv::open(&dir.store())?);
     let key = keyfile::read(&dir.node_key())?;
     let trust = Receiver::load_trust(&dir.pint_trust()).map_err(NodeError::Io)?;
-    let pint = Receiver::new(dir.platform()?, trust, Some(dir.pint_documents()));
+    // The platform code is the genesis's (sealed in the store, part of the chain id).
+    let pint = Receiver::new(
+        ebl_pint::PLATFORM_CODE_DEFAULT.to_owned(),
+        trust,
+        Some(dir.pint_documents()),
+    );
     start_receiving(store, key, settings, pint).map_err(|e| match e {
         NodeError::WrongNodeKey(_) => NodeError::WrongNodeKey(dir.node_key()),
         other => other,

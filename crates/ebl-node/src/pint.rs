@@ -277,6 +277,7 @@ fn import_transaction<K: Kv>(
             chain: state.ledger.chain_id(),
             prev: Hash::ZERO,
             time_ms: crate::api::now_ms(),
+            valid_until_ms: None,
             action: *action,
         }),
         Ok(Placement::AlreadyHere(bill)) => {

@@ -160,7 +160,7 @@ impl<K: Kv> Sequencer<K> {
                 height: self.height(),
                 bills: &bills,
                 parties: &parties,
-                registry_head: self.ledger.registry().head(),
+                registry: self.ledger.registry().state(),
             };
             self.store.write_checkpoint(&checkpoint)?;
             self.store.sync()?;
@@ -224,6 +224,14 @@ impl<K: Kv> Sequencer<K> {
         (bills, parties)
     }
 
+    /// The time of the block before the next one (the genesis's before the first).
+    fn parent_time(&self) -> u64 {
+        match &self.head {
+            Some(b) => b.header.header.time_ms,
+            None => self.ledger.genesis().time_ms,
+        }
+    }
+
     /// Orders a batch and writes its block (if anything was accepted); what is left to do is the
     /// durability stage's.
     fn commit(&mut self, mut batch: Vec<Submission>) -> Result<Written, StoreError> {
@@ -235,12 +243,15 @@ impl<K: Kv> Sequencer<K> {
             sizes.push(submission.candidates.len());
             candidates.append(&mut submission.candidates);
         }
+        // The block's time is chosen before ordering: expiries are checked against it.
+        let time_ms = now_ms().max(self.parent_time());
+        self.ledger.set_block_time(time_ms);
         let ordered = order_block(&mut self.ledger, candidates);
         self.metrics.phase("apply", started.elapsed());
         let block = if ordered.accepted.is_empty() {
             None
         } else {
-            Some(self.write_block(&ordered)?)
+            Some(self.write_block(&ordered, time_ms)?)
         };
         let outcomes = self.outcomes(&ordered, block.as_ref().map(|(b, _)| b))?;
         Ok(Written {
@@ -255,15 +266,15 @@ impl<K: Kv> Sequencer<K> {
 
     /// Seals the accepted transactions into a block and writes it (its transactions durably to the log;
     /// the rest not yet synced). Returns the block and what publishing it will take.
-    fn write_block(&mut self, ordered: &Ordered) -> Result<(StoredBlock, ToPublish), StoreError> {
+    fn write_block(
+        &mut self,
+        ordered: &Ordered,
+        time_ms: u64,
+    ) -> Result<(StoredBlock, ToPublish), StoreError> {
         let started = Instant::now();
-        let (height, prev, parent_time) = match &self.head {
-            Some(b) => (
-                b.header.header.height + 1,
-                b.header.header.hash(),
-                b.header.header.time_ms,
-            ),
-            None => (1, self.ledger.chain_id(), self.ledger.genesis().time_ms),
+        let (height, prev) = match &self.head {
+            Some(b) => (b.header.header.height + 1, b.header.header.hash()),
+            None => (1, self.ledger.chain_id()),
         };
         let header = BlockHeader {
             chain: self.ledger.chain_id(),
@@ -271,8 +282,8 @@ impl<K: Kv> Sequencer<K> {
             prev,
             tx_root: MerkleTree::new(&ordered.ids).root(),
             tx_count: ordered.ids.len() as u32,
-            // The node's clock orders; it never runs backwards across blocks.
-            time_ms: now_ms().max(parent_time),
+            // The node's clock orders; it never runs backwards across blocks (see `parent_time`).
+            time_ms,
         }
         .sign(&self.node_key);
         let block = StoredBlock {
@@ -293,7 +304,7 @@ impl<K: Kv> Sequencer<K> {
                 height,
                 bills,
                 parties,
-                registry_head: self.ledger.registry().head(),
+                registry: self.ledger.registry().state(),
             }),
         };
         self.store.write_block(&write)?;

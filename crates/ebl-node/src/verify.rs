@@ -112,7 +112,11 @@ pub fn verify_store<K: Kv>(
         let header = &block.header;
         header
             .follows(parent.as_ref())
-            .and_then(|()| header.verify(&genesis.node))
+            .and_then(|()| {
+                // Until replication, the first member's node orders (and `start` enforces it).
+                let node = genesis.first_node().ok_or(ebl_core::Error::NotNode)?;
+                header.verify(&node)
+            })
             .map_err(|e| failure(place.clone(), Some(height), None, e.code(), e.to_string()))?;
         if MerkleTree::new(&block.tx_ids).root() != header.header.tx_root
             || block.tx_ids.len() != header.header.tx_count as usize
@@ -156,7 +160,9 @@ pub fn verify_store<K: Kv>(
                 ),
             ));
         }
-        // Signatures are stateless: checked on every core; the rules are then applied in order.
+        // Signatures are stateless: checked on every core; the rules are then applied in order, at the
+        // block's time (expiries).
+        ledger.set_block_time(header.header.time_ms);
         let checked = verify_signatures_in_parallel(&stored_txs);
         for (index, (tx, check)) in stored_txs.iter().zip(checked).enumerate() {
             let id = &block.tx_ids[index];
@@ -252,7 +258,12 @@ fn check_state<K: Kv>(
     let registry_head = store
         .registry_head()
         .map_err(|e| store_failure("registry head".into(), None, e))?;
-    if registry_head.unwrap_or(ledger.chain_id()) != ledger.registry().head() {
+    let expected = ledger.registry().state();
+    if registry_head
+        .as_ref()
+        .is_some_and(|stored| stored != expected)
+        || (registry_head.is_none() && expected.head != ledger.chain_id())
+    {
         return Err(mismatch(
             "registry head".into(),
             "stored registry head differs from the replayed registry".into(),

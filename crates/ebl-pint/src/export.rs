@@ -91,7 +91,12 @@ fn pint_transactions(
             }
             Action::RegisterParty { .. }
             | Action::RotateKey { .. }
-            | Action::RevokeParty { .. } => continue,
+            | Action::RevokeParty { .. }
+            | Action::UpdateParty { .. }
+            | Action::RecoverKey { .. }
+            | Action::AddMember { .. }
+            | Action::RemoveMember { .. }
+            | Action::SetThreshold { .. } => continue,
         };
         let mut t = serde_json::json!({
             "actionCode": code,

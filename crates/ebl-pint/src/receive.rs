@@ -19,22 +19,13 @@ pub const ADDITIONAL_DOCUMENT_BYTES_MAX: usize = (4 * 1024 * 1024 - 2) / 4 * 3;
 /// Most bytes of additional documents one open transfer may hold.
 pub const TRANSFER_DOCUMENTS_BYTES_MAX: usize = 32 * 1024 * 1024;
 
-/// Longest PINT platform code (`eblPlatform`), as DCSA's schema bounds it.
-pub const PLATFORM_CODE_BYTES_MAX: usize = 4;
-/// The platform code a node uses until its operator sets the one DCSA registered for it.
+pub use ebl_core::limits::PLATFORM_CODE_BYTES_MAX;
+/// The platform code a genesis names until its members set the one DCSA registered for them.
 pub const PLATFORM_CODE_DEFAULT: &str = "EBL";
 
-/// A platform code as PINT's schema allows it: 1 to 4 characters, no whitespace.
+/// A platform code as PINT's schema allows it (the genesis rule, which is the chain's).
 pub fn check_platform_code(code: &str) -> Result<(), String> {
-    if code.is_empty()
-        || code.len() > PLATFORM_CODE_BYTES_MAX
-        || code.chars().any(char::is_whitespace)
-    {
-        return Err(format!(
-            "a PINT platform code is 1 to {PLATFORM_CODE_BYTES_MAX} characters without spaces, not {code:?}"
-        ));
-    }
-    Ok(())
+    ebl_core::genesis::check_platform_code(code).map_err(|e| e.to_string())
 }
 
 /// Checks what the schema requires of an `EblEnvelope` before anything is verified: a request that
@@ -186,7 +177,10 @@ pub fn import_action(
             facts.carrier_code_list_provider, facts.carrier_code
         ))
     })?;
-    if let Some(bill) = ledger.bill_by_reference(carrier, &facts.transport_document_reference) {
+    if let Some(bill) = ledger.bill_by_reference(
+        &facts.carrier_identifier(),
+        &facts.transport_document_reference,
+    ) {
         return Ok(Placement::AlreadyHere(bill.id));
     }
     let (holder, end_title) = end_of_chain(&transfer.verdict)

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use ebl_core::bytes::to_hex;
 use ebl_core::{
-    codec, Bill, BillId, Genesis, Hash, Party, SignedBlockHeader, SignedTransaction, TxId,
+    codec, Bill, BillId, Genesis, Hash, Party, RegistryHead, SignedBlockHeader, SignedTransaction,
+    TxId,
 };
 
 use crate::kv::{Batch, Kv};
@@ -109,7 +110,8 @@ pub struct Checkpoint<'a> {
     pub height: u64,
     pub bills: &'a [Bill],
     pub parties: &'a [Party],
-    pub registry_head: Hash,
+    /// The registry head and the consortium (members, threshold) as of the height.
+    pub registry: &'a RegistryHead,
 }
 
 /// [`StoredTransaction`]'s encoding, written from a borrowed transaction (the same bytes, no copy).
@@ -223,8 +225,8 @@ impl<K: Kv> LedgerStore<K> {
         self.kv.apply(batch)
     }
 
-    /// The registry head as of the state height.
-    pub fn registry_head(&self) -> Result<Option<Hash>> {
+    /// The registry head and consortium as of the state height.
+    pub fn registry_head(&self) -> Result<Option<RegistryHead>> {
         self.read("registry head", REGISTRY_HEAD)
     }
 
@@ -605,7 +607,7 @@ fn checkpoint_entries(checkpoint: &Checkpoint<'_>, batch: &mut Batch) {
     put(
         batch,
         REGISTRY_HEAD.to_vec(),
-        codec::encode(&checkpoint.registry_head),
+        codec::encode(checkpoint.registry),
     );
     put(
         batch,

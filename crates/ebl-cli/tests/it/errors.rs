@@ -246,6 +246,7 @@ fn a_tampered_bundle_fails_verification_with_exit_4() {
     );
     value["transactions"][0]["transaction"]["signatures"][0]["signature"] = flipped.into();
     std::fs::write(&bundle, serde_json::to_vec(&value).expect("json")).expect("write");
+    t.json("auditor", &["chain", "pin"]);
     let run = t.ebl("auditor", &["verify", &bundle]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(

@@ -39,7 +39,7 @@ impl Trade {
         std::fs::create_dir_all(&data.0).expect("mkdir");
         let operator = ebl_node::keyfile::generate().expect("key");
         ebl_node::keyfile::write(&data.operator_key(), &operator).expect("write operator key");
-        ebl_node::init(&data, "cli-tests", PartyKey::of(&operator)).expect("init");
+        ebl_node::init(&data, "cli-tests", PartyKey::of(&operator), "EBL").expect("init");
         let node = LocalNode::open(&data, Settings::default()).expect("node");
         let trade = Trade { dir, node };
         let seed = data.operator_key();

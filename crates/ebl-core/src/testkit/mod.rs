@@ -79,7 +79,7 @@ impl Actor {
     }
 }
 
-/// The cast of a trade: operator, a carrier that can issue the DCSA document, traders and banks.
+/// The cast of a trade: the one member's admin (`operator`) and node, a carrier that can issue the DCSA document, traders and banks.
 #[derive(Debug, Clone)]
 pub struct Cast {
     pub operator: SigningKey,
@@ -171,10 +171,11 @@ impl Cast {
     }
 
     pub fn genesis(&self, time_ms: u64) -> crate::Result<Genesis> {
-        Genesis::new(
+        Genesis::single(
             "testkit",
             PartyKey::of(&self.operator),
             PartyKey::of(&self.node),
+            "EBL",
             time_ms,
         )
     }
@@ -198,6 +199,7 @@ pub fn signed(
         chain,
         prev,
         time_ms,
+        valid_until_ms: None,
         action,
     }
     .signed_by(signers)

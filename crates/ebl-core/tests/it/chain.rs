@@ -158,10 +158,11 @@ fn a_chain_from_another_genesis_fails_at_the_first_entry() {
     let mut w = World::new();
     let bill = traded_bill(&mut w);
     let entries = chain_of(&w, bill);
-    let other = ebl_core::Genesis::new(
+    let other = ebl_core::Genesis::single(
         "other",
         ebl_core::PartyKey::of(&key(1)),
         ebl_core::PartyKey::of(&key(2)),
+        "EBL",
         1,
     )
     .expect("genesis");
@@ -173,12 +174,15 @@ fn a_chain_from_another_genesis_fails_at_the_first_entry() {
 fn history_still_verifies_after_a_key_rotation() {
     let mut w = World::new();
     let bill = traded_bill(&mut w);
-    let (buyer, bank_key) = (w.buyer.id, w.bank.key.clone());
+    let (buyer, bank_key, old) = (w.buyer.id, w.bank.key.clone(), w.buyer.key.clone());
     let new = key(77);
-    w.registry_act(Action::RotateKey {
-        party: buyer,
-        new_key: ebl_core::PartyKey::of(&new),
-    })
+    w.registry_act_as(
+        Action::RotateKey {
+            party: buyer,
+            new_key: ebl_core::PartyKey::of(&new),
+        },
+        &[&old, &new],
+    )
     .expect("rotate");
     w.act(Action::Release { bill }, &[&bank_key])
         .expect("release");
@@ -272,8 +276,7 @@ fn a_ledger_rebuilt_from_its_stored_parts_is_the_same_ledger() {
     let tx = w.body(Hash::ZERO, issue).signed_by(&[&c]);
     w.submit(tx).expect("replacement");
     let registry = ebl_core::Registry::from_parts(
-        w.ledger.genesis(),
-        w.ledger.registry().head(),
+        w.ledger.registry().state().clone(),
         w.ledger.registry().parties().cloned(),
     );
     let rebuilt = ebl_core::Ledger::from_parts(

@@ -8,10 +8,11 @@ use ebl_core::{
 use crate::support::{key, to_order_document, World};
 
 fn genesis() -> Genesis {
-    Genesis::new(
+    Genesis::single(
         "snapshot",
         PartyKey::of(&key(1)),
         PartyKey::of(&key(2)),
+        "EBL",
         1_700_000_000_000,
     )
     .expect("valid")
@@ -23,6 +24,7 @@ fn transfer() -> SignedTransaction {
         chain,
         prev: Hash::of(b"head"),
         time_ms: 1_700_000_000_123,
+        valid_until_ms: None,
         action: Action::Transfer {
             bill: Hash::of(b"bill"),
             to: PartyId([7; 32]),
@@ -37,6 +39,7 @@ fn pledge() -> SignedTransaction {
         chain,
         prev: Hash::of(b"head"),
         time_ms: 1,
+        valid_until_ms: None,
         action: Action::Pledge {
             bill: Hash::of(b"bill"),
             pledgee: PartyId([9; 32]),
@@ -56,6 +59,7 @@ fn issue() -> SignedTransaction {
         chain,
         prev: Hash::ZERO,
         time_ms: 1,
+        valid_until_ms: None,
         action: Action::Issue {
             document: to_order_document("SNAP1"),
             issue_to: PartyId([5; 32]),
@@ -73,24 +77,24 @@ fn issue() -> SignedTransaction {
 fn genesis_bytes_are_pinned() {
     assert_eq!(
         to_hex(&genesis().encode()),
-        "01000800000000000000736e617073686f748a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3940068e5cf8b010000"
+        "02000800000000000000736e617073686f74010000000000000008000000000000006f70657261746f728a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3940e000000000000003132372e302e302e313a373837390100030000000000000045424c0068e5cf8b010000"
     );
     assert_eq!(
         genesis().chain_id().to_hex(),
-        "706fa3a64ce7498369876846e0453c0a9aa635bcd95d442a49deef62cf03afe3"
+        "563520623f61066b3f57af72e39720297fc9a1b8ee8506697412f2662b4115d5"
     );
 }
 
 #[test]
 fn transfer_bytes_are_pinned() {
-    assert_eq!(to_hex(&transfer().body.encode()), "706fa3a64ce7498369876846e0453c0a9aa635bcd95d442a49deef62cf03afe39f2e6d33a3717ee826353a404ba4618d1aeeb6879ad7936bce8ed5f46814924d7b68e5cf8b01000001000000623210167553939c87ed8c5f2bfe0b3e0684e12c3a3dd2513613c4e67263b5a10707070707070707070707070707070707070707070707070707070707070707");
+    assert_eq!(to_hex(&transfer().body.encode()), "563520623f61066b3f57af72e39720297fc9a1b8ee8506697412f2662b4115d59f2e6d33a3717ee826353a404ba4618d1aeeb6879ad7936bce8ed5f46814924d7b68e5cf8b0100000001000000623210167553939c87ed8c5f2bfe0b3e0684e12c3a3dd2513613c4e67263b5a10707070707070707070707070707070707070707070707070707070707070707");
     assert_eq!(
         transfer().id().to_hex(),
-        "0a86f11bfcd15c68cd3bcdbbd72fa1a1526d15727c6582638961d77473a591bb"
+        "3a626aafa5617834ce6b65e8158deebfbcb93644c7e183aa22e971365982a80c"
     );
     assert_eq!(
         Hash::of(&transfer().encode()).to_hex(),
-        "149ddccd5664fc9512064c5046c497519a3dd4cd4c34f0063e108cbac6f84945"
+        "b3fde24d7e1bb95711984f1bcef63647a2c4b1cdc36796763e30f2261dbe3a28"
     );
 }
 
@@ -98,11 +102,11 @@ fn transfer_bytes_are_pinned() {
 fn pledge_and_issue_bytes_are_pinned() {
     assert_eq!(
         Hash::of(&pledge().encode()).to_hex(),
-        "8a7bc6604871c2785c495e5fbf687a8dbf9930e9029c998a97eab9e364fccd38"
+        "7598b0217b5fc08c521e7f6b557debed65244673cbc14811094505583c136fd4"
     );
     assert_eq!(
         Hash::of(&issue().encode()).to_hex(),
-        "499a91a9456d29353b39663e4c30288670c66518d8eff56b3958012cf3099902"
+        "179dbca677618b56c648a3985de8402fd52ce5fe29c776054f2f310b8dd02641"
     );
 }
 
@@ -116,7 +120,7 @@ fn block_header_bytes_are_pinned() {
         tx_count: 1,
         time_ms: 1_700_000_000_500,
     };
-    assert_eq!(to_hex(&codec::encode(&header)), "706fa3a64ce7498369876846e0453c0a9aa635bcd95d442a49deef62cf03afe30100000000000000706fa3a64ce7498369876846e0453c0a9aa635bcd95d442a49deef62cf03afe3efb3567bf4a4b7cea5195cae5e7e7cb79c63be23ccddfa4bbe541f5b8a9fb02c01000000f469e5cf8b010000");
+    assert_eq!(to_hex(&codec::encode(&header)), "563520623f61066b3f57af72e39720297fc9a1b8ee8506697412f2662b4115d50100000000000000563520623f61066b3f57af72e39720297fc9a1b8ee8506697412f2662b4115d53d77e5d9b61d338b53427410783eef6cf54cd554871b982f464a974c0120ad6001000000f469e5cf8b010000");
 }
 
 #[test]

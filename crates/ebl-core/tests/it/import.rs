@@ -296,6 +296,7 @@ fn import_bytes_are_pinned() {
         chain: w.chain(),
         prev: Hash::ZERO,
         time_ms: 1,
+        valid_until_ms: None,
         action: Action::Import {
             envelope: "{}".into(),
             carrier,

@@ -32,9 +32,9 @@ fn signatures_per_transaction() {
 #[test]
 fn chain_name_length() {
     let (op, node) = (PartyKey::of(&key(1)), PartyKey::of(&key(2)));
-    assert!(Genesis::new(&"c".repeat(CHAIN_NAME_BYTES_MAX), op, node, 0).is_ok());
+    assert!(Genesis::single(&"c".repeat(CHAIN_NAME_BYTES_MAX), op, node, "EBL", 0).is_ok());
     assert_eq!(
-        Genesis::new(&"c".repeat(CHAIN_NAME_BYTES_MAX + 1), op, node, 0)
+        Genesis::single(&"c".repeat(CHAIN_NAME_BYTES_MAX + 1), op, node, "EBL", 0)
             .expect_err("long")
             .code(),
         "field_too_long"

@@ -861,7 +861,7 @@ fn registry_rules() {
     let mut w = World::new();
     let newcomer = key(50);
     let s = w.shipper.key.clone();
-    // Only the operator changes the registry.
+    // Only governance changes the registry: a party's signature does not count.
     let head = w.ledger.registry().head();
     let action = Action::RegisterParty {
         key: PartyKey::of(&newcomer),
@@ -872,7 +872,7 @@ fn registry_rules() {
         },
     };
     let tx = w.body(head, action.clone()).signed_by(&[&s]);
-    assert_refused(w.submit(tx), "not_operator");
+    assert_refused(w.submit(tx), "governance_quorum");
     assert_refused(
         w.register(&key(51), "buyer one", &[Role::Trader], vec![]),
         "name_taken",
@@ -915,19 +915,25 @@ fn rotated_and_revoked_keys() {
     let bill = w.issue_to_order_bill();
     let (old, shipper, buyer) = (w.shipper.key.clone(), w.shipper.id, w.buyer.id);
     let new = key(60);
-    w.registry_act(Action::RotateKey {
-        party: shipper,
-        new_key: PartyKey::of(&new),
-    })
+    w.registry_act_as(
+        Action::RotateKey {
+            party: shipper,
+            new_key: PartyKey::of(&new),
+        },
+        &[&old, &new],
+    )
     .expect("rotate");
     w.refuse(Action::Sign { bill }, &[&old], "rotated_key");
     w.act(Action::Transfer { bill, to: buyer }, &[&new])
         .expect("new key signs for the same party");
     assert_refused(
-        w.registry_act(Action::RotateKey {
-            party: shipper,
-            new_key: PartyKey::of(&old),
-        }),
+        w.registry_act_as(
+            Action::RotateKey {
+                party: shipper,
+                new_key: PartyKey::of(&old),
+            },
+            &[&new, &old],
+        ),
         "key_in_use",
     );
     let buyer_key = w.buyer.key.clone();

@@ -69,10 +69,11 @@ impl World {
     pub fn new() -> World {
         let operator = key(1);
         let node = key(2);
-        let genesis = Genesis::new(
+        let genesis = Genesis::single(
             "test-chain",
             PartyKey::of(&operator),
             PartyKey::of(&node),
+            "EBL",
             1_700_000_000_000,
         )
         .expect("valid genesis");
@@ -153,6 +154,7 @@ impl World {
             chain: self.chain(),
             prev,
             time_ms: self.clock,
+            valid_until_ms: None,
             action,
         }
     }
@@ -182,10 +184,20 @@ impl World {
     }
 
     /// A registry action signed by the operator against the current registry head.
+    /// A governance change signed by the one member's admin (t = 1 of 1).
     pub fn registry_act(&mut self, action: Action) -> ebl_core::Result<Applied> {
-        let head = self.ledger.registry().head();
         let operator = self.operator.clone();
-        let tx = self.body(head, action).signed_by(&[&operator]);
+        self.registry_act_as(action, &[&operator])
+    }
+
+    /// A registry change against the registry's head, signed by `signers`.
+    pub fn registry_act_as(
+        &mut self,
+        action: Action,
+        signers: &[&SigningKey],
+    ) -> ebl_core::Result<Applied> {
+        let head = self.ledger.registry().head();
+        let tx = self.body(head, action).signed_by(signers);
         self.submit(tx)
     }
 

@@ -38,13 +38,15 @@ fn init_run_stop_verify_and_detect_damage() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(
-        ebl_node::DataDir(data.clone())
-            .platform()
-            .expect("platform"),
-        "EBL9",
-        "the PINT platform code is kept in the data directory"
+    let store = ebl_store::LedgerStore::new(
+        ebl_store::SledKv::open(&ebl_node::DataDir(data.clone()).store()).expect("open store"),
     );
+    assert_eq!(
+        store.genesis().expect("read").expect("genesis").platform,
+        "EBL9",
+        "the PINT platform code is the genesis's, sealed in the store"
+    );
+    drop(store);
     let chain: ebl_core::Hash = text
         .split_whitespace()
         .nth(1)

@@ -411,8 +411,13 @@ fn a_node_opens_its_store_right_after_init_many_at_once() {
                 for round in 0..5 {
                     let dir = tempfile::tempdir().expect("dir");
                     let data = ebl_node::DataDir(dir.path().to_owned());
-                    ebl_node::init(&data, "reopen", ebl_core::PartyKey::of(&testkit::key(1)))
-                        .expect("init");
+                    ebl_node::init(
+                        &data,
+                        "reopen",
+                        ebl_core::PartyKey::of(&testkit::key(1)),
+                        "EBL",
+                    )
+                    .expect("init");
                     let node = ebl_node::LocalNode::open(&data, Settings::default())
                         .unwrap_or_else(|e| panic!("thread {t} round {round}: {e}"));
                     drop(node);

@@ -153,7 +153,7 @@ fn connection_limit_queues_the_next_connection_until_one_closes() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().expect("dir");
     let data = ebl_node::DataDir(dir.path().to_owned());
-    ebl_node::init(&data, "limits", ebl_core::PartyKey::of(&key(1))).expect("init");
+    ebl_node::init(&data, "limits", ebl_core::PartyKey::of(&key(1)), "EBL").expect("init");
     let node = ebl_node::LocalNode::open(
         &data,
         Settings {
@@ -200,7 +200,7 @@ fn a_request_slower_than_the_timeout_is_cut_off() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().expect("dir");
     let data = ebl_node::DataDir(dir.path().to_owned());
-    ebl_node::init(&data, "limits", ebl_core::PartyKey::of(&key(1))).expect("init");
+    ebl_node::init(&data, "limits", ebl_core::PartyKey::of(&key(1)), "EBL").expect("init");
     let node = ebl_node::LocalNode::open(
         &data,
         Settings {

@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 
 use ebl_pint::testkit::{foreign_party, ForeignPlatform as Foreign, FOREIGN};
 
+use ebl_node::Settings;
+
 use crate::support::{agent, TestNode};
 
 /// The platform code of the node under test.
@@ -44,10 +46,9 @@ fn receiving() -> (Foreign, TestNode, Value) {
 
 /// A node with the cast registered that trusts the foreign platform.
 fn receiving_node(foreign: &Foreign) -> TestNode {
-    let mut node = TestNode::start();
+    let mut node = TestNode::start_on(Settings::default(), HERE);
     trust(foreign, &node);
-    node.data().set_platform(HERE).expect("platform code");
-    // The trust directory and the platform code are read when the node opens.
+    // The trust directory is read when the node opens.
     node.restart();
     node
 }

@@ -154,13 +154,13 @@ pub fn now_ms() -> u64 {
 }
 
 impl TestNode {
-    /// A fresh node with nobody registered but the operator.
-    pub fn bare_with(settings: Settings) -> TestNode {
+    /// A fresh node with nobody registered, of a chain whose genesis names `platform` as its PINT platform code.
+    pub fn bare_on(settings: Settings, platform: &str) -> TestNode {
         let cast = Cast::new();
         let dir = tempfile::tempdir().expect("temp dir");
         let data = DataDir(dir.path().to_owned());
-        let genesis =
-            ebl_node::init(&data, "node-tests", PartyKey::of(&cast.operator)).expect("init");
+        let genesis = ebl_node::init(&data, "node-tests", PartyKey::of(&cast.operator), platform)
+            .expect("init");
         let server = Self::open(&data, settings);
         TestNode {
             chain: genesis.chain_id(),
@@ -183,7 +183,12 @@ impl TestNode {
     }
 
     pub fn start_with(settings: Settings) -> TestNode {
-        let node = Self::bare_with(settings);
+        Self::start_on(settings, "EBL")
+    }
+
+    /// A fresh node on PINT platform `platform`, with the whole cast registered.
+    pub fn start_on(settings: Settings, platform: &str) -> TestNode {
+        let node = Self::bare_on(settings, platform);
         let txs = node.cast.registrations(node.chain);
         let results = node.batch(&txs).expect("registration batch");
         assert!(

@@ -1,0 +1,421 @@
+//! Governance from the wallet: a registry or consortium change needs t member-admin signatures over
+//! one transaction body. One admin writes a proposal file, the others review and co-sign it, and the
+//! one whose signature reaches t submits it, the way a pledge offer travels between holder and bank.
+
+use std::path::Path;
+
+use ebl_core::api::SubmitOutcome;
+use ebl_core::{
+    Action, ChainId, Ledger, Member, Registry, Signatures, SignedTransaction, SigningKey,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::cli::{names, out, public_key, submitted, to_json, Out, ProposalOut, Signer};
+use crate::error::{CliError, Kind, Result};
+use crate::output;
+use crate::wallet::{read_json, write_file, Wallet};
+
+/// Format of a governance proposal file.
+pub const PROPOSAL_FORMAT: &str = "ebl-proposal/1";
+/// Largest proposal file read (a registration with its co-signatures is a few KiB).
+pub const PROPOSAL_BYTES_MAX: usize = 256 * 1024;
+
+/// A governance change on its way round the admins.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Proposal {
+    pub format: String,
+    pub chain: ChainId,
+    pub transaction: SignedTransaction,
+}
+
+/// What became of a governance change.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "governance", rename_all = "snake_case")]
+pub enum Governed {
+    /// It reached t signatures and was submitted.
+    Submitted { outcome: SubmitOutcome },
+    /// It needs more signatures: the proposal file was written.
+    Proposed {
+        file: std::path::PathBuf,
+        have: usize,
+        need: usize,
+    },
+}
+
+/// An admin's view of a proposal before co-signing it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposalReview {
+    pub chain: ChainId,
+    pub action: String,
+    /// The members whose admin signatures count.
+    pub signed_by: Vec<String>,
+    /// Signatures that do not count (not a current member's admin key), by key.
+    pub ignored: Vec<String>,
+    pub have: usize,
+    pub need: usize,
+    /// Whether the proposal still extends the registry's head: otherwise the ledger will refuse it.
+    pub current: bool,
+}
+
+impl Wallet {
+    /// The registry and consortium now, replayed from the genesis through the node's registry history
+    /// with every signature checked: the wallet takes no node's word for who the members are.
+    pub fn registry_now(&self) -> Result<Registry> {
+        let genesis = self.node.genesis()?.genesis.clone();
+        let mut ledger = Ledger::new(genesis);
+        for entry in self.node.registry_history()? {
+            ledger.set_block_time(entry.receipt.block_time_ms);
+            ledger
+                .apply(&entry.transaction, Signatures::Verify)
+                .map_err(|e| {
+                    CliError::new(
+                        Kind::Verification,
+                        e.code(),
+                        format!(
+                            "the node's registry history does not replay at {}: {e}",
+                            entry.transaction.id()
+                        ),
+                    )
+                })?;
+        }
+        Ok(ledger.registry().clone())
+    }
+
+    /// Signs a governance change as `admin`; submits it if that makes t signatures (a one-member
+    /// chain), else writes it as a proposal to `proposal`.
+    pub fn govern(
+        &self,
+        admin: &SigningKey,
+        action: Action,
+        proposal: Option<&Path>,
+    ) -> Result<Governed> {
+        let registry = self.registry_now()?;
+        let tx = self.prepare(admin, action)?;
+        self.advance(&registry, tx, proposal)
+    }
+
+    /// Reads a proposal file, with its format checked and its chain pinned.
+    pub fn read_proposal(&self, path: &Path) -> Result<Proposal> {
+        let proposal: Proposal = read_json(path, "governance proposal", PROPOSAL_BYTES_MAX)?;
+        if proposal.format != PROPOSAL_FORMAT {
+            return Err(CliError::usage(
+                "bad_proposal",
+                format!("not a governance proposal (format {:?})", proposal.format),
+            ));
+        }
+        let chain = self.node.genesis()?.chain;
+        if proposal.chain != chain || proposal.transaction.body.chain != chain {
+            let e = ebl_core::Error::ChainMismatch {
+                expected: chain,
+                got: proposal.transaction.body.chain,
+            };
+            return Err(CliError::new(Kind::Verification, e.code(), e.to_string()));
+        }
+        if !proposal.transaction.body.action.is_governance() {
+            return Err(CliError::usage(
+                "bad_proposal",
+                format!(
+                    "a {} transaction is not a governance change",
+                    proposal.transaction.body.action.code()
+                ),
+            ));
+        }
+        // Every signature must verify over exactly this body: a body changed after signing fails here.
+        proposal.transaction.verify_signatures().map_err(|e| {
+            CliError::new(
+                Kind::Verification,
+                e.code(),
+                format!("a signature on the proposal does not verify over its body: {e}"),
+            )
+        })?;
+        Ok(proposal)
+    }
+
+    /// What a proposal does, who signed it, and how many signatures it still needs.
+    pub fn review_proposal(&self, proposal: &Proposal) -> Result<ProposalReview> {
+        let registry = self.registry_now()?;
+        Ok(review(&registry, proposal))
+    }
+
+    /// Co-signs a proposal as `admin`: submitted if that makes t, else written back to `path`.
+    pub fn approve_proposal(&self, path: &Path, admin: &SigningKey) -> Result<Governed> {
+        let proposal = self.read_proposal(path)?;
+        let registry = self.registry_now()?;
+        if registry
+            .member_by_admin(&ebl_core::PartyKey::of(admin))
+            .is_none()
+        {
+            let e = ebl_core::Error::UnknownMember;
+            return Err(CliError::new(Kind::Usage, e.code(), e.to_string())
+                .with_hint("approve with the admin key of a current member (`ebl gov members`)"));
+        }
+        let mut tx = proposal.transaction;
+        tx.cosign(admin);
+        self.advance(&registry, tx, Some(path))
+    }
+
+    fn advance(
+        &self,
+        registry: &Registry,
+        tx: SignedTransaction,
+        proposal: Option<&Path>,
+    ) -> Result<Governed> {
+        let have = registry.admins_among(&tx.signatures).len();
+        let need = usize::from(registry.threshold());
+        if have >= need {
+            let outcome = self.node.submit(&tx)?;
+            return Ok(Governed::Submitted { outcome });
+        }
+        let Some(path) = proposal else {
+            let e = ebl_core::Error::GovernanceQuorum { got: have, need };
+            return Err(CliError::new(Kind::Usage, e.code(), e.to_string()).with_hint(
+                "write it as a proposal with -o FILE and hand the file to the other admins (`ebl gov approve FILE`)",
+            ));
+        };
+        let proposal = Proposal {
+            format: PROPOSAL_FORMAT.to_owned(),
+            chain: tx.body.chain,
+            transaction: tx,
+        };
+        let text = serde_json::to_vec_pretty(&proposal)
+            .map_err(|e| CliError::io("encoding the proposal", e))?;
+        write_file(path, &text)?;
+        Ok(Governed::Proposed {
+            file: path.to_owned(),
+            have,
+            need,
+        })
+    }
+}
+
+/// A proposal read against the registry now.
+pub fn review(registry: &Registry, proposal: &Proposal) -> ProposalReview {
+    let tx = &proposal.transaction;
+    let admins = registry.admins_among(&tx.signatures);
+    let signed_by = admins
+        .iter()
+        .filter_map(|k| registry.member_by_admin(k).map(|m| m.name.clone()))
+        .collect();
+    let ignored = tx
+        .signatures
+        .iter()
+        .filter(|s| !admins.contains(&s.signer))
+        .map(|s| s.signer.to_hex())
+        .collect();
+    ProposalReview {
+        chain: proposal.chain,
+        action: tx.body.action.code().to_owned(),
+        signed_by,
+        ignored,
+        have: admins.len(),
+        need: usize::from(registry.threshold()),
+        current: tx.body.prev == registry.head(),
+    }
+}
+
+/// `ebl gov ...`: the consortium and its proposals.
+#[derive(clap::Subcommand, Debug)]
+pub enum GovCommand {
+    /// The consortium's members now and its threshold t, replayed from the genesis.
+    Members,
+    /// Show what a proposal does, who signed it and how many signatures it still needs.
+    Review { file: std::path::PathBuf },
+    /// Co-sign a proposal with your admin key; the signature that reaches t submits it.
+    Approve {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Admit a member organisation: its admin key, node key and peer address.
+    AddMember {
+        name: String,
+        #[arg(long)]
+        admin: String,
+        #[arg(long)]
+        node_key: String,
+        /// Where its node serves the other nodes (host:port).
+        #[arg(long)]
+        peer: String,
+        #[command(flatten)]
+        signer: Signer,
+        #[command(flatten)]
+        proposal: ProposalOut,
+    },
+    /// Remove a member, by name.
+    RemoveMember {
+        name: String,
+        #[command(flatten)]
+        signer: Signer,
+        #[command(flatten)]
+        proposal: ProposalOut,
+    },
+    /// Change t, the number of admins a governance change needs.
+    Threshold {
+        threshold: u16,
+        #[command(flatten)]
+        signer: Signer,
+        #[command(flatten)]
+        proposal: ProposalOut,
+    },
+}
+
+/// Signs a governance change as `signer` and submits it or writes the proposal, printing which.
+pub fn govern(
+    wallet: &Wallet,
+    signer: &Signer,
+    action: Action,
+    proposal: Option<&Path>,
+    what: String,
+) -> Result<Out> {
+    let admin = wallet.signer(&signer.as_key)?;
+    let governed = wallet.govern(&admin, action, proposal)?;
+    governed_out(wallet, governed, what)
+}
+
+fn governed_out(wallet: &Wallet, governed: Governed, what: String) -> Result<Out> {
+    match governed {
+        Governed::Submitted { outcome } => submitted(wallet, outcome, what),
+        Governed::Proposed { file, have, need } => Ok(out(
+            json!({"governance": "proposed", "file": file, "have": have, "need": need}),
+            format!(
+                "proposal written to {} with {have} of the {need} admin signatures it needs\nhand it to the other admins: `ebl gov review {}` then `ebl gov approve {} --as ADMIN`",
+                file.display(),
+                file.display(),
+                file.display()
+            ),
+        )),
+    }
+}
+
+fn review_text(review: &ProposalReview, what: &str) -> String {
+    format!(
+        "proposal    {}\nchange      {what}\nchain       {}\nsigned by   {} ({} of the {} needed)\nignored     {}\ncurrent     {}",
+        review.action,
+        review.chain,
+        if review.signed_by.is_empty() {
+            "nobody yet".to_owned()
+        } else {
+            review.signed_by.join(", ")
+        },
+        review.have,
+        review.need,
+        if review.ignored.is_empty() {
+            "none".to_owned()
+        } else {
+            format!(
+                "{} signature(s) by keys that are no current member's admin",
+                review.ignored.len()
+            )
+        },
+        if review.current {
+            "yes: it extends the registry's head"
+        } else {
+            "no: the registry changed since it was written; the ledger will refuse it (stale_head)"
+        }
+    )
+}
+
+pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
+    match cmd {
+        GovCommand::Members => {
+            let registry = wallet.registry_now()?;
+            let human = registry
+                .members()
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{:<24} admin {}  node {}  peer {}",
+                        m.name,
+                        &m.admin.to_hex()[..16],
+                        &m.node.to_hex()[..16],
+                        m.peer_address
+                    )
+                })
+                .chain(std::iter::once(format!(
+                    "governance: {} of {} admins",
+                    registry.threshold(),
+                    registry.members().len()
+                )))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(out(
+                json!({"members": registry.members(), "threshold": registry.threshold()}),
+                human,
+            ))
+        }
+        GovCommand::Review { file } => {
+            let proposal = wallet.read_proposal(&file)?;
+            let review = wallet.review_proposal(&proposal)?;
+            let (_, names) = names(wallet)?;
+            let what = output::describe(&names, "governance", &proposal.transaction.body.action);
+            let human = review_text(&review, &what);
+            let mut json = to_json(&review);
+            json["change"] = to_json(&proposal.transaction.body.action);
+            Ok(out(json, human))
+        }
+        GovCommand::Approve { file, signer } => {
+            let admin = wallet.signer(&signer.as_key)?;
+            let governed = wallet.approve_proposal(&file, &admin)?;
+            governed_out(wallet, governed, "governance change submitted".to_owned())
+        }
+        GovCommand::AddMember {
+            name,
+            admin,
+            node_key,
+            peer,
+            signer,
+            proposal,
+        } => {
+            let member = Member {
+                name: name.clone(),
+                admin: public_key(wallet, &admin)?,
+                node: public_key(wallet, &node_key)?,
+                peer_address: peer,
+            };
+            govern(
+                wallet,
+                &signer,
+                Action::AddMember { member },
+                proposal.file.as_deref(),
+                format!("{name} is a member"),
+            )
+        }
+        GovCommand::RemoveMember {
+            name,
+            signer,
+            proposal,
+        } => {
+            let registry = wallet.registry_now()?;
+            let member = registry
+                .members()
+                .iter()
+                .find(|m| m.name.eq_ignore_ascii_case(&name))
+                .ok_or_else(|| {
+                    let e = ebl_core::Error::UnknownMember;
+                    CliError::new(Kind::Usage, e.code(), format!("{e}: {name:?}"))
+                        .with_hint("`ebl gov members` lists them")
+                })?;
+            govern(
+                wallet,
+                &signer,
+                Action::RemoveMember {
+                    admin: member.admin,
+                },
+                proposal.file.as_deref(),
+                format!("{name} is no longer a member"),
+            )
+        }
+        GovCommand::Threshold {
+            threshold,
+            signer,
+            proposal,
+        } => govern(
+            wallet,
+            &signer,
+            Action::SetThreshold { threshold },
+            proposal.file.as_deref(),
+            format!("governance now needs {threshold} admins"),
+        ),
+    }
+}

@@ -1,0 +1,250 @@
+//! The chains a wallet trusts: pinned by chain id, the first time the wallet talks to a node (trust on
+//! first use), or by hand. Bundles, offers and statements from any other chain are refused.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ebl_core::{ChainId, Error, Genesis};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CliError, Kind, Result};
+
+/// The pins file of a wallet home.
+pub const PINS_FILE: &str = "chains.json";
+/// Largest pins file read.
+pub const PINS_BYTES_MAX: usize = 1024 * 1024;
+
+/// One pinned chain: its id, and what the wallet knew of it when it was pinned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    pub chain: ChainId,
+    pub name: String,
+    pub members: Vec<String>,
+    pub pinned_at_ms: u64,
+}
+
+/// The pinned chains, and which chain each node address served when the wallet first talked to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pins {
+    pub chains: Vec<Pin>,
+    pub nodes: BTreeMap<String, ChainId>,
+}
+
+/// Where a home keeps its pins.
+pub fn pins_path(home: &Path) -> PathBuf {
+    home.join(PINS_FILE)
+}
+
+impl Pins {
+    pub fn load(home: &Path) -> Result<Pins> {
+        let path = pins_path(home);
+        if !path.exists() {
+            return Ok(Pins::default());
+        }
+        crate::wallet::read_json(&path, "pinned chains file", PINS_BYTES_MAX)
+    }
+
+    pub fn save(&self, home: &Path) -> Result<()> {
+        std::fs::create_dir_all(home)
+            .map_err(|e| CliError::io(&format!("creating {}", home.display()), e))?;
+        let text = serde_json::to_vec_pretty(self).map_err(|e| CliError::io("encoding pins", e))?;
+        crate::wallet::write_file(&pins_path(home), &text)
+    }
+
+    pub fn is_pinned(&self, chain: &ChainId) -> bool {
+        self.chains.iter().any(|p| p.chain == *chain)
+    }
+
+    /// Pins a chain (again: the record is refreshed).
+    pub fn pin(&mut self, genesis: &Genesis, now_ms: u64) {
+        let chain = genesis.chain_id();
+        self.chains.retain(|p| p.chain != chain);
+        self.chains.push(Pin {
+            chain,
+            name: genesis.chain_name.clone(),
+            members: genesis.members.iter().map(|m| m.name.clone()).collect(),
+            pinned_at_ms: now_ms,
+        });
+    }
+
+    pub fn unpin(&mut self, chain: &ChainId) -> bool {
+        let before = self.chains.len();
+        self.chains.retain(|p| p.chain != *chain);
+        self.nodes.retain(|_, c| c != chain);
+        before != self.chains.len()
+    }
+
+    /// The check on talking to a node: a node address seen before must serve the chain it served then;
+    /// a new one's chain is pinned. Returns whether anything changed (to be saved).
+    pub fn admit_node(&mut self, node: &str, genesis: &Genesis, now_ms: u64) -> Result<bool> {
+        let chain = genesis.chain_id();
+        match self.nodes.get(node) {
+            Some(known) if *known == chain => {
+                if self.is_pinned(&chain) {
+                    Ok(false)
+                } else {
+                    Err(unpinned(&chain))
+                }
+            }
+            Some(known) => Err(mismatch(known, &chain).with_hint(format!(
+                "the node at {node} now serves chain {chain}; if you trust it, run `ebl chain pin {chain}` and `ebl chain forget-node {node}`"
+            ))),
+            None => {
+                self.nodes.insert(node.to_owned(), chain);
+                if !self.is_pinned(&chain) {
+                    self.pin(genesis, now_ms);
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    /// The chain a bundle, offer or statement must be from: `explicit` (`--chain`), or any pinned one.
+    pub fn check(&self, chain: &ChainId, explicit: Option<&ChainId>) -> Result<()> {
+        match explicit {
+            Some(expected) if expected != chain => Err(mismatch(expected, chain)),
+            Some(_) => Ok(()),
+            None if self.is_pinned(chain) => Ok(()),
+            None => Err(unpinned(chain)),
+        }
+    }
+}
+
+fn mismatch(expected: &ChainId, got: &ChainId) -> CliError {
+    let e = Error::ChainMismatch {
+        expected: *expected,
+        got: *got,
+    };
+    CliError::new(Kind::Verification, e.code(), e.to_string())
+}
+
+fn unpinned(chain: &ChainId) -> CliError {
+    let e = Error::UnpinnedChain { chain: *chain };
+    CliError::new(Kind::Verification, e.code(), e.to_string()).with_hint(format!(
+        "compare the chain id with your consortium's members, then `ebl chain pin {chain}`"
+    ))
+}
+
+/// `ebl chain ...`: which chains this wallet trusts.
+#[derive(clap::Subcommand, Debug)]
+pub enum ChainCommand {
+    /// The chain the node serves: its id, members and threshold (pinned on first contact).
+    Show,
+    /// Trust a chain: by id (compare it with your consortium's members first), or the node's.
+    Pin { chain: Option<ChainId> },
+    /// The pinned chains and the nodes seen serving them.
+    List,
+    /// Stop trusting a chain.
+    Unpin { chain: ChainId },
+    /// Forget which chain a node address served (after its members moved it to a new chain).
+    ForgetNode { node: String },
+}
+
+pub fn command(wallet: &crate::wallet::Wallet, cmd: ChainCommand) -> Result<crate::cli::Out> {
+    use crate::cli::{out, to_json};
+    use serde_json::json;
+    let home = &wallet.home;
+    match cmd {
+        ChainCommand::Show => {
+            let view = wallet.node.genesis()?;
+            let g = &view.genesis;
+            let members: Vec<String> = g
+                .members
+                .iter()
+                .map(|m| format!("{} (node {})", m.name, &m.node.to_hex()[..16]))
+                .collect();
+            Ok(out(
+                json!({"chain": view.chain, "genesis": g}),
+                format!(
+                    "chain       {}\nname        {}\nmembers     {}\ngovernance  {} of {} admins (at genesis)\nplatform    {} (PINT)",
+                    view.chain,
+                    g.chain_name,
+                    members.join(", "),
+                    g.threshold,
+                    g.members.len(),
+                    g.platform
+                ),
+            ))
+        }
+        ChainCommand::Pin { chain } => {
+            let mut pins = Pins::load(home)?;
+            let genesis = match chain {
+                None => wallet.node.genesis()?.genesis.clone(),
+                Some(id) => {
+                    // Pinning by id needs no node; what is known of it comes when a node serves it.
+                    pins.chains.retain(|p| p.chain != id);
+                    pins.chains.push(Pin {
+                        chain: id,
+                        name: String::new(),
+                        members: Vec::new(),
+                        pinned_at_ms: crate::wallet::now_ms(),
+                    });
+                    pins.save(home)?;
+                    return Ok(out(json!({"pinned": id}), format!("pinned chain {id}")));
+                }
+            };
+            pins.pin(&genesis, crate::wallet::now_ms());
+            pins.save(home)?;
+            let id = genesis.chain_id();
+            Ok(out(
+                json!({"pinned": id}),
+                format!("pinned chain {id} ({})", genesis.chain_name),
+            ))
+        }
+        ChainCommand::List => {
+            let pins = Pins::load(home)?;
+            let human = pins
+                .chains
+                .iter()
+                .map(|p| {
+                    let nodes: Vec<&str> = pins
+                        .nodes
+                        .iter()
+                        .filter(|(_, c)| **c == p.chain)
+                        .map(|(n, _)| n.as_str())
+                        .collect();
+                    format!(
+                        "{}  {}  members {}  nodes {}",
+                        p.chain,
+                        if p.name.is_empty() { "-" } else { &p.name },
+                        p.members.join(", "),
+                        nodes.join(" ")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(out(
+                to_json(&pins),
+                if human.is_empty() {
+                    "no chain pinned yet: the first node you talk to is pinned, or `ebl chain pin ID`"
+                        .to_owned()
+                } else {
+                    human
+                },
+            ))
+        }
+        ChainCommand::Unpin { chain } => {
+            let mut pins = Pins::load(home)?;
+            let removed = pins.unpin(&chain);
+            pins.save(home)?;
+            Ok(out(
+                json!({"unpinned": chain, "was_pinned": removed}),
+                if removed {
+                    format!("chain {chain} is no longer trusted")
+                } else {
+                    format!("chain {chain} was not pinned")
+                },
+            ))
+        }
+        ChainCommand::ForgetNode { node } => {
+            let mut pins = Pins::load(home)?;
+            let node = node.trim_end_matches('/').to_owned();
+            let known = pins.nodes.remove(&node);
+            pins.save(home)?;
+            Ok(out(
+                json!({"forgotten": node, "served": known}),
+                format!("forgot which chain {node} served"),
+            ))
+        }
+    }
+}
