@@ -1,4 +1,6 @@
 //! Whole trades between separate wallets, and misuse: the real `ebl-node` process and the real `ebl` binary.
 
+mod attacks;
+mod consortium;
 mod misuse;
 mod trades;

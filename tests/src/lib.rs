@@ -143,6 +143,41 @@ impl NodeProcess {
         node
     }
 
+    /// `ebl-node init --genesis FILE` (a consortium genesis naming this directory's node key), then
+    /// start it.
+    pub fn init_from_genesis(data: &Path, genesis: &Path) -> NodeProcess {
+        let data_arg = data.to_string_lossy().into_owned();
+        run(
+            &bin("ebl-node"),
+            &[
+                "init",
+                "--genesis",
+                &genesis.to_string_lossy(),
+                "--data",
+                &data_arg,
+            ],
+            &[],
+        )
+        .ok();
+        let mut node = NodeProcess {
+            data: data.to_owned(),
+            url: String::new(),
+            child: None,
+        };
+        node.start();
+        node
+    }
+
+    /// `ebl-node node-key`: makes the node key of `data` and returns its public half.
+    pub fn node_key(data: &Path) -> String {
+        let data_arg = data.to_string_lossy().into_owned();
+        run(&bin("ebl-node"), &["node-key", "--data", &data_arg], &[])
+            .ok()
+            .stdout
+            .trim()
+            .to_owned()
+    }
+
     /// Starts the process on 127.0.0.1:0 and waits for it to say where it listens.
     pub fn start(&mut self) {
         let mut child = Command::new(bin("ebl-node"))
@@ -344,6 +379,25 @@ impl Market {
             )
             .ok();
         market
+    }
+
+    /// A market over a node already running in `dir` (a consortium's, whose admins have their own
+    /// wallets); `operator` is a key the tests may sign raw transactions with.
+    pub fn over(dir: tempfile::TempDir, node: NodeProcess, operator: SigningKey) -> Market {
+        let genesis = Http::new(&node.url, Hash::ZERO)
+            .get("/v1/genesis")
+            .expect("genesis")
+            .1;
+        let chain = genesis["chain"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .expect("chain id");
+        Market {
+            dir,
+            node,
+            chain,
+            operator,
+        }
     }
 
     /// With the usual cast admitted: a carrier for the DCSA document, shippers, buyers and banks.

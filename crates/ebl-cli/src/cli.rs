@@ -347,6 +347,9 @@ pub enum BillCommand {
         /// Where to write the offer for the bank.
         #[arg(short, long)]
         out: PathBuf,
+        /// Hours the offer stays valid; the ledger refuses the pledge after.
+        #[arg(long, default_value_t = crate::wallet::PLEDGE_OFFER_VALID_HOURS_DEFAULT)]
+        valid_hours: u64,
         #[command(flatten)]
         signer: Signer,
     },
@@ -962,6 +965,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             currency,
             loan,
             out: path,
+            valid_hours,
             signer,
         } => {
             let bill = parse_bill(&bill)?;
@@ -971,7 +975,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
                 currency: currency.to_uppercase(),
             };
             let key = wallet.signer(&signer.as_key)?;
-            let offer = wallet.offer_pledge(&key, bill, &bank, loan)?;
+            let offer = wallet.offer_pledge(&key, bill, &bank, loan, valid_hours)?;
             let text = serde_json::to_vec_pretty(&offer)
                 .map_err(|e| CliError::io("encoding the offer", e))?;
             write_file(&path, &text)?;
@@ -1115,18 +1119,46 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
 
 fn review_text(review: &crate::wallet::PledgeReview) -> String {
     let names = &review.verdict.names;
+    let f = &review.freshness;
+    let fresh = if review.fresh {
+        format!(
+            "yes: nothing happened to the bill since the offer (checked with the node at {})",
+            output::timestamp(f.checked_at_ms)
+        )
+    } else {
+        let moves: Vec<String> = f
+            .moved
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} at {} (block {})",
+                    m.action,
+                    output::timestamp(m.block_time_ms),
+                    m.height
+                )
+            })
+            .collect();
+        format!(
+            "NO: since the offer the bill moved: {} (checked at {}); the ledger will refuse this pledge",
+            moves.join(", "),
+            output::timestamp(f.checked_at_ms)
+        )
+    };
+    let validity = match (review.valid_until_ms, review.expired) {
+        (Some(t), true) => format!(
+            "EXPIRED at {}: the ledger will refuse it",
+            output::timestamp(t)
+        ),
+        (Some(t), false) => format!("until {}", output::timestamp(t)),
+        (None, _) => "no limit".to_owned(),
+    };
     format!(
-        "{}\npledge      {} pledges to {} for {} (loan {})\nfresh       {}",
+        "{}\npledge      {} pledges to {} for {} (loan {})\nfresh       {fresh}\nvalid       {validity}",
         output::verdict(&review.verdict),
         output::name(names, &review.pledgor),
         output::name(names, &review.pledgee),
         output::money(review.loan.amount_minor, &review.loan.currency),
         review.loan.reference,
-        if review.fresh {
-            "yes: nothing happened to the bill since the offer"
-        } else {
-            "NO: the bill changed since the offer"
-        }
     )
 }
 

@@ -161,6 +161,40 @@ impl NodeClient {
         self.finish(response)
     }
 
+    /// A signed request with a JSON body, which the signature covers.
+    fn post_signed<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &[u8],
+        key: &SigningKey,
+    ) -> Result<T> {
+        let chain = self.genesis()?.chain;
+        let time = now_ms();
+        let signature = sign_request(key, &chain, "POST", path, body, time);
+        let response = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .header(HEADER_KEY, &PartyKey::of(key).to_hex())
+            .header(HEADER_TIME, &time.to_string())
+            .header(HEADER_SIGNATURE, &signature.to_string())
+            .send(body);
+        self.finish(response)
+    }
+
+    /// Whether the bill still stands where `offer` (a pledge naming `key` as pledgee) found it.
+    pub fn offer_freshness(
+        &self,
+        offer: &SignedTransaction,
+        key: &SigningKey,
+    ) -> Result<ebl_core::api::OfferFreshness> {
+        let bill = offer.body.action.bill().ok_or_else(|| {
+            CliError::usage("not_a_pledge", "the offer's transaction acts on no bill")
+        })?;
+        let body = serde_json::to_vec(offer).map_err(|e| CliError::io("encoding the offer", e))?;
+        self.post_signed(&format!("/v1/bills/{bill}/offer-freshness"), &body, key)
+    }
+
     pub fn genesis(&self) -> Result<&GenesisView> {
         if let Some(g) = self.genesis.get() {
             return Ok(g);

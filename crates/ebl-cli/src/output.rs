@@ -205,7 +205,14 @@ pub fn timeline(names: &Names, parties: &[Party], history: &[HistoryEntry]) -> S
                     .find(|p| p.key == s.signer || p.retired_keys.contains(&s.signer))
                     .map_or_else(
                         || format!("key {}", &s.signer.to_hex()[..8]),
-                        |p| p.name().to_owned(),
+                        |p| match p.recovery_behind(&s.signer) {
+                            Some(r) => format!(
+                                "{} (with a key governance RECOVERED in {})",
+                                p.name(),
+                                r.tx.short()
+                            ),
+                            None => p.name().to_owned(),
+                        },
                     )
             })
             .collect();

@@ -17,6 +17,10 @@ use crate::keystore::Keystore;
 
 /// Format of the file a holder hands a bank to ask for a pledge.
 pub const PLEDGE_OFFER_FORMAT: &str = "ebl-pledge-offer/1";
+/// How long a pledge offer stays valid unless the holder says otherwise; the ledger refuses it after.
+pub const PLEDGE_OFFER_VALID_HOURS_DEFAULT: u64 = 72;
+/// The longest validity a holder may give an offer (30 days).
+pub const PLEDGE_OFFER_VALID_HOURS_MAX: u64 = 30 * 24;
 
 /// Where the passphrase comes from.
 #[derive(Debug, Clone)]
@@ -52,6 +56,12 @@ pub struct PledgeReview {
     pub loan: ebl_core::Loan,
     /// The node's current head for the bill is the one the pledge extends: nothing happened since.
     pub fresh: bool,
+    /// What the node says moved the bill since the offer, and when it said so.
+    pub freshness: ebl_core::api::OfferFreshness,
+    /// When the ledger stops accepting the pledge.
+    pub valid_until_ms: Option<u64>,
+    /// The offer's validity has passed: the ledger will refuse it.
+    pub expired: bool,
 }
 
 pub fn now_ms() -> u64 {
@@ -254,14 +264,24 @@ impl Wallet {
         bill: BillId,
         bank: &str,
         loan: ebl_core::Loan,
+        valid_hours: u64,
     ) -> Result<PledgeOffer> {
+        if valid_hours == 0 || valid_hours > PLEDGE_OFFER_VALID_HOURS_MAX {
+            return Err(CliError::usage(
+                "bad_validity",
+                format!(
+                    "an offer is valid for 1 to {PLEDGE_OFFER_VALID_HOURS_MAX} hours, not {valid_hours}"
+                ),
+            ));
+        }
         let pledgee = self.party(bank)?.id;
         let action = Action::Pledge {
             bill,
             pledgee,
             loan,
         };
-        let transaction = self.prepare(holder, action.clone())?;
+        let valid_until = now_ms().saturating_add(valid_hours.saturating_mul(3_600_000));
+        let transaction = self.prepare_until(holder, action.clone(), Some(valid_until))?;
         let bundle = self.export(&bill, holder)?;
         let verdict = bundle.verify().map_err(|f| {
             CliError::new(
@@ -292,6 +312,9 @@ impl Wallet {
                 format!("not a pledge offer (format {:?})", offer.format),
             ));
         }
+        // The offer must come from a chain this wallet trusts, and the one its node serves.
+        let chain = offer.bundle.genesis.chain_id();
+        crate::pins::Pins::load(&self.home)?.check(&chain, Some(&self.node.genesis()?.chain))?;
         let verdict = offer.bundle.verify().map_err(|f| {
             invalid(
                 f.error.code(),
@@ -342,20 +365,19 @@ impl Wallet {
                 format!("the ledger would refuse this pledge: {e}"),
             )
         })?;
-        let now = self.node.bill(bill, bank).map(|v| v.bill.head);
-        let fresh = match now {
-            Ok(head) => head == verdict.bill.head,
-            // The bank is not yet a party of the bill, so it may not read it: the pledge's stale-head rule
-            // still guarantees that the pledge applies only to exactly this state.
-            Err(e) if e.code == "forbidden" => true,
-            Err(e) => return Err(e),
-        };
+        // The bank is no party of the bill yet and may not read it; the holder's signed pledge naming
+        // it lets the node tell it what moved since.
+        let freshness = self.node.offer_freshness(tx, bank)?;
+        let valid_until_ms = tx.body.valid_until_ms;
         Ok(PledgeReview {
             verdict,
             pledgor,
             pledgee: *pledgee,
             loan: loan.clone(),
-            fresh,
+            fresh: freshness.fresh,
+            expired: valid_until_ms.is_some_and(|t| t < freshness.checked_at_ms),
+            freshness,
+            valid_until_ms,
         })
     }
 
@@ -366,6 +388,14 @@ impl Wallet {
         bank: &SigningKey,
     ) -> Result<(PledgeReview, SubmitOutcome)> {
         let review = self.review_pledge(offer, bank)?;
+        if review.expired {
+            let e = ebl_core::Error::Expired {
+                valid_until_ms: review.valid_until_ms.unwrap_or(0),
+                block_time_ms: review.freshness.checked_at_ms,
+            };
+            return Err(CliError::new(Kind::Rejected, e.code(), e.to_string())
+                .with_hint("ask the holder for a new offer"));
+        }
         if !review.fresh {
             return Err(CliError::new(
                 Kind::Verification,

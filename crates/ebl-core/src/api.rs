@@ -262,3 +262,29 @@ pub fn verify_request(
         signature,
     )
 }
+
+/// One transaction that moved a bill after a pledge offer was written: only what it was and when, so a
+/// prospective pledgee learns that the offer went stale without reading anyone else's terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Move {
+    pub action: String,
+    pub height: u64,
+    pub block_time_ms: u64,
+}
+
+/// The node's answer to a bank holding a pledge offer: whether the bill still stands where the offer
+/// found it, and what moved it since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferFreshness {
+    pub bill: BillId,
+    /// The head the offer's pledge extends.
+    pub offered_head: TxId,
+    /// The bill's head now.
+    pub head: TxId,
+    /// Nothing happened to the bill since the offer.
+    pub fresh: bool,
+    /// What happened since, oldest first.
+    pub moved: Vec<Move>,
+    /// The node's clock when it answered.
+    pub checked_at_ms: u64,
+}

@@ -315,4 +315,16 @@ impl Party {
     pub fn name(&self) -> &str {
         &self.profile.name
     }
+
+    /// The recovery that `key` (one of this party's keys) descends from: a key governance gave it, or
+    /// one the party rotated to after such a key. `None` for keys of its own line.
+    pub fn recovery_behind(&self, key: &PartyKey) -> Option<&Recovery> {
+        let line: Vec<&PartyKey> = self.retired_keys.iter().chain([&self.key]).collect();
+        let at = line.iter().position(|k| *k == key)?;
+        self.recoveries.iter().rev().find(|r| {
+            line.iter()
+                .position(|k| **k == r.new_key)
+                .is_some_and(|p| p <= at)
+        })
+    }
 }

@@ -102,6 +102,10 @@ pub fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .route("/v1/bills/{id}", get(bill::<K>))
         .route("/v1/bills/{id}/history", get(history::<K>))
         .route("/v1/bills/{id}/status", get(status::<K>))
+        .route(
+            "/v1/bills/{id}/offer-freshness",
+            post(crate::offers::offer_freshness::<K>),
+        )
         .route("/v1/bills/{id}/pint", get(pint_envelope::<K>))
         .route("/v1/pint/jwk", get(pint_jwk::<K>))
         .route("/v1/bills/{id}/documents", get(bill_documents::<K>))
@@ -143,7 +147,7 @@ async fn not_found(uri: Uri) -> ApiError {
     )
 }
 
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -164,7 +168,7 @@ fn content_type(headers: &HeaderMap) -> &str {
         .map_or("", |v| v.split(';').next().unwrap_or("").trim())
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", &e.to_string()))
 }
@@ -286,7 +290,7 @@ async fn submit_batch<K: Kv>(
     Ok(Json(BatchResponse { results }))
 }
 
-fn parse_hash(text: &str, what: &str) -> Result<Hash, ApiError> {
+pub(crate) fn parse_hash(text: &str, what: &str) -> Result<Hash, ApiError> {
     text.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -349,7 +353,7 @@ fn readable_bill<K: Kv>(
 
 /// A bill's history (or, for `Hash::ZERO`, the registry's) as of the published state: walked back from
 /// the head readers may see, so nothing undurable is ever shown.
-fn load_history<K: Kv>(app: &App<K>, id: &Hash) -> Result<Vec<HistoryEntry>, ApiError> {
+pub(crate) fn load_history<K: Kv>(app: &App<K>, id: &Hash) -> Result<Vec<HistoryEntry>, ApiError> {
     let (head, start, max) = {
         let state = app.state();
         let max = usize::try_from(state.transactions).unwrap_or(usize::MAX);

@@ -41,6 +41,19 @@ pub fn authenticate(
     headers: &HeaderMap,
     now_ms: u64,
 ) -> Result<Reader, ApiError> {
+    authenticate_body(registry, chain, method, uri, headers, &[], now_ms)
+}
+
+/// [`authenticate`] for a request with a body, which the signature covers.
+pub fn authenticate_body(
+    registry: &Registry,
+    chain: &ebl_core::ChainId,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    now_ms: u64,
+) -> Result<Reader, ApiError> {
     let (Some(key), Some(time), Some(signature)) = (
         header(headers, HEADER_KEY),
         header(headers, HEADER_TIME),
@@ -78,7 +91,7 @@ pub fn authenticate(
         ));
     }
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    if !verify_request(&key, chain, method.as_str(), path, &[], time, &signature) {
+    if !verify_request(&key, chain, method.as_str(), path, body, time, &signature) {
         return Err(unauthenticated(
             "bad_request_signature",
             "request signature does not verify",

@@ -11,6 +11,7 @@ pub mod listener;
 pub mod local;
 pub mod metrics;
 pub mod node;
+pub mod offers;
 pub mod pint;
 pub mod sequencer;
 pub mod state;

@@ -314,7 +314,12 @@ impl<K: Kv> Sequencer<K> {
             hash: block.header.header.hash(),
             header: block.header.clone(),
             bills,
-            registry: (!parties.is_empty()).then(|| self.ledger.registry().clone()),
+            // Any registry change: parties, or members and threshold (which change no party).
+            registry: ordered
+                .accepted
+                .iter()
+                .any(|tx| tx.body.action.is_registry())
+                .then(|| self.ledger.registry().clone()),
         };
         self.head = Some(block.clone());
         Ok((block, publish))

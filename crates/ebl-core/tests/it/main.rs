@@ -4,6 +4,7 @@ mod chain;
 mod codec;
 mod documents;
 mod fuzz;
+mod governance;
 mod import;
 mod limits;
 mod model;

@@ -14,19 +14,6 @@ fn loan() -> Loan {
     }
 }
 
-impl World {
-    /// Submits and expects refusal with `code`, with the ledger unchanged.
-    #[track_caller]
-    fn refuse(&mut self, action: Action, signers: &[&ebl_core::SigningKey], code: &str) {
-        let before = self.ledger.clone();
-        assert_refused(self.act(action, signers), code);
-        assert!(
-            self.ledger == before,
-            "a refused transaction changed the ledger"
-        );
-    }
-}
-
 #[test]
 fn transfer_moves_possession_not_title() {
     let mut w = World::new();

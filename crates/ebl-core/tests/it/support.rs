@@ -255,6 +255,23 @@ impl World {
     pub fn bill(&self, id: &BillId) -> &ebl_core::Bill {
         self.ledger.bill(id).expect("bill exists")
     }
+
+    /// Submits and expects refusal with `code`, with the ledger unchanged.
+    #[track_caller]
+    pub fn refuse(&mut self, action: Action, signers: &[&SigningKey], code: &str) {
+        let before = self.ledger.clone();
+        assert_refused(self.act(action, signers), code);
+        assert!(
+            self.ledger == before,
+            "a refused transaction changed the ledger"
+        );
+    }
+
+    /// The carrier issues `document` to the shipper.
+    pub fn issue_document(&mut self, document: Document) -> ebl_core::Result<BillId> {
+        let shipper = self.shipper.id;
+        self.issue(document, shipper, None)
+    }
 }
 
 /// Asserts that a result is the refusal with `code`, and shows the whole error otherwise.

@@ -1,0 +1,102 @@
+//! Pledge offers as the node sees them: a bank holding a holder's signed pledge asks whether the bill
+//! still stands where the offer found it. The bank is no party of the bill yet, so it may not read it;
+//! the holder's signature on a pledge naming the bank is what lets it learn this much.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::Json;
+use ebl_core::api::{Move, OfferFreshness};
+use ebl_core::{Action, SignedTransaction};
+use ebl_store::Kv;
+
+use crate::api::{body_bytes, load_history, now_ms, parse_hash, parse_json, ApiError, App};
+use crate::auth::{authenticate_body, bill_parties};
+
+/// `POST /v1/bills/{id}/offer-freshness`, a signed request whose body is the offer's pledge
+/// transaction, signed by a party of the bill and naming the reader as pledgee.
+pub async fn offer_freshness<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<OfferFreshness>, ApiError> {
+    let id = parse_hash(&id, "bill id")?;
+    let body = body_bytes(body)?;
+    let (reader, head) = {
+        let state = app.state();
+        let reader = authenticate_body(
+            state.ledger.registry(),
+            &state.ledger.chain_id(),
+            &method,
+            &uri,
+            &headers,
+            &body,
+            now_ms(),
+        )?;
+        let head = state.ledger.bill(&id).map(|b| b.head);
+        (reader, head)
+    };
+    let head =
+        head.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_bill", "no such bill"))?;
+    let offer: SignedTransaction = parse_json(&body)?;
+    offer
+        .verify_signatures()
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.code(), &e.to_string()))?;
+    let forbidden = |why: &str| ApiError::new(StatusCode::FORBIDDEN, "forbidden", why);
+    let Action::Pledge { bill, pledgee, .. } = &offer.body.action else {
+        return Err(forbidden("the body is not a pledge"));
+    };
+    if *bill != id || *pledgee != reader.party {
+        return Err(forbidden(
+            "the pledge is for another bill, or names another pledgee",
+        ));
+    }
+    let history = load_history(&app, &id)?;
+    let txs: Vec<&SignedTransaction> = history.iter().map(|h| &h.transaction).collect();
+    let signed_by_party = {
+        let state = app.state();
+        let registry = state.ledger.registry();
+        let bill = state
+            .ledger
+            .bill(&id)
+            .ok_or_else(|| forbidden("no such bill"))?;
+        let parties = bill_parties(registry, bill, &txs);
+        offer.signatures.iter().any(|s| {
+            registry
+                .by_key(&s.signer)
+                .is_some_and(|p| parties.contains(&p.id))
+        })
+    };
+    if !signed_by_party {
+        return Err(forbidden("the pledge is not signed by a party of the bill"));
+    }
+    let Some(at) = history.iter().position(|h| h.receipt.tx == offer.body.prev) else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "offer_not_in_history",
+            "the pledge extends a head that is not in the bill's history",
+        ));
+    };
+    let moved = history[at + 1..]
+        .iter()
+        .map(|h| Move {
+            action: h.transaction.body.action.code().to_owned(),
+            height: h.receipt.height,
+            block_time_ms: h.receipt.block_time_ms,
+        })
+        .collect();
+    Ok(Json(OfferFreshness {
+        bill: id,
+        offered_head: offer.body.prev,
+        head,
+        fresh: head == offer.body.prev,
+        moved,
+        checked_at_ms: now_ms(),
+    }))
+}
