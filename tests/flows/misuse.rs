@@ -431,7 +431,10 @@ fn raw_api_misuse() {
     );
     // Replay of an accepted transaction: the original receipt, nothing new.
     let registration = testkit::Actor::new(77, "Late Trader", &[ebl_core::Role::Trader], vec![]);
-    let registry: serde_json::Value = http.get("/v1/registry/history").expect("registry").1;
+    let registry: serde_json::Value = http
+        .get_as("/v1/registry/history", &m.operator)
+        .expect("registry")
+        .1;
     let registry_head: Hash = registry
         .as_array()
         .and_then(|a| a.last())

@@ -202,6 +202,7 @@ impl NodeProcess {
         self.url = line
             .trim()
             .strip_prefix("listening on ")
+            .and_then(|rest| rest.split_whitespace().next())
             .unwrap_or_else(|| panic!("unexpected first line from ebl-node: {line:?}"))
             .to_owned();
         self.child = Some(child);

@@ -297,7 +297,7 @@ fn main() -> anyhow::Result<()> {
         u64::MAX,
     )?;
     let rss = node.rss_bytes().unwrap_or(0);
-    let mut metrics_response = agent().get(&format!("{}/metrics", node.url)).call()?;
+    let mut metrics_response = agent().get(&node.metrics_url).call()?;
     let metrics = metrics_response.body_mut().read_to_string()?;
     let stored = head(&node.url)?;
     node.stop()?;

@@ -12,6 +12,8 @@ pub struct NodeUnderTest {
     pub binary: PathBuf,
     pub data: PathBuf,
     pub url: String,
+    /// The node's Prometheus metrics, served apart from the API.
+    pub metrics_url: String,
     child: Option<Child>,
 }
 
@@ -35,6 +37,7 @@ impl NodeUnderTest {
             binary: binary.to_owned(),
             data: data.to_owned(),
             url: String::new(),
+            metrics_url: String::new(),
             child: None,
         };
         node.start()?;
@@ -57,11 +60,13 @@ impl NodeUnderTest {
             .spawn()?;
         let mut line = String::new();
         BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
-        self.url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .context("address line")?
-            .to_owned();
+        // "listening on URL metrics on METRICS_URL"
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let ["listening", "on", url, "metrics", "on", metrics] = words[..] else {
+            anyhow::bail!("unexpected first line from ebl-node: {line:?}");
+        };
+        self.url = url.to_owned();
+        self.metrics_url = metrics.to_owned();
         self.child = Some(child);
         Ok(())
     }

@@ -164,6 +164,14 @@ pub enum KeyCommand {
     Import { name: String, file: PathBuf },
 }
 
+/// The key a read is signed with: the node shows parties, the registry and blocks to registered
+/// parties and members only. Optional when the wallet holds one key.
+#[derive(Args, Debug)]
+pub struct Reader {
+    #[arg(long = "as", value_name = "KEY")]
+    pub as_key: Option<String>,
+}
+
 #[derive(Args, Debug)]
 pub struct Signer {
     /// The wallet key that signs (the acting party).
@@ -248,9 +256,16 @@ pub enum PartyCommand {
         proposal: ProposalOut,
     },
     /// List registered parties.
-    List,
+    List {
+        #[command(flatten)]
+        reader: Reader,
+    },
     /// Show one party, by name, id or key.
-    Show { party: String },
+    Show {
+        party: String,
+        #[command(flatten)]
+        reader: Reader,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -408,6 +423,31 @@ pub enum BillCommand {
         #[command(flatten)]
         signer: Signer,
     },
+}
+
+impl BillCommand {
+    /// The key that acts: it also signs the command's reads of parties and the registry.
+    fn signer(&self) -> &Signer {
+        match self {
+            BillCommand::Issue { signer, .. }
+            | BillCommand::Transfer { signer, .. }
+            | BillCommand::Endorse { signer, .. }
+            | BillCommand::Sign { signer, .. }
+            | BillCommand::Surrender { signer, .. }
+            | BillCommand::AcceptSurrender { signer, .. }
+            | BillCommand::RejectSurrender { signer, .. }
+            | BillCommand::Pledge { signer, .. }
+            | BillCommand::PledgeReview { signer, .. }
+            | BillCommand::PledgeAccept { signer, .. }
+            | BillCommand::Release { signer, .. }
+            | BillCommand::Enforce { signer, .. }
+            | BillCommand::List { signer, .. }
+            | BillCommand::Show { signer, .. }
+            | BillCommand::History { signer, .. }
+            | BillCommand::Status { signer, .. }
+            | BillCommand::Export { signer, .. } => signer,
+        }
+    }
 }
 
 /// What a command prints: JSON with `--json`, text otherwise.
@@ -641,6 +681,7 @@ fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
             signer,
             proposal,
         } => {
+            wallet.reader(Some(&signer.as_key))?;
             let target = wallet.party(&party)?;
             let mut profile = target.profile.clone();
             if let Some(name) = name {
@@ -672,6 +713,7 @@ fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
             new_key,
             signer,
         } => {
+            wallet.reader(Some(&signer.as_key))?;
             let target = wallet.party(&party)?;
             let current = wallet.signer(&signer.as_key)?;
             let new = wallet.signer(&new_key).map_err(|e| {
@@ -703,6 +745,7 @@ fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
             signer,
             proposal,
         } => {
+            wallet.reader(Some(&signer.as_key))?;
             let target = wallet.party(&party)?;
             let new_key = public_key(wallet, &new_key)?;
             crate::gov::govern(
@@ -724,6 +767,7 @@ fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
             signer,
             proposal,
         } => {
+            wallet.reader(Some(&signer.as_key))?;
             let target = wallet.party(&party)?;
             crate::gov::govern(
                 wallet,
@@ -733,7 +777,8 @@ fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
                 format!("{} revoked", target.name()),
             )
         }
-        PartyCommand::List => {
+        PartyCommand::List { reader } => {
+            wallet.reader(reader.as_key.as_deref())?;
             let parties = wallet.node.parties()?;
             let human = parties
                 .iter()
@@ -761,7 +806,8 @@ fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
                 .join("\n");
             Ok(out(to_json(&parties), human))
         }
-        PartyCommand::Show { party } => {
+        PartyCommand::Show { party, reader } => {
+            wallet.reader(reader.as_key.as_deref())?;
             let p = wallet.party(&party)?;
             let human = format!(
                 "name        {}\nid          {}\nkey         {}\nroles       {}\nidentifiers {}\nstatus      {}",
@@ -819,6 +865,7 @@ pub(crate) fn names(wallet: &Wallet) -> Result<(Vec<ebl_core::Party>, output::Na
 }
 
 fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
+    wallet.reader(Some(&cmd.signer().as_key))?;
     let act = |signer: &Signer, action: Action, what: &str| -> Result<Out> {
         let key = wallet.signer(&signer.as_key)?;
         let outcome = wallet.act(&key, action)?;

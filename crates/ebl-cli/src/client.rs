@@ -48,6 +48,8 @@ pub struct NodeClient {
     genesis: OnceCell<GenesisView>,
     /// The wallet home whose pinned chains this node must serve; `None` trusts any chain.
     pins: Option<std::path::PathBuf>,
+    /// The key that signs reads of listings (parties, the registry, blocks): the first one unlocked.
+    reader: std::cell::RefCell<Option<SigningKey>>,
 }
 
 fn now_ms() -> u64 {
@@ -70,6 +72,7 @@ impl NodeClient {
             agent,
             genesis: OnceCell::new(),
             pins: None,
+            reader: std::cell::RefCell::new(None),
         }
     }
 
@@ -144,6 +147,30 @@ impl NodeClient {
     fn get_unchecked<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let response = self.agent.get(&format!("{}{path}", self.base)).call();
         self.finish(response)
+    }
+
+    /// Names the key that signs listing reads, unless one already does.
+    pub fn set_reader(&self, key: &SigningKey) {
+        let mut reader = self.reader.borrow_mut();
+        if reader.is_none() {
+            *reader = Some(key.clone());
+        }
+    }
+
+    pub fn has_reader(&self) -> bool {
+        self.reader.borrow().is_some()
+    }
+
+    /// A listing read: parties, the registry and blocks are for registered parties and members only.
+    fn get_listing<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let key = self.reader.borrow().clone().ok_or_else(|| {
+            CliError::usage(
+                "unauthenticated",
+                "reading parties, the registry or blocks needs a signed request",
+            )
+            .with_hint("name the key to read with: --as KEY")
+        })?;
+        self.get_signed(path, &key)
     }
 
     /// A read signed by `key`, for bills and their transactions.
@@ -221,7 +248,7 @@ impl NodeClient {
     }
 
     pub fn parties(&self) -> Result<Vec<Party>> {
-        self.get("/v1/parties")
+        self.get_listing("/v1/parties")
     }
 
     /// A party by name, id or key.
@@ -235,7 +262,7 @@ impl NodeClient {
                 _ => format!("%{b:02X}"),
             })
             .collect();
-        self.get(&format!("/v1/parties/{encoded}")).map_err(|e| {
+        self.get_listing(&format!("/v1/parties/{encoded}")).map_err(|e| {
             if e.code == "unknown_party" {
                 CliError::usage("unknown_party", format!("no registered party {who:?}"))
                     .with_hint("name a party by its registered name, party id or public key; `ebl party list` shows them")
@@ -246,11 +273,11 @@ impl NodeClient {
     }
 
     pub fn registry_history(&self) -> Result<Vec<HistoryEntry>> {
-        self.get("/v1/registry/history")
+        self.get_listing("/v1/registry/history")
     }
 
     pub fn block(&self, height: u64) -> Result<BlockView> {
-        self.get(&format!("/v1/blocks/{height}"))
+        self.get_listing(&format!("/v1/blocks/{height}"))
     }
 
     pub fn bill(&self, id: &BillId, key: &SigningKey) -> Result<BillView> {

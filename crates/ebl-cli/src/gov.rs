@@ -11,7 +11,7 @@ use ebl_core::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::cli::{names, out, public_key, submitted, to_json, Out, ProposalOut, Signer};
+use crate::cli::{names, out, public_key, submitted, to_json, Out, ProposalOut, Reader, Signer};
 use crate::error::{CliError, Kind, Result};
 use crate::output;
 use crate::wallet::{read_json, write_file, Wallet};
@@ -218,9 +218,16 @@ pub fn review(registry: &Registry, proposal: &Proposal) -> ProposalReview {
 #[derive(clap::Subcommand, Debug)]
 pub enum GovCommand {
     /// The consortium's members now and its threshold t, replayed from the genesis.
-    Members,
+    Members {
+        #[command(flatten)]
+        reader: Reader,
+    },
     /// Show what a proposal does, who signed it and how many signatures it still needs.
-    Review { file: std::path::PathBuf },
+    Review {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        reader: Reader,
+    },
     /// Co-sign a proposal with your admin key; the signature that reaches t submits it.
     Approve {
         file: std::path::PathBuf,
@@ -318,7 +325,8 @@ fn review_text(review: &ProposalReview, what: &str) -> String {
 
 pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
     match cmd {
-        GovCommand::Members => {
+        GovCommand::Members { reader } => {
+            wallet.reader(reader.as_key.as_deref())?;
             let registry = wallet.registry_now()?;
             let human = registry
                 .members()
@@ -344,7 +352,8 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                 human,
             ))
         }
-        GovCommand::Review { file } => {
+        GovCommand::Review { file, reader } => {
+            wallet.reader(reader.as_key.as_deref())?;
             let proposal = wallet.read_proposal(&file)?;
             let review = wallet.review_proposal(&proposal)?;
             let (_, names) = names(wallet)?;
@@ -367,6 +376,7 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
             signer,
             proposal,
         } => {
+            wallet.reader(Some(&signer.as_key))?;
             let member = Member {
                 name: name.clone(),
                 admin: public_key(wallet, &admin)?,
@@ -386,6 +396,7 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
             signer,
             proposal,
         } => {
+            wallet.reader(Some(&signer.as_key))?;
             let registry = wallet.registry_now()?;
             let member = registry
                 .members()
@@ -410,12 +421,15 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
             threshold,
             signer,
             proposal,
-        } => govern(
-            wallet,
-            &signer,
-            Action::SetThreshold { threshold },
-            proposal.file.as_deref(),
-            format!("governance now needs {threshold} admins"),
-        ),
+        } => {
+            wallet.reader(Some(&signer.as_key))?;
+            govern(
+                wallet,
+                &signer,
+                Action::SetThreshold { threshold },
+                proposal.file.as_deref(),
+                format!("governance now needs {threshold} admins"),
+            )
+        }
     }
 }

@@ -146,11 +146,36 @@ impl Wallet {
         self.keys.save(name, key, &passphrase)
     }
 
-    /// The private key named `name`, unlocked.
+    /// The private key named `name`, unlocked. The first key unlocked also signs listing reads.
     pub fn signer(&self, name: &str) -> Result<SigningKey> {
         self.keys.public(name)?;
         let passphrase = self.passphrase(&format!("key {name:?}"))?;
-        self.keys.unlock(name, &passphrase)
+        let key = self.keys.unlock(name, &passphrase)?;
+        self.node.set_reader(&key);
+        Ok(key)
+    }
+
+    /// Makes sure a key signs listing reads: `name` if given, else the wallet's only key.
+    pub fn reader(&self, name: Option<&str>) -> Result<()> {
+        if let Some(name) = name {
+            return self.signer(name).map(|_| ());
+        }
+        if self.node.has_reader() {
+            return Ok(());
+        }
+        match self.keys.names()?.as_slice() {
+            [only] => self.signer(only).map(|_| ()),
+            [] => Err(CliError::usage(
+                "unauthenticated",
+                "the node shows parties, the registry and blocks to registered parties and members only, and this wallet has no key",
+            )
+            .with_hint("make or import your key first (`ebl key new NAME`)")),
+            _ => Err(CliError::usage(
+                "unauthenticated",
+                "the node shows parties, the registry and blocks to registered parties and members only",
+            )
+            .with_hint("name the key to read with: --as KEY")),
+        }
     }
 
     /// A party by registered name, party id, public key, or the name of a key in this wallet.
@@ -209,6 +234,7 @@ impl Wallet {
 
     /// A self-contained proof bundle of `bill`, read as `reader`.
     pub fn export(&self, bill: &BillId, reader: &SigningKey) -> Result<Bundle> {
+        self.node.set_reader(reader);
         let genesis = self.node.genesis()?.genesis.clone();
         let registry = self.node.registry_history()?;
         let view = self.node.bill(bill, reader)?;

@@ -19,7 +19,7 @@ use ebl_store::{Kv, LedgerStore, StoreError};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-use crate::auth::{authenticate, bill_parties, Reader};
+use crate::auth::{access, authenticate, Access, Reader};
 use crate::limits::{BATCH_TRANSACTIONS_MAX, REQUEST_BODY_BYTES_MAX};
 use crate::metrics::Metrics;
 use crate::sequencer::{receipt_in, Candidate, Submission};
@@ -93,6 +93,14 @@ impl<K: Kv> App<K> {
     }
 }
 
+/// The Prometheus metrics, for a listener apart from the API's. It holds only the counters, so the
+/// node's shutdown never waits on it.
+pub fn metrics_router(metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route("/metrics", get(render_metrics))
+        .with_state(metrics)
+}
+
 pub fn router<K: Kv>(app: Arc<App<K>>) -> Router {
     Router::new()
         .route("/v1/transactions", post(submit_one::<K>))
@@ -120,7 +128,6 @@ pub fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .route("/v1/parties/{who}", get(party::<K>))
         .route("/v1/registry/history", get(registry_history::<K>))
         .route("/v1/health", get(health::<K>))
-        .route("/metrics", get(metrics::<K>))
         .merge(crate::pint::routes::<K>())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
@@ -314,7 +321,7 @@ fn readable_bill<K: Kv>(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-) -> Result<(Bill, Vec<HistoryEntry>, Reader), ApiError> {
+) -> Result<(Bill, Vec<HistoryEntry>, Reader, Access), ApiError> {
     // Short read locks, no copy of the registry: authenticate, then (after the store reads) decide.
     let (bill, reader) = {
         let state = app.state();
@@ -335,20 +342,52 @@ fn readable_bill<K: Kv>(
             &format!("no bill {id}"),
         )
     })?;
-    let history = load_history(app, id)?;
-    if !reader.privileged {
-        let txs: Vec<&SignedTransaction> = history.iter().map(|h| &h.transaction).collect();
-        let party_of_bill =
-            bill_parties(app.state().ledger.registry(), &bill, &txs).contains(&reader.party);
-        if !party_of_bill {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "only the bill's parties, operators and auditors may read it",
-            ));
-        }
+    let mut history = load_history(app, id)?;
+    let txs: Vec<&SignedTransaction> = history.iter().map(|h| &h.transaction).collect();
+    let access = access(app.state().ledger.registry(), &bill, &txs, &reader).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only the bill's parties, members and auditors may read it",
+        )
+    })?;
+    if let Access::Until(last) = access {
+        history.truncate(last + 1);
     }
-    Ok((bill, history, reader))
+    Ok((bill, history, reader, access))
+}
+
+/// The bill's state now (and everything derived from it) is for its parties now, not former ones.
+fn current_party(access: Access, history: &[HistoryEntry]) -> Result<(), ApiError> {
+    match access {
+        Access::Full => Ok(()),
+        Access::Until(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "former_party",
+            &format!(
+                "your part in this bill ended with transaction {}: you may read its history up to there, not what followed",
+                history.last().map(|h| h.receipt.tx.to_hex()).unwrap_or_default()
+            ),
+        )),
+    }
+}
+
+/// The signed reader of a listing (parties, the registry, blocks): any registered party or member.
+fn listing_reader<K: Kv>(
+    app: &App<K>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Reader, ApiError> {
+    let state = app.state();
+    authenticate(
+        state.ledger.registry(),
+        &state.ledger.chain_id(),
+        method,
+        uri,
+        headers,
+        now_ms(),
+    )
 }
 
 /// A bill's history (or, for `Hash::ZERO`, the registry's) as of the published state: walked back from
@@ -398,7 +437,8 @@ async fn bill<K: Kv>(
     headers: HeaderMap,
 ) -> Result<Json<BillView>, ApiError> {
     let id = parse_hash(&id, "bill id")?;
-    let (bill, history, _) = readable_bill(&app, &id, &method, &uri, &headers)?;
+    let (bill, history, _, access) = readable_bill(&app, &id, &method, &uri, &headers)?;
+    current_party(access, &history)?;
     let document = history
         .iter()
         .find_map(|h| h.transaction.body.action.document().map(|d| d.to_value()))
@@ -414,7 +454,7 @@ async fn history<K: Kv>(
     headers: HeaderMap,
 ) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
     let id = parse_hash(&id, "bill id")?;
-    let (_, history, _) = readable_bill(&app, &id, &method, &uri, &headers)?;
+    let (_, history, _, _) = readable_bill(&app, &id, &method, &uri, &headers)?;
     Ok(Json(history))
 }
 
@@ -426,7 +466,8 @@ async fn status<K: Kv>(
     headers: HeaderMap,
 ) -> Result<Json<ebl_core::api::SignedStatement>, ApiError> {
     let id = parse_hash(&id, "bill id")?;
-    readable_bill(&app, &id, &method, &uri, &headers)?;
+    let (_, history, _, access) = readable_bill(&app, &id, &method, &uri, &headers)?;
+    current_party(access, &history)?;
     // State and head read under one lock, so the statement is about one consistent height.
     let statement = {
         let state = app.state();
@@ -466,13 +507,22 @@ async fn transaction<K: Kv>(
     if stored.height > published_height {
         return Err(missing());
     }
-    // Registry changes are public; a bill's transactions are its parties' business.
+    // Registry changes are for any registered reader; a bill's transactions are its parties' business,
+    // and a former party's only up to where its part ended.
     let bill = match &stored.tx.body.action {
         a if a.creates_bill() => Some(id),
         a => a.bill(),
     };
-    if let Some(bill) = bill {
-        readable_bill(&app, &bill, &method, &uri, &headers)?;
+    match bill {
+        Some(bill) => {
+            let (_, history, _, access) = readable_bill(&app, &bill, &method, &uri, &headers)?;
+            if access != Access::Full && !history.iter().any(|h| h.receipt.tx == id) {
+                return Err(missing());
+            }
+        }
+        None => {
+            listing_reader(&app, &method, &uri, &headers)?;
+        }
     }
     let block = app.store.block(stored.height)?.ok_or_else(missing)?;
     Ok(Json(HistoryEntry {
@@ -484,7 +534,11 @@ async fn transaction<K: Kv>(
 async fn block<K: Kv>(
     State(app): State<Arc<App<K>>>,
     Path(height): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Json<ebl_store::StoredBlock>, ApiError> {
+    listing_reader(&app, &method, &uri, &headers)?;
     let height: u64 = height.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -551,15 +605,27 @@ async fn genesis<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<GenesisView> {
     })
 }
 
-async fn parties<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<Vec<ebl_core::Party>> {
-    Json(app.state().ledger.registry().parties().cloned().collect())
+async fn parties<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<Vec<ebl_core::Party>>, ApiError> {
+    listing_reader(&app, &method, &uri, &headers)?;
+    Ok(Json(
+        app.state().ledger.registry().parties().cloned().collect(),
+    ))
 }
 
 /// A party by registered name, party id, or any of its keys.
 async fn party<K: Kv>(
     State(app): State<Arc<App<K>>>,
     Path(who): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Json<ebl_core::Party>, ApiError> {
+    listing_reader(&app, &method, &uri, &headers)?;
     let state = app.state();
     let registry = state.ledger.registry();
     let found = registry
@@ -585,7 +651,11 @@ async fn party<K: Kv>(
 
 async fn registry_history<K: Kv>(
     State(app): State<Arc<App<K>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    listing_reader(&app, &method, &uri, &headers)?;
     Ok(Json(load_history(&app, &Hash::ZERO)?))
 }
 
@@ -606,10 +676,10 @@ async fn health<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<Health> {
     })
 }
 
-async fn metrics<K: Kv>(State(app): State<Arc<App<K>>>) -> impl IntoResponse {
+async fn render_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(),
+        metrics.render(),
     )
 }
 
@@ -622,7 +692,8 @@ async fn pint_envelope<K: Kv>(
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = parse_hash(&id, "bill id")?;
-    let (_, history, _) = readable_bill(&app, &id, &method, &uri, &headers)?;
+    let (_, history, _, access) = readable_bill(&app, &id, &method, &uri, &headers)?;
+    current_party(access, &history)?;
     let document = history
         .iter()
         .find_map(|h| h.transaction.body.action.document())
@@ -669,7 +740,7 @@ fn named_documents<K: Kv>(
     headers: &HeaderMap,
 ) -> Result<Vec<ebl_pint::NamedDocument>, ApiError> {
     let id = parse_hash(id, "bill id")?;
-    let (_, history, _) = readable_bill(app, &id, method, uri, headers)?;
+    let (_, history, _, _) = readable_bill(app, &id, method, uri, headers)?;
     Ok(history
         .iter()
         .find_map(|h| match &h.transaction.body.action {

@@ -114,6 +114,87 @@ pub fn authenticate_body(
     Ok(Reader { party, privileged })
 }
 
+/// How much of a bill a reader may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A party of the bill now, an auditor or a member: all of it.
+    Full,
+    /// A former party: the history up to and including the entry at this index, the last one it had a
+    /// part in; not the state now, nor later holders, pledges or loan terms.
+    Until(usize),
+}
+
+/// Whether `party` signed `tx` (with any of its keys) or is named by it as a recipient.
+pub fn involved(registry: &Registry, tx: &SignedTransaction, party: PartyId) -> bool {
+    let signed = tx
+        .signatures
+        .iter()
+        .any(|s| registry.by_key(&s.signer).is_some_and(|p| p.id == party));
+    signed
+        || match &tx.body.action {
+            Action::Issue {
+                issue_to,
+                shipper,
+                consignee,
+                ..
+            } => *issue_to == party || *shipper == party || *consignee == Some(party),
+            Action::Transfer { to, .. }
+            | Action::Endorse { to, .. }
+            | Action::EndorseToOrder { to, .. } => *to == party,
+            Action::Pledge { pledgee, .. } => *pledgee == party,
+            Action::Import { possessor, .. } => *possessor == party,
+            _ => false,
+        }
+}
+
+/// What `reader` may see of `bill`, whose history is `history`; `None` for no part in it at all. A
+/// former party sees up to the last transaction it had a part in: one it signed or received, and the
+/// answer to its own surrender or the end of its own pledge. When that is the last transaction, it sees
+/// everything (nothing followed).
+pub fn access(
+    registry: &Registry,
+    bill: &Bill,
+    history: &[&SignedTransaction],
+    reader: &Reader,
+) -> Option<Access> {
+    if reader.privileged || bill.current_parties().contains(&reader.party) {
+        return Some(Access::Full);
+    }
+    let mut last = None;
+    // Who surrendered, or pledged, before the transaction at hand: its answer concerns them too.
+    let (mut surrendered_by, mut pledgor) = (None, None);
+    for (i, tx) in history.iter().enumerate() {
+        let signer = tx
+            .signatures
+            .first()
+            .and_then(|s| registry.by_key(&s.signer))
+            .map(|p| p.id);
+        let concerned = match &tx.body.action {
+            Action::AcceptSurrender { .. } | Action::RejectSurrender { .. } => {
+                surrendered_by == Some(reader.party)
+            }
+            Action::Release { .. } | Action::Enforce { .. } => pledgor == Some(reader.party),
+            _ => false,
+        };
+        if concerned || involved(registry, tx, reader.party) {
+            last = Some(i);
+        }
+        match &tx.body.action {
+            Action::SurrenderForDelivery { .. } | Action::SurrenderForAmendment { .. } => {
+                surrendered_by = signer;
+            }
+            Action::Pledge { .. } => pledgor = signer,
+            _ => {}
+        }
+    }
+    let last = last?;
+    Some(if last + 1 == history.len() {
+        Access::Full
+    } else {
+        Access::Until(last)
+    })
+}
+
 /// Every party that has had a part in a bill: signers and recipients of its history, and its parties now.
 pub fn bill_parties(
     registry: &Registry,

@@ -13,6 +13,8 @@ use crate::node::{DataDir, NodeError, Settings};
 #[derive(Debug)]
 pub struct LocalNode {
     pub url: String,
+    /// The Prometheus metrics, on a listener of their own.
+    pub metrics_url: String,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<Result<(), NodeError>>>,
 }
@@ -48,23 +50,31 @@ impl LocalNode {
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                         .await
                         .map_err(|e| NodeError::Io(e.to_string()))?;
-                    let _ = address.send(
+                    let metrics = tokio::net::TcpListener::bind("127.0.0.1:0")
+                        .await
+                        .map_err(|e| NodeError::Io(e.to_string()))?;
+                    let addrs = (
                         listener
                             .local_addr()
                             .map_err(|e| NodeError::Io(e.to_string()))?,
+                        metrics
+                            .local_addr()
+                            .map_err(|e| NodeError::Io(e.to_string()))?,
                     );
-                    crate::node::serve(listener, running, async move {
+                    let _ = address.send(addrs);
+                    crate::node::serve(listener, Some(metrics), running, async move {
                         let _ = stopped.await;
                     })
                     .await
                 })
             })
             .map_err(|e| NodeError::Io(e.to_string()))?;
-        let addr = announced
+        let (addr, metrics) = announced
             .recv_timeout(Duration::from_secs(10))
             .map_err(|e| NodeError::Io(format!("the local node did not start: {e}")))?;
         Ok(LocalNode {
             url: format!("http://{addr}"),
+            metrics_url: format!("http://{metrics}/metrics"),
             stop: Some(stop),
             thread: Some(thread),
         })

@@ -87,6 +87,9 @@ enum Command {
         /// Most client connections open at once; further ones wait to be accepted.
         #[arg(long, default_value_t = ebl_node::limits::CONNECTIONS_MAX)]
         connections_max: usize,
+        /// Where Prometheus metrics are served, apart from the API (port 0: any free port, printed).
+        #[arg(long, env = "EBL_METRICS_LISTEN", default_value = "127.0.0.1:0")]
+        metrics_listen: SocketAddr,
     },
     /// Replay the stored ledger from the genesis and check every record, hash, signature, Merkle root and
     /// rule. Exit code 0 if it is sound, 1 at the first fault (which it names).
@@ -121,6 +124,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Run {
         listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
         connections_max: ebl_node::limits::CONNECTIONS_MAX,
+        metrics_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
     }) {
         Command::Init {
             genesis: Some(file),
@@ -145,7 +149,8 @@ fn main() -> ExitCode {
         Command::Run {
             listen,
             connections_max,
-        } => run(&dir, listen, connections_max),
+            metrics_listen,
+        } => run(&dir, listen, connections_max, metrics_listen),
         Command::Verify { json } => return verify(&dir, json),
     };
     match result {
@@ -289,7 +294,12 @@ fn write_genesis(
     Ok(())
 }
 
-fn run(dir: &DataDir, listen: SocketAddr, connections_max: usize) -> anyhow::Result<()> {
+fn run(
+    dir: &DataDir,
+    listen: SocketAddr,
+    connections_max: usize,
+    metrics_listen: SocketAddr,
+) -> anyhow::Result<()> {
     if !dir.store().exists() {
         tracing::info!(dir = %dir.0.display(), "no ledger here yet: initializing a development ledger");
         init(dir, "ebl-dev", None, ebl_pint::PLATFORM_CODE_DEFAULT)?;
@@ -313,10 +323,17 @@ fn run(dir: &DataDir, listen: SocketAddr, connections_max: usize) -> anyhow::Res
             .map(|p| p.ledger.chain_id())
             .unwrap_or_default();
         tracing::info!(address = %listener.local_addr()?, %chain, "serving");
-        // Printed for scripts that start the node on port 0 and need to know where it is.
-        println!("listening on http://{}", listener.local_addr()?);
+        let metrics = tokio::net::TcpListener::bind(metrics_listen)
+            .await
+            .with_context(|| format!("serving metrics on {metrics_listen}"))?;
+        // One line, printed for scripts that start the node on port 0 and need to know where it is.
+        println!(
+            "listening on http://{} metrics on http://{}/metrics",
+            listener.local_addr()?,
+            metrics.local_addr()?
+        );
         let _ = std::io::stdout().flush();
-        ebl_node::serve(listener, running, shutdown_signal()).await?;
+        ebl_node::serve(listener, Some(metrics), running, shutdown_signal()).await?;
         tracing::info!("stopped; every acknowledged transaction is on disk");
         Ok(())
     })

@@ -315,10 +315,21 @@ pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, N
 /// last block durable, and returns.
 pub async fn serve<K: Kv>(
     listener: TcpListener,
+    metrics: Option<TcpListener>,
     running: Running<K>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), NodeError> {
     let app = running.app.clone();
+    // Metrics on a listener of their own (loopback by default), so the operator's scraper needs no key
+    // and the API's clients see none of them. It ends with the process.
+    if let Some(metrics) = metrics {
+        let routes = crate::api::metrics_router(app.metrics.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(metrics, routes).await {
+                tracing::warn!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     let limit_ms = running.settings.request_timeout_ms;
     let routes = router(app).layer(axum::middleware::from_fn(move |request, next| {
         timeout(limit_ms, request, next)

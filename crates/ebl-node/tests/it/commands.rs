@@ -82,6 +82,7 @@ fn init_run_stop_verify_and_detect_damage() {
     let url = line
         .trim()
         .strip_prefix("listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
         .expect("address line")
         .to_owned();
     let client = Client::new(&url, chain);

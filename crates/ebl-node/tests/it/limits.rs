@@ -14,7 +14,9 @@ fn registrations(node: &mut TestNode, n: usize) -> Vec<ebl_core::SignedTransacti
         .map(|_| ())
         .ok();
     let _ = prev.take();
-    let registry = node.get("/v1/registry/history").1;
+    let registry = node
+        .get_as("/v1/registry/history", &node.cast.operator.clone())
+        .1;
     let mut head: Hash = registry
         .as_array()
         .and_then(|a| a.last())

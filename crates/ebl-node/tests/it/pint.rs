@@ -327,8 +327,7 @@ fn bad_signatures_and_foreign_recipients_are_refused_and_nothing_is_stored() {
     for key in [&node.cast.buyer.key, &node.cast.operator] {
         assert!(bills_of(&node, key).is_empty(), "nothing was imported");
     }
-    let (_, metrics) = node.get("/metrics");
-    let metrics = metrics.as_str().unwrap_or("").to_owned();
+    let metrics = node.metrics();
     assert!(
         metrics.contains("ebl_pint_answers_total{code=\"BSIG\"} 3"),
         "{metrics}"

@@ -60,6 +60,74 @@ fn only_the_bills_parties_may_read_it() {
     assert_eq!(node.get_as(&paths[1], &c.buyer2.key).0, 200);
 }
 
+/// Issue 11: a past possessor read the later holders, pledges and loan terms of a bill it had left.
+#[test]
+fn regression_former_parties_see_no_further() {
+    let mut node = TestNode::start();
+    let bill = node.issue("PRIV-3");
+    let c = node.cast.clone();
+    for (to, key) in [(c.buyer.id, &c.shipper.key), (c.buyer2.id, &c.buyer.key)] {
+        assert_accepted(&node.act(Action::Transfer { bill, to }, &[key]));
+    }
+    let later = node.act(Action::Sign { bill }, &[&c.buyer2.key]);
+    assert_accepted(&later);
+    let later_id = later.id();
+    // Buyer One's part ended with its transfer to Buyer Two: three entries, not the fourth.
+    let (status, history) = node.get_as(&format!("/v1/bills/{bill}/history"), &c.buyer.key);
+    assert_eq!((status, history.as_array().map(Vec::len)), (200, Some(3)));
+    let (_, full) = node.get_as(&format!("/v1/bills/{bill}/history"), &c.buyer2.key);
+    assert_eq!(full.as_array().map(Vec::len), Some(4));
+    for path in [
+        format!("/v1/bills/{bill}"),
+        format!("/v1/bills/{bill}/status"),
+    ] {
+        let (status, body) = node.get_as(&path, &c.buyer.key);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("former_party")),
+            "{path}"
+        );
+    }
+    let (status, _) = node.get_as(&format!("/v1/transactions/{later_id}"), &c.buyer.key);
+    assert_eq!(
+        status, 404,
+        "a later transaction is not shown to a former party"
+    );
+    let (status, _) = node.get_as(&format!("/v1/transactions/{later_id}"), &c.buyer2.key);
+    assert_eq!(status, 200);
+}
+
+/// Issue 11: parties, the registry and blocks were public; they are for registered readers now,
+/// while health, the head and the genesis stay public.
+#[test]
+fn regression_listings_need_a_signed_read_by_a_registered_party() {
+    let mut node = TestNode::start();
+    node.issue("PRIV-4");
+    let c = node.cast.clone();
+    for path in [
+        "/v1/parties",
+        "/v1/parties/First%20Bank",
+        "/v1/registry/history",
+        "/v1/blocks/1",
+    ] {
+        let (status, body) = node.get(path);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (401, Some("unauthenticated")),
+            "{path}"
+        );
+        assert_eq!(
+            node.get_as(path, &key(99)).0,
+            401,
+            "a stranger's key: {path}"
+        );
+        assert_eq!(node.get_as(path, &c.buyer.key).0, 200, "{path}");
+    }
+    for path in ["/v1/health", "/v1/head", "/v1/genesis"] {
+        assert_eq!(node.get(path).0, 200, "{path}");
+    }
+}
+
 #[test]
 fn reads_must_be_signed_fresh_and_by_a_registered_key() {
     let mut node = TestNode::start();

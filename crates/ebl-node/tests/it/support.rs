@@ -200,6 +200,15 @@ impl TestNode {
         node
     }
 
+    /// The Prometheus text from the node's metrics listener.
+    pub fn metrics(&self) -> String {
+        let mut response = agent()
+            .get(&self.server.metrics_url)
+            .call()
+            .expect("metrics GET");
+        response.body_mut().read_to_string().expect("body")
+    }
+
     pub fn data(&self) -> DataDir {
         DataDir(self.dir.path().to_owned())
     }
