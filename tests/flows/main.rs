@@ -2,5 +2,6 @@
 
 mod attacks;
 mod consortium;
+mod lifecycle;
 mod misuse;
 mod trades;

@@ -302,7 +302,7 @@ fn surrender_rejected_returns_then_accepted() {
 }
 
 #[test]
-fn amendment_switch_to_paper_voids_and_a_replacement_references_it() {
+fn amendment_for_a_change_of_destination_voids_and_a_replacement_references_it() {
     let m = Market::with_cast();
     let bill = m.issue("AMD-1");
     m.json(
@@ -312,7 +312,7 @@ fn amendment_switch_to_paper_voids_and_a_replacement_references_it() {
             "surrender",
             &bill,
             "--amend",
-            "SWTP",
+            "COD",
             "--as",
             "shipper",
         ],
@@ -346,10 +346,13 @@ fn amendment_switch_to_paper_voids_and_a_replacement_references_it() {
         .expect("bill")
         .to_owned();
     let old = m.bank_checks("shipper", &bill);
-    assert_eq!(old["bill"]["status"]["void"]["replaced_by"], new.as_str());
+    assert_eq!(
+        old["bill"]["status"]["void"]["replaced_by"],
+        serde_json::json!([new])
+    );
     let v = m.bank_checks("shipper", &new);
     verdict_is(&m, &v, "DCSA CTK", "issued");
-    assert_eq!(v["bill"]["replaces"], bill.as_str());
+    assert_eq!(v["bill"]["replaces"], serde_json::json!([bill]));
 }
 
 #[test]

@@ -332,9 +332,41 @@ pub enum BillCommand {
         #[command(flatten)]
         signer: Signer,
     },
-    /// Accept the pending surrender (carrier): delivered, or void for amendment.
+    /// Accept the pending surrender (carrier): delivered, or void for amendment, or (SWTP) switched to
+    /// the paper bill named by --paper-number and --paper-date.
     AcceptSurrender {
         bill: String,
+        /// For a switch to paper: the paper bill's number.
+        #[arg(long, requires = "paper_date")]
+        paper_number: Option<String>,
+        /// For a switch to paper: the paper bill's issue date, YYYY-MM-DD.
+        #[arg(long, requires = "paper_number")]
+        paper_date: Option<String>,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Refuse the bill you were just sent (the recipient, as the very next action): possession and
+    /// title return to where they were.
+    Refuse {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Carrier: issue replacements for void bills after an accepted amendment: several documents for one
+    /// bill (a split), or one for several bills (a combine), to whoever surrendered them.
+    Replace {
+        /// The void bills replaced.
+        #[arg(required = true)]
+        old: Vec<String>,
+        /// A replacement's DCSA transport document; repeat for a split.
+        #[arg(long = "document", required = true)]
+        documents: Vec<PathBuf>,
+        /// Whoever surrendered the void bills.
+        #[arg(long)]
+        to: String,
+        /// The consignee, for a straight replacement.
+        #[arg(long)]
+        consignee: Option<String>,
         #[command(flatten)]
         signer: Signer,
     },
@@ -435,6 +467,8 @@ impl BillCommand {
             | BillCommand::Sign { signer, .. }
             | BillCommand::Surrender { signer, .. }
             | BillCommand::AcceptSurrender { signer, .. }
+            | BillCommand::Refuse { signer, .. }
+            | BillCommand::Replace { signer, .. }
             | BillCommand::RejectSurrender { signer, .. }
             | BillCommand::Pledge { signer, .. }
             | BillCommand::PledgeReview { signer, .. }
@@ -889,7 +923,9 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             let consignee = consignee
                 .map(|c| wallet.party(&c).map(|p| p.id))
                 .transpose()?;
-            let replaces = replaces.map(|r| parse_bill(&r)).transpose()?;
+            let replaces = replaces
+                .map(|r| parse_bill(&r).map(ebl_core::Replacement::of))
+                .transpose()?;
             let reference = document.facts().transport_document_reference.clone();
             let key = wallet.signer(&signer.as_key)?;
             let outcome = wallet.act(
@@ -991,13 +1027,96 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
                 }
             }
         }
-        BillCommand::AcceptSurrender { bill, signer } => act(
+        BillCommand::AcceptSurrender {
+            bill,
+            paper_number,
+            paper_date,
+            signer,
+        } => match (paper_number, paper_date) {
+            (Some(number), Some(issued_on)) => act(
+                &signer,
+                Action::AcceptSurrenderToPaper {
+                    bill: parse_bill(&bill)?,
+                    paper: ebl_core::PaperBill {
+                        number: number.clone(),
+                        issued_on,
+                    },
+                },
+                &format!(
+                    "surrender accepted: the bill is switched to paper bill {number} and ends here"
+                ),
+            ),
+            _ => act(
+                &signer,
+                Action::AcceptSurrender {
+                    bill: parse_bill(&bill)?,
+                },
+                "surrender accepted",
+            ),
+        },
+        BillCommand::Refuse { bill, signer } => act(
             &signer,
-            Action::AcceptSurrender {
+            Action::Refuse {
                 bill: parse_bill(&bill)?,
             },
-            "surrender accepted",
+            "refused: possession and title are back where they were",
         ),
+        BillCommand::Replace {
+            old,
+            documents,
+            to,
+            consignee,
+            signer,
+        } => {
+            let olds = old
+                .iter()
+                .map(|o| parse_bill(o))
+                .collect::<Result<Vec<_>>>()?;
+            let key = wallet.signer(&signer.as_key)?;
+            let issue_to = wallet.party(&to)?.id;
+            let consignee = consignee
+                .map(|c| wallet.party(&c).map(|p| p.id))
+                .transpose()?;
+            let first = olds
+                .first()
+                .ok_or_else(|| CliError::usage("missing_bill", "name the void bills to replace"))?;
+            let shipper = wallet.node.bill(first, &key)?.bill.shipper;
+            let count = u16::try_from(documents.len()).unwrap_or(u16::MAX);
+            let replacement = ebl_core::Replacement { bills: olds, count };
+            let mut issued = Vec::new();
+            for file in &documents {
+                let document = read_document(file)?;
+                let reference = document.facts().transport_document_reference.clone();
+                let outcome = wallet.act(
+                    &key,
+                    Action::Issue {
+                        document,
+                        issue_to,
+                        shipper,
+                        consignee,
+                        replaces: Some(replacement.clone()),
+                    },
+                )?;
+                issued.push(
+                    json!({"bill": outcome.id(), "reference": reference, "outcome": outcome}),
+                );
+            }
+            let human = issued
+                .iter()
+                .map(|i| {
+                    format!(
+                        "replacement {} issued to {to}: bill id {}",
+                        i["reference"].as_str().unwrap_or(""),
+                        i["bill"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(out(
+                json!({"replaced": replacement.bills, "issued": issued}),
+                human,
+            ))
+        }
         BillCommand::RejectSurrender { bill, signer } => act(
             &signer,
             Action::RejectSurrender {

@@ -83,10 +83,18 @@ pub fn status(names: &Names, s: &Status) -> String {
                 name(names, surrendered_by)
             )
         }
-        Status::Void {
-            replaced_by: Some(b),
-            ..
-        } => format!("VOID (replaced by {b})"),
+        Status::Void { replaced_by, .. } if !replaced_by.is_empty() => format!(
+            "VOID (replaced by {})",
+            replaced_by
+                .iter()
+                .map(|b| b.to_hex())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Status::SwitchedToPaper { paper, .. } => format!(
+            "SWITCHED_TO_PAPER: no longer an electronic record; replaced by paper bill {} issued {}",
+            paper.number, paper.issued_on
+        ),
         other => other.name().to_owned(),
     }
 }
@@ -112,7 +120,7 @@ pub fn bill(names: &Names, b: &Bill) -> String {
         b.head, b.transactions
     );
     let _ = write!(out, "document    checksum {}", b.document_checksum);
-    if let Some(r) = b.replaces {
+    for r in &b.replaces {
         let _ = write!(out, "\nreplaces    {r}");
     }
     out
@@ -126,9 +134,14 @@ pub fn describe(names: &Names, signer: &str, action: &Action) -> String {
             issue_to, replaces, ..
         } => match replaces {
             Some(r) => format!(
-                "{signer} issued it to {} (replacing {})",
+                "{signer} issued it to {} (one of {} replacing {})",
                 n(issue_to),
-                r.short()
+                r.count,
+                r.bills
+                    .iter()
+                    .map(|b| b.short())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ),
             None => format!("{signer} issued it to {}", n(issue_to)),
         },
@@ -144,6 +157,11 @@ pub fn describe(names: &Names, signer: &str, action: &Action) -> String {
             format!("{signer} surrendered it for amendment ({})", reason.code())
         }
         Action::AcceptSurrender { .. } => format!("{signer} accepted the surrender"),
+        Action::AcceptSurrenderToPaper { paper, .. } => format!(
+            "{signer} accepted the surrender and switched it to paper bill {} of {}",
+            paper.number, paper.issued_on
+        ),
+        Action::Refuse { .. } => format!("{signer} refused it: back to where it was"),
         Action::RejectSurrender { .. } => format!("{signer} rejected the surrender"),
         Action::Pledge { pledgee, loan, .. } => format!(
             "{} pledged it to {} for {} (loan {})",

@@ -238,24 +238,51 @@ impl Wallet {
         let genesis = self.node.genesis()?.genesis.clone();
         let registry = self.node.registry_history()?;
         let view = self.node.bill(bill, reader)?;
-        let mut transactions = self.node.history(bill, reader)?;
-        // A replacement's history begins with the void bill it replaced.
-        let mut previous = view.bill.replaces;
-        while let Some(old) = previous {
-            let mut older = self.node.history(&old, reader)?;
-            previous = self.node.bill(&old, reader)?.bill.replaces;
-            older.append(&mut transactions);
-            transactions = older;
+        // The bill's lineage both ways: the void bills it replaces (a combine names several, each of
+        // which may replace others), and every replacement of a void bill among them (siblings of a
+        // split included: they changed the void bill's state too).
+        let mut lineage = vec![*bill];
+        let mut views = vec![view.bill.clone()];
+        let mut next = 0;
+        while let Some(current) = views.get(next).cloned() {
+            next += 1;
+            for old in &current.replaces {
+                if !lineage.contains(old) {
+                    lineage.push(*old);
+                    views.push(self.node.bill(old, reader)?.bill);
+                }
+            }
         }
-        // A void bill's replacement changed its state (replaced_by): its ISSUE comes too.
-        if let ebl_core::Status::Void {
-            replaced_by: Some(new),
-            ..
-        } = view.bill.status
-        {
-            let issue: HistoryEntry = self.node.transaction(&new, reader)?;
-            transactions.push(issue);
+        let mut transactions: Vec<HistoryEntry> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for id in &lineage {
+            for entry in self.node.history(id, reader)? {
+                if seen.insert(entry.receipt.tx) {
+                    transactions.push(entry);
+                }
+            }
         }
+        for state in &views {
+            if let ebl_core::Status::Void { replaced_by, .. } = &state.status {
+                for new in replaced_by {
+                    if seen.contains(new) {
+                        continue;
+                    }
+                    // A sibling of a split is another party's bill: without it the void bill's
+                    // history still verifies, only its list of replacements is shorter.
+                    match self.node.transaction(new, reader) {
+                        Ok(issue) => {
+                            seen.insert(issue.receipt.tx);
+                            transactions.push(issue);
+                        }
+                        Err(e) if e.code == "forbidden" || e.code == "unknown_transaction" => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        // Ledger order: a bundle lists its entries as the ledger ordered them.
+        transactions.sort_by_key(|e| (e.receipt.height, e.receipt.index));
         let statement = self.node.status(bill, reader)?;
         let mut heights: Vec<u64> = registry
             .iter()

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::hash::Hash;
 use crate::party::{PartyId, Role};
 use crate::registry::Registry;
-use crate::transaction::{Action, AmendmentReason, BillId, Loan, TxId};
+use crate::transaction::{Action, AmendmentReason, BillId, Loan, PaperBill, Replacement, TxId};
 
 /// To whose order the bill stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,11 +48,21 @@ pub enum Status {
     },
     /// Surrendered for delivery and accepted: terminal.
     Accomplished,
-    /// Surrendered for amendment and accepted: terminal. The carrier issues a replacement, which names
+    /// Surrendered for amendment and accepted: terminal. The carrier issues replacements, which name
     /// this bill, to the party that surrendered it.
     Void {
         surrendered_by: PartyId,
-        replaced_by: Option<BillId>,
+        /// The replacement bills issued so far, in ledger order.
+        replaced_by: Vec<BillId>,
+        /// From the first replacement on: the void bills replaced together and how many bills replace
+        /// them; every later replacement must name the same.
+        replacement: Option<Replacement>,
+    },
+    /// Surrendered to switch to paper and accepted: terminal. The bill is no longer an electronic record;
+    /// the carrier noted the paper bill that replaces it.
+    SwitchedToPaper {
+        surrendered_by: PartyId,
+        paper: PaperBill,
     },
 }
 
@@ -66,11 +76,20 @@ impl Status {
             Status::PendingAmendment { .. } => "PENDING_AMENDMENT",
             Status::Accomplished => "ACCOMPLISHED",
             Status::Void { .. } => "VOID",
+            Status::SwitchedToPaper { .. } => "SWITCHED_TO_PAPER",
         }
     }
 
     pub fn is_terminal(&self) -> bool {
-        matches!(self, Status::Accomplished | Status::Void { .. })
+        matches!(
+            self,
+            Status::Accomplished | Status::Void { .. } | Status::SwitchedToPaper { .. }
+        )
+    }
+
+    /// A void bill whose replacements are all issued: its reference has passed on.
+    pub fn is_replaced(&self) -> bool {
+        matches!(self, Status::Void { replaced_by, .. } if !replaced_by.is_empty())
     }
 }
 
@@ -96,7 +115,18 @@ pub struct Bill {
     pub possessor: PartyId,
     pub title: Title,
     pub status: Status,
-    pub replaces: Option<BillId>,
+    /// The void bills this bill replaces (empty for a first issue).
+    pub replaces: Vec<BillId>,
+    /// Set by a transfer or endorsement until the next action: what its recipient's refusal restores.
+    pub refusable: Option<Refusable>,
+}
+
+/// The state before the last transfer or endorsement, which its recipient may refuse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusable {
+    pub recipient: PartyId,
+    pub possessor: PartyId,
+    pub title: Title,
 }
 
 impl Bill {
@@ -127,7 +157,9 @@ impl Bill {
         match &self.status {
             Status::Pledged(p) => parties.extend([p.pledgee, p.pledgor]),
             Status::PendingDelivery { surrendered_by }
-            | Status::PendingAmendment { surrendered_by, .. } => parties.push(*surrendered_by),
+            | Status::PendingAmendment { surrendered_by, .. }
+            | Status::Void { surrendered_by, .. }
+            | Status::SwitchedToPaper { surrendered_by, .. } => parties.push(*surrendered_by),
             _ => {}
         }
         parties.sort();
@@ -171,19 +203,31 @@ pub fn transition(
         (Status::Pledged(_), _) => return Err(Error::Pledged),
         (
             Status::PendingDelivery { .. } | Status::PendingAmendment { .. },
-            Action::AcceptSurrender { .. } | Action::RejectSurrender { .. },
+            Action::AcceptSurrender { .. }
+            | Action::RejectSurrender { .. }
+            | Action::AcceptSurrenderToPaper { .. },
         ) => {}
         (Status::PendingDelivery { .. } | Status::PendingAmendment { .. }, _) => {
             return Err(Error::SurrenderPending)
         }
-        (_, Action::AcceptSurrender { .. } | Action::RejectSurrender { .. }) => {
-            return Err(Error::NoSurrenderPending)
-        }
+        (
+            _,
+            Action::AcceptSurrender { .. }
+            | Action::RejectSurrender { .. }
+            | Action::AcceptSurrenderToPaper { .. },
+        ) => return Err(Error::NoSurrenderPending),
         (_, Action::Release { .. } | Action::Enforce { .. }) => return Err(Error::NotPledged),
         _ => {}
     }
 
     let mut next = bill.clone();
+    // A refusal is possible only as the very next action.
+    next.refusable = None;
+    let before = |recipient: PartyId| Refusable {
+        recipient,
+        possessor: bill.possessor,
+        title: bill.title.clone(),
+    };
     match action {
         Action::Transfer { to, .. } => {
             possessor_signs(bill, signers)?;
@@ -192,6 +236,15 @@ pub fn transition(
                 return Err(Error::AlreadyPossessor);
             }
             next.possessor = *to;
+            next.refusable = Some(before(*to));
+        }
+        Action::Refuse { .. } => {
+            let refusable = bill.refusable.as_ref().ok_or(Error::NothingToRefuse)?;
+            if sole_signer(signers, "recipient")? != refusable.recipient {
+                return Err(Error::NotRecipient);
+            }
+            next.possessor = refusable.possessor;
+            next.title = refusable.title.clone();
         }
         Action::Endorse { to, .. } | Action::EndorseToOrder { to, .. } => {
             let signer = endorser(bill, signers)?;
@@ -204,6 +257,7 @@ pub fn transition(
                 endorsee: *to,
                 may_endorse: matches!(action, Action::EndorseToOrder { .. }),
             };
+            next.refusable = Some(before(*to));
         }
         Action::BlankEndorse { .. } => {
             endorser(bill, signers)?;
@@ -232,11 +286,30 @@ pub fn transition(
         Action::AcceptSurrender { .. } => {
             carrier_signs(bill, signers)?;
             next.status = match bill.status {
+                Status::PendingAmendment {
+                    reason: AmendmentReason::SwitchToPaper,
+                    ..
+                } => return Err(Error::PaperNoteMissing),
                 Status::PendingAmendment { surrendered_by, .. } => Status::Void {
                     surrendered_by,
-                    replaced_by: None,
+                    replaced_by: Vec::new(),
+                    replacement: None,
                 },
                 _ => Status::Accomplished,
+            };
+        }
+        Action::AcceptSurrenderToPaper { paper, .. } => {
+            carrier_signs(bill, signers)?;
+            let Status::PendingAmendment {
+                surrendered_by,
+                reason: AmendmentReason::SwitchToPaper,
+            } = bill.status
+            else {
+                return Err(Error::NotSwitchToPaper);
+            };
+            next.status = Status::SwitchedToPaper {
+                surrendered_by,
+                paper: paper.clone(),
             };
         }
         Action::RejectSurrender { .. } => {

@@ -125,6 +125,16 @@ pub enum Error {
         role: &'static str,
         identifier: String,
     },
+    #[error("a replacement names 1 to 16 distinct void bills and 1 to 16 bills replacing them, not {bills} and {count}")]
+    MalformedReplacement { bills: usize, count: u16 },
+    #[error("only the recipient of the last transfer or endorsement may refuse it, as the very next action")]
+    NothingToRefuse,
+    #[error("the signer is not the recipient of the last transfer or endorsement")]
+    NotRecipient,
+    #[error("a surrender to switch to paper is accepted only with the note of the paper bill that replaces it")]
+    PaperNoteMissing,
+    #[error("the pending surrender is not to switch to paper (SWTP)")]
+    NotSwitchToPaper,
     #[error("the transaction expired at {valid_until_ms} ms, before its block's time {block_time_ms} ms")]
     Expired {
         valid_until_ms: u64,
@@ -263,6 +273,11 @@ impl Error {
             IdentifierTaken { .. } => "identifier_taken",
             DocumentPartyMismatch { .. } => "document_party_mismatch",
             Expired { .. } => "expired",
+            MalformedReplacement { .. } => "malformed_replacement",
+            NothingToRefuse => "nothing_to_refuse",
+            NotRecipient => "not_recipient",
+            PaperNoteMissing => "paper_note_missing",
+            NotSwitchToPaper => "not_switch_to_paper",
             PartyExists { .. } => "party_exists",
             KeyInUse { .. } => "key_in_use",
             NameTaken { .. } => "name_taken",

@@ -29,21 +29,21 @@ fn carrier_code(identifier: &Identifier) -> String {
 }
 
 /// What one accepted transaction changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
     pub tx: TxId,
     /// The bill it created or moved; `None` for a registry change.
     pub bill: Option<BillId>,
-    /// The bill an `ISSUE` voided-and-replaced, whose state changed too.
-    pub replaced: Option<BillId>,
+    /// The void bills an `ISSUE` replaced, whose states changed too.
+    pub replaced: Vec<BillId>,
     /// The party a registry change admitted, re-keyed or revoked.
     pub party: Option<PartyId>,
 }
 
 impl Applied {
     /// Every bill whose state the transaction changed.
-    pub fn bills(&self) -> impl Iterator<Item = BillId> {
-        self.bill.into_iter().chain(self.replaced)
+    pub fn bills(&self) -> impl Iterator<Item = BillId> + '_ {
+        self.bill.into_iter().chain(self.replaced.iter().copied())
     }
 }
 
@@ -99,17 +99,8 @@ impl Ledger {
         // A void bill's reference may have passed to its replacement: the one not yet replaced holds it.
         for bill in ledger.bills.values() {
             let key = reference_key(&bill.carrier_code, &bill.reference);
-            let superseded = |id: &BillId| {
-                ledger.bills.get(id).is_some_and(|b| {
-                    matches!(
-                        b.status,
-                        Status::Void {
-                            replaced_by: Some(_),
-                            ..
-                        }
-                    )
-                })
-            };
+            let superseded =
+                |id: &BillId| ledger.bills.get(id).is_some_and(|b| b.status.is_replaced());
             match ledger.references.get(&key) {
                 Some(holder) if !superseded(holder) => {}
                 _ => {
@@ -157,13 +148,7 @@ impl Ledger {
         for bill in bills {
             // The (carrier code, reference) belongs to the one bill of that key not yet replaced.
             let key = reference_key(&bill.carrier_code, &bill.reference);
-            let replaced = matches!(
-                bill.status,
-                Status::Void {
-                    replaced_by: Some(_),
-                    ..
-                }
-            );
+            let replaced = bill.status.is_replaced();
             if !replaced || !self.references.contains_key(&key) {
                 self.references.insert(key, bill.id);
             }
@@ -232,7 +217,7 @@ impl Ledger {
             return Ok(Applied {
                 tx: id,
                 bill: None,
-                replaced: None,
+                replaced: Vec::new(),
                 party,
             });
         }
@@ -262,7 +247,7 @@ impl Ledger {
         Ok(Applied {
             tx: id,
             bill: Some(bill_id),
-            replaced: None,
+            replaced: Vec::new(),
             party: None,
         })
     }
@@ -334,30 +319,40 @@ impl Ledger {
             .references
             .get(&reference_key(&code, &reference))
             .copied();
-        if let Some(old) = replaces {
-            let replaced = self
-                .bills
-                .get(old)
-                .ok_or(Error::UnknownBill { bill: *old })?;
-            if replaced.carrier != carrier_id {
-                return Err(Error::NotCarrier);
-            }
-            match replaced.status {
-                Status::Void {
-                    surrendered_by,
-                    replaced_by: None,
-                } => {
-                    if *issue_to != surrendered_by {
-                        return Err(Error::IssueToNotNamed);
-                    }
+        if let Some(r) = replaces {
+            for old in &r.bills {
+                let replaced = self
+                    .bills
+                    .get(old)
+                    .ok_or(Error::UnknownBill { bill: *old })?;
+                if replaced.carrier != carrier_id {
+                    return Err(Error::NotCarrier);
                 }
-                Status::Void { .. } => return Err(Error::AlreadyReplaced { bill: *old }),
-                _ => return Err(Error::ReplacedBillNotVoid { bill: *old }),
+                match &replaced.status {
+                    Status::Void {
+                        surrendered_by,
+                        replaced_by,
+                        replacement,
+                    } => {
+                        if issue_to != surrendered_by {
+                            return Err(Error::IssueToNotNamed);
+                        }
+                        // Replaced once: the first replacement fixes the set and the count, and no
+                        // more bills than that count may name it.
+                        let same = replacement.as_ref().is_none_or(|first| first == r);
+                        if !same || replaced_by.len() >= usize::from(r.count) {
+                            return Err(Error::AlreadyReplaced { bill: *old });
+                        }
+                    }
+                    _ => return Err(Error::ReplacedBillNotVoid { bill: *old }),
+                }
             }
         }
-        // A reference is used once per carrier, except by the replacement of the void bill that used it.
+        // A reference is used once per carrier code, except by a replacement of the void bill that used
+        // it (the first to claim it).
         if let Some(holder) = existing {
-            if Some(holder) != *replaces {
+            let reusable = replaces.as_ref().is_some_and(|r| r.bills.contains(&holder));
+            if !reusable {
                 return Err(Error::DuplicateReference { reference });
             }
         }
@@ -378,12 +373,22 @@ impl Ledger {
             possessor: *issue_to,
             title,
             status: Status::Issued,
-            replaces: *replaces,
+            replaces: replaces
+                .as_ref()
+                .map(|r| r.bills.clone())
+                .unwrap_or_default(),
+            refusable: None,
         };
-        if let Some(old) = replaces {
+        for old in replaces.iter().flat_map(|r| &r.bills) {
             if let Some(replaced) = self.bills.get_mut(old) {
-                if let Status::Void { replaced_by, .. } = &mut replaced.status {
-                    *replaced_by = Some(id);
+                if let Status::Void {
+                    replaced_by,
+                    replacement,
+                    ..
+                } = &mut replaced.status
+                {
+                    replaced_by.push(id);
+                    *replacement = replaces.clone();
                 }
             }
         }
@@ -392,7 +397,10 @@ impl Ledger {
         Ok(Applied {
             tx: id,
             bill: Some(id),
-            replaced: *replaces,
+            replaced: replaces
+                .as_ref()
+                .map(|r| r.bills.clone())
+                .unwrap_or_default(),
             party: None,
         })
     }
@@ -503,14 +511,15 @@ impl Ledger {
             possessor: *possessor,
             title: title.clone(),
             status: Status::Issued,
-            replaces: None,
+            replaces: Vec::new(),
+            refusable: None,
         };
         self.references.insert(reference_key(&code, &reference), id);
         self.bills.insert(id, bill);
         Ok(Applied {
             tx: id,
             bill: Some(id),
-            replaced: None,
+            replaced: Vec::new(),
             party: None,
         })
     }

@@ -40,6 +40,7 @@ pub use ledger::{Applied, Ledger, Signatures};
 pub use party::{Identifier, Party, PartyId, PartyProfile, Role, Roles};
 pub use registry::{Recovery, Registry, RegistryHead};
 pub use transaction::{
-    Action, AmendmentReason, BillId, ChainId, Loan, Signature, SignedTransaction, Transaction, TxId,
+    Action, AmendmentReason, BillId, ChainId, Loan, PaperBill, Replacement, Signature,
+    SignedTransaction, Transaction, TxId,
 };
 pub use verify::{verify_chain, verify_chain_timed, ChainFailure, ChainReport, RecoveryNotice};

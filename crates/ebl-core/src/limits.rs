@@ -38,3 +38,9 @@ pub const PEER_ADDRESS_BYTES_MAX: usize = 128;
 pub const PLATFORM_CODE_BYTES_MAX: usize = 4;
 /// Largest encoded genesis: the members' keys, names and addresses.
 pub const GENESIS_BYTES_MAX: usize = 16 * 1024;
+/// Most void bills one replacement may name (a combine).
+pub const REPLACED_BILLS_MAX: usize = 16;
+/// Most bills that may replace the same void bills together (a split).
+pub const REPLACEMENT_BILLS_MAX: u16 = 16;
+/// Longest paper bill number a carrier notes when a bill is switched to paper, in bytes.
+pub const PAPER_BILL_NUMBER_BYTES_MAX: usize = 64;

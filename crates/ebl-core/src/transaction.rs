@@ -11,7 +11,8 @@ use crate::genesis::Member;
 use crate::hash::Hash;
 use crate::keys::{sign_in_context, verify_in_context, PartyKey, SignatureBytes};
 use crate::limits::{
-    ENVELOPE_BYTES_MAX, LOAN_REFERENCE_BYTES_MAX, SIGNATURES_MAX, TRANSACTION_BYTES_MAX,
+    ENVELOPE_BYTES_MAX, LOAN_REFERENCE_BYTES_MAX, PAPER_BILL_NUMBER_BYTES_MAX, REPLACED_BILLS_MAX,
+    REPLACEMENT_BILLS_MAX, SIGNATURES_MAX, TRANSACTION_BYTES_MAX,
 };
 use crate::party::{check_text, PartyId, PartyProfile};
 
@@ -27,7 +28,8 @@ pub const TRANSACTION_CONTEXT: &[u8] = b"ebl/transaction/v1\0";
 
 /// Version of the transaction format; a change to the encoding needs a new one. Version 2: a consortium
 /// genesis (members, threshold, platform code), governance and self-rotation actions, a transaction's
-/// expiry, carrier codes on bills.
+/// expiry, carrier codes on bills; the rest of a bill's life: refusal, split and combine replacements,
+/// switch to paper.
 pub const FORMAT_VERSION: u16 = 2;
 
 /// Why a holder surrenders a bill for amendment (DCSA codes).
@@ -60,6 +62,80 @@ impl AmendmentReason {
             "SWI" => Some(AmendmentReason::SwitchBill),
             _ => None,
         }
+    }
+}
+
+/// What a replacement bill replaces: the void bills (one, or several for a combine) and how many bills
+/// replace them together (one, or several for a split). Every bill of one replacement names the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replacement {
+    pub bills: Vec<BillId>,
+    pub count: u16,
+}
+
+impl Replacement {
+    /// One bill replaced by one.
+    pub fn of(bill: BillId) -> Replacement {
+        Replacement {
+            bills: vec![bill],
+            count: 1,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        let mut sorted = self.bills.clone();
+        sorted.sort();
+        sorted.dedup();
+        if self.bills.is_empty()
+            || sorted.len() != self.bills.len()
+            || self.bills.len() > REPLACED_BILLS_MAX
+            || self.count == 0
+            || self.count > REPLACEMENT_BILLS_MAX
+        {
+            return Err(Error::MalformedReplacement {
+                bills: self.bills.len(),
+                count: self.count,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The paper bill that replaces an electronic one switched to paper (`SWTP`), as the carrier notes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperBill {
+    pub number: String,
+    /// The paper bill's issue date, `YYYY-MM-DD`.
+    pub issued_on: String,
+}
+
+impl PaperBill {
+    fn check(&self) -> Result<()> {
+        check_text(
+            "paper bill number",
+            &self.number,
+            PAPER_BILL_NUMBER_BYTES_MAX,
+        )?;
+        let d = self.issued_on.as_bytes();
+        let digits = |r: std::ops::Range<usize>| d[r].iter().all(u8::is_ascii_digit);
+        let shaped = d.len() == 10
+            && d[4] == b'-'
+            && d[7] == b'-'
+            && digits(0..4)
+            && digits(5..7)
+            && digits(8..10);
+        let month = self.issued_on.get(5..7).and_then(|m| m.parse::<u8>().ok());
+        let day = self.issued_on.get(8..10).and_then(|m| m.parse::<u8>().ok());
+        if !shaped
+            || !month.is_some_and(|m| (1..=12).contains(&m))
+            || !day.is_some_and(|d| (1..=31).contains(&d))
+        {
+            return Err(Error::WrongFieldType {
+                field: "paper bill issue date",
+                expected: "a date as YYYY-MM-DD",
+            });
+        }
+        Ok(())
     }
 }
 
@@ -99,8 +175,9 @@ pub enum Action {
         issue_to: PartyId,
         shipper: PartyId,
         consignee: Option<PartyId>,
-        /// For a replacement after an accepted amendment: the bill it replaces, which must be void.
-        replaces: Option<BillId>,
+        /// For a replacement after an accepted amendment: the void bills it replaces, and how many bills
+        /// replace them together.
+        replaces: Option<Replacement>,
     },
     Transfer {
         bill: BillId,
@@ -198,6 +275,18 @@ pub enum Action {
     SetThreshold {
         threshold: u16,
     },
+    /// The recipient of the last transfer or endorsement refuses it, as the very next action: possession
+    /// and title return to where they were (TradeTrust's `rejectTransfer`).
+    Refuse {
+        bill: BillId,
+    },
+    /// The carrier accepts a surrender for amendment to switch to paper (`SACC` on `SWTP`), noting the
+    /// paper bill that replaces this one: its life on the ledger ends.
+    #[serde(rename = "SACC_TO_PAPER")]
+    AcceptSurrenderToPaper {
+        bill: BillId,
+        paper: PaperBill,
+    },
 }
 
 impl Action {
@@ -226,6 +315,8 @@ impl Action {
             Action::AddMember { .. } => "ADD_MEMBER",
             Action::RemoveMember { .. } => "REMOVE_MEMBER",
             Action::SetThreshold { .. } => "SET_THRESHOLD",
+            Action::Refuse { .. } => "REFUSE",
+            Action::AcceptSurrenderToPaper { .. } => "SACC",
         }
     }
 
@@ -244,7 +335,9 @@ impl Action {
             | Action::RejectSurrender { bill }
             | Action::Pledge { bill, .. }
             | Action::Release { bill }
-            | Action::Enforce { bill } => Some(*bill),
+            | Action::Enforce { bill }
+            | Action::Refuse { bill }
+            | Action::AcceptSurrenderToPaper { bill, .. } => Some(*bill),
             Action::Issue { .. } | Action::Import { .. } => None,
             Action::RegisterParty { .. }
             | Action::RotateKey { .. }
@@ -299,6 +392,10 @@ impl Action {
                 profile.check()
             }
             Action::AddMember { member } => member.check(),
+            Action::Issue {
+                replaces: Some(r), ..
+            } => r.check(),
+            Action::AcceptSurrenderToPaper { paper, .. } => paper.check(),
             Action::Import { envelope, .. } if envelope.len() > ENVELOPE_BYTES_MAX => {
                 Err(Error::EnvelopeTooLarge {
                     len: envelope.len(),

@@ -95,7 +95,7 @@ pub fn verify_chain_timed(
             None => {
                 action.is_registry()
                     || lineage.contains(&id)
-                    || matches!(action, Action::Issue { replaces: Some(r), .. } if lineage.contains(r))
+                    || matches!(action, Action::Issue { replaces: Some(r), .. } if r.bills.iter().any(|b| lineage.contains(b)))
             }
         };
         if !concerns_bill {
@@ -156,22 +156,28 @@ pub fn verify_chain_timed(
     })
 }
 
-/// The bill and the bills it replaced, following `ISSUE.replaces` back through the entries: a replacement's
-/// history starts with the voided bill it names, whose history must come with it.
+/// The bill and the bills it replaced, following `ISSUE.replaces` back through the entries (a
+/// combine names several): a replacement's history starts with the void bills it names, whose histories
+/// must come with it. A void bill's own replacements (and their siblings) enter by naming it.
 fn lineage(entries: &[SignedTransaction], bill: BillId) -> Vec<BillId> {
     let mut lineage = vec![bill];
-    let mut current = bill;
-    while let Some(previous) = entries.iter().find_map(|tx| match &tx.body.action {
-        Action::Issue {
-            replaces: Some(r), ..
-        } if tx.id() == current => Some(*r),
-        _ => None,
-    }) {
-        if lineage.contains(&previous) {
-            break;
+    let mut next = 0;
+    while let Some(current) = lineage.get(next).copied() {
+        next += 1;
+        for tx in entries {
+            if let Action::Issue {
+                replaces: Some(r), ..
+            } = &tx.body.action
+            {
+                if tx.id() == current {
+                    for previous in &r.bills {
+                        if !lineage.contains(previous) {
+                            lineage.push(*previous);
+                        }
+                    }
+                }
+            }
         }
-        lineage.push(previous);
-        current = previous;
     }
     lineage
 }

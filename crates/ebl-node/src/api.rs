@@ -344,17 +344,55 @@ fn readable_bill<K: Kv>(
     })?;
     let mut history = load_history(app, id)?;
     let txs: Vec<&SignedTransaction> = history.iter().map(|h| &h.transaction).collect();
-    let access = access(app.state().ledger.registry(), &bill, &txs, &reader).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "only the bill's parties, members and auditors may read it",
-        )
-    })?;
+    let direct = access(app.state().ledger.registry(), &bill, &txs, &reader);
+    let access = match direct {
+        Some(a) => a,
+        // A party of a replacement reads the void bills it replaced: their history is its lineage.
+        None if replacement_reader(app, &bill, &reader, LINEAGE_DEPTH_MAX)? => Access::Full,
+        None => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "only the bill's parties, members and auditors may read it",
+            ))
+        }
+    };
     if let Access::Until(last) = access {
         history.truncate(last + 1);
     }
     Ok((bill, history, reader, access))
+}
+
+/// How many generations of replacements a reader's access to a void bill is followed through.
+const LINEAGE_DEPTH_MAX: usize = 8;
+
+/// Whether `reader` has a part in a bill that replaced `bill` (or replaced a bill that did, `depth`
+/// generations down).
+fn replacement_reader<K: Kv>(
+    app: &App<K>,
+    bill: &Bill,
+    reader: &Reader,
+    depth: usize,
+) -> Result<bool, ApiError> {
+    let ebl_core::Status::Void { replaced_by, .. } = &bill.status else {
+        return Ok(false);
+    };
+    if depth == 0 {
+        return Ok(false);
+    }
+    for id in replaced_by {
+        let Some(next) = app.state().ledger.bill(id).cloned() else {
+            continue;
+        };
+        let history = load_history(app, id)?;
+        let txs: Vec<&SignedTransaction> = history.iter().map(|h| &h.transaction).collect();
+        if access(app.state().ledger.registry(), &next, &txs, reader).is_some()
+            || replacement_reader(app, &next, reader, depth - 1)?
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The bill's state now (and everything derived from it) is for its parties now, not former ones.

@@ -44,6 +44,8 @@ fn pint_transactions(
     let mut pledgor = None;
     let mut surrendered_by = None;
     let mut carrier = None;
+    // Who sent the last transfer or endorsement: a refusal hands the bill back to them.
+    let mut sender = None;
     let mut out = Vec::new();
     for entry in history {
         let tx = entry.transaction;
@@ -58,9 +60,23 @@ fn pint_transactions(
                 carrier = Some(actor);
                 ("ISSUE", Some(*issue_to), None)
             }
-            Action::Transfer { to, .. } => ("TRANSFER", Some(*to), None),
-            Action::Endorse { to, .. } => ("ENDORSE", Some(*to), None),
-            Action::EndorseToOrder { to, .. } => ("ENDORSE_TO_ORDER", Some(*to), None),
+            Action::Transfer { to, .. } => {
+                sender = Some(actor);
+                ("TRANSFER", Some(*to), None)
+            }
+            Action::Endorse { to, .. } => {
+                sender = Some(actor);
+                ("ENDORSE", Some(*to), None)
+            }
+            Action::EndorseToOrder { to, .. } => {
+                sender = Some(actor);
+                ("ENDORSE_TO_ORDER", Some(*to), None)
+            }
+            // PINT has no refusal: the bill goes back to its sender, marked as our extension.
+            Action::Refuse { .. } => ("TRANSFER", sender, Some(("REFUSE", None))),
+            Action::AcceptSurrenderToPaper { .. } => {
+                ("SACC", surrendered_by, Some(("SWITCH_TO_PAPER", None)))
+            }
             Action::BlankEndorse { .. } => ("BLANK_ENDORSE", None, None),
             Action::Sign { .. } => ("SIGN", None, None),
             Action::SurrenderForDelivery { .. } => {

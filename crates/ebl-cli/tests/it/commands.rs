@@ -323,7 +323,7 @@ fn enforcement_amendment_and_key_rotation() {
             "surrender",
             &bill,
             "--amend",
-            "SWTP",
+            "COD",
             "--as",
             "buyer-2027",
         ],
@@ -365,11 +365,14 @@ fn enforcement_amendment_and_key_rotation() {
     );
     t.json("auditor", &["chain", "pin"]);
     let verified = t.json("auditor", &["verify", &bundle]);
-    assert_eq!(verified["verdict"]["bill"]["replaces"], bill.as_str());
+    assert_eq!(
+        verified["verdict"]["bill"]["replaces"],
+        serde_json::json!([bill])
+    );
     let old_state = t.json("carrier", &["bill", "show", &bill, "--as", "carrier"]);
     assert_eq!(
         old_state["bill"]["status"]["void"]["replaced_by"],
-        new_bill.as_str()
+        serde_json::json!([new_bill])
     );
 }
 

@@ -216,7 +216,7 @@ fn a_replacement_verifies_with_the_history_of_the_bill_it_replaces() {
         issue_to: shipper,
         shipper,
         consignee: None,
-        replaces: Some(old),
+        replaces: Some(ebl_core::Replacement::of(old)),
     };
     let tx = w.body(Hash::ZERO, issue).signed_by(&[&c]);
     let new = w.submit(tx).expect("replacement").tx;
@@ -231,7 +231,7 @@ fn a_replacement_verifies_with_the_history_of_the_bill_it_replaces() {
         .cloned()
         .collect();
     let report = verify_chain(w.ledger.genesis(), &entries, new, None).expect("verifies");
-    assert_eq!(report.bill.replaces, Some(old));
+    assert_eq!(report.bill.replaces, vec![old]);
     assert_eq!(report.bill_transactions, 1);
     // Without the voided bill's history the replacement cannot be checked.
     let alone: Vec<_> = entries
@@ -257,7 +257,7 @@ fn a_ledger_rebuilt_from_its_stored_parts_is_the_same_ledger() {
     w.act(
         Action::SurrenderForAmendment {
             bill: old,
-            reason: ebl_core::AmendmentReason::SwitchToPaper,
+            reason: ebl_core::AmendmentReason::ChangeOfDestination,
         },
         &[&s],
     )
@@ -271,7 +271,7 @@ fn a_ledger_rebuilt_from_its_stored_parts_is_the_same_ledger() {
         issue_to: shipper,
         shipper,
         consignee: None,
-        replaces: Some(old),
+        replaces: Some(ebl_core::Replacement::of(old)),
     };
     let tx = w.body(Hash::ZERO, issue).signed_by(&[&c]);
     w.submit(tx).expect("replacement");
@@ -311,7 +311,7 @@ fn a_reader_that_adopts_changed_bills_equals_the_writer() {
         issue_to: shipper,
         shipper,
         consignee: None,
-        replaces: Some(old),
+        replaces: Some(ebl_core::Replacement::of(old)),
     };
     let tx = w.body(Hash::ZERO, issue).signed_by(&[&c]);
     w.submit(tx).expect("replacement");

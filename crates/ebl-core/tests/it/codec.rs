@@ -218,3 +218,74 @@ fn every_single_flipped_byte_is_refused() {
     w.submit(SignedTransaction::decode(&bytes).expect("decodes"))
         .expect("accepted");
 }
+
+/// Format 2's new actions, pinned: governance, a self-rotation, a refusal, a split replacement and a
+/// switch to paper, each as the hash of its signed encoding.
+#[test]
+fn format_2_action_bytes_are_pinned() {
+    let chain = genesis().chain_id();
+    let body = |action: Action| Transaction {
+        chain,
+        prev: Hash::of(b"prev"),
+        time_ms: 1_700_000_000_000,
+        valid_until_ms: Some(1_700_000_100_000),
+        action,
+    };
+    let member = ebl_core::Member {
+        name: "Member".into(),
+        admin: PartyKey::of(&key(30)),
+        node: PartyKey::of(&key(31)),
+        peer_address: "127.0.0.1:7879".into(),
+    };
+    let cases = [
+        body(Action::AddMember { member }).signed_by(&[&key(1), &key(3)]),
+        body(Action::RotateKey {
+            party: PartyId([5; 32]),
+            new_key: PartyKey::of(&key(32)),
+        })
+        .signed_by(&[&key(5), &key(32)]),
+        body(Action::Refuse {
+            bill: Hash::of(b"bill"),
+        })
+        .signed_by(&[&key(6)]),
+        body(Action::Issue {
+            document: to_order_document("SNAP2"),
+            issue_to: PartyId([5; 32]),
+            shipper: PartyId([5; 32]),
+            consignee: None,
+            replaces: Some(ebl_core::Replacement {
+                bills: vec![Hash::of(b"old")],
+                count: 2,
+            }),
+        })
+        .signed_by(&[&key(6)]),
+        body(Action::AcceptSurrenderToPaper {
+            bill: Hash::of(b"bill"),
+            paper: ebl_core::PaperBill {
+                number: "P-1".into(),
+                issued_on: "2026-12-01".into(),
+            },
+        })
+        .signed_by(&[&key(6)]),
+    ];
+    let got: Vec<String> = cases
+        .iter()
+        .map(|tx| Hash::of(&tx.encode()).to_hex())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "c98ab75ce0a856169e64ca1e73806d3c4dd6241cff7cbfb4e1c337fbc3eed8ce",
+            "f83bb8e1a8f9a3536329ffb895a18efd7717df6be58714d445323dc6b49b5bc6",
+            "e3d2821a90a61cb826a0a67e36451c6336a57b7eeabfa62de240289fc61a84d9",
+            "3f8f4d4de201ea0cc6b408e049270c8eaa9cfe2c04918089dc004c452c2bf020",
+            "362bfd20233cab7bf756c6cf6ecea38afca245036d7448e44fb68f95be12c105",
+        ]
+    );
+    for tx in &cases {
+        assert_eq!(
+            &SignedTransaction::decode(&tx.encode()).expect("decodes"),
+            tx
+        );
+    }
+}

@@ -278,13 +278,13 @@ fn an_imported_bill_can_be_amended_and_replaced_by_its_carrier() {
         issue_to: buyer,
         shipper,
         consignee: None,
-        replaces: Some(bill),
+        replaces: Some(ebl_core::Replacement::of(bill)),
     };
     let tx = w.body(Hash::ZERO, replacement).signed_by(&[&carrier_key]);
     let new = w.submit(tx).expect("replacement issued").tx;
     assert_eq!(w.bill(&new).possessor, buyer);
     let report = verify_chain(w.ledger.genesis(), &w.log, new, None).expect("lineage verifies");
-    assert_eq!(report.bill.replaces, Some(bill));
+    assert_eq!(report.bill.replaces, vec![bill]);
 }
 
 #[test]

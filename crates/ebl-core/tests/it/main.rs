@@ -6,6 +6,7 @@ mod documents;
 mod fuzz;
 mod governance;
 mod import;
+mod lifecycle;
 mod limits;
 mod model;
 mod rules;

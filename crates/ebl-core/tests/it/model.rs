@@ -1,4 +1,4 @@
-//! Random sequences of bill actions by random parties, checked against a small, obviously correct model.
+//! Random sequences of bill actions (refusals included) by random parties, checked against a small, obviously correct model.
 //!
 //! The model is written from the domain primer's tables, independently of `bill.rs`: who may do what in
 //! which state, and what changes. It decides only accept or refuse; the ledger must agree on every step,
@@ -42,10 +42,14 @@ struct Model {
     possessor: usize,
     title: MTitle,
     status: MStatus,
+    /// After a transfer or endorsement, until the next action: (recipient, possessor before, title
+    /// before), what a refusal restores.
+    refusable: Option<(usize, usize, MTitle)>,
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Op {
+    Refuse,
     Transfer(usize),
     Endorse(usize),
     EndorseToOrder(usize),
@@ -101,8 +105,17 @@ impl Model {
             None
         };
         let mut next = self.clone();
+        next.refusable = None;
         match (&self.status, step.op) {
             (MStatus::Accomplished | MStatus::Void, _) => return None,
+            (MStatus::Issued, Op::Refuse) => {
+                let (recipient, possessor, title) = self.refusable.clone()?;
+                if sole != Some(recipient) {
+                    return None;
+                }
+                next.possessor = possessor;
+                next.title = title;
+            }
             (MStatus::Pledged { pledgee, pledgor }, op) => {
                 if sole != Some(*pledgee) {
                     return None;
@@ -172,6 +185,7 @@ impl Model {
                             return None;
                         }
                         next.possessor = to;
+                        next.refusable = Some((to, self.possessor, self.title.clone()));
                     }
                     Op::Endorse(to) | Op::EndorseToOrder(to) => {
                         if !self.may_endorse(signer)
@@ -183,6 +197,7 @@ impl Model {
                             endorsee: to,
                             may_endorse: matches!(op, Op::EndorseToOrder(_)),
                         };
+                        next.refusable = Some((to, self.possessor, self.title.clone()));
                     }
                     Op::BlankEndorse => {
                         if !self.may_endorse(signer) {
@@ -224,6 +239,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => party.prop_map(Op::Pledge),
         1 => Just(Op::Release),
         1 => Just(Op::Enforce),
+        2 => Just(Op::Refuse),
     ]
 }
 
@@ -299,6 +315,7 @@ proptest! {
             possessor: SHIPPER,
             title: if negotiable { MTitle::Order { endorsee: SHIPPER, may_endorse: true } } else { MTitle::Straight },
             status: MStatus::Issued,
+            refusable: None,
         };
         for (mut step, possessor_signs, _) in plan {
             if possessor_signs {
@@ -306,6 +323,8 @@ proptest! {
                 step.signers = match step.op {
                     // A pledge co-signed by the bank it names: the only way one can be accepted.
                     Op::Pledge(bank) => vec![model.possessor, bank],
+                    // A refusal by whoever was just sent the bill.
+                    Op::Refuse => vec![model.refusable.as_ref().map_or(model.possessor, |r| r.0)],
                     _ => vec![model.possessor],
                 };
             }
@@ -322,6 +341,7 @@ proptest! {
                 Op::Pledge(bank) => Action::Pledge { bill, pledgee: ids[bank], loan: Loan { reference: "L".into(), amount_minor: 1, currency: "USD".into() } },
                 Op::Release => Action::Release { bill },
                 Op::Enforce => Action::Enforce { bill },
+                Op::Refuse => Action::Refuse { bill },
             };
             let head = if step.stale { Hash::of(b"stale") } else { w.bill(&bill).head };
             let signers: Vec<&ebl_core::SigningKey> = step.signers.iter().map(|i| &keys[*i]).collect();

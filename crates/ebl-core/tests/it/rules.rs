@@ -657,7 +657,7 @@ fn amendment_voids_and_a_replacement_references_it() {
             issue_to: shipper,
             shipper,
             consignee: None,
-            replaces: Some(replaces),
+            replaces: Some(ebl_core::Replacement::of(replaces)),
         };
         let tx = w.body(Hash::ZERO, action).signed_by(&[&c]);
         w.submit(tx)
@@ -666,7 +666,7 @@ fn amendment_voids_and_a_replacement_references_it() {
     w.act(
         Action::SurrenderForAmendment {
             bill,
-            reason: AmendmentReason::SwitchToPaper,
+            reason: AmendmentReason::ChangeOfDestination,
         },
         &[&s],
     )
@@ -674,7 +674,7 @@ fn amendment_voids_and_a_replacement_references_it() {
     assert!(matches!(
         w.bill(&bill).status,
         Status::PendingAmendment {
-            reason: AmendmentReason::SwitchToPaper,
+            reason: AmendmentReason::ChangeOfDestination,
             ..
         }
     ));
@@ -684,7 +684,8 @@ fn amendment_voids_and_a_replacement_references_it() {
         w.bill(&bill).status,
         Status::Void {
             surrendered_by: shipper,
-            replaced_by: None
+            replaced_by: vec![],
+            replacement: None,
         }
     );
     let new = replacement(&mut w, bill)
@@ -694,10 +695,11 @@ fn amendment_voids_and_a_replacement_references_it() {
         w.bill(&bill).status,
         Status::Void {
             surrendered_by: shipper,
-            replaced_by: Some(new)
+            replaced_by: vec![new],
+            replacement: Some(ebl_core::Replacement::of(bill)),
         }
     );
-    assert_eq!(w.bill(&new).replaces, Some(bill));
+    assert_eq!(w.bill(&new).replaces, vec![bill]);
     assert_refused(replacement(&mut w, bill), "already_replaced");
 }
 
