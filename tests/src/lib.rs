@@ -60,6 +60,20 @@ pub fn bin(name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// A signed request's time: the clock, but never the same millisecond twice (the node accepts each
+/// signature once).
+pub fn request_time_ms() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = now_ms();
+    let previous = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or(now);
+    now.max(previous + 1)
+}
+
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -320,7 +334,7 @@ impl Http {
     }
 
     pub fn get_as(&self, path: &str, key: &SigningKey) -> Result<(u16, Value), String> {
-        let time = now_ms();
+        let time = request_time_ms();
         let signature = sign_request(key, &self.chain, "GET", path, &[], time);
         let mut response = self
             .agent

@@ -59,6 +59,21 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// The time a signed request carries: the clock, but never the same millisecond twice in this process,
+/// since the node accepts each signature once and two identical reads in one millisecond would sign
+/// the same bytes.
+fn request_time_ms() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = now_ms();
+    let previous = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or(now);
+    now.max(previous + 1)
+}
+
 impl NodeClient {
     pub fn new(base: &str) -> NodeClient {
         let agent = ureq::Agent::config_builder()
@@ -176,7 +191,7 @@ impl NodeClient {
     /// A read signed by `key`, for bills and their transactions.
     fn get_signed<T: DeserializeOwned>(&self, path: &str, key: &SigningKey) -> Result<T> {
         let chain = self.genesis()?.chain;
-        let time = now_ms();
+        let time = request_time_ms();
         let signature = sign_request(key, &chain, "GET", path, &[], time);
         let response = self
             .agent
@@ -196,7 +211,7 @@ impl NodeClient {
         key: &SigningKey,
     ) -> Result<T> {
         let chain = self.genesis()?.chain;
-        let time = now_ms();
+        let time = request_time_ms();
         let signature = sign_request(key, &chain, "POST", path, body, time);
         let response = self
             .agent

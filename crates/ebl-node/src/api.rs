@@ -76,6 +76,8 @@ pub struct App<K: Kv> {
     pub node_key: SigningKey,
     /// The PINT receiver: trusted platforms and open envelope transfers.
     pub pint: crate::pint::Receiver,
+    /// Signed requests answered within the skew window, to refuse a replay.
+    pub seen_requests: crate::auth::SeenRequests,
 }
 
 impl<K: Kv> std::fmt::Debug for App<K> {
@@ -328,9 +330,8 @@ fn readable_bill<K: Kv>(
         let reader = authenticate(
             state.ledger.registry(),
             &state.ledger.chain_id(),
-            method,
-            uri,
-            headers,
+            (method, uri, headers),
+            &app.seen_requests,
             now_ms(),
         )?;
         (state.ledger.bill(id).cloned(), reader)
@@ -421,9 +422,8 @@ fn listing_reader<K: Kv>(
     authenticate(
         state.ledger.registry(),
         &state.ledger.chain_id(),
-        method,
-        uri,
-        headers,
+        (method, uri, headers),
+        &app.seen_requests,
         now_ms(),
     )
 }
@@ -610,9 +610,8 @@ async fn my_bills<K: Kv>(
     let reader = authenticate(
         state.ledger.registry(),
         &state.ledger.chain_id(),
-        &method,
-        &uri,
-        &headers,
+        (&method, &uri, &headers),
+        &app.seen_requests,
         now_ms(),
     )?;
     let mut bills: Vec<Bill> = state

@@ -14,7 +14,57 @@ use ebl_core::{
 };
 
 use crate::api::ApiError;
-use crate::limits::REQUEST_SKEW_MS_MAX;
+use crate::limits::{REQUEST_SKEW_MS_MAX, SEEN_REQUESTS_MAX};
+
+/// The signatures of the signed requests accepted within the skew window: each is accepted once, so a
+/// captured request cannot be sent again.
+#[derive(Debug, Default)]
+pub struct SeenRequests {
+    inner: std::sync::Mutex<SeenInner>,
+}
+
+#[derive(Debug, Default)]
+struct SeenInner {
+    /// Signature to the request time it carried.
+    by_signature: std::collections::HashMap<[u8; 64], u64>,
+    /// (request time, signature), oldest first, to forget what left the window.
+    by_time: std::collections::BTreeSet<(u64, [u8; 64])>,
+}
+
+impl SeenRequests {
+    /// Records a signature, refusing one seen before (and answering 503 when the memory is full).
+    fn admit(&self, signature: &SignatureBytes, time: u64, now_ms: u64) -> Result<(), ApiError> {
+        let mut seen = match self.inner.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // A request older than twice the skew is refused by its time anyway: forget it.
+        let horizon = now_ms.saturating_sub(2 * REQUEST_SKEW_MS_MAX);
+        while let Some(&(t, sig)) = seen.by_time.first() {
+            if t >= horizon {
+                break;
+            }
+            seen.by_time.remove(&(t, sig));
+            seen.by_signature.remove(&sig);
+        }
+        if seen.by_signature.contains_key(&signature.0) {
+            return Err(unauthenticated(
+                "request_replayed",
+                "this signed request was already answered: sign each request anew",
+            ));
+        }
+        if seen.by_signature.len() >= SEEN_REQUESTS_MAX {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many signed requests in the last minute: try again shortly",
+            ));
+        }
+        seen.by_signature.insert(signature.0, time);
+        seen.by_time.insert((time, signature.0));
+        Ok(())
+    }
+}
 
 /// An authenticated reader.
 #[derive(Debug, Clone, Copy)]
@@ -36,22 +86,20 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub fn authenticate(
     registry: &Registry,
     chain: &ebl_core::ChainId,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
+    request: (&Method, &Uri, &HeaderMap),
+    seen: &SeenRequests,
     now_ms: u64,
 ) -> Result<Reader, ApiError> {
-    authenticate_body(registry, chain, method, uri, headers, &[], now_ms)
+    authenticate_body(registry, chain, request, &[], seen, now_ms)
 }
 
 /// [`authenticate`] for a request with a body, which the signature covers.
 pub fn authenticate_body(
     registry: &Registry,
     chain: &ebl_core::ChainId,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
+    (method, uri, headers): (&Method, &Uri, &HeaderMap),
     body: &[u8],
+    seen: &SeenRequests,
     now_ms: u64,
 ) -> Result<Reader, ApiError> {
     let (Some(key), Some(time), Some(signature)) = (
@@ -97,6 +145,7 @@ pub fn authenticate_body(
             "request signature does not verify",
         ));
     }
+    seen.admit(&signature, time, now_ms)?;
     // A member reads what its node stores (consortium.md); its admin key is no party's, so it reads as
     // a reader with no bills of its own and every bill visible.
     if registry.member_by_admin(&key).is_some() {

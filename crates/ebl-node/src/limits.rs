@@ -12,8 +12,12 @@ pub const CONNECTIONS_MAX: usize = 512;
 pub const BLOCK_TRANSACTIONS_MAX: usize = ebl_core::limits::BLOCK_TRANSACTIONS_MAX;
 /// How long the sequencer waits for more transactions before closing a block.
 pub const BLOCK_WAIT_MS: u64 = 2;
-/// How far a signed read request's time may be from the node's clock.
-pub const REQUEST_SKEW_MS_MAX: u64 = 5 * 60 * 1000;
+/// How far a signed read request's time may be from the node's clock: seconds, so that a captured
+/// request is soon worthless; within it, each signature is accepted once.
+pub const REQUEST_SKEW_MS_MAX: u64 = 30 * 1000;
+/// Most signed requests remembered at once (each for twice the skew), to refuse a replay; past it the
+/// node answers 503 rather than forget one early.
+pub const SEEN_REQUESTS_MAX: usize = 100_000;
 /// How long one request may take, body included, before it is cut off (slow clients hold no slot forever).
 pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// Transactions between two state checkpoints: bill and party states are written at most this far apart

@@ -273,6 +273,7 @@ pub fn start_receiving<K: Kv>(
             metrics,
             node_key,
             pint,
+            seen_requests: crate::auth::SeenRequests::default(),
         }),
         settings,
         sequencer: thread,

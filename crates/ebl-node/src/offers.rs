@@ -33,10 +33,9 @@ pub async fn offer_freshness<K: Kv>(
         let reader = authenticate_body(
             state.ledger.registry(),
             &state.ledger.chain_id(),
-            &method,
-            &uri,
-            &headers,
+            (&method, &uri, &headers),
             &body,
+            &app.seen_requests,
             now_ms(),
         )?;
         let head = state.ledger.bill(&id).map(|b| b.head);

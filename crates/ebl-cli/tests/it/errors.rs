@@ -325,3 +325,39 @@ fn pint_envelopes_are_verified_offline_with_their_codes() {
         (4, Some("INCD"))
     );
 }
+
+/// Issue 13: a bundle whose entries were reordered verified, because the verifier sorted them first.
+#[test]
+fn regression_a_bundle_with_reordered_entries_is_refused() {
+    let t = Trade::with_cast();
+    let bill = t.issue("ERR-ORDER");
+    t.json(
+        "shipper",
+        &[
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--as",
+            "shipper",
+        ],
+    );
+    let bundle = t.path("ordered.json");
+    t.json(
+        "shipper",
+        &["bill", "export", &bill, "-o", &bundle, "--as", "shipper"],
+    );
+    t.json("auditor", &["chain", "pin"]);
+    assert_eq!(t.json("auditor", &["verify", &bundle])["valid"], true);
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).expect("read")).expect("json");
+    let entries = value["transactions"].as_array_mut().expect("entries");
+    entries.swap(0, 1);
+    std::fs::write(&bundle, serde_json::to_vec(&value).expect("json")).expect("write");
+    let run = t.ebl("auditor", &["--json", "verify", &bundle]);
+    assert_eq!(
+        (run.code, run.json()["error"]["code"].as_str()),
+        (4, Some("entries_out_of_order"))
+    );
+}

@@ -150,12 +150,20 @@ fn reads_must_be_signed_fresh_and_by_a_registered_key() {
         (status, body["error"]["code"].as_str()),
         (401, Some("request_expired"))
     );
+    let inside = now_ms() - skew + 5_000;
     assert_eq!(
-        node.get_signed_at(&path, &c.shipper.key, now_ms() - skew + 60_000)
-            .0,
+        node.get_signed_at(&path, &c.shipper.key, inside).0,
         200,
         "inside the skew"
     );
+    // Issue 13: a captured signed read was accepted again, as often as wanted, for 10 minutes.
+    let (status, body) = node.get_signed_at(&path, &c.shipper.key, inside);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("request_replayed")),
+        "the same signed request a second time"
+    );
+    assert!(skew <= 30_000, "a skew of seconds, not minutes");
     let (status, body) = node.get_as(&path, &key(200));
     assert_eq!(
         (status, body["error"]["code"].as_str()),

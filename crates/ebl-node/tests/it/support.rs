@@ -104,7 +104,7 @@ impl Client {
     }
 
     pub fn get_as(&self, path: &str, key: &SigningKey) -> (u16, Value) {
-        self.get_signed_at(path, key, now_ms())
+        self.get_signed_at(path, key, request_time_ms())
     }
 
     /// Submits, or `None` if the node did not answer with an outcome (stopped, power cut).
@@ -144,6 +144,20 @@ pub fn agent() -> ureq::Agent {
         .timeout_global(Some(Duration::from_secs(60)))
         .build()
         .into()
+}
+
+/// A signed request's time: the clock, but never the same millisecond twice (the node accepts each
+/// signature once).
+pub fn request_time_ms() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = now_ms();
+    let previous = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or(now);
+    now.max(previous + 1)
 }
 
 pub fn now_ms() -> u64 {
