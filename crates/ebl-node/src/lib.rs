@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod node;
 pub mod offers;
 pub mod pint;
+pub mod private;
 pub mod sequencer;
 pub mod state;
 pub mod verify;

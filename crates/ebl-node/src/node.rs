@@ -118,7 +118,8 @@ pub fn init_from(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
         return Err(StoreError::AlreadyInitialized(g.chain_id().to_hex()).into());
     }
     store.init(genesis)?;
-    Ok(())
+    drop(store);
+    crate::private::make_private(&dir.0)
 }
 
 /// Limits a node runs with; the defaults are the named constants in [`crate::limits`], and tests lower
@@ -297,6 +298,7 @@ pub fn open(dir: &DataDir) -> Result<Running<SledKv>, NodeError> {
 
 /// Opens the node in `dir` with the given limits.
 pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, NodeError> {
+    crate::private::make_private(&dir.0)?;
     let store = LedgerStore::new(SledKv::open(&dir.store())?);
     let key = keyfile::read(&dir.node_key())?;
     let trust = Receiver::load_trust(&dir.pint_trust()).map_err(NodeError::Io)?;

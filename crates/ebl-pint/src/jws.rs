@@ -261,6 +261,15 @@ fn verify_jws(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<(), Pint
             format!("unsupported algorithm {alg:?} (EdDSA, RS256, PS256 and ES256 are supported)"),
         ));
     }
+    // RFC 7515 4.1.11: a recipient must refuse a JWS whose `crit` names extensions it does not
+    // understand; this receiver understands none.
+    if jws.header.get("crit").is_some() {
+        return Err(fail(
+            PintCode::BadSignature,
+            place,
+            "the JWS header has a crit parameter naming extensions this platform does not process (RFC 7515 4.1.11)",
+        ));
+    }
     let kid = jws.header.get("kid").and_then(Value::as_str).unwrap_or("");
     // With root certificates in the store, a certificate chain is authoritative: it must hold (an
     // expired or untrusted one is refused even if the kid is known). Otherwise keys are trusted by kid.
@@ -390,6 +399,37 @@ pub fn sign_jws(signer: &impl JwsSigner, payload: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 13: a JWS with an unknown `crit` header was accepted (RFC 7515 4.1.11: must be refused).
+    #[test]
+    fn regression_an_unknown_crit_header_is_refused() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let public = PartyKey::of(&key);
+        let jwk = public_jwk(&public);
+        let mut trust = TrustStore::default();
+        trust.add_jwks(jwk.to_string().as_bytes()).expect("trusted");
+        let payload = serde_json::json!({"hello": "world"});
+        let sign = |header: Value| {
+            let header = jcs::canonicalize(&header).unwrap_or_default();
+            let body = jcs::canonicalize(&payload).unwrap_or_default();
+            let input = format!(
+                "{}.{}",
+                base64url_encode(header.as_bytes()),
+                base64url_encode(body.as_bytes())
+            );
+            let signature = JwsSigner::sign(&key, input.as_bytes());
+            format!("{input}.{}", base64url_encode(&signature))
+        };
+        let kid = jwk["kid"].clone();
+        let plain = sign(serde_json::json!({"alg": "EdDSA", "kid": kid}));
+        let parsed = parse_jws(&plain, "test").expect("parses");
+        assert!(verified_payload(&parsed, &trust, "test").is_ok());
+        let critical =
+            sign(serde_json::json!({"alg": "EdDSA", "kid": kid, "crit": ["exp"], "exp": 1}));
+        let parsed = parse_jws(&critical, "test").expect("parses");
+        let refused = verified_payload(&parsed, &trust, "test").expect_err("crit refused");
+        assert_eq!(refused.code, PintCode::BadSignature);
+    }
 
     #[test]
     fn base64url_round_trips_and_refuses_bad_input() {

@@ -178,3 +178,43 @@ fn bad_usage_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("platform code"));
 }
+
+/// Issue 13: `store.log`, sled's files and the data directory were 0644/0755, so any account on the host
+/// could read the loans in them.
+#[cfg(unix)]
+#[test]
+fn regression_the_data_directory_is_private_to_the_node() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = ebl_node::DataDir(dir.path().join("data"));
+    ebl_node::init(
+        &data,
+        "private",
+        PartyKey::of(&ebl_core::testkit::key(1)),
+        "EBL",
+    )
+    .expect("init");
+    let node = ebl_node::LocalNode::open(&data, ebl_node::Settings::default()).expect("open");
+    drop(node);
+    let mut pending = vec![data.0.clone()];
+    let mut files = 0;
+    while let Some(path) = pending.pop() {
+        let meta = std::fs::metadata(&path).expect("metadata");
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_dir() {
+            assert_eq!(mode, 0o700, "{}", path.display());
+            for entry in std::fs::read_dir(&path).expect("read dir") {
+                pending.push(entry.expect("entry").path());
+            }
+        } else if path
+            .file_name()
+            .is_some_and(|n| n == "node.key" || n == "store.log" || n == "store.witness")
+        {
+            // Files sled makes while it runs sit in 0700 directories, out of others' reach; these were
+            // there when the node opened, and are 0600 themselves.
+            files += 1;
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
+    }
+    assert!(files >= 2, "the node key and the transaction log");
+}

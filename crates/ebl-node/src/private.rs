@@ -1,0 +1,43 @@
+//! The data directory is the node's alone: 0700, and every file in it 0600, so no other account on the
+//! host reads the ledger's transactions, loan terms or documents.
+
+use std::path::Path;
+
+use crate::node::NodeError;
+
+/// Mode of the data directory and every directory in it.
+pub const DATA_DIR_MODE: u32 = 0o700;
+/// Mode of every file in the data directory.
+pub const DATA_FILE_MODE: u32 = 0o600;
+
+/// Makes `dir` and everything in it private to this account. Files the store makes later are out of
+/// everyone else's reach through the 0700 directories above them.
+pub fn make_private(dir: &Path) -> Result<(), NodeError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let io = |e: std::io::Error, p: &Path| NodeError::Io(format!("{}: {e}", p.display()));
+        let mut pending = vec![dir.to_owned()];
+        while let Some(path) = pending.pop() {
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| io(e, &path))?;
+            if meta.file_type().is_symlink() {
+                continue;
+            }
+            let mode = if meta.is_dir() {
+                DATA_DIR_MODE
+            } else {
+                DATA_FILE_MODE
+            };
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| io(e, &path))?;
+            if meta.is_dir() {
+                for entry in std::fs::read_dir(&path).map_err(|e| io(e, &path))? {
+                    pending.push(entry.map_err(|e| io(e, &path))?.path());
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
