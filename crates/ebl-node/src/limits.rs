@@ -8,6 +8,13 @@ pub const BATCH_TRANSACTIONS_MAX: usize = 1024;
 pub const PENDING_TRANSACTIONS_MAX: usize = 16 * 1024;
 /// Most open client connections; further connections wait to be accepted.
 pub const CONNECTIONS_MAX: usize = 512;
+/// Most connections open at once from one address: more are closed as they arrive, so that one client
+/// cannot take every connection and lock the others out.
+pub const CONNECTIONS_PER_ADDRESS_MAX: usize = 64;
+/// How long a connection may sit with nothing read or written before it is closed (an idle keep-alive
+/// or a request that stopped half-way); longer than `REQUEST_TIMEOUT_MS`, so a request the node is still
+/// working on is never cut by it.
+pub const CONNECTION_IDLE_MS: u64 = 35_000;
 /// Most transactions in one block (group commit closes the block earlier when the queue is empty).
 pub const BLOCK_TRANSACTIONS_MAX: usize = ebl_core::limits::BLOCK_TRANSACTIONS_MAX;
 /// How long the sequencer waits for more transactions before closing a block.

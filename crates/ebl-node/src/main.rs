@@ -87,6 +87,12 @@ enum Command {
         /// Most client connections open at once; further ones wait to be accepted.
         #[arg(long, default_value_t = ebl_node::limits::CONNECTIONS_MAX)]
         connections_max: usize,
+        /// Most connections open at once from one address; more are closed as they arrive.
+        #[arg(long, default_value_t = ebl_node::limits::CONNECTIONS_PER_ADDRESS_MAX)]
+        connections_per_address_max: usize,
+        /// Milliseconds a connection may sit with nothing sent or received before it is closed.
+        #[arg(long, default_value_t = ebl_node::limits::CONNECTION_IDLE_MS)]
+        idle_timeout_ms: u64,
         /// Where Prometheus metrics are served, apart from the API (port 0: any free port, printed).
         #[arg(long, env = "EBL_METRICS_LISTEN", default_value = "127.0.0.1:0")]
         metrics_listen: SocketAddr,
@@ -124,6 +130,8 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Run {
         listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
         connections_max: ebl_node::limits::CONNECTIONS_MAX,
+        connections_per_address_max: ebl_node::limits::CONNECTIONS_PER_ADDRESS_MAX,
+        idle_timeout_ms: ebl_node::limits::CONNECTION_IDLE_MS,
         metrics_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
     }) {
         Command::Init {
@@ -149,8 +157,19 @@ fn main() -> ExitCode {
         Command::Run {
             listen,
             connections_max,
+            connections_per_address_max,
+            idle_timeout_ms,
             metrics_listen,
-        } => run(&dir, listen, connections_max, metrics_listen),
+        } => run(
+            &dir,
+            listen,
+            ebl_node::listener::ConnectionLimits {
+                max: connections_max,
+                per_address_max: connections_per_address_max,
+                idle_ms: idle_timeout_ms,
+            },
+            metrics_listen,
+        ),
         Command::Verify { json } => return verify(&dir, json),
     };
     match result {
@@ -297,7 +316,7 @@ fn write_genesis(
 fn run(
     dir: &DataDir,
     listen: SocketAddr,
-    connections_max: usize,
+    limits: ebl_node::listener::ConnectionLimits,
     metrics_listen: SocketAddr,
 ) -> anyhow::Result<()> {
     if !dir.store().exists() {
@@ -309,7 +328,9 @@ fn run(
         .build()?;
     runtime.block_on(async {
         let settings = ebl_node::Settings {
-            connections_max: connections_max.max(1),
+            connections_max: limits.max.max(1),
+            connections_per_address_max: limits.per_address_max.max(1),
+            connection_idle_ms: limits.idle_ms.max(1),
             ..ebl_node::Settings::default()
         };
         let running = ebl_node::open_with(dir, settings)?;

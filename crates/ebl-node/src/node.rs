@@ -13,7 +13,8 @@ use tokio::sync::{mpsc, Semaphore};
 use crate::api::{router, App};
 use crate::keyfile;
 use crate::limits::{
-    CHECKPOINT_TRANSACTIONS, CONNECTIONS_MAX, PENDING_TRANSACTIONS_MAX, REQUEST_TIMEOUT_MS,
+    CHECKPOINT_TRANSACTIONS, CONNECTIONS_MAX, CONNECTIONS_PER_ADDRESS_MAX, CONNECTION_IDLE_MS,
+    PENDING_TRANSACTIONS_MAX, REQUEST_TIMEOUT_MS,
 };
 use crate::listener::LimitedListener;
 use crate::metrics::Metrics;
@@ -128,6 +129,8 @@ pub fn init_from(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
 pub struct Settings {
     pub pending_transactions_max: usize,
     pub connections_max: usize,
+    pub connections_per_address_max: usize,
+    pub connection_idle_ms: u64,
     pub checkpoint_transactions: usize,
     pub request_timeout_ms: u64,
 }
@@ -137,6 +140,8 @@ impl Default for Settings {
         Settings {
             pending_transactions_max: PENDING_TRANSACTIONS_MAX,
             connections_max: CONNECTIONS_MAX,
+            connections_per_address_max: CONNECTIONS_PER_ADDRESS_MAX,
+            connection_idle_ms: CONNECTION_IDLE_MS,
             checkpoint_transactions: CHECKPOINT_TRANSACTIONS,
             request_timeout_ms: REQUEST_TIMEOUT_MS,
         }
@@ -338,7 +343,14 @@ pub async fn serve<K: Kv>(
         timeout(limit_ms, request, next)
     }));
     axum::serve(
-        LimitedListener::new(listener, running.settings.connections_max),
+        LimitedListener::new(
+            listener,
+            crate::listener::ConnectionLimits {
+                max: running.settings.connections_max,
+                per_address_max: running.settings.connections_per_address_max,
+                idle_ms: running.settings.connection_idle_ms,
+            },
+        ),
         routes,
     )
     .with_graceful_shutdown(shutdown)

@@ -231,3 +231,95 @@ fn a_request_slower_than_the_timeout_is_cut_off() {
     let n = fast.read(&mut buf).expect("read");
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
 }
+
+/// Issue 13: 520 idle connections, or connections that sent half a request header and stopped, made
+/// every honest request fail, and the node closed none of them.
+#[test]
+fn regression_idle_and_half_header_connections_lock_nobody_out() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().expect("dir");
+    let data = ebl_node::DataDir(dir.path().to_owned());
+    ebl_node::init(&data, "limits", ebl_core::PartyKey::of(&key(1)), "EBL").expect("init");
+    let idle_ms = 1_500;
+    let node = ebl_node::LocalNode::open(
+        &data,
+        Settings {
+            connection_idle_ms: idle_ms,
+            ..Settings::default()
+        },
+    )
+    .expect("open");
+    let addr: std::net::SocketAddr = node
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("address");
+    // The attacker, from 127.0.0.1: half of the connections idle, half with half a header.
+    let mut bad = Vec::new();
+    for i in 0..520 {
+        let mut s = std::net::TcpStream::connect(addr).expect("connect");
+        if i % 2 == 0 {
+            let _ = s.write_all(b"GET /v1/health HTTP/1.1\r\nHo");
+        }
+        bad.push(s);
+    }
+    // An honest client from another address is answered within a second, throughout.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let honest = || {
+        let started = Instant::now();
+        let socket = runtime.block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+            socket
+                .bind("127.0.0.2:0".parse().expect("address"))
+                .expect("bind 127.0.0.2");
+            tokio::time::timeout(Duration::from_secs(1), socket.connect(addr))
+                .await
+                .expect("connected within 1 s")
+                .expect("connect")
+        });
+        let mut s = socket.into_std().expect("std stream");
+        s.set_nonblocking(false).expect("blocking");
+        s.set_read_timeout(Some(Duration::from_secs(1)))
+            .expect("timeout");
+        s.write_all(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).expect("answered within 1 s");
+        assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+        started.elapsed()
+    };
+    let mut slowest = Duration::ZERO;
+    for _ in 0..3 {
+        let took = honest();
+        assert!(took < Duration::from_secs(1));
+        slowest = slowest.max(took);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    eprintln!("honest request under 520 bad connections: slowest {slowest:?}");
+    // Once the idle timeout passes, the node has closed every one of the attacker's connections.
+    std::thread::sleep(Duration::from_millis(idle_ms + 1_000));
+    let mut open = 0;
+    for s in &mut bad {
+        s.set_read_timeout(Some(Duration::from_millis(20)))
+            .expect("timeout");
+        let mut buf = [0u8; 256];
+        match s.read(&mut buf) {
+            // Closed (0), or answered and closed: the half header may get an error answer first.
+            Ok(0) => {}
+            Ok(_) => {
+                if !matches!(s.read(&mut buf), Ok(0) | Err(_)) {
+                    open += 1;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => open += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => open += 1,
+            Err(_) => {}
+        }
+    }
+    assert_eq!(open, 0, "connections still open past the idle timeout");
+    assert!(honest() < Duration::from_secs(1));
+}
