@@ -15,6 +15,11 @@ use crate::error::{CliError, Kind, Result};
 const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
 const ARGON2_PASSES: u32 = 2;
 const ARGON2_LANES: u32 = 1;
+/// The most a key file may ask the KDF for: a file is input, and one claiming gigabytes of memory or
+/// thousands of passes would stall or kill the wallet that opens it.
+pub const ARGON2_MEMORY_KIB_MAX: u32 = 256 * 1024;
+pub const ARGON2_PASSES_MAX: u32 = 16;
+pub const ARGON2_LANES_MAX: u32 = 8;
 /// Longest key name: it becomes a file name.
 pub const KEY_NAME_BYTES_MAX: usize = 64;
 const FORMAT: &str = "ebl-key/1";
@@ -75,12 +80,21 @@ fn derive(
     memory_kib: u32,
     passes: u32,
     lanes: u32,
-) -> Result<[u8; 32]> {
+) -> Result<zeroize::Zeroizing<[u8; 32]>> {
+    if memory_kib > ARGON2_MEMORY_KIB_MAX || passes > ARGON2_PASSES_MAX || lanes > ARGON2_LANES_MAX
+    {
+        return Err(CliError::usage(
+            "kdf_too_costly",
+            format!(
+                "the key file asks for {memory_kib} KiB, {passes} passes and {lanes} lanes; at most {ARGON2_MEMORY_KIB_MAX} KiB, {ARGON2_PASSES_MAX} passes and {ARGON2_LANES_MAX} lanes are accepted"
+            ),
+        ));
+    }
     let params = Params::new(memory_kib, passes, lanes, Some(32))
         .map_err(|e| CliError::usage("bad_key_file", format!("key derivation parameters: {e}")))?;
-    let mut key = [0u8; 32];
+    let mut key = zeroize::Zeroizing::new([0u8; 32]);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_into(passphrase.as_bytes(), salt, &mut key)
+        .hash_password_into(passphrase.as_bytes(), salt, key.as_mut())
         .map_err(|e| CliError::usage("bad_key_file", format!("key derivation: {e}")))?;
     Ok(key)
 }
@@ -129,7 +143,7 @@ impl Keystore {
             ARGON2_PASSES,
             ARGON2_LANES,
         )?;
-        let cipher = XChaCha20Poly1305::new((&secret).into());
+        let cipher = XChaCha20Poly1305::new((&*secret).into());
         let aad = aad(name, &public.to_hex());
         let seed = key.to_bytes();
         let ciphertext = cipher
@@ -222,7 +236,7 @@ impl Keystore {
             file.kdf.passes,
             file.kdf.lanes,
         )?;
-        let cipher = XChaCha20Poly1305::new((&secret).into());
+        let cipher = XChaCha20Poly1305::new((&*secret).into());
         let seed = cipher
             .decrypt(
                 XNonce::from_slice(&nonce),
@@ -239,7 +253,9 @@ impl Keystore {
                 )
                 .with_hint("check EBL_PASSPHRASE, or type the passphrase you gave `ebl key new`")
             })?;
-        let seed: [u8; 32] = seed.try_into().map_err(|_| bad("key length"))?;
+        let seed = zeroize::Zeroizing::new(seed);
+        let seed: zeroize::Zeroizing<[u8; 32]> =
+            zeroize::Zeroizing::new(seed.as_slice().try_into().map_err(|_| bad("key length"))?);
         let key = SigningKey::from_bytes(&seed);
         if PartyKey::of(&key).to_hex() != file.public_key {
             return Err(bad("public key"));
@@ -303,6 +319,36 @@ mod tests {
         for bad in ["", "../etc", "a/b", ".hidden", "sp ace"] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// Issue 13: a key file could ask argon2 for any amount of memory.
+    #[test]
+    fn regression_a_key_file_asking_for_unbounded_kdf_cost_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Keystore::new(dir.path());
+        store
+            .save("k", &SigningKey::from_bytes(&[42; 32]), "right")
+            .expect("save");
+        let path = store.path("k");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut value: serde_json::Value = serde_json::from_str(&text).expect("json");
+        for (field, over) in [
+            ("memory_kib", u64::from(ARGON2_MEMORY_KIB_MAX) + 1),
+            ("passes", u64::from(ARGON2_PASSES_MAX) + 1),
+            ("lanes", u64::from(ARGON2_LANES_MAX) + 1),
+        ] {
+            let mut costly = value.clone();
+            costly["kdf"][field] = over.into();
+            std::fs::write(&path, costly.to_string()).expect("write");
+            assert_eq!(
+                store.unlock("k", "right").map(|_| ()).map_err(|e| e.code),
+                Err("kdf_too_costly".to_owned()),
+                "{field}"
+            );
+        }
+        value["kdf"]["passes"] = ARGON2_PASSES.into();
+        std::fs::write(&path, value.to_string()).expect("write");
+        assert!(store.unlock("k", "right").is_ok());
     }
 
     #[test]
