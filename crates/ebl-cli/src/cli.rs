@@ -12,9 +12,7 @@ use serde_json::{json, Value};
 
 use crate::error::{CliError, Kind, Result};
 use crate::output;
-use crate::wallet::{
-    parse_amount, parse_bill, read_file, read_json, write_file, PledgeOffer, Wallet,
-};
+use crate::wallet::{parse_amount, read_file, read_json, write_file, PledgeOffer, Wallet};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -572,7 +570,8 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             out: path,
             signer,
         }) => {
-            let bill = parse_bill(&bill)?;
+            wallet.reader(Some(&signer.as_key))?;
+            let bill = wallet.bill_id(&bill)?;
             let key = wallet.signer(&signer.as_key)?;
             let envelope = wallet.node.pint_envelope(&bill, &key)?;
             let text = serde_json::to_vec_pretty(&envelope)
@@ -593,7 +592,8 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             pint_import(wallet, &file, documents.as_deref())
         }
         Command::Pint(PintCommand::Documents { bill, out, signer }) => {
-            let bill = parse_bill(&bill)?;
+            wallet.reader(Some(&signer.as_key))?;
+            let bill = wallet.bill_id(&bill)?;
             let key = wallet.signer(&signer.as_key)?;
             pint_documents(wallet, &bill, &key, out.as_deref())
         }
@@ -924,7 +924,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
                 .map(|c| wallet.party(&c).map(|p| p.id))
                 .transpose()?;
             let replaces = replaces
-                .map(|r| parse_bill(&r).map(ebl_core::Replacement::of))
+                .map(|r| wallet.bill_id(&r).map(ebl_core::Replacement::of))
                 .transpose()?;
             let reference = document.facts().transport_document_reference.clone();
             let key = wallet.signer(&signer.as_key)?;
@@ -948,7 +948,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             Ok(o)
         }
         BillCommand::Transfer { bill, to, signer } => {
-            let bill = parse_bill(&bill)?;
+            let bill = wallet.bill_id(&bill)?;
             let party = wallet.party(&to)?;
             act(
                 &signer,
@@ -963,7 +963,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             blank,
             signer,
         } => {
-            let bill = parse_bill(&bill)?;
+            let bill = wallet.bill_id(&bill)?;
             if blank {
                 return act(
                     &signer,
@@ -995,7 +995,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
         BillCommand::Sign { bill, signer } => act(
             &signer,
             Action::Sign {
-                bill: parse_bill(&bill)?,
+                bill: wallet.bill_id(&bill)?,
             },
             "signed for possession",
         ),
@@ -1004,7 +1004,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             amend,
             signer,
         } => {
-            let bill = parse_bill(&bill)?;
+            let bill = wallet.bill_id(&bill)?;
             match amend {
                 None => act(
                     &signer,
@@ -1036,7 +1036,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             (Some(number), Some(issued_on)) => act(
                 &signer,
                 Action::AcceptSurrenderToPaper {
-                    bill: parse_bill(&bill)?,
+                    bill: wallet.bill_id(&bill)?,
                     paper: ebl_core::PaperBill {
                         number: number.clone(),
                         issued_on,
@@ -1049,7 +1049,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             _ => act(
                 &signer,
                 Action::AcceptSurrender {
-                    bill: parse_bill(&bill)?,
+                    bill: wallet.bill_id(&bill)?,
                 },
                 "surrender accepted",
             ),
@@ -1057,7 +1057,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
         BillCommand::Refuse { bill, signer } => act(
             &signer,
             Action::Refuse {
-                bill: parse_bill(&bill)?,
+                bill: wallet.bill_id(&bill)?,
             },
             "refused: possession and title are back where they were",
         ),
@@ -1070,7 +1070,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
         } => {
             let olds = old
                 .iter()
-                .map(|o| parse_bill(o))
+                .map(|o| wallet.bill_id(o))
                 .collect::<Result<Vec<_>>>()?;
             let key = wallet.signer(&signer.as_key)?;
             let issue_to = wallet.party(&to)?.id;
@@ -1120,7 +1120,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
         BillCommand::RejectSurrender { bill, signer } => act(
             &signer,
             Action::RejectSurrender {
-                bill: parse_bill(&bill)?,
+                bill: wallet.bill_id(&bill)?,
             },
             "surrender rejected: the bill is back with who surrendered it",
         ),
@@ -1134,7 +1134,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             valid_hours,
             signer,
         } => {
-            let bill = parse_bill(&bill)?;
+            let bill = wallet.bill_id(&bill)?;
             let loan = Loan {
                 reference: loan,
                 amount_minor: parse_amount(&amount)?,
@@ -1175,14 +1175,14 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
         BillCommand::Release { bill, signer } => act(
             &signer,
             Action::Release {
-                bill: parse_bill(&bill)?,
+                bill: wallet.bill_id(&bill)?,
             },
             "pledge released: possession is back with the pledgor",
         ),
         BillCommand::Enforce { bill, signer } => act(
             &signer,
             Action::Enforce {
-                bill: parse_bill(&bill)?,
+                bill: wallet.bill_id(&bill)?,
             },
             "pledge enforced: the bank holds title and possession",
         ),
@@ -1210,7 +1210,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             Ok(out(to_json(&bills), human))
         }
         BillCommand::Show { bill, signer } => {
-            let bill = parse_bill(&bill)?;
+            let bill = wallet.bill_id(&bill)?;
             let key = wallet.signer(&signer.as_key)?;
             let view = wallet.node.bill(&bill, &key)?;
             let (_, names) = names(wallet)?;
@@ -1220,7 +1220,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             ))
         }
         BillCommand::History { bill, signer } => {
-            let bill = parse_bill(&bill)?;
+            let bill = wallet.bill_id(&bill)?;
             let key = wallet.signer(&signer.as_key)?;
             let history = wallet.history(&bill, &key)?;
             let (parties, names) = names(wallet)?;
@@ -1230,7 +1230,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             ))
         }
         BillCommand::Status { bill, signer } => {
-            let bill = parse_bill(&bill)?;
+            let bill = wallet.bill_id(&bill)?;
             let key = wallet.signer(&signer.as_key)?;
             let statement = wallet.node.status(&bill, &key)?;
             // From the pinned chain, signed by the node of a current member.
@@ -1269,7 +1269,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             out: path,
             signer,
         } => {
-            let bill = parse_bill(&bill)?;
+            let bill = wallet.bill_id(&bill)?;
             let key = wallet.signer(&signer.as_key)?;
             let bundle = wallet.export(&bill, &key)?;
             let text = serde_json::to_vec_pretty(&bundle)

@@ -299,6 +299,11 @@ impl NodeClient {
         self.get_signed(&format!("/v1/bills/{id}"), key)
     }
 
+    /// The bills the reader key has a part in now.
+    pub fn visible_bills(&self) -> Result<Vec<Bill>> {
+        self.get_listing("/v1/bills")
+    }
+
     /// The bills the signer has a part in now.
     pub fn my_bills(&self, key: &SigningKey) -> Result<Vec<Bill>> {
         self.get_signed("/v1/bills", key)

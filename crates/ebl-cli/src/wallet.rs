@@ -71,16 +71,8 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// A bill id from hex, with a clear error.
-pub fn parse_bill(text: &str) -> Result<BillId> {
-    text.parse::<Hash>().map_err(|_| {
-        CliError::usage(
-            "malformed_bill_id",
-            format!("{text:?} is not a bill id (64 hex digits)"),
-        )
-        .with_hint("bill ids are printed by `ebl bill issue`; `ebl bill show` takes the full id")
-    })
-}
+/// The fewest leading hex digits of a bill id accepted as a name for it.
+pub const BILL_ID_PREFIX_MIN: usize = 8;
 
 /// "1234.56" in a currency with two minor digits, as minor units (123456).
 pub fn parse_amount(text: &str) -> Result<u64> {
@@ -186,6 +178,53 @@ impl Wallet {
                 self.node.party(&key.to_hex())
             }
             other => other,
+        }
+    }
+
+    /// A bill named as a user names it: its id (64 hex digits), a unique prefix of it (at least
+    /// `BILL_ID_PREFIX_MIN` digits), or its transport document reference (with the carrier code,
+    /// `SMDG:MSC/REF`, where two carriers used the same one), among the bills the reader has a part in.
+    pub fn bill_id(&self, text: &str) -> Result<BillId> {
+        if let Ok(id) = text.parse::<Hash>() {
+            return Ok(id);
+        }
+        let bills = self.node.visible_bills()?;
+        let hex = text.len() >= BILL_ID_PREFIX_MIN && text.bytes().all(|b| b.is_ascii_hexdigit());
+        let lower = text.to_ascii_lowercase();
+        let (code, reference) = match text.rsplit_once('/') {
+            Some((code, reference)) => (Some(code.to_ascii_uppercase()), reference),
+            None => (None, text),
+        };
+        let matches: Vec<&ebl_core::Bill> = bills
+            .iter()
+            .filter(|b| {
+                (hex && b.id.to_hex().starts_with(&lower))
+                    || (b.reference == reference
+                        && code
+                            .as_ref()
+                            .is_none_or(|c| b.carrier_code.eq_ignore_ascii_case(c)))
+            })
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(one.id),
+            [] => Err(CliError::usage(
+                "unknown_bill",
+                format!("no bill {text:?} among the bills you have a part in"),
+            )
+            .with_hint("name a bill by its reference, its id, or 8 or more leading digits of its id (`ebl bill list`)")),
+            several => Err(CliError::usage(
+                "ambiguous_bill",
+                format!(
+                    "{text:?} names {} bills: {}",
+                    several.len(),
+                    several
+                        .iter()
+                        .map(|b| format!("{}/{} ({})", b.carrier_code, b.reference, b.id.short()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .with_hint("give more digits of the id, or the reference with its carrier code: CODE/REFERENCE")),
         }
     }
 

@@ -128,7 +128,7 @@ fn bad_input_exits_2() {
                 "--as".into(),
                 "shipper".into(),
             ],
-            "malformed_bill_id",
+            "unknown_bill",
         ),
         (
             "shipper",
@@ -359,5 +359,39 @@ fn regression_a_bundle_with_reordered_entries_is_refused() {
     assert_eq!(
         (run.code, run.json()["error"]["code"].as_str()),
         (4, Some("entries_out_of_order"))
+    );
+}
+
+/// Issue 14: `bill issue` printed the reference and a 64-hex id, and `bill show REFERENCE` or a short
+/// prefix of the id were both refused.
+#[test]
+fn regression_a_bill_is_named_by_its_reference_or_a_prefix_of_its_id() {
+    let t = Trade::with_cast();
+    let bill = t.issue("REF-NAMES");
+    let by_reference = t.json("shipper", &["bill", "show", "REF-NAMES", "--as", "shipper"]);
+    assert_eq!(by_reference["bill"]["id"], bill.as_str());
+    let by_code = t.json(
+        "shipper",
+        &["bill", "show", "SMDG:MSC/REF-NAMES", "--as", "shipper"],
+    );
+    assert_eq!(by_code["bill"]["id"], bill.as_str());
+    let by_prefix = t.json("shipper", &["bill", "show", &bill[..12], "--as", "shipper"]);
+    assert_eq!(by_prefix["bill"]["id"], bill.as_str());
+    // Seven digits are too few to name a bill, and a bill one has no part in is not found.
+    let run = t.ebl(
+        "shipper",
+        &["--json", "bill", "show", &bill[..7], "--as", "shipper"],
+    );
+    assert_eq!(
+        (run.code, run.json()["error"]["code"].as_str()),
+        (2, Some("unknown_bill"))
+    );
+    let run = t.ebl(
+        "buyer",
+        &["--json", "bill", "show", "REF-NAMES", "--as", "buyer"],
+    );
+    assert_eq!(
+        (run.code, run.json()["error"]["code"].as_str()),
+        (2, Some("unknown_bill"))
     );
 }
