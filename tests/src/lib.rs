@@ -133,46 +133,26 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// `ebl-node init` with `operator` as the operator key, then start it.
     pub fn init(data: &Path, operator: &PartyKey) -> NodeProcess {
-        let data_arg = data.to_string_lossy().into_owned();
-        run(
-            &bin("ebl-node"),
-            &[
-                "init",
-                "--chain-name",
-                "integration",
-                "--operator",
-                &operator.to_hex(),
-                "--data",
-                &data_arg,
-            ],
-            &[],
+        let operator = operator.to_hex();
+        NodeProcess::initialised(
+            data,
+            &["--chain-name", "integration", "--operator", &operator],
         )
-        .ok();
-        let mut node = NodeProcess {
-            data: data.to_owned(),
-            url: String::new(),
-            child: None,
-        };
-        node.start();
-        node
     }
 
     /// `ebl-node init --genesis FILE` (a consortium genesis naming this directory's node key), then
     /// start it.
     pub fn init_from_genesis(data: &Path, genesis: &Path) -> NodeProcess {
+        NodeProcess::initialised(data, &["--genesis", &genesis.to_string_lossy()])
+    }
+
+    /// `ebl-node init` with `args` on `data`, then start it.
+    fn initialised(data: &Path, args: &[&str]) -> NodeProcess {
         let data_arg = data.to_string_lossy().into_owned();
-        run(
-            &bin("ebl-node"),
-            &[
-                "init",
-                "--genesis",
-                &genesis.to_string_lossy(),
-                "--data",
-                &data_arg,
-            ],
-            &[],
-        )
-        .ok();
+        let mut full = vec!["init"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--data", &data_arg]);
+        run(&bin("ebl-node"), &full, &[]).ok();
         let mut node = NodeProcess {
             data: data.to_owned(),
             url: String::new(),

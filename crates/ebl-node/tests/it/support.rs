@@ -146,19 +146,7 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
-/// A signed request's time: the clock, but never the same millisecond twice (the node accepts each
-/// signature once).
-pub fn request_time_ms() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static LAST: AtomicU64 = AtomicU64::new(0);
-    let now = now_ms();
-    let previous = LAST
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
-            Some(now.max(last + 1))
-        })
-        .unwrap_or(now);
-    now.max(previous + 1)
-}
+pub use ebl_tests::request_time_ms;
 
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
