@@ -1,4 +1,4 @@
-//! Random sequences of bill actions (refusals included) by random parties, checked against a small, obviously correct model.
+//! Random sequences of bill actions (refusals and replacements included) by random parties, checked against a small, obviously correct model.
 //!
 //! The model is written from the domain primer's tables, independently of `bill.rs`: who may do what in
 //! which state, and what changes. It decides only accept or refuse; the ledger must agree on every step,
@@ -30,10 +30,20 @@ enum MTitle {
 #[derive(Debug, Clone, PartialEq)]
 enum MStatus {
     Issued,
-    Pledged { pledgee: usize, pledgor: usize },
-    Pending { by: usize, amendment: bool },
+    Pledged {
+        pledgee: usize,
+        pledgor: usize,
+    },
+    Pending {
+        by: usize,
+        amendment: bool,
+    },
     Accomplished,
-    Void,
+    /// Void after an amendment; `by` surrendered it, and `replaced` once its replacement is issued.
+    Void {
+        by: usize,
+        replaced: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +60,8 @@ struct Model {
 #[derive(Debug, Clone, Copy)]
 enum Op {
     Refuse,
+    /// The carrier issues the replacement of a void bill to whoever surrendered it.
+    Replace,
     Transfer(usize),
     Endorse(usize),
     EndorseToOrder(usize),
@@ -107,7 +119,23 @@ impl Model {
         let mut next = self.clone();
         next.refusable = None;
         match (&self.status, step.op) {
-            (MStatus::Accomplished | MStatus::Void, _) => return None,
+            (
+                MStatus::Void {
+                    by,
+                    replaced: false,
+                },
+                Op::Replace,
+            ) => {
+                if sole != Some(CARRIER) {
+                    return None;
+                }
+                next.status = MStatus::Void {
+                    by: *by,
+                    replaced: true,
+                };
+            }
+            (_, Op::Replace) => return None,
+            (MStatus::Accomplished | MStatus::Void { .. }, _) => return None,
             (MStatus::Issued, Op::Refuse) => {
                 let (recipient, possessor, title) = self.refusable.clone()?;
                 if sole != Some(recipient) {
@@ -143,7 +171,10 @@ impl Model {
                 match op {
                     Op::Accept => {
                         next.status = if *amendment {
-                            MStatus::Void
+                            MStatus::Void {
+                                by: *by,
+                                replaced: false,
+                            }
                         } else {
                             MStatus::Accomplished
                         }
@@ -240,6 +271,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Release),
         1 => Just(Op::Enforce),
         2 => Just(Op::Refuse),
+        2 => Just(Op::Replace),
     ]
 }
 
@@ -279,7 +311,14 @@ fn to_title(t: &MTitle, ids: &[PartyId]) -> Title {
 fn status_matches(m: &MStatus, s: &Status, ids: &[PartyId]) -> bool {
     match (m, s) {
         (MStatus::Issued, Status::Issued) | (MStatus::Accomplished, Status::Accomplished) => true,
-        (MStatus::Void, Status::Void { .. }) => true,
+        (
+            MStatus::Void { by, replaced },
+            Status::Void {
+                surrendered_by,
+                replaced_by,
+                ..
+            },
+        ) => *surrendered_by == ids[*by] && *replaced != replaced_by.is_empty(),
         (MStatus::Pledged { pledgee, pledgor }, Status::Pledged(p)) => {
             p.pledgee == ids[*pledgee] && p.pledgor == ids[*pledgor]
         }
@@ -317,6 +356,7 @@ proptest! {
             status: MStatus::Issued,
             refusable: None,
         };
+        let mut replacements = 0;
         for (mut step, possessor_signs, _) in plan {
             if possessor_signs {
                 // Make the current possessor the first signer (and keep a bank co-signer for pledges).
@@ -325,6 +365,8 @@ proptest! {
                     Op::Pledge(bank) => vec![model.possessor, bank],
                     // A refusal by whoever was just sent the bill.
                     Op::Refuse => vec![model.refusable.as_ref().map_or(model.possessor, |r| r.0)],
+                    // Replacements are the carrier's.
+                    Op::Replace => vec![CARRIER],
                     _ => vec![model.possessor],
                 };
             }
@@ -342,8 +384,26 @@ proptest! {
                 Op::Release => Action::Release { bill },
                 Op::Enforce => Action::Enforce { bill },
                 Op::Refuse => Action::Refuse { bill },
+                Op::Replace => {
+                    let issue_to = match model.status {
+                        MStatus::Void { by, .. } => ids[by],
+                        _ => ids[SHIPPER],
+                    };
+                    replacements += 1;
+                    Action::Issue {
+                        document: crate::support::to_order_document(&format!("MODEL-R{replacements}")),
+                        issue_to,
+                        shipper: ids[SHIPPER],
+                        consignee: None,
+                        replaces: Some(ebl_core::Replacement::of(bill)),
+                    }
+                }
             };
-            let head = if step.stale { Hash::of(b"stale") } else { w.bill(&bill).head };
+            let head = match (step.stale, step.op) {
+                (true, _) => Hash::of(b"stale"),
+                (false, Op::Replace) => Hash::ZERO,
+                (false, _) => w.bill(&bill).head,
+            };
             let signers: Vec<&ebl_core::SigningKey> = step.signers.iter().map(|i| &keys[*i]).collect();
             let tx = w.body(head, action).signed_by(&signers);
             let before = w.ledger.clone();
