@@ -188,7 +188,12 @@ fn basic_constraints_ca(extensions: Tlv<'_>) -> Result<bool, String> {
         }
         if oid.value == OID_BASIC_CONSTRAINTS {
             let mut seq = Der(Der(value.value).expect(0x30, "basicConstraints")?.value);
-            return Ok(!seq.is_empty() && seq.next()?.value == [0xff]);
+            if seq.is_empty() {
+                return Ok(false);
+            }
+            // cA is a BOOLEAN, and first; a pathLenConstraint alone (an INTEGER) says nothing of it.
+            let first = seq.next()?;
+            return Ok(first.tag == 0x01 && first.value == [0xff]);
         }
     }
     Ok(false)
@@ -368,6 +373,39 @@ mod tests {
         der.truncate(CERTIFICATE_BYTES_MAX);
         let err = Certificate::from_der(&der).expect_err("not a certificate");
         assert!(!err.contains("larger than"), "{err}");
+    }
+
+    /// Issue 13: basicConstraints was read without checking that its first element is a BOOLEAN, so a
+    /// pathLenConstraint of 255 (INTEGER 0xff) made a certificate a CA.
+    #[test]
+    fn regression_only_a_boolean_ca_makes_a_ca() {
+        let extensions = |inner: &[u8]| {
+            let mut bc = vec![0x30, inner.len() as u8];
+            bc.extend_from_slice(inner);
+            let mut octets = vec![0x04, bc.len() as u8];
+            octets.extend_from_slice(&bc);
+            let mut ext = vec![0x06, 0x03, 0x55, 0x1d, 0x13];
+            ext.extend_from_slice(&octets);
+            let mut ext_seq = vec![0x30, ext.len() as u8];
+            ext_seq.extend_from_slice(&ext);
+            let mut list = vec![0x30, ext_seq.len() as u8];
+            list.extend_from_slice(&ext_seq);
+            let mut tagged = vec![0xa3, list.len() as u8];
+            tagged.extend_from_slice(&list);
+            tagged
+        };
+        let check = |inner: &[u8]| {
+            let bytes = extensions(inner);
+            let tlv = Der(&bytes).next().expect("tlv");
+            basic_constraints_ca(tlv).expect("parses")
+        };
+        assert!(check(&[0x01, 0x01, 0xff]), "cA TRUE");
+        assert!(
+            check(&[0x01, 0x01, 0xff, 0x02, 0x01, 0x00]),
+            "cA TRUE, pathLen 0"
+        );
+        assert!(!check(&[0x02, 0x01, 0xff]), "an INTEGER 255 is no cA");
+        assert!(!check(&[]), "empty: not a CA");
     }
 
     #[test]
