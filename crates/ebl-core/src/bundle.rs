@@ -3,10 +3,12 @@
 //!
 //! A bundle carries the genesis, the whole registry history and the bill's history (each transaction with
 //! its receipt), the node-signed headers of every block they sit in, and the node's signed status
-//! statement. Verification checks every header signature against the node key named in the genesis, every
-//! inclusion proof against its header, replays registry and bill in ledger order from the genesis (every
-//! party signature with `verify_strict`, every hash link, every rule), checks the document against the
-//! issued checksum, and checks that the statement describes exactly the replayed state.
+//! statement. Verification refuses entries out of ledger order, checks every header signature against
+//! the node key of a member at that height, every inclusion proof against its header, replays registry
+//! and bill (with its lineage) in ledger order from the genesis at each block's time (every party
+//! signature with `verify_strict`, every hash link, every rule, every expiry), checks the document against
+//! the issued checksum, and checks that the statement, signed by a member's node, describes exactly the
+//! replayed state. Whether the genesis is one to trust is the verifier's pin (`verify_pinned`).
 
 use std::collections::BTreeMap;
 
