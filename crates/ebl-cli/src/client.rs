@@ -41,6 +41,25 @@ pub struct BlockView {
     pub header: SignedBlockHeader,
 }
 
+/// A node address must be an http(s) URL: `127.0.0.1:7878` alone is a usage error, not an unreachable
+/// node.
+pub fn check_node_address(address: &str) -> Result<()> {
+    let rest = address
+        .strip_prefix("http://")
+        .or_else(|| address.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() => Ok(()),
+        _ => Err(CliError::usage(
+            "bad_node_address",
+            format!("{address:?} is not a node address"),
+        )
+        .with_hint(format!(
+            "give it with its scheme, e.g. --node http://{}",
+            address.trim_start_matches("//")
+        ))),
+    }
+}
+
 #[derive(Debug)]
 pub struct NodeClient {
     base: String,

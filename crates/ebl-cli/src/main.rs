@@ -37,8 +37,13 @@ fn main() -> ExitCode {
             let home = cli.home.clone().unwrap_or_else(default_home);
             let passphrase =
                 std::env::var("EBL_PASSPHRASE").map_or(Passphrase::Prompt, Passphrase::Given);
-            let wallet = Wallet::new(&home, &cli.node, passphrase);
-            cli::run(cli, &wallet).map(Some)
+            match ebl_cli::client::check_node_address(&cli.node) {
+                Ok(()) => {
+                    let wallet = Wallet::new(&home, &cli.node, passphrase);
+                    cli::run(cli, &wallet).map(Some)
+                }
+                Err(e) => Err(e),
+            }
         }
     };
     match result {

@@ -17,6 +17,8 @@ use crate::keystore::Keystore;
 
 /// Format of the file a holder hands a bank to ask for a pledge.
 pub const PLEDGE_OFFER_FORMAT: &str = "ebl-pledge-offer/1";
+/// The shortest passphrase a new key is stored under.
+pub const PASSPHRASE_CHARS_MIN: usize = 8;
 /// How long a pledge offer stays valid unless the holder says otherwise; the ledger refuses it after.
 pub const PLEDGE_OFFER_VALID_HOURS_DEFAULT: u64 = 72;
 /// The longest validity a holder may give an offer (30 days).
@@ -135,6 +137,15 @@ impl Wallet {
             ));
         }
         let passphrase = self.passphrase(&format!("new key {name:?}"))?;
+        if passphrase.chars().count() < PASSPHRASE_CHARS_MIN {
+            return Err(CliError::usage(
+                "weak_passphrase",
+                format!(
+                    "a passphrase protecting a key must have at least {PASSPHRASE_CHARS_MIN} characters"
+                ),
+            )
+            .with_hint("a few unrelated words make a passphrase both strong and memorable"));
+        }
         self.keys.save(name, key, &passphrase)
     }
 

@@ -395,3 +395,35 @@ fn regression_a_bill_is_named_by_its_reference_or_a_prefix_of_its_id() {
         (2, Some("unknown_bill"))
     );
 }
+
+/// Issue 14: `--node 127.0.0.1:7878` without a scheme exited 5 (unreachable) instead of 2, and a one-letter
+/// passphrase protected a new key.
+#[test]
+fn regression_a_node_address_without_scheme_and_a_weak_passphrase_are_usage_errors() {
+    let home = tempfile::tempdir().expect("home");
+    let run = ebl_tests::run(
+        std::path::Path::new(env!("CARGO_BIN_EXE_ebl")),
+        &["--json", "--node", "127.0.0.1:7878", "chain", "show"],
+        &[("EBL_HOME", &home.path().to_string_lossy())],
+    );
+    assert_eq!(
+        (run.code, run.json()["error"]["code"].as_str()),
+        (2, Some("bad_node_address"))
+    );
+    let run = ebl_tests::run(
+        std::path::Path::new(env!("CARGO_BIN_EXE_ebl")),
+        &["--json", "key", "new", "k"],
+        &[
+            ("EBL_HOME", &home.path().to_string_lossy()),
+            ("EBL_PASSPHRASE", "x"),
+        ],
+    );
+    assert_eq!(
+        (run.code, run.json()["error"]["code"].as_str()),
+        (2, Some("weak_passphrase"))
+    );
+    assert!(
+        !home.path().join("keys").join("k.json").exists(),
+        "nothing was written"
+    );
+}
