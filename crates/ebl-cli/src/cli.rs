@@ -50,6 +50,9 @@ pub struct Cli {
     /// Print JSON with stable field names instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Let `-o FILE` replace a file that exists (otherwise refused, so nothing is lost by a typo).
+    #[arg(long, global = true)]
+    pub force: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -552,13 +555,14 @@ pub(crate) fn submitted(wallet: &Wallet, outcome: SubmitOutcome, what: String) -
 }
 
 pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
+    let force = cli.force;
     match cli.command {
         Command::Key(cmd) => key(wallet, cmd),
         Command::Party(cmd) => party(wallet, cmd),
         Command::Gov(cmd) => crate::gov::command(wallet, cmd),
         Command::Chain(cmd) => crate::pins::command(wallet, cmd),
         Command::Doc(DocCommand::Check { file }) => doc_check(&file),
-        Command::Bill(cmd) => bill(wallet, cmd),
+        Command::Bill(cmd) => bill(wallet, cmd, force),
         Command::Verify {
             file,
             chain,
@@ -576,7 +580,7 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             let envelope = wallet.node.pint_envelope(&bill, &key)?;
             let text = serde_json::to_vec_pretty(&envelope)
                 .map_err(|e| CliError::io("encoding the envelope", e))?;
-            write_file(&path, &text)?;
+            write_output(&path, &text, force)?;
             let entries = envelope["envelopeTransferChain"]
                 .as_array()
                 .map_or(0, Vec::len);
@@ -601,7 +605,7 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             let jwk = wallet.node.pint_jwk()?;
             let text =
                 serde_json::to_vec_pretty(&jwk).map_err(|e| CliError::io("encoding the JWK", e))?;
-            write_file(&path, &text)?;
+            write_output(&path, &text, force)?;
             Ok(out(
                 json!({"jwk": path, "kid": jwk["kid"]}),
                 format!("node key {} written to {}", jwk["kid"], path.display()),
@@ -898,7 +902,7 @@ pub(crate) fn names(wallet: &Wallet) -> Result<(Vec<ebl_core::Party>, output::Na
     Ok((parties, names))
 }
 
-fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
+fn bill(wallet: &Wallet, cmd: BillCommand, force: bool) -> Result<Out> {
     wallet.reader(Some(&cmd.signer().as_key))?;
     let act = |signer: &Signer, action: Action, what: &str| -> Result<Out> {
         let key = wallet.signer(&signer.as_key)?;
@@ -1144,7 +1148,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             let offer = wallet.offer_pledge(&key, bill, &bank, loan, valid_hours)?;
             let text = serde_json::to_vec_pretty(&offer)
                 .map_err(|e| CliError::io("encoding the offer", e))?;
-            write_file(&path, &text)?;
+            write_output(&path, &text, force)?;
             Ok(out(
                 json!({"offer": path, "bill": bill, "transaction": offer.transaction.id()}),
                 format!("pledge offer written to {}\nsend it to {bank}; they review it with `ebl bill pledge-review` and accept with `ebl bill pledge-accept`", path.display()),
@@ -1274,7 +1278,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand) -> Result<Out> {
             let bundle = wallet.export(&bill, &key)?;
             let text = serde_json::to_vec_pretty(&bundle)
                 .map_err(|e| CliError::io("encoding the bundle", e))?;
-            write_file(&path, &text)?;
+            write_output(&path, &text, force)?;
             Ok(out(
                 json!({"bundle": path, "bill": bill, "transactions": bundle.transactions.len(), "bytes": text.len()}),
                 format!("proof bundle of {} transactions written to {} ({} bytes)\nverify it anywhere with `ebl verify {}`", bundle.transactions.len(), path.display(), text.len(), path.display()),
@@ -1326,6 +1330,18 @@ fn review_text(review: &crate::wallet::PledgeReview) -> String {
         output::money(review.loan.amount_minor, &review.loan.currency),
         review.loan.reference,
     )
+}
+
+/// Writes a command's output file, refusing to replace one that exists unless `--force` says so.
+fn write_output(path: &Path, contents: &[u8], force: bool) -> Result<()> {
+    if !force && path.exists() {
+        return Err(CliError::usage(
+            "file_exists",
+            format!("{} exists: not replaced", path.display()),
+        )
+        .with_hint("choose another file, or pass --force to replace it"));
+    }
+    write_file(path, contents)
 }
 
 /// Offline verification of a bundle file.

@@ -427,3 +427,30 @@ fn regression_a_node_address_without_scheme_and_a_weak_passphrase_are_usage_erro
         "nothing was written"
     );
 }
+
+/// Issue 14: `-o` silently overwrote an existing file.
+#[test]
+fn regression_an_output_file_is_not_replaced_without_force() {
+    let t = Trade::with_cast();
+    let bill = t.issue("ERR-OVERWRITE");
+    let file = t.path("keep.json");
+    std::fs::write(&file, b"precious").expect("write");
+    let run = t.ebl(
+        "shipper",
+        &[
+            "--json", "bill", "export", &bill, "-o", &file, "--as", "shipper",
+        ],
+    );
+    assert_eq!(
+        (run.code, run.json()["error"]["code"].as_str()),
+        (2, Some("file_exists"))
+    );
+    assert_eq!(std::fs::read(&file).expect("read"), b"precious");
+    t.json(
+        "shipper",
+        &[
+            "bill", "export", &bill, "-o", &file, "--force", "--as", "shipper",
+        ],
+    );
+    assert!(std::fs::read(&file).expect("read").starts_with(b"{"));
+}
