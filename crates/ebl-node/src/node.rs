@@ -131,6 +131,8 @@ pub struct Settings {
     pub connections_max: usize,
     pub connections_per_address_max: usize,
     pub connection_idle_ms: u64,
+    /// How long a PINT envelope transfer may stay open (`pint::TRANSFER_OPEN_MS_MAX`).
+    pub pint_transfer_open_ms: u64,
     pub checkpoint_transactions: usize,
     pub request_timeout_ms: u64,
 }
@@ -142,6 +144,7 @@ impl Default for Settings {
             connections_max: CONNECTIONS_MAX,
             connections_per_address_max: CONNECTIONS_PER_ADDRESS_MAX,
             connection_idle_ms: CONNECTION_IDLE_MS,
+            pint_transfer_open_ms: crate::pint::TRANSFER_OPEN_MS_MAX,
             checkpoint_transactions: CHECKPOINT_TRANSACTIONS,
             request_timeout_ms: REQUEST_TIMEOUT_MS,
         }
@@ -186,6 +189,7 @@ pub fn start_receiving<K: Kv>(
         return Err(NodeError::WrongNodeKey(PathBuf::from("node.key")));
     }
     pint.platform = genesis.platform.clone();
+    pint.transfer_open_ms = settings.pint_transfer_open_ms;
     // State as of the last checkpoint, then the blocks after it replayed (their signatures were checked
     // before they were written; every record's seal is checked as it is read).
     let registry_state = match store.registry_head()? {

@@ -35,6 +35,10 @@ pub struct Receiver {
     pub documents: Option<PathBuf>,
     /// Open transfers by envelope reference.
     transfers: Mutex<BTreeMap<String, Transfer>>,
+    /// When each open transfer started: one left open longer than `transfer_open_ms` is dropped.
+    opened: Mutex<BTreeMap<String, std::time::Instant>>,
+    /// How long a transfer may stay open waiting for its documents (`TRANSFER_OPEN_MS_MAX`).
+    pub transfer_open_ms: u64,
     /// The references and last entries of the transfers finished most recently, oldest first.
     finished: Mutex<VecDeque<(String, String)>>,
 }
@@ -94,6 +98,10 @@ pub fn read_trust_dir(dir: &FsPath) -> Result<TrustStore, TrustDirError> {
     Ok(trust)
 }
 
+/// How long an envelope transfer may stay open waiting for its additional documents; after that it is
+/// forgotten, its documents with it, and the sender starts again (its slot is someone else's).
+pub const TRANSFER_OPEN_MS_MAX: u64 = 60 * 60 * 1000;
+
 /// How many finished transfers a node remembers, to answer a repeated finish with `DUPE`.
 pub const FINISHED_REMEMBERED_MAX: usize = 4096;
 
@@ -114,6 +122,8 @@ impl Receiver {
             trust,
             documents,
             transfers: Mutex::new(BTreeMap::new()),
+            opened: Mutex::new(BTreeMap::new()),
+            transfer_open_ms: TRANSFER_OPEN_MS_MAX,
             finished: Mutex::new(VecDeque::new()),
         }
     }
@@ -128,11 +138,34 @@ impl Receiver {
         }
     }
 
+    /// The open transfers, those open for longer than `transfer_open_ms` dropped first.
     fn transfers(&self) -> MutexGuard<'_, BTreeMap<String, Transfer>> {
-        match self.transfers.lock() {
+        let mut transfers = match self.transfers.lock() {
             Ok(t) => t,
             Err(poisoned) => poisoned.into_inner(),
-        }
+        };
+        let mut opened = match self.opened.lock() {
+            Ok(o) => o,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let limit = std::time::Duration::from_millis(self.transfer_open_ms);
+        opened.retain(|reference, since| {
+            let open = since.elapsed() <= limit && transfers.contains_key(reference);
+            if !open {
+                transfers.remove(reference);
+            }
+            open
+        });
+        transfers
+    }
+
+    /// Records that the transfer `reference` (re)started now.
+    fn opened_now(&self, reference: &str) {
+        let mut opened = match self.opened.lock() {
+            Ok(o) => o,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        opened.insert(reference.to_owned(), std::time::Instant::now());
     }
 
     fn finished(&self) -> MutexGuard<'_, VecDeque<(String, String)>> {
@@ -445,6 +478,7 @@ async fn start<K: Kv>(
                 );
             }
             let started = ebl_pint::started_response(&transfer);
+            app.pint.opened_now(&transfer.reference);
             open.insert(transfer.reference.clone(), transfer);
             return (StatusCode::CREATED, Json(started)).into_response();
         }

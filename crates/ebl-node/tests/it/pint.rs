@@ -640,3 +640,37 @@ fn open_transfers_and_document_sizes_are_bounded() {
     let (status, _) = post(&node, &last);
     assert_eq!(status, 201, "a retry replaces its own open transfer");
 }
+
+/// Issue 13: open PINT transfers never expired, so a sender could hold receiving slots for ever.
+#[test]
+fn regression_an_open_transfer_expires() {
+    let invoice: &[u8] = b"%PDF-1.4 an invoice";
+    let foreign = Foreign::new();
+    let mut node = TestNode::start_on(
+        Settings {
+            pint_transfer_open_ms: 300,
+            ..Settings::default()
+        },
+        HERE,
+    );
+    trust(&foreign, &node);
+    node.restart();
+    let buyer = local("Buyer One", node.cast.buyer.id);
+    let mut foreign = foreign;
+    let envelope = foreign.envelope("PINT0099", &buyer, &[invoice]);
+    let (status, started) = post(&node, &envelope);
+    assert_eq!(status, 201, "{started}");
+    let reference = started["envelopeReference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    // Still open: asked to finish, it names the missing document.
+    let (status, _) = finish(&node, &reference);
+    assert_eq!(status, 409);
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let (status, _) = finish(&node, &reference);
+    assert_eq!(status, 404, "the transfer was forgotten after its time");
+    // The sender starts again, and is heard.
+    let (status, _) = post(&node, &envelope);
+    assert_eq!(status, 201);
+}
