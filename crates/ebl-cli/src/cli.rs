@@ -1083,7 +1083,7 @@ fn bill(wallet: &Wallet, cmd: BillCommand, force: bool) -> Result<Out> {
                 .transpose()?;
             let first = olds
                 .first()
-                .ok_or_else(|| CliError::usage("missing_bill", "name the void bills to replace"))?;
+                .ok_or(crate::error::WalletRule::NoBillToReplace)?;
             let shipper = wallet.node.bill(first, &key)?.bill.shipper;
             let count = u16::try_from(documents.len()).unwrap_or(u16::MAX);
             let replacement = ebl_core::Replacement { bills: olds, count };
@@ -1335,11 +1335,10 @@ fn review_text(review: &crate::wallet::PledgeReview) -> String {
 /// Writes a command's output file, refusing to replace one that exists unless `--force` says so.
 fn write_output(path: &Path, contents: &[u8], force: bool) -> Result<()> {
     if !force && path.exists() {
-        return Err(CliError::usage(
-            "file_exists",
-            format!("{} exists: not replaced", path.display()),
-        )
-        .with_hint("choose another file, or pass --force to replace it"));
+        return Err(crate::error::WalletRule::FileExists {
+            path: path.display().to_string(),
+        }
+        .into());
     }
     write_file(path, contents)
 }

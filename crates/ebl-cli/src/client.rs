@@ -49,14 +49,10 @@ pub fn check_node_address(address: &str) -> Result<()> {
         .or_else(|| address.strip_prefix("https://"));
     match rest {
         Some(host) if !host.is_empty() => Ok(()),
-        _ => Err(CliError::usage(
-            "bad_node_address",
-            format!("{address:?} is not a node address"),
-        )
-        .with_hint(format!(
-            "give it with its scheme, e.g. --node http://{}",
-            address.trim_start_matches("//")
-        ))),
+        _ => Err(crate::error::WalletRule::BadNodeAddress {
+            address: address.to_owned(),
+        }
+        .into()),
     }
 }
 
@@ -197,13 +193,11 @@ impl NodeClient {
 
     /// A listing read: parties, the registry and blocks are for registered parties and members only.
     fn get_listing<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let key = self.reader.borrow().clone().ok_or_else(|| {
-            CliError::usage(
-                "unauthenticated",
-                "reading parties, the registry or blocks needs a signed request",
-            )
-            .with_hint("name the key to read with: --as KEY")
-        })?;
+        let key = self
+            .reader
+            .borrow()
+            .clone()
+            .ok_or(crate::error::WalletRule::NoReader)?;
         self.get_signed(path, &key)
     }
 
@@ -249,9 +243,11 @@ impl NodeClient {
         offer: &SignedTransaction,
         key: &SigningKey,
     ) -> Result<ebl_core::api::OfferFreshness> {
-        let bill = offer.body.action.bill().ok_or_else(|| {
-            CliError::usage("not_a_pledge", "the offer's transaction acts on no bill")
-        })?;
+        let bill = offer
+            .body
+            .action
+            .bill()
+            .ok_or(crate::error::WalletRule::NotAPledge)?;
         let body = serde_json::to_vec(offer).map_err(|e| CliError::io("encoding the offer", e))?;
         self.post_signed(&format!("/v1/bills/{bill}/offer-freshness"), &body, key)
     }

@@ -86,3 +86,92 @@ impl From<ebl_core::Error> for CliError {
         CliError::usage(e.code(), e.to_string())
     }
 }
+
+/// The wallet's own rules (the ledger's are `ebl_core::Error`): one variant per rule, each with its
+/// stable code and what to do about it. All are usage errors (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WalletRule {
+    #[error("{address:?} is not a node address")]
+    BadNodeAddress { address: String },
+    #[error("a passphrase protecting a key must have at least {min} characters")]
+    WeakPassphrase { min: usize },
+    #[error("the key file asks for {memory_kib} KiB, {passes} passes and {lanes} lanes; at most {memory_kib_max} KiB, {passes_max} passes and {lanes_max} lanes are accepted")]
+    KdfTooCostly {
+        memory_kib: u32,
+        passes: u32,
+        lanes: u32,
+        memory_kib_max: u32,
+        passes_max: u32,
+        lanes_max: u32,
+    },
+    #[error("{path} exists: not replaced")]
+    FileExists { path: String },
+    #[error("no bill {name:?} among the bills you have a part in")]
+    UnknownBill { name: String },
+    #[error("{name:?} names {} bills: {}", candidates.len(), candidates.join(", "))]
+    AmbiguousBill {
+        name: String,
+        candidates: Vec<String>,
+    },
+    #[error("name the void bills to replace")]
+    NoBillToReplace,
+    #[error("an offer is valid for 1 to {max} hours, not {hours}")]
+    BadValidity { hours: u64, max: u64 },
+    #[error("the offer's transaction is no pledge of a bill")]
+    NotAPledge,
+    #[error("not a governance proposal: {reason}")]
+    BadProposal { reason: String },
+    #[error("the node shows parties, the registry and blocks to registered parties and members only, and names no key to read with")]
+    NoReader,
+}
+
+impl WalletRule {
+    pub fn code(&self) -> &'static str {
+        match self {
+            WalletRule::BadNodeAddress { .. } => "bad_node_address",
+            WalletRule::WeakPassphrase { .. } => "weak_passphrase",
+            WalletRule::KdfTooCostly { .. } => "kdf_too_costly",
+            WalletRule::FileExists { .. } => "file_exists",
+            WalletRule::UnknownBill { .. } => "unknown_bill",
+            WalletRule::AmbiguousBill { .. } => "ambiguous_bill",
+            WalletRule::NoBillToReplace => "missing_bill",
+            WalletRule::BadValidity { .. } => "bad_validity",
+            WalletRule::NotAPledge => "not_a_pledge",
+            WalletRule::BadProposal { .. } => "bad_proposal",
+            WalletRule::NoReader => "unauthenticated",
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            WalletRule::BadNodeAddress { address } => format!(
+                "give it with its scheme, e.g. --node http://{}",
+                address.trim_start_matches("//")
+            ),
+            WalletRule::WeakPassphrase { .. } => {
+                "a few unrelated words make a passphrase both strong and memorable".into()
+            }
+            WalletRule::FileExists { .. } => {
+                "choose another file, or pass --force to replace it".into()
+            }
+            WalletRule::UnknownBill { .. } => "name a bill by its reference, its id, or 8 or more leading digits of its id (`ebl bill list`)".into(),
+            WalletRule::AmbiguousBill { .. } => {
+                "give more digits of the id, or the reference with its carrier code: CODE/REFERENCE"
+                    .into()
+            }
+            WalletRule::NoReader => "name the key to read with: --as KEY (or make your key first: `ebl key new NAME`)".into(),
+            _ => return None,
+        })
+    }
+}
+
+impl From<WalletRule> for CliError {
+    fn from(rule: WalletRule) -> CliError {
+        let hint = rule.hint();
+        let error = CliError::usage(rule.code(), rule.to_string());
+        match hint {
+            Some(h) => error.with_hint(h),
+            None => error,
+        }
+    }
+}

@@ -99,10 +99,10 @@ impl Wallet {
     pub fn read_proposal(&self, path: &Path) -> Result<Proposal> {
         let proposal: Proposal = read_json(path, "governance proposal", PROPOSAL_BYTES_MAX)?;
         if proposal.format != PROPOSAL_FORMAT {
-            return Err(CliError::usage(
-                "bad_proposal",
-                format!("not a governance proposal (format {:?})", proposal.format),
-            ));
+            return Err(crate::error::WalletRule::BadProposal {
+                reason: format!("format {:?}", proposal.format),
+            }
+            .into());
         }
         let chain = self.node.genesis()?.chain;
         if proposal.chain != chain || proposal.transaction.body.chain != chain {
@@ -113,13 +113,13 @@ impl Wallet {
             return Err(CliError::new(Kind::Verification, e.code(), e.to_string()));
         }
         if !proposal.transaction.body.action.is_governance() {
-            return Err(CliError::usage(
-                "bad_proposal",
-                format!(
+            return Err(crate::error::WalletRule::BadProposal {
+                reason: format!(
                     "a {} transaction is not a governance change",
                     proposal.transaction.body.action.code()
                 ),
-            ));
+            }
+            .into());
         }
         // Every signature must verify over exactly this body: a body changed after signing fails here.
         proposal.transaction.verify_signatures().map_err(|e| {
@@ -161,8 +161,7 @@ impl Wallet {
         tx: SignedTransaction,
         proposal: Option<&Path>,
     ) -> Result<Governed> {
-        let have = registry.admins_among(&tx.signatures).len();
-        let need = usize::from(registry.threshold());
+        let (have, need) = registry.quorum(&tx.signatures);
         if have >= need {
             let outcome = self.node.submit(&tx)?;
             return Ok(Governed::Submitted { outcome });

@@ -83,12 +83,15 @@ fn derive(
 ) -> Result<zeroize::Zeroizing<[u8; 32]>> {
     if memory_kib > ARGON2_MEMORY_KIB_MAX || passes > ARGON2_PASSES_MAX || lanes > ARGON2_LANES_MAX
     {
-        return Err(CliError::usage(
-            "kdf_too_costly",
-            format!(
-                "the key file asks for {memory_kib} KiB, {passes} passes and {lanes} lanes; at most {ARGON2_MEMORY_KIB_MAX} KiB, {ARGON2_PASSES_MAX} passes and {ARGON2_LANES_MAX} lanes are accepted"
-            ),
-        ));
+        return Err(crate::error::WalletRule::KdfTooCostly {
+            memory_kib,
+            passes,
+            lanes,
+            memory_kib_max: ARGON2_MEMORY_KIB_MAX,
+            passes_max: ARGON2_PASSES_MAX,
+            lanes_max: ARGON2_LANES_MAX,
+        }
+        .into());
     }
     let params = Params::new(memory_kib, passes, lanes, Some(32))
         .map_err(|e| CliError::usage("bad_key_file", format!("key derivation parameters: {e}")))?;

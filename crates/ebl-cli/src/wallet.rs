@@ -76,6 +76,18 @@ pub fn now_ms() -> u64 {
 /// The fewest leading hex digits of a bill id accepted as a name for it.
 pub const BILL_ID_PREFIX_MIN: usize = 8;
 
+/// How long a pledge offer may be valid: 1 to `PLEDGE_OFFER_VALID_HOURS_MAX` hours.
+pub fn check_validity(hours: u64) -> Result<()> {
+    if hours == 0 || hours > PLEDGE_OFFER_VALID_HOURS_MAX {
+        return Err(crate::error::WalletRule::BadValidity {
+            hours,
+            max: PLEDGE_OFFER_VALID_HOURS_MAX,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// "1234.56" in a currency with two minor digits, as minor units (123456).
 pub fn parse_amount(text: &str) -> Result<u64> {
     let bad = || {
@@ -138,13 +150,10 @@ impl Wallet {
         }
         let passphrase = self.passphrase(&format!("new key {name:?}"))?;
         if passphrase.chars().count() < PASSPHRASE_CHARS_MIN {
-            return Err(CliError::usage(
-                "weak_passphrase",
-                format!(
-                    "a passphrase protecting a key must have at least {PASSPHRASE_CHARS_MIN} characters"
-                ),
-            )
-            .with_hint("a few unrelated words make a passphrase both strong and memorable"));
+            return Err(crate::error::WalletRule::WeakPassphrase {
+                min: PASSPHRASE_CHARS_MIN,
+            }
+            .into());
         }
         self.keys.save(name, key, &passphrase)
     }
@@ -168,16 +177,7 @@ impl Wallet {
         }
         match self.keys.names()?.as_slice() {
             [only] => self.signer(only).map(|_| ()),
-            [] => Err(CliError::usage(
-                "unauthenticated",
-                "the node shows parties, the registry and blocks to registered parties and members only, and this wallet has no key",
-            )
-            .with_hint("make or import your key first (`ebl key new NAME`)")),
-            _ => Err(CliError::usage(
-                "unauthenticated",
-                "the node shows parties, the registry and blocks to registered parties and members only",
-            )
-            .with_hint("name the key to read with: --as KEY")),
+            _ => Err(crate::error::WalletRule::NoReader.into()),
         }
     }
 
@@ -218,24 +218,18 @@ impl Wallet {
             .collect();
         match matches.as_slice() {
             [one] => Ok(one.id),
-            [] => Err(CliError::usage(
-                "unknown_bill",
-                format!("no bill {text:?} among the bills you have a part in"),
-            )
-            .with_hint("name a bill by its reference, its id, or 8 or more leading digits of its id (`ebl bill list`)")),
-            several => Err(CliError::usage(
-                "ambiguous_bill",
-                format!(
-                    "{text:?} names {} bills: {}",
-                    several.len(),
-                    several
-                        .iter()
-                        .map(|b| format!("{}/{} ({})", b.carrier_code, b.reference, b.id.short()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-            .with_hint("give more digits of the id, or the reference with its carrier code: CODE/REFERENCE")),
+            [] => Err(crate::error::WalletRule::UnknownBill {
+                name: text.to_owned(),
+            }
+            .into()),
+            several => Err(crate::error::WalletRule::AmbiguousBill {
+                name: text.to_owned(),
+                candidates: several
+                    .iter()
+                    .map(|b| format!("{}/{} ({})", b.carrier_code, b.reference, b.id.short()))
+                    .collect(),
+            }
+            .into()),
         }
     }
 
@@ -369,14 +363,7 @@ impl Wallet {
         loan: ebl_core::Loan,
         valid_hours: u64,
     ) -> Result<PledgeOffer> {
-        if valid_hours == 0 || valid_hours > PLEDGE_OFFER_VALID_HOURS_MAX {
-            return Err(CliError::usage(
-                "bad_validity",
-                format!(
-                    "an offer is valid for 1 to {PLEDGE_OFFER_VALID_HOURS_MAX} hours, not {valid_hours}"
-                ),
-            ));
-        }
+        check_validity(valid_hours)?;
         let pledgee = self.party(bank)?.id;
         let action = Action::Pledge {
             bill,
@@ -560,4 +547,21 @@ pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
     std::fs::write(&tmp, contents)
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| CliError::io(&format!("writing {}", path.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_offers_validity_is_bounded() {
+        assert!(check_validity(1).is_ok());
+        assert!(check_validity(PLEDGE_OFFER_VALID_HOURS_MAX).is_ok());
+        for bad in [0, PLEDGE_OFFER_VALID_HOURS_MAX + 1] {
+            assert_eq!(
+                check_validity(bad).map_err(|e| e.code),
+                Err("bad_validity".to_owned())
+            );
+        }
+    }
 }

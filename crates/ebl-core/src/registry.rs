@@ -190,6 +190,15 @@ impl Registry {
         admins
     }
 
+    /// How many of the signatures count towards governance (distinct current member admins), and how
+    /// many must: a governance change passes when the first reaches the second.
+    pub fn quorum(&self, signatures: &[Signature]) -> (usize, usize) {
+        (
+            self.admins_among(signatures).len(),
+            usize::from(self.state.threshold),
+        )
+    }
+
     /// Checks a registry action against its signatures (already verified) and returns the registry
     /// after it and the party it changed, if any. `tx_id` becomes the new head.
     pub(crate) fn apply(
@@ -199,15 +208,11 @@ impl Registry {
         tx_id: TxId,
     ) -> Result<(Registry, Option<PartyId>)> {
         let admins = if action.is_governance() {
-            let admins = self.admins_among(signatures);
-            let need = usize::from(self.state.threshold);
-            if admins.len() < need {
-                return Err(Error::GovernanceQuorum {
-                    got: admins.len(),
-                    need,
-                });
+            let (got, need) = self.quorum(signatures);
+            if got < need {
+                return Err(Error::GovernanceQuorum { got, need });
             }
-            admins
+            self.admins_among(signatures)
         } else {
             Vec::new()
         };

@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 use crate::auth::{access, authenticate, Access, Reader};
 use crate::limits::{BATCH_TRANSACTIONS_MAX, REQUEST_BODY_BYTES_MAX};
 use crate::metrics::Metrics;
+use crate::refusal::ReadRefusal;
 use crate::sequencer::{receipt_in, Candidate, Submission};
 use crate::state::Published;
 
@@ -336,13 +337,7 @@ fn readable_bill<K: Kv>(
         )?;
         (state.ledger.bill(id).cloned(), reader)
     };
-    let bill = bill.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_bill",
-            &format!("no bill {id}"),
-        )
-    })?;
+    let bill = bill.ok_or(ReadRefusal::UnknownBill { bill: *id })?;
     let mut history = load_history(app, id)?;
     let txs: Vec<&SignedTransaction> = history.iter().map(|h| &h.transaction).collect();
     let direct = access(app.state().ledger.registry(), &bill, &txs, &reader);
@@ -350,13 +345,7 @@ fn readable_bill<K: Kv>(
         Some(a) => a,
         // A party of a replacement reads the void bills it replaced: their history is its lineage.
         None if replacement_reader(app, &bill, &reader, LINEAGE_DEPTH_MAX)? => Access::Full,
-        None => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "only the bill's parties, members and auditors may read it",
-            ))
-        }
+        None => return Err(ReadRefusal::NotAParty.into()),
     };
     if let Access::Until(last) = access {
         history.truncate(last + 1);
@@ -400,14 +389,10 @@ fn replacement_reader<K: Kv>(
 fn current_party(access: Access, history: &[HistoryEntry]) -> Result<(), ApiError> {
     match access {
         Access::Full => Ok(()),
-        Access::Until(_) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "former_party",
-            &format!(
-                "your part in this bill ended with transaction {}: you may read its history up to there, not what followed",
-                history.last().map(|h| h.receipt.tx.to_hex()).unwrap_or_default()
-            ),
-        )),
+        Access::Until(_) => Err(ReadRefusal::FormerParty {
+            last: history.last().map_or(Hash::ZERO, |h| h.receipt.tx),
+        }
+        .into()),
     }
 }
 

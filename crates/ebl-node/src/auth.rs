@@ -15,6 +15,7 @@ use ebl_core::{
 
 use crate::api::ApiError;
 use crate::limits::{REQUEST_SKEW_MS_MAX, SEEN_REQUESTS_MAX};
+use crate::refusal::ReadRefusal;
 
 /// The signatures of the signed requests accepted within the skew window: each is accepted once, so a
 /// captured request cannot be sent again.
@@ -48,17 +49,10 @@ impl SeenRequests {
             seen.by_signature.remove(&sig);
         }
         if seen.by_signature.contains_key(&signature.0) {
-            return Err(unauthenticated(
-                "request_replayed",
-                "this signed request was already answered: sign each request anew",
-            ));
+            return Err(ReadRefusal::Replayed.into());
         }
         if seen.by_signature.len() >= SEEN_REQUESTS_MAX {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "too many signed requests in the last minute: try again shortly",
-            ));
+            return Err(ReadRefusal::RequestsRemembered.into());
         }
         seen.by_signature.insert(signature.0, time);
         seen.by_time.insert((time, signature.0));
@@ -173,27 +167,39 @@ pub enum Access {
     Until(usize),
 }
 
-/// Whether `party` signed `tx` (with any of its keys) or is named by it as a recipient.
-pub fn involved(registry: &Registry, tx: &SignedTransaction, party: PartyId) -> bool {
-    let signed = tx
+/// The parties a transaction concerns: whoever signed it (with any of their keys) and whoever it names
+/// as a recipient.
+fn parties_of(registry: &Registry, tx: &SignedTransaction) -> Vec<PartyId> {
+    let mut parties: Vec<PartyId> = tx
         .signatures
         .iter()
-        .any(|s| registry.by_key(&s.signer).is_some_and(|p| p.id == party));
-    signed
-        || match &tx.body.action {
-            Action::Issue {
-                issue_to,
-                shipper,
-                consignee,
-                ..
-            } => *issue_to == party || *shipper == party || *consignee == Some(party),
-            Action::Transfer { to, .. }
-            | Action::Endorse { to, .. }
-            | Action::EndorseToOrder { to, .. } => *to == party,
-            Action::Pledge { pledgee, .. } => *pledgee == party,
-            Action::Import { possessor, .. } => *possessor == party,
-            _ => false,
+        .filter_map(|s| registry.by_key(&s.signer).map(|p| p.id))
+        .collect();
+    match &tx.body.action {
+        Action::Issue {
+            issue_to,
+            shipper,
+            consignee,
+            ..
+        } => {
+            parties.extend([*issue_to, *shipper]);
+            parties.extend(consignee);
         }
+        Action::Transfer { to, .. }
+        | Action::Endorse { to, .. }
+        | Action::EndorseToOrder { to, .. } => {
+            parties.push(*to);
+        }
+        Action::Pledge { pledgee, .. } => parties.push(*pledgee),
+        Action::Import { possessor, .. } => parties.push(*possessor),
+        _ => {}
+    }
+    parties
+}
+
+/// Whether `party` signed `tx` (with any of its keys) or is named by it as a recipient.
+pub fn involved(registry: &Registry, tx: &SignedTransaction, party: PartyId) -> bool {
+    parties_of(registry, tx).contains(&party)
 }
 
 /// What `reader` may see of `bill`, whose history is `history`; `None` for no part in it at all. A
@@ -252,34 +258,40 @@ pub fn bill_parties(
 ) -> BTreeSet<PartyId> {
     let mut parties: BTreeSet<PartyId> = bill.current_parties().into_iter().collect();
     for tx in history {
-        for s in &tx.signatures {
-            if let Some(p) = registry.by_key(&s.signer) {
-                parties.insert(p.id);
-            }
-        }
-        match &tx.body.action {
-            Action::Issue {
-                issue_to,
-                shipper,
-                consignee,
-                ..
-            } => {
-                parties.extend([*issue_to, *shipper]);
-                parties.extend(consignee);
-            }
-            Action::Transfer { to, .. }
-            | Action::Endorse { to, .. }
-            | Action::EndorseToOrder { to, .. } => {
-                parties.insert(*to);
-            }
-            Action::Pledge { pledgee, .. } => {
-                parties.insert(*pledgee);
-            }
-            Action::Import { possessor, .. } => {
-                parties.insert(*possessor);
-            }
-            _ => {}
-        }
+        parties.extend(parties_of(registry, tx));
     }
     parties
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `SEEN_REQUESTS_MAX` at its bound: the memory fills, then refuses (never forgets a signature
+    /// early), and frees what left the window.
+    #[test]
+    fn the_memory_of_signed_requests_is_bounded() {
+        let seen = SeenRequests::default();
+        let now = 10 * REQUEST_SKEW_MS_MAX;
+        let signature = |i: usize| {
+            let mut bytes = [0u8; 64];
+            bytes[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            SignatureBytes(bytes)
+        };
+        for i in 0..SEEN_REQUESTS_MAX {
+            assert!(seen.admit(&signature(i), now, now).is_ok());
+        }
+        let full = seen.admit(&signature(SEEN_REQUESTS_MAX), now, now);
+        assert_eq!(full.map_err(|e| e.body.code), Err("busy".to_owned()));
+        let again = seen.admit(&signature(0), now, now);
+        assert_eq!(
+            again.map_err(|e| e.body.code),
+            Err("request_replayed".to_owned())
+        );
+        // Past twice the skew the old ones are forgotten, and there is room again.
+        let later = now + 2 * REQUEST_SKEW_MS_MAX + 1;
+        assert!(seen
+            .admit(&signature(SEEN_REQUESTS_MAX), later, later)
+            .is_ok());
+    }
 }

@@ -14,6 +14,7 @@ pub mod node;
 pub mod offers;
 pub mod pint;
 pub mod private;
+pub mod refusal;
 pub mod sequencer;
 pub mod state;
 pub mod verify;

@@ -15,6 +15,7 @@ use ebl_store::Kv;
 
 use crate::api::{body_bytes, load_history, now_ms, parse_hash, parse_json, ApiError, App};
 use crate::auth::{authenticate_body, bill_parties};
+use crate::refusal::ReadRefusal;
 
 /// `POST /v1/bills/{id}/offer-freshness`, a signed request whose body is the offer's pledge
 /// transaction, signed by a party of the bill and naming the reader as pledgee.
@@ -41,13 +42,12 @@ pub async fn offer_freshness<K: Kv>(
         let head = state.ledger.bill(&id).map(|b| b.head);
         (reader, head)
     };
-    let head =
-        head.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_bill", "no such bill"))?;
+    let head = head.ok_or(ReadRefusal::UnknownBill { bill: id })?;
     let offer: SignedTransaction = parse_json(&body)?;
     offer
         .verify_signatures()
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.code(), &e.to_string()))?;
-    let forbidden = |why: &str| ApiError::new(StatusCode::FORBIDDEN, "forbidden", why);
+    let forbidden = |why: &'static str| ApiError::from(ReadRefusal::NotYourOffer { why });
     let Action::Pledge { bill, pledgee, .. } = &offer.body.action else {
         return Err(forbidden("the body is not a pledge"));
     };
@@ -64,7 +64,7 @@ pub async fn offer_freshness<K: Kv>(
         let bill = state
             .ledger
             .bill(&id)
-            .ok_or_else(|| forbidden("no such bill"))?;
+            .ok_or(ReadRefusal::UnknownBill { bill: id })?;
         let parties = bill_parties(registry, bill, &txs);
         offer.signatures.iter().any(|s| {
             registry
@@ -76,11 +76,7 @@ pub async fn offer_freshness<K: Kv>(
         return Err(forbidden("the pledge is not signed by a party of the bill"));
     }
     let Some(at) = history.iter().position(|h| h.receipt.tx == offer.body.prev) else {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "offer_not_in_history",
-            "the pledge extends a head that is not in the bill's history",
-        ));
+        return Err(ReadRefusal::OfferNotInHistory.into());
     };
     let moved = history[at + 1..]
         .iter()
