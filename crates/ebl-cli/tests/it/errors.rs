@@ -426,6 +426,18 @@ fn regression_a_node_address_without_scheme_and_a_weak_passphrase_are_usage_erro
         !home.path().join("keys").join("k.json").exists(),
         "nothing was written"
     );
+    // At the bound: seven characters are refused, eight accepted.
+    for (passphrase, ok) in [("1234567", false), ("12345678", true)] {
+        let run = ebl_tests::run(
+            std::path::Path::new(env!("CARGO_BIN_EXE_ebl")),
+            &["--json", "key", "new", "k"],
+            &[
+                ("EBL_HOME", &home.path().to_string_lossy()),
+                ("EBL_PASSPHRASE", passphrase),
+            ],
+        );
+        assert_eq!(run.code == 0, ok, "{passphrase:?}: {}", run.stdout);
+    }
 }
 
 /// Issue 14: `-o` silently overwrote an existing file.

@@ -219,6 +219,36 @@ fn genesis_rules() {
         Genesis::new("c", over, 1, "EBL", 0).map_err(|e| e.code()),
         Err("member_count")
     );
+    // A peer address at its bound and one byte over it.
+    let mut long = member("A", &a, &key(220));
+    long.peer_address = "a".repeat(ebl_core::limits::PEER_ADDRESS_BYTES_MAX);
+    let largest: Vec<Member> = (0..ebl_core::limits::MEMBERS_MAX as u8)
+        .map(|i| Member {
+            name: format!(
+                "{i:0>width$}",
+                width = ebl_core::limits::PARTY_NAME_BYTES_MAX
+            ),
+            peer_address: "a".repeat(ebl_core::limits::PEER_ADDRESS_BYTES_MAX),
+            ..member("x", &key(100 + i), &key(150 + i))
+        })
+        .collect();
+    assert!(Genesis::new("c", vec![long.clone()], 1, "EBL", 0).is_ok());
+    long.peer_address.push('a');
+    assert_eq!(
+        Genesis::new("c", vec![long], 1, "EBL", 0).map_err(|e| e.code()),
+        Err("field_too_long")
+    );
+    // The largest genesis the limits allow decodes within GENESIS_BYTES_MAX; more bytes never do.
+    let genesis = Genesis::new("c", largest, 1, "EBL", 0).expect("largest");
+    let bytes = genesis.encode();
+    assert!(bytes.len() <= ebl_core::limits::GENESIS_BYTES_MAX);
+    assert_eq!(Genesis::decode(&bytes).expect("decodes"), genesis);
+    let mut over = bytes;
+    over.resize(ebl_core::limits::GENESIS_BYTES_MAX + 1, 0);
+    assert_eq!(
+        Genesis::decode(&over).map_err(|e| e.code()),
+        Err("encoding_too_large")
+    );
     assert_eq!(ebl_core::genesis::majority(3), 2);
     assert_eq!(ebl_core::genesis::majority(4), 3);
 }

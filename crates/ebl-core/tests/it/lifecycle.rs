@@ -364,3 +364,35 @@ fn a_switch_to_paper_ends_the_bills_life_with_the_carriers_note() {
     );
     assert!(matches!(w.bill(&pending).title, Title::Order { .. }));
 }
+
+#[test]
+fn the_paper_bill_number_is_bounded() {
+    use ebl_core::limits::PAPER_BILL_NUMBER_BYTES_MAX;
+    let mut w = World::new();
+    let c = w.carrier.key.clone();
+    let at_limit = accepted_amendment(&mut w, AmendmentReason::SwitchToPaper);
+    let over = PaperBill {
+        number: "P".repeat(PAPER_BILL_NUMBER_BYTES_MAX + 1),
+        ..paper()
+    };
+    w.refuse(
+        Action::AcceptSurrenderToPaper {
+            bill: at_limit,
+            paper: over,
+        },
+        &[&c],
+        "field_too_long",
+    );
+    let longest = PaperBill {
+        number: "P".repeat(PAPER_BILL_NUMBER_BYTES_MAX),
+        ..paper()
+    };
+    w.act(
+        Action::AcceptSurrenderToPaper {
+            bill: at_limit,
+            paper: longest,
+        },
+        &[&c],
+    )
+    .expect("a number at the limit");
+}
