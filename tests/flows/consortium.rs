@@ -95,42 +95,23 @@ fn a_two_member_consortium_governs_by_proposal_and_hands_over_a_seat() {
     // One admin cannot admit a carrier alone: it writes a proposal, the other co-signs and submits.
     let carrier = key_of(&m, "carrier");
     let proposal = m.path("carrier.proposal");
-    m.refused(
+    let register = [
+        "party",
+        "register",
+        "Ningbo Lines",
+        "--key",
+        &carrier,
+        "--role",
+        "carrier",
+        "--id",
+        "SMDG:MSC",
+        "--as",
         "admin-a",
-        &[
-            "party",
-            "register",
-            "Ningbo Lines",
-            "--key",
-            &carrier,
-            "--role",
-            "carrier",
-            "--id",
-            "SMDG:MSC",
-            "--as",
-            "admin-a",
-        ],
-        2,
-        "governance_quorum",
-    );
-    let proposed = m.json(
-        "admin-a",
-        &[
-            "party",
-            "register",
-            "Ningbo Lines",
-            "--key",
-            &carrier,
-            "--role",
-            "carrier",
-            "--id",
-            "SMDG:MSC",
-            "--as",
-            "admin-a",
-            "-o",
-            &proposal,
-        ],
-    );
+    ];
+    m.refused("admin-a", &register, 2, "governance_quorum");
+    let mut with_file = register.to_vec();
+    with_file.extend_from_slice(&["-o", &proposal]);
+    let proposed = m.json("admin-a", &with_file);
     assert_eq!(
         (proposed["have"].as_u64(), proposed["need"].as_u64()),
         (Some(1), Some(2))
