@@ -1,6 +1,7 @@
 //! A consortium of two, then three members: the genesis written from their keys, governance handed
 //! round as proposal files, a member admitted and another removed, with the real binaries.
 
+use ebl_tests::cluster::free_port;
 use ebl_tests::{bin, run, Market, NodeProcess};
 
 fn key_of(m: &Market, who: &str) -> String {
@@ -35,14 +36,19 @@ fn a_two_member_consortium_governs_by_proposal_and_hands_over_a_seat() {
     };
     let (admin_a, admin_b) = (new_key("admin-a"), new_key("admin-b"));
     let genesis = dir.path().join("genesis.json");
+    let (peer_a, peer_b, peer_c) = (
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{}", free_port()),
+    );
     let written = run(
         &bin("ebl-node"),
         &[
             "genesis",
             "--member",
-            &format!("Port Bank,{admin_a},{node_a},127.0.0.1:7101"),
+            &format!("Port Bank,{admin_a},{node_a},{peer_a}"),
             "--member",
-            &format!("Ocean Lines,{admin_b},{node_b},127.0.0.1:7102"),
+            &format!("Ocean Lines,{admin_b},{node_b},{peer_b}"),
             "--threshold",
             "2",
             "--platform",
@@ -88,7 +94,10 @@ fn a_two_member_consortium_governs_by_proposal_and_hands_over_a_seat() {
         &[],
     );
     assert_ne!(refused.code, 0);
-    let node = NodeProcess::init_from_genesis(&data_a, &genesis);
+    // Both members' nodes run: the two of them order the chain together (a quorum of two).
+    let mut node_b_process = NodeProcess::stopped(&data_b, &peer_b);
+    node_b_process.start();
+    let node = NodeProcess::init_member(&data_a, &genesis, &peer_a);
     let m = Market::over(dir, node, ebl_core::testkit::key(1));
     assert_eq!(m.chain.to_hex(), chain);
 
@@ -152,7 +161,8 @@ fn a_two_member_consortium_governs_by_proposal_and_hands_over_a_seat() {
 
     // The seat of Ocean Lines passes to Silk Road Trading: admitted by both, then Ocean Lines removed.
     let admin_c = key_of(&m, "admin-c");
-    let node_c = NodeProcess::node_key(&m.dir.path().join("node-c"));
+    let data_c = m.dir.path().join("node-c");
+    let node_c = NodeProcess::node_key(&data_c);
     let add = m.path("add.proposal");
     m.json(
         "admin-a",
@@ -165,7 +175,7 @@ fn a_two_member_consortium_governs_by_proposal_and_hands_over_a_seat() {
             "--node-key",
             &node_c,
             "--peer",
-            "127.0.0.1:7103",
+            &peer_c,
             "--as",
             "admin-a",
             "-o",
@@ -174,6 +184,8 @@ fn a_two_member_consortium_governs_by_proposal_and_hands_over_a_seat() {
     );
     let added = m.json("admin-b", &["gov", "approve", &add, "--as", "admin-b"]);
     assert_eq!(added["status"], "accepted", "{added}");
+    // Silk Road's node joins from the same genesis; the leader adds it and it catches up.
+    let _node_c_process = NodeProcess::join(&data_c, &m.dir.path().join("genesis.json"), &peer_c);
     let remove = m.path("remove.proposal");
     m.json(
         "admin-c",
@@ -230,4 +242,60 @@ fn a_two_member_consortium_governs_by_proposal_and_hands_over_a_seat() {
     );
     let done = m.json("admin-c", &["gov", "approve", &late, "--as", "admin-c"]);
     assert_eq!(done["status"], "accepted", "{done}");
+
+    // Raft's voters follow the registry: Ocean Lines' node is taken out, Silk Road's is in, and the
+    // chain goes on with Ocean Lines' node stopped.
+    let id_of = |key: &str| {
+        let key: ebl_core::PartyKey = key.parse().expect("node key");
+        let hash = ebl_core::Hash::of(key.as_bytes());
+        u64::from_be_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"))
+    };
+    let wanted = {
+        let mut ids = vec![id_of(&node_a), id_of(&node_c)];
+        ids.sort_unstable();
+        serde_json::json!(ids)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let view = m.http().get("/v1/cluster").expect("cluster view").1;
+        if view["voters"] == wanted {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "voters {} never became {wanted}",
+            view["voters"]
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    node_b_process.kill9();
+    let seller = key_of(&m, "seller");
+    let after = m.json(
+        "admin-a",
+        &[
+            "party",
+            "register",
+            "Seller",
+            "--key",
+            &seller,
+            "--role",
+            "trader",
+            "--as",
+            "admin-a",
+            "-o",
+            &m.path("after.proposal"),
+        ],
+    );
+    assert_eq!(after["have"].as_u64(), Some(1));
+    let after = m.json(
+        "admin-c",
+        &[
+            "gov",
+            "approve",
+            &m.path("after.proposal"),
+            "--as",
+            "admin-c",
+        ],
+    );
+    assert_eq!(after["status"], "accepted", "{after}");
 }

@@ -11,6 +11,8 @@ use ebl_core::api::{sign_request, SubmitOutcome, HEADER_KEY, HEADER_SIGNATURE, H
 use ebl_core::{Hash, PartyKey, SignedTransaction, SigningKey};
 use serde_json::Value;
 
+pub mod cluster;
+
 pub const PASSPHRASE: &str = "integration passphrase";
 
 /// The workspace's target directory for this build profile.
@@ -127,6 +129,9 @@ pub fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 pub struct NodeProcess {
     pub data: PathBuf,
     pub url: String,
+    /// Where it listens: port 0 (any) unless it is a cluster member, which serves its peers at the
+    /// address its genesis names.
+    pub listen: String,
     child: Option<Child>,
 }
 
@@ -156,10 +161,77 @@ impl NodeProcess {
         let mut node = NodeProcess {
             data: data.to_owned(),
             url: String::new(),
+            listen: "127.0.0.1:0".into(),
             child: None,
         };
         node.start();
         node
+    }
+
+    /// `ebl-node init --genesis FILE` for a cluster member, then start it on `listen` (its peer address).
+    pub fn init_member(data: &Path, genesis: &Path, listen: &str) -> NodeProcess {
+        let data_arg = data.to_string_lossy().into_owned();
+        run(
+            &bin("ebl-node"),
+            &[
+                "init",
+                "--genesis",
+                &genesis.to_string_lossy(),
+                "--data",
+                &data_arg,
+            ],
+            &[],
+        )
+        .ok();
+        let mut node = NodeProcess {
+            data: data.to_owned(),
+            url: String::new(),
+            listen: listen.to_owned(),
+            child: None,
+        };
+        node.start();
+        node
+    }
+
+    /// A node over `data`, to listen on `listen`, that is not running yet (`start` runs it).
+    pub fn stopped(data: &Path, listen: &str) -> NodeProcess {
+        NodeProcess {
+            data: data.to_owned(),
+            url: String::new(),
+            listen: listen.to_owned(),
+            child: None,
+        }
+    }
+
+    /// `ebl-node init --genesis FILE --join` for a node whose member governance admitted after the
+    /// genesis, then start it on `listen`.
+    pub fn join(data: &Path, genesis: &Path, listen: &str) -> NodeProcess {
+        let data_arg = data.to_string_lossy().into_owned();
+        run(
+            &bin("ebl-node"),
+            &[
+                "init",
+                "--genesis",
+                &genesis.to_string_lossy(),
+                "--join",
+                "--data",
+                &data_arg,
+            ],
+            &[],
+        )
+        .ok();
+        let mut node = NodeProcess::stopped(data, listen);
+        node.start();
+        node
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// `ebl-node node-key`: makes the node key of `data` and returns its public half.
@@ -178,14 +250,14 @@ impl NodeProcess {
             .args([
                 "run",
                 "--listen",
-                "127.0.0.1:0",
+                &self.listen,
                 "--log-level",
                 "warn",
                 "--data",
             ])
             .arg(&self.data)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(self.log_file())
             .spawn()
             .expect("start ebl-node");
         let mut line = String::new();
@@ -200,6 +272,17 @@ impl NodeProcess {
             .unwrap_or_else(|| panic!("unexpected first line from ebl-node: {line:?}"))
             .to_owned();
         self.child = Some(child);
+    }
+
+    /// The node's log (warnings and errors), appended to across restarts beside its data directory.
+    fn log_file(&self) -> Stdio {
+        let path = self.data.with_extension("log");
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null())
     }
 
     /// SIGKILL: no chance to finish anything.

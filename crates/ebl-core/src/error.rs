@@ -18,6 +18,8 @@ pub enum Error {
     TrailingBytes { extra: usize },
     #[error("malformed encoding: {reason}")]
     MalformedEncoding { reason: String },
+    #[error("a block proposal holds {count} transactions, more than the {max} allowed")]
+    ProposalTooLarge { count: usize, max: usize },
     #[error("malformed {what}: expected {expected_bytes} bytes as hex")]
     MalformedHex {
         what: &'static str,
@@ -228,6 +230,7 @@ impl Error {
             EncodingTooLarge { .. } => "encoding_too_large",
             TrailingBytes { .. } => "trailing_bytes",
             MalformedEncoding { .. } => "malformed_encoding",
+            ProposalTooLarge { .. } => "proposal_too_large",
             MalformedHex { .. } => "malformed_hex",
             InvalidKey => "invalid_key",
             WeakKey => "weak_key",

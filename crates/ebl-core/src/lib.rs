@@ -21,6 +21,7 @@ pub mod keys;
 pub mod ledger;
 pub mod limits;
 pub mod party;
+pub mod proposal;
 pub mod registry;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -38,6 +39,7 @@ pub use hash::Hash;
 pub use keys::{PartyKey, SignatureBytes};
 pub use ledger::{Applied, Ledger, Signatures};
 pub use party::{Identifier, Party, PartyId, PartyProfile, Role, Roles};
+pub use proposal::{Proposal, ProposalBody};
 pub use registry::{Recovery, Registry, RegistryHead};
 pub use transaction::{
     Action, AmendmentReason, BillId, ChainId, Loan, PaperBill, Replacement, Signature,

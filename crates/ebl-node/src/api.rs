@@ -23,6 +23,7 @@ use crate::auth::{access, authenticate, Access, Reader};
 use crate::limits::{BATCH_TRANSACTIONS_MAX, REQUEST_BODY_BYTES_MAX};
 use crate::metrics::Metrics;
 use crate::refusal::ReadRefusal;
+use crate::sequencer::NotOrdered;
 use crate::sequencer::{receipt_in, Candidate, Submission};
 use crate::state::Published;
 
@@ -79,6 +80,8 @@ pub struct App<K: Kv> {
     pub pint: crate::pint::Receiver,
     /// Signed requests answered within the skew window, to refuse a replay.
     pub seen_requests: crate::auth::SeenRequests,
+    /// This node's cluster, when the genesis has more than one member.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl<K: Kv> std::fmt::Debug for App<K> {
@@ -131,9 +134,16 @@ pub fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .route("/v1/parties/{who}", get(party::<K>))
         .route("/v1/registry/history", get(registry_history::<K>))
         .route("/v1/health", get(health::<K>))
+        .route("/v1/cluster", get(cluster_view::<K>))
         .merge(crate::pint::routes::<K>())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
+        // Raft messages and catch-up blocks are larger than any client's request.
+        .merge(
+            crate::cluster::peer::routes::<K>().layer(DefaultBodyLimit::max(
+                crate::cluster::peer::PEER_MESSAGE_BYTES_MAX,
+            )),
+        )
         .with_state(app)
 }
 
@@ -203,10 +213,70 @@ async fn verify(txs: Vec<SignedTransaction>) -> Result<Vec<Candidate>, ApiError>
     })
 }
 
+fn forwarded(headers: &HeaderMap) -> bool {
+    headers.contains_key(crate::cluster::forward::FORWARDED_HEADER)
+}
+
+/// Orders transactions here, or (on a cluster's follower) at the leader. A request another node already
+/// forwarded is never forwarded again.
 pub(crate) async fn order<K: Kv>(
     app: &App<K>,
     txs: Vec<SignedTransaction>,
+    forwarded: bool,
 ) -> Result<Vec<SubmitOutcome>, ApiError> {
+    if let Some(cluster) = &app.cluster {
+        let limit = std::time::Duration::from_millis(crate::cluster::LEADER_WAIT_MS);
+        if cluster.await_leader(limit).await != Some(cluster.id) {
+            return forward_or_refuse(cluster, txs, forwarded, cluster.leader_address()).await;
+        }
+    }
+    let kept = app.cluster.as_ref().map(|_| txs.clone());
+    match order_here(app, txs).await? {
+        Ok(outcomes) => Ok(outcomes),
+        Err(NotOrdered::Leader(leader)) => match (&app.cluster, kept) {
+            // Leadership moved while the transactions waited: the new leader orders them.
+            (Some(cluster), Some(txs)) => {
+                forward_or_refuse(
+                    cluster,
+                    txs,
+                    forwarded,
+                    leader.or_else(|| cluster.leader_address()),
+                )
+                .await
+            }
+            _ => Err(not_ordered(&NotOrdered::Leader(leader))),
+        },
+        Err(other) => Err(not_ordered(&other)),
+    }
+}
+
+async fn forward_or_refuse(
+    cluster: &crate::cluster::Cluster,
+    txs: Vec<SignedTransaction>,
+    forwarded: bool,
+    leader: Option<String>,
+) -> Result<Vec<SubmitOutcome>, ApiError> {
+    match leader {
+        Some(address) if !forwarded => {
+            crate::cluster::forward::forward(cluster, address, txs).await
+        }
+        _ => Err(not_ordered(&NotOrdered::Leader(None))),
+    }
+}
+
+fn not_ordered(e: &NotOrdered) -> ApiError {
+    let message = match e {
+        NotOrdered::Leader(_) => "the cluster has no leader this node can reach; retry shortly",
+        NotOrdered::Halted => "the node is not ordering transactions",
+        NotOrdered::Retry => "leadership moved while the transactions were ordered; resubmit them",
+    };
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), message)
+}
+
+async fn order_here<K: Kv>(
+    app: &App<K>,
+    txs: Vec<SignedTransaction>,
+) -> Result<Result<Vec<SubmitOutcome>, NotOrdered>, ApiError> {
     let count = txs.len() as u32;
     // Back-pressure: a full queue answers at once instead of growing memory without bound.
     let permit = app
@@ -222,13 +292,7 @@ pub(crate) async fn order<K: Kv>(
         })?;
     let candidates = verify(txs).await?;
     let (reply, answer) = oneshot::channel();
-    let halted = || {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "node_halted",
-            "the node is not ordering transactions",
-        )
-    };
+    let halted = || not_ordered(&NotOrdered::Halted);
     app.submissions
         .send(Submission {
             candidates,
@@ -261,7 +325,7 @@ async fn submit_one<K: Kv>(
             ))
         }
     };
-    let mut outcomes = order(&app, vec![tx]).await?;
+    let mut outcomes = order(&app, vec![tx], forwarded(&headers)).await?;
     let outcome = outcomes.pop().ok_or_else(|| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no outcome")
     })?;
@@ -296,7 +360,7 @@ async fn submit_batch<K: Kv>(
             ),
         ));
     }
-    let results = order(&app, batch.transactions).await?;
+    let results = order(&app, batch.transactions, forwarded(&headers)).await?;
     Ok(Json(BatchResponse { results }))
 }
 
@@ -687,9 +751,27 @@ struct Health {
     height: u64,
 }
 
+/// The node's place in its cluster; 404 on a one-member chain, which has none.
+async fn cluster_view<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+) -> Result<Json<crate::cluster::View>, ApiError> {
+    match &app.cluster {
+        Some(cluster) => Ok(Json(cluster.view())),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_clustered",
+            "this chain has one member: its node orders alone",
+        )),
+    }
+}
+
 async fn health<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<Health> {
+    let halted = app
+        .cluster
+        .as_ref()
+        .is_some_and(|c| c.halted.load(std::sync::atomic::Ordering::SeqCst));
     Json(Health {
-        status: if app.submissions.is_closed() {
+        status: if app.submissions.is_closed() || halted {
             "halted"
         } else {
             "ok"

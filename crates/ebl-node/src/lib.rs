@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cluster;
 pub mod keyfile;
 pub mod limits;
 pub mod listener;
@@ -18,6 +19,7 @@ pub mod refusal;
 pub mod sequencer;
 pub mod state;
 pub mod verify;
+pub mod writer;
 
 pub use local::LocalNode;
 pub use node::{

@@ -45,6 +45,10 @@ enum Command {
         /// one of its members' node keys (`ebl-node node-key` makes it).
         #[arg(long, conflicts_with_all = ["operator", "chain_name", "platform"])]
         genesis: Option<PathBuf>,
+        /// With --genesis: this node's key is no genesis member's; the node joins the running cluster
+        /// once governance admits its member (`ebl gov add-member`) and catches up from the others.
+        #[arg(long, requires = "genesis")]
+        join: bool,
         /// Name of the chain, part of its identity.
         #[arg(long, default_value = "ebl-dev")]
         chain_name: String,
@@ -81,9 +85,10 @@ enum Command {
     /// Serve the ledger over HTTP (the default command). Initializes a development ledger if the data
     /// directory is empty.
     Run {
-        /// Address to listen on.
-        #[arg(long, env = "EBL_LISTEN", default_value = "127.0.0.1:7878")]
-        listen: SocketAddr,
+        /// Address to listen on [default: a cluster member's peer address from the genesis, otherwise
+        /// 127.0.0.1:7878].
+        #[arg(long, env = "EBL_LISTEN")]
+        listen: Option<SocketAddr>,
         /// Most client connections open at once; further ones wait to be accepted.
         #[arg(long, default_value_t = ebl_node::limits::CONNECTIONS_MAX)]
         connections_max: usize,
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
     };
     let builder = tracing_subscriber::fmt()
         .with_max_level(cli.log_level)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if cli.log_json {
         builder.json().init();
@@ -128,7 +134,7 @@ fn main() -> ExitCode {
     }
     let dir = DataDir(cli.data.clone());
     let result = match cli.command.unwrap_or(Command::Run {
-        listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
+        listen: None,
         connections_max: ebl_node::limits::CONNECTIONS_MAX,
         connections_per_address_max: ebl_node::limits::CONNECTIONS_PER_ADDRESS_MAX,
         idle_timeout_ms: ebl_node::limits::CONNECTION_IDLE_MS,
@@ -136,13 +142,15 @@ fn main() -> ExitCode {
     }) {
         Command::Init {
             genesis: Some(file),
+            join,
             ..
-        } => init_from(&dir, &file),
+        } => init_from(&dir, &file, join),
         Command::Init {
             genesis: None,
             chain_name,
             operator,
             platform,
+            ..
         } => init(&dir, &chain_name, operator.as_deref(), &platform),
         Command::NodeKey => ebl_node::node_key(&dir)
             .map(|key| println!("{}", PartyKey::of(&key)))
@@ -257,9 +265,13 @@ fn read_genesis(file: &std::path::Path) -> anyhow::Result<ebl_core::Genesis> {
     Ok(genesis)
 }
 
-fn init_from(dir: &DataDir, file: &std::path::Path) -> anyhow::Result<()> {
+fn init_from(dir: &DataDir, file: &std::path::Path, join: bool) -> anyhow::Result<()> {
     let genesis = read_genesis(file)?;
-    ebl_node::init_from(dir, &genesis)?;
+    if join {
+        ebl_node::node::init_joining(dir, &genesis)?;
+    } else {
+        ebl_node::init_from(dir, &genesis)?;
+    }
     print_genesis(dir, &genesis);
     println!("compare the chain id with every other member before you trust it");
     Ok(())
@@ -313,9 +325,32 @@ fn write_genesis(
     Ok(())
 }
 
+/// Where a node listens when not told: a cluster member where the other members reach it (its peer
+/// address in the genesis), the one-member chain's node on the usual local port.
+fn default_listen(dir: &DataDir) -> anyhow::Result<SocketAddr> {
+    let local = SocketAddr::from(([127, 0, 0, 1], 7878));
+    let store = ebl_store::LedgerStore::new(ebl_store::SledKv::open(&dir.store())?);
+    let Some(genesis) = store.genesis()? else {
+        return Ok(local);
+    };
+    if genesis.members.len() < 2 {
+        return Ok(local);
+    }
+    let key = ebl_node::node_key(dir)?;
+    let member = genesis
+        .member_by_node(&PartyKey::of(&key))
+        .context("this node key is not a member's node key in the genesis")?;
+    member.peer_address.parse().with_context(|| {
+        format!(
+            "the genesis's peer address {:?} is not HOST:PORT",
+            member.peer_address
+        )
+    })
+}
+
 fn run(
     dir: &DataDir,
-    listen: SocketAddr,
+    listen: Option<SocketAddr>,
     limits: ebl_node::listener::ConnectionLimits,
     metrics_listen: SocketAddr,
 ) -> anyhow::Result<()> {
@@ -323,6 +358,10 @@ fn run(
         tracing::info!(dir = %dir.0.display(), "no ledger here yet: initializing a development ledger");
         init(dir, "ebl-dev", None, ebl_pint::PLATFORM_CODE_DEFAULT)?;
     }
+    let listen = match listen {
+        Some(listen) => listen,
+        None => default_listen(dir)?,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -333,7 +372,9 @@ fn run(
             connection_idle_ms: limits.idle_ms.max(1),
             ..ebl_node::Settings::default()
         };
-        let running = ebl_node::open_with(dir, settings)?;
+        let running =
+            ebl_node::node::open_member(dir, settings, ebl_node::cluster::Timing::default())
+                .await?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;

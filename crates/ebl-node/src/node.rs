@@ -21,6 +21,7 @@ use crate::metrics::Metrics;
 use crate::pint::Receiver;
 use crate::sequencer::Sequencer;
 use crate::state::Published;
+use crate::writer::BlockWriter;
 
 /// Why the node could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,12 @@ impl DataDir {
 
     pub fn node_key(&self) -> PathBuf {
         self.0.join("node.key")
+    }
+
+    /// Written by `ebl-node init --join`: this node's key is no genesis member's; it joins once
+    /// governance admits its member.
+    pub fn join_marker(&self) -> PathBuf {
+        self.0.join("join")
     }
     /// Written only when the node initialized itself for a first try: the operator key of that chain.
     pub fn operator_key(&self) -> PathBuf {
@@ -123,6 +130,32 @@ pub fn init_from(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
     crate::private::make_private(&dir.0)
 }
 
+/// Initialises the store in `dir` for a node that joins a running cluster: its key is no genesis
+/// member's, so it waits (as a learner) for governance to admit it.
+pub fn init_joining(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
+    genesis.check()?;
+    if genesis.members.len() < 2 {
+        return Err(NodeError::Io(
+            "a one-member chain's node orders alone: no other node can join it".into(),
+        ));
+    }
+    let key = node_key(dir)?;
+    if genesis.member_by_node(&PartyKey::of(&key)).is_some() {
+        return Err(NodeError::Io(
+            "this node key is a genesis member's: initialise it without --join".into(),
+        ));
+    }
+    let store = LedgerStore::new(SledKv::open(&dir.store())?);
+    if let Some(g) = store.genesis()? {
+        return Err(StoreError::AlreadyInitialized(g.chain_id().to_hex()).into());
+    }
+    store.init(genesis)?;
+    drop(store);
+    std::fs::write(dir.join_marker(), b"joining\n")
+        .map_err(|e| NodeError::Io(format!("writing {}: {e}", dir.join_marker().display())))?;
+    crate::private::make_private(&dir.0)
+}
+
 /// Limits a node runs with; the defaults are the named constants in [`crate::limits`], and tests lower
 /// them to reach each boundary quickly.
 #[derive(Debug, Clone, Copy)]
@@ -159,6 +192,20 @@ pub struct Running<K: Kv> {
     sequencer: JoinHandle<Result<(), StoreError>>,
 }
 
+impl<K: Kv> Running<K> {
+    pub(crate) fn new(
+        app: Arc<App<K>>,
+        settings: Settings,
+        sequencer: JoinHandle<Result<(), StoreError>>,
+    ) -> Running<K> {
+        Running {
+            app,
+            settings,
+            sequencer,
+        }
+    }
+}
+
 /// Loads the ledger from `store` and starts the sequencer, with the default limits.
 pub fn start<K: Kv>(store: LedgerStore<K>, node_key: SigningKey) -> Result<Running<K>, NodeError> {
     start_with(store, node_key, Settings::default())
@@ -190,6 +237,74 @@ pub fn start_receiving<K: Kv>(
     }
     pint.platform = genesis.platform.clone();
     pint.transfer_open_ms = settings.pint_transfer_open_ms;
+    let Loaded {
+        ledger,
+        head,
+        dirty_bills,
+        dirty_parties,
+        since_checkpoint,
+        transactions,
+    } = load(&store, genesis)?;
+    let store = Arc::new(store);
+    let metrics = Arc::new(Metrics::default());
+    let published = Arc::new(RwLock::new(Published {
+        ledger: ledger.clone(),
+        head: head.as_ref().map(|b| b.header.clone()),
+        transactions,
+    }));
+    let (submissions, rx) = mpsc::channel(settings.pending_transactions_max.max(1));
+    let sequencer = Sequencer {
+        ledger,
+        writer: BlockWriter {
+            store: store.clone(),
+            node_key: node_key.clone(),
+            metrics: metrics.clone(),
+            head,
+            dirty_bills,
+            dirty_parties,
+            since_checkpoint,
+            checkpoint_transactions: settings.checkpoint_transactions.max(1),
+        },
+        published: published.clone(),
+    };
+    let thread = std::thread::Builder::new()
+        .name("sequencer".into())
+        .spawn(move || {
+            let result = sequencer.run(rx);
+            if let Err(e) = &result {
+                tracing::error!(error = %e, "storage failed: the sequencer stopped and the node accepts no more transactions");
+            }
+            result
+        })
+        .map_err(|e| NodeError::Io(e.to_string()))?;
+    Ok(Running {
+        app: Arc::new(App {
+            store,
+            published,
+            submissions,
+            queue: Arc::new(Semaphore::new(settings.pending_transactions_max)),
+            metrics,
+            node_key,
+            pint,
+            seen_requests: crate::auth::SeenRequests::default(),
+            cluster: None,
+        }),
+        settings,
+        sequencer: thread,
+    })
+}
+
+/// The ledger as the store holds it: the last checkpoint's state and the blocks after it replayed.
+pub(crate) struct Loaded {
+    pub ledger: Ledger,
+    pub head: Option<ebl_store::StoredBlock>,
+    pub dirty_bills: std::collections::BTreeSet<ebl_core::BillId>,
+    pub dirty_parties: std::collections::BTreeSet<ebl_core::PartyId>,
+    pub since_checkpoint: usize,
+    pub transactions: u64,
+}
+
+pub(crate) fn load<K: Kv>(store: &LedgerStore<K>, genesis: Genesis) -> Result<Loaded, NodeError> {
     // State as of the last checkpoint, then the blocks after it replayed (their signatures were checked
     // before they were written; every record's seal is checked as it is read).
     let registry_state = match store.registry_head()? {
@@ -241,52 +356,16 @@ pub fn start_receiving<K: Kv>(
         }
     }
     let transactions = match &head {
-        Some(_) => count_transactions(&store)?,
+        Some(_) => count_transactions(store)?,
         None => 0,
     };
-    let store = Arc::new(store);
-    let metrics = Arc::new(Metrics::default());
-    let published = Arc::new(RwLock::new(Published {
-        ledger: ledger.clone(),
-        head: head.as_ref().map(|b| b.header.clone()),
-        transactions,
-    }));
-    let (submissions, rx) = mpsc::channel(settings.pending_transactions_max.max(1));
-    let sequencer = Sequencer {
+    Ok(Loaded {
         ledger,
-        store: store.clone(),
-        node_key: node_key.clone(),
-        published: published.clone(),
-        metrics: metrics.clone(),
         head,
         dirty_bills,
         dirty_parties,
         since_checkpoint,
-        checkpoint_transactions: settings.checkpoint_transactions.max(1),
-    };
-    let thread = std::thread::Builder::new()
-        .name("sequencer".into())
-        .spawn(move || {
-            let result = sequencer.run(rx);
-            if let Err(e) = &result {
-                tracing::error!(error = %e, "storage failed: the sequencer stopped and the node accepts no more transactions");
-            }
-            result
-        })
-        .map_err(|e| NodeError::Io(e.to_string()))?;
-    Ok(Running {
-        app: Arc::new(App {
-            store,
-            published,
-            submissions,
-            queue: Arc::new(Semaphore::new(settings.pending_transactions_max)),
-            metrics,
-            node_key,
-            pint,
-            seen_requests: crate::auth::SeenRequests::default(),
-        }),
-        settings,
-        sequencer: thread,
+        transactions,
     })
 }
 
@@ -321,6 +400,40 @@ pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, N
         NodeError::WrongNodeKey(_) => NodeError::WrongNodeKey(dir.node_key()),
         other => other,
     })
+}
+
+/// Opens the node in `dir` as its genesis wants it: the one member's node alone, or a member node of
+/// the cluster of several. Call inside a tokio runtime.
+pub async fn open_member(
+    dir: &DataDir,
+    settings: Settings,
+    timing: crate::cluster::Timing,
+) -> Result<Running<SledKv>, NodeError> {
+    crate::private::make_private(&dir.0)?;
+    let store = LedgerStore::new(SledKv::open(&dir.store())?);
+    let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
+    if genesis.members.len() < 2 {
+        drop(store);
+        return open_with(dir, settings);
+    }
+    let key = keyfile::read(&dir.node_key())?;
+    let trust = Receiver::load_trust(&dir.pint_trust()).map_err(NodeError::Io)?;
+    let pint = Receiver::new(
+        ebl_pint::PLATFORM_CODE_DEFAULT.to_owned(),
+        trust,
+        Some(dir.pint_documents()),
+    );
+    let files = crate::cluster::start::ClusterFiles {
+        raft: dir.0.join("raft"),
+        evidence: dir.0.join("evidence"),
+        join: dir.join_marker(),
+    };
+    crate::cluster::start::start(store, key, settings, pint, files, timing)
+        .await
+        .map_err(|e| match e {
+            NodeError::NotAMember(_) => NodeError::NotAMember(dir.node_key()),
+            other => other,
+        })
 }
 
 /// Serves HTTP until `shutdown` resolves, then finishes in-flight requests, lets the sequencer make its
@@ -366,7 +479,14 @@ pub async fn serve<K: Kv>(
 /// Drops the last sender and waits for the sequencer to drain.
 pub async fn stop<K: Kv>(running: Running<K>) -> Result<(), NodeError> {
     let Running { app, sequencer, .. } = running;
+    let cluster = app.cluster.clone();
     drop(app);
+    // Raft first: an orderer waiting on a proposal is then answered, and can drain and checkpoint.
+    if let Some(cluster) = cluster {
+        if let Err(e) = cluster.raft.shutdown().await {
+            tracing::warn!(error = %e, "Raft did not shut down cleanly");
+        }
+    }
     tokio::task::spawn_blocking(move || sequencer.join())
         .await
         .map_err(|e| NodeError::Sequencer(e.to_string()))?

@@ -359,7 +359,7 @@ async fn accept<K: Kv>(app: &App<K>, transfer: &Transfer) -> Finished {
             }
         }
     }
-    match order(app, vec![tx]).await.map(|mut o| o.pop()) {
+    match order(app, vec![tx], false).await.map(|mut o| o.pop()) {
         Ok(Some(SubmitOutcome::Accepted { .. } | SubmitOutcome::Duplicate { .. })) => {
             app.pint.remember_finished(transfer);
             let mut f = Finished::new(PintCode::Received, last);

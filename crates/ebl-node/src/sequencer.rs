@@ -7,32 +7,50 @@
 //! transactions in order), separate from the IO: [`order_block`] is pure, so the same log can later come
 //! from a replicated consensus log (openraft) and be applied by every organisation's node unchanged.
 
-use std::collections::BTreeSet;
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use ebl_core::api::{ErrorBody, Receipt, SubmitOutcome};
-use ebl_core::{
-    Applied, BillId, BlockHeader, Error, Hash, Ledger, MerkleTree, PartyId, Registry, Signatures,
-    SignedBlockHeader, SignedTransaction, SigningKey, TxId,
-};
-use ebl_store::{BlockWrite, Checkpoint, Kv, LedgerStore, StoreError, StoredBlock};
+use ebl_core::{Applied, Error, Ledger, MerkleTree, Signatures, SignedTransaction, TxId};
+use ebl_store::{Kv, LedgerStore, StoreError, StoredBlock};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
 
 use crate::limits::{BLOCK_TRANSACTIONS_MAX, BLOCK_WAIT_MS};
 use crate::metrics::Metrics;
 use crate::state::Published;
+use crate::writer::{BlockWriter, ToPublish};
 
 /// A transaction that passed the stateless checks (structure, signatures), with its id, or the error it
 /// failed with.
 pub type Candidate = Result<(TxId, SignedTransaction), (TxId, Error)>;
 
+/// Why a submission was not ordered here; each has a stable code the API shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotOrdered {
+    /// This node does not lead the cluster; the leader's address, if one is known.
+    Leader(Option<String>),
+    /// A committed proposal failed this node's checks: it orders and applies nothing more.
+    Halted,
+    /// Leadership moved while the transactions were being ordered; resubmitting is safe.
+    Retry,
+}
+
+impl NotOrdered {
+    pub fn code(&self) -> &'static str {
+        match self {
+            NotOrdered::Leader(_) => "no_leader",
+            NotOrdered::Halted => "node_halted",
+            NotOrdered::Retry => "leader_changed",
+        }
+    }
+}
+
 /// One request's transactions: ordered consecutively, answered together.
 #[derive(Debug)]
 pub struct Submission {
     pub candidates: Vec<Candidate>,
-    pub reply: oneshot::Sender<Vec<SubmitOutcome>>,
+    pub reply: oneshot::Sender<Result<Vec<SubmitOutcome>, NotOrdered>>,
     /// Queue slots this submission holds; released when it is answered.
     pub permit: OwnedSemaphorePermit,
 }
@@ -77,7 +95,7 @@ pub fn order_block(ledger: &mut Ledger, candidates: Vec<Candidate>) -> Ordered {
 /// Groups work for one block: `first`, then what `next` yields while the block has room. A block never
 /// holds more than `max` (inclusion proofs for larger blocks would not verify); the item that would
 /// overflow it is returned, to start the next block. `next` returns `None` when nothing more should wait.
-fn fill_block<T>(
+pub(crate) fn fill_block<T>(
     first: T,
     size: impl Fn(&T) -> usize,
     max: usize,
@@ -96,25 +114,17 @@ fn fill_block<T>(
     (batch, None)
 }
 
-/// The sequencer's own state: the working ledger, the store, the node key.
+/// The sequencer's own state: the working ledger and what writes its blocks.
 pub struct Sequencer<K: Kv> {
     pub(crate) ledger: Ledger,
-    pub(crate) store: Arc<LedgerStore<K>>,
-    pub(crate) node_key: SigningKey,
+    pub(crate) writer: BlockWriter<K>,
     pub(crate) published: Arc<RwLock<Published>>,
-    pub(crate) metrics: Arc<Metrics>,
-    pub(crate) head: Option<StoredBlock>,
-    /// Bills and parties changed since the last state checkpoint, and how many transactions ago it was.
-    pub(crate) dirty_bills: BTreeSet<BillId>,
-    pub(crate) dirty_parties: BTreeSet<PartyId>,
-    pub(crate) since_checkpoint: usize,
-    pub(crate) checkpoint_transactions: usize,
 }
 
 impl<K: Kv> std::fmt::Debug for Sequencer<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sequencer")
-            .field("height", &self.height())
+            .field("height", &self.writer.height())
             .finish()
     }
 }
@@ -127,19 +137,15 @@ fn now_ms() -> u64 {
 }
 
 impl<K: Kv> Sequencer<K> {
-    fn height(&self) -> u64 {
-        self.head.as_ref().map_or(0, |b| b.header.header.height)
-    }
-
     /// Runs until every sender is gone, then returns after the last block is durable and answered.
     /// A storage failure stops the sequencer: memory would otherwise run ahead of the disk.
     pub fn run(mut self, mut rx: mpsc::Receiver<Submission>) -> Result<(), StoreError> {
         // One written block may wait while the one before it is synced; more would only add latency.
         let (to_durable, written) = std_mpsc::sync_channel::<Written>(1);
         let stage = Durability {
-            store: self.store.clone(),
+            store: self.writer.store.clone(),
             published: self.published.clone(),
-            metrics: self.metrics.clone(),
+            metrics: self.writer.metrics.clone(),
         };
         let durability = std::thread::Builder::new()
             .name("durability".into())
@@ -154,18 +160,7 @@ impl<K: Kv> Sequencer<K> {
         ordered?;
         durable?;
         // A graceful stop: checkpoint, so the next start replays nothing.
-        if !self.dirty_bills.is_empty() || !self.dirty_parties.is_empty() {
-            let (bills, parties) = self.dirty_state();
-            let checkpoint = Checkpoint {
-                height: self.height(),
-                bills: &bills,
-                parties: &parties,
-                registry: self.ledger.registry().state(),
-            };
-            self.store.write_checkpoint(&checkpoint)?;
-            self.store.sync()?;
-        }
-        Ok(())
+        self.writer.checkpoint_now(&self.ledger)
     }
 
     /// Orders and writes blocks until the submissions end, handing each to the durability stage. Stops
@@ -210,28 +205,6 @@ impl<K: Kv> Sequencer<K> {
         }
     }
 
-    /// The current state of every bill and party changed since the last checkpoint.
-    fn dirty_state(&mut self) -> (Vec<ebl_core::Bill>, Vec<ebl_core::Party>) {
-        let bills = std::mem::take(&mut self.dirty_bills)
-            .iter()
-            .filter_map(|id| self.ledger.bill(id).cloned())
-            .collect();
-        let parties = std::mem::take(&mut self.dirty_parties)
-            .iter()
-            .filter_map(|id| self.ledger.registry().party(*id).cloned())
-            .collect();
-        self.since_checkpoint = 0;
-        (bills, parties)
-    }
-
-    /// The time of the block before the next one (the genesis's before the first).
-    fn parent_time(&self) -> u64 {
-        match &self.head {
-            Some(b) => b.header.header.time_ms,
-            None => self.ledger.genesis().time_ms,
-        }
-    }
-
     /// Orders a batch and writes its block (if anything was accepted); what is left to do is the
     /// durability stage's.
     fn commit(&mut self, mut batch: Vec<Submission>) -> Result<Written, StoreError> {
@@ -244,16 +217,22 @@ impl<K: Kv> Sequencer<K> {
             candidates.append(&mut submission.candidates);
         }
         // The block's time is chosen before ordering: expiries are checked against it.
-        let time_ms = now_ms().max(self.parent_time());
+        let time_ms = now_ms().max(self.writer.parent_time(&self.ledger));
         self.ledger.set_block_time(time_ms);
         let ordered = order_block(&mut self.ledger, candidates);
-        self.metrics.phase("apply", started.elapsed());
+        self.writer.metrics.phase("apply", started.elapsed());
         let block = if ordered.accepted.is_empty() {
             None
         } else {
-            Some(self.write_block(&ordered, time_ms)?)
+            Some(self.writer.write_block(
+                &self.ledger,
+                &ordered.ids,
+                &ordered.accepted,
+                &ordered.applied,
+                time_ms,
+            )?)
         };
-        let outcomes = self.outcomes(&ordered, block.as_ref().map(|(b, _)| b))?;
+        let outcomes = outcomes(&self.writer.store, &ordered, block.as_ref().map(|(b, _)| b))?;
         Ok(Written {
             block: block.map(|(_, d)| d),
             accepted: ordered.accepted.len(),
@@ -263,140 +242,71 @@ impl<K: Kv> Sequencer<K> {
             sizes,
         })
     }
-
-    /// Seals the accepted transactions into a block and writes it (its transactions durably to the log;
-    /// the rest not yet synced). Returns the block and what publishing it will take.
-    fn write_block(
-        &mut self,
-        ordered: &Ordered,
-        time_ms: u64,
-    ) -> Result<(StoredBlock, ToPublish), StoreError> {
-        let started = Instant::now();
-        let (height, prev) = match &self.head {
-            Some(b) => (b.header.header.height + 1, b.header.header.hash()),
-            None => (1, self.ledger.chain_id()),
-        };
-        let header = BlockHeader {
-            chain: self.ledger.chain_id(),
-            height,
-            prev,
-            tx_root: MerkleTree::new(&ordered.ids).root(),
-            tx_count: ordered.ids.len() as u32,
-            // The node's clock orders; it never runs backwards across blocks (see `parent_time`).
-            time_ms,
-        }
-        .sign(&self.node_key);
-        let block = StoredBlock {
-            header,
-            tx_ids: ordered.ids.clone(),
-        };
-        let bills = touched_bills(&self.ledger, &ordered.applied);
-        let parties = touched_parties(&self.ledger, &ordered.applied);
-        self.dirty_bills.extend(bills.iter().map(|b| b.id));
-        self.dirty_parties.extend(parties.iter().map(|p| p.id));
-        self.since_checkpoint += ordered.accepted.len();
-        let due =
-            (self.since_checkpoint >= self.checkpoint_transactions).then(|| self.dirty_state());
-        let write = BlockWrite {
-            block: &block,
-            transactions: &ordered.accepted,
-            checkpoint: due.as_ref().map(|(bills, parties)| Checkpoint {
-                height,
-                bills,
-                parties,
-                registry: self.ledger.registry().state(),
-            }),
-        };
-        self.store.write_block(&write)?;
-        self.metrics.phase("write", started.elapsed());
-        let publish = ToPublish {
-            height,
-            hash: block.header.header.hash(),
-            header: block.header.clone(),
-            bills,
-            // Any registry change: parties, or members and threshold (which change no party).
-            registry: ordered
-                .accepted
-                .iter()
-                .any(|tx| tx.body.action.is_registry())
-                .then(|| self.ledger.registry().clone()),
-        };
-        self.head = Some(block.clone());
-        Ok((block, publish))
-    }
-
-    /// Each candidate's outcome. A refused transaction that is already on the ledger, earlier or in this
-    /// very block, is a resubmission: it gets the original receipt. Only refusals pay the lookup, since a
-    /// stored transaction can never apply again (its head has moved).
-    fn outcomes(
-        &self,
-        ordered: &Ordered,
-        block: Option<&StoredBlock>,
-    ) -> Result<Vec<SubmitOutcome>, StoreError> {
-        let tree = block.map(|b| MerkleTree::new(&b.tx_ids));
-        let in_block: std::collections::HashMap<TxId, usize> = ordered
-            .ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (*id, i))
-            .collect();
-        let mut out = Vec::with_capacity(ordered.verdicts.len());
-        for verdict in &ordered.verdicts {
-            let outcome = match (verdict, block.zip(tree.as_ref())) {
-                (Ok(i), Some((block, tree))) => SubmitOutcome::Accepted {
-                    id: ordered.ids[*i],
-                    receipt: receipt_at(block, tree, *i)?,
-                },
-                (Ok(i), None) => SubmitOutcome::Rejected {
-                    id: ordered.ids[*i],
-                    error: ErrorBody {
-                        code: "internal".into(),
-                        message: "accepted without a block".into(),
-                    },
-                },
-                (Err((id, e)), placed) => {
-                    let earlier = match (in_block.get(id), placed) {
-                        (Some(i), Some((block, tree))) => Some(receipt_at(block, tree, *i)?),
-                        _ => self.stored_receipt(id)?,
-                    };
-                    match earlier {
-                        Some(receipt) => SubmitOutcome::Duplicate { id: *id, receipt },
-                        None => SubmitOutcome::Rejected {
-                            id: *id,
-                            error: ErrorBody::from(e),
-                        },
-                    }
-                }
-            };
-            out.push(outcome);
-        }
-        Ok(out)
-    }
-
-    fn stored_receipt(&self, id: &TxId) -> Result<Option<Receipt>, StoreError> {
-        let Some(stored) = self.store.transaction(id)? else {
-            return Ok(None);
-        };
-        let block = self
-            .store
-            .block(stored.height)?
-            .ok_or_else(|| StoreError::Corrupt {
-                what: "block",
-                key: stored.height.to_string(),
-                reason: "a stored transaction names a missing block".into(),
-            })?;
-        receipt_in(&block, id).map(Some)
-    }
 }
 
-/// A written block's state, to be shown to readers once the block is durable.
-struct ToPublish {
-    height: u64,
-    hash: Hash,
-    header: SignedBlockHeader,
-    /// The bills the block changed, as of this block (the sequencer may be further on by then).
-    bills: Vec<ebl_core::Bill>,
-    registry: Option<Registry>,
+/// Each candidate's outcome. A refused transaction that is already on the ledger, earlier or in this
+/// very block, is a resubmission: it gets the original receipt. Only refusals pay the lookup, since a
+/// stored transaction can never apply again (its head has moved).
+pub(crate) fn outcomes<K: Kv>(
+    store: &LedgerStore<K>,
+    ordered: &Ordered,
+    block: Option<&StoredBlock>,
+) -> Result<Vec<SubmitOutcome>, StoreError> {
+    let tree = block.map(|b| MerkleTree::new(&b.tx_ids));
+    let in_block: std::collections::HashMap<TxId, usize> = ordered
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, i))
+        .collect();
+    let mut out = Vec::with_capacity(ordered.verdicts.len());
+    for verdict in &ordered.verdicts {
+        let outcome = match (verdict, block.zip(tree.as_ref())) {
+            (Ok(i), Some((block, tree))) => SubmitOutcome::Accepted {
+                id: ordered.ids[*i],
+                receipt: receipt_at(block, tree, *i)?,
+            },
+            (Ok(i), None) => SubmitOutcome::Rejected {
+                id: ordered.ids[*i],
+                error: ErrorBody {
+                    code: "internal".into(),
+                    message: "accepted without a block".into(),
+                },
+            },
+            (Err((id, e)), placed) => {
+                let earlier = match (in_block.get(id), placed) {
+                    (Some(i), Some((block, tree))) => Some(receipt_at(block, tree, *i)?),
+                    _ => stored_receipt(store, id)?,
+                };
+                match earlier {
+                    Some(receipt) => SubmitOutcome::Duplicate { id: *id, receipt },
+                    None => SubmitOutcome::Rejected {
+                        id: *id,
+                        error: ErrorBody::from(e),
+                    },
+                }
+            }
+        };
+        out.push(outcome);
+    }
+    Ok(out)
+}
+
+pub(crate) fn stored_receipt<K: Kv>(
+    store: &LedgerStore<K>,
+    id: &TxId,
+) -> Result<Option<Receipt>, StoreError> {
+    let Some(stored) = store.transaction(id)? else {
+        return Ok(None);
+    };
+    let block = store
+        .block(stored.height)?
+        .ok_or_else(|| StoreError::Corrupt {
+            what: "block",
+            key: stored.height.to_string(),
+            reason: "a stored transaction names a missing block".into(),
+        })?;
+    receipt_in(&block, id).map(Some)
 }
 
 /// A batch the sequencer is done with: its block (if any) written but not yet synced, and the answers
@@ -430,16 +340,7 @@ impl<K: Kv> Durability<K> {
                 self.metrics.synced(sync_started.elapsed());
                 // Durable: now readers may see it, and clients may be told.
                 let publish_started = Instant::now();
-                let mut published = match self.published.write() {
-                    Ok(p) => p,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-                published
-                    .ledger
-                    .adopt(block.bills.iter().cloned(), block.registry.clone());
-                published.head = Some(block.header.clone());
-                published.transactions += batch.accepted as u64;
-                drop(published);
+                block.publish(&self.published, batch.accepted as u64);
                 self.metrics.phase("publish", publish_started.elapsed());
             }
             self.metrics
@@ -453,7 +354,7 @@ impl<K: Kv> Durability<K> {
             for (submission, size) in batch.batch.into_iter().zip(batch.sizes) {
                 let answers: Vec<SubmitOutcome> = outcomes.by_ref().take(size).collect();
                 // The client may have gone away; its transactions are durable all the same.
-                let _ = submission.reply.send(answers);
+                let _ = submission.reply.send(Ok(answers));
                 drop(submission.permit);
             }
         }
@@ -490,22 +391,6 @@ fn receipt_at(block: &StoredBlock, tree: &MerkleTree, index: usize) -> Result<Re
         block_time_ms: header.time_ms,
         proof,
     })
-}
-
-/// The state of every bill the block changed, as the ledger reported it.
-fn touched_bills(ledger: &Ledger, applied: &[Applied]) -> Vec<ebl_core::Bill> {
-    let ids: BTreeSet<BillId> = applied.iter().flat_map(Applied::bills).collect();
-    ids.iter()
-        .filter_map(|id| ledger.bill(id).cloned())
-        .collect()
-}
-
-/// The state of every party the block changed, as the ledger reported it.
-fn touched_parties(ledger: &Ledger, applied: &[Applied]) -> Vec<ebl_core::Party> {
-    let ids: BTreeSet<PartyId> = applied.iter().filter_map(|a| a.party).collect();
-    ids.iter()
-        .filter_map(|id| ledger.registry().party(*id).cloned())
-        .collect()
 }
 
 #[cfg(test)]

@@ -113,9 +113,12 @@ pub fn verify_store<K: Kv>(
         header
             .follows(parent.as_ref())
             .and_then(|()| {
-                // Until replication, the first member's node orders (and `start` enforces it).
-                let node = genesis.first_node().ok_or(ebl_core::Error::NotNode)?;
-                header.verify(&node)
+                // Each member node signs the blocks it writes: the signer must be a member node as the
+                // registry stood before this block.
+                match ledger.registry().member_by_node(&header.signer) {
+                    Some(member) => header.verify(&member.node),
+                    None => Err(ebl_core::Error::NotNode),
+                }
             })
             .map_err(|e| failure(place.clone(), Some(height), None, e.code(), e.to_string()))?;
         if MerkleTree::new(&block.tx_ids).root() != header.header.tx_root

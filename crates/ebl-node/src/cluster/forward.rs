@@ -1,0 +1,121 @@
+//! A follower's submissions go to the leader: sent on as one batch to the leader's API, answered with
+//! the leader's outcomes once this node has applied the blocks they name, so a client that reads here
+//! next sees what it was told is on the ledger.
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use ebl_core::api::{BatchRequest, BatchResponse, SubmitOutcome};
+use ebl_core::SignedTransaction;
+
+use super::Cluster;
+use crate::api::ApiError;
+
+/// Marks a forwarded request: a node never forwards one again, so two nodes that each think the other
+/// leads cannot pass a request back and forth.
+pub const FORWARDED_HEADER: &str = "x-ebl-forwarded";
+
+/// How long a forwarded submission may take at the leader.
+const FORWARD_TIMEOUT_MS: u64 = 30_000;
+
+fn no_leader(message: &str) -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_leader", message)
+}
+
+/// Sends `transactions` to the leader at `address` and waits until this node has applied what the
+/// leader answered.
+pub async fn forward(
+    cluster: &Cluster,
+    address: String,
+    transactions: Vec<SignedTransaction>,
+) -> Result<Vec<SubmitOutcome>, ApiError> {
+    let body = serde_json::to_vec(&BatchRequest { transactions }).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            &e.to_string(),
+        )
+    })?;
+    let target = address.clone();
+    let answered = tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_millis(1_000)))
+            .timeout_global(Some(Duration::from_millis(FORWARD_TIMEOUT_MS)))
+            .build()
+            .into();
+        let mut response = agent
+            .post(&format!("http://{target}/v1/batches"))
+            .header("content-type", "application/json")
+            .header(FORWARDED_HEADER, "1")
+            .send(&body[..])?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(crate::limits::REQUEST_BODY_BYTES_MAX as u64 * 4)
+            .read_to_vec()?;
+        Ok::<_, ureq::Error>((status, bytes))
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            &e.to_string(),
+        )
+    })?;
+    let (status, bytes) =
+        answered.map_err(|e| no_leader(&format!("the leader at {address} did not answer: {e}")))?;
+    if status != 200 {
+        // The leader's own refusal (a full queue, a bad batch), passed on as it said it.
+        let envelope: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let code = envelope["error"]["code"].as_str().unwrap_or("no_leader");
+        let message = envelope["error"]["message"]
+            .as_str()
+            .unwrap_or("the leader refused");
+        return Err(ApiError::new(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            code,
+            message,
+        ));
+    }
+    let answer: BatchResponse = serde_json::from_slice(&bytes)
+        .map_err(|e| no_leader(&format!("the leader's answer is malformed: {e}")))?;
+    let height = answer
+        .results
+        .iter()
+        .filter_map(|o| match o {
+            SubmitOutcome::Accepted { receipt, .. } | SubmitOutcome::Duplicate { receipt, .. } => {
+                Some(receipt.height)
+            }
+            SubmitOutcome::Rejected { .. } => None,
+        })
+        .max();
+    if let Some(height) = height {
+        wait_applied(cluster, height).await?;
+    }
+    Ok(answer.results)
+}
+
+/// Waits until this node has applied (and published) block `height`.
+pub async fn wait_applied(cluster: &Cluster, height: u64) -> Result<(), ApiError> {
+    let deadline = Instant::now() + Duration::from_millis(FORWARD_TIMEOUT_MS);
+    loop {
+        let applied = match cluster.published.read() {
+            Ok(p) => p.head_view().height,
+            Err(poisoned) => poisoned.into_inner().head_view().height,
+        };
+        if applied >= height {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_yet_applied",
+                &format!("block {height} is committed but this node has not applied it yet; read again shortly"),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}

@@ -1,0 +1,458 @@
+//! The replicated state machine: every committed proposal applied to this node's own ledger, each
+//! signature and rule checked again here, the block written and signed by this node, made durable, then
+//! shown to readers. A proposal that fails the checks halts this node with the proposal kept as
+//! evidence: the node stops rather than fork or take the leader's word.
+
+// openraft's storage traits fix the error type (`StorageError`, over 200 bytes): boxing it here would
+// only move the size to every call into openraft.
+#![allow(clippy::result_large_err)]
+
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use ebl_core::{codec, Hash, Ledger, MerkleTree, Proposal, SignedTransaction, TxId};
+use ebl_store::{Kv, SledKv, StoreError};
+use openraft::storage::RaftStateMachine;
+use openraft::{
+    AnyError, Entry, EntryPayload, LogId, OptionalSend, RaftSnapshotBuilder, Snapshot,
+    SnapshotMeta, StorageError, StorageIOError, StoredMembership,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{BasicNode, NodeId, Outcome, TypeConfig};
+use crate::state::Published;
+use crate::writer::BlockWriter;
+
+const APPLIED: &[u8] = b"sa";
+const MEMBERSHIP: &[u8] = b"sm";
+const SNAPSHOT: &[u8] = b"ss";
+const META_BYTES_MAX: usize = 64 * 1024;
+
+/// Why this node stopped applying: the committed log holds something it will not apply.
+#[derive(Debug, thiserror::Error)]
+pub enum Halt {
+    #[error(
+        "proposal at log index {index} from node {proposer}: {reason} (evidence in {evidence})"
+    )]
+    Refused {
+        index: u64,
+        proposer: String,
+        reason: String,
+        evidence: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a snapshot holds: only the head it reaches. The blocks up to it are this ledger's own, fetched
+/// from a peer and checked one by one by a node that installs it (see [`super::catchup`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotHead {
+    pub height: u64,
+    pub hash: Hash,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredSnapshot {
+    meta: SnapshotMeta<NodeId, BasicNode>,
+    head: SnapshotHead,
+}
+
+/// The applied state, shared with the leader's orderer (which starts from it after a leader change).
+#[derive(Debug)]
+pub struct Applier<K: Kv> {
+    pub ledger: Ledger,
+    pub writer: BlockWriter<K>,
+    pub published: Arc<RwLock<Published>>,
+    pub last_applied: Option<LogId<NodeId>>,
+    pub membership: StoredMembership<NodeId, BasicNode>,
+    /// The Raft log's store, which also keeps the applied point and membership.
+    pub meta: Arc<SledKv>,
+    pub evidence: PathBuf,
+    pub halted: Arc<AtomicBool>,
+    /// What the proposal being applied changed, transaction by transaction.
+    pub pending_applied: Vec<ebl_core::Applied>,
+}
+
+impl<K: Kv> Applier<K> {
+    /// Reads the applied point and membership this node recorded (none on a new node).
+    pub fn restore(&mut self) -> Result<(), StoreError> {
+        if let Some(bytes) = self.meta.get(APPLIED)? {
+            self.last_applied = codec::decode(&bytes, META_BYTES_MAX).map_err(corrupt)?;
+        }
+        if let Some(bytes) = self.meta.get(MEMBERSHIP)? {
+            self.membership = codec::decode(&bytes, META_BYTES_MAX).map_err(corrupt)?;
+        }
+        Ok(())
+    }
+
+    fn record(&self) -> Result<(), StoreError> {
+        // Not synced on its own: re-applying an entry after a crash is harmless (a proposal already
+        // applied is recognised by its block, a membership entry sets the same value again).
+        self.meta.apply(vec![
+            (APPLIED.to_vec(), Some(codec::encode(&self.last_applied))),
+            (MEMBERSHIP.to_vec(), Some(codec::encode(&self.membership))),
+        ])
+    }
+
+    pub fn head(&self) -> SnapshotHead {
+        SnapshotHead {
+            height: self.writer.height(),
+            hash: self.writer.head_hash(&self.ledger),
+        }
+    }
+
+    /// Applies one committed proposal: every rule and signature checked again, the block written and
+    /// synced, then published.
+    pub fn apply_proposal(&mut self, proposal: &Proposal, index: u64) -> Result<Outcome, Halt> {
+        let body = &proposal.body;
+        let height = self.writer.height();
+        let ids: Vec<TxId> = body
+            .transactions
+            .iter()
+            .map(SignedTransaction::id)
+            .collect();
+        if body.parent_height < height {
+            // Applied before a crash lost the applied point, or ordered on a head that has moved on.
+            return Ok(match self.writer.store.block(body.parent_height + 1)? {
+                Some(b) if b.header.header.prev == body.parent && b.tx_ids == ids => {
+                    Outcome::Block {
+                        height: b.header.header.height,
+                        hash: b.header.header.hash(),
+                    }
+                }
+                _ => Outcome::Stale,
+            });
+        }
+        if body.parent_height != height || body.parent != self.writer.head_hash(&self.ledger) {
+            // A leader ordered it on a head that was not to be: every node skips it alike.
+            return Ok(Outcome::Stale);
+        }
+        if let Err(reason) = self.check_and_apply(proposal, &ids) {
+            return Err(self.halt(proposal, index, reason));
+        }
+        let applied_ids = ids;
+        let (block, publish) = self.writer.write_block(
+            &self.ledger,
+            &applied_ids,
+            &body.transactions,
+            &self.pending_applied,
+            body.time_ms,
+        )?;
+        self.pending_applied.clear();
+        self.writer.store.sync()?;
+        let hash = block.header.header.hash();
+        self.writer
+            .store
+            .record_witness(block.header.header.height, hash)?;
+        publish.publish(&self.published, body.transactions.len() as u64);
+        Ok(Outcome::Block {
+            height: block.header.header.height,
+            hash,
+        })
+    }
+
+    /// The checks a follower makes before it writes anything: the proposer is a member node, its
+    /// signature holds, time does not run backwards, and every transaction verifies and applies.
+    fn check_and_apply(&mut self, proposal: &Proposal, ids: &[TxId]) -> Result<(), String> {
+        let body = &proposal.body;
+        if body.chain != self.ledger.chain_id() {
+            return Err("the proposal is for another chain".into());
+        }
+        if self
+            .ledger
+            .registry()
+            .member_by_node(&proposal.proposer)
+            .is_none()
+        {
+            return Err("the proposer is not a member node".into());
+        }
+        proposal.verify_signature().map_err(|e| e.to_string())?;
+        if body.transactions.is_empty() {
+            return Err("an empty proposal".into());
+        }
+        let parent_time = self.writer.parent_time(&self.ledger);
+        if body.time_ms < parent_time {
+            return Err(format!(
+                "block time {} is before its parent's {parent_time}",
+                body.time_ms
+            ));
+        }
+        self.ledger.set_block_time(body.time_ms);
+        self.pending_applied.clear();
+        for (tx, id) in body.transactions.iter().zip(ids) {
+            // The leader checked these too; this node does not take its word for it.
+            let verified = tx
+                .verified_id()
+                .map_err(|e| format!("transaction {id}: {e}"))?;
+            let applied = self
+                .ledger
+                .apply_identified(tx, verified, ebl_core::Signatures::AlreadyVerified)
+                .map_err(|e| format!("transaction {id} does not apply: {} ({e})", e.code()))?;
+            self.pending_applied.push(applied);
+        }
+        Ok(())
+    }
+
+    /// Keeps the refused proposal as evidence, marks the node halted, and says why.
+    fn halt(&mut self, proposal: &Proposal, index: u64, reason: String) -> Halt {
+        self.halted.store(true, Ordering::SeqCst);
+        let path = self.evidence.join(format!("proposal-{index}.bin"));
+        let written = std::fs::create_dir_all(&self.evidence)
+            .and_then(|()| std::fs::write(&path, proposal.encode()));
+        let evidence = match written {
+            Ok(()) => path.display().to_string(),
+            Err(e) => format!("not written: {e}"),
+        };
+        let halt = Halt::Refused {
+            index,
+            proposer: proposal.proposer.to_hex(),
+            reason,
+            evidence,
+        };
+        tracing::error!(error = %halt, "halted: a committed proposal failed this node's checks; nothing of it was written");
+        halt
+    }
+}
+
+fn corrupt(e: ebl_core::Error) -> StoreError {
+    StoreError::Corrupt {
+        what: "raft state",
+        key: "applied".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// The state machine openraft drives; it holds the applier behind a lock the orderer shares.
+#[derive(Debug)]
+pub struct Machine<K: Kv> {
+    pub applier: Arc<Mutex<Applier<K>>>,
+    pub catchup: super::catchup::Catchup,
+}
+
+impl<K: Kv> Clone for Machine<K> {
+    fn clone(&self) -> Self {
+        Machine {
+            applier: self.applier.clone(),
+            catchup: self.catchup.clone(),
+        }
+    }
+}
+
+pub(crate) fn lock<K: Kv>(applier: &Mutex<Applier<K>>) -> std::sync::MutexGuard<'_, Applier<K>> {
+    match applier.lock() {
+        Ok(a) => a,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+fn sm_error(e: &(impl std::error::Error + 'static)) -> StorageError<NodeId> {
+    StorageIOError::write_state_machine(AnyError::new(e)).into()
+}
+
+impl<K: Kv> Machine<K> {
+    fn snapshot_of(&self, stored: StoredSnapshot) -> Snapshot<TypeConfig> {
+        Snapshot {
+            meta: stored.meta,
+            snapshot: Box::new(Cursor::new(codec::encode(&stored.head))),
+        }
+    }
+}
+
+impl<K: Kv> RaftSnapshotBuilder<TypeConfig> for Machine<K> {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<NodeId>> {
+        let stored = {
+            let applier = lock(&self.applier);
+            let head = applier.head();
+            let meta = SnapshotMeta {
+                last_log_id: applier.last_applied,
+                last_membership: applier.membership.clone(),
+                snapshot_id: format!(
+                    "{}-{}",
+                    applier.last_applied.map_or(0, |l| l.index),
+                    head.height
+                ),
+            };
+            let stored = StoredSnapshot { meta, head };
+            // The ledger's own blocks are durable already; the snapshot names how far they reach.
+            applier
+                .meta
+                .apply(vec![(SNAPSHOT.to_vec(), Some(codec::encode(&stored)))])
+                .and_then(|()| applier.meta.sync())
+                .map_err(|e| sm_error(&e))?;
+            stored
+        };
+        Ok(self.snapshot_of(stored))
+    }
+}
+
+impl<K: Kv> RaftStateMachine<TypeConfig> for Machine<K> {
+    type SnapshotBuilder = Self;
+
+    async fn applied_state(
+        &mut self,
+    ) -> Result<(Option<LogId<NodeId>>, StoredMembership<NodeId, BasicNode>), StorageError<NodeId>>
+    {
+        let applier = lock(&self.applier);
+        Ok((applier.last_applied, applier.membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Outcome>, StorageError<NodeId>>
+    where
+        I: IntoIterator<Item = Entry<TypeConfig>> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let entries: Vec<Entry<TypeConfig>> = entries.into_iter().collect();
+        let applier = self.applier.clone();
+        // Checking signatures and syncing the store take a while: off the async threads.
+        tokio::task::spawn_blocking(move || {
+            let mut applier = lock(&applier);
+            let mut outcomes = Vec::with_capacity(entries.len());
+            for entry in entries {
+                let outcome = match &entry.payload {
+                    EntryPayload::Blank => Outcome::Nothing,
+                    EntryPayload::Membership(m) => {
+                        applier.membership = StoredMembership::new(Some(entry.log_id), m.clone());
+                        Outcome::Nothing
+                    }
+                    EntryPayload::Normal(proposal) => applier
+                        .apply_proposal(proposal, entry.log_id.index)
+                        .map_err(|e| {
+                            StorageError::from(StorageIOError::apply(
+                                entry.log_id,
+                                AnyError::new(&e),
+                            ))
+                        })?,
+                };
+                applier.last_applied = Some(entry.log_id);
+                outcomes.push(outcome);
+            }
+            applier.record().map_err(|e| sm_error(&e))?;
+            Ok(outcomes)
+        })
+        .await
+        .map_err(|e| sm_error(&e))?
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+
+    async fn begin_receiving_snapshot(
+        &mut self,
+    ) -> Result<Box<Cursor<Vec<u8>>>, StorageError<NodeId>> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta<NodeId, BasicNode>,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError<NodeId>> {
+        let head: SnapshotHead =
+            codec::decode(snapshot.get_ref(), META_BYTES_MAX).map_err(|e| {
+                StorageError::from(StorageIOError::read_snapshot(None, AnyError::new(&e)))
+            })?;
+        let applier = self.applier.clone();
+        let catchup = self.catchup.clone();
+        let meta = meta.clone();
+        tokio::task::spawn_blocking(move || {
+            // The log up to the snapshot is gone on the leader: fetch the blocks it reaches from peers,
+            // checking each as if it were applied from the log, before this node goes on from there.
+            catchup.reach(&applier, &head).map_err(|e| sm_error(&e))?;
+            let mut applier = lock(&applier);
+            applier.last_applied = meta.last_log_id;
+            applier.membership = meta.last_membership.clone();
+            applier.record().map_err(|e| sm_error(&e))?;
+            let stored = StoredSnapshot { meta, head };
+            applier
+                .meta
+                .apply(vec![(SNAPSHOT.to_vec(), Some(codec::encode(&stored)))])
+                .and_then(|()| applier.meta.sync())
+                .map_err(|e| sm_error(&e))
+        })
+        .await
+        .map_err(|e| sm_error(&e))?
+    }
+
+    async fn get_current_snapshot(
+        &mut self,
+    ) -> Result<Option<Snapshot<TypeConfig>>, StorageError<NodeId>> {
+        let bytes = lock(&self.applier)
+            .meta
+            .get(SNAPSHOT)
+            .map_err(|e| sm_error(&e))?;
+        match bytes {
+            Some(bytes) => {
+                let stored: StoredSnapshot =
+                    codec::decode(&bytes, META_BYTES_MAX).map_err(|e| sm_error(&e))?;
+                Ok(Some(self.snapshot_of(stored)))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// A block a peer sent, checked against this node's own replay before it is written: used to catch up.
+pub fn apply_fetched<K: Kv>(
+    applier: &mut Applier<K>,
+    header: &ebl_core::BlockHeader,
+    transactions: &[SignedTransaction],
+) -> Result<(), String> {
+    let expected_prev = applier.writer.head_hash(&applier.ledger);
+    if header.chain != applier.ledger.chain_id() {
+        return Err(format!("block {} is of another chain", header.height));
+    }
+    if header.height != applier.writer.height() + 1 || header.prev != expected_prev {
+        return Err(format!(
+            "block {} does not follow this node's head",
+            header.height
+        ));
+    }
+    let ids: Vec<TxId> = transactions.iter().map(SignedTransaction::id).collect();
+    if MerkleTree::new(&ids).root() != header.tx_root || ids.len() != header.tx_count as usize {
+        return Err(format!(
+            "block {}'s transactions do not match its header",
+            header.height
+        ));
+    }
+    if header.time_ms < applier.writer.parent_time(&applier.ledger) {
+        return Err(format!("block {}'s time runs backwards", header.height));
+    }
+    applier.ledger.set_block_time(header.time_ms);
+    let mut applied = Vec::with_capacity(transactions.len());
+    for (tx, id) in transactions.iter().zip(&ids) {
+        let verified = tx
+            .verified_id()
+            .map_err(|e| format!("transaction {id}: {e}"))?;
+        applied.push(
+            applier
+                .ledger
+                .apply_identified(tx, verified, ebl_core::Signatures::AlreadyVerified)
+                .map_err(|e| format!("transaction {id} does not apply: {e}"))?,
+        );
+    }
+    // Height, parent, root, count, time and chain are checked above: the header this node signs is
+    // the peer's, byte for byte.
+    let applier = &mut *applier;
+    let (_, publish) = applier
+        .writer
+        .write_block(
+            &applier.ledger,
+            &ids,
+            transactions,
+            &applied,
+            header.time_ms,
+        )
+        .map_err(|e| e.to_string())?;
+    applier.writer.store.sync().map_err(|e| e.to_string())?;
+    applier
+        .writer
+        .store
+        .record_witness(header.height, header.hash())
+        .map_err(|e| e.to_string())?;
+    publish.publish(&applier.published, transactions.len() as u64);
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! openraft's network over the project's HTTP stack: each Raft message encoded by the one codec, sent
+//! signed to the member node that serves the target address, and its answer accepted only when that
+//! member's node key signed it.
+
+use ebl_core::codec;
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::membership::KnownNodes;
+use super::peer::{
+    PeerClient, PeerError, PATH_APPEND, PATH_SNAPSHOT, PATH_VOTE, PEER_MESSAGE_BYTES_MAX,
+};
+use super::{BasicNode, NodeId, TypeConfig};
+
+/// Makes a connection per target; an answer counts only when the node key this node knows for the
+/// target signed it.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub client: PeerClient,
+    pub known: KnownNodes,
+}
+
+impl RaftNetworkFactory<TypeConfig> for Network {
+    type Network = Connection;
+
+    async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> Connection {
+        Connection {
+            network: self.clone(),
+            target,
+            address: node.addr.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Connection {
+    network: Network,
+    target: NodeId,
+    address: String,
+}
+
+type Failed<E = openraft::error::Infallible> = RPCError<NodeId, BasicNode, RaftError<NodeId, E>>;
+
+impl Connection {
+    async fn call<Req, Resp, E>(
+        &self,
+        path: &'static str,
+        request: &Req,
+        option: &RPCOption,
+    ) -> Result<Resp, Failed<E>>
+    where
+        Req: Serialize,
+        Resp: DeserializeOwned + Send + 'static,
+        E: std::error::Error + DeserializeOwned + Send + 'static,
+    {
+        let Some(key) = self.network.known.key(self.target) else {
+            let e = PeerError::Unreachable {
+                address: self.address.clone(),
+                reason: format!("node {} is not a member node", self.target),
+            };
+            return Err(RPCError::Unreachable(Unreachable::new(&e)));
+        };
+        let body = codec::encode(request);
+        let client = self.network.client.clone();
+        let address = self.address.clone();
+        let timeout = option.hard_ttl();
+        let answer =
+            tokio::task::spawn_blocking(move || client.post(&address, &key, path, &body, timeout))
+                .await
+                .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let bytes = match answer {
+            Ok(bytes) => bytes,
+            Err(e @ PeerError::Unreachable { .. }) => {
+                return Err(RPCError::Unreachable(Unreachable::new(&e)))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a peer refused or answered badly");
+                return Err(RPCError::Network(NetworkError::new(&e)));
+            }
+        };
+        let result: Result<Resp, RaftError<NodeId, E>> =
+            codec::decode(&bytes, PEER_MESSAGE_BYTES_MAX)
+                .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+    }
+}
+
+impl RaftNetwork<TypeConfig> for Connection {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<NodeId>, Failed> {
+        self.call(PATH_APPEND, &rpc, &option).await
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<InstallSnapshotResponse<NodeId>, Failed<InstallSnapshotError>> {
+        self.call(PATH_SNAPSHOT, &rpc, &option).await
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, Failed> {
+        self.call(PATH_VOTE, &rpc, &option).await
+    }
+}

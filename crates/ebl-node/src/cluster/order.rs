@@ -1,0 +1,234 @@
+//! The leader's orderer: it groups submissions, orders them against a working copy of the applied
+//! ledger, and proposes the accepted transactions through the replicated log, answering its clients
+//! once the block is committed and applied here. The source of order is [`Consensus`], so another
+//! engine (a BFT one) can replace Raft behind the same seam.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ebl_core::proposal::PROPOSAL_TRANSACTIONS_MAX;
+use ebl_core::{Hash, Ledger, MerkleTree, Proposal, ProposalBody, SigningKey};
+use ebl_store::{Kv, LedgerStore, StoreError};
+use tokio::sync::mpsc;
+
+use super::machine::{lock, Applier};
+use super::{Cluster, Outcome};
+use crate::limits::BLOCK_WAIT_MS;
+use crate::sequencer::{fill_block, order_block, outcomes, NotOrdered, Submission};
+
+/// Where order comes from: a proposal goes in, and comes back applied (or not) on this node.
+pub trait Consensus: Send + Sync {
+    /// Whether this node may propose now.
+    fn leads(&self) -> bool;
+    /// Waits until everything committed before this node's leadership is applied here.
+    fn settle(&self) -> Result<(), NotOrdered>;
+    /// Replicates `proposal` and waits until it is committed and applied here.
+    fn propose(&self, proposal: Proposal) -> Result<Outcome, NotOrdered>;
+}
+
+/// Raft as the source of order.
+#[derive(Debug, Clone)]
+pub struct RaftConsensus {
+    pub cluster: Arc<Cluster>,
+    pub handle: tokio::runtime::Handle,
+}
+
+impl Consensus for RaftConsensus {
+    fn leads(&self) -> bool {
+        self.cluster.is_leader()
+    }
+
+    fn settle(&self) -> Result<(), NotOrdered> {
+        // ReadIndex on the leader: returns once the state machine has applied all that was committed
+        // when this node became leader, including every entry of the terms before.
+        self.handle
+            .block_on(self.cluster.raft.ensure_linearizable())
+            .map(|_| ())
+            .map_err(|_| NotOrdered::Leader(self.cluster.leader_address()))
+    }
+
+    fn propose(&self, proposal: Proposal) -> Result<Outcome, NotOrdered> {
+        match self
+            .handle
+            .block_on(self.cluster.raft.client_write(proposal))
+        {
+            Ok(written) => Ok(written.data),
+            Err(e) => {
+                tracing::warn!(error = %e, "a proposal was not committed");
+                if self.cluster.halted.load(Ordering::SeqCst) {
+                    Err(NotOrdered::Halted)
+                } else {
+                    Err(NotOrdered::Leader(self.cluster.leader_address()))
+                }
+            }
+        }
+    }
+}
+
+/// The applied ledger as the leader orders on it, ahead of the applied state by nothing once settled.
+#[derive(Debug)]
+struct Working {
+    ledger: Ledger,
+    height: u64,
+    hash: Hash,
+    time_ms: u64,
+}
+
+pub struct Orderer<K: Kv, C: Consensus> {
+    pub consensus: C,
+    pub applier: Arc<Mutex<Applier<K>>>,
+    pub store: Arc<LedgerStore<K>>,
+    pub node_key: SigningKey,
+    working: Option<Working>,
+}
+
+impl<K: Kv, C: Consensus> std::fmt::Debug for Orderer<K, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Orderer").finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> u64 {
+    crate::api::now_ms()
+}
+
+impl<K: Kv, C: Consensus> Orderer<K, C> {
+    pub fn new(
+        consensus: C,
+        applier: Arc<Mutex<Applier<K>>>,
+        store: Arc<LedgerStore<K>>,
+        node_key: SigningKey,
+    ) -> Self {
+        Orderer {
+            consensus,
+            applier,
+            store,
+            node_key,
+            working: None,
+        }
+    }
+
+    /// Runs until every sender is gone, then checkpoints the applied state.
+    pub fn run(mut self, mut rx: mpsc::Receiver<Submission>) -> Result<(), StoreError> {
+        let mut carry: Option<Submission> = None;
+        loop {
+            let first = match carry.take() {
+                Some(s) => s,
+                None => match rx.blocking_recv() {
+                    Some(s) => s,
+                    None => break,
+                },
+            };
+            let deadline = Instant::now() + Duration::from_millis(BLOCK_WAIT_MS);
+            let (batch, rest) = fill_block(
+                first,
+                |s| s.candidates.len(),
+                PROPOSAL_TRANSACTIONS_MAX,
+                || loop {
+                    match rx.try_recv() {
+                        Ok(s) => return Some(s),
+                        Err(mpsc::error::TryRecvError::Empty) if Instant::now() < deadline => {
+                            std::thread::sleep(Duration::from_micros(200));
+                        }
+                        Err(_) => return None,
+                    }
+                },
+            );
+            carry = rest;
+            self.serve(batch)?;
+        }
+        let mut applier = lock(&self.applier);
+        let applier = &mut *applier;
+        applier.writer.checkpoint_now(&applier.ledger)
+    }
+
+    fn resync(&mut self) -> Result<(), NotOrdered> {
+        self.consensus.settle()?;
+        let applier = lock(&self.applier);
+        self.working = Some(Working {
+            ledger: applier.ledger.clone(),
+            height: applier.writer.height(),
+            hash: applier.writer.head_hash(&applier.ledger),
+            time_ms: applier.writer.parent_time(&applier.ledger),
+        });
+        Ok(())
+    }
+
+    /// Orders and proposes one batch, and answers its submissions.
+    fn serve(&mut self, batch: Vec<Submission>) -> Result<(), StoreError> {
+        let answer = self.order(&batch);
+        let mut answer = match answer {
+            Ok(outcomes) => Ok(outcomes.into_iter()),
+            Err(e) => Err(e),
+        };
+        for submission in batch {
+            let size = submission.candidates.len();
+            let reply = match &mut answer {
+                Ok(outcomes) => Ok(outcomes.by_ref().take(size).collect()),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = submission.reply.send(reply);
+        }
+        Ok(())
+    }
+
+    fn order(
+        &mut self,
+        batch: &[Submission],
+    ) -> Result<Vec<ebl_core::api::SubmitOutcome>, NotOrdered> {
+        // A proposal goes stale only when leadership moved under it; the second try orders afresh.
+        for _ in 0..2 {
+            if !self.consensus.leads() {
+                self.working = None;
+                return Err(NotOrdered::Leader(None));
+            }
+            if self.working.is_none() {
+                self.resync()?;
+            }
+            let Some(working) = self.working.as_mut() else {
+                return Err(NotOrdered::Retry);
+            };
+            let candidates = batch
+                .iter()
+                .flat_map(|s| s.candidates.iter().cloned())
+                .collect();
+            let time_ms = now_ms().max(working.time_ms);
+            working.ledger.set_block_time(time_ms);
+            let ordered = order_block(&mut working.ledger, candidates);
+            if ordered.accepted.is_empty() {
+                return outcomes(&self.store, &ordered, None).map_err(|_| NotOrdered::Retry);
+            }
+            let body = ProposalBody {
+                chain: working.ledger.chain_id(),
+                parent_height: working.height,
+                parent: working.hash,
+                time_ms,
+                transactions: ordered.accepted.clone(),
+            };
+            let expected = body.header(MerkleTree::new(&ordered.ids).root()).hash();
+            let proposal = body.sign(&self.node_key);
+            match self.consensus.propose(proposal) {
+                Ok(Outcome::Block { height, hash }) if hash == expected => {
+                    working.height = height;
+                    working.hash = hash;
+                    working.time_ms = time_ms;
+                    let block = self
+                        .store
+                        .block(height)
+                        .ok()
+                        .flatten()
+                        .ok_or(NotOrdered::Retry)?;
+                    return outcomes(&self.store, &ordered, Some(&block))
+                        .map_err(|_| NotOrdered::Retry);
+                }
+                Ok(_) => self.working = None,
+                Err(e) => {
+                    self.working = None;
+                    return Err(e);
+                }
+            }
+        }
+        Err(NotOrdered::Retry)
+    }
+}

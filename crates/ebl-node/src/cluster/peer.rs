@@ -1,0 +1,404 @@
+//! Node-to-node traffic: every request is signed by the sending member node's key and every answer by
+//! the answering node's, both over the chain id, so neither a stranger on the network nor a party's key
+//! can speak for a member node; refusals are named, logged, and change nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use ebl_core::api::{
+    sign_peer_answer, sign_peer_request, verify_peer_answer, verify_peer_request, HEADER_KEY,
+    HEADER_SIGNATURE, HEADER_TIME,
+};
+use ebl_core::{
+    bytes, codec, ChainId, PartyKey, SignatureBytes, SignedBlockHeader, SignedTransaction,
+    SigningKey,
+};
+use ebl_store::Kv;
+use serde::{Deserialize, Serialize};
+
+use super::{node_id, TypeConfig};
+use crate::api::{ApiError, App};
+use crate::limits::REQUEST_SKEW_MS_MAX;
+
+pub const PATH_APPEND: &str = "/v1/peer/append";
+pub const PATH_VOTE: &str = "/v1/peer/vote";
+pub const PATH_SNAPSHOT: &str = "/v1/peer/snapshot";
+pub const PATH_BLOCKS: &str = "/v1/peer/blocks";
+
+/// The most blocks one catch-up request returns.
+pub const FETCH_BLOCKS_MAX: u64 = 64;
+
+/// The largest peer message: a Raft append of up to `PEER_ENTRIES_MAX` full proposals, or a fetch of
+/// `FETCH_BLOCKS_MAX` blocks.
+pub const PEER_MESSAGE_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+/// Why a peer request was refused. Each has a stable code, shown in the answer and the log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeerRefusal {
+    #[error("the request carries no node signature")]
+    Unsigned,
+    #[error("key {0} is not a member node of this chain")]
+    NotAMemberNode(String),
+    #[error("the node signature does not verify")]
+    BadSignature,
+    #[error("the request time is more than {REQUEST_SKEW_MS_MAX} ms from this node's clock")]
+    TimeSkew,
+    #[error("the message speaks for node {claimed}, but node {sender} signed it")]
+    NotTheSender { claimed: u64, sender: u64 },
+    #[error("the message is malformed: {0}")]
+    Malformed(String),
+    #[error("this node is not in a cluster")]
+    NotClustered,
+}
+
+impl PeerRefusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PeerRefusal::Unsigned => "peer_unsigned",
+            PeerRefusal::NotAMemberNode(_) => "peer_not_a_member",
+            PeerRefusal::BadSignature => "peer_bad_signature",
+            PeerRefusal::TimeSkew => "peer_time_skew",
+            PeerRefusal::NotTheSender { .. } => "peer_not_the_sender",
+            PeerRefusal::Malformed(_) => "peer_malformed",
+            PeerRefusal::NotClustered => "peer_not_clustered",
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            PeerRefusal::Malformed(_) => StatusCode::BAD_REQUEST,
+            PeerRefusal::NotClustered => StatusCode::NOT_FOUND,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+}
+
+impl From<PeerRefusal> for ApiError {
+    fn from(refusal: PeerRefusal) -> ApiError {
+        tracing::warn!(code = refusal.code(), reason = %refusal, "refused a peer request");
+        ApiError::new(refusal.status(), refusal.code(), &refusal.to_string())
+    }
+}
+
+/// A request for blocks `from..from+count` with their transactions, to catch up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BlocksRequest {
+    pub from: u64,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FetchedBlock {
+    pub header: SignedBlockHeader,
+    pub transactions: Vec<SignedTransaction>,
+}
+
+/// Why a request to a peer failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    #[error("cannot reach {address}: {reason}")]
+    Unreachable { address: String, reason: String },
+    #[error("{address} refused: {code} ({status})")]
+    Refused {
+        address: String,
+        status: u16,
+        code: String,
+    },
+    #[error("{address} answered without a valid signature of its node key")]
+    UnsignedAnswer { address: String },
+    #[error("{address} answered something malformed: {reason}")]
+    BadAnswer { address: String, reason: String },
+}
+
+fn now_ms() -> u64 {
+    crate::api::now_ms()
+}
+
+/// Sends signed requests to peers and checks their signed answers (blocking; call off async threads).
+#[derive(Debug, Clone)]
+pub struct PeerClient {
+    pub chain: ChainId,
+    pub key: SigningKey,
+    agent: ureq::Agent,
+    last_time: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl PeerClient {
+    pub fn new(chain: ChainId, key: SigningKey) -> PeerClient {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_millis(1_000)))
+            .build()
+            .into();
+        PeerClient {
+            chain,
+            key,
+            agent,
+            last_time: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        }
+    }
+
+    /// A request time that never repeats in this process: two requests in one millisecond with the
+    /// same body would otherwise carry the same signature.
+    fn time(&self) -> u64 {
+        let now = now_ms();
+        let mut last = self.last_time.load(std::sync::atomic::Ordering::SeqCst);
+        loop {
+            let next = now.max(last + 1);
+            match self.last_time.compare_exchange(
+                last,
+                next,
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+            ) {
+                Ok(_) => return next,
+                Err(seen) => last = seen,
+            }
+        }
+    }
+
+    /// POSTs `body` to `path` at `address` (`host:port`), and returns the answer's body once `expected`
+    /// (the node key that serves there) has signed it.
+    pub fn post(
+        &self,
+        address: &str,
+        expected: &PartyKey,
+        path: &str,
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<Vec<u8>, PeerError> {
+        let time = self.time();
+        let signature = sign_peer_request(&self.key, &self.chain, path, body, time);
+        let unreachable = |e: ureq::Error| PeerError::Unreachable {
+            address: address.to_owned(),
+            reason: e.to_string(),
+        };
+        let mut response = self
+            .agent
+            .post(&format!("http://{address}{path}"))
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .header("content-type", "application/octet-stream")
+            .header(HEADER_KEY, &PartyKey::of(&self.key).to_hex())
+            .header(HEADER_TIME, &time.to_string())
+            .header(HEADER_SIGNATURE, &signature.to_string())
+            .send(body)
+            .map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let answer_signature = response
+            .headers()
+            .get(HEADER_SIGNATURE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bytes::from_hex::<64>)
+            .map(SignatureBytes);
+        let answer = response
+            .body_mut()
+            .with_config()
+            .limit(PEER_MESSAGE_BYTES_MAX as u64)
+            .read_to_vec()
+            .map_err(unreachable)?;
+        if status != 200 {
+            let code = serde_json::from_slice::<serde_json::Value>(&answer)
+                .ok()
+                .and_then(|v| v["error"]["code"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| "unknown".into());
+            return Err(PeerError::Refused {
+                address: address.to_owned(),
+                status,
+                code,
+            });
+        }
+        match answer_signature {
+            Some(s) if verify_peer_answer(expected, &self.chain, &signature, &answer, &s) => {
+                Ok(answer)
+            }
+            _ => Err(PeerError::UnsignedAnswer {
+                address: address.to_owned(),
+            }),
+        }
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Checks a peer request's signature, time and sender: a member node of the chain as this node knows it.
+fn authenticate<K: Kv>(
+    app: &App<K>,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(PartyKey, SignatureBytes), PeerRefusal> {
+    let key = header(headers, HEADER_KEY).ok_or(PeerRefusal::Unsigned)?;
+    let time = header(headers, HEADER_TIME).ok_or(PeerRefusal::Unsigned)?;
+    let signature = header(headers, HEADER_SIGNATURE).ok_or(PeerRefusal::Unsigned)?;
+    let key: PartyKey = key.parse().map_err(|_| PeerRefusal::BadSignature)?;
+    let time: u64 = time.parse().map_err(|_| PeerRefusal::BadSignature)?;
+    let signature = bytes::from_hex::<64>(signature)
+        .map(SignatureBytes)
+        .ok_or(PeerRefusal::BadSignature)?;
+    let (chain, member) = {
+        let state = app.state();
+        (
+            state.ledger.chain_id(),
+            state.ledger.registry().member_by_node(&key).is_some(),
+        )
+    };
+    // A member's node, or one that Raft's membership still holds: a removed member's node takes part
+    // until the change that drops it is committed, or that change could never be.
+    let in_raft = app.cluster.as_ref().is_some_and(|c| {
+        c.raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .get_node(&node_id(&key))
+            .is_some()
+    });
+    if !member && !in_raft {
+        return Err(PeerRefusal::NotAMemberNode(key.to_hex()));
+    }
+    if now_ms().abs_diff(time) > REQUEST_SKEW_MS_MAX {
+        return Err(PeerRefusal::TimeSkew);
+    }
+    if !verify_peer_request(&key, &chain, path, body, time, &signature) {
+        return Err(PeerRefusal::BadSignature);
+    }
+    Ok((key, signature))
+}
+
+fn answer<K: Kv>(app: &App<K>, request: &SignatureBytes, body: Vec<u8>) -> Response {
+    let chain = app.state().ledger.chain_id();
+    let signature = sign_peer_answer(&app.node_key, &chain, request, &body);
+    (
+        StatusCode::OK,
+        [
+            ("content-type", "application/octet-stream".to_owned()),
+            (HEADER_SIGNATURE, signature.to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, PeerRefusal> {
+    codec::decode(body, PEER_MESSAGE_BYTES_MAX).map_err(|e| PeerRefusal::Malformed(e.to_string()))
+}
+
+fn cluster<K: Kv>(app: &App<K>) -> Result<&super::Cluster, PeerRefusal> {
+    app.cluster.as_deref().ok_or(PeerRefusal::NotClustered)
+}
+
+/// The sender must be the node the message speaks for: a member's node cannot campaign or lead in
+/// another member's name.
+fn speaks_for(claimed: u64, sender: &PartyKey) -> Result<(), PeerRefusal> {
+    let sender = node_id(sender);
+    if claimed != sender {
+        return Err(PeerRefusal::NotTheSender { claimed, sender });
+    }
+    Ok(())
+}
+
+async fn append<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (sender, signature) = authenticate(&app, PATH_APPEND, &headers, &body)?;
+    let rpc: openraft::raft::AppendEntriesRequest<TypeConfig> = decode(&body)?;
+    speaks_for(
+        rpc.vote.leader_id().voted_for().unwrap_or_default(),
+        &sender,
+    )?;
+    let result = cluster(&app)?.raft.append_entries(rpc).await;
+    Ok(answer(&app, &signature, codec::encode(&result)))
+}
+
+async fn vote<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (sender, signature) = authenticate(&app, PATH_VOTE, &headers, &body)?;
+    let rpc: openraft::raft::VoteRequest<u64> = decode(&body)?;
+    speaks_for(
+        rpc.vote.leader_id().voted_for().unwrap_or_default(),
+        &sender,
+    )?;
+    let result = cluster(&app)?.raft.vote(rpc).await;
+    Ok(answer(&app, &signature, codec::encode(&result)))
+}
+
+async fn snapshot<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (sender, signature) = authenticate(&app, PATH_SNAPSHOT, &headers, &body)?;
+    let rpc: openraft::raft::InstallSnapshotRequest<TypeConfig> = decode(&body)?;
+    speaks_for(
+        rpc.vote.leader_id().voted_for().unwrap_or_default(),
+        &sender,
+    )?;
+    let result = cluster(&app)?.raft.install_snapshot(rpc).await;
+    Ok(answer(&app, &signature, codec::encode(&result)))
+}
+
+/// Blocks this node has made durable, with their transactions, for a peer that is catching up. Only
+/// member nodes may ask: a node holds every document it replicates.
+async fn blocks<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, signature) = authenticate(&app, PATH_BLOCKS, &headers, &body)?;
+    let request: BlocksRequest = decode(&body)?;
+    let durable = app.state().head_view().height;
+    let last = durable.min(
+        request
+            .from
+            .saturating_add(request.count.min(FETCH_BLOCKS_MAX))
+            - 1,
+    );
+    let store = app.store.clone();
+    let fetched = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        for height in request.from.max(1)..=last {
+            let (Some(block), Some(txs)) =
+                (store.block(height)?, store.block_transactions(height)?)
+            else {
+                break;
+            };
+            out.push(FetchedBlock {
+                header: block.header,
+                transactions: txs.into_iter().map(|s| s.tx).collect(),
+            });
+        }
+        Ok::<_, ebl_store::StoreError>(out)
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            &e.to_string(),
+        )
+    })??;
+    Ok(answer(&app, &signature, codec::encode(&fetched)))
+}
+
+pub fn routes<K: Kv>() -> Router<Arc<App<K>>> {
+    Router::new()
+        .route(PATH_APPEND, post(append::<K>))
+        .route(PATH_VOTE, post(vote::<K>))
+        .route(PATH_SNAPSHOT, post(snapshot::<K>))
+        .route(PATH_BLOCKS, post(blocks::<K>))
+}

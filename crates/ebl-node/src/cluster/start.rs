@@ -1,0 +1,183 @@
+//! Starting a member node of a cluster: its ledger loaded from its own store, its Raft log opened, the
+//! state machine and the orderer started, and the cluster formed from the genesis's members (every
+//! member may form it: the same membership proposed twice is one).
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
+
+use ebl_core::{PartyKey, SigningKey};
+use ebl_store::{Kv, LedgerStore, SledKv, StoreError};
+use openraft::{Config, SnapshotPolicy, StoredMembership};
+use tokio::sync::{mpsc, Semaphore};
+
+use super::catchup::Catchup;
+use super::log::LogStore;
+use super::machine::{Applier, Machine};
+use super::membership::KnownNodes;
+use super::network::Network;
+use super::order::{Orderer, RaftConsensus};
+use super::peer::PeerClient;
+use super::{node_id, Cluster, Raft, Timing};
+use crate::api::App;
+use crate::metrics::Metrics;
+use crate::node::{load, Loaded, NodeError, Running, Settings};
+use crate::pint::Receiver;
+use crate::state::Published;
+use crate::writer::BlockWriter;
+
+/// Where a member node keeps its Raft log and any evidence of a refused proposal.
+#[derive(Debug, Clone)]
+pub struct ClusterFiles {
+    pub raft: PathBuf,
+    pub evidence: PathBuf,
+    /// Present when the node was made to join a running cluster (`ebl-node init --join`): its key is
+    /// no genesis member's, and it waits for governance to admit it and the leader to add it.
+    pub join: PathBuf,
+}
+
+/// Starts this member's node in the cluster of its genesis. Call inside a tokio runtime.
+pub async fn start<K: Kv>(
+    store: LedgerStore<K>,
+    node_key: SigningKey,
+    settings: Settings,
+    mut pint: Receiver,
+    files: ClusterFiles,
+    timing: Timing,
+) -> Result<Running<K>, NodeError> {
+    let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
+    store.check_witness()?;
+    let own = PartyKey::of(&node_key);
+    let founding = genesis.member_by_node(&own).is_some();
+    if !founding && !files.join.exists() {
+        return Err(NodeError::NotAMember(PathBuf::from("node.key")));
+    }
+    let ids: HashSet<u64> = genesis.members.iter().map(|m| node_id(&m.node)).collect();
+    if ids.len() != genesis.members.len() {
+        return Err(NodeError::Io(
+            "two member node keys share a cluster id (the first 8 bytes of their hash): make a new node key".into(),
+        ));
+    }
+    pint.platform = genesis.platform.clone();
+    pint.transfer_open_ms = settings.pint_transfer_open_ms;
+    let voters = Cluster::voters(&genesis.members);
+    let genesis_members = genesis.members.clone();
+    let Loaded {
+        ledger,
+        head,
+        dirty_bills,
+        dirty_parties,
+        since_checkpoint,
+        transactions,
+    } = load(&store, genesis)?;
+    let chain = ledger.chain_id();
+    let store = Arc::new(store);
+    let metrics = Arc::new(Metrics::default());
+    let published = Arc::new(RwLock::new(Published {
+        ledger: ledger.clone(),
+        head: head.as_ref().map(|b| b.header.clone()),
+        transactions,
+    }));
+    let raft_kv = Arc::new(SledKv::open(&files.raft)?);
+    let log_store = LogStore::open(raft_kv.clone())?;
+    let halted = Arc::new(AtomicBool::new(false));
+    let mut applier = Applier {
+        ledger,
+        writer: BlockWriter {
+            store: store.clone(),
+            node_key: node_key.clone(),
+            metrics: metrics.clone(),
+            head,
+            dirty_bills,
+            dirty_parties,
+            since_checkpoint,
+            checkpoint_transactions: settings.checkpoint_transactions.max(1),
+        },
+        published: published.clone(),
+        last_applied: None,
+        membership: StoredMembership::default(),
+        meta: raft_kv,
+        evidence: files.evidence.clone(),
+        halted: halted.clone(),
+        pending_applied: Vec::new(),
+    };
+    applier.restore()?;
+    let applier = Arc::new(Mutex::new(applier));
+    let client = PeerClient::new(chain, node_key.clone());
+    let machine = Machine {
+        applier: applier.clone(),
+        catchup: Catchup {
+            client: client.clone(),
+            published: published.clone(),
+        },
+    };
+    let known = KnownNodes::default();
+    known.learn(&genesis_members);
+    let network = Network {
+        client,
+        known: known.clone(),
+    };
+    let config = Config {
+        cluster_name: chain.to_hex(),
+        heartbeat_interval: timing.heartbeat_ms,
+        election_timeout_min: timing.election_min_ms,
+        election_timeout_max: timing.election_max_ms,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(timing.snapshot_entries),
+        max_in_snapshot_log_to_keep: timing.keep_entries,
+        max_payload_entries: 16,
+        ..Config::default()
+    }
+    .validate()
+    .map_err(|e| NodeError::Io(format!("cluster timing: {e}")))?;
+    let id = node_id(&own);
+    let raft = Raft::new(id, Arc::new(config), network, log_store, machine)
+        .await
+        .map_err(|e| NodeError::Io(format!("starting Raft: {e}")))?;
+    let initialized = raft
+        .is_initialized()
+        .await
+        .map_err(|e| NodeError::Io(e.to_string()))?;
+    if !initialized && founding {
+        // Every member proposes the genesis's membership; the same membership twice is one.
+        if let Err(e) = raft.initialize(voters).await {
+            tracing::info!(error = %e, "the cluster was formed already");
+        }
+    }
+    let cluster = Arc::new(Cluster {
+        raft,
+        id,
+        published: published.clone(),
+        halted,
+    });
+    tokio::spawn(super::membership::reconcile(cluster.clone(), known));
+    let (submissions, rx) = mpsc::channel(settings.pending_transactions_max.max(1));
+    let orderer = Orderer::new(
+        RaftConsensus {
+            cluster: cluster.clone(),
+            handle: tokio::runtime::Handle::current(),
+        },
+        applier,
+        store.clone(),
+        node_key.clone(),
+    );
+    let thread = std::thread::Builder::new()
+        .name("orderer".into())
+        .spawn(move || orderer.run(rx))
+        .map_err(|e| NodeError::Io(e.to_string()))?;
+    Ok(Running::new(
+        Arc::new(App {
+            store,
+            published,
+            submissions,
+            queue: Arc::new(Semaphore::new(settings.pending_transactions_max)),
+            metrics,
+            node_key,
+            pint,
+            seen_requests: crate::auth::SeenRequests::default(),
+            cluster: Some(cluster),
+        }),
+        settings,
+        thread,
+    ))
+}

@@ -1,0 +1,192 @@
+//! Turning applied transactions into stored blocks: the header signed by this node, the transactions
+//! and their index written, state checkpoints when due, and (once durable) the state published to
+//! readers. The single node's sequencer and a cluster member's state machine write blocks the same way.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use ebl_core::{
+    Applied, BillId, BlockHeader, Hash, Ledger, MerkleTree, PartyId, Registry, SignedBlockHeader,
+    SignedTransaction, SigningKey, TxId,
+};
+use ebl_store::{BlockWrite, Checkpoint, Kv, LedgerStore, StoreError, StoredBlock};
+
+use crate::metrics::Metrics;
+use crate::state::Published;
+
+/// Writes blocks after the stored head, and checkpoints the state they changed.
+pub struct BlockWriter<K: Kv> {
+    pub(crate) store: Arc<LedgerStore<K>>,
+    pub(crate) node_key: SigningKey,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) head: Option<StoredBlock>,
+    /// Bills and parties changed since the last state checkpoint, and how many transactions ago it was.
+    pub(crate) dirty_bills: BTreeSet<BillId>,
+    pub(crate) dirty_parties: BTreeSet<PartyId>,
+    pub(crate) since_checkpoint: usize,
+    pub(crate) checkpoint_transactions: usize,
+}
+
+impl<K: Kv> std::fmt::Debug for BlockWriter<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockWriter")
+            .field("height", &self.height())
+            .finish()
+    }
+}
+
+impl<K: Kv> BlockWriter<K> {
+    pub fn height(&self) -> u64 {
+        self.head.as_ref().map_or(0, |b| b.header.header.height)
+    }
+
+    /// The hash a next block names as its parent: the head's, or the chain id before the first block.
+    pub fn head_hash(&self, ledger: &Ledger) -> Hash {
+        match &self.head {
+            Some(b) => b.header.header.hash(),
+            None => ledger.chain_id(),
+        }
+    }
+
+    /// The time of the block before the next one (the genesis's before the first).
+    pub fn parent_time(&self, ledger: &Ledger) -> u64 {
+        match &self.head {
+            Some(b) => b.header.header.time_ms,
+            None => ledger.genesis().time_ms,
+        }
+    }
+
+    /// The current state of every bill and party changed since the last checkpoint.
+    fn dirty_state(&mut self, ledger: &Ledger) -> (Vec<ebl_core::Bill>, Vec<ebl_core::Party>) {
+        let bills = std::mem::take(&mut self.dirty_bills)
+            .iter()
+            .filter_map(|id| ledger.bill(id).cloned())
+            .collect();
+        let parties = std::mem::take(&mut self.dirty_parties)
+            .iter()
+            .filter_map(|id| ledger.registry().party(*id).cloned())
+            .collect();
+        self.since_checkpoint = 0;
+        (bills, parties)
+    }
+
+    /// Checkpoints whatever changed since the last checkpoint, durably: at a graceful stop, so the next
+    /// start replays nothing.
+    pub fn checkpoint_now(&mut self, ledger: &Ledger) -> Result<(), StoreError> {
+        if self.dirty_bills.is_empty() && self.dirty_parties.is_empty() {
+            return Ok(());
+        }
+        let (bills, parties) = self.dirty_state(ledger);
+        let checkpoint = Checkpoint {
+            height: self.height(),
+            bills: &bills,
+            parties: &parties,
+            registry: ledger.registry().state(),
+        };
+        self.store.write_checkpoint(&checkpoint)?;
+        self.store.sync()
+    }
+
+    /// Seals transactions `ledger` has applied into a block at `time_ms` and writes it (its
+    /// transactions durably to the log; the rest not yet synced). Returns the block and what publishing
+    /// it will take.
+    pub fn write_block(
+        &mut self,
+        ledger: &Ledger,
+        ids: &[TxId],
+        transactions: &[SignedTransaction],
+        applied: &[Applied],
+        time_ms: u64,
+    ) -> Result<(StoredBlock, ToPublish), StoreError> {
+        let started = Instant::now();
+        let header = BlockHeader {
+            chain: ledger.chain_id(),
+            height: self.height() + 1,
+            prev: self.head_hash(ledger),
+            tx_root: MerkleTree::new(ids).root(),
+            tx_count: ids.len() as u32,
+            // The orderer's clock; it never runs backwards across blocks (see `parent_time`).
+            time_ms,
+        };
+        let height = header.height;
+        let block = StoredBlock {
+            header: header.sign(&self.node_key),
+            tx_ids: ids.to_vec(),
+        };
+        let bills = touched_bills(ledger, applied);
+        let parties = touched_parties(ledger, applied);
+        self.dirty_bills.extend(bills.iter().map(|b| b.id));
+        self.dirty_parties.extend(parties.iter().map(|p| p.id));
+        self.since_checkpoint += transactions.len();
+        let due = (self.since_checkpoint >= self.checkpoint_transactions)
+            .then(|| self.dirty_state(ledger));
+        let write = BlockWrite {
+            block: &block,
+            transactions,
+            checkpoint: due.as_ref().map(|(bills, parties)| Checkpoint {
+                height,
+                bills,
+                parties,
+                registry: ledger.registry().state(),
+            }),
+        };
+        self.store.write_block(&write)?;
+        self.metrics.phase("write", started.elapsed());
+        let publish = ToPublish {
+            height,
+            hash: block.header.header.hash(),
+            header: block.header.clone(),
+            bills,
+            // Any registry change: parties, or members and threshold (which change no party).
+            registry: transactions
+                .iter()
+                .any(|tx| tx.body.action.is_registry())
+                .then(|| ledger.registry().clone()),
+        };
+        self.head = Some(block.clone());
+        Ok((block, publish))
+    }
+}
+
+/// A written block's state, to be shown to readers once the block is durable.
+#[derive(Debug)]
+pub struct ToPublish {
+    pub height: u64,
+    pub hash: Hash,
+    pub header: SignedBlockHeader,
+    /// The bills the block changed, as of this block (the orderer may be further on by then).
+    pub bills: Vec<ebl_core::Bill>,
+    pub registry: Option<Registry>,
+}
+
+impl ToPublish {
+    /// Shows the block to readers. Call only once it is durable.
+    pub fn publish(&self, published: &RwLock<Published>, transactions: u64) {
+        let mut published = match published.write() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        published
+            .ledger
+            .adopt(self.bills.iter().cloned(), self.registry.clone());
+        published.head = Some(self.header.clone());
+        published.transactions += transactions;
+    }
+}
+
+/// The state of every bill the block changed, as the ledger reported it.
+fn touched_bills(ledger: &Ledger, applied: &[Applied]) -> Vec<ebl_core::Bill> {
+    let ids: BTreeSet<BillId> = applied.iter().flat_map(Applied::bills).collect();
+    ids.iter()
+        .filter_map(|id| ledger.bill(id).cloned())
+        .collect()
+}
+
+/// The state of every party the block changed, as the ledger reported it.
+fn touched_parties(ledger: &Ledger, applied: &[Applied]) -> Vec<ebl_core::Party> {
+    let ids: BTreeSet<PartyId> = applied.iter().filter_map(|a| a.party).collect();
+    ids.iter()
+        .filter_map(|id| ledger.registry().party(*id).cloned())
+        .collect()
+}

@@ -1,0 +1,95 @@
+//! D. The consortium's cluster, as real `ebl-node` processes on 127.0.0.1: failover under load, catching
+//! up, a partitioned leader, everything killed at once, a lying leader, a lost data directory. Each test
+//! prints its figure; sizes are small for CI and grow with `EBL_SOAK=1`.
+
+mod failover;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use ebl_core::api::SubmitOutcome;
+use ebl_core::testkit::Cast;
+use ebl_core::{Hash, SignedTransaction};
+use ebl_tests::cluster::Members;
+
+/// How long a cluster may take to elect a leader at start.
+pub const ELECTION_LIMIT: Duration = Duration::from_secs(20);
+/// The failover bound with the default timings: from a leader's death to the next acknowledgement.
+pub const FAILOVER_MS_MAX: u128 = 2_000;
+
+pub fn soak() -> bool {
+    std::env::var_os("EBL_SOAK").is_some()
+}
+
+/// One cluster at a time: each runs three nodes on a 2-core machine, and the failover bound is measured
+/// on a machine that is not also electing another cluster's leader.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A running cluster with the testkit cast registered.
+pub fn cluster(count: usize) -> (Members, Cast) {
+    let members = Members::start(count);
+    let cast = Cast::new();
+    let leader = members.leader(ELECTION_LIMIT).expect("a leader is elected");
+    // Registered through a follower where there is one: its submissions are forwarded to the leader.
+    let via = (leader + 1) % count;
+    for tx in cast.registrations(members.chain) {
+        match members.http(via).submit(&tx) {
+            Ok(SubmitOutcome::Accepted { .. }) => {}
+            other => {
+                let log =
+                    std::fs::read_to_string(members.dir.path().join(format!("node-{leader}.log")));
+                panic!("registration through node {via}: {other:?}\nleader's log: {log:?}")
+            }
+        }
+    }
+    (members, cast)
+}
+
+/// The carrier's issue of a bill with `reference`.
+pub fn issue(cast: &Cast, chain: Hash, reference: &str) -> SignedTransaction {
+    cast.issue(chain, reference, 1).expect("issue")
+}
+
+/// Submits `tx` to the running nodes in turn, starting at `first`, until one acknowledges it (accepted,
+/// or a duplicate of an earlier acknowledgement) or `limit` passes.
+pub fn submit_somewhere(
+    members: &Members,
+    first: usize,
+    tx: &SignedTransaction,
+    limit: Duration,
+) -> Option<Hash> {
+    let deadline = std::time::Instant::now() + limit;
+    let mut i = first;
+    while std::time::Instant::now() < deadline {
+        if members.nodes[i % members.nodes.len()].is_running() {
+            match members.http(i % members.nodes.len()).submit(tx) {
+                Ok(SubmitOutcome::Accepted { id, .. })
+                | Ok(SubmitOutcome::Duplicate { id, .. }) => return Some(id),
+                Ok(SubmitOutcome::Rejected { error, .. }) => {
+                    panic!("refused by a rule: {} {}", error.code, error.message)
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Every id in `acknowledged` is on node `i`, by a privileged read (member 0's admin).
+pub fn holds_all(members: &Members, i: usize, acknowledged: &BTreeSet<Hash>) -> Result<(), String> {
+    for id in acknowledged {
+        let (status, _) = members
+            .http(i)
+            .get_as(&format!("/v1/transactions/{id}"), &members.operator)?;
+        if status != 200 {
+            return Err(format!(
+                "node {i} lacks acknowledged transaction {id} ({status})"
+            ));
+        }
+    }
+    Ok(())
+}

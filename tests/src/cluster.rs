@@ -1,0 +1,155 @@
+//! A consortium's cluster of member-node processes on 127.0.0.1: the genesis written for them, each
+//! member's node started at its peer address, and the questions tests ask of them (who leads, where
+//! each stands).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use ebl_core::{Hash, PartyKey, SigningKey};
+use serde_json::Value;
+
+use crate::{bin, run, Http, NodeProcess};
+
+/// A free port on 127.0.0.1 (free when asked; the node binds it a moment later).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Member nodes of one chain. Member 0's admin is `operator` (testkit key 1), and the threshold is 1, so
+/// the tests can admit parties with one signature; governance by several is the consortium flow's.
+#[derive(Debug)]
+pub struct Members {
+    pub dir: tempfile::TempDir,
+    pub nodes: Vec<NodeProcess>,
+    pub addresses: Vec<String>,
+    pub chain: Hash,
+    pub operator: SigningKey,
+    pub genesis: PathBuf,
+}
+
+impl Members {
+    pub fn start(count: usize) -> Members {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let operator = ebl_core::testkit::key(1);
+        let mut members = Vec::new();
+        let mut addresses = Vec::new();
+        for i in 0..count {
+            let data = dir.path().join(format!("node-{i}"));
+            let node_key = NodeProcess::node_key(&data);
+            let admin = if i == 0 {
+                PartyKey::of(&operator)
+            } else {
+                PartyKey::of(&ebl_core::testkit::key(40 + i as u8))
+            };
+            let address = format!("127.0.0.1:{}", free_port());
+            members.push(format!("Member {i},{admin},{node_key},{address}"));
+            addresses.push(address);
+        }
+        let genesis = dir.path().join("genesis.json");
+        let mut args = vec!["genesis".to_owned()];
+        for m in &members {
+            args.push("--member".into());
+            args.push(m.clone());
+        }
+        args.extend(["--threshold", "1", "--chain-name", "cluster", "-o"].map(str::to_owned));
+        args.push(genesis.to_string_lossy().into_owned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&bin("ebl-node"), &args, &[]).ok();
+        let nodes = (0..count)
+            .map(|i| {
+                NodeProcess::init_member(
+                    &dir.path().join(format!("node-{i}")),
+                    &genesis,
+                    &addresses[i],
+                )
+            })
+            .collect::<Vec<_>>();
+        let view = Http::new(&nodes[0].url, Hash::ZERO)
+            .get("/v1/genesis")
+            .expect("genesis")
+            .1;
+        let chain = view["chain"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .expect("chain id");
+        Members {
+            dir,
+            nodes,
+            addresses,
+            chain,
+            operator,
+            genesis,
+        }
+    }
+
+    pub fn http(&self, i: usize) -> Http {
+        Http::new(&format!("http://{}", self.addresses[i]), self.chain)
+    }
+
+    /// `GET /v1/cluster` of node `i`, if it answers.
+    pub fn view(&self, i: usize) -> Option<Value> {
+        if !self.nodes[i].is_running() {
+            return None;
+        }
+        match self.http(i).get("/v1/cluster") {
+            Ok((200, v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The running node that leads, once every running node knows it (and they are a majority), within
+    /// `limit`.
+    pub fn leader(&self, limit: Duration) -> Option<usize> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            let views: Vec<(usize, Value)> = (0..self.nodes.len())
+                .filter_map(|i| self.view(i).map(|v| (i, v)))
+                .collect();
+            let leader = views.iter().find(|(_, v)| v["role"] == "leader");
+            if let Some((i, lv)) = leader {
+                let agreed = views
+                    .iter()
+                    .filter(|(_, v)| v["leader"] == lv["id"])
+                    .count();
+                if agreed == views.len() && agreed * 2 > self.nodes.len() {
+                    return Some(*i);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Node `i`'s head: (height, block hash, transactions).
+    pub fn head(&self, i: usize) -> Option<(u64, String, u64)> {
+        let (status, head) = self.http(i).get("/v1/head").ok()?;
+        (status == 200).then(|| {
+            (
+                head["height"].as_u64().unwrap_or(0),
+                head["block"].as_str().unwrap_or("").to_owned(),
+                head["transactions"].as_u64().unwrap_or(0),
+            )
+        })
+    }
+
+    /// Waits until every running node stands on the same head, and returns it.
+    pub fn converged(&self, limit: Duration) -> Option<(u64, String, u64)> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            let heads: Vec<_> = (0..self.nodes.len())
+                .filter(|i| self.nodes[*i].is_running())
+                .map(|i| self.head(i))
+                .collect();
+            if let Some(Some(first)) = heads.first() {
+                if heads.iter().all(|h| h.as_ref() == Some(first)) {
+                    return Some(first.clone());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
