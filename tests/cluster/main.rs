@@ -2,6 +2,7 @@
 //! up, a partitioned leader, everything killed at once, a lying leader, a lost data directory. Each test
 //! prints its figure; sizes are small for CI and grow with `EBL_SOAK=1`.
 
+mod catchup;
 mod failover;
 
 use std::collections::BTreeSet;
@@ -30,7 +31,12 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 /// A running cluster with the testkit cast registered.
 pub fn cluster(count: usize) -> (Members, Cast) {
-    let members = Members::start(count);
+    cluster_with(count, &[])
+}
+
+/// [`cluster`], each node run with `run_args`.
+pub fn cluster_with(count: usize, run_args: &[&str]) -> (Members, Cast) {
+    let members = Members::start_with(count, run_args);
     let cast = Cast::new();
     let leader = members.leader(ELECTION_LIMIT).expect("a leader is elected");
     // Registered through a follower where there is one: its submissions are forwarded to the leader.
@@ -77,6 +83,32 @@ pub fn submit_somewhere(
         i += 1;
     }
     None
+}
+
+/// Issues `count` bills one request at a time through node `via` (or wherever answers), returning
+/// the acknowledged ids.
+pub fn issue_many(
+    members: &Members,
+    cast: &Cast,
+    via: usize,
+    prefix: &str,
+    count: usize,
+) -> BTreeSet<Hash> {
+    (0..count)
+        .map(|n| {
+            let tx = issue(cast, members.chain, &format!("{prefix}-{n}"));
+            submit_somewhere(members, via, &tx, Duration::from_secs(30)).expect("acknowledged")
+        })
+        .collect()
+}
+
+/// Stops every node gracefully and runs `ebl-node verify` on each data directory.
+pub fn stop_and_verify(members: &mut Members) {
+    for i in 0..members.nodes.len() {
+        members.nodes[i].terminate();
+        let verdict = members.nodes[i].verify();
+        assert_eq!(verdict.code, 0, "node {i}: {}", verdict.stdout);
+    }
 }
 
 /// Every id in `acknowledged` is on node `i`, by a privileged read (member 0's admin).

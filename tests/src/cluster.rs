@@ -32,6 +32,11 @@ pub struct Members {
 
 impl Members {
     pub fn start(count: usize) -> Members {
+        Members::start_with(count, &[])
+    }
+
+    /// Member nodes each run with `run_args` added to `ebl-node run`.
+    pub fn start_with(count: usize, run_args: &[&str]) -> Members {
         let dir = tempfile::tempdir().expect("temp dir");
         let operator = ebl_core::testkit::key(1);
         let mut members = Vec::new();
@@ -60,11 +65,24 @@ impl Members {
         run(&bin("ebl-node"), &args, &[]).ok();
         let nodes = (0..count)
             .map(|i| {
-                NodeProcess::init_member(
-                    &dir.path().join(format!("node-{i}")),
-                    &genesis,
-                    &addresses[i],
+                let data = dir.path().join(format!("node-{i}"));
+                run(
+                    &bin("ebl-node"),
+                    &[
+                        "init",
+                        "--genesis",
+                        &genesis.to_string_lossy(),
+                        "--data",
+                        &data.to_string_lossy(),
+                    ],
+                    &[],
                 )
+                .ok();
+                let mut node = NodeProcess::stopped(&data, &addresses[i]);
+                node.run_args
+                    .extend(run_args.iter().map(|a| (*a).to_owned()));
+                node.start();
+                node
             })
             .collect::<Vec<_>>();
         let view = Http::new(&nodes[0].url, Hash::ZERO)

@@ -132,6 +132,8 @@ pub struct NodeProcess {
     /// Where it listens: port 0 (any) unless it is a cluster member, which serves its peers at the
     /// address its genesis names.
     pub listen: String,
+    /// Extra arguments to `ebl-node run` (a cluster's snapshot interval, for instance).
+    pub run_args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -162,6 +164,7 @@ impl NodeProcess {
             data: data.to_owned(),
             url: String::new(),
             listen: "127.0.0.1:0".into(),
+            run_args: Vec::new(),
             child: None,
         };
         node.start();
@@ -183,12 +186,7 @@ impl NodeProcess {
             &[],
         )
         .ok();
-        let mut node = NodeProcess {
-            data: data.to_owned(),
-            url: String::new(),
-            listen: listen.to_owned(),
-            child: None,
-        };
+        let mut node = NodeProcess::stopped(data, listen);
         node.start();
         node
     }
@@ -199,6 +197,9 @@ impl NodeProcess {
             data: data.to_owned(),
             url: String::new(),
             listen: listen.to_owned(),
+            // Metrics on another loopback address: a port picked for a cluster member that has not
+            // started yet must not be taken by another member's metrics listener.
+            run_args: vec!["--metrics-listen".into(), "127.0.0.2:0".into()],
             child: None,
         }
     }
@@ -247,15 +248,11 @@ impl NodeProcess {
     /// Starts the process on 127.0.0.1:0 and waits for it to say where it listens.
     pub fn start(&mut self) {
         let mut child = Command::new(bin("ebl-node"))
-            .args([
-                "run",
-                "--listen",
-                &self.listen,
-                "--log-level",
-                "warn",
-                "--data",
-            ])
+            .args(["run", "--listen", &self.listen, "--log-level"])
+            .arg(std::env::var("EBL_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .arg("--data")
             .arg(&self.data)
+            .args(&self.run_args)
             .stdout(Stdio::piped())
             .stderr(self.log_file())
             .spawn()
@@ -269,7 +266,11 @@ impl NodeProcess {
             .trim()
             .strip_prefix("listening on ")
             .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("unexpected first line from ebl-node: {line:?}"))
+            .unwrap_or_else(|| {
+                let log =
+                    std::fs::read_to_string(self.data.with_extension("log")).unwrap_or_default();
+                panic!("unexpected first line from ebl-node: {line:?}; its log: {log}")
+            })
             .to_owned();
         self.child = Some(child);
     }

@@ -101,6 +101,13 @@ enum Command {
         /// Where Prometheus metrics are served, apart from the API (port 0: any free port, printed).
         #[arg(long, env = "EBL_METRICS_LISTEN", default_value = "127.0.0.1:0")]
         metrics_listen: SocketAddr,
+        /// A cluster member's Raft log entries between snapshots; the log before a snapshot is purged
+        /// but for `--raft-keep-entries`, and a node that missed purged entries catches up from peers.
+        #[arg(long, default_value_t = ebl_node::cluster::Timing::default().snapshot_entries)]
+        raft_snapshot_entries: u64,
+        /// Raft log entries kept behind the last snapshot.
+        #[arg(long, default_value_t = ebl_node::cluster::Timing::default().keep_entries)]
+        raft_keep_entries: u64,
     },
     /// Replay the stored ledger from the genesis and check every record, hash, signature, Merkle root and
     /// rule. Exit code 0 if it is sound, 1 at the first fault (which it names).
@@ -139,6 +146,8 @@ fn main() -> ExitCode {
         connections_per_address_max: ebl_node::limits::CONNECTIONS_PER_ADDRESS_MAX,
         idle_timeout_ms: ebl_node::limits::CONNECTION_IDLE_MS,
         metrics_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        raft_snapshot_entries: ebl_node::cluster::Timing::default().snapshot_entries,
+        raft_keep_entries: ebl_node::cluster::Timing::default().keep_entries,
     }) {
         Command::Init {
             genesis: Some(file),
@@ -168,6 +177,8 @@ fn main() -> ExitCode {
             connections_per_address_max,
             idle_timeout_ms,
             metrics_listen,
+            raft_snapshot_entries,
+            raft_keep_entries,
         } => run(
             &dir,
             listen,
@@ -177,6 +188,11 @@ fn main() -> ExitCode {
                 idle_ms: idle_timeout_ms,
             },
             metrics_listen,
+            ebl_node::cluster::Timing {
+                snapshot_entries: raft_snapshot_entries.max(1),
+                keep_entries: raft_keep_entries,
+                ..ebl_node::cluster::Timing::default()
+            },
         ),
         Command::Verify { json } => return verify(&dir, json),
     };
@@ -353,6 +369,7 @@ fn run(
     listen: Option<SocketAddr>,
     limits: ebl_node::listener::ConnectionLimits,
     metrics_listen: SocketAddr,
+    timing: ebl_node::cluster::Timing,
 ) -> anyhow::Result<()> {
     if !dir.store().exists() {
         tracing::info!(dir = %dir.0.display(), "no ledger here yet: initializing a development ledger");
@@ -372,9 +389,7 @@ fn run(
             connection_idle_ms: limits.idle_ms.max(1),
             ..ebl_node::Settings::default()
         };
-        let running =
-            ebl_node::node::open_member(dir, settings, ebl_node::cluster::Timing::default())
-                .await?;
+        let running = ebl_node::node::open_member(dir, settings, timing).await?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;

@@ -355,6 +355,12 @@ impl<K: Kv> RaftStateMachine<TypeConfig> for Machine<K> {
             codec::decode(snapshot.get_ref(), META_BYTES_MAX).map_err(|e| {
                 StorageError::from(StorageIOError::read_snapshot(None, AnyError::new(&e)))
             })?;
+        // Worth an operator's notice: this node missed more than the leader's log still holds.
+        tracing::warn!(
+            height = head.height,
+            "installing a snapshot: catching up from peers to height {}",
+            head.height
+        );
         let applier = self.applier.clone();
         let catchup = self.catchup.clone();
         let meta = meta.clone();

@@ -101,6 +101,9 @@ pub struct View {
     pub leader_address: Option<String>,
     /// The Raft log index this node has applied.
     pub last_applied: u64,
+    /// The log index its last snapshot reaches, and the one up to which its log was purged.
+    pub snapshot: Option<u64>,
+    pub purged: Option<u64>,
     pub voters: Vec<NodeId>,
 }
 
@@ -176,6 +179,8 @@ impl Cluster {
             leader: metrics.current_leader,
             leader_address: self.leader_address(),
             last_applied: metrics.last_applied.map_or(0, |l| l.index),
+            snapshot: metrics.snapshot.map(|l| l.index),
+            purged: metrics.purged.map(|l| l.index),
             voters: metrics.membership_config.membership().voter_ids().collect(),
         }
     }
