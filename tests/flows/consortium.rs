@@ -240,8 +240,20 @@ fn a_two_member_consortium_governs_by_proposal_and_hands_over_a_seat() {
         (still["have"].as_u64(), still["need"].as_u64()),
         (Some(1), Some(2))
     );
-    let done = m.json("admin-c", &["gov", "approve", &late, "--as", "admin-c"]);
-    assert_eq!(done["status"], "accepted", "{done}");
+    let approved = m.ebl(
+        "admin-c",
+        &["--json", "gov", "approve", &late, "--as", "admin-c"],
+    );
+    if approved.code != 0 {
+        let log = |name: &str| std::fs::read_to_string(m.dir.path().join(name)).unwrap_or_default();
+        panic!(
+            "approve: {}\nnode A: {}\nnode B: {}",
+            approved.stdout,
+            log("node-a.log"),
+            log("node-b.log")
+        );
+    }
+    assert_eq!(approved.json()["status"], "accepted", "{}", approved.stdout);
 
     // Raft's voters follow the registry: Ocean Lines' node is taken out, Silk Road's is in, and the
     // chain goes on with Ocean Lines' node stopped.

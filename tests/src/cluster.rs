@@ -18,8 +18,9 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// Member nodes of one chain. Member 0's admin is `operator` (testkit key 1), and the threshold is 1, so
-/// the tests can admit parties with one signature; governance by several is the consortium flow's.
+/// Member nodes of one chain. Member 0's admin is `operator` (testkit key 1); unless a test asks for
+/// more, the threshold is 1, so it can admit parties with one signature (governance by several is the
+/// consortium flow's and the cluster trade's).
 #[derive(Debug)]
 pub struct Members {
     pub dir: tempfile::TempDir,
@@ -37,6 +38,12 @@ impl Members {
 
     /// Member nodes each run with `run_args` added to `ebl-node run`.
     pub fn start_with(count: usize, run_args: &[&str]) -> Members {
+        Members::start_governed(count, 1, run_args)
+    }
+
+    /// Members whose governance (and finality) threshold is `threshold`; member `i > 0`'s admin is
+    /// testkit key `40 + i`.
+    pub fn start_governed(count: usize, threshold: u16, run_args: &[&str]) -> Members {
         let dir = tempfile::tempdir().expect("temp dir");
         let operator = ebl_core::testkit::key(1);
         let mut members = Vec::new();
@@ -59,7 +66,8 @@ impl Members {
             args.push("--member".into());
             args.push(m.clone());
         }
-        args.extend(["--threshold", "1", "--chain-name", "cluster", "-o"].map(str::to_owned));
+        args.extend(["--threshold".to_owned(), threshold.to_string()]);
+        args.extend(["--chain-name", "cluster", "-o"].map(str::to_owned));
         args.push(genesis.to_string_lossy().into_owned());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         run(&bin("ebl-node"), &args, &[]).ok();

@@ -39,6 +39,8 @@ pub struct GenesisView {
 #[derive(Debug, Clone, Deserialize)]
 pub struct BlockView {
     pub header: SignedBlockHeader,
+    /// The member nodes' signatures over the header: a bank counts them against the threshold.
+    pub certificate: ebl_core::Certificate,
 }
 
 /// A node address must be an http(s) URL: `127.0.0.1:7878` alone is a usage error, not an unreachable

@@ -259,14 +259,22 @@ pub fn verdict(v: &BundleVerdict) -> String {
         v.threshold,
         v.members.len()
     );
-    let mut signers: Vec<&str> = v.block_signers.values().map(String::as_str).collect();
+    let mut signers: Vec<&str> = v
+        .block_signers
+        .values()
+        .flatten()
+        .map(String::as_str)
+        .collect();
     signers.sort_unstable();
     signers.dedup();
+    let fewest = v.block_signers.values().map(Vec::len).min().unwrap_or(0);
     let _ = writeln!(
         out,
-        "blocks      {} blocks, signed by the node of {}",
+        "blocks      {} blocks, each final: signed by at least {fewest} of {} member nodes ({} needed): {}",
         v.block_signers.len(),
-        signers.join(", ")
+        v.members.len(),
+        v.threshold,
+        signers.join(", "),
     );
     let _ = writeln!(
         out,

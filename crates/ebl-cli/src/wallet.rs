@@ -337,7 +337,7 @@ impl Wallet {
         heights.dedup();
         let blocks = heights
             .into_iter()
-            .map(|h| self.node.block(h).map(|b| b.header))
+            .map(|h| self.node.block(h).map(|b| b.certificate))
             .collect::<Result<Vec<_>>>()?;
         let document = Document::from_value(&view.document)?;
         Ok(Bundle {

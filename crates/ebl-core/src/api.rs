@@ -5,7 +5,7 @@ use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 
 use crate::bill::{Bill, Pledge, Status, Title};
-use crate::block::{InclusionProof, SignedBlockHeader};
+use crate::block::{BlockHeader, InclusionProof};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
@@ -31,15 +31,15 @@ pub struct Receipt {
 }
 
 impl Receipt {
-    /// Checks the inclusion proof against a header (whose signature the caller checks).
-    pub fn verify(&self, header: &SignedBlockHeader) -> Result<()> {
-        if header.header.height != self.height || header.header.hash() != self.block {
+    /// Checks the inclusion proof against a header (whose signatures the caller checks).
+    pub fn verify(&self, header: &BlockHeader) -> Result<()> {
+        if header.height != self.height || header.hash() != self.block {
             return Err(Error::BadInclusionProof);
         }
-        if self.proof.index != self.index || self.proof.count != header.header.tx_count {
+        if self.proof.index != self.index || self.proof.count != header.tx_count {
             return Err(Error::BadInclusionProof);
         }
-        self.proof.verify(&self.tx, &header.header.tx_root)
+        self.proof.verify(&self.tx, &header.tx_root)
     }
 }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{HistoryEntry, SignedStatement};
 use crate::bill::Bill;
-use crate::block::SignedBlockHeader;
+use crate::certificate::Certificate;
 use crate::document::Document;
 use crate::error::Error;
 use crate::genesis::{Genesis, Member};
@@ -28,7 +28,9 @@ use crate::transaction::{BillId, SignedTransaction};
 use crate::verify::{verify_chain_timed, ChainFailure, RecoveryNotice};
 
 /// The bundle format name; a reader refuses others.
-pub const BUNDLE_FORMAT: &str = "ebl-bundle/1";
+/// Version 2: each block comes with its finality certificate (the member nodes' signatures), where
+/// version 1 had one node's signature.
+pub const BUNDLE_FORMAT: &str = "ebl-bundle/2";
 /// Largest bundle file a reader accepts.
 pub const BUNDLE_BYTES_MAX: usize = 64 * 1024 * 1024;
 
@@ -40,7 +42,8 @@ pub struct Bundle {
     pub document: Document,
     pub registry: Vec<HistoryEntry>,
     pub transactions: Vec<HistoryEntry>,
-    pub blocks: Vec<SignedBlockHeader>,
+    /// The finality certificate of every block an entry is in.
+    pub blocks: Vec<Certificate>,
     pub statement: SignedStatement,
 }
 
@@ -72,8 +75,9 @@ pub struct BundleVerdict {
     /// The consortium's members as of the bundle's last registry entry, and its threshold.
     pub members: Vec<Member>,
     pub threshold: u16,
-    /// Which member's node signed each block the bundle relies on, by height.
-    pub block_signers: BTreeMap<u64, String>,
+    /// Which members' nodes signed each block the bundle relies on (at least the threshold of the
+    /// registry at that height), by height.
+    pub block_signers: BTreeMap<u64, Vec<String>>,
     /// Which member's node signed the status statement.
     pub statement_signer: String,
     /// Recoveries behind signatures in the bill's chain: warnings for the bank.
@@ -192,7 +196,10 @@ impl Bundle {
             if entry.receipt.block_time_ms != header.header.time_ms {
                 return Err(fail(place, Error::BadInclusionProof));
             }
-            entry.receipt.verify(header).map_err(|e| fail(place, e))?;
+            entry
+                .receipt
+                .verify(&header.header)
+                .map_err(|e| fail(place, e))?;
         }
         // Ledger order is block order, then position in the block: proven by the receipts just checked.
         entries.sort_by_key(|e| (e.receipt.height, e.receipt.index));
@@ -248,12 +255,12 @@ impl Bundle {
         })
     }
 
-    /// Checks every header's signature against the node keys of the members at its height, and names
-    /// the member that signed each.
+    /// Checks every block's certificate against the members and threshold of the registry at its
+    /// height, and names the members whose nodes signed each.
     fn block_signers(
         &self,
-        headers: &BTreeMap<u64, &SignedBlockHeader>,
-    ) -> Result<BTreeMap<u64, String>, BundleFailure> {
+        headers: &BTreeMap<u64, &Certificate>,
+    ) -> Result<BTreeMap<u64, Vec<String>>, BundleFailure> {
         let mut registry: Vec<&HistoryEntry> = self
             .registry
             .iter()
@@ -263,18 +270,15 @@ impl Bundle {
         let mut ledger = Ledger::new(self.genesis.clone());
         let mut pending = registry.into_iter().peekable();
         let mut signers = BTreeMap::new();
-        for (height, header) in headers {
+        for (height, certificate) in headers {
             while let Some(entry) = pending.next_if(|e| e.receipt.height < *height) {
                 // Replayed and checked in full by `verify_chain_timed`: here only membership matters.
                 let _ = ledger.apply(&entry.transaction, Signatures::AlreadyVerified);
             }
-            let place = format!("block {height}");
-            let member = ledger
-                .registry()
-                .member_by_node(&header.signer)
-                .ok_or_else(|| fail(place.clone(), Error::NotNode))?;
-            header.verify(&header.signer).map_err(|e| fail(place, e))?;
-            signers.insert(*height, member.name.clone());
+            let names = certificate
+                .check_final(ledger.registry())
+                .map_err(|e| fail(format!("block {height}"), e))?;
+            signers.insert(*height, names);
         }
         Ok(signers)
     }

@@ -166,6 +166,12 @@ pub enum Error {
     AlreadyReplaced { bill: Hash },
     #[error("not signed by a member's node key (imports, blocks and statements must be)")]
     NotNode,
+    #[error("block {height} is not final: {have} member nodes signed it, {need} must")]
+    NotFinal {
+        height: u64,
+        have: usize,
+        need: usize,
+    },
     #[error("envelope is {len} bytes, more than the {max} an import may carry")]
     EnvelopeTooLarge { len: usize, max: usize },
     #[error("malformed envelope: {reason}")]
@@ -287,6 +293,7 @@ impl Error {
             UnknownBill { .. } => "unknown_bill",
             NotCarrier => "not_carrier",
             NotNode => "not_node",
+            NotFinal { .. } => "not_final",
             EnvelopeTooLarge { .. } => "envelope_too_large",
             MalformedEnvelope { .. } => "malformed_envelope",
             ImportTitleMismatch => "import_title_mismatch",

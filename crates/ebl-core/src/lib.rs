@@ -11,6 +11,7 @@ pub mod bill;
 pub mod block;
 pub mod bundle;
 pub mod bytes;
+pub mod certificate;
 pub mod codec;
 pub mod document;
 pub mod error;
@@ -31,6 +32,7 @@ pub mod verify;
 
 pub use bill::{Bill, Pledge, Status, Title};
 pub use block::{merkle_root, BlockHeader, InclusionProof, MerkleTree, SignedBlockHeader};
+pub use certificate::{Certificate, NodeSignature};
 pub use document::{Document, DocumentFacts, DocumentType};
 pub use ed25519_dalek::SigningKey;
 pub use error::{Error, Result};

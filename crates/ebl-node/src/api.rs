@@ -224,29 +224,39 @@ pub(crate) async fn order<K: Kv>(
     txs: Vec<SignedTransaction>,
     forwarded: bool,
 ) -> Result<Vec<SubmitOutcome>, ApiError> {
-    if let Some(cluster) = &app.cluster {
+    let Some(cluster) = &app.cluster else {
+        return match order_here(app, txs).await? {
+            Ok(outcomes) => Ok(outcomes),
+            Err(e) => Err(not_ordered(&e)),
+        };
+    };
+    // During an election, or while a removed member's node hands over, there is no leader to take the
+    // transactions for a moment: keep trying, within a bound, rather than refuse at once. Resubmitting
+    // is safe: a transaction already ordered comes back as a duplicate with its receipt.
+    let deadline = tokio::time::Instant::now()
+        + std::time::Duration::from_millis(2 * crate::cluster::LEADER_WAIT_MS);
+    loop {
         let limit = std::time::Duration::from_millis(crate::cluster::LEADER_WAIT_MS);
-        if cluster.await_leader(limit).await != Some(cluster.id) {
-            return forward_or_refuse(cluster, txs, forwarded, cluster.leader_address()).await;
-        }
-    }
-    let kept = app.cluster.as_ref().map(|_| txs.clone());
-    match order_here(app, txs).await? {
-        Ok(outcomes) => Ok(outcomes),
-        Err(NotOrdered::Leader(leader)) => match (&app.cluster, kept) {
-            // Leadership moved while the transactions waited: the new leader orders them.
-            (Some(cluster), Some(txs)) => {
-                forward_or_refuse(
-                    cluster,
-                    txs,
-                    forwarded,
-                    leader.or_else(|| cluster.leader_address()),
-                )
-                .await
+        let attempt = if cluster.await_leader(limit).await == Some(cluster.id) {
+            match order_here(app, txs.clone()).await? {
+                Ok(outcomes) => return Ok(outcomes),
+                Err(NotOrdered::Halted) => return Err(not_ordered(&NotOrdered::Halted)),
+                Err(e) => Err(not_ordered(&e)),
             }
-            _ => Err(not_ordered(&NotOrdered::Leader(leader))),
-        },
-        Err(other) => Err(not_ordered(&other)),
+        } else {
+            forward_or_refuse(cluster, txs.clone(), forwarded, cluster.leader_address()).await
+        };
+        match attempt {
+            Err(e)
+                if e.status == StatusCode::SERVICE_UNAVAILABLE
+                    && (e.body.code == NotOrdered::Leader(None).code()
+                        || e.body.code == NotOrdered::Retry.code())
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
     }
 }
 
@@ -618,13 +628,21 @@ async fn transaction<K: Kv>(
     }))
 }
 
+/// A stored block with its finality certificate, as `GET /v1/blocks/{height}` answers.
+#[derive(Debug, Serialize)]
+pub struct BlockAnswer {
+    #[serde(flatten)]
+    pub block: ebl_store::StoredBlock,
+    pub certificate: ebl_core::Certificate,
+}
+
 async fn block<K: Kv>(
     State(app): State<Arc<App<K>>>,
     Path(height): Path<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-) -> Result<Json<ebl_store::StoredBlock>, ApiError> {
+) -> Result<Json<BlockAnswer>, ApiError> {
     listing_reader(&app, &method, &uri, &headers)?;
     let height: u64 = height.parse().map_err(|_| {
         ApiError::new(
@@ -644,7 +662,30 @@ async fn block<K: Kv>(
     if height == 0 || height > published_height {
         return Err(missing());
     }
-    Ok(Json(app.store.block(height)?.ok_or_else(missing)?))
+    let block = app.store.block(height)?.ok_or_else(missing)?;
+    // A cluster's node completes the certificate from its peers; the one-member chain's is its node's
+    // own signature.
+    let certificate = match &app.cluster {
+        Some(cluster) => {
+            let store = app.store.clone();
+            let published = cluster.published.clone();
+            let client = cluster.client.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::cluster::certify::collect(&store, &published, &client, height)
+            })
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    &e.to_string(),
+                )
+            })??
+        }
+        None => crate::cluster::certify::local(&app.store, height)?,
+    }
+    .ok_or_else(missing)?;
+    Ok(Json(BlockAnswer { block, certificate }))
 }
 
 /// The bills the signed reader has a part in now (carrier, shipper, possessor, endorsee or consignee,

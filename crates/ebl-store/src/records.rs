@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use ebl_core::bytes::to_hex;
 use ebl_core::{
-    codec, Bill, BillId, Genesis, Hash, Party, RegistryHead, SignedBlockHeader, SignedTransaction,
-    TxId,
+    codec, Bill, BillId, Certificate, Genesis, Hash, Party, RegistryHead, SignedBlockHeader,
+    SignedTransaction, TxId,
 };
 
 use crate::kv::{Batch, Kv};
@@ -25,6 +25,8 @@ const TRANSACTION: u8 = b't';
 const TRANSACTION_INDEX: u8 = b'i';
 const BILL: u8 = b's';
 const PARTY: u8 = b'p';
+/// Finality certificates by height: the member nodes' signatures this node has collected.
+const CERTIFICATE: u8 = b'c';
 
 /// Size of the head witness: height, block hash, and a SHA-256 over both.
 const WITNESS_BYTES: usize = 8 + 32 + 32;
@@ -499,6 +501,34 @@ impl<K: Kv> LedgerStore<K> {
             }),
         );
         put(&mut batch, HEAD.to_vec(), codec::encode(&height));
+        self.kv.apply(batch)
+    }
+
+    /// The certificate of the block at `height` as far as this node has collected it.
+    pub fn certificate(&self, height: u64) -> Result<Option<Certificate>> {
+        self.read("certificate", &key(CERTIFICATE, &[&height.to_be_bytes()]))
+    }
+
+    /// Replaces the certificate of a stored block. Not synced on its own: a certificate lost in a crash
+    /// is collected again from the member nodes, which each keep their own signature with the block.
+    pub fn write_certificate(&self, certificate: &Certificate) -> Result<()> {
+        let height = certificate.header.height;
+        match self.block(height)? {
+            Some(b) if b.header.header == certificate.header => {}
+            _ => {
+                return Err(StoreError::Corrupt {
+                    what: "certificate",
+                    key: height.to_string(),
+                    reason: "refusing a certificate for a header this store does not hold".into(),
+                })
+            }
+        }
+        let mut batch = Batch::new();
+        put(
+            &mut batch,
+            key(CERTIFICATE, &[&height.to_be_bytes()]),
+            codec::encode(certificate),
+        );
         self.kv.apply(batch)
     }
 

@@ -161,13 +161,21 @@ impl<K: Kv> Applier<K> {
         if body.chain != self.ledger.chain_id() {
             return Err("the proposal is for another chain".into());
         }
-        if self
+        // A member's node, or a voter of the Raft membership applied so far: a member that governance
+        // just removed still leads until the change that drops its node is committed, and its
+        // proposals until then are as valid as any (its signature no longer counts to finality).
+        let member = self
             .ledger
             .registry()
             .member_by_node(&proposal.proposer)
-            .is_none()
-        {
-            return Err("the proposer is not a member node".into());
+            .is_some();
+        let voter = self
+            .membership
+            .membership()
+            .voter_ids()
+            .any(|id| id == super::node_id(&proposal.proposer));
+        if !member && !voter {
+            return Err("the proposer is neither a member node nor a voter".into());
         }
         proposal.verify_signature().map_err(|e| e.to_string())?;
         if body.transactions.is_empty() {

@@ -7,6 +7,7 @@
 //! a purged log; [`forward`] sends a follower's submissions to the leader.
 
 pub mod catchup;
+pub mod certify;
 pub mod forward;
 pub mod log;
 pub mod machine;
@@ -113,6 +114,8 @@ pub struct Cluster {
     pub id: NodeId,
     pub published: Arc<RwLock<Published>>,
     pub halted: Arc<AtomicBool>,
+    /// Signs this node's requests to its peers (certificates, forwarded catch-up).
+    pub client: peer::PeerClient,
 }
 
 impl std::fmt::Debug for Cluster {

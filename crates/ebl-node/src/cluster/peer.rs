@@ -30,6 +30,7 @@ pub const PATH_APPEND: &str = "/v1/peer/append";
 pub const PATH_VOTE: &str = "/v1/peer/vote";
 pub const PATH_SNAPSHOT: &str = "/v1/peer/snapshot";
 pub const PATH_BLOCKS: &str = "/v1/peer/blocks";
+pub const PATH_CERTIFICATE: &str = "/v1/peer/certificate";
 
 /// The most blocks one catch-up request returns.
 pub const FETCH_BLOCKS_MAX: u64 = 64;
@@ -395,10 +396,47 @@ async fn blocks<K: Kv>(
     Ok(answer(&app, &signature, codec::encode(&fetched)))
 }
 
+/// This node's signatures over a block it applied (its own, and those it collected), for a peer that
+/// completes a certificate.
+async fn certificate<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, signature) = authenticate(&app, PATH_CERTIFICATE, &headers, &body)?;
+    let request: super::certify::CertificateRequest = decode(&body)?;
+    if request.height > app.state().head_view().height {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_block",
+            "this node has not applied that block yet",
+        ));
+    }
+    let store = app.store.clone();
+    let found = tokio::task::spawn_blocking(move || super::certify::local(&store, request.height))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                &e.to_string(),
+            )
+        })??;
+    match found {
+        Some(certificate) => Ok(answer(&app, &signature, codec::encode(&certificate))),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_block",
+            "no such block",
+        )),
+    }
+}
+
 pub fn routes<K: Kv>() -> Router<Arc<App<K>>> {
     Router::new()
         .route(PATH_APPEND, post(append::<K>))
         .route(PATH_VOTE, post(vote::<K>))
         .route(PATH_SNAPSHOT, post(snapshot::<K>))
         .route(PATH_BLOCKS, post(blocks::<K>))
+        .route(PATH_CERTIFICATE, post(certificate::<K>))
 }

@@ -115,7 +115,7 @@ pub async fn start<K: Kv>(
     let known = KnownNodes::default();
     known.learn(&genesis_members);
     let network = Network {
-        client,
+        client: client.clone(),
         known: known.clone(),
     };
     let config = Config {
@@ -149,6 +149,7 @@ pub async fn start<K: Kv>(
         id,
         published: published.clone(),
         halted,
+        client,
     });
     tokio::spawn(super::membership::reconcile(cluster.clone(), known));
     let (submissions, rx) = mpsc::channel(settings.pending_transactions_max.max(1));

@@ -64,7 +64,10 @@ fn a_trade_through_every_endpoint() {
         let header: SignedBlockHeader =
             serde_json::from_value(block["header"].clone()).expect("header");
         header.verify(&node_key).expect("node signed the block");
-        entry.receipt.verify(&header).expect("inclusion proof");
+        entry
+            .receipt
+            .verify(&header.header)
+            .expect("inclusion proof");
     }
 
     // The node-signed status statement: the freshness proof.

@@ -1,0 +1,92 @@
+//! Collecting finality certificates: this node's own signature over each block it applied, and the
+//! other member nodes' signatures over the same header, asked for when a reader needs the block and
+//! this node holds fewer than the threshold. Each signature is checked before it is kept.
+
+use std::time::Duration;
+
+use ebl_core::{codec, Certificate};
+use ebl_store::{Kv, LedgerStore, StoreError};
+use serde::{Deserialize, Serialize};
+
+use super::peer::{PeerClient, PATH_CERTIFICATE, PEER_MESSAGE_BYTES_MAX};
+use crate::state::Published;
+
+/// How long one peer may take to hand over its signatures.
+const ASK_TIMEOUT_MS: u64 = 2_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateRequest {
+    pub height: u64,
+}
+
+/// This node's certificate of the stored block at `height`: what it collected, and its own signature.
+pub fn local<K: Kv>(
+    store: &LedgerStore<K>,
+    height: u64,
+) -> Result<Option<Certificate>, StoreError> {
+    let Some(block) = store.block(height)? else {
+        return Ok(None);
+    };
+    let mut certificate = match store.certificate(height)? {
+        Some(c) if c.header == block.header.header => c,
+        _ => Certificate::of(&block.header),
+    };
+    certificate.add(&block.header);
+    Ok(Some(certificate))
+}
+
+/// [`local`], completed from the other member nodes when it holds fewer signatures than there are
+/// members (blocking: call off the async threads). Peers that do not answer are passed over: the
+/// threshold, not every member, makes a block final.
+pub fn collect<K: Kv>(
+    store: &LedgerStore<K>,
+    published: &std::sync::RwLock<Published>,
+    client: &PeerClient,
+    height: u64,
+) -> Result<Option<Certificate>, StoreError> {
+    let Some(mut certificate) = local(store, height)? else {
+        return Ok(None);
+    };
+    let members = match published.read() {
+        Ok(p) => p.ledger.registry().members().to_vec(),
+        Err(poisoned) => poisoned.into_inner().ledger.registry().members().to_vec(),
+    };
+    let before = certificate.signatures.len();
+    let body = codec::encode(&CertificateRequest { height });
+    for member in &members {
+        if certificate
+            .signatures
+            .iter()
+            .any(|s| s.signer == member.node)
+        {
+            continue;
+        }
+        let answer = client.post(
+            &member.peer_address,
+            &member.node,
+            PATH_CERTIFICATE,
+            &body,
+            Duration::from_millis(ASK_TIMEOUT_MS),
+        );
+        let theirs: Certificate = match answer
+            .map_err(|e| e.to_string())
+            .and_then(|b| codec::decode(&b, PEER_MESSAGE_BYTES_MAX).map_err(|e| e.to_string()))
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(peer = %member.peer_address, error = %e, "a peer gave no signatures");
+                continue;
+            }
+        };
+        // Only signatures over this node's own header count; `add` checks each one.
+        for signature in &theirs.signatures {
+            if let Some(signed) = theirs.signed_by(&signature.signer) {
+                certificate.add(&signed);
+            }
+        }
+    }
+    if certificate.signatures.len() > before {
+        store.write_certificate(&certificate)?;
+    }
+    Ok(Some(certificate))
+}
