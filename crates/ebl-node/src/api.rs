@@ -670,8 +670,9 @@ async fn block<K: Kv>(
             let store = app.store.clone();
             let published = cluster.published.clone();
             let client = cluster.client.clone();
+            let fork = cluster.fork.clone();
             tokio::task::spawn_blocking(move || {
-                crate::cluster::certify::collect(&store, &published, &client, height)
+                crate::cluster::certify::collect(&store, &published, &client, height, &fork)
             })
             .await
             .map_err(|e| {

@@ -37,6 +37,11 @@ impl<K: Kv> std::fmt::Debug for BlockWriter<K> {
 }
 
 impl<K: Kv> BlockWriter<K> {
+    /// The store the blocks go to.
+    pub fn store(&self) -> &LedgerStore<K> {
+        &self.store
+    }
+
     pub fn height(&self) -> u64 {
         self.head.as_ref().map_or(0, |b| b.header.header.height)
     }

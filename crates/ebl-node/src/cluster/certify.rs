@@ -11,6 +11,29 @@ use serde::{Deserialize, Serialize};
 use super::peer::{PeerClient, PATH_CERTIFICATE, PEER_MESSAGE_BYTES_MAX};
 use crate::state::Published;
 
+/// What a node does on finding that the cluster finalised another block than its own at a height.
+#[derive(Debug, Clone)]
+pub struct ForkWatch {
+    pub halted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub evidence: std::path::PathBuf,
+}
+
+impl ForkWatch {
+    fn diverged(&self, ours: &Certificate, theirs: &Certificate) {
+        self.halted.store(true, std::sync::atomic::Ordering::SeqCst);
+        let height = ours.header.height;
+        let path = self.evidence.join(format!("diverged-{height}.bin"));
+        let written = std::fs::create_dir_all(&self.evidence)
+            .and_then(|()| std::fs::write(&path, codec::encode(&(ours, theirs))));
+        tracing::error!(
+            height,
+            evidence = %path.display(),
+            written = written.is_ok(),
+            "halted: the member nodes finalised another block at this height than the one this node applied"
+        );
+    }
+}
+
 /// How long one peer may take to hand over its signatures.
 const ASK_TIMEOUT_MS: u64 = 2_000;
 
@@ -43,14 +66,16 @@ pub fn collect<K: Kv>(
     published: &std::sync::RwLock<Published>,
     client: &PeerClient,
     height: u64,
+    fork: &ForkWatch,
 ) -> Result<Option<Certificate>, StoreError> {
     let Some(mut certificate) = local(store, height)? else {
         return Ok(None);
     };
-    let members = match published.read() {
-        Ok(p) => p.ledger.registry().members().to_vec(),
-        Err(poisoned) => poisoned.into_inner().ledger.registry().members().to_vec(),
+    let registry = match published.read() {
+        Ok(p) => p.ledger.registry().clone(),
+        Err(poisoned) => poisoned.into_inner().ledger.registry().clone(),
     };
+    let members = registry.members().to_vec();
     let before = certificate.signatures.len();
     let body = codec::encode(&CertificateRequest { height });
     for member in &members {
@@ -78,6 +103,14 @@ pub fn collect<K: Kv>(
                 continue;
             }
         };
+        if theirs.header != certificate.header {
+            // A final block at this height that is not this node's: this node applied something the
+            // cluster did not (a leader sent it another proposal). It stops, keeping both headers.
+            if theirs.check_final(&registry).is_ok() {
+                fork.diverged(&certificate, &theirs);
+            }
+            continue;
+        }
         // Only signatures over this node's own header count; `add` checks each one.
         for signature in &theirs.signatures {
             if let Some(signed) = theirs.signed_by(&signature.signer) {

@@ -42,6 +42,8 @@ pub enum Halt {
         reason: String,
         evidence: String,
     },
+    #[error("this node halted earlier (see its log and evidence): it applies nothing more")]
+    Stopped,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -77,6 +79,54 @@ pub struct Applier<K: Kv> {
 }
 
 impl<K: Kv> Applier<K> {
+    /// The applier over `store` (initialised with `genesis`): its ledger loaded and replayed, the
+    /// applied point and membership read from `meta` (the Raft log's store).
+    pub fn open(
+        store: Arc<ebl_store::LedgerStore<K>>,
+        genesis: ebl_core::Genesis,
+        node_key: ebl_core::SigningKey,
+        metrics: Arc<crate::metrics::Metrics>,
+        meta: Arc<SledKv>,
+        evidence: PathBuf,
+        checkpoint_transactions: usize,
+    ) -> Result<Applier<K>, crate::node::NodeError> {
+        let crate::node::Loaded {
+            ledger,
+            head,
+            dirty_bills,
+            dirty_parties,
+            since_checkpoint,
+            transactions,
+        } = crate::node::load(&store, genesis)?;
+        let published = Arc::new(RwLock::new(Published {
+            ledger: ledger.clone(),
+            head: head.as_ref().map(|b| b.header.clone()),
+            transactions,
+        }));
+        let mut applier = Applier {
+            ledger,
+            writer: BlockWriter {
+                store,
+                node_key,
+                metrics,
+                head,
+                dirty_bills,
+                dirty_parties,
+                since_checkpoint,
+                checkpoint_transactions: checkpoint_transactions.max(1),
+            },
+            published,
+            last_applied: None,
+            membership: StoredMembership::default(),
+            meta,
+            evidence,
+            halted: Arc::new(AtomicBool::new(false)),
+            pending_applied: Vec::new(),
+        };
+        applier.restore()?;
+        Ok(applier)
+    }
+
     /// Reads the applied point and membership this node recorded (none on a new node).
     pub fn restore(&mut self) -> Result<(), StoreError> {
         if let Some(bytes) = self.meta.get(APPLIED)? {
@@ -107,6 +157,9 @@ impl<K: Kv> Applier<K> {
     /// Applies one committed proposal: every rule and signature checked again, the block written and
     /// synced, then published.
     pub fn apply_proposal(&mut self, proposal: &Proposal, index: u64) -> Result<Outcome, Halt> {
+        if self.halted.load(Ordering::SeqCst) {
+            return Err(Halt::Stopped);
+        }
         let body = &proposal.body;
         let height = self.writer.height();
         let ids: Vec<TxId> = body

@@ -116,6 +116,8 @@ pub struct Cluster {
     pub halted: Arc<AtomicBool>,
     /// Signs this node's requests to its peers (certificates, forwarded catch-up).
     pub client: peer::PeerClient,
+    /// Where a fork found while collecting certificates is recorded.
+    pub fork: certify::ForkWatch,
 }
 
 impl std::fmt::Debug for Cluster {

@@ -4,12 +4,11 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use ebl_core::{PartyKey, SigningKey};
 use ebl_store::{Kv, LedgerStore, SledKv, StoreError};
-use openraft::{Config, SnapshotPolicy, StoredMembership};
+use openraft::{Config, SnapshotPolicy};
 use tokio::sync::{mpsc, Semaphore};
 
 use super::catchup::Catchup;
@@ -22,10 +21,8 @@ use super::peer::PeerClient;
 use super::{node_id, Cluster, Raft, Timing};
 use crate::api::App;
 use crate::metrics::Metrics;
-use crate::node::{load, Loaded, NodeError, Running, Settings};
+use crate::node::{NodeError, Running, Settings};
 use crate::pint::Receiver;
-use crate::state::Published;
-use crate::writer::BlockWriter;
 
 /// Where a member node keeps its Raft log and any evidence of a refused proposal.
 #[derive(Debug, Clone)]
@@ -63,46 +60,22 @@ pub async fn start<K: Kv>(
     pint.transfer_open_ms = settings.pint_transfer_open_ms;
     let voters = Cluster::voters(&genesis.members);
     let genesis_members = genesis.members.clone();
-    let Loaded {
-        ledger,
-        head,
-        dirty_bills,
-        dirty_parties,
-        since_checkpoint,
-        transactions,
-    } = load(&store, genesis)?;
-    let chain = ledger.chain_id();
     let store = Arc::new(store);
     let metrics = Arc::new(Metrics::default());
-    let published = Arc::new(RwLock::new(Published {
-        ledger: ledger.clone(),
-        head: head.as_ref().map(|b| b.header.clone()),
-        transactions,
-    }));
     let raft_kv = Arc::new(SledKv::open(&files.raft)?);
     let log_store = LogStore::open(raft_kv.clone())?;
-    let halted = Arc::new(AtomicBool::new(false));
-    let mut applier = Applier {
-        ledger,
-        writer: BlockWriter {
-            store: store.clone(),
-            node_key: node_key.clone(),
-            metrics: metrics.clone(),
-            head,
-            dirty_bills,
-            dirty_parties,
-            since_checkpoint,
-            checkpoint_transactions: settings.checkpoint_transactions.max(1),
-        },
-        published: published.clone(),
-        last_applied: None,
-        membership: StoredMembership::default(),
-        meta: raft_kv,
-        evidence: files.evidence.clone(),
-        halted: halted.clone(),
-        pending_applied: Vec::new(),
-    };
-    applier.restore()?;
+    let applier = Applier::open(
+        store.clone(),
+        genesis,
+        node_key.clone(),
+        metrics.clone(),
+        raft_kv,
+        files.evidence.clone(),
+        settings.checkpoint_transactions,
+    )?;
+    let chain = applier.ledger.chain_id();
+    let published = applier.published.clone();
+    let halted = applier.halted.clone();
     let applier = Arc::new(Mutex::new(applier));
     let client = PeerClient::new(chain, node_key.clone());
     let machine = Machine {
@@ -148,8 +121,12 @@ pub async fn start<K: Kv>(
         raft,
         id,
         published: published.clone(),
-        halted,
+        halted: halted.clone(),
         client,
+        fork: super::certify::ForkWatch {
+            halted,
+            evidence: files.evidence.clone(),
+        },
     });
     tokio::spawn(super::membership::reconcile(cluster.clone(), known));
     let (submissions, rx) = mpsc::channel(settings.pending_transactions_max.max(1));

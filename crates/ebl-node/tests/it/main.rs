@@ -4,6 +4,7 @@ mod api;
 mod commands;
 mod durability;
 mod limits;
+mod lying_leader;
 mod pint;
 mod privacy;
 mod support;

@@ -1,0 +1,165 @@
+//! A leader that lies: each committed proposal a follower applies is checked again there, and one that
+//! fails halts the follower with the leader-signed proposal kept as evidence, writing nothing of it.
+//! These drive a member node's state machine directly with the proposals a lying leader would send.
+
+use std::sync::Arc;
+
+use ebl_core::testkit::{key, Cast};
+use ebl_core::{Genesis, Member, PartyKey, Proposal, ProposalBody, SigningKey};
+use ebl_node::cluster::machine::Applier;
+use ebl_node::cluster::Outcome;
+use ebl_store::{LedgerStore, SledKv};
+
+/// A three-member chain: member 0's admin is the cast's operator; node keys are testkit keys 21-23.
+fn genesis() -> Genesis {
+    let members = (0..3u8)
+        .map(|i| Member {
+            name: format!("Member {i}"),
+            admin: if i == 0 {
+                PartyKey::of(&key(1))
+            } else {
+                PartyKey::of(&key(30 + i))
+            },
+            node: PartyKey::of(&key(21 + i)),
+            peer_address: format!("127.0.0.1:{}", 7200 + u16::from(i)),
+        })
+        .collect();
+    Genesis::new("lying", members, 1, "EBL", 1_000).expect("genesis")
+}
+
+/// Member 1's node, applying what the leader (member 0's node) commits.
+fn follower(dir: &std::path::Path) -> Applier<SledKv> {
+    let store = LedgerStore::new(SledKv::open(&dir.join("store")).expect("store"));
+    store.init(&genesis()).expect("init");
+    Applier::open(
+        Arc::new(store),
+        genesis(),
+        key(22),
+        Arc::default(),
+        Arc::new(SledKv::open(&dir.join("raft")).expect("raft")),
+        dir.join("evidence"),
+        1000,
+    )
+    .expect("applier")
+}
+
+fn registrations(leader: &SigningKey, time_ms: u64) -> Proposal {
+    let chain = genesis().chain_id();
+    ProposalBody {
+        chain,
+        parent_height: 0,
+        parent: chain,
+        time_ms,
+        transactions: Cast::new().registrations(chain),
+    }
+    .sign(leader)
+}
+
+/// The proposal is refused: the follower halts, keeps the proposal, and writes no block.
+fn caught(proposal: &Proposal, why: &str) {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut follower = follower(dir.path());
+    let refused = follower.apply_proposal(proposal, 7);
+    assert!(refused.is_err(), "{why}: applied");
+    assert!(
+        follower.halted.load(std::sync::atomic::Ordering::SeqCst),
+        "{why}: not halted"
+    );
+    assert_eq!(
+        follower.writer.store().height().expect("height"),
+        0,
+        "{why}"
+    );
+    let evidence = std::fs::read(dir.path().join("evidence").join("proposal-7.bin"))
+        .expect("the proposal is kept as evidence");
+    assert_eq!(
+        Proposal::decode(&evidence).expect("evidence decodes"),
+        *proposal,
+        "{why}"
+    );
+}
+
+#[test]
+fn an_honest_proposal_becomes_the_followers_own_block() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut follower = follower(dir.path());
+    let proposal = registrations(&key(21), 2_000);
+    let outcome = follower.apply_proposal(&proposal, 3).expect("applies");
+    let Outcome::Block { height, hash } = outcome else {
+        panic!("no block: {outcome:?}");
+    };
+    let block = follower
+        .writer
+        .store()
+        .block(height)
+        .expect("read")
+        .expect("stored");
+    assert_eq!(block.header.header.hash(), hash);
+    // Signed by the follower's own node key, over the header every node computes alike.
+    assert_eq!(block.header.signer, PartyKey::of(&key(22)));
+    assert_eq!(
+        block.header.header,
+        proposal.body.header(block.header.header.tx_root)
+    );
+    // The same proposal again (a re-applied entry after a crash) is recognised, not applied twice.
+    assert_eq!(
+        follower.apply_proposal(&proposal, 3).expect("again"),
+        Outcome::Block { height, hash }
+    );
+}
+
+#[test]
+fn regression_a_transaction_changed_after_its_parties_signed_is_caught() {
+    let mut proposal = registrations(&key(21), 2_000);
+    proposal.body.transactions[2].body.time_ms += 1;
+    // The leader signs the changed proposal: its own signature holds, the party's does not.
+    let proposal = proposal.body.sign(&key(21));
+    caught(&proposal, "changed transaction");
+}
+
+#[test]
+fn regression_a_proposal_from_a_node_that_is_no_members_is_caught() {
+    caught(&registrations(&key(99), 2_000), "stranger's proposal");
+}
+
+#[test]
+fn regression_a_proposal_whose_signature_is_not_its_proposers_is_caught() {
+    let mut proposal = registrations(&key(21), 2_000);
+    proposal.proposer = PartyKey::of(&key(23));
+    caught(&proposal, "borrowed proposer");
+}
+
+#[test]
+fn regression_a_block_time_before_the_genesis_is_caught() {
+    caught(&registrations(&key(21), 999), "time running backwards");
+}
+
+#[test]
+fn regression_a_transaction_the_rules_refuse_is_caught() {
+    let chain = genesis().chain_id();
+    let mut transactions = Cast::new().registrations(chain);
+    // The same registration twice: the second one cannot apply.
+    transactions.push(transactions[0].clone());
+    let proposal = ProposalBody {
+        chain,
+        parent_height: 0,
+        parent: chain,
+        time_ms: 2_000,
+        transactions,
+    }
+    .sign(&key(21));
+    caught(&proposal, "a refused transaction");
+}
+
+#[test]
+fn a_proposal_on_a_head_that_moved_is_skipped_by_every_node_alike() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut follower = follower(dir.path());
+    let mut stale = registrations(&key(21), 2_000).body;
+    stale.parent = ebl_core::Hash::of(b"another head");
+    let outcome = follower
+        .apply_proposal(&stale.sign(&key(21)), 4)
+        .expect("not an error");
+    assert_eq!(outcome, Outcome::Stale);
+    assert!(!follower.halted.load(std::sync::atomic::Ordering::SeqCst));
+}
