@@ -42,7 +42,7 @@ fn the_leader_killed_under_load_loses_nothing_acknowledged() {
     for round in 0..rounds {
         let leader = members.leader(crate::ELECTION_LIMIT).expect("leader");
         let chain = members.chain;
-        let addresses = members.addresses.clone();
+        let addresses = members.listens.clone();
         // Clients submit to every node in turn, retrying elsewhere when a node does not answer.
         let load: Vec<_> = (0..clients)
             .map(|c| {

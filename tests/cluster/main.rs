@@ -4,6 +4,7 @@
 
 mod catchup;
 mod failover;
+mod partition;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -11,7 +11,7 @@ fn a_bank_checks_a_bill_traded_on_a_cluster_against_the_member_nodes_certificate
     members
         .leader(std::time::Duration::from_secs(20))
         .expect("a leader");
-    let addresses = members.addresses.clone();
+    let addresses = members.listens.clone();
     let Members { dir, mut nodes, .. } = members;
     let others: Vec<_> = nodes.drain(1..).collect();
     let m = Market::over(dir, nodes.remove(0), ebl_core::testkit::key(1));

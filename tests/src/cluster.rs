@@ -25,7 +25,14 @@ pub fn free_port() -> u16 {
 pub struct Members {
     pub dir: tempfile::TempDir,
     pub nodes: Vec<NodeProcess>,
+    /// The peer addresses the genesis names.
     pub addresses: Vec<String>,
+    /// Where each node listens: its peer address, or (behind a proxy) the address the proxy passes to.
+    pub listens: Vec<String>,
+    /// The fault-injecting proxies at the peer addresses, when the cluster runs behind them.
+    pub proxies: Vec<crate::proxy::Proxy>,
+    /// Each member's node key (hex).
+    pub node_keys: Vec<String>,
     pub chain: Hash,
     pub operator: SigningKey,
     pub genesis: PathBuf,
@@ -44,10 +51,22 @@ impl Members {
     /// Members whose governance (and finality) threshold is `threshold`; member `i > 0`'s admin is
     /// testkit key `40 + i`.
     pub fn start_governed(count: usize, threshold: u16, run_args: &[&str]) -> Members {
+        Members::launch(count, threshold, run_args, false)
+    }
+
+    /// Members whose peer addresses are fault-injecting proxies in front of their nodes.
+    pub fn start_proxied(count: usize) -> Members {
+        Members::launch(count, 1, &[], true)
+    }
+
+    fn launch(count: usize, threshold: u16, run_args: &[&str], proxied: bool) -> Members {
         let dir = tempfile::tempdir().expect("temp dir");
         let operator = ebl_core::testkit::key(1);
         let mut members = Vec::new();
         let mut addresses = Vec::new();
+        let mut listens = Vec::new();
+        let mut proxies = Vec::new();
+        let mut node_keys = Vec::new();
         for i in 0..count {
             let data = dir.path().join(format!("node-{i}"));
             let node_key = NodeProcess::node_key(&data);
@@ -56,9 +75,20 @@ impl Members {
             } else {
                 PartyKey::of(&ebl_core::testkit::key(40 + i as u8))
             };
-            let address = format!("127.0.0.1:{}", free_port());
+            let listen = format!("127.0.0.1:{}", free_port());
+            let address = if proxied {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("proxy port");
+                let proxy = crate::proxy::Proxy::start(listener, listen.clone());
+                let address = proxy.address.clone();
+                proxies.push(proxy);
+                address
+            } else {
+                listen.clone()
+            };
             members.push(format!("Member {i},{admin},{node_key},{address}"));
+            node_keys.push(node_key);
             addresses.push(address);
+            listens.push(listen);
         }
         let genesis = dir.path().join("genesis.json");
         let mut args = vec!["genesis".to_owned()];
@@ -86,7 +116,7 @@ impl Members {
                     &[],
                 )
                 .ok();
-                let mut node = NodeProcess::stopped(&data, &addresses[i]);
+                let mut node = NodeProcess::stopped(&data, &listens[i]);
                 node.run_args
                     .extend(run_args.iter().map(|a| (*a).to_owned()));
                 node.start();
@@ -105,6 +135,9 @@ impl Members {
             dir,
             nodes,
             addresses,
+            listens,
+            proxies,
+            node_keys,
             chain,
             operator,
             genesis,
@@ -112,7 +145,18 @@ impl Members {
     }
 
     pub fn http(&self, i: usize) -> Http {
-        Http::new(&format!("http://{}", self.addresses[i]), self.chain)
+        Http::new(&format!("http://{}", self.listens[i]), self.chain)
+    }
+
+    /// Cuts node `i` off from the other nodes, both ways (clients still reach it at its listen address),
+    /// or heals the cut. Only for a cluster started behind proxies.
+    pub fn isolate(&self, i: usize, on: bool) {
+        self.proxies[i].cut(on);
+        for (j, proxy) in self.proxies.iter().enumerate() {
+            if j != i {
+                proxy.refuse_sender(&self.node_keys[i], on);
+            }
+        }
     }
 
     /// `GET /v1/cluster` of node `i`, if it answers.

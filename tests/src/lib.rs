@@ -12,6 +12,7 @@ use ebl_core::{Hash, PartyKey, SignedTransaction, SigningKey};
 use serde_json::Value;
 
 pub mod cluster;
+pub mod proxy;
 
 pub const PASSPHRASE: &str = "integration passphrase";
 

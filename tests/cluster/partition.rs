@@ -1,0 +1,95 @@
+//! The leader cut off from the majority by the proxies between nodes: while cut off it acknowledges
+//! nothing, the majority elects a leader and goes on, and once the cut heals nothing acknowledged is lost
+//! and nothing is there twice.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use ebl_core::api::SubmitOutcome;
+use ebl_core::testkit::Cast;
+use ebl_tests::cluster::Members;
+
+use crate::{holds_all, issue, serial, stop_and_verify, submit_somewhere, ELECTION_LIMIT};
+
+#[test]
+fn a_leader_cut_off_from_the_majority_acknowledges_nothing_and_loses_nothing() {
+    let _one = serial();
+    let mut members = Members::start_proxied(3);
+    let cast = Cast::new();
+    let leader = members.leader(ELECTION_LIMIT).expect("leader");
+    let mut acknowledged = BTreeSet::new();
+    for tx in cast.registrations(members.chain) {
+        acknowledged.insert(
+            submit_somewhere(&members, leader, &tx, Duration::from_secs(10)).expect("registered"),
+        );
+    }
+    members.isolate(leader, true);
+    let cut_at = Instant::now();
+    // Clients still reach the old leader directly: what they send there is not acknowledged while
+    // the cut lasts (it cannot reach a quorum).
+    let old = members.http(leader);
+    let chain = members.chain;
+    let sent_to_old: Vec<_> = (0..3)
+        .map(|n| {
+            let old = old.clone();
+            let tx = Cast::new()
+                .issue(chain, &format!("CUT-OFF-{n}"), 1)
+                .expect("issue");
+            std::thread::spawn(move || {
+                let answer = old.submit(&tx);
+                (Instant::now(), answer)
+            })
+        })
+        .collect();
+    // The majority elects a leader of its own and goes on.
+    let majority: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    for n in 0..10 {
+        let tx = issue(&cast, members.chain, &format!("MAJORITY-{n}"));
+        // Only to the majority's nodes: the old leader would hold the request until the heal.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut k = n;
+        let id = loop {
+            match members.http(majority[k % 2]).submit(&tx) {
+                Ok(SubmitOutcome::Accepted { id, .. } | SubmitOutcome::Duplicate { id, .. }) => {
+                    break id
+                }
+                Ok(other) => panic!("refused: {other:?}"),
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "the majority did not go on: {e}");
+                    k += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        };
+        acknowledged.insert(id);
+    }
+    let elected_in = cut_at.elapsed();
+    std::thread::sleep(Duration::from_millis(500));
+    let healed_at = Instant::now();
+    members.isolate(leader, false);
+    for handle in sent_to_old {
+        let (answered_at, answer) = handle.join().expect("client");
+        if let Ok(SubmitOutcome::Accepted { id, .. } | SubmitOutcome::Duplicate { id, .. }) = answer
+        {
+            assert!(
+                answered_at >= healed_at,
+                "the cut-off leader acknowledged {id} before the cut healed"
+            );
+            // Acknowledged after the heal: ordered by the new leader, and then it must be there.
+            acknowledged.insert(id);
+        }
+    }
+    let head = members
+        .converged(Duration::from_secs(30))
+        .expect("one head after the heal");
+    for i in 0..3 {
+        holds_all(&members, i, &acknowledged).expect("nothing acknowledged is lost");
+    }
+    assert_eq!(head.2, acknowledged.len() as u64, "nothing is there twice");
+    println!(
+        "cluster partition: the majority acknowledged 10 transactions within {} ms of cutting the leader off; the old leader acknowledged none while cut off; {} on every node after the heal",
+        elected_in.as_millis(),
+        acknowledged.len()
+    );
+    stop_and_verify(&mut members);
+}
