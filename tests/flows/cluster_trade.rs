@@ -143,3 +143,40 @@ fn a_bank_checks_a_bill_traded_on_a_cluster_against_the_member_nodes_certificate
     );
     drop(others);
 }
+
+#[test]
+fn the_cluster_demo_finishes_its_trade_across_the_leaders_death() {
+    let dir = tempfile::tempdir().expect("dir");
+    let demo = run(
+        &bin("ebl"),
+        &[
+            "demo",
+            "--cluster",
+            "3",
+            "--keep",
+            &dir.path().to_string_lossy(),
+        ],
+        &[],
+    );
+    assert_eq!(demo.code, 0, "{}\n{}", demo.stdout, demo.stderr);
+    for expected in [
+        "killed with SIGKILL",
+        "the others elected",
+        "each final",
+        "ACCOMPLISHED",
+        "demo complete",
+    ] {
+        assert!(
+            demo.stdout.contains(expected),
+            "{expected}: {}",
+            demo.stdout
+        );
+    }
+    // Each of the three stores passed `ebl-node verify`.
+    assert_eq!(
+        demo.stdout.matches("  ok: chain").count(),
+        3,
+        "{}",
+        demo.stdout
+    );
+}

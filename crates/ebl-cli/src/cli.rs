@@ -97,6 +97,10 @@ pub enum Command {
         /// Keep the demo's node data and wallet in this directory instead of a temporary one.
         #[arg(long)]
         keep: Option<PathBuf>,
+        /// Play the trade on a consortium of this many members (2 to 5), each running an `ebl-node`
+        /// process on 127.0.0.1; the leader is killed with SIGKILL mid-trade.
+        #[arg(long)]
+        cluster: Option<usize>,
     },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },

@@ -29,21 +29,37 @@ fn start_node(data: &Path) -> Result<(ebl_node::LocalNode, ebl_core::SigningKey)
     Ok((node, operator))
 }
 
-struct Player<'a> {
-    wallet: &'a Wallet,
-    node: String,
-    home: PathBuf,
-    step: usize,
+/// Plays commands as a user types them, with one wallet home, against one node at a time.
+pub(crate) struct Player {
+    pub(crate) wallet: Wallet,
+    pub(crate) node: String,
+    pub(crate) home: PathBuf,
+    pub(crate) step: usize,
 }
 
-impl Player<'_> {
-    fn say(&mut self, text: &str) {
+impl Player {
+    pub(crate) fn new(home: &Path, node: &str) -> Player {
+        Player {
+            wallet: Wallet::new(home, node, Passphrase::Given(PASSPHRASE.to_owned())),
+            node: node.to_owned(),
+            home: home.to_owned(),
+            step: 0,
+        }
+    }
+
+    /// From now on the wallet talks to the node at `node`.
+    pub(crate) fn talk_to(&mut self, node: &str) {
+        self.wallet = Wallet::new(&self.home, node, Passphrase::Given(PASSPHRASE.to_owned()));
+        self.node = node.to_owned();
+    }
+
+    pub(crate) fn say(&mut self, text: &str) {
         self.step += 1;
         println!("\n== {}. {text}", self.step);
     }
 
     /// Runs one `ebl` command exactly as typed, prints it and its output, and returns its JSON.
-    fn ebl(&self, args: &[&str]) -> Result<Value> {
+    pub(crate) fn ebl(&self, args: &[&str]) -> Result<Value> {
         println!(
             "$ ebl {}",
             args.iter()
@@ -61,12 +77,36 @@ impl Player<'_> {
         full.extend_from_slice(args);
         let parsed =
             Cli::try_parse_from(&full).map_err(|e| CliError::usage("bad_usage", e.to_string()))?;
-        let out = cli::run(parsed, self.wallet)?;
+        let out = cli::run(parsed, &self.wallet)?;
         for line in out.human.lines() {
             println!("  {line}");
         }
         Ok(out.json)
     }
+}
+
+/// Writes DCSA's to-order transport document, with a reference of its own, into `root`; returns its
+/// path.
+pub(crate) fn write_document(root: &Path) -> Result<String> {
+    let mut document: Value =
+        serde_json::from_str(DCSA_TO_ORDER_BOL).map_err(|e| CliError::io("demo document", e))?;
+    let reference = format!("DEMO{}", crate::wallet::now_ms() % 100_000_000);
+    document["transportDocumentReference"] = reference.into();
+    let doc_path = root.join("transport-document.json");
+    let text =
+        serde_json::to_vec_pretty(&document).map_err(|e| CliError::io("demo document", e))?;
+    std::fs::write(&doc_path, text).map_err(|e| CliError::io("writing the demo document", e))?;
+    Ok(doc_path.to_string_lossy().into_owned())
+}
+
+fn reference_of(doc: &str) -> Result<String> {
+    let text = std::fs::read(doc).map_err(|e| CliError::io("reading the demo document", e))?;
+    let value: Value =
+        serde_json::from_slice(&text).map_err(|e| CliError::io("demo document", e))?;
+    Ok(value["transportDocumentReference"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
 }
 
 /// Plays the demo trade; `keep` keeps the data in a directory of the user's choice.
@@ -92,16 +132,10 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
     let (node, operator) = start_node(&data)?;
     println!("embedded node serving at {}", node.url);
 
-    let wallet = Wallet::new(&home, &node.url, Passphrase::Given(PASSPHRASE.to_owned()));
-    let mut p = Player {
-        wallet: &wallet,
-        node: node.url.clone(),
-        home: home.clone(),
-        step: 0,
-    };
+    let mut p = Player::new(&home, &node.url);
 
     p.say("Keys: the operator, a carrier, a shipper, a buyer and a bank each hold their own (stored encrypted).");
-    wallet.import_key("operator", &operator)?;
+    p.wallet.import_key("operator", &operator)?;
     for name in ["carrier", "shipper", "buyer", "bank"] {
         p.ebl(&["key", "new", name])?;
     }
@@ -162,15 +196,8 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
     p.ebl(&["party", "list"])?;
 
     p.say("The carrier checks the DCSA eBL 3.0 transport document and issues a to-order bill to the shipper.");
-    let mut document: Value =
-        serde_json::from_str(DCSA_TO_ORDER_BOL).map_err(|e| CliError::io("demo document", e))?;
-    let reference = format!("DEMO{}", crate::wallet::now_ms() % 100_000_000);
-    document["transportDocumentReference"] = reference.clone().into();
-    let doc_path = root.join("transport-document.json");
-    let text =
-        serde_json::to_vec_pretty(&document).map_err(|e| CliError::io("demo document", e))?;
-    std::fs::write(&doc_path, text).map_err(|e| CliError::io("writing the demo document", e))?;
-    let doc = doc_path.to_string_lossy().into_owned();
+    let doc = write_document(&root)?;
+    let reference = reference_of(&doc)?;
     p.ebl(&["doc", "check", &doc])?;
     let issued = p.ebl(&["bill", "issue", &doc, "--to", "DCSA CTK", "--as", "carrier"])?;
     let bill = issued["bill"]

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod client;
 pub mod demo;
+pub mod demo_cluster;
 pub mod error;
 pub mod gov;
 pub mod keystore;

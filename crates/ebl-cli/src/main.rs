@@ -28,7 +28,14 @@ fn main() -> ExitCode {
     };
     let json = cli.json;
     let result = match &cli.command {
-        Command::Demo { keep } => ebl_cli::demo::run(keep.clone()).map(|()| None),
+        Command::Demo {
+            keep,
+            cluster: None,
+        } => ebl_cli::demo::run(keep.clone()).map(|()| None),
+        Command::Demo {
+            keep,
+            cluster: Some(count),
+        } => ebl_cli::demo_cluster::run(*count, keep.clone()).map(|()| None),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "ebl", &mut std::io::stdout());
             Ok(None)
