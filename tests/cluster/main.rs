@@ -16,7 +16,8 @@ use ebl_tests::cluster::Members;
 
 /// How long a cluster may take to elect a leader at start.
 pub const ELECTION_LIMIT: Duration = Duration::from_secs(20);
-/// The failover bound with the default timings: from a leader's death to the next acknowledgement.
+/// The failover bound with the default timings (election timeout 300 to 600 ms): from a leader's death
+/// to the next acknowledgement of a request sent after it, for the median kill.
 pub const FAILOVER_MS_MAX: u128 = 2_000;
 
 pub fn soak() -> bool {
