@@ -141,6 +141,27 @@ fn a_bank_checks_a_bill_traded_on_a_cluster_against_the_member_nodes_certificate
         "{}",
         refused.stdout
     );
+
+    // The wallet given every member's node turns to the next when the first does not answer.
+    let all: Vec<String> = addresses.iter().map(|a| format!("http://{a}")).collect();
+    let all = all.join(",");
+    let buyer = m.id("Buyer One");
+    let mut m = m;
+    m.node.kill9();
+    let home = m.home("buyer1").to_string_lossy().into_owned();
+    let shown = run(
+        &bin("ebl"),
+        &[
+            "--json", "--node", &all, "bill", "show", &bill, "--as", "buyer1",
+        ],
+        &[
+            ("EBL_HOME", &home),
+            ("EBL_PASSPHRASE", ebl_tests::PASSPHRASE),
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(shown["bill"]["possessor"], buyer.as_str(), "{shown}");
     drop(others);
 }
 

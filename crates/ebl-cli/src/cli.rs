@@ -23,7 +23,7 @@ Exit codes:
   4  verification failed: a chain, proof bundle or statement does not check out
   5  the node cannot be reached or did not answer in time
 
-Environment: EBL_HOME (wallet home, default ~/.ebl), EBL_NODE (node address), EBL_PASSPHRASE (for scripts;
+Environment: EBL_HOME (wallet home, default ~/.ebl), EBL_NODE (node address, or several separated by commas), EBL_PASSPHRASE (for scripts;
 without it the passphrase is asked on the terminal).";
 
 #[derive(Parser, Debug)]
@@ -39,7 +39,8 @@ pub struct Cli {
     /// Wallet home: keys live in HOME/keys.
     #[arg(long, global = true, env = "EBL_HOME")]
     pub home: Option<PathBuf>,
-    /// Address of the node.
+    /// Address of the node; a consortium's member nodes may be given together, separated by commas
+    /// (http://a:7879,http://b:7879): when one does not answer the wallet turns to the next.
     #[arg(
         long,
         global = true,

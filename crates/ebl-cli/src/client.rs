@@ -43,24 +43,47 @@ pub struct BlockView {
     pub certificate: ebl_core::Certificate,
 }
 
-/// A node address must be an http(s) URL: `127.0.0.1:7878` alone is a usage error, not an unreachable
-/// node.
-pub fn check_node_address(address: &str) -> Result<()> {
-    let rest = address
-        .strip_prefix("http://")
-        .or_else(|| address.strip_prefix("https://"));
-    match rest {
-        Some(host) if !host.is_empty() => Ok(()),
-        _ => Err(crate::error::WalletRule::BadNodeAddress {
-            address: address.to_owned(),
-        }
-        .into()),
+/// The most node addresses one `--node` takes (a consortium's member nodes).
+pub const NODE_ADDRESSES_MAX: usize = ebl_core::limits::MEMBERS_MAX;
+
+/// The node addresses in `--node`: one, or several separated by commas (any member's node of one
+/// chain; the wallet turns to the next when one does not answer).
+pub fn node_addresses(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|a| a.trim().trim_end_matches('/').to_owned())
+        .filter(|a| !a.is_empty())
+        .collect()
+}
+
+/// Every node address must be an http(s) URL: `127.0.0.1:7878` alone is a usage error, not an
+/// unreachable node.
+pub fn check_node_address(text: &str) -> Result<()> {
+    let addresses = node_addresses(text);
+    let bad = || crate::error::WalletRule::BadNodeAddress {
+        address: text.to_owned(),
+    };
+    if addresses.is_empty() || addresses.len() > NODE_ADDRESSES_MAX {
+        return Err(bad().into());
     }
+    for address in &addresses {
+        let rest = address
+            .strip_prefix("http://")
+            .or_else(|| address.strip_prefix("https://"));
+        if rest.is_none_or(|host| host.is_empty()) {
+            return Err(crate::error::WalletRule::BadNodeAddress {
+                address: address.clone(),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug)]
 pub struct NodeClient {
-    base: String,
+    /// The node addresses, tried in turn from the last one that answered.
+    bases: Vec<String>,
+    current: std::cell::Cell<usize>,
     agent: ureq::Agent,
     genesis: OnceCell<GenesisView>,
     /// The wallet home whose pinned chains this node must serve; `None` trusts any chain.
@@ -99,8 +122,13 @@ impl NodeClient {
             .timeout_global(Some(Duration::from_millis(ANSWER_TIMEOUT_MS)))
             .build()
             .into();
+        let mut bases = node_addresses(base);
+        if bases.is_empty() {
+            bases.push(base.to_owned());
+        }
         NodeClient {
-            base: base.trim_end_matches('/').to_owned(),
+            bases,
+            current: std::cell::Cell::new(0),
             agent,
             genesis: OnceCell::new(),
             pins: None,
@@ -116,24 +144,96 @@ impl NodeClient {
         client
     }
 
+    /// The address of the node the wallet talks to now.
     pub fn base(&self) -> &str {
-        &self.base
+        &self.bases[self.current.get()]
     }
 
     fn unreachable(&self, e: ureq::Error) -> CliError {
         CliError::new(
             Kind::Unreachable,
             "node_unreachable",
-            format!("cannot reach the node at {}: {e}", self.base),
+            format!("cannot reach the node at {}: {e}", self.base()),
         )
         .with_hint("start one with `ebl-node run`, or point --node / EBL_NODE at a running node")
     }
 
+    /// Sends a request to the current node, and to the next ones in turn when it does not answer or
+    /// answers 503 (no leader, halted, queue full): any member's node of the chain serves. A node the
+    /// wallet turns to must serve the chain already pinned.
+    fn send(
+        &self,
+        request: impl Fn(&str) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<ureq::http::Response<ureq::Body>> {
+        let count = self.bases.len();
+        let start = self.current.get();
+        let mut last: Option<Result<ureq::http::Response<ureq::Body>>> = None;
+        for k in 0..count {
+            let i = (start + k) % count;
+            if i != start {
+                if let Err(e) = self.admit(i) {
+                    last.get_or_insert(Err(e));
+                    continue;
+                }
+            }
+            match request(&self.bases[i]) {
+                Ok(r) if r.status().as_u16() == 503 && k + 1 < count => last = Some(Ok(r)),
+                Ok(r) => {
+                    self.current.set(i);
+                    return Ok(r);
+                }
+                Err(e) => last = Some(Err(CliError::new(
+                    Kind::Unreachable,
+                    "node_unreachable",
+                    format!("cannot reach the node at {}: {e}", self.bases[i]),
+                )
+                .with_hint(
+                    "start one with `ebl-node run`, or point --node / EBL_NODE at a running node",
+                ))),
+            }
+        }
+        last.unwrap_or_else(|| Err(CliError::io("talking to the node", "no node address")))
+    }
+
+    /// Before the wallet turns to node `i`: it must serve the chain the wallet knows (and is pinned).
+    fn admit(&self, i: usize) -> Result<()> {
+        let Some(known) = self.genesis.get() else {
+            return Ok(());
+        };
+        let mut response = self
+            .agent
+            .get(&format!("{}/v1/genesis", self.bases[i]))
+            .call()
+            .map_err(|e| self.unreachable(e))?;
+        let view: GenesisView = response
+            .body_mut()
+            .read_json()
+            .map_err(|e| self.unreachable(e))?;
+        if view.chain != known.chain || view.genesis.chain_id() != view.chain {
+            return Err(CliError::new(
+                Kind::Verification,
+                "chain_mismatch",
+                format!(
+                    "the node at {} serves another chain than the one at {}",
+                    self.bases[i],
+                    self.base()
+                ),
+            ));
+        }
+        if let Some(home) = &self.pins {
+            let mut pins = crate::pins::Pins::load(home)?;
+            if pins.admit_node(&self.bases[i], &view.genesis, now_ms())? {
+                pins.save(home)?;
+            }
+        }
+        Ok(())
+    }
+
     fn finish<T: DeserializeOwned>(
         &self,
-        response: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        response: Result<ureq::http::Response<ureq::Body>>,
     ) -> Result<T> {
-        let mut response = response.map_err(|e| self.unreachable(e))?;
+        let mut response = response?;
         let status = response.status().as_u16();
         let body = response
             .body_mut()
@@ -177,7 +277,7 @@ impl NodeClient {
     }
 
     fn get_unchecked<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let response = self.agent.get(&format!("{}{path}", self.base)).call();
+        let response = self.send(|base| self.agent.get(&format!("{base}{path}")).call());
         self.finish(response)
     }
 
@@ -208,13 +308,14 @@ impl NodeClient {
         let chain = self.genesis()?.chain;
         let time = request_time_ms();
         let signature = sign_request(key, &chain, "GET", path, &[], time);
-        let response = self
-            .agent
-            .get(&format!("{}{path}", self.base))
-            .header(HEADER_KEY, &PartyKey::of(key).to_hex())
-            .header(HEADER_TIME, &time.to_string())
-            .header(HEADER_SIGNATURE, &signature.to_string())
-            .call();
+        let response = self.send(|base| {
+            self.agent
+                .get(&format!("{base}{path}"))
+                .header(HEADER_KEY, &PartyKey::of(key).to_hex())
+                .header(HEADER_TIME, &time.to_string())
+                .header(HEADER_SIGNATURE, &signature.to_string())
+                .call()
+        });
         self.finish(response)
     }
 
@@ -228,14 +329,15 @@ impl NodeClient {
         let chain = self.genesis()?.chain;
         let time = request_time_ms();
         let signature = sign_request(key, &chain, "POST", path, body, time);
-        let response = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .header(HEADER_KEY, &PartyKey::of(key).to_hex())
-            .header(HEADER_TIME, &time.to_string())
-            .header(HEADER_SIGNATURE, &signature.to_string())
-            .send(body);
+        let response = self.send(|base| {
+            self.agent
+                .post(&format!("{base}{path}"))
+                .header("content-type", "application/json")
+                .header(HEADER_KEY, &PartyKey::of(key).to_hex())
+                .header(HEADER_TIME, &time.to_string())
+                .header(HEADER_SIGNATURE, &signature.to_string())
+                .send(body)
+        });
         self.finish(response)
     }
 
@@ -268,7 +370,7 @@ impl NodeClient {
         }
         if let Some(home) = &self.pins {
             let mut pins = crate::pins::Pins::load(home)?;
-            if pins.admit_node(&self.base, &view.genesis, now_ms())? {
+            if pins.admit_node(self.base(), &view.genesis, now_ms())? {
                 pins.save(home)?;
             }
         }
@@ -360,15 +462,16 @@ impl NodeClient {
         path: &str,
         body: Vec<u8>,
     ) -> Result<(u16, serde_json::Value)> {
-        let url = format!("{}{path}", self.base);
-        let request = match method {
-            "POST" => self.agent.post(&url),
-            _ => self.agent.put(&url),
-        };
-        let mut response = request
-            .header("content-type", "application/json")
-            .send(&body[..])
-            .map_err(|e| self.unreachable(e))?;
+        let mut response = self.send(|base| {
+            let url = format!("{base}{path}");
+            let request = match method {
+                "POST" => self.agent.post(&url),
+                _ => self.agent.put(&url),
+            };
+            request
+                .header("content-type", "application/json")
+                .send(&body[..])
+        })?;
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap_or_default();
         let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
@@ -388,11 +491,13 @@ impl NodeClient {
         self.genesis()?;
         let body =
             serde_json::to_vec(tx).map_err(|e| CliError::io("encoding the transaction", e))?;
-        let response = self
-            .agent
-            .post(&format!("{}/v1/transactions", self.base))
-            .header("content-type", "application/json")
-            .send(&body[..]);
+        // Resubmitting to another node is safe: a transaction already ordered comes back as a duplicate.
+        let response = self.send(|base| {
+            self.agent
+                .post(&format!("{base}/v1/transactions"))
+                .header("content-type", "application/json")
+                .send(&body[..])
+        });
         let outcome: SubmitOutcome = self.finish(response)?;
         match &outcome {
             SubmitOutcome::Rejected { error, .. } => Err(CliError::rejected(error)),
