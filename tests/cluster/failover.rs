@@ -28,6 +28,30 @@ fn a_three_node_cluster_replicates_and_every_node_serves() {
     for i in 0..3 {
         holds_all(&members, i, &acknowledged).expect("every node holds every bill");
     }
+    // A linearizable status from any node, right after an acknowledgement elsewhere, is at least as
+    // new as that acknowledgement (ReadIndex: a follower asks the leader what it must have applied).
+    for i in 0..3 {
+        let tx = issue(&cast, members.chain, &format!("READ-{i}"));
+        let via = (leader + i) % 3;
+        let Ok(ebl_core::api::SubmitOutcome::Accepted { id, receipt }) =
+            members.http(via).submit(&tx)
+        else {
+            panic!("not accepted");
+        };
+        let other = (via + 1) % 3;
+        let (status, statement) = members
+            .http(other)
+            .get_as(
+                &format!("/v1/bills/{id}/status?linearizable=true"),
+                &cast.carrier.key,
+            )
+            .expect("status");
+        assert_eq!(status, 200, "{statement}");
+        assert!(
+            statement["statement"]["height"].as_u64() >= Some(receipt.height),
+            "node {other} answered a stale statement: {statement}"
+        );
+    }
 }
 
 #[test]

@@ -482,8 +482,10 @@ impl NodeClient {
         self.get("/v1/pint/jwk")
     }
 
+    /// The bill's status, linearizable on a cluster: the node first applies everything committed
+    /// before the request, so a bank is not shown one node's stale view.
     pub fn status(&self, id: &BillId, key: &SigningKey) -> Result<SignedStatement> {
-        self.get_signed(&format!("/v1/bills/{id}/status"), key)
+        self.get_signed(&format!("/v1/bills/{id}/status?linearizable=true"), key)
     }
 
     /// Submits; a rule refusal becomes a `Rejected` error with the rule's code.

@@ -563,6 +563,23 @@ async fn status<K: Kv>(
     headers: HeaderMap,
 ) -> Result<Json<ebl_core::api::SignedStatement>, ApiError> {
     let id = parse_hash(&id, "bill id")?;
+    // `?linearizable=true`: first apply everything committed cluster-wide before this request
+    // (ReadIndex), so the statement is not one node's stale view. Published state trails the applied
+    // state by nothing: the applier publishes each block as it applies it.
+    if uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "linearizable=true"))
+    {
+        if let Some(cluster) = &app.cluster {
+            cluster.linearize().await.map_err(|e| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not_linearizable",
+                    &format!("a linearizable read needs a leader that confirms it leads: {e}"),
+                )
+            })?;
+        }
+    }
     let (_, history, _, access) = readable_bill(&app, &id, &method, &uri, &headers)?;
     current_party(access, &history)?;
     // State and head read under one lock, so the statement is about one consistent height.

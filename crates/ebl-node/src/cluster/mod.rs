@@ -148,6 +148,62 @@ impl Cluster {
         }
     }
 
+    /// Waits until this node has applied everything committed before now, cluster-wide (ReadIndex):
+    /// on the leader after a heartbeat round confirms it leads; on a follower with the index the
+    /// leader confirms. A read after this sees every write acknowledged before it began.
+    pub async fn linearize(&self) -> Result<(), String> {
+        let limit = std::time::Duration::from_millis(LEADER_WAIT_MS);
+        let leader = self
+            .await_leader(limit)
+            .await
+            .ok_or_else(|| "no leader is known".to_owned())?;
+        let index = if leader == self.id {
+            self.raft
+                .ensure_linearizable()
+                .await
+                .map_err(|e| e.to_string())?
+                .map_or(0, |l| l.index)
+        } else {
+            let address = self
+                .leader_address()
+                .ok_or_else(|| "the leader's address is unknown".to_owned())?;
+            let known = {
+                let state = match self.published.read() {
+                    Ok(p) => p,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                state
+                    .ledger
+                    .registry()
+                    .members()
+                    .iter()
+                    .find(|m| node_id(&m.node) == leader)
+                    .map(|m| m.node)
+            }
+            .ok_or_else(|| "the leader is no member node this node knows".to_owned())?;
+            let client = self.client.clone();
+            let answer = tokio::task::spawn_blocking(move || {
+                client.post(
+                    &address,
+                    &known,
+                    peer::PATH_READ_INDEX,
+                    &[],
+                    std::time::Duration::from_millis(LEADER_WAIT_MS),
+                )
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+            ebl_core::codec::decode::<u64>(&answer, 64).map_err(|e| e.to_string())?
+        };
+        self.raft
+            .wait(Some(std::time::Duration::from_millis(2 * LEADER_WAIT_MS)))
+            .applied_index_at_least(Some(index), "linearizable read")
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     pub fn is_leader(&self) -> bool {
         self.leader() == Some(self.id)
     }

@@ -31,6 +31,7 @@ pub const PATH_VOTE: &str = "/v1/peer/vote";
 pub const PATH_SNAPSHOT: &str = "/v1/peer/snapshot";
 pub const PATH_BLOCKS: &str = "/v1/peer/blocks";
 pub const PATH_CERTIFICATE: &str = "/v1/peer/certificate";
+pub const PATH_READ_INDEX: &str = "/v1/peer/read-index";
 
 /// The most blocks one catch-up request returns.
 pub const FETCH_BLOCKS_MAX: u64 = 64;
@@ -432,6 +433,26 @@ async fn certificate<K: Kv>(
     }
 }
 
+/// ReadIndex for a follower: the leader confirms it still leads (a heartbeat round to a quorum) and
+/// answers the log index a linearizable read must have applied.
+async fn read_index<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, signature) = authenticate(&app, PATH_READ_INDEX, &headers, &body)?;
+    let cluster = cluster(&app)?;
+    let index = cluster.raft.ensure_linearizable().await.map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_leader",
+            &format!("this node cannot confirm it leads: {e}"),
+        )
+    })?;
+    let index: u64 = index.map_or(0, |l| l.index);
+    Ok(answer(&app, &signature, codec::encode(&index)))
+}
+
 pub fn routes<K: Kv>() -> Router<Arc<App<K>>> {
     Router::new()
         .route(PATH_APPEND, post(append::<K>))
@@ -439,4 +460,5 @@ pub fn routes<K: Kv>() -> Router<Arc<App<K>>> {
         .route(PATH_SNAPSHOT, post(snapshot::<K>))
         .route(PATH_BLOCKS, post(blocks::<K>))
         .route(PATH_CERTIFICATE, post(certificate::<K>))
+        .route(PATH_READ_INDEX, post(read_index::<K>))
 }
