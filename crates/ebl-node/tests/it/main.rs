@@ -5,6 +5,7 @@ mod commands;
 mod durability;
 mod limits;
 mod lying_leader;
+mod peers;
 mod pint;
 mod privacy;
 mod support;

@@ -1,0 +1,153 @@
+//! Bad peer traffic against a running three-node cluster: each refused with its named code, nothing
+//! changed, and the cluster goes on.
+
+use ebl_core::api::{sign_peer_request, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME};
+use ebl_core::testkit::key;
+use ebl_core::{codec, PartyKey, SigningKey};
+use ebl_node::cluster::peer::{PATH_APPEND, PATH_VOTE};
+use ebl_node::cluster::{node_id, TypeConfig};
+use ebl_tests::cluster::Members;
+use openraft::raft::{AppendEntriesRequest, VoteRequest, VoteResponse};
+use openraft::{LeaderId, Vote};
+
+use crate::support::{agent, now_ms};
+
+/// POSTs `body` to `path` on the node at `address`, signed by `signer` at `time_ms`; (status, code).
+fn send(
+    address: &str,
+    chain: &ebl_core::ChainId,
+    path: &str,
+    body: &[u8],
+    signer: Option<(&SigningKey, u64)>,
+) -> (u16, String, Vec<u8>) {
+    let mut request = agent()
+        .post(&format!("http://{address}{path}"))
+        .header("content-type", "application/octet-stream");
+    if let Some((key, time)) = signer {
+        let signature = sign_peer_request(key, chain, path, body, time);
+        request = request
+            .header(HEADER_KEY, &PartyKey::of(key).to_hex())
+            .header(HEADER_TIME, &time.to_string())
+            .header(HEADER_SIGNATURE, &signature.to_string());
+    }
+    let mut response = request.send(body).expect("the node answers");
+    let status = response.status().as_u16();
+    let bytes = response.body_mut().read_to_vec().unwrap_or_default();
+    let code = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v["error"]["code"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    (status, code, bytes)
+}
+
+fn node_key(members: &Members, i: usize) -> SigningKey {
+    ebl_node::keyfile::read(&members.nodes[i].data.join("node.key")).expect("node key")
+}
+
+#[test]
+fn peer_requests_that_break_the_rules_are_refused_by_name_and_the_cluster_goes_on() {
+    let members = Members::start(3);
+    let leader = members
+        .leader(std::time::Duration::from_secs(20))
+        .expect("leader");
+    let target = (leader + 1) % 3;
+    let other = (leader + 2) % 3;
+    let address = &members.listens[target];
+    let chain = members.chain;
+    let view = members.view(target).expect("view");
+    let term = view["term"].as_u64().expect("term");
+    let other_key = node_key(&members, other);
+    let other_id = node_id(&PartyKey::of(&other_key));
+    let leader_id = node_id(&PartyKey::of(&node_key(&members, leader)));
+    let append = |from: u64| {
+        codec::encode(&AppendEntriesRequest::<TypeConfig> {
+            vote: Vote::new_committed(term, from),
+            prev_log_id: None,
+            entries: Vec::new(),
+            leader_commit: None,
+        })
+    };
+
+    // Unsigned.
+    let (status, code, _) = send(address, &chain, PATH_APPEND, &append(leader_id), None);
+    assert_eq!((status, code.as_str()), (401, "peer_unsigned"));
+    // Signed by a key that is no member's node key (a party's, here the operator's).
+    let (status, code, _) = send(
+        address,
+        &chain,
+        PATH_APPEND,
+        &append(leader_id),
+        Some((&key(1), now_ms())),
+    );
+    assert_eq!((status, code.as_str()), (401, "peer_not_a_member"));
+    // A member node's signature over another body.
+    let mut tampered = append(other_id);
+    let signature_body = append(other_id);
+    if let Some(last) = tampered.last_mut() {
+        *last ^= 1;
+    }
+    let time = now_ms();
+    let signature = sign_peer_request(&other_key, &chain, PATH_APPEND, &signature_body, time);
+    let mut response = agent()
+        .post(&format!("http://{address}{PATH_APPEND}"))
+        .header(HEADER_KEY, &PartyKey::of(&other_key).to_hex())
+        .header(HEADER_TIME, &time.to_string())
+        .header(HEADER_SIGNATURE, &signature.to_string())
+        .send(&tampered[..])
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 401);
+    let refused: serde_json::Value = response.body_mut().read_json().expect("json");
+    assert_eq!(refused["error"]["code"], "peer_bad_signature");
+    // A request signed long ago: a captured one cannot be replayed.
+    let (status, code, _) = send(
+        address,
+        &chain,
+        PATH_APPEND,
+        &append(other_id),
+        Some((&other_key, now_ms() - 10 * 60 * 1000)),
+    );
+    assert_eq!((status, code.as_str()), (401, "peer_time_skew"));
+    // A member's node claiming to lead in another node's name (the real leader's).
+    let (status, code, _) = send(
+        address,
+        &chain,
+        PATH_APPEND,
+        &append(leader_id),
+        Some((&other_key, now_ms())),
+    );
+    assert_eq!((status, code.as_str()), (401, "peer_not_the_sender"));
+    // A vote for a term in the past: Raft answers it, refusing, with the vote it holds.
+    let vote = codec::encode(&VoteRequest::<u64> {
+        vote: Vote {
+            leader_id: LeaderId::new(0, other_id),
+            committed: false,
+        },
+        last_log_id: None,
+    });
+    let (status, _, body) = send(
+        address,
+        &chain,
+        PATH_VOTE,
+        &vote,
+        Some((&other_key, now_ms())),
+    );
+    assert_eq!(status, 200);
+    let answered: Result<VoteResponse<u64>, openraft::error::RaftError<u64>> =
+        codec::decode(&body, 1 << 20).expect("decodes");
+    let answered = answered.expect("a vote response");
+    assert!(!answered.vote_granted, "{answered:?}");
+
+    // The cluster goes on, under the same leader.
+    assert_eq!(
+        members.leader(std::time::Duration::from_secs(5)),
+        Some(leader)
+    );
+    let cast = ebl_core::testkit::Cast::new();
+    for tx in cast.registrations(chain) {
+        let outcome = members.http(target).submit(&tx).expect("answered");
+        assert!(
+            matches!(outcome, ebl_core::api::SubmitOutcome::Accepted { .. }),
+            "{outcome:?}"
+        );
+    }
+}
