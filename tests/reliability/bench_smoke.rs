@@ -20,6 +20,20 @@ fn the_benchmark_runs_every_phase() {
     assert!(results["verify_large"]["transactions"]
         .as_u64()
         .is_some_and(|n| n >= 5_000));
+    // The cluster phase ran in the same run, with every node's CPU time.
+    assert_eq!(
+        results["cluster"]["nodes"].as_u64(),
+        Some(3),
+        "{}",
+        run.stderr
+    );
+    assert!(results["cluster"]["run"]["transactions"]
+        .as_u64()
+        .is_some_and(|n| n > 0));
+    assert_eq!(
+        results["cluster"]["costs"].as_array().map(Vec::len),
+        Some(3)
+    );
     let svg = std::fs::read_to_string(out.path().join("throughput.svg")).expect("plot");
     assert!(svg.starts_with("<svg") && svg.contains("polyline"));
 }

@@ -1,6 +1,7 @@
 //! `ebl-bench`: in one run on one machine, measure the machine's limit, then drive a real `ebl-node`
 //! (release build) over HTTP with a realistic mix, and report against the targets.
 
+mod cluster;
 mod drive;
 mod limit;
 mod node;
@@ -38,6 +39,9 @@ struct Args {
     /// Directory for the node's data (a temporary one by default). Its disk is the one measured.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Member nodes of the cluster phase, measured in the same run (0 skips it).
+    #[arg(long, default_value_t = 3)]
+    cluster_nodes: usize,
 }
 
 struct Scale {
@@ -49,6 +53,9 @@ struct Scale {
     small: u64,
     large: u64,
     reference: (usize, usize),
+    /// Bills and their cycles for the cluster phase.
+    cluster_bills: usize,
+    cluster_cycles: usize,
 }
 
 fn scale(quick: bool) -> Scale {
@@ -62,6 +69,8 @@ fn scale(quick: bool) -> Scale {
             small: 2_000,
             large: 5_000,
             reference: (4, 16),
+            cluster_bills: 128,
+            cluster_cycles: 3,
         }
     } else {
         Scale {
@@ -73,6 +82,8 @@ fn scale(quick: bool) -> Scale {
             small: 10_000,
             large: 1_000_000,
             reference: (16, 128),
+            cluster_bills: 2048,
+            cluster_cycles: 8,
         }
     }
 }
@@ -226,6 +237,7 @@ fn main() -> anyhow::Result<()> {
         verify_small_n as f64 / replay_small_s
     ));
     node.start()?;
+    let cpu_before = node.cpu_seconds().unwrap_or(0.0);
     let reference_small = drive::run(
         &node.url,
         &mut plans,
@@ -234,10 +246,62 @@ fn main() -> anyhow::Result<()> {
         s.run + s.run,
         u64::MAX,
     )?;
+    let single_cpu_us_per_tx = (node.cpu_seconds().unwrap_or(0.0) - cpu_before)
+        / reference_small.transactions.max(1) as f64
+        * 1e6;
     say(&format!(
-        "at {} stored: {:.0} tx/s, p50 {:.1} ms, p99 {:.1} ms",
+        "at {} stored: {:.0} tx/s, p50 {:.1} ms, p99 {:.1} ms; node CPU {single_cpu_us_per_tx:.0} us per transaction",
         s.small, reference_small.tps, reference_small.p50_ms, reference_small.p99_ms
     ));
+
+    // The same workload on a cluster of member nodes, in the same run (the single node idles
+    // meanwhile): every node verifies every signature and syncs every block itself.
+    let cluster_run = if args.cluster_nodes >= 2 {
+        let cluster_dir = temp.path().join("cluster");
+        std::fs::create_dir_all(&cluster_dir)?;
+        let mut cluster = cluster::ClusterUnderTest::start(
+            &node_bin,
+            &cluster_dir,
+            args.cluster_nodes,
+            &PartyKey::of(&cast.operator),
+        )?;
+        let leader = cluster.leader()?;
+        let url = cluster.nodes[leader].url.clone();
+        let chain3 = cluster.chain;
+        let registrations3: Vec<String> = cast
+            .registrations(chain3)
+            .iter()
+            .map(|t| serde_json::to_string(t).unwrap_or_default())
+            .collect();
+        let issues3 = workload::issues(&cast, chain3, "BENCH3", s.cluster_bills);
+        let ids3: Vec<Hash> = issues3.iter().map(|t| t.id()).collect();
+        let issue3_json: Vec<String> = issues3
+            .iter()
+            .map(|t| serde_json::to_string(t).unwrap_or_default())
+            .collect();
+        let mut plans3 = workload::plans(&cast, chain3, &ids3, s.cluster_cycles, true);
+        submit_all(&url, &registrations3, 64)?;
+        submit_all(&url, &issue3_json, 256)?;
+        let measured = cluster.measure(&mut plans3, s.reference, s.run + s.run, limit.cores)?;
+        say(&format!(
+            "{}-node cluster: {:.0} tx/s, p50 {:.1} ms, p99 {:.1} ms; CPU per transaction {}; one machine per node: about {:.0} tx/s",
+            measured.nodes,
+            measured.run.tps,
+            measured.run.p50_ms,
+            measured.run.p99_ms,
+            measured
+                .costs
+                .iter()
+                .map(|c| format!("{} {:.0} us", c.role, c.cpu_us_per_tx))
+                .collect::<Vec<_>>()
+                .join(", "),
+            measured.one_machine_per_node_tps
+        ));
+        cluster.stop()?;
+        Some(measured)
+    } else {
+        None
+    };
 
     let mut runs: Vec<RunResult> = Vec::new();
     for &c in &s.matrix_concurrency {
@@ -412,6 +476,8 @@ fn main() -> anyhow::Result<()> {
         "node_rss_bytes": rss,
         "node_metrics": metrics,
         "targets": targets,
+        "single_node_cpu_us_per_tx": single_cpu_us_per_tx,
+        "cluster": cluster_run,
     });
     std::fs::write(
         args.out.join("results.json"),

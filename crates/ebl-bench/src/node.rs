@@ -14,6 +14,8 @@ pub struct NodeUnderTest {
     pub url: String,
     /// The node's Prometheus metrics, served apart from the API.
     pub metrics_url: String,
+    /// Where it listens: any free port, or a cluster member's peer address.
+    pub listen: String,
     child: Option<Child>,
 }
 
@@ -38,22 +40,58 @@ impl NodeUnderTest {
             data: data.to_owned(),
             url: String::new(),
             metrics_url: String::new(),
+            listen: "127.0.0.1:0".into(),
             child: None,
         };
         node.start()?;
         Ok(node)
     }
 
+    /// A cluster member's node: initialised from `genesis`, serving at its peer address `listen`.
+    pub fn member(
+        binary: &Path,
+        data: &Path,
+        genesis: &Path,
+        listen: &str,
+    ) -> anyhow::Result<NodeUnderTest> {
+        let status = Command::new(binary)
+            .args(["init", "--genesis"])
+            .arg(genesis)
+            .arg("--data")
+            .arg(data)
+            .stdout(Stdio::null())
+            .status()
+            .with_context(|| format!("running {}", binary.display()))?;
+        anyhow::ensure!(status.success(), "ebl-node init --genesis failed");
+        let mut node = NodeUnderTest {
+            binary: binary.to_owned(),
+            data: data.to_owned(),
+            url: String::new(),
+            metrics_url: String::new(),
+            listen: listen.to_owned(),
+            child: None,
+        };
+        node.start()?;
+        Ok(node)
+    }
+
+    /// CPU time the node process has used so far (user and system), in seconds.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let pid = self.child.as_ref()?.id();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (which is in parentheses and may hold spaces).
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let utime: f64 = fields.get(11)?.parse().ok()?;
+        let stime: f64 = fields.get(12)?.parse().ok()?;
+        // Clock ticks: 100 per second on Linux (USER_HZ), which /proc reports in.
+        Some((utime + stime) / 100.0)
+    }
+
     pub fn start(&mut self) -> anyhow::Result<()> {
         let mut child = Command::new(&self.binary)
-            .args([
-                "run",
-                "--listen",
-                "127.0.0.1:0",
-                "--log-level",
-                "warn",
-                "--data",
-            ])
+            .args(["run", "--listen", &self.listen, "--log-level", "warn"])
+            .args(["--metrics-listen", "127.0.0.2:0", "--data"])
             .arg(&self.data)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
