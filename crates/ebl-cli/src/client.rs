@@ -507,3 +507,24 @@ impl NodeClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{check_node_address, node_addresses, NODE_ADDRESSES_MAX};
+
+    #[test]
+    fn several_node_addresses_are_taken_and_each_is_checked() {
+        assert_eq!(
+            node_addresses("http://a:1, http://b:2/,"),
+            ["http://a:1", "http://b:2"]
+        );
+        assert!(check_node_address("http://a:1,https://b:2").is_ok());
+        let bad = check_node_address("http://a:1,b:2").expect_err("no scheme");
+        assert_eq!(bad.code, "bad_node_address");
+        assert!(check_node_address("").is_err());
+        let many = vec!["http://a:1"; NODE_ADDRESSES_MAX + 1].join(",");
+        assert!(check_node_address(&many).is_err(), "more than the limit");
+        let most = vec!["http://a:1"; NODE_ADDRESSES_MAX].join(",");
+        assert!(check_node_address(&most).is_ok(), "the limit itself");
+    }
+}

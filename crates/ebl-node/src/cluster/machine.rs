@@ -76,6 +76,33 @@ pub struct Applier<K: Kv> {
     pub halted: Arc<AtomicBool>,
     /// What the proposal being applied changed, transaction by transaction.
     pub pending_applied: Vec<ebl_core::Applied>,
+    /// Proposals this very process ordered, by signature: their transactions' signatures were checked
+    /// here before ordering, so applying them checks the rules again but not the signatures. Anything
+    /// else (another node's proposal, or this node's own replayed after a restart) is checked in full.
+    pub vouched: Vouched,
+}
+
+/// The signatures of the proposals this process made and has not applied yet.
+#[derive(Debug, Clone, Default)]
+pub struct Vouched(Arc<Mutex<std::collections::HashSet<[u8; 64]>>>);
+
+impl Vouched {
+    pub fn insert(&self, proposal: &Proposal) {
+        let mut set = match self.0.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        set.insert(proposal.signature.0);
+    }
+
+    /// Whether this process made `proposal` (and forgets it: each is applied once).
+    fn take(&self, proposal: &Proposal) -> bool {
+        let mut set = match self.0.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        set.remove(&proposal.signature.0)
+    }
 }
 
 impl<K: Kv> Applier<K> {
@@ -122,6 +149,7 @@ impl<K: Kv> Applier<K> {
             evidence,
             halted: Arc::new(AtomicBool::new(false)),
             pending_applied: Vec::new(),
+            vouched: Vouched::default(),
         };
         applier.restore()?;
         Ok(applier)
@@ -243,11 +271,17 @@ impl<K: Kv> Applier<K> {
         }
         self.ledger.set_block_time(body.time_ms);
         self.pending_applied.clear();
+        // Its own proposal, made by this process: it checked these signatures itself before ordering.
+        let ours = proposal.proposer == ebl_core::PartyKey::of(&self.writer.node_key)
+            && self.vouched.take(proposal);
         for (tx, id) in body.transactions.iter().zip(ids) {
-            // The leader checked these too; this node does not take its word for it.
-            let verified = tx
-                .verified_id()
-                .map_err(|e| format!("transaction {id}: {e}"))?;
+            // Another node's proposal: this node does not take the leader's word for any signature.
+            let verified = if ours {
+                *id
+            } else {
+                tx.verified_id()
+                    .map_err(|e| format!("transaction {id}: {e}"))?
+            };
             let applied = self
                 .ledger
                 .apply_identified(tx, verified, ebl_core::Signatures::AlreadyVerified)

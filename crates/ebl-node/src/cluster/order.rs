@@ -77,6 +77,8 @@ struct Working {
 
 pub struct Orderer<K: Kv, C: Consensus> {
     pub consensus: C,
+    /// Where this process notes the proposals it made (their signatures checked here).
+    pub vouched: super::machine::Vouched,
     pub applier: Arc<Mutex<Applier<K>>>,
     pub store: Arc<LedgerStore<K>>,
     pub node_key: SigningKey,
@@ -100,8 +102,10 @@ impl<K: Kv, C: Consensus> Orderer<K, C> {
         store: Arc<LedgerStore<K>>,
         node_key: SigningKey,
     ) -> Self {
+        let vouched = lock(&applier).vouched.clone();
         Orderer {
             consensus,
+            vouched,
             applier,
             store,
             node_key,
@@ -208,6 +212,7 @@ impl<K: Kv, C: Consensus> Orderer<K, C> {
             };
             let expected = body.header(MerkleTree::new(&ordered.ids).root()).hash();
             let proposal = body.sign(&self.node_key);
+            self.vouched.insert(&proposal);
             match self.consensus.propose(proposal) {
                 Ok(Outcome::Block { height, hash }) if hash == expected => {
                     working.height = height;

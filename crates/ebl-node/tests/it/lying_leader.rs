@@ -29,12 +29,17 @@ fn genesis() -> Genesis {
 
 /// Member 1's node, applying what the leader (member 0's node) commits.
 fn follower(dir: &std::path::Path) -> Applier<SledKv> {
+    member(dir, key(22))
+}
+
+/// The node of the member whose node key is `node`.
+fn member(dir: &std::path::Path, node: SigningKey) -> Applier<SledKv> {
     let store = LedgerStore::new(SledKv::open(&dir.join("store")).expect("store"));
     store.init(&genesis()).expect("init");
     Applier::open(
         Arc::new(store),
         genesis(),
-        key(22),
+        node,
         Arc::default(),
         Arc::new(SledKv::open(&dir.join("raft")).expect("raft")),
         dir.join("evidence"),
@@ -162,4 +167,42 @@ fn a_proposal_on_a_head_that_moved_is_skipped_by_every_node_alike() {
         .expect("not an error");
     assert_eq!(outcome, Outcome::Stale);
     assert!(!follower.halted.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+#[test]
+fn regression_a_proposal_under_this_nodes_own_key_that_this_process_did_not_make_is_checked_in_full(
+) {
+    // The leader skips re-checking signatures only for proposals this very process ordered (it
+    // checked them before ordering); its own key's proposal replayed after a restart, or forged with
+    // a stolen key, is checked like any other.
+    let dir = tempfile::tempdir().expect("dir");
+    let mut leader = member(dir.path(), key(21));
+    let mut proposal = registrations(&key(21), 2_000);
+    proposal.body.transactions[1].body.time_ms += 1;
+    let proposal = proposal.body.sign(&key(21));
+    assert!(leader.apply_proposal(&proposal, 9).is_err());
+    assert!(leader.halted.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+#[test]
+fn the_leaders_own_proposal_is_applied_with_its_rules_checked_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut leader = member(dir.path(), key(21));
+    let chain = genesis().chain_id();
+    let mut transactions = Cast::new().registrations(chain);
+    transactions.push(transactions[0].clone());
+    let proposal = ProposalBody {
+        chain,
+        parent_height: 0,
+        parent: chain,
+        time_ms: 2_000,
+        transactions,
+    }
+    .sign(&key(21));
+    // Vouched for (this process made it): signatures are not checked again, the rules are.
+    leader.vouched.insert(&proposal);
+    assert!(
+        leader.apply_proposal(&proposal, 2).is_err(),
+        "a rule broken"
+    );
 }
