@@ -33,7 +33,7 @@ fn a_three_node_cluster_replicates_and_every_node_serves() {
     for i in 0..3 {
         let tx = issue(&cast, members.chain, &format!("READ-{i}"));
         let via = (leader + i) % 3;
-        let Ok(ebl_core::api::SubmitOutcome::Accepted { id, receipt }) =
+        let Ok(ebl_core::api::SubmitOutcome::Accepted { id, receipt, .. }) =
             members.http(via).submit(&tx)
         else {
             panic!("not accepted");

@@ -85,7 +85,7 @@ fn a_bank_checks_a_bill_traded_on_a_cluster_against_the_member_nodes_certificate
             "shipper",
         ],
     );
-    via(
+    let transferred = via(
         "shipper",
         2,
         &[
@@ -98,6 +98,11 @@ fn a_bank_checks_a_bill_traded_on_a_cluster_against_the_member_nodes_certificate
             "shipper",
         ],
     );
+    // The receipt is final: it comes with at least the threshold of member nodes' signatures.
+    let signatures = transferred["certificate"]["signatures"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(signatures >= 2, "{transferred}");
     let v = m.bank_checks("buyer1", &bill);
     assert_eq!(v["bill"]["possessor"], m.id("Buyer One").as_str(), "{v}");
     let signers = v["block_signers"].as_object().expect("signers by block");

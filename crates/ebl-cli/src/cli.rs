@@ -555,6 +555,19 @@ pub(crate) fn submitted(wallet: &Wallet, outcome: SubmitOutcome, what: String) -
         ),
         _ => what,
     };
+    // A cluster's receipt comes with the block's certificate: how many member nodes signed it by the
+    // time the node answered (a bank counts and checks them from the bundle).
+    let human = match &outcome {
+        SubmitOutcome::Accepted {
+            certificate: Some(c),
+            ..
+        } if c.signatures.len() > 1 => format!(
+            "{human}
+final       signed by {} member nodes",
+            c.signatures.len()
+        ),
+        _ => human,
+    };
     let _ = wallet;
     Ok(out(to_json(&outcome), human))
 }

@@ -494,9 +494,10 @@ impl NodeClient {
         let body =
             serde_json::to_vec(tx).map_err(|e| CliError::io("encoding the transaction", e))?;
         // Resubmitting to another node is safe: a transaction already ordered comes back as a duplicate.
+        // The receipt comes with its block's certificate (a cluster's node waits for the threshold).
         let response = self.send(|base| {
             self.agent
-                .post(&format!("{base}/v1/transactions"))
+                .post(&format!("{base}/v1/transactions?final=true"))
                 .header("content-type", "application/json")
                 .send(&body[..])
         });

@@ -34,7 +34,7 @@ pub struct Proposal {
 #[serde(tag = "governance", rename_all = "snake_case")]
 pub enum Governed {
     /// It reached t signatures and was submitted.
-    Submitted { outcome: SubmitOutcome },
+    Submitted { outcome: Box<SubmitOutcome> },
     /// It needs more signatures: the proposal file was written.
     Proposed {
         file: std::path::PathBuf,
@@ -164,7 +164,9 @@ impl Wallet {
         let (have, need) = registry.quorum(&tx.signatures);
         if have >= need {
             let outcome = self.node.submit(&tx)?;
-            return Ok(Governed::Submitted { outcome });
+            return Ok(Governed::Submitted {
+                outcome: Box::new(outcome),
+            });
         }
         let Some(path) = proposal else {
             let e = ebl_core::Error::GovernanceQuorum { got: have, need };
@@ -281,7 +283,7 @@ pub fn govern(
 
 fn governed_out(wallet: &Wallet, governed: Governed, what: String) -> Result<Out> {
     match governed {
-        Governed::Submitted { outcome } => submitted(wallet, outcome, what),
+        Governed::Submitted { outcome } => submitted(wallet, *outcome, what),
         Governed::Proposed { file, have, need } => Ok(out(
             json!({"governance": "proposed", "file": file, "have": have, "need": need}),
             format!(

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bill::{Bill, Pledge, Status, Title};
 use crate::block::{BlockHeader, InclusionProof};
+use crate::certificate::Certificate;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
@@ -64,9 +65,20 @@ impl From<&Error> for ErrorBody {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SubmitOutcome {
     /// Ordered, applied, and on stable storage.
-    Accepted { id: TxId, receipt: Receipt },
+    Accepted {
+        id: TxId,
+        receipt: Receipt,
+        /// The block's finality certificate, when the client asked for a final receipt (`?final=true`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate: Option<Certificate>,
+    },
     /// Already on the ledger: the original receipt; nothing changed.
-    Duplicate { id: TxId, receipt: Receipt },
+    Duplicate {
+        id: TxId,
+        receipt: Receipt,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate: Option<Certificate>,
+    },
     /// Refused by a rule; nothing changed.
     Rejected { id: TxId, error: ErrorBody },
 }
@@ -77,6 +89,23 @@ impl SubmitOutcome {
             SubmitOutcome::Accepted { id, .. }
             | SubmitOutcome::Duplicate { id, .. }
             | SubmitOutcome::Rejected { id, .. } => *id,
+        }
+    }
+
+    /// Attaches the certificate of the block the receipt names.
+    pub fn certify(&mut self, with: &Certificate) {
+        match self {
+            SubmitOutcome::Accepted {
+                receipt,
+                certificate,
+                ..
+            }
+            | SubmitOutcome::Duplicate {
+                receipt,
+                certificate,
+                ..
+            } if with.header.hash() == receipt.block => *certificate = Some(with.clone()),
+            _ => {}
         }
     }
 

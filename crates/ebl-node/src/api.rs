@@ -213,6 +213,63 @@ async fn verify(txs: Vec<SignedTransaction>) -> Result<Vec<Candidate>, ApiError>
     })
 }
 
+/// `?final=true`: the client wants each receipt with its block's finality certificate.
+fn wants_final(uri: &Uri) -> bool {
+    uri.query()
+        .is_some_and(|q| q.split('&').any(|p| p == "final=true"))
+}
+
+/// How long a submission asking for final receipts waits for the member nodes' signatures; after it
+/// the receipts carry what was collected (acknowledged all the same: durable on a quorum).
+const FINAL_WAIT_MS: u64 = 2_000;
+
+/// Attaches each receipt's block certificate: on a cluster, waiting (within `FINAL_WAIT_MS`) until the
+/// registry's threshold of member nodes signed the block.
+async fn certify<K: Kv>(app: &App<K>, outcomes: &mut [SubmitOutcome]) -> Result<(), ApiError> {
+    let heights: std::collections::BTreeSet<u64> = outcomes
+        .iter()
+        .filter_map(|o| o.receipt().map(|r| r.height))
+        .collect();
+    for height in heights {
+        let deadline =
+            tokio::time::Instant::now() + std::time::Duration::from_millis(FINAL_WAIT_MS);
+        let certificate = loop {
+            let found = match &app.cluster {
+                Some(cluster) => {
+                    let store = app.store.clone();
+                    let published = cluster.published.clone();
+                    let client = cluster.client.clone();
+                    let fork = cluster.fork.clone();
+                    tokio::task::spawn_blocking(move || {
+                        crate::cluster::certify::collect(&store, &published, &client, height, &fork)
+                    })
+                    .await
+                    .map_err(|e| {
+                        ApiError::new(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "internal",
+                            &e.to_string(),
+                        )
+                    })??
+                }
+                None => crate::cluster::certify::local(&app.store, height)?,
+            };
+            let Some(found) = found else { break None };
+            let need = usize::from(app.state().ledger.registry().threshold());
+            if found.signatures.len() >= need || tokio::time::Instant::now() >= deadline {
+                break Some(found);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        if let Some(certificate) = certificate {
+            for outcome in outcomes.iter_mut() {
+                outcome.certify(&certificate);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn forwarded(headers: &HeaderMap) -> bool {
     headers.contains_key(crate::cluster::forward::FORWARDED_HEADER)
 }
@@ -316,6 +373,7 @@ async fn order_here<K: Kv>(
 
 async fn submit_one<K: Kv>(
     State(app): State<Arc<App<K>>>,
+    uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -336,6 +394,9 @@ async fn submit_one<K: Kv>(
         }
     };
     let mut outcomes = order(&app, vec![tx], forwarded(&headers)).await?;
+    if wants_final(&uri) {
+        certify(&app, &mut outcomes).await?;
+    }
     let outcome = outcomes.pop().ok_or_else(|| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no outcome")
     })?;
@@ -348,6 +409,7 @@ async fn submit_one<K: Kv>(
 
 async fn submit_batch<K: Kv>(
     State(app): State<Arc<App<K>>>,
+    uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<BatchResponse>, ApiError> {
@@ -370,7 +432,10 @@ async fn submit_batch<K: Kv>(
             ),
         ));
     }
-    let results = order(&app, batch.transactions, forwarded(&headers)).await?;
+    let mut results = order(&app, batch.transactions, forwarded(&headers)).await?;
+    if wants_final(&uri) {
+        certify(&app, &mut results).await?;
+    }
     Ok(Json(BatchResponse { results }))
 }
 

@@ -265,6 +265,7 @@ pub(crate) fn outcomes<K: Kv>(
             (Ok(i), Some((block, tree))) => SubmitOutcome::Accepted {
                 id: ordered.ids[*i],
                 receipt: receipt_at(block, tree, *i)?,
+                certificate: None,
             },
             (Ok(i), None) => SubmitOutcome::Rejected {
                 id: ordered.ids[*i],
@@ -279,7 +280,11 @@ pub(crate) fn outcomes<K: Kv>(
                     _ => stored_receipt(store, id)?,
                 };
                 match earlier {
-                    Some(receipt) => SubmitOutcome::Duplicate { id: *id, receipt },
+                    Some(receipt) => SubmitOutcome::Duplicate {
+                        id: *id,
+                        receipt,
+                        certificate: None,
+                    },
                     None => SubmitOutcome::Rejected {
                         id: *id,
                         error: ErrorBody::from(e),
