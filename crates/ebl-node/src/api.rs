@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 use crate::auth::{access, authenticate, Access, Reader};
 use crate::limits::{BATCH_TRANSACTIONS_MAX, REQUEST_BODY_BYTES_MAX};
 use crate::metrics::Metrics;
-use crate::refusal::ReadRefusal;
+use crate::refusal::{ReadRefusal, RequestRefusal};
 use crate::sequencer::NotOrdered;
 use crate::sequencer::{receipt_in, Candidate, Submission};
 use crate::state::Published;
@@ -154,29 +154,23 @@ async fn not_found(uri: Uri) -> ApiError {
         && version[1..].chars().all(|c| c.is_ascii_digit())
         && version != "v1"
     {
-        return ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_api_version",
-            &format!("API version {version} is not served here; use /v1"),
-        );
+        return ApiError::from(RequestRefusal::UnknownApiVersion(String::from(&format!(
+            "API version {version} is not served here; use /v1"
+        ))));
     }
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        &format!("no such endpoint: {path}"),
-    )
+    ApiError::from(RequestRefusal::NotFound(String::from(&format!(
+        "no such endpoint: {path}"
+    ))))
 }
 
 pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                &format!("request body exceeds {REQUEST_BODY_BYTES_MAX} bytes"),
-            )
+            ApiError::from(RequestRefusal::BodyTooLarge(String::from(&format!(
+                "request body exceeds {REQUEST_BODY_BYTES_MAX} bytes"
+            ))))
         } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_body", &e.body_text())
+            ApiError::from(RequestRefusal::BadBody(String::from(&e.body_text())))
         }
     })
 }
@@ -190,7 +184,7 @@ fn content_type(headers: &HeaderMap) -> &str {
 
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", &e.to_string()))
+        .map_err(|e| ApiError::from(RequestRefusal::MalformedJson(String::from(&e.to_string()))))
 }
 
 /// Stateless checks, off the async threads: structure and every signature, with `verify_strict`.
@@ -204,13 +198,7 @@ async fn verify(txs: Vec<SignedTransaction>) -> Result<Vec<Candidate>, ApiError>
             .collect()
     })
     .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            &e.to_string(),
-        )
-    })
+    .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))
 }
 
 /// `?final=true`: the client wants each receipt with its block's finality certificate.
@@ -245,11 +233,7 @@ async fn certify<K: Kv>(app: &App<K>, outcomes: &mut [SubmitOutcome]) -> Result<
                     })
                     .await
                     .map_err(|e| {
-                        ApiError::new(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            "internal",
-                            &e.to_string(),
-                        )
+                        ApiError::from(RequestRefusal::Internal(String::from(&e.to_string())))
                     })??
                 }
                 None => crate::cluster::certify::local(&app.store, height)?,
@@ -351,11 +335,9 @@ async fn order_here<K: Kv>(
         .clone()
         .try_acquire_many_owned(count.max(1))
         .map_err(|_| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "queue_full",
+            ApiError::from(RequestRefusal::QueueFull(String::from(
                 "too many transactions are waiting to be ordered; retry shortly",
-            )
+            )))
         })?;
     let candidates = verify(txs).await?;
     let (reply, answer) = oneshot::channel();
@@ -384,22 +366,20 @@ async fn submit_one<K: Kv>(
             SignedTransaction::decode(&body).map_err(|e| bad_request(&e))?
         }
         other => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                &format!(
+            return Err(ApiError::from(RequestRefusal::UnsupportedMediaType(
+                String::from(&format!(
                     "content type {other:?}: send application/json or application/octet-stream"
-                ),
-            ))
+                )),
+            )))
         }
     };
     let mut outcomes = order(&app, vec![tx], forwarded(&headers)).await?;
     if wants_final(&uri) {
         certify(&app, &mut outcomes).await?;
     }
-    let outcome = outcomes.pop().ok_or_else(|| {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no outcome")
-    })?;
+    let outcome = outcomes
+        .pop()
+        .ok_or_else(|| ApiError::from(RequestRefusal::Internal(String::from("no outcome"))))?;
     let status = match outcome {
         SubmitOutcome::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::OK,
@@ -415,22 +395,18 @@ async fn submit_batch<K: Kv>(
 ) -> Result<Json<BatchResponse>, ApiError> {
     let body = body_bytes(body)?;
     if content_type(&headers) != "application/json" {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send a batch as application/json",
-        ));
+        return Err(ApiError::from(RequestRefusal::UnsupportedMediaType(
+            String::from("send a batch as application/json"),
+        )));
     }
     let batch: BatchRequest = parse_json(&body)?;
     if batch.transactions.is_empty() || batch.transactions.len() > BATCH_TRANSACTIONS_MAX {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "batch_size",
+        return Err(ApiError::from(RequestRefusal::BatchSize(String::from(
             &format!(
                 "a batch holds 1 to {BATCH_TRANSACTIONS_MAX} transactions, this one {}",
                 batch.transactions.len()
             ),
-        ));
+        ))));
     }
     let mut results = order(&app, batch.transactions, forwarded(&headers)).await?;
     if wants_final(&uri) {
@@ -441,11 +417,9 @@ async fn submit_batch<K: Kv>(
 
 pub(crate) fn parse_hash(text: &str, what: &str) -> Result<Hash, ApiError> {
     text.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_id",
-            &format!("{what} must be 64 hex digits"),
-        )
+        ApiError::from(RequestRefusal::MalformedId(String::from(&format!(
+            "{what} must be 64 hex digits"
+        ))))
     })
 }
 
@@ -637,11 +611,9 @@ async fn status<K: Kv>(
     {
         if let Some(cluster) = &app.cluster {
             cluster.linearize().await.map_err(|e| {
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "not_linearizable",
-                    &format!("a linearizable read needs a leader that confirms it leads: {e}"),
-                )
+                ApiError::from(RequestRefusal::NotLinearizable(String::from(&format!(
+                    "a linearizable read needs a leader that confirms it leads: {e}"
+                ))))
             })?;
         }
     }
@@ -653,7 +625,7 @@ async fn status<K: Kv>(
         let bill = state
             .ledger
             .bill(&id)
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_bill", "no such bill"))?;
+            .ok_or(ReadRefusal::UnknownBill { bill: id })?;
         let head = state.head_view();
         BillStatement::of(
             bill,
@@ -675,11 +647,9 @@ async fn transaction<K: Kv>(
 ) -> Result<Json<HistoryEntry>, ApiError> {
     let id: TxId = parse_hash(&id, "transaction id")?;
     let missing = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_transaction",
+        ApiError::from(RequestRefusal::UnknownTransaction(String::from(
             "no such transaction",
-        )
+        )))
     };
     let stored = app.store.transaction(&id)?.ok_or_else(missing)?;
     let published_height = app.state().head.as_ref().map_or(0, |h| h.header.height);
@@ -727,19 +697,15 @@ async fn block<K: Kv>(
 ) -> Result<Json<BlockAnswer>, ApiError> {
     listing_reader(&app, &method, &uri, &headers)?;
     let height: u64 = height.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_height",
+        ApiError::from(RequestRefusal::MalformedHeight(String::from(
             "height must be a number",
-        )
+        )))
     })?;
     let published_height = app.state().head.as_ref().map_or(0, |h| h.header.height);
     let missing = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_block",
-            &format!("no block at height {height}"),
-        )
+        ApiError::from(RequestRefusal::UnknownBlock(String::from(&format!(
+            "no block at height {height}"
+        ))))
     };
     if height == 0 || height > published_height {
         return Err(missing());
@@ -757,13 +723,7 @@ async fn block<K: Kv>(
                 crate::cluster::certify::collect(&store, &published, &client, height, &fork)
             })
             .await
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    &e.to_string(),
-                )
-            })??
+            .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))??
         }
         None => crate::cluster::certify::local(&app.store, height)?,
     }
@@ -851,11 +811,9 @@ async fn party<K: Kv>(
                 .and_then(|k| registry.by_key(&k))
         });
     found.cloned().map(Json).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_party",
-            &format!("no party {who:?}"),
-        )
+        ApiError::from(RequestRefusal::UnknownParty(String::from(&format!(
+            "no party {who:?}"
+        ))))
     })
 }
 
@@ -881,11 +839,9 @@ async fn cluster_view<K: Kv>(
 ) -> Result<Json<crate::cluster::View>, ApiError> {
     match &app.cluster {
         Some(cluster) => Ok(Json(cluster.view())),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_clustered",
+        None => Err(ApiError::from(RequestRefusal::NotClustered(String::from(
             "this chain has one member: its node orders alone",
-        )),
+        )))),
     }
 }
 
@@ -925,13 +881,7 @@ async fn pint_envelope<K: Kv>(
     let document = history
         .iter()
         .find_map(|h| h.transaction.body.action.document())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_bill",
-                "the bill's issue is not readable",
-            )
-        })?;
+        .ok_or(ReadRefusal::UnknownBill { bill: id })?;
     let exported: Vec<ebl_pint::Exported<'_>> = history
         .iter()
         .map(|h| ebl_pint::Exported {
@@ -1020,11 +970,7 @@ async fn bill_document<K: Kv>(
     let checksum = parse_hash(&checksum, "document checksum")?;
     let named = named_documents(&app, &id, &method, &uri, &headers)?;
     let missing = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_document",
-            "the bill's envelope names no document with this checksum, or this node does not hold it",
-        )
+        ApiError::from(RequestRefusal::UnknownDocument(String::from("the bill's envelope names no document with this checksum, or this node does not hold it")))
     };
     let document = named
         .into_iter()

@@ -68,10 +68,6 @@ pub struct Reader {
     pub privileged: bool,
 }
 
-fn unauthenticated(code: &str, message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
-}
-
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -101,43 +97,34 @@ pub fn authenticate_body(
         header(headers, HEADER_TIME),
         header(headers, HEADER_SIGNATURE),
     ) else {
-        return Err(unauthenticated(
-            "unauthenticated",
-            "this read needs a signed request (x-ebl-key, x-ebl-time, x-ebl-signature)",
-        ));
+        return Err(ReadRefusal::Unsigned.into());
     };
     let key: PartyKey = key.parse().map_err(|_| {
-        unauthenticated(
-            "bad_request_signature",
-            "x-ebl-key is not a valid public key",
-        )
+        ApiError::from(ReadRefusal::BadRequestSignature {
+            why: "x-ebl-key is not a valid public key",
+        })
     })?;
     let time: u64 = time.parse().map_err(|_| {
-        unauthenticated(
-            "bad_request_signature",
-            "x-ebl-time is not a number of milliseconds",
-        )
+        ApiError::from(ReadRefusal::BadRequestSignature {
+            why: "x-ebl-time is not a number of milliseconds",
+        })
     })?;
     let signature = bytes::from_hex::<64>(signature)
         .map(SignatureBytes)
         .ok_or_else(|| {
-            unauthenticated(
-                "bad_request_signature",
-                "x-ebl-signature is not 64 bytes of hex",
-            )
+            ApiError::from(ReadRefusal::BadRequestSignature {
+                why: "x-ebl-signature is not 64 bytes of hex",
+            })
         })?;
     if time.abs_diff(now_ms) > REQUEST_SKEW_MS_MAX {
-        return Err(unauthenticated(
-            "request_expired",
-            &format!("request time is more than {REQUEST_SKEW_MS_MAX} ms from the node's clock"),
-        ));
+        return Err(ReadRefusal::RequestExpired.into());
     }
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     if !verify_request(&key, chain, method.as_str(), path, body, time, &signature) {
-        return Err(unauthenticated(
-            "bad_request_signature",
-            "request signature does not verify",
-        ));
+        return Err(ReadRefusal::BadRequestSignature {
+            why: "request signature does not verify",
+        }
+        .into());
     }
     seen.admit(&signature, time, now_ms)?;
     // A member reads what its node stores (consortium.md); its admin key is no party's, so it reads as
@@ -150,7 +137,7 @@ pub fn authenticate_body(
     }
     let party = registry
         .signer(&key)
-        .map_err(|e| unauthenticated(e.code(), &e.to_string()))?;
+        .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.code(), &e.to_string()))?;
     let privileged = registry
         .party(party)
         .is_some_and(|p| p.has_role(Role::Auditor));

@@ -508,11 +508,9 @@ async fn timeout(
     .await
     {
         Ok(response) => response,
-        Err(_) => crate::api::ApiError::new(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            &format!("the request took longer than {limit_ms} ms"),
-        )
+        Err(_) => crate::api::ApiError::from(crate::refusal::RequestRefusal::RequestTimeout(
+            String::from(&format!("the request took longer than {limit_ms} ms")),
+        ))
         .into_response(),
     }
 }

@@ -22,6 +22,15 @@ pub enum ReadRefusal {
     NotYourOffer { why: &'static str },
     #[error("the pledge extends a head that is not in the bill's history")]
     OfferNotInHistory,
+    #[error("this read needs a signed request (x-ebl-key, x-ebl-time, x-ebl-signature)")]
+    Unsigned,
+    #[error("{why}")]
+    BadRequestSignature { why: &'static str },
+    #[error(
+        "request time is more than {} ms from the node's clock",
+        crate::limits::REQUEST_SKEW_MS_MAX
+    )]
+    RequestExpired,
 }
 
 impl ReadRefusal {
@@ -34,6 +43,9 @@ impl ReadRefusal {
             ReadRefusal::Replayed => "request_replayed",
             ReadRefusal::RequestsRemembered => "busy",
             ReadRefusal::OfferNotInHistory => "offer_not_in_history",
+            ReadRefusal::Unsigned => "unauthenticated",
+            ReadRefusal::BadRequestSignature { .. } => "bad_request_signature",
+            ReadRefusal::RequestExpired => "request_expired",
         }
     }
 
@@ -43,7 +55,10 @@ impl ReadRefusal {
             ReadRefusal::NotAParty
             | ReadRefusal::NotYourOffer { .. }
             | ReadRefusal::FormerParty { .. } => StatusCode::FORBIDDEN,
-            ReadRefusal::Replayed => StatusCode::UNAUTHORIZED,
+            ReadRefusal::Replayed
+            | ReadRefusal::Unsigned
+            | ReadRefusal::BadRequestSignature { .. }
+            | ReadRefusal::RequestExpired => StatusCode::UNAUTHORIZED,
             ReadRefusal::RequestsRemembered => StatusCode::SERVICE_UNAVAILABLE,
             ReadRefusal::OfferNotInHistory => StatusCode::UNPROCESSABLE_ENTITY,
         }
@@ -52,6 +67,111 @@ impl ReadRefusal {
 
 impl From<ReadRefusal> for ApiError {
     fn from(r: ReadRefusal) -> ApiError {
+        ApiError::new(r.status(), r.code(), &r.to_string())
+    }
+}
+
+/// Why the node refuses a request for what it is rather than for a ledger or reading rule: one variant
+/// per refusal, each with its stable code and HTTP status; the text says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestRefusal {
+    #[error("{0}")]
+    BadBody(String),
+    #[error("{0}")]
+    BatchSize(String),
+    #[error("{0}")]
+    BodyTooLarge(String),
+    #[error("{0}")]
+    Internal(String),
+    #[error("{0}")]
+    MalformedHeight(String),
+    #[error("{0}")]
+    MalformedId(String),
+    #[error("{0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    NoLeader(String),
+    #[error("{0}")]
+    NotClustered(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    NotLinearizable(String),
+    #[error("{0}")]
+    NotYetApplied(String),
+    #[error("{0}")]
+    QueueFull(String),
+    #[error("{0}")]
+    RequestTimeout(String),
+    #[error("{0}")]
+    UnknownApiVersion(String),
+    #[error("{0}")]
+    UnknownBlock(String),
+    #[error("{0}")]
+    UnknownDocument(String),
+    #[error("{0}")]
+    UnknownParty(String),
+    #[error("{0}")]
+    UnknownTransaction(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+}
+
+impl RequestRefusal {
+    /// The stable code the API shows.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestRefusal::BadBody(_) => "bad_body",
+            RequestRefusal::BatchSize(_) => "batch_size",
+            RequestRefusal::BodyTooLarge(_) => "body_too_large",
+            RequestRefusal::Internal(_) => "internal",
+            RequestRefusal::MalformedHeight(_) => "malformed_height",
+            RequestRefusal::MalformedId(_) => "malformed_id",
+            RequestRefusal::MalformedJson(_) => "malformed_json",
+            RequestRefusal::NoLeader(_) => "no_leader",
+            RequestRefusal::NotClustered(_) => "not_clustered",
+            RequestRefusal::NotFound(_) => "not_found",
+            RequestRefusal::NotLinearizable(_) => "not_linearizable",
+            RequestRefusal::NotYetApplied(_) => "not_yet_applied",
+            RequestRefusal::QueueFull(_) => "queue_full",
+            RequestRefusal::RequestTimeout(_) => "request_timeout",
+            RequestRefusal::UnknownApiVersion(_) => "unknown_api_version",
+            RequestRefusal::UnknownBlock(_) => "unknown_block",
+            RequestRefusal::UnknownDocument(_) => "unknown_document",
+            RequestRefusal::UnknownParty(_) => "unknown_party",
+            RequestRefusal::UnknownTransaction(_) => "unknown_transaction",
+            RequestRefusal::UnsupportedMediaType(_) => "unsupported_media_type",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            RequestRefusal::BadBody(_) => StatusCode::BAD_REQUEST,
+            RequestRefusal::BatchSize(_) => StatusCode::BAD_REQUEST,
+            RequestRefusal::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestRefusal::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            RequestRefusal::MalformedHeight(_) => StatusCode::BAD_REQUEST,
+            RequestRefusal::MalformedId(_) => StatusCode::BAD_REQUEST,
+            RequestRefusal::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            RequestRefusal::NoLeader(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestRefusal::NotClustered(_) => StatusCode::NOT_FOUND,
+            RequestRefusal::NotFound(_) => StatusCode::NOT_FOUND,
+            RequestRefusal::NotLinearizable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestRefusal::NotYetApplied(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestRefusal::QueueFull(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestRefusal::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            RequestRefusal::UnknownApiVersion(_) => StatusCode::NOT_FOUND,
+            RequestRefusal::UnknownBlock(_) => StatusCode::NOT_FOUND,
+            RequestRefusal::UnknownDocument(_) => StatusCode::NOT_FOUND,
+            RequestRefusal::UnknownParty(_) => StatusCode::NOT_FOUND,
+            RequestRefusal::UnknownTransaction(_) => StatusCode::NOT_FOUND,
+            RequestRefusal::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        }
+    }
+}
+
+impl From<RequestRefusal> for ApiError {
+    fn from(r: RequestRefusal) -> ApiError {
         ApiError::new(r.status(), r.code(), &r.to_string())
     }
 }

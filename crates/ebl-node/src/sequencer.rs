@@ -269,9 +269,13 @@ pub(crate) fn outcomes<K: Kv>(
             },
             (Ok(i), None) => SubmitOutcome::Rejected {
                 id: ordered.ids[*i],
-                error: ErrorBody {
-                    code: "internal".into(),
-                    message: "accepted without a block".into(),
+                error: {
+                    let refusal =
+                        crate::refusal::RequestRefusal::Internal("accepted without a block".into());
+                    ErrorBody {
+                        code: refusal.code().into(),
+                        message: refusal.to_string(),
+                    }
                 },
             },
             (Err((id, e)), placed) => {

@@ -10,6 +10,7 @@ use ebl_core::SignedTransaction;
 
 use super::Cluster;
 use crate::api::ApiError;
+use crate::refusal::RequestRefusal;
 
 /// Marks a forwarded request: a node never forwards one again, so two nodes that each think the other
 /// leads cannot pass a request back and forth.
@@ -19,7 +20,7 @@ pub const FORWARDED_HEADER: &str = "x-ebl-forwarded";
 const FORWARD_TIMEOUT_MS: u64 = 30_000;
 
 fn no_leader(message: &str) -> ApiError {
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_leader", message)
+    ApiError::from(RequestRefusal::NoLeader(String::from(message)))
 }
 
 /// Sends `transactions` to the leader at `address` and waits until this node has applied what the
@@ -29,13 +30,8 @@ pub async fn forward(
     address: String,
     transactions: Vec<SignedTransaction>,
 ) -> Result<Vec<SubmitOutcome>, ApiError> {
-    let body = serde_json::to_vec(&BatchRequest { transactions }).map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            &e.to_string(),
-        )
-    })?;
+    let body = serde_json::to_vec(&BatchRequest { transactions })
+        .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))?;
     let target = address.clone();
     let answered = tokio::task::spawn_blocking(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -58,13 +54,7 @@ pub async fn forward(
         Ok::<_, ureq::Error>((status, bytes))
     })
     .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            &e.to_string(),
-        )
-    })?;
+    .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))?;
     let (status, bytes) =
         answered.map_err(|e| no_leader(&format!("the leader at {address} did not answer: {e}")))?;
     if status != 200 {
@@ -110,11 +100,7 @@ pub async fn wait_applied(cluster: &Cluster, height: u64) -> Result<(), ApiError
             return Ok(());
         }
         if Instant::now() >= deadline {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_yet_applied",
-                &format!("block {height} is committed but this node has not applied it yet; read again shortly"),
-            ));
+            return Err(ApiError::from(RequestRefusal::NotYetApplied(String::from(&format!("block {height} is committed but this node has not applied it yet; read again shortly")))));
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

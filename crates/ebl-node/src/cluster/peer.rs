@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::{node_id, TypeConfig};
 use crate::api::{ApiError, App};
 use crate::limits::REQUEST_SKEW_MS_MAX;
+use crate::refusal::RequestRefusal;
 
 pub const PATH_APPEND: &str = "/v1/peer/append";
 pub const PATH_VOTE: &str = "/v1/peer/vote";
@@ -387,13 +388,7 @@ async fn blocks<K: Kv>(
         Ok::<_, ebl_store::StoreError>(out)
     })
     .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            &e.to_string(),
-        )
-    })??;
+    .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))??;
     Ok(answer(&app, &signature, codec::encode(&fetched)))
 }
 
@@ -407,29 +402,19 @@ async fn certificate<K: Kv>(
     let (_, signature) = authenticate(&app, PATH_CERTIFICATE, &headers, &body)?;
     let request: super::certify::CertificateRequest = decode(&body)?;
     if request.height > app.state().head_view().height {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_block",
+        return Err(ApiError::from(RequestRefusal::UnknownBlock(String::from(
             "this node has not applied that block yet",
-        ));
+        ))));
     }
     let store = app.store.clone();
     let found = tokio::task::spawn_blocking(move || super::certify::local(&store, request.height))
         .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                &e.to_string(),
-            )
-        })??;
+        .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))??;
     match found {
         Some(certificate) => Ok(answer(&app, &signature, codec::encode(&certificate))),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_block",
+        None => Err(ApiError::from(RequestRefusal::UnknownBlock(String::from(
             "no such block",
-        )),
+        )))),
     }
 }
 
@@ -443,11 +428,9 @@ async fn read_index<K: Kv>(
     let (_, signature) = authenticate(&app, PATH_READ_INDEX, &headers, &body)?;
     let cluster = cluster(&app)?;
     let index = cluster.raft.ensure_linearizable().await.map_err(|e| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_leader",
-            &format!("this node cannot confirm it leads: {e}"),
-        )
+        ApiError::from(RequestRefusal::NoLeader(String::from(&format!(
+            "this node cannot confirm it leads: {e}"
+        ))))
     })?;
     let index: u64 = index.map_or(0, |l| l.index);
     Ok(answer(&app, &signature, codec::encode(&index)))
