@@ -10,7 +10,7 @@ use ebl_core::{
 };
 use serde_json::{json, Value};
 
-use crate::error::{CliError, Kind, Result};
+use crate::error::{CliError, Kind, Refusal, Result};
 use crate::output;
 use crate::wallet::{parse_amount, read_file, read_json, write_file, PledgeOffer, Wallet};
 
@@ -629,9 +629,9 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
                 format!("node key {} written to {}", jwk["kid"], path.display()),
             ))
         }
-        Command::Demo { .. } | Command::Completions { .. } => {
-            Err(CliError::usage("internal", "handled by main"))
-        }
+        Command::Demo { .. } | Command::Completions { .. } => Err(CliError::from(
+            Refusal::Internal(String::from("handled by main")),
+        )),
     }
 }
 
@@ -645,10 +645,10 @@ fn key(wallet: &Wallet, cmd: KeyCommand) -> Result<Out> {
             let text = read_file(&file, "key seed", 1024)?;
             let text = String::from_utf8_lossy(&text);
             let seed = ebl_core::bytes::from_hex::<32>(text.trim()).ok_or_else(|| {
-                CliError::usage(
-                    "malformed_key",
-                    format!("{} does not hold a 32-byte hex seed", file.display()),
-                )
+                CliError::from(Refusal::MalformedKey(format!(
+                    "{} does not hold a 32-byte hex seed",
+                    file.display()
+                )))
             })?;
             let public = wallet.import_key(&name, &ebl_core::SigningKey::from_bytes(&seed))?;
             Ok(out(
@@ -994,10 +994,9 @@ fn bill(wallet: &Wallet, cmd: BillCommand, force: bool) -> Result<Out> {
                 );
             }
             let to = to.ok_or_else(|| {
-                CliError::usage(
-                    "missing_endorsee",
+                CliError::from(Refusal::MissingEndorsee(String::from(
                     "name the endorsee with --to, or endorse in blank with --blank",
-                )
+                )))
             })?;
             let party = wallet.party(&to)?;
             if to_order {
@@ -1036,10 +1035,9 @@ fn bill(wallet: &Wallet, cmd: BillCommand, force: bool) -> Result<Out> {
                 Some(code) => {
                     let reason =
                         AmendmentReason::from_code(&code.to_uppercase()).ok_or_else(|| {
-                            CliError::usage(
-                                "bad_reason",
-                                format!("amendment reason {code:?}: use SWTP, COD or SWI"),
-                            )
+                            CliError::from(Refusal::BadReason(format!(
+                                "amendment reason {code:?}: use SWTP, COD or SWI"
+                            )))
                         })?;
                     act(
                         &signer,
@@ -1435,18 +1433,15 @@ fn trust_store(trust_dir: &Path) -> Result<ebl_pint::TrustStore> {
     use ebl_node::pint::{read_trust_dir, TrustDirError};
     let trust = read_trust_dir(trust_dir).map_err(|e| match e {
         TrustDirError::Unreadable { .. } => {
-            CliError::usage("unreadable_trust_store", e.to_string())
+            CliError::from(Refusal::UnreadableTrustStore(e.to_string()))
         }
-        TrustDirError::BadFile { .. } => CliError::usage("bad_trust_file", e.to_string()),
+        TrustDirError::BadFile { .. } => CliError::from(Refusal::BadTrustFile(e.to_string())),
     })?;
     if trust.is_empty() {
-        return Err(CliError::usage(
-            "empty_trust_store",
-            format!(
-                "no usable JWK (Ed25519, P-256, or RSA of 2048 bits or more) or root certificate in {}",
-                trust_dir.display()
-            ),
-        ));
+        return Err(CliError::from(Refusal::EmptyTrustStore(format!(
+            "no usable JWK (Ed25519, P-256, or RSA of 2048 bits or more) or root certificate in {}",
+            trust_dir.display()
+        ))));
     }
     Ok(trust.at_time(crate::wallet::now_ms()))
 }
@@ -1485,10 +1480,10 @@ pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
 fn documents_in(dir: &Path) -> Result<std::collections::BTreeMap<ebl_core::Hash, Vec<u8>>> {
     let mut found = std::collections::BTreeMap::new();
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        CliError::usage(
-            "unreadable_documents",
-            format!("cannot read {}: {e}", dir.display()),
-        )
+        CliError::from(Refusal::UnreadableDocuments(format!(
+            "cannot read {}: {e}",
+            dir.display()
+        )))
     })?;
     for entry in entries.filter_map(std::result::Result::ok) {
         let path = entry.path();
@@ -1507,7 +1502,7 @@ pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Re
     let jwk = wallet.node.pint_jwk()?;
     trust
         .add_jwks(jwk.to_string().as_bytes())
-        .map_err(|f| CliError::new(Kind::Other, "bad_answer", f.reason))?;
+        .map_err(|f| CliError::from(Refusal::BadAnswer(f.reason)))?;
     let (mut status, mut body) = wallet.node.pint("POST", "/v3/envelopes", envelope)?;
     if status == 201 {
         let reference = body["envelopeReference"].as_str().unwrap_or("").to_owned();
@@ -1560,11 +1555,10 @@ fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Val
         ));
     };
     let payload = ebl_pint::verified_jws(jws, trust).map_err(|f| {
-        CliError::new(
-            Kind::Verification,
-            "bad_answer",
-            format!("the node's answer is not signed by the node: {}", f.reason),
-        )
+        CliError::from(Refusal::UnsignedAnswer(format!(
+            "the node's answer is not signed by the node: {}",
+            f.reason
+        )))
     })?;
     let code = payload["responseCode"].as_str().unwrap_or("").to_owned();
     let reason = payload["reason"].as_str().unwrap_or("").to_owned();
@@ -1645,22 +1639,24 @@ pub fn pint_documents(
             .as_str()
             .and_then(|c| c.parse().ok())
             .ok_or_else(|| {
-                CliError::new(Kind::Other, "bad_answer", "a document without a checksum")
+                CliError::from(Refusal::BadAnswer(String::from(
+                    "a document without a checksum",
+                )))
             })?;
         let document = wallet.node.bill_document(bill, &checksum, key)?;
         let content = document["content"]
             .as_str()
             .and_then(ebl_pint::base64_decode)
             .ok_or_else(|| {
-                CliError::new(Kind::Other, "bad_answer", "a document that is not base64")
+                CliError::from(Refusal::BadAnswer(String::from(
+                    "a document that is not base64",
+                )))
             })?;
         // Checked here too: the wallet trusts the checksum the envelope named, not the node.
         if ebl_core::Hash::of(&content) != checksum {
-            return Err(CliError::new(
-                Kind::Verification,
-                "document_checksum_mismatch",
-                format!("document {checksum} does not have its checksum"),
-            ));
+            return Err(CliError::from(Refusal::DocumentChecksumMismatch(format!(
+                "document {checksum} does not have its checksum"
+            ))));
         }
         std::fs::create_dir_all(dir).map_err(|e| CliError::io("creating the directory", e))?;
         let path = dir.join(document_file_name(name, &checksum));

@@ -13,7 +13,7 @@ use ebl_core::{
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::error::{CliError, Kind, Result};
+use crate::error::{CliError, Kind, Refusal, Result};
 
 /// How long to wait for a node to accept a connection, and for a whole answer.
 pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
@@ -150,11 +150,10 @@ impl NodeClient {
     }
 
     fn unreachable(&self, e: ureq::Error) -> CliError {
-        CliError::new(
-            Kind::Unreachable,
-            "node_unreachable",
-            format!("cannot reach the node at {}: {e}", self.base()),
-        )
+        CliError::from(Refusal::NodeUnreachable(format!(
+            "cannot reach the node at {}: {e}",
+            self.base()
+        )))
         .with_hint("start one with `ebl-node run`, or point --node / EBL_NODE at a running node")
     }
 
@@ -182,11 +181,10 @@ impl NodeClient {
                     self.current.set(i);
                     return Ok(r);
                 }
-                Err(e) => last = Some(Err(CliError::new(
-                    Kind::Unreachable,
-                    "node_unreachable",
-                    format!("cannot reach the node at {}: {e}", self.bases[i]),
-                )
+                Err(e) => last = Some(Err(CliError::from(Refusal::NodeUnreachable(format!(
+                    "cannot reach the node at {}: {e}",
+                    self.bases[i]
+                )))
                 .with_hint(
                     "start one with `ebl-node run`, or point --node / EBL_NODE at a running node",
                 ))),
@@ -210,15 +208,11 @@ impl NodeClient {
             .read_json()
             .map_err(|e| self.unreachable(e))?;
         if view.chain != known.chain || view.genesis.chain_id() != view.chain {
-            return Err(CliError::new(
-                Kind::Verification,
-                "chain_mismatch",
-                format!(
-                    "the node at {} serves another chain than the one at {}",
-                    self.bases[i],
-                    self.base()
-                ),
-            ));
+            return Err(CliError::from(Refusal::ChainMismatch(format!(
+                "the node at {} serves another chain than the one at {}",
+                self.bases[i],
+                self.base()
+            ))));
         }
         if let Some(home) = &self.pins {
             let mut pins = crate::pins::Pins::load(home)?;
@@ -243,11 +237,9 @@ impl NodeClient {
             .map_err(|e| self.unreachable(e))?;
         if (200..300).contains(&status) || status == 422 {
             return serde_json::from_slice(&body).map_err(|e| {
-                CliError::new(
-                    Kind::Other,
-                    "bad_answer",
-                    format!("the node's answer is not what was expected: {e}"),
-                )
+                CliError::from(Refusal::BadAnswer(format!(
+                    "the node's answer is not what was expected: {e}"
+                )))
             });
         }
         let error = serde_json::from_slice::<ErrorEnvelope>(&body)
@@ -362,11 +354,9 @@ impl NodeClient {
         }
         let view: GenesisView = self.get_unchecked("/v1/genesis")?;
         if view.genesis.chain_id() != view.chain {
-            return Err(CliError::new(
-                Kind::Verification,
-                "bad_genesis",
+            return Err(CliError::from(Refusal::BadGenesis(String::from(
                 "the node's genesis does not hash to its chain id",
-            ));
+            ))));
         }
         if let Some(home) = &self.pins {
             let mut pins = crate::pins::Pins::load(home)?;
@@ -398,7 +388,7 @@ impl NodeClient {
             .collect();
         self.get_listing(&format!("/v1/parties/{encoded}")).map_err(|e| {
             if e.code == "unknown_party" {
-                CliError::usage("unknown_party", format!("no registered party {who:?}"))
+                CliError::from(Refusal::UnknownParty(format!("no registered party {who:?}")))
                     .with_hint("name a party by its registered name, party id or public key; `ebl party list` shows them")
             } else {
                 e

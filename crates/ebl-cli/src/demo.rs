@@ -8,7 +8,7 @@ use ebl_core::PartyKey;
 use serde_json::Value;
 
 use crate::cli::{self, Cli};
-use crate::error::{CliError, Result};
+use crate::error::{CliError, Refusal, Result};
 use crate::wallet::{Passphrase, Wallet};
 
 const PASSPHRASE: &str = "demo passphrase";
@@ -75,8 +75,8 @@ impl Player {
         let home = self.home.to_string_lossy().into_owned();
         full.push(&home);
         full.extend_from_slice(args);
-        let parsed =
-            Cli::try_parse_from(&full).map_err(|e| CliError::usage("bad_usage", e.to_string()))?;
+        let parsed = Cli::try_parse_from(&full)
+            .map_err(|e| CliError::from(Refusal::BadUsage(e.to_string())))?;
         let out = cli::run(parsed, &self.wallet)?;
         for line in out.human.lines() {
             println!("  {line}");

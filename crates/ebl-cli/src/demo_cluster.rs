@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::demo::Player;
-use crate::error::{CliError, Result};
+use crate::error::{CliError, Refusal, Result};
 
 /// The most members the demo starts (each is a process on this machine).
 pub const DEMO_MEMBERS_MAX: usize = 5;
@@ -227,10 +227,9 @@ fn admit(p: &Player, root: &Path, name: &str, key: &str, role: &str, ids: &[&str
 /// Plays the trade on a cluster of `count` members.
 pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     if !(2..=DEMO_MEMBERS_MAX).contains(&count) {
-        return Err(CliError::usage(
-            "bad_usage",
-            format!("--cluster takes 2 to {DEMO_MEMBERS_MAX} members"),
-        ));
+        return Err(CliError::from(Refusal::BadUsage(format!(
+            "--cluster takes 2 to {DEMO_MEMBERS_MAX} members"
+        ))));
     }
     let temp = tempfile::tempdir().map_err(|e| CliError::io("temporary directory", e))?;
     let root = match keep {

@@ -175,3 +175,174 @@ impl From<WalletRule> for CliError {
         }
     }
 }
+
+/// The wallet's refusals that carry only a message: one variant per code, with the kind (and so the
+/// exit code) it stands for, so no call site spells a code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    BadAnswer(String),
+    /// A PINT answer whose signature is not the node's.
+    #[error("{0}")]
+    UnsignedAnswer(String),
+    #[error("{0}")]
+    BadGenesis(String),
+    #[error("{0}")]
+    BadKeyFile(String),
+    #[error("{0}")]
+    BadKeyName(String),
+    #[error("{0}")]
+    BadOffer(String),
+    #[error("{0}")]
+    BadReason(String),
+    #[error("{0}")]
+    BadTrustFile(String),
+    #[error("{0}")]
+    BadUsage(String),
+    #[error("{0}")]
+    ChainMismatch(String),
+    #[error("{0}")]
+    DocumentChecksumMismatch(String),
+    #[error("{0}")]
+    EmptyPassphrase(String),
+    #[error("{0}")]
+    EmptyTrustStore(String),
+    #[error("{0}")]
+    FileTooLarge(String),
+    #[error("{0}")]
+    Internal(String),
+    #[error("{0}")]
+    KeyExists(String),
+    #[error("{0}")]
+    MalformedAmount(String),
+    #[error("{0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    MalformedKey(String),
+    #[error("{0}")]
+    MissingEndorsee(String),
+    #[error("{0}")]
+    NoPassphrase(String),
+    #[error("{0}")]
+    NodeUnreachable(String),
+    #[error("{0}")]
+    StaleOffer(String),
+    #[error("{0}")]
+    UnknownKey(String),
+    #[error("{0}")]
+    UnknownParty(String),
+    #[error("{0}")]
+    UnreadableDocuments(String),
+    #[error("{0}")]
+    UnreadableFile(String),
+    #[error("{0}")]
+    UnreadableTrustStore(String),
+    #[error("{0}")]
+    WrongPassphrase(String),
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::BadAnswer(_) | Refusal::UnsignedAnswer(_) => "bad_answer",
+            Refusal::BadGenesis(_) => "bad_genesis",
+            Refusal::BadKeyFile(_) => "bad_key_file",
+            Refusal::BadKeyName(_) => "bad_key_name",
+            Refusal::BadOffer(_) => "bad_offer",
+            Refusal::BadReason(_) => "bad_reason",
+            Refusal::BadTrustFile(_) => "bad_trust_file",
+            Refusal::BadUsage(_) => "bad_usage",
+            Refusal::ChainMismatch(_) => "chain_mismatch",
+            Refusal::DocumentChecksumMismatch(_) => "document_checksum_mismatch",
+            Refusal::EmptyPassphrase(_) => "empty_passphrase",
+            Refusal::EmptyTrustStore(_) => "empty_trust_store",
+            Refusal::FileTooLarge(_) => "file_too_large",
+            Refusal::Internal(_) => "internal",
+            Refusal::KeyExists(_) => "key_exists",
+            Refusal::MalformedAmount(_) => "malformed_amount",
+            Refusal::MalformedJson(_) => "malformed_json",
+            Refusal::MalformedKey(_) => "malformed_key",
+            Refusal::MissingEndorsee(_) => "missing_endorsee",
+            Refusal::NoPassphrase(_) => "no_passphrase",
+            Refusal::NodeUnreachable(_) => "node_unreachable",
+            Refusal::StaleOffer(_) => "stale_offer",
+            Refusal::UnknownKey(_) => "unknown_key",
+            Refusal::UnknownParty(_) => "unknown_party",
+            Refusal::UnreadableDocuments(_) => "unreadable_documents",
+            Refusal::UnreadableFile(_) => "unreadable_file",
+            Refusal::UnreadableTrustStore(_) => "unreadable_trust_store",
+            Refusal::WrongPassphrase(_) => "wrong_passphrase",
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Refusal::BadAnswer(_) => Kind::Other,
+            Refusal::UnsignedAnswer(_) => Kind::Verification,
+            Refusal::BadGenesis(_) => Kind::Verification,
+            Refusal::BadKeyFile(_) => Kind::Usage,
+            Refusal::BadKeyName(_) => Kind::Usage,
+            Refusal::BadOffer(_) => Kind::Usage,
+            Refusal::BadReason(_) => Kind::Usage,
+            Refusal::BadTrustFile(_) => Kind::Usage,
+            Refusal::BadUsage(_) => Kind::Usage,
+            Refusal::ChainMismatch(_) => Kind::Verification,
+            Refusal::DocumentChecksumMismatch(_) => Kind::Verification,
+            Refusal::EmptyPassphrase(_) => Kind::Usage,
+            Refusal::EmptyTrustStore(_) => Kind::Usage,
+            Refusal::FileTooLarge(_) => Kind::Usage,
+            Refusal::Internal(_) => Kind::Usage,
+            Refusal::KeyExists(_) => Kind::Usage,
+            Refusal::MalformedAmount(_) => Kind::Usage,
+            Refusal::MalformedJson(_) => Kind::Usage,
+            Refusal::MalformedKey(_) => Kind::Usage,
+            Refusal::MissingEndorsee(_) => Kind::Usage,
+            Refusal::NoPassphrase(_) => Kind::Usage,
+            Refusal::NodeUnreachable(_) => Kind::Unreachable,
+            Refusal::StaleOffer(_) => Kind::Verification,
+            Refusal::UnknownKey(_) => Kind::Usage,
+            Refusal::UnknownParty(_) => Kind::Usage,
+            Refusal::UnreadableDocuments(_) => Kind::Usage,
+            Refusal::UnreadableFile(_) => Kind::Usage,
+            Refusal::UnreadableTrustStore(_) => Kind::Usage,
+            Refusal::WrongPassphrase(_) => Kind::Usage,
+        }
+    }
+}
+
+impl From<Refusal> for CliError {
+    fn from(refusal: Refusal) -> CliError {
+        CliError::new(refusal.kind(), refusal.code(), refusal.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CliError, Refusal};
+
+    /// The codes and exit codes scripts match on stay what they were when the call sites spelt them.
+    #[test]
+    fn refusal_codes_and_exit_codes_are_pinned() {
+        let pinned = [
+            (
+                Refusal::NodeUnreachable(String::new()),
+                "node_unreachable",
+                5,
+            ),
+            (Refusal::BadAnswer(String::new()), "bad_answer", 1),
+            (Refusal::UnsignedAnswer(String::new()), "bad_answer", 4),
+            (Refusal::ChainMismatch(String::new()), "chain_mismatch", 4),
+            (Refusal::StaleOffer(String::new()), "stale_offer", 4),
+            (
+                Refusal::WrongPassphrase(String::new()),
+                "wrong_passphrase",
+                2,
+            ),
+            (Refusal::KeyExists(String::new()), "key_exists", 2),
+        ];
+        for (refusal, code, exit) in pinned {
+            let error = CliError::from(refusal);
+            assert_eq!((error.code.as_str(), error.exit_code()), (code, exit));
+        }
+    }
+}

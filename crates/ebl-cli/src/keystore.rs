@@ -9,7 +9,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use ebl_core::{bytes, PartyKey, SigningKey};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CliError, Kind, Result};
+use crate::error::{CliError, Refusal, Result};
 
 /// argon2id cost: OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
 const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
@@ -61,10 +61,9 @@ fn check_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(CliError::usage(
-            "bad_key_name",
-            format!("key name {name:?} must be 1 to {KEY_NAME_BYTES_MAX} letters, digits, '-', '_' or '.'"),
-        ))
+        Err(CliError::from(Refusal::BadKeyName(format!(
+            "key name {name:?} must be 1 to {KEY_NAME_BYTES_MAX} letters, digits, '-', '_' or '.'"
+        ))))
     }
 }
 
@@ -93,12 +92,15 @@ fn derive(
         }
         .into());
     }
-    let params = Params::new(memory_kib, passes, lanes, Some(32))
-        .map_err(|e| CliError::usage("bad_key_file", format!("key derivation parameters: {e}")))?;
+    let params = Params::new(memory_kib, passes, lanes, Some(32)).map_err(|e| {
+        CliError::from(Refusal::BadKeyFile(format!(
+            "key derivation parameters: {e}"
+        )))
+    })?;
     let mut key = zeroize::Zeroizing::new([0u8; 32]);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password_into(passphrase.as_bytes(), salt, key.as_mut())
-        .map_err(|e| CliError::usage("bad_key_file", format!("key derivation: {e}")))?;
+        .map_err(|e| CliError::from(Refusal::BadKeyFile(format!("key derivation: {e}"))))?;
     Ok(key)
 }
 
@@ -125,16 +127,14 @@ impl Keystore {
     pub fn save(&self, name: &str, key: &SigningKey, passphrase: &str) -> Result<PartyKey> {
         check_name(name)?;
         if passphrase.is_empty() {
-            return Err(CliError::usage(
-                "empty_passphrase",
+            return Err(CliError::from(Refusal::EmptyPassphrase(String::from(
                 "the passphrase must not be empty",
-            ));
+            ))));
         }
         if self.exists(name) {
-            return Err(CliError::usage(
-                "key_exists",
-                format!("a key named {name:?} already exists"),
-            ));
+            return Err(CliError::from(Refusal::KeyExists(format!(
+                "a key named {name:?} already exists"
+            ))));
         }
         let public = PartyKey::of(key);
         let salt: [u8; 16] = random()?;
@@ -185,26 +185,26 @@ impl Keystore {
         let path = self.path(name);
         let text = std::fs::read(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                CliError::usage(
-                    "unknown_key",
-                    format!("no key named {name:?} in {}", self.dir.display()),
-                )
+                CliError::from(Refusal::UnknownKey(format!(
+                    "no key named {name:?} in {}",
+                    self.dir.display()
+                )))
                 .with_hint("list keys with `ebl key list`, or make one with `ebl key new NAME`")
             } else {
                 CliError::io(&format!("reading {}", path.display()), e)
             }
         })?;
         let file: KeyFile = serde_json::from_slice(&text).map_err(|e| {
-            CliError::usage(
-                "bad_key_file",
-                format!("{} is not a key file: {e}", path.display()),
-            )
+            CliError::from(Refusal::BadKeyFile(format!(
+                "{} is not a key file: {e}",
+                path.display()
+            )))
         })?;
         if file.format != FORMAT || file.name != name {
-            return Err(CliError::usage(
-                "bad_key_file",
-                format!("{} is not the key file of {name:?}", path.display()),
-            ));
+            return Err(CliError::from(Refusal::BadKeyFile(format!(
+                "{} is not the key file of {name:?}",
+                path.display()
+            ))));
         }
         Ok(file)
     }
@@ -213,10 +213,9 @@ impl Keystore {
     pub fn public(&self, name: &str) -> Result<PartyKey> {
         let file = self.read(name)?;
         file.public_key.parse().map_err(|_| {
-            CliError::usage(
-                "bad_key_file",
-                format!("key file of {name:?} has a bad public key"),
-            )
+            CliError::from(Refusal::BadKeyFile(format!(
+                "key file of {name:?} has a bad public key"
+            )))
         })
     }
 
@@ -224,7 +223,9 @@ impl Keystore {
     pub fn unlock(&self, name: &str, passphrase: &str) -> Result<SigningKey> {
         let file = self.read(name)?;
         let bad = |what: &str| {
-            CliError::usage("bad_key_file", format!("key file of {name:?}: bad {what}"))
+            CliError::from(Refusal::BadKeyFile(format!(
+                "key file of {name:?}: bad {what}"
+            )))
         };
         let salt = bytes::from_hex_vec(&file.kdf.salt).ok_or_else(|| bad("salt"))?;
         let nonce = bytes::from_hex::<24>(&file.nonce).ok_or_else(|| bad("nonce"))?;
@@ -249,11 +250,9 @@ impl Keystore {
                 },
             )
             .map_err(|_| {
-                CliError::new(
-                    Kind::Usage,
-                    "wrong_passphrase",
-                    format!("wrong passphrase for key {name:?}"),
-                )
+                CliError::from(Refusal::WrongPassphrase(format!(
+                    "wrong passphrase for key {name:?}"
+                )))
                 .with_hint("check EBL_PASSPHRASE, or type the passphrase you gave `ebl key new`")
             })?;
         let seed = zeroize::Zeroizing::new(seed);

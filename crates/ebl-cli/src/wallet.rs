@@ -12,7 +12,7 @@ use ebl_core::{
 use serde::{Deserialize, Serialize};
 
 use crate::client::NodeClient;
-use crate::error::{CliError, Kind, Result};
+use crate::error::{CliError, Kind, Refusal, Result};
 use crate::keystore::Keystore;
 
 /// Format of the file a holder hands a bank to ask for a pledge.
@@ -91,10 +91,9 @@ pub fn check_validity(hours: u64) -> Result<()> {
 /// "1234.56" in a currency with two minor digits, as minor units (123456).
 pub fn parse_amount(text: &str) -> Result<u64> {
     let bad = || {
-        CliError::usage(
-            "malformed_amount",
-            format!("amount {text:?} must look like 1000000 or 1000000.50"),
-        )
+        CliError::from(Refusal::MalformedAmount(format!(
+            "amount {text:?} must look like 1000000 or 1000000.50"
+        )))
     };
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty()
@@ -129,8 +128,10 @@ impl Wallet {
             Passphrase::Given(p) => Ok(p.clone()),
             Passphrase::Prompt => rpassword::prompt_password(format!("passphrase for {what}: "))
                 .map_err(|e| {
-                    CliError::usage("no_passphrase", format!("cannot read a passphrase: {e}"))
-                        .with_hint("set EBL_PASSPHRASE when running without a terminal")
+                    CliError::from(Refusal::NoPassphrase(format!(
+                        "cannot read a passphrase: {e}"
+                    )))
+                    .with_hint("set EBL_PASSPHRASE when running without a terminal")
                 }),
         }
     }
@@ -143,10 +144,9 @@ impl Wallet {
 
     pub fn import_key(&self, name: &str, key: &SigningKey) -> Result<PartyKey> {
         if self.keys.exists(name) {
-            return Err(CliError::usage(
-                "key_exists",
-                format!("a key named {name:?} already exists"),
-            ));
+            return Err(CliError::from(Refusal::KeyExists(format!(
+                "a key named {name:?} already exists"
+            ))));
         }
         let passphrase = self.passphrase(&format!("new key {name:?}"))?;
         if passphrase.chars().count() < PASSPHRASE_CHARS_MIN {
@@ -397,10 +397,10 @@ impl Wallet {
         let invalid =
             |code: &str, message: String| CliError::new(Kind::Verification, code, message);
         if offer.format != PLEDGE_OFFER_FORMAT {
-            return Err(CliError::usage(
-                "bad_offer",
-                format!("not a pledge offer (format {:?})", offer.format),
-            ));
+            return Err(CliError::from(Refusal::BadOffer(format!(
+                "not a pledge offer (format {:?})",
+                offer.format
+            ))));
         }
         // The offer must come from a chain this wallet trusts, and the one its node serves.
         let chain = offer.bundle.genesis.chain_id();
@@ -487,11 +487,9 @@ impl Wallet {
                 .with_hint("ask the holder for a new offer"));
         }
         if !review.fresh {
-            return Err(CliError::new(
-                Kind::Verification,
-                "stale_offer",
+            return Err(CliError::from(Refusal::StaleOffer(String::from(
                 "the bill changed since the offer was made",
-            )
+            )))
             .with_hint("ask the holder for a new offer"));
         }
         let mut tx = offer.transaction.clone();
@@ -509,35 +507,32 @@ impl Wallet {
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str, max: usize) -> Result<T> {
     let bytes = read_file(path, what, max)?;
     serde_json::from_slice(&bytes).map_err(|e| {
-        CliError::usage(
-            "malformed_json",
-            format!("{} is not a {what}: {e}", path.display()),
-        )
+        CliError::from(Refusal::MalformedJson(format!(
+            "{} is not a {what}: {e}",
+            path.display()
+        )))
     })
 }
 
 pub fn read_file(path: &Path, what: &str, max: usize) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(|e| {
-        CliError::usage(
-            "unreadable_file",
-            format!("cannot read {what} {}: {e}", path.display()),
-        )
+        CliError::from(Refusal::UnreadableFile(format!(
+            "cannot read {what} {}: {e}",
+            path.display()
+        )))
     })?;
     if meta.len() > max as u64 {
-        return Err(CliError::usage(
-            "file_too_large",
-            format!(
-                "{} is {} bytes; a {what} is at most {max}",
-                path.display(),
-                meta.len()
-            ),
-        ));
+        return Err(CliError::from(Refusal::FileTooLarge(format!(
+            "{} is {} bytes; a {what} is at most {max}",
+            path.display(),
+            meta.len()
+        ))));
     }
     std::fs::read(path).map_err(|e| {
-        CliError::usage(
-            "unreadable_file",
-            format!("cannot read {what} {}: {e}", path.display()),
-        )
+        CliError::from(Refusal::UnreadableFile(format!(
+            "cannot read {what} {}: {e}",
+            path.display()
+        )))
     })
 }
 
