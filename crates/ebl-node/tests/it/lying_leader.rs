@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ebl_core::testkit::{key, Cast};
 use ebl_core::{Genesis, Member, PartyKey, Proposal, ProposalBody, SigningKey};
 use ebl_node::cluster::machine::Applier;
-use ebl_node::cluster::Outcome;
+use ebl_node::cluster::{node_id, Outcome};
 use ebl_store::{LedgerStore, SledKv};
 
 /// A three-member chain: member 0's admin is the cast's operator; node keys are testkit keys 21-23.
@@ -205,4 +205,62 @@ fn the_leaders_own_proposal_is_applied_with_its_rules_checked_again() {
         leader.apply_proposal(&proposal, 2).is_err(),
         "a rule broken"
     );
+}
+
+/// Registrations and governance's removal of member 2 (admin key 32), in one block by member 0's
+/// node; then member 2's node (key 23) proposes the next block. Returns the outcome of that one.
+fn after_removal(voters: &[SigningKey]) -> Result<Outcome, ebl_node::cluster::machine::Halt> {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut follower = follower(dir.path());
+    let ids: std::collections::BTreeSet<u64> =
+        voters.iter().map(|k| node_id(&PartyKey::of(k))).collect();
+    follower.membership =
+        openraft::StoredMembership::new(None, openraft::Membership::new(vec![ids], None));
+    let chain = genesis().chain_id();
+    let cast = Cast::new();
+    let mut transactions = cast.registrations(chain);
+    let registry_head = transactions.last().map(|t| t.id()).expect("registrations");
+    transactions.push(ebl_core::testkit::signed(
+        chain,
+        registry_head,
+        1,
+        ebl_core::Action::RemoveMember {
+            admin: PartyKey::of(&key(32)),
+        },
+        &[&key(1)],
+    ));
+    let first = ProposalBody {
+        chain,
+        parent_height: 0,
+        parent: chain,
+        time_ms: 2_000,
+        transactions,
+    }
+    .sign(&key(21));
+    let Outcome::Block { height, hash } = follower.apply_proposal(&first, 3).expect("applies")
+    else {
+        panic!("no block");
+    };
+    let next = ProposalBody {
+        chain,
+        parent_height: height,
+        parent: hash,
+        time_ms: 2_001,
+        transactions: vec![cast.issue(chain, "AFTER-REMOVAL", 1).expect("issue")],
+    }
+    .sign(&key(23));
+    follower.apply_proposal(&next, 4)
+}
+
+#[test]
+fn regression_a_removed_members_node_still_leading_may_propose_until_raft_drops_it() {
+    // Found in the consortium flow: governance removed the leader's member, and every node halted on
+    // the leader's next proposal, before Raft's membership change could take its node out.
+    let outcome = after_removal(&[key(21), key(22), key(23)]).expect("applies");
+    assert!(matches!(outcome, Outcome::Block { .. }), "{outcome:?}");
+}
+
+#[test]
+fn a_removed_members_node_that_raft_no_longer_holds_is_caught() {
+    assert!(after_removal(&[key(21), key(22)]).is_err());
 }
