@@ -456,9 +456,11 @@ pub async fn serve<K: Kv>(
         });
     }
     let limit_ms = running.settings.request_timeout_ms;
-    let routes = router(app).layer(axum::middleware::from_fn(move |request, next| {
-        timeout(limit_ms, request, next)
-    }));
+    let routes = router(app)
+        .layer(axum::middleware::from_fn(move |request, next| {
+            timeout(limit_ms, request, next)
+        }))
+        .layer(axum::middleware::map_response(close_after_unread_body));
     axum::serve(
         LimitedListener::new(
             listener,
@@ -492,6 +494,21 @@ pub async fn stop<K: Kv>(running: Running<K>) -> Result<(), NodeError> {
         .map_err(|e| NodeError::Sequencer(e.to_string()))?
         .map_err(|_| NodeError::Sequencer("sequencer thread panicked".into()))?
         .map_err(NodeError::Store)
+}
+
+/// A body refused unread (413) leaves its bytes on the connection: the answer says `connection: close`
+/// so the client knows to open a new one, rather than finding the connection reset under its next
+/// request.
+async fn close_after_unread_body(
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// Cuts off a request (its body included) that takes longer than `limit_ms`.
