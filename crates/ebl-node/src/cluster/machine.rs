@@ -86,13 +86,29 @@ pub struct Applier<K: Kv> {
 #[derive(Debug, Clone, Default)]
 pub struct Vouched(Arc<Mutex<std::collections::HashSet<[u8; 64]>>>);
 
+/// The most proposals remembered as this process's own. Each is only a saving (a forgotten one has its
+/// signatures checked again), so past the bound the memory is simply cleared.
+pub const VOUCHED_MAX: usize = 1024;
+
 impl Vouched {
     pub fn insert(&self, proposal: &Proposal) {
         let mut set = match self.0.lock() {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
         };
+        // Proposals that were never applied (leadership moved under them) would otherwise stay.
+        if set.len() >= VOUCHED_MAX {
+            set.clear();
+        }
         set.insert(proposal.signature.0);
+    }
+
+    /// Forgets every proposal: after a leadership change none of those in flight may ever apply.
+    pub fn clear(&self) {
+        match self.0.lock() {
+            Ok(mut s) => s.clear(),
+            Err(poisoned) => poisoned.into_inner().clear(),
+        }
     }
 
     /// Whether this process made `proposal` (and forgets it: each is applied once).
@@ -556,4 +572,44 @@ pub fn apply_fetched<K: Kv>(
         .map_err(|e| e.to_string())?;
     publish.publish(&applier.published, transactions.len() as u64);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Vouched, VOUCHED_MAX};
+    use ebl_core::{Hash, ProposalBody, SigningKey};
+
+    fn proposal(n: u64) -> ebl_core::Proposal {
+        ProposalBody {
+            chain: Hash::of(b"chain"),
+            parent_height: n,
+            parent: Hash::of(&n.to_be_bytes()),
+            time_ms: n,
+            transactions: Vec::new(),
+        }
+        .sign(&SigningKey::from_bytes(&[7; 32]))
+    }
+
+    #[test]
+    fn the_memory_of_own_proposals_is_bounded() {
+        let vouched = Vouched::default();
+        let first = proposal(0);
+        vouched.insert(&first);
+        for n in 1..VOUCHED_MAX as u64 {
+            vouched.insert(&proposal(n));
+        }
+        // At the bound everything is still remembered; one more clears the memory first.
+        assert!(vouched.take(&proposal(VOUCHED_MAX as u64 - 1)));
+        vouched.insert(&proposal(VOUCHED_MAX as u64 - 1));
+        vouched.insert(&proposal(VOUCHED_MAX as u64));
+        assert!(
+            !vouched.take(&first),
+            "forgotten: its signatures are checked again"
+        );
+        assert!(vouched.take(&proposal(VOUCHED_MAX as u64)));
+        assert!(
+            !vouched.take(&proposal(VOUCHED_MAX as u64)),
+            "each is taken once"
+        );
+    }
 }

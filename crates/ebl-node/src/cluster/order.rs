@@ -149,6 +149,9 @@ impl<K: Kv, C: Consensus> Orderer<K, C> {
 
     fn resync(&mut self) -> Result<(), NotOrdered> {
         self.consensus.settle()?;
+        // Everything committed before is applied now: what this process proposed and did not see
+        // applied never will be.
+        self.vouched.clear();
         let applier = lock(&self.applier);
         self.working = Some(Working {
             ledger: applier.ledger.clone(),
