@@ -8,7 +8,8 @@ use std::time::Duration;
 use ebl_core::codec;
 use ebl_store::Kv;
 
-use super::machine::{apply_fetched, lock, Applier, SnapshotHead};
+use super::fault::BlockFault;
+use super::machine::{apply_fetched, lock, Applier, Fetched, SnapshotHead};
 use super::peer::{
     BlocksRequest, FetchedBlock, PeerClient, FETCH_BLOCKS_MAX, PATH_BLOCKS, PEER_MESSAGE_BYTES_MAX,
 };
@@ -22,8 +23,12 @@ const FETCH_TIMEOUT_MS: u64 = 30_000;
 pub enum CatchupError {
     #[error("no peer served blocks from height {0}")]
     NoPeerServed(u64),
-    #[error("a block from {peer} was refused: {reason}")]
-    Refused { peer: String, reason: String },
+    #[error("block {height} from {peer} was refused: {fault} ({})", fault.code())]
+    Refused {
+        peer: String,
+        height: u64,
+        fault: Box<BlockFault>,
+    },
     #[error("this node's block {height} is not the one the cluster committed: its store diverged")]
     Diverged { height: u64 },
     #[error(transparent)]
@@ -84,21 +89,20 @@ impl Catchup {
                     .registry()
                     .member_by_node(&block.header.signer)
                     .is_some();
+                let height = block.header.header.height;
+                let refused = |fault| CatchupError::Refused {
+                    peer: peer.clone(),
+                    height,
+                    fault: Box::new(fault),
+                };
                 if !signer_is_member || block.header.verify(&block.header.signer).is_err() {
-                    return Err(CatchupError::Refused {
-                        peer,
-                        reason: format!(
-                            "block {} is not signed by a member node",
-                            block.header.header.height
-                        ),
-                    });
+                    return Err(refused(BlockFault::NotSignedByMember));
                 }
-                apply_fetched(&mut applier, &block.header.header, &block.transactions).map_err(
-                    |reason| CatchupError::Refused {
-                        peer: peer.clone(),
-                        reason,
-                    },
-                )?;
+                match apply_fetched(&mut applier, &block.header.header, &block.transactions) {
+                    Ok(()) => {}
+                    Err(Fetched::Fault(fault)) => return Err(refused(fault)),
+                    Err(Fetched::Store(e)) => return Err(e.into()),
+                }
             }
         }
     }

@@ -60,7 +60,10 @@ pub async fn forward(
     if status != 200 {
         // The leader's own refusal (a full queue, a bad batch), passed on as it said it.
         let envelope: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        let code = envelope["error"]["code"].as_str().unwrap_or("no_leader");
+        let fallback = RequestRefusal::NoLeader(String::new());
+        let code = envelope["error"]["code"]
+            .as_str()
+            .unwrap_or(fallback.code());
         let message = envelope["error"]["message"]
             .as_str()
             .unwrap_or("the leader refused");

@@ -21,6 +21,7 @@ use openraft::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::fault::BlockFault;
 use super::{BasicNode, NodeId, Outcome, TypeConfig};
 use crate::state::Published;
 use crate::writer::BlockWriter;
@@ -33,13 +34,11 @@ const META_BYTES_MAX: usize = 64 * 1024;
 /// Why this node stopped applying: the committed log holds something it will not apply.
 #[derive(Debug, thiserror::Error)]
 pub enum Halt {
-    #[error(
-        "proposal at log index {index} from node {proposer}: {reason} (evidence in {evidence})"
-    )]
+    #[error("proposal at log index {index} from node {proposer}: {fault} ({}; evidence in {evidence})", fault.code())]
     Refused {
         index: u64,
         proposer: String,
-        reason: String,
+        fault: BlockFault,
         evidence: String,
     },
     #[error("this node halted earlier (see its log and evidence): it applies nothing more")]
@@ -227,8 +226,8 @@ impl<K: Kv> Applier<K> {
             // A leader ordered it on a head that was not to be: every node skips it alike.
             return Ok(Outcome::Stale);
         }
-        if let Err(reason) = self.check_and_apply(proposal, &ids) {
-            return Err(self.halt(proposal, index, reason));
+        if let Err(fault) = self.check_and_apply(proposal, &ids) {
+            return Err(self.halt(proposal, index, fault));
         }
         let applied_ids = ids;
         let (block, publish) = self.writer.write_block(
@@ -253,10 +252,10 @@ impl<K: Kv> Applier<K> {
 
     /// The checks a follower makes before it writes anything: the proposer is a member node, its
     /// signature holds, time does not run backwards, and every transaction verifies and applies.
-    fn check_and_apply(&mut self, proposal: &Proposal, ids: &[TxId]) -> Result<(), String> {
+    fn check_and_apply(&mut self, proposal: &Proposal, ids: &[TxId]) -> Result<(), BlockFault> {
         let body = &proposal.body;
         if body.chain != self.ledger.chain_id() {
-            return Err("the proposal is for another chain".into());
+            return Err(BlockFault::OtherChain);
         }
         // A member's node, or a voter of the Raft membership applied so far: a member that governance
         // just removed still leads until the change that drops its node is committed, and its
@@ -272,19 +271,15 @@ impl<K: Kv> Applier<K> {
             .voter_ids()
             .any(|id| id == super::node_id(&proposal.proposer));
         if !member && !voter {
-            return Err("the proposer is neither a member node nor a voter".into());
+            return Err(BlockFault::NotAProposer);
         }
-        proposal.verify_signature().map_err(|e| e.to_string())?;
+        proposal
+            .verify_signature()
+            .map_err(BlockFault::BadProposalSignature)?;
         if body.transactions.is_empty() {
-            return Err("an empty proposal".into());
+            return Err(BlockFault::Empty);
         }
-        let parent_time = self.writer.parent_time(&self.ledger);
-        if body.time_ms < parent_time {
-            return Err(format!(
-                "block time {} is before its parent's {parent_time}",
-                body.time_ms
-            ));
-        }
+        self.check_time(body.time_ms)?;
         self.ledger.set_block_time(body.time_ms);
         self.pending_applied.clear();
         // Its own proposal, made by this process: it checked these signatures itself before ordering.
@@ -292,23 +287,42 @@ impl<K: Kv> Applier<K> {
             && self.vouched.take(proposal);
         for (tx, id) in body.transactions.iter().zip(ids) {
             // Another node's proposal: this node does not take the leader's word for any signature.
-            let verified = if ours {
-                *id
-            } else {
-                tx.verified_id()
-                    .map_err(|e| format!("transaction {id}: {e}"))?
-            };
-            let applied = self
-                .ledger
-                .apply_identified(tx, verified, ebl_core::Signatures::AlreadyVerified)
-                .map_err(|e| format!("transaction {id} does not apply: {} ({e})", e.code()))?;
+            let applied = self.apply_checked(tx, *id, !ours)?;
             self.pending_applied.push(applied);
         }
         Ok(())
     }
 
+    /// Time never runs backwards across blocks.
+    fn check_time(&self, time_ms: u64) -> Result<(), BlockFault> {
+        let parent_ms = self.writer.parent_time(&self.ledger);
+        if time_ms < parent_ms {
+            return Err(BlockFault::TimeBackwards { time_ms, parent_ms });
+        }
+        Ok(())
+    }
+
+    /// Applies one transaction of a proposal or fetched block, its signatures checked first unless
+    /// this process checked them already.
+    fn apply_checked(
+        &mut self,
+        tx: &SignedTransaction,
+        id: TxId,
+        check_signatures: bool,
+    ) -> Result<ebl_core::Applied, BlockFault> {
+        let verified = if check_signatures {
+            tx.verified_id()
+                .map_err(|error| BlockFault::BadTransaction { id, error })?
+        } else {
+            id
+        };
+        self.ledger
+            .apply_identified(tx, verified, ebl_core::Signatures::AlreadyVerified)
+            .map_err(|error| BlockFault::TransactionRefused { id, error })
+    }
+
     /// Keeps the refused proposal as evidence, marks the node halted, and says why.
-    fn halt(&mut self, proposal: &Proposal, index: u64, reason: String) -> Halt {
+    fn halt(&mut self, proposal: &Proposal, index: u64, fault: BlockFault) -> Halt {
         self.halted.store(true, Ordering::SeqCst);
         let path = self.evidence.join(format!("proposal-{index}.bin"));
         let written = std::fs::create_dir_all(&self.evidence)
@@ -320,7 +334,7 @@ impl<K: Kv> Applier<K> {
         let halt = Halt::Refused {
             index,
             proposer: proposal.proposer.to_hex(),
-            reason,
+            fault,
             evidence,
         };
         tracing::error!(error = %halt, "halted: a committed proposal failed this node's checks; nothing of it was written");
@@ -517,61 +531,50 @@ pub fn apply_fetched<K: Kv>(
     applier: &mut Applier<K>,
     header: &ebl_core::BlockHeader,
     transactions: &[SignedTransaction],
-) -> Result<(), String> {
-    let expected_prev = applier.writer.head_hash(&applier.ledger);
+) -> Result<(), Fetched> {
     if header.chain != applier.ledger.chain_id() {
-        return Err(format!("block {} is of another chain", header.height));
+        return Err(BlockFault::OtherChain.into());
     }
+    let expected_prev = applier.writer.head_hash(&applier.ledger);
     if header.height != applier.writer.height() + 1 || header.prev != expected_prev {
-        return Err(format!(
-            "block {} does not follow this node's head",
-            header.height
-        ));
+        return Err(BlockFault::DoesNotFollow.into());
     }
     let ids: Vec<TxId> = transactions.iter().map(SignedTransaction::id).collect();
     if MerkleTree::new(&ids).root() != header.tx_root || ids.len() != header.tx_count as usize {
-        return Err(format!(
-            "block {}'s transactions do not match its header",
-            header.height
-        ));
+        return Err(BlockFault::NotItsTransactions.into());
     }
-    if header.time_ms < applier.writer.parent_time(&applier.ledger) {
-        return Err(format!("block {}'s time runs backwards", header.height));
-    }
+    applier.check_time(header.time_ms)?;
     applier.ledger.set_block_time(header.time_ms);
     let mut applied = Vec::with_capacity(transactions.len());
     for (tx, id) in transactions.iter().zip(&ids) {
-        let verified = tx
-            .verified_id()
-            .map_err(|e| format!("transaction {id}: {e}"))?;
-        applied.push(
-            applier
-                .ledger
-                .apply_identified(tx, verified, ebl_core::Signatures::AlreadyVerified)
-                .map_err(|e| format!("transaction {id} does not apply: {e}"))?,
-        );
+        applied.push(applier.apply_checked(tx, *id, true)?);
     }
     // Height, parent, root, count, time and chain are checked above: the header this node signs is
     // the peer's, byte for byte.
     let applier = &mut *applier;
-    let (_, publish) = applier
-        .writer
-        .write_block(
-            &applier.ledger,
-            &ids,
-            transactions,
-            &applied,
-            header.time_ms,
-        )
-        .map_err(|e| e.to_string())?;
-    applier.writer.store.sync().map_err(|e| e.to_string())?;
+    let (_, publish) = applier.writer.write_block(
+        &applier.ledger,
+        &ids,
+        transactions,
+        &applied,
+        header.time_ms,
+    )?;
+    applier.writer.store.sync()?;
     applier
         .writer
         .store
-        .record_witness(header.height, header.hash())
-        .map_err(|e| e.to_string())?;
+        .record_witness(header.height, header.hash())?;
     publish.publish(&applier.published, transactions.len() as u64);
     Ok(())
+}
+
+/// Why a fetched block was not written: it failed a check, or the store did.
+#[derive(Debug, thiserror::Error)]
+pub enum Fetched {
+    #[error(transparent)]
+    Fault(#[from] BlockFault),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 #[cfg(test)]

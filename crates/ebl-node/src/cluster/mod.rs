@@ -8,6 +8,7 @@
 
 pub mod catchup;
 pub mod certify;
+pub mod fault;
 pub mod forward;
 pub mod log;
 pub mod machine;
@@ -151,22 +152,23 @@ impl Cluster {
     /// Waits until this node has applied everything committed before now, cluster-wide (ReadIndex):
     /// on the leader after a heartbeat round confirms it leads; on a follower with the index the
     /// leader confirms. A read after this sees every write acknowledged before it began.
-    pub async fn linearize(&self) -> Result<(), String> {
+    pub async fn linearize(&self) -> Result<(), crate::refusal::RequestRefusal> {
+        use crate::refusal::RequestRefusal::{NoLeader, NotLinearizable};
         let limit = std::time::Duration::from_millis(LEADER_WAIT_MS);
         let leader = self
             .await_leader(limit)
             .await
-            .ok_or_else(|| "no leader is known".to_owned())?;
+            .ok_or_else(|| NoLeader("no leader is known".into()))?;
         let index = if leader == self.id {
             self.raft
                 .ensure_linearizable()
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|e| NotLinearizable(e.to_string()))?
                 .map_or(0, |l| l.index)
         } else {
             let address = self
                 .leader_address()
-                .ok_or_else(|| "the leader's address is unknown".to_owned())?;
+                .ok_or_else(|| NoLeader("the leader's address is unknown".into()))?;
             let known = {
                 let state = match self.published.read() {
                     Ok(p) => p,
@@ -180,7 +182,7 @@ impl Cluster {
                     .find(|m| node_id(&m.node) == leader)
                     .map(|m| m.node)
             }
-            .ok_or_else(|| "the leader is no member node this node knows".to_owned())?;
+            .ok_or_else(|| NoLeader("the leader is no member node this node knows".into()))?;
             let client = self.client.clone();
             let answer = tokio::task::spawn_blocking(move || {
                 client.post(
@@ -192,16 +194,17 @@ impl Cluster {
                 )
             })
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-            ebl_core::codec::decode::<u64>(&answer, 64).map_err(|e| e.to_string())?
+            .map_err(|e| NotLinearizable(e.to_string()))?
+            .map_err(|e| NotLinearizable(e.to_string()))?;
+            ebl_core::codec::decode::<u64>(&answer, 64)
+                .map_err(|e| NotLinearizable(e.to_string()))?
         };
         self.raft
             .wait(Some(std::time::Duration::from_millis(2 * LEADER_WAIT_MS)))
             .applied_index_at_least(Some(index), "linearizable read")
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| NotLinearizable(e.to_string()))
     }
 
     pub fn is_leader(&self) -> bool {

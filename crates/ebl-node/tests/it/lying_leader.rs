@@ -60,12 +60,17 @@ fn registrations(leader: &SigningKey, time_ms: u64) -> Proposal {
     .sign(leader)
 }
 
-/// The proposal is refused: the follower halts, keeps the proposal, and writes no block.
+/// The proposal is refused for `why` (the fault's code): the follower halts, keeps the proposal, and
+/// writes no block.
 fn caught(proposal: &Proposal, why: &str) {
     let dir = tempfile::tempdir().expect("dir");
     let mut follower = follower(dir.path());
-    let refused = follower.apply_proposal(proposal, 7);
-    assert!(refused.is_err(), "{why}: applied");
+    match follower.apply_proposal(proposal, 7) {
+        Err(ebl_node::cluster::machine::Halt::Refused { fault, .. }) => {
+            assert_eq!(fault.code(), why, "{fault}")
+        }
+        other => panic!("{why}: {other:?}"),
+    }
     assert!(
         follower.halted.load(std::sync::atomic::Ordering::SeqCst),
         "{why}: not halted"
@@ -119,24 +124,24 @@ fn regression_a_transaction_changed_after_its_parties_signed_is_caught() {
     proposal.body.transactions[2].body.time_ms += 1;
     // The leader signs the changed proposal: its own signature holds, the party's does not.
     let proposal = proposal.body.sign(&key(21));
-    caught(&proposal, "changed transaction");
+    caught(&proposal, "block_bad_transaction");
 }
 
 #[test]
 fn regression_a_proposal_from_a_node_that_is_no_members_is_caught() {
-    caught(&registrations(&key(99), 2_000), "stranger's proposal");
+    caught(&registrations(&key(99), 2_000), "block_not_a_proposer");
 }
 
 #[test]
 fn regression_a_proposal_whose_signature_is_not_its_proposers_is_caught() {
     let mut proposal = registrations(&key(21), 2_000);
     proposal.proposer = PartyKey::of(&key(23));
-    caught(&proposal, "borrowed proposer");
+    caught(&proposal, "block_bad_proposal_signature");
 }
 
 #[test]
 fn regression_a_block_time_before_the_genesis_is_caught() {
-    caught(&registrations(&key(21), 999), "time running backwards");
+    caught(&registrations(&key(21), 999), "block_time_backwards");
 }
 
 #[test]
@@ -153,7 +158,7 @@ fn regression_a_transaction_the_rules_refuse_is_caught() {
         transactions,
     }
     .sign(&key(21));
-    caught(&proposal, "a refused transaction");
+    caught(&proposal, "block_transaction_refused");
 }
 
 #[test]
@@ -209,7 +214,7 @@ fn the_leaders_own_proposal_is_applied_with_its_rules_checked_again() {
 
 /// Registrations and governance's removal of member 2 (admin key 32), in one block by member 0's
 /// node; then member 2's node (key 23) proposes the next block. Returns the outcome of that one.
-fn after_removal(voters: &[SigningKey]) -> Result<Outcome, ebl_node::cluster::machine::Halt> {
+fn after_removal(voters: &[SigningKey]) -> Result<Outcome, Box<ebl_node::cluster::machine::Halt>> {
     let dir = tempfile::tempdir().expect("dir");
     let mut follower = follower(dir.path());
     let ids: std::collections::BTreeSet<u64> =
@@ -249,7 +254,7 @@ fn after_removal(voters: &[SigningKey]) -> Result<Outcome, ebl_node::cluster::ma
         transactions: vec![cast.issue(chain, "AFTER-REMOVAL", 1).expect("issue")],
     }
     .sign(&key(23));
-    follower.apply_proposal(&next, 4)
+    follower.apply_proposal(&next, 4).map_err(Box::new)
 }
 
 #[test]
