@@ -95,7 +95,7 @@ pub fn order_block(ledger: &mut Ledger, candidates: Vec<Candidate>) -> Ordered {
 /// Groups work for one block: `first`, then what `next` yields while the block has room. A block never
 /// holds more than `max` (inclusion proofs for larger blocks would not verify); the item that would
 /// overflow it is returned, to start the next block. `next` returns `None` when nothing more should wait.
-pub(crate) fn fill_block<T>(
+fn fill_block<T>(
     first: T,
     size: impl Fn(&T) -> usize,
     max: usize,
@@ -112,6 +112,30 @@ pub(crate) fn fill_block<T>(
         batch.push(item);
     }
     (batch, None)
+}
+
+/// Takes submissions after `first` for one block of at most `max` transactions, waiting up to
+/// `BLOCK_WAIT_MS` for more; the submission that would overflow it is returned to start the next.
+pub(crate) fn gather(
+    first: Submission,
+    rx: &mut mpsc::Receiver<Submission>,
+    max: usize,
+) -> (Vec<Submission>, Option<Submission>) {
+    let deadline = Instant::now() + Duration::from_millis(BLOCK_WAIT_MS);
+    fill_block(
+        first,
+        |s| s.candidates.len(),
+        max,
+        || loop {
+            match rx.try_recv() {
+                Ok(s) => return Some(s),
+                Err(mpsc::error::TryRecvError::Empty) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                Err(_) => return None,
+            }
+        },
+    )
 }
 
 /// The sequencer's own state: the working ledger and what writes its blocks.
@@ -180,22 +204,8 @@ impl<K: Kv> Sequencer<K> {
                     None => return Ok(()),
                 },
             };
-            let deadline = Instant::now() + Duration::from_millis(BLOCK_WAIT_MS);
             // Group commit: keep taking submissions until the block is full or the wait is over.
-            let (batch, rest) = fill_block(
-                first,
-                |s| s.candidates.len(),
-                BLOCK_TRANSACTIONS_MAX,
-                || loop {
-                    match rx.try_recv() {
-                        Ok(s) => return Some(s),
-                        Err(mpsc::error::TryRecvError::Empty) if Instant::now() < deadline => {
-                            std::thread::sleep(Duration::from_micros(200));
-                        }
-                        Err(_) => return None,
-                    }
-                },
-            );
+            let (batch, rest) = gather(first, rx, BLOCK_TRANSACTIONS_MAX);
             carry = rest;
             let written = self.commit(batch)?;
             if to_durable.send(written).is_err() {

@@ -5,7 +5,6 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use ebl_core::proposal::PROPOSAL_TRANSACTIONS_MAX;
 use ebl_core::{Hash, Ledger, MerkleTree, Proposal, ProposalBody, SigningKey};
@@ -14,8 +13,7 @@ use tokio::sync::mpsc;
 
 use super::machine::{lock, Applier};
 use super::{Cluster, Outcome};
-use crate::limits::BLOCK_WAIT_MS;
-use crate::sequencer::{fill_block, order_block, outcomes, NotOrdered, Submission};
+use crate::sequencer::{gather, order_block, outcomes, NotOrdered, Submission};
 
 /// Where order comes from: a proposal goes in, and comes back applied (or not) on this node.
 pub trait Consensus: Send + Sync {
@@ -124,21 +122,8 @@ impl<K: Kv, C: Consensus> Orderer<K, C> {
                     None => break,
                 },
             };
-            let deadline = Instant::now() + Duration::from_millis(BLOCK_WAIT_MS);
-            let (batch, rest) = fill_block(
-                first,
-                |s| s.candidates.len(),
-                PROPOSAL_TRANSACTIONS_MAX,
-                || loop {
-                    match rx.try_recv() {
-                        Ok(s) => return Some(s),
-                        Err(mpsc::error::TryRecvError::Empty) if Instant::now() < deadline => {
-                            std::thread::sleep(Duration::from_micros(200));
-                        }
-                        Err(_) => return None,
-                    }
-                },
-            );
+            // Group commit: keep taking submissions until the block is full or the wait is over.
+            let (batch, rest) = gather(first, &mut rx, PROPOSAL_TRANSACTIONS_MAX);
             carry = rest;
             self.serve(batch)?;
         }
