@@ -1498,10 +1498,12 @@ fn documents_in(dir: &Path) -> Result<std::collections::BTreeMap<ebl_core::Hash,
 /// `ebl pint import`: the PINT sender's side of a transfer into the node, ending in its signed answer.
 pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Result<Out> {
     let envelope = read_file(file, "PINT envelope", ebl_pint::ENVELOPE_BYTES_MAX)?;
+    // The answer must be signed by the node this wallet talks to: its key alone is trusted, under a
+    // binding of its own.
     let mut trust = ebl_pint::TrustStore::default();
     let jwk = wallet.node.pint_jwk()?;
     trust
-        .add_jwks(jwk.to_string().as_bytes())
+        .add_jwks(jwk.to_string().as_bytes(), &answering_node())
         .map_err(|f| CliError::from(Refusal::BadAnswer(f.reason)))?;
     let (mut status, mut body) = wallet.node.pint("POST", "/v3/envelopes", envelope)?;
     if status == 201 {
@@ -1539,6 +1541,11 @@ pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Re
     pint_answer(&trust, status, &body)
 }
 
+/// Whom `ebl pint import` trusts to answer: the node it sent the envelope to.
+fn answering_node() -> ebl_pint::Binding {
+    ebl_pint::Binding::platform("the node")
+}
+
 /// Reads the node's signed answer: RECE or DUPE succeed, every other code is the error it names.
 fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Value) -> Result<Out> {
     let Some(jws) = body.as_str() else {
@@ -1554,7 +1561,7 @@ fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Val
                 .map_or_else(|| body.to_string(), str::to_owned),
         ));
     };
-    let payload = ebl_pint::verified_jws(jws, trust).map_err(|f| {
+    let payload = ebl_pint::verified_jws(jws, trust, &answering_node()).map_err(|f| {
         CliError::from(Refusal::UnsignedAnswer(format!(
             "the node's answer is not signed by the node: {}",
             f.reason

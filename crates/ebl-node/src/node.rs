@@ -48,15 +48,20 @@ impl DataDir {
     pub fn store(&self) -> PathBuf {
         self.0.join("store")
     }
-    /// Platform keys (`*.jwk`, `*.json`) and root certificates (`*.crt`, `*.pem`) trusted to send
-    /// PINT envelopes here.
+    /// What the PINT receiver keeps: `trust/`, `documents/`, `finished/`.
+    pub fn pint(&self) -> PathBuf {
+        self.0.join("pint")
+    }
+
+    /// Keys and certificates trusted to send PINT envelopes here, one directory per platform code
+    /// (`pint::read_trust_dir`).
     pub fn pint_trust(&self) -> PathBuf {
-        self.0.join("pint").join("trust")
+        self.pint().join("trust")
     }
 
     /// Additional documents of accepted PINT transfers, named by their SHA-256.
     pub fn pint_documents(&self) -> PathBuf {
-        self.0.join("pint").join("documents")
+        self.pint().join("documents")
     }
 
     pub fn node_key(&self) -> PathBuf {
@@ -394,7 +399,7 @@ pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, N
     let pint = Receiver::new(
         ebl_pint::PLATFORM_CODE_DEFAULT.to_owned(),
         trust,
-        Some(dir.pint_documents()),
+        Some(dir.pint()),
     );
     start_receiving(store, key, settings, pint).map_err(|e| match e {
         NodeError::WrongNodeKey(_) => NodeError::WrongNodeKey(dir.node_key()),
@@ -421,7 +426,7 @@ pub async fn open_member(
     let pint = Receiver::new(
         ebl_pint::PLATFORM_CODE_DEFAULT.to_owned(),
         trust,
-        Some(dir.pint_documents()),
+        Some(dir.pint()),
     );
     let files = crate::cluster::start::ClusterFiles {
         raft: dir.0.join("raft"),

@@ -33,15 +33,38 @@ pub struct Receiver {
     /// Where additional documents of accepted transfers are written, named by their checksum; `None`
     /// keeps them only while the transfer is open (tests without a data directory).
     pub documents: Option<PathBuf>,
+    /// Where each finished transfer is recorded (`<reference>.json`), so a finish retried after a
+    /// restart is still answered `DUPE`; `None` remembers them in memory only.
+    pub finished_dir: Option<PathBuf>,
     /// Open transfers by envelope reference.
     transfers: Mutex<BTreeMap<String, Transfer>>,
     /// When each open transfer started: one left open longer than `transfer_open_ms` is dropped.
     opened: Mutex<BTreeMap<String, std::time::Instant>>,
     /// How long a transfer may stay open waiting for its documents (`TRANSFER_OPEN_MS_MAX`).
     pub transfer_open_ms: u64,
-    /// The references and last entries of the transfers finished most recently, oldest first.
-    finished: Mutex<VecDeque<(String, String)>>,
+    /// The transfers finished most recently, oldest first.
+    finished: Mutex<VecDeque<FinishedTransfer>>,
 }
+
+/// What a receiver keeps of a finished transfer: enough to answer its retries `DUPE`, and for a
+/// notification (which puts no bill on the ledger) the envelope itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FinishedTransfer {
+    /// The envelope reference (hex SHA-256 of the last entry).
+    pub reference: String,
+    /// The last entry accepted, which a `DUPE` quotes.
+    pub last_entry: String,
+    /// Every additional document of the transfer, by checksum.
+    pub received: Vec<String>,
+    /// For a notification (`ENDORSE`, `ENDORSE_TO_ORDER`, `SACC` last): the envelope, in RFC 8785 form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<String>,
+}
+
+/// Largest finished-transfer record read back from disk (an envelope is at most
+/// `ebl_core::limits::ENVELOPE_BYTES_MAX`; the rest is small).
+pub const FINISHED_RECORD_BYTES_MAX: u64 = ebl_core::limits::ENVELOPE_BYTES_MAX as u64 + 64 * 1024;
 
 /// Largest file read from a trust directory (a JWK set or a PEM certificate is a few KiB).
 pub const TRUST_FILE_BYTES_MAX: u64 = 1024 * 1024;
@@ -59,9 +82,14 @@ pub enum TrustDirError {
     BadFile { path: String, reason: String },
 }
 
-/// Reads a trust directory, as the node and the wallet both do: every `*.jwk` and `*.json` file (a JWK
-/// or a JWK set) and every `*.crt` and `*.pem` (root certificates for `x5c` chains), in name order; other
-/// files are skipped. A file over `TRUST_FILE_BYTES_MAX` or one that does not parse is an error.
+/// Reads a trust directory, as the node and the wallet both do. It holds one directory per platform,
+/// named by its PINT code (`WAVE/`, `BOLE/`, ...), and everything in it is bound to that platform:
+/// `*.jwk` and `*.json` (a JWK or a JWK set) and `*.crt` and `*.pem` (certificates: roots for `x5c`
+/// chains, or pinned; or bare public keys). Files named `carrier.<PROVIDER>.<CODE>.<ext>` are the keys
+/// of that carrier issuing on the platform, the only ones that may sign its issuance manifests. Other
+/// files are skipped. A key file directly in the trust directory is an error: it would be bound to no
+/// platform. Read in name order; a file over `TRUST_FILE_BYTES_MAX` or one that does not parse is an
+/// error.
 pub fn read_trust_dir(dir: &FsPath) -> Result<TrustStore, TrustDirError> {
     let unreadable = |path: &FsPath, e: std::io::Error| TrustDirError::Unreadable {
         path: path.display().to_string(),
@@ -72,28 +100,56 @@ pub fn read_trust_dir(dir: &FsPath) -> Result<TrustStore, TrustDirError> {
         path: path.display().to_string(),
         reason,
     };
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| unreadable(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
-    paths.sort();
+    let list = |dir: &FsPath| -> Result<Vec<PathBuf>, TrustDirError> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| unreadable(dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        paths.sort();
+        Ok(paths)
+    };
+    let is_key_file = |path: &FsPath| {
+        path.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "jwk" | "json" | "crt" | "pem"))
+    };
     let mut trust = TrustStore::default();
-    for path in paths {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let size = std::fs::metadata(&path)
-            .map_err(|e| unreadable(&path, e))?
-            .len();
-        if size > TRUST_FILE_BYTES_MAX {
-            return Err(bad(
-                &path,
-                format!("larger than {TRUST_FILE_BYTES_MAX} bytes"),
-            ));
+    for platform_dir in list(dir)? {
+        if platform_dir.is_file() {
+            if is_key_file(&platform_dir) {
+                return Err(bad(
+                    &platform_dir,
+                    "a key here is bound to no platform: move it into a directory named by the platform's PINT code (trust/<CODE>/)".into(),
+                ));
+            }
+            continue;
         }
-        let content = std::fs::read(&path).map_err(|e| unreadable(&path, e))?;
-        trust
-            .add_file(name, &content)
-            .map_err(|f| bad(&path, f.reason))?;
+        let code = platform_dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
+        ebl_pint::check_platform_code(&code)
+            .map_err(|reason| bad(&platform_dir, format!("not a platform code: {reason}")))?;
+        for path in list(&platform_dir)? {
+            if !path.is_file() {
+                continue;
+            }
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let size = std::fs::metadata(&path)
+                .map_err(|e| unreadable(&path, e))?
+                .len();
+            if size > TRUST_FILE_BYTES_MAX {
+                return Err(bad(
+                    &path,
+                    format!("larger than {TRUST_FILE_BYTES_MAX} bytes"),
+                ));
+            }
+            let content = std::fs::read(&path).map_err(|e| unreadable(&path, e))?;
+            trust
+                .add_file(&code, name, &content)
+                .map_err(|f| bad(&path, f.reason))?;
+        }
     }
     Ok(trust)
 }
@@ -116,11 +172,13 @@ impl Default for Receiver {
 }
 
 impl Receiver {
-    pub fn new(platform: String, trust: TrustStore, documents: Option<PathBuf>) -> Receiver {
+    /// A receiver keeping its files under `dir` (`documents/`, `finished/`), or in memory if `None`.
+    pub fn new(platform: String, trust: TrustStore, dir: Option<PathBuf>) -> Receiver {
         Receiver {
             platform,
             trust,
-            documents,
+            documents: dir.as_ref().map(|d| d.join("documents")),
+            finished_dir: dir.as_ref().map(|d| d.join("finished")),
             transfers: Mutex::new(BTreeMap::new()),
             opened: Mutex::new(BTreeMap::new()),
             transfer_open_ms: TRANSFER_OPEN_MS_MAX,
@@ -168,22 +226,45 @@ impl Receiver {
         opened.insert(reference.to_owned(), std::time::Instant::now());
     }
 
-    fn finished(&self) -> MutexGuard<'_, VecDeque<(String, String)>> {
+    fn finished(&self) -> MutexGuard<'_, VecDeque<FinishedTransfer>> {
         match self.finished.lock() {
             Ok(t) => t,
             Err(poisoned) => poisoned.into_inner(),
         }
     }
 
-    fn remember_finished(&self, transfer: &Transfer) {
+    /// Records a finished transfer: on disk first (durably, before the answer goes out), then in the
+    /// bounded memory of recent ones.
+    fn remember_finished(&self, record: FinishedTransfer) -> std::io::Result<()> {
+        if let Some(dir) = &self.finished_dir {
+            let bytes = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
+            keep_file(dir, &format!("{}.json", record.reference), &bytes)?;
+        }
         let mut finished = self.finished();
         if finished.len() >= FINISHED_REMEMBERED_MAX {
             finished.pop_front();
         }
-        finished.push_back((
-            transfer.reference.clone(),
-            transfer.verdict.last_entry.clone(),
-        ));
+        finished.push_back(record);
+        Ok(())
+    }
+
+    /// The finished transfer `reference`, from memory or its record on disk.
+    fn finished_transfer(&self, reference: &str) -> Option<FinishedTransfer> {
+        if let Some(f) = self.finished().iter().find(|f| f.reference == reference) {
+            return Some(f.clone());
+        }
+        // The reference comes from a URL: only a SHA-256 in hex names a file.
+        let hash = reference.parse::<Hash>().ok()?;
+        let path = self
+            .finished_dir
+            .as_ref()?
+            .join(format!("{}.json", hash.to_hex()));
+        let size = std::fs::metadata(&path).ok()?.len();
+        if size > FINISHED_RECORD_BYTES_MAX {
+            return None;
+        }
+        let record: FinishedTransfer = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        (record.reference == hash.to_hex()).then_some(record)
     }
 }
 
@@ -199,6 +280,19 @@ pub fn routes<K: Kv>() -> Router<Arc<App<K>>> {
             put(finish::<K>),
         )
         .route("/v3/receiver-validation", post(receiver_validation::<K>))
+        .layer(axum::middleware::map_response(api_version))
+}
+
+/// The PINT version this receiver implements, as every answer's `API-Version` header names it.
+pub const API_VERSION: &str = "3.0.0";
+
+/// Every `/v3` answer names the API version it speaks (the spec's `API-Version` response header).
+async fn api_version(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        "api-version",
+        axum::http::HeaderValue::from_static(API_VERSION),
+    );
+    response
 }
 
 /// DCSA's unsigned `ErrorResponse`, for requests that never became a transfer.
@@ -278,12 +372,7 @@ fn already_here<K: Kv>(app: &App<K>, bill: &BillId, transfer: &Transfer) -> Fini
         {
             let mut f = Finished::new(PintCode::Duplicate, last);
             f.duplicate_of = Some(accepted);
-            f.received = transfer
-                .verdict
-                .documents
-                .iter()
-                .map(|d| d.checksum)
-                .collect();
+            f.received = all_documents(transfer);
             return f;
         }
     }
@@ -297,22 +386,28 @@ fn already_here<K: Kv>(app: &App<K>, bill: &BillId, transfer: &Transfer) -> Fini
     )
 }
 
+/// What an accepted transfer becomes here.
+enum Imported {
+    /// A bill: the `IMPORT` to order.
+    Bill(Box<Transaction>),
+    /// A notification: kept beside the ledger, nothing ordered.
+    Notification,
+}
+
 /// Builds the `IMPORT` for an accepted transfer (the rules are `ebl_pint::import_action`'s), or the
 /// answer that refuses it.
-fn import_transaction<K: Kv>(
-    app: &App<K>,
-    transfer: &Transfer,
-) -> Result<Transaction, Box<Finished>> {
+fn import_transaction<K: Kv>(app: &App<K>, transfer: &Transfer) -> Result<Imported, Box<Finished>> {
     let last = transfer.verdict.last_entry_checksum;
     let state = app.state();
     match ebl_pint::import_action(&state.ledger, &app.pint.platform, transfer) {
-        Ok(Placement::New(action)) => Ok(Transaction {
+        Ok(Placement::New(action)) => Ok(Imported::Bill(Box::new(Transaction {
             chain: state.ledger.chain_id(),
             prev: Hash::ZERO,
             time_ms: crate::api::now_ms(),
             valid_until_ms: None,
             action: *action,
-        }),
+        }))),
+        Ok(Placement::Notification { .. }) => Ok(Imported::Notification),
         Ok(Placement::AlreadyHere(bill)) => {
             drop(state);
             Err(Box::new(already_here(app, &bill, transfer)))
@@ -321,10 +416,17 @@ fn import_transaction<K: Kv>(
     }
 }
 
-/// Writes a document durably under its checksum: temporary file, fsync, rename, fsync of the directory.
+/// Writes a document durably under its checksum.
 fn keep_document(dir: &FsPath, checksum: &Hash, content: &[u8]) -> std::io::Result<()> {
+    keep_file(dir, &checksum.to_hex(), content)
+}
+
+/// Writes `name` in `dir` durably, once: temporary file, fsync, rename, fsync of the directory. A name
+/// already there is kept (its content is the same: documents are named by checksum, records by the
+/// envelope they finish).
+fn keep_file(dir: &FsPath, name: &str, content: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let path = dir.join(checksum.to_hex());
+    let path = dir.join(name);
     if path.exists() {
         return Ok(());
     }
@@ -332,7 +434,7 @@ fn keep_document(dir: &FsPath, checksum: &Hash, content: &[u8]) -> std::io::Resu
     // the rename of one must not find the other's file gone. Same content either way.
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!("{}.{n}.tmp", checksum.to_hex()));
+    let tmp = dir.join(format!("{name}.{n}.tmp"));
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(content)?;
     file.sync_all()?;
@@ -340,34 +442,119 @@ fn keep_document(dir: &FsPath, checksum: &Hash, content: &[u8]) -> std::io::Resu
     std::fs::File::open(dir)?.sync_all()
 }
 
+/// Every additional document a transfer names, as a `DUPE` or `RECE` lists them.
+fn all_documents(transfer: &Transfer) -> Vec<Hash> {
+    let mut all: Vec<Hash> = transfer
+        .verdict
+        .documents
+        .iter()
+        .map(|d| d.checksum)
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+fn finished_record(transfer: &Transfer, notification: bool) -> FinishedTransfer {
+    FinishedTransfer {
+        reference: transfer.reference.clone(),
+        last_entry: transfer.verdict.last_entry.clone(),
+        received: all_documents(transfer).iter().map(Hash::to_hex).collect(),
+        notification: notification.then(|| transfer.envelope.clone()),
+    }
+}
+
+/// Keeps the documents of an accepted transfer; `BENV` (retry) if they cannot be written.
+fn keep_documents<K: Kv>(app: &App<K>, transfer: &Transfer) -> Result<(), Box<Finished>> {
+    let Some(dir) = &app.pint.documents else {
+        return Ok(());
+    };
+    for (checksum, content) in transfer.documents() {
+        if let Err(e) = keep_document(dir, checksum, content) {
+            tracing::error!(error = %e, "could not store an additional document");
+            return Err(Box::new(refused(
+                PintCode::BadEnvelope,
+                transfer.verdict.last_entry_checksum,
+                "this platform could not store the additional documents; retry",
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `RECE` for a transfer now kept, once its record is durable.
+fn received<K: Kv>(app: &App<K>, transfer: &Transfer, notification: bool) -> Finished {
+    let last = transfer.verdict.last_entry_checksum;
+    if let Err(e) = app
+        .pint
+        .remember_finished(finished_record(transfer, notification))
+    {
+        tracing::error!(error = %e, "could not record a finished transfer");
+        if notification {
+            return refused(
+                PintCode::BadEnvelope,
+                last,
+                "this platform could not record the notification; retry",
+            );
+        }
+        // The import itself is durable: a retry will find it and answer DUPE.
+    }
+    let mut f = Finished::new(PintCode::Received, last);
+    f.received = all_documents(transfer);
+    f
+}
+
+/// A notification (the envelope moves title or answers a surrender, but possession stays where it
+/// is): kept with its documents and answered `RECE`; no bill is put on the ledger. The same
+/// notification again is `DUPE`.
+fn accept_notification<K: Kv>(app: &App<K>, transfer: &Transfer) -> Finished {
+    if let Some(before) = app.pint.finished_transfer(&transfer.reference) {
+        if ebl_pint::jws_content(&before.last_entry)
+            == ebl_pint::jws_content(&transfer.verdict.last_entry)
+        {
+            return duplicate(transfer.verdict.last_entry_checksum, before);
+        }
+    }
+    if let Err(answer) = keep_documents(app, transfer) {
+        return *answer;
+    }
+    received(app, transfer, true)
+}
+
+fn duplicate(last: Hash, before: FinishedTransfer) -> Finished {
+    let mut f = Finished::new(PintCode::Duplicate, last);
+    f.received = before
+        .received
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .collect();
+    f.duplicate_of = Some(before.last_entry);
+    f
+}
+
 /// Imports a transfer whose documents are all here, and answers `RECE` only once it is durable.
 async fn accept<K: Kv>(app: &App<K>, transfer: &Transfer) -> Finished {
     let last = transfer.verdict.last_entry_checksum;
     let tx = match import_transaction(app, transfer) {
-        Ok(tx) => tx.signed_by(&[&app.node_key]),
+        Ok(Imported::Bill(tx)) => tx.signed_by(&[&app.node_key]),
+        Ok(Imported::Notification) => return accept_notification(app, transfer),
         Err(answer) => return *answer,
     };
-    if let Some(dir) = &app.pint.documents {
-        for (checksum, content) in transfer.documents() {
-            if let Err(e) = keep_document(dir, checksum, content) {
-                tracing::error!(error = %e, "could not store an additional document");
-                return refused(
-                    PintCode::BadEnvelope,
-                    last,
-                    "this platform could not store the additional documents; retry",
-                );
-            }
-        }
+    if let Err(answer) = keep_documents(app, transfer) {
+        return *answer;
     }
     match order(app, vec![tx], false).await.map(|mut o| o.pop()) {
         Ok(Some(SubmitOutcome::Accepted { .. } | SubmitOutcome::Duplicate { .. })) => {
-            app.pint.remember_finished(transfer);
-            let mut f = Finished::new(PintCode::Received, last);
-            f.received = transfer.received();
-            f
+            received(app, transfer, false)
         }
         // Another request imported the same bill first: answer as if it had been seen before.
-        Ok(Some(SubmitOutcome::Rejected { error, .. })) if error.code == "duplicate_reference" => {
+        Ok(Some(SubmitOutcome::Rejected { error, .. }))
+            if error.code
+                == (ebl_core::Error::DuplicateReference {
+                    reference: String::new(),
+                })
+                .code() =>
+        {
             let placement =
                 ebl_pint::import_action(&app.state().ledger, &app.pint.platform, transfer);
             match placement {
@@ -593,18 +780,13 @@ async fn finish<K: Kv>(
     signed(&app, &answer)
 }
 
-/// A finish for a transfer already imported (the sender retries after a lost answer): `DUPE`. Recent
-/// finishes are remembered; after a restart the sender's retried start is answered `DUPE` instead.
+/// A finish for a transfer already finished (the sender retries after a lost answer): `DUPE`, with
+/// every additional document of the transfer, from the record kept when it finished (on disk, so a
+/// restart in between changes nothing).
 fn finished_before<K: Kv>(app: &App<K>, reference: &str) -> Option<Finished> {
-    let (last, entry) = app
-        .pint
-        .finished()
-        .iter()
-        .find(|(r, _)| r == reference)
-        .map(|(r, entry)| (r.parse::<Hash>(), entry.clone()))?;
-    let mut f = Finished::new(PintCode::Duplicate, last.ok()?);
-    f.duplicate_of = Some(entry);
-    Some(f)
+    let before = app.pint.finished_transfer(reference)?;
+    let last = before.reference.parse::<Hash>().ok()?;
+    Some(duplicate(last, before))
 }
 
 async fn receiver_validation<K: Kv>(
@@ -686,15 +868,41 @@ mod tests {
 
     #[test]
     fn trust_directories_are_read_whole_or_refused_with_the_file_named() {
-        let dir = tempfile::tempdir().expect("dir");
+        let root = tempfile::tempdir().expect("dir");
         let jwk = ebl_pint::public_jwk(&ebl_core::PartyKey::of(&ebl_core::testkit::key(5)));
-        std::fs::write(dir.path().join("a.jwk"), jwk.to_string()).expect("write");
-        std::fs::write(dir.path().join("notes.txt"), "skipped").expect("write");
-        assert_eq!(read_trust_dir(dir.path()).expect("read").len(), 1);
+        // Issue 16: a key directly in the trust directory would be bound to no platform: refused.
+        std::fs::write(root.path().join("a.jwk"), jwk.to_string()).expect("write");
+        let err = read_trust_dir(root.path())
+            .expect_err("unbound")
+            .to_string();
+        assert!(err.contains("bound to no platform"), "{err}");
+        std::fs::remove_file(root.path().join("a.jwk")).expect("rm");
+        std::fs::write(root.path().join("README"), "skipped").expect("write");
+        let dir = root.path().join("WAVE");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("a.jwk"), jwk.to_string()).expect("write");
+        std::fs::write(dir.join("carrier.SMDG.MSC.jwk"), jwk.to_string()).expect("write");
+        std::fs::write(dir.join("notes.txt"), "skipped").expect("write");
+        let trust = read_trust_dir(root.path()).expect("read");
+        assert_eq!(
+            (trust.len(), trust.platforms()),
+            (2, vec!["WAVE".to_owned()])
+        );
+        // A directory that is no platform code.
+        std::fs::create_dir_all(root.path().join("TOOLONG")).expect("mkdir");
+        let err = read_trust_dir(root.path())
+            .expect_err("bad code")
+            .to_string();
+        assert!(
+            err.contains("TOOLONG") && err.contains("platform code"),
+            "{err}"
+        );
+        std::fs::remove_dir(root.path().join("TOOLONG")).expect("rm");
+        let dir = dir.as_path();
         // A file at the size bound is read (and refused for what it is), one byte over is not read.
-        let big = dir.path().join("big.json");
+        let big = dir.join("big.json");
         std::fs::write(&big, vec![b' '; TRUST_FILE_BYTES_MAX as usize]).expect("write");
-        let err = read_trust_dir(dir.path())
+        let err = read_trust_dir(root.path())
             .expect_err("not JSON")
             .to_string();
         assert!(
@@ -702,7 +910,7 @@ mod tests {
             "{err}"
         );
         std::fs::write(&big, vec![b' '; TRUST_FILE_BYTES_MAX as usize + 1]).expect("write");
-        let err = read_trust_dir(dir.path())
+        let err = read_trust_dir(root.path())
             .expect_err("too large")
             .to_string();
         assert!(
@@ -710,7 +918,7 @@ mod tests {
             "{err}"
         );
         // A missing directory: an error for a reader who named it, no trust at all for a node.
-        let missing = dir.path().join("missing");
+        let missing = root.path().join("missing");
         assert!(matches!(
             read_trust_dir(&missing),
             Err(TrustDirError::Unreadable {
@@ -725,18 +933,43 @@ mod tests {
     fn finished_transfers_are_remembered_up_to_their_bound() {
         let receiver = Receiver::default();
         for n in 0..=FINISHED_REMEMBERED_MAX as u32 {
-            receiver.remember_finished(&transfer(n));
+            receiver
+                .remember_finished(finished_record(&transfer(n), false))
+                .expect("in memory");
         }
         let finished = receiver.finished();
         assert_eq!(finished.len(), FINISHED_REMEMBERED_MAX);
         let oldest = transfer(0).reference;
         assert!(
-            finished.iter().all(|(r, _)| *r != oldest),
+            finished.iter().all(|f| f.reference != oldest),
             "the oldest is forgotten"
         );
         let newest = transfer(FINISHED_REMEMBERED_MAX as u32);
         assert!(finished
             .iter()
-            .any(|(r, e)| *r == newest.reference && *e == newest.verdict.last_entry));
+            .any(|f| f.reference == newest.reference && f.last_entry == newest.verdict.last_entry));
+    }
+
+    #[test]
+    fn finished_transfers_are_read_back_from_disk_by_reference_only() {
+        let dir = tempfile::tempdir().expect("dir");
+        let receiver = Receiver::new("EBL".into(), TrustStore::default(), Some(dir.path().into()));
+        let t = transfer(7);
+        receiver
+            .remember_finished(finished_record(&t, false))
+            .expect("kept");
+        let reopened = Receiver::new("EBL".into(), TrustStore::default(), Some(dir.path().into()));
+        assert_eq!(
+            reopened
+                .finished_transfer(&t.reference)
+                .map(|f| f.last_entry),
+            Some(t.verdict.last_entry.clone())
+        );
+        assert!(reopened.finished_transfer("../finished/x").is_none());
+        // A record too large to be one is not read.
+        let big = transfer(8).reference;
+        let path = dir.path().join("finished").join(format!("{big}.json"));
+        std::fs::write(&path, vec![b' '; FINISHED_RECORD_BYTES_MAX as usize + 1]).expect("write");
+        assert!(reopened.finished_transfer(&big).is_none());
     }
 }

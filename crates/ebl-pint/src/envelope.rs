@@ -5,7 +5,7 @@ use serde_json::Value;
 use ebl_core::jcs;
 use ebl_core::Hash;
 
-use crate::jws::{parse_jws, verified_payload, TrustStore};
+use crate::jws::{parse_jws, verified_payload, Binding, TrustStore};
 use crate::{fail, PintCode, PintFailure, ENVELOPE_BYTES_MAX, TRANSFER_CHAIN_ENTRIES_MAX};
 
 fn checksum_field(payload: &Value, field: &str, place: &str) -> Result<Option<Hash>, PintFailure> {
@@ -184,14 +184,94 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
         }
     };
 
-    // The manifest, signed by the sending platform.
-    let manifest = parse_jws(manifest_text, "manifest")?;
-    let manifest = verified_payload(&manifest, trust, "manifest")?;
+    // Every signature first, each against the keys bound to whoever must have made it: a signature
+    // that does not hold is BSIG whatever else is wrong, as DCSA's reference receiver answers.
+    let manifest_jws = parse_jws(manifest_text, "manifest")?;
+    let entries = chain
+        .iter()
+        .enumerate()
+        .map(|(i, text)| parse_jws(text, &format!("transfer chain entry {i}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut payloads = Vec::with_capacity(entries.len());
+    let mut platforms = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let place = format!("transfer chain entry {i}");
+        let claimed = entry.claims().and_then(|c| {
+            c.get("eblPlatform")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+        let Some(platform) = claimed else {
+            // Nothing says whose keys to try: any trusted platform's. A signature none of them made
+            // is BSIG; a signed entry that names no platform is BENV.
+            let signed_by_someone = trust
+                .platforms()
+                .iter()
+                .any(|p| verified_payload(entry, trust, &place, &Binding::platform(p)).is_ok());
+            return Err(if signed_by_someone {
+                fail(
+                    PintCode::BadEnvelope,
+                    &place,
+                    "the entry names no eblPlatform",
+                )
+            } else {
+                fail(
+                    PintCode::BadSignature,
+                    &place,
+                    "the signature is not one of a trusted platform",
+                )
+            });
+        };
+        payloads.push(verified_payload(
+            entry,
+            trust,
+            &place,
+            &Binding::platform(&platform),
+        )?);
+        platforms.push(platform);
+    }
+    // The issuance manifest, signed by the carrier that issued the document, with a key bound to it
+    // on the issuing platform. The spec carries it in the first entry; DCSA's conformance tooling
+    // sends it beside the chain, which is read when the first entry has none.
+    let first = payloads.first().cloned().unwrap_or(Value::Null);
+    let issuance_text = first
+        .get("issuanceManifestSignedContent")
+        .or_else(|| envelope.get("issuanceManifestSignedContent"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                "transfer chain entry 0",
+                "the first entry carries no issuance manifest",
+            )
+        })?;
+    let carrier = |field: &str| {
+        document.get(field).and_then(Value::as_str).ok_or_else(|| {
+            fail(
+                PintCode::BadEnvelope,
+                "transportDocument",
+                format!("no {field}: the issuing carrier is unknown"),
+            )
+        })
+    };
+    let issuer = Binding::carrier(
+        platforms.first().map_or("", String::as_str),
+        carrier("carrierCodeListProvider")?,
+        carrier("carrierCode")?,
+    );
+    let issuance_jws = parse_jws(issuance_text, "issuance manifest")?;
+    let issuance = verified_payload(&issuance_jws, trust, "issuance manifest", &issuer)?;
+    // The envelope manifest, signed by the sending platform: the one that signed the last entry.
+    let sender = Binding::platform(platforms.last().map_or("", String::as_str));
+    let manifest = verified_payload(&manifest_jws, trust, "manifest", &sender)?;
+
+    // Then what the signed contents say. A start that does not hold together is BENV: INCD answers
+    // additional documents only.
+    let benv = |place: &str, reason: &str| fail(PintCode::BadEnvelope, place, reason);
     if checksum_field(&manifest, "transportDocumentChecksum", "manifest")?
         != Some(document_checksum)
     {
-        return Err(fail(
-            PintCode::IncorrectDocument,
+        return Err(benv(
             "manifest",
             "transportDocumentChecksum is not the document's",
         ));
@@ -203,26 +283,29 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
         "manifest",
     )? != Some(Hash::of(last.as_bytes()))
     {
-        return Err(fail(
-            PintCode::BadEnvelope,
+        return Err(benv(
             "manifest",
             "the last chain entry is not the one the manifest names",
         ));
     }
     let documents = manifest_documents(&manifest)?;
+    if checksum_field(&issuance, "documentChecksum", "issuance manifest")?
+        != Some(document_checksum)
+    {
+        return Err(benv(
+            "issuance manifest",
+            "documentChecksum is not the document's",
+        ));
+    }
 
     // The chain, from the issuance to the last transfer, each entry linked to the one before.
     let mut actions = Vec::new();
     let mut recipients = Vec::new();
-    let mut platforms = Vec::new();
-    for (i, entry_text) in chain.iter().enumerate() {
+    for (i, payload) in payloads.iter().enumerate() {
         let place = format!("transfer chain entry {i}");
-        let entry = parse_jws(entry_text, &place)?;
-        let payload = &verified_payload(&entry, trust, &place)?;
         if checksum_field(payload, "transportDocumentChecksum", &place)? != Some(document_checksum)
         {
-            return Err(fail(
-                PintCode::IncorrectDocument,
+            return Err(benv(
                 &place,
                 "transportDocumentChecksum is not the document's",
             ));
@@ -234,56 +317,14 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
         )?;
         if i == 0 {
             if previous.is_some() {
-                return Err(fail(
-                    PintCode::BadEnvelope,
-                    &place,
-                    "the first entry links to a previous one",
-                ));
-            }
-            let issuance = payload
-                .get("issuanceManifestSignedContent")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    fail(
-                        PintCode::BadEnvelope,
-                        &place,
-                        "the first entry carries no issuance manifest",
-                    )
-                })?;
-            let issuance = parse_jws(issuance, "issuance manifest")?;
-            let issuance = verified_payload(&issuance, trust, "issuance manifest")?;
-            if checksum_field(&issuance, "documentChecksum", "issuance manifest")?
-                != Some(document_checksum)
-            {
-                return Err(fail(
-                    PintCode::IncorrectDocument,
-                    "issuance manifest",
-                    "documentChecksum is not the document's",
-                ));
+                return Err(benv(&place, "the first entry links to a previous one"));
             }
         } else if previous != Some(Hash::of(chain[i - 1].as_bytes())) {
-            return Err(fail(
-                PintCode::BadEnvelope,
-                &place,
-                "does not link to the entry before it",
-            ));
+            return Err(benv(&place, "does not link to the entry before it"));
         }
-        platforms.push(
-            payload
-                .get("eblPlatform")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
-        );
         let transactions = match payload.get("transactions") {
             Some(Value::Array(t)) if !t.is_empty() => t,
-            _ => {
-                return Err(fail(
-                    PintCode::BadEnvelope,
-                    &place,
-                    "an entry needs at least one transaction",
-                ))
-            }
+            _ => return Err(benv(&place, "an entry needs at least one transaction")),
         };
         for tx in transactions {
             let code = tx.get("actionCode").and_then(Value::as_str).unwrap_or("");
@@ -295,18 +336,10 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
                 ));
             }
             if (code == "ISSUE") != actions.is_empty() {
-                return Err(fail(
-                    PintCode::BadEnvelope,
-                    &place,
-                    "ISSUE must come first, and once",
-                ));
+                return Err(benv(&place, "ISSUE must come first, and once"));
             }
             if actions.last().is_some_and(|a: &String| a == "SACC") {
-                return Err(fail(
-                    PintCode::BadEnvelope,
-                    &place,
-                    "nothing may follow SACC",
-                ));
+                return Err(benv(&place, "nothing may follow SACC"));
             }
             actions.push(code.to_owned());
             recipients.push(tx.get("recipient").filter(|r| r.is_object()).cloned());

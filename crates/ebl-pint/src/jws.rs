@@ -1,7 +1,5 @@
 //! Compact JWS (RFC 7515): base64url, the trust store of platform keys, signature checks and signing.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use ebl_core::jcs;
@@ -62,19 +60,90 @@ pub(crate) enum TrustedKey {
     P256(p256::ecdsa::VerifyingKey),
 }
 
-/// Platform keys trusted to sign envelopes, by JWS `kid`.
+/// What a trusted key or root may sign as, on the platform it is bound to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// The platform itself: its transfer chain entries, envelope manifests and signed answers.
+    Platform,
+    /// A carrier issuing on that platform, named as transport documents name it: its issuance manifests.
+    Carrier { provider: String, code: String },
+}
+
+/// A trusted key's or root's binding: the platform code it speaks for, and in which role.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Binding {
+    pub platform: String,
+    pub role: Role,
+}
+
+impl Binding {
+    pub fn platform(code: &str) -> Binding {
+        Binding {
+            platform: code.to_owned(),
+            role: Role::Platform,
+        }
+    }
+
+    pub fn carrier(platform: &str, provider: &str, code: &str) -> Binding {
+        Binding {
+            platform: platform.to_owned(),
+            role: Role::Carrier {
+                provider: provider.to_owned(),
+                code: code.to_owned(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Binding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.role {
+            Role::Platform => write!(f, "platform {}", self.platform),
+            Role::Carrier { provider, code } => {
+                write!(f, "carrier {provider}:{code} on platform {}", self.platform)
+            }
+        }
+    }
+}
+
+/// One trusted key: its `kid` if a JWK named it, and what it may sign as.
+#[derive(Debug, Clone)]
+struct Trusted {
+    kid: Option<String>,
+    key: TrustedKey,
+    binding: Binding,
+}
+
+/// Keys and root certificates trusted to sign, each bound to a platform code and a role: a key trusted
+/// for one platform cannot sign as another, and only a carrier's keys sign its issuance manifests.
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
-    keys: BTreeMap<String, TrustedKey>,
-    roots: Vec<crate::x5c::Certificate>,
+    keys: Vec<Trusted>,
+    roots: Vec<(crate::x5c::Certificate, Binding)>,
     /// The time certificates are checked at, in Unix milliseconds; `None` refuses every `x5c` chain.
     now_ms: Option<u64>,
 }
 
+/// Most keys and roots one trust store holds: a JWS without `kid` is tried against every key bound to
+/// the platform it claims, so the bound keeps that search small.
+pub const TRUSTED_KEYS_MAX: usize = 1024;
+
 impl TrustStore {
-    /// Adds the Ed25519 keys of a JWK or a JWK set (`{"keys": [...]}`); returns how many were added.
-    /// Keys of other types are skipped: they cannot verify here.
-    pub fn add_jwks(&mut self, text: &[u8]) -> Result<usize, PintFailure> {
+    fn push_key(&mut self, trusted: Trusted) -> Result<(), PintFailure> {
+        if self.len() >= TRUSTED_KEYS_MAX {
+            return Err(fail(
+                PintCode::BadEnvelope,
+                "trust store",
+                format!("a trust store holds at most {TRUSTED_KEYS_MAX} keys and roots"),
+            ));
+        }
+        self.keys.push(trusted);
+        Ok(())
+    }
+
+    /// Adds the keys of a JWK or a JWK set (`{"keys": [...]}`), bound to `binding`; returns how many
+    /// were added. Keys of types that cannot verify here are skipped.
+    pub fn add_jwks(&mut self, text: &[u8], binding: &Binding) -> Result<usize, PintFailure> {
         let value = jcs::parse(text)
             .map_err(|e| fail(PintCode::BadEnvelope, "trust store", e.to_string()))?;
         let keys = match value.get("keys") {
@@ -130,29 +199,78 @@ impl TrustStore {
                 // Other key types cannot verify here: skipped.
                 _ => continue,
             };
-            self.keys.insert(kid.to_owned(), key);
+            self.push_key(Trusted {
+                kid: Some(kid.to_owned()),
+                key,
+                binding: binding.clone(),
+            })?;
             added += 1;
         }
         Ok(added)
     }
 
-    /// Adds the root certificates of a PEM text, which `x5c` chains must lead to; returns how many.
-    pub fn add_root_pem(&mut self, pem: &[u8]) -> Result<usize, PintFailure> {
-        let certs = crate::x5c::pem_certificates(pem)
+    /// Adds what a PEM text holds, bound to `binding`: certificates are roots that `x5c` chains must
+    /// lead to (and a certificate's own key may sign directly, as DCSA's conformance tooling does with
+    /// its self-signed ones); `PUBLIC KEY` blocks are keys without a `kid`. Returns how many.
+    pub fn add_pem(&mut self, pem: &[u8], binding: &Binding) -> Result<usize, PintFailure> {
+        let (certs, keys) = crate::x5c::pem_contents(pem)
             .map_err(|e| fail(PintCode::BadEnvelope, "trust store", e))?;
-        let added = certs.len();
-        self.roots.extend(certs);
+        let added = certs.len() + keys.len();
+        if self.len() + added > TRUSTED_KEYS_MAX {
+            return Err(fail(
+                PintCode::BadEnvelope,
+                "trust store",
+                format!("a trust store holds at most {TRUSTED_KEYS_MAX} keys and roots"),
+            ));
+        }
+        for key in keys {
+            self.push_key(Trusted {
+                kid: None,
+                key,
+                binding: binding.clone(),
+            })?;
+        }
+        self.roots
+            .extend(certs.into_iter().map(|c| (c, binding.clone())));
         Ok(added)
     }
 
-    /// Adds a trust-store file by its name: `*.jwk` and `*.json` are JWKs or JWK sets, `*.crt` and
-    /// `*.pem` root certificates; other files are skipped (returns 0). How a node and a wallet read a
-    /// trust directory the same way.
-    pub fn add_file(&mut self, name: &str, content: &[u8]) -> Result<usize, PintFailure> {
-        match name.rsplit_once('.').map(|(_, ext)| ext) {
-            Some("jwk" | "json") => self.add_jwks(content),
-            Some("crt" | "pem") => self.add_root_pem(content),
-            _ => Ok(0),
+    /// Adds a trust-store file of platform `platform` by its name: `*.jwk` and `*.json` are JWKs or JWK
+    /// sets, `*.crt` and `*.pem` certificates or public keys. A name `carrier.<PROVIDER>.<CODE>.<ext>`
+    /// binds them to that carrier issuing on the platform; any other name to the platform itself.
+    /// Other files are skipped (returns 0). How a node and a wallet read a trust directory the same way.
+    pub fn add_file(
+        &mut self,
+        platform: &str,
+        name: &str,
+        content: &[u8],
+    ) -> Result<usize, PintFailure> {
+        let Some((stem, ext)) = name.rsplit_once('.') else {
+            return Ok(0);
+        };
+        if !matches!(ext, "jwk" | "json" | "crt" | "pem") {
+            return Ok(0);
+        }
+        let binding = match stem.strip_prefix("carrier.") {
+            Some(codes) => match codes.split_once('.') {
+                Some((provider, code)) if !provider.is_empty() && !code.is_empty() => {
+                    Binding::carrier(platform, provider, code)
+                }
+                _ => {
+                    return Err(fail(
+                        PintCode::BadEnvelope,
+                        "trust store",
+                        format!(
+                            "{name}: a carrier's file is named carrier.<PROVIDER>.<CODE>.{ext}"
+                        ),
+                    ))
+                }
+            },
+            None => Binding::platform(platform),
+        };
+        match ext {
+            "jwk" | "json" => self.add_jwks(content, &binding),
+            _ => self.add_pem(content, &binding),
         }
     }
 
@@ -169,6 +287,20 @@ impl TrustStore {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty() && self.roots.is_empty()
+    }
+
+    /// The platform codes something is trusted for, in order.
+    pub fn platforms(&self) -> Vec<String> {
+        let mut codes: Vec<String> = self
+            .keys
+            .iter()
+            .map(|k| &k.binding)
+            .chain(self.roots.iter().map(|(_, b)| b))
+            .map(|b| b.platform.clone())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
     }
 }
 
@@ -218,10 +350,41 @@ pub(crate) fn parse_jws<'a>(text: &'a str, place: &str) -> Result<Jws<'a>, PintF
     })
 }
 
-/// The payload of a compact JWS whose signature verifies against `trust`: how a sending platform
-/// reads a receiver's signed answer.
-pub fn verified_jws(text: &str, trust: &TrustStore) -> Result<Value, PintFailure> {
-    verified_payload(&parse_jws(text, "JWS")?, trust, "JWS")
+impl Jws<'_> {
+    /// The payload as it claims to be, before its signature is checked: read only to learn which
+    /// platform it says signed it, so the right keys are tried; nothing else is taken from it.
+    pub(crate) fn claims(&self) -> Option<Value> {
+        base64url_decode(self.payload).and_then(|bytes| jcs::parse(&bytes).ok())
+    }
+}
+
+impl Binding {
+    /// Whether a key with this binding may sign as `wanted` (carrier code list providers compare
+    /// without case, as transport documents write them either way).
+    fn admits(&self, wanted: &Binding) -> bool {
+        self.platform == wanted.platform
+            && match (&self.role, &wanted.role) {
+                (Role::Platform, Role::Platform) => true,
+                (
+                    Role::Carrier { provider, code },
+                    Role::Carrier {
+                        provider: p,
+                        code: c,
+                    },
+                ) => provider.eq_ignore_ascii_case(p) && code == c,
+                _ => false,
+            }
+    }
+}
+
+/// The payload of a compact JWS whose signature verifies against a key of `trust` bound to `signer`:
+/// how a sending platform reads a receiver's signed answer.
+pub fn verified_jws(
+    text: &str,
+    trust: &TrustStore,
+    signer: &Binding,
+) -> Result<Value, PintFailure> {
+    verified_payload(&parse_jws(text, "JWS")?, trust, "JWS", signer)
 }
 
 /// The RFC 8785 form of a JWS payload, unverified: two entries with the same content, whatever their
@@ -232,14 +395,15 @@ pub fn jws_content(text: &str) -> Option<String> {
     jcs::canonicalize(&value).ok()
 }
 
-/// Checks the signature over the raw bytes first, and only then reads the payload: a flipped byte is a
-/// bad signature whatever it did to the JSON.
+/// Checks the signature over the raw bytes first, against keys bound to `signer`, and only then reads
+/// the payload: a flipped byte is a bad signature whatever it did to the JSON.
 pub(crate) fn verified_payload(
     jws: &Jws<'_>,
     trust: &TrustStore,
     place: &str,
+    signer: &Binding,
 ) -> Result<Value, PintFailure> {
-    verify_jws(jws, trust, place)?;
+    verify_jws(jws, trust, place, signer)?;
     base64url_decode(jws.payload)
         .and_then(|bytes| jcs::parse(&bytes).ok())
         .ok_or_else(|| {
@@ -251,56 +415,10 @@ pub(crate) fn verified_payload(
         })
 }
 
-fn verify_jws(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<(), PintFailure> {
+/// Whether `key` made `sig` over `message` with `alg`; `None` if the key is not one for `alg`.
+fn signature_holds(alg: &str, key: &TrustedKey, message: &[u8], sig: &[u8]) -> Option<bool> {
     use rsa::signature::Verifier as _;
-    let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
-    if !["EdDSA", "RS256", "PS256", "ES256"].contains(&alg) {
-        return Err(fail(
-            PintCode::BadSignature,
-            place,
-            format!("unsupported algorithm {alg:?} (EdDSA, RS256, PS256 and ES256 are supported)"),
-        ));
-    }
-    // RFC 7515 4.1.11: a recipient must refuse a JWS whose `crit` names extensions it does not
-    // understand; this receiver understands none.
-    if jws.header.get("crit").is_some() {
-        return Err(fail(
-            PintCode::BadSignature,
-            place,
-            "the JWS header has a crit parameter naming extensions this platform does not process (RFC 7515 4.1.11)",
-        ));
-    }
-    let kid = jws.header.get("kid").and_then(Value::as_str).unwrap_or("");
-    // With root certificates in the store, a certificate chain is authoritative: it must hold (an
-    // expired or untrusted one is refused even if the kid is known). Otherwise keys are trusted by kid.
-    let chained;
-    let key = match jws.header.get("x5c") {
-        Some(x5c) if !trust.roots.is_empty() => {
-            let x5c = x5c
-                .as_array()
-                .ok_or_else(|| fail(PintCode::BadSignature, place, "x5c is not an array"))?;
-            let now_s = trust.now_ms.map(|ms| (ms / 1000) as i64).ok_or_else(|| {
-                fail(
-                    PintCode::BadSignature,
-                    place,
-                    "no time was given to check certificates at",
-                )
-            })?;
-            chained = crate::x5c::leaf_key(x5c, &trust.roots, now_s)
-                .map_err(|e| fail(PintCode::BadSignature, place, e))?;
-            &chained
-        }
-        _ => trust.keys.get(kid).ok_or_else(|| {
-            fail(
-                PintCode::BadSignature,
-                place,
-                format!("key {kid:?} is not in the trust store"),
-            )
-        })?,
-    };
-    let message = jws.signing_input.as_bytes();
-    let sig = jws.signature.as_slice();
-    let verified = match (alg, key) {
+    Some(match (alg, key) {
         ("EdDSA", TrustedKey::Ed25519(k)) => match <[u8; 64]>::try_from(sig) {
             Ok(s) => k.verify(message, &SignatureBytes(s)),
             Err(_) => false,
@@ -317,22 +435,108 @@ fn verify_jws(jws: &Jws<'_>, trust: &TrustStore, place: &str) -> Result<(), Pint
                 .verify(message, &s)
                 .is_ok()
         }),
-        _ => {
-            return Err(fail(
-                PintCode::BadSignature,
-                place,
-                format!("key {kid:?} is not a key for {alg}"),
-            ))
-        }
-    };
-    if !verified {
-        return Err(fail(
-            PintCode::BadSignature,
-            place,
-            "signature does not verify",
-        ));
+        _ => return None,
+    })
+}
+
+fn verify_jws(
+    jws: &Jws<'_>,
+    trust: &TrustStore,
+    place: &str,
+    signer: &Binding,
+) -> Result<(), PintFailure> {
+    let bsig = |reason: String| fail(PintCode::BadSignature, place, reason);
+    let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
+    if !["EdDSA", "RS256", "PS256", "ES256"].contains(&alg) {
+        return Err(bsig(format!(
+            "unsupported algorithm {alg:?} (EdDSA, RS256, PS256 and ES256 are supported)"
+        )));
     }
-    Ok(())
+    // RFC 7515 4.1.11: a recipient must refuse a JWS whose `crit` names extensions it does not
+    // understand; this receiver understands none.
+    if jws.header.get("crit").is_some() {
+        return Err(bsig("the JWS header has a crit parameter naming extensions this platform does not process (RFC 7515 4.1.11)".into()));
+    }
+    let message = jws.signing_input.as_bytes();
+    let sig = jws.signature.as_slice();
+    let kid = jws.header.get("kid").and_then(Value::as_str);
+    let roots: Vec<crate::x5c::Certificate> = trust
+        .roots
+        .iter()
+        .filter(|(_, b)| b.admits(signer))
+        .map(|(c, _)| c.clone())
+        .collect();
+    // With roots bound to the signer, a certificate chain is authoritative: it must hold (an expired
+    // or untrusted one is refused even if the kid is known).
+    if let (Some(x5c), false) = (jws.header.get("x5c"), roots.is_empty()) {
+        let x5c = x5c
+            .as_array()
+            .ok_or_else(|| bsig("x5c is not an array".into()))?;
+        let now_s = trust
+            .now_ms
+            .map(|ms| (ms / 1000) as i64)
+            .ok_or_else(|| bsig("no time was given to check certificates at".into()))?;
+        let key = crate::x5c::leaf_key(x5c, &roots, now_s).map_err(bsig)?;
+        return match signature_holds(alg, &key, message, sig) {
+            Some(true) => Ok(()),
+            Some(false) => Err(bsig("signature does not verify".into())),
+            None => Err(bsig(format!(
+                "the certificate's key is not a key for {alg}"
+            ))),
+        };
+    }
+    // Keys by kid; without a kid (DCSA's conformance tooling sends none), every key bound to the
+    // signer, the roots' own keys among them.
+    let candidates: Vec<&TrustedKey> = match kid {
+        Some(kid) => trust
+            .keys
+            .iter()
+            .filter(|k| k.kid.as_deref() == Some(kid) && k.binding.admits(signer))
+            .map(|k| &k.key)
+            .collect(),
+        None => trust
+            .keys
+            .iter()
+            .filter(|k| k.binding.admits(signer))
+            .map(|k| &k.key)
+            .chain(
+                trust
+                    .roots
+                    .iter()
+                    .filter(|(_, b)| b.admits(signer))
+                    .filter_map(|(c, _)| c.key.as_ref()),
+            )
+            .collect(),
+    };
+    if candidates.is_empty() {
+        let elsewhere = kid.and_then(|kid| {
+            trust
+                .keys
+                .iter()
+                .find(|k| k.kid.as_deref() == Some(kid))
+                .map(|k| &k.binding)
+        });
+        return Err(bsig(match (kid, elsewhere) {
+            (Some(kid), Some(bound)) => {
+                format!("key {kid:?} is trusted as {bound}, not to sign as {signer}")
+            }
+            (Some(kid), None) => format!("key {kid:?} is not in the trust store"),
+            (None, _) => format!("no key is trusted to sign as {signer}"),
+        }));
+    }
+    let mut fits = false;
+    for key in candidates {
+        match signature_holds(alg, key, message, sig) {
+            Some(true) => return Ok(()),
+            Some(false) => fits = true,
+            None => {}
+        }
+    }
+    Err(bsig(if fits {
+        "signature does not verify".into()
+    } else {
+        format!("key {:?} is not a key for {alg}", kid.unwrap_or("(no kid)"))
+    }))
 }
 
 // Export: a bill's history as an envelope signed by this platform.
@@ -407,7 +611,10 @@ mod tests {
         let public = PartyKey::of(&key);
         let jwk = public_jwk(&public);
         let mut trust = TrustStore::default();
-        trust.add_jwks(jwk.to_string().as_bytes()).expect("trusted");
+        let us = Binding::platform("EBL");
+        trust
+            .add_jwks(jwk.to_string().as_bytes(), &us)
+            .expect("trusted");
         let payload = serde_json::json!({"hello": "world"});
         let sign = |header: Value| {
             let header = jcs::canonicalize(&header).unwrap_or_default();
@@ -423,11 +630,11 @@ mod tests {
         let kid = jwk["kid"].clone();
         let plain = sign(serde_json::json!({"alg": "EdDSA", "kid": kid}));
         let parsed = parse_jws(&plain, "test").expect("parses");
-        assert!(verified_payload(&parsed, &trust, "test").is_ok());
+        assert!(verified_payload(&parsed, &trust, "test", &us).is_ok());
         let critical =
             sign(serde_json::json!({"alg": "EdDSA", "kid": kid, "crit": ["exp"], "exp": 1}));
         let parsed = parse_jws(&critical, "test").expect("parses");
-        let refused = verified_payload(&parsed, &trust, "test").expect_err("crit refused");
+        let refused = verified_payload(&parsed, &trust, "test", &us).expect_err("crit refused");
         assert_eq!(refused.code, PintCode::BadSignature);
     }
 

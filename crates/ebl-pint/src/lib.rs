@@ -24,7 +24,7 @@ pub use envelope::{
 pub use export::{date_time, export_envelope, Exported};
 pub use jws::{
     base64url_decode, base64url_encode, jwk_thumbprint, jws_content, public_jwk, sign_jws,
-    verified_jws, JwsSigner, TrustStore, RSA_BITS_MIN,
+    verified_jws, Binding, JwsSigner, Role, TrustStore, RSA_BITS_MIN, TRUSTED_KEYS_MAX,
 };
 pub use receive::{
     base64_decode, base64_encode, check_platform_code, check_shape, end_of_chain, hosted_carrier,

@@ -77,17 +77,17 @@ pub enum EndTitle {
     Bearer,
 }
 
-/// The party the last transaction hands the bill to, and (for a to-order bill) where title stands.
-/// `None` if the last transaction hands it to nobody (a signature, an answered surrender).
+/// Last actions whose envelope only notifies its recipient: title moves (`ENDORSE`,
+/// `ENDORSE_TO_ORDER`) or a surrender is answered (`SACC`), but possession stays where it is (the spec:
+/// they "do NOT result in the transfer of possession").
+pub const NOTIFICATION_ACTIONS: [&str; 3] = ["ENDORSE", "ENDORSE_TO_ORDER", "SACC"];
+
+/// The party the last transaction hands possession to, and (for a to-order bill) where title stands.
+/// `None` if the last transaction hands it to nobody (a signature, a blank endorsement, a notification).
 pub fn end_of_chain(verdict: &EnvelopeVerdict) -> Option<(Value, EndTitle)> {
     let holder = match verdict.actions.last().map(String::as_str) {
         Some(
-            "ISSUE"
-            | "TRANSFER"
-            | "ENDORSE"
-            | "ENDORSE_TO_ORDER"
-            | "SURRENDER_FOR_DELIVERY"
-            | "SURRENDER_FOR_AMENDMENT",
+            "ISSUE" | "TRANSFER" | "SURRENDER_FOR_DELIVERY" | "SURRENDER_FOR_AMENDMENT" | "SREJ",
         ) => verdict.recipients.last().cloned().flatten()?,
         _ => return None,
     };
@@ -144,6 +144,34 @@ pub fn hosted_carrier(registry: &Registry, document: &Document) -> Option<PartyI
         .map(|p| p.id)
 }
 
+/// The action code of the envelope's last transaction.
+pub fn last_action(verdict: &EnvelopeVerdict) -> Option<&str> {
+    verdict.actions.last().map(String::as_str)
+}
+
+fn is_surrender(code: &str) -> bool {
+    matches!(code, "SURRENDER_FOR_DELIVERY" | "SURRENDER_FOR_AMENDMENT")
+}
+
+/// The envelope must name this platform as where its last transaction's recipient is: an envelope
+/// meant for another platform is `BENV` (the spec's "does not list the receiving platform as the
+/// intended recipient"), even when a party here happens to carry the same codes.
+pub fn check_recipient_platform(platform: &str, recipient: &Value) -> Result<(), PintFailure> {
+    match recipient.get("eblPlatform").and_then(Value::as_str) {
+        Some(p) if p == platform => Ok(()),
+        Some(p) => Err(fail(
+            PintCode::BadEnvelope,
+            "import",
+            format!("the envelope is addressed to platform {p}, not to this one ({platform})"),
+        )),
+        None => Err(fail(
+            PintCode::BadEnvelope,
+            "import",
+            "the last transaction's recipient names no eblPlatform",
+        )),
+    }
+}
+
 /// Where a received envelope's bill goes on this ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
@@ -152,6 +180,9 @@ pub enum Placement {
     /// A bill of that carrier and reference is already here: a duplicate or a dispute, which the
     /// bill's stored import decides.
     AlreadyHere(BillId),
+    /// A notification to a party hosted here (see `NOTIFICATION_ACTIONS`): received and kept, but no
+    /// bill is put on this ledger, because possession did not move here.
+    Notification { recipient: PartyId },
 }
 
 /// Maps an accepted envelope onto this ledger: the bill's carrier must be hosted here (it answers
@@ -171,22 +202,42 @@ pub fn import_action(
         ))
     })?;
     let facts = document.facts();
+    if let Some(code) = last_action(&transfer.verdict).filter(|c| NOTIFICATION_ACTIONS.contains(c))
+    {
+        let recipient = transfer
+            .verdict
+            .recipients
+            .last()
+            .cloned()
+            .flatten()
+            .ok_or_else(|| benv(format!("the {code} notification names no recipient")))?;
+        check_recipient_platform(platform, &recipient)?;
+        let recipient = hosted_party(registry, platform, &recipient)
+            .ok_or_else(|| benv("the recipient is not a party hosted on this platform".into()))?;
+        return Ok(Placement::Notification { recipient });
+    }
     let carrier = hosted_carrier(registry, &document).ok_or_else(|| {
         benv(format!(
             "carrier {}:{} is not a party on this platform, so it could not answer a surrender",
             facts.carrier_code_list_provider, facts.carrier_code
         ))
     })?;
+    let (holder, end_title) = end_of_chain(&transfer.verdict)
+        .ok_or_else(|| benv("the last transaction hands the bill to nobody".into()))?;
+    check_recipient_platform(platform, &holder)?;
     if let Some(bill) = ledger.bill_by_reference(
         &facts.carrier_identifier(),
         &facts.transport_document_reference,
     ) {
         return Ok(Placement::AlreadyHere(bill.id));
     }
-    let (holder, end_title) = end_of_chain(&transfer.verdict)
-        .ok_or_else(|| benv("the last transaction hands the bill to nobody".into()))?;
     let possessor = hosted_party(registry, platform, &holder)
         .ok_or_else(|| benv("the recipient is not a party hosted on this platform".into()))?;
+    if last_action(&transfer.verdict).is_some_and(is_surrender) && possessor != carrier {
+        return Err(benv(
+            "a surrender must be addressed to the carrier that issued the bill".into(),
+        ));
+    }
     let title = match (facts.is_to_order, end_title) {
         (false, _) => Title::Straight {
             consignee: possessor,

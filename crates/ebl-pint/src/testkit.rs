@@ -43,13 +43,32 @@ impl ForeignPlatform {
         }
     }
 
-    /// The platform's and the carrier's public JWKs, with a file name for each, for a receiver's trust
-    /// directory.
-    pub fn jwks(&self) -> [(&'static str, Value); 2] {
+    /// The platform's and the carrier's public JWKs, each with its path in a receiver's trust
+    /// directory: the carrier runs its issuance on this platform, so its key signs the first entry as
+    /// the platform and the issuance manifest as carrier SMDG:MSC (the DCSA example's).
+    pub fn jwks(&self) -> [(&'static str, Value); 3] {
         [
-            ("frgn.jwk", public_jwk(&PartyKey::of(&self.platform))),
-            ("frgn-carrier.jwk", public_jwk(&PartyKey::of(&self.carrier))),
+            (
+                "FRGN/platform.jwk",
+                public_jwk(&PartyKey::of(&self.platform)),
+            ),
+            ("FRGN/issuer.jwk", public_jwk(&PartyKey::of(&self.carrier))),
+            (
+                "FRGN/carrier.SMDG.MSC.jwk",
+                public_jwk(&PartyKey::of(&self.carrier)),
+            ),
         ]
+    }
+
+    /// These keys in a trust store, bound as `jwks` binds them.
+    pub fn trust(&self) -> crate::TrustStore {
+        let mut trust = crate::TrustStore::default();
+        for (path, jwk) in self.jwks() {
+            let (platform, name) = path.split_once('/').unwrap_or((FOREIGN, path));
+            // Our own keys, well formed: cannot fail.
+            let _ = trust.add_file(platform, name, jwk.to_string().as_bytes());
+        }
+        trust
     }
 
     fn time(&mut self) -> String {
@@ -75,6 +94,33 @@ impl ForeignPlatform {
         recipient: &Value,
         documents: &[&[u8]],
     ) -> Value {
+        self.envelope_with(
+            document,
+            &[("ENDORSE_TO_ORDER", recipient), ("TRANSFER", recipient)],
+            documents,
+        )
+    }
+
+    /// The DCSA to-order bill `reference` issued to the shipper here, then the shipper's `steps`
+    /// (action code and recipient) in the second entry.
+    pub fn envelope_ending(
+        &mut self,
+        reference: &str,
+        steps: &[(&str, &Value)],
+        documents: &[&[u8]],
+    ) -> Value {
+        let document = ebl_core::testkit::to_order_document(reference)
+            .map(|d| d.to_value())
+            .unwrap_or_default();
+        self.envelope_with(document, steps, documents)
+    }
+
+    fn envelope_with(
+        &mut self,
+        document: Value,
+        steps: &[(&str, &Value)],
+        documents: &[&[u8]],
+    ) -> Value {
         let checksum = Hash::of(
             ebl_core::jcs::canonicalize(&document)
                 .unwrap_or_default()
@@ -89,7 +135,7 @@ impl ForeignPlatform {
                 .as_bytes(),
         )
         .to_hex();
-        let (t0, t1, t2) = (self.time(), self.time(), self.time());
+        let t0 = self.time();
         let issuance = sign_jws(
             &self.carrier,
             &json!({ "documentChecksum": checksum, "issueToChecksum": issue_to_checksum }),
@@ -103,16 +149,19 @@ impl ForeignPlatform {
                 "transactions": [{ "actionCode": "ISSUE", "actionDateTime": t0, "actor": carrier, "recipient": shipper }],
             }),
         );
+        let transactions: Vec<Value> = steps
+            .iter()
+            .map(|(code, recipient)| {
+                json!({ "actionCode": code, "actionDateTime": self.time(), "actor": shipper, "recipient": recipient })
+            })
+            .collect();
         let second = sign_jws(
             &self.platform,
             &json!({
                 "eblPlatform": FOREIGN,
                 "previousEnvelopeTransferChainEntrySignedContentChecksum": Hash::of(first.as_bytes()).to_hex(),
                 "transportDocumentChecksum": checksum,
-                "transactions": [
-                    { "actionCode": "ENDORSE_TO_ORDER", "actionDateTime": t1, "actor": shipper, "recipient": recipient },
-                    { "actionCode": "TRANSFER", "actionDateTime": t2, "actor": shipper, "recipient": recipient },
-                ],
+                "transactions": transactions,
             }),
         );
         self.wrap(document, vec![first, second], documents)

@@ -278,25 +278,44 @@ impl Certificate {
     }
 }
 
-/// Reads every `CERTIFICATE` block of a PEM text.
-pub(crate) fn pem_certificates(text: &[u8]) -> Result<Vec<Certificate>, String> {
-    let text = std::str::from_utf8(text).map_err(|_| "PEM is not text")?;
-    let mut certs = Vec::new();
+/// The base64 bodies of every `label` block of a PEM text, decoded.
+fn pem_blocks(text: &str, label: &str) -> Result<Vec<Vec<u8>>, String> {
+    let (begin, end) = (
+        format!("-----BEGIN {label}-----"),
+        format!("-----END {label}-----"),
+    );
+    let mut blocks = Vec::new();
     let mut rest = text;
-    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let body = &rest[start + "-----BEGIN CERTIFICATE-----".len()..];
-        let end = body
-            .find("-----END CERTIFICATE-----")
-            .ok_or("a PEM certificate without its END line")?;
-        let b64: String = body[..end].split_whitespace().collect();
-        let der = crate::base64_decode(&b64).ok_or("PEM body is not base64")?;
-        certs.push(Certificate::from_der(&der)?);
-        rest = &body[end..];
+    while let Some(start) = rest.find(&begin) {
+        let body = &rest[start + begin.len()..];
+        let stop = body
+            .find(&end)
+            .ok_or_else(|| format!("a PEM {label} without its END line"))?;
+        let b64: String = body[..stop].split_whitespace().collect();
+        blocks.push(crate::base64_decode(&b64).ok_or("PEM body is not base64")?);
+        rest = &body[stop..];
     }
-    if certs.is_empty() {
-        return Err("no certificate in the PEM text".into());
+    Ok(blocks)
+}
+
+/// What a PEM text in a trust directory holds: certificates (roots for `x5c` chains, whose own keys
+/// may also sign directly) and bare public keys (`PUBLIC KEY`, SubjectPublicKeyInfo).
+pub(crate) fn pem_contents(text: &[u8]) -> Result<(Vec<Certificate>, Vec<TrustedKey>), String> {
+    let text = std::str::from_utf8(text).map_err(|_| "PEM is not text")?;
+    let certs = pem_blocks(text, "CERTIFICATE")?
+        .iter()
+        .map(|der| Certificate::from_der(der))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut keys = Vec::new();
+    for der in pem_blocks(text, "PUBLIC KEY")? {
+        let mut d = Der(&der);
+        let spki = d.expect(0x30, "subjectPublicKeyInfo")?;
+        keys.push(public_key(spki)?.ok_or("the public key's type is not supported")?);
     }
-    Ok(certs)
+    if certs.is_empty() && keys.is_empty() {
+        return Err("no certificate or public key in the PEM text".into());
+    }
+    Ok((certs, keys))
 }
 
 /// Checks an `x5c` header (base64 DER certificates, leaf first) against `roots` at `unix_s`, and

@@ -1,7 +1,9 @@
 //! PINT 3.0 envelopes from pint-demo (signed with real Ed25519 and RSA keys): received, and every kind of
 //! tampering answered with its PINT code.
 
-use ebl_pint::{base64url_decode, base64url_encode, verify_envelope, PintCode, TrustStore};
+use ebl_pint::{
+    base64url_decode, base64url_encode, verify_envelope, Binding, PintCode, TrustStore,
+};
 use serde_json::Value;
 
 const ED25519: &str = include_str!("fixtures/HHL71800000-ebl-envelope-ed25519.json");
@@ -12,12 +14,23 @@ const CARRIER_KEY: &str = include_str!("fixtures/keys/ed25519-carrier.example.co
 const RSA_KEY: &str = include_str!("fixtures/keys/rsa-eblplatform.example.com.public.jwk");
 const RSA_CARRIER_KEY: &str = include_str!("fixtures/keys/rsa-carrier.example.com.public.jwk");
 
+/// Where pint-demo's keys are bound (as `fixtures/trust/` lays them out): the carrier NMFTA:MMCU
+/// issues on CAR1 (CAR2 for RSA) with one key for its entry and its issuance manifest; EBL1 (EBL2)
+/// transfers.
+const BINDINGS: [(&str, &str, &str); 6] = [
+    ("CAR1", "platform.jwk", CARRIER_KEY),
+    ("CAR1", "carrier.NMFTA.MMCU.jwk", CARRIER_KEY),
+    ("EBL1", "platform.jwk", PLATFORM_KEY),
+    ("CAR2", "platform.jwk", RSA_CARRIER_KEY),
+    ("CAR2", "carrier.NMFTA.MMCU.jwk", RSA_CARRIER_KEY),
+    ("EBL2", "platform.jwk", RSA_KEY),
+];
+
 fn trust() -> TrustStore {
     let mut t = TrustStore::default();
-    assert_eq!(t.add_jwks(PLATFORM_KEY.as_bytes()), Ok(1));
-    assert_eq!(t.add_jwks(CARRIER_KEY.as_bytes()), Ok(1));
-    assert_eq!(t.add_jwks(RSA_KEY.as_bytes()), Ok(1));
-    assert_eq!(t.add_jwks(RSA_CARRIER_KEY.as_bytes()), Ok(1));
+    for (platform, name, key) in BINDINGS {
+        assert_eq!(t.add_file(platform, name, key.as_bytes()), Ok(1));
+    }
     t
 }
 
@@ -93,12 +106,21 @@ fn unsupported_algorithms_mismatched_and_untrusted_keys_are_bad_signatures() {
         "{mismatch}"
     );
     let mut only_carrier = TrustStore::default();
-    only_carrier.add_jwks(CARRIER_KEY.as_bytes()).expect("jwk");
+    only_carrier
+        .add_jwks(CARRIER_KEY.as_bytes(), &Binding::platform("CAR1"))
+        .expect("jwk");
+    only_carrier
+        .add_jwks(
+            CARRIER_KEY.as_bytes(),
+            &Binding::carrier("CAR1", "NMFTA", "MMCU"),
+        )
+        .expect("jwk");
     let failure =
         verify_envelope(ED25519.as_bytes(), &only_carrier).expect_err("platform key untrusted");
     assert_eq!(
         (failure.code, failure.place.as_str()),
-        (PintCode::BadSignature, "manifest")
+        (PintCode::BadSignature, "transfer chain entry 1"),
+        "EBL1's entry is the first signature no trusted key made"
     );
 }
 
@@ -109,7 +131,7 @@ fn small_rsa_keys_are_not_trusted() {
         base64url_encode(&[0xc5; 128])
     );
     let failure = TrustStore::default()
-        .add_jwks(jwk.as_bytes())
+        .add_jwks(jwk.as_bytes(), &Binding::platform("EBL1"))
         .expect_err("1024 bits");
     assert!(failure.reason.contains("2048"), "{failure}");
 }
@@ -160,30 +182,23 @@ fn a_flipped_byte_anywhere_is_answered_with_its_code() {
                     .expect("entry")
                     .to_owned();
                 e["envelopeTransferChain"][entry] = flip(&j, part, at).into();
-                let code = code_of(&e);
-                // Changing an entry also breaks the next link or the manifest's pointer, but the
-                // signature is checked first.
-                assert!(
-                    matches!(code, PintCode::BadSignature | PintCode::BadEnvelope),
-                    "entry {entry} part {part}: {code:?}"
+                // Changing an entry also breaks the next link or the manifest's pointer, but every
+                // signature is checked first (issue 16: a damaged last entry was BENV).
+                assert_eq!(
+                    code_of(&e),
+                    PintCode::BadSignature,
+                    "entry {entry} part {part} byte {at}"
                 );
-                if entry == 1 {
-                    assert_eq!(
-                        code,
-                        PintCode::BadEnvelope,
-                        "the manifest no longer names the last entry"
-                    );
-                }
             }
         }
     }
-    // The document: INCD.
+    // The document: BENV, never INCD, which is not an answer to a start (issue 16).
     let mut e = envelope();
     e["transportDocument"]["declaredValue"] = 1231.2.into();
-    assert_eq!(code_of(&e), PintCode::IncorrectDocument);
+    assert_eq!(code_of(&e), PintCode::BadEnvelope);
     let mut e = envelope();
     e["transportDocument"]["x-extra"] = "added".into();
-    assert_eq!(code_of(&e), PintCode::IncorrectDocument);
+    assert_eq!(code_of(&e), PintCode::BadEnvelope);
     // Links: a missing first entry, swapped entries, an entry repeated: BENV.
     let mut e = envelope();
     e["envelopeTransferChain"]
@@ -307,13 +322,15 @@ fn exported_lifecycle() -> (Value, ebl_core::Document, ebl_core::testkit::Cast) 
 fn an_exported_bill_is_received_by_our_own_verifier() {
     use ebl_pint::public_jwk;
     let (envelope, document, cast) = exported_lifecycle();
+    // Our node signs its entries as platform EBLT, and the issuance as the agent of the carrier it hosts.
     let mut own = TrustStore::default();
-    own.add_jwks(
-        public_jwk(&ebl_core::PartyKey::of(&cast.node))
-            .to_string()
-            .as_bytes(),
-    )
-    .expect("jwk");
+    let jwk = public_jwk(&ebl_core::PartyKey::of(&cast.node)).to_string();
+    for binding in [
+        Binding::platform("EBLT"),
+        Binding::carrier("EBLT", "SMDG", "MSC"),
+    ] {
+        own.add_jwks(jwk.as_bytes(), &binding).expect("jwk");
+    }
     let verdict =
         verify_envelope(&serde_json::to_vec(&envelope).expect("json"), &own).expect("received");
     assert_eq!(verdict.code, PintCode::Received);
@@ -407,7 +424,12 @@ fn an_es256_signed_envelope_is_received_with_its_p256_jwk() {
         "x": base64url_encode(point.x().expect("x")), "y": base64url_encode(point.y().expect("y")),
     });
     let mut trust = TrustStore::default();
-    assert_eq!(trust.add_jwks(jwk.to_string().as_bytes()), Ok(1));
+    for binding in [
+        Binding::platform("ES-PLATFORM"),
+        Binding::carrier("ES-PLATFORM", "SMDG", "MSC"),
+    ] {
+        assert_eq!(trust.add_jwks(jwk.to_string().as_bytes(), &binding), Ok(1));
+    }
     let text = serde_json::to_vec(&envelope).expect("json");
     assert_eq!(
         verify_envelope(&text, &trust).expect("received").code,
@@ -437,10 +459,19 @@ const UNTRUSTED_CHAIN: &str =
 /// 2026-11-27: the fixtures' certificates are valid from March 2026 to 2036, the expired one until March 2026.
 const NOW_MS: u64 = 1_795_777_193_076;
 
+/// `pem` as the root of every binding pint-demo's envelopes need.
 fn roots(pem: &str) -> TrustStore {
+    root_store(pem).at_time(NOW_MS)
+}
+
+fn root_store(pem: &str) -> TrustStore {
     let mut t = TrustStore::default();
-    t.add_root_pem(pem.as_bytes()).expect("a PEM certificate");
-    t.at_time(NOW_MS)
+    for (platform, name, _) in BINDINGS {
+        let name = name.replace(".jwk", ".pem");
+        t.add_file(platform, &name, pem.as_bytes())
+            .expect("a PEM certificate");
+    }
+    t
 }
 
 /// The base64 DER certificates of a PEM chain, as an `x5c` header holds them.
@@ -512,16 +543,11 @@ fn an_expired_certificate_is_a_bad_signature() {
     assert_eq!(f.code, PintCode::BadSignature);
     assert!(f.reason.contains("expired"), "{f}");
     // The valid chain, checked at a time before it was issued, is refused the same way.
-    let before = {
-        let mut t = TrustStore::default();
-        t.add_root_pem(ROOT_CA.as_bytes()).expect("pem");
-        t.at_time(1_000_000_000_000)
-    };
+    let before = root_store(ROOT_CA).at_time(1_000_000_000_000);
     let f = verify_envelope(ED25519.as_bytes(), &before).expect_err("not yet valid");
     assert!(f.reason.contains("not yet valid"), "{f}");
     // And with no time at all, nothing is trusted by certificate.
-    let mut untimed = TrustStore::default();
-    untimed.add_root_pem(ROOT_CA.as_bytes()).expect("pem");
+    let untimed = root_store(ROOT_CA);
     assert_eq!(
         verify_envelope(ED25519.as_bytes(), &untimed)
             .expect_err("no time")
@@ -720,11 +746,11 @@ mod placement {
     }
 
     fn hosted(id: ebl_core::PartyId) -> Value {
-        json!({ "partyName": "x", "identifyingCodes": [{ "codeListProvider": HERE, "partyCode": id.to_hex() }] })
+        json!({ "partyName": "x", "eblPlatform": HERE, "identifyingCodes": [{ "codeListProvider": HERE, "partyCode": id.to_hex() }] })
     }
 
     fn elsewhere() -> Value {
-        json!({ "partyName": "y", "identifyingCodes": [{ "codeListProvider": "FRGN", "partyCode": "someone" }] })
+        json!({ "partyName": "y", "eblPlatform": "FRGN", "identifyingCodes": [{ "codeListProvider": "FRGN", "partyCode": "someone" }] })
     }
 
     /// A received transfer of `document` whose chain is `steps` (action code, recipient).
@@ -811,7 +837,7 @@ mod placement {
             Title::Bearer
         );
         let lei = &cast.shipper.identifiers[0];
-        let by_lei = json!({ "identifyingCodes": [{ "codeListProvider": lei.scheme, "partyCode": lei.value }] });
+        let by_lei = json!({ "eblPlatform": HERE, "identifyingCodes": [{ "codeListProvider": lei.scheme, "partyCode": lei.value }] });
         let issued = transfer(to_order("P-3"), &[("ISSUE", Some(by_lei))]);
         assert_eq!(
             title_of(import_action(&ledger, HERE, &issued).expect("placed")),
@@ -844,8 +870,14 @@ mod placement {
             ),
             "not the endorsee",
         );
+        // Issue 16: an envelope for another platform is BENV, not received.
         refused(
             &transfer(to_order("Q-2"), &[("ISSUE", Some(elsewhere()))]),
+            "addressed to platform FRGN",
+        );
+        let stranger = json!({ "partyName": "z", "eblPlatform": HERE, "identifyingCodes": [{ "codeListProvider": HERE, "partyCode": "nobody" }] });
+        refused(
+            &transfer(to_order("Q-2b"), &[("ISSUE", Some(stranger))]),
             "not a party hosted",
         );
         refused(
@@ -872,6 +904,44 @@ mod placement {
     }
 
     #[test]
+    fn regression_a_surrender_addressed_to_anyone_but_the_carrier_is_benv() {
+        let cast = Cast::new();
+        let ledger = ledger(&cast);
+        let surrender = transfer(
+            to_order("S-1"),
+            &[
+                ("ISSUE", Some(elsewhere())),
+                ("SURRENDER_FOR_DELIVERY", Some(hosted(cast.buyer.id))),
+            ],
+        );
+        let f = import_action(&ledger, HERE, &surrender).expect_err("refused");
+        assert_eq!(f.code, PintCode::BadEnvelope);
+        assert!(f.reason.contains("addressed to the carrier"), "{f}");
+    }
+
+    #[test]
+    fn regression_an_endorsement_notification_is_not_possession() {
+        let cast = Cast::new();
+        let ledger = ledger(&cast);
+        for code in ["ENDORSE_TO_ORDER", "ENDORSE"] {
+            let notified = transfer(
+                to_order("N-1"),
+                &[
+                    ("ISSUE", Some(elsewhere())),
+                    (code, Some(hosted(cast.buyer.id))),
+                ],
+            );
+            assert_eq!(
+                import_action(&ledger, HERE, &notified).expect("placed"),
+                Placement::Notification {
+                    recipient: cast.buyer.id
+                },
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
     fn a_bill_already_here_is_named_not_imported_again() {
         let cast = Cast::new();
         let mut ledger = ledger(&cast);
@@ -885,6 +955,279 @@ mod placement {
         assert_eq!(
             import_action(&ledger, HERE, &again).expect("placed"),
             Placement::AlreadyHere(bill)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Issue 16: what DCSA's conformance suite and the spec expect of a receiver, each finding a regression.
+
+mod issue16 {
+    use ebl_core::{Hash, PartyKey};
+    use ebl_pint::testkit::{foreign_party, ForeignPlatform, FOREIGN};
+    use ebl_pint::{
+        base64url_decode, base64url_encode, sign_jws, verify_envelope, Binding, PintCode,
+        TrustStore,
+    };
+    use serde_json::{json, Value};
+
+    fn payload(jws: &str) -> Value {
+        let part = jws.split('.').nth(1).expect("payload");
+        serde_json::from_slice(&base64url_decode(part).expect("b64")).expect("json")
+    }
+
+    fn verdict(
+        envelope: &Value,
+        trust: &TrustStore,
+    ) -> Result<ebl_pint::EnvelopeVerdict, ebl_pint::PintFailure> {
+        verify_envelope(&serde_json::to_vec(envelope).expect("json"), trust)
+    }
+
+    fn recipient() -> Value {
+        foreign_party("Buyer", "buyer-1")
+    }
+
+    /// The foreign envelope rebuilt with its first entry's payload changed by `edit` and every later
+    /// link and signature made again, so only the edit differs.
+    fn rebuilt(
+        foreign: &mut ForeignPlatform,
+        edit: impl Fn(&mut Value, &ForeignPlatform),
+    ) -> Value {
+        let envelope = foreign.envelope("I16-1", &recipient(), &[]);
+        let chain: Vec<String> = envelope["envelopeTransferChain"]
+            .as_array()
+            .expect("chain")
+            .iter()
+            .map(|e| e.as_str().expect("entry").to_owned())
+            .collect();
+        let mut first = payload(&chain[0]);
+        edit(&mut first, foreign);
+        let first = sign_jws(&foreign.carrier, &first);
+        let mut second = payload(&chain[1]);
+        second["previousEnvelopeTransferChainEntrySignedContentChecksum"] =
+            Hash::of(first.as_bytes()).to_hex().into();
+        let second = sign_jws(&foreign.platform, &second);
+        foreign.wrap(
+            envelope["transportDocument"].clone(),
+            vec![first, second],
+            &[],
+        )
+    }
+
+    #[test]
+    fn regression_a_start_whose_document_does_not_match_is_benv_never_incd() {
+        let mut foreign = ForeignPlatform::new();
+        let mut envelope = foreign.envelope("I16-2", &recipient(), &[]);
+        envelope["transportDocument"]["transportDocumentReference"] = "I16-X".into();
+        let f = verdict(&envelope, &foreign.trust()).expect_err("refused");
+        assert_eq!(f.code, PintCode::BadEnvelope, "{f}");
+    }
+
+    #[test]
+    fn regression_a_damaged_last_entry_signature_is_bsig_before_any_checksum() {
+        let mut foreign = ForeignPlatform::new();
+        let mut envelope = foreign.envelope("I16-3", &recipient(), &[]);
+        let last = envelope["envelopeTransferChain"][1]
+            .as_str()
+            .expect("e")
+            .to_owned();
+        let mut parts: Vec<String> = last.split('.').map(str::to_owned).collect();
+        let mut sig = base64url_decode(&parts[2]).expect("b64");
+        sig[10] ^= 1;
+        parts[2] = base64url_encode(&sig);
+        // The manifest still names the undamaged entry: the old order answered BENV for that.
+        envelope["envelopeTransferChain"][1] = parts.join(".").into();
+        let f = verdict(&envelope, &foreign.trust()).expect_err("refused");
+        assert_eq!(
+            (f.code, f.place.as_str()),
+            (PintCode::BadSignature, "transfer chain entry 1"),
+            "{f}"
+        );
+    }
+
+    #[test]
+    fn regression_a_trusted_platform_cannot_sign_as_another() {
+        // BOLE's key is trusted, but only as BOLE: an entry claiming FRGN signed with it is BSIG.
+        let mut foreign = ForeignPlatform::new();
+        let envelope = foreign.envelope("I16-4", &recipient(), &[]);
+        let mut trust = TrustStore::default();
+        let jwk = |k: &ebl_core::SigningKey| ebl_pint::public_jwk(&PartyKey::of(k)).to_string();
+        trust
+            .add_jwks(
+                jwk(&foreign.platform).as_bytes(),
+                &Binding::platform("BOLE"),
+            )
+            .expect("jwk");
+        trust
+            .add_jwks(
+                jwk(&foreign.carrier).as_bytes(),
+                &Binding::platform(FOREIGN),
+            )
+            .expect("jwk");
+        trust
+            .add_jwks(
+                jwk(&foreign.carrier).as_bytes(),
+                &Binding::carrier(FOREIGN, "SMDG", "MSC"),
+            )
+            .expect("jwk");
+        let f = verdict(&envelope, &trust).expect_err("refused");
+        assert_eq!(f.code, PintCode::BadSignature, "{f}");
+        assert!(f.reason.contains("trusted as platform BOLE"), "{f}");
+        // Bound to FRGN as well, the same key is accepted.
+        trust
+            .add_jwks(
+                jwk(&foreign.platform).as_bytes(),
+                &Binding::platform(FOREIGN),
+            )
+            .expect("jwk");
+        assert!(verdict(&envelope, &trust).is_ok());
+    }
+
+    #[test]
+    fn regression_an_issuance_manifest_signed_by_a_platform_key_is_bsig() {
+        let mut foreign = ForeignPlatform::new();
+        let forged = rebuilt(&mut foreign, |first, f| {
+            let issuance = payload(first["issuanceManifestSignedContent"].as_str().expect("m"));
+            first["issuanceManifestSignedContent"] = sign_jws(&f.platform, &issuance).into();
+        });
+        let f = verdict(&forged, &foreign.trust()).expect_err("refused");
+        assert_eq!(
+            (f.code, f.place.as_str()),
+            (PintCode::BadSignature, "issuance manifest"),
+            "{f}"
+        );
+        // The carrier's own issuance, rebuilt the same way, is received: the test can tell them apart.
+        let honest = rebuilt(&mut foreign, |_, _| {});
+        assert!(verdict(&honest, &foreign.trust()).is_ok());
+        // And a carrier's key for another carrier does not do either.
+        let mut other = TrustStore::default();
+        for (path, jwk) in foreign.jwks() {
+            let (platform, name) = path.split_once('/').expect("platform/name");
+            let name = name.replace("SMDG.MSC", "SMDG.MAEU");
+            other
+                .add_file(platform, &name, jwk.to_string().as_bytes())
+                .expect("jwk");
+        }
+        let f = verdict(&honest, &other).expect_err("another carrier's key");
+        assert_eq!(f.place, "issuance manifest", "{f}");
+    }
+
+    /// A JWS as DCSA's conformance tooling signs it: `{"alg": ...}` and nothing else in the header.
+    fn sign_without_kid(key: &ebl_core::SigningKey, payload: &Value) -> String {
+        let header = base64url_encode(br#"{"alg":"EdDSA"}"#);
+        let body = base64url_encode(
+            ebl_core::jcs::canonicalize(payload)
+                .expect("json")
+                .as_bytes(),
+        );
+        let input = format!("{header}.{body}");
+        let sig = ebl_pint::JwsSigner::sign(key, input.as_bytes());
+        format!("{input}.{}", base64url_encode(&sig))
+    }
+
+    /// An Ed25519 public key as a PEM `PUBLIC KEY` (SubjectPublicKeyInfo, RFC 8410).
+    fn public_key_pem(key: &ebl_core::SigningKey) -> String {
+        let mut der = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        der.extend_from_slice(PartyKey::of(key).as_bytes());
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            ebl_pint::base64_encode(&der)
+        )
+    }
+
+    #[test]
+    fn what_the_conformance_tooling_sends_is_received() {
+        // No kid anywhere, keys given as PEM, the issuance manifest beside the chain rather than in
+        // its first entry, and the sending platform signing the issuing entry.
+        let foreign = ForeignPlatform::new();
+        let document = ebl_core::testkit::to_order_document("CTK-1")
+            .expect("document")
+            .to_value();
+        let checksum = Hash::of(
+            ebl_core::jcs::canonicalize(&document)
+                .expect("c")
+                .as_bytes(),
+        )
+        .to_hex();
+        let issuance = sign_without_kid(
+            &foreign.carrier,
+            &json!({ "documentChecksum": checksum, "issueToChecksum": Hash::of(b"x").to_hex() }),
+        );
+        let entry = sign_without_kid(
+            &foreign.platform,
+            &json!({
+                "eblPlatform": "BOLE",
+                "transportDocumentChecksum": checksum,
+                "transactions": [{ "actionCode": "ISSUE", "actionDateTime": "2026-12-02T10:00:00.000Z",
+                    "actor": foreign_party("DCSA CTK tester", "1234"), "recipient": recipient() }],
+            }),
+        );
+        let manifest = sign_without_kid(
+            &foreign.platform,
+            &json!({
+                "transportDocumentChecksum": checksum,
+                "lastEnvelopeTransferChainEntrySignedContentChecksum": Hash::of(entry.as_bytes()).to_hex(),
+                "supportingDocuments": [],
+            }),
+        );
+        let envelope = json!({
+            "transportDocument": document,
+            "envelopeManifestSignedContent": manifest,
+            "envelopeTransferChain": [entry],
+            "issuanceManifestSignedContent": issuance,
+        });
+        let mut trust = TrustStore::default();
+        trust
+            .add_file(
+                "BOLE",
+                "platform.pem",
+                public_key_pem(&foreign.platform).as_bytes(),
+            )
+            .expect("pem");
+        trust
+            .add_file(
+                "BOLE",
+                "carrier.SMDG.MSC.pem",
+                public_key_pem(&foreign.carrier).as_bytes(),
+            )
+            .expect("pem");
+        let received = verdict(&envelope, &trust).expect("received");
+        assert_eq!(received.actions, ["ISSUE"]);
+        // The suite's "invalid payload": a space appended to the manifest's payload after signing.
+        let mut mutated = envelope.clone();
+        let parts: Vec<&str> = manifest.split('.').collect();
+        let mut body = base64url_decode(parts[1]).expect("b64");
+        body.push(b' ');
+        mutated["envelopeManifestSignedContent"] =
+            format!("{}.{}.{}", parts[0], base64url_encode(&body), parts[2]).into();
+        assert_eq!(
+            verdict(&mutated, &trust).expect_err("mutated").code,
+            PintCode::BadSignature
+        );
+        // Without kid, keys bound to another platform are not tried.
+        let mut elsewhere = TrustStore::default();
+        elsewhere
+            .add_file(
+                "WAVE",
+                "platform.pem",
+                public_key_pem(&foreign.platform).as_bytes(),
+            )
+            .expect("pem");
+        elsewhere
+            .add_file(
+                "BOLE",
+                "carrier.SMDG.MSC.pem",
+                public_key_pem(&foreign.carrier).as_bytes(),
+            )
+            .expect("pem");
+        let f = verdict(&envelope, &elsewhere).expect_err("unbound");
+        assert_eq!(f.code, PintCode::BadSignature);
+        assert!(
+            f.reason
+                .contains("no key is trusted to sign as platform BOLE"),
+            "{f}"
         );
     }
 }

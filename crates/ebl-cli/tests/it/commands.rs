@@ -435,10 +435,14 @@ fn a_bill_exported_as_a_pint_envelope_is_received_by_a_trust_store_holding_the_n
         &["pint", "export", &bill, "-o", &envelope, "--as", "buyer"],
     );
     assert_eq!(exported["entries"], 2);
+    // The receiver binds the node's key to this platform's code, and as the agent that signs the
+    // hosted carrier's issuance manifests.
     let trust = t.dir.path().join("trust");
-    std::fs::create_dir_all(&trust).expect("mkdir");
-    let jwk = trust.join("node.jwk").to_string_lossy().into_owned();
+    let ours = trust.join(ebl_pint::PLATFORM_CODE_DEFAULT);
+    std::fs::create_dir_all(&ours).expect("mkdir");
+    let jwk = ours.join("node.jwk").to_string_lossy().into_owned();
     t.json("buyer", &["pint", "jwk", "-o", &jwk]);
+    std::fs::copy(&jwk, ours.join("carrier.SMDG.MSC.jwk")).expect("copy");
     let verdict = t.json(
         "receiver",
         &[
@@ -526,14 +530,19 @@ fn a_bill_moves_between_two_platforms_over_pint_with_ebl_pint_import() {
         &["pint", "export", &bill, "-o", &envelope, "--as", "buyer"],
     );
 
-    // Platform B trusts A's node key, hosts the same carrier and the buyer under the same LEI.
+    // Platform B trusts A's node key (bound to A's platform code, and as the carrier's, for whom A's
+    // node signs issuance manifests), hosts the same carrier and the buyer under the same LEI.
     let a_jwk = a.path("platform-a.jwk");
     a.json("buyer", &["pint", "jwk", "-o", &a_jwk]);
     let a_jwk: Value = serde_json::from_slice(&std::fs::read(&a_jwk).expect("read")).expect("json");
-    let b = Trade::receiving(&[("platform-a.jwk", a_jwk)]);
+    let b = Trade::receiving(&[
+        ("EBL/platform-a.jwk", a_jwk.clone()),
+        ("EBL/carrier.SMDG.MSC.jwk", a_jwk),
+    ]);
     let trust = DataDir(b.dir.path().join("node")).pint_trust();
 
-    // Tampered on the way: refused with PINT's code, exit 4, nothing imported.
+    // Tampered on the way: refused with PINT's code (BENV: INCD answers additional documents only),
+    // exit 4, nothing imported.
     let mut bad: Value =
         serde_json::from_slice(&std::fs::read(&envelope).expect("read")).expect("json");
     bad["transportDocument"]["transportDocumentReference"] = "XPLAT-2".into();
@@ -541,7 +550,7 @@ fn a_bill_moves_between_two_platforms_over_pint_with_ebl_pint_import() {
     std::fs::write(&bad_path, bad.to_string()).expect("write");
     let run = b.ebl("buyer", &["--json", "pint", "import", &bad_path]);
     assert_eq!(run.code, 4, "{}", run.stderr);
-    assert_eq!(run.json()["error"]["code"], "INCD");
+    assert_eq!(run.json()["error"]["code"], "BENV");
     assert_eq!(
         b.json("buyer", &["bill", "list", "--as", "buyer"])
             .as_array()
@@ -591,9 +600,9 @@ fn a_bill_moves_between_two_platforms_over_pint_with_ebl_pint_import() {
     );
     // A verifier who does not trust platform A learns that, with exit 4.
     let empty = b.dir.path().join("other-trust");
-    std::fs::create_dir_all(&empty).expect("mkdir");
+    std::fs::create_dir_all(empty.join("WAVE")).expect("mkdir");
     std::fs::write(
-        empty.join("someone.jwk"),
+        empty.join("WAVE").join("someone.jwk"),
         ebl_pint::public_jwk(&ebl_core::PartyKey::of(&ebl_core::testkit::key(99))).to_string(),
     )
     .expect("write");
@@ -624,6 +633,7 @@ fn an_envelope_with_documents_is_imported_and_its_documents_downloaded() {
     let packing = vec![b'p'; 100 * 1024];
     let buyer = serde_json::json!({
         "partyName": "Buyer One",
+        "eblPlatform": ebl_pint::PLATFORM_CODE_DEFAULT,
         "identifyingCodes": [{ "codeListProvider": "LEI", "partyCode": BUYER_LEI }],
     });
     let envelope = foreign.envelope("DOCS-1", &buyer, &[&invoice, &packing]);

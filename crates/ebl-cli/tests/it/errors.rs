@@ -285,7 +285,7 @@ fn a_node_that_is_down_gives_exit_5_quickly() {
 fn pint_envelopes_are_verified_offline_with_their_codes() {
     let fixtures =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ebl-pint/tests/fixtures");
-    let keys = fixtures.join("keys").to_string_lossy().into_owned();
+    let keys = fixtures.join("trust").to_string_lossy().into_owned();
     let good = fixtures
         .join("HHL71800000-ebl-envelope-ed25519.json")
         .to_string_lossy()
@@ -302,7 +302,7 @@ fn pint_envelopes_are_verified_offline_with_their_codes() {
         run.json()["actions"],
         serde_json::json!(["ISSUE", "TRANSFER"])
     );
-    // Tampered document: INCD, exit 4.
+    // Tampered document: BENV (INCD answers additional documents only), exit 4.
     let mut envelope: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&good).expect("read")).expect("json");
     envelope["transportDocument"]["declaredValue"] = 1.into();
@@ -322,7 +322,7 @@ fn pint_envelopes_are_verified_offline_with_their_codes() {
     );
     assert_eq!(
         (run.code, run.json()["error"]["code"].as_str()),
-        (4, Some("INCD"))
+        (4, Some("BENV"))
     );
 }
 

@@ -80,7 +80,10 @@ impl Trade {
         let dir = DataDir(t.dir.path().join("node")).pint_trust();
         std::fs::create_dir_all(&dir).expect("mkdir");
         for (name, jwk) in trusted {
-            std::fs::write(dir.join(name), jwk.to_string()).expect("write jwk");
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().expect("in a platform's directory"))
+                .expect("mkdir");
+            std::fs::write(path, jwk.to_string()).expect("write jwk");
         }
         t.reopen();
         t

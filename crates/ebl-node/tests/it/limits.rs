@@ -81,38 +81,45 @@ fn request_body_limit() {
 #[test]
 fn regression_a_refused_oversized_body_closes_its_connection_cleanly() {
     // A 413 leaves the unread body on the connection: the answer must say so (`connection: close`)
-    // instead of letting a keep-alive client send its next request into a reset.
+    // instead of letting a keep-alive client send its next request into a reset. The PINT receiver
+    // too (issue 16: a sending platform's keep-alive connection broke), whose answers also name the
+    // API version.
     use std::io::{Read, Write};
     let node = TestNode::start();
     let address = node.base.trim_start_matches("http://").to_owned();
-    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .expect("timeout");
-    let length = REQUEST_BODY_BYTES_MAX + 1;
-    let head = format!(
-        "POST /v1/transactions HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {length}\r\nconnection: keep-alive\r\n\r\n"
-    );
-    stream.write_all(head.as_bytes()).expect("head");
-    // The whole body, from another thread: the node stops reading it at the limit and answers.
-    let mut writer = stream.try_clone().expect("clone");
-    let sender = std::thread::spawn(move || {
-        let _ = writer.write_all(&vec![b' '; length]);
-    });
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => answer.extend_from_slice(&buf[..n]),
+    for path in ["/v1/transactions", "/v3/envelopes"] {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .expect("timeout");
+        let length = REQUEST_BODY_BYTES_MAX + 1;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {length}\r\nconnection: keep-alive\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).expect("head");
+        // The whole body, from another thread: the node stops reading it at the limit and answers.
+        let mut writer = stream.try_clone().expect("clone");
+        let sender = std::thread::spawn(move || {
+            let _ = writer.write_all(&vec![b' '; length]);
+        });
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
         }
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        let _ = sender.join();
+        let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+        assert!(text.starts_with("http/1.1 413"), "{path}: {text}");
+        assert!(text.contains("connection: close"), "{path}: {text}");
+        if path.starts_with("/v3") {
+            assert!(text.contains("api-version: 3.0.0"), "{text}");
+        }
+        assert_eq!(node.get("/v1/health").0, 200, "the node keeps serving");
     }
-    let _ = stream.shutdown(std::net::Shutdown::Both);
-    let _ = sender.join();
-    let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
-    assert!(text.starts_with("http/1.1 413"), "{text}");
-    assert!(text.contains("connection: close"), "{text}");
-    assert_eq!(node.get("/v1/health").0, 200, "the node keeps serving");
 }
 
 #[test]

@@ -22,7 +22,9 @@ fn trust(foreign: &Foreign, node: &TestNode) {
     let dir = node.data().pint_trust();
     std::fs::create_dir_all(&dir).expect("trust dir");
     for (name, jwk) in foreign.jwks() {
-        std::fs::write(dir.join(name), jwk.to_string()).expect("write jwk");
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().expect("a platform's directory")).expect("mkdir");
+        std::fs::write(path, jwk.to_string()).expect("write jwk");
     }
 }
 
@@ -85,10 +87,11 @@ fn post(node: &TestNode, envelope: &Value) -> (u16, Value) {
 fn answer(node: &TestNode, body: &Value) -> Value {
     let (_, jwk) = node.get("/v1/pint/jwk");
     let mut trust = TrustStore::default();
+    let here = ebl_pint::Binding::platform(HERE);
     trust
-        .add_jwks(jwk.to_string().as_bytes())
+        .add_jwks(jwk.to_string().as_bytes(), &here)
         .expect("node jwk");
-    ebl_pint::verified_jws(body.as_str().expect("a signed answer"), &trust)
+    ebl_pint::verified_jws(body.as_str().expect("a signed answer"), &trust, &here)
         .expect("signed by the node")
 }
 
@@ -182,15 +185,14 @@ fn a_valid_transfer_is_received_imported_and_exported_with_its_history() {
         chain[..2],
         envelope["envelopeTransferChain"].as_array().expect("c")[..]
     );
-    let mut trust = TrustStore::default();
+    let mut trust = foreign.trust();
     let (_, node_jwk) = node.get("/v1/pint/jwk");
-    for jwk in [
-        node_jwk,
-        public_jwk(&PartyKey::of(&foreign.platform)),
-        public_jwk(&PartyKey::of(&foreign.carrier)),
-    ] {
-        trust.add_jwks(jwk.to_string().as_bytes()).expect("jwk");
-    }
+    trust
+        .add_jwks(
+            node_jwk.to_string().as_bytes(),
+            &ebl_pint::Binding::platform(HERE),
+        )
+        .expect("jwk");
     let verdict = ebl_pint::verify_envelope(exported.to_string().as_bytes(), &trust)
         .expect("the exported history verifies");
     assert_eq!(
@@ -234,7 +236,7 @@ fn retries_are_duplicates_unless_the_content_changed() {
     let resigned_key = testkit::key(92);
     let dir = node.data().pint_trust();
     std::fs::write(
-        dir.join("frgn-2.jwk"),
+        dir.join("FRGN").join("platform-2.jwk"),
         public_jwk(&PartyKey::of(&resigned_key)).to_string(),
     )
     .expect("jwk");
@@ -316,6 +318,23 @@ fn bad_signatures_and_foreign_recipients_are_refused_and_nothing_is_stored() {
     // A recipient not hosted here.
     let elsewhere = foreign_party("Someone Else", "someone@elsewhere");
     let wrong = foreign.envelope("PINT0004", &elsewhere, &[]);
+    let (status, body) = post(&node, &wrong);
+    assert_eq!((status, code(&node, &body)), (422, "BENV".into()));
+    let reason = answer(&node, &body)["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(reason.contains("addressed to platform FRGN"), "{reason}");
+    // Issue 16: our buyer's codes, but the envelope says the recipient is on another platform (the
+    // conformance suite's WRONG_RECIPIENT_PLATFORM): BENV, not received.
+    let mut misaddressed = buyer.clone();
+    misaddressed["eblPlatform"] = "WAVE".into();
+    let wrong = foreign.envelope("PINT0004B", &misaddressed, &[]);
+    let (status, body) = post(&node, &wrong);
+    assert_eq!((status, code(&node, &body)), (422, "BENV".into()));
+    let mut stranger = buyer.clone();
+    stranger["identifyingCodes"][0]["partyCode"] = "nobody".into();
+    let wrong = foreign.envelope("PINT0004C", &stranger, &[]);
     let (status, body) = post(&node, &wrong);
     assert_eq!((status, code(&node, &body)), (422, "BENV".into()));
     let reason = answer(&node, &body)["reason"]
@@ -673,4 +692,131 @@ fn regression_an_open_transfer_expires() {
     // The sender starts again, and is heard.
     let (status, _) = post(&node, &envelope);
     assert_eq!(status, 201);
+}
+
+/// Issue 16: a finish retried after `RECE` answered `DUPE` with no documents, and after a restart 404
+/// (finished transfers were remembered in memory only).
+#[test]
+fn regression_a_finish_retried_after_a_restart_is_dupe_with_every_document() {
+    let invoice: &[u8] = b"%PDF-1.4 the invoice of I16";
+    let (mut foreign, mut node, buyer) = receiving();
+    let envelope = foreign.envelope("PINT-I16-1", &buyer, &[invoice]);
+    let (status, started) = post(&node, &envelope);
+    assert_eq!(status, 201, "{started}");
+    let reference = started["envelopeReference"]
+        .as_str()
+        .expect("ref")
+        .to_owned();
+    let sum = Hash::of(invoice).to_hex();
+    assert_eq!(put_document(&node, &reference, &sum, invoice).0, 204);
+    let (status, body) = finish(&node, &reference);
+    assert_eq!((status, code(&node, &body)), (200, "RECE".into()));
+
+    let dupe = |node: &TestNode| {
+        let (status, body) = finish(node, &reference);
+        assert_eq!(status, 200, "{body}");
+        let payload = answer(node, &body);
+        assert_eq!(payload["responseCode"], "DUPE", "{payload}");
+        assert_eq!(
+            payload["receivedAdditionalDocumentChecksums"],
+            json!([sum]),
+            "a DUPE lists every additional document of the transfer"
+        );
+        assert_eq!(
+            payload["duplicateOfAcceptedEnvelopeTransferChainEntrySignedContent"],
+            envelope["envelopeTransferChain"][1]
+        );
+    };
+    dupe(&node);
+    node.restart();
+    dupe(&node);
+    // A retried start after the restart: DUPE too, from the bill the import left.
+    let (status, body) = post(&node, &envelope);
+    let payload = answer(&node, &body);
+    assert_eq!(
+        (status, payload["responseCode"].as_str()),
+        (200, Some("DUPE"))
+    );
+    assert_eq!(payload["receivedAdditionalDocumentChecksums"], json!([sum]));
+    // A reference that names no file is a 404, whatever it looks like.
+    for bogus in ["../../node.key", &"0".repeat(64)] {
+        assert_eq!(finish(&node, bogus).0, 404, "{bogus}");
+    }
+}
+
+/// Issue 16: no answer carried the `API-Version` header the spec defines.
+#[test]
+fn regression_every_v3_answer_names_its_api_version() {
+    let (mut foreign, node, buyer) = receiving();
+    let envelope = foreign.envelope("PINT-I16-2", &buyer, &[]);
+    let body = serde_json::to_vec(&envelope).expect("json");
+    for (method, path, body) in [
+        ("POST", "/v3/envelopes", &body[..]),
+        ("POST", "/v3/envelopes", &b"{}"[..]),
+        ("PUT", "/v3/envelopes/nothing/finish-transfer", &b""[..]),
+        ("POST", "/v3/receiver-validation", &b"{}"[..]),
+    ] {
+        let url = node.url(path);
+        let request = match method {
+            "POST" => agent().post(&url),
+            _ => agent().put(&url),
+        };
+        let response = request
+            .header("content-type", "application/json")
+            .send(body)
+            .expect("HTTP");
+        let version = response
+            .headers()
+            .get("api-version")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        assert_eq!(
+            version.as_deref(),
+            Some(ebl_node::pint::API_VERSION),
+            "{method} {path} ({})",
+            response.status()
+        );
+    }
+}
+
+/// Issue 16: an `ENDORSE_TO_ORDER` notification became possession by its recipient. It is received
+/// (`RECE`, then `DUPE`) and kept, and no bill appears: possession stayed on the sending platform. When
+/// the bill itself comes later, it is imported as any other.
+#[test]
+fn regression_an_endorsement_notification_is_received_but_is_not_possession() {
+    let (mut foreign, mut node, buyer) = receiving();
+    let notice = foreign.envelope_ending("PINT-I16-3", &[("ENDORSE_TO_ORDER", &buyer)], &[]);
+    let (status, body) = post(&node, &notice);
+    assert_eq!((status, code(&node, &body)), (200, "RECE".into()));
+    let buyer_key = node.cast.buyer.key.clone();
+    assert!(
+        bills_of(&node, &buyer_key).is_empty(),
+        "no bill: possession did not move"
+    );
+    let reference = Hash::of(
+        notice["envelopeTransferChain"][1]
+            .as_str()
+            .expect("entry")
+            .as_bytes(),
+    )
+    .to_hex();
+    let kept = node
+        .data()
+        .pint()
+        .join("finished")
+        .join(format!("{reference}.json"));
+    let record: Value = serde_json::from_slice(&std::fs::read(&kept).expect("kept")).expect("json");
+    assert!(record["notification"].is_string(), "{record}");
+    node.restart();
+    let (status, body) = post(&node, &notice);
+    assert_eq!((status, code(&node, &body)), (200, "DUPE".into()));
+    // Possession follows: the bill arrives, endorsed and transferred to the buyer.
+    let bill = foreign.envelope_ending(
+        "PINT-I16-3",
+        &[("ENDORSE_TO_ORDER", &buyer), ("TRANSFER", &buyer)],
+        &[],
+    );
+    let (status, body) = post(&node, &bill);
+    assert_eq!((status, code(&node, &body)), (200, "RECE".into()));
+    assert_eq!(bills_of(&node, &buyer_key).len(), 1);
 }
