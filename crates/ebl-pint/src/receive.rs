@@ -233,9 +233,18 @@ pub fn import_action(
     }
     let possessor = hosted_party(registry, platform, &holder)
         .ok_or_else(|| benv("the recipient is not a party hosted on this platform".into()))?;
-    if last_action(&transfer.verdict).is_some_and(is_surrender) && possessor != carrier {
+    if last_action(&transfer.verdict).is_some_and(is_surrender) {
+        if possessor != carrier {
+            return Err(benv(
+                "a surrender must be addressed to the carrier that issued the bill".into(),
+            ));
+        }
+        // Issue 16: taken in as plain possession by the carrier, a surrender left nothing pending to
+        // accept or reject. A pending surrender whose surrenderer is on another platform needs the
+        // sending side (a rejection goes back over PINT), so until then it is refused and the sender
+        // keeps the bill, as BENV tells it to.
         return Err(benv(
-            "a surrender must be addressed to the carrier that issued the bill".into(),
+            "surrenders from other platforms are not received here yet: the carrier could not reject one (the bill would have to go back over PINT); the sending platform keeps the bill".into(),
         ));
     }
     let title = match (facts.is_to_order, end_title) {

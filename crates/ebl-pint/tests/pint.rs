@@ -919,6 +919,27 @@ mod placement {
         assert!(f.reason.contains("addressed to the carrier"), "{f}");
     }
 
+    /// Issue 16: a surrender for the carrier hosted here became plain possession by the carrier, with
+    /// nothing pending to accept or reject. Until a pending foreign surrender exists, it is refused and
+    /// nothing changes here.
+    #[test]
+    fn regression_a_surrender_to_the_hosted_carrier_is_not_taken_as_possession() {
+        let cast = Cast::new();
+        let ledger = ledger(&cast);
+        for code in ["SURRENDER_FOR_DELIVERY", "SURRENDER_FOR_AMENDMENT"] {
+            let surrender = transfer(
+                to_order("S-2"),
+                &[
+                    ("ISSUE", Some(elsewhere())),
+                    (code, Some(hosted(cast.carrier.id))),
+                ],
+            );
+            let f = import_action(&ledger, HERE, &surrender).expect_err("refused");
+            assert_eq!(f.code, PintCode::BadEnvelope, "{code}");
+            assert!(f.reason.contains("not received here yet"), "{f}");
+        }
+    }
+
     #[test]
     fn regression_an_endorsement_notification_is_not_possession() {
         let cast = Cast::new();
