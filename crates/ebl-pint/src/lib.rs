@@ -7,13 +7,15 @@
 //! chains to trusted root certificates; an unknown `kid` or an untrusted or expired chain is answered
 //! `BSIG`, never accepted.
 //!
-//! Also here, without IO: exporting a bill as an envelope signed by this platform, and the receiving
-//! side's rules (open transfers, additional documents, the signed answers) that the node serves.
+//! Also here, without IO: exporting a bill as an envelope signed by this platform, the receiving
+//! side's rules (open transfers, additional documents, the signed answers) that the node serves, and the
+//! sending side's (what each answer of a receiver leads to, deciding only on signed ones).
 
 mod envelope;
 mod export;
 mod jws;
 mod receive;
+mod send;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod x5c;
@@ -32,6 +34,7 @@ pub use receive::{
     Placement, Transfer, ADDITIONAL_DOCUMENT_BYTES_MAX, PLATFORM_CODE_BYTES_MAX,
     PLATFORM_CODE_DEFAULT, TRANSFERS_ACTIVE_MAX, TRANSFER_DOCUMENTS_BYTES_MAX,
 };
+pub use send::{Next, Outbound, SEND_ATTEMPTS_MAX};
 pub use x5c::{CERTIFICATE_BYTES_MAX, X5C_CERTIFICATES_MAX};
 
 /// Largest envelope accepted, in bytes.
@@ -68,6 +71,22 @@ pub enum PintCode {
 }
 
 impl PintCode {
+    /// Every code, for reading one back.
+    pub const ALL: [PintCode; 7] = [
+        PintCode::Received,
+        PintCode::Duplicate,
+        PintCode::BadSignature,
+        PintCode::BadEnvelope,
+        PintCode::IncorrectDocument,
+        PintCode::MissingDocument,
+        PintCode::Disputed,
+    ];
+
+    /// The code PINT writes, read back (`None` for one it does not define).
+    pub fn from_code(code: &str) -> Option<PintCode> {
+        PintCode::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             PintCode::Received => "RECE",
