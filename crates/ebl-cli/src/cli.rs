@@ -1496,7 +1496,10 @@ fn documents_in(dir: &Path) -> Result<std::collections::BTreeMap<ebl_core::Hash,
 }
 
 /// `ebl pint import`: the PINT sender's side of a transfer into the node, ending in its signed answer.
+/// Each step follows `ebl_pint::Outbound` (what a sending platform does after each answer); the answer
+/// that ends it is shown as `pint_answer` reads it.
 pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Result<Out> {
+    use ebl_pint::Next;
     let envelope = read_file(file, "PINT envelope", ebl_pint::ENVELOPE_BYTES_MAX)?;
     // The answer must be signed by the node this wallet talks to: its key alone is trusted, under a
     // binding of its own.
@@ -1505,38 +1508,84 @@ pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Re
     trust
         .add_jwks(jwk.to_string().as_bytes(), &answering_node())
         .map_err(|f| CliError::from(Refusal::BadAnswer(f.reason)))?;
+    let text = String::from_utf8_lossy(&envelope).into_owned();
+    let last_entry = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|e| {
+            e["envelopeTransferChain"]
+                .as_array()
+                .and_then(|c| c.last())
+                .and_then(|l| l.as_str())
+                .map(|l| ebl_core::Hash::of(l.as_bytes()))
+        })
+        .unwrap_or(ebl_core::Hash::ZERO);
+    let outbound = ebl_pint::Outbound {
+        trust: trust.clone(),
+        receiver: answering_node(),
+        last_entry_checksum: last_entry,
+        documents: ebl_pint::accepted_documents(&text)
+            .iter()
+            .map(|d| d.checksum)
+            .collect(),
+    };
+    let available = match documents {
+        Some(dir) => documents_in(dir)?,
+        None => Default::default(),
+    };
     let (mut status, mut body) = wallet.node.pint("POST", "/v3/envelopes", envelope)?;
-    if status == 201 {
-        let reference = body["envelopeReference"].as_str().unwrap_or("").to_owned();
-        let missing: Vec<String> = body["missingAdditionalDocumentChecksums"]
-            .as_array()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|c| c.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let available = match documents {
-            Some(dir) => documents_in(dir)?,
-            None => Default::default(),
-        };
-        for checksum in &missing {
-            let Some(content) = checksum.parse().ok().and_then(|c| available.get(&c)) else {
-                continue;
-            };
-            let upload = serde_json::to_vec(&ebl_pint::base64_encode(content))
-                .map_err(|e| CliError::io("encoding a document", e))?;
-            let path = format!("/v3/envelopes/{reference}/additional-documents/{checksum}");
-            let (status, answer) = wallet.node.pint("PUT", &path, upload)?;
-            if status != 204 {
-                return pint_answer(&trust, status, &answer);
+    let mut next = outbound.after_start(status, &body);
+    for _ in 0..ebl_pint::SEND_ATTEMPTS_MAX {
+        next = match next {
+            Next::Upload { reference, missing } => {
+                let mut after = Next::Finish {
+                    reference: reference.clone(),
+                };
+                for checksum in &missing {
+                    // A document we do not hold is left out: the finish answers MDOC, shown with a hint.
+                    let Some(content) = available.get(checksum) else {
+                        continue;
+                    };
+                    let upload = serde_json::to_vec(&ebl_pint::base64_encode(content))
+                        .map_err(|e| CliError::io("encoding a document", e))?;
+                    let path = format!(
+                        "/v3/envelopes/{reference}/additional-documents/{}",
+                        checksum.to_hex()
+                    );
+                    (status, body) = wallet.node.pint("PUT", &path, upload)?;
+                    if let Some(step) = outbound.after_document(status, &body, &reference) {
+                        after = step;
+                        break;
+                    }
+                }
+                if let Next::Upload { missing, .. } = &after {
+                    if missing.iter().any(|m| !available.contains_key(m)) {
+                        // Asked again for what we do not hold: the finish says which.
+                        after = Next::Finish {
+                            reference: reference.clone(),
+                        };
+                    }
+                }
+                after
             }
-        }
-        (status, body) = wallet.node.pint(
-            "PUT",
-            &format!("/v3/envelopes/{reference}/finish-transfer"),
-            Vec::new(),
-        )?;
+            Next::Finish { reference } => {
+                (status, body) = wallet.node.pint(
+                    "PUT",
+                    &format!("/v3/envelopes/{reference}/finish-transfer"),
+                    Vec::new(),
+                )?;
+                match outbound.after_finish(status, &body, &reference) {
+                    // MDOC for documents we do not hold ends here, with the node's answer.
+                    Next::Upload { missing, .. }
+                        if missing.iter().any(|m| !available.contains_key(m)) =>
+                    {
+                        break
+                    }
+                    other => other,
+                }
+            }
+            // Decided, or no answer that decides: shown as the node gave it.
+            _ => break,
+        };
     }
     pint_answer(&trust, status, &body)
 }
