@@ -1436,6 +1436,10 @@ fn trust_store(trust_dir: &Path) -> Result<ebl_pint::TrustStore> {
             CliError::from(Refusal::UnreadableTrustStore(e.to_string()))
         }
         TrustDirError::BadFile { .. } => CliError::from(Refusal::BadTrustFile(e.to_string())),
+        TrustDirError::UnboundKey { .. } => CliError::from(Refusal::UnboundTrustKey(e.to_string())),
+        TrustDirError::NotAPlatform { .. } => {
+            CliError::from(Refusal::NotAPlatformDirectory(e.to_string()))
+        }
     })?;
     if trust.is_empty() {
         return Err(CliError::from(Refusal::EmptyTrustStore(format!(
@@ -1510,15 +1514,7 @@ pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Re
         .map_err(|f| CliError::from(Refusal::BadAnswer(f.reason)))?;
     let text = String::from_utf8_lossy(&envelope).into_owned();
     let last_entry = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|e| {
-            e["envelopeTransferChain"]
-                .as_array()
-                .and_then(|c| c.last())
-                .and_then(|l| l.as_str())
-                .map(|l| ebl_core::Hash::of(l.as_bytes()))
-        })
-        .unwrap_or(ebl_core::Hash::ZERO);
+        .map_or(ebl_core::Hash::ZERO, |e| ebl_pint::last_entry_checksum(&e));
     let outbound = ebl_pint::Outbound {
         trust: trust.clone(),
         receiver: answering_node(),

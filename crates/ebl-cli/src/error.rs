@@ -198,6 +198,10 @@ pub enum Refusal {
     #[error("{0}")]
     BadTrustFile(String),
     #[error("{0}")]
+    UnboundTrustKey(String),
+    #[error("{0}")]
+    NotAPlatformDirectory(String),
+    #[error("{0}")]
     BadUsage(String),
     #[error("{0}")]
     ChainMismatch(String),
@@ -251,6 +255,8 @@ impl Refusal {
             Refusal::BadOffer(_) => "bad_offer",
             Refusal::BadReason(_) => "bad_reason",
             Refusal::BadTrustFile(_) => "bad_trust_file",
+            Refusal::UnboundTrustKey(_) => "unbound_trust_key",
+            Refusal::NotAPlatformDirectory(_) => "not_a_platform_directory",
             Refusal::BadUsage(_) => "bad_usage",
             Refusal::ChainMismatch(_) => "chain_mismatch",
             Refusal::DocumentChecksumMismatch(_) => "document_checksum_mismatch",
@@ -284,7 +290,9 @@ impl Refusal {
             Refusal::BadKeyName(_) => Kind::Usage,
             Refusal::BadOffer(_) => Kind::Usage,
             Refusal::BadReason(_) => Kind::Usage,
-            Refusal::BadTrustFile(_) => Kind::Usage,
+            Refusal::BadTrustFile(_)
+            | Refusal::UnboundTrustKey(_)
+            | Refusal::NotAPlatformDirectory(_) => Kind::Usage,
             Refusal::BadUsage(_) => Kind::Usage,
             Refusal::ChainMismatch(_) => Kind::Verification,
             Refusal::DocumentChecksumMismatch(_) => Kind::Verification,
@@ -339,6 +347,16 @@ mod tests {
                 2,
             ),
             (Refusal::KeyExists(String::new()), "key_exists", 2),
+            (
+                Refusal::UnboundTrustKey(String::new()),
+                "unbound_trust_key",
+                2,
+            ),
+            (
+                Refusal::NotAPlatformDirectory(String::new()),
+                "not_a_platform_directory",
+                2,
+            ),
         ];
         for (refusal, code, exit) in pinned {
             let error = CliError::from(refusal);

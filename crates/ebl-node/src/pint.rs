@@ -80,6 +80,24 @@ pub enum TrustDirError {
     },
     #[error("{path}: {reason}")]
     BadFile { path: String, reason: String },
+    /// A key or certificate directly in the trust directory: it would be bound to no platform.
+    #[error("{path}: a key here is bound to no platform: move it into a directory named by the platform's PINT code (trust/<CODE>/)")]
+    UnboundKey { path: String },
+    /// A directory in the trust directory whose name is no PINT platform code.
+    #[error("{path}: not a platform code: {reason}")]
+    NotAPlatform { path: String, reason: String },
+}
+
+impl TrustDirError {
+    /// The stable code for this rule, as the wallet shows it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TrustDirError::Unreadable { .. } => "unreadable_trust_store",
+            TrustDirError::BadFile { .. } => "bad_trust_file",
+            TrustDirError::UnboundKey { .. } => "unbound_trust_key",
+            TrustDirError::NotAPlatform { .. } => "not_a_platform_directory",
+        }
+    }
 }
 
 /// Reads a trust directory, as the node and the wallet both do. It holds one directory per platform,
@@ -117,10 +135,9 @@ pub fn read_trust_dir(dir: &FsPath) -> Result<TrustStore, TrustDirError> {
     for platform_dir in list(dir)? {
         if platform_dir.is_file() {
             if is_key_file(&platform_dir) {
-                return Err(bad(
-                    &platform_dir,
-                    "a key here is bound to no platform: move it into a directory named by the platform's PINT code (trust/<CODE>/)".into(),
-                ));
+                return Err(TrustDirError::UnboundKey {
+                    path: platform_dir.display().to_string(),
+                });
             }
             continue;
         }
@@ -129,8 +146,10 @@ pub fn read_trust_dir(dir: &FsPath) -> Result<TrustStore, TrustDirError> {
             .and_then(|n| n.to_str())
             .unwrap_or("")
             .to_owned();
-        ebl_pint::check_platform_code(&code)
-            .map_err(|reason| bad(&platform_dir, format!("not a platform code: {reason}")))?;
+        ebl_pint::check_platform_code(&code).map_err(|reason| TrustDirError::NotAPlatform {
+            path: platform_dir.display().to_string(),
+            reason,
+        })?;
         for path in list(&platform_dir)? {
             if !path.is_file() {
                 continue;
@@ -332,17 +351,6 @@ fn refused(code: PintCode, last: Hash, reason: impl Into<String>) -> Finished {
     let mut f = Finished::new(code, last);
     f.reason = Some(reason.into());
     f
-}
-
-/// SHA-256 of the last entry, computed without trusting anything, for answers about envelopes that do
-/// not verify (the field is required even then).
-fn last_entry_checksum(envelope: &Value) -> Hash {
-    envelope
-        .get("envelopeTransferChain")
-        .and_then(Value::as_array)
-        .and_then(|c| c.last())
-        .and_then(Value::as_str)
-        .map_or(Hash::ZERO, |e| Hash::of(e.as_bytes()))
 }
 
 /// The last entry of an envelope (JSON text).
@@ -592,7 +600,7 @@ async fn start<K: Kv>(
     if let Err(reason) = ebl_pint::check_shape(&value) {
         return dcsa_error(StatusCode::BAD_REQUEST, &method, &uri, &reason);
     }
-    let last = last_entry_checksum(&value);
+    let last = ebl_pint::last_entry_checksum(&value);
     let verdict = {
         let trust = app.pint.trust.clone().at_time(crate::api::now_ms());
         let body = body.clone();
@@ -872,10 +880,9 @@ mod tests {
         let jwk = ebl_pint::public_jwk(&ebl_core::PartyKey::of(&ebl_core::testkit::key(5)));
         // Issue 16: a key directly in the trust directory would be bound to no platform: refused.
         std::fs::write(root.path().join("a.jwk"), jwk.to_string()).expect("write");
-        let err = read_trust_dir(root.path())
-            .expect_err("unbound")
-            .to_string();
-        assert!(err.contains("bound to no platform"), "{err}");
+        let err = read_trust_dir(root.path()).expect_err("unbound");
+        assert!(matches!(err, TrustDirError::UnboundKey { .. }), "{err}");
+        assert_eq!(err.code(), "unbound_trust_key");
         std::fs::remove_file(root.path().join("a.jwk")).expect("rm");
         std::fs::write(root.path().join("README"), "skipped").expect("write");
         let dir = root.path().join("WAVE");
@@ -890,11 +897,9 @@ mod tests {
         );
         // A directory that is no platform code.
         std::fs::create_dir_all(root.path().join("TOOLONG")).expect("mkdir");
-        let err = read_trust_dir(root.path())
-            .expect_err("bad code")
-            .to_string();
+        let err = read_trust_dir(root.path()).expect_err("bad code");
         assert!(
-            err.contains("TOOLONG") && err.contains("platform code"),
+            matches!(&err, TrustDirError::NotAPlatform { path, .. } if path.ends_with("TOOLONG")),
             "{err}"
         );
         std::fs::remove_dir(root.path().join("TOOLONG")).expect("rm");

@@ -639,6 +639,25 @@ mod tests {
     }
 
     #[test]
+    fn a_trust_store_holds_at_most_its_bound_of_keys() {
+        let jwk = public_jwk(&PartyKey::of(&ed25519_dalek::SigningKey::from_bytes(
+            &[8; 32],
+        )));
+        let text = jwk.to_string();
+        let mut trust = TrustStore::default();
+        for i in 0..TRUSTED_KEYS_MAX {
+            trust
+                .add_jwks(text.as_bytes(), &Binding::platform(&format!("P{i}")))
+                .expect("within the bound");
+        }
+        let refused = trust
+            .add_jwks(text.as_bytes(), &Binding::platform("LAST"))
+            .expect_err("over the bound");
+        assert!(refused.reason.contains("at most"), "{refused}");
+        assert_eq!(trust.len(), TRUSTED_KEYS_MAX);
+    }
+
+    #[test]
     fn base64url_round_trips_and_refuses_bad_input() {
         for data in [
             &b""[..],

@@ -53,6 +53,18 @@ pub fn check_shape(envelope: &Value) -> Result<(), String> {
     }
 }
 
+/// SHA-256 of an envelope's last chain entry, read without trusting anything: the envelope reference
+/// and what every answer about it names, even for an envelope that does not verify. `Hash::ZERO` if it
+/// has none.
+pub fn last_entry_checksum(envelope: &Value) -> Hash {
+    envelope
+        .get("envelopeTransferChain")
+        .and_then(Value::as_array)
+        .and_then(|c| c.last())
+        .and_then(Value::as_str)
+        .map_or(Hash::ZERO, |e| Hash::of(e.as_bytes()))
+}
+
 /// The `(codeListProvider, partyCode)` pairs a PINT party object names itself by.
 pub fn identifying_codes(party: &Value) -> Vec<(String, String)> {
     let Some(Value::Array(codes)) = party.get("identifyingCodes") else {

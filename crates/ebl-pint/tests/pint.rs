@@ -669,15 +669,8 @@ fn receiver_answers_validate_against_the_dcsa_schema() {
         "EnvelopeTransferStartedResponse",
         &ebl_pint::started_response(&transfer),
     );
-    for code in [
-        PintCode::Received,
-        PintCode::Duplicate,
-        PintCode::BadSignature,
-        PintCode::BadEnvelope,
-        PintCode::IncorrectDocument,
-        PintCode::MissingDocument,
-        PintCode::Disputed,
-    ] {
+    for code in PintCode::ALL {
+        assert_eq!(PintCode::from_code(code.code()), Some(code));
         let mut f = Finished::new(code, verdict.last_entry_checksum);
         f.reason = (code != PintCode::Received).then(|| "x".repeat(300));
         f.missing = transfer.missing();
