@@ -11,6 +11,7 @@ use ebl_core::api::{sign_request, SubmitOutcome, HEADER_KEY, HEADER_SIGNATURE, H
 use ebl_core::{Hash, PartyKey, SignedTransaction, SigningKey};
 use serde_json::Value;
 
+pub mod browser;
 pub mod cluster;
 pub mod proxy;
 

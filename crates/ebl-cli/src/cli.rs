@@ -54,6 +54,10 @@ pub struct Cli {
     /// Let `-o FILE` replace a file that exists (otherwise refused, so nothing is lost by a typo).
     #[arg(long, global = true)]
     pub force: bool,
+    /// The language of messages for people: en or zh (default: from LC_ALL, LC_MESSAGES or LANG).
+    /// Error codes and --json output are the same in every language.
+    #[arg(long, global = true, env = "EBL_LANG")]
+    pub lang: Option<crate::lang::Lang>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -105,6 +109,21 @@ pub enum Command {
     },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
+    /// Serve this wallet as a web app on 127.0.0.1: your bills, their verified custody and pledges,
+    /// dropped files verified offline, and actions signed in the page. Prints the address to open (with
+    /// a session token); opens nothing by itself. The keys stay in this process.
+    Ui {
+        /// Where to listen: a loopback address; port 0 picks a free one.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// The keys whose reads the app signs (repeatable); default every key of the wallet, each
+        /// unlocked once at start. Actions ask for their key's passphrase in the page.
+        #[arg(long = "as")]
+        keys: Vec<String>,
+        /// A PINT trust directory, for verifying envelopes dropped on the app.
+        #[arg(long)]
+        pint_trust: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -628,6 +647,20 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
                 json!({"jwk": path, "kid": jwk["kid"]}),
                 format!("node key {} written to {}", jwk["kid"], path.display()),
             ))
+        }
+        Command::Ui {
+            listen,
+            keys,
+            pint_trust,
+        } => {
+            let readers = crate::ui::unlock_readers(wallet, &keys)?;
+            crate::ui::serve(
+                &wallet.home,
+                &cli.node,
+                readers,
+                crate::ui::Settings { listen, pint_trust },
+            )?;
+            Ok(out(json!({"stopped": true}), "ebl ui stopped"))
         }
         Command::Demo { .. } | Command::Completions { .. } => Err(CliError::from(
             Refusal::Internal(String::from("handled by main")),
@@ -1429,7 +1462,7 @@ pub fn verify(
 
 /// Reads a trust directory: platform keys (`*.jwk`, `*.json`) and root certificates (`*.crt`, `*.pem`),
 /// with certificates checked at the current time.
-fn trust_store(trust_dir: &Path) -> Result<ebl_pint::TrustStore> {
+pub(crate) fn trust_store(trust_dir: &Path) -> Result<ebl_pint::TrustStore> {
     use ebl_node::pint::{read_trust_dir, TrustDirError};
     let trust = read_trust_dir(trust_dir).map_err(|e| match e {
         TrustDirError::Unreadable { .. } => {

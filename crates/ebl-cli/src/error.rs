@@ -243,6 +243,12 @@ pub enum Refusal {
     UnreadableTrustStore(String),
     #[error("{0}")]
     WrongPassphrase(String),
+    /// `ebl ui` serves the wallet's keys: it listens on loopback only.
+    #[error("{0}")]
+    NotLoopback(String),
+    /// A file dropped on the web app that is no bundle, offer or envelope.
+    #[error("{0}")]
+    UnknownFileKind(String),
 }
 
 impl Refusal {
@@ -278,6 +284,8 @@ impl Refusal {
             Refusal::UnreadableFile(_) => "unreadable_file",
             Refusal::UnreadableTrustStore(_) => "unreadable_trust_store",
             Refusal::WrongPassphrase(_) => "wrong_passphrase",
+            Refusal::NotLoopback(_) => "not_loopback",
+            Refusal::UnknownFileKind(_) => "unknown_file_kind",
         }
     }
 
@@ -314,6 +322,7 @@ impl Refusal {
             Refusal::UnreadableFile(_) => Kind::Usage,
             Refusal::UnreadableTrustStore(_) => Kind::Usage,
             Refusal::WrongPassphrase(_) => Kind::Usage,
+            Refusal::NotLoopback(_) | Refusal::UnknownFileKind(_) => Kind::Usage,
         }
     }
 }
@@ -355,6 +364,12 @@ mod tests {
             (
                 Refusal::NotAPlatformDirectory(String::new()),
                 "not_a_platform_directory",
+                2,
+            ),
+            (Refusal::NotLoopback(String::new()), "not_loopback", 2),
+            (
+                Refusal::UnknownFileKind(String::new()),
+                "unknown_file_kind",
                 2,
             ),
         ];

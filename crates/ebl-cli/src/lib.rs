@@ -9,6 +9,8 @@ pub mod demo_cluster;
 pub mod error;
 pub mod gov;
 pub mod keystore;
+pub mod lang;
 pub mod output;
 pub mod pins;
+pub mod ui;
 pub mod wallet;

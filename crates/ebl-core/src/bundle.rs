@@ -25,7 +25,7 @@ use crate::ledger::{Ledger, Signatures};
 use crate::party::PartyId;
 use crate::registry::Registry;
 use crate::transaction::{BillId, SignedTransaction};
-use crate::verify::{verify_chain_timed, ChainFailure, RecoveryNotice};
+use crate::verify::{verify_chain_timed, ChainFailure, CustodyStep, RecoveryNotice};
 
 /// The bundle format name; a reader refuses others.
 /// Version 2: each block comes with its finality certificate (the member nodes' signatures), where
@@ -82,6 +82,8 @@ pub struct BundleVerdict {
     pub statement_signer: String,
     /// Recoveries behind signatures in the bill's chain: warnings for the bank.
     pub recoveries: Vec<RecoveryNotice>,
+    /// The state after each of the lineage's bill transactions, in ledger order.
+    pub custody: Vec<CustodyStep>,
 }
 
 impl Bundle {
@@ -252,6 +254,7 @@ impl Bundle {
             block_signers,
             statement_signer,
             recoveries: report.recoveries,
+            custody: report.custody,
         })
     }
 

@@ -47,4 +47,6 @@ pub use transaction::{
     Action, AmendmentReason, BillId, ChainId, Loan, PaperBill, Replacement, Signature,
     SignedTransaction, Transaction, TxId,
 };
-pub use verify::{verify_chain, verify_chain_timed, ChainFailure, ChainReport, RecoveryNotice};
+pub use verify::{
+    verify_chain, verify_chain_timed, ChainFailure, ChainReport, CustodyStep, RecoveryNotice,
+};

@@ -34,10 +34,21 @@ pub struct RecoveryNotice {
     pub acted: TxId,
 }
 
+/// One bill transaction of a verified chain and the state it left its bill in, as the replay computed
+/// it: what a custody timeline draws, with no second reading of the rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustodyStep {
+    pub tx: TxId,
+    /// The bill acted on, after the transaction (for a replacement's `ISSUE`, the new bill).
+    pub bill: Bill,
+}
+
 /// A verified bill: its state at the head, and how much history backs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainReport {
     pub bill: Bill,
+    /// Every bill transaction of the lineage in ledger order, with the state after it.
+    pub custody: Vec<CustodyStep>,
     pub registry_transactions: usize,
     pub bill_transactions: usize,
     /// Recoveries behind signatures in the chain, one per recovery.
@@ -78,6 +89,7 @@ pub fn verify_chain_timed(
     let mut registry_transactions = 0;
     let mut bill_transactions = 0;
     let mut recoveries: Vec<RecoveryNotice> = Vec::new();
+    let mut custody: Vec<CustodyStep> = Vec::new();
     for (position, tx) in entries.iter().enumerate() {
         if let Some(time) = block_times.get(position) {
             ledger.set_block_time(*time);
@@ -124,8 +136,17 @@ pub fn verify_chain_timed(
         ledger.apply(tx, Signatures::Verify).map_err(fail)?;
         if action.is_registry() {
             registry_transactions += 1;
-        } else if action.bill() == Some(bill) || id == bill {
-            bill_transactions += 1;
+        } else {
+            if action.bill() == Some(bill) || id == bill {
+                bill_transactions += 1;
+            }
+            let acted_on = action.bill().unwrap_or(id);
+            if let Some(state) = ledger.bill(&acted_on) {
+                custody.push(CustodyStep {
+                    tx: id,
+                    bill: state.clone(),
+                });
+            }
         }
     }
     let Some(state) = ledger.bill(&bill).cloned() else {
@@ -149,6 +170,7 @@ pub fn verify_chain_timed(
     }
     Ok(ChainReport {
         bill: state,
+        custody,
         registry_transactions,
         bill_transactions,
         recoveries,

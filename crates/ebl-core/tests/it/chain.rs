@@ -66,6 +66,56 @@ fn a_valid_chain_reports_possessor_title_and_pledge() {
     assert_eq!(report.bill_transactions, 4);
 }
 
+/// The web app draws a bill's custody from these steps: each must be the state the ledger itself
+/// reached after that transaction, not a second reading of the rules.
+#[test]
+fn custody_steps_are_the_ledgers_own_states_after_each_transaction() {
+    let mut w = World::new();
+    let bill = w.issue_to_order_bill();
+    let (s, buyer, buyer_key, bank, bank_key) = (
+        w.shipper.key.clone(),
+        w.buyer.id,
+        w.buyer.key.clone(),
+        w.bank.id,
+        w.bank.key.clone(),
+    );
+    let mut expected = vec![w.bill(&bill).clone()];
+    w.act(Action::EndorseToOrder { bill, to: buyer }, &[&s])
+        .expect("endorse");
+    expected.push(w.bill(&bill).clone());
+    w.act(Action::Transfer { bill, to: buyer }, &[&s])
+        .expect("transfer");
+    expected.push(w.bill(&bill).clone());
+    let loan = Loan {
+        reference: "L-9".into(),
+        amount_minor: 100,
+        currency: "USD".into(),
+    };
+    w.act(
+        Action::Pledge {
+            bill,
+            pledgee: bank,
+            loan,
+        },
+        &[&buyer_key, &bank_key],
+    )
+    .expect("pledge");
+    expected.push(w.bill(&bill).clone());
+    let entries = chain_of(&w, bill);
+    let report = verify_chain(w.ledger.genesis(), &entries, bill, None).expect("verifies");
+    let states: Vec<_> = report.custody.iter().map(|c| c.bill.clone()).collect();
+    assert_eq!(states, expected);
+    let bill_txs: Vec<Hash> = entries
+        .iter()
+        .filter(|t| !t.body.action.is_registry())
+        .map(|t| t.id())
+        .collect();
+    let steps: Vec<Hash> = report.custody.iter().map(|c| c.tx).collect();
+    assert_eq!(steps, bill_txs);
+    assert!(matches!(report.custody[3].bill.status, Status::Pledged(_)));
+    assert!(matches!(report.custody[2].bill.status, Status::Issued));
+}
+
 #[test]
 fn the_document_must_match_the_issued_checksum() {
     let mut w = World::new();

@@ -1,0 +1,299 @@
+//! The acting forms: transfer, endorse, offer as collateral, release, and a bank's acceptance of an
+//! offer. Each unlocks its key with the passphrase typed for it and calls the same `Wallet` function
+//! the CLI does; the ledger's rules decide, and a refusal comes back as the page's error.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, State};
+use axum::http::{header, HeaderMap, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use ebl_core::{Action, Loan, Status};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout::Ctx;
+use super::pages::LiveBill;
+use super::words::W;
+use super::{blocking, context, error_response, Shared};
+use crate::error::{CliError, Refusal, Result};
+use crate::wallet::{parse_amount, PledgeOffer, PLEDGE_OFFER_VALID_HOURS_DEFAULT};
+
+/// What a bill-page form asks for.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ActKind {
+    Transfer,
+    Endorse,
+    PledgeOffer,
+    Release,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActForm {
+    kind: ActKind,
+    key: String,
+    passphrase: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    to_order: Option<String>,
+    #[serde(default)]
+    bank: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    loan: String,
+    #[serde(default)]
+    hours: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AcceptForm {
+    content: String,
+    key: String,
+    passphrase: String,
+}
+
+fn bad_form(e: FormRejection) -> CliError {
+    CliError::from(Refusal::BadUsage(format!("the form is incomplete: {e}")))
+}
+
+fn key_and_passphrase(ctx: &Ctx, keys: &[String]) -> Markup {
+    html! {
+        label { (ctx.t(W::ActAs)) " "
+            select name="key" {
+                @for k in keys { option value=(k) { (k) } }
+            }
+        }
+        label { (ctx.t(W::Passphrase)) " "
+            input type="password" name="passphrase" autocomplete="off" required;
+        }
+        small.note { (ctx.t(W::PassphraseNote)) }
+    }
+}
+
+/// The forms a bill page offers the wallet's keys that have a part in the bill now.
+pub fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
+    let b = &live.verdict.bill;
+    let action = format!("/bill/{}/act", b.id.to_hex());
+    let holders: Vec<String> = live
+        .mine
+        .iter()
+        .filter(|(_, p)| p.id == b.possessor)
+        .map(|(n, _)| n.clone())
+        .collect();
+    let pledgees: Vec<String> = live
+        .mine
+        .iter()
+        .filter(|(_, p)| matches!(&b.status, Status::Pledged(pl) if pl.pledgee == p.id))
+        .map(|(n, _)| n.clone())
+        .collect();
+    let free = matches!(b.status, Status::Issued);
+    let others: Vec<_> = live
+        .parties
+        .iter()
+        .filter(|p| !p.revoked && p.id != b.possessor)
+        .collect();
+    let banks: Vec<_> = others
+        .iter()
+        .filter(|p| p.has_role(ebl_core::Role::Bank))
+        .collect();
+    html! {
+        section.actions id="actions" {
+            h2 { (ctx.t(W::Actions)) }
+            @if (holders.is_empty() || !free) && pledgees.is_empty() {
+                p { (ctx.t(W::NoActions)) }
+            }
+            @if !holders.is_empty() && free {
+                form.act method="post" action=(action) id="transfer-form" {
+                    h3 { (ctx.t(W::TransferAction)) }
+                    input type="hidden" name="kind" value="transfer";
+                    label { (ctx.t(W::To)) " "
+                        select name="to" { @for p in &others { option value=(p.id.to_hex()) { (p.name()) } } }
+                    }
+                    (key_and_passphrase(ctx, &holders))
+                    button type="submit" { (ctx.t(W::Submit)) }
+                }
+                @if b.negotiable {
+                    form.act method="post" action=(action) id="endorse-form" {
+                        h3 { (ctx.t(W::EndorseAction)) }
+                        input type="hidden" name="kind" value="endorse";
+                        label { (ctx.t(W::To)) " "
+                            select name="to" { @for p in &others { option value=(p.id.to_hex()) { (p.name()) } } }
+                        }
+                        label.check { input type="checkbox" name="to_order" value="1" checked; " " (ctx.t(W::EndorseToOrderBox)) }
+                        (key_and_passphrase(ctx, &holders))
+                        button type="submit" { (ctx.t(W::Submit)) }
+                    }
+                }
+                form.act method="post" action=(action) id="pledge-form" {
+                    h3 { (ctx.t(W::OfferPledge)) }
+                    input type="hidden" name="kind" value="pledge_offer";
+                    label { (ctx.t(W::Bank)) " "
+                        select name="bank" { @for p in &banks { option value=(p.id.to_hex()) { (p.name()) } } }
+                    }
+                    label { (ctx.t(W::Amount)) " " input name="amount" inputmode="decimal" placeholder="1000000.00" required; }
+                    label { (ctx.t(W::Currency)) " " input name="currency" value="USD" maxlength="3" required; }
+                    label { (ctx.t(W::LoanReference)) " " input name="loan" required; }
+                    label { (ctx.t(W::ValidHours)) " " input name="hours" type="number" min="1" value=(PLEDGE_OFFER_VALID_HOURS_DEFAULT); }
+                    (key_and_passphrase(ctx, &holders))
+                    button type="submit" { (ctx.t(W::WriteOffer)) }
+                }
+            }
+            @if !pledgees.is_empty() {
+                form.act method="post" action=(action) id="release-form" {
+                    h3 { (ctx.t(W::ReleaseAction)) }
+                    input type="hidden" name="kind" value="release";
+                    (key_and_passphrase(ctx, &pledgees))
+                    button type="submit" { (ctx.t(W::Submit)) }
+                }
+            }
+        }
+    }
+}
+
+/// What an acting form led to: a recorded action, or an offer to hand the bank.
+enum Acted {
+    Recorded {
+        code: &'static str,
+    },
+    Offer {
+        offer: Box<PledgeOffer>,
+        reference: String,
+    },
+}
+
+fn perform(app: &super::App, bill: &str, form: ActForm) -> Result<(String, Acted)> {
+    let wallet = app.acting_wallet(form.passphrase);
+    let key = wallet.signer(&form.key)?;
+    let bill = wallet.bill_id(bill)?;
+    let action = match form.kind {
+        ActKind::Transfer => Action::Transfer {
+            bill,
+            to: wallet.party(&form.to)?.id,
+        },
+        ActKind::Endorse if form.to_order.is_some() => Action::EndorseToOrder {
+            bill,
+            to: wallet.party(&form.to)?.id,
+        },
+        ActKind::Endorse => Action::Endorse {
+            bill,
+            to: wallet.party(&form.to)?.id,
+        },
+        ActKind::Release => Action::Release { bill },
+        ActKind::PledgeOffer => {
+            let loan = Loan {
+                reference: form.loan,
+                amount_minor: parse_amount(&form.amount)?,
+                currency: form.currency.to_uppercase(),
+            };
+            let hours = form.hours.unwrap_or(PLEDGE_OFFER_VALID_HOURS_DEFAULT);
+            let offer = wallet.offer_pledge(&key, bill, &form.bank, loan, hours)?;
+            let reference = offer
+                .bundle
+                .document
+                .facts()
+                .transport_document_reference
+                .clone();
+            return Ok((
+                bill.to_hex(),
+                Acted::Offer {
+                    offer: Box::new(offer),
+                    reference,
+                },
+            ));
+        }
+    };
+    let code = action.code();
+    wallet.act(&key, action)?;
+    Ok((bill.to_hex(), Acted::Recorded { code }))
+}
+
+/// A file name made only of characters every file system takes.
+fn file_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect()
+}
+
+pub async fn act(
+    State(app): State<Shared>,
+    Path(bill): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    form: std::result::Result<Form<ActForm>, FormRejection>,
+) -> Response {
+    let ctx = context(&headers, &uri);
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) => return error_response(&ctx, &bad_form(e)),
+    };
+    let done = {
+        let app = app.clone();
+        blocking(move || perform(&app, &bill, form)).await
+    };
+    match done {
+        Ok((bill, Acted::Recorded { code })) => {
+            Redirect::to(&format!("/bill/{bill}?done={code}#verdict")).into_response()
+        }
+        Ok((_, Acted::Offer { offer, reference })) => {
+            let body = match serde_json::to_vec_pretty(&offer) {
+                Ok(body) => body,
+                Err(e) => return error_response(&ctx, &CliError::io("the offer", e)),
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!(
+                            "attachment; filename=\"pledge-offer-{}.json\"",
+                            file_safe(&reference)
+                        ),
+                    ),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        Err(e) => error_response(&ctx, &e),
+    }
+}
+
+pub async fn accept_offer(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    uri: Uri,
+    form: std::result::Result<Form<AcceptForm>, FormRejection>,
+) -> Response {
+    let ctx = context(&headers, &uri);
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) => return error_response(&ctx, &bad_form(e)),
+    };
+    let done = {
+        let app = app.clone();
+        blocking(move || {
+            let offer: PledgeOffer = serde_json::from_str(&form.content).map_err(|e| {
+                CliError::from(Refusal::BadOffer(format!("not a pledge offer: {e}")))
+            })?;
+            let wallet = app.acting_wallet(form.passphrase);
+            let key = wallet.signer(&form.key)?;
+            wallet.accept_pledge(&offer, &key)?;
+            Ok(offer.bundle.bill.to_hex())
+        })
+        .await
+    };
+    match done {
+        Ok(bill) => Redirect::to(&format!("/bill/{bill}?done=PLEDGE#verdict")).into_response(),
+        Err(e) => error_response(&ctx, &e),
+    }
+}

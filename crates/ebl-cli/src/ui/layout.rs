@@ -1,0 +1,102 @@
+//! The frame every page shares: language, navigation, the language switch, one stylesheet.
+
+use maud::{html, Markup, DOCTYPE};
+
+use super::words::W;
+use crate::error::CliError;
+use crate::lang::Lang;
+
+/// What a page needs to know about the request that asked for it.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub lang: Lang,
+    /// The page's own path and query, for the language switch to come back to.
+    pub path: String,
+    /// The print view: no navigation, no forms, every id spelt out.
+    pub print: bool,
+}
+
+impl Ctx {
+    pub fn t(&self, w: W) -> &'static str {
+        w.get(self.lang)
+    }
+}
+
+/// A percent-encoded query value (RFC 3986 unreserved characters pass).
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(ctx.lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (ctx.t(W::AppName)) }
+                link rel="stylesheet" href="/style.css";
+            }
+            body class=(if ctx.print { "print" } else { "screen" }) {
+                @if !ctx.print {
+                    header.top {
+                        a.brand href="/" { (ctx.t(W::AppName)) }
+                        nav {
+                            a href="/" { (ctx.t(W::Worklist)) }
+                            a href="/verify" { (ctx.t(W::Verify)) }
+                        }
+                        span.switch aria-label=(ctx.t(W::Language)) {
+                            @for lang in Lang::ALL {
+                                @if lang == ctx.lang {
+                                    strong lang=(lang.tag()) { (lang.own_name()) }
+                                } @else {
+                                    a.lang-switch lang=(lang.tag()) href=(format!("/lang?to={}&back={}", lang.code(), encode(&ctx.path))) {
+                                        (lang.own_name())
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A page for an error: the wallet's message, its stable code, and the hint if any.
+pub fn error_page(ctx: &Ctx, e: &CliError) -> Markup {
+    page(
+        ctx,
+        ctx.t(W::ErrorTitle),
+        html! {
+            section.failure {
+                h1 { (ctx.t(W::ErrorTitle)) }
+                p.message { (e.message) }
+                p { (ctx.t(W::Code)) ": " code.error-code { (e.code) } }
+                @if let Some(hint) = &e.hint {
+                    p { (ctx.t(W::Hint)) ": " (hint) }
+                }
+            }
+        },
+    )
+}
+
+/// A hex id shortened for people, with the whole of it one click away (and always in print).
+pub fn hex(ctx: &Ctx, full: &str) -> Markup {
+    let short = &full[..full.len().min(12)];
+    html! {
+        @if ctx.print {
+            code.hex { (full) }
+        } @else {
+            details.hex { summary { code { (short) "…" } } code { (full) } }
+        }
+    }
+}

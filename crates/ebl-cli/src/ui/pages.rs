@@ -1,0 +1,289 @@
+//! The reading pages: the worklist, a bill (verified through a fresh proof bundle), a block and its
+//! member signatures, a party.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use ebl_core::bundle::{Bundle, BundleVerdict};
+use ebl_core::{Bill, BillId, Ledger, Party, PartyId, PartyKey, Signatures, Status};
+use maud::html;
+
+use super::bill_view::{self, Shown};
+use super::layout::{hex, page, Ctx};
+use super::words::{self, W};
+use super::{actions, blocking, context, error_response, html, Shared};
+use crate::error::{CliError, Kind, Result};
+use crate::output::{money, timestamp};
+
+/// A bill read live from the node: its proof bundle, verified here, and what the wallet's keys may do.
+pub(crate) struct LiveBill {
+    pub bundle: Bundle,
+    pub verdict: BundleVerdict,
+    /// The wallet's keys (name, party) that have a part in the bill now.
+    pub mine: Vec<(String, Party)>,
+    /// Every registered party, for the action forms' choices.
+    pub parties: Vec<Party>,
+}
+
+/// Reads `bill` with the first of the wallet's keys allowed to, exports its proof bundle and verifies
+/// it against the chain the wallet pinned: the page shows what a bank's offline check would.
+pub(crate) fn live_bill(app: &super::App, text: &str) -> Result<LiveBill> {
+    let wallet = app.wallet();
+    let id: BillId = wallet.bill_id(text)?;
+    let mut last = None;
+    for (_, key) in &app.readers {
+        match wallet.node.bill(&id, key) {
+            Ok(_) => {
+                let bundle = wallet.export(&id, key)?;
+                crate::pins::Pins::load(&app.home)?.check(&bundle.genesis.chain_id(), None)?;
+                let verdict = bundle.verify().map_err(|f| {
+                    CliError::new(
+                        Kind::Verification,
+                        f.error.code(),
+                        format!("INVALID at {}: {}", f.place, f.error),
+                    )
+                })?;
+                let parties = wallet.node.parties()?;
+                let current = verdict.bill.current_parties();
+                let mine = app
+                    .readers
+                    .iter()
+                    .filter_map(|(name, key)| {
+                        let public = PartyKey::of(key);
+                        parties
+                            .iter()
+                            .find(|p| p.key == public && current.contains(&p.id))
+                            .map(|p| (name.clone(), p.clone()))
+                    })
+                    .collect();
+                return Ok(LiveBill {
+                    bundle,
+                    verdict,
+                    mine,
+                    parties,
+                });
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| crate::error::WalletRule::NoReader.into()))
+}
+
+pub async fn bill(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let ctx = context(&headers, &uri);
+    let done = super::query_value(&uri, "done");
+    let loaded = {
+        let app = app.clone();
+        blocking(move || live_bill(&app, &id)).await
+    };
+    match loaded {
+        Ok(live) => html(bill_page(&ctx, &live, done.as_deref())),
+        Err(e) => error_response(&ctx, &e),
+    }
+}
+
+fn bill_page(ctx: &Ctx, live: &LiveBill, done: Option<&str>) -> maud::Markup {
+    let shown = Shown {
+        bundle: &live.bundle,
+        verdict: &live.verdict,
+    };
+    let b = &live.verdict.bill;
+    let heading = format!("{} · {}", b.reference, b.carrier_code);
+    let print_link = format!("/bill/{}?print=1", b.id.to_hex());
+    page(
+        ctx,
+        &heading,
+        html! {
+            h1 { (heading) }
+            @if let Some(code) = done {
+                p.done role="status" { "✓ " (words::done(&words::action(code, ctx.lang), ctx.lang)) }
+            }
+            @if ctx.print {
+                p.printed { (ctx.t(W::PrintedAt)) " " (timestamp(crate::wallet::now_ms())) }
+            } @else {
+                p { a.print-link href=(print_link) { (ctx.t(W::PrintView)) } }
+            }
+            (bill_view::all(ctx, &shown))
+            @if !ctx.print {
+                (actions::panel(ctx, live))
+            }
+        },
+    )
+}
+
+pub async fn worklist(State(app): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
+    let ctx = context(&headers, &uri);
+    let listed = {
+        let app = app.clone();
+        blocking(move || {
+            let wallet = app.wallet();
+            let mut bills: BTreeMap<BillId, (Bill, Vec<String>)> = BTreeMap::new();
+            for (name, key) in &app.readers {
+                for bill in wallet.node.my_bills(key)? {
+                    bills
+                        .entry(bill.id)
+                        .or_insert_with(|| (bill, Vec::new()))
+                        .1
+                        .push(name.clone());
+                }
+            }
+            let names = crate::output::names(&wallet.node.parties()?);
+            let mut rows: Vec<(Bill, Vec<String>)> = bills.into_values().collect();
+            rows.sort_by(|a, b| a.0.reference.cmp(&b.0.reference));
+            Ok((rows, names))
+        })
+        .await
+    };
+    let (rows, names) = match listed {
+        Ok(listed) => listed,
+        Err(e) => return error_response(&ctx, &e),
+    };
+    let name = |id: &PartyId| crate::output::name(&names, id);
+    html(page(
+        &ctx,
+        ctx.t(W::Worklist),
+        html! {
+            h1 { (ctx.t(W::Worklist)) }
+            p.lead { (ctx.t(W::WorklistLead)) }
+            @if rows.is_empty() {
+                p.empty { (ctx.t(W::NoBills)) }
+            } @else {
+                div.table-scroll {
+                    table.worklist {
+                        thead { tr {
+                            th { (ctx.t(W::Reference)) } th { (ctx.t(W::Carrier)) } th { (ctx.t(W::Status)) }
+                            th { (ctx.t(W::Holder)) } th { (ctx.t(W::Title)) } th { (ctx.t(W::Pledge)) } th { (ctx.t(W::YourKeys)) }
+                        } }
+                        tbody {
+                            @for (b, keys) in &rows {
+                                tr.bill data-bill=(b.id.to_hex()) {
+                                    td { a.bill-link href=(format!("/bill/{}", b.id.to_hex())) { (b.reference) } }
+                                    td { (name(&b.carrier)) }
+                                    td.status { (words::status(&b.status, ctx.lang)) }
+                                    td { (name(&b.possessor)) }
+                                    td { (words::title(&b.title, &name, ctx.lang)) }
+                                    td {
+                                        @match &b.status {
+                                            Status::Pledged(p) => { (name(&p.pledgee)) " · " (money(p.loan.amount_minor, &p.loan.currency)) }
+                                            _ => { "—" }
+                                        }
+                                    }
+                                    td { (keys.join(", ")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn block(
+    State(app): State<Shared>,
+    Path(height): Path<u64>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let ctx = context(&headers, &uri);
+    let read = {
+        let app = app.clone();
+        blocking(move || {
+            let wallet = app.wallet();
+            let block = wallet.node.block(height)?;
+            let genesis = wallet.node.genesis()?.genesis.clone();
+            // The membership a block is judged by: the registry after the entries of earlier blocks.
+            let mut ledger = Ledger::new(genesis);
+            for entry in wallet.node.registry_history()? {
+                if entry.receipt.height < height && entry.transaction.body.action.is_registry() {
+                    let _ = ledger.apply(&entry.transaction, Signatures::AlreadyVerified);
+                }
+            }
+            let registry = ledger.registry().clone();
+            let finality = block.certificate.check_final(&registry);
+            Ok((block, registry, finality))
+        })
+        .await
+    };
+    let (block, registry, finality) = match read {
+        Ok(read) => read,
+        Err(e) => return error_response(&ctx, &e),
+    };
+    let h = &block.certificate.header;
+    let title = format!("{} {}", ctx.t(W::BlockTitle), h.height);
+    html(page(
+        &ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            dl.facts {
+                dt { (ctx.t(W::Height)) } dd { (h.height) }
+                dt { (ctx.t(W::Time)) } dd { (timestamp(h.time_ms)) }
+                dt { (ctx.t(W::TxCount)) } dd { (h.tx_count) }
+                dt { (ctx.t(W::TxRoot)) } dd { (hex(&ctx, &h.tx_root.to_hex())) }
+                dt { (ctx.t(W::Previous)) }
+                dd {
+                    @if h.height > 1 { a href=(format!("/block/{}", h.height - 1)) { (h.height - 1) } " " }
+                    (hex(&ctx, &h.prev.to_hex()))
+                }
+                dt { (ctx.t(W::Threshold)) } dd { (registry.threshold()) " / " (registry.members().len()) }
+                dt { (ctx.t(W::SignedBy)) }
+                dd.finality {
+                    @match &finality {
+                        Ok(names) => { "✓ " (names.join(", ")) }
+                        Err(e) => { span.warning { "✗ " (words::explain(e, ctx.lang)) " (" (e) ")" } }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn party(
+    State(app): State<Shared>,
+    Path(who): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let ctx = context(&headers, &uri);
+    let read = {
+        let app = app.clone();
+        blocking(move || app.wallet().node.party(&who)).await
+    };
+    let p = match read {
+        Ok(p) => p,
+        Err(e) => return error_response(&ctx, &e),
+    };
+    html(page(
+        &ctx,
+        p.name(),
+        html! {
+            h1 { (ctx.t(W::PartyTitle)) ": " (p.name()) }
+            @if p.revoked { p.warning { (ctx.t(W::Revoked)) } }
+            dl.facts {
+                dt { (ctx.t(W::Name)) } dd { (p.name()) }
+                dt { (ctx.t(W::Roles)) } dd { (p.profile.roles) }
+                dt { (ctx.t(W::Identifiers)) }
+                dd { @for i in &p.profile.identifiers { code { (i) } " " } }
+                dt { (ctx.t(W::Status)) } dd { (if p.revoked { "✗" } else { ctx.t(W::Active) }) }
+                dt { (ctx.t(W::Key)) } dd { (hex(&ctx, &p.key.to_hex())) }
+                dt { (ctx.t(W::Ids)) } dd { (hex(&ctx, &p.id.to_hex())) }
+                @if !p.retired_keys.is_empty() {
+                    dt { (ctx.t(W::RetiredKeys)) }
+                    dd { @for k in &p.retired_keys { (hex(&ctx, &k.to_hex())) } }
+                }
+                @if !p.recoveries.is_empty() {
+                    dt.warning { "⚠ " (ctx.t(W::Recoveries)) }
+                    dd { @for r in &p.recoveries { (hex(&ctx, &r.new_key.to_hex())) } }
+                }
+            }
+        },
+    ))
+}

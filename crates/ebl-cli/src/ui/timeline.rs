@@ -1,0 +1,148 @@
+//! A bill's custody as a picture (SVG): one lane per party, each event a mark on the lane of whoever
+//! possesses the bill after it, the endorsee as a diamond, a pledge as a band from pledge to release.
+//! It draws the states the verified replay computed (`CustodyStep`), never re-deriving a rule.
+
+use ebl_core::{Bill, PartyId, Status, Title};
+use maud::{html, Markup};
+
+use super::words::{self, W};
+use crate::lang::Lang;
+
+/// One event of the bill, as drawn.
+#[derive(Debug)]
+pub struct Event<'a> {
+    /// `Action::code`.
+    pub code: &'static str,
+    /// Date and time, short.
+    pub when: String,
+    /// What happened, in words, for the mark's tooltip.
+    pub what: String,
+    /// The bill after the event.
+    pub state: &'a Bill,
+}
+
+const LABEL_W: u32 = 160;
+const STEP_W: u32 = 124;
+const LANE_H: u32 = 44;
+const TOP: u32 = 52;
+const BOTTOM: u32 = 12;
+
+/// The parties that ever possessed, held title to, or took a pledge on the bill, carrier first, in the
+/// order they appear.
+fn lanes(events: &[Event]) -> Vec<PartyId> {
+    let mut lanes: Vec<PartyId> = Vec::new();
+    let mut add = |p: PartyId| {
+        if !lanes.contains(&p) {
+            lanes.push(p);
+        }
+    };
+    for e in events {
+        add(e.state.carrier);
+        add(e.state.possessor);
+        if let Title::Order { endorsee, .. }
+        | Title::Straight {
+            consignee: endorsee,
+        } = &e.state.title
+        {
+            add(*endorsee);
+        }
+        if let Status::Pledged(p) = &e.state.status {
+            add(p.pledgee);
+        }
+    }
+    lanes
+}
+
+fn x(i: usize) -> u32 {
+    LABEL_W + STEP_W / 2 + i as u32 * STEP_W
+}
+
+/// Periods during which the bill was pledged: (first event, event that ended it if any, pledgee, loan).
+fn pledge_bands(events: &[Event]) -> Vec<(usize, Option<usize>, PartyId, String)> {
+    let mut bands = Vec::new();
+    let mut open: Option<(usize, PartyId, String)> = None;
+    for (i, e) in events.iter().enumerate() {
+        match (&e.state.status, &open) {
+            (Status::Pledged(p), None) => open = Some((i, p.pledgee, p.loan.reference.clone())),
+            (Status::Pledged(_), Some(_)) => {}
+            (_, Some((start, pledgee, loan))) => {
+                bands.push((*start, Some(i), *pledgee, loan.clone()));
+                open = None;
+            }
+            (_, None) => {}
+        }
+    }
+    if let Some((start, pledgee, loan)) = open {
+        bands.push((start, None, pledgee, loan));
+    }
+    bands
+}
+
+pub fn svg(events: &[Event], name: &dyn Fn(&PartyId) -> String, lang: Lang) -> Markup {
+    let lanes = lanes(events);
+    let lane_y = |p: &PartyId| -> u32 {
+        let at = lanes.iter().position(|l| l == p).unwrap_or(0) as u32;
+        TOP + at * LANE_H + LANE_H / 2
+    };
+    let width = LABEL_W + events.len().max(1) as u32 * STEP_W + 24;
+    let height = TOP + lanes.len().max(1) as u32 * LANE_H + BOTTOM;
+    let mut custody = String::new();
+    for (i, e) in events.iter().enumerate() {
+        let y = lane_y(&e.state.possessor);
+        if i == 0 {
+            custody.push_str(&format!("M{} {y}", x(0)));
+        } else {
+            custody.push_str(&format!(" H{} V{y}", x(i)));
+        }
+    }
+    if let Some(last) = events.last() {
+        if !last.state.status.is_terminal() {
+            custody.push_str(&format!(" H{}", width - 12));
+        }
+    }
+    html! {
+        svg.timeline xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {width} {height}"))
+            width=(width) height=(height) role="img" aria-label=(W::Custody.get(lang)) {
+            @for (row, party) in lanes.iter().enumerate() {
+                @let top = TOP + row as u32 * LANE_H;
+                g.lane data-party=(name(party)) {
+                    rect x="0" y=(top) width=(width) height=(LANE_H) class=(if row % 2 == 0 { "lane-even" } else { "lane-odd" }) {}
+                    line x1=(LABEL_W) x2=(width) y1=(top + LANE_H / 2) y2=(top + LANE_H / 2) class="lane-line" {}
+                    text x="8" y=(top + LANE_H / 2 + 5) class="lane-name" { (name(party)) }
+                }
+            }
+            @for (start, end, pledgee, loan) in pledge_bands(events) {
+                @let x0 = x(start) - 10;
+                @let x1 = end.map_or(width - 12, |e| x(e) + 10);
+                g.pledge-band data-pledgee=(name(&pledgee)) {
+                    rect x=(x0) y=(lane_y(&pledgee) - 15) width=(x1 - x0) height="30" rx="8" {}
+                    text x=(x0 + 6) y=(lane_y(&pledgee) + 26) class="band-label" {
+                        (W::Pledge.get(lang)) " " (loan)
+                    }
+                }
+            }
+            path.custody d=(custody) {}
+            @for (i, e) in events.iter().enumerate() {
+                @if let Title::Order { endorsee, .. } = &e.state.title {
+                    @let (ex, ey) = (x(i) + 14, lane_y(endorsee));
+                    path.title-mark d=(format!("M{ex} {} l6 6 l-6 6 l-6 -6 z", ey - 6)) {
+                        title { (W::Title.get(lang)) ": " (name(endorsee)) }
+                    }
+                }
+                text x=(x(i)) y="18" class="event-label" text-anchor="middle" { (words::action(e.code, lang)) }
+                text x=(x(i)) y="36" class="event-time" text-anchor="middle" { (e.when) }
+                g.event data-action=(e.code) data-possessor=(name(&e.state.possessor)) {
+                    circle cx=(x(i)) cy=(lane_y(&e.state.possessor)) r="8" class=(format!("mark mark-{}", e.code.to_ascii_lowercase())) {}
+                    title { (e.when) " — " (e.what) }
+                }
+            }
+            @if let Some(last) = events.last() {
+                @if last.state.status.is_terminal() {
+                    text x=(x(events.len() - 1) + 14) y=(lane_y(&last.state.possessor) - 12) class="terminal" {
+                        (words::status(&last.state.status, lang))
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! The verify page: a dropped proof bundle, pledge offer or PINT envelope is checked here, offline, by
+//! the same functions `ebl verify`, `ebl bill pledge-review` and `ebl pint verify` use; a failure is
+//! told in words (what it means, the ledger's exact message, where in the history).
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use ebl_core::bundle::{Bundle, BundleVerdict, BUNDLE_BYTES_MAX, BUNDLE_FORMAT};
+use ebl_core::{Action, Error};
+use maud::{html, Markup};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::bill_view::{self, Shown};
+use super::layout::{hex, page, Ctx};
+use super::words::{self, W};
+use super::{blocking, context, error_response, html, Shared};
+use crate::error::{CliError, Refusal, Result};
+use crate::output::{money, timestamp};
+use crate::wallet::{PledgeOffer, PLEDGE_OFFER_FORMAT};
+
+/// The largest file the page takes: a proof bundle at its own limit.
+pub const DROPPED_FILE_BYTES_MAX: usize = BUNDLE_BYTES_MAX;
+
+#[derive(Debug, Deserialize)]
+pub struct DropForm {
+    content: String,
+}
+
+/// A check that failed: the rule broken and where.
+#[derive(Debug)]
+struct Failure {
+    error: Error,
+    place: String,
+}
+
+/// What a dropped file turned out to be, and what its check found.
+enum Checked {
+    Bundle {
+        bundle: Box<Bundle>,
+        result: std::result::Result<BundleVerdict, Failure>,
+    },
+    Offer {
+        offer: Box<PledgeOffer>,
+        text: String,
+        result: std::result::Result<BundleVerdict, Failure>,
+        /// The wallet's keys that are the pledgee's: they may accept.
+        acceptors: Vec<String>,
+    },
+    Envelope(std::result::Result<ebl_pint::EnvelopeVerdict, ebl_pint::PintFailure>),
+    /// A PINT envelope, with no trust directory to check it against.
+    EnvelopeUntrusted,
+}
+
+/// The bundle's verdict against the chains this wallet pinned, as `ebl verify` gives it.
+fn check_bundle(
+    home: &std::path::Path,
+    bundle: &Bundle,
+) -> Result<std::result::Result<BundleVerdict, Failure>> {
+    let chain = bundle.genesis.chain_id();
+    // A bundle proves itself consistent with its own genesis; only a pinned chain makes it trusted.
+    if crate::pins::Pins::load(home)?.check(&chain, None).is_err() {
+        return Ok(Err(Failure {
+            error: Error::UnpinnedChain { chain },
+            place: "genesis".to_owned(),
+        }));
+    }
+    Ok(bundle.verify().map_err(|f| Failure {
+        error: f.error,
+        place: f.place,
+    }))
+}
+
+fn check(app: &super::App, text: String) -> Result<Checked> {
+    if text.len() > DROPPED_FILE_BYTES_MAX {
+        return Err(CliError::from(Refusal::FileTooLarge(format!(
+            "{} bytes; the most a dropped file may have is {DROPPED_FILE_BYTES_MAX}",
+            text.len()
+        ))));
+    }
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::from(Refusal::UnknownFileKind(format!("not JSON: {e}"))))?;
+    let format = value["format"].as_str().unwrap_or("");
+    if format == BUNDLE_FORMAT {
+        let bundle = match Bundle::from_json(text.as_bytes()) {
+            Ok(bundle) => bundle,
+            Err(f) => return Err(CliError::usage(f.error.code(), f.to_string())),
+        };
+        let result = check_bundle(&app.home, &bundle)?;
+        return Ok(Checked::Bundle {
+            bundle: Box::new(bundle),
+            result,
+        });
+    }
+    if format == PLEDGE_OFFER_FORMAT {
+        let offer: PledgeOffer = serde_json::from_value(value)
+            .map_err(|e| CliError::from(Refusal::BadOffer(format!("not a pledge offer: {e}"))))?;
+        let result = check_bundle(&app.home, &offer.bundle)?;
+        let acceptors = match &offer.transaction.body.action {
+            Action::Pledge { pledgee, .. } => {
+                let registry = offer.bundle.registry();
+                let key = registry.party(*pledgee).map(|p| p.key);
+                let keys = app.wallet().keys;
+                keys.names()?
+                    .into_iter()
+                    .filter(|n| keys.public(n).ok() == key)
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        return Ok(Checked::Offer {
+            offer: Box::new(offer),
+            text,
+            result,
+            acceptors,
+        });
+    }
+    if value.get("transportDocument").is_some()
+        && value.get("envelopeManifestSignedContent").is_some()
+    {
+        let Some(dir) = &app.pint_trust else {
+            return Ok(Checked::EnvelopeUntrusted);
+        };
+        let trust = crate::cli::trust_store(dir)?;
+        return Ok(Checked::Envelope(ebl_pint::verify_envelope(
+            text.as_bytes(),
+            &trust,
+        )));
+    }
+    Err(CliError::from(Refusal::UnknownFileKind(
+        "no proof bundle (ebl bill export), pledge offer (ebl bill pledge) or PINT envelope"
+            .to_owned(),
+    )))
+}
+
+fn drop_zone(ctx: &Ctx) -> Markup {
+    html! {
+        form id="verify-form" method="post" action="/verify" {
+            label.drop id="drop" for="file" {
+                span { (ctx.t(W::DropHere)) }
+                input id="file" type="file" accept=".json,application/json";
+            }
+            details {
+                summary { (ctx.t(W::OrPaste)) }
+                textarea id="content" name="content" rows="6" {}
+                button type="submit" { (ctx.t(W::Check)) }
+            }
+        }
+        script src="/app.js" {}
+    }
+}
+
+fn page_markup(ctx: &Ctx) -> Markup {
+    page(
+        ctx,
+        ctx.t(W::Verify),
+        html! {
+            h1 { (ctx.t(W::Verify)) }
+            p.lead { (ctx.t(W::VerifyLead)) }
+            (drop_zone(ctx))
+        },
+    )
+}
+
+pub async fn show(headers: HeaderMap, uri: Uri) -> Response {
+    let ctx = context(&headers, &uri);
+    html(page_markup(&ctx))
+}
+
+/// "event 3 of the history (Transferred, 2026-…)" for a place naming a transaction of the bundle.
+fn place_in_words(ctx: &Ctx, bundle: &Bundle, place: &str) -> String {
+    let Some(tx) = place.strip_prefix("transaction ") else {
+        return place.to_owned();
+    };
+    let bill_entries = bundle.transactions.iter().enumerate();
+    for (i, e) in bill_entries {
+        if e.receipt.tx.to_hex() == tx || e.transaction.id().to_hex() == tx {
+            return words::at_event(
+                i + 1,
+                &words::action(e.transaction.body.action.code(), ctx.lang),
+                &timestamp(e.receipt.block_time_ms),
+                ctx.lang,
+            );
+        }
+    }
+    place.to_owned()
+}
+
+fn failure(ctx: &Ctx, bundle: &Bundle, f: &Failure) -> Markup {
+    html! {
+        section.verdict.invalid id="verdict" {
+            h2 { span.badge.bad { "✗" } " " (ctx.t(W::Invalid)) }
+            dl.reasons {
+                dt { (ctx.t(W::WhatFailed)) }
+                dd.what { (words::explain(&f.error, ctx.lang)) br; span.exact { (f.error) } }
+                dt { (ctx.t(W::Where)) }
+                dd.where { (place_in_words(ctx, bundle, &f.place)) }
+                dt { (ctx.t(W::Code)) }
+                dd { code.error-code { (f.error.code()) } }
+            }
+        }
+    }
+}
+
+fn shown_or_failure(
+    ctx: &Ctx,
+    bundle: &Bundle,
+    result: &std::result::Result<BundleVerdict, Failure>,
+) -> Markup {
+    match result {
+        Ok(verdict) => bill_view::all(ctx, &Shown { bundle, verdict }),
+        Err(f) => failure(ctx, bundle, f),
+    }
+}
+
+fn offer_terms(ctx: &Ctx, offer: &PledgeOffer) -> Markup {
+    let registry = offer.bundle.registry();
+    let name = |id: &ebl_core::PartyId| {
+        registry
+            .party(*id)
+            .map_or_else(|| format!("party {}", id.short()), |p| p.name().to_owned())
+    };
+    let pledgor = offer
+        .transaction
+        .signatures
+        .first()
+        .and_then(|s| registry.by_key(&s.signer))
+        .map_or_else(String::new, |p| p.name().to_owned());
+    html! {
+        section.offer {
+            h2 { (ctx.t(W::OfferTitle)) }
+            @if let Action::Pledge { pledgee, loan, bill } = &offer.transaction.body.action {
+                dl.facts {
+                    dt { (ctx.t(W::Pledgor)) } dd { (pledgor) }
+                    dt { (ctx.t(W::Pledgee)) } dd.pledgee { (name(pledgee)) }
+                    dt { (ctx.t(W::Loan)) } dd { (money(loan.amount_minor, &loan.currency)) " · " (loan.reference) }
+                    @if let Some(until) = offer.transaction.body.valid_until_ms {
+                        dt { (ctx.t(W::ValidUntil)) } dd { (timestamp(until)) }
+                    }
+                    dt { (ctx.t(W::Ids)) } dd { (hex(ctx, &bill.to_hex())) }
+                }
+            }
+        }
+    }
+}
+
+fn result_page(ctx: &Ctx, checked: &Checked) -> Markup {
+    let body = match checked {
+        Checked::Bundle { bundle, result } => html! {
+            h1 { (ctx.t(W::Verify)) ": " (bundle.document.facts().transport_document_reference) }
+            (shown_or_failure(ctx, bundle, result))
+        },
+        Checked::Offer {
+            offer,
+            text,
+            result,
+            acceptors,
+        } => html! {
+            h1 { (ctx.t(W::OfferTitle)) ": " (offer.bundle.document.facts().transport_document_reference) }
+            (offer_terms(ctx, offer))
+            @if result.is_ok() {
+                section.actions {
+                    @if acceptors.is_empty() {
+                        p { (ctx.t(W::NotYourOffer)) }
+                    } @else {
+                        form.act id="accept-form" method="post" action="/offer/accept" {
+                            h3 { (ctx.t(W::AcceptOffer)) }
+                            input type="hidden" name="content" value=(text);
+                            label { (ctx.t(W::ActAs)) " " select name="key" { @for k in acceptors { option value=(k) { (k) } } } }
+                            label { (ctx.t(W::Passphrase)) " " input type="password" name="passphrase" autocomplete="off" required; }
+                            small.note { (ctx.t(W::PassphraseNote)) }
+                            button type="submit" { (ctx.t(W::Submit)) }
+                        }
+                    }
+                }
+            }
+            (shown_or_failure(ctx, &offer.bundle, result))
+        },
+        Checked::EnvelopeUntrusted => html! {
+            h1 { (ctx.t(W::PintEnvelope)) }
+            p.warning { (ctx.t(W::NoTrustDir)) }
+        },
+        Checked::Envelope(Ok(v)) => html! {
+            h1 { (ctx.t(W::PintEnvelope)) ": " (v.transport_document_reference) }
+            section.verdict.valid id="verdict" {
+                h2 { span.badge.ok { "✓" } " " (ctx.t(W::PintAccepted)) }
+                dl.reasons {
+                    dt { (ctx.t(W::Transfers)) } dd { (v.actions.iter().map(|a| words::action(a, ctx.lang)).collect::<Vec<_>>().join(" → ")) }
+                    dt { (ctx.t(W::Platforms)) } dd { (v.platforms.join(" → ")) }
+                    dt { (ctx.t(W::Checksum)) } dd { code.hex { (v.document_checksum.to_hex()) } }
+                }
+            }
+        },
+        Checked::Envelope(Err(f)) => html! {
+            h1 { (ctx.t(W::PintEnvelope)) }
+            section.verdict.invalid id="verdict" {
+                h2 { span.badge.bad { "✗" } " " (ctx.t(W::Invalid)) }
+                dl.reasons {
+                    dt { (ctx.t(W::WhatFailed)) }
+                    dd.what { (words::pint(f.code, ctx.lang)) br; span.exact { (f.reason) } }
+                    dt { (ctx.t(W::Where)) } dd.where { (f.place) }
+                    dt { (ctx.t(W::Code)) } dd { code.error-code { (f.code.code()) } }
+                }
+            }
+        },
+    };
+    page(
+        ctx,
+        ctx.t(W::Verify),
+        html! {
+            (body)
+            h2 { (ctx.t(W::Verify)) }
+            (drop_zone(ctx))
+        },
+    )
+}
+
+pub async fn dropped(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    uri: Uri,
+    form: std::result::Result<Form<DropForm>, FormRejection>,
+) -> Response {
+    let ctx = context(&headers, &uri);
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) => {
+            return error_response(
+                &ctx,
+                &CliError::from(Refusal::BadUsage(format!("the form is incomplete: {e}"))),
+            )
+        }
+    };
+    let checked = {
+        let app = app.clone();
+        blocking(move || check(&app, form.content)).await
+    };
+    match checked {
+        Ok(checked) => html(result_page(&ctx, &checked)),
+        Err(e) => {
+            let mut e = e;
+            if e.code == Refusal::UnknownFileKind(String::new()).code() {
+                e.message = format!("{} ({})", ctx.t(W::NotAFile), e.message);
+            }
+            error_response(&ctx, &e)
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! The web app in a real browser: headless Chromium against the real `ebl ui` and `ebl-node`, after a
+//! trade played with the real `ebl` binary. Screenshots of each page land in `target/ui-screenshots/`.
+
+use ebl_tests::browser::{Driver, Session, UiProcess};
+use ebl_tests::{Market, PASSPHRASE};
+use serde_json::Value;
+
+/// A bill issued, sold to Buyer One, pledged to First Bank and released: every kind of mark the
+/// timeline draws, and a bill Buyer One may move on.
+fn financed_and_repaid(m: &Market) -> String {
+    let bill = m.issue("UI-0001");
+    m.json(
+        "shipper",
+        &[
+            "bill",
+            "endorse",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--to-order",
+            "--as",
+            "shipper",
+        ],
+    );
+    m.json(
+        "shipper",
+        &[
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--as",
+            "shipper",
+        ],
+    );
+    let offer = m.path("offer.json");
+    m.json(
+        "buyer1",
+        &[
+            "bill",
+            "pledge",
+            &bill,
+            "--bank",
+            "First Bank",
+            "--amount",
+            "250000.00",
+            "--currency",
+            "USD",
+            "--loan",
+            "FB-77",
+            "-o",
+            &offer,
+            "--as",
+            "buyer1",
+        ],
+    );
+    m.json("bank", &["bill", "pledge-accept", &offer, "--as", "bank"]);
+    m.json("bank", &["bill", "release", &bill, "--as", "bank"]);
+    bill
+}
+
+/// Opens the app the way a user does: the printed address, which sets the session and lands on the
+/// worklist.
+fn open(session: &Session, ui: &UiProcess) {
+    session.goto(&ui.url);
+    assert_eq!(session.text_of("main h1"), "Worklist");
+}
+
+fn select_option(session: &Session, select: &str, label: &str) {
+    let options = session.find_all(&format!("{select} option"));
+    let option = options
+        .iter()
+        .find(|o| session.text(o) == label)
+        .unwrap_or_else(|| panic!("no option {label:?} in {select}"));
+    session.click(option);
+}
+
+#[test]
+fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_transfers_it() {
+    let m = Market::with_cast();
+    let bill = financed_and_repaid(&m);
+    let ui = UiProcess::start(&m.home("buyer1"), &m.node.url, &[]);
+    assert!(ui.pid() > 0);
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().expect("profile");
+    let s = driver.session(profile.path());
+
+    // Without the session token nothing is served.
+    s.goto(&format!("{}/", ui.base));
+    assert!(
+        s.source().contains("ebl ui"),
+        "a browser without the session is sent to the printed address"
+    );
+    assert!(s.find_all("table.worklist").is_empty());
+
+    open(&s, &ui);
+    let row = s.text_of(&format!("tr[data-bill='{bill}']"));
+    assert!(row.contains("UI-0001"), "{row}");
+    assert!(row.contains("Mediterranean Shipping"), "{row}");
+    assert!(row.contains("Buyer One"), "{row}");
+    s.screenshot("worklist");
+
+    s.click(&s.find(&format!("tr[data-bill='{bill}'] a.bill-link")));
+    let verdict = s.text_of("#verdict");
+    assert!(verdict.contains("Valid"), "{verdict}");
+    assert!(
+        verdict.contains("Issuer is the registered carrier"),
+        "{verdict}"
+    );
+    assert!(verdict.contains("Mediterranean Shipping"), "{verdict}");
+    assert!(verdict.contains("Not pledged"), "{verdict}");
+    let actions: Vec<String> = s
+        .find_all("svg.timeline g.event")
+        .iter()
+        .filter_map(|e| s.attribute(e, "data-action"))
+        .collect();
+    assert_eq!(
+        actions,
+        ["ISSUE", "ENDORSE_TO_ORDER", "TRANSFER", "PLEDGE", "RELEASE"]
+    );
+    let bands = s.find_all("svg.timeline g.pledge-band");
+    assert_eq!(bands.len(), 1, "one pledge, from PLEDGE to RELEASE");
+    assert_eq!(
+        s.attribute(&bands[0], "data-pledgee").as_deref(),
+        Some("First Bank")
+    );
+    let lanes: Vec<String> = s
+        .find_all("svg.timeline g.lane")
+        .iter()
+        .filter_map(|e| s.attribute(e, "data-party"))
+        .collect();
+    assert_eq!(
+        lanes,
+        [
+            "Mediterranean Shipping",
+            "DCSA CTK",
+            "Buyer One",
+            "First Bank"
+        ]
+    );
+    assert_eq!(s.find_all("table.history tbody tr").len(), 5);
+    let document = s.text_of("section.document");
+    assert!(
+        document.contains("DKAAR") && document.contains("DEBRV"),
+        "{document}"
+    );
+    assert!(document.contains("Shoes - black"), "{document}");
+    s.screenshot("bill");
+
+    // The print view: no navigation or forms, every id spelt out.
+    s.click(&s.find("a.print-link"));
+    s.find("body.print");
+    assert!(s.find_all("#actions").is_empty());
+    assert!(
+        s.source().contains(&bill),
+        "the print view spells out the bill id"
+    );
+    s.screenshot("bill-print");
+    s.goto(&format!("{}/bill/{bill}", ui.base));
+
+    // Chinese, from the switch on the page.
+    s.click(&s.find("a.lang-switch[lang='zh-CN']"));
+    let verdict = s.text_of("#verdict");
+    assert!(verdict.contains("有效"), "{verdict}");
+    assert!(verdict.contains("签发人为注册承运人"), "{verdict}");
+    assert!(s.text_of("header.top nav").contains("工作清单"));
+    assert!(s.text_of("section.history").contains("质押"));
+    s.screenshot("bill-zh");
+    s.resize(390, 1600);
+    s.screenshot("bill-zh-phone");
+    s.resize(1280, 1800);
+    s.click(&s.find("a.lang-switch[lang='en']"));
+    assert!(s.text_of("#verdict").contains("Valid"));
+
+    // A tampered bundle dropped on the verify page: the failure is named, with where it is.
+    let good = m.path("good.json");
+    m.json(
+        "buyer1",
+        &["bill", "export", &bill, "-o", &good, "--as", "buyer1"],
+    );
+    let mut bundle: Value =
+        serde_json::from_slice(&std::fs::read(&good).expect("bundle")).expect("json");
+    let pledge = bundle["transactions"]
+        .as_array_mut()
+        .expect("transactions")
+        .iter_mut()
+        .find(|e| e["transaction"]["body"]["action"].get("PLEDGE").is_some())
+        .expect("a pledge");
+    pledge["transaction"]["body"]["action"]["PLEDGE"]["loan"]["amount_minor"] =
+        2_500_000_000u64.into();
+    let tampered = m.path("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&bundle).expect("json")).expect("write");
+
+    s.click(&s.find("header.top nav a[href='/verify']"));
+    s.type_into(&s.find("#file"), &tampered);
+    let failure = s.text_of(".verdict.invalid");
+    assert!(failure.contains("Not valid"), "{failure}");
+    assert!(
+        failure.contains("the history was changed"),
+        "the failure says what it means: {failure}"
+    );
+    assert!(
+        failure.contains("event 4 of the history (Pledged"),
+        "the failure says where: {failure}"
+    );
+    s.screenshot("verify-tampered");
+
+    s.click(&s.find("header.top nav a[href='/verify']"));
+    s.type_into(&s.find("#file"), &good);
+    assert!(s.text_of(".verdict.valid").contains("Valid"));
+
+    // A transfer from the bill page, signed with the passphrase typed there.
+    s.goto(&format!("{}/bill/{bill}", ui.base));
+    select_option(&s, "#transfer-form select[name='to']", "Buyer Two");
+    s.type_into(
+        &s.find("#transfer-form input[name='passphrase']"),
+        "wrong passphrase",
+    );
+    s.click(&s.find("#transfer-form button"));
+    assert!(
+        s.text_of("section.failure").contains("wrong_passphrase"),
+        "a wrong passphrase signs nothing"
+    );
+    s.goto(&format!("{}/bill/{bill}", ui.base));
+    select_option(&s, "#transfer-form select[name='to']", "Buyer Two");
+    s.type_into(
+        &s.find("#transfer-form input[name='passphrase']"),
+        PASSPHRASE,
+    );
+    s.click(&s.find("#transfer-form button"));
+    assert!(s.text_of("p.done").contains("Transferred"));
+    let rows = s.find_all("table.history tbody tr[data-action='TRANSFER']");
+    assert_eq!(rows.len(), 2, "the transfer is in the history");
+    assert!(s.text(&rows[1]).contains("Buyer One"));
+    assert!(s.text(&rows[1]).contains("Buyer Two"));
+    assert_eq!(s.text_of("dd.possessor"), "Buyer Two");
+    s.screenshot("bill-after-transfer");
+    assert_eq!(m.show("buyer2", &bill)["possessor"], m.id("Buyer Two"));
+
+    // The block and party pages the bill page links to.
+    s.click(&s.find("table.history tbody tr a[href^='/block/']"));
+    assert!(s.text_of("dd.finality").starts_with('✓'));
+    s.screenshot("block");
+    s.goto(&format!("{}/bill/{bill}", ui.base));
+    s.click(&s.find("dd.possessor a.party"));
+    assert!(s.text_of("h1").contains("Buyer Two"));
+    s.screenshot("party");
+}
+
+#[test]
+fn a_bank_accepts_a_pledge_offer_dropped_on_the_verify_page() {
+    let m = Market::with_cast();
+    let bill = m.issue("UI-0002");
+    m.json(
+        "shipper",
+        &[
+            "bill",
+            "endorse",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--to-order",
+            "--as",
+            "shipper",
+        ],
+    );
+    m.json(
+        "shipper",
+        &[
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--as",
+            "shipper",
+        ],
+    );
+    let offer = m.path("offer.json");
+    m.json(
+        "buyer1",
+        &[
+            "bill",
+            "pledge",
+            &bill,
+            "--bank",
+            "First Bank",
+            "--amount",
+            "90000.00",
+            "--currency",
+            "EUR",
+            "--loan",
+            "FB-88",
+            "-o",
+            &offer,
+            "--as",
+            "buyer1",
+        ],
+    );
+    let ui = UiProcess::start(&m.home("bank"), &m.node.url, &[]);
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().expect("profile");
+    let s = driver.session(profile.path());
+    open(&s, &ui);
+    s.click(&s.find("header.top nav a[href='/verify']"));
+    s.type_into(&s.find("#file"), &offer);
+    let terms = s.text_of("section.offer");
+    assert!(
+        terms.contains("First Bank") && terms.contains("90000.00 EUR"),
+        "{terms}"
+    );
+    assert!(s.text_of(".verdict.valid").contains("Valid"));
+    s.screenshot("offer-review");
+    s.type_into(&s.find("#accept-form input[name='passphrase']"), PASSPHRASE);
+    s.click(&s.find("#accept-form button"));
+    assert!(s.text_of("p.done").contains("Pledged"));
+    assert!(s.text_of("#verdict").contains("Pledged to First Bank"));
+    assert_eq!(s.find_all("svg.timeline g.pledge-band").len(), 1);
+    // Only the bank may move it now, and the page offers it the release.
+    s.find("#release-form");
+    assert!(s.find_all("#transfer-form").is_empty());
+    s.screenshot("bill-pledged");
+    let shown = m.show("bank", &bill);
+    assert_eq!(shown["possessor"], m.id("First Bank"));
+}
