@@ -74,11 +74,19 @@ fn select_option(session: &Session, select: &str, label: &str) {
         .find(|o| session.text(o) == label)
         .unwrap_or_else(|| panic!("no option {label:?} in {select}"));
     session.click(option);
+    let chosen = session.property(&session.find(select), "value");
+    assert_eq!(
+        chosen,
+        session.attribute(option, "value"),
+        "{label:?} is chosen in {select}"
+    );
 }
 
 #[test]
 fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_transfers_it() {
     let m = Market::with_cast();
+    // A buyer registered under its Chinese name: it must display, and fit its lane, as any other.
+    m.admit("ningbo", "宁波港大宗贸易有限公司", "trader", &[]);
     let bill = financed_and_repaid(&m);
     let ui = UiProcess::start(&m.home("buyer1"), &m.node.url, &[]);
     assert!(ui.pid() > 0);
@@ -223,7 +231,11 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
         "a wrong passphrase signs nothing"
     );
     s.goto(&format!("{}/bill/{bill}", ui.base));
-    select_option(&s, "#transfer-form select[name='to']", "Buyer Two");
+    select_option(
+        &s,
+        "#transfer-form select[name='to']",
+        "宁波港大宗贸易有限公司",
+    );
     s.type_into(
         &s.find("#transfer-form input[name='passphrase']"),
         PASSPHRASE,
@@ -233,10 +245,26 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
     let rows = s.find_all("table.history tbody tr[data-action='TRANSFER']");
     assert_eq!(rows.len(), 2, "the transfer is in the history");
     assert!(s.text(&rows[1]).contains("Buyer One"));
-    assert!(s.text(&rows[1]).contains("Buyer Two"));
-    assert_eq!(s.text_of("dd.possessor"), "Buyer Two");
+    assert!(
+        s.text(&rows[1]).contains("宁波港大宗贸易有限公司"),
+        "{}",
+        s.text(&rows[1])
+    );
+    assert_eq!(s.text_of("dd.possessor"), "宁波港大宗贸易有限公司");
+    let lanes: Vec<String> = s
+        .find_all("svg.timeline g.lane")
+        .iter()
+        .filter_map(|e| s.attribute(e, "data-party"))
+        .collect();
+    assert_eq!(
+        lanes.last().map(String::as_str),
+        Some("宁波港大宗贸易有限公司")
+    );
     s.screenshot("bill-after-transfer");
-    assert_eq!(m.show("buyer2", &bill)["possessor"], m.id("Buyer Two"));
+    assert_eq!(
+        m.show("ningbo", &bill)["possessor"],
+        m.id("宁波港大宗贸易有限公司")
+    );
 
     // The block and party pages the bill page links to.
     s.click(&s.find("table.history tbody tr a[href^='/block/']"));
@@ -244,7 +272,7 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
     s.screenshot("block");
     s.goto(&format!("{}/bill/{bill}", ui.base));
     s.click(&s.find("dd.possessor a.party"));
-    assert!(s.text_of("h1").contains("Buyer Two"));
+    assert!(s.text_of("h1").contains("宁波港大宗贸易有限公司"));
     s.screenshot("party");
 }
 

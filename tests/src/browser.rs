@@ -235,6 +235,13 @@ impl Session<'_> {
             .and_then(|v| v.as_str().map(str::to_owned))
     }
 
+    /// A DOM property of an element (`value` of a field or select, as the form will send it).
+    pub fn property(&self, e: &Element, name: &str) -> Option<String> {
+        self.call("GET", &format!("/element/{}/property/{name}", e.0), None)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+    }
+
     pub fn click(&self, e: &Element) {
         self.call("POST", &format!("/element/{}/click", e.0), Some(json!({})))
             .expect("click");

@@ -53,6 +53,27 @@ fn lanes(events: &[Event]) -> Vec<PartyId> {
     lanes
 }
 
+/// Terminal-style columns a lane's label may take; a longer name is cut with "…" (the whole of it
+/// is the label's tooltip). Chinese characters count two, as they are drawn twice as wide.
+const LANE_LABEL_COLUMNS: usize = 22;
+
+fn lane_label(name: &str) -> String {
+    if crate::lang::display_width(name) <= LANE_LABEL_COLUMNS {
+        return name.to_owned();
+    }
+    let mut out = String::new();
+    for c in name.chars() {
+        if crate::lang::display_width(&out) + crate::lang::display_width(&c.to_string())
+            > LANE_LABEL_COLUMNS - 1
+        {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
 fn x(i: usize) -> u32 {
     LABEL_W + STEP_W / 2 + i as u32 * STEP_W
 }
@@ -108,7 +129,10 @@ pub fn svg(events: &[Event], name: &dyn Fn(&PartyId) -> String, lang: Lang) -> M
                 g.lane data-party=(name(party)) {
                     rect x="0" y=(top) width=(width) height=(LANE_H) class=(if row % 2 == 0 { "lane-even" } else { "lane-odd" }) {}
                     line x1=(LABEL_W) x2=(width) y1=(top + LANE_H / 2) y2=(top + LANE_H / 2) class="lane-line" {}
-                    text x="8" y=(top + LANE_H / 2 + 5) class="lane-name" { (name(party)) }
+                    text x="8" y=(top + LANE_H / 2 + 5) class="lane-name" {
+                        (lane_label(&name(party)))
+                        title { (name(party)) }
+                    }
                 }
             }
             @for (start, end, pledgee, loan) in pledge_bands(events) {
@@ -144,5 +168,24 @@ pub fn svg(events: &[Event], name: &dyn Fn(&PartyId) -> String, lang: Lang) -> M
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_name_is_cut_to_its_lane_by_width_not_by_characters() {
+        assert_eq!(lane_label("Harbour Bank"), "Harbour Bank");
+        assert_eq!(
+            lane_label("宁波港大宗贸易有限公司"),
+            "宁波港大宗贸易有限公司"
+        );
+        let cut = lane_label("浙江宁波港大宗商品国际贸易有限公司");
+        assert!(cut.ends_with('…'));
+        assert!(crate::lang::display_width(&cut) <= LANE_LABEL_COLUMNS);
+        let cut = lane_label("The Mediterranean Shipping Company S.A.");
+        assert_eq!(crate::lang::display_width(&cut), LANE_LABEL_COLUMNS);
     }
 }
