@@ -113,6 +113,8 @@ impl Run {
 pub fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(program);
     command.args(args);
+    // The words for people follow the locale; tests read the English ones unless they ask otherwise.
+    command.env("EBL_LANG", "en");
     for (k, v) in env {
         command.env(k, v);
     }

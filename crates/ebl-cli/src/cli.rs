@@ -593,18 +593,19 @@ final       signed by {} member nodes",
 
 pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
     let force = cli.force;
+    let lang = crate::lang::Lang::for_terminal(cli.lang);
     match cli.command {
         Command::Key(cmd) => key(wallet, cmd),
         Command::Party(cmd) => party(wallet, cmd),
         Command::Gov(cmd) => crate::gov::command(wallet, cmd),
         Command::Chain(cmd) => crate::pins::command(wallet, cmd),
         Command::Doc(DocCommand::Check { file }) => doc_check(&file),
-        Command::Bill(cmd) => bill(wallet, cmd, force),
+        Command::Bill(cmd) => bill(wallet, cmd, force, lang),
         Command::Verify {
             file,
             chain,
             pint_trust,
-        } => verify(wallet, &file, chain.as_ref(), pint_trust.as_deref()),
+        } => verify(wallet, &file, chain.as_ref(), pint_trust.as_deref(), lang),
         Command::Pint(PintCommand::Verify { file, trust }) => pint_verify(&file, &trust),
         Command::Pint(PintCommand::Export {
             bill,
@@ -953,7 +954,8 @@ pub(crate) fn names(wallet: &Wallet) -> Result<(Vec<ebl_core::Party>, output::Na
     Ok((parties, names))
 }
 
-fn bill(wallet: &Wallet, cmd: BillCommand, force: bool) -> Result<Out> {
+fn bill(wallet: &Wallet, cmd: BillCommand, force: bool, lang: crate::lang::Lang) -> Result<Out> {
+    use crate::lang::{pad, Lang};
     wallet.reader(Some(&cmd.signer().as_key))?;
     let act = |signer: &Signer, action: Action, what: &str| -> Result<Out> {
         let key = wallet.signer(&signer.as_key)?;
@@ -1243,17 +1245,24 @@ fn bill(wallet: &Wallet, cmd: BillCommand, force: bool) -> Result<Out> {
             let key = wallet.signer(&signer.as_key)?;
             let bills = wallet.node.my_bills(&key)?;
             let (_, names) = names(wallet)?;
+            if lang == Lang::Zh {
+                return Ok(out(to_json(&bills), output::zh::worklist(&names, &bills)));
+            }
+            // Padded by display width, so a party's Chinese name keeps the columns straight.
             let mut human = format!(
-                "{:<22} {:<18} {:<28} {:<64} {}",
-                "reference", "status", "possessor", "bill id", "title"
+                "{} {} {} {} title",
+                pad("reference", 22),
+                pad("status", 18),
+                pad("possessor", 28),
+                pad("bill id", 64)
             );
             for b in &bills {
                 human.push_str(&format!(
-                    "\n{:<22} {:<18} {:<28} {:<64} {}",
-                    b.reference,
-                    b.status.name(),
-                    output::name(&names, &b.possessor),
-                    b.id,
+                    "\n{} {} {} {} {}",
+                    pad(&b.reference, 22),
+                    pad(b.status.name(), 18),
+                    pad(&output::name(&names, &b.possessor), 28),
+                    pad(&b.id.to_hex(), 64),
                     output::title(&names, &b.title)
                 ));
             }
@@ -1269,7 +1278,10 @@ fn bill(wallet: &Wallet, cmd: BillCommand, force: bool) -> Result<Out> {
             let (_, names) = names(wallet)?;
             Ok(out(
                 json!({"bill": view.bill, "document": view.document}),
-                output::bill(&names, &view.bill),
+                match lang {
+                    Lang::Zh => output::zh::bill(&names, &view.bill),
+                    Lang::En => output::bill(&names, &view.bill),
+                },
             ))
         }
         BillCommand::History { bill, signer } => {
@@ -1279,7 +1291,10 @@ fn bill(wallet: &Wallet, cmd: BillCommand, force: bool) -> Result<Out> {
             let (parties, names) = names(wallet)?;
             Ok(out(
                 to_json(&history),
-                output::timeline(&names, &parties, &history),
+                match lang {
+                    Lang::Zh => output::zh::timeline(&names, &parties, &history),
+                    Lang::En => output::timeline(&names, &parties, &history),
+                },
             ))
         }
         BillCommand::Status { bill, signer } => {
@@ -1305,7 +1320,24 @@ fn bill(wallet: &Wallet, cmd: BillCommand, force: bool) -> Result<Out> {
             })?;
             let (_, names) = names(wallet)?;
             let s = &statement.statement;
-            let human = format!(
+            let human = if lang == Lang::Zh {
+                format!(
+                    "状态声明由 {signer} 的节点签署，已验证\n{}{}\n{}{}\n{}{}\n{}{}（共 {} 笔交易）\n{}高度 {}，{}",
+                    pad("占有人", 12),
+                    output::name(&names, &s.possessor),
+                    pad("权利", 12),
+                    output::zh::title(&names, &s.title),
+                    pad("状态", 12),
+                    output::zh::status(&names, &s.status),
+                    pad("最新交易", 12),
+                    s.head,
+                    s.transactions,
+                    pad("数据截至", 12),
+                    s.height,
+                    output::timestamp(s.time_ms)
+                )
+            } else {
+                format!(
                 "statement signed by the node of {signer}, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({} transactions)\nas of       height {} at {}",
                 output::name(&names, &s.possessor),
                 output::title(&names, &s.title),
@@ -1314,7 +1346,8 @@ fn bill(wallet: &Wallet, cmd: BillCommand, force: bool) -> Result<Out> {
                 s.transactions,
                 s.height,
                 output::timestamp(s.time_ms)
-            );
+            )
+            };
             Ok(out(to_json(&statement), human))
         }
         BillCommand::Export {
@@ -1398,6 +1431,7 @@ pub fn verify(
     file: &Path,
     chain: Option<&ebl_core::Hash>,
     pint_trust: Option<&Path>,
+    lang: crate::lang::Lang,
 ) -> Result<Out> {
     let bytes = read_file(file, "proof bundle", BUNDLE_BYTES_MAX)?;
     let bundle = Bundle::from_json(&bytes)
@@ -1416,7 +1450,10 @@ pub fn verify(
             format!("INVALID at {}: {}", f.place, f.error),
         )
     })?;
-    let mut human = output::verdict(&verdict);
+    let mut human = match lang {
+        crate::lang::Lang::Zh => output::zh::verdict(&verdict),
+        crate::lang::Lang::En => output::verdict(&verdict),
+    };
     let mut json = json!({"valid": true, "verdict": verdict});
     // The ledger vouches for an import by the node's signature; the history before it was signed by
     // other platforms, and is checked here against keys the verifier chooses to trust.

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json;
+    let lang = ebl_cli::lang::Lang::for_terminal(cli.lang);
     let result = match &cli.command {
         Command::Demo {
             keep,
@@ -65,17 +66,28 @@ fn main() -> ExitCode {
         }
         Ok(None) => ExitCode::from(exit::OK),
         Err(e) => {
-            report(&e, json);
+            report(&e, json, lang);
             ExitCode::from(e.exit_code())
         }
     }
 }
 
-fn report(e: &CliError, json: bool) {
+fn report(e: &CliError, json: bool, lang: ebl_cli::lang::Lang) {
     if json {
         let body =
             serde_json::json!({"error": {"code": e.code, "message": e.message, "hint": e.hint}});
         println!("{body}");
+    } else if lang == ebl_cli::lang::Lang::Zh {
+        // The kind in Chinese; the message and its stable code as the rule states them.
+        eprintln!(
+            "错误（{}）：{} [{}]",
+            ebl_cli::output::zh::error_kind(e.kind),
+            e.message,
+            e.code
+        );
+        if let Some(hint) = &e.hint {
+            eprintln!("  提示：{hint}");
+        }
     } else {
         eprintln!("error: {} [{}]", e.message, e.code);
         if let Some(hint) = &e.hint {

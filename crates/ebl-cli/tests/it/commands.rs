@@ -696,3 +696,146 @@ fn an_envelope_with_documents_is_imported_and_its_documents_downloaded() {
         packing
     );
 }
+
+/// `--lang zh` (or a Chinese locale) changes the words for people, never the codes or `--json`; a
+/// party's Chinese name keeps the worklist's columns straight.
+#[test]
+fn chinese_words_for_people_with_the_same_codes_and_json() {
+    let t = Trade::with_cast();
+    t.admit("ningbo", "宁波港大宗贸易有限公司", "trader", &[]);
+    let bill = t.issue("ZH-1");
+    t.json(
+        "shipper",
+        &[
+            "bill",
+            "endorse",
+            &bill,
+            "--to",
+            "宁波港大宗贸易有限公司",
+            "--to-order",
+            "--as",
+            "shipper",
+        ],
+    );
+    t.json(
+        "shipper",
+        &[
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "宁波港大宗贸易有限公司",
+            "--as",
+            "shipper",
+        ],
+    );
+    let shown = t
+        .ebl(
+            "ningbo",
+            &["--lang", "zh", "bill", "show", &bill, "--as", "ningbo"],
+        )
+        .ok()
+        .stdout;
+    assert!(
+        shown.contains("占有人      宁波港大宗贸易有限公司"),
+        "{shown}"
+    );
+    assert!(shown.contains("凭 宁波港大宗贸易有限公司 指示"), "{shown}");
+    assert!(shown.contains("已签发"), "{shown}");
+    let history = t
+        .ebl(
+            "ningbo",
+            &["--lang", "zh", "bill", "history", &bill, "--as", "ningbo"],
+        )
+        .ok()
+        .stdout;
+    assert!(
+        history.contains("将占有转让给 宁波港大宗贸易有限公司"),
+        "{history}"
+    );
+
+    // The locale chooses when --lang does not (the harness sets EBL_LANG=en; a user's shell does not).
+    let home = t.home("ningbo").to_string_lossy().into_owned();
+    let by_locale = std::process::Command::new(env!("CARGO_BIN_EXE_ebl"))
+        .args(["bill", "list", "--as", "ningbo"])
+        .env("EBL_HOME", &home)
+        .env("EBL_NODE", &t.node.url)
+        .env("EBL_PASSPHRASE", PASSPHRASE)
+        .env_remove("EBL_LANG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "zh_CN.UTF-8")
+        .output()
+        .expect("ebl");
+    let listed = String::from_utf8_lossy(&by_locale.stdout).into_owned();
+    assert!(listed.starts_with("提单号"), "{listed}");
+    // Every line's bill id starts in the same terminal column, Chinese names or not.
+    let columns: Vec<usize> = listed
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let at = l.find(&bill[..16]).expect("bill id on the line");
+            ebl_cli::lang::display_width(&l[..at])
+        })
+        .collect();
+    assert_eq!(columns, [22 + 1 + 18 + 1 + 28 + 1]);
+
+    // The same refusal: the code and --json do not change with the language.
+    let en = t.ebl(
+        "shipper",
+        &[
+            "--json",
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer Two",
+            "--as",
+            "shipper",
+        ],
+    );
+    let zh = t.ebl(
+        "shipper",
+        &[
+            "--json",
+            "--lang",
+            "zh",
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer Two",
+            "--as",
+            "shipper",
+        ],
+    );
+    assert_eq!(en.code, zh.code);
+    assert_eq!(en.json()["error"]["code"], zh.json()["error"]["code"]);
+    let text = t.ebl(
+        "shipper",
+        &[
+            "--lang",
+            "zh",
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer Two",
+            "--as",
+            "shipper",
+        ],
+    );
+    assert!(
+        text.stderr.starts_with("错误（账本拒绝）："),
+        "{}",
+        text.stderr
+    );
+    assert!(
+        text.stderr.contains(&format!(
+            "[{}]",
+            en.json()["error"]["code"].as_str().unwrap_or("?")
+        )),
+        "{}",
+        text.stderr
+    );
+}

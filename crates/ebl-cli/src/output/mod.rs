@@ -8,6 +8,8 @@ use ebl_core::api::HistoryEntry;
 use ebl_core::bundle::BundleVerdict;
 use ebl_core::{Action, Bill, Party, PartyId, Status, Title};
 
+pub mod zh;
+
 /// Party names by id, for showing people names instead of keys.
 pub type Names = BTreeMap<PartyId, String>;
 
