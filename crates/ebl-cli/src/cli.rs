@@ -1684,21 +1684,22 @@ fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Val
     })?;
     let code = payload["responseCode"].as_str().unwrap_or("").to_owned();
     let reason = payload["reason"].as_str().unwrap_or("").to_owned();
-    match code.as_str() {
-        "RECE" | "DUPE" => Ok(out(
+    use ebl_pint::PintCode;
+    match PintCode::from_code(&code) {
+        Some(answer @ (PintCode::Received | PintCode::Duplicate)) => Ok(out(
             payload.clone(),
             format!(
                 "{code}: the node accepted the envelope{}",
-                if code == "DUPE" {
+                if answer == PintCode::Duplicate {
                     " (it had already)"
                 } else {
                     ""
                 }
             ),
         )),
-        "MDOC" => Err(CliError::new(
+        Some(PintCode::MissingDocument) => Err(CliError::new(
             Kind::Verification,
-            "MDOC",
+            PintCode::MissingDocument.code(),
             format!(
                 "MDOC: additional documents are missing: {}",
                 payload["missingAdditionalDocumentChecksums"]

@@ -1,5 +1,6 @@
 //! Talking to a node: JSON over HTTP, signed reads, and errors mapped to the wallet's kinds.
 
+use ebl_node::refusal::{ReadRefusal, RequestRefusal};
 use std::cell::OnceCell;
 use std::time::Duration;
 
@@ -254,7 +255,7 @@ impl NodeClient {
             _ => Kind::Other,
         };
         let mut err = CliError::new(kind, &error.code, error.message);
-        if error.code == "forbidden" {
+        if error.code == ReadRefusal::NotAParty.code() {
             err = err.with_hint(
                 "only the bill's parties, operators and auditors may read it: act --as one of them",
             );
@@ -387,7 +388,7 @@ impl NodeClient {
             })
             .collect();
         self.get_listing(&format!("/v1/parties/{encoded}")).map_err(|e| {
-            if e.code == "unknown_party" {
+            if e.code == RequestRefusal::UnknownParty(String::new()).code() {
                 CliError::from(Refusal::UnknownParty(format!("no registered party {who:?}")))
                     .with_hint("name a party by its registered name, party id or public key; `ebl party list` shows them")
             } else {

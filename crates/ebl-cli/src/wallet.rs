@@ -1,6 +1,7 @@
 //! The wallet's operations: keys, signing and submitting actions, exports and the pledge hand-over.
 //! Commands and the demo both go through here, so the demo plays exactly what users run.
 
+use ebl_node::refusal::{ReadRefusal, RequestRefusal};
 use std::path::{Path, PathBuf};
 
 use ebl_core::api::{HistoryEntry, SubmitOutcome};
@@ -184,7 +185,10 @@ impl Wallet {
     /// A party by registered name, party id, public key, or the name of a key in this wallet.
     pub fn party(&self, who: &str) -> Result<Party> {
         match self.node.party(who) {
-            Err(e) if e.code == "unknown_party" && self.keys.exists(who) => {
+            Err(e)
+                if e.code == RequestRefusal::UnknownParty(String::new()).code()
+                    && self.keys.exists(who) =>
+            {
                 let key = self.keys.public(who)?;
                 self.node.party(&key.to_hex())
             }
@@ -319,7 +323,11 @@ impl Wallet {
                             seen.insert(issue.receipt.tx);
                             transactions.push(issue);
                         }
-                        Err(e) if e.code == "forbidden" || e.code == "unknown_transaction" => {}
+                        Err(e)
+                            if e.code == ReadRefusal::NotAParty.code()
+                                || e.code
+                                    == RequestRefusal::UnknownTransaction(String::new()).code() => {
+                        }
                         Err(e) => return Err(e),
                     }
                 }
