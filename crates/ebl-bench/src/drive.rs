@@ -38,6 +38,48 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
+/// How a batch travels: JSON, or the canonical codec's bytes (`ebl_core::wire`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wire {
+    Json,
+    Binary,
+}
+
+/// Posts one binary batch of pre-encoded transactions; returns (accepted, rejected).
+pub fn post_batch_binary(
+    agent: &ureq::Agent,
+    url: &str,
+    txs: &[&[u8]],
+) -> anyhow::Result<(u64, u64)> {
+    let body = ebl_core::wire::encode_batch_of_encoded(txs.iter().copied());
+    let mut response = agent
+        .post(&format!("{url}/v1/batches"))
+        .header("content-type", ebl_core::wire::BATCH_MEDIA_TYPE)
+        .send(&body[..])?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(256 * 1024 * 1024)
+        .read_to_vec()?;
+    if status != 200 {
+        anyhow::bail!(
+            "binary batch answered {status}: {}",
+            String::from_utf8_lossy(&bytes)
+                .chars()
+                .take(300)
+                .collect::<String>()
+        );
+    }
+    let outcomes = ebl_core::wire::decode_receipts(&bytes, txs.len())?;
+    let accepted = outcomes
+        .iter()
+        .filter(|o| matches!(o, ebl_core::api::SubmitOutcome::Accepted { .. }))
+        .count() as u64;
+    Ok((accepted, outcomes.len() as u64 - accepted))
+}
+
 /// Posts one batch; returns (accepted, rejected).
 pub fn post_batch(agent: &ureq::Agent, url: &str, txs: &[&str]) -> anyhow::Result<(u64, u64)> {
     let mut body = String::with_capacity(txs.iter().map(|t| t.len() + 1).sum::<usize>() + 20);
@@ -85,6 +127,25 @@ pub fn run(
     duration: Duration,
     budget: u64,
 ) -> anyhow::Result<RunResult> {
+    run_over(
+        url,
+        plans,
+        (concurrency, batch),
+        duration,
+        budget,
+        Wire::Json,
+    )
+}
+
+/// [`run`] with batches sent as `wire` says.
+pub fn run_over(
+    url: &str,
+    plans: &mut [BillPlan],
+    (concurrency, batch): (usize, usize),
+    duration: Duration,
+    budget: u64,
+    wire: Wire,
+) -> anyhow::Result<RunResult> {
     let share = plans.len() / concurrency;
     anyhow::ensure!(
         share >= batch,
@@ -118,12 +179,23 @@ pub fn run(
                             break;
                         }
                         cursor = (picked.last().copied().unwrap_or(0) + 1) % mine.len();
-                        let bodies: Vec<&str> = picked
-                            .iter()
-                            .map(|i| mine[*i].txs[mine[*i].next].1.as_str())
-                            .collect();
                         let t = Instant::now();
-                        let (a, r) = post_batch(&agent, url, &bodies)?;
+                        let (a, r) = match wire {
+                            Wire::Json => {
+                                let bodies: Vec<&str> = picked
+                                    .iter()
+                                    .map(|i| mine[*i].txs[mine[*i].next].1.as_str())
+                                    .collect();
+                                post_batch(&agent, url, &bodies)?
+                            }
+                            Wire::Binary => {
+                                let bodies: Vec<&[u8]> = picked
+                                    .iter()
+                                    .map(|i| mine[*i].binary[mine[*i].next].as_slice())
+                                    .collect();
+                                post_batch_binary(&agent, url, &bodies)?
+                            }
+                        };
                         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                         accepted += a;
                         rejected += r;

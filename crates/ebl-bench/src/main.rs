@@ -42,6 +42,76 @@ struct Args {
     /// Member nodes of the cluster phase, measured in the same run (0 skips it).
     #[arg(long, default_value_t = 3)]
     cluster_nodes: usize,
+    /// Only the limit and the JSON-versus-binary batch comparison (three alternating rounds at two
+    /// configurations, 10 k transactions stored), written to wire.json: a few minutes.
+    #[arg(long)]
+    compare_wire: bool,
+}
+
+/// The configurations the wire comparison alternates at: the reference and the best of earlier runs.
+const WIRE_CONFIGS: [(usize, usize); 2] = [(16, 128), (8, 64)];
+/// Rounds of the comparison: every figure over at least three, with the spread.
+const WIRE_ROUNDS: usize = 3;
+
+/// JSON and binary batches alternated at the same configurations, `WIRE_ROUNDS` times each, so the
+/// ratio is measured within one run (the machine moves between runs).
+fn compare_wire(
+    node: &NodeUnderTest,
+    plans: &mut [BillPlan],
+    run: Duration,
+    limit_per_s: f64,
+) -> anyhow::Result<serde_json::Value> {
+    let url = node.url.as_str();
+    // One run over `wire`, with the node's own CPU time per acknowledged transaction beside it.
+    let measured = |plans: &mut [BillPlan], config, wire| -> anyhow::Result<(RunResult, f64)> {
+        let before = node.cpu_seconds().unwrap_or(0.0);
+        let r = drive::run_over(url, plans, config, run, u64::MAX, wire)?;
+        let cpu = node.cpu_seconds().unwrap_or(0.0) - before;
+        Ok((r.clone(), cpu / r.transactions.max(1) as f64 * 1e6))
+    };
+    let mut configs = Vec::new();
+    for &(c, b) in &WIRE_CONFIGS {
+        if plans.len() / c < b {
+            continue;
+        }
+        let mut rounds = Vec::new();
+        for round in 0..WIRE_ROUNDS {
+            let (json, json_cpu) = measured(plans, (c, b), drive::Wire::Json)?;
+            let (binary, binary_cpu) = measured(plans, (c, b), drive::Wire::Binary)?;
+            say(&format!(
+                "wire {c}x{b} round {}: JSON {:.0} tx/s (p99 {:.1} ms, node {json_cpu:.0} us/tx), binary {:.0} tx/s (p99 {:.1} ms, node {binary_cpu:.0} us/tx): {:.2}x; {:.1}% / {:.1}% of the limit",
+                round + 1,
+                json.tps,
+                json.p99_ms,
+                binary.tps,
+                binary.p99_ms,
+                binary.tps / json.tps,
+                json.tps / limit_per_s * 100.0,
+                binary.tps / limit_per_s * 100.0
+            ));
+            rounds.push(
+                json!({"json": json, "binary": binary, "ratio": binary.tps / json.tps,
+                "node_cpu_us_per_tx": {"json": json_cpu, "binary": binary_cpu}}),
+            );
+        }
+        let spread = |key: &str| -> serde_json::Value {
+            let mut v: Vec<f64> = rounds
+                .iter()
+                .filter_map(|r| r[key]["tps"].as_f64())
+                .collect();
+            v.sort_by(f64::total_cmp);
+            json!({"min": v.first(), "median": v.get(v.len() / 2), "max": v.last(),
+                   "median_share_of_limit": v.get(v.len() / 2).map(|m| m / limit_per_s)})
+        };
+        let mut ratios: Vec<f64> = rounds.iter().filter_map(|r| r["ratio"].as_f64()).collect();
+        ratios.sort_by(f64::total_cmp);
+        configs.push(json!({
+            "clients": c, "batch": b, "rounds": rounds,
+            "json_tps": spread("json"), "binary_tps": spread("binary"),
+            "ratio": {"min": ratios.first(), "median": ratios.get(ratios.len() / 2), "max": ratios.last()},
+        }));
+    }
+    Ok(json!({ "configs": configs }))
 }
 
 struct Scale {
@@ -230,6 +300,17 @@ fn main() -> anyhow::Result<()> {
     submit_all(&node.url, &fifty_json, 64)?;
 
     fill(&node.url, &mut plans, s.reference, s.small)?;
+    if args.compare_wire {
+        let wire = compare_wire(&node, &mut plans, s.run, limit.verify_limit_per_s)?;
+        let results = json!({"limit": limit, "stored_before": s.small, "run_seconds": s.run.as_secs_f64(), "wire": wire});
+        std::fs::write(
+            args.out.join("wire.json"),
+            serde_json::to_vec_pretty(&results)?,
+        )?;
+        node.stop()?;
+        println!("\nwire comparison in {}/wire.json", args.out.display());
+        return Ok(());
+    }
     node.stop()?;
     let (verify_small_s, replay_small_s, verify_small_n) = node.verify()?;
     say(&format!(
@@ -314,6 +395,8 @@ fn main() -> anyhow::Result<()> {
             runs.push(r);
         }
     }
+
+    let wire = compare_wire(&node, &mut plans, s.run, limit.verify_limit_per_s)?;
 
     // The bank's views of the 50-event bill: the online status call and the offline bundle.
     let wallet = ebl_cli::wallet::Wallet::new(
@@ -478,6 +561,7 @@ fn main() -> anyhow::Result<()> {
         "targets": targets,
         "single_node_cpu_us_per_tx": single_cpu_us_per_tx,
         "cluster": cluster_run,
+        "wire": wire,
     });
     std::fs::write(
         args.out.join("results.json"),

@@ -11,6 +11,8 @@ use ebl_core::{Action, BillId, Hash, SignedTransaction, TxId};
 #[derive(Debug)]
 pub struct BillPlan {
     pub txs: Vec<(TxId, String)>,
+    /// The same transactions in the canonical codec's bytes, for binary batches.
+    pub binary: Vec<Vec<u8>>,
     pub next: usize,
 }
 
@@ -57,11 +59,13 @@ pub fn plan(
     let mut prev = bill;
     let mut time = (index as u64) << 32;
     let mut txs = Vec::with_capacity(cycles * 6 + 2);
+    let mut binary = Vec::with_capacity(cycles * 6 + 2);
     let mut push = |action: Action, signers: &[&ebl_core::SigningKey], prev: &mut Hash| {
         time += 1;
         let tx = testkit::signed(chain, *prev, time, action, signers);
         let id = tx.id();
         *prev = id;
+        binary.push(ebl_core::codec::encode(&tx));
         txs.push((id, serde_json::to_string(&tx).expect("serializable")));
     };
     for cycle in 0..cycles {
@@ -97,7 +101,11 @@ pub fn plan(
             &mut prev,
         );
     }
-    BillPlan { txs, next: 0 }
+    BillPlan {
+        txs,
+        binary,
+        next: 0,
+    }
 }
 
 /// Plans for many bills, signed on every core.

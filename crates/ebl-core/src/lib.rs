@@ -29,6 +29,7 @@ pub mod testkit;
 pub mod time;
 pub mod transaction;
 pub mod verify;
+pub mod wire;
 
 pub use bill::{Bill, Pledge, Status, Title};
 pub use block::{merkle_root, BlockHeader, InclusionProof, MerkleTree, SignedBlockHeader};

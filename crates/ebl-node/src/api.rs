@@ -392,14 +392,29 @@ async fn submit_batch<K: Kv>(
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<BatchResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let body = body_bytes(body)?;
-    if content_type(&headers) != "application/json" {
-        return Err(ApiError::from(RequestRefusal::UnsupportedMediaType(
-            String::from("send a batch as application/json"),
-        )));
-    }
-    let batch: BatchRequest = parse_json(&body)?;
+    // Binary (the canonical codec's bytes, framed) or JSON; the answer comes in the same form.
+    let binary = match content_type(&headers) {
+        "application/json" => false,
+        ebl_core::wire::BATCH_MEDIA_TYPE => true,
+        _ => {
+            return Err(ApiError::from(RequestRefusal::UnsupportedMediaType(
+                String::from(&format!(
+                    "send a batch as application/json or {}",
+                    ebl_core::wire::BATCH_MEDIA_TYPE
+                )),
+            )))
+        }
+    };
+    let batch: BatchRequest = if binary {
+        BatchRequest {
+            transactions: ebl_core::wire::decode_batch(&body, BATCH_TRANSACTIONS_MAX)
+                .map_err(|e| bad_request(&e))?,
+        }
+    } else {
+        parse_json(&body)?
+    };
     if batch.transactions.is_empty() || batch.transactions.len() > BATCH_TRANSACTIONS_MAX {
         return Err(ApiError::from(RequestRefusal::BatchSize(String::from(
             &format!(
@@ -412,7 +427,14 @@ async fn submit_batch<K: Kv>(
     if wants_final(&uri) {
         certify(&app, &mut results).await?;
     }
-    Ok(Json(BatchResponse { results }))
+    if binary {
+        return Ok((
+            [(header::CONTENT_TYPE, ebl_core::wire::RECEIPTS_MEDIA_TYPE)],
+            ebl_core::wire::encode_receipts(results),
+        )
+            .into_response());
+    }
+    Ok(Json(BatchResponse { results }).into_response())
 }
 
 pub(crate) fn parse_hash(text: &str, what: &str) -> Result<Hash, ApiError> {

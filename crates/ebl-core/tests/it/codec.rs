@@ -289,3 +289,73 @@ fn format_2_action_bytes_are_pinned() {
         );
     }
 }
+
+/// The binary batch (issue 18) carries each transaction in these same canonical bytes: what the
+/// node decodes is what was signed, and every outcome comes back as it went.
+#[test]
+fn a_binary_batch_and_its_receipts_round_trip() {
+    use ebl_core::api::{ErrorBody, Receipt, SubmitOutcome};
+    use ebl_core::wire;
+    let txs = vec![transfer(), pledge(), issue()];
+    let framed = wire::encode_batch(&txs);
+    let back = wire::decode_batch(&framed, 3).expect("decodes");
+    assert_eq!(back, txs);
+    assert_eq!(
+        back.iter().map(|t| t.id()).collect::<Vec<_>>(),
+        txs.iter().map(|t| t.id()).collect::<Vec<_>>()
+    );
+    let encoded: Vec<Vec<u8>> = txs.iter().map(codec::encode).collect();
+    assert_eq!(
+        wire::encode_batch_of_encoded(encoded.iter().map(Vec::as_slice)),
+        framed
+    );
+    assert!(
+        wire::decode_batch(&framed, 2).is_err(),
+        "more than the count allowed"
+    );
+    // One flipped byte inside a transaction: it no longer decodes, or it is another transaction
+    // whose signature then fails where the node checks it.
+    let mut flipped = framed.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    if let Ok(changed) = wire::decode_batch(&flipped, 3) {
+        assert_ne!(changed, txs);
+    }
+
+    let receipt = Receipt {
+        tx: transfer().id(),
+        height: 7,
+        index: 1,
+        block: Hash::of(b"block"),
+        block_time_ms: 1_700_000_000_999,
+        proof: ebl_core::InclusionProof {
+            index: 1,
+            count: 2,
+            path: vec![Hash::of(b"sibling")],
+        },
+    };
+    let outcomes = vec![
+        SubmitOutcome::Accepted {
+            id: transfer().id(),
+            receipt: receipt.clone(),
+            certificate: None,
+        },
+        SubmitOutcome::Duplicate {
+            id: pledge().id(),
+            receipt,
+            certificate: None,
+        },
+        SubmitOutcome::Rejected {
+            id: issue().id(),
+            error: ErrorBody {
+                code: "stale_head".into(),
+                message: "the bill moved on".into(),
+            },
+        },
+    ];
+    let framed = wire::encode_receipts(outcomes.clone());
+    assert_eq!(
+        wire::decode_receipts(&framed, 3).expect("decodes"),
+        outcomes
+    );
+}

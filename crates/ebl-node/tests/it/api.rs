@@ -188,6 +188,69 @@ fn two_conflicting_transactions_in_one_batch_one_wins() {
     assert_eq!(body["bill"]["possessor"], c.buyer.id.to_hex());
 }
 
+/// The binary batch (issue 18): the same ordering, rules and receipts as JSON, in codec bytes.
+#[test]
+fn a_binary_batch_is_ordered_like_json_and_answered_in_binary_receipts() {
+    let mut node = TestNode::start();
+    let bill = node.issue("BIN-1");
+    let c = node.cast.clone();
+    let head = node.head_of(&bill);
+    let to_buyer = node.sign(
+        head,
+        Action::Transfer {
+            bill,
+            to: c.buyer.id,
+        },
+        &[&c.shipper.key],
+    );
+    let to_buyer2 = node.sign(
+        head,
+        Action::Transfer {
+            bill,
+            to: c.buyer2.id,
+        },
+        &[&c.shipper.key],
+    );
+    let results = node
+        .batch_binary(&[to_buyer.clone(), to_buyer2])
+        .expect("binary batch");
+    assert_accepted(&results[0]);
+    assert_rejected(&results[1], "stale_head");
+    // The receipt proves inclusion in the block the node serves, as a JSON receipt does.
+    let SubmitOutcome::Accepted { receipt, .. } = &results[0] else {
+        panic!("{results:?}");
+    };
+    let (_, block) = node.get_as(&format!("/v1/blocks/{}", receipt.height), &c.shipper.key);
+    let header: ebl_core::SignedBlockHeader =
+        serde_json::from_value(block["header"].clone()).expect("header");
+    receipt.verify(&header.header).expect("inclusion proof");
+    // Resubmitted as JSON: the same transaction, a duplicate with the same receipt.
+    let again = node.batch(&[to_buyer]).expect("json batch");
+    match &again[0] {
+        SubmitOutcome::Duplicate { receipt: r, .. } => assert_eq!(r, receipt),
+        other => panic!("{other:?}"),
+    }
+    // Garbage in the binary form is refused whole, with the codec's code, and changes nothing.
+    let before = node.get("/v1/head").1;
+    for (body, code) in [
+        (b"EBB1".to_vec(), "malformed_encoding"),
+        (b"XXXX\x01\0\0\0\x01\0\0\0a".to_vec(), "malformed_encoding"),
+        (
+            [&b"EBB1"[..], &u32::MAX.to_le_bytes()].concat(),
+            "encoding_too_large",
+        ),
+    ] {
+        let (status, answer) =
+            node.post_raw("/v1/batches", ebl_core::wire::BATCH_MEDIA_TYPE, &body);
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{answer}"
+        );
+    }
+    assert_eq!(node.get("/v1/head").1, before);
+}
+
 #[test]
 fn rule_refusals_carry_their_codes() {
     let mut node = TestNode::start();

@@ -73,6 +73,40 @@ impl Client {
         Ok(response.results)
     }
 
+    /// A batch in the binary form, answered in binary receipts.
+    pub fn batch_binary(
+        &self,
+        txs: &[SignedTransaction],
+    ) -> Result<Vec<SubmitOutcome>, (u16, Value)> {
+        let mut response = self
+            .agent
+            .post(&self.url("/v1/batches"))
+            .header("content-type", ebl_core::wire::BATCH_MEDIA_TYPE)
+            .send(&ebl_core::wire::encode_batch(txs)[..])
+            .expect("HTTP POST");
+        let status = response.status().as_u16();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .expect("body");
+        if status != 200 {
+            return Err((
+                status,
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            ));
+        }
+        assert_eq!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some(ebl_core::wire::RECEIPTS_MEDIA_TYPE)
+        );
+        Ok(ebl_core::wire::decode_receipts(&bytes, txs.len()).expect("binary receipts"))
+    }
+
     /// GET without a signature.
     pub fn get(&self, path: &str) -> (u16, Value) {
         let mut response = self.agent.get(&self.url(path)).call().expect("HTTP GET");
