@@ -94,6 +94,17 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
     let profile = tempfile::tempdir().expect("profile");
     let s = driver.session(profile.path());
 
+    // A request naming another host (DNS rebinding) is not answered, token or not.
+    let rebound = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .get(&ui.url)
+        .header("Host", "attacker.example")
+        .call()
+        .expect("an answer");
+    assert_eq!(rebound.status().as_u16(), 421);
+
     // Without the session token nothing is served.
     s.goto(&format!("{}/", ui.base));
     assert!(

@@ -654,6 +654,8 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             keys,
             pint_trust,
         } => {
+            // Refused before any key is unlocked.
+            crate::ui::check_listen(&listen)?;
             let readers = crate::ui::unlock_readers(wallet, &keys)?;
             crate::ui::serve(
                 &wallet.home,

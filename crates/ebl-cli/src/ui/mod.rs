@@ -116,6 +116,16 @@ pub fn unlock_readers(wallet: &Wallet, names: &[String]) -> Result<Vec<(String, 
         .collect()
 }
 
+/// The app signs with the wallet's keys: it listens on a loopback address only.
+pub fn check_listen(listen: &SocketAddr) -> Result<()> {
+    if listen.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(CliError::from(Refusal::NotLoopback(format!(
+        "{listen} is not a loopback address: the app signs with your keys and listens on 127.0.0.1 only"
+    ))))
+}
+
 /// Serves the app until Ctrl-C or SIGTERM; prints its address (with the session token) first.
 pub fn serve(
     home: &Path,
@@ -123,12 +133,7 @@ pub fn serve(
     readers: Vec<(String, SigningKey)>,
     settings: Settings,
 ) -> Result<()> {
-    if !settings.listen.ip().is_loopback() {
-        return Err(CliError::from(Refusal::NotLoopback(format!(
-            "{} is not a loopback address: the app signs with your keys and listens on 127.0.0.1 only",
-            settings.listen
-        ))));
-    }
+    check_listen(&settings.listen)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

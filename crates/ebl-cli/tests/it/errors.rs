@@ -466,3 +466,18 @@ fn regression_an_output_file_is_not_replaced_without_force() {
     );
     assert!(std::fs::read(&file).expect("read").starts_with(b"{"));
 }
+
+/// `ebl ui` signs with the wallet's keys: it refuses to listen beyond loopback, before unlocking any.
+#[test]
+fn the_web_app_refuses_a_listen_address_beyond_loopback() {
+    let t = Trade::with_cast();
+    for listen in ["0.0.0.0:0", "[::]:0", "192.0.2.1:8080"] {
+        let run = t.ebl("carrier", &["--json", "ui", "--listen", listen]);
+        assert_eq!(
+            (run.code, run.json()["error"]["code"].as_str()),
+            (2, Some("not_loopback")),
+            "{listen}: {}",
+            run.stdout
+        );
+    }
+}
