@@ -1,0 +1,481 @@
+//! `ebl bill`: issue, move, pledge, surrender and show bills.
+
+use ebl_core::{Action, AmendmentReason, Loan};
+use serde_json::json;
+
+use super::{out, read_document, submitted, to_json, write_output, BillCommand, Out, Signer};
+use crate::error::{CliError, Kind, Refusal, Result};
+use crate::output;
+use crate::wallet::{parse_amount, read_json, PledgeOffer, Wallet};
+use ebl_core::bundle::BUNDLE_BYTES_MAX;
+
+pub(crate) fn names(wallet: &Wallet) -> Result<(Vec<ebl_core::Party>, output::Names)> {
+    let parties = wallet.node.parties()?;
+    let names = output::names(&parties);
+    Ok((parties, names))
+}
+
+pub(super) fn bill(
+    wallet: &Wallet,
+    cmd: BillCommand,
+    force: bool,
+    lang: crate::lang::Lang,
+) -> Result<Out> {
+    use crate::lang::{pad, Lang};
+    wallet.reader(Some(&cmd.signer().as_key))?;
+    let act = |signer: &Signer, action: Action, what: &str| -> Result<Out> {
+        let key = wallet.signer(&signer.as_key)?;
+        let outcome = wallet.act(&key, action)?;
+        submitted(wallet, outcome, what.to_owned())
+    };
+    match cmd {
+        BillCommand::Issue {
+            file,
+            to,
+            shipper,
+            consignee,
+            replaces,
+            signer,
+        } => {
+            let document = read_document(&file)?;
+            let issue_to = wallet.party(&to)?.id;
+            let shipper = match shipper {
+                Some(s) => wallet.party(&s)?.id,
+                None => issue_to,
+            };
+            let consignee = consignee
+                .map(|c| wallet.party(&c).map(|p| p.id))
+                .transpose()?;
+            let replaces = replaces
+                .map(|r| wallet.bill_id(&r).map(ebl_core::Replacement::of))
+                .transpose()?;
+            let reference = document.facts().transport_document_reference.clone();
+            let key = wallet.signer(&signer.as_key)?;
+            let outcome = wallet.act(
+                &key,
+                Action::Issue {
+                    document,
+                    issue_to,
+                    shipper,
+                    consignee,
+                    replaces,
+                },
+            )?;
+            let id = outcome.id();
+            let mut o = submitted(
+                wallet,
+                outcome,
+                format!("issued bill {reference} to {to}\nbill id {id}"),
+            )?;
+            o.json["bill"] = json!(id);
+            Ok(o)
+        }
+        BillCommand::Transfer { bill, to, signer } => {
+            let bill = wallet.bill_id(&bill)?;
+            let party = wallet.party(&to)?;
+            act(
+                &signer,
+                Action::Transfer { bill, to: party.id },
+                &format!("transferred possession to {}", party.name()),
+            )
+        }
+        BillCommand::Endorse {
+            bill,
+            to,
+            to_order,
+            blank,
+            signer,
+        } => {
+            let bill = wallet.bill_id(&bill)?;
+            if blank {
+                return act(
+                    &signer,
+                    Action::BlankEndorse { bill },
+                    "endorsed in blank: the bill is now a bearer document",
+                );
+            }
+            let to = to.ok_or_else(|| {
+                CliError::from(Refusal::MissingEndorsee(String::from(
+                    "name the endorsee with --to, or endorse in blank with --blank",
+                )))
+            })?;
+            let party = wallet.party(&to)?;
+            if to_order {
+                act(
+                    &signer,
+                    Action::EndorseToOrder { bill, to: party.id },
+                    &format!("endorsed to the order of {}", party.name()),
+                )
+            } else {
+                act(
+                    &signer,
+                    Action::Endorse { bill, to: party.id },
+                    &format!("endorsed to {}", party.name()),
+                )
+            }
+        }
+        BillCommand::Sign { bill, signer } => act(
+            &signer,
+            Action::Sign {
+                bill: wallet.bill_id(&bill)?,
+            },
+            "signed for possession",
+        ),
+        BillCommand::Surrender {
+            bill,
+            amend,
+            signer,
+        } => {
+            let bill = wallet.bill_id(&bill)?;
+            match amend {
+                None => act(
+                    &signer,
+                    Action::SurrenderForDelivery { bill },
+                    "surrendered for delivery; the carrier will answer",
+                ),
+                Some(code) => {
+                    let reason =
+                        AmendmentReason::from_code(&code.to_uppercase()).ok_or_else(|| {
+                            CliError::from(Refusal::BadReason(format!(
+                                "amendment reason {code:?}: use SWTP, COD or SWI"
+                            )))
+                        })?;
+                    act(
+                        &signer,
+                        Action::SurrenderForAmendment { bill, reason },
+                        &format!("surrendered for amendment ({})", reason.code()),
+                    )
+                }
+            }
+        }
+        BillCommand::AcceptSurrender {
+            bill,
+            paper_number,
+            paper_date,
+            signer,
+        } => match (paper_number, paper_date) {
+            (Some(number), Some(issued_on)) => act(
+                &signer,
+                Action::AcceptSurrenderToPaper {
+                    bill: wallet.bill_id(&bill)?,
+                    paper: ebl_core::PaperBill {
+                        number: number.clone(),
+                        issued_on,
+                    },
+                },
+                &format!(
+                    "surrender accepted: the bill is switched to paper bill {number} and ends here"
+                ),
+            ),
+            _ => act(
+                &signer,
+                Action::AcceptSurrender {
+                    bill: wallet.bill_id(&bill)?,
+                },
+                "surrender accepted",
+            ),
+        },
+        BillCommand::Refuse { bill, signer } => act(
+            &signer,
+            Action::Refuse {
+                bill: wallet.bill_id(&bill)?,
+            },
+            "refused: possession and title are back where they were",
+        ),
+        BillCommand::Replace {
+            old,
+            documents,
+            to,
+            consignee,
+            signer,
+        } => {
+            let olds = old
+                .iter()
+                .map(|o| wallet.bill_id(o))
+                .collect::<Result<Vec<_>>>()?;
+            let key = wallet.signer(&signer.as_key)?;
+            let issue_to = wallet.party(&to)?.id;
+            let consignee = consignee
+                .map(|c| wallet.party(&c).map(|p| p.id))
+                .transpose()?;
+            let first = olds
+                .first()
+                .ok_or(crate::error::WalletRule::NoBillToReplace)?;
+            let shipper = wallet.node.bill(first, &key)?.bill.shipper;
+            let count = u16::try_from(documents.len()).unwrap_or(u16::MAX);
+            let replacement = ebl_core::Replacement { bills: olds, count };
+            let mut issued = Vec::new();
+            for file in &documents {
+                let document = read_document(file)?;
+                let reference = document.facts().transport_document_reference.clone();
+                let outcome = wallet.act(
+                    &key,
+                    Action::Issue {
+                        document,
+                        issue_to,
+                        shipper,
+                        consignee,
+                        replaces: Some(replacement.clone()),
+                    },
+                )?;
+                issued.push(
+                    json!({"bill": outcome.id(), "reference": reference, "outcome": outcome}),
+                );
+            }
+            let human = issued
+                .iter()
+                .map(|i| {
+                    format!(
+                        "replacement {} issued to {to}: bill id {}",
+                        i["reference"].as_str().unwrap_or(""),
+                        i["bill"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(out(
+                json!({"replaced": replacement.bills, "issued": issued}),
+                human,
+            ))
+        }
+        BillCommand::RejectSurrender { bill, signer } => act(
+            &signer,
+            Action::RejectSurrender {
+                bill: wallet.bill_id(&bill)?,
+            },
+            "surrender rejected: the bill is back with who surrendered it",
+        ),
+        BillCommand::Pledge {
+            bill,
+            bank,
+            amount,
+            currency,
+            loan,
+            out: path,
+            valid_hours,
+            signer,
+        } => {
+            let bill = wallet.bill_id(&bill)?;
+            let loan = Loan {
+                reference: loan,
+                amount_minor: parse_amount(&amount)?,
+                currency: currency.to_uppercase(),
+            };
+            let key = wallet.signer(&signer.as_key)?;
+            let offer = wallet.offer_pledge(&key, bill, &bank, loan, valid_hours)?;
+            let text = serde_json::to_vec_pretty(&offer)
+                .map_err(|e| CliError::io("encoding the offer", e))?;
+            write_output(&path, &text, force)?;
+            Ok(out(
+                json!({"offer": path, "bill": bill, "transaction": offer.transaction.id()}),
+                format!("pledge offer written to {}\nsend it to {bank}; they review it with `ebl bill pledge-review` and accept with `ebl bill pledge-accept`", path.display()),
+            ))
+        }
+        BillCommand::PledgeReview { offer, signer } => {
+            let offer: PledgeOffer = read_json(&offer, "pledge offer", BUNDLE_BYTES_MAX)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let review = wallet.review_pledge(&offer, &key)?;
+            let human = review_text(&review);
+            Ok(out(to_json(&review), human))
+        }
+        BillCommand::PledgeAccept { offer, signer } => {
+            let offer: PledgeOffer = read_json(&offer, "pledge offer", BUNDLE_BYTES_MAX)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let (review, outcome) = wallet.accept_pledge(&offer, &key)?;
+            let mut o = submitted(
+                wallet,
+                outcome,
+                format!(
+                    "{}\npledge accepted and co-signed: the bank now holds the bill",
+                    review_text(&review)
+                ),
+            )?;
+            o.json["review"] = to_json(&review);
+            Ok(o)
+        }
+        BillCommand::Release { bill, signer } => act(
+            &signer,
+            Action::Release {
+                bill: wallet.bill_id(&bill)?,
+            },
+            "pledge released: possession is back with the pledgor",
+        ),
+        BillCommand::Enforce { bill, signer } => act(
+            &signer,
+            Action::Enforce {
+                bill: wallet.bill_id(&bill)?,
+            },
+            "pledge enforced: the bank holds title and possession",
+        ),
+        BillCommand::List { signer } => {
+            let key = wallet.signer(&signer.as_key)?;
+            let bills = wallet.node.my_bills(&key)?;
+            let (_, names) = names(wallet)?;
+            if lang == Lang::Zh {
+                return Ok(out(to_json(&bills), output::zh::worklist(&names, &bills)));
+            }
+            // Padded by display width, so a party's Chinese name keeps the columns straight.
+            let mut human = format!(
+                "{} {} {} {} title",
+                pad("reference", 22),
+                pad("status", 18),
+                pad("possessor", 28),
+                pad("bill id", 64)
+            );
+            for b in &bills {
+                human.push_str(&format!(
+                    "\n{} {} {} {} {}",
+                    pad(&b.reference, 22),
+                    pad(b.status.name(), 18),
+                    pad(&output::name(&names, &b.possessor), 28),
+                    pad(&b.id.to_hex(), 64),
+                    output::title(&names, &b.title)
+                ));
+            }
+            if bills.is_empty() {
+                human = "no bills: you have no part in any bill now".into();
+            }
+            Ok(out(to_json(&bills), human))
+        }
+        BillCommand::Show { bill, signer } => {
+            let bill = wallet.bill_id(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let view = wallet.node.bill(&bill, &key)?;
+            let (_, names) = names(wallet)?;
+            Ok(out(
+                json!({"bill": view.bill, "document": view.document}),
+                match lang {
+                    Lang::Zh => output::zh::bill(&names, &view.bill),
+                    Lang::En => output::bill(&names, &view.bill),
+                },
+            ))
+        }
+        BillCommand::History { bill, signer } => {
+            let bill = wallet.bill_id(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let history = wallet.history(&bill, &key)?;
+            let (parties, names) = names(wallet)?;
+            Ok(out(
+                to_json(&history),
+                match lang {
+                    Lang::Zh => output::zh::timeline(&names, &parties, &history),
+                    Lang::En => output::timeline(&names, &parties, &history),
+                },
+            ))
+        }
+        BillCommand::Status { bill, signer } => {
+            let bill = wallet.bill_id(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let statement = wallet.node.status(&bill, &key)?;
+            // From the pinned chain, signed by the node of a current member.
+            crate::pins::Pins::load(&wallet.home)?.check(&statement.statement.chain, None)?;
+            let registry = wallet.registry_now()?;
+            let signer = registry
+                .member_by_node(&statement.signer)
+                .map(|m| m.name.clone())
+                .ok_or_else(|| {
+                    let e = ebl_core::Error::NotNode;
+                    CliError::new(Kind::Verification, e.code(), e.to_string())
+                })?;
+            statement.verify(&statement.signer).map_err(|e| {
+                CliError::new(
+                    Kind::Verification,
+                    e.code(),
+                    format!("the node's statement does not verify: {e}"),
+                )
+            })?;
+            let (_, names) = names(wallet)?;
+            let s = &statement.statement;
+            let human = if lang == Lang::Zh {
+                format!(
+                    "状态声明由 {signer} 的节点签署，已验证\n{}{}\n{}{}\n{}{}\n{}{}（共 {} 笔交易）\n{}高度 {}，{}",
+                    pad("占有人", 12),
+                    output::name(&names, &s.possessor),
+                    pad("权利", 12),
+                    output::zh::title(&names, &s.title),
+                    pad("状态", 12),
+                    output::zh::status(&names, &s.status),
+                    pad("最新交易", 12),
+                    s.head,
+                    s.transactions,
+                    pad("数据截至", 12),
+                    s.height,
+                    output::timestamp(s.time_ms)
+                )
+            } else {
+                format!(
+                "statement signed by the node of {signer}, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({} transactions)\nas of       height {} at {}",
+                output::name(&names, &s.possessor),
+                output::title(&names, &s.title),
+                output::status(&names, &s.status),
+                s.head,
+                s.transactions,
+                s.height,
+                output::timestamp(s.time_ms)
+            )
+            };
+            Ok(out(to_json(&statement), human))
+        }
+        BillCommand::Export {
+            bill,
+            out: path,
+            signer,
+        } => {
+            let bill = wallet.bill_id(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let bundle = wallet.export(&bill, &key)?;
+            let text = serde_json::to_vec_pretty(&bundle)
+                .map_err(|e| CliError::io("encoding the bundle", e))?;
+            write_output(&path, &text, force)?;
+            Ok(out(
+                json!({"bundle": path, "bill": bill, "transactions": bundle.transactions.len(), "bytes": text.len()}),
+                format!("proof bundle of {} transactions written to {} ({} bytes)\nverify it anywhere with `ebl verify {}`", bundle.transactions.len(), path.display(), text.len(), path.display()),
+            ))
+        }
+    }
+}
+
+fn review_text(review: &crate::wallet::PledgeReview) -> String {
+    let names = &review.verdict.names;
+    let f = &review.freshness;
+    let fresh = if review.fresh {
+        format!(
+            "yes: nothing happened to the bill since the offer (checked with the node at {})",
+            output::timestamp(f.checked_at_ms)
+        )
+    } else {
+        let moves: Vec<String> = f
+            .moved
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} at {} (block {})",
+                    m.action,
+                    output::timestamp(m.block_time_ms),
+                    m.height
+                )
+            })
+            .collect();
+        format!(
+            "NO: since the offer the bill moved: {} (checked at {}); the ledger will refuse this pledge",
+            moves.join(", "),
+            output::timestamp(f.checked_at_ms)
+        )
+    };
+    let validity = match (review.valid_until_ms, review.expired) {
+        (Some(t), true) => format!(
+            "EXPIRED at {}: the ledger will refuse it",
+            output::timestamp(t)
+        ),
+        (Some(t), false) => format!("until {}", output::timestamp(t)),
+        (None, _) => "no limit".to_owned(),
+    };
+    format!(
+        "{}\npledge      {} pledges to {} for {} (loan {})\nfresh       {fresh}\nvalid       {validity}",
+        output::verdict(&review.verdict),
+        output::name(names, &review.pledgor),
+        output::name(names, &review.pledgee),
+        output::money(review.loan.amount_minor, &review.loan.currency),
+        review.loan.reference,
+    )
+}

@@ -1,0 +1,697 @@
+//! The `ebl` command line: arguments, then each command as a call into the wallet, then output.
+//! The commands' bodies live beside this file, one family each.
+
+mod bill;
+mod doc;
+mod key;
+mod party;
+mod pint;
+mod verify;
+
+use bill::bill;
+pub(crate) use bill::names;
+use doc::doc_check;
+use key::key;
+use party::party;
+pub(crate) use pint::trust_store;
+pub use pint::{pint_documents, pint_import, pint_verify};
+pub use verify::verify;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use ebl_core::api::SubmitOutcome;
+use ebl_core::{jcs, Document, PartyKey};
+use serde_json::{json, Value};
+
+use crate::error::{CliError, Refusal, Result};
+use crate::output;
+use crate::wallet::{read_file, write_file, Wallet};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  other failure (local IO, the node's storage)
+  2  bad usage or input: malformed document, unknown bill or party, wrong passphrase
+  3  the ledger refused the transaction by one of its rules (the rule's code is printed)
+  4  verification failed: a chain, proof bundle or statement does not check out
+  5  the node cannot be reached or did not answer in time
+
+Environment: EBL_HOME (wallet home, default ~/.ebl), EBL_NODE (node address, or several separated by commas), EBL_PASSPHRASE (for scripts;
+without it the passphrase is asked on the terminal).";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ebl",
+    version,
+    about = "Wallet for the ebl ledger of electronic bills of lading",
+    long_about = "Carriers issue bills and answer surrenders; traders transfer, endorse, pledge and surrender them; \
+                  banks verify a bill's whole chain, take it as collateral, release or enforce the pledge.",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    /// Wallet home: keys live in HOME/keys.
+    #[arg(long, global = true, env = "EBL_HOME")]
+    pub home: Option<PathBuf>,
+    /// Address of the node; a consortium's member nodes may be given together, separated by commas
+    /// (http://a:7879,http://b:7879): when one does not answer the wallet turns to the next.
+    #[arg(
+        long,
+        global = true,
+        env = "EBL_NODE",
+        default_value = "http://127.0.0.1:7878"
+    )]
+    pub node: String,
+    /// Print JSON with stable field names instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Let `-o FILE` replace a file that exists (otherwise refused, so nothing is lost by a typo).
+    #[arg(long, global = true)]
+    pub force: bool,
+    /// The language of messages for people: en or zh (default: from LC_ALL, LC_MESSAGES or LANG).
+    /// Error codes and --json output are the same in every language.
+    #[arg(long, global = true, env = "EBL_LANG")]
+    pub lang: Option<crate::lang::Lang>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Make, list and show your keys (stored encrypted).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Admit parties and change them (governance), rotate your own key, or look parties up.
+    #[command(subcommand)]
+    Party(PartyCommand),
+    /// The consortium: its members and threshold; review and co-sign governance proposals.
+    #[command(subcommand)]
+    Gov(crate::gov::GovCommand),
+    /// The chains this wallet trusts: pin, list, forget.
+    #[command(subcommand)]
+    Chain(crate::pins::ChainCommand),
+    /// Check a DCSA transport document before issuing it.
+    #[command(subcommand)]
+    Doc(DocCommand),
+    /// Issue, move, pledge and surrender bills; show their state and history.
+    #[command(subcommand)]
+    Bill(BillCommand),
+    /// DCSA PINT 3.0: verify envelopes from other platforms, export bills as signed envelopes.
+    #[command(subcommand)]
+    Pint(PintCommand),
+    /// Verify a proof bundle offline: no network, no trust in the node.
+    Verify {
+        /// The bundle written by `ebl bill export`.
+        file: PathBuf,
+        /// The chain id the bundle must be from. Without it, any chain this wallet pinned.
+        #[arg(long)]
+        chain: Option<ebl_core::Hash>,
+        /// For a bill imported from another platform: also verify the PINT history it arrived with,
+        /// against this directory of platform keys and root certificates (as `ebl pint verify`).
+        #[arg(long)]
+        pint_trust: Option<PathBuf>,
+    },
+    /// Play a whole trade on an embedded node: issue, endorse, transfer, pledge, release, surrender.
+    Demo {
+        /// Keep the demo's node data and wallet in this directory instead of a temporary one.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+        /// Play the trade on a consortium of this many members (2 to 5), each running an `ebl-node`
+        /// process on 127.0.0.1; the leader is killed with SIGKILL mid-trade.
+        #[arg(long)]
+        cluster: Option<usize>,
+    },
+    /// Print shell completions.
+    Completions { shell: clap_complete::Shell },
+    /// Serve this wallet as a web app on 127.0.0.1: your bills, their verified custody and pledges,
+    /// dropped files verified offline, and actions signed in the page. Prints the address to open (with
+    /// a session token); opens nothing by itself. The keys stay in this process.
+    Ui {
+        /// Where to listen: a loopback address; port 0 picks a free one.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// The keys whose reads the app signs (repeatable); default every key of the wallet, each
+        /// unlocked once at start. Actions ask for their key's passphrase in the page.
+        #[arg(long = "as")]
+        keys: Vec<String>,
+        /// A PINT trust directory, for verifying envelopes dropped on the app.
+        #[arg(long)]
+        pint_trust: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PintCommand {
+    /// Export a bill's history as a PINT EblEnvelope signed by the node (PLEDGE, RELEASE and ENFORCE
+    /// appear as TRANSFER / ENDORSE_TO_ORDER with x-ebl-action naming them).
+    Export {
+        bill: String,
+        #[arg(short, long)]
+        out: PathBuf,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// List the additional documents an imported bill arrived with (invoice, packing list, the carrier's
+    /// visualisation); with -o, download those the node holds into DIR, each checked against its
+    /// checksum.
+    Documents {
+        bill: String,
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Write the node's public key as a JWK, for a receiving platform's trust store.
+    Jwk {
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Verify an EblEnvelope offline: every JWS against the trusted platform keys, the transfer chain's
+    /// links, the manifest and document checksums, and the action rules. Prints PINT's answer (RECE, BSIG,
+    /// BENV, INCD); exit 0 only for RECE.
+    Verify {
+        /// The envelope JSON.
+        file: PathBuf,
+        /// A directory of trusted platform keys (JWK or JWK-set files, *.jwk, *.json) and root
+        /// certificates for x5c chains (*.crt, *.pem).
+        #[arg(long)]
+        trust: PathBuf,
+    },
+    /// Import an EblEnvelope received from another platform: send it to the node's PINT receiver (as
+    /// the sending platform would), upload the additional documents its manifest names from
+    /// --documents, finish the transfer, and check the node's signed answer. The node verifies the
+    /// envelope against its own trust store (`<data>/pint/trust`); the bill is then possessed by the
+    /// local party the envelope's last transaction names. Exit 0 for RECE or DUPE.
+    Import {
+        /// The envelope JSON.
+        file: PathBuf,
+        /// A directory holding the additional documents (found by their SHA-256).
+        #[arg(long)]
+        documents: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Make a new key pair; the private key is stored encrypted with your passphrase.
+    New { name: String },
+    /// List the keys in this wallet.
+    List,
+    /// Show a key's public half: what the operator registers.
+    Show { name: String },
+    /// Import a private key from a file holding its 32-byte seed as hex (as `ebl-node init` writes).
+    Import { name: String, file: PathBuf },
+}
+
+/// The key a read is signed with: the node shows parties, the registry and blocks to registered
+/// parties and members only. Optional when the wallet holds one key.
+#[derive(Args, Debug)]
+pub struct Reader {
+    #[arg(long = "as", value_name = "KEY")]
+    pub as_key: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct Signer {
+    /// The wallet key that signs (the acting party).
+    #[arg(long = "as", value_name = "KEY")]
+    pub as_key: String,
+}
+
+/// Where a governance change that needs more admins' signatures is written.
+#[derive(Args, Debug)]
+pub struct ProposalOut {
+    /// Write the change as a proposal file for the other admins to co-sign (needed when t > 1).
+    #[arg(short = 'o', long = "proposal", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PartyCommand {
+    /// Admit a party (governance: t member admins).
+    Register {
+        /// The party's registered name.
+        name: String,
+        /// The party's public key (hex), or the name of a key in this wallet.
+        #[arg(long)]
+        key: String,
+        /// A role: carrier, trader, bank or auditor. Repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// An identifier as SCHEME:VALUE, e.g. LEI:5493001KJTIIGC8Y1R12 or SMDG:MSC (a carrier's code). Repeatable.
+        #[arg(long = "id")]
+        identifiers: Vec<String>,
+        #[command(flatten)]
+        signer: Signer,
+        #[command(flatten)]
+        proposal: ProposalOut,
+    },
+    /// Change a party's name, roles or identifiers (governance). What is not given stays.
+    Update {
+        party: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The new roles (replacing the old ones). Repeat for several.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// The new identifiers (replacing the old ones), as SCHEME:VALUE. Repeatable.
+        #[arg(long = "id")]
+        identifiers: Vec<String>,
+        /// Remove every identifier.
+        #[arg(long, conflicts_with = "identifiers")]
+        no_ids: bool,
+        #[command(flatten)]
+        signer: Signer,
+        #[command(flatten)]
+        proposal: ProposalOut,
+    },
+    /// Rotate your own key: signed by your current key (--as) and by the new one, both in this wallet.
+    Rotate {
+        party: String,
+        /// The name of the new key in this wallet (`ebl key new NAME` first).
+        #[arg(long)]
+        new_key: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Give a party that lost its key a new one (governance); recorded, and shown as a warning wherever
+    /// the new key acts.
+    Recover {
+        party: String,
+        /// The party's new public key (hex), or the name of a key in this wallet.
+        #[arg(long)]
+        new_key: String,
+        #[command(flatten)]
+        signer: Signer,
+        #[command(flatten)]
+        proposal: ProposalOut,
+    },
+    /// Revoke a party: its key signs nothing more (governance).
+    Revoke {
+        party: String,
+        #[command(flatten)]
+        signer: Signer,
+        #[command(flatten)]
+        proposal: ProposalOut,
+    },
+    /// List registered parties.
+    List {
+        #[command(flatten)]
+        reader: Reader,
+    },
+    /// Show one party, by name, id or key.
+    Show {
+        party: String,
+        #[command(flatten)]
+        reader: Reader,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DocCommand {
+    /// Validate a DCSA TransportDocument JSON: print its checksum and the fields the ledger uses, or the problem.
+    Check { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BillCommand {
+    /// Issue a bill from a DCSA transport document (carrier).
+    Issue {
+        /// The TransportDocument JSON (bare, or inside {"document": ...} or {"transportDocument": ...}).
+        file: PathBuf,
+        /// Who receives the bill: its first possessor (and, to order, its endorsee).
+        #[arg(long)]
+        to: String,
+        /// The shipper party; defaults to the recipient.
+        #[arg(long)]
+        shipper: Option<String>,
+        /// The consignee party; required for a straight bill.
+        #[arg(long)]
+        consignee: Option<String>,
+        /// The void bill this one replaces, after an accepted amendment.
+        #[arg(long)]
+        replaces: Option<String>,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Pass possession to another party; title does not move.
+    Transfer {
+        bill: String,
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Endorse a to-order bill: name an endorsee (--to, add --to-order to let them endorse on) or endorse in blank.
+    Endorse {
+        bill: String,
+        #[arg(long, required_unless_present = "blank", conflicts_with = "blank")]
+        to: Option<String>,
+        /// The endorsee may endorse further (ENDORSE_TO_ORDER).
+        #[arg(long, requires = "to")]
+        to_order: bool,
+        /// Endorse in blank: the bill becomes a bearer document.
+        #[arg(long)]
+        blank: bool,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Record possession, changing nothing else.
+    Sign {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Surrender the bill to its carrier, for delivery or (with --amend) for amendment.
+    Surrender {
+        bill: String,
+        /// Surrender for amendment, with the reason: SWTP (switch to paper), COD (change of destination), SWI (switch bill).
+        #[arg(long, value_name = "REASON")]
+        amend: Option<String>,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Accept the pending surrender (carrier): delivered, or void for amendment, or (SWTP) switched to
+    /// the paper bill named by --paper-number and --paper-date.
+    AcceptSurrender {
+        bill: String,
+        /// For a switch to paper: the paper bill's number.
+        #[arg(long, requires = "paper_date")]
+        paper_number: Option<String>,
+        /// For a switch to paper: the paper bill's issue date, YYYY-MM-DD.
+        #[arg(long, requires = "paper_number")]
+        paper_date: Option<String>,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Refuse the bill you were just sent (the recipient, as the very next action): possession and
+    /// title return to where they were.
+    Refuse {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Carrier: issue replacements for void bills after an accepted amendment: several documents for one
+    /// bill (a split), or one for several bills (a combine), to whoever surrendered them.
+    Replace {
+        /// The void bills replaced.
+        #[arg(required = true)]
+        old: Vec<String>,
+        /// A replacement's DCSA transport document; repeat for a split.
+        #[arg(long = "document", required = true)]
+        documents: Vec<PathBuf>,
+        /// Whoever surrendered the void bills.
+        #[arg(long)]
+        to: String,
+        /// The consignee, for a straight replacement.
+        #[arg(long)]
+        consignee: Option<String>,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Reject the pending surrender (carrier): the bill returns to who surrendered it.
+    RejectSurrender {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Holder: prepare a pledge to a bank and write the offer the bank reviews and co-signs.
+    Pledge {
+        bill: String,
+        /// The lending bank.
+        #[arg(long)]
+        bank: String,
+        /// Loan amount, e.g. 1000000.00.
+        #[arg(long)]
+        amount: String,
+        /// ISO 4217 currency code.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// The loan's reference.
+        #[arg(long)]
+        loan: String,
+        /// Where to write the offer for the bank.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Hours the offer stays valid; the ledger refuses the pledge after.
+        #[arg(long, default_value_t = crate::wallet::PLEDGE_OFFER_VALID_HOURS_DEFAULT)]
+        valid_hours: u64,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Bank: verify a pledge offer's whole chain offline and show what it would take as collateral.
+    PledgeReview {
+        offer: PathBuf,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Bank: review, co-sign and submit a pledge offer.
+    PledgeAccept {
+        offer: PathBuf,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Bank: the loan is repaid; possession returns to the pledgor.
+    Release {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Bank: the borrower defaulted; the bank takes title and may sell or surrender.
+    Enforce {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Your worklist: every bill you have a part in now, with who holds it and its status.
+    List {
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// The bill's current state.
+    Show {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// A readable timeline: who did what, when, in which block.
+    History {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// The node-signed status statement: the bill's state at a height, verified here.
+    Status {
+        bill: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Write a self-contained proof bundle for offline verification (`ebl verify`).
+    Export {
+        bill: String,
+        #[arg(short, long)]
+        out: PathBuf,
+        #[command(flatten)]
+        signer: Signer,
+    },
+}
+
+impl BillCommand {
+    /// The key that acts: it also signs the command's reads of parties and the registry.
+    fn signer(&self) -> &Signer {
+        match self {
+            BillCommand::Issue { signer, .. }
+            | BillCommand::Transfer { signer, .. }
+            | BillCommand::Endorse { signer, .. }
+            | BillCommand::Sign { signer, .. }
+            | BillCommand::Surrender { signer, .. }
+            | BillCommand::AcceptSurrender { signer, .. }
+            | BillCommand::Refuse { signer, .. }
+            | BillCommand::Replace { signer, .. }
+            | BillCommand::RejectSurrender { signer, .. }
+            | BillCommand::Pledge { signer, .. }
+            | BillCommand::PledgeReview { signer, .. }
+            | BillCommand::PledgeAccept { signer, .. }
+            | BillCommand::Release { signer, .. }
+            | BillCommand::Enforce { signer, .. }
+            | BillCommand::List { signer, .. }
+            | BillCommand::Show { signer, .. }
+            | BillCommand::History { signer, .. }
+            | BillCommand::Status { signer, .. }
+            | BillCommand::Export { signer, .. } => signer,
+        }
+    }
+}
+
+/// What a command prints: JSON with `--json`, text otherwise.
+#[derive(Debug)]
+pub struct Out {
+    pub json: Value,
+    pub human: String,
+}
+
+pub(crate) fn out(json: Value, human: impl Into<String>) -> Out {
+    Out {
+        json,
+        human: human.into(),
+    }
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// Reads a transport document file, bare or wrapped as DCSA messages wrap it.
+pub fn read_document(path: &Path) -> Result<Document> {
+    let bytes = read_file(
+        path,
+        "transport document",
+        ebl_core::limits::DOCUMENT_INPUT_BYTES_MAX,
+    )?;
+    let value = jcs::parse(&bytes)
+        .map_err(|e| CliError::from(e).with_hint(format!("in {}", path.display())))?;
+    let inner = value
+        .get("document")
+        .or_else(|| value.get("transportDocument"))
+        .unwrap_or(&value);
+    Document::from_value(inner).map_err(|e| {
+        CliError::from(e).with_hint(
+            "see `ebl doc check FILE`; the document must be a DCSA eBL 3.0 TransportDocument",
+        )
+    })
+}
+
+/// A public key given as hex, or the name of a wallet key.
+pub(crate) fn public_key(wallet: &Wallet, text: &str) -> Result<PartyKey> {
+    match text.parse::<PartyKey>() {
+        Ok(k) => Ok(k),
+        Err(e) if wallet.keys.exists(text) => {
+            let _ = e;
+            wallet.keys.public(text)
+        }
+        Err(e) => Err(CliError::from(e)
+            .with_hint("give a 64-hex-digit public key, or the name of a key in this wallet")),
+    }
+}
+
+pub(crate) fn submitted(wallet: &Wallet, outcome: SubmitOutcome, what: String) -> Result<Out> {
+    let receipt = outcome.receipt().cloned();
+    let human = match (&outcome, &receipt) {
+        (SubmitOutcome::Duplicate { .. }, Some(r)) => {
+            format!("{what} (already on the ledger: block {})", r.height)
+        }
+        (_, Some(r)) => format!(
+            "{what}\ntransaction {} in block {} at {}",
+            r.tx,
+            r.height,
+            output::timestamp(r.block_time_ms)
+        ),
+        _ => what,
+    };
+    // A cluster's receipt comes with the block's certificate: how many member nodes signed it by the
+    // time the node answered (a bank counts and checks them from the bundle).
+    let human = match &outcome {
+        SubmitOutcome::Accepted {
+            certificate: Some(c),
+            ..
+        } if c.signatures.len() > 1 => format!(
+            "{human}
+final       signed by {} member nodes",
+            c.signatures.len()
+        ),
+        _ => human,
+    };
+    let _ = wallet;
+    Ok(out(to_json(&outcome), human))
+}
+
+pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
+    let force = cli.force;
+    let lang = crate::lang::Lang::for_terminal(cli.lang);
+    match cli.command {
+        Command::Key(cmd) => key(wallet, cmd),
+        Command::Party(cmd) => party(wallet, cmd),
+        Command::Gov(cmd) => crate::gov::command(wallet, cmd),
+        Command::Chain(cmd) => crate::pins::command(wallet, cmd),
+        Command::Doc(DocCommand::Check { file }) => doc_check(&file),
+        Command::Bill(cmd) => bill(wallet, cmd, force, lang),
+        Command::Verify {
+            file,
+            chain,
+            pint_trust,
+        } => verify(wallet, &file, chain.as_ref(), pint_trust.as_deref(), lang),
+        Command::Pint(PintCommand::Verify { file, trust }) => pint_verify(&file, &trust),
+        Command::Pint(PintCommand::Export {
+            bill,
+            out: path,
+            signer,
+        }) => {
+            wallet.reader(Some(&signer.as_key))?;
+            let bill = wallet.bill_id(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            let envelope = wallet.node.pint_envelope(&bill, &key)?;
+            let text = serde_json::to_vec_pretty(&envelope)
+                .map_err(|e| CliError::io("encoding the envelope", e))?;
+            write_output(&path, &text, force)?;
+            let entries = envelope["envelopeTransferChain"]
+                .as_array()
+                .map_or(0, Vec::len);
+            Ok(out(
+                json!({"envelope": path, "bill": bill, "entries": entries}),
+                format!(
+                    "PINT envelope with {entries} transfer chain entries written to {}",
+                    path.display()
+                ),
+            ))
+        }
+        Command::Pint(PintCommand::Import { file, documents }) => {
+            pint_import(wallet, &file, documents.as_deref())
+        }
+        Command::Pint(PintCommand::Documents { bill, out, signer }) => {
+            wallet.reader(Some(&signer.as_key))?;
+            let bill = wallet.bill_id(&bill)?;
+            let key = wallet.signer(&signer.as_key)?;
+            pint_documents(wallet, &bill, &key, out.as_deref())
+        }
+        Command::Pint(PintCommand::Jwk { out: path }) => {
+            let jwk = wallet.node.pint_jwk()?;
+            let text =
+                serde_json::to_vec_pretty(&jwk).map_err(|e| CliError::io("encoding the JWK", e))?;
+            write_output(&path, &text, force)?;
+            Ok(out(
+                json!({"jwk": path, "kid": jwk["kid"]}),
+                format!("node key {} written to {}", jwk["kid"], path.display()),
+            ))
+        }
+        Command::Ui {
+            listen,
+            keys,
+            pint_trust,
+        } => {
+            // Refused before any key is unlocked.
+            crate::ui::check_listen(&listen)?;
+            let readers = crate::ui::unlock_readers(wallet, &keys)?;
+            crate::ui::serve(
+                &wallet.home,
+                &cli.node,
+                readers,
+                crate::ui::Settings { listen, pint_trust },
+            )?;
+            Ok(out(json!({"stopped": true}), "ebl ui stopped"))
+        }
+        Command::Demo { .. } | Command::Completions { .. } => Err(CliError::from(
+            Refusal::Internal(String::from("handled by main")),
+        )),
+    }
+}
+
+/// Writes a command's output file, refusing to replace one that exists unless `--force` says so.
+fn write_output(path: &Path, contents: &[u8], force: bool) -> Result<()> {
+    if !force && path.exists() {
+        return Err(crate::error::WalletRule::FileExists {
+            path: path.display().to_string(),
+        }
+        .into());
+    }
+    write_file(path, contents)
+}

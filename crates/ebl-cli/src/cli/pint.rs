@@ -1,0 +1,336 @@
+//! `ebl pint`: DCSA PINT envelopes verified offline, imported through the node, and their documents.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::{out, to_json, Out};
+use crate::error::{CliError, Kind, Refusal, Result};
+use crate::wallet::{read_file, write_file, Wallet};
+
+/// Reads a trust directory: platform keys (`*.jwk`, `*.json`) and root certificates (`*.crt`, `*.pem`),
+/// with certificates checked at the current time.
+pub(crate) fn trust_store(trust_dir: &Path) -> Result<ebl_pint::TrustStore> {
+    use ebl_node::pint::{read_trust_dir, TrustDirError};
+    let trust = read_trust_dir(trust_dir).map_err(|e| match e {
+        TrustDirError::Unreadable { .. } => {
+            CliError::from(Refusal::UnreadableTrustStore(e.to_string()))
+        }
+        TrustDirError::BadFile { .. } => CliError::from(Refusal::BadTrustFile(e.to_string())),
+        TrustDirError::UnboundKey { .. } => CliError::from(Refusal::UnboundTrustKey(e.to_string())),
+        TrustDirError::NotAPlatform { .. } => {
+            CliError::from(Refusal::NotAPlatformDirectory(e.to_string()))
+        }
+    })?;
+    if trust.is_empty() {
+        return Err(CliError::from(Refusal::EmptyTrustStore(format!(
+            "no usable JWK (Ed25519, P-256, or RSA of 2048 bits or more) or root certificate in {}",
+            trust_dir.display()
+        ))));
+    }
+    Ok(trust.at_time(crate::wallet::now_ms()))
+}
+
+/// Offline verification of a PINT envelope against a directory of trusted keys and roots.
+pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
+    use ebl_pint::{verify_envelope, ENVELOPE_BYTES_MAX};
+    let trust = trust_store(trust_dir)?;
+    let bytes = read_file(file, "PINT envelope", ENVELOPE_BYTES_MAX)?;
+    match verify_envelope(&bytes, &trust) {
+        Ok(v) => {
+            let documents: Vec<String> = v
+                .documents
+                .iter()
+                .map(|d| format!("{} ({} bytes)", d.name, d.size))
+                .collect();
+            let human = format!(
+                "RECE: the envelope checks out\nreference   {}\nchecksum    {}\nchain       {}\nplatforms   {}\ndocuments   {}",
+                v.transport_document_reference,
+                v.document_checksum,
+                v.actions.join(" -> "),
+                v.platforms.join(" -> "),
+                if documents.is_empty() { "none required".to_owned() } else { documents.join(", ") }
+            );
+            Ok(out(to_json(&v), human))
+        }
+        Err(f) => Err(CliError::new(
+            Kind::Verification,
+            f.code.code(),
+            format!("{} at {}: {}", f.code.code(), f.place, f.reason),
+        )),
+    }
+}
+
+/// The additional documents in `dir`, by their SHA-256.
+fn documents_in(dir: &Path) -> Result<std::collections::BTreeMap<ebl_core::Hash, Vec<u8>>> {
+    let mut found = std::collections::BTreeMap::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        CliError::from(Refusal::UnreadableDocuments(format!(
+            "cannot read {}: {e}",
+            dir.display()
+        )))
+    })?;
+    for entry in entries.filter_map(std::result::Result::ok) {
+        let path = entry.path();
+        if path.is_file() {
+            let content = read_file(&path, "document", ebl_pint::ADDITIONAL_DOCUMENT_BYTES_MAX)?;
+            found.insert(ebl_core::Hash::of(&content), content);
+        }
+    }
+    Ok(found)
+}
+
+/// `ebl pint import`: the PINT sender's side of a transfer into the node, ending in its signed answer.
+/// Each step follows `ebl_pint::Outbound` (what a sending platform does after each answer); the answer
+/// that ends it is shown as `pint_answer` reads it.
+pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Result<Out> {
+    use ebl_pint::Next;
+    let envelope = read_file(file, "PINT envelope", ebl_pint::ENVELOPE_BYTES_MAX)?;
+    // The answer must be signed by the node this wallet talks to: its key alone is trusted, under a
+    // binding of its own.
+    let mut trust = ebl_pint::TrustStore::default();
+    let jwk = wallet.node.pint_jwk()?;
+    trust
+        .add_jwks(jwk.to_string().as_bytes(), &answering_node())
+        .map_err(|f| CliError::from(Refusal::BadAnswer(f.reason)))?;
+    let text = String::from_utf8_lossy(&envelope).into_owned();
+    let last_entry = serde_json::from_str::<serde_json::Value>(&text)
+        .map_or(ebl_core::Hash::ZERO, |e| ebl_pint::last_entry_checksum(&e));
+    let outbound = ebl_pint::Outbound {
+        trust: trust.clone(),
+        receiver: answering_node(),
+        last_entry_checksum: last_entry,
+        documents: ebl_pint::accepted_documents(&text)
+            .iter()
+            .map(|d| d.checksum)
+            .collect(),
+    };
+    let available = match documents {
+        Some(dir) => documents_in(dir)?,
+        None => Default::default(),
+    };
+    let (mut status, mut body) = wallet.node.pint("POST", "/v3/envelopes", envelope)?;
+    let mut next = outbound.after_start(status, &body);
+    for _ in 0..ebl_pint::SEND_ATTEMPTS_MAX {
+        next = match next {
+            Next::Upload { reference, missing } => {
+                let mut after = Next::Finish {
+                    reference: reference.clone(),
+                };
+                for checksum in &missing {
+                    // A document we do not hold is left out: the finish answers MDOC, shown with a hint.
+                    let Some(content) = available.get(checksum) else {
+                        continue;
+                    };
+                    let upload = serde_json::to_vec(&ebl_pint::base64_encode(content))
+                        .map_err(|e| CliError::io("encoding a document", e))?;
+                    let path = format!(
+                        "/v3/envelopes/{reference}/additional-documents/{}",
+                        checksum.to_hex()
+                    );
+                    (status, body) = wallet.node.pint("PUT", &path, upload)?;
+                    if let Some(step) = outbound.after_document(status, &body, &reference) {
+                        after = step;
+                        break;
+                    }
+                }
+                if let Next::Upload { missing, .. } = &after {
+                    if missing.iter().any(|m| !available.contains_key(m)) {
+                        // Asked again for what we do not hold: the finish says which.
+                        after = Next::Finish {
+                            reference: reference.clone(),
+                        };
+                    }
+                }
+                after
+            }
+            Next::Finish { reference } => {
+                (status, body) = wallet.node.pint(
+                    "PUT",
+                    &format!("/v3/envelopes/{reference}/finish-transfer"),
+                    Vec::new(),
+                )?;
+                match outbound.after_finish(status, &body, &reference) {
+                    // MDOC for documents we do not hold ends here, with the node's answer.
+                    Next::Upload { missing, .. }
+                        if missing.iter().any(|m| !available.contains_key(m)) =>
+                    {
+                        break
+                    }
+                    other => other,
+                }
+            }
+            // Decided, or no answer that decides: shown as the node gave it.
+            _ => break,
+        };
+    }
+    pint_answer(&trust, status, &body)
+}
+
+/// Whom `ebl pint import` trusts to answer: the node it sent the envelope to.
+fn answering_node() -> ebl_pint::Binding {
+    ebl_pint::Binding::platform("the node")
+}
+
+/// Reads the node's signed answer: RECE or DUPE succeed, every other code is the error it names.
+fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Value) -> Result<Out> {
+    let Some(jws) = body.as_str() else {
+        return Err(CliError::new(
+            if status < 500 {
+                Kind::Usage
+            } else {
+                Kind::Other
+            },
+            &format!("http_{status}"),
+            body["statusCodeMessage"]
+                .as_str()
+                .map_or_else(|| body.to_string(), str::to_owned),
+        ));
+    };
+    let payload = ebl_pint::verified_jws(jws, trust, &answering_node()).map_err(|f| {
+        CliError::from(Refusal::UnsignedAnswer(format!(
+            "the node's answer is not signed by the node: {}",
+            f.reason
+        )))
+    })?;
+    let code = payload["responseCode"].as_str().unwrap_or("").to_owned();
+    let reason = payload["reason"].as_str().unwrap_or("").to_owned();
+    use ebl_pint::PintCode;
+    match PintCode::from_code(&code) {
+        Some(answer @ (PintCode::Received | PintCode::Duplicate)) => Ok(out(
+            payload.clone(),
+            format!(
+                "{code}: the node accepted the envelope{}",
+                if answer == PintCode::Duplicate {
+                    " (it had already)"
+                } else {
+                    ""
+                }
+            ),
+        )),
+        Some(PintCode::MissingDocument) => Err(CliError::new(
+            Kind::Verification,
+            PintCode::MissingDocument.code(),
+            format!(
+                "MDOC: additional documents are missing: {}",
+                payload["missingAdditionalDocumentChecksums"]
+            ),
+        )
+        .with_hint(
+            "put the documents the manifest names in a directory and pass it with --documents",
+        )),
+        _ => Err(CliError::new(
+            Kind::Verification,
+            &code,
+            format!("{code}: {reason}"),
+        )),
+    }
+}
+
+/// A file name for a document another platform named: its own name if that is a plain file name,
+/// otherwise its checksum (a foreign name must never pick the directory a file lands in).
+fn document_file_name(name: &str, checksum: &ebl_core::Hash) -> String {
+    let plain = !name.is_empty()
+        && name.len() <= 100
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0']);
+    if plain {
+        name.to_owned()
+    } else {
+        checksum.to_hex()
+    }
+}
+
+/// `ebl pint documents`: list, and with `out` download, an imported bill's additional documents.
+pub fn pint_documents(
+    wallet: &Wallet,
+    bill: &ebl_core::BillId,
+    key: &ebl_core::SigningKey,
+    out_dir: Option<&Path>,
+) -> Result<Out> {
+    let listed = wallet.node.bill_documents(bill, key)?;
+    let mut lines = Vec::new();
+    let mut written = Vec::new();
+    for d in &listed {
+        let name = d["name"].as_str().unwrap_or("");
+        let available = d["available"].as_bool().unwrap_or(false);
+        lines.push(format!(
+            "{} {} ({} bytes){}",
+            d["checksum"].as_str().unwrap_or(""),
+            name,
+            d["size"],
+            if available {
+                ""
+            } else {
+                ", not held by this node"
+            }
+        ));
+        let (Some(dir), true) = (out_dir, available) else {
+            continue;
+        };
+        let checksum: ebl_core::Hash = d["checksum"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| {
+                CliError::from(Refusal::BadAnswer(String::from(
+                    "a document without a checksum",
+                )))
+            })?;
+        let document = wallet.node.bill_document(bill, &checksum, key)?;
+        let content = document["content"]
+            .as_str()
+            .and_then(ebl_pint::base64_decode)
+            .ok_or_else(|| {
+                CliError::from(Refusal::BadAnswer(String::from(
+                    "a document that is not base64",
+                )))
+            })?;
+        // Checked here too: the wallet trusts the checksum the envelope named, not the node.
+        if ebl_core::Hash::of(&content) != checksum {
+            return Err(CliError::from(Refusal::DocumentChecksumMismatch(format!(
+                "document {checksum} does not have its checksum"
+            ))));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| CliError::io("creating the directory", e))?;
+        let path = dir.join(document_file_name(name, &checksum));
+        write_file(&path, &content)?;
+        written.push(path);
+    }
+    let mut human = if listed.is_empty() {
+        "no additional documents (the bill was not imported, or arrived without any)".to_owned()
+    } else {
+        lines.join("\n")
+    };
+    if !written.is_empty() {
+        human.push_str(&format!("\n{} written", written.len()));
+    }
+    Ok(out(json!({"documents": listed, "written": written}), human))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::document_file_name;
+
+    #[test]
+    fn a_foreign_document_name_never_picks_the_directory() {
+        let sum = ebl_core::Hash::of(b"x");
+        assert_eq!(document_file_name("invoice.pdf", &sum), "invoice.pdf");
+        for hostile in [
+            "../../.bashrc",
+            "/etc/passwd",
+            "a\\b",
+            "..",
+            ".",
+            "",
+            "nul\0byte",
+        ] {
+            assert_eq!(
+                document_file_name(hostile, &sum),
+                sum.to_hex(),
+                "{hostile:?}"
+            );
+        }
+        assert_eq!(document_file_name(&"n".repeat(101), &sum), sum.to_hex());
+    }
+}

@@ -1,0 +1,83 @@
+//! `ebl verify`: a proof bundle checked offline against the chains this wallet pinned.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::{out, to_json, trust_store, Out};
+use crate::error::{CliError, Kind, Result};
+use crate::output;
+use crate::wallet::{read_file, Wallet};
+use ebl_core::bundle::{Bundle, BUNDLE_BYTES_MAX};
+
+/// Offline verification of a bundle file.
+pub fn verify(
+    wallet: &Wallet,
+    file: &Path,
+    chain: Option<&ebl_core::Hash>,
+    pint_trust: Option<&Path>,
+    lang: crate::lang::Lang,
+) -> Result<Out> {
+    let bytes = read_file(file, "proof bundle", BUNDLE_BYTES_MAX)?;
+    let bundle = Bundle::from_json(&bytes)
+        .map_err(|f| CliError::usage(f.error.code(), format!("{}: {}", file.display(), f)))?;
+    // A bundle proves itself consistent with its own genesis; only a pinned chain makes it trusted.
+    crate::pins::Pins::load(&wallet.home)?
+        .check(&bundle.genesis.chain_id(), chain)
+        .map_err(|e| CliError {
+            message: format!("INVALID: {}", e.message),
+            ..e
+        })?;
+    let verdict = bundle.verify().map_err(|f| {
+        CliError::new(
+            Kind::Verification,
+            f.error.code(),
+            format!("INVALID at {}: {}", f.place, f.error),
+        )
+    })?;
+    let mut human = match lang {
+        crate::lang::Lang::Zh => output::zh::verdict(&verdict),
+        crate::lang::Lang::En => output::verdict(&verdict),
+    };
+    let mut json = json!({"valid": true, "verdict": verdict});
+    // The ledger vouches for an import by the node's signature; the history before it was signed by
+    // other platforms, and is checked here against keys the verifier chooses to trust.
+    let imported = bundle
+        .transactions
+        .iter()
+        .find_map(|e| match &e.transaction.body.action {
+            ebl_core::Action::Import { envelope, .. } => Some(envelope.clone()),
+            _ => None,
+        });
+    if let Some(envelope) = imported {
+        match pint_trust {
+            Some(dir) => {
+                let trust = trust_store(dir)?;
+                let foreign =
+                    ebl_pint::verify_envelope(envelope.as_bytes(), &trust).map_err(|f| {
+                        CliError::new(
+                            Kind::Verification,
+                            f.code.code(),
+                            format!(
+                                "INVALID: the history the bill arrived with fails: {} at {}: {}",
+                                f.code.code(),
+                                f.place,
+                                f.reason
+                            ),
+                        )
+                    })?;
+                human.push_str(&format!(
+                    "\nimported    over PINT; its earlier history checks out: {} (signed by {})",
+                    foreign.actions.join(" -> "),
+                    foreign.platforms.join(", ")
+                ));
+                json["imported"] = to_json(&foreign);
+            }
+            None => {
+                human.push_str("\nimported    over PINT; its earlier history was not checked (pass --pint-trust DIR)");
+                json["imported"] = json!({"checked": false});
+            }
+        }
+    }
+    Ok(out(json, human))
+}
