@@ -3,7 +3,9 @@
 use ebl_core::{Action, AmendmentReason, Loan};
 use serde_json::json;
 
-use super::{out, read_document, submitted, to_json, write_output, BillCommand, Out, Signer};
+use super::{
+    out, read_document, submitted, submitted_zh, to_json, write_output, BillCommand, Out, Signer,
+};
 use crate::error::{CliError, Kind, Refusal, Result};
 use crate::output;
 use crate::wallet::{parse_amount, read_json, PledgeOffer, Wallet};
@@ -25,7 +27,11 @@ pub(super) fn bill(
     wallet.reader(Some(&cmd.signer().as_key))?;
     let act = |signer: &Signer, action: Action, what: &str| -> Result<Out> {
         let key = wallet.signer(&signer.as_key)?;
+        let code = action.code();
         let outcome = wallet.act(&key, action)?;
+        if lang == Lang::Zh {
+            return Ok(submitted_zh(outcome, code));
+        }
         submitted(wallet, outcome, what.to_owned())
     };
     match cmd {

@@ -574,6 +574,35 @@ pub(crate) fn public_key(wallet: &Wallet, text: &str) -> Result<PartyKey> {
     }
 }
 
+/// [`submitted`] in Chinese, for the action whose code is `code`.
+pub(crate) fn submitted_zh(outcome: SubmitOutcome, code: &str) -> Out {
+    use crate::lang::Lang;
+    use crate::ui::words;
+    let what = words::done(&words::action(code, Lang::Zh), Lang::Zh);
+    let human = match (&outcome, outcome.receipt()) {
+        (SubmitOutcome::Duplicate { .. }, Some(r)) => {
+            format!("{what}（已在账本上：区块 {}）", r.height)
+        }
+        (_, Some(r)) => format!(
+            "{what}\n交易 {}，区块 {}，{}",
+            r.tx,
+            r.height,
+            output::timestamp(r.block_time_ms)
+        ),
+        _ => what,
+    };
+    let human = match &outcome {
+        SubmitOutcome::Accepted {
+            certificate: Some(c),
+            ..
+        } if c.signatures.len() > 1 => {
+            format!("{human}\n最终确认：{} 个成员节点已签名", c.signatures.len())
+        }
+        _ => human,
+    };
+    out(to_json(&outcome), human)
+}
+
 pub(crate) fn submitted(wallet: &Wallet, outcome: SubmitOutcome, what: String) -> Result<Out> {
     let receipt = outcome.receipt().cloned();
     let human = match (&outcome, &receipt) {

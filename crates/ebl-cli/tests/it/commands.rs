@@ -717,18 +717,25 @@ fn chinese_words_for_people_with_the_same_codes_and_json() {
             "shipper",
         ],
     );
-    t.json(
-        "shipper",
-        &[
-            "bill",
-            "transfer",
-            &bill,
-            "--to",
-            "宁波港大宗贸易有限公司",
-            "--as",
+    let moved = t
+        .ebl(
             "shipper",
-        ],
-    );
+            &[
+                "--lang",
+                "zh",
+                "bill",
+                "transfer",
+                &bill,
+                "--to",
+                "宁波港大宗贸易有限公司",
+                "--as",
+                "shipper",
+            ],
+        )
+        .ok()
+        .stdout;
+    assert!(moved.starts_with("转让占有：已被账本接受并记录"), "{moved}");
+    assert!(moved.contains("区块"), "{moved}");
     let shown = t
         .ebl(
             "ningbo",
