@@ -123,6 +123,8 @@ pub enum WalletRule {
     BadProposal { reason: String },
     #[error("the node shows parties, the registry and blocks to registered parties and members only, and names no key to read with")]
     NoReader,
+    #[error("{code:?} is not an ISO 4217 currency code")]
+    UnknownCurrency { code: String },
 }
 
 impl WalletRule {
@@ -139,6 +141,7 @@ impl WalletRule {
             WalletRule::NotAPledge => "not_a_pledge",
             WalletRule::BadProposal { .. } => "bad_proposal",
             WalletRule::NoReader => "unauthenticated",
+            WalletRule::UnknownCurrency { .. } => "unknown_currency",
         }
     }
 
@@ -158,6 +161,9 @@ impl WalletRule {
             WalletRule::AmbiguousBill { .. } => {
                 "give more digits of the id, or the reference with its carrier code: CODE/REFERENCE"
                     .into()
+            }
+            WalletRule::UnknownCurrency { .. } => {
+                "give the loan's currency as ISO 4217 writes it: USD, EUR, CNY, ...".into()
             }
             WalletRule::NoReader => "name the key to read with: --as KEY (or make your key first: `ebl key new NAME`)".into(),
             _ => return None,

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod currency;
 pub mod demo;
 pub mod demo_cluster;
 pub mod error;

@@ -372,6 +372,12 @@ impl Wallet {
         valid_hours: u64,
     ) -> Result<PledgeOffer> {
         check_validity(valid_hours)?;
+        if !crate::currency::is_iso_4217(&loan.currency) {
+            return Err(crate::error::WalletRule::UnknownCurrency {
+                code: loan.currency,
+            }
+            .into());
+        }
         let pledgee = self.party(bank)?.id;
         let action = Action::Pledge {
             bill,

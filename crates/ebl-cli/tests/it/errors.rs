@@ -481,3 +481,67 @@ fn the_web_app_refuses_a_listen_address_beyond_loopback() {
         );
     }
 }
+
+/// A loan's currency is one ISO 4217 lists: a typo is refused before anything is signed or written.
+#[test]
+fn a_pledge_offer_in_a_currency_iso_4217_does_not_list_is_refused() {
+    let t = Trade::with_cast();
+    let bill = t.issue("CUR-1");
+    let offer = t.path("offer.json");
+    for currency in ["RMB", "USS", "XYZ"] {
+        let run = t.ebl(
+            "shipper",
+            &[
+                "--json",
+                "bill",
+                "pledge",
+                &bill,
+                "--bank",
+                "First Bank",
+                "--amount",
+                "10.00",
+                "--currency",
+                currency,
+                "--loan",
+                "L-1",
+                "-o",
+                &offer,
+                "--as",
+                "shipper",
+            ],
+        );
+        assert_eq!(
+            (run.code, run.json()["error"]["code"].as_str()),
+            (2, Some("unknown_currency")),
+            "{currency}: {}",
+            run.stdout
+        );
+        assert!(!std::path::Path::new(&offer).exists(), "no offer written");
+    }
+    let run = t.ebl(
+        "shipper",
+        &[
+            "--json",
+            "bill",
+            "pledge",
+            &bill,
+            "--bank",
+            "First Bank",
+            "--amount",
+            "10.00",
+            "--currency",
+            "cny",
+            "--loan",
+            "L-1",
+            "-o",
+            &offer,
+            "--as",
+            "shipper",
+        ],
+    );
+    assert_eq!(
+        run.code, 0,
+        "a listed code in lower case is taken: {}",
+        run.stderr
+    );
+}
