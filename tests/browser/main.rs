@@ -111,6 +111,7 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
         s.source().contains("ebl ui"),
         "a browser without the session is sent to the printed address"
     );
+    assert_eq!(s.text_of("code.error-code"), "no_session");
     assert!(s.find_all("table.worklist").is_empty());
 
     open(&s, &ui);
@@ -224,6 +225,16 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
         "the failure says where: {failure}"
     );
     s.screenshot("verify-tampered");
+
+    // A file of no kind the page knows is named as such, with its code.
+    let stranger = m.path("stranger.json");
+    std::fs::write(&stranger, br#"{"hello": "world"}"#).expect("write");
+    s.click(&s.find("header.top nav a[href='/verify']"));
+    s.type_into(&s.find("#file"), &stranger);
+    assert_eq!(s.text_of("code.error-code"), "unknown_file_kind");
+    assert!(s
+        .text_of("section.failure")
+        .contains("This is not a proof bundle, a pledge offer or a PINT envelope."));
 
     s.click(&s.find("header.top nav a[href='/verify']"));
     s.type_into(&s.find("#file"), &good);

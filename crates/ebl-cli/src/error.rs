@@ -255,6 +255,12 @@ pub enum Refusal {
     /// A file dropped on the web app that is no bundle, offer or envelope.
     #[error("{0}")]
     UnknownFileKind(String),
+    /// A request to the web app naming another host (DNS rebinding).
+    #[error("{0}")]
+    WrongHost(String),
+    /// A request to the web app from a browser without its session.
+    #[error("{0}")]
+    NoSession(String),
 }
 
 impl Refusal {
@@ -292,6 +298,8 @@ impl Refusal {
             Refusal::WrongPassphrase(_) => "wrong_passphrase",
             Refusal::NotLoopback(_) => "not_loopback",
             Refusal::UnknownFileKind(_) => "unknown_file_kind",
+            Refusal::WrongHost(_) => "wrong_host",
+            Refusal::NoSession(_) => "no_session",
         }
     }
 
@@ -328,7 +336,10 @@ impl Refusal {
             Refusal::UnreadableFile(_) => Kind::Usage,
             Refusal::UnreadableTrustStore(_) => Kind::Usage,
             Refusal::WrongPassphrase(_) => Kind::Usage,
-            Refusal::NotLoopback(_) | Refusal::UnknownFileKind(_) => Kind::Usage,
+            Refusal::NotLoopback(_)
+            | Refusal::UnknownFileKind(_)
+            | Refusal::WrongHost(_)
+            | Refusal::NoSession(_) => Kind::Usage,
         }
     }
 }
@@ -378,6 +389,8 @@ mod tests {
                 "unknown_file_kind",
                 2,
             ),
+            (Refusal::WrongHost(String::new()), "wrong_host", 2),
+            (Refusal::NoSession(String::new()), "no_session", 2),
         ];
         for (refusal, code, exit) in pinned {
             let error = CliError::from(refusal);

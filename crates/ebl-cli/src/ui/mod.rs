@@ -249,7 +249,11 @@ async fn guard(State(app): State<Shared>, request: Request, next: Next) -> Respo
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     if !app.hosts.iter().any(|h| h == host) {
-        return (StatusCode::MISDIRECTED_REQUEST, "not this server's host").into_response();
+        let refusal = Refusal::WrongHost(format!(
+            "this app answers to {} only, not {host:?}",
+            app.hosts.join(", ")
+        ));
+        return refused(&ctx, StatusCode::MISDIRECTED_REQUEST, refusal);
     }
     if let Some(given) = query_value(request.uri(), "token") {
         if same_token(&given, &app.token) {
@@ -266,12 +270,8 @@ async fn guard(State(app): State<Shared>, request: Request, next: Next) -> Respo
     let admitted =
         cookie(request.headers(), SESSION_COOKIE).is_some_and(|t| same_token(t, &app.token));
     if !admitted {
-        let page = layout::page(
-            &ctx,
-            ctx.t(words::W::ErrorTitle),
-            maud::html! { section.failure { h1 { (ctx.t(words::W::ErrorTitle)) } p { (ctx.t(words::W::Forbidden)) } } },
-        );
-        return (StatusCode::FORBIDDEN, html(page)).into_response();
+        let refusal = Refusal::NoSession(ctx.t(words::W::Forbidden).to_owned());
+        return refused(&ctx, StatusCode::FORBIDDEN, refusal);
     }
     next.run(request).await
 }
@@ -315,6 +315,15 @@ fn error_response(ctx: &Ctx, e: &CliError) -> Response {
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     (status, html(layout::error_page(ctx, e))).into_response()
+}
+
+/// A refusal of the request itself, as a page with the status that fits it.
+fn refused(ctx: &Ctx, status: StatusCode, refusal: Refusal) -> Response {
+    (
+        status,
+        html(layout::error_page(ctx, &CliError::from(refusal))),
+    )
+        .into_response()
 }
 
 /// Runs wallet code (blocking HTTP to the node, key unlocking) off the async workers.

@@ -72,15 +72,22 @@ fn check_bundle(
     }))
 }
 
-fn check(app: &super::App, text: String) -> Result<Checked> {
+/// What `text` is and what its check found; a file of no known kind is refused in `lang`'s words.
+fn check(app: &super::App, text: String, lang: crate::lang::Lang) -> Result<Checked> {
+    let unknown = |why: String| {
+        CliError::from(Refusal::UnknownFileKind(format!(
+            "{} ({why})",
+            W::NotAFile.get(lang)
+        )))
+    };
     if text.len() > DROPPED_FILE_BYTES_MAX {
         return Err(CliError::from(Refusal::FileTooLarge(format!(
             "{} bytes; the most a dropped file may have is {DROPPED_FILE_BYTES_MAX}",
             text.len()
         ))));
     }
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| CliError::from(Refusal::UnknownFileKind(format!("not JSON: {e}"))))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| unknown(format!("not JSON: {e}")))?;
     let format = value["format"].as_str().unwrap_or("");
     if format == BUNDLE_FORMAT {
         let bundle = match Bundle::from_json(text.as_bytes()) {
@@ -128,10 +135,10 @@ fn check(app: &super::App, text: String) -> Result<Checked> {
             &trust,
         )));
     }
-    Err(CliError::from(Refusal::UnknownFileKind(
+    Err(unknown(
         "no proof bundle (ebl bill export), pledge offer (ebl bill pledge) or PINT envelope"
             .to_owned(),
-    )))
+    ))
 }
 
 fn drop_zone(ctx: &Ctx) -> Markup {
@@ -334,16 +341,11 @@ pub async fn dropped(
     };
     let checked = {
         let app = app.clone();
-        blocking(move || check(&app, form.content)).await
+        let lang = ctx.lang;
+        blocking(move || check(&app, form.content, lang)).await
     };
     match checked {
         Ok(checked) => html(result_page(&ctx, &checked)),
-        Err(e) => {
-            let mut e = e;
-            if e.code == Refusal::UnknownFileKind(String::new()).code() {
-                e.message = format!("{} ({})", ctx.t(W::NotAFile), e.message);
-            }
-            error_response(&ctx, &e)
-        }
+        Err(e) => error_response(&ctx, &e),
     }
 }
