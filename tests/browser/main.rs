@@ -9,31 +9,7 @@ use serde_json::Value;
 /// timeline draws, and a bill Buyer One may move on.
 fn financed_and_repaid(m: &Market) -> String {
     let bill = m.issue("UI-0001");
-    m.json(
-        "shipper",
-        &[
-            "bill",
-            "endorse",
-            &bill,
-            "--to",
-            "Buyer One",
-            "--to-order",
-            "--as",
-            "shipper",
-        ],
-    );
-    m.json(
-        "shipper",
-        &[
-            "bill",
-            "transfer",
-            &bill,
-            "--to",
-            "Buyer One",
-            "--as",
-            "shipper",
-        ],
-    );
+    m.sell("shipper", &bill, "Buyer One");
     let offer = m.path("offer.json");
     m.json(
         "buyer1",
@@ -302,31 +278,7 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
 fn a_bank_accepts_a_pledge_offer_dropped_on_the_verify_page() {
     let m = Market::with_cast();
     let bill = m.issue("UI-0002");
-    m.json(
-        "shipper",
-        &[
-            "bill",
-            "endorse",
-            &bill,
-            "--to",
-            "Buyer One",
-            "--to-order",
-            "--as",
-            "shipper",
-        ],
-    );
-    m.json(
-        "shipper",
-        &[
-            "bill",
-            "transfer",
-            &bill,
-            "--to",
-            "Buyer One",
-            "--as",
-            "shipper",
-        ],
-    );
+    m.sell("shipper", &bill, "Buyer One");
     let offer = m.path("offer.json");
     m.json(
         "buyer1",

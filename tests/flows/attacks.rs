@@ -6,31 +6,7 @@ use ebl_tests::Market;
 /// A to-order bill the shipper endorsed and handed to Buyer One, who now holds title.
 fn bill_with_buyer1(m: &Market, reference: &str) -> String {
     let bill = m.issue(reference);
-    m.json(
-        "shipper",
-        &[
-            "bill",
-            "endorse",
-            &bill,
-            "--to",
-            "Buyer One",
-            "--to-order",
-            "--as",
-            "shipper",
-        ],
-    );
-    m.json(
-        "shipper",
-        &[
-            "bill",
-            "transfer",
-            &bill,
-            "--to",
-            "Buyer One",
-            "--as",
-            "shipper",
-        ],
-    );
+    m.sell("shipper", &bill, "Buyer One");
     bill
 }
 

@@ -359,31 +359,7 @@ fn amendment_for_a_change_of_destination_voids_and_a_replacement_references_it()
 fn a_key_rotation_mid_life_keeps_the_history_verifiable() {
     let m = Market::with_cast();
     let bill = m.issue("ROT-1");
-    m.json(
-        "shipper",
-        &[
-            "bill",
-            "endorse",
-            &bill,
-            "--to",
-            "Buyer One",
-            "--to-order",
-            "--as",
-            "shipper",
-        ],
-    );
-    m.json(
-        "shipper",
-        &[
-            "bill",
-            "transfer",
-            &bill,
-            "--to",
-            "Buyer One",
-            "--as",
-            "shipper",
-        ],
-    );
+    m.sell("shipper", &bill, "Buyer One");
     let new = m.json("buyer1", &["key", "new", "buyer1-new"])["public_key"]
         .as_str()
         .expect("key")

@@ -602,6 +602,25 @@ impl Market {
             .to_owned()
     }
 
+    /// `who` sells a to-order bill it holds to the party named `buyer`: endorses it to the buyer's
+    /// order and hands possession over.
+    pub fn sell(&self, who: &str, bill: &str, buyer: &str) {
+        self.json(
+            who,
+            &[
+                "bill",
+                "endorse",
+                bill,
+                "--to",
+                buyer,
+                "--to-order",
+                "--as",
+                who,
+            ],
+        );
+        self.json(who, &["bill", "transfer", bill, "--to", buyer, "--as", who]);
+    }
+
     /// The bill as `who` sees it.
     pub fn show(&self, who: &str, bill: &str) -> Value {
         self.json(who, &["bill", "show", bill, "--as", who])["bill"].clone()

@@ -174,6 +174,16 @@ mod tests {
     }
 
     #[test]
+    fn only_the_first_accept_language_items_are_read() {
+        let mut header = vec!["de"; ACCEPT_LANGUAGE_ITEMS_MAX - 1];
+        header.push("zh");
+        assert_eq!(Lang::from_accept_language(&header.join(",")), Lang::Zh);
+        let mut header = vec!["de"; ACCEPT_LANGUAGE_ITEMS_MAX];
+        header.push("zh");
+        assert_eq!(Lang::from_accept_language(&header.join(",")), Lang::En);
+    }
+
+    #[test]
     fn locales_name_their_language() {
         assert_eq!(Lang::from_tag("zh_CN.UTF-8"), Some(Lang::Zh));
         assert_eq!(Lang::from_tag("en_GB.UTF-8"), Some(Lang::En));

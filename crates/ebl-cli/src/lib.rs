@@ -15,3 +15,4 @@ pub mod output;
 pub mod pins;
 pub mod ui;
 pub mod wallet;
+pub mod words;

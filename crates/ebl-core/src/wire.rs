@@ -222,4 +222,20 @@ mod tests {
         lying.extend_from_slice(&u32::MAX.to_le_bytes());
         assert!(unframe(&lying, BATCH_MAGIC, 1024, 1 << 20).is_err());
     }
+
+    #[test]
+    fn each_item_is_held_to_its_own_limit() {
+        let tx = vec![0u8; TRANSACTION_BYTES_MAX + 1];
+        let batch = frame(BATCH_MAGIC, [tx.as_slice()].into_iter());
+        assert!(matches!(
+            decode_batch(&batch, 1),
+            Err(Error::EncodingTooLarge { len, max }) if len == TRANSACTION_BYTES_MAX + 1 && max == TRANSACTION_BYTES_MAX
+        ));
+        let outcome = vec![0u8; OUTCOME_BYTES_MAX + 1];
+        let receipts = frame(RECEIPTS_MAGIC, [outcome.as_slice()].into_iter());
+        assert!(matches!(
+            decode_receipts(&receipts, 1),
+            Err(Error::EncodingTooLarge { len, max }) if len == OUTCOME_BYTES_MAX + 1 && max == OUTCOME_BYTES_MAX
+        ));
+    }
 }

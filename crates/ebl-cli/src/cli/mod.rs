@@ -15,6 +15,7 @@ use key::key;
 use party::party;
 pub(crate) use pint::trust_store;
 pub use pint::{pint_documents, pint_import, pint_verify};
+pub(crate) use verify::invalid;
 pub use verify::verify;
 
 use std::path::{Path, PathBuf};
@@ -577,7 +578,7 @@ pub(crate) fn public_key(wallet: &Wallet, text: &str) -> Result<PartyKey> {
 /// [`submitted`] in Chinese, for the action whose code is `code`.
 pub(crate) fn submitted_zh(outcome: SubmitOutcome, code: &str) -> Out {
     use crate::lang::Lang;
-    use crate::ui::words;
+    use crate::words;
     let what = words::done(&words::action(code, Lang::Zh), Lang::Zh);
     let human = match (&outcome, outcome.receipt()) {
         (SubmitOutcome::Duplicate { .. }, Some(r)) => {

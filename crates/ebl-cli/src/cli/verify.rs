@@ -10,6 +10,15 @@ use crate::output;
 use crate::wallet::{read_file, Wallet};
 use ebl_core::bundle::{Bundle, BUNDLE_BYTES_MAX};
 
+/// A bundle that fails its check, as the wallet reports it: the rule's code, and where.
+pub(crate) fn invalid(f: &ebl_core::bundle::BundleFailure) -> CliError {
+    CliError::new(
+        Kind::Verification,
+        f.error.code(),
+        format!("INVALID at {}: {}", f.place, f.error),
+    )
+}
+
 /// Offline verification of a bundle file.
 pub fn verify(
     wallet: &Wallet,
@@ -28,13 +37,7 @@ pub fn verify(
             message: format!("INVALID: {}", e.message),
             ..e
         })?;
-    let verdict = bundle.verify().map_err(|f| {
-        CliError::new(
-            Kind::Verification,
-            f.error.code(),
-            format!("INVALID at {}: {}", f.place, f.error),
-        )
-    })?;
+    let verdict = bundle.verify().map_err(|f| invalid(&f))?;
     let mut human = match lang {
         crate::lang::Lang::Zh => output::zh::verdict(&verdict),
         crate::lang::Lang::En => output::verdict(&verdict),

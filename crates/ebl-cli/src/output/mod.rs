@@ -212,28 +212,46 @@ pub fn describe(names: &Names, signer: &str, action: &Action) -> String {
     }
 }
 
+/// Who signed a transaction: a registered party (by any of its keys, current or retired), with the
+/// recovery its key descends from if governance gave it; or a key no party holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signer {
+    Party {
+        name: String,
+        recovered_in: Option<ebl_core::TxId>,
+    },
+    Key(ebl_core::PartyKey),
+}
+
+/// The signers of `tx`, in its signatures' order, as the timelines of every language name them.
+pub fn signers(parties: &[Party], tx: &ebl_core::SignedTransaction) -> Vec<Signer> {
+    tx.signatures
+        .iter()
+        .map(|s| {
+            parties
+                .iter()
+                .find(|p| p.key == s.signer || p.retired_keys.contains(&s.signer))
+                .map_or(Signer::Key(s.signer), |p| Signer::Party {
+                    name: p.name().to_owned(),
+                    recovered_in: p.recovery_behind(&s.signer).map(|r| r.tx),
+                })
+        })
+        .collect()
+}
+
 pub fn timeline(names: &Names, parties: &[Party], history: &[HistoryEntry]) -> String {
     let mut out = String::new();
     for (i, entry) in history.iter().enumerate() {
         let tx = &entry.transaction;
-        let signers: Vec<String> = tx
-            .signatures
-            .iter()
-            .map(|s| {
-                parties
-                    .iter()
-                    .find(|p| p.key == s.signer || p.retired_keys.contains(&s.signer))
-                    .map_or_else(
-                        || format!("key {}", &s.signer.to_hex()[..8]),
-                        |p| match p.recovery_behind(&s.signer) {
-                            Some(r) => format!(
-                                "{} (with a key governance RECOVERED in {})",
-                                p.name(),
-                                r.tx.short()
-                            ),
-                            None => p.name().to_owned(),
-                        },
-                    )
+        let signers: Vec<String> = signers(parties, tx)
+            .into_iter()
+            .map(|s| match s {
+                Signer::Party {
+                    name,
+                    recovered_in: Some(r),
+                } => format!("{name} (with a key governance RECOVERED in {})", r.short()),
+                Signer::Party { name, .. } => name,
+                Signer::Key(k) => format!("key {}", &k.to_hex()[..8]),
             })
             .collect();
         let _ = writeln!(

@@ -7,9 +7,9 @@ use ebl_core::api::HistoryEntry;
 use ebl_core::bundle::BundleVerdict;
 use ebl_core::{Action, Bill, Party, PartyId, Status, Title};
 
-use super::{money, name, timestamp, Names};
+use super::{money, name, timestamp, Names, Signer};
 use crate::lang::{pad, Lang};
-use crate::ui::words;
+use crate::words;
 
 /// Label column width, in terminal columns.
 const LABEL: usize = 12;
@@ -163,22 +163,15 @@ pub fn timeline(names: &Names, parties: &[Party], history: &[HistoryEntry]) -> S
     let mut out = String::new();
     for (i, entry) in history.iter().enumerate() {
         let tx = &entry.transaction;
-        let signers: Vec<String> = tx
-            .signatures
-            .iter()
-            .map(|s| {
-                parties
-                    .iter()
-                    .find(|p| p.key == s.signer || p.retired_keys.contains(&s.signer))
-                    .map_or_else(
-                        || format!("密钥 {}", &s.signer.to_hex()[..8]),
-                        |p| match p.recovery_behind(&s.signer) {
-                            Some(r) => {
-                                format!("{}（使用经治理恢复的密钥，{}）", p.name(), r.tx.short())
-                            }
-                            None => p.name().to_owned(),
-                        },
-                    )
+        let signers: Vec<String> = super::signers(parties, tx)
+            .into_iter()
+            .map(|s| match s {
+                Signer::Party {
+                    name,
+                    recovered_in: Some(r),
+                } => format!("{name}（使用经治理恢复的密钥，{}）", r.short()),
+                Signer::Party { name, .. } => name,
+                Signer::Key(k) => format!("密钥 {}", &k.to_hex()[..8]),
             })
             .collect();
         let _ = writeln!(

@@ -12,10 +12,10 @@ use serde::Deserialize;
 
 use super::layout::Ctx;
 use super::pages::LiveBill;
-use super::words::W;
 use super::{blocking, context, error_response, Shared};
 use crate::error::{CliError, Refusal, Result};
 use crate::wallet::{parse_amount, PledgeOffer, PLEDGE_OFFER_VALID_HOURS_DEFAULT};
+use crate::words::W;
 
 /// What a bill-page form asks for.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

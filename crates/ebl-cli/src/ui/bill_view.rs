@@ -12,14 +12,16 @@ use serde_json::Value;
 
 use super::layout::{hex, Ctx};
 use super::timeline::{self, Event};
-use super::words::{self, W};
 use crate::output::{money, timestamp};
+use crate::words::{self, W};
 
 /// A verified bill and the evidence behind it.
 #[derive(Debug)]
 pub struct Shown<'a> {
     pub bundle: &'a Bundle,
     pub verdict: &'a BundleVerdict,
+    /// The registry the bundle carries, replayed once for every section's names of signers.
+    registry: Registry,
 }
 
 /// A bill's event in the history with the state after it.
@@ -29,6 +31,14 @@ struct Row<'a> {
 }
 
 impl<'a> Shown<'a> {
+    pub fn new(bundle: &'a Bundle, verdict: &'a BundleVerdict) -> Shown<'a> {
+        Shown {
+            bundle,
+            verdict,
+            registry: bundle.registry(),
+        }
+    }
+
     fn name(&self, id: &PartyId) -> String {
         self.verdict
             .names
@@ -198,11 +208,11 @@ pub fn now(ctx: &Ctx, shown: &Shown) -> Markup {
 
 pub fn custody(ctx: &Ctx, shown: &Shown) -> Markup {
     let rows = shown.rows();
-    let registry = shown.bundle.registry();
+    let registry = &shown.registry;
     let events: Vec<Event> = rows
         .iter()
         .map(|r| {
-            let who: Vec<String> = signers(&registry, r.entry)
+            let who: Vec<String> = signers(registry, r.entry)
                 .into_iter()
                 .map(|(_, n)| n)
                 .collect();
@@ -233,7 +243,7 @@ pub fn custody(ctx: &Ctx, shown: &Shown) -> Markup {
 
 pub fn history(ctx: &Ctx, shown: &Shown) -> Markup {
     let rows = shown.rows();
-    let registry = shown.bundle.registry();
+    let registry = &shown.registry;
     let lang = ctx.lang;
     let name = |id: &PartyId| shown.name(id);
     html! {
@@ -252,7 +262,7 @@ pub fn history(ctx: &Ctx, shown: &Shown) -> Markup {
                                 td.time { (timestamp(r.entry.receipt.block_time_ms)) }
                                 td.action { (words::action(action.code(), lang)) br; small { code { (action.code()) } } }
                                 td {
-                                    @for (i, (id, who)) in signers(&registry, r.entry).iter().enumerate() {
+                                    @for (i, (id, who)) in signers(registry, r.entry).iter().enumerate() {
                                         @if i > 0 { " + " }
                                         @match id { Some(id) => { (party_link(ctx, id, who)) } None => { (who) } }
                                     }

@@ -2,9 +2,9 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use super::words::W;
 use crate::error::CliError;
 use crate::lang::Lang;
+use crate::words::W;
 
 /// What a page needs to know about the request that asked for it.
 #[derive(Debug, Clone)]

@@ -10,7 +10,6 @@ mod layout;
 mod pages;
 mod timeline;
 mod verify;
-pub mod words;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -270,7 +269,7 @@ async fn guard(State(app): State<Shared>, request: Request, next: Next) -> Respo
     let admitted =
         cookie(request.headers(), SESSION_COOKIE).is_some_and(|t| same_token(t, &app.token));
     if !admitted {
-        let refusal = Refusal::NoSession(ctx.t(words::W::Forbidden).to_owned());
+        let refusal = Refusal::NoSession(ctx.t(crate::words::W::Forbidden).to_owned());
         return refused(&ctx, StatusCode::FORBIDDEN, refusal);
     }
     next.run(request).await

@@ -12,10 +12,10 @@ use maud::html;
 
 use super::bill_view::{self, Shown};
 use super::layout::{hex, page, Ctx};
-use super::words::{self, W};
 use super::{actions, blocking, context, error_response, html, Shared};
-use crate::error::{CliError, Kind, Result};
+use crate::error::Result;
 use crate::output::{money, timestamp};
+use crate::words::{self, W};
 
 /// A bill read live from the node: its proof bundle, verified here, and what the wallet's keys may do.
 pub(crate) struct LiveBill {
@@ -38,13 +38,7 @@ pub(crate) fn live_bill(app: &super::App, text: &str) -> Result<LiveBill> {
             Ok(_) => {
                 let bundle = wallet.export(&id, key)?;
                 crate::pins::Pins::load(&app.home)?.check(&bundle.genesis.chain_id(), None)?;
-                let verdict = bundle.verify().map_err(|f| {
-                    CliError::new(
-                        Kind::Verification,
-                        f.error.code(),
-                        format!("INVALID at {}: {}", f.place, f.error),
-                    )
-                })?;
+                let verdict = bundle.verify().map_err(|f| crate::cli::invalid(&f))?;
                 let parties = wallet.node.parties()?;
                 let current = verdict.bill.current_parties();
                 let mine = app
@@ -90,10 +84,7 @@ pub async fn bill(
 }
 
 fn bill_page(ctx: &Ctx, live: &LiveBill, done: Option<&str>) -> maud::Markup {
-    let shown = Shown {
-        bundle: &live.bundle,
-        verdict: &live.verdict,
-    };
+    let shown = Shown::new(&live.bundle, &live.verdict);
     let b = &live.verdict.bill;
     let heading = format!("{} · {}", b.reference, b.carrier_code);
     let print_link = format!("/bill/{}?print=1", b.id.to_hex());

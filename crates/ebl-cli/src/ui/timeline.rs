@@ -5,8 +5,8 @@
 use ebl_core::{Bill, PartyId, Status, Title};
 use maud::{html, Markup};
 
-use super::words::{self, W};
 use crate::lang::Lang;
+use crate::words::{self, W};
 
 /// One event of the bill, as drawn.
 #[derive(Debug)]

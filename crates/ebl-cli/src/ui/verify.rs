@@ -6,7 +6,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use ebl_core::bundle::{Bundle, BundleVerdict, BUNDLE_BYTES_MAX, BUNDLE_FORMAT};
+use ebl_core::bundle::{Bundle, BundleFailure, BundleVerdict, BUNDLE_BYTES_MAX, BUNDLE_FORMAT};
 use ebl_core::{Action, Error};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -14,11 +14,11 @@ use serde_json::Value;
 
 use super::bill_view::{self, Shown};
 use super::layout::{hex, page, Ctx};
-use super::words::{self, W};
 use super::{blocking, context, error_response, html, Shared};
 use crate::error::{CliError, Refusal, Result};
 use crate::output::{money, timestamp};
 use crate::wallet::{PledgeOffer, PLEDGE_OFFER_FORMAT};
+use crate::words::{self, W};
 
 /// The largest file the page takes: a proof bundle at its own limit.
 pub const DROPPED_FILE_BYTES_MAX: usize = BUNDLE_BYTES_MAX;
@@ -28,23 +28,16 @@ pub struct DropForm {
     content: String,
 }
 
-/// A check that failed: the rule broken and where.
-#[derive(Debug)]
-struct Failure {
-    error: Error,
-    place: String,
-}
-
 /// What a dropped file turned out to be, and what its check found.
 enum Checked {
     Bundle {
         bundle: Box<Bundle>,
-        result: std::result::Result<BundleVerdict, Failure>,
+        result: std::result::Result<BundleVerdict, BundleFailure>,
     },
     Offer {
         offer: Box<PledgeOffer>,
         text: String,
-        result: std::result::Result<BundleVerdict, Failure>,
+        result: std::result::Result<BundleVerdict, BundleFailure>,
         /// The wallet's keys that are the pledgee's: they may accept.
         acceptors: Vec<String>,
     },
@@ -57,19 +50,26 @@ enum Checked {
 fn check_bundle(
     home: &std::path::Path,
     bundle: &Bundle,
-) -> Result<std::result::Result<BundleVerdict, Failure>> {
+) -> Result<std::result::Result<BundleVerdict, BundleFailure>> {
     let chain = bundle.genesis.chain_id();
     // A bundle proves itself consistent with its own genesis; only a pinned chain makes it trusted.
     if crate::pins::Pins::load(home)?.check(&chain, None).is_err() {
-        return Ok(Err(Failure {
+        return Ok(Err(BundleFailure {
             error: Error::UnpinnedChain { chain },
             place: "genesis".to_owned(),
         }));
     }
-    Ok(bundle.verify().map_err(|f| Failure {
-        error: f.error,
-        place: f.place,
-    }))
+    Ok(bundle.verify())
+}
+
+/// A dropped file of `len` bytes is read only within `DROPPED_FILE_BYTES_MAX`.
+fn check_size(len: usize) -> Result<()> {
+    if len > DROPPED_FILE_BYTES_MAX {
+        return Err(CliError::from(Refusal::FileTooLarge(format!(
+            "{len} bytes; the most a dropped file may have is {DROPPED_FILE_BYTES_MAX}"
+        ))));
+    }
+    Ok(())
 }
 
 /// What `text` is and what its check found; a file of no known kind is refused in `lang`'s words.
@@ -80,12 +80,7 @@ fn check(app: &super::App, text: String, lang: crate::lang::Lang) -> Result<Chec
             W::NotAFile.get(lang)
         )))
     };
-    if text.len() > DROPPED_FILE_BYTES_MAX {
-        return Err(CliError::from(Refusal::FileTooLarge(format!(
-            "{} bytes; the most a dropped file may have is {DROPPED_FILE_BYTES_MAX}",
-            text.len()
-        ))));
-    }
+    check_size(text.len())?;
     let value: Value =
         serde_json::from_str(&text).map_err(|e| unknown(format!("not JSON: {e}")))?;
     let format = value["format"].as_str().unwrap_or("");
@@ -194,7 +189,7 @@ fn place_in_words(ctx: &Ctx, bundle: &Bundle, place: &str) -> String {
     place.to_owned()
 }
 
-fn failure(ctx: &Ctx, bundle: &Bundle, f: &Failure) -> Markup {
+fn failure(ctx: &Ctx, bundle: &Bundle, f: &BundleFailure) -> Markup {
     html! {
         section.verdict.invalid id="verdict" {
             h2 { span.badge.bad { "✗" } " " (ctx.t(W::Invalid)) }
@@ -213,10 +208,10 @@ fn failure(ctx: &Ctx, bundle: &Bundle, f: &Failure) -> Markup {
 fn shown_or_failure(
     ctx: &Ctx,
     bundle: &Bundle,
-    result: &std::result::Result<BundleVerdict, Failure>,
+    result: &std::result::Result<BundleVerdict, BundleFailure>,
 ) -> Markup {
     match result {
-        Ok(verdict) => bill_view::all(ctx, &Shown { bundle, verdict }),
+        Ok(verdict) => bill_view::all(ctx, &Shown::new(bundle, verdict)),
         Err(f) => failure(ctx, bundle, f),
     }
 }
@@ -347,5 +342,17 @@ pub async fn dropped(
     match checked {
         Ok(checked) => html(result_page(&ctx, &checked)),
         Err(e) => error_response(&ctx, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dropped_file_is_read_up_to_its_limit_and_no_further() {
+        assert!(check_size(DROPPED_FILE_BYTES_MAX).is_ok());
+        let e = check_size(DROPPED_FILE_BYTES_MAX + 1).expect_err("over the limit");
+        assert_eq!(e.code, Refusal::FileTooLarge(String::new()).code());
     }
 }

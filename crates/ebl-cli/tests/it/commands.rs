@@ -788,10 +788,9 @@ fn chinese_words_for_people_with_the_same_codes_and_json() {
     assert_eq!(columns, [22 + 1 + 18 + 1 + 28 + 1]);
 
     // The same refusal: the code and --json do not change with the language.
-    let en = t.ebl(
-        "shipper",
-        &[
-            "--json",
+    let refused = |flags: &[&str]| {
+        let mut args = flags.to_vec();
+        args.extend_from_slice(&[
             "bill",
             "transfer",
             &bill,
@@ -799,39 +798,14 @@ fn chinese_words_for_people_with_the_same_codes_and_json() {
             "Buyer Two",
             "--as",
             "shipper",
-        ],
-    );
-    let zh = t.ebl(
-        "shipper",
-        &[
-            "--json",
-            "--lang",
-            "zh",
-            "bill",
-            "transfer",
-            &bill,
-            "--to",
-            "Buyer Two",
-            "--as",
-            "shipper",
-        ],
-    );
+        ]);
+        t.ebl("shipper", &args)
+    };
+    let en = refused(&["--json"]);
+    let zh = refused(&["--json", "--lang", "zh"]);
     assert_eq!(en.code, zh.code);
     assert_eq!(en.json()["error"]["code"], zh.json()["error"]["code"]);
-    let text = t.ebl(
-        "shipper",
-        &[
-            "--lang",
-            "zh",
-            "bill",
-            "transfer",
-            &bill,
-            "--to",
-            "Buyer Two",
-            "--as",
-            "shipper",
-        ],
-    );
+    let text = refused(&["--lang", "zh"]);
     assert!(
         text.stderr.starts_with("错误（账本拒绝）："),
         "{}",

@@ -159,28 +159,30 @@ fn resubmission_is_idempotent() {
     assert_eq!(before, after, "a resubmission changed the ledger");
 }
 
+/// A new bill and two transfers by its holder, to Buyer One and to Buyer Two, both from its issue:
+/// only one of them can be ordered.
+fn two_transfers_from_one_head(
+    node: &mut TestNode,
+    reference: &str,
+) -> (
+    ebl_core::BillId,
+    ebl_core::SignedTransaction,
+    ebl_core::SignedTransaction,
+) {
+    let bill = node.issue(reference);
+    let c = node.cast.clone();
+    let head = node.head_of(&bill);
+    let to = |party| Action::Transfer { bill, to: party };
+    let to_buyer = node.sign(head, to(c.buyer.id), &[&c.shipper.key]);
+    let to_buyer2 = node.sign(head, to(c.buyer2.id), &[&c.shipper.key]);
+    (bill, to_buyer, to_buyer2)
+}
+
 #[test]
 fn two_conflicting_transactions_in_one_batch_one_wins() {
     let mut node = TestNode::start();
-    let bill = node.issue("RACE-1");
+    let (bill, to_buyer, to_buyer2) = two_transfers_from_one_head(&mut node, "RACE-1");
     let c = node.cast.clone();
-    let head = node.head_of(&bill);
-    let to_buyer = node.sign(
-        head,
-        Action::Transfer {
-            bill,
-            to: c.buyer.id,
-        },
-        &[&c.shipper.key],
-    );
-    let to_buyer2 = node.sign(
-        head,
-        Action::Transfer {
-            bill,
-            to: c.buyer2.id,
-        },
-        &[&c.shipper.key],
-    );
     let results = node.batch(&[to_buyer, to_buyer2]).expect("batch");
     assert_accepted(&results[0]);
     assert_rejected(&results[1], "stale_head");
@@ -192,25 +194,8 @@ fn two_conflicting_transactions_in_one_batch_one_wins() {
 #[test]
 fn a_binary_batch_is_ordered_like_json_and_answered_in_binary_receipts() {
     let mut node = TestNode::start();
-    let bill = node.issue("BIN-1");
+    let (_, to_buyer, to_buyer2) = two_transfers_from_one_head(&mut node, "BIN-1");
     let c = node.cast.clone();
-    let head = node.head_of(&bill);
-    let to_buyer = node.sign(
-        head,
-        Action::Transfer {
-            bill,
-            to: c.buyer.id,
-        },
-        &[&c.shipper.key],
-    );
-    let to_buyer2 = node.sign(
-        head,
-        Action::Transfer {
-            bill,
-            to: c.buyer2.id,
-        },
-        &[&c.shipper.key],
-    );
     let results = node
         .batch_binary(&[to_buyer.clone(), to_buyer2])
         .expect("binary batch");

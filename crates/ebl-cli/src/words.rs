@@ -1,4 +1,4 @@
-//! Every word the web app shows, English and Simplified Chinese side by side, so that none can lack its
+//! Every word the web app and the Chinese CLI show, English and Simplified Chinese side by side, so that none can lack its
 //! translation: a word is one line of `words!`, and sentences with figures are functions below it.
 
 use ebl_core::{Error, Status};
