@@ -585,9 +585,13 @@ impl JwsSigner for ed25519_dalek::SigningKey {
     }
 }
 
+/// The media type our JWS declare (RFC 7515 §4.1.9: "JOSE" for the compact serialization), so a
+/// recipient never mistakes one for a JWT or another JOSE object.
+pub const JWS_TYP: &str = "JOSE";
+
 /// A compact JWS over the RFC 8785 form of `payload`.
 pub fn sign_jws(signer: &impl JwsSigner, payload: &Value) -> String {
-    let header = serde_json::json!({ "alg": signer.alg(), "kid": signer.kid() });
+    let header = serde_json::json!({ "alg": signer.alg(), "kid": signer.kid(), "typ": JWS_TYP });
     let header = jcs::canonicalize(&header).unwrap_or_default();
     let payload = jcs::canonicalize(payload).unwrap_or_default();
     let signing_input = format!(
@@ -605,6 +609,22 @@ mod tests {
     use super::*;
 
     /// Issue 13: a JWS with an unknown `crit` header was accepted (RFC 7515 4.1.11: must be refused).
+    /// Issue 13: our own JWS carried no `typ`; they declare "JOSE" and still verify.
+    #[test]
+    fn regression_our_jws_declare_their_typ() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let jwk = public_jwk(&PartyKey::of(&key));
+        let mut trust = TrustStore::default();
+        let us = Binding::platform("EBL");
+        trust
+            .add_jwks(jwk.to_string().as_bytes(), &us)
+            .expect("trusted");
+        let signed = sign_jws(&key, &serde_json::json!({"hello": "world"}));
+        let parsed = parse_jws(&signed, "test").expect("parses");
+        assert_eq!(parsed.header["typ"], JWS_TYP);
+        assert!(verified_payload(&parsed, &trust, "test", &us).is_ok());
+    }
+
     #[test]
     fn regression_an_unknown_crit_header_is_refused() {
         let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);

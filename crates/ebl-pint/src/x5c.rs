@@ -19,6 +19,10 @@ const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
 const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const OID_ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
 const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+const OID_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
+/// keyUsage bits (RFC 5280 §4.2.1.3), as the first byte of the BIT STRING holds them.
+const KEY_USAGE_DIGITAL_SIGNATURE: u8 = 0x80;
+const KEY_USAGE_KEY_CERT_SIGN: u8 = 0x04;
 
 /// One DER element: its tag, its contents, and the whole encoding.
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +91,18 @@ pub(crate) struct Certificate {
     not_after_s: i64,
     pub(crate) key: Option<TrustedKey>,
     is_ca: bool,
+    /// basicConstraints' pathLenConstraint: how many CA certificates may follow this one down a chain.
+    path_len: Option<u64>,
+    /// keyUsage's first byte, when the certificate has the extension (no extension: any use).
+    key_usage: Option<u8>,
+}
+
+/// What a certificate's extensions say of its use.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Constraints {
+    is_ca: bool,
+    path_len: Option<u64>,
+    key_usage: Option<u8>,
 }
 
 fn bit_string(tlv: Tlv<'_>) -> Result<&[u8], String> {
@@ -175,8 +191,10 @@ fn time(tlv: Tlv<'_>) -> Result<i64, String> {
     ))
 }
 
-/// Whether the extensions mark a CA (basicConstraints cA = TRUE).
-fn basic_constraints_ca(extensions: Tlv<'_>) -> Result<bool, String> {
+/// What the extensions say: a CA (basicConstraints cA = TRUE, and its pathLenConstraint) and the
+/// keyUsage bits.
+fn constraints(extensions: Tlv<'_>) -> Result<Constraints, String> {
+    let mut found = Constraints::default();
     let mut outer = Der(extensions.value);
     let mut list = Der(outer.expect(0x30, "extensions")?.value);
     while !list.is_empty() {
@@ -189,14 +207,37 @@ fn basic_constraints_ca(extensions: Tlv<'_>) -> Result<bool, String> {
         if oid.value == OID_BASIC_CONSTRAINTS {
             let mut seq = Der(Der(value.value).expect(0x30, "basicConstraints")?.value);
             if seq.is_empty() {
-                return Ok(false);
+                continue;
             }
             // cA is a BOOLEAN, and first; a pathLenConstraint alone (an INTEGER) says nothing of it.
             let first = seq.next()?;
-            return Ok(first.tag == 0x01 && first.value == [0xff]);
+            if first.tag == 0x01 && first.value == [0xff] {
+                found.is_ca = true;
+                if !seq.is_empty() {
+                    let len = seq.expect(0x02, "pathLenConstraint")?;
+                    if len.value.is_empty() || len.value.len() > 8 || len.value[0] & 0x80 != 0 {
+                        return Err(
+                            "a pathLenConstraint that is not a small non-negative INTEGER".into(),
+                        );
+                    }
+                    found.path_len = Some(
+                        len.value
+                            .iter()
+                            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+                    );
+                }
+            }
+        } else if oid.value == OID_KEY_USAGE {
+            let bits = Der(value.value).expect(0x03, "keyUsage")?;
+            // The first content byte counts the unused bits of the last; the usage bits follow.
+            found.key_usage = Some(match bits.value {
+                [unused, first, ..] if *unused < 8 => *first,
+                [unused] if *unused == 0 => 0,
+                _ => return Err("a malformed keyUsage".into()),
+            });
         }
     }
-    Ok(false)
+    Ok(found)
 }
 
 impl Certificate {
@@ -231,11 +272,11 @@ impl Certificate {
         let not_after_s = time(validity.next()?)?;
         let subject = t.expect(0x30, "subject")?.raw.to_vec();
         let key = public_key(t.expect(0x30, "subjectPublicKeyInfo")?)?;
-        let mut is_ca = false;
+        let mut found = Constraints::default();
         while !t.is_empty() {
             let optional = t.next()?;
             if optional.tag == 0xa3 {
-                is_ca = basic_constraints_ca(optional)?;
+                found = constraints(optional)?;
             }
         }
         Ok(Certificate {
@@ -248,8 +289,28 @@ impl Certificate {
             not_before_s,
             not_after_s,
             key,
-            is_ca,
+            is_ca: found.is_ca,
+            path_len: found.path_len,
+            key_usage: found.key_usage,
         })
+    }
+
+    /// Whether this certificate may sign certificates with `below` CA certificates under it before the
+    /// leaf: a CA, whose keyUsage (if any) has keyCertSign, within its pathLenConstraint.
+    fn may_issue(&self, below: usize) -> bool {
+        self.is_ca
+            && self
+                .key_usage
+                .is_none_or(|bits| bits & KEY_USAGE_KEY_CERT_SIGN != 0)
+            && self
+                .path_len
+                .is_none_or(|len| u64::try_from(below).is_ok_and(|below| below <= len))
+    }
+
+    /// Whether this certificate's key may sign a JWS: keyUsage (if any) has digitalSignature.
+    fn may_sign(&self) -> bool {
+        self.key_usage
+            .is_none_or(|bits| bits & KEY_USAGE_DIGITAL_SIGNATURE != 0)
     }
 
     /// Whether `issuer`'s key made this certificate's signature.
@@ -353,16 +414,29 @@ pub(crate) fn leaf_key(
                     "certificate {i} of the x5c chain is not signed by the CA after it"
                 ));
             }
+            // Certificates 1..=i are CAs below the issuer at i + 1; the leaf is not counted.
+            if !issuer.may_issue(i) {
+                return Err(format!(
+                    "certificate {} of the x5c chain may not issue certificate {i}: its keyUsage lacks keyCertSign, or its pathLenConstraint is exceeded",
+                    i + 1
+                ));
+            }
         }
     }
+    if !chain[0].may_sign() {
+        return Err("the leaf certificate's keyUsage does not allow digitalSignature".into());
+    }
     let last = chain.last().ok_or("empty x5c")?;
+    let below_root = chain.len().saturating_sub(1);
     let anchored = roots.iter().any(|root| {
         root.valid_at(unix_s)
             && (root.der == last.der
-                || (last.issuer == root.subject && root.is_ca && last.signed_by(root)))
+                || (last.issuer == root.subject
+                    && root.may_issue(below_root)
+                    && last.signed_by(root)))
     });
     if !anchored {
-        return Err("the x5c chain does not lead to a trusted root".into());
+        return Err("the x5c chain does not lead to a trusted root (or the root may not issue it: keyUsage, pathLenConstraint)".into());
     }
     chain[0]
         .key
@@ -416,7 +490,7 @@ mod tests {
         let check = |inner: &[u8]| {
             let bytes = extensions(inner);
             let tlv = Der(&bytes).next().expect("tlv");
-            basic_constraints_ca(tlv).expect("parses")
+            constraints(tlv).expect("parses").is_ca
         };
         assert!(check(&[0x01, 0x01, 0xff]), "cA TRUE");
         assert!(
@@ -425,6 +499,108 @@ mod tests {
         );
         assert!(!check(&[0x02, 0x01, 0xff]), "an INTEGER 255 is no cA");
         assert!(!check(&[]), "empty: not a CA");
+    }
+
+    /// A CA (or leaf) certificate made by rcgen, with Ed25519 keys.
+    struct Made {
+        der: Vec<u8>,
+        params: rcgen::CertificateParams,
+        key: rcgen::KeyPair,
+    }
+
+    fn params(
+        name: &str,
+        ca: Option<rcgen::BasicConstraints>,
+        usages: &[rcgen::KeyUsagePurpose],
+    ) -> rcgen::CertificateParams {
+        let mut p = rcgen::CertificateParams::new(vec![]).expect("params");
+        p.distinguished_name.push(rcgen::DnType::CommonName, name);
+        if let Some(bc) = ca {
+            p.is_ca = rcgen::IsCa::Ca(bc);
+        }
+        p.key_usages = usages.to_vec();
+        p
+    }
+
+    fn root(p: rcgen::CertificateParams) -> Made {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).expect("key");
+        let der = p.self_signed(&key).expect("self-signed").der().to_vec();
+        Made {
+            der,
+            params: p,
+            key,
+        }
+    }
+
+    fn issued(p: rcgen::CertificateParams, by: &Made) -> Made {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).expect("key");
+        let issuer = rcgen::Issuer::new(by.params.clone(), &by.key);
+        let der = p.signed_by(&key, &issuer).expect("signed").der().to_vec();
+        Made {
+            der,
+            params: p,
+            key,
+        }
+    }
+
+    fn check_chain(chain: &[&Made], anchor: &Made) -> Result<TrustedKey, String> {
+        let x5c: Vec<serde_json::Value> = chain
+            .iter()
+            .map(|c| crate::base64_encode(&c.der).into())
+            .collect();
+        let roots = [Certificate::from_der(&anchor.der).expect("root")];
+        let now = unix_seconds(2026, 12, 3, 0, 0, 0);
+        leaf_key(&x5c, &roots, now)
+    }
+
+    /// Issue 13: keyUsage and pathLenConstraint were ignored: a CA allowed no intermediates issued
+    /// one that signed, a CA without keyCertSign issued certificates, a leaf without
+    /// digitalSignature signed JWS.
+    #[test]
+    fn regression_key_usage_and_path_len_are_ignored() {
+        use rcgen::BasicConstraints::{Constrained, Unconstrained};
+        use rcgen::KeyUsagePurpose::{DigitalSignature, KeyCertSign};
+        let issuing = [KeyCertSign, DigitalSignature];
+        let leaf =
+            |by: &Made, usages: &[rcgen::KeyUsagePurpose]| issued(params("leaf", None, usages), by);
+        // A well-formed chain: root (pathLen 1) -> intermediate -> leaf.
+        let anchor = root(params("root", Some(Constrained(1)), &issuing));
+        let middle = issued(params("middle", Some(Unconstrained), &issuing), &anchor);
+        let good = leaf(&middle, &[DigitalSignature]);
+        assert!(check_chain(&[&good, &middle], &anchor).is_ok());
+        // pathLen 0 at the root: it may issue leaves only, not an intermediate that issues.
+        let strict = root(params("strict", Some(Constrained(0)), &issuing));
+        let under = issued(params("under", Some(Unconstrained), &issuing), &strict);
+        let below = leaf(&under, &[DigitalSignature]);
+        let err = check_chain(&[&below, &under], &strict).expect_err("pathLen 0 exceeded");
+        assert!(err.contains("may not issue"), "{err}");
+        assert!(
+            check_chain(&[&leaf(&strict, &[DigitalSignature])], &strict).is_ok(),
+            "a leaf under pathLen 0"
+        );
+        // pathLen 0 on an intermediate, with another CA below it.
+        let zero = issued(params("zero", Some(Constrained(0)), &issuing), &anchor);
+        let deeper = issued(params("deeper", Some(Unconstrained), &issuing), &zero);
+        let err = check_chain(
+            &[&leaf(&deeper, &[DigitalSignature]), &deeper, &zero],
+            &anchor,
+        )
+        .expect_err("an intermediate's pathLen 0 exceeded");
+        assert!(err.contains("may not issue"), "{err}");
+        // A CA whose keyUsage lacks keyCertSign issues nothing.
+        let no_sign = issued(
+            params("nosign", Some(Unconstrained), &[DigitalSignature]),
+            &anchor,
+        );
+        let err = check_chain(&[&leaf(&no_sign, &[DigitalSignature]), &no_sign], &anchor)
+            .expect_err("no keyCertSign");
+        assert!(err.contains("keyCertSign"), "{err}");
+        // A leaf whose keyUsage lacks digitalSignature signs no JWS.
+        let err = check_chain(&[&leaf(&middle, &[KeyCertSign]), &middle], &anchor)
+            .expect_err("no digitalSignature");
+        assert!(err.contains("digitalSignature"), "{err}");
+        // No keyUsage at all: any use, as RFC 5280 says.
+        assert!(check_chain(&[&leaf(&middle, &[]), &middle], &anchor).is_ok());
     }
 
     #[test]
