@@ -5,6 +5,7 @@
 mod catchup;
 mod failover;
 mod partition;
+mod tls;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -38,7 +39,12 @@ pub fn cluster(count: usize) -> (Members, Cast) {
 
 /// [`cluster`], each node run with `run_args`.
 pub fn cluster_with(count: usize, run_args: &[&str]) -> (Members, Cast) {
-    let members = Members::start_with(count, run_args);
+    registered(Members::start_with(count, run_args))
+}
+
+/// The testkit cast registered on `members`, through a follower.
+pub fn registered(members: Members) -> (Members, Cast) {
+    let count = members.nodes.len();
     let cast = Cast::new();
     let leader = members.leader(ELECTION_LIMIT).expect("a leader is elected");
     // Registered through a follower where there is one: its submissions are forwarded to the leader.

@@ -3,6 +3,7 @@
 mod attacks;
 mod cluster_trade;
 mod consortium;
+mod hostile;
 mod lifecycle;
 mod misuse;
 mod trades;

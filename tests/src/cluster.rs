@@ -59,7 +59,23 @@ impl Members {
         Members::launch(count, 1, &[], true)
     }
 
+    /// Members whose nodes serve TLS with development certificates and call each other over https,
+    /// each trusting the members' certificates alone (`tls/peers.pem`).
+    pub fn start_over_tls(count: usize) -> Members {
+        Members::launch_with(count, 1, &[], false, true)
+    }
+
     fn launch(count: usize, threshold: u16, run_args: &[&str], proxied: bool) -> Members {
+        Members::launch_with(count, threshold, run_args, proxied, false)
+    }
+
+    fn launch_with(
+        count: usize,
+        threshold: u16,
+        run_args: &[&str],
+        proxied: bool,
+        tls: bool,
+    ) -> Members {
         let dir = tempfile::tempdir().expect("temp dir");
         let operator = ebl_core::testkit::key(1);
         let mut members = Vec::new();
@@ -101,29 +117,38 @@ impl Members {
         args.push(genesis.to_string_lossy().into_owned());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         run(&bin("ebl-node"), &args, &[]).ok();
+        let datas: Vec<PathBuf> = (0..count)
+            .map(|i| dir.path().join(format!("node-{i}")))
+            .collect();
+        for data in &datas {
+            let genesis = genesis.to_string_lossy();
+            let data = data.to_string_lossy();
+            let mut init = vec!["init", "--genesis", &genesis, "--data", &data];
+            if tls {
+                init.push("--tls-self-signed");
+            }
+            run(&bin("ebl-node"), &init, &[]).ok();
+        }
+        if tls {
+            let certs: Vec<u8> = datas
+                .iter()
+                .flat_map(|d| std::fs::read(d.join("tls").join("cert.pem")).expect("cert"))
+                .collect();
+            for data in &datas {
+                std::fs::write(data.join("tls").join("peers.pem"), &certs).expect("peers.pem");
+            }
+        }
         let nodes = (0..count)
             .map(|i| {
-                let data = dir.path().join(format!("node-{i}"));
-                run(
-                    &bin("ebl-node"),
-                    &[
-                        "init",
-                        "--genesis",
-                        &genesis.to_string_lossy(),
-                        "--data",
-                        &data.to_string_lossy(),
-                    ],
-                    &[],
-                )
-                .ok();
-                let mut node = NodeProcess::stopped(&data, &listens[i]);
+                let data = &datas[i];
+                let mut node = NodeProcess::stopped(data, &listens[i]);
                 node.run_args
                     .extend(run_args.iter().map(|a| (*a).to_owned()));
                 node.start();
                 node
             })
             .collect::<Vec<_>>();
-        let view = Http::new(&nodes[0].url, Hash::ZERO)
+        let view = Http::trusting(&nodes[0].url, Hash::ZERO, nodes[0].cert().as_deref())
             .get("/v1/genesis")
             .expect("genesis")
             .1;
@@ -145,7 +170,13 @@ impl Members {
     }
 
     pub fn http(&self, i: usize) -> Http {
-        Http::new(&format!("http://{}", self.listens[i]), self.chain)
+        let cert = self.nodes[i].cert();
+        let scheme = if cert.is_some() { "https" } else { "http" };
+        Http::trusting(
+            &format!("{scheme}://{}", self.listens[i]),
+            self.chain,
+            cert.as_deref(),
+        )
     }
 
     /// Cuts node `i` off from the other nodes, both ways (clients still reach it at its listen address),

@@ -151,6 +151,28 @@ impl NodeProcess {
         )
     }
 
+    /// `ebl-node init --tls-self-signed` with `operator` as the operator key, then start it: it serves
+    /// https with the development certificate in `data/tls/cert.pem`.
+    pub fn init_tls(data: &Path, operator: &PartyKey) -> NodeProcess {
+        let operator = operator.to_hex();
+        NodeProcess::initialised(
+            data,
+            &[
+                "--chain-name",
+                "integration",
+                "--operator",
+                &operator,
+                "--tls-self-signed",
+            ],
+        )
+    }
+
+    /// The node's development certificate, when it serves TLS.
+    pub fn cert(&self) -> Option<PathBuf> {
+        let cert = self.data.join("tls").join("cert.pem");
+        cert.exists().then_some(cert)
+    }
+
     /// `ebl-node init --genesis FILE` (a consortium genesis naming this directory's node key), then
     /// start it.
     pub fn init_from_genesis(data: &Path, genesis: &Path) -> NodeProcess {
@@ -339,11 +361,29 @@ pub struct Http {
 
 impl Http {
     pub fn new(base: &str, chain: Hash) -> Http {
-        let agent = ureq::Agent::config_builder()
+        Http::trusting(base, chain, None)
+    }
+
+    /// A client that accepts only the certificate in `cert` (PEM) from an https node.
+    pub fn trusting(base: &str, chain: Hash, cert: Option<&Path>) -> Http {
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
+            .timeout_global(Some(Duration::from_secs(30)));
+        if let Some(cert) = cert {
+            let pem = std::fs::read(cert).expect("node certificate");
+            let roots: Vec<_> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::new_with_certs(&roots))
+                    .build(),
+            );
+        }
+        let agent = config.build().into();
         Http {
             base: base.to_owned(),
             chain,
@@ -436,12 +476,26 @@ pub struct Market {
 impl Market {
     /// A new ledger; the operator's key is in the `operator` wallet.
     pub fn open() -> Market {
+        Market::opened(false)
+    }
+
+    /// A new ledger served over TLS with a development certificate, which every wallet pins
+    /// (`EBL_NODE_CERT`).
+    pub fn open_tls() -> Market {
+        Market::opened(true)
+    }
+
+    fn opened(tls: bool) -> Market {
         let dir = tempfile::tempdir().expect("temp dir");
         let operator = ebl_core::testkit::key(1);
-        let node = NodeProcess::init(&dir.path().join("node"), &PartyKey::of(&operator));
+        let node = if tls {
+            NodeProcess::init_tls(&dir.path().join("node"), &PartyKey::of(&operator))
+        } else {
+            NodeProcess::init(&dir.path().join("node"), &PartyKey::of(&operator))
+        };
         let seed = dir.path().join("operator.seed");
         std::fs::write(&seed, ebl_core::bytes::to_hex(&operator.to_bytes())).expect("seed");
-        let genesis = Http::new(&node.url, Hash::ZERO)
+        let genesis = Http::trusting(&node.url, Hash::ZERO, node.cert().as_deref())
             .get("/v1/genesis")
             .expect("genesis")
             .1;
@@ -485,7 +539,16 @@ impl Market {
 
     /// With the usual cast admitted: a carrier for the DCSA document, shippers, buyers and banks.
     pub fn with_cast() -> Market {
-        let m = Market::open();
+        Market::open().admit_cast()
+    }
+
+    /// The usual cast on a node that serves TLS.
+    pub fn with_cast_over_tls() -> Market {
+        Market::open_tls().admit_cast()
+    }
+
+    fn admit_cast(self) -> Market {
+        let m = self;
         m.admit(
             "carrier",
             "Mediterranean Shipping",
@@ -513,7 +576,7 @@ impl Market {
     }
 
     pub fn http(&self) -> Http {
-        Http::new(&self.node.url, self.chain)
+        Http::trusting(&self.node.url, self.chain, self.node.cert().as_deref())
     }
 
     pub fn home(&self, who: &str) -> PathBuf {
@@ -527,15 +590,20 @@ impl Market {
     /// Runs `ebl` as `who`, with their own wallet home.
     pub fn ebl(&self, who: &str, args: &[&str]) -> Run {
         let home = self.home(who).to_string_lossy().into_owned();
-        run(
-            &bin("ebl"),
-            args,
-            &[
-                ("EBL_HOME", &home),
-                ("EBL_NODE", &self.node.url),
-                ("EBL_PASSPHRASE", PASSPHRASE),
-            ],
-        )
+        let cert = self
+            .node
+            .cert()
+            .map(|c| c.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut env = vec![
+            ("EBL_HOME", home.as_str()),
+            ("EBL_NODE", self.node.url.as_str()),
+            ("EBL_PASSPHRASE", PASSPHRASE),
+        ];
+        if !cert.is_empty() {
+            env.push(("EBL_NODE_CERT", cert.as_str()));
+        }
+        run(&bin("ebl"), args, &env)
     }
 
     /// A `--json` run that must succeed.

@@ -57,8 +57,9 @@ pub fn node_addresses(text: &str) -> Vec<String> {
 }
 
 /// Every node address must be an http(s) URL: `127.0.0.1:7878` alone is a usage error, not an
-/// unreachable node.
-pub fn check_node_address(text: &str) -> Result<()> {
+/// unreachable node. Plain `http://` is for a node on this machine (loopback) only, unless
+/// `insecure_plain_http`: anywhere else signed reads and documents would cross the network readable.
+pub fn check_node_address(text: &str, insecure_plain_http: bool) -> Result<()> {
     let addresses = node_addresses(text);
     let bad = || crate::error::WalletRule::BadNodeAddress {
         address: text.to_owned(),
@@ -67,17 +68,131 @@ pub fn check_node_address(text: &str) -> Result<()> {
         return Err(bad().into());
     }
     for address in &addresses {
-        let rest = address
-            .strip_prefix("http://")
-            .or_else(|| address.strip_prefix("https://"));
-        if rest.is_none_or(|host| host.is_empty()) {
+        let (plain, rest) = match address.strip_prefix("http://") {
+            Some(rest) => (true, Some(rest)),
+            None => (false, address.strip_prefix("https://")),
+        };
+        let Some(rest) = rest.filter(|host| !host.is_empty()) else {
             return Err(crate::error::WalletRule::BadNodeAddress {
+                address: address.clone(),
+            }
+            .into());
+        };
+        if plain && !insecure_plain_http && !is_loopback_host(rest) {
+            return Err(crate::error::WalletRule::PlainHttpOffLoopback {
                 address: address.clone(),
             }
             .into());
         }
     }
     Ok(())
+}
+
+/// Whether the authority of a URL (`host[:port][/...]`) names this machine.
+fn is_loopback_host(authority: &str) -> bool {
+    let authority = authority.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A node that did not answer, or whose certificate the wallet does not trust.
+fn unreachable_at(base: &str, e: ureq::Error) -> CliError {
+    if let Some(tls) = tls_refusal(&e) {
+        return CliError::from(Refusal::UntrustedNodeCertificate(format!(
+            "the node at {base} presented a certificate this wallet does not trust: {tls}"
+        )))
+        .with_hint(
+            "pin the node's certificate with --node-cert FILE (its tls/cert.pem), or check the address",
+        );
+    }
+    CliError::from(Refusal::NodeUnreachable(format!(
+        "cannot reach the node at {base}: {e}"
+    )))
+    .with_hint("start one with `ebl-node run`, or point --node / EBL_NODE at a running node")
+}
+
+/// The TLS refusal inside a transport error, when the node's certificate is what failed.
+fn tls_refusal(e: &ureq::Error) -> Option<String> {
+    let rustls = match e {
+        ureq::Error::Rustls(e) => Some(e),
+        ureq::Error::Io(io) => io.get_ref().and_then(|inner| inner.downcast_ref()),
+        _ => None,
+    };
+    match rustls {
+        Some(rustls::Error::InvalidCertificate(why)) => Some(format!("{why:?}")),
+        _ => None,
+    }
+}
+
+/// Which certificates the wallet accepts from a node over TLS.
+#[derive(Debug, Clone, Default)]
+pub enum NodeTrust {
+    /// The host's root certificates (a node with a certificate from a public or company CA).
+    #[default]
+    System,
+    /// Only these (`--node-cert FILE`: the node's own certificate, or the CA that signed it).
+    Pinned(Vec<ureq::tls::Certificate<'static>>),
+}
+
+/// Largest `--node-cert` file read.
+pub const NODE_CERT_FILE_BYTES_MAX: usize = 1024 * 1024;
+
+impl NodeTrust {
+    /// The certificates in a PEM file given with `--node-cert`.
+    pub fn pinned(path: &std::path::Path) -> Result<NodeTrust> {
+        let text = crate::wallet::read_file(path, "node certificate", NODE_CERT_FILE_BYTES_MAX)?;
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(&text) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(crate::error::WalletRule::BadNodeCertificate {
+                        path: path.to_owned(),
+                        reason: e.to_string(),
+                    }
+                    .into())
+                }
+            }
+        }
+        if certs.is_empty() {
+            return Err(crate::error::WalletRule::BadNodeCertificate {
+                path: path.to_owned(),
+                reason: "no PEM certificate in it".into(),
+            }
+            .into());
+        }
+        Ok(NodeTrust::Pinned(certs))
+    }
+
+    fn roots(&self) -> ureq::tls::RootCerts {
+        match self {
+            NodeTrust::System => ureq::tls::RootCerts::PlatformVerifier,
+            NodeTrust::Pinned(certs) => ureq::tls::RootCerts::new_with_certs(certs),
+        }
+    }
+}
+
+fn agent(trust: &NodeTrust) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_millis(CONNECT_TIMEOUT_MS)))
+        .timeout_global(Some(Duration::from_millis(ANSWER_TIMEOUT_MS)))
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(trust.roots())
+                .build(),
+        )
+        .build()
+        .into()
 }
 
 #[derive(Debug)]
@@ -117,12 +232,7 @@ fn request_time_ms() -> u64 {
 
 impl NodeClient {
     pub fn new(base: &str) -> NodeClient {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_millis(CONNECT_TIMEOUT_MS)))
-            .timeout_global(Some(Duration::from_millis(ANSWER_TIMEOUT_MS)))
-            .build()
-            .into();
+        let agent = agent(&NodeTrust::System);
         let mut bases = node_addresses(base);
         if bases.is_empty() {
             bases.push(base.to_owned());
@@ -145,17 +255,18 @@ impl NodeClient {
         client
     }
 
+    /// Accept only the certificates `trust` names from the node.
+    pub fn trust(&mut self, trust: &NodeTrust) {
+        self.agent = agent(trust);
+    }
+
     /// The address of the node the wallet talks to now.
     pub fn base(&self) -> &str {
         &self.bases[self.current.get()]
     }
 
     fn unreachable(&self, e: ureq::Error) -> CliError {
-        CliError::from(Refusal::NodeUnreachable(format!(
-            "cannot reach the node at {}: {e}",
-            self.base()
-        )))
-        .with_hint("start one with `ebl-node run`, or point --node / EBL_NODE at a running node")
+        unreachable_at(self.base(), e)
     }
 
     /// Sends a request to the current node, and to the next ones in turn when it does not answer or
@@ -182,13 +293,7 @@ impl NodeClient {
                     self.current.set(i);
                     return Ok(r);
                 }
-                Err(e) => last = Some(Err(CliError::from(Refusal::NodeUnreachable(format!(
-                    "cannot reach the node at {}: {e}",
-                    self.bases[i]
-                )))
-                .with_hint(
-                    "start one with `ebl-node run`, or point --node / EBL_NODE at a running node",
-                ))),
+                Err(e) => last = Some(Err(unreachable_at(&self.bases[i], e))),
             }
         }
         last.unwrap_or_else(|| Err(CliError::io("talking to the node", "no node address")))
@@ -510,13 +615,42 @@ mod tests {
             node_addresses("http://a:1, http://b:2/,"),
             ["http://a:1", "http://b:2"]
         );
-        assert!(check_node_address("http://a:1,https://b:2").is_ok());
-        let bad = check_node_address("http://a:1,b:2").expect_err("no scheme");
+        assert!(check_node_address("http://127.0.0.1:1,https://b:2", false).is_ok());
+        let bad = check_node_address("http://127.0.0.1:1,b:2", false).expect_err("no scheme");
         assert_eq!(bad.code, "bad_node_address");
-        assert!(check_node_address("").is_err());
-        let many = vec!["http://a:1"; NODE_ADDRESSES_MAX + 1].join(",");
-        assert!(check_node_address(&many).is_err(), "more than the limit");
-        let most = vec!["http://a:1"; NODE_ADDRESSES_MAX].join(",");
-        assert!(check_node_address(&most).is_ok(), "the limit itself");
+        assert!(check_node_address("", false).is_err());
+        let many = vec!["https://a:1"; NODE_ADDRESSES_MAX + 1].join(",");
+        assert!(
+            check_node_address(&many, false).is_err(),
+            "more than the limit"
+        );
+        let most = vec!["https://a:1"; NODE_ADDRESSES_MAX].join(",");
+        assert!(check_node_address(&most, false).is_ok(), "the limit itself");
+    }
+
+    #[test]
+    fn regression_plain_http_to_a_node_elsewhere_is_refused_unless_asked() {
+        for local in [
+            "http://127.0.0.1:7878",
+            "http://127.0.0.2:7878/",
+            "http://localhost:7878",
+            "http://[::1]:7878",
+        ] {
+            assert!(check_node_address(local, false).is_ok(), "{local}");
+        }
+        for remote in [
+            "http://node.example:7878",
+            "http://10.0.0.5:7878",
+            "http://[2001:db8::1]:7878",
+            "http://127.0.0.1.example:7878",
+        ] {
+            let refused = check_node_address(remote, false).expect_err(remote);
+            assert_eq!(refused.code, "plain_http_off_loopback", "{remote}");
+            assert!(
+                check_node_address(remote, true).is_ok(),
+                "{remote} when asked"
+            );
+        }
+        assert!(check_node_address("https://node.example:7878", false).is_ok());
     }
 }

@@ -93,6 +93,13 @@ impl From<ebl_core::Error> for CliError {
 pub enum WalletRule {
     #[error("{address:?} is not a node address")]
     BadNodeAddress { address: String },
+    #[error("{address} is plain HTTP to another machine: signed reads and documents would cross the network readable")]
+    PlainHttpOffLoopback { address: String },
+    #[error("{path} cannot be a node certificate: {reason}")]
+    BadNodeCertificate {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     #[error("a passphrase protecting a key must have at least {min} characters")]
     WeakPassphrase { min: usize },
     #[error("the key file asks for {memory_kib} KiB, {passes} passes and {lanes} lanes; at most {memory_kib_max} KiB, {passes_max} passes and {lanes_max} lanes are accepted")]
@@ -131,6 +138,8 @@ impl WalletRule {
     pub fn code(&self) -> &'static str {
         match self {
             WalletRule::BadNodeAddress { .. } => "bad_node_address",
+            WalletRule::PlainHttpOffLoopback { .. } => "plain_http_off_loopback",
+            WalletRule::BadNodeCertificate { .. } => "bad_node_certificate",
             WalletRule::WeakPassphrase { .. } => "weak_passphrase",
             WalletRule::KdfTooCostly { .. } => "kdf_too_costly",
             WalletRule::FileExists { .. } => "file_exists",
@@ -151,6 +160,12 @@ impl WalletRule {
                 "give it with its scheme, e.g. --node http://{}",
                 address.trim_start_matches("//")
             ),
+            WalletRule::PlainHttpOffLoopback { address } => format!(
+                "use https:// (the node serves TLS with --tls-cert, or `ebl-node init --tls-self-signed`), or pass --insecure-plain-http to accept it: {address}"
+            ),
+            WalletRule::BadNodeCertificate { .. } => {
+                "give the node's certificate as PEM (its tls/cert.pem), or the CA that signed it".into()
+            }
             WalletRule::WeakPassphrase { .. } => {
                 "a few unrelated words make a passphrase both strong and memorable".into()
             }
@@ -235,6 +250,10 @@ pub enum Refusal {
     NoPassphrase(String),
     #[error("{0}")]
     NodeUnreachable(String),
+    /// The node's TLS certificate is not one the wallet trusts (not pinned, not under a system root,
+    /// expired, or for another name): nothing is sent to it.
+    #[error("{0}")]
+    UntrustedNodeCertificate(String),
     #[error("{0}")]
     StaleOffer(String),
     #[error("{0}")]
@@ -289,6 +308,7 @@ impl Refusal {
             Refusal::MissingEndorsee(_) => "missing_endorsee",
             Refusal::NoPassphrase(_) => "no_passphrase",
             Refusal::NodeUnreachable(_) => "node_unreachable",
+            Refusal::UntrustedNodeCertificate(_) => "untrusted_node_certificate",
             Refusal::StaleOffer(_) => "stale_offer",
             Refusal::UnknownKey(_) => "unknown_key",
             Refusal::UnknownParty(_) => "unknown_party",
@@ -329,6 +349,7 @@ impl Refusal {
             Refusal::MissingEndorsee(_) => Kind::Usage,
             Refusal::NoPassphrase(_) => Kind::Usage,
             Refusal::NodeUnreachable(_) => Kind::Unreachable,
+            Refusal::UntrustedNodeCertificate(_) => Kind::Verification,
             Refusal::StaleOffer(_) => Kind::Verification,
             Refusal::UnknownKey(_) => Kind::Usage,
             Refusal::UnknownParty(_) => Kind::Usage,
@@ -364,6 +385,11 @@ mod tests {
                 5,
             ),
             (Refusal::BadAnswer(String::new()), "bad_answer", 1),
+            (
+                Refusal::UntrustedNodeCertificate(String::new()),
+                "untrusted_node_certificate",
+                4,
+            ),
             (Refusal::UnsignedAnswer(String::new()), "bad_answer", 4),
             (Refusal::ChainMismatch(String::new()), "chain_mismatch", 4),
             (Refusal::StaleOffer(String::new()), "stale_offer", 4),

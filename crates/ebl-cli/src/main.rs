@@ -45,13 +45,17 @@ fn main() -> ExitCode {
             let home = cli.home.clone().unwrap_or_else(default_home);
             let passphrase =
                 std::env::var("EBL_PASSPHRASE").map_or(Passphrase::Prompt, Passphrase::Given);
-            match ebl_cli::client::check_node_address(&cli.node) {
-                Ok(()) => {
-                    let wallet = Wallet::new(&home, &cli.node, passphrase);
+            let trust = match &cli.node_cert {
+                Some(path) => ebl_cli::client::NodeTrust::pinned(path),
+                None => Ok(ebl_cli::client::NodeTrust::System),
+            };
+            ebl_cli::client::check_node_address(&cli.node, cli.insecure_plain_http)
+                .and(trust)
+                .and_then(|trust| {
+                    let mut wallet = Wallet::new(&home, &cli.node, passphrase);
+                    wallet.node.trust(&trust);
                     cli::run(cli, &wallet).map(Some)
-                }
-                Err(e) => Err(e),
-            }
+                })
         }
     };
     match result {

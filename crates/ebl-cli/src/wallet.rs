@@ -550,6 +550,26 @@ pub fn read_file(path: &Path, what: &str, max: usize) -> Result<Vec<u8>> {
     })
 }
 
+/// Reads standard input (`-` for a file name), at most `max` bytes.
+pub fn read_stdin(what: &str, max: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            CliError::from(Refusal::UnreadableFile(format!(
+                "cannot read {what} from standard input: {e}"
+            )))
+        })?;
+    if bytes.len() > max {
+        return Err(CliError::from(Refusal::FileTooLarge(format!(
+            "standard input holds more than {max} bytes; a {what} is at most {max}"
+        ))));
+    }
+    Ok(bytes)
+}
+
 /// Writes a file whole or not at all (a temporary file renamed into place).
 pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
     let tmp = path.with_extension("partial");

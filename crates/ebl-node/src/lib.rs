@@ -17,7 +17,9 @@ pub mod pint;
 pub mod private;
 pub mod refusal;
 pub mod sequencer;
+pub mod server;
 pub mod state;
+pub mod tls;
 pub mod verify;
 pub mod writer;
 

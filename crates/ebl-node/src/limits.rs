@@ -17,6 +17,10 @@ pub const CONNECTIONS_PER_ADDRESS_MAX: usize = 64;
 pub const CONNECTION_IDLE_MS: u64 = 35_000;
 // The promise above, checked where the numbers are: an idle cut never ends a request still in time.
 const _: () = assert!(CONNECTION_IDLE_MS > REQUEST_TIMEOUT_MS);
+/// How long a client has to send a whole request header (and to finish a TLS handshake), counted from
+/// the connection's start or the end of its previous request: a client that trickles a header byte by
+/// byte is closed after it, however often a byte arrives.
+pub const HEADER_READ_MS: u64 = 10_000;
 /// Most transactions in one block (group commit closes the block earlier when the queue is empty).
 pub const BLOCK_TRANSACTIONS_MAX: usize = ebl_core::limits::BLOCK_TRANSACTIONS_MAX;
 /// How long the sequencer waits for more transactions before closing a block.

@@ -62,7 +62,7 @@ impl LocalNode {
                             .map_err(|e| NodeError::Io(e.to_string()))?,
                     );
                     let _ = address.send(addrs);
-                    crate::node::serve(listener, Some(metrics), running, async move {
+                    crate::node::serve(listener, Some(metrics), running, None, async move {
                         let _ = stopped.await;
                     })
                     .await

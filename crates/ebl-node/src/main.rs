@@ -52,10 +52,18 @@ enum Command {
         /// Name of the chain, part of its identity.
         #[arg(long, default_value = "ebl-dev")]
         chain_name: String,
-        /// The operator's public key (hex). Without it, a new operator key is made and saved as
-        /// operator.key in the data directory, for trying the node out.
+        /// The operator's public key (hex), e.g. `$(ebl key show operator)`. Without it, a new
+        /// operator key is made and its seed printed once, for trying the node out; it is not kept.
         #[arg(long)]
         operator: Option<String>,
+        /// Also make a self-signed development certificate and key (tls/cert.pem, tls/key.pem), which
+        /// `run` then serves TLS with; give it to wallets with `ebl --node-cert`.
+        #[arg(long)]
+        tls_self_signed: bool,
+        /// A host name or IP address the development certificate is for (repeat); default
+        /// localhost, 127.0.0.1 and ::1, plus this member's peer host in a consortium genesis.
+        #[arg(long = "tls-name", value_name = "NAME", requires = "tls_self_signed")]
+        tls_names: Vec<String>,
         /// This platform's DCSA PINT code (eblPlatform, 1 to 4 characters), as other platforms know
         /// it. Kept in pint/platform in the data directory.
         #[arg(long, default_value = ebl_pint::PLATFORM_CODE_DEFAULT, value_parser = platform_code)]
@@ -84,31 +92,7 @@ enum Command {
     },
     /// Serve the ledger over HTTP (the default command). Initializes a development ledger if the data
     /// directory is empty.
-    Run {
-        /// Address to listen on [default: a cluster member's peer address from the genesis, otherwise
-        /// 127.0.0.1:7878].
-        #[arg(long, env = "EBL_LISTEN")]
-        listen: Option<SocketAddr>,
-        /// Most client connections open at once; further ones wait to be accepted.
-        #[arg(long, default_value_t = ebl_node::limits::CONNECTIONS_MAX)]
-        connections_max: usize,
-        /// Most connections open at once from one address; more are closed as they arrive.
-        #[arg(long, default_value_t = ebl_node::limits::CONNECTIONS_PER_ADDRESS_MAX)]
-        connections_per_address_max: usize,
-        /// Milliseconds a connection may sit with nothing sent or received before it is closed.
-        #[arg(long, default_value_t = ebl_node::limits::CONNECTION_IDLE_MS)]
-        idle_timeout_ms: u64,
-        /// Where Prometheus metrics are served, apart from the API (port 0: any free port, printed).
-        #[arg(long, env = "EBL_METRICS_LISTEN", default_value = "127.0.0.1:0")]
-        metrics_listen: SocketAddr,
-        /// A cluster member's Raft log entries between snapshots; the log before a snapshot is purged
-        /// but for `--raft-keep-entries`, and a node that missed purged entries catches up from peers.
-        #[arg(long, default_value_t = ebl_node::cluster::Timing::default().snapshot_entries)]
-        raft_snapshot_entries: u64,
-        /// Raft log entries kept behind the last snapshot.
-        #[arg(long, default_value_t = ebl_node::cluster::Timing::default().keep_entries)]
-        raft_keep_entries: u64,
-    },
+    Run(RunArgs),
     /// Replay the stored ledger from the genesis and check every record, hash, signature, Merkle root and
     /// rule. Exit code 0 if it is sound, 1 at the first fault (which it names).
     Verify {
@@ -118,8 +102,58 @@ enum Command {
     },
 }
 
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Address to listen on [default: a cluster member's peer address from the genesis, otherwise
+    /// 127.0.0.1:7878].
+    #[arg(long, env = "EBL_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Most client connections open at once; further ones wait to be accepted.
+    #[arg(long, default_value_t = ebl_node::limits::CONNECTIONS_MAX)]
+    connections_max: usize,
+    /// Most connections open at once from one address; more are closed as they arrive.
+    #[arg(long, default_value_t = ebl_node::limits::CONNECTIONS_PER_ADDRESS_MAX)]
+    connections_per_address_max: usize,
+    /// Milliseconds a connection may sit with nothing sent or received before it is closed.
+    #[arg(long, default_value_t = ebl_node::limits::CONNECTION_IDLE_MS)]
+    idle_timeout_ms: u64,
+    /// Milliseconds a client has to send a whole request header (and finish a TLS handshake).
+    #[arg(long, default_value_t = ebl_node::limits::HEADER_READ_MS)]
+    header_timeout_ms: u64,
+    /// The certificate chain (PEM) to serve TLS with [default: tls/cert.pem in the data directory,
+    /// if it exists].
+    #[arg(long, env = "EBL_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM) [default: tls/key.pem in the data directory].
+    #[arg(long, env = "EBL_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on an address other than loopback: everything crosses the network readable.
+    #[arg(long)]
+    insecure_plain_http: bool,
+    /// Where Prometheus metrics are served, apart from the API (port 0: any free port, printed).
+    #[arg(long, env = "EBL_METRICS_LISTEN", default_value = "127.0.0.1:0")]
+    metrics_listen: SocketAddr,
+    /// A cluster member's Raft log entries between snapshots; the log before a snapshot is purged
+    /// but for `--raft-keep-entries`, and a node that missed purged entries catches up from peers.
+    #[arg(long, default_value_t = ebl_node::cluster::Timing::default().snapshot_entries)]
+    raft_snapshot_entries: u64,
+    /// Raft log entries kept behind the last snapshot.
+    #[arg(long, default_value_t = ebl_node::cluster::Timing::default().keep_entries)]
+    raft_keep_entries: u64,
+}
+
+/// The command line, with `run` supplied when no command is given, so that `ebl-node` alone reads
+/// `run`'s flags from the environment (`EBL_LISTEN`, ...) exactly as `ebl-node run` does.
+fn parse() -> Result<Cli, clap::Error> {
+    let cli = Cli::try_parse()?;
+    if cli.command.is_some() {
+        return Ok(cli);
+    }
+    Cli::try_parse_from(std::env::args_os().chain([std::ffi::OsString::from("run")]))
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -140,27 +174,29 @@ fn main() -> ExitCode {
         builder.init();
     }
     let dir = DataDir(cli.data.clone());
-    let result = match cli.command.unwrap_or(Command::Run {
-        listen: None,
-        connections_max: ebl_node::limits::CONNECTIONS_MAX,
-        connections_per_address_max: ebl_node::limits::CONNECTIONS_PER_ADDRESS_MAX,
-        idle_timeout_ms: ebl_node::limits::CONNECTION_IDLE_MS,
-        metrics_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        raft_snapshot_entries: ebl_node::cluster::Timing::default().snapshot_entries,
-        raft_keep_entries: ebl_node::cluster::Timing::default().keep_entries,
-    }) {
+    let Some(command) = cli.command else {
+        eprintln!("error: no command");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let result = match command {
         Command::Init {
             genesis: Some(file),
             join,
+            tls_self_signed,
+            tls_names,
             ..
-        } => init_from(&dir, &file, join),
+        } => init_from(&dir, &file, join)
+            .and_then(|peer_host| self_signed(&dir, tls_self_signed, tls_names, peer_host)),
         Command::Init {
             genesis: None,
             chain_name,
             operator,
             platform,
+            tls_self_signed,
+            tls_names,
             ..
-        } => init(&dir, &chain_name, operator.as_deref(), &platform),
+        } => init(&dir, &chain_name, operator.as_deref(), &platform)
+            .and_then(|()| self_signed(&dir, tls_self_signed, tls_names, None)),
         Command::NodeKey => ebl_node::node_key(&dir)
             .map(|key| println!("{}", PartyKey::of(&key)))
             .map_err(Into::into),
@@ -171,38 +207,31 @@ fn main() -> ExitCode {
             platform,
             out,
         } => write_genesis(&members, threshold, &chain_name, &platform, &out),
-        Command::Run {
-            listen,
-            connections_max,
-            connections_per_address_max,
-            idle_timeout_ms,
-            metrics_listen,
-            raft_snapshot_entries,
-            raft_keep_entries,
-        } => run(
-            &dir,
-            listen,
-            ebl_node::listener::ConnectionLimits {
-                max: connections_max,
-                per_address_max: connections_per_address_max,
-                idle_ms: idle_timeout_ms,
-            },
-            metrics_listen,
-            ebl_node::cluster::Timing {
-                snapshot_entries: raft_snapshot_entries.max(1),
-                keep_entries: raft_keep_entries,
-                ..ebl_node::cluster::Timing::default()
-            },
-        ),
+        Command::Run(args) => run(&dir, args),
         Command::Verify { json } => return verify(&dir, json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            let usage = e
-                .chain()
-                .any(|c| c.downcast_ref::<ebl_core::Error>().is_some());
+            // A refusal with a stable code says it, as the wallet's errors do, for scripts to match.
+            let code = e.chain().find_map(|c| {
+                c.downcast_ref::<ebl_node::tls::TlsError>()
+                    .map(ebl_node::tls::TlsError::code)
+                    .or_else(|| {
+                        c.downcast_ref::<ebl_node::NodeError>()
+                            .and_then(|n| match n {
+                                ebl_node::NodeError::Tls(t) => Some(t.code()),
+                                _ => None,
+                            })
+                    })
+            });
+            match code {
+                Some(code) => eprintln!("error: {e:#} [{code}]"),
+                None => eprintln!("error: {e:#}"),
+            }
+            let usage = code.is_some()
+                || e.chain()
+                    .any(|c| c.downcast_ref::<ebl_core::Error>().is_some());
             ExitCode::from(if usage { EXIT_USAGE } else { EXIT_IO })
         }
     }
@@ -222,14 +251,13 @@ fn init(
     let operator = match operator {
         Some(hex) => hex.parse::<PartyKey>().context("--operator")?,
         None => {
-            std::fs::create_dir_all(&dir.0)
-                .with_context(|| format!("creating {}", dir.0.display()))?;
+            // Shown once and never written: a governing key left in the data directory is readable by
+            // whoever reads the node's disk or its backups.
             let key = keyfile::generate()?;
-            keyfile::write(&dir.operator_key(), &key)?;
+            let seed = zeroize::Zeroizing::new(ebl_core::bytes::to_hex(&key.to_bytes()));
             eprintln!(
-                "made a new operator key in {} (import it into a wallet with `ebl key import operator {}`)",
-                dir.operator_key().display(),
-                dir.operator_key().display()
+                "made a new operator key; it is shown this once and not kept anywhere. Import it into a wallet now:\n  echo {} | ebl key import operator -",
+                seed.as_str()
             );
             PartyKey::of(&key)
         }
@@ -281,7 +309,8 @@ fn read_genesis(file: &std::path::Path) -> anyhow::Result<ebl_core::Genesis> {
     Ok(genesis)
 }
 
-fn init_from(dir: &DataDir, file: &std::path::Path, join: bool) -> anyhow::Result<()> {
+/// Initialises from a consortium genesis; returns the host this member's peers reach it at.
+fn init_from(dir: &DataDir, file: &std::path::Path, join: bool) -> anyhow::Result<Option<String>> {
     let genesis = read_genesis(file)?;
     if join {
         ebl_node::node::init_joining(dir, &genesis)?;
@@ -290,6 +319,42 @@ fn init_from(dir: &DataDir, file: &std::path::Path, join: bool) -> anyhow::Resul
     }
     print_genesis(dir, &genesis);
     println!("compare the chain id with every other member before you trust it");
+    let own = PartyKey::of(&ebl_node::node_key(dir)?);
+    Ok(genesis.member_by_node(&own).and_then(|m| {
+        m.peer_address.rsplit_once(':').map(|(host, _)| {
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned()
+        })
+    }))
+}
+
+/// `init --tls-self-signed`: a development certificate for `names` (or this machine's local names and
+/// the member's peer host).
+fn self_signed(
+    dir: &DataDir,
+    wanted: bool,
+    names: Vec<String>,
+    peer_host: Option<String>,
+) -> anyhow::Result<()> {
+    if !wanted {
+        return Ok(());
+    }
+    let names = if names.is_empty() {
+        let mut names = ebl_node::tls::default_names();
+        names.extend(peer_host.filter(|h| !names.contains(h)));
+        names
+    } else {
+        names
+    };
+    ebl_node::tls::write_self_signed(&dir.tls_cert(), &dir.tls_key(), &names)?;
+    ebl_node::private::make_private(&dir.0)?;
+    println!(
+        "development certificate for {} in {} (wallets pin it with --node-cert {})",
+        names.join(", "),
+        dir.tls_cert().display(),
+        dir.tls_cert().display()
+    );
     Ok(())
 }
 
@@ -364,21 +429,46 @@ fn default_listen(dir: &DataDir) -> anyhow::Result<SocketAddr> {
     })
 }
 
-fn run(
-    dir: &DataDir,
-    listen: Option<SocketAddr>,
-    limits: ebl_node::listener::ConnectionLimits,
-    metrics_listen: SocketAddr,
-    timing: ebl_node::cluster::Timing,
-) -> anyhow::Result<()> {
-    if !dir.store().exists() {
+fn run(dir: &DataDir, args: RunArgs) -> anyhow::Result<()> {
+    let limits = ebl_node::listener::ConnectionLimits {
+        max: args.connections_max,
+        per_address_max: args.connections_per_address_max,
+        idle_ms: args.idle_timeout_ms,
+    };
+    let timing = ebl_node::cluster::Timing {
+        snapshot_entries: args.raft_snapshot_entries.max(1),
+        keep_entries: args.raft_keep_entries,
+        ..ebl_node::cluster::Timing::default()
+    };
+    let metrics_listen = args.metrics_listen;
+    // Everything that can be refused is checked before anything is made: a busy port or a bad
+    // certificate must not leave a new ledger behind.
+    let (cert, key) = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => (Some(cert), Some(key)),
+        _ if dir.tls_cert().exists() => (Some(dir.tls_cert()), Some(dir.tls_key())),
+        _ => (None, None),
+    };
+    let tls = match (cert, key) {
+        (Some(cert), Some(key)) => Some(ebl_node::tls::server_config(&cert, &key)?),
+        _ => None,
+    };
+    let fresh = !dir.store().exists();
+    let listen = match args.listen {
+        Some(listen) => listen,
+        None if fresh => SocketAddr::from(([127, 0, 0, 1], 7878)),
+        None => default_listen(dir)?,
+    };
+    if tls.is_none() {
+        ebl_node::tls::check_plain(listen, args.insecure_plain_http)?;
+    }
+    let bound =
+        std::net::TcpListener::bind(listen).with_context(|| format!("listening on {listen}"))?;
+    bound.set_nonblocking(true)?;
+    if fresh {
         tracing::info!(dir = %dir.0.display(), "no ledger here yet: initializing a development ledger");
         init(dir, "ebl-dev", None, ebl_pint::PLATFORM_CODE_DEFAULT)?;
     }
-    let listen = match listen {
-        Some(listen) => listen,
-        None => default_listen(dir)?,
-    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -387,12 +477,11 @@ fn run(
             connections_max: limits.max.max(1),
             connections_per_address_max: limits.per_address_max.max(1),
             connection_idle_ms: limits.idle_ms.max(1),
+            header_read_ms: args.header_timeout_ms.max(1),
             ..ebl_node::Settings::default()
         };
         let running = ebl_node::node::open_member(dir, settings, timing).await?;
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("listening on {listen}"))?;
+        let listener = tokio::net::TcpListener::from_std(bound)?;
         let chain = running
             .app
             .published
@@ -405,12 +494,12 @@ fn run(
             .with_context(|| format!("serving metrics on {metrics_listen}"))?;
         // One line, printed for scripts that start the node on port 0 and need to know where it is.
         println!(
-            "listening on http://{} metrics on http://{}/metrics",
+            "listening on {scheme}://{} metrics on http://{}/metrics",
             listener.local_addr()?,
             metrics.local_addr()?
         );
         let _ = std::io::stdout().flush();
-        ebl_node::serve(listener, Some(metrics), running, shutdown_signal()).await?;
+        ebl_node::serve(listener, Some(metrics), running, tls, shutdown_signal()).await?;
         tracing::info!("stopped; every acknowledged transaction is on disk");
         Ok(())
     })
@@ -441,8 +530,16 @@ async fn shutdown_signal() {
 }
 
 fn verify(dir: &DataDir, json: bool) -> ExitCode {
+    // Checkpoint states are checked under the node's seal, so verify needs the node key.
+    let seal = match ebl_node::keyfile::read(&dir.node_key()) {
+        Ok(key) => ebl_node::node::seal_key(&key),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_IO);
+        }
+    };
     let store = match ebl_store::SledKv::open(&dir.store()) {
-        Ok(kv) => ebl_store::LedgerStore::new(kv),
+        Ok(kv) => ebl_store::LedgerStore::new(kv).sealed_with(seal),
         Err(e @ ebl_store::StoreError::Corrupt { .. }) => {
             // A store too damaged to open is a verdict, not an IO failure.
             if json {

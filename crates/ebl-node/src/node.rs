@@ -14,7 +14,7 @@ use crate::api::{router, App};
 use crate::keyfile;
 use crate::limits::{
     CHECKPOINT_TRANSACTIONS, CONNECTIONS_MAX, CONNECTIONS_PER_ADDRESS_MAX, CONNECTION_IDLE_MS,
-    PENDING_TRANSACTIONS_MAX, REQUEST_TIMEOUT_MS,
+    HEADER_READ_MS, PENDING_TRANSACTIONS_MAX, REQUEST_TIMEOUT_MS,
 };
 use crate::listener::LimitedListener;
 use crate::metrics::Metrics;
@@ -38,6 +38,8 @@ pub enum NodeError {
     Genesis(#[from] ebl_core::Error),
     #[error("the sequencer stopped: {0}")]
     Sequencer(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Where a node keeps its files.
@@ -76,6 +78,22 @@ impl DataDir {
     /// Written only when the node initialized itself for a first try: the operator key of that chain.
     pub fn operator_key(&self) -> PathBuf {
         self.0.join("operator.key")
+    }
+
+    /// The certificate chain (PEM) the node serves TLS with, when it has one.
+    pub fn tls_cert(&self) -> PathBuf {
+        self.0.join("tls").join("cert.pem")
+    }
+
+    /// The private key (PEM) of [`DataDir::tls_cert`].
+    pub fn tls_key(&self) -> PathBuf {
+        self.0.join("tls").join("key.pem")
+    }
+
+    /// Certificates (PEM) this node trusts when it calls the other members' nodes over TLS: their
+    /// development certificates, or the CA that signed them.
+    pub fn tls_peers(&self) -> PathBuf {
+        self.0.join("tls").join("peers.pem")
     }
 }
 
@@ -169,6 +187,8 @@ pub struct Settings {
     pub connections_max: usize,
     pub connections_per_address_max: usize,
     pub connection_idle_ms: u64,
+    /// How long a client has to send a request's whole header (`HEADER_READ_MS`).
+    pub header_read_ms: u64,
     /// How long a PINT envelope transfer may stay open (`pint::TRANSFER_OPEN_MS_MAX`).
     pub pint_transfer_open_ms: u64,
     pub checkpoint_transactions: usize,
@@ -182,6 +202,7 @@ impl Default for Settings {
             connections_max: CONNECTIONS_MAX,
             connections_per_address_max: CONNECTIONS_PER_ADDRESS_MAX,
             connection_idle_ms: CONNECTION_IDLE_MS,
+            header_read_ms: HEADER_READ_MS,
             pint_transfer_open_ms: crate::pint::TRANSFER_OPEN_MS_MAX,
             checkpoint_transactions: CHECKPOINT_TRANSACTIONS,
             request_timeout_ms: REQUEST_TIMEOUT_MS,
@@ -232,6 +253,7 @@ pub fn start_receiving<K: Kv>(
     settings: Settings,
     mut pint: Receiver,
 ) -> Result<Running<K>, NodeError> {
+    let store = store.sealed_with(seal_key(&node_key));
     let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
     // A store that lost acknowledged blocks must not go on: new blocks would fork the history.
     store.check_witness()?;
@@ -384,6 +406,12 @@ fn count_transactions<K: Kv>(store: &LedgerStore<K>) -> Result<u64, StoreError> 
     Ok(total)
 }
 
+/// The key this node seals its checkpoint states with: derived from its node key, a secret it keeps
+/// already, so there is no second secret to lose or leak.
+pub fn seal_key(node_key: &SigningKey) -> ebl_store::SealKey {
+    ebl_store::SealKey::derive(&zeroize::Zeroizing::new(node_key.to_bytes())[..])
+}
+
 /// Opens the node in `dir`: its sled store and node key.
 pub fn open(dir: &DataDir) -> Result<Running<SledKv>, NodeError> {
     open_with(dir, Settings::default())
@@ -432,6 +460,7 @@ pub async fn open_member(
         raft: dir.0.join("raft"),
         evidence: dir.0.join("evidence"),
         join: dir.join_marker(),
+        peer_tls: crate::tls::PeerTls::load(&dir.tls_peers())?,
     };
     crate::cluster::start::start(store, key, settings, pint, files, timing)
         .await
@@ -447,6 +476,7 @@ pub async fn serve<K: Kv>(
     listener: TcpListener,
     metrics: Option<TcpListener>,
     running: Running<K>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), NodeError> {
     let app = running.app.clone();
@@ -466,7 +496,7 @@ pub async fn serve<K: Kv>(
             timeout(limit_ms, request, next)
         }))
         .layer(axum::middleware::map_response(close_after_unread_body));
-    axum::serve(
+    crate::server::serve_connections(
         LimitedListener::new(
             listener,
             crate::listener::ConnectionLimits {
@@ -476,10 +506,14 @@ pub async fn serve<K: Kv>(
             },
         ),
         routes,
+        crate::server::Transport {
+            tls,
+            header_read_ms: running.settings.header_read_ms,
+        },
+        limit_ms,
+        shutdown,
     )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|e| NodeError::Io(e.to_string()))?;
+    .await;
     stop(running).await
 }
 
@@ -501,13 +535,19 @@ pub async fn stop<K: Kv>(running: Running<K>) -> Result<(), NodeError> {
         .map_err(NodeError::Store)
 }
 
-/// A body refused unread (413) leaves its bytes on the connection: the answer says `connection: close`
-/// so the client knows to open a new one, rather than finding the connection reset under its next
-/// request.
+/// An early refusal leaves bytes on the connection (a body refused unread, 413; headers refused, 431) or
+/// asks the client to come back later (503): the answer says `connection: close`, so the client knows to
+/// open a new connection rather than find this one reset under its next request.
 async fn close_after_unread_body(
     mut response: axum::response::Response,
 ) -> axum::response::Response {
-    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+    use axum::http::StatusCode;
+    if matches!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+            | StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            | StatusCode::SERVICE_UNAVAILABLE
+    ) {
         response.headers_mut().insert(
             axum::http::header::CONNECTION,
             axum::http::HeaderValue::from_static("close"),

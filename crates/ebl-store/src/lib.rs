@@ -12,7 +12,7 @@ mod records;
 
 pub use fault::{FaultyKv, SyncBehaviour};
 pub use kv::{Batch, Kv, SledKv};
-pub use records::{BlockWrite, Checkpoint, LedgerStore, StoredBlock, StoredTransaction};
+pub use records::{BlockWrite, Checkpoint, LedgerStore, SealKey, StoredBlock, StoredTransaction};
 
 /// A store of the ledger: the typed records over some key-value backend.
 pub type Store<K> = LedgerStore<K>;

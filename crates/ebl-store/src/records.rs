@@ -128,6 +128,60 @@ struct StoredTransactionRef<'a> {
 #[derive(Debug)]
 pub struct LedgerStore<K: Kv> {
     kv: K,
+    seal: SealKey,
+}
+
+/// The secret the bill and party states of a checkpoint are sealed with (HMAC-SHA-256 over key and
+/// bytes), so that a rewritten state record (a pledge turned back to issued, another possessor) is
+/// refused at start, not served: anyone can recompute a plain checksum, nobody without the node's
+/// secret this one. Blocks and transactions need no secret: their hashes and signatures are checked
+/// against the chain.
+#[derive(Clone)]
+pub struct SealKey([u8; 32]);
+
+impl std::fmt::Debug for SealKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealKey(..)")
+    }
+}
+
+impl SealKey {
+    /// The seal key a node derives from a secret of its own (its node key's seed), under a domain of
+    /// its own so the derived key is good for nothing else.
+    pub fn derive(secret: &[u8]) -> SealKey {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(b"ebl-store/checkpoint-seal/1\n");
+        hasher.update(secret);
+        SealKey(hasher.finalize().into())
+    }
+
+    /// The key of a store opened without one (tests and inspection tools); a node brings its own.
+    pub fn unkeyed() -> SealKey {
+        SealKey([0; 32])
+    }
+}
+
+/// Whether a record is part of a state checkpoint (keyed seal) rather than of the chain.
+fn is_state_record(k: &[u8]) -> bool {
+    matches!(k.first(), Some(&BILL) | Some(&PARTY)) || k == REGISTRY_HEAD || k == STATE_HEIGHT
+}
+
+/// The 32-byte check a record carries: a keyed MAC for checkpoint states, SHA-256 for the rest.
+fn check_of(seal: &SealKey, key: &[u8], payload: &[u8]) -> [u8; 32] {
+    if is_state_record(key) {
+        use hmac::Mac;
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&seal.0) else {
+            // HMAC takes a key of any length; a 32-byte one cannot be refused.
+            return [0; 32];
+        };
+        mac.update(&(key.len() as u64).to_be_bytes());
+        mac.update(key);
+        mac.update(payload);
+        mac.finalize().into_bytes().into()
+    } else {
+        *Hash::of_parts(&[key, payload]).as_bytes()
+    }
 }
 
 fn key(prefix: u8, rest: &[&[u8]]) -> Vec<u8> {
@@ -140,14 +194,19 @@ fn key(prefix: u8, rest: &[&[u8]]) -> Vec<u8> {
 
 /// Seals a record: its bytes, then SHA-256 over key and bytes, so a record that was altered, or moved to
 /// another key, fails its check.
-fn seal(key: &[u8], payload: Vec<u8>) -> Vec<u8> {
-    let check = Hash::of_parts(&[key, &payload]);
+fn seal(seal: &SealKey, key: &[u8], payload: Vec<u8>) -> Vec<u8> {
+    let check = check_of(seal, key, &payload);
     let mut out = payload;
-    out.extend_from_slice(check.as_bytes());
+    out.extend_from_slice(&check);
     out
 }
 
-fn unseal<T: DeserializeOwned>(what: &'static str, key: &[u8], sealed: &[u8]) -> Result<T> {
+fn unseal<T: DeserializeOwned>(
+    seal: &SealKey,
+    what: &'static str,
+    key: &[u8],
+    sealed: &[u8],
+) -> Result<T> {
     let corrupt = |reason: String| StoreError::Corrupt {
         what,
         key: to_hex(key),
@@ -157,15 +216,27 @@ fn unseal<T: DeserializeOwned>(what: &'static str, key: &[u8], sealed: &[u8]) ->
         return Err(corrupt("record shorter than its checksum".into()));
     }
     let (payload, check) = sealed.split_at(sealed.len() - 32);
-    if Hash::of_parts(&[key, payload]).as_bytes() != check {
-        return Err(corrupt("checksum mismatch".into()));
+    if check_of(seal, key, payload) != check {
+        return Err(corrupt(if is_state_record(key) {
+            "keyed seal mismatch: rewritten, or sealed by another node's key".into()
+        } else {
+            "checksum mismatch".into()
+        }));
     }
     codec::decode(payload, RECORD_BYTES_MAX).map_err(|e| corrupt(e.to_string()))
 }
 
 impl<K: Kv> LedgerStore<K> {
     pub fn new(kv: K) -> LedgerStore<K> {
-        LedgerStore { kv }
+        LedgerStore {
+            kv,
+            seal: SealKey::unkeyed(),
+        }
+    }
+
+    /// The store with its checkpoint states sealed (and checked) under `seal`.
+    pub fn sealed_with(self, seal: SealKey) -> LedgerStore<K> {
+        LedgerStore { seal, ..self }
     }
 
     pub fn kv(&self) -> &K {
@@ -174,7 +245,7 @@ impl<K: Kv> LedgerStore<K> {
 
     fn read<T: DeserializeOwned>(&self, what: &'static str, key: &[u8]) -> Result<Option<T>> {
         match self.kv.get(key)? {
-            Some(bytes) => unseal(what, key, &bytes).map(Some),
+            Some(bytes) => unseal(&self.seal, what, key, &bytes).map(Some),
             None => Ok(None),
         }
     }
@@ -198,7 +269,7 @@ impl<K: Kv> LedgerStore<K> {
         }
         self.kv.apply(vec![(
             GENESIS.to_vec(),
-            Some(seal(GENESIS, codec::encode(genesis))),
+            Some(seal(&self.seal, GENESIS, codec::encode(genesis))),
         )])?;
         self.kv.sync()
     }
@@ -223,7 +294,7 @@ impl<K: Kv> LedgerStore<K> {
             });
         }
         let mut batch = Vec::new();
-        checkpoint_entries(checkpoint, &mut batch);
+        checkpoint_entries(&self.seal, checkpoint, &mut batch);
         self.kv.apply(batch)
     }
 
@@ -258,8 +329,12 @@ impl<K: Kv> LedgerStore<K> {
         len: usize,
     ) -> Result<StoredTransaction> {
         let bytes = self.kv.read_log(offset, len)?;
-        let stored: StoredTransaction =
-            unseal("transaction", &transaction_key(height, index), &bytes)?;
+        let stored: StoredTransaction = unseal(
+            &self.seal,
+            "transaction",
+            &transaction_key(height, index),
+            &bytes,
+        )?;
         if stored.height != height || stored.index != index {
             return Err(StoreError::Corrupt {
                 what: "transaction",
@@ -288,8 +363,12 @@ impl<K: Kv> LedgerStore<K> {
                 key: height.to_string(),
                 reason: "its log span is out of order".into(),
             })?;
-            let stored: StoredTransaction =
-                unseal("transaction", &transaction_key(height, index), slice)?;
+            let stored: StoredTransaction = unseal(
+                &self.seal,
+                "transaction",
+                &transaction_key(height, index),
+                slice,
+            )?;
             if stored.height != height || stored.index != index {
                 return Err(StoreError::Corrupt {
                     what: "transaction",
@@ -390,7 +469,7 @@ impl<K: Kv> LedgerStore<K> {
         self.kv
             .scan(&[BILL])?
             .into_iter()
-            .map(|(k, v)| unseal("bill", &k, &v))
+            .map(|(k, v)| unseal(&self.seal, "bill", &k, &v))
             .collect()
     }
 
@@ -398,7 +477,7 @@ impl<K: Kv> LedgerStore<K> {
         self.kv
             .scan(&[PARTY])?
             .into_iter()
-            .map(|(k, v)| unseal("party", &k, &v))
+            .map(|(k, v)| unseal(&self.seal, "party", &k, &v))
             .collect()
     }
 
@@ -459,6 +538,7 @@ impl<K: Kv> LedgerStore<K> {
             let index = index as u32;
             let stored = StoredTransactionRef { height, index, tx };
             log.extend_from_slice(&seal(
+                &self.seal,
                 &transaction_key(height, index),
                 codec::encode(&stored),
             ));
@@ -479,6 +559,7 @@ impl<K: Kv> LedgerStore<K> {
                 reason: "a transaction outside its log span".into(),
             })?;
             put(
+                &self.seal,
                 &mut batch,
                 key(TRANSACTION_INDEX, &[id.as_bytes()]),
                 codec::encode(&IndexEntry {
@@ -490,9 +571,10 @@ impl<K: Kv> LedgerStore<K> {
             );
         }
         if let Some(checkpoint) = &write.checkpoint {
-            checkpoint_entries(checkpoint, &mut batch);
+            checkpoint_entries(&self.seal, checkpoint, &mut batch);
         }
         put(
+            &self.seal,
             &mut batch,
             key(BLOCK, &[&height.to_be_bytes()]),
             codec::encode(&BlockRecordRef {
@@ -500,7 +582,12 @@ impl<K: Kv> LedgerStore<K> {
                 span: &span,
             }),
         );
-        put(&mut batch, HEAD.to_vec(), codec::encode(&height));
+        put(
+            &self.seal,
+            &mut batch,
+            HEAD.to_vec(),
+            codec::encode(&height),
+        );
         self.kv.apply(batch)
     }
 
@@ -525,6 +612,7 @@ impl<K: Kv> LedgerStore<K> {
         }
         let mut batch = Batch::new();
         put(
+            &self.seal,
             &mut batch,
             key(CERTIFICATE, &[&height.to_be_bytes()]),
             codec::encode(certificate),
@@ -596,7 +684,7 @@ impl<K: Kv> LedgerStore<K> {
         for (k, v) in &entries {
             let ok = v.len() >= 32 && {
                 let (payload, check) = v.split_at(v.len() - 32);
-                Hash::of_parts(&[k, payload]).as_bytes() == check
+                check_of(&self.seal, k, payload) == check
             };
             if !ok {
                 return Err(StoreError::Corrupt {
@@ -622,24 +710,36 @@ impl<K: Kv> LedgerStore<K> {
 }
 
 /// Adds a sealed put to a batch.
-fn put(batch: &mut Batch, k: Vec<u8>, payload: Vec<u8>) {
-    let v = seal(&k, payload);
+fn put(key: &SealKey, batch: &mut Batch, k: Vec<u8>, payload: Vec<u8>) {
+    let v = seal(key, &k, payload);
     batch.push((k, Some(v)));
 }
 
-fn checkpoint_entries(checkpoint: &Checkpoint<'_>, batch: &mut Batch) {
+fn checkpoint_entries(sealer: &SealKey, checkpoint: &Checkpoint<'_>, batch: &mut Batch) {
     for bill in checkpoint.bills {
-        put(batch, key(BILL, &[bill.id.as_bytes()]), codec::encode(bill));
+        put(
+            sealer,
+            batch,
+            key(BILL, &[bill.id.as_bytes()]),
+            codec::encode(bill),
+        );
     }
     for party in checkpoint.parties {
-        put(batch, key(PARTY, &[&party.id.0]), codec::encode(party));
+        put(
+            sealer,
+            batch,
+            key(PARTY, &[&party.id.0]),
+            codec::encode(party),
+        );
     }
     put(
+        sealer,
         batch,
         REGISTRY_HEAD.to_vec(),
         codec::encode(checkpoint.registry),
     );
     put(
+        sealer,
         batch,
         STATE_HEIGHT.to_vec(),
         codec::encode(&checkpoint.height),

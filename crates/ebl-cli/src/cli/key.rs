@@ -4,7 +4,10 @@ use serde_json::{json, Value};
 
 use super::{out, KeyCommand, Out};
 use crate::error::{CliError, Refusal, Result};
-use crate::wallet::{read_file, Wallet};
+use crate::wallet::{read_file, read_stdin, Wallet};
+
+/// Largest key seed file read (64 hex digits and a line end; room for whitespace).
+const KEY_SEED_FILE_BYTES_MAX: usize = 1024;
 
 pub(super) fn key(wallet: &Wallet, cmd: KeyCommand) -> Result<Out> {
     match cmd {
@@ -13,7 +16,11 @@ pub(super) fn key(wallet: &Wallet, cmd: KeyCommand) -> Result<Out> {
             Ok(out(json!({"name": name, "public_key": public}), format!("key {name} made\npublic key {public}\n(give the public key to the operator to be registered)")))
         }
         KeyCommand::Import { name, file } => {
-            let text = read_file(&file, "key seed", 1024)?;
+            let text = if file.as_os_str() == "-" {
+                read_stdin("key seed", KEY_SEED_FILE_BYTES_MAX)?
+            } else {
+                read_file(&file, "key seed", KEY_SEED_FILE_BYTES_MAX)?
+            };
             let text = String::from_utf8_lossy(&text);
             let seed = ebl_core::bytes::from_hex::<32>(text.trim()).ok_or_else(|| {
                 CliError::from(Refusal::MalformedKey(format!(

@@ -38,7 +38,7 @@ Exit codes:
   4  verification failed: a chain, proof bundle or statement does not check out
   5  the node cannot be reached or did not answer in time
 
-Environment: EBL_HOME (wallet home, default ~/.ebl), EBL_NODE (node address, or several separated by commas), EBL_PASSPHRASE (for scripts;
+Environment: EBL_HOME (wallet home, default ~/.ebl), EBL_NODE (node address, or several separated by commas), EBL_NODE_CERT (the node's TLS certificate), EBL_PASSPHRASE (for scripts;
 without it the passphrase is asked on the terminal).";
 
 #[derive(Parser, Debug)]
@@ -63,6 +63,14 @@ pub struct Cli {
         default_value = "http://127.0.0.1:7878"
     )]
     pub node: String,
+    /// The node's TLS certificate (PEM; its `tls/cert.pem`, or the CA that signed it): the only
+    /// certificate accepted from an https node. Without it, the host's root certificates.
+    #[arg(long, global = true, env = "EBL_NODE_CERT", value_name = "FILE")]
+    pub node_cert: Option<PathBuf>,
+    /// Allow plain http:// to a node on another machine (signed reads and documents cross the network
+    /// readable). Plain HTTP to this machine (loopback) is always allowed.
+    #[arg(long, global = true)]
+    pub insecure_plain_http: bool,
     /// Print JSON with stable field names instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -200,7 +208,8 @@ pub enum KeyCommand {
     List,
     /// Show a key's public half: what the operator registers.
     Show { name: String },
-    /// Import a private key from a file holding its 32-byte seed as hex (as `ebl-node init` writes).
+    /// Import a private key from a file holding its 32-byte seed as hex (`-`: standard input, as
+    /// `ebl-node init` prints the development operator key).
     Import { name: String, file: PathBuf },
 }
 

@@ -32,16 +32,15 @@ pub async fn forward(
 ) -> Result<Vec<SubmitOutcome>, ApiError> {
     let body = serde_json::to_vec(&BatchRequest { transactions })
         .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))?;
-    let target = address.clone();
+    let url = cluster.client.tls.url(&address, "/v1/batches");
+    let tls = cluster.client.tls.clone();
     let answered = tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_millis(1_000)))
-            .timeout_global(Some(Duration::from_millis(FORWARD_TIMEOUT_MS)))
-            .build()
-            .into();
+        let agent = tls.agent(
+            Duration::from_millis(crate::cluster::peer::PEER_CONNECT_MS),
+            Some(Duration::from_millis(FORWARD_TIMEOUT_MS)),
+        );
         let mut response = agent
-            .post(&format!("http://{target}/v1/batches"))
+            .post(&url)
             .header("content-type", "application/json")
             .header(FORWARDED_HEADER, "1")
             .send(&body[..])?;

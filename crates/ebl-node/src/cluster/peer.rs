@@ -128,20 +128,22 @@ fn now_ms() -> u64 {
 pub struct PeerClient {
     pub chain: ChainId,
     pub key: SigningKey,
+    /// Over TLS or not, and which certificates the peers may present.
+    pub tls: crate::tls::PeerTls,
     agent: ureq::Agent,
     last_time: Arc<std::sync::atomic::AtomicU64>,
 }
 
+/// How long a peer has to accept a connection.
+pub const PEER_CONNECT_MS: u64 = 1_000;
+
 impl PeerClient {
-    pub fn new(chain: ChainId, key: SigningKey) -> PeerClient {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_millis(1_000)))
-            .build()
-            .into();
+    pub fn new(chain: ChainId, key: SigningKey, tls: crate::tls::PeerTls) -> PeerClient {
+        let agent = tls.agent(Duration::from_millis(PEER_CONNECT_MS), None);
         PeerClient {
             chain,
             key,
+            tls,
             agent,
             last_time: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
@@ -184,7 +186,7 @@ impl PeerClient {
         };
         let mut response = self
             .agent
-            .post(&format!("http://{address}{path}"))
+            .post(&self.tls.url(address, path))
             .config()
             .timeout_global(Some(timeout))
             .build()

@@ -32,6 +32,8 @@ pub struct ClusterFiles {
     /// Present when the node was made to join a running cluster (`ebl-node init --join`): its key is
     /// no genesis member's, and it waits for governance to admit it and the leader to add it.
     pub join: PathBuf,
+    /// How this node calls its peers (`tls/peers.pem` in the data directory).
+    pub peer_tls: crate::tls::PeerTls,
 }
 
 /// Starts this member's node in the cluster of its genesis. Call inside a tokio runtime.
@@ -43,6 +45,7 @@ pub async fn start<K: Kv>(
     files: ClusterFiles,
     timing: Timing,
 ) -> Result<Running<K>, NodeError> {
+    let store = store.sealed_with(crate::node::seal_key(&node_key));
     let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
     store.check_witness()?;
     let own = PartyKey::of(&node_key);
@@ -77,7 +80,7 @@ pub async fn start<K: Kv>(
     let published = applier.published.clone();
     let halted = applier.halted.clone();
     let applier = Arc::new(Mutex::new(applier));
-    let client = PeerClient::new(chain, node_key.clone());
+    let client = PeerClient::new(chain, node_key.clone(), files.peer_tls.clone());
     let machine = Machine {
         applier: applier.clone(),
         catchup: Catchup {

@@ -45,7 +45,8 @@ fn restart_keeps_everything() {
         head_before["height"].as_u64().map(|h| h + 1)
     );
     node.server.stop().expect("stop");
-    let store = LedgerStore::new(SledKv::open(&node.data().store()).expect("open"));
+    let store = LedgerStore::new(SledKv::open(&node.data().store()).expect("open"))
+        .sealed_with(node_seal(&node));
     let report =
         ebl_node::verify::verify_store(&store, |_, _| {}).expect("the stored ledger verifies");
     assert_eq!(report.transactions, 7 + 3);
@@ -127,7 +128,7 @@ fn acknowledged_lost_after_power_cut(behaviour: SyncBehaviour, mut seed: u64) ->
     }
     let _ = server.stop(); // the sequencer has halted on the dead disk; this only joins the threads
     kv.power_on().expect("power on");
-    let store = LedgerStore::new(kv.clone());
+    let store = LedgerStore::new(kv.clone()).sealed_with(ebl_node::node::seal_key(&cast.node));
     let lost = acknowledged_at_cut
         .iter()
         .filter(|id| !matches!(store.transaction(id), Ok(Some(_))))
@@ -167,6 +168,52 @@ fn a_store_that_acknowledges_before_syncing_is_caught() {
     );
 }
 
+/// The seal key of `node`'s checkpoint states, from its node key.
+fn node_seal(node: &TestNode) -> ebl_store::SealKey {
+    let key = ebl_node::keyfile::read(&node.data().node_key()).expect("node key");
+    ebl_node::node::seal_key(&key)
+}
+
+/// Issue 13: "The node serves state it never checked." A checkpointed bill state rewritten (another
+/// possessor) and resealed with a checksum anyone can compute was served by a restarted node. States
+/// now carry a seal keyed by the node's secret: the restart refuses the store, and so does verify.
+#[test]
+fn regression_a_rewritten_checkpoint_state_is_served_after_restart() {
+    let mut node = TestNode::start();
+    let bill = node.issue("SEAL-1");
+    node.server.stop().expect("stop");
+    let kv = SledKv::open(&node.data().store()).expect("open");
+    let keyed = LedgerStore::new(kv).sealed_with(node_seal(&node));
+    let mut stolen = keyed.bill(&bill).expect("read").expect("checkpointed");
+    assert_eq!(stolen.possessor, node.cast.shipper.id);
+    stolen.possessor = node.cast.buyer.id;
+    let parties = keyed.parties().expect("parties");
+    let registry = keyed.registry_head().expect("registry").expect("registry");
+    let height = keyed.state_height().expect("height");
+    drop(keyed);
+    // The attacker writes the rewritten state as the store would, without the node's secret.
+    let forger = LedgerStore::new(SledKv::open(&node.data().store()).expect("open"));
+    forger
+        .write_checkpoint(&ebl_store::Checkpoint {
+            height,
+            bills: &[stolen],
+            parties: &parties,
+            registry: &registry,
+        })
+        .expect("rewrite");
+    forger.sync().expect("sync");
+    drop(forger);
+    let refused = ebl_node::open(&node.data()).expect_err("a rewritten state is not served");
+    assert!(
+        refused.to_string().contains("keyed seal mismatch"),
+        "{refused}"
+    );
+    let kv = SledKv::open(&node.data().store()).expect("open");
+    let keyed = LedgerStore::new(kv).sealed_with(node_seal(&node));
+    let failure = ebl_node::verify::verify_store(&keyed, |_, _| {}).expect_err("verify finds it");
+    assert_eq!(failure.code, "storage_corrupt");
+}
+
 #[test]
 fn every_damaged_record_is_found_and_never_served() {
     let mut node = TestNode::start();
@@ -181,7 +228,7 @@ fn every_damaged_record_is_found_and_never_served() {
     ));
     node.server.stop().expect("stop");
     let kv = SledKv::open(&node.data().store()).expect("open");
-    let store = LedgerStore::new(kv);
+    let store = LedgerStore::new(kv).sealed_with(node_seal(&node));
     let entries = store.raw_entries().expect("entries");
     assert!(entries.len() > 20, "{} records", entries.len());
     for (i, (key, value)) in entries.iter().enumerate() {
@@ -211,7 +258,7 @@ fn every_damaged_record_is_found_and_never_served() {
 
     // Every transaction in the log, damaged at its first, middle and last byte, is found and named.
     let kv = SledKv::open(&node.data().store()).expect("open");
-    let store = LedgerStore::new(kv);
+    let store = LedgerStore::new(kv).sealed_with(node_seal(&node));
     let log_path = node.data().store().with_extension("log");
     let mut positions = Vec::new();
     for height in 1..=store.height().expect("height") {
@@ -332,7 +379,7 @@ fn a_start_after_a_cut_replays_the_blocks_after_the_last_checkpoint() {
     kv.crash().expect("crash");
     let _ = server.stop();
     kv.power_on().expect("power on");
-    let store = LedgerStore::new(kv.clone());
+    let store = LedgerStore::new(kv.clone()).sealed_with(ebl_node::node::seal_key(&cast.node));
     let (state_height, height) = (
         store.state_height().expect("state"),
         store.height().expect("height"),
@@ -369,7 +416,8 @@ fn a_store_that_lost_acknowledged_blocks_is_caught_and_not_served() {
     node.server.stop().expect("stop");
     // What sled's recovery does after a damaged log entry: the tail is gone, the rest looks sound.
     {
-        let store = LedgerStore::new(SledKv::open(&node.data().store()).expect("open"));
+        let store = LedgerStore::new(SledKv::open(&node.data().store()).expect("open"))
+            .sealed_with(node_seal(&node));
         let height = store.height().expect("height");
         let mut last_block = vec![b'b'];
         last_block.extend_from_slice(&height.to_be_bytes());
@@ -392,7 +440,8 @@ fn a_store_that_lost_acknowledged_blocks_is_caught_and_not_served() {
         assert_eq!(failure.code, "store_truncated", "{failure}");
     }
     // The node refuses to start on it: going on would fork the acknowledged history.
-    let store = LedgerStore::new(SledKv::open(&node.data().store()).expect("open"));
+    let store = LedgerStore::new(SledKv::open(&node.data().store()).expect("open"))
+        .sealed_with(node_seal(&node));
     let key = ebl_node::keyfile::read(&node.data().node_key()).expect("key");
     let refused = ebl_node::start(store, key).expect_err("refuses to start");
     assert!(refused.to_string().contains("lost its tail"), "{refused}");

@@ -367,3 +367,123 @@ fn regression_idle_and_half_header_connections_lock_nobody_out() {
     assert_eq!(open, 0, "connections still open past the idle timeout");
     assert!(honest() < Duration::from_secs(1));
 }
+
+/// Issue 13: a client that trickles its header a byte at a time is never idle, so the idle timeout
+/// never cut it; the header-read timeout does, however often a byte arrives.
+#[test]
+fn regression_a_header_trickled_byte_by_byte_is_cut_at_the_header_timeout() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().expect("dir");
+    let data = ebl_node::DataDir(dir.path().to_owned());
+    ebl_node::init(&data, "limits", ebl_core::PartyKey::of(&key(1)), "EBL").expect("init");
+    let header_read_ms = 1_000;
+    let node = ebl_node::LocalNode::open(
+        &data,
+        Settings {
+            header_read_ms,
+            ..Settings::default()
+        },
+    )
+    .expect("open");
+    let addr = node.url.trim_start_matches("http://").to_owned();
+    let mut slow = std::net::TcpStream::connect(&addr).expect("connect");
+    slow.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
+    let started = Instant::now();
+    let header = b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    let mut cut = None;
+    // A byte every 100 ms, well inside the idle timeout, for up to five header timeouts.
+    for byte in header.iter().chain(std::iter::repeat(&b'a')) {
+        if started.elapsed() > Duration::from_millis(header_read_ms * 5) {
+            break;
+        }
+        if slow.write_all(&[*byte]).is_err() {
+            cut = Some(started.elapsed());
+            break;
+        }
+        let mut buf = [0u8; 256];
+        match slow.read(&mut buf) {
+            Ok(0) => {
+                cut = Some(started.elapsed());
+                break;
+            }
+            // An error answer (408) before the close counts as cut too.
+            Ok(_) => {
+                cut = Some(started.elapsed());
+                break;
+            }
+            Err(_) => {}
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let cut = cut.expect("the trickling connection was never closed");
+    eprintln!("trickled header cut after {cut:?} (header timeout {header_read_ms} ms)");
+    assert!(
+        cut >= Duration::from_millis(header_read_ms - 100),
+        "{cut:?}"
+    );
+    assert!(cut < Duration::from_millis(header_read_ms * 3), "{cut:?}");
+    // An honest request on a new connection is answered.
+    let mut fast = std::net::TcpStream::connect(&addr).expect("connect");
+    fast.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    fast.write_all(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let mut buf = [0u8; 32];
+    let n = fast.read(&mut buf).expect("read");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+}
+
+/// Issue 13: early refusals left keep-alive clients with a broken connection. Headers larger than the
+/// node reads are answered 431 and the connection closed; a 503 (the queue is full) says
+/// `connection: close`, so the client comes back on a new connection.
+#[test]
+fn regression_early_refusals_answer_and_close_cleanly() {
+    use std::io::{Read, Write};
+    let mut node = TestNode::start_with(Settings {
+        pending_transactions_max: 8,
+        ..Settings::default()
+    });
+    let address = node.base.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    let huge = "a".repeat(1024 * 1024);
+    let head = format!("GET /v1/health HTTP/1.1\r\nhost: x\r\nx-big: {huge}\r\n\r\n");
+    let writer = {
+        let mut w = stream.try_clone().expect("clone");
+        std::thread::spawn(move || {
+            let _ = w.write_all(head.as_bytes());
+        })
+    };
+    let mut answer = Vec::new();
+    // Read to the end: the node answers and then closes (a read timeout here would fail).
+    stream
+        .read_to_end(&mut answer)
+        .expect("answered, then closed");
+    let _ = writer.join();
+    let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 431"), "{text}");
+    let txs = registrations(&mut node, 9);
+    let (status, body) = node.batch(&txs).expect_err("more than the queue holds");
+    assert_eq!(status, 503, "{body}");
+    let body = serde_json::to_vec(&serde_json::json!({ "transactions": txs })).expect("json");
+    let mut s = std::net::TcpStream::connect(&address).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "POST /v1/batches HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .expect("head");
+    s.write_all(&body).expect("body");
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).expect("answered, then closed");
+    let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 503"), "{text}");
+    assert!(text.contains("connection: close"), "{text}");
+    assert_eq!(node.get("/v1/health").0, 200, "the node keeps serving");
+}

@@ -1,0 +1,324 @@
+//! The node's TLS: its certificate and key from PEM files, a development certificate made by
+//! `ebl-node init --tls-self-signed`, the certificates it trusts when it calls other members' nodes,
+//! and the rule that plain HTTP is for loopback only.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+/// Largest certificate, key or trusted-certificates file read (a chain of a few certificates is a
+/// few kilobytes).
+pub const TLS_FILE_BYTES_MAX: u64 = 1024 * 1024;
+/// How long a development certificate is valid.
+pub const SELF_SIGNED_VALID_DAYS: i64 = 365;
+
+/// Why the node will not serve (or call) with the TLS it was given.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("reading {path}: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("{path} is {len} bytes, more than a TLS file may be ({TLS_FILE_BYTES_MAX})")]
+    TooLarge { path: PathBuf, len: u64 },
+    #[error("{path} holds no PEM certificate")]
+    NoCertificate { path: PathBuf },
+    #[error("{path} holds no PEM private key")]
+    NoKey { path: PathBuf },
+    #[error("the certificate and key cannot serve TLS: {0}")]
+    Unusable(String),
+    #[error("plain HTTP on {0}, which is not a loopback address: serve TLS (--tls-cert and --tls-key, or `ebl-node init --tls-self-signed`), or pass --insecure-plain-http to accept that everything crosses the network readable")]
+    PlainOffLoopback(SocketAddr),
+    #[error("making a development certificate: {0}")]
+    SelfSigned(String),
+    #[error("{0} exists: refusing to replace a certificate or key")]
+    Exists(PathBuf),
+}
+
+impl TlsError {
+    /// The stable code the operator's tools match.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TlsError::Unreadable { .. } => "tls_file_unreadable",
+            TlsError::TooLarge { .. } => "tls_file_too_large",
+            TlsError::NoCertificate { .. } => "tls_no_certificate",
+            TlsError::NoKey { .. } => "tls_no_key",
+            TlsError::Unusable(_) => "tls_unusable",
+            TlsError::PlainOffLoopback(_) => "plain_http_off_loopback",
+            TlsError::SelfSigned(_) => "tls_self_signed_failed",
+            TlsError::Exists(_) => "tls_file_exists",
+        }
+    }
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>, TlsError> {
+    let unreadable = |e: std::io::Error| TlsError::Unreadable {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let len = std::fs::metadata(path).map_err(unreadable)?.len();
+    if len > TLS_FILE_BYTES_MAX {
+        return Err(TlsError::TooLarge {
+            path: path.to_owned(),
+            len,
+        });
+    }
+    std::fs::read(path).map_err(unreadable)
+}
+
+/// Every certificate in a PEM file, in order (a leaf and its chain, or a set of trusted ones).
+pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let text = read_bounded(path)?;
+    let certs = CertificateDer::pem_slice_iter(&text)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError::Unreadable {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate {
+            path: path.to_owned(),
+        });
+    }
+    Ok(certs)
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The server side of TLS from a PEM certificate chain and its PEM private key.
+pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    let chain = read_certificates(cert)?;
+    let key_text = read_bounded(key)?;
+    let key = PrivateKeyDer::from_pem_slice(&key_text).map_err(|_| TlsError::NoKey {
+        path: key.to_owned(),
+    })?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Unusable(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| TlsError::Unusable(e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Plain HTTP is allowed where nobody else is on the wire: a loopback address. Anywhere else only when
+/// the operator said so, out loud.
+pub fn check_plain(listen: SocketAddr, insecure_plain_http: bool) -> Result<(), TlsError> {
+    if listen.ip().is_loopback() {
+        return Ok(());
+    }
+    if insecure_plain_http {
+        tracing::warn!(%listen, "serving plain HTTP off loopback (--insecure-plain-http): requests, answers and documents cross the network readable");
+        return Ok(());
+    }
+    Err(TlsError::PlainOffLoopback(listen))
+}
+
+/// The names a development certificate is made for when none are given: this machine by every local
+/// name.
+pub fn default_names() -> Vec<String> {
+    vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]
+}
+
+/// Writes a self-signed certificate for `names` (host names or IP addresses) and its key, both PEM,
+/// the key readable by the owner only. Refuses to replace either.
+pub fn write_self_signed(cert: &Path, key: &Path, names: &[String]) -> Result<(), TlsError> {
+    for path in [cert, key] {
+        if path.exists() {
+            return Err(TlsError::Exists(path.to_owned()));
+        }
+    }
+    let mut params = rcgen::CertificateParams::new(names.to_vec())
+        .map_err(|e| TlsError::SelfSigned(e.to_string()))?;
+    let today = days_since_epoch();
+    let (y, m, d) = ymd(today);
+    params.not_before = rcgen::date_time_ymd(y, m, d);
+    let (y, m, d) = ymd(today + SELF_SIGNED_VALID_DAYS);
+    params.not_after = rcgen::date_time_ymd(y, m, d);
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        "ebl-node development certificate",
+    );
+    let signing = rcgen::KeyPair::generate().map_err(|e| TlsError::SelfSigned(e.to_string()))?;
+    let certificate = params
+        .self_signed(&signing)
+        .map_err(|e| TlsError::SelfSigned(e.to_string()))?;
+    if let Some(dir) = cert.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| TlsError::Unreadable {
+            path: dir.to_owned(),
+            reason: e.to_string(),
+        })?;
+    }
+    write_private(key, signing.serialize_pem().as_bytes())?;
+    write_private(cert, certificate.pem().as_bytes())
+}
+
+fn days_since_epoch() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    i64::try_from(secs / 86_400).unwrap_or(0)
+}
+
+/// The calendar date `days` after 1970-01-01 (Howard Hinnant's civil-from-days), as rcgen takes it.
+fn ymd(days: i64) -> (i32, u8, u8) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        i32::try_from(year).unwrap_or(i32::MAX),
+        u8::try_from(month).unwrap_or(1),
+        u8::try_from(day).unwrap_or(1),
+    )
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
+    use std::io::Write;
+    let failed = |e: std::io::Error| TlsError::Unreadable {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(crate::private::DATA_FILE_MODE);
+    }
+    let mut file = options.open(path).map_err(failed)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(failed)
+}
+
+/// How this node calls the other members' nodes: over TLS, trusting the certificates in
+/// `tls/peers.pem` (and nothing else), when that file exists; plain HTTP otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct PeerTls {
+    roots: Option<Arc<Vec<ureq::tls::Certificate<'static>>>>,
+}
+
+impl PeerTls {
+    /// TLS to peers if `path` exists, plain HTTP if it does not.
+    pub fn load(path: &Path) -> Result<PeerTls, TlsError> {
+        if !path.exists() {
+            return Ok(PeerTls::default());
+        }
+        let roots = read_certificates(path)?
+            .iter()
+            .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
+            .collect();
+        Ok(PeerTls {
+            roots: Some(Arc::new(roots)),
+        })
+    }
+
+    /// The URL of `path` on the peer at `address` (`host:port`).
+    pub fn url(&self, address: &str, path: &str) -> String {
+        let scheme = if self.roots.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{address}{path}")
+    }
+
+    /// An HTTP agent for peers: status codes as answers, and the peers' certificates as its only roots.
+    pub fn agent(&self, connect: Duration, whole: Option<Duration>) -> ureq::Agent {
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(connect))
+            .timeout_global(whole);
+        if let Some(roots) = &self.roots {
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(roots.clone()))
+                    .build(),
+            );
+        }
+        config.build().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_development_certificate_serves_and_is_not_replaced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cert = dir.path().join("tls/cert.pem");
+        let key = dir.path().join("tls/key.pem");
+        write_self_signed(&cert, &key, &default_names()).expect("self-signed");
+        server_config(&cert, &key).expect("serves");
+        let again = write_self_signed(&cert, &key, &default_names()).expect_err("exists");
+        assert_eq!(again.code(), "tls_file_exists");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key).expect("key").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+
+    #[test]
+    fn dates_are_the_calendar_dates() {
+        assert_eq!(ymd(0), (1970, 1, 1));
+        // 2024-02-29, a leap day, is day 19 782.
+        assert_eq!(ymd(19_782), (2024, 2, 29));
+        assert_eq!(ymd(19_783), (2024, 3, 1));
+    }
+
+    #[test]
+    fn a_key_file_that_holds_no_key_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cert = dir.path().join("cert.pem");
+        let key = dir.path().join("key.pem");
+        write_self_signed(&cert, &key, &default_names()).expect("self-signed");
+        let wrong = server_config(&cert, &cert).expect_err("a certificate is no key");
+        assert_eq!(wrong.code(), "tls_no_key");
+        let none = server_config(&key, &key).expect_err("a key is no certificate");
+        assert_eq!(none.code(), "tls_no_certificate");
+    }
+
+    #[test]
+    fn tls_file_bytes_max_is_enforced_at_its_bound() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let big = dir.path().join("big.pem");
+        std::fs::write(&big, vec![b'\n'; TLS_FILE_BYTES_MAX as usize + 1]).expect("write");
+        assert_eq!(
+            read_certificates(&big).expect_err("too large").code(),
+            "tls_file_too_large"
+        );
+        let most = dir.path().join("most.pem");
+        std::fs::write(&most, vec![b'\n'; TLS_FILE_BYTES_MAX as usize]).expect("write");
+        assert_eq!(
+            read_certificates(&most).expect_err("empty").code(),
+            "tls_no_certificate"
+        );
+    }
+
+    #[test]
+    fn regression_plain_http_off_loopback_is_refused_unless_asked() {
+        let loopback: SocketAddr = "127.0.0.1:7878".parse().expect("addr");
+        let wide: SocketAddr = "0.0.0.0:7878".parse().expect("addr");
+        assert!(check_plain(loopback, false).is_ok());
+        assert_eq!(
+            check_plain(wide, false).expect_err("refused").code(),
+            "plain_http_off_loopback"
+        );
+        assert!(check_plain(wide, true).is_ok());
+    }
+}
