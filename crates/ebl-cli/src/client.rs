@@ -629,6 +629,19 @@ mod tests {
     }
 
     #[test]
+    fn node_cert_file_bytes_max_is_enforced_at_its_bound() {
+        let dir = tempfile::tempdir().expect("dir");
+        let over = dir.path().join("over.pem");
+        std::fs::write(&over, vec![b'\n'; super::NODE_CERT_FILE_BYTES_MAX + 1]).expect("write");
+        let refused = super::NodeTrust::pinned(&over).expect_err("too large");
+        assert_eq!(refused.code, "file_too_large");
+        let most = dir.path().join("most.pem");
+        std::fs::write(&most, vec![b'\n'; super::NODE_CERT_FILE_BYTES_MAX]).expect("write");
+        let refused = super::NodeTrust::pinned(&most).expect_err("no certificate");
+        assert_eq!(refused.code, "bad_node_certificate");
+    }
+
+    #[test]
     fn regression_plain_http_to_a_node_elsewhere_is_refused_unless_asked() {
         for local in [
             "http://127.0.0.1:7878",
