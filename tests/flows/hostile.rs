@@ -9,29 +9,7 @@ fn a_trade_with_a_pledge_runs_over_tls_with_the_node_certificate_pinned() {
     assert!(m.node.url.starts_with("https://"), "{}", m.node.url);
     let bill = m.issue("TLS-1");
     m.sell("shipper", &bill, "Buyer One");
-    let offer = m.path("offer-tls.json");
-    m.json(
-        "buyer1",
-        &[
-            "bill",
-            "pledge",
-            &bill,
-            "--bank",
-            "First Bank",
-            "--amount",
-            "1000.00",
-            "--loan",
-            "LOAN-TLS",
-            "-o",
-            &offer,
-            "--as",
-            "buyer1",
-        ],
-    );
-    assert_eq!(
-        m.json("bank", &["bill", "pledge-accept", &offer, "--as", "bank"])["status"],
-        "accepted"
-    );
+    m.pledge("buyer1", &bill, "bank", "First Bank", "1000.00", "LOAN-TLS");
     let verdict = m.bank_checks("bank", &bill);
     assert_eq!(verdict["bill"]["possessor"], m.id("First Bank").as_str());
 }

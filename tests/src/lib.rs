@@ -702,6 +702,34 @@ impl Market {
             .to_owned()
     }
 
+    /// `holder` offers `bill` to `bank` (its name) as collateral for `amount` on `loan`, and the bank's
+    /// wallet `bank_wallet` accepts the offer.
+    pub fn pledge(
+        &self,
+        holder: &str,
+        bill: &str,
+        bank_wallet: &str,
+        bank: &str,
+        amount: &str,
+        loan: &str,
+    ) {
+        let offer = self.path(&format!("offer-{}.json", now_ms()));
+        self.json(
+            holder,
+            &[
+                "bill", "pledge", bill, "--bank", bank, "--amount", amount, "--loan", loan, "-o",
+                &offer, "--as", holder,
+            ],
+        );
+        assert_eq!(
+            self.json(
+                bank_wallet,
+                &["bill", "pledge-accept", &offer, "--as", bank_wallet]
+            )["status"],
+            "accepted"
+        );
+    }
+
     /// Exports the bill as `who`, and has a bank's wallet verify the file offline; returns the verdict.
     pub fn bank_checks(&self, who: &str, bill: &str) -> Value {
         let file = self.path(&format!("bundle-{}.json", now_ms()));

@@ -93,6 +93,8 @@ enum Command {
     /// Serve the ledger over HTTP (the default command). Initializes a development ledger if the data
     /// directory is empty.
     Run(RunArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions { shell: clap_complete::Shell },
     /// Replay the stored ledger from the genesis and check every record, hash, signature, Merkle root and
     /// rule. Exit code 0 if it is sound, 1 at the first fault (which it names).
     Verify {
@@ -208,6 +210,15 @@ fn main() -> ExitCode {
             out,
         } => write_genesis(&members, threshold, &chain_name, &platform, &out),
         Command::Run(args) => run(&dir, args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "ebl-node",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Command::Verify { json } => return verify(&dir, json),
     };
     match result {
@@ -558,8 +569,10 @@ fn verify(dir: &DataDir, json: bool) -> ExitCode {
         }
     };
     let mut shown = 0;
+    // The bar redraws itself with `\r`: only for a person at a terminal, never into a file or a pipe.
+    let bar = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let result = ebl_node::verify::verify_store(&store, |done, total| {
-        if json || total == 0 {
+        if !bar || total == 0 {
             return;
         }
         let percent = done * 100 / total;
@@ -595,7 +608,9 @@ fn verify(dir: &DataDir, json: bool) -> ExitCode {
                     serde_json::json!({"verdict": "fault", "failure": failure})
                 );
             } else {
-                eprintln!();
+                if bar {
+                    eprintln!();
+                }
                 println!(
                     "FAULT at {}: {} [{}]",
                     failure.place, failure.message, failure.code

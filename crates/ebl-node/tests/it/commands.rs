@@ -118,6 +118,12 @@ fn init_run_stop_verify_and_detect_damage() {
         String::from_utf8_lossy(&out.stdout)
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: chain"));
+    // Issue 14: the progress bar wrote `\r` into a pipe; it is drawn for a terminal only.
+    assert!(
+        !out.stderr.contains(&b'\r'),
+        "{:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Damage the registered party's record: verify names it and exits 1.
     {
@@ -177,6 +183,76 @@ fn bad_usage_exits_2() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("platform code"));
+}
+
+/// Issue 14: `ebl-node run --data new-dir` on a busy port first created a ledger, then failed.
+#[test]
+fn regression_run_on_a_busy_port_first_creates_a_ledger() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = busy.local_addr().expect("address").port();
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("new-dir");
+    let out = ebl_node()
+        .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(&data)
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !data.exists(),
+        "a ledger was made for a node that could not listen"
+    );
+}
+
+/// Issue 14: `ebl-node` with no command ignored `EBL_LISTEN` (and `run`'s other flags' variables).
+#[test]
+fn regression_ebl_node_alone_ignores_ebl_listen() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = ebl_node()
+        .arg("--data")
+        .arg(dir.path().join("node"))
+        .env("EBL_LISTEN", format!("127.0.0.1:{port}"))
+        .env("EBL_METRICS_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("listening on"))
+        .unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        line.starts_with(&format!("listening on http://127.0.0.1:{port} ")),
+        "{line}"
+    );
+}
+
+/// Issue 14: there was no `ebl-node completions`.
+#[test]
+fn completions_are_printed_for_the_shell() {
+    let out = ebl_node()
+        .args(["completions", "bash"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let script = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        script.contains("ebl-node") && script.contains("verify"),
+        "{script}"
+    );
 }
 
 /// Issue 13: `store.log`, sled's files and the data directory were 0644/0755, so any account on the host
