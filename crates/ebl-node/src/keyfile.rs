@@ -1,6 +1,5 @@
 //! The node's own key on disk: 32 bytes of seed as hex, readable by the owner only (mode 0600).
 
-use std::io::Write;
 use std::path::Path;
 
 use ebl_core::{bytes, SigningKey};
@@ -14,18 +13,8 @@ pub fn generate() -> Result<SigningKey, NodeError> {
 }
 
 pub fn write(path: &Path, key: &SigningKey) -> Result<(), NodeError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .map_err(|e| NodeError::Io(format!("creating {}: {e}", path.display())))?;
-    file.write_all(bytes::to_hex(&key.to_bytes()).as_bytes())
-        .and_then(|()| file.sync_all())
+    let hex = zeroize::Zeroizing::new(bytes::to_hex(&key.to_bytes()));
+    crate::private::write_new(path, hex.as_bytes())
         .map_err(|e| NodeError::Io(format!("writing {}: {e}", path.display())))
 }
 

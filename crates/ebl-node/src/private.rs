@@ -10,6 +10,22 @@ pub const DATA_DIR_MODE: u32 = 0o700;
 /// Mode of every file in the data directory.
 pub const DATA_FILE_MODE: u32 = 0o600;
 
+/// Writes a new file readable by the owner only (0600 from its creation, never wider for a moment),
+/// refusing to replace one, and syncs it: keys and certificates are written this way.
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(DATA_FILE_MODE);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 /// Makes `dir` and everything in it private to this account. Files the store makes later are out of
 /// everyone else's reach through the 0700 directories above them.
 pub fn make_private(dir: &Path) -> Result<(), NodeError> {

@@ -21,6 +21,8 @@ pub const SELF_SIGNED_VALID_DAYS: i64 = 365;
 pub enum TlsError {
     #[error("reading {path}: {reason}")]
     Unreadable { path: PathBuf, reason: String },
+    #[error("writing {path}: {reason}")]
+    Unwritable { path: PathBuf, reason: String },
     #[error("{path} is {len} bytes, more than a TLS file may be ({TLS_FILE_BYTES_MAX})")]
     TooLarge { path: PathBuf, len: u64 },
     #[error("{path} holds no PEM certificate")]
@@ -42,6 +44,7 @@ impl TlsError {
     pub fn code(&self) -> &'static str {
         match self {
             TlsError::Unreadable { .. } => "tls_file_unreadable",
+            TlsError::Unwritable { .. } => "tls_file_unwritable",
             TlsError::TooLarge { .. } => "tls_file_too_large",
             TlsError::NoCertificate { .. } => "tls_no_certificate",
             TlsError::NoKey { .. } => "tls_no_key",
@@ -149,7 +152,7 @@ pub fn write_self_signed(cert: &Path, key: &Path, names: &[String]) -> Result<()
         .self_signed(&signing)
         .map_err(|e| TlsError::SelfSigned(e.to_string()))?;
     if let Some(dir) = cert.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| TlsError::Unreadable {
+        std::fs::create_dir_all(dir).map_err(|e| TlsError::Unwritable {
             path: dir.to_owned(),
             reason: e.to_string(),
         })?;
@@ -185,22 +188,10 @@ fn ymd(days: i64) -> (i32, u8, u8) {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
-    use std::io::Write;
-    let failed = |e: std::io::Error| TlsError::Unreadable {
+    crate::private::write_new(path, bytes).map_err(|e| TlsError::Unwritable {
         path: path.to_owned(),
         reason: e.to_string(),
-    };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(crate::private::DATA_FILE_MODE);
-    }
-    let mut file = options.open(path).map_err(failed)?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(failed)
+    })
 }
 
 /// How this node calls the other members' nodes: over TLS, trusting the certificates in

@@ -476,7 +476,8 @@ fn verify_jws(
             .now_ms
             .map(|ms| (ms / 1000) as i64)
             .ok_or_else(|| bsig("no time was given to check certificates at".into()))?;
-        let key = crate::x5c::leaf_key(x5c, &roots, now_s).map_err(bsig)?;
+        let key =
+            crate::x5c::leaf_key(x5c, &roots, now_s).map_err(|fault| bsig(fault.to_string()))?;
         return match signature_holds(alg, &key, message, sig) {
             Some(true) => Ok(()),
             Some(false) => Err(bsig("signature does not verify".into())),

@@ -379,54 +379,73 @@ pub(crate) fn pem_contents(text: &[u8]) -> Result<(Vec<Certificate>, Vec<Trusted
     Ok((certs, keys))
 }
 
+/// Why an `x5c` chain does not vouch for its leaf's key: one variant per rule of RFC 5280 this crate
+/// checks. A PINT receiver answers each with `BSIG`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ChainFault {
+    #[error("x5c must hold 1 to {X5C_CERTIFICATES_MAX} certificates")]
+    Length,
+    #[error("certificate {index} of the x5c chain cannot be read: {reason}")]
+    Unreadable { index: usize, reason: String },
+    #[error("certificate {index} of the x5c chain has expired or is not yet valid")]
+    NotValidNow { index: usize },
+    #[error("certificate {index} of the x5c chain is not signed by the CA after it")]
+    NotSignedByNext { index: usize },
+    #[error("certificate {issuer} of the x5c chain may not issue certificate {index}: its keyUsage lacks keyCertSign, or its pathLenConstraint is exceeded")]
+    MayNotIssue { issuer: usize, index: usize },
+    #[error("the leaf certificate's keyUsage does not allow digitalSignature")]
+    LeafMayNotSign,
+    #[error("the x5c chain does not lead to a trusted root (or the root may not issue it: keyUsage, pathLenConstraint)")]
+    NotAnchored,
+    #[error("the leaf certificate's key type is not supported")]
+    UnsupportedKey,
+}
+
 /// Checks an `x5c` header (base64 DER certificates, leaf first) against `roots` at `unix_s`, and
-/// returns the leaf's key. Each certificate must be valid then, signed by the next, and the last
-/// either a trusted root or signed by one.
+/// returns the leaf's key. Each certificate must be valid then, signed by the next (a CA allowed to
+/// issue it), and the last either a trusted root or signed by one.
 pub(crate) fn leaf_key(
     x5c: &[serde_json::Value],
     roots: &[Certificate],
     unix_s: i64,
-) -> Result<TrustedKey, String> {
+) -> Result<TrustedKey, ChainFault> {
     if x5c.is_empty() || x5c.len() > X5C_CERTIFICATES_MAX {
-        return Err(format!(
-            "x5c must hold 1 to {X5C_CERTIFICATES_MAX} certificates"
-        ));
+        return Err(ChainFault::Length);
     }
     let chain = x5c
         .iter()
-        .map(|c| {
-            let der = c
-                .as_str()
-                .and_then(crate::base64_decode)
-                .ok_or("an x5c entry is not base64")?;
-            Certificate::from_der(&der)
+        .enumerate()
+        .map(|(index, c)| {
+            let der = c.as_str().and_then(crate::base64_decode).ok_or_else(|| {
+                ChainFault::Unreadable {
+                    index,
+                    reason: "not base64".into(),
+                }
+            })?;
+            Certificate::from_der(&der).map_err(|reason| ChainFault::Unreadable { index, reason })
         })
-        .collect::<Result<Vec<_>, String>>()?;
-    for (i, cert) in chain.iter().enumerate() {
+        .collect::<Result<Vec<_>, ChainFault>>()?;
+    for (index, cert) in chain.iter().enumerate() {
         if !cert.valid_at(unix_s) {
-            return Err(format!(
-                "certificate {i} of the x5c chain has expired or is not yet valid"
-            ));
+            return Err(ChainFault::NotValidNow { index });
         }
-        if let Some(issuer) = chain.get(i + 1) {
+        if let Some(issuer) = chain.get(index + 1) {
             if cert.issuer != issuer.subject || !issuer.is_ca || !cert.signed_by(issuer) {
-                return Err(format!(
-                    "certificate {i} of the x5c chain is not signed by the CA after it"
-                ));
+                return Err(ChainFault::NotSignedByNext { index });
             }
-            // Certificates 1..=i are CAs below the issuer at i + 1; the leaf is not counted.
-            if !issuer.may_issue(i) {
-                return Err(format!(
-                    "certificate {} of the x5c chain may not issue certificate {i}: its keyUsage lacks keyCertSign, or its pathLenConstraint is exceeded",
-                    i + 1
-                ));
+            // Certificates 1..=index are CAs below the issuer at index + 1; the leaf is not counted.
+            if !issuer.may_issue(index) {
+                return Err(ChainFault::MayNotIssue {
+                    issuer: index + 1,
+                    index,
+                });
             }
         }
     }
     if !chain[0].may_sign() {
-        return Err("the leaf certificate's keyUsage does not allow digitalSignature".into());
+        return Err(ChainFault::LeafMayNotSign);
     }
-    let last = chain.last().ok_or("empty x5c")?;
+    let last = chain.last().ok_or(ChainFault::Length)?;
     let below_root = chain.len().saturating_sub(1);
     let anchored = roots.iter().any(|root| {
         root.valid_at(unix_s)
@@ -436,12 +455,9 @@ pub(crate) fn leaf_key(
                     && last.signed_by(root)))
     });
     if !anchored {
-        return Err("the x5c chain does not lead to a trusted root (or the root may not issue it: keyUsage, pathLenConstraint)".into());
+        return Err(ChainFault::NotAnchored);
     }
-    chain[0]
-        .key
-        .clone()
-        .ok_or_else(|| "the leaf certificate's key type is not supported".into())
+    chain[0].key.clone().ok_or(ChainFault::UnsupportedKey)
 }
 
 #[cfg(test)]
@@ -543,7 +559,7 @@ mod tests {
         }
     }
 
-    fn check_chain(chain: &[&Made], anchor: &Made) -> Result<TrustedKey, String> {
+    fn check_chain(chain: &[&Made], anchor: &Made) -> Result<TrustedKey, ChainFault> {
         let x5c: Vec<serde_json::Value> = chain
             .iter()
             .map(|c| crate::base64_encode(&c.der).into())
@@ -573,7 +589,11 @@ mod tests {
         let under = issued(params("under", Some(Unconstrained), &issuing), &strict);
         let below = leaf(&under, &[DigitalSignature]);
         let err = check_chain(&[&below, &under], &strict).expect_err("pathLen 0 exceeded");
-        assert!(err.contains("may not issue"), "{err}");
+        assert_eq!(
+            err,
+            ChainFault::NotAnchored,
+            "the root may not issue the intermediate"
+        );
         assert!(
             check_chain(&[&leaf(&strict, &[DigitalSignature])], &strict).is_ok(),
             "a leaf under pathLen 0"
@@ -586,7 +606,13 @@ mod tests {
             &anchor,
         )
         .expect_err("an intermediate's pathLen 0 exceeded");
-        assert!(err.contains("may not issue"), "{err}");
+        assert_eq!(
+            err,
+            ChainFault::MayNotIssue {
+                issuer: 2,
+                index: 1
+            }
+        );
         // A CA whose keyUsage lacks keyCertSign issues nothing.
         let no_sign = issued(
             params("nosign", Some(Unconstrained), &[DigitalSignature]),
@@ -594,11 +620,17 @@ mod tests {
         );
         let err = check_chain(&[&leaf(&no_sign, &[DigitalSignature]), &no_sign], &anchor)
             .expect_err("no keyCertSign");
-        assert!(err.contains("keyCertSign"), "{err}");
+        assert_eq!(
+            err,
+            ChainFault::MayNotIssue {
+                issuer: 1,
+                index: 0
+            }
+        );
         // A leaf whose keyUsage lacks digitalSignature signs no JWS.
         let err = check_chain(&[&leaf(&middle, &[KeyCertSign]), &middle], &anchor)
             .expect_err("no digitalSignature");
-        assert!(err.contains("digitalSignature"), "{err}");
+        assert_eq!(err, ChainFault::LeafMayNotSign);
         // No keyUsage at all: any use, as RFC 5280 says.
         assert!(check_chain(&[&leaf(&middle, &[]), &middle], &anchor).is_ok());
     }

@@ -28,6 +28,10 @@ pub enum StoreError {
         key: String,
         reason: String,
     },
+    /// A checkpoint state whose keyed seal does not hold: rewritten by someone without the node's
+    /// secret, or sealed by another node's key.
+    #[error("stored {what} at key {key} is corrupt: its keyed seal does not hold (rewritten, or sealed by another node's key)")]
+    StateSealMismatch { what: &'static str, key: String },
     #[error("the store holds no genesis: run `ebl-node init` first")]
     NotInitialized,
     #[error("the store already holds a genesis for chain {0}")]
@@ -39,7 +43,9 @@ impl StoreError {
     pub fn code(&self) -> &'static str {
         match self {
             StoreError::Io(_) => "storage_io",
-            StoreError::Corrupt { .. } => "storage_corrupt",
+            // One code for every damaged record, so an operator's scripts match one; the variant
+            // tells a program which rule broke.
+            StoreError::Corrupt { .. } | StoreError::StateSealMismatch { .. } => "storage_corrupt",
             StoreError::NotInitialized => "not_initialized",
             StoreError::AlreadyInitialized(_) => "already_initialized",
         }

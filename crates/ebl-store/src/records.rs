@@ -162,6 +162,23 @@ impl SealKey {
     }
 }
 
+/// The error for a record whose check does not hold: the keyed seal of a state, or a chain record's
+/// checksum.
+fn seal_broken(what: &'static str, key: &[u8]) -> StoreError {
+    if is_state_record(key) {
+        StoreError::StateSealMismatch {
+            what,
+            key: to_hex(key),
+        }
+    } else {
+        StoreError::Corrupt {
+            what,
+            key: to_hex(key),
+            reason: "checksum mismatch".into(),
+        }
+    }
+}
+
 /// Whether a record is part of a state checkpoint (keyed seal) rather than of the chain.
 fn is_state_record(k: &[u8]) -> bool {
     matches!(k.first(), Some(&BILL) | Some(&PARTY)) || k == REGISTRY_HEAD || k == STATE_HEIGHT
@@ -217,11 +234,7 @@ fn unseal<T: DeserializeOwned>(
     }
     let (payload, check) = sealed.split_at(sealed.len() - 32);
     if check_of(seal, key, payload) != check {
-        return Err(corrupt(if is_state_record(key) {
-            "keyed seal mismatch: rewritten, or sealed by another node's key".into()
-        } else {
-            "checksum mismatch".into()
-        }));
+        return Err(seal_broken(what, key));
     }
     codec::decode(payload, RECORD_BYTES_MAX).map_err(|e| corrupt(e.to_string()))
 }
@@ -687,11 +700,7 @@ impl<K: Kv> LedgerStore<K> {
                 check_of(&self.seal, k, payload) == check
             };
             if !ok {
-                return Err(StoreError::Corrupt {
-                    what: "record",
-                    key: to_hex(k),
-                    reason: "checksum mismatch".into(),
-                });
+                return Err(seal_broken("record", k));
             }
         }
         Ok(entries.len())

@@ -205,7 +205,10 @@ fn regression_a_rewritten_checkpoint_state_is_served_after_restart() {
     drop(forger);
     let refused = ebl_node::open(&node.data()).expect_err("a rewritten state is not served");
     assert!(
-        refused.to_string().contains("keyed seal mismatch"),
+        matches!(
+            refused,
+            ebl_node::NodeError::Store(ebl_store::StoreError::StateSealMismatch { .. })
+        ),
         "{refused}"
     );
     let kv = SledKv::open(&node.data().store()).expect("open");

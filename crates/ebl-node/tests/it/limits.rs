@@ -487,3 +487,57 @@ fn regression_early_refusals_answer_and_close_cleanly() {
     assert!(text.contains("connection: close"), "{text}");
     assert_eq!(node.get("/v1/health").0, 200, "the node keeps serving");
 }
+
+/// The header deadline covers a TLS handshake too: a client that opens TLS and stops is closed at it,
+/// not held until the idle timeout.
+#[test]
+fn a_stalled_tls_handshake_is_cut_at_the_header_timeout() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().expect("dir");
+    let data = ebl_node::DataDir(dir.path().to_owned());
+    ebl_node::init(&data, "limits", ebl_core::PartyKey::of(&key(1)), "EBL").expect("init");
+    ebl_node::tls::write_self_signed(
+        &data.tls_cert(),
+        &data.tls_key(),
+        &ebl_node::tls::default_names(),
+    )
+    .expect("certificate");
+    let tls = ebl_node::tls::server_config(&data.tls_cert(), &data.tls_key()).expect("tls");
+    let header_read_ms = 1_000;
+    let running = ebl_node::open_with(
+        &data,
+        Settings {
+            header_read_ms,
+            ..Settings::default()
+        },
+    )
+    .expect("open");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = runtime.spawn(ebl_node::serve(listener, None, running, Some(tls), async {
+        let _ = stopped.await;
+    }));
+    let mut stalled = std::net::TcpStream::connect(addr).expect("connect");
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    // The first bytes of a TLS record header, then nothing.
+    stalled.write_all(&[0x16, 0x03, 0x01]).expect("write");
+    let started = Instant::now();
+    let mut buf = [0u8; 64];
+    let closed = matches!(stalled.read(&mut buf), Ok(0) | Err(_));
+    let took = started.elapsed();
+    assert!(closed, "the stalled handshake got an answer");
+    assert!(
+        took >= Duration::from_millis(header_read_ms - 100),
+        "{took:?}"
+    );
+    assert!(took < Duration::from_millis(header_read_ms * 3), "{took:?}");
+    let _ = stop.send(());
+    runtime.block_on(served).expect("joined").expect("served");
+}
