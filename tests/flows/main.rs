@@ -6,4 +6,5 @@ mod consortium;
 mod hostile;
 mod lifecycle;
 mod misuse;
+mod readme;
 mod trades;

@@ -600,14 +600,167 @@ impl NodeClient {
         let outcome: SubmitOutcome = self.finish(response)?;
         match &outcome {
             SubmitOutcome::Rejected { error, .. } => Err(CliError::rejected(error)),
-            _ => Ok(outcome),
+            _ => {
+                check_receipt(tx, &outcome)?;
+                Ok(outcome)
+            }
         }
     }
 }
 
+/// A receipt names the transaction that was sent, and, with its block's certificate, proves it is in
+/// that block (the inclusion proof against the header) and that each node signing the header did.
+/// Checked before the wallet tells anyone the transaction is on the ledger.
+pub fn check_receipt(tx: &SignedTransaction, outcome: &SubmitOutcome) -> Result<()> {
+    let bad = |what: String| CliError::from(Refusal::BadReceipt(what));
+    let id = tx.id();
+    if outcome.id() != id {
+        return Err(bad(format!(
+            "the node answered for transaction {}, not {id}",
+            outcome.id()
+        )));
+    }
+    let (receipt, certificate) = match outcome {
+        SubmitOutcome::Accepted {
+            receipt,
+            certificate,
+            ..
+        }
+        | SubmitOutcome::Duplicate {
+            receipt,
+            certificate,
+            ..
+        } => (receipt, certificate),
+        SubmitOutcome::Rejected { .. } => return Ok(()),
+    };
+    if receipt.tx != id {
+        return Err(bad(format!(
+            "the receipt is for transaction {}, not {id}",
+            receipt.tx
+        )));
+    }
+    let Some(certificate) = certificate else {
+        return Ok(());
+    };
+    if certificate.header.chain != tx.body.chain {
+        return Err(bad(format!(
+            "the receipt's block is of chain {}, not {}",
+            certificate.header.chain, tx.body.chain
+        )));
+    }
+    receipt.verify(&certificate.header).map_err(|e| {
+        bad(format!(
+            "the receipt does not prove transaction {id} is in block {}: {e}",
+            receipt.height
+        ))
+    })?;
+    for s in &certificate.signatures {
+        ebl_core::keys::verify_value(
+            &s.signer,
+            ebl_core::block::BLOCK_CONTEXT,
+            certificate.header.chain.as_bytes(),
+            &certificate.header,
+            &s.signature,
+        )
+        .map_err(|e| bad(format!("block {}'s certificate: {e}", receipt.height)))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{check_node_address, node_addresses, NODE_ADDRESSES_MAX};
+    use super::{check_node_address, check_receipt, node_addresses, NODE_ADDRESSES_MAX};
+
+    /// A transaction in a two-transaction block, its honest receipt, and the block's certificate.
+    fn receipted() -> (
+        ebl_core::SignedTransaction,
+        ebl_core::api::SubmitOutcome,
+        ebl_core::SigningKey,
+    ) {
+        use ebl_core::testkit::{key, signed};
+        let chain = ebl_core::Hash::of(b"chain");
+        let tx = signed(
+            chain,
+            ebl_core::Hash::of(b"head"),
+            1,
+            ebl_core::Action::Sign {
+                bill: ebl_core::Hash::of(b"bill"),
+            },
+            &[&key(1)],
+        );
+        let ids = [ebl_core::Hash::of(b"other"), tx.id()];
+        let tree = ebl_core::MerkleTree::new(&ids);
+        let header = ebl_core::block::BlockHeader {
+            chain,
+            height: 5,
+            prev: ebl_core::Hash::of(b"prev"),
+            tx_root: tree.root(),
+            tx_count: 2,
+            time_ms: 2,
+        };
+        let node = key(9);
+        let certificate = ebl_core::Certificate::of(&header.clone().sign(&node));
+        let receipt = ebl_core::api::Receipt {
+            tx: tx.id(),
+            height: 5,
+            index: 1,
+            block: header.hash(),
+            block_time_ms: 2,
+            proof: tree.proof(1).expect("proof"),
+        };
+        let outcome = ebl_core::api::SubmitOutcome::Accepted {
+            id: tx.id(),
+            receipt,
+            certificate: Some(certificate),
+        };
+        (tx, outcome, node)
+    }
+
+    #[test]
+    fn an_honest_receipt_is_taken() {
+        let (tx, outcome, _) = receipted();
+        assert!(check_receipt(&tx, &outcome).is_ok());
+    }
+
+    /// Issue 14: the wallet never checked the receipts it was given.
+    #[test]
+    fn regression_a_receipt_not_proving_the_transaction_is_refused() {
+        use ebl_core::api::SubmitOutcome;
+        let (tx, honest, _) = receipted();
+        let tamper = |f: &dyn Fn(&mut ebl_core::api::Receipt, &mut ebl_core::Certificate)| {
+            let mut outcome = honest.clone();
+            if let SubmitOutcome::Accepted {
+                receipt,
+                certificate: Some(c),
+                ..
+            } = &mut outcome
+            {
+                f(receipt, c);
+            }
+            check_receipt(&tx, &outcome)
+                .map_err(|e| (e.exit_code(), e.code))
+                .map_err(|(x, c)| (c, x))
+        };
+        let refused = Err(("bad_receipt".to_owned(), 4));
+        // Another index in the block: the proof no longer leads to the root.
+        assert_eq!(tamper(&|r, _| r.index = 0), refused);
+        // A header that is not the one the proof is for.
+        assert_eq!(
+            tamper(&|_, c| c.header.tx_root = ebl_core::Hash::of(b"x")),
+            refused
+        );
+        // A certificate whose signature is not over this header.
+        assert_eq!(tamper(&|_, c| c.header.time_ms = 3), refused);
+        // A receipt for another transaction.
+        assert_eq!(tamper(&|r, _| r.tx = ebl_core::Hash::of(b"other")), refused);
+        // A signature by a key other than the one named.
+        assert_eq!(
+            tamper(
+                &|_, c| c.signatures[0].signer = ebl_core::PartyKey::of(&ebl_core::testkit::key(8))
+            ),
+            refused
+        );
+    }
 
     #[test]
     fn several_node_addresses_are_taken_and_each_is_checked() {

@@ -132,6 +132,10 @@ pub enum WalletRule {
     NoReader,
     #[error("{code:?} is not an ISO 4217 currency code")]
     UnknownCurrency { code: String },
+    #[error("`bill {command}` does not sign one transaction of its signer's alone, so `tx sign` cannot write it")]
+    NotOneTransaction { command: &'static str },
+    #[error("not a signed transaction file: {reason}")]
+    BadTransactionFile { reason: String },
 }
 
 impl WalletRule {
@@ -151,6 +155,8 @@ impl WalletRule {
             WalletRule::BadProposal { .. } => "bad_proposal",
             WalletRule::NoReader => "unauthenticated",
             WalletRule::UnknownCurrency { .. } => "unknown_currency",
+            WalletRule::NotOneTransaction { .. } => "not_one_transaction",
+            WalletRule::BadTransactionFile { .. } => "bad_transaction_file",
         }
     }
 
@@ -180,6 +186,7 @@ impl WalletRule {
             WalletRule::UnknownCurrency { .. } => {
                 "give the loan's currency as ISO 4217 writes it: USD, EUR, CNY, ...".into()
             }
+            WalletRule::NotOneTransaction { .. } => "sign an action of one party: issue, transfer, endorse, sign, surrender, accept-surrender, reject-surrender, refuse, release or enforce (a pledge's offer is written by `bill pledge`)".into(),
             WalletRule::NoReader => "name the key to read with: --as KEY (or make your key first: `ebl key new NAME`)".into(),
             _ => return None,
         })
@@ -256,6 +263,9 @@ pub enum Refusal {
     UntrustedNodeCertificate(String),
     #[error("{0}")]
     StaleOffer(String),
+    /// A receipt that does not prove what was submitted is in a block the member nodes signed.
+    #[error("{0}")]
+    BadReceipt(String),
     #[error("{0}")]
     UnknownKey(String),
     #[error("{0}")]
@@ -309,6 +319,7 @@ impl Refusal {
             Refusal::NoPassphrase(_) => "no_passphrase",
             Refusal::NodeUnreachable(_) => "node_unreachable",
             Refusal::UntrustedNodeCertificate(_) => "untrusted_node_certificate",
+            Refusal::BadReceipt(_) => "bad_receipt",
             Refusal::StaleOffer(_) => "stale_offer",
             Refusal::UnknownKey(_) => "unknown_key",
             Refusal::UnknownParty(_) => "unknown_party",
@@ -351,6 +362,7 @@ impl Refusal {
             Refusal::NodeUnreachable(_) => Kind::Unreachable,
             Refusal::UntrustedNodeCertificate(_) => Kind::Verification,
             Refusal::StaleOffer(_) => Kind::Verification,
+            Refusal::BadReceipt(_) => Kind::Verification,
             Refusal::UnknownKey(_) => Kind::Usage,
             Refusal::UnknownParty(_) => Kind::Usage,
             Refusal::UnreadableDocuments(_) => Kind::Usage,
@@ -393,6 +405,7 @@ mod tests {
             (Refusal::UnsignedAnswer(String::new()), "bad_answer", 4),
             (Refusal::ChainMismatch(String::new()), "chain_mismatch", 4),
             (Refusal::StaleOffer(String::new()), "stale_offer", 4),
+            (Refusal::BadReceipt(String::new()), "bad_receipt", 4),
             (
                 Refusal::WrongPassphrase(String::new()),
                 "wrong_passphrase",

@@ -108,6 +108,71 @@ fn aad(name: &str, public_key: &str) -> Vec<u8> {
     format!("{FORMAT}\n{name}\n{public_key}").into_bytes()
 }
 
+/// Decrypts a key file with `passphrase`, checking the public key it claims is the seed's.
+fn open(file: &KeyFile, passphrase: &str) -> Result<SigningKey> {
+    let name = &file.name;
+    let bad = |what: &str| {
+        CliError::from(Refusal::BadKeyFile(format!(
+            "key file of {name:?}: bad {what}"
+        )))
+    };
+    let salt = bytes::from_hex_vec(&file.kdf.salt).ok_or_else(|| bad("salt"))?;
+    let nonce = bytes::from_hex::<24>(&file.nonce).ok_or_else(|| bad("nonce"))?;
+    let ciphertext = bytes::from_hex_vec(&file.ciphertext).ok_or_else(|| bad("ciphertext"))?;
+    if file.kdf.algorithm != "argon2id" {
+        return Err(bad("key derivation algorithm"));
+    }
+    let secret = derive(
+        passphrase,
+        &salt,
+        file.kdf.memory_kib,
+        file.kdf.passes,
+        file.kdf.lanes,
+    )?;
+    let cipher = XChaCha20Poly1305::new((&*secret).into());
+    let seed = cipher
+        .decrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &ciphertext,
+                aad: &aad(name, &file.public_key),
+            },
+        )
+        .map_err(|_| {
+            CliError::from(Refusal::WrongPassphrase(format!(
+                "wrong passphrase for key {name:?}"
+            )))
+            .with_hint("check EBL_PASSPHRASE, or type the passphrase you gave `ebl key new`")
+        })?;
+    let seed = zeroize::Zeroizing::new(seed);
+    let seed: zeroize::Zeroizing<[u8; 32]> =
+        zeroize::Zeroizing::new(seed.as_slice().try_into().map_err(|_| bad("key length"))?);
+    let key = SigningKey::from_bytes(&seed);
+    if PartyKey::of(&key).to_hex() != file.public_key {
+        return Err(bad("public key"));
+    }
+    Ok(key)
+}
+
+/// Whether `bytes` look like a key file (a backup written by `ebl key export`) rather than a bare seed.
+pub fn is_backup(bytes: &[u8]) -> bool {
+    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// Opens a backup written by [`Keystore::backup`]: the name it was saved under and its key.
+pub fn restore(bytes: &[u8], passphrase: &str) -> Result<(String, SigningKey)> {
+    let file: KeyFile = serde_json::from_slice(bytes)
+        .map_err(|e| CliError::from(Refusal::BadKeyFile(format!("not a key backup: {e}"))))?;
+    if file.format != FORMAT {
+        return Err(CliError::from(Refusal::BadKeyFile(format!(
+            "a key backup of format {:?}; this wallet reads {FORMAT}",
+            file.format
+        ))));
+    }
+    let key = open(&file, passphrase)?;
+    Ok((file.name, key))
+}
+
 impl Keystore {
     pub fn new(home: &Path) -> Keystore {
         Keystore {
@@ -221,48 +286,15 @@ impl Keystore {
 
     /// Decrypts the private key.
     pub fn unlock(&self, name: &str, passphrase: &str) -> Result<SigningKey> {
+        open(&self.read(name)?, passphrase)
+    }
+
+    /// The key file of `name` as a backup another wallet can import: the same bytes, still encrypted
+    /// under the passphrase. Unlocked first, so a backup that cannot be opened is never written.
+    pub fn backup(&self, name: &str, passphrase: &str) -> Result<Vec<u8>> {
         let file = self.read(name)?;
-        let bad = |what: &str| {
-            CliError::from(Refusal::BadKeyFile(format!(
-                "key file of {name:?}: bad {what}"
-            )))
-        };
-        let salt = bytes::from_hex_vec(&file.kdf.salt).ok_or_else(|| bad("salt"))?;
-        let nonce = bytes::from_hex::<24>(&file.nonce).ok_or_else(|| bad("nonce"))?;
-        let ciphertext = bytes::from_hex_vec(&file.ciphertext).ok_or_else(|| bad("ciphertext"))?;
-        if file.kdf.algorithm != "argon2id" {
-            return Err(bad("key derivation algorithm"));
-        }
-        let secret = derive(
-            passphrase,
-            &salt,
-            file.kdf.memory_kib,
-            file.kdf.passes,
-            file.kdf.lanes,
-        )?;
-        let cipher = XChaCha20Poly1305::new((&*secret).into());
-        let seed = cipher
-            .decrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: &ciphertext,
-                    aad: &aad(name, &file.public_key),
-                },
-            )
-            .map_err(|_| {
-                CliError::from(Refusal::WrongPassphrase(format!(
-                    "wrong passphrase for key {name:?}"
-                )))
-                .with_hint("check EBL_PASSPHRASE, or type the passphrase you gave `ebl key new`")
-            })?;
-        let seed = zeroize::Zeroizing::new(seed);
-        let seed: zeroize::Zeroizing<[u8; 32]> =
-            zeroize::Zeroizing::new(seed.as_slice().try_into().map_err(|_| bad("key length"))?);
-        let key = SigningKey::from_bytes(&seed);
-        if PartyKey::of(&key).to_hex() != file.public_key {
-            return Err(bad("public key"));
-        }
-        Ok(key)
+        open(&file, passphrase)?;
+        serde_json::to_vec_pretty(&file).map_err(|e| CliError::io("encoding the key file", e))
     }
 
     /// Names of all keys, sorted.
@@ -287,7 +319,7 @@ impl Keystore {
 }
 
 /// Writes a new file readable by the owner only, and syncs it: a key must not be half-written.
-fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -351,6 +383,59 @@ mod tests {
         value["kdf"]["passes"] = ARGON2_PASSES.into();
         std::fs::write(&path, value.to_string()).expect("write");
         assert!(store.unlock("k", "right").is_ok());
+    }
+
+    #[test]
+    fn a_backup_opens_in_another_wallet_only_with_its_passphrase() {
+        let (a, b) = (
+            tempfile::tempdir().expect("dir"),
+            tempfile::tempdir().expect("dir"),
+        );
+        let key = SigningKey::from_bytes(&[7; 32]);
+        Keystore::new(a.path())
+            .save("carrier", &key, "right one")
+            .expect("save");
+        let backup = Keystore::new(a.path())
+            .backup("carrier", "right one")
+            .expect("backup");
+        assert!(is_backup(&backup));
+        assert!(!is_backup(b"  0707"));
+        assert_eq!(
+            Keystore::new(a.path())
+                .backup("carrier", "wrong")
+                .map_err(|e| e.code),
+            Err("wrong_passphrase".to_owned())
+        );
+        let (name, restored) = restore(&backup, "right one").expect("restore");
+        assert_eq!(
+            (name.as_str(), restored.to_bytes()),
+            ("carrier", key.to_bytes())
+        );
+        Keystore::new(b.path())
+            .save("carrier-2", &restored, "right one")
+            .expect("save");
+        assert_eq!(
+            restore(&backup, "wrong").map(|_| ()).map_err(|e| e.code),
+            Err("wrong_passphrase".to_owned())
+        );
+        // The public key is bound to the ciphertext: a backup claiming another key is refused.
+        let mut value: serde_json::Value = serde_json::from_slice(&backup).expect("json");
+        value["public_key"] = PartyKey::of(&SigningKey::from_bytes(&[8; 32]))
+            .to_hex()
+            .into();
+        assert_eq!(
+            restore(value.to_string().as_bytes(), "right one")
+                .map(|_| ())
+                .map_err(|e| e.code),
+            Err("wrong_passphrase".to_owned())
+        );
+        value["format"] = "ebl-key/0".into();
+        assert_eq!(
+            restore(value.to_string().as_bytes(), "right one")
+                .map(|_| ())
+                .map_err(|e| e.code),
+            Err("bad_key_file".to_owned())
+        );
     }
 
     #[test]

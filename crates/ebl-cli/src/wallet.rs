@@ -159,6 +159,27 @@ impl Wallet {
         self.keys.save(name, key, &passphrase)
     }
 
+    /// The key `name` as an encrypted backup (`ebl key export`); its passphrase is asked to prove the
+    /// backup opens.
+    pub fn export_key(&self, name: &str) -> Result<Vec<u8>> {
+        self.keys.public(name)?;
+        let passphrase = self.passphrase(&format!("key {name:?}"))?;
+        self.keys.backup(name, &passphrase)
+    }
+
+    /// Imports a backup written by [`Wallet::export_key`] under `name`, kept under the passphrase it
+    /// was backed up with.
+    pub fn import_backup(&self, name: &str, backup: &[u8]) -> Result<PartyKey> {
+        if self.keys.exists(name) {
+            return Err(CliError::from(Refusal::KeyExists(format!(
+                "a key named {name:?} already exists"
+            ))));
+        }
+        let passphrase = self.passphrase("the key backup")?;
+        let (_, key) = crate::keystore::restore(backup, &passphrase)?;
+        self.keys.save(name, &key, &passphrase)
+    }
+
     /// The private key named `name`, unlocked. The first key unlocked also signs listing reads.
     pub fn signer(&self, name: &str) -> Result<SigningKey> {
         self.keys.public(name)?;

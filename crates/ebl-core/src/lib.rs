@@ -24,6 +24,7 @@ pub mod limits;
 pub mod party;
 pub mod proposal;
 pub mod registry;
+pub mod sample;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod time;

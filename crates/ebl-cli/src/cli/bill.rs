@@ -17,16 +17,27 @@ pub(crate) fn names(wallet: &Wallet) -> Result<(Vec<ebl_core::Party>, output::Na
     Ok((parties, names))
 }
 
+/// `sign_to`: write the action's signed transaction to this file instead of submitting it (`ebl tx sign`).
 pub(super) fn bill(
     wallet: &Wallet,
     cmd: BillCommand,
     force: bool,
     lang: crate::lang::Lang,
+    sign_to: Option<&std::path::Path>,
 ) -> Result<Out> {
     use crate::lang::{pad, Lang};
+    if sign_to.is_some() && !cmd.signs_one_transaction() {
+        return Err(crate::error::WalletRule::NotOneTransaction {
+            command: cmd.name(),
+        }
+        .into());
+    }
     wallet.reader(Some(&cmd.signer().as_key))?;
     let act = |signer: &Signer, action: Action, what: &str| -> Result<Out> {
         let key = wallet.signer(&signer.as_key)?;
+        if let Some(path) = sign_to {
+            return super::tx::write(&wallet.prepare(&key, action)?, path, force);
+        }
         let code = action.code();
         let outcome = wallet.act(&key, action)?;
         if lang == Lang::Zh {
@@ -57,16 +68,17 @@ pub(super) fn bill(
                 .transpose()?;
             let reference = document.facts().transport_document_reference.clone();
             let key = wallet.signer(&signer.as_key)?;
-            let outcome = wallet.act(
-                &key,
-                Action::Issue {
-                    document,
-                    issue_to,
-                    shipper,
-                    consignee,
-                    replaces,
-                },
-            )?;
+            let action = Action::Issue {
+                document,
+                issue_to,
+                shipper,
+                consignee,
+                replaces,
+            };
+            if let Some(path) = sign_to {
+                return super::tx::write(&wallet.prepare(&key, action)?, path, force);
+            }
+            let outcome = wallet.act(&key, action)?;
             let id = outcome.id();
             let mut o = submitted(
                 wallet,

@@ -1,4 +1,4 @@
-//! `ebl doc`: reading and checking a DCSA transport document before it is issued.
+//! `ebl doc`: reading and checking a DCSA transport document before it is issued, and a sample one.
 
 use std::path::Path;
 
@@ -43,4 +43,16 @@ pub(super) fn doc_check(file: &Path) -> Result<Out> {
         }
         Err(e) => Err(CliError::from(e).with_hint(format!("document checksum {checksum}"))),
     }
+}
+
+/// DCSA's example document, with `reference` in place of its own, checked as `bill issue` checks it.
+pub(super) fn sample(reference: Option<&str>) -> Result<Out> {
+    let mut value = jcs::parse(ebl_core::sample::DCSA_TO_ORDER_BOL.as_bytes())?;
+    if let (Some(reference), Some(fields)) = (reference, value.as_object_mut()) {
+        fields.insert("transportDocumentReference".into(), reference.into());
+    }
+    Document::from_value(&value)?;
+    let text = serde_json::to_string_pretty(&value)
+        .map_err(|e| CliError::io("encoding the document", e))?;
+    Ok(out(value, text))
 }

@@ -6,10 +6,10 @@ use super::{out, KeyCommand, Out};
 use crate::error::{CliError, Refusal, Result};
 use crate::wallet::{read_file, read_stdin, Wallet};
 
-/// Largest key seed file read (64 hex digits and a line end; room for whitespace).
-const KEY_SEED_FILE_BYTES_MAX: usize = 1024;
+/// Largest key file read by `key import`: a backup is about 600 bytes (a seed, 64 hex digits).
+pub const KEY_IMPORT_FILE_BYTES_MAX: usize = 4096;
 
-pub(super) fn key(wallet: &Wallet, cmd: KeyCommand) -> Result<Out> {
+pub(super) fn key(wallet: &Wallet, cmd: KeyCommand, force: bool) -> Result<Out> {
     match cmd {
         KeyCommand::New { name } => {
             let public = wallet.new_key(&name)?;
@@ -17,10 +17,17 @@ pub(super) fn key(wallet: &Wallet, cmd: KeyCommand) -> Result<Out> {
         }
         KeyCommand::Import { name, file } => {
             let text = if file.as_os_str() == "-" {
-                read_stdin("key seed", KEY_SEED_FILE_BYTES_MAX)?
+                read_stdin("key", KEY_IMPORT_FILE_BYTES_MAX)?
             } else {
-                read_file(&file, "key seed", KEY_SEED_FILE_BYTES_MAX)?
+                read_file(&file, "key", KEY_IMPORT_FILE_BYTES_MAX)?
             };
+            if crate::keystore::is_backup(&text) {
+                let public = wallet.import_backup(&name, &text)?;
+                return Ok(out(
+                    json!({"name": name, "public_key": public}),
+                    format!("key {name} imported from its backup\npublic key {public}"),
+                ));
+            }
             let text = String::from_utf8_lossy(&text);
             let seed = ebl_core::bytes::from_hex::<32>(text.trim()).ok_or_else(|| {
                 CliError::from(Refusal::MalformedKey(format!(
@@ -32,6 +39,18 @@ pub(super) fn key(wallet: &Wallet, cmd: KeyCommand) -> Result<Out> {
             Ok(out(
                 json!({"name": name, "public_key": public}),
                 format!("key {name} imported\npublic key {public}"),
+            ))
+        }
+        KeyCommand::Export { name, out: path } => {
+            let backup = wallet.export_key(&name)?;
+            super::write_private_output(&path, &backup, force)?;
+            Ok(out(
+                json!({"name": name, "backup": path}),
+                format!(
+                    "key {name} backed up to {} (encrypted under its passphrase)\nrestore with `ebl key import NAME {}`",
+                    path.display(),
+                    path.display()
+                ),
             ))
         }
         KeyCommand::List => {

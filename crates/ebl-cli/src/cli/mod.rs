@@ -6,6 +6,7 @@ mod doc;
 mod key;
 mod party;
 mod pint;
+mod tx;
 mod verify;
 
 use bill::bill;
@@ -105,6 +106,10 @@ pub enum Command {
     /// Issue, move, pledge and surrender bills; show their state and history.
     #[command(subcommand)]
     Bill(BillCommand),
+    /// Signed transactions as files: sign a bill action without submitting it, show one, submit one
+    /// written elsewhere (the signed bytes: docs/signing.md).
+    #[command(subcommand)]
+    Tx(TxCommand),
     /// DCSA PINT 3.0: verify envelopes from other platforms, export bills as signed envelopes.
     #[command(subcommand)]
     Pint(PintCommand),
@@ -201,6 +206,24 @@ pub enum PintCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum TxCommand {
+    /// Sign a bill action against the bill's current head and write it to a file instead of submitting
+    /// it: `ebl tx sign -o tx.json transfer BILL --to BUYER --as KEY`. The head is read from the node;
+    /// a transaction submitted after the bill moved on is refused (stale_head).
+    Sign {
+        #[arg(short, long)]
+        out: PathBuf,
+        #[command(subcommand)]
+        action: BillCommand,
+    },
+    /// Check a signed transaction file offline: its structure, its id and every signature.
+    Show { file: PathBuf },
+    /// Submit a signed transaction file (`ebl tx sign`'s, or a SignedTransaction JSON as the API takes
+    /// it), checked first as `tx show` checks it; the receipt is checked as every submission's is.
+    Submit { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum KeyCommand {
     /// Make a new key pair; the private key is stored encrypted with your passphrase.
     New { name: String },
@@ -208,9 +231,17 @@ pub enum KeyCommand {
     List,
     /// Show a key's public half: what the operator registers.
     Show { name: String },
-    /// Import a private key from a file holding its 32-byte seed as hex (`-`: standard input, as
-    /// `ebl-node init` prints the development operator key).
+    /// Import a private key: a backup written by `ebl key export` (asks its passphrase), or a file
+    /// holding a 32-byte seed as hex (`-`: standard input, as `ebl-node init` prints the development
+    /// operator key).
     Import { name: String, file: PathBuf },
+    /// Back a key up: write its key file, still encrypted under its passphrase (asked, to prove the
+    /// backup opens), for `ebl key import` on another machine.
+    Export {
+        name: String,
+        #[arg(short, long)]
+        out: PathBuf,
+    },
 }
 
 /// The key a read is signed with: the node shows parties, the registry and blocks to registered
@@ -321,6 +352,13 @@ pub enum PartyCommand {
 pub enum DocCommand {
     /// Validate a DCSA TransportDocument JSON: print its checksum and the fields the ledger uses, or the problem.
     Check { file: PathBuf },
+    /// Print a DCSA transport document to issue a first bill from (DCSA's own to-order example,
+    /// carrier SMDG:MSC, shipper "DCSA CTK"): `ebl doc sample > bol.json`.
+    Sample {
+        /// Its transportDocumentReference (a carrier issues each reference once); default DCSA's.
+        #[arg(long)]
+        reference: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -507,6 +545,50 @@ pub enum BillCommand {
 }
 
 impl BillCommand {
+    /// Whether the command signs exactly one transaction with its signer's key alone: what `ebl tx
+    /// sign` can write. A pledge needs the bank's signature too (its offer is `bill pledge`), a
+    /// replacement may issue several bills, and the rest only read.
+    fn signs_one_transaction(&self) -> bool {
+        matches!(
+            self,
+            BillCommand::Issue { .. }
+                | BillCommand::Transfer { .. }
+                | BillCommand::Endorse { .. }
+                | BillCommand::Sign { .. }
+                | BillCommand::Surrender { .. }
+                | BillCommand::AcceptSurrender { .. }
+                | BillCommand::Refuse { .. }
+                | BillCommand::RejectSurrender { .. }
+                | BillCommand::Release { .. }
+                | BillCommand::Enforce { .. }
+        )
+    }
+
+    /// The subcommand's name as typed.
+    fn name(&self) -> &'static str {
+        match self {
+            BillCommand::Issue { .. } => "issue",
+            BillCommand::Transfer { .. } => "transfer",
+            BillCommand::Endorse { .. } => "endorse",
+            BillCommand::Sign { .. } => "sign",
+            BillCommand::Surrender { .. } => "surrender",
+            BillCommand::AcceptSurrender { .. } => "accept-surrender",
+            BillCommand::Refuse { .. } => "refuse",
+            BillCommand::Replace { .. } => "replace",
+            BillCommand::RejectSurrender { .. } => "reject-surrender",
+            BillCommand::Pledge { .. } => "pledge",
+            BillCommand::PledgeReview { .. } => "pledge-review",
+            BillCommand::PledgeAccept { .. } => "pledge-accept",
+            BillCommand::Release { .. } => "release",
+            BillCommand::Enforce { .. } => "enforce",
+            BillCommand::List { .. } => "list",
+            BillCommand::Show { .. } => "show",
+            BillCommand::History { .. } => "history",
+            BillCommand::Status { .. } => "status",
+            BillCommand::Export { .. } => "export",
+        }
+    }
+
     /// The key that acts: it also signs the command's reads of parties and the registry.
     fn signer(&self) -> &Signer {
         match self {
@@ -648,12 +730,18 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
     let force = cli.force;
     let lang = crate::lang::Lang::for_terminal(cli.lang);
     match cli.command {
-        Command::Key(cmd) => key(wallet, cmd),
+        Command::Key(cmd) => key(wallet, cmd, force),
         Command::Party(cmd) => party(wallet, cmd),
         Command::Gov(cmd) => crate::gov::command(wallet, cmd),
         Command::Chain(cmd) => crate::pins::command(wallet, cmd),
         Command::Doc(DocCommand::Check { file }) => doc_check(&file),
-        Command::Bill(cmd) => bill(wallet, cmd, force, lang),
+        Command::Doc(DocCommand::Sample { reference }) => doc::sample(reference.as_deref()),
+        Command::Bill(cmd) => bill(wallet, cmd, force, lang, None),
+        Command::Tx(TxCommand::Sign { out: path, action }) => {
+            bill(wallet, action, force, lang, Some(&path))
+        }
+        Command::Tx(TxCommand::Show { file }) => tx::show(&file),
+        Command::Tx(TxCommand::Submit { file }) => tx::submit(wallet, &file),
         Command::Verify {
             file,
             chain,
@@ -733,4 +821,15 @@ fn write_output(path: &Path, contents: &[u8], force: bool) -> Result<()> {
         .into());
     }
     write_file(path, contents)
+}
+
+/// [`write_output`] for a file only its owner may read (a key backup).
+fn write_private_output(path: &Path, contents: &[u8], force: bool) -> Result<()> {
+    if !force && path.exists() {
+        return Err(crate::error::WalletRule::FileExists {
+            path: path.display().to_string(),
+        }
+        .into());
+    }
+    crate::keystore::write_private(path, contents)
 }

@@ -2,4 +2,5 @@
 
 mod commands;
 mod errors;
+mod files;
 mod support;

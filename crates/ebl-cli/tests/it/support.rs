@@ -31,6 +31,20 @@ pub fn ebl_at(home: &Path, node: &str, args: &[&str]) -> Run {
     )
 }
 
+/// [`ebl_at`] typing another passphrase.
+pub fn ebl_with_passphrase(home: &Path, node: &str, passphrase: &str, args: &[&str]) -> Run {
+    let home = home.to_string_lossy().into_owned();
+    ebl_tests::run(
+        Path::new(env!("CARGO_BIN_EXE_ebl")),
+        args,
+        &[
+            ("EBL_HOME", &home),
+            ("EBL_NODE", node),
+            ("EBL_PASSPHRASE", passphrase),
+        ],
+    )
+}
+
 impl Trade {
     /// A fresh ledger whose operator key is in the `operator` wallet; nobody else registered yet.
     pub fn new() -> Trade {

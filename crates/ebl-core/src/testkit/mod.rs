@@ -7,7 +7,7 @@ use crate::{
 };
 
 /// The DCSA example to-order bill of lading (carrier `SMDG:MSC`), as published in the eBL 3.0 spec.
-pub const DCSA_TO_ORDER_BOL: &str = include_str!("dcsa-to-order-bol.json");
+pub use crate::sample::DCSA_TO_ORDER_BOL;
 
 /// The carrier code the DCSA example document names, which the issuing carrier must hold.
 pub const DCSA_CARRIER_CODE: (&str, &str) = ("SMDG", "MSC");

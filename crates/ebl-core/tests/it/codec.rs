@@ -359,3 +359,46 @@ fn a_binary_batch_and_its_receipts_round_trip() {
         outcomes
     );
 }
+
+/// The fenced block following `<!-- pinned: NAME -->` in docs/signing.md.
+fn signing_doc_block(name: &str) -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/signing.md");
+    let text = std::fs::read_to_string(path).expect("docs/signing.md");
+    let marker = format!("<!-- pinned: {name} -->");
+    let after = &text[text.find(&marker).expect("marker") + marker.len()..];
+    let body = &after[after.find("```").expect("fence")..];
+    let body = &body[body.find('\n').expect("fence line") + 1..];
+    body[..body.find("```").expect("closing fence")].to_owned()
+}
+
+/// The hex of a pinned text block: the first word of each line (the rest names the field).
+fn signing_doc_hex(name: &str) -> String {
+    signing_doc_block(name)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect()
+}
+
+/// docs/signing.md is what another implementation signs by: its example is the codec's, byte for byte.
+#[test]
+fn the_signing_document_example_is_the_codecs() {
+    let tx = transfer();
+    assert_eq!(signing_doc_hex("body"), to_hex(&tx.body.encode()));
+    assert_eq!(tx.body.encode().len(), 141);
+    assert_eq!(signing_doc_hex("id"), tx.id().to_hex());
+    assert_eq!(
+        signing_doc_hex("signature"),
+        to_hex(&tx.signatures[0].signature.0)
+    );
+    let json: serde_json::Value = serde_json::from_str(&signing_doc_block("json")).expect("json");
+    assert_eq!(json, serde_json::to_value(&tx).expect("json"));
+    // The message as the page spells it, signed by the seed it names.
+    let mut message = b"ebl/transaction/v1\0".to_vec();
+    message.extend_from_slice(tx.body.chain.as_bytes());
+    message.extend_from_slice(&tx.body.encode());
+    use ed25519_dalek::Signer;
+    let signature = ed25519_dalek::SigningKey::from_bytes(&[3; 32]).sign(&message);
+    assert_eq!(to_hex(&signature.to_bytes()), signing_doc_hex("signature"));
+    let parsed: SignedTransaction = serde_json::from_value(json).expect("parse");
+    assert!(parsed.verify_signatures().is_ok());
+}

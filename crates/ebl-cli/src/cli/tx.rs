@@ -1,0 +1,127 @@
+//! `ebl tx`: a signed transaction as a file: written without submitting it, shown, and submitted from
+//! a file another wallet or implementation wrote. For integrators signing elsewhere and auditors keeping
+//! exactly what was signed.
+
+use std::path::Path;
+
+use ebl_core::{bytes, SignedTransaction, TxId};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{out, submitted, to_json, write_output, Out};
+use crate::error::{CliError, Result, WalletRule};
+use crate::wallet::{read_file, Wallet};
+
+/// The format of the file `ebl tx sign` writes.
+pub const TX_FILE_FORMAT: &str = "ebl-tx/1";
+/// Largest transaction file read: a transaction's encoding is at most `TRANSACTION_BYTES_MAX`, and its
+/// JSON with the body's hex takes at most about four times that.
+pub const TX_FILE_BYTES_MAX: usize = 4 * ebl_core::limits::TRANSACTION_BYTES_MAX;
+
+/// What `ebl tx sign` writes. `body_codec` is the body's canonical encoding as hex: what the signatures
+/// cover after the context and chain id (docs/signing.md), and whose SHA-256 is `id`, so another
+/// implementation can compare its own bytes.
+#[derive(Debug, Serialize, Deserialize)]
+struct TxFile {
+    format: String,
+    id: TxId,
+    body_codec: String,
+    transaction: SignedTransaction,
+}
+
+/// Writes `tx` to `path` instead of submitting it.
+pub(super) fn write(tx: &SignedTransaction, path: &Path, force: bool) -> Result<Out> {
+    let file = TxFile {
+        format: TX_FILE_FORMAT.to_owned(),
+        id: tx.id(),
+        body_codec: bytes::to_hex(&tx.body.encode()),
+        transaction: tx.clone(),
+    };
+    let text = serde_json::to_vec_pretty(&file)
+        .map_err(|e| CliError::io("encoding the transaction", e))?;
+    write_output(path, &text, force)?;
+    Ok(out(
+        json!({"transaction": path, "id": file.id, "action": tx.body.action.code()}),
+        format!(
+            "{} signed, not submitted: transaction {} written to {}\nsubmit it with `ebl tx submit {}`",
+            tx.body.action.code(),
+            file.id,
+            path.display(),
+            path.display()
+        ),
+    ))
+}
+
+/// Reads a transaction file: ours, or a bare SignedTransaction as the API takes it. Every structural
+/// rule and signature is checked here, and a file whose stated id or bytes are not its body's is refused:
+/// nothing that does not check out is sent.
+pub(super) fn read(path: &Path) -> Result<SignedTransaction> {
+    let text = read_file(path, "signed transaction", TX_FILE_BYTES_MAX)?;
+    let bad = |reason: String| CliError::from(WalletRule::BadTransactionFile { reason });
+    let value: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let tx = if value.get("format").is_some() {
+        let file: TxFile =
+            serde_json::from_value(value).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        if file.format != TX_FILE_FORMAT {
+            return Err(bad(format!(
+                "format {:?}; this wallet reads {TX_FILE_FORMAT}",
+                file.format
+            )));
+        }
+        if file.id != file.transaction.id() {
+            return Err(bad(format!(
+                "it names transaction {} but holds {}",
+                file.id,
+                file.transaction.id()
+            )));
+        }
+        if file.body_codec != bytes::to_hex(&file.transaction.body.encode()) {
+            return Err(bad(
+                "its body_codec is not the canonical encoding of its body".into(),
+            ));
+        }
+        file.transaction
+    } else {
+        serde_json::from_value(value).map_err(|e| bad(format!("{}: {e}", path.display())))?
+    };
+    // The bytes' own rules (sizes, limits, keys) as the node applies them, then every signature.
+    SignedTransaction::decode(&tx.encode())?;
+    tx.verify_signatures()?;
+    Ok(tx)
+}
+
+/// `ebl tx show`: what a file holds, checked offline.
+pub(super) fn show(path: &Path) -> Result<Out> {
+    let tx = read(path)?;
+    let signers: Vec<String> = tx.signatures.iter().map(|s| s.signer.to_hex()).collect();
+    let human = format!(
+        "transaction {}\naction      {}\nchain       {}\nextends     {}\nsigned by   {}\nsignatures  valid",
+        tx.id(),
+        tx.body.action.code(),
+        tx.body.chain,
+        tx.body.prev,
+        signers.join(", ")
+    );
+    Ok(out(
+        json!({"id": tx.id(), "valid": true, "transaction": to_json(&tx)}),
+        human,
+    ))
+}
+
+/// `ebl tx submit`: a file's transaction sent to the node, its receipt checked.
+pub(super) fn submit(wallet: &Wallet, path: &Path) -> Result<Out> {
+    let tx = read(path)?;
+    let chain = wallet.node.genesis()?.chain;
+    if tx.body.chain != chain {
+        return Err(CliError::from(crate::error::Refusal::ChainMismatch(
+            format!(
+                "the transaction is for chain {}, the node serves {chain}",
+                tx.body.chain
+            ),
+        )));
+    }
+    let code = tx.body.action.code();
+    let outcome = wallet.node.submit(&tx)?;
+    submitted(wallet, outcome, format!("{code} submitted"))
+}

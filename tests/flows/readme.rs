@@ -1,0 +1,90 @@
+//! The README's walk-through by hand, run as written from an empty directory: every `sh` block of "By
+//! hand", in order, with the real binaries. A README step that stops working fails here.
+
+use std::process::Command;
+
+/// The shell blocks of the README between two headings.
+fn shell_blocks(readme: &str, from: &str, to: &str) -> Vec<String> {
+    let start = readme.find(from).expect("the section");
+    let section = &readme[start..start + readme[start..].find(to).expect("the next section")];
+    section
+        .split("```sh\n")
+        .skip(1)
+        .map(|block| block[..block.find("```").expect("closing fence")].to_owned())
+        .collect()
+}
+
+#[test]
+fn the_readmes_walk_through_runs_from_an_empty_directory() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let blocks = shell_blocks(&readme, "## By hand", "### How a bank pins a chain");
+    assert!(blocks.len() >= 5, "the walk-through's blocks: {blocks:?}");
+    let ebl = ebl_tests::bin("ebl");
+    let bin_dir = ebl.parent().expect("bin dir").to_owned();
+    ebl_tests::bin("ebl-node");
+    let port = ebl_tests::cluster::free_port();
+    let mut script = String::from("set -euo pipefail\n");
+    for line in blocks.iter().flat_map(|b| b.lines()) {
+        let command = line.trim();
+        // The build and the scratch directory are this test's: its binaries, its empty directory.
+        if command.starts_with("cargo build")
+            || command.starts_with("export PATH=")
+            || command.starts_with("mkdir -p /tmp/ebl-try")
+        {
+            continue;
+        }
+        if command == "ebl-node run &" {
+            // As typed, then: remember the PID to stop it, and wait until it answers before going on
+            // (a person types slower than a script).
+            script.push_str(&format!(
+                "ebl-node run & NODE_PID=$!\ntrap 'kill $NODE_PID' EXIT\n\
+                 for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done\n"
+            ));
+            continue;
+        }
+        script.push_str(line);
+        script.push('\n');
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("HOME", dir.path())
+        .env("EBL_LISTEN", format!("127.0.0.1:{port}"))
+        .env("EBL_NODE", format!("http://127.0.0.1:{port}"))
+        .env("EBL_LANG", "en")
+        .env_remove("EBL_HOME")
+        .env_remove("EBL_PASSPHRASE")
+        .output()
+        .expect("bash");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the walk-through failed\nscript:\n{script}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    // The last step, the bank's offline verification, found the bill's whole chain valid.
+    assert!(stdout.contains("VALID"), "{stdout}");
+    // Everything it wrote is in the scratch directory.
+    for made in [
+        "ebl-data",
+        "bol.json",
+        "offer.json",
+        "bundle.json",
+        "op",
+        "bank",
+    ] {
+        assert!(
+            dir.path().join(made).exists(),
+            "{made} not in the scratch directory"
+        );
+    }
+}
