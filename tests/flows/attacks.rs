@@ -245,7 +245,7 @@ fn regression_the_pledge_review_says_fresh_when_stale() {
     m.refused(
         "bank2",
         &["bill", "pledge-review", &offer, "--as", "bank2"],
-        4,
+        3,
         "not_pledgee",
     );
     // An offer's validity is bounded.

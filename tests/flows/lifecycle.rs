@@ -199,8 +199,8 @@ fn the_recipient_refuses_a_bill_it_did_not_agree_to_take() {
     m.refused(
         "buyer1",
         &["bill", "refuse", &bill, "--as", "buyer1"],
-        2,
-        "forbidden",
+        3,
+        "not_a_party",
     );
     m.json("buyer3", &["bill", "refuse", &bill, "--as", "buyer3"]);
     assert_eq!(

@@ -142,7 +142,7 @@ fn rule_breaking_actions_are_refused_and_change_nothing() {
     );
     assert_eq!(
         (run.code, run.json()["error"]["code"].as_str()),
-        (4, Some("not_pledgee"))
+        (3, Some("not_pledgee"))
     );
     m.json("bank", &["bill", "pledge-accept", &offer, "--as", "bank"]);
     let pledged = fingerprint(&m, &bill);
@@ -238,8 +238,8 @@ fn rule_breaking_actions_are_refused_and_change_nothing() {
     m.refused(
         "bank2",
         &["bill", "release", &bill, "--as", "bank2"],
-        2,
-        "forbidden",
+        3,
+        "not_a_party",
     );
     m.refused(
         "shipper",

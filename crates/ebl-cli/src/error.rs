@@ -136,6 +136,8 @@ pub enum WalletRule {
     NotOneTransaction { command: &'static str },
     #[error("not a signed transaction file: {reason}")]
     BadTransactionFile { reason: String },
+    #[error("you have no part in bill {bill}, so you cannot {action} it")]
+    NoPartInBill { bill: String, action: &'static str },
 }
 
 impl WalletRule {
@@ -157,6 +159,7 @@ impl WalletRule {
             WalletRule::UnknownCurrency { .. } => "unknown_currency",
             WalletRule::NotOneTransaction { .. } => "not_one_transaction",
             WalletRule::BadTransactionFile { .. } => "bad_transaction_file",
+            WalletRule::NoPartInBill { .. } => "not_a_party",
         }
     }
 
@@ -187,16 +190,30 @@ impl WalletRule {
                 "give the loan's currency as ISO 4217 writes it: USD, EUR, CNY, ...".into()
             }
             WalletRule::NotOneTransaction { .. } => "sign an action of one party: issue, transfer, endorse, sign, surrender, accept-surrender, reject-surrender, refuse, release or enforce (a pledge's offer is written by `bill pledge`)".into(),
+            WalletRule::NoPartInBill { .. } => {
+                "only the bill's parties act on it: see `ebl bill list` for yours".into()
+            }
             WalletRule::NoReader => "name the key to read with: --as KEY (or make your key first: `ebl key new NAME`)".into(),
             _ => return None,
         })
     }
 }
 
+impl WalletRule {
+    /// What kind of failure the rule is: bad usage or input, except an action the bill's own parties
+    /// alone may take, which the ledger would refuse (exit 3).
+    pub fn kind(&self) -> Kind {
+        match self {
+            WalletRule::NoPartInBill { .. } => Kind::Rejected,
+            _ => Kind::Usage,
+        }
+    }
+}
+
 impl From<WalletRule> for CliError {
     fn from(rule: WalletRule) -> CliError {
         let hint = rule.hint();
-        let error = CliError::usage(rule.code(), rule.to_string());
+        let error = CliError::new(rule.kind(), rule.code(), rule.to_string());
         match hint {
             Some(h) => error.with_hint(h),
             None => error,

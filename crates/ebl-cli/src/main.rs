@@ -18,6 +18,17 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            // A script asking for JSON gets its usage error as JSON too, with the usage code.
+            if e.use_stderr() && std::env::args().any(|a| a == "--json") {
+                let refusal = ebl_cli::error::Refusal::BadUsage(e.kind().to_string());
+                let body = serde_json::json!({"error": {
+                    "code": refusal.code(),
+                    "message": e.render().to_string().trim_end(),
+                    "hint": "see `ebl help`",
+                }});
+                println!("{body}");
+                return ExitCode::from(exit::USAGE);
+            }
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() {
                 exit::USAGE

@@ -265,7 +265,26 @@ impl Wallet {
     /// Signs `action` as `signer` against the bill's current head (read as `signer`) and submits it.
     pub fn act(&self, signer: &SigningKey, action: Action) -> Result<SubmitOutcome> {
         let tx = self.prepare(signer, action)?;
-        self.node.submit(&tx)
+        self.node.submit(&tx).map_err(|e| self.named(e))
+    }
+
+    /// A ledger refusal names parties by their 64-hex ids; people know them by name (issue 14: a
+    /// missing_role named the bank by its key). Each id of a registered party becomes `"Name" (id…)`.
+    pub fn named(&self, mut e: CliError) -> CliError {
+        if e.kind != Kind::Rejected {
+            return e;
+        }
+        if let Ok(parties) = self.node.parties() {
+            for p in &parties {
+                let id = p.id.to_hex();
+                if e.message.contains(&id) {
+                    e.message = e
+                        .message
+                        .replace(&id, &format!("{:?} ({}…)", p.name(), &id[..12]));
+                }
+            }
+        }
+        e
     }
 
     /// A transaction signed by `signer` against the current head of its bill or of the registry.
@@ -283,7 +302,19 @@ impl Wallet {
         let chain = self.chain()?;
         let prev = match (&action, action.bill()) {
             (Action::Issue { .. }, _) => Hash::ZERO,
-            (_, Some(bill)) => self.node.bill(&bill, signer)?.bill.head,
+            (_, Some(bill)) => match self.node.bill(&bill, signer) {
+                Ok(view) => view.bill.head,
+                // Whoever may not even read the bill has no part in it to act on: say that, about the
+                // action, rather than a refusal to read (issue 14).
+                Err(e) if e.code == ReadRefusal::NotAParty.code() => {
+                    return Err(crate::error::WalletRule::NoPartInBill {
+                        bill: bill.to_hex(),
+                        action: action.code(),
+                    }
+                    .into())
+                }
+                Err(e) => return Err(e),
+            },
             (_, None) => self.registry_head()?,
         };
         Ok(Transaction {
@@ -418,7 +449,7 @@ impl Wallet {
         let registry = bundle.registry();
         let holder_id = registry.signer(&PartyKey::of(holder))?;
         ebl_core::bill::transition(&verdict.bill, &action, &[holder_id, pledgee], &registry)
-            .map_err(|e| CliError::rejected(&ebl_core::api::ErrorBody::from(&e)))?;
+            .map_err(|e| self.named(CliError::rejected(&ebl_core::api::ErrorBody::from(&e))))?;
         Ok(PledgeOffer {
             format: PLEDGE_OFFER_FORMAT.to_owned(),
             transaction,
@@ -470,11 +501,17 @@ impl Wallet {
         tx.verify_signatures()
             .map_err(|e| invalid(e.code(), format!("the holder's signature: {e}")))?;
         let me = PartyId::from(PartyKey::of(bank));
+        // The offer checks out but the ledger's rules refuse it: exit 3 as the node would, not a
+        // verification failure (issue 14).
+        let refused = |e: ebl_core::Error, why: &str| {
+            CliError::new(Kind::Rejected, e.code(), format!("{why}: {e}"))
+        };
         if *pledgee != me {
-            return Err(invalid(
-                "not_pledgee",
-                "the pledge names another bank as pledgee".into(),
-            ));
+            return Err(refused(
+                ebl_core::Error::NotPledgee,
+                "the pledge names another bank as pledgee",
+            )
+            .with_hint("only the bank the holder named can accept this offer"));
         }
         // The ledger's own rules, as the node will apply them once the bank has co-signed.
         let pledgor = verdict.bill.possessor;
@@ -484,12 +521,7 @@ impl Wallet {
             &[pledgor, me],
             &offer.bundle.registry(),
         )
-        .map_err(|e| {
-            invalid(
-                e.code(),
-                format!("the ledger would refuse this pledge: {e}"),
-            )
-        })?;
+        .map_err(|e| refused(e, "the ledger would refuse this pledge"))?;
         // The bank is no party of the bill yet and may not read it; the holder's signed pledge naming
         // it lets the node tell it what moved since.
         let freshness = self.node.offer_freshness(tx, bank)?;

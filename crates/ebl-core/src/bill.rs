@@ -326,7 +326,13 @@ pub fn transition(
                 return Err(Error::NotNegotiable);
             }
             if *pledgee == bill.possessor {
-                return Err(Error::SelfPledge);
+                // Someone else naming the holder as its bank is a non-holder pledging, not the holder
+                // pledging to itself (issue 14).
+                return Err(if signers.iter().any(|s| s != pledgee) {
+                    Error::NotPossessor
+                } else {
+                    Error::SelfPledge
+                });
             }
             let bank = registry.active_party(*pledgee)?;
             if !bank.has_role(Role::Bank) {

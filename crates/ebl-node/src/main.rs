@@ -15,6 +15,8 @@ use tracing::Level;
 const EXIT_FAULT: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_IO: u8 = 3;
+/// `verify` found the store locked by a running node.
+const EXIT_IN_USE: u8 = 4;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -96,7 +98,9 @@ enum Command {
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
     Completions { shell: clap_complete::Shell },
     /// Replay the stored ledger from the genesis and check every record, hash, signature, Merkle root and
-    /// rule. Exit code 0 if it is sound, 1 at the first fault (which it names).
+    /// rule. Exit codes: 0 sound; 1 at the first fault (which it names); 2 bad usage; 3 the data
+    /// directory cannot be read (no node key, an unreadable store); 4 the store is in use by a running
+    /// node (store_in_use): stop it (SIGTERM finishes its last block), verify, start it again.
     Verify {
         /// Print the verdict as JSON.
         #[arg(long)]
@@ -562,6 +566,11 @@ fn verify(dir: &DataDir, json: bool) -> ExitCode {
                 println!("FAULT at store files: {e} [{}]", e.code());
             }
             return ExitCode::from(EXIT_FAULT);
+        }
+        Err(e @ ebl_store::StoreError::InUse { .. }) => {
+            eprintln!("error: {e} [{}]", e.code());
+            eprintln!("  hint: verify reads a store no node is writing: stop the node (SIGTERM lets it finish its last block), run verify, start it again");
+            return ExitCode::from(EXIT_IN_USE);
         }
         Err(e) => {
             eprintln!("error: cannot open the store in {}: {e}", dir.0.display());

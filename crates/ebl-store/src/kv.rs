@@ -103,6 +103,14 @@ impl SledKv {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(OPEN_RETRY_MS));
                 }
+                Err(sled::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.to_string().contains("could not acquire lock") =>
+                {
+                    return Err(StoreError::InUse {
+                        path: path.display().to_string(),
+                    })
+                }
                 Err(sled::Error::Corruption { .. }) => {
                     return Err(StoreError::Corrupt {
                         what: "store file",

@@ -32,6 +32,9 @@ pub enum StoreError {
     /// secret, or sealed by another node's key.
     #[error("stored {what} at key {key} is corrupt: its keyed seal does not hold (rewritten, or sealed by another node's key)")]
     StateSealMismatch { what: &'static str, key: String },
+    /// Another process (a running node) holds the store's lock.
+    #[error("the store in {path} is in use by another process (a running ebl-node)")]
+    InUse { path: String },
     #[error("the store holds no genesis: run `ebl-node init` first")]
     NotInitialized,
     #[error("the store already holds a genesis for chain {0}")]
@@ -46,6 +49,7 @@ impl StoreError {
             // One code for every damaged record, so an operator's scripts match one; the variant
             // tells a program which rule broke.
             StoreError::Corrupt { .. } | StoreError::StateSealMismatch { .. } => "storage_corrupt",
+            StoreError::InUse { .. } => "store_in_use",
             StoreError::NotInitialized => "not_initialized",
             StoreError::AlreadyInitialized(_) => "already_initialized",
         }

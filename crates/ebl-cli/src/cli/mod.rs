@@ -35,8 +35,9 @@ Exit codes:
   0  success
   1  other failure (local IO, the node's storage)
   2  bad usage or input: malformed document, unknown bill or party, wrong passphrase
-  3  the ledger refused the transaction by one of its rules (the rule's code is printed)
-  4  verification failed: a chain, proof bundle or statement does not check out
+  3  the ledger refused the transaction by one of its rules, or would: acting on a bill you have no
+     part in, accepting a pledge offer made to another bank (the rule's code is printed)
+  4  verification failed: a chain, proof bundle, statement or receipt does not check out
   5  the node cannot be reached or did not answer in time
 
 Environment: EBL_HOME (wallet home, default ~/.ebl), EBL_NODE (node address, or several separated by commas), EBL_NODE_CERT (the node's TLS certificate), EBL_PASSPHRASE (for scripts;
@@ -470,7 +471,9 @@ pub enum BillCommand {
         #[arg(long)]
         bank: String,
         /// Loan amount, e.g. 1000000.00.
-        #[arg(long)]
+        // Hyphen values reach the wallet's own check (malformed_amount), not clap's "unexpected
+        // argument '-5'".
+        #[arg(long, allow_hyphen_values = true)]
         amount: String,
         /// ISO 4217 currency code.
         #[arg(long, default_value = "USD")]

@@ -19,9 +19,17 @@ fn a_rule_refusal_exits_3_with_the_rules_code() {
             "buyer",
         ],
     );
-    // The buyer is no party of the bill yet: it may not even read the head it would extend.
-    assert_eq!(refused.code, 2, "{}", refused.stdout);
-    assert_eq!(refused.json()["error"]["code"], "forbidden");
+    // The buyer is no party of the bill yet: told so about the action, exit 3 as a refusal (issue 14:
+    // it was `forbidden`, about reading, exit 2).
+    assert_eq!(refused.code, 3, "{}", refused.stdout);
+    assert_eq!(refused.json()["error"]["code"], "not_a_party");
+    assert!(
+        refused.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot TRANSFER")),
+        "{}",
+        refused.stdout
+    );
     t.json(
         "shipper",
         &[
@@ -544,4 +552,109 @@ fn a_pledge_offer_in_a_currency_iso_4217_does_not_list_is_refused() {
         "a listed code in lower case is taken: {}",
         run.stderr
     );
+}
+
+/// Issue 14: exit codes and messages that did not fit what went wrong.
+#[test]
+fn regression_refusals_name_parties_and_exit_as_what_they_are() {
+    let t = Trade::with_cast();
+    let bill = t.issue("FIT-1");
+    // A non-party surrendering: about surrendering, exit 3.
+    let surrender = t.ebl("buyer2", &["bill", "surrender", &bill, "--as", "buyer2"]);
+    assert_eq!(surrender.code, 3, "{}", surrender.stderr);
+    assert!(
+        surrender.stderr.contains("cannot SURRENDER_FOR_DELIVERY")
+            && surrender.stderr.contains("[not_a_party]")
+            && !surrender.stderr.contains("read"),
+        "{}",
+        surrender.stderr
+    );
+    // Pledging to a party that is no bank: the refusal names it, not its key.
+    let offer = t.path("fit-offer.json");
+    let not_bank = t.ebl(
+        "shipper",
+        &[
+            "bill",
+            "pledge",
+            &bill,
+            "--bank",
+            "Buyer One",
+            "--amount",
+            "10",
+            "--loan",
+            "L-1",
+            "-o",
+            &offer,
+            "--as",
+            "shipper",
+        ],
+    );
+    assert_eq!(not_bank.code, 3, "{}", not_bank.stderr);
+    assert!(
+        not_bank.stderr.contains("[missing_role]") && not_bank.stderr.contains("\"Buyer One\""),
+        "{}",
+        not_bank.stderr
+    );
+    let buyer_id = t.json("shipper", &["party", "show", "Buyer One"])["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert!(!not_bank.stderr.contains(&buyer_id), "{}", not_bank.stderr);
+    // A negative amount reaches the wallet's own rule, not clap's "unexpected argument".
+    let negative = t.ebl(
+        "shipper",
+        &[
+            "bill",
+            "pledge",
+            &bill,
+            "--bank",
+            "First Bank",
+            "--amount",
+            "-5",
+            "--loan",
+            "L-1",
+            "-o",
+            &offer,
+            "--as",
+            "shipper",
+        ],
+    );
+    assert_eq!(negative.code, 2, "{}", negative.stderr);
+    assert!(
+        negative.stderr.contains("[malformed_amount]"),
+        "{}",
+        negative.stderr
+    );
+    // The wrong bank accepting an offer: the ledger's rule, exit 3, not a failed verification.
+    t.json(
+        "shipper",
+        &[
+            "bill",
+            "pledge",
+            &bill,
+            "--bank",
+            "First Bank",
+            "--amount",
+            "10",
+            "--loan",
+            "L-1",
+            "-o",
+            &offer,
+            "--as",
+            "shipper",
+        ],
+    );
+    let wrong_bank = t.ebl("bank2", &["bill", "pledge-accept", &offer, "--as", "bank2"]);
+    assert_eq!(wrong_bank.code, 3, "{}", wrong_bank.stderr);
+    assert!(
+        wrong_bank.stderr.contains("[not_pledgee]"),
+        "{}",
+        wrong_bank.stderr
+    );
+    // A usage error under --json is JSON, exit 2.
+    let usage = t.ebl("shipper", &["--json", "bill", "transfer", &bill]);
+    assert_eq!(usage.code, 2, "{}", usage.stderr);
+    assert_eq!(usage.json()["error"]["code"], "bad_usage");
+    let shown = t.json("shipper", &["bill", "show", &bill, "--as", "shipper"]);
+    assert_eq!(shown["bill"]["transactions"], 1, "refusals changed nothing");
 }

@@ -480,6 +480,18 @@ fn self_pledge() {
         &[&bank_key],
         "self_pledge",
     );
+    // Issue 14: someone else pledging the bill to the bank that holds it is a non-holder pledging,
+    // not the holder pledging to itself.
+    let shipper = w.shipper.key.clone();
+    w.refuse(
+        Action::Pledge {
+            bill,
+            pledgee: bank,
+            loan: loan(),
+        },
+        &[&shipper, &bank_key],
+        "not_possessor",
+    );
 }
 
 #[test]

@@ -240,6 +240,57 @@ fn regression_ebl_node_alone_ignores_ebl_listen() {
     );
 }
 
+/// Issue 14: `ebl-node verify` beside a running node printed sled's raw lock error and exited 3, which
+/// its help did not document.
+#[test]
+fn regression_verify_beside_a_running_node_says_the_store_is_in_use() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("node");
+    let mut child = ebl_node()
+        .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(&data)
+        .env("EBL_METRICS_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start");
+    let stdout = child.stdout.take().expect("stdout");
+    let listening = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.starts_with("listening on"));
+    let out = ebl_node()
+        .args(["verify", "--data"])
+        .arg(&data)
+        .output()
+        .expect("verify");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(listening, "the node did not start");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("[store_in_use]") && !stderr.contains("Os {"),
+        "{stderr}"
+    );
+    // Stopped, the same store verifies.
+    let out = ebl_node()
+        .args(["verify", "--data"])
+        .arg(&data)
+        .output()
+        .expect("verify");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Issue 14: there was no `ebl-node completions`.
 #[test]
 fn completions_are_printed_for_the_shell() {
