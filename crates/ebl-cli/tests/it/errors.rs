@@ -571,24 +571,16 @@ fn regression_refusals_name_parties_and_exit_as_what_they_are() {
     );
     // Pledging to a party that is no bank: the refusal names it, not its key.
     let offer = t.path("fit-offer.json");
-    let not_bank = t.ebl(
-        "shipper",
-        &[
-            "bill",
-            "pledge",
-            &bill,
-            "--bank",
-            "Buyer One",
-            "--amount",
-            "10",
-            "--loan",
-            "L-1",
-            "-o",
-            &offer,
-            "--as",
+    let pledge = |bank: &str, amount: &str| {
+        t.ebl(
             "shipper",
-        ],
-    );
+            &[
+                "bill", "pledge", &bill, "--bank", bank, "--amount", amount, "--loan", "L-1", "-o",
+                &offer, "--as", "shipper",
+            ],
+        )
+    };
+    let not_bank = pledge("Buyer One", "10");
     assert_eq!(not_bank.code, 3, "{}", not_bank.stderr);
     assert!(
         not_bank.stderr.contains("[missing_role]") && not_bank.stderr.contains("\"Buyer One\""),
@@ -601,24 +593,7 @@ fn regression_refusals_name_parties_and_exit_as_what_they_are() {
         .to_owned();
     assert!(!not_bank.stderr.contains(&buyer_id), "{}", not_bank.stderr);
     // A negative amount reaches the wallet's own rule, not clap's "unexpected argument".
-    let negative = t.ebl(
-        "shipper",
-        &[
-            "bill",
-            "pledge",
-            &bill,
-            "--bank",
-            "First Bank",
-            "--amount",
-            "-5",
-            "--loan",
-            "L-1",
-            "-o",
-            &offer,
-            "--as",
-            "shipper",
-        ],
-    );
+    let negative = pledge("First Bank", "-5");
     assert_eq!(negative.code, 2, "{}", negative.stderr);
     assert!(
         negative.stderr.contains("[malformed_amount]"),
@@ -626,24 +601,7 @@ fn regression_refusals_name_parties_and_exit_as_what_they_are() {
         negative.stderr
     );
     // The wrong bank accepting an offer: the ledger's rule, exit 3, not a failed verification.
-    t.json(
-        "shipper",
-        &[
-            "bill",
-            "pledge",
-            &bill,
-            "--bank",
-            "First Bank",
-            "--amount",
-            "10",
-            "--loan",
-            "L-1",
-            "-o",
-            &offer,
-            "--as",
-            "shipper",
-        ],
-    );
+    pledge("First Bank", "10").ok();
     let wrong_bank = t.ebl("bank2", &["bill", "pledge-accept", &offer, "--as", "bank2"]);
     assert_eq!(wrong_bank.code, 3, "{}", wrong_bank.stderr);
     assert!(

@@ -209,18 +209,9 @@ fn regression_run_on_a_busy_port_first_creates_a_ledger() {
     );
 }
 
-/// Issue 14: `ebl-node` with no command ignored `EBL_LISTEN` (and `run`'s other flags' variables).
-#[test]
-fn regression_ebl_node_alone_ignores_ebl_listen() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let dir = tempfile::tempdir().expect("dir");
-    let mut child = ebl_node()
-        .arg("--data")
-        .arg(dir.path().join("node"))
-        .env("EBL_LISTEN", format!("127.0.0.1:{port}"))
+/// Starts a node process and waits for its "listening on" line (empty if it never came).
+fn listening(mut command: std::process::Command) -> (std::process::Child, String) {
+    let mut child = command
         .env("EBL_METRICS_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -232,6 +223,23 @@ fn regression_ebl_node_alone_ignores_ebl_listen() {
         .map_while(Result::ok)
         .find(|l| l.starts_with("listening on"))
         .unwrap_or_default();
+    (child, line)
+}
+
+/// Issue 14: `ebl-node` with no command ignored `EBL_LISTEN` (and `run`'s other flags' variables).
+#[test]
+fn regression_ebl_node_alone_ignores_ebl_listen() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let dir = tempfile::tempdir().expect("dir");
+    let mut command = ebl_node();
+    command
+        .arg("--data")
+        .arg(dir.path().join("node"))
+        .env("EBL_LISTEN", format!("127.0.0.1:{port}"));
+    let (mut child, line) = listening(command);
     let _ = child.kill();
     let _ = child.wait();
     assert!(
@@ -250,19 +258,12 @@ fn regression_verify_beside_a_running_node_says_the_store_is_in_use() {
         .port();
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("node");
-    let mut child = ebl_node()
+    let mut command = ebl_node();
+    command
         .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-        .arg(&data)
-        .env("EBL_METRICS_LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start");
-    let stdout = child.stdout.take().expect("stdout");
-    let listening = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .any(|l| l.starts_with("listening on"));
+        .arg(&data);
+    let (mut child, line) = listening(command);
+    let listening = line.starts_with("listening on");
     let out = ebl_node()
         .args(["verify", "--data"])
         .arg(&data)
