@@ -620,18 +620,8 @@ pub fn check_receipt(tx: &SignedTransaction, outcome: &SubmitOutcome) -> Result<
             outcome.id()
         )));
     }
-    let (receipt, certificate) = match outcome {
-        SubmitOutcome::Accepted {
-            receipt,
-            certificate,
-            ..
-        }
-        | SubmitOutcome::Duplicate {
-            receipt,
-            certificate,
-            ..
-        } => (receipt, certificate),
-        SubmitOutcome::Rejected { .. } => return Ok(()),
+    let Some((receipt, certificate)) = outcome.certified() else {
+        return Ok(());
     };
     if receipt.tx != id {
         return Err(bad(format!(

@@ -109,6 +109,23 @@ impl SubmitOutcome {
         }
     }
 
+    /// The receipt and, for a final receipt, its block's certificate; none for a refusal.
+    pub fn certified(&self) -> Option<(&Receipt, Option<&Certificate>)> {
+        match self {
+            SubmitOutcome::Accepted {
+                receipt,
+                certificate,
+                ..
+            }
+            | SubmitOutcome::Duplicate {
+                receipt,
+                certificate,
+                ..
+            } => Some((receipt, certificate.as_ref())),
+            SubmitOutcome::Rejected { .. } => None,
+        }
+    }
+
     pub fn receipt(&self) -> Option<&Receipt> {
         match self {
             SubmitOutcome::Accepted { receipt, .. } | SubmitOutcome::Duplicate { receipt, .. } => {

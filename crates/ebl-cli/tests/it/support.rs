@@ -19,16 +19,7 @@ pub use ebl_tests::Run;
 
 /// Runs `ebl` as the owner of wallet `home` against `node`.
 pub fn ebl_at(home: &Path, node: &str, args: &[&str]) -> Run {
-    let home = home.to_string_lossy().into_owned();
-    ebl_tests::run(
-        Path::new(env!("CARGO_BIN_EXE_ebl")),
-        args,
-        &[
-            ("EBL_HOME", &home),
-            ("EBL_NODE", node),
-            ("EBL_PASSPHRASE", PASSPHRASE),
-        ],
-    )
+    ebl_with_passphrase(home, node, PASSPHRASE, args)
 }
 
 /// [`ebl_at`] typing another passphrase.
