@@ -292,6 +292,44 @@ fn regression_verify_beside_a_running_node_says_the_store_is_in_use() {
     );
 }
 
+/// Issue 14: logs written to a file carried ANSI colour codes.
+#[test]
+fn regression_logs_written_to_a_file_carry_no_colour_codes() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("node.log");
+    let mut command = ebl_node();
+    command
+        .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(dir.path().join("node"))
+        // Colour would be asked for if anything honoured it; a file must still get none.
+        .env("CLICOLOR_FORCE", "1")
+        .env("EBL_LOG", "info");
+    let mut child = command
+        .env("EBL_METRICS_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("start");
+    let stdout = child.stdout.take().expect("stdout");
+    let started = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.starts_with("listening on"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(started, "the node did not start");
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(text.contains("INFO"), "the node logged nothing: {text:?}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "colour codes in a log file: {text:?}"
+    );
+}
+
 /// Issue 14: there was no `ebl-node completions`.
 #[test]
 fn completions_are_printed_for_the_shell() {
