@@ -146,6 +146,25 @@ fn char_width(c: char) -> usize {
 }
 
 /// `text` padded with spaces to `width` terminal columns.
+/// `text` in exactly `width` terminal columns: padded, or cut with an ellipsis (wide characters count two).
+pub fn fit(text: &str, width: usize) -> String {
+    if display_width(text) <= width {
+        return pad(text, width);
+    }
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = char_width(c);
+        if used + w + 1 > width {
+            break;
+        }
+        cut.push(c);
+        used += w;
+    }
+    cut.push('…');
+    pad(&cut, width)
+}
+
 pub fn pad(text: &str, width: usize) -> String {
     let used = display_width(text);
     format!("{text}{}", " ".repeat(width.saturating_sub(used)))
@@ -154,6 +173,15 @@ pub fn pad(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_fitted_to_its_columns_wide_characters_counting_two() {
+        assert_eq!(fit("Bank", 6), "Bank  ");
+        assert_eq!(fit("Mediterranean Shipping", 8), "Mediter…");
+        // 中国银行 is eight columns: cut to three characters and the ellipsis in seven, padded to eight.
+        assert_eq!(fit("中国银行股份", 8), "中国银… ");
+        assert_eq!(display_width(&fit("中国银行股份", 8)), 8);
+    }
 
     #[test]
     fn a_browser_gets_the_language_it_weighs_highest() {

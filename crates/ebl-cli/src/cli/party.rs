@@ -149,32 +149,10 @@ pub(super) fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
         }
         PartyCommand::List { reader } => {
             wallet.reader(reader.as_key.as_deref())?;
-            let parties = wallet.node.parties()?;
-            let human = parties
-                .iter()
-                .map(|p| {
-                    let ids: Vec<String> = p
-                        .profile
-                        .identifiers
-                        .iter()
-                        .map(|i| i.to_string())
-                        .collect();
-                    format!(
-                        "{:<28} {:<16} {}{}{}",
-                        p.name(),
-                        p.profile.roles.to_string(),
-                        p.id.short(),
-                        if ids.is_empty() {
-                            String::new()
-                        } else {
-                            format!("  {}", ids.join(" "))
-                        },
-                        if p.revoked { "  REVOKED" } else { "" }
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            Ok(out(to_json(&parties), human))
+            let mut parties = wallet.node.parties()?;
+            // People look a party up by name: sorted by it, as the table shows it first.
+            parties.sort_by_key(|p| p.name().to_lowercase());
+            Ok(out(to_json(&parties), party_table(&parties)))
         }
         PartyCommand::Show { party, reader } => {
             wallet.reader(reader.as_key.as_deref())?;
@@ -191,4 +169,60 @@ pub(super) fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
             Ok(out(to_json(&p), human))
         }
     }
+}
+
+/// Widest a party-list column of names and of identifiers may be: with the roles, id and status the
+/// table fits 100 columns.
+const PARTY_NAME_COLUMNS_MAX: usize = 32;
+const PARTY_IDS_COLUMNS_MAX: usize = 28;
+
+/// `party list` for people: a header, names first (cut by display width, CJK counting two), roles, the
+/// short id, identifiers and status.
+fn party_table(parties: &[ebl_core::Party]) -> String {
+    use crate::lang::{display_width, fit};
+    if parties.is_empty() {
+        return "no parties registered yet".into();
+    }
+    let ids = |p: &ebl_core::Party| {
+        p.profile
+            .identifiers
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let name_width = parties
+        .iter()
+        .map(|p| display_width(p.name()))
+        .max()
+        .unwrap_or(0)
+        .clamp(4, PARTY_NAME_COLUMNS_MAX);
+    let ids_width = parties
+        .iter()
+        .map(|p| display_width(&ids(p)))
+        .max()
+        .unwrap_or(0)
+        .clamp(11, PARTY_IDS_COLUMNS_MAX);
+    let mut lines = vec![format!(
+        "{}  {}  {}  {}  STATUS",
+        fit("NAME", name_width),
+        fit("ROLES", 14),
+        fit("ID", 8),
+        fit("IDENTIFIERS", ids_width)
+    )];
+    for p in parties {
+        lines.push(format!(
+            "{}  {}  {}  {}  {}",
+            fit(p.name(), name_width),
+            fit(&p.profile.roles.to_string(), 14),
+            fit(&p.id.short(), 8),
+            fit(&ids(p), ids_width),
+            if p.revoked { "revoked" } else { "active" }
+        ));
+    }
+    lines
+        .iter()
+        .map(|l| l.trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

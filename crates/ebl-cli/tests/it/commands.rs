@@ -820,3 +820,44 @@ fn chinese_words_for_people_with_the_same_codes_and_json() {
         text.stderr
     );
 }
+
+/// Issue 14: `party list` misaligned names over 28 characters and Chinese names, was sorted by key and
+/// had no header.
+#[test]
+fn regression_party_list_is_a_table_sorted_by_name_that_fits_100_columns() {
+    use ebl_cli::lang::display_width;
+    let t = Trade::with_cast();
+    t.admit("zh", "中国银行股份有限公司宁波市分行", "bank", &[]);
+    t.admit(
+        "long",
+        "A Trading House With A Name Far Longer Than Any Column",
+        "trader",
+        &["LEI:5299009N3KB4DLSWA442"],
+    );
+    let text = t
+        .ebl("buyer", &["party", "list", "--as", "buyer"])
+        .ok()
+        .stdout;
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("NAME") && lines[0].contains("ROLES"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 9, "a header and eight parties: {text}");
+    for line in &lines {
+        assert!(display_width(line) <= 100, "wider than 100 columns: {line}");
+    }
+    // Every row's roles start in the header's ROLES column, whatever the name's characters.
+    let roles_at = display_width(&lines[0][..lines[0].find("ROLES").expect("ROLES")]);
+    for line in &lines[1..] {
+        let role = ["carrier", "trader", "bank"]
+            .iter()
+            .filter_map(|r| line.find(r))
+            .min()
+            .expect("a role");
+        assert_eq!(display_width(&line[..role]), roles_at, "{text}");
+    }
+    // Sorted by name: "A Trading House…" first, the Chinese bank last.
+    assert!(lines[1].starts_with("A Trading House"), "{text}");
+    assert!(lines[8].starts_with("中国银行"), "{text}");
+}
