@@ -25,7 +25,7 @@ pub(super) fn bill(
     lang: crate::lang::Lang,
     sign_to: Option<&std::path::Path>,
 ) -> Result<Out> {
-    use crate::lang::{pad, Lang};
+    use crate::lang::{fit, pad, Lang};
     if sign_to.is_some() && !cmd.signs_one_transaction() {
         return Err(crate::error::WalletRule::NotOneTransaction {
             command: cmd.name(),
@@ -332,23 +332,32 @@ pub(super) fn bill(
             if lang == Lang::Zh {
                 return Ok(out(to_json(&bills), output::zh::worklist(&names, &bills)));
             }
-            // Padded by display width, so a party's Chinese name keeps the columns straight.
-            let mut human = format!(
-                "{} {} {} {} title",
-                pad("reference", 22),
-                pad("status", 18),
-                pad("possessor", 28),
-                pad("bill id", 64)
-            );
+            // Fitted by display width, so a party's Chinese name keeps the columns straight, and the
+            // whole row within 100 columns (issue 14: 161). The id's first 12 digits name the bill
+            // wherever a command takes one.
+            let row = |cells: [&str; 5]| {
+                let [reference, status, possessor, id, title] = cells;
+                format!(
+                    "{}  {}  {}  {}  {}",
+                    fit(reference, 20),
+                    fit(status, 17),
+                    fit(possessor, 22),
+                    fit(id, 12),
+                    fit(title, 19)
+                )
+                .trim_end()
+                .to_owned()
+            };
+            let mut human = row(["REFERENCE", "STATUS", "POSSESSOR", "BILL ID", "TITLE"]);
             for b in &bills {
-                human.push_str(&format!(
-                    "\n{} {} {} {} {}",
-                    pad(&b.reference, 22),
-                    pad(b.status.name(), 18),
-                    pad(&output::name(&names, &b.possessor), 28),
-                    pad(&b.id.to_hex(), 64),
-                    output::title(&names, &b.title)
-                ));
+                human.push('\n');
+                human.push_str(&row([
+                    &b.reference,
+                    b.status.name(),
+                    &output::name(&names, &b.possessor),
+                    &b.id.to_hex()[..12],
+                    &output::title(&names, &b.title),
+                ]));
             }
             if bills.is_empty() {
                 human = "no bills: you have no part in any bill now".into();

@@ -153,6 +153,16 @@ fn a_whole_trade_through_every_command() {
         table.contains("CLI-1") && table.contains("PLEDGED"),
         "{table}"
     );
+    // Issue 14: rows were 161 characters wide. A header, and every row within 100 columns, with the
+    // id's first 12 digits (a name for the bill wherever a command takes one).
+    assert!(table.starts_with("REFERENCE"), "{table}");
+    assert!(
+        table.contains(&bill[..12]) && !table.contains(&bill[..13]),
+        "{table}"
+    );
+    for line in table.lines() {
+        assert!(ebl_cli::lang::display_width(line) <= 100, "{line}");
+    }
 
     // Show, status, history.
     let shown = t.json("bank", &["bill", "show", &bill, "--as", "bank"]);
