@@ -210,11 +210,11 @@ fn regression_run_on_a_busy_port_first_creates_a_ledger() {
 }
 
 /// Starts a node process and waits for its "listening on" line (empty if it never came).
-fn listening(mut command: std::process::Command) -> (std::process::Child, String) {
+fn listening(mut command: std::process::Command, stderr: Stdio) -> (std::process::Child, String) {
     let mut child = command
         .env("EBL_METRICS_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("start");
     let stdout = child.stdout.take().expect("stdout");
@@ -239,7 +239,7 @@ fn regression_ebl_node_alone_ignores_ebl_listen() {
         .arg("--data")
         .arg(dir.path().join("node"))
         .env("EBL_LISTEN", format!("127.0.0.1:{port}"));
-    let (mut child, line) = listening(command);
+    let (mut child, line) = listening(command, Stdio::null());
     let _ = child.kill();
     let _ = child.wait();
     assert!(
@@ -262,7 +262,7 @@ fn regression_verify_beside_a_running_node_says_the_store_is_in_use() {
     command
         .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(&data);
-    let (mut child, line) = listening(command);
+    let (mut child, line) = listening(command, Stdio::null());
     let listening = line.starts_with("listening on");
     let out = ebl_node()
         .args(["verify", "--data"])
@@ -308,19 +308,13 @@ fn regression_logs_written_to_a_file_carry_no_colour_codes() {
         // Colour would be asked for if anything honoured it; a file must still get none.
         .env("CLICOLOR_FORCE", "1")
         .env("EBL_LOG", "info");
-    let mut child = command
-        .env("EBL_METRICS_LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).expect("log file"))
-        .spawn()
-        .expect("start");
-    let stdout = child.stdout.take().expect("stdout");
-    let started = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .any(|l| l.starts_with("listening on"));
+    let (mut child, line) = listening(
+        command,
+        Stdio::from(std::fs::File::create(&log).expect("log file")),
+    );
     let _ = child.kill();
     let _ = child.wait();
+    let started = line.starts_with("listening on");
     assert!(started, "the node did not start");
     let text = std::fs::read_to_string(&log).expect("log");
     assert!(text.contains("INFO"), "the node logged nothing: {text:?}");
