@@ -188,6 +188,16 @@ impl Keystore {
         self.path(name).exists()
     }
 
+    /// No key is named `name` yet.
+    pub fn check_free(&self, name: &str) -> Result<()> {
+        if self.exists(name) {
+            return Err(CliError::from(Refusal::KeyExists(format!(
+                "a key named {name:?} already exists"
+            ))));
+        }
+        Ok(())
+    }
+
     /// Stores `key` under `name`, encrypted with `passphrase`. Refuses to overwrite.
     pub fn save(&self, name: &str, key: &SigningKey, passphrase: &str) -> Result<PartyKey> {
         check_name(name)?;
@@ -196,11 +206,7 @@ impl Keystore {
                 "the passphrase must not be empty",
             ))));
         }
-        if self.exists(name) {
-            return Err(CliError::from(Refusal::KeyExists(format!(
-                "a key named {name:?} already exists"
-            ))));
-        }
+        self.check_free(name)?;
         let public = PartyKey::of(key);
         let salt: [u8; 16] = random()?;
         let nonce: [u8; 24] = random()?;

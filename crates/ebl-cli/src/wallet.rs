@@ -144,11 +144,8 @@ impl Wallet {
     }
 
     pub fn import_key(&self, name: &str, key: &SigningKey) -> Result<PartyKey> {
-        if self.keys.exists(name) {
-            return Err(CliError::from(Refusal::KeyExists(format!(
-                "a key named {name:?} already exists"
-            ))));
-        }
+        // Refused before a passphrase is asked for (the keystore refuses it again as it saves).
+        self.keys.check_free(name)?;
         let passphrase = self.passphrase(&format!("new key {name:?}"))?;
         if passphrase.chars().count() < PASSPHRASE_CHARS_MIN {
             return Err(crate::error::WalletRule::WeakPassphrase {
@@ -170,11 +167,8 @@ impl Wallet {
     /// Imports a backup written by [`Wallet::export_key`] under `name`, kept under the passphrase it
     /// was backed up with.
     pub fn import_backup(&self, name: &str, backup: &[u8]) -> Result<PartyKey> {
-        if self.keys.exists(name) {
-            return Err(CliError::from(Refusal::KeyExists(format!(
-                "a key named {name:?} already exists"
-            ))));
-        }
+        // Refused before a passphrase is asked for (the keystore refuses it again as it saves).
+        self.keys.check_free(name)?;
         let passphrase = self.passphrase("the key backup")?;
         let (_, key) = crate::keystore::restore(backup, &passphrase)?;
         self.keys.save(name, &key, &passphrase)

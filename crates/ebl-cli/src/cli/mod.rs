@@ -815,24 +815,25 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
     }
 }
 
-/// Writes a command's output file, refusing to replace one that exists unless `--force` says so.
-fn write_output(path: &Path, contents: &[u8], force: bool) -> Result<()> {
+/// A command's output file may be written: it does not exist, or `--force` says to replace it.
+fn check_replaceable(path: &Path, force: bool) -> Result<()> {
     if !force && path.exists() {
         return Err(crate::error::WalletRule::FileExists {
             path: path.display().to_string(),
         }
         .into());
     }
+    Ok(())
+}
+
+/// Writes a command's output file, refusing to replace one that exists unless `--force` says so.
+fn write_output(path: &Path, contents: &[u8], force: bool) -> Result<()> {
+    check_replaceable(path, force)?;
     write_file(path, contents)
 }
 
 /// [`write_output`] for a file only its owner may read (a key backup).
 fn write_private_output(path: &Path, contents: &[u8], force: bool) -> Result<()> {
-    if !force && path.exists() {
-        return Err(crate::error::WalletRule::FileExists {
-            path: path.display().to_string(),
-        }
-        .into());
-    }
+    check_replaceable(path, force)?;
     crate::keystore::write_private(path, contents)
 }

@@ -125,3 +125,28 @@ pub(super) fn submit(wallet: &Wallet, path: &Path) -> Result<Out> {
     let outcome = wallet.node.submit(&tx)?;
     submitted(wallet, outcome, format!("{code} submitted"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tx_file_bytes_max_is_enforced_at_its_bound() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("tx.json");
+        // At the bound the file is read (and refused for what it holds); one byte more, unread.
+        let mut text = " ".repeat(TX_FILE_BYTES_MAX - 2);
+        text.push_str("{}");
+        std::fs::write(&path, &text).expect("write");
+        assert_eq!(
+            read(&path).map(|_| ()).map_err(|e| e.code),
+            Err("bad_transaction_file".to_owned())
+        );
+        text.insert(0, ' ');
+        std::fs::write(&path, &text).expect("write");
+        assert_eq!(
+            read(&path).map(|_| ()).map_err(|e| e.code),
+            Err("file_too_large".to_owned())
+        );
+    }
+}

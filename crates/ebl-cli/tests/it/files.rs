@@ -64,6 +64,18 @@ fn a_key_backed_up_is_restored_in_another_wallet_only_with_its_passphrase() {
         shown.stdout.trim(),
         made["public_key"].as_str().expect("key")
     );
+    // KEY_IMPORT_FILE_BYTES_MAX (4096): a file at the bound is read (and is no key), one byte more is not.
+    let big = t.path("big.key");
+    std::fs::write(&big, " ".repeat(4096)).expect("write");
+    let at_bound = ebl_at(&other, &t.node.url, &["key", "import", "big", &big]);
+    assert!(
+        at_bound.stderr.contains("[malformed_key]"),
+        "{}",
+        at_bound.stderr
+    );
+    std::fs::write(&big, " ".repeat(4097)).expect("write");
+    let over = ebl_at(&other, &t.node.url, &["key", "import", "big", &big]);
+    assert!(over.stderr.contains("[file_too_large]"), "{}", over.stderr);
     // A wrong export passphrase writes nothing.
     let lost = t.path("lost.backup");
     let refused = crate::support::ebl_with_passphrase(
