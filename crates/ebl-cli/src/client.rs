@@ -644,17 +644,9 @@ pub fn check_receipt(tx: &SignedTransaction, outcome: &SubmitOutcome) -> Result<
             receipt.height
         ))
     })?;
-    for s in &certificate.signatures {
-        ebl_core::keys::verify_value(
-            &s.signer,
-            ebl_core::block::BLOCK_CONTEXT,
-            certificate.header.chain.as_bytes(),
-            &certificate.header,
-            &s.signature,
-        )
-        .map_err(|e| bad(format!("block {}'s certificate: {e}", receipt.height)))?;
-    }
-    Ok(())
+    certificate
+        .check_signatures()
+        .map_err(|e| bad(format!("block {}'s certificate: {e}", receipt.height)))
 }
 
 #[cfg(test)]

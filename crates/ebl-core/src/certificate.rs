@@ -101,6 +101,19 @@ impl Certificate {
         Ok(signers.iter().map(|m| m.name.clone()).collect())
     }
 
+    /// Every signature is its named signer's over the header (whoever the signers are: which of them
+    /// are member nodes is [`Certificate::signers`]' question, against a registry).
+    pub fn check_signatures(&self) -> Result<()> {
+        self.signatures.iter().try_for_each(|s| {
+            SignedBlockHeader {
+                header: self.header.clone(),
+                signer: s.signer,
+                signature: s.signature,
+            }
+            .verify(&s.signer)
+        })
+    }
+
     /// One signer's signed header, as that node stored it.
     pub fn signed_by(&self, node: &PartyKey) -> Option<SignedBlockHeader> {
         self.signatures
