@@ -1,6 +1,6 @@
 //! Talking to a node: JSON over HTTP, signed reads, and errors mapped to the wallet's kinds.
 
-use ebl_node::refusal::{ReadRefusal, RequestRefusal};
+use ebl_core::refusal::{ReadRefusal, RequestRefusal};
 use std::cell::OnceCell;
 use std::time::Duration;
 

@@ -272,6 +272,9 @@ pub enum Refusal {
     MissingEndorsee(String),
     #[error("{0}")]
     NoPassphrase(String),
+    /// `ebl demo` in a wallet built without its embedded node (feature `embedded-node`).
+    #[error("{0}")]
+    NoEmbeddedNode(String),
     #[error("{0}")]
     NodeUnreachable(String),
     /// The node's TLS certificate is not one the wallet trusts (not pinned, not under a system root,
@@ -334,6 +337,7 @@ impl Refusal {
             Refusal::MalformedKey(_) => "malformed_key",
             Refusal::MissingEndorsee(_) => "missing_endorsee",
             Refusal::NoPassphrase(_) => "no_passphrase",
+            Refusal::NoEmbeddedNode(_) => "no_embedded_node",
             Refusal::NodeUnreachable(_) => "node_unreachable",
             Refusal::UntrustedNodeCertificate(_) => "untrusted_node_certificate",
             Refusal::BadReceipt(_) => "bad_receipt",
@@ -376,6 +380,7 @@ impl Refusal {
             Refusal::MalformedKey(_) => Kind::Usage,
             Refusal::MissingEndorsee(_) => Kind::Usage,
             Refusal::NoPassphrase(_) => Kind::Usage,
+            Refusal::NoEmbeddedNode(_) => Kind::Usage,
             Refusal::NodeUnreachable(_) => Kind::Unreachable,
             Refusal::UntrustedNodeCertificate(_) => Kind::Verification,
             Refusal::StaleOffer(_) => Kind::Verification,

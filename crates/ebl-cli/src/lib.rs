@@ -6,7 +6,6 @@ pub mod cli;
 pub mod client;
 pub mod currency;
 pub mod demo;
-pub mod demo_cluster;
 pub mod error;
 pub mod gov;
 pub mod keystore;

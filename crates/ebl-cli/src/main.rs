@@ -43,11 +43,11 @@ fn main() -> ExitCode {
         Command::Demo {
             keep,
             cluster: None,
-        } => ebl_cli::demo::run(keep.clone()).map(|()| None),
+        } => ebl_cli::demo::embedded::run(keep.clone()).map(|()| None),
         Command::Demo {
             keep,
             cluster: Some(count),
-        } => ebl_cli::demo_cluster::run(*count, keep.clone()).map(|()| None),
+        } => ebl_cli::demo::cluster::run(*count, keep.clone()).map(|()| None),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "ebl", &mut std::io::stdout());
             Ok(None)

@@ -1,7 +1,7 @@
 //! The wallet's operations: keys, signing and submitting actions, exports and the pledge hand-over.
 //! Commands and the demo both go through here, so the demo plays exactly what users run.
 
-use ebl_node::refusal::{ReadRefusal, RequestRefusal};
+use ebl_core::refusal::{ReadRefusal, RequestRefusal};
 use std::path::{Path, PathBuf};
 
 use ebl_core::api::{HistoryEntry, SubmitOutcome};

@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod limits;
 pub mod party;
 pub mod proposal;
+pub mod refusal;
 pub mod registry;
 pub mod sample;
 #[cfg(feature = "testkit")]

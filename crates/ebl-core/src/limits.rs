@@ -44,3 +44,7 @@ pub const REPLACED_BILLS_MAX: usize = 16;
 pub const REPLACEMENT_BILLS_MAX: u16 = 16;
 /// Longest paper bill number a carrier notes when a bill is switched to paper, in bytes.
 pub const PAPER_BILL_NUMBER_BYTES_MAX: usize = 64;
+/// How far a signed read request's time may be from the node's clock: seconds, so that a captured
+/// request is soon worthless; within it, each signature is accepted once. The wallet signs by the same
+/// rule, so it is the protocol's, not one node's.
+pub const REQUEST_SKEW_MS_MAX: u64 = 30 * 1000;

@@ -25,9 +25,8 @@ pub const HEADER_READ_MS: u64 = 10_000;
 pub const BLOCK_TRANSACTIONS_MAX: usize = ebl_core::limits::BLOCK_TRANSACTIONS_MAX;
 /// How long the sequencer waits for more transactions before closing a block.
 pub const BLOCK_WAIT_MS: u64 = 2;
-/// How far a signed read request's time may be from the node's clock: seconds, so that a captured
-/// request is soon worthless; within it, each signature is accepted once.
-pub const REQUEST_SKEW_MS_MAX: u64 = 30 * 1000;
+/// How far a signed read request's time may be from the node's clock (the protocol's limit).
+pub const REQUEST_SKEW_MS_MAX: u64 = ebl_core::limits::REQUEST_SKEW_MS_MAX;
 /// Most signed requests remembered at once (each for twice the skew), to refuse a replay; past it the
 /// node answers 503 rather than forget one early.
 pub const SEEN_REQUESTS_MAX: usize = 100_000;

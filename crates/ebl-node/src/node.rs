@@ -56,7 +56,7 @@ impl DataDir {
     }
 
     /// Keys and certificates trusted to send PINT envelopes here, one directory per platform code
-    /// (`pint::read_trust_dir`).
+    /// (`ebl_pint::trust_dir::read_trust_dir`).
     pub fn pint_trust(&self) -> PathBuf {
         self.pint().join("trust")
     }

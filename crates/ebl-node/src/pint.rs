@@ -17,6 +17,7 @@ use axum::routing::{post, put};
 use axum::{Json, Router};
 use ebl_core::api::SubmitOutcome;
 use ebl_core::{Action, BillId, Hash, Transaction};
+use ebl_pint::trust_dir::{read_trust_dir, TrustDirError};
 use ebl_pint::{Finished, PintCode, Placement, Transfer, TrustStore};
 use ebl_store::Kv;
 use serde_json::Value;
@@ -65,113 +66,6 @@ pub struct FinishedTransfer {
 /// Largest finished-transfer record read back from disk (an envelope is at most
 /// `ebl_core::limits::ENVELOPE_BYTES_MAX`; the rest is small).
 pub const FINISHED_RECORD_BYTES_MAX: u64 = ebl_core::limits::ENVELOPE_BYTES_MAX as u64 + 64 * 1024;
-
-/// Largest file read from a trust directory (a JWK set or a PEM certificate is a few KiB).
-pub const TRUST_FILE_BYTES_MAX: u64 = 1024 * 1024;
-
-/// Why a trust directory could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TrustDirError {
-    #[error("cannot read {path}: {reason}")]
-    Unreadable {
-        path: String,
-        reason: String,
-        not_found: bool,
-    },
-    #[error("{path}: {reason}")]
-    BadFile { path: String, reason: String },
-    /// A key or certificate directly in the trust directory: it would be bound to no platform.
-    #[error("{path}: a key here is bound to no platform: move it into a directory named by the platform's PINT code (trust/<CODE>/)")]
-    UnboundKey { path: String },
-    /// A directory in the trust directory whose name is no PINT platform code.
-    #[error("{path}: not a platform code: {reason}")]
-    NotAPlatform { path: String, reason: String },
-}
-
-impl TrustDirError {
-    /// The stable code for this rule, as the wallet shows it.
-    pub fn code(&self) -> &'static str {
-        match self {
-            TrustDirError::Unreadable { .. } => "unreadable_trust_store",
-            TrustDirError::BadFile { .. } => "bad_trust_file",
-            TrustDirError::UnboundKey { .. } => "unbound_trust_key",
-            TrustDirError::NotAPlatform { .. } => "not_a_platform_directory",
-        }
-    }
-}
-
-/// Reads a trust directory, as the node and the wallet both do. It holds one directory per platform,
-/// named by its PINT code (`WAVE/`, `BOLE/`, ...), and everything in it is bound to that platform:
-/// `*.jwk` and `*.json` (a JWK or a JWK set) and `*.crt` and `*.pem` (certificates: roots for `x5c`
-/// chains, or pinned; or bare public keys). Files named `carrier.<PROVIDER>.<CODE>.<ext>` are the keys
-/// of that carrier issuing on the platform, the only ones that may sign its issuance manifests. Other
-/// files are skipped. A key file directly in the trust directory is an error: it would be bound to no
-/// platform. Read in name order; a file over `TRUST_FILE_BYTES_MAX` or one that does not parse is an
-/// error.
-pub fn read_trust_dir(dir: &FsPath) -> Result<TrustStore, TrustDirError> {
-    let unreadable = |path: &FsPath, e: std::io::Error| TrustDirError::Unreadable {
-        path: path.display().to_string(),
-        not_found: e.kind() == std::io::ErrorKind::NotFound,
-        reason: e.to_string(),
-    };
-    let bad = |path: &FsPath, reason: String| TrustDirError::BadFile {
-        path: path.display().to_string(),
-        reason,
-    };
-    let list = |dir: &FsPath| -> Result<Vec<PathBuf>, TrustDirError> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| unreadable(dir, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        paths.sort();
-        Ok(paths)
-    };
-    let is_key_file = |path: &FsPath| {
-        path.extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "jwk" | "json" | "crt" | "pem"))
-    };
-    let mut trust = TrustStore::default();
-    for platform_dir in list(dir)? {
-        if platform_dir.is_file() {
-            if is_key_file(&platform_dir) {
-                return Err(TrustDirError::UnboundKey {
-                    path: platform_dir.display().to_string(),
-                });
-            }
-            continue;
-        }
-        let code = platform_dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("")
-            .to_owned();
-        ebl_pint::check_platform_code(&code).map_err(|reason| TrustDirError::NotAPlatform {
-            path: platform_dir.display().to_string(),
-            reason,
-        })?;
-        for path in list(&platform_dir)? {
-            if !path.is_file() {
-                continue;
-            }
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let size = std::fs::metadata(&path)
-                .map_err(|e| unreadable(&path, e))?
-                .len();
-            if size > TRUST_FILE_BYTES_MAX {
-                return Err(bad(
-                    &path,
-                    format!("larger than {TRUST_FILE_BYTES_MAX} bytes"),
-                ));
-            }
-            let content = std::fs::read(&path).map_err(|e| unreadable(&path, e))?;
-            trust
-                .add_file(&code, name, &content)
-                .map_err(|f| bad(&path, f.reason))?;
-        }
-    }
-    Ok(trust)
-}
 
 /// How long an envelope transfer may stay open waiting for its additional documents; after that it is
 /// forgotten, its documents with it, and the sender starts again (its slot is someone else's).
@@ -875,63 +769,11 @@ mod tests {
     }
 
     #[test]
-    fn trust_directories_are_read_whole_or_refused_with_the_file_named() {
+    fn a_missing_trust_directory_trusts_nobody() {
         let root = tempfile::tempdir().expect("dir");
-        let jwk = ebl_pint::public_jwk(&ebl_core::PartyKey::of(&ebl_core::testkit::key(5)));
-        // Issue 16: a key directly in the trust directory would be bound to no platform: refused.
-        std::fs::write(root.path().join("a.jwk"), jwk.to_string()).expect("write");
-        let err = read_trust_dir(root.path()).expect_err("unbound");
-        assert!(matches!(err, TrustDirError::UnboundKey { .. }), "{err}");
-        assert_eq!(err.code(), "unbound_trust_key");
-        std::fs::remove_file(root.path().join("a.jwk")).expect("rm");
-        std::fs::write(root.path().join("README"), "skipped").expect("write");
-        let dir = root.path().join("WAVE");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        std::fs::write(dir.join("a.jwk"), jwk.to_string()).expect("write");
-        std::fs::write(dir.join("carrier.SMDG.MSC.jwk"), jwk.to_string()).expect("write");
-        std::fs::write(dir.join("notes.txt"), "skipped").expect("write");
-        let trust = read_trust_dir(root.path()).expect("read");
-        assert_eq!(
-            (trust.len(), trust.platforms()),
-            (2, vec!["WAVE".to_owned()])
-        );
-        // A directory that is no platform code.
-        std::fs::create_dir_all(root.path().join("TOOLONG")).expect("mkdir");
-        let err = read_trust_dir(root.path()).expect_err("bad code");
-        assert!(
-            matches!(&err, TrustDirError::NotAPlatform { path, .. } if path.ends_with("TOOLONG")),
-            "{err}"
-        );
-        std::fs::remove_dir(root.path().join("TOOLONG")).expect("rm");
-        let dir = dir.as_path();
-        // A file at the size bound is read (and refused for what it is), one byte over is not read.
-        let big = dir.join("big.json");
-        std::fs::write(&big, vec![b' '; TRUST_FILE_BYTES_MAX as usize]).expect("write");
-        let err = read_trust_dir(root.path())
-            .expect_err("not JSON")
-            .to_string();
-        assert!(
-            err.contains("big.json") && !err.contains("larger than"),
-            "{err}"
-        );
-        std::fs::write(&big, vec![b' '; TRUST_FILE_BYTES_MAX as usize + 1]).expect("write");
-        let err = read_trust_dir(root.path())
-            .expect_err("too large")
-            .to_string();
-        assert!(
-            err.contains("big.json") && err.contains("larger than"),
-            "{err}"
-        );
-        // A missing directory: an error for a reader who named it, no trust at all for a node.
-        let missing = root.path().join("missing");
-        assert!(matches!(
-            read_trust_dir(&missing),
-            Err(TrustDirError::Unreadable {
-                not_found: true,
-                ..
-            })
-        ));
-        assert!(Receiver::load_trust(&missing).expect("empty").is_empty());
+        assert!(Receiver::load_trust(&root.path().join("missing"))
+            .expect("empty")
+            .is_empty());
     }
 
     #[test]

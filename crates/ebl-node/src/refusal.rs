@@ -1,55 +1,18 @@
-//! Why the node refuses to show something: one variant per rule of reading, each with its stable code
-//! and HTTP status, so handlers name the rule and never spell its code.
+//! The HTTP status of each refusal in `ebl_core::refusal`: the rules and their codes are the core's, so
+//! the wallet reads them without this crate; how a refusal travels over HTTP is the node's.
 
 use axum::http::StatusCode;
-use ebl_core::{BillId, TxId};
+pub use ebl_core::refusal::{ReadRefusal, RequestRefusal};
 
 use crate::api::ApiError;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReadRefusal {
-    #[error("no bill {bill}")]
-    UnknownBill { bill: BillId },
-    #[error("only the bill's parties, members and auditors may read it")]
-    NotAParty,
-    #[error("your part in this bill ended with transaction {last}: you may read its history up to there, not what followed")]
-    FormerParty { last: TxId },
-    #[error("this signed request was already answered: sign each request anew")]
-    Replayed,
-    #[error("too many signed requests in the last minute: try again shortly")]
-    RequestsRemembered,
-    #[error("the offer does not let you read this bill: {why}")]
-    NotYourOffer { why: &'static str },
-    #[error("the pledge extends a head that is not in the bill's history")]
-    OfferNotInHistory,
-    #[error("this read needs a signed request (x-ebl-key, x-ebl-time, x-ebl-signature)")]
-    Unsigned,
-    #[error("{why}")]
-    BadRequestSignature { why: &'static str },
-    #[error(
-        "request time is more than {} ms from the node's clock",
-        crate::limits::REQUEST_SKEW_MS_MAX
-    )]
-    RequestExpired,
+/// The HTTP status a refusal is answered with.
+pub trait Status {
+    fn status(&self) -> StatusCode;
 }
 
-impl ReadRefusal {
-    /// The stable code the API shows.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ReadRefusal::UnknownBill { .. } => "unknown_bill",
-            ReadRefusal::NotAParty | ReadRefusal::NotYourOffer { .. } => "forbidden",
-            ReadRefusal::FormerParty { .. } => "former_party",
-            ReadRefusal::Replayed => "request_replayed",
-            ReadRefusal::RequestsRemembered => "busy",
-            ReadRefusal::OfferNotInHistory => "offer_not_in_history",
-            ReadRefusal::Unsigned => "unauthenticated",
-            ReadRefusal::BadRequestSignature { .. } => "bad_request_signature",
-            ReadRefusal::RequestExpired => "request_expired",
-        }
-    }
-
-    pub fn status(&self) -> StatusCode {
+impl Status for ReadRefusal {
+    fn status(&self) -> StatusCode {
         match self {
             ReadRefusal::UnknownBill { .. } => StatusCode::NOT_FOUND,
             ReadRefusal::NotAParty
@@ -65,86 +28,8 @@ impl ReadRefusal {
     }
 }
 
-impl From<ReadRefusal> for ApiError {
-    fn from(r: ReadRefusal) -> ApiError {
-        ApiError::new(r.status(), r.code(), &r.to_string())
-    }
-}
-
-/// Why the node refuses a request for what it is rather than for a ledger or reading rule: one variant
-/// per refusal, each with its stable code and HTTP status; the text says what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RequestRefusal {
-    #[error("{0}")]
-    BadBody(String),
-    #[error("{0}")]
-    BatchSize(String),
-    #[error("{0}")]
-    BodyTooLarge(String),
-    #[error("{0}")]
-    Internal(String),
-    #[error("{0}")]
-    MalformedHeight(String),
-    #[error("{0}")]
-    MalformedId(String),
-    #[error("{0}")]
-    MalformedJson(String),
-    #[error("{0}")]
-    NoLeader(String),
-    #[error("{0}")]
-    NotClustered(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    NotLinearizable(String),
-    #[error("{0}")]
-    NotYetApplied(String),
-    #[error("{0}")]
-    QueueFull(String),
-    #[error("{0}")]
-    RequestTimeout(String),
-    #[error("{0}")]
-    UnknownApiVersion(String),
-    #[error("{0}")]
-    UnknownBlock(String),
-    #[error("{0}")]
-    UnknownDocument(String),
-    #[error("{0}")]
-    UnknownParty(String),
-    #[error("{0}")]
-    UnknownTransaction(String),
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-}
-
-impl RequestRefusal {
-    /// The stable code the API shows.
-    pub fn code(&self) -> &'static str {
-        match self {
-            RequestRefusal::BadBody(_) => "bad_body",
-            RequestRefusal::BatchSize(_) => "batch_size",
-            RequestRefusal::BodyTooLarge(_) => "body_too_large",
-            RequestRefusal::Internal(_) => "internal",
-            RequestRefusal::MalformedHeight(_) => "malformed_height",
-            RequestRefusal::MalformedId(_) => "malformed_id",
-            RequestRefusal::MalformedJson(_) => "malformed_json",
-            RequestRefusal::NoLeader(_) => "no_leader",
-            RequestRefusal::NotClustered(_) => "not_clustered",
-            RequestRefusal::NotFound(_) => "not_found",
-            RequestRefusal::NotLinearizable(_) => "not_linearizable",
-            RequestRefusal::NotYetApplied(_) => "not_yet_applied",
-            RequestRefusal::QueueFull(_) => "queue_full",
-            RequestRefusal::RequestTimeout(_) => "request_timeout",
-            RequestRefusal::UnknownApiVersion(_) => "unknown_api_version",
-            RequestRefusal::UnknownBlock(_) => "unknown_block",
-            RequestRefusal::UnknownDocument(_) => "unknown_document",
-            RequestRefusal::UnknownParty(_) => "unknown_party",
-            RequestRefusal::UnknownTransaction(_) => "unknown_transaction",
-            RequestRefusal::UnsupportedMediaType(_) => "unsupported_media_type",
-        }
-    }
-
-    pub fn status(&self) -> StatusCode {
+impl Status for RequestRefusal {
+    fn status(&self) -> StatusCode {
         match self {
             RequestRefusal::BadBody(_) => StatusCode::BAD_REQUEST,
             RequestRefusal::BatchSize(_) => StatusCode::BAD_REQUEST,
@@ -167,6 +52,12 @@ impl RequestRefusal {
             RequestRefusal::UnknownTransaction(_) => StatusCode::NOT_FOUND,
             RequestRefusal::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
+    }
+}
+
+impl From<ReadRefusal> for ApiError {
+    fn from(r: ReadRefusal) -> ApiError {
+        ApiError::new(r.status(), r.code(), &r.to_string())
     }
 }
 

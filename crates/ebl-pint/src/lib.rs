@@ -7,7 +7,7 @@
 //! chains to trusted root certificates; an unknown `kid` or an untrusted or expired chain is answered
 //! `BSIG`, never accepted.
 //!
-//! Also here, without IO: exporting a bill as an envelope signed by this platform, the receiving
+//! Also here, without IO (only [`trust_dir`] reads files): exporting a bill as an envelope signed by this platform, the receiving
 //! side's rules (open transfers, additional documents, the signed answers) that the node serves, and the
 //! sending side's (what each answer of a receiver leads to, deciding only on signed ones).
 
@@ -18,6 +18,7 @@ mod receive;
 mod send;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod trust_dir;
 mod x5c;
 
 pub use envelope::{

@@ -6,10 +6,12 @@
 //! written in one atomic batch; nothing is durable until [`Store::sync`] returns, and the node
 //! acknowledges nothing before that.
 
+#[cfg(feature = "fault")]
 mod fault;
 mod kv;
 mod records;
 
+#[cfg(feature = "fault")]
 pub use fault::{FaultyKv, SyncBehaviour};
 pub use kv::{Batch, Kv, SledKv};
 pub use records::{BlockWrite, Checkpoint, LedgerStore, SealKey, StoredBlock, StoredTransaction};

@@ -11,7 +11,7 @@ use crate::wallet::{read_file, write_file, Wallet};
 /// Reads a trust directory: platform keys (`*.jwk`, `*.json`) and root certificates (`*.crt`, `*.pem`),
 /// with certificates checked at the current time.
 pub(crate) fn trust_store(trust_dir: &Path) -> Result<ebl_pint::TrustStore> {
-    use ebl_node::pint::{read_trust_dir, TrustDirError};
+    use ebl_pint::trust_dir::{read_trust_dir, TrustDirError};
     let trust = read_trust_dir(trust_dir).map_err(|e| match e {
         TrustDirError::Unreadable { .. } => {
             CliError::from(Refusal::UnreadableTrustStore(e.to_string()))

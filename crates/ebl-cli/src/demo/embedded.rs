@@ -1,18 +1,25 @@
-//! `ebl demo`: a whole trade on an embedded node, played with the same commands a user types.
+//! The demo on a node embedded in this process: nothing to start beside `ebl`. It links the node, so it
+//! is behind the feature `embedded-node` (on by default); a wallet built without it has no node inside.
 
-use std::path::{Path, PathBuf};
+#[cfg(feature = "embedded-node")]
+use std::path::Path;
+use std::path::PathBuf;
 
-use clap::Parser;
-use ebl_core::testkit::DCSA_TO_ORDER_BOL;
+#[cfg(feature = "embedded-node")]
 use ebl_core::PartyKey;
+
+#[cfg(feature = "embedded-node")]
 use serde_json::Value;
 
-use crate::cli::{self, Cli};
-use crate::error::{CliError, Refusal, Result};
-use crate::wallet::{Passphrase, Wallet};
+#[cfg(feature = "embedded-node")]
+use super::{write_document, Player};
+#[cfg(feature = "embedded-node")]
+use crate::error::CliError;
+#[cfg(not(feature = "embedded-node"))]
+use crate::error::Refusal;
+use crate::error::Result;
 
-const PASSPHRASE: &str = "demo passphrase";
-
+#[cfg(feature = "embedded-node")]
 /// Initializes a demo ledger in `data` and serves it on 127.0.0.1:0 from this process.
 fn start_node(data: &Path) -> Result<(ebl_node::LocalNode, ebl_core::SigningKey)> {
     let dir = ebl_node::DataDir(data.to_owned());
@@ -29,76 +36,7 @@ fn start_node(data: &Path) -> Result<(ebl_node::LocalNode, ebl_core::SigningKey)
     Ok((node, operator))
 }
 
-/// Plays commands as a user types them, with one wallet home, against one node at a time.
-pub(crate) struct Player {
-    pub(crate) wallet: Wallet,
-    pub(crate) node: String,
-    pub(crate) home: PathBuf,
-    pub(crate) step: usize,
-}
-
-impl Player {
-    pub(crate) fn new(home: &Path, node: &str) -> Player {
-        Player {
-            wallet: Wallet::new(home, node, Passphrase::Given(PASSPHRASE.to_owned())),
-            node: node.to_owned(),
-            home: home.to_owned(),
-            step: 0,
-        }
-    }
-
-    /// From now on the wallet talks to the node at `node`.
-    pub(crate) fn talk_to(&mut self, node: &str) {
-        self.wallet = Wallet::new(&self.home, node, Passphrase::Given(PASSPHRASE.to_owned()));
-        self.node = node.to_owned();
-    }
-
-    pub(crate) fn say(&mut self, text: &str) {
-        self.step += 1;
-        println!("\n== {}. {text}", self.step);
-    }
-
-    /// Runs one `ebl` command exactly as typed, prints it and its output, and returns its JSON.
-    pub(crate) fn ebl(&self, args: &[&str]) -> Result<Value> {
-        println!(
-            "$ ebl {}",
-            args.iter()
-                .map(|a| if a.contains(' ') {
-                    format!("'{a}'")
-                } else {
-                    (*a).to_owned()
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        let mut full = vec!["ebl", "--node", &self.node, "--home"];
-        let home = self.home.to_string_lossy().into_owned();
-        full.push(&home);
-        full.extend_from_slice(args);
-        let parsed = Cli::try_parse_from(&full)
-            .map_err(|e| CliError::from(Refusal::BadUsage(e.to_string())))?;
-        let out = cli::run(parsed, &self.wallet)?;
-        for line in out.human.lines() {
-            println!("  {line}");
-        }
-        Ok(out.json)
-    }
-}
-
-/// Writes DCSA's to-order transport document, with a reference of its own, into `root`; returns its
-/// path.
-pub(crate) fn write_document(root: &Path) -> Result<String> {
-    let mut document: Value =
-        serde_json::from_str(DCSA_TO_ORDER_BOL).map_err(|e| CliError::io("demo document", e))?;
-    let reference = format!("DEMO{}", crate::wallet::now_ms() % 100_000_000);
-    document["transportDocumentReference"] = reference.into();
-    let doc_path = root.join("transport-document.json");
-    let text =
-        serde_json::to_vec_pretty(&document).map_err(|e| CliError::io("demo document", e))?;
-    std::fs::write(&doc_path, text).map_err(|e| CliError::io("writing the demo document", e))?;
-    Ok(doc_path.to_string_lossy().into_owned())
-}
-
+#[cfg(feature = "embedded-node")]
 fn reference_of(doc: &str) -> Result<String> {
     let text = std::fs::read(doc).map_err(|e| CliError::io("reading the demo document", e))?;
     let value: Value =
@@ -109,6 +47,7 @@ fn reference_of(doc: &str) -> Result<String> {
         .to_owned())
 }
 
+#[cfg(feature = "embedded-node")]
 /// Plays the demo trade; `keep` keeps the data in a directory of the user's choice.
 pub fn run(keep: Option<PathBuf>) -> Result<()> {
     let temp = tempfile::tempdir().map_err(|e| CliError::io("temporary directory", e))?;
@@ -269,4 +208,13 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
     p.ebl(&["verify", &bundle])?;
     println!("\ndemo complete: bill {reference} issued, sold, financed, repaid and delivered.");
     Ok(())
+}
+
+/// Without the embedded node there is no node to play on here: say how to get one.
+#[cfg(not(feature = "embedded-node"))]
+pub fn run(_keep: Option<PathBuf>) -> Result<()> {
+    Err(Refusal::NoEmbeddedNode(
+        "this ebl was built without its embedded node (feature `embedded-node`): run `ebl demo --cluster 3` with ebl-node beside ebl, or build ebl with its default features".into(),
+    )
+    .into())
 }

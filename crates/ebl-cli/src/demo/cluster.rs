@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::demo::Player;
+use super::Player;
 use crate::error::{CliError, Refusal, Result};
 
 /// The most members the demo starts (each is a process on this machine).
@@ -44,7 +44,12 @@ fn ebl_node(args: &[&str]) -> Result<String> {
     let output = Command::new(node_binary())
         .args(args)
         .output()
-        .map_err(|e| CliError::io("running ebl-node (build it with `cargo build --bins`)", e))?;
+        .map_err(|e| {
+            CliError::io(
+                "running ebl-node (build it with `cargo build -p ebl-cli -p ebl-node`)",
+                e,
+            )
+        })?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() {
         return Err(CliError::io(
