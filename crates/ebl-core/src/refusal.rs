@@ -31,6 +31,11 @@ pub enum ReadRefusal {
         crate::limits::REQUEST_SKEW_MS_MAX
     )]
     RequestExpired,
+    /// A request only the node's own operator may make (verifying its store), signed by another key.
+    #[error(
+        "only this node's own key (node.key in its data directory) may ask it to verify its store"
+    )]
+    NotThisNode,
 }
 
 impl ReadRefusal {
@@ -46,6 +51,7 @@ impl ReadRefusal {
             ReadRefusal::Unsigned => "unauthenticated",
             ReadRefusal::BadRequestSignature { .. } => "bad_request_signature",
             ReadRefusal::RequestExpired => "request_expired",
+            ReadRefusal::NotThisNode => "not_this_node",
         }
     }
 }

@@ -82,6 +82,8 @@ pub struct App<K: Kv> {
     pub seen_requests: crate::auth::SeenRequests,
     /// This node's cluster, when the genesis has more than one member.
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// The operator's verify of this node's store, while it runs and once it finished.
+    pub verifications: crate::admin::Verifications,
 }
 
 impl<K: Kv> std::fmt::Debug for App<K> {
@@ -136,6 +138,7 @@ pub fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .route("/v1/health", get(health::<K>))
         .route("/v1/cluster", get(cluster_view::<K>))
         .merge(crate::pint::routes::<K>())
+        .merge(crate::admin::routes::<K>())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
         // Raft messages and catch-up blocks are larger than any client's request.

@@ -83,15 +83,15 @@ pub fn authenticate(
     authenticate_body(registry, chain, request, &[], seen, now_ms)
 }
 
-/// [`authenticate`] for a request with a body, which the signature covers.
-pub fn authenticate_body(
-    registry: &Registry,
+/// The key that signed a request (its body covered by the signature), once the signature, its time and
+/// its freshness are checked.
+fn signer(
     chain: &ebl_core::ChainId,
     (method, uri, headers): (&Method, &Uri, &HeaderMap),
     body: &[u8],
     seen: &SeenRequests,
     now_ms: u64,
-) -> Result<Reader, ApiError> {
+) -> Result<PartyKey, ApiError> {
     let (Some(key), Some(time), Some(signature)) = (
         header(headers, HEADER_KEY),
         header(headers, HEADER_TIME),
@@ -127,6 +127,34 @@ pub fn authenticate_body(
         .into());
     }
     seen.admit(&signature, time, now_ms)?;
+    Ok(key)
+}
+
+/// Checks that a request is signed by this node's own key: the operator's requests to its node (verify
+/// the store it writes), which no party, member or auditor may make.
+pub fn authenticate_node(
+    node: &PartyKey,
+    chain: &ebl_core::ChainId,
+    request: (&Method, &Uri, &HeaderMap),
+    seen: &SeenRequests,
+    now_ms: u64,
+) -> Result<(), ApiError> {
+    if signer(chain, request, &[], seen, now_ms)? != *node {
+        return Err(ReadRefusal::NotThisNode.into());
+    }
+    Ok(())
+}
+
+/// [`authenticate`] for a request with a body, which the signature covers.
+pub fn authenticate_body(
+    registry: &Registry,
+    chain: &ebl_core::ChainId,
+    request: (&Method, &Uri, &HeaderMap),
+    body: &[u8],
+    seen: &SeenRequests,
+    now_ms: u64,
+) -> Result<Reader, ApiError> {
+    let key = signer(chain, request, body, seen, now_ms)?;
     // A member reads what its node stores (consortium.md); its admin key is no party's, so it reads as
     // a reader with no bills of its own and every bill visible.
     if registry.member_by_admin(&key).is_some() {

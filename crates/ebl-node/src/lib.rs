@@ -3,6 +3,7 @@
 //! [`sequencer`] orders and commits blocks; [`api`] is the HTTP surface; [`auth`] decides who may read a
 //! bill; [`verify`] replays a stored ledger; [`node`] wires them to a data directory.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod cluster;
@@ -13,6 +14,7 @@ pub mod local;
 pub mod metrics;
 pub mod node;
 pub mod offers;
+pub mod operator;
 pub mod pint;
 pub mod private;
 pub mod refusal;

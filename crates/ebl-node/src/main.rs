@@ -98,13 +98,19 @@ enum Command {
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
     Completions { shell: clap_complete::Shell },
     /// Replay the stored ledger from the genesis and check every record, hash, signature, Merkle root and
-    /// rule. Exit codes: 0 sound; 1 at the first fault (which it names); 2 bad usage; 3 the data
-    /// directory cannot be read (no node key, an unreadable store); 4 the store is in use by a running
-    /// node (store_in_use): stop it (SIGTERM finishes its last block), verify, start it again.
+    /// rule. Beside a running node (its store is locked) it asks that node to verify itself, signing with
+    /// the node key, and the node replays its own store while it goes on serving. Exit codes: 0 sound; 1
+    /// at the first fault (which it names); 2 bad usage; 3 the data directory cannot be read (no node
+    /// key, an unreadable store); 4 the store is in use and the node using it could not be asked
+    /// (store_in_use: give its address with --node, or stop it and verify again).
     Verify {
         /// Print the verdict as JSON.
         #[arg(long)]
         json: bool,
+        /// The running node to ask when its store is in use [default: the address it wrote in
+        /// <data>/listening].
+        #[arg(long)]
+        node: Option<String>,
     },
 }
 
@@ -223,7 +229,7 @@ fn main() -> ExitCode {
             );
             Ok(())
         }
-        Command::Verify { json } => return verify(&dir, json),
+        Command::Verify { json, node } => return verify(&dir, json, node.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -514,7 +520,20 @@ fn run(dir: &DataDir, args: RunArgs) -> anyhow::Result<()> {
             metrics.local_addr()?
         );
         let _ = std::io::stdout().flush();
-        ebl_node::serve(listener, Some(metrics), running, tls, shutdown_signal()).await?;
+        // For `ebl-node verify` beside this node: where to ask (a wildcard address is asked on loopback).
+        let mut own = listener.local_addr()?;
+        if own.ip().is_unspecified() {
+            own.set_ip(match own {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        std::fs::write(dir.listening(), format!("{scheme}://{own}\n"))
+            .with_context(|| format!("writing {}", dir.listening().display()))?;
+        let served =
+            ebl_node::serve(listener, Some(metrics), running, tls, shutdown_signal()).await;
+        let _ = std::fs::remove_file(dir.listening());
+        served?;
         tracing::info!("stopped; every acknowledged transaction is on disk");
         Ok(())
     })
@@ -544,17 +563,142 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight commits");
 }
 
-fn verify(dir: &DataDir, json: bool) -> ExitCode {
+/// Draws verify's progress on standard error, for a person at a terminal only: it redraws itself with
+/// `\r`, never into a file or a pipe, and never under `--json`.
+#[derive(Debug)]
+struct ProgressBar {
+    shown: Option<u64>,
+    on: bool,
+}
+
+impl ProgressBar {
+    fn new(json: bool) -> ProgressBar {
+        ProgressBar {
+            shown: None,
+            on: !json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        }
+    }
+
+    fn draw(&mut self, done: u64, total: u64) {
+        if !self.on || total == 0 {
+            return;
+        }
+        let percent = done * 100 / total;
+        if self.shown != Some(percent) || done == total {
+            self.shown = Some(percent);
+            let filled = usize::try_from(percent / 5).unwrap_or(20).min(20);
+            eprint!(
+                "\r[{}{}] {percent:>3}% block {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(20 - filled)
+            );
+            if done == total {
+                eprintln!();
+            }
+        }
+    }
+
+    /// Ends a bar cut short, so what follows starts on a line of its own.
+    fn end(&self) {
+        if self.on && self.shown.is_some() {
+            eprintln!();
+        }
+    }
+}
+
+/// Prints a verdict, as text or JSON, and returns the exit code it stands for.
+fn print_verdict(verdict: &ebl_node::admin::Verdict, json: bool, by: Option<&str>) -> ExitCode {
+    use ebl_node::admin::Verdict;
+    if json {
+        println!("{}", serde_json::json!(verdict));
+    }
+    match verdict {
+        Verdict::Ok { report } => {
+            if !json {
+                let by = by.map_or(String::new(), |url| {
+                    format!(" by the running node at {url}")
+                });
+                println!(
+                    "ok: chain {} verified{by}, {} blocks, {} transactions, {} bills, {} parties",
+                    report.chain, report.blocks, report.transactions, report.bills, report.parties
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Verdict::Fault { failure } => {
+            if !json {
+                println!(
+                    "FAULT at {}: {} [{}]",
+                    failure.place, failure.message, failure.code
+                );
+            }
+            ExitCode::from(EXIT_FAULT)
+        }
+    }
+}
+
+/// The store is locked by a running node: ask that node (at `node`, or where it said it listens).
+fn verify_live(
+    dir: &DataDir,
+    key: ebl_core::SigningKey,
+    node: Option<&str>,
+    json: bool,
+    in_use: &ebl_store::StoreError,
+) -> ExitCode {
+    let hint = "  hint: give the running node's address with --node URL, or stop it (SIGTERM lets it finish its last block), run verify, start it again";
+    let url = match node {
+        Some(url) => url.to_owned(),
+        None => match std::fs::read_to_string(dir.listening()) {
+            Ok(text) => text.trim().to_owned(),
+            Err(_) => {
+                eprintln!(
+                    "error: {in_use} [{}], and it wrote no address in {}",
+                    in_use.code(),
+                    dir.listening().display()
+                );
+                eprintln!("{hint}");
+                return ExitCode::from(EXIT_IN_USE);
+            }
+        },
+    };
+    let operator = match ebl_node::operator::Operator::new(&url, key, &dir.tls_cert()) {
+        Ok(operator) => operator,
+        Err(e) => {
+            eprintln!("error: {e} [{}]", e.code());
+            return ExitCode::from(EXIT_IO);
+        }
+    };
+    if !json {
+        eprintln!("the store is in use by a running node: asking it at {url} to verify itself");
+    }
+    let mut bar = ProgressBar::new(json);
+    match operator.verify(|done, total| bar.draw(done, total)) {
+        Ok(verdict) => {
+            if !matches!(verdict, ebl_node::admin::Verdict::Ok { .. }) {
+                bar.end();
+            }
+            print_verdict(&verdict, json, Some(&url))
+        }
+        Err(e) => {
+            bar.end();
+            eprintln!("error: {e} [{}]", in_use.code());
+            eprintln!("{hint}");
+            ExitCode::from(EXIT_IN_USE)
+        }
+    }
+}
+
+fn verify(dir: &DataDir, json: bool, node: Option<&str>) -> ExitCode {
     // Checkpoint states are checked under the node's seal, so verify needs the node key.
-    let seal = match ebl_node::keyfile::read(&dir.node_key()) {
-        Ok(key) => ebl_node::node::seal_key(&key),
+    let key = match ebl_node::keyfile::read(&dir.node_key()) {
+        Ok(key) => key,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_IO);
         }
     };
     let store = match ebl_store::SledKv::open(&dir.store()) {
-        Ok(kv) => ebl_store::LedgerStore::new(kv).sealed_with(seal),
+        Ok(kv) => ebl_store::LedgerStore::new(kv).sealed_with(ebl_node::node::seal_key(&key)),
         Err(e @ ebl_store::StoreError::Corrupt { .. }) => {
             // A store too damaged to open is a verdict, not an IO failure.
             if json {
@@ -568,64 +712,20 @@ fn verify(dir: &DataDir, json: bool) -> ExitCode {
             return ExitCode::from(EXIT_FAULT);
         }
         Err(e @ ebl_store::StoreError::InUse { .. }) => {
-            eprintln!("error: {e} [{}]", e.code());
-            eprintln!("  hint: verify reads a store no node is writing: stop the node (SIGTERM lets it finish its last block), run verify, start it again");
-            return ExitCode::from(EXIT_IN_USE);
+            return verify_live(dir, key, node, json, &e)
         }
         Err(e) => {
             eprintln!("error: cannot open the store in {}: {e}", dir.0.display());
             return ExitCode::from(EXIT_IO);
         }
     };
-    let mut shown = 0;
-    // The bar redraws itself with `\r`: only for a person at a terminal, never into a file or a pipe.
-    let bar = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let result = ebl_node::verify::verify_store(&store, |done, total| {
-        if !bar || total == 0 {
-            return;
-        }
-        let percent = done * 100 / total;
-        if percent != shown || done == total {
-            shown = percent;
-            let filled = (percent / 5) as usize;
-            eprint!(
-                "\r[{}{}] {percent:>3}% block {done}/{total}",
-                "#".repeat(filled),
-                " ".repeat(20 - filled)
-            );
-            if done == total {
-                eprintln!();
-            }
-        }
-    });
-    match result {
-        Ok(report) => {
-            if json {
-                println!("{}", serde_json::json!({"verdict": "ok", "report": report}));
-            } else {
-                println!(
-                    "ok: chain {} verified, {} blocks, {} transactions, {} bills, {} parties",
-                    report.chain, report.blocks, report.transactions, report.bills, report.parties
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"verdict": "fault", "failure": failure})
-                );
-            } else {
-                if bar {
-                    eprintln!();
-                }
-                println!(
-                    "FAULT at {}: {} [{}]",
-                    failure.place, failure.message, failure.code
-                );
-            }
-            ExitCode::from(EXIT_FAULT)
-        }
+    let mut bar = ProgressBar::new(json);
+    let verdict =
+        ebl_node::admin::Verdict::of(ebl_node::verify::verify_store(&store, |done, total| {
+            bar.draw(done, total)
+        }));
+    if !matches!(verdict, ebl_node::admin::Verdict::Ok { .. }) {
+        bar.end();
     }
+    print_verdict(&verdict, json, None)
 }

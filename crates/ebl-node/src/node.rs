@@ -80,6 +80,12 @@ impl DataDir {
         self.0.join("operator.key")
     }
 
+    /// Where a running node says it serves its API (`http://127.0.0.1:7878`): written once it listens,
+    /// removed when it stops, so `ebl-node verify` beside it knows whom to ask.
+    pub fn listening(&self) -> PathBuf {
+        self.0.join("listening")
+    }
+
     /// The certificate chain (PEM) the node serves TLS with, when it has one.
     pub fn tls_cert(&self) -> PathBuf {
         self.0.join("tls").join("cert.pem")
@@ -315,6 +321,7 @@ pub fn start_receiving<K: Kv>(
             pint,
             seen_requests: crate::auth::SeenRequests::default(),
             cluster: None,
+            verifications: crate::admin::Verifications::default(),
         }),
         settings,
         sequencer: thread,

@@ -17,7 +17,8 @@ impl Status for ReadRefusal {
             ReadRefusal::UnknownBill { .. } => StatusCode::NOT_FOUND,
             ReadRefusal::NotAParty
             | ReadRefusal::NotYourOffer { .. }
-            | ReadRefusal::FormerParty { .. } => StatusCode::FORBIDDEN,
+            | ReadRefusal::FormerParty { .. }
+            | ReadRefusal::NotThisNode => StatusCode::FORBIDDEN,
             ReadRefusal::Replayed
             | ReadRefusal::Unsigned
             | ReadRefusal::BadRequestSignature { .. }

@@ -3,23 +3,26 @@
 
 use ebl_core::{Ledger, MerkleTree, Signatures, TxId};
 use ebl_store::{Kv, LedgerStore};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a clean replay found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VerifyReport {
     pub chain: ebl_core::Hash,
     pub blocks: u64,
     pub transactions: u64,
     pub bills: usize,
     pub parties: usize,
+    /// The height at which the stored state checkpoint was found equal to the replayed state (`None`
+    /// if a running node rewrote it more than `CHECKPOINT_CHASES_MAX` times during the replay).
+    pub state_checked_at: Option<u64>,
     /// Seconds spent replaying blocks (reading, checking signatures, applying rules), without opening
     /// the store and scanning every record's seal.
     pub replay_seconds: f64,
 }
 
 /// The first thing found wrong, and where.
-#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, Serialize, Deserialize, thiserror::Error)]
 #[error("{place}: {message} [{code}]")]
 pub struct VerifyFailure {
     pub place: String,
@@ -62,14 +65,9 @@ pub fn verify_store<K: Kv>(
     store
         .check_seals()
         .map_err(|e| store_failure("store".into(), None, e))?;
-    store.check_witness().map_err(|e| {
-        let truncated = matches!(e, ebl_store::StoreError::Corrupt { what: "store", .. });
-        let mut f = store_failure("store".into(), None, e);
-        if truncated {
-            f.code = "store_truncated".into();
-        }
-        f
-    })?;
+    store
+        .check_witness()
+        .map_err(|e| store_failure("store".into(), None, e))?;
     let genesis = store
         .genesis()
         .map_err(|e| store_failure("genesis".into(), None, e))?
@@ -84,18 +82,23 @@ pub fn verify_store<K: Kv>(
         })?;
     let mut ledger = Ledger::new(genesis.clone());
     let replay_started = std::time::Instant::now();
-    let total = store
-        .height()
-        .map_err(|e| store_failure("head".into(), None, e))?;
-    let state_height = store
-        .state_height()
-        .map_err(|e| store_failure("state height".into(), None, e))?;
-    if state_height == 0 {
-        check_state(store, &ledger, 0)?;
+    let stored_height = || {
+        store
+            .height()
+            .map_err(|e| store_failure("head".into(), None, e))
+    };
+    // A running node goes on writing while it verifies itself: the blocks up to the head read here
+    // never change, and a checkpoint it writes meanwhile is chased (`Checkpoint`).
+    let mut total = stored_height()?;
+    let mut checkpoint = Checkpoint::new(store)?;
+    if checkpoint.due(0) && checkpoint.check(store, &ledger, 0)? {
+        total = total.max(stored_height()?);
     }
     let mut parent = None;
     let mut transactions = 0u64;
-    for height in 1..=total {
+    let mut height = 0;
+    while height < total {
+        height += 1;
         let place = format!("block {height}");
         let block = store
             .block(height)
@@ -195,20 +198,23 @@ pub fn verify_store<K: Kv>(
                 })?;
             transactions += 1;
         }
-        if height == state_height {
-            check_state(store, &ledger, height)?;
+        if checkpoint.due(height) && checkpoint.check(store, &ledger, height)? {
+            // A newer checkpoint was written meanwhile: replay on to its height.
+            total = total.max(stored_height()?);
         }
         parent = Some(header.header.clone());
         progress(height, total);
     }
-    if state_height > total {
-        return Err(failure(
-            "state height".into(),
-            Some(state_height),
-            None,
-            "state_mismatch",
-            format!("state checkpoint at {state_height}, above the head {total}"),
-        ));
+    if let Some(at) = checkpoint.pending() {
+        if at > total {
+            return Err(failure(
+                "state height".into(),
+                Some(at),
+                None,
+                "state_mismatch",
+                format!("state checkpoint at {at}, above the head {total}"),
+            ));
+        }
     }
     Ok(VerifyReport {
         chain: ledger.chain_id(),
@@ -216,8 +222,72 @@ pub fn verify_store<K: Kv>(
         transactions,
         bills: ledger.bills().count(),
         parties: ledger.registry().parties().count(),
+        state_checked_at: checkpoint.matched,
         replay_seconds: replay_started.elapsed().as_secs_f64(),
     })
+}
+
+/// How many times a verify follows a state checkpoint that a running node rewrote while it was being
+/// compared, before it reports the state as not compared (the blocks are verified all the same).
+pub const CHECKPOINT_CHASES_MAX: usize = 4;
+
+/// The stored state checkpoint, as the replay meets it: compared once the replay reaches its height.
+/// A running node may write a newer one at any time (every `CHECKPOINT_TRANSACTIONS`, and when it
+/// stops), in one atomic batch with its block: a comparison counts only if the checkpoint's height is
+/// the same before and after it, and otherwise the replay goes on to the new one.
+#[derive(Debug)]
+struct Checkpoint {
+    /// The height of the checkpoint still to compare; `None` once compared, or given up.
+    at: Option<u64>,
+    chases: usize,
+    /// The height at which the stored state was found equal to the replayed one.
+    matched: Option<u64>,
+}
+
+impl Checkpoint {
+    fn new<K: Kv>(store: &LedgerStore<K>) -> Result<Checkpoint, Box<VerifyFailure>> {
+        Ok(Checkpoint {
+            at: Some(state_height(store)?),
+            chases: 0,
+            matched: None,
+        })
+    }
+
+    fn due(&self, height: u64) -> bool {
+        self.at == Some(height)
+    }
+
+    fn pending(&self) -> Option<u64> {
+        self.at
+    }
+
+    /// Compares the stored state with the replay at `height`; true if the checkpoint moved meanwhile
+    /// (the replay must go on to its new height).
+    fn check<K: Kv>(
+        &mut self,
+        store: &LedgerStore<K>,
+        ledger: &Ledger,
+        height: u64,
+    ) -> Result<bool, Box<VerifyFailure>> {
+        let compared = check_state(store, ledger, height);
+        let now = state_height(store)?;
+        if now == height {
+            compared?;
+            self.at = None;
+            self.matched = Some(height);
+            return Ok(false);
+        }
+        // Rewritten while it was read: what was compared may be half of each; follow the new one.
+        self.chases += 1;
+        self.at = (self.chases <= CHECKPOINT_CHASES_MAX).then_some(now);
+        Ok(self.at.is_some())
+    }
+}
+
+fn state_height<K: Kv>(store: &LedgerStore<K>) -> Result<u64, Box<VerifyFailure>> {
+    store
+        .state_height()
+        .map_err(|e| store_failure("state height".into(), None, e))
 }
 
 /// The stored state checkpoint must be exactly what the replay produced at its height.

@@ -34,6 +34,10 @@ pub enum StoreError {
     /// secret, or sealed by another node's key.
     #[error("stored {what} at key {key} is corrupt: its keyed seal does not hold (rewritten, or sealed by another node's key)")]
     StateSealMismatch { what: &'static str, key: String },
+    /// The store ends before a block that was acknowledged (the head witness names it): it lost its
+    /// tail, as sled's recovery can after a power cut if a sync lied.
+    #[error("the store lost its tail: {reason}")]
+    Truncated { height: u64, reason: String },
     /// Another process (a running node) holds the store's lock.
     #[error("the store in {path} is in use by another process (a running ebl-node)")]
     InUse { path: String },
@@ -51,6 +55,7 @@ impl StoreError {
             // One code for every damaged record, so an operator's scripts match one; the variant
             // tells a program which rule broke.
             StoreError::Corrupt { .. } | StoreError::StateSealMismatch { .. } => "storage_corrupt",
+            StoreError::Truncated { .. } => "store_truncated",
             StoreError::InUse { .. } => "store_in_use",
             StoreError::NotInitialized => "not_initialized",
             StoreError::AlreadyInitialized(_) => "already_initialized",

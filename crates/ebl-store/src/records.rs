@@ -672,11 +672,7 @@ impl<K: Kv> LedgerStore<K> {
         let Some((height, hash)) = self.witness()? else {
             return Ok(());
         };
-        let truncated = |reason: String| StoreError::Corrupt {
-            what: "store",
-            key: format!("block {height}"),
-            reason,
-        };
+        let truncated = |reason: String| StoreError::Truncated { height, reason };
         if self.height()? < height {
             return Err(truncated(format!(
                 "block {height} was acknowledged but the store ends at {}: it lost its tail",

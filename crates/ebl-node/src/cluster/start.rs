@@ -157,6 +157,7 @@ pub async fn start<K: Kv>(
             pint,
             seen_requests: crate::auth::SeenRequests::default(),
             cluster: Some(cluster),
+            verifications: crate::admin::Verifications::default(),
         }),
         settings,
         thread,

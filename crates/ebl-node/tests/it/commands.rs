@@ -249,9 +249,10 @@ fn regression_ebl_node_alone_ignores_ebl_listen() {
 }
 
 /// Issue 14: `ebl-node verify` beside a running node printed sled's raw lock error and exited 3, which
-/// its help did not document.
+/// its help did not document. It now asks the running node (where it wrote it listens) to verify itself;
+/// a node it cannot ask is `store_in_use`, exit 4.
 #[test]
-fn regression_verify_beside_a_running_node_says_the_store_is_in_use() {
+fn regression_verify_beside_a_running_node_asks_the_node() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -264,32 +265,58 @@ fn regression_verify_beside_a_running_node_says_the_store_is_in_use() {
         .arg(&data);
     let (mut child, line) = listening(command, Stdio::null());
     let listening = line.starts_with("listening on");
-    let out = ebl_node()
-        .args(["verify", "--data"])
-        .arg(&data)
-        .output()
-        .expect("verify");
-    let _ = child.kill();
+    let verify = |args: &[&str]| {
+        ebl_node()
+            .args(["verify", "--data"])
+            .arg(&data)
+            .args(args)
+            .output()
+            .expect("verify")
+    };
+    let live = verify(&[]);
+    let live_json = verify(&["--json"]);
+    let nobody = verify(&["--node", "http://127.0.0.1:1"]);
+    let written = std::fs::read_to_string(data.join("listening")).unwrap_or_default();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let _ = child.wait();
     assert!(listening, "the node did not start");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert_eq!(written.trim(), format!("http://127.0.0.1:{port}"));
+    let stdout = String::from_utf8_lossy(&live.stdout);
+    assert_eq!(
+        live.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
     assert!(
-        stderr.contains("[store_in_use]") && !stderr.contains("Os {"),
+        stdout.starts_with("ok: chain")
+            && stdout.contains(&format!("by the running node at http://127.0.0.1:{port}")),
+        "{stdout}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&live_json.stdout).expect("json");
+    assert_eq!(json["verdict"], "ok", "{json}");
+    assert!(json["report"]["blocks"].is_u64(), "{json}");
+    let stderr = String::from_utf8_lossy(&nobody.stderr);
+    assert_eq!(nobody.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("[store_in_use]")
+            && stderr.contains("does not answer")
+            && !stderr.contains("Os {"),
         "{stderr}"
     );
-    // Stopped, the same store verifies.
-    let out = ebl_node()
-        .args(["verify", "--data"])
-        .arg(&data)
-        .output()
-        .expect("verify");
+    // Stopped, the node removed its address, and the same store verifies here.
+    assert!(!data.join("listening").exists());
+    let out = verify(&[]);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("running node"));
 }
 
 /// Issue 14: logs written to a file carried ANSI colour codes.

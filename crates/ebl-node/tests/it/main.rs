@@ -1,5 +1,6 @@
 //! Tests of the node over HTTP, against real nodes on 127.0.0.1:0 in temporary data directories.
 
+mod admin;
 mod api;
 mod commands;
 mod durability;
