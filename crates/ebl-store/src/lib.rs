@@ -8,11 +8,13 @@
 
 #[cfg(feature = "fault")]
 mod fault;
+mod folder;
 mod kv;
 mod records;
 
 #[cfg(feature = "fault")]
 pub use fault::{FaultyKv, SyncBehaviour};
+pub use folder::{Documents, Folder};
 pub use kv::{Batch, Kv, SledKv};
 pub use records::{BlockWrite, Checkpoint, LedgerStore, SealKey, StoredBlock, StoredTransaction};
 

@@ -1,0 +1,250 @@
+//! The DCSA PINT 3.0 receiver API under `/v3`: other platforms send bills here. An envelope is verified
+//! against the platform keys in the trust store, waits for the additional documents its manifest names,
+//! and is then imported: one `IMPORT` transaction, signed by this node, ordered and made durable like any
+//! other, before the signed answer goes back.
+
+mod answers;
+mod handlers;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use ebl_core::Hash;
+use ebl_pint::trust_dir::{read_trust_dir, TrustDirError};
+use ebl_pint::{Transfer, TrustStore};
+use ebl_store::{Documents, Folder, StoreError};
+
+pub use handlers::{routes, API_VERSION};
+
+/// What the node needs to receive PINT transfers: whom it trusts, what is in flight, and where accepted
+/// additional documents are kept.
+#[derive(Debug)]
+pub struct Receiver {
+    /// This platform's PINT code (`eblPlatform`), at most 4 characters.
+    pub platform: String,
+    pub trust: TrustStore,
+    /// Where additional documents of accepted transfers are written, named by their checksum; `None`
+    /// keeps them only while the transfer is open (tests without a data directory).
+    pub documents: Option<Documents>,
+    /// Where each finished transfer is recorded (`<reference>.json`), so a finish retried after a
+    /// restart is still answered `DUPE`; `None` remembers them in memory only.
+    pub finished_dir: Option<Folder>,
+    /// Open transfers by envelope reference.
+    transfers: Mutex<BTreeMap<String, Transfer>>,
+    /// When each open transfer started: one left open longer than `transfer_open_ms` is dropped.
+    opened: Mutex<BTreeMap<String, std::time::Instant>>,
+    /// How long a transfer may stay open waiting for its documents (`TRANSFER_OPEN_MS_MAX`).
+    pub transfer_open_ms: u64,
+    /// The transfers finished most recently, oldest first.
+    finished: Mutex<VecDeque<FinishedTransfer>>,
+}
+
+/// What a receiver keeps of a finished transfer: enough to answer its retries `DUPE`, and for a
+/// notification (which puts no bill on the ledger) the envelope itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FinishedTransfer {
+    /// The envelope reference (hex SHA-256 of the last entry).
+    pub reference: String,
+    /// The last entry accepted, which a `DUPE` quotes.
+    pub last_entry: String,
+    /// Every additional document of the transfer, by checksum.
+    pub received: Vec<String>,
+    /// For a notification (`ENDORSE`, `ENDORSE_TO_ORDER`, `SACC` last): the envelope, in RFC 8785 form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<String>,
+}
+
+/// Largest finished-transfer record read back from disk (an envelope is at most
+/// `ebl_core::limits::ENVELOPE_BYTES_MAX`; the rest is small).
+pub const FINISHED_RECORD_BYTES_MAX: u64 = ebl_core::limits::ENVELOPE_BYTES_MAX as u64 + 64 * 1024;
+
+/// How long an envelope transfer may stay open waiting for its additional documents; after that it is
+/// forgotten, its documents with it, and the sender starts again (its slot is someone else's).
+pub const TRANSFER_OPEN_MS_MAX: u64 = 60 * 60 * 1000;
+
+/// How many finished transfers a node remembers, to answer a repeated finish with `DUPE`.
+pub const FINISHED_REMEMBERED_MAX: usize = 4096;
+
+impl Default for Receiver {
+    fn default() -> Receiver {
+        Receiver::new(
+            ebl_pint::PLATFORM_CODE_DEFAULT.to_owned(),
+            TrustStore::default(),
+            None,
+        )
+    }
+}
+
+impl Receiver {
+    /// A receiver keeping its files under `dir` (`documents/`, `finished/`), or in memory if `None`.
+    pub fn new(platform: String, trust: TrustStore, dir: Option<PathBuf>) -> Receiver {
+        Receiver {
+            platform,
+            trust,
+            documents: dir.as_ref().map(|d| Documents::new(d.join("documents"))),
+            finished_dir: dir.as_ref().map(|d| Folder::new(d.join("finished"))),
+            transfers: Mutex::new(BTreeMap::new()),
+            opened: Mutex::new(BTreeMap::new()),
+            transfer_open_ms: TRANSFER_OPEN_MS_MAX,
+            finished: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The node's trust store: `read_trust_dir`, where a missing directory trusts nobody.
+    pub fn load_trust(dir: &FsPath) -> Result<TrustStore, String> {
+        match read_trust_dir(dir) {
+            Err(TrustDirError::Unreadable {
+                not_found: true, ..
+            }) => Ok(TrustStore::default()),
+            other => other.map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The open transfers, those open for longer than `transfer_open_ms` dropped first.
+    fn transfers(&self) -> MutexGuard<'_, BTreeMap<String, Transfer>> {
+        let mut transfers = match self.transfers.lock() {
+            Ok(t) => t,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut opened = match self.opened.lock() {
+            Ok(o) => o,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let limit = std::time::Duration::from_millis(self.transfer_open_ms);
+        opened.retain(|reference, since| {
+            let open = since.elapsed() <= limit && transfers.contains_key(reference);
+            if !open {
+                transfers.remove(reference);
+            }
+            open
+        });
+        transfers
+    }
+
+    /// Records that the transfer `reference` (re)started now.
+    fn opened_now(&self, reference: &str) {
+        let mut opened = match self.opened.lock() {
+            Ok(o) => o,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        opened.insert(reference.to_owned(), std::time::Instant::now());
+    }
+
+    fn finished(&self) -> MutexGuard<'_, VecDeque<FinishedTransfer>> {
+        match self.finished.lock() {
+            Ok(t) => t,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Records a finished transfer: on disk first (durably, before the answer goes out), then in the
+    /// bounded memory of recent ones.
+    fn remember_finished(&self, record: FinishedTransfer) -> Result<(), StoreError> {
+        if let Some(folder) = &self.finished_dir {
+            let bytes = serde_json::to_vec(&record).map_err(|e| StoreError::Io(e.to_string()))?;
+            folder.keep(&format!("{}.json", record.reference), &bytes)?;
+        }
+        let mut finished = self.finished();
+        if finished.len() >= FINISHED_REMEMBERED_MAX {
+            finished.pop_front();
+        }
+        finished.push_back(record);
+        Ok(())
+    }
+
+    /// The finished transfer `reference`, from memory or its record on disk.
+    fn finished_transfer(&self, reference: &str) -> Option<FinishedTransfer> {
+        if let Some(f) = self.finished().iter().find(|f| f.reference == reference) {
+            return Some(f.clone());
+        }
+        // The reference comes from a URL: only a SHA-256 in hex names a file.
+        let hash = reference.parse::<Hash>().ok()?;
+        let bytes = self
+            .finished_dir
+            .as_ref()?
+            .read(
+                &format!("{}.json", hash.to_hex()),
+                FINISHED_RECORD_BYTES_MAX,
+            )
+            .ok()??;
+        let record: FinishedTransfer = serde_json::from_slice(&bytes).ok()?;
+        (record.reference == hash.to_hex()).then_some(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::answers::finished_record;
+    use super::*;
+    use ebl_core::Hash;
+    use ebl_pint::PintCode;
+
+    fn transfer(n: u32) -> Transfer {
+        let verdict = ebl_pint::EnvelopeVerdict {
+            code: PintCode::Received,
+            transport_document_reference: format!("R{n}"),
+            document_checksum: Hash::of(b"doc"),
+            actions: vec!["ISSUE".into()],
+            recipients: vec![None],
+            last_entry_checksum: Hash::of(&n.to_le_bytes()),
+            last_entry: format!("entry.{n}.x"),
+            platforms: vec!["EBL".into()],
+            documents: Vec::new(),
+        };
+        Transfer::new(verdict, "{}".into())
+    }
+
+    #[test]
+    fn a_missing_trust_directory_trusts_nobody() {
+        let root = tempfile::tempdir().expect("dir");
+        assert!(Receiver::load_trust(&root.path().join("missing"))
+            .expect("empty")
+            .is_empty());
+    }
+
+    #[test]
+    fn finished_transfers_are_remembered_up_to_their_bound() {
+        let receiver = Receiver::default();
+        for n in 0..=FINISHED_REMEMBERED_MAX as u32 {
+            receiver
+                .remember_finished(finished_record(&transfer(n), false))
+                .expect("in memory");
+        }
+        let finished = receiver.finished();
+        assert_eq!(finished.len(), FINISHED_REMEMBERED_MAX);
+        let oldest = transfer(0).reference;
+        assert!(
+            finished.iter().all(|f| f.reference != oldest),
+            "the oldest is forgotten"
+        );
+        let newest = transfer(FINISHED_REMEMBERED_MAX as u32);
+        assert!(finished
+            .iter()
+            .any(|f| f.reference == newest.reference && f.last_entry == newest.verdict.last_entry));
+    }
+
+    #[test]
+    fn finished_transfers_are_read_back_from_disk_by_reference_only() {
+        let dir = tempfile::tempdir().expect("dir");
+        let receiver = Receiver::new("EBL".into(), TrustStore::default(), Some(dir.path().into()));
+        let t = transfer(7);
+        receiver
+            .remember_finished(finished_record(&t, false))
+            .expect("kept");
+        let reopened = Receiver::new("EBL".into(), TrustStore::default(), Some(dir.path().into()));
+        assert_eq!(
+            reopened
+                .finished_transfer(&t.reference)
+                .map(|f| f.last_entry),
+            Some(t.verdict.last_entry.clone())
+        );
+        assert!(reopened.finished_transfer("../finished/x").is_none());
+        // A record too large to be one is not read.
+        let big = transfer(8).reference;
+        let path = dir.path().join("finished").join(format!("{big}.json"));
+        std::fs::write(&path, vec![b' '; FINISHED_RECORD_BYTES_MAX as usize + 1]).expect("write");
+        assert!(reopened.finished_transfer(&big).is_none());
+    }
+}
