@@ -1,6 +1,11 @@
 //! The web app in a real browser: headless Chromium against the real `ebl ui` and `ebl-node`, after a
 //! trade played with the real `ebl` binary. Screenshots of each page land in `target/ui-screenshots/`.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "fixtures are numbered by small indices (keys, members, parties) and cast where they are made"
+)]
+
 use ebl_tests::browser::{Driver, Session, UiProcess};
 use ebl_tests::{Market, PASSPHRASE};
 use serde_json::Value;

@@ -2,6 +2,11 @@
 //! up, a partitioned leader, everything killed at once, a lying leader, a lost data directory. Each test
 //! prints its figure; sizes are small for CI and grow with `EBL_SOAK=1`.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "fixtures are numbered by small indices (keys, members, parties) and cast where they are made"
+)]
+
 mod catchup;
 mod failover;
 mod partition;

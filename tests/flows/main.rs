@@ -1,5 +1,10 @@
 //! Whole trades between separate wallets, and misuse: the real `ebl-node` process and the real `ebl` binary.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "fixtures are numbered by small indices (keys, members, parties) and cast where they are made"
+)]
+
 mod attacks;
 mod cluster_trade;
 mod consortium;

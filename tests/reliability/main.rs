@@ -2,6 +2,11 @@
 //! The power-loss family runs in `crates/ebl-node/tests/it/durability.rs` (it needs the fault layer under
 //! the `Store` trait), and the tamper family there too; decoder fuzzing in `crates/ebl-core/tests/it/fuzz.rs`.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "fixtures are numbered by small indices (keys, members, parties) and cast where they are made"
+)]
+
 mod bench_smoke;
 mod crash;
 mod load;

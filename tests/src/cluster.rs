@@ -89,7 +89,9 @@ impl Members {
             let admin = if i == 0 {
                 PartyKey::of(&operator)
             } else {
-                PartyKey::of(&ebl_core::testkit::key(40 + i as u8))
+                PartyKey::of(&ebl_core::testkit::key(
+                    40 + u8::try_from(i).expect("a few members"),
+                ))
             };
             let listen = format!("127.0.0.1:{}", free_port());
             let address = if proxied {

@@ -79,10 +79,7 @@ pub fn request_time_ms() -> u64 {
 }
 
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    ebl_core::time::unix_ms(std::time::SystemTime::now())
 }
 
 /// What one run of a binary gave.

@@ -15,14 +15,14 @@ use crate::workload::BillPlan;
 
 /// A cluster of member nodes, member 0's admin being the workload's operator (threshold 1, so its
 /// registrations need one signature, as on the single node).
-pub struct ClusterUnderTest {
+pub(crate) struct ClusterUnderTest {
     pub nodes: Vec<NodeUnderTest>,
     pub chain: Hash,
 }
 
 /// One node's share of a run.
 #[derive(Debug, Clone, Serialize)]
-pub struct NodeCost {
+pub(crate) struct NodeCost {
     pub role: String,
     pub cpu_seconds: f64,
     /// CPU time per acknowledged transaction, in microseconds.
@@ -30,7 +30,7 @@ pub struct NodeCost {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ClusterRun {
+pub(crate) struct ClusterRun {
     pub nodes: usize,
     pub run: RunResult,
     pub costs: Vec<NodeCost>,
@@ -55,7 +55,7 @@ fn view(url: &str) -> Option<serde_json::Value> {
 }
 
 impl ClusterUnderTest {
-    pub fn start(
+    pub(crate) fn start(
         binary: &Path,
         dir: &Path,
         count: usize,
@@ -74,7 +74,9 @@ impl ClusterUnderTest {
             let admin = if i == 0 {
                 *operator
             } else {
-                PartyKey::of(&ebl_core::testkit::key(40 + i as u8))
+                PartyKey::of(&ebl_core::testkit::key(
+                    40 + u8::try_from(i).expect("a few members"),
+                ))
             };
             members.push(format!("Member {i},{admin},{node_key},127.0.0.1:{port}"));
         }
@@ -114,7 +116,7 @@ impl ClusterUnderTest {
     }
 
     /// The index of the node that leads, once every node names it.
-    pub fn leader(&self) -> anyhow::Result<usize> {
+    pub(crate) fn leader(&self) -> anyhow::Result<usize> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             let views: Vec<(usize, serde_json::Value)> = self
@@ -136,7 +138,7 @@ impl ClusterUnderTest {
     }
 
     /// Drives the leader with the reference configuration and measures each node's CPU time.
-    pub fn measure(
+    pub(crate) fn measure(
         &self,
         plans: &mut [BillPlan],
         (clients, batch): (usize, usize),
@@ -185,7 +187,7 @@ impl ClusterUnderTest {
         })
     }
 
-    pub fn stop(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn stop(&mut self) -> anyhow::Result<()> {
         for node in &mut self.nodes {
             node.stop()?;
         }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::workload::BillPlan;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RunResult {
+pub(crate) struct RunResult {
     pub concurrency: usize,
     pub batch: usize,
     pub transactions: u64,
@@ -30,7 +30,7 @@ struct LightOutcome {
     status: String,
 }
 
-pub fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(120)))
@@ -41,13 +41,13 @@ pub fn agent() -> ureq::Agent {
 /// How a batch travels: JSON, or the canonical codec's bytes (`ebl_core::wire`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Wire {
+pub(crate) enum Wire {
     Json,
     Binary,
 }
 
 /// Posts one binary batch of pre-encoded transactions; returns (accepted, rejected).
-pub fn post_batch_binary(
+pub(crate) fn post_batch_binary(
     agent: &ureq::Agent,
     url: &str,
     txs: &[&[u8]],
@@ -81,7 +81,11 @@ pub fn post_batch_binary(
 }
 
 /// Posts one batch; returns (accepted, rejected).
-pub fn post_batch(agent: &ureq::Agent, url: &str, txs: &[&str]) -> anyhow::Result<(u64, u64)> {
+pub(crate) fn post_batch(
+    agent: &ureq::Agent,
+    url: &str,
+    txs: &[&str],
+) -> anyhow::Result<(u64, u64)> {
     let mut body = String::with_capacity(txs.iter().map(|t| t.len() + 1).sum::<usize>() + 20);
     body.push_str("{\"transactions\":[");
     for (i, tx) in txs.iter().enumerate() {
@@ -119,7 +123,7 @@ pub fn post_batch(agent: &ureq::Agent, url: &str, txs: &[&str]) -> anyhow::Resul
 /// Runs `concurrency` clients, each owning a disjoint share of the bills, sending batches of `batch`
 /// transactions (one per bill, so a batch never conflicts with itself), until `duration` has passed or
 /// `budget` transactions were sent.
-pub fn run(
+pub(crate) fn run(
     url: &str,
     plans: &mut [BillPlan],
     concurrency: usize,
@@ -138,7 +142,7 @@ pub fn run(
 }
 
 /// [`run`] with batches sent as `wire` says.
-pub fn run_over(
+pub(crate) fn run_over(
     url: &str,
     plans: &mut [BillPlan],
     (concurrency, batch): (usize, usize),
@@ -224,12 +228,7 @@ pub fn run_over(
         latencies.extend(l);
     }
     latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let pct = |p: f64| percentile_of_sorted(&latencies, p);
     Ok(RunResult {
         concurrency,
         batch,
@@ -240,4 +239,14 @@ pub fn run_over(
         p99_ms: pct(0.99),
         rejected,
     })
+}
+
+/// The `p` quantile (0 to 1) of sorted samples, by nearest rank; 0 when there are none.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "a rank between 0 and the sample count, rounded"
+)]
+pub(crate) fn percentile_of_sorted(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((sorted.len() as f64 - 1.0) * p).round().max(0.0) as usize;
+    sorted.get(rank).copied().unwrap_or(0.0)
 }

@@ -11,7 +11,7 @@ use ebl_core::{testkit, PartyKey};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct MachineLimit {
+pub(crate) struct MachineLimit {
     pub cores: usize,
     /// `verify_strict` per second on one core.
     pub verify_per_s_one_core: f64,
@@ -36,7 +36,7 @@ fn verify_rate(threads: usize, run: Duration) -> f64 {
             (body, sig)
         })
         .collect();
-    let total: u64 = std::thread::scope(|s| {
+    let total: f64 = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let samples = &samples;
@@ -61,10 +61,10 @@ fn verify_rate(threads: usize, run: Duration) -> f64 {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or(0.0) as u64)
-            .sum()
+            .map(|h| h.join().unwrap_or(0.0))
+            .sum::<f64>()
     });
-    total as f64
+    total
 }
 
 /// Appends 4 KiB and `fdatasync`s, over and over, in `dir`.
@@ -91,7 +91,7 @@ fn fsync_rate(dir: &Path, run: Duration) -> std::io::Result<(f64, f64)> {
     Ok((rate, p50))
 }
 
-pub fn measure(dir: &Path, run: Duration) -> std::io::Result<MachineLimit> {
+pub(crate) fn measure(dir: &Path, run: Duration) -> std::io::Result<MachineLimit> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let one = verify_rate(1, run);
     let all = verify_rate(cores, run);

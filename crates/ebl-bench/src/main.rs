@@ -220,9 +220,7 @@ fn fill(
 
 fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
     v.sort_by(f64::total_cmp);
-    v.get(((v.len() as f64 - 1.0) * p).round() as usize)
-        .copied()
-        .unwrap_or(0.0)
+    crate::drive::percentile_of_sorted(&v, p)
 }
 
 fn main() -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 #[derive(Debug)]
-pub struct NodeUnderTest {
+pub(crate) struct NodeUnderTest {
     pub binary: PathBuf,
     pub data: PathBuf,
     pub url: String,
@@ -20,7 +20,11 @@ pub struct NodeUnderTest {
 }
 
 impl NodeUnderTest {
-    pub fn init(binary: &Path, data: &Path, operator_hex: &str) -> anyhow::Result<NodeUnderTest> {
+    pub(crate) fn init(
+        binary: &Path,
+        data: &Path,
+        operator_hex: &str,
+    ) -> anyhow::Result<NodeUnderTest> {
         let status = Command::new(binary)
             .args([
                 "init",
@@ -48,7 +52,7 @@ impl NodeUnderTest {
     }
 
     /// A cluster member's node: initialised from `genesis`, serving at its peer address `listen`.
-    pub fn member(
+    pub(crate) fn member(
         binary: &Path,
         data: &Path,
         genesis: &Path,
@@ -76,7 +80,7 @@ impl NodeUnderTest {
     }
 
     /// CPU time the node process has used so far (user and system), in seconds.
-    pub fn cpu_seconds(&self) -> Option<f64> {
+    pub(crate) fn cpu_seconds(&self) -> Option<f64> {
         let pid = self.child.as_ref()?.id();
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         // Fields after the command name (which is in parentheses and may hold spaces).
@@ -88,7 +92,7 @@ impl NodeUnderTest {
         Some((utime + stime) / 100.0)
     }
 
-    pub fn start(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn start(&mut self) -> anyhow::Result<()> {
         let mut child = Command::new(&self.binary)
             .args(["run", "--listen", &self.listen, "--log-level", "warn"])
             .args(["--metrics-listen", "127.0.0.2:0", "--data"])
@@ -110,7 +114,7 @@ impl NodeUnderTest {
     }
 
     /// Resident memory of the node process, in bytes.
-    pub fn rss_bytes(&self) -> Option<u64> {
+    pub(crate) fn rss_bytes(&self) -> Option<u64> {
         let pid = self.child.as_ref()?.id();
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -119,7 +123,7 @@ impl NodeUnderTest {
     }
 
     /// Graceful stop.
-    pub fn stop(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn stop(&mut self) -> anyhow::Result<()> {
         if let Some(mut child) = self.child.take() {
             Command::new("kill")
                 .arg("-TERM")
@@ -133,7 +137,7 @@ impl NodeUnderTest {
 
     /// Times `ebl-node verify`; returns (wall seconds, replay seconds as verify reports them,
     /// transactions replayed).
-    pub fn verify(&self) -> anyhow::Result<(f64, f64, u64)> {
+    pub(crate) fn verify(&self) -> anyhow::Result<(f64, f64, u64)> {
         let started = Instant::now();
         let out = Command::new(&self.binary)
             .args(["verify", "--json", "--data"])
@@ -156,7 +160,7 @@ impl NodeUnderTest {
     }
 
     /// Bytes of the node's data directory on disk (the sum of its files' sizes).
-    pub fn disk_bytes(&self) -> u64 {
+    pub(crate) fn disk_bytes(&self) -> u64 {
         fn walk(dir: &Path) -> u64 {
             std::fs::read_dir(dir)
                 .map(|entries| {

@@ -15,7 +15,7 @@ const COLOURS: [&str; 4] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
 
 /// Throughput (solid, left axis) and p99 latency (dashed, right axis) against concurrency, one colour per
 /// batch size.
-pub fn svg(runs: &[RunResult]) -> String {
+pub(crate) fn svg(runs: &[RunResult]) -> String {
     let mut batches: Vec<usize> = runs.iter().map(|r| r.batch).collect();
     batches.sort_unstable();
     batches.dedup();

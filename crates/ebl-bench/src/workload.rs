@@ -9,7 +9,7 @@ use ebl_core::{Action, BillId, Hash, SignedTransaction, TxId};
 
 /// One bill's pre-signed future, consumed in order.
 #[derive(Debug)]
-pub struct BillPlan {
+pub(crate) struct BillPlan {
     pub txs: Vec<(TxId, String)>,
     /// The same transactions in the canonical codec's bytes, for binary batches.
     pub binary: Vec<Vec<u8>>,
@@ -17,13 +17,18 @@ pub struct BillPlan {
 }
 
 impl BillPlan {
-    pub fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.txs.len() - self.next
     }
 }
 
 /// `count` to-order bills from the DCSA document, issued by the carrier to the shipper.
-pub fn issues(cast: &Cast, chain: Hash, prefix: &str, count: usize) -> Vec<SignedTransaction> {
+pub(crate) fn issues(
+    cast: &Cast,
+    chain: Hash,
+    prefix: &str,
+    count: usize,
+) -> Vec<SignedTransaction> {
     (0..count)
         .map(|i| {
             cast.issue(chain, &format!("{prefix}{i:07}"), i as u64)
@@ -35,7 +40,7 @@ pub fn issues(cast: &Cast, chain: Hash, prefix: &str, count: usize) -> Vec<Signe
 /// The realistic mix for one bill, `cycles` times: endorse to the buyer's order, transfer, the buyer
 /// pledges to a bank (co-signed), the bank releases, the buyer endorses and transfers back; then the
 /// shipper surrenders and the carrier accepts (if `deliver`).
-pub fn plan(
+pub(crate) fn plan(
     cast: &Cast,
     chain: Hash,
     bill: BillId,
@@ -109,7 +114,7 @@ pub fn plan(
 }
 
 /// Plans for many bills, signed on every core.
-pub fn plans(
+pub(crate) fn plans(
     cast: &Cast,
     chain: Hash,
     bills: &[BillId],

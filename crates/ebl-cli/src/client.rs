@@ -208,12 +208,7 @@ pub struct NodeClient {
     reader: std::cell::RefCell<Option<SigningKey>>,
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use crate::wallet::now_ms;
 
 /// The time a signed request carries: the clock, but never the same millisecond twice in this process,
 /// since the node accepts each signature once and two identical reads in one millisecond would sign

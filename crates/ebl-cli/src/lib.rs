@@ -2,6 +2,9 @@
 //! (keys, signing, exports, pledge hand-over), `keystore` keeps keys encrypted, `client` talks to a node,
 //! `output` renders for people, `demo` plays a whole trade.
 
+// Every dependency is used by the library itself (tests and binaries bring their own).
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod cli;
 pub mod client;
 pub mod currency;

@@ -67,11 +67,9 @@ pub struct PledgeReview {
     pub expired: bool,
 }
 
+/// The wall clock in Unix milliseconds: the wallet's one reading of it.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    ebl_core::time::unix_ms(std::time::SystemTime::now())
 }
 
 /// The fewest leading hex digits of a bill id accepted as a name for it.

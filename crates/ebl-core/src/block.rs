@@ -147,8 +147,8 @@ impl MerkleTree {
             i /= 2;
         }
         Some(InclusionProof {
-            index: index as u32,
-            count: count as u32,
+            index: u32::try_from(index).ok()?,
+            count: u32::try_from(count).ok()?,
             path,
         })
     }
@@ -252,7 +252,7 @@ mod tests {
                 assert!(proof.verify(&ids[i], &other).is_err());
                 if n > 1 {
                     let mut wrong = proof.clone();
-                    wrong.index = ((i + 1) % n) as u32;
+                    wrong.index = u32::try_from((i + 1) % n).expect("small");
                     assert!(wrong.verify(&ids[i], &root).is_err(), "n={n} i={i}");
                 }
             }

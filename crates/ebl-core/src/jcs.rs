@@ -211,7 +211,8 @@ pub fn ecmascript_number(value: f64) -> String {
         .split_once('e')
         .unwrap_or((scientific.as_str(), "0"));
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let k = digits.len() as i32;
+    // At most 17 significant digits: the conversion never saturates.
+    let k = i32::try_from(digits.len()).unwrap_or(i32::MAX);
     let n = exponent.parse::<i32>().unwrap_or(0) + 1;
     let body = if k <= n && n <= 21 {
         format!("{digits}{}", "0".repeat((n - k) as usize))

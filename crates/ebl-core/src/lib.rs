@@ -6,6 +6,9 @@
 //! through [`codec`]. Nothing here touches a disk, a socket, a clock or a terminal: time arrives as a
 //! value, and so this crate cannot fail for IO reasons.
 
+// Every dependency is used by the library itself (tests and binaries bring their own).
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod api;
 pub mod bill;
 pub mod block;

@@ -68,6 +68,10 @@ impl ProposalBody {
 
     /// The header of the block this proposal makes once applied: the same bytes on every node, so every
     /// node's signature over it counts towards one certificate.
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "a proposal holds at most BLOCK_TRANSACTIONS_MAX transactions, checked when it is decoded or made"
+    )]
     pub fn header(&self, tx_root: Hash) -> BlockHeader {
         BlockHeader {
             chain: self.chain,

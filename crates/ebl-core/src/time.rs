@@ -16,6 +16,10 @@ pub struct Utc {
 impl Utc {
     /// The proleptic Gregorian date and time of `ms` milliseconds after the Unix epoch
     /// (civil-from-days, H. Hinnant's algorithm).
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "calendar fields (day, month, hour, ...) are small by the arithmetic"
+    )]
     pub fn from_unix_ms(ms: u64) -> Utc {
         let secs = ms / 1000;
         let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
@@ -45,6 +49,13 @@ impl Utc {
             self.year, self.month, self.day, self.hour, self.minute, self.second, self.millisecond
         )
     }
+}
+
+/// Milliseconds since the Unix epoch at `t` (0 before it): the one conversion every binary uses for
+/// "now". The binaries read the clock; the core only converts what it is given.
+pub fn unix_ms(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

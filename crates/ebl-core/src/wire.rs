@@ -95,6 +95,10 @@ impl From<WireOutcome> for SubmitOutcome {
     }
 }
 
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "framed items are transactions and receipts (each under TRANSACTION_BYTES_MAX or OUTCOME_BYTES_MAX), a batch's worth of them"
+)]
 fn frame<'a>(magic: [u8; 4], items: impl ExactSizeIterator<Item = &'a [u8]>) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&magic);

@@ -3,6 +3,9 @@
 //! [`sequencer`] orders and commits blocks; [`api`] is the HTTP surface; [`auth`] decides who may read a
 //! bill; [`verify`] replays a stored ledger; [`node`] wires them to a data directory.
 
+// Every dependency is used by the library itself (tests and binaries bring their own).
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod admin;
 pub mod api;
 pub mod auth;
@@ -24,6 +27,12 @@ pub mod state;
 pub mod tls;
 pub mod verify;
 pub mod writer;
+
+// Dependencies of the `ebl-node` binary alone (Cargo has no binary-only dependencies).
+use anyhow as _;
+use clap as _;
+use clap_complete as _;
+use tracing_subscriber as _;
 
 pub use local::LocalNode;
 pub use node::{

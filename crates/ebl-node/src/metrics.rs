@@ -27,8 +27,7 @@ impl Histogram {
             }
         }
         self.total.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros
-            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+        self.sum_micros.fetch_add(micros(d), Ordering::Relaxed);
     }
 
     fn render(&self, name: &str, help: &str, out: &mut String) {
@@ -77,7 +76,7 @@ impl Metrics {
     /// Adds time spent by the sequencer in `phase` (apply, write, sync, publish).
     pub fn phase(&self, phase: &'static str, took: Duration) {
         if let Ok(mut map) = self.phases.lock() {
-            *map.entry(phase).or_default() += took.as_micros() as u64;
+            *map.entry(phase).or_default() += micros(took);
         }
     }
 
@@ -152,4 +151,9 @@ impl Metrics {
         }
         out
     }
+}
+
+/// A duration in whole microseconds (saturating: half a million years do not fit a u64 of them).
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }

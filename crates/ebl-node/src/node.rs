@@ -103,12 +103,7 @@ impl DataDir {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use crate::api::now_ms;
 
 /// Creates a new one-member ledger in `dir`: a node key and the genesis naming `operator` as the one
 /// member's admin, with PINT platform code `platform`.

@@ -153,12 +153,7 @@ impl<K: Kv> std::fmt::Debug for Sequencer<K> {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use crate::api::now_ms;
 
 impl<K: Kv> Sequencer<K> {
     /// Runs until every sender is gone, then returns after the last block is durable and answered.
@@ -405,7 +400,11 @@ fn receipt_at(block: &StoredBlock, tree: &MerkleTree, index: usize) -> Result<Re
     Ok(Receipt {
         tx: block.tx_ids[index],
         height: header.height,
-        index: index as u32,
+        index: u32::try_from(index).map_err(|_| StoreError::Corrupt {
+            what: "block",
+            key: header.height.to_string(),
+            reason: "more transactions than a block holds".into(),
+        })?,
         block: header.hash(),
         block_time_ms: header.time_ms,
         proof,

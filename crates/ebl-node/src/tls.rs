@@ -288,13 +288,21 @@ mod tests {
     fn tls_file_bytes_max_is_enforced_at_its_bound() {
         let dir = tempfile::tempdir().expect("tempdir");
         let big = dir.path().join("big.pem");
-        std::fs::write(&big, vec![b'\n'; TLS_FILE_BYTES_MAX as usize + 1]).expect("write");
+        std::fs::write(
+            &big,
+            vec![b'\n'; usize::try_from(TLS_FILE_BYTES_MAX).expect("fits") + 1],
+        )
+        .expect("write");
         assert_eq!(
             read_certificates(&big).expect_err("too large").code(),
             "tls_file_too_large"
         );
         let most = dir.path().join("most.pem");
-        std::fs::write(&most, vec![b'\n'; TLS_FILE_BYTES_MAX as usize]).expect("write");
+        std::fs::write(
+            &most,
+            vec![b'\n'; usize::try_from(TLS_FILE_BYTES_MAX).expect("fits")],
+        )
+        .expect("write");
         assert_eq!(
             read_certificates(&most).expect_err("empty").code(),
             "tls_no_certificate"

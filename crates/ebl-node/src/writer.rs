@@ -105,12 +105,17 @@ impl<K: Kv> BlockWriter<K> {
         time_ms: u64,
     ) -> Result<(StoredBlock, ToPublish), StoreError> {
         let started = Instant::now();
+        let tx_count = u32::try_from(ids.len()).map_err(|_| StoreError::Corrupt {
+            what: "block",
+            key: (self.height() + 1).to_string(),
+            reason: "more transactions than a block holds".into(),
+        })?;
         let header = BlockHeader {
             chain: ledger.chain_id(),
             height: self.height() + 1,
             prev: self.head_hash(ledger),
             tx_root: MerkleTree::new(ids).root(),
-            tx_count: ids.len() as u32,
+            tx_count,
             // The orderer's clock; it never runs backwards across blocks (see `parent_time`).
             time_ms,
         };

@@ -24,7 +24,8 @@ pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            // The low byte of what is decoded so far is the next output byte.
+            out.push((acc >> bits).to_le_bytes()[0]);
         }
     }
     // Leftover bits must be zero padding of the last character, and a lone character is never valid.
@@ -588,7 +589,7 @@ impl JwsSigner for ed25519_dalek::SigningKey {
 
 /// The media type our JWS declare (RFC 7515 §4.1.9: "JOSE" for the compact serialization), so a
 /// recipient never mistakes one for a JWT or another JOSE object.
-pub const JWS_TYP: &str = "JOSE";
+pub(crate) const JWS_TYP: &str = "JOSE";
 
 /// A compact JWS over the RFC 8785 form of `payload`.
 pub fn sign_jws(signer: &impl JwsSigner, payload: &Value) -> String {

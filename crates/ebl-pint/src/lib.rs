@@ -11,6 +11,9 @@
 //! side's rules (open transfers, additional documents, the signed answers) that the node serves, and the
 //! sending side's (what each answer of a receiver leads to, deciding only on signed ones).
 
+// Every dependency is used by the library itself (tests and binaries bring their own).
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod envelope;
 mod export;
 mod jws;

@@ -92,7 +92,7 @@ pub enum EndTitle {
 /// Last actions whose envelope only notifies its recipient: title moves (`ENDORSE`,
 /// `ENDORSE_TO_ORDER`) or a surrender is answered (`SACC`), but possession stays where it is (the spec:
 /// they "do NOT result in the transfer of possession").
-pub const NOTIFICATION_ACTIONS: [&str; 3] = ["ENDORSE", "ENDORSE_TO_ORDER", "SACC"];
+pub(crate) const NOTIFICATION_ACTIONS: [&str; 3] = ["ENDORSE", "ENDORSE_TO_ORDER", "SACC"];
 
 /// The party the last transaction hands possession to, and (for a to-order bill) where title stands.
 /// `None` if the last transaction hands it to nobody (a signature, a blank endorsement, a notification).
@@ -157,7 +157,7 @@ pub fn hosted_carrier(registry: &Registry, document: &Document) -> Option<PartyI
 }
 
 /// The action code of the envelope's last transaction.
-pub fn last_action(verdict: &EnvelopeVerdict) -> Option<&str> {
+pub(crate) fn last_action(verdict: &EnvelopeVerdict) -> Option<&str> {
     verdict.actions.last().map(String::as_str)
 }
 
@@ -168,7 +168,10 @@ fn is_surrender(code: &str) -> bool {
 /// The envelope must name this platform as where its last transaction's recipient is: an envelope
 /// meant for another platform is `BENV` (the spec's "does not list the receiving platform as the
 /// intended recipient"), even when a party here happens to carry the same codes.
-pub fn check_recipient_platform(platform: &str, recipient: &Value) -> Result<(), PintFailure> {
+pub(crate) fn check_recipient_platform(
+    platform: &str,
+    recipient: &Value,
+) -> Result<(), PintFailure> {
     match recipient.get("eblPlatform").and_then(Value::as_str) {
         Some(p) if p == platform => Ok(()),
         Some(p) => Err(fail(

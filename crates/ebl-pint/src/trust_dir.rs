@@ -148,7 +148,11 @@ mod tests {
         let dir = dir.as_path();
         // A file at the size bound is read (and refused for what it is), one byte over is not read.
         let big = dir.join("big.json");
-        std::fs::write(&big, vec![b' '; TRUST_FILE_BYTES_MAX as usize]).expect("write");
+        std::fs::write(
+            &big,
+            vec![b' '; usize::try_from(TRUST_FILE_BYTES_MAX).expect("fits")],
+        )
+        .expect("write");
         let err = read_trust_dir(root.path())
             .expect_err("not JSON")
             .to_string();
@@ -156,7 +160,11 @@ mod tests {
             err.contains("big.json") && !err.contains("larger than"),
             "{err}"
         );
-        std::fs::write(&big, vec![b' '; TRUST_FILE_BYTES_MAX as usize + 1]).expect("write");
+        std::fs::write(
+            &big,
+            vec![b' '; usize::try_from(TRUST_FILE_BYTES_MAX).expect("fits") + 1],
+        )
+        .expect("write");
         let err = read_trust_dir(root.path())
             .expect_err("too large")
             .to_string();

@@ -464,6 +464,11 @@ pub(crate) fn leaf_key(
 mod tests {
     use super::*;
 
+    /// A DER short-form length (under 128 bytes), as the hand-built extensions here are.
+    fn der_short(len: usize) -> u8 {
+        u8::try_from(len).expect("a short DER length")
+    }
+
     #[test]
     fn civil_dates_to_unix_seconds() {
         assert_eq!(unix_seconds(1970, 1, 1, 0, 0, 0), 0);
@@ -489,17 +494,17 @@ mod tests {
     #[test]
     fn regression_only_a_boolean_ca_makes_a_ca() {
         let extensions = |inner: &[u8]| {
-            let mut bc = vec![0x30, inner.len() as u8];
+            let mut bc = vec![0x30, der_short(inner.len())];
             bc.extend_from_slice(inner);
-            let mut octets = vec![0x04, bc.len() as u8];
+            let mut octets = vec![0x04, der_short(bc.len())];
             octets.extend_from_slice(&bc);
             let mut ext = vec![0x06, 0x03, 0x55, 0x1d, 0x13];
             ext.extend_from_slice(&octets);
-            let mut ext_seq = vec![0x30, ext.len() as u8];
+            let mut ext_seq = vec![0x30, der_short(ext.len())];
             ext_seq.extend_from_slice(&ext);
-            let mut list = vec![0x30, ext_seq.len() as u8];
+            let mut list = vec![0x30, der_short(ext_seq.len())];
             list.extend_from_slice(&ext_seq);
-            let mut tagged = vec![0xa3, list.len() as u8];
+            let mut tagged = vec![0xa3, der_short(list.len())];
             tagged.extend_from_slice(&list);
             tagged
         };

@@ -1,6 +1,11 @@
 //! PINT 3.0 envelopes from pint-demo (signed with real Ed25519 and RSA keys): received, and every kind of
 //! tampering answered with its PINT code.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "fixtures are numbered by small indices (keys, members, parties) and cast where they are made"
+)]
+
 use ebl_pint::{
     base64url_decode, base64url_encode, verify_envelope, Binding, PintCode, TrustStore,
 };

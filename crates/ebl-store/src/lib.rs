@@ -6,6 +6,9 @@
 //! written in one atomic batch; nothing is durable until [`Store::sync`] returns, and the node
 //! acknowledges nothing before that.
 
+// Every dependency is used by the library itself (tests and binaries bring their own).
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 #[cfg(feature = "fault")]
 mod fault;
 mod folder;

@@ -369,7 +369,7 @@ impl<K: Kv> LedgerStore<K> {
         let mut out = Vec::with_capacity(span.ends.len());
         let mut start = 0usize;
         for (index, end) in span.ends.iter().enumerate() {
-            let index = index as u32;
+            let index = within_block(index, height)?;
             let end = *end as usize;
             let slice = bytes.get(start..end).ok_or_else(|| StoreError::Corrupt {
                 what: "block",
@@ -548,7 +548,7 @@ impl<K: Kv> LedgerStore<K> {
                     reason: "refusing to write a transaction under another id".into(),
                 });
             }
-            let index = index as u32;
+            let index = within_block(index, height)?;
             let stored = StoredTransactionRef { height, index, tx };
             log.extend_from_slice(&seal(
                 &self.seal,
@@ -565,7 +565,7 @@ impl<K: Kv> LedgerStore<K> {
         let span = LogSpan { offset, ends };
         let mut batch: Batch = Vec::with_capacity(3 + write.transactions.len());
         for (index, id) in write.block.tx_ids.iter().enumerate() {
-            let index = index as u32;
+            let index = within_block(index, height)?;
             let (offset, len) = span.of(index).ok_or_else(|| StoreError::Corrupt {
                 what: "block",
                 key: height.to_string(),
@@ -579,7 +579,7 @@ impl<K: Kv> LedgerStore<K> {
                     height,
                     index,
                     offset,
-                    len: len as u32,
+                    len: within_block(len, height)?,
                 }),
             );
         }
@@ -753,4 +753,15 @@ fn checkpoint_entries(sealer: &SealKey, checkpoint: &Checkpoint<'_>, batch: &mut
 
 fn transaction_key(height: u64, index: u32) -> Vec<u8> {
     key(TRANSACTION, &[&height.to_be_bytes(), &index.to_be_bytes()])
+}
+
+/// A transaction's index in its block, or its length in the log, as records store them (u32): a block
+/// holds at most `BLOCK_TRANSACTIONS_MAX` transactions of at most `TRANSACTION_BYTES_MAX` bytes each, so
+/// it always fits, and one that does not is a corrupt block.
+fn within_block(n: usize, height: u64) -> Result<u32> {
+    u32::try_from(n).map_err(|_| StoreError::Corrupt {
+        what: "block",
+        key: height.to_string(),
+        reason: format!("{n} does not fit a block's index or length"),
+    })
 }

@@ -1,5 +1,10 @@
 //! The store on its own: the head witness, and the on-disk layout of a block.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "fixtures are numbered by small indices (keys, members, parties) and cast where they are made"
+)]
+
 use ebl_store::{Kv, LedgerStore, SledKv};
 
 #[test]

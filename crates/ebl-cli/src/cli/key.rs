@@ -7,7 +7,7 @@ use crate::error::{CliError, Refusal, Result};
 use crate::wallet::{read_file, read_stdin, Wallet};
 
 /// Largest key file read by `key import`: a backup is about 600 bytes (a seed, 64 hex digits).
-pub const KEY_IMPORT_FILE_BYTES_MAX: usize = 4096;
+pub(super) const KEY_IMPORT_FILE_BYTES_MAX: usize = 4096;
 
 pub(super) fn key(wallet: &Wallet, cmd: KeyCommand, force: bool) -> Result<Out> {
     match cmd {

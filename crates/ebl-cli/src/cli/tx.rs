@@ -13,10 +13,10 @@ use crate::error::{CliError, Result, WalletRule};
 use crate::wallet::{read_file, Wallet};
 
 /// The format of the file `ebl tx sign` writes.
-pub const TX_FILE_FORMAT: &str = "ebl-tx/1";
+pub(super) const TX_FILE_FORMAT: &str = "ebl-tx/1";
 /// Largest transaction file read: a transaction's encoding is at most `TRANSACTION_BYTES_MAX`, and its
 /// JSON with the body's hex takes at most about four times that.
-pub const TX_FILE_BYTES_MAX: usize = 4 * ebl_core::limits::TRANSACTION_BYTES_MAX;
+pub(super) const TX_FILE_BYTES_MAX: usize = 4 * ebl_core::limits::TRANSACTION_BYTES_MAX;
 
 /// What `ebl tx sign` writes. `body_codec` is the body's canonical encoding as hex: what the signatures
 /// cover after the context and chain id (docs/signing.md), and whose SHA-256 is `id`, so another

@@ -20,7 +20,7 @@ use crate::words::W;
 /// What a bill-page form asks for.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum ActKind {
+pub(super) enum ActKind {
     Transfer,
     Endorse,
     PledgeOffer,
@@ -28,7 +28,7 @@ pub enum ActKind {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ActForm {
+pub(super) struct ActForm {
     kind: ActKind,
     key: String,
     passphrase: String,
@@ -49,7 +49,7 @@ pub struct ActForm {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct AcceptForm {
+pub(super) struct AcceptForm {
     content: String,
     key: String,
     passphrase: String,
@@ -74,7 +74,7 @@ fn key_and_passphrase(ctx: &Ctx, keys: &[String]) -> Markup {
 }
 
 /// The forms a bill page offers the wallet's keys that have a part in the bill now.
-pub fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
+pub(super) fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
     let b = &live.verdict.bill;
     let action = format!("/bill/{}/act", b.id.to_hex());
     let holders: Vec<String> = live
@@ -224,7 +224,7 @@ fn file_safe(text: &str) -> String {
         .collect()
 }
 
-pub async fn act(
+pub(super) async fn act(
     State(app): State<Shared>,
     Path(bill): Path<String>,
     headers: HeaderMap,
@@ -268,7 +268,7 @@ pub async fn act(
     }
 }
 
-pub async fn accept_offer(
+pub(super) async fn accept_offer(
     State(app): State<Shared>,
     headers: HeaderMap,
     uri: Uri,

@@ -17,7 +17,7 @@ use crate::words::{self, W};
 
 /// A verified bill and the evidence behind it.
 #[derive(Debug)]
-pub struct Shown<'a> {
+pub(super) struct Shown<'a> {
     pub bundle: &'a Bundle,
     pub verdict: &'a BundleVerdict,
     /// The registry the bundle carries, replayed once for every section's names of signers.
@@ -31,7 +31,7 @@ struct Row<'a> {
 }
 
 impl<'a> Shown<'a> {
-    pub fn new(bundle: &'a Bundle, verdict: &'a BundleVerdict) -> Shown<'a> {
+    pub(super) fn new(bundle: &'a Bundle, verdict: &'a BundleVerdict) -> Shown<'a> {
         Shown {
             bundle,
             verdict,
@@ -110,7 +110,7 @@ fn party_link(ctx: &Ctx, id: &PartyId, name: &str) -> Markup {
     }
 }
 
-pub fn verdict(ctx: &Ctx, shown: &Shown) -> Markup {
+pub(super) fn verdict(ctx: &Ctx, shown: &Shown) -> Markup {
     let v = shown.verdict;
     let lang = ctx.lang;
     let mut signers: Vec<&str> = v
@@ -173,7 +173,7 @@ pub fn verdict(ctx: &Ctx, shown: &Shown) -> Markup {
     }
 }
 
-pub fn now(ctx: &Ctx, shown: &Shown) -> Markup {
+pub(super) fn now(ctx: &Ctx, shown: &Shown) -> Markup {
     let b = &shown.verdict.bill;
     let lang = ctx.lang;
     let name = |id: &PartyId| shown.name(id);
@@ -206,7 +206,7 @@ pub fn now(ctx: &Ctx, shown: &Shown) -> Markup {
     }
 }
 
-pub fn custody(ctx: &Ctx, shown: &Shown) -> Markup {
+pub(super) fn custody(ctx: &Ctx, shown: &Shown) -> Markup {
     let rows = shown.rows();
     let registry = &shown.registry;
     let events: Vec<Event> = rows
@@ -241,7 +241,7 @@ pub fn custody(ctx: &Ctx, shown: &Shown) -> Markup {
     }
 }
 
-pub fn history(ctx: &Ctx, shown: &Shown) -> Markup {
+pub(super) fn history(ctx: &Ctx, shown: &Shown) -> Markup {
     let rows = shown.rows();
     let registry = &shown.registry;
     let lang = ctx.lang;
@@ -322,7 +322,7 @@ fn location(v: &Value) -> String {
     }
 }
 
-pub fn document(ctx: &Ctx, shown: &Shown) -> Markup {
+pub(super) fn document(ctx: &Ctx, shown: &Shown) -> Markup {
     let doc = shown.bundle.document.to_value();
     let facts = shown.bundle.document.facts();
     let transports = &doc["transports"];
@@ -390,7 +390,7 @@ pub fn document(ctx: &Ctx, shown: &Shown) -> Markup {
 }
 
 /// Everything above, in the order a bank reads it.
-pub fn all(ctx: &Ctx, shown: &Shown) -> Markup {
+pub(super) fn all(ctx: &Ctx, shown: &Shown) -> Markup {
     html! {
         (verdict(ctx, shown))
         (now(ctx, shown))

@@ -8,7 +8,7 @@ use crate::words::W;
 
 /// What a page needs to know about the request that asked for it.
 #[derive(Debug, Clone)]
-pub struct Ctx {
+pub(super) struct Ctx {
     pub lang: Lang,
     /// The page's own path and query, for the language switch to come back to.
     pub path: String,
@@ -17,13 +17,13 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn t(&self, w: W) -> &'static str {
+    pub(super) fn t(&self, w: W) -> &'static str {
         w.get(self.lang)
     }
 }
 
 /// A percent-encoded query value (RFC 3986 unreserved characters pass).
-pub fn encode(text: &str) -> String {
+pub(super) fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
@@ -34,7 +34,7 @@ pub fn encode(text: &str) -> String {
         .collect()
 }
 
-pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+pub(super) fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(ctx.lang.tag()) {
@@ -72,7 +72,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
 }
 
 /// A page for an error: the wallet's message, its stable code, and the hint if any.
-pub fn error_page(ctx: &Ctx, e: &CliError) -> Markup {
+pub(super) fn error_page(ctx: &Ctx, e: &CliError) -> Markup {
     page(
         ctx,
         ctx.t(W::ErrorTitle),
@@ -90,7 +90,7 @@ pub fn error_page(ctx: &Ctx, e: &CliError) -> Markup {
 }
 
 /// A hex id shortened for people, with the whole of it one click away (and always in print).
-pub fn hex(ctx: &Ctx, full: &str) -> Markup {
+pub(super) fn hex(ctx: &Ctx, full: &str) -> Markup {
     let short = &full[..full.len().min(12)];
     html! {
         @if ctx.print {

@@ -65,7 +65,7 @@ pub(crate) fn live_bill(app: &super::App, text: &str) -> Result<LiveBill> {
     Err(last.unwrap_or_else(|| crate::error::WalletRule::NoReader.into()))
 }
 
-pub async fn bill(
+pub(super) async fn bill(
     State(app): State<Shared>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -109,7 +109,7 @@ fn bill_page(ctx: &Ctx, live: &LiveBill, done: Option<&str>) -> maud::Markup {
     )
 }
 
-pub async fn worklist(State(app): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
+pub(super) async fn worklist(State(app): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
     let ctx = context(&headers, &uri);
     let listed = {
         let app = app.clone();
@@ -177,7 +177,7 @@ pub async fn worklist(State(app): State<Shared>, headers: HeaderMap, uri: Uri) -
     ))
 }
 
-pub async fn block(
+pub(super) async fn block(
     State(app): State<Shared>,
     Path(height): Path<u64>,
     headers: HeaderMap,
@@ -237,7 +237,7 @@ pub async fn block(
     ))
 }
 
-pub async fn party(
+pub(super) async fn party(
     State(app): State<Shared>,
     Path(who): Path<String>,
     headers: HeaderMap,

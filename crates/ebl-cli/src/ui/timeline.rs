@@ -10,7 +10,7 @@ use crate::words::{self, W};
 
 /// One event of the bill, as drawn.
 #[derive(Debug)]
-pub struct Event<'a> {
+pub(super) struct Event<'a> {
     /// `Action::code`.
     pub code: &'static str,
     /// Date and time, short.
@@ -75,7 +75,7 @@ fn lane_label(name: &str) -> String {
 }
 
 fn x(i: usize) -> u32 {
-    LABEL_W + STEP_W / 2 + i as u32 * STEP_W
+    LABEL_W + STEP_W / 2 + n(i) * STEP_W
 }
 
 /// Periods during which the bill was pledged: (first event, event that ended it if any, pledgee, loan).
@@ -99,14 +99,14 @@ fn pledge_bands(events: &[Event]) -> Vec<(usize, Option<usize>, PartyId, String)
     bands
 }
 
-pub fn svg(events: &[Event], name: &dyn Fn(&PartyId) -> String, lang: Lang) -> Markup {
+pub(super) fn svg(events: &[Event], name: &dyn Fn(&PartyId) -> String, lang: Lang) -> Markup {
     let lanes = lanes(events);
     let lane_y = |p: &PartyId| -> u32 {
-        let at = lanes.iter().position(|l| l == p).unwrap_or(0) as u32;
+        let at = n(lanes.iter().position(|l| l == p).unwrap_or(0));
         TOP + at * LANE_H + LANE_H / 2
     };
-    let width = LABEL_W + events.len().max(1) as u32 * STEP_W + 24;
-    let height = TOP + lanes.len().max(1) as u32 * LANE_H + BOTTOM;
+    let width = LABEL_W + n(events.len().max(1)) * STEP_W + 24;
+    let height = TOP + n(lanes.len().max(1)) * LANE_H + BOTTOM;
     let mut custody = String::new();
     for (i, e) in events.iter().enumerate() {
         let y = lane_y(&e.state.possessor);
@@ -125,7 +125,7 @@ pub fn svg(events: &[Event], name: &dyn Fn(&PartyId) -> String, lang: Lang) -> M
         svg.timeline xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {width} {height}"))
             width=(width) height=(height) role="img" aria-label=(W::Custody.get(lang)) {
             @for (row, party) in lanes.iter().enumerate() {
-                @let top = TOP + row as u32 * LANE_H;
+                @let top = TOP + n(row) * LANE_H;
                 g.lane data-party=(name(party)) {
                     rect x="0" y=(top) width=(width) height=(LANE_H) class=(if row % 2 == 0 { "lane-even" } else { "lane-odd" }) {}
                     line x1=(LABEL_W) x2=(width) y1=(top + LANE_H / 2) y2=(top + LANE_H / 2) class="lane-line" {}
@@ -169,6 +169,11 @@ pub fn svg(events: &[Event], name: &dyn Fn(&PartyId) -> String, lang: Lang) -> M
             }
         }
     }
+}
+
+/// A count of events or lanes as SVG units (a history long enough not to fit would not be drawn anyway).
+fn n(count: usize) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX / (STEP_W + LANE_H))
 }
 
 #[cfg(test)]

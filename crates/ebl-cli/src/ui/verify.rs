@@ -21,10 +21,10 @@ use crate::wallet::{PledgeOffer, PLEDGE_OFFER_FORMAT};
 use crate::words::{self, W};
 
 /// The largest file the page takes: a proof bundle at its own limit.
-pub const DROPPED_FILE_BYTES_MAX: usize = BUNDLE_BYTES_MAX;
+pub(super) const DROPPED_FILE_BYTES_MAX: usize = BUNDLE_BYTES_MAX;
 
 #[derive(Debug, Deserialize)]
-pub struct DropForm {
+pub(super) struct DropForm {
     content: String,
 }
 
@@ -165,7 +165,7 @@ fn page_markup(ctx: &Ctx) -> Markup {
     )
 }
 
-pub async fn show(headers: HeaderMap, uri: Uri) -> Response {
+pub(super) async fn show(headers: HeaderMap, uri: Uri) -> Response {
     let ctx = context(&headers, &uri);
     html(page_markup(&ctx))
 }
@@ -318,7 +318,7 @@ fn result_page(ctx: &Ctx, checked: &Checked) -> Markup {
     )
 }
 
-pub async fn dropped(
+pub(super) async fn dropped(
     State(app): State<Shared>,
     headers: HeaderMap,
     uri: Uri,

@@ -6,24 +6,24 @@ use ebl_core::PartyKey;
 use ebl_node::{DataDir, LocalNode, Settings};
 use serde_json::Value;
 
-pub const PASSPHRASE: &str = "correct horse battery staple";
+pub(crate) const PASSPHRASE: &str = "correct horse battery staple";
 /// The buyer's LEI in the tests where a bill moves between platforms.
-pub const BUYER_LEI: &str = "529900T8BM49AURSDO55";
+pub(crate) const BUYER_LEI: &str = "529900T8BM49AURSDO55";
 
-pub struct Trade {
+pub(crate) struct Trade {
     pub dir: tempfile::TempDir,
     pub node: LocalNode,
 }
 
-pub use ebl_tests::Run;
+pub(crate) use ebl_tests::Run;
 
 /// Runs `ebl` as the owner of wallet `home` against `node`.
-pub fn ebl_at(home: &Path, node: &str, args: &[&str]) -> Run {
+pub(crate) fn ebl_at(home: &Path, node: &str, args: &[&str]) -> Run {
     ebl_with_passphrase(home, node, PASSPHRASE, args)
 }
 
 /// [`ebl_at`] typing another passphrase.
-pub fn ebl_with_passphrase(home: &Path, node: &str, passphrase: &str, args: &[&str]) -> Run {
+pub(crate) fn ebl_with_passphrase(home: &Path, node: &str, passphrase: &str, args: &[&str]) -> Run {
     let home = home.to_string_lossy().into_owned();
     ebl_tests::run(
         Path::new(env!("CARGO_BIN_EXE_ebl")),
@@ -38,7 +38,7 @@ pub fn ebl_with_passphrase(home: &Path, node: &str, passphrase: &str, args: &[&s
 
 impl Trade {
     /// A fresh ledger whose operator key is in the `operator` wallet; nobody else registered yet.
-    pub fn new() -> Trade {
+    pub(crate) fn new() -> Trade {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = DataDir(dir.path().join("node"));
         std::fs::create_dir_all(&data.0).expect("mkdir");
@@ -59,7 +59,7 @@ impl Trade {
 
     /// Stops the node and opens it again from its data directory (which is read again, trust store
     /// included).
-    pub fn reopen(&mut self) {
+    pub(crate) fn reopen(&mut self) {
         self.node.stop().expect("stop");
         let data = DataDir(self.dir.path().join("node"));
         self.node = LocalNode::open(&data, Settings::default()).expect("node");
@@ -68,7 +68,7 @@ impl Trade {
     /// A platform that receives bills over PINT: the carrier (SMDG:MSC) and the buyer, known by its
     /// LEI `BUYER_LEI`, registered; `trusted` (file name, JWK) written into the node's trust directory,
     /// which the node reads as it opens again.
-    pub fn receiving(trusted: &[(&str, Value)]) -> Trade {
+    pub(crate) fn receiving(trusted: &[(&str, Value)]) -> Trade {
         let mut t = Trade::new();
         t.admit(
             "carrier",
@@ -94,28 +94,28 @@ impl Trade {
         t
     }
 
-    pub fn home(&self, who: &str) -> PathBuf {
+    pub(crate) fn home(&self, who: &str) -> PathBuf {
         self.dir.path().join("wallets").join(who)
     }
 
-    pub fn path(&self, name: &str) -> String {
+    pub(crate) fn path(&self, name: &str) -> String {
         self.dir.path().join(name).to_string_lossy().into_owned()
     }
 
     /// Runs `ebl` as `who` (their own wallet home).
-    pub fn ebl(&self, who: &str, args: &[&str]) -> Run {
+    pub(crate) fn ebl(&self, who: &str, args: &[&str]) -> Run {
         ebl_at(&self.home(who), &self.node.url, args)
     }
 
     /// `--json` run that must succeed.
-    pub fn json(&self, who: &str, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, who: &str, args: &[&str]) -> Value {
         let mut full = vec!["--json"];
         full.extend_from_slice(args);
         self.ebl(who, &full).ok().json()
     }
 
     /// Makes a key in `who`'s wallet and has the operator register it.
-    pub fn admit(&self, who: &str, name: &str, role: &str, ids: &[&str]) -> String {
+    pub(crate) fn admit(&self, who: &str, name: &str, role: &str, ids: &[&str]) -> String {
         let key = self.json(who, &["key", "new", who]);
         let public = key["public_key"].as_str().expect("public key").to_owned();
         let mut args = vec![
@@ -130,7 +130,7 @@ impl Trade {
     }
 
     /// The standard cast: carrier (SMDG:MSC, as the DCSA document names), shipper, buyer, second buyer, two banks.
-    pub fn with_cast() -> Trade {
+    pub(crate) fn with_cast() -> Trade {
         let t = Trade::new();
         t.admit(
             "carrier",
@@ -152,7 +152,7 @@ impl Trade {
     }
 
     /// Writes the DCSA to-order document with `reference` and returns its path.
-    pub fn document(&self, reference: &str) -> String {
+    pub(crate) fn document(&self, reference: &str) -> String {
         let mut doc: Value =
             serde_json::from_str(ebl_core::testkit::DCSA_TO_ORDER_BOL).expect("fixture");
         doc["transportDocumentReference"] = reference.into();
@@ -162,7 +162,7 @@ impl Trade {
     }
 
     /// The carrier issues a to-order bill to the shipper; returns the bill id.
-    pub fn issue(&self, reference: &str) -> String {
+    pub(crate) fn issue(&self, reference: &str) -> String {
         let doc = self.document(reference);
         let out = self.json(
             "carrier",

@@ -1,5 +1,10 @@
 //! The integration tests of `ebl-core`, in one binary (one link step, shared support code).
 
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "fixtures are numbered by small indices (keys, members, parties) and cast where they are made"
+)]
+
 mod chain;
 mod codec;
 mod documents;

@@ -5,27 +5,27 @@ use ebl_core::{
     PartyProfile, Role, Roles, Signatures, SignedTransaction, SigningKey, Transaction,
 };
 
-pub const TO_ORDER_BOL: &str =
+pub(crate) const TO_ORDER_BOL: &str =
     include_str!("../fixtures/dcsa/GET_v3_transport-documents_transportDocumentReference.resp200.regularSTDExample.json");
 
 /// A deterministic key: tests must be reproducible.
-pub fn key(seed: u8) -> SigningKey {
+pub(crate) fn key(seed: u8) -> SigningKey {
     SigningKey::from_bytes(&[seed; 32])
 }
 
-pub fn id_of(key: &SigningKey) -> PartyId {
+pub(crate) fn id_of(key: &SigningKey) -> PartyId {
     PartyId::from(PartyKey::of(key))
 }
 
 /// The DCSA example to-order bill (carrier SMDG:MSC), with its reference replaced so each test bill is new.
-pub fn to_order_document(reference: &str) -> Document {
+pub(crate) fn to_order_document(reference: &str) -> Document {
     let mut value: serde_json::Value = serde_json::from_str(TO_ORDER_BOL).expect("fixture is JSON");
     value["transportDocumentReference"] = reference.into();
     Document::from_value(&value).expect("fixture is a valid to-order bill")
 }
 
 /// The same document made straight: not to order, with a named consignee.
-pub fn straight_document(reference: &str) -> Document {
+pub(crate) fn straight_document(reference: &str) -> Document {
     let mut value: serde_json::Value = serde_json::from_str(TO_ORDER_BOL).expect("fixture is JSON");
     value["transportDocumentReference"] = reference.into();
     value["isToOrder"] = false.into();
@@ -33,7 +33,7 @@ pub fn straight_document(reference: &str) -> Document {
     Document::from_value(&value).expect("valid straight bill")
 }
 
-pub struct Actor {
+pub(crate) struct Actor {
     pub key: SigningKey,
     pub id: PartyId,
 }
@@ -49,7 +49,7 @@ impl Actor {
 }
 
 /// A ledger with a carrier, a shipper, two buyers, two banks and an unrelated trader already registered.
-pub struct World {
+pub(crate) struct World {
     pub ledger: Ledger,
     pub operator: SigningKey,
     pub carrier: Actor,
@@ -66,7 +66,7 @@ pub struct World {
 }
 
 impl World {
-    pub fn new() -> World {
+    pub(crate) fn new() -> World {
         let operator = key(1);
         let node = key(2);
         let genesis = Genesis::single(
@@ -143,12 +143,12 @@ impl World {
         world
     }
 
-    pub fn chain(&self) -> Hash {
+    pub(crate) fn chain(&self) -> Hash {
         self.ledger.chain_id()
     }
 
     /// A body on this chain with the given head, stamped with a fresh client time.
-    pub fn body(&mut self, prev: Hash, action: Action) -> Transaction {
+    pub(crate) fn body(&mut self, prev: Hash, action: Action) -> Transaction {
         self.clock += 1;
         Transaction {
             chain: self.chain(),
@@ -159,13 +159,13 @@ impl World {
         }
     }
 
-    pub fn submit(&mut self, tx: SignedTransaction) -> ebl_core::Result<Applied> {
+    pub(crate) fn submit(&mut self, tx: SignedTransaction) -> ebl_core::Result<Applied> {
         let applied = self.ledger.apply(&tx, Signatures::Verify)?;
         self.log.push(tx);
         Ok(applied)
     }
 
-    pub fn register(
+    pub(crate) fn register(
         &mut self,
         k: &SigningKey,
         name: &str,
@@ -185,13 +185,13 @@ impl World {
 
     /// A registry action signed by the operator against the current registry head.
     /// A governance change signed by the one member's admin (t = 1 of 1).
-    pub fn registry_act(&mut self, action: Action) -> ebl_core::Result<Applied> {
+    pub(crate) fn registry_act(&mut self, action: Action) -> ebl_core::Result<Applied> {
         let operator = self.operator.clone();
         self.registry_act_as(action, &[&operator])
     }
 
     /// A registry change against the registry's head, signed by `signers`.
-    pub fn registry_act_as(
+    pub(crate) fn registry_act_as(
         &mut self,
         action: Action,
         signers: &[&SigningKey],
@@ -202,7 +202,11 @@ impl World {
     }
 
     /// A bill action against the bill's current head, signed by `signers`.
-    pub fn act(&mut self, action: Action, signers: &[&SigningKey]) -> ebl_core::Result<Applied> {
+    pub(crate) fn act(
+        &mut self,
+        action: Action,
+        signers: &[&SigningKey],
+    ) -> ebl_core::Result<Applied> {
         let bill = action.bill().expect("a bill action");
         let head = self
             .ledger
@@ -213,12 +217,12 @@ impl World {
         self.submit(tx)
     }
 
-    pub fn next_reference(&mut self) -> String {
+    pub(crate) fn next_reference(&mut self) -> String {
         self.references += 1;
         format!("EBLTEST{:05}", self.references)
     }
 
-    pub fn issue(
+    pub(crate) fn issue(
         &mut self,
         document: Document,
         issue_to: PartyId,
@@ -237,7 +241,7 @@ impl World {
     }
 
     /// A to-order bill issued to the shipper, who is possessor and endorsee.
-    pub fn issue_to_order_bill(&mut self) -> BillId {
+    pub(crate) fn issue_to_order_bill(&mut self) -> BillId {
         let reference = self.next_reference();
         let shipper = self.shipper.id;
         self.issue(to_order_document(&reference), shipper, None)
@@ -245,20 +249,20 @@ impl World {
     }
 
     /// A straight bill to the shipper, naming `buyer` as consignee.
-    pub fn issue_straight_bill(&mut self) -> BillId {
+    pub(crate) fn issue_straight_bill(&mut self) -> BillId {
         let reference = self.next_reference();
         let (shipper, buyer) = (self.shipper.id, self.buyer.id);
         self.issue(straight_document(&reference), shipper, Some(buyer))
             .expect("issue a straight bill")
     }
 
-    pub fn bill(&self, id: &BillId) -> &ebl_core::Bill {
+    pub(crate) fn bill(&self, id: &BillId) -> &ebl_core::Bill {
         self.ledger.bill(id).expect("bill exists")
     }
 
     /// Submits and expects refusal with `code`, with the ledger unchanged.
     #[track_caller]
-    pub fn refuse(&mut self, action: Action, signers: &[&SigningKey], code: &str) {
+    pub(crate) fn refuse(&mut self, action: Action, signers: &[&SigningKey], code: &str) {
         let before = self.ledger.clone();
         assert_refused(self.act(action, signers), code);
         assert!(
@@ -268,7 +272,7 @@ impl World {
     }
 
     /// The carrier issues `document` to the shipper.
-    pub fn issue_document(&mut self, document: Document) -> ebl_core::Result<BillId> {
+    pub(crate) fn issue_document(&mut self, document: Document) -> ebl_core::Result<BillId> {
         let shipper = self.shipper.id;
         self.issue(document, shipper, None)
     }
@@ -276,7 +280,7 @@ impl World {
 
 /// Asserts that a result is the refusal with `code`, and shows the whole error otherwise.
 #[track_caller]
-pub fn assert_refused<T: std::fmt::Debug>(result: ebl_core::Result<T>, code: &str) {
+pub(crate) fn assert_refused<T: std::fmt::Debug>(result: ebl_core::Result<T>, code: &str) {
     match result {
         Err(e) => assert_eq!(e.code(), code, "refused for the wrong reason: {e}"),
         Ok(v) => panic!("expected refusal {code}, but it was accepted: {v:?}"),

@@ -214,11 +214,9 @@ pub(crate) fn parse_hash(text: &str, what: &str) -> Result<Hash, ApiError> {
     })
 }
 
+/// The wall clock in Unix milliseconds: the node's one reading of it.
 pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    ebl_core::time::unix_ms(std::time::SystemTime::now())
 }
 
 async fn render_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {

@@ -164,7 +164,8 @@ pub(super) async fn order_here<K: Kv>(
     app: &App<K>,
     txs: Vec<SignedTransaction>,
 ) -> Result<Result<Vec<SubmitOutcome>, NotOrdered>, ApiError> {
-    let count = txs.len() as u32;
+    // At most BATCH_TRANSACTIONS_MAX (checked before); past u32 it could only be refused as queue_full.
+    let count = u32::try_from(txs.len()).unwrap_or(u32::MAX);
     // Back-pressure: a full queue answers at once instead of growing memory without bound.
     let permit = app
         .queue

@@ -89,9 +89,7 @@ impl<K: Kv, C: Consensus> std::fmt::Debug for Orderer<K, C> {
     }
 }
 
-fn now_ms() -> u64 {
-    crate::api::now_ms()
-}
+use crate::api::now_ms;
 
 impl<K: Kv, C: Consensus> Orderer<K, C> {
     pub fn new(

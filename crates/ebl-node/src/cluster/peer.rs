@@ -119,9 +119,7 @@ pub enum PeerError {
     BadAnswer { address: String, reason: String },
 }
 
-fn now_ms() -> u64 {
-    crate::api::now_ms()
-}
+use crate::api::now_ms;
 
 /// Sends signed requests to peers and checks their signed answers (blocking; call off async threads).
 #[derive(Debug, Clone)]

@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn finished_transfers_are_remembered_up_to_their_bound() {
         let receiver = Receiver::default();
-        for n in 0..=FINISHED_REMEMBERED_MAX as u32 {
+        for n in 0..=u32::try_from(FINISHED_REMEMBERED_MAX).expect("fits") {
             receiver
                 .remember_finished(finished_record(&transfer(n), false))
                 .expect("in memory");
@@ -219,7 +219,7 @@ mod tests {
             finished.iter().all(|f| f.reference != oldest),
             "the oldest is forgotten"
         );
-        let newest = transfer(FINISHED_REMEMBERED_MAX as u32);
+        let newest = transfer(u32::try_from(FINISHED_REMEMBERED_MAX).expect("fits"));
         assert!(finished
             .iter()
             .any(|f| f.reference == newest.reference && f.last_entry == newest.verdict.last_entry));
@@ -244,7 +244,11 @@ mod tests {
         // A record too large to be one is not read.
         let big = transfer(8).reference;
         let path = dir.path().join("finished").join(format!("{big}.json"));
-        std::fs::write(&path, vec![b' '; FINISHED_RECORD_BYTES_MAX as usize + 1]).expect("write");
+        std::fs::write(
+            &path,
+            vec![b' '; usize::try_from(FINISHED_RECORD_BYTES_MAX).expect("fits") + 1],
+        )
+        .expect("write");
         assert!(reopened.finished_transfer(&big).is_none());
     }
 }

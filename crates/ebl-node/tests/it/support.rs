@@ -11,18 +11,18 @@ use ebl_core::{Action, BillId, Hash, PartyKey, SignedTransaction, SigningKey};
 use ebl_node::{DataDir, Settings};
 use serde_json::Value;
 
-pub use ebl_node::LocalNode as Server;
+pub(crate) use ebl_node::LocalNode as Server;
 
 /// Speaks the node's API over HTTP.
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Client {
     pub base: String,
     pub chain: Hash,
     agent: ureq::Agent,
 }
 
 impl Client {
-    pub fn new(base: &str, chain: Hash) -> Client {
+    pub(crate) fn new(base: &str, chain: Hash) -> Client {
         Client {
             base: base.to_owned(),
             chain,
@@ -30,12 +30,12 @@ impl Client {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// POSTs raw bytes; returns the status and the JSON body.
-    pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
+    pub(crate) fn post_raw(&self, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
         let mut response = self
             .agent
             .post(&self.url(path))
@@ -50,7 +50,7 @@ impl Client {
         )
     }
 
-    pub fn submit(&self, tx: &SignedTransaction) -> SubmitOutcome {
+    pub(crate) fn submit(&self, tx: &SignedTransaction) -> SubmitOutcome {
         let (status, body) = self.post_raw(
             "/v1/transactions",
             "application/json",
@@ -60,7 +60,10 @@ impl Client {
         serde_json::from_value(body).expect("a submit outcome")
     }
 
-    pub fn batch(&self, txs: &[SignedTransaction]) -> Result<Vec<SubmitOutcome>, (u16, Value)> {
+    pub(crate) fn batch(
+        &self,
+        txs: &[SignedTransaction],
+    ) -> Result<Vec<SubmitOutcome>, (u16, Value)> {
         let body = serde_json::to_vec(&BatchRequest {
             transactions: txs.to_vec(),
         })
@@ -74,7 +77,7 @@ impl Client {
     }
 
     /// A batch in the binary form, answered in binary receipts.
-    pub fn batch_binary(
+    pub(crate) fn batch_binary(
         &self,
         txs: &[SignedTransaction],
     ) -> Result<Vec<SubmitOutcome>, (u16, Value)> {
@@ -108,7 +111,7 @@ impl Client {
     }
 
     /// GET without a signature.
-    pub fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) fn get(&self, path: &str) -> (u16, Value) {
         let mut response = self.agent.get(&self.url(path)).call().expect("HTTP GET");
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().expect("body");
@@ -119,7 +122,7 @@ impl Client {
     }
 
     /// GET signed by `key`, at `time_ms`.
-    pub fn get_signed_at(&self, path: &str, key: &SigningKey, time_ms: u64) -> (u16, Value) {
+    pub(crate) fn get_signed_at(&self, path: &str, key: &SigningKey, time_ms: u64) -> (u16, Value) {
         let signature = sign_request(key, &self.chain, "GET", path, &[], time_ms);
         let mut response = self
             .agent
@@ -137,12 +140,12 @@ impl Client {
         )
     }
 
-    pub fn get_as(&self, path: &str, key: &SigningKey) -> (u16, Value) {
+    pub(crate) fn get_as(&self, path: &str, key: &SigningKey) -> (u16, Value) {
         self.get_signed_at(path, key, request_time_ms())
     }
 
     /// Submits, or `None` if the node did not answer with an outcome (stopped, power cut).
-    pub fn try_submit(&self, tx: &SignedTransaction) -> Option<SubmitOutcome> {
+    pub(crate) fn try_submit(&self, tx: &SignedTransaction) -> Option<SubmitOutcome> {
         let body = serde_json::to_vec(tx).ok()?;
         let mut response = self
             .agent
@@ -155,7 +158,7 @@ impl Client {
 }
 
 /// A node with the test cast registered, plus helpers to act as any of them.
-pub struct TestNode {
+pub(crate) struct TestNode {
     pub cast: Cast,
     pub chain: Hash,
     pub dir: tempfile::TempDir,
@@ -172,7 +175,7 @@ impl std::ops::Deref for TestNode {
     }
 }
 
-pub fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
@@ -180,18 +183,13 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
-pub use ebl_tests::request_time_ms;
+pub(crate) use ebl_tests::request_time_ms;
 
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub(crate) use ebl_tests::now_ms;
 
 impl TestNode {
     /// A fresh node with nobody registered, of a chain whose genesis names `platform` as its PINT platform code.
-    pub fn bare_on(settings: Settings, platform: &str) -> TestNode {
+    pub(crate) fn bare_on(settings: Settings, platform: &str) -> TestNode {
         let cast = Cast::new();
         let dir = tempfile::tempdir().expect("temp dir");
         let data = DataDir(dir.path().to_owned());
@@ -214,16 +212,16 @@ impl TestNode {
     }
 
     /// A fresh node with the whole cast registered in one batch.
-    pub fn start() -> TestNode {
+    pub(crate) fn start() -> TestNode {
         Self::start_with(Settings::default())
     }
 
-    pub fn start_with(settings: Settings) -> TestNode {
+    pub(crate) fn start_with(settings: Settings) -> TestNode {
         Self::start_on(settings, "EBL")
     }
 
     /// A fresh node on PINT platform `platform`, with the whole cast registered.
-    pub fn start_on(settings: Settings, platform: &str) -> TestNode {
+    pub(crate) fn start_on(settings: Settings, platform: &str) -> TestNode {
         let node = Self::bare_on(settings, platform);
         let txs = node.cast.registrations(node.chain);
         let results = node.batch(&txs).expect("registration batch");
@@ -237,7 +235,7 @@ impl TestNode {
     }
 
     /// The Prometheus text from the node's metrics listener.
-    pub fn metrics(&self) -> String {
+    pub(crate) fn metrics(&self) -> String {
         let mut response = agent()
             .get(&self.server.metrics_url)
             .call()
@@ -245,17 +243,17 @@ impl TestNode {
         response.body_mut().read_to_string().expect("body")
     }
 
-    pub fn data(&self) -> DataDir {
+    pub(crate) fn data(&self) -> DataDir {
         DataDir(self.dir.path().to_owned())
     }
 
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.server.stop().expect("stop");
         self.server = Self::open(&self.data(), self.settings);
         self.client = Client::new(&self.server.url, self.chain);
     }
 
-    pub fn sign(
+    pub(crate) fn sign(
         &mut self,
         prev: Hash,
         action: Action,
@@ -266,7 +264,7 @@ impl TestNode {
     }
 
     /// The bill's current head, read as the operator.
-    pub fn head_of(&self, bill: &BillId) -> Hash {
+    pub(crate) fn head_of(&self, bill: &BillId) -> Hash {
         let (status, body) = self.get_as(&format!("/v1/bills/{bill}"), &self.cast.operator);
         assert_eq!(status, 200, "{body}");
         body["bill"]["head"]
@@ -276,7 +274,7 @@ impl TestNode {
     }
 
     /// Signs `action` against the bill's current head and submits it.
-    pub fn act(&mut self, action: Action, signers: &[&SigningKey]) -> SubmitOutcome {
+    pub(crate) fn act(&mut self, action: Action, signers: &[&SigningKey]) -> SubmitOutcome {
         let bill = action.bill().expect("a bill action");
         let head = self.head_of(&bill);
         let tx = self.sign(head, action, signers);
@@ -284,7 +282,7 @@ impl TestNode {
     }
 
     /// Issues a to-order DCSA bill from the carrier to the shipper.
-    pub fn issue(&mut self, reference: &str) -> BillId {
+    pub(crate) fn issue(&mut self, reference: &str) -> BillId {
         let action = Action::Issue {
             document: testkit::to_order_document(reference).expect("document"),
             issue_to: self.cast.shipper.id,
@@ -302,7 +300,7 @@ impl TestNode {
 }
 
 #[track_caller]
-pub fn assert_accepted(outcome: &SubmitOutcome) {
+pub(crate) fn assert_accepted(outcome: &SubmitOutcome) {
     assert!(
         matches!(outcome, SubmitOutcome::Accepted { .. }),
         "expected acceptance: {outcome:?}"
@@ -310,7 +308,7 @@ pub fn assert_accepted(outcome: &SubmitOutcome) {
 }
 
 #[track_caller]
-pub fn assert_rejected(outcome: &SubmitOutcome, code: &str) {
+pub(crate) fn assert_rejected(outcome: &SubmitOutcome, code: &str) {
     match outcome {
         SubmitOutcome::Rejected { error, .. } => assert_eq!(error.code, code, "{}", error.message),
         other => panic!("expected rejection {code}: {other:?}"),
