@@ -11,7 +11,7 @@ use ebl_core::{Bill, TxId};
 use ebl_store::Kv;
 use serde::Serialize;
 
-use super::{current_party, listing_reader, now_ms, parse_hash, readable_bill, ApiError, App};
+use super::{bill_now, listing_reader, now_ms, parse_hash, readable_bill, ApiError, App};
 use crate::auth::{authenticate, Access};
 use crate::refusal::{ReadRefusal, RequestRefusal};
 use crate::sequencer::receipt_in;
@@ -30,11 +30,13 @@ pub(super) async fn bill<K: Kv>(
     headers: HeaderMap,
 ) -> Result<Json<BillView>, ApiError> {
     let id = parse_hash(&id, "bill id")?;
-    let (bill, history, _, access) = readable_bill(&app, &id, &method, &uri, &headers)?;
-    current_party(access, &history)?;
-    let document = history
-        .iter()
-        .find_map(|h| h.transaction.body.action.document().map(|d| d.to_value()))
+    let bill = bill_now(&app, &id, &method, &uri, &headers)?;
+    // The document is in the transaction that made the bill (its id is the bill's): one read, however
+    // long the history.
+    let document = app
+        .store
+        .transaction(&bill.id)?
+        .and_then(|made| made.tx.body.action.document().map(|d| d.to_value()))
         .unwrap_or(serde_json::Value::Null);
     Ok(Json(BillView { bill, document }))
 }
@@ -71,8 +73,7 @@ pub(super) async fn status<K: Kv>(
             cluster.linearize().await.map_err(ApiError::from)?;
         }
     }
-    let (_, history, _, access) = readable_bill(&app, &id, &method, &uri, &headers)?;
-    current_party(access, &history)?;
+    bill_now(&app, &id, &method, &uri, &headers)?;
     // State and head read under one lock, so the statement is about one consistent height.
     let statement = {
         let state = app.state();

@@ -39,7 +39,7 @@ pub use chain::BlockAnswer;
 use chain::{block, cluster_view, genesis, head, health, parties, party, registry_history};
 use envelope::{bill_document, bill_documents, pint_envelope, pint_jwk};
 pub(crate) use readers::load_history;
-use readers::{current_party, listing_reader, readable_bill};
+use readers::{bill_now, current_party, listing_reader, readable_bill};
 pub(crate) use submit::order;
 use submit::{submit_batch, submit_one};
 

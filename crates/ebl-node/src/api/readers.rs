@@ -19,6 +19,19 @@ pub(super) fn readable_bill<K: Kv>(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<(Bill, Vec<HistoryEntry>, Reader, Access), ApiError> {
+    let (bill, reader) = authenticated_bill(app, id, method, uri, headers)?;
+    let (history, access) = history_for(app, &bill, &reader)?;
+    Ok((bill, history, reader, access))
+}
+
+/// The bill and the signed reader asking for it (a signature is admitted once: authenticate here only).
+fn authenticated_bill<K: Kv>(
+    app: &App<K>,
+    id: &BillId,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(Bill, Reader), ApiError> {
     // Short read locks, no copy of the registry: authenticate, then (after the store reads) decide.
     let (bill, reader) = {
         let state = app.state();
@@ -31,20 +44,47 @@ pub(super) fn readable_bill<K: Kv>(
         )?;
         (state.ledger.bill(id).cloned(), reader)
     };
-    let bill = bill.ok_or(ReadRefusal::UnknownBill { bill: *id })?;
-    let mut history = load_history(app, id)?;
+    Ok((bill.ok_or(ReadRefusal::UnknownBill { bill: *id })?, reader))
+}
+
+/// A bill whose state now the signed reader may see: its parties now, members and auditors. They are
+/// told from the bill's state alone, so no history is read for them; anyone else's part (a former
+/// party's, a replacement's) is looked up in the history, and only the bill's parties now pass.
+pub(super) fn bill_now<K: Kv>(
+    app: &App<K>,
+    id: &BillId,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Bill, ApiError> {
+    let (bill, reader) = authenticated_bill(app, id, method, uri, headers)?;
+    if reader.privileged || bill.current_parties().contains(&reader.party) {
+        return Ok(bill);
+    }
+    let (history, access) = history_for(app, &bill, &reader)?;
+    current_party(access, &history)?;
+    Ok(bill)
+}
+
+/// The part of `bill`'s history `reader` may see, and how much that is.
+fn history_for<K: Kv>(
+    app: &App<K>,
+    bill: &Bill,
+    reader: &Reader,
+) -> Result<(Vec<HistoryEntry>, Access), ApiError> {
+    let mut history = load_history(app, &bill.id)?;
     let txs: Vec<&SignedTransaction> = history.iter().map(|h| &h.transaction).collect();
-    let direct = access(app.state().ledger.registry(), &bill, &txs, &reader);
+    let direct = access(app.state().ledger.registry(), bill, &txs, reader);
     let access = match direct {
         Some(a) => a,
         // A party of a replacement reads the void bills it replaced: their history is its lineage.
-        None if replacement_reader(app, &bill, &reader, LINEAGE_DEPTH_MAX)? => Access::Full,
+        None if replacement_reader(app, bill, reader, LINEAGE_DEPTH_MAX)? => Access::Full,
         None => return Err(ReadRefusal::NotAParty.into()),
     };
     if let Access::Until(last) = access {
         history.truncate(last + 1);
     }
-    Ok((bill, history, reader, access))
+    Ok((history, access))
 }
 
 /// How many generations of replacements a reader's access to a void bill is followed through.

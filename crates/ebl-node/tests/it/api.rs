@@ -377,3 +377,71 @@ fn bad_input_gets_a_typed_error_and_the_node_keeps_serving() {
     );
     assert_eq!(node.get("/v1/nothing").1["error"]["code"], "not_found");
 }
+
+/// Issue 14: reading a bill's state, as the wallet does before it signs a transfer, walked the bill's
+/// whole history from disk to return one head, and `status` loaded a history it threw away. The bill's
+/// parties now read its state, its document and the node's statement without its history: with a
+/// transaction in the middle of that history damaged on disk, those reads still answer, and the
+/// history read is the one that finds the damage.
+#[test]
+fn regression_a_bills_state_is_read_without_its_history() {
+    let mut node = TestNode::start();
+    let bill = node.issue("STATE-ONLY");
+    let c = node.cast.clone();
+    let middle = node.act(
+        Action::Transfer {
+            bill,
+            to: c.buyer.id,
+        },
+        &[&c.shipper.key],
+    );
+    assert_accepted(&middle);
+    assert_accepted(&node.act(
+        Action::Transfer {
+            bill,
+            to: c.buyer2.id,
+        },
+        &[&c.buyer.key],
+    ));
+    node.server.stop().expect("stop");
+    {
+        let store = ebl_store::LedgerStore::new(
+            ebl_store::SledKv::open(&node.data().store()).expect("open"),
+        );
+        let stored = store
+            .transaction(&middle.id())
+            .expect("read")
+            .expect("stored");
+        let (offset, len) = store
+            .log_position(stored.height, stored.index)
+            .expect("position")
+            .expect("in the log");
+        use std::os::unix::fs::FileExt as _;
+        let log = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(node.data().store().with_extension("log"))
+            .expect("open log");
+        let at = offset + len as u64 / 2;
+        let mut byte = [0u8];
+        log.read_exact_at(&mut byte, at).expect("read");
+        log.write_all_at(&[byte[0] ^ 0x10], at).expect("damage");
+    }
+    node.server = crate::support::Server::open(&node.data(), node.settings).expect("reopen");
+    node.client = crate::support::Client::new(&node.server.url, node.chain);
+    let (status, body) = node.get_as(&format!("/v1/bills/{bill}"), &c.buyer2.key);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["bill"]["possessor"], c.buyer2.id.to_string(), "{body}");
+    assert_eq!(
+        body["document"]["transportDocumentReference"], "STATE-ONLY",
+        "{body}"
+    );
+    let (status, body) = node.get_as(&format!("/v1/bills/{bill}/status"), &c.buyer2.key);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = node.get_as(&format!("/v1/bills/{bill}/history"), &c.buyer2.key);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (500, Some("storage_corrupt")),
+        "{body}"
+    );
+}
