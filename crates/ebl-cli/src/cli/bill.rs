@@ -383,7 +383,7 @@ pub(super) fn bill(
             let history = wallet.history(&bill, &key)?;
             let (parties, names) = names(wallet)?;
             Ok(out(
-                to_json(&history),
+                output::history_json(&names, &parties, &history),
                 match lang {
                     Lang::Zh => output::zh::timeline(&names, &parties, &history),
                     Lang::En => output::timeline(&names, &parties, &history),
@@ -431,12 +431,12 @@ pub(super) fn bill(
                 )
             } else {
                 format!(
-                "statement signed by the node of {signer}, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({} transactions)\nas of       height {} at {}",
+                "statement signed by the node of {signer}, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({})\nas of       height {} at {}",
                 output::name(&names, &s.possessor),
                 output::title(&names, &s.title),
                 output::status(&names, &s.status),
                 s.head,
-                s.transactions,
+                output::transactions(u64::from(s.transactions)),
                 s.height,
                 output::timestamp(s.time_ms)
             )

@@ -189,7 +189,7 @@ fn converged(nodes: &[MemberNode]) -> Result<()> {
         if same {
             for (i, head) in heads.iter().enumerate() {
                 println!(
-                    "  node of {:<28} height {} block {} ({} transactions)",
+                    "  node of {:<28} height {} block {} ({})",
                     MEMBER_NAMES[i],
                     head["height"],
                     head["block"]
@@ -197,7 +197,7 @@ fn converged(nodes: &[MemberNode]) -> Result<()> {
                         .unwrap_or("?")
                         .get(..16)
                         .unwrap_or("?"),
-                    head["transactions"]
+                    crate::output::transactions(head["transactions"].as_u64().unwrap_or(0))
                 );
             }
             return Ok(());

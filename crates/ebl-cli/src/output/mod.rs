@@ -118,8 +118,9 @@ pub fn bill(names: &Names, b: &Bill) -> String {
     let _ = writeln!(out, "status      {}", status(names, &b.status));
     let _ = writeln!(
         out,
-        "head        {} ({} transactions)",
-        b.head, b.transactions
+        "head        {} ({})",
+        b.head,
+        transactions(u64::from(b.transactions))
     );
     let _ = write!(out, "document    checksum {}", b.document_checksum);
     for r in &b.replaces {
@@ -239,32 +240,85 @@ pub fn signers(parties: &[Party], tx: &ebl_core::SignedTransaction) -> Vec<Signe
         .collect()
 }
 
+/// "1 transaction", "2 transactions".
+pub fn transactions(n: u64) -> String {
+    if n == 1 {
+        "1 transaction".to_owned()
+    } else {
+        format!("{n} transactions")
+    }
+}
+
+/// The signers of `tx` as the English timeline names them.
+fn signer_names(parties: &[Party], tx: &ebl_core::SignedTransaction) -> String {
+    signers(parties, tx)
+        .into_iter()
+        .map(|s| match s {
+            Signer::Party {
+                name,
+                recovered_in: Some(r),
+            } => format!("{name} (with a key governance RECOVERED in {})", r.short()),
+            Signer::Party { name, .. } => name,
+            Signer::Key(k) => format!("key {}", &k.to_hex()[..8]),
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// Width of the timeline's action column: the longest action in words ("Surrendered for amendment").
+const ACTION_COLUMNS: usize = 26;
+
 pub fn timeline(names: &Names, parties: &[Party], history: &[HistoryEntry]) -> String {
     let mut out = String::new();
     for (i, entry) in history.iter().enumerate() {
         let tx = &entry.transaction;
-        let signers: Vec<String> = signers(parties, tx)
-            .into_iter()
-            .map(|s| match s {
-                Signer::Party {
-                    name,
-                    recovered_in: Some(r),
-                } => format!("{name} (with a key governance RECOVERED in {})", r.short()),
-                Signer::Party { name, .. } => name,
-                Signer::Key(k) => format!("key {}", &k.to_hex()[..8]),
-            })
-            .collect();
         let _ = writeln!(
             out,
-            "{:>3}. {}  block {:<6} {:<24} {}",
+            "{:>3}. {}  block {:<6} {} {}",
             i + 1,
             timestamp(entry.receipt.block_time_ms),
             entry.receipt.height,
-            tx.body.action.code(),
-            describe(names, &signers.join(" and "), &tx.body.action)
+            crate::lang::fit(
+                &crate::words::action(tx.body.action.code(), crate::lang::Lang::En),
+                ACTION_COLUMNS
+            ),
+            describe(names, &signer_names(parties, tx), &tx.body.action)
         );
     }
     out.trim_end().to_owned()
+}
+
+/// `bill history --json`: each entry as the node gave it (`transaction`, `receipt`), with what a script
+/// would otherwise look up: its place, the action's code, its signers by name (or key, for a key no
+/// party holds) and the line the timeline prints for it.
+pub fn history_json(
+    names: &Names,
+    parties: &[Party],
+    history: &[HistoryEntry],
+) -> serde_json::Value {
+    let entries = history.iter().enumerate().map(|(i, entry)| {
+        let tx = &entry.transaction;
+        let signed_by: Vec<serde_json::Value> = signers(parties, tx)
+            .into_iter()
+            .map(|s| match s {
+                Signer::Party { name, recovered_in } => {
+                    serde_json::json!({ "name": name, "recovered_in": recovered_in })
+                }
+                Signer::Key(key) => serde_json::json!({ "key": key }),
+            })
+            .collect();
+        serde_json::json!({
+            "index": i + 1,
+            "action": tx.body.action.code(),
+            "height": entry.receipt.height,
+            "time": timestamp(entry.receipt.block_time_ms),
+            "signers": signed_by,
+            "description": describe(names, &signer_names(parties, tx), &tx.body.action),
+            "transaction": tx,
+            "receipt": entry.receipt,
+        })
+    });
+    serde_json::Value::Array(entries.collect())
 }
 
 pub fn verdict(v: &BundleVerdict) -> String {

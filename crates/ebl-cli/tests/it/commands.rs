@@ -186,11 +186,11 @@ fn a_whole_trade_through_every_command() {
         .ok()
         .stdout;
     for line in [
-        "ISSUE",
-        "ENDORSE_TO_ORDER",
-        "TRANSFER",
-        "SIGN",
-        "PLEDGE",
+        "Issued",
+        "Endorsed to order",
+        "Transferred",
+        "Signed for possession",
+        "Pledged",
         "Buyer One pledged it to First Bank",
     ] {
         assert!(history.contains(line), "{line} missing from:\n{history}");
@@ -224,6 +224,40 @@ fn a_whole_trade_through_every_command() {
         "carrier",
         &["bill", "accept-surrender", &bill, "--as", "carrier"],
     );
+    // Issue 14: the history mixed DCSA codes (SACC, SREJ) into its words, and its JSON was the raw
+    // transactions with no names. The words say it; the JSON keeps the codes and adds the names.
+    let history = t
+        .ebl("buyer2", &["bill", "history", &bill, "--as", "buyer2"])
+        .ok()
+        .stdout;
+    for words in [
+        "Surrender rejected",
+        "Surrender accepted",
+        "Endorsed in blank",
+    ] {
+        assert!(history.contains(words), "{words} missing from:\n{history}");
+    }
+    for code in ["SACC", "SREJ", "BLANK_ENDORSE", "SURRENDER_FOR_DELIVERY"] {
+        assert!(!history.contains(code), "{code} in:\n{history}");
+    }
+    assert!(
+        history.lines().all(|l| l.chars().count() <= 160),
+        "{history}"
+    );
+    let entries = t.json("buyer2", &["bill", "history", &bill, "--as", "buyer2"]);
+    let entries = entries.as_array().expect("entries");
+    assert_eq!(entries.len(), 12);
+    let last = &entries[11];
+    assert_eq!(
+        (&last["index"], &last["action"], &last["signers"][0]["name"],),
+        (&12.into(), &"SACC".into(), &"Mediterranean Shipping".into()),
+        "{last}"
+    );
+    assert_eq!(
+        last["description"], "Mediterranean Shipping accepted the surrender",
+        "{last}"
+    );
+    assert!(last["transaction"]["signatures"].is_array() && last["receipt"]["height"].is_u64());
 
     // Export and verify offline, after the node is gone.
     let bundle = t.path("bundle.json");
