@@ -14,6 +14,9 @@ use serde_json::Value;
 pub mod browser;
 pub mod cluster;
 pub mod proxy;
+pub mod wallets;
+
+pub use wallets::{Wallets, CAST};
 
 pub const PASSPHRASE: &str = "integration passphrase";
 
@@ -462,9 +465,10 @@ impl Http {
 }
 
 /// A node process plus one wallet home per party, all driven through the `ebl` binary.
+/// A ledger on a node process, with the parties' wallets (`Wallets`, which it derefs to).
 #[derive(Debug)]
 pub struct Market {
-    pub dir: tempfile::TempDir,
+    pub wallets: Wallets,
     pub node: NodeProcess,
     pub chain: Hash,
     pub operator: SigningKey,
@@ -501,7 +505,7 @@ impl Market {
             .and_then(|c| c.parse().ok())
             .expect("chain id");
         let market = Market {
-            dir,
+            wallets: Wallets::new(dir, &node.url, node.cert(), bin("ebl")),
             node,
             chain,
             operator,
@@ -527,7 +531,7 @@ impl Market {
             .and_then(|c| c.parse().ok())
             .expect("chain id");
         Market {
-            dir,
+            wallets: Wallets::new(dir, &node.url, node.cert(), bin("ebl")),
             node,
             chain,
             operator,
@@ -536,213 +540,26 @@ impl Market {
 
     /// With the usual cast admitted: a carrier for the DCSA document, shippers, buyers and banks.
     pub fn with_cast() -> Market {
-        Market::open().admit_cast()
+        let m = Market::open();
+        m.admit_cast();
+        m
     }
 
     /// The usual cast on a node that serves TLS.
     pub fn with_cast_over_tls() -> Market {
-        Market::open_tls().admit_cast()
-    }
-
-    fn admit_cast(self) -> Market {
-        let m = self;
-        m.admit(
-            "carrier",
-            "Mediterranean Shipping",
-            "carrier",
-            &["SMDG:MSC"],
-        );
-        m.admit(
-            "shipper",
-            "DCSA CTK",
-            "trader",
-            &["LEI:5493001KJTIIGC8Y1R12"],
-        );
-        for (who, name) in [
-            ("buyer1", "Buyer One"),
-            ("buyer2", "Buyer Two"),
-            ("buyer3", "Buyer Three"),
-            ("buyer4", "Buyer Four"),
-            ("buyer5", "Buyer Five"),
-        ] {
-            m.admit(who, name, "trader", &[]);
-        }
-        m.admit("bank", "First Bank", "bank", &[]);
-        m.admit("bank2", "Second Bank", "bank", &[]);
+        let m = Market::open_tls();
+        m.admit_cast();
         m
     }
 
     pub fn http(&self) -> Http {
         Http::trusting(&self.node.url, self.chain, self.node.cert().as_deref())
     }
+}
 
-    pub fn home(&self, who: &str) -> PathBuf {
-        self.dir.path().join("wallets").join(who)
-    }
-
-    pub fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).to_string_lossy().into_owned()
-    }
-
-    /// Runs `ebl` as `who`, with their own wallet home.
-    pub fn ebl(&self, who: &str, args: &[&str]) -> Run {
-        let home = self.home(who).to_string_lossy().into_owned();
-        let cert = self
-            .node
-            .cert()
-            .map(|c| c.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut env = vec![
-            ("EBL_HOME", home.as_str()),
-            ("EBL_NODE", self.node.url.as_str()),
-            ("EBL_PASSPHRASE", PASSPHRASE),
-        ];
-        if !cert.is_empty() {
-            env.push(("EBL_NODE_CERT", cert.as_str()));
-        }
-        run(&bin("ebl"), args, &env)
-    }
-
-    /// A `--json` run that must succeed.
-    #[track_caller]
-    pub fn json(&self, who: &str, args: &[&str]) -> Value {
-        let mut full = vec!["--json"];
-        full.extend_from_slice(args);
-        self.ebl(who, &full).ok().json()
-    }
-
-    /// A `--json` run that must be refused with `code` (exit code `exit`).
-    #[track_caller]
-    pub fn refused(&self, who: &str, args: &[&str], exit: i32, code: &str) {
-        let mut full = vec!["--json"];
-        full.extend_from_slice(args);
-        let run = self.ebl(who, &full);
-        assert_eq!(
-            (run.code, run.json()["error"]["code"].as_str()),
-            (exit, Some(code)),
-            "{args:?}: {}",
-            run.stdout
-        );
-    }
-
-    /// Makes `who`'s key and has the operator register it.
-    pub fn admit(&self, who: &str, name: &str, role: &str, ids: &[&str]) -> String {
-        let public = self.json(who, &["key", "new", who])["public_key"]
-            .as_str()
-            .expect("key")
-            .to_owned();
-        let mut args = vec![
-            "party", "register", name, "--key", &public, "--role", role, "--as", "operator",
-        ];
-        for id in ids {
-            args.extend_from_slice(&["--id", id]);
-        }
-        assert_eq!(self.json("operator", &args)["status"], "accepted");
-        public
-    }
-
-    /// The DCSA to-order document with `reference`, optionally made straight to `consignee`.
-    pub fn document(&self, reference: &str, straight_to: Option<&str>) -> String {
-        let mut doc: Value =
-            serde_json::from_str(ebl_core::testkit::DCSA_TO_ORDER_BOL).expect("fixture");
-        doc["transportDocumentReference"] = reference.into();
-        if let Some(consignee) = straight_to {
-            doc["isToOrder"] = false.into();
-            doc["documentParties"]["consignee"] = serde_json::json!({ "partyName": consignee });
-        }
-        let path = self.path(&format!("{reference}.json"));
-        std::fs::write(&path, serde_json::to_vec_pretty(&doc).expect("json")).expect("write");
-        path
-    }
-
-    /// The carrier issues a to-order bill to the shipper.
-    pub fn issue(&self, reference: &str) -> String {
-        let doc = self.document(reference, None);
-        self.json(
-            "carrier",
-            &["bill", "issue", &doc, "--to", "DCSA CTK", "--as", "carrier"],
-        )["bill"]
-            .as_str()
-            .expect("bill")
-            .to_owned()
-    }
-
-    /// `who` sells a to-order bill it holds to the party named `buyer`: endorses it to the buyer's
-    /// order and hands possession over.
-    pub fn sell(&self, who: &str, bill: &str, buyer: &str) {
-        self.json(
-            who,
-            &[
-                "bill",
-                "endorse",
-                bill,
-                "--to",
-                buyer,
-                "--to-order",
-                "--as",
-                who,
-            ],
-        );
-        self.json(who, &["bill", "transfer", bill, "--to", buyer, "--as", who]);
-    }
-
-    /// The bill as `who` sees it.
-    pub fn show(&self, who: &str, bill: &str) -> Value {
-        self.json(who, &["bill", "show", bill, "--as", who])["bill"].clone()
-    }
-
-    /// A party's id by registered name.
-    pub fn id(&self, name: &str) -> String {
-        self.json("operator", &["party", "show", name])["id"]
-            .as_str()
-            .expect("id")
-            .to_owned()
-    }
-
-    /// `holder` offers `bill` to `bank` (its name) as collateral for `amount` on `loan`, and the bank's
-    /// wallet `bank_wallet` accepts the offer.
-    pub fn pledge(
-        &self,
-        holder: &str,
-        bill: &str,
-        bank_wallet: &str,
-        bank: &str,
-        amount: &str,
-        loan: &str,
-    ) {
-        let offer = self.path(&format!("offer-{}.json", now_ms()));
-        self.json(
-            holder,
-            &[
-                "bill", "pledge", bill, "--bank", bank, "--amount", amount, "--loan", loan, "-o",
-                &offer, "--as", holder,
-            ],
-        );
-        assert_eq!(
-            self.json(
-                bank_wallet,
-                &["bill", "pledge-accept", &offer, "--as", bank_wallet]
-            )["status"],
-            "accepted"
-        );
-    }
-
-    /// Exports the bill as `who`, and has a bank's wallet verify the file offline; returns the verdict.
-    pub fn bank_checks(&self, who: &str, bill: &str) -> Value {
-        let file = self.path(&format!("bundle-{}.json", now_ms()));
-        self.json(who, &["bill", "export", bill, "-o", &file, "--as", who]);
-        let chain = self.json(who, &["chain", "show"])["chain"]
-            .as_str()
-            .expect("chain id")
-            .to_owned();
-        let home = self.home("offline-bank").to_string_lossy().into_owned();
-        // No node address that answers: the check must need none; the bank names the chain it trusts.
-        let run = run(
-            &bin("ebl"),
-            &["--json", "verify", &file, "--chain", &chain],
-            &[("EBL_HOME", &home), ("EBL_NODE", "http://127.0.0.1:9")],
-        )
-        .ok();
-        run.json()["verdict"].clone()
+impl std::ops::Deref for Market {
+    type Target = Wallets;
+    fn deref(&self) -> &Wallets {
+        &self.wallets
     }
 }

@@ -7,7 +7,7 @@ fn a_rule_refusal_exits_3_with_the_rules_code() {
     let t = Trade::with_cast();
     let bill = t.issue("ERR-1");
     let refused = t.ebl(
-        "buyer",
+        "buyer1",
         &[
             "--json",
             "bill",
@@ -16,7 +16,7 @@ fn a_rule_refusal_exits_3_with_the_rules_code() {
             "--to",
             "Buyer Two",
             "--as",
-            "buyer",
+            "buyer1",
         ],
     );
     // The buyer is no party of the bill yet: told so about the action, exit 3 as a refusal (issue 14:
@@ -58,7 +58,7 @@ fn a_rule_refusal_exits_3_with_the_rules_code() {
     assert_eq!(refused.code, 3);
     assert_eq!(refused.json()["error"]["code"], "not_possessor");
     let refused = t.ebl(
-        "buyer",
+        "buyer1",
         &[
             "bill",
             "endorse",
@@ -66,7 +66,7 @@ fn a_rule_refusal_exits_3_with_the_rules_code() {
             "--to",
             "Buyer Two",
             "--as",
-            "buyer",
+            "buyer1",
         ],
     );
     assert_eq!(refused.code, 3);
@@ -76,7 +76,7 @@ fn a_rule_refusal_exits_3_with_the_rules_code() {
         "{}",
         refused.stderr
     );
-    let shown = t.json("buyer", &["bill", "show", &bill, "--as", "buyer"]);
+    let shown = t.json("buyer1", &["bill", "show", &bill, "--as", "buyer1"]);
     assert_eq!(shown["bill"]["transactions"], 2, "refusals changed nothing");
 }
 
@@ -395,8 +395,8 @@ fn regression_a_bill_is_named_by_its_reference_or_a_prefix_of_its_id() {
         (2, Some("unknown_bill"))
     );
     let run = t.ebl(
-        "buyer",
-        &["--json", "bill", "show", "REF-NAMES", "--as", "buyer"],
+        "buyer1",
+        &["--json", "bill", "show", "REF-NAMES", "--as", "buyer1"],
     );
     assert_eq!(
         (run.code, run.json()["error"]["code"].as_str()),

@@ -123,7 +123,7 @@ fn a_transaction_signed_to_a_file_is_submitted_later_by_another_party() {
     assert_eq!(file["id"], signed["id"]);
 
     // Checked offline.
-    let shown = t.json("buyer", &["tx", "show", &tx]);
+    let shown = t.json("buyer1", &["tx", "show", &tx]);
     assert_eq!(
         (shown["valid"].as_bool(), &shown["id"]),
         (Some(true), &signed["id"])
@@ -132,11 +132,11 @@ fn a_transaction_signed_to_a_file_is_submitted_later_by_another_party() {
     // A changed recipient breaks the signature: refused before anything is sent.
     let mut forged = file.clone();
     forged["transaction"]["body"]["action"]["TRANSFER"]["to"] =
-        t.json("buyer", &["party", "show", "Buyer Two"])["id"].clone();
+        t.json("buyer1", &["party", "show", "Buyer Two"])["id"].clone();
     forged["id"] = Value::Null;
     let forged_path = t.path("forged.json");
     std::fs::write(&forged_path, forged.to_string()).expect("write");
-    let refused = t.ebl("buyer", &["tx", "submit", &forged_path]);
+    let refused = t.ebl("buyer1", &["tx", "submit", &forged_path]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(
         refused.stderr.contains("[bad_transaction_file]"),
@@ -145,7 +145,7 @@ fn a_transaction_signed_to_a_file_is_submitted_later_by_another_party() {
     );
     // The bare transaction, with the id no longer there to disagree: its signature is what fails.
     std::fs::write(&forged_path, forged["transaction"].to_string()).expect("write");
-    let refused = t.ebl("buyer", &["tx", "submit", &forged_path]);
+    let refused = t.ebl("buyer1", &["tx", "submit", &forged_path]);
     assert_ne!(refused.code, 0, "{}", refused.stderr);
     assert!(
         refused.stderr.contains("[bad_signature]"),
@@ -155,30 +155,30 @@ fn a_transaction_signed_to_a_file_is_submitted_later_by_another_party() {
     assert_eq!(possessor(&t, &bill), before);
 
     // Submitted by the buyer, whose key never signed it: the shipper's transfer goes through.
-    let submitted = t.json("buyer", &["tx", "submit", &tx]);
+    let submitted = t.json("buyer1", &["tx", "submit", &tx]);
     assert_eq!(submitted["status"], "accepted", "{submitted}");
     assert_eq!(submitted["id"], signed["id"]);
     assert_eq!(
         possessor(&t, &bill),
-        t.json("buyer", &["party", "show", "Buyer One"])["id"]
+        t.json("buyer1", &["party", "show", "Buyer One"])["id"]
     );
     // Again: a duplicate, nothing changes.
-    let twice = t.json("buyer", &["tx", "submit", &tx]);
+    let twice = t.json("buyer1", &["tx", "submit", &tx]);
     assert_eq!(twice["status"], "duplicate", "{twice}");
 
     // A signed file made before the bill moved on is stale when it arrives.
     let late = t.path("late.json");
     t.json(
-        "buyer",
-        &["tx", "sign", "-o", &late, "sign", &bill, "--as", "buyer"],
+        "buyer1",
+        &["tx", "sign", "-o", &late, "sign", &bill, "--as", "buyer1"],
     );
-    t.json("buyer", &["bill", "sign", &bill, "--as", "buyer"]);
-    let stale = t.ebl("buyer", &["tx", "submit", &late]);
+    t.json("buyer1", &["bill", "sign", &bill, "--as", "buyer1"]);
+    let stale = t.ebl("buyer1", &["tx", "submit", &late]);
     assert_eq!(stale.code, 3, "{}", stale.stderr);
 
     // Only an action of one signer can be written.
     let list = t.ebl(
-        "buyer",
+        "buyer1",
         &[
             "tx",
             "sign",
@@ -186,7 +186,7 @@ fn a_transaction_signed_to_a_file_is_submitted_later_by_another_party() {
             &t.path("x.json"),
             "list",
             "--as",
-            "buyer",
+            "buyer1",
         ],
     );
     assert_eq!(list.code, 2, "{}", list.stderr);

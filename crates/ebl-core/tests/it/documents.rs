@@ -43,7 +43,7 @@ fn pint_demo_sea_waybill_to_order_is_refused() {
 type Verdict = Result<(&'static str, bool), &'static str>;
 
 const FIXTURES: &[(&str, &str, &str, Verdict)] = &[
-    ("GET regularSTD", include_str!("../fixtures/dcsa/GET_v3_transport-documents_transportDocumentReference.resp200.regularSTDExample.json"), "", Ok(("BOL", true))),
+    ("GET regularSTD", ebl_core::sample::DCSA_TO_ORDER_BOL, "", Ok(("BOL", true))),
     ("GET dg", include_str!("../fixtures/dcsa/GET_v3_transport-documents_transportDocumentReference.resp200.dgExample.json"), "", Ok(("BOL", true))),
     ("GET reefer", include_str!("../fixtures/dcsa/GET_v3_transport-documents_transportDocumentReference.resp200.reeferExample.json"), "", Ok(("BOL", true))),
     ("PINT envelope example", include_str!("../fixtures/dcsa/POST_v3_envelopes.req.regularSTDExample.json"), "/transportDocument", Ok(("BOL", true))),

@@ -5,8 +5,8 @@ use ebl_core::{
     PartyProfile, Role, Roles, Signatures, SignedTransaction, SigningKey, Transaction,
 };
 
-pub(crate) const TO_ORDER_BOL: &str =
-    include_str!("../fixtures/dcsa/GET_v3_transport-documents_transportDocumentReference.resp200.regularSTDExample.json");
+/// DCSA's `regularSTDExample`, kept once: the sample the core embeds.
+pub(crate) const TO_ORDER_BOL: &str = ebl_core::sample::DCSA_TO_ORDER_BOL;
 
 /// A deterministic key: tests must be reproducible.
 pub(crate) fn key(seed: u8) -> SigningKey {
