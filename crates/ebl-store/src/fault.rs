@@ -10,7 +10,9 @@ use crate::{Result, StoreError};
 /// store the power-loss test must catch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncBehaviour {
+    /// A sync makes everything applied so far survive a power cut.
     Honest,
+    /// A sync returns and makes nothing durable.
     Lies,
 }
 
@@ -37,6 +39,7 @@ pub struct FaultyKv {
 }
 
 impl FaultyKv {
+    /// An empty store whose syncs behave as `behaviour`.
     pub fn new(behaviour: SyncBehaviour) -> FaultyKv {
         FaultyKv {
             state: Arc::default(),
@@ -78,6 +81,7 @@ impl FaultyKv {
         Ok(())
     }
 
+    /// How many syncs were asked for so far.
     pub fn syncs(&self) -> Result<u64> {
         Ok(self.lock()?.syncs)
     }

@@ -26,10 +26,12 @@ fn io(e: std::io::Error) -> StoreError {
 static WRITES: AtomicU64 = AtomicU64::new(0);
 
 impl Folder {
+    /// The folder at `dir`, made when the first file is kept.
     pub fn new(dir: impl Into<PathBuf>) -> Folder {
         Folder { dir: dir.into() }
     }
 
+    /// Where the files are.
     pub fn path(&self) -> &Path {
         &self.dir
     }
@@ -86,6 +88,7 @@ impl Folder {
 pub struct Documents(Folder);
 
 impl Documents {
+    /// The documents kept in `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Documents {
         Documents(Folder::new(dir))
     }
@@ -95,6 +98,7 @@ impl Documents {
         self.0.keep(&checksum.to_hex(), content)
     }
 
+    /// Whether a document with this checksum is kept (not whether its bytes still have it: `read` checks).
     pub fn holds(&self, checksum: &Hash) -> bool {
         self.0.holds(&checksum.to_hex())
     }

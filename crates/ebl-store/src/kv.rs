@@ -16,6 +16,7 @@ pub type Batch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 pub trait Kv: Send + Sync + 'static {
     /// Applies all puts (`Some`) and deletes (`None`) atomically: after a crash, all or none are there.
     fn apply(&self, batch: Batch) -> Result<()>;
+    /// The value at `key`, as the last applied batch left it.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Every entry whose key starts with `prefix`, in key order.
     fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
@@ -24,6 +25,7 @@ pub trait Kv: Send + Sync + 'static {
     /// Replaces the witness: a small record kept outside the key-value data, durable when this returns.
     /// It names the last acknowledged head, so a store that silently lost its tail is caught.
     fn write_witness(&self, bytes: &[u8]) -> Result<()>;
+    /// The head witness as last written (`write_witness`), `None` before the first.
     fn read_witness(&self) -> Result<Option<Vec<u8>>>;
     /// Appends `bytes` to the log and returns the offset they start at; they are on stable storage when
     /// this returns. Key-value records refer to log bytes only after that, so a crash may leave bytes
@@ -123,6 +125,7 @@ impl SledKv {
         }
     }
 
+    /// The directory sled keeps its files in (the log and the witness sit beside it).
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -8,6 +8,7 @@
 
 // Every dependency is used by the library itself (tests and binaries bring their own).
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
+#![warn(missing_docs)]
 
 #[cfg(feature = "fault")]
 mod fault;
@@ -27,27 +28,48 @@ pub type Store<K> = LedgerStore<K>;
 /// Why storage failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// The disk or the file system failed (the reason is the operating system's).
     #[error("storage IO failed: {0}")]
     Io(String),
+    /// A record whose bytes are not what was written: a broken seal, a record that does not decode,
+    /// or one that contradicts another.
     #[error("stored {what} at key {key} is corrupt: {reason}")]
     Corrupt {
+        /// What kind of record (`block`, `transaction`, `bill state`, ...).
         what: &'static str,
+        /// Which one: its key, height or id.
         key: String,
+        /// What is wrong with it.
         reason: String,
     },
     /// A checkpoint state whose keyed seal does not hold: rewritten by someone without the node's
     /// secret, or sealed by another node's key.
     #[error("stored {what} at key {key} is corrupt: its keyed seal does not hold (rewritten, or sealed by another node's key)")]
-    StateSealMismatch { what: &'static str, key: String },
+    StateSealMismatch {
+        /// What kind of state (`bill state`, `party`, ...).
+        what: &'static str,
+        /// Which one.
+        key: String,
+    },
     /// The store ends before a block that was acknowledged (the head witness names it): it lost its
     /// tail, as sled's recovery can after a power cut if a sync lied.
     #[error("the store lost its tail: {reason}")]
-    Truncated { height: u64, reason: String },
+    Truncated {
+        /// The acknowledged block the witness names.
+        height: u64,
+        /// What the store holds instead.
+        reason: String,
+    },
     /// Another process (a running node) holds the store's lock.
     #[error("the store in {path} is in use by another process (a running ebl-node)")]
-    InUse { path: String },
+    InUse {
+        /// The store's directory.
+        path: String,
+    },
+    /// Opened before `ebl-node init` wrote a genesis.
     #[error("the store holds no genesis: run `ebl-node init` first")]
     NotInitialized,
+    /// An init over a store that has one (the chain id it holds).
     #[error("the store already holds a genesis for chain {0}")]
     AlreadyInitialized(String),
 }
@@ -68,4 +90,5 @@ impl StoreError {
     }
 }
 
+/// What storage returns.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -37,7 +37,9 @@ const RECORD_BYTES_MAX: usize = codec::CODEC_BYTES_MAX;
 /// A block as stored: the signed header and the ids of its transactions, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredBlock {
+    /// The header, signed by the member node that wrote the block.
     pub header: SignedBlockHeader,
+    /// The block's transactions by id, in ledger order (their Merkle root is the header's).
     pub tx_ids: Vec<TxId>,
 }
 
@@ -90,15 +92,20 @@ struct IndexEntry {
 /// A transaction as stored, with where it sits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredTransaction {
+    /// The height of its block.
     pub height: u64,
+    /// Its place in the block.
     pub index: u32,
+    /// The transaction, as signed.
     pub tx: SignedTransaction,
 }
 
 /// Everything one block changes, written in one atomic batch.
 #[derive(Debug, Clone, Copy)]
 pub struct BlockWrite<'a> {
+    /// The block, whose header names its height.
     pub block: &'a StoredBlock,
+    /// Its transactions, in the order of `block.tx_ids`.
     pub transactions: &'a [SignedTransaction],
     /// A state checkpoint to write with the block, if one is due.
     pub checkpoint: Option<Checkpoint<'a>>,
@@ -109,8 +116,11 @@ pub struct BlockWrite<'a> {
 /// two checkpoints is written once; the blocks after the last checkpoint are replayed on start.
 #[derive(Debug, Clone, Copy)]
 pub struct Checkpoint<'a> {
+    /// The height the state is as of (the block written with it).
     pub height: u64,
+    /// The bills changed since the last checkpoint, as they stand at `height`.
     pub bills: &'a [Bill],
+    /// The parties changed since the last checkpoint.
     pub parties: &'a [Party],
     /// The registry head and the consortium (members, threshold) as of the height.
     pub registry: &'a RegistryHead,
@@ -240,6 +250,7 @@ fn unseal<T: DeserializeOwned>(
 }
 
 impl<K: Kv> LedgerStore<K> {
+    /// The ledger's records over `kv`, unkeyed (`sealed_with` gives it the node's seal for states).
     pub fn new(kv: K) -> LedgerStore<K> {
         LedgerStore {
             kv,
@@ -252,6 +263,7 @@ impl<K: Kv> LedgerStore<K> {
         LedgerStore { seal, ..self }
     }
 
+    /// The backend, for tools that check or damage the store on purpose.
     pub fn kv(&self) -> &K {
         &self.kv
     }
@@ -263,6 +275,7 @@ impl<K: Kv> LedgerStore<K> {
         }
     }
 
+    /// The genesis, `None` before init.
     pub fn genesis(&self) -> Result<Option<Genesis>> {
         let genesis: Option<Genesis> = self.read("genesis", GENESIS)?;
         if let Some(g) = &genesis {
@@ -316,6 +329,7 @@ impl<K: Kv> LedgerStore<K> {
         self.read("registry head", REGISTRY_HEAD)
     }
 
+    /// The block at `height`, `None` above the head.
     pub fn block(&self, height: u64) -> Result<Option<StoredBlock>> {
         Ok(self.block_record(height)?.map(|r| r.block))
     }
@@ -395,6 +409,7 @@ impl<K: Kv> LedgerStore<K> {
         Ok(Some(out))
     }
 
+    /// The last block, `None` while only the genesis is stored.
     pub fn head(&self) -> Result<Option<StoredBlock>> {
         match self.height()? {
             0 => Ok(None),
@@ -409,6 +424,7 @@ impl<K: Kv> LedgerStore<K> {
         }
     }
 
+    /// A transaction by id, with where it sits; `None` if it is not stored.
     pub fn transaction(&self, id: &TxId) -> Result<Option<StoredTransaction>> {
         let Some(entry) = self.read::<IndexEntry>(
             "transaction index",
@@ -474,10 +490,12 @@ impl<K: Kv> LedgerStore<K> {
         Ok(chain)
     }
 
+    /// A bill's state as of the last checkpoint.
     pub fn bill(&self, id: &BillId) -> Result<Option<Bill>> {
         self.read("bill", &key(BILL, &[id.as_bytes()]))
     }
 
+    /// Every bill's state as of the last checkpoint.
     pub fn bills(&self) -> Result<Vec<Bill>> {
         self.kv
             .scan(&[BILL])?
@@ -486,6 +504,7 @@ impl<K: Kv> LedgerStore<K> {
             .collect()
     }
 
+    /// Every party as of the last checkpoint.
     pub fn parties(&self) -> Result<Vec<Party>> {
         self.kv
             .scan(&[PARTY])?
