@@ -29,16 +29,22 @@ fn checksum_field(payload: &Value, field: &str, place: &str) -> Result<Option<Ha
 /// A supporting document the manifest says must accompany the envelope.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NamedDocument {
+    /// Its file name, as the manifest gives it.
     pub name: String,
+    /// SHA-256 of its bytes: what the document must hash to when it arrives.
     pub checksum: Hash,
+    /// Its size in bytes, as the manifest states it.
     pub size: u64,
 }
 
 /// What a received envelope says.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EnvelopeVerdict {
+    /// The answer the envelope earns: `RECE`, or the refusal's code.
     pub code: PintCode,
+    /// The transport document's reference (`transportDocumentReference`).
     pub transport_document_reference: String,
+    /// SHA-256 of the transport document in RFC 8785 form, as the manifest states and the document has.
     pub document_checksum: Hash,
     /// Action codes of the whole chain, in order.
     pub actions: Vec<String>,
@@ -54,6 +60,7 @@ pub struct EnvelopeVerdict {
     pub documents: Vec<NamedDocument>,
 }
 
+/// The transfer chain actions DCSA PINT 3.0 defines (`actionCode`), each of which an entry may carry.
 pub const ACTION_CODES: [&str; 10] = [
     "ISSUE",
     "ENDORSE",

@@ -7,6 +7,7 @@ use ebl_core::Hash;
 
 use crate::jws::{sign_jws, JwsSigner};
 
+/// Unix milliseconds as the ISO 8601 date-time PINT's `actionDateTime` takes.
 pub fn date_time(ms: u64) -> String {
     ebl_core::time::Utc::from_unix_ms(ms).iso8601()
 }
@@ -14,7 +15,9 @@ pub fn date_time(ms: u64) -> String {
 /// One transaction of the bill's history, with the time its block gave it.
 #[derive(Debug, Clone)]
 pub struct Exported<'a> {
+    /// The transaction, as the ledger holds it.
     pub transaction: &'a ebl_core::SignedTransaction,
+    /// When its block was made (Unix milliseconds): the entry's `actionDateTime`.
     pub time_ms: u64,
 }
 

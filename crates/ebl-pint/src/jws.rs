@@ -35,6 +35,7 @@ pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Base64url without padding (RFC 4648 §5), as JWS uses it.
 pub fn base64url_encode(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
@@ -67,17 +68,25 @@ pub enum Role {
     /// The platform itself: its transfer chain entries, envelope manifests and signed answers.
     Platform,
     /// A carrier issuing on that platform, named as transport documents name it: its issuance manifests.
-    Carrier { provider: String, code: String },
+    Carrier {
+        /// The code list the carrier's code is from (`SMDG`, `NMFTA`).
+        provider: String,
+        /// The carrier's code in it (`MSC`).
+        code: String,
+    },
 }
 
 /// A trusted key's or root's binding: the platform code it speaks for, and in which role.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Binding {
+    /// The PINT platform code (`eblPlatform`) the key speaks for.
     pub platform: String,
+    /// What it may sign there.
     pub role: Role,
 }
 
 impl Binding {
+    /// Bound to platform `code`, as the platform itself.
     pub fn platform(code: &str) -> Binding {
         Binding {
             platform: code.to_owned(),
@@ -85,6 +94,7 @@ impl Binding {
         }
     }
 
+    /// Bound to the carrier `provider:code` issuing on `platform`.
     pub fn carrier(platform: &str, provider: &str, code: &str) -> Binding {
         Binding {
             platform: platform.to_owned(),
@@ -286,6 +296,7 @@ impl TrustStore {
         self.keys.len() + self.roots.len()
     }
 
+    /// Whether it trusts nothing at all.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty() && self.roots.is_empty()
     }

@@ -13,6 +13,7 @@
 
 // Every dependency is used by the library itself (tests and binaries bring their own).
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
+#![warn(missing_docs)]
 
 mod envelope;
 mod export;
@@ -92,6 +93,7 @@ impl PintCode {
         PintCode::ALL.into_iter().find(|c| c.code() == code)
     }
 
+    /// The four letters PINT writes (`RECE`, `BSIG`, ...).
     pub fn code(self) -> &'static str {
         match self {
             PintCode::Received => "RECE",
@@ -109,8 +111,11 @@ impl PintCode {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} at {place}: {reason}", code.code())]
 pub struct PintFailure {
+    /// The answer: `BSIG`, `BENV`, ...
     pub code: PintCode,
+    /// Where in the envelope (`entry 2`, `issuance manifest`, ...).
     pub place: String,
+    /// What is wrong there.
     pub reason: String,
 }
 

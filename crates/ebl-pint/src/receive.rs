@@ -84,7 +84,12 @@ pub fn identifying_codes(party: &Value) -> Vec<(String, String)> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndTitle {
     /// To the order of this party (as the envelope names it); `may_endorse` is false after `ENDORSE`.
-    Order { endorsee: Value, may_endorse: bool },
+    Order {
+        /// The party, as the envelope names it.
+        endorsee: Value,
+        /// Whether the endorsee may endorse it on.
+        may_endorse: bool,
+    },
     /// Endorsed in blank.
     Bearer,
 }
@@ -197,7 +202,10 @@ pub enum Placement {
     AlreadyHere(BillId),
     /// A notification to a party hosted here (see `NOTIFICATION_ACTIONS`): received and kept, but no
     /// bill is put on this ledger, because possession did not move here.
-    Notification { recipient: PartyId },
+    Notification {
+        /// The party here it notifies.
+        recipient: PartyId,
+    },
 }
 
 /// Maps an accepted envelope onto this ledger: the bill's carrier must be hosted here (it answers
@@ -292,10 +300,13 @@ pub fn import_action(
 }
 
 /// An envelope transfer being received: verified, waiting for its additional documents.
+/// An envelope transfer open at the receiver: the verified envelope, and the additional documents that
+/// arrived for it so far.
 #[derive(Debug, Clone)]
 pub struct Transfer {
     /// The `envelopeReference` given to the sender: the hex SHA-256 of the last chain entry.
     pub reference: String,
+    /// What the envelope was found to say.
     pub verdict: EnvelopeVerdict,
     /// The envelope in RFC 8785 form, as it will be imported.
     pub envelope: String,
@@ -303,6 +314,7 @@ pub struct Transfer {
 }
 
 impl Transfer {
+    /// A transfer just started with `envelope` (RFC 8785 form), no document received yet.
     pub fn new(verdict: EnvelopeVerdict, envelope: String) -> Transfer {
         Transfer {
             reference: verdict.last_entry_checksum.to_hex(),
@@ -341,10 +353,12 @@ impl Transfer {
         missing
     }
 
+    /// The checksums of the documents that arrived, in order.
     pub fn received(&self) -> Vec<Hash> {
         self.received.keys().copied().collect()
     }
 
+    /// The documents that arrived, by checksum.
     pub fn documents(&self) -> impl Iterator<Item = (&Hash, &Vec<u8>)> {
         self.received.iter()
     }
@@ -402,16 +416,22 @@ impl Transfer {
 /// The payload of an `EnvelopeTransferFinishedResponse`, which the receiving platform signs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finished {
+    /// The answer (`responseCode`).
     pub code: PintCode,
+    /// The last entry it answers, by SHA-256 (`lastEnvelopeTransferChainEntrySignedContentChecksum`).
     pub last_entry_checksum: Hash,
+    /// Why, for a refusal (`reason`).
     pub reason: Option<String>,
+    /// For `MDOC`: the documents still missing (`missingAdditionalDocumentChecksums`).
     pub missing: Vec<Hash>,
+    /// For `RECE` and `DUPE`: every additional document received (`receivedAdditionalDocumentChecksums`).
     pub received: Vec<Hash>,
     /// For `DUPE`: the last entry of the envelope accepted before.
     pub duplicate_of: Option<String>,
 }
 
 impl Finished {
+    /// An answer with `code` to the entry `last_entry_checksum`, listing nothing yet.
     pub fn new(code: PintCode, last_entry_checksum: Hash) -> Finished {
         Finished {
             code,
@@ -423,6 +443,7 @@ impl Finished {
         }
     }
 
+    /// The answer as the JSON payload PINT signs.
     pub fn to_value(&self) -> Value {
         let hex = |h: &[Hash]| {
             h.iter()

@@ -18,24 +18,45 @@ pub const SEND_ATTEMPTS_MAX: u32 = 16;
 pub enum Next {
     /// Upload these additional documents to the open transfer, then finish it.
     Upload {
+        /// The transfer's `envelopeReference`.
         reference: String,
+        /// The documents the receiver does not have yet, by checksum.
         missing: Vec<Hash>,
     },
     /// Finish the open transfer.
-    Finish { reference: String },
+    Finish {
+        /// The transfer's `envelopeReference`.
+        reference: String,
+    },
     /// No answer that decides anything (unsigned, signed by someone else, about another envelope, a
     /// server error or none at all): the same step again, later.
-    Retry { why: String },
+    Retry {
+        /// What was wrong with the answer, for the log.
+        why: String,
+    },
     /// The receiving platform holds the bill (`RECE` or `DUPE`): it is retired here, keeping `answer`.
-    Transferred { code: PintCode, answer: String },
+    Transferred {
+        /// `RECE` or `DUPE`.
+        code: PintCode,
+        /// The receiver's signed answer, as received: the proof the bill left.
+        answer: String,
+    },
     /// Refused for good (`BENV`, `BSIG`): the bill stays here and the reason is shown.
     Refused {
+        /// `BENV` or `BSIG`.
         code: PintCode,
+        /// The receiver's reason.
         reason: String,
+        /// The receiver's signed answer.
         answer: String,
     },
     /// `DISE`: the receiver holds another history of this bill; held for people to resolve.
-    Disputed { reason: String, answer: String },
+    Disputed {
+        /// The receiver's reason.
+        reason: String,
+        /// The receiver's signed answer.
+        answer: String,
+    },
 }
 
 /// One envelope being sent: who must sign the answers, and which envelope they must be about.

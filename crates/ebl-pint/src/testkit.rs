@@ -35,6 +35,7 @@ impl Default for ForeignPlatform {
 }
 
 impl ForeignPlatform {
+    /// The platform `FOREIGN` with fixed keys for itself and its carrier, so tests are reproducible.
     pub fn new() -> ForeignPlatform {
         ForeignPlatform {
             platform: ebl_core::testkit::key(90),

@@ -11,20 +11,39 @@ pub const TRUST_FILE_BYTES_MAX: u64 = 1024 * 1024;
 /// Why a trust directory could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrustDirError {
+    /// A file or directory that could not be read.
     #[error("cannot read {path}: {reason}")]
     Unreadable {
+        /// Which.
         path: String,
+        /// The operating system's reason.
         reason: String,
+        /// It does not exist (a node without a trust directory trusts nobody; a reader who named one
+        /// is told).
         not_found: bool,
     },
+    /// A key or certificate file that is too large or does not parse.
     #[error("{path}: {reason}")]
-    BadFile { path: String, reason: String },
+    BadFile {
+        /// Which.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A key or certificate directly in the trust directory: it would be bound to no platform.
     #[error("{path}: a key here is bound to no platform: move it into a directory named by the platform's PINT code (trust/<CODE>/)")]
-    UnboundKey { path: String },
+    UnboundKey {
+        /// Which.
+        path: String,
+    },
     /// A directory in the trust directory whose name is no PINT platform code.
     #[error("{path}: not a platform code: {reason}")]
-    NotAPlatform { path: String, reason: String },
+    NotAPlatform {
+        /// Which.
+        path: String,
+        /// Why its name is no platform code.
+        reason: String,
+    },
 }
 
 impl TrustDirError {
