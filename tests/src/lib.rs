@@ -7,7 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use ebl_core::api::{sign_request, SubmitOutcome, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME};
+use ebl_core::api::{
+    sign_request, BatchRequest, BatchResponse, SubmitOutcome, HEADER_KEY, HEADER_SIGNATURE,
+    HEADER_TIME,
+};
 use ebl_core::{Hash, PartyKey, SignedTransaction, SigningKey};
 use serde_json::Value;
 
@@ -391,18 +394,16 @@ impl Http {
         }
     }
 
-    pub fn post(
-        &self,
-        path: &str,
-        content_type: &str,
-        body: &[u8],
+    /// The URL of `path` on the node.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Reads an answer: its status and its JSON body (or the text, if it is not JSON).
+    fn answer(
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<(u16, Value), String> {
-        let mut response = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .header("content-type", content_type)
-            .send(body)
-            .map_err(|e| e.to_string())?;
+        let mut response = response.map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let text = response
             .body_mut()
@@ -412,6 +413,21 @@ impl Http {
             status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         ))
+    }
+
+    /// POSTs raw bytes; `Err` if the node did not answer.
+    pub fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(u16, Value), String> {
+        Self::answer(
+            self.agent
+                .post(&self.url(path))
+                .header("content-type", content_type)
+                .send(body),
+        )
     }
 
     /// Submits; `Err` if the node did not answer (it may be down).
@@ -424,43 +440,85 @@ impl Http {
         serde_json::from_value(body).map_err(|e| e.to_string())
     }
 
-    pub fn get(&self, path: &str) -> Result<(u16, Value), String> {
-        let mut response = self
-            .agent
-            .get(&format!("{}{path}", self.base))
-            .call()
-            .map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| e.to_string())?;
-        Ok((
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        ))
+    /// A JSON batch: its outcomes, or the status and body of a refused batch.
+    pub fn batch(
+        &self,
+        txs: &[SignedTransaction],
+    ) -> Result<Result<Vec<SubmitOutcome>, (u16, Value)>, String> {
+        let body = serde_json::to_vec(&BatchRequest {
+            transactions: txs.to_vec(),
+        })
+        .map_err(|e| e.to_string())?;
+        let (status, body) = self.post("/v1/batches", "application/json", &body)?;
+        if status != 200 {
+            return Ok(Err((status, body)));
+        }
+        let response: BatchResponse = serde_json::from_value(body).map_err(|e| e.to_string())?;
+        Ok(Ok(response.results))
     }
 
-    pub fn get_as(&self, path: &str, key: &SigningKey) -> Result<(u16, Value), String> {
-        let time = request_time_ms();
-        let signature = sign_request(key, &self.chain, "GET", path, &[], time);
+    /// A batch in the binary form, answered in binary receipts (their media type checked).
+    pub fn batch_binary(
+        &self,
+        txs: &[SignedTransaction],
+    ) -> Result<Result<Vec<SubmitOutcome>, (u16, Value)>, String> {
         let mut response = self
             .agent
-            .get(&format!("{}{path}", self.base))
-            .header(HEADER_KEY, &PartyKey::of(key).to_hex())
-            .header(HEADER_TIME, &time.to_string())
-            .header(HEADER_SIGNATURE, &signature.to_string())
-            .call()
+            .post(&self.url("/v1/batches"))
+            .header("content-type", ebl_core::wire::BATCH_MEDIA_TYPE)
+            .send(&ebl_core::wire::encode_batch(txs)[..])
             .map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
-        let text = response
+        let bytes = response
             .body_mut()
-            .read_to_string()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
             .map_err(|e| e.to_string())?;
-        Ok((
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        ))
+        if status != 200 {
+            return Ok(Err((
+                status,
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            )));
+        }
+        let media = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok());
+        if media != Some(ebl_core::wire::RECEIPTS_MEDIA_TYPE) {
+            return Err(format!("receipts came as {media:?}"));
+        }
+        ebl_core::wire::decode_receipts(&bytes, txs.len())
+            .map(Ok)
+            .map_err(|e| e.to_string())
+    }
+
+    /// GET without a signature.
+    pub fn get(&self, path: &str) -> Result<(u16, Value), String> {
+        Self::answer(self.agent.get(&self.url(path)).call())
+    }
+
+    /// GET signed by `key` at `time_ms`.
+    pub fn get_signed_at(
+        &self,
+        path: &str,
+        key: &SigningKey,
+        time_ms: u64,
+    ) -> Result<(u16, Value), String> {
+        let signature = sign_request(key, &self.chain, "GET", path, &[], time_ms);
+        Self::answer(
+            self.agent
+                .get(&self.url(path))
+                .header(HEADER_KEY, &PartyKey::of(key).to_hex())
+                .header(HEADER_TIME, &time_ms.to_string())
+                .header(HEADER_SIGNATURE, &signature.to_string())
+                .call(),
+        )
+    }
+
+    /// GET signed by `key`, now.
+    pub fn get_as(&self, path: &str, key: &SigningKey) -> Result<(u16, Value), String> {
+        self.get_signed_at(path, key, request_time_ms())
     }
 }
 

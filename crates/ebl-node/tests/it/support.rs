@@ -2,158 +2,88 @@
 
 use std::time::Duration;
 
-use ebl_core::api::{
-    sign_request, BatchRequest, BatchResponse, SubmitOutcome, HEADER_KEY, HEADER_SIGNATURE,
-    HEADER_TIME,
-};
+use ebl_core::api::SubmitOutcome;
 use ebl_core::testkit::{self, Cast};
 use ebl_core::{Action, BillId, Hash, PartyKey, SignedTransaction, SigningKey};
 use ebl_node::{DataDir, Settings};
+use ebl_tests::Http;
 use serde_json::Value;
 
 pub(crate) use ebl_node::LocalNode as Server;
 
-/// Speaks the node's API over HTTP.
+/// The shared harness's HTTP client (`ebl_tests::Http`), for a node in this test process: it is always
+/// up, so a request it does not answer fails the test here, and every answer comes back as it is.
 #[derive(Clone)]
 pub(crate) struct Client {
-    pub base: String,
-    pub chain: Hash,
-    agent: ureq::Agent,
+    pub http: Http,
+}
+
+impl std::ops::Deref for Client {
+    type Target = Http;
+    fn deref(&self) -> &Http {
+        &self.http
+    }
 }
 
 impl Client {
     pub(crate) fn new(base: &str, chain: Hash) -> Client {
         Client {
-            base: base.to_owned(),
-            chain,
-            agent: agent(),
+            http: Http::new(base, chain),
         }
     }
 
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
     /// POSTs raw bytes; returns the status and the JSON body.
+    #[track_caller]
     pub(crate) fn post_raw(&self, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
-        let mut response = self
-            .agent
-            .post(&self.url(path))
-            .header("content-type", content_type)
-            .send(body)
-            .expect("HTTP POST");
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        self.http
+            .post(path, content_type, body)
+            .expect("the node answers")
     }
 
+    #[track_caller]
     pub(crate) fn submit(&self, tx: &SignedTransaction) -> SubmitOutcome {
-        let (status, body) = self.post_raw(
-            "/v1/transactions",
-            "application/json",
-            &serde_json::to_vec(tx).expect("json"),
-        );
-        assert!(status == 200 || status == 422, "status {status}: {body}");
-        serde_json::from_value(body).expect("a submit outcome")
+        self.http.submit(tx).expect("a submit outcome")
     }
 
+    #[track_caller]
     pub(crate) fn batch(
         &self,
         txs: &[SignedTransaction],
     ) -> Result<Vec<SubmitOutcome>, (u16, Value)> {
-        let body = serde_json::to_vec(&BatchRequest {
-            transactions: txs.to_vec(),
-        })
-        .expect("json");
-        let (status, body) = self.post_raw("/v1/batches", "application/json", &body);
-        if status != 200 {
-            return Err((status, body));
-        }
-        let response: BatchResponse = serde_json::from_value(body).expect("batch response");
-        Ok(response.results)
+        self.http.batch(txs).expect("the node answers")
     }
 
     /// A batch in the binary form, answered in binary receipts.
+    #[track_caller]
     pub(crate) fn batch_binary(
         &self,
         txs: &[SignedTransaction],
     ) -> Result<Vec<SubmitOutcome>, (u16, Value)> {
-        let mut response = self
-            .agent
-            .post(&self.url("/v1/batches"))
-            .header("content-type", ebl_core::wire::BATCH_MEDIA_TYPE)
-            .send(&ebl_core::wire::encode_batch(txs)[..])
-            .expect("HTTP POST");
-        let status = response.status().as_u16();
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_vec()
-            .expect("body");
-        if status != 200 {
-            return Err((
-                status,
-                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            ));
-        }
-        assert_eq!(
-            response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok()),
-            Some(ebl_core::wire::RECEIPTS_MEDIA_TYPE)
-        );
-        Ok(ebl_core::wire::decode_receipts(&bytes, txs.len()).expect("binary receipts"))
+        self.http.batch_binary(txs).expect("the node answers")
     }
 
     /// GET without a signature.
+    #[track_caller]
     pub(crate) fn get(&self, path: &str) -> (u16, Value) {
-        let mut response = self.agent.get(&self.url(path)).call().expect("HTTP GET");
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        self.http.get(path).expect("the node answers")
     }
 
     /// GET signed by `key`, at `time_ms`.
+    #[track_caller]
     pub(crate) fn get_signed_at(&self, path: &str, key: &SigningKey, time_ms: u64) -> (u16, Value) {
-        let signature = sign_request(key, &self.chain, "GET", path, &[], time_ms);
-        let mut response = self
-            .agent
-            .get(&self.url(path))
-            .header(HEADER_KEY, &PartyKey::of(key).to_hex())
-            .header(HEADER_TIME, &time_ms.to_string())
-            .header(HEADER_SIGNATURE, &signature.to_string())
-            .call()
-            .expect("HTTP GET");
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        self.http
+            .get_signed_at(path, key, time_ms)
+            .expect("the node answers")
     }
 
+    #[track_caller]
     pub(crate) fn get_as(&self, path: &str, key: &SigningKey) -> (u16, Value) {
         self.get_signed_at(path, key, request_time_ms())
     }
 
     /// Submits, or `None` if the node did not answer with an outcome (stopped, power cut).
     pub(crate) fn try_submit(&self, tx: &SignedTransaction) -> Option<SubmitOutcome> {
-        let body = serde_json::to_vec(tx).ok()?;
-        let mut response = self
-            .agent
-            .post(&self.url("/v1/transactions"))
-            .header("content-type", "application/json")
-            .send(&body[..])
-            .ok()?;
-        response.body_mut().read_json().ok()
+        self.http.submit(tx).ok()
     }
 }
 
