@@ -62,7 +62,7 @@ impl SeenRequests {
 
 /// An authenticated reader.
 #[derive(Debug, Clone, Copy)]
-pub struct Reader {
+pub(crate) struct Reader {
     pub party: PartyId,
     /// Operators and auditors may read every bill.
     pub privileged: bool,
@@ -73,7 +73,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Checks the request signature and returns the reader it belongs to.
-pub fn authenticate(
+pub(crate) fn authenticate(
     registry: &Registry,
     chain: &ebl_core::ChainId,
     request: (&Method, &Uri, &HeaderMap),
@@ -132,7 +132,7 @@ fn signer(
 
 /// Checks that a request is signed by this node's own key: the operator's requests to its node (verify
 /// the store it writes), which no party, member or auditor may make.
-pub fn authenticate_node(
+pub(crate) fn authenticate_node(
     node: &PartyKey,
     chain: &ebl_core::ChainId,
     request: (&Method, &Uri, &HeaderMap),
@@ -146,7 +146,7 @@ pub fn authenticate_node(
 }
 
 /// [`authenticate`] for a request with a body, which the signature covers.
-pub fn authenticate_body(
+pub(crate) fn authenticate_body(
     registry: &Registry,
     chain: &ebl_core::ChainId,
     request: (&Method, &Uri, &HeaderMap),
@@ -174,7 +174,7 @@ pub fn authenticate_body(
 
 /// How much of a bill a reader may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// A party of the bill now, an auditor or a member: all of it.
     Full,
     /// A former party: the history up to and including the entry at this index, the last one it had a
@@ -213,7 +213,7 @@ fn parties_of(registry: &Registry, tx: &SignedTransaction) -> Vec<PartyId> {
 }
 
 /// Whether `party` signed `tx` (with any of its keys) or is named by it as a recipient.
-pub fn involved(registry: &Registry, tx: &SignedTransaction, party: PartyId) -> bool {
+pub(crate) fn involved(registry: &Registry, tx: &SignedTransaction, party: PartyId) -> bool {
     parties_of(registry, tx).contains(&party)
 }
 
@@ -221,7 +221,7 @@ pub fn involved(registry: &Registry, tx: &SignedTransaction, party: PartyId) -> 
 /// former party sees up to the last transaction it had a part in: one it signed or received, and the
 /// answer to its own surrender or the end of its own pledge. When that is the last transaction, it sees
 /// everything (nothing followed).
-pub fn access(
+pub(crate) fn access(
     registry: &Registry,
     bill: &Bill,
     history: &[&SignedTransaction],
@@ -266,7 +266,7 @@ pub fn access(
 }
 
 /// Every party that has had a part in a bill: signers and recipients of its history, and its parties now.
-pub fn bill_parties(
+pub(crate) fn bill_parties(
     registry: &Registry,
     bill: &Bill,
     history: &[&SignedTransaction],

@@ -7,26 +7,26 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod admin;
-pub mod api;
-pub mod auth;
+mod api;
+mod auth;
 pub mod cluster;
 pub mod keyfile;
 pub mod limits;
 pub mod listener;
 pub mod local;
-pub mod metrics;
+mod metrics;
 pub mod node;
-pub mod offers;
+mod offers;
 pub mod operator;
 pub mod pint;
 pub mod private;
-pub mod refusal;
-pub mod sequencer;
-pub mod server;
-pub mod state;
+mod refusal;
+mod sequencer;
+mod server;
+mod state;
 pub mod tls;
 pub mod verify;
-pub mod writer;
+mod writer;
 
 // Dependencies of the `ebl-node` binary alone (Cargo has no binary-only dependencies).
 use anyhow as _;

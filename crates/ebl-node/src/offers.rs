@@ -19,7 +19,7 @@ use crate::refusal::ReadRefusal;
 
 /// `POST /v1/bills/{id}/offer-freshness`, a signed request whose body is the offer's pledge
 /// transaction, signed by a party of the bill and naming the reader as pledgee.
-pub async fn offer_freshness<K: Kv>(
+pub(crate) async fn offer_freshness<K: Kv>(
     State(app): State<Arc<App<K>>>,
     Path(id): Path<String>,
     method: Method,

@@ -2,12 +2,12 @@
 //! the wallet reads them without this crate; how a refusal travels over HTTP is the node's.
 
 use axum::http::StatusCode;
-pub use ebl_core::refusal::{ReadRefusal, RequestRefusal};
+pub(crate) use ebl_core::refusal::{ReadRefusal, RequestRefusal};
 
 use crate::api::ApiError;
 
 /// The HTTP status a refusal is answered with.
-pub trait Status {
+pub(crate) trait Status {
     fn status(&self) -> StatusCode;
 }
 

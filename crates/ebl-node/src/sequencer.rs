@@ -23,7 +23,7 @@ use crate::writer::{BlockWriter, ToPublish};
 
 /// A transaction that passed the stateless checks (structure, signatures), with its id, or the error it
 /// failed with.
-pub type Candidate = Result<(TxId, SignedTransaction), (TxId, Error)>;
+pub(crate) type Candidate = Result<(TxId, SignedTransaction), (TxId, Error)>;
 
 /// Why a submission was not ordered here; each has a stable code the API shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub struct Submission {
 
 /// The outcome of ordering one block's worth of candidates.
 #[derive(Debug)]
-pub struct Ordered {
+pub(crate) struct Ordered {
     /// Accepted transactions in block order.
     pub accepted: Vec<SignedTransaction>,
     pub ids: Vec<TxId>,
@@ -68,7 +68,7 @@ pub struct Ordered {
 }
 
 /// Applies candidates in order to the ledger. Pure: the same ledger and candidates give the same result.
-pub fn order_block(ledger: &mut Ledger, candidates: Vec<Candidate>) -> Ordered {
+pub(crate) fn order_block(ledger: &mut Ledger, candidates: Vec<Candidate>) -> Ordered {
     let mut ordered = Ordered {
         accepted: Vec::new(),
         ids: Vec::new(),
@@ -139,7 +139,7 @@ pub(crate) fn gather(
 }
 
 /// The sequencer's own state: the working ledger and what writes its blocks.
-pub struct Sequencer<K: Kv> {
+pub(crate) struct Sequencer<K: Kv> {
     pub(crate) ledger: Ledger,
     pub(crate) writer: BlockWriter<K>,
     pub(crate) published: Arc<RwLock<Published>>,
@@ -158,7 +158,7 @@ use crate::api::now_ms;
 impl<K: Kv> Sequencer<K> {
     /// Runs until every sender is gone, then returns after the last block is durable and answered.
     /// A storage failure stops the sequencer: memory would otherwise run ahead of the disk.
-    pub fn run(mut self, mut rx: mpsc::Receiver<Submission>) -> Result<(), StoreError> {
+    pub(crate) fn run(mut self, mut rx: mpsc::Receiver<Submission>) -> Result<(), StoreError> {
         // One written block may wait while the one before it is synced; more would only add latency.
         let (to_durable, written) = std_mpsc::sync_channel::<Written>(1);
         let stage = Durability {
@@ -377,7 +377,7 @@ impl<K: Kv> Durability<K> {
 }
 
 /// A receipt for `id` in a stored block.
-pub fn receipt_in(block: &StoredBlock, id: &TxId) -> Result<Receipt, StoreError> {
+pub(crate) fn receipt_in(block: &StoredBlock, id: &TxId) -> Result<Receipt, StoreError> {
     let index = block
         .tx_ids
         .iter()

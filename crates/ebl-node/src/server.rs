@@ -13,7 +13,7 @@ use crate::listener::LimitedListener;
 
 /// How the node's connections are served.
 #[derive(Debug, Clone)]
-pub struct Transport {
+pub(crate) struct Transport {
     /// The certificate and key the node presents; `None` serves plain HTTP (loopback, or when the
     /// operator said so).
     pub tls: Option<Arc<rustls::ServerConfig>>,
@@ -24,7 +24,7 @@ pub struct Transport {
 
 /// Accepts connections until `shutdown` resolves, then waits for the requests in flight (at most
 /// `drain_ms`) and returns.
-pub async fn serve_connections(
+pub(crate) async fn serve_connections(
     mut listener: LimitedListener,
     router: axum::Router,
     transport: Transport,

@@ -16,7 +16,7 @@ use crate::refusal::RequestRefusal;
 
 /// A stored block with its finality certificate, as `GET /v1/blocks/{height}` answers.
 #[derive(Debug, Serialize)]
-pub struct BlockAnswer {
+pub(crate) struct BlockAnswer {
     #[serde(flatten)]
     pub block: ebl_store::StoredBlock,
     pub certificate: ebl_core::Certificate,

@@ -35,7 +35,6 @@ mod readers;
 mod submit;
 
 use bills::{bill, history, my_bills, status, transaction};
-pub use chain::BlockAnswer;
 use chain::{block, cluster_view, genesis, head, health, parties, party, registry_history};
 use envelope::{bill_document, bill_documents, pint_envelope, pint_jwk};
 pub(crate) use readers::load_history;
@@ -45,13 +44,13 @@ use submit::{submit_batch, submit_one};
 
 /// A refusal as the API sends it.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: &str) -> ApiError {
+    pub(crate) fn new(status: StatusCode, code: &str, message: &str) -> ApiError {
         ApiError {
             status,
             body: ErrorBody {
@@ -119,13 +118,13 @@ impl<K: Kv> App<K> {
 
 /// The Prometheus metrics, for a listener apart from the API's. It holds only the counters, so the
 /// node's shutdown never waits on it.
-pub fn metrics_router(metrics: Arc<Metrics>) -> Router {
+pub(crate) fn metrics_router(metrics: Arc<Metrics>) -> Router {
     Router::new()
         .route("/metrics", get(render_metrics))
         .with_state(metrics)
 }
 
-pub fn router<K: Kv>(app: Arc<App<K>>) -> Router {
+pub(crate) fn router<K: Kv>(app: Arc<App<K>>) -> Router {
     Router::new()
         .route("/v1/transactions", post(submit_one::<K>))
         .route("/v1/transactions/{id}", get(transaction::<K>))

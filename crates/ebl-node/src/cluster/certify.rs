@@ -38,12 +38,12 @@ impl ForkWatch {
 const ASK_TIMEOUT_MS: u64 = 2_000;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CertificateRequest {
+pub(crate) struct CertificateRequest {
     pub height: u64,
 }
 
 /// This node's certificate of the stored block at `height`: what it collected, and its own signature.
-pub fn local<K: Kv>(
+pub(crate) fn local<K: Kv>(
     store: &LedgerStore<K>,
     height: u64,
 ) -> Result<Option<Certificate>, StoreError> {
@@ -61,7 +61,7 @@ pub fn local<K: Kv>(
 /// [`local`], completed from the other member nodes when it holds fewer signatures than there are
 /// members (blocking: call off the async threads). Peers that do not answer are passed over: the
 /// threshold, not every member, makes a block final.
-pub fn collect<K: Kv>(
+pub(crate) fn collect<K: Kv>(
     store: &LedgerStore<K>,
     published: &std::sync::RwLock<Published>,
     client: &PeerClient,

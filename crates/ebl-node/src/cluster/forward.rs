@@ -14,7 +14,7 @@ use crate::refusal::RequestRefusal;
 
 /// Marks a forwarded request: a node never forwards one again, so two nodes that each think the other
 /// leads cannot pass a request back and forth.
-pub const FORWARDED_HEADER: &str = "x-ebl-forwarded";
+pub(crate) const FORWARDED_HEADER: &str = "x-ebl-forwarded";
 
 /// How long a forwarded submission may take at the leader.
 const FORWARD_TIMEOUT_MS: u64 = 30_000;
@@ -25,7 +25,7 @@ fn no_leader(message: &str) -> ApiError {
 
 /// Sends `transactions` to the leader at `address` and waits until this node has applied what the
 /// leader answered.
-pub async fn forward(
+pub(crate) async fn forward(
     cluster: &Cluster,
     address: String,
     transactions: Vec<SignedTransaction>,
@@ -91,7 +91,7 @@ pub async fn forward(
 }
 
 /// Waits until this node has applied (and published) block `height`.
-pub async fn wait_applied(cluster: &Cluster, height: u64) -> Result<(), ApiError> {
+pub(crate) async fn wait_applied(cluster: &Cluster, height: u64) -> Result<(), ApiError> {
     let deadline = Instant::now() + Duration::from_millis(FORWARD_TIMEOUT_MS);
     loop {
         let applied = match cluster.published.read() {

@@ -42,7 +42,7 @@ struct Ends {
 
 /// The Raft log store; clones share the same files.
 #[derive(Debug, Clone)]
-pub struct LogStore {
+pub(super) struct LogStore {
     kv: Arc<SledKv>,
     ends: Arc<Mutex<Ends>>,
 }
@@ -62,7 +62,7 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StorageErro
 
 impl LogStore {
     /// Opens the log in `kv`, finding its ends (one scan, at start).
-    pub fn open(kv: Arc<SledKv>) -> Result<LogStore, StoreError> {
+    pub(super) fn open(kv: Arc<SledKv>) -> Result<LogStore, StoreError> {
         let mut ends = Ends::default();
         if let Some(bytes) = kv.get(PURGED)? {
             ends.last_purged = codec::decode(&bytes, ENTRY_BYTES_MAX).map_err(corrupt)?;

@@ -22,12 +22,12 @@ const LEARNER_CATCHUP_MS: u64 = 30_000;
 /// still spoken to (and believed) while Raft's membership holds it, until the change that drops it is
 /// committed.
 #[derive(Debug, Clone, Default)]
-pub struct KnownNodes {
+pub(super) struct KnownNodes {
     inner: Arc<RwLock<HashMap<NodeId, (PartyKey, String)>>>,
 }
 
 impl KnownNodes {
-    pub fn learn(&self, members: &[ebl_core::Member]) {
+    pub(super) fn learn(&self, members: &[ebl_core::Member]) {
         let mut known = match self.inner.write() {
             Ok(k) => k,
             Err(poisoned) => poisoned.into_inner(),
@@ -37,7 +37,7 @@ impl KnownNodes {
         }
     }
 
-    pub fn key(&self, id: NodeId) -> Option<PartyKey> {
+    pub(super) fn key(&self, id: NodeId) -> Option<PartyKey> {
         let known = match self.inner.read() {
             Ok(k) => k,
             Err(poisoned) => poisoned.into_inner(),
@@ -54,7 +54,7 @@ fn members(published: &RwLock<Published>) -> Vec<ebl_core::Member> {
 }
 
 /// Runs on every node; acts only while this node leads.
-pub async fn reconcile(cluster: Arc<Cluster>, known: KnownNodes) {
+pub(super) async fn reconcile(cluster: Arc<Cluster>, known: KnownNodes) {
     let mut tick = tokio::time::interval(Duration::from_millis(RECONCILE_MS));
     loop {
         tick.tick().await;

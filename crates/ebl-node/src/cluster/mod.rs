@@ -6,17 +6,17 @@
 //! side; [`network`] and [`peer`] carry Raft's messages over signed HTTP; [`catchup`] brings a node past
 //! a purged log; [`forward`] sends a follower's submissions to the leader.
 
-pub mod catchup;
-pub mod certify;
-pub mod fault;
-pub mod forward;
-pub mod log;
+mod catchup;
+pub(crate) mod certify;
+mod fault;
+pub(crate) mod forward;
+mod log;
 pub mod machine;
-pub mod membership;
-pub mod network;
-pub mod order;
+mod membership;
+mod network;
+mod order;
 pub mod peer;
-pub mod start;
+pub(crate) mod start;
 
 use std::collections::BTreeMap;
 use std::io::Cursor;

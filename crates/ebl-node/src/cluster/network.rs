@@ -23,7 +23,7 @@ use super::{BasicNode, NodeId, TypeConfig};
 /// Makes a connection per target; an answer counts only when the node key this node knows for the
 /// target signed it.
 #[derive(Debug, Clone)]
-pub struct Network {
+pub(super) struct Network {
     pub client: PeerClient,
     pub known: KnownNodes,
 }
@@ -41,7 +41,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
 }
 
 #[derive(Debug)]
-pub struct Connection {
+pub(super) struct Connection {
     network: Network,
     target: NodeId,
     address: String,

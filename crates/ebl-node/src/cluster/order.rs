@@ -16,7 +16,7 @@ use super::{Cluster, Outcome};
 use crate::sequencer::{gather, order_block, outcomes, NotOrdered, Submission};
 
 /// Where order comes from: a proposal goes in, and comes back applied (or not) on this node.
-pub trait Consensus: Send + Sync {
+pub(super) trait Consensus: Send + Sync {
     /// Whether this node may propose now.
     fn leads(&self) -> bool;
     /// Waits until everything committed before this node's leadership is applied here.
@@ -27,7 +27,7 @@ pub trait Consensus: Send + Sync {
 
 /// Raft as the source of order.
 #[derive(Debug, Clone)]
-pub struct RaftConsensus {
+pub(super) struct RaftConsensus {
     pub cluster: Arc<Cluster>,
     pub handle: tokio::runtime::Handle,
 }
@@ -73,7 +73,7 @@ struct Working {
     time_ms: u64,
 }
 
-pub struct Orderer<K: Kv, C: Consensus> {
+pub(super) struct Orderer<K: Kv, C: Consensus> {
     pub consensus: C,
     /// Where this process notes the proposals it made (their signatures checked here).
     pub vouched: super::machine::Vouched,
@@ -92,7 +92,7 @@ impl<K: Kv, C: Consensus> std::fmt::Debug for Orderer<K, C> {
 use crate::api::now_ms;
 
 impl<K: Kv, C: Consensus> Orderer<K, C> {
-    pub fn new(
+    pub(super) fn new(
         consensus: C,
         applier: Arc<Mutex<Applier<K>>>,
         store: Arc<LedgerStore<K>>,
@@ -110,7 +110,7 @@ impl<K: Kv, C: Consensus> Orderer<K, C> {
     }
 
     /// Runs until every sender is gone, then checkpoints the applied state.
-    pub fn run(mut self, mut rx: mpsc::Receiver<Submission>) -> Result<(), StoreError> {
+    pub(super) fn run(mut self, mut rx: mpsc::Receiver<Submission>) -> Result<(), StoreError> {
         let mut carry: Option<Submission> = None;
         loop {
             let first = match carry.take() {

@@ -26,7 +26,7 @@ use crate::pint::Receiver;
 
 /// Where a member node keeps its Raft log and any evidence of a refused proposal.
 #[derive(Debug, Clone)]
-pub struct ClusterFiles {
+pub(crate) struct ClusterFiles {
     pub raft: PathBuf,
     pub evidence: PathBuf,
     /// Present when the node was made to join a running cluster (`ebl-node init --join`): its key is
@@ -37,7 +37,7 @@ pub struct ClusterFiles {
 }
 
 /// Starts this member's node in the cluster of its genesis. Call inside a tokio runtime.
-pub async fn start<K: Kv>(
+pub(crate) async fn start<K: Kv>(
     store: LedgerStore<K>,
     node_key: SigningKey,
     settings: Settings,
