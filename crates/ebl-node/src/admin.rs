@@ -27,11 +27,20 @@ pub const VERIFY_PATH: &str = "/v1/admin/verify";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
-    Ok { report: VerifyReport },
-    Fault { failure: VerifyFailure },
+    /// Sound, from the genesis to the head.
+    Ok {
+        /// What was verified.
+        report: VerifyReport,
+    },
+    /// The first fault found, and where.
+    Fault {
+        /// The fault.
+        failure: VerifyFailure,
+    },
 }
 
 impl Verdict {
+    /// The verdict of what `verify_store` returned.
     pub fn of(result: Result<VerifyReport, Box<VerifyFailure>>) -> Verdict {
         match result {
             Ok(report) => Verdict::Ok { report },
@@ -48,13 +57,20 @@ pub enum Verification {
     Idle,
     /// Replaying: `done` blocks of `total` (the total grows if the replay follows a new checkpoint).
     Running {
+        /// Blocks replayed so far.
         done: u64,
+        /// Blocks to replay.
         total: u64,
+        /// When it started (Unix milliseconds).
         started_ms: u64,
     },
+    /// Done: what it found.
     Finished {
+        /// When it started (Unix milliseconds).
         started_ms: u64,
+        /// When it finished.
         finished_ms: u64,
+        /// What it found.
         #[serde(flatten)]
         verdict: Verdict,
     },
@@ -78,6 +94,7 @@ impl Verifications {
         }
     }
 
+    /// Where the verify stands now.
     pub fn now(&self) -> Verification {
         self.lock().clone()
     }
@@ -128,6 +145,7 @@ impl Verifications {
     }
 }
 
+/// The operator's routes (`VERIFY_PATH`).
 pub fn routes<K: Kv>() -> Router<Arc<App<K>>> {
     Router::new().route(VERIFY_PATH, get(verification::<K>).post(start_verify::<K>))
 }

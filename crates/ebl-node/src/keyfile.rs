@@ -6,18 +6,21 @@ use ebl_core::{bytes, SigningKey};
 
 use crate::node::NodeError;
 
+/// A new ed25519 key from the operating system's randomness.
 pub fn generate() -> Result<SigningKey, NodeError> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| NodeError::Io(format!("no randomness: {e}")))?;
     Ok(SigningKey::from_bytes(&seed))
 }
 
+/// Writes `key`'s seed as hex to a new file, 0600 from its creation; an existing file is never replaced.
 pub fn write(path: &Path, key: &SigningKey) -> Result<(), NodeError> {
     let hex = zeroize::Zeroizing::new(bytes::to_hex(&key.to_bytes()));
     crate::private::write_new(path, hex.as_bytes())
         .map_err(|e| NodeError::Io(format!("writing {}: {e}", path.display())))
 }
 
+/// Reads a key written by `keyfile::write` (64 hex digits, surrounding whitespace allowed).
 pub fn read(path: &Path) -> Result<SigningKey, NodeError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| NodeError::Io(format!("reading {}: {e}", path.display())))?;

@@ -1,10 +1,12 @@
 //! `ebl-node`: validates, orders and durably stores eBL transactions, and serves them over HTTP.
 //!
-//! [`sequencer`] orders and commits blocks; [`api`] is the HTTP surface; [`auth`] decides who may read a
-//! bill; [`verify`] replays a stored ledger; [`node`] wires them to a data directory.
+//! `sequencer` orders and commits blocks; `api` is the HTTP surface; `auth` decides who may read a bill;
+//! [`verify`] replays a stored ledger; [`node`] wires them to a data directory; [`cluster`] runs a
+//! consortium's nodes as one Raft cluster.
 
 // Every dependency is used by the library itself (tests and binaries bring their own).
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
+#![warn(missing_docs)]
 
 pub mod admin;
 mod api;

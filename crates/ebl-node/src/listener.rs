@@ -20,11 +20,15 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// The limits a listener enforces.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
+    /// Most connections open at once; more wait to be accepted.
     pub max: usize,
+    /// Most open at once from one address; more are closed as they arrive.
     pub per_address_max: usize,
+    /// How long a connection may sit with nothing read or written before it is closed.
     pub idle_ms: u64,
 }
 
+/// A TCP listener that accepts within `ConnectionLimits`, and closes idle connections.
 #[derive(Debug)]
 pub struct LimitedListener {
     inner: TcpListener,
@@ -34,6 +38,7 @@ pub struct LimitedListener {
 }
 
 impl LimitedListener {
+    /// Accepts from `inner` within `limits`.
     pub fn new(inner: TcpListener, limits: ConnectionLimits) -> LimitedListener {
         LimitedListener {
             inner,

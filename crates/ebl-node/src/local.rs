@@ -12,6 +12,7 @@ use crate::node::{DataDir, NodeError, Settings};
 /// Runs until dropped (or stopped), then shuts down gracefully.
 #[derive(Debug)]
 pub struct LocalNode {
+    /// Where its API answers (`http://127.0.0.1:PORT`).
     pub url: String,
     /// The Prometheus metrics, on a listener of their own.
     pub metrics_url: String,

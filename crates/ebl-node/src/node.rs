@@ -26,18 +26,25 @@ use crate::writer::BlockWriter;
 /// Why the node could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    /// Storage failed or refused the store.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A file, a socket or a thread of the node's own failed.
     #[error("{0}")]
     Io(String),
+    /// A one-member chain's node started with another node's key.
     #[error("the node key in {0} is not the first member's node key: until the log is replicated across members' nodes, only that node orders the chain")]
     WrongNodeKey(PathBuf),
+    /// A cluster node whose key no member of the genesis names.
     #[error("the node key in {0} is not a member's node key in this genesis")]
     NotAMember(PathBuf),
+    /// The genesis breaks a ledger rule.
     #[error("invalid genesis: {0}")]
     Genesis(#[from] ebl_core::Error),
+    /// The sequencer thread ended (a storage failure it logged).
     #[error("the sequencer stopped: {0}")]
     Sequencer(String),
+    /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
 }
@@ -47,6 +54,7 @@ pub enum NodeError {
 pub struct DataDir(pub PathBuf);
 
 impl DataDir {
+    /// The store: sled's files, and beside them the transaction log and the head witness.
     pub fn store(&self) -> PathBuf {
         self.0.join("store")
     }
@@ -66,6 +74,7 @@ impl DataDir {
         self.pint().join("documents")
     }
 
+    /// The node's own key (hex seed, 0600): it signs blocks, statements and PINT answers, and seals checkpoints.
     pub fn node_key(&self) -> PathBuf {
         self.0.join("node.key")
     }
@@ -184,15 +193,21 @@ pub fn init_joining(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
 /// them to reach each boundary quickly.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
+    /// Most transactions waiting to be ordered (`PENDING_TRANSACTIONS_MAX`).
     pub pending_transactions_max: usize,
+    /// Most open client connections (`CONNECTIONS_MAX`).
     pub connections_max: usize,
+    /// Most open connections from one address (`CONNECTIONS_PER_ADDRESS_MAX`).
     pub connections_per_address_max: usize,
+    /// How long an idle connection is kept (`CONNECTION_IDLE_MS`).
     pub connection_idle_ms: u64,
     /// How long a client has to send a request's whole header (`HEADER_READ_MS`).
     pub header_read_ms: u64,
     /// How long a PINT envelope transfer may stay open (`pint::TRANSFER_OPEN_MS_MAX`).
     pub pint_transfer_open_ms: u64,
+    /// Transactions between two state checkpoints (`CHECKPOINT_TRANSACTIONS`).
     pub checkpoint_transactions: usize,
+    /// How long one request may take (`REQUEST_TIMEOUT_MS`).
     pub request_timeout_ms: u64,
 }
 
@@ -214,7 +229,9 @@ impl Default for Settings {
 /// A started node: the shared application state and the sequencer thread.
 #[derive(Debug)]
 pub struct Running<K: Kv> {
+    /// What the handlers share: the store, the published state, the queue to the sequencer, ...
     pub app: Arc<App<K>>,
+    /// The limits it runs with.
     pub settings: Settings,
     sequencer: JoinHandle<Result<(), StoreError>>,
 }

@@ -22,17 +22,30 @@ pub const ANSWER_TIMEOUT_MS: u64 = 10_000;
 pub enum AskError {
     /// The node did not answer at this address.
     #[error("the node at {url} does not answer: {reason}")]
-    Unreachable { url: String, reason: String },
+    Unreachable {
+        /// The node's address.
+        url: String,
+        /// Why not (the connection's error).
+        reason: String,
+    },
     /// The node answered with a refusal (its stable code and words).
     #[error("the node at {url} refused: {message} [{code}]")]
     Refused {
+        /// The node's address.
         url: String,
+        /// The refusal's stable code (`not_this_node`, ...).
         code: String,
+        /// Its words.
         message: String,
     },
     /// The node answered something that is not an answer to this request.
     #[error("the node at {url} answered something unreadable: {reason}")]
-    BadAnswer { url: String, reason: String },
+    BadAnswer {
+        /// The node's address.
+        url: String,
+        /// What could not be read.
+        reason: String,
+    },
 }
 
 /// A running node, asked by its operator.

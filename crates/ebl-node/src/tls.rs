@@ -19,22 +19,52 @@ pub const SELF_SIGNED_VALID_DAYS: i64 = 365;
 /// Why the node will not serve (or call) with the TLS it was given.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// A certificate or key file that could not be read.
     #[error("reading {path}: {reason}")]
-    Unreadable { path: PathBuf, reason: String },
+    Unreadable {
+        /// Which.
+        path: PathBuf,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// A certificate or key file that could not be written.
     #[error("writing {path}: {reason}")]
-    Unwritable { path: PathBuf, reason: String },
+    Unwritable {
+        /// Which.
+        path: PathBuf,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// A file over `TLS_FILE_BYTES_MAX`, not read.
     #[error("{path} is {len} bytes, more than a TLS file may be ({TLS_FILE_BYTES_MAX})")]
-    TooLarge { path: PathBuf, len: u64 },
+    TooLarge {
+        /// Which.
+        path: PathBuf,
+        /// Its size.
+        len: u64,
+    },
+    /// A certificate file without a certificate.
     #[error("{path} holds no PEM certificate")]
-    NoCertificate { path: PathBuf },
+    NoCertificate {
+        /// Which.
+        path: PathBuf,
+    },
+    /// A key file without a private key.
     #[error("{path} holds no PEM private key")]
-    NoKey { path: PathBuf },
+    NoKey {
+        /// Which.
+        path: PathBuf,
+    },
+    /// rustls will not serve with this certificate and key (rustls's reason).
     #[error("the certificate and key cannot serve TLS: {0}")]
     Unusable(String),
+    /// Plain HTTP on an address off loopback, not asked for.
     #[error("plain HTTP on {0}, which is not a loopback address: serve TLS (--tls-cert and --tls-key, or `ebl-node init --tls-self-signed`), or pass --insecure-plain-http to accept that everything crosses the network readable")]
     PlainOffLoopback(SocketAddr),
+    /// The development certificate could not be made (rcgen's reason).
     #[error("making a development certificate: {0}")]
     SelfSigned(String),
+    /// A certificate or key that is already there is never replaced.
     #[error("{0} exists: refusing to replace a certificate or key")]
     Exists(PathBuf),
 }

@@ -8,10 +8,15 @@ use serde::{Deserialize, Serialize};
 /// What a clean replay found.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VerifyReport {
+    /// The chain id (the genesis's hash).
     pub chain: ebl_core::Hash,
+    /// Blocks replayed, the genesis not counted.
     pub blocks: u64,
+    /// Transactions replayed.
     pub transactions: u64,
+    /// Bills the replayed ledger holds.
     pub bills: usize,
+    /// Parties the replayed registry holds.
     pub parties: usize,
     /// The height at which the stored state checkpoint was found equal to the replayed state (`None`
     /// if a running node rewrote it more than `CHECKPOINT_CHASES_MAX` times during the replay).
@@ -25,10 +30,15 @@ pub struct VerifyReport {
 #[derive(Debug, Clone, Serialize, Deserialize, thiserror::Error)]
 #[error("{place}: {message} [{code}]")]
 pub struct VerifyFailure {
+    /// Where, in words (`block 12, transaction 3 (…)`, `store`, `genesis`).
     pub place: String,
+    /// The block's height, where the fault is in one.
     pub height: Option<u64>,
+    /// The transaction's id, where the fault is in one.
     pub tx: Option<TxId>,
+    /// The broken rule's stable code (a ledger rule's, or storage's).
     pub code: String,
+    /// What is wrong.
     pub message: String,
 }
 

@@ -35,23 +35,32 @@ const META_BYTES_MAX: usize = 64 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum Halt {
     #[error("proposal at log index {index} from node {proposer}: {fault} ({}; evidence in {evidence})", fault.code())]
+    /// A committed proposal this node refuses to apply, with the evidence kept.
     Refused {
+        /// Its Raft log index.
         index: u64,
+        /// The node that proposed it.
         proposer: String,
+        /// Why it is refused.
         fault: BlockFault,
+        /// Where the evidence was written.
         evidence: String,
     },
+    /// Halted by an earlier refusal.
     #[error("this node halted earlier (see its log and evidence): it applies nothing more")]
     Stopped,
+    /// Storage failed while applying.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// What a snapshot holds: only the head it reaches. The blocks up to it are this ledger's own, fetched
-/// from a peer and checked one by one by a node that installs it (see [`super::catchup`]).
+/// from a peer and checked one by one by a node that installs it (see `catchup`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotHead {
+    /// The height of the last block it reaches.
     pub height: u64,
+    /// That block's header hash.
     pub hash: Hash,
 }
 
@@ -64,14 +73,21 @@ struct StoredSnapshot {
 /// The applied state, shared with the leader's orderer (which starts from it after a leader change).
 #[derive(Debug)]
 pub struct Applier<K: Kv> {
+    /// The ledger as applied so far.
     pub ledger: Ledger,
+    /// Turns applied proposals into stored, signed blocks.
     pub writer: BlockWriter<K>,
+    /// The state readers see, published after each block is durable.
     pub published: Arc<RwLock<Published>>,
+    /// The last Raft log entry applied.
     pub last_applied: Option<LogId<NodeId>>,
+    /// The membership as the log last set it.
     pub membership: StoredMembership<NodeId, BasicNode>,
     /// The Raft log's store, which also keeps the applied point and membership.
     pub meta: Arc<SledKv>,
+    /// Where a refused proposal's evidence is written.
     pub evidence: PathBuf,
+    /// Set when this node halts.
     pub halted: Arc<AtomicBool>,
     /// What the proposal being applied changed, transaction by transaction.
     pub pending_applied: Vec<ebl_core::Applied>,
@@ -90,6 +106,7 @@ pub struct Vouched(Arc<Mutex<std::collections::HashSet<[u8; 64]>>>);
 pub const VOUCHED_MAX: usize = 1024;
 
 impl Vouched {
+    /// Remembers `proposal` as this process's own (its signatures checked here).
     pub fn insert(&self, proposal: &Proposal) {
         let mut set = match self.0.lock() {
             Ok(s) => s,
@@ -190,6 +207,7 @@ impl<K: Kv> Applier<K> {
         ])
     }
 
+    /// The head a snapshot taken now reaches.
     pub fn head(&self) -> SnapshotHead {
         SnapshotHead {
             height: self.writer.height(),
@@ -353,7 +371,9 @@ fn corrupt(e: ebl_core::Error) -> StoreError {
 /// The state machine openraft drives; it holds the applier behind a lock the orderer shares.
 #[derive(Debug)]
 pub struct Machine<K: Kv> {
+    /// The applied state.
     pub applier: Arc<Mutex<Applier<K>>>,
+    /// How it fetches the blocks behind a snapshot from its peers.
     pub catchup: super::catchup::Catchup,
 }
 
@@ -571,8 +591,10 @@ pub fn apply_fetched<K: Kv>(
 /// Why a fetched block was not written: it failed a check, or the store did.
 #[derive(Debug, thiserror::Error)]
 pub enum Fetched {
+    /// The block failed a check.
     #[error(transparent)]
     Fault(#[from] BlockFault),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -2,9 +2,9 @@
 //! what is replicated is the leader's signed block proposal, and every node applies each committed
 //! proposal to its own ledger, checking it again, and signs the block it wrote.
 //!
-//! [`log`] keeps the Raft log durably; [`machine`] applies committed proposals; [`order`] is the leader's
-//! side; [`network`] and [`peer`] carry Raft's messages over signed HTTP; [`catchup`] brings a node past
-//! a purged log; [`forward`] sends a follower's submissions to the leader.
+//! `log` keeps the Raft log durably; [`machine`] applies committed proposals; `order` is the leader's
+//! side; `network` and [`peer`] carry Raft's messages over signed HTTP; `catchup` brings a node past a
+//! purged log; `forward` sends a follower's submissions to the leader.
 
 mod catchup;
 pub(crate) mod certify;
@@ -38,7 +38,12 @@ pub type NodeId = u64;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
     /// The proposal became this block.
-    Block { height: u64, hash: Hash },
+    Block {
+        /// Its height.
+        height: u64,
+        /// Its header's hash.
+        hash: Hash,
+    },
     /// The proposal named a parent that was no longer the head: skipped by every node alike.
     Stale,
     /// A leader's blank entry or a membership change: no block.
@@ -54,8 +59,10 @@ openraft::declare_raft_types!(
         Node = BasicNode,
 );
 
+/// The Raft engine of this node.
 pub type Raft = openraft::Raft<TypeConfig>;
 
+/// A member node's Raft id: the first 8 bytes of its node key's SHA-256, so every node derives the same ids from the genesis.
 pub fn node_id(key: &PartyKey) -> NodeId {
     let hash = Hash::of(key.as_bytes());
     let mut first = [0u8; 8];
@@ -71,8 +78,11 @@ pub const LEADER_WAIT_MS: u64 = 3_000;
 /// leader's first commit take the rest.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
+    /// How often the leader sends heartbeats.
     pub heartbeat_ms: u64,
+    /// The shortest wait without a heartbeat before a follower campaigns.
     pub election_min_ms: u64,
+    /// The longest such wait (each follower picks one in between).
     pub election_max_ms: u64,
     /// Entries since the last snapshot that make a new one (and let the log before it be purged).
     pub snapshot_entries: u64,
@@ -95,25 +105,35 @@ impl Default for Timing {
 /// A node's place in the cluster, as `GET /v1/cluster` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct View {
+    /// This node's Raft id.
     pub id: NodeId,
     /// leader, follower, candidate, learner, shutdown, or halted (a committed proposal failed here).
     pub role: &'static str,
+    /// The Raft term it is in.
     pub term: u64,
+    /// The leader it knows of.
     pub leader: Option<NodeId>,
+    /// Where that leader's node serves its peers.
     pub leader_address: Option<String>,
     /// The Raft log index this node has applied.
     pub last_applied: u64,
     /// The log index its last snapshot reaches, and the one up to which its log was purged.
     pub snapshot: Option<u64>,
+    /// The log index up to which its log was purged.
     pub purged: Option<u64>,
+    /// The voting members' ids.
     pub voters: Vec<NodeId>,
 }
 
 /// This node's view of the cluster.
 pub struct Cluster {
+    /// The Raft engine.
     pub raft: Raft,
+    /// This node's Raft id.
     pub id: NodeId,
+    /// The state readers see: what this node applied and made durable.
     pub published: Arc<RwLock<Published>>,
+    /// Set when this node refused a committed proposal: it applies nothing more.
     pub halted: Arc<AtomicBool>,
     /// Signs this node's requests to its peers (certificates, forwarded catch-up).
     pub client: peer::PeerClient,
@@ -130,6 +150,7 @@ impl std::fmt::Debug for Cluster {
 }
 
 impl Cluster {
+    /// The leader this node knows of now.
     pub fn leader(&self) -> Option<NodeId> {
         self.raft.metrics().borrow().current_leader
     }
@@ -207,6 +228,7 @@ impl Cluster {
             .map_err(|e| NotLinearizable(e.to_string()))
     }
 
+    /// Whether this node leads now.
     pub fn is_leader(&self) -> bool {
         self.leader() == Some(self.id)
     }

@@ -27,11 +27,17 @@ use crate::api::{ApiError, App};
 use crate::limits::REQUEST_SKEW_MS_MAX;
 use crate::refusal::RequestRefusal;
 
+/// Raft's append-entries (and heartbeats).
 pub const PATH_APPEND: &str = "/v1/peer/append";
+/// Raft's vote requests.
 pub const PATH_VOTE: &str = "/v1/peer/vote";
+/// Raft's snapshot installs (a snapshot names only the head it reaches).
 pub const PATH_SNAPSHOT: &str = "/v1/peer/snapshot";
+/// Blocks with their transactions, for a node catching up behind a snapshot.
 pub const PATH_BLOCKS: &str = "/v1/peer/blocks";
+/// A block's signatures by this node, collected into finality certificates.
 pub const PATH_CERTIFICATE: &str = "/v1/peer/certificate";
+/// The leader's confirmation of its commit index, for linearizable reads.
 pub const PATH_READ_INDEX: &str = "/v1/peer/read-index";
 
 /// The most blocks one catch-up request returns.
@@ -44,23 +50,36 @@ pub const PEER_MESSAGE_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Why a peer request was refused. Each has a stable code, shown in the answer and the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeerRefusal {
+    /// No node signature on the request.
     #[error("the request carries no node signature")]
     Unsigned,
+    /// Signed by a key that is no member's node key.
     #[error("key {0} is not a member node of this chain")]
     NotAMemberNode(String),
+    /// The signature does not verify.
     #[error("the node signature does not verify")]
     BadSignature,
+    /// Signed too far from this node's clock (a replay, or a clock to fix).
     #[error("the request time is more than {REQUEST_SKEW_MS_MAX} ms from this node's clock")]
     TimeSkew,
+    /// A Raft message naming another node as its sender than the one that signed it.
     #[error("the message speaks for node {claimed}, but node {sender} signed it")]
-    NotTheSender { claimed: u64, sender: u64 },
+    NotTheSender {
+        /// The node the message names.
+        claimed: u64,
+        /// The node that signed it.
+        sender: u64,
+    },
+    /// A body that does not decode.
     #[error("the message is malformed: {0}")]
     Malformed(String),
+    /// A peer request to a one-member chain's node.
     #[error("this node is not in a cluster")]
     NotClustered,
 }
 
 impl PeerRefusal {
+    /// The stable code the answer and the log show.
     pub fn code(&self) -> &'static str {
         match self {
             PeerRefusal::Unsigned => "peer_unsigned",
@@ -92,31 +111,56 @@ impl From<PeerRefusal> for ApiError {
 /// A request for blocks `from..from+count` with their transactions, to catch up.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BlocksRequest {
+    /// The first height wanted.
     pub from: u64,
+    /// How many (at most `FETCH_BLOCKS_MAX` are answered).
     pub count: u64,
 }
 
+/// A block as a peer sends it to a node catching up: checked there like any block before it is written.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FetchedBlock {
+    /// Its signed header.
     pub header: SignedBlockHeader,
+    /// Its transactions, in order.
     pub transactions: Vec<SignedTransaction>,
 }
 
 /// Why a request to a peer failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PeerError {
+    /// No answer.
     #[error("cannot reach {address}: {reason}")]
-    Unreachable { address: String, reason: String },
+    Unreachable {
+        /// The peer's address.
+        address: String,
+        /// The connection's error.
+        reason: String,
+    },
+    /// The peer refused the request.
     #[error("{address} refused: {code} ({status})")]
     Refused {
+        /// The peer's address.
         address: String,
+        /// The HTTP status.
         status: u16,
+        /// The refusal's code.
         code: String,
     },
+    /// An answer not signed by the peer's node key.
     #[error("{address} answered without a valid signature of its node key")]
-    UnsignedAnswer { address: String },
+    UnsignedAnswer {
+        /// The peer's address.
+        address: String,
+    },
+    /// An answer that does not decode.
     #[error("{address} answered something malformed: {reason}")]
-    BadAnswer { address: String, reason: String },
+    BadAnswer {
+        /// The peer's address.
+        address: String,
+        /// What could not be read.
+        reason: String,
+    },
 }
 
 use crate::api::now_ms;
@@ -124,7 +168,9 @@ use crate::api::now_ms;
 /// Sends signed requests to peers and checks their signed answers (blocking; call off async threads).
 #[derive(Debug, Clone)]
 pub struct PeerClient {
+    /// The chain every request is signed for.
     pub chain: ChainId,
+    /// This node's key, which signs every request.
     pub key: SigningKey,
     /// Over TLS or not, and which certificates the peers may present.
     pub tls: crate::tls::PeerTls,
@@ -136,6 +182,7 @@ pub struct PeerClient {
 pub const PEER_CONNECT_MS: u64 = 1_000;
 
 impl PeerClient {
+    /// A client signing for `chain` with `key`, over `tls`.
     pub fn new(chain: ChainId, key: SigningKey, tls: crate::tls::PeerTls) -> PeerClient {
         let agent = tls.agent(Duration::from_millis(PEER_CONNECT_MS), None);
         PeerClient {
@@ -436,6 +483,7 @@ async fn read_index<K: Kv>(
     Ok(answer(&app, &signature, codec::encode(&index)))
 }
 
+/// The peer routes (`PATH_*`), each checking the sending node's signature first.
 pub fn routes<K: Kv>() -> Router<Arc<App<K>>> {
     Router::new()
         .route(PATH_APPEND, post(append::<K>))

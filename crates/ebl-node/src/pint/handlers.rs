@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::answers::{accept, duplicate, import_transaction, refused, signed};
 use crate::api::App;
 
+/// The `/v3` routes of the receiving platform, every answer carrying `API-Version`.
 pub fn routes<K: Kv>() -> Router<Arc<App<K>>> {
     Router::new()
         .route("/v3/envelopes", post(start::<K>))

@@ -23,6 +23,7 @@ pub use handlers::{routes, API_VERSION};
 pub struct Receiver {
     /// This platform's PINT code (`eblPlatform`), at most 4 characters.
     pub platform: String,
+    /// The platforms' keys and roots it accepts envelopes from, each bound to a platform code and role.
     pub trust: TrustStore,
     /// Where additional documents of accepted transfers are written, named by their checksum; `None`
     /// keeps them only while the transfer is open (tests without a data directory).
