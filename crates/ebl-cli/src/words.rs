@@ -165,6 +165,12 @@ pub fn status(status: &Status, lang: Lang) -> &'static str {
         (Status::Void { .. }, Lang::Zh) => "已作废（已修改）",
         (Status::SwitchedToPaper { .. }, Lang::En) => "switched to paper",
         (Status::SwitchedToPaper { .. }, Lang::Zh) => "已转为纸质提单",
+        (Status::SendingOut { .. }, Lang::En) => "being sent to another platform",
+        (Status::SendingOut { .. }, Lang::Zh) => "正在转出至其他平台",
+        (Status::TransferredOut { .. }, Lang::En) => "transferred to another platform",
+        (Status::TransferredOut { .. }, Lang::Zh) => "已转出至其他平台",
+        (Status::Disputed { .. }, Lang::En) => "disputed by the receiving platform",
+        (Status::Disputed { .. }, Lang::Zh) => "接收平台有异议",
     }
 }
 
@@ -187,6 +193,10 @@ pub fn action(code: &str, lang: Lang) -> String {
         "ENFORCE" => ("Pledge enforced", "执行质押"),
         "REFUSE" => ("Refused", "拒收"),
         "IMPORT" => ("Arrived over PINT", "经 PINT 转入"),
+        "SEND_OUT" => ("Sent over PINT", "经 PINT 转出"),
+        "SENT_OUT" => ("Received by the other platform", "对方平台已接收"),
+        "SEND_REFUSED" => ("Refused by the other platform", "对方平台拒收"),
+        "SEND_DISPUTED" => ("Disputed by the other platform", "对方平台有异议"),
         other => return other.to_owned(),
     };
     match lang {

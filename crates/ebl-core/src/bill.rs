@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::DocumentType;
 use crate::error::{Error, Result};
+use crate::foreign::ForeignParty;
 use crate::hash::Hash;
 use crate::party::{PartyId, Role};
 use crate::registry::Registry;
@@ -64,6 +65,14 @@ pub enum Status {
         surrendered_by: PartyId,
         paper: PaperBill,
     },
+    /// Sent by its holder to a party on another platform: frozen until that platform's signed answer
+    /// is recorded.
+    SendingOut { sender: PartyId, to: ForeignParty },
+    /// Received by the other platform: terminal here. If the bill comes back, it is a new bill here
+    /// that names this one as its earlier life.
+    TransferredOut { sender: PartyId, to: ForeignParty },
+    /// The other platform disputes the transfer (`DISE`): held, frozen, for people to resolve.
+    Disputed { sender: PartyId, to: ForeignParty },
 }
 
 impl Status {
@@ -77,14 +86,26 @@ impl Status {
             Status::Accomplished => "ACCOMPLISHED",
             Status::Void { .. } => "VOID",
             Status::SwitchedToPaper { .. } => "SWITCHED_TO_PAPER",
+            Status::SendingOut { .. } => "SENDING_OUT",
+            Status::TransferredOut { .. } => "TRANSFERRED_OUT",
+            Status::Disputed { .. } => "DISPUTED",
         }
     }
 
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            Status::Accomplished | Status::Void { .. } | Status::SwitchedToPaper { .. }
+            Status::Accomplished
+                | Status::Void { .. }
+                | Status::SwitchedToPaper { .. }
+                | Status::TransferredOut { .. }
         )
+    }
+
+    /// A bill whose reference has passed on: replaced, or taken by another platform (so the same
+    /// reference may arrive here again as a new bill).
+    pub fn has_passed_on(&self) -> bool {
+        self.is_replaced() || matches!(self, Status::TransferredOut { .. })
     }
 
     /// A void bill whose replacements are all issued: its reference has passed on.
@@ -119,6 +140,8 @@ pub struct Bill {
     pub replaces: Vec<BillId>,
     /// Set by a transfer or endorsement until the next action: what its recipient's refusal restores.
     pub refusable: Option<Refusable>,
+    /// For a bill that came back from another platform: the bill it was here before it left.
+    pub earlier: Option<BillId>,
 }
 
 /// The state before the last transfer or endorsement, which its recipient may refuse.
@@ -160,6 +183,9 @@ impl Bill {
             | Status::PendingAmendment { surrendered_by, .. }
             | Status::Void { surrendered_by, .. }
             | Status::SwitchedToPaper { surrendered_by, .. } => parties.push(*surrendered_by),
+            Status::SendingOut { sender, .. }
+            | Status::TransferredOut { sender, .. }
+            | Status::Disputed { sender, .. } => parties.push(*sender),
             _ => {}
         }
         parties.sort();
@@ -195,8 +221,15 @@ pub fn transition(
             status: bill.status.name(),
         });
     }
-    // While pledged only the pledgee acts; while a surrender is pending only the carrier answers.
+    // While being sent, or disputed, nothing acts but the node recording the other platform's answer;
+    // while pledged only the pledgee acts; while a surrender is pending only the carrier answers.
     match (&bill.status, action) {
+        (
+            Status::SendingOut { .. },
+            Action::SentOut { .. } | Action::SendRefused { .. } | Action::SendDisputed { .. },
+        ) => {}
+        (Status::SendingOut { .. }, _) => return Err(Error::SendingOut),
+        (Status::Disputed { .. }, _) => return Err(Error::Disputed),
         (Status::Pledged(_), Action::Pledge { .. }) => return Err(Error::AlreadyPledged),
         (Status::Pledged(p), Action::Sign { .. }) if signers.contains(&p.pledgee) => {}
         (Status::Pledged(_), Action::Release { .. } | Action::Enforce { .. }) => {}
@@ -216,6 +249,9 @@ pub fn transition(
             | Action::RejectSurrender { .. }
             | Action::AcceptSurrenderToPaper { .. },
         ) => return Err(Error::NoSurrenderPending),
+        (_, Action::SentOut { .. } | Action::SendRefused { .. } | Action::SendDisputed { .. }) => {
+            return Err(Error::NotSendingOut)
+        }
         (_, Action::Release { .. } | Action::Enforce { .. }) => return Err(Error::NotPledged),
         _ => {}
     }
@@ -387,6 +423,35 @@ pub fn transition(
                     may_endorse: true,
                 };
             }
+        }
+        Action::SendOut { to, .. } => {
+            let signer = possessor_signs(bill, signers)?;
+            if !bill.holds_title(signer) {
+                return Err(Error::NoTitle);
+            }
+            // A to-order bill leaves endorsed to its recipient, which a restricted endorsee may not do.
+            if let Title::Order {
+                may_endorse: false, ..
+            } = bill.title
+            {
+                return Err(Error::EndorsementRestricted);
+            }
+            next.status = Status::SendingOut {
+                sender: signer,
+                to: to.clone(),
+            };
+        }
+        // The caller checked the node's signature: the platform's answer is the node's to vouch for.
+        Action::SentOut { .. } | Action::SendRefused { .. } | Action::SendDisputed { .. } => {
+            let Status::SendingOut { sender, to } = &bill.status else {
+                return Err(Error::NotSendingOut);
+            };
+            let (sender, to) = (*sender, to.clone());
+            next.status = match action {
+                Action::SentOut { .. } => Status::TransferredOut { sender, to },
+                Action::SendDisputed { .. } => Status::Disputed { sender, to },
+                _ => Status::Issued,
+            };
         }
         Action::Issue { .. }
         | Action::Import { .. }

@@ -206,6 +206,22 @@ pub enum Error {
     NoSurrenderPending,
     #[error("the bill is {status} and accepts no further action")]
     Terminal { status: &'static str },
+    #[error("the bill is being sent to another platform: nothing may act on it until that platform answers")]
+    SendingOut,
+    #[error("the bill is not being sent to another platform")]
+    NotSendingOut,
+    #[error("the platform the bill was sent to disputes it (DISE): it is held until people resolve it")]
+    Disputed,
+    #[error("platform {platform} is this chain's own: a bill is sent only to another platform")]
+    OwnPlatform { platform: String },
+    #[error("a party on another platform is named by {count} codes, more than the {max} allowed")]
+    TooManyPartyCodes { count: usize, max: usize },
+    #[error("the recorded PINT {what} is {len} bytes, more than the {max} allowed")]
+    PintRecordTooLarge {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
 
     // --- chain verification ---
     #[error("transaction belongs to bill {bill}, not the one being verified")]
@@ -317,6 +333,12 @@ impl Error {
             SurrenderPending => "surrender_pending",
             NoSurrenderPending => "no_surrender_pending",
             Terminal { .. } => "terminal",
+            SendingOut => "sending_out",
+            NotSendingOut => "not_sending_out",
+            Disputed => "disputed",
+            OwnPlatform { .. } => "own_platform",
+            TooManyPartyCodes { .. } => "too_many_party_codes",
+            PintRecordTooLarge { .. } => "pint_record_too_large",
             ForeignTransaction { .. } => "foreign_transaction",
             BillNotInChain { .. } => "bill_not_in_chain",
             DocumentChecksumMismatch { .. } => "document_checksum_mismatch",

@@ -100,7 +100,7 @@ impl Ledger {
         for bill in ledger.bills.values() {
             let key = reference_key(&bill.carrier_code, &bill.reference);
             let superseded =
-                |id: &BillId| ledger.bills.get(id).is_some_and(|b| b.status.is_replaced());
+                |id: &BillId| ledger.bills.get(id).is_some_and(|b| b.status.has_passed_on());
             match ledger.references.get(&key) {
                 Some(holder) if !superseded(holder) => {}
                 _ => {
@@ -148,7 +148,7 @@ impl Ledger {
         for bill in bills {
             // The (carrier code, reference) belongs to the one bill of that key not yet replaced.
             let key = reference_key(&bill.carrier_code, &bill.reference);
-            let replaced = bill.status.is_replaced();
+            let replaced = bill.status.has_passed_on();
             if !replaced || !self.references.contains_key(&key) {
                 self.references.insert(key, bill.id);
             }
@@ -221,7 +221,21 @@ impl Ledger {
                 party,
             });
         }
-        let signers = self.signers(tx)?;
+        // Another platform's answer to a send is vouched for by a member's node, which belongs to no
+        // party: it is checked against the members, like an import.
+        let signers = if action.is_send_outcome() {
+            self.node_signed(tx)?;
+            Vec::new()
+        } else {
+            self.signers(tx)?
+        };
+        if let Action::SendOut { to, .. } = action {
+            if to.platform == self.genesis.platform {
+                return Err(Error::OwnPlatform {
+                    platform: to.platform.clone(),
+                });
+            }
+        }
 
         if let Action::Issue { .. } = action {
             return self.issue(tx, id, &signers);
@@ -378,6 +392,7 @@ impl Ledger {
                 .map(|r| r.bills.clone())
                 .unwrap_or_default(),
             refusable: None,
+            earlier: None,
         };
         for old in replaces.iter().flat_map(|r| &r.bills) {
             if let Some(replaced) = self.bills.get_mut(old) {
@@ -449,6 +464,15 @@ impl Ledger {
         Ok(())
     }
 
+    /// Exactly one signature, by a member's node key.
+    fn node_signed(&self, tx: &SignedTransaction) -> Result<()> {
+        match tx.signatures.as_slice() {
+            [] => Err(Error::MissingSignature { who: "node" }),
+            [one] if self.registry.member_by_node(&one.signer).is_some() => Ok(()),
+            _ => Err(Error::NotNode),
+        }
+    }
+
     /// A bill from another platform. The node vouches for the envelope (the core cannot check JWS from
     /// other platforms); the ledger checks what it can: the node's signature, the document, a local
     /// carrier to surrender to, and a title that fits the document and rests with the possessor. The
@@ -471,11 +495,7 @@ impl Ledger {
                 got: tx.body.prev,
             });
         }
-        match tx.signatures.as_slice() {
-            [] => return Err(Error::MissingSignature { who: "node" }),
-            [one] if self.registry.member_by_node(&one.signer).is_some() => {}
-            _ => return Err(Error::NotNode),
-        }
+        self.node_signed(tx)?;
         let document = Document::from_envelope(envelope)?;
         self.carrier_of(*carrier, &document)?;
         self.registry.active_party(*possessor)?;
@@ -490,11 +510,20 @@ impl Ledger {
         }
         let reference = facts.transport_document_reference.clone();
         let code = carrier_code(&facts.carrier_identifier());
-        if self
-            .references
-            .contains_key(&reference_key(&code, &reference))
-            || self.bills.contains_key(&id)
-        {
+        // A bill this platform sent away may come back: a new bill, linked to its earlier life here.
+        let earlier = match self.references.get(&reference_key(&code, &reference)) {
+            None => None,
+            Some(b)
+                if self
+                    .bills
+                    .get(b)
+                    .is_some_and(|b| matches!(b.status, Status::TransferredOut { .. })) =>
+            {
+                Some(*b)
+            }
+            Some(_) => return Err(Error::DuplicateReference { reference }),
+        };
+        if self.bills.contains_key(&id) {
             return Err(Error::DuplicateReference { reference });
         }
         let bill = Bill {
@@ -513,6 +542,7 @@ impl Ledger {
             status: Status::Issued,
             replaces: Vec::new(),
             refusable: None,
+            earlier,
         };
         self.references.insert(reference_key(&code, &reference), id);
         self.bills.insert(id, bill);

@@ -48,3 +48,11 @@ pub const PAPER_BILL_NUMBER_BYTES_MAX: usize = 64;
 /// request is soon worthless; within it, each signature is accepted once. The wallet signs by the same
 /// rule, so it is the protocol's, not one node's.
 pub const REQUEST_SKEW_MS_MAX: u64 = 30 * 1000;
+/// Most identifying codes a party on another platform is named by when a bill is sent to it (PINT's
+/// `identifyingCodes`).
+pub const FOREIGN_PARTY_CODES_MAX: usize = 8;
+/// Longest code list provider or party code naming a party on another platform, in bytes (PINT allows
+/// 100 for `partyCode`).
+pub const FOREIGN_PARTY_CODE_BYTES_MAX: usize = 100;
+/// Largest signed PINT answer (a compact JWS) a node records when a bill it sent is received or refused.
+pub const PINT_ANSWER_BYTES_MAX: usize = 16 * 1024;

@@ -7,11 +7,12 @@ use crate::bill::Title;
 use crate::codec;
 use crate::document::Document;
 use crate::error::{Error, Result};
+use crate::foreign::ForeignParty;
 use crate::genesis::Member;
 use crate::hash::Hash;
 use crate::keys::{sign_in_context, verify_in_context, PartyKey, SignatureBytes};
 use crate::limits::{
-    ENVELOPE_BYTES_MAX, LOAN_REFERENCE_BYTES_MAX, PAPER_BILL_NUMBER_BYTES_MAX, REPLACED_BILLS_MAX,
+    ENVELOPE_BYTES_MAX, LOAN_REFERENCE_BYTES_MAX, PAPER_BILL_NUMBER_BYTES_MAX, PINT_ANSWER_BYTES_MAX, REPLACED_BILLS_MAX,
     REPLACEMENT_BILLS_MAX, SIGNATURES_MAX, TRANSACTION_BYTES_MAX,
 };
 use crate::party::{check_text, PartyId, PartyProfile};
@@ -29,8 +30,9 @@ pub const TRANSACTION_CONTEXT: &[u8] = b"ebl/transaction/v1\0";
 /// Version of the transaction format; a change to the encoding needs a new one. Version 2: a consortium
 /// genesis (members, threshold, platform code), governance and self-rotation actions, a transaction's
 /// expiry, carrier codes on bills; the rest of a bill's life: refusal, split and combine replacements,
-/// switch to paper.
-pub const FORMAT_VERSION: u16 = 2;
+/// switch to paper. Version 3: bills sent to other platforms over PINT (`SEND_OUT` and the node's
+/// record of the answer), and a bill that comes back linked to its earlier life here.
+pub const FORMAT_VERSION: u16 = 3;
 
 /// Why a holder surrenders a bill for amendment (DCSA codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,6 +289,32 @@ pub enum Action {
         bill: BillId,
         paper: PaperBill,
     },
+    /// The holder sends the bill to a party on another platform over DCSA PINT. The bill is frozen
+    /// until that platform's signed answer is recorded by one of the three actions below.
+    SendOut {
+        bill: BillId,
+        to: ForeignParty,
+    },
+    /// A member's node records that the receiving platform took the bill (`RECE` or `DUPE`): its life
+    /// here ends. `entry` is the last envelope transfer chain entry this platform signed (what a bill
+    /// coming back must carry), `answer` the receiver's signed answer (a compact JWS).
+    SentOut {
+        bill: BillId,
+        entry: String,
+        answer: String,
+    },
+    /// A member's node records that the receiving platform refused the bill (`BENV` or `BSIG`): the
+    /// holder has it again, and the answer says why.
+    SendRefused {
+        bill: BillId,
+        answer: String,
+    },
+    /// A member's node records that the receiving platform disputes the bill (`DISE`): it stays frozen
+    /// for people to resolve.
+    SendDisputed {
+        bill: BillId,
+        answer: String,
+    },
 }
 
 impl Action {
@@ -317,6 +345,10 @@ impl Action {
             Action::SetThreshold { .. } => "SET_THRESHOLD",
             Action::Refuse { .. } => "REFUSE",
             Action::AcceptSurrenderToPaper { .. } => "SACC",
+            Action::SendOut { .. } => "SEND_OUT",
+            Action::SentOut { .. } => "SENT_OUT",
+            Action::SendRefused { .. } => "SEND_REFUSED",
+            Action::SendDisputed { .. } => "SEND_DISPUTED",
         }
     }
 
@@ -337,7 +369,11 @@ impl Action {
             | Action::Release { bill }
             | Action::Enforce { bill }
             | Action::Refuse { bill }
-            | Action::AcceptSurrenderToPaper { bill, .. } => Some(*bill),
+            | Action::AcceptSurrenderToPaper { bill, .. }
+            | Action::SendOut { bill, .. }
+            | Action::SentOut { bill, .. }
+            | Action::SendRefused { bill, .. }
+            | Action::SendDisputed { bill, .. } => Some(*bill),
             Action::Issue { .. } | Action::Import { .. } => None,
             Action::RegisterParty { .. }
             | Action::RotateKey { .. }
@@ -363,6 +399,15 @@ impl Action {
             Action::Import { envelope, .. } => Document::from_envelope(envelope).ok(),
             _ => None,
         }
+    }
+
+    /// Whether the action records another platform's answer to a `SEND_OUT`: signed by a member's
+    /// node, which checked the answer's signature against that platform's keys.
+    pub fn is_send_outcome(&self) -> bool {
+        matches!(
+            self,
+            Action::SentOut { .. } | Action::SendRefused { .. } | Action::SendDisputed { .. }
+        )
     }
 
     /// Whether the action changes the registry (parties or members) and so extends the registry's head.
@@ -396,6 +441,14 @@ impl Action {
                 replaces: Some(r), ..
             } => r.check(),
             Action::AcceptSurrenderToPaper { paper, .. } => paper.check(),
+            Action::SendOut { to, .. } => to.check(),
+            Action::SentOut { entry, answer, .. } => {
+                check_record("chain entry", entry, ENVELOPE_BYTES_MAX)?;
+                check_record("answer", answer, PINT_ANSWER_BYTES_MAX)
+            }
+            Action::SendRefused { answer, .. } | Action::SendDisputed { answer, .. } => {
+                check_record("answer", answer, PINT_ANSWER_BYTES_MAX)
+            }
             Action::Import { envelope, .. } if envelope.len() > ENVELOPE_BYTES_MAX => {
                 Err(Error::EnvelopeTooLarge {
                     len: envelope.len(),
@@ -405,6 +458,18 @@ impl Action {
             _ => Ok(()),
         }
     }
+}
+
+/// A PINT record carried verbatim (a chain entry, a signed answer) is at most `max` bytes.
+fn check_record(what: &'static str, text: &str, max: usize) -> Result<()> {
+    if text.len() > max {
+        return Err(Error::PintRecordTooLarge {
+            what,
+            len: text.len(),
+            max,
+        });
+    }
+    Ok(())
 }
 
 /// The unsigned body of a transaction; its hash is the transaction id.

@@ -34,6 +34,20 @@ fn party_object(registry: &ebl_core::Registry, id: ebl_core::PartyId, platform: 
     serde_json::json!({ "partyName": name, "eblPlatform": platform, "identifyingCodes": codes })
 }
 
+/// A party on another platform as PINT names it.
+fn foreign_object(party: &ebl_core::ForeignParty) -> Value {
+    let codes: Vec<Value> = party
+        .codes
+        .iter()
+        .map(|c| serde_json::json!({ "codeListProvider": c.provider, "partyCode": c.code }))
+        .collect();
+    serde_json::json!({
+        "partyName": party.name,
+        "eblPlatform": party.platform,
+        "identifyingCodes": codes,
+    })
+}
+
 /// Maps our transactions to PINT's. `PLEDGE`, `RELEASE` and `ENFORCE` have no PINT code: a pledge is
 /// the possession passing to the bank (`TRANSFER`), a release passing back (`TRANSFER`), an enforcement
 /// the bank taking title (`ENDORSE_TO_ORDER` to itself). The original action and the loan ride along in
@@ -42,6 +56,7 @@ fn pint_transactions(
     history: &[Exported<'_>],
     registry: &ebl_core::Registry,
     platform: &str,
+    to_order: bool,
 ) -> Vec<Value> {
     use ebl_core::Action;
     let mut pledgor = None;
@@ -50,6 +65,8 @@ fn pint_transactions(
     // Who sent the last transfer or endorsement: a refusal hands the bill back to them.
     let mut sender = None;
     let mut out = Vec::new();
+    // Where the last send's transactions begin: a refused send took nothing away, so they go.
+    let mut sent_from = None;
     for entry in history {
         let tx = entry.transaction;
         let signer = tx
@@ -57,7 +74,35 @@ fn pint_transactions(
             .first()
             .and_then(|s| registry.by_key(&s.signer))
             .map(|p| p.id);
+        match &tx.body.action {
+            Action::SendRefused { .. } => {
+                out.truncate(sent_from.take().unwrap_or(out.len()));
+                continue;
+            }
+            // The other platform's answers are this ledger's records, not PINT transactions.
+            Action::SentOut { .. } | Action::SendDisputed { .. } => continue,
+            _ => {}
+        }
         let Some(actor) = signer else { continue };
+        if let Action::SendOut { to, .. } = &tx.body.action {
+            // A to-order bill leaves endorsed to its recipient, so that title rests with the possessor
+            // there; then possession passes.
+            sent_from = Some(out.len());
+            let codes = if to_order {
+                vec!["ENDORSE_TO_ORDER", "TRANSFER"]
+            } else {
+                vec!["TRANSFER"]
+            };
+            for code in codes {
+                out.push(serde_json::json!({
+                    "actionCode": code,
+                    "actionDateTime": date_time(entry.time_ms),
+                    "actor": party_object(registry, actor, platform),
+                    "recipient": foreign_object(to),
+                }));
+            }
+            continue;
+        }
         let (code, recipient, extension) = match &tx.body.action {
             Action::Issue { issue_to, .. } => {
                 carrier = Some(actor);
@@ -115,7 +160,11 @@ fn pint_transactions(
             | Action::RecoverKey { .. }
             | Action::AddMember { .. }
             | Action::RemoveMember { .. }
-            | Action::SetThreshold { .. } => continue,
+            | Action::SetThreshold { .. }
+            | Action::SendOut { .. }
+            | Action::SentOut { .. }
+            | Action::SendRefused { .. }
+            | Action::SendDisputed { .. } => continue,
         };
         let mut t = serde_json::json!({
             "actionCode": code,
@@ -167,7 +216,7 @@ pub fn export_envelope(
     key: &impl JwsSigner,
 ) -> Value {
     let checksum = document.checksum().to_hex();
-    let transactions = pint_transactions(history, registry, platform);
+    let transactions = pint_transactions(history, registry, platform, document.facts().is_to_order);
     if let Some(mut chain) = imported_chain(history) {
         if let (false, Some(last)) = (transactions.is_empty(), chain.last()) {
             let previous = Hash::of(last.as_bytes()).to_hex();

@@ -40,7 +40,7 @@ pub use receive::{
     PLATFORM_CODE_BYTES_MAX, PLATFORM_CODE_DEFAULT, TRANSFERS_ACTIVE_MAX,
     TRANSFER_DOCUMENTS_BYTES_MAX,
 };
-pub use send::{Next, Outbound, SEND_ATTEMPTS_MAX};
+pub use send::{answer_summary, Next, Outbound, SEND_ATTEMPTS_MAX};
 pub use x5c::{CERTIFICATE_BYTES_MAX, X5C_CERTIFICATES_MAX};
 
 /// Largest envelope accepted, in bytes.

@@ -210,6 +210,21 @@ pub fn describe(names: &Names, signer: &str, action: &Action) -> String {
             "the node imported it from another platform (PINT) for {}",
             n(possessor)
         ),
+        Action::SendOut { to, .. } => {
+            format!("{signer} sent it to {} over PINT", to.describe())
+        }
+        Action::SentOut { answer, .. } => format!(
+            "the other platform received it ({}): it left this ledger",
+            ebl_pint::answer_summary(answer)
+        ),
+        Action::SendRefused { answer, .. } => format!(
+            "the other platform refused it ({}): the holder has it again",
+            ebl_pint::answer_summary(answer)
+        ),
+        Action::SendDisputed { answer, .. } => format!(
+            "the other platform disputes it ({}): held for people to resolve",
+            ebl_pint::answer_summary(answer)
+        ),
     }
 }
 

@@ -77,24 +77,24 @@ fn issue() -> SignedTransaction {
 fn genesis_bytes_are_pinned() {
     assert_eq!(
         to_hex(&genesis().encode()),
-        "02000800000000000000736e617073686f74010000000000000008000000000000006f70657261746f728a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3940e000000000000003132372e302e302e313a373837390100030000000000000045424c0068e5cf8b010000"
+        "03000800000000000000736e617073686f74010000000000000008000000000000006f70657261746f728a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b3940e000000000000003132372e302e302e313a373837390100030000000000000045424c0068e5cf8b010000"
     );
     assert_eq!(
         genesis().chain_id().to_hex(),
-        "563520623f61066b3f57af72e39720297fc9a1b8ee8506697412f2662b4115d5"
+        "9313575bfa590afdd71b5c411491380d0b8462f69c827be88a60c847577b9bb4"
     );
 }
 
 #[test]
 fn transfer_bytes_are_pinned() {
-    assert_eq!(to_hex(&transfer().body.encode()), "563520623f61066b3f57af72e39720297fc9a1b8ee8506697412f2662b4115d59f2e6d33a3717ee826353a404ba4618d1aeeb6879ad7936bce8ed5f46814924d7b68e5cf8b0100000001000000623210167553939c87ed8c5f2bfe0b3e0684e12c3a3dd2513613c4e67263b5a10707070707070707070707070707070707070707070707070707070707070707");
+    assert_eq!(to_hex(&transfer().body.encode()), "9313575bfa590afdd71b5c411491380d0b8462f69c827be88a60c847577b9bb49f2e6d33a3717ee826353a404ba4618d1aeeb6879ad7936bce8ed5f46814924d7b68e5cf8b0100000001000000623210167553939c87ed8c5f2bfe0b3e0684e12c3a3dd2513613c4e67263b5a10707070707070707070707070707070707070707070707070707070707070707");
     assert_eq!(
         transfer().id().to_hex(),
-        "3a626aafa5617834ce6b65e8158deebfbcb93644c7e183aa22e971365982a80c"
+        "9bc002b2aabd327a204643f9636bff50bdba161baae0d53947bfdc3e1ad34ee7"
     );
     assert_eq!(
         Hash::of(&transfer().encode()).to_hex(),
-        "b3fde24d7e1bb95711984f1bcef63647a2c4b1cdc36796763e30f2261dbe3a28"
+        "7145884eab90e142843c44f115a0209fa704d279db11bed066085d5c3f9830fd"
     );
 }
 
@@ -102,11 +102,11 @@ fn transfer_bytes_are_pinned() {
 fn pledge_and_issue_bytes_are_pinned() {
     assert_eq!(
         Hash::of(&pledge().encode()).to_hex(),
-        "7598b0217b5fc08c521e7f6b557debed65244673cbc14811094505583c136fd4"
+        "5d82cbf3e726edfe8091e2c5d7a2bd6d548c27e209b70091de5e04c0e3030e99"
     );
     assert_eq!(
         Hash::of(&issue().encode()).to_hex(),
-        "179dbca677618b56c648a3985de8402fd52ce5fe29c776054f2f310b8dd02641"
+        "9c1f59b87bf87befefb4c1e7d71534fbfa02ade79cadb92bfd0f27f85c012a57"
     );
 }
 
@@ -120,7 +120,7 @@ fn block_header_bytes_are_pinned() {
         tx_count: 1,
         time_ms: 1_700_000_000_500,
     };
-    assert_eq!(to_hex(&codec::encode(&header)), "563520623f61066b3f57af72e39720297fc9a1b8ee8506697412f2662b4115d50100000000000000563520623f61066b3f57af72e39720297fc9a1b8ee8506697412f2662b4115d53d77e5d9b61d338b53427410783eef6cf54cd554871b982f464a974c0120ad6001000000f469e5cf8b010000");
+    assert_eq!(to_hex(&codec::encode(&header)), "9313575bfa590afdd71b5c411491380d0b8462f69c827be88a60c847577b9bb401000000000000009313575bfa590afdd71b5c411491380d0b8462f69c827be88a60c847577b9bb413d7a7c67a78fc8cd3d9f638027028ee24c7fad55315ac64e7a5cc414a67d7c101000000f469e5cf8b010000");
 }
 
 #[test]
@@ -219,6 +219,70 @@ fn every_single_flipped_byte_is_refused() {
         .expect("accepted");
 }
 
+/// Format 3's new actions, pinned: a bill sent to another platform, and the node's three records of
+/// that platform's answer, each as the hash of its signed encoding.
+#[test]
+fn format_3_action_bytes_are_pinned() {
+    let chain = genesis().chain_id();
+    let body = |action: Action| Transaction {
+        chain,
+        prev: Hash::of(b"prev"),
+        time_ms: 1_700_000_000_000,
+        valid_until_ms: None,
+        action,
+    };
+    let bill = Hash::of(b"bill");
+    let cases = [
+        body(Action::SendOut {
+            bill,
+            to: ebl_core::ForeignParty {
+                platform: "WAVE".into(),
+                name: "Buyer Abroad".into(),
+                codes: vec![ebl_core::PartyCode {
+                    provider: "WAVE".into(),
+                    code: "buyer-7".into(),
+                }],
+            },
+        })
+        .signed_by(&[&key(5)]),
+        body(Action::SentOut {
+            bill,
+            entry: "e.n.try".into(),
+            answer: "a.ns.wer".into(),
+        })
+        .signed_by(&[&key(31)]),
+        body(Action::SendRefused {
+            bill,
+            answer: "a.ns.wer".into(),
+        })
+        .signed_by(&[&key(31)]),
+        body(Action::SendDisputed {
+            bill,
+            answer: "a.ns.wer".into(),
+        })
+        .signed_by(&[&key(31)]),
+    ];
+    let got: Vec<String> = cases
+        .iter()
+        .map(|tx| Hash::of(&tx.encode()).to_hex())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "6d450790b1f709dc25acfa9f11d34db23d3a89caefc5935433b5cb515df059cb",
+            "15749a5cd542d015b7851a2be6f728bfa2d2153e2f9e23d111e553cd47a6ec64",
+            "da0a0230c82ed53f84e77a8e6d3bf36885ce7e1106f5766311d047934cf25207",
+            "d02790906f321388cb953c2c31bb5493a181dd9848a819370a9de100d0acbca5",
+        ]
+    );
+    for tx in &cases {
+        assert_eq!(
+            &SignedTransaction::decode(&tx.encode()).expect("decodes"),
+            tx
+        );
+    }
+}
+
 /// Format 2's new actions, pinned: governance, a self-rotation, a refusal, a split replacement and a
 /// switch to paper, each as the hash of its signed encoding.
 #[test]
@@ -275,11 +339,11 @@ fn format_2_action_bytes_are_pinned() {
     assert_eq!(
         got,
         [
-            "c98ab75ce0a856169e64ca1e73806d3c4dd6241cff7cbfb4e1c337fbc3eed8ce",
-            "f83bb8e1a8f9a3536329ffb895a18efd7717df6be58714d445323dc6b49b5bc6",
-            "e3d2821a90a61cb826a0a67e36451c6336a57b7eeabfa62de240289fc61a84d9",
-            "3f8f4d4de201ea0cc6b408e049270c8eaa9cfe2c04918089dc004c452c2bf020",
-            "362bfd20233cab7bf756c6cf6ecea38afca245036d7448e44fb68f95be12c105",
+            "212546f9566da55326926ff2051fb1e133bfa88d4f12f63a0fb99f292425d7d1",
+            "6e46768078310bd226f254c122aef1eed0b691c0e686354eeae89a20c7d739df",
+            "97fc8f4f303f4f23c7af656074c06bd19869bb9295c7e0b8d49028042c0f42ec",
+            "67412b5d75959a1b5b1af8990437c58bbc1d493ed90a67b455723b84a5cee4f3",
+            "546192e63f577dcbc99344fd94cbb12a1de0f95b1caf646da76638e903130d5a",
         ]
     );
     for tx in &cases {

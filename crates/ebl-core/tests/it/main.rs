@@ -15,5 +15,6 @@ mod lifecycle;
 mod limits;
 mod model;
 mod rules;
+mod send_out;
 mod support;
 mod tradetrust;
