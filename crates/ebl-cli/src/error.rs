@@ -230,6 +230,12 @@ pub enum Refusal {
     /// A PINT answer whose signature is not the node's.
     #[error("{0}")]
     UnsignedAnswer(String),
+    /// The platform a bill was sent to refused it (`BENV`, `BSIG`): the holder has it again.
+    #[error("{0}")]
+    SendRefused(String),
+    /// The platform a bill was sent to disputes it (`DISE`): it is held for people to resolve.
+    #[error("{0}")]
+    SendDisputed(String),
     #[error("{0}")]
     BadGenesis(String),
     #[error("{0}")]
@@ -316,6 +322,8 @@ impl Refusal {
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::BadAnswer(_) | Refusal::UnsignedAnswer(_) => "bad_answer",
+            Refusal::SendRefused(_) => "send_refused",
+            Refusal::SendDisputed(_) => "send_disputed",
             Refusal::BadGenesis(_) => "bad_genesis",
             Refusal::BadKeyFile(_) => "bad_key_file",
             Refusal::BadKeyName(_) => "bad_key_name",
@@ -359,6 +367,7 @@ impl Refusal {
         match self {
             Refusal::BadAnswer(_) => Kind::Other,
             Refusal::UnsignedAnswer(_) => Kind::Verification,
+            Refusal::SendRefused(_) | Refusal::SendDisputed(_) => Kind::Rejected,
             Refusal::BadGenesis(_) => Kind::Verification,
             Refusal::BadKeyFile(_) => Kind::Usage,
             Refusal::BadKeyName(_) => Kind::Usage,
@@ -425,6 +434,8 @@ mod tests {
                 4,
             ),
             (Refusal::UnsignedAnswer(String::new()), "bad_answer", 4),
+            (Refusal::SendRefused(String::new()), "send_refused", 3),
+            (Refusal::SendDisputed(String::new()), "send_disputed", 3),
             (Refusal::ChainMismatch(String::new()), "chain_mismatch", 4),
             (Refusal::StaleOffer(String::new()), "stale_offer", 4),
             (Refusal::BadReceipt(String::new()), "bad_receipt", 4),

@@ -67,12 +67,23 @@ pub enum Status {
     },
     /// Sent by its holder to a party on another platform: frozen until that platform's signed answer
     /// is recorded.
-    SendingOut { sender: PartyId, to: ForeignParty },
+    SendingOut {
+        sender: PartyId,
+        to: ForeignParty,
+    },
     /// Received by the other platform: terminal here. If the bill comes back, it is a new bill here
-    /// that names this one as its earlier life.
-    TransferredOut { sender: PartyId, to: ForeignParty },
+    /// that names this one as its earlier life, and its chain must carry `last_entry`.
+    TransferredOut {
+        sender: PartyId,
+        to: ForeignParty,
+        /// SHA-256 of the last envelope transfer chain entry this platform signed for it.
+        last_entry: Hash,
+    },
     /// The other platform disputes the transfer (`DISE`): held, frozen, for people to resolve.
-    Disputed { sender: PartyId, to: ForeignParty },
+    Disputed {
+        sender: PartyId,
+        to: ForeignParty,
+    },
 }
 
 impl Status {
@@ -448,7 +459,11 @@ pub fn transition(
             };
             let (sender, to) = (*sender, to.clone());
             next.status = match action {
-                Action::SentOut { .. } => Status::TransferredOut { sender, to },
+                Action::SentOut { entry, .. } => Status::TransferredOut {
+                    sender,
+                    to,
+                    last_entry: Hash::of(entry.as_bytes()),
+                },
                 Action::SendDisputed { .. } => Status::Disputed { sender, to },
                 _ => Status::Issued,
             };

@@ -210,7 +210,9 @@ pub enum Error {
     SendingOut,
     #[error("the bill is not being sent to another platform")]
     NotSendingOut,
-    #[error("the platform the bill was sent to disputes it (DISE): it is held until people resolve it")]
+    #[error(
+        "the platform the bill was sent to disputes it (DISE): it is held until people resolve it"
+    )]
     Disputed,
     #[error("platform {platform} is this chain's own: a bill is sent only to another platform")]
     OwnPlatform { platform: String },

@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::genesis::check_platform_code;
-use crate::limits::{
-    FOREIGN_PARTY_CODES_MAX, FOREIGN_PARTY_CODE_BYTES_MAX, PARTY_NAME_BYTES_MAX,
-};
+use crate::limits::{FOREIGN_PARTY_CODES_MAX, FOREIGN_PARTY_CODE_BYTES_MAX, PARTY_NAME_BYTES_MAX};
 use crate::party::check_text;
 
 /// One of a foreign party's identifying codes (PINT's `IdentifyingCode`).

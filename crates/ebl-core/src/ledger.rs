@@ -99,8 +99,12 @@ impl Ledger {
         // A void bill's reference may have passed to its replacement: the one not yet replaced holds it.
         for bill in ledger.bills.values() {
             let key = reference_key(&bill.carrier_code, &bill.reference);
-            let superseded =
-                |id: &BillId| ledger.bills.get(id).is_some_and(|b| b.status.has_passed_on());
+            let superseded = |id: &BillId| {
+                ledger
+                    .bills
+                    .get(id)
+                    .is_some_and(|b| b.status.has_passed_on())
+            };
             match ledger.references.get(&key) {
                 Some(holder) if !superseded(holder) => {}
                 _ => {

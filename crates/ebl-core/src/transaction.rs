@@ -12,8 +12,9 @@ use crate::genesis::Member;
 use crate::hash::Hash;
 use crate::keys::{sign_in_context, verify_in_context, PartyKey, SignatureBytes};
 use crate::limits::{
-    ENVELOPE_BYTES_MAX, LOAN_REFERENCE_BYTES_MAX, PAPER_BILL_NUMBER_BYTES_MAX, PINT_ANSWER_BYTES_MAX, REPLACED_BILLS_MAX,
-    REPLACEMENT_BILLS_MAX, SIGNATURES_MAX, TRANSACTION_BYTES_MAX,
+    ENVELOPE_BYTES_MAX, LOAN_REFERENCE_BYTES_MAX, PAPER_BILL_NUMBER_BYTES_MAX,
+    PINT_ANSWER_BYTES_MAX, REPLACED_BILLS_MAX, REPLACEMENT_BILLS_MAX, SIGNATURES_MAX,
+    TRANSACTION_BYTES_MAX,
 };
 use crate::party::{check_text, PartyId, PartyProfile};
 

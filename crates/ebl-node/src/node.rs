@@ -292,11 +292,11 @@ pub fn start_receiving<K: Kv>(
     } = load(&store, genesis)?;
     let store = Arc::new(store);
     let metrics = Arc::new(Metrics::default());
-    let published = Arc::new(RwLock::new(Published {
-        ledger: ledger.clone(),
-        head: head.as_ref().map(|b| b.header.clone()),
+    let published = Arc::new(RwLock::new(Published::new(
+        ledger.clone(),
+        head.as_ref().map(|b| b.header.clone()),
         transactions,
-    }));
+    )));
     let (submissions, rx) = mpsc::channel(settings.pending_transactions_max.max(1));
     let sequencer = Sequencer {
         ledger,
@@ -443,11 +443,12 @@ pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, N
     let key = keyfile::read(&dir.node_key())?;
     let trust = Receiver::load_trust(&dir.pint_trust()).map_err(NodeError::Io)?;
     // The platform code is the genesis's (sealed in the store, part of the chain id).
-    let pint = Receiver::new(
+    let mut pint = Receiver::new(
         ebl_pint::PLATFORM_CODE_DEFAULT.to_owned(),
         trust,
         Some(dir.pint()),
     );
+    pint.trust_dir = Some(dir.pint_trust());
     start_receiving(store, key, settings, pint).map_err(|e| match e {
         NodeError::WrongNodeKey(_) => NodeError::WrongNodeKey(dir.node_key()),
         other => other,
@@ -470,11 +471,12 @@ pub async fn open_member(
     }
     let key = keyfile::read(&dir.node_key())?;
     let trust = Receiver::load_trust(&dir.pint_trust()).map_err(NodeError::Io)?;
-    let pint = Receiver::new(
+    let mut pint = Receiver::new(
         ebl_pint::PLATFORM_CODE_DEFAULT.to_owned(),
         trust,
         Some(dir.pint()),
     );
+    pint.trust_dir = Some(dir.pint_trust());
     let files = crate::cluster::start::ClusterFiles {
         raft: dir.0.join("raft"),
         evidence: dir.0.join("evidence"),
@@ -509,6 +511,9 @@ pub async fn serve<K: Kv>(
             }
         });
     }
+    // The PINT sender works through the bills being sent; it holds no transaction queue of its own,
+    // so stopping it below lets the sequencer drain.
+    let sender = tokio::spawn(crate::pint::sender::run(app.clone()));
     let limit_ms = running.settings.request_timeout_ms;
     let routes = router(app)
         .layer(axum::middleware::from_fn(move |request, next| {
@@ -533,6 +538,8 @@ pub async fn serve<K: Kv>(
         shutdown,
     )
     .await;
+    sender.abort();
+    let _ = sender.await;
     stop(running).await
 }
 

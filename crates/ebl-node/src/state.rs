@@ -1,7 +1,9 @@
 //! What readers see: the ledger state as of the last durable block, never ahead of the disk.
 
 use ebl_core::api::Head;
-use ebl_core::{Ledger, SignedBlockHeader};
+use std::collections::BTreeSet;
+
+use ebl_core::{BillId, Ledger, SignedBlockHeader, Status};
 
 /// The published state. The sequencer updates it only after a block is synced, so nothing a reader sees
 /// can be lost in a crash.
@@ -11,9 +13,28 @@ pub struct Published {
     pub head: Option<SignedBlockHeader>,
     /// Transactions on the ledger in all.
     pub transactions: u64,
+    /// The bills being sent to other platforms (`SENDING_OUT`) as of this state: what the PINT sender
+    /// works through, kept here so it never scans every bill.
+    pub sending: BTreeSet<BillId>,
 }
 
 impl Published {
+    /// The state readers see of `ledger`, which was loaded from the store (one pass over its bills
+    /// finds those being sent).
+    pub fn new(ledger: Ledger, head: Option<SignedBlockHeader>, transactions: u64) -> Published {
+        let sending = ledger
+            .bills()
+            .filter(|b| matches!(b.status, Status::SendingOut { .. }))
+            .map(|b| b.id)
+            .collect();
+        Published {
+            ledger,
+            head,
+            transactions,
+            sending,
+        }
+    }
+
     pub fn head_view(&self) -> Head {
         match &self.head {
             Some(h) => Head {

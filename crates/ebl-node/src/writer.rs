@@ -177,6 +177,13 @@ impl ToPublish {
             Ok(p) => p,
             Err(poisoned) => poisoned.into_inner(),
         };
+        for bill in &self.bills {
+            if matches!(bill.status, ebl_core::Status::SendingOut { .. }) {
+                published.sending.insert(bill.id);
+            } else {
+                published.sending.remove(&bill.id);
+            }
+        }
         published
             .ledger
             .adopt(self.bills.iter().cloned(), self.registry.clone());

@@ -230,7 +230,7 @@ pub fn export_envelope(
                 }),
             ));
         }
-        return signed_envelope(document, chain, key);
+        return signed_envelope(document, chain, carried_documents(history), key);
     }
     let (issue, rest) = transactions
         .split_first()
@@ -270,13 +270,35 @@ pub fn export_envelope(
             }),
         ));
     }
-    signed_envelope(document, chain, key)
+    signed_envelope(document, chain, Vec::new(), key)
+}
+
+/// The additional documents a bill imported from another platform arrived with: it leaves with them,
+/// named in the manifest as `supportingDocuments`, so the next platform asks for them.
+fn carried_documents(history: &[Exported<'_>]) -> Vec<Value> {
+    let Some(ebl_core::Action::Import { envelope, .. }) =
+        history.first().map(|h| &h.transaction.body.action)
+    else {
+        return Vec::new();
+    };
+    crate::accepted_documents(envelope)
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "name": d.name,
+                "size": d.size,
+                "mediaType": "application/octet-stream",
+                "documentChecksum": d.checksum.to_hex(),
+            })
+        })
+        .collect()
 }
 
 /// The envelope around a transfer chain, with this platform's manifest naming its last entry.
 fn signed_envelope(
     document: &ebl_core::Document,
     chain: Vec<String>,
+    documents: Vec<Value>,
     key: &impl JwsSigner,
 ) -> Value {
     let checksum = document.checksum().to_hex();
@@ -289,7 +311,7 @@ fn signed_envelope(
         &serde_json::json!({
             "transportDocumentChecksum": checksum,
             "lastEnvelopeTransferChainEntrySignedContentChecksum": last,
-            "supportingDocuments": [],
+            "supportingDocuments": documents,
         }),
     );
     serde_json::json!({

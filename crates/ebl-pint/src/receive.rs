@@ -192,6 +192,20 @@ pub(crate) fn check_recipient_platform(
     }
 }
 
+/// Whether the envelope's transfer chain holds an entry whose SHA-256 is `entry`.
+fn chain_carries(envelope: &str, entry: &Hash) -> bool {
+    serde_json::from_str::<Value>(envelope)
+        .ok()
+        .and_then(|e| e.get("envelopeTransferChain").cloned())
+        .and_then(|c| c.as_array().cloned())
+        .is_some_and(|chain| {
+            chain
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|e| Hash::of(e.as_bytes()) == *entry)
+        })
+}
+
 /// Where a received envelope's bill goes on this ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
@@ -252,7 +266,20 @@ pub fn import_action(
         &facts.carrier_identifier(),
         &facts.transport_document_reference,
     ) {
-        return Ok(Placement::AlreadyHere(bill.id));
+        // A bill this platform sent away, coming back: its chain must carry the entry we signed when
+        // it left, or the other side holds another history of it.
+        match &bill.status {
+            ebl_core::Status::TransferredOut { last_entry, .. } => {
+                if !chain_carries(&transfer.envelope, last_entry) {
+                    return Err(fail(
+                        PintCode::Disputed,
+                        "import",
+                        "the bill left this platform with another history: its chain does not carry the entry this platform signed when it was sent",
+                    ));
+                }
+            }
+            _ => return Ok(Placement::AlreadyHere(bill.id)),
+        }
     }
     let possessor = hosted_party(registry, platform, &holder)
         .ok_or_else(|| benv("the recipient is not a party hosted on this platform".into()))?;

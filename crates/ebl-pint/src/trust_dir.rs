@@ -131,6 +131,60 @@ pub fn read_trust_dir(dir: &FsPath) -> Result<TrustStore, TrustDirError> {
     Ok(trust)
 }
 
+/// Longest receiving address a platform's `url` file may hold, in bytes.
+pub const PLATFORM_URL_BYTES_MAX: u64 = 2048;
+
+/// Where each platform of a trust directory receives envelopes: the file `<CODE>/url`, one line
+/// holding the base address its `/v3` API is under (`https://pint.example.com`). A platform without
+/// one can send to us, and we cannot send to it. An address that is not `http://` or `https://`, or a
+/// file over `PLATFORM_URL_BYTES_MAX`, is an error with the file named. A missing trust directory
+/// names no platform.
+pub fn read_platform_urls(
+    dir: &FsPath,
+) -> Result<std::collections::BTreeMap<String, String>, TrustDirError> {
+    let mut urls = std::collections::BTreeMap::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(urls),
+        Err(e) => {
+            return Err(TrustDirError::Unreadable {
+                path: dir.display().to_string(),
+                reason: e.to_string(),
+                not_found: false,
+            })
+        }
+    };
+    for platform_dir in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        let path = platform_dir.join("url");
+        let Some(code) = platform_dir.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !path.is_file() || crate::check_platform_code(code).is_err() {
+            continue;
+        }
+        let bad = |reason: String| TrustDirError::BadFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        let size = std::fs::metadata(&path)
+            .map_err(|e| bad(e.to_string()))?
+            .len();
+        if size > PLATFORM_URL_BYTES_MAX {
+            return Err(bad(format!("larger than {PLATFORM_URL_BYTES_MAX} bytes")));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
+        let url = text.trim().trim_end_matches('/');
+        let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+        if !scheme_ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad(
+                "not one http:// or https:// address, the base of the platform's /v3 API".into(),
+            ));
+        }
+        urls.insert(code.to_owned(), url.to_owned());
+    }
+    Ok(urls)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +254,34 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn each_platforms_address_is_its_url_file_checked_at_its_limit() {
+        let root = tempfile::tempdir().expect("dir");
+        assert!(read_platform_urls(&root.path().join("missing"))
+            .expect("no directory")
+            .is_empty());
+        let wave = root.path().join("WAVE");
+        std::fs::create_dir(&wave).expect("mkdir");
+        std::fs::create_dir(root.path().join("BOLE")).expect("mkdir");
+        std::fs::write(wave.join("url"), "https://pint.wave.example/\n").expect("write");
+        let urls = read_platform_urls(root.path()).expect("read");
+        assert_eq!(urls.len(), 1, "BOLE has no url file: we cannot send to it");
+        assert_eq!(urls["WAVE"], "https://pint.wave.example");
+        for bad in ["ftp://x", "https://a b", "pint.wave.example"] {
+            std::fs::write(wave.join("url"), bad).expect("write");
+            let err = read_platform_urls(root.path()).expect_err(bad);
+            assert_eq!(err.code(), "bad_trust_file", "{bad}");
+        }
+        let max = usize::try_from(PLATFORM_URL_BYTES_MAX).expect("small");
+        let at_limit = format!("https://{}", "a".repeat(max - "https://".len()));
+        std::fs::write(wave.join("url"), &at_limit).expect("write");
+        assert_eq!(
+            read_platform_urls(root.path()).expect("at the limit")["WAVE"],
+            at_limit
+        );
+        std::fs::write(wave.join("url"), format!("{at_limit}a")).expect("write");
+        assert!(read_platform_urls(root.path()).is_err(), "one byte over");
     }
 }

@@ -192,6 +192,31 @@ pub enum PintCommand {
         #[arg(long)]
         trust: PathBuf,
     },
+    /// Send a bill to a party on another platform over DCSA PINT. The holder signs SEND_OUT (the bill
+    /// is frozen; a pledged bill must be released first); the node then offers the envelope to the
+    /// platform at the address in its `pint/trust/<CODE>/url`, with the documents it names, until that
+    /// platform gives a signed answer, and records it. This waits for the answer (up to --wait
+    /// seconds): exit 0 when the platform received the bill, 3 when it refused or disputes it.
+    Send {
+        bill: String,
+        /// The receiving platform's PINT code (eblPlatform).
+        #[arg(long)]
+        platform: String,
+        /// The recipient's code on that platform (on another ebl platform, its party id).
+        #[arg(long)]
+        recipient: String,
+        /// The code list the recipient's code is from (default: the platform's own code).
+        #[arg(long)]
+        scheme: Option<String>,
+        /// The recipient's name, as the receiving platform knows it (default: its code).
+        #[arg(long)]
+        name: Option<String>,
+        /// How long to wait for the receiving platform's answer, in seconds; the node keeps trying after.
+        #[arg(long, default_value_t = 30)]
+        wait: u64,
+        #[command(flatten)]
+        signer: Signer,
+    },
     /// Import an EblEnvelope received from another platform: send it to the node's PINT receiver (as
     /// the sending platform would), upload the additional documents its manifest names from
     /// --documents, finish the transfer, and check the node's signed answer. The node verifies the
@@ -773,6 +798,25 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
                     path.display()
                 ),
             ))
+        }
+        Command::Pint(PintCommand::Send {
+            bill,
+            platform,
+            recipient,
+            scheme,
+            name,
+            wait,
+            signer,
+        }) => {
+            let to = ebl_core::ForeignParty {
+                name: name.unwrap_or_else(|| recipient.clone()),
+                codes: vec![ebl_core::PartyCode {
+                    provider: scheme.unwrap_or_else(|| platform.clone()),
+                    code: recipient,
+                }],
+                platform,
+            };
+            pint::pint_send(wallet, &bill, to, &signer.as_key, wait)
         }
         Command::Pint(PintCommand::Import { file, documents }) => {
             pint_import(wallet, &file, documents.as_deref())

@@ -308,6 +308,82 @@ pub fn pint_documents(
     Ok(out(json!({"documents": listed, "written": written}), human))
 }
 
+/// How often `ebl pint send` looks whether the receiving platform answered.
+const SEND_POLL_MS: u64 = 250;
+
+/// `ebl pint send`: the holder's `SEND_OUT` on the ledger, then the receiving platform's answer as the
+/// node records it, waited for up to `wait_s` seconds.
+pub(super) fn pint_send(
+    wallet: &Wallet,
+    bill: &str,
+    to: ebl_core::ForeignParty,
+    signer: &str,
+    wait_s: u64,
+) -> Result<Out> {
+    use ebl_core::{Action, Status};
+    wallet.reader(Some(signer))?;
+    let bill = wallet.bill_id(bill)?;
+    let key = wallet.signer(signer)?;
+    let described = to.describe();
+    let outcome = wallet.act(&key, Action::SendOut { bill, to })?;
+    let sent = super::submitted(wallet, outcome, format!("sent to {described} over PINT"))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait_s);
+    loop {
+        let now = wallet.node.bill(&bill, &key)?.bill;
+        // The last record of the receiver's answer, as the node put it on the ledger.
+        let answer = || -> Result<String> {
+            let history = wallet.node.history(&bill, &key)?;
+            Ok(history
+                .iter()
+                .rev()
+                .find_map(|h| match &h.transaction.body.action {
+                    Action::SentOut { answer, .. }
+                    | Action::SendRefused { answer, .. }
+                    | Action::SendDisputed { answer, .. } => Some(ebl_pint::answer_summary(answer)),
+                    _ => None,
+                })
+                .unwrap_or_default())
+        };
+        match now.status {
+            Status::SendingOut { .. } if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(SEND_POLL_MS));
+            }
+            Status::SendingOut { .. } => {
+                let mut o = sent;
+                o.json["status"] = json!("SENDING_OUT");
+                o.human = format!(
+                    "{}\nno answer from {} yet: the node keeps trying; `ebl bill show` tells when it comes",
+                    o.human, described
+                );
+                return Ok(o);
+            }
+            Status::TransferredOut { .. } => {
+                let answer = answer()?;
+                let mut o = sent;
+                o.json["status"] = json!("TRANSFERRED_OUT");
+                o.json["answer"] = json!(answer);
+                o.human = format!(
+                    "{}\n{answer}: {described} holds the bill now; it has left this ledger",
+                    o.human
+                );
+                return Ok(o);
+            }
+            Status::Disputed { .. } => {
+                return Err(CliError::from(Refusal::SendDisputed(format!(
+                    "{described} disputes the bill ({}): it is held here for people to resolve",
+                    answer()?
+                ))))
+            }
+            _ => {
+                return Err(CliError::from(Refusal::SendRefused(format!(
+                    "{described} refused the bill ({}): you hold it again",
+                    answer()?
+                ))))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::document_file_name;

@@ -8,4 +8,5 @@
 mod commands;
 mod errors;
 mod files;
+mod send;
 mod support;

@@ -51,12 +51,17 @@ pub(crate) fn ebl_with_passphrase(home: &Path, node: &str, passphrase: &str, arg
 impl Trade {
     /// A fresh ledger whose operator key is in the `operator` wallet; nobody else registered yet.
     pub(crate) fn new() -> Trade {
+        Trade::on_platform("EBL")
+    }
+
+    /// [`Trade::new`] on a chain whose PINT platform code is `platform`.
+    pub(crate) fn on_platform(platform: &str) -> Trade {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = DataDir(dir.path().join("node"));
         std::fs::create_dir_all(&data.0).expect("mkdir");
         let operator = ebl_node::keyfile::generate().expect("key");
         ebl_node::keyfile::write(&data.operator_key(), &operator).expect("write operator key");
-        ebl_node::init(&data, "cli-tests", PartyKey::of(&operator), "EBL").expect("init");
+        ebl_node::init(&data, "cli-tests", PartyKey::of(&operator), platform).expect("init");
         let node = LocalNode::open(&data, Settings::default()).expect("node");
         let trade = Trade {
             wallets: Wallets::new(dir, &node.url, None, ebl_binary()),
@@ -72,7 +77,7 @@ impl Trade {
         trade
     }
 
-    fn data(&self) -> DataDir {
+    pub(crate) fn data(&self) -> DataDir {
         DataDir(self.dir.path().join("node"))
     }
 

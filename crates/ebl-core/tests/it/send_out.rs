@@ -52,14 +52,27 @@ fn a_bill_being_sent_is_frozen_until_the_other_platform_answers() {
         &w.bill(&bill).status,
         Status::SendingOut { to, .. } if *to == abroad()
     ));
-    w.refuse(Action::Transfer { bill, to: buyer }, &[&shipper], "sending_out");
-    w.refuse(Action::SurrenderForDelivery { bill }, &[&shipper], "sending_out");
+    w.refuse(
+        Action::Transfer { bill, to: buyer },
+        &[&shipper],
+        "sending_out",
+    );
+    w.refuse(
+        Action::SurrenderForDelivery { bill },
+        &[&shipper],
+        "sending_out",
+    );
     w.refuse(send(bill), &[&shipper], "sending_out");
     w.refuse(Action::AcceptSurrender { bill }, &[&carrier], "sending_out");
     // Received: the bill's life here ends.
-    w.act(received(bill), &[&node()]).expect("the node records RECE");
+    w.act(received(bill), &[&node()])
+        .expect("the node records RECE");
     assert_eq!(w.bill(&bill).status.name(), "TRANSFERRED_OUT");
-    w.refuse(Action::Transfer { bill, to: buyer }, &[&shipper], "terminal");
+    w.refuse(
+        Action::Transfer { bill, to: buyer },
+        &[&shipper],
+        "terminal",
+    );
     w.refuse(received(bill), &[&node()], "terminal");
     // And a bank replaying the chain offline sees the same.
     let report = verify_chain(w.ledger.genesis(), &w.log, bill, None).expect("verifies");
@@ -93,7 +106,14 @@ fn a_refused_send_gives_the_holder_the_bill_back_and_a_dispute_holds_it() {
     )
     .expect("the node records DISE");
     assert_eq!(w.bill(&other).status.name(), "DISPUTED");
-    w.refuse(Action::Transfer { bill: other, to: buyer }, &[&shipper], "disputed");
+    w.refuse(
+        Action::Transfer {
+            bill: other,
+            to: buyer,
+        },
+        &[&shipper],
+        "disputed",
+    );
     w.refuse(received(other), &[&node()], "disputed");
 }
 
@@ -101,7 +121,11 @@ fn a_refused_send_gives_the_holder_the_bill_back_and_a_dispute_holds_it() {
 fn only_a_members_node_records_the_answer_and_only_for_a_bill_being_sent() {
     let mut w = World::new();
     let bill = sending(&mut w);
-    let (shipper, operator, carrier) = (w.shipper.key.clone(), w.operator.clone(), w.carrier.key.clone());
+    let (shipper, operator, carrier) = (
+        w.shipper.key.clone(),
+        w.operator.clone(),
+        w.carrier.key.clone(),
+    );
     w.refuse(received(bill), &[&shipper], "not_node");
     w.refuse(received(bill), &[&operator], "not_node");
     w.refuse(received(bill), &[&node(), &carrier], "not_node");
@@ -143,8 +167,10 @@ fn only_the_holder_with_title_sends_and_never_a_pledged_bill() {
     .expect("pledged");
     w.refuse(send(bill), &[&shipper], "pledged");
     w.refuse(send(bill), &[&bank_key], "pledged");
-    w.act(Action::Release { bill }, &[&bank_key]).expect("released");
-    w.act(send(bill), &[&shipper]).expect("released, it may leave");
+    w.act(Action::Release { bill }, &[&bank_key])
+        .expect("released");
+    w.act(send(bill), &[&shipper])
+        .expect("released, it may leave");
 
     // Possession without title (transferred, not endorsed) does not send it.
     let other = w.issue_to_order_bill();
@@ -160,10 +186,22 @@ fn only_the_holder_with_title_sends_and_never_a_pledged_bill() {
     // Nor may a restricted endorsee pass title on to another platform.
     let restricted = w.issue_to_order_bill();
     let buyer_id = w.buyer.id;
-    w.act(Action::Endorse { bill: restricted, to: buyer_id }, &[&shipper])
-        .expect("endorse");
-    w.act(Action::Transfer { bill: restricted, to: buyer_id }, &[&shipper])
-        .expect("transfer");
+    w.act(
+        Action::Endorse {
+            bill: restricted,
+            to: buyer_id,
+        },
+        &[&shipper],
+    )
+    .expect("endorse");
+    w.act(
+        Action::Transfer {
+            bill: restricted,
+            to: buyer_id,
+        },
+        &[&shipper],
+    )
+    .expect("transfer");
     w.refuse(send(restricted), &[&buyer], "endorsement_restricted");
 }
 
@@ -177,8 +215,16 @@ fn a_bill_is_sent_only_to_another_platform_named_within_the_limits() {
         change(&mut p);
         Action::SendOut { bill, to: p }
     };
-    w.refuse(to(|p| p.platform = "EBL".into()), &[&shipper], "own_platform");
-    w.refuse(to(|p| p.platform = "TOOLONG".into()), &[&shipper], "invalid_platform_code");
+    w.refuse(
+        to(|p| p.platform = "EBL".into()),
+        &[&shipper],
+        "own_platform",
+    );
+    w.refuse(
+        to(|p| p.platform = "TOOLONG".into()),
+        &[&shipper],
+        "invalid_platform_code",
+    );
     w.refuse(to(|p| p.codes.clear()), &[&shipper], "empty_field");
     w.refuse(to(|p| p.name = " ".into()), &[&shipper], "empty_field");
     let max = ebl_core::limits::FOREIGN_PARTY_CODES_MAX;
@@ -193,14 +239,21 @@ fn a_bill_is_sent_only_to_another_platform_named_within_the_limits() {
         p
     };
     w.refuse(
-        Action::SendOut { bill, to: many(max + 1) },
+        Action::SendOut {
+            bill,
+            to: many(max + 1),
+        },
         &[&shipper],
         "too_many_party_codes",
     );
     let long = ebl_core::limits::FOREIGN_PARTY_CODE_BYTES_MAX;
     let mut too_long = abroad();
     too_long.codes[0].code = "x".repeat(long + 1);
-    w.refuse(Action::SendOut { bill, to: too_long }, &[&shipper], "field_too_long");
+    w.refuse(
+        Action::SendOut { bill, to: too_long },
+        &[&shipper],
+        "field_too_long",
+    );
     let mut at_limit = many(max);
     at_limit.codes[0].code = "x".repeat(long);
     w.act(Action::SendOut { bill, to: at_limit }, &[&shipper])
@@ -271,7 +324,11 @@ fn a_bill_that_comes_back_is_a_new_bill_linked_to_its_earlier_life() {
         .ledger
         .bill_by_reference(&ebl_core::Identifier::new("SMDG", "MSC"), &reference)
         .map(|b| b.id);
-    assert_eq!(found, Some(returned), "the reference names the bill that is here now");
+    assert_eq!(
+        found,
+        Some(returned),
+        "the reference names the bill that is here now"
+    );
     // A ledger rebuilt from its parts agrees.
     let rebuilt = ebl_core::Ledger::from_parts(
         w.ledger.genesis().clone(),

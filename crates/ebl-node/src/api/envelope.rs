@@ -24,10 +24,20 @@ pub(super) async fn pint_envelope<K: Kv>(
     let id = parse_hash(&id, "bill id")?;
     let (_, history, _, access) = readable_bill(&app, &id, &method, &uri, &headers)?;
     current_party(access, &history)?;
+    envelope_of(&app, &history)
+        .map(Json)
+        .ok_or_else(|| ReadRefusal::UnknownBill { bill: id }.into())
+}
+
+/// A bill's history as a PINT envelope signed by this node (`ebl_pint::export_envelope`); `None` if
+/// the history carries no transport document.
+pub(crate) fn envelope_of<K: Kv>(
+    app: &App<K>,
+    history: &[ebl_core::api::HistoryEntry],
+) -> Option<serde_json::Value> {
     let document = history
         .iter()
-        .find_map(|h| h.transaction.body.action.document())
-        .ok_or(ReadRefusal::UnknownBill { bill: id })?;
+        .find_map(|h| h.transaction.body.action.document())?;
     let exported: Vec<ebl_pint::Exported<'_>> = history
         .iter()
         .map(|h| ebl_pint::Exported {
@@ -36,13 +46,13 @@ pub(super) async fn pint_envelope<K: Kv>(
         })
         .collect();
     let registry = app.state().ledger.registry().clone();
-    Ok(Json(ebl_pint::export_envelope(
+    Some(ebl_pint::export_envelope(
         &document,
         &exported,
         &registry,
         &app.pint.platform,
         &app.node_key,
-    )))
+    ))
 }
 
 /// The additional documents named by the envelope a bill was imported with (none for a bill issued

@@ -36,6 +36,7 @@ mod submit;
 
 use bills::{bill, history, my_bills, status, transaction};
 use chain::{block, cluster_view, genesis, head, health, parties, party, registry_history};
+pub(crate) use envelope::envelope_of;
 use envelope::{bill_document, bill_documents, pint_envelope, pint_jwk};
 pub(crate) use readers::load_history;
 use readers::{bill_now, current_party, listing_reader, readable_bill};

@@ -157,11 +157,11 @@ impl<K: Kv> Applier<K> {
             since_checkpoint,
             transactions,
         } = crate::node::load(&store, genesis)?;
-        let published = Arc::new(RwLock::new(Published {
-            ledger: ledger.clone(),
-            head: head.as_ref().map(|b| b.header.clone()),
+        let published = Arc::new(RwLock::new(Published::new(
+            ledger.clone(),
+            head.as_ref().map(|b| b.header.clone()),
             transactions,
-        }));
+        )));
         let mut applier = Applier {
             ledger,
             writer: BlockWriter {

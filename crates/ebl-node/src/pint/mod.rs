@@ -5,6 +5,7 @@
 
 mod answers;
 mod handlers;
+pub(crate) mod sender;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path as FsPath, PathBuf};
@@ -25,6 +26,10 @@ pub struct Receiver {
     pub platform: String,
     /// The platforms' keys and roots it accepts envelopes from, each bound to a platform code and role.
     pub trust: TrustStore,
+    /// The trust directory, whose `<CODE>/url` files say where each platform we may send bills to
+    /// receives them: read at every attempt, so an address changes without a restart. `None`: the
+    /// node sends nowhere.
+    pub trust_dir: Option<PathBuf>,
     /// Where additional documents of accepted transfers are written, named by their checksum; `None`
     /// keeps them only while the transfer is open (tests without a data directory).
     pub documents: Option<Documents>,
@@ -84,6 +89,7 @@ impl Receiver {
         Receiver {
             platform,
             trust,
+            trust_dir: None,
             documents: dir.as_ref().map(|d| Documents::new(d.join("documents"))),
             finished_dir: dir.as_ref().map(|d| Folder::new(d.join("finished"))),
             transfers: Mutex::new(BTreeMap::new()),
@@ -101,6 +107,18 @@ impl Receiver {
             }) => Ok(TrustStore::default()),
             other => other.map_err(|e| e.to_string()),
         }
+    }
+
+    /// Where platform `code` receives envelopes, from the trust directory (`read_platform_urls`).
+    pub fn url_of(&self, code: &str) -> Result<String, String> {
+        let dir = self
+            .trust_dir
+            .as_ref()
+            .ok_or("this node has no trust directory")?;
+        let urls = ebl_pint::trust_dir::read_platform_urls(dir).map_err(|e| e.to_string())?;
+        urls.get(code)
+            .cloned()
+            .ok_or_else(|| format!("no address for platform {code} (trust/{code}/url)"))
     }
 
     /// The open transfers, those open for longer than `transfer_open_ms` dropped first.

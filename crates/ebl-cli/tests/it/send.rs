@@ -1,0 +1,182 @@
+//! `ebl pint send`: a bill sent from one ebl platform to another and back, each node sending on its own
+//! from the holder's `SEND_OUT` to the receiver's signed answer, with a pledge taken and released on
+//! the far side in between.
+
+use serde_json::Value;
+
+use crate::support::{Trade, BUYER_LEI};
+
+/// Writes `value` (a JWK) or `text` into `trade`'s trust directory at `name` (`CODE/file`).
+fn trust_file(trade: &Trade, name: &str, text: &str) {
+    let path = trade.data().pint_trust().join(name);
+    std::fs::create_dir_all(path.parent().expect("in a platform's directory")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+fn jwk(trade: &Trade, who: &str) -> String {
+    let path = trade.path(&format!("{who}-node.jwk"));
+    trade.json(who, &["pint", "jwk", "-o", &path]);
+    std::fs::read_to_string(path).expect("read")
+}
+
+fn bill_of(trade: &Trade, who: &str) -> Vec<Value> {
+    trade
+        .json(who, &["bill", "list", "--as", who])
+        .as_array()
+        .cloned()
+        .expect("list")
+}
+
+#[test]
+fn a_bill_goes_to_another_ebl_platform_and_back_with_ebl_pint_send() {
+    // Two platforms, each hosting the carrier and the buyer (known on both by its LEI).
+    let mut a = Trade::on_platform("EBLA");
+    let mut b = Trade::on_platform("EBLB");
+    for t in [&a, &b] {
+        t.admit(
+            "carrier",
+            "Mediterranean Shipping",
+            "carrier",
+            &["SMDG:MSC"],
+        );
+        t.admit(
+            "buyer1",
+            "Buyer One",
+            "trader",
+            &[&format!("LEI:{BUYER_LEI}")],
+        );
+    }
+    a.admit(
+        "shipper",
+        "DCSA CTK",
+        "trader",
+        &["LEI:5493001KJTIIGC8Y1R12"],
+    );
+    b.admit("bank", "First Bank", "bank", &[]);
+    // Each trusts the other's node key as the platform and as the carrier's issuing platform, and its
+    // own (a bill coming back carries the entries it signed); then each learns the other's address.
+    let (a_key, b_key) = (jwk(&a, "carrier"), jwk(&b, "carrier"));
+    for (t, own, own_key, other, other_key) in [
+        (&a, "EBLA", &a_key, "EBLB", &b_key),
+        (&b, "EBLB", &b_key, "EBLA", &a_key),
+    ] {
+        for (code, key) in [(own, own_key), (other, other_key)] {
+            trust_file(t, &format!("{code}/node.jwk"), key);
+            trust_file(t, &format!("{code}/carrier.SMDG.MSC.jwk"), key);
+        }
+    }
+    a.reopen();
+    b.reopen();
+    trust_file(&a, "EBLB/url", &b.node.url);
+    trust_file(&b, "EBLA/url", &a.node.url);
+
+    // On A: issued to the shipper, who sends it to the buyer on B, named by its LEI.
+    let bill = a.issue("ROUND-1");
+    let sent = a.json(
+        "shipper",
+        &[
+            "pint",
+            "send",
+            &bill,
+            "--platform",
+            "EBLB",
+            "--scheme",
+            "LEI",
+            "--recipient",
+            BUYER_LEI,
+            "--name",
+            "Buyer One",
+            "--as",
+            "shipper",
+        ],
+    );
+    assert_eq!(sent["status"], "TRANSFERRED_OUT", "{sent}");
+    assert!(
+        sent["answer"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("RECE")),
+        "{sent}"
+    );
+    let left = a.json("shipper", &["bill", "show", &bill, "--as", "shipper"]);
+    assert!(
+        left["bill"]["status"]["transferred_out"].is_object(),
+        "{left}"
+    );
+    // Nothing may follow on A.
+    let run = a.ebl(
+        "shipper",
+        &[
+            "--json",
+            "bill",
+            "transfer",
+            &bill,
+            "--to",
+            "Buyer One",
+            "--as",
+            "shipper",
+        ],
+    );
+    assert_eq!(run.json()["error"]["code"], "terminal", "{}", run.stderr);
+
+    // On B the buyer holds it, with title; it pledges the bill to the bank, which releases it.
+    let here = bill_of(&b, "buyer1");
+    assert_eq!(here.len(), 1, "{here:?}");
+    let on_b = here[0]["id"].as_str().expect("id").to_owned();
+    let offer = b.path("offer.json");
+    b.json(
+        "buyer1",
+        &[
+            "bill",
+            "pledge",
+            &on_b,
+            "--bank",
+            "First Bank",
+            "--amount",
+            "10",
+            "--loan",
+            "L-9",
+            "-o",
+            &offer,
+            "--as",
+            "buyer1",
+        ],
+    );
+    b.json("bank", &["bill", "pledge-accept", &offer, "--as", "bank"]);
+    // A pledged bill cannot leave until the pledge is released.
+    let a_buyer = a.json("buyer1", &["party", "show", "Buyer One", "--as", "buyer1"]);
+    let a_buyer_id = a_buyer["id"].as_str().expect("party id").to_owned();
+    let back = [
+        "pint",
+        "send",
+        &on_b,
+        "--platform",
+        "EBLA",
+        "--recipient",
+        &a_buyer_id,
+        "--as",
+        "buyer1",
+    ];
+    let run = b.ebl("buyer1", &[&["--json"][..], &back[..]].concat());
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.json()["error"]["code"], "pledged");
+    b.json("bank", &["bill", "release", &on_b, "--as", "bank"]);
+
+    // Back to A, named by its party id there: a new bill, linked to its earlier life on A.
+    let returned = b.json("buyer1", &back);
+    assert_eq!(returned["status"], "TRANSFERRED_OUT", "{returned}");
+    let list = bill_of(&a, "buyer1");
+    let again = list
+        .iter()
+        .find(|x| x["id"] != bill.as_str())
+        .expect("the returned bill");
+    let again_id = again["id"].as_str().expect("id");
+    let shown = a.json("buyer1", &["bill", "show", again_id, "--as", "buyer1"]);
+    assert_eq!(
+        shown["bill"]["earlier"],
+        Value::from(bill.as_str()),
+        "{shown}"
+    );
+    assert_eq!(shown["bill"]["status"], "issued");
+    // The buyer holds it on A and may surrender it to the carrier there.
+    a.json("buyer1", &["bill", "surrender", again_id, "--as", "buyer1"]);
+}

@@ -1,0 +1,244 @@
+//! The PINT sending side: every bill its holder sent out (`SENDING_OUT`) is offered to the receiving
+//! platform (start, missing documents, finish) until that platform gives a signed answer, which this
+//! node then records on the ledger (`SENT_OUT`, `SEND_REFUSED` or `SEND_DISPUTED`).
+//!
+//! Nothing here is kept but the ledger: which bills are being sent is the published state, and the
+//! envelope is made again from the bill's history (ed25519 signatures are deterministic, so it is the
+//! same envelope after a restart). A bill is never both here and there: it leaves the holder's hands
+//! when `SEND_OUT` is durable, and this ledger lets it go only on the receiver's signed `RECE`/`DUPE`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ebl_core::api::SubmitOutcome;
+use ebl_core::{Action, BillId, Hash, Status, Transaction};
+use ebl_pint::{Binding, Next, Outbound};
+use ebl_store::Kv;
+use serde_json::Value;
+
+use crate::api::{envelope_of, load_history, order, App};
+
+/// How often the sender looks for bills to send.
+pub(crate) const SEND_POLL_MS: u64 = 200;
+/// The longest wait between two attempts at one bill: a receiver that is down is asked again at least
+/// this often, for as long as it takes (a send ends only on a signed answer).
+pub(crate) const SEND_RETRY_MS_MAX: u64 = 30_000;
+/// The first wait after a failed attempt; it doubles up to `SEND_RETRY_MS_MAX`.
+pub(crate) const SEND_RETRY_MS_MIN: u64 = 250;
+/// How long one request to a receiving platform may take.
+pub(crate) const SEND_REQUEST_MS_MAX: u64 = 10_000;
+/// Largest answer read from a receiving platform.
+pub(crate) const SEND_ANSWER_BYTES_MAX: u64 = 1024 * 1024;
+
+/// When each bill is next tried, and how long the wait after that one is.
+#[derive(Debug, Default)]
+struct Backoff(BTreeMap<BillId, (Instant, u64)>);
+
+impl Backoff {
+    fn due(&self, bill: &BillId) -> bool {
+        self.0.get(bill).is_none_or(|(at, _)| Instant::now() >= *at)
+    }
+
+    fn failed(&mut self, bill: BillId) {
+        let wait = self
+            .0
+            .get(&bill)
+            .map_or(SEND_RETRY_MS_MIN, |(_, w)| (w * 2).min(SEND_RETRY_MS_MAX));
+        self.0
+            .insert(bill, (Instant::now() + Duration::from_millis(wait), wait));
+    }
+}
+
+/// Runs until aborted (the node's shutdown): each bill being sent, in turn. On a cluster only the
+/// leader sends, so that one platform key signs a bill's entries.
+pub(crate) async fn run<K: Kv>(app: Arc<App<K>>) {
+    let mut backoff = Backoff::default();
+    loop {
+        tokio::time::sleep(Duration::from_millis(SEND_POLL_MS)).await;
+        if app.cluster.as_ref().is_some_and(|c| !c.is_leader()) {
+            continue;
+        }
+        let sending = app.state().sending.clone();
+        backoff.0.retain(|bill, _| sending.contains(bill));
+        for bill in sending {
+            if !backoff.due(&bill) {
+                continue;
+            }
+            match send(&app, bill).await {
+                Ok(()) => {
+                    backoff.0.remove(&bill);
+                }
+                Err(why) => {
+                    tracing::warn!(bill = %bill, why, "a PINT send did not finish; it is tried again");
+                    backoff.failed(bill);
+                }
+            }
+        }
+    }
+}
+
+/// One attempt at one bill: the whole exchange, then the answer recorded. `Err` says why it must be
+/// tried again.
+async fn send<K: Kv>(app: &Arc<App<K>>, bill: BillId) -> Result<(), String> {
+    let to = match app.state().ledger.bill(&bill).map(|b| b.status.clone()) {
+        Some(Status::SendingOut { to, .. }) => to,
+        _ => return Ok(()),
+    };
+    let url = app.pint.url_of(&to.platform)?;
+    let history = load_history(app, &bill).map_err(|e| e.body.message.clone())?;
+    let envelope = envelope_of(app, &history).ok_or("the bill's history has no document")?;
+    let last_entry = envelope["envelopeTransferChain"]
+        .as_array()
+        .and_then(|c| c.last())
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let text = ebl_core::jcs::canonicalize(&envelope).map_err(|e| e.to_string())?;
+    let named = ebl_pint::accepted_documents(&text);
+    let mut documents = BTreeMap::new();
+    if let Some(kept) = &app.pint.documents {
+        for d in &named {
+            let max = u64::try_from(ebl_pint::ADDITIONAL_DOCUMENT_BYTES_MAX).unwrap_or(u64::MAX);
+            if let Ok(Some(content)) = kept.read(&d.checksum, max) {
+                documents.insert(d.checksum, content);
+            }
+        }
+    }
+    let outbound = Outbound {
+        trust: app.pint.trust.clone(),
+        receiver: Binding::platform(&to.platform),
+        last_entry_checksum: Hash::of(last_entry.as_bytes()),
+        documents: named.iter().map(|d| d.checksum).collect(),
+    };
+    let next = tokio::task::spawn_blocking(move || exchange(&url, text, &outbound, &documents))
+        .await
+        .map_err(|e| e.to_string())?;
+    let action = match next {
+        Next::Transferred { answer, .. } => Action::SentOut {
+            bill,
+            entry: last_entry,
+            answer,
+        },
+        Next::Refused { answer, .. } => Action::SendRefused { bill, answer },
+        Next::Disputed { answer, .. } => Action::SendDisputed { bill, answer },
+        Next::Retry { why } => return Err(why),
+        Next::Upload { .. } | Next::Finish { .. } => {
+            return Err("the receiver kept asking for documents".into())
+        }
+    };
+    record(app, bill, action).await
+}
+
+/// Orders the node's record of the receiver's answer on the bill's head.
+async fn record<K: Kv>(app: &Arc<App<K>>, bill: BillId, action: Action) -> Result<(), String> {
+    let (chain, prev) = {
+        let state = app.state();
+        let prev = state
+            .ledger
+            .bill(&bill)
+            .map(|b| b.head)
+            .unwrap_or(Hash::ZERO);
+        (state.ledger.chain_id(), prev)
+    };
+    let tx = Transaction {
+        chain,
+        prev,
+        time_ms: crate::api::now_ms(),
+        valid_until_ms: None,
+        action,
+    }
+    .signed_by(&[&app.node_key]);
+    match order(app, vec![tx], false).await {
+        Ok(outcomes) => match outcomes.first() {
+            Some(SubmitOutcome::Accepted { .. } | SubmitOutcome::Duplicate { .. }) => Ok(()),
+            Some(SubmitOutcome::Rejected { error, .. }) => {
+                Err(format!("the ledger refused the record: {}", error.code))
+            }
+            None => Err("no outcome".into()),
+        },
+        Err(e) => Err(e.body.message),
+    }
+}
+
+/// The HTTP side of one transfer, following `Outbound` after each answer: start, upload what the
+/// receiver misses, finish. Returns the step that ended it.
+fn exchange(
+    url: &str,
+    envelope: String,
+    outbound: &Outbound,
+    documents: &BTreeMap<Hash, Vec<u8>>,
+) -> Next {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_millis(SEND_REQUEST_MS_MAX)))
+        .build()
+        .into();
+    let call = |method: &str, path: &str, body: Vec<u8>| -> Result<(u16, Value), Next> {
+        let target = format!("{url}{path}");
+        let request = match method {
+            "POST" => agent.post(&target),
+            _ => agent.put(&target),
+        };
+        let mut response = request
+            .header("content-type", "application/json")
+            .send(&body[..])
+            .map_err(|e| Next::Retry {
+                why: format!("{target}: {e}"),
+            })?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(SEND_ANSWER_BYTES_MAX)
+            .read_to_string()
+            .unwrap_or_default();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, value))
+    };
+    let mut next = match call("POST", "/v3/envelopes", envelope.into_bytes()) {
+        Ok((status, body)) => outbound.after_start(status, &body),
+        Err(retry) => return retry,
+    };
+    for _ in 0..ebl_pint::SEND_ATTEMPTS_MAX {
+        next = match next {
+            Next::Upload { reference, missing } => {
+                let mut after = Next::Finish {
+                    reference: reference.clone(),
+                };
+                for checksum in &missing {
+                    let Some(content) = documents.get(checksum) else {
+                        return Next::Retry {
+                            why: format!("the receiver asks for document {checksum}, which this node does not hold"),
+                        };
+                    };
+                    let upload =
+                        serde_json::to_vec(&ebl_pint::base64_encode(content)).unwrap_or_default();
+                    let path = format!(
+                        "/v3/envelopes/{reference}/additional-documents/{}",
+                        checksum.to_hex()
+                    );
+                    match call("PUT", &path, upload) {
+                        Ok((status, body)) => {
+                            if let Some(step) = outbound.after_document(status, &body, &reference) {
+                                after = step;
+                                break;
+                            }
+                        }
+                        Err(retry) => return retry,
+                    }
+                }
+                after
+            }
+            Next::Finish { reference } => {
+                let path = format!("/v3/envelopes/{reference}/finish-transfer");
+                match call("PUT", &path, Vec::new()) {
+                    Ok((status, body)) => outbound.after_finish(status, &body, &reference),
+                    Err(retry) => return retry,
+                }
+            }
+            decided => return decided,
+        };
+    }
+    next
+}
