@@ -180,3 +180,111 @@ fn a_bill_goes_to_another_ebl_platform_and_back_with_ebl_pint_send() {
     // The buyer holds it on A and may surrender it to the carrier there.
     a.json("buyer1", &["bill", "surrender", again_id, "--as", "buyer1"]);
 }
+
+/// Two platforms trusting each other, A's shipper holding a fresh bill `reference`; B's address not
+/// yet known to A.
+fn two_platforms(reference: &str) -> (Trade, Trade, String) {
+    let mut a = Trade::on_platform("EBLA");
+    let mut b = Trade::on_platform("EBLB");
+    for t in [&a, &b] {
+        t.admit(
+            "carrier",
+            "Mediterranean Shipping",
+            "carrier",
+            &["SMDG:MSC"],
+        );
+    }
+    b.admit(
+        "buyer1",
+        "Buyer One",
+        "trader",
+        &[&format!("LEI:{BUYER_LEI}")],
+    );
+    a.admit(
+        "shipper",
+        "DCSA CTK",
+        "trader",
+        &["LEI:5493001KJTIIGC8Y1R12"],
+    );
+    let (a_key, b_key) = (jwk(&a, "carrier"), jwk(&b, "carrier"));
+    trust_file(&a, "EBLB/node.jwk", &b_key);
+    trust_file(&b, "EBLA/node.jwk", &a_key);
+    trust_file(&b, "EBLA/carrier.SMDG.MSC.jwk", &a_key);
+    a.reopen();
+    b.reopen();
+    let bill = a.issue(reference);
+    (a, b, bill)
+}
+
+#[test]
+fn a_send_survives_the_senders_restart_and_a_refusal_gives_the_bill_back() {
+    let (mut a, b, bill) = two_platforms("RESTART-1");
+    // A does not know where B receives yet: the send stays open, the bill frozen.
+    let waiting = a.json(
+        "shipper",
+        &[
+            "pint",
+            "send",
+            &bill,
+            "--platform",
+            "EBLB",
+            "--scheme",
+            "LEI",
+            "--recipient",
+            BUYER_LEI,
+            "--wait",
+            "1",
+            "--as",
+            "shipper",
+        ],
+    );
+    assert_eq!(waiting["status"], "SENDING_OUT", "{waiting}");
+    let run = a.ebl(
+        "shipper",
+        &["--json", "bill", "surrender", &bill, "--as", "shipper"],
+    );
+    assert_eq!(run.json()["error"]["code"], "sending_out", "{}", run.stderr);
+    // The node restarts; the open send is on its ledger and resumes once B's address is known.
+    a.reopen();
+    trust_file(&a, "EBLB/url", &b.node.url);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let shown = a.json("shipper", &["bill", "show", &bill, "--as", "shipper"]);
+        if shown["bill"]["status"]["transferred_out"].is_object() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never sent: {shown}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(bill_of(&b, "buyer1").len(), 1, "B holds the bill");
+
+    // A recipient B does not host: B refuses (BENV), and the shipper holds the bill again.
+    let other = a.issue("REFUSED-1");
+    let run = a.ebl(
+        "shipper",
+        &[
+            "--json",
+            "pint",
+            "send",
+            &other,
+            "--platform",
+            "EBLB",
+            "--recipient",
+            "nobody",
+            "--as",
+            "shipper",
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let error = &run.json()["error"];
+    assert_eq!(error["code"], "send_refused", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("BENV")),
+        "{error}"
+    );
+    let shown = a.json("shipper", &["bill", "show", &other, "--as", "shipper"]);
+    assert_eq!(shown["bill"]["status"], "issued", "{shown}");
+    a.json("shipper", &["bill", "surrender", &other, "--as", "shipper"]);
+}

@@ -14,4 +14,5 @@ mod lying_leader;
 mod peers;
 mod pint;
 mod privacy;
+mod sending;
 mod support;
