@@ -88,3 +88,72 @@ fn the_readmes_walk_through_runs_from_an_empty_directory() {
         );
     }
 }
+
+#[test]
+fn the_readmes_two_platforms_send_a_bill_there_and_back() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let blocks = shell_blocks(
+        &readme,
+        "### Two platforms: a bill sent over PINT and back",
+        "### Running a consortium of real organisations",
+    );
+    assert_eq!(blocks.len(), 3, "the section's blocks: {blocks:?}");
+    let ebl = ebl_tests::bin("ebl");
+    let bin_dir = ebl.parent().expect("bin dir").to_owned();
+    ebl_tests::bin("ebl-node");
+    // The README's ports, as this test's free ones.
+    let ports = [
+        ("7878", ebl_tests::cluster::free_port()),
+        ("7979", ebl_tests::cluster::free_port()),
+    ];
+    let mut script = String::from("set -euo pipefail\nPIDS=()\ntrap 'kill ${PIDS[@]}' EXIT\n");
+    for line in blocks.iter().flat_map(|b| b.lines()) {
+        let mut line = line.to_owned();
+        for (theirs, ours) in &ports {
+            line = line.replace(&format!("127.0.0.1:{theirs}"), &format!("127.0.0.1:{ours}"));
+        }
+        if let Some(run) = line
+            .strip_suffix(" &")
+            .filter(|l| l.starts_with("ebl-node "))
+        {
+            // As typed, then: remember the PID to stop it, and wait until it answers.
+            let port = run.rsplit(':').next().expect("a listen port");
+            script.push_str(&format!(
+                "{run} & PIDS+=($!)\n\
+                 for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done\n"
+            ));
+            continue;
+        }
+        script.push_str(&line);
+        script.push('\n');
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("HOME", dir.path())
+        .env("EBL_LANG", "en")
+        .env_remove("EBL_HOME")
+        .env_remove("EBL_NODE")
+        .env_remove("EBL_DATA")
+        .env_remove("EBL_PASSPHRASE")
+        .output()
+        .expect("bash");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the two platforms failed\nscript:\n{script}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    // Both sends were received, and the bill is the buyer's on A again, linked to its first life there.
+    assert_eq!(stdout.matches("RECE").count(), 2, "{stdout}");
+    assert!(stdout.contains("earlier"), "{stdout}");
+}

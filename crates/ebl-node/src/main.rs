@@ -73,7 +73,11 @@ enum Command {
     },
     /// Print this node's public key, making the key (node.key in the data directory) if there is none:
     /// a member sends it to whoever writes the genesis.
-    NodeKey,
+    NodeKey {
+        /// Print it as the JWK other PINT platforms trust it by (`pint/trust/<OUR CODE>/` on theirs).
+        #[arg(long)]
+        jwk: bool,
+    },
     /// Write a consortium genesis from the members' public keys, and print its chain id for the members
     /// to compare.
     Genesis {
@@ -209,8 +213,15 @@ fn main() -> ExitCode {
             ..
         } => init(&dir, &chain_name, operator.as_deref(), &platform)
             .and_then(|()| self_signed(&dir, tls_self_signed, tls_names, None)),
-        Command::NodeKey => ebl_node::node_key(&dir)
-            .map(|key| println!("{}", PartyKey::of(&key)))
+        Command::NodeKey { jwk } => ebl_node::node_key(&dir)
+            .map(|key| {
+                let public = PartyKey::of(&key);
+                if jwk {
+                    println!("{}", ebl_pint::public_jwk(&public));
+                } else {
+                    println!("{public}");
+                }
+            })
             .map_err(Into::into),
         Command::Genesis {
             members,

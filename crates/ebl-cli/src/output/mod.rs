@@ -126,6 +126,12 @@ pub fn bill(names: &Names, b: &Bill) -> String {
     for r in &b.replaces {
         let _ = write!(out, "\nreplaces    {r}");
     }
+    if let Some(e) = &b.earlier {
+        let _ = write!(
+            out,
+            "\nearlier     {e} (this bill here before it left for another platform)"
+        );
+    }
     out
 }
 
