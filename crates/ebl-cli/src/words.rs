@@ -157,6 +157,10 @@ pub fn status(status: &Status, lang: Lang) -> &'static str {
         (Status::Pledged(_), Lang::Zh) => "已质押",
         (Status::PendingDelivery { .. }, Lang::En) => "surrendered, delivery pending",
         (Status::PendingDelivery { .. }, Lang::Zh) => "已交单，待交付",
+        (Status::PendingDeliveryFromAbroad { .. }, Lang::En) => {
+            "surrendered from another platform, delivery pending"
+        }
+        (Status::PendingDeliveryFromAbroad { .. }, Lang::Zh) => "自其他平台交单，待交付",
         (Status::PendingAmendment { .. }, Lang::En) => "surrendered, amendment pending",
         (Status::PendingAmendment { .. }, Lang::Zh) => "已交单，待修改",
         (Status::Accomplished, Lang::En) => "accomplished (cargo delivered)",

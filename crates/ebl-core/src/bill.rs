@@ -43,6 +43,11 @@ pub enum Status {
     PendingDelivery {
         surrendered_by: PartyId,
     },
+    /// Surrendered for delivery by a party on another platform, received over PINT: the carrier here
+    /// holds it until it accepts (accomplished) or rejects it (the bill goes back over PINT).
+    PendingDeliveryFromAbroad {
+        surrendered_by: ForeignParty,
+    },
     PendingAmendment {
         surrendered_by: PartyId,
         reason: AmendmentReason,
@@ -70,6 +75,9 @@ pub enum Status {
     SendingOut {
         sender: PartyId,
         to: ForeignParty,
+        /// The send is the carrier's rejection of a surrender from `to`: if the other platform refuses
+        /// it, the surrender is pending here again.
+        returns_surrender: bool,
     },
     /// Received by the other platform: terminal here. If the bill comes back, it is a new bill here
     /// that names this one as its earlier life, and its chain must carry `last_entry`.
@@ -79,10 +87,13 @@ pub enum Status {
         /// SHA-256 of the last envelope transfer chain entry this platform signed for it.
         last_entry: Hash,
     },
-    /// The other platform disputes the transfer (`DISE`): held, frozen, for people to resolve.
+    /// The other platform disputes the transfer (`DISE`): held, frozen, while people resolve it there.
+    /// The node keeps offering it; the other platform's next signed answer other than `DISE` settles it
+    /// (received: transferred out; refused: back to the sender).
     Disputed {
         sender: PartyId,
         to: ForeignParty,
+        returns_surrender: bool,
     },
 }
 
@@ -92,7 +103,9 @@ impl Status {
         match self {
             Status::Issued => "ISSUED",
             Status::Pledged(_) => "PLEDGED",
-            Status::PendingDelivery { .. } => "PENDING_DELIVERY",
+            Status::PendingDelivery { .. } | Status::PendingDeliveryFromAbroad { .. } => {
+                "PENDING_DELIVERY"
+            }
             Status::PendingAmendment { .. } => "PENDING_AMENDMENT",
             Status::Accomplished => "ACCOMPLISHED",
             Status::Void { .. } => "VOID",
@@ -111,6 +124,12 @@ impl Status {
                 | Status::SwitchedToPaper { .. }
                 | Status::TransferredOut { .. }
         )
+    }
+
+    /// A bill this platform offers to another until that platform's signed answer settles it: being
+    /// sent, or disputed (asked again until the dispute is resolved there).
+    pub fn awaits_answer(&self) -> bool {
+        matches!(self, Status::SendingOut { .. } | Status::Disputed { .. })
     }
 
     /// A bill whose reference has passed on: replaced, or taken by another platform (so the same
@@ -240,20 +259,27 @@ pub fn transition(
             Action::SentOut { .. } | Action::SendRefused { .. } | Action::SendDisputed { .. },
         ) => {}
         (Status::SendingOut { .. }, _) => return Err(Error::SendingOut),
+        // A dispute is settled by the other platform's next answer; another DISE records nothing.
+        (Status::Disputed { .. }, Action::SentOut { .. } | Action::SendRefused { .. }) => {}
         (Status::Disputed { .. }, _) => return Err(Error::Disputed),
         (Status::Pledged(_), Action::Pledge { .. }) => return Err(Error::AlreadyPledged),
         (Status::Pledged(p), Action::Sign { .. }) if signers.contains(&p.pledgee) => {}
         (Status::Pledged(_), Action::Release { .. } | Action::Enforce { .. }) => {}
         (Status::Pledged(_), _) => return Err(Error::Pledged),
         (
-            Status::PendingDelivery { .. } | Status::PendingAmendment { .. },
+            Status::PendingDelivery { .. }
+            | Status::PendingAmendment { .. }
+            | Status::PendingDeliveryFromAbroad { .. },
             Action::AcceptSurrender { .. }
             | Action::RejectSurrender { .. }
             | Action::AcceptSurrenderToPaper { .. },
         ) => {}
-        (Status::PendingDelivery { .. } | Status::PendingAmendment { .. }, _) => {
-            return Err(Error::SurrenderPending)
-        }
+        (
+            Status::PendingDelivery { .. }
+            | Status::PendingAmendment { .. }
+            | Status::PendingDeliveryFromAbroad { .. },
+            _,
+        ) => return Err(Error::SurrenderPending),
         (
             _,
             Action::AcceptSurrender { .. }
@@ -361,6 +387,16 @@ pub fn transition(
         }
         Action::RejectSurrender { .. } => {
             carrier_signs(bill, signers)?;
+            // The surrenderer is on another platform: the bill goes back to it over PINT, frozen here
+            // until that platform answers.
+            if let Status::PendingDeliveryFromAbroad { surrendered_by } = &bill.status {
+                next.status = Status::SendingOut {
+                    sender: bill.carrier,
+                    to: surrendered_by.clone(),
+                    returns_surrender: true,
+                };
+                return Ok(next);
+            }
             if let Status::PendingDelivery { surrendered_by }
             | Status::PendingAmendment { surrendered_by, .. } = bill.status
             {
@@ -450,21 +486,38 @@ pub fn transition(
             next.status = Status::SendingOut {
                 sender: signer,
                 to: to.clone(),
+                returns_surrender: false,
             };
         }
         // The caller checked the node's signature: the platform's answer is the node's to vouch for.
         Action::SentOut { .. } | Action::SendRefused { .. } | Action::SendDisputed { .. } => {
-            let Status::SendingOut { sender, to } = &bill.status else {
+            let (Status::SendingOut {
+                sender,
+                to,
+                returns_surrender,
+            }
+            | Status::Disputed {
+                sender,
+                to,
+                returns_surrender,
+            }) = &bill.status
+            else {
                 return Err(Error::NotSendingOut);
             };
-            let (sender, to) = (*sender, to.clone());
+            let (sender, to, returns_surrender) = (*sender, to.clone(), *returns_surrender);
             next.status = match action {
                 Action::SentOut { entry, .. } => Status::TransferredOut {
                     sender,
                     to,
                     last_entry: Hash::of(entry.as_bytes()),
                 },
-                Action::SendDisputed { .. } => Status::Disputed { sender, to },
+                Action::SendDisputed { .. } => Status::Disputed {
+                    sender,
+                    to,
+                    returns_surrender,
+                },
+                // Refused, a rejected surrender is pending again: the carrier answers it anew.
+                _ if returns_surrender => Status::PendingDeliveryFromAbroad { surrendered_by: to },
                 _ => Status::Issued,
             };
         }

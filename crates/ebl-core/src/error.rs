@@ -178,6 +178,8 @@ pub enum Error {
     MalformedEnvelope { reason: String },
     #[error("an imported title must fit the document (to order or straight) and rest with the possessor")]
     ImportTitleMismatch,
+    #[error("a surrender received from another platform must be held by the bill's carrier")]
+    SurrenderNotToCarrier,
     #[error("the signer is not the bill's possessor")]
     NotPossessor,
     #[error("the possessor does not hold title to the bill")]
@@ -315,6 +317,7 @@ impl Error {
             EnvelopeTooLarge { .. } => "envelope_too_large",
             MalformedEnvelope { .. } => "malformed_envelope",
             ImportTitleMismatch => "import_title_mismatch",
+            SurrenderNotToCarrier => "surrender_not_to_carrier",
             CarrierCodeMismatch { .. } => "carrier_code_mismatch",
             DuplicateReference { .. } => "duplicate_reference",
             IssueToNotNamed => "issue_to_not_named",

@@ -487,6 +487,7 @@ impl Ledger {
             carrier,
             possessor,
             title,
+            surrendered_by,
         } = &tx.body.action
         else {
             return Err(Error::MalformedEncoding {
@@ -511,6 +512,10 @@ impl Ledger {
         };
         if !fits {
             return Err(Error::ImportTitleMismatch);
+        }
+        // A surrender is addressed to the issuing carrier, who holds the bill while it answers.
+        if surrendered_by.is_some() && possessor != carrier {
+            return Err(Error::SurrenderNotToCarrier);
         }
         let reference = facts.transport_document_reference.clone();
         let code = carrier_code(&facts.carrier_identifier());
@@ -543,7 +548,12 @@ impl Ledger {
             shipper: *possessor,
             possessor: *possessor,
             title: title.clone(),
-            status: Status::Issued,
+            status: match surrendered_by {
+                Some(party) => Status::PendingDeliveryFromAbroad {
+                    surrendered_by: party.clone(),
+                },
+                None => Status::Issued,
+            },
             replaces: Vec::new(),
             refusable: None,
             earlier,

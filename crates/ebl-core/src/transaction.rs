@@ -32,8 +32,10 @@ pub const TRANSACTION_CONTEXT: &[u8] = b"ebl/transaction/v1\0";
 /// genesis (members, threshold, platform code), governance and self-rotation actions, a transaction's
 /// expiry, carrier codes on bills; the rest of a bill's life: refusal, split and combine replacements,
 /// switch to paper. Version 3: bills sent to other platforms over PINT (`SEND_OUT` and the node's
-/// record of the answer), and a bill that comes back linked to its earlier life here.
-pub const FORMAT_VERSION: u16 = 3;
+/// record of the answer), and a bill that comes back linked to its earlier life here. Version 4: a
+/// surrender received from another platform (`IMPORT` names who surrendered it), which the carrier here
+/// accepts or rejects (a rejection goes back over PINT).
+pub const FORMAT_VERSION: u16 = 4;
 
 /// Why a holder surrenders a bill for amendment (DCSA codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,6 +256,10 @@ pub enum Action {
         carrier: PartyId,
         possessor: PartyId,
         title: Title,
+        /// For an envelope whose last transaction surrenders the bill for delivery to the carrier hosted
+        /// here: the party on the other platform that surrendered it. The bill arrives pending delivery,
+        /// held by the carrier (the possessor) until it accepts or rejects the surrender.
+        surrendered_by: Option<ForeignParty>,
     },
     /// Governance changes a party's name, roles or identifiers.
     UpdateParty {
@@ -456,6 +462,10 @@ impl Action {
                     max: ENVELOPE_BYTES_MAX,
                 })
             }
+            Action::Import {
+                surrendered_by: Some(party),
+                ..
+            } => party.check(),
             _ => Ok(()),
         }
     }

@@ -3,7 +3,7 @@
 use ebl_core::api::Head;
 use std::collections::BTreeSet;
 
-use ebl_core::{BillId, Ledger, SignedBlockHeader, Status};
+use ebl_core::{BillId, Ledger, SignedBlockHeader};
 
 /// The published state. The sequencer updates it only after a block is synced, so nothing a reader sees
 /// can be lost in a crash.
@@ -13,8 +13,9 @@ pub struct Published {
     pub head: Option<SignedBlockHeader>,
     /// Transactions on the ledger in all.
     pub transactions: u64,
-    /// The bills being sent to other platforms (`SENDING_OUT`) as of this state: what the PINT sender
-    /// works through, kept here so it never scans every bill.
+    /// The bills offered to other platforms until their signed answer settles them (`SENDING_OUT`,
+    /// `DISPUTED`) as of this state: what the PINT sender works through, kept here so it never scans
+    /// every bill.
     pub sending: BTreeSet<BillId>,
 }
 
@@ -24,7 +25,7 @@ impl Published {
     pub fn new(ledger: Ledger, head: Option<SignedBlockHeader>, transactions: u64) -> Published {
         let sending = ledger
             .bills()
-            .filter(|b| matches!(b.status, Status::SendingOut { .. }))
+            .filter(|b| b.status.awaits_answer())
             .map(|b| b.id)
             .collect();
         Published {

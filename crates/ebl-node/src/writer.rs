@@ -178,7 +178,7 @@ impl ToPublish {
             Err(poisoned) => poisoned.into_inner(),
         };
         for bill in &self.bills {
-            if matches!(bill.status, ebl_core::Status::SendingOut { .. }) {
+            if bill.status.awaits_answer() {
                 published.sending.insert(bill.id);
             } else {
                 published.sending.remove(&bill.id);

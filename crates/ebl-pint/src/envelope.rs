@@ -50,6 +50,8 @@ pub struct EnvelopeVerdict {
     pub actions: Vec<String>,
     /// The `recipient` party object of each action, where it names one (parallel to `actions`).
     pub recipients: Vec<Option<Value>>,
+    /// The `actor` party object of each action (parallel to `actions`).
+    pub actors: Vec<Option<Value>>,
     /// SHA-256 of the last entry's JWS text: what PINT's responses and DUPE detection name.
     pub last_entry_checksum: Hash,
     /// The last entry itself, which a `DUPE` answer quotes.
@@ -308,6 +310,7 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
     // The chain, from the issuance to the last transfer, each entry linked to the one before.
     let mut actions = Vec::new();
     let mut recipients = Vec::new();
+    let mut actors = Vec::new();
     for (i, payload) in payloads.iter().enumerate() {
         let place = format!("transfer chain entry {i}");
         if checksum_field(payload, "transportDocumentChecksum", &place)? != Some(document_checksum)
@@ -350,6 +353,7 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
             }
             actions.push(code.to_owned());
             recipients.push(tx.get("recipient").filter(|r| r.is_object()).cloned());
+            actors.push(tx.get("actor").filter(|a| a.is_object()).cloned());
         }
     }
     Ok(EnvelopeVerdict {
@@ -358,6 +362,7 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
         document_checksum,
         actions,
         recipients,
+        actors,
         last_entry_checksum: Hash::of(last.as_bytes()),
         last_entry: last.to_owned(),
         platforms,

@@ -61,6 +61,8 @@ fn pint_transactions(
     use ebl_core::Action;
     let mut pledgor = None;
     let mut surrendered_by = None;
+    // A surrender received from another platform: its answer goes to the party there.
+    let mut surrendered_abroad = None;
     let mut carrier = None;
     // Who sent the last transfer or endorsement: a refusal hands the bill back to them.
     let mut sender = None;
@@ -81,9 +83,38 @@ fn pint_transactions(
             }
             // The other platform's answers are this ledger's records, not PINT transactions.
             Action::SentOut { .. } | Action::SendDisputed { .. } => continue,
+            // Signed by a member's node, not a party: the foreign history before it is exported as
+            // the sending platforms signed it (see `imported_chain`); the import itself moved nothing.
+            Action::Import {
+                carrier: c,
+                surrendered_by: from,
+                ..
+            } => {
+                carrier = Some(*c);
+                surrendered_abroad = from.as_ref();
+                continue;
+            }
             _ => {}
         }
         let Some(actor) = signer else { continue };
+        if let (Action::AcceptSurrender { .. } | Action::RejectSurrender { .. }, Some(from)) =
+            (&tx.body.action, surrendered_abroad)
+        {
+            let code = if let Action::RejectSurrender { .. } = &tx.body.action {
+                // The rejection is a send: refused, it took nothing away.
+                sent_from = Some(out.len());
+                "SREJ"
+            } else {
+                "SACC"
+            };
+            out.push(serde_json::json!({
+                "actionCode": code,
+                "actionDateTime": date_time(entry.time_ms),
+                "actor": party_object(registry, actor, platform),
+                "recipient": foreign_object(from),
+            }));
+            continue;
+        }
         if let Action::SendOut { to, .. } = &tx.body.action {
             // A to-order bill leaves endorsed to its recipient, so that title rests with the possessor
             // there; then possession passes.
@@ -147,13 +178,8 @@ fn pint_transactions(
             }
             Action::Release { .. } => ("TRANSFER", pledgor, Some(("RELEASE", None))),
             Action::Enforce { .. } => ("ENDORSE_TO_ORDER", Some(actor), Some(("ENFORCE", None))),
-            // The foreign history is exported as the sending platforms signed it (see below); the
-            // import itself moved nothing.
-            Action::Import { carrier: c, .. } => {
-                carrier = Some(*c);
-                continue;
-            }
-            Action::RegisterParty { .. }
+            Action::Import { .. }
+            | Action::RegisterParty { .. }
             | Action::RotateKey { .. }
             | Action::RevokeParty { .. }
             | Action::UpdateParty { .. }

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use ebl_core::{Action, BillId, Document, Hash, Ledger, PartyId, Registry, Title};
+use ebl_core::{
+    Action, BillId, Document, ForeignParty, Hash, Ledger, PartyCode, PartyId, Registry, Title,
+};
 
 use crate::envelope::EnvelopeVerdict;
 use crate::{fail, PintCode, PintFailure};
@@ -170,6 +172,21 @@ fn is_surrender(code: &str) -> bool {
     matches!(code, "SURRENDER_FOR_DELIVERY" | "SURRENDER_FOR_AMENDMENT")
 }
 
+/// A PINT party object as this ledger records a party on another platform; `None` if it lacks a
+/// platform, a name or a code, or breaks the ledger's limits on them.
+pub(crate) fn foreign_party(party: &Value) -> Option<ForeignParty> {
+    let text = |field: &str| party.get(field).and_then(Value::as_str).map(str::to_owned);
+    let foreign = ForeignParty {
+        platform: text("eblPlatform")?,
+        name: text("partyName")?,
+        codes: identifying_codes(party)
+            .into_iter()
+            .map(|(provider, code)| PartyCode { provider, code })
+            .collect(),
+    };
+    foreign.check().ok().map(|()| foreign)
+}
+
 /// The envelope must name this platform as where its last transaction's recipient is: an envelope
 /// meant for another platform is `BENV` (the spec's "does not list the receiving platform as the
 /// intended recipient"), even when a party here happens to carry the same codes.
@@ -283,20 +300,45 @@ pub fn import_action(
     }
     let possessor = hosted_party(registry, platform, &holder)
         .ok_or_else(|| benv("the recipient is not a party hosted on this platform".into()))?;
-    if last_action(&transfer.verdict).is_some_and(is_surrender) {
-        if possessor != carrier {
-            return Err(benv(
-                "a surrender must be addressed to the carrier that issued the bill".into(),
-            ));
+    let surrendered_by = match last_action(&transfer.verdict) {
+        Some(code) if is_surrender(code) => {
+            if possessor != carrier {
+                return Err(benv(
+                    "a surrender must be addressed to the carrier that issued the bill".into(),
+                ));
+            }
+            // An accepted amendment is answered with replacement bills issued to the surrenderer, who
+            // is not a party on this ledger: the sending platform keeps the bill.
+            if code == "SURRENDER_FOR_AMENDMENT" {
+                return Err(benv(
+                    "surrenders for amendment from other platforms are not received here: the replacements could not be issued to a party on another platform; the sending platform keeps the bill".into(),
+                ));
+            }
+            let actor = transfer.verdict.actors.last().cloned().flatten();
+            let surrenderer = actor.as_ref().and_then(foreign_party).ok_or_else(|| {
+                benv(
+                    "the surrender's actor is not a party named by its platform, name and codes"
+                        .into(),
+                )
+            })?;
+            if surrenderer.platform == platform {
+                return Err(benv(
+                    "the surrender's actor claims this platform, but a party here surrenders on this ledger".into(),
+                ));
+            }
+            Some(surrenderer)
         }
-        // Issue 16: taken in as plain possession by the carrier, a surrender left nothing pending to
-        // accept or reject. A pending surrender whose surrenderer is on another platform needs the
-        // sending side (a rejection goes back over PINT), so until then it is refused and the sender
-        // keeps the bill, as BENV tells it to.
-        return Err(benv(
-            "surrenders from other platforms are not received here yet: the carrier could not reject one (the bill would have to go back over PINT); the sending platform keeps the bill".into(),
-        ));
-    }
+        _ => None,
+    };
+    // The carrier holds a received surrender while it answers: title rests with it here, and the
+    // surrenderer's title abroad is in the record (`surrendered_by`).
+    let end_title = match (&surrendered_by, end_title) {
+        (Some(_), _) if facts.is_to_order => EndTitle::Order {
+            endorsee: holder.clone(),
+            may_endorse: false,
+        },
+        (_, end_title) => end_title,
+    };
     let title = match (facts.is_to_order, end_title) {
         (false, _) => Title::Straight {
             consignee: possessor,
@@ -323,6 +365,7 @@ pub fn import_action(
         carrier,
         possessor,
         title,
+        surrendered_by,
     })))
 }
 
@@ -560,6 +603,7 @@ mod tests {
             document_checksum: Hash::of(b"doc"),
             actions: vec!["ISSUE".into()],
             recipients: vec![None],
+            actors: vec![None],
             last_entry_checksum: Hash::of(b"last"),
             last_entry: "a.b.c".into(),
             platforms: vec!["EBL".into()],

@@ -765,6 +765,7 @@ mod placement {
             document_checksum: ebl_core::Hash::of(b"d"),
             actions: steps.iter().map(|(a, _)| (*a).to_owned()).collect(),
             recipients: steps.iter().map(|(_, r)| r.clone()).collect(),
+            actors: steps.iter().map(|_| Some(elsewhere())).collect(),
             last_entry_checksum: ebl_core::Hash::of(b"l"),
             last_entry: "a.b.c".into(),
             platforms: vec!["FRGN".into()],
@@ -918,24 +919,55 @@ mod placement {
     }
 
     /// Issue 16: a surrender for the carrier hosted here became plain possession by the carrier, with
-    /// nothing pending to accept or reject. Until a pending foreign surrender exists, it is refused and
-    /// nothing changes here.
+    /// nothing pending to accept or reject. It now arrives pending delivery, held by the carrier, naming
+    /// the surrenderer abroad.
     #[test]
     fn regression_a_surrender_to_the_hosted_carrier_is_not_taken_as_possession() {
         let cast = Cast::new();
         let ledger = ledger(&cast);
-        for code in ["SURRENDER_FOR_DELIVERY", "SURRENDER_FOR_AMENDMENT"] {
-            let surrender = transfer(
-                to_order("S-2"),
-                &[
-                    ("ISSUE", Some(elsewhere())),
-                    (code, Some(hosted(cast.carrier.id))),
-                ],
-            );
-            let f = import_action(&ledger, HERE, &surrender).expect_err("refused");
-            assert_eq!(f.code, PintCode::BadEnvelope, "{code}");
-            assert!(f.reason.contains("not received here yet"), "{f}");
-        }
+        let surrender = transfer(
+            to_order("S-2"),
+            &[
+                ("ISSUE", Some(elsewhere())),
+                ("SURRENDER_FOR_DELIVERY", Some(hosted(cast.carrier.id))),
+            ],
+        );
+        let Placement::New(action) = import_action(&ledger, HERE, &surrender).expect("placed")
+        else {
+            panic!("a new bill");
+        };
+        let Action::Import {
+            possessor,
+            surrendered_by,
+            ..
+        } = *action
+        else {
+            panic!("an import");
+        };
+        assert_eq!(possessor, cast.carrier.id);
+        let surrenderer = surrendered_by.expect("a surrender");
+        assert_eq!(
+            (surrenderer.platform.as_str(), surrenderer.name.as_str()),
+            ("FRGN", "y")
+        );
+    }
+
+    /// A surrender for amendment from abroad would be answered with replacements issued to a party
+    /// that is not on this ledger: refused, and nothing changes here.
+    #[test]
+    fn a_surrender_for_amendment_from_another_platform_is_benv() {
+        let cast = Cast::new();
+        let ledger = ledger(&cast);
+        let surrender = transfer(
+            to_order("S-3"),
+            &[
+                ("ISSUE", Some(elsewhere())),
+                ("SURRENDER_FOR_AMENDMENT", Some(hosted(cast.carrier.id))),
+            ],
+        );
+        let f = import_action(&ledger, HERE, &surrender).expect_err("refused");
+        assert_eq!(f.code, PintCode::BadEnvelope);
+        assert!(f.reason.contains("amendment"), "{f}");
     }
 
     #[test]

@@ -75,6 +75,10 @@ pub fn status(names: &Names, s: &Status) -> String {
             "PENDING_DELIVERY (surrendered by {})",
             name(names, surrendered_by)
         ),
+        Status::PendingDeliveryFromAbroad { surrendered_by } => format!(
+            "PENDING_DELIVERY (surrendered by {}, on another platform)",
+            surrendered_by.describe()
+        ),
         Status::PendingAmendment {
             surrendered_by,
             reason,

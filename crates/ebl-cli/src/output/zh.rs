@@ -36,6 +36,9 @@ pub fn status(names: &Names, s: &Status) -> String {
         | Status::PendingAmendment { surrendered_by, .. } => {
             format!("{base}（由 {} 交单）", name(names, surrendered_by))
         }
+        Status::PendingDeliveryFromAbroad { surrendered_by } => {
+            format!("{base}（由其他平台的 {} 交单）", surrendered_by.describe())
+        }
         Status::Void { replaced_by, .. } if !replaced_by.is_empty() => format!(
             "{base}（由 {} 替代）",
             replaced_by

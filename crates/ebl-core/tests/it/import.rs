@@ -5,21 +5,9 @@ use ebl_core::{
     codec, verify_chain, Action, AmendmentReason, BillId, Hash, SigningKey, Status, Title,
 };
 
-use crate::support::{assert_refused, key, straight_document, to_order_document, World};
-
-/// An envelope as the node would import it: RFC 8785 form, the document inside, the chain opaque here.
-fn envelope(document: &ebl_core::Document) -> String {
-    let value = serde_json::json!({
-        "transportDocument": document.to_value(),
-        "envelopeManifestSignedContent": "e30.e30.c2ln",
-        "envelopeTransferChain": ["e30.e30.c2ln"],
-    });
-    ebl_core::jcs::canonicalize(&value).expect("canonical")
-}
-
-fn node() -> SigningKey {
-    key(2)
-}
+use crate::support::{
+    assert_refused, envelope, key, node, straight_document, to_order_document, World,
+};
 
 impl World {
     fn import(&mut self, action: Action, signers: &[&SigningKey]) -> ebl_core::Result<BillId> {
@@ -37,6 +25,7 @@ impl World {
     fn import_to_order(&mut self, to: ebl_core::PartyId) -> Action {
         let reference = self.next_reference();
         Action::Import {
+            surrendered_by: None,
             envelope: envelope(&to_order_document(&reference)),
             carrier: self.carrier.id,
             possessor: to,
@@ -106,11 +95,13 @@ fn the_envelope_must_be_canonical_and_hold_a_valid_document() {
         carrier,
         possessor,
         title,
+        ..
     } = w.import_to_order(buyer)
     else {
         unreachable!()
     };
     let with = |envelope: String| Action::Import {
+        surrendered_by: None,
         envelope,
         carrier,
         possessor,
@@ -155,6 +146,7 @@ fn the_carrier_must_be_local_and_named_by_the_document() {
         unreachable!()
     };
     let by = |carrier| Action::Import {
+        surrendered_by: None,
         envelope: envelope.clone(),
         carrier,
         possessor,
@@ -187,6 +179,7 @@ fn the_title_must_fit_the_document_and_rest_with_the_possessor() {
     let to_order = envelope(&to_order_document(&reference));
     let straight = envelope(&straight_document(&w.next_reference()));
     let import = |envelope: &str, title: Title| Action::Import {
+        surrendered_by: None,
         envelope: envelope.to_owned(),
         carrier,
         possessor: buyer,
@@ -226,6 +219,7 @@ fn the_title_must_fit_the_document_and_rest_with_the_possessor() {
     assert_eq!(w.bill(&bearer).title, Title::Bearer);
     // The recipient must be a party here, and not revoked.
     let unknown = Action::Import {
+        surrendered_by: None,
         envelope: envelope(&to_order_document(&w.next_reference())),
         carrier,
         possessor: ebl_core::PartyId([8; 32]),
@@ -241,6 +235,7 @@ fn a_bill_already_here_cannot_be_imported_again() {
     let reference = w.bill(&bill).reference.clone();
     let (buyer, carrier) = (w.buyer.id, w.carrier.id);
     let again = Action::Import {
+        surrendered_by: None,
         envelope: envelope(&to_order_document(&reference)),
         carrier,
         possessor: buyer,
@@ -298,6 +293,7 @@ fn import_bytes_are_pinned() {
         time_ms: 1,
         valid_until_ms: None,
         action: Action::Import {
+            surrendered_by: None,
             envelope: "{}".into(),
             carrier,
             possessor: buyer,
@@ -315,8 +311,32 @@ fn import_bytes_are_pinned() {
         "02000000000000007b7d",
         "then the envelope as a length-prefixed string"
     );
-    // Then the carrier, the possessor and the title (Bearer: variant 2 of Title).
+    // Then the carrier, the possessor, the title (Bearer: variant 2 of Title) and, from format 4, who
+    // surrendered it abroad (None: 0).
     assert_eq!(&bytes[14..46], carrier.0.as_slice());
     assert_eq!(&bytes[46..78], buyer.0.as_slice());
-    assert_eq!(ebl_core::bytes::to_hex(&bytes[78..]), "02000000");
+    assert_eq!(ebl_core::bytes::to_hex(&bytes[78..]), "0200000000");
+    // A surrender received from abroad: 1, then the foreign party as `SEND_OUT` encodes its recipient.
+    let party = ebl_core::ForeignParty {
+        platform: "WAVE".into(),
+        name: "H".into(),
+        codes: vec![ebl_core::PartyCode {
+            provider: "WAVE".into(),
+            code: "h".into(),
+        }],
+    };
+    let surrender = Action::Import {
+        surrendered_by: Some(party.clone()),
+        envelope: "{}".into(),
+        carrier,
+        possessor: carrier,
+        title: Title::Bearer,
+    };
+    let bytes = codec::encode(&surrender);
+    assert_eq!(ebl_core::bytes::to_hex(&bytes[78..83]), "0200000001");
+    assert_eq!(&bytes[83..], codec::encode(&party).as_slice());
+    assert_eq!(
+        ebl_core::bytes::to_hex(&bytes[83..]),
+        "0400000000000000574156450100000000000000480100000000000000040000000000000057415645010000000000000068"
+    );
 }

@@ -17,4 +17,5 @@ mod model;
 mod rules;
 mod send_out;
 mod support;
+mod surrender_abroad;
 mod tradetrust;

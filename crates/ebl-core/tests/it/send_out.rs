@@ -2,15 +2,9 @@
 //! that platform answers, leaves for good when it is received, and comes back as a new bill linked to
 //! its earlier life here.
 
-use ebl_core::{
-    verify_chain, Action, BillId, ForeignParty, Hash, Loan, PartyCode, SigningKey, Status, Title,
-};
+use ebl_core::{verify_chain, Action, BillId, ForeignParty, Hash, Loan, PartyCode, Status, Title};
 
-use crate::support::{assert_refused, key, to_order_document, World};
-
-fn node() -> SigningKey {
-    key(2)
-}
+use crate::support::{assert_refused, envelope, node, to_order_document, World};
 
 fn abroad() -> ForeignParty {
     ForeignParty {
@@ -80,7 +74,7 @@ fn a_bill_being_sent_is_frozen_until_the_other_platform_answers() {
 }
 
 #[test]
-fn a_refused_send_gives_the_holder_the_bill_back_and_a_dispute_holds_it() {
+fn a_refused_send_gives_the_holder_the_bill_back_and_a_dispute_holds_it_until_the_next_answer() {
     let mut w = World::new();
     let bill = sending(&mut w);
     let (shipper, buyer) = (w.shipper.key.clone(), w.buyer.id);
@@ -114,7 +108,34 @@ fn a_refused_send_gives_the_holder_the_bill_back_and_a_dispute_holds_it() {
         &[&shipper],
         "disputed",
     );
-    w.refuse(received(other), &[&node()], "disputed");
+    // Another DISE records nothing; the other platform's next other answer settles the dispute.
+    w.refuse(
+        Action::SendDisputed {
+            bill: other,
+            answer: "dise.again.sig".into(),
+        },
+        &[&node()],
+        "disputed",
+    );
+    w.act(received(other), &[&node()])
+        .expect("a RECE after the dispute is recorded");
+    assert_eq!(w.bill(&other).status.name(), "TRANSFERRED_OUT");
+
+    let third = sending(&mut w);
+    for answer in [
+        Action::SendDisputed {
+            bill: third,
+            answer: "dise.answer.sig".into(),
+        },
+        Action::SendRefused {
+            bill: third,
+            answer: "benv.answer.sig".into(),
+        },
+    ] {
+        w.act(answer, &[&node()]).expect("recorded");
+    }
+    assert_eq!(w.bill(&third).status, Status::Issued);
+    assert_eq!(w.bill(&third).possessor, w.shipper.id);
 }
 
 #[test]
@@ -278,16 +299,6 @@ fn a_bill_is_sent_only_to_another_platform_named_within_the_limits() {
     .expect("an answer at the limit is recorded");
 }
 
-/// An envelope as the node would import it: RFC 8785 form, the document inside, the chain opaque here.
-fn envelope(document: &ebl_core::Document) -> String {
-    let value = serde_json::json!({
-        "transportDocument": document.to_value(),
-        "envelopeManifestSignedContent": "e30.e30.c2ln",
-        "envelopeTransferChain": ["e30.e30.c2ln"],
-    });
-    ebl_core::jcs::canonicalize(&value).expect("canonical")
-}
-
 #[test]
 fn a_bill_that_comes_back_is_a_new_bill_linked_to_its_earlier_life() {
     let mut w = World::new();
@@ -298,6 +309,7 @@ fn a_bill_that_comes_back_is_a_new_bill_linked_to_its_earlier_life() {
         .expect("issue");
     let buyer = w.buyer.id;
     let back = Action::Import {
+        surrendered_by: None,
         envelope: envelope(&to_order_document(&reference)),
         carrier: w.carrier.id,
         possessor: buyer,

@@ -278,6 +278,21 @@ impl World {
     }
 }
 
+/// The key of the world's one member node: it signs imports and records other platforms' answers.
+pub(crate) fn node() -> SigningKey {
+    key(2)
+}
+
+/// An envelope as the node would import it: RFC 8785 form, the document inside, the chain opaque here.
+pub(crate) fn envelope(document: &ebl_core::Document) -> String {
+    let value = serde_json::json!({
+        "transportDocument": document.to_value(),
+        "envelopeManifestSignedContent": "e30.e30.c2ln",
+        "envelopeTransferChain": ["e30.e30.c2ln"],
+    });
+    ebl_core::jcs::canonicalize(&value).expect("canonical")
+}
+
 /// Asserts that a result is the refusal with `code`, and shows the whole error otherwise.
 #[track_caller]
 pub(crate) fn assert_refused<T: std::fmt::Debug>(result: ebl_core::Result<T>, code: &str) {

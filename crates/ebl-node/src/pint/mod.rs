@@ -207,6 +207,7 @@ mod tests {
             document_checksum: Hash::of(b"doc"),
             actions: vec!["ISSUE".into()],
             recipients: vec![None],
+            actors: vec![None],
             last_entry_checksum: Hash::of(&n.to_le_bytes()),
             last_entry: format!("entry.{n}.x"),
             platforms: vec!["EBL".into()],

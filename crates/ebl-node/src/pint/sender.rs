@@ -1,6 +1,8 @@
 //! The PINT sending side: every bill its holder sent out (`SENDING_OUT`) is offered to the receiving
 //! platform (start, missing documents, finish) until that platform gives a signed answer, which this
-//! node then records on the ledger (`SENT_OUT`, `SEND_REFUSED` or `SEND_DISPUTED`).
+//! node then records on the ledger (`SENT_OUT`, `SEND_REFUSED` or `SEND_DISPUTED`). A disputed bill is
+//! offered again, with the same backoff as a failure, until the other platform's answer is no longer
+//! `DISE`: that is how a dispute people resolved there settles here.
 //!
 //! Nothing here is kept but the ledger: which bills are being sent is the published state, and the
 //! envelope is made again from the bill's history (ed25519 signatures are deterministic, so it is the
@@ -66,9 +68,10 @@ pub(crate) async fn run<K: Kv>(app: Arc<App<K>>) {
                 continue;
             }
             match send(&app, bill).await {
-                Ok(()) => {
+                Ok(Sent::Settled) => {
                     backoff.0.remove(&bill);
                 }
+                Ok(Sent::Disputed) => backoff.failed(bill),
                 Err(why) => {
                     tracing::warn!(bill = %bill, why, "a PINT send did not finish; it is tried again");
                     backoff.failed(bill);
@@ -78,12 +81,21 @@ pub(crate) async fn run<K: Kv>(app: Arc<App<K>>) {
     }
 }
 
+/// What one attempt came to, short of a reason to try again.
+enum Sent {
+    /// The answer is recorded (or the bill no longer awaits one).
+    Settled,
+    /// The other platform disputes it (recorded, or still, and then nothing new is recorded).
+    Disputed,
+}
+
 /// One attempt at one bill: the whole exchange, then the answer recorded. `Err` says why it must be
 /// tried again.
-async fn send<K: Kv>(app: &Arc<App<K>>, bill: BillId) -> Result<(), String> {
-    let to = match app.state().ledger.bill(&bill).map(|b| b.status.clone()) {
-        Some(Status::SendingOut { to, .. }) => to,
-        _ => return Ok(()),
+async fn send<K: Kv>(app: &Arc<App<K>>, bill: BillId) -> Result<Sent, String> {
+    let (to, disputed) = match app.state().ledger.bill(&bill).map(|b| b.status.clone()) {
+        Some(Status::SendingOut { to, .. }) => (to, false),
+        Some(Status::Disputed { to, .. }) => (to, true),
+        _ => return Ok(Sent::Settled),
     };
     let url = app.pint.url_of(&to.platform)?;
     let history = load_history(app, &bill).map_err(|e| e.body.message.clone())?;
@@ -121,13 +133,17 @@ async fn send<K: Kv>(app: &Arc<App<K>>, bill: BillId) -> Result<(), String> {
             answer,
         },
         Next::Refused { answer, .. } => Action::SendRefused { bill, answer },
-        Next::Disputed { answer, .. } => Action::SendDisputed { bill, answer },
+        Next::Disputed { .. } if disputed => return Ok(Sent::Disputed),
+        Next::Disputed { answer, .. } => {
+            record(app, bill, Action::SendDisputed { bill, answer }).await?;
+            return Ok(Sent::Disputed);
+        }
         Next::Retry { why } => return Err(why),
         Next::Upload { .. } | Next::Finish { .. } => {
             return Err("the receiver kept asking for documents".into())
         }
     };
-    record(app, bill, action).await
+    record(app, bill, action).await.map(|()| Sent::Settled)
 }
 
 /// Orders the node's record of the receiver's answer on the bill's head.

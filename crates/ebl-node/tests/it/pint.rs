@@ -29,7 +29,7 @@ fn trust(foreign: &Foreign, node: &TestNode) {
 }
 
 /// A party of the node under test, as a sender names it.
-fn local(name: &str, id: ebl_core::PartyId) -> Value {
+pub(crate) fn local(name: &str, id: ebl_core::PartyId) -> Value {
     json!({
         "partyName": name,
         "eblPlatform": HERE,
@@ -74,7 +74,7 @@ fn send(node: &TestNode, method: &str, path: &str, body: &[u8]) -> (u16, Value) 
     )
 }
 
-fn post(node: &TestNode, envelope: &Value) -> (u16, Value) {
+pub(crate) fn post(node: &TestNode, envelope: &Value) -> (u16, Value) {
     send(
         node,
         "POST",
@@ -102,7 +102,7 @@ fn code(node: &TestNode, body: &Value) -> String {
         .to_owned()
 }
 
-fn bills_of(node: &TestNode, key: &SigningKey) -> Vec<Value> {
+pub(crate) fn bills_of(node: &TestNode, key: &SigningKey) -> Vec<Value> {
     let (status, body) = node.get_as("/v1/bills", key);
     assert_eq!(status, 200, "{body}");
     body.as_array().cloned().unwrap_or_default()

@@ -37,6 +37,8 @@ struct Receiver {
     url: String,
     script: Arc<Mutex<VecDeque<Answer>>>,
     starts: Arc<Mutex<usize>>,
+    /// The last envelope started.
+    last: Arc<Mutex<Value>>,
 }
 
 impl Receiver {
@@ -45,8 +47,9 @@ impl Receiver {
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let script = Arc::new(Mutex::new(VecDeque::new()));
         let starts = Arc::new(Mutex::new(0));
+        let last = Arc::new(Mutex::new(Value::Null));
         let (platform, stranger) = (foreign.platform.clone(), ebl_core::testkit::key(77));
-        let (s, n) = (script.clone(), starts.clone());
+        let (s, n, l) = (script.clone(), starts.clone(), last.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -66,6 +69,7 @@ impl Receiver {
                 *n.lock().expect("lock") += 1;
                 let envelope: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                 let ours = ebl_pint::last_entry_checksum(&envelope).to_hex();
+                *l.lock().expect("lock") = envelope;
                 let payload = |code: &str, about: &str| {
                     json!({
                         "lastEnvelopeTransferChainEntrySignedContentChecksum": about,
@@ -108,6 +112,7 @@ impl Receiver {
             url,
             script,
             starts,
+            last,
         }
     }
 
@@ -151,12 +156,17 @@ fn abroad() -> ForeignParty {
 
 /// The bill's status as the node shows it, once it is no longer `SENDING_OUT` (or after 30 s).
 fn settled(node: &TestNode, bill: &BillId) -> Value {
+    settled_from(node, bill, "sending_out")
+}
+
+/// The bill's status once it is no longer `state` (or after 30 s).
+fn settled_from(node: &TestNode, bill: &BillId, state: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (status, body) = node.get_as(&format!("/v1/bills/{bill}"), &node.cast.operator);
         assert_eq!(status, 200, "{body}");
         let now = body["bill"]["status"].clone();
-        if now.get("sending_out").is_none() || Instant::now() > deadline {
+        if now.get(state).is_none() || Instant::now() > deadline {
             return now;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -198,10 +208,20 @@ fn only_a_signed_answer_about_our_envelope_decides_a_send() {
     let bsig = send(&mut node, "SCRIPT-2");
     assert_eq!(settled(&node, &bsig), json!("issued"));
 
-    // DISE holds the bill, frozen.
+    // DISE holds the bill, frozen, and it is offered again until the dispute is resolved there:
+    // another DISE changes nothing, a RECE then lets it go.
     receiver.play(&[Answer::Signed(409, "DISE")]);
     let disputed = send(&mut node, "SCRIPT-3");
     assert!(settled(&node, &disputed)["disputed"].is_object());
+    receiver.play(&[Answer::Signed(409, "DISE"), Answer::Signed(200, "RECE")]);
+    assert!(settled_from(&node, &disputed, "disputed")["transferred_out"].is_object());
+    assert!(receiver.starts() >= 2, "offered again after the dispute");
+    // A dispute resolved the other way: the receiver refuses it, and the holder has it back.
+    receiver.play(&[Answer::Signed(409, "DISE")]);
+    let returned = send(&mut node, "SCRIPT-3B");
+    assert!(settled(&node, &returned)["disputed"].is_object());
+    receiver.play(&[Answer::Signed(422, "BENV")]);
+    assert_eq!(settled_from(&node, &returned, "disputed"), json!("issued"));
 
     // An MDOC where no document was named is no answer to a start: tried again; then RECE.
     receiver.play(&[Answer::Signed(422, "MDOC"), Answer::Signed(200, "RECE")]);
@@ -233,6 +253,80 @@ fn only_a_signed_answer_about_our_envelope_decides_a_send() {
         sent["entry"]
             .as_str()
             .is_some_and(|e| e.split('.').count() == 3),
+        "{last}"
+    );
+}
+
+/// The payload of the last transfer chain entry of an envelope.
+fn last_entry_payload(envelope: &Value) -> Value {
+    let entry = envelope["envelopeTransferChain"]
+        .as_array()
+        .and_then(|c| c.last())
+        .and_then(Value::as_str)
+        .expect("a last entry");
+    let payload = entry.split('.').nth(1).expect("a JWS");
+    serde_json::from_slice(&ebl_pint::base64url_decode(payload).expect("base64url")).expect("json")
+}
+
+/// Issue 16, finding 8: a surrender received from another platform is pending with the carrier here,
+/// which accepts it, or rejects it: then the bill goes back over PINT to the surrenderer (`SREJ`), and
+/// if that platform refuses it back, the surrender is the carrier's to answer again.
+#[test]
+fn a_surrender_from_abroad_is_answered_here_and_a_rejection_goes_back_over_pint() {
+    let mut foreign = Foreign::new();
+    let receiver = Receiver::start(&foreign);
+    let mut node = sending_node(&foreign, &receiver);
+    let carrier = crate::pint::local("Carrier", node.cast.carrier.id);
+    let carrier_key = node.cast.carrier.key.clone();
+    let mut surrendered = |node: &TestNode, reference: &str| -> BillId {
+        let envelope =
+            foreign.envelope_ending(reference, &[("SURRENDER_FOR_DELIVERY", &carrier)], &[]);
+        let (status, body) = crate::pint::post(node, &envelope);
+        assert_eq!(status, 200, "{body}");
+        let bills = crate::pint::bills_of(node, &node.cast.carrier.key);
+        let bill = bills
+            .iter()
+            .find(|b| b["reference"] == reference)
+            .unwrap_or_else(|| panic!("the carrier holds {reference}: {bills:?}"));
+        bill["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("bill id")
+    };
+
+    // Accepted: the cargo is delivered, and nothing goes back.
+    let accepted = surrendered(&node, "SURR-1");
+    let (_, body) = node.get_as(&format!("/v1/bills/{accepted}"), &carrier_key);
+    let pending = &body["bill"]["status"]["pending_delivery_from_abroad"]["surrendered_by"];
+    assert_eq!(pending["platform"], FOREIGN, "{body}");
+    assert_eq!(pending["name"], "Shipper Ltd", "{body}");
+    assert_accepted(&node.act(Action::AcceptSurrender { bill: accepted }, &[&carrier_key]));
+    assert_eq!(settled(&node, &accepted), json!("accomplished"));
+
+    // Rejected, and refused by the surrenderer's platform: pending here again.
+    receiver.play(&[Answer::Signed(422, "BENV")]);
+    let rejected = surrendered(&node, "SURR-2");
+    assert_accepted(&node.act(Action::RejectSurrender { bill: rejected }, &[&carrier_key]));
+    assert!(settled(&node, &rejected)["pending_delivery_from_abroad"].is_object());
+    // Rejected again and received there: the last entry hands it back with SREJ, signed by us.
+    receiver.play(&[Answer::Signed(200, "RECE")]);
+    assert_accepted(&node.act(Action::RejectSurrender { bill: rejected }, &[&carrier_key]));
+    assert!(settled(&node, &rejected)["transferred_out"].is_object());
+    let last = last_entry_payload(&receiver.last.lock().expect("lock"));
+    assert_eq!(last["eblPlatform"], "EBLT", "{last}");
+    let transactions = last["transactions"].as_array().expect("transactions");
+    assert_eq!(
+        transactions.len(),
+        1,
+        "the refused SREJ is not in it: {last}"
+    );
+    assert_eq!(transactions[0]["actionCode"], "SREJ", "{last}");
+    assert_eq!(
+        transactions[0]["recipient"]["partyName"], "Shipper Ltd",
+        "{last}"
+    );
+    assert_eq!(
+        transactions[0]["recipient"]["eblPlatform"], FOREIGN,
         "{last}"
     );
 }
