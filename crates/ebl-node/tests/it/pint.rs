@@ -820,3 +820,97 @@ fn regression_an_endorsement_notification_is_received_but_is_not_possession() {
     assert_eq!((status, code(&node, &body)), (200, "RECE".into()));
     assert_eq!(bills_of(&node, &buyer_key).len(), 1);
 }
+
+/// Polls the bill's status on `node` until it is no longer `state` (or 30 s pass).
+fn status_after(node: &TestNode, bill: &str, state: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (status, body) = node.get_as(&format!("/v1/bills/{bill}"), &node.cast.operator);
+        assert_eq!(status, 200, "{body}");
+        let now = body["bill"]["status"].clone();
+        if now.get(state).is_none() || std::time::Instant::now() > deadline {
+            return now;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Issue 16: a bill that arrived with additional documents leaves with them. Received here (EBLT) from
+/// the foreign platform with an invoice and a packing list, it is sent on to another ebl platform
+/// (EBLB), whose receiver asks for both documents; this node uploads them from what it kept, and the
+/// buyer there reads them, intact.
+#[test]
+fn a_bill_received_with_documents_is_sent_on_with_them() {
+    let invoice: &[u8] = b"%PDF-1.4 the invoice that travels";
+    let packing: &[u8] = b"%PDF-1.4 the packing list that travels";
+    let (mut foreign, mut here, buyer) = receiving();
+    let mut there = TestNode::start_on(Settings::default(), "EBLB");
+    trust(&foreign, &there);
+    let (_, here_jwk) = here.get("/v1/pint/jwk");
+    let write = |node: &TestNode, name: &str, content: &str| {
+        let path = node.data().pint_trust().join(name);
+        std::fs::create_dir_all(path.parent().expect("a platform's directory")).expect("mkdir");
+        std::fs::write(path, content).expect("write");
+    };
+    write(&there, &format!("{HERE}/node.jwk"), &here_jwk.to_string());
+    there.restart();
+    let (_, there_jwk) = there.get("/v1/pint/jwk");
+    write(&here, "EBLB/node.jwk", &there_jwk.to_string());
+    write(&here, "EBLB/url", &there.url(""));
+    here.restart();
+
+    // From the foreign platform to our buyer, with both documents.
+    let envelope = foreign.envelope("PINT-DOCS-1", &buyer, &[invoice, packing]);
+    let (status, started) = post(&here, &envelope);
+    assert_eq!(status, 201, "{started}");
+    let reference = started["envelopeReference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    for content in [invoice, packing] {
+        let sum = Hash::of(content).to_hex();
+        assert_eq!(put_document(&here, &reference, &sum, content).0, 204);
+    }
+    let (status, body) = finish(&here, &reference);
+    assert_eq!((status, code(&here, &body)), (200, "RECE".into()));
+    let buyer_key = here.cast.buyer.key.clone();
+    let bill = bills_of(&here, &buyer_key)[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    // Our buyer sends it on to the buyer on EBLB.
+    let to = ebl_core::ForeignParty {
+        platform: "EBLB".into(),
+        name: "Buyer One".into(),
+        codes: vec![ebl_core::PartyCode {
+            provider: "EBLB".into(),
+            code: there.cast.buyer.id.to_hex(),
+        }],
+    };
+    let id: ebl_core::BillId = bill.parse().expect("bill id");
+    crate::support::assert_accepted(
+        &here.act(ebl_core::Action::SendOut { bill: id, to }, &[&buyer_key]),
+    );
+    let settled = status_after(&here, &bill, "sending_out");
+    assert!(settled["transferred_out"].is_object(), "{settled}");
+
+    // There: the buyer holds it, and reads both documents, as they left the foreign platform.
+    let there_buyer = there.cast.buyer.key.clone();
+    let bills = bills_of(&there, &there_buyer);
+    assert_eq!(bills.len(), 1, "{bills:?}");
+    let arrived = bills[0]["id"].as_str().expect("id").to_owned();
+    let (status, listed) = there.get_as(&format!("/v1/bills/{arrived}/documents"), &there_buyer);
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    for content in [invoice, packing] {
+        let sum = Hash::of(content).to_hex();
+        let (status, doc) = there.get_as(
+            &format!("/v1/bills/{arrived}/documents/{sum}"),
+            &there_buyer,
+        );
+        assert_eq!(status, 200, "{doc}");
+        let bytes = ebl_pint::base64_decode(doc["content"].as_str().expect("content"));
+        assert_eq!(bytes.as_deref(), Some(content));
+    }
+}
