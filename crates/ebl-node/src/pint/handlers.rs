@@ -89,7 +89,10 @@ pub(super) async fn start<K: Kv>(
     }
     let last = ebl_pint::last_entry_checksum(&value);
     let verdict = {
-        let trust = app.pint.trust.clone().at_time(crate::api::now_ms());
+        let trust = app
+            .pint
+            .trust_with_own(app.state().ledger.registry())
+            .at_time(crate::api::now_ms());
         let body = body.clone();
         // RSA and long chains cost milliseconds: off the async threads.
         match tokio::task::spawn_blocking(move || ebl_pint::verify_envelope(&body, &trust)).await {

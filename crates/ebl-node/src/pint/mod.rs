@@ -109,6 +109,40 @@ impl Receiver {
         }
     }
 
+    /// The trust store an envelope is verified against: the trust directory's, plus this consortium's
+    /// own member node keys from the registry now (which every member replays), bound to this platform
+    /// as the platform (the entries and manifests a member signed, when a bill comes back) and as each
+    /// carrier hosted here (the issuance manifests a member signs for it). So a returning bill verifies
+    /// without the operator listing the node's own key in the trust directory, and a carrier registered
+    /// after the node opened is covered at once.
+    pub fn trust_with_own(&self, registry: &ebl_core::Registry) -> TrustStore {
+        let mut trust = self.trust.clone();
+        let mut bindings = vec![ebl_pint::Binding::platform(&self.platform)];
+        for carrier in registry
+            .parties()
+            .filter(|p| !p.revoked && p.has_role(ebl_core::Role::Carrier))
+        {
+            for id in &carrier.profile.identifiers {
+                bindings.push(ebl_pint::Binding::carrier(
+                    &self.platform,
+                    &id.scheme,
+                    &id.value,
+                ));
+            }
+        }
+        for member in registry.members() {
+            let jwk = ebl_pint::public_jwk(&member.node).to_string();
+            for binding in &bindings {
+                // A well-formed key of our own: only a full trust store refuses it, and then the
+                // operator's own files are what is trusted.
+                if let Err(e) = trust.add_jwks(jwk.as_bytes(), binding) {
+                    tracing::warn!(%binding, error = %e, "a member's node key is not trusted");
+                }
+            }
+        }
+        trust
+    }
+
     /// Where platform `code` receives envelopes, from the trust directory (`read_platform_urls`).
     pub fn url_of(&self, code: &str) -> Result<String, String> {
         let dir = self
