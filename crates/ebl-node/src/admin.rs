@@ -139,7 +139,11 @@ impl Verifications {
             });
         if let Err(e) = spawned {
             *now = Verification::Idle;
-            return Err(ebl_store::StoreError::Io(format!("starting the verify: {e}")).into());
+            // No thread to run it on is the node's trouble, not the store's.
+            return Err(crate::refusal::RequestRefusal::Internal(format!(
+                "starting the verify: {e}"
+            ))
+            .into());
         }
         Ok(now.clone())
     }

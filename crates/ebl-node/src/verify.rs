@@ -42,6 +42,33 @@ pub struct VerifyFailure {
     pub message: String,
 }
 
+/// What a replay finds wrong in the stored records themselves, beyond the ledger's rules and the
+/// store's own errors (which bring their codes): one variant per broken record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// A block below the stored head is not stored.
+    MissingBlock,
+    /// A block's transaction ids do not match its header's Merkle root or count.
+    MerkleRootMismatch,
+    /// A block's transactions are not stored, or fewer than it lists.
+    MissingTransaction,
+    /// A stored transaction is not the one its block lists, or the stored state checkpoint is not what
+    /// the replay produced.
+    StateMismatch,
+}
+
+impl Fault {
+    /// The stable code `ebl-node verify` and `/v1/admin/verify` show.
+    pub fn code(self) -> &'static str {
+        match self {
+            Fault::MissingBlock => Fault::MissingBlock.code(),
+            Fault::MerkleRootMismatch => Fault::MerkleRootMismatch.code(),
+            Fault::MissingTransaction => Fault::MissingTransaction.code(),
+            Fault::StateMismatch => Fault::StateMismatch.code(),
+        }
+    }
+}
+
 fn failure(
     place: String,
     height: Option<u64>,
@@ -86,7 +113,7 @@ pub fn verify_store<K: Kv>(
                 "genesis".into(),
                 None,
                 None,
-                "not_initialized",
+                ebl_store::StoreError::NotInitialized.code(),
                 "no genesis stored".into(),
             )
         })?;
@@ -118,7 +145,7 @@ pub fn verify_store<K: Kv>(
                     place.clone(),
                     Some(height),
                     None,
-                    "missing_block",
+                    Fault::MissingBlock.code(),
                     "block is not stored".into(),
                 )
             })?;
@@ -141,7 +168,7 @@ pub fn verify_store<K: Kv>(
                 place,
                 Some(height),
                 None,
-                "merkle_root_mismatch",
+                Fault::MerkleRootMismatch.code(),
                 "the block's transaction ids do not match its header".into(),
             ));
         }
@@ -156,7 +183,7 @@ pub fn verify_store<K: Kv>(
                     format!("block {height}"),
                     Some(height),
                     None,
-                    "missing_transaction",
+                    Fault::MissingTransaction.code(),
                     "its transactions are not stored".into(),
                 )
             })?
@@ -168,7 +195,7 @@ pub fn verify_store<K: Kv>(
                 format!("block {height}"),
                 Some(height),
                 None,
-                "missing_transaction",
+                Fault::MissingTransaction.code(),
                 format!(
                     "{} transactions stored for {} listed",
                     stored_txs.len(),
@@ -221,7 +248,7 @@ pub fn verify_store<K: Kv>(
                 "state height".into(),
                 Some(at),
                 None,
-                "state_mismatch",
+                Fault::StateMismatch.code(),
                 format!("state checkpoint at {at}, above the head {total}"),
             ));
         }
@@ -283,14 +310,23 @@ impl Checkpoint {
         let now = state_height(store)?;
         if now == height {
             compared?;
+        }
+        Ok(self.compared(height, now))
+    }
+
+    /// After a comparison at `height`, the checkpoint's height read again is `now`: the same, and the
+    /// comparison counts; otherwise it was rewritten while it was read (what was compared may be half of
+    /// each), and the new one is followed, at most `CHECKPOINT_CHASES_MAX` times. True if the replay must
+    /// go on to compare at `now`.
+    fn compared(&mut self, height: u64, now: u64) -> bool {
+        if now == height {
             self.at = None;
             self.matched = Some(height);
-            return Ok(false);
+            return false;
         }
-        // Rewritten while it was read: what was compared may be half of each; follow the new one.
         self.chases += 1;
         self.at = (self.chases <= CHECKPOINT_CHASES_MAX).then_some(now);
-        Ok(self.at.is_some())
+        self.at.is_some()
     }
 }
 
@@ -307,7 +343,13 @@ fn check_state<K: Kv>(
     height: u64,
 ) -> Result<(), Box<VerifyFailure>> {
     let mismatch = |place: String, message: String| {
-        failure(place, Some(height), None, "state_mismatch", message)
+        failure(
+            place,
+            Some(height),
+            None,
+            Fault::StateMismatch.code(),
+            message,
+        )
     };
     let stored_bills = store
         .bills()
@@ -395,4 +437,47 @@ fn verify_signatures_in_parallel(
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A checkpoint a running node rewrites during every comparison is followed exactly
+    /// `CHECKPOINT_CHASES_MAX` times; the next rewrite gives it up (the blocks are verified all the
+    /// same, and the report says the state was not compared).
+    #[test]
+    fn a_moving_checkpoint_is_chased_up_to_the_bound_then_given_up() {
+        let mut checkpoint = Checkpoint {
+            at: Some(10),
+            chases: 0,
+            matched: None,
+        };
+        let mut height = 10;
+        for chase in 1..=CHECKPOINT_CHASES_MAX {
+            let now = height + 7;
+            assert!(
+                checkpoint.compared(height, now),
+                "chase {chase} is followed"
+            );
+            assert!(checkpoint.due(now));
+            height = now;
+        }
+        assert!(
+            !checkpoint.compared(height, height + 7),
+            "one more is given up"
+        );
+        assert_eq!((checkpoint.pending(), checkpoint.matched), (None, None));
+    }
+
+    #[test]
+    fn a_checkpoint_that_holds_still_is_compared_once() {
+        let mut checkpoint = Checkpoint {
+            at: Some(10),
+            chases: CHECKPOINT_CHASES_MAX,
+            matched: None,
+        };
+        assert!(!checkpoint.compared(10, 10));
+        assert_eq!((checkpoint.pending(), checkpoint.matched), (None, Some(10)));
+    }
 }
