@@ -747,6 +747,50 @@ fn an_envelope_with_documents_is_imported_and_its_documents_downloaded() {
     );
 }
 
+/// Issue 16, finding 8: a surrender for delivery that another platform sends to the carrier here is the
+/// carrier's to answer, through the release binaries: `bill show` says who surrendered it and where,
+/// and `bill accept-surrender` accomplishes it.
+#[test]
+fn a_surrender_from_another_platform_is_pending_until_the_carrier_accepts_it() {
+    use ebl_pint::testkit::ForeignPlatform;
+    let mut foreign = ForeignPlatform::new();
+    let b = Trade::receiving(&foreign.jwks());
+    let carrier = serde_json::json!({
+        "partyName": "Mediterranean Shipping",
+        "eblPlatform": ebl_pint::PLATFORM_CODE_DEFAULT,
+        "identifyingCodes": [{ "codeListProvider": "SMDG", "partyCode": "MSC" }],
+    });
+    let envelope =
+        foreign.envelope_ending("SURR-CLI-1", &[("SURRENDER_FOR_DELIVERY", &carrier)], &[]);
+    let file = b.path("surrender.json");
+    std::fs::write(&file, envelope.to_string()).expect("write");
+    let answer = b.json("carrier", &["pint", "import", &file]);
+    assert_eq!(answer["responseCode"], "RECE", "{answer}");
+
+    let shown = b.ebl(
+        "carrier",
+        &["bill", "show", "SURR-CLI-1", "--as", "carrier"],
+    );
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(
+        shown
+            .stdout
+            .contains("PENDING_DELIVERY (surrendered by Shipper Ltd (shipper-1 on FRGN), on another platform)"),
+        "{}",
+        shown.stdout
+    );
+    let accepted = b.json(
+        "carrier",
+        &["bill", "accept-surrender", "SURR-CLI-1", "--as", "carrier"],
+    );
+    assert_eq!(accepted["status"], "accepted", "{accepted}");
+    let shown = b.json(
+        "carrier",
+        &["bill", "show", "SURR-CLI-1", "--as", "carrier"],
+    );
+    assert_eq!(shown["bill"]["status"], "accomplished", "{shown}");
+}
+
 /// `--lang zh` (or a Chinese locale) changes the words for people, never the codes or `--json`; a
 /// party's Chinese name keeps the worklist's columns straight.
 #[test]
