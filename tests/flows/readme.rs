@@ -47,24 +47,15 @@ fn the_readmes_walk_through_runs_from_an_empty_directory() {
         script.push('\n');
     }
     let dir = tempfile::tempdir().expect("dir");
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
+    let output = as_a_new_user(
+        &script,
+        dir.path(),
+        &bin_dir,
+        &[
+            ("EBL_LISTEN", format!("127.0.0.1:{port}")),
+            ("EBL_NODE", format!("http://127.0.0.1:{port}")),
+        ],
     );
-    let output = Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .current_dir(dir.path())
-        .env("PATH", path)
-        .env("HOME", dir.path())
-        .env("EBL_LISTEN", format!("127.0.0.1:{port}"))
-        .env("EBL_NODE", format!("http://127.0.0.1:{port}"))
-        .env("EBL_LANG", "en")
-        .env_remove("EBL_HOME")
-        .env_remove("EBL_PASSPHRASE")
-        .output()
-        .expect("bash");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -129,24 +120,7 @@ fn the_readmes_two_platforms_send_a_bill_there_and_back() {
         script.push('\n');
     }
     let dir = tempfile::tempdir().expect("dir");
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let output = Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .current_dir(dir.path())
-        .env("PATH", path)
-        .env("HOME", dir.path())
-        .env("EBL_LANG", "en")
-        .env_remove("EBL_HOME")
-        .env_remove("EBL_NODE")
-        .env_remove("EBL_DATA")
-        .env_remove("EBL_PASSPHRASE")
-        .output()
-        .expect("bash");
+    let output = as_a_new_user(&script, dir.path(), &bin_dir, &[]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -156,4 +130,39 @@ fn the_readmes_two_platforms_send_a_bill_there_and_back() {
     // Both sends were received, and the bill is the buyer's on A again, linked to its first life there.
     assert_eq!(stdout.matches("RECE").count(), 2, "{stdout}");
     assert!(stdout.contains("earlier"), "{stdout}");
+}
+
+/// Runs `script` with bash as a new user would: in `dir` (empty), which is also its home, the built
+/// binaries first on the PATH, English words, none of the wallet's or node's settings from this
+/// environment but `env`.
+fn as_a_new_user(
+    script: &str,
+    dir: &std::path::Path,
+    bin_dir: &std::path::Path,
+    env: &[(&str, String)],
+) -> std::process::Output {
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut command = Command::new("bash");
+    command
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("HOME", dir)
+        .env("EBL_LANG", "en");
+    for setting in [
+        "EBL_HOME",
+        "EBL_NODE",
+        "EBL_DATA",
+        "EBL_LISTEN",
+        "EBL_PASSPHRASE",
+    ] {
+        command.env_remove(setting);
+    }
+    command.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    command.output().expect("bash")
 }

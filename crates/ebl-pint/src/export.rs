@@ -97,33 +97,28 @@ fn pint_transactions(
             _ => {}
         }
         let Some(actor) = signer else { continue };
-        if let (Action::AcceptSurrender { .. } | Action::RejectSurrender { .. }, Some(from)) =
-            (&tx.body.action, surrendered_abroad)
-        {
-            let code = if let Action::RejectSurrender { .. } = &tx.body.action {
-                // The rejection is a send: refused, it took nothing away.
+        // What goes to a party on another platform: a send, or the answer to a surrender from there.
+        let abroad = match (&tx.body.action, surrendered_abroad) {
+            (Action::SendOut { to, .. }, _) => {
+                // A to-order bill leaves endorsed to its recipient, so that title rests with the
+                // possessor there; then possession passes.
                 sent_from = Some(out.len());
-                "SREJ"
-            } else {
-                "SACC"
-            };
-            out.push(serde_json::json!({
-                "actionCode": code,
-                "actionDateTime": date_time(entry.time_ms),
-                "actor": party_object(registry, actor, platform),
-                "recipient": foreign_object(from),
-            }));
-            continue;
-        }
-        if let Action::SendOut { to, .. } = &tx.body.action {
-            // A to-order bill leaves endorsed to its recipient, so that title rests with the possessor
-            // there; then possession passes.
-            sent_from = Some(out.len());
-            let codes = if to_order {
-                vec!["ENDORSE_TO_ORDER", "TRANSFER"]
-            } else {
-                vec!["TRANSFER"]
-            };
+                let codes = if to_order {
+                    vec!["ENDORSE_TO_ORDER", "TRANSFER"]
+                } else {
+                    vec!["TRANSFER"]
+                };
+                Some((codes, to))
+            }
+            // The rejection is a send too: refused, it took nothing away.
+            (Action::RejectSurrender { .. }, Some(from)) => {
+                sent_from = Some(out.len());
+                Some((vec!["SREJ"], from))
+            }
+            (Action::AcceptSurrender { .. }, Some(from)) => Some((vec!["SACC"], from)),
+            _ => None,
+        };
+        if let Some((codes, to)) = abroad {
             for code in codes {
                 out.push(serde_json::json!({
                     "actionCode": code,

@@ -29,45 +29,20 @@ fn bill_of(trade: &Trade, who: &str) -> Vec<Value> {
 
 #[test]
 fn a_bill_goes_to_another_ebl_platform_and_back_with_ebl_pint_send() {
-    // Two platforms, each hosting the carrier and the buyer (known on both by its LEI).
-    let mut a = Trade::on_platform("EBLA");
-    let mut b = Trade::on_platform("EBLB");
-    for t in [&a, &b] {
-        t.admit(
-            "carrier",
-            "Mediterranean Shipping",
-            "carrier",
-            &["SMDG:MSC"],
-        );
-        t.admit(
-            "buyer1",
-            "Buyer One",
-            "trader",
-            &[&format!("LEI:{BUYER_LEI}")],
-        );
-    }
+    // Two platforms, each hosting the carrier and the buyer (known on both by its LEI), each knowing
+    // where the other receives.
+    let (a, b, bill) = two_platforms("ROUND-1");
     a.admit(
-        "shipper",
-        "DCSA CTK",
+        "buyer1",
+        "Buyer One",
         "trader",
-        &["LEI:5493001KJTIIGC8Y1R12"],
+        &[&format!("LEI:{BUYER_LEI}")],
     );
     b.admit("bank", "First Bank", "bank", &[]);
-    // Each trusts the other's node key as the platform and as the carrier's issuing platform (its own
-    // it trusts from its ledger: a bill coming back carries the entries it signed); then each learns
-    // the other's address.
-    let (a_key, b_key) = (jwk(&a, "carrier"), jwk(&b, "carrier"));
-    for (t, other, other_key) in [(&a, "EBLB", &b_key), (&b, "EBLA", &a_key)] {
-        trust_file(t, &format!("{other}/node.jwk"), other_key);
-        trust_file(t, &format!("{other}/carrier.SMDG.MSC.jwk"), other_key);
-    }
-    a.reopen();
-    b.reopen();
     trust_file(&a, "EBLB/url", &b.node.url);
     trust_file(&b, "EBLA/url", &a.node.url);
 
     // On A: issued to the shipper, who sends it to the buyer on B, named by its LEI.
-    let bill = a.issue("ROUND-1");
     let sent = a.json(
         "shipper",
         &[
@@ -177,8 +152,8 @@ fn a_bill_goes_to_another_ebl_platform_and_back_with_ebl_pint_send() {
     a.json("buyer1", &["bill", "surrender", again_id, "--as", "buyer1"]);
 }
 
-/// Two platforms trusting each other, A's shipper holding a fresh bill `reference`; B's address not
-/// yet known to A.
+/// Two platforms trusting each other, the carrier on both, the buyer on B, A's shipper holding a fresh
+/// bill `reference`; neither knows the other's address yet.
 fn two_platforms(reference: &str) -> (Trade, Trade, String) {
     let mut a = Trade::on_platform("EBLA");
     let mut b = Trade::on_platform("EBLB");
@@ -202,10 +177,13 @@ fn two_platforms(reference: &str) -> (Trade, Trade, String) {
         "trader",
         &["LEI:5493001KJTIIGC8Y1R12"],
     );
+    // Each trusts the other's node key as the platform and as the carrier's issuing platform (its own
+    // it trusts from its ledger: a bill coming back carries the entries it signed).
     let (a_key, b_key) = (jwk(&a, "carrier"), jwk(&b, "carrier"));
-    trust_file(&a, "EBLB/node.jwk", &b_key);
-    trust_file(&b, "EBLA/node.jwk", &a_key);
-    trust_file(&b, "EBLA/carrier.SMDG.MSC.jwk", &a_key);
+    for (t, other, other_key) in [(&a, "EBLB", &b_key), (&b, "EBLA", &a_key)] {
+        trust_file(t, &format!("{other}/node.jwk"), other_key);
+        trust_file(t, &format!("{other}/carrier.SMDG.MSC.jwk"), other_key);
+    }
     a.reopen();
     b.reopen();
     let bill = a.issue(reference);
