@@ -61,10 +61,10 @@ impl Fault {
     /// The stable code `ebl-node verify` and `/v1/admin/verify` show.
     pub fn code(self) -> &'static str {
         match self {
-            Fault::MissingBlock => Fault::MissingBlock.code(),
-            Fault::MerkleRootMismatch => Fault::MerkleRootMismatch.code(),
-            Fault::MissingTransaction => Fault::MissingTransaction.code(),
-            Fault::StateMismatch => Fault::StateMismatch.code(),
+            Fault::MissingBlock => "missing_block",
+            Fault::MerkleRootMismatch => "merkle_root_mismatch",
+            Fault::MissingTransaction => "missing_transaction",
+            Fault::StateMismatch => "state_mismatch",
         }
     }
 }
@@ -442,6 +442,22 @@ fn verify_signatures_in_parallel(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Operators' scripts match these codes; they are what they were when verify spelt them inline.
+    /// (The first typed version of `code` called itself for every variant and overflowed the stack of
+    /// the live-verify thread the first time a fault was reported.)
+    #[test]
+    fn regression_every_fault_code_is_its_stable_name_not_a_recursion() {
+        let pinned = [
+            (Fault::MissingBlock, "missing_block"),
+            (Fault::MerkleRootMismatch, "merkle_root_mismatch"),
+            (Fault::MissingTransaction, "missing_transaction"),
+            (Fault::StateMismatch, "state_mismatch"),
+        ];
+        for (fault, code) in pinned {
+            assert_eq!(fault.code(), code);
+        }
+    }
 
     /// A checkpoint a running node rewrites during every comparison is followed exactly
     /// `CHECKPOINT_CHASES_MAX` times; the next rewrite gives it up (the blocks are verified all the
