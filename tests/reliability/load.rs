@@ -91,7 +91,7 @@ fn random_bodies_get_typed_client_errors_and_the_node_keeps_serving() {
     ))
     .expect("json");
     let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
-    for round in 0..300 {
+    for round in 0..300_u32 {
         let mut body = valid.clone();
         // Mutate a valid transaction: flip, drop or insert bytes.
         for _ in 0..1 + next(&mut seed) % 4 {
@@ -104,7 +104,7 @@ fn random_bodies_get_typed_client_errors_and_the_node_keeps_serving() {
                 _ => body.insert(at, (next(&mut seed) % 256) as u8),
             }
         }
-        let (content_type, body) = if round % 3 == 0 {
+        let (content_type, body) = if round.is_multiple_of(3) {
             ("application/octet-stream", body.clone())
         } else {
             ("application/json", body)

@@ -54,7 +54,11 @@ fn exactly_one_of_64_concurrent_attempts_wins_each_round() {
                         &[&bank.key],
                     ),
                     None if round % 5 == 4 => {
-                        let bank = if i % 2 == 0 { &c.bank } else { &c.bank2 };
+                        let bank = if i.is_multiple_of(2) {
+                            &c.bank
+                        } else {
+                            &c.bank2
+                        };
                         let action = Action::Pledge {
                             bill,
                             pledgee: bank.id,

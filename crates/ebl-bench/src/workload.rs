@@ -50,13 +50,13 @@ pub(crate) fn plan(
 ) -> BillPlan {
     let (a, b) = (
         &cast.shipper,
-        if index % 2 == 0 {
+        if index.is_multiple_of(2) {
             &cast.buyer
         } else {
             &cast.buyer2
         },
     );
-    let bank = if index % 3 == 0 {
+    let bank = if index.is_multiple_of(3) {
         &cast.bank2
     } else {
         &cast.bank

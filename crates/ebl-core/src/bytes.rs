@@ -42,7 +42,7 @@ pub fn from_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
 /// Any number of bytes from hex; `None` on an odd length or a non-hex character.
 pub fn from_hex_vec(s: &str) -> Option<Vec<u8>> {
     let raw = s.as_bytes();
-    if raw.len() % 2 != 0 {
+    if !raw.len().is_multiple_of(2) {
         return None;
     }
     raw.chunks_exact(2)

@@ -562,7 +562,7 @@ pub fn base64_encode(data: &[u8]) -> String {
         })
         .collect();
     // Padded by hand: a formatting width is bounded (16 bits) and documents are larger.
-    while text.len() % 4 != 0 {
+    while !text.len().is_multiple_of(4) {
         text.push('=');
     }
     text

@@ -127,7 +127,7 @@ pub(super) fn svg(events: &[Event], name: &dyn Fn(&PartyId) -> String, lang: Lan
             @for (row, party) in lanes.iter().enumerate() {
                 @let top = TOP + n(row) * LANE_H;
                 g.lane data-party=(name(party)) {
-                    rect x="0" y=(top) width=(width) height=(LANE_H) class=(if row % 2 == 0 { "lane-even" } else { "lane-odd" }) {}
+                    rect x="0" y=(top) width=(width) height=(LANE_H) class=(if row.is_multiple_of(2) { "lane-even" } else { "lane-odd" }) {}
                     line x1=(LABEL_W) x2=(width) y1=(top + LANE_H / 2) y2=(top + LANE_H / 2) class="lane-line" {}
                     text x="8" y=(top + LANE_H / 2 + 5) class="lane-name" {
                         (lane_label(&name(party)))

@@ -308,9 +308,9 @@ fn regression_idle_and_half_header_connections_lock_nobody_out() {
         .expect("address");
     // The attacker, from 127.0.0.1: half of the connections idle, half with half a header.
     let mut bad = Vec::new();
-    for i in 0..520 {
+    for i in 0..520_u32 {
         let mut s = std::net::TcpStream::connect(addr).expect("connect");
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             let _ = s.write_all(b"GET /v1/health HTTP/1.1\r\nHo");
         }
         bad.push(s);
