@@ -385,27 +385,7 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     }
 
     p.say("The trade goes on: the buyer pledges the bill to the bank, repays, and surrenders it.");
-    let offer = root
-        .join("pledge-offer.json")
-        .to_string_lossy()
-        .into_owned();
-    p.ebl(&[
-        "bill",
-        "pledge",
-        &bill,
-        "--bank",
-        "Harbour Bank",
-        "--amount",
-        "1000000.00",
-        "--currency",
-        "USD",
-        "--loan",
-        "HB-2026-0042",
-        "-o",
-        &offer,
-        "--as",
-        "buyer",
-    ])?;
+    let offer = p.offer_pledge(&bill, &root)?;
     p.ebl(&["bill", "pledge-accept", &offer, "--as", "bank"])?;
     p.ebl(&["bill", "release", &bill, "--as", "bank"])?;
     p.ebl(&["bill", "surrender", &bill, "--as", "buyer"])?;

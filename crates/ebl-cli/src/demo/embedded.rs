@@ -166,27 +166,7 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
     ])?;
 
     p.say("The buyer asks Harbour Bank for a loan against the bill and sends it a signed pledge offer.");
-    let offer = root
-        .join("pledge-offer.json")
-        .to_string_lossy()
-        .into_owned();
-    p.ebl(&[
-        "bill",
-        "pledge",
-        &bill,
-        "--bank",
-        "Harbour Bank",
-        "--amount",
-        "1000000.00",
-        "--currency",
-        "USD",
-        "--loan",
-        "HB-2026-0042",
-        "-o",
-        &offer,
-        "--as",
-        "buyer",
-    ])?;
+    let offer = p.offer_pledge(&bill, &root)?;
 
     p.say("The bank verifies the whole chain from the offer, co-signs, and takes the bill as collateral.");
     p.ebl(&["bill", "pledge-accept", &offer, "--as", "bank"])?;

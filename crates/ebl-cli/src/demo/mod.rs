@@ -46,6 +46,33 @@ impl Player {
         println!("\n== {}. {text}", self.step);
     }
 
+    /// The buyer's signed offer to pledge `bill` to Harbour Bank, as both demos play it, written into
+    /// `root`; returns the offer file's path.
+    pub(crate) fn offer_pledge(&self, bill: &str, root: &Path) -> Result<String> {
+        let offer = root
+            .join("pledge-offer.json")
+            .to_string_lossy()
+            .into_owned();
+        self.ebl(&[
+            "bill",
+            "pledge",
+            bill,
+            "--bank",
+            "Harbour Bank",
+            "--amount",
+            "1000000.00",
+            "--currency",
+            "USD",
+            "--loan",
+            "HB-2026-0042",
+            "-o",
+            &offer,
+            "--as",
+            "buyer",
+        ])?;
+        Ok(offer)
+    }
+
     /// Runs one `ebl` command exactly as typed, prints it and its output, and returns its JSON.
     pub(crate) fn ebl(&self, args: &[&str]) -> Result<Value> {
         println!(

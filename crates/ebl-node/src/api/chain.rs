@@ -45,23 +45,7 @@ pub(super) async fn block<K: Kv>(
         return Err(missing());
     }
     let block = app.store.block(height)?.ok_or_else(missing)?;
-    // A cluster's node completes the certificate from its peers; the one-member chain's is its node's
-    // own signature.
-    let certificate = match &app.cluster {
-        Some(cluster) => {
-            let store = app.store.clone();
-            let published = cluster.published.clone();
-            let client = cluster.client.clone();
-            let fork = cluster.fork.clone();
-            tokio::task::spawn_blocking(move || {
-                crate::cluster::certify::collect(&store, &published, &client, height, &fork)
-            })
-            .await
-            .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))??
-        }
-        None => crate::cluster::certify::local(&app.store, height)?,
-    }
-    .ok_or_else(missing)?;
+    let certificate = app.certificate(height).await?.ok_or_else(missing)?;
     Ok(Json(BlockAnswer { block, certificate }))
 }
 

@@ -115,6 +115,32 @@ impl<K: Kv> App<K> {
             Err(poisoned) => poisoned.into_inner(),
         }
     }
+
+    /// The finality certificate of the block at `height` as this node can give it now: a cluster's node
+    /// completes it from its peers (off the async threads, since it asks them over HTTP); the
+    /// one-member chain's is its node's own signature. `None` when the block is not published here.
+    pub(crate) async fn certificate(
+        &self,
+        height: u64,
+    ) -> Result<Option<ebl_core::Certificate>, ApiError> {
+        match &self.cluster {
+            Some(cluster) => {
+                let store = self.store.clone();
+                let published = cluster.published.clone();
+                let client = cluster.client.clone();
+                let fork = cluster.fork.clone();
+                tokio::task::spawn_blocking(move || {
+                    crate::cluster::certify::collect(&store, &published, &client, height, &fork)
+                })
+                .await
+                .map_err(|e| {
+                    ApiError::from(RequestRefusal::Internal(String::from(&e.to_string())))
+                })?
+                .map_err(ApiError::from)
+            }
+            None => Ok(crate::cluster::certify::local(&self.store, height)?),
+        }
+    }
 }
 
 /// The Prometheus metrics, for a listener apart from the API's. It holds only the counters, so the

@@ -58,22 +58,7 @@ pub(super) async fn certify<K: Kv>(
         let deadline =
             tokio::time::Instant::now() + std::time::Duration::from_millis(FINAL_WAIT_MS);
         let certificate = loop {
-            let found = match &app.cluster {
-                Some(cluster) => {
-                    let store = app.store.clone();
-                    let published = cluster.published.clone();
-                    let client = cluster.client.clone();
-                    let fork = cluster.fork.clone();
-                    tokio::task::spawn_blocking(move || {
-                        crate::cluster::certify::collect(&store, &published, &client, height, &fork)
-                    })
-                    .await
-                    .map_err(|e| {
-                        ApiError::from(RequestRefusal::Internal(String::from(&e.to_string())))
-                    })??
-                }
-                None => crate::cluster::certify::local(&app.store, height)?,
-            };
+            let found = app.certificate(height).await?;
             let Some(found) = found else { break None };
             let need = usize::from(app.state().ledger.registry().threshold());
             if found.signatures.len() >= need || tokio::time::Instant::now() >= deadline {
