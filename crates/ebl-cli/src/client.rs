@@ -18,6 +18,7 @@ use crate::error::{CliError, Kind, Refusal, Result};
 
 /// How long to wait for a node to accept a connection, and for a whole answer.
 pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// How long the wallet waits for a node's answer, in milliseconds (a final receipt may wait for a quorum).
 pub const ANSWER_TIMEOUT_MS: u64 = 60_000;
 
 #[derive(Debug, Deserialize)]
@@ -25,20 +26,28 @@ struct ErrorEnvelope {
     error: ErrorBody,
 }
 
+/// A bill as the node shows it to one of its parties: its state and its document.
 #[derive(Debug, Clone, Deserialize)]
 pub struct BillView {
+    /// The bill's state.
     pub bill: Bill,
+    /// Its DCSA transport document.
     pub document: serde_json::Value,
 }
 
+/// The chain a node serves, with the genesis that names it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct GenesisView {
+    /// The chain id: the genesis's hash.
     pub chain: Hash,
+    /// The genesis.
     pub genesis: Genesis,
 }
 
+/// A block's signed header, as the node serves it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct BlockView {
+    /// The header with its node signature.
     pub header: SignedBlockHeader,
     /// The member nodes' signatures over the header: a bank counts them against the threshold.
     pub certificate: ebl_core::Certificate,
@@ -195,6 +204,7 @@ fn agent(trust: &NodeTrust) -> ureq::Agent {
         .into()
 }
 
+/// The wallet's connection to a node, or to a consortium's member nodes in turn.
 #[derive(Debug)]
 pub struct NodeClient {
     /// The node addresses, tried in turn from the last one that answered.
@@ -226,6 +236,7 @@ fn request_time_ms() -> u64 {
 }
 
 impl NodeClient {
+    /// A client of the node at `base` (or of the comma-separated nodes, tried in order).
     pub fn new(base: &str) -> NodeClient {
         let agent = agent(&NodeTrust::System);
         let mut bases = node_addresses(base);
@@ -382,6 +393,7 @@ impl NodeClient {
         }
     }
 
+    /// Whether reads can be signed: a reader's key is set.
     pub fn has_reader(&self) -> bool {
         self.reader.borrow().is_some()
     }
@@ -449,6 +461,7 @@ impl NodeClient {
         self.post_signed(&format!("/v1/bills/{bill}/offer-freshness"), &body, key)
     }
 
+    /// The genesis of the chain the node serves, read once and checked against its id.
     pub fn genesis(&self) -> Result<&GenesisView> {
         if let Some(g) = self.genesis.get() {
             return Ok(g);
@@ -468,10 +481,12 @@ impl NodeClient {
         Ok(self.genesis.get_or_init(|| view))
     }
 
+    /// The ledger head.
     pub fn head(&self) -> Result<Head> {
         self.get("/v1/head")
     }
 
+    /// Every registered party.
     pub fn parties(&self) -> Result<Vec<Party>> {
         self.get_listing("/v1/parties")
     }
@@ -497,14 +512,17 @@ impl NodeClient {
         })
     }
 
+    /// The registry's history: every governance transaction, in ledger order.
     pub fn registry_history(&self) -> Result<Vec<HistoryEntry>> {
         self.get_listing("/v1/registry/history")
     }
 
+    /// The block at `height`.
     pub fn block(&self, height: u64) -> Result<BlockView> {
         self.get_listing(&format!("/v1/blocks/{height}"))
     }
 
+    /// A bill's state and document, read with the party's `key`.
     pub fn bill(&self, id: &BillId, key: &SigningKey) -> Result<BillView> {
         self.get_signed(&format!("/v1/bills/{id}"), key)
     }
@@ -519,14 +537,17 @@ impl NodeClient {
         self.get_signed("/v1/bills", key)
     }
 
+    /// A bill's history, read with the party's `key`.
     pub fn history(&self, id: &BillId, key: &SigningKey) -> Result<Vec<HistoryEntry>> {
         self.get_signed(&format!("/v1/bills/{id}/history"), key)
     }
 
+    /// One transaction with its receipt, read with the party's `key`.
     pub fn transaction(&self, id: &ebl_core::TxId, key: &SigningKey) -> Result<HistoryEntry> {
         self.get_signed(&format!("/v1/transactions/{id}"), key)
     }
 
+    /// A bill's history as a signed PINT envelope, read with the party's `key`.
     pub fn pint_envelope(&self, id: &BillId, key: &SigningKey) -> Result<serde_json::Value> {
         self.get_signed(&format!("/v1/bills/{id}/pint"), key)
     }
@@ -569,6 +590,7 @@ impl NodeClient {
         Ok((status, value))
     }
 
+    /// The node's public key as a JWK, for another platform's trust store.
     pub fn pint_jwk(&self) -> Result<serde_json::Value> {
         self.get("/v1/pint/jwk")
     }

@@ -4,6 +4,7 @@ use ebl_core::api::ErrorBody;
 
 /// Exit codes, as `ebl --help` documents them.
 pub mod exit {
+    /// Success.
     pub const OK: u8 = 0;
     /// Anything else: local IO, a node-side storage failure.
     pub const OTHER: u8 = 1;
@@ -17,12 +18,18 @@ pub mod exit {
     pub const UNREACHABLE: u8 = 5;
 }
 
+/// What kind of failure an error is: it decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// Bad usage or input (exit 2).
     Usage,
+    /// Refused by a ledger rule, or one it would apply (exit 3).
     Rejected,
+    /// Something failed verification (exit 4).
     Verification,
+    /// The node could not be reached (exit 5).
     Unreachable,
+    /// Anything else: local IO, the node's storage (exit 1).
     Other,
 }
 
@@ -30,15 +37,21 @@ pub enum Kind {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct CliError {
+    /// What kind of failure, and so the exit code.
     pub kind: Kind,
+    /// The broken rule's stable code: the wallet's own, or a node's as it answered.
     pub code: String,
+    /// What is wrong, in words.
     pub message: String,
+    /// What to do about it.
     pub hint: Option<String>,
 }
 
+/// The result of anything in the wallet that can fail.
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
 impl CliError {
+    /// An error of `kind` with its stable `code`.
     pub fn new(kind: Kind, code: &str, message: impl Into<String>) -> CliError {
         CliError {
             kind,
@@ -48,15 +61,18 @@ impl CliError {
         }
     }
 
+    /// A usage error (exit 2).
     pub fn usage(code: &str, message: impl Into<String>) -> CliError {
         CliError::new(Kind::Usage, code, message)
     }
 
+    /// The same error with what to do about it.
     pub fn with_hint(mut self, hint: impl Into<String>) -> CliError {
         self.hint = Some(hint.into());
         self
     }
 
+    /// The documented exit code.
     pub fn exit_code(&self) -> u8 {
         match self.kind {
             Kind::Usage => exit::USAGE,
@@ -76,8 +92,9 @@ impl CliError {
         )
     }
 
+    /// A local IO failure of `what`.
     pub fn io(what: &str, e: impl std::fmt::Display) -> CliError {
-        CliError::new(Kind::Other, "io", format!("{what}: {e}"))
+        CliError::from(Refusal::Io(format!("{what}: {e}")))
     }
 }
 
@@ -91,56 +108,121 @@ impl From<ebl_core::Error> for CliError {
 /// stable code and what to do about it. All are usage errors (exit 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WalletRule {
+    /// A node address that is no URL.
     #[error("{address:?} is not a node address")]
-    BadNodeAddress { address: String },
+    BadNodeAddress {
+        /// The address as given.
+        address: String,
+    },
+    /// Plain HTTP to another machine, not asked for.
     #[error("{address} is plain HTTP to another machine: signed reads and documents would cross the network readable")]
-    PlainHttpOffLoopback { address: String },
+    PlainHttpOffLoopback {
+        /// The address as given.
+        address: String,
+    },
+    /// A node certificate file that cannot be used.
     #[error("{path} cannot be a node certificate: {reason}")]
     BadNodeCertificate {
+        /// The file.
         path: std::path::PathBuf,
+        /// What is wrong, in words.
         reason: String,
     },
+    /// A passphrase shorter than the minimum.
     #[error("a passphrase protecting a key must have at least {min} characters")]
-    WeakPassphrase { min: usize },
+    WeakPassphrase {
+        /// The minimum length, in characters.
+        min: usize,
+    },
+    /// A key file asking for more KDF work than the wallet spends.
     #[error("the key file asks for {memory_kib} KiB, {passes} passes and {lanes} lanes; at most {memory_kib_max} KiB, {passes_max} passes and {lanes_max} lanes are accepted")]
     KdfTooCostly {
+        /// The memory the file asks for, KiB.
         memory_kib: u32,
+        /// The passes the file asks for.
         passes: u32,
+        /// The lanes the file asks for.
         lanes: u32,
+        /// The most memory the wallet spends, KiB.
         memory_kib_max: u32,
+        /// The most passes the wallet spends.
         passes_max: u32,
+        /// The most lanes the wallet spends.
         lanes_max: u32,
     },
+    /// An output file that exists, without `--force`.
     #[error("{path} exists: not replaced")]
-    FileExists { path: String },
+    FileExists {
+        /// The file.
+        path: String,
+    },
+    /// A bill name that matches none of your bills.
     #[error("no bill {name:?} among the bills you have a part in")]
-    UnknownBill { name: String },
+    UnknownBill {
+        /// The name as given.
+        name: String,
+    },
+    /// A bill name that matches several bills.
     #[error("{name:?} names {} bills: {}", candidates.len(), candidates.join(", "))]
     AmbiguousBill {
+        /// The name as given.
         name: String,
+        /// The bills it matches.
         candidates: Vec<String>,
     },
+    /// A replacement naming no void bill.
     #[error("name the void bills to replace")]
     NoBillToReplace,
+    /// An offer validity outside the hours allowed.
     #[error("an offer is valid for 1 to {max} hours, not {hours}")]
-    BadValidity { hours: u64, max: u64 },
+    BadValidity {
+        /// The hours given.
+        hours: u64,
+        /// The most hours allowed.
+        max: u64,
+    },
+    /// An offer whose transaction is no pledge.
     #[error("the offer's transaction is no pledge of a bill")]
     NotAPledge,
+    /// A file that is no governance proposal.
     #[error("not a governance proposal: {reason}")]
-    BadProposal { reason: String },
+    BadProposal {
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// A read that needs a key, with none named.
     #[error("the node shows parties, the registry and blocks to registered parties and members only, and names no key to read with")]
     NoReader,
+    /// A currency ISO 4217 does not list.
     #[error("{code:?} is not an ISO 4217 currency code")]
-    UnknownCurrency { code: String },
+    UnknownCurrency {
+        /// The code as given.
+        code: String,
+    },
+    /// `tx sign` of an action that is not one signer's transaction.
     #[error("`bill {command}` does not sign one transaction of its signer's alone, so `tx sign` cannot write it")]
-    NotOneTransaction { command: &'static str },
+    NotOneTransaction {
+        /// The `bill` subcommand.
+        command: &'static str,
+    },
+    /// A file that is no signed transaction.
     #[error("not a signed transaction file: {reason}")]
-    BadTransactionFile { reason: String },
+    BadTransactionFile {
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// An action on a bill you have no part in.
     #[error("you have no part in bill {bill}, so you cannot {action} it")]
-    NoPartInBill { bill: String, action: &'static str },
+    NoPartInBill {
+        /// The bill as named.
+        bill: String,
+        /// What was to be done.
+        action: &'static str,
+    },
 }
 
 impl WalletRule {
+    /// The stable code.
     pub fn code(&self) -> &'static str {
         match self {
             WalletRule::BadNodeAddress { .. } => "bad_node_address",
@@ -225,6 +307,7 @@ impl From<WalletRule> for CliError {
 /// exit code) it stands for, so no call site spells a code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
+    /// A node's answer the wallet cannot read.
     #[error("{0}")]
     BadAnswer(String),
     /// A PINT answer whose signature is not the node's.
@@ -236,72 +319,101 @@ pub enum Refusal {
     /// The platform a bill was sent to disputes it (`DISE`): it is held for people to resolve.
     #[error("{0}")]
     SendDisputed(String),
+    /// A genesis that does not verify.
     #[error("{0}")]
     BadGenesis(String),
+    /// A key file that cannot be read or opened.
     #[error("{0}")]
     BadKeyFile(String),
+    /// A key name that cannot name a file.
     #[error("{0}")]
     BadKeyName(String),
+    /// A pledge offer that cannot be read.
     #[error("{0}")]
     BadOffer(String),
+    /// An amendment reason that cannot be used.
     #[error("{0}")]
     BadReason(String),
+    /// A trust directory file that cannot be read as a key or certificate.
     #[error("{0}")]
     BadTrustFile(String),
+    /// A key file directly in the trust directory, bound to no platform.
     #[error("{0}")]
     UnboundTrustKey(String),
+    /// A trust directory entry that is not a platform code.
     #[error("{0}")]
     NotAPlatformDirectory(String),
+    /// Arguments clap refuses.
     #[error("{0}")]
     BadUsage(String),
+    /// A node or file from another chain than the one expected.
     #[error("{0}")]
     ChainMismatch(String),
+    /// A document that is not the one the bill was issued with.
     #[error("{0}")]
     DocumentChecksumMismatch(String),
+    /// An empty passphrase.
     #[error("{0}")]
     EmptyPassphrase(String),
+    /// A trust directory with no key.
     #[error("{0}")]
     EmptyTrustStore(String),
+    /// A file larger than the wallet reads.
     #[error("{0}")]
     FileTooLarge(String),
+    /// A fault of the wallet's own.
     #[error("{0}")]
     Internal(String),
+    /// A key name already used.
     #[error("{0}")]
     KeyExists(String),
+    /// An amount that is no decimal money amount.
     #[error("{0}")]
     MalformedAmount(String),
+    /// A file that is not JSON.
     #[error("{0}")]
     MalformedJson(String),
+    /// A key that is no ed25519 key.
     #[error("{0}")]
     MalformedKey(String),
+    /// An endorsement naming nobody.
     #[error("{0}")]
     MissingEndorsee(String),
+    /// No passphrase given, and no terminal to ask on.
     #[error("{0}")]
     NoPassphrase(String),
     /// `ebl demo` in a wallet built without its embedded node (feature `embedded-node`).
     #[error("{0}")]
     NoEmbeddedNode(String),
+    /// No node answered.
     #[error("{0}")]
     NodeUnreachable(String),
     /// The node's TLS certificate is not one the wallet trusts (not pinned, not under a system root,
     /// expired, or for another name): nothing is sent to it.
     #[error("{0}")]
     UntrustedNodeCertificate(String),
+    /// A pledge offer the bill has moved past.
     #[error("{0}")]
     StaleOffer(String),
     /// A receipt that does not prove what was submitted is in a block the member nodes signed.
     #[error("{0}")]
     BadReceipt(String),
+    /// A key name the wallet does not hold.
     #[error("{0}")]
     UnknownKey(String),
+    /// A party name the registry does not know.
     #[error("{0}")]
     UnknownParty(String),
+    /// Additional documents that cannot be read.
     #[error("{0}")]
     UnreadableDocuments(String),
+    /// A file that cannot be read.
     #[error("{0}")]
     UnreadableFile(String),
+    /// A trust directory that cannot be read.
     #[error("{0}")]
     UnreadableTrustStore(String),
+    /// A passphrase that does not open the key.
     #[error("{0}")]
     WrongPassphrase(String),
     /// `ebl ui` serves the wallet's keys: it listens on loopback only.
@@ -316,9 +428,13 @@ pub enum Refusal {
     /// A request to the web app from a browser without its session.
     #[error("{0}")]
     NoSession(String),
+    /// A local file or terminal that failed.
+    #[error("{0}")]
+    Io(String),
 }
 
 impl Refusal {
+    /// The stable code.
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::BadAnswer(_) | Refusal::UnsignedAnswer(_) => "bad_answer",
@@ -360,9 +476,11 @@ impl Refusal {
             Refusal::UnknownFileKind(_) => "unknown_file_kind",
             Refusal::WrongHost(_) => "wrong_host",
             Refusal::NoSession(_) => "no_session",
+            Refusal::Io(_) => "io",
         }
     }
 
+    /// What kind of failure it is.
     pub fn kind(&self) -> Kind {
         match self {
             Refusal::BadAnswer(_) => Kind::Other,
@@ -404,6 +522,7 @@ impl Refusal {
             | Refusal::UnknownFileKind(_)
             | Refusal::WrongHost(_)
             | Refusal::NoSession(_) => Kind::Usage,
+            Refusal::Io(_) => Kind::Other,
         }
     }
 }
@@ -463,6 +582,7 @@ mod tests {
             ),
             (Refusal::WrongHost(String::new()), "wrong_host", 2),
             (Refusal::NoSession(String::new()), "no_session", 2),
+            (Refusal::Io(String::new()), "io", 1),
         ];
         for (refusal, code, exit) in pinned {
             let error = CliError::from(refusal);

@@ -24,8 +24,11 @@ pub const PROPOSAL_BYTES_MAX: usize = 256 * 1024;
 /// A governance change on its way round the admins.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Proposal {
+    /// Always `PROPOSAL_FORMAT`.
     pub format: String,
+    /// The chain the change is for.
     pub chain: ChainId,
+    /// The change, with the admin signatures so far.
     pub transaction: SignedTransaction,
 }
 
@@ -34,11 +37,17 @@ pub struct Proposal {
 #[serde(tag = "governance", rename_all = "snake_case")]
 pub enum Governed {
     /// It reached t signatures and was submitted.
-    Submitted { outcome: Box<SubmitOutcome> },
+    Submitted {
+        /// What the node answered.
+        outcome: Box<SubmitOutcome>,
+    },
     /// It needs more signatures: the proposal file was written.
     Proposed {
+        /// The proposal file written.
         file: std::path::PathBuf,
+        /// Admin signatures it has.
         have: usize,
+        /// Admin signatures it needs.
         need: usize,
     },
 }
@@ -46,13 +55,17 @@ pub enum Governed {
 /// An admin's view of a proposal before co-signing it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProposalReview {
+    /// The chain the change is for.
     pub chain: ChainId,
+    /// What it does, in words.
     pub action: String,
     /// The members whose admin signatures count.
     pub signed_by: Vec<String>,
     /// Signatures that do not count (not a current member's admin key), by key.
     pub ignored: Vec<String>,
+    /// Admin signatures that count.
     pub have: usize,
+    /// Admin signatures it needs.
     pub need: usize,
     /// Whether the proposal still extends the registry's head: otherwise the ledger will refuse it.
     pub current: bool,
@@ -216,53 +229,71 @@ pub fn review(registry: &Registry, proposal: &Proposal) -> ProposalReview {
 }
 
 /// `ebl gov ...`: the consortium and its proposals.
+// No doc comment: clap would make it the command's about text (the `ebl` command's line above says it).
 #[derive(clap::Subcommand, Debug)]
+#[allow(missing_docs)]
 pub enum GovCommand {
     /// The consortium's members now and its threshold t, replayed from the genesis.
     Members {
+        /// The key the reads are signed with.
         #[command(flatten)]
         reader: Reader,
     },
     /// Show what a proposal does, who signed it and how many signatures it still needs.
     Review {
+        /// The proposal file.
         file: std::path::PathBuf,
+        /// The key the reads are signed with.
         #[command(flatten)]
         reader: Reader,
     },
     /// Co-sign a proposal with your admin key; the signature that reaches t submits it.
     Approve {
+        /// The proposal file.
         file: std::path::PathBuf,
+        /// The admin key that co-signs.
         #[command(flatten)]
         signer: Signer,
     },
     /// Admit a member organisation: its admin key, node key and peer address.
     AddMember {
+        /// The member organisation's name.
         name: String,
+        /// Its admin key (hex).
         #[arg(long)]
         admin: String,
+        /// Its node key (hex).
         #[arg(long)]
         node_key: String,
         /// Where its node serves the other nodes (host:port).
         #[arg(long)]
         peer: String,
+        /// The admin key that signs.
         #[command(flatten)]
         signer: Signer,
+        /// Where a proposal is written, when more admins must sign.
         #[command(flatten)]
         proposal: ProposalOut,
     },
     /// Remove a member, by name.
     RemoveMember {
+        /// The member's name.
         name: String,
+        /// The admin key that signs.
         #[command(flatten)]
         signer: Signer,
+        /// Where a proposal is written, when more admins must sign.
         #[command(flatten)]
         proposal: ProposalOut,
     },
     /// Change t, the number of admins a governance change needs.
     Threshold {
+        /// The new threshold t.
         threshold: u16,
+        /// The admin key that signs.
         #[command(flatten)]
         signer: Signer,
+        /// Where a proposal is written, when more admins must sign.
         #[command(flatten)]
         proposal: ProposalOut,
     },
@@ -324,6 +355,7 @@ fn review_text(review: &ProposalReview, what: &str) -> String {
     )
 }
 
+/// Runs an `ebl gov` command.
 pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
     match cmd {
         GovCommand::Members { reader } => {

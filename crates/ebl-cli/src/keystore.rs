@@ -18,7 +18,9 @@ const ARGON2_LANES: u32 = 1;
 /// The most a key file may ask the KDF for: a file is input, and one claiming gigabytes of memory or
 /// thousands of passes would stall or kill the wallet that opens it.
 pub const ARGON2_MEMORY_KIB_MAX: u32 = 256 * 1024;
+/// The most argon2 passes a key file may ask for: more is refused before any work (a hostile file cannot stall the wallet).
 pub const ARGON2_PASSES_MAX: u32 = 16;
+/// The most argon2 lanes a key file may ask for.
 pub const ARGON2_LANES_MAX: u32 = 8;
 /// Longest key name: it becomes a file name.
 pub const KEY_NAME_BYTES_MAX: usize = 64;
@@ -174,6 +176,7 @@ pub fn restore(bytes: &[u8], passphrase: &str) -> Result<(String, SigningKey)> {
 }
 
 impl Keystore {
+    /// The keystore under the wallet `home` (its `keys/` directory).
     pub fn new(home: &Path) -> Keystore {
         Keystore {
             dir: home.join("keys"),
@@ -184,6 +187,7 @@ impl Keystore {
         self.dir.join(format!("{name}.json"))
     }
 
+    /// Whether a key of this name exists.
     pub fn exists(&self, name: &str) -> bool {
         self.path(name).exists()
     }

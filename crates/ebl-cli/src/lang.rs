@@ -4,12 +4,15 @@
 /// A language of the wallet's human-readable words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
+    /// English.
     #[default]
     En,
+    /// Simplified Chinese.
     Zh,
 }
 
 impl Lang {
+    /// Every language, in the order the switch shows them.
     pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
 
     /// The short code used in `--lang`, cookies and links.
@@ -165,6 +168,7 @@ pub fn fit(text: &str, width: usize) -> String {
     pad(&cut, width)
 }
 
+/// `text` padded with spaces to `width` columns, counting wide characters as two.
 pub fn pad(text: &str, width: usize) -> String {
     let used = display_width(text);
     format!("{text}{}", " ".repeat(width.saturating_sub(used)))

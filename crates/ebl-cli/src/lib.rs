@@ -2,6 +2,7 @@
 //! (keys, signing, exports, pledge hand-over), `keystore` keeps keys encrypted, `client` talks to a node,
 //! `output` renders for people, `demo` plays a whole trade.
 
+#![warn(missing_docs)]
 // Every dependency is used by the library itself (tests and binaries bring their own).
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 

@@ -17,16 +17,22 @@ pub const PINS_BYTES_MAX: usize = 1024 * 1024;
 /// One pinned chain: its id, and what the wallet knew of it when it was pinned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pin {
+    /// The chain id.
     pub chain: ChainId,
+    /// The chain's name, from its genesis.
     pub name: String,
+    /// Its members' names when pinned.
     pub members: Vec<String>,
+    /// When it was pinned (Unix milliseconds).
     pub pinned_at_ms: u64,
 }
 
 /// The pinned chains, and which chain each node address served when the wallet first talked to it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pins {
+    /// The trusted chains.
     pub chains: Vec<Pin>,
+    /// Which chain each node address served when last asked.
     pub nodes: BTreeMap<String, ChainId>,
 }
 
@@ -36,6 +42,7 @@ pub fn pins_path(home: &Path) -> PathBuf {
 }
 
 impl Pins {
+    /// The pins kept in the wallet `home` (none yet: empty).
     pub fn load(home: &Path) -> Result<Pins> {
         let path = pins_path(home);
         if !path.exists() {
@@ -44,6 +51,7 @@ impl Pins {
         crate::wallet::read_json(&path, "pinned chains file", PINS_BYTES_MAX)
     }
 
+    /// Writes the pins to the wallet `home`, durably.
     pub fn save(&self, home: &Path) -> Result<()> {
         std::fs::create_dir_all(home)
             .map_err(|e| CliError::io(&format!("creating {}", home.display()), e))?;
@@ -51,6 +59,7 @@ impl Pins {
         crate::wallet::write_file(&pins_path(home), &text)
     }
 
+    /// Whether `chain` is trusted.
     pub fn is_pinned(&self, chain: &ChainId) -> bool {
         self.chains.iter().any(|p| p.chain == *chain)
     }
@@ -67,6 +76,7 @@ impl Pins {
         });
     }
 
+    /// Stops trusting `chain`; whether it was trusted.
     pub fn unpin(&mut self, chain: &ChainId) -> bool {
         let before = self.chains.len();
         self.chains.retain(|p| p.chain != *chain);
@@ -126,20 +136,32 @@ fn unpinned(chain: &ChainId) -> CliError {
 }
 
 /// `ebl chain ...`: which chains this wallet trusts.
+// No doc comment: clap would make it the command's about text (the `ebl` command's line above says it).
 #[derive(clap::Subcommand, Debug)]
+#[allow(missing_docs)]
 pub enum ChainCommand {
     /// The chain the node serves: its id, members and threshold (pinned on first contact).
     Show,
     /// Trust a chain: by id (compare it with your consortium's members first), or the node's.
-    Pin { chain: Option<ChainId> },
+    Pin {
+        /// The chain id; without it, the node's chain.
+        chain: Option<ChainId>,
+    },
     /// The pinned chains and the nodes seen serving them.
     List,
     /// Stop trusting a chain.
-    Unpin { chain: ChainId },
+    Unpin {
+        /// The chain id.
+        chain: ChainId,
+    },
     /// Forget which chain a node address served (after its members moved it to a new chain).
-    ForgetNode { node: String },
+    ForgetNode {
+        /// The node's address.
+        node: String,
+    },
 }
 
+/// Runs an `ebl chain` command.
 pub fn command(wallet: &crate::wallet::Wallet, cmd: ChainCommand) -> Result<crate::cli::Out> {
     use crate::cli::{out, to_json};
     use serde_json::json;

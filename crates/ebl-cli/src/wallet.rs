@@ -34,10 +34,14 @@ pub enum Passphrase {
     Prompt,
 }
 
+/// The wallet: its keys, and the node it talks to.
 #[derive(Debug)]
 pub struct Wallet {
+    /// Its home directory.
     pub home: PathBuf,
+    /// Its keys, encrypted.
     pub keys: Keystore,
+    /// The node (or nodes) it talks to.
     pub node: NodeClient,
     passphrase: Passphrase,
 }
@@ -45,17 +49,24 @@ pub struct Wallet {
 /// A holder's signed pledge, waiting for the bank's co-signature, with the proof bundle the bank checks.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PledgeOffer {
+    /// Always the bundle format's name.
     pub format: String,
+    /// The holder's pledge, signed by the holder alone.
     pub transaction: SignedTransaction,
+    /// The bill's proof bundle, for the bank to verify offline.
     pub bundle: Bundle,
 }
 
 /// What the bank sees before it co-signs.
 #[derive(Debug, Clone, Serialize)]
 pub struct PledgeReview {
+    /// The offer's bundle, verified.
     pub verdict: BundleVerdict,
+    /// Who pledges the bill.
     pub pledgor: PartyId,
+    /// The bank it is pledged to.
     pub pledgee: PartyId,
+    /// The loan the pledge secures.
     pub loan: ebl_core::Loan,
     /// The node's current head for the bill is the one the pledge extends: nothing happened since.
     pub fresh: bool,
@@ -113,6 +124,7 @@ pub fn parse_amount(text: &str) -> Result<u64> {
 }
 
 impl Wallet {
+    /// A wallet at `home` talking to `node`, asking passphrases as `passphrase` says.
     pub fn new(home: &Path, node: &str, passphrase: Passphrase) -> Wallet {
         Wallet {
             home: home.to_owned(),
@@ -122,6 +134,7 @@ impl Wallet {
         }
     }
 
+    /// The passphrase of `what`, given or asked on the terminal.
     pub fn passphrase(&self, what: &str) -> Result<String> {
         match &self.passphrase {
             Passphrase::Given(p) => Ok(p.clone()),
@@ -135,12 +148,14 @@ impl Wallet {
         }
     }
 
+    /// Makes a key named `name`, stored encrypted.
     pub fn new_key(&self, name: &str) -> Result<PartyKey> {
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| CliError::io("no randomness from the OS", e))?;
         self.import_key(name, &SigningKey::from_bytes(&seed))
     }
 
+    /// Keeps `key` under `name`, encrypted.
     pub fn import_key(&self, name: &str, key: &SigningKey) -> Result<PartyKey> {
         // Refused before a passphrase is asked for (the keystore refuses it again as it saves).
         self.keys.check_free(name)?;
@@ -557,6 +572,7 @@ impl Wallet {
         Ok((review, outcome))
     }
 
+    /// A bill's history, read with `reader`.
     pub fn history(&self, bill: &BillId, reader: &SigningKey) -> Result<Vec<HistoryEntry>> {
         self.node.history(bill, reader)
     }
@@ -573,6 +589,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str, max: u
     })
 }
 
+/// Reads `path`, refusing a file larger than `max` bytes (`what` names it in errors).
 pub fn read_file(path: &Path, what: &str, max: usize) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(|e| {
         CliError::from(Refusal::UnreadableFile(format!(

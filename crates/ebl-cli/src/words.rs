@@ -9,11 +9,13 @@ macro_rules! words {
     ($($name:ident => $en:literal, $zh:literal;)*) => {
         /// A word or fixed phrase of the app.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum W { $($name,)* }
+        pub enum W { $(#[doc = $en] $name,)* }
 
         impl W {
+            /// Every word, for the test that none lacks its Chinese.
             pub const ALL: &'static [W] = &[$(W::$name,)*];
 
+            /// The word in `lang`.
             pub fn get(self, lang: Lang) -> &'static str {
                 match (self, lang) {
                     $((W::$name, Lang::En) => $en, (W::$name, Lang::Zh) => $zh,)*
@@ -255,6 +257,7 @@ pub fn title(
     }
 }
 
+/// The verdict's line on a chain of `count` transactions that checks out.
 pub fn transactions_checked(count: usize, lang: Lang) -> String {
     match lang {
         Lang::En => format!(
@@ -264,6 +267,7 @@ pub fn transactions_checked(count: usize, lang: Lang) -> String {
     }
 }
 
+/// The verdict's line on the issuing carrier.
 pub fn issued_by(carrier: &str, code: &str, lang: Lang) -> String {
     match lang {
         Lang::En => format!("Issued by {carrier}, registered as a carrier with code {code}."),
@@ -271,6 +275,7 @@ pub fn issued_by(carrier: &str, code: &str, lang: Lang) -> String {
     }
 }
 
+/// The verdict's line on the blocks' finality certificates.
 pub fn blocks_final(
     blocks: usize,
     fewest: usize,
@@ -287,6 +292,7 @@ pub fn blocks_final(
     }
 }
 
+/// The verdict's line on a pledge in force.
 pub fn pledged_to(pledgee: &str, pledgor: &str, amount: &str, loan: &str, lang: Lang) -> String {
     match lang {
         Lang::En => format!("Pledged to {pledgee} by {pledgor} for {amount} (loan {loan}): only the bank can move it."),
@@ -294,6 +300,7 @@ pub fn pledged_to(pledgee: &str, pledgor: &str, amount: &str, loan: &str, lang: 
     }
 }
 
+/// The verdict's line on a bill free of pledges.
 pub fn not_pledged(lang: Lang) -> String {
     match lang {
         Lang::En => "Not pledged: free to be offered as collateral.".to_owned(),
@@ -301,6 +308,7 @@ pub fn not_pledged(lang: Lang) -> String {
     }
 }
 
+/// The warning that a key governance recovered has acted.
 pub fn recovered(party: &str, admins: &str, lang: Lang) -> String {
     match lang {
         Lang::En => format!("WARNING: {party} acted with a key governance recovered for it, signed by admins {admins}."),
@@ -308,6 +316,7 @@ pub fn recovered(party: &str, admins: &str, lang: Lang) -> String {
     }
 }
 
+/// The verdict's line on the node's signed statement.
 pub fn fresh_as_of(time: &str, height: u64, member: &str, lang: Lang) -> String {
     match lang {
         Lang::En => {
@@ -317,6 +326,7 @@ pub fn fresh_as_of(time: &str, height: u64, member: &str, lang: Lang) -> String 
     }
 }
 
+/// The confirmation of an action the ledger accepted.
 pub fn done(action_name: &str, lang: Lang) -> String {
     match lang {
         Lang::En => format!("{action_name}: accepted and recorded by the ledger."),

@@ -22,12 +22,17 @@ pub const REQUEST_CONTEXT: &[u8] = b"ebl/request/v1\0";
 /// Where an accepted transaction sits, with the proof that its block commits to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
+    /// The transaction.
     pub tx: TxId,
+    /// The height of the block holding it.
     pub height: u64,
+    /// Its position in that block.
     pub index: u32,
     /// Hash of the block header holding it.
     pub block: Hash,
+    /// The block's time (Unix milliseconds).
     pub block_time_ms: u64,
+    /// The proof that the block's Merkle root commits to it.
     pub proof: InclusionProof,
 }
 
@@ -47,7 +52,9 @@ impl Receipt {
 /// A rule's refusal as the API and CLI show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
+    /// The broken rule's stable code.
     pub code: String,
+    /// What is wrong, in words.
     pub message: String,
 }
 
@@ -66,7 +73,9 @@ impl From<&Error> for ErrorBody {
 pub enum SubmitOutcome {
     /// Ordered, applied, and on stable storage.
     Accepted {
+        /// The transaction's id.
         id: TxId,
+        /// Where it sits.
         receipt: Receipt,
         /// The block's finality certificate, when the client asked for a final receipt (`?final=true`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,16 +83,25 @@ pub enum SubmitOutcome {
     },
     /// Already on the ledger: the original receipt; nothing changed.
     Duplicate {
+        /// The transaction's id.
         id: TxId,
+        /// Where it already sits.
         receipt: Receipt,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// The block's finality certificate, when the client asked for a final receipt.
         certificate: Option<Certificate>,
     },
     /// Refused by a rule; nothing changed.
-    Rejected { id: TxId, error: ErrorBody },
+    Rejected {
+        /// The transaction's id.
+        id: TxId,
+        /// The broken rule.
+        error: ErrorBody,
+    },
 }
 
 impl SubmitOutcome {
+    /// The transaction's id, whatever became of it.
     pub fn id(&self) -> TxId {
         match self {
             SubmitOutcome::Accepted { id, .. }
@@ -126,6 +144,7 @@ impl SubmitOutcome {
         }
     }
 
+    /// Where it sits, if it is on the ledger.
     pub fn receipt(&self) -> Option<&Receipt> {
         match self {
             SubmitOutcome::Accepted { receipt, .. } | SubmitOutcome::Duplicate { receipt, .. } => {
@@ -139,50 +158,70 @@ impl SubmitOutcome {
 /// A batch of transactions submitted together, ordered in the order given.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchRequest {
+    /// The transactions, in order.
     pub transactions: Vec<SignedTransaction>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// What became of each transaction of a batch, in the order given.
 pub struct BatchResponse {
+    /// One outcome per transaction.
     pub results: Vec<SubmitOutcome>,
 }
 
 /// One transaction of a bill's history with its place on the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
+    /// The transaction.
     pub transaction: SignedTransaction,
+    /// Where it sits.
     pub receipt: Receipt,
 }
 
 /// The ledger head.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
+    /// The chain.
     pub chain: ChainId,
+    /// The height of the last block (0 before any).
     pub height: u64,
+    /// The last block's header hash (the chain id before any).
     pub block: Hash,
+    /// The last block's time (Unix milliseconds).
     pub time_ms: u64,
+    /// Transactions on the ledger in all.
     pub transactions: u64,
 }
 
 /// What the node states about a bill at a height: the freshness proof a bank asks for before lending.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillStatement {
+    /// The chain.
     pub chain: ChainId,
+    /// The bill.
     pub bill: BillId,
+    /// Its last transaction.
     pub head: TxId,
+    /// How many transactions it has.
     pub transactions: u32,
+    /// Who holds it.
     pub possessor: PartyId,
+    /// Where title rests.
     pub title: Title,
+    /// The pledge in force, if any.
     pub pledge: Option<Pledge>,
+    /// Where it is in its life.
     pub status: Status,
     /// The ledger height and block the statement was made at.
     pub height: u64,
+    /// The block's header hash.
     pub block: Hash,
     /// The node's clock when it signed.
     pub time_ms: u64,
 }
 
 impl BillStatement {
+    /// The statement of `bill` as it stands at `height`, made at `time_ms`.
     pub fn of(
         bill: &Bill,
         chain: ChainId,
@@ -205,6 +244,7 @@ impl BillStatement {
         }
     }
 
+    /// Signs the statement with a member's node key.
     pub fn sign(self, node: &SigningKey) -> SignedStatement {
         let signature = sign_in_context(
             node,
@@ -232,10 +272,13 @@ impl BillStatement {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A bill statement with the node signature that vouches for it.
 pub struct SignedStatement {
+    /// What is stated.
     pub statement: BillStatement,
     /// The member node key that signed.
     pub signer: PartyKey,
+    /// The node's signature over it, in the statement context.
     pub signature: SignatureBytes,
 }
 
@@ -257,7 +300,9 @@ impl SignedStatement {
 
 /// HTTP headers that carry a signed read request.
 pub const HEADER_KEY: &str = "x-ebl-key";
+/// The request's time (Unix milliseconds), inside the signature.
 pub const HEADER_TIME: &str = "x-ebl-time";
+/// The request's signature, hex.
 pub const HEADER_SIGNATURE: &str = "x-ebl-signature";
 
 /// The bytes a party signs to read: method, path with query, SHA-256 of the body, and the time.
@@ -313,8 +358,11 @@ pub fn verify_request(
 /// prospective pledgee learns that the offer went stale without reading anyone else's terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Move {
+    /// The action's code (`TRANSFER`, `PLEDGE`, ...).
     pub action: String,
+    /// The height of the block it is in.
     pub height: u64,
+    /// That block's time (Unix milliseconds).
     pub block_time_ms: u64,
 }
 
@@ -322,6 +370,7 @@ pub struct Move {
 /// found it, and what moved it since.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferFreshness {
+    /// The bill the offer is for.
     pub bill: BillId,
     /// The head the offer's pledge extends.
     pub offered_head: TxId,
@@ -338,6 +387,7 @@ pub struct OfferFreshness {
 /// Context strings of a node's signature over a request to a peer node, and over its answer: apart from
 /// a party's read, so a node's peer traffic can never be replayed as a read, nor an answer as a request.
 pub const PEER_REQUEST_CONTEXT: &[u8] = b"ebl/peer-request/v1\0";
+/// Context of a node's signature over its answer to a peer.
 pub const PEER_ANSWER_CONTEXT: &[u8] = b"ebl/peer-answer/v1\0";
 
 /// Signs a request from one member node to another: the path, the body and the time.
@@ -356,6 +406,7 @@ pub fn sign_peer_request(
     )
 }
 
+/// Checks a member node's signature over a request (`sign_peer_request`).
 pub fn verify_peer_request(
     node: &PartyKey,
     chain: &ChainId,
@@ -381,6 +432,7 @@ fn peer_answer_body(request: &SignatureBytes, body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Signs an answer to a peer's request, bound to the request's signature.
 pub fn sign_peer_answer(
     node: &SigningKey,
     chain: &ChainId,
@@ -395,6 +447,7 @@ pub fn sign_peer_answer(
     )
 }
 
+/// Checks a member node's signature over an answer (`sign_peer_answer`).
 pub fn verify_peer_answer(
     node: &PartyKey,
     chain: &ChainId,

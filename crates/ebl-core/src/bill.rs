@@ -16,10 +16,15 @@ use crate::transaction::{Action, AmendmentReason, BillId, Loan, PaperBill, Repla
 #[serde(rename_all = "snake_case")]
 pub enum Title {
     /// A straight bill: title rests with the named consignee and cannot move.
-    Straight { consignee: PartyId },
+    Straight {
+        /// The consignee named in the document.
+        consignee: PartyId,
+    },
     /// To the order of the endorsee; `may_endorse` is false after a plain `ENDORSE`.
     Order {
+        /// The party to whose order the bill stands.
         endorsee: PartyId,
+        /// Whether the endorsee may endorse it on (false after a plain `ENDORSE`).
         may_endorse: bool,
     },
     /// Endorsed in blank: a bearer document, whoever possesses it holds title.
@@ -29,8 +34,11 @@ pub enum Title {
 /// A financing pledge in force.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pledge {
+    /// The bank that holds the bill as security.
     pub pledgee: PartyId,
+    /// The holder that pledged it, to whom a release returns it.
     pub pledgor: PartyId,
+    /// The loan the pledge secures.
     pub loan: Loan,
 }
 
@@ -38,18 +46,26 @@ pub struct Pledge {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Issued and in circulation: its possessor may act on it.
     Issued,
+    /// Pledged to a bank, which holds it until it releases or enforces.
     Pledged(Pledge),
+    /// Surrendered for delivery: the carrier holds it until it accepts or rejects.
     PendingDelivery {
+        /// The holder that surrendered it, to whom a rejection returns it.
         surrendered_by: PartyId,
     },
     /// Surrendered for delivery by a party on another platform, received over PINT: the carrier here
     /// holds it until it accepts (accomplished) or rejects it (the bill goes back over PINT).
     PendingDeliveryFromAbroad {
+        /// The party on the other platform that surrendered it.
         surrendered_by: ForeignParty,
     },
+    /// Surrendered for amendment: the carrier holds it until it accepts (void, replaced) or rejects.
     PendingAmendment {
+        /// The holder that surrendered it: the replacements are issued to it.
         surrendered_by: PartyId,
+        /// Why it was surrendered.
         reason: AmendmentReason,
     },
     /// Surrendered for delivery and accepted: terminal.
@@ -57,6 +73,7 @@ pub enum Status {
     /// Surrendered for amendment and accepted: terminal. The carrier issues replacements, which name
     /// this bill, to the party that surrendered it.
     Void {
+        /// The holder that surrendered it.
         surrendered_by: PartyId,
         /// The replacement bills issued so far, in ledger order.
         replaced_by: Vec<BillId>,
@@ -67,13 +84,17 @@ pub enum Status {
     /// Surrendered to switch to paper and accepted: terminal. The bill is no longer an electronic record;
     /// the carrier noted the paper bill that replaces it.
     SwitchedToPaper {
+        /// The holder that surrendered it.
         surrendered_by: PartyId,
+        /// The paper bill the carrier issued in its place.
         paper: PaperBill,
     },
     /// Sent by its holder to a party on another platform: frozen until that platform's signed answer
     /// is recorded.
     SendingOut {
+        /// The holder that sent it.
         sender: PartyId,
+        /// The party on the other platform it is sent to.
         to: ForeignParty,
         /// The send is the carrier's rejection of a surrender from `to`: if the other platform refuses
         /// it, the surrender is pending here again.
@@ -82,7 +103,9 @@ pub enum Status {
     /// Received by the other platform: terminal here. If the bill comes back, it is a new bill here
     /// that names this one as its earlier life, and its chain must carry `last_entry`.
     TransferredOut {
+        /// The holder that sent it.
         sender: PartyId,
+        /// The party on the other platform that received it.
         to: ForeignParty,
         /// SHA-256 of the last envelope transfer chain entry this platform signed for it.
         last_entry: Hash,
@@ -91,8 +114,11 @@ pub enum Status {
     /// The node keeps offering it; the other platform's next signed answer other than `DISE` settles it
     /// (received: transferred out; refused: back to the sender).
     Disputed {
+        /// The holder that sent it, to whom a refusal returns it.
         sender: PartyId,
+        /// The party on the other platform it was sent to.
         to: ForeignParty,
+        /// Whether the send is the carrier returning a rejected surrender (see `SendingOut`).
         returns_surrender: bool,
     },
 }
@@ -116,6 +142,7 @@ impl Status {
         }
     }
 
+    /// Whether the bill accepts no further action here.
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
@@ -147,24 +174,32 @@ impl Status {
 /// The current state of one bill.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bill {
+    /// The bill's id: the id of its `ISSUE` (or `IMPORT`) transaction.
     pub id: BillId,
     /// The last transaction of this bill: the next one must name it as `prev`.
     pub head: TxId,
     /// How many transactions the bill has, `ISSUE` included.
     pub transactions: u32,
+    /// The issuing carrier, which answers surrenders.
     pub carrier: PartyId,
     /// The document's carrier code (`SMDG:MSC`): the reference is unique under it.
     pub carrier_code: String,
+    /// The transport document reference, unique under `carrier_code`.
     pub reference: String,
+    /// SHA-256 of the document in RFC 8785 form, as issued.
     pub document_checksum: Hash,
+    /// A bill of lading or a sea waybill.
     pub document_type: DocumentType,
     /// To order (negotiable), as opposed to straight.
     pub negotiable: bool,
     /// The shipper; for a bill imported from another platform (whose shipper is not a party here), the
     /// local party it arrived to.
     pub shipper: PartyId,
+    /// Who holds the bill now.
     pub possessor: PartyId,
+    /// Where title rests.
     pub title: Title,
+    /// Where the bill is in its life.
     pub status: Status,
     /// The void bills this bill replaces (empty for a first issue).
     pub replaces: Vec<BillId>,
@@ -177,8 +212,11 @@ pub struct Bill {
 /// The state before the last transfer or endorsement, which its recipient may refuse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refusable {
+    /// The party that received the transfer or endorsement and may refuse it.
     pub recipient: PartyId,
+    /// Who possessed the bill before it.
     pub possessor: PartyId,
+    /// Where title rested before it.
     pub title: Title,
 }
 
@@ -192,6 +230,7 @@ impl Bill {
         }
     }
 
+    /// The pledge in force, if the bill is pledged.
     pub fn pledge(&self) -> Option<&Pledge> {
         match &self.status {
             Status::Pledged(p) => Some(p),

@@ -21,20 +21,27 @@ pub const BLOCK_CONTEXT: &[u8] = b"ebl/block/v1\0";
 /// order, a client's timestamp is only data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockHeader {
+    /// The chain the block belongs to.
     pub chain: ChainId,
+    /// Its height, 1 for the first block.
     pub height: u64,
     /// Hash of the previous header; the chain id for height 1.
     pub prev: Hash,
+    /// The Merkle root of its transaction ids, in order.
     pub tx_root: Hash,
+    /// How many transactions it holds.
     pub tx_count: u32,
+    /// The node's clock when it made the block (Unix milliseconds).
     pub time_ms: u64,
 }
 
 impl BlockHeader {
+    /// The header's hash: what the next block names as `prev`, and what receipts name.
     pub fn hash(&self) -> Hash {
         Hash::of(&codec::encode(self))
     }
 
+    /// Signs the header with a member's node key.
     pub fn sign(self, node: &SigningKey) -> SignedBlockHeader {
         let signature = sign_in_context(
             node,
@@ -53,9 +60,11 @@ impl BlockHeader {
 /// A header with the signature of the member node that made it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedBlockHeader {
+    /// The header signed.
     pub header: BlockHeader,
     /// The node key that signed: a member's, which the verifier checks against the members.
     pub signer: PartyKey,
+    /// The node's signature over it, in the block context.
     pub signature: SignatureBytes,
 }
 
@@ -106,6 +115,7 @@ pub struct MerkleTree {
 }
 
 impl MerkleTree {
+    /// The tree over `ids`, in order.
     pub fn new(ids: &[TxId]) -> MerkleTree {
         let mut levels = vec![ids.iter().map(leaf_hash).collect::<Vec<_>>()];
         while levels.last().is_some_and(|l| l.len() > 1) {
@@ -162,7 +172,9 @@ pub fn merkle_root(ids: &[TxId]) -> Hash {
 /// Proof that the transaction at `index` is one of a block's `count` transactions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InclusionProof {
+    /// The transaction's position in its block.
     pub index: u32,
+    /// How many transactions the block holds.
     pub count: u32,
     /// Sibling hashes from the leaf up to the root.
     pub path: Vec<Hash>,

@@ -35,15 +35,24 @@ pub const BUNDLE_FORMAT: &str = "ebl-bundle/2";
 pub const BUNDLE_BYTES_MAX: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A bill's verifiable history in one file: the genesis, the registry and bill transactions with
+/// their receipts, the blocks' certificates and the node's statement of the bill now.
 pub struct Bundle {
+    /// `BUNDLE_FORMAT`.
     pub format: String,
+    /// The chain's genesis, which a reader pins.
     pub genesis: Genesis,
+    /// The bill.
     pub bill: BillId,
+    /// Its transport document.
     pub document: Document,
+    /// Every registry transaction up to the statement, with receipts.
     pub registry: Vec<HistoryEntry>,
+    /// Every transaction of the bill's lineage, with receipts.
     pub transactions: Vec<HistoryEntry>,
     /// The finality certificate of every block an entry is in.
     pub blocks: Vec<Certificate>,
+    /// The node's signed statement of the bill at the bundle's height.
     pub statement: SignedStatement,
 }
 
@@ -51,7 +60,9 @@ pub struct Bundle {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{place}: {error}")]
 pub struct BundleFailure {
+    /// Where (`genesis`, `entry 3`, `statement`, ...).
     pub place: String,
+    /// The broken rule.
     pub error: Error,
 }
 
@@ -65,15 +76,21 @@ fn fail(place: impl Into<String>, error: Error) -> BundleFailure {
 /// A verified bill, as of the statement's height and time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BundleVerdict {
+    /// The chain id.
     pub chain: Hash,
+    /// The bill as the replay left it.
     pub bill: Bill,
+    /// The height the statement was made at.
     pub height: u64,
+    /// The statement's time (Unix milliseconds).
     pub time_ms: u64,
+    /// The bill transactions replayed.
     pub transactions: usize,
     /// Registered names of every party the verdict mentions.
     pub names: BTreeMap<PartyId, String>,
     /// The consortium's members as of the bundle's last registry entry, and its threshold.
     pub members: Vec<Member>,
+    /// The governance threshold then.
     pub threshold: u16,
     /// Which members' nodes signed each block the bundle relies on (at least the threshold of the
     /// registry at that height), by height.

@@ -17,14 +17,18 @@ use crate::registry::Registry;
 /// One member node's signature over a header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeSignature {
+    /// The member node key that signed.
     pub signer: PartyKey,
+    /// Its signature over the block header.
     pub signature: SignatureBytes,
 }
 
 /// A header and the member nodes' signatures over it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Certificate {
+    /// The header the signatures are over.
     pub header: BlockHeader,
+    /// One signature per member node that signed, each by a distinct member.
     pub signatures: Vec<NodeSignature>,
 }
 

@@ -23,6 +23,7 @@ pub enum DocumentType {
 }
 
 impl DocumentType {
+    /// The DCSA code (`BOL`, `SWB`).
     pub fn code(self) -> &'static str {
         match self {
             DocumentType::BillOfLading => "BOL",
@@ -35,18 +36,28 @@ impl DocumentType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentFacts {
+    /// `transportDocumentReference`: unique under the carrier's code.
     pub transport_document_reference: String,
+    /// `transportDocumentTypeCode`.
     pub transport_document_type_code: DocumentType,
+    /// `isToOrder`: negotiable.
     pub is_to_order: bool,
+    /// `carrierCode` (`MSC`).
     pub carrier_code: String,
+    /// `carrierCodeListProvider` (`SMDG`, `NMFTA`).
     pub carrier_code_list_provider: String,
+    /// The shipper's `partyName`.
     pub shipper_name: String,
+    /// The consignee's `partyName`, if the document names one.
     pub consignee_name: Option<String>,
+    /// The endorsee's `partyName`, if the document names one.
     pub endorsee_name: Option<String>,
     /// The identifying codes (`identifyingCodes`) the document gives for each party, as identifiers:
     /// one under the code list's name (`LEI`) and one under its provider (`GLEIF`, `SMDG`).
     pub shipper_codes: Vec<Identifier>,
+    /// The consignee's codes.
     pub consignee_codes: Vec<Identifier>,
+    /// The endorsee's codes.
     pub endorsee_codes: Vec<Identifier>,
 }
 
@@ -132,6 +143,7 @@ impl Document {
         Document::from_value(document)
     }
 
+    /// The document in RFC 8785 form, as hashed.
     pub fn canonical(&self) -> &str {
         &self.canonical
     }
@@ -141,10 +153,12 @@ impl Document {
         self.checksum
     }
 
+    /// What the ledger reads from it.
     pub fn facts(&self) -> &DocumentFacts {
         &self.facts
     }
 
+    /// The document as a JSON value.
     pub fn to_value(&self) -> Value {
         // The canonical text was produced from a parsed value, so it parses again.
         serde_json::from_str(&self.canonical).unwrap_or(Value::Null)

@@ -12,240 +12,548 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     // --- bytes and encodings ---
+    /// An encoding longer than the codec accepts.
     #[error("encoding is {len} bytes, more than the {max} allowed")]
-    EncodingTooLarge { len: usize, max: usize },
+    EncodingTooLarge {
+        /// Its length, in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Bytes left over after a value: one value has one encoding.
     #[error("encoding has {extra} trailing bytes after the value")]
-    TrailingBytes { extra: usize },
+    TrailingBytes {
+        /// How many bytes are left over.
+        extra: usize,
+    },
+    /// Bytes that do not decode as the value expected.
     #[error("malformed encoding: {reason}")]
-    MalformedEncoding { reason: String },
+    MalformedEncoding {
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// A block proposal with more transactions than a block may hold.
     #[error("a block proposal holds {count} transactions, more than the {max} allowed")]
-    ProposalTooLarge { count: usize, max: usize },
+    ProposalTooLarge {
+        /// How many there are.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Hex that is not the expected number of bytes.
     #[error("malformed {what}: expected {expected_bytes} bytes as hex")]
     MalformedHex {
+        /// What was being read.
         what: &'static str,
+        /// How many bytes it must be.
         expected_bytes: usize,
     },
+    /// Bytes that are not an ed25519 public key.
     #[error("not a valid ed25519 public key")]
     InvalidKey,
+    /// A small-order ed25519 key, which would verify forged signatures.
     #[error("weak (small-order) ed25519 public key refused")]
     WeakKey,
+    /// A signature that `verify_strict` refuses.
     #[error("signature by {signer} does not verify")]
-    BadSignature { signer: String },
+    BadSignature {
+        /// Who signed, as a key or party id.
+        signer: String,
+    },
+    /// More signatures than a transaction may carry.
     #[error("transaction carries {count} signatures, more than the {max} allowed")]
-    TooManySignatures { count: usize, max: usize },
+    TooManySignatures {
+        /// How many there are.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
 
     // --- documents ---
+    /// Text that is not JSON.
     #[error("malformed JSON: {reason}")]
-    MalformedJson { reason: String },
+    MalformedJson {
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// A JSON object naming one key twice, which readers would disagree on.
     #[error("JSON object has the key {key:?} twice")]
-    DuplicateJsonKey { key: String },
+    DuplicateJsonKey {
+        /// The key.
+        key: String,
+    },
+    /// A JSON number that a double cannot hold exactly.
     #[error(
         "JSON number {number} cannot be represented exactly (RFC 8785 needs IEEE 754 doubles)"
     )]
-    InexactNumber { number: String },
+    InexactNumber {
+        /// The number as written.
+        number: String,
+    },
+    /// A transport document longer than the limit.
     #[error("document is {bytes} bytes, more than the {max} allowed")]
-    DocumentTooLarge { bytes: usize, max: usize },
+    DocumentTooLarge {
+        /// Its length, in bytes.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A transport document nested deeper than the limit.
     #[error("document nests deeper than {max} levels")]
-    DocumentTooDeep { max: usize },
+    DocumentTooDeep {
+        /// The limit.
+        max: usize,
+    },
+    /// A transport document that is not a JSON object.
     #[error("document is not a JSON object")]
     DocumentNotObject,
+    /// A document not in the RFC 8785 form its checksum is taken over.
     #[error("document is not in RFC 8785 canonical form")]
     NonCanonicalDocument,
+    /// A required DCSA field absent.
     #[error("document lacks the required field {field}")]
-    MissingField { field: &'static str },
+    MissingField {
+        /// The field's DCSA name.
+        field: &'static str,
+    },
+    /// A DCSA field of the wrong JSON type.
     #[error("document field {field} must be {expected}")]
     WrongFieldType {
+        /// The field's DCSA name.
         field: &'static str,
+        /// What was expected.
         expected: &'static str,
     },
+    /// A field longer than its limit.
     #[error("field {field} is longer than {max} bytes")]
-    FieldTooLong { field: &'static str, max: usize },
+    FieldTooLong {
+        /// The field's DCSA name.
+        field: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// A field that must not be empty, empty.
     #[error("field {field} must not be empty")]
-    EmptyField { field: &'static str },
+    EmptyField {
+        /// The field's DCSA name.
+        field: &'static str,
+    },
+    /// A transport document type other than BOL or SWB.
     #[error("unknown transportDocumentTypeCode {code:?} (expected BOL or SWB)")]
-    UnknownDocumentType { code: String },
+    UnknownDocumentType {
+        /// The code as given.
+        code: String,
+    },
+    /// A sea waybill marked to order.
     #[error("a sea waybill (SWB) is never to order, but isToOrder is true")]
     SeaWaybillToOrder,
+    /// A straight bill that names no consignee.
     #[error("a straight bill (isToOrder false) must name a consignee")]
     StraightWithoutConsignee,
 
     // --- field values ---
+    /// A currency that is not three upper-case letters.
     #[error("currency {code:?} is not three upper-case letters (ISO 4217)")]
-    InvalidCurrency { code: String },
+    InvalidCurrency {
+        /// The code as given.
+        code: String,
+    },
+    /// A pledge securing no amount.
     #[error("a pledge must secure a loan amount above zero")]
     ZeroAmount,
+    /// A party registered without a role.
     #[error("a party needs at least one role")]
     NoRoles,
+    /// A role the ledger does not know.
     #[error("unknown role {role:?}")]
-    UnknownRole { role: String },
+    UnknownRole {
+        /// The role.
+        role: String,
+    },
+    /// A party with more identifiers than allowed.
     #[error("a party may have at most {max} identifiers")]
-    TooManyIdentifiers { max: usize },
+    TooManyIdentifiers {
+        /// The limit.
+        max: usize,
+    },
 
     // --- ledger rules ---
+    /// A transaction signed for another chain.
     #[error("transaction is for chain {got}, this ledger is {expected}")]
-    WrongChain { expected: Hash, got: Hash },
+    WrongChain {
+        /// What was expected.
+        expected: Hash,
+        /// What was found.
+        got: Hash,
+    },
+    /// A transaction that does not extend the bill's (or registry's) head.
     #[error("transaction extends {got}, but the head is {expected}")]
-    StaleHead { expected: Hash, got: Hash },
+    StaleHead {
+        /// What was expected.
+        expected: Hash,
+        /// What was found.
+        got: Hash,
+    },
+    /// A signer the action needs has not signed.
     #[error("the {who} has not signed")]
-    MissingSignature { who: &'static str },
+    MissingSignature {
+        /// Whose signature.
+        who: &'static str,
+    },
+    /// A signature by a party with no part in the action.
     #[error("party {party} signed but has no part in this action")]
-    UnexpectedSigner { party: PartyId },
+    UnexpectedSigner {
+        /// The party.
+        party: PartyId,
+    },
+    /// One party signing twice.
     #[error("party {party} signed twice")]
-    DuplicateSigner { party: PartyId },
+    DuplicateSigner {
+        /// The party.
+        party: PartyId,
+    },
+    /// A key no registered party holds.
     #[error("no registered party holds this key")]
     UnknownKey,
+    /// A key its party has rotated out.
     #[error("key was rotated out of party {party}")]
-    RotatedKey { party: PartyId },
+    RotatedKey {
+        /// The party.
+        party: PartyId,
+    },
+    /// A key of a revoked party.
     #[error("key belongs to revoked party {party}")]
-    RevokedKey { party: PartyId },
+    RevokedKey {
+        /// The party.
+        party: PartyId,
+    },
+    /// A party id not registered.
     #[error("party {party} is not registered")]
-    UnknownParty { party: PartyId },
+    UnknownParty {
+        /// The party.
+        party: PartyId,
+    },
+    /// A party that governance revoked.
     #[error("party {party} is revoked")]
-    RevokedParty { party: PartyId },
+    RevokedParty {
+        /// The party.
+        party: PartyId,
+    },
+    /// A party without the role the action needs.
     #[error("party {party} lacks the {role} role")]
-    MissingRole { party: PartyId, role: Role },
+    MissingRole {
+        /// The party.
+        party: PartyId,
+        /// The role.
+        role: Role,
+    },
+    /// A governance change with fewer member-admin signatures than the threshold.
     #[error("a governance change needs {need} distinct member-admin signatures, it has {got}")]
-    GovernanceQuorum { got: usize, need: usize },
+    GovernanceQuorum {
+        /// What was found.
+        got: usize,
+        /// How many are needed.
+        need: usize,
+    },
+    /// Member keys that are not all distinct.
     #[error("a member's admin and node keys must be distinct from each other and from every other member's")]
     MemberKeysShared,
+    /// A consortium with no members, or more than the limit.
     #[error("a consortium has 1 to {max} members, not {count}")]
-    MemberCount { count: usize, max: usize },
+    MemberCount {
+        /// How many there are.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A threshold outside 1 to the number of members.
     #[error("threshold {threshold} is not between 1 and the {members} members")]
-    InvalidThreshold { threshold: u16, members: usize },
+    InvalidThreshold {
+        /// The threshold given.
+        threshold: u16,
+        /// How many members there are.
+        members: usize,
+    },
+    /// A PINT platform code that is empty, too long or has spaces.
     #[error("a PINT platform code is 1 to 4 characters without spaces, not {code:?}")]
-    InvalidPlatformCode { code: String },
+    InvalidPlatformCode {
+        /// The code as given.
+        code: String,
+    },
+    /// An admin key no member holds.
     #[error("no member has this admin key")]
     UnknownMember,
+    /// A member's admin or node key offered as a party's key.
     #[error("the key is a member's admin or node key, which no party may use")]
     MemberKeyInUse,
+    /// An identifier already held by another active party.
     #[error("identifier {identifier} already belongs to another active party")]
-    IdentifierTaken { identifier: String },
+    IdentifierTaken {
+        /// The identifier.
+        identifier: String,
+    },
+    /// A document naming a party by an identifier another party holds.
     #[error(
         "the document names the {role} by {identifier}, which a different registered party holds"
     )]
     DocumentPartyMismatch {
+        /// The role.
         role: &'static str,
+        /// The identifier.
         identifier: String,
     },
+    /// A replacement naming too few, too many or repeated bills.
     #[error("a replacement names 1 to 16 distinct void bills and 1 to 16 bills replacing them, not {bills} and {count}")]
-    MalformedReplacement { bills: usize, count: u16 },
+    MalformedReplacement {
+        /// How many void bills it names.
+        bills: usize,
+        /// How many there are.
+        count: u16,
+    },
+    /// A refusal with no transfer or endorsement just before it.
     #[error("only the recipient of the last transfer or endorsement may refuse it, as the very next action")]
     NothingToRefuse,
+    /// A refusal by someone other than the last recipient.
     #[error("the signer is not the recipient of the last transfer or endorsement")]
     NotRecipient,
+    /// A switch to paper accepted without the paper bill's note.
     #[error("a surrender to switch to paper is accepted only with the note of the paper bill that replaces it")]
     PaperNoteMissing,
+    /// A paper note on a surrender that is not to switch to paper.
     #[error("the pending surrender is not to switch to paper (SWTP)")]
     NotSwitchToPaper,
+    /// A transaction whose validity ended before its block's time.
     #[error("the transaction expired at {valid_until_ms} ms, before its block's time {block_time_ms} ms")]
     Expired {
+        /// When it stopped being valid (Unix milliseconds).
         valid_until_ms: u64,
+        /// The block's time (Unix milliseconds).
         block_time_ms: u64,
     },
+    /// A party registered twice.
     #[error("party {party} is already registered")]
-    PartyExists { party: PartyId },
+    PartyExists {
+        /// The party.
+        party: PartyId,
+    },
+    /// A key already held by another party.
     #[error("key is already used by party {party}")]
-    KeyInUse { party: PartyId },
+    KeyInUse {
+        /// The party.
+        party: PartyId,
+    },
+    /// A party name already held by another party.
     #[error("party name {name:?} is already taken")]
-    NameTaken { name: String },
+    NameTaken {
+        /// The name.
+        name: String,
+    },
+    /// A bill not on this ledger.
     #[error("bill {bill} is not on this ledger")]
-    UnknownBill { bill: Hash },
+    UnknownBill {
+        /// The bill.
+        bill: Hash,
+    },
+    /// An action only the issuing carrier may take, signed by someone else.
     #[error("only the bill's issuing carrier may do this")]
     NotCarrier,
+    /// A document whose carrier code is not the issuing carrier's.
     #[error("document carrier {code} is not an identifier of the issuing carrier")]
-    CarrierCodeMismatch { code: String },
+    CarrierCodeMismatch {
+        /// The code as given.
+        code: String,
+    },
+    /// A transport document reference the carrier already used.
     #[error("carrier already issued a bill with reference {reference:?}")]
-    DuplicateReference { reference: String },
+    DuplicateReference {
+        /// The reference.
+        reference: String,
+    },
+    /// A bill issued to a party the document does not name.
     #[error("issueTo must be the bill's shipper or consignee (for a replacement: who surrendered the void bill)")]
     IssueToNotNamed,
+    /// A consignee party that does not fit the document's title.
     #[error("a to-order bill names no consignee party; a straight bill must")]
     ConsigneeMismatch,
+    /// A replacement naming a bill that is not void.
     #[error("the replaced bill {bill} is not void")]
-    ReplacedBillNotVoid { bill: Hash },
+    ReplacedBillNotVoid {
+        /// The bill.
+        bill: Hash,
+    },
+    /// A void bill replaced twice.
     #[error("bill {bill} has already been replaced")]
-    AlreadyReplaced { bill: Hash },
+    AlreadyReplaced {
+        /// The bill.
+        bill: Hash,
+    },
+    /// An import, block or statement not signed by a member node's key.
     #[error("not signed by a member's node key (imports, blocks and statements must be)")]
     NotNode,
+    /// A block with fewer member node signatures than the threshold.
     #[error("block {height} is not final: {have} member nodes signed it, {need} must")]
     NotFinal {
+        /// The block's height.
         height: u64,
+        /// How many signed it.
         have: usize,
+        /// How many are needed.
         need: usize,
     },
+    /// A PINT envelope larger than an import may carry.
     #[error("envelope is {len} bytes, more than the {max} an import may carry")]
-    EnvelopeTooLarge { len: usize, max: usize },
+    EnvelopeTooLarge {
+        /// Its length, in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A PINT envelope that cannot be read.
     #[error("malformed envelope: {reason}")]
-    MalformedEnvelope { reason: String },
+    MalformedEnvelope {
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// An imported title that does not fit the document or the possessor.
     #[error("an imported title must fit the document (to order or straight) and rest with the possessor")]
     ImportTitleMismatch,
+    /// A surrender from abroad not held by the bill's carrier.
     #[error("a surrender received from another platform must be held by the bill's carrier")]
     SurrenderNotToCarrier,
+    /// An action only the possessor may take, signed by someone else.
     #[error("the signer is not the bill's possessor")]
     NotPossessor,
+    /// A possessor acting as if it held title, without it.
     #[error("the possessor does not hold title to the bill")]
     NoTitle,
+    /// An endorsement or pledge of a straight bill.
     #[error("a straight bill cannot be endorsed or pledged")]
     NotNegotiable,
+    /// An endorsement by an endorsee not allowed to endorse on.
     #[error("the endorsee may not endorse further (endorsed without ENDORSE_TO_ORDER)")]
     EndorsementRestricted,
+    /// A transfer to the party that already possesses the bill.
     #[error("the recipient already possesses the bill")]
     AlreadyPossessor,
+    /// An endorsement to the party that already is the endorsee.
     #[error("the recipient is already the endorsee")]
     AlreadyEndorsee,
+    /// A pledge of a pledged bill.
     #[error("the bill is already pledged")]
     AlreadyPledged,
+    /// An action by anyone but the pledgee on a pledged bill.
     #[error("the bill is pledged: only the pledgee may act on it")]
     Pledged,
+    /// A release or enforcement of a bill not pledged.
     #[error("the bill is not pledged")]
     NotPledged,
+    /// A release or enforcement by someone other than the pledgee.
     #[error("the signer is not the bill's pledgee")]
     NotPledgee,
+    /// A pledge to the party pledging.
     #[error("a pledgee cannot lend against its own bill")]
     SelfPledge,
+    /// An action on a bill whose surrender awaits the carrier.
     #[error("a surrender is pending the carrier's answer")]
     SurrenderPending,
+    /// An answer to a surrender that nobody made.
     #[error("no surrender is pending")]
     NoSurrenderPending,
+    /// An action on a bill that has ended its life here.
     #[error("the bill is {status} and accepts no further action")]
-    Terminal { status: &'static str },
+    Terminal {
+        /// How the bill ended.
+        status: &'static str,
+    },
+    /// An action on a bill being sent to another platform.
     #[error("the bill is being sent to another platform: nothing may act on it until that platform answers")]
     SendingOut,
+    /// A platform's answer recorded for a bill not being sent.
     #[error("the bill is not being sent to another platform")]
     NotSendingOut,
+    /// An action on a bill the receiving platform disputes.
     #[error(
         "the platform the bill was sent to disputes it (DISE): it is held until people resolve it"
     )]
     Disputed,
+    /// A send to this chain's own platform.
     #[error("platform {platform} is this chain's own: a bill is sent only to another platform")]
-    OwnPlatform { platform: String },
+    OwnPlatform {
+        /// The platform code.
+        platform: String,
+    },
+    /// A foreign party named by more codes than allowed.
     #[error("a party on another platform is named by {count} codes, more than the {max} allowed")]
-    TooManyPartyCodes { count: usize, max: usize },
+    TooManyPartyCodes {
+        /// How many there are.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A recorded PINT entry or answer over its limit.
     #[error("the recorded PINT {what} is {len} bytes, more than the {max} allowed")]
     PintRecordTooLarge {
+        /// What was being read.
         what: &'static str,
+        /// Its length, in bytes.
         len: usize,
+        /// The limit.
         max: usize,
     },
 
     // --- chain verification ---
+    /// A transaction of another bill in a bill's chain.
     #[error("transaction belongs to bill {bill}, not the one being verified")]
-    ForeignTransaction { bill: Hash },
+    ForeignTransaction {
+        /// The bill.
+        bill: Hash,
+    },
+    /// A chain without the bill's issue.
     #[error("the chain holds no ISSUE for bill {bill}")]
-    BillNotInChain { bill: Hash },
+    BillNotInChain {
+        /// The bill.
+        bill: Hash,
+    },
+    /// A document that is not the one issued.
     #[error("document checksum {got} does not match the issued {expected}")]
-    DocumentChecksumMismatch { expected: Hash, got: Hash },
+    DocumentChecksumMismatch {
+        /// What was expected.
+        expected: Hash,
+        /// What was found.
+        got: Hash,
+    },
+    /// A node statement that does not describe the verified bill.
     #[error("the node's status statement does not describe the verified state of the bill (or is older than its history)")]
     StatementMismatch,
+    /// A Merkle proof that does not reach the block's root.
     #[error("Merkle proof does not lead to the block's root")]
     BadInclusionProof,
+    /// A block that does not name the block before it.
     #[error("block {height} does not link to the block before it")]
-    BrokenBlockLink { height: u64 },
+    BrokenBlockLink {
+        /// The block's height.
+        height: u64,
+    },
+    /// A bundle from a chain other than the one trusted.
     #[error("the bundle is from chain {got}, not the chain {expected} the verifier trusts")]
-    ChainMismatch { expected: Hash, got: Hash },
+    ChainMismatch {
+        /// What was expected.
+        expected: Hash,
+        /// What was found.
+        got: Hash,
+    },
+    /// A bundle from a chain the verifier has not pinned.
     #[error("chain {chain} is not pinned: verify with --chain {chain} if you trust it, or pin it with `ebl chain pin`")]
-    UnpinnedChain { chain: Hash },
+    UnpinnedChain {
+        /// The chain.
+        chain: Hash,
+    },
+    /// A bundle's entries out of ledger order.
     #[error("entries are not in ledger order: {place} is out of place")]
-    EntriesOutOfOrder { place: String },
+    EntriesOutOfOrder {
+        /// Where, in words.
+        place: String,
+    },
 }
 
 impl Error {

@@ -19,14 +19,18 @@ use crate::transaction::{ChainId, FORMAT_VERSION};
 /// key orders and signs blocks. Neither key is a party's: a member alone can act as nobody.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
+    /// The member organisation's name.
     pub name: String,
+    /// The key its admins co-sign governance changes with.
     pub admin: PartyKey,
+    /// The key its node signs blocks, imports and answers with.
     pub node: PartyKey,
     /// Where its node serves the other nodes (`host:port`).
     pub peer_address: String,
 }
 
 impl Member {
+    /// Rules that need no ledger state: a name within its limit.
     pub fn check(&self) -> Result<()> {
         check_text("member name", &self.name, PARTY_NAME_BYTES_MAX)?;
         check_text("peer address", &self.peer_address, PEER_ADDRESS_BYTES_MAX)?;
@@ -40,13 +44,17 @@ impl Member {
 /// The first record of a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Genesis {
+    /// The transaction format (`FORMAT_VERSION`) the chain is written in.
     pub version: u16,
+    /// The chain's name, for people.
     pub chain_name: String,
+    /// The founding members.
     pub members: Vec<Member>,
     /// How many distinct member admins must co-sign a governance change (t of n).
     pub threshold: u16,
     /// This chain's DCSA PINT platform code (`eblPlatform`).
     pub platform: String,
+    /// When the chain began (Unix milliseconds).
     pub time_ms: u64,
 }
 
@@ -94,6 +102,7 @@ impl Genesis {
         Genesis::new(chain_name, vec![member], 1, platform, time_ms)
     }
 
+    /// Rules that need no ledger state: version, members, threshold, platform code.
     pub fn check(&self) -> Result<()> {
         if self.version != FORMAT_VERSION {
             return Err(Error::MalformedEncoding {
@@ -105,14 +114,17 @@ impl Genesis {
         check_members(&self.members, self.threshold)
     }
 
+    /// The chain id: the SHA-256 of the genesis's canonical bytes.
     pub fn chain_id(&self) -> ChainId {
         Hash::of(&codec::encode(self))
     }
 
+    /// The canonical bytes.
     pub fn encode(&self) -> Vec<u8> {
         codec::encode(self)
     }
 
+    /// Decodes and checks canonical bytes.
     pub fn decode(bytes: &[u8]) -> Result<Genesis> {
         let genesis: Genesis = codec::decode(bytes, GENESIS_BYTES_MAX)?;
         genesis.check()?;

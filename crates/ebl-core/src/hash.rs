@@ -31,10 +31,12 @@ impl Hash {
         Hash(hasher.finalize().into())
     }
 
+    /// The 32 bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 
+    /// Lower-case hex, 64 characters.
     pub fn to_hex(&self) -> String {
         bytes::to_hex(&self.0)
     }

@@ -28,6 +28,7 @@ static CHECKED_KEYS: std::sync::RwLock<Option<std::collections::HashMap<[u8; 32]
     std::sync::RwLock::new(None);
 
 impl PartyKey {
+    /// A key from its 32 bytes: refuses a point that is not on the curve, or of small order.
     pub fn from_bytes(bytes: [u8; 32]) -> Result<PartyKey> {
         if let Ok(known) = CHECKED_KEYS.read() {
             if let Some(key) = known.as_ref().and_then(|m| m.get(&bytes)) {
@@ -49,6 +50,7 @@ impl PartyKey {
         Ok(PartyKey { bytes, key })
     }
 
+    /// The public key of a signing key.
     pub fn of(signing: &SigningKey) -> PartyKey {
         let key = signing.verifying_key();
         PartyKey {
@@ -57,10 +59,12 @@ impl PartyKey {
         }
     }
 
+    /// The 32 bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.bytes
     }
 
+    /// Lower-case hex, 64 characters.
     pub fn to_hex(&self) -> String {
         bytes::to_hex(&self.bytes)
     }

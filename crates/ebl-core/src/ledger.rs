@@ -31,6 +31,7 @@ fn carrier_code(identifier: &Identifier) -> String {
 /// What one accepted transaction changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
+    /// The transaction's id.
     pub tx: TxId,
     /// The bill it created or moved; `None` for a registry change.
     pub bill: Option<BillId>,
@@ -51,7 +52,9 @@ impl Applied {
 /// before ordering, and must not pay for them twice).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signatures {
+    /// Check every signature.
     Verify,
+    /// The caller checked them (with `verify_strict`), over these very bytes.
     AlreadyVerified,
 }
 
@@ -68,6 +71,7 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// An empty ledger of the chain `genesis` starts.
     pub fn new(genesis: Genesis) -> Ledger {
         Ledger {
             chain: genesis.chain_id(),
@@ -115,22 +119,27 @@ impl Ledger {
         ledger
     }
 
+    /// The genesis.
     pub fn genesis(&self) -> &Genesis {
         &self.genesis
     }
 
+    /// The chain id.
     pub fn chain_id(&self) -> ChainId {
         self.chain
     }
 
+    /// The party registry and consortium now.
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
 
+    /// The bill `id`, if there is one.
     pub fn bill(&self, id: &BillId) -> Option<&Bill> {
         self.bills.get(id)
     }
 
+    /// Every bill, in id order.
     pub fn bills(&self) -> impl Iterator<Item = &Bill> {
         self.bills.values()
     }

@@ -7,6 +7,7 @@
 //! value, and so this crate cannot fail for IO reasons.
 
 // Every dependency is used by the library itself (tests and binaries bring their own).
+#![warn(missing_docs)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod api;

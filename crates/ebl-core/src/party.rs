@@ -19,9 +19,11 @@ use crate::registry::Recovery;
 pub struct PartyId(pub [u8; 32]);
 
 impl PartyId {
+    /// Lower-case hex, 64 characters.
     pub fn to_hex(&self) -> String {
         bytes::to_hex(&self.0)
     }
+    /// The first 12 hex characters, for tables.
     pub fn short(&self) -> String {
         bytes::to_hex(&self.0[..4])
     }
@@ -83,6 +85,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, in the order their bits are numbered.
     pub const ALL: [Role; 4] = [Role::Carrier, Role::Trader, Role::Bank, Role::Auditor];
 
     fn bit(self) -> u8 {
@@ -95,6 +98,7 @@ impl Role {
         }
     }
 
+    /// The role's name as the API and CLI write it.
     pub fn name(self) -> &'static str {
         match self {
             Role::Carrier => "carrier",
@@ -128,11 +132,13 @@ pub struct Roles(u8);
 impl Roles {
     const KNOWN_BITS: u8 = 0b1_0111;
 
+    /// A set of at least one role.
     pub fn new(roles: &[Role]) -> Result<Roles> {
         let bits = roles.iter().fold(0u8, |acc, r| acc | r.bit());
         Roles::from_bits(bits)
     }
 
+    /// A set of one role.
     pub fn single(role: Role) -> Roles {
         Roles(role.bit())
     }
@@ -149,10 +155,12 @@ impl Roles {
         Ok(Roles(bits))
     }
 
+    /// Whether the set holds `role`.
     pub fn has(self, role: Role) -> bool {
         self.0 & role.bit() != 0
     }
 
+    /// The roles in the set, in `Role::ALL` order.
     pub fn iter(self) -> impl Iterator<Item = Role> {
         Role::ALL.into_iter().filter(move |r| self.has(*r))
     }
@@ -215,11 +223,14 @@ impl<'de> Deserialize<'de> for Roles {
 /// An outside identifier of a party: `LEI`, a DCSA party code, or a carrier code under `SMDG` or `NMFTA`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identifier {
+    /// The scheme or code list (`LEI`, `SMDG`, `DID`).
     pub scheme: String,
+    /// The party's code in it.
     pub value: String,
 }
 
 impl Identifier {
+    /// An identifier from its scheme and value.
     pub fn new(scheme: &str, value: &str) -> Identifier {
         Identifier {
             scheme: scheme.to_owned(),
@@ -276,8 +287,11 @@ pub(crate) fn check_text(field: &'static str, text: &str, max: usize) -> Result<
 /// What governance registers about a party.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartyProfile {
+    /// The registered name, unique (case-insensitively) in the registry.
     pub name: String,
+    /// What the party may do.
     pub roles: Roles,
+    /// Codes that identify it elsewhere (an LEI, a carrier code).
     pub identifiers: Vec<Identifier>,
 }
 
@@ -296,22 +310,27 @@ impl PartyProfile {
 /// A registered party as the registry knows it now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Party {
+    /// The party's id: its first key's.
     pub id: PartyId,
+    /// Its name, roles and identifiers.
     pub profile: PartyProfile,
     /// The key that signs for the party now.
     pub key: PartyKey,
     /// Keys rotated out, oldest first: kept so that history stays attributable.
     pub retired_keys: Vec<PartyKey>,
+    /// Whether governance revoked it: a revoked party signs nothing more.
     pub revoked: bool,
     /// Keys governance gave the party after it lost one, oldest first.
     pub recoveries: Vec<Recovery>,
 }
 
 impl Party {
+    /// Whether the party has `role`.
     pub fn has_role(&self, role: Role) -> bool {
         self.profile.roles.has(role)
     }
 
+    /// The registered name.
     pub fn name(&self) -> &str {
         &self.profile.name
     }

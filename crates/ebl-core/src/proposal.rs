@@ -32,26 +32,33 @@ const _: () = assert!(PROPOSAL_TRANSACTIONS_MAX <= BLOCK_TRANSACTIONS_MAX);
 /// The signed part of a proposal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProposalBody {
+    /// The chain.
     pub chain: ChainId,
     /// The block this one follows: its height (0 before the first block) and header hash (the chain id
     /// before the first block). A proposal whose parent is no longer the head is stale, and skipped by
     /// every node alike.
     pub parent_height: u64,
+    /// The parent block's header hash (the chain id before the first block).
     pub parent: Hash,
     /// The leader's clock, never earlier than the parent block's time.
     pub time_ms: u64,
+    /// The verified transactions, in order.
     pub transactions: Vec<SignedTransaction>,
 }
 
 /// A proposal with the signature of the node that made it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proposal {
+    /// What is proposed.
     pub body: ProposalBody,
+    /// The leader's node key.
     pub proposer: PartyKey,
+    /// Its signature over the body, in the proposal context.
     pub signature: SignatureBytes,
 }
 
 impl ProposalBody {
+    /// Signs the body with the leader's node key.
     pub fn sign(self, node: &SigningKey) -> Proposal {
         let signature = sign_in_context(
             node,
@@ -96,10 +103,12 @@ impl Proposal {
         )
     }
 
+    /// The canonical bytes.
     pub fn encode(&self) -> Vec<u8> {
         codec::encode(self)
     }
 
+    /// Decodes canonical bytes, within `PROPOSAL_BYTES_MAX` and `PROPOSAL_TRANSACTIONS_MAX`.
     pub fn decode(bytes: &[u8]) -> Result<Proposal> {
         let proposal: Proposal = codec::decode(bytes, PROPOSAL_BYTES_MAX)?;
         let count = proposal.body.transactions.len();

@@ -8,24 +8,46 @@ use crate::{BillId, TxId};
 /// Why a node will not show a bill, a block or an offer to the one who asks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadRefusal {
+    /// A bill not on this ledger.
     #[error("no bill {bill}")]
-    UnknownBill { bill: BillId },
+    UnknownBill {
+        /// The bill.
+        bill: BillId,
+    },
+    /// A reader with no part in the bill.
     #[error("only the bill's parties, members and auditors may read it")]
     NotAParty,
+    /// A former party reading past where its part ended.
     #[error("your part in this bill ended with transaction {last}: you may read its history up to there, not what followed")]
-    FormerParty { last: TxId },
+    FormerParty {
+        /// The last transaction the reader may see.
+        last: TxId,
+    },
+    /// A signed request already answered.
     #[error("this signed request was already answered: sign each request anew")]
     Replayed,
+    /// More signed requests in the skew window than the node remembers.
     #[error("too many signed requests in the last minute: try again shortly")]
     RequestsRemembered,
+    /// An offer that does not let its bearer read this bill.
     #[error("the offer does not let you read this bill: {why}")]
-    NotYourOffer { why: &'static str },
+    NotYourOffer {
+        /// Why, in words.
+        why: &'static str,
+    },
+    /// An offer whose pledge extends a head not in the bill's history.
     #[error("the pledge extends a head that is not in the bill's history")]
     OfferNotInHistory,
+    /// A read without the signature headers.
     #[error("this read needs a signed request (x-ebl-key, x-ebl-time, x-ebl-signature)")]
     Unsigned,
+    /// A read whose signature headers do not verify.
     #[error("{why}")]
-    BadRequestSignature { why: &'static str },
+    BadRequestSignature {
+        /// Why, in words.
+        why: &'static str,
+    },
+    /// A read signed at a time too far from the node's clock.
     #[error(
         "request time is more than {} ms from the node's clock",
         crate::limits::REQUEST_SKEW_MS_MAX
@@ -60,44 +82,64 @@ impl ReadRefusal {
 /// per refusal, each with its stable code and HTTP status; the text says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestRefusal {
+    /// A body that is not the request's shape.
     #[error("{0}")]
     BadBody(String),
+    /// A batch with no transactions, or more than the limit.
     #[error("{0}")]
     BatchSize(String),
+    /// A body over the limit.
     #[error("{0}")]
     BodyTooLarge(String),
+    /// A fault of the node's own.
     #[error("{0}")]
     Internal(String),
+    /// A height that is not a number.
     #[error("{0}")]
     MalformedHeight(String),
+    /// An id that is not 64 hex digits.
     #[error("{0}")]
     MalformedId(String),
+    /// Text that is not JSON.
     #[error("{0}")]
     MalformedJson(String),
+    /// No leader to order the request, for now.
     #[error("{0}")]
     NoLeader(String),
+    /// A cluster request to a single node.
     #[error("{0}")]
     NotClustered(String),
+    /// No such route.
     #[error("{0}")]
     NotFound(String),
+    /// A read this node cannot prove current.
     #[error("{0}")]
     NotLinearizable(String),
+    /// A height this node has not applied yet.
     #[error("{0}")]
     NotYetApplied(String),
+    /// More waiting requests than the node queues.
     #[error("{0}")]
     QueueFull(String),
+    /// A request not answered within its deadline.
     #[error("{0}")]
     RequestTimeout(String),
+    /// An API version the node does not serve.
     #[error("{0}")]
     UnknownApiVersion(String),
+    /// A block height not on the ledger.
     #[error("{0}")]
     UnknownBlock(String),
+    /// A document the node does not hold.
     #[error("{0}")]
     UnknownDocument(String),
+    /// A party id not registered.
     #[error("{0}")]
     UnknownParty(String),
+    /// A transaction not on the ledger.
     #[error("{0}")]
     UnknownTransaction(String),
+    /// A body in a media type the route does not take.
     #[error("{0}")]
     UnsupportedMediaType(String),
 }

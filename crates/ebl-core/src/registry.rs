@@ -17,7 +17,9 @@ use crate::transaction::{Action, Signature, TxId};
 /// the new key acts afterwards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recovery {
+    /// The `RECOVER_KEY` transaction.
     pub tx: TxId,
+    /// The key governance gave the party.
     pub new_key: PartyKey,
     /// The member admin keys whose signatures counted.
     pub admins: Vec<PartyKey>,
@@ -29,7 +31,9 @@ pub struct Recovery {
 pub struct RegistryHead {
     /// The registry's last change (the chain id before any): the next registry transaction names it.
     pub head: Hash,
+    /// The members as of the head.
     pub members: Vec<Member>,
+    /// The governance threshold as of the head.
     pub threshold: u16,
 }
 
@@ -94,6 +98,7 @@ impl Registry {
         self.parties.insert(party.id, party);
     }
 
+    /// The registry's last change (the chain id before any).
     pub fn head(&self) -> Hash {
         self.state.head
     }
@@ -103,10 +108,12 @@ impl Registry {
         &self.state
     }
 
+    /// The consortium's members now.
     pub fn members(&self) -> &[Member] {
         &self.state.members
     }
 
+    /// How many member-admin signatures a governance change needs now.
     pub fn threshold(&self) -> u16 {
         self.state.threshold
     }
@@ -128,14 +135,17 @@ impl Registry {
             .any(|m| m.admin == *key || m.node == *key)
     }
 
+    /// The party `id`, revoked or not.
     pub fn party(&self, id: PartyId) -> Option<&Party> {
         self.parties.get(&id)
     }
 
+    /// Every party, in id order.
     pub fn parties(&self) -> impl Iterator<Item = &Party> {
         self.parties.values()
     }
 
+    /// The party registered under `name` (compared case-insensitively).
     pub fn by_name(&self, name: &str) -> Option<&Party> {
         self.names
             .get(&name_key(name))

@@ -52,6 +52,7 @@ pub enum AmendmentReason {
 }
 
 impl AmendmentReason {
+    /// The DCSA code (`SWTP`, `COD`, `SWI`).
     pub fn code(self) -> &'static str {
         match self {
             AmendmentReason::SwitchToPaper => "SWTP",
@@ -60,6 +61,7 @@ impl AmendmentReason {
         }
     }
 
+    /// The reason with the DCSA code `code`, if there is one.
     pub fn from_code(code: &str) -> Option<AmendmentReason> {
         match code {
             "SWTP" => Some(AmendmentReason::SwitchToPaper),
@@ -74,7 +76,9 @@ impl AmendmentReason {
 /// replace them together (one, or several for a split). Every bill of one replacement names the same.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replacement {
+    /// The void bills replaced (one, or several for a combine).
     pub bills: Vec<BillId>,
+    /// How many bills replace them together (one, or several for a split).
     pub count: u16,
 }
 
@@ -109,6 +113,7 @@ impl Replacement {
 /// The paper bill that replaces an electronic one switched to paper (`SWTP`), as the carrier notes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaperBill {
+    /// The paper bill's number.
     pub number: String,
     /// The paper bill's issue date, `YYYY-MM-DD`.
     pub issued_on: String,
@@ -147,8 +152,11 @@ impl PaperBill {
 /// The loan a pledge secures. The amount is in the currency's minor units (cents), so it is exact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Loan {
+    /// The bank's loan reference.
     pub reference: String,
+    /// The amount, in the currency's minor units.
     pub amount_minor: u64,
+    /// ISO 4217 code, three upper-case letters.
     pub currency: String,
 }
 
@@ -176,75 +184,109 @@ impl Loan {
 pub enum Action {
     /// A carrier creates a bill; `issue_to` becomes its possessor (and, if to order, its endorsee).
     Issue {
+        /// The transport document, in RFC 8785 form.
         document: Document,
+        /// The first possessor.
         issue_to: PartyId,
+        /// The shipper, as a party here.
         shipper: PartyId,
+        /// For a straight bill: the consignee, with whom title rests.
         consignee: Option<PartyId>,
         /// For a replacement after an accepted amendment: the void bills it replaces, and how many bills
         /// replace them together.
         replaces: Option<Replacement>,
     },
+    /// The possessor hands the bill to another party.
     Transfer {
+        /// The bill acted on.
         bill: BillId,
+        /// The new possessor.
         to: PartyId,
     },
     /// Names an endorsee who may not endorse further.
     Endorse {
+        /// The bill acted on.
         bill: BillId,
+        /// The new endorsee.
         to: PartyId,
     },
     /// Names an endorsee who may endorse further.
     EndorseToOrder {
+        /// The bill acted on.
         bill: BillId,
+        /// The new endorsee.
         to: PartyId,
     },
     /// No endorsee: the bill becomes a bearer document.
     BlankEndorse {
+        /// The bill acted on.
         bill: BillId,
     },
+    /// The possessor signs the bill, as DCSA's `SIGN`: nothing moves.
     Sign {
+        /// The bill acted on.
         bill: BillId,
     },
+    /// The holder with title surrenders the bill to its carrier for delivery of the cargo.
     SurrenderForDelivery {
+        /// The bill acted on.
         bill: BillId,
     },
+    /// The holder with title surrenders the bill to its carrier for amendment.
     SurrenderForAmendment {
+        /// The bill acted on.
         bill: BillId,
+        /// Why.
         reason: AmendmentReason,
     },
     /// The carrier accepts the pending surrender (`SACC`).
     #[serde(rename = "SACC")]
     AcceptSurrender {
+        /// The bill acted on.
         bill: BillId,
     },
     /// The carrier rejects the pending surrender (`SREJ`).
     #[serde(rename = "SREJ")]
     RejectSurrender {
+        /// The bill acted on.
         bill: BillId,
     },
+    /// The holder pledges the bill to a bank, which co-signs: the bank holds it as security.
     Pledge {
+        /// The bill acted on.
         bill: BillId,
+        /// The bank.
         pledgee: PartyId,
+        /// The loan the pledge secures.
         loan: Loan,
     },
+    /// The pledgee bank releases the pledge: the pledgor holds the bill again.
     Release {
+        /// The bill acted on.
         bill: BillId,
     },
+    /// The pledgee bank enforces the pledge: title passes to it.
     Enforce {
+        /// The bill acted on.
         bill: BillId,
     },
     /// Governance admits a party.
     RegisterParty {
+        /// The party's key, whose hash is its id.
         key: PartyKey,
+        /// Its name, roles and identifiers.
         profile: PartyProfile,
     },
     /// A party replaces its own key: signed by its current key and by the new one.
     RotateKey {
+        /// The party.
         party: PartyId,
+        /// Its new key.
         new_key: PartyKey,
     },
     /// Governance revokes a party.
     RevokeParty {
+        /// The party.
         party: PartyId,
     },
     /// A bill arriving from another platform over DCSA PINT. This ledger's node verified the envelope and
@@ -252,9 +294,13 @@ pub enum Action {
     /// platforms' keys can re-verify the foreign history later. The bill's document is the envelope's
     /// `transportDocument`.
     Import {
+        /// The PINT envelope, verbatim in RFC 8785 form.
         envelope: String,
+        /// The issuing carrier, hosted here.
         carrier: PartyId,
+        /// The party here the envelope hands the bill to.
         possessor: PartyId,
+        /// Where title rests on arrival.
         title: Title,
         /// For an envelope whose last transaction surrenders the bill for delivery to the carrier hosted
         /// here: the party on the other platform that surrendered it. The bill arrives pending delivery,
@@ -263,63 +309,82 @@ pub enum Action {
     },
     /// Governance changes a party's name, roles or identifiers.
     UpdateParty {
+        /// The party.
         party: PartyId,
+        /// Its new name, roles and identifiers.
         profile: PartyProfile,
     },
     /// Governance gives a party that lost its key a new one; recorded as a recovery, and shown as a
     /// warning wherever the recovered key acts afterwards.
     RecoverKey {
+        /// The party that lost its key.
         party: PartyId,
+        /// Its new key.
         new_key: PartyKey,
     },
     /// Governance admits a member organisation.
     AddMember {
+        /// The new member: name, admin key, node key.
         member: Member,
     },
     /// Governance removes a member, named by its admin key.
     RemoveMember {
+        /// The member's admin key.
         admin: PartyKey,
     },
     /// Governance changes t, the number of admin co-signatures a governance change needs.
     SetThreshold {
+        /// The new threshold, 1 to the number of members.
         threshold: u16,
     },
     /// The recipient of the last transfer or endorsement refuses it, as the very next action: possession
     /// and title return to where they were (TradeTrust's `rejectTransfer`).
     Refuse {
+        /// The bill acted on.
         bill: BillId,
     },
     /// The carrier accepts a surrender for amendment to switch to paper (`SACC` on `SWTP`), noting the
     /// paper bill that replaces this one: its life on the ledger ends.
     #[serde(rename = "SACC_TO_PAPER")]
     AcceptSurrenderToPaper {
+        /// The bill acted on.
         bill: BillId,
+        /// The paper bill that replaces it.
         paper: PaperBill,
     },
     /// The holder sends the bill to a party on another platform over DCSA PINT. The bill is frozen
     /// until that platform's signed answer is recorded by one of the three actions below.
     SendOut {
+        /// The bill acted on.
         bill: BillId,
+        /// The party on the other platform.
         to: ForeignParty,
     },
     /// A member's node records that the receiving platform took the bill (`RECE` or `DUPE`): its life
     /// here ends. `entry` is the last envelope transfer chain entry this platform signed (what a bill
     /// coming back must carry), `answer` the receiver's signed answer (a compact JWS).
     SentOut {
+        /// The bill acted on.
         bill: BillId,
+        /// Our last envelope transfer chain entry, a compact JWS.
         entry: String,
+        /// The receiver's signed answer, a compact JWS.
         answer: String,
     },
     /// A member's node records that the receiving platform refused the bill (`BENV` or `BSIG`): the
     /// holder has it again, and the answer says why.
     SendRefused {
+        /// The bill acted on.
         bill: BillId,
+        /// The receiver's signed answer, a compact JWS.
         answer: String,
     },
     /// A member's node records that the receiving platform disputes the bill (`DISE`): it stays frozen
     /// for people to resolve.
     SendDisputed {
+        /// The bill acted on.
         bill: BillId,
+        /// The receiver's signed answer, a compact JWS.
         answer: String,
     },
 }
@@ -486,6 +551,7 @@ fn check_record(what: &'static str, text: &str, max: usize) -> Result<()> {
 /// The unsigned body of a transaction; its hash is the transaction id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transaction {
+    /// The chain it is for: a transaction signed for one chain is refused by every other.
     pub chain: ChainId,
     /// The head this extends: the bill's last transaction, or the registry's last change (the chain id
     /// before any); zero for `ISSUE`. A stale head is refused, which is both optimistic concurrency and
@@ -496,14 +562,17 @@ pub struct Transaction {
     /// The last block time at which this transaction may be ordered (a pledge offer's expiry); `None`
     /// for no limit. The ledger refuses it in any later block.
     pub valid_until_ms: Option<u64>,
+    /// What it does.
     pub action: Action,
 }
 
 impl Transaction {
+    /// The canonical bytes: what is hashed for the id and signed.
     pub fn encode(&self) -> Vec<u8> {
         codec::encode(self)
     }
 
+    /// The transaction id: the SHA-256 of the canonical bytes.
     pub fn id(&self) -> TxId {
         Hash::of(&self.encode())
     }
@@ -534,22 +603,28 @@ impl Transaction {
 /// One signature over a transaction body, with the key that made it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
+    /// The signing key.
     pub signer: PartyKey,
+    /// Its signature over the body, in the transaction context.
     pub signature: SignatureBytes,
 }
 
 /// A transaction body with its signatures: what clients submit, nodes store and banks verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedTransaction {
+    /// What is signed.
     pub body: Transaction,
+    /// One signature per signer, each key once.
     pub signatures: Vec<Signature>,
 }
 
 impl SignedTransaction {
+    /// The id of the body.
     pub fn id(&self) -> TxId {
         self.body.id()
     }
 
+    /// The canonical bytes of the whole signed transaction.
     pub fn encode(&self) -> Vec<u8> {
         codec::encode(self)
     }

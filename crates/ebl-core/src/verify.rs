@@ -17,7 +17,9 @@ use crate::transaction::{Action, BillId, SignedTransaction, TxId};
 pub struct ChainFailure {
     /// Index into the entries given, counting from 0.
     pub position: usize,
+    /// The entry's transaction.
     pub tx: TxId,
+    /// The broken rule.
     pub error: Error,
 }
 
@@ -25,6 +27,7 @@ pub struct ChainFailure {
 /// know that the admins named here, not the party's original key, stand behind what followed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecoveryNotice {
+    /// The recovered party.
     pub party: PartyId,
     /// The `RECOVER_KEY` transaction.
     pub recovery: TxId,
@@ -38,6 +41,7 @@ pub struct RecoveryNotice {
 /// it: what a custody timeline draws, with no second reading of the rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CustodyStep {
+    /// The transaction.
     pub tx: TxId,
     /// The bill acted on, after the transaction (for a replacement's `ISSUE`, the new bill).
     pub bill: Bill,
@@ -46,10 +50,13 @@ pub struct CustodyStep {
 /// A verified bill: its state at the head, and how much history backs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainReport {
+    /// The bill at the head, as the replay left it.
     pub bill: Bill,
     /// Every bill transaction of the lineage in ledger order, with the state after it.
     pub custody: Vec<CustodyStep>,
+    /// How many registry transactions were replayed.
     pub registry_transactions: usize,
+    /// How many bill transactions were replayed.
     pub bill_transactions: usize,
     /// Recoveries behind signatures in the chain, one per recovery.
     pub recoveries: Vec<RecoveryNotice>,

@@ -27,18 +27,29 @@ pub const OUTCOME_BYTES_MAX: usize = 64 * 1024;
 /// What became of one transaction, in the binary answer: `SubmitOutcome` with the same meaning.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WireOutcome {
+    /// Ordered, applied and durable.
     Accepted {
+        /// The transaction's id.
         id: TxId,
+        /// Where it sits.
         receipt: Receipt,
+        /// The block's finality certificate, if asked for.
         certificate: Option<Certificate>,
     },
+    /// Already on the ledger; nothing changed.
     Duplicate {
+        /// The transaction's id.
         id: TxId,
+        /// Where it already sits.
         receipt: Receipt,
+        /// The block's finality certificate, if asked for.
         certificate: Option<Certificate>,
     },
+    /// Refused by a rule; nothing changed.
     Rejected {
+        /// The transaction's id.
         id: TxId,
+        /// Why.
         error: ErrorBody,
     },
 }
@@ -157,6 +168,7 @@ pub fn encode_batch_of_encoded<'a>(txs: impl ExactSizeIterator<Item = &'a [u8]>)
     frame(BATCH_MAGIC, txs)
 }
 
+/// A batch in the binary form: each transaction's canonical bytes, framed.
 pub fn encode_batch(txs: &[SignedTransaction]) -> Vec<u8> {
     let encoded: Vec<Vec<u8>> = txs.iter().map(codec::encode).collect();
     frame(BATCH_MAGIC, encoded.iter().map(Vec::as_slice))
@@ -171,6 +183,7 @@ pub fn decode_batch(bytes: &[u8], count_max: usize) -> Result<Vec<SignedTransact
         .collect()
 }
 
+/// The binary answer to a batch: one framed outcome per transaction.
 pub fn encode_receipts(outcomes: Vec<SubmitOutcome>) -> Vec<u8> {
     let encoded: Vec<Vec<u8>> = outcomes
         .into_iter()
@@ -179,6 +192,7 @@ pub fn encode_receipts(outcomes: Vec<SubmitOutcome>) -> Vec<u8> {
     frame(RECEIPTS_MAGIC, encoded.iter().map(Vec::as_slice))
 }
 
+/// Reads a binary answer of at most `count_max` outcomes.
 pub fn decode_receipts(bytes: &[u8], count_max: usize) -> Result<Vec<SubmitOutcome>> {
     unframe(bytes, RECEIPTS_MAGIC, count_max, OUTCOME_BYTES_MAX)?
         .into_iter()

@@ -30,6 +30,7 @@ use crate::error::{CliError, Refusal, Result};
 use crate::output;
 use crate::wallet::{read_file, write_file, Wallet};
 
+/// The exit codes and environment, as `ebl --help` ends.
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -43,7 +44,10 @@ Exit codes:
 Environment: EBL_HOME (wallet home, default ~/.ebl), EBL_NODE (node address, or several separated by commas), EBL_NODE_CERT (the node's TLS certificate), EBL_PASSPHRASE (for scripts;
 without it the passphrase is asked on the terminal).";
 
+// No doc comments on the parser and the subcommand enums themselves: clap would make them the
+// commands' about text, over the one each command's own line gives.
 #[derive(Parser, Debug)]
+#[allow(missing_docs)]
 #[command(
     name = "ebl",
     version,
@@ -83,11 +87,13 @@ pub struct Cli {
     /// Error codes and --json output are the same in every language.
     #[arg(long, global = true, env = "EBL_LANG")]
     pub lang: Option<crate::lang::Lang>,
+    /// The command.
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(missing_docs)]
 pub enum Command {
     /// Make, list and show your keys (stored encrypted).
     #[command(subcommand)]
@@ -137,7 +143,10 @@ pub enum Command {
         cluster: Option<usize>,
     },
     /// Print shell completions.
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
     /// Serve this wallet as a web app on 127.0.0.1: your bills, their verified custody and pledges,
     /// dropped files verified offline, and actions signed in the page. Prints the address to open (with
     /// a session token); opens nothing by itself. The keys stay in this process.
@@ -156,13 +165,17 @@ pub enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(missing_docs)]
 pub enum PintCommand {
     /// Export a bill's history as a PINT EblEnvelope signed by the node (PLEDGE, RELEASE and ENFORCE
     /// appear as TRANSFER / ENDORSE_TO_ORDER with x-ebl-action naming them).
     Export {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The file to write.
         #[arg(short, long)]
         out: PathBuf,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
@@ -170,14 +183,18 @@ pub enum PintCommand {
     /// visualisation); with -o, download those the node holds into DIR, each checked against its
     /// checksum.
     Documents {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The directory to download the documents into.
         #[arg(short, long)]
         out: Option<PathBuf>,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Write the node's public key as a JWK, for a receiving platform's trust store.
     Jwk {
+        /// The file to write the JWK to.
         #[arg(short, long)]
         out: PathBuf,
     },
@@ -198,6 +215,7 @@ pub enum PintCommand {
     /// platform gives a signed answer, and records it. This waits for the answer (up to --wait
     /// seconds): exit 0 when the platform received the bill, 3 when it refused or disputes it.
     Send {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
         /// The receiving platform's PINT code (eblPlatform).
         #[arg(long)]
@@ -214,6 +232,7 @@ pub enum PintCommand {
         /// How long to wait for the receiving platform's answer, in seconds; the node keeps trying after.
         #[arg(long, default_value_t = 30)]
         wait: u64,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
@@ -232,39 +251,62 @@ pub enum PintCommand {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(missing_docs)]
 pub enum TxCommand {
     /// Sign a bill action against the bill's current head and write it to a file instead of submitting
     /// it: `ebl tx sign -o tx.json transfer BILL --to BUYER --as KEY`. The head is read from the node;
     /// a transaction submitted after the bill moved on is refused (stale_head).
     Sign {
+        /// The file to write the signed transaction to.
         #[arg(short, long)]
         out: PathBuf,
+        /// The bill action to sign, as `ebl bill` takes it.
         #[command(subcommand)]
         action: BillCommand,
     },
     /// Check a signed transaction file offline: its structure, its id and every signature.
-    Show { file: PathBuf },
+    Show {
+        /// The signed transaction file.
+        file: PathBuf,
+    },
     /// Submit a signed transaction file (`ebl tx sign`'s, or a SignedTransaction JSON as the API takes
     /// it), checked first as `tx show` checks it; the receipt is checked as every submission's is.
-    Submit { file: PathBuf },
+    Submit {
+        /// The signed transaction file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(missing_docs)]
 pub enum KeyCommand {
     /// Make a new key pair; the private key is stored encrypted with your passphrase.
-    New { name: String },
+    New {
+        /// The key's name in this wallet.
+        name: String,
+    },
     /// List the keys in this wallet.
     List,
     /// Show a key's public half: what the operator registers.
-    Show { name: String },
+    Show {
+        /// The key's name in this wallet.
+        name: String,
+    },
     /// Import a private key: a backup written by `ebl key export` (asks its passphrase), or a file
     /// holding a 32-byte seed as hex (`-`: standard input, as `ebl-node init` prints the development
     /// operator key).
-    Import { name: String, file: PathBuf },
+    Import {
+        /// The name to keep the key under.
+        name: String,
+        /// The backup, or the file holding the seed as hex (`-`: standard input).
+        file: PathBuf,
+    },
     /// Back a key up: write its key file, still encrypted under its passphrase (asked, to prove the
     /// backup opens), for `ebl key import` on another machine.
     Export {
+        /// The key's name in this wallet.
         name: String,
+        /// The file to write.
         #[arg(short, long)]
         out: PathBuf,
     },
@@ -274,10 +316,12 @@ pub enum KeyCommand {
 /// parties and members only. Optional when the wallet holds one key.
 #[derive(Args, Debug)]
 pub struct Reader {
+    /// The wallet key the reads are signed with.
     #[arg(long = "as", value_name = "KEY")]
     pub as_key: Option<String>,
 }
 
+/// The key that signs an action: the acting party. (A flattened clap struct's doc is not shown.)
 #[derive(Args, Debug)]
 pub struct Signer {
     /// The wallet key that signs (the acting party).
@@ -294,6 +338,7 @@ pub struct ProposalOut {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(missing_docs)]
 pub enum PartyCommand {
     /// Admit a party (governance: t member admins).
     Register {
@@ -308,14 +353,18 @@ pub enum PartyCommand {
         /// An identifier as SCHEME:VALUE, e.g. LEI:5493001KJTIIGC8Y1R12 or SMDG:MSC (a carrier's code). Repeatable.
         #[arg(long = "id")]
         identifiers: Vec<String>,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
+        /// Where a proposal is written, when more admins must sign.
         #[command(flatten)]
         proposal: ProposalOut,
     },
     /// Change a party's name, roles or identifiers (governance). What is not given stays.
     Update {
+        /// The party: its name, its id or its key.
         party: String,
+        /// The new name.
         #[arg(long)]
         name: Option<String>,
         /// The new roles (replacing the old ones). Repeat for several.
@@ -327,57 +376,74 @@ pub enum PartyCommand {
         /// Remove every identifier.
         #[arg(long, conflicts_with = "identifiers")]
         no_ids: bool,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
+        /// Where a proposal is written, when more admins must sign.
         #[command(flatten)]
         proposal: ProposalOut,
     },
     /// Rotate your own key: signed by your current key (--as) and by the new one, both in this wallet.
     Rotate {
+        /// The party: its name, its id or its key.
         party: String,
         /// The name of the new key in this wallet (`ebl key new NAME` first).
         #[arg(long)]
         new_key: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Give a party that lost its key a new one (governance); recorded, and shown as a warning wherever
     /// the new key acts.
     Recover {
+        /// The party: its name, its id or its key.
         party: String,
         /// The party's new public key (hex), or the name of a key in this wallet.
         #[arg(long)]
         new_key: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
+        /// Where a proposal is written, when more admins must sign.
         #[command(flatten)]
         proposal: ProposalOut,
     },
     /// Revoke a party: its key signs nothing more (governance).
     Revoke {
+        /// The party: its name, its id or its key.
         party: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
+        /// Where a proposal is written, when more admins must sign.
         #[command(flatten)]
         proposal: ProposalOut,
     },
     /// List registered parties.
     List {
+        /// The key the reads are signed with.
         #[command(flatten)]
         reader: Reader,
     },
     /// Show one party, by name, id or key.
     Show {
+        /// The party: its name, its id or its key.
         party: String,
+        /// The key the reads are signed with.
         #[command(flatten)]
         reader: Reader,
     },
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(missing_docs)]
 pub enum DocCommand {
     /// Validate a DCSA TransportDocument JSON: print its checksum and the fields the ledger uses, or the problem.
-    Check { file: PathBuf },
+    Check {
+        /// The TransportDocument JSON.
+        file: PathBuf,
+    },
     /// Print a DCSA transport document to issue a first bill from (DCSA's own to-order example,
     /// carrier SMDG:MSC, shipper "DCSA CTK"): `ebl doc sample > bol.json`.
     Sample {
@@ -388,6 +454,7 @@ pub enum DocCommand {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(missing_docs)]
 pub enum BillCommand {
     /// Issue a bill from a DCSA transport document (carrier).
     Issue {
@@ -405,20 +472,26 @@ pub enum BillCommand {
         /// The void bill this one replaces, after an accepted amendment.
         #[arg(long)]
         replaces: Option<String>,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Pass possession to another party; title does not move.
     Transfer {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The party that receives possession.
         #[arg(long)]
         to: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Endorse a to-order bill: name an endorsee (--to, add --to-order to let them endorse on) or endorse in blank.
     Endorse {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The endorsee.
         #[arg(long, required_unless_present = "blank", conflicts_with = "blank")]
         to: Option<String>,
         /// The endorsee may endorse further (ENDORSE_TO_ORDER).
@@ -427,27 +500,33 @@ pub enum BillCommand {
         /// Endorse in blank: the bill becomes a bearer document.
         #[arg(long)]
         blank: bool,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Record possession, changing nothing else.
     Sign {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Surrender the bill to its carrier, for delivery or (with --amend) for amendment.
     Surrender {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
         /// Surrender for amendment, with the reason: SWTP (switch to paper), COD (change of destination), SWI (switch bill).
         #[arg(long, value_name = "REASON")]
         amend: Option<String>,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Accept the pending surrender (carrier): delivered, or void for amendment, or (SWTP) switched to
     /// the paper bill named by --paper-number and --paper-date.
     AcceptSurrender {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
         /// For a switch to paper: the paper bill's number.
         #[arg(long, requires = "paper_date")]
@@ -455,13 +534,16 @@ pub enum BillCommand {
         /// For a switch to paper: the paper bill's issue date, YYYY-MM-DD.
         #[arg(long, requires = "paper_number")]
         paper_date: Option<String>,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Refuse the bill you were just sent (the recipient, as the very next action): possession and
     /// title return to where they were.
     Refuse {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
@@ -480,17 +562,21 @@ pub enum BillCommand {
         /// The consignee, for a straight replacement.
         #[arg(long)]
         consignee: Option<String>,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Reject the pending surrender (carrier): the bill returns to who surrendered it.
     RejectSurrender {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Holder: prepare a pledge to a bank and write the offer the bank reviews and co-signs.
     Pledge {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
         /// The lending bank.
         #[arg(long)]
@@ -512,61 +598,80 @@ pub enum BillCommand {
         /// Hours the offer stays valid; the ledger refuses the pledge after.
         #[arg(long, default_value_t = crate::wallet::PLEDGE_OFFER_VALID_HOURS_DEFAULT)]
         valid_hours: u64,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Bank: verify a pledge offer's whole chain offline and show what it would take as collateral.
     PledgeReview {
+        /// The pledge offer file (`ebl bill pledge -o`).
         offer: PathBuf,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Bank: review, co-sign and submit a pledge offer.
     PledgeAccept {
+        /// The pledge offer file (`ebl bill pledge -o`).
         offer: PathBuf,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Bank: the loan is repaid; possession returns to the pledgor.
     Release {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Bank: the borrower defaulted; the bank takes title and may sell or surrender.
     Enforce {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Your worklist: every bill you have a part in now, with who holds it and its status.
     List {
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// The bill's current state.
     Show {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// A readable timeline: who did what, when, in which block.
     History {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// The node-signed status statement: the bill's state at a height, verified here.
     Status {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
     /// Write a self-contained proof bundle for offline verification (`ebl verify`).
     Export {
+        /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
+        /// The file to write.
         #[arg(short, long)]
         out: PathBuf,
+        /// The acting key.
         #[command(flatten)]
         signer: Signer,
     },
@@ -646,7 +751,9 @@ impl BillCommand {
 /// What a command prints: JSON with `--json`, text otherwise.
 #[derive(Debug)]
 pub struct Out {
+    /// What `--json` prints.
     pub json: Value,
+    /// What a person reads.
     pub human: String,
 }
 
@@ -754,6 +861,7 @@ final       signed by {} member nodes",
     Ok(out(to_json(&outcome), human))
 }
 
+/// Runs a parsed command with `wallet`, returning what to print.
 pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
     let force = cli.force;
     let lang = crate::lang::Lang::for_terminal(cli.lang);

@@ -13,6 +13,7 @@ pub mod zh;
 /// Party names by id, for showing people names instead of keys.
 pub type Names = BTreeMap<PartyId, String>;
 
+/// Party names by id, for naming parties in output.
 pub fn names(parties: &[Party]) -> Names {
     parties
         .iter()
@@ -20,6 +21,7 @@ pub fn names(parties: &[Party]) -> Names {
         .collect()
 }
 
+/// A party's name, or its id's first digits when it has none here.
 pub fn name(names: &Names, id: &PartyId) -> String {
     names
         .get(id)
@@ -36,6 +38,7 @@ pub fn timestamp(ms: u64) -> String {
     )
 }
 
+/// Where title rests, in words.
 pub fn title(names: &Names, t: &Title) -> String {
     match t {
         Title::Straight { consignee } => format!("straight, consignee {}", name(names, consignee)),
@@ -54,6 +57,7 @@ pub fn title(names: &Names, t: &Title) -> String {
     }
 }
 
+/// An amount in minor units, written with its currency.
 pub fn money(amount_minor: u64, currency: &str) -> String {
     format!(
         "{}.{:02} {currency}",
@@ -62,6 +66,7 @@ pub fn money(amount_minor: u64, currency: &str) -> String {
     )
 }
 
+/// Where a bill is in its life, in words.
 pub fn status(names: &Names, s: &Status) -> String {
     match s {
         Status::Pledged(p) => format!(
@@ -105,6 +110,7 @@ pub fn status(names: &Names, s: &Status) -> String {
     }
 }
 
+/// A bill's state, as `ebl bill show` prints it.
 pub fn bill(names: &Names, b: &Bill) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "bill        {}", b.id);
@@ -242,10 +248,14 @@ pub fn describe(names: &Names, signer: &str, action: &Action) -> String {
 /// recovery its key descends from if governance gave it; or a key no party holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Signer {
+    /// A registered party.
     Party {
+        /// Its registered name.
         name: String,
+        /// The governance recovery its key descends from, if any.
         recovered_in: Option<ebl_core::TxId>,
     },
+    /// A key no registered party holds.
     Key(ebl_core::PartyKey),
 }
 
@@ -293,6 +303,7 @@ fn signer_names(parties: &[Party], tx: &ebl_core::SignedTransaction) -> String {
 /// Width of the timeline's action column: the longest action in words ("Surrendered for amendment").
 const ACTION_COLUMNS: usize = 26;
 
+/// A bill's history as a readable timeline: who did what, when, in which block.
 pub fn timeline(names: &Names, parties: &[Party], history: &[HistoryEntry]) -> String {
     let mut out = String::new();
     for (i, entry) in history.iter().enumerate() {
@@ -346,6 +357,7 @@ pub fn history_json(
     serde_json::Value::Array(entries.collect())
 }
 
+/// A proof bundle's verdict, as `ebl verify` prints it.
 pub fn verdict(v: &BundleVerdict) -> String {
     let mut out =
         String::from("VALID: every signature, hash link, inclusion proof and rule checks out.\n");

@@ -18,10 +18,12 @@ fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
     let _ = writeln!(out, "{}{value}", pad(label, LABEL));
 }
 
+/// Where title rests, in Chinese.
 pub fn title(names: &Names, t: &Title) -> String {
     words::title(t, &|id: &PartyId| name(names, id), Lang::Zh)
 }
 
+/// Where a bill is in its life, in Chinese.
 pub fn status(names: &Names, s: &Status) -> String {
     let base = words::status(s, Lang::Zh);
     match s {
@@ -55,6 +57,7 @@ pub fn status(names: &Names, s: &Status) -> String {
     }
 }
 
+/// A bill's state, in Chinese.
 pub fn bill(names: &Names, b: &Bill) -> String {
     let mut out = String::new();
     line(&mut out, "提单", b.id);
@@ -162,6 +165,7 @@ pub fn describe(names: &Names, signer: &str, action: &Action) -> String {
     }
 }
 
+/// A bill's timeline, in Chinese.
 pub fn timeline(names: &Names, parties: &[Party], history: &[HistoryEntry]) -> String {
     let mut out = String::new();
     for (i, entry) in history.iter().enumerate() {
@@ -190,6 +194,7 @@ pub fn timeline(names: &Names, parties: &[Party], history: &[HistoryEntry]) -> S
     out.trim_end().to_owned()
 }
 
+/// A proof bundle's verdict, in Chinese.
 pub fn verdict(v: &BundleVerdict) -> String {
     let mut out = String::from("有效：每个签名、哈希链接、包含证明和规则均验证无误。\n");
     line(&mut out, "链", format!("{}（已锁定）", v.chain));

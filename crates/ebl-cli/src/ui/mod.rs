@@ -40,6 +40,7 @@ pub const FORM_BYTES_MAX: usize = 3 * verify::DROPPED_FILE_BYTES_MAX + 16 * 1024
 /// What `ebl ui` was started with.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The loopback address to serve on.
     pub listen: SocketAddr,
     /// A PINT trust directory, for verifying envelopes dropped on the app.
     pub pint_trust: Option<PathBuf>,

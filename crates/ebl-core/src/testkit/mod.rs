@@ -17,6 +17,7 @@ pub fn key(seed: u8) -> SigningKey {
     SigningKey::from_bytes(&[seed; 32])
 }
 
+/// The party id of a test key.
 pub fn id_of(key: &SigningKey) -> PartyId {
     PartyId::from(PartyKey::of(key))
 }
@@ -43,14 +44,20 @@ pub fn straight_document(reference: &str, consignee: &str) -> crate::Result<Docu
 /// A party of a test or demo: its key, id and what to register.
 #[derive(Debug, Clone)]
 pub struct Actor {
+    /// The name it registers under.
     pub name: String,
+    /// Its signing key.
     pub key: SigningKey,
+    /// Its party id.
     pub id: PartyId,
+    /// The roles it registers with.
     pub roles: Vec<Role>,
+    /// The identifiers it registers with.
     pub identifiers: Vec<Identifier>,
 }
 
 impl Actor {
+    /// An actor whose key comes from the one-byte `seed`.
     pub fn new(seed: u8, name: &str, roles: &[Role], identifiers: Vec<Identifier>) -> Actor {
         let key = key(seed);
         Actor {
@@ -62,6 +69,7 @@ impl Actor {
         }
     }
 
+    /// Its public key.
     pub fn public(&self) -> PartyKey {
         PartyKey::of(&self.key)
     }
@@ -82,18 +90,28 @@ impl Actor {
 /// The cast of a trade: the one member's admin (`operator`) and node, a carrier that can issue the DCSA document, traders and banks.
 #[derive(Debug, Clone)]
 pub struct Cast {
+    /// The one member's admin key.
     pub operator: SigningKey,
+    /// The one member's node key.
     pub node: SigningKey,
+    /// The carrier, whose code the DCSA document carries.
     pub carrier: Actor,
+    /// The shipper the document names.
     pub shipper: Actor,
+    /// A trader.
     pub buyer: Actor,
+    /// Another trader.
     pub buyer2: Actor,
+    /// A bank.
     pub bank: Actor,
+    /// Another bank.
     pub bank2: Actor,
+    /// An auditor.
     pub auditor: Actor,
 }
 
 impl Cast {
+    /// The cast, with its fixed seeds.
     pub fn new() -> Cast {
         let (scheme, code) = DCSA_CARRIER_CODE;
         Cast {
@@ -119,6 +137,7 @@ impl Cast {
         }
     }
 
+    /// Every party of the cast, in registration order.
     pub fn actors(&self) -> [&Actor; 7] {
         [
             &self.carrier,
@@ -170,6 +189,7 @@ impl Cast {
         ))
     }
 
+    /// A one-member genesis of the operator and node.
     pub fn genesis(&self, time_ms: u64) -> crate::Result<Genesis> {
         Genesis::single(
             "testkit",
