@@ -131,11 +131,16 @@ pub fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
-/// An `ebl-node` process over a data directory.
+/// An `ebl-node` process over a data directory: the one harness of the integration suites and of
+/// `ebl-bench` (which runs the release binary and reads the process's CPU time, memory and disk).
 #[derive(Debug)]
 pub struct NodeProcess {
+    /// The `ebl-node` binary it runs.
+    pub binary: PathBuf,
     pub data: PathBuf,
     pub url: String,
+    /// Where it serves its Prometheus metrics, when it says so on start.
+    pub metrics_url: Option<String>,
     /// Where it listens: port 0 (any) unless it is a cluster member, which serves its peers at the
     /// address its genesis names.
     pub listen: String,
@@ -190,8 +195,10 @@ impl NodeProcess {
         full.extend_from_slice(&["--data", &data_arg]);
         run(&bin("ebl-node"), &full, &[]).ok();
         let mut node = NodeProcess {
+            binary: bin("ebl-node"),
             data: data.to_owned(),
             url: String::new(),
+            metrics_url: None,
             listen: "127.0.0.1:0".into(),
             run_args: Vec::new(),
             child: None,
@@ -222,9 +229,16 @@ impl NodeProcess {
 
     /// A node over `data`, to listen on `listen`, that is not running yet (`start` runs it).
     pub fn stopped(data: &Path, listen: &str) -> NodeProcess {
+        NodeProcess::of_binary(&bin("ebl-node"), data, listen)
+    }
+
+    /// [`NodeProcess::stopped`] running `binary` (the benchmark's release build, for one).
+    pub fn of_binary(binary: &Path, data: &Path, listen: &str) -> NodeProcess {
         NodeProcess {
+            binary: binary.to_owned(),
             data: data.to_owned(),
             url: String::new(),
+            metrics_url: None,
             listen: listen.to_owned(),
             // Metrics on another loopback address: a port picked for a cluster member that has not
             // started yet must not be taken by another member's metrics listener.
@@ -276,7 +290,7 @@ impl NodeProcess {
 
     /// Starts the process on 127.0.0.1:0 and waits for it to say where it listens.
     pub fn start(&mut self) {
-        let mut child = Command::new(bin("ebl-node"))
+        let mut child = Command::new(&self.binary)
             .args(["run", "--listen", &self.listen, "--log-level"])
             .arg(std::env::var("EBL_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .arg("--data")
@@ -291,16 +305,17 @@ impl NodeProcess {
         BufReader::new(stdout)
             .read_line(&mut line)
             .expect("read the address");
-        self.url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| {
-                let log =
-                    std::fs::read_to_string(self.data.with_extension("log")).unwrap_or_default();
-                panic!("unexpected first line from ebl-node: {line:?}; its log: {log}")
-            })
-            .to_owned();
+        // "listening on URL", then "metrics on METRICS_URL" when metrics are served.
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let ["listening", "on", url, rest @ ..] = &words[..] else {
+            let log = std::fs::read_to_string(self.data.with_extension("log")).unwrap_or_default();
+            panic!("unexpected first line from ebl-node: {line:?}; its log: {log}")
+        };
+        self.url = (*url).to_owned();
+        self.metrics_url = match rest {
+            ["metrics", "on", metrics, ..] => Some((*metrics).to_owned()),
+            _ => None,
+        };
         self.child = Some(child);
     }
 
@@ -340,11 +355,46 @@ impl NodeProcess {
     /// `ebl-node verify --json` on the data directory (the node must be stopped).
     pub fn verify(&self) -> Run {
         let data = self.data.to_string_lossy().into_owned();
-        run(
-            &bin("ebl-node"),
-            &["verify", "--json", "--data", &data],
-            &[],
-        )
+        run(&self.binary, &["verify", "--json", "--data", &data], &[])
+    }
+
+    /// CPU time the running process has used so far (user and system), in seconds.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()?)).ok()?;
+        // The fields after the command name (in parentheses, and it may hold spaces).
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let utime: f64 = fields.get(11)?.parse().ok()?;
+        let stime: f64 = fields.get(12)?.parse().ok()?;
+        // /proc counts in clock ticks, 100 per second on Linux (USER_HZ).
+        Some((utime + stime) / 100.0)
+    }
+
+    /// Resident memory of the running process, in bytes.
+    pub fn rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
+    /// Bytes of the data directory on disk (its files' sizes: sled's, the transaction log, the
+    /// witness, the keys).
+    pub fn disk_bytes(&self) -> u64 {
+        fn walk(dir: &Path) -> u64 {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .map(|e| match e.metadata() {
+                            Ok(m) if m.is_dir() => walk(&e.path()),
+                            Ok(m) => m.len(),
+                            Err(_) => 0,
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        walk(&self.data)
     }
 }
 

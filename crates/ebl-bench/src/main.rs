@@ -46,6 +46,11 @@ struct Args {
     /// configurations, 10 k transactions stored), written to wire.json: a few minutes.
     #[arg(long)]
     compare_wire: bool,
+    /// Transactions stored before the large-store measurement (the reference configuration, node RSS,
+    /// bytes on disk, `ebl-node verify`): 1 000 000 by default, 10 000 000 for issue 18's figure. The
+    /// workload is signed as it is sent, so the benchmark's memory does not grow with it.
+    #[arg(long)]
+    large: Option<u64>,
 }
 
 /// The configurations the wire comparison alternates at: the reference and the best of earlier runs.
@@ -64,6 +69,7 @@ fn compare_wire(
     let url = node.url.as_str();
     // One run over `wire`, with the node's own CPU time per acknowledged transaction beside it.
     let measured = |plans: &mut [BillPlan], config, wire| -> anyhow::Result<(RunResult, f64)> {
+        workload::prepare(plans, workload::ahead_for(run.as_secs_f64(), plans.len()));
         let before = node.cpu_seconds().unwrap_or(0.0);
         let r = drive::run_over(url, plans, config, run, u64::MAX, wire)?;
         let cpu = node.cpu_seconds().unwrap_or(0.0) - before;
@@ -128,7 +134,21 @@ struct Scale {
     cluster_cycles: usize,
 }
 
-fn scale(quick: bool) -> Scale {
+fn scale(quick: bool, large: Option<u64>) -> Scale {
+    let mut s = base_scale(quick);
+    if let Some(large) = large {
+        s.large = large.max(s.small);
+    }
+    // Enough cycles for every bill to outlast the fill and the runs after it, with a fifth to spare; a
+    // future costs nothing until it is signed.
+    let per_bill = (s.large + s.large / 5) / s.bills as u64;
+    s.cycles = s
+        .cycles
+        .max(usize::try_from(per_bill).unwrap_or(usize::MAX) / 6 + 1);
+    s
+}
+
+fn base_scale(quick: bool) -> Scale {
     if quick {
         Scale {
             bills: 256,
@@ -218,6 +238,29 @@ fn fill(
     Ok(())
 }
 
+/// Signs ahead, before a measured run's clock starts, what a run of `run` can send.
+fn prepared(plans: &mut [BillPlan], run: Duration) {
+    let started = Instant::now();
+    let signed = workload::prepare(plans, workload::ahead_for(run.as_secs_f64(), plans.len()));
+    if signed > 0 {
+        say(&format!(
+            "signed {signed} transactions ahead in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ));
+    }
+}
+
+/// `1M`, `10M`, `10k`: a transaction count as the targets name it.
+fn count_name(n: u64) -> String {
+    if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
+        format!("{}M", n / 1_000_000)
+    } else if n >= 1_000 && n.is_multiple_of(1_000) {
+        format!("{}k", n / 1_000)
+    } else {
+        n.to_string()
+    }
+}
+
 fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
     v.sort_by(f64::total_cmp);
     crate::drive::percentile_of_sorted(&v, p)
@@ -225,7 +268,7 @@ fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let s = scale(args.quick);
+    let s = scale(args.quick, args.large);
     std::fs::create_dir_all(&args.out)?;
     let temp = tempfile::tempdir()?;
     let data = args
@@ -260,7 +303,7 @@ fn main() -> anyhow::Result<()> {
 
     let cast = Cast::new();
     say(&format!(
-        "signing the workload: {} bills x {} actions, before the clock starts",
+        "the workload: {} bills x {} actions, each signed before the measured run that sends it",
         s.bills,
         s.cycles * 6 + 2
     ));
@@ -282,19 +325,12 @@ fn main() -> anyhow::Result<()> {
         .iter()
         .map(|t| serde_json::to_string(t).unwrap_or_default())
         .collect();
-    let signing = Instant::now();
     let mut plans = workload::plans(&cast, chain, &bill_ids[1..], s.cycles, true);
     let mut fifty = workload::plan(&cast, chain, bill_ids[0], 0, 9, false);
-    fifty.txs.truncate(49);
-    say(&format!(
-        "signed {} transactions in {:.1} s",
-        plans.iter().map(|p| p.txs.len()).sum::<usize>(),
-        signing.elapsed().as_secs_f64()
-    ));
 
     submit_all(&node.url, &registrations, 64)?;
     submit_all(&node.url, &issue_json, 512)?;
-    let fifty_json: Vec<String> = fifty.txs.iter().map(|(_, j)| j.clone()).collect();
+    let fifty_json: Vec<String> = fifty.take(49).into_iter().map(|t| t.json).collect();
     submit_all(&node.url, &fifty_json, 64)?;
 
     fill(&node.url, &mut plans, s.reference, s.small)?;
@@ -310,12 +346,13 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     node.stop()?;
-    let (verify_small_s, replay_small_s, verify_small_n) = node.verify()?;
+    let (verify_small_s, replay_small_s, verify_small_n) = node.verify_timed()?;
     say(&format!(
         "ebl-node verify at {verify_small_n} transactions: {verify_small_s:.2} s in all, replay {replay_small_s:.2} s ({:.0} tx/s)",
         verify_small_n as f64 / replay_small_s
     ));
-    node.start()?;
+    node.start();
+    prepared(&mut plans, s.run + s.run);
     let cpu_before = node.cpu_seconds().unwrap_or(0.0);
     let reference_small = drive::run(
         &node.url,
@@ -361,6 +398,7 @@ fn main() -> anyhow::Result<()> {
         let mut plans3 = workload::plans(&cast, chain3, &ids3, s.cluster_cycles, true);
         submit_all(&url, &registrations3, 64)?;
         submit_all(&url, &issue3_json, 256)?;
+        prepared(&mut plans3, s.run + s.run);
         let measured = cluster.measure(&mut plans3, s.reference, s.run + s.run, limit.cores)?;
         say(&format!(
             "{}-node cluster: {:.0} tx/s, p50 {:.1} ms, p99 {:.1} ms; CPU per transaction {}; one machine per node: about {:.0} tx/s",
@@ -388,8 +426,9 @@ fn main() -> anyhow::Result<()> {
             if plans.len() / c < b {
                 continue;
             }
+            prepared(&mut plans, s.run);
             let r = drive::run(&node.url, &mut plans, c, b, s.run, u64::MAX)?;
-            say(&format!("clients {c:>3}, batch {b:>4}: {:>8.0} tx/s  p50 {:>7.1} ms  p99 {:>7.1} ms  refused {}", r.tps, r.p50_ms, r.p99_ms, r.rejected));
+            say(&format!("clients {c:>3}, batch {b:>4}: {:>8.0} tx/s  p50 {:>7.1} ms  p99 {:>7.1} ms  refused {}  signed during the run {}", r.tps, r.p50_ms, r.p99_ms, r.rejected, r.signed_during_run));
             runs.push(r);
         }
     }
@@ -433,6 +472,7 @@ fn main() -> anyhow::Result<()> {
     ));
 
     fill(&node.url, &mut plans, s.reference, s.large)?;
+    prepared(&mut plans, s.run + s.run);
     let reference_large = drive::run(
         &node.url,
         &mut plans,
@@ -442,7 +482,11 @@ fn main() -> anyhow::Result<()> {
         u64::MAX,
     )?;
     let rss = node.rss_bytes().unwrap_or(0);
-    let mut metrics_response = agent().get(&node.metrics_url).call()?;
+    let metrics_url = node
+        .metrics_url
+        .clone()
+        .context("the node names no metrics address")?;
+    let mut metrics_response = agent().get(&metrics_url).call()?;
     let metrics = metrics_response.body_mut().read_to_string()?;
     let stored = head(&node.url)?;
     node.stop()?;
@@ -454,7 +498,7 @@ fn main() -> anyhow::Result<()> {
         rss as f64 / 1048576.0,
         disk as f64 / stored as f64
     ));
-    let (verify_large_s, replay_large_s, verify_large_n) = node.verify()?;
+    let (verify_large_s, replay_large_s, verify_large_n) = node.verify_timed()?;
     say(&format!(
         "ebl-node verify at {verify_large_n} transactions: {verify_large_s:.1} s in all, replay {replay_large_s:.1} s ({:.0} tx/s)",
         verify_large_n as f64 / replay_large_s
@@ -478,22 +522,19 @@ fn main() -> anyhow::Result<()> {
     let verify_small_rate = verify_small_n as f64 / replay_small_s;
     let verify_large_rate = verify_large_n as f64 / replay_large_s;
     let target = |name: &str, goal: &str, measured: String, met: bool| json!({"target": name, "goal": goal, "measured": measured, "met": met});
+    // Issue 18's targets (the earlier ones, 35 % and 20 %, were met in November).
+    let (large_name, small_name) = (count_name(s.large), count_name(s.small));
     let targets = vec![
         target(
-            "durable throughput (p99 <= 50 ms)",
-            ">= 15000 tx/s",
+            "share of the verify_strict limit (p99 <= 50 ms)",
+            ">= 50%",
             format!(
-                "{best_tps:.0} tx/s ({}x{})",
+                "{:.1}% ({best_tps:.0} tx/s at {}x{})",
+                best_tps / limit.verify_limit_per_s * 100.0,
                 best.as_ref().map_or(0, |b| b.concurrency),
                 best.as_ref().map_or(0, |b| b.batch)
             ),
-            best_tps >= 15_000.0,
-        ),
-        target(
-            "share of the verify_strict limit",
-            ">= 35%",
-            format!("{:.1}%", best_tps / limit.verify_limit_per_s * 100.0),
-            best_tps / limit.verify_limit_per_s >= 0.35,
+            best_tps / limit.verify_limit_per_s >= 0.5,
         ),
         target(
             "p99 commit latency at that load",
@@ -514,28 +555,34 @@ fn main() -> anyhow::Result<()> {
             verify_small_rate.min(verify_large_rate) >= 20_000.0,
         ),
         target(
-            "replay cost flat from 10k to 1M",
-            "within 20%",
+            &format!("replay at {large_name} vs {small_name}"),
+            "within 10%",
             format!(
-                "{:.0}%",
+                "{:+.0}%",
                 (verify_large_rate / verify_small_rate - 1.0) * 100.0
             ),
-            verify_large_rate >= 0.8 * verify_small_rate,
+            verify_large_rate >= 0.9 * verify_small_rate,
         ),
         target(
             "bytes on disk per transaction",
-            "<= 1024",
+            "<= 750",
             format!("{:.0}", disk as f64 / stored as f64),
-            (disk as f64 / stored as f64) <= 1024.0,
+            (disk as f64 / stored as f64) <= 750.0,
         ),
         target(
-            "throughput at 1M vs 10k",
-            "within 20%",
+            &format!("throughput at {large_name} vs {small_name}"),
+            "within 10%",
             format!(
-                "{:.0}%",
+                "{:+.0}%",
                 (reference_large.tps / reference_small.tps - 1.0) * 100.0
             ),
-            reference_large.tps >= 0.8 * reference_small.tps,
+            reference_large.tps >= 0.9 * reference_small.tps,
+        ),
+        target(
+            &format!("node RSS at {large_name}"),
+            "reported",
+            format!("{:.0} MiB", rss as f64 / 1_048_576.0),
+            true,
         ),
     ];
     let results = json!({
