@@ -17,6 +17,17 @@ fn the_benchmark_runs_every_phase() {
             .expect("json");
     assert_eq!(results["targets"].as_array().map(Vec::len), Some(8));
     assert!(results["runs"].as_array().is_some_and(|r| !r.is_empty()));
+    // Every measured run sent only what was signed before its clock started, and the ledger took all
+    // of it: the figures measure the node, not the client's signing, nor refusals.
+    let measured = results["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain([&results["reference_small"], &results["reference_large"]]);
+    for r in measured {
+        assert_eq!(r["signed_during_run"], 0, "{r}");
+        assert_eq!(r["rejected"], 0, "{r}");
+    }
     assert!(results["verify_large"]["transactions"]
         .as_u64()
         .is_some_and(|n| n >= 5_000));

@@ -244,3 +244,49 @@ pub(crate) fn plans(
         .map(|(i, bill)| plan(cast, chain, *bill, i, cycles, deliver))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ebl_core::ledger::{Ledger, Signatures};
+    use ebl_core::Status;
+
+    /// What the generator signs is what the measured runs send: a bill's whole future, taken in order
+    /// the way the clients take it, must be accepted by the ledger's rules (signatures checked), in
+    /// both wire forms alike; what was signed ahead is not counted late, what was not is.
+    #[test]
+    fn a_bills_whole_future_is_accepted_in_order_and_late_signing_is_counted() {
+        let cast = Cast::new();
+        let mut ledger = Ledger::new(cast.genesis(1_000).expect("genesis"));
+        ledger.set_block_time(u64::MAX / 2);
+        let chain = ledger.chain_id();
+        for tx in cast.registrations(chain) {
+            ledger.apply(&tx, Signatures::Verify).expect("registered");
+        }
+        let issue = issues(&cast, chain, "PLAN", 1).remove(0);
+        ledger.apply(&issue, Signatures::Verify).expect("issued");
+        let bill = issue.id();
+        let mut plan = plan(&cast, chain, bill, 1, 2, true);
+        assert_eq!(plan.remaining(), 2 * CYCLE_ACTIONS + 2);
+        plan.prepare(3);
+        assert_eq!(plan.remaining(), 2 * CYCLE_ACTIONS + 2);
+        let mut sent = 0;
+        while plan.ensure_next() {
+            let next = plan.next().expect("signed");
+            let tx: SignedTransaction = serde_json::from_str(&next.json).expect("JSON");
+            assert_eq!(SignedTransaction::decode(&next.binary).expect("codec"), tx);
+            ledger
+                .apply(&tx, Signatures::Verify)
+                .unwrap_or_else(|e| panic!("transaction {sent} refused: {e}"));
+            plan.advance();
+            sent += 1;
+        }
+        assert_eq!(sent, 2 * CYCLE_ACTIONS + 2);
+        assert_eq!(plan.remaining(), 0);
+        assert_eq!(plan.signed_late, (sent - 3) as u64);
+        assert_eq!(
+            ledger.bill(&bill).map(|b| &b.status),
+            Some(&Status::Accomplished)
+        );
+    }
+}
