@@ -33,6 +33,11 @@ pub trait Kv: Send + Sync + 'static {
     fn append(&self, bytes: &[u8]) -> Result<u64>;
     /// Reads `len` bytes of the log at `offset`; an error if the log does not hold them.
     fn read_log(&self, offset: u64, len: usize) -> Result<Vec<u8>>;
+    /// The directory the id index keeps its runs in (files derived from the blocks, rebuilt from them
+    /// when lost); `None` keeps the index in memory, built from the blocks at every open.
+    fn index_dir(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// The log beside the key-value data: one file written only at its end.
@@ -233,6 +238,11 @@ impl Kv for SledKv {
             .map_err(io)?;
         log.len += bytes.len() as u64;
         Ok(offset)
+    }
+
+    /// `store.index/` beside sled's directory, as the log and the witness are.
+    fn index_dir(&self) -> Option<PathBuf> {
+        Some(self.path.with_extension("index"))
     }
 
     fn read_log(&self, offset: u64, len: usize) -> Result<Vec<u8>> {

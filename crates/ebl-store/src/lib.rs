@@ -13,6 +13,7 @@
 #[cfg(feature = "fault")]
 mod fault;
 mod folder;
+mod index;
 mod kv;
 mod records;
 

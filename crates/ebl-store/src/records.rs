@@ -1,5 +1,7 @@
 //! The ledger's records over a [`Kv`]: key layout, sealing, and checks on the way in and out.
 
+use std::sync::{Mutex, OnceLock};
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +11,7 @@ use ebl_core::{
     SignedTransaction, TxId,
 };
 
+use crate::index::{IdIndex, Position, Shape};
 use crate::kv::{Batch, Kv};
 use crate::{Result, StoreError};
 
@@ -19,10 +22,10 @@ const REGISTRY_HEAD: &[u8] = b"R";
 const STATE_HEIGHT: &[u8] = b"S";
 const BLOCK: u8 = b'b';
 /// Transactions live in the append-only log, each sealed under the key it would have as a record,
-/// (height, index); nothing is stored under this prefix in the key-value data. A small index maps ids
-/// to positions and log spans.
+/// (height, index); nothing is stored under this prefix in the key-value data. The id index (see
+/// [`crate::index`]) maps ids to positions and log spans in files of its own. (Stores written before it
+/// hold an `i` record per transaction, which is no longer read.)
 const TRANSACTION: u8 = b't';
-const TRANSACTION_INDEX: u8 = b'i';
 const BILL: u8 = b's';
 const PARTY: u8 = b'p';
 /// Finality certificates by height: the member nodes' signatures this node has collected.
@@ -80,15 +83,6 @@ struct BlockRecordRef<'a> {
     span: &'a LogSpan,
 }
 
-/// What the id index holds: the position, and the transaction's bytes in the log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-struct IndexEntry {
-    height: u64,
-    index: u32,
-    offset: u64,
-    len: u32,
-}
-
 /// A transaction as stored, with where it sits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredTransaction {
@@ -139,6 +133,9 @@ struct StoredTransactionRef<'a> {
 pub struct LedgerStore<K: Kv> {
     kv: K,
     seal: SealKey,
+    /// Opened at the first lookup or write (it needs the head, which a read can fail to give).
+    index: OnceLock<IdIndex>,
+    opening_index: Mutex<()>,
 }
 
 /// The secret the bill and party states of a checkpoint are sealed with (HMAC-SHA-256 over key and
@@ -255,7 +252,35 @@ impl<K: Kv> LedgerStore<K> {
         LedgerStore {
             kv,
             seal: SealKey::unkeyed(),
+            index: OnceLock::new(),
+            opening_index: Mutex::new(()),
         }
+    }
+
+    /// The id index, opened on first use: the runs kept in the backend's index directory, then the
+    /// blocks after them indexed again from their records.
+    fn index(&self) -> Result<&IdIndex> {
+        if let Some(index) = self.index.get() {
+            return Ok(index);
+        }
+        let _one_opener = self
+            .opening_index
+            .lock()
+            .map_err(|_| StoreError::Io("id index lock poisoned".into()))?;
+        if let Some(index) = self.index.get() {
+            return Ok(index);
+        }
+        let height = self.height()?;
+        let index = IdIndex::open(self.kv.index_dir(), height, Shape::default())?;
+        for h in index.indexed_to()? + 1..=height {
+            let record = self.block_record(h)?.ok_or_else(|| StoreError::Corrupt {
+                what: "block",
+                key: h.to_string(),
+                reason: "a block below the head is not stored".into(),
+            })?;
+            index.add_block(h, positions(&record, h)?)?;
+        }
+        Ok(self.index.get_or_init(|| index))
     }
 
     /// The store with its checkpoint states sealed (and checked) under `seal`.
@@ -426,11 +451,7 @@ impl<K: Kv> LedgerStore<K> {
 
     /// A transaction by id, with where it sits; `None` if it is not stored.
     pub fn transaction(&self, id: &TxId) -> Result<Option<StoredTransaction>> {
-        let Some(entry) = self.read::<IndexEntry>(
-            "transaction index",
-            &key(TRANSACTION_INDEX, &[id.as_bytes()]),
-        )?
-        else {
+        let Some(entry) = self.index()?.find(id)? else {
             return Ok(None);
         };
         let stored = self.logged(entry.height, entry.index, entry.offset, entry.len as usize)?;
@@ -513,8 +534,8 @@ impl<K: Kv> LedgerStore<K> {
             .collect()
     }
 
-    /// Appends a block's transactions to the log (durably), then writes the block, their id index
-    /// entries and (if due) a state checkpoint in one atomic batch. The block must follow the stored head
+    /// Appends a block's transactions to the log (durably), then writes the block and (if due) a state
+    /// checkpoint in one atomic batch, then indexes its ids. The block must follow the stored head
     /// and match its Merkle root: checked here, before anything is written. The batch is not durable
     /// until [`LedgerStore::sync`].
     pub fn write_block(&self, write: &BlockWrite<'_>) -> Result<()> {
@@ -541,6 +562,8 @@ impl<K: Kv> LedgerStore<K> {
             });
         }
         let height = header.height;
+        // Opened before the write, so it indexes the blocks up to the parent and this one after it.
+        let index = self.index()?;
         if let Some(checkpoint) = &write.checkpoint {
             if checkpoint.height != height {
                 return Err(StoreError::Corrupt {
@@ -582,26 +605,7 @@ impl<K: Kv> LedgerStore<K> {
         }
         let offset = self.kv.append(&log)?;
         let span = LogSpan { offset, ends };
-        let mut batch: Batch = Vec::with_capacity(3 + write.transactions.len());
-        for (index, id) in write.block.tx_ids.iter().enumerate() {
-            let index = within_block(index, height)?;
-            let (offset, len) = span.of(index).ok_or_else(|| StoreError::Corrupt {
-                what: "block",
-                key: height.to_string(),
-                reason: "a transaction outside its log span".into(),
-            })?;
-            put(
-                &self.seal,
-                &mut batch,
-                key(TRANSACTION_INDEX, &[id.as_bytes()]),
-                codec::encode(&IndexEntry {
-                    height,
-                    index,
-                    offset,
-                    len: within_block(len, height)?,
-                }),
-            );
-        }
+        let mut batch: Batch = Vec::new();
         if let Some(checkpoint) = &write.checkpoint {
             checkpoint_entries(&self.seal, checkpoint, &mut batch);
         }
@@ -620,7 +624,8 @@ impl<K: Kv> LedgerStore<K> {
             HEAD.to_vec(),
             codec::encode(&height),
         );
-        self.kv.apply(batch)
+        self.kv.apply(batch)?;
+        index.add_block(height, span_positions(&write.block.tx_ids, &span, height)?)
     }
 
     /// The certificate of the block at `height` as far as this node has collected it.
@@ -706,8 +711,10 @@ impl<K: Kv> LedgerStore<K> {
         }
     }
 
-    /// Checks the seal of every stored record, reachable from the head or not; returns how many.
+    /// Checks the seal of every stored record, reachable from the head or not, and every page of the
+    /// id index's runs; returns how many records and index entries.
     pub fn check_seals(&self) -> Result<usize> {
+        let indexed = self.index()?.check()?;
         let entries = self.kv.scan(&[])?;
         for (k, v) in &entries {
             let ok = v.len() >= 32 && {
@@ -718,7 +725,7 @@ impl<K: Kv> LedgerStore<K> {
                 return Err(seal_broken("record", k));
             }
         }
-        Ok(entries.len())
+        Ok(entries.len() + usize::try_from(indexed).unwrap_or(usize::MAX))
     }
 
     /// Where the transaction at (height, index) is in the log, for tools that check or damage the store
@@ -768,6 +775,34 @@ fn checkpoint_entries(sealer: &SealKey, checkpoint: &Checkpoint<'_>, batch: &mut
         STATE_HEIGHT.to_vec(),
         codec::encode(&checkpoint.height),
     );
+}
+
+/// Each transaction of a block record and where it is, for the id index.
+fn positions(record: &BlockRecord, height: u64) -> Result<Vec<(TxId, Position)>> {
+    span_positions(&record.block.tx_ids, &record.span, height)
+}
+
+fn span_positions(ids: &[TxId], span: &LogSpan, height: u64) -> Result<Vec<(TxId, Position)>> {
+    ids.iter()
+        .enumerate()
+        .map(|(index, id)| {
+            let index = within_block(index, height)?;
+            let (offset, len) = span.of(index).ok_or_else(|| StoreError::Corrupt {
+                what: "block",
+                key: height.to_string(),
+                reason: "a transaction outside its log span".into(),
+            })?;
+            Ok((
+                *id,
+                Position {
+                    height,
+                    index,
+                    offset,
+                    len: within_block(len, height)?,
+                },
+            ))
+        })
+        .collect()
 }
 
 fn transaction_key(height: u64, index: u32) -> Vec<u8> {

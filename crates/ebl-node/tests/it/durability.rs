@@ -233,7 +233,9 @@ fn every_damaged_record_is_found_and_never_served() {
     let kv = SledKv::open(&node.data().store()).expect("open");
     let store = LedgerStore::new(kv).sealed_with(node_seal(&node));
     let entries = store.raw_entries().expect("entries");
-    assert!(entries.len() > 20, "{} records", entries.len());
+    // Genesis, head, blocks, certificates and checkpoint states (the id index is in files of its own,
+    // whose damage `ebl-store`'s index tests cover).
+    assert!(entries.len() > 10, "{} records", entries.len());
     for (i, (key, value)) in entries.iter().enumerate() {
         for at in [0, value.len() / 2, value.len() - 1] {
             let mut damaged = value.clone();
