@@ -22,6 +22,9 @@ pub(crate) struct RunResult {
     /// (whose workload is prepared before its clock starts), or the figure shared the machine with
     /// signing.
     pub signed_during_run: u64,
+    /// Which measured pass the run belongs to (the matrix and the reference runs are measured
+    /// `--passes` times, for the spread).
+    pub pass: usize,
 }
 
 #[derive(Deserialize)]
@@ -243,6 +246,7 @@ pub(crate) fn run_over(
         p99_ms: pct(0.99),
         rejected,
         signed_during_run,
+        pass: 0,
     })
 }
 
