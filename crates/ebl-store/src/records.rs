@@ -564,6 +564,7 @@ impl<K: Kv> LedgerStore<K> {
         let height = header.height;
         // Opened before the write, so it indexes the blocks up to the parent and this one after it.
         let index = self.index()?;
+        index.writable()?;
         if let Some(checkpoint) = &write.checkpoint {
             if checkpoint.height != height {
                 return Err(StoreError::Corrupt {

@@ -166,15 +166,21 @@ impl IdIndex {
         Ok(self.shared.read()?.indexed_to)
     }
 
+    /// The writer's failure, if it failed: asked before a block is written, so that a store whose index
+    /// cannot keep up refuses the block rather than writing it and failing after.
+    pub(crate) fn writable(&self) -> Result<()> {
+        match self.shared.failed.lock().map_err(|_| poisoned())?.clone() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     /// Indexes the block at `height`, which must follow the last one indexed.
     pub(crate) fn add_block(
         &self,
         height: u64,
         entries: impl IntoIterator<Item = (TxId, Position)>,
     ) -> Result<()> {
-        if let Some(e) = self.shared.failed.lock().map_err(|_| poisoned())?.clone() {
-            return Err(e);
-        }
         let mut tables = self.shared.write()?;
         if height != tables.indexed_to + 1 {
             return Err(StoreError::Corrupt {
@@ -197,8 +203,9 @@ impl IdIndex {
                 });
                 tables.active_lo = height + 1;
                 tables.frozen.push(Arc::clone(&frozen));
-                jobs.send(Job::Write(frozen))
-                    .map_err(|_| StoreError::Io("the id index writer has stopped".into()))?;
+                // A writer that stopped has left its failure for `writable`; the table keeps
+                // answering from memory meanwhile.
+                let _ = jobs.send(Job::Write(frozen));
             }
         }
         Ok(())
@@ -244,15 +251,12 @@ impl IdIndex {
     pub(crate) fn settle(&self) -> Result<()> {
         if let Some(jobs) = &self.jobs {
             let (tx, rx) = mpsc::channel();
-            jobs.send(Job::Settle(tx))
-                .map_err(|_| StoreError::Io("the id index writer has stopped".into()))?;
-            rx.recv()
-                .map_err(|_| StoreError::Io("the id index writer has stopped".into()))?;
+            // A writer that stopped answers nothing; its failure is what `writable` reports.
+            if jobs.send(Job::Settle(tx)).is_ok() {
+                let _ = rx.recv();
+            }
         }
-        if let Some(e) = self.shared.failed.lock().map_err(|_| poisoned())?.clone() {
-            return Err(e);
-        }
-        Ok(())
+        self.writable()
     }
 
     /// The runs' height ranges and levels, oldest first (for tests of the merge policy).

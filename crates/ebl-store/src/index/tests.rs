@@ -229,3 +229,19 @@ fn a_damaged_page_is_reported_not_served() {
         "storage_corrupt"
     );
 }
+
+/// A writer that cannot write (its directory is gone) leaves its failure for the next block to meet
+/// before that block is written; what was indexed still answers from memory.
+#[test]
+fn a_failed_writer_is_reported_before_the_next_write_and_lookups_still_answer() {
+    let dir = tempfile::tempdir().expect("dir");
+    let index_dir = dir.path().join("index");
+    let index = IdIndex::open(Some(index_dir.clone()), 0, SMALL).expect("open");
+    std::fs::remove_dir_all(&index_dir).expect("lose the directory");
+    let all = blocks(20);
+    add_all(&index, &all);
+    let failed = index.settle().expect_err("the writer failed");
+    assert_eq!(failed.code(), "storage_io");
+    assert_eq!(index.writable().expect_err("refused").code(), "storage_io");
+    assert_finds(&index, &model(&all));
+}
