@@ -34,13 +34,7 @@ fn the_key_layout_of_a_block_is_pinned() {
     let tx = txs[0].clone();
     let id = tx.id();
     let chain = block.header.header.chain;
-    store
-        .write_block(&ebl_store::BlockWrite {
-            block: &block,
-            transactions: &txs,
-            checkpoint: None,
-        })
-        .expect("write");
+    write(&store, &block, &txs);
     let keys: Vec<Vec<u8>> = store
         .raw_entries()
         .expect("entries")
@@ -249,13 +243,7 @@ fn first_block_in<K: Kv>(
 fn the_log_append_comes_before_the_batch_that_refers_to_it() {
     let (store, block, txs) = first_block(false);
     store.kv().calls.lock().expect("lock").clear();
-    store
-        .write_block(&ebl_store::BlockWrite {
-            block: &block,
-            transactions: &txs,
-            checkpoint: None,
-        })
-        .expect("write");
+    write(&store, &block, &txs);
     assert_eq!(*store.kv().calls.lock().expect("lock"), ["append", "apply"]);
 }
 
@@ -288,13 +276,7 @@ fn a_lost_id_index_is_built_again_from_the_blocks() {
     let path = dir.path().join("store");
     let id = {
         let (store, block, txs) = first_block_in(SledKv::open(&path).expect("open"));
-        store
-            .write_block(&ebl_store::BlockWrite {
-                block: &block,
-                transactions: &txs,
-                checkpoint: None,
-            })
-            .expect("write");
+        write(&store, &block, &txs);
         store.sync().expect("sync");
         txs[0].id()
     };
@@ -308,4 +290,19 @@ fn a_lost_id_index_is_built_again_from_the_blocks() {
         .expect("indexed again");
     assert_eq!((found.height, found.index, found.tx.id()), (1, 0, id));
     assert!(index_dir.is_dir());
+}
+
+/// Writes `block` with its transactions and no checkpoint.
+fn write<K: Kv>(
+    store: &LedgerStore<K>,
+    block: &ebl_store::StoredBlock,
+    txs: &[ebl_core::SignedTransaction],
+) {
+    store
+        .write_block(&ebl_store::BlockWrite {
+            block,
+            transactions: txs,
+            checkpoint: None,
+        })
+        .expect("write");
 }

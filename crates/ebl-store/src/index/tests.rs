@@ -57,6 +57,14 @@ fn assert_finds(index: &IdIndex, model: &BTreeMap<TxId, Position>) {
     }
 }
 
+/// Indexes `blocks` into runs in `dir`, waits for the writer, closes the index; returns its runs.
+fn written_runs(dir: &Path, blocks: &[(u64, Vec<(TxId, Position)>)]) -> Vec<(u64, u64, u32)> {
+    let index = IdIndex::open(Some(dir.to_owned()), 0, SMALL).expect("open");
+    add_all(&index, blocks);
+    index.settle().expect("settled");
+    index.runs()
+}
+
 fn run_files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("list")
@@ -127,12 +135,7 @@ fn blocks_are_indexed_in_order_only() {
 fn reopening_keeps_the_runs_and_the_blocks_after_them_are_indexed_again() {
     let dir = tempfile::tempdir().expect("dir");
     let all = blocks(200);
-    let last_run = {
-        let index = IdIndex::open(Some(dir.path().to_owned()), 0, SMALL).expect("open");
-        add_all(&index, &all);
-        index.settle().expect("settled");
-        index.runs().last().expect("runs").1
-    };
+    let last_run = written_runs(dir.path(), &all).last().expect("runs").1;
     let index = IdIndex::open(Some(dir.path().to_owned()), 200, SMALL).expect("reopen");
     assert_eq!(index.indexed_to().expect("height"), last_run);
     add_all(&index, &all[usize::try_from(last_run).expect("small")..]);
@@ -145,12 +148,7 @@ fn reopening_keeps_the_runs_and_the_blocks_after_them_are_indexed_again() {
 fn regression_runs_above_a_head_a_crash_took_back_are_dropped() {
     let dir = tempfile::tempdir().expect("dir");
     let all = blocks(200);
-    let runs = {
-        let index = IdIndex::open(Some(dir.path().to_owned()), 0, SMALL).expect("open");
-        add_all(&index, &all);
-        index.settle().expect("settled");
-        index.runs()
-    };
+    let runs = written_runs(dir.path(), &all);
     // The store came back at a height inside the last run.
     let (lo, hi, _) = *runs.last().expect("runs");
     let head = lo + (hi - lo) / 2;
@@ -172,12 +170,7 @@ fn regression_runs_above_a_head_a_crash_took_back_are_dropped() {
 fn regression_an_open_after_a_crash_mid_write_or_mid_merge_keeps_only_whole_contiguous_runs() {
     let dir = tempfile::tempdir().expect("dir");
     let all = blocks(200);
-    let runs = {
-        let index = IdIndex::open(Some(dir.path().to_owned()), 0, SMALL).expect("open");
-        add_all(&index, &all);
-        index.settle().expect("settled");
-        index.runs()
-    };
+    let runs = written_runs(dir.path(), &all);
     let files = run_files(dir.path());
     // A merge's input still beside the merged run: the widest run starting at 1 wins.
     let merged_first = &files[0];
