@@ -238,3 +238,38 @@ fn a_failed_writer_is_reported_before_the_next_write_and_lookups_still_answer() 
     assert_eq!(index.writable().expect_err("refused").code(), "storage_io");
     assert_finds(&index, &model(&all));
 }
+
+/// `FLUSH_ENTRIES` at its boundary, with the default shape: one entry short, everything is still in
+/// memory; at the limit, the table becomes the first run.
+#[test]
+fn a_table_is_written_when_it_holds_flush_entries_and_not_before() {
+    let dir = tempfile::tempdir().expect("dir");
+    let index = IdIndex::open(Some(dir.path().to_owned()), 0, Shape::default()).expect("open");
+    let block = |height: u64, count: usize| -> Vec<(TxId, Position)> {
+        (0..count)
+            .map(|i| {
+                let index = u32::try_from(i).expect("small");
+                let id =
+                    Hash::of(&[height.to_le_bytes().as_slice(), &index.to_le_bytes()].concat());
+                (
+                    id,
+                    Position {
+                        height,
+                        index,
+                        offset: 0,
+                        len: 1,
+                    },
+                )
+            })
+            .collect()
+    };
+    index
+        .add_block(1, block(1, FLUSH_ENTRIES - 1))
+        .expect("indexed");
+    index.settle().expect("settled");
+    assert!(index.runs().is_empty());
+    index.add_block(2, block(2, 1)).expect("indexed");
+    index.settle().expect("settled");
+    assert_eq!(index.runs(), vec![(1, 2, 0)]);
+    assert_eq!(index.check().expect("checked"), FLUSH_ENTRIES as u64);
+}
