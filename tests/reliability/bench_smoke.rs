@@ -8,7 +8,15 @@ fn the_benchmark_runs_every_phase() {
     let node = ebl_tests::bin("ebl-node").to_string_lossy().into_owned();
     let run = ebl_tests::run(
         &ebl_tests::bin("ebl-bench"),
-        &["--quick", "--out", &out_dir, "--node-bin", &node],
+        &[
+            "--quick",
+            "--passes",
+            "2",
+            "--out",
+            &out_dir,
+            "--node-bin",
+            &node,
+        ],
         &[],
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -17,6 +25,16 @@ fn the_benchmark_runs_every_phase() {
             .expect("json");
     assert_eq!(results["targets"].as_array().map(Vec::len), Some(8));
     assert!(results["runs"].as_array().is_some_and(|r| !r.is_empty()));
+    // Two passes: the reference runs twice at each size, and the ratio taken pass by pass.
+    for key in ["reference_small_passes", "reference_large_passes"] {
+        assert_eq!(results[key].as_array().map(Vec::len), Some(2), "{key}");
+    }
+    assert_eq!(
+        results["large_over_small"]["values"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
     // Every measured run sent only what was signed before its clock started, and the ledger took all
     // of it: the figures measure the node, not the client's signing, nor refusals.
     let measured = results["runs"]

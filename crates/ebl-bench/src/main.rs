@@ -721,3 +721,39 @@ fn main() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(tps: f64) -> RunResult {
+        RunResult {
+            concurrency: 1,
+            batch: 1,
+            transactions: 1,
+            seconds: 1.0,
+            tps,
+            p50_ms: 1.0,
+            p99_ms: 1.0,
+            rejected: 0,
+            signed_during_run: 0,
+            pass: 0,
+        }
+    }
+
+    /// The targets are judged on these: the median pass (of an odd count, as `--passes` defaults to),
+    /// with the extremes beside it.
+    #[test]
+    fn a_spread_is_the_median_pass_with_its_extremes() {
+        let s = Spread::of(vec![0.52, 0.46, 0.48]);
+        assert_eq!((s.median, s.min, s.max), (0.48, 0.46, 0.52));
+        assert_eq!(s.values, vec![0.52, 0.46, 0.48]);
+        assert_eq!(s.show(100.0, 1, "%"), "48.0% (46.0-52.0, 3 passes)");
+        let one = Spread::of(vec![0.9]);
+        assert_eq!((one.median, one.min, one.max), (0.9, 0.9, 0.9));
+        let runs = [run(9000.0), run(8000.0), run(9900.0)];
+        assert_eq!(median_run(&runs).map(|r| r.tps), Some(9000.0));
+        assert_eq!(median_run(&runs[..2]).map(|r| r.tps), Some(8000.0));
+        assert!(median_run(&[]).is_none());
+    }
+}
