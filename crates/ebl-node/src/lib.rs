@@ -11,6 +11,8 @@
 pub mod admin;
 mod api;
 mod auth;
+mod checkpoints;
+mod checks;
 pub mod cluster;
 pub mod keyfile;
 pub mod limits;

@@ -309,6 +309,7 @@ pub fn start_receiving<K: Kv>(
             dirty_parties,
             since_checkpoint,
             checkpoint_transactions: settings.checkpoint_transactions.max(1),
+            checkpoints: crate::checkpoints::Checkpoints::start(store.clone(), metrics.clone())?,
         },
         published: published.clone(),
     };
@@ -328,6 +329,7 @@ pub fn start_receiving<K: Kv>(
             published,
             submissions,
             queue: Arc::new(Semaphore::new(settings.pending_transactions_max)),
+            checks: crate::checks::SignatureChecks::new(crate::checks::default_lanes()),
             metrics,
             node_key,
             pint,

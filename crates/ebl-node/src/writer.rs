@@ -12,6 +12,7 @@ use ebl_core::{
 };
 use ebl_store::{BlockWrite, Checkpoint, Kv, LedgerStore, StoreError, StoredBlock};
 
+use crate::checkpoints::{Checkpoints, StateAt};
 use crate::metrics::Metrics;
 use crate::state::Published;
 
@@ -26,6 +27,8 @@ pub struct BlockWriter<K: Kv> {
     pub(crate) dirty_parties: BTreeSet<PartyId>,
     pub(crate) since_checkpoint: usize,
     pub(crate) checkpoint_transactions: usize,
+    /// The thread checkpoints are written on, beside the blocks.
+    pub(crate) checkpoints: Checkpoints,
 }
 
 impl<K: Kv> std::fmt::Debug for BlockWriter<K> {
@@ -79,8 +82,10 @@ impl<K: Kv> BlockWriter<K> {
     /// Checkpoints whatever changed since the last checkpoint, durably: at a graceful stop, so the next
     /// start replays nothing.
     pub fn checkpoint_now(&mut self, ledger: &Ledger) -> Result<(), StoreError> {
+        // The checkpoints already taken go first: this one is newer.
+        self.checkpoints.settle()?;
         if self.dirty_bills.is_empty() && self.dirty_parties.is_empty() {
-            return Ok(());
+            return self.store.sync();
         }
         let (bills, parties) = self.dirty_state(ledger);
         let checkpoint = Checkpoint {
@@ -105,6 +110,8 @@ impl<K: Kv> BlockWriter<K> {
         time_ms: u64,
     ) -> Result<(StoredBlock, ToPublish), StoreError> {
         let started = Instant::now();
+        // A checkpoint that failed stops the writer before it writes on.
+        self.checkpoints.healthy()?;
         let tx_count = u32::try_from(ids.len()).map_err(|_| StoreError::Corrupt {
             what: "block",
             key: (self.height() + 1).to_string(),
@@ -129,19 +136,21 @@ impl<K: Kv> BlockWriter<K> {
         self.dirty_bills.extend(bills.iter().map(|b| b.id));
         self.dirty_parties.extend(parties.iter().map(|p| p.id));
         self.since_checkpoint += transactions.len();
-        let due = (self.since_checkpoint >= self.checkpoint_transactions)
-            .then(|| self.dirty_state(ledger));
         let write = BlockWrite {
             block: &block,
             transactions,
-            checkpoint: due.as_ref().map(|(bills, parties)| Checkpoint {
+        };
+        self.store.write_block(&write)?;
+        if self.since_checkpoint >= self.checkpoint_transactions {
+            // The state as of this block, copied now (the ledger moves on), written beside later blocks.
+            let (bills, parties) = self.dirty_state(ledger);
+            self.checkpoints.send(StateAt {
                 height,
                 bills,
                 parties,
-                registry: ledger.registry().state(),
-            }),
-        };
-        self.store.write_block(&write)?;
+                registry: ledger.registry().state().clone(),
+            })?;
+        }
         self.metrics.phase("write", started.elapsed());
         let publish = ToPublish {
             height,

@@ -256,7 +256,6 @@ fn a_failed_append_writes_no_block() {
         .write_block(&ebl_store::BlockWrite {
             block: &block,
             transactions: &txs,
-            checkpoint: None,
         })
         .expect_err("the append failed");
     assert_eq!(
@@ -302,7 +301,211 @@ fn write<K: Kv>(
         .write_block(&ebl_store::BlockWrite {
             block,
             transactions: txs,
-            checkpoint: None,
         })
         .expect("write");
+}
+
+/// Blocks at heights 2..=`to` after `first`, without transactions: heights for checkpoints to name.
+fn empty_blocks_after<K: Kv>(store: &LedgerStore<K>, first: &ebl_store::StoredBlock, to: u64) {
+    use ebl_core::{BlockHeader, MerkleTree};
+    let node = ebl_core::testkit::Cast::new().node;
+    let mut prev = first.header.header.clone();
+    for height in 2..=to {
+        let header = BlockHeader {
+            chain: prev.chain,
+            height,
+            prev: prev.hash(),
+            tx_root: MerkleTree::new(&[]).root(),
+            tx_count: 0,
+            time_ms: prev.time_ms + 1,
+        };
+        let block = ebl_store::StoredBlock {
+            header: header.clone().sign(&node),
+            tx_ids: Vec::new(),
+        };
+        write(store, &block, &[]);
+        prev = header;
+    }
+}
+
+/// A bill state as the ledger makes it (the store checks none of its content), and the same bill
+/// with another possessor.
+fn bill_states() -> (ebl_core::Bill, ebl_core::Bill, ebl_core::Bill) {
+    use ebl_core::testkit::Cast;
+    use ebl_core::{Ledger, Signatures};
+    let cast = Cast::new();
+    let genesis = cast.genesis(1_700_000_000_000).expect("genesis");
+    let chain = genesis.chain_id();
+    let mut ledger = Ledger::new(genesis);
+    for tx in cast.registrations(chain) {
+        ledger.apply(&tx, Signatures::Verify).expect("registration");
+    }
+    let mut bills = ["SLOT-1", "SLOT-2"].map(|reference| {
+        let issue = cast
+            .issue(chain, reference, 1_700_000_000_001)
+            .expect("issue");
+        ledger.apply(&issue, Signatures::Verify).expect("issue");
+        ledger.bill(&issue.id()).cloned().expect("issued")
+    });
+    let [a, b] = &mut bills;
+    let mut moved = a.clone();
+    moved.possessor = cast.buyer.id;
+    (a.clone(), moved, b.clone())
+}
+
+/// The registry of a fresh ledger, for commits (the store checks none of its content).
+fn registry() -> ebl_core::RegistryHead {
+    let genesis = ebl_core::testkit::Cast::new()
+        .genesis(1_700_000_000_000)
+        .expect("genesis");
+    ebl_core::Ledger::new(genesis).registry().state().clone()
+}
+
+fn possessors<K: Kv>(store: &LedgerStore<K>) -> Vec<(ebl_core::BillId, ebl_core::PartyId)> {
+    let mut out: Vec<_> = store
+        .bills()
+        .expect("bills")
+        .iter()
+        .map(|b| (b.id, b.possessor))
+        .collect();
+    out.sort();
+    out
+}
+
+/// A checkpoint written in pieces beside the blocks is read only once committed, and a crash between
+/// its pieces and its commit leaves the last committed checkpoint whole: each piece goes to the slot
+/// the committed checkpoint does not read, never over the state a start falls back on.
+#[test]
+fn regression_a_crash_between_a_checkpoints_pieces_and_its_commit_keeps_the_last_checkpoint() {
+    let kv = ebl_store::FaultyKv::new(ebl_store::SyncBehaviour::Honest);
+    let (store, block, txs) = first_block_in(kv.clone());
+    write(&store, &block, &txs);
+    empty_blocks_after(&store, &block, 4);
+    let (a, a_moved, b) = bill_states();
+    let registry = registry();
+    store
+        .write_checkpoint(&ebl_store::Checkpoint {
+            height: 1,
+            bills: std::slice::from_ref(&a),
+            parties: &[],
+            registry: &registry,
+        })
+        .expect("checkpoint at 1");
+    store.sync().expect("sync");
+    let at_one = vec![(a.id, a.possessor)];
+    assert_eq!(possessors(&store), at_one);
+
+    // Pieces at 2: the moved bill and a new one, synced but not committed.
+    store
+        .write_states(2, std::slice::from_ref(&a_moved), &[])
+        .expect("piece");
+    store
+        .write_states(2, std::slice::from_ref(&b), &[])
+        .expect("piece");
+    store.sync().expect("sync");
+    assert_eq!(
+        possessors(&store),
+        at_one,
+        "pieces are not read before the commit"
+    );
+    assert_eq!(store.bill(&a.id).expect("read"), Some(a.clone()));
+    assert_eq!(store.bill(&b.id).expect("read"), None);
+
+    kv.crash().expect("crash");
+    kv.power_on().expect("power on");
+    let store = LedgerStore::new(kv.clone());
+    assert_eq!(store.state_height().expect("height"), 1);
+    assert_eq!(
+        possessors(&store),
+        at_one,
+        "the last committed checkpoint, whole"
+    );
+
+    // The next checkpoint writes over the cut one's pieces, not over the committed state.
+    store
+        .write_states(3, std::slice::from_ref(&b), &[])
+        .expect("piece");
+    assert_eq!(store.bill(&a.id).expect("read"), Some(a.clone()));
+    store.commit_checkpoint(3, &registry).expect("commit");
+    let mut at_three = vec![(a.id, a.possessor), (b.id, b.possessor)];
+    at_three.sort();
+    assert_eq!(
+        possessors(&store),
+        at_three,
+        "a bill untouched since 1 reads as of 1"
+    );
+
+    // Two committed states of the moved bill later, the older slot is the one rewritten.
+    store
+        .write_states(4, std::slice::from_ref(&a_moved), &[])
+        .expect("piece");
+    assert_eq!(store.bill(&a.id).expect("read"), Some(a.clone()));
+    store.commit_checkpoint(4, &registry).expect("commit");
+    assert_eq!(store.bill(&a.id).expect("read"), Some(a_moved.clone()));
+    store.sync().expect("sync");
+    kv.crash().expect("crash");
+    kv.power_on().expect("power on");
+    let store = LedgerStore::new(kv);
+    assert_eq!(store.bill(&a.id).expect("read"), Some(a_moved));
+}
+
+/// A piece at or below the committed height is refused: it would tie with (or undercut) the state it
+/// replaces, and an uncommitted record must never be read.
+#[test]
+fn pieces_of_a_checkpoint_go_only_above_the_committed_height_and_not_above_the_head() {
+    let kv = ebl_store::FaultyKv::new(ebl_store::SyncBehaviour::Honest);
+    let (store, block, txs) = first_block_in(kv);
+    write(&store, &block, &txs);
+    empty_blocks_after(&store, &block, 3);
+    let (a, _, _) = bill_states();
+    let registry = registry();
+    store.commit_checkpoint(2, &registry).expect("commit at 2");
+    for height in [1, 2, 4] {
+        store
+            .write_states(height, std::slice::from_ref(&a), &[])
+            .expect_err("refused");
+    }
+    store
+        .commit_checkpoint(1, &registry)
+        .expect_err("below the committed one");
+    store
+        .commit_checkpoint(4, &registry)
+        .expect_err("above the head");
+    assert_eq!(store.bills().expect("bills"), Vec::new());
+    store
+        .write_states(3, std::slice::from_ref(&a), &[])
+        .expect("above the committed height");
+}
+
+/// A store written before the slots holds one state record per id, without a slot byte: read as the
+/// oldest state, until a newer checkpoint commits one in a slot.
+#[test]
+fn a_state_from_before_the_slots_is_read_until_a_newer_checkpoint_commits() {
+    use hmac::Mac;
+    let kv = ebl_store::FaultyKv::new(ebl_store::SyncBehaviour::Honest);
+    let (store, block, txs) = first_block_in(kv.clone());
+    write(&store, &block, &txs);
+    empty_blocks_after(&store, &block, 2);
+    let (a, a_moved, _) = bill_states();
+    // The record as the store wrote it before: key `s` + id, the bill, a keyed seal (the unkeyed store's).
+    let mut key = vec![b's'];
+    key.extend_from_slice(a.id.as_bytes());
+    let payload = ebl_core::codec::encode(&a);
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&[0; 32]).expect("key");
+    mac.update(&(key.len() as u64).to_be_bytes());
+    mac.update(&key);
+    mac.update(&payload);
+    let mut sealed = payload;
+    sealed.extend_from_slice(&mac.finalize().into_bytes());
+    kv.apply(vec![(key, Some(sealed))]).expect("old record");
+    let registry = registry();
+    store.commit_checkpoint(1, &registry).expect("commit");
+    assert_eq!(store.bills().expect("bills"), vec![a.clone()]);
+    store
+        .write_states(2, std::slice::from_ref(&a_moved), &[])
+        .expect("piece");
+    assert_eq!(store.bill(&a.id).expect("read"), Some(a));
+    store.commit_checkpoint(2, &registry).expect("commit");
+    assert_eq!(store.bills().expect("bills"), vec![a_moved.clone()]);
+    assert_eq!(store.bill(&a_moved.id).expect("read"), Some(a_moved));
 }

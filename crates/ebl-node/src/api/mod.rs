@@ -90,6 +90,8 @@ pub struct App<K: Kv> {
     pub published: Arc<RwLock<Published>>,
     pub submissions: mpsc::Sender<Submission>,
     pub queue: Arc<Semaphore>,
+    /// The gate every batch's signature checks pass through (one batch per core at a time).
+    pub(crate) checks: crate::checks::SignatureChecks,
     pub metrics: Arc<Metrics>,
     pub node_key: SigningKey,
     /// The PINT receiver: trusted platforms and open envelope transfers.

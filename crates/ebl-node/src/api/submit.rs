@@ -15,23 +15,33 @@ use ebl_store::Kv;
 use tokio::sync::oneshot;
 
 use super::{bad_request, body_bytes, content_type, parse_json, ApiError, App};
+use crate::checks::SignatureChecks;
 use crate::limits::BATCH_TRANSACTIONS_MAX;
 use crate::refusal::RequestRefusal;
 use crate::sequencer::NotOrdered;
 use crate::sequencer::{Candidate, Submission};
 
-/// Stateless checks, off the async threads: structure and every signature, with `verify_strict`.
-pub(super) async fn verify(txs: Vec<SignedTransaction>) -> Result<Vec<Candidate>, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        txs.into_iter()
-            .map(|tx| match tx.verified_id() {
-                Ok(id) => Ok((id, tx)),
-                Err(e) => Err((tx.id(), e)),
-            })
-            .collect()
-    })
-    .await
-    .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))
+/// Stateless checks, off the async threads and through the gate of one batch per core: structure and
+/// every signature, with `verify_strict`.
+pub(super) async fn verify(
+    checks: &SignatureChecks,
+    txs: Vec<SignedTransaction>,
+) -> Result<Vec<Candidate>, ApiError> {
+    checks
+        .run(move || {
+            txs.into_iter()
+                .map(|tx| match tx.verified_id() {
+                    Ok(id) => Ok((id, tx)),
+                    Err(e) => Err((tx.id(), e)),
+                })
+                .collect()
+        })
+        .await
+        .map_err(|_| {
+            ApiError::from(RequestRefusal::Internal(String::from(
+                "the signature checks stopped: the node is shutting down",
+            )))
+        })
 }
 
 /// `?final=true`: the client wants each receipt with its block's finality certificate.
@@ -161,7 +171,7 @@ pub(super) async fn order_here<K: Kv>(
                 "too many transactions are waiting to be ordered; retry shortly",
             )))
         })?;
-    let candidates = verify(txs).await?;
+    let candidates = verify(&app.checks, txs).await?;
     let (reply, answer) = oneshot::channel();
     let halted = || not_ordered(&NotOrdered::Halted);
     app.submissions

@@ -165,6 +165,10 @@ impl<K: Kv> Applier<K> {
         let mut applier = Applier {
             ledger,
             writer: BlockWriter {
+                checkpoints: crate::checkpoints::Checkpoints::start(
+                    store.clone(),
+                    metrics.clone(),
+                )?,
                 store,
                 node_key,
                 metrics,

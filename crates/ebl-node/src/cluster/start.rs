@@ -152,6 +152,7 @@ pub(crate) async fn start<K: Kv>(
             published,
             submissions,
             queue: Arc::new(Semaphore::new(settings.pending_transactions_max)),
+            checks: crate::checks::SignatureChecks::new(crate::checks::default_lanes()),
             metrics,
             node_key,
             pint,

@@ -187,20 +187,27 @@ fn regression_a_rewritten_checkpoint_state_is_served_after_restart() {
     let mut stolen = keyed.bill(&bill).expect("read").expect("checkpointed");
     assert_eq!(stolen.possessor, node.cast.shipper.id);
     stolen.possessor = node.cast.buyer.id;
-    let parties = keyed.parties().expect("parties");
-    let registry = keyed.registry_head().expect("registry").expect("registry");
     let height = keyed.state_height().expect("height");
+    // The bill's state record, as the store keeps it: `s`, the id, a slot byte.
+    let record = keyed
+        .raw_entries()
+        .expect("entries")
+        .into_iter()
+        .map(|(k, _)| k)
+        .find(|k| k.len() == 34 && k[0] == b's' && &k[1..33] == bill.as_bytes())
+        .expect("the bill's state record");
     drop(keyed);
-    // The attacker writes the rewritten state as the store would, without the node's secret.
-    let forger = LedgerStore::new(SledKv::open(&node.data().store()).expect("open"));
-    forger
-        .write_checkpoint(&ebl_store::Checkpoint {
-            height,
-            bills: &[stolen],
-            parties: &parties,
-            registry: &registry,
-        })
-        .expect("rewrite");
+    // The attacker writes the rewritten state as the store would, sealed without the node's secret.
+    use hmac::Mac;
+    let payload = ebl_core::codec::encode(&(height, &stolen));
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&[0; 32]).expect("key");
+    mac.update(&(record.len() as u64).to_be_bytes());
+    mac.update(&record);
+    mac.update(&payload);
+    let mut sealed = payload;
+    sealed.extend_from_slice(&mac.finalize().into_bytes());
+    let forger = SledKv::open(&node.data().store()).expect("open");
+    forger.apply(vec![(record, Some(sealed))]).expect("rewrite");
     forger.sync().expect("sync");
     drop(forger);
     let refused = ebl_node::open(&node.data()).expect_err("a rewritten state is not served");

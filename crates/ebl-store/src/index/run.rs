@@ -32,6 +32,11 @@ const CHECK_BYTES: usize = 32;
 const PAGE_BYTES: usize = PAGE_ENTRIES * ENTRY_BYTES + CHECK_BYTES;
 const MAGIC: &[u8; 8] = b"eblidx01";
 const TRAILER_BYTES: usize = 8 + 4 + 8 + 8 + 8 + 8 + CHECK_BYTES;
+/// A run being written is synced every this many bytes, not only once at its end. On ext4 (ordered
+/// data) a journal commit carries the data written since the last one, and the ledger's log append
+/// waits for whichever commit is under way: one fsync of a 14 MB merged run held block writes up to
+/// 100 ms, measured on the 2-core machine; a megabyte at a time keeps that wait a few milliseconds.
+pub(crate) const RUN_SYNC_BYTES: usize = 1 << 20;
 /// The suffix of a finished run's name; `.tmp` is a run being written (removed at open).
 pub(crate) const RUN_SUFFIX: &str = ".run";
 pub(crate) const TMP_SUFFIX: &str = ".tmp";
@@ -166,16 +171,25 @@ impl Run {
         entries: impl Iterator<Item = Result<Entry>>,
         stop: &AtomicBool,
     ) -> Result<bool> {
-        let mut file = std::io::BufWriter::with_capacity(1 << 20, File::create(tmp).map_err(io)?);
+        let mut file =
+            std::io::BufWriter::with_capacity(RUN_SYNC_BYTES, File::create(tmp).map_err(io)?);
         let mut fences: Vec<u8> = Vec::new();
         let mut page: Vec<u8> = Vec::with_capacity(PAGE_BYTES);
         let mut pages = 0u64;
         let mut count = 0u64;
         let mut last: Option<TxId> = None;
+        let mut unsynced = 0usize;
         let mut flush_page = |page: &mut Vec<u8>, pages: &mut u64| -> Result<()> {
             let check = page_check(lo, hi, *pages, page);
             page.extend_from_slice(&check);
             file_write(&mut file, page)?;
+            unsynced += page.len();
+            if unsynced >= RUN_SYNC_BYTES {
+                std::io::Write::flush(&mut file)
+                    .and_then(|()| file.get_ref().sync_data())
+                    .map_err(io)?;
+                unsynced = 0;
+            }
             page.clear();
             *pages += 1;
             Ok(())
