@@ -150,3 +150,38 @@ impl Drop for Checkpoints {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ebl_store::{FaultyKv, SyncBehaviour};
+
+    /// A checkpoint the store fails to write is reported, by `settle` and before the writer's next
+    /// block (`healthy`), and nothing more is taken: the writer stops instead of running ahead.
+    #[test]
+    fn a_failed_checkpoint_is_reported_and_stops_the_writer() {
+        let cast = ebl_core::testkit::Cast::new();
+        let genesis = cast.genesis(1_700_000_000_000).expect("genesis");
+        let registry = ebl_core::Ledger::new(genesis.clone())
+            .registry()
+            .state()
+            .clone();
+        let kv = FaultyKv::new(SyncBehaviour::Honest);
+        let store = Arc::new(LedgerStore::new(kv.clone()));
+        store.init(&genesis).expect("init");
+        let checkpoints = Checkpoints::start(store, Arc::new(Metrics::default())).expect("thread");
+        checkpoints.healthy().expect("nothing failed yet");
+        kv.crash().expect("the disk goes away");
+        let state = || StateAt {
+            height: 1,
+            bills: Vec::new(),
+            parties: Vec::new(),
+            registry: registry.clone(),
+        };
+        checkpoints.send(state()).expect("taken");
+        checkpoints.settle().expect_err("the write failed");
+        checkpoints
+            .send(state())
+            .expect_err("nothing more is taken once one failed");
+    }
+}
