@@ -115,13 +115,14 @@ fn fill_block<T>(
 }
 
 /// Takes submissions after `first` for one block of at most `max` transactions, waiting up to
-/// `BLOCK_WAIT_MS` for more; the submission that would overflow it is returned to start the next.
+/// `wait_ms` for more; the submission that would overflow it is returned to start the next.
 pub(crate) fn gather(
     first: Submission,
     rx: &mut mpsc::Receiver<Submission>,
     max: usize,
+    wait_ms: u64,
 ) -> (Vec<Submission>, Option<Submission>) {
-    let deadline = Instant::now() + Duration::from_millis(BLOCK_WAIT_MS);
+    let deadline = Instant::now() + Duration::from_millis(wait_ms);
     fill_block(
         first,
         |s| s.candidates.len(),
@@ -200,7 +201,7 @@ impl<K: Kv> Sequencer<K> {
                 },
             };
             // Group commit: keep taking submissions until the block is full or the wait is over.
-            let (batch, rest) = gather(first, rx, BLOCK_TRANSACTIONS_MAX);
+            let (batch, rest) = gather(first, rx, BLOCK_TRANSACTIONS_MAX, BLOCK_WAIT_MS);
             carry = rest;
             let written = self.commit(batch)?;
             if to_durable.send(written).is_err() {

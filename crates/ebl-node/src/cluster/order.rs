@@ -121,7 +121,12 @@ impl<K: Kv, C: Consensus> Orderer<K, C> {
                 },
             };
             // Group commit: keep taking submissions until the block is full or the wait is over.
-            let (batch, rest) = gather(first, &mut rx, PROPOSAL_TRANSACTIONS_MAX);
+            let (batch, rest) = gather(
+                first,
+                &mut rx,
+                PROPOSAL_TRANSACTIONS_MAX,
+                crate::limits::PROPOSAL_WAIT_MS,
+            );
             carry = rest;
             self.serve(batch)?;
         }
