@@ -21,6 +21,8 @@ mod records;
 pub use fault::{FaultyKv, SyncBehaviour};
 pub use folder::{Documents, Folder};
 pub use kv::{Batch, Kv, SledKv};
+#[cfg(feature = "fault")]
+pub use records::seal_unkeyed;
 pub use records::{BlockWrite, Checkpoint, LedgerStore, SealKey, StoredBlock, StoredTransaction};
 
 /// A store of the ledger: the typed records over some key-value backend.

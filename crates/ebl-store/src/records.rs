@@ -239,6 +239,13 @@ fn seal(seal: &SealKey, key: &[u8], payload: Vec<u8>) -> Vec<u8> {
     out
 }
 
+/// A record sealed as a store without the node's secret would seal it (the unkeyed seal): what a forger
+/// can write. For the tests that prove a node refuses it.
+#[cfg(feature = "fault")]
+pub fn seal_unkeyed(key: &[u8], payload: Vec<u8>) -> Vec<u8> {
+    seal(&SealKey::unkeyed(), key, payload)
+}
+
 fn unseal<T: DeserializeOwned>(
     seal: &SealKey,
     what: &'static str,

@@ -481,7 +481,6 @@ fn pieces_of_a_checkpoint_go_only_above_the_committed_height_and_not_above_the_h
 /// oldest state, until a newer checkpoint commits one in a slot.
 #[test]
 fn a_state_from_before_the_slots_is_read_until_a_newer_checkpoint_commits() {
-    use hmac::Mac;
     let kv = ebl_store::FaultyKv::new(ebl_store::SyncBehaviour::Honest);
     let (store, block, txs) = first_block_in(kv.clone());
     write(&store, &block, &txs);
@@ -490,13 +489,7 @@ fn a_state_from_before_the_slots_is_read_until_a_newer_checkpoint_commits() {
     // The record as the store wrote it before: key `s` + id, the bill, a keyed seal (the unkeyed store's).
     let mut key = vec![b's'];
     key.extend_from_slice(a.id.as_bytes());
-    let payload = ebl_core::codec::encode(&a);
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&[0; 32]).expect("key");
-    mac.update(&(key.len() as u64).to_be_bytes());
-    mac.update(&key);
-    mac.update(&payload);
-    let mut sealed = payload;
-    sealed.extend_from_slice(&mac.finalize().into_bytes());
+    let sealed = ebl_store::seal_unkeyed(&key, ebl_core::codec::encode(&a));
     kv.apply(vec![(key, Some(sealed))]).expect("old record");
     let registry = registry();
     store.commit_checkpoint(1, &registry).expect("commit");

@@ -198,14 +198,7 @@ fn regression_a_rewritten_checkpoint_state_is_served_after_restart() {
         .expect("the bill's state record");
     drop(keyed);
     // The attacker writes the rewritten state as the store would, sealed without the node's secret.
-    use hmac::Mac;
-    let payload = ebl_core::codec::encode(&(height, &stolen));
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&[0; 32]).expect("key");
-    mac.update(&(record.len() as u64).to_be_bytes());
-    mac.update(&record);
-    mac.update(&payload);
-    let mut sealed = payload;
-    sealed.extend_from_slice(&mac.finalize().into_bytes());
+    let sealed = ebl_store::seal_unkeyed(&record, ebl_core::codec::encode(&(height, &stolen)));
     let forger = SledKv::open(&node.data().store()).expect("open");
     forger.apply(vec![(record, Some(sealed))]).expect("rewrite");
     forger.sync().expect("sync");
