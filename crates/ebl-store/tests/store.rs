@@ -353,6 +353,26 @@ fn bill_states() -> (ebl_core::Bill, ebl_core::Bill, ebl_core::Bill) {
     (a.clone(), moved, b.clone())
 }
 
+/// Writes `bill` as a one-piece checkpoint at `height`, checks that `unchanged` still reads as it was
+/// until the commit, then commits.
+fn piece_then_commit<K: Kv>(
+    store: &LedgerStore<K>,
+    height: u64,
+    bill: &ebl_core::Bill,
+    registry: &ebl_core::RegistryHead,
+    unchanged: &ebl_core::Bill,
+) {
+    store
+        .write_states(height, std::slice::from_ref(bill), &[])
+        .expect("piece");
+    assert_eq!(
+        store.bill(&unchanged.id).expect("read"),
+        Some(unchanged.clone()),
+        "a piece is not read before its commit"
+    );
+    store.commit_checkpoint(height, registry).expect("commit");
+}
+
 /// The registry of a fresh ledger, for commits (the store checks none of its content).
 fn registry() -> ebl_core::RegistryHead {
     let genesis = ebl_core::testkit::Cast::new()
@@ -422,11 +442,7 @@ fn regression_a_crash_between_a_checkpoints_pieces_and_its_commit_keeps_the_last
     );
 
     // The next checkpoint writes over the cut one's pieces, not over the committed state.
-    store
-        .write_states(3, std::slice::from_ref(&b), &[])
-        .expect("piece");
-    assert_eq!(store.bill(&a.id).expect("read"), Some(a.clone()));
-    store.commit_checkpoint(3, &registry).expect("commit");
+    piece_then_commit(&store, 3, &b, &registry, &a);
     let mut at_three = vec![(a.id, a.possessor), (b.id, b.possessor)];
     at_three.sort();
     assert_eq!(
@@ -436,11 +452,7 @@ fn regression_a_crash_between_a_checkpoints_pieces_and_its_commit_keeps_the_last
     );
 
     // Two committed states of the moved bill later, the older slot is the one rewritten.
-    store
-        .write_states(4, std::slice::from_ref(&a_moved), &[])
-        .expect("piece");
-    assert_eq!(store.bill(&a.id).expect("read"), Some(a.clone()));
-    store.commit_checkpoint(4, &registry).expect("commit");
+    piece_then_commit(&store, 4, &a_moved, &registry, &a);
     assert_eq!(store.bill(&a.id).expect("read"), Some(a_moved.clone()));
     store.sync().expect("sync");
     kv.crash().expect("crash");
