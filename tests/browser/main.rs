@@ -331,3 +331,115 @@ fn a_bank_accepts_a_pledge_offer_dropped_on_the_verify_page() {
     let shown = m.show("bank", &bill);
     assert_eq!(shown["possessor"], m.id("First Bank"));
 }
+
+/// Finding 13 of the attack review: a POST carrying the session cookie with `Origin:
+/// http://evil.example` was carried out, a page on another port of 127.0.0.1 auto-submitted a transfer
+/// (SameSite treats every port of a host as one site), and nothing stopped another page framing the
+/// passphrase form. Now a request that changes something needs this app's own origin and the session's
+/// form token, and every page forbids framing.
+#[test]
+fn regression_a_transfer_from_another_page_is_refused_and_the_app_cannot_be_framed() {
+    let m = Market::with_cast();
+    let bill = m.issue("UI-CSRF-1");
+    let ui = UiProcess::start(&m.home("shipper"), m.node_url(), &[]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    // The printed address sets the session cookie.
+    let landed = agent.get(&ui.url).call().expect("the app answers");
+    let cookie = landed
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let page_url = format!("{}/bill/{bill}", ui.base);
+    let mut page = agent
+        .get(&page_url)
+        .header("cookie", &cookie)
+        .call()
+        .expect("the bill page");
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(
+        page.headers()
+            .get("x-frame-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("DENY")
+    );
+    let html = page.body_mut().read_to_string().expect("html");
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries its token")
+        .to_owned();
+    let buyer = m.id("Buyer One");
+    let form = |csrf: &str| {
+        format!(
+            "kind=transfer&csrf={csrf}&to={buyer}&key=shipper&passphrase={}",
+            PASSPHRASE.replace(' ', "+")
+        )
+    };
+    let own = ui.base.trim_end_matches('/').to_owned();
+    let other_port = {
+        let port: u16 = own
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port");
+        format!("http://127.0.0.1:{}", port.wrapping_add(1))
+    };
+    let post = |origin: Option<&str>, body: String| {
+        let mut request = agent
+            .post(&format!("{page_url}/act"))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let mut answer = request.send(body.as_bytes()).expect("an answer");
+        let status = answer.status().as_u16();
+        (
+            status,
+            answer.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+    for (what, origin, body) in [
+        ("another site", Some("http://evil.example"), form(&token)),
+        (
+            "another port of this host",
+            Some(other_port.as_str()),
+            form(&token),
+        ),
+        ("no form token", Some(own.as_str()), form("")),
+        (
+            "another session's token",
+            Some(own.as_str()),
+            form(&"0".repeat(64)),
+        ),
+        ("no origin at all", None, form(&token)),
+        (
+            "a sandboxed frame's null origin",
+            Some("null"),
+            form(&token),
+        ),
+    ] {
+        let (status, body) = post(origin, body);
+        assert_eq!(status, 403, "{what}: {body}");
+        assert!(body.contains("cross_site"), "{what}: {body}");
+    }
+    // Nothing moved; the app's own form still works.
+    assert_eq!(m.show("shipper", &bill)["possessor"], m.id("DCSA CTK"));
+    let (status, body) = post(Some(own.as_str()), form(&token));
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(m.show("shipper", &bill)["possessor"], buyer);
+}

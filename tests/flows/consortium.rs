@@ -247,10 +247,11 @@ fn a_two_member_consortium_governs_by_proposal_and_hands_over_a_seat() {
     if approved.code != 0 {
         let log = |name: &str| std::fs::read_to_string(m.dir.path().join(name)).unwrap_or_default();
         panic!(
-            "approve: {}\nnode A: {}\nnode B: {}",
+            "approve: {}\nnode A: {}\nnode B: {}\nnode C: {}",
             approved.stdout,
             log("node-a.log"),
-            log("node-b.log")
+            log("node-b.log"),
+            log("node-c.log")
         );
     }
     assert_eq!(approved.json()["status"], "accepted", "{}", approved.stdout);
@@ -277,6 +278,22 @@ fn a_two_member_consortium_governs_by_proposal_and_hands_over_a_seat() {
             std::time::Instant::now() < deadline,
             "voters {} never became {wanted}",
             view["voters"]
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Finding 4 of the attack review: a removed member's node kept signing status statements with
+    // fresh times. Once it has applied its removal it signs none.
+    let at_b = ebl_tests::Http::new(&node_b_process.url, m.chain);
+    let statement = format!("/v1/bills/{}/status", "0".repeat(64));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (status, body) = at_b.get(&statement).expect("node B answers");
+        if status == 503 && body["error"]["code"] == "not_a_member_node" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a removed member's node still answers a statement: {status} {body}"
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }

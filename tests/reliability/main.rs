@@ -9,6 +9,7 @@
 
 mod bench_smoke;
 mod crash;
+mod floods;
 mod load;
 mod race;
 mod tamper_files;
@@ -69,10 +70,5 @@ impl Bench {
     }
 }
 
-/// Deterministic pseudo-random numbers (xorshift64), so a failing run can be replayed from its seed.
-pub fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
+/// The suites' seeded pseudo-random numbers.
+pub use ebl_tests::next;

@@ -13,13 +13,6 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long a test waits for a page or an element before it fails.
 pub const WAIT_MS: u64 = 20_000;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// Where screenshots go: `target/ui-screenshots/`, kept as test artifacts.
 pub fn screenshot_dir() -> PathBuf {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
@@ -66,7 +59,7 @@ pub struct Driver {
 impl Driver {
     /// Starts `chromedriver` (Debian's `chromium-driver`, which `.ci/run` installs).
     pub fn start() -> Driver {
-        let port = free_port();
+        let port = crate::ports::free_port();
         let program = ["chromedriver", "/usr/bin/chromedriver"]
             .into_iter()
             .find(|p| {

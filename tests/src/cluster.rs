@@ -10,13 +10,7 @@ use serde_json::Value;
 
 use crate::{bin, run, Http, NodeProcess};
 
-/// A free port on 127.0.0.1 (free when asked; the node binds it a moment later).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use crate::ports::free_port;
 
 /// Member nodes of one chain. Member 0's admin is `operator` (testkit key 1); unless a test asks for
 /// more, the threshold is 1, so it can admit parties with one signature (governance by several is the
@@ -69,7 +63,24 @@ impl Members {
         Members::launch_with(count, threshold, run_args, proxied, false)
     }
 
+    /// Members whose genesis, data directories and nodes are made by the `ebl-node` at `binary` (an
+    /// earlier release's, for a rolling upgrade), governed by `threshold` admins.
+    pub fn start_release(count: usize, threshold: u16, binary: &std::path::Path) -> Members {
+        Members::launch_by(binary, count, threshold, &[], false, false)
+    }
+
     fn launch_with(
+        count: usize,
+        threshold: u16,
+        run_args: &[&str],
+        proxied: bool,
+        tls: bool,
+    ) -> Members {
+        Members::launch_by(&bin("ebl-node"), count, threshold, run_args, proxied, tls)
+    }
+
+    fn launch_by(
+        binary: &std::path::Path,
         count: usize,
         threshold: u16,
         run_args: &[&str],
@@ -85,7 +96,7 @@ impl Members {
         let mut node_keys = Vec::new();
         for i in 0..count {
             let data = dir.path().join(format!("node-{i}"));
-            let node_key = NodeProcess::node_key(&data);
+            let node_key = NodeProcess::node_key_by(binary, &data);
             let admin = if i == 0 {
                 PartyKey::of(&operator)
             } else {
@@ -118,7 +129,7 @@ impl Members {
         args.extend(["--chain-name", "cluster", "-o"].map(str::to_owned));
         args.push(genesis.to_string_lossy().into_owned());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run(&bin("ebl-node"), &args, &[]).ok();
+        run(binary, &args, &[]).ok();
         let datas: Vec<PathBuf> = (0..count)
             .map(|i| dir.path().join(format!("node-{i}")))
             .collect();
@@ -129,7 +140,7 @@ impl Members {
             if tls {
                 init.push("--tls-self-signed");
             }
-            run(&bin("ebl-node"), &init, &[]).ok();
+            run(binary, &init, &[]).ok();
         }
         if tls {
             let certs: Vec<u8> = datas
@@ -143,7 +154,7 @@ impl Members {
         let nodes = (0..count)
             .map(|i| {
                 let data = &datas[i];
-                let mut node = NodeProcess::stopped(data, &listens[i]);
+                let mut node = NodeProcess::of_binary(binary, data, &listens[i]);
                 node.run_args
                     .extend(run_args.iter().map(|a| (*a).to_owned()));
                 node.start();

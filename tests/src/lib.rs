@@ -16,7 +16,10 @@ use serde_json::Value;
 
 pub mod browser;
 pub mod cluster;
+pub mod ledgers;
+pub mod ports;
 pub mod proxy;
+pub mod releases;
 pub mod wallets;
 
 pub use wallets::{Wallets, CAST};
@@ -82,6 +85,14 @@ pub fn request_time_ms() -> u64 {
         })
         .unwrap_or(now);
     now.max(previous + 1)
+}
+
+/// Deterministic pseudo-random numbers (xorshift64), so a failing run can be replayed from its seed.
+pub fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
 }
 
 pub fn now_ms() -> u64 {
@@ -280,8 +291,13 @@ impl NodeProcess {
 
     /// `ebl-node node-key`: makes the node key of `data` and returns its public half.
     pub fn node_key(data: &Path) -> String {
+        NodeProcess::node_key_by(&bin("ebl-node"), data)
+    }
+
+    /// [`NodeProcess::node_key`] by the `ebl-node` at `binary`.
+    pub fn node_key_by(binary: &Path, data: &Path) -> String {
         let data_arg = data.to_string_lossy().into_owned();
-        run(&bin("ebl-node"), &["node-key", "--data", &data_arg], &[])
+        run(binary, &["node-key", "--data", &data_arg], &[])
             .ok()
             .stdout
             .trim()

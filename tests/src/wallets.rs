@@ -140,6 +140,41 @@ impl Wallets {
         public
     }
 
+    /// Puts testkit key `seed` into `who`'s wallet as key `who` (an admin of a test consortium).
+    pub fn import_testkit_key(&self, who: &str, seed: u8) {
+        let file = self.path(&format!("{who}.seed"));
+        let key = ebl_core::testkit::key(seed);
+        std::fs::write(&file, ebl_core::bytes::to_hex(&key.to_bytes())).expect("seed");
+        self.ebl(who, &["key", "import", who, &file]).ok();
+    }
+
+    /// [`Wallets::admit`] on a consortium that governs by two admins: `proposer` writes the proposal,
+    /// `approver` co-signs and submits it.
+    pub fn admit_by_two(
+        &self,
+        (proposer, approver): (&str, &str),
+        who: &str,
+        name: &str,
+        role: &str,
+        ids: &[&str],
+    ) {
+        let public = self.json(who, &["key", "new", who])["public_key"]
+            .as_str()
+            .expect("key")
+            .to_owned();
+        let proposal = self.path(&format!("{who}.proposal"));
+        let mut args = vec![
+            "party", "register", name, "--key", &public, "--role", role, "--as", proposer, "-o",
+            &proposal,
+        ];
+        for id in ids {
+            args.extend_from_slice(&["--id", id]);
+        }
+        self.json(proposer, &args);
+        let done = self.json(approver, &["gov", "approve", &proposal, "--as", approver]);
+        assert_eq!(done["status"], "accepted", "{done}");
+    }
+
     /// The DCSA to-order document with `reference`, optionally made straight to `consignee`.
     pub fn document(&self, reference: &str, straight_to: Option<&str>) -> String {
         let mut doc: Value =

@@ -258,7 +258,7 @@ mod tests {
     fn a_bills_whole_future_is_accepted_in_order_and_late_signing_is_counted() {
         let cast = Cast::new();
         let mut ledger = Ledger::new(cast.genesis(1_000).expect("genesis"));
-        ledger.set_block_time(u64::MAX / 2);
+        ledger.set_block(1, u64::MAX / 2);
         let chain = ledger.chain_id();
         for tx in cast.registrations(chain) {
             ledger.apply(&tx, Signatures::Verify).expect("registered");

@@ -193,6 +193,8 @@ impl NodeTrust {
 fn agent(trust: &NodeTrust) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // A node's redirect is its answer: the wallet's signed requests go to the node it names, no other.
+        .max_redirects(0)
         .timeout_connect(Some(Duration::from_millis(CONNECT_TIMEOUT_MS)))
         .timeout_global(Some(Duration::from_millis(ANSWER_TIMEOUT_MS)))
         .tls_config(
@@ -517,6 +519,18 @@ impl NodeClient {
         self.get_listing("/v1/registry/history")
     }
 
+    /// The registry head before block `height`: the last registry transaction the node's history
+    /// places below it, or the chain id.
+    pub fn registry_head_before(&self, height: u64) -> Result<ebl_core::Hash> {
+        let chain = self.genesis()?.chain;
+        Ok(self
+            .registry_history()?
+            .iter()
+            .rev()
+            .find(|e| e.receipt.height < height)
+            .map_or(chain, |e| e.transaction.id()))
+    }
+
     /// The block at `height`.
     pub fn block(&self, height: u64) -> Result<BlockView> {
         self.get_listing(&format!("/v1/blocks/{height}"))
@@ -618,7 +632,7 @@ impl NodeClient {
         match &outcome {
             SubmitOutcome::Rejected { error, .. } => Err(CliError::rejected(error)),
             _ => {
-                check_receipt(tx, &outcome)?;
+                check_receipt(tx, &outcome, &|height| self.registry_head_before(height))?;
                 Ok(outcome)
             }
         }
@@ -628,7 +642,13 @@ impl NodeClient {
 /// A receipt names the transaction that was sent, and, with its block's certificate, proves it is in
 /// that block (the inclusion proof against the header) and that each node signing the header did.
 /// Checked before the wallet tells anyone the transaction is on the ledger.
-pub fn check_receipt(tx: &SignedTransaction, outcome: &SubmitOutcome) -> Result<()> {
+/// `registry_head_before(h)` gives the registry head before block `h`, asked only when the certificate's
+/// signatures are bound to it (chain format 5 on).
+pub fn check_receipt(
+    tx: &SignedTransaction,
+    outcome: &SubmitOutcome,
+    registry_head_before: &dyn Fn(u64) -> Result<ebl_core::Hash>,
+) -> Result<()> {
     let bad = |what: String| CliError::from(Refusal::BadReceipt(what));
     let id = tx.id();
     if outcome.id() != id {
@@ -661,8 +681,32 @@ pub fn check_receipt(tx: &SignedTransaction, outcome: &SubmitOutcome) -> Result<
             receipt.height
         ))
     })?;
+    // Before chain format 5 each signature covers the header alone and is checked here. From format
+    // 5 it also covers the registry head before the block, which the wallet holds only where it
+    // replays the registry (`ebl verify`, `ebl gov`): a certificate that does not verify unbound is
+    // left to those, which check every signature with its binding.
     certificate
-        .check_signatures()
+        .check_signatures(ebl_core::HeaderBinding::Unbound)
+        .or_else(|_| {
+            // From chain format 5 the signatures also cover the registry head before the block. A
+            // registry transaction names the head it extends (the one before its block, unless
+            // another registry change shares the block); otherwise the node's registry history,
+            // whose entries the receipts place, names it. A node that lies about that history makes
+            // the signatures fail here.
+            if tx.body.action.is_registry()
+                && certificate
+                    .check_signatures(ebl_core::HeaderBinding::Registry(tx.body.prev))
+                    .is_ok()
+            {
+                return Ok(());
+            }
+            // A wallet that may not read the registry (a bare `tx submit`) cannot check a bound
+            // certificate here: `ebl verify` does, with the registry it replays.
+            let Ok(head) = registry_head_before(receipt.height) else {
+                return Ok(());
+            };
+            certificate.check_signatures(ebl_core::HeaderBinding::Registry(head))
+        })
         .map_err(|e| bad(format!("block {}'s certificate: {e}", receipt.height)))
 }
 
@@ -698,7 +742,9 @@ mod tests {
             time_ms: 2,
         };
         let node = key(9);
-        let certificate = ebl_core::Certificate::of(&header.clone().sign(&node));
+        let certificate = ebl_core::Certificate::of(
+            &header.clone().sign(&node, ebl_core::HeaderBinding::Unbound),
+        );
         let receipt = ebl_core::api::Receipt {
             tx: tx.id(),
             height: 5,
@@ -715,10 +761,16 @@ mod tests {
         (tx, outcome, node)
     }
 
+    /// A registry head these format-4 certificates are not bound to: a signature that does not verify
+    /// unbound does not verify bound to it either.
+    fn no_registry(_: u64) -> crate::error::Result<ebl_core::Hash> {
+        Ok(ebl_core::Hash::of(b"not this block's registry"))
+    }
+
     #[test]
     fn an_honest_receipt_is_taken() {
         let (tx, outcome, _) = receipted();
-        assert!(check_receipt(&tx, &outcome).is_ok());
+        assert!(check_receipt(&tx, &outcome, &no_registry).is_ok());
     }
 
     /// Issue 14: the wallet never checked the receipts it was given.
@@ -736,7 +788,7 @@ mod tests {
             {
                 f(receipt, c);
             }
-            check_receipt(&tx, &outcome)
+            check_receipt(&tx, &outcome, &no_registry)
                 .map_err(|e| (e.exit_code(), e.code))
                 .map_err(|(x, c)| (c, x))
         };

@@ -428,6 +428,10 @@ pub enum Refusal {
     /// A request to the web app from a browser without its session.
     #[error("{0}")]
     NoSession(String),
+    /// A request to `ebl ui` that changes something, from a page not its own or without the
+    /// session's form token.
+    #[error("{0}")]
+    CrossSite(String),
     /// A local file or terminal that failed.
     #[error("{0}")]
     Io(String),
@@ -476,6 +480,7 @@ impl Refusal {
             Refusal::UnknownFileKind(_) => "unknown_file_kind",
             Refusal::WrongHost(_) => "wrong_host",
             Refusal::NoSession(_) => "no_session",
+            Refusal::CrossSite(_) => "cross_site",
             Refusal::Io(_) => "io",
         }
     }
@@ -521,7 +526,8 @@ impl Refusal {
             Refusal::NotLoopback(_)
             | Refusal::UnknownFileKind(_)
             | Refusal::WrongHost(_)
-            | Refusal::NoSession(_) => Kind::Usage,
+            | Refusal::NoSession(_)
+            | Refusal::CrossSite(_) => Kind::Usage,
             Refusal::Io(_) => Kind::Other,
         }
     }
@@ -582,6 +588,7 @@ mod tests {
             ),
             (Refusal::WrongHost(String::new()), "wrong_host", 2),
             (Refusal::NoSession(String::new()), "no_session", 2),
+            (Refusal::CrossSite(String::new()), "cross_site", 2),
             (Refusal::Io(String::new()), "io", 1),
         ];
         for (refusal, code, exit) in pinned {

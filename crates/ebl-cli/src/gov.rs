@@ -78,7 +78,7 @@ impl Wallet {
         let genesis = self.node.genesis()?.genesis.clone();
         let mut ledger = Ledger::new(genesis);
         for entry in self.node.registry_history()? {
-            ledger.set_block_time(entry.receipt.block_time_ms);
+            ledger.set_block(entry.receipt.height, entry.receipt.block_time_ms);
             ledger
                 .apply(&entry.transaction, Signatures::Verify)
                 .map_err(|e| {
@@ -111,12 +111,12 @@ impl Wallet {
     /// Reads a proposal file, with its format checked and its chain pinned.
     pub fn read_proposal(&self, path: &Path) -> Result<Proposal> {
         let proposal: Proposal = read_json(path, "governance proposal", PROPOSAL_BYTES_MAX)?;
-        if proposal.format != PROPOSAL_FORMAT {
-            return Err(crate::error::WalletRule::BadProposal {
+        crate::wallet::check_file_format(&ebl_core::format::PROPOSAL, &proposal.format, || {
+            crate::error::WalletRule::BadProposal {
                 reason: format!("format {:?}", proposal.format),
             }
-            .into());
-        }
+            .into()
+        })?;
         let chain = self.node.genesis()?.chain;
         if proposal.chain != chain || proposal.transaction.body.chain != chain {
             let e = ebl_core::Error::ChainMismatch {
@@ -297,6 +297,31 @@ pub enum GovCommand {
         #[command(flatten)]
         proposal: ProposalOut,
     },
+    /// Move the chain to its next format from a block height: blocks below it keep the old format.
+    /// Choose a height every member's node will reach after its operator has installed a release that
+    /// knows the format (see docs/upgrading.md).
+    ScheduleFormat {
+        /// The next chain format (one this release knows).
+        format: u16,
+        /// The first block written in it: above the chain's head.
+        #[arg(long)]
+        height: u64,
+        /// The admin key that signs.
+        #[command(flatten)]
+        signer: Signer,
+        /// Where a proposal is written, when more admins must sign.
+        #[command(flatten)]
+        proposal: ProposalOut,
+    },
+}
+
+/// The chain's formats in words: its genesis's, then each scheduled change.
+fn formats_line(formats: &ebl_core::format::FormatSchedule) -> String {
+    let mut line = format!("chain format {}", formats.at(0));
+    for a in formats.activations() {
+        line.push_str(&format!("; format {} from block {}", a.format, a.height));
+    }
+    line
 }
 
 /// Signs a governance change as `signer` and submits it or writes the proposal, printing which.
@@ -378,10 +403,15 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                     registry.threshold(),
                     registry.members().len()
                 )))
+                .chain(std::iter::once(formats_line(registry.formats())))
                 .collect::<Vec<_>>()
                 .join("\n");
             Ok(out(
-                json!({"members": registry.members(), "threshold": registry.threshold()}),
+                json!({
+                    "members": registry.members(),
+                    "threshold": registry.threshold(),
+                    "formats": registry.formats(),
+                }),
                 human,
             ))
         }
@@ -462,6 +492,23 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                 Action::SetThreshold { threshold },
                 proposal.file.as_deref(),
                 format!("governance now needs {threshold} admins"),
+            )
+        }
+        GovCommand::ScheduleFormat {
+            format,
+            height,
+            signer,
+            proposal,
+        } => {
+            // Refused here before any signature: a node of this release would stop at the height.
+            ebl_core::format::check_schedulable(format).map_err(CliError::from)?;
+            wallet.reader(Some(&signer.as_key))?;
+            govern(
+                wallet,
+                &signer,
+                Action::ScheduleFormat { format, height },
+                proposal.file.as_deref(),
+                format!("chain format {format} from block {height}"),
             )
         }
     }

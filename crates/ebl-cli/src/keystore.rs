@@ -24,7 +24,7 @@ pub const ARGON2_PASSES_MAX: u32 = 16;
 pub const ARGON2_LANES_MAX: u32 = 8;
 /// Longest key name: it becomes a file name.
 pub const KEY_NAME_BYTES_MAX: usize = 64;
-const FORMAT: &str = "ebl-key/1";
+pub(crate) const FORMAT: &str = "ebl-key/1";
 
 /// A key file's contents. Only `ciphertext` is secret; the public key and name are bound to it as
 /// associated data, so swapping them between files is detected.
@@ -165,12 +165,12 @@ pub fn is_backup(bytes: &[u8]) -> bool {
 pub fn restore(bytes: &[u8], passphrase: &str) -> Result<(String, SigningKey)> {
     let file: KeyFile = serde_json::from_slice(bytes)
         .map_err(|e| CliError::from(Refusal::BadKeyFile(format!("not a key backup: {e}"))))?;
-    if file.format != FORMAT {
-        return Err(CliError::from(Refusal::BadKeyFile(format!(
+    crate::wallet::check_file_format(&ebl_core::format::KEYSTORE, &file.format, || {
+        CliError::from(Refusal::BadKeyFile(format!(
             "a key backup of format {:?}; this wallet reads {FORMAT}",
             file.format
-        ))));
-    }
+        )))
+    })?;
     let key = open(&file, passphrase)?;
     Ok((file.name, key))
 }
@@ -275,7 +275,14 @@ impl Keystore {
                 path.display()
             )))
         })?;
-        if file.format != FORMAT || file.name != name {
+        crate::wallet::check_file_format(&ebl_core::format::KEYSTORE, &file.format, || {
+            CliError::from(Refusal::BadKeyFile(format!(
+                "{} is not a key file of this wallet (format {:?})",
+                path.display(),
+                file.format
+            )))
+        })?;
+        if file.name != name {
             return Err(CliError::from(Refusal::BadKeyFile(format!(
                 "{} is not the key file of {name:?}",
                 path.display()

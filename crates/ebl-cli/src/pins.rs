@@ -28,12 +28,30 @@ pub struct Pin {
 }
 
 /// The pinned chains, and which chain each node address served when the wallet first talked to it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pins {
+    /// `ebl-pins/1` ([`ebl_core::format::PINS`]); files written before it was named lack it and are
+    /// read as version 1, the layout they have.
+    #[serde(default = "pins_format")]
+    pub format: String,
     /// The trusted chains.
     pub chains: Vec<Pin>,
     /// Which chain each node address served when last asked.
     pub nodes: BTreeMap<String, ChainId>,
+}
+
+fn pins_format() -> String {
+    ebl_core::format::PINS.current()
+}
+
+impl Default for Pins {
+    fn default() -> Pins {
+        Pins {
+            format: pins_format(),
+            chains: Vec::new(),
+            nodes: BTreeMap::new(),
+        }
+    }
 }
 
 /// Where a home keeps its pins.
@@ -48,7 +66,16 @@ impl Pins {
         if !path.exists() {
             return Ok(Pins::default());
         }
-        crate::wallet::read_json(&path, "pinned chains file", PINS_BYTES_MAX)
+        let pins: Pins = crate::wallet::read_json(&path, "pinned chains file", PINS_BYTES_MAX)?;
+        // A later release's file is refused as such, and left as it is (nothing saves over it).
+        crate::wallet::check_file_format(&ebl_core::format::PINS, &pins.format, || {
+            CliError::from(crate::error::Refusal::UnreadableFile(format!(
+                "{} is not a pinned chains file (format {:?})",
+                path.display(),
+                pins.format
+            )))
+        })?;
+        Ok(pins)
     }
 
     /// Writes the pins to the wallet `home`, durably.

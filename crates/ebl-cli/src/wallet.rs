@@ -17,6 +17,8 @@ use crate::error::{CliError, Kind, Refusal, Result};
 use crate::keystore::Keystore;
 
 /// Format of the file a holder hands a bank to ask for a pledge.
+/// Readers check it through [`ebl_core::format::PLEDGE_OFFER`], which names the versions this release
+/// reads.
 pub const PLEDGE_OFFER_FORMAT: &str = "ebl-pledge-offer/1";
 /// The shortest passphrase a new key is stored under.
 pub const PASSPHRASE_CHARS_MIN: usize = 8;
@@ -469,12 +471,12 @@ impl Wallet {
     pub fn review_pledge(&self, offer: &PledgeOffer, bank: &SigningKey) -> Result<PledgeReview> {
         let invalid =
             |code: &str, message: String| CliError::new(Kind::Verification, code, message);
-        if offer.format != PLEDGE_OFFER_FORMAT {
-            return Err(CliError::from(Refusal::BadOffer(format!(
+        check_file_format(&ebl_core::format::PLEDGE_OFFER, &offer.format, || {
+            CliError::from(Refusal::BadOffer(format!(
                 "not a pledge offer (format {:?})",
                 offer.format
-            ))));
-        }
+            )))
+        })?;
         // The offer must come from a chain this wallet trusts, and the one its node serves.
         let chain = offer.bundle.genesis.chain_id();
         crate::pins::Pins::load(&self.home)?.check(&chain, Some(&self.node.genesis()?.chain))?;
@@ -589,6 +591,21 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str, max: u
     })
 }
 
+/// Checks the format a file names: one this release reads passes; an older or newer one is refused as
+/// such (`format_too_old`, `format_too_new`: another release reads it, nothing is wrong with it); a
+/// name of another kind of file altogether is `otherwise`, the reader's own refusal.
+pub fn check_file_format(
+    format: &ebl_core::format::FileFormat,
+    name: &str,
+    otherwise: impl FnOnce() -> CliError,
+) -> Result<()> {
+    match format.check(name) {
+        Ok(_) => Ok(()),
+        Err(ebl_core::Error::MalformedEncoding { .. }) => Err(otherwise()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Reads `path`, refusing a file larger than `max` bytes (`what` names it in errors).
 pub fn read_file(path: &Path, what: &str, max: usize) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(|e| {
@@ -643,6 +660,29 @@ pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every file the wallet writes names the version its reader checks through `ebl_core::format`.
+    #[test]
+    fn the_files_the_wallet_writes_name_the_formats_it_reads() {
+        use ebl_core::format;
+        assert_eq!(PLEDGE_OFFER_FORMAT, format::PLEDGE_OFFER.current());
+        assert_eq!(crate::gov::PROPOSAL_FORMAT, format::PROPOSAL.current());
+        assert_eq!(crate::keystore::FORMAT, format::KEYSTORE.current());
+        let newer = format!(
+            "{}/{}",
+            format::PLEDGE_OFFER.prefix,
+            format::PLEDGE_OFFER.newest + 1
+        );
+        let refused = check_file_format(&format::PLEDGE_OFFER, &newer, || unreachable!());
+        assert_eq!(
+            refused.map_err(|e| e.code),
+            Err("format_too_new".to_owned())
+        );
+        let other = check_file_format(&format::PLEDGE_OFFER, "ebl-bundle/2", || {
+            CliError::from(Refusal::BadOffer("not a pledge offer".into()))
+        });
+        assert_eq!(other.map_err(|e| e.code), Err("bad_offer".to_owned()));
+    }
 
     #[test]
     fn an_offers_validity_is_bounded() {

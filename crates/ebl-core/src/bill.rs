@@ -569,7 +569,8 @@ pub fn transition(
         | Action::RecoverKey { .. }
         | Action::AddMember { .. }
         | Action::RemoveMember { .. }
-        | Action::SetThreshold { .. } => {
+        | Action::SetThreshold { .. }
+        | Action::ScheduleFormat { .. } => {
             return Err(Error::MalformedEncoding {
                 reason: format!("{} is not a bill transition", action.code()),
             })

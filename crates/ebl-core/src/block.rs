@@ -10,12 +10,75 @@ use serde::{Deserialize, Serialize};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
-use crate::keys::{sign_in_context, verify_value, PartyKey, SignatureBytes};
+use crate::keys::{sign_in_context, verify_in_context, PartyKey, SignatureBytes};
 use crate::limits::{BLOCK_TRANSACTIONS_MAX, MERKLE_PROOF_DEPTH_MAX};
 use crate::transaction::{ChainId, TxId};
 
-/// Context string of the node's signature over a block header.
+/// Context string of the node's signature over a block header, before chain format 5.
 pub const BLOCK_CONTEXT: &[u8] = b"ebl/block/v1\0";
+
+/// Context string of the node's signature over a block header bound to the registry, from chain
+/// format 5 ([`crate::format::FORMAT_HEADERS_BOUND`]).
+pub const BLOCK_CONTEXT_BOUND: &[u8] = b"ebl/block/v2\0";
+
+/// What a member node's signature over a header covers besides the header. From chain format 5 it is
+/// the registry head as it stood before the block: a certificate then proves which registry its
+/// signers had, so a bundle that leaves out a registry entry (a member's removal, say) no longer
+/// replays to a registry the signatures accept. The header's own bytes and hash are the same in
+/// every format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderBinding {
+    /// Before chain format 5: the header alone, in [`BLOCK_CONTEXT`].
+    Unbound,
+    /// From chain format 5: the header, then the registry head before the block, in
+    /// [`BLOCK_CONTEXT_BOUND`].
+    Registry(Hash),
+}
+
+impl HeaderBinding {
+    /// The binding of a block of chain format `format` over a registry whose head was `registry_head`.
+    pub fn of(format: u16, registry_head: Hash) -> HeaderBinding {
+        if format >= crate::format::FORMAT_HEADERS_BOUND {
+            HeaderBinding::Registry(registry_head)
+        } else {
+            HeaderBinding::Unbound
+        }
+    }
+
+    /// The binding of the block at `height`, given the registry as it stood before that block.
+    pub fn before(registry: &crate::registry::Registry, height: u64) -> HeaderBinding {
+        HeaderBinding::of(registry.formats().at(height), registry.head())
+    }
+
+    /// The binding of the block at `height` made of `transactions`, given the registry after them (a
+    /// node signs a block it has just applied): the registry head before the block is the one its first
+    /// registry transaction names as `prev` (registry transactions are hash-linked), or, with none, the
+    /// head now. A format change takes effect above the block that schedules it, so the format is the
+    /// same before and after.
+    pub fn after(
+        registry: &crate::registry::Registry,
+        height: u64,
+        transactions: &[crate::transaction::SignedTransaction],
+    ) -> HeaderBinding {
+        let head = transactions
+            .iter()
+            .find(|tx| tx.body.action.is_registry())
+            .map_or(registry.head(), |tx| tx.body.prev);
+        HeaderBinding::of(registry.formats().at(height), head)
+    }
+
+    /// The context and the bytes a signature covers.
+    fn message(&self, header: &BlockHeader) -> (&'static [u8], Vec<u8>) {
+        let mut bytes = codec::encode(header);
+        match self {
+            HeaderBinding::Unbound => (BLOCK_CONTEXT, bytes),
+            HeaderBinding::Registry(head) => {
+                bytes.extend_from_slice(head.as_bytes());
+                (BLOCK_CONTEXT_BOUND, bytes)
+            }
+        }
+    }
+}
 
 /// One block's header. The node assigns `time_ms`, never less than its parent's: the node's time is the
 /// order, a client's timestamp is only data.
@@ -41,14 +104,10 @@ impl BlockHeader {
         Hash::of(&codec::encode(self))
     }
 
-    /// Signs the header with a member's node key.
-    pub fn sign(self, node: &SigningKey) -> SignedBlockHeader {
-        let signature = sign_in_context(
-            node,
-            BLOCK_CONTEXT,
-            self.chain.as_bytes(),
-            &codec::encode(&self),
-        );
+    /// Signs the header with a member's node key, bound as its chain format asks.
+    pub fn sign(self, node: &SigningKey, binding: HeaderBinding) -> SignedBlockHeader {
+        let (context, message) = binding.message(&self);
+        let signature = sign_in_context(node, context, self.chain.as_bytes(), &message);
         SignedBlockHeader {
             header: self,
             signer: PartyKey::of(node),
@@ -69,18 +128,12 @@ pub struct SignedBlockHeader {
 }
 
 impl SignedBlockHeader {
-    /// Checks the signature, and that `node` made it.
-    pub fn verify(&self, node: &PartyKey) -> Result<()> {
+    /// Checks the signature, bound as `binding` says, and that `node` made it.
+    pub fn verify(&self, node: &PartyKey, binding: HeaderBinding) -> Result<()> {
         if self.signer != *node {
             return Err(Error::NotNode);
         }
-        verify_value(
-            node,
-            BLOCK_CONTEXT,
-            self.header.chain.as_bytes(),
-            &self.header,
-            &self.signature,
-        )
+        verify_header(node, &self.header, binding, &self.signature)
     }
 
     /// Checks that `self` directly follows `parent` (or the genesis, when `parent` is `None`).
@@ -95,6 +148,23 @@ impl SignedBlockHeader {
             });
         }
         Ok(())
+    }
+}
+
+/// Checks one node's signature over `header`, bound as `binding` says.
+pub(crate) fn verify_header(
+    node: &PartyKey,
+    header: &BlockHeader,
+    binding: HeaderBinding,
+    signature: &SignatureBytes,
+) -> Result<()> {
+    let (context, message) = binding.message(header);
+    if verify_in_context(node, context, header.chain.as_bytes(), &message, signature) {
+        Ok(())
+    } else {
+        Err(Error::BadSignature {
+            signer: node.to_hex(),
+        })
     }
 }
 

@@ -19,17 +19,19 @@ use crate::bill::Bill;
 use crate::certificate::Certificate;
 use crate::document::Document;
 use crate::error::Error;
+use crate::format::{self, check_chain_format, Encoded};
 use crate::genesis::{Genesis, Member};
 use crate::hash::Hash;
 use crate::ledger::{Ledger, Signatures};
 use crate::party::PartyId;
 use crate::registry::Registry;
 use crate::transaction::{BillId, SignedTransaction};
-use crate::verify::{verify_chain_timed, ChainFailure, CustodyStep, RecoveryNotice};
+use crate::verify::{verify_chain_timed, ChainFailure, CustodyStep, EntryBlock, RecoveryNotice};
 
 /// The bundle format name; a reader refuses others.
 /// Version 2: each block comes with its finality certificate (the member nodes' signatures), where
 /// version 1 had one node's signature.
+/// Readers check it through [`format::BUNDLE`], which names the versions this release reads.
 pub const BUNDLE_FORMAT: &str = "ebl-bundle/2";
 /// Largest bundle file a reader accepts.
 pub const BUNDLE_BYTES_MAX: usize = 64 * 1024 * 1024;
@@ -56,6 +58,18 @@ pub struct Bundle {
     pub statement: SignedStatement,
 }
 
+/// The two names a bundle's format is read from, whatever else its layout holds.
+#[derive(Deserialize)]
+struct FormatNames {
+    format: String,
+    genesis: GenesisFormat,
+}
+
+#[derive(Deserialize)]
+struct GenesisFormat {
+    version: u16,
+}
+
 /// Where a bundle failed and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{place}: {error}")]
@@ -78,6 +92,13 @@ fn fail(place: impl Into<String>, error: Error) -> BundleFailure {
 pub struct BundleVerdict {
     /// The chain id.
     pub chain: Hash,
+    /// The bundle's own format (`ebl-bundle/2`), as it names itself.
+    pub format: String,
+    /// The chain format its genesis names (see [`crate::format`]).
+    pub chain_format: u16,
+    /// The format changes governance scheduled, as the bundle's registry holds them: a block at or
+    /// past an activation's height is in that format.
+    pub format_changes: Vec<crate::format::Activation>,
     /// The bill as the replay left it.
     pub bill: Bill,
     /// The height the statement was made at.
@@ -115,23 +136,23 @@ impl Bundle {
                 },
             ));
         }
-        let bundle: Bundle = serde_json::from_slice(text).map_err(|e| {
+        let malformed = |e: serde_json::Error| {
             fail(
                 "bundle",
                 Error::MalformedJson {
                     reason: e.to_string(),
                 },
             )
-        })?;
-        if bundle.format != BUNDLE_FORMAT {
-            return Err(fail(
-                "bundle",
-                Error::MalformedEncoding {
-                    reason: format!("format {:?}, expected {BUNDLE_FORMAT:?}", bundle.format),
-                },
-            ));
-        }
-        Ok(bundle)
+        };
+        // The bundle's and its chain's formats are named before the rest is read: a bundle another
+        // release wrote may not parse as this layout, and must be refused as a format, not as INVALID.
+        let names: FormatNames = serde_json::from_slice(text).map_err(malformed)?;
+        format::BUNDLE
+            .check(&names.format)
+            .map_err(|e| fail("bundle", e))?;
+        check_chain_format(Encoded::Chain, names.genesis.version)
+            .map_err(|e| fail("genesis", e))?;
+        serde_json::from_slice(text).map_err(malformed)
     }
 
     /// The registry as of the bundle's last registry entry, rebuilt without checking signatures: call it
@@ -169,6 +190,9 @@ impl Bundle {
     /// own genesis, not that the genesis is one the verifier trusts: use [`Bundle::verify_pinned`].
     pub fn verify(&self) -> Result<BundleVerdict, BundleFailure> {
         let chain = self.genesis.chain_id();
+        format::BUNDLE
+            .check(&self.format)
+            .map_err(|e| fail("bundle", e))?;
         self.genesis.check().map_err(|e| fail("genesis", e))?;
         // Entries come in ledger order; one out of place is refused, never sorted into place.
         for (list, what) in [
@@ -224,11 +248,17 @@ impl Bundle {
         entries.sort_by_key(|e| (e.receipt.height, e.receipt.index));
         let ordered: Vec<SignedTransaction> =
             entries.iter().map(|e| e.transaction.clone()).collect();
-        let times: Vec<u64> = entries.iter().map(|e| e.receipt.block_time_ms).collect();
+        let blocks: Vec<EntryBlock> = entries
+            .iter()
+            .map(|e| EntryBlock {
+                height: e.receipt.height,
+                time_ms: e.receipt.block_time_ms,
+            })
+            .collect();
         let report = verify_chain_timed(
             &self.genesis,
             &ordered,
-            &times,
+            &blocks,
             self.bill,
             Some(&self.document),
         )
@@ -261,6 +291,9 @@ impl Bundle {
             .collect();
         Ok(BundleVerdict {
             chain,
+            format: self.format.clone(),
+            chain_format: self.genesis.version,
+            format_changes: report.registry.formats().activations().to_vec(),
             bill: report.bill,
             height: statement.statement.height,
             time_ms: statement.statement.time_ms,
@@ -292,7 +325,9 @@ impl Bundle {
         let mut signers = BTreeMap::new();
         for (height, certificate) in headers {
             while let Some(entry) = pending.next_if(|e| e.receipt.height < *height) {
-                // Replayed and checked in full by `verify_chain_timed`: here only membership matters.
+                // Replayed and checked in full by `verify_chain_timed`: here only membership, the
+                // head and the formats matter.
+                ledger.set_block(entry.receipt.height, entry.receipt.block_time_ms);
                 let _ = ledger.apply(&entry.transaction, Signatures::AlreadyVerified);
             }
             let names = certificate

@@ -32,6 +32,55 @@ pub enum Error {
         /// What is wrong, in words.
         reason: String,
     },
+    /// An object written in a format older than this release reads: before the compatibility promise
+    /// began (format 4). Not corrupt, not forged: read it with the release named.
+    #[error("this {object} is in format {format}, older than this release reads (from {oldest}); release {read_by} reads it")]
+    FormatTooOld {
+        /// What kind of object.
+        object: crate::format::Encoded,
+        /// The format it names.
+        format: u16,
+        /// The oldest this release reads.
+        oldest: u16,
+        /// The last release that reads it.
+        read_by: &'static str,
+    },
+    /// An object written by a later release, in a format this release does not know yet. Not corrupt,
+    /// not forged: read it with a later release; nothing of it is rewritten.
+    #[error("this {object} is in format {format}, newer than this release reads (up to {newest}): use a later release")]
+    FormatTooNew {
+        /// What kind of object.
+        object: crate::format::Encoded,
+        /// The format it names.
+        format: u16,
+        /// The newest this release reads.
+        newest: u16,
+    },
+    /// A `SCHEDULE_FORMAT` that skips a format or goes back: formats follow one another.
+    #[error("chain format {format} cannot be scheduled: the next format of this chain is {next}")]
+    FormatNotNext {
+        /// The format scheduled.
+        format: u16,
+        /// The only format that may be scheduled next.
+        next: u16,
+    },
+    /// A `SCHEDULE_FORMAT` from a height not after the block it is in (or an earlier activation).
+    #[error("a format change must take effect after height {after}, not at {height}")]
+    FormatHeightPast {
+        /// The height asked for.
+        height: u64,
+        /// The height it must be above.
+        after: u64,
+    },
+    /// A `SCHEDULE_FORMAT` of a chain format this release cannot write or read: a node of this
+    /// release would stop at its height, so it is not ordered here.
+    #[error("chain format {format} is unknown to this release (it knows up to {newest}): schedule it from a release that knows it")]
+    FormatUnknown {
+        /// The format asked for.
+        format: u16,
+        /// The newest this release knows.
+        newest: u16,
+    },
     /// A block proposal with more transactions than a block may hold.
     #[error("a block proposal holds {count} transactions, more than the {max} allowed")]
     ProposalTooLarge {
@@ -564,6 +613,11 @@ impl Error {
             EncodingTooLarge { .. } => "encoding_too_large",
             TrailingBytes { .. } => "trailing_bytes",
             MalformedEncoding { .. } => "malformed_encoding",
+            FormatTooOld { .. } => "format_too_old",
+            FormatTooNew { .. } => "format_too_new",
+            FormatNotNext { .. } => "format_not_next",
+            FormatHeightPast { .. } => "format_height_past",
+            FormatUnknown { .. } => "format_unknown",
             ProposalTooLarge { .. } => "proposal_too_large",
             MalformedHex { .. } => "malformed_hex",
             InvalidKey => "invalid_key",

@@ -68,6 +68,9 @@ pub struct Ledger {
     references: BTreeMap<(String, String), BillId>,
     /// The time of the block being ordered or replayed: transactions that expired before it are refused.
     block_time_ms: u64,
+    /// The height of the block being ordered or replayed (0: unknown): a format change must be
+    /// scheduled above it.
+    block_height: u64,
 }
 
 impl Ledger {
@@ -80,13 +83,27 @@ impl Ledger {
             bills: BTreeMap::new(),
             references: BTreeMap::new(),
             block_time_ms: 0,
+            block_height: 0,
         }
     }
 
-    /// Sets the time of the block the next transactions are ordered into (or replayed from). A
-    /// transaction whose `valid_until_ms` is earlier is refused as expired.
-    pub fn set_block_time(&mut self, time_ms: u64) {
+    /// Sets the block the next transactions are ordered into (or replayed from): its height and time.
+    /// A transaction whose `valid_until_ms` is earlier than the time is refused as expired; a
+    /// `SCHEDULE_FORMAT` must take effect above the height. Whoever orders and whoever replays set the
+    /// same two, so they agree on every rule.
+    pub fn set_block(&mut self, height: u64, time_ms: u64) {
+        self.block_height = height;
         self.block_time_ms = time_ms;
+    }
+
+    /// The height of the block being ordered or replayed (0: unknown).
+    pub fn block_height(&self) -> u64 {
+        self.block_height
+    }
+
+    /// The chain format of the block at `height`.
+    pub fn format_at(&self, height: u64) -> u16 {
+        self.registry.formats().at(height)
     }
 
     /// Rebuilds a ledger from stored state: the registry and every bill. The reference index is derived.
@@ -225,7 +242,9 @@ impl Ledger {
                     got: tx.body.prev,
                 });
             }
-            let (registry, party) = self.registry.apply(action, &tx.signatures, id)?;
+            let (registry, party) =
+                self.registry
+                    .apply(action, &tx.signatures, id, self.block_height)?;
             self.registry = registry;
             return Ok(Applied {
                 tx: id,

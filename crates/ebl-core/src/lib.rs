@@ -20,6 +20,7 @@ pub mod codec;
 pub mod document;
 pub mod error;
 pub mod foreign;
+pub mod format;
 pub mod genesis;
 pub mod hash;
 pub mod jcs;
@@ -39,7 +40,9 @@ pub mod verify;
 pub mod wire;
 
 pub use bill::{Bill, Pledge, Status, Title};
-pub use block::{merkle_root, BlockHeader, InclusionProof, MerkleTree, SignedBlockHeader};
+pub use block::{
+    merkle_root, BlockHeader, HeaderBinding, InclusionProof, MerkleTree, SignedBlockHeader,
+};
 pub use certificate::{Certificate, NodeSignature};
 pub use document::{Document, DocumentFacts, DocumentType};
 pub use ed25519_dalek::SigningKey;
@@ -57,5 +60,6 @@ pub use transaction::{
     SignedTransaction, Transaction, TxId,
 };
 pub use verify::{
-    verify_chain, verify_chain_timed, ChainFailure, ChainReport, CustodyStep, RecoveryNotice,
+    verify_chain, verify_chain_timed, ChainFailure, ChainReport, CustodyStep, EntryBlock,
+    RecoveryNotice,
 };

@@ -106,6 +106,11 @@ pub enum RequestRefusal {
     /// No leader to order the request, for now.
     #[error("{0}")]
     NoLeader(String),
+    /// A node whose key is no current member's (a member removed by governance): it signs nothing
+    /// more for anyone (finding 4 of the attack review: a removed member's node kept signing status
+    /// statements with fresh times).
+    #[error("{0}")]
+    NotAMemberNode(String),
     /// A cluster request to a single node.
     #[error("{0}")]
     NotClustered(String),
@@ -156,6 +161,7 @@ impl RequestRefusal {
             RequestRefusal::MalformedId(_) => "malformed_id",
             RequestRefusal::MalformedJson(_) => "malformed_json",
             RequestRefusal::NoLeader(_) => "no_leader",
+            RequestRefusal::NotAMemberNode(_) => "not_a_member_node",
             RequestRefusal::NotClustered(_) => "not_clustered",
             RequestRefusal::NotFound(_) => "not_found",
             RequestRefusal::NotLinearizable(_) => "not_linearizable",

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::format::FormatSchedule;
 use crate::genesis::{check_members, Genesis, Member};
 use crate::hash::Hash;
 use crate::keys::PartyKey;
@@ -41,6 +42,9 @@ pub struct RegistryHead {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
     state: RegistryHead,
+    /// The chain's formats by height, as governance scheduled them (stored beside the head: the head's
+    /// encoding is format 4's and keeps its bytes).
+    formats: FormatSchedule,
     parties: BTreeMap<PartyId, Party>,
     keys: BTreeMap<PartyKey, PartyId>,
     names: BTreeMap<String, PartyId>,
@@ -62,6 +66,7 @@ impl Registry {
                 members: genesis.members.clone(),
                 threshold: genesis.threshold,
             },
+            formats: FormatSchedule::new(genesis.version),
             parties: BTreeMap::new(),
             keys: BTreeMap::new(),
             names: BTreeMap::new(),
@@ -70,9 +75,14 @@ impl Registry {
     }
 
     /// Rebuilds a registry from its stored parts (a node's state trees); the indexes are derived.
-    pub fn from_parts(state: RegistryHead, parties: impl IntoIterator<Item = Party>) -> Registry {
+    pub fn from_parts(
+        state: RegistryHead,
+        formats: FormatSchedule,
+        parties: impl IntoIterator<Item = Party>,
+    ) -> Registry {
         let mut registry = Registry {
             state,
+            formats,
             parties: BTreeMap::new(),
             keys: BTreeMap::new(),
             names: BTreeMap::new(),
@@ -106,6 +116,11 @@ impl Registry {
     /// The head, members and threshold, as a checkpoint stores them.
     pub fn state(&self) -> &RegistryHead {
         &self.state
+    }
+
+    /// The chain's formats by height, as scheduled up to now.
+    pub fn formats(&self) -> &FormatSchedule {
+        &self.formats
     }
 
     /// The consortium's members now.
@@ -210,12 +225,14 @@ impl Registry {
     }
 
     /// Checks a registry action against its signatures (already verified) and returns the registry
-    /// after it and the party it changed, if any. `tx_id` becomes the new head.
+    /// after it and the party it changed, if any. `tx_id` becomes the new head; `height` is the block
+    /// it is ordered into (0 when the replay knows no heights).
     pub(crate) fn apply(
         &self,
         action: &Action,
         signatures: &[Signature],
         tx_id: TxId,
+        height: u64,
     ) -> Result<(Registry, Option<PartyId>)> {
         let admins = if action.is_governance() {
             let (got, need) = self.quorum(signatures);
@@ -338,6 +355,13 @@ impl Registry {
             Action::SetThreshold { threshold } => {
                 check_members(&self.state.members, *threshold)?;
                 next.state.threshold = *threshold;
+                None
+            }
+            Action::ScheduleFormat {
+                format,
+                height: from,
+            } => {
+                next.formats = self.formats.schedule(*format, *from, height)?;
                 None
             }
             other => {

@@ -34,8 +34,14 @@ pub const TRANSACTION_CONTEXT: &[u8] = b"ebl/transaction/v1\0";
 /// switch to paper. Version 3: bills sent to other platforms over PINT (`SEND_OUT` and the node's
 /// record of the answer), and a bill that comes back linked to its earlier life here. Version 4: a
 /// surrender received from another platform (`IMPORT` names who surrendered it), which the carrier here
-/// accepts or rejects (a rejection goes back over PINT).
-pub const FORMAT_VERSION: u16 = 4;
+/// accepts or rejects (a rejection goes back over PINT). Version 5: member nodes sign each block header
+/// bound to the registry head before the block (`ebl/block/v2`), so a certificate proves the registry a
+/// verifier replayed. Version 6: a block is final once a finality quorum of member nodes signed it,
+/// apart from the governance threshold: ⌊(n+f)/2⌋+1 of n, for f lying nodes tolerated, so any two
+/// certificates at one height share an honest signer (see [`crate::certificate::finality_quorum`]).
+/// From version 4 on, governance moves a chain to the next format at a height (`SCHEDULE_FORMAT`),
+/// and each block keeps the format of its height (see [`crate::format`]).
+pub const FORMAT_VERSION: u16 = 6;
 
 /// Why a holder surrenders a bill for amendment (DCSA codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -387,6 +393,15 @@ pub enum Action {
         /// The receiver's signed answer, a compact JWS.
         answer: String,
     },
+    /// Governance moves the chain to its next format from a height: blocks below it keep the old
+    /// rules and bytes, blocks from it are written in the new ones. Added at the end of the actions, so
+    /// that every earlier action keeps its bytes; a format-4 chain can schedule it.
+    ScheduleFormat {
+        /// The next chain format.
+        format: u16,
+        /// The first block written in it: above the block that schedules it.
+        height: u64,
+    },
 }
 
 impl Action {
@@ -421,6 +436,7 @@ impl Action {
             Action::SentOut { .. } => "SENT_OUT",
             Action::SendRefused { .. } => "SEND_REFUSED",
             Action::SendDisputed { .. } => "SEND_DISPUTED",
+            Action::ScheduleFormat { .. } => "SCHEDULE_FORMAT",
         }
     }
 
@@ -454,7 +470,8 @@ impl Action {
             | Action::RecoverKey { .. }
             | Action::AddMember { .. }
             | Action::RemoveMember { .. }
-            | Action::SetThreshold { .. } => None,
+            | Action::SetThreshold { .. }
+            | Action::ScheduleFormat { .. } => None,
         }
     }
 
@@ -498,6 +515,7 @@ impl Action {
                 | Action::AddMember { .. }
                 | Action::RemoveMember { .. }
                 | Action::SetThreshold { .. }
+                | Action::ScheduleFormat { .. }
         )
     }
 

@@ -81,13 +81,22 @@ pub fn verify_chain(
     verify_chain_timed(genesis, entries, &[], bill, document)
 }
 
-/// [`verify_chain`] with each entry's block time (`block_times[i]` for `entries[i]`), so that a
-/// transaction ordered after its `valid_until_ms` is refused as the node would have. An empty
-/// `block_times` checks no expiry.
+/// Where an entry of a chain was ordered: its block's height and time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryBlock {
+    /// The block's height.
+    pub height: u64,
+    /// The block's time (Unix milliseconds).
+    pub time_ms: u64,
+}
+
+/// [`verify_chain`] with each entry's block (`blocks[i]` for `entries[i]`), so that a transaction
+/// ordered after its `valid_until_ms` is refused as the node would have, and a format change scheduled
+/// at a height already reached too. An empty `blocks` checks neither.
 pub fn verify_chain_timed(
     genesis: &Genesis,
     entries: &[SignedTransaction],
-    block_times: &[u64],
+    blocks: &[EntryBlock],
     bill: BillId,
     document: Option<&Document>,
 ) -> Result<ChainReport, ChainFailure> {
@@ -98,8 +107,8 @@ pub fn verify_chain_timed(
     let mut recoveries: Vec<RecoveryNotice> = Vec::new();
     let mut custody: Vec<CustodyStep> = Vec::new();
     for (position, tx) in entries.iter().enumerate() {
-        if let Some(time) = block_times.get(position) {
-            ledger.set_block_time(*time);
+        if let Some(block) = blocks.get(position) {
+            ledger.set_block(block.height, block.time_ms);
         }
         let id = tx.id();
         let fail = |error| ChainFailure {

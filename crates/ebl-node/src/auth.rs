@@ -14,27 +14,58 @@ use ebl_core::{
 };
 
 use crate::api::ApiError;
-use crate::limits::{REQUEST_SKEW_MS_MAX, SEEN_REQUESTS_MAX};
+use crate::limits::{REQUEST_SKEW_MS_MAX, SEEN_PER_KEY_MAX, SEEN_REQUESTS_MAX};
 use crate::refusal::ReadRefusal;
 
 /// The signatures of the signed requests accepted within the skew window: each is accepted once, so a
-/// captured request cannot be sent again.
-#[derive(Debug, Default)]
+/// captured request cannot be sent again. Only a request whose key is known (a registered party, a
+/// member admin, this node) is remembered, and each key at most `SEEN_PER_KEY_MAX` times: strangers
+/// fill none of it, and no one key fills it for the others.
+#[derive(Debug)]
 pub struct SeenRequests {
     inner: std::sync::Mutex<SeenInner>,
+    /// Most signatures remembered at once.
+    total_max: usize,
+    /// Most of one key's.
+    per_key_max: usize,
+}
+
+impl Default for SeenRequests {
+    /// The memory of signed reads: `SEEN_REQUESTS_MAX` in all, `SEEN_PER_KEY_MAX` per key.
+    fn default() -> SeenRequests {
+        SeenRequests::with_limits(SEEN_REQUESTS_MAX, SEEN_PER_KEY_MAX)
+    }
 }
 
 #[derive(Debug, Default)]
 struct SeenInner {
-    /// Signature to the request time it carried.
-    by_signature: std::collections::HashMap<[u8; 64], u64>,
+    /// Signature to the request time it carried and the key that signed it.
+    by_signature: std::collections::HashMap<[u8; 64], (u64, PartyKey)>,
     /// (request time, signature), oldest first, to forget what left the window.
     by_time: std::collections::BTreeSet<(u64, [u8; 64])>,
+    /// How many remembered signatures each key has.
+    per_key: std::collections::HashMap<PartyKey, usize>,
 }
 
 impl SeenRequests {
-    /// Records a signature, refusing one seen before (and answering 503 when the memory is full).
-    fn admit(&self, signature: &SignatureBytes, time: u64, now_ms: u64) -> Result<(), ApiError> {
+    /// A memory of at most `total_max` signatures, `per_key_max` of one key.
+    pub fn with_limits(total_max: usize, per_key_max: usize) -> SeenRequests {
+        SeenRequests {
+            inner: std::sync::Mutex::default(),
+            total_max,
+            per_key_max,
+        }
+    }
+
+    /// Records a signature by `key`, refusing one seen before (`Replayed`) and answering
+    /// `RequestsRemembered` (503) when the memory, or the key's share of it, is full.
+    pub(crate) fn admit(
+        &self,
+        key: &PartyKey,
+        signature: &SignatureBytes,
+        time: u64,
+        now_ms: u64,
+    ) -> Result<(), ReadRefusal> {
         let mut seen = match self.inner.lock() {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
@@ -46,16 +77,25 @@ impl SeenRequests {
                 break;
             }
             seen.by_time.remove(&(t, sig));
-            seen.by_signature.remove(&sig);
+            if let Some((_, signer)) = seen.by_signature.remove(&sig) {
+                if let Some(n) = seen.per_key.get_mut(&signer) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        seen.per_key.remove(&signer);
+                    }
+                }
+            }
         }
         if seen.by_signature.contains_key(&signature.0) {
-            return Err(ReadRefusal::Replayed.into());
+            return Err(ReadRefusal::Replayed);
         }
-        if seen.by_signature.len() >= SEEN_REQUESTS_MAX {
-            return Err(ReadRefusal::RequestsRemembered.into());
+        let mine = seen.per_key.get(key).copied().unwrap_or(0);
+        if seen.by_signature.len() >= self.total_max || mine >= self.per_key_max {
+            return Err(ReadRefusal::RequestsRemembered);
         }
-        seen.by_signature.insert(signature.0, time);
+        seen.by_signature.insert(signature.0, (time, *key));
         seen.by_time.insert((time, signature.0));
+        seen.per_key.insert(*key, mine + 1);
         Ok(())
     }
 }
@@ -83,15 +123,35 @@ pub(crate) fn authenticate(
     authenticate_body(registry, chain, request, &[], seen, now_ms)
 }
 
+/// A request's signature, checked, and not yet remembered: that waits until its key is known to be one
+/// that may sign requests here ([`Signed::remember`]).
+struct Signed<'a> {
+    key: PartyKey,
+    signature: SignatureBytes,
+    time: u64,
+    seen: &'a SeenRequests,
+    now_ms: u64,
+}
+
+impl Signed<'_> {
+    /// Accepts the signature once (a replay is refused), now that its key is known.
+    fn remember(self) -> Result<PartyKey, ApiError> {
+        self.seen
+            .admit(&self.key, &self.signature, self.time, self.now_ms)
+            .map_err(ApiError::from)?;
+        Ok(self.key)
+    }
+}
+
 /// The key that signed a request (its body covered by the signature), once the signature, its time and
 /// its freshness are checked.
-fn signer(
+fn signer<'a>(
     chain: &ebl_core::ChainId,
     (method, uri, headers): (&Method, &Uri, &HeaderMap),
     body: &[u8],
-    seen: &SeenRequests,
+    seen: &'a SeenRequests,
     now_ms: u64,
-) -> Result<PartyKey, ApiError> {
+) -> Result<Signed<'a>, ApiError> {
     let (Some(key), Some(time), Some(signature)) = (
         header(headers, HEADER_KEY),
         header(headers, HEADER_TIME),
@@ -126,8 +186,13 @@ fn signer(
         }
         .into());
     }
-    seen.admit(&signature, time, now_ms)?;
-    Ok(key)
+    Ok(Signed {
+        key,
+        signature,
+        time,
+        seen,
+        now_ms,
+    })
 }
 
 /// Checks that a request is signed by this node's own key: the operator's requests to its node (verify
@@ -139,10 +204,11 @@ pub(crate) fn authenticate_node(
     seen: &SeenRequests,
     now_ms: u64,
 ) -> Result<(), ApiError> {
-    if signer(chain, request, &[], seen, now_ms)? != *node {
+    let signed = signer(chain, request, &[], seen, now_ms)?;
+    if signed.key != *node {
         return Err(ReadRefusal::NotThisNode.into());
     }
-    Ok(())
+    signed.remember().map(|_| ())
 }
 
 /// [`authenticate`] for a request with a body, which the signature covers.
@@ -154,18 +220,21 @@ pub(crate) fn authenticate_body(
     seen: &SeenRequests,
     now_ms: u64,
 ) -> Result<Reader, ApiError> {
-    let key = signer(chain, request, body, seen, now_ms)?;
+    let signed = signer(chain, request, body, seen, now_ms)?;
     // A member reads what its node stores (consortium.md); its admin key is no party's, so it reads as
     // a reader with no bills of its own and every bill visible.
-    if registry.member_by_admin(&key).is_some() {
+    if registry.member_by_admin(&signed.key).is_some() {
+        let key = signed.remember()?;
         return Ok(Reader {
             party: PartyId::from(key),
             privileged: true,
         });
     }
+    // The key is checked before its signature is remembered: a stranger's requests take no memory.
     let party = registry
-        .signer(&key)
+        .signer(&signed.key)
         .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.code(), &e.to_string()))?;
+    signed.remember()?;
     let privileged = registry
         .party(party)
         .is_some_and(|p| p.has_role(Role::Auditor));
@@ -293,20 +362,99 @@ mod tests {
             bytes[..8].copy_from_slice(&(i as u64).to_le_bytes());
             SignatureBytes(bytes)
         };
+        // Each key within its share, so the whole memory fills.
+        let key = |i: usize| {
+            let n = u8::try_from(i / SEEN_PER_KEY_MAX + 1).expect("a few keys");
+            PartyKey::of(&ebl_core::testkit::key(n))
+        };
         for i in 0..SEEN_REQUESTS_MAX {
-            assert!(seen.admit(&signature(i), now, now).is_ok());
+            assert!(seen.admit(&key(i), &signature(i), now, now).is_ok());
         }
-        let full = seen.admit(&signature(SEEN_REQUESTS_MAX), now, now);
-        assert_eq!(full.map_err(|e| e.body.code), Err("busy".to_owned()));
-        let again = seen.admit(&signature(0), now, now);
-        assert_eq!(
-            again.map_err(|e| e.body.code),
-            Err("request_replayed".to_owned())
-        );
+        let stranger = PartyKey::of(&ebl_core::testkit::key(200));
+        let full = seen.admit(&stranger, &signature(SEEN_REQUESTS_MAX), now, now);
+        assert_eq!(full, Err(ReadRefusal::RequestsRemembered));
+        let again = seen.admit(&key(0), &signature(0), now, now);
+        assert_eq!(again, Err(ReadRefusal::Replayed));
         // Past twice the skew the old ones are forgotten, and there is room again.
         let later = now + 2 * REQUEST_SKEW_MS_MAX + 1;
         assert!(seen
-            .admit(&signature(SEEN_REQUESTS_MAX), later, later)
+            .admit(&stranger, &signature(SEEN_REQUESTS_MAX), later, later)
             .is_ok());
+    }
+
+    /// `SEEN_PER_KEY_MAX` at its bound: one key's requests fill its share and no more; another key's
+    /// are still remembered.
+    #[test]
+    fn one_key_fills_only_its_share_of_the_memory() {
+        let seen = SeenRequests::default();
+        let now = 10 * REQUEST_SKEW_MS_MAX;
+        let (busy, other) = (
+            PartyKey::of(&ebl_core::testkit::key(1)),
+            PartyKey::of(&ebl_core::testkit::key(2)),
+        );
+        let signature = |i: usize| {
+            let mut bytes = [0u8; 64];
+            bytes[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            SignatureBytes(bytes)
+        };
+        for i in 0..SEEN_PER_KEY_MAX {
+            assert!(seen.admit(&busy, &signature(i), now, now).is_ok());
+        }
+        let over = seen.admit(&busy, &signature(SEEN_PER_KEY_MAX), now, now);
+        assert_eq!(over, Err(ReadRefusal::RequestsRemembered));
+        assert!(seen
+            .admit(&other, &signature(SEEN_PER_KEY_MAX + 1), now, now)
+            .is_ok());
+    }
+
+    /// Finding 2 of the attack review: 101 000 signed reads by unregistered keys made every party's
+    /// signed read answer 503 for about 85 s, because each signature was remembered before its key was
+    /// checked. A stranger's request is refused and remembered nowhere.
+    #[test]
+    fn regression_strangers_signed_reads_fill_no_memory() {
+        use ebl_core::testkit::Cast;
+        let cast = Cast::new();
+        let genesis = cast.genesis(1_700_000_000_000).expect("genesis");
+        let chain = genesis.chain_id();
+        let registry = Registry::new(&genesis);
+        let seen = SeenRequests::default();
+        let now = 10 * REQUEST_SKEW_MS_MAX;
+        let uri: Uri = "/v1/bills".parse().expect("uri");
+        let signed_by = |key: &ebl_core::SigningKey, time: u64| {
+            let signature = ebl_core::api::sign_request(key, &chain, "GET", "/v1/bills", &[], time);
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                HEADER_KEY,
+                PartyKey::of(key).to_hex().parse().expect("header"),
+            );
+            headers.insert(HEADER_TIME, time.to_string().parse().expect("header"));
+            headers.insert(
+                HEADER_SIGNATURE,
+                bytes::to_hex(&signature.0).parse().expect("header"),
+            );
+            headers
+        };
+        for i in 0..1_000u64 {
+            let mut seed = [7u8; 32];
+            seed[..8].copy_from_slice(&i.to_le_bytes());
+            let stranger = ebl_core::SigningKey::from_bytes(&seed);
+            let refused = authenticate(
+                &registry,
+                &chain,
+                (&Method::GET, &uri, &signed_by(&stranger, now)),
+                &seen,
+                now,
+            );
+            assert!(refused.is_err());
+        }
+        assert_eq!(seen.inner.lock().expect("lock").by_signature.len(), 0);
+        // A member admin's read is remembered, once.
+        let admin = signed_by(&cast.operator, now);
+        assert!(authenticate(&registry, &chain, (&Method::GET, &uri, &admin), &seen, now).is_ok());
+        let replayed = authenticate(&registry, &chain, (&Method::GET, &uri, &admin), &seen, now);
+        assert_eq!(
+            replayed.map(|_| ()).map_err(|e| e.body.code),
+            Err("request_replayed".to_owned())
+        );
     }
 }

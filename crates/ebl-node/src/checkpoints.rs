@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use ebl_core::format::Activation;
 use ebl_core::{Bill, Party, RegistryHead};
 use ebl_store::{Kv, LedgerStore, StoreError};
 
@@ -31,6 +32,7 @@ pub(crate) struct StateAt {
     pub bills: Vec<Bill>,
     pub parties: Vec<Party>,
     pub registry: RegistryHead,
+    pub formats: Vec<Activation>,
 }
 
 enum Job {
@@ -138,7 +140,7 @@ fn write_in_pieces<K: Kv>(store: &LedgerStore<K>, state: &StateAt) -> Result<(),
     for parties in state.parties.chunks(CHECKPOINT_PIECE_STATES) {
         store.write_states(state.height, &[], parties)?;
     }
-    store.commit_checkpoint(state.height, &state.registry)
+    store.commit_checkpoint(state.height, &state.registry, &state.formats)
 }
 
 impl Drop for Checkpoints {
@@ -177,6 +179,7 @@ mod tests {
             bills: Vec::new(),
             parties: Vec::new(),
             registry: registry.clone(),
+            formats: Vec::new(),
         };
         checkpoints.send(state()).expect("taken");
         checkpoints.settle().expect_err("the write failed");

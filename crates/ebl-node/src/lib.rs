@@ -11,6 +11,7 @@
 pub mod admin;
 mod api;
 mod auth;
+pub mod backup;
 mod checkpoints;
 mod checks;
 pub mod cluster;
@@ -29,6 +30,7 @@ mod sequencer;
 mod server;
 mod state;
 pub mod tls;
+pub mod upgrade;
 pub mod verify;
 mod writer;
 
@@ -36,6 +38,7 @@ mod writer;
 use anyhow as _;
 use clap as _;
 use clap_complete as _;
+use rustix as _;
 use tracing_subscriber as _;
 
 pub use local::LocalNode;

@@ -37,6 +37,13 @@ pub const REQUEST_SKEW_MS_MAX: u64 = ebl_core::limits::REQUEST_SKEW_MS_MAX;
 /// Most signed requests remembered at once (each for twice the skew), to refuse a replay; past it the
 /// node answers 503 rather than forget one early.
 pub const SEEN_REQUESTS_MAX: usize = 100_000;
+/// Most signed requests of one key remembered at once: a party reading 100 times a second for the
+/// whole window fits; one key cannot fill the memory for the rest.
+pub const SEEN_PER_KEY_MAX: usize = 10_000;
+/// Most peer requests remembered at once (each for twice the skew), to refuse a replayed one: a
+/// leader's appends and heartbeats to one follower at full load are about 600 a second, 36 000 in the
+/// window; past this the node answers 503 (Raft retries) rather than forget one early.
+pub const SEEN_PEER_REQUESTS_MAX: usize = 200_000;
 /// How long one request may take, body included, before it is cut off (slow clients hold no slot forever).
 pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// Transactions between two state checkpoints: bill and party states are written at most this far apart

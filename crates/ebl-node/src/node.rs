@@ -47,6 +47,16 @@ pub enum NodeError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    /// A consortium member's node whose store holds blocks but whose Raft log is gone: restored from a
+    /// backup, or the log deleted. It must not vote or acknowledge again, or entries the consortium
+    /// counted it for could be lost (and its leader's record of its log would run backwards).
+    #[error("this member node's store holds {height} blocks but its Raft log ({raft}) is gone (a restored backup, or a deleted log); a member node that lost its log must not vote again. Keep this directory as a verified copy (`ebl-node verify`), and rejoin the consortium with a new node key (docs/upgrading.md, \"Restoring a consortium member\")")]
+    RaftStateLost {
+        /// The store's height.
+        height: u64,
+        /// Where the Raft log should be.
+        raft: PathBuf,
+    },
 }
 
 /// Where a node keeps its files.
@@ -209,6 +219,9 @@ pub struct Settings {
     pub checkpoint_transactions: usize,
     /// How long one request may take (`REQUEST_TIMEOUT_MS`).
     pub request_timeout_ms: u64,
+    /// The newest chain format this node orders: its release's own (`FORMAT_VERSION`). The binary
+    /// has no flag for it; a test sets another to play a release that knows more formats, or fewer.
+    pub newest_format: u16,
 }
 
 impl Default for Settings {
@@ -222,6 +235,7 @@ impl Default for Settings {
             pint_transfer_open_ms: crate::pint::TRANSFER_OPEN_MS_MAX,
             checkpoint_transactions: CHECKPOINT_TRANSACTIONS,
             request_timeout_ms: REQUEST_TIMEOUT_MS,
+            newest_format: ebl_core::format::FORMAT_VERSION,
         }
     }
 }
@@ -312,6 +326,7 @@ pub fn start_receiving<K: Kv>(
             checkpoints: crate::checkpoints::Checkpoints::start(store.clone(), metrics.clone())?,
         },
         published: published.clone(),
+        newest_format: settings.newest_format,
     };
     let thread = std::thread::Builder::new()
         .name("sequencer".into())
@@ -334,8 +349,13 @@ pub fn start_receiving<K: Kv>(
             node_key,
             pint,
             seen_requests: crate::auth::SeenRequests::default(),
+            seen_peer_requests: crate::auth::SeenRequests::with_limits(
+                crate::limits::SEEN_PEER_REQUESTS_MAX,
+                crate::limits::SEEN_PEER_REQUESTS_MAX,
+            ),
             cluster: None,
             verifications: crate::admin::Verifications::default(),
+            backups: crate::admin::Backups::default(),
         }),
         settings,
         sequencer: thread,
@@ -359,7 +379,9 @@ pub(crate) fn load<K: Kv>(store: &LedgerStore<K>, genesis: Genesis) -> Result<Lo
         Some(state) => state,
         None => Registry::new(&genesis).state().clone(),
     };
-    let registry = Registry::from_parts(registry_state, store.parties()?);
+    let formats =
+        ebl_core::format::FormatSchedule::from_parts(genesis.version, store.format_activations()?);
+    let registry = Registry::from_parts(registry_state, formats, store.parties()?);
     let bills = store.bills()?;
     let mut ledger = Ledger::from_parts(genesis, registry, bills);
     let state_height = store.state_height()?;
@@ -381,7 +403,7 @@ pub(crate) fn load<K: Kv>(store: &LedgerStore<K>, genesis: Genesis) -> Result<Lo
                 key: h.to_string(),
                 reason: "its transactions are not stored".into(),
             })?;
-        ledger.set_block_time(block.header.header.time_ms);
+        ledger.set_block(h, block.header.header.time_ms);
         for (id, stored) in block.tx_ids.iter().zip(&stored_txs) {
             if stored.tx.id() != *id {
                 return Err(StoreError::Corrupt {
@@ -451,10 +473,12 @@ pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, N
         Some(dir.pint()),
     );
     pint.trust_dir = Some(dir.pint_trust());
-    start_receiving(store, key, settings, pint).map_err(|e| match e {
+    let running = start_receiving(store, key, settings, pint).map_err(|e| match e {
         NodeError::WrongNodeKey(_) => NodeError::WrongNodeKey(dir.node_key()),
         other => other,
-    })
+    })?;
+    running.app.backups.serve_from(dir.clone());
+    Ok(running)
 }
 
 /// Opens the node in `dir` as its genesis wants it: the one member's node alone, or a member node of
@@ -485,12 +509,14 @@ pub async fn open_member(
         join: dir.join_marker(),
         peer_tls: crate::tls::PeerTls::load(&dir.tls_peers())?,
     };
-    crate::cluster::start::start(store, key, settings, pint, files, timing)
+    let running = crate::cluster::start::start(store, key, settings, pint, files, timing)
         .await
         .map_err(|e| match e {
             NodeError::NotAMember(_) => NodeError::NotAMember(dir.node_key()),
             other => other,
-        })
+        })?;
+    running.app.backups.serve_from(dir.clone());
+    Ok(running)
 }
 
 /// Serves HTTP until `shutdown` resolves, then finishes in-flight requests, lets the sequencer make its

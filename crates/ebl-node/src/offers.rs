@@ -56,6 +56,36 @@ pub(crate) async fn offer_freshness<K: Kv>(
             "the pledge is for another bill, or names another pledgee",
         ));
     }
+    // A holder's offer to a bank: not the asker's own (finding 8 of the attack review: a former party
+    // signed a pledge naming itself as the bank, and learned every later move of a bill it may no
+    // longer read).
+    let signed_by_asker = {
+        let state = app.state();
+        let registry = state.ledger.registry();
+        offer.signatures.iter().any(|s| {
+            registry
+                .by_key(&s.signer)
+                .is_some_and(|p| p.id == reader.party)
+        })
+    };
+    if signed_by_asker {
+        return Err(forbidden("the pledge is signed by the bank that asks"));
+    }
+    // An offer past its expiry is no offer: the ledger would refuse it, and it opens nothing here.
+    if let Some(valid_until_ms) = offer.body.valid_until_ms {
+        let now = now_ms();
+        if valid_until_ms < now {
+            let e = ebl_core::Error::Expired {
+                valid_until_ms,
+                block_time_ms: now,
+            };
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                e.code(),
+                &e.to_string(),
+            ));
+        }
+    }
     let history = load_history(&app, &id)?;
     let txs: Vec<&SignedTransaction> = history.iter().map(|h| &h.transaction).collect();
     let signed_by_party = {

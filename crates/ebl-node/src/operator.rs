@@ -8,7 +8,7 @@ use std::time::Duration;
 use ebl_core::api::{sign_request, ErrorBody, Head, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME};
 use ebl_core::{PartyKey, SigningKey};
 
-use crate::admin::{Verdict, Verification, VERIFY_PATH};
+use crate::admin::{BackupOutcome, BackupState, Verdict, Verification, BACKUP_PATH, VERIFY_PATH};
 use crate::api::now_ms;
 use crate::tls::PeerTls;
 
@@ -111,9 +111,9 @@ impl Operator {
         serde_json::from_str(&body).map_err(|e| self.bad(e))
     }
 
-    fn signed(&self, method: &str, chain: &ebl_core::ChainId) -> [(String, String); 3] {
+    fn signed(&self, method: &str, path: &str, chain: &ebl_core::ChainId) -> [(String, String); 3] {
         let time = now_ms();
-        let signature = sign_request(&self.key, chain, method, VERIFY_PATH, &[], time);
+        let signature = sign_request(&self.key, chain, method, path, &[], time);
         [
             (HEADER_KEY.to_owned(), PartyKey::of(&self.key).to_string()),
             (HEADER_TIME.to_owned(), time.to_string()),
@@ -130,7 +130,7 @@ impl Operator {
         let head: Head = self.answer(self.agent.get(format!("{}/v1/head", self.url)).call())?;
         let url = format!("{}{VERIFY_PATH}", self.url);
         let mut post = self.agent.post(&url);
-        for (name, value) in self.signed("POST", &head.chain) {
+        for (name, value) in self.signed("POST", VERIFY_PATH, &head.chain) {
             post = post.header(name, value);
         }
         let mut now: Verification = self.answer(post.send_empty())?;
@@ -142,7 +142,35 @@ impl Operator {
             }
             std::thread::sleep(Duration::from_millis(VERIFY_POLL_MS));
             let mut get = self.agent.get(&url);
-            for (name, value) in self.signed("GET", &head.chain) {
+            for (name, value) in self.signed("GET", VERIFY_PATH, &head.chain) {
+                get = get.header(name, value);
+            }
+            now = self.answer(get.call())?;
+        }
+    }
+
+    /// Asks the node to write a backup of itself to `to` (an absolute path on the node's host) and
+    /// waits until it is written or failed.
+    pub fn backup(&self, to: &Path) -> Result<BackupOutcome, AskError> {
+        let head: Head = self.answer(self.agent.get(format!("{}/v1/head", self.url)).call())?;
+        let start = format!(
+            "{BACKUP_PATH}?to={}",
+            ebl_core::bytes::to_hex(to.to_string_lossy().as_bytes())
+        );
+        let mut post = self.agent.post(format!("{}{start}", self.url));
+        for (name, value) in self.signed("POST", &start, &head.chain) {
+            post = post.header(name, value);
+        }
+        let mut now: BackupState = self.answer(post.send_empty())?;
+        loop {
+            match now {
+                BackupState::Finished { outcome, .. } => return Ok(outcome),
+                BackupState::Running { .. } => {}
+                BackupState::Idle => return Err(self.bad("the node did not start the backup")),
+            }
+            std::thread::sleep(Duration::from_millis(VERIFY_POLL_MS));
+            let mut get = self.agent.get(format!("{}{BACKUP_PATH}", self.url));
+            for (name, value) in self.signed("GET", BACKUP_PATH, &head.chain) {
                 get = get.header(name, value);
             }
             now = self.answer(get.call())?;

@@ -40,6 +40,7 @@ impl Status for RequestRefusal {
             RequestRefusal::MalformedId(_) => StatusCode::BAD_REQUEST,
             RequestRefusal::MalformedJson(_) => StatusCode::BAD_REQUEST,
             RequestRefusal::NoLeader(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestRefusal::NotAMemberNode(_) => StatusCode::SERVICE_UNAVAILABLE,
             RequestRefusal::NotClustered(_) => StatusCode::NOT_FOUND,
             RequestRefusal::NotFound(_) => StatusCode::NOT_FOUND,
             RequestRefusal::NotLinearizable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -123,6 +124,7 @@ mod tests {
             RequestRefusal::MalformedId(s()),
             RequestRefusal::MalformedJson(s()),
             RequestRefusal::NoLeader(s()),
+            RequestRefusal::NotAMemberNode(s()),
             RequestRefusal::NotClustered(s()),
             RequestRefusal::NotFound(s()),
             RequestRefusal::NotLinearizable(s()),
@@ -149,6 +151,7 @@ mod tests {
             | MalformedId(_)
             | MalformedJson(_)
             | NoLeader(_)
+            | NotAMemberNode(_)
             | NotClustered(_)
             | NotFound(_)
             | NotLinearizable(_)

@@ -68,17 +68,47 @@ pub(crate) struct Ordered {
 }
 
 /// Applies candidates in order to the ledger. Pure: the same ledger and candidates give the same result.
-pub(crate) fn order_block(ledger: &mut Ledger, candidates: Vec<Candidate>) -> Ordered {
+pub(crate) fn order_block(
+    ledger: &mut Ledger,
+    candidates: Vec<Candidate>,
+    newest_format: u16,
+) -> Ordered {
     let mut ordered = Ordered {
         accepted: Vec::new(),
         ids: Vec::new(),
         applied: Vec::new(),
         verdicts: Vec::with_capacity(candidates.len()),
     };
+    // A block at or past the height of a format this release does not know is not ordered: the node
+    // stops there with the format named, keeps everything, and goes on once a release that knows it
+    // runs in its place.
+    let unknown = ledger
+        .registry()
+        .formats()
+        .first_beyond(newest_format)
+        .filter(|a| ledger.block_height() >= a.height);
+    let this_release = |tx: &SignedTransaction| -> ebl_core::Result<()> {
+        if let Some(a) = unknown {
+            return Err(ebl_core::Error::FormatTooNew {
+                object: ebl_core::format::Encoded::Chain,
+                format: a.format,
+                newest: newest_format,
+            });
+        }
+        // Only a format this release writes is scheduled through it: its own nodes would stop.
+        match tx.body.action {
+            ebl_core::Action::ScheduleFormat { format, .. } => {
+                ebl_core::format::check_schedulable_by(format, newest_format)
+            }
+            _ => Ok(()),
+        }
+    };
     for candidate in candidates {
         match candidate {
             Err(refused) => ordered.verdicts.push(Err(refused)),
-            Ok((id, tx)) => match ledger.apply_identified(&tx, id, Signatures::AlreadyVerified) {
+            Ok((id, tx)) => match this_release(&tx)
+                .and_then(|()| ledger.apply_identified(&tx, id, Signatures::AlreadyVerified))
+            {
                 Ok(applied) => {
                     ordered.verdicts.push(Ok(ordered.accepted.len()));
                     ordered.accepted.push(tx);
@@ -144,6 +174,8 @@ pub(crate) struct Sequencer<K: Kv> {
     pub(crate) ledger: Ledger,
     pub(crate) writer: BlockWriter<K>,
     pub(crate) published: Arc<RwLock<Published>>,
+    /// The newest chain format it orders (see `Settings::newest_format`).
+    pub(crate) newest_format: u16,
 }
 
 impl<K: Kv> std::fmt::Debug for Sequencer<K> {
@@ -224,8 +256,8 @@ impl<K: Kv> Sequencer<K> {
         }
         // The block's time is chosen before ordering: expiries are checked against it.
         let time_ms = now_ms().max(self.writer.parent_time(&self.ledger));
-        self.ledger.set_block_time(time_ms);
-        let ordered = order_block(&mut self.ledger, candidates);
+        self.ledger.set_block(self.writer.height() + 1, time_ms);
+        let ordered = order_block(&mut self.ledger, candidates, self.newest_format);
         self.writer.metrics.phase("apply", started.elapsed());
         let block = if ordered.accepted.is_empty() {
             None

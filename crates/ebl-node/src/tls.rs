@@ -260,6 +260,9 @@ impl PeerTls {
     pub fn agent(&self, connect: Duration, whole: Option<Duration>) -> ureq::Agent {
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect is an answer, never an address to call next (finding 9 of the attack review:
+            // a 302 made the node fetch any address on every retry).
+            .max_redirects(0)
             .timeout_connect(Some(connect))
             .timeout_global(whole);
         if let Some(roots) = &self.roots {

@@ -156,7 +156,10 @@ pub fn verify_store<K: Kv>(
                 // Each member node signs the blocks it writes: the signer must be a member node as the
                 // registry stood before this block.
                 match ledger.registry().member_by_node(&header.signer) {
-                    Some(member) => header.verify(&member.node),
+                    Some(member) => header.verify(
+                        &member.node,
+                        ebl_core::HeaderBinding::before(ledger.registry(), height),
+                    ),
                     None => Err(ebl_core::Error::NotNode),
                 }
             })
@@ -205,7 +208,7 @@ pub fn verify_store<K: Kv>(
         }
         // Signatures are stateless: checked on every core; the rules are then applied in order, at the
         // block's time (expiries).
-        ledger.set_block_time(header.header.time_ms);
+        ledger.set_block(height, header.header.time_ms);
         let checked = verify_signatures_in_parallel(&stored_txs);
         for (index, (tx, check)) in stored_txs.iter().zip(checked).enumerate() {
             let id = &block.tx_ids[index];

@@ -7,8 +7,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use ebl_core::{
-    Applied, BillId, BlockHeader, Hash, Ledger, MerkleTree, PartyId, Registry, SignedBlockHeader,
-    SignedTransaction, SigningKey, TxId,
+    Applied, BillId, BlockHeader, Hash, HeaderBinding, Ledger, MerkleTree, PartyId, Registry,
+    SignedBlockHeader, SignedTransaction, SigningKey, TxId,
 };
 use ebl_store::{BlockWrite, Checkpoint, Kv, LedgerStore, StoreError, StoredBlock};
 
@@ -93,6 +93,7 @@ impl<K: Kv> BlockWriter<K> {
             bills: &bills,
             parties: &parties,
             registry: ledger.registry().state(),
+            formats: ledger.registry().formats().activations(),
         };
         self.store.write_checkpoint(&checkpoint)?;
         self.store.sync()
@@ -128,7 +129,10 @@ impl<K: Kv> BlockWriter<K> {
         };
         let height = header.height;
         let block = StoredBlock {
-            header: header.sign(&self.node_key),
+            header: header.sign(
+                &self.node_key,
+                HeaderBinding::after(ledger.registry(), height, transactions),
+            ),
             tx_ids: ids.to_vec(),
         };
         let bills = touched_bills(ledger, applied);
@@ -149,6 +153,7 @@ impl<K: Kv> BlockWriter<K> {
                 bills,
                 parties,
                 registry: ledger.registry().state().clone(),
+                formats: ledger.registry().formats().activations().to_vec(),
             })?;
         }
         self.metrics.phase("write", started.elapsed());

@@ -182,6 +182,7 @@ fn pint_transactions(
             | Action::AddMember { .. }
             | Action::RemoveMember { .. }
             | Action::SetThreshold { .. }
+            | Action::ScheduleFormat { .. }
             | Action::SendOut { .. }
             | Action::SentOut { .. }
             | Action::SendRefused { .. }

@@ -15,6 +15,7 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 #![warn(missing_docs)]
 
+mod bounds;
 mod envelope;
 mod export;
 mod jws;
@@ -25,6 +26,10 @@ pub mod testkit;
 pub mod trust_dir;
 mod x5c;
 
+pub use bounds::{
+    check_json_bounds, JsonBoundsError, ENVELOPE_CONTAINER_MEMBERS_MAX, ENVELOPE_DEPTH_MAX,
+    ENVELOPE_VALUES_MAX,
+};
 pub use envelope::{
     accepted_documents, verify_envelope, EnvelopeVerdict, NamedDocument, ACTION_CODES,
 };

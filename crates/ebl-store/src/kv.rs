@@ -129,6 +129,16 @@ impl SledKv {
                         reason: "sled reports corrupted data in its files".into(),
                     })
                 }
+                // A damaged `conf` reads to sled as a configuration it does not support ("may have been
+                // created using a sled version earlier than 0.29"): every file here was written by this
+                // sled, so it is damage, and said as such.
+                Err(sled::Error::Unsupported(why)) => {
+                    return Err(StoreError::Corrupt {
+                        what: "store file",
+                        key: path.join("conf").display().to_string(),
+                        reason: format!("sled cannot read its configuration: {why}"),
+                    })
+                }
                 Err(e) => return Err(io(e)),
             }
         }

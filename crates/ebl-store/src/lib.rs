@@ -23,7 +23,9 @@ pub use folder::{Documents, Folder};
 pub use kv::{Batch, Kv, SledKv};
 #[cfg(feature = "fault")]
 pub use records::seal_unkeyed;
-pub use records::{BlockWrite, Checkpoint, LedgerStore, SealKey, StoredBlock, StoredTransaction};
+pub use records::{
+    BlockWrite, Checkpoint, LedgerStore, SealKey, StoredBlock, StoredTransaction, STORE_LAYOUT,
+};
 
 /// A store of the ledger: the typed records over some key-value backend.
 pub type Store<K> = LedgerStore<K>;
@@ -69,6 +71,11 @@ pub enum StoreError {
         /// The store's directory.
         path: String,
     },
+    /// A store in a format this release does not read: written before the compatibility promise began
+    /// (format 4), or by a later release. Nothing in it is wrong, and nothing of it is rewritten; the
+    /// error names the format and the release that reads it.
+    #[error("{0}")]
+    Format(ebl_core::Error),
     /// Opened before `ebl-node init` wrote a genesis.
     #[error("the store holds no genesis: run `ebl-node init` first")]
     NotInitialized,
@@ -87,6 +94,8 @@ impl StoreError {
             StoreError::Corrupt { .. } | StoreError::StateSealMismatch { .. } => "storage_corrupt",
             StoreError::Truncated { .. } => "store_truncated",
             StoreError::InUse { .. } => "store_in_use",
+            // The core's code: `format_too_old` or `format_too_new`.
+            StoreError::Format(e) => e.code(),
             StoreError::NotInitialized => "not_initialized",
             StoreError::AlreadyInitialized(_) => "already_initialized",
         }

@@ -6,9 +6,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use ebl_core::bytes::to_hex;
+use ebl_core::format::{self, Encoded};
 use ebl_core::{
-    codec, Bill, BillId, Certificate, Genesis, Hash, Party, RegistryHead, SignedBlockHeader,
-    SignedTransaction, TxId,
+    codec, format::Activation, Bill, BillId, Certificate, Genesis, Hash, Party, RegistryHead,
+    SignedBlockHeader, SignedTransaction, TxId,
 };
 
 use crate::index::{IdIndex, Position, Shape};
@@ -17,8 +18,13 @@ use crate::{Result, StoreError};
 
 /// Key prefixes, one byte each. Part of the on-disk format: pinned by `tests/store.rs`.
 const GENESIS: &[u8] = b"g";
+/// The store layout version that made the store (absent: layout 1, before the record existed).
+const LAYOUT: &[u8] = b"L";
 const HEAD: &[u8] = b"H";
 const REGISTRY_HEAD: &[u8] = b"R";
+/// The chain formats governance scheduled, as of the state height (absent: none, as in every store
+/// written before `SCHEDULE_FORMAT` existed). Written with the registry head, in the same batch.
+const FORMATS: &[u8] = b"F";
 const STATE_HEIGHT: &[u8] = b"S";
 /// The height of a checkpoint whose pieces are being written (removed by its commit). Found with
 /// another height, it names pieces a crash cut short, removed before any newer commit could make them
@@ -41,6 +47,11 @@ const SLOTS: [u8; 2] = [0, 1];
 const STATE_ID_BYTES: usize = 32;
 /// Finality certificates by height: the member nodes' signatures this node has collected.
 const CERTIFICATE: u8 = b'c';
+
+/// The layout of the records this release writes: which keys hold what, how they are sealed. Layout 1
+/// is every store of chain format 4 (through release b0079ae); layout 2 only adds this record. A later
+/// release that changes what a key holds raises it, and keeps reading every layout below.
+pub const STORE_LAYOUT: u16 = 2;
 
 /// Size of the head witness: height, block hash, and a SHA-256 over both.
 const WITNESS_BYTES: usize = 8 + 32 + 32;
@@ -132,6 +143,8 @@ pub struct Checkpoint<'a> {
     pub parties: &'a [Party],
     /// The registry head and the consortium (members, threshold) as of the height.
     pub registry: &'a RegistryHead,
+    /// The chain formats scheduled as of the height.
+    pub formats: &'a [Activation],
 }
 
 /// [`StoredTransaction`]'s encoding, written from a borrowed transaction (the same bytes, no copy).
@@ -202,7 +215,10 @@ fn seal_broken(what: &'static str, key: &[u8]) -> StoreError {
 
 /// Whether a record is part of a state checkpoint (keyed seal) rather than of the chain.
 fn is_state_record(k: &[u8]) -> bool {
-    matches!(k.first(), Some(&BILL) | Some(&PARTY)) || k == REGISTRY_HEAD || k == STATE_HEIGHT
+    matches!(k.first(), Some(&BILL) | Some(&PARTY))
+        || k == REGISTRY_HEAD
+        || k == FORMATS
+        || k == STATE_HEIGHT
 }
 
 /// The 32-byte check a record carries: a keyed MAC for checkpoint states, SHA-256 for the rest.
@@ -252,19 +268,33 @@ fn unseal<T: DeserializeOwned>(
     key: &[u8],
     sealed: &[u8],
 ) -> Result<T> {
-    let corrupt = |reason: String| StoreError::Corrupt {
+    let payload = unsealed_payload(seal, what, key, sealed)?;
+    codec::decode(payload, RECORD_BYTES_MAX).map_err(|e| StoreError::Corrupt {
         what,
         key: to_hex(key),
-        reason,
-    };
+        reason: e.to_string(),
+    })
+}
+
+/// A record's payload, its seal checked.
+fn unsealed_payload<'a>(
+    seal: &SealKey,
+    what: &'static str,
+    key: &[u8],
+    sealed: &'a [u8],
+) -> Result<&'a [u8]> {
     if sealed.len() < 32 {
-        return Err(corrupt("record shorter than its checksum".into()));
+        return Err(StoreError::Corrupt {
+            what,
+            key: to_hex(key),
+            reason: "record shorter than its checksum".into(),
+        });
     }
     let (payload, check) = sealed.split_at(sealed.len() - 32);
     if check_of(seal, key, payload) != check {
         return Err(seal_broken(what, key));
     }
-    codec::decode(payload, RECORD_BYTES_MAX).map_err(|e| corrupt(e.to_string()))
+    Ok(payload)
 }
 
 impl<K: Kv> LedgerStore<K> {
@@ -321,17 +351,44 @@ impl<K: Kv> LedgerStore<K> {
         }
     }
 
-    /// The genesis, `None` before init.
+    /// The genesis, `None` before init. A store of a chain format or a store layout this release does
+    /// not read is [`StoreError::Format`], named before anything of it is decoded.
     pub fn genesis(&self) -> Result<Option<Genesis>> {
-        let genesis: Option<Genesis> = self.read("genesis", GENESIS)?;
-        if let Some(g) = &genesis {
-            g.check().map_err(|e| StoreError::Corrupt {
-                what: "genesis",
-                key: to_hex(GENESIS),
-                reason: e.to_string(),
-            })?;
+        let Some(sealed) = self.kv.get(GENESIS)? else {
+            return Ok(None);
+        };
+        self.check_layout()?;
+        let payload = unsealed_payload(&self.seal, "genesis", GENESIS, &sealed)?;
+        if let Some(version) = format::genesis_format(payload) {
+            format::check_chain_format(Encoded::Store, version).map_err(StoreError::Format)?;
         }
-        Ok(genesis)
+        let corrupt = |e: ebl_core::Error| StoreError::Corrupt {
+            what: "genesis",
+            key: to_hex(GENESIS),
+            reason: e.to_string(),
+        };
+        let genesis: Genesis = codec::decode(payload, RECORD_BYTES_MAX).map_err(corrupt)?;
+        genesis.check().map_err(corrupt)?;
+        Ok(Some(genesis))
+    }
+
+    /// The store's layout version: [`STORE_LAYOUT`] for a store this release made; a store without
+    /// the record was made by a release before it existed (layout 1, the layout of chain format 4).
+    pub fn layout(&self) -> Result<u16> {
+        Ok(self.read::<u16>("store layout", LAYOUT)?.unwrap_or(1))
+    }
+
+    /// Refuses a store whose layout a later release wrote; older layouts are read as they are.
+    fn check_layout(&self) -> Result<()> {
+        let layout = self.layout()?;
+        if layout > STORE_LAYOUT {
+            return Err(StoreError::Format(ebl_core::Error::FormatTooNew {
+                object: Encoded::Store,
+                format: layout,
+                newest: STORE_LAYOUT,
+            }));
+        }
+        Ok(())
     }
 
     /// Writes the genesis of a new ledger, durably.
@@ -339,10 +396,16 @@ impl<K: Kv> LedgerStore<K> {
         if let Some(existing) = self.genesis()? {
             return Err(StoreError::AlreadyInitialized(existing.chain_id().to_hex()));
         }
-        self.kv.apply(vec![(
-            GENESIS.to_vec(),
-            Some(seal(&self.seal, GENESIS, codec::encode(genesis))),
-        )])?;
+        self.kv.apply(vec![
+            (
+                GENESIS.to_vec(),
+                Some(seal(&self.seal, GENESIS, codec::encode(genesis))),
+            ),
+            (
+                LAYOUT.to_vec(),
+                Some(seal(&self.seal, LAYOUT, codec::encode(&STORE_LAYOUT))),
+            ),
+        ])?;
         self.kv.sync()
     }
 
@@ -373,6 +436,7 @@ impl<K: Kv> LedgerStore<K> {
             &self.seal,
             checkpoint.height,
             checkpoint.registry,
+            checkpoint.formats,
             &mut batch,
         );
         self.kv.apply(batch)
@@ -450,7 +514,12 @@ impl<K: Kv> LedgerStore<K> {
     /// Makes the states written at `height` ([`LedgerStore::write_states`]) the checkpoint, with the
     /// registry as of that height, in one small batch. Every state changed since the last checkpoint
     /// must have been written first: the ones not written are read as of the last one.
-    pub fn commit_checkpoint(&self, height: u64, registry: &RegistryHead) -> Result<()> {
+    pub fn commit_checkpoint(
+        &self,
+        height: u64,
+        registry: &RegistryHead,
+        formats: &[Activation],
+    ) -> Result<()> {
         let committed = self.checkpoint_may_go_to(height)?;
         let under_way: Option<u64> = self.read("pieces under way", PIECES_AT)?;
         if under_way.is_some_and(|h| h != height) {
@@ -458,7 +527,7 @@ impl<K: Kv> LedgerStore<K> {
             self.clear_cut_pieces(committed, None)?;
         }
         let mut batch = Vec::new();
-        commit_entries(&self.seal, height, registry, &mut batch);
+        commit_entries(&self.seal, height, registry, formats, &mut batch);
         batch.push((PIECES_AT.to_vec(), None));
         self.kv.apply(batch)
     }
@@ -587,6 +656,13 @@ impl<K: Kv> LedgerStore<K> {
     /// The registry head and consortium as of the state height.
     pub fn registry_head(&self) -> Result<Option<RegistryHead>> {
         self.read("registry head", REGISTRY_HEAD)
+    }
+
+    /// The chain formats scheduled as of the state height (none in a store that never held one).
+    pub fn format_activations(&self) -> Result<Vec<Activation>> {
+        Ok(self
+            .read::<Vec<Activation>>("format schedule", FORMATS)?
+            .unwrap_or_default())
     }
 
     /// The block at `height`, `None` above the head.
@@ -743,6 +819,25 @@ impl<K: Kv> LedgerStore<K> {
             chain.push(stored);
         }
         chain.reverse();
+        Ok(chain)
+    }
+
+    /// The registry head before the block at `height`, found by following the registry's chain back
+    /// from `head` (the registry's head now) past every registry transaction at `height` or above: the
+    /// head a format-5 block's signatures are bound to. `chain` is where the registry's chain starts.
+    pub fn registry_head_before(&self, head: TxId, chain: Hash, height: u64) -> Result<Hash> {
+        let mut at = head;
+        while at != chain {
+            let stored = self.transaction(&at)?.ok_or_else(|| StoreError::Corrupt {
+                what: "history",
+                key: at.to_hex(),
+                reason: "a transaction named as a previous head is not stored".into(),
+            })?;
+            if stored.height < height {
+                return Ok(at);
+            }
+            at = stored.tx.body.prev;
+        }
         Ok(chain)
     }
 
@@ -971,13 +1066,29 @@ fn put(key: &SealKey, batch: &mut Batch, k: Vec<u8>, payload: Vec<u8>) {
 }
 
 /// The batch entries that make a checkpoint's states the ones read: the registry and the height.
-fn commit_entries(sealer: &SealKey, height: u64, registry: &RegistryHead, batch: &mut Batch) {
+fn commit_entries(
+    sealer: &SealKey,
+    height: u64,
+    registry: &RegistryHead,
+    formats: &[Activation],
+    batch: &mut Batch,
+) {
     put(
         sealer,
         batch,
         REGISTRY_HEAD.to_vec(),
         codec::encode(registry),
     );
+    // Only a chain that scheduled a format writes the record: a store that never did keeps exactly
+    // the records it had.
+    if !formats.is_empty() {
+        put(
+            sealer,
+            batch,
+            FORMATS.to_vec(),
+            codec::encode(&formats.to_vec()),
+        );
+    }
     put(sealer, batch, STATE_HEIGHT.to_vec(), codec::encode(&height));
 }
 

@@ -41,8 +41,11 @@ fn the_key_layout_of_a_block_is_pinned() {
         .into_iter()
         .map(|(k, _)| k)
         .collect();
+    // `L`, the store layout, is written with the genesis from layout 2 on (stores of layout 1 lack it
+    // and are read as such: see `a_store_of_layout_1_without_its_record_opens`).
     let mut expected = vec![
         b"H".to_vec(),
+        b"L".to_vec(),
         [b"b".as_slice(), &1u64.to_be_bytes()].concat(),
         b"g".to_vec(),
     ];
@@ -229,7 +232,7 @@ fn first_block_in<K: Kv>(
         tx_count: 1,
         time_ms: 1_700_000_000_001,
     }
-    .sign(&cast.node);
+    .sign(&cast.node, ebl_core::HeaderBinding::Unbound);
     let block = ebl_store::StoredBlock {
         header,
         tx_ids: vec![tx.id()],
@@ -320,7 +323,7 @@ fn empty_blocks_after<K: Kv>(store: &LedgerStore<K>, first: &ebl_store::StoredBl
             time_ms: prev.time_ms + 1,
         };
         let block = ebl_store::StoredBlock {
-            header: header.clone().sign(&node),
+            header: header.clone().sign(&node, ebl_core::HeaderBinding::Unbound),
             tx_ids: Vec::new(),
         };
         write(store, &block, &[]);
@@ -370,7 +373,9 @@ fn piece_then_commit<K: Kv>(
         Some(unchanged.clone()),
         "a piece is not read before its commit"
     );
-    store.commit_checkpoint(height, registry).expect("commit");
+    store
+        .commit_checkpoint(height, registry, &[])
+        .expect("commit");
 }
 
 /// The registry of a fresh ledger, for commits (the store checks none of its content).
@@ -409,6 +414,7 @@ fn regression_a_crash_between_a_checkpoints_pieces_and_its_commit_keeps_the_last
             bills: std::slice::from_ref(&a),
             parties: &[],
             registry: &registry,
+            formats: &[],
         })
         .expect("checkpoint at 1");
     store.sync().expect("sync");
@@ -471,17 +477,19 @@ fn pieces_of_a_checkpoint_go_only_above_the_committed_height_and_not_above_the_h
     empty_blocks_after(&store, &block, 3);
     let (a, _, _) = bill_states();
     let registry = registry();
-    store.commit_checkpoint(2, &registry).expect("commit at 2");
+    store
+        .commit_checkpoint(2, &registry, &[])
+        .expect("commit at 2");
     for height in [1, 2, 4] {
         store
             .write_states(height, std::slice::from_ref(&a), &[])
             .expect_err("refused");
     }
     store
-        .commit_checkpoint(1, &registry)
+        .commit_checkpoint(1, &registry, &[])
         .expect_err("below the committed one");
     store
-        .commit_checkpoint(4, &registry)
+        .commit_checkpoint(4, &registry, &[])
         .expect_err("above the head");
     assert_eq!(store.bills().expect("bills"), Vec::new());
     store
@@ -504,13 +512,141 @@ fn a_state_from_before_the_slots_is_read_until_a_newer_checkpoint_commits() {
     let sealed = ebl_store::seal_unkeyed(&key, ebl_core::codec::encode(&a));
     kv.apply(vec![(key, Some(sealed))]).expect("old record");
     let registry = registry();
-    store.commit_checkpoint(1, &registry).expect("commit");
+    store.commit_checkpoint(1, &registry, &[]).expect("commit");
     assert_eq!(store.bills().expect("bills"), vec![a.clone()]);
     store
         .write_states(2, std::slice::from_ref(&a_moved), &[])
         .expect("piece");
     assert_eq!(store.bill(&a.id).expect("read"), Some(a));
-    store.commit_checkpoint(2, &registry).expect("commit");
+    store.commit_checkpoint(2, &registry, &[]).expect("commit");
     assert_eq!(store.bills().expect("bills"), vec![a_moved.clone()]);
     assert_eq!(store.bill(&a_moved.id).expect("read"), Some(a_moved));
+}
+
+/// A store whose genesis is sealed with `version` as its chain format, and `layout` as its record (none:
+/// a store made before the record existed).
+fn store_of_format(version: u16, layout: Option<u16>) -> LedgerStore<ebl_store::FaultyKv> {
+    let cast = ebl_core::testkit::Cast::new();
+    let mut genesis = cast.genesis(1_700_000_000_000).expect("genesis");
+    genesis.version = version;
+    let kv = ebl_store::FaultyKv::new(ebl_store::SyncBehaviour::Honest);
+    let mut batch = vec![(
+        b"g".to_vec(),
+        Some(ebl_store::seal_unkeyed(
+            b"g",
+            ebl_core::codec::encode(&genesis),
+        )),
+    )];
+    if let Some(layout) = layout {
+        batch.push((
+            b"L".to_vec(),
+            Some(ebl_store::seal_unkeyed(
+                b"L",
+                ebl_core::codec::encode(&layout),
+            )),
+        ));
+    }
+    kv.apply(batch).expect("write");
+    LedgerStore::new(kv)
+}
+
+#[test]
+fn a_store_of_layout_1_without_its_record_opens() {
+    let store = store_of_format(4, None);
+    assert_eq!(store.layout().expect("layout"), 1);
+    assert_eq!(store.genesis().expect("genesis").expect("some").version, 4);
+}
+
+#[test]
+fn regression_a_format_3_store_is_named_too_old_not_corrupt() {
+    // Measured before the fix: `stored genesis at key 67 is corrupt: ... unsupported genesis version 3
+    // [storage_corrupt]`, which an operator reads as a broken disk.
+    let err = store_of_format(3, None).genesis().expect_err("refused");
+    assert_eq!(err.code(), "format_too_old", "{err}");
+    assert!(
+        err.to_string().contains("f0cff34"),
+        "names the release: {err}"
+    );
+}
+
+#[test]
+fn a_store_a_later_release_wrote_is_refused_as_too_new_and_left_as_it_is() {
+    for store in [
+        store_of_format(
+            ebl_core::format::FORMAT_VERSION + 1,
+            Some(ebl_store::STORE_LAYOUT),
+        ),
+        store_of_format(4, Some(ebl_store::STORE_LAYOUT + 1)),
+    ] {
+        let before = store.raw_entries().expect("entries");
+        let err = store.genesis().expect_err("refused");
+        assert_eq!(err.code(), "format_too_new", "{err}");
+        assert_eq!(
+            store.raw_entries().expect("entries"),
+            before,
+            "nothing rewritten"
+        );
+    }
+}
+
+/// Finding 15 of the attack review: a byte flipped in `store/conf` made the store fail to open with
+/// sled's words and no code ("failed to open database that may have been created using a sled version
+/// earlier than 0.29"). Each flip that breaks it is named `storage_corrupt`, with the file.
+#[test]
+fn regression_a_damaged_sled_conf_is_named_corrupt() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("store");
+    drop(SledKv::open(&path).expect("open"));
+    let conf = std::fs::read(path.join("conf")).expect("conf");
+    let mut broken = 0;
+    for at in 0..conf.len() {
+        let mut damaged = conf.clone();
+        damaged[at] ^= 0x80;
+        std::fs::write(path.join("conf"), &damaged).expect("damage");
+        match SledKv::open(&path) {
+            Ok(kv) => drop(kv),
+            Err(e) => {
+                broken += 1;
+                assert_eq!(e.code(), "storage_corrupt", "byte {at}: {e}");
+                assert!(
+                    e.to_string().contains("conf") || e.to_string().contains("store"),
+                    "{e}"
+                );
+            }
+        }
+        std::fs::write(path.join("conf"), &conf).expect("repair");
+    }
+    assert!(
+        broken > 0,
+        "no flip broke the store: the test proves nothing"
+    );
+}
+
+/// The formats governance scheduled are committed with the checkpoint they are part of, and a store
+/// that never held one (every store before `SCHEDULE_FORMAT`) reads as none, with no record written.
+#[test]
+fn a_checkpoint_keeps_the_format_schedule_and_a_store_without_one_reads_as_none() {
+    let kv = ebl_store::FaultyKv::new(ebl_store::SyncBehaviour::Honest);
+    let (store, block, txs) = first_block_in(kv.clone());
+    write(&store, &block, &txs);
+    empty_blocks_after(&store, &block, 2);
+    assert_eq!(store.format_activations().expect("read"), []);
+    store
+        .commit_checkpoint(1, &registry(), &[])
+        .expect("commit without a schedule");
+    assert!(
+        !kv.scan(&[])
+            .expect("entries")
+            .iter()
+            .any(|(k, _)| k == b"F"),
+        "no record for a chain that scheduled nothing"
+    );
+    let scheduled = [ebl_core::format::Activation {
+        format: 6,
+        height: 9,
+    }];
+    store
+        .commit_checkpoint(2, &registry(), &scheduled)
+        .expect("commit with a schedule");
+    assert_eq!(store.format_activations().expect("read"), scheduled);
 }

@@ -63,12 +63,16 @@ pub(super) fn read(path: &Path) -> Result<SignedTransaction> {
     let tx = if value.get("format").is_some() {
         let file: TxFile =
             serde_json::from_value(value).map_err(|e| bad(format!("{}: {e}", path.display())))?;
-        if file.format != TX_FILE_FORMAT {
-            return Err(bad(format!(
-                "format {:?}; this wallet reads {TX_FILE_FORMAT}",
-                file.format
-            )));
-        }
+        crate::wallet::check_file_format(
+            &ebl_core::format::TRANSACTION_FILE,
+            &file.format,
+            || {
+                bad(format!(
+                    "format {:?}; this wallet reads {TX_FILE_FORMAT}",
+                    file.format
+                ))
+            },
+        )?;
         if file.id != file.transaction.id() {
             return Err(bad(format!(
                 "it names transaction {} but holds {}",
@@ -129,6 +133,11 @@ pub(super) fn submit(wallet: &Wallet, path: &Path) -> Result<Out> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_file_names_the_format_its_reader_checks() {
+        assert_eq!(TX_FILE_FORMAT, ebl_core::format::TRANSACTION_FILE.current());
+    }
 
     #[test]
     fn tx_file_bytes_max_is_enforced_at_its_bound() {

@@ -1,7 +1,7 @@
 //! `ebl demo --cluster N`: the demo's trade on a consortium of N members, each running its own
 //! `ebl-node` process on 127.0.0.1. The leader is killed with SIGKILL in the middle of the trade, the
-//! trade finishes on the new leader, the killed node comes back and catches up, and every node's store
-//! then passes `ebl-node verify`.
+//! others elect a new leader, the trade finishes on it (with the killed node back first where the
+//! members left are fewer than the finality quorum), and every node's store then passes `ebl-node verify`.
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -212,8 +212,16 @@ fn converged(nodes: &[MemberNode]) -> Result<()> {
     }
 }
 
-/// Admits a party by two admins: one proposes, the other co-signs, which submits it.
-fn admit(p: &Player, root: &Path, name: &str, key: &str, role: &str, ids: &[&str]) -> Result<()> {
+/// Admits a party by the threshold of admins: admin-1 proposes, the next ones co-sign, and the last
+/// signature needed submits it.
+fn admit(
+    p: &Player,
+    root: &Path,
+    threshold: usize,
+    party: (&str, &str, &str),
+    ids: &[&str],
+) -> Result<()> {
+    let (name, key, role) = party;
     let proposal = root
         .join(format!("{key}.proposal.json"))
         .to_string_lossy()
@@ -225,7 +233,15 @@ fn admit(p: &Player, root: &Path, name: &str, key: &str, role: &str, ids: &[&str
         args.extend_from_slice(&["--id", id]);
     }
     p.ebl(&args)?;
-    p.ebl(&["gov", "approve", &proposal, "--as", "admin-2"])?;
+    for admin in 2..=threshold {
+        p.ebl(&[
+            "gov",
+            "approve",
+            &proposal,
+            "--as",
+            &format!("admin-{admin}"),
+        ])?;
+    }
     Ok(())
 }
 
@@ -305,34 +321,38 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     );
 
     p.say(
-        "Governance takes two admins: admin-1 proposes each party, admin-2 co-signs and submits.",
+        "Governance takes a majority of admins: admin-1 proposes each party, the next co-sign, and the last submits.",
     );
     for name in ["carrier", "shipper", "buyer", "bank"] {
         p.ebl(&["key", "new", name])?;
     }
+    let t = usize::from(ebl_core::genesis::majority(count));
     admit(
         &p,
         &root,
-        "Mediterranean Shipping Company",
-        "carrier",
-        "carrier",
+        t,
+        ("Mediterranean Shipping Company", "carrier", "carrier"),
         &["SMDG:MSC"],
     )?;
     admit(
         &p,
         &root,
-        "DCSA CTK",
-        "shipper",
-        "trader",
+        t,
+        ("DCSA CTK", "shipper", "trader"),
         &["LEI:5493001KJTIIGC8Y1R12"],
     )?;
-    admit(&p, &root, "Penang Rubber Trading", "buyer", "trader", &[])?;
     admit(
         &p,
         &root,
-        "Harbour Bank",
-        "bank",
-        "bank",
+        t,
+        ("Penang Rubber Trading", "buyer", "trader"),
+        &[],
+    )?;
+    admit(
+        &p,
+        &root,
+        t,
+        ("Harbour Bank", "bank", "bank"),
         &["LEI:529900T8BM49AURSDO55"],
     )?;
 
@@ -383,6 +403,17 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
         p.talk_to(&nodes[next].url());
         println!("  the wallet now talks to {}", nodes[next].url());
     }
+    // Finality needs an honest signer in any two certificates: with three members that is all three,
+    // so one node down leaves new blocks ordered but not final, and a bank's bundle would say so.
+    let quorum = ebl_core::certificate::finality_quorum(count);
+    let back_before_the_trade = quorum > count - 1;
+    if back_before_the_trade {
+        p.say(&format!(
+            "With {count} members a block is final when {quorum} member nodes sign it, so that one lying node cannot make two blocks final at one height: one node down leaves new blocks ordered but not final. The killed node comes back before the trade goes on (with four members the trade would go on without it)."
+        ));
+        nodes[leader_now].start()?;
+        converged(&nodes)?;
+    }
 
     p.say("The trade goes on: the buyer pledges the bill to the bank, repays, and surrenders it.");
     let offer = p.offer_pledge(&bill, &root)?;
@@ -391,8 +422,10 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     p.ebl(&["bill", "surrender", &bill, "--as", "buyer"])?;
     p.ebl(&["bill", "accept-surrender", &bill, "--as", "carrier"])?;
 
-    p.say("The killed node comes back and catches up: every node stands on the same head.");
-    nodes[leader_now].start()?;
+    if !back_before_the_trade {
+        p.say("The killed node comes back and catches up: every node stands on the same head.");
+        nodes[leader_now].start()?;
+    }
     converged(&nodes)?;
 
     p.say("A bank verifies the bill offline: every block it relies on carries the member nodes' signatures.");

@@ -222,6 +222,9 @@ pub fn describe(names: &Names, signer: &str, action: &Action) -> String {
         Action::SetThreshold { threshold } => {
             format!("{signer} set the governance threshold to {threshold}")
         }
+        Action::ScheduleFormat { format, height } => {
+            format!("{signer} scheduled chain format {format} from block {height}")
+        }
         Action::Import { possessor, .. } => format!(
             "the node imported it from another platform (PINT) for {}",
             n(possessor)
@@ -362,6 +365,16 @@ pub fn verdict(v: &BundleVerdict) -> String {
     let mut out =
         String::from("VALID: every signature, hash link, inclusion proof and rule checks out.\n");
     let _ = writeln!(out, "chain       {} (pinned)", v.chain);
+    let _ = writeln!(
+        out,
+        "format      {}, chain format {}{}",
+        v.format,
+        v.chain_format,
+        v.format_changes
+            .iter()
+            .map(|a| format!("; format {} from block {}", a.format, a.height))
+            .collect::<String>()
+    );
     let members: Vec<&str> = v.members.iter().map(|m| m.name.as_str()).collect();
     let _ = writeln!(
         out,

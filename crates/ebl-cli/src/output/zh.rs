@@ -198,6 +198,19 @@ pub fn timeline(names: &Names, parties: &[Party], history: &[HistoryEntry]) -> S
 pub fn verdict(v: &BundleVerdict) -> String {
     let mut out = String::from("有效：每个签名、哈希链接、包含证明和规则均验证无误。\n");
     line(&mut out, "链", format!("{}（已锁定）", v.chain));
+    line(
+        &mut out,
+        "格式",
+        format!(
+            "{}，链格式 {}{}",
+            v.format,
+            v.chain_format,
+            v.format_changes
+                .iter()
+                .map(|a| format!("；自区块 {} 起为格式 {}", a.height, a.format))
+                .collect::<String>()
+        ),
+    );
     let members: Vec<&str> = v.members.iter().map(|m| m.name.as_str()).collect();
     line(
         &mut out,

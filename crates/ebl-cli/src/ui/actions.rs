@@ -108,7 +108,7 @@ pub(super) fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
             @if !holders.is_empty() && free {
                 form.act method="post" action=(action) id="transfer-form" {
                     h3 { (ctx.t(W::TransferAction)) }
-                    input type="hidden" name="kind" value="transfer";
+                    input type="hidden" name="kind" value="transfer"; input type="hidden" name="csrf" value=(ctx.csrf);
                     label { (ctx.t(W::To)) " "
                         select name="to" { @for p in &others { option value=(p.id.to_hex()) { (p.name()) } } }
                     }
@@ -118,7 +118,7 @@ pub(super) fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
                 @if b.negotiable {
                     form.act method="post" action=(action) id="endorse-form" {
                         h3 { (ctx.t(W::EndorseAction)) }
-                        input type="hidden" name="kind" value="endorse";
+                        input type="hidden" name="kind" value="endorse"; input type="hidden" name="csrf" value=(ctx.csrf);
                         label { (ctx.t(W::To)) " "
                             select name="to" { @for p in &others { option value=(p.id.to_hex()) { (p.name()) } } }
                         }
@@ -129,7 +129,7 @@ pub(super) fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
                 }
                 form.act method="post" action=(action) id="pledge-form" {
                     h3 { (ctx.t(W::OfferPledge)) }
-                    input type="hidden" name="kind" value="pledge_offer";
+                    input type="hidden" name="kind" value="pledge_offer"; input type="hidden" name="csrf" value=(ctx.csrf);
                     label { (ctx.t(W::Bank)) " "
                         select name="bank" { @for p in &banks { option value=(p.id.to_hex()) { (p.name()) } } }
                     }
@@ -144,7 +144,7 @@ pub(super) fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
             @if !pledgees.is_empty() {
                 form.act method="post" action=(action) id="release-form" {
                     h3 { (ctx.t(W::ReleaseAction)) }
-                    input type="hidden" name="kind" value="release";
+                    input type="hidden" name="kind" value="release"; input type="hidden" name="csrf" value=(ctx.csrf);
                     (key_and_passphrase(ctx, &pledgees))
                     button type="submit" { (ctx.t(W::Submit)) }
                 }

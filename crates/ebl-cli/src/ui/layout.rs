@@ -14,6 +14,9 @@ pub(super) struct Ctx {
     pub path: String,
     /// The print view: no navigation, no forms, every id spelt out.
     pub print: bool,
+    /// The session's form token, which every form carries and every POST must return: another page
+    /// cannot read it, so cannot forge a form this app will take.
+    pub csrf: String,
 }
 
 impl Ctx {

@@ -231,6 +231,56 @@ fn query_value(uri: &Uri, name: &str) -> Option<String> {
     })
 }
 
+/// The form token of a session: derived from its token by a hash, so the page can carry it while the
+/// session token stays in its `HttpOnly` cookie.
+fn form_token(session: &str) -> String {
+    ebl_core::Hash::of_parts(&[b"ebl-ui/form-token/v1\0", session.as_bytes()]).to_hex()
+}
+
+/// Headers on every answer: no other page may frame this app or load anything into it but its own
+/// stylesheet and script, and nothing of it is sniffed or sent on as a referrer.
+const SECURITY_HEADERS: [(&str, &str); 4] = [
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    // Not `no-referrer`: under it a browser sends `Origin: null` on the app's own form posts, and
+    // the origin check below could not tell them from another page's.
+    ("referrer-policy", "same-origin"),
+];
+
+fn secured(mut response: Response) -> Response {
+    for (name, value) in SECURITY_HEADERS {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Whether a request that changes something comes from this app's own pages: its `Origin` is one of
+/// this server's, or (a browser that sends none, or `null`) its `Sec-Fetch-Site` says same-origin.
+/// SameSite cookies treat every port of 127.0.0.1 as one site, so a page on another port would
+/// otherwise pass.
+fn same_origin(headers: &HeaderMap, hosts: &[String]) -> bool {
+    let value = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    match value(header::ORIGIN.as_str()) {
+        Some(origin) if origin != "null" => hosts.iter().any(|h| origin == format!("http://{h}")),
+        _ => value("sec-fetch-site") == Some("same-origin"),
+    }
+}
+
+/// The `csrf` field of a URL-encoded form (hex, so nothing to decode).
+fn form_field<'a>(body: &'a [u8], name: &str) -> Option<&'a str> {
+    std::str::from_utf8(body).ok()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then_some(v)
+    })
+}
+
 /// Compares two tokens in time independent of where they differ.
 fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -240,8 +290,15 @@ fn same_token(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Admits only requests for this server's host from the browser holding the session.
+/// Admits only requests for this server's host from the browser holding the session; a request that
+/// changes something only from this app's own pages, with the session's form token (finding 13 of the
+/// attack review: a page on another port of 127.0.0.1 auto-submitted a transfer). Every answer carries
+/// the security headers.
 async fn guard(State(app): State<Shared>, request: Request, next: Next) -> Response {
+    secured(admit(app, request, next).await)
+}
+
+async fn admit(app: Shared, request: Request, next: Next) -> Response {
     let ctx = context(request.headers(), request.uri());
     let host = request
         .headers()
@@ -273,7 +330,26 @@ async fn guard(State(app): State<Shared>, request: Request, next: Next) -> Respo
         let refusal = Refusal::NoSession(ctx.t(crate::words::W::Forbidden).to_owned());
         return refused(&ctx, StatusCode::FORBIDDEN, refusal);
     }
-    next.run(request).await
+    if request.method() == axum::http::Method::GET || request.method() == axum::http::Method::HEAD {
+        return next.run(request).await;
+    }
+    if !same_origin(request.headers(), &app.hosts) {
+        let refusal =
+            Refusal::CrossSite("the request does not come from this app's own pages".into());
+        return refused(&ctx, StatusCode::FORBIDDEN, refusal);
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_BYTES_MAX).await else {
+        let refusal = Refusal::BadUsage(format!("a form larger than {FORM_BYTES_MAX} bytes"));
+        return refused(&ctx, StatusCode::PAYLOAD_TOO_LARGE, refusal);
+    };
+    if !form_field(&bytes, "csrf").is_some_and(|t| same_token(t, &ctx.csrf)) {
+        let refusal =
+            Refusal::CrossSite("the form does not carry this session's form token".into());
+        return refused(&ctx, StatusCode::FORBIDDEN, refusal);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// The page context of a request: its language (the switch's cookie, else the browser's
@@ -290,6 +366,7 @@ fn context(headers: &HeaderMap, uri: &Uri) -> Ctx {
             )
         });
     Ctx {
+        csrf: cookie(headers, SESSION_COOKIE).map_or_else(String::new, form_token),
         lang,
         path: uri
             .path_and_query()

@@ -139,6 +139,7 @@ fn check(app: &super::App, text: String, lang: crate::lang::Lang) -> Result<Chec
 fn drop_zone(ctx: &Ctx) -> Markup {
     html! {
         form id="verify-form" method="post" action="/verify" {
+            input type="hidden" name="csrf" value=(ctx.csrf);
             label.drop id="drop" for="file" {
                 span { (ctx.t(W::DropHere)) }
                 input id="file" type="file" accept=".json,application/json";
@@ -269,6 +270,7 @@ fn result_page(ctx: &Ctx, checked: &Checked) -> Markup {
                         form.act id="accept-form" method="post" action="/offer/accept" {
                             h3 { (ctx.t(W::AcceptOffer)) }
                             input type="hidden" name="content" value=(text);
+                            input type="hidden" name="csrf" value=(ctx.csrf);
                             label { (ctx.t(W::ActAs)) " " select name="key" { @for k in acceptors { option value=(k) { (k) } } } }
                             label { (ctx.t(W::Passphrase)) " " input type="password" name="passphrase" autocomplete="off" required; }
                             small.note { (ctx.t(W::PassphraseNote)) }

@@ -7,7 +7,25 @@ use ebl_core::{
 
 use crate::support::{key, to_order_document, World};
 
+/// The pinned chain is a format-4 chain: its pins hold for every release. Format 5's are pinned beside
+/// them ([`format_5_genesis`]), never instead.
 fn genesis() -> Genesis {
+    Genesis {
+        version: 4,
+        ..newest_genesis()
+    }
+}
+
+/// The same chain made by a release that writes format 5.
+fn format_5_genesis() -> Genesis {
+    Genesis {
+        version: 5,
+        ..newest_genesis()
+    }
+}
+
+/// The same chain made by this release.
+fn newest_genesis() -> Genesis {
     Genesis::single(
         "snapshot",
         PartyKey::of(&key(1)),
@@ -121,6 +139,62 @@ fn block_header_bytes_are_pinned() {
         time_ms: 1_700_000_000_500,
     };
     assert_eq!(to_hex(&codec::encode(&header)), "594f9ddf62f869bc4f7d7084cfe60271656a745ebfaef8950af333d54248a78e0100000000000000594f9ddf62f869bc4f7d7084cfe60271656a745ebfaef8950af333d54248a78e7130a4109925503e21bff6be90fecdbd75484e5358dd0f11e294e705f2a425fe01000000f469e5cf8b010000");
+}
+
+/// Format 5 changed what a member node's header signature covers (the registry head before the block,
+/// in `ebl/block/v2`), not the header's bytes: both signatures are pinned, over the same header.
+#[test]
+fn format_5_genesis_and_header_signatures_are_pinned() {
+    let genesis = format_5_genesis();
+    assert_eq!(genesis.version, 5);
+    assert_eq!(
+        to_hex(&genesis.encode()[..2]),
+        "0500",
+        "the format leads the genesis"
+    );
+    assert_eq!(
+        genesis.chain_id().to_hex(),
+        "53878eb0c2292cb5e6bdba5352a97b41ebf6c265a4e2880575227005c383add6"
+    );
+    let header = BlockHeader {
+        chain: genesis.chain_id(),
+        height: 1,
+        prev: genesis.chain_id(),
+        tx_root: ebl_core::merkle_root(&[transfer().id()]),
+        tx_count: 1,
+        time_ms: 1_700_000_000_500,
+    };
+    let registry = ebl_core::Registry::new(&genesis);
+    let bound = ebl_core::HeaderBinding::before(&registry, 1);
+    assert_eq!(bound, ebl_core::HeaderBinding::Registry(genesis.chain_id()));
+    assert_eq!(
+        to_hex(&header.clone().sign(&key(2), bound).signature.0),
+        "13f499f9e4d04de1d96fd40cdcb913ce51a4a1c884d8f3e28734354a6fa1378fa6da2c4e90ef21ff4f13029bdcf6bb34c9842302895b9a73eba85288a4dd0401"
+    );
+    // The format-4 signature of the same header, as format 4 always made it.
+    assert_eq!(
+        to_hex(
+            &header
+                .sign(&key(2), ebl_core::HeaderBinding::Unbound)
+                .signature
+                .0
+        ),
+        "16a1317fc9e40310675661c32e7c9e71945b0af9307e6e45598119e755d32f719773612c1938094072382eea1cc0579cc3365bce31363ae7f5d7d80825f6e80e"
+    );
+}
+
+/// Format 6 changed when a block is final (the finality quorum), not a byte: its genesis differs from
+/// format 5's in the leading version alone.
+#[test]
+fn format_6_genesis_differs_from_format_5_in_its_version_alone() {
+    let (five, six) = (format_5_genesis().encode(), newest_genesis().encode());
+    assert_eq!(newest_genesis().version, 6);
+    assert_eq!(to_hex(&six[..2]), "0600");
+    assert_eq!(five[2..], six[2..]);
+    assert_eq!(
+        newest_genesis().chain_id().to_hex(),
+        "d44700d31c49ef34006844e43a9b08773ad019ac772f9f8ba5a8997e001fb499"
+    );
 }
 
 #[test]

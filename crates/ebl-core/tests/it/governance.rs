@@ -448,13 +448,58 @@ fn an_expired_transaction_is_refused_at_its_block_time() {
     let mut body = w.body(head, Action::Transfer { bill, to: buyer });
     body.valid_until_ms = Some(5_000);
     let tx = body.signed_by(&[&s]);
-    w.ledger.set_block_time(5_001);
+    w.ledger.set_block(1, 5_001);
     let before = w.ledger.clone();
     assert_refused(w.ledger.apply(&tx, Signatures::Verify), "expired");
     assert!(w.ledger == before);
-    w.ledger.set_block_time(5_000);
+    w.ledger.set_block(1, 5_000);
     w.ledger
         .apply(&tx, Signatures::Verify)
         .expect("valid up to and including its last moment");
     let _ = id_of;
+}
+
+/// A format change is governance: t admins schedule the next format at a height above the block that
+/// orders it; anything else is refused by name and changes nothing, and a replay with the blocks'
+/// heights agrees with the ledger that ordered it.
+#[test]
+fn t_admins_schedule_the_next_format_above_the_current_block() {
+    let mut c = Consortium::new(3, 2);
+    let genesis_format = c.ledger.genesis().version;
+    let (a0, a1) = (c.admins[0].clone(), c.admins[1].clone());
+    let next = genesis_format + 1;
+    c.ledger.set_block(7, 7);
+    let before = c.ledger.clone();
+    let schedule = |format, height| Action::ScheduleFormat { format, height };
+    assert_refused(c.govern(schedule(next, 9), &[&a0]), "governance_quorum");
+    assert_refused(
+        c.govern(schedule(next + 1, 9), &[&a0, &a1]),
+        "format_not_next",
+    );
+    assert_refused(
+        c.govern(schedule(genesis_format, 9), &[&a0, &a1]),
+        "format_not_next",
+    );
+    // The block that orders it is the last one of the old format at the earliest.
+    assert_refused(
+        c.govern(schedule(next, 7), &[&a0, &a1]),
+        "format_height_past",
+    );
+    assert!(c.ledger == before, "refusals change nothing");
+    let tx = c.body(schedule(next, 8)).signed_by(&[&a0, &a1]);
+    c.ledger.apply(&tx, Signatures::Verify).expect("scheduled");
+    assert_eq!(
+        (c.ledger.format_at(7), c.ledger.format_at(8)),
+        (genesis_format, next)
+    );
+    assert_eq!(c.ledger.registry().head(), tx.id(), "a registry entry");
+    // A replay that knows the block heights reaches the same schedule; one that places the entry in
+    // a block at or past the activation height refuses it.
+    let replay = |height| {
+        let mut ledger = Ledger::new(c.ledger.genesis().clone());
+        ledger.set_block(height, 7);
+        ledger.apply(&tx, Signatures::Verify).map(|_| ledger)
+    };
+    assert_eq!(replay(7).expect("replayed").format_at(8), next);
+    assert_refused(replay(8).map(|_| ()), "format_height_past");
 }

@@ -61,6 +61,15 @@ pub(super) async fn status<K: Kv>(
     headers: HeaderMap,
 ) -> Result<Json<ebl_core::api::SignedStatement>, ApiError> {
     let id = parse_hash(&id, "bill id")?;
+    // A node no member's any more (removed by governance) vouches for nothing: a statement signed with
+    // a fresh time by a removed member's node could pass, in a bundle made before the removal, for
+    // the bill now.
+    let own = ebl_core::PartyKey::of(&app.node_key);
+    if app.state().ledger.registry().member_by_node(&own).is_none() {
+        return Err(ApiError::from(RequestRefusal::NotAMemberNode(String::from(
+            "this node's member was removed from the consortium: it signs no statements; ask a member's node",
+        ))));
+    }
     // `?linearizable=true`: first apply everything committed cluster-wide before this request
     // (ReadIndex), so the statement is not one node's stale view. Published state trails the applied
     // state by nothing: the applier publishes each block as it applies it.

@@ -98,10 +98,15 @@ pub struct App<K: Kv> {
     pub pint: crate::pint::Receiver,
     /// Signed requests answered within the skew window, to refuse a replay.
     pub seen_requests: crate::auth::SeenRequests,
+    /// Peer requests answered within the skew window, to refuse a replay (member nodes only, so no
+    /// share per key: `SEEN_PEER_REQUESTS_MAX` in all).
+    pub seen_peer_requests: crate::auth::SeenRequests,
     /// This node's cluster, when the genesis has more than one member.
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// The operator's verify of this node's store, while it runs and once it finished.
     pub verifications: crate::admin::Verifications,
+    /// The operator's backup of this node, while it is written and once it finished.
+    pub backups: crate::admin::Backups,
 }
 
 impl<K: Kv> std::fmt::Debug for App<K> {
@@ -140,7 +145,10 @@ impl<K: Kv> App<K> {
                 })?
                 .map_err(ApiError::from)
             }
-            None => Ok(crate::cluster::certify::local(&self.store, height)?),
+            None => {
+                let now = crate::cluster::certify::RegistryNow::of(&self.state().ledger);
+                Ok(crate::cluster::certify::local(&self.store, &now, height)?)
+            }
         }
     }
 }
@@ -187,7 +195,7 @@ pub(crate) fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
         // Raft messages and catch-up blocks are larger than any client's request.
         .merge(
-            crate::cluster::peer::routes::<K>().layer(DefaultBodyLimit::max(
+            crate::cluster::peer::routes::<K>(app.clone()).layer(DefaultBodyLimit::max(
                 crate::cluster::peer::PEER_MESSAGE_BYTES_MAX,
             )),
         )

@@ -54,8 +54,8 @@ pub(super) fn wants_final(uri: &Uri) -> bool {
 /// the receipts carry what was collected (acknowledged all the same: durable on a quorum).
 const FINAL_WAIT_MS: u64 = 2_000;
 
-/// Attaches each receipt's block certificate: on a cluster, waiting (within `FINAL_WAIT_MS`) until the
-/// registry's threshold of member nodes signed the block.
+/// Attaches each receipt's block certificate: on a cluster, waiting (within `FINAL_WAIT_MS`) until as
+/// many member nodes signed the block as make it final (`finality_need`).
 pub(super) async fn certify<K: Kv>(
     app: &App<K>,
     outcomes: &mut [SubmitOutcome],
@@ -70,9 +70,16 @@ pub(super) async fn certify<K: Kv>(
         let certificate = loop {
             let found = app.certificate(height).await?;
             let Some(found) = found else { break None };
-            let need = usize::from(app.state().ledger.registry().threshold());
-            if found.signatures.len() >= need || tokio::time::Instant::now() >= deadline {
+            // Counted against the registry now: the block was just ordered on it (a membership
+            // change in between is rare, and the verifier counts again with the registry before it).
+            let need = ebl_core::certificate::finality_need(app.state().ledger.registry(), height);
+            if found.signatures.len() >= need {
                 break Some(found);
+            }
+            // Not final within the wait: the receipt goes without a certificate (ordered, not yet
+            // final), never with one below the threshold (finding 12 of the attack review).
+            if tokio::time::Instant::now() >= deadline {
+                break None;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         };

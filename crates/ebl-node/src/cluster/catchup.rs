@@ -90,12 +90,14 @@ impl Catchup {
                     .member_by_node(&block.header.signer)
                     .is_some();
                 let height = block.header.header.height;
+                let binding = ebl_core::HeaderBinding::before(applier.ledger.registry(), height);
                 let refused = |fault| CatchupError::Refused {
                     peer: peer.clone(),
                     height,
                     fault: Box::new(fault),
                 };
-                if !signer_is_member || block.header.verify(&block.header.signer).is_err() {
+                if !signer_is_member || block.header.verify(&block.header.signer, binding).is_err()
+                {
                     return Err(refused(BlockFault::NotSignedByMember));
                 }
                 match apply_fetched(&mut applier, &block.header.header, &block.transactions) {

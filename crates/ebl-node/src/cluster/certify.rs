@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use ebl_core::{codec, Certificate};
+use ebl_core::format::FormatSchedule;
+use ebl_core::{codec, Certificate, Hash, HeaderBinding};
 use ebl_store::{Kv, LedgerStore, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,39 @@ impl ForkWatch {
     }
 }
 
+/// What a peer's answer to a certificate request is, against this node's certificate of the block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// Signatures over this node's own header: they count.
+    Signatures,
+    /// Another chain's or another height's certificate: no answer to the question (finding 1 of the
+    /// attack review: a genuine final certificate of another height was taken for a fork, and the
+    /// asking node halted after one ordinary `bill issue`).
+    Unrelated,
+    /// Another header at this height, not final: nothing to act on.
+    NotFinal,
+    /// Another header at this height, final by the registry: the cluster finalised a block this node
+    /// did not apply.
+    Fork,
+}
+
+fn judge(
+    ours: &Certificate,
+    theirs: &Certificate,
+    registry: &ebl_core::Registry,
+    binding: HeaderBinding,
+) -> Answer {
+    if theirs.header.chain != ours.header.chain || theirs.header.height != ours.header.height {
+        Answer::Unrelated
+    } else if theirs.header == ours.header {
+        Answer::Signatures
+    } else if theirs.check_final_bound(registry, binding).is_ok() {
+        Answer::Fork
+    } else {
+        Answer::NotFinal
+    }
+}
+
 /// How long one peer may take to hand over its signatures.
 const ASK_TIMEOUT_MS: u64 = 2_000;
 
@@ -42,9 +76,44 @@ pub(crate) struct CertificateRequest {
     pub height: u64,
 }
 
+/// What a node needs to know how the members signed the block at a height: the chain, and the
+/// registry's head and formats as this node holds them now (cheap to copy, unlike the registry).
+#[derive(Debug, Clone)]
+pub(crate) struct RegistryNow {
+    pub chain: Hash,
+    pub head: Hash,
+    pub formats: FormatSchedule,
+}
+
+impl RegistryNow {
+    pub(crate) fn of(ledger: &ebl_core::Ledger) -> RegistryNow {
+        RegistryNow {
+            chain: ledger.chain_id(),
+            head: ledger.registry().head(),
+            formats: ledger.registry().formats().clone(),
+        }
+    }
+
+    /// How the block at `height` is signed: before chain format 5 the header alone; from it, bound to
+    /// the registry head before the block, found in the store.
+    pub(crate) fn binding<K: Kv>(
+        &self,
+        store: &LedgerStore<K>,
+        height: u64,
+    ) -> Result<HeaderBinding, StoreError> {
+        let format = self.formats.at(height);
+        if format < ebl_core::format::FORMAT_HEADERS_BOUND {
+            return Ok(HeaderBinding::Unbound);
+        }
+        let head = store.registry_head_before(self.head, self.chain, height)?;
+        Ok(HeaderBinding::of(format, head))
+    }
+}
+
 /// This node's certificate of the stored block at `height`: what it collected, and its own signature.
 pub(crate) fn local<K: Kv>(
     store: &LedgerStore<K>,
+    registry: &RegistryNow,
     height: u64,
 ) -> Result<Option<Certificate>, StoreError> {
     let Some(block) = store.block(height)? else {
@@ -54,7 +123,7 @@ pub(crate) fn local<K: Kv>(
         Some(c) if c.header == block.header.header => c,
         _ => Certificate::of(&block.header),
     };
-    certificate.add(&block.header);
+    certificate.add(&block.header, registry.binding(store, height)?);
     Ok(Some(certificate))
 }
 
@@ -68,12 +137,16 @@ pub(crate) fn collect<K: Kv>(
     height: u64,
     fork: &ForkWatch,
 ) -> Result<Option<Certificate>, StoreError> {
-    let Some(mut certificate) = local(store, height)? else {
-        return Ok(None);
+    let (registry, now) = match published.read() {
+        Ok(p) => (p.ledger.registry().clone(), RegistryNow::of(&p.ledger)),
+        Err(poisoned) => {
+            let p = poisoned.into_inner();
+            (p.ledger.registry().clone(), RegistryNow::of(&p.ledger))
+        }
     };
-    let registry = match published.read() {
-        Ok(p) => p.ledger.registry().clone(),
-        Err(poisoned) => poisoned.into_inner().ledger.registry().clone(),
+    let binding = now.binding(store, height)?;
+    let Some(mut certificate) = local(store, &now, height)? else {
+        return Ok(None);
     };
     let members = registry.members().to_vec();
     let before = certificate.signatures.len();
@@ -103,18 +176,31 @@ pub(crate) fn collect<K: Kv>(
                 continue;
             }
         };
-        if theirs.header != certificate.header {
-            // A final block at this height that is not this node's: this node applied something the
-            // cluster did not (a leader sent it another proposal). It stops, keeping both headers.
-            if theirs.check_final(&registry).is_ok() {
-                fork.diverged(&certificate, &theirs);
+        match judge(&certificate, &theirs, &registry, binding) {
+            Answer::Unrelated => {
+                // An answer about another chain or another height answers nothing asked: a peer
+                // that lies or errs is passed over, never taken for a fork.
+                tracing::warn!(
+                    peer = %member.peer_address,
+                    asked = height,
+                    answered = theirs.header.height,
+                    "a peer answered a certificate request with another block's"
+                );
+                continue;
             }
-            continue;
+            Answer::Fork => {
+                // A final block at this height that is not this node's: this node applied something
+                // the cluster did not (a leader sent it another proposal). It stops, keeping both.
+                fork.diverged(&certificate, &theirs);
+                continue;
+            }
+            Answer::NotFinal => continue,
+            Answer::Signatures => {}
         }
         // Only signatures over this node's own header count; `add` checks each one.
         for signature in &theirs.signatures {
             if let Some(signed) = theirs.signed_by(&signature.signer) {
-                certificate.add(&signed);
+                certificate.add(&signed, binding);
             }
         }
     }
@@ -122,4 +208,94 @@ pub(crate) fn collect<K: Kv>(
         store.write_certificate(&certificate)?;
     }
     Ok(Some(certificate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ebl_core::testkit::Cast;
+    use ebl_core::{BlockHeader, Hash, MerkleTree};
+
+    fn final_certificate(
+        chain: Hash,
+        height: u64,
+        seed: &[u8],
+        node: &ebl_core::SigningKey,
+    ) -> Certificate {
+        let header = BlockHeader {
+            chain,
+            height,
+            prev: Hash::of(seed),
+            tx_root: MerkleTree::new(&[Hash::of(seed)]).root(),
+            tx_count: 1,
+            time_ms: height,
+        };
+        // The registry of these tests is the genesis's: every block is signed over its head.
+        Certificate::of(&header.sign(node, HeaderBinding::of(5, bound_to())))
+    }
+
+    fn bound_to() -> Hash {
+        Cast::new()
+            .genesis(1_700_000_000_000)
+            .expect("genesis")
+            .chain_id()
+    }
+
+    /// Finding 1 of the attack review: a member answering with a genuine final certificate of another
+    /// height made the asking node halt. Only another final header at the same height of the same chain
+    /// is a fork.
+    #[test]
+    fn regression_a_final_certificate_of_another_height_is_no_fork() {
+        let cast = Cast::new();
+        let genesis = cast.genesis(1_700_000_000_000).expect("genesis");
+        let chain = genesis.chain_id();
+        let registry = ebl_core::Registry::new(&genesis);
+        let ours = final_certificate(chain, 5, b"ours", &cast.node);
+        let elsewhere = final_certificate(chain, 4, b"an earlier block", &cast.node);
+        assert!(elsewhere.check_final(&registry).is_ok(), "genuinely final");
+        assert_eq!(
+            judge(
+                &ours,
+                &elsewhere,
+                &registry,
+                HeaderBinding::of(5, bound_to())
+            ),
+            Answer::Unrelated
+        );
+        let other_chain = final_certificate(Hash::of(b"another chain"), 5, b"x", &cast.node);
+        assert_eq!(
+            judge(
+                &ours,
+                &other_chain,
+                &registry,
+                HeaderBinding::of(5, bound_to())
+            ),
+            Answer::Unrelated
+        );
+        assert_eq!(
+            judge(
+                &ours,
+                &ours.clone(),
+                &registry,
+                HeaderBinding::of(5, bound_to())
+            ),
+            Answer::Signatures
+        );
+        let forked = final_certificate(chain, 5, b"another block at 5", &cast.node);
+        assert_eq!(
+            judge(&ours, &forked, &registry, HeaderBinding::of(5, bound_to())),
+            Answer::Fork
+        );
+        let by_a_stranger =
+            final_certificate(chain, 5, b"another block at 5", &ebl_core::testkit::key(99));
+        assert_eq!(
+            judge(
+                &ours,
+                &by_a_stranger,
+                &registry,
+                HeaderBinding::of(5, bound_to())
+            ),
+            Answer::NotFinal
+        );
+    }
 }

@@ -25,6 +25,12 @@ pub enum BlockFault {
     BadTransaction { id: TxId, error: ebl_core::Error },
     #[error("transaction {id} does not apply: {error}")]
     TransactionRefused { id: TxId, error: ebl_core::Error },
+    #[error("it is at height {height}, where governance moved the chain to format {format}, which this release does not know (it knows up to {newest}): run a release that knows it, and the node goes on from here")]
+    FormatUnknown {
+        height: u64,
+        format: u16,
+        newest: u16,
+    },
 }
 
 impl BlockFault {
@@ -41,6 +47,7 @@ impl BlockFault {
             BlockFault::NotSignedByMember => "block_not_signed_by_member",
             BlockFault::BadTransaction { .. } => "block_bad_transaction",
             BlockFault::TransactionRefused { .. } => "block_transaction_refused",
+            BlockFault::FormatUnknown { .. } => "block_format_unknown",
         }
     }
 }

@@ -248,6 +248,9 @@ impl<K: Kv> Applier<K> {
             // A leader ordered it on a head that was not to be: every node skips it alike.
             return Ok(Outcome::Stale);
         }
+        if let Err(fault) = self.knows_the_format_of(height + 1) {
+            return Err(self.halt(proposal, index, fault));
+        }
         if let Err(fault) = self.check_and_apply(proposal, &ids) {
             return Err(self.halt(proposal, index, fault));
         }
@@ -302,7 +305,8 @@ impl<K: Kv> Applier<K> {
             return Err(BlockFault::Empty);
         }
         self.check_time(body.time_ms)?;
-        self.ledger.set_block_time(body.time_ms);
+        self.ledger
+            .set_block(self.writer.height() + 1, body.time_ms);
         self.pending_applied.clear();
         // Its own proposal, made by this process: it checked these signatures itself before ordering.
         let ours = proposal.proposer == ebl_core::PartyKey::of(&self.writer.node_key)
@@ -313,6 +317,19 @@ impl<K: Kv> Applier<K> {
             self.pending_applied.push(applied);
         }
         Ok(())
+    }
+
+    /// A block at or past the height of a format this release does not know is not applied: the node
+    /// stops before it, keeps everything it had, and goes on once a release that knows it runs here.
+    fn knows_the_format_of(&self, height: u64) -> Result<(), BlockFault> {
+        match self.ledger.registry().formats().first_unknown() {
+            Some(a) if a.height <= height => Err(BlockFault::FormatUnknown {
+                height,
+                format: a.format,
+                newest: ebl_core::format::FORMAT_VERSION,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Time never runs backwards across blocks.
@@ -563,12 +580,13 @@ pub fn apply_fetched<K: Kv>(
     if header.height != applier.writer.height() + 1 || header.prev != expected_prev {
         return Err(BlockFault::DoesNotFollow.into());
     }
+    applier.knows_the_format_of(header.height)?;
     let ids: Vec<TxId> = transactions.iter().map(SignedTransaction::id).collect();
     if MerkleTree::new(&ids).root() != header.tx_root || ids.len() != header.tx_count as usize {
         return Err(BlockFault::NotItsTransactions.into());
     }
     applier.check_time(header.time_ms)?;
-    applier.ledger.set_block_time(header.time_ms);
+    applier.ledger.set_block(header.height, header.time_ms);
     let mut applied = Vec::with_capacity(transactions.len());
     for (tx, id) in transactions.iter().zip(&ids) {
         applied.push(applier.apply_checked(tx, *id, true)?);

@@ -189,8 +189,12 @@ impl<K: Kv, C: Consensus> Orderer<K, C> {
                 .flat_map(|s| s.candidates.iter().cloned())
                 .collect();
             let time_ms = now_ms().max(working.time_ms);
-            working.ledger.set_block_time(time_ms);
-            let ordered = order_block(&mut working.ledger, candidates);
+            working.ledger.set_block(working.height + 1, time_ms);
+            let ordered = order_block(
+                &mut working.ledger,
+                candidates,
+                ebl_core::format::FORMAT_VERSION,
+            );
             if ordered.accepted.is_empty() {
                 return outcomes(&self.store, &ordered, None).map_err(|_| NotOrdered::Retry);
             }

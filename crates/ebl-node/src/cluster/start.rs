@@ -65,6 +65,15 @@ pub(crate) async fn start<K: Kv>(
     let genesis_members = genesis.members.clone();
     let store = Arc::new(store);
     let metrics = Arc::new(Metrics::default());
+    // A member that lost its Raft log (a restored backup holds none) would vote and acknowledge as if it
+    // still held what it acknowledged before: refused before the log is made anew.
+    let height = store.height()?;
+    if height > 0 && !files.raft.exists() {
+        return Err(NodeError::RaftStateLost {
+            height,
+            raft: files.raft.clone(),
+        });
+    }
     let raft_kv = Arc::new(SledKv::open(&files.raft)?);
     let log_store = LogStore::open(raft_kv.clone())?;
     let applier = Applier::open(
@@ -157,8 +166,13 @@ pub(crate) async fn start<K: Kv>(
             node_key,
             pint,
             seen_requests: crate::auth::SeenRequests::default(),
+            seen_peer_requests: crate::auth::SeenRequests::with_limits(
+                crate::limits::SEEN_PEER_REQUESTS_MAX,
+                crate::limits::SEEN_PEER_REQUESTS_MAX,
+            ),
             cluster: Some(cluster),
             verifications: crate::admin::Verifications::default(),
+            backups: crate::admin::Backups::default(),
         }),
         settings,
         thread,

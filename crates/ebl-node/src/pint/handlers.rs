@@ -80,6 +80,19 @@ pub(super) async fn start<K: Kv>(
         Ok(b) => b,
         Err(e) => return rejected_body(&e, &method, &uri),
     };
+    // Junk shaped like an envelope is refused by its shape before it becomes a tree, and no more than
+    // ENVELOPE_CHECKS_MAX envelopes are trees at once.
+    if let Err(e) = ebl_pint::check_json_bounds(&body) {
+        return dcsa_error(StatusCode::BAD_REQUEST, &method, &uri, &e.to_string());
+    }
+    let Ok(_checking) = app.pint.checking.acquire().await else {
+        return dcsa_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &method,
+            &uri,
+            "the receiver is stopping",
+        );
+    };
     let value = match ebl_core::jcs::parse(&body) {
         Ok(v) => v,
         Err(e) => return dcsa_error(StatusCode::BAD_REQUEST, &method, &uri, &e.to_string()),

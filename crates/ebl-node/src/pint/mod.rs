@@ -38,6 +38,9 @@ pub struct Receiver {
     pub finished_dir: Option<Folder>,
     /// Open transfers by envelope reference.
     transfers: Mutex<BTreeMap<String, Transfer>>,
+    /// Envelopes being parsed and verified now, at most `ENVELOPE_CHECKS_MAX`: the rest wait their
+    /// turn, so the memory a flood of envelopes takes is bounded (finding 7 of the attack review).
+    pub(crate) checking: tokio::sync::Semaphore,
     /// When each open transfer started: one left open longer than `transfer_open_ms` is dropped.
     opened: Mutex<BTreeMap<String, std::time::Instant>>,
     /// How long a transfer may stay open waiting for its documents (`TRANSFER_OPEN_MS_MAX`).
@@ -61,6 +64,9 @@ pub struct FinishedTransfer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification: Option<String>,
 }
+
+/// Envelopes parsed and verified at once; each may take a few times its size as a JSON tree.
+pub const ENVELOPE_CHECKS_MAX: usize = 2;
 
 /// Largest finished-transfer record read back from disk (an envelope is at most
 /// `ebl_core::limits::ENVELOPE_BYTES_MAX`; the rest is small).
@@ -96,6 +102,7 @@ impl Receiver {
             opened: Mutex::new(BTreeMap::new()),
             transfer_open_ms: TRANSFER_OPEN_MS_MAX,
             finished: Mutex::new(VecDeque::new()),
+            checking: tokio::sync::Semaphore::new(ENVELOPE_CHECKS_MAX),
         }
     }
 

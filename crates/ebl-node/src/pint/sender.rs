@@ -177,6 +177,18 @@ async fn record<K: Kv>(app: &Arc<App<K>>, bill: BillId, action: Action) -> Resul
     }
 }
 
+/// The sender's HTTP agent: statuses as answers, one bounded time per request, and no redirects followed
+/// (finding 9 of the attack review: a receiving platform's 302 made the node fetch any address on every
+/// retry; a redirect is an unsigned answer like any other, and retried).
+fn sender_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_millis(SEND_REQUEST_MS_MAX)))
+        .build()
+        .into()
+}
+
 /// The HTTP side of one transfer, following `Outbound` after each answer: start, upload what the
 /// receiver misses, finish. Returns the step that ended it.
 fn exchange(
@@ -185,11 +197,7 @@ fn exchange(
     outbound: &Outbound,
     documents: &BTreeMap<Hash, Vec<u8>>,
 ) -> Next {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_millis(SEND_REQUEST_MS_MAX)))
-        .build()
-        .into();
+    let agent = sender_agent();
     let call = |method: &str, path: &str, body: Vec<u8>| -> Result<(u16, Value), Next> {
         let target = format!("{url}{path}");
         let request = match method {
@@ -257,4 +265,58 @@ fn exchange(
         };
     }
     next
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// A server on 127.0.0.1 that answers every request with `answer`, counting what it was asked.
+    fn server(answer: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = hits.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(4) {
+                let Ok(mut stream) = stream else { continue };
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        (address, hits)
+    }
+
+    /// Finding 9 of the attack review: the PINT sender, the peer client and the forwarder followed
+    /// redirects (up to 10). Neither agent calls the address a 302 names.
+    #[test]
+    fn regression_no_agent_of_the_node_follows_a_redirect() {
+        for agent in [
+            super::sender_agent(),
+            crate::tls::PeerTls::default().agent(
+                std::time::Duration::from_secs(2),
+                Some(std::time::Duration::from_secs(5)),
+            ),
+        ] {
+            let (elsewhere, hits_elsewhere) =
+                server("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".into());
+            let (redirecting, hits) = server(format!(
+                "HTTP/1.1 302 Found\r\nlocation: {elsewhere}/secret\r\ncontent-length: 0\r\n\r\n"
+            ));
+            let answer = agent
+                .post(&format!("{redirecting}/v3/envelopes"))
+                .send(&b"{}"[..])
+                .expect("an answer");
+            assert_eq!(answer.status().as_u16(), 302);
+            assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+            assert_eq!(
+                hits_elsewhere.load(std::sync::atomic::Ordering::SeqCst),
+                0,
+                "the address the redirect named was called"
+            );
+        }
+    }
 }

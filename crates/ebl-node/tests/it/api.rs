@@ -57,13 +57,24 @@ fn a_trade_through_every_endpoint() {
         .as_str()
         .and_then(|k| k.parse().ok())
         .expect("node key");
+    let (status, body) = node.get_as("/v1/registry/history", &c.operator);
+    assert_eq!(status, 200, "{body}");
+    let registry: Vec<HistoryEntry> = serde_json::from_value(body).expect("registry");
     for entry in &history {
         let (status, block) =
             node.get_as(&format!("/v1/blocks/{}", entry.receipt.height), &c.operator);
         assert_eq!(status, 200);
         let header: SignedBlockHeader =
             serde_json::from_value(block["header"].clone()).expect("header");
-        header.verify(&node_key).expect("node signed the block");
+        // A format-5 chain: each header is signed over the registry head before its block.
+        let before = registry
+            .iter()
+            .rev()
+            .find(|e| e.receipt.height < entry.receipt.height)
+            .map_or(header.header.chain, |e| e.transaction.id());
+        header
+            .verify(&node_key, ebl_core::HeaderBinding::Registry(before))
+            .expect("node signed the block");
         entry
             .receipt
             .verify(&header.header)

@@ -60,6 +60,22 @@ fn registrations(leader: &SigningKey, time_ms: u64) -> Proposal {
     .sign(leader)
 }
 
+/// The cast's registrations, then one governance change signed by the operator (member 0's admin, t = 1)
+/// on the registry they leave.
+fn registrations_then(change: ebl_core::Action) -> Vec<ebl_core::SignedTransaction> {
+    let chain = genesis().chain_id();
+    let mut transactions = Cast::new().registrations(chain);
+    let registry_head = transactions.last().map(|t| t.id()).expect("registrations");
+    transactions.push(ebl_core::testkit::signed(
+        chain,
+        registry_head,
+        1,
+        change,
+        &[&key(1)],
+    ));
+    transactions
+}
+
 /// The proposal is refused for `why` (the fault's code): the follower halts, keeps the proposal, and
 /// writes no block.
 fn caught(proposal: &Proposal, why: &str) {
@@ -223,17 +239,9 @@ fn after_removal(voters: &[SigningKey]) -> Result<Outcome, Box<ebl_node::cluster
         openraft::StoredMembership::new(None, openraft::Membership::new(vec![ids], None));
     let chain = genesis().chain_id();
     let cast = Cast::new();
-    let mut transactions = cast.registrations(chain);
-    let registry_head = transactions.last().map(|t| t.id()).expect("registrations");
-    transactions.push(ebl_core::testkit::signed(
-        chain,
-        registry_head,
-        1,
-        ebl_core::Action::RemoveMember {
-            admin: PartyKey::of(&key(32)),
-        },
-        &[&key(1)],
-    ));
+    let transactions = registrations_then(ebl_core::Action::RemoveMember {
+        admin: PartyKey::of(&key(32)),
+    });
     let first = ProposalBody {
         chain,
         parent_height: 0,
@@ -268,4 +276,116 @@ fn regression_a_removed_members_node_still_leading_may_propose_until_raft_drops_
 #[test]
 fn a_removed_members_node_that_raft_no_longer_holds_is_caught() {
     assert!(after_removal(&[key(21), key(22)]).is_err());
+}
+
+/// Issue 31: a leader sends one follower P and the other P′ at the same height. Each follower checks
+/// and applies the one it got and signs its own header; the liar signs both. Each header then holds two
+/// signatures of three. This chain's governance threshold is 1, which before chain format 6 made each
+/// block final on its own; from format 6 (this chain's) a block is final at the finality quorum, three
+/// of three, so neither is, and the liar cannot complete either: each honest follower signed only its
+/// own header.
+#[test]
+fn regression_a_lying_leaders_two_blocks_at_one_height_are_neither_final() {
+    use ebl_core::{Certificate, HeaderBinding, Registry};
+
+    let (first, second) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let mut one = member(first.path(), key(22));
+    let mut two = member(second.path(), key(23));
+    let p = registrations(&key(21), 2_000);
+    let p_prime = registrations(&key(21), 2_001);
+    assert!(matches!(
+        one.apply_proposal(&p, 3),
+        Ok(Outcome::Block { .. })
+    ));
+    assert!(matches!(
+        two.apply_proposal(&p_prime, 3),
+        Ok(Outcome::Block { .. })
+    ));
+    let signed = |a: &Applier<SledKv>| {
+        a.writer
+            .store()
+            .block(1)
+            .expect("read")
+            .expect("block 1")
+            .header
+    };
+    let (ours, theirs) = (signed(&one), signed(&two));
+    assert_ne!(
+        ours.header, theirs.header,
+        "two different blocks at height 1"
+    );
+    let registry = Registry::new(&genesis());
+    assert_eq!(registry.threshold(), 1);
+    let binding = HeaderBinding::before(&registry, 1);
+    for (honest, other) in [(&ours, &theirs), (&theirs, &ours)] {
+        let mut certificate = Certificate::of(honest);
+        let liar = honest.header.clone().sign(&key(21), binding);
+        assert!(certificate.add(&liar, binding));
+        assert!(
+            !certificate.add(other, binding),
+            "the other follower signed the other header"
+        );
+        assert_eq!(
+            certificate.check_final(&registry),
+            Err(ebl_core::Error::NotFinal {
+                height: 1,
+                have: 2,
+                need: 3
+            })
+        );
+    }
+}
+
+/// A member node whose release does not know a format governance scheduled stops before the first
+/// block at its height: it halts with `block_format_unknown`, keeps the proposal as evidence and
+/// writes nothing of it; the blocks before the height it applied as usual.
+#[test]
+fn a_member_node_halts_at_the_height_of_a_format_its_release_does_not_know() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut follower = follower(dir.path());
+    let chain = genesis().chain_id();
+    let cast = Cast::new();
+    // The next format after this release's: a later release's, scheduled from height 3.
+    let transactions = registrations_then(ebl_core::Action::ScheduleFormat {
+        format: ebl_core::format::FORMAT_VERSION + 1,
+        height: 3,
+    });
+    let propose = |parent_height: u64, parent, time_ms, transactions| {
+        ProposalBody {
+            chain,
+            parent_height,
+            parent,
+            time_ms,
+            transactions,
+        }
+        .sign(&key(21))
+    };
+    let Outcome::Block { height, hash } = follower
+        .apply_proposal(&propose(0, chain, 2_000, transactions), 3)
+        .expect("the schedule is applied: replay never asks what a release knows")
+    else {
+        panic!("no block");
+    };
+    let issue = |reference: &str| cast.issue(chain, reference, 1).expect("issue");
+    let Outcome::Block { height, hash } = follower
+        .apply_proposal(&propose(height, hash, 2_001, vec![issue("BEFORE")]), 4)
+        .expect("the last block of the old format")
+    else {
+        panic!("no block");
+    };
+    assert_eq!(height, 2);
+    match follower.apply_proposal(&propose(height, hash, 2_002, vec![issue("AT")]), 5) {
+        Err(ebl_node::cluster::machine::Halt::Refused {
+            fault, evidence, ..
+        }) => {
+            assert_eq!(fault.code(), "block_format_unknown", "{fault}");
+            assert!(std::path::Path::new(&evidence).exists(), "{evidence}");
+        }
+        other => panic!("applied past a format it does not know: {other:?}"),
+    }
+    assert!(follower.halted.load(std::sync::atomic::Ordering::SeqCst));
+    assert_eq!(follower.writer.store().height().expect("height"), 2);
 }

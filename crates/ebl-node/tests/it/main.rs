@@ -7,10 +7,14 @@
 
 mod admin;
 mod api;
+mod backup;
 mod commands;
 mod durability;
+mod finality;
+mod formats;
 mod limits;
 mod lying_leader;
+mod offers;
 mod peers;
 mod pint;
 mod privacy;

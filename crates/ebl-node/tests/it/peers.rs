@@ -151,3 +151,121 @@ fn peer_requests_that_break_the_rules_are_refused_by_name_and_the_cluster_goes_o
         );
     }
 }
+
+/// Finding 10 of the attack review: `raft/` and `store.index/` were 0755, and `raft/db`, `raft.log`,
+/// `store.witness` and snapshots 0644, on every member of a running cluster, though the Raft log holds
+/// every document and loan. Every path the node binary makes is its account's alone.
+#[cfg(unix)]
+#[test]
+fn regression_every_file_a_cluster_member_makes_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut members = Members::start(3);
+    members
+        .leader(std::time::Duration::from_secs(20))
+        .expect("leader");
+    for node in &mut members.nodes {
+        assert_eq!(node.terminate(), 0);
+    }
+    for node in &members.nodes {
+        let mut pending = vec![node.data.clone()];
+        let (mut dirs, mut files) = (0, 0);
+        while let Some(path) = pending.pop() {
+            let meta = std::fs::symlink_metadata(&path).expect("metadata");
+            let mode = meta.permissions().mode() & 0o777;
+            if meta.is_dir() {
+                dirs += 1;
+                assert_eq!(mode, 0o700, "{}", path.display());
+                for entry in std::fs::read_dir(&path).expect("read dir") {
+                    pending.push(entry.expect("entry").path());
+                }
+            } else if meta.is_file() {
+                files += 1;
+                assert_eq!(mode, 0o600, "{}", path.display());
+            }
+        }
+        assert!(
+            node.data.join("raft").is_dir(),
+            "the Raft log is there to check"
+        );
+        assert!(dirs >= 3 && files >= 5, "{dirs} directories, {files} files");
+    }
+}
+
+/// Finding 3 of the attack review: `/v1/peer/*` read up to 64 MiB of body before checking who sent it,
+/// on one-member nodes too; 16 held-open uploads took a node from 16 to 977 MiB. A stranger's upload is
+/// refused by its headers, before the body it announces is read.
+#[test]
+fn regression_a_strangers_peer_upload_is_refused_before_its_body_is_read() {
+    use std::io::{Read, Write};
+    let market = ebl_tests::Market::open();
+    let address = market
+        .node
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let stranger = key(77);
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    let head = format!(
+        "POST {PATH_APPEND} HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/octet-stream\r\n\
+         content-length: 33554432\r\n{HEADER_KEY}: {}\r\n{HEADER_TIME}: {}\r\n{HEADER_SIGNATURE}: {}\r\n\r\n",
+        PartyKey::of(&stranger).to_hex(),
+        now_ms(),
+        "00".repeat(64),
+    );
+    stream.write_all(head.as_bytes()).expect("headers");
+    stream
+        .write_all(&[0u8; 1024])
+        .expect("a little of the body");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    let mut answer = vec![0u8; 4096];
+    let read = stream
+        .read(&mut answer)
+        .expect("answered before the 32 MiB it announced were sent");
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("peer_not_a_member"), "{answer}");
+}
+
+/// Finding 14 of the attack review: peer requests had no replay memory, so a captured append replayed
+/// within the time window was accepted. A signed peer request is answered once.
+#[test]
+fn regression_a_captured_peer_request_is_answered_once() {
+    use ebl_node::cluster::peer::{BlocksRequest, PATH_BLOCKS};
+    let members = Members::start(3);
+    let leader = members
+        .leader(std::time::Duration::from_secs(20))
+        .expect("leader");
+    let target = (leader + 1) % 3;
+    let sender = node_key(&members, (leader + 2) % 3);
+    let body = codec::encode(&BlocksRequest { from: 1, count: 1 });
+    let time = now_ms();
+    let address = &members.listens[target];
+    let (status, code, _) = send(
+        address,
+        &members.chain,
+        PATH_BLOCKS,
+        &body,
+        Some((&sender, time)),
+    );
+    assert_eq!(status, 200, "{code}");
+    let (status, code, _) = send(
+        address,
+        &members.chain,
+        PATH_BLOCKS,
+        &body,
+        Some((&sender, time)),
+    );
+    assert_eq!((status, code.as_str()), (401, "peer_request_replayed"));
+    // The same request signed anew is answered.
+    let (status, code, _) = send(
+        address,
+        &members.chain,
+        PATH_BLOCKS,
+        &body,
+        Some((&sender, time + 1)),
+    );
+    assert_eq!(status, 200, "{code}");
+}

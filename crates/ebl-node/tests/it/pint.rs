@@ -508,6 +508,38 @@ fn schema_errors_are_answered_400_unsigned() {
     }
 }
 
+/// Finding 7 of the attack review: 4 MiB of junk shaped like an envelope was parsed twice into JSON
+/// trees with no bound on concurrency (64 at once took the node to 1.8 GiB). Junk deeper or wider than
+/// any envelope is refused by its shape, before it is parsed, 64 at once, and the node goes on serving.
+#[test]
+fn regression_junk_shaped_like_an_envelope_is_refused_before_it_is_parsed() {
+    let node = receiving_node(&Foreign::new());
+    let deep = format!(
+        "{{\"transportDocument\": {}{}}}",
+        "[".repeat(1_000_000),
+        "]".repeat(1_000_000)
+    );
+    let wide = format!(
+        "{{\"transportDocument\": [{}]}}",
+        vec!["[]"; 1_000_000].join(",")
+    );
+    std::thread::scope(|s| {
+        for i in 0..64 {
+            let (node, body) = (&node, if i % 2 == 0 { &deep } else { &wide });
+            s.spawn(move || {
+                let (status, error) = send(node, "POST", "/v3/envelopes", body.as_bytes());
+                assert_eq!(status, 400, "{error}");
+                let reason = error.to_string();
+                assert!(
+                    reason.contains("nested deeper") || reason.contains("more than"),
+                    "{reason}"
+                );
+            });
+        }
+    });
+    assert_eq!(node.get("/v1/head").0, 200);
+}
+
 #[test]
 fn receiver_validation_names_hosted_parties_only() {
     let node = receiving_node(&Foreign::new());

@@ -1,0 +1,46 @@
+//! A final receipt (`?final=true`) carries a certificate only when the block is final.
+
+use ebl_core::api::SubmitOutcome;
+use ebl_core::testkit::{self, Cast};
+use ebl_tests::cluster::Members;
+
+/// Finding 12 of the attack review: a receipt asked with `?final=true` while one member was cut off came
+/// back with a certificate of fewer signatures than the threshold. With three members at threshold 3 and
+/// one stopped, blocks are ordered (Raft's majority) but cannot be final: the receipt says so by carrying
+/// no certificate.
+#[test]
+fn regression_a_final_receipt_never_carries_a_certificate_below_the_threshold() {
+    let mut members = Members::start_governed(3, 3, &[]);
+    let leader = members
+        .leader(std::time::Duration::from_secs(20))
+        .expect("leader");
+    let down = (leader + 1) % 3;
+    assert_eq!(members.nodes[down].terminate(), 0);
+    let cast = Cast::new();
+    let admins = [testkit::key(1), testkit::key(41), testkit::key(42)];
+    let tx = testkit::signed(
+        members.chain,
+        members.chain,
+        1,
+        cast.bank.registration().expect("registration"),
+        &[&admins[0], &admins[1], &admins[2]],
+    );
+    let body = serde_json::to_vec(&tx).expect("json");
+    let (status, answer) = members
+        .http(leader)
+        .post("/v1/transactions?final=true", "application/json", &body)
+        .expect("the leader answers");
+    assert_eq!(status, 200, "{answer}");
+    let outcome: SubmitOutcome = serde_json::from_value(answer.clone()).expect("outcome");
+    let (_, certificate) = outcome.certified().expect("accepted with a receipt");
+    if let Some(certificate) = certificate {
+        assert!(
+            certificate.signatures.len() >= 3,
+            "a certificate below the threshold: {answer}"
+        );
+    }
+    assert!(
+        certificate.is_none(),
+        "two live nodes of three cannot make it final: {answer}"
+    );
+}
