@@ -20,6 +20,7 @@ mod envelope;
 mod export;
 mod jws;
 mod receive;
+mod recorded;
 mod send;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -45,6 +46,7 @@ pub use receive::{
     PLATFORM_CODE_BYTES_MAX, PLATFORM_CODE_DEFAULT, TRANSFERS_ACTIVE_MAX,
     TRANSFER_DOCUMENTS_BYTES_MAX,
 };
+pub use recorded::{check_recorded_answer, AnswerFault, Recorded};
 pub use send::{answer_summary, Next, Outbound, SEND_ATTEMPTS_MAX};
 pub use x5c::{CERTIFICATE_BYTES_MAX, X5C_CERTIFICATES_MAX};
 

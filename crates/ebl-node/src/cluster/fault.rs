@@ -31,6 +31,13 @@ pub enum BlockFault {
         format: u16,
         newest: u16,
     },
+    #[error(
+        "transaction {id} records another platform's answer that this node cannot check: {fault}"
+    )]
+    SendOutcomeUnbacked {
+        id: TxId,
+        fault: ebl_pint::AnswerFault,
+    },
 }
 
 impl BlockFault {
@@ -48,6 +55,7 @@ impl BlockFault {
             BlockFault::BadTransaction { .. } => "block_bad_transaction",
             BlockFault::TransactionRefused { .. } => "block_transaction_refused",
             BlockFault::FormatUnknown { .. } => "block_format_unknown",
+            BlockFault::SendOutcomeUnbacked { .. } => "block_send_outcome_unbacked",
         }
     }
 }

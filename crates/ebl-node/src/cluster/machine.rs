@@ -95,6 +95,9 @@ pub struct Applier<K: Kv> {
     /// here before ordering, so applying them checks the rules again but not the signatures. Anything
     /// else (another node's proposal, or this node's own replayed after a restart) is checked in full.
     pub vouched: Vouched,
+    /// The other platforms' keys this node trusts (its PINT trust directory's): another node's record of
+    /// a send's outcome is applied only on an answer signed by one of the receiving platform's.
+    pub pint_trust: ebl_pint::TrustStore,
 }
 
 /// The signatures of the proposals this process made and has not applied yet.
@@ -186,6 +189,7 @@ impl<K: Kv> Applier<K> {
             halted: Arc::new(AtomicBool::new(false)),
             pending_applied: Vec::new(),
             vouched: Vouched::default(),
+            pint_trust: ebl_pint::TrustStore::default(),
         };
         applier.restore()?;
         Ok(applier)
@@ -312,6 +316,9 @@ impl<K: Kv> Applier<K> {
         let ours = proposal.proposer == ebl_core::PartyKey::of(&self.writer.node_key)
             && self.vouched.take(proposal);
         for (tx, id) in body.transactions.iter().zip(ids) {
+            if !ours {
+                self.check_send_outcome(tx, *id)?;
+            }
             // Another node's proposal: this node does not take the leader's word for any signature.
             let applied = self.apply_checked(tx, *id, !ours)?;
             self.pending_applied.push(applied);
@@ -330,6 +337,34 @@ impl<K: Kv> Applier<K> {
             }),
             _ => Ok(()),
         }
+    }
+
+    /// Another node's record of a send's outcome is applied only on the receiving platform's signed
+    /// answer, checked here against this node's own PINT trust: one node alone cannot give a bill back
+    /// to its holder, or end its life here, on words no platform signed (finding 6 of the attack
+    /// review). A node that cannot check it (no key of that platform) refuses it like any bad block,
+    /// so it never reaches the finality quorum, which needs this node or another honest one.
+    fn check_send_outcome(&self, tx: &SignedTransaction, id: TxId) -> Result<(), BlockFault> {
+        use ebl_core::{Action, Status};
+        use ebl_pint::Recorded;
+        let (recorded, bill, answer, entry) = match &tx.body.action {
+            Action::SentOut {
+                bill,
+                entry,
+                answer,
+            } => (Recorded::Transferred, bill, answer, Some(entry.as_str())),
+            Action::SendRefused { bill, answer } => (Recorded::Refused, bill, answer, None),
+            Action::SendDisputed { bill, answer } => (Recorded::Disputed, bill, answer, None),
+            _ => return Ok(()),
+        };
+        // A bill not being sent refuses the record by the ledger's own rule.
+        let platform = match self.ledger.bill(bill).map(|b| &b.status) {
+            Some(Status::SendingOut { to, .. } | Status::Disputed { to, .. }) => &to.platform,
+            _ => return Ok(()),
+        };
+        ebl_pint::check_recorded_answer(recorded, answer, entry, &self.pint_trust, platform)
+            .map(|_| ())
+            .map_err(|fault| BlockFault::SendOutcomeUnbacked { id, fault })
     }
 
     /// Time never runs backwards across blocks.

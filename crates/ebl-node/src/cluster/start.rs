@@ -85,6 +85,8 @@ pub(crate) async fn start<K: Kv>(
         files.evidence.clone(),
         settings.checkpoint_transactions,
     )?;
+    let mut applier = applier;
+    applier.pint_trust = pint.trust.clone();
     let chain = applier.ledger.chain_id();
     let published = applier.published.clone();
     let halted = applier.halted.clone();

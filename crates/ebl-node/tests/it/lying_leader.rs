@@ -389,3 +389,110 @@ fn a_member_node_halts_at_the_height_of_a_format_its_release_does_not_know() {
     assert!(follower.halted.load(std::sync::atomic::Ordering::SeqCst));
     assert_eq!(follower.writer.store().height().expect("height"), 2);
 }
+
+/// Registrations, the cast's bill issued to the shipper, the shipper sending it to a buyer on platform
+/// WAVE, and the leader's (node key 21) record of WAVE's answer `answer`: one proposal.
+fn sent_then_refused(answer: &str) -> Proposal {
+    let chain = genesis().chain_id();
+    let cast = Cast::new();
+    let mut transactions = cast.registrations(chain);
+    let issue = cast.issue(chain, "SENT-ABROAD-1", 1_500).expect("issue");
+    let bill = issue.id();
+    let to = ebl_core::ForeignParty {
+        platform: "WAVE".into(),
+        name: "Buyer Abroad".into(),
+        codes: vec![ebl_core::PartyCode {
+            provider: "WAVE".into(),
+            code: "buyer-7".into(),
+        }],
+    };
+    let send = ebl_core::testkit::signed(
+        chain,
+        bill,
+        1_600,
+        ebl_core::Action::SendOut { bill, to },
+        &[&cast.shipper.key],
+    );
+    let record = ebl_core::testkit::signed(
+        chain,
+        send.id(),
+        1_700,
+        ebl_core::Action::SendRefused {
+            bill,
+            answer: answer.to_owned(),
+        },
+        &[&key(21)],
+    );
+    transactions.extend([issue, send, record]);
+    ProposalBody {
+        chain,
+        parent_height: 0,
+        parent: chain,
+        time_ms: 2_000,
+        transactions,
+    }
+    .sign(&key(21))
+}
+
+/// WAVE's key, and a trust store holding it for platform WAVE.
+fn wave() -> (SigningKey, ebl_pint::TrustStore) {
+    let wave = key(77);
+    let mut trust = ebl_pint::TrustStore::default();
+    let jwk = ebl_pint::public_jwk(&PartyKey::of(&wave)).to_string();
+    trust
+        .add_jwks(jwk.as_bytes(), &ebl_pint::Binding::platform("WAVE"))
+        .expect("jwk");
+    (wave, trust)
+}
+
+fn benv_by(signer: &SigningKey) -> String {
+    ebl_pint::sign_jws(
+        signer,
+        &serde_json::json!({
+            "responseCode": "BENV",
+            "reason": "not for us",
+            "lastEnvelopeTransferChainEntrySignedContentChecksum": ebl_core::Hash::of(b"entry").to_hex(),
+        }),
+    )
+}
+
+/// Finding 6 of the attack review: one member node recorded `SEND_REFUSED` with an answer no platform
+/// signed, and every node applied it, handing a bill that may live abroad back to its holder here. Now
+/// each follower checks the answer against its own PINT trust and halts on one it cannot back.
+#[test]
+fn regression_a_send_outcome_no_platform_signed_is_caught() {
+    caught(
+        &sent_then_refused("eyJhbGciOiJub25lIn0.eyJyZXNwb25zZUNvZGUiOiJCRU5WIn0."),
+        "block_send_outcome_unbacked",
+    );
+    // Signed, but by the lying leader's own node key rather than by WAVE's.
+    caught(
+        &sent_then_refused(&benv_by(&key(21))),
+        "block_send_outcome_unbacked",
+    );
+    // WAVE's genuine answer, but this follower trusts no key of WAVE: it cannot back it either.
+    caught(
+        &sent_then_refused(&benv_by(&wave().0)),
+        "block_send_outcome_unbacked",
+    );
+}
+
+#[test]
+fn a_send_outcome_signed_by_the_receiving_platform_is_applied_by_a_follower_trusting_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut follower = follower(dir.path());
+    let (wave, trust) = wave();
+    follower.pint_trust = trust;
+    let proposal = sent_then_refused(&benv_by(&wave));
+    let outcome = follower.apply_proposal(&proposal, 3).expect("applies");
+    assert!(
+        matches!(outcome, Outcome::Block { height: 1, .. }),
+        "{outcome:?}"
+    );
+    let bill = proposal.body.transactions[7].id();
+    assert_eq!(
+        follower.ledger.bill(&bill).expect("bill").status,
+        ebl_core::Status::Issued,
+        "the holder has the bill again"
+    );
+}
