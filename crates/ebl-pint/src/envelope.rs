@@ -137,6 +137,8 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
             format!("larger than {ENVELOPE_BYTES_MAX} bytes"),
         ));
     }
+    crate::bounds::check_json_bounds(text)
+        .map_err(|e| fail(PintCode::BadEnvelope, "envelope", e.to_string()))?;
     let envelope =
         jcs::parse(text).map_err(|e| fail(PintCode::BadEnvelope, "envelope", e.to_string()))?;
     let document = envelope

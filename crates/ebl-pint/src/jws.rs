@@ -344,12 +344,12 @@ pub(crate) fn parse_jws<'a>(text: &'a str, place: &str) -> Result<Jws<'a>, PintF
         ));
     };
     let header = base64url_decode(h)
-        .and_then(|bytes| jcs::parse(&bytes).ok())
+        .and_then(|bytes| bounded_json(&bytes))
         .ok_or_else(|| {
             fail(
                 PintCode::BadEnvelope,
                 place,
-                "JWS header is not base64url JSON",
+                "JWS header is not base64url JSON within the envelope's bounds",
             )
         })?;
     let signature = base64url_decode(s)
@@ -366,7 +366,7 @@ impl Jws<'_> {
     /// The payload as it claims to be, before its signature is checked: read only to learn which
     /// platform it says signed it, so the right keys are tried; nothing else is taken from it.
     pub(crate) fn claims(&self) -> Option<Value> {
-        base64url_decode(self.payload).and_then(|bytes| jcs::parse(&bytes).ok())
+        base64url_decode(self.payload).and_then(|bytes| bounded_json(&bytes))
     }
 }
 
@@ -399,11 +399,19 @@ pub fn verified_jws(
     verified_payload(&parse_jws(text, "JWS")?, trust, "JWS", signer)
 }
 
+/// A JWS header or payload as JSON, if it is JSON within the envelope's bounds: the bounds a received
+/// envelope is held to (`check_json_bounds`) would mean little if the JSON inside its entries, base64url
+/// text to the first check, were parsed unbounded.
+fn bounded_json(bytes: &[u8]) -> Option<Value> {
+    crate::bounds::check_json_bounds(bytes).ok()?;
+    jcs::parse(bytes).ok()
+}
+
 /// The RFC 8785 form of a JWS payload, unverified: two entries with the same content, whatever their
 /// signatures, have the same content text.
 pub fn jws_content(text: &str) -> Option<String> {
     let payload = text.split('.').nth(1)?;
-    let value = jcs::parse(&base64url_decode(payload)?).ok()?;
+    let value = bounded_json(&base64url_decode(payload)?)?;
     jcs::canonicalize(&value).ok()
 }
 
@@ -417,12 +425,12 @@ pub(crate) fn verified_payload(
 ) -> Result<Value, PintFailure> {
     verify_jws(jws, trust, place, signer)?;
     base64url_decode(jws.payload)
-        .and_then(|bytes| jcs::parse(&bytes).ok())
+        .and_then(|bytes| bounded_json(&bytes))
         .ok_or_else(|| {
             fail(
                 PintCode::BadEnvelope,
                 place,
-                "JWS payload is not base64url JSON",
+                "JWS payload is not base64url JSON within the envelope's bounds",
             )
         })
 }
@@ -669,6 +677,35 @@ mod tests {
         let parsed = parse_jws(&critical, "test").expect("parses");
         let refused = verified_payload(&parsed, &trust, "test", &us).expect_err("crit refused");
         assert_eq!(refused.code, PintCode::BadSignature);
+    }
+
+    /// The review of finding 7: the envelope's JSON was bounded before parsing, the JSON inside its
+    /// JWS entries (base64url text to that check) was not. A signed payload with an array wider than an
+    /// envelope may hold is refused, one at the bound is read.
+    #[test]
+    fn regression_a_jws_payload_past_the_envelope_bounds_is_not_parsed() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
+        let mut trust = TrustStore::default();
+        let us = Binding::platform("EBL");
+        trust
+            .add_jwks(public_jwk(&PartyKey::of(&key)).to_string().as_bytes(), &us)
+            .expect("trusted");
+        // An object of one array: the object, the array and its zeros are the values counted.
+        let zeros = |n: usize| serde_json::json!({ "z": vec![0u8; n] });
+        let per_array = crate::bounds::ENVELOPE_CONTAINER_MEMBERS_MAX;
+        let nested = serde_json::json!({ "z": vec![vec![0u8; 8]; 8] });
+        let signed = sign_jws(&key, &nested);
+        assert!(verified_jws(&signed, &trust, &us).is_ok());
+        let wide = sign_jws(&key, &zeros(per_array + 1));
+        let refused = verified_jws(&wide, &trust, &us).expect_err("past the bound");
+        assert_eq!(refused.code, PintCode::BadEnvelope);
+        assert!(refused.reason.contains("bounds"), "{refused}");
+        assert!(claims_of(&wide).is_none(), "not even read for its claims");
+        assert!(verified_jws(&sign_jws(&key, &zeros(per_array)), &trust, &us).is_ok());
+    }
+
+    fn claims_of(text: &str) -> Option<Value> {
+        parse_jws(text, "test").ok()?.claims()
     }
 
     #[test]
