@@ -319,6 +319,10 @@ pub enum Refusal {
     /// The platform a bill was sent to disputes it (`DISE`): it is held for people to resolve.
     #[error("{0}")]
     SendDisputed(String),
+    /// The platform a bill was sent to has given no signed answer within the wait: the bill is frozen
+    /// here and the node keeps trying.
+    #[error("{0}")]
+    SendPending(String),
     /// A genesis that does not verify.
     #[error("{0}")]
     BadGenesis(String),
@@ -444,6 +448,7 @@ impl Refusal {
             Refusal::BadAnswer(_) | Refusal::UnsignedAnswer(_) => "bad_answer",
             Refusal::SendRefused(_) => "send_refused",
             Refusal::SendDisputed(_) => "send_disputed",
+            Refusal::SendPending(_) => "send_pending",
             Refusal::BadGenesis(_) => "bad_genesis",
             Refusal::BadKeyFile(_) => "bad_key_file",
             Refusal::BadKeyName(_) => "bad_key_name",
@@ -491,6 +496,7 @@ impl Refusal {
             Refusal::BadAnswer(_) => Kind::Other,
             Refusal::UnsignedAnswer(_) => Kind::Verification,
             Refusal::SendRefused(_) | Refusal::SendDisputed(_) => Kind::Rejected,
+            Refusal::SendPending(_) => Kind::Unreachable,
             Refusal::BadGenesis(_) => Kind::Verification,
             Refusal::BadKeyFile(_) => Kind::Usage,
             Refusal::BadKeyName(_) => Kind::Usage,
@@ -561,6 +567,7 @@ mod tests {
             (Refusal::UnsignedAnswer(String::new()), "bad_answer", 4),
             (Refusal::SendRefused(String::new()), "send_refused", 3),
             (Refusal::SendDisputed(String::new()), "send_disputed", 3),
+            (Refusal::SendPending(String::new()), "send_pending", 5),
             (Refusal::ChainMismatch(String::new()), "chain_mismatch", 4),
             (Refusal::StaleOffer(String::new()), "stale_offer", 4),
             (Refusal::BadReceipt(String::new()), "bad_receipt", 4),

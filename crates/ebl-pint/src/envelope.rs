@@ -5,7 +5,7 @@ use serde_json::Value;
 use ebl_core::jcs;
 use ebl_core::Hash;
 
-use crate::jws::{parse_jws, verified_payload, Binding, TrustStore};
+use crate::jws::{parse_jws, verified_payload, verify_jws, Binding, TrustStore};
 use crate::{fail, PintCode, PintFailure, ENVELOPE_BYTES_MAX, TRANSFER_CHAIN_ENTRIES_MAX};
 
 fn checksum_field(payload: &Value, field: &str, place: &str) -> Result<Option<Hash>, PintFailure> {
@@ -115,6 +115,14 @@ fn manifest_documents(manifest: &Value) -> Result<Vec<NamedDocument>, PintFailur
 /// The documents named by the manifest of an envelope this platform already accepted (an `IMPORT`'s):
 /// read without checking signatures again, which were checked when it was received.
 pub fn accepted_documents(envelope: &str) -> Vec<NamedDocument> {
+    accepted_manifest(envelope)
+        .and_then(|m| manifest_documents(&m).ok())
+        .unwrap_or_default()
+}
+
+/// The manifest of an envelope this platform already accepted, as its sender signed it (read without
+/// checking signatures again).
+pub(crate) fn accepted_manifest(envelope: &str) -> Option<Value> {
     serde_json::from_str::<Value>(envelope)
         .ok()
         .and_then(|e| {
@@ -123,8 +131,6 @@ pub fn accepted_documents(envelope: &str) -> Vec<NamedDocument> {
                 .and_then(crate::jws_content)
         })
         .and_then(|m| serde_json::from_str::<Value>(&m).ok())
-        .and_then(|m| manifest_documents(&m).ok())
-        .unwrap_or_default()
 }
 
 /// Verifies an `EblEnvelope` (its JSON text) against `trust`. `RECE` if it is sound; otherwise the code
@@ -214,16 +220,21 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
         });
         let Some(platform) = claimed else {
             // Nothing says whose keys to try: any trusted platform's. A signature none of them made
-            // is BSIG; a signed entry that names no platform is BENV.
+            // is BSIG; a signed entry that is not JSON, or names no platform, is BENV (as DCSA's
+            // reference receiver answers: the signature holds, the content is wrong).
             let signed_by_someone = trust
                 .platforms()
                 .iter()
-                .any(|p| verified_payload(entry, trust, &place, &Binding::platform(p)).is_ok());
+                .any(|p| verify_jws(entry, trust, &place, &Binding::platform(p)).is_ok());
             return Err(if signed_by_someone {
                 fail(
                     PintCode::BadEnvelope,
                     &place,
-                    "the entry names no eblPlatform",
+                    if entry.claims().is_some() {
+                        "the entry names no eblPlatform"
+                    } else {
+                        "the entry's payload is not JSON within the envelope's bounds"
+                    },
                 )
             } else {
                 fail(

@@ -28,7 +28,7 @@ fn party_object(registry: &ebl_core::Registry, id: ebl_core::PartyId, platform: 
     };
     let mut codes: Vec<Value> = identifiers
         .iter()
-        .map(|i| serde_json::json!({ "codeListProvider": i.scheme, "partyCode": i.value }))
+        .map(|i| crate::code_lists::identifying_code(&i.scheme, &i.value))
         .collect();
     codes.push(serde_json::json!({ "codeListProvider": platform, "partyCode": id.to_hex() }));
     serde_json::json!({ "partyName": name, "eblPlatform": platform, "identifyingCodes": codes })
@@ -39,7 +39,7 @@ fn foreign_object(party: &ebl_core::ForeignParty) -> Value {
     let codes: Vec<Value> = party
         .codes
         .iter()
-        .map(|c| serde_json::json!({ "codeListProvider": c.provider, "partyCode": c.code }))
+        .map(|c| crate::code_lists::identifying_code(&c.provider, &c.code))
         .collect();
     serde_json::json!({
         "partyName": party.name,
@@ -292,35 +292,50 @@ pub fn export_envelope(
             }),
         ));
     }
-    signed_envelope(document, chain, Vec::new(), key)
+    signed_envelope(document, chain, Carried::default(), key)
 }
 
 /// The additional documents a bill imported from another platform arrived with: it leaves with them,
-/// named in the manifest as `supportingDocuments`, so the next platform asks for them.
-fn carried_documents(history: &[Exported<'_>]) -> Vec<Value> {
+/// each named in our manifest as the manifest it arrived under named it, so the next platform asks for
+/// them. The carrier's visualisation stays `eBLVisualisationByCarrier` and every document keeps its
+/// name, size and media type (issue 33: the visualisation went out as a supporting document and every
+/// media type as `application/octet-stream`).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Carried {
+    visualisation: Option<Value>,
+    supporting: Vec<Value>,
+}
+
+fn carried_documents(history: &[Exported<'_>]) -> Carried {
     let Some(ebl_core::Action::Import { envelope, .. }) =
         history.first().map(|h| &h.transaction.body.action)
     else {
-        return Vec::new();
+        return Carried::default();
     };
-    crate::accepted_documents(envelope)
-        .iter()
-        .map(|d| {
-            serde_json::json!({
-                "name": d.name,
-                "size": d.size,
-                "mediaType": "application/octet-stream",
-                "documentChecksum": d.checksum.to_hex(),
-            })
-        })
-        .collect()
+    let Some(manifest) = crate::envelope::accepted_manifest(envelope) else {
+        return Carried::default();
+    };
+    Carried {
+        visualisation: manifest
+            .get("eBLVisualisationByCarrier")
+            .filter(|v| v.is_object())
+            .cloned(),
+        supporting: match manifest.get("supportingDocuments") {
+            Some(Value::Array(documents)) => documents
+                .iter()
+                .filter(|d| d.is_object())
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        },
+    }
 }
 
 /// The envelope around a transfer chain, with this platform's manifest naming its last entry.
 fn signed_envelope(
     document: &ebl_core::Document,
     chain: Vec<String>,
-    documents: Vec<Value>,
+    documents: Carried,
     key: &impl JwsSigner,
 ) -> Value {
     let checksum = document.checksum().to_hex();
@@ -328,14 +343,15 @@ fn signed_envelope(
         .last()
         .map(|e| Hash::of(e.as_bytes()).to_hex())
         .unwrap_or_default();
-    let manifest = sign_jws(
-        key,
-        &serde_json::json!({
-            "transportDocumentChecksum": checksum,
-            "lastEnvelopeTransferChainEntrySignedContentChecksum": last,
-            "supportingDocuments": documents,
-        }),
-    );
+    let mut manifest = serde_json::json!({
+        "transportDocumentChecksum": checksum,
+        "lastEnvelopeTransferChainEntrySignedContentChecksum": last,
+        "supportingDocuments": documents.supporting,
+    });
+    if let (Some(visualisation), Value::Object(fields)) = (documents.visualisation, &mut manifest) {
+        fields.insert("eBLVisualisationByCarrier".into(), visualisation);
+    }
+    let manifest = sign_jws(key, &manifest);
     serde_json::json!({
         "transportDocument": document.to_value(),
         "envelopeManifestSignedContent": manifest,

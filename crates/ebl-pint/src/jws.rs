@@ -459,7 +459,7 @@ fn signature_holds(alg: &str, key: &TrustedKey, message: &[u8], sig: &[u8]) -> O
     })
 }
 
-fn verify_jws(
+pub(crate) fn verify_jws(
     jws: &Jws<'_>,
     trust: &TrustStore,
     place: &str,

@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod bounds;
+pub mod code_lists;
 mod envelope;
 mod export;
 mod jws;

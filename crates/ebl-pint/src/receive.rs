@@ -128,10 +128,28 @@ pub fn end_of_chain(verdict: &EnvelopeVerdict) -> Option<(Value, EndTitle)> {
     Some((holder, title))
 }
 
+/// The `(codeListName, partyCode)` pairs a PINT party object names itself by, where a code names its
+/// list (`GLEIF` publishes `LEI`s; `ZZZ` codes name theirs).
+fn code_list_names(party: &Value) -> Vec<(String, String)> {
+    let Some(Value::Array(codes)) = party.get("identifyingCodes") else {
+        return Vec::new();
+    };
+    codes
+        .iter()
+        .filter_map(|c| {
+            let name = c.get("codeListName")?.as_str()?;
+            let code = c.get("partyCode")?.as_str()?;
+            Some((name.to_owned(), code.to_owned()))
+        })
+        .collect()
+}
+
 /// The active party hosted here that a PINT party object names: by this platform's code and the party
-/// id, or by an identifier the party registered (an LEI, a DCSA code, ...).
+/// id, or by an identifier the party registered (an LEI, a DCSA code, ...), named by its provider or by
+/// its list's name (`codeListProvider: GLEIF, codeListName: LEI` finds a party registered `LEI:…`).
 pub fn hosted_party(registry: &Registry, platform: &str, party: &Value) -> Option<PartyId> {
-    let codes = identifying_codes(party);
+    let mut codes = identifying_codes(party);
+    codes.extend(code_list_names(party));
     registry
         .parties()
         .filter(|p| !p.revoked)

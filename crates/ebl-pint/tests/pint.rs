@@ -1282,3 +1282,119 @@ mod issue16 {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Issue 33: PINT's loose ends, each found against DCSA's material and its reference receiver.
+
+mod issue33 {
+    use ebl_pint::testkit::{foreign_party, ForeignPlatform};
+    use ebl_pint::{base64url_encode, verify_envelope, JwsSigner, PintCode};
+    use serde_json::Value;
+
+    /// A compact JWS over `payload` bytes as they are (not JSON), signed by `key` as ours are.
+    fn signed_raw(key: &ed25519_dalek::SigningKey, payload: &[u8]) -> String {
+        let header = base64url_encode(br#"{"alg":"EdDSA"}"#);
+        let input = format!("{header}.{}", base64url_encode(payload));
+        let signature = JwsSigner::sign(key, input.as_bytes());
+        format!("{input}.{}", base64url_encode(&signature))
+    }
+
+    /// A chain entry validly signed by a trusted platform key whose payload is not JSON was answered
+    /// BSIG; DCSA's reference receiver answers BENV: the signature holds, the content is wrong. A
+    /// signature no trusted key made over the same bytes is still BSIG.
+    #[test]
+    fn regression_a_signed_entry_whose_payload_is_not_json_is_a_bad_envelope() {
+        let mut foreign = ForeignPlatform::new();
+        let trust = foreign.trust();
+        let mut envelope = foreign.envelope("I33-1", &foreign_party("Buyer", "buyer-1"), &[]);
+        let answer = |envelope: &Value| {
+            verify_envelope(&serde_json::to_vec(envelope).expect("json"), &trust)
+                .expect_err("refused")
+        };
+        envelope["envelopeTransferChain"][1] =
+            signed_raw(&foreign.platform, b"not json at all").into();
+        let failure = answer(&envelope);
+        assert_eq!(failure.code, PintCode::BadEnvelope, "{failure}");
+        assert!(failure.reason.contains("not JSON"), "{failure}");
+        envelope["envelopeTransferChain"][1] =
+            signed_raw(&ebl_core::testkit::key(5), b"not json at all").into();
+        assert_eq!(answer(&envelope).code, PintCode::BadSignature);
+    }
+
+    fn payload(jws: &str) -> Value {
+        let part = jws.split('.').nth(1).expect("payload");
+        serde_json::from_slice(&ebl_pint::base64url_decode(part).expect("b64")).expect("json")
+    }
+
+    /// A bill that arrived with the carrier's visualisation and a supporting document was sent on with
+    /// the visualisation as a supporting document and every media type `application/octet-stream`; the
+    /// spec requires `eBLVisualisationByCarrier` to travel unchanged, and media types to stay.
+    #[test]
+    fn regression_a_bill_sent_on_keeps_the_carriers_visualisation_and_its_media_types() {
+        use ebl_core::testkit::Cast;
+        use ebl_core::{Ledger, Signatures};
+        const HERE: &str = "EBLT";
+        let cast = Cast::new();
+        let genesis = cast.genesis(1_700_000_000_000).expect("genesis");
+        let chain = genesis.chain_id();
+        let mut ledger = Ledger::new(genesis);
+        for tx in cast.registrations(chain) {
+            ledger.apply(&tx, Signatures::Verify).expect("register");
+        }
+        // A foreign envelope to the buyer here, its manifest re-signed with the carrier's
+        // visualisation beside the supporting document.
+        let mut foreign = ForeignPlatform::new();
+        let buyer = serde_json::json!({
+            "partyName": "Buyer One",
+            "eblPlatform": HERE,
+            "identifyingCodes": [{ "codeListProvider": HERE, "partyCode": cast.buyer.id.to_hex() }],
+        });
+        let mut envelope = foreign.envelope("I33-DOCS", &buyer, &[b"invoice bytes"]);
+        let visualisation = serde_json::json!({
+            "name": "bill.pdf",
+            "size": 9,
+            "mediaType": "application/pdf",
+            "documentChecksum": ebl_core::Hash::of(b"the bill").to_hex(),
+        });
+        let mut manifest = payload(
+            envelope["envelopeManifestSignedContent"]
+                .as_str()
+                .expect("m"),
+        );
+        manifest["eBLVisualisationByCarrier"] = visualisation.clone();
+        envelope["envelopeManifestSignedContent"] =
+            ebl_pint::sign_jws(&foreign.platform, &manifest).into();
+        let text = ebl_core::jcs::canonicalize(&envelope).expect("canonical");
+        let verdict = verify_envelope(text.as_bytes(), &foreign.trust()).expect("received");
+        let transfer = ebl_pint::Transfer::new(verdict, text);
+        let ebl_pint::Placement::New(action) =
+            ebl_pint::import_action(&ledger, HERE, &transfer).expect("placed")
+        else {
+            panic!("not a new bill")
+        };
+        let import =
+            ebl_core::testkit::signed(chain, ebl_core::Hash::ZERO, 5, *action, &[&cast.node]);
+        ledger.apply(&import, Signatures::Verify).expect("imported");
+        let document = ebl_core::testkit::to_order_document("I33-DOCS").expect("document");
+        let history = [ebl_pint::Exported {
+            transaction: &import,
+            time_ms: 5,
+        }];
+        let sent =
+            ebl_pint::export_envelope(&document, &history, ledger.registry(), HERE, &cast.node);
+        let ours = payload(
+            sent["envelopeManifestSignedContent"]
+                .as_str()
+                .expect("manifest"),
+        );
+        assert_eq!(ours["eBLVisualisationByCarrier"], visualisation, "{ours}");
+        let supporting = ours["supportingDocuments"].as_array().expect("documents");
+        assert_eq!(
+            supporting.len(),
+            1,
+            "the visualisation is not a supporting document: {ours}"
+        );
+        assert_eq!(supporting[0]["mediaType"], "application/pdf");
+        assert_eq!(supporting[0]["name"], "document-0.pdf");
+    }
+}

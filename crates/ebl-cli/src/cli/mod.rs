@@ -213,7 +213,9 @@ pub enum PintCommand {
     /// is frozen; a pledged bill must be released first); the node then offers the envelope to the
     /// platform at the address in its `pint/trust/<CODE>/url`, with the documents it names, until that
     /// platform gives a signed answer, and records it. This waits for the answer (up to --wait
-    /// seconds): exit 0 when the platform received the bill, 3 when it refused or disputes it.
+    /// seconds): exit 0 when the platform received the bill, 3 when it refused or disputes it, 5
+    /// (`send_pending`) when it gave no signed answer in time (the bill stays frozen; the node keeps
+    /// trying).
     Send {
         /// The bill: its reference (CODE/REFERENCE if two carriers share it), its id, or 8 or more leading digits of its id.
         bill: String,
@@ -223,7 +225,8 @@ pub enum PintCommand {
         /// The recipient's code on that platform (on another ebl platform, its party id).
         #[arg(long)]
         recipient: String,
-        /// The code list the recipient's code is from (default: the platform's own code).
+        /// The code list the recipient's code is from (default: the platform's own code); LEI, DID and
+        /// DUNS go out under DCSA's providers for them (GLEIF, W3C, DNB), other lists off DCSA's as ZZZ.
         #[arg(long)]
         scheme: Option<String>,
         /// The recipient's name, as the receiving platform knows it (default: its code).

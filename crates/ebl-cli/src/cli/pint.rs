@@ -349,13 +349,11 @@ pub(super) fn pint_send(
                 std::thread::sleep(std::time::Duration::from_millis(SEND_POLL_MS));
             }
             Status::SendingOut { .. } => {
-                let mut o = sent;
-                o.json["status"] = json!("SENDING_OUT");
-                o.human = format!(
-                    "{}\nno answer from {} yet: the node keeps trying; `ebl bill show` tells when it comes",
-                    o.human, described
-                );
-                return Ok(o);
+                // Sent, but not received: exit 0 would tell a script the bill has left (issue 33).
+                return Err(CliError::from(Refusal::SendPending(format!(
+                    "{}; no signed answer from {described} within {wait_s} s: the bill stays frozen here and the node keeps trying; `ebl bill show` tells when the answer comes",
+                    sent.human.lines().next().unwrap_or("sent"),
+                ))));
             }
             Status::TransferredOut { .. } => {
                 let answer = answer()?;

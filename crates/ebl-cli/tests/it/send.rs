@@ -193,10 +193,13 @@ fn two_platforms(reference: &str) -> (Trade, Trade, String) {
 #[test]
 fn a_send_survives_the_senders_restart_and_a_refusal_gives_the_bill_back() {
     let (mut a, b, bill) = two_platforms("RESTART-1");
-    // A does not know where B receives yet: the send stays open, the bill frozen.
-    let waiting = a.json(
+    // A does not know where B receives yet: the send stays open, the bill frozen, and the wallet
+    // says so with exit 5 (`send_pending`), not 0 (issue 33: it exited 0, which its help says is
+    // "received").
+    let waiting = a.ebl(
         "shipper",
         &[
+            "--json",
             "pint",
             "send",
             &bill,
@@ -212,7 +215,13 @@ fn a_send_survives_the_senders_restart_and_a_refusal_gives_the_bill_back() {
             "shipper",
         ],
     );
-    assert_eq!(waiting["status"], "SENDING_OUT", "{waiting}");
+    assert_eq!(waiting.code, 5, "{}", waiting.stderr);
+    assert_eq!(
+        waiting.json()["error"]["code"],
+        "send_pending",
+        "{}",
+        waiting.stdout
+    );
     let run = a.ebl(
         "shipper",
         &["--json", "bill", "surrender", &bill, "--as", "shipper"],
