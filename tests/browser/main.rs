@@ -318,6 +318,11 @@ fn a_bank_accepts_a_pledge_offer_dropped_on_the_verify_page() {
         "{terms}"
     );
     assert!(s.text_of(".verdict.valid").contains("Valid"));
+    // The form ends with exactly what the bank signs.
+    assert_eq!(
+        s.text_of("#signing-summary"),
+        "What you sign: You, First Bank, co-sign a pledge of 90000.00 EUR on bill UI-0002 held by Buyer One, securing loan FB-88."
+    );
     s.screenshot("offer-review");
     s.type_into(&s.find("#accept-form input[name='passphrase']"), PASSPHRASE);
     s.click(&s.find("#accept-form button"));
@@ -330,6 +335,65 @@ fn a_bank_accepts_a_pledge_offer_dropped_on_the_verify_page() {
     s.screenshot("bill-pledged");
     let shown = m.show("bank", &bill);
     assert_eq!(shown["possessor"], m.id("First Bank"));
+}
+
+/// Issue 34: a stale offer (the bill moved after it was written) was accepted into a generic error page
+/// that lost the offer. Now the offer's page comes back with the refusal first, in words, what moved the
+/// bill and when, and no accept form.
+#[test]
+fn regression_a_stale_offer_is_refused_on_its_own_page_saying_what_moved() {
+    let m = Market::with_cast();
+    let bill = m.issue("UI-0003");
+    m.sell("shipper", &bill, "Buyer One");
+    let offer = m.path("offer.json");
+    m.json(
+        "buyer1",
+        &[
+            "bill",
+            "pledge",
+            &bill,
+            "--bank",
+            "First Bank",
+            "--amount",
+            "1000.00",
+            "--currency",
+            "USD",
+            "--loan",
+            "FB-89",
+            "-o",
+            &offer,
+            "--as",
+            "buyer1",
+        ],
+    );
+    // The holder sells the bill on after writing the offer: the offer is stale.
+    m.sell("buyer1", &bill, "Buyer Two");
+    let ui = UiProcess::start(&m.home("bank"), &m.node.url, &[]);
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().expect("profile");
+    let s = driver.session(profile.path());
+    open(&s, &ui);
+    s.click(&s.find("header.top nav a[href='/verify']"));
+    s.type_into(&s.find("#file"), &offer);
+    s.type_into(&s.find("#accept-form input[name='passphrase']"), PASSPHRASE);
+    s.click(&s.find("#accept-form button"));
+    let notice = s.text_of("#notice");
+    assert!(
+        notice.contains("The bill moved after this offer was written"),
+        "{notice}"
+    );
+    assert!(notice.contains("Transferred"), "what moved: {notice}");
+    assert!(
+        s.find_all("#accept-form").is_empty(),
+        "no accept form for a stale offer"
+    );
+    assert!(
+        s.text_of("section.offer").contains("1000.00 USD"),
+        "the offer is kept"
+    );
+    s.screenshot("offer-stale");
+    let shown = m.show("buyer2", &bill);
+    assert_eq!(shown["possessor"], m.id("Buyer Two"), "nothing was pledged");
 }
 
 /// Finding 13 of the attack review: a POST carrying the session cookie with `Origin:

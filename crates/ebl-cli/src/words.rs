@@ -117,6 +117,11 @@ words! {
     ValidUntil => "Valid until", "有效期至";
     AcceptOffer => "Accept: co-sign and take the bill as collateral", "接受：会签并取得提单作为担保";
     NotYourOffer => "The pledgee's key is not in this wallet: only that bank can accept.", "本钱包中没有质权人的密钥：只有该银行可以接受。";
+    OfferExpired => "This offer has expired: the ledger would refuse it. Ask the holder for a new offer.", "此要约已过期，账本将拒绝它。请向持有人索取新的要约。";
+    OfferStale => "The bill moved after this offer was written: the ledger would refuse it. Ask the holder for a new offer.", "此要约写成后提单已有变动，账本将拒绝它。请向持有人索取新的要约。";
+    OfferNotAccepted => "The offer was not accepted", "要约未被接受";
+    MovedSince => "What happened to the bill since", "此后提单发生的变动";
+    YouWillSign => "What you sign", "您将签署的内容";
     PintEnvelope => "PINT envelope", "PINT 信封";
     PintAccepted => "Every signature, link and checksum of the envelope checks out (RECE).", "信封的所有签名、链接和校验和均验证无误（RECE）。";
     NoTrustDir => "No PINT trust directory: start `ebl ui --pint-trust DIR` to verify envelopes.", "没有 PINT 信任目录：请用 `ebl ui --pint-trust DIR` 启动以验证信封。";

@@ -4,7 +4,7 @@
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
-use axum::http::{header, HeaderMap, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use ebl_core::{Action, Loan, Status};
 use maud::{html, Markup};
@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::layout::Ctx;
 use super::pages::LiveBill;
-use super::{blocking, context, error_response, Shared};
+use super::{blocking, context, error_response, html as page_html, Shared};
 use crate::error::{CliError, Refusal, Result};
 use crate::wallet::{parse_amount, PledgeOffer, PLEDGE_OFFER_VALID_HOURS_DEFAULT};
 use crate::words::W;
@@ -279,6 +279,7 @@ pub(super) async fn accept_offer(
         Ok(Form(form)) => form,
         Err(e) => return error_response(&ctx, &bad_form(e)),
     };
+    let content = form.content.clone();
     let done = {
         let app = app.clone();
         blocking(move || {
@@ -287,13 +288,64 @@ pub(super) async fn accept_offer(
             })?;
             let wallet = app.acting_wallet(form.passphrase);
             let key = wallet.signer(&form.key)?;
-            wallet.accept_pledge(&offer, &key)?;
-            Ok(offer.bundle.bill.to_hex())
+            Ok(match wallet.accept_pledge(&offer, &key) {
+                Ok(_) => Accepted::Done(offer.bundle.bill.to_hex()),
+                Err(e) => {
+                    // A stale offer: what moved the bill since, as the node tells the pledgee.
+                    let moves = if e.code == Refusal::StaleOffer(String::new()).code() {
+                        wallet
+                            .review_pledge(&offer, &key)
+                            .map(|r| r.freshness.moved)
+                            .unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                    Accepted::Refused(e, moves)
+                }
+            })
         })
         .await
     };
-    match done {
-        Ok(bill) => Redirect::to(&format!("/bill/{bill}?done=PLEDGE#verdict")).into_response(),
-        Err(e) => error_response(&ctx, &e),
+    let (e, moves) = match done {
+        Ok(Accepted::Done(bill)) => {
+            return Redirect::to(&format!("/bill/{bill}?done=PLEDGE#verdict")).into_response()
+        }
+        Ok(Accepted::Refused(e, moves)) => (e, moves),
+        Err(e) => (e, Vec::new()),
+    };
+    // The offer's page again, the refusal on top in words: the bank keeps the offer and its
+    // verification, and the form where the offer can still be accepted (a mistyped passphrase).
+    let stale = e.code == Refusal::StaleOffer(String::new()).code();
+    let expired = e.code
+        == ebl_core::Error::Expired {
+            valid_until_ms: 0,
+            block_time_ms: 0,
+        }
+        .code();
+    let notice = super::verify::Notice {
+        message: if stale {
+            ctx.t(W::OfferStale).to_owned()
+        } else if expired {
+            ctx.t(W::OfferExpired).to_owned()
+        } else {
+            e.to_string()
+        },
+        moves,
+        refused_for_good: stale || expired,
+    };
+    let page = {
+        let app = app.clone();
+        let ctx = ctx.clone();
+        blocking(move || super::verify::offer_page(&app, &ctx, content, &notice)).await
+    };
+    match page {
+        Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, page_html(page)).into_response(),
+        Err(_) => error_response(&ctx, &e),
     }
+}
+
+/// What accepting an offer came to: the pledged bill, or the refusal with what moved the bill since.
+enum Accepted {
+    Done(String),
+    Refused(CliError, Vec<ebl_core::api::Move>),
 }

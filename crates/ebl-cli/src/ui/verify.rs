@@ -248,7 +248,76 @@ fn offer_terms(ctx: &Ctx, offer: &PledgeOffer) -> Markup {
     }
 }
 
-fn result_page(ctx: &Ctx, checked: &Checked) -> Markup {
+/// Why an accepted offer was not signed, shown on the offer's page above everything else: the words of
+/// the refusal, what moved the bill since (for a stale offer), and whether the offer can still be
+/// accepted (a wrong passphrase, say) or never can.
+pub(super) struct Notice {
+    pub message: String,
+    pub moves: Vec<ebl_core::api::Move>,
+    pub refused_for_good: bool,
+}
+
+/// The sentence a bank reads just before it signs: who co-signs what, for how much, on which bill held
+/// by whom.
+fn signing_summary(ctx: &Ctx, offer: &PledgeOffer) -> String {
+    let registry = offer.bundle.registry();
+    let Action::Pledge { pledgee, loan, .. } = &offer.transaction.body.action else {
+        return String::new();
+    };
+    let bank = registry.party(*pledgee).map_or_else(
+        || format!("party {}", pledgee.short()),
+        |p| p.name().to_owned(),
+    );
+    let holder = offer
+        .transaction
+        .signatures
+        .first()
+        .and_then(|s| registry.by_key(&s.signer))
+        .map_or_else(String::new, |p| p.name().to_owned());
+    let amount = money(loan.amount_minor, &loan.currency);
+    let reference = &offer.bundle.document.facts().transport_document_reference;
+    match ctx.lang {
+        crate::lang::Lang::En => format!(
+            "You, {bank}, co-sign a pledge of {amount} on bill {reference} held by {holder}, securing loan {}.",
+            loan.reference
+        ),
+        crate::lang::Lang::Zh => format!(
+            "您（{bank}）会签一项质押：提单 {reference}，持有人 {holder}，担保金额 {amount}，贷款编号 {}。",
+            loan.reference
+        ),
+    }
+}
+
+fn notice_section(ctx: &Ctx, notice: &Notice) -> Markup {
+    html! {
+        section.verdict.invalid id="notice" {
+            h2 { span.badge.bad { "✗" } " " (ctx.t(W::OfferNotAccepted)) }
+            p.what { (notice.message) }
+            @if !notice.moves.is_empty() {
+                h3 { (ctx.t(W::MovedSince)) }
+                ul.moved {
+                    @for m in &notice.moves {
+                        li { (words::action(&m.action, ctx.lang)) " · " (timestamp(m.block_time_ms)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The page of the offer `text` with `notice` on top: what `ebl ui` shows when an accept was refused,
+/// so the bank keeps the offer, its verification and (where it can still be accepted) the form.
+pub(super) fn offer_page(
+    app: &super::App,
+    ctx: &Ctx,
+    text: String,
+    notice: &Notice,
+) -> Result<Markup> {
+    let checked = check(app, text, ctx.lang)?;
+    Ok(result_page(ctx, &checked, Some(notice)))
+}
+
+fn result_page(ctx: &Ctx, checked: &Checked, notice: Option<&Notice>) -> Markup {
     let body = match checked {
         Checked::Bundle { bundle, result } => html! {
             h1 { (ctx.t(W::Verify)) ": " (bundle.document.facts().transport_document_reference) }
@@ -259,28 +328,41 @@ fn result_page(ctx: &Ctx, checked: &Checked) -> Markup {
             text,
             result,
             acceptors,
-        } => html! {
-            h1 { (ctx.t(W::OfferTitle)) ": " (offer.bundle.document.facts().transport_document_reference) }
-            (offer_terms(ctx, offer))
-            @if result.is_ok() {
-                section.actions {
-                    @if acceptors.is_empty() {
-                        p { (ctx.t(W::NotYourOffer)) }
-                    } @else {
-                        form.act id="accept-form" method="post" action="/offer/accept" {
-                            h3 { (ctx.t(W::AcceptOffer)) }
-                            input type="hidden" name="content" value=(text);
-                            input type="hidden" name="csrf" value=(ctx.csrf);
-                            label { (ctx.t(W::ActAs)) " " select name="key" { @for k in acceptors { option value=(k) { (k) } } } }
-                            label { (ctx.t(W::Passphrase)) " " input type="password" name="passphrase" autocomplete="off" required; }
-                            small.note { (ctx.t(W::PassphraseNote)) }
-                            button type="submit" { (ctx.t(W::Submit)) }
+        } => {
+            // An expired offer, or one the ledger refused for good (stale), is shown without a way
+            // to accept it: the ledger would refuse it, and the page says why first.
+            let expired = offer
+                .transaction
+                .body
+                .valid_until_ms
+                .is_some_and(|until| until < crate::wallet::now_ms());
+            let closed = expired || notice.is_some_and(|n| n.refused_for_good);
+            html! {
+                h1 { (ctx.t(W::OfferTitle)) ": " (offer.bundle.document.facts().transport_document_reference) }
+                @if let Some(n) = notice { (notice_section(ctx, n)) }
+                @if expired { p.warning id="offer-expired" { (ctx.t(W::OfferExpired)) } }
+                (offer_terms(ctx, offer))
+                @if result.is_ok() && !closed {
+                    section.actions {
+                        @if acceptors.is_empty() {
+                            p { (ctx.t(W::NotYourOffer)) }
+                        } @else {
+                            form.act id="accept-form" method="post" action="/offer/accept" {
+                                h3 { (ctx.t(W::AcceptOffer)) }
+                                input type="hidden" name="content" value=(text);
+                                input type="hidden" name="csrf" value=(ctx.csrf);
+                                label { (ctx.t(W::ActAs)) " " select name="key" { @for k in acceptors { option value=(k) { (k) } } } }
+                                label { (ctx.t(W::Passphrase)) " " input type="password" name="passphrase" autocomplete="off" required; }
+                                small.note { (ctx.t(W::PassphraseNote)) }
+                                p.summary id="signing-summary" { strong { (ctx.t(W::YouWillSign)) ": " } (signing_summary(ctx, offer)) }
+                                button type="submit" { (ctx.t(W::Submit)) }
+                            }
                         }
                     }
                 }
+                (shown_or_failure(ctx, &offer.bundle, result))
             }
-            (shown_or_failure(ctx, &offer.bundle, result))
-        },
+        }
         Checked::EnvelopeUntrusted => html! {
             h1 { (ctx.t(W::PintEnvelope)) }
             p.warning { (ctx.t(W::NoTrustDir)) }
@@ -342,7 +424,7 @@ pub(super) async fn dropped(
         blocking(move || check(&app, form.content, lang)).await
     };
     match checked {
-        Ok(checked) => html(result_page(&ctx, &checked)),
+        Ok(checked) => html(result_page(&ctx, &checked, None)),
         Err(e) => error_response(&ctx, &e),
     }
 }
