@@ -9,6 +9,7 @@ mod attacks;
 mod cluster_trade;
 mod consortium;
 mod hostile;
+mod legal;
 mod lifecycle;
 mod misuse;
 mod readme;
