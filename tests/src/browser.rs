@@ -250,6 +250,39 @@ impl Session<'_> {
         .expect("type");
     }
 
+    /// Runs `script` (a function body; `return` gives the value) in the page.
+    pub fn execute(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .expect("script")
+    }
+
+    /// What in `main` reaches past the window's right edge, outside the timeline's own scrolling box
+    /// (which scrolls sideways by design): each as `tag.class "text"`.
+    pub fn off_screen(&self) -> Vec<String> {
+        let found = self.execute(
+            r#"const width = document.documentElement.clientWidth; const out = [];
+             for (const e of document.querySelectorAll('main *')) {
+               if (e.closest('.timeline-scroll')) continue;
+               const r = e.getBoundingClientRect();
+               if (r.width > 0 && r.right > width + 1)
+                 out.push(e.tagName.toLowerCase() + '.' + e.className + ' "' + (e.textContent || '').trim().slice(0, 40) + '"');
+             }
+             return out;"#,
+        );
+        found
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The page's whole HTML.
     pub fn source(&self) -> String {
         self.call("GET", "/source", None)

@@ -395,6 +395,11 @@ impl NodeClient {
         }
     }
 
+    /// Names the key that signs listing reads from now on, in place of any before it.
+    pub fn replace_reader(&self, key: &SigningKey) {
+        *self.reader.borrow_mut() = Some(key.clone());
+    }
+
     /// Whether reads can be signed: a reader's key is set.
     pub fn has_reader(&self) -> bool {
         self.reader.borrow().is_some()

@@ -117,6 +117,7 @@ words! {
     ValidUntil => "Valid until", "有效期至";
     AcceptOffer => "Accept: co-sign and take the bill as collateral", "接受：会签并取得提单作为担保";
     NotYourOffer => "The pledgee's key is not in this wallet: only that bank can accept.", "本钱包中没有质权人的密钥：只有该银行可以接受。";
+    KeysUnknown => "These keys of this wallet belong to no registered party now (not registered yet, or rotated away), so they read nothing:", "本钱包中的以下密钥目前不属于任何已登记的参与方（尚未登记或已轮换），因此无法读取任何内容：";
     OfferExpired => "This offer has expired: the ledger would refuse it. Ask the holder for a new offer.", "此要约已过期，账本将拒绝它。请向持有人索取新的要约。";
     OfferStale => "The bill moved after this offer was written: the ledger would refuse it. Ask the holder for a new offer.", "此要约写成后提单已有变动，账本将拒绝它。请向持有人索取新的要约。";
     OfferNotAccepted => "The offer was not accepted", "要约未被接受";

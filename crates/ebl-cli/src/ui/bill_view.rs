@@ -250,7 +250,7 @@ pub(super) fn history(ctx: &Ctx, shown: &Shown) -> Markup {
         section.history {
             h2 { (ctx.t(W::History)) }
             div.table-scroll {
-                table.history {
+                table.history.cards {
                     thead { tr {
                         th { (ctx.t(W::Time)) } th { (ctx.t(W::Action)) } th { (ctx.t(W::ActorRecipient)) }
                         th { (ctx.t(W::Possessor)) } th { (ctx.t(W::Title)) } th { (ctx.t(W::Pledgee)) } th { (ctx.t(W::Block)) }
@@ -259,9 +259,9 @@ pub(super) fn history(ctx: &Ctx, shown: &Shown) -> Markup {
                         @for r in &rows {
                             @let action = &r.entry.transaction.body.action;
                             tr data-action=(action.code()) {
-                                td.time { (timestamp(r.entry.receipt.block_time_ms)) }
-                                td.action { (words::action(action.code(), lang)) br; small { code { (action.code()) } } }
-                                td {
+                                td.time data-label=(ctx.t(W::Time)) { (timestamp(r.entry.receipt.block_time_ms)) }
+                                td.action data-label=(ctx.t(W::Action)) { (words::action(action.code(), lang)) br; small { code { (action.code()) } } }
+                                td data-label=(ctx.t(W::ActorRecipient)) {
                                     @for (i, (id, who)) in signers(registry, r.entry).iter().enumerate() {
                                         @if i > 0 { " + " }
                                         @match id { Some(id) => { (party_link(ctx, id, who)) } None => { (who) } }
@@ -270,10 +270,10 @@ pub(super) fn history(ctx: &Ctx, shown: &Shown) -> Markup {
                                         " → " (party_link(ctx, &to, &name(&to)))
                                     }
                                 }
-                                td { (name(&r.state.possessor)) }
-                                td { (words::title(&r.state.title, &name, lang)) }
-                                td { @match &r.state.status { Status::Pledged(p) => { (name(&p.pledgee)) } _ => { "—" } } }
-                                td {
+                                td data-label=(ctx.t(W::Possessor)) { (name(&r.state.possessor)) }
+                                td data-label=(ctx.t(W::Title)) { (words::title(&r.state.title, &name, lang)) }
+                                td data-label=(ctx.t(W::Pledgee)) { @match &r.state.status { Status::Pledged(p) => { (name(&p.pledgee)) } _ => { "—" } } }
+                                td data-label=(ctx.t(W::Block)) {
                                     @if ctx.print { (r.entry.receipt.height) } @else {
                                         a href=(format!("/block/{}", r.entry.receipt.height)) { (r.entry.receipt.height) }
                                     }

@@ -52,6 +52,9 @@ pub(crate) struct App {
     node: String,
     /// Keys unlocked at start, by name, for signed reads only; actions unlock their key anew.
     readers: Vec<(String, SigningKey)>,
+    /// Which of `readers` signs the app's listing reads: the first the node answered, as the worklist
+    /// last found (a key not registered yet, or rotated away, reads nothing and must not be the one).
+    reader: std::sync::atomic::AtomicUsize,
     token: String,
     /// The `Host` values this server answers to.
     hosts: Vec<String>,
@@ -72,19 +75,20 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// A wallet for one request, whose listing reads are signed by the first unlocked key.
+    /// A wallet for one request, whose listing reads are signed by the reader the node answers.
     fn wallet(&self) -> Wallet {
-        let wallet = Wallet::new(&self.home, &self.node, Passphrase::Given(String::new()));
-        if let Some((_, key)) = self.readers.first() {
-            wallet.node.set_reader(key);
-        }
-        wallet
+        self.wallet_with(Passphrase::Given(String::new()))
     }
 
     /// A wallet that unlocks keys with the passphrase typed for one action.
     fn acting_wallet(&self, passphrase: String) -> Wallet {
-        let wallet = Wallet::new(&self.home, &self.node, Passphrase::Given(passphrase));
-        if let Some((_, key)) = self.readers.first() {
+        self.wallet_with(Passphrase::Given(passphrase))
+    }
+
+    fn wallet_with(&self, passphrase: Passphrase) -> Wallet {
+        let wallet = Wallet::new(&self.home, &self.node, passphrase);
+        let at = self.reader.load(std::sync::atomic::Ordering::Relaxed);
+        if let Some((_, key)) = self.readers.get(at).or(self.readers.first()) {
             wallet.node.set_reader(key);
         }
         wallet
@@ -152,6 +156,7 @@ pub fn serve(
             home: home.to_owned(),
             node: node.to_owned(),
             readers,
+            reader: std::sync::atomic::AtomicUsize::new(0),
             hosts: vec![
                 format!("127.0.0.1:{port}"),
                 format!("localhost:{port}"),

@@ -116,23 +116,41 @@ pub(super) async fn worklist(State(app): State<Shared>, headers: HeaderMap, uri:
         blocking(move || {
             let wallet = app.wallet();
             let mut bills: BTreeMap<BillId, (Bill, Vec<String>)> = BTreeMap::new();
-            for (name, key) in &app.readers {
-                for bill in wallet.node.my_bills(key)? {
-                    bills
-                        .entry(bill.id)
-                        .or_insert_with(|| (bill, Vec::new()))
-                        .1
-                        .push(name.clone());
+            // A key the node does not know (not registered yet, or rotated away) lists nothing and is
+            // named on the page; only a node that cannot be reached fails the page (issue 34: one such
+            // key broke the whole worklist with a 400 that named no key).
+            let mut unknown: Vec<(String, String)> = Vec::new();
+            let mut answered = None;
+            for (i, (name, key)) in app.readers.iter().enumerate() {
+                match wallet.node.my_bills(key) {
+                    Ok(listed) => {
+                        answered.get_or_insert(i);
+                        for bill in listed {
+                            bills
+                                .entry(bill.id)
+                                .or_insert_with(|| (bill, Vec::new()))
+                                .1
+                                .push(name.clone());
+                        }
+                    }
+                    Err(e) if e.kind == crate::error::Kind::Unreachable => return Err(e),
+                    Err(e) => unknown.push((name.clone(), e.to_string())),
+                }
+            }
+            if let Some(i) = answered {
+                app.reader.store(i, std::sync::atomic::Ordering::Relaxed);
+                if let Some((_, key)) = app.readers.get(i) {
+                    wallet.node.replace_reader(key);
                 }
             }
             let names = crate::output::names(&wallet.node.parties()?);
             let mut rows: Vec<(Bill, Vec<String>)> = bills.into_values().collect();
             rows.sort_by(|a, b| a.0.reference.cmp(&b.0.reference));
-            Ok((rows, names))
+            Ok((rows, names, unknown))
         })
         .await
     };
-    let (rows, names) = match listed {
+    let (rows, names, unknown) = match listed {
         Ok(listed) => listed,
         Err(e) => return error_response(&ctx, &e),
     };
@@ -143,11 +161,17 @@ pub(super) async fn worklist(State(app): State<Shared>, headers: HeaderMap, uri:
         html! {
             h1 { (ctx.t(W::Worklist)) }
             p.lead { (ctx.t(W::WorklistLead)) }
+            @if !unknown.is_empty() {
+                section.warning id="unknown-keys" {
+                    p { (ctx.t(W::KeysUnknown)) }
+                    ul { @for (key, why) in &unknown { li { strong { (key) } " · " small.exact { (why) } } } }
+                }
+            }
             @if rows.is_empty() {
                 p.empty { (ctx.t(W::NoBills)) }
             } @else {
                 div.table-scroll {
-                    table.worklist {
+                    table.worklist.cards {
                         thead { tr {
                             th { (ctx.t(W::Reference)) } th { (ctx.t(W::Carrier)) } th { (ctx.t(W::Status)) }
                             th { (ctx.t(W::Holder)) } th { (ctx.t(W::Title)) } th { (ctx.t(W::Pledge)) } th { (ctx.t(W::YourKeys)) }
@@ -155,18 +179,18 @@ pub(super) async fn worklist(State(app): State<Shared>, headers: HeaderMap, uri:
                         tbody {
                             @for (b, keys) in &rows {
                                 tr.bill data-bill=(b.id.to_hex()) {
-                                    td { a.bill-link href=(format!("/bill/{}", b.id.to_hex())) { (b.reference) } }
-                                    td { (name(&b.carrier)) }
-                                    td.status { (words::status(&b.status, ctx.lang)) }
-                                    td { (name(&b.possessor)) }
-                                    td { (words::title(&b.title, &name, ctx.lang)) }
-                                    td {
+                                    td data-label=(ctx.t(W::Reference)) { a.bill-link href=(format!("/bill/{}", b.id.to_hex())) { (b.reference) } }
+                                    td data-label=(ctx.t(W::Carrier)) { (name(&b.carrier)) }
+                                    td.status data-label=(ctx.t(W::Status)) { (words::status(&b.status, ctx.lang)) }
+                                    td data-label=(ctx.t(W::Holder)) { (name(&b.possessor)) }
+                                    td data-label=(ctx.t(W::Title)) { (words::title(&b.title, &name, ctx.lang)) }
+                                    td data-label=(ctx.t(W::Pledge)) {
                                         @match &b.status {
                                             Status::Pledged(p) => { (name(&p.pledgee)) " · " (money(p.loan.amount_minor, &p.loan.currency)) }
                                             _ => { "—" }
                                         }
                                     }
-                                    td { (keys.join(", ")) }
+                                    td data-label=(ctx.t(W::YourKeys)) { (keys.join(", ")) }
                                 }
                             }
                         }
