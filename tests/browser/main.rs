@@ -241,7 +241,12 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
 
     // A transfer from the bill page, signed with the passphrase typed there.
     s.goto(&format!("{}/bill/{bill}", ui.base));
+    // The form ends with what the key signs, naming whoever is chosen.
     select_option(&s, "#transfer-form select[name='to']", "Buyer Two");
+    assert_eq!(
+        s.text_of("#transfer-form .summary"),
+        "What you sign: You, Buyer One, hand possession of bill UI-0001 to Buyer Two. Title does not move with it."
+    );
     s.type_into(
         &s.find("#transfer-form input[name='passphrase']"),
         "wrong passphrase",
@@ -347,8 +352,11 @@ fn a_bank_accepts_a_pledge_offer_dropped_on_the_verify_page() {
     assert!(s.text_of("p.done").contains("Pledged"));
     assert!(s.text_of("#verdict").contains("Pledged to First Bank"));
     assert_eq!(s.find_all("svg.timeline g.pledge-band").len(), 1);
-    // Only the bank may move it now, and the page offers it the release.
-    s.find("#release-form");
+    // Only the bank may move it now, and the page offers it the release, saying what it releases.
+    assert_eq!(
+        s.text_of("#release-form .summary"),
+        "What you sign: You, First Bank, release the pledge of 90000.00 EUR (loan FB-88) on bill UI-0002: its holder may deal with the bill again."
+    );
     assert!(s.find_all("#transfer-form").is_empty());
     s.screenshot("bill-pledged");
     let shown = m.show("bank", &bill);

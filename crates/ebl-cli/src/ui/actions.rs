@@ -14,6 +14,7 @@ use super::layout::Ctx;
 use super::pages::LiveBill;
 use super::{blocking, context, error_response, html as page_html, Shared};
 use crate::error::{CliError, Refusal, Result};
+use crate::output::money;
 use crate::wallet::{parse_amount, PledgeOffer, PLEDGE_OFFER_VALID_HOURS_DEFAULT};
 use crate::words::W;
 
@@ -73,6 +74,75 @@ fn key_and_passphrase(ctx: &Ctx, keys: &[String]) -> Markup {
     }
 }
 
+/// The sentence that ends a signing form: exactly what the key signs. `chosen` is the party a select
+/// of the form names (its first option until the user picks another; app.js keeps it in step), set in
+/// its own span so the sentence names whoever is chosen.
+fn summary(ctx: &Ctx, before: &str, chosen: Option<&str>, after: &str) -> Markup {
+    html! {
+        p.summary {
+            strong { (ctx.t(W::YouWillSign)) ": " }
+            (before)
+            @if let Some(chosen) = chosen { span.chosen { (chosen) } }
+            (after)
+        }
+    }
+}
+
+/// The words of each form's summary, in the page's language: (before the chosen party, after it).
+fn summary_words(
+    ctx: &Ctx,
+    form: ActKind,
+    you: &str,
+    reference: &str,
+    loan: Option<&ebl_core::Pledge>,
+) -> (String, String) {
+    use crate::lang::Lang;
+    match (form, ctx.lang) {
+        (ActKind::Transfer, Lang::En) => (
+            format!("You, {you}, hand possession of bill {reference} to "),
+            ". Title does not move with it.".to_owned(),
+        ),
+        (ActKind::Transfer, Lang::Zh) => (
+            format!("您（{you}）将提单 {reference} 的占有转让给"),
+            "。权利不随之转移。".to_owned(),
+        ),
+        (ActKind::Endorse, Lang::En) => (
+            format!("You, {you}, endorse bill {reference} to "),
+            "; possession stays with you until you transfer it.".to_owned(),
+        ),
+        (ActKind::Endorse, Lang::Zh) => (
+            format!("您（{you}）将提单 {reference} 背书给"),
+            "；在您转让之前，占有仍归您。".to_owned(),
+        ),
+        (ActKind::PledgeOffer, Lang::En) => (
+            format!("You, {you}, offer bill {reference} as collateral for the loan above to "),
+            ". Nothing changes on the ledger until the bank co-signs.".to_owned(),
+        ),
+        (ActKind::PledgeOffer, Lang::Zh) => (
+            format!("您（{you}）将提单 {reference} 作为上述贷款的担保提供给"),
+            "。银行会签之前，账本上不会发生任何变化。".to_owned(),
+        ),
+        (ActKind::Release, lang) => {
+            let (amount, loan) = loan.map_or((String::new(), String::new()), |p| {
+                (
+                    money(p.loan.amount_minor, &p.loan.currency),
+                    p.loan.reference.clone(),
+                )
+            });
+            match lang {
+                Lang::En => (
+                    format!("You, {you}, release the pledge of {amount} (loan {loan}) on bill {reference}: its holder may deal with the bill again."),
+                    String::new(),
+                ),
+                Lang::Zh => (
+                    format!("您（{you}）解除提单 {reference} 上担保 {amount}（贷款 {loan}）的质押：持有人可再次处置该提单。"),
+                    String::new(),
+                ),
+            }
+        }
+    }
+}
+
 /// The forms a bill page offers the wallet's keys that have a part in the bill now.
 pub(super) fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
     let b = &live.verdict.bill;
@@ -99,6 +169,21 @@ pub(super) fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
         .iter()
         .filter(|p| p.has_role(ebl_core::Role::Bank))
         .collect();
+    let name_of = |id: &ebl_core::PartyId| {
+        live.parties
+            .iter()
+            .find(|p| p.id == *id)
+            .map_or_else(|| format!("party {}", id.short()), |p| p.name().to_owned())
+    };
+    let holder = name_of(&b.possessor);
+    let pledge = match &b.status {
+        Status::Pledged(p) => Some(p),
+        _ => None,
+    };
+    let bank = pledge.map(|p| name_of(&p.pledgee)).unwrap_or_default();
+    let words = |form: ActKind, you: &str| summary_words(ctx, form, you, &b.reference, pledge);
+    let first_other = others.first().map(|p| p.name());
+    let first_bank = banks.first().map(|p| p.name());
     html! {
         section.actions id="actions" {
             h2 { (ctx.t(W::Actions)) }
@@ -113,6 +198,8 @@ pub(super) fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
                         select name="to" { @for p in &others { option value=(p.id.to_hex()) { (p.name()) } } }
                     }
                     (key_and_passphrase(ctx, &holders))
+                    @let (before, after) = words(ActKind::Transfer, &holder);
+                    (summary(ctx, &before, first_other, &after))
                     button type="submit" { (ctx.t(W::Submit)) }
                 }
                 @if b.negotiable {
@@ -124,6 +211,8 @@ pub(super) fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
                         }
                         label.check { input type="checkbox" name="to_order" value="1" checked; " " (ctx.t(W::EndorseToOrderBox)) }
                         (key_and_passphrase(ctx, &holders))
+                        @let (before, after) = words(ActKind::Endorse, &holder);
+                        (summary(ctx, &before, first_other, &after))
                         button type="submit" { (ctx.t(W::Submit)) }
                     }
                 }
@@ -138,6 +227,8 @@ pub(super) fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
                     label { (ctx.t(W::LoanReference)) " " input name="loan" required; }
                     label { (ctx.t(W::ValidHours)) " " input name="hours" type="number" min="1" value=(PLEDGE_OFFER_VALID_HOURS_DEFAULT); }
                     (key_and_passphrase(ctx, &holders))
+                    @let (before, after) = words(ActKind::PledgeOffer, &holder);
+                    (summary(ctx, &before, first_bank, &after))
                     button type="submit" { (ctx.t(W::WriteOffer)) }
                 }
             }
@@ -146,6 +237,8 @@ pub(super) fn panel(ctx: &Ctx, live: &LiveBill) -> Markup {
                     h3 { (ctx.t(W::ReleaseAction)) }
                     input type="hidden" name="kind" value="release"; input type="hidden" name="csrf" value=(ctx.csrf);
                     (key_and_passphrase(ctx, &pledgees))
+                    @let (before, after) = words(ActKind::Release, &bank);
+                    (summary(ctx, &before, None, &after))
                     button type="submit" { (ctx.t(W::Submit)) }
                 }
             }

@@ -1,5 +1,18 @@
 // ebl ui: reads a dropped or chosen file into the verify form and submits it to this wallet, which
-// checks it offline. The only script of the app; every page works without it but this drop zone.
+// checks it offline; and keeps each signing form's summary naming the party its select has chosen. The
+// only script of the app; every page works without it but the drop zone (a summary then names the
+// select's first party, which is the one chosen until another is).
+(function () {
+  for (const form of document.querySelectorAll('form.act')) {
+    const select = form.querySelector("select[name='to'], select[name='bank']");
+    const chosen = form.querySelector('.summary .chosen');
+    if (!select || !chosen) continue;
+    select.addEventListener('change', function () {
+      const option = select.options[select.selectedIndex];
+      if (option) chosen.textContent = option.text;
+    });
+  }
+})();
 (function () {
   const form = document.getElementById('verify-form');
   const zone = document.getElementById('drop');

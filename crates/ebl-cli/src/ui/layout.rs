@@ -69,6 +69,8 @@ pub(super) fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                     }
                 }
                 main { (body) }
+                // The one script, on every page: the drop zone, and the signing forms' summaries.
+                script src="/app.js" {}
             }
         }
     }

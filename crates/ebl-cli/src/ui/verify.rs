@@ -150,7 +150,6 @@ fn drop_zone(ctx: &Ctx) -> Markup {
                 button type="submit" { (ctx.t(W::Check)) }
             }
         }
-        script src="/app.js" {}
     }
 }
 
