@@ -206,6 +206,15 @@ fn agent(trust: &NodeTrust) -> ureq::Agent {
         .into()
 }
 
+/// Whether an answer says the node failed the request rather than that the request was wrong: 503 (no
+/// leader, halted, queue full) and 408 (it did not finish in the node's time, as when the leader changed
+/// under it). The wallet turns to the next node on either, and exits 5 when none is left; a submission
+/// sent again is answered as a duplicate if the first one landed (issue 35: on a 408 the wallet gave up
+/// with exit 2, "bad usage", and never tried the next node).
+fn is_node_failure(status: u16) -> bool {
+    matches!(status, 408 | 503)
+}
+
 /// The wallet's connection to a node, or to a consortium's member nodes in turn.
 #[derive(Debug)]
 pub struct NodeClient {
@@ -296,7 +305,9 @@ impl NodeClient {
                 }
             }
             match request(&self.bases[i]) {
-                Ok(r) if r.status().as_u16() == 503 && k + 1 < count => last = Some(Ok(r)),
+                Ok(r) if is_node_failure(r.status().as_u16()) && k + 1 < count => {
+                    last = Some(Ok(r));
+                }
                 Ok(r) => {
                     self.current.set(i);
                     return Ok(r);
@@ -363,8 +374,8 @@ impl NodeClient {
                 message: String::from_utf8_lossy(&body).chars().take(200).collect(),
             });
         let kind = match status {
+            _ if is_node_failure(status) => Kind::Unreachable,
             400..=499 => Kind::Usage,
-            503 => Kind::Unreachable,
             _ => Kind::Other,
         };
         let mut err = CliError::new(kind, &error.code, error.message);
@@ -718,6 +729,50 @@ pub fn check_receipt(
 #[cfg(test)]
 mod tests {
     use super::{check_node_address, check_receipt, node_addresses, NODE_ADDRESSES_MAX};
+
+    /// A one-route HTTP server on 127.0.0.1 that gives every request `status` with `body`, until the
+    /// test ends; its address.
+    fn answering(status: u16, body: String) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        address
+    }
+
+    /// Issue 35: a node answering 408 (its request timed out while the leader changed) made the wallet
+    /// exit 2, "bad usage", without trying the next node it was given.
+    #[test]
+    fn regression_a_node_that_times_out_is_passed_over_for_the_next() {
+        let genesis = ebl_core::testkit::Cast::new()
+            .genesis(1_700_000_000_000)
+            .expect("genesis");
+        let view = serde_json::json!({ "chain": genesis.chain_id(), "genesis": genesis });
+        let timing_out = answering(
+            408,
+            r#"{"error":{"code":"request_timeout","message":"took too long"}}"#.to_owned(),
+        );
+        let serving = answering(200, view.to_string());
+        let client = super::NodeClient::new(&format!("{timing_out},{serving}"));
+        let got = client.genesis().expect("the second node answers");
+        assert_eq!(got.chain, genesis.chain_id());
+        assert_eq!(client.base(), serving);
+        // Alone, the timing-out node is a node failure: exit 5, not a usage error.
+        let alone = super::NodeClient::new(&timing_out);
+        let e = alone.genesis().expect_err("no node answers");
+        assert_eq!((e.exit_code(), e.code.as_str()), (5, "request_timeout"));
+    }
 
     /// A transaction in a two-transaction block, its honest receipt, and the block's certificate.
     fn receipted() -> (

@@ -6,6 +6,20 @@
 // Every dependency is used by the library itself (tests and binaries bring their own).
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+/// `println!` for a program whose output may be cut short (`ebl-node init … | head -1`): a closed stdout
+/// ends the process quietly with success, as Unix tools end, instead of a panic with a backtrace (issue
+/// 35). Any other write error is left to the next write.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 pub mod cli;
 pub mod client;
 pub mod currency;

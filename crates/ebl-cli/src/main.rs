@@ -26,7 +26,8 @@ fn main() -> ExitCode {
                     "message": e.render().to_string().trim_end(),
                     "hint": "see `ebl help`",
                 }});
-                println!("{body}");
+                // A closed stdout (`| head`) is no reason to panic: the exit code says it.
+                let _ = writeln!(std::io::stdout(), "{body}");
                 return ExitCode::from(exit::USAGE);
             }
             let _ = e.print();
@@ -91,7 +92,7 @@ fn report(e: &CliError, json: bool, lang: ebl_cli::lang::Lang) {
     if json {
         let body =
             serde_json::json!({"error": {"code": e.code, "message": e.message, "hint": e.hint}});
-        println!("{body}");
+        let _ = writeln!(std::io::stdout(), "{body}");
     } else if lang == ebl_cli::lang::Lang::Zh {
         // The kind in Chinese; the message and its stable code as the rule states them.
         eprintln!(

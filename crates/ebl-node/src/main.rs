@@ -11,6 +11,19 @@ use ebl_core::PartyKey;
 use ebl_node::{keyfile, DataDir};
 use tracing::Level;
 
+/// `println!` for a program whose output may be cut short (`ebl-node init … | head -1`): a closed stdout
+/// ends the process quietly with success, as Unix tools end, instead of a panic with a backtrace (issue
+/// 35). Any other write error is left to the next write.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 /// Exit codes: 0 success; 1 verification found a fault; 2 bad usage or input; 3 IO or storage failure;
 /// 4 (verify) in use by a node it could not ask; 5 a format this release does not read.
 const EXIT_FAULT: u8 = 1;
@@ -278,9 +291,9 @@ fn main() -> ExitCode {
             .map(|key| {
                 let public = PartyKey::of(&key);
                 if jwk {
-                    println!("{}", ebl_pint::public_jwk(&public));
+                    say!("{}", ebl_pint::public_jwk(&public));
                 } else {
-                    println!("{public}");
+                    say!("{public}");
                 }
             })
             .map_err(Into::into),
@@ -371,23 +384,26 @@ fn init(
 }
 
 fn print_genesis(dir: &DataDir, genesis: &ebl_core::Genesis) {
-    println!(
+    say!(
         "chain {} initialized in {}",
         genesis.chain_id(),
         dir.0.display()
     );
     for m in &genesis.members {
-        println!(
+        say!(
             "member   {} (admin {}, node {}, peers at {})",
-            m.name, m.admin, m.node, m.peer_address
+            m.name,
+            m.admin,
+            m.node,
+            m.peer_address
         );
     }
-    println!(
+    say!(
         "governance {} of {} admins",
         genesis.threshold,
         genesis.members.len()
     );
-    println!("platform {} (PINT)", genesis.platform);
+    say!("platform {} (PINT)", genesis.platform);
 }
 
 /// Largest genesis file read.
@@ -421,7 +437,7 @@ fn init_from(dir: &DataDir, file: &std::path::Path, join: bool) -> anyhow::Resul
         ebl_node::init_from(dir, &genesis)?;
     }
     print_genesis(dir, &genesis);
-    println!("compare the chain id with every other member before you trust it");
+    say!("compare the chain id with every other member before you trust it");
     let own = PartyKey::of(&ebl_node::node_key(dir)?);
     Ok(genesis.member_by_node(&own).and_then(|m| {
         m.peer_address.rsplit_once(':').map(|(host, _)| {
@@ -452,7 +468,7 @@ fn self_signed(
     };
     ebl_node::tls::write_self_signed(&dir.tls_cert(), &dir.tls_key(), &names)?;
     ebl_node::private::make_private(&dir.0)?;
-    println!(
+    say!(
         "development certificate for {} in {} (wallets pin it with --node-cert {})",
         names.join(", "),
         dir.tls_cert().display(),
@@ -498,8 +514,8 @@ fn write_genesis(
     );
     let text = serde_json::to_vec_pretty(&genesis)?;
     std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
-    println!("chain {} written to {}", genesis.chain_id(), out.display());
-    println!(
+    say!("chain {} written to {}", genesis.chain_id(), out.display());
+    say!(
         "{} members, governance {} of {}; every member runs `ebl-node init --genesis {}` and compares the chain id",
         genesis.members.len(),
         genesis.threshold,
@@ -596,7 +612,7 @@ fn run(dir: &DataDir, args: RunArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("serving metrics on {metrics_listen}"))?;
         // One line, printed for scripts that start the node on port 0 and need to know where it is.
-        println!(
+        say!(
             "listening on {scheme}://{} metrics on http://{}/metrics",
             listener.local_addr()?,
             metrics.local_addr()?
@@ -692,7 +708,7 @@ impl ProgressBar {
 fn print_verdict(verdict: &ebl_node::admin::Verdict, json: bool, by: Option<&str>) -> ExitCode {
     use ebl_node::admin::Verdict;
     if json {
-        println!("{}", serde_json::json!(verdict));
+        say!("{}", serde_json::json!(verdict));
     }
     match verdict {
         Verdict::Ok { report } => {
@@ -700,18 +716,24 @@ fn print_verdict(verdict: &ebl_node::admin::Verdict, json: bool, by: Option<&str
                 let by = by.map_or(String::new(), |url| {
                     format!(" by the running node at {url}")
                 });
-                println!(
+                say!(
                     "ok: chain {} verified{by}, {} blocks, {} transactions, {} bills, {} parties",
-                    report.chain, report.blocks, report.transactions, report.bills, report.parties
+                    report.chain,
+                    report.blocks,
+                    report.transactions,
+                    report.bills,
+                    report.parties
                 );
             }
             ExitCode::SUCCESS
         }
         Verdict::Fault { failure } => {
             if !json {
-                println!(
+                say!(
                     "FAULT at {}: {} [{}]",
-                    failure.place, failure.message, failure.code
+                    failure.place,
+                    failure.message,
+                    failure.code
                 );
             }
             ExitCode::from(EXIT_FAULT)
@@ -801,12 +823,12 @@ fn verify(dir: &DataDir, json: bool, node: Option<&str>) -> ExitCode {
         Err(e @ ebl_store::StoreError::Corrupt { .. }) => {
             // A store too damaged to open is a verdict, not an IO failure.
             if json {
-                println!(
+                say!(
                     "{}",
                     serde_json::json!({"verdict": "fault", "failure": {"place": "store files", "code": e.code(), "message": e.to_string()}})
                 );
             } else {
-                println!("FAULT at store files: {e} [{}]", e.code());
+                say!("FAULT at store files: {e} [{}]", e.code());
             }
             return ExitCode::from(EXIT_FAULT);
         }
@@ -822,12 +844,12 @@ fn verify(dir: &DataDir, json: bool, node: Option<&str>) -> ExitCode {
     // anything is replayed.
     if let Err(e @ ebl_store::StoreError::Format(_)) = store.genesis() {
         if json {
-            println!(
+            say!(
                 "{}",
                 serde_json::json!({"verdict": "unreadable_format", "code": e.code(), "message": e.to_string()})
             );
         } else {
-            println!("NOT READ: {e} [{}]", e.code());
+            say!("NOT READ: {e} [{}]", e.code());
         }
         return ExitCode::from(EXIT_FORMAT);
     }
@@ -851,9 +873,9 @@ fn report_backup(
     match result {
         Ok(summary) => {
             if json {
-                println!("{}", serde_json::json!(summary));
+                say!("{}", serde_json::json!(summary));
             } else {
-                println!(
+                say!(
                     "{what}: chain {} to height {}, {} transactions, {} files, {} bytes",
                     summary.chain,
                     summary.height,
@@ -866,7 +888,7 @@ fn report_backup(
         }
         Err((code, message)) => {
             if json {
-                println!(
+                say!(
                     "{}",
                     serde_json::json!({"error": {"code": code, "message": message}})
                 );
@@ -946,14 +968,14 @@ fn upgrade(dir: &DataDir, json: bool) -> ExitCode {
     match ebl_node::upgrade::upgrade(dir, now) {
         Ok(done) => {
             if json {
-                println!("{}", serde_json::json!(done));
+                say!("{}", serde_json::json!(done));
             } else {
                 use ebl_node::upgrade::Upgraded;
                 match &done {
                     Upgraded::Current { layout } => {
-                        println!("already in store layout {layout}: nothing to do");
+                        say!("already in store layout {layout}: nothing to do");
                     }
-                    Upgraded::Finished { layout } => println!(
+                    Upgraded::Finished { layout } => say!(
                         "finished an upgrade cut short: the new directory (layout {layout}) is in place"
                     ),
                     Upgraded::Rewritten {
@@ -961,7 +983,7 @@ fn upgrade(dir: &DataDir, json: bool) -> ExitCode {
                         to,
                         height,
                         previous,
-                    } => println!(
+                    } => say!(
                         "upgraded from store layout {from} to {to}: {height} blocks, verified; the old directory is kept at {previous} until you remove it"
                     ),
                 }

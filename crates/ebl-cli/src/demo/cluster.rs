@@ -40,7 +40,7 @@ fn node_binary() -> PathBuf {
 
 /// Runs `ebl-node` with `args`, printing the command, and returns its standard output.
 fn ebl_node(args: &[&str]) -> Result<String> {
-    println!("$ ebl-node {}", args.join(" "));
+    say!("$ ebl-node {}", args.join(" "));
     let output = Command::new(node_binary())
         .args(args)
         .output()
@@ -61,7 +61,7 @@ fn ebl_node(args: &[&str]) -> Result<String> {
         ));
     }
     for line in stdout.lines() {
-        println!("  {line}");
+        say!("  {line}");
     }
     Ok(stdout)
 }
@@ -188,7 +188,7 @@ fn converged(nodes: &[MemberNode]) -> Result<()> {
         let same = heads.len() == nodes.len() && heads.windows(2).all(|w| w[0] == w[1]);
         if same {
             for (i, head) in heads.iter().enumerate() {
-                println!(
+                say!(
                     "  node of {:<28} height {} block {} ({})",
                     MEMBER_NAMES[i],
                     head["height"],
@@ -261,8 +261,8 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
         }
         None => temp.path().to_owned(),
     };
-    println!("ebl demo --cluster {count}: a consortium of {count} members, each running its own node; the leader is killed mid-trade.");
-    println!("files in {}", root.display());
+    say!("ebl demo --cluster {count}: a consortium of {count} members, each running its own node; the leader is killed mid-trade.");
+    say!("files in {}", root.display());
     let ports = free_ports(2 * count)?;
     let mut nodes: Vec<MemberNode> = (0..count)
         .map(|i| MemberNode {
@@ -312,10 +312,10 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
         let data = node.data.to_string_lossy().into_owned();
         ebl_node(&["init", "--genesis", &genesis, "--data", &data])?;
         node.start()?;
-        println!("  node serving peers and clients at {}", node.url());
+        say!("  node serving peers and clients at {}", node.url());
     }
     let first = leader(&nodes)?;
-    println!(
+    say!(
         "  the nodes elected the node of {} as leader",
         MEMBER_NAMES[first]
     );
@@ -393,7 +393,7 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     let killed_at = Instant::now();
     nodes[leader_now].kill();
     let next = leader(&nodes)?;
-    println!(
+    say!(
         "  the others elected the node of {} within {} ms",
         MEMBER_NAMES[next],
         killed_at.elapsed().as_millis()
@@ -401,7 +401,7 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     if leader_now == 0 {
         // The wallet was talking to the killed node: it turns to another member's.
         p.talk_to(&nodes[next].url());
-        println!("  the wallet now talks to {}", nodes[next].url());
+        say!("  the wallet now talks to {}", nodes[next].url());
     }
     // Finality needs an honest signer in any two certificates: with three members that is all three,
     // so one node down leaves new blocks ordered but not final, and a bank's bundle would say so.
@@ -442,6 +442,6 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
         ebl_node(&["verify", "--data", &data])?;
     }
     let _ = std::io::stdout().flush();
-    println!("\ndemo complete: the trade finished across a leader's death, and all {count} stores verify.");
+    say!("\ndemo complete: the trade finished across a leader's death, and all {count} stores verify.");
     Ok(())
 }

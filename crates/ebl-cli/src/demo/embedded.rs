@@ -60,16 +60,16 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
         None => temp.path().to_owned(),
     };
     let (data, home) = (root.join("node"), root.join("wallet"));
-    println!(
+    say!(
         "ebl demo: a to-order bill of lading from issue to delivery, with a bank loan against it."
     );
-    println!(
+    say!(
         "node data in {}, wallet in {}",
         data.display(),
         home.display()
     );
     let (node, operator) = start_node(&data)?;
-    println!("embedded node serving at {}", node.url);
+    say!("embedded node serving at {}", node.url);
 
     let mut p = Player::new(&home, &node.url);
 
@@ -184,9 +184,9 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
     let bundle = root.join("bundle.json").to_string_lossy().into_owned();
     p.ebl(&["bill", "export", &bill, "-o", &bundle, "--as", "buyer"])?;
     drop(node);
-    println!("(the node is stopped now: what follows needs no network)");
+    say!("(the node is stopped now: what follows needs no network)");
     p.ebl(&["verify", &bundle])?;
-    println!("\ndemo complete: bill {reference} issued, sold, financed, repaid and delivered.");
+    say!("\ndemo complete: bill {reference} issued, sold, financed, repaid and delivered.");
     Ok(())
 }
 

@@ -43,7 +43,7 @@ impl Player {
 
     pub(crate) fn say(&mut self, text: &str) {
         self.step += 1;
-        println!("\n== {}. {text}", self.step);
+        say!("\n== {}. {text}", self.step);
     }
 
     /// The buyer's signed offer to pledge `bill` to Harbour Bank, as both demos play it, written into
@@ -75,7 +75,7 @@ impl Player {
 
     /// Runs one `ebl` command exactly as typed, prints it and its output, and returns its JSON.
     pub(crate) fn ebl(&self, args: &[&str]) -> Result<Value> {
-        println!(
+        say!(
             "$ ebl {}",
             args.iter()
                 .map(|a| if a.contains(' ') {
@@ -94,7 +94,7 @@ impl Player {
             .map_err(|e| CliError::from(Refusal::BadUsage(e.to_string())))?;
         let out = cli::run(parsed, &self.wallet)?;
         for line in out.human.lines() {
-            println!("  {line}");
+            say!("  {line}");
         }
         Ok(out.json)
     }

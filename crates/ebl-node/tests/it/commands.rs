@@ -405,3 +405,23 @@ fn regression_the_data_directory_is_private_to_the_node() {
     }
     assert!(files >= 2, "the node key and the transaction log");
 }
+
+/// Issue 35: `ebl-node init … | head -1` panicked with a backtrace once the reader had gone. Any command
+/// whose stdout is closed before it prints ends quietly instead (`node-key` prints one line).
+#[test]
+fn regression_a_closed_stdout_ends_a_command_quietly_not_with_a_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = ebl_node()
+        .args(["node-key", "--data"])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ebl-node starts");
+    // The reader goes before the command writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ebl-node ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
