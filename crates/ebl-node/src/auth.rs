@@ -8,7 +8,10 @@
 use std::collections::BTreeSet;
 
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use ebl_core::api::{verify_request, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME};
+use ebl_core::api::{
+    verify_request_with_nonce, HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIME,
+    REQUEST_NONCE_BYTES_MAX,
+};
 use ebl_core::{
     bytes, Action, Bill, PartyId, PartyKey, Registry, Role, SignatureBytes, SignedTransaction,
 };
@@ -179,8 +182,21 @@ fn signer<'a>(
     if time.abs_diff(now_ms) > REQUEST_SKEW_MS_MAX {
         return Err(ReadRefusal::RequestExpired.into());
     }
+    let nonce = header(headers, HEADER_NONCE);
+    if nonce.is_some_and(|n| n.is_empty() || n.len() > REQUEST_NONCE_BYTES_MAX) {
+        return Err(ReadRefusal::BadRequestSignature {
+            why: "x-ebl-nonce is empty or longer than 64 bytes",
+        }
+        .into());
+    }
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    if !verify_request(&key, chain, method.as_str(), path, body, time, &signature) {
+    if !verify_request_with_nonce(
+        &key,
+        chain,
+        (method.as_str(), path, body),
+        (time, nonce),
+        &signature,
+    ) {
         return Err(ReadRefusal::BadRequestSignature {
             why: "request signature does not verify",
         }
@@ -455,6 +471,68 @@ mod tests {
         assert_eq!(
             replayed.map(|_| ()).map_err(|e| e.body.code),
             Err("request_replayed".to_owned())
+        );
+    }
+
+    /// Issue 35: two commands of one key in the same millisecond (a bank's script checking in parallel)
+    /// made identical signed reads, and the second was refused as a replay. A nonce inside the signature
+    /// tells them apart; the same nonce again is still a replay, and a nonce past its bound is refused.
+    #[test]
+    fn regression_two_reads_in_one_millisecond_differ_by_their_nonce() {
+        use ebl_core::testkit::Cast;
+        let cast = Cast::new();
+        let genesis = cast.genesis(1_700_000_000_000).expect("genesis");
+        let chain = genesis.chain_id();
+        let registry = Registry::new(&genesis);
+        let seen = SeenRequests::default();
+        let now = 10 * REQUEST_SKEW_MS_MAX;
+        let uri: Uri = "/v1/bills".parse().expect("uri");
+        let signed = |nonce: &str| {
+            let signature = ebl_core::api::sign_request_with_nonce(
+                &cast.operator,
+                &chain,
+                ("GET", "/v1/bills", &[]),
+                now,
+                nonce,
+            );
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                HEADER_KEY,
+                PartyKey::of(&cast.operator)
+                    .to_hex()
+                    .parse()
+                    .expect("header"),
+            );
+            headers.insert(HEADER_TIME, now.to_string().parse().expect("header"));
+            headers.insert(HEADER_NONCE, nonce.parse().expect("header"));
+            headers.insert(
+                HEADER_SIGNATURE,
+                bytes::to_hex(&signature.0).parse().expect("header"),
+            );
+            headers
+        };
+        let read = |headers: &HeaderMap| {
+            authenticate(&registry, &chain, (&Method::GET, &uri, headers), &seen, now)
+                .map(|_| ())
+                .map_err(|e| e.body.code)
+        };
+        assert_eq!(read(&signed("a1")), Ok(()));
+        assert_eq!(
+            read(&signed("b2")),
+            Ok(()),
+            "another nonce, the same millisecond"
+        );
+        assert_eq!(read(&signed("a1")), Err("request_replayed".to_owned()));
+        // The nonce is signed: another one in the header does not verify.
+        let mut swapped = signed("c3");
+        swapped.insert(HEADER_NONCE, "c4".parse().expect("header"));
+        assert_eq!(read(&swapped), Err("bad_request_signature".to_owned()));
+        let at_bound = "n".repeat(REQUEST_NONCE_BYTES_MAX);
+        assert_eq!(read(&signed(&at_bound)), Ok(()));
+        let past = "n".repeat(REQUEST_NONCE_BYTES_MAX + 1);
+        assert_eq!(
+            read(&signed(&past)),
+            Err("bad_request_signature".to_owned())
         );
     }
 }
