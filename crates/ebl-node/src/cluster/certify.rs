@@ -127,9 +127,9 @@ pub(crate) fn local<K: Kv>(
     Ok(Some(certificate))
 }
 
-/// [`local`], completed from the other member nodes when it holds fewer signatures than there are
-/// members (blocking: call off the async threads). Peers that do not answer are passed over: the
-/// threshold, not every member, makes a block final.
+/// [`local`], completed from the other member nodes until it is final (blocking: call off the async
+/// threads). Peers that do not answer are passed over: the finality quorum, not every member, makes a
+/// block final.
 pub(crate) fn collect<K: Kv>(
     store: &LedgerStore<K>,
     published: &std::sync::RwLock<Published>,
@@ -150,22 +150,44 @@ pub(crate) fn collect<K: Kv>(
     };
     let members = registry.members().to_vec();
     let before = certificate.signatures.len();
+    // From chain format 6 a final certificate has an honest signer in common with any other final
+    // one at its height, so once this node's is final no other header there can be: it need ask no
+    // further. Before it, two headers at one height could both be final, and only asking every member
+    // finds the other (a fork: this node halts).
+    let quorum_rule = now.formats.at(height) >= ebl_core::format::FORMAT_FINALITY_QUORUM;
+    let done = |c: &Certificate| quorum_rule && c.check_final_bound(&registry, binding).is_ok();
+    if done(&certificate) {
+        return Ok(Some(certificate));
+    }
+    // Every member lacking a signature is asked at once, and the answers are taken as they come: the
+    // certificate is done as soon as it is final, without waiting out a member that is cut off (issue
+    // 35: with one member unreachable a final receipt always took its 2 s timeout, asked in turn). A
+    // late answer finds the channel gone and is dropped with its thread.
     let body = codec::encode(&CertificateRequest { height });
-    for member in &members {
-        if certificate
-            .signatures
-            .iter()
-            .any(|s| s.signer == member.node)
-        {
-            continue;
-        }
-        let answer = client.post(
-            &member.peer_address,
-            &member.node,
-            PATH_CERTIFICATE,
-            &body,
-            Duration::from_millis(ASK_TIMEOUT_MS),
+    let (answers, arriving) = std::sync::mpsc::channel();
+    for member in members
+        .iter()
+        .filter(|m| !certificate.signatures.iter().any(|s| s.signer == m.node))
+    {
+        let (client, member, body, answers) = (
+            client.clone(),
+            member.clone(),
+            body.clone(),
+            answers.clone(),
         );
+        std::thread::spawn(move || {
+            let answer = client.post(
+                &member.peer_address,
+                &member.node,
+                PATH_CERTIFICATE,
+                &body,
+                Duration::from_millis(ASK_TIMEOUT_MS),
+            );
+            let _ = answers.send((member, answer));
+        });
+    }
+    drop(answers);
+    for (member, answer) in arriving {
         let theirs: Certificate = match answer
             .map_err(|e| e.to_string())
             .and_then(|b| codec::decode(&b, PEER_MESSAGE_BYTES_MAX).map_err(|e| e.to_string()))
@@ -202,6 +224,9 @@ pub(crate) fn collect<K: Kv>(
             if let Some(signed) = theirs.signed_by(&signature.signer) {
                 certificate.add(&signed, binding);
             }
+        }
+        if done(&certificate) {
+            break;
         }
     }
     if certificate.signatures.len() > before {

@@ -44,3 +44,48 @@ fn regression_a_final_receipt_never_carries_a_certificate_below_the_threshold() 
         "two live nodes of three cannot make it final: {answer}"
     );
 }
+
+/// Four members tolerate one lying node with a quorum of three: with one member cut off (its peer
+/// address accepts nothing through), a final receipt still comes back, its certificate signed by the
+/// three that answered. (The leader now asks the members at once and stops at the quorum rather than
+/// waiting out the cut-off one's timeout, issue 35; how long that takes is for the benchmarks.)
+#[test]
+fn four_members_with_one_cut_off_make_blocks_final_at_three_signatures() {
+    let members = Members::start_proxied(4);
+    let leader = members
+        .leader(std::time::Duration::from_secs(20))
+        .expect("leader");
+    let cut = (leader + 1) % 4;
+    members.proxies[cut].cut(true);
+    let cast = Cast::new();
+    let tx = testkit::signed(
+        members.chain,
+        members.chain,
+        1,
+        cast.bank.registration().expect("registration"),
+        &[&testkit::key(1)],
+    );
+    let body = serde_json::to_vec(&tx).expect("json");
+    let (status, answer) = members
+        .http(leader)
+        .post("/v1/transactions?final=true", "application/json", &body)
+        .expect("the leader answers");
+    assert_eq!(status, 200, "{answer}");
+    let outcome: SubmitOutcome = serde_json::from_value(answer.clone()).expect("outcome");
+    let (_, certificate) = outcome.certified().expect("accepted with a receipt");
+    let certificate = certificate.expect("final with one member of four cut off");
+    assert_eq!(
+        ebl_core::certificate::finality_quorum(4),
+        3,
+        "the quorum of four"
+    );
+    assert!(certificate.signatures.len() >= 3, "{answer}");
+    let cut_node = &members.node_keys[cut];
+    assert!(
+        certificate
+            .signatures
+            .iter()
+            .all(|s| s.signer.to_hex() != *cut_node),
+        "the cut-off member signed nothing: {answer}"
+    );
+}
