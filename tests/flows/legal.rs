@@ -1,4 +1,5 @@
-//! The reliability mapping (`docs/legal/reliable-system.md`) ties each legal criterion to tests by name;
+//! The reliability mapping (`docs/legal/reliable-system.md`, and its Chinese `.zh.md`) ties each legal
+//! criterion to tests by name;
 //! a mapping that cites a test no longer there would claim evidence that is gone.
 
 use std::path::Path;
@@ -24,10 +25,18 @@ fn cited(text: &str) -> Vec<(String, String)> {
 #[test]
 fn every_test_the_reliability_mapping_cites_exists() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let text =
-        std::fs::read_to_string(root.join("docs/legal/reliable-system.md")).expect("mapping");
-    let citations = cited(&text);
+    let read = |name: &str| {
+        std::fs::read_to_string(root.join("docs/legal").join(name)).expect("the mapping")
+    };
+    let citations = cited(&read("reliable-system.md"));
     assert!(citations.len() >= 40, "only {} citations", citations.len());
+    // The Chinese mapping says the same, so it cites the same tests.
+    let set = |c: &[(String, String)]| c.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(
+        set(&citations),
+        set(&cited(&read("reliable-system.zh.md"))),
+        "the English and Chinese mappings cite different tests"
+    );
     let missing: Vec<String> = citations
         .iter()
         .filter(|(file, name)| {
