@@ -8,6 +8,7 @@
 mod attacks;
 mod cluster_trade;
 mod consortium;
+mod docs;
 mod hostile;
 mod legal;
 mod lifecycle;
