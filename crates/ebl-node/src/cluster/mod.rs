@@ -8,6 +8,7 @@
 
 mod catchup;
 pub(crate) mod certify;
+mod contact;
 mod fault;
 pub(crate) mod forward;
 mod log;
@@ -123,6 +124,11 @@ pub struct View {
     pub purged: Option<u64>,
     /// The voting members' ids.
     pub voters: Vec<NodeId>,
+    /// For a leader: whether a majority of the voters (itself among them) answered its appends within
+    /// the longest election timeout. A leader cut off from its quorum says `false` while it still
+    /// believes it leads; the others will have elected another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_quorum: Option<bool>,
 }
 
 /// This node's view of the cluster.
@@ -139,6 +145,11 @@ pub struct Cluster {
     pub client: peer::PeerClient,
     /// Where a fork found while collecting certificates is recorded.
     pub fork: certify::ForkWatch,
+    /// When each peer last answered this node's appends.
+    pub(crate) contacts: contact::Contacts,
+    /// How long a leader may go without hearing from its quorum before it says it has lost it: the
+    /// longest election timeout, by when the others will have elected another.
+    pub(crate) quorum_window: std::time::Duration,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -268,6 +279,16 @@ impl Cluster {
             snapshot: metrics.snapshot.map(|l| l.index),
             purged: metrics.purged.map(|l| l.index),
             voters: metrics.membership_config.membership().voter_ids().collect(),
+            has_quorum: (metrics.state == openraft::ServerState::Leader).then(|| {
+                let voters: Vec<NodeId> =
+                    metrics.membership_config.membership().voter_ids().collect();
+                self.contacts.quorum(
+                    self.id,
+                    &voters,
+                    self.quorum_window,
+                    std::time::Instant::now(),
+                )
+            }),
         }
     }
 

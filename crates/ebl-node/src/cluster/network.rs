@@ -26,6 +26,8 @@ use super::{BasicNode, NodeId, TypeConfig};
 pub(super) struct Network {
     pub client: PeerClient,
     pub known: KnownNodes,
+    /// Records each peer's answer to an append (how a leader knows it still has its quorum).
+    pub contacts: super::contact::Contacts,
 }
 
 impl RaftNetworkFactory<TypeConfig> for Network {
@@ -99,7 +101,12 @@ impl RaftNetwork<TypeConfig> for Connection {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, Failed> {
-        self.call(PATH_APPEND, &rpc, &option).await
+        let answer = self.call(PATH_APPEND, &rpc, &option).await;
+        if answer.is_ok() {
+            // A signed answer from the target's node key: it is in contact, whatever it said.
+            self.network.contacts.heard(self.target);
+        }
+        answer
     }
 
     async fn install_snapshot(

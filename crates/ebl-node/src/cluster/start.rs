@@ -101,9 +101,11 @@ pub(crate) async fn start<K: Kv>(
     };
     let known = KnownNodes::default();
     known.learn(&genesis_members);
+    let contacts = super::contact::Contacts::default();
     let network = Network {
         client: client.clone(),
         known: known.clone(),
+        contacts: contacts.clone(),
     };
     let config = Config {
         cluster_name: chain.to_hex(),
@@ -141,6 +143,8 @@ pub(crate) async fn start<K: Kv>(
             halted,
             evidence: files.evidence.clone(),
         },
+        contacts,
+        quorum_window: std::time::Duration::from_millis(timing.election_max_ms),
     });
     tokio::spawn(super::membership::reconcile(cluster.clone(), known));
     let (submissions, rx) = mpsc::channel(settings.pending_transactions_max.max(1));

@@ -269,3 +269,41 @@ fn regression_a_captured_peer_request_is_answered_once() {
     );
     assert_eq!(status, 200, "{code}");
 }
+
+/// Issue 35: a leader cut off from both followers said `role: leader` on `GET /v1/cluster` for the whole
+/// cut, with nothing to tell it from one that still has its quorum. It now says whether a majority
+/// answered its appends within the longest election timeout, and says so again once the cut heals.
+#[test]
+fn regression_a_leader_cut_off_from_its_quorum_says_so() {
+    let members = Members::start_proxied(3);
+    let leader = members
+        .leader(std::time::Duration::from_secs(20))
+        .expect("leader");
+    let view = |i: usize| members.http(i).get("/v1/cluster").expect("view").1;
+    let wait_for = |i: usize, expected: bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let seen = view(i);
+            if seen["has_quorum"] == expected {
+                return seen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "has_quorum never became {expected}: {seen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    assert_eq!(wait_for(leader, true)["role"], "leader");
+    let followers: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    // A follower's view says nothing of a quorum: only a leader has one to keep.
+    assert!(view(followers[0]).get("has_quorum").is_none());
+    for f in &followers {
+        members.proxies[*f].cut(true);
+    }
+    let cut_off = wait_for(leader, false);
+    assert_eq!(
+        cut_off["role"], "leader",
+        "it still believes it leads: {cut_off}"
+    );
+}
