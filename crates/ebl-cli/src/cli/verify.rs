@@ -19,6 +19,26 @@ pub(crate) fn invalid(f: &ebl_core::bundle::BundleFailure) -> CliError {
     )
 }
 
+/// A pledge offer given where a bundle is asked for is named as such, with the command that checks it
+/// (issue 34: `ebl verify offer.json` said "missing field genesis at line 704"). Its bundle alone would
+/// say nothing of whether the bill moved since the offer, which only `pledge-review` asks the node.
+fn refuse_a_pledge_offer(file: &Path, bytes: &[u8]) -> Result<()> {
+    let format = serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_owned));
+    if format.as_deref() == Some(crate::wallet::PLEDGE_OFFER_FORMAT) {
+        return Err(CliError::from(crate::error::Refusal::UnknownFileKind(format!(
+            "{} is a pledge offer, not a proof bundle",
+            file.display()
+        )))
+        .with_hint(format!(
+            "a bank checks an offer, its bundle and whether the bill moved since, with `ebl bill pledge-review {} --as BANK`",
+            file.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Offline verification of a bundle file.
 pub fn verify(
     wallet: &Wallet,
@@ -28,6 +48,7 @@ pub fn verify(
     lang: crate::lang::Lang,
 ) -> Result<Out> {
     let bytes = read_file(file, "proof bundle", BUNDLE_BYTES_MAX)?;
+    refuse_a_pledge_offer(file, &bytes)?;
     let bundle = Bundle::from_json(&bytes)
         .map_err(|f| CliError::usage(f.error.code(), format!("{}: {}", file.display(), f)))?;
     // A bundle proves itself consistent with its own genesis; only a pinned chain makes it trusted.

@@ -616,3 +616,84 @@ fn regression_refusals_name_parties_and_exit_as_what_they_are() {
     let shown = t.json("shipper", &["bill", "show", &bill, "--as", "shipper"]);
     assert_eq!(shown["bill"]["transactions"], 1, "refusals changed nothing");
 }
+
+/// Issue 34: `ebl verify offer.json` said "missing field genesis at line 704". A pledge offer given to
+/// `ebl verify` is named as one, exit 2, with the command that checks it.
+#[test]
+fn regression_a_pledge_offer_given_to_verify_is_named_as_one() {
+    let t = Trade::with_cast();
+    let bill = t.issue("OFFER-VERIFY-1");
+    let offer = t.path("offer.json");
+    t.json(
+        "shipper",
+        &[
+            "bill",
+            "pledge",
+            &bill,
+            "--bank",
+            "First Bank",
+            "--amount",
+            "10.00",
+            "--currency",
+            "USD",
+            "--loan",
+            "L-9",
+            "-o",
+            &offer,
+            "--as",
+            "shipper",
+        ],
+    );
+    t.json("auditor", &["chain", "pin"]);
+    let run = t.ebl("auditor", &["--json", "verify", &offer]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let error = &run.json()["error"];
+    assert_eq!(error["code"], "unknown_file_kind", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("is a pledge offer")
+            && error["hint"]
+                .as_str()
+                .unwrap_or("")
+                .contains("pledge-review"),
+        "{error}"
+    );
+}
+
+/// Issue 34 reported acting on a bill one has no part in exiting 2, "bad usage", where the help promises
+/// 3 for an action the ledger's rules refuse: held here, for a stranger to the bill and for a buyer who
+/// sold it on.
+#[test]
+fn regression_acting_on_a_bill_without_a_part_in_it_exits_3() {
+    let t = Trade::with_cast();
+    let bill = t.issue("FORMER-1");
+    t.sell("shipper", &bill, "Buyer One");
+    t.sell("buyer1", &bill, "Buyer Two");
+    let transfer = |who: &str| {
+        t.ebl(
+            who,
+            &[
+                "--json",
+                "bill",
+                "transfer",
+                &bill,
+                "--to",
+                "Buyer One",
+                "--as",
+                who,
+            ],
+        )
+    };
+    let stranger = transfer("buyer3");
+    assert_eq!(stranger.code, 3, "{}", stranger.stdout);
+    assert_eq!(
+        stranger.json()["error"]["code"],
+        "not_a_party",
+        "{}",
+        stranger.stdout
+    );
+    let sold_on = transfer("buyer1");
+    assert_eq!(sold_on.code, 3, "{}", sold_on.stdout);
+}
