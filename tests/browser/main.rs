@@ -15,27 +15,7 @@ use serde_json::Value;
 fn financed_and_repaid(m: &Market) -> String {
     let bill = m.issue("UI-0001");
     m.sell("shipper", &bill, "Buyer One");
-    let offer = m.path("offer.json");
-    m.json(
-        "buyer1",
-        &[
-            "bill",
-            "pledge",
-            &bill,
-            "--bank",
-            "First Bank",
-            "--amount",
-            "250000.00",
-            "--currency",
-            "USD",
-            "--loan",
-            "FB-77",
-            "-o",
-            &offer,
-            "--as",
-            "buyer1",
-        ],
-    );
+    let offer = m.offer_pledge("buyer1", &bill, "First Bank", ("250000.00", "USD"), "FB-77");
     m.json("bank", &["bill", "pledge-accept", &offer, "--as", "bank"]);
     m.json("bank", &["bill", "release", &bill, "--as", "bank"]);
     bill
@@ -307,27 +287,7 @@ fn a_bank_accepts_a_pledge_offer_dropped_on_the_verify_page() {
     let m = Market::with_cast();
     let bill = m.issue("UI-0002");
     m.sell("shipper", &bill, "Buyer One");
-    let offer = m.path("offer.json");
-    m.json(
-        "buyer1",
-        &[
-            "bill",
-            "pledge",
-            &bill,
-            "--bank",
-            "First Bank",
-            "--amount",
-            "90000.00",
-            "--currency",
-            "EUR",
-            "--loan",
-            "FB-88",
-            "-o",
-            &offer,
-            "--as",
-            "buyer1",
-        ],
-    );
+    let offer = m.offer_pledge("buyer1", &bill, "First Bank", ("90000.00", "EUR"), "FB-88");
     let ui = UiProcess::start(&m.home("bank"), &m.node.url, &[]);
     let driver = Driver::start();
     let profile = tempfile::tempdir().expect("profile");
@@ -371,27 +331,7 @@ fn regression_a_stale_offer_is_refused_on_its_own_page_saying_what_moved() {
     let m = Market::with_cast();
     let bill = m.issue("UI-0003");
     m.sell("shipper", &bill, "Buyer One");
-    let offer = m.path("offer.json");
-    m.json(
-        "buyer1",
-        &[
-            "bill",
-            "pledge",
-            &bill,
-            "--bank",
-            "First Bank",
-            "--amount",
-            "1000.00",
-            "--currency",
-            "USD",
-            "--loan",
-            "FB-89",
-            "-o",
-            &offer,
-            "--as",
-            "buyer1",
-        ],
-    );
+    let offer = m.offer_pledge("buyer1", &bill, "First Bank", ("1000.00", "USD"), "FB-89");
     // The holder sells the bill on after writing the offer: the offer is stale.
     m.sell("buyer1", &bill, "Buyer Two");
     // The bank's wallet also holds a key no party has yet, first in its list (issue 34: such a key

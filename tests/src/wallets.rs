@@ -244,14 +244,7 @@ impl Wallets {
         amount: &str,
         loan: &str,
     ) {
-        let offer = self.path(&format!("offer-{}.json", now_ms()));
-        self.json(
-            holder,
-            &[
-                "bill", "pledge", bill, "--bank", bank, "--amount", amount, "--loan", loan, "-o",
-                &offer, "--as", holder,
-            ],
-        );
+        let offer = self.offer_pledge(holder, bill, bank, (amount, "USD"), loan);
         assert_eq!(
             self.json(
                 bank_wallet,
@@ -259,6 +252,40 @@ impl Wallets {
             )["status"],
             "accepted"
         );
+    }
+
+    /// `holder` writes an offer of `bill` to `bank` (its name) as collateral for `(amount, currency)` on
+    /// `loan`; the offer file's path.
+    pub fn offer_pledge(
+        &self,
+        holder: &str,
+        bill: &str,
+        bank: &str,
+        (amount, currency): (&str, &str),
+        loan: &str,
+    ) -> String {
+        let offer = self.path(&format!("offer-{}.json", now_ms()));
+        self.json(
+            holder,
+            &[
+                "bill",
+                "pledge",
+                bill,
+                "--bank",
+                bank,
+                "--amount",
+                amount,
+                "--currency",
+                currency,
+                "--loan",
+                loan,
+                "-o",
+                &offer,
+                "--as",
+                holder,
+            ],
+        );
+        offer
     }
 
     /// Exports the bill as `who`, and has a bank's wallet verify the file offline; returns the verdict.

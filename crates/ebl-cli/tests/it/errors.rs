@@ -623,27 +623,7 @@ fn regression_refusals_name_parties_and_exit_as_what_they_are() {
 fn regression_a_pledge_offer_given_to_verify_is_named_as_one() {
     let t = Trade::with_cast();
     let bill = t.issue("OFFER-VERIFY-1");
-    let offer = t.path("offer.json");
-    t.json(
-        "shipper",
-        &[
-            "bill",
-            "pledge",
-            &bill,
-            "--bank",
-            "First Bank",
-            "--amount",
-            "10.00",
-            "--currency",
-            "USD",
-            "--loan",
-            "L-9",
-            "-o",
-            &offer,
-            "--as",
-            "shipper",
-        ],
-    );
+    let offer = t.offer_pledge("shipper", &bill, "First Bank", ("10.00", "USD"), "L-9");
     t.json("auditor", &["chain", "pin"]);
     let run = t.ebl("auditor", &["--json", "verify", &offer]);
     assert_eq!(run.code, 2, "{}", run.stdout);

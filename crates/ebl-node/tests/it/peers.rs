@@ -279,7 +279,7 @@ fn regression_a_leader_cut_off_from_its_quorum_says_so() {
     let leader = members
         .leader(std::time::Duration::from_secs(20))
         .expect("leader");
-    let view = |i: usize| members.http(i).get("/v1/cluster").expect("view").1;
+    let view = |i: usize| members.view(i).expect("view");
     let wait_for = |i: usize, expected: bool| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
