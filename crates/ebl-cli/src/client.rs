@@ -5,8 +5,8 @@ use std::cell::OnceCell;
 use std::time::Duration;
 
 use ebl_core::api::{
-    sign_request_with_nonce, ErrorBody, Head, HistoryEntry, SignedStatement, SubmitOutcome,
-    HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIME,
+    sign_request, ErrorBody, Head, HistoryEntry, SignedStatement, SubmitOutcome, HEADER_KEY,
+    HEADER_SIGNATURE, HEADER_TIME,
 };
 use ebl_core::{
     Bill, BillId, Genesis, Hash, Party, PartyKey, SignedBlockHeader, SignedTransaction, SigningKey,
@@ -246,12 +246,20 @@ fn request_time_ms() -> u64 {
     now.max(previous + 1)
 }
 
-/// A fresh nonce for one signed request: 16 random bytes as hex, so that two processes signing the same
-/// read with one key in one millisecond sign different bytes (issue 35).
-fn request_nonce() -> Result<String> {
+/// `path` with a fresh `nonce` query parameter (16 random bytes as hex): the signature covers the path
+/// and its query, so two processes signing the same request with one key in one millisecond (a bank's
+/// script checking in parallel) sign different bytes and neither is taken for a replay (issue 35). Every
+/// node, of this release or an earlier one, reads its own query parameters and passes over the rest,
+/// so the nonce needs nothing of the node (a header would: an earlier node would not know to verify
+/// over it).
+fn with_nonce(path: &str) -> Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| CliError::io("no randomness from the OS", e))?;
-    Ok(ebl_core::bytes::to_hex(&bytes))
+    let separator = if path.contains('?') { '&' } else { '?' };
+    Ok(format!(
+        "{path}{separator}nonce={}",
+        ebl_core::bytes::to_hex(&bytes)
+    ))
 }
 
 impl NodeClient {
@@ -438,14 +446,13 @@ impl NodeClient {
     fn get_signed<T: DeserializeOwned>(&self, path: &str, key: &SigningKey) -> Result<T> {
         let chain = self.genesis()?.chain;
         let time = request_time_ms();
-        let nonce = request_nonce()?;
-        let signature = sign_request_with_nonce(key, &chain, ("GET", path, &[]), time, &nonce);
+        let path = &with_nonce(path)?;
+        let signature = sign_request(key, &chain, "GET", path, &[], time);
         let response = self.send(|base| {
             self.agent
                 .get(&format!("{base}{path}"))
                 .header(HEADER_KEY, &PartyKey::of(key).to_hex())
                 .header(HEADER_TIME, &time.to_string())
-                .header(HEADER_NONCE, &nonce)
                 .header(HEADER_SIGNATURE, &signature.to_string())
                 .call()
         });
@@ -461,15 +468,14 @@ impl NodeClient {
     ) -> Result<T> {
         let chain = self.genesis()?.chain;
         let time = request_time_ms();
-        let nonce = request_nonce()?;
-        let signature = sign_request_with_nonce(key, &chain, ("POST", path, body), time, &nonce);
+        let path = &with_nonce(path)?;
+        let signature = sign_request(key, &chain, "POST", path, body, time);
         let response = self.send(|base| {
             self.agent
                 .post(&format!("{base}{path}"))
                 .header("content-type", "application/json")
                 .header(HEADER_KEY, &PartyKey::of(key).to_hex())
                 .header(HEADER_TIME, &time.to_string())
-                .header(HEADER_NONCE, &nonce)
                 .header(HEADER_SIGNATURE, &signature.to_string())
                 .send(body)
         });

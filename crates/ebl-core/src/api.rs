@@ -335,64 +335,6 @@ pub fn sign_request(
     )
 }
 
-/// A signed request's nonce, inside the signature: two commands of one key in one millisecond (two
-/// processes of a bank's script, say) sign different bytes and are not taken for a replay of each other.
-/// Optional: a request without one is signed as before.
-pub const HEADER_NONCE: &str = "x-ebl-nonce";
-
-/// Longest nonce a node reads (a wallet sends 32 hex characters).
-pub const REQUEST_NONCE_BYTES_MAX: usize = 64;
-
-/// The bytes a party signs for a request with `nonce`: those of [`request_body`], then a newline and the
-/// nonce (a path holds no raw newline, so no request without a nonce signs the same bytes).
-fn nonced_request_body(
-    method: &str,
-    path: &str,
-    body: &[u8],
-    time_ms: u64,
-    nonce: Option<&str>,
-) -> Vec<u8> {
-    let mut out = request_body(method, path, body, time_ms);
-    if let Some(nonce) = nonce {
-        out.push(b'\n');
-        out.extend_from_slice(nonce.as_bytes());
-    }
-    out
-}
-
-/// Signs a request for `chain` that carries `nonce` in [`HEADER_NONCE`].
-pub fn sign_request_with_nonce(
-    key: &SigningKey,
-    chain: &ChainId,
-    (method, path, body): (&str, &str, &[u8]),
-    time_ms: u64,
-    nonce: &str,
-) -> SignatureBytes {
-    sign_in_context(
-        key,
-        REQUEST_CONTEXT,
-        chain.as_bytes(),
-        &nonced_request_body(method, path, body, time_ms, Some(nonce)),
-    )
-}
-
-/// Verifies a request signature, over `nonce` when the request carried one.
-pub fn verify_request_with_nonce(
-    key: &PartyKey,
-    chain: &ChainId,
-    (method, path, body): (&str, &str, &[u8]),
-    (time_ms, nonce): (u64, Option<&str>),
-    signature: &SignatureBytes,
-) -> bool {
-    verify_in_context(
-        key,
-        REQUEST_CONTEXT,
-        chain.as_bytes(),
-        &nonced_request_body(method, path, body, time_ms, nonce),
-        signature,
-    )
-}
-
 /// Verifies a read request signature.
 pub fn verify_request(
     key: &PartyKey,

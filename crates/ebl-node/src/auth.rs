@@ -8,10 +8,7 @@
 use std::collections::BTreeSet;
 
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use ebl_core::api::{
-    verify_request_with_nonce, HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIME,
-    REQUEST_NONCE_BYTES_MAX,
-};
+use ebl_core::api::{verify_request, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME};
 use ebl_core::{
     bytes, Action, Bill, PartyId, PartyKey, Registry, Role, SignatureBytes, SignedTransaction,
 };
@@ -182,21 +179,8 @@ fn signer<'a>(
     if time.abs_diff(now_ms) > REQUEST_SKEW_MS_MAX {
         return Err(ReadRefusal::RequestExpired.into());
     }
-    let nonce = header(headers, HEADER_NONCE);
-    if nonce.is_some_and(|n| n.is_empty() || n.len() > REQUEST_NONCE_BYTES_MAX) {
-        return Err(ReadRefusal::BadRequestSignature {
-            why: "x-ebl-nonce is empty or longer than 64 bytes",
-        }
-        .into());
-    }
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    if !verify_request_with_nonce(
-        &key,
-        chain,
-        (method.as_str(), path, body),
-        (time, nonce),
-        &signature,
-    ) {
+    if !verify_request(&key, chain, method.as_str(), path, body, time, &signature) {
         return Err(ReadRefusal::BadRequestSignature {
             why: "request signature does not verify",
         }
@@ -475,8 +459,10 @@ mod tests {
     }
 
     /// Issue 35: two commands of one key in the same millisecond (a bank's script checking in parallel)
-    /// made identical signed reads, and the second was refused as a replay. A nonce inside the signature
-    /// tells them apart; the same nonce again is still a replay, and a nonce past its bound is refused.
+    /// made identical signed reads, and the second was refused as a replay. The wallet now adds a
+    /// `nonce` query parameter, which the signature covers (it is over the path and its query) and the
+    /// handlers pass over: two reads in one millisecond differ, the same one again is still a replay,
+    /// and a nonce changed after signing does not verify.
     #[test]
     fn regression_two_reads_in_one_millisecond_differ_by_their_nonce() {
         use ebl_core::testkit::Cast;
@@ -486,15 +472,9 @@ mod tests {
         let registry = Registry::new(&genesis);
         let seen = SeenRequests::default();
         let now = 10 * REQUEST_SKEW_MS_MAX;
-        let uri: Uri = "/v1/bills".parse().expect("uri");
-        let signed = |nonce: &str| {
-            let signature = ebl_core::api::sign_request_with_nonce(
-                &cast.operator,
-                &chain,
-                ("GET", "/v1/bills", &[]),
-                now,
-                nonce,
-            );
+        let signed = |path: &str| {
+            let signature =
+                ebl_core::api::sign_request(&cast.operator, &chain, "GET", path, &[], now);
             let mut headers = HeaderMap::new();
             headers.insert(
                 HEADER_KEY,
@@ -504,35 +484,30 @@ mod tests {
                     .expect("header"),
             );
             headers.insert(HEADER_TIME, now.to_string().parse().expect("header"));
-            headers.insert(HEADER_NONCE, nonce.parse().expect("header"));
             headers.insert(
                 HEADER_SIGNATURE,
                 bytes::to_hex(&signature.0).parse().expect("header"),
             );
             headers
         };
-        let read = |headers: &HeaderMap| {
+        let read = |uri: &str, headers: &HeaderMap| {
+            let uri: Uri = uri.parse().expect("uri");
             authenticate(&registry, &chain, (&Method::GET, &uri, headers), &seen, now)
                 .map(|_| ())
                 .map_err(|e| e.body.code)
         };
-        assert_eq!(read(&signed("a1")), Ok(()));
+        let (a, b) = ("/v1/bills?nonce=a1", "/v1/bills?nonce=b2");
+        assert_eq!(read(a, &signed(a)), Ok(()));
         assert_eq!(
-            read(&signed("b2")),
+            read(b, &signed(b)),
             Ok(()),
             "another nonce, the same millisecond"
         );
-        assert_eq!(read(&signed("a1")), Err("request_replayed".to_owned()));
-        // The nonce is signed: another one in the header does not verify.
-        let mut swapped = signed("c3");
-        swapped.insert(HEADER_NONCE, "c4".parse().expect("header"));
-        assert_eq!(read(&swapped), Err("bad_request_signature".to_owned()));
-        let at_bound = "n".repeat(REQUEST_NONCE_BYTES_MAX);
-        assert_eq!(read(&signed(&at_bound)), Ok(()));
-        let past = "n".repeat(REQUEST_NONCE_BYTES_MAX + 1);
+        assert_eq!(read(a, &signed(a)), Err("request_replayed".to_owned()));
         assert_eq!(
-            read(&signed(&past)),
-            Err("bad_request_signature".to_owned())
+            read("/v1/bills?nonce=c4", &signed("/v1/bills?nonce=c3")),
+            Err("bad_request_signature".to_owned()),
+            "the nonce is signed"
         );
     }
 }
