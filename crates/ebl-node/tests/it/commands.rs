@@ -319,6 +319,58 @@ fn regression_verify_beside_a_running_node_asks_the_node() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("running node"));
 }
 
+/// Issue 30: `ebl-node upgrade` takes sled's lock on the store without opening it; beside a running node
+/// it is refused as `store_in_use`, leaves no scratch copy, and the node goes on serving.
+#[test]
+fn an_upgrade_beside_a_running_node_is_refused_and_the_node_goes_on() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("node");
+    let mut command = ebl_node();
+    command
+        .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(&data);
+    let (mut child, line) = listening(command, Stdio::null());
+    let upgrade = ebl_node()
+        .args(["upgrade", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .expect("upgrade");
+    let live = ebl_node()
+        .args(["verify", "--data"])
+        .arg(&data)
+        .output()
+        .expect("verify");
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+    assert!(line.starts_with("listening on"), "the node did not start");
+    let json: serde_json::Value = serde_json::from_slice(&upgrade.stdout).expect("json");
+    assert_eq!(json["error"]["code"], "store_in_use", "{json}");
+    assert_ne!(upgrade.status.code(), Some(0));
+    assert!(!dir.path().join("node.upgrading.source").exists());
+    assert!(!dir.path().join("node.upgrading").exists());
+    assert_eq!(
+        live.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    // Stopped, the same directory upgrades (it is already current).
+    let again = ebl_node()
+        .args(["upgrade", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .expect("upgrade");
+    let json: serde_json::Value = serde_json::from_slice(&again.stdout).expect("json");
+    assert_eq!(json["upgrade"], "current", "{json}");
+}
+
 /// Issue 14: logs written to a file carried ANSI colour codes.
 #[test]
 fn regression_logs_written_to_a_file_carry_no_colour_codes() {
