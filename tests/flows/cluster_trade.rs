@@ -87,6 +87,15 @@ fn a_bank_checks_a_bill_traded_on_a_cluster_against_the_member_nodes_certificate
     assert!(signatures >= 2, "{transferred}");
     let v = m.bank_checks("buyer1", &bill);
     assert_eq!(v["bill"]["possessor"], m.id("Buyer One").as_str(), "{v}");
+    // The statement of the bill now is vouched for by the finality quorum of member nodes (chain
+    // format 7: three of three), not by the one node the bank asked.
+    let vouched: Vec<&str> = v["statement_signers"]
+        .as_array()
+        .expect("statement signers")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    assert_eq!(vouched.len(), 3, "{v}");
     let signers = v["block_signers"].as_object().expect("signers by block");
     assert!(!signers.is_empty());
     for (height, names) in signers {
@@ -125,6 +134,34 @@ fn a_bank_checks_a_bill_traded_on_a_cluster_against_the_member_nodes_certificate
     assert_eq!(
         refused.json()["error"]["code"],
         "not_final",
+        "{}",
+        refused.stdout
+    );
+
+    // Finding 4 of the attack review: one node's fresh statement (a lying node, or a removed member's)
+    // passed for the bill now. A bundle whose statement carries one node's signature is refused.
+    let file = m.path("lone-statement.json");
+    m.json(
+        "buyer1",
+        &["bill", "export", &bill, "-o", &file, "--as", "buyer1"],
+    );
+    let mut bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("bundle")).expect("json");
+    assert_eq!(bundle["format"], "ebl-bundle/3");
+    bundle["statement"]["signatures"]
+        .as_array_mut()
+        .expect("statement signatures")
+        .truncate(1);
+    std::fs::write(&file, bundle.to_string()).expect("write");
+    let refused = run(
+        &bin("ebl"),
+        &["--json", "verify", &file, "--chain", &chain],
+        &[("EBL_HOME", &home), ("EBL_NODE", "http://127.0.0.1:9")],
+    );
+    assert_ne!(refused.code, 0);
+    assert_eq!(
+        refused.json()["error"]["code"],
+        "statement_uncertified",
         "{}",
         refused.stdout
     );

@@ -1,6 +1,7 @@
 //! Real ledgers written by builds before a format change, each moved to the next chain format by
-//! governance while its bills trade, with this release's binaries: format 4 (build d2df967) to 5, and
-//! format 5 (build 8e0a97b) to 6 (`tests/fixtures/ledgers/README.md` says where they come from). The change is a registry entry the admins sign; blocks below its
+//! governance while its bills trade, with this release's binaries: format 4 (build d2df967) to 5,
+//! format 5 (build 8e0a97b) to 6, and format 6 (commit 048de3a) to 7
+//! (`tests/fixtures/ledgers/README.md` says where they come from). The change is a registry entry the admins sign; blocks below its
 //! height keep the old format and blocks from it are written in the new one; the node's store verifies
 //! across the boundary, and a bank's bundle spanning both formats verifies offline, while one that
 //! leaves out a registry entry does not.
@@ -49,6 +50,14 @@ fn the_v4_ledger_moves_to_format_5_by_governance_and_its_bills_trade_across_the_
 #[test]
 fn the_v5_ledger_moves_to_format_6_by_governance_and_its_bills_trade_across_the_boundary() {
     moves_to_its_next_format("v5-8e0a97b");
+}
+
+/// The ledger of commit 048de3a, of format 6, before format 7 (statements vouched for by the finality
+/// quorum): its bundles carry one node's statement (`ebl-bundle/2`) and still verify; the bundle made
+/// across the boundary carries the statement bound to the registry (`ebl-bundle/3`).
+#[test]
+fn the_v6_ledger_moves_to_format_7_by_governance_and_its_bills_trade_across_the_boundary() {
+    moves_to_its_next_format("v6-048de3a");
 }
 
 /// Opens the ledger `fixture` with this release, moves it to the next chain format by governance while

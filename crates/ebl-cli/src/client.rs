@@ -5,11 +5,12 @@ use std::cell::OnceCell;
 use std::time::Duration;
 
 use ebl_core::api::{
-    sign_request, ErrorBody, Head, HistoryEntry, SignedStatement, SubmitOutcome, HEADER_KEY,
-    HEADER_SIGNATURE, HEADER_TIME,
+    sign_request, ErrorBody, Head, HistoryEntry, SubmitOutcome, HEADER_KEY, HEADER_SIGNATURE,
+    HEADER_TIME,
 };
 use ebl_core::{
-    Bill, BillId, Genesis, Hash, Party, PartyKey, SignedBlockHeader, SignedTransaction, SigningKey,
+    Bill, BillId, CertifiedStatement, Genesis, Hash, Party, PartyKey, SignedBlockHeader,
+    SignedTransaction, SigningKey,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -645,8 +646,17 @@ impl NodeClient {
 
     /// The bill's status, linearizable on a cluster: the node first applies everything committed
     /// before the request, so a bank is not shown one node's stale view.
-    pub fn status(&self, id: &BillId, key: &SigningKey) -> Result<SignedStatement> {
-        self.get_signed(&format!("/v1/bills/{id}/status?linearizable=true"), key)
+    /// From chain format 7 the node answers the statement with the finality quorum's signatures;
+    /// earlier nodes with their one signature, read the same way.
+    pub fn status(&self, id: &BillId, key: &SigningKey) -> Result<CertifiedStatement> {
+        /// The answer, in either shape.
+        #[derive(serde::Deserialize)]
+        struct Answer(
+            #[serde(deserialize_with = "CertifiedStatement::deserialize_any")] CertifiedStatement,
+        );
+        let Answer(statement) =
+            self.get_signed(&format!("/v1/bills/{id}/status?linearizable=true"), key)?;
+        Ok(statement)
     }
 
     /// Submits; a rule refusal becomes a `Rejected` error with the rule's code.

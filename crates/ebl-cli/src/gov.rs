@@ -75,9 +75,20 @@ impl Wallet {
     /// The registry and consortium now, replayed from the genesis through the node's registry history
     /// with every signature checked: the wallet takes no node's word for who the members are.
     pub fn registry_now(&self) -> Result<Registry> {
+        self.registry_at(u64::MAX)
+    }
+
+    /// The registry as it stood after the block at `height`, replayed from the node's registry history
+    /// (a statement's signatures are bound to it from chain format 7).
+    pub fn registry_at(&self, height: u64) -> Result<Registry> {
         let genesis = self.node.genesis()?.genesis.clone();
         let mut ledger = Ledger::new(genesis);
-        for entry in self.node.registry_history()? {
+        for entry in self
+            .node
+            .registry_history()?
+            .into_iter()
+            .filter(|e| e.receipt.height <= height)
+        {
             ledger.set_block(entry.receipt.height, entry.receipt.block_time_ms);
             ledger
                 .apply(&entry.transaction, Signatures::Verify)

@@ -345,7 +345,6 @@ impl Wallet {
     pub fn export(&self, bill: &BillId, reader: &SigningKey) -> Result<Bundle> {
         self.node.set_reader(reader);
         let genesis = self.node.genesis()?.genesis.clone();
-        let registry = self.node.registry_history()?;
         let view = self.node.bill(bill, reader)?;
         // The bill's lineage both ways: the void bills it replaces (a combine names several, each of
         // which may replace others), and every replacement of a void bill among them (siblings of a
@@ -397,6 +396,14 @@ impl Wallet {
         // Ledger order: a bundle lists its entries as the ledger ordered them.
         transactions.sort_by_key(|e| (e.receipt.height, e.receipt.index));
         let statement = self.node.status(bill, reader)?;
+        // The registry as of the statement, read after it: from chain format 7 the statement's
+        // signatures are bound to the registry at its height, which the bundle must replay exactly.
+        let registry: Vec<HistoryEntry> = self
+            .node
+            .registry_history()?
+            .into_iter()
+            .filter(|e| e.receipt.height <= statement.statement.height)
+            .collect();
         let mut heights: Vec<u64> = registry
             .iter()
             .chain(&transactions)

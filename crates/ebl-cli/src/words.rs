@@ -323,12 +323,19 @@ pub fn recovered(party: &str, admins: &str, lang: Lang) -> String {
 }
 
 /// The verdict's line on the node's signed statement.
-pub fn fresh_as_of(time: &str, height: u64, member: &str, lang: Lang) -> String {
+pub fn fresh_as_of(time: &str, height: u64, members: &[String], lang: Lang) -> String {
     match lang {
         Lang::En => {
-            format!("{time}, at height {height}, in a statement signed by the node of {member}.")
+            let nodes = if members.len() > 1 { "nodes" } else { "node" };
+            format!(
+                "{time}, at height {height}, in a statement signed by the {nodes} of {}.",
+                members.join(", ")
+            )
         }
-        Lang::Zh => format!("{time}，高度 {height}，由 {member} 的节点签署的状态声明。"),
+        Lang::Zh => format!(
+            "{time}，高度 {height}，由 {} 的节点签署的状态声明。",
+            members.join("、")
+        ),
     }
 }
 

@@ -3,18 +3,20 @@
 //!
 //! A bundle carries the genesis, the whole registry history and the bill's history (each transaction with
 //! its receipt), the node-signed headers of every block they sit in, and the node's signed status
-//! statement. Verification refuses entries out of ledger order, checks every header signature against
+//! statement (from chain format 7 certified by the finality quorum of member nodes, see
+//! [`crate::statement`]). Verification refuses entries out of ledger order, checks every header signature against
 //! the node key of a member at that height, every inclusion proof against its header, replays registry
 //! and bill (with its lineage) in ledger order from the genesis at each block's time (every party
 //! signature with `verify_strict`, every hash link, every rule, every expiry), checks the document against
-//! the issued checksum, and checks that the statement, signed by a member's node, describes exactly the
-//! replayed state. Whether the genesis is one to trust is the verifier's pin (`verify_pinned`).
+//! the issued checksum, and checks that the statement, signed by as many member nodes as the chain
+//! format at its height needs (bound, from format 7, to the registry the bundle replays), describes
+//! exactly the replayed state. Whether the genesis is one to trust is the verifier's pin (`verify_pinned`).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{HistoryEntry, SignedStatement};
+use crate::api::HistoryEntry;
 use crate::bill::Bill;
 use crate::certificate::Certificate;
 use crate::document::Document;
@@ -25,14 +27,16 @@ use crate::hash::Hash;
 use crate::ledger::{Ledger, Signatures};
 use crate::party::PartyId;
 use crate::registry::Registry;
+use crate::statement::CertifiedStatement;
 use crate::transaction::{BillId, SignedTransaction};
 use crate::verify::{verify_chain_timed, ChainFailure, CustodyStep, EntryBlock, RecoveryNotice};
 
 /// The bundle format name; a reader refuses others.
 /// Version 2: each block comes with its finality certificate (the member nodes' signatures), where
-/// version 1 had one node's signature.
+/// version 1 had one node's signature. Version 3: the status statement carries a list of member
+/// node signatures (`signatures`), where version 2 carried one (`signer`, `signature`); both read.
 /// Readers check it through [`format::BUNDLE`], which names the versions this release reads.
-pub const BUNDLE_FORMAT: &str = "ebl-bundle/2";
+pub const BUNDLE_FORMAT: &str = "ebl-bundle/3";
 /// Largest bundle file a reader accepts.
 pub const BUNDLE_BYTES_MAX: usize = 64 * 1024 * 1024;
 
@@ -54,8 +58,9 @@ pub struct Bundle {
     pub transactions: Vec<HistoryEntry>,
     /// The finality certificate of every block an entry is in.
     pub blocks: Vec<Certificate>,
-    /// The node's signed statement of the bill at the bundle's height.
-    pub statement: SignedStatement,
+    /// The member nodes' statement of the bill at the bundle's height (one node's in `ebl-bundle/2`).
+    #[serde(deserialize_with = "CertifiedStatement::deserialize_any")]
+    pub statement: CertifiedStatement,
 }
 
 /// The two names a bundle's format is read from, whatever else its layout holds.
@@ -116,8 +121,10 @@ pub struct BundleVerdict {
     /// Which members' nodes signed each block the bundle relies on (at least the threshold of the
     /// registry at that height), by height.
     pub block_signers: BTreeMap<u64, Vec<String>>,
-    /// Which member's node signed the status statement.
+    /// Which member's node signed the status statement (the first, where several did).
     pub statement_signer: String,
+    /// Every member whose node signed the status statement.
+    pub statement_signers: Vec<String>,
     /// Recoveries behind signatures in the bill's chain: warnings for the bank.
     pub recoveries: Vec<RecoveryNotice>,
     /// The state after each of the lineage's bill transactions, in ledger order.
@@ -268,13 +275,10 @@ impl Bundle {
         // registry entries of the blocks before it.
         let block_signers = self.block_signers(&headers)?;
         let statement = &self.statement;
-        let statement_signer = report
-            .registry
-            .member_by_node(&statement.signer)
-            .map(|m| m.name.clone())
-            .ok_or_else(|| fail("status statement", Error::NotNode))?;
-        statement
-            .verify(&statement.signer)
+        // Checked against the registry the bundle replays: from format 7 the signatures are bound to
+        // the registry head they were made under, so a registry cut short does not verify.
+        let statement_signers = statement
+            .check(&report.registry)
             .map_err(|e| fail("status statement", e))?;
         let last_height = entries.last().map_or(0, |e| e.receipt.height);
         if statement.statement.chain != chain
@@ -302,7 +306,8 @@ impl Bundle {
             members: report.registry.members().to_vec(),
             threshold: report.registry.threshold(),
             block_signers,
-            statement_signer,
+            statement_signer: statement_signers.first().cloned().unwrap_or_default(),
+            statement_signers,
             recoveries: report.recoveries,
             custody: report.custody,
         })

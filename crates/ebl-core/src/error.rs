@@ -449,6 +449,17 @@ pub enum Error {
         /// How many are needed.
         need: usize,
     },
+    /// A status statement vouched for by fewer member nodes than the chain format at its height needs
+    /// (from format 7, the finality quorum).
+    #[error("the status statement at height {height} is vouched for by {have} member nodes, {need} must")]
+    StatementUncertified {
+        /// The statement's height.
+        height: u64,
+        /// How many member nodes signed it.
+        have: usize,
+        /// How many are needed.
+        need: usize,
+    },
     /// A PINT envelope larger than an import may carry.
     #[error("envelope is {len} bytes, more than the {max} an import may carry")]
     EnvelopeTooLarge {
@@ -676,6 +687,7 @@ impl Error {
             NotCarrier => "not_carrier",
             NotNode => "not_node",
             NotFinal { .. } => "not_final",
+            StatementUncertified { .. } => "statement_uncertified",
             EnvelopeTooLarge { .. } => "envelope_too_large",
             MalformedEnvelope { .. } => "malformed_envelope",
             ImportTitleMismatch => "import_title_mismatch",

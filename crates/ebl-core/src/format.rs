@@ -35,6 +35,10 @@ pub const FORMAT_HEADERS_BOUND: u16 = 5;
 /// the governance threshold (see [`crate::certificate::finality_quorum`]).
 pub const FORMAT_FINALITY_QUORUM: u16 = 6;
 
+/// The chain format from which a bill's status statement is vouched for by the finality quorum of
+/// member nodes, each signature bound to the registry head (see [`crate::statement::StatementBinding`]).
+pub const FORMAT_STATEMENTS_CERTIFIED: u16 = 7;
+
 /// A chain format taking effect from a block height, as governance scheduled it (`SCHEDULE_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activation {
@@ -236,7 +240,7 @@ pub const BUNDLE: FileFormat = FileFormat {
     object: Encoded::Bundle,
     prefix: "ebl-bundle",
     oldest: 2,
-    newest: 2,
+    newest: 3,
     older_read_by: Some("511f6a7"),
 };
 
@@ -360,12 +364,13 @@ mod tests {
     #[test]
     fn file_formats_name_their_version() {
         assert_eq!(BUNDLE.check("ebl-bundle/2"), Ok(2));
+        assert_eq!(BUNDLE.check("ebl-bundle/3"), Ok(3));
         assert_eq!(
             BUNDLE.check("ebl-bundle/1").map_err(|e| e.code()),
             Err("format_too_old")
         );
         assert_eq!(
-            BUNDLE.check("ebl-bundle/3").map_err(|e| e.code()),
+            BUNDLE.check("ebl-bundle/4").map_err(|e| e.code()),
             Err("format_too_new")
         );
         for other in [

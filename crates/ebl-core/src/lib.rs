@@ -32,6 +32,7 @@ pub mod proposal;
 pub mod refusal;
 pub mod registry;
 pub mod sample;
+pub mod statement;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod time;
@@ -55,6 +56,7 @@ pub use ledger::{Applied, Ledger, Signatures};
 pub use party::{Identifier, Party, PartyId, PartyProfile, Role, Roles};
 pub use proposal::{Proposal, ProposalBody};
 pub use registry::{Recovery, Registry, RegistryHead};
+pub use statement::{CertifiedStatement, StatementBinding};
 pub use transaction::{
     Action, AmendmentReason, BillId, ChainId, Loan, PaperBill, Replacement, Signature,
     SignedTransaction, Transaction, TxId,

@@ -126,6 +126,10 @@ pub enum RequestRefusal {
     /// More waiting requests than the node queues.
     #[error("{0}")]
     QueueFull(String),
+    /// A status statement fewer member nodes vouched for than the finality quorum (chain format 7):
+    /// members are down or cut off, or their ledgers say otherwise; ask again.
+    #[error("{0}")]
+    StatementUncertified(String),
     /// A request not answered within its deadline.
     #[error("{0}")]
     RequestTimeout(String),
@@ -166,6 +170,7 @@ impl RequestRefusal {
             RequestRefusal::NotFound(_) => "not_found",
             RequestRefusal::NotLinearizable(_) => "not_linearizable",
             RequestRefusal::NotYetApplied(_) => "not_yet_applied",
+            RequestRefusal::StatementUncertified(_) => "statement_uncertified",
             RequestRefusal::QueueFull(_) => "queue_full",
             RequestRefusal::RequestTimeout(_) => "request_timeout",
             RequestRefusal::UnknownApiVersion(_) => "unknown_api_version",

@@ -39,9 +39,12 @@ pub const TRANSACTION_CONTEXT: &[u8] = b"ebl/transaction/v1\0";
 /// verifier replayed. Version 6: a block is final once a finality quorum of member nodes signed it,
 /// apart from the governance threshold: ⌊(n+f)/2⌋+1 of n, for f lying nodes tolerated, so any two
 /// certificates at one height share an honest signer (see [`crate::certificate::finality_quorum`]).
+/// Version 7: a bill's status statement is signed by the finality quorum of member nodes, each bound
+/// to the registry head (`ebl/statement/v2`), where one member's node signed it before (see
+/// [`crate::statement`]).
 /// From version 4 on, governance moves a chain to the next format at a height (`SCHEDULE_FORMAT`),
 /// and each block keeps the format of its height (see [`crate::format`]).
-pub const FORMAT_VERSION: u16 = 6;
+pub const FORMAT_VERSION: u16 = 7;
 
 /// Why a holder surrenders a bill for amendment (DCSA codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

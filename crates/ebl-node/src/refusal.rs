@@ -46,6 +46,7 @@ impl Status for RequestRefusal {
             RequestRefusal::NotLinearizable(_) => StatusCode::SERVICE_UNAVAILABLE,
             RequestRefusal::NotYetApplied(_) => StatusCode::SERVICE_UNAVAILABLE,
             RequestRefusal::QueueFull(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestRefusal::StatementUncertified(_) => StatusCode::SERVICE_UNAVAILABLE,
             RequestRefusal::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             RequestRefusal::UnknownApiVersion(_) => StatusCode::NOT_FOUND,
             RequestRefusal::UnknownBlock(_) => StatusCode::NOT_FOUND,
@@ -130,6 +131,7 @@ mod tests {
             RequestRefusal::NotLinearizable(s()),
             RequestRefusal::NotYetApplied(s()),
             RequestRefusal::QueueFull(s()),
+            RequestRefusal::StatementUncertified(s()),
             RequestRefusal::RequestTimeout(s()),
             RequestRefusal::UnknownApiVersion(s()),
             RequestRefusal::UnknownBlock(s()),
@@ -157,6 +159,7 @@ mod tests {
             | NotLinearizable(_)
             | NotYetApplied(_)
             | QueueFull(_)
+            | StatementUncertified(_)
             | RequestTimeout(_)
             | UnknownApiVersion(_)
             | UnknownBlock(_)

@@ -394,23 +394,21 @@ pub(super) fn bill(
             let bill = wallet.bill_id(&bill)?;
             let key = wallet.signer(&signer.as_key)?;
             let statement = wallet.node.status(&bill, &key)?;
-            // From the pinned chain, signed by the node of a current member.
+            // From the pinned chain, vouched for by as many member nodes as the chain format at its
+            // height needs (from format 7 the finality quorum, bound to the registry there).
             crate::pins::Pins::load(&wallet.home)?.check(&statement.statement.chain, None)?;
-            let registry = wallet.registry_now()?;
-            let signer = registry
-                .member_by_node(&statement.signer)
-                .map(|m| m.name.clone())
-                .ok_or_else(|| {
-                    let e = ebl_core::Error::NotNode;
-                    CliError::new(Kind::Verification, e.code(), e.to_string())
-                })?;
-            statement.verify(&statement.signer).map_err(|e| {
+            let registry = wallet.registry_at(statement.statement.height)?;
+            let signers = statement.check(&registry).map_err(|e| {
                 CliError::new(
                     Kind::Verification,
                     e.code(),
                     format!("the node's statement does not verify: {e}"),
                 )
             })?;
+            let (signer, nodes) = (
+                signers.join(", "),
+                if signers.len() > 1 { "nodes" } else { "node" },
+            );
             let (_, names) = names(wallet)?;
             let s = &statement.statement;
             let human = if lang == Lang::Zh {
@@ -431,7 +429,7 @@ pub(super) fn bill(
                 )
             } else {
                 format!(
-                "statement signed by the node of {signer}, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({})\nas of       height {} at {}",
+                "statement signed by the {nodes} of {signer}, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({})\nas of       height {} at {}",
                 output::name(&names, &s.possessor),
                 output::title(&names, &s.title),
                 output::status(&names, &s.status),

@@ -402,8 +402,13 @@ pub fn verdict(v: &BundleVerdict) -> String {
     );
     let _ = writeln!(
         out,
-        "statement   signed by the node of {}",
-        v.statement_signer
+        "statement   signed by the node{} of {}",
+        if v.statement_signers.len() > 1 {
+            "s"
+        } else {
+            ""
+        },
+        v.statement_signers.join(", ")
     );
     for r in &v.recoveries {
         let _ = writeln!(

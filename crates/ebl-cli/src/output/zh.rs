@@ -245,7 +245,7 @@ pub fn verdict(v: &BundleVerdict) -> String {
     line(
         &mut out,
         "状态声明",
-        format!("由 {} 的节点签署", v.statement_signer),
+        format!("由 {} 的节点签署", v.statement_signers.join("、")),
     );
     for r in &v.recoveries {
         line(

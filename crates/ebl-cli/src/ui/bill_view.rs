@@ -164,7 +164,7 @@ pub(super) fn verdict(ctx: &Ctx, shown: &Shown) -> Markup {
                     }
                 }
                 dt { "✓ " (ctx.t(W::Freshness)) }
-                dd.fresh { (words::fresh_as_of(&timestamp(v.time_ms), v.height, &v.statement_signer, lang)) }
+                dd.fresh { (words::fresh_as_of(&timestamp(v.time_ms), v.height, &v.statement_signers, lang)) }
             }
             @if shown.bundle.transactions.iter().any(|e| matches!(e.transaction.body.action, Action::Import { .. })) {
                 p.note { (ctx.t(W::ImportedNote)) }

@@ -6,7 +6,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use ebl_core::bundle::{Bundle, BundleFailure, BundleVerdict, BUNDLE_BYTES_MAX, BUNDLE_FORMAT};
+use ebl_core::bundle::{Bundle, BundleFailure, BundleVerdict, BUNDLE_BYTES_MAX};
 use ebl_core::{Action, Error};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -84,7 +84,11 @@ fn check(app: &super::App, text: String, lang: crate::lang::Lang) -> Result<Chec
     let value: Value =
         serde_json::from_str(&text).map_err(|e| unknown(format!("not JSON: {e}")))?;
     let format = value["format"].as_str().unwrap_or("");
-    if format == BUNDLE_FORMAT {
+    // Any bundle version: `from_json` reads every one this release reads and names the others.
+    if format
+        .strip_prefix(ebl_core::format::BUNDLE.prefix)
+        .is_some_and(|version| version.starts_with('/'))
+    {
         let bundle = match Bundle::from_json(text.as_bytes()) {
             Ok(bundle) => bundle,
             Err(f) => return Err(CliError::usage(f.error.code(), f.to_string())),

@@ -24,6 +24,14 @@ fn format_5_genesis() -> Genesis {
     }
 }
 
+/// The same chain made by a release that writes format 6.
+fn format_6_genesis() -> Genesis {
+    Genesis {
+        version: 6,
+        ..newest_genesis()
+    }
+}
+
 /// The same chain made by this release.
 fn newest_genesis() -> Genesis {
     Genesis::single(
@@ -187,13 +195,68 @@ fn format_5_genesis_and_header_signatures_are_pinned() {
 /// format 5's in the leading version alone.
 #[test]
 fn format_6_genesis_differs_from_format_5_in_its_version_alone() {
-    let (five, six) = (format_5_genesis().encode(), newest_genesis().encode());
-    assert_eq!(newest_genesis().version, 6);
+    let (five, six) = (format_5_genesis().encode(), format_6_genesis().encode());
+    assert_eq!(format_6_genesis().version, 6);
     assert_eq!(to_hex(&six[..2]), "0600");
     assert_eq!(five[2..], six[2..]);
     assert_eq!(
-        newest_genesis().chain_id().to_hex(),
+        format_6_genesis().chain_id().to_hex(),
         "d44700d31c49ef34006844e43a9b08773ad019ac772f9f8ba5a8997e001fb499"
+    );
+}
+
+/// Format 7 changed what a member node's statement signature covers (the registry head after the
+/// statement's block, in `ebl/statement/v2`) and how many must sign, not the statement's bytes nor the
+/// genesis's beyond its version: both statement signatures are pinned, over the same statement.
+#[test]
+fn format_7_genesis_and_statement_signatures_are_pinned() {
+    let (six, seven) = (format_6_genesis().encode(), newest_genesis().encode());
+    assert_eq!(newest_genesis().version, 7);
+    assert_eq!(to_hex(&seven[..2]), "0700");
+    assert_eq!(six[2..], seven[2..]);
+    let genesis = newest_genesis();
+    assert_eq!(
+        genesis.chain_id().to_hex(),
+        "c5c3701342b07b53a181f21000b8433d0fef6a85c23e01bf83da62bd76c65892"
+    );
+    let holder = PartyId::from(PartyKey::of(&key(3)));
+    let statement = ebl_core::api::BillStatement {
+        chain: genesis.chain_id(),
+        bill: issue().id(),
+        head: transfer().id(),
+        transactions: 2,
+        possessor: holder,
+        title: ebl_core::Title::Order {
+            endorsee: holder,
+            may_endorse: true,
+        },
+        pledge: None,
+        status: ebl_core::Status::Issued,
+        height: 2,
+        block: Hash::of(b"block 2"),
+        time_ms: 1_700_000_000_900,
+    };
+    assert_eq!(to_hex(&codec::encode(&statement)), "c5c3701342b07b53a181f21000b8433d0fef6a85c23e01bf83da62bd76c65892112968eca7145e612918d6bb128403535accb00636215a6a62daaa62fd07a5e9e8196de0979d2d1525efc489c2be44551ec0df530fd06a53c00266fc23936b9002000000ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d101000000ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d101000000000002000000000000003c2001aacceab201c95baff79bd10da83adf2ee27bf846777c8b78de5eed6ea5846be5cf8b010000");
+    let registry = ebl_core::Registry::new(&genesis);
+    let bound = ebl_core::StatementBinding::under(&registry, 2);
+    assert_eq!(
+        bound,
+        ebl_core::StatementBinding::Registry(genesis.chain_id())
+    );
+    assert_eq!(
+        to_hex(&bound.sign(&statement, &key(2)).signature.0),
+        "835e38794402fc6b19d5028a388c82fe08bf305109a7f7f5578f9d5ff45ac5bf22f3316177456adef29242f5c3af038c6ceb32a8e24937f563c02e596e6d1e03"
+    );
+    // The first context's signature of the same statement, as formats 4 to 6 always made it.
+    assert_eq!(
+        to_hex(&ebl_core::StatementBinding::Unbound.sign(&statement, &key(2)).signature.0),
+        "a0d5a5bd65940be6b14885e13952d17e871c81bca44887e2759893de4de8a4060697d6eb9b0f8822494cb48366e6bd218bee0df0ddd5a7291c688706cf11cf00"
+    );
+    assert_eq!(
+        statement.clone().sign(&key(2)).signature,
+        ebl_core::StatementBinding::Unbound
+            .sign(&statement, &key(2))
+            .signature
     );
 }
 

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::Json;
 use ebl_core::api::{BillStatement, HistoryEntry};
-use ebl_core::{Bill, TxId};
+use ebl_core::{Bill, CertifiedStatement, StatementBinding, TxId};
 use ebl_store::Kv;
 use serde::Serialize;
 
@@ -53,13 +53,27 @@ pub(super) async fn history<K: Kv>(
     Ok(Json(history))
 }
 
+/// What the node answers for a bill's status: the statement and the member nodes' signatures over it
+/// (from chain format 7 the finality quorum's, bound to the registry head). Before format 7 it also
+/// carries the one node signature as earlier releases answered it (`signer`, `signature`), so their
+/// wallets read it.
+#[derive(Serialize)]
+pub(super) struct StatusAnswer {
+    #[serde(flatten)]
+    certified: CertifiedStatement,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signer: Option<ebl_core::PartyKey>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<ebl_core::SignatureBytes>,
+}
+
 pub(super) async fn status<K: Kv>(
     State(app): State<Arc<App<K>>>,
     Path(id): Path<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-) -> Result<Json<ebl_core::api::SignedStatement>, ApiError> {
+) -> Result<Json<StatusAnswer>, ApiError> {
     let id = parse_hash(&id, "bill id")?;
     // A node no member's any more (removed by governance) vouches for nothing: a statement signed with
     // a fresh time by a removed member's node could pass, in a bundle made before the removal, for
@@ -83,23 +97,69 @@ pub(super) async fn status<K: Kv>(
         }
     }
     bill_now(&app, &id, &method, &uri, &headers)?;
-    // State and head read under one lock, so the statement is about one consistent height.
-    let statement = {
+    // State, head and registry read under one lock, so the statement is about one consistent height
+    // and bound to the registry at that height.
+    let (statement, registry, binding) = {
         let state = app.state();
         let bill = state
             .ledger
             .bill(&id)
             .ok_or(ReadRefusal::UnknownBill { bill: id })?;
         let head = state.head_view();
-        BillStatement::of(
+        let statement = BillStatement::of(
             bill,
             head.chain,
             head.height,
             head.block,
             now_ms().max(head.time_ms),
-        )
+        );
+        let registry = state.ledger.registry().clone();
+        let binding = StatementBinding::under(&registry, head.height);
+        (statement, registry, binding)
     };
-    Ok(Json(statement.sign(&app.node_key)))
+    let own = binding.sign(&statement, &app.node_key);
+    if binding == StatementBinding::Unbound {
+        return Ok(Json(StatusAnswer {
+            certified: CertifiedStatement {
+                statement,
+                signatures: vec![own.clone()],
+            },
+            signer: Some(own.signer),
+            signature: Some(own.signature),
+        }));
+    }
+    let certified = match &app.cluster {
+        Some(cluster) => {
+            let client = cluster.client.clone();
+            let registry = registry.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::cluster::vouch::collect(&client, &registry, statement, own, binding)
+            })
+            .await
+            .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))?
+        }
+        None => {
+            let mut certified = CertifiedStatement::new(statement);
+            certified.add(own, binding);
+            certified
+        }
+    };
+    // Fewer than the quorum vouched: no statement a verifier would take is given (members are down
+    // or behind; the bank asks again).
+    let need = binding.need(&registry);
+    if certified.signatures.len() < need {
+        return Err(ApiError::from(RequestRefusal::StatementUncertified(
+            String::from(&format!(
+                "{} of the {need} member nodes a statement needs vouched for it: members are down, cut off or behind; ask again",
+                certified.signatures.len()
+            )),
+        )));
+    }
+    Ok(Json(StatusAnswer {
+        certified,
+        signer: None,
+        signature: None,
+    }))
 }
 
 pub(super) async fn transaction<K: Kv>(

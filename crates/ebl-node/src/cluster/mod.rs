@@ -18,6 +18,7 @@ mod network;
 mod order;
 pub mod peer;
 pub(crate) mod start;
+pub mod vouch;
 
 use std::collections::BTreeMap;
 use std::io::Cursor;

@@ -39,6 +39,8 @@ pub const PATH_BLOCKS: &str = "/v1/peer/blocks";
 pub const PATH_CERTIFICATE: &str = "/v1/peer/certificate";
 /// The leader's confirmation of its commit index, for linearizable reads.
 pub const PATH_READ_INDEX: &str = "/v1/peer/read-index";
+/// A member node's request that this node vouch for its status statement (chain format 7).
+pub const PATH_STATEMENT: &str = "/v1/peer/statement";
 
 /// The most blocks one catch-up request returns.
 pub const FETCH_BLOCKS_MAX: u64 = 64;
@@ -82,6 +84,9 @@ pub enum PeerRefusal {
     /// The memory of answered peer requests is full (`SEEN_PEER_REQUESTS_MAX`).
     #[error("this node remembers too many peer requests now; retry")]
     Busy,
+    /// This node does not vouch for the statement it was asked to sign.
+    #[error("this node does not vouch for the statement: {0}")]
+    Unvouched(#[from] super::vouch::Unvouched),
 }
 
 impl PeerRefusal {
@@ -97,6 +102,7 @@ impl PeerRefusal {
             PeerRefusal::NotClustered => "peer_not_clustered",
             PeerRefusal::Replayed => "peer_request_replayed",
             PeerRefusal::Busy => "peer_busy",
+            PeerRefusal::Unvouched(why) => why.code(),
         }
     }
 
@@ -105,6 +111,7 @@ impl PeerRefusal {
             PeerRefusal::Malformed(_) => StatusCode::BAD_REQUEST,
             PeerRefusal::NotClustered => StatusCode::NOT_FOUND,
             PeerRefusal::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            PeerRefusal::Unvouched(_) => StatusCode::CONFLICT,
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -519,6 +526,23 @@ async fn certificate<K: Kv>(
     }
 }
 
+/// This node's signature over another member node's status statement, if its own ledger says the same
+/// (see [`super::vouch`]).
+async fn statement<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, signature) = authenticate(&app, PATH_STATEMENT, &headers, &body)?;
+    let statement: ebl_core::api::BillStatement = decode(&body)?;
+    let vouched = {
+        let state = app.state();
+        super::vouch::vouch(&app.store, &state, &app.node_key, &statement, now_ms())?
+    };
+    let vouched = vouched.map_err(PeerRefusal::from)?;
+    Ok(answer(&app, &signature, codec::encode(&vouched)))
+}
+
 /// ReadIndex for a follower: the leader confirms it still leads (a heartbeat round to a quorum) and
 /// answers the log index a linearizable read must have applied.
 async fn read_index<K: Kv>(
@@ -546,6 +570,7 @@ pub fn routes<K: Kv>(app: Arc<App<K>>) -> Router<Arc<App<K>>> {
         .route(PATH_BLOCKS, post(blocks::<K>))
         .route(PATH_CERTIFICATE, post(certificate::<K>))
         .route(PATH_READ_INDEX, post(read_index::<K>))
+        .route(PATH_STATEMENT, post(statement::<K>))
         .route_layer(axum::middleware::from_fn_with_state(
             app,
             headers_first::<K>,

@@ -1,8 +1,8 @@
 //! Every endpoint, the submission outcomes, and bad input answered with typed errors.
 
-use ebl_core::api::{Head, HistoryEntry, SignedStatement, SubmitOutcome};
+use ebl_core::api::{Head, HistoryEntry, SubmitOutcome};
 use ebl_core::testkit::loan;
-use ebl_core::{Action, Hash, SignedBlockHeader, Status};
+use ebl_core::{Action, CertifiedStatement, Hash, SignedBlockHeader, StatementBinding, Status};
 
 use crate::support::{assert_accepted, assert_rejected, TestNode};
 
@@ -81,11 +81,21 @@ fn a_trade_through_every_endpoint() {
             .expect("inclusion proof");
     }
 
-    // The node-signed status statement: the freshness proof.
+    // The node-signed status statement: the freshness proof. A format-7 chain: the statement is
+    // signed over the registry head now (the one member's node is the whole finality quorum).
     let (status, body) = node.get_as(&format!("/v1/bills/{bill}/status"), &c.bank.key);
     assert_eq!(status, 200, "{body}");
-    let statement: SignedStatement = serde_json::from_value(body).expect("statement");
-    statement.verify(&node_key).expect("statement signature");
+    let statement: CertifiedStatement = serde_json::from_value(body).expect("statement");
+    assert_eq!(statement.signatures.len(), 1, "{statement:?}");
+    assert_eq!(statement.signatures[0].signer, node_key);
+    let registry_head = registry
+        .last()
+        .map_or(statement.statement.chain, |e| e.transaction.id());
+    assert!(
+        StatementBinding::Registry(registry_head)
+            .verifies(&statement.statement, &statement.signatures[0]),
+        "statement signature"
+    );
     assert!(matches!(statement.statement.status, Status::Pledged(ref p) if p.pledgee == c.bank.id));
     let head: Head = serde_json::from_value(node.get("/v1/head").1).expect("head");
     assert_eq!(statement.statement.height, head.height);

@@ -307,3 +307,63 @@ fn regression_a_leader_cut_off_from_its_quorum_says_so() {
         "it still believes it leads: {cut_off}"
     );
 }
+
+/// Chain format 7: a member node asked to vouch for another node's status statement signs only what its
+/// own ledger bears out. A lying node's statements (a height not yet reached, another block at a
+/// height, a bill that does not stand so) are refused by name, each with 409.
+#[test]
+fn a_node_vouches_for_no_statement_its_own_ledger_does_not_bear_out() {
+    let members = Members::start(3);
+    let leader = members
+        .leader(std::time::Duration::from_secs(20))
+        .expect("leader");
+    let (asker, asked) = (leader, (leader + 1) % 3);
+    let asker_key = node_key(&members, asker);
+    let chain = members.chain;
+    let head = members.head(asked).expect("head");
+    let block: ebl_core::Hash = head.1.parse().expect("block hash");
+    let holder = ebl_core::PartyId::from(PartyKey::of(&key(7)));
+    let statement = |height: u64, block: ebl_core::Hash| ebl_core::api::BillStatement {
+        chain,
+        bill: ebl_core::Hash::of(b"a bill nobody issued"),
+        head: ebl_core::Hash::of(b"its head"),
+        transactions: 1,
+        possessor: holder,
+        title: ebl_core::Title::Order {
+            endorsee: holder,
+            may_endorse: true,
+        },
+        pledge: None,
+        status: ebl_core::Status::Issued,
+        height,
+        block,
+        time_ms: now_ms(),
+    };
+    let path = ebl_node::cluster::peer::PATH_STATEMENT;
+    for (lie, code) in [
+        (statement(head.0 + 100, block), "unvouched_behind"),
+        (
+            statement(head.0, ebl_core::Hash::of(b"another block")),
+            "unvouched_other_block",
+        ),
+        (statement(head.0, block), "unvouched_bill_differs"),
+    ] {
+        let (status, refused, _) = send(
+            &members.listens[asked],
+            &chain,
+            path,
+            &codec::encode(&lie),
+            Some((&asker_key, now_ms())),
+        );
+        assert_eq!((status, refused.as_str()), (409, code));
+    }
+    // A party's key is no member node's: refused before the statement is read.
+    let (status, refused, _) = send(
+        &members.listens[asked],
+        &chain,
+        path,
+        &codec::encode(&statement(head.0, block)),
+        Some((&key(1), now_ms())),
+    );
+    assert_eq!((status, refused.as_str()), (401, "peer_not_a_member"));
+}
