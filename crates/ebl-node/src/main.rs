@@ -163,6 +163,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the running node of --data (where it wrote it listens, or --node): its role, term and
+    /// leader, its head, and for a leader each peer's replication lag and last contact. Exit codes: 0
+    /// shown; 3 the data directory cannot be read (no node key); 4 the node could not be asked.
+    Status {
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The running node to ask [default: the address it wrote in <data>/listening].
+        #[arg(long)]
+        node: Option<String>,
+    },
     /// Rewrite the stopped node's data directory in this release's store layout, keeping the old one
     /// beside it (DATA.previous-layout-N) as the way back until you remove it. Never needed (every
     /// release opens older layouts in place); it leaves nothing of the old layouts in the store. The new
@@ -254,14 +265,28 @@ fn main() -> ExitCode {
             };
         }
     };
+    // openraft narrates its internal state at info (issue 35: 58 of a cluster node's 68 lines): the
+    // operator sees its warnings, and the rest from --log-level debug.
+    let openraft = if cli.log_level >= tracing::Level::DEBUG {
+        cli.log_level
+    } else {
+        cli.log_level.min(tracing::Level::WARN)
+    };
+    let targets = tracing_subscriber::filter::Targets::new()
+        .with_default(cli.log_level)
+        .with_target("openraft", openraft);
     let builder = tracing_subscriber::fmt()
         .with_max_level(cli.log_level)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    if cli.log_json {
-        builder.json().init();
-    } else {
-        builder.init();
+    {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        if cli.log_json {
+            builder.json().finish().with(targets).init();
+        } else {
+            builder.finish().with(targets).init();
+        }
     }
     let dir = DataDir(cli.data.clone());
     let Some(command) = cli.command else {
@@ -318,6 +343,7 @@ fn main() -> ExitCode {
         Command::Backup { to, node, json } => return backup(&dir, &to, node.as_deref(), json),
         Command::Restore { from, json } => return restore(&dir, &from, json),
         Command::Upgrade { json } => return upgrade(&dir, json),
+        Command::Status { json, node } => return status(&dir, json, node.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -961,6 +987,86 @@ fn restore(dir: &DataDir, from: &std::path::Path, json: bool) -> ExitCode {
         ebl_node::backup::restore(from, &dir.0).map_err(|e| (e.code().to_owned(), e.to_string())),
         json,
     )
+}
+
+/// `ebl-node status`: asks the running node (signing nothing: head and cluster view are public).
+fn status(dir: &DataDir, json: bool, node: Option<&str>) -> ExitCode {
+    let key = match ebl_node::keyfile::read(&dir.node_key()) {
+        Ok(key) => key,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_IO);
+        }
+    };
+    if node.is_none() && !dir.listening().exists() {
+        eprintln!(
+            "error: no running node wrote its address in {} (it is stopped, or give its address with --node URL) [node_not_running]",
+            dir.listening().display()
+        );
+        return ExitCode::from(EXIT_IN_USE);
+    }
+    let not_running = ebl_store::StoreError::InUse {
+        path: dir.store().display().to_string(),
+    };
+    let (url, operator) = match running_node(dir, key, node, &not_running) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let shown = match operator.status() {
+        Ok(shown) => shown,
+        Err(e) => {
+            eprintln!("error: {e} [node_unreachable]");
+            return ExitCode::from(EXIT_IN_USE);
+        }
+    };
+    if json {
+        say!("{}", serde_json::json!(shown));
+        return ExitCode::SUCCESS;
+    }
+    let head = &shown.head;
+    say!("node      {url}");
+    say!(
+        "head      height {}, block {}, {} transactions",
+        head.height,
+        head.block,
+        head.transactions
+    );
+    match &shown.cluster {
+        None => say!("role      the one member's node: it orders alone"),
+        Some(view) => {
+            let quorum = match view.has_quorum {
+                Some(true) => ", with its quorum",
+                Some(false) => ", WITHOUT its quorum (cut off: the others will elect another)",
+                None => "",
+            };
+            say!(
+                "role      {}{quorum} (node {}, term {})",
+                view.role,
+                view.id,
+                view.term
+            );
+            match (&view.leader, &view.leader_address) {
+                (Some(leader), Some(address)) => say!("leader    node {leader} at {address}"),
+                (Some(leader), None) => say!("leader    node {leader}"),
+                _ => say!("leader    none known"),
+            }
+            say!("applied   log index {}", view.last_applied);
+            for peer in &view.peers {
+                let contact = peer
+                    .last_contact_ms
+                    .map_or("never answered".to_owned(), |ms| {
+                        format!("answered {ms} ms ago")
+                    });
+                say!(
+                    "peer      node {}: {} entries behind (holds {}), {contact}",
+                    peer.id,
+                    peer.lag,
+                    peer.matched
+                );
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn upgrade(dir: &DataDir, json: bool) -> ExitCode {

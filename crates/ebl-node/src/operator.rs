@@ -48,6 +48,15 @@ pub enum AskError {
     },
 }
 
+/// What `ebl-node status` shows of a running node.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NodeStatus {
+    /// Its ledger head.
+    pub head: Head,
+    /// Its place in the cluster; none for a one-member chain's node.
+    pub cluster: Option<crate::cluster::View>,
+}
+
 /// A running node, asked by its operator.
 #[derive(Debug)]
 pub struct Operator {
@@ -122,6 +131,18 @@ impl Operator {
                 ebl_core::bytes::to_hex(&signature.0),
             ),
         ]
+    }
+
+    /// The node's head and, for a consortium member, its place in the cluster (`None`: a one-member
+    /// chain's node, which orders alone).
+    pub fn status(&self) -> Result<NodeStatus, AskError> {
+        let head: Head = self.answer(self.agent.get(format!("{}/v1/head", self.url)).call())?;
+        let cluster = match self.answer(self.agent.get(format!("{}/v1/cluster", self.url)).call()) {
+            Ok(view) => Some(view),
+            Err(AskError::Refused { code, .. }) if code == "not_clustered" => None,
+            Err(e) => return Err(e),
+        };
+        Ok(NodeStatus { head, cluster })
     }
 
     /// Asks the node to verify its store and waits for the verdict, calling `progress(done, total)`

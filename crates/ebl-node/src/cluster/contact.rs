@@ -25,6 +25,12 @@ impl Contacts {
         last.insert(peer, at);
     }
 
+    /// How long before `now` `peer` last answered an append (never, since this process started: none).
+    pub(crate) fn since(&self, peer: NodeId, now: Instant) -> Option<Duration> {
+        let last = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        last.get(&peer).map(|at| now.saturating_duration_since(*at))
+    }
+
     /// Whether this node, counting itself, heard from a majority of `voters` within `within` of `now`.
     pub(crate) fn quorum(
         &self,

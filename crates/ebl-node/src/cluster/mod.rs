@@ -110,7 +110,7 @@ pub struct View {
     /// This node's Raft id.
     pub id: NodeId,
     /// leader, follower, candidate, learner, shutdown, or halted (a committed proposal failed here).
-    pub role: &'static str,
+    pub role: String,
     /// The Raft term it is in.
     pub term: u64,
     /// The leader it knows of.
@@ -130,6 +130,23 @@ pub struct View {
     /// believes it leads; the others will have elected another.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_quorum: Option<bool>,
+    /// For a leader: each other voter's replication, as this node sees it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<PeerLag>,
+}
+
+/// How far one peer's log trails the leader's, and when it last answered the leader's appends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerLag {
+    /// The peer's Raft id.
+    pub id: NodeId,
+    /// The last log index the leader knows the peer holds (none yet: 0).
+    pub matched: u64,
+    /// Log entries the peer lacks of the leader's.
+    pub lag: u64,
+    /// Milliseconds since the peer last answered an append (none since this node led: absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_contact_ms: Option<u64>,
 }
 
 /// This node's view of the cluster.
@@ -259,6 +276,30 @@ impl Cluster {
     /// What the node tells about its place in the cluster.
     pub fn view(&self) -> View {
         let metrics = self.raft.metrics().borrow().clone();
+        let now = std::time::Instant::now();
+        let last_log = metrics.last_log_index.unwrap_or(0);
+        let peers = metrics
+            .replication
+            .as_ref()
+            .map(|replication| {
+                replication
+                    .iter()
+                    .filter(|(id, _)| **id != self.id)
+                    .map(|(id, matched)| {
+                        let matched = matched.map_or(0, |l| l.index);
+                        PeerLag {
+                            id: *id,
+                            matched,
+                            lag: last_log.saturating_sub(matched),
+                            last_contact_ms: self
+                                .contacts
+                                .since(*id, now)
+                                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let role = match metrics.state {
             openraft::ServerState::Leader => "leader",
             openraft::ServerState::Follower => "follower",
@@ -272,7 +313,8 @@ impl Cluster {
                 "halted"
             } else {
                 role
-            },
+            }
+            .to_owned(),
             term: metrics.current_term,
             leader: metrics.current_leader,
             leader_address: self.leader_address(),
@@ -283,13 +325,10 @@ impl Cluster {
             has_quorum: (metrics.state == openraft::ServerState::Leader).then(|| {
                 let voters: Vec<NodeId> =
                     metrics.membership_config.membership().voter_ids().collect();
-                self.contacts.quorum(
-                    self.id,
-                    &voters,
-                    self.quorum_window,
-                    std::time::Instant::now(),
-                )
+                self.contacts
+                    .quorum(self.id, &voters, self.quorum_window, now)
             }),
+            peers,
         }
     }
 

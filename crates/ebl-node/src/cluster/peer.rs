@@ -535,6 +535,15 @@ async fn statement<K: Kv>(
 ) -> Result<Response, ApiError> {
     let (_, signature) = authenticate(&app, PATH_STATEMENT, &headers, &body)?;
     let statement: ebl_core::api::BillStatement = decode(&body)?;
+    // The asker applied the statement's block first; this node may be a moment behind it (a follower
+    // applies what the leader committed a little later). It waits for that block a short while rather
+    // than refuse a statement it would bear out.
+    let deadline =
+        std::time::Instant::now() + std::time::Duration::from_millis(super::vouch::VOUCH_WAIT_MS);
+    while app.state().head_view().height < statement.height && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     let vouched = {
         let state = app.state();
         super::vouch::vouch(&app.store, &state, &app.node_key, &statement, now_ms())?

@@ -20,6 +20,10 @@ pub const STATEMENT_SKEW_MS_MAX: u64 = 30_000;
 /// How long one peer may take to vouch.
 const ASK_TIMEOUT_MS: u64 = 2_000;
 
+/// How long a node asked to vouch waits to apply the statement's block, when it is that far behind the
+/// asker, before it refuses as `unvouched_behind` (within the asker's 2 s timeout).
+pub const VOUCH_WAIT_MS: u64 = 1_000;
+
 /// Why a node does not vouch for a statement: each a rule, with a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Unvouched {

@@ -367,3 +367,70 @@ fn a_node_vouches_for_no_statement_its_own_ledger_does_not_bear_out() {
     );
     assert_eq!((status, refused.as_str()), (401, "peer_not_a_member"));
 }
+
+/// Issue 35: `ebl-node status` shows an operator the running node's place: a leader with its quorum and
+/// each peer's lag and last contact; a follower and the leader it follows; a stopped node said as such.
+#[test]
+fn ebl_node_status_shows_the_leader_its_peers_and_a_follower_its_leader() {
+    let mut members = Members::start(3);
+    let leader = members
+        .leader(std::time::Duration::from_secs(20))
+        .expect("leader");
+    let follower = (leader + 1) % 3;
+    let dirs: Vec<std::path::PathBuf> = members.nodes.iter().map(|n| n.data.clone()).collect();
+    let status = |i: usize| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ebl-node"))
+            .args(["status", "--json", "--data"])
+            .arg(&dirs[i])
+            .output()
+            .expect("status")
+    };
+    // The leader learns each peer's replication as they answer its appends.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let shown = loop {
+        let out = status(leader);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let answered = shown["cluster"]["peers"]
+            .as_array()
+            .is_some_and(|p| p.len() == 2 && p.iter().all(|p| p["last_contact_ms"].is_u64()));
+        if answered {
+            break shown;
+        }
+        assert!(std::time::Instant::now() < deadline, "{shown}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(shown["cluster"]["role"], "leader", "{shown}");
+    assert_eq!(shown["cluster"]["has_quorum"], true, "{shown}");
+    assert!(shown["head"]["height"].is_u64(), "{shown}");
+    let out = status(follower);
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(seen["cluster"]["role"], "follower", "{seen}");
+    assert_eq!(seen["cluster"]["leader"], shown["cluster"]["id"], "{seen}");
+    // In words, for a person.
+    let words = std::process::Command::new(env!("CARGO_BIN_EXE_ebl-node"))
+        .args(["status", "--data"])
+        .arg(&dirs[leader])
+        .output()
+        .expect("status");
+    let text = String::from_utf8_lossy(&words.stdout);
+    assert!(
+        text.contains("role      leader, with its quorum")
+            && text.matches("entries behind").count() == 2,
+        "{text}"
+    );
+    // Stopped, the node wrote no address: said so, exit 4.
+    assert_eq!(members.nodes[follower].terminate(), 0);
+    let out = status(follower);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("[node_not_running]"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
