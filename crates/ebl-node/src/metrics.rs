@@ -1,4 +1,5 @@
-//! Prometheus metrics: transactions accepted and rejected by code, block commit latency, fsync time.
+//! Prometheus metrics: transactions accepted and rejected by code, block commit latency, fsync time,
+//! and a consortium member's Raft state (term, elections, role, each peer's replication lag).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -57,6 +58,21 @@ pub struct Metrics {
     fsync: Histogram,
     /// Microseconds the sequencer spent in each phase: where the time goes.
     phases: Mutex<BTreeMap<&'static str, u64>>,
+    /// A consortium member's Raft state as last observed (`None`: a one-member chain's node).
+    raft: Mutex<Option<RaftGauges>>,
+    /// Terms this node has seen begin since it started: each is an election.
+    elections: AtomicU64,
+}
+
+/// A consortium member's Raft state, as the metrics show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RaftGauges {
+    /// The term.
+    pub term: u64,
+    /// Whether this node leads.
+    pub leader: bool,
+    /// For a leader: log entries each peer lacks, by its Raft id.
+    pub lag: BTreeMap<u64, u64>,
 }
 
 impl Metrics {
@@ -89,6 +105,16 @@ impl Metrics {
     pub fn pint_answer(&self, code: &'static str) {
         if let Ok(mut map) = self.pint_answers.lock() {
             *map.entry(code).or_default() += 1;
+        }
+    }
+
+    /// The member's Raft state now; a term above the last one observed counts as an election.
+    pub fn raft(&self, now: RaftGauges) {
+        if let Ok(mut last) = self.raft.lock() {
+            if last.as_ref().is_some_and(|l| now.term > l.term) {
+                self.elections.fetch_add(1, Ordering::Relaxed);
+            }
+            *last = Some(now);
         }
     }
 
@@ -147,6 +173,30 @@ impl Metrics {
                     "ebl_sequencer_seconds_total{{phase=\"{phase}\"}} {}",
                     *micros as f64 / 1e6
                 );
+            }
+        }
+        if let Ok(Some(raft)) = self.raft.lock().as_deref() {
+            let _ = writeln!(
+                out,
+                "# HELP ebl_raft_term The Raft term this member's node is in.\n# TYPE ebl_raft_term gauge\nebl_raft_term {}",
+                raft.term
+            );
+            let _ = writeln!(
+                out,
+                "# HELP ebl_raft_elections_total Terms begun since this node started (each an election).\n# TYPE ebl_raft_elections_total counter\nebl_raft_elections_total {}",
+                self.elections.load(Ordering::Relaxed)
+            );
+            let _ = writeln!(
+                out,
+                "# HELP ebl_raft_leader Whether this node leads (1) or not (0).\n# TYPE ebl_raft_leader gauge\nebl_raft_leader {}",
+                u8::from(raft.leader)
+            );
+            let _ = writeln!(
+                out,
+                "# HELP ebl_raft_peer_lag_entries For a leader: Raft log entries each peer lacks.\n# TYPE ebl_raft_peer_lag_entries gauge"
+            );
+            for (peer, lag) in &raft.lag {
+                let _ = writeln!(out, "ebl_raft_peer_lag_entries{{peer=\"{peer}\"}} {lag}");
             }
         }
         out

@@ -332,6 +332,23 @@ impl Cluster {
         }
     }
 
+    /// Keeps the Prometheus gauges of this member's Raft state (term, elections, role, each peer's lag)
+    /// as openraft reports changes, until Raft shuts down.
+    pub(crate) async fn watch_metrics(self: Arc<Self>, metrics: Arc<crate::metrics::Metrics>) {
+        let mut changes = self.raft.metrics();
+        loop {
+            let view = self.view();
+            metrics.raft(crate::metrics::RaftGauges {
+                term: view.term,
+                leader: view.role == "leader",
+                lag: view.peers.iter().map(|p| (p.id, p.lag)).collect(),
+            });
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
     /// The voters of the genesis's members, by id.
     pub fn voters(members: &[ebl_core::Member]) -> BTreeMap<NodeId, BasicNode> {
         members

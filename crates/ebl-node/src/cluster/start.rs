@@ -147,6 +147,7 @@ pub(crate) async fn start<K: Kv>(
         quorum_window: std::time::Duration::from_millis(timing.election_max_ms),
     });
     tokio::spawn(super::membership::reconcile(cluster.clone(), known));
+    tokio::spawn(cluster.clone().watch_metrics(metrics.clone()));
     let (submissions, rx) = mpsc::channel(settings.pending_transactions_max.max(1));
     let orderer = Orderer::new(
         RaftConsensus {

@@ -424,6 +424,20 @@ fn ebl_node_status_shows_the_leader_its_peers_and_a_follower_its_leader() {
             && text.matches("entries behind").count() == 2,
         "{text}"
     );
+    // The same in the Prometheus metrics: the leader's role, term and each peer's lag.
+    let url = members.nodes[leader]
+        .metrics_url
+        .clone()
+        .expect("metrics url");
+    let mut response = agent().get(&url).call().expect("metrics");
+    let text = response.body_mut().read_to_string().expect("text");
+    assert!(text.contains("\nebl_raft_leader 1\n"), "{text}");
+    assert!(text.contains("\nebl_raft_term "), "{text}");
+    assert_eq!(
+        text.matches("ebl_raft_peer_lag_entries{peer=").count(),
+        2,
+        "{text}"
+    );
     // Stopped, the node wrote no address: said so, exit 4.
     assert_eq!(members.nodes[follower].terminate(), 0);
     let out = status(follower);
