@@ -53,6 +53,17 @@ fn a_bank_checks_a_bill_traded_on_a_cluster_against_the_member_nodes_certificate
         .ok()
         .json()
     };
+    // Issue 35: the carrier reads its own issue at once through another member's node: its wallet kept
+    // the height of the receipt and asks that node to have applied the block first.
+    let shown = via("carrier", 2, &["bill", "show", &bill, "--as", "carrier"]);
+    assert_eq!(
+        shown["document"]["transportDocumentReference"], "CLUSTER-1",
+        "{shown}"
+    );
+    let kept = std::fs::read_dir(m.home("carrier").join("applied"))
+        .expect("the carrier's wallet keeps the height of its receipts")
+        .count();
+    assert_eq!(kept, 1, "one chain");
     via(
         "shipper",
         1,

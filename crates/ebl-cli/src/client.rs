@@ -228,6 +228,11 @@ pub struct NodeClient {
     pins: Option<std::path::PathBuf>,
     /// The key that signs reads of listings (parties, the registry, blocks): the first one unlocked.
     reader: std::cell::RefCell<Option<SigningKey>>,
+    /// The highest block a receipt this wallet was given names, on the chain the node serves: on a
+    /// consortium's chain every read asks the node to have applied it first (`?applied=`), so the
+    /// wallet reads its own writes on whichever member's node answers. Kept in the wallet home
+    /// (`applied/<chain>`) across commands.
+    applied: std::cell::Cell<u64>,
 }
 
 use crate::wallet::now_ms;
@@ -278,6 +283,7 @@ impl NodeClient {
             genesis: OnceCell::new(),
             pins: None,
             reader: std::cell::RefCell::new(None),
+            applied: std::cell::Cell::new(0),
         }
     }
 
@@ -407,12 +413,52 @@ impl NodeClient {
     /// An unsigned read, from a node whose chain is pinned.
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.genesis()?;
-        self.get_unchecked(path)
+        self.get_unchecked(&self.after_own_writes(path))
     }
 
     fn get_unchecked<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let response = self.send(|base| self.agent.get(&format!("{base}{path}")).call());
         self.finish(response)
+    }
+
+    /// `path` asking the node to have applied the highest block this wallet's receipts named (none
+    /// yet: `path` as it is).
+    fn after_own_writes(&self, path: &str) -> String {
+        // A one-member chain's node applies every block before it answers the receipt: it always
+        // reads its own writes. (A node restored from an older backup would otherwise refuse this
+        // wallet every request until its chain grew past the height the wallet kept.)
+        let clustered = self
+            .genesis
+            .get()
+            .is_some_and(|view| view.genesis.members.len() > 1);
+        match self.applied.get() {
+            height if height == 0 || !clustered => path.to_owned(),
+            height => {
+                let separator = if path.contains('?') { '&' } else { '?' };
+                format!("{path}{separator}applied={height}")
+            }
+        }
+    }
+
+    /// Where the highest block of this wallet's receipts on `chain` is kept.
+    fn applied_file(home: &std::path::Path, chain: &Hash) -> std::path::PathBuf {
+        home.join("applied").join(chain.to_hex())
+    }
+
+    /// A receipt at `height` was given: later requests ask for it. Kept in the wallet home so the next
+    /// command asks too; a write that fails costs only that (the node answered, the ledger has it).
+    fn remember_applied(&self, height: u64) {
+        if height <= self.applied.get() {
+            return;
+        }
+        self.applied.set(height);
+        if let (Some(home), Some(view)) = (&self.pins, self.genesis.get()) {
+            let file = Self::applied_file(home, &view.chain);
+            if let Some(dir) = file.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ = crate::keystore::write_private(&file, height.to_string().as_bytes());
+        }
     }
 
     /// Names the key that signs listing reads, unless one already does.
@@ -447,7 +493,7 @@ impl NodeClient {
     fn get_signed<T: DeserializeOwned>(&self, path: &str, key: &SigningKey) -> Result<T> {
         let chain = self.genesis()?.chain;
         let time = request_time_ms();
-        let path = &with_nonce(path)?;
+        let path = &with_nonce(&self.after_own_writes(path))?;
         let signature = sign_request(key, &chain, "GET", path, &[], time);
         let response = self.send(|base| {
             self.agent
@@ -469,7 +515,7 @@ impl NodeClient {
     ) -> Result<T> {
         let chain = self.genesis()?.chain;
         let time = request_time_ms();
-        let path = &with_nonce(path)?;
+        let path = &with_nonce(&self.after_own_writes(path))?;
         let signature = sign_request(key, &chain, "POST", path, body, time);
         let response = self.send(|base| {
             self.agent
@@ -514,6 +560,12 @@ impl NodeClient {
             if pins.admit_node(self.base(), &view.genesis, now_ms())? {
                 pins.save(home)?;
             }
+            // A height this wallet wrote down that does not read is forgotten, not fatal.
+            let kept = std::fs::read_to_string(Self::applied_file(home, &view.chain))
+                .ok()
+                .and_then(|text| text.trim().parse().ok())
+                .unwrap_or(0);
+            self.applied.set(self.applied.get().max(kept));
         }
         Ok(self.genesis.get_or_init(|| view))
     }
@@ -677,6 +729,9 @@ impl NodeClient {
             SubmitOutcome::Rejected { error, .. } => Err(CliError::rejected(error)),
             _ => {
                 check_receipt(tx, &outcome, &|height| self.registry_head_before(height))?;
+                if let Some(receipt) = outcome.receipt() {
+                    self.remember_applied(receipt.height);
+                }
                 Ok(outcome)
             }
         }

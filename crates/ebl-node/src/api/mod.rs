@@ -28,6 +28,7 @@ use crate::refusal::RequestRefusal;
 use crate::sequencer::Submission;
 use crate::state::Published;
 
+mod applied;
 mod bills;
 mod chain;
 mod envelope;
@@ -192,6 +193,10 @@ pub(crate) fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .merge(crate::pint::routes::<K>())
         .merge(crate::admin::routes::<K>())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            applied::first::<K>,
+        ))
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
         // Raft messages and catch-up blocks are larger than any client's request.
         .merge(

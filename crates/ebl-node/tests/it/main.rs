@@ -15,6 +15,7 @@ mod formats;
 mod limits;
 mod lying_leader;
 mod offers;
+mod own_writes;
 mod peers;
 mod pint;
 mod privacy;
