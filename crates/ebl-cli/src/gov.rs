@@ -397,6 +397,8 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
         GovCommand::Members { reader } => {
             wallet.reader(reader.as_key.as_deref())?;
             let registry = wallet.registry_now()?;
+            // As the newest format scheduled counts it (before format 6: the governance threshold).
+            let finality = ebl_core::certificate::finality_need(&registry, u64::MAX);
             let human = registry
                 .members()
                 .iter()
@@ -414,6 +416,17 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                     registry.threshold(),
                     registry.members().len()
                 )))
+                .chain(std::iter::once(format!(
+                    "finality: {} of {} member nodes ({} lying node(s) tolerated{})",
+                    finality,
+                    registry.members().len(),
+                    registry.faults(),
+                    if registry.stated_faults().is_some() {
+                        ", as the genesis states"
+                    } else {
+                        ""
+                    }
+                )))
                 .chain(std::iter::once(formats_line(registry.formats())))
                 .collect::<Vec<_>>()
                 .join("\n");
@@ -421,6 +434,8 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                 json!({
                     "members": registry.members(),
                     "threshold": registry.threshold(),
+                    "faults": registry.faults(),
+                    "finality_quorum": finality,
                     "formats": registry.formats(),
                 }),
                 human,

@@ -161,14 +161,19 @@ pub fn faults_tolerated(members: usize) -> usize {
 /// signers share more than f, at least one honest node, which signs one header per height (3 of 3,
 /// 3 of 4, 4 of 5, 5 of 7). One lying node then cannot make two different blocks at one height final.
 pub fn finality_quorum(members: usize) -> usize {
-    ((members + faults_tolerated(members)) / 2 + 1).min(members)
+    quorum(members, faults_tolerated(members))
+}
+
+/// The finality quorum of `members` nodes of which `faults` may lie: ⌊(n+f)/2⌋+1, at most n.
+pub fn quorum(members: usize, faults: usize) -> usize {
+    ((members + faults) / 2 + 1).min(members)
 }
 
 /// How many member nodes' signatures make the block at `height` final, given the registry before it:
 /// the governance threshold before chain format 6, the finality quorum from it.
 pub fn finality_need(registry: &Registry, height: u64) -> usize {
     if registry.formats().at(height) >= crate::format::FORMAT_FINALITY_QUORUM {
-        finality_quorum(registry.members().len())
+        registry.finality_quorum()
     } else {
         usize::from(registry.threshold())
     }
@@ -200,6 +205,7 @@ mod tests {
         // Format 5: final at the governance threshold (t = 2 of 3), which these tests count.
         let genesis = Genesis {
             version: 5,
+            faults: None,
             ..Genesis::new("certificates", members, 2, "EBL", 1).expect("genesis")
         };
         Registry::new(&genesis)
@@ -209,6 +215,7 @@ mod tests {
     fn registry_6() -> Registry {
         let genesis = Genesis {
             version: 6,
+            faults: None,
             ..Genesis::new("certificates", registry().members().to_vec(), 2, "EBL", 1)
                 .expect("genesis")
         };
@@ -310,6 +317,7 @@ mod tests {
                 ..registry.state().clone()
             },
             registry.formats().clone(),
+            registry.stated_faults(),
             Vec::new(),
         );
         assert!(matches!(

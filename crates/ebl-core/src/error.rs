@@ -449,6 +449,14 @@ pub enum Error {
         /// How many are needed.
         need: usize,
     },
+    /// A genesis stating more lying nodes than its members can outvote (f must be below n).
+    #[error("the genesis states {faults} lying nodes tolerated among {members} members: f must be below n")]
+    InvalidFaults {
+        /// The f stated.
+        faults: u16,
+        /// The members.
+        members: usize,
+    },
     /// A status statement vouched for by fewer member nodes than the chain format at its height needs
     /// (from format 7, the finality quorum).
     #[error("the status statement at height {height} is vouched for by {have} member nodes, {need} must")]
@@ -688,6 +696,7 @@ impl Error {
             NotNode => "not_node",
             NotFinal { .. } => "not_final",
             StatementUncertified { .. } => "statement_uncertified",
+            InvalidFaults { .. } => "invalid_faults",
             EnvelopeTooLarge { .. } => "envelope_too_large",
             MalformedEnvelope { .. } => "malformed_envelope",
             ImportTitleMismatch => "import_title_mismatch",

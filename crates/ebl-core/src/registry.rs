@@ -45,6 +45,8 @@ pub struct Registry {
     /// The chain's formats by height, as governance scheduled them (stored beside the head: the head's
     /// encoding is format 4's and keeps its bytes).
     formats: FormatSchedule,
+    /// The f the genesis states (chain format 7 on); `None`: f follows from the members.
+    faults: Option<u16>,
     parties: BTreeMap<PartyId, Party>,
     keys: BTreeMap<PartyKey, PartyId>,
     names: BTreeMap<String, PartyId>,
@@ -67,6 +69,7 @@ impl Registry {
                 threshold: genesis.threshold,
             },
             formats: FormatSchedule::new(genesis.version),
+            faults: genesis.stated_faults(),
             parties: BTreeMap::new(),
             keys: BTreeMap::new(),
             names: BTreeMap::new(),
@@ -78,11 +81,13 @@ impl Registry {
     pub fn from_parts(
         state: RegistryHead,
         formats: FormatSchedule,
+        faults: Option<u16>,
         parties: impl IntoIterator<Item = Party>,
     ) -> Registry {
         let mut registry = Registry {
             state,
             formats,
+            faults,
             parties: BTreeMap::new(),
             keys: BTreeMap::new(),
             names: BTreeMap::new(),
@@ -121,6 +126,25 @@ impl Registry {
     /// The chain's formats by height, as scheduled up to now.
     pub fn formats(&self) -> &FormatSchedule {
         &self.formats
+    }
+
+    /// How many lying member nodes the consortium tolerates: what its genesis states (chain format 7
+    /// on), else what follows from the members now ([`crate::certificate::faults_tolerated`]).
+    pub fn faults(&self) -> usize {
+        self.faults.map_or_else(
+            || crate::certificate::faults_tolerated(self.state.members.len()),
+            usize::from,
+        )
+    }
+
+    /// The f the genesis states, if it does (chain format 7 on).
+    pub fn stated_faults(&self) -> Option<u16> {
+        self.faults
+    }
+
+    /// The finality quorum of the members now: ⌊(n+f)/2⌋+1, at most n.
+    pub fn finality_quorum(&self) -> usize {
+        crate::certificate::quorum(self.state.members.len(), self.faults())
     }
 
     /// The consortium's members now.

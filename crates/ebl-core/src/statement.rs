@@ -10,7 +10,7 @@ use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{BillStatement, SignedStatement, STATEMENT_CONTEXT};
-use crate::certificate::{finality_quorum, NodeSignature};
+use crate::certificate::NodeSignature;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::hash::Hash;
@@ -53,7 +53,7 @@ impl StatementBinding {
     pub fn need(&self, registry: &Registry) -> usize {
         match self {
             StatementBinding::Unbound => 1,
-            StatementBinding::Registry(_) => finality_quorum(registry.members().len()),
+            StatementBinding::Registry(_) => registry.finality_quorum(),
         }
     }
 
@@ -218,6 +218,7 @@ mod tests {
             .collect();
         let genesis = Genesis {
             version,
+            faults: (version >= 7).then_some(1),
             ..Genesis::new("statements", members, 2, "EBL", 1).expect("genesis")
         };
         Registry::new(&genesis)

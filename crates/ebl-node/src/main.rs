@@ -116,6 +116,10 @@ enum Command {
         /// Admin signatures a governance change needs (t of n); default a majority.
         #[arg(long)]
         threshold: Option<u16>,
+        /// How many member nodes may lie (f); a block and a status statement are final at
+        /// ⌊(n+f)/2⌋+1 member nodes' signatures. Default 1 from three members on, else 0.
+        #[arg(long)]
+        faults: Option<u16>,
         #[arg(long, default_value = "ebl-consortium")]
         chain_name: String,
         /// The consortium's DCSA PINT platform code (1 to 4 characters).
@@ -325,10 +329,11 @@ fn main() -> ExitCode {
         Command::Genesis {
             members,
             threshold,
+            faults,
             chain_name,
             platform,
             out,
-        } => write_genesis(&members, threshold, &chain_name, &platform, &out),
+        } => write_genesis(&members, threshold, faults, &chain_name, &platform, &out),
         Command::Run(args) => run(&dir, args),
         Command::Completions { shell } => {
             clap_complete::generate(
@@ -506,6 +511,7 @@ fn self_signed(
 fn write_genesis(
     members: &[String],
     threshold: Option<u16>,
+    faults: Option<u16>,
     chain_name: &str,
     platform: &str,
     out: &std::path::Path,
@@ -532,7 +538,11 @@ fn write_genesis(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
-    let genesis = ebl_core::Genesis::new(chain_name, members, threshold, platform, time)?;
+    let mut genesis = ebl_core::Genesis::new(chain_name, members, threshold, platform, time)?;
+    if let Some(faults) = faults {
+        genesis.faults = Some(faults);
+        genesis.check()?;
+    }
     anyhow::ensure!(
         !out.exists(),
         "{} exists: refusing to overwrite a genesis",
@@ -542,10 +552,13 @@ fn write_genesis(
     std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
     say!("chain {} written to {}", genesis.chain_id(), out.display());
     say!(
-        "{} members, governance {} of {}; every member runs `ebl-node init --genesis {}` and compares the chain id",
+        "{} members, governance {} of {}, finality {} of {} (f = {} lying node(s) tolerated); every member runs `ebl-node init --genesis {}` and compares the chain id",
         genesis.members.len(),
         genesis.threshold,
         genesis.members.len(),
+        ebl_core::Registry::new(&genesis).finality_quorum(),
+        genesis.members.len(),
+        genesis.stated_faults().unwrap_or(0),
         out.display()
     );
     Ok(())

@@ -381,7 +381,12 @@ pub(crate) fn load<K: Kv>(store: &LedgerStore<K>, genesis: Genesis) -> Result<Lo
     };
     let formats =
         ebl_core::format::FormatSchedule::from_parts(genesis.version, store.format_activations()?);
-    let registry = Registry::from_parts(registry_state, formats, store.parties()?);
+    let registry = Registry::from_parts(
+        registry_state,
+        formats,
+        genesis.stated_faults(),
+        store.parties()?,
+    );
     let bills = store.bills()?;
     let mut ledger = Ledger::from_parts(genesis, registry, bills);
     let state_height = store.state_height()?;

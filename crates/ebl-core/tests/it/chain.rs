@@ -328,6 +328,7 @@ fn a_ledger_rebuilt_from_its_stored_parts_is_the_same_ledger() {
     let registry = ebl_core::Registry::from_parts(
         w.ledger.registry().state().clone(),
         w.ledger.registry().formats().clone(),
+        w.ledger.registry().stated_faults(),
         w.ledger.registry().parties().cloned(),
     );
     let rebuilt = ebl_core::Ledger::from_parts(

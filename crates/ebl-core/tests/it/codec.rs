@@ -12,6 +12,7 @@ use crate::support::{key, to_order_document, World};
 fn genesis() -> Genesis {
     Genesis {
         version: 4,
+        faults: None,
         ..newest_genesis()
     }
 }
@@ -20,6 +21,7 @@ fn genesis() -> Genesis {
 fn format_5_genesis() -> Genesis {
     Genesis {
         version: 5,
+        faults: None,
         ..newest_genesis()
     }
 }
@@ -28,6 +30,7 @@ fn format_5_genesis() -> Genesis {
 fn format_6_genesis() -> Genesis {
     Genesis {
         version: 6,
+        faults: None,
         ..newest_genesis()
     }
 }
@@ -206,18 +209,22 @@ fn format_6_genesis_differs_from_format_5_in_its_version_alone() {
 }
 
 /// Format 7 changed what a member node's statement signature covers (the registry head after the
-/// statement's block, in `ebl/statement/v2`) and how many must sign, not the statement's bytes nor the
-/// genesis's beyond its version: both statement signatures are pinned, over the same statement.
+/// statement's block, in `ebl/statement/v2`) and how many must sign, not the statement's bytes; its
+/// genesis states f after the fields of format 6's: both statement signatures are pinned, over the
+/// same statement.
 #[test]
 fn format_7_genesis_and_statement_signatures_are_pinned() {
     let (six, seven) = (format_6_genesis().encode(), newest_genesis().encode());
     assert_eq!(newest_genesis().version, 7);
     assert_eq!(to_hex(&seven[..2]), "0700");
-    assert_eq!(six[2..], seven[2..]);
+    // Format 7's genesis states f after the fields every format has: 0 for this one-member chain.
+    assert_eq!(six[2..], seven[2..seven.len() - 2]);
+    assert_eq!(seven[seven.len() - 2..], [0, 0]);
+    assert_eq!(newest_genesis().stated_faults(), Some(0));
     let genesis = newest_genesis();
     assert_eq!(
         genesis.chain_id().to_hex(),
-        "c5c3701342b07b53a181f21000b8433d0fef6a85c23e01bf83da62bd76c65892"
+        "6bc98d6e134ff8131f93d0ea86545284f795385efd7205a89903bd1a6dd892b9"
     );
     let holder = PartyId::from(PartyKey::of(&key(3)));
     let statement = ebl_core::api::BillStatement {
@@ -236,7 +243,7 @@ fn format_7_genesis_and_statement_signatures_are_pinned() {
         block: Hash::of(b"block 2"),
         time_ms: 1_700_000_000_900,
     };
-    assert_eq!(to_hex(&codec::encode(&statement)), "c5c3701342b07b53a181f21000b8433d0fef6a85c23e01bf83da62bd76c65892112968eca7145e612918d6bb128403535accb00636215a6a62daaa62fd07a5e9e8196de0979d2d1525efc489c2be44551ec0df530fd06a53c00266fc23936b9002000000ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d101000000ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d101000000000002000000000000003c2001aacceab201c95baff79bd10da83adf2ee27bf846777c8b78de5eed6ea5846be5cf8b010000");
+    assert_eq!(to_hex(&codec::encode(&statement)), "6bc98d6e134ff8131f93d0ea86545284f795385efd7205a89903bd1a6dd892b9112968eca7145e612918d6bb128403535accb00636215a6a62daaa62fd07a5e9e8196de0979d2d1525efc489c2be44551ec0df530fd06a53c00266fc23936b9002000000ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d101000000ed4928c628d1c2c6eae90338905995612959273a5c63f93636c14614ac8737d101000000000002000000000000003c2001aacceab201c95baff79bd10da83adf2ee27bf846777c8b78de5eed6ea5846be5cf8b010000");
     let registry = ebl_core::Registry::new(&genesis);
     let bound = ebl_core::StatementBinding::under(&registry, 2);
     assert_eq!(
@@ -245,12 +252,12 @@ fn format_7_genesis_and_statement_signatures_are_pinned() {
     );
     assert_eq!(
         to_hex(&bound.sign(&statement, &key(2)).signature.0),
-        "835e38794402fc6b19d5028a388c82fe08bf305109a7f7f5578f9d5ff45ac5bf22f3316177456adef29242f5c3af038c6ceb32a8e24937f563c02e596e6d1e03"
+        "1bd2fc5fa02862feef4078ce6e43285b13c8621b7a2b330487d6ba6cd36d45df27ec3df7270974ef8f2e615f5d65548100520c4817ede8970710faffc7d4a50b"
     );
     // The first context's signature of the same statement, as formats 4 to 6 always made it.
     assert_eq!(
         to_hex(&ebl_core::StatementBinding::Unbound.sign(&statement, &key(2)).signature.0),
-        "a0d5a5bd65940be6b14885e13952d17e871c81bca44887e2759893de4de8a4060697d6eb9b0f8822494cb48366e6bd218bee0df0ddd5a7291c688706cf11cf00"
+        "77591d7e6ba68c760fea51770fcc87692374bd98df9036e3d6602ab8f6be5d45c1f188ec4602225011452bf572b832c1b562869a63422d917be928202ddbd504"
     );
     assert_eq!(
         statement.clone().sign(&key(2)).signature,

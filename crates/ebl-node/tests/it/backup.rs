@@ -13,6 +13,7 @@ fn one_block_ledger() -> (LedgerStore<FaultyKv>, tempfile::TempDir) {
     // A format-4 chain, as when these bytes were pinned: the pin holds for every release.
     let genesis = ebl_core::Genesis {
         version: 4,
+        faults: None,
         ..cast.genesis(1_700_000_000_000).expect("genesis")
     };
     let chain = genesis.chain_id();
