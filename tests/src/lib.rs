@@ -17,6 +17,7 @@ use serde_json::Value;
 pub mod browser;
 pub mod cluster;
 pub mod ledgers;
+pub mod lying;
 pub mod ports;
 pub mod proxy;
 pub mod releases;

@@ -20,6 +20,26 @@ pub struct ForkWatch {
 }
 
 impl ForkWatch {
+    /// Another member node signed another header at a height this node applied, not (yet) final: the
+    /// leader sent the two of them different proposals, or one node is faulty. Neither block can be
+    /// final (any two quorums share an honest signer); this node keeps both headers as evidence and
+    /// goes on, since it cannot tell which of the others lied.
+    fn equivocation(&self, ours: &Certificate, theirs: &Certificate) {
+        let height = ours.header.height;
+        let path = self.evidence.join(format!("equivocation-{height}.bin"));
+        if path.exists() {
+            return;
+        }
+        let written = std::fs::create_dir_all(&self.evidence)
+            .and_then(|()| std::fs::write(&path, codec::encode(&(ours, theirs))));
+        tracing::error!(
+            height,
+            evidence = %path.display(),
+            written = written.is_ok(),
+            "another member node signed another block at this height than the one this node applied: kept as evidence"
+        );
+    }
+
     fn diverged(&self, ours: &Certificate, theirs: &Certificate) {
         self.halted.store(true, std::sync::atomic::Ordering::SeqCst);
         let height = ours.header.height;
@@ -216,7 +236,16 @@ pub(crate) fn collect<K: Kv>(
                 fork.diverged(&certificate, &theirs);
                 continue;
             }
-            Answer::NotFinal => continue,
+            Answer::NotFinal => {
+                // Signed by the member that answered, over its own header: the proposer equivocated.
+                let signed_by_it = theirs
+                    .signed_by(&member.node)
+                    .is_some_and(|signed| signed.verify(&member.node, binding).is_ok());
+                if signed_by_it {
+                    fork.equivocation(&certificate, &theirs);
+                }
+                continue;
+            }
             Answer::Signatures => {}
         }
         // Only signatures over this node's own header count; `add` checks each one.

@@ -37,6 +37,16 @@ impl KnownNodes {
         }
     }
 
+    /// Every node id known.
+    #[cfg_attr(not(feature = "lying-leader"), allow(dead_code))]
+    pub(super) fn ids(&self) -> Vec<NodeId> {
+        let known = match self.inner.read() {
+            Ok(k) => k,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        known.keys().copied().collect()
+    }
+
     pub(super) fn key(&self, id: NodeId) -> Option<PartyKey> {
         let known = match self.inner.read() {
             Ok(k) => k,

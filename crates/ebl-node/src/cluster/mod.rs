@@ -11,6 +11,8 @@ pub(crate) mod certify;
 mod contact;
 mod fault;
 pub(crate) mod forward;
+#[cfg(feature = "lying-leader")]
+mod lie;
 mod log;
 pub mod machine;
 mod membership;

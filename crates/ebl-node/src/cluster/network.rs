@@ -101,6 +101,8 @@ impl RaftNetwork<TypeConfig> for Connection {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, Failed> {
+        #[cfg(feature = "lying-leader")]
+        let rpc = super::lie::lie(rpc, self.target, &self.network);
         let answer = self.call(PATH_APPEND, &rpc, &option).await;
         if answer.is_ok() {
             // A signed answer from the target's node key: it is in contact, whatever it said.

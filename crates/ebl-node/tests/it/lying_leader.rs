@@ -496,3 +496,84 @@ fn a_send_outcome_signed_by_the_receiving_platform_is_applied_by_a_follower_trus
         "the holder has the bill again"
     );
 }
+
+/// The same with real processes: three member nodes built with a leader that lies (`cluster::lie`,
+/// compiled only into the tests' build), whichever of them leads sends its first other voter another
+/// proposal than the rest. Each follower applies the one it got and signs its own header, so at that
+/// height two different blocks exist; neither reaches the finality quorum (three of three), a final
+/// receipt comes without a certificate, and the honest follower keeps both headers as evidence.
+#[test]
+fn a_leader_process_that_lies_makes_neither_of_its_two_blocks_final() {
+    use ebl_core::api::SubmitOutcome;
+    use ebl_tests::cluster::Members;
+
+    let lying = ebl_tests::lying::lying_node();
+    let members = Members::start_release(3, 1, &lying);
+    let leader = members
+        .leader(std::time::Duration::from_secs(20))
+        .expect("a leader");
+    let cast = Cast::new();
+    let tx = ebl_core::testkit::signed(
+        members.chain,
+        members.chain,
+        1,
+        cast.bank.registration().expect("registration"),
+        &[&key(1)],
+    );
+    let body = serde_json::to_vec(&tx).expect("json");
+    let (status, answer) = members
+        .http(leader)
+        .post("/v1/transactions?final=true", "application/json", &body)
+        .expect("the leader answers");
+    assert_eq!(status, 200, "{answer}");
+    let outcome: SubmitOutcome = serde_json::from_value(answer.clone()).expect("outcome");
+    let (receipt, certificate) = outcome.certified().expect("ordered");
+    assert!(
+        certificate.is_none(),
+        "a block of a lying leader came back final: {answer}"
+    );
+    let height = receipt.height;
+    // Each node's header at that height, and the signatures it holds over it: asked of every node,
+    // which asks the others in turn.
+    let operator = key(1);
+    let mut headers = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    for i in 0..3 {
+        let block = loop {
+            let (status, block) = members
+                .http(i)
+                .get_as(&format!("/v1/blocks/{height}"), &operator)
+                .expect("the node answers");
+            if status == 200 {
+                break block;
+            }
+            assert!(std::time::Instant::now() < deadline, "node {i}: {block}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        let signatures = block["certificate"]["signatures"]
+            .as_array()
+            .map_or(0, Vec::len);
+        assert!(
+            signatures < 3,
+            "node {i} holds a final certificate for a lying leader's block: {block}"
+        );
+        headers.push(block["header"]["header"].clone());
+    }
+    let distinct: std::collections::BTreeSet<String> =
+        headers.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        distinct.len(),
+        2,
+        "the leader lied to one follower: {headers:?}"
+    );
+    // The two followers that got different blocks: whichever asked the other found its header and kept
+    // both as evidence.
+    let evidence = (0..3).any(|i| {
+        members.nodes[i]
+            .data
+            .join("evidence")
+            .join(format!("equivocation-{height}.bin"))
+            .exists()
+    });
+    assert!(evidence, "no node kept the two headers as evidence");
+}
