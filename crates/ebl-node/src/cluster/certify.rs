@@ -9,7 +9,7 @@ use ebl_core::{codec, Certificate, Hash, HeaderBinding};
 use ebl_store::{Kv, LedgerStore, StoreError};
 use serde::{Deserialize, Serialize};
 
-use super::peer::{PeerClient, PATH_CERTIFICATE, PEER_MESSAGE_BYTES_MAX};
+use super::peer::{PeerClient, PATH_CERTIFICATE};
 use crate::state::Published;
 
 /// What a node does on finding that the cluster finalised another block than its own at a height.
@@ -183,35 +183,19 @@ pub(crate) fn collect<K: Kv>(
     // certificate is done as soon as it is final, without waiting out a member that is cut off (issue
     // 35: with one member unreachable a final receipt always took its 2 s timeout, asked in turn). A
     // late answer finds the channel gone and is dropped with its thread.
-    let body = codec::encode(&CertificateRequest { height });
-    let (answers, arriving) = std::sync::mpsc::channel();
-    for member in members
+    let asked = members
         .iter()
         .filter(|m| !certificate.signatures.iter().any(|s| s.signer == m.node))
-    {
-        let (client, member, body, answers) = (
-            client.clone(),
-            member.clone(),
-            body.clone(),
-            answers.clone(),
-        );
-        std::thread::spawn(move || {
-            let answer = client.post(
-                &member.peer_address,
-                &member.node,
-                PATH_CERTIFICATE,
-                &body,
-                Duration::from_millis(ASK_TIMEOUT_MS),
-            );
-            let _ = answers.send((member, answer));
-        });
-    }
-    drop(answers);
+        .cloned()
+        .collect();
+    let arriving = client.ask_each::<Certificate>(
+        asked,
+        PATH_CERTIFICATE,
+        codec::encode(&CertificateRequest { height }),
+        Duration::from_millis(ASK_TIMEOUT_MS),
+    );
     for (member, answer) in arriving {
-        let theirs: Certificate = match answer
-            .map_err(|e| e.to_string())
-            .and_then(|b| codec::decode(&b, PEER_MESSAGE_BYTES_MAX).map_err(|e| e.to_string()))
-        {
+        let theirs = match answer {
             Ok(c) => c,
             Err(e) => {
                 tracing::debug!(peer = %member.peer_address, error = %e, "a peer gave no signatures");

@@ -229,6 +229,33 @@ impl PeerClient {
         }
     }
 
+    /// Asks every one of `members` at once (a thread each) to answer `path` with `body`, and hands
+    /// over their decoded answers as they come, or why each gave none: the caller takes what it needs
+    /// and stops, without waiting out a member that is cut off. A late answer finds the channel gone
+    /// and is dropped with its thread.
+    pub(crate) fn ask_each<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        members: Vec<ebl_core::Member>,
+        path: &'static str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> std::sync::mpsc::Receiver<(ebl_core::Member, Result<T, String>)> {
+        let (answers, arriving) = std::sync::mpsc::channel();
+        for member in members {
+            let (client, body, answers) = (self.clone(), body.clone(), answers.clone());
+            std::thread::spawn(move || {
+                let answer = client
+                    .post(&member.peer_address, &member.node, path, &body, timeout)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| {
+                        codec::decode(&b, PEER_MESSAGE_BYTES_MAX).map_err(|e| e.to_string())
+                    });
+                let _ = answers.send((member, answer));
+            });
+        }
+        arriving
+    }
+
     /// POSTs `body` to `path` at `address` (`host:port`), and returns the answer's body once `expected`
     /// (the node key that serves there) has signed it.
     pub fn post(

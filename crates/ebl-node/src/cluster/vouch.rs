@@ -10,7 +10,7 @@ use ebl_core::api::BillStatement;
 use ebl_core::{codec, CertifiedStatement, NodeSignature, SigningKey, StatementBinding};
 use ebl_store::{Kv, LedgerStore, StoreError};
 
-use super::peer::{PeerClient, PATH_STATEMENT, PEER_MESSAGE_BYTES_MAX};
+use super::peer::{PeerClient, PATH_STATEMENT};
 use crate::state::Published;
 
 /// How far a statement's time may be from this node's clock for it to vouch: a statement made to be
@@ -160,36 +160,20 @@ pub(crate) fn collect(
     if certified.signatures.len() >= need {
         return certified;
     }
-    let body = codec::encode(&certified.statement);
-    let (answers, arriving) = std::sync::mpsc::channel();
-    for member in registry
+    let asked = registry
         .members()
         .iter()
         .filter(|m| !certified.signatures.iter().any(|s| s.signer == m.node))
-    {
-        let (client, member, body, answers) = (
-            client.clone(),
-            member.clone(),
-            body.clone(),
-            answers.clone(),
-        );
-        std::thread::spawn(move || {
-            let answer = client.post(
-                &member.peer_address,
-                &member.node,
-                PATH_STATEMENT,
-                &body,
-                Duration::from_millis(ASK_TIMEOUT_MS),
-            );
-            let _ = answers.send((member, answer));
-        });
-    }
-    drop(answers);
+        .cloned()
+        .collect();
+    let arriving = client.ask_each::<NodeSignature>(
+        asked,
+        PATH_STATEMENT,
+        codec::encode(&certified.statement),
+        Duration::from_millis(ASK_TIMEOUT_MS),
+    );
     for (member, answer) in arriving {
-        let signature: NodeSignature = match answer
-            .map_err(|e| e.to_string())
-            .and_then(|b| codec::decode(&b, PEER_MESSAGE_BYTES_MAX).map_err(|e| e.to_string()))
-        {
+        let signature = match answer {
             Ok(s) => s,
             Err(e) => {
                 tracing::debug!(peer = %member.peer_address, error = %e, "a peer did not vouch for a statement");

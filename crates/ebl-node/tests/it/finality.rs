@@ -1,8 +1,9 @@
 //! A final receipt (`?final=true`) carries a certificate only when the block is final.
 
-use ebl_core::api::SubmitOutcome;
-use ebl_core::testkit::{self, Cast};
+use ebl_core::testkit;
 use ebl_tests::cluster::Members;
+
+use crate::support::register_bank_at;
 
 /// Finding 12 of the attack review: a receipt asked with `?final=true` while one member was cut off came
 /// back with a certificate of fewer signatures than the threshold. With three members at threshold 3 and
@@ -16,22 +17,15 @@ fn regression_a_final_receipt_never_carries_a_certificate_below_the_threshold() 
         .expect("leader");
     let down = (leader + 1) % 3;
     assert_eq!(members.nodes[down].terminate(), 0);
-    let cast = Cast::new();
     let admins = [testkit::key(1), testkit::key(41), testkit::key(42)];
-    let tx = testkit::signed(
-        members.chain,
-        members.chain,
-        1,
-        cast.bank.registration().expect("registration"),
+    let (status, answer, outcome) = register_bank_at(
+        &members,
+        leader,
+        "/v1/transactions?final=true",
         &[&admins[0], &admins[1], &admins[2]],
     );
-    let body = serde_json::to_vec(&tx).expect("json");
-    let (status, answer) = members
-        .http(leader)
-        .post("/v1/transactions?final=true", "application/json", &body)
-        .expect("the leader answers");
     assert_eq!(status, 200, "{answer}");
-    let outcome: SubmitOutcome = serde_json::from_value(answer.clone()).expect("outcome");
+    let outcome = outcome.expect("an outcome");
     let (_, certificate) = outcome.certified().expect("accepted with a receipt");
     if let Some(certificate) = certificate {
         assert!(
@@ -57,21 +51,14 @@ fn four_members_with_one_cut_off_make_blocks_final_at_three_signatures() {
         .expect("leader");
     let cut = (leader + 1) % 4;
     members.proxies[cut].cut(true);
-    let cast = Cast::new();
-    let tx = testkit::signed(
-        members.chain,
-        members.chain,
-        1,
-        cast.bank.registration().expect("registration"),
+    let (status, answer, outcome) = register_bank_at(
+        &members,
+        leader,
+        "/v1/transactions?final=true",
         &[&testkit::key(1)],
     );
-    let body = serde_json::to_vec(&tx).expect("json");
-    let (status, answer) = members
-        .http(leader)
-        .post("/v1/transactions?final=true", "application/json", &body)
-        .expect("the leader answers");
     assert_eq!(status, 200, "{answer}");
-    let outcome: SubmitOutcome = serde_json::from_value(answer.clone()).expect("outcome");
+    let outcome = outcome.expect("an outcome");
     let (_, certificate) = outcome.certified().expect("accepted with a receipt");
     let certificate = certificate.expect("final with one member of four cut off");
     assert_eq!(

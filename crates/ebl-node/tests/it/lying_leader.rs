@@ -504,7 +504,6 @@ fn a_send_outcome_signed_by_the_receiving_platform_is_applied_by_a_follower_trus
 /// receipt comes without a certificate, and the honest follower keeps both headers as evidence.
 #[test]
 fn a_leader_process_that_lies_makes_neither_of_its_two_blocks_final() {
-    use ebl_core::api::SubmitOutcome;
     use ebl_tests::cluster::Members;
 
     let lying = ebl_tests::lying::lying_node();
@@ -512,21 +511,14 @@ fn a_leader_process_that_lies_makes_neither_of_its_two_blocks_final() {
     let leader = members
         .leader(std::time::Duration::from_secs(20))
         .expect("a leader");
-    let cast = Cast::new();
-    let tx = ebl_core::testkit::signed(
-        members.chain,
-        members.chain,
-        1,
-        cast.bank.registration().expect("registration"),
+    let (status, answer, outcome) = crate::support::register_bank_at(
+        &members,
+        leader,
+        "/v1/transactions?final=true",
         &[&key(1)],
     );
-    let body = serde_json::to_vec(&tx).expect("json");
-    let (status, answer) = members
-        .http(leader)
-        .post("/v1/transactions?final=true", "application/json", &body)
-        .expect("the leader answers");
     assert_eq!(status, 200, "{answer}");
-    let outcome: SubmitOutcome = serde_json::from_value(answer.clone()).expect("outcome");
+    let outcome = outcome.expect("an outcome");
     let (receipt, certificate) = outcome.certified().expect("ordered");
     assert!(
         certificate.is_none(),

@@ -3,9 +3,10 @@
 //! height no node has reached is refused `not_yet_applied` (503, so the wallet asks the next node); a
 //! malformed one `malformed_height`.
 
-use ebl_core::api::SubmitOutcome;
-use ebl_core::testkit::{self, Cast};
+use ebl_core::testkit;
 use ebl_tests::cluster::Members;
+
+use crate::support::register_bank_at;
 
 #[test]
 fn a_follower_answers_a_read_after_the_block_the_reader_was_given() {
@@ -14,21 +15,10 @@ fn a_follower_answers_a_read_after_the_block_the_reader_was_given() {
         .leader(std::time::Duration::from_secs(20))
         .expect("leader");
     let follower = (leader + 1) % 3;
-    let cast = Cast::new();
-    let tx = testkit::signed(
-        members.chain,
-        members.chain,
-        1,
-        cast.bank.registration().expect("registration"),
-        &[&testkit::key(1)],
-    );
-    let body = serde_json::to_vec(&tx).expect("json");
-    let (status, answer) = members
-        .http(leader)
-        .post("/v1/transactions", "application/json", &body)
-        .expect("the leader answers");
+    let (status, answer, outcome) =
+        register_bank_at(&members, leader, "/v1/transactions", &[&testkit::key(1)]);
     assert_eq!(status, 200, "{answer}");
-    let outcome: SubmitOutcome = serde_json::from_value(answer.clone()).expect("outcome");
+    let outcome = outcome.expect("an outcome");
     let height = outcome.receipt().expect("accepted").height;
     // Asked at once, the follower answers with the block applied, however far behind it was.
     let (status, head) = members

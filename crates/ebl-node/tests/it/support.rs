@@ -244,3 +244,28 @@ pub(crate) fn assert_rejected(outcome: &SubmitOutcome, code: &str) {
         other => panic!("expected rejection {code}: {other:?}"),
     }
 }
+
+/// The cast's bank registered on the cluster of `members`, signed by `admins` (as many as its threshold
+/// needs), submitted to member `at`'s node at `path` (`/v1/transactions`, with any query): the status and
+/// the answer, with the outcome read from it.
+pub(crate) fn register_bank_at(
+    members: &ebl_tests::cluster::Members,
+    at: usize,
+    path: &str,
+    admins: &[&SigningKey],
+) -> (u16, Value, Option<SubmitOutcome>) {
+    let tx = testkit::signed(
+        members.chain,
+        members.chain,
+        1,
+        Cast::new().bank.registration().expect("registration"),
+        admins,
+    );
+    let body = serde_json::to_vec(&tx).expect("json");
+    let (status, answer) = members
+        .http(at)
+        .post(path, "application/json", &body)
+        .expect("the node answers");
+    let outcome = serde_json::from_value(answer.clone()).ok();
+    (status, answer, outcome)
+}
