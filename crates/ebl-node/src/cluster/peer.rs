@@ -239,16 +239,20 @@ impl PeerClient {
         path: &'static str,
         body: Vec<u8>,
         timeout: Duration,
-    ) -> std::sync::mpsc::Receiver<(ebl_core::Member, Result<T, String>)> {
+    ) -> std::sync::mpsc::Receiver<(ebl_core::Member, Result<T, PeerError>)> {
         let (answers, arriving) = std::sync::mpsc::channel();
         for member in members {
             let (client, body, answers) = (self.clone(), body.clone(), answers.clone());
             std::thread::spawn(move || {
                 let answer = client
                     .post(&member.peer_address, &member.node, path, &body, timeout)
-                    .map_err(|e| e.to_string())
                     .and_then(|b| {
-                        codec::decode(&b, PEER_MESSAGE_BYTES_MAX).map_err(|e| e.to_string())
+                        codec::decode(&b, PEER_MESSAGE_BYTES_MAX).map_err(|e| {
+                            PeerError::BadAnswer {
+                                address: member.peer_address.clone(),
+                                reason: e.to_string(),
+                            }
+                        })
                     });
                 let _ = answers.send((member, answer));
             });

@@ -248,22 +248,28 @@ fn regression_ebl_node_alone_ignores_ebl_listen() {
     );
 }
 
+/// `ebl-node run` on a free port of 127.0.0.1 over `data`: the process, its first line, the port.
+fn run_on_a_free_port(data: &std::path::Path) -> (std::process::Child, String, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut command = ebl_node();
+    command
+        .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(data);
+    let (child, line) = listening(command, Stdio::null());
+    (child, line, port)
+}
+
 /// Issue 14: `ebl-node verify` beside a running node printed sled's raw lock error and exited 3, which
 /// its help did not document. It now asks the running node (where it wrote it listens) to verify itself;
 /// a node it cannot ask is `store_in_use`, exit 4.
 #[test]
 fn regression_verify_beside_a_running_node_asks_the_node() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("node");
-    let mut command = ebl_node();
-    command
-        .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-        .arg(&data);
-    let (mut child, line) = listening(command, Stdio::null());
+    let (mut child, line, port) = run_on_a_free_port(&data);
     let listening = line.starts_with("listening on");
     let verify = |args: &[&str]| {
         ebl_node()
@@ -323,17 +329,9 @@ fn regression_verify_beside_a_running_node_asks_the_node() {
 /// it is refused as `store_in_use`, leaves no scratch copy, and the node goes on serving.
 #[test]
 fn an_upgrade_beside_a_running_node_is_refused_and_the_node_goes_on() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("node");
-    let mut command = ebl_node();
-    command
-        .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-        .arg(&data);
-    let (mut child, line) = listening(command, Stdio::null());
+    let (mut child, line, _) = run_on_a_free_port(&data);
     let upgrade = ebl_node()
         .args(["upgrade", "--json", "--data"])
         .arg(&data)
