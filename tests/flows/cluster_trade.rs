@@ -117,65 +117,54 @@ fn a_bank_checks_a_bill_traded_on_a_cluster_against_the_member_nodes_certificate
         );
     }
 
-    // A bundle whose certificates were cut down to one node's signature is refused: no single node's
-    // word makes a block final.
-    let file = m.path("cut.json");
-    m.json(
-        "buyer1",
-        &["bill", "export", &bill, "-o", &file, "--as", "buyer1"],
-    );
-    let mut bundle: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&file).expect("bundle")).expect("json");
-    for block in bundle["blocks"].as_array_mut().expect("blocks") {
-        let signatures = block["signatures"].as_array_mut().expect("signatures");
-        signatures.truncate(1);
-    }
-    std::fs::write(&file, bundle.to_string()).expect("write");
+    // A bank's offline check of the buyer's bundle after `tamper`: the refusal's code.
     let chain = m.json("buyer1", &["chain", "show"])["chain"]
         .as_str()
         .expect("chain")
         .to_owned();
     let home = m.home("offline-bank").to_string_lossy().into_owned();
-    let refused = run(
-        &bin("ebl"),
-        &["--json", "verify", &file, "--chain", &chain],
-        &[("EBL_HOME", &home), ("EBL_NODE", "http://127.0.0.1:9")],
-    );
-    assert_ne!(refused.code, 0);
-    assert_eq!(
-        refused.json()["error"]["code"],
-        "not_final",
-        "{}",
-        refused.stdout
-    );
-
+    let refused_after = |name: &str, tamper: &dyn Fn(&mut serde_json::Value)| {
+        let file = m.path(name);
+        m.json(
+            "buyer1",
+            &["bill", "export", &bill, "-o", &file, "--as", "buyer1"],
+        );
+        let mut bundle: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).expect("bundle")).expect("json");
+        assert_eq!(bundle["format"], "ebl-bundle/3");
+        tamper(&mut bundle);
+        std::fs::write(&file, bundle.to_string()).expect("write");
+        let refused = run(
+            &bin("ebl"),
+            &["--json", "verify", &file, "--chain", &chain],
+            &[("EBL_HOME", &home), ("EBL_NODE", "http://127.0.0.1:9")],
+        );
+        assert_ne!(refused.code, 0, "{}", refused.stdout);
+        refused.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // A bundle whose certificates were cut down to one node's signature is refused: no single node's
+    // word makes a block final.
+    let cut = refused_after("cut.json", &|bundle| {
+        for block in bundle["blocks"].as_array_mut().expect("blocks") {
+            block["signatures"]
+                .as_array_mut()
+                .expect("signatures")
+                .truncate(1);
+        }
+    });
+    assert_eq!(cut, "not_final");
     // Finding 4 of the attack review: one node's fresh statement (a lying node, or a removed member's)
     // passed for the bill now. A bundle whose statement carries one node's signature is refused.
-    let file = m.path("lone-statement.json");
-    m.json(
-        "buyer1",
-        &["bill", "export", &bill, "-o", &file, "--as", "buyer1"],
-    );
-    let mut bundle: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&file).expect("bundle")).expect("json");
-    assert_eq!(bundle["format"], "ebl-bundle/3");
-    bundle["statement"]["signatures"]
-        .as_array_mut()
-        .expect("statement signatures")
-        .truncate(1);
-    std::fs::write(&file, bundle.to_string()).expect("write");
-    let refused = run(
-        &bin("ebl"),
-        &["--json", "verify", &file, "--chain", &chain],
-        &[("EBL_HOME", &home), ("EBL_NODE", "http://127.0.0.1:9")],
-    );
-    assert_ne!(refused.code, 0);
-    assert_eq!(
-        refused.json()["error"]["code"],
-        "statement_uncertified",
-        "{}",
-        refused.stdout
-    );
+    let lone = refused_after("lone-statement.json", &|bundle| {
+        bundle["statement"]["signatures"]
+            .as_array_mut()
+            .expect("statement signatures")
+            .truncate(1);
+    });
+    assert_eq!(lone, "statement_uncertified");
 
     // The wallet given every member's node turns to the next when the first does not answer.
     let all: Vec<String> = addresses.iter().map(|a| format!("http://{a}")).collect();

@@ -20,36 +20,50 @@ pub struct ForkWatch {
 }
 
 impl ForkWatch {
+    /// Writes `ours` and `theirs` to `evidence/<kind>-<height>.bin`; where, and whether it was written.
+    fn keep(
+        &self,
+        kind: &str,
+        ours: &Certificate,
+        theirs: &Certificate,
+    ) -> (std::path::PathBuf, bool) {
+        let path = self
+            .evidence
+            .join(format!("{kind}-{}.bin", ours.header.height));
+        let written = std::fs::create_dir_all(&self.evidence)
+            .and_then(|()| std::fs::write(&path, codec::encode(&(ours, theirs))));
+        (path, written.is_ok())
+    }
+
     /// Another member node signed another header at a height this node applied, not (yet) final: the
     /// leader sent the two of them different proposals, or one node is faulty. Neither block can be
     /// final (any two quorums share an honest signer); this node keeps both headers as evidence and
     /// goes on, since it cannot tell which of the others lied.
     fn equivocation(&self, ours: &Certificate, theirs: &Certificate) {
         let height = ours.header.height;
-        let path = self.evidence.join(format!("equivocation-{height}.bin"));
-        if path.exists() {
+        if self
+            .evidence
+            .join(format!("equivocation-{height}.bin"))
+            .exists()
+        {
             return;
         }
-        let written = std::fs::create_dir_all(&self.evidence)
-            .and_then(|()| std::fs::write(&path, codec::encode(&(ours, theirs))));
+        let (path, written) = self.keep("equivocation", ours, theirs);
         tracing::error!(
             height,
             evidence = %path.display(),
-            written = written.is_ok(),
+            written,
             "another member node signed another block at this height than the one this node applied: kept as evidence"
         );
     }
 
     fn diverged(&self, ours: &Certificate, theirs: &Certificate) {
         self.halted.store(true, std::sync::atomic::Ordering::SeqCst);
-        let height = ours.header.height;
-        let path = self.evidence.join(format!("diverged-{height}.bin"));
-        let written = std::fs::create_dir_all(&self.evidence)
-            .and_then(|()| std::fs::write(&path, codec::encode(&(ours, theirs))));
+        let (path, written) = self.keep("diverged", ours, theirs);
         tracing::error!(
-            height,
+            height = ours.header.height,
             evidence = %path.display(),
-            written = written.is_ok(),
+            written,
             "halted: the member nodes finalised another block at this height than the one this node applied"
         );
     }

@@ -128,14 +128,14 @@ pub(crate) fn vouch<K: Kv>(
     if block != Some(statement.block) {
         return Ok(Err(Unvouched::OtherBlock { height }));
     }
+    if now_ms.abs_diff(statement.time_ms) > STATEMENT_SKEW_MS_MAX {
+        return Ok(Err(Unvouched::TimeSkew));
+    }
     if !ledger
         .bill(&statement.bill)
         .is_some_and(|b| statement.matches(b))
     {
         return Ok(Err(Unvouched::BillDiffers));
-    }
-    if now_ms.abs_diff(statement.time_ms) > STATEMENT_SKEW_MS_MAX {
-        return Ok(Err(Unvouched::TimeSkew));
     }
     match binding(store, published, height)? {
         StatementBinding::Unbound => Ok(Err(Unvouched::NoVouching { height })),

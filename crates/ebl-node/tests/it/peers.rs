@@ -310,7 +310,8 @@ fn regression_a_leader_cut_off_from_its_quorum_says_so() {
 
 /// Chain format 7: a member node asked to vouch for another node's status statement signs only what its
 /// own ledger bears out. A lying node's statements (a height not yet reached, another block at a
-/// height, a bill that does not stand so) are refused by name, each with 409.
+/// height, a time past `STATEMENT_SKEW_MS_MAX`, a bill that does not stand so) are refused by name,
+/// each with 409.
 #[test]
 fn a_node_vouches_for_no_statement_its_own_ledger_does_not_bear_out() {
     let members = Members::start(3);
@@ -323,28 +324,40 @@ fn a_node_vouches_for_no_statement_its_own_ledger_does_not_bear_out() {
     let head = members.head(asked).expect("head");
     let block: ebl_core::Hash = head.1.parse().expect("block hash");
     let holder = ebl_core::PartyId::from(PartyKey::of(&key(7)));
-    let statement = |height: u64, block: ebl_core::Hash| ebl_core::api::BillStatement {
-        chain,
-        bill: ebl_core::Hash::of(b"a bill nobody issued"),
-        head: ebl_core::Hash::of(b"its head"),
-        transactions: 1,
-        possessor: holder,
-        title: ebl_core::Title::Order {
-            endorsee: holder,
-            may_endorse: true,
-        },
-        pledge: None,
-        status: ebl_core::Status::Issued,
-        height,
-        block,
-        time_ms: now_ms(),
-    };
+    let statement_at =
+        |height: u64, block: ebl_core::Hash, time_ms: u64| ebl_core::api::BillStatement {
+            chain,
+            bill: ebl_core::Hash::of(b"a bill nobody issued"),
+            head: ebl_core::Hash::of(b"its head"),
+            transactions: 1,
+            possessor: holder,
+            title: ebl_core::Title::Order {
+                endorsee: holder,
+                may_endorse: true,
+            },
+            pledge: None,
+            status: ebl_core::Status::Issued,
+            height,
+            block,
+            time_ms,
+        };
+    let statement = |height: u64, block: ebl_core::Hash| statement_at(height, block, now_ms());
+    let skew = ebl_node::cluster::vouch::STATEMENT_SKEW_MS_MAX;
     let path = ebl_node::cluster::peer::PATH_STATEMENT;
     for (lie, code) in [
         (statement(head.0 + 100, block), "unvouched_behind"),
         (
             statement(head.0, ebl_core::Hash::of(b"another block")),
             "unvouched_other_block",
+        ),
+        // Dated past the skew either way: a statement made to be shown later, or ahead.
+        (
+            statement_at(head.0, block, now_ms() - skew - 5_000),
+            "unvouched_time_skew",
+        ),
+        (
+            statement_at(head.0, block, now_ms() + skew + 5_000),
+            "unvouched_time_skew",
         ),
         (statement(head.0, block), "unvouched_bill_differs"),
     ] {
