@@ -131,7 +131,7 @@ fn a_bank_checks_a_bill_traded_on_a_cluster_against_the_member_nodes_certificate
         );
         let mut bundle: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&file).expect("bundle")).expect("json");
-        assert_eq!(bundle["format"], "ebl-bundle/3");
+        assert_eq!(bundle["format"], "ebl-bundle/4");
         tamper(&mut bundle);
         std::fs::write(&file, bundle.to_string()).expect("write");
         let refused = run(

@@ -13,5 +13,6 @@ mod hostile;
 mod legal;
 mod lifecycle;
 mod misuse;
+mod proof_size;
 mod readme;
 mod trades;

@@ -23,7 +23,31 @@ fn the_benchmark_runs_every_phase() {
     let results: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("results.json")).expect("results"))
             .expect("json");
-    assert_eq!(results["targets"].as_array().map(Vec::len), Some(8));
+    assert_eq!(results["targets"].as_array().map(Vec::len), Some(12));
+    // The proof phase (issue 32): the 50-event bill's bundle at 10 and 1 000 parties, and again after
+    // the fill, each checked in two passes, its registry proven rather than carried whole.
+    let proof = results["proof"].as_array().expect("proof points");
+    assert_eq!(
+        proof
+            .iter()
+            .map(|p| p["parties"].as_u64())
+            .collect::<Vec<_>>(),
+        [Some(10), Some(1_000), Some(1_000)]
+    );
+    for point in proof {
+        assert_eq!(
+            point["verify_ms"]["values"].as_array().map(Vec::len),
+            Some(2)
+        );
+        assert!(
+            point["proven_entries"].as_u64().is_some_and(|n| n > 1),
+            "{point}"
+        );
+        assert!(
+            point["registry_entries"].as_u64().is_some_and(|n| n < 10),
+            "{point}"
+        );
+    }
     assert!(results["runs"].as_array().is_some_and(|r| !r.is_empty()));
     // Two passes: the reference runs twice at each size, and the ratio taken pass by pass.
     for key in ["reference_small_passes", "reference_large_passes"] {

@@ -181,7 +181,7 @@ fn regression_a_bundle_of_a_format_this_release_does_not_read_is_named_not_inval
     .expect("json");
     for (field, value, code) in [
         ("format", Value::from("ebl-bundle/1"), "format_too_old"),
-        ("format", Value::from("ebl-bundle/4"), "format_too_new"),
+        ("format", Value::from("ebl-bundle/5"), "format_too_new"),
         ("version", Value::from(3), "format_too_old"),
         ("version", Value::from(99), "format_too_new"),
     ] {

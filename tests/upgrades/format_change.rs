@@ -1,6 +1,6 @@
 //! Real ledgers written by builds before a format change, each moved to the next chain format by
 //! governance while its bills trade, with this release's binaries: format 4 (build d2df967) to 5,
-//! format 5 (build 8e0a97b) to 6, and format 6 (commit 048de3a) to 7
+//! format 5 (build 8e0a97b) to 6, format 6 (commit 048de3a) to 7, and format 7 (commit 929a1b4) to 8
 //! (`tests/fixtures/ledgers/README.md` says where they come from). The change is a registry entry the admins sign; blocks below its
 //! height keep the old format and blocks from it are written in the new one; the node's store verifies
 //! across the boundary, and a bank's bundle spanning both formats verifies offline, while one that
@@ -58,6 +58,14 @@ fn the_v5_ledger_moves_to_format_6_by_governance_and_its_bills_trade_across_the_
 #[test]
 fn the_v6_ledger_moves_to_format_7_by_governance_and_its_bills_trade_across_the_boundary() {
     moves_to_its_next_format("v6-048de3a");
+}
+
+/// The ledger of commit 929a1b4, of format 7, before format 8 (the registry committed to one root):
+/// its bundles carry the whole registry (`ebl-bundle/3`) and still verify; the bundle made across the
+/// boundary carries only the entries its bill relies on, proven (`ebl-bundle/4`).
+#[test]
+fn the_v7_ledger_moves_to_format_8_by_governance_and_its_bills_trade_across_the_boundary() {
+    moves_to_its_next_format("v7-929a1b4");
 }
 
 /// Opens the ledger `fixture` with this release, moves it to the next chain format by governance while
@@ -170,24 +178,39 @@ fn moves_to_its_next_format(fixture: &str) {
         "the bank is told from which block the chain is in the next format"
     );
 
-    // Leave out the format change: the registry's hash links break at the entry after it.
-    let cut = verify_offline(
-        &old,
-        &without_registry_entry(&bundle, "SCHEDULE_FORMAT"),
-        "no-schedule.bundle.json",
-    );
-    assert_eq!(cut["error"]["code"], "stale_head", "{cut}");
-    // Leave out the last registry change (the admission): before format 5 such a bundle verified
-    // (finding 5 of the attack review); now the next block's signatures name the registry it left.
-    let cut = verify_offline(
-        &old,
-        &without_registry_entry(&bundle, "REGISTER_PARTY"),
-        "no-admission.bundle.json",
-    );
-    assert_eq!(
-        cut["error"]["code"], "bad_signature",
-        "refused for the signatures bound to the registry: {cut}"
-    );
+    if next >= ebl_core::format::FORMAT_REGISTRY_COMMITTED {
+        // From format 8 the bundle carries the consortium's changes and the entries its bill relies
+        // on, proven under the root the statement's signers committed to (the newcomer's admission is
+        // not among them). Leave out the format change: the consortium no longer replays to its
+        // proven entry.
+        assert_eq!(bundle["format"], "ebl-bundle/4");
+        let cut = verify_offline(
+            &old,
+            &without_registry_entry(&bundle, "SCHEDULE_FORMAT"),
+            "no-schedule.bundle.json",
+        );
+        assert_eq!(cut["error"]["code"], "consortium_history_mismatch", "{cut}");
+        let admitted = bundle["registry"]
+            .as_array()
+            .expect("registry")
+            .iter()
+            .filter(|e| e["transaction"]["body"]["action"]["REGISTER_PARTY"].is_object())
+            .count();
+        assert!(
+            admitted < 6,
+            "only the parties the bill relies on are carried: {admitted}"
+        );
+        // Leave out the admission of a party the bill names: nothing is taken on the strength of an
+        // entry the bundle does not carry.
+        let cut = verify_offline(
+            &old,
+            &without_registry_entry(&bundle, "REGISTER_PARTY"),
+            "no-admission.bundle.json",
+        );
+        assert_eq!(cut["error"]["code"], "unknown_party", "refused: {cut}");
+    } else {
+        moves_bound_registry_checks(&old, &bundle);
+    }
 
     // Stopped gracefully, the store verifies across the boundary, and opens again at its height.
     assert_eq!(node.terminate(), 0);
@@ -199,4 +222,27 @@ fn moves_to_its_next_format(fixture: &str) {
     assert_eq!(height(&old), from + 3);
     let members = old.json("op", &["gov", "members", "--as", "operator"]);
     assert_eq!(members["formats"]["activations"][0]["height"], from);
+}
+
+/// Before format 8: a bundle carries the whole registry, hash-linked, and each block's signatures name
+/// the registry head before it.
+fn moves_bound_registry_checks(old: &OldLedger, bundle: &Value) {
+    // Leave out the format change: the registry's hash links break at the entry after it.
+    let cut = verify_offline(
+        old,
+        &without_registry_entry(bundle, "SCHEDULE_FORMAT"),
+        "no-schedule.bundle.json",
+    );
+    assert_eq!(cut["error"]["code"], "stale_head", "{cut}");
+    // Leave out the last registry change (the admission): before format 5 such a bundle verified
+    // (finding 5 of the attack review); now the next block's signatures name the registry it left.
+    let cut = verify_offline(
+        old,
+        &without_registry_entry(bundle, "REGISTER_PARTY"),
+        "no-admission.bundle.json",
+    );
+    assert_eq!(
+        cut["error"]["code"], "bad_signature",
+        "refused for the signatures bound to the registry: {cut}"
+    );
 }

@@ -5,6 +5,7 @@ mod cluster;
 mod drive;
 mod limit;
 mod node;
+mod proof;
 mod report;
 mod workload;
 
@@ -196,6 +197,8 @@ struct Scale {
     /// Bills and their cycles for the cluster phase.
     cluster_bills: usize,
     cluster_cycles: usize,
+    /// Parties registered at each point of the proof phase (issue 32).
+    proof_parties: Vec<usize>,
 }
 
 fn scale(quick: bool, large: Option<u64>, passes: usize) -> Scale {
@@ -227,6 +230,7 @@ fn base_scale(quick: bool) -> Scale {
             reference: (4, 16),
             cluster_bills: 128,
             cluster_cycles: 3,
+            proof_parties: vec![10, 1_000],
         }
     } else {
         Scale {
@@ -240,6 +244,7 @@ fn base_scale(quick: bool) -> Scale {
             reference: (16, 128),
             cluster_bills: 2048,
             cluster_cycles: 8,
+            proof_parties: vec![10, 1_000, 10_000, 100_000],
         }
     }
 }
@@ -540,6 +545,61 @@ fn main() -> anyhow::Result<()> {
         percentile(status_ms.clone(), 0.99)
     ));
 
+    // Issue 32: the bank's bundle of the 50-event bill as the consortium admits parties, here at the
+    // small store, and again after the fill.
+    let proof_dir = temp.path().join("proof");
+    std::fs::create_dir_all(&proof_dir)?;
+    let ebl_bin = node_bin.with_file_name("ebl");
+    anyhow::ensure!(
+        ebl_bin.exists(),
+        "no ebl at {}: build it with `cargo build --release --bins`",
+        ebl_bin.display()
+    );
+    let cast_registrations = cast.registrations(chain);
+    let mut admissions = proof::Admissions::after(
+        chain,
+        cast.operator.clone(),
+        cast_registrations.last().map_or(chain, |t| t.id()),
+        cast_registrations.len(),
+    );
+    let proof_bench = proof::Bench {
+        url: &node.url,
+        chain,
+        bill: bill_ids[0],
+        reader: &cast.shipper.key,
+        wallet: &wallet,
+        ebl: &ebl_bin,
+        dir: &proof_dir,
+        passes,
+    };
+    let mut proof_points = Vec::new();
+    let show_point = |p: &proof::ProofPoint| {
+        say(&format!(
+            "bundle at {} parties, {} stored: {} bytes, {} registry entries ({} proven); Bundle::verify {}; ebl verify {}; export {}; extract {}",
+            p.parties,
+            p.stored,
+            p.bundle_bytes,
+            p.registry_entries,
+            p.proven_entries,
+            p.verify_ms.show(1.0, 2, " ms"),
+            p.process_ms.show(1.0, 1, " ms"),
+            p.export_ms.show(1.0, 1, " ms"),
+            p.extract_ms.show(1.0, 2, " ms"),
+        ));
+    };
+    for &target in &s.proof_parties {
+        let t = Instant::now();
+        admissions.up_to(&node.url, target)?;
+        say(&format!(
+            "{} parties registered ({:.1} s to admit)",
+            admissions.parties,
+            t.elapsed().as_secs_f64()
+        ));
+        let point = proof_bench.measure(admissions.parties, head(&node.url)?)?;
+        show_point(&point);
+        proof_points.push(point);
+    }
+
     fill(&node.url, &mut plans, s.reference, s.large)?;
     let reference_large_passes =
         reference_passes(&node.url, &mut plans, s.reference, s.run + s.run, passes)?;
@@ -552,6 +612,9 @@ fn main() -> anyhow::Result<()> {
     let mut metrics_response = agent().get(&metrics_url).call()?;
     let metrics = metrics_response.body_mut().read_to_string()?;
     let stored = head(&node.url)?;
+    let point = proof_bench.measure(admissions.parties, stored)?;
+    show_point(&point);
+    proof_points.push(point);
     node.stop()?;
     let disk = node.disk_bytes();
     say(&format!(
@@ -603,6 +666,10 @@ fn main() -> anyhow::Result<()> {
     // time (process start, opening sled, scanning every seal) is reported beside it.
     let verify_small_rate = verify_small_n as f64 / replay_small_s;
     let verify_large_rate = verify_large_n as f64 / replay_large_s;
+    let (proof_first, proof_last) = match (proof_points.first(), proof_points.last()) {
+        (Some(first), Some(last)) => (first, last),
+        _ => anyhow::bail!("the proof phase measured nothing"),
+    };
     let target = |name: &str, goal: &str, measured: String, met: bool| json!({"target": name, "goal": goal, "measured": measured, "met": met});
     // Issue 18's targets (the earlier ones, 35 % and 20 %, were met in November).
     let (large_name, small_name) = (count_name(s.large), count_name(s.small));
@@ -629,6 +696,47 @@ fn main() -> anyhow::Result<()> {
             "<= 5 ms",
             format!("{:.2} ms", percentile(bundle_ms.clone(), 0.5)),
             percentile(bundle_ms.clone(), 0.5) <= 5.0,
+        ),
+        target(
+            &format!(
+                "50-event bundle at {} parties, {}",
+                proof_last.parties,
+                count_name(proof_last.stored)
+            ),
+            "<= 100 KB",
+            format!("{} bytes", proof_last.bundle_bytes),
+            proof_last.bundle_bytes <= 100 * 1024,
+        ),
+        target(
+            "its Bundle::verify there",
+            "<= 20 ms",
+            proof_last.verify_ms.show(1.0, 2, " ms"),
+            proof_last.verify_ms.median <= 20.0,
+        ),
+        target(
+            &format!(
+                "bundle there vs at {} parties, {}",
+                proof_first.parties,
+                count_name(proof_first.stored)
+            ),
+            "within 2x",
+            format!(
+                "bytes x{:.2}, verify x{:.2}",
+                proof_last.bundle_bytes as f64 / proof_first.bundle_bytes as f64,
+                proof_last.verify_ms.median / proof_first.verify_ms.median
+            ),
+            proof_last.bundle_bytes <= 2 * proof_first.bundle_bytes
+                && proof_last.verify_ms.median <= 2.0 * proof_first.verify_ms.median,
+        ),
+        target(
+            "the node's registry extract there",
+            "< 50 ms",
+            format!(
+                "{} (whole export {})",
+                proof_last.extract_ms.show(1.0, 2, " ms"),
+                proof_last.export_ms.show(1.0, 1, " ms")
+            ),
+            proof_last.extract_ms.median < 50.0,
         ),
         target(
             "replay rate",
@@ -682,6 +790,7 @@ fn main() -> anyhow::Result<()> {
         "verify_small": { "transactions": verify_small_n, "seconds": verify_small_s, "replay_seconds": replay_small_s, "tx_per_s": verify_small_rate },
         "verify_large": { "transactions": verify_large_n, "seconds": verify_large_s, "replay_seconds": replay_large_s, "tx_per_s": verify_large_rate },
         "bundle_verify_ms": { "median": percentile(bundle_ms.clone(), 0.5), "p99": percentile(bundle_ms, 0.99) },
+        "proof": proof_points,
         "status_call_ms": { "median": percentile(status_ms.clone(), 0.5), "p99": percentile(status_ms, 0.99) },
         "stored_transactions": stored,
         "disk_bytes": disk,

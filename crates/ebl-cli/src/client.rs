@@ -606,6 +606,31 @@ impl NodeClient {
         self.get_listing("/v1/registry/history")
     }
 
+    /// The registry extract a bundle of chain format 8 carries (see `ebl_core::bundle`): the proven
+    /// entries of `parties` and of the parties whose `keys` signed, with their registry history and the
+    /// consortium's, and the registry head before each of `blocks`, as of the statement at `height`.
+    pub fn registry_extract(
+        &self,
+        height: u64,
+        parties: &std::collections::BTreeSet<ebl_core::PartyId>,
+        keys: &std::collections::BTreeSet<PartyKey>,
+        blocks: &std::collections::BTreeSet<u64>,
+    ) -> Result<ebl_core::api::RegistryExtract> {
+        fn listed<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+            items
+                .into_iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+        self.get_listing(&format!(
+            "/v1/registry/extract?height={height}&parties={}&keys={}&blocks={}",
+            listed(parties),
+            listed(keys.iter().map(PartyKey::to_hex)),
+            listed(blocks)
+        ))
+    }
+
     /// The registry head before block `height`: the last registry transaction the node's history
     /// places below it, or the chain id.
     pub fn registry_head_before(&self, height: u64) -> Result<ebl_core::Hash> {

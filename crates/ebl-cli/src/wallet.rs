@@ -87,6 +87,9 @@ pub fn now_ms() -> u64 {
 
 /// The fewest leading hex digits of a bill id accepted as a name for it.
 pub const BILL_ID_PREFIX_MIN: usize = 8;
+/// How often an export reads the statement again when the registry moved between it and the
+/// registry's extract (chain format 8): a registry change is rare, so a few tries are plenty.
+const REGISTRY_MOVED_RETRIES: usize = 3;
 
 /// How long a pledge offer may be valid: 1 to `PLEDGE_OFFER_VALID_HOURS_MAX` hours.
 pub fn check_validity(hours: u64) -> Result<()> {
@@ -343,6 +346,18 @@ impl Wallet {
 
     /// A self-contained proof bundle of `bill`, read as `reader`.
     pub fn export(&self, bill: &BillId, reader: &SigningKey) -> Result<Bundle> {
+        self.export_naming(bill, reader, &[])
+    }
+
+    /// [`Wallet::export`], with the registry entries of `also` too (from chain format 8 a bundle
+    /// carries only the parties its bill relies on): a pledge offer's bundle carries the bank's, which
+    /// the bank's review checks the pledge against.
+    pub fn export_naming(
+        &self,
+        bill: &BillId,
+        reader: &SigningKey,
+        also: &[PartyId],
+    ) -> Result<Bundle> {
         self.node.set_reader(reader);
         let genesis = self.node.genesis()?.genesis.clone();
         let view = self.node.bill(bill, reader)?;
@@ -395,15 +410,24 @@ impl Wallet {
         }
         // Ledger order: a bundle lists its entries as the ledger ordered them.
         transactions.sort_by_key(|e| (e.receipt.height, e.receipt.index));
-        let statement = self.node.status(bill, reader)?;
         // The registry as of the statement, read after it: from chain format 7 the statement's
-        // signatures are bound to the registry at its height, which the bundle must replay exactly.
-        let registry: Vec<HistoryEntry> = self
-            .node
-            .registry_history()?
-            .into_iter()
-            .filter(|e| e.receipt.height <= statement.statement.height)
-            .collect();
+        // signatures are bound to the registry at its height, which the bundle must replay exactly;
+        // from format 8 to its root, so the bundle carries only the entries the bill relies on. A
+        // registry that moved between the two reads is read again with a new statement.
+        let mut attempts = 0;
+        let (statement, registry, registry_proofs) = loop {
+            let statement = self.node.status(bill, reader)?;
+            match self.registry_for(statement.statement.height, &transactions, also) {
+                Ok((registry, proofs)) => break (statement, registry, proofs),
+                Err(e)
+                    if e.code == RequestRefusal::RegistryMoved(String::new()).code()
+                        && attempts < REGISTRY_MOVED_RETRIES =>
+                {
+                    attempts += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let mut heights: Vec<u64> = registry
             .iter()
             .chain(&transactions)
@@ -425,7 +449,46 @@ impl Wallet {
             transactions,
             blocks,
             statement,
+            registry_proofs,
         })
+    }
+
+    /// The registry entries a bundle at `height` carries for `transactions`: from chain format 8 the
+    /// node's extract (the parties they name and whose keys signed them, and the consortium, proven);
+    /// before it, or from a node of a release before it, the whole registry.
+    fn registry_for(
+        &self,
+        height: u64,
+        transactions: &[HistoryEntry],
+        also: &[PartyId],
+    ) -> Result<(Vec<HistoryEntry>, Option<ebl_core::bundle::RegistryProofs>)> {
+        let mut parties: std::collections::BTreeSet<PartyId> = also.iter().copied().collect();
+        let mut keys = std::collections::BTreeSet::new();
+        let mut blocks = std::collections::BTreeSet::new();
+        for entry in transactions {
+            parties.extend(entry.transaction.body.action.parties_named());
+            keys.extend(entry.transaction.signatures.iter().map(|s| s.signer));
+            blocks.insert(entry.receipt.height);
+        }
+        match self.node.registry_extract(height, &parties, &keys, &blocks) {
+            Ok(extract) if extract.format >= ebl_core::format::FORMAT_REGISTRY_COMMITTED => {
+                return Ok((extract.history, Some(extract.proofs)))
+            }
+            Ok(_) => {}
+            Err(e) if e.code == RequestRefusal::RegistryMoved(String::new()).code() => {
+                return Err(e)
+            }
+            // A node of a release before format 8 has no extract: the whole registry verifies too.
+            Err(_) => {}
+        }
+        Ok((
+            self.node
+                .registry_history()?
+                .into_iter()
+                .filter(|e| e.receipt.height <= height)
+                .collect(),
+            None,
+        ))
     }
 
     /// The holder's half of a pledge: signed by the holder, with the bundle the bank will check.
@@ -454,7 +517,7 @@ impl Wallet {
         };
         let valid_until = now_ms().saturating_add(valid_hours.saturating_mul(3_600_000));
         let transaction = self.prepare_until(holder, action.clone(), Some(valid_until))?;
-        let bundle = self.export(&bill, holder)?;
+        let bundle = self.export_naming(&bill, holder, &[pledgee])?;
         let verdict = bundle.verify().map_err(|f| {
             CliError::new(
                 Kind::Verification,

@@ -178,6 +178,19 @@ pub struct HistoryEntry {
     pub receipt: Receipt,
 }
 
+/// The registry as a bill's bundle needs it, as `GET /v1/registry/extract` answers (see
+/// [`crate::bundle::RegistryProofs`]): the proven entries of the parties asked for and of the consortium,
+/// their registry history and the consortium's, and the registry head before each block asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryExtract {
+    /// The chain format at the height asked for: the proofs stand in a bundle only from format 8.
+    pub format: u16,
+    /// The proofs, as of the height asked for.
+    pub proofs: crate::bundle::RegistryProofs,
+    /// The registry transactions of those parties and of the consortium, in ledger order.
+    pub history: Vec<HistoryEntry>,
+}
+
 /// The ledger head.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {

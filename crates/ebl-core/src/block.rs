@@ -259,9 +259,21 @@ impl InclusionProof {
 
     /// Recomputes the root from `id` along the path (RFC 9162, section 2.1.3.2) and compares.
     pub fn verify(&self, id: &TxId, root: &Hash) -> Result<()> {
+        self.verify_within(id, root, BLOCK_TRANSACTIONS_MAX, MERKLE_PROOF_DEPTH_MAX)
+    }
+
+    /// [`InclusionProof::verify`] in a tree of at most `count_max` leaves and `depth_max` levels (a
+    /// block's limits, or the registry's: see [`crate::commitment`]).
+    pub(crate) fn verify_within(
+        &self,
+        id: &TxId,
+        root: &Hash,
+        count_max: usize,
+        depth_max: usize,
+    ) -> Result<()> {
         if self.index >= self.count
-            || self.count as usize > BLOCK_TRANSACTIONS_MAX
-            || self.path.len() > MERKLE_PROOF_DEPTH_MAX
+            || self.count as usize > count_max
+            || self.path.len() > depth_max
         {
             return Err(Error::BadInclusionProof);
         }

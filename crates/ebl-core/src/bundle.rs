@@ -11,6 +11,15 @@
 //! the issued checksum, and checks that the statement, signed by as many member nodes as the chain
 //! format at its height needs (bound, from format 7, to the registry the bundle replays), describes
 //! exactly the replayed state. Whether the genesis is one to trust is the verifier's pin (`verify_pinned`).
+//!
+//! From chain format 8 (`ebl-bundle/4` with a [`RegistryProofs`]) a bundle does not carry the whole
+//! registry: it carries the consortium's changes and the registry history of the parties its bill
+//! relies on (every signer, every party named), and each of those parties' entries with its proof
+//! against the registry root the statement's signers committed to (see [`crate::commitment`]). The
+//! replay is the same, over that extract; then every party it relied on must replay to exactly its
+//! proven entry (a rotation or recovery left out gives another key line), and the consortium to its
+//! proven entry (a member's removal left out gives other members). Its size grows with the bill, not
+//! with the consortium.
 
 use std::collections::BTreeMap;
 
@@ -18,25 +27,58 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::HistoryEntry;
 use crate::bill::Bill;
+use crate::block::HeaderBinding;
 use crate::certificate::Certificate;
+use crate::commitment::{ConsortiumProof, PartyProof};
 use crate::document::Document;
 use crate::error::Error;
 use crate::format::{self, check_chain_format, Encoded};
 use crate::genesis::{Genesis, Member};
 use crate::hash::Hash;
 use crate::ledger::{Ledger, Signatures};
+use crate::limits::BUNDLE_ENTRIES_MAX;
 use crate::party::PartyId;
 use crate::registry::Registry;
-use crate::statement::CertifiedStatement;
+use crate::statement::{CertifiedStatement, StatementBinding};
 use crate::transaction::{BillId, SignedTransaction};
-use crate::verify::{verify_chain_timed, ChainFailure, CustodyStep, EntryBlock, RecoveryNotice};
+use crate::verify::{
+    verify_chain_extract, verify_chain_timed, ChainFailure, ChainReport, CustodyStep, EntryBlock,
+    RecoveryNotice,
+};
 
 /// The bundle format name; a reader refuses others.
 /// Version 2: each block comes with its finality certificate (the member nodes' signatures), where
 /// version 1 had one node's signature. Version 3: the status statement carries a list of member
 /// node signatures (`signatures`), where version 2 carried one (`signer`, `signature`); both read.
+/// Version 4: `registry_proofs`, present for a statement of chain format 8, where `registry` is then an
+/// extract (see the module documentation); without it, a bundle of version 4 is read as version 3.
 /// Readers check it through [`format::BUNDLE`], which names the versions this release reads.
-pub const BUNDLE_FORMAT: &str = "ebl-bundle/3";
+pub const BUNDLE_FORMAT: &str = "ebl-bundle/4";
+
+/// A block's registry head before it: what its certificate's signatures cover from chain format 5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadBefore {
+    /// The block's height.
+    pub height: u64,
+    /// The registry head before the block.
+    pub head: Hash,
+}
+
+/// What a bundle of chain format 8 proves its registry extract with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryProofs {
+    /// The registry head after the statement's block.
+    pub head: Hash,
+    /// The registry's root then, which the statement's signatures cover.
+    pub root: Hash,
+    /// The consortium's entry, proven.
+    pub consortium: ConsortiumProof,
+    /// The entry of every party the bill relies on, proven.
+    pub parties: Vec<PartyProof>,
+    /// The registry head before each block the bundle holds (the registry transactions between are not
+    /// in the extract): its certificate's signatures cover it, so a wrong one does not verify.
+    pub heads_before: Vec<HeadBefore>,
+}
 /// Largest bundle file a reader accepts.
 pub const BUNDLE_BYTES_MAX: usize = 64 * 1024 * 1024;
 
@@ -61,6 +103,9 @@ pub struct Bundle {
     /// The member nodes' statement of the bill at the bundle's height (one node's in `ebl-bundle/2`).
     #[serde(deserialize_with = "CertifiedStatement::deserialize_any")]
     pub statement: CertifiedStatement,
+    /// From chain format 8: the proofs of the registry extract `registry` holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_proofs: Option<RegistryProofs>,
 }
 
 /// The two names a bundle's format is read from, whatever else its layout holds.
@@ -167,7 +212,7 @@ impl Bundle {
     pub fn registry(&self) -> Registry {
         let mut entries: Vec<&HistoryEntry> = self.registry.iter().collect();
         entries.sort_by_key(|e| (e.receipt.height, e.receipt.index));
-        let mut ledger = Ledger::new(self.genesis.clone());
+        let mut ledger = self.start();
         for entry in entries {
             if entry.transaction.body.action.is_registry() {
                 // A refused entry leaves the registry as it was; `verify` reports it.
@@ -262,7 +307,11 @@ impl Bundle {
                 time_ms: e.receipt.block_time_ms,
             })
             .collect();
-        let report = verify_chain_timed(
+        let replay = match &self.registry_proofs {
+            None => verify_chain_timed,
+            Some(_) => verify_chain_extract,
+        };
+        let report = replay(
             &self.genesis,
             &ordered,
             &blocks,
@@ -276,10 +325,18 @@ impl Bundle {
         let block_signers = self.block_signers(&headers)?;
         let statement = &self.statement;
         // Checked against the registry the bundle replays: from format 7 the signatures are bound to
-        // the registry head they were made under, so a registry cut short does not verify.
-        let statement_signers = statement
-            .check(&report.registry)
-            .map_err(|e| fail("status statement", e))?;
+        // the registry head they were made under, so a registry cut short does not verify; from
+        // format 8 also to its root, against which the extract's entries are then proven.
+        // An extract's entries are compared with their proofs first: an event left out is named as
+        // such, before the statement its replay no longer matches.
+        if let Some(proofs) = &self.registry_proofs {
+            check_extract(&report, proofs, &self.registry).map_err(|e| fail("registry", e))?;
+        }
+        let statement_signers = match &self.registry_proofs {
+            None => statement.check(&report.registry),
+            Some(proofs) => self.check_committed(&report, proofs),
+        }
+        .map_err(|e| fail("status statement", e))?;
         let last_height = entries.last().map_or(0, |e| e.receipt.height);
         if statement.statement.chain != chain
             || statement.statement.height < last_height
@@ -325,7 +382,7 @@ impl Bundle {
             .filter(|e| e.transaction.body.action.is_registry())
             .collect();
         registry.sort_by_key(|e| (e.receipt.height, e.receipt.index));
-        let mut ledger = Ledger::new(self.genesis.clone());
+        let mut ledger = self.start();
         let mut pending = registry.into_iter().peekable();
         let mut signers = BTreeMap::new();
         for (height, certificate) in headers {
@@ -335,11 +392,106 @@ impl Bundle {
                 ledger.set_block(entry.receipt.height, entry.receipt.block_time_ms);
                 let _ = ledger.apply(&entry.transaction, Signatures::AlreadyVerified);
             }
-            let names = certificate
-                .check_final(ledger.registry())
-                .map_err(|e| fail(format!("block {height}"), e))?;
+            let place = || format!("block {height}");
+            let names = match &self.registry_proofs {
+                None => certificate.check_final(ledger.registry()),
+                Some(proofs) => {
+                    // An extract's head is not the registry's: the bundle names the head before the
+                    // block, and the signatures vouch for it.
+                    let head = proofs
+                        .heads_before
+                        .iter()
+                        .find(|h| h.height == *height)
+                        .ok_or_else(|| fail(place(), Error::BadInclusionProof))?
+                        .head;
+                    let format = ledger.registry().formats().at(*height);
+                    certificate
+                        .check_final_bound(ledger.registry(), HeaderBinding::of(format, head))
+                }
+            }
+            .map_err(|e| fail(place(), e))?;
             signers.insert(*height, names);
         }
         Ok(signers)
+    }
+
+    /// The ledger the bundle's registry is replayed on: the whole registry's, or an extract's.
+    fn start(&self) -> Ledger {
+        match self.registry_proofs {
+            None => Ledger::new(self.genesis.clone()),
+            Some(_) => Ledger::for_registry_extract(self.genesis.clone()),
+        }
+    }
+
+    /// The statement's signatures, checked as bound to the head and root the proofs name: a statement
+    /// of a chain format before 8 has no root, so an extract cannot stand on it.
+    fn check_committed(
+        &self,
+        report: &ChainReport,
+        proofs: &RegistryProofs,
+    ) -> Result<Vec<String>, Error> {
+        let height = self.statement.statement.height;
+        let binding =
+            StatementBinding::of(report.registry.formats().at(height), proofs.head, || {
+                proofs.root
+            });
+        if !matches!(binding, StatementBinding::Committed { .. }) {
+            return Err(Error::StatementMismatch);
+        }
+        self.statement.check_bound(&report.registry, binding)
+    }
+}
+
+/// Every party the replay of an extract relied on (it holds no other) replays to exactly its entry
+/// proven under the root, and the consortium to its own: an event left out of the extract gives
+/// another entry, and nothing is taken on the strength of an entry the bundle does not prove.
+fn check_extract(
+    report: &ChainReport,
+    proofs: &RegistryProofs,
+    extract: &[HistoryEntry],
+) -> Result<(), Error> {
+    if proofs.parties.len() >= BUNDLE_ENTRIES_MAX || proofs.heads_before.len() > BUNDLE_ENTRIES_MAX
+    {
+        return Err(Error::TooManyRegistryProofs {
+            count: proofs.parties.len(),
+            max: BUNDLE_ENTRIES_MAX,
+        });
+    }
+    proofs.consortium.verify(&proofs.root)?;
+    if proofs.consortium.consortium != report.registry.consortium() {
+        return Err(Error::ConsortiumHistoryMismatch);
+    }
+    for replayed in report.registry.parties() {
+        let proven = proofs
+            .parties
+            .iter()
+            .find(|p| p.party.id == replayed.id)
+            .ok_or(Error::PartyUnproven { party: replayed.id })?;
+        proven.verify(&proofs.root)?;
+        if proven.party != *replayed {
+            let events = extract
+                .iter()
+                .filter(|e| e.transaction.body.action.registry_party() == Some(replayed.id))
+                .count();
+            return Err(Error::PartyHistoryMismatch {
+                party: replayed.id,
+                differs: differs(replayed, &proven.party),
+                events,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What of a party's entry the replay got otherwise than the proof: named for the bank.
+fn differs(replayed: &crate::party::Party, proven: &crate::party::Party) -> &'static str {
+    if replayed.key != proven.key || replayed.retired_keys != proven.retired_keys {
+        "keys"
+    } else if replayed.recoveries != proven.recoveries {
+        "recoveries"
+    } else if replayed.revoked != proven.revoked {
+        "revocation"
+    } else {
+        "profile"
     }
 }

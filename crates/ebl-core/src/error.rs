@@ -593,6 +593,50 @@ pub enum Error {
     /// A node statement that does not describe the verified bill.
     #[error("the node's status statement does not describe the verified state of the bill (or is older than its history)")]
     StatementMismatch,
+    /// A party's entry whose proof does not lead to the registry root the member nodes signed (a proof
+    /// from another height, cut short or padded, or of another entry).
+    #[error(
+        "the registry proof of party {party} does not lead to the root the member nodes signed"
+    )]
+    PartyProofMismatch {
+        /// The party.
+        party: PartyId,
+    },
+    /// The consortium's entry whose proof does not lead to the registry root the member nodes signed.
+    #[error(
+        "the registry proof of the consortium does not lead to the root the member nodes signed"
+    )]
+    ConsortiumProofMismatch,
+    /// A party whose history in the bundle does not replay to its proven entry: an event of it (a
+    /// rotation, a recovery, a revocation, a change of profile) is missing or added.
+    #[error("the history of party {party} in the bundle does not give its proven entry: its {differs} differ ({events} of its registry events carried)")]
+    PartyHistoryMismatch {
+        /// The party.
+        party: PartyId,
+        /// What differs (`keys`, `recoveries`, `revocation`, `profile`).
+        differs: &'static str,
+        /// How many of the party's registry events the bundle carried.
+        events: usize,
+    },
+    /// The consortium replayed from the bundle's governance entries is not the proven one: a change to
+    /// the members, threshold or formats is missing or added.
+    #[error("the consortium replayed from the bundle is not the one the member nodes signed: a governance change is missing")]
+    ConsortiumHistoryMismatch,
+    /// A bundle proving more registry entries than a bill relies on could ever need.
+    #[error("the bundle proves {count} registry entries, more than the {max} allowed")]
+    TooManyRegistryProofs {
+        /// How many.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A party the bundle's replay relied on with no proven entry: nothing is taken on the strength of
+    /// an entry the bundle does not prove.
+    #[error("party {party} is relied on but the bundle proves no entry of it")]
+    PartyUnproven {
+        /// The party.
+        party: PartyId,
+    },
     /// A Merkle proof that does not reach the block's root.
     #[error("Merkle proof does not lead to the block's root")]
     BadInclusionProof,
@@ -732,6 +776,12 @@ impl Error {
             DocumentChecksumMismatch { .. } => "document_checksum_mismatch",
             StatementMismatch => "statement_mismatch",
             BadInclusionProof => "bad_inclusion_proof",
+            PartyProofMismatch { .. } => "party_proof_mismatch",
+            ConsortiumProofMismatch => "consortium_proof_mismatch",
+            PartyHistoryMismatch { .. } => "party_history_mismatch",
+            ConsortiumHistoryMismatch => "consortium_history_mismatch",
+            PartyUnproven { .. } => "party_unproven",
+            TooManyRegistryProofs { .. } => "too_many_registry_proofs",
             BrokenBlockLink { .. } => "broken_block_link",
             ChainMismatch { .. } => "chain_mismatch",
             UnpinnedChain { .. } => "unpinned_chain",

@@ -39,6 +39,11 @@ pub const FORMAT_FINALITY_QUORUM: u16 = 6;
 /// member nodes, each signature bound to the registry head (see [`crate::statement::StatementBinding`]).
 pub const FORMAT_STATEMENTS_CERTIFIED: u16 = 7;
 
+/// The chain format from which the registry is committed to one root (see [`crate::commitment`]) and a
+/// statement's signatures cover it, so a bundle carries only the registry entries its bill needs, each
+/// with its proof (`ebl-bundle/4`).
+pub const FORMAT_REGISTRY_COMMITTED: u16 = 8;
+
 /// A chain format taking effect from a block height, as governance scheduled it (`SCHEDULE_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activation {
@@ -240,7 +245,7 @@ pub const BUNDLE: FileFormat = FileFormat {
     object: Encoded::Bundle,
     prefix: "ebl-bundle",
     oldest: 2,
-    newest: 3,
+    newest: 4,
     older_read_by: Some("511f6a7"),
 };
 
@@ -365,12 +370,13 @@ mod tests {
     fn file_formats_name_their_version() {
         assert_eq!(BUNDLE.check("ebl-bundle/2"), Ok(2));
         assert_eq!(BUNDLE.check("ebl-bundle/3"), Ok(3));
+        assert_eq!(BUNDLE.check("ebl-bundle/4"), Ok(4));
         assert_eq!(
             BUNDLE.check("ebl-bundle/1").map_err(|e| e.code()),
             Err("format_too_old")
         );
         assert_eq!(
-            BUNDLE.check("ebl-bundle/4").map_err(|e| e.code()),
+            BUNDLE.check("ebl-bundle/5").map_err(|e| e.code()),
             Err("format_too_new")
         );
         for other in [

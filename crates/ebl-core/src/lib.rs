@@ -17,6 +17,7 @@ pub mod bundle;
 pub mod bytes;
 pub mod certificate;
 pub mod codec;
+pub mod commitment;
 pub mod document;
 pub mod error;
 pub mod foreign;

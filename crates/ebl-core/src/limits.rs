@@ -28,6 +28,14 @@ pub const CHAIN_NAME_BYTES_MAX: usize = 64;
 pub const BLOCK_TRANSACTIONS_MAX: usize = 4096;
 /// Deepest Merkle inclusion proof accepted (enough for `BLOCK_TRANSACTIONS_MAX` leaves).
 pub const MERKLE_PROOF_DEPTH_MAX: usize = 16;
+/// Most leaves a registry commitment holds (the consortium and every party): an inclusion proof counts
+/// them in 32 bits.
+pub const REGISTRY_LEAVES_MAX: usize = u32::MAX as usize;
+/// Deepest registry inclusion proof: a tree of [`REGISTRY_LEAVES_MAX`] leaves.
+pub const REGISTRY_PROOF_DEPTH_MAX: usize = 32;
+/// Most registry entries (parties, with the consortium's) a bundle proves: the parties one bill's
+/// lineage names and the signers of its transactions.
+pub const BUNDLE_ENTRIES_MAX: usize = 1024;
 /// Largest document JSON accepted as input, before canonicalization strips its whitespace.
 pub const DOCUMENT_INPUT_BYTES_MAX: usize = 4 * DOCUMENT_BYTES_MAX;
 /// Most members a consortium genesis (or the registry after governance) may name.

@@ -130,6 +130,10 @@ pub enum RequestRefusal {
     /// members are down or cut off, or their ledgers say otherwise; ask again.
     #[error("{0}")]
     StatementUncertified(String),
+    /// A registry extract asked for at a height the registry has moved past (chain format 8): the
+    /// statement it is for is older than the registry's last change; ask for the statement again.
+    #[error("{0}")]
+    RegistryMoved(String),
     /// A request not answered within its deadline.
     #[error("{0}")]
     RequestTimeout(String),
@@ -172,6 +176,7 @@ impl RequestRefusal {
             RequestRefusal::NotYetApplied(_) => "not_yet_applied",
             RequestRefusal::StatementUncertified(_) => "statement_uncertified",
             RequestRefusal::QueueFull(_) => "queue_full",
+            RequestRefusal::RegistryMoved(_) => "registry_moved",
             RequestRefusal::RequestTimeout(_) => "request_timeout",
             RequestRefusal::UnknownApiVersion(_) => "unknown_api_version",
             RequestRefusal::UnknownBlock(_) => "unknown_block",

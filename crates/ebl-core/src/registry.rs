@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::block::InclusionProof;
+use crate::commitment::{Commitment, Consortium, ConsortiumProof, PartyProof};
 use crate::error::{Error, Result};
 use crate::format::FormatSchedule;
 use crate::genesis::{check_members, Genesis, Member};
@@ -52,6 +54,8 @@ pub struct Registry {
     names: BTreeMap<String, PartyId>,
     /// Identifiers of active parties: each belongs to at most one.
     identifiers: BTreeMap<(String, String), PartyId>,
+    /// The parties' leaves and the tree over them (chain format 8's commitment), kept as they change.
+    commitment: Commitment,
 }
 
 /// Names compare without case, so "ACME" and "Acme" cannot both be registered.
@@ -74,6 +78,7 @@ impl Registry {
             keys: BTreeMap::new(),
             names: BTreeMap::new(),
             identifiers: BTreeMap::new(),
+            commitment: Commitment::default(),
         }
     }
 
@@ -92,8 +97,10 @@ impl Registry {
             keys: BTreeMap::new(),
             names: BTreeMap::new(),
             identifiers: BTreeMap::new(),
+            commitment: Commitment::default(),
         };
         for party in parties {
+            registry.commitment.set(&party);
             registry.insert(party);
         }
         registry
@@ -145,6 +152,46 @@ impl Registry {
     /// The finality quorum of the members now: ⌊(n+f)/2⌋+1, at most n.
     pub fn finality_quorum(&self) -> usize {
         crate::certificate::quorum(self.state.members.len(), self.faults())
+    }
+
+    /// The consortium's entry in the commitment: members, threshold, stated f, formats.
+    pub fn consortium(&self) -> Consortium {
+        Consortium {
+            members: self.state.members.clone(),
+            threshold: self.state.threshold,
+            faults: self.faults,
+            formats: self.formats.clone(),
+        }
+    }
+
+    /// The registry's commitment (chain format 8): the root over the consortium's entry and every
+    /// party's. Built once after each change, O(n); see [`crate::commitment`].
+    pub fn root(&self) -> Hash {
+        self.commitment.root(&self.consortium())
+    }
+
+    /// The consortium's entry with its proof under [`Registry::root`].
+    pub fn prove_consortium(&self) -> ConsortiumProof {
+        let consortium = self.consortium();
+        let proof = self
+            .commitment
+            .prove_consortium(&consortium)
+            .unwrap_or(InclusionProof {
+                index: 0,
+                count: 0,
+                path: Vec::new(),
+            });
+        ConsortiumProof { consortium, proof }
+    }
+
+    /// A party's entry with its proof under [`Registry::root`], if it is registered.
+    pub fn prove_party(&self, id: &PartyId) -> Option<PartyProof> {
+        let party = self.parties.get(id)?;
+        let proof = self.commitment.prove_party(&self.consortium(), id)?;
+        Some(PartyProof {
+            party: party.clone(),
+            proof,
+        })
     }
 
     /// The consortium's members now.
@@ -248,16 +295,18 @@ impl Registry {
         )
     }
 
-    /// Checks a registry action against its signatures (already verified) and returns the registry
-    /// after it and the party it changed, if any. `tx_id` becomes the new head; `height` is the block
-    /// it is ordered into (0 when the replay knows no heights).
+    /// Checks a registry action against its signatures (already verified) and, only if it passes,
+    /// applies it; returns the party it changed, if any. `tx_id` becomes the new head; `height` is the
+    /// block it is ordered into (0 when the replay knows no heights). Every rule is checked before
+    /// anything changes, so a refused action leaves the registry as it was, without the copy of a
+    /// registry of many parties that each action would otherwise cost.
     pub(crate) fn apply(
-        &self,
+        &mut self,
         action: &Action,
         signatures: &[Signature],
         tx_id: TxId,
         height: u64,
-    ) -> Result<(Registry, Option<PartyId>)> {
+    ) -> Result<Option<PartyId>> {
         let admins = if action.is_governance() {
             let (got, need) = self.quorum(signatures);
             if got < need {
@@ -267,7 +316,6 @@ impl Registry {
         } else {
             Vec::new()
         };
-        let mut next = self.clone();
         let changed = match action {
             Action::RegisterParty { key, profile } => {
                 let id = PartyId::from(*key);
@@ -281,7 +329,7 @@ impl Registry {
                     });
                 }
                 self.check_identifiers(profile, None)?;
-                next.insert(Party {
+                self.insert(Party {
                     id,
                     profile: profile.clone(),
                     key: *key,
@@ -292,7 +340,7 @@ impl Registry {
                 Some(id)
             }
             Action::UpdateParty { party, profile } => {
-                let current = self.active_party(*party)?;
+                let current = self.active_party(*party)?.clone();
                 if let Some(holder) = self.names.get(&name_key(&profile.name)) {
                     if holder != party {
                         return Err(Error::NameTaken {
@@ -303,11 +351,11 @@ impl Registry {
                 self.check_identifiers(profile, Some(*party))?;
                 let mut updated = current.clone();
                 updated.profile = profile.clone();
-                next.names.remove(&name_key(current.name()));
+                self.names.remove(&name_key(current.name()));
                 for i in &current.profile.identifiers {
-                    next.identifiers.remove(&i.key());
+                    self.identifiers.remove(&i.key());
                 }
-                next.insert(updated);
+                self.insert(updated);
                 Some(*party)
             }
             Action::RotateKey { party, new_key } => {
@@ -329,7 +377,7 @@ impl Registry {
                     });
                 }
                 self.check_new_key(new_key)?;
-                next.rekey(*party, *new_key, None);
+                self.rekey(*party, *new_key, None);
                 Some(*party)
             }
             Action::RecoverKey { party, new_key } => {
@@ -340,15 +388,15 @@ impl Registry {
                     new_key: *new_key,
                     admins,
                 };
-                next.rekey(*party, *new_key, Some(recovery));
+                self.rekey(*party, *new_key, Some(recovery));
                 Some(*party)
             }
             Action::RevokeParty { party } => {
                 self.active_party(*party)?;
-                if let Some(p) = next.parties.get_mut(party) {
+                if let Some(p) = self.parties.get_mut(party) {
                     p.revoked = true;
                     for i in &p.profile.identifiers {
-                        next.identifiers.remove(&i.key());
+                        self.identifiers.remove(&i.key());
                     }
                 }
                 Some(*party)
@@ -362,7 +410,7 @@ impl Registry {
                 let mut members = self.state.members.clone();
                 members.push(member.clone());
                 check_members(&members, self.state.threshold)?;
-                next.state.members = members;
+                self.state.members = members;
                 None
             }
             Action::RemoveMember { admin } => {
@@ -373,19 +421,19 @@ impl Registry {
                     return Err(Error::UnknownMember);
                 }
                 check_members(&members, self.state.threshold)?;
-                next.state.members = members;
+                self.state.members = members;
                 None
             }
             Action::SetThreshold { threshold } => {
                 check_members(&self.state.members, *threshold)?;
-                next.state.threshold = *threshold;
+                self.state.threshold = *threshold;
                 None
             }
             Action::ScheduleFormat {
                 format,
                 height: from,
             } => {
-                next.formats = self.formats.schedule(*format, *from, height)?;
+                self.formats = self.formats.schedule(*format, *from, height)?;
                 None
             }
             other => {
@@ -394,8 +442,16 @@ impl Registry {
                 })
             }
         };
-        next.state.head = tx_id;
-        Ok((next, changed))
+        self.state.head = tx_id;
+        // Every registry change changes the commitment: a party's leaf, or the consortium's.
+        match changed.and_then(|id| self.parties.get(&id)) {
+            Some(party) => {
+                let party = party.clone();
+                self.commitment.set(&party);
+            }
+            None => self.commitment.changed(),
+        }
+        Ok(changed)
     }
 
     /// A key a party is to sign with: used by nobody yet, party or member.

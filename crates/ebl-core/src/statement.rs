@@ -21,6 +21,10 @@ use crate::registry::Registry;
 /// Context of a member node's signature over a statement bound to the registry head (format 7).
 pub const STATEMENT_CONTEXT_BOUND: &[u8] = b"ebl/statement/v2\0";
 
+/// Context of a member node's signature over a statement bound to the registry head and the registry's
+/// root (format 8, [`crate::commitment`]).
+pub const STATEMENT_CONTEXT_COMMITTED: &[u8] = b"ebl/statement/v3\0";
+
 /// What a member node's signature over a statement covers, by the chain format at the statement's
 /// height. The statement's own bytes are the same in every format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,13 +35,28 @@ pub enum StatementBinding {
     /// From chain format 7: the statement, then the registry head after its block, in
     /// [`STATEMENT_CONTEXT_BOUND`]; the finality quorum of member nodes vouches for it.
     Registry(Hash),
+    /// From chain format 8: the statement, then the registry head and the registry's root after its
+    /// block, in [`STATEMENT_CONTEXT_COMMITTED`]; the finality quorum of member nodes vouches for it,
+    /// and a bundle proves the registry entries it needs against the root.
+    Committed {
+        /// The registry head after the statement's block.
+        head: Hash,
+        /// The registry's root then ([`Registry::root`]).
+        root: Hash,
+    },
 }
 
 impl StatementBinding {
     /// The binding of a statement at a height of chain format `format`, made under a registry whose
-    /// head was `registry_head`.
-    pub fn of(format: u16, registry_head: Hash) -> StatementBinding {
-        if format >= crate::format::FORMAT_STATEMENTS_CERTIFIED {
+    /// head was `registry_head` and whose root `root` gives (asked only from format 8: building the
+    /// root of a large registry is not free).
+    pub fn of(format: u16, registry_head: Hash, root: impl FnOnce() -> Hash) -> StatementBinding {
+        if format >= crate::format::FORMAT_REGISTRY_COMMITTED {
+            StatementBinding::Committed {
+                head: registry_head,
+                root: root(),
+            }
+        } else if format >= crate::format::FORMAT_STATEMENTS_CERTIFIED {
             StatementBinding::Registry(registry_head)
         } else {
             StatementBinding::Unbound
@@ -46,14 +65,18 @@ impl StatementBinding {
 
     /// The binding of a statement at `height` made under `registry` (the registry after that block).
     pub fn under(registry: &Registry, height: u64) -> StatementBinding {
-        StatementBinding::of(registry.formats().at(height), registry.head())
+        StatementBinding::of(registry.formats().at(height), registry.head(), || {
+            registry.root()
+        })
     }
 
     /// How many member nodes must sign a statement so bound, of `registry`'s members.
     pub fn need(&self, registry: &Registry) -> usize {
         match self {
             StatementBinding::Unbound => 1,
-            StatementBinding::Registry(_) => registry.finality_quorum(),
+            StatementBinding::Registry(_) | StatementBinding::Committed { .. } => {
+                registry.finality_quorum()
+            }
         }
     }
 
@@ -64,6 +87,11 @@ impl StatementBinding {
             StatementBinding::Registry(head) => {
                 bytes.extend_from_slice(head.as_bytes());
                 (STATEMENT_CONTEXT_BOUND, bytes)
+            }
+            StatementBinding::Committed { head, root } => {
+                bytes.extend_from_slice(head.as_bytes());
+                bytes.extend_from_slice(root.as_bytes());
+                (STATEMENT_CONTEXT_COMMITTED, bytes)
             }
         }
     }
@@ -161,13 +189,26 @@ impl CertifiedStatement {
     /// bundle's replayed registry): every one a member node's, verifying as the chain format at that
     /// height binds it, at least as many distinct members as it needs. The signers' names, in order.
     pub fn check(&self, registry: &Registry) -> Result<Vec<String>> {
+        self.check_bound(
+            registry,
+            StatementBinding::under(registry, self.statement.height),
+        )
+    }
+
+    /// [`CertifiedStatement::check`] with the binding given: a bundle that proves its registry entries
+    /// rather than replaying every one knows the head and root it was made under from the bundle (the
+    /// signatures are what vouch for them), not from its replay.
+    pub fn check_bound(
+        &self,
+        registry: &Registry,
+        binding: StatementBinding,
+    ) -> Result<Vec<String>> {
         if self.signatures.len() > SIGNATURES_MAX {
             return Err(Error::TooManySignatures {
                 count: self.signatures.len(),
                 max: SIGNATURES_MAX,
             });
         }
-        let binding = StatementBinding::under(registry, self.statement.height);
         let mut seen = BTreeSet::new();
         let mut names = Vec::new();
         for signature in &self.signatures {

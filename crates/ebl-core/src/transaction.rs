@@ -41,10 +41,13 @@ pub const TRANSACTION_CONTEXT: &[u8] = b"ebl/transaction/v1\0";
 /// certificates at one height share an honest signer (see [`crate::certificate::finality_quorum`]).
 /// Version 7: a bill's status statement is signed by the finality quorum of member nodes, each bound
 /// to the registry head (`ebl/statement/v2`), where one member's node signed it before (see
-/// [`crate::statement`]).
+/// [`crate::statement`]). Version 8: the registry is committed to one Merkle root (the consortium and
+/// every party's entry, see [`crate::commitment`]) and the member nodes' statement signatures cover it
+/// (`ebl/statement/v3`), so a bank's bundle proves only the parties its bill names, whatever the number
+/// of parties admitted.
 /// From version 4 on, governance moves a chain to the next format at a height (`SCHEDULE_FORMAT`),
 /// and each block keeps the format of its height (see [`crate::format`]).
-pub const FORMAT_VERSION: u16 = 7;
+pub const FORMAT_VERSION: u16 = 8;
 
 /// Why a holder surrenders a bill for amendment (DCSA codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -500,6 +503,48 @@ impl Action {
             self,
             Action::SentOut { .. } | Action::SendRefused { .. } | Action::SendDisputed { .. }
         )
+    }
+
+    /// The party a registry action registers or changes; `None` for the consortium's actions and for
+    /// bill actions.
+    pub fn registry_party(&self) -> Option<PartyId> {
+        match self {
+            Action::RegisterParty { key, .. } => Some(PartyId::from(*key)),
+            Action::RotateKey { party, .. }
+            | Action::RevokeParty { party }
+            | Action::UpdateParty { party, .. }
+            | Action::RecoverKey { party, .. } => Some(*party),
+            _ => None,
+        }
+    }
+
+    /// The parties a bill action names (beside its signers): whom it issues, transfers, endorses or
+    /// pledges to, whom an import names. The registry is asked about each when the action applies.
+    pub fn parties_named(&self) -> Vec<PartyId> {
+        match self {
+            Action::Issue {
+                issue_to,
+                shipper,
+                consignee,
+                ..
+            } => [Some(*issue_to), Some(*shipper), *consignee]
+                .into_iter()
+                .flatten()
+                .collect(),
+            Action::Transfer { to, .. }
+            | Action::Endorse { to, .. }
+            | Action::EndorseToOrder { to, .. } => vec![*to],
+            Action::Pledge { pledgee, .. } => vec![*pledgee],
+            Action::Import {
+                carrier, possessor, ..
+            } => vec![*carrier, *possessor],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the action changes the consortium (members, threshold, formats) rather than a party.
+    pub fn is_consortium(&self) -> bool {
+        self.is_registry() && self.registry_party().is_none()
     }
 
     /// Whether the action changes the registry (parties or members) and so extends the registry's head.

@@ -100,8 +100,44 @@ pub fn verify_chain_timed(
     bill: BillId,
     document: Option<&Document>,
 ) -> Result<ChainReport, ChainFailure> {
+    replay(
+        Ledger::new(genesis.clone()),
+        entries,
+        blocks,
+        bill,
+        document,
+    )
+}
+
+/// [`verify_chain_timed`] over an extract of the registry (a bundle's from chain format 8): the
+/// consortium's changes and the registry history of the parties the bill needs, not every registry
+/// transaction, so registry transactions are not linked to one another (see
+/// [`Ledger::for_registry_extract`]). The report's registry holds only those parties: the caller checks
+/// each against its proven entry.
+pub fn verify_chain_extract(
+    genesis: &Genesis,
+    entries: &[SignedTransaction],
+    blocks: &[EntryBlock],
+    bill: BillId,
+    document: Option<&Document>,
+) -> Result<ChainReport, ChainFailure> {
+    replay(
+        Ledger::for_registry_extract(genesis.clone()),
+        entries,
+        blocks,
+        bill,
+        document,
+    )
+}
+
+fn replay(
+    mut ledger: Ledger,
+    entries: &[SignedTransaction],
+    blocks: &[EntryBlock],
+    bill: BillId,
+    document: Option<&Document>,
+) -> Result<ChainReport, ChainFailure> {
     let lineage = lineage(entries, bill);
-    let mut ledger = Ledger::new(genesis.clone());
     let mut registry_transactions = 0;
     let mut bill_transactions = 0;
     let mut recoveries: Vec<RecoveryNotice> = Vec::new();

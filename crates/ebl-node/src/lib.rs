@@ -15,6 +15,7 @@ pub mod backup;
 mod checkpoints;
 mod checks;
 pub mod cluster;
+mod extract;
 pub mod keyfile;
 pub mod limits;
 pub mod listener;

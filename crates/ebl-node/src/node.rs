@@ -356,6 +356,7 @@ pub fn start_receiving<K: Kv>(
             cluster: None,
             verifications: crate::admin::Verifications::default(),
             backups: crate::admin::Backups::default(),
+            registry_index: std::sync::Mutex::default(),
         }),
         settings,
         sequencer: thread,

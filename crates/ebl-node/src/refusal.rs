@@ -47,6 +47,7 @@ impl Status for RequestRefusal {
             RequestRefusal::NotYetApplied(_) => StatusCode::SERVICE_UNAVAILABLE,
             RequestRefusal::QueueFull(_) => StatusCode::SERVICE_UNAVAILABLE,
             RequestRefusal::StatementUncertified(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestRefusal::RegistryMoved(_) => StatusCode::CONFLICT,
             RequestRefusal::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             RequestRefusal::UnknownApiVersion(_) => StatusCode::NOT_FOUND,
             RequestRefusal::UnknownBlock(_) => StatusCode::NOT_FOUND,
@@ -132,6 +133,7 @@ mod tests {
             RequestRefusal::NotYetApplied(s()),
             RequestRefusal::QueueFull(s()),
             RequestRefusal::StatementUncertified(s()),
+            RequestRefusal::RegistryMoved(s()),
             RequestRefusal::RequestTimeout(s()),
             RequestRefusal::UnknownApiVersion(s()),
             RequestRefusal::UnknownBlock(s()),
@@ -160,6 +162,7 @@ mod tests {
             | NotYetApplied(_)
             | QueueFull(_)
             | StatementUncertified(_)
+            | RegistryMoved(_)
             | RequestTimeout(_)
             | UnknownApiVersion(_)
             | UnknownBlock(_)

@@ -35,6 +35,14 @@ fn format_6_genesis() -> Genesis {
     }
 }
 
+/// The same chain made by a release that writes format 7 (the genesis states f from format 7 on).
+fn format_7_genesis() -> Genesis {
+    Genesis {
+        version: 7,
+        ..newest_genesis()
+    }
+}
+
 /// The same chain made by this release.
 fn newest_genesis() -> Genesis {
     Genesis::single(
@@ -214,14 +222,14 @@ fn format_6_genesis_differs_from_format_5_in_its_version_alone() {
 /// same statement.
 #[test]
 fn format_7_genesis_and_statement_signatures_are_pinned() {
-    let (six, seven) = (format_6_genesis().encode(), newest_genesis().encode());
-    assert_eq!(newest_genesis().version, 7);
+    let (six, seven) = (format_6_genesis().encode(), format_7_genesis().encode());
+    assert_eq!(format_7_genesis().version, 7);
     assert_eq!(to_hex(&seven[..2]), "0700");
     // Format 7's genesis states f after the fields every format has: 0 for this one-member chain.
     assert_eq!(six[2..], seven[2..seven.len() - 2]);
     assert_eq!(seven[seven.len() - 2..], [0, 0]);
-    assert_eq!(newest_genesis().stated_faults(), Some(0));
-    let genesis = newest_genesis();
+    assert_eq!(format_7_genesis().stated_faults(), Some(0));
+    let genesis = format_7_genesis();
     assert_eq!(
         genesis.chain_id().to_hex(),
         "6bc98d6e134ff8131f93d0ea86545284f795385efd7205a89903bd1a6dd892b9"
@@ -609,4 +617,98 @@ fn the_signing_document_example_is_the_codecs() {
     assert_eq!(to_hex(&signature.to_bytes()), signing_doc_hex("signature"));
     let parsed: SignedTransaction = serde_json::from_value(json).expect("parse");
     assert!(parsed.verify_signatures().is_ok());
+}
+
+/// Format 8 committed the registry to one root (the consortium's leaf, then every party's, see
+/// `ebl_core::commitment`) and binds a statement's signatures to it in `ebl/statement/v3`; its genesis
+/// differs from format 7's in the leading version alone. The root of a registry with one party, that
+/// party's leaf and a statement signature over both are pinned.
+#[test]
+fn format_8_registry_root_and_statement_signatures_are_pinned() {
+    let (seven, eight) = (format_7_genesis().encode(), newest_genesis().encode());
+    assert_eq!(newest_genesis().version, 8);
+    assert_eq!(to_hex(&eight[..2]), "0800");
+    assert_eq!(seven[2..], eight[2..]);
+    let genesis = newest_genesis();
+    let empty = ebl_core::Registry::new(&genesis);
+    let consortium = ebl_core::commitment::consortium_leaf(&empty.consortium());
+    let party = ebl_core::Party {
+        id: PartyId::from(PartyKey::of(&key(3))),
+        profile: ebl_core::PartyProfile {
+            name: "Holder".into(),
+            roles: ebl_core::Roles::single(ebl_core::Role::Trader),
+            identifiers: vec![ebl_core::Identifier::new("LEI", "5493001KJTIIGC8Y1R12")],
+        },
+        key: PartyKey::of(&key(3)),
+        retired_keys: Vec::new(),
+        revoked: false,
+        recoveries: Vec::new(),
+    };
+    let registry = ebl_core::Registry::from_parts(
+        empty.state().clone(),
+        empty.formats().clone(),
+        empty.stated_faults(),
+        [party.clone()],
+    );
+    let pinned = [
+        ("consortium leaf", to_hex(consortium.as_bytes())),
+        (
+            "party leaf",
+            to_hex(ebl_core::commitment::party_leaf(&party).as_bytes()),
+        ),
+        ("empty root", empty.root().to_hex()),
+        ("root", registry.root().to_hex()),
+    ];
+    let statement = ebl_core::api::BillStatement {
+        chain: genesis.chain_id(),
+        bill: issue().id(),
+        head: transfer().id(),
+        transactions: 2,
+        possessor: party.id,
+        title: ebl_core::Title::Order {
+            endorsee: party.id,
+            may_endorse: true,
+        },
+        pledge: None,
+        status: ebl_core::Status::Issued,
+        height: 2,
+        block: Hash::of(b"block 2"),
+        time_ms: 1_700_000_000_900,
+    };
+    let bound = ebl_core::StatementBinding::under(&registry, 2);
+    assert_eq!(
+        bound,
+        ebl_core::StatementBinding::Committed {
+            head: genesis.chain_id(),
+            root: registry.root()
+        }
+    );
+    let signature = to_hex(&bound.sign(&statement, &key(2)).signature.0);
+    let expected = [
+        (
+            "consortium leaf",
+            "6747aef598099202433efc0a1e3e534c011073e32e286bf1e4f7bf95d95b3026",
+        ),
+        (
+            "party leaf",
+            "50388da34a839d89c818e1dadd3c859e58bc0f8ad4b51293e62768437dd3a10d",
+        ),
+        (
+            "empty root",
+            "90758aaadb1f0f3c8406903d861c950f6e45f553d14385b86175efaa4d6416c8",
+        ),
+        (
+            "root",
+            "5be70b2edcb2db2bdce64fe27ee0eb0eb1bf189b25562b9f61d36a854f3f3b02",
+        ),
+    ];
+    assert_eq!(pinned, expected.map(|(w, h)| (w, h.to_owned())));
+    assert_eq!(
+        signature,
+        "30bc83cf497972013b93bc8be6f9184b0415eff31003b79896142456c3f0f4eefcd2c5b1ef6bc4083992fb15c16e1b5d4492273349f2769f667c340c67d35b05"
+    );
+    // The party's proof leads to the pinned root; the consortium's is leaf 0.
+    let proof = registry.prove_party(&party.id).expect("registered");
+    assert_eq!(proof.verify(&registry.root()), Ok(()));
+    assert_eq!(registry.prove_consortium().verify(&registry.root()), Ok(()));
 }

@@ -119,6 +119,70 @@ pub(super) async fn registry_history<K: Kv>(
     Ok(Json(load_history(&app, &Hash::ZERO)?))
 }
 
+/// What `GET /v1/registry/extract` is asked: `height` (the statement's), and comma-separated
+/// `parties` (ids), `keys` (signers' keys) and `blocks` (heights).
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct ExtractQuery {
+    height: String,
+    #[serde(default)]
+    parties: String,
+    #[serde(default)]
+    keys: String,
+    #[serde(default)]
+    blocks: String,
+}
+
+/// Comma-separated values, each parsed; a bad one is refused as `refusal` says.
+fn listed<T: std::str::FromStr>(
+    text: &str,
+    refusal: impl Fn(String) -> RequestRefusal,
+) -> Result<Vec<T>, ApiError> {
+    text.split(',')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse()
+                .map_err(|_| ApiError::from(refusal(format!("{t:?} is not well formed"))))
+        })
+        .collect()
+}
+
+/// The registry extract a bundle of chain format 8 carries: see [`crate::extract`].
+pub(super) async fn registry_extract<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    axum::extract::Query(query): axum::extract::Query<ExtractQuery>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<ebl_core::api::RegistryExtract>, ApiError> {
+    listing_reader(&app, &method, &uri, &headers)?;
+    let request = crate::extract::ExtractRequest {
+        height: query.height.parse().map_err(|_| {
+            ApiError::from(RequestRefusal::MalformedHeight(String::from(
+                "height must be a number",
+            )))
+        })?,
+        parties: listed(&query.parties, RequestRefusal::MalformedId)?,
+        keys: listed(&query.keys, RequestRefusal::MalformedId)?,
+        blocks: listed(&query.blocks, RequestRefusal::MalformedHeight)?,
+    };
+    // Building the registry's tree is O(parties) after each change: off the async threads.
+    let answer = tokio::task::spawn_blocking(move || {
+        let state = app.state();
+        let mut index = match app.registry_index.lock() {
+            Ok(i) => i,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        crate::extract::extract(&app.store, &state, &mut index, &request)
+    })
+    .await
+    .map_err(|e| ApiError::from(RequestRefusal::Internal(e.to_string())))?;
+    match answer {
+        Ok(extract) => Ok(Json(extract)),
+        Err(crate::extract::ExtractError::Refused(r)) => Err(r.into()),
+        Err(crate::extract::ExtractError::Store(e)) => Err(e.into()),
+    }
+}
+
 #[derive(Serialize)]
 pub(super) struct Health {
     status: &'static str,

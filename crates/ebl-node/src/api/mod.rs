@@ -36,7 +36,9 @@ mod readers;
 mod submit;
 
 use bills::{bill, history, my_bills, status, transaction};
-use chain::{block, cluster_view, genesis, head, health, parties, party, registry_history};
+use chain::{
+    block, cluster_view, genesis, head, health, parties, party, registry_extract, registry_history,
+};
 pub(crate) use envelope::envelope_of;
 use envelope::{bill_document, bill_documents, pint_envelope, pint_jwk};
 pub(crate) use readers::load_history;
@@ -108,6 +110,8 @@ pub struct App<K: Kv> {
     pub verifications: crate::admin::Verifications,
     /// The operator's backup of this node, while it is written and once it finished.
     pub backups: crate::admin::Backups,
+    /// The registry's history by party, for bundles' extracts (chain format 8).
+    pub(crate) registry_index: std::sync::Mutex<crate::extract::RegistryIndex>,
 }
 
 impl<K: Kv> std::fmt::Debug for App<K> {
@@ -188,6 +192,7 @@ pub(crate) fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .route("/v1/parties", get(parties::<K>))
         .route("/v1/parties/{who}", get(party::<K>))
         .route("/v1/registry/history", get(registry_history::<K>))
+        .route("/v1/registry/extract", get(registry_extract::<K>))
         .route("/v1/health", get(health::<K>))
         .route("/v1/cluster", get(cluster_view::<K>))
         .merge(crate::pint::routes::<K>())

@@ -180,6 +180,7 @@ pub(crate) async fn start<K: Kv>(
             cluster: Some(cluster),
             verifications: crate::admin::Verifications::default(),
             backups: crate::admin::Backups::default(),
+            registry_index: std::sync::Mutex::default(),
         }),
         settings,
         thread,

@@ -57,6 +57,13 @@ pub enum Unvouched {
         /// The statement's height.
         height: u64,
     },
+    /// The registry has changed since the statement's height (chain format 8): this node holds its
+    /// root as of now only, and signs no root it cannot compute.
+    #[error("the registry changed after height {height}: this node cannot sign its root there")]
+    RegistryMoved {
+        /// The statement's height.
+        height: u64,
+    },
 }
 
 impl Unvouched {
@@ -70,28 +77,34 @@ impl Unvouched {
             Unvouched::BillDiffers => "unvouched_bill_differs",
             Unvouched::TimeSkew => "unvouched_time_skew",
             Unvouched::NoVouching { .. } => "unvouched_no_vouching",
+            Unvouched::RegistryMoved { .. } => "unvouched_registry_moved",
         }
     }
 }
 
 /// How the statement at `height` is bound, by this node's ledger: the chain format there, and the
-/// registry head after that block (found in the store when the registry has moved since).
+/// registry head after that block (found in the store when the registry has moved since); from chain
+/// format 8 also the registry's root, which this node knows only as of now (`None` when the registry
+/// has moved since `height`).
 pub(crate) fn binding<K: Kv>(
     store: &LedgerStore<K>,
     published: &Published,
     height: u64,
-) -> Result<StatementBinding, StoreError> {
+) -> Result<Option<StatementBinding>, StoreError> {
     let registry = published.ledger.registry();
     let format = registry.formats().at(height);
     if format < ebl_core::format::FORMAT_STATEMENTS_CERTIFIED {
-        return Ok(StatementBinding::Unbound);
+        return Ok(Some(StatementBinding::Unbound));
     }
     let head = store.registry_head_before(
         registry.head(),
         published.ledger.chain_id(),
         height.saturating_add(1),
     )?;
-    Ok(StatementBinding::of(format, head))
+    if format >= ebl_core::format::FORMAT_REGISTRY_COMMITTED && head != registry.head() {
+        return Ok(None);
+    }
+    Ok(Some(StatementBinding::of(format, head, || registry.root())))
 }
 
 /// This node's signature over another member node's `statement`, if this node's own ledger says the
@@ -138,8 +151,9 @@ pub(crate) fn vouch<K: Kv>(
         return Ok(Err(Unvouched::BillDiffers));
     }
     match binding(store, published, height)? {
-        StatementBinding::Unbound => Ok(Err(Unvouched::NoVouching { height })),
-        bound => Ok(Ok(bound.sign(statement, node))),
+        None => Ok(Err(Unvouched::RegistryMoved { height })),
+        Some(StatementBinding::Unbound) => Ok(Err(Unvouched::NoVouching { height })),
+        Some(bound) => Ok(Ok(bound.sign(statement, node))),
     }
 }
 
