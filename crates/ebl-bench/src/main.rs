@@ -40,6 +40,10 @@ struct Args {
     /// Directory for the node's data (a temporary one by default). Its disk is the one measured.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Only the limit, the reference run at the small store and the proof phase (issue 32: the
+    /// 50-event bill's bundle at 10 to 100 000 parties), written to proof.json: a few minutes.
+    #[arg(long)]
+    proof_only: bool,
     /// Member nodes of the cluster phase, measured in the same run (0 skips it).
     #[arg(long, default_value_t = 3)]
     cluster_nodes: usize,
@@ -441,6 +445,39 @@ fn main() -> anyhow::Result<()> {
         s.small, reference_small.tps, reference_small.p50_ms, reference_small.p99_ms
     ));
 
+    // Issue 32: the bank's bundle of the 50-event bill as the consortium admits parties, here at the
+    // small store, and again after the fill to the large one.
+    let proof_wallet = ebl_cli::wallet::Wallet::new(
+        &temp.path().join("proof-wallet"),
+        &node.url,
+        ebl_cli::wallet::Passphrase::Given(String::new()),
+    );
+    let proof_dir = temp.path().join("proof");
+    let ebl_bin = node_bin.with_file_name("ebl");
+    let mut admissions = proof::Admissions::of_cast(&cast, chain);
+    let proof_bench = proof::Bench {
+        url: &node.url,
+        chain,
+        bill: bill_ids[0],
+        reader: &cast.shipper.key,
+        wallet: &proof_wallet,
+        ebl: &ebl_bin,
+        dir: &proof_dir,
+        passes,
+    };
+    let mut proof_points = proof_bench.phase(&mut admissions, &s.proof_parties)?;
+    if args.proof_only {
+        std::fs::write(
+            args.out.join("proof.json"),
+            serde_json::to_vec_pretty(
+                &json!({"limit": limit, "reference_small": reference_small, "proof": proof_points}),
+            )?,
+        )?;
+        node.stop()?;
+        println!("\nproof phase in {}/proof.json", args.out.display());
+        return Ok(());
+    }
+
     // The same workload on a cluster of member nodes, in the same run (the single node idles
     // meanwhile): every node verifies every signature and syncs every block itself.
     let cluster_run = if args.cluster_nodes >= 2 {
@@ -545,61 +582,6 @@ fn main() -> anyhow::Result<()> {
         percentile(status_ms.clone(), 0.99)
     ));
 
-    // Issue 32: the bank's bundle of the 50-event bill as the consortium admits parties, here at the
-    // small store, and again after the fill.
-    let proof_dir = temp.path().join("proof");
-    std::fs::create_dir_all(&proof_dir)?;
-    let ebl_bin = node_bin.with_file_name("ebl");
-    anyhow::ensure!(
-        ebl_bin.exists(),
-        "no ebl at {}: build it with `cargo build --release --bins`",
-        ebl_bin.display()
-    );
-    let cast_registrations = cast.registrations(chain);
-    let mut admissions = proof::Admissions::after(
-        chain,
-        cast.operator.clone(),
-        cast_registrations.last().map_or(chain, |t| t.id()),
-        cast_registrations.len(),
-    );
-    let proof_bench = proof::Bench {
-        url: &node.url,
-        chain,
-        bill: bill_ids[0],
-        reader: &cast.shipper.key,
-        wallet: &wallet,
-        ebl: &ebl_bin,
-        dir: &proof_dir,
-        passes,
-    };
-    let mut proof_points = Vec::new();
-    let show_point = |p: &proof::ProofPoint| {
-        say(&format!(
-            "bundle at {} parties, {} stored: {} bytes, {} registry entries ({} proven); Bundle::verify {}; ebl verify {}; export {}; extract {}",
-            p.parties,
-            p.stored,
-            p.bundle_bytes,
-            p.registry_entries,
-            p.proven_entries,
-            p.verify_ms.show(1.0, 2, " ms"),
-            p.process_ms.show(1.0, 1, " ms"),
-            p.export_ms.show(1.0, 1, " ms"),
-            p.extract_ms.show(1.0, 2, " ms"),
-        ));
-    };
-    for &target in &s.proof_parties {
-        let t = Instant::now();
-        admissions.up_to(&node.url, target)?;
-        say(&format!(
-            "{} parties registered ({:.1} s to admit)",
-            admissions.parties,
-            t.elapsed().as_secs_f64()
-        ));
-        let point = proof_bench.measure(admissions.parties, head(&node.url)?)?;
-        show_point(&point);
-        proof_points.push(point);
-    }
-
     fill(&node.url, &mut plans, s.reference, s.large)?;
     let reference_large_passes =
         reference_passes(&node.url, &mut plans, s.reference, s.run + s.run, passes)?;
@@ -613,7 +595,7 @@ fn main() -> anyhow::Result<()> {
     let metrics = metrics_response.body_mut().read_to_string()?;
     let stored = head(&node.url)?;
     let point = proof_bench.measure(admissions.parties, stored)?;
-    show_point(&point);
+    say(&proof::show(&point));
     proof_points.push(point);
     node.stop()?;
     let disk = node.disk_bytes();

@@ -31,18 +31,14 @@ pub(crate) struct Admissions {
 }
 
 impl Admissions {
-    /// Admissions after `parties` registered, the last of which is `head`.
-    pub(crate) fn after(
-        chain: Hash,
-        operator: SigningKey,
-        head: TxId,
-        parties: usize,
-    ) -> Admissions {
+    /// Admissions after the cast's registrations on `chain` (the operator admits).
+    pub(crate) fn of_cast(cast: &ebl_core::testkit::Cast, chain: Hash) -> Admissions {
+        let registrations = cast.registrations(chain);
         Admissions {
             chain,
-            operator,
-            head,
-            parties,
+            operator: cast.operator.clone(),
+            head: registrations.last().map_or(chain, |t| t.id()),
+            parties: registrations.len(),
         }
     }
 
@@ -131,7 +127,51 @@ fn millis(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
+/// One point, as the run's log shows it.
+pub(crate) fn show(p: &ProofPoint) -> String {
+    format!(
+        "bundle at {} parties, {} stored: {} bytes, {} registry entries ({} proven); Bundle::verify {}; ebl verify {}; export {}; extract {}",
+        p.parties,
+        p.stored,
+        p.bundle_bytes,
+        p.registry_entries,
+        p.proven_entries,
+        p.verify_ms.show(1.0, 2, " ms"),
+        p.process_ms.show(1.0, 1, " ms"),
+        p.export_ms.show(1.0, 1, " ms"),
+        p.extract_ms.show(1.0, 2, " ms"),
+    )
+}
+
 impl Bench<'_> {
+    /// Admits parties up to each of `targets` and measures the bill's bundle at each.
+    pub(crate) fn phase(
+        &self,
+        admissions: &mut Admissions,
+        targets: &[usize],
+    ) -> anyhow::Result<Vec<ProofPoint>> {
+        std::fs::create_dir_all(self.dir)?;
+        anyhow::ensure!(
+            self.ebl.exists(),
+            "no ebl at {}: build it with `cargo build --release --bins`",
+            self.ebl.display()
+        );
+        let mut points = Vec::new();
+        for &target in targets {
+            let t = Instant::now();
+            admissions.up_to(self.url, target)?;
+            crate::say(&format!(
+                "{} parties registered ({:.1} s to admit)",
+                admissions.parties,
+                t.elapsed().as_secs_f64()
+            ));
+            let point = self.measure(admissions.parties, crate::head(self.url)?)?;
+            crate::say(&show(&point));
+            points.push(point);
+        }
+        Ok(points)
+    }
+
     /// Measures the bill's bundle now.
     pub(crate) fn measure(&self, parties: usize, stored: u64) -> anyhow::Result<ProofPoint> {
         let client = ebl_cli::client::NodeClient::new(self.url);

@@ -154,6 +154,12 @@ impl Registry {
         crate::certificate::quorum(self.state.members.len(), self.faults())
     }
 
+    /// The registry's consortium without its parties: what counting member nodes' signatures needs
+    /// (members, threshold, f, formats), without copying every party of a large registry.
+    pub fn consortium_only(&self) -> Registry {
+        Registry::from_parts(self.state.clone(), self.formats.clone(), self.faults, [])
+    }
+
     /// The consortium's entry in the commitment: members, threshold, stated f, formats.
     pub fn consortium(&self) -> Consortium {
         Consortium {

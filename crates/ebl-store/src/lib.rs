@@ -16,6 +16,7 @@ mod folder;
 mod index;
 mod kv;
 mod records;
+mod registry_timeline;
 
 #[cfg(feature = "fault")]
 pub use fault::{FaultyKv, SyncBehaviour};

@@ -14,6 +14,7 @@ use ebl_core::{
 
 use crate::index::{IdIndex, Position, Shape};
 use crate::kv::{Batch, Kv};
+use crate::registry_timeline::RegistryTimeline;
 use crate::{Result, StoreError};
 
 /// Key prefixes, one byte each. Part of the on-disk format: pinned by `tests/store.rs`.
@@ -163,6 +164,8 @@ pub struct LedgerStore<K: Kv> {
     /// Opened at the first lookup or write (it needs the head, which a read can fail to give).
     index: OnceLock<IdIndex>,
     opening_index: Mutex<()>,
+    /// The registry's chain as far as walked, for [`LedgerStore::registry_head_before`].
+    registry_timeline: Mutex<RegistryTimeline>,
 }
 
 /// The secret the bill and party states of a checkpoint are sealed with (HMAC-SHA-256 over key and
@@ -305,6 +308,7 @@ impl<K: Kv> LedgerStore<K> {
             seal: SealKey::unkeyed(),
             index: OnceLock::new(),
             opening_index: Mutex::new(()),
+            registry_timeline: Mutex::default(),
         }
     }
 
@@ -822,23 +826,43 @@ impl<K: Kv> LedgerStore<K> {
         Ok(chain)
     }
 
-    /// The registry head before the block at `height`, found by following the registry's chain back
-    /// from `head` (the registry's head now) past every registry transaction at `height` or above: the
-    /// head a format-5 block's signatures are bound to. `chain` is where the registry's chain starts.
+    /// The registry head before the block at `height`, as of the registry head `head` (the registry's
+    /// head now, or earlier): the head a format-5 block's signatures are bound to. `chain` is where the
+    /// registry's chain starts. The chain is walked back from `head` only as far as an earlier call
+    /// walked, and kept (`registry_timeline`).
     pub fn registry_head_before(&self, head: TxId, chain: Hash, height: u64) -> Result<Hash> {
+        let mut timeline = self
+            .registry_timeline
+            .lock()
+            .map_err(|_| StoreError::Io("registry timeline lock poisoned".into()))?;
+        if let Some(found) = timeline.head_before(&head, chain, height) {
+            return Ok(found);
+        }
+        let newest = timeline.newest();
+        let mut walked = Vec::new();
         let mut at = head;
-        while at != chain {
+        while at != chain && Some(at) != newest {
             let stored = self.transaction(&at)?.ok_or_else(|| StoreError::Corrupt {
                 what: "history",
                 key: at.to_hex(),
                 reason: "a transaction named as a previous head is not stored".into(),
             })?;
-            if stored.height < height {
-                return Ok(at);
-            }
+            walked.push((stored.height, at));
             at = stored.tx.body.prev;
         }
-        Ok(chain)
+        if at == chain && newest.is_some() {
+            // `head` does not follow what was walked: walked again from the start, it is all there is.
+            timeline.clear();
+        }
+        walked.reverse();
+        timeline.extend(walked);
+        timeline
+            .head_before(&head, chain, height)
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "history",
+                key: head.to_hex(),
+                reason: "the registry head walked back to is not where the walk began".into(),
+            })
     }
 
     /// A bill's state as of the last checkpoint.
