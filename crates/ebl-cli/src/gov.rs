@@ -82,28 +82,7 @@ impl Wallet {
     /// (a statement's signatures are bound to it from chain format 7).
     pub fn registry_at(&self, height: u64) -> Result<Registry> {
         let genesis = self.node.genesis()?.genesis.clone();
-        let mut ledger = Ledger::new(genesis);
-        for entry in self
-            .node
-            .registry_history()?
-            .into_iter()
-            .filter(|e| e.receipt.height <= height)
-        {
-            ledger.set_block(entry.receipt.height, entry.receipt.block_time_ms);
-            ledger
-                .apply(&entry.transaction, Signatures::Verify)
-                .map_err(|e| {
-                    CliError::new(
-                        Kind::Verification,
-                        e.code(),
-                        format!(
-                            "the node's registry history does not replay at {}: {e}",
-                            entry.transaction.id()
-                        ),
-                    )
-                })?;
-        }
-        Ok(ledger.registry().clone())
+        replayed(Ledger::new(genesis), self.node.registry_history()?, height)
     }
 
     /// Signs a governance change as `admin`; submits it if that makes t signatures (a one-member
@@ -538,4 +517,28 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
             )
         }
     }
+}
+
+/// The registry `entries` up to `height` leave, replayed on `ledger` with every signature checked.
+pub(crate) fn replayed(
+    mut ledger: Ledger,
+    entries: Vec<ebl_core::api::HistoryEntry>,
+    height: u64,
+) -> Result<Registry> {
+    for entry in entries.into_iter().filter(|e| e.receipt.height <= height) {
+        ledger.set_block(entry.receipt.height, entry.receipt.block_time_ms);
+        ledger
+            .apply(&entry.transaction, Signatures::Verify)
+            .map_err(|e| {
+                CliError::new(
+                    Kind::Verification,
+                    e.code(),
+                    format!(
+                        "the node's registry history does not replay at {}: {e}",
+                        entry.transaction.id()
+                    ),
+                )
+            })?;
+    }
+    Ok(ledger.registry().clone())
 }

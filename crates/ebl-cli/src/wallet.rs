@@ -344,6 +344,51 @@ impl Wallet {
         Ok(history.last().map_or(self.chain()?, |e| e.receipt.tx))
     }
 
+    /// The names of the member nodes that vouched for `statement`, checked against the registry at
+    /// its height. From chain format 8 that is the node's extract: the consortium's changes, replayed
+    /// from the pinned genesis with every admin signature checked, and proven under the root the
+    /// signatures cover, so a statement is checked without reading every party; before it, or from a
+    /// node of a release before it, the whole registry history.
+    pub fn statement_signers(
+        &self,
+        statement: &ebl_core::CertifiedStatement,
+    ) -> Result<Vec<String>> {
+        let height = statement.statement.height;
+        let invalid = |e: ebl_core::Error| {
+            CliError::new(
+                Kind::Verification,
+                e.code(),
+                format!("the node's statement does not verify: {e}"),
+            )
+        };
+        let none = std::collections::BTreeSet::new();
+        let extract = match self.node.registry_extract(
+            height,
+            &none,
+            &Default::default(),
+            &Default::default(),
+        ) {
+            Ok(extract) if extract.format >= ebl_core::format::FORMAT_REGISTRY_COMMITTED => extract,
+            _ => return statement.check(&self.registry_at(height)?).map_err(invalid),
+        };
+        let genesis = self.node.genesis()?.genesis.clone();
+        let registry = crate::gov::replayed(
+            ebl_core::Ledger::for_registry_extract(genesis),
+            extract.history,
+            height,
+        )?;
+        let proofs = &extract.proofs;
+        proofs.consortium.verify(&proofs.root).map_err(invalid)?;
+        if proofs.consortium.consortium != registry.consortium() {
+            return Err(invalid(ebl_core::Error::ConsortiumHistoryMismatch));
+        }
+        let binding =
+            ebl_core::StatementBinding::of(registry.formats().at(height), proofs.head, || {
+                proofs.root
+            });
+        statement.check_bound(&registry, binding).map_err(invalid)
+    }
+
     /// A self-contained proof bundle of `bill`, read as `reader`.
     pub fn export(&self, bill: &BillId, reader: &SigningKey) -> Result<Bundle> {
         self.export_naming(bill, reader, &[])

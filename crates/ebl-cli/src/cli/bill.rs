@@ -6,7 +6,7 @@ use serde_json::json;
 use super::{
     out, read_document, submitted, submitted_zh, to_json, write_output, BillCommand, Out, Signer,
 };
-use crate::error::{CliError, Kind, Refusal, Result};
+use crate::error::{CliError, Refusal, Result};
 use crate::output;
 use crate::wallet::{parse_amount, read_json, PledgeOffer, Wallet};
 use ebl_core::bundle::BUNDLE_BYTES_MAX;
@@ -395,16 +395,10 @@ pub(super) fn bill(
             let key = wallet.signer(&signer.as_key)?;
             let statement = wallet.node.status(&bill, &key)?;
             // From the pinned chain, vouched for by as many member nodes as the chain format at its
-            // height needs (from format 7 the finality quorum, bound to the registry there).
+            // height needs (from format 7 the finality quorum, bound to the registry there; from
+            // format 8 to its root, checked with the consortium alone).
             crate::pins::Pins::load(&wallet.home)?.check(&statement.statement.chain, None)?;
-            let registry = wallet.registry_at(statement.statement.height)?;
-            let signers = statement.check(&registry).map_err(|e| {
-                CliError::new(
-                    Kind::Verification,
-                    e.code(),
-                    format!("the node's statement does not verify: {e}"),
-                )
-            })?;
+            let signers = wallet.statement_signers(&statement)?;
             let (signer, nodes) = (
                 signers.join(", "),
                 if signers.len() > 1 { "nodes" } else { "node" },
