@@ -484,14 +484,18 @@ fn check_extract(
 }
 
 /// What of a party's entry the replay got otherwise than the proof: named for the bank.
-fn differs(replayed: &crate::party::Party, proven: &crate::party::Party) -> &'static str {
+fn differs(
+    replayed: &crate::party::Party,
+    proven: &crate::party::Party,
+) -> crate::error::EntryPart {
+    use crate::error::EntryPart;
     if replayed.key != proven.key || replayed.retired_keys != proven.retired_keys {
-        "keys"
+        EntryPart::Keys
     } else if replayed.recoveries != proven.recoveries {
-        "recoveries"
+        EntryPart::Recoveries
     } else if replayed.revoked != proven.revoked {
-        "revocation"
+        EntryPart::Revocation
     } else {
-        "profile"
+        EntryPart::Profile
     }
 }

@@ -3,6 +3,30 @@
 use crate::hash::Hash;
 use crate::party::{PartyId, Role};
 
+/// The part of a party's registry entry a bundle's replay got otherwise than its proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryPart {
+    /// Its current or retired keys.
+    Keys,
+    /// The keys governance gave it.
+    Recoveries,
+    /// Whether it is revoked.
+    Revocation,
+    /// Its name, roles or identifiers.
+    Profile,
+}
+
+impl std::fmt::Display for EntryPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EntryPart::Keys => "keys",
+            EntryPart::Recoveries => "recoveries",
+            EntryPart::Revocation => "revocation",
+            EntryPart::Profile => "profile",
+        })
+    }
+}
+
 /// The result of anything in `ebl-core` that can be refused.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -613,8 +637,8 @@ pub enum Error {
     PartyHistoryMismatch {
         /// The party.
         party: PartyId,
-        /// What differs (`keys`, `recoveries`, `revocation`, `profile`).
-        differs: &'static str,
+        /// What differs.
+        differs: EntryPart,
         /// How many of the party's registry events the bundle carried.
         events: usize,
     },
