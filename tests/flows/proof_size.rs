@@ -230,3 +230,38 @@ fn a_registry_proof_cut_short_padded_forged_or_from_another_height_is_refused_by
         "{head_forged}"
     );
 }
+
+/// `BUNDLE_ENTRIES_MAX` at its boundary: a bundle proving exactly that many registry entries (the
+/// consortium's and the parties', padded with repeats of a real proof, which the verifier does not
+/// rely on) verifies; one more, or one head before a block too many, is refused by name before anything
+/// is replayed.
+#[test]
+fn a_bundle_proving_more_registry_entries_than_the_limit_is_refused_at_the_boundary() {
+    use ebl_core::limits::BUNDLE_ENTRIES_MAX;
+    let m = Market::with_cast();
+    let bill = m.issue("PROOF-LIMIT-1");
+    m.sell("shipper", &bill, "Buyer One");
+    let (_, honest) = exported(&m, &bill, "limit-honest.json", "buyer1");
+    let padded = |parties: usize, heads: usize| -> Value {
+        let mut bundle = honest.clone();
+        let proofs = &mut bundle["registry_proofs"];
+        for (list, to) in [("parties", parties), ("heads_before", heads)] {
+            let items = proofs[list].as_array_mut().expect("list");
+            let last = items.last().expect("one proven entry").clone();
+            items.resize(to.max(items.len()), last);
+        }
+        bundle
+    };
+    // The parties' proofs with the consortium's: BUNDLE_ENTRIES_MAX entries in all.
+    let at_limit = padded(BUNDLE_ENTRIES_MAX - 1, 0);
+    let verdict = verified(&m, &at_limit, "limit-at.json").expect("at the limit, verified");
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(
+        verified(&m, &padded(BUNDLE_ENTRIES_MAX, 0), "limit-over.json"),
+        Err("too_many_registry_proofs".to_owned())
+    );
+    assert_eq!(
+        verified(&m, &padded(0, BUNDLE_ENTRIES_MAX + 1), "limit-heads.json"),
+        Err("too_many_registry_proofs".to_owned())
+    );
+}

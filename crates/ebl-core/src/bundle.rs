@@ -79,6 +79,23 @@ pub struct RegistryProofs {
     /// in the extract): its certificate's signatures cover it, so a wrong one does not verify.
     pub heads_before: Vec<HeadBefore>,
 }
+
+impl RegistryProofs {
+    /// At most [`BUNDLE_ENTRIES_MAX`] registry entries (the parties' with the consortium's) and as many
+    /// heads before blocks: checked before anything is replayed or hashed.
+    fn check_count(&self) -> Result<(), Error> {
+        let entries = self.parties.len() + 1;
+        for count in [entries, self.heads_before.len()] {
+            if count > BUNDLE_ENTRIES_MAX {
+                return Err(Error::TooManyRegistryProofs {
+                    count,
+                    max: BUNDLE_ENTRIES_MAX,
+                });
+            }
+        }
+        Ok(())
+    }
+}
 /// Largest bundle file a reader accepts.
 pub const BUNDLE_BYTES_MAX: usize = 64 * 1024 * 1024;
 
@@ -246,6 +263,9 @@ impl Bundle {
             .check(&self.format)
             .map_err(|e| fail("bundle", e))?;
         self.genesis.check().map_err(|e| fail("genesis", e))?;
+        if let Some(proofs) = &self.registry_proofs {
+            proofs.check_count().map_err(|e| fail("registry", e))?;
+        }
         // Entries come in ledger order; one out of place is refused, never sorted into place.
         for (list, what) in [
             (&self.registry, "registry"),
@@ -450,13 +470,6 @@ fn check_extract(
     proofs: &RegistryProofs,
     extract: &[HistoryEntry],
 ) -> Result<(), Error> {
-    if proofs.parties.len() >= BUNDLE_ENTRIES_MAX || proofs.heads_before.len() > BUNDLE_ENTRIES_MAX
-    {
-        return Err(Error::TooManyRegistryProofs {
-            count: proofs.parties.len(),
-            max: BUNDLE_ENTRIES_MAX,
-        });
-    }
     proofs.consortium.verify(&proofs.root)?;
     if proofs.consortium.consortium != report.registry.consortium() {
         return Err(Error::ConsortiumHistoryMismatch);
