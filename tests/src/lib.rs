@@ -41,7 +41,7 @@ fn bin_dir() -> PathBuf {
 }
 
 /// Path of a workspace binary. Unless `EBL_BIN_DIR` names prebuilt ones, the binaries are brought up to
-/// date once per test process (a no-op when `cargo test --workspace` just built them), so a suite run
+/// date once per test process (a no-op when the README's `cargo test --workspace --features ebl-cli/embedded-node` just built them), so a suite run
 /// alone never drives stale binaries.
 pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
@@ -59,6 +59,9 @@ pub fn bin(name: &str) -> PathBuf {
                     "ebl-cli",
                     "-p",
                     "ebl-bench",
+                    // As the README's test command builds them: `ebl demo` plays on its embedded node.
+                    "--features",
+                    "ebl-cli/embedded-node",
                 ])
                 .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
             if dir.ends_with("release") {

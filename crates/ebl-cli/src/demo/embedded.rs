@@ -1,5 +1,5 @@
 //! The demo on a node embedded in this process: nothing to start beside `ebl`. It links the node, so it
-//! is behind the feature `embedded-node` (on by default); a wallet built without it has no node inside.
+//! is behind the feature `embedded-node` (off by default); a wallet built without it has no node inside.
 
 #[cfg(feature = "embedded-node")]
 use std::path::Path;
@@ -194,7 +194,7 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
 #[cfg(not(feature = "embedded-node"))]
 pub fn run(_keep: Option<PathBuf>) -> Result<()> {
     Err(Refusal::NoEmbeddedNode(
-        "this ebl was built without its embedded node (feature `embedded-node`): run `ebl demo --cluster 3` with ebl-node beside ebl, or build ebl with its default features".into(),
+        "this ebl was built without its embedded node (feature `embedded-node`): run `ebl demo --cluster 3` with ebl-node beside ebl, or build ebl with `--features embedded-node` (`cargo run --release -p ebl-cli --features embedded-node -- demo`)".into(),
     )
     .into())
 }

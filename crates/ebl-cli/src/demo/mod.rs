@@ -1,5 +1,5 @@
 //! `ebl demo`: a whole trade played with the same commands a user types, on a node embedded in this
-//! process (`embedded`, behind the default feature `embedded-node`) or on a consortium of `ebl-node`
+//! process (`embedded`, behind the feature `embedded-node`, off by default) or on a consortium of `ebl-node`
 //! processes (`cluster`).
 
 pub mod cluster;

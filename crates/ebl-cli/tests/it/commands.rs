@@ -428,8 +428,10 @@ fn enforcement_amendment_and_key_rotation() {
     );
 }
 
+/// The README's first command: the whole trade on the node embedded in the wallet.
+#[cfg(feature = "embedded-node")]
 #[test]
-fn demo_and_completions_run() {
+fn the_demo_plays_the_whole_trade_on_its_embedded_node() {
     let dir = tempfile::tempdir().expect("dir");
     let demo = std::process::Command::new(env!("CARGO_BIN_EXE_ebl"))
         .arg("demo")
@@ -444,6 +446,30 @@ fn demo_and_completions_run() {
     );
     assert!(stdout.contains("demo complete"), "{stdout}");
     assert!(stdout.contains("VALID"), "{stdout}");
+}
+
+/// The wallet as shipped links no node: `ebl demo` says so by its code and how to get one, and
+/// changes nothing.
+#[cfg(not(feature = "embedded-node"))]
+#[test]
+fn the_demo_without_its_embedded_node_says_how_to_get_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let demo = std::process::Command::new(env!("CARGO_BIN_EXE_ebl"))
+        .args(["--json", "demo"])
+        .env("HOME", dir.path())
+        .output()
+        .expect("demo");
+    assert!(!demo.status.success());
+    let answer: Value = serde_json::from_slice(&demo.stdout).expect("json");
+    assert_eq!(answer["error"]["code"], "no_embedded_node", "{answer}");
+    assert!(answer["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("--features embedded-node")));
+    assert_eq!(std::fs::read_dir(dir.path()).expect("home").count(), 0);
+}
+
+#[test]
+fn completions_name_every_command() {
     let completions = std::process::Command::new(env!("CARGO_BIN_EXE_ebl"))
         .args(["completions", "bash"])
         .output()
