@@ -1,6 +1,6 @@
 //! Talking to a node: JSON over HTTP, signed reads, and errors mapped to the wallet's kinds.
 
-use ebl_core::refusal::{ReadRefusal, RequestRefusal};
+use ebl_core::refusal::{ReadRule, RequestRefusal};
 use std::cell::OnceCell;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use ebl_core::{
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::error::{CliError, Kind, Refusal, Result};
+use crate::error::{CliError, Refusal, Remote, Result};
 
 /// How long to wait for a node to accept a connection, and for a whole answer.
 pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
@@ -390,19 +390,22 @@ impl NodeClient {
                 )))
             });
         }
-        let error = serde_json::from_slice::<ErrorEnvelope>(&body)
-            .map(|e| e.error)
-            .unwrap_or_else(|_| ErrorBody {
-                code: format!("http_{status}"),
-                message: String::from_utf8_lossy(&body).chars().take(200).collect(),
-            });
-        let kind = match status {
-            _ if is_node_failure(status) => Kind::Unreachable,
-            400..=499 => Kind::Usage,
-            _ => Kind::Other,
+        let remote = match serde_json::from_slice::<ErrorEnvelope>(&body) {
+            Ok(answer) => Remote::from_answer(status, answer.error),
+            Err(_) => Remote::Status {
+                status,
+                text: String::from_utf8_lossy(&body).chars().take(200).collect(),
+            },
         };
-        let mut err = CliError::new(kind, &error.code, error.message);
-        if error.code == ReadRefusal::NotAParty.code() {
+        let not_a_party = matches!(
+            remote,
+            Remote::Read {
+                rule: ReadRule::Forbidden,
+                ..
+            }
+        );
+        let mut err = CliError::from(remote);
+        if not_a_party {
             err = err.with_hint(
                 "only the bill's parties, operators and auditors may read it: act --as one of them",
             );
@@ -592,7 +595,7 @@ impl NodeClient {
             })
             .collect();
         self.get_listing(&format!("/v1/parties/{encoded}")).map_err(|e| {
-            if e.code == RequestRefusal::UnknownParty(String::new()).code() {
+            if matches!(e.request_refusal(), Some(RequestRefusal::UnknownParty(_))) {
                 CliError::from(Refusal::UnknownParty(format!("no registered party {who:?}")))
                     .with_hint("name a party by its registered name, party id or public key; `ebl party list` shows them")
             } else {
@@ -879,7 +882,7 @@ mod tests {
         // Alone, the timing-out node is a node failure: exit 5, not a usage error.
         let alone = super::NodeClient::new(&timing_out);
         let e = alone.genesis().expect_err("no node answers");
-        assert_eq!((e.exit_code(), e.code.as_str()), (5, "request_timeout"));
+        assert_eq!((e.exit_code(), e.code().as_ref()), (5, "request_timeout"));
     }
 
     /// A transaction in a two-transaction block, its honest receipt, and the block's certificate.
@@ -957,7 +960,7 @@ mod tests {
                 f(receipt, c);
             }
             check_receipt(&tx, &outcome, &no_registry)
-                .map_err(|e| (e.exit_code(), e.code))
+                .map_err(|e| (e.exit_code(), e.code().into_owned()))
                 .map_err(|(x, c)| (c, x))
         };
         let refused = Err(("bad_receipt".to_owned(), 4));
@@ -989,7 +992,7 @@ mod tests {
         );
         assert!(check_node_address("http://127.0.0.1:1,https://b:2", false).is_ok());
         let bad = check_node_address("http://127.0.0.1:1,b:2", false).expect_err("no scheme");
-        assert_eq!(bad.code, "bad_node_address");
+        assert_eq!(bad.code(), "bad_node_address");
         assert!(check_node_address("", false).is_err());
         let many = vec!["https://a:1"; NODE_ADDRESSES_MAX + 1].join(",");
         assert!(
@@ -1006,11 +1009,11 @@ mod tests {
         let over = dir.path().join("over.pem");
         std::fs::write(&over, vec![b'\n'; super::NODE_CERT_FILE_BYTES_MAX + 1]).expect("write");
         let refused = super::NodeTrust::pinned(&over).expect_err("too large");
-        assert_eq!(refused.code, "file_too_large");
+        assert_eq!(refused.code(), "file_too_large");
         let most = dir.path().join("most.pem");
         std::fs::write(&most, vec![b'\n'; super::NODE_CERT_FILE_BYTES_MAX]).expect("write");
         let refused = super::NodeTrust::pinned(&most).expect_err("no certificate");
-        assert_eq!(refused.code, "bad_node_certificate");
+        assert_eq!(refused.code(), "bad_node_certificate");
     }
 
     #[test]
@@ -1030,7 +1033,7 @@ mod tests {
             "http://127.0.0.1.example:7878",
         ] {
             let refused = check_node_address(remote, false).expect_err(remote);
-            assert_eq!(refused.code, "plain_http_off_loopback", "{remote}");
+            assert_eq!(refused.code(), "plain_http_off_loopback", "{remote}");
             assert!(
                 check_node_address(remote, true).is_ok(),
                 "{remote} when asked"

@@ -1,6 +1,7 @@
 //! What can go wrong in the wallet, each kind with its documented exit code.
 
 use ebl_core::api::ErrorBody;
+use ebl_core::refusal::{ReadRule, RequestRefusal};
 
 /// Exit codes, as `ebl --help` documents them.
 pub mod exit {
@@ -33,16 +34,153 @@ pub enum Kind {
     Other,
 }
 
+/// What went wrong, as data: the rule broken, whether the wallet's, the core's checked here, or the
+/// node's as it answered (decoded once, where it is read).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Cause {
+    /// A rule of the core (a ledger rule, a verification, a format) checked in the wallet, as a failure
+    /// of `kind`; `context` says what was being checked, in words.
+    #[error("{}{error}", context.as_ref().map(|c| format!("{c}: ")).unwrap_or_default())]
+    Core {
+        /// The rule.
+        #[source]
+        error: ebl_core::Error,
+        /// What it means here, and so the exit code.
+        kind: Kind,
+        /// What was being checked.
+        context: Option<String>,
+    },
+    /// A PINT envelope that fails its check (here, or as the node answered it), with PINT's code;
+    /// `context` says what was being checked.
+    #[error("{}{failure}", context.as_ref().map(|c| format!("{c}: ")).unwrap_or_default())]
+    Envelope {
+        /// The failure.
+        #[source]
+        failure: ebl_pint::PintFailure,
+        /// What was being checked.
+        context: Option<String>,
+    },
+    /// One of the wallet's own rules with data.
+    #[error(transparent)]
+    Wallet(#[from] WalletRule),
+    /// One of the wallet's own refusals.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// What the node answered.
+    #[error(transparent)]
+    Remote(#[from] Remote),
+}
+
+/// A node's refusal, read once from its answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Remote {
+    /// A refusal of the request as such (no leader, unknown party, registry moved, ...), decoded.
+    #[error("{refusal}")]
+    Request {
+        /// The refusal.
+        refusal: RequestRefusal,
+        /// The HTTP status it came with.
+        status: u16,
+    },
+    /// A rule of reading (unknown bill, forbidden, replayed request, ...), decoded.
+    #[error("{message}")]
+    Read {
+        /// The rule.
+        rule: ReadRule,
+        /// What is wrong, in words (the rule's data, which stays on the node).
+        message: String,
+        /// The HTTP status it came with.
+        status: u16,
+    },
+    /// A transaction one of the ledger's rules refused.
+    #[error("refused by the ledger: {message}")]
+    Rejected {
+        /// The rule's stable code, as the node named it.
+        code: String,
+        /// What is wrong, in words.
+        message: String,
+    },
+    /// Another of the node's rules (a ledger rule met in a read, its store's), as it named it, with the kind its HTTP
+    /// status stands for. The rule's data stays on the node: a reader acts on the code and the kind.
+    #[error("{message}")]
+    Rule {
+        /// The rule's stable code.
+        code: String,
+        /// What is wrong, in words.
+        message: String,
+        /// What the status means here.
+        kind: Kind,
+    },
+    /// An answer with no error body the wallet can read: only its HTTP status says what it is.
+    #[error("the node answered HTTP {status}: {text}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body.
+        text: String,
+    },
+}
+
+impl Remote {
+    /// The node's answer `body` to a request, with HTTP `status`.
+    pub fn from_answer(status: u16, body: ErrorBody) -> Remote {
+        if let Some(refusal) = RequestRefusal::from_answer(&body.code, &body.message) {
+            return Remote::Request { refusal, status };
+        }
+        if let Some(rule) = ReadRule::from_code(&body.code) {
+            return Remote::Read {
+                rule,
+                message: body.message,
+                status,
+            };
+        }
+        Remote::Rule {
+            code: body.code,
+            message: body.message,
+            kind: Remote::kind_of_status(status),
+        }
+    }
+
+    /// What an HTTP status means to the wallet: a node that cannot answer for now (408, 503: the next
+    /// node is tried) is as unreachable, a 4xx is bad usage, the rest anything else.
+    fn kind_of_status(status: u16) -> Kind {
+        match status {
+            408 | 503 => Kind::Unreachable,
+            400..=499 => Kind::Usage,
+            _ => Kind::Other,
+        }
+    }
+
+    /// The stable code: the node's, or `http_<status>` for an answer that named none.
+    pub fn code(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Remote::Request { refusal, .. } => refusal.code().into(),
+            Remote::Read { rule, .. } => rule.code().into(),
+            Remote::Rejected { code, .. } | Remote::Rule { code, .. } => code.as_str().into(),
+            Remote::Status { status, .. } => format!("http_{status}").into(),
+        }
+    }
+
+    /// What kind of failure it is: by the HTTP status the node answered with.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Remote::Rejected { .. } => Kind::Rejected,
+            Remote::Rule { kind, .. } => *kind,
+            Remote::Request { status, .. }
+            | Remote::Read { status, .. }
+            | Remote::Status { status, .. } => Remote::kind_of_status(*status),
+        }
+    }
+}
+
 /// One clear line of what is wrong, a stable code, and what to do about it.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
+#[error("{cause}")]
 pub struct CliError {
-    /// What kind of failure, and so the exit code.
-    pub kind: Kind,
-    /// The broken rule's stable code: the wallet's own, or a node's as it answered.
-    pub code: String,
-    /// What is wrong, in words.
-    pub message: String,
+    /// What went wrong (boxed: an error is passed up through every call that can fail, and should be a
+    /// pointer wide there).
+    #[source]
+    pub cause: Box<Cause>,
     /// What to do about it.
     pub hint: Option<String>,
 }
@@ -51,19 +189,44 @@ pub struct CliError {
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
 impl CliError {
-    /// An error of `kind` with its stable `code`.
-    pub fn new(kind: Kind, code: &str, message: impl Into<String>) -> CliError {
-        CliError {
+    /// A rule of the core checked here, as a failure of `kind`.
+    pub fn core(kind: Kind, error: ebl_core::Error) -> CliError {
+        CliError::from(Cause::Core {
+            error,
             kind,
-            code: code.to_owned(),
-            message: message.into(),
-            hint: None,
-        }
+            context: None,
+        })
     }
 
-    /// A usage error (exit 2).
-    pub fn usage(code: &str, message: impl Into<String>) -> CliError {
-        CliError::new(Kind::Usage, code, message)
+    /// A rule of the core checked here, as a failure of `kind`, while checking `context`.
+    pub fn core_in(kind: Kind, error: ebl_core::Error, context: impl Into<String>) -> CliError {
+        CliError::from(Cause::Core {
+            error,
+            kind,
+            context: Some(context.into()),
+        })
+    }
+
+    /// A PINT envelope that fails, while checking `context`.
+    pub fn envelope(failure: ebl_pint::PintFailure, context: Option<&str>) -> CliError {
+        CliError::from(Cause::Envelope {
+            failure,
+            context: context.map(str::to_owned),
+        })
+    }
+
+    /// The same error said to be about `context` (a core rule's or an envelope's; any other says
+    /// what it is about already).
+    pub fn in_context(mut self, context: &str) -> CliError {
+        if let Cause::Core { context: c, .. } | Cause::Envelope { context: c, .. } =
+            &mut *self.cause
+        {
+            *c = Some(match c.take() {
+                Some(inner) => format!("{context}: {inner}"),
+                None => context.to_owned(),
+            });
+        }
+        self
     }
 
     /// The same error with what to do about it.
@@ -72,9 +235,68 @@ impl CliError {
         self
     }
 
+    /// The broken rule's stable code: the wallet's own, the core's, or a node's as it answered.
+    pub fn code(&self) -> std::borrow::Cow<'_, str> {
+        match &*self.cause {
+            Cause::Core { error, .. } => error.code().into(),
+            Cause::Envelope { failure, .. } => failure.code.code().into(),
+            Cause::Wallet(rule) => rule.code().into(),
+            Cause::Refused(refusal) => refusal.code().into(),
+            Cause::Remote(remote) => remote.code(),
+        }
+    }
+
+    /// What kind of failure, and so the exit code.
+    pub fn kind(&self) -> Kind {
+        match &*self.cause {
+            Cause::Core { kind, .. } => *kind,
+            Cause::Envelope { .. } => Kind::Verification,
+            Cause::Wallet(rule) => rule.kind(),
+            Cause::Refused(refusal) => refusal.kind(),
+            Cause::Remote(remote) => remote.kind(),
+        }
+    }
+
+    /// What is wrong, in words.
+    pub fn message(&self) -> String {
+        self.cause.to_string()
+    }
+
+    /// The node's refusal of the request as such, if that is what this is.
+    pub fn request_refusal(&self) -> Option<&RequestRefusal> {
+        match &*self.cause {
+            Cause::Remote(Remote::Request { refusal, .. }) => Some(refusal),
+            _ => None,
+        }
+    }
+
+    /// The core's rule, if this is one the wallet checked itself.
+    pub fn core_error(&self) -> Option<&ebl_core::Error> {
+        match &*self.cause {
+            Cause::Core { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The node's rule of reading, if that is what this is.
+    pub fn read_rule(&self) -> Option<ReadRule> {
+        match &*self.cause {
+            Cause::Remote(Remote::Read { rule, .. }) => Some(*rule),
+            _ => None,
+        }
+    }
+
+    /// The wallet's own refusal, if that is what this is.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match &*self.cause {
+            Cause::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+
     /// The documented exit code.
     pub fn exit_code(&self) -> u8 {
-        match self.kind {
+        match self.kind() {
             Kind::Usage => exit::USAGE,
             Kind::Rejected => exit::REJECTED,
             Kind::Verification => exit::VERIFICATION,
@@ -85,11 +307,10 @@ impl CliError {
 
     /// A refusal by a ledger rule, as the node reported it.
     pub fn rejected(body: &ErrorBody) -> CliError {
-        CliError::new(
-            Kind::Rejected,
-            &body.code,
-            format!("refused by the ledger: {}", body.message),
-        )
+        CliError::from(Remote::Rejected {
+            code: body.code.clone(),
+            message: body.message.clone(),
+        })
     }
 
     /// A local IO failure of `what`.
@@ -98,9 +319,25 @@ impl CliError {
     }
 }
 
+impl From<Cause> for CliError {
+    fn from(cause: Cause) -> CliError {
+        CliError {
+            cause: Box::new(cause),
+            hint: None,
+        }
+    }
+}
+
+impl From<Remote> for CliError {
+    fn from(remote: Remote) -> CliError {
+        CliError::from(Cause::Remote(remote))
+    }
+}
+
+/// A rule of the core met in the wallet's own checks of what it was given: bad input (exit 2).
 impl From<ebl_core::Error> for CliError {
     fn from(e: ebl_core::Error) -> CliError {
-        CliError::usage(e.code(), e.to_string())
+        CliError::core(Kind::Usage, e)
     }
 }
 
@@ -295,10 +532,9 @@ impl WalletRule {
 impl From<WalletRule> for CliError {
     fn from(rule: WalletRule) -> CliError {
         let hint = rule.hint();
-        let error = CliError::new(rule.kind(), rule.code(), rule.to_string());
-        match hint {
-            Some(h) => error.with_hint(h),
-            None => error,
+        CliError {
+            cause: Box::new(Cause::Wallet(rule)),
+            hint,
         }
     }
 }
@@ -335,6 +571,12 @@ pub enum Refusal {
     /// A pledge offer that cannot be read.
     #[error("{0}")]
     BadOffer(String),
+    /// A pledge offer whose transaction is no pledge: it does not verify as an offer.
+    #[error("{0}")]
+    OfferNotAPledge(String),
+    /// A pledge offer whose pledge is not for the bill state its bundle proves.
+    #[error("{0}")]
+    OfferMismatch(String),
     /// An amendment reason that cannot be used.
     #[error("{0}")]
     BadReason(String),
@@ -453,6 +695,8 @@ impl Refusal {
             Refusal::BadKeyFile(_) => "bad_key_file",
             Refusal::BadKeyName(_) => "bad_key_name",
             Refusal::BadOffer(_) => "bad_offer",
+            Refusal::OfferNotAPledge(_) => "not_a_pledge",
+            Refusal::OfferMismatch(_) => "offer_mismatch",
             Refusal::BadReason(_) => "bad_reason",
             Refusal::BadTrustFile(_) => "bad_trust_file",
             Refusal::UnboundTrustKey(_) => "unbound_trust_key",
@@ -501,6 +745,7 @@ impl Refusal {
             Refusal::BadKeyFile(_) => Kind::Usage,
             Refusal::BadKeyName(_) => Kind::Usage,
             Refusal::BadOffer(_) => Kind::Usage,
+            Refusal::OfferNotAPledge(_) | Refusal::OfferMismatch(_) => Kind::Verification,
             Refusal::BadReason(_) => Kind::Usage,
             Refusal::BadTrustFile(_)
             | Refusal::UnboundTrustKey(_)
@@ -541,7 +786,7 @@ impl Refusal {
 
 impl From<Refusal> for CliError {
     fn from(refusal: Refusal) -> CliError {
-        CliError::new(refusal.kind(), refusal.code(), refusal.to_string())
+        CliError::from(Cause::Refused(refusal))
     }
 }
 
@@ -600,7 +845,7 @@ mod tests {
         ];
         for (refusal, code, exit) in pinned {
             let error = CliError::from(refusal);
-            assert_eq!((error.code.as_str(), error.exit_code()), (code, exit));
+            assert_eq!((error.code().as_ref(), error.exit_code()), (code, exit));
         }
     }
 }

@@ -113,7 +113,7 @@ impl Wallet {
                 expected: chain,
                 got: proposal.transaction.body.chain,
             };
-            return Err(CliError::new(Kind::Verification, e.code(), e.to_string()));
+            return Err(CliError::core(Kind::Verification, e));
         }
         if !proposal.transaction.body.action.is_governance() {
             return Err(crate::error::WalletRule::BadProposal {
@@ -126,10 +126,10 @@ impl Wallet {
         }
         // Every signature must verify over exactly this body: a body changed after signing fails here.
         proposal.transaction.verify_signatures().map_err(|e| {
-            CliError::new(
+            CliError::core_in(
                 Kind::Verification,
-                e.code(),
-                format!("a signature on the proposal does not verify over its body: {e}"),
+                e,
+                "a signature on the proposal does not verify over its body",
             )
         })?;
         Ok(proposal)
@@ -150,7 +150,7 @@ impl Wallet {
             .is_none()
         {
             let e = ebl_core::Error::UnknownMember;
-            return Err(CliError::new(Kind::Usage, e.code(), e.to_string())
+            return Err(CliError::core(Kind::Usage, e)
                 .with_hint("approve with the admin key of a current member (`ebl gov members`)"));
         }
         let mut tx = proposal.transaction;
@@ -173,7 +173,7 @@ impl Wallet {
         }
         let Some(path) = proposal else {
             let e = ebl_core::Error::GovernanceQuorum { got: have, need };
-            return Err(CliError::new(Kind::Usage, e.code(), e.to_string()).with_hint(
+            return Err(CliError::core(Kind::Usage, e).with_hint(
                 "write it as a proposal with -o FILE and hand the file to the other admins (`ebl gov approve FILE`)",
             ));
         };
@@ -472,7 +472,7 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                 .find(|m| m.name.eq_ignore_ascii_case(&name))
                 .ok_or_else(|| {
                     let e = ebl_core::Error::UnknownMember;
-                    CliError::new(Kind::Usage, e.code(), format!("{e}: {name:?}"))
+                    CliError::core_in(Kind::Usage, e, format!("{name:?}"))
                         .with_hint("`ebl gov members` lists them")
                 })?;
             govern(
@@ -530,11 +530,11 @@ pub(crate) fn replayed(
         ledger
             .apply(&entry.transaction, Signatures::Verify)
             .map_err(|e| {
-                CliError::new(
+                CliError::core_in(
                     Kind::Verification,
-                    e.code(),
+                    e,
                     format!(
-                        "the node's registry history does not replay at {}: {e}",
+                        "the node's registry history does not replay at {}",
                         entry.transaction.id()
                     ),
                 )

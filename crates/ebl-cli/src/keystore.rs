@@ -364,7 +364,7 @@ mod tests {
     fn key_names_are_bounded_and_plain() {
         assert!(check_name(&"k".repeat(KEY_NAME_BYTES_MAX)).is_ok());
         assert_eq!(
-            check_name(&"k".repeat(KEY_NAME_BYTES_MAX + 1)).map_err(|e| e.code),
+            check_name(&"k".repeat(KEY_NAME_BYTES_MAX + 1)).map_err(|e| e.code().into_owned()),
             Err("bad_key_name".to_owned())
         );
         for bad in ["", "../etc", "a/b", ".hidden", "sp ace"] {
@@ -392,7 +392,10 @@ mod tests {
             costly["kdf"][field] = over.into();
             std::fs::write(&path, costly.to_string()).expect("write");
             assert_eq!(
-                store.unlock("k", "right").map(|_| ()).map_err(|e| e.code),
+                store
+                    .unlock("k", "right")
+                    .map(|_| ())
+                    .map_err(|e| e.code().into_owned()),
                 Err("kdf_too_costly".to_owned()),
                 "{field}"
             );
@@ -420,7 +423,7 @@ mod tests {
         assert_eq!(
             Keystore::new(a.path())
                 .backup("carrier", "wrong")
-                .map_err(|e| e.code),
+                .map_err(|e| e.code().into_owned()),
             Err("wrong_passphrase".to_owned())
         );
         let (name, restored) = restore(&backup, "right one").expect("restore");
@@ -432,7 +435,9 @@ mod tests {
             .save("carrier-2", &restored, "right one")
             .expect("save");
         assert_eq!(
-            restore(&backup, "wrong").map(|_| ()).map_err(|e| e.code),
+            restore(&backup, "wrong")
+                .map(|_| ())
+                .map_err(|e| e.code().into_owned()),
             Err("wrong_passphrase".to_owned())
         );
         // The public key is bound to the ciphertext: a backup claiming another key is refused.
@@ -443,14 +448,14 @@ mod tests {
         assert_eq!(
             restore(value.to_string().as_bytes(), "right one")
                 .map(|_| ())
-                .map_err(|e| e.code),
+                .map_err(|e| e.code().into_owned()),
             Err("wrong_passphrase".to_owned())
         );
         value["format"] = "ebl-key/0".into();
         assert_eq!(
             restore(value.to_string().as_bytes(), "right one")
                 .map(|_| ())
-                .map_err(|e| e.code),
+                .map_err(|e| e.code().into_owned()),
             Err("bad_key_file".to_owned())
         );
     }
@@ -467,7 +472,10 @@ mod tests {
             key.to_bytes()
         );
         assert_eq!(
-            store.unlock("k", "wrong").map(|_| ()).map_err(|e| e.code),
+            store
+                .unlock("k", "wrong")
+                .map(|_| ())
+                .map_err(|e| e.code().into_owned()),
             Err("wrong_passphrase".to_owned())
         );
         // The file never holds the seed in the clear.

@@ -90,22 +90,21 @@ fn main() -> ExitCode {
 
 fn report(e: &CliError, json: bool, lang: ebl_cli::lang::Lang) {
     if json {
-        let body =
-            serde_json::json!({"error": {"code": e.code, "message": e.message, "hint": e.hint}});
+        let body = serde_json::json!({"error": {"code": e.code(), "message": e.message(), "hint": e.hint}});
         let _ = writeln!(std::io::stdout(), "{body}");
     } else if lang == ebl_cli::lang::Lang::Zh {
         // The kind in Chinese; the message and its stable code as the rule states them.
         eprintln!(
             "错误（{}）：{} [{}]",
-            ebl_cli::output::zh::error_kind(e.kind),
-            e.message,
-            e.code
+            ebl_cli::output::zh::error_kind(e.kind()),
+            e.message(),
+            e.code()
         );
         if let Some(hint) = &e.hint {
             eprintln!("  提示：{hint}");
         }
     } else {
-        eprintln!("error: {} [{}]", e.message, e.code);
+        eprintln!("error: {} [{}]", e.message(), e.code());
         if let Some(hint) = &e.hint {
             eprintln!("  hint: {hint}");
         }

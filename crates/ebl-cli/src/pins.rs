@@ -152,12 +152,12 @@ fn mismatch(expected: &ChainId, got: &ChainId) -> CliError {
         expected: *expected,
         got: *got,
     };
-    CliError::new(Kind::Verification, e.code(), e.to_string())
+    CliError::core(Kind::Verification, e)
 }
 
 fn unpinned(chain: &ChainId) -> CliError {
     let e = Error::UnpinnedChain { chain: *chain };
-    CliError::new(Kind::Verification, e.code(), e.to_string()).with_hint(format!(
+    CliError::core(Kind::Verification, e).with_hint(format!(
         "compare the chain id with your consortium's members, then `ebl chain pin {chain}`"
     ))
 }

@@ -1,7 +1,7 @@
 //! The wallet's operations: keys, signing and submitting actions, exports and the pledge hand-over.
 //! Commands and the demo both go through here, so the demo plays exactly what users run.
 
-use ebl_core::refusal::{ReadRefusal, RequestRefusal};
+use ebl_core::refusal::{ReadRule, RequestRefusal};
 use std::path::{Path, PathBuf};
 
 use ebl_core::api::{HistoryEntry, SubmitOutcome};
@@ -13,7 +13,7 @@ use ebl_core::{
 use serde::{Deserialize, Serialize};
 
 use crate::client::NodeClient;
-use crate::error::{CliError, Kind, Refusal, Result};
+use crate::error::{Cause, CliError, Kind, Refusal, Remote, Result};
 use crate::keystore::Keystore;
 
 /// Format of the file a holder hands a bank to ask for a pledge.
@@ -219,7 +219,7 @@ impl Wallet {
     pub fn party(&self, who: &str) -> Result<Party> {
         match self.node.party(who) {
             Err(e)
-                if e.code == RequestRefusal::UnknownParty(String::new()).code()
+                if matches!(e.request_refusal(), Some(RequestRefusal::UnknownParty(_)))
                     && self.keys.exists(who) =>
             {
                 let key = self.keys.public(who)?;
@@ -283,16 +283,14 @@ impl Wallet {
     /// A ledger refusal names parties by their 64-hex ids; people know them by name (issue 14: a
     /// missing_role named the bank by its key). Each id of a registered party becomes `"Name" (id…)`.
     pub fn named(&self, mut e: CliError) -> CliError {
-        if e.kind != Kind::Rejected {
+        let Cause::Remote(Remote::Rejected { message, .. }) = &mut *e.cause else {
             return e;
-        }
+        };
         if let Ok(parties) = self.node.parties() {
             for p in &parties {
                 let id = p.id.to_hex();
-                if e.message.contains(&id) {
-                    e.message = e
-                        .message
-                        .replace(&id, &format!("{:?} ({}…)", p.name(), &id[..12]));
+                if message.contains(&id) {
+                    *message = message.replace(&id, &format!("{:?} ({}…)", p.name(), &id[..12]));
                 }
             }
         }
@@ -318,7 +316,7 @@ impl Wallet {
                 Ok(view) => view.bill.head,
                 // Whoever may not even read the bill has no part in it to act on: say that, about the
                 // action, rather than a refusal to read (issue 14).
-                Err(e) if e.code == ReadRefusal::NotAParty.code() => {
+                Err(e) if e.read_rule() == Some(ReadRule::Forbidden) => {
                     return Err(crate::error::WalletRule::NoPartInBill {
                         bill: bill.to_hex(),
                         action: action.code(),
@@ -355,10 +353,10 @@ impl Wallet {
     ) -> Result<Vec<String>> {
         let height = statement.statement.height;
         let invalid = |e: ebl_core::Error| {
-            CliError::new(
+            CliError::core_in(
                 Kind::Verification,
-                e.code(),
-                format!("the node's statement does not verify: {e}"),
+                e,
+                "the node's statement does not verify",
             )
         };
         let none = std::collections::BTreeSet::new();
@@ -444,10 +442,11 @@ impl Wallet {
                             transactions.push(issue);
                         }
                         Err(e)
-                            if e.code == ReadRefusal::NotAParty.code()
-                                || e.code
-                                    == RequestRefusal::UnknownTransaction(String::new()).code() => {
-                        }
+                            if e.read_rule() == Some(ReadRule::Forbidden)
+                                || matches!(
+                                    e.request_refusal(),
+                                    Some(RequestRefusal::UnknownTransaction(_))
+                                ) => {}
                         Err(e) => return Err(e),
                     }
                 }
@@ -465,7 +464,7 @@ impl Wallet {
             match self.registry_for(statement.statement.height, &transactions, also) {
                 Ok((registry, proofs)) => break (statement, registry, proofs),
                 Err(e)
-                    if e.code == RequestRefusal::RegistryMoved(String::new()).code()
+                    if matches!(e.request_refusal(), Some(RequestRefusal::RegistryMoved(_)))
                         && attempts < REGISTRY_MOVED_RETRIES =>
                 {
                     attempts += 1;
@@ -520,7 +519,7 @@ impl Wallet {
                 return Ok((extract.history, Some(extract.proofs)))
             }
             Ok(_) => {}
-            Err(e) if e.code == RequestRefusal::RegistryMoved(String::new()).code() => {
+            Err(e) if matches!(e.request_refusal(), Some(RequestRefusal::RegistryMoved(_))) => {
                 return Err(e)
             }
             // A node of a release before format 8 has no extract: the whole registry verifies too.
@@ -564,10 +563,10 @@ impl Wallet {
         let transaction = self.prepare_until(holder, action.clone(), Some(valid_until))?;
         let bundle = self.export_naming(&bill, holder, &[pledgee])?;
         let verdict = bundle.verify().map_err(|f| {
-            CliError::new(
+            CliError::core_in(
                 Kind::Verification,
-                f.error.code(),
-                format!("the bill's own proof fails at {}: {}", f.place, f.error),
+                f.error,
+                format!("the bill's own proof fails at {}", f.place),
             )
         })?;
         let registry = bundle.registry();
@@ -584,8 +583,6 @@ impl Wallet {
     /// The bank's review: the whole chain verified offline from the offer's bundle, the pledge checked
     /// against it, and the node asked whether the bill moved since.
     pub fn review_pledge(&self, offer: &PledgeOffer, bank: &SigningKey) -> Result<PledgeReview> {
-        let invalid =
-            |code: &str, message: String| CliError::new(Kind::Verification, code, message);
         check_file_format(&ebl_core::format::PLEDGE_OFFER, &offer.format, || {
             CliError::from(Refusal::BadOffer(format!(
                 "not a pledge offer (format {:?})",
@@ -596,9 +593,10 @@ impl Wallet {
         let chain = offer.bundle.genesis.chain_id();
         crate::pins::Pins::load(&self.home)?.check(&chain, Some(&self.node.genesis()?.chain))?;
         let verdict = offer.bundle.verify().map_err(|f| {
-            invalid(
-                f.error.code(),
-                format!("the offer's proof bundle fails at {}: {}", f.place, f.error),
+            CliError::core_in(
+                Kind::Verification,
+                f.error,
+                format!("the offer's proof bundle fails at {}", f.place),
             )
         })?;
         let tx = &offer.transaction;
@@ -608,28 +606,27 @@ impl Wallet {
             loan,
         } = &tx.body.action
         else {
-            return Err(invalid(
-                "not_a_pledge",
-                format!("the offer holds a {} transaction", tx.body.action.code()),
-            ));
+            return Err(Refusal::OfferNotAPledge(format!(
+                "the offer holds a {} transaction",
+                tx.body.action.code()
+            ))
+            .into());
         };
         if *bill != offer.bundle.bill
             || tx.body.chain != verdict.chain
             || tx.body.prev != verdict.bill.head
         {
-            return Err(invalid(
-                "offer_mismatch",
+            return Err(Refusal::OfferMismatch(
                 "the pledge is not for the bill state the bundle proves".into(),
-            ));
+            )
+            .into());
         }
         tx.verify_signatures()
-            .map_err(|e| invalid(e.code(), format!("the holder's signature: {e}")))?;
+            .map_err(|e| CliError::core_in(Kind::Verification, e, "the holder's signature"))?;
         let me = PartyId::from(PartyKey::of(bank));
         // The offer checks out but the ledger's rules refuse it: exit 3 as the node would, not a
         // verification failure (issue 14).
-        let refused = |e: ebl_core::Error, why: &str| {
-            CliError::new(Kind::Rejected, e.code(), format!("{why}: {e}"))
-        };
+        let refused = |e: ebl_core::Error, why: &str| CliError::core_in(Kind::Rejected, e, why);
         if *pledgee != me {
             return Err(refused(
                 ebl_core::Error::NotPledgee,
@@ -674,8 +671,9 @@ impl Wallet {
                 valid_until_ms: review.valid_until_ms.unwrap_or(0),
                 block_time_ms: review.freshness.checked_at_ms,
             };
-            return Err(CliError::new(Kind::Rejected, e.code(), e.to_string())
-                .with_hint("ask the holder for a new offer"));
+            return Err(
+                CliError::core(Kind::Rejected, e).with_hint("ask the holder for a new offer")
+            );
         }
         if !review.fresh {
             return Err(CliError::from(Refusal::StaleOffer(String::from(
@@ -790,13 +788,16 @@ mod tests {
         );
         let refused = check_file_format(&format::PLEDGE_OFFER, &newer, || unreachable!());
         assert_eq!(
-            refused.map_err(|e| e.code),
+            refused.map_err(|e| e.code().into_owned()),
             Err("format_too_new".to_owned())
         );
         let other = check_file_format(&format::PLEDGE_OFFER, "ebl-bundle/2", || {
             CliError::from(Refusal::BadOffer("not a pledge offer".into()))
         });
-        assert_eq!(other.map_err(|e| e.code), Err("bad_offer".to_owned()));
+        assert_eq!(
+            other.map_err(|e| e.code().into_owned()),
+            Err("bad_offer".to_owned())
+        );
     }
 
     #[test]
@@ -805,7 +806,7 @@ mod tests {
         assert!(check_validity(PLEDGE_OFFER_VALID_HOURS_MAX).is_ok());
         for bad in [0, PLEDGE_OFFER_VALID_HOURS_MAX + 1] {
             assert_eq!(
-                check_validity(bad).map_err(|e| e.code),
+                check_validity(bad).map_err(|e| e.code().into_owned()),
                 Err("bad_validity".to_owned())
             );
         }

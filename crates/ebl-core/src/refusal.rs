@@ -60,21 +60,89 @@ pub enum ReadRefusal {
     NotThisNode,
 }
 
+/// The rule a [`ReadRefusal`] broke, without its data: what a reader of the node's answer decodes its
+/// code to (the data stays on the node; the message says it in words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadRule {
+    /// `unknown_bill`.
+    UnknownBill,
+    /// `forbidden`: no part in the bill, or an offer that does not open it.
+    Forbidden,
+    /// `former_party`.
+    FormerParty,
+    /// `request_replayed`.
+    Replayed,
+    /// `busy`.
+    Busy,
+    /// `offer_not_in_history`.
+    OfferNotInHistory,
+    /// `unauthenticated`.
+    Unauthenticated,
+    /// `bad_request_signature`.
+    BadRequestSignature,
+    /// `request_expired`.
+    RequestExpired,
+    /// `not_this_node`.
+    NotThisNode,
+}
+
+impl ReadRule {
+    /// Every rule, for decoding.
+    pub const ALL: [ReadRule; 10] = [
+        ReadRule::UnknownBill,
+        ReadRule::Forbidden,
+        ReadRule::FormerParty,
+        ReadRule::Replayed,
+        ReadRule::Busy,
+        ReadRule::OfferNotInHistory,
+        ReadRule::Unauthenticated,
+        ReadRule::BadRequestSignature,
+        ReadRule::RequestExpired,
+        ReadRule::NotThisNode,
+    ];
+
+    /// The stable code the API shows.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReadRule::UnknownBill => "unknown_bill",
+            ReadRule::Forbidden => "forbidden",
+            ReadRule::FormerParty => "former_party",
+            ReadRule::Replayed => "request_replayed",
+            ReadRule::Busy => "busy",
+            ReadRule::OfferNotInHistory => "offer_not_in_history",
+            ReadRule::Unauthenticated => "unauthenticated",
+            ReadRule::BadRequestSignature => "bad_request_signature",
+            ReadRule::RequestExpired => "request_expired",
+            ReadRule::NotThisNode => "not_this_node",
+        }
+    }
+
+    /// The rule a node's answer names by `code`, if it is a rule of reading.
+    pub fn from_code(code: &str) -> Option<ReadRule> {
+        ReadRule::ALL.into_iter().find(|rule| rule.code() == code)
+    }
+}
+
 impl ReadRefusal {
+    /// The rule broken.
+    pub fn rule(&self) -> ReadRule {
+        match self {
+            ReadRefusal::UnknownBill { .. } => ReadRule::UnknownBill,
+            ReadRefusal::NotAParty | ReadRefusal::NotYourOffer { .. } => ReadRule::Forbidden,
+            ReadRefusal::FormerParty { .. } => ReadRule::FormerParty,
+            ReadRefusal::Replayed => ReadRule::Replayed,
+            ReadRefusal::RequestsRemembered => ReadRule::Busy,
+            ReadRefusal::OfferNotInHistory => ReadRule::OfferNotInHistory,
+            ReadRefusal::Unsigned => ReadRule::Unauthenticated,
+            ReadRefusal::BadRequestSignature { .. } => ReadRule::BadRequestSignature,
+            ReadRefusal::RequestExpired => ReadRule::RequestExpired,
+            ReadRefusal::NotThisNode => ReadRule::NotThisNode,
+        }
+    }
+
     /// The stable code the API shows.
     pub fn code(&self) -> &'static str {
-        match self {
-            ReadRefusal::UnknownBill { .. } => "unknown_bill",
-            ReadRefusal::NotAParty | ReadRefusal::NotYourOffer { .. } => "forbidden",
-            ReadRefusal::FormerParty { .. } => "former_party",
-            ReadRefusal::Replayed => "request_replayed",
-            ReadRefusal::RequestsRemembered => "busy",
-            ReadRefusal::OfferNotInHistory => "offer_not_in_history",
-            ReadRefusal::Unsigned => "unauthenticated",
-            ReadRefusal::BadRequestSignature { .. } => "bad_request_signature",
-            ReadRefusal::RequestExpired => "request_expired",
-            ReadRefusal::NotThisNode => "not_this_node",
-        }
+        self.rule().code()
     }
 }
 
@@ -157,7 +225,45 @@ pub enum RequestRefusal {
     UnsupportedMediaType(String),
 }
 
+/// Every request refusal, by its constructor: what a reader of the node's answers decodes a code with.
+/// A variant added to [`RequestRefusal`] is added here too (`every_request_refusal_decodes_from_its_code`
+/// counts them).
+const REQUEST_REFUSALS: [fn(String) -> RequestRefusal; 23] = [
+    RequestRefusal::BadBody,
+    RequestRefusal::BatchSize,
+    RequestRefusal::BodyTooLarge,
+    RequestRefusal::Internal,
+    RequestRefusal::MalformedHeight,
+    RequestRefusal::MalformedId,
+    RequestRefusal::MalformedJson,
+    RequestRefusal::NoLeader,
+    RequestRefusal::NotAMemberNode,
+    RequestRefusal::NotClustered,
+    RequestRefusal::NotFound,
+    RequestRefusal::NotLinearizable,
+    RequestRefusal::NotYetApplied,
+    RequestRefusal::QueueFull,
+    RequestRefusal::StatementUncertified,
+    RequestRefusal::RegistryMoved,
+    RequestRefusal::RequestTimeout,
+    RequestRefusal::UnknownApiVersion,
+    RequestRefusal::UnknownBlock,
+    RequestRefusal::UnknownDocument,
+    RequestRefusal::UnknownParty,
+    RequestRefusal::UnknownTransaction,
+    RequestRefusal::UnsupportedMediaType,
+];
+
 impl RequestRefusal {
+    /// The refusal a node answered with `code` and `message`, decoded; `None` for a code that is none
+    /// of these (a ledger rule's, a reading rule's, or one a later release added).
+    pub fn from_answer(code: &str, message: &str) -> Option<RequestRefusal> {
+        REQUEST_REFUSALS
+            .iter()
+            .find(|make| make(String::new()).code() == code)
+            .map(|make| make(message.to_owned()))
+    }
+
     /// The stable code the API shows.
     pub fn code(&self) -> &'static str {
         match self {
@@ -185,5 +291,39 @@ impl RequestRefusal {
             RequestRefusal::UnknownTransaction(_) => "unknown_transaction",
             RequestRefusal::UnsupportedMediaType(_) => "unsupported_media_type",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ReadRule, RequestRefusal, REQUEST_REFUSALS};
+
+    #[test]
+    fn every_read_rule_decodes_from_its_code() {
+        for rule in ReadRule::ALL {
+            assert_eq!(ReadRule::from_code(rule.code()), Some(rule));
+        }
+        assert_eq!(ReadRule::from_code("bad_body"), None);
+    }
+
+    /// A node's answer decodes to the refusal it was made from, for every refusal: no reader compares
+    /// codes as strings.
+    #[test]
+    fn every_request_refusal_decodes_from_its_code() {
+        let mut codes: Vec<&str> = REQUEST_REFUSALS
+            .iter()
+            .map(|make| make(String::new()).code())
+            .collect();
+        for make in REQUEST_REFUSALS {
+            let refusal = make("what to do".to_owned());
+            assert_eq!(
+                RequestRefusal::from_answer(refusal.code(), "what to do"),
+                Some(refusal)
+            );
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), REQUEST_REFUSALS.len(), "one code per refusal");
+        assert_eq!(RequestRefusal::from_answer("stale_head", "x"), None);
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{out, to_json, Out};
-use crate::error::{CliError, Kind, Refusal, Result};
+use crate::error::{CliError, Kind, Refusal, Remote, Result};
 use crate::wallet::{read_file, write_file, Wallet};
 
 /// Reads a trust directory: platform keys (`*.jwk`, `*.json`) and root certificates (`*.crt`, `*.pem`),
@@ -53,11 +53,7 @@ pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
             );
             Ok(out(to_json(&v), human))
         }
-        Err(f) => Err(CliError::new(
-            Kind::Verification,
-            f.code.code(),
-            format!("{} at {}: {}", f.code.code(), f.place, f.reason),
-        )),
+        Err(f) => Err(CliError::envelope(f, None)),
     }
 }
 
@@ -175,17 +171,12 @@ fn answering_node() -> ebl_pint::Binding {
 /// Reads the node's signed answer: RECE or DUPE succeed, every other code is the error it names.
 fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Value) -> Result<Out> {
     let Some(jws) = body.as_str() else {
-        return Err(CliError::new(
-            if status < 500 {
-                Kind::Usage
-            } else {
-                Kind::Other
-            },
-            &format!("http_{status}"),
-            body["statusCodeMessage"]
+        return Err(CliError::from(Remote::Status {
+            status,
+            text: body["statusCodeMessage"]
                 .as_str()
                 .map_or_else(|| body.to_string(), str::to_owned),
-        ));
+        }));
     };
     let payload = ebl_pint::verified_jws(jws, trust, &answering_node()).map_err(|f| {
         CliError::from(Refusal::UnsignedAnswer(format!(
@@ -208,22 +199,30 @@ fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Val
                 }
             ),
         )),
-        Some(PintCode::MissingDocument) => Err(CliError::new(
-            Kind::Verification,
-            PintCode::MissingDocument.code(),
-            format!(
-                "MDOC: additional documents are missing: {}",
-                payload["missingAdditionalDocumentChecksums"]
-            ),
+        Some(PintCode::MissingDocument) => Err(CliError::envelope(
+            ebl_pint::PintFailure {
+                code: PintCode::MissingDocument,
+                place: "additional documents".to_owned(),
+                reason: format!("missing: {}", payload["missingAdditionalDocumentChecksums"]),
+            },
+            Some("the node's answer"),
         )
         .with_hint(
             "put the documents the manifest names in a directory and pass it with --documents",
         )),
-        _ => Err(CliError::new(
-            Kind::Verification,
-            &code,
-            format!("{code}: {reason}"),
+        Some(refusal) => Err(CliError::envelope(
+            ebl_pint::PintFailure {
+                code: refusal,
+                place: "the envelope".to_owned(),
+                reason,
+            },
+            Some("the node's answer"),
         )),
+        None => Err(CliError::from(Remote::Rule {
+            code,
+            message: format!("an answer PINT does not define: {reason}"),
+            kind: Kind::Verification,
+        })),
     }
 }
 

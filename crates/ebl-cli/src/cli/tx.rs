@@ -148,13 +148,13 @@ mod tests {
         text.push_str("{}");
         std::fs::write(&path, &text).expect("write");
         assert_eq!(
-            read(&path).map(|_| ()).map_err(|e| e.code),
+            read(&path).map(|_| ()).map_err(|e| e.code().into_owned()),
             Err("bad_transaction_file".to_owned())
         );
         text.insert(0, ' ');
         std::fs::write(&path, &text).expect("write");
         assert_eq!(
-            read(&path).map(|_| ()).map_err(|e| e.code),
+            read(&path).map(|_| ()).map_err(|e| e.code().into_owned()),
             Err("file_too_large".to_owned())
         );
     }

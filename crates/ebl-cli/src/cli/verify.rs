@@ -12,10 +12,10 @@ use ebl_core::bundle::{Bundle, BUNDLE_BYTES_MAX};
 
 /// A bundle that fails its check, as the wallet reports it: the rule's code, and where.
 pub(crate) fn invalid(f: &ebl_core::bundle::BundleFailure) -> CliError {
-    CliError::new(
+    CliError::core_in(
         Kind::Verification,
-        f.error.code(),
-        format!("INVALID at {}: {}", f.place, f.error),
+        f.error.clone(),
+        format!("INVALID at {}", f.place),
     )
 }
 
@@ -49,15 +49,17 @@ pub fn verify(
 ) -> Result<Out> {
     let bytes = read_file(file, "proof bundle", BUNDLE_BYTES_MAX)?;
     refuse_a_pledge_offer(file, &bytes)?;
-    let bundle = Bundle::from_json(&bytes)
-        .map_err(|f| CliError::usage(f.error.code(), format!("{}: {}", file.display(), f)))?;
+    let bundle = Bundle::from_json(&bytes).map_err(|f| {
+        CliError::core_in(
+            Kind::Usage,
+            f.error.clone(),
+            format!("{}: {}", file.display(), f.place),
+        )
+    })?;
     // A bundle proves itself consistent with its own genesis; only a pinned chain makes it trusted.
     crate::pins::Pins::load(&wallet.home)?
         .check(&bundle.genesis.chain_id(), chain)
-        .map_err(|e| CliError {
-            message: format!("INVALID: {}", e.message),
-            ..e
-        })?;
+        .map_err(|e| e.in_context("INVALID"))?;
     let verdict = bundle.verify().map_err(|f| invalid(&f))?;
     let mut human = match lang {
         crate::lang::Lang::Zh => output::zh::verdict(&verdict),
@@ -79,15 +81,9 @@ pub fn verify(
                 let trust = trust_store(dir)?;
                 let foreign =
                     ebl_pint::verify_envelope(envelope.as_bytes(), &trust).map_err(|f| {
-                        CliError::new(
-                            Kind::Verification,
-                            f.code.code(),
-                            format!(
-                                "INVALID: the history the bill arrived with fails: {} at {}: {}",
-                                f.code.code(),
-                                f.place,
-                                f.reason
-                            ),
+                        CliError::envelope(
+                            f,
+                            Some("INVALID: the history the bill arrived with fails"),
                         )
                     })?;
                 human.push_str(&format!(

@@ -385,7 +385,7 @@ pub(super) async fn accept_offer(
                 Ok(_) => Accepted::Done(offer.bundle.bill.to_hex()),
                 Err(e) => {
                     // A stale offer: what moved the bill since, as the node tells the pledgee.
-                    let moves = if e.code == Refusal::StaleOffer(String::new()).code() {
+                    let moves = if matches!(e.refusal(), Some(Refusal::StaleOffer(_))) {
                         wallet
                             .review_pledge(&offer, &key)
                             .map(|r| r.freshness.moved)
@@ -408,13 +408,8 @@ pub(super) async fn accept_offer(
     };
     // The offer's page again, the refusal on top in words: the bank keeps the offer and its
     // verification, and the form where the offer can still be accepted (a mistyped passphrase).
-    let stale = e.code == Refusal::StaleOffer(String::new()).code();
-    let expired = e.code
-        == ebl_core::Error::Expired {
-            valid_until_ms: 0,
-            block_time_ms: 0,
-        }
-        .code();
+    let stale = matches!(e.refusal(), Some(Refusal::StaleOffer(_)));
+    let expired = matches!(e.core_error(), Some(ebl_core::Error::Expired { .. }));
     let notice = super::verify::Notice {
         message: if stale {
             ctx.t(W::OfferStale).to_owned()

@@ -84,8 +84,8 @@ pub(super) fn error_page(ctx: &Ctx, e: &CliError) -> Markup {
         html! {
             section.failure {
                 h1 { (ctx.t(W::ErrorTitle)) }
-                p.message { (e.message) }
-                p { (ctx.t(W::Code)) ": " code.error-code { (e.code) } }
+                p.message { (e.message()) }
+                p { (ctx.t(W::Code)) ": " code.error-code { (e.code()) } }
                 @if let Some(hint) = &e.hint {
                     p { (ctx.t(W::Hint)) ": " (hint) }
                 }

@@ -391,7 +391,7 @@ fn html(markup: Markup) -> Response {
 
 /// An error as a page, with a status that says whose fault it was.
 fn error_response(ctx: &Ctx, e: &CliError) -> Response {
-    let status = match e.kind {
+    let status = match e.kind() {
         crate::error::Kind::Usage => StatusCode::BAD_REQUEST,
         crate::error::Kind::Unreachable => StatusCode::BAD_GATEWAY,
         _ => StatusCode::UNPROCESSABLE_ENTITY,

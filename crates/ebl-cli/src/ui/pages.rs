@@ -133,7 +133,7 @@ pub(super) async fn worklist(State(app): State<Shared>, headers: HeaderMap, uri:
                                 .push(name.clone());
                         }
                     }
-                    Err(e) if e.kind == crate::error::Kind::Unreachable => return Err(e),
+                    Err(e) if e.kind() == crate::error::Kind::Unreachable => return Err(e),
                     Err(e) => unknown.push((name.clone(), e.to_string())),
                 }
             }

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::bill_view::{self, Shown};
 use super::layout::{hex, page, Ctx};
 use super::{blocking, context, error_response, html, Shared};
-use crate::error::{CliError, Refusal, Result};
+use crate::error::{CliError, Kind, Refusal, Result};
 use crate::output::{money, timestamp};
 use crate::wallet::{PledgeOffer, PLEDGE_OFFER_FORMAT};
 use crate::words::{self, W};
@@ -91,7 +91,7 @@ fn check(app: &super::App, text: String, lang: crate::lang::Lang) -> Result<Chec
     {
         let bundle = match Bundle::from_json(text.as_bytes()) {
             Ok(bundle) => bundle,
-            Err(f) => return Err(CliError::usage(f.error.code(), f.to_string())),
+            Err(f) => return Err(CliError::core_in(Kind::Usage, f.error, f.place)),
         };
         let result = check_bundle(&app.home, &bundle)?;
         return Ok(Checked::Bundle {
@@ -440,6 +440,6 @@ mod tests {
     fn a_dropped_file_is_read_up_to_its_limit_and_no_further() {
         assert!(check_size(DROPPED_FILE_BYTES_MAX).is_ok());
         let e = check_size(DROPPED_FILE_BYTES_MAX + 1).expect_err("over the limit");
-        assert_eq!(e.code, Refusal::FileTooLarge(String::new()).code());
+        assert!(matches!(e.refusal(), Some(Refusal::FileTooLarge(_))), "{e}");
     }
 }
