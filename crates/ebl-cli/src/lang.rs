@@ -106,14 +106,19 @@ fn weight_per_mille(q: &str) -> u16 {
     }
 }
 
-impl std::str::FromStr for Lang {
-    type Err = String;
+/// A language the wallet does not speak.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?}: the languages are en and zh")]
+pub struct UnknownLang(pub String);
 
-    fn from_str(s: &str) -> Result<Lang, String> {
+impl std::str::FromStr for Lang {
+    type Err = UnknownLang;
+
+    fn from_str(s: &str) -> Result<Lang, UnknownLang> {
         match s {
             "en" => Ok(Lang::En),
             "zh" => Ok(Lang::Zh),
-            _ => Err(format!("{s:?}: the languages are en and zh")),
+            _ => Err(UnknownLang(s.to_owned())),
         }
     }
 }

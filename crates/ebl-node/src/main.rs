@@ -385,7 +385,7 @@ fn main() -> ExitCode {
 }
 
 /// Refuses a platform code PINT's schema would refuse, as a usage error.
-fn platform_code(code: &str) -> Result<String, String> {
+fn platform_code(code: &str) -> Result<String, ebl_core::Error> {
     ebl_pint::check_platform_code(code).map(|()| code.to_owned())
 }
 

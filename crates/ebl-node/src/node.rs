@@ -44,6 +44,9 @@ pub enum NodeError {
     /// The sequencer thread ended (a storage failure it logged).
     #[error("the sequencer stopped: {0}")]
     Sequencer(String),
+    /// The PINT trust directory could not be read.
+    #[error("the PINT trust directory: {0}")]
+    Trust(#[from] ebl_pint::trust_dir::TrustDirError),
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
@@ -471,7 +474,7 @@ pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, N
     crate::private::make_private(&dir.0)?;
     let store = LedgerStore::new(SledKv::open(&dir.store())?);
     let key = keyfile::read(&dir.node_key())?;
-    let trust = Receiver::load_trust(&dir.pint_trust()).map_err(NodeError::Io)?;
+    let trust = Receiver::load_trust(&dir.pint_trust())?;
     // The platform code is the genesis's (sealed in the store, part of the chain id).
     let mut pint = Receiver::new(
         ebl_pint::PLATFORM_CODE_DEFAULT.to_owned(),
@@ -502,7 +505,7 @@ pub async fn open_member(
         return open_with(dir, settings);
     }
     let key = keyfile::read(&dir.node_key())?;
-    let trust = Receiver::load_trust(&dir.pint_trust()).map_err(NodeError::Io)?;
+    let trust = Receiver::load_trust(&dir.pint_trust())?;
     let mut pint = Receiver::new(
         ebl_pint::PLATFORM_CODE_DEFAULT.to_owned(),
         trust,

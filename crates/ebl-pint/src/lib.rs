@@ -43,7 +43,7 @@ pub use jws::{
 pub use receive::{
     base64_decode, base64_encode, check_platform_code, check_shape, end_of_chain, hosted_carrier,
     hosted_party, identifying_codes, import_action, last_entry_checksum, started_response,
-    EndTitle, Finished, Placement, Transfer, ADDITIONAL_DOCUMENT_BYTES_MAX,
+    EndTitle, Finished, Placement, ShapeError, Transfer, ADDITIONAL_DOCUMENT_BYTES_MAX,
     PLATFORM_CODE_BYTES_MAX, PLATFORM_CODE_DEFAULT, TRANSFERS_ACTIVE_MAX,
     TRANSFER_DOCUMENTS_BYTES_MAX,
 };

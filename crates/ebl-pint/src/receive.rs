@@ -26,32 +26,48 @@ pub use ebl_core::limits::PLATFORM_CODE_BYTES_MAX;
 pub const PLATFORM_CODE_DEFAULT: &str = "EBL";
 
 /// A platform code as PINT's schema allows it (the genesis rule, which is the chain's).
-pub fn check_platform_code(code: &str) -> Result<(), String> {
-    ebl_core::genesis::check_platform_code(code).map_err(|e| e.to_string())
+pub fn check_platform_code(code: &str) -> Result<(), ebl_core::Error> {
+    ebl_core::genesis::check_platform_code(code)
+}
+
+/// What the schema requires of an `EblEnvelope` and a request lacks: a schema error (HTTP 400), not a
+/// bad envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ShapeError {
+    /// Not a JSON object.
+    #[error("an EblEnvelope is a JSON object")]
+    NotAnObject,
+    /// No transport document object.
+    #[error("transportDocument is required and must be an object")]
+    TransportDocument,
+    /// No manifest JWS.
+    #[error("envelopeManifestSignedContent is required and must be a compact JWS")]
+    Manifest,
+    /// No chain of JWS entries.
+    #[error("envelopeTransferChain is required: a non-empty array of compact JWS")]
+    TransferChain,
 }
 
 /// Checks what the schema requires of an `EblEnvelope` before anything is verified: a request that
 /// is not even shaped like one is a schema error (HTTP 400), not a bad envelope.
-pub fn check_shape(envelope: &Value) -> Result<(), String> {
+pub fn check_shape(envelope: &Value) -> Result<(), ShapeError> {
     let jws = |v: &Value| {
         v.as_str()
             .is_some_and(|s| s.split('.').count() == 3 && !s.is_empty())
     };
-    let object = envelope
-        .as_object()
-        .ok_or("an EblEnvelope is a JSON object")?;
+    let object = envelope.as_object().ok_or(ShapeError::NotAnObject)?;
     if !object
         .get("transportDocument")
         .is_some_and(Value::is_object)
     {
-        return Err("transportDocument is required and must be an object".into());
+        return Err(ShapeError::TransportDocument);
     }
     if !object.get("envelopeManifestSignedContent").is_some_and(jws) {
-        return Err("envelopeManifestSignedContent is required and must be a compact JWS".into());
+        return Err(ShapeError::Manifest);
     }
     match object.get("envelopeTransferChain") {
         Some(Value::Array(entries)) if !entries.is_empty() && entries.iter().all(jws) => Ok(()),
-        _ => Err("envelopeTransferChain is required: a non-empty array of compact JWS".into()),
+        _ => Err(ShapeError::TransferChain),
     }
 }
 
@@ -704,7 +720,7 @@ mod tests {
             let mut v = ok.clone();
             v[member] = bad;
             let err = check_shape(&v).expect_err("a broken member");
-            assert!(err.contains(member), "{err}");
+            assert!(err.to_string().contains(member), "{err}");
         }
         assert!(check_shape(&serde_json::json!([1])).is_err());
     }

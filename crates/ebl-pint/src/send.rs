@@ -72,6 +72,23 @@ pub struct Outbound {
     pub documents: Vec<Hash>,
 }
 
+/// Why an answer does not decide a send: it is retried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Undecided {
+    /// Not a JWS.
+    #[error("the answer is not signed")]
+    Unsigned,
+    /// Signed, by a key not bound to the receiving platform.
+    #[error("the answer's signature is not the receiver's: {0}")]
+    NotTheReceivers(String),
+    /// About another envelope's last entry.
+    #[error("the signed answer is about another envelope")]
+    AnotherEnvelope,
+    /// No response code PINT defines.
+    #[error("the signed answer has no known responseCode")]
+    NoResponseCode,
+}
+
 impl Outbound {
     /// After `POST /v3/envelopes`: `201` opens a transfer (unsigned, but only a request for documents,
     /// which commits nothing); `200`, `409` or `422` carry a signed answer.
@@ -143,22 +160,22 @@ impl Outbound {
     }
 
     /// A signed answer's code, reason and payload, or why it is none.
-    fn signed(&self, body: &Value) -> Result<(PintCode, String, Value), String> {
-        let jws = body.as_str().ok_or("the answer is not signed")?;
+    fn signed(&self, body: &Value) -> Result<(PintCode, String, Value), Undecided> {
+        let jws = body.as_str().ok_or(Undecided::Unsigned)?;
         let payload = verified_jws(jws, &self.trust, &self.receiver)
-            .map_err(|f| format!("the answer's signature is not the receiver's: {}", f.reason))?;
+            .map_err(|f| Undecided::NotTheReceivers(f.reason))?;
         let about = payload
             .get("lastEnvelopeTransferChainEntrySignedContentChecksum")
             .and_then(Value::as_str)
             .and_then(|c| c.parse::<Hash>().ok());
         if about != Some(self.last_entry_checksum) {
-            return Err("the signed answer is about another envelope".into());
+            return Err(Undecided::AnotherEnvelope);
         }
         let code = payload
             .get("responseCode")
             .and_then(Value::as_str)
             .and_then(PintCode::from_code)
-            .ok_or("the signed answer has no known responseCode")?;
+            .ok_or(Undecided::NoResponseCode)?;
         let reason = payload
             .get("reason")
             .and_then(Value::as_str)

@@ -42,7 +42,8 @@ pub enum TrustDirError {
         /// Which.
         path: String,
         /// Why its name is no platform code.
-        reason: String,
+        #[source]
+        reason: ebl_core::Error,
     },
 }
 
@@ -104,9 +105,9 @@ pub fn read_trust_dir(dir: &FsPath) -> Result<TrustStore, TrustDirError> {
             .and_then(|n| n.to_str())
             .unwrap_or("")
             .to_owned();
-        crate::check_platform_code(&code).map_err(|reason| TrustDirError::NotAPlatform {
+        crate::check_platform_code(&code).map_err(|e| TrustDirError::NotAPlatform {
             path: platform_dir.display().to_string(),
-            reason,
+            reason: e,
         })?;
         for path in list(&platform_dir)? {
             if !path.is_file() {

@@ -98,7 +98,7 @@ pub(super) async fn start<K: Kv>(
         Err(e) => return dcsa_error(StatusCode::BAD_REQUEST, &method, &uri, &e.to_string()),
     };
     if let Err(reason) = ebl_pint::check_shape(&value) {
-        return dcsa_error(StatusCode::BAD_REQUEST, &method, &uri, &reason);
+        return dcsa_error(StatusCode::BAD_REQUEST, &method, &uri, &reason.to_string());
     }
     let last = ebl_pint::last_entry_checksum(&value);
     let verdict = {

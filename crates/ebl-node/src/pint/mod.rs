@@ -18,6 +18,24 @@ use ebl_store::{Documents, Folder, StoreError};
 
 pub use handlers::{routes, API_VERSION};
 
+/// Why the node has no address to send a bill to another platform at: the sender tries again later
+/// (the operator may add it meanwhile).
+#[derive(Debug, thiserror::Error)]
+pub enum NoPlatformAddress {
+    /// The node has no trust directory.
+    #[error("this node has no trust directory")]
+    NoTrustDirectory,
+    /// The trust directory could not be read.
+    #[error(transparent)]
+    Unreadable(#[from] TrustDirError),
+    /// The trust directory names no address for the platform.
+    #[error("no address for platform {code} (trust/{code}/url)")]
+    NotListed {
+        /// The platform's PINT code.
+        code: String,
+    },
+}
+
 /// What the node needs to receive PINT transfers: whom it trusts, what is in flight, and where accepted
 /// additional documents are kept.
 #[derive(Debug)]
@@ -107,12 +125,12 @@ impl Receiver {
     }
 
     /// The node's trust store: `read_trust_dir`, where a missing directory trusts nobody.
-    pub fn load_trust(dir: &FsPath) -> Result<TrustStore, String> {
+    pub fn load_trust(dir: &FsPath) -> Result<TrustStore, TrustDirError> {
         match read_trust_dir(dir) {
             Err(TrustDirError::Unreadable {
                 not_found: true, ..
             }) => Ok(TrustStore::default()),
-            other => other.map_err(|e| e.to_string()),
+            other => other,
         }
     }
 
@@ -151,15 +169,17 @@ impl Receiver {
     }
 
     /// Where platform `code` receives envelopes, from the trust directory (`read_platform_urls`).
-    pub fn url_of(&self, code: &str) -> Result<String, String> {
+    pub fn url_of(&self, code: &str) -> Result<String, NoPlatformAddress> {
         let dir = self
             .trust_dir
             .as_ref()
-            .ok_or("this node has no trust directory")?;
-        let urls = ebl_pint::trust_dir::read_platform_urls(dir).map_err(|e| e.to_string())?;
+            .ok_or(NoPlatformAddress::NoTrustDirectory)?;
+        let urls = ebl_pint::trust_dir::read_platform_urls(dir)?;
         urls.get(code)
             .cloned()
-            .ok_or_else(|| format!("no address for platform {code} (trust/{code}/url)"))
+            .ok_or_else(|| NoPlatformAddress::NotListed {
+                code: code.to_owned(),
+            })
     }
 
     /// The open transfers, those open for longer than `transfer_open_ms` dropped first.

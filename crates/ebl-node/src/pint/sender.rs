@@ -73,12 +73,41 @@ pub(crate) async fn run<K: Kv>(app: Arc<App<K>>) {
                 }
                 Ok(Sent::Disputed) => backoff.failed(bill),
                 Err(why) => {
-                    tracing::warn!(bill = %bill, why, "a PINT send did not finish; it is tried again");
+                    tracing::warn!(bill = %bill, %why, "a PINT send did not finish; it is tried again");
                     backoff.failed(bill);
                 }
             }
         }
     }
+}
+
+/// Why one attempt at sending a bill did not finish, and is tried again.
+#[derive(Debug, thiserror::Error)]
+enum Unfinished {
+    /// No address for the receiving platform (yet).
+    #[error(transparent)]
+    NoAddress(#[from] super::NoPlatformAddress),
+    /// The bill's history could not be read.
+    #[error("the bill's history: {0}")]
+    History(String),
+    /// The history holds no document to send.
+    #[error("the bill's history has no document")]
+    NoDocument,
+    /// The envelope has no canonical form.
+    #[error(transparent)]
+    Canonical(#[from] ebl_core::Error),
+    /// The thread that spoke HTTP failed.
+    #[error("the exchange's thread: {0}")]
+    Thread(#[from] tokio::task::JoinError),
+    /// The receiver gave no answer that decides (unsigned, about another envelope, unreachable).
+    #[error("{0}")]
+    Undecided(String),
+    /// The receiver asked for documents again after they were sent.
+    #[error("the receiver kept asking for documents")]
+    DocumentsAgain,
+    /// The node's record of the answer was not ordered.
+    #[error("the record of the answer: {0}")]
+    Record(String),
 }
 
 /// What one attempt came to, short of a reason to try again.
@@ -91,22 +120,22 @@ enum Sent {
 
 /// One attempt at one bill: the whole exchange, then the answer recorded. `Err` says why it must be
 /// tried again.
-async fn send<K: Kv>(app: &Arc<App<K>>, bill: BillId) -> Result<Sent, String> {
+async fn send<K: Kv>(app: &Arc<App<K>>, bill: BillId) -> Result<Sent, Unfinished> {
     let (to, disputed) = match app.state().ledger.bill(&bill).map(|b| b.status.clone()) {
         Some(Status::SendingOut { to, .. }) => (to, false),
         Some(Status::Disputed { to, .. }) => (to, true),
         _ => return Ok(Sent::Settled),
     };
     let url = app.pint.url_of(&to.platform)?;
-    let history = load_history(app, &bill).map_err(|e| e.body.message.clone())?;
-    let envelope = envelope_of(app, &history).ok_or("the bill's history has no document")?;
+    let history = load_history(app, &bill).map_err(|e| Unfinished::History(e.body.message))?;
+    let envelope = envelope_of(app, &history).ok_or(Unfinished::NoDocument)?;
     let last_entry = envelope["envelopeTransferChain"]
         .as_array()
         .and_then(|c| c.last())
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let text = ebl_core::jcs::canonicalize(&envelope).map_err(|e| e.to_string())?;
+    let text = ebl_core::jcs::canonicalize(&envelope)?;
     let named = ebl_pint::accepted_documents(&text);
     let mut documents = BTreeMap::new();
     if let Some(kept) = &app.pint.documents {
@@ -123,9 +152,8 @@ async fn send<K: Kv>(app: &Arc<App<K>>, bill: BillId) -> Result<Sent, String> {
         last_entry_checksum: Hash::of(last_entry.as_bytes()),
         documents: named.iter().map(|d| d.checksum).collect(),
     };
-    let next = tokio::task::spawn_blocking(move || exchange(&url, text, &outbound, &documents))
-        .await
-        .map_err(|e| e.to_string())?;
+    let next =
+        tokio::task::spawn_blocking(move || exchange(&url, text, &outbound, &documents)).await?;
     let action = match next {
         Next::Transferred { answer, .. } => Action::SentOut {
             bill,
@@ -138,16 +166,14 @@ async fn send<K: Kv>(app: &Arc<App<K>>, bill: BillId) -> Result<Sent, String> {
             record(app, bill, Action::SendDisputed { bill, answer }).await?;
             return Ok(Sent::Disputed);
         }
-        Next::Retry { why } => return Err(why),
-        Next::Upload { .. } | Next::Finish { .. } => {
-            return Err("the receiver kept asking for documents".into())
-        }
+        Next::Retry { why } => return Err(Unfinished::Undecided(why)),
+        Next::Upload { .. } | Next::Finish { .. } => return Err(Unfinished::DocumentsAgain),
     };
     record(app, bill, action).await.map(|()| Sent::Settled)
 }
 
 /// Orders the node's record of the receiver's answer on the bill's head.
-async fn record<K: Kv>(app: &Arc<App<K>>, bill: BillId, action: Action) -> Result<(), String> {
+async fn record<K: Kv>(app: &Arc<App<K>>, bill: BillId, action: Action) -> Result<(), Unfinished> {
     let (chain, prev) = {
         let state = app.state();
         let prev = state
@@ -168,12 +194,13 @@ async fn record<K: Kv>(app: &Arc<App<K>>, bill: BillId, action: Action) -> Resul
     match order(app, vec![tx], false).await {
         Ok(outcomes) => match outcomes.first() {
             Some(SubmitOutcome::Accepted { .. } | SubmitOutcome::Duplicate { .. }) => Ok(()),
-            Some(SubmitOutcome::Rejected { error, .. }) => {
-                Err(format!("the ledger refused the record: {}", error.code))
-            }
-            None => Err("no outcome".into()),
+            Some(SubmitOutcome::Rejected { error, .. }) => Err(Unfinished::Record(format!(
+                "the ledger refused it: {}",
+                error.code
+            ))),
+            None => Err(Unfinished::Record("no outcome".into())),
         },
-        Err(e) => Err(e.body.message),
+        Err(e) => Err(Unfinished::Record(e.body.message)),
     }
 }
 
