@@ -7,48 +7,17 @@ use ebl_core::{Hash, PartyKey, SignatureBytes};
 
 use crate::{fail, PintCode, PintFailure, JWS_BYTES_MAX};
 
-/// RFC 4648 base64url without padding, as JWS uses it.
+/// RFC 4648 base64url without padding, as JWS uses it (RustCrypto's constant-time `base64ct`, which
+/// refuses padding, other alphabets and non-zero trailing bits).
 pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            // The low byte of what is decoded so far is the next output byte.
-            out.push((acc >> bits).to_le_bytes()[0]);
-        }
-    }
-    // Leftover bits must be zero padding of the last character, and a lone character is never valid.
-    if bits >= 6 || acc & ((1 << bits) - 1) != 0 {
-        return None;
-    }
-    Some(out)
+    use base64ct::Encoding as _;
+    base64ct::Base64UrlUnpadded::decode_vec(text).ok()
 }
 
 /// Base64url without padding (RFC 4648 §5), as JWS uses it.
 pub fn base64url_encode(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
+    use base64ct::Encoding as _;
+    base64ct::Base64UrlUnpadded::encode_string(data)
 }
 
 /// Smallest RSA modulus trusted, in bits.
@@ -225,7 +194,7 @@ impl TrustStore {
     /// its self-signed ones); `PUBLIC KEY` blocks are keys without a `kid`. Returns how many.
     pub fn add_pem(&mut self, pem: &[u8], binding: &Binding) -> Result<usize, PintFailure> {
         let (certs, keys) = crate::x5c::pem_contents(pem)
-            .map_err(|e| fail(PintCode::BadEnvelope, "trust store", e))?;
+            .map_err(|e| fail(PintCode::BadEnvelope, "trust store", e.to_string()))?;
         let added = certs.len() + keys.len();
         if self.len() + added > TRUSTED_KEYS_MAX {
             return Err(fail(

@@ -587,28 +587,18 @@ pub fn started_response(transfer: &Transfer) -> Value {
 
 /// RFC 4648 base64 (standard alphabet, padded), as OpenAPI's `format: byte` carries documents.
 pub fn base64_encode(data: &[u8]) -> String {
-    let mut text: String = crate::base64url_encode(data)
-        .chars()
-        .map(|c| match c {
-            '-' => '+',
-            '_' => '/',
-            c => c,
-        })
-        .collect();
-    // Padded by hand: a formatting width is bounded (16 bits) and documents are larger.
-    while !text.len().is_multiple_of(4) {
-        text.push('=');
-    }
-    text
+    use base64ct::Encoding as _;
+    base64ct::Base64::encode_string(data)
 }
 
-/// Decodes RFC 4648 base64 (standard alphabet, padded).
+/// Decodes RFC 4648 base64 in the standard alphabet, padded or (as some senders write it) not.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
-    if text.contains(['-', '_']) {
-        return None;
+    use base64ct::Encoding as _;
+    if text.len().is_multiple_of(4) {
+        base64ct::Base64::decode_vec(text).ok()
+    } else {
+        base64ct::Base64Unpadded::decode_vec(text).ok()
     }
-    crate::base64url_decode(&text.replace('+', "-").replace('/', "_"))
 }
 
 #[cfg(test)]

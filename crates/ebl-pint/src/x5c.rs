@@ -1,9 +1,16 @@
 //! `x5c` certificate chains (RFC 7515 §4.1.6): the leaf certificate's key signs the JWS, and each
 //! certificate is signed by the next, up to a root in the trust store, all valid at the time given.
 //!
-//! Only what that needs of X.509 is read, with a small bounds-checked DER reader: names are compared as
-//! DER bytes, issuers must be CAs (basicConstraints), and certificates may be signed with Ed25519,
+//! Certificates are read by RustCrypto's `x509-cert` (strict DER), PEM by `rustls-pki-types`; this module
+//! holds the rules a chain must meet: names compared as DER, issuers must be CAs (basicConstraints)
+//! allowed to issue (keyUsage keyCertSign, pathLenConstraint), the leaf allowed to sign (keyUsage
+//! digitalSignature), every critical extension one of those two (RFC 5280 §4.2: a certificate with a
+//! critical extension the reader does not process is refused), and certificates signed with Ed25519,
 //! RSA PKCS#1 v1.5 with SHA-256, or ECDSA P-256 with SHA-256.
+
+use x509_cert::der::asn1::ObjectIdentifier;
+use x509_cert::der::{Decode, Encode};
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 
 use crate::jws::TrustedKey;
 
@@ -12,70 +19,42 @@ pub const X5C_CERTIFICATES_MAX: usize = 8;
 /// Largest DER certificate accepted, in bytes.
 pub const CERTIFICATE_BYTES_MAX: usize = 16 * 1024;
 
-const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
-const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-const OID_SHA256_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
-const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-const OID_ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
-const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
-const OID_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
-/// keyUsage bits (RFC 5280 §4.2.1.3), as the first byte of the BIT STRING holds them.
-const KEY_USAGE_DIGITAL_SIGNATURE: u8 = 0x80;
-const KEY_USAGE_KEY_CERT_SIGN: u8 = 0x04;
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const OID_SHA256_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 
-/// One DER element: its tag, its contents, and the whole encoding.
-#[derive(Debug, Clone, Copy)]
-struct Tlv<'a> {
-    tag: u8,
-    value: &'a [u8],
-    raw: &'a [u8],
-}
-
-/// Reads consecutive DER elements from a byte string.
-struct Der<'a>(&'a [u8]);
-
-impl<'a> Der<'a> {
-    fn next(&mut self) -> Result<Tlv<'a>, String> {
-        let bytes = self.0;
-        let (&tag, rest) = bytes.split_first().ok_or("truncated DER")?;
-        let (&first, rest) = rest.split_first().ok_or("truncated DER")?;
-        let (len, rest) = if first < 0x80 {
-            (usize::from(first), rest)
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 || rest.len() < n {
-                return Err("unsupported DER length".into());
-            }
-            let len = rest[..n]
-                .iter()
-                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-            (len, &rest[n..])
-        };
-        if rest.len() < len {
-            return Err("truncated DER".into());
-        }
-        let header = bytes.len() - rest.len();
-        let (value, after) = rest.split_at(len);
-        self.0 = after;
-        Ok(Tlv {
-            tag,
-            value,
-            raw: &bytes[..header + len],
-        })
-    }
-
-    fn expect(&mut self, tag: u8, what: &str) -> Result<Tlv<'a>, String> {
-        let tlv = self.next()?;
-        if tlv.tag != tag {
-            return Err(format!("{what}: unexpected DER tag {:#04x}", tlv.tag));
-        }
-        Ok(tlv)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
+/// Why a certificate or a PEM text cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum CertificateError {
+    #[error("a certificate larger than {CERTIFICATE_BYTES_MAX} bytes")]
+    TooLarge,
+    #[error("not base64")]
+    NotBase64,
+    #[error("not a DER certificate: {0}")]
+    Der(#[from] x509_cert::der::Error),
+    #[error("a signature BIT STRING with unused bits")]
+    UnusedBits,
+    #[error("a critical extension this reader does not process ({0})")]
+    UnknownCritical(ObjectIdentifier),
+    #[error("an Ed25519 key that is not 32 bytes of a valid point")]
+    BadEd25519,
+    #[error("RSA keys need at least {} bits", crate::RSA_BITS_MIN)]
+    RsaTooShort,
+    #[error("not an RSA public key: {0}")]
+    BadRsa(String),
+    #[error("not a point on P-256")]
+    BadP256,
+    #[error("PEM: {0}")]
+    Pem(String),
+    #[error("the public key's type is not supported")]
+    UnsupportedKey,
+    #[error("no certificate or public key in the PEM text")]
+    EmptyPem,
 }
 
 /// The parts of a certificate that chain checks read.
@@ -83,215 +62,104 @@ impl<'a> Der<'a> {
 pub(crate) struct Certificate {
     pub(crate) der: Vec<u8>,
     tbs: Vec<u8>,
-    signature_algorithm: Vec<u8>,
+    signature_algorithm: ObjectIdentifier,
     signature: Vec<u8>,
     issuer: Vec<u8>,
     pub(crate) subject: Vec<u8>,
-    not_before_s: i64,
-    not_after_s: i64,
+    not_before_s: u64,
+    not_after_s: u64,
     pub(crate) key: Option<TrustedKey>,
     is_ca: bool,
     /// basicConstraints' pathLenConstraint: how many CA certificates may follow this one down a chain.
-    path_len: Option<u64>,
-    /// keyUsage's first byte, when the certificate has the extension (no extension: any use).
-    key_usage: Option<u8>,
+    path_len: Option<u8>,
+    /// keyUsage, when the certificate has the extension (no extension: any use).
+    key_usage: Option<KeyUsage>,
 }
 
-/// What a certificate's extensions say of its use.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Constraints {
-    is_ca: bool,
-    path_len: Option<u64>,
-    key_usage: Option<u8>,
-}
-
-fn bit_string(tlv: Tlv<'_>) -> Result<&[u8], String> {
-    match tlv.value.split_first() {
-        Some((0, bits)) => Ok(bits),
-        _ => Err("a BIT STRING with unused bits".into()),
-    }
-}
-
-/// The algorithm OID of an `AlgorithmIdentifier`.
-fn algorithm(tlv: Tlv<'_>) -> Result<(Vec<u8>, Option<Tlv<'_>>), String> {
-    let mut d = Der(tlv.value);
-    let oid = d.expect(0x06, "algorithm")?.value.to_vec();
-    let params = if d.is_empty() { None } else { Some(d.next()?) };
-    Ok((oid, params))
-}
-
-fn public_key(spki: Tlv<'_>) -> Result<Option<TrustedKey>, String> {
-    let mut d = Der(spki.value);
-    let (oid, params) = algorithm(d.expect(0x30, "subjectPublicKeyInfo")?)?;
-    let bits = bit_string(d.expect(0x03, "subjectPublicKey")?)?;
-    Ok(match oid.as_slice() {
-        OID_ED25519 => {
-            let raw: [u8; 32] = bits.try_into().map_err(|_| "Ed25519 key is not 32 bytes")?;
-            Some(TrustedKey::Ed25519(
-                ebl_core::PartyKey::from_bytes(raw).map_err(|e| e.to_string())?,
-            ))
+/// The key of a SubjectPublicKeyInfo, if it is of a type this crate verifies with.
+fn public_key(
+    spki: &x509_cert::spki::SubjectPublicKeyInfoOwned,
+) -> Result<Option<TrustedKey>, CertificateError> {
+    let bits = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or(CertificateError::UnusedBits)?;
+    let oid = spki.algorithm.oid;
+    Ok(if oid == OID_ED25519 {
+        let raw: [u8; 32] = bits.try_into().map_err(|_| CertificateError::BadEd25519)?;
+        Some(TrustedKey::Ed25519(
+            ebl_core::PartyKey::from_bytes(raw).map_err(|_| CertificateError::BadEd25519)?,
+        ))
+    } else if oid == OID_RSA {
+        use rsa::pkcs1::DecodeRsaPublicKey as _;
+        let key = rsa::RsaPublicKey::from_pkcs1_der(bits)
+            .map_err(|e| CertificateError::BadRsa(e.to_string()))?;
+        if rsa::traits::PublicKeyParts::n(&key).bits() < crate::RSA_BITS_MIN {
+            return Err(CertificateError::RsaTooShort);
         }
-        OID_RSA => {
-            let mut k = Der(bits);
-            let mut inner = Der(k.expect(0x30, "RSAPublicKey")?.value);
-            let n = rsa::BigUint::from_bytes_be(inner.expect(0x02, "modulus")?.value);
-            let e = rsa::BigUint::from_bytes_be(inner.expect(0x02, "exponent")?.value);
-            if n.bits() < crate::RSA_BITS_MIN {
-                return Err(format!(
-                    "RSA keys need at least {} bits",
-                    crate::RSA_BITS_MIN
-                ));
-            }
-            Some(TrustedKey::Rsa(
-                rsa::RsaPublicKey::new(n, e).map_err(|e| e.to_string())?,
-            ))
-        }
-        OID_EC_PUBLIC_KEY if params.is_some_and(|p| p.value == OID_P256) => Some(TrustedKey::P256(
-            p256::ecdsa::VerifyingKey::from_sec1_bytes(bits).map_err(|_| "not a point on P-256")?,
-        )),
+        Some(TrustedKey::Rsa(key))
+    } else if oid == OID_EC_PUBLIC_KEY
+        && spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+            == Some(OID_P256)
+    {
+        Some(TrustedKey::P256(
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(bits)
+                .map_err(|_| CertificateError::BadP256)?,
+        ))
+    } else {
         // A key this crate cannot verify with: usable in the chain only as a trusted name.
-        _ => None,
+        None
     })
 }
 
-/// Seconds since 1970 of a civil date (proleptic Gregorian), for certificate validity.
-fn unix_seconds(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    days * 86_400 + hh * 3600 + mm * 60 + ss
-}
-
-fn time(tlv: Tlv<'_>) -> Result<i64, String> {
-    let text = std::str::from_utf8(tlv.value).map_err(|_| "a time is not ASCII")?;
-    let digits = text.strip_suffix('Z').ok_or("a time not in UTC")?;
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("a malformed time".into());
-    }
-    let num = |s: &str| s.parse::<i64>().map_err(|_| "a malformed time".to_string());
-    let (year, rest) = match (tlv.tag, digits.len()) {
-        // UTCTime: two-digit years, 1950 to 2049 (RFC 5280 §4.1.2.5.1).
-        (0x17, 12) => {
-            let yy = num(&digits[..2])?;
-            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &digits[2..])
-        }
-        (0x18, 14) => (num(&digits[..4])?, &digits[4..]),
-        _ => return Err("a malformed time".into()),
-    };
-    Ok(unix_seconds(
-        year,
-        num(&rest[0..2])?,
-        num(&rest[2..4])?,
-        num(&rest[4..6])?,
-        num(&rest[6..8])?,
-        num(&rest[8..10])?,
-    ))
-}
-
-/// What the extensions say: a CA (basicConstraints cA = TRUE, and its pathLenConstraint) and the
-/// keyUsage bits.
-fn constraints(extensions: Tlv<'_>) -> Result<Constraints, String> {
-    let mut found = Constraints::default();
-    let mut outer = Der(extensions.value);
-    let mut list = Der(outer.expect(0x30, "extensions")?.value);
-    while !list.is_empty() {
-        let mut ext = Der(list.expect(0x30, "extension")?.value);
-        let oid = ext.expect(0x06, "extnID")?;
-        let mut value = ext.next()?;
-        if value.tag == 0x01 {
-            value = ext.next()?;
-        }
-        if oid.value == OID_BASIC_CONSTRAINTS {
-            let mut seq = Der(Der(value.value).expect(0x30, "basicConstraints")?.value);
-            if seq.is_empty() {
-                continue;
-            }
-            // cA is a BOOLEAN, and first; a pathLenConstraint alone (an INTEGER) says nothing of it.
-            let first = seq.next()?;
-            if first.tag == 0x01 && first.value == [0xff] {
-                found.is_ca = true;
-                if !seq.is_empty() {
-                    let len = seq.expect(0x02, "pathLenConstraint")?;
-                    if len.value.is_empty() || len.value.len() > 8 || len.value[0] & 0x80 != 0 {
-                        return Err(
-                            "a pathLenConstraint that is not a small non-negative INTEGER".into(),
-                        );
-                    }
-                    found.path_len = Some(
-                        len.value
-                            .iter()
-                            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
-                    );
-                }
-            }
-        } else if oid.value == OID_KEY_USAGE {
-            let bits = Der(value.value).expect(0x03, "keyUsage")?;
-            // The first content byte counts the unused bits of the last; the usage bits follow.
-            found.key_usage = Some(match bits.value {
-                [unused, first, ..] if *unused < 8 => *first,
-                [unused] if *unused == 0 => 0,
-                _ => return Err("a malformed keyUsage".into()),
-            });
-        }
-    }
-    Ok(found)
+/// What basicConstraints says: a CA or not (cA is a BOOLEAN, DEFAULT FALSE), and a CA's
+/// pathLenConstraint.
+fn basic_constraints(value: &[u8]) -> Result<(bool, Option<u8>), CertificateError> {
+    let bc = BasicConstraints::from_der(value)?;
+    Ok((bc.ca, bc.path_len_constraint.filter(|_| bc.ca)))
 }
 
 impl Certificate {
-    pub(crate) fn from_der(der: &[u8]) -> Result<Certificate, String> {
+    pub(crate) fn from_der(der: &[u8]) -> Result<Certificate, CertificateError> {
         if der.len() > CERTIFICATE_BYTES_MAX {
-            return Err(format!(
-                "a certificate larger than {CERTIFICATE_BYTES_MAX} bytes"
-            ));
+            return Err(CertificateError::TooLarge);
         }
-        let mut top = Der(der);
-        let cert = top.expect(0x30, "certificate")?;
-        if !top.is_empty() {
-            return Err("bytes after the certificate".into());
-        }
-        let mut parts = Der(cert.value);
-        let tbs = parts.expect(0x30, "tbsCertificate")?;
-        let (signature_algorithm, _) = algorithm(parts.expect(0x30, "signatureAlgorithm")?)?;
-        let signature = bit_string(parts.expect(0x03, "signatureValue")?)?.to_vec();
-
-        let mut t = Der(tbs.value);
-        let mut field = t.next()?;
-        if field.tag == 0xa0 {
-            field = t.next()?; // the version; the serial number follows
-        }
-        if field.tag != 0x02 {
-            return Err("tbsCertificate: no serial number".into());
-        }
-        t.expect(0x30, "signature")?;
-        let issuer = t.expect(0x30, "issuer")?.raw.to_vec();
-        let mut validity = Der(t.expect(0x30, "validity")?.value);
-        let not_before_s = time(validity.next()?)?;
-        let not_after_s = time(validity.next()?)?;
-        let subject = t.expect(0x30, "subject")?.raw.to_vec();
-        let key = public_key(t.expect(0x30, "subjectPublicKeyInfo")?)?;
-        let mut found = Constraints::default();
-        while !t.is_empty() {
-            let optional = t.next()?;
-            if optional.tag == 0xa3 {
-                found = constraints(optional)?;
+        let cert = x509_cert::Certificate::from_der(der)?;
+        let tbs = &cert.tbs_certificate;
+        let mut is_ca = false;
+        let mut path_len = None;
+        let mut key_usage = None;
+        for ext in tbs.extensions.iter().flatten() {
+            let value = ext.extn_value.as_bytes();
+            if ext.extn_id == OID_BASIC_CONSTRAINTS {
+                (is_ca, path_len) = basic_constraints(value)?;
+            } else if ext.extn_id == OID_KEY_USAGE {
+                key_usage = Some(KeyUsage::from_der(value)?);
+            } else if ext.critical {
+                return Err(CertificateError::UnknownCritical(ext.extn_id));
             }
         }
         Ok(Certificate {
             der: der.to_vec(),
-            tbs: tbs.raw.to_vec(),
-            signature_algorithm,
-            signature,
-            issuer,
-            subject,
-            not_before_s,
-            not_after_s,
-            key,
-            is_ca: found.is_ca,
-            path_len: found.path_len,
-            key_usage: found.key_usage,
+            tbs: tbs.to_der()?,
+            signature_algorithm: cert.signature_algorithm.oid,
+            signature: cert
+                .signature
+                .as_bytes()
+                .ok_or(CertificateError::UnusedBits)?
+                .to_vec(),
+            issuer: tbs.issuer.to_der()?,
+            subject: tbs.subject.to_der()?,
+            not_before_s: tbs.validity.not_before.to_unix_duration().as_secs(),
+            not_after_s: tbs.validity.not_after.to_unix_duration().as_secs(),
+            key: public_key(&tbs.subject_public_key_info)?,
+            is_ca,
+            path_len,
+            key_usage,
         })
     }
 
@@ -301,23 +169,21 @@ impl Certificate {
         self.is_ca
             && self
                 .key_usage
-                .is_none_or(|bits| bits & KEY_USAGE_KEY_CERT_SIGN != 0)
-            && self
-                .path_len
-                .is_none_or(|len| u64::try_from(below).is_ok_and(|below| below <= len))
+                .is_none_or(|usage| usage.0.contains(KeyUsages::KeyCertSign))
+            && self.path_len.is_none_or(|len| below <= usize::from(len))
     }
 
     /// Whether this certificate's key may sign a JWS: keyUsage (if any) has digitalSignature.
     fn may_sign(&self) -> bool {
         self.key_usage
-            .is_none_or(|bits| bits & KEY_USAGE_DIGITAL_SIGNATURE != 0)
+            .is_none_or(|usage| usage.0.contains(KeyUsages::DigitalSignature))
     }
 
     /// Whether `issuer`'s key made this certificate's signature.
     fn signed_by(&self, issuer: &Certificate) -> bool {
         use rsa::signature::Verifier as _;
         let (msg, sig) = (self.tbs.as_slice(), self.signature.as_slice());
-        match (self.signature_algorithm.as_slice(), &issuer.key) {
+        match (self.signature_algorithm, &issuer.key) {
             (OID_ED25519, Some(TrustedKey::Ed25519(k))) => {
                 <[u8; 64]>::try_from(sig).is_ok_and(|s| k.verify(msg, &ebl_core::SignatureBytes(s)))
             }
@@ -335,46 +201,32 @@ impl Certificate {
     }
 
     fn valid_at(&self, unix_s: i64) -> bool {
-        self.not_before_s <= unix_s && unix_s <= self.not_after_s
+        u64::try_from(unix_s).is_ok_and(|now| self.not_before_s <= now && now <= self.not_after_s)
     }
-}
-
-/// The base64 bodies of every `label` block of a PEM text, decoded.
-fn pem_blocks(text: &str, label: &str) -> Result<Vec<Vec<u8>>, String> {
-    let (begin, end) = (
-        format!("-----BEGIN {label}-----"),
-        format!("-----END {label}-----"),
-    );
-    let mut blocks = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find(&begin) {
-        let body = &rest[start + begin.len()..];
-        let stop = body
-            .find(&end)
-            .ok_or_else(|| format!("a PEM {label} without its END line"))?;
-        let b64: String = body[..stop].split_whitespace().collect();
-        blocks.push(crate::base64_decode(&b64).ok_or("PEM body is not base64")?);
-        rest = &body[stop..];
-    }
-    Ok(blocks)
 }
 
 /// What a PEM text in a trust directory holds: certificates (roots for `x5c` chains, whose own keys
-/// may also sign directly) and bare public keys (`PUBLIC KEY`, SubjectPublicKeyInfo).
-pub(crate) fn pem_contents(text: &[u8]) -> Result<(Vec<Certificate>, Vec<TrustedKey>), String> {
-    let text = std::str::from_utf8(text).map_err(|_| "PEM is not text")?;
-    let certs = pem_blocks(text, "CERTIFICATE")?
-        .iter()
-        .map(|der| Certificate::from_der(der))
-        .collect::<Result<Vec<_>, _>>()?;
+/// may also sign directly) and bare public keys (`PUBLIC KEY`, SubjectPublicKeyInfo); other sections
+/// are passed over.
+pub(crate) fn pem_contents(
+    text: &[u8],
+) -> Result<(Vec<Certificate>, Vec<TrustedKey>), CertificateError> {
+    use rustls_pki_types::pem::{PemObject as _, SectionKind};
+    let mut certs = Vec::new();
     let mut keys = Vec::new();
-    for der in pem_blocks(text, "PUBLIC KEY")? {
-        let mut d = Der(&der);
-        let spki = d.expect(0x30, "subjectPublicKeyInfo")?;
-        keys.push(public_key(spki)?.ok_or("the public key's type is not supported")?);
+    for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(text) {
+        let (kind, der) = section.map_err(|e| CertificateError::Pem(e.to_string()))?;
+        match kind {
+            SectionKind::Certificate => certs.push(Certificate::from_der(&der)?),
+            SectionKind::PublicKey => {
+                let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_der(&der)?;
+                keys.push(public_key(&spki)?.ok_or(CertificateError::UnsupportedKey)?);
+            }
+            _ => {}
+        }
     }
     if certs.is_empty() && keys.is_empty() {
-        return Err("no certificate or public key in the PEM text".into());
+        return Err(CertificateError::EmptyPem);
     }
     Ok((certs, keys))
 }
@@ -386,7 +238,11 @@ pub(crate) enum ChainFault {
     #[error("x5c must hold 1 to {X5C_CERTIFICATES_MAX} certificates")]
     Length,
     #[error("certificate {index} of the x5c chain cannot be read: {reason}")]
-    Unreadable { index: usize, reason: String },
+    Unreadable {
+        index: usize,
+        #[source]
+        reason: CertificateError,
+    },
     #[error("certificate {index} of the x5c chain has expired or is not yet valid")]
     NotValidNow { index: usize },
     #[error("certificate {index} of the x5c chain is not signed by the CA after it")]
@@ -416,12 +272,13 @@ pub(crate) fn leaf_key(
         .iter()
         .enumerate()
         .map(|(index, c)| {
-            let der = c.as_str().and_then(crate::base64_decode).ok_or_else(|| {
-                ChainFault::Unreadable {
+            let der = c
+                .as_str()
+                .and_then(crate::base64_decode)
+                .ok_or(ChainFault::Unreadable {
                     index,
-                    reason: "not base64".into(),
-                }
-            })?;
+                    reason: CertificateError::NotBase64,
+                })?;
             Certificate::from_der(&der).map_err(|reason| ChainFault::Unreadable { index, reason })
         })
         .collect::<Result<Vec<_>, ChainFault>>()?;
@@ -469,12 +326,8 @@ mod tests {
         u8::try_from(len).expect("a short DER length")
     }
 
-    #[test]
-    fn civil_dates_to_unix_seconds() {
-        assert_eq!(unix_seconds(1970, 1, 1, 0, 0, 0), 0);
-        assert_eq!(unix_seconds(2000, 2, 29, 0, 0, 0), 951_782_400);
-        assert_eq!(unix_seconds(2026, 11, 27, 10, 59, 53), 1_795_777_193);
-    }
+    /// 2026-12-03T00:00:00Z, when the test chains are checked.
+    const DEC_3_2026_S: i64 = 1_796_256_000;
 
     #[test]
     fn certificates_over_the_size_bound_are_refused_unread() {
@@ -482,44 +335,31 @@ mod tests {
         let mut der = vec![0x30, 0x82, 0x40, 0x00];
         der.resize(CERTIFICATE_BYTES_MAX + 1, 0);
         let err = Certificate::from_der(&der).expect_err("too large");
-        assert!(err.contains("larger than"), "{err}");
+        assert_eq!(err, CertificateError::TooLarge);
         // At the bound, it is parsed (and refused for what it is, not for its size).
         der.truncate(CERTIFICATE_BYTES_MAX);
         let err = Certificate::from_der(&der).expect_err("not a certificate");
-        assert!(!err.contains("larger than"), "{err}");
+        assert!(matches!(err, CertificateError::Der(_)), "{err}");
     }
 
     /// Issue 13: basicConstraints was read without checking that its first element is a BOOLEAN, so a
     /// pathLenConstraint of 255 (INTEGER 0xff) made a certificate a CA.
     #[test]
     fn regression_only_a_boolean_ca_makes_a_ca() {
-        let extensions = |inner: &[u8]| {
+        // basicConstraints' SEQUENCE with `inner` in it: a CA only when cA is the BOOLEAN TRUE.
+        let ca = |inner: &[u8]| {
             let mut bc = vec![0x30, der_short(inner.len())];
             bc.extend_from_slice(inner);
-            let mut octets = vec![0x04, der_short(bc.len())];
-            octets.extend_from_slice(&bc);
-            let mut ext = vec![0x06, 0x03, 0x55, 0x1d, 0x13];
-            ext.extend_from_slice(&octets);
-            let mut ext_seq = vec![0x30, der_short(ext.len())];
-            ext_seq.extend_from_slice(&ext);
-            let mut list = vec![0x30, der_short(ext_seq.len())];
-            list.extend_from_slice(&ext_seq);
-            let mut tagged = vec![0xa3, der_short(list.len())];
-            tagged.extend_from_slice(&list);
-            tagged
+            matches!(basic_constraints(&bc), Ok((true, _)))
         };
-        let check = |inner: &[u8]| {
-            let bytes = extensions(inner);
-            let tlv = Der(&bytes).next().expect("tlv");
-            constraints(tlv).expect("parses").is_ca
-        };
-        assert!(check(&[0x01, 0x01, 0xff]), "cA TRUE");
+        assert!(ca(&[0x01, 0x01, 0xff]), "cA TRUE");
         assert!(
-            check(&[0x01, 0x01, 0xff, 0x02, 0x01, 0x00]),
+            ca(&[0x01, 0x01, 0xff, 0x02, 0x01, 0x00]),
             "cA TRUE, pathLen 0"
         );
-        assert!(!check(&[0x02, 0x01, 0xff]), "an INTEGER 255 is no cA");
-        assert!(!check(&[]), "empty: not a CA");
+        assert!(!ca(&[0x02, 0x01, 0xff]), "an INTEGER 255 is no cA");
+        assert!(!ca(&[0x02, 0x01, 0x05]), "a pathLen alone is no cA");
+        assert!(!ca(&[]), "empty: not a CA");
     }
 
     /// A CA (or leaf) certificate made by rcgen, with Ed25519 keys.
@@ -570,8 +410,7 @@ mod tests {
             .map(|c| crate::base64_encode(&c.der).into())
             .collect();
         let roots = [Certificate::from_der(&anchor.der).expect("root")];
-        let now = unix_seconds(2026, 12, 3, 0, 0, 0);
-        leaf_key(&x5c, &roots, now)
+        leaf_key(&x5c, &roots, DEC_3_2026_S)
     }
 
     /// Issue 13: keyUsage and pathLenConstraint were ignored: a CA allowed no intermediates issued
@@ -638,6 +477,27 @@ mod tests {
         assert_eq!(err, ChainFault::LeafMayNotSign);
         // No keyUsage at all: any use, as RFC 5280 says.
         assert!(check_chain(&[&leaf(&middle, &[]), &middle], &anchor).is_ok());
+    }
+
+    /// RFC 5280 §4.2: a certificate with a critical extension the reader does not process is refused;
+    /// the hand-written reader before issue 36 read past it.
+    #[test]
+    fn a_certificate_with_an_unknown_critical_extension_is_refused() {
+        let with = |critical: bool| {
+            let mut p = params("ext", None, &[]);
+            let mut ext = rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 4, 1, 99_999, 1],
+                vec![0x05, 0x00],
+            );
+            ext.set_criticality(critical);
+            p.custom_extensions.push(ext);
+            Certificate::from_der(&root(p).der)
+        };
+        assert!(matches!(
+            with(true),
+            Err(CertificateError::UnknownCritical(_))
+        ));
+        assert!(with(false).is_ok(), "a non-critical one is passed over");
     }
 
     #[test]
