@@ -7,6 +7,7 @@ use super::{
     out, read_document, submitted, submitted_zh, to_json, write_output, BillCommand, Out, Signer,
 };
 use crate::error::{CliError, Refusal, Result};
+use crate::lang::{fit, pad, Lang};
 use crate::output;
 use crate::wallet::{parse_amount, read_json, PledgeOffer, Wallet};
 use ebl_core::bundle::BUNDLE_BYTES_MAX;
@@ -25,7 +26,6 @@ pub(super) fn bill(
     lang: crate::lang::Lang,
     sign_to: Option<&std::path::Path>,
 ) -> Result<Out> {
-    use crate::lang::{fit, pad, Lang};
     if sign_to.is_some() && !cmd.signs_one_transaction() {
         return Err(crate::error::WalletRule::NotOneTransaction {
             command: cmd.name(),
@@ -53,41 +53,19 @@ pub(super) fn bill(
             consignee,
             replaces,
             signer,
-        } => {
-            let document = read_document(&file)?;
-            let issue_to = wallet.party(&to)?.id;
-            let shipper = match shipper {
-                Some(s) => wallet.party(&s)?.id,
-                None => issue_to,
-            };
-            let consignee = consignee
-                .map(|c| wallet.party(&c).map(|p| p.id))
-                .transpose()?;
-            let replaces = replaces
-                .map(|r| wallet.bill_id(&r).map(ebl_core::Replacement::of))
-                .transpose()?;
-            let reference = document.facts().transport_document_reference.clone();
-            let key = wallet.signer(&signer.as_key)?;
-            let action = Action::Issue {
-                document,
-                issue_to,
+        } => issue(
+            wallet,
+            IssueArgs {
+                file,
+                to,
                 shipper,
                 consignee,
                 replaces,
-            };
-            if let Some(path) = sign_to {
-                return super::tx::write(&wallet.prepare(&key, action)?, path, force);
-            }
-            let outcome = wallet.act(&key, action)?;
-            let id = outcome.id();
-            let mut o = submitted(
-                wallet,
-                outcome,
-                format!("issued bill {reference} to {to}\nbill id {id}"),
-            )?;
-            o.json["bill"] = json!(id);
-            Ok(o)
-        }
+            },
+            &signer,
+            sign_to,
+            force,
+        ),
         BillCommand::Transfer { bill, to, signer } => {
             let bill = wallet.bill_id(&bill)?;
             let party = wallet.party(&to)?;
@@ -206,56 +184,7 @@ pub(super) fn bill(
             to,
             consignee,
             signer,
-        } => {
-            let olds = old
-                .iter()
-                .map(|o| wallet.bill_id(o))
-                .collect::<Result<Vec<_>>>()?;
-            let key = wallet.signer(&signer.as_key)?;
-            let issue_to = wallet.party(&to)?.id;
-            let consignee = consignee
-                .map(|c| wallet.party(&c).map(|p| p.id))
-                .transpose()?;
-            let first = olds
-                .first()
-                .ok_or(crate::error::WalletRule::NoBillToReplace)?;
-            let shipper = wallet.node.bill(first, &key)?.bill.shipper;
-            let count = u16::try_from(documents.len()).unwrap_or(u16::MAX);
-            let replacement = ebl_core::Replacement { bills: olds, count };
-            let mut issued = Vec::new();
-            for file in &documents {
-                let document = read_document(file)?;
-                let reference = document.facts().transport_document_reference.clone();
-                let outcome = wallet.act(
-                    &key,
-                    Action::Issue {
-                        document,
-                        issue_to,
-                        shipper,
-                        consignee,
-                        replaces: Some(replacement.clone()),
-                    },
-                )?;
-                issued.push(
-                    json!({"bill": outcome.id(), "reference": reference, "outcome": outcome}),
-                );
-            }
-            let human = issued
-                .iter()
-                .map(|i| {
-                    format!(
-                        "replacement {} issued to {to}: bill id {}",
-                        i["reference"].as_str().unwrap_or(""),
-                        i["bill"].as_str().unwrap_or("")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            Ok(out(
-                json!({"replaced": replacement.bills, "issued": issued}),
-                human,
-            ))
-        }
+        } => replace(wallet, &old, &documents, &to, consignee, &signer),
         BillCommand::RejectSurrender { bill, signer } => act(
             &signer,
             Action::RejectSurrender {
@@ -325,45 +254,7 @@ pub(super) fn bill(
             },
             "pledge enforced: the bank holds title and possession",
         ),
-        BillCommand::List { signer } => {
-            let key = wallet.signer(&signer.as_key)?;
-            let bills = wallet.node.my_bills(&key)?;
-            let (_, names) = names(wallet)?;
-            if lang == Lang::Zh {
-                return Ok(out(to_json(&bills), output::zh::worklist(&names, &bills)));
-            }
-            // Fitted by display width, so a party's Chinese name keeps the columns straight, and the
-            // whole row within 100 columns (issue 14: 161). The id's first 12 digits name the bill
-            // wherever a command takes one.
-            let row = |cells: [&str; 5]| {
-                let [reference, status, possessor, id, title] = cells;
-                format!(
-                    "{}  {}  {}  {}  {}",
-                    fit(reference, 20),
-                    fit(status, 17),
-                    fit(possessor, 22),
-                    fit(id, 12),
-                    fit(title, 19)
-                )
-                .trim_end()
-                .to_owned()
-            };
-            let mut human = row(["REFERENCE", "STATUS", "POSSESSOR", "BILL ID", "TITLE"]);
-            for b in &bills {
-                human.push('\n');
-                human.push_str(&row([
-                    &b.reference,
-                    b.status.name(),
-                    &output::name(&names, &b.possessor),
-                    &b.id.to_hex()[..12],
-                    &output::title(&names, &b.title),
-                ]));
-            }
-            if bills.is_empty() {
-                human = "no bills: you have no part in any bill now".into();
-            }
-            Ok(out(to_json(&bills), human))
-        }
+        BillCommand::List { signer } => list(wallet, &signer, lang),
         BillCommand::Show { bill, signer } => {
             let bill = wallet.bill_id(&bill)?;
             let key = wallet.signer(&signer.as_key)?;
@@ -390,51 +281,7 @@ pub(super) fn bill(
                 },
             ))
         }
-        BillCommand::Status { bill, signer } => {
-            let bill = wallet.bill_id(&bill)?;
-            let key = wallet.signer(&signer.as_key)?;
-            let statement = wallet.node.status(&bill, &key)?;
-            // From the pinned chain, vouched for by as many member nodes as the chain format at its
-            // height needs (from format 7 the finality quorum, bound to the registry there; from
-            // format 8 to its root, checked with the consortium alone).
-            crate::pins::Pins::load(&wallet.home)?.check(&statement.statement.chain, None)?;
-            let signers = wallet.statement_signers(&statement)?;
-            let (signer, nodes) = (
-                signers.join(", "),
-                if signers.len() > 1 { "nodes" } else { "node" },
-            );
-            let (_, names) = names(wallet)?;
-            let s = &statement.statement;
-            let human = if lang == Lang::Zh {
-                format!(
-                    "状态声明由 {signer} 的节点签署，已验证\n{}{}\n{}{}\n{}{}\n{}{}（共 {} 笔交易）\n{}高度 {}，{}",
-                    pad("占有人", 12),
-                    output::name(&names, &s.possessor),
-                    pad("权利", 12),
-                    output::zh::title(&names, &s.title),
-                    pad("状态", 12),
-                    output::zh::status(&names, &s.status),
-                    pad("最新交易", 12),
-                    s.head,
-                    s.transactions,
-                    pad("数据截至", 12),
-                    s.height,
-                    output::timestamp(s.time_ms)
-                )
-            } else {
-                format!(
-                "statement signed by the {nodes} of {signer}, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({})\nas of       height {} at {}",
-                output::name(&names, &s.possessor),
-                output::title(&names, &s.title),
-                output::status(&names, &s.status),
-                s.head,
-                output::transactions(u64::from(s.transactions)),
-                s.height,
-                output::timestamp(s.time_ms)
-            )
-            };
-            Ok(out(to_json(&statement), human))
-        }
+        BillCommand::Status { bill, signer } => status(wallet, &bill, &signer, lang),
         BillCommand::Export {
             bill,
             out: path,
@@ -452,6 +299,209 @@ pub(super) fn bill(
             ))
         }
     }
+}
+
+/// `ebl bill issue`: a bill issued from a DCSA document (or its signed transaction written to `sign_to`).
+fn issue(
+    wallet: &Wallet,
+    IssueArgs {
+        file,
+        to,
+        shipper,
+        consignee,
+        replaces,
+    }: IssueArgs,
+    signer: &Signer,
+    sign_to: Option<&std::path::Path>,
+    force: bool,
+) -> Result<Out> {
+    let document = read_document(&file)?;
+    let issue_to = wallet.party(&to)?.id;
+    let shipper = match shipper {
+        Some(s) => wallet.party(&s)?.id,
+        None => issue_to,
+    };
+    let consignee = consignee
+        .map(|c| wallet.party(&c).map(|p| p.id))
+        .transpose()?;
+    let replaces = replaces
+        .map(|r| wallet.bill_id(&r).map(ebl_core::Replacement::of))
+        .transpose()?;
+    let reference = document.facts().transport_document_reference.clone();
+    let key = wallet.signer(&signer.as_key)?;
+    let action = Action::Issue {
+        document,
+        issue_to,
+        shipper,
+        consignee,
+        replaces,
+    };
+    if let Some(path) = sign_to {
+        return super::tx::write(&wallet.prepare(&key, action)?, path, force);
+    }
+    let outcome = wallet.act(&key, action)?;
+    let id = outcome.id();
+    let mut o = submitted(
+        wallet,
+        outcome,
+        format!("issued bill {reference} to {to}\nbill id {id}"),
+    )?;
+    o.json["bill"] = json!(id);
+    Ok(o)
+}
+
+/// `ebl bill replace`: void bills replaced by the bills of new documents (a split, a combine, one for one).
+fn replace(
+    wallet: &Wallet,
+    old: &[String],
+    documents: &[std::path::PathBuf],
+    to: &str,
+    consignee: Option<String>,
+    signer: &Signer,
+) -> Result<Out> {
+    let olds = old
+        .iter()
+        .map(|o| wallet.bill_id(o))
+        .collect::<Result<Vec<_>>>()?;
+    let key = wallet.signer(&signer.as_key)?;
+    let issue_to = wallet.party(to)?.id;
+    let consignee = consignee
+        .map(|c| wallet.party(&c).map(|p| p.id))
+        .transpose()?;
+    let first = olds
+        .first()
+        .ok_or(crate::error::WalletRule::NoBillToReplace)?;
+    let shipper = wallet.node.bill(first, &key)?.bill.shipper;
+    let count = u16::try_from(documents.len()).unwrap_or(u16::MAX);
+    let replacement = ebl_core::Replacement { bills: olds, count };
+    let mut issued = Vec::new();
+    for file in documents {
+        let document = read_document(file)?;
+        let reference = document.facts().transport_document_reference.clone();
+        let outcome = wallet.act(
+            &key,
+            Action::Issue {
+                document,
+                issue_to,
+                shipper,
+                consignee,
+                replaces: Some(replacement.clone()),
+            },
+        )?;
+        issued.push(json!({"bill": outcome.id(), "reference": reference, "outcome": outcome}));
+    }
+    let human = issued
+        .iter()
+        .map(|i| {
+            format!(
+                "replacement {} issued to {to}: bill id {}",
+                i["reference"].as_str().unwrap_or(""),
+                i["bill"].as_str().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(out(
+        json!({"replaced": replacement.bills, "issued": issued}),
+        human,
+    ))
+}
+
+/// `ebl bill list`: the bills the reader has a part in, as a table fitted to 100 columns.
+fn list(wallet: &Wallet, signer: &Signer, lang: crate::lang::Lang) -> Result<Out> {
+    let key = wallet.signer(&signer.as_key)?;
+    let bills = wallet.node.my_bills(&key)?;
+    let (_, names) = names(wallet)?;
+    if lang == Lang::Zh {
+        return Ok(out(to_json(&bills), output::zh::worklist(&names, &bills)));
+    }
+    // Fitted by display width, so a party's Chinese name keeps the columns straight, and the
+    // whole row within 100 columns (issue 14: 161). The id's first 12 digits name the bill
+    // wherever a command takes one.
+    let row = |cells: [&str; 5]| {
+        let [reference, status, possessor, id, title] = cells;
+        format!(
+            "{}  {}  {}  {}  {}",
+            fit(reference, 20),
+            fit(status, 17),
+            fit(possessor, 22),
+            fit(id, 12),
+            fit(title, 19)
+        )
+        .trim_end()
+        .to_owned()
+    };
+    let mut human = row(["REFERENCE", "STATUS", "POSSESSOR", "BILL ID", "TITLE"]);
+    for b in &bills {
+        human.push('\n');
+        human.push_str(&row([
+            &b.reference,
+            b.status.name(),
+            &output::name(&names, &b.possessor),
+            &b.id.to_hex()[..12],
+            &output::title(&names, &b.title),
+        ]));
+    }
+    if bills.is_empty() {
+        human = "no bills: you have no part in any bill now".into();
+    }
+    Ok(out(to_json(&bills), human))
+}
+
+/// `ebl bill status`: the node's signed statement of the bill, checked against the pinned chain.
+fn status(wallet: &Wallet, bill: &str, signer: &Signer, lang: crate::lang::Lang) -> Result<Out> {
+    let bill = wallet.bill_id(bill)?;
+    let key = wallet.signer(&signer.as_key)?;
+    let statement = wallet.node.status(&bill, &key)?;
+    // From the pinned chain, vouched for by as many member nodes as the chain format at its
+    // height needs (from format 7 the finality quorum, bound to the registry there; from
+    // format 8 to its root, checked with the consortium alone).
+    crate::pins::Pins::load(&wallet.home)?.check(&statement.statement.chain, None)?;
+    let signers = wallet.statement_signers(&statement)?;
+    let (signer, nodes) = (
+        signers.join(", "),
+        if signers.len() > 1 { "nodes" } else { "node" },
+    );
+    let (_, names) = names(wallet)?;
+    let s = &statement.statement;
+    let human = if lang == Lang::Zh {
+        format!(
+            "状态声明由 {signer} 的节点签署，已验证\n{}{}\n{}{}\n{}{}\n{}{}（共 {} 笔交易）\n{}高度 {}，{}",
+            pad("占有人", 12),
+            output::name(&names, &s.possessor),
+            pad("权利", 12),
+            output::zh::title(&names, &s.title),
+            pad("状态", 12),
+            output::zh::status(&names, &s.status),
+            pad("最新交易", 12),
+            s.head,
+            s.transactions,
+            pad("数据截至", 12),
+            s.height,
+            output::timestamp(s.time_ms)
+        )
+    } else {
+        format!(
+        "statement signed by the {nodes} of {signer}, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({})\nas of       height {} at {}",
+        output::name(&names, &s.possessor),
+        output::title(&names, &s.title),
+        output::status(&names, &s.status),
+        s.head,
+        output::transactions(u64::from(s.transactions)),
+        s.height,
+        output::timestamp(s.time_ms)
+    )
+    };
+    Ok(out(to_json(&statement), human))
+}
+
+/// What `bill issue` names, as its flags gave them.
+struct IssueArgs {
+    file: std::path::PathBuf,
+    to: String,
+    shipper: Option<String>,
+    consignee: Option<String>,
+    replaces: Option<String>,
 }
 
 fn review_text(review: &crate::wallet::PledgeReview) -> String {
