@@ -110,6 +110,30 @@ pub(super) fn span_positions(
 }
 
 impl<K: Kv> LedgerStore<K> {
+    /// A transaction's sealed bytes from the log, checked to be the one at (`height`, `index`): a record
+    /// moved to another position does not unseal as this one.
+    fn unseal_transaction(
+        &self,
+        height: u64,
+        index: u32,
+        bytes: &[u8],
+    ) -> Result<StoredTransaction> {
+        let stored: StoredTransaction = unseal(
+            &self.seal,
+            "transaction",
+            &transaction_key(height, index),
+            bytes,
+        )?;
+        if stored.height != height || stored.index != index {
+            return Err(StoreError::Corrupt {
+                what: "transaction",
+                key: to_hex(&transaction_key(height, index)),
+                reason: "stored under another position".into(),
+            });
+        }
+        Ok(stored)
+    }
+
     /// The block at `height`, `None` above the head.
     pub fn block(&self, height: u64) -> Result<Option<StoredBlock>> {
         Ok(self.block_record(height)?.map(|r| r.block))
@@ -137,20 +161,7 @@ impl<K: Kv> LedgerStore<K> {
         len: usize,
     ) -> Result<StoredTransaction> {
         let bytes = self.kv.read_log(offset, len)?;
-        let stored: StoredTransaction = unseal(
-            &self.seal,
-            "transaction",
-            &transaction_key(height, index),
-            &bytes,
-        )?;
-        if stored.height != height || stored.index != index {
-            return Err(StoreError::Corrupt {
-                what: "transaction",
-                key: to_hex(&transaction_key(height, index)),
-                reason: "stored under another position".into(),
-            });
-        }
-        Ok(stored)
+        self.unseal_transaction(height, index, &bytes)
     }
 
     /// Every transaction of the block at `height`, read from the log in one piece: for replaying
@@ -171,19 +182,7 @@ impl<K: Kv> LedgerStore<K> {
                 key: height.to_string(),
                 reason: "its log span is out of order".into(),
             })?;
-            let stored: StoredTransaction = unseal(
-                &self.seal,
-                "transaction",
-                &transaction_key(height, index),
-                slice,
-            )?;
-            if stored.height != height || stored.index != index {
-                return Err(StoreError::Corrupt {
-                    what: "transaction",
-                    key: to_hex(&transaction_key(height, index)),
-                    reason: "stored under another position".into(),
-                });
-            }
+            let stored = self.unseal_transaction(height, index, slice)?;
             out.push(stored);
             start = end;
         }
