@@ -9,7 +9,7 @@ use crate::node::NodeError;
 /// A new ed25519 key from the operating system's randomness.
 pub fn generate() -> Result<SigningKey, NodeError> {
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| NodeError::Io(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut seed).map_err(NodeError::NoRandomness)?;
     Ok(SigningKey::from_bytes(&seed))
 }
 
@@ -17,18 +17,14 @@ pub fn generate() -> Result<SigningKey, NodeError> {
 pub fn write(path: &Path, key: &SigningKey) -> Result<(), NodeError> {
     let hex = zeroize::Zeroizing::new(bytes::to_hex(&key.to_bytes()));
     crate::private::write_new(path, hex.as_bytes())
-        .map_err(|e| NodeError::Io(format!("writing {}: {e}", path.display())))
+        .map_err(|e| NodeError::io(format!("writing {}", path.display()), e))
 }
 
 /// Reads a key written by `keyfile::write` (64 hex digits, surrounding whitespace allowed).
 pub fn read(path: &Path) -> Result<SigningKey, NodeError> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| NodeError::Io(format!("reading {}: {e}", path.display())))?;
-    let seed = bytes::from_hex::<32>(text.trim()).ok_or_else(|| {
-        NodeError::Io(format!(
-            "{} does not hold a 32-byte hex key",
-            path.display()
-        ))
-    })?;
+        .map_err(|e| NodeError::io(format!("reading {}", path.display()), e))?;
+    let seed =
+        bytes::from_hex::<32>(text.trim()).ok_or_else(|| NodeError::BadKeyFile(path.to_owned()))?;
     Ok(SigningKey::from_bytes(&seed))
 }

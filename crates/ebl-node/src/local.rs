@@ -46,21 +46,18 @@ impl LocalNode {
                     .worker_threads(2)
                     .enable_all()
                     .build()
-                    .map_err(|e| NodeError::Io(e.to_string()))?;
+                    .map_err(|e| NodeError::io("starting the local node's runtime", e))?;
                 runtime.block_on(async move {
+                    let bound = |e| NodeError::io("binding 127.0.0.1", e);
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                         .await
-                        .map_err(|e| NodeError::Io(e.to_string()))?;
+                        .map_err(bound)?;
                     let metrics = tokio::net::TcpListener::bind("127.0.0.1:0")
                         .await
-                        .map_err(|e| NodeError::Io(e.to_string()))?;
+                        .map_err(bound)?;
                     let addrs = (
-                        listener
-                            .local_addr()
-                            .map_err(|e| NodeError::Io(e.to_string()))?,
-                        metrics
-                            .local_addr()
-                            .map_err(|e| NodeError::Io(e.to_string()))?,
+                        listener.local_addr().map_err(bound)?,
+                        metrics.local_addr().map_err(bound)?,
                     );
                     let _ = address.send(addrs);
                     crate::node::serve(listener, Some(metrics), running, None, async move {
@@ -69,10 +66,10 @@ impl LocalNode {
                     .await
                 })
             })
-            .map_err(|e| NodeError::Io(e.to_string()))?;
+            .map_err(|e| NodeError::io("starting the local node's thread", e))?;
         let (addr, metrics) = announced
             .recv_timeout(Duration::from_secs(10))
-            .map_err(|e| NodeError::Io(format!("the local node did not start: {e}")))?;
+            .map_err(|_| NodeError::Thread("the local node did not start"))?;
         Ok(LocalNode {
             url: format!("http://{addr}"),
             metrics_url: format!("http://{metrics}/metrics"),
@@ -87,9 +84,7 @@ impl LocalNode {
             let _ = s.send(());
         }
         match self.thread.take() {
-            Some(t) => t
-                .join()
-                .map_err(|_| NodeError::Io("node thread panicked".into()))?,
+            Some(t) => t.join().map_err(|_| NodeError::Thread("it panicked"))?,
             None => Ok(()),
         }
     }

@@ -29,9 +29,36 @@ pub enum NodeError {
     /// Storage failed or refused the store.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A file, a socket or a thread of the node's own failed.
-    #[error("{0}")]
-    Io(String),
+    /// A file, a socket or a thread of the node's own failed: `what` says which, the source why.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done (`writing <path>`, `binding the listener`, ...).
+        what: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The operating system gave no randomness for a new key.
+    #[error("no randomness for a new key: {0}")]
+    NoRandomness(getrandom::Error),
+    /// A node key file that is not 64 hex digits.
+    #[error("{0} does not hold a 32-byte hex key")]
+    BadKeyFile(PathBuf),
+    /// `init --join` of a one-member chain: its node orders alone.
+    #[error("a one-member chain's node orders alone: no other node can join it")]
+    JoinAlone,
+    /// `init --join` with the node key of a genesis member.
+    #[error("this node key is a genesis member's: initialise it without --join")]
+    JoinAsMember,
+    /// Two member node keys whose Raft ids (the first 8 bytes of their hash) are the same.
+    #[error("two member node keys share a cluster id (the first 8 bytes of their hash): make a new node key")]
+    ClusterIdCollision,
+    /// openraft refused to start: its configuration, or its storage at start.
+    #[error("starting Raft: {0}")]
+    Raft(String),
+    /// The node's thread panicked, or did not say it started.
+    #[error("the node's thread: {0}")]
+    Thread(&'static str),
     /// A one-member chain's node started with another node's key.
     #[error("the node key in {0} is not the first member's node key: until the log is replicated across members' nodes, only that node orders the chain")]
     WrongNodeKey(PathBuf),
@@ -60,6 +87,16 @@ pub enum NodeError {
         /// Where the Raft log should be.
         raft: PathBuf,
     },
+}
+
+impl NodeError {
+    /// An IO failure while doing `what`.
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> NodeError {
+        NodeError::Io {
+            what: what.into(),
+            source,
+        }
+    }
 }
 
 /// Where a node keeps its files.
@@ -154,7 +191,7 @@ pub fn node_key(dir: &DataDir) -> Result<SigningKey, NodeError> {
         return keyfile::read(&dir.node_key());
     }
     std::fs::create_dir_all(&dir.0)
-        .map_err(|e| NodeError::Io(format!("creating {}: {e}", dir.0.display())))?;
+        .map_err(|e| NodeError::io(format!("creating {}", dir.0.display()), e))?;
     let key = keyfile::generate()?;
     keyfile::write(&dir.node_key(), &key)?;
     Ok(key)
@@ -181,15 +218,11 @@ pub fn init_from(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
 pub fn init_joining(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
     genesis.check()?;
     if genesis.members.len() < 2 {
-        return Err(NodeError::Io(
-            "a one-member chain's node orders alone: no other node can join it".into(),
-        ));
+        return Err(NodeError::JoinAlone);
     }
     let key = node_key(dir)?;
     if genesis.member_by_node(&PartyKey::of(&key)).is_some() {
-        return Err(NodeError::Io(
-            "this node key is a genesis member's: initialise it without --join".into(),
-        ));
+        return Err(NodeError::JoinAsMember);
     }
     let store = LedgerStore::new(SledKv::open(&dir.store())?);
     if let Some(g) = store.genesis()? {
@@ -198,7 +231,7 @@ pub fn init_joining(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
     store.init(genesis)?;
     drop(store);
     std::fs::write(dir.join_marker(), b"joining\n")
-        .map_err(|e| NodeError::Io(format!("writing {}: {e}", dir.join_marker().display())))?;
+        .map_err(|e| NodeError::io(format!("writing {}", dir.join_marker().display()), e))?;
     crate::private::make_private(&dir.0)
 }
 
@@ -340,7 +373,7 @@ pub fn start_receiving<K: Kv>(
             }
             result
         })
-        .map_err(|e| NodeError::Io(e.to_string()))?;
+        .map_err(|e| NodeError::io("starting the sequencer's thread", e))?;
     Ok(Running {
         app: Arc::new(App {
             store,

@@ -32,7 +32,7 @@ pub fn make_private(dir: &Path) -> Result<(), NodeError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let io = |e: std::io::Error, p: &Path| NodeError::Io(format!("{}: {e}", p.display()));
+        let io = |e: std::io::Error, p: &Path| NodeError::io(p.display().to_string(), e);
         let mut pending = vec![dir.to_owned()];
         while let Some(path) = pending.pop() {
             let meta = std::fs::symlink_metadata(&path).map_err(|e| io(e, &path))?;

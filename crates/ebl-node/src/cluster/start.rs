@@ -55,9 +55,7 @@ pub(crate) async fn start<K: Kv>(
     }
     let ids: HashSet<u64> = genesis.members.iter().map(|m| node_id(&m.node)).collect();
     if ids.len() != genesis.members.len() {
-        return Err(NodeError::Io(
-            "two member node keys share a cluster id (the first 8 bytes of their hash): make a new node key".into(),
-        ));
+        return Err(NodeError::ClusterIdCollision);
     }
     pint.platform = genesis.platform.clone();
     pint.transfer_open_ms = settings.pint_transfer_open_ms;
@@ -118,15 +116,15 @@ pub(crate) async fn start<K: Kv>(
         ..Config::default()
     }
     .validate()
-    .map_err(|e| NodeError::Io(format!("cluster timing: {e}")))?;
+    .map_err(|e| NodeError::Raft(format!("cluster timing: {e}")))?;
     let id = node_id(&own);
     let raft = Raft::new(id, Arc::new(config), network, log_store, machine)
         .await
-        .map_err(|e| NodeError::Io(format!("starting Raft: {e}")))?;
+        .map_err(|e| NodeError::Raft(e.to_string()))?;
     let initialized = raft
         .is_initialized()
         .await
-        .map_err(|e| NodeError::Io(e.to_string()))?;
+        .map_err(|e| NodeError::Raft(e.to_string()))?;
     if !initialized && founding {
         // Every member proposes the genesis's membership; the same membership twice is one.
         if let Err(e) = raft.initialize(voters).await {
@@ -161,7 +159,7 @@ pub(crate) async fn start<K: Kv>(
     let thread = std::thread::Builder::new()
         .name("orderer".into())
         .spawn(move || orderer.run(rx))
-        .map_err(|e| NodeError::Io(e.to_string()))?;
+        .map_err(|e| NodeError::io("starting the orderer's thread", e))?;
     Ok(Running::new(
         Arc::new(App {
             store,
