@@ -93,3 +93,45 @@ fn a_leader_cut_off_from_the_majority_acknowledges_nothing_and_loses_nothing() {
     );
     stop_and_verify(&mut members);
 }
+
+/// Issue 35: a write sent to a majority node at the moment its leader was cut off (a cut that holds
+/// packets rather than refusing them) was held for the old leader until the cut healed or 30 s
+/// passed, then refused, though the majority had elected a new leader a second or two after the cut.
+#[test]
+fn regression_a_write_sent_at_the_moment_of_a_cut_reaches_the_new_leader() {
+    let _one = serial();
+    let mut members = Members::start_proxied(3);
+    let cast = Cast::new();
+    let leader = members.leader(ELECTION_LIMIT).expect("leader");
+    let mut acknowledged = BTreeSet::new();
+    for tx in cast.registrations(members.chain) {
+        acknowledged.insert(
+            submit_somewhere(&members, leader, &tx, Duration::from_secs(10)).expect("registered"),
+        );
+    }
+    members.hold(leader, true);
+    // At once, to a member that still takes the old leader for the leader and forwards to it.
+    let follower = (0..3).find(|i| *i != leader).expect("a follower");
+    let cut_at = Instant::now();
+    let tx = issue(&cast, members.chain, "AT-THE-CUT");
+    let answer = members.http(follower).submit(&tx);
+    let answered_in = cut_at.elapsed();
+    members.hold(leader, false);
+    match answer {
+        Ok(SubmitOutcome::Accepted { id, .. } | SubmitOutcome::Duplicate { id, .. }) => {
+            acknowledged.insert(id);
+        }
+        other => panic!("the write at the cut was not taken by the new leader: {other:?}"),
+    }
+    members
+        .converged(Duration::from_secs(30))
+        .expect("one head after the heal");
+    for i in 0..3 {
+        holds_all(&members, i, &acknowledged).expect("nothing acknowledged is lost");
+    }
+    println!(
+        "cluster cut: a write sent to a follower at the moment of the cut was acknowledged in {} ms",
+        answered_in.as_millis()
+    );
+    stop_and_verify(&mut members);
+}

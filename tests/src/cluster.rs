@@ -203,6 +203,17 @@ impl Members {
         }
     }
 
+    /// Cuts node `i` off from the others as a network that drops packets does (`on`), or heals it: what
+    /// is sent to it is held unanswered, what it sends is refused.
+    pub fn hold(&self, i: usize, on: bool) {
+        self.proxies[i].hold(on);
+        for (j, proxy) in self.proxies.iter().enumerate() {
+            if j != i {
+                proxy.refuse_sender(&self.node_keys[i], on);
+            }
+        }
+    }
+
     /// `GET /v1/cluster` of node `i`, if it answers.
     pub fn view(&self, i: usize) -> Option<Value> {
         if !self.nodes[i].is_running() {

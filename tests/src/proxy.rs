@@ -12,6 +12,11 @@ use std::sync::{Arc, Mutex};
 struct Rules {
     /// Nothing passes to the node behind this proxy.
     cut: bool,
+    /// Nothing passes, and nothing is answered either: connections are held open, as a network that
+    /// drops packets holds them, until the hold ends.
+    hold: bool,
+    /// The connections held.
+    held: Vec<TcpStream>,
     /// Node keys (hex) whose requests do not pass.
     senders: HashSet<String>,
     /// Open connections: the sender (if any) and both ends, to cut them when the rules change.
@@ -72,6 +77,23 @@ impl Proxy {
         }
     }
 
+    /// Holds (or lets through again) everything to the node behind this proxy: open connections are cut,
+    /// new ones accepted and never answered until the hold ends (a cut that drops packets, where
+    /// [`Proxy::cut`] refuses them).
+    pub fn hold(&self, on: bool) {
+        let mut rules = self.rules();
+        rules.hold = on;
+        for (_, a, b) in rules.open.drain(..) {
+            let _ = a.shutdown(Shutdown::Both);
+            let _ = b.shutdown(Shutdown::Both);
+        }
+        if !on {
+            for held in rules.held.drain(..) {
+                let _ = held.shutdown(Shutdown::Both);
+            }
+        }
+    }
+
     /// Drops (or lets through again) every request the node with `key` sends through this proxy.
     pub fn refuse_sender(&self, key: &str, on: bool) {
         let mut rules = self.rules();
@@ -93,6 +115,13 @@ impl Proxy {
 }
 
 fn pass(mut client: TcpStream, target: &str, rules: &Mutex<Rules>) {
+    {
+        let mut rules = rules.lock().unwrap_or_else(|p| p.into_inner());
+        if rules.hold {
+            rules.held.push(client);
+            return;
+        }
+    }
     // The head of the first request: enough to know who sends.
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];

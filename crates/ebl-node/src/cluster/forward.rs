@@ -24,7 +24,10 @@ fn no_leader(message: &str) -> ApiError {
 }
 
 /// Sends `transactions` to the leader at `address` and waits until this node has applied what the
-/// leader answered.
+/// leader answered. A leader that does not answer before the cluster elects another (it was cut off
+/// from the majority) is given up on at once: the caller sends them to the new leader, and a
+/// transaction both ordered is a duplicate there (issue 35: a write sent at the moment of a cut was
+/// held for the old leader until the link healed or 30 s passed).
 pub(crate) async fn forward(
     cluster: &Cluster,
     address: String,
@@ -34,7 +37,8 @@ pub(crate) async fn forward(
         .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))?;
     let url = cluster.client.tls.url(&address, "/v1/batches");
     let tls = cluster.client.tls.clone();
-    let answered = tokio::task::spawn_blocking(move || {
+    let leader = cluster.leader();
+    let sent = tokio::task::spawn_blocking(move || {
         let agent = tls.agent(
             Duration::from_millis(crate::cluster::peer::PEER_CONNECT_MS),
             Some(Duration::from_millis(FORWARD_TIMEOUT_MS)),
@@ -51,9 +55,19 @@ pub(crate) async fn forward(
             .limit(crate::limits::REQUEST_BODY_BYTES_MAX as u64 * 4)
             .read_to_vec()?;
         Ok::<_, ureq::Error>((status, bytes))
-    })
-    .await
-    .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))?;
+    });
+    // The thread that waits for the old leader ends by its own timeout; its answer is not read.
+    let answered = tokio::select! {
+        joined = sent => joined
+            .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))?,
+        () = cluster.leader_other_than(leader) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                crate::sequencer::NotOrdered::Retry.code(),
+                &format!("the leader at {address} was replaced before it answered; sent again to the new one"),
+            ));
+        }
+    };
     let (status, bytes) =
         answered.map_err(|e| no_leader(&format!("the leader at {address} did not answer: {e}")))?;
     if status != 200 {

@@ -259,6 +259,21 @@ impl Cluster {
             .map_err(|e| NotLinearizable(e.to_string()))
     }
 
+    /// Returns once a leader other than `leader` is known (never while `leader` leads).
+    pub(crate) async fn leader_other_than(&self, leader: Option<NodeId>) {
+        let mut metrics = self.raft.metrics();
+        loop {
+            let now = metrics.borrow().current_leader;
+            if now.is_some() && now != leader {
+                return;
+            }
+            if metrics.changed().await.is_err() {
+                // Raft stopped: no leader will follow; the caller's own request decides.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
     /// Whether this node leads now.
     pub fn is_leader(&self) -> bool {
         self.leader() == Some(self.id)
