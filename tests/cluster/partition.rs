@@ -11,10 +11,10 @@ use ebl_tests::cluster::Members;
 
 use crate::{holds_all, issue, serial, stop_and_verify, submit_somewhere, ELECTION_LIMIT};
 
-#[test]
-fn a_leader_cut_off_from_the_majority_acknowledges_nothing_and_loses_nothing() {
-    let _one = serial();
-    let mut members = Members::start_proxied(3);
+/// Three members behind proxies, the cast registered through the leader: the members, the cast, the
+/// leader and what was acknowledged.
+fn proxied_with_cast() -> (Members, Cast, usize, BTreeSet<ebl_core::Hash>) {
+    let members = Members::start_proxied(3);
     let cast = Cast::new();
     let leader = members.leader(ELECTION_LIMIT).expect("leader");
     let mut acknowledged = BTreeSet::new();
@@ -23,6 +23,13 @@ fn a_leader_cut_off_from_the_majority_acknowledges_nothing_and_loses_nothing() {
             submit_somewhere(&members, leader, &tx, Duration::from_secs(10)).expect("registered"),
         );
     }
+    (members, cast, leader, acknowledged)
+}
+
+#[test]
+fn a_leader_cut_off_from_the_majority_acknowledges_nothing_and_loses_nothing() {
+    let _one = serial();
+    let (mut members, cast, leader, mut acknowledged) = proxied_with_cast();
     members.isolate(leader, true);
     let cut_at = Instant::now();
     // Clients still reach the old leader directly: what they send there is not acknowledged while
@@ -100,15 +107,7 @@ fn a_leader_cut_off_from_the_majority_acknowledges_nothing_and_loses_nothing() {
 #[test]
 fn regression_a_write_sent_at_the_moment_of_a_cut_reaches_the_new_leader() {
     let _one = serial();
-    let mut members = Members::start_proxied(3);
-    let cast = Cast::new();
-    let leader = members.leader(ELECTION_LIMIT).expect("leader");
-    let mut acknowledged = BTreeSet::new();
-    for tx in cast.registrations(members.chain) {
-        acknowledged.insert(
-            submit_somewhere(&members, leader, &tx, Duration::from_secs(10)).expect("registered"),
-        );
-    }
+    let (mut members, cast, leader, mut acknowledged) = proxied_with_cast();
     members.hold(leader, true);
     // At once, to a member that still takes the old leader for the leader and forwards to it.
     let follower = (0..3).find(|i| *i != leader).expect("a follower");

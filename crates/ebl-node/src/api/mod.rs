@@ -34,6 +34,7 @@ mod chain;
 mod envelope;
 mod readers;
 mod submit;
+pub(crate) use submit::not_ordered;
 
 use bills::{bill, history, my_bills, status, transaction};
 use chain::{

@@ -153,7 +153,7 @@ pub(super) async fn forward_or_refuse(
     }
 }
 
-pub(super) fn not_ordered(e: &NotOrdered) -> ApiError {
+pub(crate) fn not_ordered(e: &NotOrdered) -> ApiError {
     let message = match e {
         NotOrdered::Leader(_) => "the cluster has no leader this node can reach; retry shortly",
         NotOrdered::Halted => "the node is not ordering transactions",

@@ -61,11 +61,8 @@ pub(crate) async fn forward(
         joined = sent => joined
             .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))?,
         () = cluster.leader_other_than(leader) => {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                crate::sequencer::NotOrdered::Retry.code(),
-                &format!("the leader at {address} was replaced before it answered; sent again to the new one"),
-            ));
+            tracing::info!(%address, "the leader was replaced before it answered: the batch goes to the new one");
+            return Err(crate::api::not_ordered(&crate::sequencer::NotOrdered::Retry));
         }
     };
     let (status, bytes) =
