@@ -642,8 +642,8 @@ fn restore_into(from: &Path, dir: &DataDir, bytes: u64) -> Result<BackupSummary,
     }
     crate::private::make_private(&dir.0).map_err(|e| BackupError::Io(e.to_string()))?;
     let key = crate::keyfile::read(&dir.node_key()).map_err(|e| BackupError::Io(e.to_string()))?;
-    let store =
-        LedgerStore::new(SledKv::open(&dir.store())?).sealed_with(crate::node::seal_key(&key));
+    let store = LedgerStore::new(SledKv::open(&dir.store())?)
+        .sealed_with(ebl_consensus::load::seal_key(&key));
     let mut block: Option<(StoredBlock, Option<Certificate>, Vec<SignedTransaction>)> = None;
     let mut transactions = 0u64;
     let mut head: Option<(u64, Hash)> = None;

@@ -16,8 +16,8 @@ use ebl_core::{Hash, PartyId, PartyKey, TxId};
 use ebl_store::{Kv, LedgerStore, StoreError};
 
 use crate::refusal::RequestRefusal;
-use crate::sequencer::receipt_in;
-use crate::state::Published;
+use ebl_consensus::sequencer::receipt_in;
+use ebl_consensus::Published;
 
 /// The registry's history by party, as far as the registry head it has walked to.
 #[derive(Debug, Default)]

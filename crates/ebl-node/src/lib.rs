@@ -1,8 +1,8 @@
 //! `ebl-node`: validates, orders and durably stores eBL transactions, and serves them over HTTP.
 //!
-//! `sequencer` orders and commits blocks; `api` is the HTTP surface; `auth` decides who may read a bill;
-//! [`verify`] replays a stored ledger; [`node`] wires them to a data directory; [`cluster`] runs a
-//! consortium's nodes as one Raft cluster.
+//! Ordering is `ebl_consensus`'s (the one-node sequencer, or a consortium's Raft cluster); this crate is
+//! the node around it: `api` is the HTTP surface and `peer` the member nodes' routes; `auth` decides who
+//! may read a bill; [`verify`] replays a stored ledger; [`node`] wires them to a data directory.
 
 // Every dependency is used by the library itself (tests and binaries bring their own).
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
@@ -12,28 +12,25 @@ pub mod admin;
 mod api;
 mod auth;
 pub mod backup;
-mod checkpoints;
 mod checks;
-pub mod cluster;
 mod extract;
+mod forward;
 pub mod keyfile;
 pub mod limits;
 pub mod listener;
 pub mod local;
-mod metrics;
 pub mod node;
 mod offers;
 pub mod operator;
+mod peer;
+mod peer_client;
 pub mod pint;
 pub mod private;
 mod refusal;
-mod sequencer;
 mod server;
-mod state;
 pub mod tls;
 pub mod upgrade;
 pub mod verify;
-mod writer;
 
 // Dependencies of the `ebl-node` binary alone (Cargo has no binary-only dependencies).
 use anyhow as _;

@@ -21,17 +21,7 @@ const _: () = assert!(CONNECTION_IDLE_MS > REQUEST_TIMEOUT_MS);
 /// the connection's start or the end of its previous request: a client that trickles a header byte by
 /// byte is closed after it, however often a byte arrives.
 pub const HEADER_READ_MS: u64 = 10_000;
-/// Most transactions in one block (group commit closes the block earlier when the queue is empty).
-pub const BLOCK_TRANSACTIONS_MAX: usize = ebl_core::limits::BLOCK_TRANSACTIONS_MAX;
-/// How long the sequencer waits for more transactions before closing a block: none. A block takes what
-/// is queued when the one before it is written; under load that is a large block anyway (submissions
-/// gather while the previous block is written and synced, and the durability stage takes one block at a
-/// time). Measured on the 2-core machine against 2 ms: one client's single transactions 4.5 -> 1.8 ms
-/// p50, and 4 x 64 within 50 ms 55.6 % of the limit against 51.3 % (docs/benchmarks.md).
-pub const BLOCK_WAIT_MS: u64 = 0;
-/// How long a cluster's leader waits for more transactions before proposing them: each proposal is a
-/// Raft entry, sent to every member and synced by a quorum, so it is worth filling (not measured at 0).
-pub const PROPOSAL_WAIT_MS: u64 = 2;
+pub use ebl_consensus::limits::{BLOCK_TRANSACTIONS_MAX, BLOCK_WAIT_MS, PROPOSAL_WAIT_MS};
 /// How far a signed read request's time may be from the node's clock (the protocol's limit).
 pub const REQUEST_SKEW_MS_MAX: u64 = ebl_core::limits::REQUEST_SKEW_MS_MAX;
 /// Most signed requests remembered at once (each for twice the skew), to refuse a replay; past it the

@@ -2,13 +2,14 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use ebl_core::{Genesis, Ledger, PartyKey, Registry, SigningKey};
+use ebl_consensus::ConsensusError;
+use ebl_core::{Genesis, PartyKey, SigningKey};
 use ebl_store::{Kv, LedgerStore, SledKv, StoreError};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::api::{router, App};
 use crate::keyfile;
@@ -17,11 +18,8 @@ use crate::limits::{
     HEADER_READ_MS, PENDING_TRANSACTIONS_MAX, REQUEST_TIMEOUT_MS,
 };
 use crate::listener::LimitedListener;
-use crate::metrics::Metrics;
 use crate::pint::Receiver;
-use crate::sequencer::Sequencer;
-use crate::state::Published;
-use crate::writer::BlockWriter;
+use crate::tls::PeerTls;
 
 /// Why the node could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -50,43 +48,34 @@ pub enum NodeError {
     /// `init --join` with the node key of a genesis member.
     #[error("this node key is a genesis member's: initialise it without --join")]
     JoinAsMember,
-    /// Two member node keys whose Raft ids (the first 8 bytes of their hash) are the same.
-    #[error("two member node keys share a cluster id (the first 8 bytes of their hash): make a new node key")]
-    ClusterIdCollision,
-    /// openraft refused to start: its configuration, or its storage at start.
-    #[error("starting Raft: {0}")]
-    Raft(String),
     /// The node's thread panicked, or did not say it started.
     #[error("the node's thread: {0}")]
     Thread(&'static str),
-    /// A one-member chain's node started with another node's key.
-    #[error("the node key in {0} is not the first member's node key: until the log is replicated across members' nodes, only that node orders the chain")]
-    WrongNodeKey(PathBuf),
     /// A cluster node whose key no member of the genesis names.
     #[error("the node key in {0} is not a member's node key in this genesis")]
     NotAMember(PathBuf),
     /// The genesis breaks a ledger rule.
     #[error("invalid genesis: {0}")]
     Genesis(#[from] ebl_core::Error),
-    /// The sequencer thread ended (a storage failure it logged).
-    #[error("the sequencer stopped: {0}")]
-    Sequencer(String),
     /// The PINT trust directory could not be read.
     #[error("the PINT trust directory: {0}")]
     Trust(#[from] ebl_pint::trust_dir::TrustDirError),
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
-    /// A consortium member's node whose store holds blocks but whose Raft log is gone: restored from a
-    /// backup, or the log deleted. It must not vote or acknowledge again, or entries the consortium
-    /// counted it for could be lost (and its leader's record of its log would run backwards).
-    #[error("this member node's store holds {height} blocks but its Raft log ({raft}) is gone (a restored backup, or a deleted log); a member node that lost its log must not vote again. Keep this directory as a verified copy (`ebl-node verify`), and rejoin the consortium with a new node key (docs/upgrading.md, \"Restoring a consortium member\")")]
-    RaftStateLost {
-        /// The store's height.
-        height: u64,
-        /// Where the Raft log should be.
-        raft: PathBuf,
-    },
+    /// Ordering would not start (`ebl_consensus`); a storage failure there is `Store`.
+    #[error(transparent)]
+    Consensus(ConsensusError),
+}
+
+impl From<ConsensusError> for NodeError {
+    fn from(e: ConsensusError) -> NodeError {
+        match e {
+            // One way to tell a storage failure, whichever layer met it.
+            ConsensusError::Store(e) => NodeError::Store(e),
+            other => NodeError::Consensus(other),
+        }
+    }
 }
 
 impl NodeError {
@@ -286,20 +275,6 @@ pub struct Running<K: Kv> {
     sequencer: JoinHandle<Result<(), StoreError>>,
 }
 
-impl<K: Kv> Running<K> {
-    pub(crate) fn new(
-        app: Arc<App<K>>,
-        settings: Settings,
-        sequencer: JoinHandle<Result<(), StoreError>>,
-    ) -> Running<K> {
-        Running {
-            app,
-            settings,
-            sequencer,
-        }
-    }
-}
-
 /// Loads the ledger from `store` and starts the sequencer, with the default limits.
 pub fn start<K: Kv>(store: LedgerStore<K>, node_key: SigningKey) -> Result<Running<K>, NodeError> {
     start_with(store, node_key, Settings::default())
@@ -319,62 +294,52 @@ pub fn start_receiving<K: Kv>(
     store: LedgerStore<K>,
     node_key: SigningKey,
     settings: Settings,
-    mut pint: Receiver,
+    pint: Receiver,
 ) -> Result<Running<K>, NodeError> {
-    let store = store.sealed_with(seal_key(&node_key));
-    let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
-    // A store that lost acknowledged blocks must not go on: new blocks would fork the history.
-    store.check_witness()?;
-    // Until the log is replicated one node orders, the first member's: a second ordering node would
-    // fork the chain.
-    if Some(PartyKey::of(&node_key)) != genesis.first_node() {
-        return Err(NodeError::WrongNodeKey(PathBuf::from("node.key")));
-    }
-    pint.platform = genesis.platform.clone();
-    pint.transfer_open_ms = settings.pint_transfer_open_ms;
-    let Loaded {
-        ledger,
-        head,
-        dirty_bills,
-        dirty_parties,
-        since_checkpoint,
-        transactions,
-    } = load(&store, genesis)?;
-    let store = Arc::new(store);
-    let metrics = Arc::new(Metrics::default());
-    let published = Arc::new(RwLock::new(Published::new(
-        ledger.clone(),
-        head.as_ref().map(|b| b.header.clone()),
-        transactions,
-    )));
-    let (submissions, rx) = mpsc::channel(settings.pending_transactions_max.max(1));
-    let sequencer = Sequencer {
-        ledger,
-        writer: BlockWriter {
-            store: store.clone(),
-            node_key: node_key.clone(),
-            metrics: metrics.clone(),
-            head,
-            dirty_bills,
-            dirty_parties,
-            since_checkpoint,
-            checkpoint_transactions: settings.checkpoint_transactions.max(1),
-            checkpoints: crate::checkpoints::Checkpoints::start(store.clone(), metrics.clone())?,
-        },
-        published: published.clone(),
+    let consensus = ebl_consensus::solo::start(store, &node_key, &options(&settings))?;
+    Ok(running(
+        consensus,
+        settings,
+        node_key,
+        pint,
+        PeerTls::default(),
+    ))
+}
+
+/// What ordering is started with, of the node's settings.
+fn options(settings: &Settings) -> ebl_consensus::Options {
+    ebl_consensus::Options {
+        pending_transactions_max: settings.pending_transactions_max,
+        checkpoint_transactions: settings.checkpoint_transactions,
         newest_format: settings.newest_format,
-    };
-    let thread = std::thread::Builder::new()
-        .name("sequencer".into())
-        .spawn(move || {
-            let result = sequencer.run(rx);
-            if let Err(e) = &result {
-                tracing::error!(error = %e, "storage failed: the sequencer stopped and the node accepts no more transactions");
-            }
-            result
-        })
-        .map_err(|e| NodeError::io("starting the sequencer's thread", e))?;
-    Ok(Running {
+        clock: Arc::new(ebl_consensus::clock::SystemClock),
+    }
+}
+
+/// The node around its ordering, one way for both: the state the handlers share, built once.
+fn running<K: Kv>(
+    consensus: ebl_consensus::Consensus<K>,
+    settings: Settings,
+    node_key: SigningKey,
+    mut pint: Receiver,
+    peer_tls: PeerTls,
+) -> Running<K> {
+    let ebl_consensus::Consensus {
+        store,
+        published,
+        submissions,
+        metrics,
+        cluster,
+        thread,
+    } = consensus;
+    {
+        let state = published
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pint.platform = state.ledger.genesis().platform.clone();
+    }
+    pint.transfer_open_ms = settings.pint_transfer_open_ms;
+    Running {
         app: Arc::new(App {
             store,
             published,
@@ -389,112 +354,15 @@ pub fn start_receiving<K: Kv>(
                 crate::limits::SEEN_PEER_REQUESTS_MAX,
                 crate::limits::SEEN_PEER_REQUESTS_MAX,
             ),
-            cluster: None,
+            cluster,
+            peer_tls,
             verifications: crate::admin::Verifications::default(),
             backups: crate::admin::Backups::default(),
             registry_index: std::sync::Mutex::default(),
         }),
         settings,
         sequencer: thread,
-    })
-}
-
-/// The ledger as the store holds it: the last checkpoint's state and the blocks after it replayed.
-pub(crate) struct Loaded {
-    pub ledger: Ledger,
-    pub head: Option<ebl_store::StoredBlock>,
-    pub dirty_bills: std::collections::BTreeSet<ebl_core::BillId>,
-    pub dirty_parties: std::collections::BTreeSet<ebl_core::PartyId>,
-    pub since_checkpoint: usize,
-    pub transactions: u64,
-}
-
-pub(crate) fn load<K: Kv>(store: &LedgerStore<K>, genesis: Genesis) -> Result<Loaded, NodeError> {
-    // State as of the last checkpoint, then the blocks after it replayed (their signatures were checked
-    // before they were written; every record's seal is checked as it is read).
-    let registry_state = match store.registry_head()? {
-        Some(state) => state,
-        None => Registry::new(&genesis).state().clone(),
-    };
-    let formats =
-        ebl_core::format::FormatSchedule::from_parts(genesis.version, store.format_activations()?);
-    let registry = Registry::from_parts(
-        registry_state,
-        formats,
-        genesis.stated_faults(),
-        store.parties()?,
-    );
-    let bills = store.bills()?;
-    let mut ledger = Ledger::from_parts(genesis, registry, bills);
-    let state_height = store.state_height()?;
-    let head = store.head()?;
-    let height = head.as_ref().map_or(0, |b| b.header.header.height);
-    let mut dirty_bills = std::collections::BTreeSet::new();
-    let mut dirty_parties = std::collections::BTreeSet::new();
-    let mut since_checkpoint = 0;
-    for h in state_height + 1..=height {
-        let block = store.block(h)?.ok_or_else(|| StoreError::Corrupt {
-            what: "block",
-            key: h.to_string(),
-            reason: "missing below the head".into(),
-        })?;
-        let stored_txs = store
-            .block_transactions(h)?
-            .ok_or_else(|| StoreError::Corrupt {
-                what: "block",
-                key: h.to_string(),
-                reason: "its transactions are not stored".into(),
-            })?;
-        ledger.set_block(h, block.header.header.time_ms);
-        for (id, stored) in block.tx_ids.iter().zip(&stored_txs) {
-            if stored.tx.id() != *id {
-                return Err(StoreError::Corrupt {
-                    what: "transaction",
-                    key: id.to_hex(),
-                    reason: "the stored transaction is not the one the block lists".into(),
-                }
-                .into());
-            }
-            let applied = ledger
-                .apply_identified(&stored.tx, *id, ebl_core::Signatures::AlreadyVerified)
-                .map_err(|e| StoreError::Corrupt {
-                    what: "transaction",
-                    key: id.to_hex(),
-                    reason: format!("does not replay: {e}"),
-                })?;
-            dirty_bills.extend(applied.bills());
-            dirty_parties.extend(applied.party);
-            since_checkpoint += 1;
-        }
     }
-    let transactions = match &head {
-        Some(_) => count_transactions(store)?,
-        None => 0,
-    };
-    Ok(Loaded {
-        ledger,
-        head,
-        dirty_bills,
-        dirty_parties,
-        since_checkpoint,
-        transactions,
-    })
-}
-
-fn count_transactions<K: Kv>(store: &LedgerStore<K>) -> Result<u64, StoreError> {
-    let mut total = 0;
-    for height in 1..=store.height()? {
-        if let Some(b) = store.block(height)? {
-            total += b.header.header.tx_count as u64;
-        }
-    }
-    Ok(total)
-}
-
-/// The key this node seals its checkpoint states with: derived from its node key, a secret it keeps
-/// already, so there is no second secret to lose or leak.
-pub fn seal_key(node_key: &SigningKey) -> ebl_store::SealKey {
-    ebl_store::SealKey::derive(&zeroize::Zeroizing::new(node_key.to_bytes())[..])
 }
 
 /// Opens the node in `dir`: its sled store and node key.
@@ -516,7 +384,9 @@ pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, N
     );
     pint.trust_dir = Some(dir.pint_trust());
     let running = start_receiving(store, key, settings, pint).map_err(|e| match e {
-        NodeError::WrongNodeKey(_) => NodeError::WrongNodeKey(dir.node_key()),
+        NodeError::Consensus(ConsensusError::WrongNodeKey(_)) => {
+            NodeError::Consensus(ConsensusError::WrongNodeKey(dir.node_key()))
+        }
         other => other,
     })?;
     running.app.backups.serve_from(dir.clone());
@@ -528,7 +398,7 @@ pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, N
 pub async fn open_member(
     dir: &DataDir,
     settings: Settings,
-    timing: crate::cluster::Timing,
+    timing: ebl_consensus::cluster::Timing,
 ) -> Result<Running<SledKv>, NodeError> {
     crate::private::make_private(&dir.0)?;
     let store = LedgerStore::new(SledKv::open(&dir.store())?);
@@ -545,18 +415,21 @@ pub async fn open_member(
         Some(dir.pint()),
     );
     pint.trust_dir = Some(dir.pint_trust());
-    let files = crate::cluster::start::ClusterFiles {
+    let peer_tls = PeerTls::load(&dir.tls_peers())?;
+    let files = ebl_consensus::cluster::ClusterFiles {
         raft: dir.0.join("raft"),
         evidence: dir.0.join("evidence"),
         join: dir.join_marker(),
-        peer_tls: crate::tls::PeerTls::load(&dir.tls_peers())?,
+        transport: Arc::new(crate::peer_client::HttpPeers::new(peer_tls.clone())),
+        pint_trust: pint.trust.clone(),
     };
-    let running = crate::cluster::start::start(store, key, settings, pint, files, timing)
+    let consensus = ebl_consensus::cluster::start(store, &key, &options(&settings), files, timing)
         .await
         .map_err(|e| match e {
-            NodeError::NotAMember(_) => NodeError::NotAMember(dir.node_key()),
+            ConsensusError::NotAMember(_) => ConsensusError::NotAMember(dir.node_key()),
             other => other,
         })?;
+    let running = running(consensus, settings, key, pint, peer_tls);
     running.app.backups.serve_from(dir.clone());
     Ok(running)
 }
@@ -626,8 +499,8 @@ pub async fn stop<K: Kv>(running: Running<K>) -> Result<(), NodeError> {
     }
     tokio::task::spawn_blocking(move || sequencer.join())
         .await
-        .map_err(|e| NodeError::Sequencer(e.to_string()))?
-        .map_err(|_| NodeError::Sequencer("sequencer thread panicked".into()))?
+        .map_err(|_| NodeError::Thread("the wait for the sequencer's thread was cancelled"))?
+        .map_err(|_| NodeError::Thread("the sequencer's thread panicked"))?
         .map_err(NodeError::Store)
 }
 

@@ -54,7 +54,7 @@ pub struct NodeStatus {
     /// Its ledger head.
     pub head: Head,
     /// Its place in the cluster; none for a one-member chain's node.
-    pub cluster: Option<crate::cluster::View>,
+    pub cluster: Option<ebl_consensus::cluster::View>,
 }
 
 /// A running node, asked by its operator.

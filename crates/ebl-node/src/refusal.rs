@@ -79,7 +79,7 @@ mod tests {
     use ebl_store::StoreError;
 
     use super::*;
-    use crate::sequencer::NotOrdered;
+    use ebl_consensus::sequencer::NotOrdered;
 
     /// Every variant, so that the codes below are all of them: the match in `_every_read_refusal`
     /// stops compiling when a variant is added and not listed here.

@@ -200,8 +200,8 @@ impl Drop for Source {
 /// The store in `dir`, sealed with its node key, to read.
 fn open(dir: &DataDir) -> Result<LedgerStore<SledKv>, BackupError> {
     let key = crate::keyfile::read(&dir.node_key()).map_err(|e| BackupError::Io(e.to_string()))?;
-    let store =
-        LedgerStore::new(SledKv::open(&dir.store())?).sealed_with(crate::node::seal_key(&key));
+    let store = LedgerStore::new(SledKv::open(&dir.store())?)
+        .sealed_with(ebl_consensus::load::seal_key(&key));
     // The genesis read first: a store of a format this release does not read is refused as such.
     store.genesis()?.ok_or(StoreError::NotInitialized)?;
     Ok(store)

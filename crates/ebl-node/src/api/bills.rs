@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::{bill_now, listing_reader, now_ms, parse_hash, readable_bill, ApiError, App};
 use crate::auth::{authenticate, Access};
 use crate::refusal::{ReadRefusal, RequestRefusal};
-use crate::sequencer::receipt_in;
+use ebl_consensus::sequencer::receipt_in;
 
 #[derive(Serialize)]
 pub(super) struct BillView {
@@ -134,7 +134,7 @@ pub(super) async fn status<K: Kv>(
             let client = cluster.client.clone();
             let registry = registry.clone();
             tokio::task::spawn_blocking(move || {
-                crate::cluster::vouch::collect(&client, &registry, statement, own, binding)
+                ebl_consensus::cluster::vouch::collect(&client, &registry, statement, own, binding)
             })
             .await
             .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))?

@@ -192,7 +192,7 @@ pub(super) struct Health {
 /// The node's place in its cluster; 404 on a one-member chain, which has none.
 pub(super) async fn cluster_view<K: Kv>(
     State(app): State<Arc<App<K>>>,
-) -> Result<Json<crate::cluster::View>, ApiError> {
+) -> Result<Json<ebl_consensus::cluster::View>, ApiError> {
     match &app.cluster {
         Some(cluster) => Ok(Json(cluster.view())),
         None => Err(ApiError::from(RequestRefusal::NotClustered(String::from(

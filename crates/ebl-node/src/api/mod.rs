@@ -23,10 +23,10 @@ use serde::Serialize;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::limits::REQUEST_BODY_BYTES_MAX;
-use crate::metrics::Metrics;
 use crate::refusal::RequestRefusal;
-use crate::sequencer::Submission;
-use crate::state::Published;
+use ebl_consensus::metrics::Metrics;
+use ebl_consensus::sequencer::Submission;
+use ebl_consensus::Published;
 
 mod applied;
 mod bills;
@@ -106,7 +106,9 @@ pub struct App<K: Kv> {
     /// share per key: `SEEN_PEER_REQUESTS_MAX` in all).
     pub seen_peer_requests: crate::auth::SeenRequests,
     /// This node's cluster, when the genesis has more than one member.
-    pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    pub cluster: Option<Arc<ebl_consensus::cluster::Cluster>>,
+    /// How this node calls other member nodes (a forwarded submission).
+    pub peer_tls: crate::tls::PeerTls,
     /// The operator's verify of this node's store, while it runs and once it finished.
     pub verifications: crate::admin::Verifications,
     /// The operator's backup of this node, while it is written and once it finished.
@@ -143,7 +145,9 @@ impl<K: Kv> App<K> {
                 let client = cluster.client.clone();
                 let fork = cluster.fork.clone();
                 tokio::task::spawn_blocking(move || {
-                    crate::cluster::certify::collect(&store, &published, &client, height, &fork)
+                    ebl_consensus::cluster::certify::collect(
+                        &store, &published, &client, height, &fork,
+                    )
                 })
                 .await
                 .map_err(|e| {
@@ -152,8 +156,12 @@ impl<K: Kv> App<K> {
                 .map_err(ApiError::from)
             }
             None => {
-                let now = crate::cluster::certify::RegistryNow::of(&self.state().ledger);
-                Ok(crate::cluster::certify::local(&self.store, &now, height)?)
+                let now = ebl_consensus::cluster::certify::RegistryNow::of(&self.state().ledger);
+                Ok(ebl_consensus::cluster::certify::local(
+                    &self.store,
+                    &now,
+                    height,
+                )?)
             }
         }
     }
@@ -206,8 +214,8 @@ pub(crate) fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
         // Raft messages and catch-up blocks are larger than any client's request.
         .merge(
-            crate::cluster::peer::routes::<K>(app.clone()).layer(DefaultBodyLimit::max(
-                crate::cluster::peer::PEER_MESSAGE_BYTES_MAX,
+            crate::peer::routes::<K>(app.clone()).layer(DefaultBodyLimit::max(
+                ebl_consensus::cluster::peer::PEER_MESSAGE_BYTES_MAX,
             )),
         )
         .with_state(app)

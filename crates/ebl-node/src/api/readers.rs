@@ -9,7 +9,7 @@ use ebl_store::{Kv, StoreError};
 use super::{now_ms, ApiError, App};
 use crate::auth::{access, authenticate, Access, Reader};
 use crate::refusal::ReadRefusal;
-use crate::sequencer::receipt_in;
+use ebl_consensus::sequencer::receipt_in;
 
 /// The bill, if `reader` may see it: 404 if it does not exist, 403 if it does but is not theirs.
 pub(super) fn readable_bill<K: Kv>(

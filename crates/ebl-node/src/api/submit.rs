@@ -18,8 +18,8 @@ use super::{bad_request, body_bytes, content_type, parse_json, ApiError, App};
 use crate::checks::SignatureChecks;
 use crate::limits::BATCH_TRANSACTIONS_MAX;
 use crate::refusal::RequestRefusal;
-use crate::sequencer::NotOrdered;
-use crate::sequencer::{Candidate, Submission};
+use ebl_consensus::sequencer::NotOrdered;
+use ebl_consensus::sequencer::{Candidate, Submission};
 
 /// Stateless checks, off the async threads and through the gate of one batch per core: structure and
 /// every signature, with `verify_strict`.
@@ -93,7 +93,7 @@ pub(super) async fn certify<K: Kv>(
 }
 
 pub(super) fn forwarded(headers: &HeaderMap) -> bool {
-    headers.contains_key(crate::cluster::forward::FORWARDED_HEADER)
+    headers.contains_key(crate::forward::FORWARDED_HEADER)
 }
 
 /// Orders transactions here, or (on a cluster's follower) at the leader. A request another node already
@@ -113,9 +113,9 @@ pub(crate) async fn order<K: Kv>(
     // transactions for a moment: keep trying, within a bound, rather than refuse at once. Resubmitting
     // is safe: a transaction already ordered comes back as a duplicate with its receipt.
     let deadline = tokio::time::Instant::now()
-        + std::time::Duration::from_millis(2 * crate::cluster::LEADER_WAIT_MS);
+        + std::time::Duration::from_millis(2 * ebl_consensus::cluster::LEADER_WAIT_MS);
     loop {
-        let limit = std::time::Duration::from_millis(crate::cluster::LEADER_WAIT_MS);
+        let limit = std::time::Duration::from_millis(ebl_consensus::cluster::LEADER_WAIT_MS);
         let attempt = if cluster.await_leader(limit).await == Some(cluster.id) {
             match order_here(app, txs.clone()).await? {
                 Ok(outcomes) => return Ok(outcomes),
@@ -123,7 +123,14 @@ pub(crate) async fn order<K: Kv>(
                 Err(e) => Err(not_ordered(&e)),
             }
         } else {
-            forward_or_refuse(cluster, txs.clone(), forwarded, cluster.leader_address()).await
+            forward_or_refuse(
+                app,
+                cluster,
+                txs.clone(),
+                forwarded,
+                cluster.leader_address(),
+            )
+            .await
         };
         match attempt {
             Err(e)
@@ -139,15 +146,16 @@ pub(crate) async fn order<K: Kv>(
     }
 }
 
-pub(super) async fn forward_or_refuse(
-    cluster: &crate::cluster::Cluster,
+pub(super) async fn forward_or_refuse<K: Kv>(
+    app: &App<K>,
+    cluster: &ebl_consensus::cluster::Cluster,
     txs: Vec<SignedTransaction>,
     forwarded: bool,
     leader: Option<String>,
 ) -> Result<Vec<SubmitOutcome>, ApiError> {
     match leader {
         Some(address) if !forwarded => {
-            crate::cluster::forward::forward(cluster, address, txs).await
+            crate::forward::forward(cluster, &app.peer_tls, address, txs).await
         }
         _ => Err(not_ordered(&NotOrdered::Leader(None))),
     }

@@ -128,7 +128,7 @@ fn acknowledged_lost_after_power_cut(behaviour: SyncBehaviour, mut seed: u64) ->
     }
     let _ = server.stop(); // the sequencer has halted on the dead disk; this only joins the threads
     kv.power_on().expect("power on");
-    let store = LedgerStore::new(kv.clone()).sealed_with(ebl_node::node::seal_key(&cast.node));
+    let store = LedgerStore::new(kv.clone()).sealed_with(ebl_consensus::load::seal_key(&cast.node));
     let lost = acknowledged_at_cut
         .iter()
         .filter(|id| !matches!(store.transaction(id), Ok(Some(_))))
@@ -171,7 +171,7 @@ fn a_store_that_acknowledges_before_syncing_is_caught() {
 /// The seal key of `node`'s checkpoint states, from its node key.
 fn node_seal(node: &TestNode) -> ebl_store::SealKey {
     let key = ebl_node::keyfile::read(&node.data().node_key()).expect("node key");
-    ebl_node::node::seal_key(&key)
+    ebl_consensus::load::seal_key(&key)
 }
 
 /// Issue 13: "The node serves state it never checked." A checkpointed bill state rewritten (another
@@ -384,7 +384,7 @@ fn a_start_after_a_cut_replays_the_blocks_after_the_last_checkpoint() {
     kv.crash().expect("crash");
     let _ = server.stop();
     kv.power_on().expect("power on");
-    let store = LedgerStore::new(kv.clone()).sealed_with(ebl_node::node::seal_key(&cast.node));
+    let store = LedgerStore::new(kv.clone()).sealed_with(ebl_consensus::load::seal_key(&cast.node));
     let (state_height, height) = (
         store.state_height().expect("state"),
         store.height().expect("height"),

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use ebl_consensus::cluster::machine::Applier;
+use ebl_consensus::cluster::{node_id, Outcome};
 use ebl_core::testkit::{key, Cast};
 use ebl_core::{Genesis, Member, PartyKey, Proposal, ProposalBody, SigningKey};
-use ebl_node::cluster::machine::Applier;
-use ebl_node::cluster::{node_id, Outcome};
 use ebl_store::{LedgerStore, SledKv};
 
 /// A three-member chain: member 0's admin is the cast's operator; node keys are testkit keys 21-23.
@@ -82,7 +82,7 @@ fn caught(proposal: &Proposal, why: &str) {
     let dir = tempfile::tempdir().expect("dir");
     let mut follower = follower(dir.path());
     match follower.apply_proposal(proposal, 7) {
-        Err(ebl_node::cluster::machine::Halt::Refused { fault, .. }) => {
+        Err(ebl_consensus::cluster::machine::Halt::Refused { fault, .. }) => {
             assert_eq!(fault.code(), why, "{fault}")
         }
         other => panic!("{why}: {other:?}"),
@@ -230,7 +230,9 @@ fn the_leaders_own_proposal_is_applied_with_its_rules_checked_again() {
 
 /// Registrations and governance's removal of member 2 (admin key 32), in one block by member 0's
 /// node; then member 2's node (key 23) proposes the next block. Returns the outcome of that one.
-fn after_removal(voters: &[SigningKey]) -> Result<Outcome, Box<ebl_node::cluster::machine::Halt>> {
+fn after_removal(
+    voters: &[SigningKey],
+) -> Result<Outcome, Box<ebl_consensus::cluster::machine::Halt>> {
     let dir = tempfile::tempdir().expect("dir");
     let mut follower = follower(dir.path());
     let ids: std::collections::BTreeSet<u64> =
@@ -378,7 +380,7 @@ fn a_member_node_halts_at_the_height_of_a_format_its_release_does_not_know() {
     };
     assert_eq!(height, 2);
     match follower.apply_proposal(&propose(height, hash, 2_002, vec![issue("AT")]), 5) {
-        Err(ebl_node::cluster::machine::Halt::Refused {
+        Err(ebl_consensus::cluster::machine::Halt::Refused {
             fault, evidence, ..
         }) => {
             assert_eq!(fault.code(), "block_format_unknown", "{fault}");

@@ -1,11 +1,11 @@
 //! Bad peer traffic against a running three-node cluster: each refused with its named code, nothing
 //! changed, and the cluster goes on.
 
+use ebl_consensus::cluster::peer::{PATH_APPEND, PATH_VOTE};
+use ebl_consensus::cluster::{node_id, TypeConfig};
 use ebl_core::api::{sign_peer_request, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME};
 use ebl_core::testkit::key;
 use ebl_core::{codec, PartyKey, SigningKey};
-use ebl_node::cluster::peer::{PATH_APPEND, PATH_VOTE};
-use ebl_node::cluster::{node_id, TypeConfig};
 use ebl_tests::cluster::Members;
 use openraft::raft::{AppendEntriesRequest, VoteRequest, VoteResponse};
 use openraft::{LeaderId, Vote};
@@ -233,7 +233,7 @@ fn regression_a_strangers_peer_upload_is_refused_before_its_body_is_read() {
 /// within the time window was accepted. A signed peer request is answered once.
 #[test]
 fn regression_a_captured_peer_request_is_answered_once() {
-    use ebl_node::cluster::peer::{BlocksRequest, PATH_BLOCKS};
+    use ebl_consensus::cluster::peer::{BlocksRequest, PATH_BLOCKS};
     let members = Members::start(3);
     let leader = members
         .leader(std::time::Duration::from_secs(20))
@@ -342,8 +342,8 @@ fn a_node_vouches_for_no_statement_its_own_ledger_does_not_bear_out() {
             time_ms,
         };
     let statement = |height: u64, block: ebl_core::Hash| statement_at(height, block, now_ms());
-    let skew = ebl_node::cluster::vouch::STATEMENT_SKEW_MS_MAX;
-    let path = ebl_node::cluster::peer::PATH_STATEMENT;
+    let skew = ebl_consensus::cluster::vouch::STATEMENT_SKEW_MS_MAX;
+    let path = ebl_consensus::cluster::peer::PATH_STATEMENT;
     for (lie, code) in [
         (statement(head.0 + 100, block), "unvouched_behind"),
         (

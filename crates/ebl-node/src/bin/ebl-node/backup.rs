@@ -70,7 +70,8 @@ pub(crate) fn backup(
     let failed = |e: ebl_node::backup::BackupError| (e.code().to_owned(), e.to_string());
     match ebl_store::SledKv::open(&dir.store()) {
         Ok(kv) => {
-            let store = ebl_store::LedgerStore::new(kv).sealed_with(ebl_node::node::seal_key(&key));
+            let store =
+                ebl_store::LedgerStore::new(kv).sealed_with(ebl_consensus::load::seal_key(&key));
             let now = ebl_core::time::unix_ms(std::time::SystemTime::now());
             report_backup(
                 "backed up",

@@ -196,10 +196,10 @@ pub(crate) struct RunArgs {
     pub(crate) metrics_listen: SocketAddr,
     /// A cluster member's Raft log entries between snapshots; the log before a snapshot is purged
     /// but for `--raft-keep-entries`, and a node that missed purged entries catches up from peers.
-    #[arg(long, default_value_t = ebl_node::cluster::Timing::default().snapshot_entries)]
+    #[arg(long, default_value_t = ebl_consensus::cluster::Timing::default().snapshot_entries)]
     pub(crate) raft_snapshot_entries: u64,
     /// Raft log entries kept behind the last snapshot.
-    #[arg(long, default_value_t = ebl_node::cluster::Timing::default().keep_entries)]
+    #[arg(long, default_value_t = ebl_consensus::cluster::Timing::default().keep_entries)]
     pub(crate) raft_keep_entries: u64,
 }
 

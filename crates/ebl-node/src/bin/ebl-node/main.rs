@@ -180,7 +180,9 @@ fn failed(e: &anyhow::Error) -> ExitCode {
                 c.downcast_ref::<ebl_node::NodeError>()
                     .and_then(|n| match n {
                         ebl_node::NodeError::Tls(t) => Some(t.code()),
-                        ebl_node::NodeError::RaftStateLost { .. } => Some("raft_state_lost"),
+                        ebl_node::NodeError::Consensus(
+                            ebl_consensus::ConsensusError::RaftStateLost { .. },
+                        ) => Some("raft_state_lost"),
                         _ => None,
                     })
             })

@@ -40,10 +40,10 @@ pub(crate) fn run(dir: &DataDir, args: RunArgs) -> anyhow::Result<()> {
         per_address_max: args.connections_per_address_max,
         idle_ms: args.idle_timeout_ms,
     };
-    let timing = ebl_node::cluster::Timing {
+    let timing = ebl_consensus::cluster::Timing {
         snapshot_entries: args.raft_snapshot_entries.max(1),
         keep_entries: args.raft_keep_entries,
-        ..ebl_node::cluster::Timing::default()
+        ..ebl_consensus::cluster::Timing::default()
     };
     let metrics_listen = args.metrics_listen;
     // Everything that can be refused is checked before anything is made: a busy port or a bad

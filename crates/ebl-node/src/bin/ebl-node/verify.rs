@@ -170,7 +170,7 @@ pub(crate) fn verify(dir: &DataDir, json: bool, node: Option<&str>) -> ExitCode 
         }
     };
     let store = match ebl_store::SledKv::open(&dir.store()) {
-        Ok(kv) => ebl_store::LedgerStore::new(kv).sealed_with(ebl_node::node::seal_key(&key)),
+        Ok(kv) => ebl_store::LedgerStore::new(kv).sealed_with(ebl_consensus::load::seal_key(&key)),
         Err(e @ ebl_store::StoreError::Corrupt { .. }) => {
             // A store too damaged to open is a verdict, not an IO failure.
             if json {

@@ -86,7 +86,7 @@ impl Unvouched {
 /// registry head after that block (found in the store when the registry has moved since); from chain
 /// format 8 also the registry's root, which this node knows only as of now (`None` when the registry
 /// has moved since `height`).
-pub(crate) fn binding<K: Kv>(
+pub fn binding<K: Kv>(
     store: &LedgerStore<K>,
     published: &Published,
     height: u64,
@@ -110,7 +110,7 @@ pub(crate) fn binding<K: Kv>(
 /// This node's signature over another member node's `statement`, if this node's own ledger says the
 /// same now: the same chain, the same block at its height, the bill standing exactly so still, a time
 /// near this node's clock, and this node a member's.
-pub(crate) fn vouch<K: Kv>(
+pub fn vouch<K: Kv>(
     store: &LedgerStore<K>,
     published: &Published,
     node: &SigningKey,
@@ -161,7 +161,7 @@ pub(crate) fn vouch<K: Kv>(
 /// nodes as answer, asked at once, until the finality quorum of `registry` signed (blocking: call off
 /// the async threads). Peers that do not answer, or will not vouch, are passed over; the caller checks
 /// whether enough did.
-pub(crate) fn collect(
+pub fn collect(
     client: &PeerClient,
     registry: &ebl_core::Registry,
     statement: BillStatement,

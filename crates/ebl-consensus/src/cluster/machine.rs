@@ -151,15 +151,15 @@ impl<K: Kv> Applier<K> {
         meta: Arc<SledKv>,
         evidence: PathBuf,
         checkpoint_transactions: usize,
-    ) -> Result<Applier<K>, crate::node::NodeError> {
-        let crate::node::Loaded {
+    ) -> Result<Applier<K>, StoreError> {
+        let crate::load::Loaded {
             ledger,
             head,
             dirty_bills,
             dirty_parties,
             since_checkpoint,
             transactions,
-        } = crate::node::load(&store, genesis)?;
+        } = crate::load::load(&store, genesis)?;
         let published = Arc::new(RwLock::new(Published::new(
             ledger.clone(),
             head.as_ref().map(|b| b.header.clone()),

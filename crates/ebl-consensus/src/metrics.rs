@@ -47,6 +47,7 @@ impl Histogram {
     }
 }
 
+/// The node's counters and gauges, rendered for Prometheus.
 #[derive(Debug, Default)]
 pub struct Metrics {
     accepted: AtomicU64,
@@ -76,6 +77,7 @@ pub struct RaftGauges {
 }
 
 impl Metrics {
+    /// Counts a committed block of `accepted` transactions and its time.
     pub fn block_committed(&self, accepted: usize, took: Duration) {
         self.accepted.fetch_add(accepted as u64, Ordering::Relaxed);
         if accepted > 0 {
@@ -84,6 +86,7 @@ impl Metrics {
         }
     }
 
+    /// Records one sync's time.
     pub fn synced(&self, took: Duration) {
         self.fsync.observe(took);
         self.phase("sync", took);
@@ -96,12 +99,14 @@ impl Metrics {
         }
     }
 
+    /// Counts a refused transaction by its code.
     pub fn rejected(&self, code: &str) {
         if let Ok(mut map) = self.rejected.lock() {
             *map.entry(code.to_owned()).or_default() += 1;
         }
     }
 
+    /// Counts a PINT answer by its code.
     pub fn pint_answer(&self, code: &'static str) {
         if let Ok(mut map) = self.pint_answers.lock() {
             *map.entry(code).or_default() += 1;

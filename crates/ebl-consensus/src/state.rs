@@ -9,7 +9,9 @@ use ebl_core::{BillId, Ledger, SignedBlockHeader};
 /// can be lost in a crash.
 #[derive(Debug)]
 pub struct Published {
+    /// The ledger as of the head.
     pub ledger: Ledger,
+    /// The last durable block's signed header (none before the first block).
     pub head: Option<SignedBlockHeader>,
     /// Transactions on the ledger in all.
     pub transactions: u64,
@@ -36,6 +38,7 @@ impl Published {
         }
     }
 
+    /// The head as the API shows it.
     pub fn head_view(&self) -> Head {
         match &self.head {
             Some(h) => Head {

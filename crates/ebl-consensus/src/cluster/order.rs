@@ -1,6 +1,6 @@
 //! The leader's orderer: it groups submissions, orders them against a working copy of the applied
 //! ledger, and proposes the accepted transactions through the replicated log, answering its clients
-//! once the block is committed and applied here. The source of order is [`Consensus`], so another
+//! once the block is committed and applied here. The source of order is an [`Engine`], so another
 //! engine (a BFT one) can replace Raft behind the same seam.
 
 use std::sync::atomic::Ordering;
@@ -15,8 +15,9 @@ use super::machine::{lock, Applier};
 use super::{Cluster, Outcome};
 use crate::sequencer::{gather, order_block, outcomes, NotOrdered, Submission};
 
-/// Where order comes from: a proposal goes in, and comes back applied (or not) on this node.
-pub(super) trait Consensus: Send + Sync {
+/// A consensus engine, where order comes from: a proposal goes in, and comes back applied (or not) on
+/// this node. Raft is the one engine today ([`RaftEngine`]); a BFT one would be another.
+pub trait Engine: Send + Sync {
     /// Whether this node may propose now.
     fn leads(&self) -> bool;
     /// Waits until everything committed before this node's leadership is applied here.
@@ -27,12 +28,14 @@ pub(super) trait Consensus: Send + Sync {
 
 /// Raft as the source of order.
 #[derive(Debug, Clone)]
-pub(super) struct RaftConsensus {
+pub struct RaftEngine {
+    /// The cluster whose Raft orders.
     pub cluster: Arc<Cluster>,
+    /// The runtime Raft runs on (the orderer's thread blocks on it).
     pub handle: tokio::runtime::Handle,
 }
 
-impl Consensus for RaftConsensus {
+impl Engine for RaftEngine {
     fn leads(&self) -> bool {
         self.cluster.is_leader()
     }
@@ -73,30 +76,31 @@ struct Working {
     time_ms: u64,
 }
 
-pub(super) struct Orderer<K: Kv, C: Consensus> {
+pub(super) struct Orderer<K: Kv, C: Engine> {
     pub consensus: C,
     /// Where this process notes the proposals it made (their signatures checked here).
     pub vouched: super::machine::Vouched,
     pub applier: Arc<Mutex<Applier<K>>>,
     pub store: Arc<LedgerStore<K>>,
     pub node_key: SigningKey,
+    /// Where block times come from.
+    pub clock: Arc<dyn crate::clock::Clock>,
     working: Option<Working>,
 }
 
-impl<K: Kv, C: Consensus> std::fmt::Debug for Orderer<K, C> {
+impl<K: Kv, C: Engine> std::fmt::Debug for Orderer<K, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Orderer").finish_non_exhaustive()
     }
 }
 
-use crate::api::now_ms;
-
-impl<K: Kv, C: Consensus> Orderer<K, C> {
+impl<K: Kv, C: Engine> Orderer<K, C> {
     pub(super) fn new(
         consensus: C,
         applier: Arc<Mutex<Applier<K>>>,
         store: Arc<LedgerStore<K>>,
         node_key: SigningKey,
+        clock: Arc<dyn crate::clock::Clock>,
     ) -> Self {
         let vouched = lock(&applier).vouched.clone();
         Orderer {
@@ -105,6 +109,7 @@ impl<K: Kv, C: Consensus> Orderer<K, C> {
             applier,
             store,
             node_key,
+            clock,
             working: None,
         }
     }
@@ -188,7 +193,7 @@ impl<K: Kv, C: Consensus> Orderer<K, C> {
                 .iter()
                 .flat_map(|s| s.candidates.iter().cloned())
                 .collect();
-            let time_ms = now_ms().max(working.time_ms);
+            let time_ms = self.clock.now_ms().max(working.time_ms);
             working.ledger.set_block(working.height + 1, time_ms);
             let ordered = order_block(
                 &mut working.ledger,

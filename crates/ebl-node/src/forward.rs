@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use ebl_core::api::{BatchRequest, BatchResponse, SubmitOutcome};
 use ebl_core::SignedTransaction;
 
-use super::Cluster;
 use crate::api::ApiError;
 use crate::refusal::RequestRefusal;
+use ebl_consensus::cluster::Cluster;
 
 /// Marks a forwarded request: a node never forwards one again, so two nodes that each think the other
 /// leads cannot pass a request back and forth.
@@ -30,17 +30,18 @@ fn no_leader(message: &str) -> ApiError {
 /// held for the old leader until the link healed or 30 s passed).
 pub(crate) async fn forward(
     cluster: &Cluster,
+    tls: &crate::tls::PeerTls,
     address: String,
     transactions: Vec<SignedTransaction>,
 ) -> Result<Vec<SubmitOutcome>, ApiError> {
     let body = serde_json::to_vec(&BatchRequest { transactions })
         .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))?;
-    let url = cluster.client.tls.url(&address, "/v1/batches");
-    let tls = cluster.client.tls.clone();
+    let url = tls.url(&address, "/v1/batches");
+    let tls = tls.clone();
     let leader = cluster.leader();
     let sent = tokio::task::spawn_blocking(move || {
         let agent = tls.agent(
-            Duration::from_millis(crate::cluster::peer::PEER_CONNECT_MS),
+            Duration::from_millis(crate::peer_client::PEER_CONNECT_MS),
             Some(Duration::from_millis(FORWARD_TIMEOUT_MS)),
         );
         let mut response = agent
@@ -62,7 +63,7 @@ pub(crate) async fn forward(
             .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))?,
         () = cluster.leader_other_than(leader) => {
             tracing::info!(%address, "the leader was replaced before it answered: the batch goes to the new one");
-            return Err(crate::api::not_ordered(&crate::sequencer::NotOrdered::Retry));
+            return Err(crate::api::not_ordered(&ebl_consensus::sequencer::NotOrdered::Retry));
         }
     };
     let (status, bytes) =

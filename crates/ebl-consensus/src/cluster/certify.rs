@@ -15,7 +15,9 @@ use crate::state::Published;
 /// What a node does on finding that the cluster finalised another block than its own at a height.
 #[derive(Debug, Clone)]
 pub struct ForkWatch {
+    /// Set when a fork is found: the node orders and applies nothing more.
     pub halted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Where both headers are kept.
     pub evidence: std::path::PathBuf,
 }
 
@@ -105,22 +107,28 @@ fn judge(
 /// How long one peer may take to hand over its signatures.
 const ASK_TIMEOUT_MS: u64 = 2_000;
 
+/// A peer's request for this node's signatures over the block at a height.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct CertificateRequest {
+pub struct CertificateRequest {
+    /// The block's height.
     pub height: u64,
 }
 
 /// What a node needs to know how the members signed the block at a height: the chain, and the
 /// registry's head and formats as this node holds them now (cheap to copy, unlike the registry).
 #[derive(Debug, Clone)]
-pub(crate) struct RegistryNow {
+pub struct RegistryNow {
+    /// The chain id.
     pub chain: Hash,
+    /// The registry's head now.
     pub head: Hash,
+    /// The chain's formats by height.
     pub formats: FormatSchedule,
 }
 
 impl RegistryNow {
-    pub(crate) fn of(ledger: &ebl_core::Ledger) -> RegistryNow {
+    /// What `ledger` holds now.
+    pub fn of(ledger: &ebl_core::Ledger) -> RegistryNow {
         RegistryNow {
             chain: ledger.chain_id(),
             head: ledger.registry().head(),
@@ -130,7 +138,7 @@ impl RegistryNow {
 
     /// How the block at `height` is signed: before chain format 5 the header alone; from it, bound to
     /// the registry head before the block, found in the store.
-    pub(crate) fn binding<K: Kv>(
+    pub fn binding<K: Kv>(
         &self,
         store: &LedgerStore<K>,
         height: u64,
@@ -145,7 +153,7 @@ impl RegistryNow {
 }
 
 /// This node's certificate of the stored block at `height`: what it collected, and its own signature.
-pub(crate) fn local<K: Kv>(
+pub fn local<K: Kv>(
     store: &LedgerStore<K>,
     registry: &RegistryNow,
     height: u64,
@@ -164,7 +172,7 @@ pub(crate) fn local<K: Kv>(
 /// [`local`], completed from the other member nodes until it is final (blocking: call off the async
 /// threads). Peers that do not answer are passed over: the finality quorum, not every member, makes a
 /// block final.
-pub(crate) fn collect<K: Kv>(
+pub fn collect<K: Kv>(
     store: &LedgerStore<K>,
     published: &std::sync::RwLock<Published>,
     client: &PeerClient,

@@ -9,56 +9,59 @@ use std::sync::{Arc, Mutex};
 use ebl_core::{PartyKey, SigningKey};
 use ebl_store::{Kv, LedgerStore, SledKv, StoreError};
 use openraft::{Config, SnapshotPolicy};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 
 use super::catchup::Catchup;
 use super::log::LogStore;
 use super::machine::{Applier, Machine};
 use super::membership::KnownNodes;
 use super::network::Network;
-use super::order::{Orderer, RaftConsensus};
-use super::peer::PeerClient;
+use super::order::{Orderer, RaftEngine};
+use super::peer::{PeerClient, PeerTransport};
 use super::{node_id, Cluster, Raft, Timing};
-use crate::api::App;
+use crate::load::seal_key;
 use crate::metrics::Metrics;
-use crate::node::{NodeError, Running, Settings};
-use crate::pint::Receiver;
+use crate::{Consensus, ConsensusError, Options};
 
 /// Where a member node keeps its Raft log and any evidence of a refused proposal.
 #[derive(Debug, Clone)]
-pub(crate) struct ClusterFiles {
+pub struct ClusterFiles {
+    /// The Raft log's sled directory.
     pub raft: PathBuf,
+    /// Where a refused proposal or a fork is kept as evidence.
     pub evidence: PathBuf,
     /// Present when the node was made to join a running cluster (`ebl-node init --join`): its key is
     /// no genesis member's, and it waits for governance to admit it and the leader to add it.
     pub join: PathBuf,
-    /// How this node calls its peers (`tls/peers.pem` in the data directory).
-    pub peer_tls: crate::tls::PeerTls,
+    /// How this node's signed requests reach its peers (the node's HTTP client, over the TLS of
+    /// `tls/peers.pem` in its data directory).
+    pub transport: Arc<dyn PeerTransport>,
+    /// What this node trusts of other platforms: a follower checks the answers recorded for bills the
+    /// consortium sent out against it.
+    pub pint_trust: ebl_pint::TrustStore,
 }
 
 /// Starts this member's node in the cluster of its genesis. Call inside a tokio runtime.
-pub(crate) async fn start<K: Kv>(
+pub async fn start<K: Kv>(
     store: LedgerStore<K>,
-    node_key: SigningKey,
-    settings: Settings,
-    mut pint: Receiver,
+    node_key: &SigningKey,
+    options: &Options,
     files: ClusterFiles,
     timing: Timing,
-) -> Result<Running<K>, NodeError> {
-    let store = store.sealed_with(crate::node::seal_key(&node_key));
+) -> Result<Consensus<K>, ConsensusError> {
+    let node_key = node_key.clone();
+    let store = store.sealed_with(seal_key(&node_key));
     let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
     store.check_witness()?;
     let own = PartyKey::of(&node_key);
     let founding = genesis.member_by_node(&own).is_some();
     if !founding && !files.join.exists() {
-        return Err(NodeError::NotAMember(PathBuf::from("node.key")));
+        return Err(ConsensusError::NotAMember(PathBuf::from("node.key")));
     }
     let ids: HashSet<u64> = genesis.members.iter().map(|m| node_id(&m.node)).collect();
     if ids.len() != genesis.members.len() {
-        return Err(NodeError::ClusterIdCollision);
+        return Err(ConsensusError::ClusterIdCollision);
     }
-    pint.platform = genesis.platform.clone();
-    pint.transfer_open_ms = settings.pint_transfer_open_ms;
     let voters = Cluster::voters(&genesis.members);
     let genesis_members = genesis.members.clone();
     let store = Arc::new(store);
@@ -67,7 +70,7 @@ pub(crate) async fn start<K: Kv>(
     // still held what it acknowledged before: refused before the log is made anew.
     let height = store.height()?;
     if height > 0 && !files.raft.exists() {
-        return Err(NodeError::RaftStateLost {
+        return Err(ConsensusError::RaftStateLost {
             height,
             raft: files.raft.clone(),
         });
@@ -81,15 +84,20 @@ pub(crate) async fn start<K: Kv>(
         metrics.clone(),
         raft_kv,
         files.evidence.clone(),
-        settings.checkpoint_transactions,
+        options.checkpoint_transactions,
     )?;
     let mut applier = applier;
-    applier.pint_trust = pint.trust.clone();
+    applier.pint_trust = files.pint_trust.clone();
     let chain = applier.ledger.chain_id();
     let published = applier.published.clone();
     let halted = applier.halted.clone();
     let applier = Arc::new(Mutex::new(applier));
-    let client = PeerClient::new(chain, node_key.clone(), files.peer_tls.clone());
+    let client = PeerClient::new(
+        chain,
+        node_key.clone(),
+        files.transport.clone(),
+        options.clock.clone(),
+    );
     let machine = Machine {
         applier: applier.clone(),
         catchup: Catchup {
@@ -116,15 +124,15 @@ pub(crate) async fn start<K: Kv>(
         ..Config::default()
     }
     .validate()
-    .map_err(|e| NodeError::Raft(format!("cluster timing: {e}")))?;
+    .map_err(|e| ConsensusError::Timing(Box::new(e)))?;
     let id = node_id(&own);
     let raft = Raft::new(id, Arc::new(config), network, log_store, machine)
         .await
-        .map_err(|e| NodeError::Raft(e.to_string()))?;
+        .map_err(|e| ConsensusError::Raft(Box::new(e)))?;
     let initialized = raft
         .is_initialized()
         .await
-        .map_err(|e| NodeError::Raft(e.to_string()))?;
+        .map_err(|e| ConsensusError::Raft(Box::new(e)))?;
     if !initialized && founding {
         // Every member proposes the genesis's membership; the same membership twice is one.
         if let Err(e) = raft.initialize(voters).await {
@@ -146,41 +154,30 @@ pub(crate) async fn start<K: Kv>(
     });
     tokio::spawn(super::membership::reconcile(cluster.clone(), known));
     tokio::spawn(cluster.clone().watch_metrics(metrics.clone()));
-    let (submissions, rx) = mpsc::channel(settings.pending_transactions_max.max(1));
+    let (submissions, rx) = mpsc::channel(options.pending_transactions_max.max(1));
     let orderer = Orderer::new(
-        RaftConsensus {
+        RaftEngine {
             cluster: cluster.clone(),
             handle: tokio::runtime::Handle::current(),
         },
         applier,
         store.clone(),
-        node_key.clone(),
+        node_key,
+        options.clock.clone(),
     );
     let thread = std::thread::Builder::new()
         .name("orderer".into())
         .spawn(move || orderer.run(rx))
-        .map_err(|e| NodeError::io("starting the orderer's thread", e))?;
-    Ok(Running::new(
-        Arc::new(App {
-            store,
-            published,
-            submissions,
-            queue: Arc::new(Semaphore::new(settings.pending_transactions_max)),
-            checks: crate::checks::SignatureChecks::new(crate::checks::default_lanes()),
-            metrics,
-            node_key,
-            pint,
-            seen_requests: crate::auth::SeenRequests::default(),
-            seen_peer_requests: crate::auth::SeenRequests::with_limits(
-                crate::limits::SEEN_PEER_REQUESTS_MAX,
-                crate::limits::SEEN_PEER_REQUESTS_MAX,
-            ),
-            cluster: Some(cluster),
-            verifications: crate::admin::Verifications::default(),
-            backups: crate::admin::Backups::default(),
-            registry_index: std::sync::Mutex::default(),
-        }),
-        settings,
+        .map_err(|source| ConsensusError::Thread {
+            what: "orderer",
+            source,
+        })?;
+    Ok(Consensus {
+        store,
+        published,
+        submissions,
+        metrics,
+        cluster: Some(cluster),
         thread,
-    ))
+    })
 }

@@ -4,7 +4,7 @@
 //! overlap: while block n is being synced, block n+1 is ordered and written (at most one block waits).
 //!
 //! Ordering is a deterministic apply of an ordered log (`ebl_core::Ledger::apply` over the block's
-//! transactions in order), separate from the IO: [`order_block`] is pure, so the same log can later come
+//! transactions in order), separate from the IO: `order_block` is pure, so the same log can later come
 //! from a replicated consensus log (openraft) and be applied by every organisation's node unchanged.
 
 use std::sync::mpsc as std_mpsc;
@@ -23,7 +23,7 @@ use crate::writer::{BlockWriter, ToPublish};
 
 /// A transaction that passed the stateless checks (structure, signatures), with its id, or the error it
 /// failed with.
-pub(crate) type Candidate = Result<(TxId, SignedTransaction), (TxId, Error)>;
+pub type Candidate = Result<(TxId, SignedTransaction), (TxId, Error)>;
 
 /// Why a submission was not ordered here; each has a stable code the API shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,7 @@ pub enum NotOrdered {
 }
 
 impl NotOrdered {
+    /// The stable code the API answers with.
     pub fn code(&self) -> &'static str {
         match self {
             NotOrdered::Leader(_) => "no_leader",
@@ -49,7 +50,9 @@ impl NotOrdered {
 /// One request's transactions: ordered consecutively, answered together.
 #[derive(Debug)]
 pub struct Submission {
+    /// Its transactions, each checked already or with the error it failed with.
     pub candidates: Vec<Candidate>,
+    /// Where its outcomes are answered, or why none could be.
     pub reply: oneshot::Sender<Result<Vec<SubmitOutcome>, NotOrdered>>,
     /// Queue slots this submission holds; released when it is answered.
     pub permit: OwnedSemaphorePermit,
@@ -176,6 +179,8 @@ pub(crate) struct Sequencer<K: Kv> {
     pub(crate) published: Arc<RwLock<Published>>,
     /// The newest chain format it orders (see `Settings::newest_format`).
     pub(crate) newest_format: u16,
+    /// Where block times come from.
+    pub(crate) clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 impl<K: Kv> std::fmt::Debug for Sequencer<K> {
@@ -185,8 +190,6 @@ impl<K: Kv> std::fmt::Debug for Sequencer<K> {
             .finish()
     }
 }
-
-use crate::api::now_ms;
 
 impl<K: Kv> Sequencer<K> {
     /// Runs until every sender is gone, then returns after the last block is durable and answered.
@@ -255,7 +258,10 @@ impl<K: Kv> Sequencer<K> {
             candidates.append(&mut submission.candidates);
         }
         // The block's time is chosen before ordering: expiries are checked against it.
-        let time_ms = now_ms().max(self.writer.parent_time(&self.ledger));
+        let time_ms = self
+            .clock
+            .now_ms()
+            .max(self.writer.parent_time(&self.ledger));
         self.ledger.set_block(self.writer.height() + 1, time_ms);
         let ordered = order_block(&mut self.ledger, candidates, self.newest_format);
         self.writer.metrics.phase("apply", started.elapsed());
@@ -308,8 +314,9 @@ pub(crate) fn outcomes<K: Kv>(
             (Ok(i), None) => SubmitOutcome::Rejected {
                 id: ordered.ids[*i],
                 error: {
-                    let refusal =
-                        crate::refusal::RequestRefusal::Internal("accepted without a block".into());
+                    let refusal = ebl_core::refusal::RequestRefusal::Internal(
+                        "accepted without a block".into(),
+                    );
                     ErrorBody {
                         code: refusal.code().into(),
                         message: refusal.to_string(),
@@ -410,7 +417,7 @@ impl<K: Kv> Durability<K> {
 }
 
 /// A receipt for `id` in a stored block.
-pub(crate) fn receipt_in(block: &StoredBlock, id: &TxId) -> Result<Receipt, StoreError> {
+pub fn receipt_in(block: &StoredBlock, id: &TxId) -> Result<Receipt, StoreError> {
     let index = block
         .tx_ids
         .iter()

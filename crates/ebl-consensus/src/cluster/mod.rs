@@ -4,13 +4,12 @@
 //!
 //! `log` keeps the Raft log durably; [`machine`] applies committed proposals; `order` is the leader's
 //! side; `network` and [`peer`] carry Raft's messages over signed HTTP; `catchup` brings a node past a
-//! purged log; `forward` sends a follower's submissions to the leader.
+//! purged log. The node serves the peer routes and forwards a follower's submissions to the leader.
 
 mod catchup;
-pub(crate) mod certify;
+pub mod certify;
 mod contact;
 mod fault;
-pub(crate) mod forward;
 #[cfg(feature = "lying-leader")]
 mod lie;
 mod log;
@@ -19,8 +18,11 @@ mod membership;
 mod network;
 mod order;
 pub mod peer;
-pub(crate) mod start;
+mod start;
 pub mod vouch;
+
+pub use order::{Engine, RaftEngine};
+pub use start::{start, ClusterFiles};
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -204,8 +206,8 @@ impl Cluster {
     /// Waits until this node has applied everything committed before now, cluster-wide (ReadIndex):
     /// on the leader after a heartbeat round confirms it leads; on a follower with the index the
     /// leader confirms. A read after this sees every write acknowledged before it began.
-    pub async fn linearize(&self) -> Result<(), crate::refusal::RequestRefusal> {
-        use crate::refusal::RequestRefusal::{NoLeader, NotLinearizable};
+    pub async fn linearize(&self) -> Result<(), ebl_core::refusal::RequestRefusal> {
+        use ebl_core::refusal::RequestRefusal::{NoLeader, NotLinearizable};
         let limit = std::time::Duration::from_millis(LEADER_WAIT_MS);
         let leader = self
             .await_leader(limit)
@@ -260,7 +262,7 @@ impl Cluster {
     }
 
     /// Returns once a leader other than `leader` is known (never while `leader` leads).
-    pub(crate) async fn leader_other_than(&self, leader: Option<NodeId>) {
+    pub async fn leader_other_than(&self, leader: Option<NodeId>) {
         let mut metrics = self.raft.metrics();
         loop {
             let now = metrics.borrow().current_leader;
@@ -351,7 +353,7 @@ impl Cluster {
 
     /// Keeps the Prometheus gauges of this member's Raft state (term, elections, role, each peer's lag)
     /// as openraft reports changes, until Raft shuts down.
-    pub(crate) async fn watch_metrics(self: Arc<Self>, metrics: Arc<crate::metrics::Metrics>) {
+    pub async fn watch_metrics(self: Arc<Self>, metrics: Arc<crate::metrics::Metrics>) {
         let mut changes = self.raft.metrics();
         loop {
             let view = self.view();

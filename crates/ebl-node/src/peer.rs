@@ -1,0 +1,331 @@
+//! The peer routes: Raft's messages, catch-up, certificates and statements from other member nodes,
+//! each request checked for its sending node's signature before its body is read, each answer signed
+//! by this node's key. What the messages mean is `ebl_consensus::cluster`'s; this is their HTTP side.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use ebl_consensus::cluster::peer::{
+    fetch_range, BlocksRequest, FetchedBlock, PeerRefusal, PATH_APPEND, PATH_BLOCKS,
+    PATH_CERTIFICATE, PATH_READ_INDEX, PATH_SNAPSHOT, PATH_STATEMENT, PATH_VOTE,
+    PEER_MESSAGE_BYTES_MAX,
+};
+use ebl_consensus::cluster::{node_id, TypeConfig};
+use ebl_core::api::{
+    sign_peer_answer, verify_peer_request, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME,
+};
+use ebl_core::{bytes, codec, PartyKey, SignatureBytes};
+use ebl_store::Kv;
+
+use crate::api::{now_ms, ApiError, App};
+use crate::limits::REQUEST_SKEW_MS_MAX;
+use crate::refusal::RequestRefusal;
+
+/// The HTTP status a peer refusal is answered with.
+fn status(refusal: &PeerRefusal) -> StatusCode {
+    match refusal {
+        PeerRefusal::Malformed(_) => StatusCode::BAD_REQUEST,
+        PeerRefusal::NotClustered => StatusCode::NOT_FOUND,
+        PeerRefusal::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        PeerRefusal::Unvouched(_) => StatusCode::CONFLICT,
+        _ => StatusCode::UNAUTHORIZED,
+    }
+}
+
+impl From<PeerRefusal> for ApiError {
+    fn from(refusal: PeerRefusal) -> ApiError {
+        tracing::warn!(code = refusal.code(), reason = %refusal, "refused a peer request");
+        ApiError::new(status(&refusal), refusal.code(), &refusal.to_string())
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Checks a peer request's signature, time and sender: a member node of the chain as this node knows it.
+fn authenticate<K: Kv>(
+    app: &App<K>,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(PartyKey, SignatureBytes), PeerRefusal> {
+    let (chain, key, time, signature) = sender_of(app, headers)?;
+    if !verify_peer_request(&key, &chain, path, body, time, &signature) {
+        return Err(PeerRefusal::BadSignature);
+    }
+    // Each signed request once (finding 14 of the attack review: a captured append replayed within
+    // the time window was accepted).
+    app.seen_peer_requests
+        .admit(&key, &signature, time, now_ms())
+        .map_err(|refusal| match refusal {
+            crate::refusal::ReadRefusal::Replayed => PeerRefusal::Replayed,
+            _ => PeerRefusal::Busy,
+        })?;
+    Ok((key, signature))
+}
+
+/// What a peer request's headers say, checked before its body is read: signed, by a member node (or
+/// one Raft's membership still holds), at a time within the skew. The signature over the body is
+/// [`authenticate`]'s to check, once the body is read.
+fn sender_of<K: Kv>(
+    app: &App<K>,
+    headers: &HeaderMap,
+) -> Result<(ebl_core::ChainId, PartyKey, u64, SignatureBytes), PeerRefusal> {
+    let key = header(headers, HEADER_KEY).ok_or(PeerRefusal::Unsigned)?;
+    let time = header(headers, HEADER_TIME).ok_or(PeerRefusal::Unsigned)?;
+    let signature = header(headers, HEADER_SIGNATURE).ok_or(PeerRefusal::Unsigned)?;
+    let key: PartyKey = key.parse().map_err(|_| PeerRefusal::BadSignature)?;
+    let time: u64 = time.parse().map_err(|_| PeerRefusal::BadSignature)?;
+    let signature = bytes::from_hex::<64>(signature)
+        .map(SignatureBytes)
+        .ok_or(PeerRefusal::BadSignature)?;
+    let (chain, member) = {
+        let state = app.state();
+        (
+            state.ledger.chain_id(),
+            state.ledger.registry().member_by_node(&key).is_some(),
+        )
+    };
+    // A member's node, or one that Raft's membership still holds: a removed member's node takes part
+    // until the change that drops it is committed, or that change could never be.
+    let in_raft = app.cluster.as_ref().is_some_and(|c| {
+        c.raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .get_node(&node_id(&key))
+            .is_some()
+    });
+    if !member && !in_raft {
+        return Err(PeerRefusal::NotAMemberNode(key.to_hex()));
+    }
+    if now_ms().abs_diff(time) > REQUEST_SKEW_MS_MAX {
+        return Err(PeerRefusal::TimeSkew);
+    }
+    Ok((chain, key, time, signature))
+}
+
+/// Refuses a peer request by its headers before a byte of its body is read (finding 3 of the attack
+/// review: up to 64 MiB was read from anyone, on one-member nodes too, before the sender was checked;
+/// 16 held-open uploads took a node from 16 to 977 MiB).
+async fn headers_first<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match sender_of(&app, request.headers()) {
+        Ok(_) => next.run(request).await,
+        Err(refusal) => ApiError::from(refusal).into_response(),
+    }
+}
+
+fn answer<K: Kv>(app: &App<K>, request: &SignatureBytes, body: Vec<u8>) -> Response {
+    let chain = app.state().ledger.chain_id();
+    let signature = sign_peer_answer(&app.node_key, &chain, request, &body);
+    (
+        StatusCode::OK,
+        [
+            ("content-type", "application/octet-stream".to_owned()),
+            (HEADER_SIGNATURE, signature.to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, PeerRefusal> {
+    codec::decode(body, PEER_MESSAGE_BYTES_MAX).map_err(|e| PeerRefusal::Malformed(e.to_string()))
+}
+
+fn cluster<K: Kv>(app: &App<K>) -> Result<&ebl_consensus::cluster::Cluster, PeerRefusal> {
+    app.cluster.as_deref().ok_or(PeerRefusal::NotClustered)
+}
+
+/// The sender must be the node the message speaks for: a member's node cannot campaign or lead in
+/// another member's name.
+fn speaks_for(claimed: u64, sender: &PartyKey) -> Result<(), PeerRefusal> {
+    let sender = node_id(sender);
+    if claimed != sender {
+        return Err(PeerRefusal::NotTheSender { claimed, sender });
+    }
+    Ok(())
+}
+
+async fn append<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (sender, signature) = authenticate(&app, PATH_APPEND, &headers, &body)?;
+    let rpc: openraft::raft::AppendEntriesRequest<TypeConfig> = decode(&body)?;
+    speaks_for(
+        rpc.vote.leader_id().voted_for().unwrap_or_default(),
+        &sender,
+    )?;
+    let result = cluster(&app)?.raft.append_entries(rpc).await;
+    Ok(answer(&app, &signature, codec::encode(&result)))
+}
+
+async fn vote<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (sender, signature) = authenticate(&app, PATH_VOTE, &headers, &body)?;
+    let rpc: openraft::raft::VoteRequest<u64> = decode(&body)?;
+    speaks_for(
+        rpc.vote.leader_id().voted_for().unwrap_or_default(),
+        &sender,
+    )?;
+    let result = cluster(&app)?.raft.vote(rpc).await;
+    Ok(answer(&app, &signature, codec::encode(&result)))
+}
+
+async fn snapshot<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (sender, signature) = authenticate(&app, PATH_SNAPSHOT, &headers, &body)?;
+    let rpc: openraft::raft::InstallSnapshotRequest<TypeConfig> = decode(&body)?;
+    speaks_for(
+        rpc.vote.leader_id().voted_for().unwrap_or_default(),
+        &sender,
+    )?;
+    let result = cluster(&app)?.raft.install_snapshot(rpc).await;
+    Ok(answer(&app, &signature, codec::encode(&result)))
+}
+
+/// Blocks this node has made durable, with their transactions, for a peer that is catching up. Only
+/// member nodes may ask: a node holds every document it replicates.
+async fn blocks<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, signature) = authenticate(&app, PATH_BLOCKS, &headers, &body)?;
+    let request: BlocksRequest = decode(&body)?;
+    let durable = app.state().head_view().height;
+    let wanted = fetch_range(&request, durable);
+    let store = app.store.clone();
+    let fetched = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        for height in wanted {
+            let (Some(block), Some(txs)) =
+                (store.block(height)?, store.block_transactions(height)?)
+            else {
+                break;
+            };
+            out.push(FetchedBlock {
+                header: block.header,
+                transactions: txs.into_iter().map(|s| s.tx).collect(),
+            });
+        }
+        Ok::<_, ebl_store::StoreError>(out)
+    })
+    .await
+    .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))??;
+    Ok(answer(&app, &signature, codec::encode(&fetched)))
+}
+
+/// This node's signatures over a block it applied (its own, and those it collected), for a peer that
+/// completes a certificate.
+async fn certificate<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, signature) = authenticate(&app, PATH_CERTIFICATE, &headers, &body)?;
+    let request: ebl_consensus::cluster::certify::CertificateRequest = decode(&body)?;
+    if request.height > app.state().head_view().height {
+        return Err(ApiError::from(RequestRefusal::UnknownBlock(String::from(
+            "this node has not applied that block yet",
+        ))));
+    }
+    let store = app.store.clone();
+    let now = ebl_consensus::cluster::certify::RegistryNow::of(&app.state().ledger);
+    let found = tokio::task::spawn_blocking(move || {
+        ebl_consensus::cluster::certify::local(&store, &now, request.height)
+    })
+    .await
+    .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))??;
+    match found {
+        Some(certificate) => Ok(answer(&app, &signature, codec::encode(&certificate))),
+        None => Err(ApiError::from(RequestRefusal::UnknownBlock(String::from(
+            "no such block",
+        )))),
+    }
+}
+
+/// This node's signature over another member node's status statement, if its own ledger says the same
+/// (see `ebl_consensus::cluster::vouch`).
+async fn statement<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, signature) = authenticate(&app, PATH_STATEMENT, &headers, &body)?;
+    let statement: ebl_core::api::BillStatement = decode(&body)?;
+    // The asker applied the statement's block first; this node may be a moment behind it (a follower
+    // applies what the leader committed a little later). It waits for that block a short while rather
+    // than refuse a statement it would bear out.
+    let deadline = std::time::Instant::now()
+        + std::time::Duration::from_millis(ebl_consensus::cluster::vouch::VOUCH_WAIT_MS);
+    while app.state().head_view().height < statement.height && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let vouched = {
+        let state = app.state();
+        ebl_consensus::cluster::vouch::vouch(
+            &app.store,
+            &state,
+            &app.node_key,
+            &statement,
+            now_ms(),
+        )?
+    };
+    let vouched = vouched.map_err(PeerRefusal::from)?;
+    Ok(answer(&app, &signature, codec::encode(&vouched)))
+}
+
+/// ReadIndex for a follower: the leader confirms it still leads (a heartbeat round to a quorum) and
+/// answers the log index a linearizable read must have applied.
+async fn read_index<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, signature) = authenticate(&app, PATH_READ_INDEX, &headers, &body)?;
+    let cluster = cluster(&app)?;
+    let index = cluster.raft.ensure_linearizable().await.map_err(|e| {
+        ApiError::from(RequestRefusal::NoLeader(String::from(&format!(
+            "this node cannot confirm it leads: {e}"
+        ))))
+    })?;
+    let index: u64 = index.map_or(0, |l| l.index);
+    Ok(answer(&app, &signature, codec::encode(&index)))
+}
+
+/// The peer routes (`PATH_*`), each checking the sending node's signature first.
+pub(crate) fn routes<K: Kv>(app: Arc<App<K>>) -> Router<Arc<App<K>>> {
+    Router::new()
+        .route(PATH_APPEND, post(append::<K>))
+        .route(PATH_VOTE, post(vote::<K>))
+        .route(PATH_SNAPSHOT, post(snapshot::<K>))
+        .route(PATH_BLOCKS, post(blocks::<K>))
+        .route(PATH_CERTIFICATE, post(certificate::<K>))
+        .route(PATH_READ_INDEX, post(read_index::<K>))
+        .route(PATH_STATEMENT, post(statement::<K>))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app,
+            headers_first::<K>,
+        ))
+}

@@ -1,0 +1,69 @@
+//! How this node's signed requests reach other member nodes: HTTP (over TLS when `tls/peers.pem` names
+//! the certificates they present), as the consensus crate's [`PeerTransport`].
+
+use std::time::Duration;
+
+use ebl_consensus::cluster::peer::{
+    PeerAnswer, PeerError, PeerRequest, PeerTransport, PEER_MESSAGE_BYTES_MAX,
+};
+use ebl_core::api::{HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME};
+use ebl_core::{bytes, SignatureBytes};
+
+use crate::tls::PeerTls;
+
+/// How long a peer has to accept a connection.
+pub(crate) const PEER_CONNECT_MS: u64 = 1_000;
+
+/// Peer requests over HTTP.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpPeers {
+    tls: PeerTls,
+    agent: ureq::Agent,
+}
+
+impl HttpPeers {
+    /// Calls peers over `tls`.
+    pub(crate) fn new(tls: PeerTls) -> HttpPeers {
+        let agent = tls.agent(Duration::from_millis(PEER_CONNECT_MS), None);
+        HttpPeers { tls, agent }
+    }
+}
+
+impl PeerTransport for HttpPeers {
+    fn send(&self, request: &PeerRequest<'_>) -> Result<PeerAnswer, PeerError> {
+        let unreachable = |e: ureq::Error| PeerError::Unreachable {
+            address: request.address.to_owned(),
+            reason: e.to_string(),
+        };
+        let mut response = self
+            .agent
+            .post(&self.tls.url(request.address, request.path))
+            .config()
+            .timeout_global(Some(request.timeout))
+            .build()
+            .header("content-type", "application/octet-stream")
+            .header(HEADER_KEY, &request.key.to_hex())
+            .header(HEADER_TIME, &request.time.to_string())
+            .header(HEADER_SIGNATURE, &request.signature.to_string())
+            .send(request.body)
+            .map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let signature = response
+            .headers()
+            .get(HEADER_SIGNATURE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bytes::from_hex::<64>)
+            .map(SignatureBytes);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(PEER_MESSAGE_BYTES_MAX as u64)
+            .read_to_vec()
+            .map_err(unreachable)?;
+        Ok(PeerAnswer {
+            status,
+            signature,
+            body,
+        })
+    }
+}
