@@ -14,7 +14,7 @@ use crate::{Result, StoreError};
 pub type Batch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
 /// An ordered key-value store with atomic batches and an explicit durability point.
-pub trait Kv: Send + Sync + 'static {
+pub trait Kv: Send + Sync + std::fmt::Debug + 'static {
     /// Applies all puts (`Some`) and deletes (`None`) atomically: after a crash, all or none are there.
     fn apply(&self, batch: Batch) -> Result<()>;
     /// The value at `key`, as the last applied batch left it.

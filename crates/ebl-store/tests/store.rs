@@ -149,6 +149,7 @@ fn the_sled_log_survives_reopening_and_refuses_reads_past_its_end() {
 }
 
 /// A backend that records the order of the calls a block write makes, and can refuse appends.
+#[derive(Debug)]
 struct Recording {
     inner: ebl_store::FaultyKv,
     calls: std::sync::Mutex<Vec<&'static str>>,

@@ -11,7 +11,7 @@ use std::ops::{Bound, RangeBounds};
 use std::sync::{Arc, Mutex};
 
 use ebl_core::codec;
-use ebl_store::{Kv, SledKv, StoreError};
+use ebl_store::{Kv, StoreError};
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{
     AnyError, Entry, LogId, OptionalSend, RaftLogReader, StorageError, StorageIOError, Vote,
@@ -43,7 +43,7 @@ struct Ends {
 /// The Raft log store; clones share the same files.
 #[derive(Debug, Clone)]
 pub(super) struct LogStore {
-    kv: Arc<SledKv>,
+    kv: Arc<dyn Kv>,
     ends: Arc<Mutex<Ends>>,
 }
 
@@ -62,7 +62,7 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StorageErro
 
 impl LogStore {
     /// Opens the log in `kv`, finding its ends (one scan, at start).
-    pub(super) fn open(kv: Arc<SledKv>) -> Result<LogStore, StoreError> {
+    pub(super) fn open(kv: Arc<dyn Kv>) -> Result<LogStore, StoreError> {
         let mut ends = Ends::default();
         if let Some(bytes) = kv.get(PURGED)? {
             ends.last_purged = codec::decode(&bytes, ENTRY_BYTES_MAX).map_err(corrupt)?;
@@ -152,7 +152,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let kv = self.kv.clone();
         let bytes = codec::encode(vote);
         // Durable before openraft acts on it: a vote forgotten in a crash could be cast twice in a term.
-        tokio::task::spawn_blocking(move || {
+        super::runtime::off_thread(move || {
             kv.apply(vec![(VOTE.to_vec(), Some(bytes))])?;
             kv.sync()
         })
@@ -201,7 +201,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             batch.push((entry_key(entry.log_id.index), Some(codec::encode(&entry))));
         }
         let kv = self.kv.clone();
-        let written = tokio::task::spawn_blocking(move || {
+        let written = super::runtime::off_thread(move || {
             kv.apply(batch)?;
             kv.sync()
         })

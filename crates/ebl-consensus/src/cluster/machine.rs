@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use ebl_core::{codec, Hash, Ledger, MerkleTree, Proposal, SignedTransaction, TxId};
-use ebl_store::{Kv, SledKv, StoreError};
+use ebl_store::{Kv, StoreError};
 use openraft::storage::RaftStateMachine;
 use openraft::{
     AnyError, Entry, EntryPayload, LogId, OptionalSend, RaftSnapshotBuilder, Snapshot,
@@ -84,7 +84,7 @@ pub struct Applier<K: Kv> {
     /// The membership as the log last set it.
     pub membership: StoredMembership<NodeId, BasicNode>,
     /// The Raft log's store, which also keeps the applied point and membership.
-    pub meta: Arc<SledKv>,
+    pub meta: Arc<dyn Kv>,
     /// Where a refused proposal's evidence is written.
     pub evidence: PathBuf,
     /// Set when this node halts.
@@ -148,7 +148,7 @@ impl<K: Kv> Applier<K> {
         genesis: ebl_core::Genesis,
         node_key: ebl_core::SigningKey,
         metrics: Arc<crate::metrics::Metrics>,
-        meta: Arc<SledKv>,
+        meta: Arc<dyn Kv>,
         evidence: PathBuf,
         checkpoint_transactions: usize,
     ) -> Result<Applier<K>, StoreError> {
@@ -508,7 +508,7 @@ impl<K: Kv> RaftStateMachine<TypeConfig> for Machine<K> {
         let entries: Vec<Entry<TypeConfig>> = entries.into_iter().collect();
         let applier = self.applier.clone();
         // Checking signatures and syncing the store take a while: off the async threads.
-        tokio::task::spawn_blocking(move || {
+        super::runtime::off_thread(move || {
             let mut applier = lock(&applier);
             let mut outcomes = Vec::with_capacity(entries.len());
             for entry in entries {
@@ -565,7 +565,7 @@ impl<K: Kv> RaftStateMachine<TypeConfig> for Machine<K> {
         let applier = self.applier.clone();
         let catchup = self.catchup.clone();
         let meta = meta.clone();
-        tokio::task::spawn_blocking(move || {
+        super::runtime::off_thread(move || {
             // The log up to the snapshot is gone on the leader: fetch the blocks it reaches from peers,
             // checking each as if it were applied from the log, before this node goes on from there.
             catchup.reach(&applier, &head).map_err(|e| sm_error(&e))?;

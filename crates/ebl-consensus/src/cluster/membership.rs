@@ -68,6 +68,10 @@ pub(super) async fn reconcile(cluster: Arc<Cluster>, known: KnownNodes) {
     let mut tick = tokio::time::interval(Duration::from_millis(RECONCILE_MS));
     loop {
         tick.tick().await;
+        if cluster.raft.metrics().borrow().state == openraft::ServerState::Shutdown {
+            // Raft stopped (the node stops, or a simulation crashed it): nothing is left to follow.
+            return;
+        }
         let members = members(&cluster.published);
         known.learn(&members);
         if !cluster.is_leader() {

@@ -18,11 +18,12 @@ mod membership;
 mod network;
 mod order;
 pub mod peer;
+pub mod runtime;
 mod start;
 pub mod vouch;
 
 pub use order::{Engine, RaftEngine};
-pub use start::{start, ClusterFiles};
+pub use start::{assemble, start, Assembled, ClusterFiles};
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -63,6 +64,7 @@ openraft::declare_raft_types!(
         R = Outcome,
         NodeId = NodeId,
         Node = BasicNode,
+        AsyncRuntime = runtime::EblRuntime,
 );
 
 /// The Raft engine of this node.

@@ -3,8 +3,10 @@
 //! once the block is committed and applied here. The source of order is an [`Engine`], so another
 //! engine (a BFT one) can replace Raft behind the same seam.
 
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use ebl_core::proposal::PROPOSAL_TRANSACTIONS_MAX;
 use ebl_core::{Hash, Ledger, MerkleTree, Proposal, ProposalBody, SigningKey};
@@ -13,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::machine::{lock, Applier};
 use super::{Cluster, Outcome};
-use crate::sequencer::{gather, order_block, outcomes, NotOrdered, Submission};
+use crate::sequencer::{order_block, outcomes, NotOrdered, Submission};
 
 /// A consensus engine, where order comes from: a proposal goes in, and comes back applied (or not) on
 /// this node. Raft is the one engine today ([`RaftEngine`]); a BFT one would be another.
@@ -21,9 +23,12 @@ pub trait Engine: Send + Sync {
     /// Whether this node may propose now.
     fn leads(&self) -> bool;
     /// Waits until everything committed before this node's leadership is applied here.
-    fn settle(&self) -> Result<(), NotOrdered>;
+    fn settle(&self) -> impl Future<Output = Result<(), NotOrdered>> + Send;
     /// Replicates `proposal` and waits until it is committed and applied here.
-    fn propose(&self, proposal: Proposal) -> Result<Outcome, NotOrdered>;
+    fn propose(
+        &self,
+        proposal: Proposal,
+    ) -> impl Future<Output = Result<Outcome, NotOrdered>> + Send;
 }
 
 /// Raft as the source of order.
@@ -31,8 +36,6 @@ pub trait Engine: Send + Sync {
 pub struct RaftEngine {
     /// The cluster whose Raft orders.
     pub cluster: Arc<Cluster>,
-    /// The runtime Raft runs on (the orderer's thread blocks on it).
-    pub handle: tokio::runtime::Handle,
 }
 
 impl Engine for RaftEngine {
@@ -40,20 +43,19 @@ impl Engine for RaftEngine {
         self.cluster.is_leader()
     }
 
-    fn settle(&self) -> Result<(), NotOrdered> {
+    async fn settle(&self) -> Result<(), NotOrdered> {
         // ReadIndex on the leader: returns once the state machine has applied all that was committed
         // when this node became leader, including every entry of the terms before.
-        self.handle
-            .block_on(self.cluster.raft.ensure_linearizable())
+        self.cluster
+            .raft
+            .ensure_linearizable()
+            .await
             .map(|_| ())
             .map_err(|_| NotOrdered::Leader(self.cluster.leader_address()))
     }
 
-    fn propose(&self, proposal: Proposal) -> Result<Outcome, NotOrdered> {
-        match self
-            .handle
-            .block_on(self.cluster.raft.client_write(proposal))
-        {
+    async fn propose(&self, proposal: Proposal) -> Result<Outcome, NotOrdered> {
+        match self.cluster.raft.client_write(proposal).await {
             Ok(written) => Ok(written.data),
             Err(e) => {
                 tracing::warn!(error = %e, "a proposal was not committed");
@@ -114,13 +116,17 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
         }
     }
 
-    /// Runs until every sender is gone, then checkpoints the applied state.
-    pub(super) fn run(mut self, mut rx: mpsc::Receiver<Submission>) -> Result<(), StoreError> {
+    /// Runs until every sender is gone, then checkpoints the applied state. Its storage work blocks:
+    /// run it on a thread of its own (`cluster::start` does), or as the one task of a simulation.
+    pub(super) async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Submission>,
+    ) -> Result<(), StoreError> {
         let mut carry: Option<Submission> = None;
         loop {
             let first = match carry.take() {
                 Some(s) => s,
-                None => match rx.blocking_recv() {
+                None => match rx.recv().await {
                     Some(s) => s,
                     None => break,
                 },
@@ -131,17 +137,18 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
                 &mut rx,
                 PROPOSAL_TRANSACTIONS_MAX,
                 crate::limits::PROPOSAL_WAIT_MS,
-            );
+            )
+            .await;
             carry = rest;
-            self.serve(batch)?;
+            self.serve(batch).await?;
         }
         let mut applier = lock(&self.applier);
         let applier = &mut *applier;
         applier.writer.checkpoint_now(&applier.ledger)
     }
 
-    fn resync(&mut self) -> Result<(), NotOrdered> {
-        self.consensus.settle()?;
+    async fn resync(&mut self) -> Result<(), NotOrdered> {
+        self.consensus.settle().await?;
         // Everything committed before is applied now: what this process proposed and did not see
         // applied never will be.
         self.vouched.clear();
@@ -156,8 +163,8 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
     }
 
     /// Orders and proposes one batch, and answers its submissions.
-    fn serve(&mut self, batch: Vec<Submission>) -> Result<(), StoreError> {
-        let answer = self.order(&batch);
+    async fn serve(&mut self, batch: Vec<Submission>) -> Result<(), StoreError> {
+        let answer = self.order(&batch).await;
         let mut answer = match answer {
             Ok(outcomes) => Ok(outcomes.into_iter()),
             Err(e) => Err(e),
@@ -173,7 +180,7 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
         Ok(())
     }
 
-    fn order(
+    async fn order(
         &mut self,
         batch: &[Submission],
     ) -> Result<Vec<ebl_core::api::SubmitOutcome>, NotOrdered> {
@@ -184,7 +191,7 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
                 return Err(NotOrdered::Leader(None));
             }
             if self.working.is_none() {
-                self.resync()?;
+                self.resync().await?;
             }
             let Some(working) = self.working.as_mut() else {
                 return Err(NotOrdered::Retry);
@@ -213,7 +220,7 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
             let expected = body.header(MerkleTree::new(&ordered.ids).root()).hash();
             let proposal = body.sign(&self.node_key);
             self.vouched.insert(&proposal);
-            match self.consensus.propose(proposal) {
+            match self.consensus.propose(proposal).await {
                 Ok(Outcome::Block { height, hash }) if hash == expected => {
                     working.height = height;
                     working.hash = hash;
@@ -236,4 +243,37 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
         }
         Err(NotOrdered::Retry)
     }
+}
+
+/// Takes submissions after `first` for one proposal of at most `max` transactions, waiting up to
+/// `wait_ms` for more (on the runtime's clock, so a simulation's time drives it); the submission that
+/// would overflow it is returned to start the next.
+async fn gather(
+    first: Submission,
+    rx: &mut mpsc::Receiver<Submission>,
+    max: usize,
+    wait_ms: u64,
+) -> (Vec<Submission>, Option<Submission>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(wait_ms);
+    // The sequencer's rule (`fill_block`): never more than `max`; what would overflow starts the next.
+    let mut count = first.candidates.len();
+    let mut batch = vec![first];
+    while count < max {
+        let next = match rx.try_recv() {
+            Ok(s) => s,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(s)) => s,
+                    _ => break,
+                }
+            }
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+        };
+        if count + next.candidates.len() > max {
+            return (batch, Some(next));
+        }
+        count += next.candidates.len();
+        batch.push(next);
+    }
+    (batch, None)
 }

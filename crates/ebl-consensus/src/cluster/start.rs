@@ -3,11 +3,13 @@
 //! member may form it: the same membership proposed twice is one).
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use ebl_core::{PartyKey, SigningKey};
 use ebl_store::{Kv, LedgerStore, SledKv, StoreError};
+use openraft::network::RaftNetworkFactory;
 use openraft::{Config, SnapshotPolicy};
 use tokio::sync::mpsc;
 
@@ -18,7 +20,7 @@ use super::membership::KnownNodes;
 use super::network::Network;
 use super::order::{Orderer, RaftEngine};
 use super::peer::{PeerClient, PeerTransport};
-use super::{node_id, Cluster, Raft, Timing};
+use super::{node_id, Cluster, Raft, Timing, TypeConfig};
 use crate::load::seal_key;
 use crate::metrics::Metrics;
 use crate::{Consensus, ConsensusError, Options};
@@ -41,7 +43,8 @@ pub struct ClusterFiles {
     pub pint_trust: ebl_pint::TrustStore,
 }
 
-/// Starts this member's node in the cluster of its genesis. Call inside a tokio runtime.
+/// Starts this member's node in the cluster of its genesis, its Raft messages signed and sent by
+/// `files.transport`, its orderer on a thread of its own. Call inside a tokio runtime.
 pub async fn start<K: Kv>(
     store: LedgerStore<K>,
     node_key: &SigningKey,
@@ -49,6 +52,112 @@ pub async fn start<K: Kv>(
     files: ClusterFiles,
     timing: Timing,
 ) -> Result<Consensus<K>, ConsensusError> {
+    // A member that lost its Raft log (a restored backup holds none) would vote and acknowledge as if it
+    // still held what it acknowledged before: refused before the log is made anew.
+    let height = store.height()?;
+    if height > 0 && !files.raft.exists() {
+        return Err(ConsensusError::RaftStateLost {
+            height,
+            raft: files.raft.clone(),
+        });
+    }
+    let raft_log: Arc<dyn Kv> = Arc::new(SledKv::open(&files.raft)?);
+    let (assembled, orderer) =
+        assemble_with(store, node_key, options, files, raft_log, timing, |peers| {
+            Network {
+                client: peers.client.clone(),
+                known: peers.known.clone(),
+                contacts: peers.contacts.clone(),
+            }
+        })
+        .await?;
+    let handle = tokio::runtime::Handle::current();
+    let thread = std::thread::Builder::new()
+        .name("orderer".into())
+        .spawn(move || handle.block_on(orderer))
+        .map_err(|source| ConsensusError::Thread {
+            what: "orderer",
+            source,
+        })?;
+    let Assembled {
+        store,
+        published,
+        submissions,
+        metrics,
+        cluster,
+    } = assembled;
+    Ok(Consensus {
+        store,
+        published,
+        submissions,
+        metrics,
+        cluster: Some(cluster),
+        thread,
+    })
+}
+
+/// A member node assembled but for where its orderer runs: what [`start`] puts on a thread, and a
+/// simulation runs as a task on its one thread (with its own Raft network in place of HTTP).
+#[derive(Debug)]
+pub struct Assembled<K: Kv> {
+    /// The node's store, sealed with its node key.
+    pub store: Arc<LedgerStore<K>>,
+    /// The state readers see.
+    pub published: Arc<std::sync::RwLock<crate::Published>>,
+    /// Where verified transactions go to be ordered.
+    pub submissions: mpsc::Sender<crate::Submission>,
+    /// The write path's counters.
+    pub metrics: Arc<Metrics>,
+    /// The member's cluster.
+    pub cluster: Arc<Cluster>,
+}
+
+/// Assembles a member node whose Raft log is kept in `raft_log` and whose Raft messages travel by
+/// `network` (a simulation's disk and network), and returns the orderer for the caller to run: it ends,
+/// with a checkpoint, once every submission sender is gone. `files.raft` is not read.
+pub async fn assemble<K: Kv, N: RaftNetworkFactory<TypeConfig>>(
+    store: LedgerStore<K>,
+    node_key: &SigningKey,
+    options: &Options,
+    files: ClusterFiles,
+    raft_log: Arc<dyn Kv>,
+    timing: Timing,
+    network: N,
+) -> Result<
+    (
+        Assembled<K>,
+        impl Future<Output = Result<(), StoreError>> + Send + 'static,
+    ),
+    ConsensusError,
+> {
+    assemble_with(store, node_key, options, files, raft_log, timing, |_| {
+        network
+    })
+    .await
+}
+
+/// What a Raft network over signed peer requests is made of.
+struct PeerParts {
+    client: PeerClient,
+    known: KnownNodes,
+    contacts: super::contact::Contacts,
+}
+
+async fn assemble_with<K: Kv, N: RaftNetworkFactory<TypeConfig>>(
+    store: LedgerStore<K>,
+    node_key: &SigningKey,
+    options: &Options,
+    files: ClusterFiles,
+    raft_kv: Arc<dyn Kv>,
+    timing: Timing,
+    network: impl FnOnce(&PeerParts) -> N,
+) -> Result<
+    (
+        Assembled<K>,
+        impl Future<Output = Result<(), StoreError>> + Send + 'static,
+    ),
+    ConsensusError,
+> {
     let node_key = node_key.clone();
     let store = store.sealed_with(seal_key(&node_key));
     let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
@@ -66,16 +175,6 @@ pub async fn start<K: Kv>(
     let genesis_members = genesis.members.clone();
     let store = Arc::new(store);
     let metrics = Arc::new(Metrics::default());
-    // A member that lost its Raft log (a restored backup holds none) would vote and acknowledge as if it
-    // still held what it acknowledged before: refused before the log is made anew.
-    let height = store.height()?;
-    if height > 0 && !files.raft.exists() {
-        return Err(ConsensusError::RaftStateLost {
-            height,
-            raft: files.raft.clone(),
-        });
-    }
-    let raft_kv = Arc::new(SledKv::open(&files.raft)?);
     let log_store = LogStore::open(raft_kv.clone())?;
     let applier = Applier::open(
         store.clone(),
@@ -108,11 +207,12 @@ pub async fn start<K: Kv>(
     let known = KnownNodes::default();
     known.learn(&genesis_members);
     let contacts = super::contact::Contacts::default();
-    let network = Network {
+    let parts = PeerParts {
         client: client.clone(),
         known: known.clone(),
         contacts: contacts.clone(),
     };
+    let network = network(&parts);
     let config = Config {
         cluster_name: chain.to_hex(),
         heartbeat_interval: timing.heartbeat_ms,
@@ -158,26 +258,20 @@ pub async fn start<K: Kv>(
     let orderer = Orderer::new(
         RaftEngine {
             cluster: cluster.clone(),
-            handle: tokio::runtime::Handle::current(),
         },
         applier,
         store.clone(),
         node_key,
         options.clock.clone(),
     );
-    let thread = std::thread::Builder::new()
-        .name("orderer".into())
-        .spawn(move || orderer.run(rx))
-        .map_err(|source| ConsensusError::Thread {
-            what: "orderer",
-            source,
-        })?;
-    Ok(Consensus {
-        store,
-        published,
-        submissions,
-        metrics,
-        cluster: Some(cluster),
-        thread,
-    })
+    Ok((
+        Assembled {
+            store,
+            published,
+            submissions,
+            metrics,
+            cluster,
+        },
+        orderer.run(rx),
+    ))
 }
