@@ -107,7 +107,13 @@ fn the_leader_killed_under_load_loses_nothing_acknowledged() {
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(300));
+        // The kill lands mid-load: once this round's clients have had transactions acknowledged.
+        let before = acknowledged.lock().expect("lock").len();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while acknowledged.lock().expect("lock").len() < before + 2 * clients {
+            assert!(Instant::now() < deadline, "the load was never under way");
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let killed_at = Instant::now();
         members.nodes[leader].kill9();
         let times: Vec<(Instant, Duration)> = load

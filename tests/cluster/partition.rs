@@ -71,7 +71,16 @@ fn a_leader_cut_off_from_the_majority_acknowledges_nothing_and_loses_nothing() {
         acknowledged.insert(id);
     }
     let elected_in = cut_at.elapsed();
-    std::thread::sleep(Duration::from_millis(500));
+    // The cut lasts until the old leader itself says it lost its quorum (no majority answered its
+    // appends for an election timeout): whatever it could wrongly acknowledge, it would have by then.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while members.view(leader).map(|v| v["has_quorum"].clone()) != Some(false.into()) {
+        assert!(
+            Instant::now() < deadline,
+            "the cut-off leader never said it lost its quorum"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let healed_at = Instant::now();
     members.isolate(leader, false);
     for handle in sent_to_old {
