@@ -2,17 +2,16 @@
 //! thread started on it. Only the first member's node may: a second ordering node would fork the chain.
 
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use ebl_core::{PartyKey, SigningKey};
 use ebl_store::{Kv, LedgerStore, StoreError};
 use tokio::sync::mpsc;
 
-use crate::load::{load, seal_key, Loaded};
+use crate::load::seal_key;
 use crate::metrics::Metrics;
 use crate::sequencer::Sequencer;
-use crate::state::Published;
-use crate::writer::BlockWriter;
+use crate::writer::{BlockWriter, Resumed};
 use crate::{Consensus, ConsensusError, Options};
 
 /// Loads the ledger from `store` and starts the sequencer.
@@ -28,35 +27,23 @@ pub fn start<K: Kv>(
     if Some(PartyKey::of(node_key)) != genesis.first_node() {
         return Err(ConsensusError::WrongNodeKey(PathBuf::from("node.key")));
     }
-    let Loaded {
-        ledger,
-        head,
-        dirty_bills,
-        dirty_parties,
-        since_checkpoint,
-        transactions,
-    } = load(&store, genesis)?;
     let store = Arc::new(store);
     let metrics = Arc::new(Metrics::default());
-    let published = Arc::new(RwLock::new(Published::new(
-        ledger.clone(),
-        head.as_ref().map(|b| b.header.clone()),
-        transactions,
-    )));
     let (submissions, rx) = mpsc::channel(options.pending_transactions_max.max(1));
+    let Resumed {
+        ledger,
+        writer,
+        published,
+    } = BlockWriter::resume(
+        store.clone(),
+        genesis,
+        node_key.clone(),
+        metrics.clone(),
+        options.checkpoint_transactions,
+    )?;
     let sequencer = Sequencer {
         ledger,
-        writer: BlockWriter {
-            store: store.clone(),
-            node_key: node_key.clone(),
-            metrics: metrics.clone(),
-            head,
-            dirty_bills,
-            dirty_parties,
-            since_checkpoint,
-            checkpoint_transactions: options.checkpoint_transactions.max(1),
-            checkpoints: crate::checkpoints::Checkpoints::start(store.clone(), metrics.clone())?,
-        },
+        writer,
         published: published.clone(),
         newest_format: options.newest_format,
         clock: options.clock.clone(),

@@ -39,7 +39,56 @@ impl<K: Kv> std::fmt::Debug for BlockWriter<K> {
     }
 }
 
+/// A node's ledger as its store holds it, ready to write on: the ledger, the writer of its next
+/// blocks, and the state readers see (as of the head). The one-member sequencer and a member's state
+/// machine both start from it.
+pub(crate) struct Resumed<K: Kv> {
+    pub(crate) ledger: ebl_core::Ledger,
+    pub(crate) writer: BlockWriter<K>,
+    pub(crate) published: Arc<RwLock<Published>>,
+}
+
 impl<K: Kv> BlockWriter<K> {
+    /// Loads `store`'s ledger (of `genesis`) and the writer that goes on from its head, with its
+    /// checkpoint thread started.
+    pub(crate) fn resume(
+        store: Arc<LedgerStore<K>>,
+        genesis: ebl_core::Genesis,
+        node_key: SigningKey,
+        metrics: Arc<Metrics>,
+        checkpoint_transactions: usize,
+    ) -> Result<Resumed<K>, StoreError> {
+        let crate::load::Loaded {
+            ledger,
+            head,
+            dirty_bills,
+            dirty_parties,
+            since_checkpoint,
+            transactions,
+        } = crate::load::load(&store, genesis)?;
+        let published = Arc::new(RwLock::new(Published::new(
+            ledger.clone(),
+            head.as_ref().map(|b| b.header.clone()),
+            transactions,
+        )));
+        let writer = BlockWriter {
+            checkpoints: Checkpoints::start(store.clone(), metrics.clone())?,
+            store,
+            node_key,
+            metrics,
+            head,
+            dirty_bills,
+            dirty_parties,
+            since_checkpoint,
+            checkpoint_transactions: checkpoint_transactions.max(1),
+        };
+        Ok(Resumed {
+            ledger,
+            writer,
+            published,
+        })
+    }
+
     /// The store the blocks go to.
     pub fn store(&self) -> &LedgerStore<K> {
         &self.store

@@ -152,35 +152,14 @@ impl<K: Kv> Applier<K> {
         evidence: PathBuf,
         checkpoint_transactions: usize,
     ) -> Result<Applier<K>, StoreError> {
-        let crate::load::Loaded {
+        let crate::writer::Resumed {
             ledger,
-            head,
-            dirty_bills,
-            dirty_parties,
-            since_checkpoint,
-            transactions,
-        } = crate::load::load(&store, genesis)?;
-        let published = Arc::new(RwLock::new(Published::new(
-            ledger.clone(),
-            head.as_ref().map(|b| b.header.clone()),
-            transactions,
-        )));
+            writer,
+            published,
+        } = BlockWriter::resume(store, genesis, node_key, metrics, checkpoint_transactions)?;
         let mut applier = Applier {
             ledger,
-            writer: BlockWriter {
-                checkpoints: crate::checkpoints::Checkpoints::start(
-                    store.clone(),
-                    metrics.clone(),
-                )?,
-                store,
-                node_key,
-                metrics,
-                head,
-                dirty_bills,
-                dirty_parties,
-                since_checkpoint,
-                checkpoint_transactions: checkpoint_transactions.max(1),
-            },
+            writer,
             published,
             last_applied: None,
             membership: StoredMembership::default(),

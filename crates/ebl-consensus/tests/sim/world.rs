@@ -9,7 +9,7 @@ use ebl_consensus::cluster::peer::{PeerAnswer, PeerError, PeerRequest, PeerTrans
 use ebl_consensus::cluster::{self, node_id, Assembled, ClusterFiles, NodeId, Timing};
 use ebl_consensus::Options;
 use ebl_core::testkit::key;
-use ebl_core::{Genesis, Member, PartyKey, SigningKey};
+use ebl_core::{Genesis, PartyKey, SigningKey};
 use ebl_store::{FaultyKv, LedgerStore, StoreError, SyncBehaviour};
 
 use crate::net::{wires, Shared, SimNetwork};
@@ -54,18 +54,7 @@ impl PeerTransport for Nowhere {
 
 /// A three-member chain: member 0's admin is the cast's operator (t = 1), node keys testkit 21-23.
 pub(crate) fn genesis() -> Genesis {
-    let members = (0..3u8)
-        .map(|i| Member {
-            name: format!("Member {i}"),
-            admin: if i == 0 {
-                PartyKey::of(&key(1))
-            } else {
-                PartyKey::of(&key(30 + i))
-            },
-            node: PartyKey::of(&key(21 + i)),
-            peer_address: format!("sim-{i}:1"),
-        })
-        .collect();
+    let members = ebl_core::testkit::members(3, |i| format!("sim-{i}:1"));
     Genesis::new("sim", members, 1, "EBL", GENESIS_MS).expect("genesis")
 }
 

@@ -207,6 +207,23 @@ impl Default for Cast {
     }
 }
 
+/// `n` members of a consortium, for tests: member 0's admin is the cast's operator (key 1), the
+/// others' admins are keys 31 on, their node keys 21 on; `address` gives member `i`'s peer address.
+pub fn members(n: u8, address: impl Fn(u8) -> String) -> Vec<crate::Member> {
+    (0..n)
+        .map(|i| crate::Member {
+            name: format!("Member {i}"),
+            admin: if i == 0 {
+                PartyKey::of(&key(1))
+            } else {
+                PartyKey::of(&key(30 + i))
+            },
+            node: PartyKey::of(&key(21 + i)),
+            peer_address: address(i),
+        })
+        .collect()
+}
+
 /// Builds and signs a transaction body.
 pub fn signed(
     chain: Hash,

@@ -7,23 +7,12 @@ use std::sync::Arc;
 use ebl_consensus::cluster::machine::Applier;
 use ebl_consensus::cluster::{node_id, Outcome};
 use ebl_core::testkit::{key, Cast};
-use ebl_core::{Genesis, Member, PartyKey, Proposal, ProposalBody, SigningKey};
+use ebl_core::{Genesis, PartyKey, Proposal, ProposalBody, SigningKey};
 use ebl_store::{LedgerStore, SledKv};
 
 /// A three-member chain: member 0's admin is the cast's operator; node keys are testkit keys 21-23.
 fn genesis() -> Genesis {
-    let members = (0..3u8)
-        .map(|i| Member {
-            name: format!("Member {i}"),
-            admin: if i == 0 {
-                PartyKey::of(&key(1))
-            } else {
-                PartyKey::of(&key(30 + i))
-            },
-            node: PartyKey::of(&key(21 + i)),
-            peer_address: format!("127.0.0.1:{}", 7200 + u16::from(i)),
-        })
-        .collect();
+    let members = ebl_core::testkit::members(3, |i| format!("127.0.0.1:{}", 7200 + u16::from(i)));
     Genesis::new("lying", members, 1, "EBL", 1_000).expect("genesis")
 }
 
