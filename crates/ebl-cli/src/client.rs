@@ -116,16 +116,18 @@ fn is_loopback_host(authority: &str) -> bool {
 /// A node that did not answer, or whose certificate the wallet does not trust.
 fn unreachable_at(base: &str, e: ureq::Error) -> CliError {
     if let Some(tls) = tls_refusal(&e) {
-        return CliError::from(Refusal::UntrustedNodeCertificate(format!(
-            "the node at {base} presented a certificate this wallet does not trust: {tls}"
-        )))
+        return CliError::from(Refusal::UntrustedNodeCertificate {
+            node: base.to_owned(),
+            why: tls,
+        })
         .with_hint(
             "pin the node's certificate with --node-cert FILE (its tls/cert.pem), or check the address",
         );
     }
-    CliError::from(Refusal::NodeUnreachable(format!(
-        "cannot reach the node at {base}: {e}"
-    )))
+    CliError::from(Refusal::NodeUnreachable {
+        node: base.to_owned(),
+        source: crate::error::source(e),
+    })
     .with_hint("start one with `ebl-node run`, or point --node / EBL_NODE at a running node")
 }
 
@@ -260,7 +262,8 @@ fn request_time_ms() -> u64 {
 /// over it).
 fn with_nonce(path: &str) -> Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| CliError::io("no randomness from the OS", e))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| CliError::io("no randomness from the OS", e.to_string()))?;
     let separator = if path.contains('?') { '&' } else { '?' };
     Ok(format!(
         "{path}{separator}nonce={}",
@@ -356,11 +359,10 @@ impl NodeClient {
             .read_json()
             .map_err(|e| self.unreachable(e))?;
         if view.chain != known.chain || view.genesis.chain_id() != view.chain {
-            return Err(CliError::from(Refusal::ChainMismatch(format!(
-                "the node at {} serves another chain than the one at {}",
-                self.bases[i],
-                self.base()
-            ))));
+            return Err(CliError::from(Refusal::NodesOnTwoChains {
+                node: self.bases[i].clone(),
+                first: self.base().to_owned(),
+            }));
         }
         if let Some(home) = &self.pins {
             let mut pins = crate::pins::Pins::load(home)?;
@@ -385,9 +387,9 @@ impl NodeClient {
             .map_err(|e| self.unreachable(e))?;
         if (200..300).contains(&status) || status == 422 {
             return serde_json::from_slice(&body).map_err(|e| {
-                CliError::from(Refusal::BadAnswer(format!(
-                    "the node's answer is not what was expected: {e}"
-                )))
+                CliError::from(Refusal::UnreadableAnswer {
+                    source: crate::error::source(e),
+                })
             });
         }
         let remote = match serde_json::from_slice::<ErrorEnvelope>(&body) {
@@ -554,9 +556,7 @@ impl NodeClient {
         }
         let view: GenesisView = self.get_unchecked("/v1/genesis")?;
         if view.genesis.chain_id() != view.chain {
-            return Err(CliError::from(Refusal::BadGenesis(String::from(
-                "the node's genesis does not hash to its chain id",
-            ))));
+            return Err(CliError::from(Refusal::BadGenesis));
         }
         if let Some(home) = &self.pins {
             let mut pins = crate::pins::Pins::load(home)?;
@@ -596,7 +596,9 @@ impl NodeClient {
             .collect();
         self.get_listing(&format!("/v1/parties/{encoded}")).map_err(|e| {
             if matches!(e.request_refusal(), Some(RequestRefusal::UnknownParty(_))) {
-                CliError::from(Refusal::UnknownParty(format!("no registered party {who:?}")))
+                CliError::from(Refusal::UnknownParty {
+                    who: who.to_owned(),
+                })
                     .with_hint("name a party by its registered name, party id or public key; `ebl party list` shows them")
             } else {
                 e
@@ -776,37 +778,39 @@ pub fn check_receipt(
     outcome: &SubmitOutcome,
     registry_head_before: &dyn Fn(u64) -> Result<ebl_core::Hash>,
 ) -> Result<()> {
-    let bad = |what: String| CliError::from(Refusal::BadReceipt(what));
+    use crate::error::ReceiptFault;
+    let bad = |fault: ReceiptFault| CliError::from(Refusal::BadReceipt(fault));
     let id = tx.id();
     if outcome.id() != id {
-        return Err(bad(format!(
-            "the node answered for transaction {}, not {id}",
-            outcome.id()
-        )));
+        return Err(bad(ReceiptFault::OtherTransaction {
+            answered: outcome.id(),
+            sent: id,
+        }));
     }
     let Some((receipt, certificate)) = outcome.certified() else {
         return Ok(());
     };
     if receipt.tx != id {
-        return Err(bad(format!(
-            "the receipt is for transaction {}, not {id}",
-            receipt.tx
-        )));
+        return Err(bad(ReceiptFault::ReceiptOfAnother {
+            receipt: receipt.tx,
+            sent: id,
+        }));
     }
     let Some(certificate) = certificate else {
         return Ok(());
     };
     if certificate.header.chain != tx.body.chain {
-        return Err(bad(format!(
-            "the receipt's block is of chain {}, not {}",
-            certificate.header.chain, tx.body.chain
-        )));
+        return Err(bad(ReceiptFault::OtherChain {
+            block: certificate.header.chain,
+            sent: tx.body.chain,
+        }));
     }
-    receipt.verify(&certificate.header).map_err(|e| {
-        bad(format!(
-            "the receipt does not prove transaction {id} is in block {}: {e}",
-            receipt.height
-        ))
+    receipt.verify(&certificate.header).map_err(|source| {
+        bad(ReceiptFault::NotInBlock {
+            sent: id,
+            height: receipt.height,
+            source,
+        })
     })?;
     // Before chain format 5 each signature covers the header alone and is checked here. From format
     // 5 it also covers the registry head before the block, which the wallet holds only where it
@@ -834,7 +838,12 @@ pub fn check_receipt(
             };
             certificate.check_signatures(ebl_core::HeaderBinding::Registry(head))
         })
-        .map_err(|e| bad(format!("block {}'s certificate: {e}", receipt.height)))
+        .map_err(|source| {
+            bad(ReceiptFault::Certificate {
+                height: receipt.height,
+                source,
+            })
+        })
 }
 
 #[cfg(test)]

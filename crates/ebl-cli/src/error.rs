@@ -313,9 +313,12 @@ impl CliError {
         })
     }
 
-    /// A local IO failure of `what`.
-    pub fn io(what: &str, e: impl std::fmt::Display) -> CliError {
-        CliError::from(Refusal::Io(format!("{what}: {e}")))
+    /// A local IO failure of `what`, its cause kept.
+    pub fn io(what: &str, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> CliError {
+        CliError::from(Refusal::Io {
+            what: what.to_owned(),
+            source: source(e),
+        })
     }
 }
 
@@ -539,247 +542,516 @@ impl From<WalletRule> for CliError {
     }
 }
 
-/// The wallet's refusals that carry only a message: one variant per code, with the kind (and so the
-/// exit code) it stands for, so no call site spells a code.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A failure from outside the wallet's rules (the operating system, a parser, the HTTP client), kept
+/// whole as a refusal's cause. Shared, so an error stays cheap to clone.
+pub type Source = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
+/// `e` as a refusal's cause.
+pub fn source(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Source {
+    std::sync::Arc::from(e.into())
+}
+
+/// What is wrong with a receipt the node answered: each check the wallet makes before it tells anyone
+/// a transaction is on the ledger.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ReceiptFault {
+    /// The node answered about another transaction.
+    #[error("the node answered for transaction {answered}, not {sent}")]
+    OtherTransaction {
+        /// The transaction the answer names.
+        answered: ebl_core::TxId,
+        /// The one sent.
+        sent: ebl_core::TxId,
+    },
+    /// The receipt names another transaction.
+    #[error("the receipt is for transaction {receipt}, not {sent}")]
+    ReceiptOfAnother {
+        /// The transaction the receipt names.
+        receipt: ebl_core::TxId,
+        /// The one sent.
+        sent: ebl_core::TxId,
+    },
+    /// The receipt's block is of another chain.
+    #[error("the receipt's block is of chain {block}, not {sent}")]
+    OtherChain {
+        /// The block's chain.
+        block: ebl_core::Hash,
+        /// The transaction's.
+        sent: ebl_core::Hash,
+    },
+    /// The inclusion proof does not place the transaction in the block.
+    #[error("the receipt does not prove transaction {sent} is in block {height}: {source}")]
+    NotInBlock {
+        /// The transaction.
+        sent: ebl_core::TxId,
+        /// The block's height.
+        height: u64,
+        /// The proof's failure.
+        #[source]
+        source: ebl_core::Error,
+    },
+    /// The block's certificate does not verify.
+    #[error("block {height}'s certificate: {source}")]
+    Certificate {
+        /// The block's height.
+        height: u64,
+        /// The signature check's failure.
+        #[source]
+        source: ebl_core::Error,
+    },
+}
+
+/// The wallet's own refusals: one variant per thing wrong, its facts as fields and its sentence in
+/// `Display`, each with the code (and so the exit code) it stands for. No call site spells a code or
+/// a message.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Refusal {
     /// A node's answer the wallet cannot read.
-    #[error("{0}")]
-    BadAnswer(String),
+    #[error("the node's answer is not what was expected: {source}")]
+    UnreadableAnswer {
+        /// Why it cannot be read.
+        #[source]
+        source: Source,
+    },
+    /// A node's answer that lacks what it must hold.
+    #[error("the node answered {what}")]
+    IncompleteAnswer {
+        /// What it answered instead.
+        what: &'static str,
+    },
     /// A PINT answer whose signature is not the node's.
-    #[error("{0}")]
-    UnsignedAnswer(String),
+    #[error("the node's answer is not signed by the node: {source}")]
+    UnsignedAnswer {
+        /// The signature check's failure.
+        #[source]
+        source: Source,
+    },
     /// The platform a bill was sent to refused it (`BENV`, `BSIG`): the holder has it again.
-    #[error("{0}")]
-    SendRefused(String),
+    #[error("{platform} refused the bill ({answer}): you hold it again")]
+    SendRefused {
+        /// The receiving platform.
+        platform: String,
+        /// Its signed answer.
+        answer: String,
+    },
     /// The platform a bill was sent to disputes it (`DISE`): it is held for people to resolve.
-    #[error("{0}")]
-    SendDisputed(String),
+    #[error("{platform} disputes the bill ({answer}): it is held here for people to resolve")]
+    SendDisputed {
+        /// The receiving platform.
+        platform: String,
+        /// Its signed answer.
+        answer: String,
+    },
     /// The platform a bill was sent to has given no signed answer within the wait: the bill is frozen
     /// here and the node keeps trying.
-    #[error("{0}")]
-    SendPending(String),
-    /// A genesis that does not verify.
-    #[error("{0}")]
-    BadGenesis(String),
-    /// A key file that cannot be read or opened.
-    #[error("{0}")]
-    BadKeyFile(String),
+    #[error("{sent}; no signed answer from {platform} within {wait_s} s: the bill stays frozen here and the node keeps trying; `ebl bill show` tells when the answer comes")]
+    SendPending {
+        /// What the send did.
+        sent: String,
+        /// The receiving platform.
+        platform: String,
+        /// How long the wallet waited.
+        wait_s: u64,
+    },
+    /// A node whose genesis does not hash to the chain id it serves.
+    #[error("the node's genesis does not hash to its chain id")]
+    BadGenesis,
+    /// A key file's key derivation failed (its parameters, or the derivation itself).
+    #[error("key derivation: {source}")]
+    KeyDerivation {
+        /// The KDF's failure.
+        #[source]
+        source: Source,
+    },
+    /// A key file with a field that does not decode.
+    #[error("key file of {name:?}: bad {field}")]
+    BadKeyField {
+        /// The key's name.
+        name: String,
+        /// The field.
+        field: &'static str,
+    },
+    /// A file that is no key file.
+    #[error("{file} is not a key file: {source}")]
+    NotAKeyFile {
+        /// The file (a path, or the key backup).
+        file: String,
+        /// Why it does not read as one.
+        #[source]
+        source: Source,
+    },
+    /// A key file of a format this wallet does not read.
+    #[error(
+        "{file} is a key file of format {format:?}; this wallet reads {}",
+        crate::keystore::FORMAT
+    )]
+    KeyFileFormat {
+        /// The file (a path, or the key backup).
+        file: String,
+        /// The format it names.
+        format: String,
+    },
+    /// A key file saved under another key's name.
+    #[error("{file} is not the key file of {name:?}")]
+    KeyFileOfAnother {
+        /// The file.
+        file: String,
+        /// The key asked for.
+        name: String,
+    },
     /// A key name that cannot name a file.
-    #[error("{0}")]
-    BadKeyName(String),
-    /// A pledge offer that cannot be read.
-    #[error("{0}")]
-    BadOffer(String),
+    #[error(
+        "key name {name:?} must be 1 to {} letters, digits, '-', '_' or '.'",
+        crate::keystore::KEY_NAME_BYTES_MAX
+    )]
+    BadKeyName {
+        /// The name given.
+        name: String,
+    },
+    /// A file that is no pledge offer.
+    #[error("not a pledge offer: {source}")]
+    BadOffer {
+        /// Why it does not read as one.
+        #[source]
+        source: Source,
+    },
+    /// A pledge offer of a format this wallet does not read.
+    #[error("not a pledge offer (format {format:?})")]
+    OfferFormat {
+        /// The format it names.
+        format: String,
+    },
     /// A pledge offer whose transaction is no pledge: it does not verify as an offer.
-    #[error("{0}")]
-    OfferNotAPledge(String),
+    #[error("the offer holds a {action} transaction")]
+    OfferNotAPledge {
+        /// The transaction's action.
+        action: String,
+    },
     /// A pledge offer whose pledge is not for the bill state its bundle proves.
-    #[error("{0}")]
-    OfferMismatch(String),
+    #[error("the pledge is not for the bill state the bundle proves")]
+    OfferMismatch,
     /// An amendment reason that cannot be used.
-    #[error("{0}")]
-    BadReason(String),
-    /// A trust directory file that cannot be read as a key or certificate.
-    #[error("{0}")]
-    BadTrustFile(String),
-    /// A key file directly in the trust directory, bound to no platform.
-    #[error("{0}")]
-    UnboundTrustKey(String),
-    /// A trust directory entry that is not a platform code.
-    #[error("{0}")]
-    NotAPlatformDirectory(String),
+    #[error("amendment reason {reason:?}: use SWTP, COD or SWI")]
+    BadReason {
+        /// The reason given.
+        reason: String,
+    },
+    /// A PINT trust directory that cannot be used: unreadable, a bad file, a key bound to no
+    /// platform, an entry that is no platform code (each its own code).
+    #[error(transparent)]
+    TrustDirectory(std::sync::Arc<ebl_pint::trust_dir::TrustDirError>),
     /// Arguments clap refuses.
-    #[error("{0}")]
-    BadUsage(String),
-    /// A node or file from another chain than the one expected.
-    #[error("{0}")]
-    ChainMismatch(String),
+    #[error("{source}")]
+    BadUsage {
+        /// clap's account of them.
+        #[source]
+        source: Source,
+    },
+    /// A web form without a field it needs.
+    #[error("the form is incomplete: {source}")]
+    IncompleteForm {
+        /// What is missing.
+        #[source]
+        source: Source,
+    },
+    /// A web form larger than the app reads.
+    #[error("a form larger than {} bytes", crate::ui::FORM_BYTES_MAX)]
+    FormTooLarge,
+    /// `ebl demo --cluster N` with N out of its range.
+    #[error(
+        "--cluster takes 2 to {} members",
+        crate::demo::cluster::DEMO_MEMBERS_MAX
+    )]
+    DemoMembers,
+    /// Two nodes given for one chain that serve different chains.
+    #[error("the node at {node} serves another chain than the one at {first}")]
+    NodesOnTwoChains {
+        /// The node that differs.
+        node: String,
+        /// The node first asked.
+        first: String,
+    },
+    /// A transaction for another chain than the node serves.
+    #[error("the transaction is for chain {transaction}, the node serves {node}")]
+    TransactionOfAnotherChain {
+        /// The transaction's chain.
+        transaction: ebl_core::Hash,
+        /// The node's.
+        node: ebl_core::Hash,
+    },
     /// A document that is not the one the bill was issued with.
-    #[error("{0}")]
-    DocumentChecksumMismatch(String),
+    #[error("document {checksum} does not have its checksum")]
+    DocumentChecksumMismatch {
+        /// The checksum the envelope named.
+        checksum: ebl_core::Hash,
+    },
     /// An empty passphrase.
-    #[error("{0}")]
-    EmptyPassphrase(String),
+    #[error("the passphrase must not be empty")]
+    EmptyPassphrase,
     /// A trust directory with no key.
-    #[error("{0}")]
-    EmptyTrustStore(String),
+    #[error("no usable JWK (Ed25519, P-256, or RSA of 2048 bits or more) or root certificate in {}", dir.display())]
+    EmptyTrustStore {
+        /// The directory.
+        dir: std::path::PathBuf,
+    },
     /// A file larger than the wallet reads.
-    #[error("{0}")]
-    FileTooLarge(String),
+    #[error("{file} is larger than a {what} may be ({max} bytes)")]
+    FileTooLarge {
+        /// The file (a path, standard input, a dropped file).
+        file: String,
+        /// What it was to be.
+        what: String,
+        /// The most a `what` may have.
+        max: usize,
+    },
     /// A fault of the wallet's own.
-    #[error("{0}")]
-    Internal(String),
+    #[error("a fault of the wallet's own: {source}")]
+    Internal {
+        /// What failed.
+        #[source]
+        source: Source,
+    },
     /// A key name already used.
-    #[error("{0}")]
-    KeyExists(String),
+    #[error("a key named {name:?} already exists")]
+    KeyExists {
+        /// The name.
+        name: String,
+    },
     /// An amount that is no decimal money amount.
-    #[error("{0}")]
-    MalformedAmount(String),
-    /// A file that is not JSON.
-    #[error("{0}")]
-    MalformedJson(String),
+    #[error("amount {text:?} must look like 1000000 or 1000000.50")]
+    MalformedAmount {
+        /// The amount given.
+        text: String,
+    },
+    /// A file that is not JSON of what it should hold.
+    #[error("{file} is not a {what}: {source}")]
+    MalformedJson {
+        /// The file.
+        file: String,
+        /// What it should hold.
+        what: String,
+        /// The parser's account.
+        #[source]
+        source: Source,
+    },
     /// A key that is no ed25519 key.
-    #[error("{0}")]
-    MalformedKey(String),
+    #[error("{} does not hold a 32-byte hex seed", file.display())]
+    MalformedKey {
+        /// The file.
+        file: std::path::PathBuf,
+    },
     /// An endorsement naming nobody.
-    #[error("{0}")]
-    MissingEndorsee(String),
+    #[error("name the endorsee with --to, or endorse in blank with --blank")]
+    MissingEndorsee,
     /// No passphrase given, and no terminal to ask on.
-    #[error("{0}")]
-    NoPassphrase(String),
+    #[error("cannot read a passphrase: {source}")]
+    NoPassphrase {
+        /// Why the terminal could not be read.
+        #[source]
+        source: Source,
+    },
     /// `ebl demo` in a wallet built without its embedded node (feature `embedded-node`).
-    #[error("{0}")]
-    NoEmbeddedNode(String),
+    #[error("this ebl was built without its embedded node (feature `embedded-node`): run `ebl demo --cluster 3` with ebl-node beside ebl, or build ebl with `--features embedded-node` (`cargo run --release -p ebl-cli --features embedded-node -- demo`)")]
+    NoEmbeddedNode,
     /// No node answered.
-    #[error("{0}")]
-    NodeUnreachable(String),
+    #[error("cannot reach the node at {node}: {source}")]
+    NodeUnreachable {
+        /// The node's address.
+        node: String,
+        /// The connection's failure.
+        #[source]
+        source: Source,
+    },
     /// The node's TLS certificate is not one the wallet trusts (not pinned, not under a system root,
     /// expired, or for another name): nothing is sent to it.
-    #[error("{0}")]
-    UntrustedNodeCertificate(String),
+    #[error("the node at {node} presented a certificate this wallet does not trust: {why}")]
+    UntrustedNodeCertificate {
+        /// The node's address.
+        node: String,
+        /// rustls's account of the certificate.
+        why: String,
+    },
     /// A pledge offer the bill has moved past.
-    #[error("{0}")]
-    StaleOffer(String),
+    #[error("the bill changed since the offer was made")]
+    StaleOffer,
     /// A receipt that does not prove what was submitted is in a block the member nodes signed.
-    #[error("{0}")]
-    BadReceipt(String),
+    #[error(transparent)]
+    BadReceipt(ReceiptFault),
     /// A key name the wallet does not hold.
-    #[error("{0}")]
-    UnknownKey(String),
+    #[error("no key named {name:?} in {}", dir.display())]
+    UnknownKey {
+        /// The name.
+        name: String,
+        /// The wallet's key directory.
+        dir: std::path::PathBuf,
+    },
     /// A party name the registry does not know.
-    #[error("{0}")]
-    UnknownParty(String),
+    #[error("no registered party {who:?}")]
+    UnknownParty {
+        /// The name given.
+        who: String,
+    },
     /// Additional documents that cannot be read.
-    #[error("{0}")]
-    UnreadableDocuments(String),
+    #[error("cannot read {}: {source}", dir.display())]
+    UnreadableDocuments {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// The operating system's failure.
+        #[source]
+        source: Source,
+    },
     /// A file that cannot be read.
-    #[error("{0}")]
-    UnreadableFile(String),
-    /// A trust directory that cannot be read.
-    #[error("{0}")]
-    UnreadableTrustStore(String),
+    #[error("cannot read {what} {file}: {source}")]
+    UnreadableFile {
+        /// What it was to be.
+        what: String,
+        /// The file (or "from standard input").
+        file: String,
+        /// The operating system's failure.
+        #[source]
+        source: Source,
+    },
+    /// A pinned chains file of a format this wallet does not read.
+    #[error("{} is not a pinned chains file (format {format:?})", file.display())]
+    PinsFormat {
+        /// The file.
+        file: std::path::PathBuf,
+        /// The format it names.
+        format: String,
+    },
     /// A passphrase that does not open the key.
-    #[error("{0}")]
-    WrongPassphrase(String),
+    #[error("wrong passphrase for key {name:?}")]
+    WrongPassphrase {
+        /// The key's name.
+        name: String,
+    },
     /// `ebl ui` serves the wallet's keys: it listens on loopback only.
-    #[error("{0}")]
-    NotLoopback(String),
-    /// A file dropped on the web app that is no bundle, offer or envelope.
-    #[error("{0}")]
-    UnknownFileKind(String),
+    #[error("{listen} is not a loopback address: the app signs with your keys and listens on 127.0.0.1 only")]
+    NotLoopback {
+        /// The address asked for.
+        listen: String,
+    },
+    /// A file that is no bundle, offer or envelope, in the words of the page it was dropped on.
+    #[error("{said}")]
+    UnknownFileKind {
+        /// What the page says, in its language.
+        said: String,
+    },
+    /// `ebl verify` given a pledge offer, which `ebl bill pledge-review` checks.
+    #[error("{} is a pledge offer, not a proof bundle", file.display())]
+    OfferNotBundle {
+        /// The file.
+        file: std::path::PathBuf,
+    },
     /// A request to the web app naming another host (DNS rebinding).
-    #[error("{0}")]
-    WrongHost(String),
-    /// A request to the web app from a browser without its session.
-    #[error("{0}")]
-    NoSession(String),
-    /// A request to `ebl ui` that changes something, from a page not its own or without the
-    /// session's form token.
-    #[error("{0}")]
-    CrossSite(String),
+    #[error("this app answers to {hosts} only, not {host:?}")]
+    WrongHost {
+        /// The hosts it answers to.
+        hosts: String,
+        /// The host the request named.
+        host: String,
+    },
+    /// A request to the web app from a browser without its session, in the page's words.
+    #[error("{said}")]
+    NoSession {
+        /// What the page says, in its language.
+        said: String,
+    },
+    /// A request to `ebl ui` that changes something from a page not its own.
+    #[error("the request does not come from this app's own pages")]
+    ForeignOrigin,
+    /// A request to `ebl ui` that changes something without the session's form token.
+    #[error("the form does not carry this session's form token")]
+    NoFormToken,
     /// A local file or terminal that failed.
-    #[error("{0}")]
-    Io(String),
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The failure.
+        #[source]
+        source: Source,
+    },
 }
 
 impl Refusal {
     /// The stable code.
     pub fn code(&self) -> &'static str {
         match self {
-            Refusal::BadAnswer(_) | Refusal::UnsignedAnswer(_) => "bad_answer",
-            Refusal::SendRefused(_) => "send_refused",
-            Refusal::SendDisputed(_) => "send_disputed",
-            Refusal::SendPending(_) => "send_pending",
-            Refusal::BadGenesis(_) => "bad_genesis",
-            Refusal::BadKeyFile(_) => "bad_key_file",
-            Refusal::BadKeyName(_) => "bad_key_name",
-            Refusal::BadOffer(_) => "bad_offer",
-            Refusal::OfferNotAPledge(_) => "not_a_pledge",
-            Refusal::OfferMismatch(_) => "offer_mismatch",
-            Refusal::BadReason(_) => "bad_reason",
-            Refusal::BadTrustFile(_) => "bad_trust_file",
-            Refusal::UnboundTrustKey(_) => "unbound_trust_key",
-            Refusal::NotAPlatformDirectory(_) => "not_a_platform_directory",
-            Refusal::BadUsage(_) => "bad_usage",
-            Refusal::ChainMismatch(_) => "chain_mismatch",
-            Refusal::DocumentChecksumMismatch(_) => "document_checksum_mismatch",
-            Refusal::EmptyPassphrase(_) => "empty_passphrase",
-            Refusal::EmptyTrustStore(_) => "empty_trust_store",
-            Refusal::FileTooLarge(_) => "file_too_large",
-            Refusal::Internal(_) => "internal",
-            Refusal::KeyExists(_) => "key_exists",
-            Refusal::MalformedAmount(_) => "malformed_amount",
-            Refusal::MalformedJson(_) => "malformed_json",
-            Refusal::MalformedKey(_) => "malformed_key",
-            Refusal::MissingEndorsee(_) => "missing_endorsee",
-            Refusal::NoPassphrase(_) => "no_passphrase",
-            Refusal::NoEmbeddedNode(_) => "no_embedded_node",
-            Refusal::NodeUnreachable(_) => "node_unreachable",
-            Refusal::UntrustedNodeCertificate(_) => "untrusted_node_certificate",
+            Refusal::UnreadableAnswer { .. }
+            | Refusal::IncompleteAnswer { .. }
+            | Refusal::UnsignedAnswer { .. } => "bad_answer",
+            Refusal::SendRefused { .. } => "send_refused",
+            Refusal::SendDisputed { .. } => "send_disputed",
+            Refusal::SendPending { .. } => "send_pending",
+            Refusal::BadGenesis => "bad_genesis",
+            Refusal::KeyDerivation { .. }
+            | Refusal::BadKeyField { .. }
+            | Refusal::NotAKeyFile { .. }
+            | Refusal::KeyFileFormat { .. }
+            | Refusal::KeyFileOfAnother { .. } => "bad_key_file",
+            Refusal::BadKeyName { .. } => "bad_key_name",
+            Refusal::BadOffer { .. } | Refusal::OfferFormat { .. } => "bad_offer",
+            Refusal::OfferNotAPledge { .. } => "not_a_pledge",
+            Refusal::OfferMismatch => "offer_mismatch",
+            Refusal::BadReason { .. } => "bad_reason",
+            Refusal::TrustDirectory(e) => e.code(),
+            Refusal::BadUsage { .. }
+            | Refusal::IncompleteForm { .. }
+            | Refusal::FormTooLarge
+            | Refusal::DemoMembers => "bad_usage",
+            Refusal::NodesOnTwoChains { .. } | Refusal::TransactionOfAnotherChain { .. } => {
+                "chain_mismatch"
+            }
+            Refusal::DocumentChecksumMismatch { .. } => "document_checksum_mismatch",
+            Refusal::EmptyPassphrase => "empty_passphrase",
+            Refusal::EmptyTrustStore { .. } => "empty_trust_store",
+            Refusal::FileTooLarge { .. } => "file_too_large",
+            Refusal::Internal { .. } => "internal",
+            Refusal::KeyExists { .. } => "key_exists",
+            Refusal::MalformedAmount { .. } => "malformed_amount",
+            Refusal::MalformedJson { .. } => "malformed_json",
+            Refusal::MalformedKey { .. } => "malformed_key",
+            Refusal::MissingEndorsee => "missing_endorsee",
+            Refusal::NoPassphrase { .. } => "no_passphrase",
+            Refusal::NoEmbeddedNode => "no_embedded_node",
+            Refusal::NodeUnreachable { .. } => "node_unreachable",
+            Refusal::UntrustedNodeCertificate { .. } => "untrusted_node_certificate",
             Refusal::BadReceipt(_) => "bad_receipt",
-            Refusal::StaleOffer(_) => "stale_offer",
-            Refusal::UnknownKey(_) => "unknown_key",
-            Refusal::UnknownParty(_) => "unknown_party",
-            Refusal::UnreadableDocuments(_) => "unreadable_documents",
-            Refusal::UnreadableFile(_) => "unreadable_file",
-            Refusal::UnreadableTrustStore(_) => "unreadable_trust_store",
-            Refusal::WrongPassphrase(_) => "wrong_passphrase",
-            Refusal::NotLoopback(_) => "not_loopback",
-            Refusal::UnknownFileKind(_) => "unknown_file_kind",
-            Refusal::WrongHost(_) => "wrong_host",
-            Refusal::NoSession(_) => "no_session",
-            Refusal::CrossSite(_) => "cross_site",
-            Refusal::Io(_) => "io",
+            Refusal::StaleOffer => "stale_offer",
+            Refusal::UnknownKey { .. } => "unknown_key",
+            Refusal::UnknownParty { .. } => "unknown_party",
+            Refusal::UnreadableDocuments { .. } => "unreadable_documents",
+            Refusal::UnreadableFile { .. } | Refusal::PinsFormat { .. } => "unreadable_file",
+            Refusal::WrongPassphrase { .. } => "wrong_passphrase",
+            Refusal::NotLoopback { .. } => "not_loopback",
+            Refusal::UnknownFileKind { .. } | Refusal::OfferNotBundle { .. } => "unknown_file_kind",
+            Refusal::WrongHost { .. } => "wrong_host",
+            Refusal::NoSession { .. } => "no_session",
+            Refusal::ForeignOrigin | Refusal::NoFormToken => "cross_site",
+            Refusal::Io { .. } => "io",
         }
     }
 
     /// What kind of failure it is.
     pub fn kind(&self) -> Kind {
         match self {
-            Refusal::BadAnswer(_) => Kind::Other,
-            Refusal::UnsignedAnswer(_) => Kind::Verification,
-            Refusal::SendRefused(_) | Refusal::SendDisputed(_) => Kind::Rejected,
-            Refusal::SendPending(_) => Kind::Unreachable,
-            Refusal::BadGenesis(_) => Kind::Verification,
-            Refusal::BadKeyFile(_) => Kind::Usage,
-            Refusal::BadKeyName(_) => Kind::Usage,
-            Refusal::BadOffer(_) => Kind::Usage,
-            Refusal::OfferNotAPledge(_) | Refusal::OfferMismatch(_) => Kind::Verification,
-            Refusal::BadReason(_) => Kind::Usage,
-            Refusal::BadTrustFile(_)
-            | Refusal::UnboundTrustKey(_)
-            | Refusal::NotAPlatformDirectory(_) => Kind::Usage,
-            Refusal::BadUsage(_) => Kind::Usage,
-            Refusal::ChainMismatch(_) => Kind::Verification,
-            Refusal::DocumentChecksumMismatch(_) => Kind::Verification,
-            Refusal::EmptyPassphrase(_) => Kind::Usage,
-            Refusal::EmptyTrustStore(_) => Kind::Usage,
-            Refusal::FileTooLarge(_) => Kind::Usage,
-            Refusal::Internal(_) => Kind::Usage,
-            Refusal::KeyExists(_) => Kind::Usage,
-            Refusal::MalformedAmount(_) => Kind::Usage,
-            Refusal::MalformedJson(_) => Kind::Usage,
-            Refusal::MalformedKey(_) => Kind::Usage,
-            Refusal::MissingEndorsee(_) => Kind::Usage,
-            Refusal::NoPassphrase(_) => Kind::Usage,
-            Refusal::NoEmbeddedNode(_) => Kind::Usage,
-            Refusal::NodeUnreachable(_) => Kind::Unreachable,
-            Refusal::UntrustedNodeCertificate(_) => Kind::Verification,
-            Refusal::StaleOffer(_) => Kind::Verification,
+            Refusal::UnreadableAnswer { .. } | Refusal::IncompleteAnswer { .. } => Kind::Other,
+            Refusal::UnsignedAnswer { .. } => Kind::Verification,
+            Refusal::SendRefused { .. } | Refusal::SendDisputed { .. } => Kind::Rejected,
+            Refusal::SendPending { .. } => Kind::Unreachable,
+            Refusal::BadGenesis => Kind::Verification,
+            Refusal::OfferNotAPledge { .. } | Refusal::OfferMismatch => Kind::Verification,
+            Refusal::NodesOnTwoChains { .. } | Refusal::TransactionOfAnotherChain { .. } => {
+                Kind::Verification
+            }
+            Refusal::DocumentChecksumMismatch { .. } => Kind::Verification,
+            Refusal::NodeUnreachable { .. } => Kind::Unreachable,
+            Refusal::UntrustedNodeCertificate { .. } => Kind::Verification,
+            Refusal::StaleOffer => Kind::Verification,
             Refusal::BadReceipt(_) => Kind::Verification,
-            Refusal::UnknownKey(_) => Kind::Usage,
-            Refusal::UnknownParty(_) => Kind::Usage,
-            Refusal::UnreadableDocuments(_) => Kind::Usage,
-            Refusal::UnreadableFile(_) => Kind::Usage,
-            Refusal::UnreadableTrustStore(_) => Kind::Usage,
-            Refusal::WrongPassphrase(_) => Kind::Usage,
-            Refusal::NotLoopback(_)
-            | Refusal::UnknownFileKind(_)
-            | Refusal::WrongHost(_)
-            | Refusal::NoSession(_)
-            | Refusal::CrossSite(_) => Kind::Usage,
-            Refusal::Io(_) => Kind::Other,
+            Refusal::Io { .. } => Kind::Other,
+            _ => Kind::Usage,
         }
     }
 }
@@ -797,51 +1069,125 @@ mod tests {
     /// The codes and exit codes scripts match on stay what they were when the call sites spelt them.
     #[test]
     fn refusal_codes_and_exit_codes_are_pinned() {
+        let cause = || super::source("a cause");
         let pinned = [
             (
-                Refusal::NodeUnreachable(String::new()),
+                Refusal::NodeUnreachable {
+                    node: String::new(),
+                    source: cause(),
+                },
                 "node_unreachable",
                 5,
             ),
-            (Refusal::BadAnswer(String::new()), "bad_answer", 1),
             (
-                Refusal::UntrustedNodeCertificate(String::new()),
+                Refusal::UnreadableAnswer { source: cause() },
+                "bad_answer",
+                1,
+            ),
+            (
+                Refusal::UntrustedNodeCertificate {
+                    node: String::new(),
+                    why: String::new(),
+                },
                 "untrusted_node_certificate",
                 4,
             ),
-            (Refusal::UnsignedAnswer(String::new()), "bad_answer", 4),
-            (Refusal::SendRefused(String::new()), "send_refused", 3),
-            (Refusal::SendDisputed(String::new()), "send_disputed", 3),
-            (Refusal::SendPending(String::new()), "send_pending", 5),
-            (Refusal::ChainMismatch(String::new()), "chain_mismatch", 4),
-            (Refusal::StaleOffer(String::new()), "stale_offer", 4),
-            (Refusal::BadReceipt(String::new()), "bad_receipt", 4),
+            (Refusal::UnsignedAnswer { source: cause() }, "bad_answer", 4),
             (
-                Refusal::WrongPassphrase(String::new()),
+                Refusal::SendRefused {
+                    platform: String::new(),
+                    answer: String::new(),
+                },
+                "send_refused",
+                3,
+            ),
+            (
+                Refusal::SendDisputed {
+                    platform: String::new(),
+                    answer: String::new(),
+                },
+                "send_disputed",
+                3,
+            ),
+            (
+                Refusal::SendPending {
+                    sent: String::new(),
+                    platform: String::new(),
+                    wait_s: 0,
+                },
+                "send_pending",
+                5,
+            ),
+            (
+                Refusal::NodesOnTwoChains {
+                    node: String::new(),
+                    first: String::new(),
+                },
+                "chain_mismatch",
+                4,
+            ),
+            (Refusal::StaleOffer, "stale_offer", 4),
+            (
+                Refusal::BadReceipt(super::ReceiptFault::OtherTransaction {
+                    answered: ebl_core::Hash::ZERO,
+                    sent: ebl_core::Hash::ZERO,
+                }),
+                "bad_receipt",
+                4,
+            ),
+            (
+                Refusal::WrongPassphrase {
+                    name: String::new(),
+                },
                 "wrong_passphrase",
                 2,
             ),
-            (Refusal::KeyExists(String::new()), "key_exists", 2),
             (
-                Refusal::UnboundTrustKey(String::new()),
-                "unbound_trust_key",
+                Refusal::KeyExists {
+                    name: String::new(),
+                },
+                "key_exists",
                 2,
             ),
             (
-                Refusal::NotAPlatformDirectory(String::new()),
-                "not_a_platform_directory",
+                Refusal::NotLoopback {
+                    listen: String::new(),
+                },
+                "not_loopback",
                 2,
             ),
-            (Refusal::NotLoopback(String::new()), "not_loopback", 2),
             (
-                Refusal::UnknownFileKind(String::new()),
+                Refusal::UnknownFileKind {
+                    said: String::new(),
+                },
                 "unknown_file_kind",
                 2,
             ),
-            (Refusal::WrongHost(String::new()), "wrong_host", 2),
-            (Refusal::NoSession(String::new()), "no_session", 2),
-            (Refusal::CrossSite(String::new()), "cross_site", 2),
-            (Refusal::Io(String::new()), "io", 1),
+            (
+                Refusal::WrongHost {
+                    hosts: String::new(),
+                    host: String::new(),
+                },
+                "wrong_host",
+                2,
+            ),
+            (
+                Refusal::NoSession {
+                    said: String::new(),
+                },
+                "no_session",
+                2,
+            ),
+            (Refusal::ForeignOrigin, "cross_site", 2),
+            (Refusal::NoFormToken, "cross_site", 2),
+            (
+                Refusal::Io {
+                    what: String::new(),
+                    source: cause(),
+                },
+                "io",
+                1,
+            ),
         ];
         for (refusal, code, exit) in pinned {
             let error = CliError::from(refusal);

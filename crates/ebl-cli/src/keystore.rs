@@ -63,15 +63,16 @@ fn check_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(CliError::from(Refusal::BadKeyName(format!(
-            "key name {name:?} must be 1 to {KEY_NAME_BYTES_MAX} letters, digits, '-', '_' or '.'"
-        ))))
+        Err(CliError::from(Refusal::BadKeyName {
+            name: name.to_owned(),
+        }))
     }
 }
 
 fn random<const N: usize>() -> Result<[u8; N]> {
     let mut out = [0u8; N];
-    getrandom::fill(&mut out).map_err(|e| CliError::io("no randomness from the OS", e))?;
+    getrandom::fill(&mut out)
+        .map_err(|e| CliError::io("no randomness from the OS", e.to_string()))?;
     Ok(out)
 }
 
@@ -95,14 +96,18 @@ fn derive(
         .into());
     }
     let params = Params::new(memory_kib, passes, lanes, Some(32)).map_err(|e| {
-        CliError::from(Refusal::BadKeyFile(format!(
-            "key derivation parameters: {e}"
-        )))
+        CliError::from(Refusal::KeyDerivation {
+            source: crate::error::source(e.to_string()),
+        })
     })?;
     let mut key = zeroize::Zeroizing::new([0u8; 32]);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password_into(passphrase.as_bytes(), salt, key.as_mut())
-        .map_err(|e| CliError::from(Refusal::BadKeyFile(format!("key derivation: {e}"))))?;
+        .map_err(|e| {
+            CliError::from(Refusal::KeyDerivation {
+                source: crate::error::source(e.to_string()),
+            })
+        })?;
     Ok(key)
 }
 
@@ -113,10 +118,11 @@ fn aad(name: &str, public_key: &str) -> Vec<u8> {
 /// Decrypts a key file with `passphrase`, checking the public key it claims is the seed's.
 fn open(file: &KeyFile, passphrase: &str) -> Result<SigningKey> {
     let name = &file.name;
-    let bad = |what: &str| {
-        CliError::from(Refusal::BadKeyFile(format!(
-            "key file of {name:?}: bad {what}"
-        )))
+    let bad = |field: &'static str| {
+        CliError::from(Refusal::BadKeyField {
+            name: name.clone(),
+            field,
+        })
     };
     let salt = bytes::from_hex_vec(&file.kdf.salt).ok_or_else(|| bad("salt"))?;
     let nonce = bytes::from_hex::<24>(&file.nonce).ok_or_else(|| bad("nonce"))?;
@@ -141,10 +147,8 @@ fn open(file: &KeyFile, passphrase: &str) -> Result<SigningKey> {
             },
         )
         .map_err(|_| {
-            CliError::from(Refusal::WrongPassphrase(format!(
-                "wrong passphrase for key {name:?}"
-            )))
-            .with_hint("check EBL_PASSPHRASE, or type the passphrase you gave `ebl key new`")
+            CliError::from(Refusal::WrongPassphrase { name: name.clone() })
+                .with_hint("check EBL_PASSPHRASE, or type the passphrase you gave `ebl key new`")
         })?;
     let seed = zeroize::Zeroizing::new(seed);
     let seed: zeroize::Zeroizing<[u8; 32]> =
@@ -163,13 +167,17 @@ pub fn is_backup(bytes: &[u8]) -> bool {
 
 /// Opens a backup written by [`Keystore::backup`]: the name it was saved under and its key.
 pub fn restore(bytes: &[u8], passphrase: &str) -> Result<(String, SigningKey)> {
-    let file: KeyFile = serde_json::from_slice(bytes)
-        .map_err(|e| CliError::from(Refusal::BadKeyFile(format!("not a key backup: {e}"))))?;
+    let file: KeyFile = serde_json::from_slice(bytes).map_err(|e| {
+        CliError::from(Refusal::NotAKeyFile {
+            file: "the key backup".into(),
+            source: crate::error::source(e),
+        })
+    })?;
     crate::wallet::check_file_format(&ebl_core::format::KEYSTORE, &file.format, || {
-        CliError::from(Refusal::BadKeyFile(format!(
-            "a key backup of format {:?}; this wallet reads {FORMAT}",
-            file.format
-        )))
+        CliError::from(Refusal::KeyFileFormat {
+            file: "the key backup".into(),
+            format: file.format.clone(),
+        })
     })?;
     let key = open(&file, passphrase)?;
     Ok((file.name, key))
@@ -195,9 +203,9 @@ impl Keystore {
     /// No key is named `name` yet.
     pub fn check_free(&self, name: &str) -> Result<()> {
         if self.exists(name) {
-            return Err(CliError::from(Refusal::KeyExists(format!(
-                "a key named {name:?} already exists"
-            ))));
+            return Err(CliError::from(Refusal::KeyExists {
+                name: name.to_owned(),
+            }));
         }
         Ok(())
     }
@@ -206,9 +214,7 @@ impl Keystore {
     pub fn save(&self, name: &str, key: &SigningKey, passphrase: &str) -> Result<PartyKey> {
         check_name(name)?;
         if passphrase.is_empty() {
-            return Err(CliError::from(Refusal::EmptyPassphrase(String::from(
-                "the passphrase must not be empty",
-            ))));
+            return Err(CliError::from(Refusal::EmptyPassphrase));
         }
         self.check_free(name)?;
         let public = PartyKey::of(key);
@@ -260,33 +266,32 @@ impl Keystore {
         let path = self.path(name);
         let text = std::fs::read(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                CliError::from(Refusal::UnknownKey(format!(
-                    "no key named {name:?} in {}",
-                    self.dir.display()
-                )))
+                CliError::from(Refusal::UnknownKey {
+                    name: name.to_owned(),
+                    dir: self.dir.clone(),
+                })
                 .with_hint("list keys with `ebl key list`, or make one with `ebl key new NAME`")
             } else {
                 CliError::io(&format!("reading {}", path.display()), e)
             }
         })?;
         let file: KeyFile = serde_json::from_slice(&text).map_err(|e| {
-            CliError::from(Refusal::BadKeyFile(format!(
-                "{} is not a key file: {e}",
-                path.display()
-            )))
+            CliError::from(Refusal::NotAKeyFile {
+                file: path.display().to_string(),
+                source: crate::error::source(e),
+            })
         })?;
         crate::wallet::check_file_format(&ebl_core::format::KEYSTORE, &file.format, || {
-            CliError::from(Refusal::BadKeyFile(format!(
-                "{} is not a key file of this wallet (format {:?})",
-                path.display(),
-                file.format
-            )))
+            CliError::from(Refusal::KeyFileFormat {
+                file: path.display().to_string(),
+                format: file.format.clone(),
+            })
         })?;
         if file.name != name {
-            return Err(CliError::from(Refusal::BadKeyFile(format!(
-                "{} is not the key file of {name:?}",
-                path.display()
-            ))));
+            return Err(CliError::from(Refusal::KeyFileOfAnother {
+                file: path.display().to_string(),
+                name: name.to_owned(),
+            }));
         }
         Ok(file)
     }
@@ -295,9 +300,10 @@ impl Keystore {
     pub fn public(&self, name: &str) -> Result<PartyKey> {
         let file = self.read(name)?;
         file.public_key.parse().map_err(|_| {
-            CliError::from(Refusal::BadKeyFile(format!(
-                "key file of {name:?} has a bad public key"
-            )))
+            CliError::from(Refusal::BadKeyField {
+                name: name.to_owned(),
+                field: "public key",
+            })
         })
     }
 

@@ -20,7 +20,9 @@ fn main() -> ExitCode {
         Err(e) => {
             // A script asking for JSON gets its usage error as JSON too, with the usage code.
             if e.use_stderr() && std::env::args().any(|a| a == "--json") {
-                let refusal = ebl_cli::error::Refusal::BadUsage(e.kind().to_string());
+                let refusal = ebl_cli::error::Refusal::BadUsage {
+                    source: ebl_cli::error::source(e.kind().to_string()),
+                };
                 let body = serde_json::json!({"error": {
                     "code": refusal.code(),
                     "message": e.render().to_string().trim_end(),

@@ -69,11 +69,10 @@ impl Pins {
         let pins: Pins = crate::wallet::read_json(&path, "pinned chains file", PINS_BYTES_MAX)?;
         // A later release's file is refused as such, and left as it is (nothing saves over it).
         crate::wallet::check_file_format(&ebl_core::format::PINS, &pins.format, || {
-            CliError::from(crate::error::Refusal::UnreadableFile(format!(
-                "{} is not a pinned chains file (format {:?})",
-                path.display(),
-                pins.format
-            )))
+            CliError::from(crate::error::Refusal::PinsFormat {
+                file: path.clone(),
+                format: pins.format.clone(),
+            })
         })?;
         Ok(pins)
     }

@@ -106,9 +106,9 @@ pub fn check_validity(hours: u64) -> Result<()> {
 /// "1234.56" in a currency with two minor digits, as minor units (123456).
 pub fn parse_amount(text: &str) -> Result<u64> {
     let bad = || {
-        CliError::from(Refusal::MalformedAmount(format!(
-            "amount {text:?} must look like 1000000 or 1000000.50"
-        )))
+        CliError::from(Refusal::MalformedAmount {
+            text: text.to_owned(),
+        })
     };
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty()
@@ -145,9 +145,9 @@ impl Wallet {
             Passphrase::Given(p) => Ok(p.clone()),
             Passphrase::Prompt => rpassword::prompt_password(format!("passphrase for {what}: "))
                 .map_err(|e| {
-                    CliError::from(Refusal::NoPassphrase(format!(
-                        "cannot read a passphrase: {e}"
-                    )))
+                    CliError::from(Refusal::NoPassphrase {
+                        source: crate::error::source(e),
+                    })
                     .with_hint("set EBL_PASSPHRASE when running without a terminal")
                 }),
         }
@@ -156,7 +156,8 @@ impl Wallet {
     /// Makes a key named `name`, stored encrypted.
     pub fn new_key(&self, name: &str) -> Result<PartyKey> {
         let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| CliError::io("no randomness from the OS", e))?;
+        getrandom::fill(&mut seed)
+            .map_err(|e| CliError::io("no randomness from the OS", e.to_string()))?;
         self.import_key(name, &SigningKey::from_bytes(&seed))
     }
 
@@ -584,10 +585,9 @@ impl Wallet {
     /// against it, and the node asked whether the bill moved since.
     pub fn review_pledge(&self, offer: &PledgeOffer, bank: &SigningKey) -> Result<PledgeReview> {
         check_file_format(&ebl_core::format::PLEDGE_OFFER, &offer.format, || {
-            CliError::from(Refusal::BadOffer(format!(
-                "not a pledge offer (format {:?})",
-                offer.format
-            )))
+            CliError::from(Refusal::OfferFormat {
+                format: offer.format.clone(),
+            })
         })?;
         // The offer must come from a chain this wallet trusts, and the one its node serves.
         let chain = offer.bundle.genesis.chain_id();
@@ -606,20 +606,16 @@ impl Wallet {
             loan,
         } = &tx.body.action
         else {
-            return Err(Refusal::OfferNotAPledge(format!(
-                "the offer holds a {} transaction",
-                tx.body.action.code()
-            ))
+            return Err(Refusal::OfferNotAPledge {
+                action: tx.body.action.code().to_string(),
+            }
             .into());
         };
         if *bill != offer.bundle.bill
             || tx.body.chain != verdict.chain
             || tx.body.prev != verdict.bill.head
         {
-            return Err(Refusal::OfferMismatch(
-                "the pledge is not for the bill state the bundle proves".into(),
-            )
-            .into());
+            return Err(Refusal::OfferMismatch.into());
         }
         tx.verify_signatures()
             .map_err(|e| CliError::core_in(Kind::Verification, e, "the holder's signature"))?;
@@ -676,10 +672,9 @@ impl Wallet {
             );
         }
         if !review.fresh {
-            return Err(CliError::from(Refusal::StaleOffer(String::from(
-                "the bill changed since the offer was made",
-            )))
-            .with_hint("ask the holder for a new offer"));
+            return Err(
+                CliError::from(Refusal::StaleOffer).with_hint("ask the holder for a new offer")
+            );
         }
         let mut tx = offer.transaction.clone();
         tx.cosign(bank);
@@ -697,10 +692,11 @@ impl Wallet {
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str, max: usize) -> Result<T> {
     let bytes = read_file(path, what, max)?;
     serde_json::from_slice(&bytes).map_err(|e| {
-        CliError::from(Refusal::MalformedJson(format!(
-            "{} is not a {what}: {e}",
-            path.display()
-        )))
+        CliError::from(Refusal::MalformedJson {
+            file: path.display().to_string(),
+            what: what.to_owned(),
+            source: crate::error::source(e),
+        })
     })
 }
 
@@ -721,25 +717,22 @@ pub fn check_file_format(
 
 /// Reads `path`, refusing a file larger than `max` bytes (`what` names it in errors).
 pub fn read_file(path: &Path, what: &str, max: usize) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        CliError::from(Refusal::UnreadableFile(format!(
-            "cannot read {what} {}: {e}",
-            path.display()
-        )))
-    })?;
+    let unreadable = |e: std::io::Error| {
+        CliError::from(Refusal::UnreadableFile {
+            what: what.to_owned(),
+            file: path.display().to_string(),
+            source: crate::error::source(e),
+        })
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
     if meta.len() > max as u64 {
-        return Err(CliError::from(Refusal::FileTooLarge(format!(
-            "{} is {} bytes; a {what} is at most {max}",
-            path.display(),
-            meta.len()
-        ))));
+        return Err(CliError::from(Refusal::FileTooLarge {
+            file: format!("{} ({} bytes)", path.display(), meta.len()),
+            what: what.to_owned(),
+            max,
+        }));
     }
-    std::fs::read(path).map_err(|e| {
-        CliError::from(Refusal::UnreadableFile(format!(
-            "cannot read {what} {}: {e}",
-            path.display()
-        )))
-    })
+    std::fs::read(path).map_err(unreadable)
 }
 
 /// Reads standard input (`-` for a file name), at most `max` bytes.
@@ -750,14 +743,18 @@ pub fn read_stdin(what: &str, max: usize) -> Result<Vec<u8>> {
         .take(max as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| {
-            CliError::from(Refusal::UnreadableFile(format!(
-                "cannot read {what} from standard input: {e}"
-            )))
+            CliError::from(Refusal::UnreadableFile {
+                what: what.to_owned(),
+                file: "from standard input".into(),
+                source: crate::error::source(e),
+            })
         })?;
     if bytes.len() > max {
-        return Err(CliError::from(Refusal::FileTooLarge(format!(
-            "standard input holds more than {max} bytes; a {what} is at most {max}"
-        ))));
+        return Err(CliError::from(Refusal::FileTooLarge {
+            file: "standard input".into(),
+            what: what.to_owned(),
+            max,
+        }));
     }
     Ok(bytes)
 }
@@ -792,7 +789,9 @@ mod tests {
             Err("format_too_new".to_owned())
         );
         let other = check_file_format(&format::PLEDGE_OFFER, "ebl-bundle/2", || {
-            CliError::from(Refusal::BadOffer("not a pledge offer".into()))
+            CliError::from(Refusal::OfferFormat {
+                format: "ebl-offer/0".into(),
+            })
         });
         assert_eq!(
             other.map_err(|e| e.code().into_owned()),

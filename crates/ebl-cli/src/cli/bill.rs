@@ -4,7 +4,8 @@ use ebl_core::{Action, AmendmentReason, Loan};
 use serde_json::json;
 
 use super::{
-    out, read_document, submitted, submitted_zh, to_json, write_output, BillCommand, Out, Signer,
+    out, read_document, submitted, submitted_zh, to_json, write_output, BillCommand, IssueArgs,
+    Out, Signer,
 };
 use crate::error::{CliError, Refusal, Result};
 use crate::lang::{fit, pad, Lang};
@@ -19,6 +20,9 @@ pub(crate) fn names(wallet: &Wallet) -> Result<(Vec<ebl_core::Party>, output::Na
 }
 
 /// `sign_to`: write the action's signed transaction to this file instead of submitting it (`ebl tx sign`).
+///
+/// Long by nature, not by mixing: one short arm per `ebl bill` subcommand (the one-action ones name
+/// their action and what it did; the others call a function of their own).
 pub(super) fn bill(
     wallet: &Wallet,
     cmd: BillCommand,
@@ -46,26 +50,7 @@ pub(super) fn bill(
         submitted(wallet, outcome, what.to_owned())
     };
     match cmd {
-        BillCommand::Issue {
-            file,
-            to,
-            shipper,
-            consignee,
-            replaces,
-            signer,
-        } => issue(
-            wallet,
-            IssueArgs {
-                file,
-                to,
-                shipper,
-                consignee,
-                replaces,
-            },
-            &signer,
-            sign_to,
-            force,
-        ),
+        BillCommand::Issue { args, signer } => issue(wallet, args, &signer, sign_to, force),
         BillCommand::Transfer { bill, to, signer } => {
             let bill = wallet.bill_id(&bill)?;
             let party = wallet.party(&to)?;
@@ -90,11 +75,7 @@ pub(super) fn bill(
                     "endorsed in blank: the bill is now a bearer document",
                 );
             }
-            let to = to.ok_or_else(|| {
-                CliError::from(Refusal::MissingEndorsee(String::from(
-                    "name the endorsee with --to, or endorse in blank with --blank",
-                )))
-            })?;
+            let to = to.ok_or_else(|| CliError::from(Refusal::MissingEndorsee))?;
             let party = wallet.party(&to)?;
             if to_order {
                 act(
@@ -132,9 +113,9 @@ pub(super) fn bill(
                 Some(code) => {
                     let reason =
                         AmendmentReason::from_code(&code.to_uppercase()).ok_or_else(|| {
-                            CliError::from(Refusal::BadReason(format!(
-                                "amendment reason {code:?}: use SWTP, COD or SWI"
-                            )))
+                            CliError::from(Refusal::BadReason {
+                                reason: code.clone(),
+                            })
                         })?;
                     act(
                         &signer,
@@ -493,15 +474,6 @@ fn status(wallet: &Wallet, bill: &str, signer: &Signer, lang: crate::lang::Lang)
     )
     };
     Ok(out(to_json(&statement), human))
-}
-
-/// What `bill issue` names, as its flags gave them.
-struct IssueArgs {
-    file: std::path::PathBuf,
-    to: String,
-    shipper: Option<String>,
-    consignee: Option<String>,
-    replaces: Option<String>,
 }
 
 fn review_text(review: &crate::wallet::PledgeReview) -> String {

@@ -29,12 +29,8 @@ pub(super) fn key(wallet: &Wallet, cmd: KeyCommand, force: bool) -> Result<Out> 
                 ));
             }
             let text = String::from_utf8_lossy(&text);
-            let seed = ebl_core::bytes::from_hex::<32>(text.trim()).ok_or_else(|| {
-                CliError::from(Refusal::MalformedKey(format!(
-                    "{} does not hold a 32-byte hex seed",
-                    file.display()
-                )))
-            })?;
+            let seed = ebl_core::bytes::from_hex::<32>(text.trim())
+                .ok_or_else(|| CliError::from(Refusal::MalformedKey { file: file.clone() }))?;
             let public = wallet.import_key(&name, &ebl_core::SigningKey::from_bytes(&seed))?;
             Ok(out(
                 json!({"name": name, "public_key": public}),

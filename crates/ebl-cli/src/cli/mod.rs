@@ -456,25 +456,33 @@ pub enum DocCommand {
     },
 }
 
+/// What `bill issue` names: the document, and the parties it is issued to.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IssueArgs {
+    /// The TransportDocument JSON (bare, or inside {"document": ...} or {"transportDocument": ...}).
+    pub file: PathBuf,
+    /// Who receives the bill: its first possessor (and, to order, its endorsee).
+    #[arg(long)]
+    pub to: String,
+    /// The shipper party; defaults to the recipient.
+    #[arg(long)]
+    pub shipper: Option<String>,
+    /// The consignee party; required for a straight bill.
+    #[arg(long)]
+    pub consignee: Option<String>,
+    /// The void bill this one replaces, after an accepted amendment.
+    #[arg(long)]
+    pub replaces: Option<String>,
+}
+
 #[derive(Subcommand, Debug)]
 #[allow(missing_docs)]
 pub enum BillCommand {
     /// Issue a bill from a DCSA transport document (carrier).
     Issue {
-        /// The TransportDocument JSON (bare, or inside {"document": ...} or {"transportDocument": ...}).
-        file: PathBuf,
-        /// Who receives the bill: its first possessor (and, to order, its endorsee).
-        #[arg(long)]
-        to: String,
-        /// The shipper party; defaults to the recipient.
-        #[arg(long)]
-        shipper: Option<String>,
-        /// The consignee party; required for a straight bill.
-        #[arg(long)]
-        consignee: Option<String>,
-        /// The void bill this one replaces, after an accepted amendment.
-        #[arg(long)]
-        replaces: Option<String>,
+        /// What the bill is issued from and to.
+        #[command(flatten)]
+        args: IssueArgs,
         /// The acting key.
         #[command(flatten)]
         signer: Signer,
@@ -964,9 +972,11 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             )?;
             Ok(out(json!({"stopped": true}), "ebl ui stopped"))
         }
-        Command::Demo { .. } | Command::Completions { .. } => Err(CliError::from(
-            Refusal::Internal(String::from("handled by main")),
-        )),
+        Command::Demo { .. } | Command::Completions { .. } => {
+            Err(CliError::from(Refusal::Internal {
+                source: crate::error::source("`demo` and `completions` are main's to run"),
+            }))
+        }
     }
 }
 

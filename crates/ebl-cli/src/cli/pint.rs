@@ -11,22 +11,12 @@ use crate::wallet::{read_file, write_file, Wallet};
 /// Reads a trust directory: platform keys (`*.jwk`, `*.json`) and root certificates (`*.crt`, `*.pem`),
 /// with certificates checked at the current time.
 pub(crate) fn trust_store(trust_dir: &Path) -> Result<ebl_pint::TrustStore> {
-    use ebl_pint::trust_dir::{read_trust_dir, TrustDirError};
-    let trust = read_trust_dir(trust_dir).map_err(|e| match e {
-        TrustDirError::Unreadable { .. } => {
-            CliError::from(Refusal::UnreadableTrustStore(e.to_string()))
-        }
-        TrustDirError::BadFile { .. } => CliError::from(Refusal::BadTrustFile(e.to_string())),
-        TrustDirError::UnboundKey { .. } => CliError::from(Refusal::UnboundTrustKey(e.to_string())),
-        TrustDirError::NotAPlatform { .. } => {
-            CliError::from(Refusal::NotAPlatformDirectory(e.to_string()))
-        }
-    })?;
+    let trust = ebl_pint::trust_dir::read_trust_dir(trust_dir)
+        .map_err(|e| CliError::from(Refusal::TrustDirectory(std::sync::Arc::new(e))))?;
     if trust.is_empty() {
-        return Err(CliError::from(Refusal::EmptyTrustStore(format!(
-            "no usable JWK (Ed25519, P-256, or RSA of 2048 bits or more) or root certificate in {}",
-            trust_dir.display()
-        ))));
+        return Err(CliError::from(Refusal::EmptyTrustStore {
+            dir: trust_dir.to_owned(),
+        }));
     }
     Ok(trust.at_time(crate::wallet::now_ms()))
 }
@@ -61,10 +51,10 @@ pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
 fn documents_in(dir: &Path) -> Result<std::collections::BTreeMap<ebl_core::Hash, Vec<u8>>> {
     let mut found = std::collections::BTreeMap::new();
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        CliError::from(Refusal::UnreadableDocuments(format!(
-            "cannot read {}: {e}",
-            dir.display()
-        )))
+        CliError::from(Refusal::UnreadableDocuments {
+            dir: dir.to_owned(),
+            source: crate::error::source(e),
+        })
     })?;
     for entry in entries.filter_map(std::result::Result::ok) {
         let path = entry.path();
@@ -88,7 +78,11 @@ pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Re
     let jwk = wallet.node.pint_jwk()?;
     trust
         .add_jwks(jwk.to_string().as_bytes(), &answering_node())
-        .map_err(|f| CliError::from(Refusal::BadAnswer(f.reason)))?;
+        .map_err(|f| {
+            CliError::from(Refusal::UnreadableAnswer {
+                source: crate::error::source(f),
+            })
+        })?;
     let text = String::from_utf8_lossy(&envelope).into_owned();
     let last_entry = serde_json::from_str::<serde_json::Value>(&text)
         .map_or(ebl_core::Hash::ZERO, |e| ebl_pint::last_entry_checksum(&e));
@@ -179,10 +173,9 @@ fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Val
         }));
     };
     let payload = ebl_pint::verified_jws(jws, trust, &answering_node()).map_err(|f| {
-        CliError::from(Refusal::UnsignedAnswer(format!(
-            "the node's answer is not signed by the node: {}",
-            f.reason
-        )))
+        CliError::from(Refusal::UnsignedAnswer {
+            source: crate::error::source(f),
+        })
     })?;
     let code = payload["responseCode"].as_str().unwrap_or("").to_owned();
     let reason = payload["reason"].as_str().unwrap_or("").to_owned();
@@ -272,24 +265,24 @@ pub fn pint_documents(
             .as_str()
             .and_then(|c| c.parse().ok())
             .ok_or_else(|| {
-                CliError::from(Refusal::BadAnswer(String::from(
-                    "a document without a checksum",
-                )))
+                CliError::from(Refusal::IncompleteAnswer {
+                    what: "a document without a checksum",
+                })
             })?;
         let document = wallet.node.bill_document(bill, &checksum, key)?;
         let content = document["content"]
             .as_str()
             .and_then(ebl_pint::base64_decode)
             .ok_or_else(|| {
-                CliError::from(Refusal::BadAnswer(String::from(
-                    "a document that is not base64",
-                )))
+                CliError::from(Refusal::IncompleteAnswer {
+                    what: "a document that is not base64",
+                })
             })?;
         // Checked here too: the wallet trusts the checksum the envelope named, not the node.
         if ebl_core::Hash::of(&content) != checksum {
-            return Err(CliError::from(Refusal::DocumentChecksumMismatch(format!(
-                "document {checksum} does not have its checksum"
-            ))));
+            return Err(CliError::from(Refusal::DocumentChecksumMismatch {
+                checksum,
+            }));
         }
         std::fs::create_dir_all(dir).map_err(|e| CliError::io("creating the directory", e))?;
         let path = dir.join(document_file_name(name, &checksum));
@@ -349,10 +342,11 @@ pub(super) fn pint_send(
             }
             Status::SendingOut { .. } => {
                 // Sent, but not received: exit 0 would tell a script the bill has left (issue 33).
-                return Err(CliError::from(Refusal::SendPending(format!(
-                    "{}; no signed answer from {described} within {wait_s} s: the bill stays frozen here and the node keeps trying; `ebl bill show` tells when the answer comes",
-                    sent.human.lines().next().unwrap_or("sent"),
-                ))));
+                return Err(CliError::from(Refusal::SendPending {
+                    sent: sent.human.lines().next().unwrap_or("sent").to_owned(),
+                    platform: described,
+                    wait_s,
+                }));
             }
             Status::TransferredOut { .. } => {
                 let answer = answer()?;
@@ -366,16 +360,16 @@ pub(super) fn pint_send(
                 return Ok(o);
             }
             Status::Disputed { .. } => {
-                return Err(CliError::from(Refusal::SendDisputed(format!(
-                    "{described} disputes the bill ({}): it is held here for people to resolve",
-                    answer()?
-                ))))
+                return Err(CliError::from(Refusal::SendDisputed {
+                    answer: answer()?,
+                    platform: described,
+                }))
             }
             _ => {
-                return Err(CliError::from(Refusal::SendRefused(format!(
-                    "{described} refused the bill ({}): you hold it again",
-                    answer()?
-                ))))
+                return Err(CliError::from(Refusal::SendRefused {
+                    answer: answer()?,
+                    platform: described,
+                }))
             }
         }
     }

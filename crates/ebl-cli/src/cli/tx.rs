@@ -118,12 +118,12 @@ pub(super) fn submit(wallet: &Wallet, path: &Path) -> Result<Out> {
     let tx = read(path)?;
     let chain = wallet.node.genesis()?.chain;
     if tx.body.chain != chain {
-        return Err(CliError::from(crate::error::Refusal::ChainMismatch(
-            format!(
-                "the transaction is for chain {}, the node serves {chain}",
-                tx.body.chain
-            ),
-        )));
+        return Err(CliError::from(
+            crate::error::Refusal::TransactionOfAnotherChain {
+                transaction: tx.body.chain,
+                node: chain,
+            },
+        ));
     }
     let code = tx.body.action.code();
     let outcome = wallet.node.submit(&tx)?;

@@ -27,10 +27,9 @@ fn refuse_a_pledge_offer(file: &Path, bytes: &[u8]) -> Result<()> {
         .ok()
         .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_owned));
     if format.as_deref() == Some(crate::wallet::PLEDGE_OFFER_FORMAT) {
-        return Err(CliError::from(crate::error::Refusal::UnknownFileKind(format!(
-            "{} is a pledge offer, not a proof bundle",
-            file.display()
-        )))
+        return Err(CliError::from(crate::error::Refusal::OfferNotBundle {
+            file: file.to_path_buf(),
+        })
         .with_hint(format!(
             "a bank checks an offer, its bundle and whether the bill moved since, with `ebl bill pledge-review {} --as BANK`",
             file.display()

@@ -214,25 +214,12 @@ fn converged(nodes: &[MemberNode]) -> Result<()> {
 
 /// Admits a party by the threshold of admins: admin-1 proposes, the next ones co-sign, and the last
 /// signature needed submits it.
-fn admit(
-    p: &Player,
-    root: &Path,
-    threshold: usize,
-    party: (&str, &str, &str),
-    ids: &[&str],
-) -> Result<()> {
-    let (name, key, role) = party;
+fn admit(p: &Player, root: &Path, threshold: usize, party: &super::Cast) -> Result<()> {
     let proposal = root
-        .join(format!("{key}.proposal.json"))
+        .join(format!("{}.proposal.json", party.key))
         .to_string_lossy()
         .into_owned();
-    let mut args = vec![
-        "party", "register", name, "--key", key, "--role", role, "--as", "admin-1", "-o", &proposal,
-    ];
-    for id in ids {
-        args.extend_from_slice(&["--id", id]);
-    }
-    p.ebl(&args)?;
+    p.register(party, "admin-1", Some(&proposal))?;
     for admin in 2..=threshold {
         p.ebl(&[
             "gov",
@@ -248,9 +235,7 @@ fn admit(
 /// Plays the trade on a cluster of `count` members.
 pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     if !(2..=DEMO_MEMBERS_MAX).contains(&count) {
-        return Err(CliError::from(Refusal::BadUsage(format!(
-            "--cluster takes 2 to {DEMO_MEMBERS_MAX} members"
-        ))));
+        return Err(CliError::from(Refusal::DemoMembers));
     }
     let temp = tempfile::tempdir().map_err(|e| CliError::io("temporary directory", e))?;
     let root = match keep {
@@ -323,67 +308,18 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     p.say(
         "Governance takes a majority of admins: admin-1 proposes each party, the next co-sign, and the last submits.",
     );
-    for name in ["carrier", "shipper", "buyer", "bank"] {
-        p.ebl(&["key", "new", name])?;
+    for party in &super::CAST {
+        p.ebl(&["key", "new", party.key])?;
     }
     let t = usize::from(ebl_core::genesis::majority(count));
-    admit(
-        &p,
-        &root,
-        t,
-        ("Mediterranean Shipping Company", "carrier", "carrier"),
-        &["SMDG:MSC"],
-    )?;
-    admit(
-        &p,
-        &root,
-        t,
-        ("DCSA CTK", "shipper", "trader"),
-        &["LEI:5493001KJTIIGC8Y1R12"],
-    )?;
-    admit(
-        &p,
-        &root,
-        t,
-        ("Penang Rubber Trading", "buyer", "trader"),
-        &[],
-    )?;
-    admit(
-        &p,
-        &root,
-        t,
-        ("Harbour Bank", "bank", "bank"),
-        &["LEI:529900T8BM49AURSDO55"],
-    )?;
+    for party in &super::CAST {
+        admit(&p, &root, t, party)?;
+    }
 
     p.say("The carrier issues a to-order bill to the shipper; the shipper endorses and hands it to the buyer.");
     let document = crate::demo::write_document(&root)?;
-    let issued = p.ebl(&[
-        "bill", "issue", &document, "--to", "DCSA CTK", "--as", "carrier",
-    ])?;
-    let bill = issued["bill"]
-        .as_str()
-        .ok_or_else(|| CliError::io("issue", "no bill id"))?
-        .to_owned();
-    p.ebl(&[
-        "bill",
-        "endorse",
-        &bill,
-        "--to",
-        "Penang Rubber Trading",
-        "--to-order",
-        "--as",
-        "shipper",
-    ])?;
-    p.ebl(&[
-        "bill",
-        "transfer",
-        &bill,
-        "--to",
-        "Penang Rubber Trading",
-        "--as",
-        "shipper",
-    ])?;
+    let bill = p.issue(&document)?;
+    p.sell(&bill)?;
 
     let leader_now = leader(&nodes)?;
     p.say(&format!(
@@ -419,8 +355,7 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     let offer = p.offer_pledge(&bill, &root)?;
     p.ebl(&["bill", "pledge-accept", &offer, "--as", "bank"])?;
     p.ebl(&["bill", "release", &bill, "--as", "bank"])?;
-    p.ebl(&["bill", "surrender", &bill, "--as", "buyer"])?;
-    p.ebl(&["bill", "accept-surrender", &bill, "--as", "carrier"])?;
+    p.deliver(&bill)?;
 
     if !back_before_the_trade {
         p.say("The killed node comes back and catches up: every node stands on the same head.");
@@ -429,8 +364,7 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     converged(&nodes)?;
 
     p.say("A bank verifies the bill offline: every block it relies on carries the member nodes' signatures.");
-    let bundle = root.join("bundle.json").to_string_lossy().into_owned();
-    p.ebl(&["bill", "export", &bill, "-o", &bundle, "--as", "buyer"])?;
+    let bundle = p.export(&bill, &root)?;
     p.ebl(&["verify", &bundle])?;
 
     p.say(

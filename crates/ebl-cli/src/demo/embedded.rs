@@ -75,95 +75,26 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
 
     p.say("Keys: the operator, a carrier, a shipper, a buyer and a bank each hold their own (stored encrypted).");
     p.wallet.import_key("operator", &operator)?;
-    for name in ["carrier", "shipper", "buyer", "bank"] {
-        p.ebl(&["key", "new", name])?;
+    for party in &super::CAST {
+        p.ebl(&["key", "new", party.key])?;
     }
 
     p.say(
         "The operator admits the parties, with their roles and identifiers (KYC done off-ledger).",
     );
-    p.ebl(&[
-        "party",
-        "register",
-        "Mediterranean Shipping Company",
-        "--key",
-        "carrier",
-        "--role",
-        "carrier",
-        "--id",
-        "SMDG:MSC",
-        "--as",
-        "operator",
-    ])?;
-    p.ebl(&[
-        "party",
-        "register",
-        "DCSA CTK",
-        "--key",
-        "shipper",
-        "--role",
-        "trader",
-        "--id",
-        "LEI:5493001KJTIIGC8Y1R12",
-        "--as",
-        "operator",
-    ])?;
-    p.ebl(&[
-        "party",
-        "register",
-        "Penang Rubber Trading",
-        "--key",
-        "buyer",
-        "--role",
-        "trader",
-        "--as",
-        "operator",
-    ])?;
-    p.ebl(&[
-        "party",
-        "register",
-        "Harbour Bank",
-        "--key",
-        "bank",
-        "--role",
-        "bank",
-        "--id",
-        "LEI:529900T8BM49AURSDO55",
-        "--as",
-        "operator",
-    ])?;
+    for party in &super::CAST {
+        p.register(party, "operator", None)?;
+    }
     p.ebl(&["party", "list"])?;
 
     p.say("The carrier checks the DCSA eBL 3.0 transport document and issues a to-order bill to the shipper.");
     let doc = write_document(&root)?;
     let reference = reference_of(&doc)?;
     p.ebl(&["doc", "check", &doc])?;
-    let issued = p.ebl(&["bill", "issue", &doc, "--to", "DCSA CTK", "--as", "carrier"])?;
-    let bill = issued["bill"]
-        .as_str()
-        .ok_or_else(|| CliError::io("issue", "no bill id"))?
-        .to_owned();
+    let bill = p.issue(&doc)?;
 
     p.say("The shipper sells the cargo at sea: endorses the bill to the buyer's order and hands it over.");
-    p.ebl(&[
-        "bill",
-        "endorse",
-        &bill,
-        "--to",
-        "Penang Rubber Trading",
-        "--to-order",
-        "--as",
-        "shipper",
-    ])?;
-    p.ebl(&[
-        "bill",
-        "transfer",
-        &bill,
-        "--to",
-        "Penang Rubber Trading",
-        "--as",
-        "shipper",
-    ])?;
+    p.sell(&bill)?;
 
     p.say("The buyer asks Harbour Bank for a loan against the bill and sends it a signed pledge offer.");
     let offer = p.offer_pledge(&bill, &root)?;
@@ -176,13 +107,11 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
     p.ebl(&["bill", "release", &bill, "--as", "bank"])?;
 
     p.say("The ship arrives: the buyer surrenders the bill and the carrier accepts, delivering the cargo.");
-    p.ebl(&["bill", "surrender", &bill, "--as", "buyer"])?;
-    p.ebl(&["bill", "accept-surrender", &bill, "--as", "carrier"])?;
+    p.deliver(&bill)?;
     p.ebl(&["bill", "history", &bill, "--as", "buyer"])?;
 
     p.say("An auditor gets a proof bundle and verifies it offline, trusting no one.");
-    let bundle = root.join("bundle.json").to_string_lossy().into_owned();
-    p.ebl(&["bill", "export", &bill, "-o", &bundle, "--as", "buyer"])?;
+    let bundle = p.export(&bill, &root)?;
     drop(node);
     say!("(the node is stopped now: what follows needs no network)");
     p.ebl(&["verify", &bundle])?;
@@ -193,8 +122,5 @@ pub fn run(keep: Option<PathBuf>) -> Result<()> {
 /// Without the embedded node there is no node to play on here: say how to get one.
 #[cfg(not(feature = "embedded-node"))]
 pub fn run(_keep: Option<PathBuf>) -> Result<()> {
-    Err(Refusal::NoEmbeddedNode(
-        "this ebl was built without its embedded node (feature `embedded-node`): run `ebl demo --cluster 3` with ebl-node beside ebl, or build ebl with `--features embedded-node` (`cargo run --release -p ebl-cli --features embedded-node -- demo`)".into(),
-    )
-    .into())
+    Err(Refusal::NoEmbeddedNode.into())
 }

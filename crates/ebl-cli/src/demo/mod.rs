@@ -17,6 +17,42 @@ use crate::wallet::{Passphrase, Wallet};
 
 const PASSPHRASE: &str = "demo passphrase";
 
+/// A party of the demo trade: its name, its key's name, its role and its identifiers.
+pub(crate) struct Cast {
+    pub(crate) name: &'static str,
+    pub(crate) key: &'static str,
+    pub(crate) role: &'static str,
+    pub(crate) ids: &'static [&'static str],
+}
+
+/// The demo trade's parties, as both demos admit them.
+pub(crate) const CAST: [Cast; 4] = [
+    Cast {
+        name: "Mediterranean Shipping Company",
+        key: "carrier",
+        role: "carrier",
+        ids: &["SMDG:MSC"],
+    },
+    Cast {
+        name: "DCSA CTK",
+        key: "shipper",
+        role: "trader",
+        ids: &["LEI:5493001KJTIIGC8Y1R12"],
+    },
+    Cast {
+        name: "Penang Rubber Trading",
+        key: "buyer",
+        role: "trader",
+        ids: &[],
+    },
+    Cast {
+        name: "Harbour Bank",
+        key: "bank",
+        role: "bank",
+        ids: &["LEI:529900T8BM49AURSDO55"],
+    },
+];
+
 /// Plays commands as a user types them, with one wallet home, against one node at a time.
 pub(crate) struct Player {
     pub(crate) wallet: Wallet,
@@ -44,6 +80,76 @@ impl Player {
     pub(crate) fn say(&mut self, text: &str) {
         self.step += 1;
         say!("\n== {}. {text}", self.step);
+    }
+
+    /// `ebl party register` of `party` with its roles and identifiers, signed `as_key` (and, with
+    /// `proposal`, written there for the other admins to co-sign rather than submitted).
+    pub(crate) fn register(
+        &self,
+        party: &Cast,
+        as_key: &str,
+        proposal: Option<&str>,
+    ) -> Result<()> {
+        let mut args = vec![
+            "party", "register", party.name, "--key", party.key, "--role", party.role, "--as",
+            as_key,
+        ];
+        for id in party.ids {
+            args.extend_from_slice(&["--id", id]);
+        }
+        if let Some(file) = proposal {
+            args.extend_from_slice(&["-o", file]);
+        }
+        self.ebl(&args).map(|_| ())
+    }
+
+    /// The carrier issues a to-order bill of `document` to the shipper; returns the bill's id.
+    pub(crate) fn issue(&self, document: &str) -> Result<String> {
+        let issued = self.ebl(&[
+            "bill", "issue", document, "--to", "DCSA CTK", "--as", "carrier",
+        ])?;
+        issued["bill"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| CliError::io("issue", "no bill id"))
+    }
+
+    /// The shipper sells at sea: endorses `bill` to the buyer's order and hands it over.
+    pub(crate) fn sell(&self, bill: &str) -> Result<()> {
+        self.ebl(&[
+            "bill",
+            "endorse",
+            bill,
+            "--to",
+            "Penang Rubber Trading",
+            "--to-order",
+            "--as",
+            "shipper",
+        ])?;
+        self.ebl(&[
+            "bill",
+            "transfer",
+            bill,
+            "--to",
+            "Penang Rubber Trading",
+            "--as",
+            "shipper",
+        ])
+        .map(|_| ())
+    }
+
+    /// The ship arrives: the buyer surrenders `bill` and the carrier accepts, delivering the cargo.
+    pub(crate) fn deliver(&self, bill: &str) -> Result<()> {
+        self.ebl(&["bill", "surrender", bill, "--as", "buyer"])?;
+        self.ebl(&["bill", "accept-surrender", bill, "--as", "carrier"])
+            .map(|_| ())
+    }
+
+    /// The buyer exports `bill`'s proof bundle into `root`; returns the file's path.
+    pub(crate) fn export(&self, bill: &str, root: &Path) -> Result<String> {
+        let bundle = root.join("bundle.json").to_string_lossy().into_owned();
+        self.ebl(&["bill", "export", bill, "-o", &bundle, "--as", "buyer"])?;
+        Ok(bundle)
     }
 
     /// The buyer's signed offer to pledge `bill` to Harbour Bank, as both demos play it, written into
@@ -90,8 +196,11 @@ impl Player {
         let home = self.home.to_string_lossy().into_owned();
         full.push(&home);
         full.extend_from_slice(args);
-        let parsed = Cli::try_parse_from(&full)
-            .map_err(|e| CliError::from(Refusal::BadUsage(e.to_string())))?;
+        let parsed = Cli::try_parse_from(&full).map_err(|e| {
+            CliError::from(Refusal::BadUsage {
+                source: crate::error::source(e),
+            })
+        })?;
         let out = cli::run(parsed, &self.wallet)?;
         for line in out.human.lines() {
             say!("  {line}");

@@ -360,6 +360,37 @@ pub fn history_json(
     serde_json::Value::Array(entries.collect())
 }
 
+/// What a verdict's summary says, worked out once for every renderer of it (`ebl verify` in English
+/// and Chinese, the web app's bill page).
+#[derive(Debug)]
+pub struct VerdictSummary<'a> {
+    /// The members' names, in the genesis's order.
+    pub members: Vec<&'a str>,
+    /// Every member node that signed a block, by name, once each, sorted.
+    pub signers: Vec<&'a str>,
+    /// The fewest member nodes that signed any one block.
+    pub fewest: usize,
+}
+
+impl<'a> VerdictSummary<'a> {
+    /// The summary of `v`.
+    pub fn of(v: &'a BundleVerdict) -> VerdictSummary<'a> {
+        let mut signers: Vec<&str> = v
+            .block_signers
+            .values()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        signers.sort_unstable();
+        signers.dedup();
+        VerdictSummary {
+            members: v.members.iter().map(|m| m.name.as_str()).collect(),
+            signers,
+            fewest: v.block_signers.values().map(Vec::len).min().unwrap_or(0),
+        }
+    }
+}
+
 /// A proof bundle's verdict, as `ebl verify` prints it.
 pub fn verdict(v: &BundleVerdict) -> String {
     let mut out =
@@ -375,7 +406,11 @@ pub fn verdict(v: &BundleVerdict) -> String {
             .map(|a| format!("; format {} from block {}", a.format, a.height))
             .collect::<String>()
     );
-    let members: Vec<&str> = v.members.iter().map(|m| m.name.as_str()).collect();
+    let VerdictSummary {
+        members,
+        signers,
+        fewest,
+    } = VerdictSummary::of(v);
     let _ = writeln!(
         out,
         "members     {} (governance: {} of {})",
@@ -383,15 +418,6 @@ pub fn verdict(v: &BundleVerdict) -> String {
         v.threshold,
         v.members.len()
     );
-    let mut signers: Vec<&str> = v
-        .block_signers
-        .values()
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    signers.sort_unstable();
-    signers.dedup();
-    let fewest = v.block_signers.values().map(Vec::len).min().unwrap_or(0);
     let _ = writeln!(
         out,
         "blocks      {} blocks, each final: signed by at least {fewest} of {} member nodes ({} needed): {}",

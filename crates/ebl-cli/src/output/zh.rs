@@ -211,7 +211,11 @@ pub fn verdict(v: &BundleVerdict) -> String {
                 .collect::<String>()
         ),
     );
-    let members: Vec<&str> = v.members.iter().map(|m| m.name.as_str()).collect();
+    let super::VerdictSummary {
+        members,
+        signers,
+        fewest,
+    } = super::VerdictSummary::of(v);
     line(
         &mut out,
         "成员",
@@ -222,15 +226,6 @@ pub fn verdict(v: &BundleVerdict) -> String {
             v.threshold
         ),
     );
-    let mut signers: Vec<&str> = v
-        .block_signers
-        .values()
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    signers.sort_unstable();
-    signers.dedup();
-    let fewest = v.block_signers.values().map(Vec::len).min().unwrap_or(0);
     line(
         &mut out,
         "区块",

@@ -57,7 +57,9 @@ pub(super) struct AcceptForm {
 }
 
 fn bad_form(e: FormRejection) -> CliError {
-    CliError::from(Refusal::BadUsage(format!("the form is incomplete: {e}")))
+    CliError::from(Refusal::IncompleteForm {
+        source: crate::error::source(e.to_string()),
+    })
 }
 
 fn key_and_passphrase(ctx: &Ctx, keys: &[String]) -> Markup {
@@ -377,7 +379,9 @@ pub(super) async fn accept_offer(
         let app = app.clone();
         blocking(move || {
             let offer: PledgeOffer = serde_json::from_str(&form.content).map_err(|e| {
-                CliError::from(Refusal::BadOffer(format!("not a pledge offer: {e}")))
+                CliError::from(Refusal::BadOffer {
+                    source: crate::error::source(e),
+                })
             })?;
             let wallet = app.acting_wallet(form.passphrase);
             let key = wallet.signer(&form.key)?;
@@ -385,7 +389,7 @@ pub(super) async fn accept_offer(
                 Ok(_) => Accepted::Done(offer.bundle.bill.to_hex()),
                 Err(e) => {
                     // A stale offer: what moved the bill since, as the node tells the pledgee.
-                    let moves = if matches!(e.refusal(), Some(Refusal::StaleOffer(_))) {
+                    let moves = if matches!(e.refusal(), Some(Refusal::StaleOffer)) {
                         wallet
                             .review_pledge(&offer, &key)
                             .map(|r| r.freshness.moved)
@@ -408,7 +412,7 @@ pub(super) async fn accept_offer(
     };
     // The offer's page again, the refusal on top in words: the bank keeps the offer and its
     // verification, and the form where the offer can still be accepted (a mistyped passphrase).
-    let stale = matches!(e.refusal(), Some(Refusal::StaleOffer(_)));
+    let stale = matches!(e.refusal(), Some(Refusal::StaleOffer));
     let expired = matches!(e.core_error(), Some(ebl_core::Error::Expired { .. }));
     let notice = super::verify::Notice {
         message: if stale {

@@ -113,15 +113,9 @@ fn party_link(ctx: &Ctx, id: &PartyId, name: &str) -> Markup {
 pub(super) fn verdict(ctx: &Ctx, shown: &Shown) -> Markup {
     let v = shown.verdict;
     let lang = ctx.lang;
-    let mut signers: Vec<&str> = v
-        .block_signers
-        .values()
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    signers.sort_unstable();
-    signers.dedup();
-    let fewest = v.block_signers.values().map(Vec::len).min().unwrap_or(0);
+    let crate::output::VerdictSummary {
+        signers, fewest, ..
+    } = crate::output::VerdictSummary::of(v);
     let pledge = match &v.bill.status {
         Status::Pledged(p) => words::pledged_to(
             &shown.name(&p.pledgee),

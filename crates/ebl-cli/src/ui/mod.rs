@@ -100,7 +100,8 @@ type Shared = Arc<App>;
 /// Random hex for the session token.
 fn session_token() -> Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| CliError::io("no randomness from the OS", e))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| CliError::io("no randomness from the OS", e.to_string()))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -125,9 +126,9 @@ pub fn check_listen(listen: &SocketAddr) -> Result<()> {
     if listen.ip().is_loopback() {
         return Ok(());
     }
-    Err(CliError::from(Refusal::NotLoopback(format!(
-        "{listen} is not a loopback address: the app signs with your keys and listens on 127.0.0.1 only"
-    ))))
+    Err(CliError::from(Refusal::NotLoopback {
+        listen: listen.to_string(),
+    }))
 }
 
 /// Serves the app until Ctrl-C or SIGTERM; prints its address (with the session token) first.
@@ -311,10 +312,10 @@ async fn admit(app: Shared, request: Request, next: Next) -> Response {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     if !app.hosts.iter().any(|h| h == host) {
-        let refusal = Refusal::WrongHost(format!(
-            "this app answers to {} only, not {host:?}",
-            app.hosts.join(", ")
-        ));
+        let refusal = Refusal::WrongHost {
+            hosts: app.hosts.join(", "),
+            host: host.to_string(),
+        };
         return refused(&ctx, StatusCode::MISDIRECTED_REQUEST, refusal);
     }
     if let Some(given) = query_value(request.uri(), "token") {
@@ -332,25 +333,25 @@ async fn admit(app: Shared, request: Request, next: Next) -> Response {
     let admitted =
         cookie(request.headers(), SESSION_COOKIE).is_some_and(|t| same_token(t, &app.token));
     if !admitted {
-        let refusal = Refusal::NoSession(ctx.t(crate::words::W::Forbidden).to_owned());
+        let refusal = Refusal::NoSession {
+            said: ctx.t(crate::words::W::Forbidden).to_owned(),
+        };
         return refused(&ctx, StatusCode::FORBIDDEN, refusal);
     }
     if request.method() == axum::http::Method::GET || request.method() == axum::http::Method::HEAD {
         return next.run(request).await;
     }
     if !same_origin(request.headers(), &app.hosts) {
-        let refusal =
-            Refusal::CrossSite("the request does not come from this app's own pages".into());
+        let refusal = Refusal::ForeignOrigin;
         return refused(&ctx, StatusCode::FORBIDDEN, refusal);
     }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, FORM_BYTES_MAX).await else {
-        let refusal = Refusal::BadUsage(format!("a form larger than {FORM_BYTES_MAX} bytes"));
+        let refusal = Refusal::FormTooLarge;
         return refused(&ctx, StatusCode::PAYLOAD_TOO_LARGE, refusal);
     };
     if !form_field(&bytes, "csrf").is_some_and(|t| same_token(t, &ctx.csrf)) {
-        let refusal =
-            Refusal::CrossSite("the form does not carry this session's form token".into());
+        let refusal = Refusal::NoFormToken;
         return refused(&ctx, StatusCode::FORBIDDEN, refusal);
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
@@ -412,9 +413,11 @@ fn refused(ctx: &Ctx, status: StatusCode, refusal: Refusal) -> Response {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .unwrap_or_else(|e| Err(CliError::from(Refusal::Internal(e.to_string()))))
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
+        Err(CliError::from(Refusal::Internal {
+            source: crate::error::source(e),
+        }))
+    })
 }
 
 /// A path inside this app to return to: `/...`, never `//host` or a scheme.

@@ -65,9 +65,11 @@ fn check_bundle(
 /// A dropped file of `len` bytes is read only within `DROPPED_FILE_BYTES_MAX`.
 fn check_size(len: usize) -> Result<()> {
     if len > DROPPED_FILE_BYTES_MAX {
-        return Err(CliError::from(Refusal::FileTooLarge(format!(
-            "{len} bytes; the most a dropped file may have is {DROPPED_FILE_BYTES_MAX}"
-        ))));
+        return Err(CliError::from(Refusal::FileTooLarge {
+            file: format!("a dropped file of {len} bytes"),
+            what: "dropped file".into(),
+            max: DROPPED_FILE_BYTES_MAX,
+        }));
     }
     Ok(())
 }
@@ -75,10 +77,9 @@ fn check_size(len: usize) -> Result<()> {
 /// What `text` is and what its check found; a file of no known kind is refused in `lang`'s words.
 fn check(app: &super::App, text: String, lang: crate::lang::Lang) -> Result<Checked> {
     let unknown = |why: String| {
-        CliError::from(Refusal::UnknownFileKind(format!(
-            "{} ({why})",
-            W::NotAFile.get(lang)
-        )))
+        CliError::from(Refusal::UnknownFileKind {
+            said: format!("{} ({why})", W::NotAFile.get(lang)),
+        })
     };
     check_size(text.len())?;
     let value: Value =
@@ -100,8 +101,11 @@ fn check(app: &super::App, text: String, lang: crate::lang::Lang) -> Result<Chec
         });
     }
     if format == PLEDGE_OFFER_FORMAT {
-        let offer: PledgeOffer = serde_json::from_value(value)
-            .map_err(|e| CliError::from(Refusal::BadOffer(format!("not a pledge offer: {e}"))))?;
+        let offer: PledgeOffer = serde_json::from_value(value).map_err(|e| {
+            CliError::from(Refusal::BadOffer {
+                source: crate::error::source(e),
+            })
+        })?;
         let result = check_bundle(&app.home, &offer.bundle)?;
         let acceptors = match &offer.transaction.body.action {
             Action::Pledge { pledgee, .. } => {
@@ -417,7 +421,9 @@ pub(super) async fn dropped(
         Err(e) => {
             return error_response(
                 &ctx,
-                &CliError::from(Refusal::BadUsage(format!("the form is incomplete: {e}"))),
+                &CliError::from(Refusal::IncompleteForm {
+                    source: crate::error::source(e),
+                }),
             )
         }
     };
@@ -440,6 +446,9 @@ mod tests {
     fn a_dropped_file_is_read_up_to_its_limit_and_no_further() {
         assert!(check_size(DROPPED_FILE_BYTES_MAX).is_ok());
         let e = check_size(DROPPED_FILE_BYTES_MAX + 1).expect_err("over the limit");
-        assert!(matches!(e.refusal(), Some(Refusal::FileTooLarge(_))), "{e}");
+        assert!(
+            matches!(e.refusal(), Some(Refusal::FileTooLarge { .. })),
+            "{e}"
+        );
     }
 }
