@@ -45,17 +45,10 @@ impl Catchup {
     /// The other member nodes, as (key, address).
     fn peers(&self) -> Vec<(ebl_core::PartyKey, String)> {
         let own = ebl_core::PartyKey::of(&self.client.key);
-        let state = match self.published.read() {
-            Ok(s) => s,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        state
-            .ledger
-            .registry()
-            .members()
-            .iter()
+        super::membership::members(&self.published)
+            .into_iter()
             .filter(|m| m.node != own)
-            .map(|m| (m.node, m.peer_address.clone()))
+            .map(|m| (m.node, m.peer_address))
             .collect()
     }
 

@@ -56,7 +56,8 @@ impl KnownNodes {
     }
 }
 
-fn members(published: &RwLock<Published>) -> Vec<ebl_core::Member> {
+/// The registry's members as this node applied them.
+pub(super) fn members(published: &RwLock<Published>) -> Vec<ebl_core::Member> {
     match published.read() {
         Ok(p) => p.ledger.registry().members().to_vec(),
         Err(poisoned) => poisoned.into_inner().ledger.registry().members().to_vec(),

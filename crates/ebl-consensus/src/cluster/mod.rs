@@ -225,20 +225,11 @@ impl Cluster {
             let address = self
                 .leader_address()
                 .ok_or_else(|| NoLeader("the leader's address is unknown".into()))?;
-            let known = {
-                let state = match self.published.read() {
-                    Ok(p) => p,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-                state
-                    .ledger
-                    .registry()
-                    .members()
-                    .iter()
-                    .find(|m| node_id(&m.node) == leader)
-                    .map(|m| m.node)
-            }
-            .ok_or_else(|| NoLeader("the leader is no member node this node knows".into()))?;
+            let known = membership::members(&self.published)
+                .into_iter()
+                .find(|m| node_id(&m.node) == leader)
+                .map(|m| m.node)
+                .ok_or_else(|| NoLeader("the leader is no member node this node knows".into()))?;
             let client = self.client.clone();
             let answer = tokio::task::spawn_blocking(move || {
                 client.post(

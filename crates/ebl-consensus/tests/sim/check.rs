@@ -23,15 +23,57 @@ fn height(node: &Node) -> u64 {
     })
 }
 
+/// A check a run broke: what it names is what to look for when the seed is replayed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Broken {
+    /// After healing, some transaction was never acknowledged (liveness).
+    #[error("the healed cluster did not acknowledge every transaction within {within_ms} ms ({acknowledged} of {submitted})")]
+    NotAcknowledged {
+        within_ms: u64,
+        acknowledged: usize,
+        submitted: usize,
+    },
+    /// After healing, the nodes never applied one head.
+    #[error("the healed nodes did not reach one head: {heights:?}")]
+    NoOneHead { heights: Vec<u64> },
+    /// A node's store failed to read (its message: the store's error is not comparable).
+    #[error("node {node}'s store: {reason}")]
+    Store { node: usize, reason: String },
+    /// A node lacks a block below the common head.
+    #[error("node {node} lacks block {height}")]
+    MissingBlock { node: usize, height: u64 },
+    /// Two nodes hold different blocks at one height.
+    #[error("two blocks at height {height}: {hashes:?}")]
+    TwoBlocks {
+        height: u64,
+        hashes: Vec<ebl_core::Hash>,
+    },
+    /// An acknowledged transaction is not where its receipt put it.
+    #[error("node {node}: acknowledged {tx} in block {block} at {height}, but that height holds another block, or none")]
+    Lost {
+        node: usize,
+        tx: ebl_core::TxId,
+        block: ebl_core::Hash,
+        height: u64,
+    },
+    /// A node's blocks do not replay from the genesis.
+    #[error("node {node}: its blocks do not replay: {reason}")]
+    NoReplay { node: usize, reason: String },
+    /// A node that should run after healing does not.
+    #[error("node {node} is not running after the heal")]
+    NotRunning { node: usize },
+    /// A node shows readers another state than the replay of its blocks.
+    #[error("node {node}: its published {what} is not the replay of its blocks")]
+    NotTheReplay { node: usize, what: &'static str },
+}
+
 /// Waits for the healed nodes to reach one head, then checks them.
-pub(crate) async fn all(nodes: &[Node], acked: &[Receipt]) -> Result<(), String> {
+pub(crate) async fn all(nodes: &[Node], acked: &[Receipt]) -> Result<(), Broken> {
     let deadline = tokio::time::Instant::now() + Duration::from_millis(SETTLE_MS);
     while nodes.iter().any(|n| height(n) != height(&nodes[0])) {
         if tokio::time::Instant::now() > deadline {
             let heights: Vec<u64> = nodes.iter().map(height).collect();
-            return Err(format!(
-                "the healed nodes did not reach one head: {heights:?}"
-            ));
+            return Err(Broken::NoOneHead { heights });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -42,24 +84,37 @@ pub(crate) async fn all(nodes: &[Node], acked: &[Receipt]) -> Result<(), String>
     one_block_per_height(&stores)?;
     nothing_acknowledged_lost(&stores, acked)?;
     for (i, (node, store)) in nodes.iter().zip(&stores).enumerate() {
-        state_is_the_replay(node, store).map_err(|e| format!("node {i}: {e}"))?;
+        state_is_the_replay(i, node, store)?;
     }
     Ok(())
 }
 
-fn one_block_per_height(stores: &[LedgerStore<FaultyKv>]) -> Result<(), String> {
-    let top = stores[0].height().map_err(|e| e.to_string())?;
-    for h in 1..=top {
+/// Node `node`'s block at `height`.
+fn block(
+    stores: &[LedgerStore<FaultyKv>],
+    node: usize,
+    height: u64,
+) -> Result<Option<ebl_store::StoredBlock>, Broken> {
+    stores[node].block(height).map_err(|e| Broken::Store {
+        node,
+        reason: e.to_string(),
+    })
+}
+
+fn one_block_per_height(stores: &[LedgerStore<FaultyKv>]) -> Result<(), Broken> {
+    let top = stores[0].height().map_err(|e| Broken::Store {
+        node: 0,
+        reason: e.to_string(),
+    })?;
+    for height in 1..=top {
         let mut hashes = Vec::new();
-        for store in stores {
-            let block = store
-                .block(h)
-                .map_err(|e| e.to_string())?
-                .ok_or(format!("a node lacks block {h}"))?;
-            hashes.push(block.header.header.hash());
+        for node in 0..stores.len() {
+            let found =
+                block(stores, node, height)?.ok_or(Broken::MissingBlock { node, height })?;
+            hashes.push(found.header.header.hash());
         }
         if hashes.iter().any(|x| *x != hashes[0]) {
-            return Err(format!("two blocks at height {h}: {hashes:?}"));
+            return Err(Broken::TwoBlocks { height, hashes });
         }
     }
     Ok(())
@@ -68,33 +123,37 @@ fn one_block_per_height(stores: &[LedgerStore<FaultyKv>]) -> Result<(), String> 
 fn nothing_acknowledged_lost(
     stores: &[LedgerStore<FaultyKv>],
     acked: &[Receipt],
-) -> Result<(), String> {
+) -> Result<(), Broken> {
     for receipt in acked {
-        for (i, store) in stores.iter().enumerate() {
-            let block = store
-                .block(receipt.height)
-                .map_err(|e| e.to_string())?
-                .ok_or(format!(
-                    "node {i} lost acknowledged block {} ({})",
-                    receipt.height,
-                    receipt.tx.to_hex()
-                ))?;
-            if block.header.header.hash() != receipt.block || !block.tx_ids.contains(&receipt.tx) {
-                return Err(format!(
-                    "node {i}: acknowledged {} in block {} at {}, but that height holds another block",
-                    receipt.tx.to_hex(),
-                    receipt.block.to_hex(),
-                    receipt.height
-                ));
+        for node in 0..stores.len() {
+            let held = block(stores, node, receipt.height)?.is_some_and(|b| {
+                b.header.header.hash() == receipt.block && b.tx_ids.contains(&receipt.tx)
+            });
+            if !held {
+                return Err(Broken::Lost {
+                    node,
+                    tx: receipt.tx,
+                    block: receipt.block,
+                    height: receipt.height,
+                });
             }
         }
     }
     Ok(())
 }
 
-fn state_is_the_replay(node: &Node, store: &LedgerStore<FaultyKv>) -> Result<(), String> {
-    let replayed = load(store, genesis()).map_err(|e| format!("its blocks do not replay: {e}"))?;
-    let running = node.running.as_ref().ok_or("not running")?;
+fn state_is_the_replay(
+    index: usize,
+    node: &Node,
+    store: &LedgerStore<FaultyKv>,
+) -> Result<(), Broken> {
+    let replayed = load(store, genesis()).map_err(|e| Broken::NoReplay {
+        node: index,
+        reason: e.to_string(),
+    })?;
+    let Some(running) = node.running.as_ref() else {
+        return Err(Broken::NotRunning { node: index });
+    };
     let published = running
         .assembled
         .published
@@ -103,14 +162,16 @@ fn state_is_the_replay(node: &Node, store: &LedgerStore<FaultyKv>) -> Result<(),
     let shown: Vec<_> = published.ledger.bills().cloned().collect();
     let replay: Vec<_> = replayed.ledger.bills().cloned().collect();
     if shown != replay {
-        return Err(format!(
-            "its published bills ({}) are not the replay of its blocks ({})",
-            shown.len(),
-            replay.len()
-        ));
+        return Err(Broken::NotTheReplay {
+            node: index,
+            what: "bills",
+        });
     }
     if published.ledger.registry().head() != replayed.ledger.registry().head() {
-        return Err("its published registry is not the replay of its blocks".into());
+        return Err(Broken::NotTheReplay {
+            node: index,
+            what: "registry",
+        });
     }
     Ok(())
 }

@@ -25,7 +25,7 @@ const ISSUES: usize = 24;
 /// What a run did, and whether its checks held.
 #[derive(Debug)]
 pub(crate) struct Outcome {
-    pub(crate) checked: Result<(), String>,
+    pub(crate) checked: Result<(), crate::check::Broken>,
     /// Every event with its simulated time: two runs of a seed must give the same.
     pub(crate) trace: Vec<String>,
     pub(crate) crashes: u64,
@@ -132,6 +132,7 @@ async fn simulate(seed: u64, raft_sync: SyncBehaviour) -> Outcome {
     let chain = genesis().chain_id();
     let cast = Cast::new();
     let registrations = cast.registrations(chain);
+    let submitted = registrations.len() + ISSUES;
     let issues: Vec<SignedTransaction> = (0..ISSUES)
         .map(|i| {
             cast.issue(chain, &format!("SIM-{i}"), 2_000)
@@ -156,11 +157,11 @@ async fn simulate(seed: u64, raft_sync: SyncBehaviour) -> Outcome {
             let acked = shared.acked.lock().expect("acked").clone();
             crate::check::all(&nodes, &acked).await
         }
-        Err(_) => Err(format!(
-            "the healed cluster did not acknowledge every transaction within {HEALED_MS} ms ({} of {})",
-            shared.acked.lock().expect("acked").len(),
-            ISSUES + 7
-        )),
+        Err(_) => Err(crate::check::Broken::NotAcknowledged {
+            within_ms: HEALED_MS,
+            acknowledged: shared.acked.lock().expect("acked").len(),
+            submitted,
+        }),
     };
     let acknowledged = shared.acked.lock().expect("acked").len() as u64;
     for node in &mut nodes {
