@@ -81,10 +81,21 @@ pub fn node_id(key: &PartyKey) -> NodeId {
 /// How long a submission waits for a leader to be elected before it is refused with `no_leader`.
 pub const LEADER_WAIT_MS: u64 = 3_000;
 
-/// Timings of the cluster. The defaults keep a failover within two seconds on one loaded machine: a
-/// follower waits 500 to 1000 ms without a heartbeat before it campaigns, and a vote round and the new
-/// leader's first commit take the rest.
-#[derive(Debug, Clone, Copy)]
+/// The least heartbeat interval, and the heartbeat of members on one site.
+pub const HEARTBEAT_MS_MIN: u64 = 60;
+/// What an append takes beyond the network's round trip: the follower's sync to disk and both sides'
+/// work on the message.
+pub const APPEND_MARGIN_MS: u64 = 40;
+/// The least wait without a heartbeat before a follower campaigns.
+pub const ELECTION_MIN_MS_MIN: u64 = 300;
+/// The least spread of the followers' waits (each picks one in it, so two rarely campaign together).
+pub const ELECTION_SPREAD_MS_MIN: u64 = 300;
+
+/// Timings of the cluster, derived from the largest round trip between two members
+/// ([`Timing::for_round_trip`]); the default is members on one site (round trip 0), which keeps a
+/// failover within two seconds on one loaded machine: a follower waits 300 to 600 ms without a
+/// heartbeat before it campaigns, and a vote round and the new leader's first commit take the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timing {
     /// How often the leader sends heartbeats.
     pub heartbeat_ms: u64,
@@ -98,15 +109,37 @@ pub struct Timing {
     pub keep_entries: u64,
 }
 
-impl Default for Timing {
-    fn default() -> Timing {
+impl Timing {
+    /// Timings for members whose slowest link has a round trip of `round_trip_ms`.
+    ///
+    /// openraft 0.9 gives every append one heartbeat interval to be answered, and a member whose
+    /// answers come later is never brought up to date (the simulation's seed 753, and
+    /// `members_a_wan_apart_keep_up_with_timings_from_their_round_trip`). So the heartbeat is the round
+    /// trip, half of it again for jitter, and `APPEND_MARGIN_MS`. A follower campaigns after missing two
+    /// heartbeats and a round trip, and the waits spread over two round trips, so that a vote finishes
+    /// before another's timer fires. At 250 ms: heartbeat 415 ms, elections after 1 080 to 1 580 ms.
+    pub fn for_round_trip(round_trip_ms: u64) -> Timing {
+        let heartbeat_ms = HEARTBEAT_MS_MIN.max(round_trip_ms * 3 / 2 + APPEND_MARGIN_MS);
+        let election_min_ms = ELECTION_MIN_MS_MIN.max(2 * heartbeat_ms + round_trip_ms);
+        let election_max_ms = election_min_ms + ELECTION_SPREAD_MS_MIN.max(2 * round_trip_ms);
         Timing {
-            heartbeat_ms: 60,
-            election_min_ms: 300,
-            election_max_ms: 600,
+            heartbeat_ms,
+            election_min_ms,
+            election_max_ms,
             snapshot_entries: 10_000,
             keep_entries: 1_000,
         }
+    }
+
+    /// The largest round trip to a member these timings leave an append time for.
+    pub fn round_trip_budget_ms(&self) -> u64 {
+        self.heartbeat_ms.saturating_sub(APPEND_MARGIN_MS)
+    }
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing::for_round_trip(0)
     }
 }
 
@@ -153,6 +186,10 @@ pub struct PeerLag {
     /// Milliseconds since the peer last answered an append (none since this node led: absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_contact_ms: Option<u64>,
+    /// The peer's last measured round trip in milliseconds (an answer too late to count included):
+    /// what `--round-trip-ms` must cover.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_trip_ms: Option<u64>,
 }
 
 /// This node's view of the cluster.
@@ -307,6 +344,10 @@ impl Cluster {
                                 .contacts
                                 .since(*id, now)
                                 .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                            round_trip_ms: self
+                                .contacts
+                                .round_trip(*id)
+                                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
                         }
                     })
                     .collect()
@@ -374,5 +415,44 @@ impl Cluster {
                 )
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_site_keeps_the_timings_failover_was_measured_with() {
+        let t = Timing::default();
+        assert_eq!(
+            (t.heartbeat_ms, t.election_min_ms, t.election_max_ms),
+            (60, 300, 600)
+        );
+    }
+
+    #[test]
+    fn every_round_trip_leaves_an_append_its_round_trip_and_openraft_accepts_the_timings() {
+        for rtt in [0, 1, 30, 150, 250, 400, 1_000] {
+            let t = Timing::for_round_trip(rtt);
+            assert!(t.round_trip_budget_ms() >= rtt, "{rtt}: {t:?}");
+            assert!(t.election_min_ms >= 2 * t.heartbeat_ms, "{rtt}: {t:?}");
+            assert!(
+                t.election_max_ms - t.election_min_ms >= 2 * rtt,
+                "{rtt}: {t:?}"
+            );
+            let config = openraft::Config {
+                heartbeat_interval: t.heartbeat_ms,
+                election_timeout_min: t.election_min_ms,
+                election_timeout_max: t.election_max_ms,
+                ..openraft::Config::default()
+            };
+            assert!(config.validate().is_ok(), "{rtt}: {t:?}");
+        }
+        let wan = Timing::for_round_trip(250);
+        assert_eq!(
+            (wan.heartbeat_ms, wan.election_min_ms, wan.election_max_ms),
+            (415, 1_080, 1_580)
+        );
     }
 }

@@ -13,6 +13,7 @@ use openraft::raft::{
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::time::{Duration, Instant};
 
 use super::membership::KnownNodes;
 use super::peer::{
@@ -26,9 +27,16 @@ use super::{BasicNode, NodeId, TypeConfig};
 pub(super) struct Network {
     pub client: PeerClient,
     pub known: KnownNodes,
-    /// Records each peer's answer to an append (how a leader knows it still has its quorum).
+    /// Records each peer's answer to an append (how a leader knows it still has its quorum) and its
+    /// round trip.
     pub contacts: super::contact::Contacts,
+    /// The largest round trip the timings leave an append time for; a longer one is reported.
+    pub round_trip_budget: Duration,
 }
+
+/// How long a request is waited for after openraft gave up on it, to measure a round trip too long for
+/// the timings (otherwise never seen: the answer would be cut off at the timeout it overran).
+pub(crate) const ROUND_TRIP_PROBE_MS: u64 = 1_000;
 
 impl RaftNetworkFactory<TypeConfig> for Network {
     type Network = Connection;
@@ -73,11 +81,35 @@ impl Connection {
         let body = codec::encode(request);
         let client = self.network.client.clone();
         let address = self.address.clone();
-        let timeout = option.hard_ttl();
-        let answer =
-            tokio::task::spawn_blocking(move || client.post(&address, &key, path, &body, timeout))
-                .await
-                .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let timeout = option
+            .hard_ttl()
+            .max(Duration::from_millis(ROUND_TRIP_PROBE_MS));
+        let (contacts, target, budget) = (
+            self.network.contacts.clone(),
+            self.target,
+            self.network.round_trip_budget,
+        );
+        // Measured where the answer arrives, on the blocking thread, which runs on when openraft has
+        // stopped waiting: an answer later than the heartbeat is how too short a timing shows.
+        let answer = tokio::task::spawn_blocking(move || {
+            let sent = Instant::now();
+            let answer = client.post(&address, &key, path, &body, timeout);
+            if answer.is_ok() {
+                let round_trip = sent.elapsed();
+                if contacts.measured(target, round_trip, budget) {
+                    tracing::warn!(
+                        peer = target,
+                        round_trip = ?round_trip,
+                        budget = ?budget,
+                        "a member's round trip is longer than the cluster's timings allow: its appends \
+                         time out and it falls behind; run every member with --round-trip-ms at least this"
+                    );
+                }
+            }
+            answer
+        })
+        .await
+        .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let bytes = match answer {
             Ok(bytes) => bytes,
             Err(e @ PeerError::Unreachable { .. }) => {

@@ -68,6 +68,7 @@ pub async fn start<K: Kv>(
                 client: peers.client.clone(),
                 known: peers.known.clone(),
                 contacts: peers.contacts.clone(),
+                round_trip_budget: std::time::Duration::from_millis(timing.round_trip_budget_ms()),
             }
         })
         .await?;
@@ -225,6 +226,13 @@ async fn assemble_with<K: Kv, N: RaftNetworkFactory<TypeConfig>>(
     }
     .validate()
     .map_err(|e| ConsensusError::Timing(Box::new(e)))?;
+    tracing::info!(
+        heartbeat_ms = timing.heartbeat_ms,
+        election_min_ms = timing.election_min_ms,
+        election_max_ms = timing.election_max_ms,
+        round_trip_budget_ms = timing.round_trip_budget_ms(),
+        "cluster timings"
+    );
     let id = node_id(&own);
     let raft = Raft::new(id, Arc::new(config), network, log_store, machine)
         .await

@@ -23,8 +23,10 @@ pub(crate) struct Wires {
     pub(crate) cut: BTreeSet<NodeId>,
     /// Of every thousand messages, how many are lost.
     pub(crate) loss_per_mille: u32,
-    /// The longest one-way delay.
+    /// The longest one-way delay drawn for a message (jitter, on top of its link's).
     pub(crate) delay_max_ms: u64,
+    /// Each link's fixed one-way delay (members far apart), by the pair of nodes, the smaller id first.
+    pub(crate) links: BTreeMap<(NodeId, NodeId), u64>,
     /// The run's generator: network draws, faults and clients take turns on it.
     pub(crate) rng: StdRng,
 }
@@ -74,13 +76,25 @@ pub(crate) struct Link {
 
 type Failed<E = openraft::error::Infallible> = RPCError<NodeId, BasicNode, RaftError<NodeId, E>>;
 
+impl Wires {
+    /// The delay of one message from `from` to `to`: its link's, and jitter drawn from the seed.
+    fn delay(&mut self, from: NodeId, to: NodeId) -> Duration {
+        let link = self
+            .links
+            .get(&(from.min(to), from.max(to)))
+            .copied()
+            .unwrap_or(0);
+        let most = self.delay_max_ms;
+        Duration::from_millis(link + self.rng.gen_range(0..=most))
+    }
+}
+
 impl Link {
     /// The target's Raft and the delay before it gets the message, or none if it is lost.
     fn send(&self) -> Option<(Raft, Duration)> {
         let mut w = wires(&self.wires);
         let lost = w.rng.gen_range(0..1000) < w.loss_per_mille;
-        let most = w.delay_max_ms;
-        let delay = Duration::from_millis(w.rng.gen_range(0..=most));
+        let delay = w.delay(self.from, self.to);
         if lost || w.cut.contains(&self.from) || w.cut.contains(&self.to) {
             return None;
         }
@@ -91,8 +105,7 @@ impl Link {
     fn answer(&self) -> Option<Duration> {
         let mut w = wires(&self.wires);
         let lost = w.rng.gen_range(0..1000) < w.loss_per_mille;
-        let most = w.delay_max_ms;
-        let delay = Duration::from_millis(w.rng.gen_range(0..=most));
+        let delay = w.delay(self.to, self.from);
         let gone = !w.rafts.contains_key(&self.from) || !w.rafts.contains_key(&self.to);
         (!lost && !gone && !w.cut.contains(&self.from) && !w.cut.contains(&self.to))
             .then_some(delay)

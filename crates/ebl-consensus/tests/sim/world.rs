@@ -14,6 +14,15 @@ use ebl_store::{FaultyKv, LedgerStore, StoreError, SyncBehaviour};
 
 use crate::net::{wires, Shared, SimNetwork};
 
+/// The timings of members on one site, a little quicker than a node's default (the runs are short).
+pub(crate) const ONE_SITE: Timing = Timing {
+    heartbeat_ms: 50,
+    election_min_ms: 150,
+    election_max_ms: 300,
+    snapshot_entries: 1_000_000,
+    keep_entries: 1_000,
+};
+
 /// The genesis's time; the simulated clock starts a little after it.
 pub(crate) const GENESIS_MS: u64 = 1_000;
 
@@ -64,6 +73,9 @@ pub(crate) struct Node {
     pub(crate) id: NodeId,
     pub(crate) ledger_disk: FaultyKv,
     pub(crate) raft_disk: FaultyKv,
+    /// The cluster timings it runs with (no snapshots: their thread would write at moments no seed
+    /// decides).
+    pub(crate) timing: Timing,
     pub(crate) running: Option<Running>,
 }
 
@@ -75,7 +87,7 @@ pub(crate) struct Running {
 
 impl Node {
     /// Member `index`'s node; its Raft log's disk syncs as `raft_sync` says (the ledger's honestly).
-    pub(crate) fn new(index: u8, raft_sync: SyncBehaviour) -> Node {
+    pub(crate) fn new(index: u8, raft_sync: SyncBehaviour, timing: Timing) -> Node {
         let key = key(21 + index);
         let ledger_disk = FaultyKv::new(SyncBehaviour::Honest);
         LedgerStore::new(ledger_disk.clone())
@@ -87,6 +99,10 @@ impl Node {
             key,
             ledger_disk,
             raft_disk: FaultyKv::new(raft_sync),
+            timing: Timing {
+                snapshot_entries: 1_000_000,
+                ..timing
+            },
             running: None,
         }
     }
@@ -109,13 +125,7 @@ impl Node {
             transport: Arc::new(Nowhere),
             pint_trust: ebl_pint::TrustStore::default(),
         };
-        let timing = Timing {
-            heartbeat_ms: 50,
-            election_min_ms: 150,
-            election_max_ms: 300,
-            snapshot_entries: 1_000_000,
-            keep_entries: 1_000,
-        };
+        let timing = self.timing;
         let network = SimNetwork {
             from: self.id,
             wires: shared.clone(),

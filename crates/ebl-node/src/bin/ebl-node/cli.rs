@@ -194,6 +194,12 @@ pub(crate) struct RunArgs {
     /// Where Prometheus metrics are served, apart from the API (port 0: any free port, printed).
     #[arg(long, env = "EBL_METRICS_LISTEN", default_value = "127.0.0.1:0")]
     pub(crate) metrics_listen: SocketAddr,
+    /// The longest round trip between two members, in milliseconds (measure it with `ebl-node status`
+    /// on the leader): the heartbeat and election timeouts are derived from it, so that every member's
+    /// appends are answered in time. 0: members on one site (heartbeat 60 ms, elections after 300 to
+    /// 600 ms). Give every member the same value.
+    #[arg(long, env = "EBL_ROUND_TRIP_MS", default_value_t = 0)]
+    pub(crate) round_trip_ms: u64,
     /// A cluster member's Raft log entries between snapshots; the log before a snapshot is purged
     /// but for `--raft-keep-entries`, and a node that missed purged entries catches up from peers.
     #[arg(long, default_value_t = ebl_consensus::cluster::Timing::default().snapshot_entries)]

@@ -43,7 +43,7 @@ pub(crate) fn run(dir: &DataDir, args: RunArgs) -> anyhow::Result<()> {
     let timing = ebl_consensus::cluster::Timing {
         snapshot_entries: args.raft_snapshot_entries.max(1),
         keep_entries: args.raft_keep_entries,
-        ..ebl_consensus::cluster::Timing::default()
+        ..ebl_consensus::cluster::Timing::for_round_trip(args.round_trip_ms)
     };
     let metrics_listen = args.metrics_listen;
     // Everything that can be refused is checked before anything is made: a busy port or a bad

@@ -77,6 +77,10 @@ pub(crate) fn status(dir: &DataDir, json: bool, node: Option<&str>) -> ExitCode 
                     .map_or("never answered".to_owned(), |ms| {
                         format!("answered {ms} ms ago")
                     });
+                let contact = match peer.round_trip_ms {
+                    Some(ms) => format!("{contact}, round trip {ms} ms"),
+                    None => contact,
+                };
                 say!(
                     "peer      node {}: {} entries behind (holds {}), {contact}",
                     peer.id,
