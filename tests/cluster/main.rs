@@ -9,6 +9,7 @@
 
 mod catchup;
 mod failover;
+mod hosts;
 mod partition;
 mod tls;
 

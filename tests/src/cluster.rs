@@ -30,6 +30,18 @@ pub struct Members {
     pub chain: Hash,
     pub operator: SigningKey,
     pub genesis: PathBuf,
+    /// The delaying relays at the peer addresses, when the members run on hosts of their own.
+    pub relays: Vec<crate::relay::Relay>,
+    /// The members' hosts, removed after the nodes are stopped (fields drop in order).
+    pub hosts: Option<crate::hosts::Hosts>,
+}
+
+/// Where one member's node listens, the peer address its genesis names, and the host it runs on.
+#[derive(Debug, Clone)]
+struct Place {
+    listen: String,
+    address: String,
+    namespace: Option<String>,
 }
 
 impl Members {
@@ -87,14 +99,84 @@ impl Members {
         proxied: bool,
         tls: bool,
     ) -> Members {
+        let mut proxies = Vec::new();
+        let places = (0..count)
+            .map(|_| {
+                let listen = format!("127.0.0.1:{}", free_port());
+                let address = if proxied {
+                    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("proxy port");
+                    let proxy = crate::proxy::Proxy::start(listener, listen.clone());
+                    let address = proxy.address.clone();
+                    proxies.push(proxy);
+                    address
+                } else {
+                    listen.clone()
+                };
+                Place {
+                    listen,
+                    address,
+                    namespace: None,
+                }
+            })
+            .collect();
+        let mut members = Members::launch_at(binary, places, threshold, run_args, tls);
+        members.proxies = proxies;
+        members
+    }
+
+    /// Members on `hosts`, one each, every link between two of them delayed by a relay: `round_trip(i,
+    /// j)` is the round trip between members i and j, `jitter` the most added to each one-way delay.
+    /// Each node runs `ebl-node run` with `run_args` (plain HTTP: the hosts are the tests' own).
+    pub fn start_on_hosts(
+        hosts: crate::hosts::Hosts,
+        round_trip: impl Fn(usize, usize) -> Duration,
+        jitter: Duration,
+        run_args: &[&str],
+    ) -> Members {
+        let count = hosts.names.len();
+        let mut relays = Vec::new();
+        let mut places = Vec::new();
+        for j in 0..count {
+            let listen = std::net::SocketAddr::from((hosts.addresses[j], crate::hosts::NODE_PORT));
+            let at = std::net::SocketAddr::from((hosts.peer_addresses[j], crate::hosts::NODE_PORT));
+            let links = crate::relay::Links {
+                one_way: (0..count)
+                    .filter(|i| *i != j)
+                    .map(|i| (hosts.source(i), round_trip(i, j) / 2))
+                    .collect(),
+                jitter,
+            };
+            let listener = std::net::TcpListener::bind(at).expect("relay address");
+            relays.push(crate::relay::Relay::start(listener, listen, links));
+            places.push(Place {
+                listen: listen.to_string(),
+                address: at.to_string(),
+                namespace: Some(hosts.names[j].clone()),
+            });
+        }
+        let mut args = vec!["--insecure-plain-http"];
+        args.extend_from_slice(run_args);
+        let mut members = Members::launch_at(&bin("ebl-node"), places, 1, &args, false);
+        members.relays = relays;
+        members.hosts = Some(hosts);
+        members
+    }
+
+    fn launch_at(
+        binary: &std::path::Path,
+        places: Vec<Place>,
+        threshold: u16,
+        run_args: &[&str],
+        tls: bool,
+    ) -> Members {
+        let count = places.len();
         let dir = tempfile::tempdir().expect("temp dir");
         let operator = ebl_core::testkit::key(1);
         let mut members = Vec::new();
         let mut addresses = Vec::new();
         let mut listens = Vec::new();
-        let mut proxies = Vec::new();
         let mut node_keys = Vec::new();
-        for i in 0..count {
+        for (i, place) in places.iter().enumerate() {
             let data = dir.path().join(format!("node-{i}"));
             let node_key = NodeProcess::node_key_by(binary, &data);
             let admin = if i == 0 {
@@ -104,20 +186,10 @@ impl Members {
                     40 + u8::try_from(i).expect("a few members"),
                 ))
             };
-            let listen = format!("127.0.0.1:{}", free_port());
-            let address = if proxied {
-                let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("proxy port");
-                let proxy = crate::proxy::Proxy::start(listener, listen.clone());
-                let address = proxy.address.clone();
-                proxies.push(proxy);
-                address
-            } else {
-                listen.clone()
-            };
-            members.push(format!("Member {i},{admin},{node_key},{address}"));
+            members.push(format!("Member {i},{admin},{node_key},{}", place.address));
             node_keys.push(node_key);
-            addresses.push(address);
-            listens.push(listen);
+            addresses.push(place.address.clone());
+            listens.push(place.listen.clone());
         }
         let genesis = dir.path().join("genesis.json");
         let mut args = vec!["genesis".to_owned()];
@@ -155,6 +227,7 @@ impl Members {
             .map(|i| {
                 let data = &datas[i];
                 let mut node = NodeProcess::of_binary(binary, data, &listens[i]);
+                node.namespace = places[i].namespace.clone();
                 node.run_args
                     .extend(run_args.iter().map(|a| (*a).to_owned()));
                 node.start();
@@ -174,11 +247,13 @@ impl Members {
             nodes,
             addresses,
             listens,
-            proxies,
+            proxies: Vec::new(),
             node_keys,
             chain,
             operator,
             genesis,
+            relays: Vec::new(),
+            hosts: None,
         }
     }
 

@@ -16,10 +16,12 @@ use serde_json::Value;
 
 pub mod browser;
 pub mod cluster;
+pub mod hosts;
 pub mod ledgers;
 pub mod lying;
 pub mod ports;
 pub mod proxy;
+pub mod relay;
 pub mod releases;
 pub mod wallets;
 
@@ -161,6 +163,8 @@ pub struct NodeProcess {
     pub listen: String,
     /// Extra arguments to `ebl-node run` (a cluster's snapshot interval, for instance).
     pub run_args: Vec<String>,
+    /// The network namespace it runs in (a host of its own, `crate::hosts`); none: the tests'.
+    pub namespace: Option<String>,
     child: Option<Child>,
 }
 
@@ -216,6 +220,7 @@ impl NodeProcess {
             metrics_url: None,
             listen: "127.0.0.1:0".into(),
             run_args: Vec::new(),
+            namespace: None,
             child: None,
         };
         node.start();
@@ -258,6 +263,7 @@ impl NodeProcess {
             // Metrics on another loopback address: a port picked for a cluster member that has not
             // started yet must not be taken by another member's metrics listener.
             run_args: vec!["--metrics-listen".into(), "127.0.0.2:0".into()],
+            namespace: None,
             child: None,
         }
     }
@@ -310,7 +316,16 @@ impl NodeProcess {
 
     /// Starts the process on 127.0.0.1:0 and waits for it to say where it listens.
     pub fn start(&mut self) {
-        let mut child = Command::new(&self.binary)
+        // `ip netns exec` execs the node in place: the child's pid is the node's.
+        let mut command = match &self.namespace {
+            Some(namespace) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", namespace]).arg(&self.binary);
+                c
+            }
+            None => Command::new(&self.binary),
+        };
+        let mut child = command
             .args(["run", "--listen", &self.listen, "--log-level"])
             .arg(std::env::var("EBL_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .arg("--data")

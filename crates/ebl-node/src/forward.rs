@@ -40,7 +40,7 @@ pub(crate) async fn forward(
     let tls = tls.clone();
     let leader = cluster.leader();
     let sent = tokio::task::spawn_blocking(move || {
-        let agent = tls.agent(
+        let agent = tls.forward_agent(
             Duration::from_millis(crate::peer_client::PEER_CONNECT_MS),
             Some(Duration::from_millis(FORWARD_TIMEOUT_MS)),
         );

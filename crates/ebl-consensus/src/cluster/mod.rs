@@ -115,13 +115,22 @@ impl Timing {
     /// openraft 0.9 gives every append one heartbeat interval to be answered, and a member whose
     /// answers come later is never brought up to date (the simulation's seed 753, and
     /// `members_a_wan_apart_keep_up_with_timings_from_their_round_trip`). So the heartbeat is the round
-    /// trip, half of it again for jitter, and `APPEND_MARGIN_MS`. A follower campaigns after missing two
-    /// heartbeats and a round trip, and the waits spread over two round trips, so that a vote finishes
-    /// before another's timer fires. At 250 ms: heartbeat 415 ms, elections after 1 080 to 1 580 ms.
+    /// trip, a quarter of it again for jitter, and `APPEND_MARGIN_MS`. A failover is then bounded by
+    /// openraft's rules: a follower campaigns once the leader's lease (the longest election timeout)
+    /// and its own election timeout have passed without a heartbeat, checked at ticks of one and a half
+    /// heartbeats; so the election timeouts are kept as short as the rest allows: half a round trip
+    /// above the heartbeat, and long enough for a vote over a new connection (openraft gives a vote the
+    /// shortest election timeout; a handshake and the vote are two round trips: with less, the first
+    /// vote after a leader's death timed out at 250 ms and cost a whole election round), spread over a
+    /// round trip (at least `ELECTION_SPREAD_MS_MIN`) so that one candidate's vote usually finishes
+    /// before another's timer fires. At 250 ms: heartbeat 352 ms, elections after 540 to 840 ms, a dead
+    /// leader noticed within 2.2 s.
     pub fn for_round_trip(round_trip_ms: u64) -> Timing {
-        let heartbeat_ms = HEARTBEAT_MS_MIN.max(round_trip_ms * 3 / 2 + APPEND_MARGIN_MS);
-        let election_min_ms = ELECTION_MIN_MS_MIN.max(2 * heartbeat_ms + round_trip_ms);
-        let election_max_ms = election_min_ms + ELECTION_SPREAD_MS_MIN.max(2 * round_trip_ms);
+        let heartbeat_ms = HEARTBEAT_MS_MIN.max(round_trip_ms * 5 / 4 + APPEND_MARGIN_MS);
+        let election_min_ms = ELECTION_MIN_MS_MIN
+            .max(heartbeat_ms + round_trip_ms / 2)
+            .max(2 * round_trip_ms + APPEND_MARGIN_MS);
+        let election_max_ms = election_min_ms + ELECTION_SPREAD_MS_MIN.max(round_trip_ms);
         Timing {
             heartbeat_ms,
             election_min_ms,
@@ -129,6 +138,12 @@ impl Timing {
             snapshot_entries: 10_000,
             keep_entries: 1_000,
         }
+    }
+
+    /// The longest a follower goes without a heartbeat before it campaigns: the leader's lease and the
+    /// longest election timeout, and a tick's lateness (openraft 0.9's rules).
+    pub fn leader_loss_noticed_ms(&self) -> u64 {
+        2 * self.election_max_ms + self.heartbeat_ms * 3 / 2
     }
 
     /// The largest round trip to a member these timings leave an append time for.
@@ -436,11 +451,9 @@ mod tests {
         for rtt in [0, 1, 30, 150, 250, 400, 1_000] {
             let t = Timing::for_round_trip(rtt);
             assert!(t.round_trip_budget_ms() >= rtt, "{rtt}: {t:?}");
-            assert!(t.election_min_ms >= 2 * t.heartbeat_ms, "{rtt}: {t:?}");
-            assert!(
-                t.election_max_ms - t.election_min_ms >= 2 * rtt,
-                "{rtt}: {t:?}"
-            );
+            assert!(t.election_min_ms > t.heartbeat_ms, "{rtt}: {t:?}");
+            assert!(t.election_min_ms > 2 * rtt, "{rtt}: {t:?}");
+            assert!(t.election_max_ms - t.election_min_ms >= rtt, "{rtt}: {t:?}");
             let config = openraft::Config {
                 heartbeat_interval: t.heartbeat_ms,
                 election_timeout_min: t.election_min_ms,
@@ -452,7 +465,8 @@ mod tests {
         let wan = Timing::for_round_trip(250);
         assert_eq!(
             (wan.heartbeat_ms, wan.election_min_ms, wan.election_max_ms),
-            (415, 1_080, 1_580)
+            (352, 540, 840)
         );
+        assert_eq!(wan.leader_loss_noticed_ms(), 2_208);
     }
 }

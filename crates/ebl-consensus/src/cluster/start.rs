@@ -231,6 +231,7 @@ async fn assemble_with<K: Kv, N: RaftNetworkFactory<TypeConfig>>(
         election_min_ms = timing.election_min_ms,
         election_max_ms = timing.election_max_ms,
         round_trip_budget_ms = timing.round_trip_budget_ms(),
+        leader_loss_noticed_ms = timing.leader_loss_noticed_ms(),
         "cluster timings"
     );
     let id = node_id(&own);
