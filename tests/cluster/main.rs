@@ -1,5 +1,6 @@
-//! D. The consortium's cluster, as real `ebl-node` processes on 127.0.0.1: failover under load, catching
-//! up, a partitioned leader, everything killed at once, a lying leader, a lost data directory. Each test
+//! D. The consortium's cluster, as real `ebl-node` processes on 127.0.0.1 (or, in `hosts`, on hosts of
+//! their own a WAN apart): failover under load, catching up, a partitioned leader, everything killed at
+//! once, a lying leader, a lost data directory. Each test
 //! prints its figure; sizes are small for CI and grow with `EBL_SOAK=1`.
 
 #![allow(

@@ -40,12 +40,12 @@ pub(crate) async fn forward(
     let tls = tls.clone();
     let leader = cluster.leader();
     let sent = tokio::task::spawn_blocking(move || {
-        let agent = tls.forward_agent(
-            Duration::from_millis(crate::peer_client::PEER_CONNECT_MS),
-            Some(Duration::from_millis(FORWARD_TIMEOUT_MS)),
-        );
+        let agent = tls.forward_agent(Duration::from_millis(crate::peer_client::PEER_CONNECT_MS));
         let mut response = agent
             .post(&url)
+            .config()
+            .timeout_global(Some(Duration::from_millis(FORWARD_TIMEOUT_MS)))
+            .build()
             .header("content-type", "application/json")
             .header(FORWARDED_HEADER, "1")
             .send(&body[..])?;

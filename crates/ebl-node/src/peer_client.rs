@@ -7,7 +7,7 @@ use ebl_consensus::cluster::peer::{
     PeerAnswer, PeerError, PeerRequest, PeerTransport, PEER_MESSAGE_BYTES_MAX,
 };
 use ebl_core::api::{HEADER_KEY, HEADER_SIGNATURE, HEADER_TIME};
-use ebl_core::{bytes, SignatureBytes};
+use ebl_core::{bytes, PartyKey, SignatureBytes};
 
 use crate::tls::PeerTls;
 
@@ -29,7 +29,33 @@ impl HttpPeers {
     }
 }
 
+/// How long keeping a connection open may take.
+const KEEP_WARM_TIMEOUT_MS: u64 = 2_000;
+
 impl PeerTransport for HttpPeers {
+    /// A public read of the peer's cluster view, read to its end so its connection goes back to the
+    /// pool; what it says is not used. It names the sending node (unsigned: the view is public), as
+    /// every request on these connections does.
+    fn keep_warm(&self, address: &str, from: &PartyKey) -> bool {
+        let answer = self
+            .agent
+            .get(&self.tls.url(address, "/v1/cluster"))
+            .config()
+            .timeout_global(Some(Duration::from_millis(KEEP_WARM_TIMEOUT_MS)))
+            .build()
+            .header(HEADER_KEY, &from.to_hex())
+            .call();
+        match answer {
+            Ok(mut response) => response
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024)
+                .read_to_vec()
+                .is_ok(),
+            Err(_) => false,
+        }
+    }
+
     fn send(&self, request: &PeerRequest<'_>) -> Result<PeerAnswer, PeerError> {
         let unreachable = |e: ureq::Error| PeerError::Unreachable {
             address: request.address.to_owned(),

@@ -231,6 +231,7 @@ pub struct PeerTls {
     roots: Option<Arc<Vec<ureq::tls::Certificate<'static>>>>,
     /// The one agent writes are forwarded to the leader with, so that its connection stays open
     /// between them: a new connection costs a round trip more (at 250 ms, a quarter of a second).
+    /// Apart from the Raft messages' agent, whose every request names its sending node first.
     forwards: Arc<std::sync::OnceLock<ureq::Agent>>,
 }
 
@@ -260,10 +261,11 @@ impl PeerTls {
         format!("{scheme}://{address}{path}")
     }
 
-    /// The agent for writes forwarded to the leader, made by the first with these timeouts and kept.
-    pub fn forward_agent(&self, connect: Duration, whole: Option<Duration>) -> ureq::Agent {
+    /// The agent for writes forwarded to the leader, made by the first call with `connect` as its
+    /// connect timeout and kept (no overall timeout: each request sets its own).
+    pub fn forward_agent(&self, connect: Duration) -> ureq::Agent {
         self.forwards
-            .get_or_init(|| self.agent(connect, whole))
+            .get_or_init(|| self.agent(connect, None))
             .clone()
     }
 

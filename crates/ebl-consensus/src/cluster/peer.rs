@@ -161,7 +161,21 @@ pub struct PeerAnswer {
 pub trait PeerTransport: Send + Sync + std::fmt::Debug {
     /// Sends `request` and returns the answer as it came.
     fn send(&self, request: &PeerRequest<'_>) -> Result<PeerAnswer, PeerError>;
+
+    /// Keeps a connection to the peer at `address` open for the next request (blocking), naming
+    /// `from`, the sending node. At WAN latency a new connection costs a round trip that the
+    /// cluster's timings do not count: a vote or a new leader's first append over one timed out. Best
+    /// effort: whether the peer answered (a transport without connections has none to keep: true).
+    fn keep_warm(&self, _address: &str, _from: &PartyKey) -> bool {
+        true
+    }
 }
+
+/// How often every member node's connection to every other is used, if nothing else used it: well
+/// within an HTTP client's idle limit (ureq's 15 s) and the nodes' (`CONNECTION_IDLE_MS`, 35 s).
+pub const KEEP_WARM_MS: u64 = 5_000;
+/// How soon a peer that did not answer is tried again (at start, the others' nodes may not be up yet).
+pub const KEEP_WARM_RETRY_MS: u64 = 500;
 
 /// Why a request to a peer failed.
 #[derive(Debug, thiserror::Error)]

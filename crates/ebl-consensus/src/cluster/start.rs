@@ -72,6 +72,8 @@ pub async fn start<K: Kv>(
             }
         })
         .await?;
+    // Only here, not in `assemble`: a simulated node has no connections to keep.
+    tokio::spawn(super::warm::keep_warm(assembled.cluster.clone()));
     let handle = tokio::runtime::Handle::current();
     let thread = std::thread::Builder::new()
         .name("orderer".into())
