@@ -287,6 +287,12 @@ fn regression_a_member_node_restored_from_a_backup_does_not_vote_again_and_rejoi
         );
         assert_eq!(shown.ok().json()["bill"]["id"], Value::from(bill.clone()));
     }
+    // Issue 35: the rejoined node's store, whose copies of the blocks from before its admission it
+    // signed itself, verifies (its bank proofs are the hosts family's: here, the blocks written before
+    // the data loss were never certified while the lost node lived, and three of three must sign).
+    members.nodes[2].terminate();
+    let verified = members.nodes[2].verify().ok().json();
+    assert_eq!(verified["verdict"], "ok", "{verified}");
 }
 
 /// A restore's durability rests on the order of its system calls, which no kill test here can see (a

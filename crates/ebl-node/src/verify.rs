@@ -132,6 +132,9 @@ pub fn verify_store<K: Kv>(
         total = total.max(stored_height()?);
     }
     let mut parent = None;
+    // Block signers not (yet) a member node, with the first height each signed.
+    let mut unadmitted: std::collections::BTreeMap<ebl_core::PartyKey, u64> =
+        std::collections::BTreeMap::new();
     let mut transactions = 0u64;
     let mut height = 0;
     while height < total {
@@ -154,13 +157,16 @@ pub fn verify_store<K: Kv>(
             .follows(parent.as_ref())
             .and_then(|()| {
                 // Each member node signs the blocks it writes: the signer must be a member node as the
-                // registry stood before this block.
+                // registry stood before this block, or a node whose member is admitted later in this
+                // history: a node that joined signs the copies it writes of the blocks from before
+                // (issue 35), which it must be admitted by the head for.
+                let binding = ebl_core::HeaderBinding::before(ledger.registry(), height);
                 match ledger.registry().member_by_node(&header.signer) {
-                    Some(member) => header.verify(
-                        &member.node,
-                        ebl_core::HeaderBinding::before(ledger.registry(), height),
-                    ),
-                    None => Err(ebl_core::Error::NotNode),
+                    Some(member) => header.verify(&member.node, binding),
+                    None => {
+                        unadmitted.entry(header.signer).or_insert(height);
+                        header.verify(&header.signer, binding)
+                    }
                 }
             })
             .map_err(|e| failure(place.clone(), Some(height), None, e.code(), e.to_string()))?;
@@ -238,12 +244,23 @@ pub fn verify_store<K: Kv>(
                 })?;
             transactions += 1;
         }
+        unadmitted.retain(|signer, _| ledger.registry().member_by_node(signer).is_none());
         if checkpoint.due(height) && checkpoint.check(store, &ledger, height)? {
             // A newer checkpoint was written meanwhile: replay on to its height.
             total = total.max(stored_height()?);
         }
         parent = Some(header.header.clone());
         progress(height, total);
+    }
+    if let Some((_, at)) = unadmitted.iter().min_by_key(|(_, at)| **at) {
+        let e = ebl_core::Error::NotNode;
+        return Err(failure(
+            format!("block {at}"),
+            Some(*at),
+            None,
+            e.code(),
+            format!("{e}: its signer was never admitted as one"),
+        ));
     }
     if let Some(at) = checkpoint.pending() {
         if at > total {
@@ -487,6 +504,59 @@ mod tests {
             "one more is given up"
         );
         assert_eq!((checkpoint.pending(), checkpoint.matched), (None, None));
+    }
+
+    /// Issue 35 lets a store hold copies of blocks signed by a node whose member is admitted later
+    /// (a joined node's own); a block signed by a key no member ever had is still `not_node`.
+    #[test]
+    fn a_block_signed_by_a_key_never_admitted_is_not_a_member_nodes() {
+        use ebl_core::block::BlockHeader;
+        use ebl_core::testkit::{key, Cast};
+        use ebl_core::{HeaderBinding, MerkleTree};
+        let cast = Cast::new();
+        let genesis = cast.genesis(1_000).expect("genesis");
+        let chain = genesis.chain_id();
+        let written_by = |signer: &ebl_core::SigningKey| {
+            let store =
+                LedgerStore::new(ebl_store::FaultyKv::new(ebl_store::SyncBehaviour::Honest));
+            store.init(&genesis).expect("init");
+            let transactions = cast.registrations(chain);
+            let mut ledger = Ledger::new(genesis.clone());
+            ledger.set_block(1, 2_000);
+            for tx in &transactions {
+                ledger.apply(tx, Signatures::Verify).expect("applies");
+            }
+            let ids: Vec<TxId> = transactions.iter().map(|t| t.id()).collect();
+            let header = BlockHeader {
+                chain,
+                height: 1,
+                prev: chain,
+                tx_root: MerkleTree::new(&ids).root(),
+                tx_count: u32::try_from(ids.len()).expect("a few"),
+                time_ms: 2_000,
+            };
+            let binding = HeaderBinding::after(ledger.registry(), 1, &transactions);
+            let block = ebl_store::StoredBlock {
+                header: header.sign(signer, binding),
+                tx_ids: ids,
+            };
+            store
+                .write_block(&ebl_store::BlockWrite {
+                    block: &block,
+                    transactions: &transactions,
+                })
+                .expect("write");
+            store
+                .record_witness(1, block.header.header.hash())
+                .expect("witness");
+            verify_store(&store, |_, _| {})
+        };
+        assert!(written_by(&cast.node).is_ok());
+        let refused = written_by(&key(77)).expect_err("a stranger's block");
+        assert_eq!(
+            (refused.code.as_str(), refused.height),
+            ("not_node", Some(1))
+        );
     }
 
     #[test]

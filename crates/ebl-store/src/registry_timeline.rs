@@ -13,6 +13,9 @@ use ebl_core::{Hash, TxId};
 pub(crate) struct RegistryTimeline {
     entries: Vec<(u64, TxId)>,
     positions: HashMap<TxId, usize>,
+    /// The positions of the consortium's own changes (members, threshold, formats) among `entries`:
+    /// few, and what the member nodes before a height follow from.
+    consortium: Vec<usize>,
 }
 
 impl RegistryTimeline {
@@ -33,18 +36,46 @@ impl RegistryTimeline {
         self.entries.last().map(|(_, id)| *id)
     }
 
-    /// Takes in transactions walked past the newest, oldest first.
-    pub(crate) fn extend(&mut self, walked: impl IntoIterator<Item = (u64, TxId)>) {
-        for (height, id) in walked {
+    /// Takes in transactions walked past the newest, oldest first, each marked whether it is a change
+    /// of the consortium's rather than a party's.
+    pub(crate) fn extend(&mut self, walked: impl IntoIterator<Item = (u64, TxId, bool)>) {
+        for (height, id, consortium) in walked {
+            if consortium {
+                self.consortium.push(self.entries.len());
+            }
             self.positions.insert(id, self.entries.len());
             self.entries.push((height, id));
         }
+    }
+
+    /// The consortium's changes in blocks below `height`, as of the registry head `head`, oldest first
+    /// with their heights; `None` when `head` has not been walked to.
+    pub(crate) fn consortium_before(
+        &self,
+        head: &TxId,
+        chain: Hash,
+        height: u64,
+    ) -> Option<Vec<(u64, TxId)>> {
+        let last = if *head == chain {
+            return Some(Vec::new());
+        } else {
+            *self.positions.get(head)?
+        };
+        Some(
+            self.consortium
+                .iter()
+                .take_while(|at| **at <= last)
+                .map(|at| self.entries[*at])
+                .take_while(|(h, _)| *h < height)
+                .collect(),
+        )
     }
 
     /// Forgets everything walked: a head that does not follow it (a store cut back by a restore).
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.positions.clear();
+        self.consortium.clear();
     }
 }
 
@@ -57,7 +88,12 @@ mod tests {
         let chain = Hash::of(b"chain");
         let ids: Vec<TxId> = (0u8..4).map(|i| Hash::of(&[i])).collect();
         let mut timeline = RegistryTimeline::default();
-        timeline.extend([(2, ids[0]), (2, ids[1]), (5, ids[2]), (9, ids[3])]);
+        timeline.extend([
+            (2, ids[0], false),
+            (2, ids[1], true),
+            (5, ids[2], false),
+            (9, ids[3], true),
+        ]);
         assert_eq!(timeline.head_before(&ids[3], chain, 1), Some(chain));
         assert_eq!(timeline.head_before(&ids[3], chain, 2), Some(chain));
         assert_eq!(timeline.head_before(&ids[3], chain, 3), Some(ids[1]));
@@ -71,5 +107,20 @@ mod tests {
             None
         );
         assert_eq!(timeline.newest(), Some(ids[3]));
+        // The consortium's changes below a height, as of a head.
+        assert_eq!(timeline.consortium_before(&ids[3], chain, 2), Some(vec![]));
+        assert_eq!(
+            timeline.consortium_before(&ids[3], chain, 3),
+            Some(vec![(2, ids[1])])
+        );
+        assert_eq!(
+            timeline.consortium_before(&ids[3], chain, 10),
+            Some(vec![(2, ids[1]), (9, ids[3])])
+        );
+        assert_eq!(
+            timeline.consortium_before(&ids[2], chain, 10),
+            Some(vec![(2, ids[1])])
+        );
+        assert_eq!(timeline.consortium_before(&chain, chain, 10), Some(vec![]));
     }
 }

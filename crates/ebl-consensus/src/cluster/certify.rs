@@ -152,7 +152,34 @@ impl RegistryNow {
     }
 }
 
-/// This node's certificate of the stored block at `height`: what it collected, and its own signature.
+/// The consortium as the registry stood before the block at `height`: the consortium's changes below
+/// it replayed on the genesis, as a bank's verifier replays them (`Bundle::verify`). Its member nodes
+/// are the only ones whose signatures a certificate of that block may hold: a node admitted later that
+/// signed it would make the certificate `not_node` to every verifier (issue 35: after a fourth member
+/// joined, every bank's proof of a bill from before the join was INVALID).
+pub fn consortium_before<K: Kv>(
+    store: &LedgerStore<K>,
+    registry: &RegistryNow,
+    height: u64,
+) -> Result<ebl_core::Registry, StoreError> {
+    let genesis = store.genesis()?.ok_or(StoreError::NotInitialized)?;
+    let mut ledger = ebl_core::Ledger::for_registry_extract(genesis);
+    for stored in store.consortium_before(registry.head, registry.chain, height)? {
+        let time_ms = store
+            .block(stored.height)?
+            .map_or(0, |b| b.header.header.time_ms);
+        ledger.set_block(stored.height, time_ms);
+        // Ordered once already: replayed as it was applied, as a bank's verifier replays it (which
+        // passes over a change that does not replay, and so does this).
+        if let Err(e) = ledger.apply(&stored.tx, ebl_core::Signatures::AlreadyVerified) {
+            tracing::warn!(tx = %stored.tx.id(), error = %e, "a consortium change does not replay");
+        }
+    }
+    Ok(ledger.registry().clone())
+}
+
+/// This node's certificate of the stored block at `height`: what it collected, and its own signature,
+/// each only from a member node as the registry stood before the block ([`consortium_before`]).
 pub fn local<K: Kv>(
     store: &LedgerStore<K>,
     registry: &RegistryNow,
@@ -161,11 +188,16 @@ pub fn local<K: Kv>(
     let Some(block) = store.block(height)? else {
         return Ok(None);
     };
+    let before = consortium_before(store, registry, height)?;
+    let member = |key: &ebl_core::PartyKey| before.member_by_node(key).is_some();
     let mut certificate = match store.certificate(height)? {
         Some(c) if c.header == block.header.header => c,
         _ => Certificate::of(&block.header),
     };
-    certificate.add(&block.header, registry.binding(store, height)?);
+    certificate.signatures.retain(|s| member(&s.signer));
+    if member(&block.header.signer) {
+        certificate.add(&block.header, registry.binding(store, height)?);
+    }
     Ok(Some(certificate))
 }
 
@@ -179,13 +211,12 @@ pub fn collect<K: Kv>(
     height: u64,
     fork: &ForkWatch,
 ) -> Result<Option<Certificate>, StoreError> {
-    let (registry, now) = match published.read() {
-        Ok(p) => (p.ledger.registry().clone(), RegistryNow::of(&p.ledger)),
-        Err(poisoned) => {
-            let p = poisoned.into_inner();
-            (p.ledger.registry().clone(), RegistryNow::of(&p.ledger))
-        }
+    let now = match published.read() {
+        Ok(p) => RegistryNow::of(&p.ledger),
+        Err(poisoned) => RegistryNow::of(&poisoned.into_inner().ledger),
     };
+    // The members who could sign the block, and its finality rule, are those before it.
+    let registry = consortium_before(store, &now, height)?;
     let binding = now.binding(store, height)?;
     let Some(mut certificate) = local(store, &now, height)? else {
         return Ok(None);
@@ -254,8 +285,13 @@ pub fn collect<K: Kv>(
             }
             Answer::Signatures => {}
         }
-        // Only signatures over this node's own header count; `add` checks each one.
+        // Only signatures over this node's own header count, each by a member node before the block
+        // (a peer of an earlier release signs as one even when it was admitted later); `add` checks
+        // each one.
         for signature in &theirs.signatures {
+            if registry.member_by_node(&signature.signer).is_none() {
+                continue;
+            }
             if let Some(signed) = theirs.signed_by(&signature.signer) {
                 certificate.add(&signed, binding);
             }

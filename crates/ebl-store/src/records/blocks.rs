@@ -271,12 +271,59 @@ impl<K: Kv> LedgerStore<K> {
     /// registry's chain starts. The chain is walked back from `head` only as far as an earlier call
     /// walked, and kept (`registry_timeline`).
     pub fn registry_head_before(&self, head: TxId, chain: Hash, height: u64) -> Result<Hash> {
+        let timeline = self.registry_walked_to(head, chain)?;
+        timeline
+            .head_before(&head, chain, height)
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "history",
+                key: head.to_hex(),
+                reason: "the registry head walked back to is not where the walk began".into(),
+            })
+    }
+
+    /// The consortium's changes (members, threshold, formats: every registry transaction that is not
+    /// a party's) in blocks below `height`, as of the registry head `head`, oldest first: what the
+    /// member nodes before a height follow from, replayed on the genesis. Walked as
+    /// [`LedgerStore::registry_head_before`] walks.
+    pub fn consortium_before(
+        &self,
+        head: TxId,
+        chain: Hash,
+        height: u64,
+    ) -> Result<Vec<StoredTransaction>> {
+        let ids = {
+            let timeline = self.registry_walked_to(head, chain)?;
+            timeline
+                .consortium_before(&head, chain, height)
+                .ok_or_else(|| StoreError::Corrupt {
+                    what: "history",
+                    key: head.to_hex(),
+                    reason: "the registry head walked back to is not where the walk began".into(),
+                })?
+        };
+        ids.into_iter()
+            .map(|(_, id)| {
+                self.transaction(&id)?.ok_or_else(|| StoreError::Corrupt {
+                    what: "history",
+                    key: id.to_hex(),
+                    reason: "a registry transaction walked is not stored".into(),
+                })
+            })
+            .collect()
+    }
+
+    /// The registry's timeline, walked back from `head` as far as an earlier call walked.
+    fn registry_walked_to(
+        &self,
+        head: TxId,
+        chain: Hash,
+    ) -> Result<std::sync::MutexGuard<'_, crate::registry_timeline::RegistryTimeline>> {
         let mut timeline = self
             .registry_timeline
             .lock()
             .map_err(|_| StoreError::Io("registry timeline lock poisoned".into()))?;
-        if let Some(found) = timeline.head_before(&head, chain, height) {
-            return Ok(found);
+        if timeline.head_before(&head, chain, 0).is_some() {
+            return Ok(timeline);
         }
         let newest = timeline.newest();
         let mut walked = Vec::new();
@@ -287,7 +334,8 @@ impl<K: Kv> LedgerStore<K> {
                 key: at.to_hex(),
                 reason: "a transaction named as a previous head is not stored".into(),
             })?;
-            walked.push((stored.height, at));
+            let consortium = stored.tx.body.action.registry_party().is_none();
+            walked.push((stored.height, at, consortium));
             at = stored.tx.body.prev;
         }
         if at == chain && newest.is_some() {
@@ -296,13 +344,7 @@ impl<K: Kv> LedgerStore<K> {
         }
         walked.reverse();
         timeline.extend(walked);
-        timeline
-            .head_before(&head, chain, height)
-            .ok_or_else(|| StoreError::Corrupt {
-                what: "history",
-                key: head.to_hex(),
-                reason: "the registry head walked back to is not where the walk began".into(),
-            })
+        Ok(timeline)
     }
 
     /// Appends a block's transactions to the log (durably), then writes the block record and the new
