@@ -124,11 +124,14 @@ impl Members {
         members
     }
 
-    /// Members on `hosts`, one each, every link between two of them delayed by a relay: `round_trip(i,
-    /// j)` is the round trip between members i and j, `jitter` the most added to each one-way delay.
-    /// Each node runs `ebl-node run` with `run_args` (plain HTTP: the hosts are the tests' own).
+    /// Members on the first `founding` of `hosts`, one each, every link between two hosts delayed by a
+    /// relay: `round_trip(i, j)` is the round trip between hosts i and j, `jitter` the most added to
+    /// each one-way delay. The hosts past `founding` have their relays, for members that join later
+    /// ([`Members::join_on_host`]). Each node runs `ebl-node run` with `run_args` (plain HTTP: the hosts
+    /// are the tests' own).
     pub fn start_on_hosts(
         hosts: crate::hosts::Hosts,
+        founding: usize,
         round_trip: impl Fn(usize, usize) -> Duration,
         jitter: Duration,
         run_args: &[&str],
@@ -137,8 +140,7 @@ impl Members {
         let mut relays = Vec::new();
         let mut places = Vec::new();
         for j in 0..count {
-            let listen = std::net::SocketAddr::from((hosts.addresses[j], crate::hosts::NODE_PORT));
-            let at = std::net::SocketAddr::from((hosts.peer_addresses[j], crate::hosts::NODE_PORT));
+            let place = Members::place_on(&hosts, j);
             let links = crate::relay::Links {
                 one_way: (0..count)
                     .filter(|i| *i != j)
@@ -146,20 +148,60 @@ impl Members {
                     .collect(),
                 jitter,
             };
+            let at: std::net::SocketAddr = place.address.parse().expect("relay address");
+            let listen = place.listen.parse().expect("listen address");
             let listener = std::net::TcpListener::bind(at).expect("relay address");
             relays.push(crate::relay::Relay::start(listener, listen, links));
-            places.push(Place {
-                listen: listen.to_string(),
-                address: at.to_string(),
-                namespace: Some(hosts.names[j].clone()),
-            });
+            places.push(place);
         }
+        places.truncate(founding);
         let mut args = vec!["--insecure-plain-http"];
         args.extend_from_slice(run_args);
         let mut members = Members::launch_at(&bin("ebl-node"), places, 1, &args, false);
         members.relays = relays;
         members.hosts = Some(hosts);
         members
+    }
+
+    /// Where the node on host `j` listens and is reached by its peers (its relay).
+    fn place_on(hosts: &crate::hosts::Hosts, j: usize) -> Place {
+        Place {
+            listen: std::net::SocketAddr::from((hosts.addresses[j], crate::hosts::NODE_PORT))
+                .to_string(),
+            address: std::net::SocketAddr::from((hosts.peer_addresses[j], crate::hosts::NODE_PORT))
+                .to_string(),
+            namespace: Some(hosts.names[j].clone()),
+        }
+    }
+
+    /// The peer address a member on host `j` is to give governance (its relay's).
+    pub fn peer_address_on_host(&self, j: usize) -> String {
+        Members::place_on(self.hosts.as_ref().expect("members on hosts"), j).address
+    }
+
+    /// A new node on host `j` for a member governance admitted with `node_key` (its data directory
+    /// `data`, made by `NodeProcess::node_key`): `ebl-node init --genesis --join`, then started with
+    /// `run_args`; from now on it is member node `self.nodes.len()` of these.
+    pub fn join_on_host(&mut self, j: usize, data: &std::path::Path, run_args: &[&str]) {
+        let place = Members::place_on(self.hosts.as_ref().expect("members on hosts"), j);
+        let data_arg = data.to_string_lossy().into_owned();
+        let genesis = self.genesis.to_string_lossy().into_owned();
+        crate::run(
+            &bin("ebl-node"),
+            &["init", "--genesis", &genesis, "--join", "--data", &data_arg],
+            &[],
+        )
+        .ok();
+        let mut node = NodeProcess::stopped(data, &place.listen);
+        node.namespace = place.namespace.clone();
+        node.run_args.push("--insecure-plain-http".into());
+        node.run_args
+            .extend(run_args.iter().map(|a| (*a).to_owned()));
+        node.start();
+        self.node_keys.push(NodeProcess::node_key(data));
+        self.nodes.push(node);
+        self.addresses.push(place.address);
+        self.listens.push(place.listen);
     }
 
     fn launch_at(
