@@ -215,9 +215,6 @@ struct Joined {
     acknowledged: BTreeSet<ebl_core::Hash>,
 }
 
-/// The nodes serve plain HTTP on the tests' own hosts: the wallets must be told they may.
-const PLAIN: &str = "--insecure-plain-http";
-
 fn tokyo_joins() -> Option<Joined> {
     let (mut members, cast) = continents(1)?;
     let leader = members.leader(crate::ELECTION_LIMIT).expect("leader");
@@ -226,50 +223,24 @@ fn tokyo_joins() -> Option<Joined> {
     let urls: Vec<String> = (0..3)
         .map(|i| format!("http://{}", members.listens[i]))
         .collect();
+    // The nodes serve plain HTTP on the tests' own hosts.
     let w = Wallets::new(
         tempfile::tempdir().expect("dir"),
         &urls.join(","),
         None,
         ebl_tests::bin("ebl"),
-    );
-    let seed = w.path("operator.seed");
-    std::fs::write(
-        &seed,
-        ebl_core::bytes::to_hex(&ebl_core::testkit::key(1).to_bytes()),
     )
-    .expect("seed");
-    let plain = PLAIN;
-    w.ebl("operator", &[plain, "key", "import", "operator", &seed])
-        .ok();
+    .over_plain_http();
+    let import = |who: &str, key: &ebl_core::SigningKey| {
+        let seed = w.path(&format!("{who}.seed"));
+        std::fs::write(&seed, ebl_core::bytes::to_hex(&key.to_bytes())).expect("seed");
+        w.ebl(who, &["key", "import", who, &seed]).ok();
+    };
+    import("operator", &ebl_core::testkit::key(1));
     // The carrier issues a bill through its wallet before the join: a bank will later take its proof
     // from the new member's node.
-    let carrier_seed = w.path("carrier.seed");
-    std::fs::write(
-        &carrier_seed,
-        ebl_core::bytes::to_hex(&cast.carrier.key.to_bytes()),
-    )
-    .expect("seed");
-    w.ebl(
-        "carrier",
-        &[plain, "key", "import", "carrier", &carrier_seed],
-    )
-    .ok();
-    let bill = w.json(
-        "carrier",
-        &[
-            plain,
-            "bill",
-            "issue",
-            &w.document("BEFORE-JOIN-DOC", None),
-            "--to",
-            "DCSA CTK",
-            "--as",
-            "carrier",
-        ],
-    )["bill"]
-        .as_str()
-        .expect("bill")
-        .to_owned();
+    import("carrier", &cast.carrier.key);
+    let bill = w.issue("BEFORE-JOIN-DOC");
     let data = members.dir.path().join("node-3");
     let node_key = ebl_tests::NodeProcess::node_key(&data);
     let admin = ebl_core::PartyKey::of(&ebl_core::testkit::key(43)).to_string();
@@ -277,7 +248,6 @@ fn tokyo_joins() -> Option<Joined> {
     let admitted = w.json(
         "operator",
         &[
-            plain,
             "gov",
             "add-member",
             "Member 3",
@@ -329,9 +299,7 @@ fn offline_verdict(joined: &mut Joined, node: usize) -> (i32, String) {
     let file = w.path(&format!("bundle-from-{node}.json"));
     w.json(
         "carrier",
-        &[
-            PLAIN, "bill", "export", bill, "-o", &file, "--as", "carrier",
-        ],
+        &["bill", "export", bill, "-o", &file, "--as", "carrier"],
     );
     let offline = w.path("offline-bank");
     let verdict = ebl_tests::run(

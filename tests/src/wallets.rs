@@ -41,6 +41,9 @@ pub struct Wallets {
     cert: Option<PathBuf>,
     /// The `ebl` binary to run.
     ebl: PathBuf,
+    /// Flags every run is given before its own (`--insecure-plain-http` for nodes on the tests' own
+    /// hosts, which serve plain HTTP off loopback).
+    flags: Vec<String>,
 }
 
 impl Wallets {
@@ -55,7 +58,15 @@ impl Wallets {
             node_url: node_url.to_owned(),
             cert,
             ebl,
+            flags: Vec::new(),
         }
+    }
+
+    /// These wallets accept plain HTTP to nodes off loopback (nodes on the tests' own hosts).
+    #[must_use]
+    pub fn over_plain_http(mut self) -> Wallets {
+        self.flags.push("--insecure-plain-http".into());
+        self
     }
 
     /// The node the wallets talk to.
@@ -99,7 +110,9 @@ impl Wallets {
         if !cert.is_empty() {
             env.push(("EBL_NODE_CERT", cert.as_str()));
         }
-        run(&self.ebl, args, &env)
+        let mut all: Vec<&str> = self.flags.iter().map(String::as_str).collect();
+        all.extend_from_slice(args);
+        run(&self.ebl, &all, &env)
     }
 
     /// A `--json` run that must succeed.

@@ -274,11 +274,7 @@ impl<K: Kv> LedgerStore<K> {
         let timeline = self.registry_walked_to(head, chain)?;
         timeline
             .head_before(&head, chain, height)
-            .ok_or_else(|| StoreError::Corrupt {
-                what: "history",
-                key: head.to_hex(),
-                reason: "the registry head walked back to is not where the walk began".into(),
-            })
+            .ok_or_else(|| unwalked(head))
     }
 
     /// The consortium's changes (members, threshold, formats: every registry transaction that is not
@@ -295,11 +291,7 @@ impl<K: Kv> LedgerStore<K> {
             let timeline = self.registry_walked_to(head, chain)?;
             timeline
                 .consortium_before(&head, chain, height)
-                .ok_or_else(|| StoreError::Corrupt {
-                    what: "history",
-                    key: head.to_hex(),
-                    reason: "the registry head walked back to is not where the walk began".into(),
-                })?
+                .ok_or_else(|| unwalked(head))?
         };
         ids.into_iter()
             .map(|(_, id)| {
@@ -457,5 +449,14 @@ impl<K: Kv> LedgerStore<K> {
             codec::encode(certificate),
         );
         self.kv.apply(batch)
+    }
+}
+
+/// A registry head the walk back from it did not reach: the store's history is broken.
+fn unwalked(head: TxId) -> StoreError {
+    StoreError::Corrupt {
+        what: "history",
+        key: head.to_hex(),
+        reason: "the registry head walked back to is not where the walk began".into(),
     }
 }
