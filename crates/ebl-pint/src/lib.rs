@@ -9,7 +9,8 @@
 //!
 //! Also here, without IO (only [`trust_dir`] reads files): exporting a bill as an envelope signed by this platform, the receiving
 //! side's rules (open transfers, additional documents, the signed answers) that the node serves, and the
-//! sending side's (what each answer of a receiver leads to, deciding only on signed ones).
+//! sending side's (what each answer of a receiver leads to, deciding only on signed ones, and one driver of
+//! a whole transfer over a transport the caller gives).
 
 // Every dependency is used by the library itself (tests and binaries bring their own).
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
@@ -17,6 +18,7 @@
 
 mod bounds;
 pub mod code_lists;
+mod drive;
 mod envelope;
 mod export;
 mod jws;
@@ -32,6 +34,7 @@ pub use bounds::{
     check_json_bounds, JsonBoundsError, ENVELOPE_CONTAINER_MEMBERS_MAX, ENVELOPE_DEPTH_MAX,
     ENVELOPE_VALUES_MAX,
 };
+pub use drive::{Ended, Request, Transport};
 pub use envelope::{
     accepted_documents, verify_envelope, EnvelopeVerdict, NamedDocument, ACTION_CODES,
 };

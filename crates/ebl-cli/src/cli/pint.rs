@@ -70,7 +70,6 @@ fn documents_in(dir: &Path) -> Result<std::collections::BTreeMap<ebl_core::Hash,
 /// Each step follows `ebl_pint::Outbound` (what a sending platform does after each answer); the answer
 /// that ends it is shown as `pint_answer` reads it.
 pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Result<Out> {
-    use ebl_pint::Next;
     let envelope = read_file(file, "PINT envelope", ebl_pint::ENVELOPE_BYTES_MAX)?;
     // The answer must be signed by the node this wallet talks to: its key alone is trusted, under a
     // binding of its own.
@@ -99,62 +98,26 @@ pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Re
         Some(dir) => documents_in(dir)?,
         None => Default::default(),
     };
-    let (mut status, mut body) = wallet.node.pint("POST", "/v3/envelopes", envelope)?;
-    let mut next = outbound.after_start(status, &body);
-    for _ in 0..ebl_pint::SEND_ATTEMPTS_MAX {
-        next = match next {
-            Next::Upload { reference, missing } => {
-                let mut after = Next::Finish {
-                    reference: reference.clone(),
-                };
-                for checksum in &missing {
-                    // A document we do not hold is left out: the finish answers MDOC, shown with a hint.
-                    let Some(content) = available.get(checksum) else {
-                        continue;
-                    };
-                    let upload = serde_json::to_vec(&ebl_pint::base64_encode(content))
-                        .map_err(|e| CliError::io("encoding a document", e))?;
-                    let path = format!(
-                        "/v3/envelopes/{reference}/additional-documents/{}",
-                        checksum.to_hex()
-                    );
-                    (status, body) = wallet.node.pint("PUT", &path, upload)?;
-                    if let Some(step) = outbound.after_document(status, &body, &reference) {
-                        after = step;
-                        break;
-                    }
-                }
-                if let Next::Upload { missing, .. } = &after {
-                    if missing.iter().any(|m| !available.contains_key(m)) {
-                        // Asked again for what we do not hold: the finish says which.
-                        after = Next::Finish {
-                            reference: reference.clone(),
-                        };
-                    }
-                }
-                after
-            }
-            Next::Finish { reference } => {
-                (status, body) = wallet.node.pint(
-                    "PUT",
-                    &format!("/v3/envelopes/{reference}/finish-transfer"),
-                    Vec::new(),
-                )?;
-                match outbound.after_finish(status, &body, &reference) {
-                    // MDOC for documents we do not hold ends here, with the node's answer.
-                    Next::Upload { missing, .. }
-                        if missing.iter().any(|m| !available.contains_key(m)) =>
-                    {
-                        break
-                    }
-                    other => other,
-                }
-            }
-            // Decided, or no answer that decides: shown as the node gave it.
-            _ => break,
-        };
-    }
+    let ended = outbound.drive(&mut Node(&wallet.node), envelope, &available)?;
+    // Decided, a document we do not hold (the node's MDOC, shown with a hint), or no answer that
+    // decides: shown as the node gave it.
+    let (status, body) = (ended.status, ended.body);
     pint_answer(&trust, status, &body)
+}
+
+/// The node this wallet talks to, as the receiving platform of `ebl pint import`.
+struct Node<'a>(&'a crate::client::NodeClient);
+
+impl ebl_pint::Transport for Node<'_> {
+    type Error = CliError;
+
+    fn carry(
+        &mut self,
+        request: &ebl_pint::Request,
+        body: Vec<u8>,
+    ) -> Result<(u16, serde_json::Value)> {
+        self.0.pint(request.method(), &request.path(), body)
+    }
 }
 
 /// Whom `ebl pint import` trusts to answer: the node it sent the envelope to.

@@ -216,26 +216,40 @@ fn sender_agent() -> ureq::Agent {
         .into()
 }
 
-/// The HTTP side of one transfer, following `Outbound` after each answer: start, upload what the
-/// receiver misses, finish. Returns the step that ended it.
-fn exchange(
-    url: &str,
-    envelope: String,
-    outbound: &Outbound,
-    documents: &BTreeMap<Hash, Vec<u8>>,
-) -> Next {
-    let agent = sender_agent();
-    let call = |method: &str, path: &str, body: Vec<u8>| -> Result<(u16, Value), Next> {
-        let target = format!("{url}{path}");
-        let request = match method {
-            "POST" => agent.post(&target),
-            _ => agent.put(&target),
+/// The receiving platform at `url`, over the sender's agent: each request bounded in time and answer size.
+struct Receiver {
+    url: String,
+    agent: ureq::Agent,
+}
+
+/// A request to the receiving platform that got no answer.
+#[derive(Debug, thiserror::Error)]
+#[error("{target}: {source}")]
+struct Unanswered {
+    target: String,
+    #[source]
+    source: ureq::Error,
+}
+
+impl ebl_pint::Transport for Receiver {
+    type Error = Unanswered;
+
+    fn carry(
+        &mut self,
+        request: &ebl_pint::Request,
+        body: Vec<u8>,
+    ) -> Result<(u16, Value), Unanswered> {
+        let target = format!("{}{}", self.url, request.path());
+        let pending = match request.method() {
+            "POST" => self.agent.post(&target),
+            _ => self.agent.put(&target),
         };
-        let mut response = request
+        let mut response = pending
             .header("content-type", "application/json")
             .send(&body[..])
-            .map_err(|e| Next::Retry {
-                why: format!("{target}: {e}"),
+            .map_err(|source| Unanswered {
+                target: target.clone(),
+                source,
             })?;
         let status = response.status().as_u16();
         let text = response
@@ -246,52 +260,39 @@ fn exchange(
             .unwrap_or_default();
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Ok((status, value))
-    };
-    let mut next = match call("POST", "/v3/envelopes", envelope.into_bytes()) {
-        Ok((status, body)) => outbound.after_start(status, &body),
-        Err(retry) => return retry,
-    };
-    for _ in 0..ebl_pint::SEND_ATTEMPTS_MAX {
-        next = match next {
-            Next::Upload { reference, missing } => {
-                let mut after = Next::Finish {
-                    reference: reference.clone(),
-                };
-                for checksum in &missing {
-                    let Some(content) = documents.get(checksum) else {
-                        return Next::Retry {
-                            why: format!("the receiver asks for document {checksum}, which this node does not hold"),
-                        };
-                    };
-                    let upload =
-                        serde_json::to_vec(&ebl_pint::base64_encode(content)).unwrap_or_default();
-                    let path = format!(
-                        "/v3/envelopes/{reference}/additional-documents/{}",
-                        checksum.to_hex()
-                    );
-                    match call("PUT", &path, upload) {
-                        Ok((status, body)) => {
-                            if let Some(step) = outbound.after_document(status, &body, &reference) {
-                                after = step;
-                                break;
-                            }
-                        }
-                        Err(retry) => return retry,
-                    }
-                }
-                after
-            }
-            Next::Finish { reference } => {
-                let path = format!("/v3/envelopes/{reference}/finish-transfer");
-                match call("PUT", &path, Vec::new()) {
-                    Ok((status, body)) => outbound.after_finish(status, &body, &reference),
-                    Err(retry) => return retry,
-                }
-            }
-            decided => return decided,
-        };
     }
-    next
+}
+
+/// The HTTP side of one transfer: `Outbound`'s driver over the sender's agent. Returns the step that
+/// ended it; a request without an answer, or documents asked for that this node does not hold, is a
+/// retry.
+fn exchange(
+    url: &str,
+    envelope: String,
+    outbound: &Outbound,
+    documents: &BTreeMap<Hash, Vec<u8>>,
+) -> Next {
+    let mut receiver = Receiver {
+        url: url.to_owned(),
+        agent: sender_agent(),
+    };
+    match outbound.drive(&mut receiver, envelope.into_bytes(), documents) {
+        Ok(ended) if !ended.lacking.is_empty() => Next::Retry {
+            why: format!(
+                "the receiver asks for documents this node does not hold: {}",
+                ended
+                    .lacking
+                    .iter()
+                    .map(Hash::to_hex)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        Ok(ended) => ended.next,
+        Err(unanswered) => Next::Retry {
+            why: unanswered.to_string(),
+        },
+    }
 }
 
 #[cfg(test)]
