@@ -425,7 +425,12 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
             let proposal = wallet.read_proposal(&file)?;
             let review = wallet.review_proposal(&proposal)?;
             let (_, names) = names(wallet)?;
-            let what = output::describe(&names, "governance", &proposal.transaction.body.action);
+            let what = output::sentences::deed(
+                &names,
+                &["governance".to_owned()],
+                &proposal.transaction.body.action,
+                crate::lang::Lang::En,
+            );
             let human = review_text(&review, &what);
             let mut json = to_json(&review);
             json["change"] = to_json(&proposal.transaction.body.action);

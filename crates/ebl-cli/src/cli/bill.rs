@@ -8,7 +8,7 @@ use super::{
     Out, Signer,
 };
 use crate::error::{CliError, Refusal, Result};
-use crate::lang::{fit, pad, Lang};
+use crate::lang::Lang;
 use crate::output;
 use crate::wallet::{parse_amount, read_json, PledgeOffer, Wallet};
 use ebl_core::bundle::BUNDLE_BYTES_MAX;
@@ -243,10 +243,7 @@ pub(super) fn bill(
             let (_, names) = names(wallet)?;
             Ok(out(
                 json!({"bill": view.bill, "document": view.document}),
-                match lang {
-                    Lang::Zh => output::zh::bill(&names, &view.bill),
-                    Lang::En => output::bill(&names, &view.bill),
-                },
+                output::text::bill(&names, &view.bill, lang),
             ))
         }
         BillCommand::History { bill, signer } => {
@@ -256,10 +253,7 @@ pub(super) fn bill(
             let (parties, names) = names(wallet)?;
             Ok(out(
                 output::history_json(&names, &parties, &history),
-                match lang {
-                    Lang::Zh => output::zh::timeline(&names, &parties, &history),
-                    Lang::En => output::timeline(&names, &parties, &history),
-                },
+                output::text::timeline(&names, &parties, &history, lang),
             ))
         }
         BillCommand::Status { bill, signer } => status(wallet, &bill, &signer, lang),
@@ -393,40 +387,10 @@ fn list(wallet: &Wallet, signer: &Signer, lang: crate::lang::Lang) -> Result<Out
     let key = wallet.signer(&signer.as_key)?;
     let bills = wallet.node.my_bills(&key)?;
     let (_, names) = names(wallet)?;
-    if lang == Lang::Zh {
-        return Ok(out(to_json(&bills), output::zh::worklist(&names, &bills)));
-    }
-    // Fitted by display width, so a party's Chinese name keeps the columns straight, and the
-    // whole row within 100 columns (issue 14: 161). The id's first 12 digits name the bill
-    // wherever a command takes one.
-    let row = |cells: [&str; 5]| {
-        let [reference, status, possessor, id, title] = cells;
-        format!(
-            "{}  {}  {}  {}  {}",
-            fit(reference, 20),
-            fit(status, 17),
-            fit(possessor, 22),
-            fit(id, 12),
-            fit(title, 19)
-        )
-        .trim_end()
-        .to_owned()
-    };
-    let mut human = row(["REFERENCE", "STATUS", "POSSESSOR", "BILL ID", "TITLE"]);
-    for b in &bills {
-        human.push('\n');
-        human.push_str(&row([
-            &b.reference,
-            b.status.name(),
-            &output::name(&names, &b.possessor),
-            &b.id.to_hex()[..12],
-            &output::title(&names, &b.title),
-        ]));
-    }
-    if bills.is_empty() {
-        human = "no bills: you have no part in any bill now".into();
-    }
-    Ok(out(to_json(&bills), human))
+    Ok(out(
+        to_json(&bills),
+        output::text::worklist(&names, &bills, lang),
+    ))
 }
 
 /// `ebl bill status`: the node's signed statement of the bill, checked against the pinned chain.
@@ -439,40 +403,8 @@ fn status(wallet: &Wallet, bill: &str, signer: &Signer, lang: crate::lang::Lang)
     // format 8 to its root, checked with the consortium alone).
     crate::pins::Pins::load(&wallet.home)?.check(&statement.statement.chain, None)?;
     let signers = wallet.statement_signers(&statement)?;
-    let (signer, nodes) = (
-        signers.join(", "),
-        if signers.len() > 1 { "nodes" } else { "node" },
-    );
     let (_, names) = names(wallet)?;
-    let s = &statement.statement;
-    let human = if lang == Lang::Zh {
-        format!(
-            "状态声明由 {signer} 的节点签署，已验证\n{}{}\n{}{}\n{}{}\n{}{}（共 {} 笔交易）\n{}高度 {}，{}",
-            pad("占有人", 12),
-            output::name(&names, &s.possessor),
-            pad("权利", 12),
-            output::zh::title(&names, &s.title),
-            pad("状态", 12),
-            output::zh::status(&names, &s.status),
-            pad("最新交易", 12),
-            s.head,
-            s.transactions,
-            pad("数据截至", 12),
-            s.height,
-            output::timestamp(s.time_ms)
-        )
-    } else {
-        format!(
-        "statement signed by the {nodes} of {signer}, verified\npossessor   {}\ntitle       {}\nstatus      {}\nhead        {} ({})\nas of       height {} at {}",
-        output::name(&names, &s.possessor),
-        output::title(&names, &s.title),
-        output::status(&names, &s.status),
-        s.head,
-        output::transactions(u64::from(s.transactions)),
-        s.height,
-        output::timestamp(s.time_ms)
-    )
-    };
+    let human = output::text::statement(&names, &statement.statement, &signers, lang);
     Ok(out(to_json(&statement), human))
 }
 
@@ -513,7 +445,7 @@ fn review_text(review: &crate::wallet::PledgeReview) -> String {
     };
     format!(
         "{}\npledge      {} pledges to {} for {} (loan {})\nfresh       {fresh}\nvalid       {validity}",
-        output::verdict(&review.verdict),
+        output::text::verdict(&review.verdict, Lang::En),
         output::name(names, &review.pledgor),
         output::name(names, &review.pledgee),
         output::money(review.loan.amount_minor, &review.loan.currency),

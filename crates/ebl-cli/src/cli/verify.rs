@@ -60,10 +60,7 @@ pub fn verify(
         .check(&bundle.genesis.chain_id(), chain)
         .map_err(|e| e.in_context("INVALID"))?;
     let verdict = bundle.verify().map_err(|f| invalid(&f))?;
-    let mut human = match lang {
-        crate::lang::Lang::Zh => output::zh::verdict(&verdict),
-        crate::lang::Lang::En => output::verdict(&verdict),
-    };
+    let mut human = output::text::verdict(&verdict, lang);
     let mut json = json!({"valid": true, "verdict": verdict});
     // The ledger vouches for an import by the node's signature; the history before it was signed by
     // other platforms, and is checked here against keys the verifier chooses to trust.

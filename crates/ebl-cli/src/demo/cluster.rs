@@ -197,7 +197,10 @@ fn converged(nodes: &[MemberNode]) -> Result<()> {
                         .unwrap_or("?")
                         .get(..16)
                         .unwrap_or("?"),
-                    crate::output::transactions(head["transactions"].as_u64().unwrap_or(0))
+                    crate::output::sentences::transactions(
+                        head["transactions"].as_u64().unwrap_or(0),
+                        crate::lang::Lang::En,
+                    )
                 );
             }
             return Ok(());
