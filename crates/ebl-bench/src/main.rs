@@ -3,6 +3,7 @@
 
 mod cluster;
 mod drive;
+mod figures;
 mod limit;
 mod node;
 mod proof;
@@ -361,57 +362,13 @@ fn main() -> anyhow::Result<()> {
         "no ebl-node at {}: build it with `cargo build --release --bins`",
         node_bin.display()
     );
-
-    say("measuring the machine's limit: verify_strict on one core and on all, fsync on the data disk");
-    let probe_dir = data.parent().unwrap_or(temp.path()).to_owned();
-    let limit = limit::measure(
-        &probe_dir,
-        if args.quick {
-            Duration::from_millis(500)
-        } else {
-            Duration::from_secs(2)
-        },
-    )?;
-    say(&format!(
-        "limit: verify_strict {:.0}/s on one core, {:.0}/s on {} cores (limit {:.0}/s); fsync {:.0}/s (p50 {:.2} ms)",
-        limit.verify_per_s_one_core, limit.verify_per_s_all_cores, limit.cores, limit.verify_limit_per_s, limit.fsync_per_s, limit.fsync_p50_ms
-    ));
+    let limit = machine_limit(data.parent().unwrap_or(temp.path()), args.quick)?;
 
     let cast = Cast::new();
-    say(&format!(
-        "the workload: {} bills x {} actions, each signed before the measured run that sends it",
-        s.bills,
-        s.cycles * 6 + 2
-    ));
-    let mut node = NodeUnderTest::init(&node_bin, &data, &PartyKey::of(&cast.operator).to_hex())?;
-    let mut genesis_response = agent().get(&format!("{}/v1/genesis", node.url)).call()?;
-    let genesis: serde_json::Value = genesis_response.body_mut().read_json()?;
-    let chain: Hash = genesis["chain"]
-        .as_str()
-        .and_then(|c| c.parse().ok())
-        .context("chain id")?;
-    let registrations: Vec<String> = cast
-        .registrations(chain)
-        .iter()
-        .map(|t| serde_json::to_string(t).unwrap_or_default())
-        .collect();
-    let issues = workload::issues(&cast, chain, "BENCH", s.bills + 1);
-    let bill_ids: Vec<Hash> = issues.iter().map(|t| t.id()).collect();
-    let issue_json: Vec<String> = issues
-        .iter()
-        .map(|t| serde_json::to_string(t).unwrap_or_default())
-        .collect();
-    let mut plans = workload::plans(&cast, chain, &bill_ids[1..], s.cycles, true);
-    let mut fifty = workload::plan(&cast, chain, bill_ids[0], 0, 9, false);
-
-    submit_all(&node.url, &registrations, 64)?;
-    submit_all(&node.url, &issue_json, 512)?;
-    let fifty_json: Vec<String> = fifty.take(49).into_iter().map(|t| t.json).collect();
-    submit_all(&node.url, &fifty_json, 64)?;
-
-    fill(&node.url, &mut plans, s.reference, s.small)?;
+    let (mut node, mut work) = start_node(&node_bin, &data, &cast, &s)?;
+    fill(&node.url, &mut work.plans, s.reference, s.small)?;
     if args.compare_wire {
-        let wire = compare_wire(&node, &mut plans, s.run, limit.verify_limit_per_s)?;
+        let wire = compare_wire(&node, &mut work.plans, s.run, limit.verify_limit_per_s)?;
         let results = json!({"limit": limit, "stored_before": s.small, "run_seconds": s.run.as_secs_f64(), "wire": wire});
         std::fs::write(
             args.out.join("wire.json"),
@@ -421,29 +378,7 @@ fn main() -> anyhow::Result<()> {
         println!("\nwire comparison in {}/wire.json", args.out.display());
         return Ok(());
     }
-    node.stop()?;
-    let (verify_small_s, replay_small_s, verify_small_n) = node.verify_timed()?;
-    say(&format!(
-        "ebl-node verify at {verify_small_n} transactions: {verify_small_s:.2} s in all, replay {replay_small_s:.2} s ({:.0} tx/s)",
-        verify_small_n as f64 / replay_small_s
-    ));
-    node.start();
-    let cpu_before = node.cpu_seconds().unwrap_or(0.0);
-    let reference_small_passes =
-        reference_passes(&node.url, &mut plans, s.reference, s.run + s.run, passes)?;
-    let reference_small = median_run(&reference_small_passes).context("no reference run")?;
-    // Includes the signing ahead between passes, which the benchmark does in its own process.
-    let single_cpu_us_per_tx = (node.cpu_seconds().unwrap_or(0.0) - cpu_before)
-        / reference_small_passes
-            .iter()
-            .map(|r| r.transactions)
-            .sum::<u64>()
-            .max(1) as f64
-        * 1e6;
-    say(&format!(
-        "at {} stored: {:.0} tx/s, p50 {:.1} ms, p99 {:.1} ms; node CPU {single_cpu_us_per_tx:.0} us per transaction",
-        s.small, reference_small.tps, reference_small.p50_ms, reference_small.p99_ms
-    ));
+    let small = small_store(&mut node, &mut work.plans, &s, passes)?;
 
     // Issue 32: the bank's bundle of the 50-event bill as the consortium admits parties, here at the
     // small store, and again after the fill to the large one.
@@ -454,11 +389,11 @@ fn main() -> anyhow::Result<()> {
     );
     let proof_dir = temp.path().join("proof");
     let ebl_bin = node_bin.with_file_name("ebl");
-    let mut admissions = proof::Admissions::of_cast(&cast, chain);
+    let mut admissions = proof::Admissions::of_cast(&cast, work.chain);
     let proof_bench = proof::Bench {
         url: &node.url,
-        chain,
-        bill: bill_ids[0],
+        chain: work.chain,
+        bill: work.fifty,
         reader: &cast.shipper.key,
         wallet: &proof_wallet,
         ebl: &ebl_bin,
@@ -470,7 +405,7 @@ fn main() -> anyhow::Result<()> {
         std::fs::write(
             args.out.join("proof.json"),
             serde_json::to_vec_pretty(
-                &json!({"limit": limit, "reference_small": reference_small, "proof": proof_points}),
+                &json!({"limit": limit, "reference_small": small.reference, "proof": proof_points}),
             )?,
         )?;
         node.stop()?;
@@ -478,56 +413,239 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
 
-    // The same workload on a cluster of member nodes, in the same run (the single node idles
-    // meanwhile): every node verifies every signature and syncs every block itself.
-    let cluster_run = if args.cluster_nodes >= 2 {
-        let cluster_dir = temp.path().join("cluster");
-        std::fs::create_dir_all(&cluster_dir)?;
-        let mut cluster = cluster::ClusterUnderTest::start(
+    let cluster = if args.cluster_nodes >= 2 {
+        Some(cluster_phase(
             &node_bin,
-            &cluster_dir,
+            &temp.path().join("cluster"),
             args.cluster_nodes,
-            &PartyKey::of(&cast.operator),
-        )?;
-        let leader = cluster.leader()?;
-        let url = cluster.nodes[leader].url.clone();
-        let chain3 = cluster.chain;
-        let registrations3: Vec<String> = cast
-            .registrations(chain3)
-            .iter()
-            .map(|t| serde_json::to_string(t).unwrap_or_default())
-            .collect();
-        let issues3 = workload::issues(&cast, chain3, "BENCH3", s.cluster_bills);
-        let ids3: Vec<Hash> = issues3.iter().map(|t| t.id()).collect();
-        let issue3_json: Vec<String> = issues3
-            .iter()
-            .map(|t| serde_json::to_string(t).unwrap_or_default())
-            .collect();
-        let mut plans3 = workload::plans(&cast, chain3, &ids3, s.cluster_cycles, true);
-        submit_all(&url, &registrations3, 64)?;
-        submit_all(&url, &issue3_json, 256)?;
-        prepared(&mut plans3, s.run + s.run);
-        let measured = cluster.measure(&mut plans3, s.reference, s.run + s.run, limit.cores)?;
-        say(&format!(
-            "{}-node cluster: {:.0} tx/s, p50 {:.1} ms, p99 {:.1} ms; CPU per transaction {}; one machine per node: about {:.0} tx/s",
-            measured.nodes,
-            measured.run.tps,
-            measured.run.p50_ms,
-            measured.run.p99_ms,
-            measured
-                .costs
-                .iter()
-                .map(|c| format!("{} {:.0} us", c.role, c.cpu_us_per_tx))
-                .collect::<Vec<_>>()
-                .join(", "),
-            measured.one_machine_per_node_tps
-        ));
-        cluster.stop()?;
-        Some(measured)
+            &cast,
+            &s,
+            limit.cores,
+        )?)
     } else {
         None
     };
+    let runs = matrix(&node.url, &mut work.plans, &s, passes)?;
+    let wire = compare_wire(&node, &mut work.plans, s.run, limit.verify_limit_per_s)?;
+    let bank = bank_views(temp.path(), &node.url, work.fifty, &cast)?;
+    let large = large_store(&node, &mut work.plans, &s, passes)?;
+    let point = proof_bench.measure(admissions.parties, large.stored)?;
+    say(&proof::show(&point));
+    proof_points.push(point);
+    node.stop()?;
+    let disk = node.disk_bytes();
+    say(&format!(
+        "at {} stored: {:.0} tx/s, p99 {:.1} ms; node RSS {:.0} MiB; {:.0} bytes on disk per transaction",
+        large.stored,
+        large.reference.tps,
+        large.reference.p99_ms,
+        large.rss as f64 / 1048576.0,
+        disk as f64 / large.stored as f64
+    ));
+    let verify_large = node.verify_timed()?;
+    say(&verify_line(verify_large));
 
+    let figures = figures::Figures {
+        quick: args.quick,
+        scale: &s,
+        passes,
+        limit,
+        small,
+        large,
+        verify_large,
+        disk,
+        runs,
+        bank,
+        proof: proof_points,
+        cluster,
+        wire,
+    };
+    let targets = figures.targets()?;
+    std::fs::write(
+        args.out.join("results.json"),
+        serde_json::to_vec_pretty(&figures.results(&targets))?,
+    )?;
+    // The plot shows the first pass (the others repeat its configurations).
+    let first_pass: Vec<RunResult> = figures
+        .runs
+        .iter()
+        .filter(|r| r.pass == 0)
+        .cloned()
+        .collect();
+    std::fs::write(args.out.join("throughput.svg"), report::svg(&first_pass))?;
+    figures::print(&targets);
+    println!(
+        "\nresults in {}/results.json, plot in {}/throughput.svg",
+        args.out.display(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The machine's own limit: verify_strict on one core and on all, fsync on the data disk.
+fn machine_limit(probe_dir: &std::path::Path, quick: bool) -> anyhow::Result<limit::MachineLimit> {
+    say("measuring the machine's limit: verify_strict on one core and on all, fsync on the data disk");
+    let limit = limit::measure(
+        probe_dir,
+        if quick {
+            Duration::from_millis(500)
+        } else {
+            Duration::from_secs(2)
+        },
+    )?;
+    say(&format!(
+        "limit: verify_strict {:.0}/s on one core, {:.0}/s on {} cores (limit {:.0}/s); fsync {:.0}/s (p50 {:.2} ms)",
+        limit.verify_per_s_one_core, limit.verify_per_s_all_cores, limit.cores, limit.verify_limit_per_s, limit.fsync_per_s, limit.fsync_p50_ms
+    ));
+    Ok(limit)
+}
+
+/// The single node's workload: its chain, every bill's plan, and the 50-event bill the bank's views
+/// are measured on.
+struct Work {
+    chain: Hash,
+    plans: Vec<BillPlan>,
+    fifty: Hash,
+}
+
+/// Starts the node under test and submits the parties, the bills' issues and the 50-event bill.
+fn start_node(
+    node_bin: &std::path::Path,
+    data: &std::path::Path,
+    cast: &Cast,
+    s: &Scale,
+) -> anyhow::Result<(NodeUnderTest, Work)> {
+    say(&format!(
+        "the workload: {} bills x {} actions, each signed before the measured run that sends it",
+        s.bills,
+        s.cycles * 6 + 2
+    ));
+    let node = NodeUnderTest::init(node_bin, data, &PartyKey::of(&cast.operator).to_hex())?;
+    let mut genesis_response = agent().get(&format!("{}/v1/genesis", node.url)).call()?;
+    let genesis: serde_json::Value = genesis_response.body_mut().read_json()?;
+    let chain: Hash = genesis["chain"]
+        .as_str()
+        .and_then(|c| c.parse().ok())
+        .context("chain id")?;
+    let issues = workload::issues(cast, chain, "BENCH", s.bills + 1);
+    let bill_ids: Vec<Hash> = issues.iter().map(|t| t.id()).collect();
+    let plans = workload::plans(cast, chain, &bill_ids[1..], s.cycles, true);
+    let mut fifty = workload::plan(cast, chain, bill_ids[0], 0, 9, false);
+    submit_all(&node.url, &as_json(&cast.registrations(chain)), 64)?;
+    submit_all(&node.url, &as_json(&issues), 512)?;
+    let fifty_json: Vec<String> = fifty.take(49).into_iter().map(|t| t.json).collect();
+    submit_all(&node.url, &fifty_json, 64)?;
+    Ok((
+        node,
+        Work {
+            chain,
+            plans,
+            fifty: bill_ids[0],
+        },
+    ))
+}
+
+/// Transactions as the node's API takes them, one JSON text each.
+fn as_json<T: serde::Serialize>(txs: &[T]) -> Vec<String> {
+    txs.iter()
+        .map(|t| serde_json::to_string(t).unwrap_or_default())
+        .collect()
+}
+
+/// `ebl-node verify`'s figures as the benchmark reports them.
+fn verify_line((all_s, replay_s, n): (f64, f64, u64)) -> String {
+    format!(
+        "ebl-node verify at {n} transactions: {all_s:.2} s in all, replay {replay_s:.2} s ({:.0} tx/s)",
+        n as f64 / replay_s
+    )
+}
+
+/// What the small store measured: `ebl-node verify`, the reference runs, the node's CPU.
+struct Small {
+    verify: (f64, f64, u64),
+    passes: Vec<RunResult>,
+    reference: RunResult,
+    cpu_us_per_tx: f64,
+}
+
+/// At the small store: `ebl-node verify` (the node stopped), then the reference configuration per pass.
+fn small_store(
+    node: &mut NodeUnderTest,
+    plans: &mut [BillPlan],
+    s: &Scale,
+    passes: usize,
+) -> anyhow::Result<Small> {
+    node.stop()?;
+    let verify = node.verify_timed()?;
+    say(&verify_line(verify));
+    node.start();
+    let cpu_before = node.cpu_seconds().unwrap_or(0.0);
+    let runs = reference_passes(&node.url, plans, s.reference, s.run + s.run, passes)?;
+    let reference = median_run(&runs).context("no reference run")?;
+    // Includes the signing ahead between passes, which the benchmark does in its own process.
+    let cpu_us_per_tx = (node.cpu_seconds().unwrap_or(0.0) - cpu_before)
+        / runs.iter().map(|r| r.transactions).sum::<u64>().max(1) as f64
+        * 1e6;
+    say(&format!(
+        "at {} stored: {:.0} tx/s, p50 {:.1} ms, p99 {:.1} ms; node CPU {cpu_us_per_tx:.0} us per transaction",
+        s.small, reference.tps, reference.p50_ms, reference.p99_ms
+    ));
+    Ok(Small {
+        verify,
+        passes: runs,
+        reference,
+        cpu_us_per_tx,
+    })
+}
+
+/// The same workload on a cluster of member nodes, in the same run (the single node idles meanwhile):
+/// every node verifies every signature and syncs every block itself.
+fn cluster_phase(
+    node_bin: &std::path::Path,
+    dir: &std::path::Path,
+    nodes: usize,
+    cast: &Cast,
+    s: &Scale,
+    cores: usize,
+) -> anyhow::Result<cluster::ClusterRun> {
+    std::fs::create_dir_all(dir)?;
+    let mut cluster =
+        cluster::ClusterUnderTest::start(node_bin, dir, nodes, &PartyKey::of(&cast.operator))?;
+    let leader = cluster.leader()?;
+    let url = cluster.nodes[leader].url.clone();
+    let chain = cluster.chain;
+    let issues = workload::issues(cast, chain, "BENCH3", s.cluster_bills);
+    let ids: Vec<Hash> = issues.iter().map(|t| t.id()).collect();
+    let mut plans = workload::plans(cast, chain, &ids, s.cluster_cycles, true);
+    submit_all(&url, &as_json(&cast.registrations(chain)), 64)?;
+    submit_all(&url, &as_json(&issues), 256)?;
+    prepared(&mut plans, s.run + s.run);
+    let measured = cluster.measure(&mut plans, s.reference, s.run + s.run, cores)?;
+    say(&format!(
+        "{}-node cluster: {:.0} tx/s, p50 {:.1} ms, p99 {:.1} ms; CPU per transaction {}; one machine per node: about {:.0} tx/s",
+        measured.nodes,
+        measured.run.tps,
+        measured.run.p50_ms,
+        measured.run.p99_ms,
+        measured
+            .costs
+            .iter()
+            .map(|c| format!("{} {:.0} us", c.role, c.cpu_us_per_tx))
+            .collect::<Vec<_>>()
+            .join(", "),
+        measured.one_machine_per_node_tps
+    ));
+    cluster.stop()?;
+    Ok(measured)
+}
+
+/// Every configuration of clients and batch size, once per pass.
+fn matrix(
+    url: &str,
+    plans: &mut [BillPlan],
+    s: &Scale,
+    passes: usize,
+) -> anyhow::Result<Vec<RunResult>> {
     let mut runs: Vec<RunResult> = Vec::new();
     for pass in 0..passes {
         for &c in &s.matrix_concurrency {
@@ -535,34 +653,43 @@ fn main() -> anyhow::Result<()> {
                 if plans.len() / c < b {
                     continue;
                 }
-                prepared(&mut plans, s.run);
-                let mut r = drive::run(&node.url, &mut plans, c, b, s.run, u64::MAX)?;
+                prepared(plans, s.run);
+                let mut r = drive::run(url, plans, c, b, s.run, u64::MAX)?;
                 r.pass = pass;
                 say(&format!("pass {pass}: clients {c:>3}, batch {b:>4}: {:>8.0} tx/s  p50 {:>7.1} ms  p99 {:>7.1} ms  refused {}  signed during the run {}", r.tps, r.p50_ms, r.p99_ms, r.rejected, r.signed_during_run));
                 runs.push(r);
             }
         }
     }
+    Ok(runs)
+}
 
-    let wire = compare_wire(&node, &mut plans, s.run, limit.verify_limit_per_s)?;
+/// The bank's views of the 50-event bill, in milliseconds: the online status call and the offline
+/// bundle's verification.
+struct BankViews {
+    status_ms: Vec<f64>,
+    bundle_ms: Vec<f64>,
+}
 
-    // The bank's views of the 50-event bill: the online status call and the offline bundle.
-    let wallet = ebl_cli::wallet::Wallet::new(
-        temp.path(),
-        &node.url,
-        ebl_cli::wallet::Passphrase::Given(String::new()),
-    );
-    let client = ebl_cli::client::NodeClient::new(&node.url);
+fn bank_views(
+    home: &std::path::Path,
+    url: &str,
+    bill: Hash,
+    cast: &Cast,
+) -> anyhow::Result<BankViews> {
+    let wallet =
+        ebl_cli::wallet::Wallet::new(home, url, ebl_cli::wallet::Passphrase::Given(String::new()));
+    let client = ebl_cli::client::NodeClient::new(url);
     let mut status_ms = Vec::new();
     for _ in 0..200 {
         let t = Instant::now();
         client
-            .status(&bill_ids[0], &cast.shipper.key)
+            .status(&bill, &cast.shipper.key)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         status_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let bundle = wallet
-        .export(&bill_ids[0], &cast.shipper.key)
+        .export(&bill, &cast.shipper.key)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut bundle_ms = Vec::new();
     for _ in 0..50 {
@@ -581,11 +708,32 @@ fn main() -> anyhow::Result<()> {
         percentile(status_ms.clone(), 0.5),
         percentile(status_ms.clone(), 0.99)
     ));
+    Ok(BankViews {
+        status_ms,
+        bundle_ms,
+    })
+}
 
-    fill(&node.url, &mut plans, s.reference, s.large)?;
-    let reference_large_passes =
-        reference_passes(&node.url, &mut plans, s.reference, s.run + s.run, passes)?;
-    let reference_large = median_run(&reference_large_passes).context("no reference run")?;
+/// What the large store measured while the node ran.
+struct Large {
+    passes: Vec<RunResult>,
+    reference: RunResult,
+    rss: u64,
+    metrics: String,
+    stored: u64,
+}
+
+/// Fills the store to the large size, then the reference configuration per pass, the node's memory
+/// and its metrics.
+fn large_store(
+    node: &NodeUnderTest,
+    plans: &mut [BillPlan],
+    s: &Scale,
+    passes: usize,
+) -> anyhow::Result<Large> {
+    fill(&node.url, plans, s.reference, s.large)?;
+    let runs = reference_passes(&node.url, plans, s.reference, s.run + s.run, passes)?;
+    let reference = median_run(&runs).context("no reference run")?;
     let rss = node.rss_bytes().unwrap_or(0);
     let metrics_url = node
         .metrics_url
@@ -593,224 +741,13 @@ fn main() -> anyhow::Result<()> {
         .context("the node names no metrics address")?;
     let mut metrics_response = agent().get(&metrics_url).call()?;
     let metrics = metrics_response.body_mut().read_to_string()?;
-    let stored = head(&node.url)?;
-    let point = proof_bench.measure(admissions.parties, stored)?;
-    say(&proof::show(&point));
-    proof_points.push(point);
-    node.stop()?;
-    let disk = node.disk_bytes();
-    say(&format!(
-        "at {stored} stored: {:.0} tx/s, p99 {:.1} ms; node RSS {:.0} MiB; {:.0} bytes on disk per transaction",
-        reference_large.tps,
-        reference_large.p99_ms,
-        rss as f64 / 1048576.0,
-        disk as f64 / stored as f64
-    ));
-    let (verify_large_s, replay_large_s, verify_large_n) = node.verify_timed()?;
-    say(&format!(
-        "ebl-node verify at {verify_large_n} transactions: {verify_large_s:.1} s in all, replay {replay_large_s:.1} s ({:.0} tx/s)",
-        verify_large_n as f64 / replay_large_s
-    ));
-
-    // The headline: the best throughput whose p99 commit latency stays within the 50 ms target ("at that
-    // load"); the absolute best, whatever its latency, is reported beside it.
-    // Each pass has its own best; the headline is the median pass's, with the spread over passes.
-    let best_of_pass = |pass: usize| {
-        runs.iter()
-            .chain(&reference_small_passes)
-            .filter(|r| r.pass == pass && r.p99_ms <= 50.0)
-            .max_by(|a, b| a.tps.total_cmp(&b.tps))
-            .cloned()
-    };
-    let bests: Vec<RunResult> = (0..passes).filter_map(best_of_pass).collect();
-    let share = Spread::of(
-        bests
-            .iter()
-            .map(|b| b.tps / limit.verify_limit_per_s)
-            .collect(),
-    );
-    let best = median_run(&bests);
-    let peak = runs
-        .iter()
-        .chain(&reference_small_passes)
-        .max_by(|a, b| a.tps.total_cmp(&b.tps))
-        .cloned();
-    let best_tps = best.as_ref().map_or(0.0, |b| b.tps);
-    // Large against small, pass by pass.
-    let flatness = Spread::of(
-        reference_small_passes
-            .iter()
-            .zip(&reference_large_passes)
-            .map(|(small, large)| large.tps / small.tps)
-            .collect(),
-    );
-    // Replay rate: transactions over the replay loop's time, as `ebl-node verify` reports it; the wall
-    // time (process start, opening sled, scanning every seal) is reported beside it.
-    let verify_small_rate = verify_small_n as f64 / replay_small_s;
-    let verify_large_rate = verify_large_n as f64 / replay_large_s;
-    let (proof_first, proof_last) = match (proof_points.first(), proof_points.last()) {
-        (Some(first), Some(last)) => (first, last),
-        _ => anyhow::bail!("the proof phase measured nothing"),
-    };
-    let target = |name: &str, goal: &str, measured: String, met: bool| json!({"target": name, "goal": goal, "measured": measured, "met": met});
-    // Issue 18's targets (the earlier ones, 35 % and 20 %, were met in November).
-    let (large_name, small_name) = (count_name(s.large), count_name(s.small));
-    let targets = vec![
-        target(
-            "share of the verify_strict limit (p99 <= 50 ms)",
-            ">= 50%",
-            format!(
-                "{} ({best_tps:.0} tx/s at {}x{})",
-                share.show(100.0, 1, "%"),
-                best.as_ref().map_or(0, |b| b.concurrency),
-                best.as_ref().map_or(0, |b| b.batch)
-            ),
-            share.median >= 0.5,
-        ),
-        target(
-            "p99 commit latency at that load",
-            "<= 50 ms",
-            format!("{:.1} ms", best.as_ref().map_or(0.0, |b| b.p99_ms)),
-            best.as_ref().is_some_and(|b| b.p99_ms <= 50.0),
-        ),
-        target(
-            "offline verification, 50-event bundle",
-            "<= 5 ms",
-            format!("{:.2} ms", percentile(bundle_ms.clone(), 0.5)),
-            percentile(bundle_ms.clone(), 0.5) <= 5.0,
-        ),
-        target(
-            &format!(
-                "50-event bundle at {} parties, {}",
-                proof_last.parties,
-                count_name(proof_last.stored)
-            ),
-            "<= 100 KB",
-            format!("{} bytes", proof_last.bundle_bytes),
-            proof_last.bundle_bytes <= 100 * 1024,
-        ),
-        target(
-            "its Bundle::verify there",
-            "<= 20 ms",
-            proof_last.verify_ms.show(1.0, 2, " ms"),
-            proof_last.verify_ms.median <= 20.0,
-        ),
-        target(
-            &format!(
-                "bundle there vs at {} parties, {}",
-                proof_first.parties,
-                count_name(proof_first.stored)
-            ),
-            "within 2x",
-            format!(
-                "bytes x{:.2}, verify x{:.2}",
-                proof_last.bundle_bytes as f64 / proof_first.bundle_bytes as f64,
-                proof_last.verify_ms.median / proof_first.verify_ms.median
-            ),
-            proof_last.bundle_bytes <= 2 * proof_first.bundle_bytes
-                && proof_last.verify_ms.median <= 2.0 * proof_first.verify_ms.median,
-        ),
-        target(
-            "the node's registry extract there",
-            "< 50 ms",
-            format!(
-                "{} (whole export {})",
-                proof_last.extract_ms.show(1.0, 2, " ms"),
-                proof_last.export_ms.show(1.0, 1, " ms")
-            ),
-            proof_last.extract_ms.median < 50.0,
-        ),
-        target(
-            "replay rate",
-            ">= 20000 tx/s",
-            format!("{verify_small_rate:.0} / {verify_large_rate:.0} tx/s"),
-            verify_small_rate.min(verify_large_rate) >= 20_000.0,
-        ),
-        target(
-            &format!("replay at {large_name} vs {small_name}"),
-            "within 10%",
-            format!(
-                "{:+.0}%",
-                (verify_large_rate / verify_small_rate - 1.0) * 100.0
-            ),
-            verify_large_rate >= 0.9 * verify_small_rate,
-        ),
-        target(
-            "bytes on disk per transaction",
-            "<= 750",
-            format!("{:.0}", disk as f64 / stored as f64),
-            (disk as f64 / stored as f64) <= 750.0,
-        ),
-        target(
-            &format!("throughput at {large_name} vs {small_name}"),
-            "within 10%",
-            format!("x{}", flatness.show(1.0, 2, "")),
-            flatness.median >= 0.9,
-        ),
-        target(
-            &format!("node RSS at {large_name}"),
-            "reported",
-            format!("{:.0} MiB", rss as f64 / 1_048_576.0),
-            true,
-        ),
-    ];
-    let results = json!({
-        "machine": { "cores": limit.cores, "mode": if args.quick { "quick" } else { "full" } },
-        "limit": limit,
-        "reference_config": { "clients": s.reference.0, "batch": s.reference.1 },
-        "reference_small": reference_small,
-        "reference_large": reference_large,
-        "passes": passes,
-        "reference_small_passes": reference_small_passes,
-        "reference_large_passes": reference_large_passes,
-        "best_within_latency_passes": bests,
-        "share_of_limit": share,
-        "large_over_small": flatness,
-        "runs": runs,
-        "best_within_latency": best,
-        "peak": peak,
-        "verify_small": { "transactions": verify_small_n, "seconds": verify_small_s, "replay_seconds": replay_small_s, "tx_per_s": verify_small_rate },
-        "verify_large": { "transactions": verify_large_n, "seconds": verify_large_s, "replay_seconds": replay_large_s, "tx_per_s": verify_large_rate },
-        "bundle_verify_ms": { "median": percentile(bundle_ms.clone(), 0.5), "p99": percentile(bundle_ms, 0.99) },
-        "proof": proof_points,
-        "status_call_ms": { "median": percentile(status_ms.clone(), 0.5), "p99": percentile(status_ms, 0.99) },
-        "stored_transactions": stored,
-        "disk_bytes": disk,
-        "disk_bytes_per_transaction": disk as f64 / stored as f64,
-        "node_rss_bytes": rss,
-        "node_metrics": metrics,
-        "targets": targets,
-        "single_node_cpu_us_per_tx": single_cpu_us_per_tx,
-        "cluster": cluster_run,
-        "wire": wire,
-    });
-    std::fs::write(
-        args.out.join("results.json"),
-        serde_json::to_vec_pretty(&results)?,
-    )?;
-    // The plot shows the first pass (the others repeat its configurations).
-    let first_pass: Vec<RunResult> = runs.iter().filter(|r| r.pass == 0).cloned().collect();
-    std::fs::write(args.out.join("throughput.svg"), report::svg(&first_pass))?;
-    println!("\n{:<40} {:<14} {:<22} met", "target", "goal", "measured");
-    for t in &targets {
-        println!(
-            "{:<40} {:<14} {:<22} {}",
-            t["target"].as_str().unwrap_or(""),
-            t["goal"].as_str().unwrap_or(""),
-            t["measured"].as_str().unwrap_or(""),
-            if t["met"].as_bool() == Some(true) {
-                "yes"
-            } else {
-                "NO"
-            }
-        );
-    }
-    println!(
-        "\nresults in {}/results.json, plot in {}/throughput.svg",
-        args.out.display(),
-        args.out.display()
-    );
-    Ok(())
+    Ok(Large {
+        passes: runs,
+        reference,
+        rss,
+        metrics,
+        stored: head(&node.url)?,
+    })
 }
 
 #[cfg(test)]

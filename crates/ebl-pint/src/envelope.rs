@@ -175,7 +175,71 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
                 "no envelopeManifestSignedContent",
             )
         })?;
-    let chain: Vec<&str> = match envelope.get("envelopeTransferChain") {
+    let chain = transfer_chain(&envelope)?;
+
+    // Every signature first, each against the keys bound to whoever must have made it: a signature
+    // that does not hold is BSIG whatever else is wrong, as DCSA's reference receiver answers.
+    let manifest_jws = parse_jws(manifest_text, "manifest")?;
+    let (payloads, platforms) = verified_entries(&chain, trust)?;
+    let issuance = verified_issuance(&envelope, document, &payloads, &platforms, trust)?;
+    // The envelope manifest, signed by the sending platform: the one that signed the last entry.
+    let sender = Binding::platform(platforms.last().map_or("", String::as_str));
+    let manifest = verified_payload(&manifest_jws, trust, "manifest", &sender)?;
+
+    // Then what the signed contents say. A start that does not hold together is BENV: INCD answers
+    // additional documents only.
+    if checksum_field(&manifest, "transportDocumentChecksum", "manifest")?
+        != Some(document_checksum)
+    {
+        return Err(benv(
+            "manifest",
+            "transportDocumentChecksum is not the document's",
+        ));
+    }
+    let last = chain.last().copied().unwrap_or("");
+    if checksum_field(
+        &manifest,
+        "lastEnvelopeTransferChainEntrySignedContentChecksum",
+        "manifest",
+    )? != Some(Hash::of(last.as_bytes()))
+    {
+        return Err(benv(
+            "manifest",
+            "the last chain entry is not the one the manifest names",
+        ));
+    }
+    let documents = manifest_documents(&manifest)?;
+    if checksum_field(&issuance, "documentChecksum", "issuance manifest")?
+        != Some(document_checksum)
+    {
+        return Err(benv(
+            "issuance manifest",
+            "documentChecksum is not the document's",
+        ));
+    }
+    let moves = chain_moves(&chain, &payloads, document_checksum)?;
+    Ok(EnvelopeVerdict {
+        code: PintCode::Received,
+        transport_document_reference: reference,
+        document_checksum,
+        actions: moves.actions,
+        recipients: moves.recipients,
+        actors: moves.actors,
+        last_entry_checksum: Hash::of(last.as_bytes()),
+        last_entry: last.to_owned(),
+        platforms,
+        documents,
+    })
+}
+
+/// A failure to answer `BENV`.
+fn benv(place: &str, reason: &str) -> PintFailure {
+    fail(PintCode::BadEnvelope, place, reason)
+}
+
+/// The transfer chain's entries (compact JWS texts), 1 to `TRANSFER_CHAIN_ENTRIES_MAX`.
+fn transfer_chain(envelope: &Value) -> Result<Vec<&str>, PintFailure> {
+    match envelope.get("envelopeTransferChain") {
         Some(Value::Array(entries))
             if !entries.is_empty() && entries.len() <= TRANSFER_CHAIN_ENTRIES_MAX =>
         {
@@ -190,20 +254,22 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
                         )
                     })
                 })
-                .collect::<Result<_, _>>()?
+                .collect()
         }
-        _ => {
-            return Err(fail(
-                PintCode::BadEnvelope,
-                "envelopeTransferChain",
-                format!("must hold 1 to {TRANSFER_CHAIN_ENTRIES_MAX} entries"),
-            ))
-        }
-    };
+        _ => Err(fail(
+            PintCode::BadEnvelope,
+            "envelopeTransferChain",
+            format!("must hold 1 to {TRANSFER_CHAIN_ENTRIES_MAX} entries"),
+        )),
+    }
+}
 
-    // Every signature first, each against the keys bound to whoever must have made it: a signature
-    // that does not hold is BSIG whatever else is wrong, as DCSA's reference receiver answers.
-    let manifest_jws = parse_jws(manifest_text, "manifest")?;
+/// Each chain entry's signed payload, checked against the keys of the platform it names, and those
+/// platforms in order.
+fn verified_entries(
+    chain: &[&str],
+    trust: &TrustStore,
+) -> Result<(Vec<Value>, Vec<String>), PintFailure> {
     let entries = chain
         .iter()
         .enumerate()
@@ -252,9 +318,19 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
         )?);
         platforms.push(platform);
     }
-    // The issuance manifest, signed by the carrier that issued the document, with a key bound to it
-    // on the issuing platform. The spec carries it in the first entry; DCSA's conformance tooling
-    // sends it beside the chain, which is read when the first entry has none.
+    Ok((payloads, platforms))
+}
+
+/// The issuance manifest's payload, signed by the carrier that issued the document, with a key bound
+/// to it on the issuing platform. The spec carries it in the first entry; DCSA's conformance tooling
+/// sends it beside the chain, which is read when the first entry has none.
+fn verified_issuance(
+    envelope: &Value,
+    document: &Value,
+    payloads: &[Value],
+    platforms: &[String],
+    trust: &TrustStore,
+) -> Result<Value, PintFailure> {
     let first = payloads.first().cloned().unwrap_or(Value::Null);
     let issuance_text = first
         .get("issuanceManifestSignedContent")
@@ -282,48 +358,28 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
         carrier("carrierCode")?,
     );
     let issuance_jws = parse_jws(issuance_text, "issuance manifest")?;
-    let issuance = verified_payload(&issuance_jws, trust, "issuance manifest", &issuer)?;
-    // The envelope manifest, signed by the sending platform: the one that signed the last entry.
-    let sender = Binding::platform(platforms.last().map_or("", String::as_str));
-    let manifest = verified_payload(&manifest_jws, trust, "manifest", &sender)?;
+    verified_payload(&issuance_jws, trust, "issuance manifest", &issuer)
+}
 
-    // Then what the signed contents say. A start that does not hold together is BENV: INCD answers
-    // additional documents only.
-    let benv = |place: &str, reason: &str| fail(PintCode::BadEnvelope, place, reason);
-    if checksum_field(&manifest, "transportDocumentChecksum", "manifest")?
-        != Some(document_checksum)
-    {
-        return Err(benv(
-            "manifest",
-            "transportDocumentChecksum is not the document's",
-        ));
-    }
-    let last = chain.last().copied().unwrap_or("");
-    if checksum_field(
-        &manifest,
-        "lastEnvelopeTransferChainEntrySignedContentChecksum",
-        "manifest",
-    )? != Some(Hash::of(last.as_bytes()))
-    {
-        return Err(benv(
-            "manifest",
-            "the last chain entry is not the one the manifest names",
-        ));
-    }
-    let documents = manifest_documents(&manifest)?;
-    if checksum_field(&issuance, "documentChecksum", "issuance manifest")?
-        != Some(document_checksum)
-    {
-        return Err(benv(
-            "issuance manifest",
-            "documentChecksum is not the document's",
-        ));
-    }
+/// What the chain's transactions did, in order: each action's code, recipient and actor.
+struct Moves {
+    actions: Vec<String>,
+    recipients: Vec<Option<Value>>,
+    actors: Vec<Option<Value>>,
+}
 
-    // The chain, from the issuance to the last transfer, each entry linked to the one before.
-    let mut actions = Vec::new();
-    let mut recipients = Vec::new();
-    let mut actors = Vec::new();
+/// The chain, from the issuance to the last transfer, each entry linked to the one before and about
+/// this document; its actions known, `ISSUE` first and once, nothing after `SACC`.
+fn chain_moves(
+    chain: &[&str],
+    payloads: &[Value],
+    document_checksum: Hash,
+) -> Result<Moves, PintFailure> {
+    let mut moves = Moves {
+        actions: Vec::new(),
+        recipients: Vec::new(),
+        actors: Vec::new(),
+    };
     for (i, payload) in payloads.iter().enumerate() {
         let place = format!("transfer chain entry {i}");
         if checksum_field(payload, "transportDocumentChecksum", &place)? != Some(document_checksum)
@@ -358,27 +414,20 @@ pub fn verify_envelope(text: &[u8], trust: &TrustStore) -> Result<EnvelopeVerdic
                     format!("unknown actionCode {code:?}"),
                 ));
             }
-            if (code == "ISSUE") != actions.is_empty() {
+            if (code == "ISSUE") != moves.actions.is_empty() {
                 return Err(benv(&place, "ISSUE must come first, and once"));
             }
-            if actions.last().is_some_and(|a: &String| a == "SACC") {
+            if moves.actions.last().is_some_and(|a| a == "SACC") {
                 return Err(benv(&place, "nothing may follow SACC"));
             }
-            actions.push(code.to_owned());
-            recipients.push(tx.get("recipient").filter(|r| r.is_object()).cloned());
-            actors.push(tx.get("actor").filter(|a| a.is_object()).cloned());
+            moves.actions.push(code.to_owned());
+            moves
+                .recipients
+                .push(tx.get("recipient").filter(|r| r.is_object()).cloned());
+            moves
+                .actors
+                .push(tx.get("actor").filter(|a| a.is_object()).cloned());
         }
     }
-    Ok(EnvelopeVerdict {
-        code: PintCode::Received,
-        transport_document_reference: reference,
-        document_checksum,
-        actions,
-        recipients,
-        actors,
-        last_entry_checksum: Hash::of(last.as_bytes()),
-        last_entry: last.to_owned(),
-        platforms,
-        documents,
-    })
+    Ok(moves)
 }
