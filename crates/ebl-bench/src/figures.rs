@@ -233,8 +233,30 @@ impl Figures<'_> {
     }
 }
 
+impl Figures<'_> {
+    /// Writes `results.json` and the throughput plot to `out`, and prints the targets.
+    pub(crate) fn report(&self, out: &std::path::Path) -> anyhow::Result<()> {
+        let targets = self.targets()?;
+        std::fs::write(
+            out.join("results.json"),
+            serde_json::to_vec_pretty(&self.results(&targets))?,
+        )?;
+        // The plot shows the first pass (the others repeat its configurations).
+        let first_pass: Vec<RunResult> =
+            self.runs.iter().filter(|r| r.pass == 0).cloned().collect();
+        std::fs::write(out.join("throughput.svg"), crate::report::svg(&first_pass))?;
+        print(&targets);
+        println!(
+            "\nresults in {}/results.json, plot in {}/throughput.svg",
+            out.display(),
+            out.display()
+        );
+        Ok(())
+    }
+}
+
 /// The targets as a table: goal, measured, met.
-pub(crate) fn print(targets: &[Value]) {
+fn print(targets: &[Value]) {
     println!("\n{:<40} {:<14} {:<22} met", "target", "goal", "measured");
     for t in targets {
         println!(

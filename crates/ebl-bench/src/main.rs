@@ -369,14 +369,12 @@ fn main() -> anyhow::Result<()> {
     fill(&node.url, &mut work.plans, s.reference, s.small)?;
     if args.compare_wire {
         let wire = compare_wire(&node, &mut work.plans, s.run, limit.verify_limit_per_s)?;
-        let results = json!({"limit": limit, "stored_before": s.small, "run_seconds": s.run.as_secs_f64(), "wire": wire});
-        std::fs::write(
-            args.out.join("wire.json"),
-            serde_json::to_vec_pretty(&results)?,
-        )?;
         node.stop()?;
-        println!("\nwire comparison in {}/wire.json", args.out.display());
-        return Ok(());
+        return written(
+            &args.out,
+            "wire.json",
+            &json!({"limit": limit, "stored_before": s.small, "run_seconds": s.run.as_secs_f64(), "wire": wire}),
+        );
     }
     let small = small_store(&mut node, &mut work.plans, &s, passes)?;
 
@@ -402,15 +400,12 @@ fn main() -> anyhow::Result<()> {
     };
     let mut proof_points = proof_bench.phase(&mut admissions, &s.proof_parties)?;
     if args.proof_only {
-        std::fs::write(
-            args.out.join("proof.json"),
-            serde_json::to_vec_pretty(
-                &json!({"limit": limit, "reference_small": small.reference, "proof": proof_points}),
-            )?,
-        )?;
         node.stop()?;
-        println!("\nproof phase in {}/proof.json", args.out.display());
-        return Ok(());
+        return written(
+            &args.out,
+            "proof.json",
+            &json!({"limit": limit, "reference_small": small.reference, "proof": proof_points}),
+        );
     }
 
     let cluster = if args.cluster_nodes >= 2 {
@@ -460,25 +455,13 @@ fn main() -> anyhow::Result<()> {
         cluster,
         wire,
     };
-    let targets = figures.targets()?;
-    std::fs::write(
-        args.out.join("results.json"),
-        serde_json::to_vec_pretty(&figures.results(&targets))?,
-    )?;
-    // The plot shows the first pass (the others repeat its configurations).
-    let first_pass: Vec<RunResult> = figures
-        .runs
-        .iter()
-        .filter(|r| r.pass == 0)
-        .cloned()
-        .collect();
-    std::fs::write(args.out.join("throughput.svg"), report::svg(&first_pass))?;
-    figures::print(&targets);
-    println!(
-        "\nresults in {}/results.json, plot in {}/throughput.svg",
-        args.out.display(),
-        args.out.display()
-    );
+    figures.report(&args.out)
+}
+
+/// Writes a phase's figures to `out/name` and says where.
+fn written(out: &std::path::Path, name: &str, figures: &serde_json::Value) -> anyhow::Result<()> {
+    std::fs::write(out.join(name), serde_json::to_vec_pretty(figures)?)?;
+    println!("\nfigures in {}/{name}", out.display());
     Ok(())
 }
 

@@ -371,6 +371,9 @@ fn review_text(review: &ProposalReview, what: &str) -> String {
 }
 
 /// Runs an `ebl gov` command.
+///
+/// Long by nature: one short arm per `ebl gov` subcommand (the hand-round's steps each a `Wallet` call
+/// and its text).
 pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
     match cmd {
         GovCommand::Members { reader } => {

@@ -279,6 +279,9 @@ fn recipient(registry: &Registry, party: PartyId) -> Result<()> {
 
 /// Applies a bill action (anything but `ISSUE`) to a bill, returning the next state or the rule it breaks.
 /// `signers` are the parties whose keys signed, already resolved and checked against the registry.
+///
+/// Long by nature: the bill's state machine is this one match, an arm per action, so that every rule
+/// of a bill's life can be read in one place and the compiler asks, for each new action, what it does.
 pub fn transition(
     bill: &Bill,
     action: &Action,

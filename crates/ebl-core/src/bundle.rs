@@ -193,6 +193,9 @@ pub struct BundleVerdict {
     pub custody: Vec<CustodyStep>,
 }
 
+/// A bundle's block certificates by height, and its entries, each proven included in its block.
+type Included<'a> = (BTreeMap<u64, &'a Certificate>, Vec<&'a HistoryEntry>);
+
 impl Bundle {
     /// Reads a bundle from JSON text, with the size limit.
     pub fn from_json(text: &[u8]) -> Result<Bundle, BundleFailure> {
@@ -283,39 +286,7 @@ impl Bundle {
                 ));
             }
         }
-        let mut headers = BTreeMap::new();
-        for header in &self.blocks {
-            let place = format!("block {}", header.header.height);
-            if header.header.chain != chain {
-                return Err(fail(
-                    place,
-                    Error::WrongChain {
-                        expected: chain,
-                        got: header.header.chain,
-                    },
-                ));
-            }
-            headers.insert(header.header.height, header);
-        }
-        let mut entries: Vec<&HistoryEntry> =
-            self.registry.iter().chain(&self.transactions).collect();
-        for entry in &entries {
-            let id = entry.transaction.id();
-            let place = format!("transaction {id}");
-            if entry.receipt.tx != id {
-                return Err(fail(place, Error::BadInclusionProof));
-            }
-            let header = headers
-                .get(&entry.receipt.height)
-                .ok_or_else(|| fail(place.clone(), Error::BadInclusionProof))?;
-            if entry.receipt.block_time_ms != header.header.time_ms {
-                return Err(fail(place, Error::BadInclusionProof));
-            }
-            entry
-                .receipt
-                .verify(&header.header)
-                .map_err(|e| fail(place, e))?;
-        }
+        let (headers, mut entries) = self.included(chain)?;
         // Ledger order is block order, then position in the block: proven by the receipts just checked.
         entries.sort_by_key(|e| (e.receipt.height, e.receipt.index));
         let ordered: Vec<SignedTransaction> =
@@ -388,6 +359,44 @@ impl Bundle {
             recoveries: report.recoveries,
             custody: report.custody,
         })
+    }
+
+    /// The blocks' headers by height (each of this chain), and every entry, each proven included in
+    /// the block its receipt names at that block's time.
+    fn included(&self, chain: crate::ChainId) -> Result<Included<'_>, BundleFailure> {
+        let mut headers = BTreeMap::new();
+        for header in &self.blocks {
+            let place = format!("block {}", header.header.height);
+            if header.header.chain != chain {
+                return Err(fail(
+                    place,
+                    Error::WrongChain {
+                        expected: chain,
+                        got: header.header.chain,
+                    },
+                ));
+            }
+            headers.insert(header.header.height, header);
+        }
+        let entries: Vec<&HistoryEntry> = self.registry.iter().chain(&self.transactions).collect();
+        for entry in &entries {
+            let id = entry.transaction.id();
+            let place = format!("transaction {id}");
+            if entry.receipt.tx != id {
+                return Err(fail(place, Error::BadInclusionProof));
+            }
+            let header = headers
+                .get(&entry.receipt.height)
+                .ok_or_else(|| fail(place.clone(), Error::BadInclusionProof))?;
+            if entry.receipt.block_time_ms != header.header.time_ms {
+                return Err(fail(place, Error::BadInclusionProof));
+            }
+            entry
+                .receipt
+                .verify(&header.header)
+                .map_err(|e| fail(place, e))?;
+        }
+        Ok((headers, entries))
     }
 
     /// Checks every block's certificate against the members and threshold of the registry at its

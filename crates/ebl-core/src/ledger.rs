@@ -15,7 +15,7 @@ use crate::genesis::Genesis;
 use crate::hash::Hash;
 use crate::party::{Identifier, PartyId, Role};
 use crate::registry::Registry;
-use crate::transaction::{Action, BillId, ChainId, SignedTransaction, TxId};
+use crate::transaction::{Action, BillId, ChainId, Replacement, SignedTransaction, TxId};
 
 /// The key a bill's reference is unique under: its document's carrier code, scheme without case.
 fn reference_key(carrier_code: &str, reference: &str) -> (String, String) {
@@ -382,33 +382,7 @@ impl Ledger {
             .get(&reference_key(&code, &reference))
             .copied();
         if let Some(r) = replaces {
-            for old in &r.bills {
-                let replaced = self
-                    .bills
-                    .get(old)
-                    .ok_or(Error::UnknownBill { bill: *old })?;
-                if replaced.carrier != carrier_id {
-                    return Err(Error::NotCarrier);
-                }
-                match &replaced.status {
-                    Status::Void {
-                        surrendered_by,
-                        replaced_by,
-                        replacement,
-                    } => {
-                        if issue_to != surrendered_by {
-                            return Err(Error::IssueToNotNamed);
-                        }
-                        // Replaced once: the first replacement fixes the set and the count, and no
-                        // more bills than that count may name it.
-                        let same = replacement.as_ref().is_none_or(|first| first == r);
-                        if !same || replaced_by.len() >= usize::from(r.count) {
-                            return Err(Error::AlreadyReplaced { bill: *old });
-                        }
-                    }
-                    _ => return Err(Error::ReplacedBillNotVoid { bill: *old }),
-                }
-            }
+            self.check_replacement(r, carrier_id, issue_to)?;
         }
         // A reference is used once per carrier code, except by a replacement of the void bill that used
         // it (the first to claim it).
@@ -466,6 +440,44 @@ impl Ledger {
                 .unwrap_or_default(),
             party: None,
         })
+    }
+
+    /// A replacement names void bills of this carrier, surrendered by the party it is issued to, and
+    /// replaced once: the first replacement fixes the set and the count.
+    fn check_replacement(
+        &self,
+        r: &Replacement,
+        carrier_id: PartyId,
+        issue_to: &PartyId,
+    ) -> Result<()> {
+        for old in &r.bills {
+            let replaced = self
+                .bills
+                .get(old)
+                .ok_or(Error::UnknownBill { bill: *old })?;
+            if replaced.carrier != carrier_id {
+                return Err(Error::NotCarrier);
+            }
+            match &replaced.status {
+                Status::Void {
+                    surrendered_by,
+                    replaced_by,
+                    replacement,
+                } => {
+                    if issue_to != surrendered_by {
+                        return Err(Error::IssueToNotNamed);
+                    }
+                    // Replaced once: the first replacement fixes the set and the count, and no
+                    // more bills than that count may name it.
+                    let same = replacement.as_ref().is_none_or(|first| first == r);
+                    if !same || replaced_by.len() >= usize::from(r.count) {
+                        return Err(Error::AlreadyReplaced { bill: *old });
+                    }
+                }
+                _ => return Err(Error::ReplacedBillNotVoid { bill: *old }),
+            }
+        }
+        Ok(())
     }
 
     /// Checks that every code `codes` gives for the document's `role` is held by no registered party

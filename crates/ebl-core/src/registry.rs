@@ -306,6 +306,9 @@ impl Registry {
     /// block it is ordered into (0 when the replay knows no heights). Every rule is checked before
     /// anything changes, so a refused action leaves the registry as it was, without the copy of a
     /// registry of many parties that each action would otherwise cost.
+    ///
+    /// Long by nature: the registry's state machine is this one match, an arm per governance action,
+    /// each checking its rules before the one place it changes the state.
     pub(crate) fn apply(
         &mut self,
         action: &Action,

@@ -98,26 +98,7 @@ pub fn verify_store<K: Kv>(
     store: &LedgerStore<K>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<VerifyReport, Box<VerifyFailure>> {
-    // Every record's seal first, reachable from the head or not: a flipped bit anywhere is reported.
-    store
-        .check_seals()
-        .map_err(|e| store_failure("store".into(), None, e))?;
-    store
-        .check_witness()
-        .map_err(|e| store_failure("store".into(), None, e))?;
-    let genesis = store
-        .genesis()
-        .map_err(|e| store_failure("genesis".into(), None, e))?
-        .ok_or_else(|| {
-            failure(
-                "genesis".into(),
-                None,
-                None,
-                ebl_store::StoreError::NotInitialized.code(),
-                "no genesis stored".into(),
-            )
-        })?;
-    let mut ledger = Ledger::new(genesis.clone());
+    let mut ledger = Ledger::new(sealed_genesis(store)?);
     let replay_started = std::time::Instant::now();
     let stored_height = || {
         store
@@ -132,9 +113,7 @@ pub fn verify_store<K: Kv>(
         total = total.max(stored_height()?);
     }
     let mut parent = None;
-    // Block signers not (yet) a member node, with the first height each signed.
-    let mut unadmitted: std::collections::BTreeMap<ebl_core::PartyKey, u64> =
-        std::collections::BTreeMap::new();
+    let mut signers = Unadmitted::default();
     let mut transactions = 0u64;
     let mut height = 0;
     while height < total {
@@ -152,116 +131,18 @@ pub fn verify_store<K: Kv>(
                     "block is not stored".into(),
                 )
             })?;
-        let header = &block.header;
-        header
-            .follows(parent.as_ref())
-            .and_then(|()| {
-                // Each member node signs the blocks it writes: the signer must be a member node as the
-                // registry stood before this block, or a node whose member is admitted later in this
-                // history: a node that joined signs the copies it writes of the blocks from before
-                // (issue 35), which it must be admitted by the head for.
-                let binding = ebl_core::HeaderBinding::before(ledger.registry(), height);
-                match ledger.registry().member_by_node(&header.signer) {
-                    Some(member) => header.verify(&member.node, binding),
-                    None => {
-                        unadmitted.entry(header.signer).or_insert(height);
-                        header.verify(&header.signer, binding)
-                    }
-                }
-            })
-            .map_err(|e| failure(place.clone(), Some(height), None, e.code(), e.to_string()))?;
-        if MerkleTree::new(&block.tx_ids).root() != header.header.tx_root
-            || block.tx_ids.len() != header.header.tx_count as usize
-        {
-            return Err(failure(
-                place,
-                Some(height),
-                None,
-                Fault::MerkleRootMismatch.code(),
-                "the block's transaction ids do not match its header".into(),
-            ));
-        }
-        let place = |index: usize, id: &TxId| format!("block {height}, transaction {index} ({id})");
-        // The whole block's transactions in one read of the log; each record's seal and position are
-        // checked as it is read.
-        let stored_txs: Vec<ebl_core::SignedTransaction> = store
-            .block_transactions(height)
-            .map_err(|e| store_failure(format!("block {height}"), Some(height), e))?
-            .ok_or_else(|| {
-                failure(
-                    format!("block {height}"),
-                    Some(height),
-                    None,
-                    Fault::MissingTransaction.code(),
-                    "its transactions are not stored".into(),
-                )
-            })?
-            .into_iter()
-            .map(|s| s.tx)
-            .collect();
-        if stored_txs.len() != block.tx_ids.len() {
-            return Err(failure(
-                format!("block {height}"),
-                Some(height),
-                None,
-                Fault::MissingTransaction.code(),
-                format!(
-                    "{} transactions stored for {} listed",
-                    stored_txs.len(),
-                    block.tx_ids.len()
-                ),
-            ));
-        }
-        // Signatures are stateless: checked on every core; the rules are then applied in order, at the
-        // block's time (expiries).
-        ledger.set_block(height, header.header.time_ms);
-        let checked = verify_signatures_in_parallel(&stored_txs);
-        for (index, (tx, check)) in stored_txs.iter().zip(checked).enumerate() {
-            let id = &block.tx_ids[index];
-            let verified = check.and_then(|got| {
-                if got == *id {
-                    Ok(())
-                } else {
-                    Err(ebl_core::Error::MalformedEncoding {
-                        reason: format!("transaction hashes to {got}"),
-                    })
-                }
-            });
-            verified
-                .and_then(|()| {
-                    ledger
-                        .apply_identified(tx, *id, Signatures::AlreadyVerified)
-                        .map(|_| ())
-                })
-                .map_err(|e| {
-                    failure(
-                        place(index, id),
-                        Some(height),
-                        Some(*id),
-                        e.code(),
-                        e.to_string(),
-                    )
-                })?;
-            transactions += 1;
-        }
-        unadmitted.retain(|signer, _| ledger.registry().member_by_node(signer).is_none());
+        signers.check(&ledger, &block.header, parent.as_ref(), height)?;
+        let stored_txs = block_transactions(store, &block, height)?;
+        transactions += apply_block(&mut ledger, &block, &stored_txs, height)?;
+        signers.admitted_by(&ledger);
         if checkpoint.due(height) && checkpoint.check(store, &ledger, height)? {
             // A newer checkpoint was written meanwhile: replay on to its height.
             total = total.max(stored_height()?);
         }
-        parent = Some(header.header.clone());
+        parent = Some(block.header.header.clone());
         progress(height, total);
     }
-    if let Some((_, at)) = unadmitted.iter().min_by_key(|(_, at)| **at) {
-        let e = ebl_core::Error::NotNode;
-        return Err(failure(
-            format!("block {at}"),
-            Some(*at),
-            None,
-            e.code(),
-            format!("{e}: its signer was never admitted as one"),
-        ));
-    }
+    signers.all_admitted()?;
     if let Some(at) = checkpoint.pending() {
         if at > total {
             return Err(failure(
@@ -282,6 +163,182 @@ pub fn verify_store<K: Kv>(
         state_checked_at: checkpoint.matched,
         replay_seconds: replay_started.elapsed().as_secs_f64(),
     })
+}
+
+/// The genesis, once every record's seal and the witness check out: a flipped bit anywhere, reachable
+/// from the head or not, is reported before anything is replayed.
+fn sealed_genesis<K: Kv>(store: &LedgerStore<K>) -> Result<ebl_core::Genesis, Box<VerifyFailure>> {
+    store
+        .check_seals()
+        .map_err(|e| store_failure("store".into(), None, e))?;
+    store
+        .check_witness()
+        .map_err(|e| store_failure("store".into(), None, e))?;
+    store
+        .genesis()
+        .map_err(|e| store_failure("genesis".into(), None, e))?
+        .ok_or_else(|| {
+            failure(
+                "genesis".into(),
+                None,
+                None,
+                ebl_store::StoreError::NotInitialized.code(),
+                "no genesis stored".into(),
+            )
+        })
+}
+
+/// Block signers not (yet) a member node, with the first height each signed.
+#[derive(Debug, Default)]
+struct Unadmitted(std::collections::BTreeMap<ebl_core::PartyKey, u64>);
+
+impl Unadmitted {
+    /// The header follows its parent and is signed by a member node as the registry stood before
+    /// this block, or by a node whose member the history admits later: a node that joined signs the
+    /// copies it writes of the blocks from before (issue 35), which it must be admitted by the head for.
+    fn check(
+        &mut self,
+        ledger: &Ledger,
+        header: &ebl_core::SignedBlockHeader,
+        parent: Option<&ebl_core::BlockHeader>,
+        height: u64,
+    ) -> Result<(), Box<VerifyFailure>> {
+        header
+            .follows(parent)
+            .and_then(|()| {
+                let binding = ebl_core::HeaderBinding::before(ledger.registry(), height);
+                match ledger.registry().member_by_node(&header.signer) {
+                    Some(member) => header.verify(&member.node, binding),
+                    None => {
+                        self.0.entry(header.signer).or_insert(height);
+                        header.verify(&header.signer, binding)
+                    }
+                }
+            })
+            .map_err(|e| {
+                failure(
+                    format!("block {height}"),
+                    Some(height),
+                    None,
+                    e.code(),
+                    e.to_string(),
+                )
+            })
+    }
+
+    /// Forgets the signers the registry now admits.
+    fn admitted_by(&mut self, ledger: &Ledger) {
+        self.0
+            .retain(|signer, _| ledger.registry().member_by_node(signer).is_none());
+    }
+
+    /// At the head: a block signer never admitted is `not_node`, at the first block it signed.
+    fn all_admitted(&self) -> Result<(), Box<VerifyFailure>> {
+        match self.0.values().min() {
+            None => Ok(()),
+            Some(at) => {
+                let e = ebl_core::Error::NotNode;
+                Err(failure(
+                    format!("block {at}"),
+                    Some(*at),
+                    None,
+                    e.code(),
+                    format!("{e}: its signer was never admitted as one"),
+                ))
+            }
+        }
+    }
+}
+
+/// The block's transactions in one read of the log (each record's seal and position checked as it is
+/// read), once its ids match its header's root and count.
+fn block_transactions<K: Kv>(
+    store: &LedgerStore<K>,
+    block: &ebl_store::StoredBlock,
+    height: u64,
+) -> Result<Vec<ebl_core::SignedTransaction>, Box<VerifyFailure>> {
+    let place = || format!("block {height}");
+    let header = &block.header.header;
+    if MerkleTree::new(&block.tx_ids).root() != header.tx_root
+        || block.tx_ids.len() != header.tx_count as usize
+    {
+        return Err(failure(
+            place(),
+            Some(height),
+            None,
+            Fault::MerkleRootMismatch.code(),
+            "the block's transaction ids do not match its header".into(),
+        ));
+    }
+    let stored_txs: Vec<ebl_core::SignedTransaction> = store
+        .block_transactions(height)
+        .map_err(|e| store_failure(place(), Some(height), e))?
+        .ok_or_else(|| {
+            failure(
+                place(),
+                Some(height),
+                None,
+                Fault::MissingTransaction.code(),
+                "its transactions are not stored".into(),
+            )
+        })?
+        .into_iter()
+        .map(|s| s.tx)
+        .collect();
+    if stored_txs.len() != block.tx_ids.len() {
+        return Err(failure(
+            place(),
+            Some(height),
+            None,
+            Fault::MissingTransaction.code(),
+            format!(
+                "{} transactions stored for {} listed",
+                stored_txs.len(),
+                block.tx_ids.len()
+            ),
+        ));
+    }
+    Ok(stored_txs)
+}
+
+/// Applies the block's transactions to `ledger`: signatures are stateless, so checked on every core;
+/// the rules are then applied in order, at the block's time (expiries). Returns how many.
+fn apply_block(
+    ledger: &mut Ledger,
+    block: &ebl_store::StoredBlock,
+    stored_txs: &[ebl_core::SignedTransaction],
+    height: u64,
+) -> Result<u64, Box<VerifyFailure>> {
+    ledger.set_block(height, block.header.header.time_ms);
+    let checked = verify_signatures_in_parallel(stored_txs);
+    for (index, (tx, check)) in stored_txs.iter().zip(checked).enumerate() {
+        let id = &block.tx_ids[index];
+        let verified = check.and_then(|got| {
+            if got == *id {
+                Ok(())
+            } else {
+                Err(ebl_core::Error::MalformedEncoding {
+                    reason: format!("transaction hashes to {got}"),
+                })
+            }
+        });
+        verified
+            .and_then(|()| {
+                ledger
+                    .apply_identified(tx, *id, Signatures::AlreadyVerified)
+                    .map(|_| ())
+            })
+            .map_err(|e| {
+                failure(
+                    format!("block {height}, transaction {index} ({id})"),
+                    Some(height),
+                    Some(*id),
+                    e.code(),
+                    e.to_string(),
+                )
+            })?;
+    }
+    Ok(stored_txs.len() as u64)
 }
 
 /// How many times a verify follows a state checkpoint that a running node rewrote while it was being

@@ -59,13 +59,9 @@ fn pint_transactions(
     to_order: bool,
 ) -> Vec<Value> {
     use ebl_core::Action;
-    let mut pledgor = None;
-    let mut surrendered_by = None;
+    let mut walk = Walk::default();
     // A surrender received from another platform: its answer goes to the party there.
     let mut surrendered_abroad = None;
-    let mut carrier = None;
-    // Who sent the last transfer or endorsement: a refusal hands the bill back to them.
-    let mut sender = None;
     let mut out = Vec::new();
     // Where the last send's transactions begin: a refused send took nothing away, so they go.
     let mut sent_from = None;
@@ -90,7 +86,7 @@ fn pint_transactions(
                 surrendered_by: from,
                 ..
             } => {
-                carrier = Some(*c);
+                walk.carrier = Some(*c);
                 surrendered_abroad = from.as_ref();
                 continue;
             }
@@ -129,64 +125,8 @@ fn pint_transactions(
             }
             continue;
         }
-        let (code, recipient, extension) = match &tx.body.action {
-            Action::Issue { issue_to, .. } => {
-                carrier = Some(actor);
-                ("ISSUE", Some(*issue_to), None)
-            }
-            Action::Transfer { to, .. } => {
-                sender = Some(actor);
-                ("TRANSFER", Some(*to), None)
-            }
-            Action::Endorse { to, .. } => {
-                sender = Some(actor);
-                ("ENDORSE", Some(*to), None)
-            }
-            Action::EndorseToOrder { to, .. } => {
-                sender = Some(actor);
-                ("ENDORSE_TO_ORDER", Some(*to), None)
-            }
-            // PINT has no refusal: the bill goes back to its sender, marked as our extension.
-            Action::Refuse { .. } => ("TRANSFER", sender, Some(("REFUSE", None))),
-            Action::AcceptSurrenderToPaper { .. } => {
-                ("SACC", surrendered_by, Some(("SWITCH_TO_PAPER", None)))
-            }
-            Action::BlankEndorse { .. } => ("BLANK_ENDORSE", None, None),
-            Action::Sign { .. } => ("SIGN", None, None),
-            Action::SurrenderForDelivery { .. } => {
-                surrendered_by = Some(actor);
-                ("SURRENDER_FOR_DELIVERY", carrier, None)
-            }
-            Action::SurrenderForAmendment { .. } => {
-                surrendered_by = Some(actor);
-                ("SURRENDER_FOR_AMENDMENT", carrier, None)
-            }
-            Action::AcceptSurrender { .. } => ("SACC", surrendered_by, None),
-            Action::RejectSurrender { .. } => ("SREJ", surrendered_by, None),
-            Action::Pledge { pledgee, loan, .. } => {
-                pledgor = Some(actor);
-                (
-                    "TRANSFER",
-                    Some(*pledgee),
-                    Some(("PLEDGE", Some(loan.clone()))),
-                )
-            }
-            Action::Release { .. } => ("TRANSFER", pledgor, Some(("RELEASE", None))),
-            Action::Enforce { .. } => ("ENDORSE_TO_ORDER", Some(actor), Some(("ENFORCE", None))),
-            Action::Import { .. }
-            | Action::RegisterParty { .. }
-            | Action::RotateKey { .. }
-            | Action::RevokeParty { .. }
-            | Action::UpdateParty { .. }
-            | Action::RecoverKey { .. }
-            | Action::AddMember { .. }
-            | Action::RemoveMember { .. }
-            | Action::SetThreshold { .. }
-            | Action::ScheduleFormat { .. }
-            | Action::SendOut { .. }
-            | Action::SentOut { .. }
-            | Action::SendRefused { .. }
-            | Action::SendDisputed { .. } => continue,
+        let Some((code, recipient, extension)) = walk.step(&tx.body.action, actor) else {
+            continue;
         };
         let mut t = serde_json::json!({
             "actionCode": code,
@@ -209,6 +149,92 @@ fn pint_transactions(
         out.push(t);
     }
     out
+}
+
+/// What the export remembers of the history so far, to name the recipient of an action that names
+/// none (a refusal goes back to the sender, a release to the pledgor, a surrender to the carrier).
+#[derive(Debug, Default)]
+struct Walk {
+    pledgor: Option<ebl_core::PartyId>,
+    surrendered_by: Option<ebl_core::PartyId>,
+    carrier: Option<ebl_core::PartyId>,
+    /// Who sent the last transfer or endorsement: a refusal hands the bill back to them.
+    sender: Option<ebl_core::PartyId>,
+}
+
+/// One PINT transaction of ours: its code, its recipient, and our extension (the original action and
+/// a pledge's loan).
+type Step = (
+    &'static str,
+    Option<ebl_core::PartyId>,
+    Option<(&'static str, Option<ebl_core::Loan>)>,
+);
+
+impl Walk {
+    /// The PINT transaction `action` by `actor` maps to; `None` for what is not a move of the bill.
+    fn step(&mut self, action: &ebl_core::Action, actor: ebl_core::PartyId) -> Option<Step> {
+        use ebl_core::Action;
+        let step = match action {
+            Action::Issue { issue_to, .. } => {
+                self.carrier = Some(actor);
+                ("ISSUE", Some(*issue_to), None)
+            }
+            Action::Transfer { to, .. } => {
+                self.sender = Some(actor);
+                ("TRANSFER", Some(*to), None)
+            }
+            Action::Endorse { to, .. } => {
+                self.sender = Some(actor);
+                ("ENDORSE", Some(*to), None)
+            }
+            Action::EndorseToOrder { to, .. } => {
+                self.sender = Some(actor);
+                ("ENDORSE_TO_ORDER", Some(*to), None)
+            }
+            // PINT has no refusal: the bill goes back to its sender, marked as our extension.
+            Action::Refuse { .. } => ("TRANSFER", self.sender, Some(("REFUSE", None))),
+            Action::AcceptSurrenderToPaper { .. } => {
+                ("SACC", self.surrendered_by, Some(("SWITCH_TO_PAPER", None)))
+            }
+            Action::BlankEndorse { .. } => ("BLANK_ENDORSE", None, None),
+            Action::Sign { .. } => ("SIGN", None, None),
+            Action::SurrenderForDelivery { .. } => {
+                self.surrendered_by = Some(actor);
+                ("SURRENDER_FOR_DELIVERY", self.carrier, None)
+            }
+            Action::SurrenderForAmendment { .. } => {
+                self.surrendered_by = Some(actor);
+                ("SURRENDER_FOR_AMENDMENT", self.carrier, None)
+            }
+            Action::AcceptSurrender { .. } => ("SACC", self.surrendered_by, None),
+            Action::RejectSurrender { .. } => ("SREJ", self.surrendered_by, None),
+            Action::Pledge { pledgee, loan, .. } => {
+                self.pledgor = Some(actor);
+                (
+                    "TRANSFER",
+                    Some(*pledgee),
+                    Some(("PLEDGE", Some(loan.clone()))),
+                )
+            }
+            Action::Release { .. } => ("TRANSFER", self.pledgor, Some(("RELEASE", None))),
+            Action::Enforce { .. } => ("ENDORSE_TO_ORDER", Some(actor), Some(("ENFORCE", None))),
+            Action::Import { .. }
+            | Action::RegisterParty { .. }
+            | Action::RotateKey { .. }
+            | Action::RevokeParty { .. }
+            | Action::UpdateParty { .. }
+            | Action::RecoverKey { .. }
+            | Action::AddMember { .. }
+            | Action::RemoveMember { .. }
+            | Action::SetThreshold { .. }
+            | Action::ScheduleFormat { .. }
+            | Action::SendOut { .. }
+            | Action::SentOut { .. }
+            | Action::SendRefused { .. }
+            | Action::SendDisputed { .. } => return None,
+        };
+        Some(step)
+    }
 }
 
 /// The transfer chain of the envelope a bill was imported with, as the other platforms signed it.

@@ -22,6 +22,9 @@ fn parse_profile(name: String, roles: &[String], identifiers: &[String]) -> Resu
     })
 }
 
+/// Runs an `ebl party` command.
+///
+/// Long by nature: one short arm per `ebl party` subcommand, each naming what it asks the wallet for.
 pub(super) fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
     match cmd {
         PartyCommand::Register {

@@ -264,36 +264,7 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     let home = root.join("wallet");
     let mut p = Player::new(&home, &nodes[0].url());
 
-    p.say("Each member makes a node key for its node and an admin key for governance.");
-    let mut members = Vec::new();
-    for (i, node) in nodes.iter().enumerate() {
-        let data = node.data.to_string_lossy().into_owned();
-        let node_key = ebl_node(&["node-key", "--data", &data])?.trim().to_owned();
-        let admin = p.ebl(&["key", "new", &format!("admin-{}", i + 1)])?["public_key"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        members.push(format!(
-            "{},{admin},{node_key},{}",
-            MEMBER_NAMES[i], node.address
-        ));
-    }
-
-    p.say(
-        "One member writes the genesis from everyone's public keys; the threshold is a majority.",
-    );
-    let genesis = root.join("genesis.json").to_string_lossy().into_owned();
-    let mut args = vec!["genesis".to_owned()];
-    for m in &members {
-        args.extend(["--member".to_owned(), m.clone()]);
-    }
-    args.extend([
-        "--chain-name".into(),
-        "ebl-consortium-demo".into(),
-        "-o".into(),
-        genesis.clone(),
-    ]);
-    ebl_node(&args.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let genesis = write_genesis(&mut p, &root, &nodes)?;
 
     p.say("Every member initialises its node from the same file, compares the chain id, and starts it.");
     for node in &mut nodes {
@@ -324,35 +295,7 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     let bill = p.issue(&document)?;
     p.sell(&bill)?;
 
-    let leader_now = leader(&nodes)?;
-    p.say(&format!(
-        "The leader, the node of {}, is killed with SIGKILL in the middle of the trade.",
-        MEMBER_NAMES[leader_now]
-    ));
-    let killed_at = Instant::now();
-    nodes[leader_now].kill();
-    let next = leader(&nodes)?;
-    say!(
-        "  the others elected the node of {} within {} ms",
-        MEMBER_NAMES[next],
-        killed_at.elapsed().as_millis()
-    );
-    if leader_now == 0 {
-        // The wallet was talking to the killed node: it turns to another member's.
-        p.talk_to(&nodes[next].url());
-        say!("  the wallet now talks to {}", nodes[next].url());
-    }
-    // Finality needs an honest signer in any two certificates: with three members that is all three,
-    // so one node down leaves new blocks ordered but not final, and a bank's bundle would say so.
-    let quorum = ebl_core::certificate::finality_quorum(count);
-    let back_before_the_trade = quorum > count - 1;
-    if back_before_the_trade {
-        p.say(&format!(
-            "With {count} members a block is final when {quorum} member nodes sign it, so that one lying node cannot make two blocks final at one height: one node down leaves new blocks ordered but not final. The killed node comes back before the trade goes on (with four members the trade would go on without it)."
-        ));
-        nodes[leader_now].start()?;
-        converged(&nodes)?;
-    }
+    let (leader_now, back_before_the_trade) = kill_the_leader(&mut p, &mut nodes, count)?;
 
     p.say("The trade goes on: the buyer pledges the bill to the bank, repays, and surrenders it.");
     let offer = p.offer_pledge(&bill, &root)?;
@@ -381,4 +324,79 @@ pub fn run(count: usize, keep: Option<PathBuf>) -> Result<()> {
     let _ = std::io::stdout().flush();
     say!("\ndemo complete: the trade finished across a leader's death, and all {count} stores verify.");
     Ok(())
+}
+
+/// Each member makes its keys; one writes the genesis from everyone's public keys. Returns its path.
+fn write_genesis(p: &mut Player, root: &std::path::Path, nodes: &[MemberNode]) -> Result<String> {
+    p.say("Each member makes a node key for its node and an admin key for governance.");
+    let mut members = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let data = node.data.to_string_lossy().into_owned();
+        let node_key = ebl_node(&["node-key", "--data", &data])?.trim().to_owned();
+        let admin = p.ebl(&["key", "new", &format!("admin-{}", i + 1)])?["public_key"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        members.push(format!(
+            "{},{admin},{node_key},{}",
+            MEMBER_NAMES[i], node.address
+        ));
+    }
+
+    p.say(
+        "One member writes the genesis from everyone's public keys; the threshold is a majority.",
+    );
+    let genesis = root.join("genesis.json").to_string_lossy().into_owned();
+    let mut args = vec!["genesis".to_owned()];
+    for m in &members {
+        args.extend(["--member".to_owned(), m.clone()]);
+    }
+    args.extend([
+        "--chain-name".into(),
+        "ebl-consortium-demo".into(),
+        "-o".into(),
+        genesis.clone(),
+    ]);
+    ebl_node(&args.iter().map(String::as_str).collect::<Vec<_>>())?;
+    Ok(genesis)
+}
+
+/// Kills the leader mid-trade and waits for the next; with three members (where finality needs every
+/// node) the killed one comes back before the trade goes on. Returns the killed node and whether it
+/// is back already.
+fn kill_the_leader(
+    p: &mut Player,
+    nodes: &mut [MemberNode],
+    count: usize,
+) -> Result<(usize, bool)> {
+    let leader_now = leader(nodes)?;
+    p.say(&format!(
+        "The leader, the node of {}, is killed with SIGKILL in the middle of the trade.",
+        MEMBER_NAMES[leader_now]
+    ));
+    let killed_at = Instant::now();
+    nodes[leader_now].kill();
+    let next = leader(nodes)?;
+    say!(
+        "  the others elected the node of {} within {} ms",
+        MEMBER_NAMES[next],
+        killed_at.elapsed().as_millis()
+    );
+    if leader_now == 0 {
+        // The wallet was talking to the killed node: it turns to another member's.
+        p.talk_to(&nodes[next].url());
+        say!("  the wallet now talks to {}", nodes[next].url());
+    }
+    // Finality needs an honest signer in any two certificates: with three members that is all three,
+    // so one node down leaves new blocks ordered but not final, and a bank's bundle would say so.
+    let quorum = ebl_core::certificate::finality_quorum(count);
+    let back_before_the_trade = quorum > count - 1;
+    if back_before_the_trade {
+        p.say(&format!(
+            "With {count} members a block is final when {quorum} member nodes sign it, so that one lying node cannot make two blocks final at one height: one node down leaves new blocks ordered but not final. The killed node comes back before the trade goes on (with four members the trade would go on without it)."
+        ));
+        nodes[leader_now].start()?;
+        converged(nodes)?;
+    }
+    Ok((leader_now, back_before_the_trade))
 }

@@ -216,26 +216,7 @@ async fn assemble_with<K: Kv, N: RaftNetworkFactory<TypeConfig>>(
         contacts: contacts.clone(),
     };
     let network = network(&parts);
-    let config = Config {
-        cluster_name: chain.to_hex(),
-        heartbeat_interval: timing.heartbeat_ms,
-        election_timeout_min: timing.election_min_ms,
-        election_timeout_max: timing.election_max_ms,
-        snapshot_policy: SnapshotPolicy::LogsSinceLast(timing.snapshot_entries),
-        max_in_snapshot_log_to_keep: timing.keep_entries,
-        max_payload_entries: 16,
-        ..Config::default()
-    }
-    .validate()
-    .map_err(|e| ConsensusError::Timing(Box::new(e)))?;
-    tracing::info!(
-        heartbeat_ms = timing.heartbeat_ms,
-        election_min_ms = timing.election_min_ms,
-        election_max_ms = timing.election_max_ms,
-        round_trip_budget_ms = timing.round_trip_budget_ms(),
-        leader_loss_noticed_ms = timing.leader_loss_noticed_ms(),
-        "cluster timings"
-    );
+    let config = raft_config(chain, &timing)?;
     let id = node_id(&own);
     let raft = Raft::new(id, Arc::new(config), network, log_store, machine)
         .await
@@ -285,4 +266,29 @@ async fn assemble_with<K: Kv, N: RaftNetworkFactory<TypeConfig>>(
         },
         orderer.run(rx),
     ))
+}
+
+/// openraft's configuration from the timings (logged, so an operator sees what the round trip gave).
+fn raft_config(chain: ebl_core::ChainId, timing: &Timing) -> Result<Config, ConsensusError> {
+    let config = Config {
+        cluster_name: chain.to_hex(),
+        heartbeat_interval: timing.heartbeat_ms,
+        election_timeout_min: timing.election_min_ms,
+        election_timeout_max: timing.election_max_ms,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(timing.snapshot_entries),
+        max_in_snapshot_log_to_keep: timing.keep_entries,
+        max_payload_entries: 16,
+        ..Config::default()
+    }
+    .validate()
+    .map_err(|e| ConsensusError::Timing(Box::new(e)))?;
+    tracing::info!(
+        heartbeat_ms = timing.heartbeat_ms,
+        election_min_ms = timing.election_min_ms,
+        election_max_ms = timing.election_max_ms,
+        round_trip_budget_ms = timing.round_trip_budget_ms(),
+        leader_loss_noticed_ms = timing.leader_loss_noticed_ms(),
+        "cluster timings"
+    );
+    Ok(config)
 }
