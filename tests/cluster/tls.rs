@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use ebl_tests::cluster::Members;
+use ebl_tests::NodeProcess;
 
 use crate::{holds_all, issue_many, registered, serial, stop_and_verify};
 
@@ -58,5 +59,125 @@ fn a_cluster_over_tls_orders_forwards_and_catches_up() {
         !matches!(plain.get("/v1/health"), Ok((200, _))),
         "a TLS node answered plain HTTP"
     );
+    stop_and_verify(&mut members);
+}
+
+/// Issue 35: the members' nodes read `tls/peers.pem` only at start, so a member's node that joined was
+/// refused by every other (`invalid peer certificate: BadSignature`) until each was restarted. Now the
+/// operators add its certificate to their `peers.pem` and the running nodes trust it from the next
+/// request on: the fourth catches up, votes, and takes writes, no other node restarted.
+#[test]
+fn regression_a_member_joins_over_tls_without_restarting_the_others() {
+    let _one = serial();
+    let (mut members, cast) = registered(Members::start_over_tls(3));
+    let leader = members.leader(crate::ELECTION_LIMIT).expect("leader");
+    let before = issue_many(&members, &cast, leader, "BEFORE-JOIN", 3);
+    // Governance (one admin of one, here) admits the fourth member: its admin key, node key, address.
+    let data = members.dir.path().join("node-3");
+    let node_key = NodeProcess::node_key(&data);
+    let listen = format!("127.0.0.1:{}", ebl_tests::cluster::free_port());
+    let member = ebl_core::genesis::Member {
+        name: "Member 3".into(),
+        admin: ebl_core::PartyKey::of(&ebl_core::testkit::key(43)),
+        node: node_key.parse().expect("node key"),
+        peer_address: listen.clone(),
+    };
+    let registry_head = cast
+        .registrations(members.chain)
+        .last()
+        .expect("registrations")
+        .id();
+    let admit = ebl_core::Transaction {
+        chain: members.chain,
+        prev: registry_head,
+        time_ms: ebl_tests::now_ms(),
+        valid_until_ms: None,
+        action: ebl_core::Action::AddMember { member },
+    }
+    .signed_by(&[&members.operator]);
+    assert!(
+        matches!(
+            members.http(leader).submit(&admit),
+            Ok(ebl_core::api::SubmitOutcome::Accepted { .. })
+        ),
+        "the admission"
+    );
+    // Its node: made from the genesis with a development certificate, trusting the three members'.
+    let (genesis, data_arg) = (
+        members.genesis.to_string_lossy().into_owned(),
+        data.to_string_lossy().into_owned(),
+    );
+    ebl_tests::run(
+        &ebl_tests::bin("ebl-node"),
+        &[
+            "init",
+            "--genesis",
+            &genesis,
+            "--join",
+            "--tls-self-signed",
+            "--data",
+            &data_arg,
+        ],
+        &[],
+    )
+    .ok();
+    let cert_of =
+        |d: &std::path::Path| std::fs::read(d.join("tls").join("cert.pem")).expect("cert");
+    let theirs: Vec<u8> = members
+        .nodes
+        .iter()
+        .flat_map(|n| cert_of(&n.data))
+        .collect();
+    let own = cert_of(&data);
+    std::fs::write(
+        data.join("tls").join("peers.pem"),
+        [theirs, own.clone()].concat(),
+    )
+    .expect("peers.pem");
+    // Each running member's operator adds the new certificate to its peers.pem: no restart.
+    for node in &members.nodes {
+        let peers = node.data.join("tls").join("peers.pem");
+        let mut trusted = std::fs::read(&peers).expect("peers.pem");
+        trusted.extend_from_slice(&own);
+        std::fs::write(&peers, trusted).expect("peers.pem");
+    }
+    let pids: Vec<Option<u32>> = members.nodes.iter().map(NodeProcess::pid).collect();
+    let mut node = NodeProcess::stopped(&data, &listen);
+    node.start();
+    members.nodes.push(node);
+    members.node_keys.push(node_key);
+    members.addresses.push(listen.clone());
+    members.listens.push(listen);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let voters = (0..4)
+            .filter_map(|i| members.view(i))
+            .find(|v| v["role"] == "leader")
+            .and_then(|v| v["voters"].as_array().map(Vec::len));
+        if voters == Some(4) && members.converged(Duration::from_secs(1)).is_some() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the fourth member's node never became a voter on one head: {voters:?}, {:?}",
+            members.view(3)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        members.nodes[..3]
+            .iter()
+            .map(NodeProcess::pid)
+            .collect::<Vec<_>>(),
+        pids,
+        "no member's node was restarted"
+    );
+    // It takes writes (forwarded to the leader over TLS) and holds what came before.
+    let through = issue_many(&members, &cast, 3, "THROUGH-NEW", 3);
+    members
+        .converged(Duration::from_secs(20))
+        .expect("four on one head");
+    holds_all(&members, 3, &before).expect("the new node holds what came before");
+    holds_all(&members, leader, &through).expect("the leader holds what came through it");
     stop_and_verify(&mut members);
 }

@@ -60,6 +60,7 @@ pub struct Options {
     pub checkpoint_transactions: usize,
     /// The newest chain format this node orders: its release's own.
     pub newest_format: u16,
-    /// Where block times come from.
+    /// The time source: block times, and the times peer requests are signed and checked at (the
+    /// system's clock in a node, tokio's paused one in the simulator).
     pub clock: Arc<dyn clock::Clock>,
 }

@@ -18,14 +18,34 @@ pub(crate) const PEER_CONNECT_MS: u64 = 1_000;
 #[derive(Debug, Clone)]
 pub(crate) struct HttpPeers {
     tls: PeerTls,
-    agent: ureq::Agent,
+    /// One agent for every peer request, so that connections stay open; made again, with the
+    /// generation of the certificates it trusts, when `tls/peers.pem` changes.
+    agent: std::sync::Arc<std::sync::Mutex<(u64, ureq::Agent)>>,
 }
 
 impl HttpPeers {
     /// Calls peers over `tls`.
     pub(crate) fn new(tls: PeerTls) -> HttpPeers {
-        let agent = tls.agent(Duration::from_millis(PEER_CONNECT_MS), None);
-        HttpPeers { tls, agent }
+        let made = tls.agent_now(Duration::from_millis(PEER_CONNECT_MS), None);
+        HttpPeers {
+            tls,
+            agent: std::sync::Arc::new(std::sync::Mutex::new(made)),
+        }
+    }
+
+    /// The agent for the certificates trusted now.
+    fn agent(&self) -> ureq::Agent {
+        let generation = self.tls.generation();
+        let mut kept = self
+            .agent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.0 != generation {
+            *kept = self
+                .tls
+                .agent_now(Duration::from_millis(PEER_CONNECT_MS), None);
+        }
+        kept.1.clone()
     }
 }
 
@@ -38,7 +58,7 @@ impl PeerTransport for HttpPeers {
     /// every request on these connections does.
     fn keep_warm(&self, address: &str, from: &PartyKey) -> bool {
         let answer = self
-            .agent
+            .agent()
             .get(&self.tls.url(address, "/v1/cluster"))
             .config()
             .timeout_global(Some(Duration::from_millis(KEEP_WARM_TIMEOUT_MS)))
@@ -62,7 +82,7 @@ impl PeerTransport for HttpPeers {
             reason: e.to_string(),
         };
         let mut response = self
-            .agent
+            .agent()
             .post(&self.tls.url(request.address, request.path))
             .config()
             .timeout_global(Some(request.timeout))

@@ -226,34 +226,116 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
 
 /// How this node calls the other members' nodes: over TLS, trusting the certificates in
 /// `tls/peers.pem` (and nothing else), when that file exists; plain HTTP otherwise.
+///
+/// The file is read again when it changes, so that a member joining needs no restart of the others
+/// (issue 35: they read it only at start, and refused the new node's certificate, `BadSignature`,
+/// until restarted). Every call looks at the file's modification time and size (a `stat`, beside an
+/// HTTP request); a file that no longer reads as certificates leaves those trusted before in place,
+/// said once in the log, and a file removed changes nothing (trust is never dropped to plain HTTP).
 #[derive(Debug, Clone, Default)]
 pub struct PeerTls {
-    roots: Option<Arc<Vec<ureq::tls::Certificate<'static>>>>,
+    /// `tls/peers.pem`; none: plain HTTP for good (tools and tests).
+    path: Option<PathBuf>,
+    trusted: Arc<std::sync::RwLock<Trusted>>,
     /// The one agent writes are forwarded to the leader with, so that its connection stays open
     /// between them: a new connection costs a round trip more (at 250 ms, a quarter of a second).
-    /// Apart from the Raft messages' agent, whose every request names its sending node first.
-    forwards: Arc<std::sync::OnceLock<ureq::Agent>>,
+    /// Apart from the Raft messages' agent, whose every request names its sending node first. Made
+    /// again when the trusted certificates change.
+    forwards: Arc<std::sync::Mutex<Option<(u64, ureq::Agent)>>>,
+}
+
+/// The certificates trusted now, and what the file was when they were read.
+#[derive(Debug, Default)]
+struct Trusted {
+    /// The file's modification time and size when last read (or last found unreadable).
+    seen: Option<(std::time::SystemTime, u64)>,
+    roots: Option<Arc<Vec<ureq::tls::Certificate<'static>>>>,
+    /// How many times the roots changed: an agent made for an earlier one is made again.
+    generation: u64,
+}
+
+fn roots_of(certs: &[CertificateDer<'static>]) -> Arc<Vec<ureq::tls::Certificate<'static>>> {
+    Arc::new(
+        certs
+            .iter()
+            .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
+            .collect(),
+    )
 }
 
 impl PeerTls {
-    /// TLS to peers if `path` exists, plain HTTP if it does not.
+    /// TLS to peers if `path` exists (its certificates must read), plain HTTP until it does.
     pub fn load(path: &Path) -> Result<PeerTls, TlsError> {
-        if !path.exists() {
-            return Ok(PeerTls::default());
+        let tls = PeerTls {
+            path: Some(path.to_owned()),
+            ..PeerTls::default()
+        };
+        if let Ok(meta) = std::fs::metadata(path) {
+            let certs = read_certificates(path)?;
+            let mut trusted = tls.write();
+            trusted.seen = meta.modified().ok().map(|t| (t, meta.len()));
+            trusted.roots = Some(roots_of(&certs));
         }
-        let roots = read_certificates(path)?
-            .iter()
-            .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
-            .collect();
-        Ok(PeerTls {
-            roots: Some(Arc::new(roots)),
-            forwards: Arc::default(),
-        })
+        Ok(tls)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Trusted> {
+        self.trusted
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The trusted certificates now, with their generation: the file read again if it changed.
+    fn current(&self) -> (u64, Option<Arc<Vec<ureq::tls::Certificate<'static>>>>) {
+        self.reread();
+        let trusted = self
+            .trusted
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (trusted.generation, trusted.roots.clone())
+    }
+
+    /// Reads `tls/peers.pem` again if its modification time or size changed since it was last read.
+    fn reread(&self) {
+        let Some(path) = &self.path else { return };
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        let Some(stamp) = meta.modified().ok().map(|t| (t, meta.len())) else {
+            return;
+        };
+        let unchanged = |t: &Trusted| t.seen == Some(stamp);
+        if unchanged(
+            &self
+                .trusted
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        ) {
+            return;
+        }
+        let mut trusted = self.write();
+        if unchanged(&trusted) {
+            return;
+        }
+        trusted.seen = Some(stamp);
+        match read_certificates(path) {
+            Ok(certs) => {
+                trusted.roots = Some(roots_of(&certs));
+                trusted.generation += 1;
+                tracing::info!(path = %path.display(), certificates = certs.len(), "peer certificates read again");
+            }
+            Err(e) => tracing::warn!(
+                path = %path.display(),
+                code = e.code(),
+                error = %e,
+                "the peer certificates file does not read: the certificates trusted before stay"
+            ),
+        }
     }
 
     /// The URL of `path` on the peer at `address` (`host:port`).
     pub fn url(&self, address: &str, path: &str) -> String {
-        let scheme = if self.roots.is_some() {
+        let scheme = if self.current().1.is_some() {
             "https"
         } else {
             "http"
@@ -262,15 +344,33 @@ impl PeerTls {
     }
 
     /// The agent for writes forwarded to the leader, made by the first call with `connect` as its
-    /// connect timeout and kept (no overall timeout: each request sets its own).
+    /// connect timeout and kept while the trusted certificates stay (no overall timeout: each request
+    /// sets its own).
     pub fn forward_agent(&self, connect: Duration) -> ureq::Agent {
-        self.forwards
-            .get_or_init(|| self.agent(connect, None))
-            .clone()
+        let mut kept = self
+            .forwards
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let generation = self.current().0;
+        match &*kept {
+            Some((made_for, agent)) if *made_for == generation => agent.clone(),
+            _ => {
+                let (made_for, agent) = self.agent_now(connect, None);
+                *kept = Some((made_for, agent.clone()));
+                agent
+            }
+        }
     }
 
     /// An HTTP agent for peers: status codes as answers, and the peers' certificates as its only roots.
     pub fn agent(&self, connect: Duration, whole: Option<Duration>) -> ureq::Agent {
+        self.agent_now(connect, whole).1
+    }
+
+    /// [`PeerTls::agent`], with the generation of the certificates it trusts: an agent kept for many
+    /// requests is made again when [`PeerTls::generation`] moves on.
+    pub fn agent_now(&self, connect: Duration, whole: Option<Duration>) -> (u64, ureq::Agent) {
+        let (generation, roots) = self.current();
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // A redirect is an answer, never an address to call next (finding 9 of the attack review:
@@ -278,20 +378,64 @@ impl PeerTls {
             .max_redirects(0)
             .timeout_connect(Some(connect))
             .timeout_global(whole);
-        if let Some(roots) = &self.roots {
+        if let Some(roots) = roots {
             config = config.tls_config(
                 ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::Specific(roots.clone()))
+                    .root_certs(ureq::tls::RootCerts::Specific(roots))
                     .build(),
             );
         }
-        config.build().into()
+        (generation, config.build().into())
+    }
+
+    /// The generation of the certificates trusted now (the file read again if it changed).
+    pub fn generation(&self) -> u64 {
+        self.current().0
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 35: the other members read `peers.pem` only at start, so a member's node that joined was
+    /// refused (`BadSignature`) until every other node restarted. It is read again when it changes; a
+    /// file that does not read, or is gone, leaves the certificates trusted before.
+    #[test]
+    fn regression_peer_certificates_are_read_again_when_the_file_changes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let cert = |name: &str| {
+            let (c, k) = (
+                dir.path().join(format!("{name}.pem")),
+                dir.path().join(format!("{name}.key")),
+            );
+            write_self_signed(&c, &k, &default_names()).expect("certificate");
+            std::fs::read(&c).expect("read")
+        };
+        let (a, b) = (cert("a"), cert("b"));
+        let peers = dir.path().join("peers.pem");
+        std::fs::write(&peers, &a).expect("write");
+        let tls = PeerTls::load(&peers).expect("load");
+        let trusted = |tls: &PeerTls| {
+            let (generation, roots) = tls.current();
+            (generation, roots.map(|r| r.len()))
+        };
+        assert_eq!(trusted(&tls), (0, Some(1)));
+        assert!(tls.url("127.0.0.1:1", "/x").starts_with("https://"));
+        // A member joins: its certificate is added, and trusted from the next request on.
+        std::fs::write(&peers, [a.clone(), b].concat()).expect("write");
+        assert_eq!(trusted(&tls), (1, Some(2)));
+        assert_eq!(trusted(&tls), (1, Some(2)), "read once per change");
+        // Bad input changes nothing: a file cut short keeps the two trusted.
+        std::fs::write(&peers, &a[..a.len() / 2]).expect("write");
+        assert_eq!(trusted(&tls), (1, Some(2)));
+        std::fs::remove_file(&peers).expect("remove");
+        assert_eq!(trusted(&tls), (1, Some(2)));
+        assert!(tls.url("127.0.0.1:1", "/x").starts_with("https://"));
+        // A file that reads again is taken.
+        std::fs::write(&peers, &a).expect("write");
+        assert_eq!(trusted(&tls), (2, Some(1)));
+    }
 
     #[test]
     fn a_development_certificate_serves_and_is_not_replaced() {

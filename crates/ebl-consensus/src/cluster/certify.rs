@@ -185,10 +185,20 @@ pub fn local<K: Kv>(
     registry: &RegistryNow,
     height: u64,
 ) -> Result<Option<Certificate>, StoreError> {
+    let before = consortium_before(store, registry, height)?;
+    certificate_of(store, registry, &before, height)
+}
+
+/// [`local`], with the consortium before the block already replayed (`before`).
+fn certificate_of<K: Kv>(
+    store: &LedgerStore<K>,
+    registry: &RegistryNow,
+    before: &ebl_core::Registry,
+    height: u64,
+) -> Result<Option<Certificate>, StoreError> {
     let Some(block) = store.block(height)? else {
         return Ok(None);
     };
-    let before = consortium_before(store, registry, height)?;
     let member = |key: &ebl_core::PartyKey| before.member_by_node(key).is_some();
     let mut certificate = match store.certificate(height)? {
         Some(c) if c.header == block.header.header => c,
@@ -218,7 +228,7 @@ pub fn collect<K: Kv>(
     // The members who could sign the block, and its finality rule, are those before it.
     let registry = consortium_before(store, &now, height)?;
     let binding = now.binding(store, height)?;
-    let Some(mut certificate) = local(store, &now, height)? else {
+    let Some(mut certificate) = certificate_of(store, &now, &registry, height)? else {
         return Ok(None);
     };
     let members = registry.members().to_vec();

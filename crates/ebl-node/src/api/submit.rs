@@ -123,14 +123,7 @@ pub(crate) async fn order<K: Kv>(
                 Err(e) => Err(not_ordered(&e)),
             }
         } else {
-            forward_or_refuse(
-                app,
-                cluster,
-                txs.clone(),
-                forwarded,
-                cluster.leader_address(),
-            )
-            .await
+            forward_or_refuse(cluster, &app.peer_tls, txs.clone(), forwarded).await
         };
         match attempt {
             Err(e)
@@ -146,17 +139,17 @@ pub(crate) async fn order<K: Kv>(
     }
 }
 
-pub(super) async fn forward_or_refuse<K: Kv>(
-    app: &App<K>,
+/// Passes the transactions to the leader this node knows of; refused as `no_leader` when it knows
+/// none, or when they were forwarded here already (a forwarded batch is never forwarded again, so two
+/// nodes that disagree on the leader cannot pass it back and forth).
+async fn forward_or_refuse(
     cluster: &ebl_consensus::cluster::Cluster,
+    tls: &crate::tls::PeerTls,
     txs: Vec<SignedTransaction>,
     forwarded: bool,
-    leader: Option<String>,
 ) -> Result<Vec<SubmitOutcome>, ApiError> {
-    match leader {
-        Some(address) if !forwarded => {
-            crate::forward::forward(cluster, &app.peer_tls, address, txs).await
-        }
+    match cluster.leader_address() {
+        Some(address) if !forwarded => crate::forward::forward(cluster, tls, address, txs).await,
         _ => Err(not_ordered(&NotOrdered::Leader(None))),
     }
 }
