@@ -166,3 +166,80 @@ fn as_a_new_user(
     command.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
     command.output().expect("bash")
 }
+
+/// Issue 35: the consortium guide (docs/guide/consortium.md) runs as written from an empty directory:
+/// three members' keys, genesis, nodes over TLS and wallets, a governance change by two admins, and a
+/// fourth member joining with no other node restarted, until it votes.
+#[test]
+fn the_consortium_guide_runs_as_written_for_three_members_and_a_fourth_joining() {
+    let guide = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/guide/consortium.md"
+    ))
+    .expect("docs/guide/consortium.md");
+    let blocks = shell_blocks(&guide, "## The keys", "## What to watch");
+    assert_eq!(blocks.len(), 7, "the guide's blocks: {blocks:?}");
+    let ebl = ebl_tests::bin("ebl");
+    let bin_dir = ebl.parent().expect("bin dir").to_owned();
+    ebl_tests::bin("ebl-node");
+    // The guide's ports, as this test's free ones.
+    let ports: Vec<(String, u16)> = (1..=4)
+        .map(|n| (format!("127.0.0.1:780{n}"), ebl_tests::cluster::free_port()))
+        .collect();
+    // A step that never ends (a node that never votes) ends the script, and so the test.
+    let mut script = String::from(
+        "set -euo pipefail\nPIDS=()\n( sleep 240; kill -TERM $$ ) >/dev/null 2>&1 & WATCHDOG=$!\n\
+         trap 'kill ${PIDS[@]} $WATCHDOG 2>/dev/null' EXIT\n",
+    );
+    for line in blocks.iter().flat_map(|b| b.lines()) {
+        let mut line = line.to_owned();
+        for (theirs, ours) in &ports {
+            line = line.replace(theirs, &format!("127.0.0.1:{ours}"));
+        }
+        if let Some(run) = line
+            .strip_suffix(" &")
+            .filter(|l| l.starts_with("ebl-node run "))
+        {
+            // As typed, then: remember the PID to stop it, and wait until it serves (it writes the
+            // address it listens on into its data directory).
+            let data = run
+                .split_whitespace()
+                .skip_while(|w| *w != "--data")
+                .nth(1)
+                .expect("--data");
+            script.push_str(&format!(
+                "{run} & PIDS+=($!)\n\
+                 for _ in $(seq 300); do [ -s {data}/listening ] && break; kill -0 $! || exit 1; sleep 0.1; done\n"
+            ));
+            continue;
+        }
+        script.push_str(&line);
+        script.push('\n');
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let output = as_a_new_user(&script, dir.path(), &bin_dir, &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let logs: String = ["shanghai", "singapore", "frankfurt", "tokyo"]
+        .iter()
+        .map(|m| {
+            let log =
+                std::fs::read_to_string(dir.path().join(m).join("node.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+            format!(
+                "--- {m}:\n{}\n",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            )
+        })
+        .collect();
+    assert!(
+        output.status.success(),
+        "the guide failed\nscript:\n{script}\nstdout:\n{stdout}\nstderr:\n{stderr}\n{logs}"
+    );
+    // The last step: the fourth member's admin reads the consortium, four members strong.
+    let members = stdout.rsplit("Shanghai Trading").next().unwrap_or_default();
+    for name in ["Singapore Bank", "Frankfurt Lines", "Tokyo Lines"] {
+        assert!(members.contains(name), "{name} not listed last\n{stdout}");
+    }
+    assert!(stdout.contains("Ningbo Lines"), "{stdout}");
+}

@@ -475,3 +475,69 @@ fn regression_a_closed_stdout_ends_a_command_quietly_not_with_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// Issue 35: a member's node made with `init --join` did not start as documented: a joining member is
+/// in no genesis, so `ebl-node run` found no address to serve at and said the node key was no member's.
+/// It now says what to give: the peer address the member was admitted with (`--listen`).
+#[test]
+fn regression_a_joining_node_without_listen_is_told_to_give_its_admitted_address() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node_key = |name: &str| {
+        let out = ebl_node()
+            .args(["node-key", "--data"])
+            .arg(dir.path().join(name))
+            .output()
+            .expect("node-key");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let member = |name: &str, admin: u8, port: u16| {
+        format!(
+            "{name},{},{},127.0.0.1:{port}",
+            PartyKey::of(&testkit::key(admin)).to_hex(),
+            node_key(name)
+        )
+    };
+    let genesis = dir.path().join("genesis.json");
+    let written = ebl_node()
+        .args([
+            "genesis",
+            "--member",
+            &member("a", 61, 1),
+            "--member",
+            &member("b", 62, 2),
+            "-o",
+        ])
+        .arg(&genesis)
+        .output()
+        .expect("genesis");
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    node_key("joiner");
+    let joiner = dir.path().join("joiner");
+    let init = ebl_node()
+        .args(["init", "--join", "--genesis"])
+        .arg(&genesis)
+        .arg("--data")
+        .arg(&joiner)
+        .output()
+        .expect("init");
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let run = ebl_node()
+        .args(["run", "--data"])
+        .arg(&joiner)
+        .output()
+        .expect("run");
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{said}");
+    assert!(
+        said.contains("--listen HOST:PORT") && said.contains("admitted"),
+        "{said}"
+    );
+}

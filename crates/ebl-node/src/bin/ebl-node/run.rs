@@ -23,9 +23,16 @@ pub(crate) fn default_listen(dir: &DataDir) -> anyhow::Result<SocketAddr> {
         return Ok(local);
     }
     let key = ebl_node::node_key(dir)?;
-    let member = genesis
-        .member_by_node(&PartyKey::of(&key))
-        .context("this node key is not a member's node key in the genesis")?;
+    let Some(member) = genesis.member_by_node(&PartyKey::of(&key)) else {
+        // A node that joins after the genesis (`init --join`) learns its admission only from the
+        // others: where it serves them is what governance admitted it with.
+        if dir.join_marker().exists() {
+            anyhow::bail!(
+                "this node joins the consortium after its genesis: give --listen HOST:PORT, the peer address its member was admitted with (`ebl gov add-member --peer`)"
+            );
+        }
+        anyhow::bail!("this node key is not a member's node key in the genesis");
+    };
     member.peer_address.parse().with_context(|| {
         format!(
             "the genesis's peer address {:?} is not HOST:PORT",
