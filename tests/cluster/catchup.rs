@@ -142,3 +142,53 @@ fn a_node_whose_data_directory_was_lost_is_rebuilt_from_its_peers() {
     holds_all(&members, lost, &acknowledged).expect("the rebuilt node holds everything");
     stop_and_verify(&mut members);
 }
+
+/// Issue 35, found by ebl-bench's WAN phase: every decode was held to 1 MiB whatever its caller's
+/// limit, and openraft sent up to 16 entries in one append, so a follower behind by blocks over 1 MiB
+/// in all (here 16 of 96 issues, about 180 KB each) refused every append (`peer_malformed`) and never
+/// caught up; with both followers behind, the cluster stopped committing. Appends now carry as many of
+/// the largest proposals as fit a peer message (`APPEND_ENTRIES_MAX`), and peer messages decode up to
+/// theirs.
+#[test]
+fn regression_a_follower_behind_by_large_blocks_catches_up() {
+    let _one = serial();
+    let (mut members, cast) = cluster(3);
+    let leader = members.leader(crate::ELECTION_LIMIT).expect("leader");
+    let follower = (leader + 1) % 3;
+    members.nodes[follower].kill9();
+    let mut acknowledged = std::collections::BTreeSet::new();
+    for round in 0..16 {
+        let txs: Vec<_> = (0..96)
+            .map(|n| {
+                cast.issue(members.chain, &format!("BIG-{round}-{n}"), 1)
+                    .expect("issue")
+            })
+            .collect();
+        let outcomes = members
+            .http(leader)
+            .batch(&txs)
+            .expect("sent")
+            .expect("answered");
+        for outcome in outcomes {
+            match outcome {
+                ebl_core::api::SubmitOutcome::Accepted { id, .. } => {
+                    acknowledged.insert(id);
+                }
+                other => panic!("not accepted: {other:?}"),
+            }
+        }
+    }
+    members.nodes[follower].start();
+    let Some(head) = members.converged(CONVERGE) else {
+        let log = std::fs::read_to_string(members.nodes[leader].data.with_extension("log"))
+            .unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(8).collect();
+        panic!(
+            "the follower did not catch up: {:?}\nthe leader's log: {tail:#?}",
+            members.view(follower)
+        );
+    };
+    assert_eq!(head.2, 7 + 16 * 96);
+    holds_all(&members, follower, &acknowledged).expect("the follower holds every bill");
+    stop_and_verify(&mut members);
+}

@@ -87,6 +87,24 @@ fn the_benchmark_runs_every_phase() {
         results["cluster"]["costs"].as_array().map(Vec::len),
         Some(3)
     );
+    // The WAN phase (issue 35), where network namespaces can be made: three members a WAN apart, the
+    // reference load and one client at the leader, two leader kills, and its four targets.
+    if results["wan"].is_null() {
+        assert!(run.stderr.contains("WAN phase skipped"), "{}", run.stderr);
+    } else {
+        let wan = &results["wan"];
+        assert!(wan["figures"]["run"]["transactions"]
+            .as_u64()
+            .is_some_and(|n| n > 0));
+        assert!(wan["figures"]["sequential"]["transactions"]
+            .as_u64()
+            .is_some_and(|n| n > 0));
+        assert_eq!(
+            wan["figures"]["failovers"].as_array().map(Vec::len),
+            Some(2)
+        );
+        assert_eq!(wan["targets"].as_array().map(Vec::len), Some(4));
+    }
     let svg = std::fs::read_to_string(out.path().join("throughput.svg")).expect("plot");
     assert!(svg.starts_with("<svg") && svg.contains("polyline"));
 }

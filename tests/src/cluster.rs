@@ -136,6 +136,25 @@ impl Members {
         jitter: Duration,
         run_args: &[&str],
     ) -> Members {
+        Members::start_on_hosts_by(
+            &bin("ebl-node"),
+            hosts,
+            founding,
+            round_trip,
+            jitter,
+            run_args,
+        )
+    }
+
+    /// [`Members::start_on_hosts`] running the `ebl-node` at `binary` (the benchmark's release build).
+    pub fn start_on_hosts_by(
+        binary: &std::path::Path,
+        hosts: crate::hosts::Hosts,
+        founding: usize,
+        round_trip: impl Fn(usize, usize) -> Duration,
+        jitter: Duration,
+        run_args: &[&str],
+    ) -> Members {
         let count = hosts.names.len();
         let mut relays = Vec::new();
         let mut places = Vec::new();
@@ -157,7 +176,7 @@ impl Members {
         places.truncate(founding);
         let mut args = vec!["--insecure-plain-http"];
         args.extend_from_slice(run_args);
-        let mut members = Members::launch_at(&bin("ebl-node"), places, 1, &args, false);
+        let mut members = Members::launch_at(binary, places, 1, &args, false);
         members.relays = relays;
         members.hosts = Some(hosts);
         members

@@ -21,6 +21,7 @@ pub(crate) struct Figures<'a> {
     pub(crate) bank: BankViews,
     pub(crate) proof: Vec<crate::proof::ProofPoint>,
     pub(crate) cluster: Option<crate::cluster::ClusterRun>,
+    pub(crate) wan: Option<crate::wan::WanRun>,
     pub(crate) wire: Value,
 }
 
@@ -195,6 +196,11 @@ impl Figures<'_> {
         ])
     }
 
+    /// [`wan_targets`] of this run.
+    pub(crate) fn wan_targets(&self) -> Vec<Value> {
+        wan_targets(self.wan.as_ref(), self.cluster.as_ref())
+    }
+
     /// `results.json`: every figure, and the targets.
     pub(crate) fn results(&self, targets: &[Value]) -> Value {
         let d = self.derived();
@@ -228,6 +234,7 @@ impl Figures<'_> {
             "targets": targets,
             "single_node_cpu_us_per_tx": self.small.cpu_us_per_tx,
             "cluster": self.cluster,
+            "wan": self.wan.as_ref().map(|w| json!({"figures": w, "targets": self.wan_targets()})),
             "wire": self.wire,
         })
     }
@@ -246,6 +253,10 @@ impl Figures<'_> {
             self.runs.iter().filter(|r| r.pass == 0).cloned().collect();
         std::fs::write(out.join("throughput.svg"), crate::report::svg(&first_pass))?;
         print(&targets);
+        let wan = self.wan_targets();
+        if !wan.is_empty() {
+            print(&wan);
+        }
         println!(
             "\nresults in {}/results.json, plot in {}/throughput.svg",
             out.display(),
@@ -255,8 +266,63 @@ impl Figures<'_> {
     }
 }
 
+/// Issue 35's targets at WAN latency, against the loopback cluster of the same run: throughput at
+/// least half of it, p99 at most twice the round trip to the nearest member plus 100 ms (one client a
+/// request at a time, and under the reference load), every leader kill under 3 s.
+pub(crate) fn wan_targets(
+    wan: Option<&crate::wan::WanRun>,
+    cluster: Option<&crate::cluster::ClusterRun>,
+) -> Vec<Value> {
+    let Some(wan) = wan else {
+        return Vec::new();
+    };
+    let loopback = cluster.map_or(0.0, |c| c.run.tps);
+    let bound = 2.0 * wan.nearest_round_trip_ms as f64 + 100.0;
+    let mut kills: Vec<u64> = wan.failovers.iter().map(|f| f.ms).collect();
+    kills.sort_unstable();
+    let slowest = kills.last().copied().unwrap_or(0);
+    let under = kills.iter().filter(|ms| **ms < 3_000).count();
+    vec![
+        target(
+            "WAN throughput vs loopback cluster",
+            ">= 0.5x",
+            format!(
+                "x{:.2} ({:.0} / {loopback:.0} tx/s)",
+                wan.run.tps / loopback.max(1.0),
+                wan.run.tps
+            ),
+            wan.run.tps >= 0.5 * loopback,
+        ),
+        target(
+            "WAN p99, one client",
+            &format!("<= {bound:.0} ms"),
+            format!(
+                "{:.1} ms (p50 {:.1})",
+                wan.sequential.p99_ms, wan.sequential.p50_ms
+            ),
+            wan.sequential.p99_ms <= bound,
+        ),
+        target(
+            "WAN p99, reference load",
+            &format!("<= {bound:.0} ms"),
+            format!("{:.1} ms (p50 {:.1})", wan.run.p99_ms, wan.run.p50_ms),
+            wan.run.p99_ms <= bound,
+        ),
+        target(
+            "WAN failover, every kill",
+            "< 3000 ms",
+            format!(
+                "{under} of {} under; median {} ms, slowest {slowest} ms",
+                kills.len(),
+                kills.get(kills.len() / 2).copied().unwrap_or(0)
+            ),
+            !kills.is_empty() && under == kills.len(),
+        ),
+    ]
+}
+
 /// The targets as a table: goal, measured, met.
-fn print(targets: &[Value]) {
+pub(crate) fn print(targets: &[Value]) {
     println!("\n{:<40} {:<14} {:<22} met", "target", "goal", "measured");
     for t in targets {
         println!(

@@ -8,6 +8,7 @@ mod limit;
 mod node;
 mod proof;
 mod report;
+mod wan;
 mod workload;
 
 use std::path::PathBuf;
@@ -57,6 +58,13 @@ struct Args {
     /// workload is signed as it is sent, so the benchmark's memory does not grow with it.
     #[arg(long)]
     large: Option<u64>,
+    /// Leader kills in the WAN phase (three members on hosts of their own, 30/150/250 ms apart; it
+    /// needs network namespaces, so root): 20 by default, 2 with `--quick`, 0 skips the phase.
+    #[arg(long)]
+    wan_kills: Option<usize>,
+    /// Only the limit, the loopback cluster and the WAN phase, written to wan.json: a few minutes.
+    #[arg(long)]
+    wan_only: bool,
     /// Measured passes of the reference runs and the matrix, for the spread of every figure (3 by
     /// default, 1 with `--quick`). One fill serves them all: the passes alternate within one run.
     #[arg(long)]
@@ -353,18 +361,22 @@ fn main() -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| temp.path().join("node"));
     std::fs::create_dir_all(data.parent().unwrap_or(temp.path()))?;
-    let node_bin = match args.node_bin.clone() {
-        Some(p) => p,
-        None => std::env::current_exe()?.with_file_name("ebl-node"),
-    };
-    anyhow::ensure!(
-        node_bin.exists(),
-        "no ebl-node at {}: build it with `cargo build --release --bins`",
-        node_bin.display()
-    );
+    let node_bin = node_binary(args.node_bin.clone())?;
     let limit = machine_limit(data.parent().unwrap_or(temp.path()), args.quick)?;
 
     let cast = Cast::new();
+    let wan_kills = args.wan_kills.unwrap_or(if args.quick { 2 } else { 20 });
+    if args.wan_only {
+        return wan_only(
+            &args.out,
+            &node_bin,
+            temp.path(),
+            &cast,
+            &s,
+            limit,
+            wan_kills,
+        );
+    }
     let (mut node, mut work) = start_node(&node_bin, &data, &cast, &s)?;
     fill(&node.url, &mut work.plans, s.reference, s.small)?;
     if args.compare_wire {
@@ -408,17 +420,21 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
-    let cluster = if args.cluster_nodes >= 2 {
-        Some(cluster_phase(
+    let cluster = match args.cluster_nodes {
+        0 | 1 => None,
+        n => Some(cluster_phase(
             &node_bin,
             &temp.path().join("cluster"),
-            args.cluster_nodes,
+            n,
             &cast,
             &s,
             limit.cores,
-        )?)
-    } else {
-        None
+        )?),
+    };
+    // 0 kills: no WAN phase.
+    let wan = match wan_kills {
+        0 => None,
+        kills => wan::phase(&node_bin, &cast, &s, kills)?,
     };
     let runs = matrix(&node.url, &mut work.plans, &s, passes)?;
     let wire = compare_wire(&node, &mut work.plans, s.run, limit.verify_limit_per_s)?;
@@ -453,9 +469,45 @@ fn main() -> anyhow::Result<()> {
         bank,
         proof: proof_points,
         cluster,
+        wan,
         wire,
     };
     figures.report(&args.out)
+}
+
+/// `--wan-only`: the loopback cluster and the WAN phase of one run, written to `out/wan.json`.
+fn wan_only(
+    out: &std::path::Path,
+    node_bin: &std::path::Path,
+    temp: &std::path::Path,
+    cast: &Cast,
+    s: &Scale,
+    limit: limit::MachineLimit,
+    kills: usize,
+) -> anyhow::Result<()> {
+    let cluster = cluster_phase(node_bin, &temp.join("cluster"), 3, cast, s, limit.cores)?;
+    let wan = wan::phase(node_bin, cast, s, kills)?;
+    let targets = figures::wan_targets(wan.as_ref(), Some(&cluster));
+    figures::print(&targets);
+    written(
+        out,
+        "wan.json",
+        &json!({"limit": limit, "cluster": cluster, "wan": wan, "targets": targets}),
+    )
+}
+
+/// The `ebl-node` to measure: the one given, or the one next to this benchmark.
+fn node_binary(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let node_bin = match given {
+        Some(p) => p,
+        None => std::env::current_exe()?.with_file_name("ebl-node"),
+    };
+    anyhow::ensure!(
+        node_bin.exists(),
+        "no ebl-node at {}: build it with `cargo build --release --bins`",
+        node_bin.display()
+    );
+    Ok(node_bin)
 }
 
 /// Writes a phase's figures to `out/name` and says where.

@@ -13,8 +13,16 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-/// The ceiling every decode runs under, whatever the caller's own limit: no single encoded value is larger.
+/// The ceiling every decode runs under, whatever the caller's own limit: no single stored record,
+/// transaction or answer is larger.
 pub const CODEC_BYTES_MAX: usize = 1024 * 1024;
+
+/// The ceiling of the decodes that carry a whole proposal or several at once ([`decode_message`]): Raft
+/// log entries, proposals, and the messages between member nodes (an append of several proposals, a
+/// batch of fetched blocks). Issue 35: every decode was held to `CODEC_BYTES_MAX` whatever its
+/// caller's limit, so an append of proposals over 1 MiB in all was refused by every follower, for
+/// ever: the cluster stopped committing.
+pub const MESSAGE_BYTES_MAX: usize = 64 * 1024 * 1024;
 
 fn strict() -> impl Config {
     config::standard()
@@ -23,28 +31,45 @@ fn strict() -> impl Config {
         .with_limit::<CODEC_BYTES_MAX>()
 }
 
+/// The same configuration, with the messages' ceiling: the same bytes.
+fn messages() -> impl Config {
+    config::standard()
+        .with_little_endian()
+        .with_fixed_int_encoding()
+        .with_limit::<MESSAGE_BYTES_MAX>()
+}
+
 /// Encodes a value. Our types serialize as fixed structures and known-length sequences, which bincode
 /// cannot fail on; a failure here is a bug in a type's `Serialize`, not bad input.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
-    bincode::serde::encode_to_vec(value, strict())
+    bincode::serde::encode_to_vec(value, messages())
         .expect("encoding a well-formed ebl value cannot fail")
 }
 
-/// Decodes exactly one value from all of `bytes`, which must be at most `max` bytes long.
+/// Decodes exactly one value from all of `bytes`, which must be at most `max` (and `CODEC_BYTES_MAX`)
+/// bytes long.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], max: usize) -> Result<T> {
-    let max = max.min(CODEC_BYTES_MAX);
+    decode_with(bytes, max.min(CODEC_BYTES_MAX), strict())
+}
+
+/// [`decode`] for a Raft log entry, a proposal or a message between member nodes: at most `max` (and
+/// `MESSAGE_BYTES_MAX`) bytes.
+pub fn decode_message<T: DeserializeOwned>(bytes: &[u8], max: usize) -> Result<T> {
+    decode_with(bytes, max.min(MESSAGE_BYTES_MAX), messages())
+}
+
+fn decode_with<T: DeserializeOwned>(bytes: &[u8], max: usize, config: impl Config) -> Result<T> {
     if bytes.len() > max {
         return Err(Error::EncodingTooLarge {
             len: bytes.len(),
             max,
         });
     }
-    let (value, read) =
-        bincode::serde::decode_from_slice::<T, _>(bytes, strict()).map_err(|e| {
-            Error::MalformedEncoding {
-                reason: e.to_string(),
-            }
-        })?;
+    let (value, read) = bincode::serde::decode_from_slice::<T, _>(bytes, config).map_err(|e| {
+        Error::MalformedEncoding {
+            reason: e.to_string(),
+        }
+    })?;
     if read != bytes.len() {
         return Err(Error::TrailingBytes {
             extra: bytes.len() - read,
@@ -72,6 +97,27 @@ mod tests {
             matches!(got, Err(Error::MalformedEncoding { .. })),
             "{got:?}"
         );
+    }
+
+    /// Issue 35: a follower refused every append of proposals over 1 MiB in all, whatever the peer
+    /// layer's own limit, and the cluster stopped committing. Messages decode up to their own ceiling;
+    /// everything else stays under `CODEC_BYTES_MAX`.
+    #[test]
+    fn regression_a_message_over_a_mebibyte_decodes_and_a_record_does_not() {
+        let big = vec![7u8; 3 * CODEC_BYTES_MAX];
+        let bytes = encode(&big);
+        assert_eq!(
+            decode_message::<Vec<u8>>(&bytes, MESSAGE_BYTES_MAX).ok(),
+            Some(big)
+        );
+        assert!(matches!(
+            decode::<Vec<u8>>(&bytes, MESSAGE_BYTES_MAX),
+            Err(Error::EncodingTooLarge { .. })
+        ));
+        assert!(matches!(
+            decode_message::<Vec<u8>>(&bytes, CODEC_BYTES_MAX),
+            Err(Error::EncodingTooLarge { .. })
+        ));
     }
 
     #[test]

@@ -110,7 +110,7 @@ impl Proposal {
 
     /// Decodes canonical bytes, within `PROPOSAL_BYTES_MAX` and `PROPOSAL_TRANSACTIONS_MAX`.
     pub fn decode(bytes: &[u8]) -> Result<Proposal> {
-        let proposal: Proposal = codec::decode(bytes, PROPOSAL_BYTES_MAX)?;
+        let proposal: Proposal = codec::decode_message(bytes, PROPOSAL_BYTES_MAX)?;
         let count = proposal.body.transactions.len();
         if count > PROPOSAL_TRANSACTIONS_MAX {
             return Err(Error::ProposalTooLarge {

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use ebl_consensus::cluster::peer::{
-    fetch_range, BlocksRequest, FetchedBlock, PeerRefusal, PATH_APPEND, PATH_BLOCKS,
-    PATH_CERTIFICATE, PATH_READ_INDEX, PATH_SNAPSHOT, PATH_STATEMENT, PATH_VOTE,
+    fetch_range, BlocksRequest, FetchedBlock, PeerRefusal, FETCH_BYTES_MAX, PATH_APPEND,
+    PATH_BLOCKS, PATH_CERTIFICATE, PATH_READ_INDEX, PATH_SNAPSHOT, PATH_STATEMENT, PATH_VOTE,
     PEER_MESSAGE_BYTES_MAX,
 };
 use ebl_consensus::cluster::{node_id, TypeConfig};
@@ -141,7 +141,8 @@ fn answer<K: Kv>(app: &App<K>, request: &SignatureBytes, body: Vec<u8>) -> Respo
 }
 
 fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, PeerRefusal> {
-    codec::decode(body, PEER_MESSAGE_BYTES_MAX).map_err(|e| PeerRefusal::Malformed(e.to_string()))
+    codec::decode_message(body, PEER_MESSAGE_BYTES_MAX)
+        .map_err(|e| PeerRefusal::Malformed(e.to_string()))
 }
 
 fn cluster<K: Kv>(app: &App<K>) -> Result<&ebl_consensus::cluster::Cluster, PeerRefusal> {
@@ -217,16 +218,23 @@ async fn blocks<K: Kv>(
     let store = app.store.clone();
     let fetched = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
+        let mut bytes = 0;
         for height in wanted {
             let (Some(block), Some(txs)) =
                 (store.block(height)?, store.block_transactions(height)?)
             else {
                 break;
             };
-            out.push(FetchedBlock {
+            let fetched = FetchedBlock {
                 header: block.header,
                 transactions: txs.into_iter().map(|s| s.tx).collect(),
-            });
+            };
+            // Within one peer message: the asker fetches the rest next.
+            bytes += codec::encode(&fetched).len();
+            if !out.is_empty() && bytes > FETCH_BYTES_MAX {
+                break;
+            }
+            out.push(fetched);
         }
         Ok::<_, ebl_store::StoreError>(out)
     })

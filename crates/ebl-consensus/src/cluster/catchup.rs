@@ -115,7 +115,8 @@ impl Catchup {
             );
             match answer {
                 Ok(bytes) => {
-                    match codec::decode::<Vec<FetchedBlock>>(&bytes, PEER_MESSAGE_BYTES_MAX) {
+                    match codec::decode_message::<Vec<FetchedBlock>>(&bytes, PEER_MESSAGE_BYTES_MAX)
+                    {
                         Ok(blocks) if !blocks.is_empty() => return Ok((address, blocks)),
                         Ok(_) => continue,
                         Err(e) => {

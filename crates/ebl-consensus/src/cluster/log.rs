@@ -56,7 +56,7 @@ fn write_error(e: &StoreError) -> StorageError<NodeId> {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StorageError<NodeId>> {
-    codec::decode(bytes, ENTRY_BYTES_MAX)
+    codec::decode_message(bytes, ENTRY_BYTES_MAX)
         .map_err(|e| StorageIOError::read_logs(AnyError::new(&e)).into())
 }
 
@@ -69,7 +69,7 @@ impl LogStore {
         }
         if let Some((_, bytes)) = kv.scan(&[ENTRY])?.pop() {
             let entry: Entry<TypeConfig> =
-                codec::decode(&bytes, ENTRY_BYTES_MAX).map_err(corrupt)?;
+                codec::decode_message(&bytes, ENTRY_BYTES_MAX).map_err(corrupt)?;
             ends.last = Some(entry.log_id);
         }
         Ok(LogStore {

@@ -121,7 +121,7 @@ impl Connection {
             }
         };
         let result: Result<Resp, RaftError<NodeId, E>> =
-            codec::decode(&bytes, PEER_MESSAGE_BYTES_MAX)
+            codec::decode_message(&bytes, PEER_MESSAGE_BYTES_MAX)
                 .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
     }

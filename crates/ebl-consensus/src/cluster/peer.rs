@@ -29,12 +29,25 @@ pub const PATH_READ_INDEX: &str = "/v1/peer/read-index";
 /// A member node's request that this node vouch for its status statement (chain format 7).
 pub const PATH_STATEMENT: &str = "/v1/peer/statement";
 
-/// The most blocks one catch-up request returns.
+/// The most blocks one catch-up request returns (fewer when they would pass `FETCH_BYTES_MAX`).
 pub const FETCH_BLOCKS_MAX: u64 = 64;
 
-/// The largest peer message: a Raft append of up to `PEER_ENTRIES_MAX` full proposals, or a fetch of
-/// `FETCH_BLOCKS_MAX` blocks.
-pub const PEER_MESSAGE_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// The largest peer message: a Raft append of up to `APPEND_ENTRIES_MAX` full proposals, or a fetch
+/// of blocks within `FETCH_BYTES_MAX`.
+pub const PEER_MESSAGE_BYTES_MAX: usize = ebl_core::codec::MESSAGE_BYTES_MAX;
+
+/// The most Raft entries one append carries (openraft's `max_payload_entries`): as many of the largest
+/// proposals as fit one peer message. Issue 35: it was 16 whatever their size, and an append of 16
+/// proposals of 490 KB each was refused by every follower (then at 1 MiB): a follower that fell behind
+/// by a few large blocks, as one a WAN away does under load, never caught up, and with both followers
+/// behind the cluster stopped committing.
+pub const APPEND_ENTRIES_MAX: u64 =
+    (PEER_MESSAGE_BYTES_MAX / (ebl_core::proposal::PROPOSAL_BYTES_MAX + 8 * 1024)) as u64;
+const _: () = assert!(APPEND_ENTRIES_MAX >= 1);
+
+/// The most bytes of blocks one catch-up answer carries, past its first block (always sent): half a
+/// peer message, so the answer's framing fits beside them.
+pub const FETCH_BYTES_MAX: usize = PEER_MESSAGE_BYTES_MAX / 2;
 
 /// Why a peer request was refused. Each has a stable code, shown in the answer and the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -282,7 +295,7 @@ impl PeerClient {
                 let answer = client
                     .post(&member.peer_address, &member.node, path, &body, timeout)
                     .and_then(|b| {
-                        codec::decode(&b, PEER_MESSAGE_BYTES_MAX).map_err(|e| {
+                        codec::decode_message(&b, PEER_MESSAGE_BYTES_MAX).map_err(|e| {
                             PeerError::BadAnswer {
                                 address: member.peer_address.clone(),
                                 reason: e.to_string(),

@@ -277,7 +277,7 @@ fn raft_config(chain: ebl_core::ChainId, timing: &Timing) -> Result<Config, Cons
         election_timeout_max: timing.election_max_ms,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(timing.snapshot_entries),
         max_in_snapshot_log_to_keep: timing.keep_entries,
-        max_payload_entries: 16,
+        max_payload_entries: super::peer::APPEND_ENTRIES_MAX,
         ..Config::default()
     }
     .validate()
