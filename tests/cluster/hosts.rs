@@ -264,22 +264,7 @@ fn tokyo_joins() -> Option<Joined> {
     assert_eq!(admitted["status"], "accepted", "{admitted}");
     members.join_on_host(3, &data, &["--round-trip-ms", ROUND_TRIP_MS_MAX]);
     // It catches up and the leader makes it a voter.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let voters = (0..4)
-            .filter_map(|i| members.view(i))
-            .find(|v| v["role"] == "leader")
-            .and_then(|v| v["voters"].as_array().map(Vec::len));
-        if voters == Some(4) && members.converged(Duration::from_secs(1)).is_some() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the fourth member's node never became a voter on one head: {voters:?}, {:?}",
-            members.view(3)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    members.await_voters(4, Duration::from_secs(60));
     Some(Joined {
         members,
         cast,

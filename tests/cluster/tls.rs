@@ -148,22 +148,7 @@ fn regression_a_member_joins_over_tls_without_restarting_the_others() {
     members.node_keys.push(node_key);
     members.addresses.push(listen.clone());
     members.listens.push(listen);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let voters = (0..4)
-            .filter_map(|i| members.view(i))
-            .find(|v| v["role"] == "leader")
-            .and_then(|v| v["voters"].as_array().map(Vec::len));
-        if voters == Some(4) && members.converged(Duration::from_secs(1)).is_some() {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the fourth member's node never became a voter on one head: {voters:?}, {:?}",
-            members.view(3)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    members.await_voters(4, Duration::from_secs(60));
     assert_eq!(
         members.nodes[..3]
             .iter()

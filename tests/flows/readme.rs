@@ -95,30 +95,14 @@ fn the_readmes_two_platforms_send_a_bill_there_and_back() {
     ebl_tests::bin("ebl-node");
     // The README's ports, as this test's free ones.
     let ports = [
-        ("7878", ebl_tests::cluster::free_port()),
-        ("7979", ebl_tests::cluster::free_port()),
+        ("127.0.0.1:7878".to_owned(), ebl_tests::cluster::free_port()),
+        ("127.0.0.1:7979".to_owned(), ebl_tests::cluster::free_port()),
     ];
-    let mut script = String::from("set -euo pipefail\nPIDS=()\ntrap 'kill ${PIDS[@]}' EXIT\n");
-    for line in blocks.iter().flat_map(|b| b.lines()) {
-        let mut line = line.to_owned();
-        for (theirs, ours) in &ports {
-            line = line.replace(&format!("127.0.0.1:{theirs}"), &format!("127.0.0.1:{ours}"));
-        }
-        if let Some(run) = line
-            .strip_suffix(" &")
-            .filter(|l| l.starts_with("ebl-node "))
-        {
-            // As typed, then: remember the PID to stop it, and wait until it answers.
-            let port = run.rsplit(':').next().expect("a listen port");
-            script.push_str(&format!(
-                "{run} & PIDS+=($!)\n\
-                 for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done\n"
-            ));
-            continue;
-        }
-        script.push_str(&line);
-        script.push('\n');
-    }
+    let script = script_of("trap 'kill ${PIDS[@]}' EXIT\n", &blocks, &ports, |run| {
+        // Wait until it answers on its port.
+        let port = run.rsplit(':').next().expect("a listen port");
+        format!("for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done\n")
+    });
     let dir = tempfile::tempdir().expect("dir");
     let output = as_a_new_user(&script, dir.path(), &bin_dir, &[]);
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -130,6 +114,39 @@ fn the_readmes_two_platforms_send_a_bill_there_and_back() {
     // Both sends were received, and the bill is the buyer's on A again, linked to its first life there.
     assert_eq!(stdout.matches("RECE").count(), 2, "{stdout}");
     assert!(stdout.contains("earlier"), "{stdout}");
+}
+
+/// The shell blocks as one bash script, as a person would type them: each of `ports`' addresses
+/// (`127.0.0.1:PORT` in the text) made this test's free one, and each `ebl-node ... &` line run as
+/// typed, its PID kept for `trap` (in `preamble`) to stop, then `ready(line)`: the wait a person does
+/// before typing on (a person types slower than a script).
+fn script_of(
+    preamble: &str,
+    blocks: &[String],
+    ports: &[(String, u16)],
+    ready: impl Fn(&str) -> String,
+) -> String {
+    let mut script = format!("set -euo pipefail\nPIDS=()\n{preamble}");
+    for line in blocks.iter().flat_map(|b| b.lines()) {
+        let mut line = line.to_owned();
+        for (theirs, ours) in ports {
+            line = line.replace(theirs, &format!("127.0.0.1:{ours}"));
+        }
+        match line
+            .strip_suffix(" &")
+            .filter(|l| l.starts_with("ebl-node "))
+        {
+            Some(run) => {
+                script.push_str(&format!("{run} & PIDS+=($!)\n"));
+                script.push_str(&ready(run));
+            }
+            None => {
+                script.push_str(&line);
+                script.push('\n');
+            }
+        }
+    }
+    script
 }
 
 /// Runs `script` with bash as a new user would: in `dir` (empty), which is also its home, the built
@@ -187,35 +204,21 @@ fn the_consortium_guide_runs_as_written_for_three_members_and_a_fourth_joining()
         .map(|n| (format!("127.0.0.1:780{n}"), ebl_tests::cluster::free_port()))
         .collect();
     // A step that never ends (a node that never votes) ends the script, and so the test.
-    let mut script = String::from(
-        "set -euo pipefail\nPIDS=()\n( sleep 240; kill -TERM $$ ) >/dev/null 2>&1 & WATCHDOG=$!\n\
+    let script = script_of(
+        "( sleep 240; kill -TERM $$ ) >/dev/null 2>&1 & WATCHDOG=$!\n\
          trap 'kill ${PIDS[@]} $WATCHDOG 2>/dev/null' EXIT\n",
-    );
-    for line in blocks.iter().flat_map(|b| b.lines()) {
-        let mut line = line.to_owned();
-        for (theirs, ours) in &ports {
-            line = line.replace(theirs, &format!("127.0.0.1:{ours}"));
-        }
-        if let Some(run) = line
-            .strip_suffix(" &")
-            .filter(|l| l.starts_with("ebl-node run "))
-        {
-            // As typed, then: remember the PID to stop it, and wait until it serves (it writes the
-            // address it listens on into its data directory).
+        &blocks,
+        &ports,
+        |run| {
+            // Wait until it serves: it writes the address it listens on into its data directory.
             let data = run
                 .split_whitespace()
                 .skip_while(|w| *w != "--data")
                 .nth(1)
                 .expect("--data");
-            script.push_str(&format!(
-                "{run} & PIDS+=($!)\n\
-                 for _ in $(seq 300); do [ -s {data}/listening ] && break; kill -0 $! || exit 1; sleep 0.1; done\n"
-            ));
-            continue;
-        }
-        script.push_str(&line);
-        script.push('\n');
-    }
+            format!("for _ in $(seq 300); do [ -s {data}/listening ] && break; kill -0 $! || exit 1; sleep 0.1; done\n")
+        },
+    );
     let dir = tempfile::tempdir().expect("dir");
     let output = as_a_new_user(&script, dir.path(), &bin_dir, &[]);
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -193,6 +193,27 @@ impl Members {
         }
     }
 
+    /// Waits until the leader counts `voters` voters and every node stands on one head (a member that
+    /// joined has caught up and votes); panics after `limit`, with the newest node's view.
+    pub fn await_voters(&self, voters: usize, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let counted = (0..self.nodes.len())
+                .filter_map(|i| self.view(i))
+                .find(|v| v["role"] == "leader")
+                .and_then(|v| v["voters"].as_array().map(Vec::len));
+            if counted == Some(voters) && self.converged(Duration::from_secs(1)).is_some() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the leader never counted {voters} voters on one head: {counted:?}; the newest node: {:?}",
+                self.view(self.nodes.len() - 1)
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// The peer address a member on host `j` is to give governance (its relay's).
     pub fn peer_address_on_host(&self, j: usize) -> String {
         Members::place_on(self.hosts.as_ref().expect("members on hosts"), j).address
