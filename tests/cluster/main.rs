@@ -74,30 +74,14 @@ pub fn issue(cast: &Cast, chain: Hash, reference: &str) -> SignedTransaction {
     cast.issue(chain, reference, 1).expect("issue")
 }
 
-/// Submits `tx` to the running nodes in turn, starting at `first`, until one acknowledges it (accepted,
-/// or a duplicate of an earlier acknowledgement) or `limit` passes.
+/// [`Members::submit_somewhere`].
 pub fn submit_somewhere(
     members: &Members,
     first: usize,
     tx: &SignedTransaction,
     limit: Duration,
 ) -> Option<Hash> {
-    let deadline = std::time::Instant::now() + limit;
-    let mut i = first;
-    while std::time::Instant::now() < deadline {
-        if members.nodes[i % members.nodes.len()].is_running() {
-            match members.http(i % members.nodes.len()).submit(tx) {
-                Ok(SubmitOutcome::Accepted { id, .. })
-                | Ok(SubmitOutcome::Duplicate { id, .. }) => return Some(id),
-                Ok(SubmitOutcome::Rejected { error, .. }) => {
-                    panic!("refused by a rule: {} {}", error.code, error.message)
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-        i += 1;
-    }
-    None
+    members.submit_somewhere(first, tx, limit)
 }
 
 /// Issues `count` bills one request at a time through node `via` (or wherever answers), returning

@@ -193,6 +193,34 @@ impl Members {
         }
     }
 
+    /// Submits `tx` to the running nodes in turn, starting at `first`, until one acknowledges it
+    /// (accepted, or a duplicate of an earlier acknowledgement) or `limit` passes; a refusal by a rule
+    /// is a bug of the caller's, and panics.
+    pub fn submit_somewhere(
+        &self,
+        first: usize,
+        tx: &ebl_core::SignedTransaction,
+        limit: Duration,
+    ) -> Option<Hash> {
+        let deadline = Instant::now() + limit;
+        let mut i = first;
+        while Instant::now() < deadline {
+            let at = i % self.nodes.len();
+            if self.nodes[at].is_running() {
+                match self.http(at).submit(tx) {
+                    Ok(ebl_core::api::SubmitOutcome::Accepted { id, .. })
+                    | Ok(ebl_core::api::SubmitOutcome::Duplicate { id, .. }) => return Some(id),
+                    Ok(ebl_core::api::SubmitOutcome::Rejected { error, .. }) => {
+                        panic!("refused by a rule: {} {}", error.code, error.message)
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+            i += 1;
+        }
+        None
+    }
+
     /// Waits until the leader counts `voters` voters and every node stands on one head (a member that
     /// joined has caught up and votes); panics after `limit`, with the newest node's view.
     pub fn await_voters(&self, voters: usize, limit: Duration) {

@@ -8,7 +8,6 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use ebl_core::api::SubmitOutcome;
 use ebl_core::testkit::Cast;
 use ebl_core::Hash;
 use ebl_tests::cluster::Members;
@@ -62,32 +61,16 @@ pub(crate) struct WanRun {
     pub failovers: Vec<Failover>,
 }
 
-/// Submits `tx` to the running nodes in turn from `first`, a request at a time, until one acknowledges
-/// it or `limit` passes.
+/// [`Members::submit_somewhere`], as the benchmark's error when no node acknowledges.
 fn acknowledged(
     members: &Members,
     first: usize,
     tx: &ebl_core::SignedTransaction,
     limit: Duration,
 ) -> anyhow::Result<Hash> {
-    let deadline = Instant::now() + limit;
-    let mut i = first;
-    while Instant::now() < deadline {
-        let at = i % members.nodes.len();
-        if members.nodes[at].is_running() {
-            match members.http(at).submit(tx) {
-                Ok(SubmitOutcome::Accepted { id, .. } | SubmitOutcome::Duplicate { id, .. }) => {
-                    return Ok(id)
-                }
-                Ok(SubmitOutcome::Rejected { error, .. }) => {
-                    anyhow::bail!("refused by a rule: {} {}", error.code, error.message)
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-        i += 1;
-    }
-    anyhow::bail!("no node acknowledged within {limit:?}")
+    members
+        .submit_somewhere(first, tx, limit)
+        .with_context(|| format!("no node acknowledged within {limit:?}"))
 }
 
 /// The last lines of each node's log (warnings and errors), for a phase that failed.
