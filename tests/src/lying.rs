@@ -28,6 +28,9 @@ pub fn lying_node() -> PathBuf {
                     "lying-leader",
                 ])
                 .env("CARGO_TARGET_DIR", &target)
+                // Built once and only run: neither full debug information nor incremental state is worth its disk.
+                .env("CARGO_PROFILE_DEV_DEBUG", "false")
+                .env("CARGO_INCREMENTAL", "0")
                 .current_dir(&root)
                 .status()
                 .expect("run cargo");

@@ -55,6 +55,9 @@ pub fn built(commit: &str) -> PathBuf {
             "build", "--locked", "--bins", "-p", "ebl-node", "-p", "ebl-cli",
         ])
         .env("CARGO_TARGET_DIR", home.join("target"))
+        // Built once and only run: neither full debug information nor incremental state is worth its disk.
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
+        .env("CARGO_INCREMENTAL", "0")
         .current_dir(&source)
         .status()
         .expect("run cargo");
