@@ -360,6 +360,12 @@ pub enum WalletRule {
         /// The address as given.
         address: String,
     },
+    /// A carrier named otherwise than `PROVIDER:CODE`.
+    #[error("{text:?} is not a carrier as transport documents name it")]
+    BadCarrierCode {
+        /// The text as given.
+        text: String,
+    },
     /// A node certificate file that cannot be used.
     #[error("{path} cannot be a node certificate: {reason}")]
     BadNodeCertificate {
@@ -468,6 +474,7 @@ impl WalletRule {
             WalletRule::BadNodeAddress { .. } => "bad_node_address",
             WalletRule::PlainHttpOffLoopback { .. } => "plain_http_off_loopback",
             WalletRule::BadNodeCertificate { .. } => "bad_node_certificate",
+            WalletRule::BadCarrierCode { .. } => "bad_carrier_code",
             WalletRule::WeakPassphrase { .. } => "weak_passphrase",
             WalletRule::KdfTooCostly { .. } => "kdf_too_costly",
             WalletRule::FileExists { .. } => "file_exists",
@@ -496,6 +503,9 @@ impl WalletRule {
             ),
             WalletRule::BadNodeCertificate { .. } => {
                 "give the node's certificate as PEM (its tls/cert.pem), or the CA that signed it".into()
+            }
+            WalletRule::BadCarrierCode { .. } => {
+                "give its carrierCodeListProvider and carrierCode: --carrier SMDG:MSC".into()
             }
             WalletRule::WeakPassphrase { .. } => {
                 "a few unrelated words make a passphrase both strong and memorable".into()

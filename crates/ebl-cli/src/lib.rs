@@ -1,6 +1,7 @@
 //! `ebl-cli`: the wallet behind the `ebl` command. `cli` parses and runs commands, `wallet` does the work
 //! (keys, signing, exports, pledge hand-over), `keystore` keeps keys encrypted, `client` talks to a node,
-//! `output` renders for people, `demo` plays a whole trade.
+//! `output` renders for people, `demo` plays a whole trade, `carrier` serves a carrier's system DCSA's
+//! issuance API.
 
 #![warn(missing_docs)]
 // Every dependency is used by the library itself (tests and binaries bring their own).
@@ -20,6 +21,7 @@ macro_rules! say {
     }};
 }
 
+pub mod carrier;
 pub mod cli;
 pub mod client;
 pub mod currency;

@@ -45,10 +45,10 @@ pub use jws::{
 };
 pub use receive::{
     base64_decode, base64_encode, check_platform_code, check_shape, end_of_chain, hosted_carrier,
-    hosted_party, identifying_codes, import_action, last_entry_checksum, started_response,
-    EndTitle, Finished, Placement, ShapeError, Transfer, ADDITIONAL_DOCUMENT_BYTES_MAX,
-    PLATFORM_CODE_BYTES_MAX, PLATFORM_CODE_DEFAULT, TRANSFERS_ACTIVE_MAX,
-    TRANSFER_DOCUMENTS_BYTES_MAX,
+    hosted_party, identifying_codes, import_action, last_entry_checksum, named_party,
+    started_response, EndTitle, Finished, Placement, ShapeError, Transfer,
+    ADDITIONAL_DOCUMENT_BYTES_MAX, PLATFORM_CODE_BYTES_MAX, PLATFORM_CODE_DEFAULT,
+    TRANSFERS_ACTIVE_MAX, TRANSFER_DOCUMENTS_BYTES_MAX,
 };
 pub use recorded::{check_recorded_answer, AnswerFault, Recorded};
 pub use send::{answer_summary, Next, Outbound, SEND_ATTEMPTS_MAX};

@@ -164,10 +164,19 @@ fn code_list_names(party: &Value) -> Vec<(String, String)> {
 /// id, or by an identifier the party registered (an LEI, a DCSA code, ...), named by its provider or by
 /// its list's name (`codeListProvider: GLEIF, codeListName: LEI` finds a party registered `LEI:…`).
 pub fn hosted_party(registry: &Registry, platform: &str, party: &Value) -> Option<PartyId> {
+    named_party(registry.parties(), platform, party)
+}
+
+/// [`hosted_party`] among `parties` as a wallet reads them from a node (it holds no registry).
+pub fn named_party<'a>(
+    parties: impl IntoIterator<Item = &'a ebl_core::Party>,
+    platform: &str,
+    party: &Value,
+) -> Option<PartyId> {
     let mut codes = identifying_codes(party);
     codes.extend(code_list_names(party));
-    registry
-        .parties()
+    parties
+        .into_iter()
         .filter(|p| !p.revoked)
         .find(|p| {
             codes.iter().any(|(provider, code)| {

@@ -147,6 +147,10 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+    /// A carrier's connector: DCSA's eBL Issuance API 3.0 served to the carrier's documentation system,
+    /// issuing on the ledger with the carrier's key from this wallet.
+    #[command(subcommand)]
+    Carrier(CarrierCommand),
     /// Serve this wallet as a web app on 127.0.0.1: your bills, their verified custody and pledges,
     /// dropped files verified offline, and actions signed in the page. Prints the address to open (with
     /// a session token); opens nothing by itself. The keys stay in this process.
@@ -330,6 +334,40 @@ pub struct Signer {
     /// The wallet key that signs (the acting party).
     #[arg(long = "as", value_name = "KEY")]
     pub as_key: String,
+}
+
+/// `ebl carrier`: the carrier's connector to its documentation system.
+#[derive(Subcommand, Debug)]
+pub enum CarrierCommand {
+    /// Serve `PUT /v3/ebl-issuance-requests` on a loopback address: each request whose issuance manifest
+    /// a key of the carrier's (in `--carrier-keys`) signed is issued on the ledger, signed with `--as`,
+    /// and answered ISSU, BREQ or REFU at the carrier's `POST /v3/ebl-issuance-responses`, retried until
+    /// taken. A reference asked twice is answered 409. Ctrl-C stops it; a restart goes on where it was.
+    Serve {
+        /// The carrier's key in this wallet, which signs the issuances.
+        #[arg(long = "as", value_name = "KEY")]
+        as_key: String,
+        /// The carrier as transport documents name it: `<carrierCodeListProvider>:<carrierCode>`.
+        #[arg(long, value_name = "PROVIDER:CODE")]
+        carrier: String,
+        /// A PINT trust directory with the keys or root certificates that sign the carrier's issuance
+        /// manifests: `<PLATFORM>/carrier.<PROVIDER>.<CODE>.{jwk,pem,crt}`.
+        #[arg(long, value_name = "DIR")]
+        carrier_keys: PathBuf,
+        /// Where the carrier's system takes answers: the base URL of its `/v3/ebl-issuance-responses`.
+        #[arg(long, value_name = "URL")]
+        answers_to: String,
+        /// This ledger's PINT platform code, the `sendToPlatform` of the parties it hosts.
+        #[arg(long, default_value = ebl_pint::PLATFORM_CODE_DEFAULT)]
+        platform: String,
+        /// Where to listen: a loopback address; port 0 picks a free one.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// The first wait, in milliseconds, before an answer the carrier's system did not take (or a
+        /// ledger that could not be reached) is tried again; it doubles up to a minute.
+        #[arg(long, default_value_t = 1000)]
+        retry_ms: u64,
+    },
 }
 
 /// Where a governance change that needs more admins' signatures is written.
@@ -972,12 +1010,52 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             )?;
             Ok(out(json!({"stopped": true}), "ebl ui stopped"))
         }
+        Command::Carrier(command) => carrier(wallet, &cli.node, command),
         Command::Demo { .. } | Command::Completions { .. } => {
             Err(CliError::from(Refusal::Internal {
                 source: crate::error::source("`demo` and `completions` are main's to run"),
             }))
         }
     }
+}
+
+/// `ebl carrier serve`: the carrier's connector, until stopped.
+fn carrier(wallet: &Wallet, node: &str, command: CarrierCommand) -> Result<Out> {
+    let CarrierCommand::Serve {
+        as_key,
+        carrier,
+        carrier_keys,
+        answers_to,
+        platform,
+        listen,
+        retry_ms,
+    } = command;
+    crate::ui::check_listen(&listen)?;
+    ebl_pint::check_platform_code(&platform)?;
+    let (provider, code) = carrier
+        .split_once(':')
+        .filter(|(p, c)| !p.is_empty() && !c.is_empty())
+        .ok_or_else(|| crate::error::WalletRule::BadCarrierCode {
+            text: carrier.clone(),
+        })?;
+    let key = wallet.signer(&as_key)?;
+    crate::carrier::serve(
+        &wallet.home,
+        node,
+        key,
+        crate::carrier::Settings {
+            listen,
+            platform,
+            carrier: crate::carrier::issuance::Carrier {
+                provider: provider.to_owned(),
+                code: code.to_owned(),
+            },
+            trust_dir: carrier_keys,
+            answers_to,
+            retry: std::time::Duration::from_millis(retry_ms.max(1)),
+        },
+    )?;
+    Ok(out(json!({"stopped": true}), "ebl carrier serve stopped"))
 }
 
 /// A command's output file may be written: it does not exist, or `--force` says to replace it.

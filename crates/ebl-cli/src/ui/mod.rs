@@ -179,7 +179,8 @@ pub fn serve(
     })
 }
 
-async fn shutdown() {
+/// Ctrl-C or SIGTERM: how the app and the carrier's connector stop.
+pub(crate) async fn shutdown() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

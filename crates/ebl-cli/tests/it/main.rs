@@ -5,6 +5,7 @@
     reason = "fixtures are numbered by small indices (keys, members, parties) and cast where they are made"
 )]
 
+mod carrier;
 mod commands;
 mod errors;
 mod files;
