@@ -114,34 +114,6 @@ impl RequestRefusal {
             _ => 400,
         }
     }
-
-    /// DCSA's `ErrorResponse` body for it.
-    pub fn body(&self, request_uri: &str, now: &str) -> Value {
-        let status = self.status();
-        json!({
-            "httpMethod": "PUT",
-            "requestUri": request_uri,
-            "statusCode": status,
-            "statusCodeText": status_text(status),
-            "statusCodeMessage": self.to_string(),
-            "errorDateTime": now,
-            "errors": [{
-                "errorCode": self.number(),
-                "errorCodeText": self.code(),
-                "errorCodeMessage": self.to_string(),
-            }],
-        })
-    }
-}
-
-fn status_text(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        409 => "Conflict",
-        413 => "Payload Too Large",
-        _ => "Error",
-    }
 }
 
 /// An issuance request whose manifest the carrier signed and whose checksums hold: what the connector
@@ -193,6 +165,15 @@ pub struct Carrier {
     pub provider: String,
     /// `carrierCode` (`MSC`).
     pub code: String,
+}
+
+impl Carrier {
+    /// Whether a bill's `carrier_code` (the identifier the ledger keeps, `SMDG:MSC`) is this carrier.
+    pub fn names(&self, carrier_code: &str) -> bool {
+        carrier_code
+            .split_once(':')
+            .is_some_and(|(p, c)| p.eq_ignore_ascii_case(&self.provider) && c == self.code)
+    }
 }
 
 impl std::fmt::Display for Carrier {

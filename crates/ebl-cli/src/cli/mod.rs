@@ -363,10 +363,19 @@ pub enum CarrierCommand {
         /// Where to listen: a loopback address; port 0 picks a free one.
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: std::net::SocketAddr,
+        /// A file holding the token the carrier's system shows (`Authorization: Bearer TOKEN`) when it
+        /// answers a surrender at `POST /v3/ebl-surrender-responses`. Without it, surrender answers are
+        /// refused (401) and surrenders are answered with `ebl bill accept-surrender`.
+        #[arg(long, value_name = "FILE")]
+        system_token_file: Option<PathBuf>,
         /// The first wait, in milliseconds, before an answer the carrier's system did not take (or a
         /// ledger that could not be reached) is tried again; it doubles up to a minute.
         #[arg(long, default_value_t = 1000)]
         retry_ms: u64,
+        /// How often, in milliseconds, the ledger is read for surrenders of the carrier's bills, each told
+        /// to the carrier's system at `POST /v3/ebl-surrender-requests`.
+        #[arg(long, default_value_t = 2000)]
+        poll_ms: u64,
     },
 }
 
@@ -1019,6 +1028,9 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
     }
 }
 
+/// Largest token file read for `ebl carrier serve --system-token-file`.
+const SYSTEM_TOKEN_BYTES_MAX: usize = 4096;
+
 /// `ebl carrier serve`: the carrier's connector, until stopped.
 fn carrier(wallet: &Wallet, node: &str, command: CarrierCommand) -> Result<Out> {
     let CarrierCommand::Serve {
@@ -1028,7 +1040,9 @@ fn carrier(wallet: &Wallet, node: &str, command: CarrierCommand) -> Result<Out> 
         answers_to,
         platform,
         listen,
+        system_token_file,
         retry_ms,
+        poll_ms,
     } = command;
     crate::ui::check_listen(&listen)?;
     ebl_pint::check_platform_code(&platform)?;
@@ -1038,6 +1052,12 @@ fn carrier(wallet: &Wallet, node: &str, command: CarrierCommand) -> Result<Out> 
         .ok_or_else(|| crate::error::WalletRule::BadCarrierCode {
             text: carrier.clone(),
         })?;
+    let system_token = system_token_file
+        .map(|path| {
+            crate::wallet::read_file(&path, "the carrier system's token", SYSTEM_TOKEN_BYTES_MAX)
+                .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        })
+        .transpose()?;
     let key = wallet.signer(&as_key)?;
     crate::carrier::serve(
         &wallet.home,
@@ -1052,7 +1072,9 @@ fn carrier(wallet: &Wallet, node: &str, command: CarrierCommand) -> Result<Out> 
             },
             trust_dir: carrier_keys,
             answers_to,
+            system_token,
             retry: std::time::Duration::from_millis(retry_ms.max(1)),
+            poll: std::time::Duration::from_millis(poll_ms.max(1)),
         },
     )?;
     Ok(out(json!({"stopped": true}), "ebl carrier serve stopped"))

@@ -76,7 +76,11 @@ impl CarrierSystem {
             .answers
             .recv_timeout(ANSWER_WAIT)
             .expect("an answer from the connector");
-        assert_valid("IssuanceResponse", &answer);
+        if path == "/v3/ebl-surrender-requests" {
+            assert_valid_in(SURRENDER_SCHEMA, "SurrenderRequestDetails", &answer);
+        } else {
+            assert_valid("IssuanceResponse", &answer);
+        }
         (path, answer)
     }
 }
@@ -84,7 +88,10 @@ impl CarrierSystem {
 /// `ebl carrier serve`, stopped (by its PID) when dropped.
 struct Connector {
     child: Child,
+    /// `PUT /v3/ebl-issuance-requests`.
     url: String,
+    /// `POST /v3/ebl-surrender-responses`.
+    answers: String,
 }
 
 impl Drop for Connector {
@@ -96,6 +103,8 @@ impl Drop for Connector {
 
 impl Connector {
     fn start(trade: &Trade, keys: &std::path::Path, answers_to: &str) -> Connector {
+        let token = keys.with_file_name("system-token");
+        std::fs::write(&token, SYSTEM_TOKEN).expect("token file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_ebl"))
             .args([
                 "carrier",
@@ -112,6 +121,10 @@ impl Connector {
                 "EBL",
                 "--retry-ms",
                 "50",
+                "--poll-ms",
+                "50",
+                "--system-token-file",
+                token.to_str().expect("path"),
             ])
             .env("EBL_HOME", trade.home("carrier"))
             .env("EBL_NODE", trade.node_url())
@@ -128,44 +141,90 @@ impl Connector {
             .map(|w| w.trim_end_matches(','))
             .unwrap_or_else(|| panic!("no address in {first:?}"))
             .to_owned();
-        // The rest of its output is read so that it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Connector { child, url }
+        let answers = url.replace("/v3/ebl-issuance-requests", "/v3/ebl-surrender-responses");
+        // The rest of its output is read so that it never blocks on a full pipe, and shown with a
+        // failing test's output.
+        std::thread::spawn(move || {
+            lines
+                .map_while(Result::ok)
+                .for_each(|l| eprintln!("connector: {l}"))
+        });
+        Connector {
+            child,
+            url,
+            answers,
+        }
     }
 
-    /// PUTs `body`: the status and the JSON answered.
+    /// PUTs `body` as an issuance request: the status and the JSON answered.
     fn put(&self, body: &Value) -> (u16, Value) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut response = agent
+        let response = agent()
             .put(&self.url)
             .header("content-type", "application/json")
             .send(&serde_json::to_vec(body).expect("json")[..])
             .expect("the connector answers");
-        let status = response.status().as_u16();
-        let version = response.headers().get("api-version").cloned();
-        let text = response.body_mut().read_to_string().unwrap_or_default();
-        let answer = serde_json::from_str(&text).unwrap_or(Value::Null);
-        assert_eq!(
-            version.as_ref().and_then(|v| v.to_str().ok()),
-            Some("3.0.4")
-        );
-        if status != 204 {
-            assert_valid("ErrorResponse", &answer);
-        }
-        (status, answer)
+        read_answer(response, SCHEMA)
     }
+
+    /// POSTs `body` as a surrender answer showing `token`: the status and the JSON answered.
+    fn answer_surrender(&self, body: &Value, token: Option<&str>) -> (u16, Value) {
+        assert_valid_in(SURRENDER_SCHEMA, "SurrenderRequestAnswer", body);
+        let mut request = agent()
+            .post(&self.answers)
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", &format!("Bearer {token}"));
+        }
+        let response = request
+            .send(&serde_json::to_vec(body).expect("json")[..])
+            .expect("the connector answers");
+        read_answer(response, SURRENDER_SCHEMA)
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// The token the carrier's system and its connector share.
+const SYSTEM_TOKEN: &str = "d6c1f0e2-carrier-system-token";
+
+/// The status and JSON of an answer of the connector: its API version, and DCSA's error body (of the
+/// API whose `schema` is given) on an error.
+fn read_answer(mut response: ureq::http::Response<ureq::Body>, schema: &str) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let version = response.headers().get("api-version").cloned();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    let answer = serde_json::from_str(&text).unwrap_or(Value::Null);
+    assert_eq!(
+        version.as_ref().and_then(|v| v.to_str().ok()),
+        Some("3.0.4")
+    );
+    if status != 204 {
+        assert_valid_in(schema, "ErrorResponse", &answer);
+    }
+    (status, answer)
 }
 
 /// DCSA's eBL Issuance API 3.0.4 schemas, as JSON Schema (derived mechanically; Apache 2.0).
 const SCHEMA: &str = include_str!("../fixtures/dcsa/ebl-iss-v3.0.4.bundle.schema.json");
 
-/// `value` is valid as DCSA's `definition`.
+/// DCSA's eBL Surrender API 3.0.4 schemas, as JSON Schema (derived mechanically; Apache 2.0).
+const SURRENDER_SCHEMA: &str = include_str!("../fixtures/dcsa/ebl-sur-v3.0.4.bundle.schema.json");
+
+/// `value` is valid as DCSA's Issuance API `definition`.
 #[track_caller]
 fn assert_valid(definition: &str, value: &Value) {
-    let mut schema: Value = serde_json::from_str(SCHEMA).expect("schema");
+    assert_valid_in(SCHEMA, definition, value);
+}
+
+/// `value` is valid as `definition` of the bundled `schema`.
+#[track_caller]
+fn assert_valid_in(schema: &str, definition: &str, value: &Value) {
+    let mut schema: Value = serde_json::from_str(schema).expect("schema");
     schema["$ref"] = format!("#/$defs/{definition}").into();
     let validator = jsonschema::draft202012::new(&schema).expect("a valid schema");
     let errors: Vec<String> = validator
@@ -308,6 +367,26 @@ fn regression_an_issuance_request_not_signed_by_the_carrier_changes_nothing() {
     let (status, _) = connector.put(&request(&t, "FORGED-1", "EBL", &manifest_key));
     assert_eq!(status, 204, "a refused request left nothing behind");
     assert_eq!(system.answer().1["issuanceResponseCode"], "ISSU");
+
+    // A reference the carrier issued by hand, never asked of the connector: a conflict too.
+    let document = t.document("BY-HAND-1");
+    t.json(
+        "carrier",
+        &[
+            "bill",
+            "issue",
+            &document,
+            "--to",
+            "Buyer One",
+            "--as",
+            "carrier",
+        ],
+    );
+    let (status, body) = connector.put(&request(&t, "BY-HAND-1", "EBL", &manifest_key));
+    assert_eq!(
+        (status, &body["errors"][0]["errorCodeText"]),
+        (409, &json!("already_requested"))
+    );
 }
 
 #[test]
@@ -369,4 +448,108 @@ fn an_answer_not_taken_before_the_connector_stops_is_delivered_after_it_starts_a
         409
     );
     assert!(held_by_buyer(&t, "ISS-R"));
+}
+
+/// Issues `reference` to the buyer through the connector.
+fn issued_through(
+    connector: &Connector,
+    system: &CarrierSystem,
+    t: &Trade,
+    reference: &str,
+    key: &ebl_core::SigningKey,
+) {
+    assert_eq!(connector.put(&request(t, reference, "EBL", key)).0, 204);
+    let (_, answer) = system.answer();
+    assert_eq!(answer["issuanceResponseCode"], "ISSU", "{answer}");
+}
+
+fn shown(t: &Trade, reference: &str) -> String {
+    t.ebl("buyer1", &["bill", "show", reference, "--as", "buyer1"])
+        .ok()
+        .stdout
+}
+
+#[test]
+fn a_carriers_system_settles_surrenders_through_the_dcsa_surrender_api() {
+    let (t, manifest_key, keys) = carrier_ledger();
+    let system = CarrierSystem::start();
+    let connector = Connector::start(&t, &keys, &system.url);
+    issued_through(&connector, &system, &t, "SUR-1", &manifest_key);
+    issued_through(&connector, &system, &t, "SUR-2", &manifest_key);
+
+    // The buyer surrenders SUR-1 for delivery: the carrier's system is sent an SREQ with the chain.
+    t.json("buyer1", &["bill", "surrender", "SUR-1", "--as", "buyer1"]);
+    let (path, sreq) = system.answer();
+    assert_eq!(path, "/v3/ebl-surrender-requests");
+    assert_eq!(sreq["surrenderRequestCode"], "SREQ", "{sreq}");
+    assert_eq!(sreq["transportDocumentReference"], "SUR-1");
+    let chain = sreq["endorsementChain"].as_array().expect("chain");
+    assert_eq!(chain[0]["actionCode"], "ISSUE", "{sreq}");
+    let reference = sreq["surrenderRequestReference"].clone();
+
+    // Without the system's token, or an SREJ without comments: refused, nothing signed.
+    let surr = json!({"surrenderRequestReference": reference, "action": "SURR"});
+    let (status, body) = connector.answer_surrender(&surr, None);
+    assert_eq!(
+        (status, &body["errors"][0]["errorCodeText"]),
+        (401, &json!("unauthenticated"))
+    );
+    assert_eq!(connector.answer_surrender(&surr, Some("a guess")).0, 401);
+    let bare_srej = json!({"surrenderRequestReference": reference, "action": "SREJ"});
+    let (status, body) = connector.answer_surrender(&bare_srej, Some(SYSTEM_TOKEN));
+    assert_eq!(
+        (status, &body["errors"][0]["errorCodeText"]),
+        (400, &json!("rejection_without_comments"))
+    );
+    let unknown = json!({"surrenderRequestReference": "NO-SUCH-REQUEST", "action": "SURR"});
+    assert_eq!(
+        connector.answer_surrender(&unknown, Some(SYSTEM_TOKEN)).0,
+        404
+    );
+    let before = shown(&t, "SUR-1");
+    assert!(!before.contains("ACCOMPLISHED"), "{before}");
+
+    // SURR: accepted on the ledger, signed with the carrier's key; a second answer is a conflict.
+    assert_eq!(connector.answer_surrender(&surr, Some(SYSTEM_TOKEN)).0, 204);
+    let after = shown(&t, "SUR-1");
+    assert!(after.contains("ACCOMPLISHED"), "{after}");
+    let (status, body) = connector.answer_surrender(&surr, Some(SYSTEM_TOKEN));
+    assert_eq!(
+        (status, &body["errors"][0]["errorCodeText"]),
+        (409, &json!("already_answered"))
+    );
+
+    // SUR-2 surrendered for amendment (change of destination): an AREQ with the reason; SREJ gives the
+    // bill back to the buyer, who surrenders it anew.
+    t.json(
+        "buyer1",
+        &[
+            "bill",
+            "surrender",
+            "SUR-2",
+            "--amend",
+            "COD",
+            "--as",
+            "buyer1",
+        ],
+    );
+    let (_, areq) = system.answer();
+    assert_eq!(
+        (&areq["surrenderRequestCode"], &areq["reasonCode"]),
+        (&json!("AREQ"), &json!("COD")),
+        "{areq}"
+    );
+    let srej = json!({
+        "surrenderRequestReference": areq["surrenderRequestReference"],
+        "action": "SREJ",
+        "comments": "The new destination is not served by this vessel",
+    });
+    assert_eq!(connector.answer_surrender(&srej, Some(SYSTEM_TOKEN)).0, 204);
+    t.json("buyer1", &["bill", "surrender", "SUR-2", "--as", "buyer1"]);
+    let (_, again) = system.answer();
+    assert_eq!(again["surrenderRequestCode"], "SREQ", "{again}");
+    assert_ne!(
+        again["surrenderRequestReference"],
+        areq["surrenderRequestReference"]
+    );
 }
