@@ -244,6 +244,16 @@ fn request(trade: &Trade, reference: &str, platform: &str, key: &ebl_core::Signi
     let path = trade.document(reference);
     let document: Value =
         serde_json::from_slice(&std::fs::read(path).expect("document")).expect("json");
+    request_for(document, platform, key)
+}
+
+/// The buyer as DCSA party objects name it: by its LEI.
+fn buyer_codes() -> Value {
+    json!([{"codeListProvider": "GLEIF", "codeListName": "LEI", "partyCode": BUYER_LEI}])
+}
+
+/// An issuance request of `document` to the buyer on `platform`, its manifest signed with `key`.
+fn request_for(document: Value, platform: &str, key: &ebl_core::SigningKey) -> Value {
     let issue_to = json!({
         "partyName": "Buyer One",
         "sendToPlatform": platform,
@@ -552,4 +562,94 @@ fn a_carriers_system_settles_surrenders_through_the_dcsa_surrender_api() {
         again["surrenderRequestReference"],
         areq["surrenderRequestReference"]
     );
+}
+
+#[test]
+fn every_ebl_type_of_dcsas_issuance_scenarios_is_issued() {
+    // The Conformance-Gateway's "eBL types": straight (to a consignee), negotiable (to the order of a
+    // named endorsee) and blank (to order, no endorsee); each answered ISSU.
+    let (t, manifest_key, keys) = carrier_ledger();
+    let system = CarrierSystem::start();
+    let connector = Connector::start(&t, &keys, &system.url);
+    let sample = |reference: &str| -> Value {
+        let mut document: Value =
+            serde_json::from_str(ebl_core::sample::DCSA_TO_ORDER_BOL).expect("sample");
+        document["transportDocumentReference"] = json!(reference);
+        document
+    };
+    let mut straight = sample("TYPE-STRAIGHT");
+    straight["isToOrder"] = json!(false);
+    straight["documentParties"]["consignee"] =
+        json!({"partyName": "Buyer One", "identifyingCodes": buyer_codes()});
+    let mut negotiable = sample("TYPE-NEGOTIABLE");
+    negotiable["documentParties"]["endorsee"] =
+        json!({"partyName": "Buyer One", "identifyingCodes": buyer_codes()});
+    let blank = sample("TYPE-BLANK");
+    for document in [straight, negotiable, blank] {
+        let reference = document["transportDocumentReference"].clone();
+        assert_eq!(
+            connector
+                .put(&request_for(document, "EBL", &manifest_key))
+                .0,
+            204
+        );
+        let (_, answer) = system.answer();
+        assert_eq!(
+            (
+                &answer["transportDocumentReference"],
+                &answer["issuanceResponseCode"]
+            ),
+            (&reference, &json!("ISSU")),
+            "{answer}"
+        );
+        assert!(held_by_buyer(&t, reference.as_str().expect("text")));
+    }
+}
+
+/// A manifest signed ES256 by `key`, with no `kid`, as DCSA's conformance tooling signs with the key of
+/// the certificate it gives the platform.
+fn es256_manifest(key: &rcgen::KeyPair, payload: &Value) -> String {
+    use rcgen::SigningKey as _;
+    let header = ebl_pint::base64url_encode(br#"{"alg":"ES256"}"#);
+    let body = ebl_pint::base64url_encode(payload.to_string().as_bytes());
+    let input = format!("{header}.{body}");
+    let der = key.sign(input.as_bytes()).expect("signed");
+    let signature = p256::ecdsa::Signature::from_der(&der).expect("DER signature");
+    format!(
+        "{input}.{}",
+        ebl_pint::base64url_encode(&signature.to_bytes())
+    )
+}
+
+#[test]
+fn a_manifest_signed_by_the_key_of_the_carriers_x509_certificate_is_issued() {
+    let (t, _, keys) = carrier_ledger();
+    // The carrier registers a certificate instead of a JWK: its key signs ES256, without a kid.
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    let certificate = rcgen::CertificateParams::new(vec!["docs.carrier.example".to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("certificate");
+    std::fs::remove_file(keys.join("EBL").join("carrier.SMDG.MSC.jwk")).expect("no JWK");
+    std::fs::write(
+        keys.join("EBL").join("carrier.SMDG.MSC.pem"),
+        certificate.pem(),
+    )
+    .expect("pem");
+    let system = CarrierSystem::start();
+    let connector = Connector::start(&t, &keys, &system.url);
+
+    let stranger = ebl_core::testkit::key(63);
+    let mut body = request(&t, "X509-1", "EBL", &stranger);
+    let signed = json!({
+        "documentChecksum": checksum(&body["document"]),
+        "issueToChecksum": checksum(&body["issueTo"]),
+    });
+    // Signed by another certificate's key: refused.
+    let other = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    body["issuanceManifestSignedContent"] = json!(es256_manifest(&other, &signed));
+    assert_eq!(connector.put(&body).0, 401);
+    body["issuanceManifestSignedContent"] = json!(es256_manifest(&key, &signed));
+    assert_eq!(connector.put(&body).0, 204);
+    assert_eq!(system.answer().1["issuanceResponseCode"], "ISSU");
 }
