@@ -14,6 +14,13 @@ pub enum ReadRefusal {
         /// The bill.
         bill: BillId,
     },
+    /// No bill with this transport document reference that the reader may read (DCSA's Endorsement Chain
+    /// API: whether another party's bill has it is not said).
+    #[error("no bill with transport document reference {reference:?} that you may read")]
+    UnknownDocumentReference {
+        /// The reference asked for.
+        reference: String,
+    },
     /// A reader with no part in the bill.
     #[error("only the bill's parties, members and auditors may read it")]
     NotAParty,
@@ -66,6 +73,8 @@ pub enum ReadRefusal {
 pub enum ReadRule {
     /// `unknown_bill`.
     UnknownBill,
+    /// `unknown_transport_document`.
+    UnknownDocumentReference,
     /// `forbidden`: no part in the bill, or an offer that does not open it.
     Forbidden,
     /// `former_party`.
@@ -88,8 +97,9 @@ pub enum ReadRule {
 
 impl ReadRule {
     /// Every rule, for decoding.
-    pub const ALL: [ReadRule; 10] = [
+    pub const ALL: [ReadRule; 11] = [
         ReadRule::UnknownBill,
+        ReadRule::UnknownDocumentReference,
         ReadRule::Forbidden,
         ReadRule::FormerParty,
         ReadRule::Replayed,
@@ -105,6 +115,7 @@ impl ReadRule {
     pub fn code(self) -> &'static str {
         match self {
             ReadRule::UnknownBill => "unknown_bill",
+            ReadRule::UnknownDocumentReference => "unknown_transport_document",
             ReadRule::Forbidden => "forbidden",
             ReadRule::FormerParty => "former_party",
             ReadRule::Replayed => "request_replayed",
@@ -128,6 +139,7 @@ impl ReadRefusal {
     pub fn rule(&self) -> ReadRule {
         match self {
             ReadRefusal::UnknownBill { .. } => ReadRule::UnknownBill,
+            ReadRefusal::UnknownDocumentReference { .. } => ReadRule::UnknownDocumentReference,
             ReadRefusal::NotAParty | ReadRefusal::NotYourOffer { .. } => ReadRule::Forbidden,
             ReadRefusal::FormerParty { .. } => ReadRule::FormerParty,
             ReadRefusal::Replayed => ReadRule::Replayed,

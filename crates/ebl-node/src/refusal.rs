@@ -14,7 +14,9 @@ pub(crate) trait Status {
 impl Status for ReadRefusal {
     fn status(&self) -> StatusCode {
         match self {
-            ReadRefusal::UnknownBill { .. } => StatusCode::NOT_FOUND,
+            ReadRefusal::UnknownBill { .. } | ReadRefusal::UnknownDocumentReference { .. } => {
+                StatusCode::NOT_FOUND
+            }
             ReadRefusal::NotAParty
             | ReadRefusal::NotYourOffer { .. }
             | ReadRefusal::FormerParty { .. }
@@ -86,6 +88,9 @@ mod tests {
     fn read_refusals() -> Vec<ReadRefusal> {
         vec![
             ReadRefusal::UnknownBill { bill: Hash::ZERO },
+            ReadRefusal::UnknownDocumentReference {
+                reference: String::new(),
+            },
             ReadRefusal::NotAParty,
             ReadRefusal::FormerParty { last: Hash::ZERO },
             ReadRefusal::Replayed,
@@ -102,6 +107,7 @@ mod tests {
     fn _every_read_refusal(r: ReadRefusal) {
         match r {
             ReadRefusal::UnknownBill { .. }
+            | ReadRefusal::UnknownDocumentReference { .. }
             | ReadRefusal::NotAParty
             | ReadRefusal::FormerParty { .. }
             | ReadRefusal::Replayed

@@ -19,6 +19,7 @@
 mod bounds;
 pub mod code_lists;
 mod drive;
+mod endorsement;
 mod envelope;
 mod export;
 mod jws;
@@ -35,6 +36,7 @@ pub use bounds::{
     ENVELOPE_VALUES_MAX,
 };
 pub use drive::{Ended, Request, Transport};
+pub use endorsement::endorsement_chain;
 pub use envelope::{
     accepted_documents, verify_envelope, EnvelopeVerdict, NamedDocument, ACTION_CODES,
 };

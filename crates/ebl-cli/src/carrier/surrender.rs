@@ -71,50 +71,6 @@ pub fn request_body(request: &SurrenderRequest) -> Value {
     body
 }
 
-/// The endorsement chain of a PINT envelope the node exported for the bill: every transaction that
-/// hands the bill or its title to a recipient, in order, as DCSA's `EndorsementChainLink`s (our own
-/// extensions left out).
-pub fn endorsement_chain(envelope: &Value) -> Vec<Value> {
-    let entries = envelope
-        .get("envelopeTransferChain")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut links = Vec::new();
-    for entry in entries {
-        let Some(payload) = entry
-            .as_str()
-            .and_then(|jws| jws.split('.').nth(1))
-            .and_then(ebl_pint::base64url_decode)
-            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
-        else {
-            continue;
-        };
-        for t in payload
-            .get("transactions")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let (Some(code), Some(time), Some(actor), Some(recipient)) = (
-                t.get("actionCode"),
-                t.get("actionDateTime"),
-                t.get("actor"),
-                t.get("recipient"),
-            ) else {
-                continue;
-            };
-            links.push(json!({
-                "actionCode": code,
-                "actionDateTime": time,
-                "actor": actor,
-                "recipient": recipient,
-            }));
-        }
-    }
-    links
-}
-
 /// Why the carrier system's answer to a surrender request is refused (nothing is signed for it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnswerRefusal {

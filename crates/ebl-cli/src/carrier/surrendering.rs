@@ -77,7 +77,7 @@ fn find(connector: &Connector) -> Result<()> {
             document_reference: bill.reference.clone(),
             code: code.to_owned(),
             reason: reason.map(|r| r.code().to_owned()),
-            chain: surrender::endorsement_chain(&envelope),
+            chain: ebl_pint::endorsement_chain(&envelope),
             found_ms: crate::wallet::now_ms(),
             delivered: false,
             answer: None,

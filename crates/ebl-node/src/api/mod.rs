@@ -4,7 +4,8 @@
 //!
 //! Here: the shared state (`App`), the routes, and reading request bodies. The handlers live by what
 //! they serve: `submit` (transactions in, receipts out), `bills` (a bill as its parties read it),
-//! `chain` (blocks, head, genesis, registry, health), `envelope` (a bill's PINT side); `readers` decides
+//! `chain` (blocks, head, genesis, registry, health), `envelope` (a bill's PINT side), `endorsement`
+//! (DCSA's Endorsement Chain API); `readers` decides
 //! what a signed reader may see. No handler touches a file: documents are the store's `Documents`.
 
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -31,6 +32,7 @@ use ebl_consensus::Published;
 mod applied;
 mod bills;
 mod chain;
+mod endorsement;
 mod envelope;
 mod readers;
 mod submit;
@@ -189,6 +191,10 @@ pub(crate) fn router<K: Kv>(app: Arc<App<K>>) -> Router {
             post(crate::offers::offer_freshness::<K>),
         )
         .route("/v1/bills/{id}/pint", get(pint_envelope::<K>))
+        .route(
+            "/v3/endorsement-chains/{reference}",
+            get(endorsement::endorsement_chains::<K>),
+        )
         .route("/v1/pint/jwk", get(pint_jwk::<K>))
         .route("/v1/bills/{id}/documents", get(bill_documents::<K>))
         .route(

@@ -67,7 +67,7 @@ pub(super) fn bill_now<K: Kv>(
 }
 
 /// The part of `bill`'s history `reader` may see, and how much that is.
-fn history_for<K: Kv>(
+pub(super) fn history_for<K: Kv>(
     app: &App<K>,
     bill: &Bill,
     reader: &Reader,

@@ -218,3 +218,59 @@ fn each_party_lists_only_the_bills_it_has_a_part_in() {
     assert_eq!(node.get("/v1/bills").0, 401, "the list is a signed read");
     let _ = first;
 }
+
+/// DCSA's Endorsement Chain API 3.0.4 schemas, as JSON Schema (derived mechanically; Apache 2.0).
+const ENDORSEMENT_SCHEMA: &str = include_str!("../fixtures/dcsa/ebl-end-v3.0.4.bundle.schema.json");
+
+#[test]
+fn the_endorsement_chain_api_answers_the_bills_parties_and_nobody_else() {
+    let mut node = TestNode::start();
+    let bill = node.issue("CHAIN-1");
+    let c = node.cast.clone();
+    assert_accepted(&node.act(
+        Action::Transfer {
+            bill,
+            to: c.buyer.id,
+        },
+        &[&c.shipper.key],
+    ));
+    let path = "/v3/endorsement-chains/CHAIN-1";
+    let validator = jsonschema::draft202012::new(
+        &serde_json::from_str::<serde_json::Value>(ENDORSEMENT_SCHEMA).expect("schema"),
+    )
+    .expect("a valid schema");
+    for (who, key) in [
+        ("carrier", &c.carrier.key),
+        ("shipper", &c.shipper.key),
+        ("buyer", &c.buyer.key),
+        ("auditor", &c.auditor.key),
+    ] {
+        let (status, chains) = node.get_as(path, key);
+        assert_eq!(status, 200, "{who}: {chains}");
+        let chain = &chains[0];
+        let errors: Vec<String> = validator
+            .iter_errors(chain)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{who}: {errors:#?}\n{chain}");
+        assert_eq!(chain["transportDocumentReference"], "CHAIN-1");
+        let codes: Vec<&str> = chain["endorsementChain"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .filter_map(|l| l["actionCode"].as_str())
+            .collect();
+        assert_eq!(codes, ["ISSUE", "TRANSFER"], "{who}: {chain}");
+    }
+    // A competitor is told no such bill exists for it; an unsigned read is refused; so is a filter by a
+    // version this ledger does not keep.
+    let (status, body) = node.get_as(path, &c.buyer2.key);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("unknown_transport_document"))
+    );
+    assert!(!body.to_string().contains(&bill.to_string()));
+    assert_eq!(node.get(path).0, 401);
+    let versioned = format!("{path}?transportDocumentSubReference=Version_1");
+    assert_eq!(node.get_as(&versioned, &c.buyer.key).0, 404);
+}
