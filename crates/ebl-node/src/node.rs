@@ -60,6 +60,15 @@ pub enum NodeError {
     /// The PINT trust directory could not be read.
     #[error("the PINT trust directory: {0}")]
     Trust(#[from] ebl_pint::trust_dir::TrustDirError),
+    /// The platform's X.509 signing key (`pint/signing/`) could not be used.
+    #[error("the PINT signing key in {path}: {source}")]
+    PintSigning {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: ebl_pint::CertifiedKeyError,
+    },
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
@@ -106,6 +115,13 @@ impl DataDir {
     /// (`ebl_pint::trust_dir::read_trust_dir`).
     pub fn pint_trust(&self) -> PathBuf {
         self.pint().join("trust")
+    }
+
+    /// The platform's own X.509 signing key, if the operator gave one: `key.pem` (PKCS#8 or SEC1, P-256)
+    /// and `chain.pem` (its certificate first, then the CAs). Without it the node signs
+    /// its PINT JWS with its Ed25519 node key.
+    pub fn pint_signing(&self) -> PathBuf {
+        self.pint().join("signing")
     }
 
     /// Additional documents of accepted PINT transfers, named by their SHA-256.
@@ -383,6 +399,7 @@ pub fn open_with(dir: &DataDir, settings: Settings) -> Result<Running<SledKv>, N
         Some(dir.pint()),
     );
     pint.trust_dir = Some(dir.pint_trust());
+    pint.signer = Receiver::load_signer(&dir.pint_signing())?;
     let running = start_receiving(store, key, settings, pint).map_err(|e| match e {
         NodeError::Consensus(ConsensusError::WrongNodeKey(_)) => {
             NodeError::Consensus(ConsensusError::WrongNodeKey(dir.node_key()))
@@ -415,6 +432,7 @@ pub async fn open_member(
         Some(dir.pint()),
     );
     pint.trust_dir = Some(dir.pint_trust());
+    pint.signer = Receiver::load_signer(&dir.pint_signing())?;
     let peer_tls = PeerTls::load(&dir.tls_peers())?;
     let files = ebl_consensus::cluster::ClusterFiles {
         raft: dir.0.join("raft"),

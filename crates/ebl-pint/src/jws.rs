@@ -551,7 +551,8 @@ pub fn public_jwk(key: &PartyKey) -> Value {
     })
 }
 
-/// A platform key that signs JWS: ours is Ed25519 (EdDSA); tests sign with others.
+/// A platform key that signs JWS: the node's Ed25519 key (EdDSA), or a key with its X.509 chain
+/// (`CertifiedKey`: ES256).
 pub trait JwsSigner {
     /// The JWS `alg`.
     fn alg(&self) -> &'static str;
@@ -559,6 +560,10 @@ pub trait JwsSigner {
     fn kid(&self) -> String;
     /// The signature over the JWS signing input, in JWS form.
     fn sign(&self, signing_input: &[u8]) -> Vec<u8>;
+    /// The certificate chain that vouches for the key (`x5c`: base64 DER, leaf first), if it has one.
+    fn x5c(&self) -> Option<Vec<String>> {
+        None
+    }
 }
 
 impl JwsSigner for ed25519_dalek::SigningKey {
@@ -581,7 +586,11 @@ pub(crate) const JWS_TYP: &str = "JOSE";
 
 /// A compact JWS over the RFC 8785 form of `payload`.
 pub fn sign_jws(signer: &impl JwsSigner, payload: &Value) -> String {
-    let header = serde_json::json!({ "alg": signer.alg(), "kid": signer.kid(), "typ": JWS_TYP });
+    let mut header =
+        serde_json::json!({ "alg": signer.alg(), "kid": signer.kid(), "typ": JWS_TYP });
+    if let Some(chain) = signer.x5c() {
+        header["x5c"] = chain.into();
+    }
     let header = jcs::canonicalize(&header).unwrap_or_default();
     let payload = jcs::canonicalize(payload).unwrap_or_default();
     let signing_input = format!(

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod bounds;
+mod certified;
 pub mod code_lists;
 mod drive;
 mod endorsement;
@@ -35,6 +36,7 @@ pub use bounds::{
     check_json_bounds, JsonBoundsError, ENVELOPE_CONTAINER_MEMBERS_MAX, ENVELOPE_DEPTH_MAX,
     ENVELOPE_VALUES_MAX,
 };
+pub use certified::{CertifiedKey, CertifiedKeyError};
 pub use drive::{Ended, Request, Transport};
 pub use endorsement::endorsement_chain;
 pub use envelope::{

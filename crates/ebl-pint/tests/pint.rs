@@ -1398,3 +1398,91 @@ mod issue33 {
         assert_eq!(supporting[0]["name"], "document-0.pdf");
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// A platform signing with an X.509 chain (`CertifiedKey`), as DCSA's Conformance-Gateway verifies senders.
+
+/// A CA (P-256) and a leaf issued by it for `leaf_key`: the leaf's key PEM and the chain PEM (leaf
+/// first), and the CA's certificate PEM for a receiver's trust store.
+fn certified_by_a_ca(leaf_key: rcgen::KeyPair) -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("CA key");
+    let mut ca = rcgen::CertificateParams::new(vec![]).expect("params");
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "Consortium test CA");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_certificate = ca.self_signed(&ca_key).expect("CA certificate");
+    let mut leaf = rcgen::CertificateParams::new(vec!["ebl.example".to_owned()]).expect("params");
+    leaf.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    let issuer = rcgen::Issuer::new(ca, &ca_key);
+    let leaf_certificate = leaf.signed_by(&leaf_key, &issuer).expect("leaf");
+    (
+        leaf_key.serialize_pem(),
+        format!("{}{}", leaf_certificate.pem(), ca_certificate.pem()),
+        ca_certificate.pem(),
+    )
+}
+
+#[test]
+fn a_platform_signing_with_an_x509_chain_is_verified_from_its_ca() {
+    let leaf_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    {
+        let alg = "ES256";
+        let (key_pem, chain_pem, ca_pem) = certified_by_a_ca(leaf_key);
+        let signer = ebl_pint::CertifiedKey::from_pem(key_pem.as_bytes(), chain_pem.as_bytes())
+            .expect("a certified key");
+        let jws = ebl_pint::sign_jws(&signer, &serde_json::json!({"hello": "gateway"}));
+        let header: Value = serde_json::from_slice(
+            &base64url_decode(jws.split('.').next().expect("header")).expect("b64"),
+        )
+        .expect("json");
+        assert_eq!(header["alg"], alg);
+        assert_eq!(header["x5c"].as_array().map(Vec::len), Some(2), "{header}");
+        // A receiver that trusts only the CA verifies it from the chain the JWS carries.
+        let mut trust = TrustStore::default();
+        trust
+            .add_pem(ca_pem.as_bytes(), &Binding::platform("EBL"))
+            .expect("CA trusted");
+        let trust = trust.at_time(NOW_MS);
+        let payload =
+            ebl_pint::verified_jws(&jws, &trust, &Binding::platform("EBL")).expect("verified");
+        assert_eq!(payload["hello"], "gateway");
+        // Another platform's CA does not vouch for it.
+        let (_, _, other_ca) = certified_by_a_ca(
+            rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key"),
+        );
+        let mut stranger = TrustStore::default();
+        stranger
+            .add_pem(other_ca.as_bytes(), &Binding::platform("EBL"))
+            .expect("trusted");
+        assert!(
+            ebl_pint::verified_jws(&jws, &stranger.at_time(NOW_MS), &Binding::platform("EBL"))
+                .is_err()
+        );
+    }
+}
+
+#[test]
+fn a_certified_key_whose_certificate_is_another_keys_is_refused() {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    let (_, chain_pem, _) = certified_by_a_ca(key);
+    let other = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    let refused =
+        ebl_pint::CertifiedKey::from_pem(other.serialize_pem().as_bytes(), chain_pem.as_bytes())
+            .expect_err("the certificate is not this key's");
+    assert_eq!(refused.code(), "key_certificate_mismatch");
+    // An RSA key, with its own certificate: named and refused (the rsa crate's private-key operations
+    // are not constant-time, RUSTSEC-2023-0071).
+    let rsa_pem = include_str!("fixtures/keys/rsa-platform-test.private.pem");
+    let (_, rsa_chain, _) =
+        certified_by_a_ca(rcgen::KeyPair::from_pem(rsa_pem).expect("the RSA test key"));
+    let refused = ebl_pint::CertifiedKey::from_pem(rsa_pem.as_bytes(), rsa_chain.as_bytes())
+        .expect_err("RSA is not used to sign");
+    assert_eq!(refused.code(), "rsa_signing_key");
+    let refused =
+        ebl_pint::CertifiedKey::from_pem(b"not a key", chain_pem.as_bytes()).expect_err("no key");
+    assert_eq!(refused.code(), "no_private_key");
+}

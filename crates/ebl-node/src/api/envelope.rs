@@ -51,7 +51,7 @@ pub(crate) fn envelope_of<K: Kv>(
         &exported,
         &registry,
         &app.pint.platform,
-        &app.node_key,
+        &app.pint.signer(&app.node_key),
     ))
 }
 
@@ -146,5 +146,8 @@ pub(super) async fn bill_document<K: Kv>(
 
 /// This node's public key as a JWK: what a receiving platform adds to its trust store.
 pub(super) async fn pint_jwk<K: Kv>(State(app): State<Arc<App<K>>>) -> Json<serde_json::Value> {
-    Json(ebl_pint::public_jwk(&PartyKey::of(&app.node_key)))
+    Json(match &app.pint.signer {
+        Some(certified) => certified.public_jwk(),
+        None => ebl_pint::public_jwk(&PartyKey::of(&app.node_key)),
+    })
 }

@@ -23,7 +23,7 @@ pub(super) fn signed<K: Kv>(app: &App<K>, finished: &Finished) -> Response {
         PintCode::BadEnvelope | PintCode::BadSignature => StatusCode::UNPROCESSABLE_ENTITY,
     };
     app.metrics.pint_answer(finished.code.code());
-    let jws = ebl_pint::sign_jws(&app.node_key, &finished.to_value());
+    let jws = ebl_pint::sign_jws(&app.pint.signer(&app.node_key), &finished.to_value());
     (status, Json(Value::String(jws))).into_response()
 }
 

@@ -18,6 +18,44 @@ use ebl_store::{Documents, Folder, StoreError};
 
 pub use handlers::{routes, API_VERSION};
 
+/// Largest `pint/signing/` file read (a key or a chain of a few certificates is a few KiB).
+pub const SIGNING_FILE_BYTES_MAX: usize = 64 * 1024;
+
+/// The key that signs this platform's PINT JWS.
+pub(crate) enum PlatformSigner<'a> {
+    /// The node's Ed25519 key (EdDSA).
+    Node(&'a ebl_core::SigningKey),
+    /// The operator's key with its X.509 chain (ES256).
+    Certified(&'a ebl_pint::CertifiedKey),
+}
+
+impl ebl_pint::JwsSigner for PlatformSigner<'_> {
+    fn alg(&self) -> &'static str {
+        match self {
+            PlatformSigner::Node(k) => k.alg(),
+            PlatformSigner::Certified(k) => k.alg(),
+        }
+    }
+    fn kid(&self) -> String {
+        match self {
+            PlatformSigner::Node(k) => k.kid(),
+            PlatformSigner::Certified(k) => k.kid(),
+        }
+    }
+    fn sign(&self, signing_input: &[u8]) -> Vec<u8> {
+        match self {
+            PlatformSigner::Node(k) => k.sign(signing_input),
+            PlatformSigner::Certified(k) => k.sign(signing_input),
+        }
+    }
+    fn x5c(&self) -> Option<Vec<String>> {
+        match self {
+            PlatformSigner::Node(k) => k.x5c(),
+            PlatformSigner::Certified(k) => k.x5c(),
+        }
+    }
+}
+
 /// Why the node has no address to send a bill to another platform at: the sender tries again later
 /// (the operator may add it meanwhile).
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +86,9 @@ pub struct Receiver {
     /// receives them: read at every attempt, so an address changes without a restart. `None`: the
     /// node sends nowhere.
     pub trust_dir: Option<PathBuf>,
+    /// The platform's X.509 signing key (`pint/signing/`), which signs its PINT JWS with its chain in
+    /// `x5c`; `None`: the node's Ed25519 key signs them.
+    pub signer: Option<ebl_pint::CertifiedKey>,
     /// Where additional documents of accepted transfers are written, named by their checksum; `None`
     /// keeps them only while the transfer is open (tests without a data directory).
     pub documents: Option<Documents>,
@@ -114,6 +155,7 @@ impl Receiver {
             platform,
             trust,
             trust_dir: None,
+            signer: None,
             documents: dir.as_ref().map(|d| Documents::new(d.join("documents"))),
             finished_dir: dir.as_ref().map(|d| Folder::new(d.join("finished"))),
             transfers: Mutex::new(BTreeMap::new()),
@@ -121,6 +163,40 @@ impl Receiver {
             transfer_open_ms: TRANSFER_OPEN_MS_MAX,
             finished: Mutex::new(VecDeque::new()),
             checking: tokio::sync::Semaphore::new(ENVELOPE_CHECKS_MAX),
+        }
+    }
+
+    /// The platform's X.509 signing key in `dir` (`key.pem`, `chain.pem`), if the directory exists.
+    pub fn load_signer(dir: &FsPath) -> Result<Option<ebl_pint::CertifiedKey>, crate::NodeError> {
+        if !dir.exists() {
+            return Ok(None);
+        }
+        let read = |name: &str| {
+            let path = dir.join(name);
+            let bytes = std::fs::read(&path)
+                .map_err(|e| crate::NodeError::io(format!("reading {}", path.display()), e))?;
+            if bytes.len() > SIGNING_FILE_BYTES_MAX {
+                return Err(crate::NodeError::io(
+                    format!("reading {}", path.display()),
+                    std::io::Error::other(format!("over {SIGNING_FILE_BYTES_MAX} bytes")),
+                ));
+            }
+            Ok(bytes)
+        };
+        ebl_pint::CertifiedKey::from_pem(&read("key.pem")?, &read("chain.pem")?)
+            .map(Some)
+            .map_err(|source| crate::NodeError::PintSigning {
+                path: dir.to_owned(),
+                source,
+            })
+    }
+
+    /// The key that signs this platform's PINT JWS: the operator's X.509 key if it gave one, else the
+    /// node key.
+    pub(crate) fn signer<'a>(&'a self, node_key: &'a ebl_core::SigningKey) -> PlatformSigner<'a> {
+        match &self.signer {
+            Some(certified) => PlatformSigner::Certified(certified),
+            None => PlatformSigner::Node(node_key),
         }
     }
 

@@ -959,3 +959,86 @@ fn a_bill_received_with_documents_is_sent_on_with_them() {
         assert_eq!(bytes.as_deref(), Some(content));
     }
 }
+
+/// A CA (P-256) and a leaf certificate issued by it for a new P-256 key: the leaf's key PEM, the chain
+/// PEM (leaf first) and the CA's certificate PEM.
+fn certified_platform_key() -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("CA key");
+    let mut ca = rcgen::CertificateParams::new(vec![]).expect("params");
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "Consortium PINT CA");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_certificate = ca.self_signed(&ca_key).expect("CA certificate");
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    let mut leaf = rcgen::CertificateParams::new(vec!["ebl.example".to_owned()]).expect("params");
+    leaf.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    let leaf_certificate = leaf
+        .signed_by(&key, &rcgen::Issuer::new(ca, &ca_key))
+        .expect("leaf");
+    (
+        key.serialize_pem(),
+        format!("{}{}", leaf_certificate.pem(), ca_certificate.pem()),
+        ca_certificate.pem(),
+    )
+}
+
+#[test]
+fn a_node_given_an_x509_key_signs_its_envelopes_with_the_chain_a_gateway_verifies() {
+    let mut node = TestNode::start_on(Settings::default(), HERE);
+    let (key_pem, chain_pem, ca_pem) = certified_platform_key();
+    let signing = node.data().pint_signing();
+    std::fs::create_dir_all(&signing).expect("mkdir");
+    std::fs::write(signing.join("key.pem"), &key_pem).expect("key");
+    std::fs::write(signing.join("chain.pem"), &chain_pem).expect("chain");
+    node.restart();
+
+    let bill = node.issue("X509-OUT-1");
+    let (status, envelope) = node.get_as(&format!("/v1/bills/{bill}/pint"), &node.cast.shipper.key);
+    assert_eq!(status, 200, "{envelope}");
+    let first = envelope["envelopeTransferChain"][0]
+        .as_str()
+        .expect("entry");
+    let header: Value = serde_json::from_slice(
+        &ebl_pint::base64url_decode(first.split('.').next().expect("header")).expect("b64"),
+    )
+    .expect("json");
+    assert_eq!(header["alg"], "ES256", "{header}");
+    assert_eq!(header["x5c"].as_array().map(Vec::len), Some(2), "{header}");
+    // A receiver that trusts only the consortium's CA (as the platform, and for its carriers'
+    // manifests) verifies the envelope from the chains it carries.
+    let mut trust = ebl_pint::TrustStore::default();
+    for binding in [
+        ebl_pint::Binding::platform(HERE),
+        ebl_pint::Binding::carrier(HERE, "SMDG", "MSC"),
+    ] {
+        trust.add_pem(ca_pem.as_bytes(), &binding).expect("CA");
+    }
+    let verdict = ebl_pint::verify_envelope(
+        envelope.to_string().as_bytes(),
+        &trust.at_time(crate::support::now_ms()),
+    );
+    assert!(verdict.is_ok(), "{verdict:?}");
+    // The key a receiver is given names its chain.
+    let (_, jwk) = node.get("/v1/pint/jwk");
+    assert_eq!((&jwk["kty"], &jwk["alg"]), (&json!("EC"), &json!("ES256")));
+    assert_eq!(jwk["x5c"].as_array().map(Vec::len), Some(2));
+
+    // A key that is not the certificate's: the node does not start, and says which directory.
+    let (other_key, _, _) = certified_platform_key();
+    std::fs::write(signing.join("key.pem"), other_key).expect("key");
+    node.server.stop().expect("stop");
+    let Err(refused) = ebl_node::open_with(&node.data(), Settings::default()) else {
+        panic!("a node whose signing key is not its certificate's started");
+    };
+    assert!(
+        refused.to_string().contains("signing")
+            && refused.to_string().contains("not the private key's"),
+        "{refused}"
+    );
+    std::fs::write(signing.join("key.pem"), &key_pem).expect("key");
+    node.restart();
+}
