@@ -442,3 +442,94 @@ fn cut(text: &str, max: usize) -> String {
 pub fn ledger_document(request: &IssuanceRequest) -> Result<Document, ebl_core::Error> {
     Document::from_value(&request.document)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn carrier() -> Carrier {
+        Carrier {
+            provider: "SMDG".into(),
+            code: "MSC".into(),
+        }
+    }
+
+    /// A trust store with the carrier's key, and a request signed with it carrying `visualisation`
+    /// bytes (none if `None`).
+    fn signed(visualisation: Option<usize>) -> (TrustStore, Vec<u8>) {
+        let key = ebl_core::SigningKey::from_bytes(&[5; 32]);
+        let mut trust = TrustStore::default();
+        trust
+            .add_jwks(
+                ebl_pint::public_jwk(&ebl_core::PartyKey::of(&key))
+                    .to_string()
+                    .as_bytes(),
+                &Binding::carrier("EBL", "SMDG", "MSC"),
+            )
+            .expect("trusted");
+        let document: Value =
+            serde_json::from_str(ebl_core::sample::DCSA_TO_ORDER_BOL).expect("sample");
+        let issue_to = json!({"partyName": "B", "sendToPlatform": "EBL",
+            "identifyingCodes": [{"codeListProvider": "EBL", "partyCode": "B1"}]});
+        let sum = |v: &Value| Hash::of(jcs::canonicalize(v).expect("jcs").as_bytes()).to_hex();
+        let mut manifest =
+            json!({"documentChecksum": sum(&document), "issueToChecksum": sum(&issue_to)});
+        let mut request = json!({"document": document, "issueTo": issue_to});
+        if let Some(size) = visualisation {
+            let content = vec![7u8; size];
+            manifest["eBLVisualisationByCarrierChecksum"] = json!(Hash::of(&content).to_hex());
+            request["eBLVisualisationByCarrier"] =
+                json!({"name": "bl.pdf", "content": ebl_pint::base64_encode(&content)});
+        }
+        request["issuanceManifestSignedContent"] = json!(ebl_pint::sign_jws(&key, &manifest));
+        (trust, serde_json::to_vec(&request).expect("json"))
+    }
+
+    #[test]
+    fn visualisation_bytes_max_is_enforced_at_its_bound() {
+        let (trust, at) = signed(Some(VISUALISATION_BYTES_MAX));
+        let request = check_request(&at, &trust, "EBL", &carrier()).expect("at the bound");
+        assert_eq!(
+            request
+                .visualisation
+                .map(|v| (v.content.len(), v.content_type)),
+            Some((VISUALISATION_BYTES_MAX, "application/pdf".to_owned()))
+        );
+        let (trust, over) = signed(Some(VISUALISATION_BYTES_MAX + 1));
+        assert_eq!(
+            check_request(&over, &trust, "EBL", &carrier()).map(|_| ()),
+            Err(RequestRefusal::BadVisualisation {
+                reason: format!("over {VISUALISATION_BYTES_MAX} bytes once decoded")
+            })
+        );
+    }
+
+    #[test]
+    fn issuance_request_bytes_max_is_enforced_at_its_bound() {
+        let (trust, request) = signed(None);
+        assert!(check_request(&request, &trust, "EBL", &carrier()).is_ok());
+        // Padded with spaces (JSON allows them) to exactly the bound, then one byte over it.
+        let mut padded = request.clone();
+        padded.resize(ISSUANCE_REQUEST_BYTES_MAX, b' ');
+        assert!(check_request(&padded, &trust, "EBL", &carrier()).is_ok());
+        padded.push(b' ');
+        assert_eq!(
+            check_request(&padded, &trust, "EBL", &carrier()).map(|_| ()),
+            Err(RequestRefusal::TooLarge)
+        );
+        assert_eq!(RequestRefusal::TooLarge.status(), 413);
+    }
+
+    #[test]
+    fn a_document_of_another_carrier_is_refused_before_its_signature_is_checked() {
+        let (trust, request) = signed(None);
+        let other = Carrier {
+            provider: "SMDG".into(),
+            code: "MAEU".into(),
+        };
+        assert!(matches!(
+            check_request(&request, &trust, "EBL", &other),
+            Err(RequestRefusal::OtherCarrier { .. })
+        ));
+    }
+}

@@ -79,6 +79,9 @@ struct Connector {
     trust: TrustStore,
     records: Records<Record>,
     surrenders: Records<SurrenderRequest>,
+    /// Held across each read-change-write of a surrender record: the worker marks a request delivered
+    /// while a handler records the system's answer to it, and neither may write over the other.
+    surrender_writes: std::sync::Mutex<()>,
     /// The hash of the carrier system's token (compared as hashes: no timing of the token itself).
     token: Option<Hash>,
     wake: std::sync::Mutex<mpsc::Sender<()>>,
@@ -111,6 +114,7 @@ pub fn serve(home: &Path, node: &str, key: SigningKey, settings: Settings) -> Re
         trust,
         records,
         surrenders,
+        surrender_writes: std::sync::Mutex::new(()),
         token,
         wake: std::sync::Mutex::new(wake),
     });

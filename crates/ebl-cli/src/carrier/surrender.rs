@@ -198,3 +198,47 @@ pub fn check_answer(body: &[u8]) -> Result<SurrenderAnswer, AnswerRefusal> {
         accepted,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn surrender_answer_bytes_max_is_enforced_at_its_bound() {
+        let answer = br#"{"surrenderRequestReference":"R1","action":"SURR"}"#;
+        let mut padded = answer.to_vec();
+        padded.resize(SURRENDER_ANSWER_BYTES_MAX, b' ');
+        assert_eq!(
+            check_answer(&padded),
+            Ok(SurrenderAnswer {
+                reference: "R1".into(),
+                accepted: true
+            })
+        );
+        padded.push(b' ');
+        assert_eq!(check_answer(&padded), Err(AnswerRefusal::TooLarge));
+    }
+
+    #[test]
+    fn an_answer_is_surr_or_srej_and_a_rejection_says_why() {
+        assert_eq!(
+            check_answer(br#"{"surrenderRequestReference":"R1","action":"SREJ","comments":"  "}"#),
+            Err(AnswerRefusal::RejectionWithoutComments)
+        );
+        assert!(matches!(
+            check_answer(br#"{"surrenderRequestReference":"R1","action":"SACC"}"#),
+            Err(AnswerRefusal::Malformed { .. })
+        ));
+        assert!(matches!(
+            check_answer(br#"{"action":"SURR"}"#),
+            Err(AnswerRefusal::Malformed { .. })
+        ));
+        assert_eq!(
+            check_answer(br#"{"surrenderRequestReference":"R1","action":"SREJ","comments":"No"}"#),
+            Ok(SurrenderAnswer {
+                reference: "R1".into(),
+                accepted: false
+            })
+        );
+    }
+}

@@ -32,7 +32,7 @@ pub(super) fn tell(connector: &Connector) -> bool {
         }
     };
     let mut done = true;
-    for mut request in requests.into_iter().filter(|r| !r.delivered) {
+    for request in requests.into_iter().filter(|r| !r.delivered) {
         let reference = request.reference.clone();
         match post(
             &connector.settings.answers_to,
@@ -40,8 +40,7 @@ pub(super) fn tell(connector: &Connector) -> bool {
             &surrender::request_body(&request),
         ) {
             Ok(()) => {
-                request.delivered = true;
-                if let Err(e) = connector.surrenders.update(&request) {
+                if let Err(e) = mark_delivered(connector, &reference) {
                     say!("surrender request {reference}: {e}");
                     done = false;
                 } else {
@@ -55,6 +54,20 @@ pub(super) fn tell(connector: &Connector) -> bool {
         }
     }
     done
+}
+
+/// Marks a request delivered, as it is on disk now: the system may have answered it meanwhile (regression:
+/// the worker wrote its earlier copy over the answer, and told the system of the surrender again).
+fn mark_delivered(connector: &Connector, reference: &str) -> Result<()> {
+    let _one_writer = connector
+        .surrender_writes
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(mut request) = connector.surrenders.get(reference)? {
+        request.delivered = true;
+        connector.surrenders.update(&request)?;
+    }
+    Ok(())
 }
 
 /// Records a surrender request for every surrender pending on the carrier's bills without one.
@@ -144,6 +157,11 @@ fn answer(connector: &Connector, body: &Bytes) -> Result<std::result::Result<(),
         Ok(answer) => answer,
         Err(refusal) => return Ok(Err(refusal)),
     };
+    // One answer at a time, and never beside the worker's mark: read, sign, record under the lock.
+    let _one_writer = connector
+        .surrender_writes
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let Some(mut request) = connector.surrenders.get(&answer.reference)? else {
         return Ok(Err(AnswerRefusal::UnknownReference {
             reference: answer.reference,

@@ -562,6 +562,38 @@ fn a_carriers_system_settles_surrenders_through_the_dcsa_surrender_api() {
         again["surrenderRequestReference"],
         areq["surrenderRequestReference"]
     );
+
+    // A straight bill, its consignee the buyer: surrendered for delivery and accepted alike.
+    let mut straight: Value =
+        serde_json::from_str(ebl_core::sample::DCSA_TO_ORDER_BOL).expect("sample");
+    straight["transportDocumentReference"] = json!("SUR-STRAIGHT");
+    straight["isToOrder"] = json!(false);
+    straight["documentParties"]["consignee"] =
+        json!({"partyName": "Buyer One", "identifyingCodes": buyer_codes()});
+    assert_eq!(
+        connector
+            .put(&request_for(straight, "EBL", &manifest_key))
+            .0,
+        204
+    );
+    assert_eq!(system.answer().1["issuanceResponseCode"], "ISSU");
+    t.json(
+        "buyer1",
+        &["bill", "surrender", "SUR-STRAIGHT", "--as", "buyer1"],
+    );
+    let (_, sreq) = system.answer();
+    assert_eq!(
+        (
+            &sreq["transportDocumentReference"],
+            &sreq["surrenderRequestCode"]
+        ),
+        (&json!("SUR-STRAIGHT"), &json!("SREQ"))
+    );
+    let surr =
+        json!({"surrenderRequestReference": sreq["surrenderRequestReference"], "action": "SURR"});
+    assert_eq!(connector.answer_surrender(&surr, Some(SYSTEM_TOKEN)).0, 204);
+    let after = shown(&t, "SUR-STRAIGHT");
+    assert!(after.contains("ACCOMPLISHED"), "{after}");
 }
 
 #[test]
