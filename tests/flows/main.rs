@@ -6,6 +6,7 @@
 )]
 
 mod attacks;
+mod carrier;
 mod cluster_trade;
 mod consortium;
 mod docs;

@@ -15,6 +15,7 @@ use ebl_core::{Hash, PartyKey, SignedTransaction, SigningKey};
 use serde_json::Value;
 
 pub mod browser;
+pub mod carrier;
 pub mod cluster;
 pub mod hosts;
 pub mod ledgers;

@@ -1,241 +1,23 @@
-//! `ebl carrier serve`, the carrier's connector, driven as a carrier's documentation system drives it:
-//! DCSA eBL Issuance API 3.0 requests signed with the carrier's manifest key, answers taken at the
-//! system's own `POST /v3/ebl-issuance-responses` (a small HTTP server in the test).
+//! `ebl carrier serve`, the carrier's connector, driven as a carrier's documentation system drives it
+//! (`ebl_tests::carrier`): DCSA eBL Issuance and Surrender API 3.0 requests and answers against the real
+//! `ebl` binary and a node, every one validated against DCSA's schemas.
 
-use std::collections::VecDeque;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use ebl_core::{jcs, Hash, PartyKey};
+use ebl_tests::carrier::{
+    checksum, issue_to, lei_codes, manifest_keys, CarrierSystem, Connector, SYSTEM_TOKEN,
+};
 use serde_json::{json, Value};
 
-use super::support::{Trade, BUYER_LEI, PASSPHRASE};
+use super::support::{Trade, BUYER_LEI};
 
-/// How long an answer may take to arrive: a wait for an event, not a sleep.
-const ANSWER_WAIT: Duration = Duration::from_secs(60);
-
-/// The carrier's documentation system: takes answers at `/v3/ebl-issuance-responses`, each answered
-/// with the next scripted status (204 once the script is used up).
-struct CarrierSystem {
-    url: String,
-    answers: mpsc::Receiver<(String, Value)>,
-    statuses: Arc<Mutex<VecDeque<u16>>>,
-}
-
-impl CarrierSystem {
-    fn start() -> CarrierSystem {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let (send, answers) = mpsc::channel();
-        let statuses = Arc::new(Mutex::new(VecDeque::new()));
-        let script = statuses.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut line = String::new();
-                reader.read_line(&mut line).expect("request line");
-                let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-                let mut length = 0;
-                loop {
-                    let mut header = String::new();
-                    reader.read_line(&mut header).expect("header");
-                    if header.trim().is_empty() {
-                        break;
-                    }
-                    if let Some((name, value)) = header.split_once(':') {
-                        if name.eq_ignore_ascii_case("content-length") {
-                            length = value.trim().parse().expect("length");
-                        }
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).expect("body");
-                let status = script.lock().expect("script").pop_front().unwrap_or(204);
-                let mut stream = stream;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status} Scripted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                );
-                let _ = send.send((path, serde_json::from_slice(&body).unwrap_or(Value::Null)));
-            }
-        });
-        CarrierSystem {
-            url,
-            answers,
-            statuses,
-        }
-    }
-
-    /// The next answer the connector delivered.
-    fn answer(&self) -> (String, Value) {
-        let (path, answer) = self
-            .answers
-            .recv_timeout(ANSWER_WAIT)
-            .expect("an answer from the connector");
-        if path == "/v3/ebl-surrender-requests" {
-            assert_valid_in(SURRENDER_SCHEMA, "SurrenderRequestDetails", &answer);
-        } else {
-            assert_valid("IssuanceResponse", &answer);
-        }
-        (path, answer)
-    }
-}
-
-/// `ebl carrier serve`, stopped (by its PID) when dropped.
-struct Connector {
-    child: Child,
-    /// `PUT /v3/ebl-issuance-requests`.
-    url: String,
-    /// `POST /v3/ebl-surrender-responses`.
-    answers: String,
-}
-
-impl Drop for Connector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Connector {
-    fn start(trade: &Trade, keys: &std::path::Path, answers_to: &str) -> Connector {
-        let token = keys.with_file_name("system-token");
-        std::fs::write(&token, SYSTEM_TOKEN).expect("token file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ebl"))
-            .args([
-                "carrier",
-                "serve",
-                "--as",
-                "carrier",
-                "--carrier",
-                "SMDG:MSC",
-                "--carrier-keys",
-                keys.to_str().expect("path"),
-                "--answers-to",
-                answers_to,
-                "--platform",
-                "EBL",
-                "--retry-ms",
-                "50",
-                "--poll-ms",
-                "50",
-                "--system-token-file",
-                token.to_str().expect("path"),
-            ])
-            .env("EBL_HOME", trade.home("carrier"))
-            .env("EBL_NODE", trade.node_url())
-            .env("EBL_PASSPHRASE", PASSPHRASE)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start ebl carrier serve");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = lines.next().expect("a first line").expect("text");
-        let url = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://") && w.ends_with("/v3/ebl-issuance-requests,"))
-            .map(|w| w.trim_end_matches(','))
-            .unwrap_or_else(|| panic!("no address in {first:?}"))
-            .to_owned();
-        let answers = url.replace("/v3/ebl-issuance-requests", "/v3/ebl-surrender-responses");
-        // The rest of its output is read so that it never blocks on a full pipe, and shown with a
-        // failing test's output.
-        std::thread::spawn(move || {
-            lines
-                .map_while(Result::ok)
-                .for_each(|l| eprintln!("connector: {l}"))
-        });
-        Connector {
-            child,
-            url,
-            answers,
-        }
-    }
-
-    /// PUTs `body` as an issuance request: the status and the JSON answered.
-    fn put(&self, body: &Value) -> (u16, Value) {
-        let response = agent()
-            .put(&self.url)
-            .header("content-type", "application/json")
-            .send(&serde_json::to_vec(body).expect("json")[..])
-            .expect("the connector answers");
-        read_answer(response, SCHEMA)
-    }
-
-    /// POSTs `body` as a surrender answer showing `token`: the status and the JSON answered.
-    fn answer_surrender(&self, body: &Value, token: Option<&str>) -> (u16, Value) {
-        assert_valid_in(SURRENDER_SCHEMA, "SurrenderRequestAnswer", body);
-        let mut request = agent()
-            .post(&self.answers)
-            .header("content-type", "application/json");
-        if let Some(token) = token {
-            request = request.header("authorization", &format!("Bearer {token}"));
-        }
-        let response = request
-            .send(&serde_json::to_vec(body).expect("json")[..])
-            .expect("the connector answers");
-        read_answer(response, SURRENDER_SCHEMA)
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-/// The token the carrier's system and its connector share.
-const SYSTEM_TOKEN: &str = "d6c1f0e2-carrier-system-token";
-
-/// The status and JSON of an answer of the connector: its API version, and DCSA's error body (of the
-/// API whose `schema` is given) on an error.
-fn read_answer(mut response: ureq::http::Response<ureq::Body>, schema: &str) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let version = response.headers().get("api-version").cloned();
-    let text = response.body_mut().read_to_string().unwrap_or_default();
-    let answer = serde_json::from_str(&text).unwrap_or(Value::Null);
-    assert_eq!(
-        version.as_ref().and_then(|v| v.to_str().ok()),
-        Some("3.0.4")
-    );
-    if status != 204 {
-        assert_valid_in(schema, "ErrorResponse", &answer);
-    }
-    (status, answer)
-}
-
-/// DCSA's eBL Issuance API 3.0.4 schemas, as JSON Schema (derived mechanically; Apache 2.0).
-const SCHEMA: &str = include_str!("../fixtures/dcsa/ebl-iss-v3.0.4.bundle.schema.json");
-
-/// DCSA's eBL Surrender API 3.0.4 schemas, as JSON Schema (derived mechanically; Apache 2.0).
-const SURRENDER_SCHEMA: &str = include_str!("../fixtures/dcsa/ebl-sur-v3.0.4.bundle.schema.json");
-
-/// `value` is valid as DCSA's Issuance API `definition`.
-#[track_caller]
-fn assert_valid(definition: &str, value: &Value) {
-    assert_valid_in(SCHEMA, definition, value);
-}
-
-/// `value` is valid as `definition` of the bundled `schema`.
-#[track_caller]
-fn assert_valid_in(schema: &str, definition: &str, value: &Value) {
-    let mut schema: Value = serde_json::from_str(schema).expect("schema");
-    schema["$ref"] = format!("#/$defs/{definition}").into();
-    let validator = jsonschema::draft202012::new(&schema).expect("a valid schema");
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{definition}: {errors:#?}\n{value}");
-}
-
-fn checksum(value: &Value) -> String {
-    Hash::of(jcs::canonicalize(value).expect("jcs").as_bytes()).to_hex()
+/// The connector of `trade`'s carrier, answering to `system`.
+fn start_connector(trade: &Trade, keys: &std::path::Path, system: &CarrierSystem) -> Connector {
+    Connector::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_ebl")),
+        &trade.home("carrier"),
+        trade.node_url(),
+        keys,
+        &system.url,
+    )
 }
 
 /// An issuance request for `reference` to the buyer (named by its LEI on `platform`), its manifest
@@ -249,23 +31,12 @@ fn request(trade: &Trade, reference: &str, platform: &str, key: &ebl_core::Signi
 
 /// The buyer as DCSA party objects name it: by its LEI.
 fn buyer_codes() -> Value {
-    json!([{"codeListProvider": "GLEIF", "codeListName": "LEI", "partyCode": BUYER_LEI}])
+    lei_codes(BUYER_LEI)
 }
 
 /// An issuance request of `document` to the buyer on `platform`, its manifest signed with `key`.
 fn request_for(document: Value, platform: &str, key: &ebl_core::SigningKey) -> Value {
-    let issue_to = json!({
-        "partyName": "Buyer One",
-        "sendToPlatform": platform,
-        "identifyingCodes": [{"codeListProvider": "GLEIF", "codeListName": "LEI", "partyCode": BUYER_LEI}],
-    });
-    let manifest = ebl_pint::sign_jws(
-        key,
-        &json!({"documentChecksum": checksum(&document), "issueToChecksum": checksum(&issue_to)}),
-    );
-    let request = json!({"document": document, "issueTo": issue_to, "issuanceManifestSignedContent": manifest});
-    assert_valid("IssuanceRequest", &request);
-    request
+    ebl_tests::carrier::request_for(document, issue_to("Buyer One", BUYER_LEI, platform), key)
 }
 
 /// A ledger with the carrier (SMDG:MSC) and the buyer (by its LEI), and a trust directory holding
@@ -285,13 +56,7 @@ fn carrier_ledger() -> (Trade, ebl_core::SigningKey, std::path::PathBuf) {
         &[&format!("LEI:{BUYER_LEI}")],
     );
     let manifest_key = ebl_core::testkit::key(61);
-    let keys = t.dir.path().join("carrier-keys");
-    std::fs::create_dir_all(keys.join("EBL")).expect("mkdir");
-    std::fs::write(
-        keys.join("EBL").join("carrier.SMDG.MSC.jwk"),
-        ebl_pint::public_jwk(&PartyKey::of(&manifest_key)).to_string(),
-    )
-    .expect("write key");
+    let keys = manifest_keys(t.dir.path(), "EBL", &manifest_key);
     (t, manifest_key, keys)
 }
 
@@ -308,7 +73,7 @@ fn held_by_buyer(trade: &Trade, reference: &str) -> bool {
 fn a_carriers_system_issues_a_bill_through_the_dcsa_issuance_api_and_is_answered_issu() {
     let (t, manifest_key, keys) = carrier_ledger();
     let system = CarrierSystem::start();
-    let connector = Connector::start(&t, &keys, &system.url);
+    let connector = start_connector(&t, &keys, &system);
 
     // The first answer is refused by the carrier's system (503): the connector tries again.
     system.statuses.lock().expect("script").push_back(503);
@@ -337,7 +102,7 @@ fn a_carriers_system_issues_a_bill_through_the_dcsa_issuance_api_and_is_answered
 fn regression_an_issuance_request_not_signed_by_the_carrier_changes_nothing() {
     let (t, manifest_key, keys) = carrier_ledger();
     let system = CarrierSystem::start();
-    let connector = Connector::start(&t, &keys, &system.url);
+    let connector = start_connector(&t, &keys, &system);
 
     // Signed by a key the carrier never registered: 401, no bill, no record (the same reference,
     // properly signed afterwards, is issued).
@@ -403,7 +168,7 @@ fn regression_an_issuance_request_not_signed_by_the_carrier_changes_nothing() {
 fn an_unknown_recipient_is_answered_breq_and_another_platforms_refu() {
     let (t, manifest_key, keys) = carrier_ledger();
     let system = CarrierSystem::start();
-    let connector = Connector::start(&t, &keys, &system.url);
+    let connector = start_connector(&t, &keys, &system);
 
     let mut unknown = request(&t, "ISS-NOBODY", "EBL", &manifest_key);
     unknown["issueTo"]["identifyingCodes"][0]["partyCode"] = json!("5493001KJTIIGC8Y1R12");
@@ -435,7 +200,7 @@ fn an_answer_not_taken_before_the_connector_stops_is_delivered_after_it_starts_a
     let (t, manifest_key, keys) = carrier_ledger();
     let system = CarrierSystem::start();
     system.statuses.lock().expect("script").extend([503; 1000]);
-    let connector = Connector::start(&t, &keys, &system.url);
+    let connector = start_connector(&t, &keys, &system);
     assert_eq!(
         connector.put(&request(&t, "ISS-R", "EBL", &manifest_key)).0,
         204
@@ -444,9 +209,9 @@ fn an_answer_not_taken_before_the_connector_stops_is_delivered_after_it_starts_a
     assert_eq!(refused["issuanceResponseCode"], "ISSU");
     drop(connector);
     system.statuses.lock().expect("script").clear();
-    while system.answers.try_recv().is_ok() {}
+    system.drain();
 
-    let again = Connector::start(&t, &keys, &system.url);
+    let again = start_connector(&t, &keys, &system);
     assert_eq!(
         system.answer().1,
         refused,
@@ -483,7 +248,7 @@ fn shown(t: &Trade, reference: &str) -> String {
 fn a_carriers_system_settles_surrenders_through_the_dcsa_surrender_api() {
     let (t, manifest_key, keys) = carrier_ledger();
     let system = CarrierSystem::start();
-    let connector = Connector::start(&t, &keys, &system.url);
+    let connector = start_connector(&t, &keys, &system);
     issued_through(&connector, &system, &t, "SUR-1", &manifest_key);
     issued_through(&connector, &system, &t, "SUR-2", &manifest_key);
 
@@ -602,7 +367,7 @@ fn every_ebl_type_of_dcsas_issuance_scenarios_is_issued() {
     // named endorsee) and blank (to order, no endorsee); each answered ISSU.
     let (t, manifest_key, keys) = carrier_ledger();
     let system = CarrierSystem::start();
-    let connector = Connector::start(&t, &keys, &system.url);
+    let connector = start_connector(&t, &keys, &system);
     let sample = |reference: &str| -> Value {
         let mut document: Value =
             serde_json::from_str(ebl_core::sample::DCSA_TO_ORDER_BOL).expect("sample");
@@ -669,7 +434,7 @@ fn a_manifest_signed_by_the_key_of_the_carriers_x509_certificate_is_issued() {
     )
     .expect("pem");
     let system = CarrierSystem::start();
-    let connector = Connector::start(&t, &keys, &system.url);
+    let connector = start_connector(&t, &keys, &system);
 
     let stranger = ebl_core::testkit::key(63);
     let mut body = request(&t, "X509-1", "EBL", &stranger);
