@@ -207,3 +207,34 @@ impl ForeignPlatform {
         })
     }
 }
+
+/// A platform key certified for signing PINT (`CertifiedKey`): a new P-256 key, a certificate for it
+/// issued by a new CA (P-256), as PEM: the key (PKCS#8), the chain (leaf first) and the CA's
+/// certificate, which a receiver trusts.
+pub fn certified_platform_key() -> (String, String, String) {
+    certified_by_a_ca(rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key"))
+}
+
+/// [`certified_platform_key`] for a key of the caller's (an RSA one, to see it refused).
+pub fn certified_by_a_ca(leaf_key: rcgen::KeyPair) -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("CA key");
+    let mut ca = rcgen::CertificateParams::new(vec![]).expect("params");
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "Consortium PINT CA");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_certificate = ca.self_signed(&ca_key).expect("CA certificate");
+    let mut leaf = rcgen::CertificateParams::new(vec!["ebl.example".to_owned()]).expect("params");
+    leaf.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    let leaf_certificate = leaf
+        .signed_by(&leaf_key, &rcgen::Issuer::new(ca, &ca_key))
+        .expect("leaf");
+    (
+        leaf_key.serialize_pem(),
+        format!("{}{}", leaf_certificate.pem(), ca_certificate.pem()),
+        ca_certificate.pem(),
+    )
+}

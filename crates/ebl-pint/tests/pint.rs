@@ -6,6 +6,7 @@
     reason = "fixtures are numbered by small indices (keys, members, parties) and cast where they are made"
 )]
 
+use ebl_pint::testkit::{certified_by_a_ca, certified_platform_key};
 use ebl_pint::{
     base64url_decode, base64url_encode, verify_envelope, Binding, PintCode, TrustStore,
 };
@@ -1402,36 +1403,11 @@ mod issue33 {
 // ---------------------------------------------------------------------------------------------------
 // A platform signing with an X.509 chain (`CertifiedKey`), as DCSA's Conformance-Gateway verifies senders.
 
-/// A CA (P-256) and a leaf issued by it for `leaf_key`: the leaf's key PEM and the chain PEM (leaf
-/// first), and the CA's certificate PEM for a receiver's trust store.
-fn certified_by_a_ca(leaf_key: rcgen::KeyPair) -> (String, String, String) {
-    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("CA key");
-    let mut ca = rcgen::CertificateParams::new(vec![]).expect("params");
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, "Consortium test CA");
-    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        rcgen::KeyUsagePurpose::KeyCertSign,
-        rcgen::KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_certificate = ca.self_signed(&ca_key).expect("CA certificate");
-    let mut leaf = rcgen::CertificateParams::new(vec!["ebl.example".to_owned()]).expect("params");
-    leaf.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
-    let issuer = rcgen::Issuer::new(ca, &ca_key);
-    let leaf_certificate = leaf.signed_by(&leaf_key, &issuer).expect("leaf");
-    (
-        leaf_key.serialize_pem(),
-        format!("{}{}", leaf_certificate.pem(), ca_certificate.pem()),
-        ca_certificate.pem(),
-    )
-}
-
 #[test]
 fn a_platform_signing_with_an_x509_chain_is_verified_from_its_ca() {
-    let leaf_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
     {
         let alg = "ES256";
-        let (key_pem, chain_pem, ca_pem) = certified_by_a_ca(leaf_key);
+        let (key_pem, chain_pem, ca_pem) = certified_platform_key();
         let signer = ebl_pint::CertifiedKey::from_pem(key_pem.as_bytes(), chain_pem.as_bytes())
             .expect("a certified key");
         let jws = ebl_pint::sign_jws(&signer, &serde_json::json!({"hello": "gateway"}));
@@ -1451,9 +1427,7 @@ fn a_platform_signing_with_an_x509_chain_is_verified_from_its_ca() {
             ebl_pint::verified_jws(&jws, &trust, &Binding::platform("EBL")).expect("verified");
         assert_eq!(payload["hello"], "gateway");
         // Another platform's CA does not vouch for it.
-        let (_, _, other_ca) = certified_by_a_ca(
-            rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key"),
-        );
+        let (_, _, other_ca) = certified_platform_key();
         let mut stranger = TrustStore::default();
         stranger
             .add_pem(other_ca.as_bytes(), &Binding::platform("EBL"))
@@ -1467,8 +1441,7 @@ fn a_platform_signing_with_an_x509_chain_is_verified_from_its_ca() {
 
 #[test]
 fn a_certified_key_whose_certificate_is_another_keys_is_refused() {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
-    let (_, chain_pem, _) = certified_by_a_ca(key);
+    let (_, chain_pem, _) = certified_platform_key();
     let other = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
     let refused =
         ebl_pint::CertifiedKey::from_pem(other.serialize_pem().as_bytes(), chain_pem.as_bytes())

@@ -42,19 +42,7 @@ fn request_for(document: Value, platform: &str, key: &ebl_core::SigningKey) -> V
 /// A ledger with the carrier (SMDG:MSC) and the buyer (by its LEI), and a trust directory holding
 /// the carrier system's manifest key.
 fn carrier_ledger() -> (Trade, ebl_core::SigningKey, std::path::PathBuf) {
-    let t = Trade::new();
-    t.admit(
-        "carrier",
-        "Mediterranean Shipping",
-        "carrier",
-        &["SMDG:MSC"],
-    );
-    t.admit(
-        "buyer1",
-        "Buyer One",
-        "trader",
-        &[&format!("LEI:{BUYER_LEI}")],
-    );
+    let t = Trade::with_carrier_and_buyer();
     let manifest_key = ebl_core::testkit::key(61);
     let keys = manifest_keys(t.dir.path(), "EBL", &manifest_key);
     (t, manifest_key, keys)

@@ -93,7 +93,22 @@ impl Trade {
     /// LEI `BUYER_LEI`, registered; `trusted` (file name, JWK) written into the node's trust directory,
     /// which the node reads as it opens again.
     pub(crate) fn receiving(trusted: &[(&str, Value)]) -> Trade {
-        let mut t = Trade::new();
+        let mut t = Trade::with_carrier_and_buyer();
+        let dir = t.data().pint_trust();
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for (name, jwk) in trusted {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().expect("in a platform's directory"))
+                .expect("mkdir");
+            std::fs::write(path, jwk.to_string()).expect("write jwk");
+        }
+        t.reopen();
+        t
+    }
+
+    /// The carrier (SMDG:MSC) and the buyer, known by its LEI `BUYER_LEI`, registered.
+    pub(crate) fn with_carrier_and_buyer() -> Trade {
+        let t = Trade::new();
         t.admit(
             "carrier",
             "Mediterranean Shipping",
@@ -106,15 +121,6 @@ impl Trade {
             "trader",
             &[&format!("LEI:{BUYER_LEI}")],
         );
-        let dir = t.data().pint_trust();
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        for (name, jwk) in trusted {
-            let path = dir.join(name);
-            std::fs::create_dir_all(path.parent().expect("in a platform's directory"))
-                .expect("mkdir");
-            std::fs::write(path, jwk.to_string()).expect("write jwk");
-        }
-        t.reopen();
         t
     }
 

@@ -5,6 +5,7 @@
 
 use ebl_core::testkit;
 use ebl_core::{Hash, PartyKey, SigningKey};
+use ebl_pint::testkit::certified_platform_key;
 use ebl_pint::{base64url_decode, base64url_encode, public_jwk, sign_jws, TrustStore};
 use serde_json::{json, Value};
 
@@ -958,32 +959,6 @@ fn a_bill_received_with_documents_is_sent_on_with_them() {
         let bytes = ebl_pint::base64_decode(doc["content"].as_str().expect("content"));
         assert_eq!(bytes.as_deref(), Some(content));
     }
-}
-
-/// A CA (P-256) and a leaf certificate issued by it for a new P-256 key: the leaf's key PEM, the chain
-/// PEM (leaf first) and the CA's certificate PEM.
-fn certified_platform_key() -> (String, String, String) {
-    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("CA key");
-    let mut ca = rcgen::CertificateParams::new(vec![]).expect("params");
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, "Consortium PINT CA");
-    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        rcgen::KeyUsagePurpose::KeyCertSign,
-        rcgen::KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_certificate = ca.self_signed(&ca_key).expect("CA certificate");
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
-    let mut leaf = rcgen::CertificateParams::new(vec!["ebl.example".to_owned()]).expect("params");
-    leaf.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
-    let leaf_certificate = leaf
-        .signed_by(&key, &rcgen::Issuer::new(ca, &ca_key))
-        .expect("leaf");
-    (
-        key.serialize_pem(),
-        format!("{}{}", leaf_certificate.pem(), ca_certificate.pem()),
-        ca_certificate.pem(),
-    )
 }
 
 #[test]
