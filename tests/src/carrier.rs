@@ -119,6 +119,18 @@ impl Connector {
     /// against `node`, with the manifest keys in `keys`, answering to `answers_to`; waits for its
     /// address.
     pub fn start(ebl: &Path, home: &Path, node: &str, keys: &Path, answers_to: &str) -> Connector {
+        Connector::start_with(ebl, home, node, keys, answers_to, &[])
+    }
+
+    /// [`Connector::start`] with more flags.
+    pub fn start_with(
+        ebl: &Path,
+        home: &Path,
+        node: &str,
+        keys: &Path,
+        answers_to: &str,
+        flags: &[&str],
+    ) -> Connector {
         let token = keys.with_file_name("system-token");
         std::fs::write(&token, SYSTEM_TOKEN).expect("token file");
         let mut child = Command::new(ebl)
@@ -142,6 +154,7 @@ impl Connector {
                 "--system-token-file",
                 token.to_str().expect("path"),
             ])
+            .args(flags)
             .env("EBL_HOME", home)
             .env("EBL_NODE", node)
             .env("EBL_PASSPHRASE", PASSPHRASE)

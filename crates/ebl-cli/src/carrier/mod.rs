@@ -68,6 +68,9 @@ pub struct Settings {
     pub retry: Duration,
     /// How often the ledger is read for surrenders of the carrier's bills.
     pub poll: Duration,
+    /// Whether a switch to paper accepted by the system is noted as the paper bill with the electronic
+    /// bill's reference, issued on the day of acceptance (else such an acceptance is refused).
+    pub paper_bill_is_reference: bool,
 }
 
 /// The connector's state, shared by the HTTP handlers.

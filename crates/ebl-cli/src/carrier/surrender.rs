@@ -104,8 +104,8 @@ pub enum AnswerRefusal {
         answer: String,
     },
     /// A switch to paper is accepted with the paper bill's number and date, which DCSA's answer does not
-    /// carry.
-    #[error("a surrender to switch to paper is accepted with the paper bill's number and date: `ebl bill accept-surrender --paper-number N --paper-date D`")]
+    /// carry (unless the connector runs with `--paper-bill-is-reference`).
+    #[error("a surrender to switch to paper is accepted with the paper bill's number and date: `ebl bill accept-surrender --paper-number N --paper-date D`, or run the connector with --paper-bill-is-reference")]
     PaperNoteNeeded,
     /// The ledger refused the acceptance or rejection.
     #[error("the ledger refused it: {code}: {message}")]

@@ -173,13 +173,22 @@ fn answer(connector: &Connector, body: &Bytes) -> Result<std::result::Result<(),
             answer: taken.clone(),
         }));
     }
-    if answer.accepted && request.reason.as_deref() == Some(AmendmentReason::SwitchToPaper.code()) {
-        return Ok(Err(AnswerRefusal::PaperNoteNeeded));
-    }
-    let action = if answer.accepted {
-        Action::AcceptSurrender { bill: request.bill }
-    } else {
-        Action::RejectSurrender { bill: request.bill }
+    let to_paper = request.reason.as_deref() == Some(AmendmentReason::SwitchToPaper.code());
+    let action = match (answer.accepted, to_paper) {
+        (false, _) => Action::RejectSurrender { bill: request.bill },
+        (true, false) => Action::AcceptSurrender { bill: request.bill },
+        (true, true) if connector.settings.paper_bill_is_reference => {
+            // The paper bill carries the electronic bill's number, issued today (UTC).
+            let today = ebl_core::time::Utc::from_unix_ms(crate::wallet::now_ms()).iso8601();
+            Action::AcceptSurrenderToPaper {
+                bill: request.bill,
+                paper: ebl_core::PaperBill {
+                    number: request.document_reference.clone(),
+                    issued_on: today.chars().take(10).collect(),
+                },
+            }
+        }
+        (true, true) => return Ok(Err(AnswerRefusal::PaperNoteNeeded)),
     };
     let wallet = connector.wallet();
     match wallet.act(&connector.key, action) {

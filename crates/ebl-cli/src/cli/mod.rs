@@ -376,6 +376,12 @@ pub enum CarrierCommand {
         /// to the carrier's system at `POST /v3/ebl-surrender-requests`.
         #[arg(long, default_value_t = 2000)]
         poll_ms: u64,
+        /// A switch to paper the system accepts (SURR) is noted on the ledger as the paper bill carrying
+        /// the electronic bill's transport document reference, issued on the day of acceptance (the
+        /// carrier prints it under the same number). Without this, such a SURR is refused and the carrier
+        /// notes the paper bill with `ebl bill accept-surrender --paper-number N --paper-date D`.
+        #[arg(long)]
+        paper_bill_is_reference: bool,
     },
 }
 
@@ -1043,6 +1049,7 @@ fn carrier(wallet: &Wallet, node: &str, command: CarrierCommand) -> Result<Out> 
         system_token_file,
         retry_ms,
         poll_ms,
+        paper_bill_is_reference,
     } = command;
     crate::ui::check_listen(&listen)?;
     ebl_pint::check_platform_code(&platform)?;
@@ -1075,6 +1082,7 @@ fn carrier(wallet: &Wallet, node: &str, command: CarrierCommand) -> Result<Out> 
             system_token,
             retry: std::time::Duration::from_millis(retry_ms.max(1)),
             poll: std::time::Duration::from_millis(poll_ms.max(1)),
+            paper_bill_is_reference,
         },
     )?;
     Ok(out(json!({"stopped": true}), "ebl carrier serve stopped"))

@@ -438,3 +438,55 @@ fn a_manifest_signed_by_the_key_of_the_carriers_x509_certificate_is_issued() {
     assert_eq!(connector.put(&body).0, 204);
     assert_eq!(system.answer().1["issuanceResponseCode"], "ISSU");
 }
+
+#[test]
+fn a_switch_to_paper_is_accepted_by_surr_only_when_the_paper_bill_carries_the_reference() {
+    let (t, manifest_key, keys) = carrier_ledger();
+    let system = CarrierSystem::start();
+    let connector = start_connector(&t, &keys, &system);
+    issued_through(&connector, &system, &t, "SWTP-1", &manifest_key);
+    t.json(
+        "buyer1",
+        &[
+            "bill",
+            "surrender",
+            "SWTP-1",
+            "--amend",
+            "SWTP",
+            "--as",
+            "buyer1",
+        ],
+    );
+    let (_, areq) = system.answer();
+    assert_eq!(
+        (&areq["surrenderRequestCode"], &areq["reasonCode"]),
+        (&json!("AREQ"), &json!("SWTP")),
+        "{areq}"
+    );
+    let surr =
+        json!({"surrenderRequestReference": areq["surrenderRequestReference"], "action": "SURR"});
+    // DCSA's SURR carries no paper bill number, which the ledger notes: refused, nothing signed.
+    let (status, body) = connector.answer_surrender(&surr, Some(SYSTEM_TOKEN));
+    assert_eq!(
+        (status, &body["errors"][0]["errorCodeText"]),
+        (400, &json!("paper_note_needed"))
+    );
+    assert!(!shown(&t, "SWTP-1").contains("SWITCHED_TO_PAPER"));
+
+    // A carrier that prints the paper bill under the electronic bill's number says so once.
+    drop(connector);
+    let connector = Connector::start_with(
+        std::path::Path::new(env!("CARGO_BIN_EXE_ebl")),
+        &t.home("carrier"),
+        t.node_url(),
+        &keys,
+        &system.url,
+        &["--paper-bill-is-reference"],
+    );
+    assert_eq!(connector.answer_surrender(&surr, Some(SYSTEM_TOKEN)).0, 204);
+    let after = shown(&t, "SWTP-1");
+    assert!(
+        after.contains("SWITCHED_TO_PAPER") && after.contains("SWTP-1"),
+        "{after}"
+    );
+}
