@@ -201,10 +201,10 @@ fn decide(connector: &Connector, request: &IssuanceRequest) -> Result<Answer> {
     let consignee = by_codes(&facts.consignee_codes);
     let replaces = match replaced_bills(&wallet, &settings.carrier, request)? {
         Ok(replaces) => replaces,
-        Err(reason) => {
+        Err(unknown) => {
             return Ok(answer(
                 Verdict::BadRequest,
-                vec![("unknown_replaced_bill", reason)],
+                vec![("unknown_replaced_bill", unknown.to_string())],
             ))
         }
     };
@@ -225,13 +225,23 @@ fn decide(connector: &Connector, request: &IssuanceRequest) -> Result<Answer> {
     }
 }
 
-/// The bills a replacement request names, as a ledger `Replacement`; `Ok(Err(reason))` when one is not
-/// the carrier's bill here.
+/// A replaced bill the request names that is not the carrier's bill here.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "oldTransportDocumentReferences names {reference}, no bill of carrier {carrier} on this ledger"
+)]
+struct UnknownReplacedBill {
+    reference: String,
+    carrier: String,
+}
+
+/// The bills a replacement request names, as a ledger `Replacement`; `Ok(Err(_))` when one is not the
+/// carrier's bill here.
 fn replaced_bills(
     wallet: &Wallet,
     carrier: &Carrier,
     request: &IssuanceRequest,
-) -> Result<std::result::Result<Option<Replacement>, String>> {
+) -> Result<std::result::Result<Option<Replacement>, UnknownReplacedBill>> {
     if request.replaces.is_empty() {
         return Ok(Ok(None));
     }
@@ -244,9 +254,10 @@ fn replaced_bills(
         {
             Some(bill) => ids.push(bill.id),
             None => {
-                return Ok(Err(format!(
-                    "oldTransportDocumentReferences names {reference}, no bill of carrier {carrier} on this ledger"
-                )))
+                return Ok(Err(UnknownReplacedBill {
+                    reference: reference.clone(),
+                    carrier: carrier.to_string(),
+                }))
             }
         }
     }

@@ -211,27 +211,45 @@ fn work(connector: &Connector, woken: &mpsc::Receiver<()>) {
     }
 }
 
+/// Why the carrier's system did not take what the connector sent (it is sent again).
+#[derive(Debug, thiserror::Error)]
+enum NotTaken {
+    /// It could not be encoded.
+    #[error("encoding it: {0}")]
+    Encoding(#[from] serde_json::Error),
+    /// The system could not be reached, or did not answer in `ANSWER_TIMEOUT`.
+    #[error("{0}")]
+    Transport(#[from] Box<ureq::Error>),
+    /// It answered with another status than 2xx or 409.
+    #[error("answered {0}")]
+    Status(u16),
+}
+
 /// POSTs `body` to the carrier's system at `path`; it is delivered when acknowledged (2xx), or when the
 /// system says it has it already (409).
-fn post(answers_to: &str, path: &str, body: &serde_json::Value) -> std::result::Result<(), String> {
+fn post(
+    answers_to: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> std::result::Result<(), NotTaken> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         .timeout_global(Some(ANSWER_TIMEOUT))
         .build()
         .into();
-    let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+    let body = serde_json::to_vec(body)?;
     let response = agent
         .post(&format!("{}{path}", answers_to.trim_end_matches('/')))
         .header("content-type", "application/json")
         .header("api-version", API_VERSION)
         .send(&body[..])
-        .map_err(|e| e.to_string())?;
+        .map_err(Box::new)?;
     let status = response.status().as_u16();
     if (200..300).contains(&status) || status == 409 {
         Ok(())
     } else {
-        Err(format!("answered {status}"))
+        Err(NotTaken::Status(status))
     }
 }
 

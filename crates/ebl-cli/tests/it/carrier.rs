@@ -490,3 +490,59 @@ fn a_switch_to_paper_is_accepted_by_surr_only_when_the_paper_bill_carries_the_re
         "{after}"
     );
 }
+
+#[test]
+fn an_amended_bill_is_issued_through_the_api_in_place_of_the_one_surrendered_for_amendment() {
+    let (t, manifest_key, keys) = carrier_ledger();
+    let system = CarrierSystem::start();
+    let connector = start_connector(&t, &keys, &system);
+    issued_through(&connector, &system, &t, "AMEND-1", &manifest_key);
+    t.json(
+        "buyer1",
+        &[
+            "bill",
+            "surrender",
+            "AMEND-1",
+            "--amend",
+            "COD",
+            "--as",
+            "buyer1",
+        ],
+    );
+    let (_, areq) = system.answer();
+    let surr =
+        json!({"surrenderRequestReference": areq["surrenderRequestReference"], "action": "SURR"});
+    assert_eq!(connector.answer_surrender(&surr, Some(SYSTEM_TOKEN)).0, 204);
+
+    // The amended document names the bill it replaces; one naming a bill that is not here is a BREQ.
+    let amended = |reference: &str, replaces: &str| {
+        let mut document: Value =
+            serde_json::from_str(ebl_core::sample::DCSA_TO_ORDER_BOL).expect("sample");
+        document["transportDocumentReference"] = json!(reference);
+        let mut body = request_for(document, "EBL", &manifest_key);
+        body["transportDocumentReplacements"] =
+            json!({"oldTransportDocumentReferences": [{"transportDocumentReference": replaces}]});
+        ebl_tests::carrier::assert_valid("IssuanceRequest", &body);
+        body
+    };
+    assert_eq!(connector.put(&amended("AMEND-X", "NOT-HERE")).0, 204);
+    let (_, answer) = system.answer();
+    assert_eq!(
+        (
+            &answer["issuanceResponseCode"],
+            &answer["errors"][0]["errorCode"]
+        ),
+        (&json!("BREQ"), &json!("unknown_replaced_bill")),
+        "{answer}"
+    );
+    assert_eq!(connector.put(&amended("AMEND-2", "AMEND-1")).0, 204);
+    let (_, answer) = system.answer();
+    assert_eq!(answer["issuanceResponseCode"], "ISSU", "{answer}");
+    let replacement = t.json("buyer1", &["bill", "show", "AMEND-2", "--as", "buyer1"]);
+    let old = t.json("buyer1", &["bill", "show", "AMEND-1", "--as", "buyer1"]);
+    assert_eq!(
+        replacement["bill"]["replaces"],
+        json!([old["bill"]["id"]]),
+        "the amended bill names the void one it replaces: {replacement}"
+    );
+}
