@@ -3,10 +3,10 @@
 //! by command as any other, and its surrender is settled through the Surrender API.
 
 use ebl_tests::carrier::{
-    issue_to, manifest_keys, request_for, CarrierSystem, Connector, SYSTEM_TOKEN,
+    issue_to, manifest_keys, request_for, sample_document, CarrierSystem, Connector, SYSTEM_TOKEN,
 };
 use ebl_tests::Market;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The shipper of the cast, as its LEI names it.
 const SHIPPER_LEI: &str = "5493001KJTIIGC8Y1R12";
@@ -26,11 +26,8 @@ fn a_carriers_system_issues_and_settles_a_bill_through_the_dcsa_apis_alone() {
     );
 
     // Issued to the shipper, named by its LEI, through PUT /v3/ebl-issuance-requests.
-    let mut document: Value =
-        serde_json::from_str(ebl_core::sample::DCSA_TO_ORDER_BOL).expect("sample");
-    document["transportDocumentReference"] = json!("FLOW-DCSA-1");
     let request = request_for(
-        document,
+        sample_document("FLOW-DCSA-1"),
         issue_to("DCSA CTK", SHIPPER_LEI, "EBL"),
         &manifest_key,
     );

@@ -269,6 +269,14 @@ pub fn checksum(value: &Value) -> String {
     Hash::of(jcs::canonicalize(value).expect("jcs").as_bytes()).to_hex()
 }
 
+/// DCSA's to-order sample transport document under `reference`.
+pub fn sample_document(reference: &str) -> Value {
+    let mut document: Value =
+        serde_json::from_str(ebl_core::sample::DCSA_TO_ORDER_BOL).expect("sample");
+    document["transportDocumentReference"] = json!(reference);
+    document
+}
+
 /// The party that is to receive the bill, as `issueTo` names it: by its LEI, on `platform`.
 pub fn issue_to(name: &str, lei: &str, platform: &str) -> Value {
     json!({

@@ -3,7 +3,8 @@
 //! `ebl` binary and a node, every one validated against DCSA's schemas.
 
 use ebl_tests::carrier::{
-    checksum, issue_to, lei_codes, manifest_keys, CarrierSystem, Connector, SYSTEM_TOKEN,
+    checksum, issue_to, lei_codes, manifest_keys, sample_document, CarrierSystem, Connector,
+    SYSTEM_TOKEN,
 };
 use serde_json::{json, Value};
 
@@ -226,6 +227,30 @@ fn issued_through(
     assert_eq!(answer["issuanceResponseCode"], "ISSU", "{answer}");
 }
 
+/// The buyer surrenders `reference` for amendment with `reason`: the AREQ the carrier's system is sent.
+fn surrendered_for_amendment(
+    t: &Trade,
+    system: &CarrierSystem,
+    reference: &str,
+    reason: &str,
+) -> Value {
+    t.json(
+        "buyer1",
+        &[
+            "bill",
+            "surrender",
+            reference,
+            "--amend",
+            reason,
+            "--as",
+            "buyer1",
+        ],
+    );
+    let (path, areq) = system.answer();
+    assert_eq!(path, "/v3/ebl-surrender-requests", "{areq}");
+    areq
+}
+
 fn shown(t: &Trade, reference: &str) -> String {
     t.ebl("buyer1", &["bill", "show", reference, "--as", "buyer1"])
         .ok()
@@ -284,19 +309,7 @@ fn a_carriers_system_settles_surrenders_through_the_dcsa_surrender_api() {
 
     // SUR-2 surrendered for amendment (change of destination): an AREQ with the reason; SREJ gives the
     // bill back to the buyer, who surrenders it anew.
-    t.json(
-        "buyer1",
-        &[
-            "bill",
-            "surrender",
-            "SUR-2",
-            "--amend",
-            "COD",
-            "--as",
-            "buyer1",
-        ],
-    );
-    let (_, areq) = system.answer();
+    let areq = surrendered_for_amendment(&t, &system, "SUR-2", "COD");
     assert_eq!(
         (&areq["surrenderRequestCode"], &areq["reasonCode"]),
         (&json!("AREQ"), &json!("COD")),
@@ -317,9 +330,7 @@ fn a_carriers_system_settles_surrenders_through_the_dcsa_surrender_api() {
     );
 
     // A straight bill, its consignee the buyer: surrendered for delivery and accepted alike.
-    let mut straight: Value =
-        serde_json::from_str(ebl_core::sample::DCSA_TO_ORDER_BOL).expect("sample");
-    straight["transportDocumentReference"] = json!("SUR-STRAIGHT");
+    let mut straight = sample_document("SUR-STRAIGHT");
     straight["isToOrder"] = json!(false);
     straight["documentParties"]["consignee"] =
         json!({"partyName": "Buyer One", "identifyingCodes": buyer_codes()});
@@ -356,20 +367,14 @@ fn every_ebl_type_of_dcsas_issuance_scenarios_is_issued() {
     let (t, manifest_key, keys) = carrier_ledger();
     let system = CarrierSystem::start();
     let connector = start_connector(&t, &keys, &system);
-    let sample = |reference: &str| -> Value {
-        let mut document: Value =
-            serde_json::from_str(ebl_core::sample::DCSA_TO_ORDER_BOL).expect("sample");
-        document["transportDocumentReference"] = json!(reference);
-        document
-    };
-    let mut straight = sample("TYPE-STRAIGHT");
+    let mut straight = sample_document("TYPE-STRAIGHT");
     straight["isToOrder"] = json!(false);
     straight["documentParties"]["consignee"] =
         json!({"partyName": "Buyer One", "identifyingCodes": buyer_codes()});
-    let mut negotiable = sample("TYPE-NEGOTIABLE");
+    let mut negotiable = sample_document("TYPE-NEGOTIABLE");
     negotiable["documentParties"]["endorsee"] =
         json!({"partyName": "Buyer One", "identifyingCodes": buyer_codes()});
-    let blank = sample("TYPE-BLANK");
+    let blank = sample_document("TYPE-BLANK");
     for document in [straight, negotiable, blank] {
         let reference = document["transportDocumentReference"].clone();
         assert_eq!(
@@ -445,19 +450,7 @@ fn a_switch_to_paper_is_accepted_by_surr_only_when_the_paper_bill_carries_the_re
     let system = CarrierSystem::start();
     let connector = start_connector(&t, &keys, &system);
     issued_through(&connector, &system, &t, "SWTP-1", &manifest_key);
-    t.json(
-        "buyer1",
-        &[
-            "bill",
-            "surrender",
-            "SWTP-1",
-            "--amend",
-            "SWTP",
-            "--as",
-            "buyer1",
-        ],
-    );
-    let (_, areq) = system.answer();
+    let areq = surrendered_for_amendment(&t, &system, "SWTP-1", "SWTP");
     assert_eq!(
         (&areq["surrenderRequestCode"], &areq["reasonCode"]),
         (&json!("AREQ"), &json!("SWTP")),
@@ -497,29 +490,14 @@ fn an_amended_bill_is_issued_through_the_api_in_place_of_the_one_surrendered_for
     let system = CarrierSystem::start();
     let connector = start_connector(&t, &keys, &system);
     issued_through(&connector, &system, &t, "AMEND-1", &manifest_key);
-    t.json(
-        "buyer1",
-        &[
-            "bill",
-            "surrender",
-            "AMEND-1",
-            "--amend",
-            "COD",
-            "--as",
-            "buyer1",
-        ],
-    );
-    let (_, areq) = system.answer();
+    let areq = surrendered_for_amendment(&t, &system, "AMEND-1", "COD");
     let surr =
         json!({"surrenderRequestReference": areq["surrenderRequestReference"], "action": "SURR"});
     assert_eq!(connector.answer_surrender(&surr, Some(SYSTEM_TOKEN)).0, 204);
 
     // The amended document names the bill it replaces; one naming a bill that is not here is a BREQ.
     let amended = |reference: &str, replaces: &str| {
-        let mut document: Value =
-            serde_json::from_str(ebl_core::sample::DCSA_TO_ORDER_BOL).expect("sample");
-        document["transportDocumentReference"] = json!(reference);
-        let mut body = request_for(document, "EBL", &manifest_key);
+        let mut body = request_for(sample_document(reference), "EBL", &manifest_key);
         body["transportDocumentReplacements"] =
             json!({"oldTransportDocumentReferences": [{"transportDocumentReference": replaces}]});
         ebl_tests::carrier::assert_valid("IssuanceRequest", &body);
