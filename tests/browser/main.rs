@@ -481,3 +481,137 @@ fn regression_a_transfer_from_another_page_is_refused_and_the_app_cannot_be_fram
     assert_eq!(status, 303, "{body}");
     assert_eq!(m.show("shipper", &bill)["possessor"], buyer);
 }
+
+/// What `ebl verify FILE --chain ID` says, as the browser verifier shows it: the verdict's text when
+/// valid; the error line without `error: ` and its code, and the code, when not.
+fn cli_verdict(m: &Market, file: &str, chain: &str, lang: &str) -> (String, Option<String>) {
+    let run = m.ebl("bank", &["--lang", lang, "verify", file, "--chain", chain]);
+    if run.code == 0 {
+        return (run.stdout.trim_end().to_owned(), None);
+    }
+    assert_eq!(run.code, 4, "a verification failure: {}", run.stderr);
+    let line = run.stderr.lines().next().expect("an error line");
+    let line = line
+        .strip_prefix("error: ")
+        .or_else(|| line.split_once('：').map(|(_, rest)| rest))
+        .expect("the error line's kind");
+    let (message, code) = line.rsplit_once(" [").expect("a code");
+    (
+        message.to_owned(),
+        Some(code.trim_end_matches(']').to_owned()),
+    )
+}
+
+/// Opens the verifier at `url`, gives it the chain id and the bundle, and reads its verdict once shown.
+fn verify_in_browser(s: &Session, url: &str, chain: &str, file: &str) -> (String, Option<String>) {
+    s.goto(url);
+    s.find("body[data-ready='true']");
+    s.type_into(&s.find("#chain"), chain);
+    s.type_into(&s.find("#file"), file);
+    s.find("#verdict.valid, #verdict.invalid");
+    let code = s.text_of("#code");
+    let valid = !s.find_all("#verdict.valid").is_empty();
+    (s.text_of("#text"), (!valid).then_some(code))
+}
+
+/// A page in one language: no sentence of the other language outside the verdict's own text.
+fn only_in(s: &Session, chinese: bool) {
+    let texts = s.execute(
+        r#"return [...document.querySelectorAll('main *:not(pre):not(#switch)')]
+             .filter(e => e.children.length === 0 && e.offsetParent !== null)
+             .map(e => e.textContent.trim()).filter(t => t.length > 0);"#,
+    );
+    for text in texts.as_array().expect("texts") {
+        let text = text.as_str().unwrap_or("");
+        let has_chinese = text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+        // The language switch (left out above) names the other language in its own words; a word
+        // without a space is a code or a name.
+        if !text.contains(' ') && !has_chinese {
+            continue;
+        }
+        assert_eq!(
+            has_chinese, chinese,
+            "{text:?} on a page in the other language"
+        );
+    }
+}
+
+#[test]
+fn the_webassembly_verifier_agrees_with_ebl_verify_on_genuine_and_tampered_bundles() {
+    let m = Market::with_cast();
+    let bill = financed_and_repaid(&m);
+    let chain = m.json("bank", &["chain", "show"])["chain"]
+        .as_str()
+        .expect("chain id")
+        .to_owned();
+    let good = m.path("good.json");
+    m.json(
+        "bank",
+        &["bill", "export", &bill, "-o", &good, "--as", "bank"],
+    );
+    let mut bundle: Value =
+        serde_json::from_slice(&std::fs::read(&good).expect("bundle")).expect("json");
+    let pledge = bundle["transactions"]
+        .as_array_mut()
+        .expect("transactions")
+        .iter_mut()
+        .find(|e| e["transaction"]["body"]["action"].get("PLEDGE").is_some())
+        .expect("a pledge");
+    pledge["transaction"]["body"]["action"]["PLEDGE"]["loan"]["amount_minor"] =
+        2_500_000_000u64.into();
+    let tampered = m.path("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&bundle).expect("json")).expect("write");
+    let other_chain = "ab".repeat(32);
+
+    // The file a bank keeps, written by the wallet, and the page the node serves: one page.
+    let kept = m.path("verifier.html");
+    m.ebl("bank", &["verifier", "-o", &kept]).ok();
+    let served = ureq::get(&format!("{}/verifier", m.node.url))
+        .call()
+        .expect("the node serves the verifier")
+        .into_body()
+        .read_to_string()
+        .expect("the page");
+    assert_eq!(
+        served,
+        std::fs::read_to_string(&kept).expect("the kept page")
+    );
+
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().expect("profile");
+    let s = driver.session(profile.path());
+    s.resize(1280, 1400);
+    let file_url = format!("file://{kept}");
+    let node_url = format!("{}/verifier", m.node.url);
+    for (lang, url) in [("en", &file_url), ("zh", &node_url)] {
+        let url = format!("{url}?lang={lang}");
+        for (file, chain) in [(&good, &chain), (&tampered, &chain), (&good, &other_chain)] {
+            let cli = cli_verdict(&m, file, chain, lang);
+            let browser = verify_in_browser(&s, &url, chain, file);
+            assert_eq!(browser, cli, "{lang}: {file} against {chain}");
+        }
+    }
+    // The tampered bundle in the browser's words: what, where (the event), the code.
+    let url = format!("{file_url}?lang=en");
+    verify_in_browser(&s, &url, &chain, &tampered);
+    assert_eq!(s.text_of("#headline"), "✗ Not valid");
+    assert!(s.text_of("#meaning").contains("the history was changed"));
+    assert!(s
+        .text_of("#place")
+        .starts_with("event 4 of the history (Pledged"));
+    only_in(&s, false);
+    s.screenshot("verifier-tampered");
+
+    // On a phone, in Chinese: the verdict fits, and no English sentence is on the page.
+    s.resize(390, 1600);
+    verify_in_browser(&s, &format!("{file_url}?lang=zh"), &chain, &good);
+    assert!(s.text_of("#headline").contains("有效"));
+    assert_eq!(s.off_screen(), Vec::<String>::new());
+    only_in(&s, true);
+    s.screenshot("verifier-phone-zh");
+    // The switch changes the language of what is shown, the verdict included.
+    s.click(&s.find("#switch"));
+    s.find("html[lang='en']");
+    assert!(s.text_of("#headline").contains("Valid"));
+    assert_eq!(s.text_of("#text"), cli_verdict(&m, &good, &chain, "en").0);
+}

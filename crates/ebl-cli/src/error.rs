@@ -34,6 +34,23 @@ pub enum Kind {
     Other,
 }
 
+impl Kind {
+    /// What kind of failure an error line reports, in words.
+    pub fn in_words(self, lang: crate::lang::Lang) -> &'static str {
+        let (en, zh) = match self {
+            Kind::Usage => ("bad usage or input", "用法或输入有误"),
+            Kind::Rejected => ("refused by the ledger", "账本拒绝"),
+            Kind::Verification => ("verification failed", "验证失败"),
+            Kind::Unreachable => ("node unreachable", "无法连接节点"),
+            Kind::Other => ("error", "错误"),
+        };
+        match lang {
+            crate::lang::Lang::En => en,
+            crate::lang::Lang::Zh => zh,
+        }
+    }
+}
+
 /// What went wrong, as data: the rule broken, whether the wallet's, the core's checked here, or the
 /// node's as it answered (decoded once, where it is read).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -953,6 +970,9 @@ pub enum Refusal {
         /// The file.
         file: std::path::PathBuf,
     },
+    /// `ebl verifier` from a wallet built by a toolchain without the WebAssembly target.
+    #[error("this ebl was built without the browser verifier: its toolchain lacked the wasm32-unknown-unknown target")]
+    VerifierNotBuilt,
     /// A request to the web app naming another host (DNS rebinding).
     #[error("this app answers to {hosts} only, not {host:?}")]
     WrongHost {
@@ -1037,6 +1057,7 @@ impl Refusal {
             Refusal::NotLoopback { .. } => "not_loopback",
             Refusal::UnknownFileKind { .. } | Refusal::OfferNotBundle { .. } => "unknown_file_kind",
             Refusal::WrongHost { .. } => "wrong_host",
+            Refusal::VerifierNotBuilt => "verifier_not_built",
             Refusal::NoSession { .. } => "no_session",
             Refusal::ForeignOrigin | Refusal::NoFormToken => "cross_site",
             Refusal::Io { .. } => "io",
@@ -1060,7 +1081,7 @@ impl Refusal {
             Refusal::UntrustedNodeCertificate { .. } => Kind::Verification,
             Refusal::StaleOffer => Kind::Verification,
             Refusal::BadReceipt(_) => Kind::Verification,
-            Refusal::Io { .. } => Kind::Other,
+            Refusal::Io { .. } | Refusal::VerifierNotBuilt => Kind::Other,
             _ => Kind::Usage,
         }
     }

@@ -29,9 +29,11 @@ pub mod demo;
 pub mod error;
 pub mod gov;
 pub mod keystore;
-pub mod lang;
-pub mod output;
 pub mod pins;
 pub mod ui;
 pub mod wallet;
 pub mod words;
+
+// The words and texts people read live in `ebl-words`, shared with the browser's verifier; the wallet
+// speaks through them under their old paths.
+pub use ebl_words::{lang, output};

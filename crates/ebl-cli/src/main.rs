@@ -98,7 +98,7 @@ fn report(e: &CliError, json: bool, lang: ebl_cli::lang::Lang) {
         // The kind in Chinese; the message and its stable code as the rule states them.
         eprintln!(
             "错误（{}）：{} [{}]",
-            ebl_cli::output::text::error_kind(e.kind(), lang),
+            e.kind().in_words(lang),
             e.message(),
             e.code()
         );

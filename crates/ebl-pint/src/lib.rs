@@ -55,7 +55,7 @@ pub use receive::{
     TRANSFERS_ACTIVE_MAX, TRANSFER_DOCUMENTS_BYTES_MAX,
 };
 pub use recorded::{check_recorded_answer, AnswerFault, Recorded};
-pub use send::{answer_summary, Next, Outbound, SEND_ATTEMPTS_MAX};
+pub use send::{Next, Outbound, SEND_ATTEMPTS_MAX};
 pub use x5c::{CERTIFICATE_BYTES_MAX, X5C_CERTIFICATES_MAX};
 
 /// Largest envelope accepted, in bytes.

@@ -224,19 +224,6 @@ fn checksums(value: &Value, field: &str) -> Option<Vec<Hash>> {
     }
 }
 
-/// What a recorded answer says, read without checking its signature (the node that recorded it
-/// checked it against the receiving platform's keys): `CODE: reason`, for people.
-pub fn answer_summary(answer: &str) -> String {
-    let payload = crate::jws::jws_content(answer)
-        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-        .unwrap_or(Value::Null);
-    let code = payload["responseCode"].as_str().unwrap_or("?");
-    match payload["reason"].as_str() {
-        Some(reason) if !reason.is_empty() => format!("{code}: {reason}"),
-        _ => code.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

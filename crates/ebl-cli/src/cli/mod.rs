@@ -132,6 +132,13 @@ pub enum Command {
         #[arg(long)]
         pint_trust: Option<PathBuf>,
     },
+    /// Write the browser verifier: one HTML file that checks proof bundles in any browser, offline, with
+    /// the same code and words as `ebl verify` (WebAssembly inside), for a bank to keep or publish.
+    Verifier {
+        /// The file to write.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
     /// Play a whole trade on an embedded node: issue, endorse, transfer, pledge, release, surrender.
     Demo {
         /// Keep the demo's node data and wallet in this directory instead of a temporary one.
@@ -947,6 +954,7 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             chain,
             pint_trust,
         } => verify(wallet, &file, chain.as_ref(), pint_trust.as_deref(), lang),
+        Command::Verifier { out: path } => verify::write_verifier(&path, force, lang),
         Command::Pint(PintCommand::Verify { file, trust }) => pint_verify(&file, &trust),
         Command::Pint(PintCommand::Export {
             bill,

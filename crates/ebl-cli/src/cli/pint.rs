@@ -294,7 +294,9 @@ pub(super) fn pint_send(
                 .find_map(|h| match &h.transaction.body.action {
                     Action::SentOut { answer, .. }
                     | Action::SendRefused { answer, .. }
-                    | Action::SendDisputed { answer, .. } => Some(ebl_pint::answer_summary(answer)),
+                    | Action::SendDisputed { answer, .. } => {
+                        Some(ebl_words::output::answer_summary(answer))
+                    }
                     _ => None,
                 })
                 .unwrap_or_default())

@@ -97,3 +97,25 @@ pub fn verify(
     }
     Ok(out(json, human))
 }
+
+/// `ebl verifier -o FILE`: the browser verifier's page, whole, for a bank to keep.
+pub(super) fn write_verifier(path: &Path, force: bool, lang: crate::lang::Lang) -> Result<Out> {
+    let page = ebl_verifier_page::page().ok_or_else(|| {
+        CliError::from(crate::error::Refusal::VerifierNotBuilt).with_hint(
+            "rustup target add wasm32-unknown-unknown, then build ebl again; or open /verifier on any ebl-node",
+        )
+    })?;
+    super::write_output(path, page.as_bytes(), force)?;
+    let kib = page.len() / 1024;
+    let human = match lang {
+        crate::lang::Lang::En => format!(
+            "wrote {} ({kib} KiB): open it in any browser, drop a proof bundle and give the chain id; nothing is sent anywhere",
+            path.display()
+        ),
+        crate::lang::Lang::Zh => format!(
+            "已写入 {}（{kib} KiB）：用任意浏览器打开，拖入证明包并填写链标识即可验证；不向任何地方发送数据",
+            path.display()
+        ),
+    };
+    Ok(out(json!({"written": path, "bytes": page.len()}), human))
+}

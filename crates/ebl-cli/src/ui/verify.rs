@@ -178,25 +178,6 @@ pub(super) async fn show(headers: HeaderMap, uri: Uri) -> Response {
     html(page_markup(&ctx))
 }
 
-/// "event 3 of the history (Transferred, 2026-…)" for a place naming a transaction of the bundle.
-fn place_in_words(ctx: &Ctx, bundle: &Bundle, place: &str) -> String {
-    let Some(tx) = place.strip_prefix("transaction ") else {
-        return place.to_owned();
-    };
-    let bill_entries = bundle.transactions.iter().enumerate();
-    for (i, e) in bill_entries {
-        if e.receipt.tx.to_hex() == tx || e.transaction.id().to_hex() == tx {
-            return words::at_event(
-                i + 1,
-                &words::action(e.transaction.body.action.code(), ctx.lang),
-                &timestamp(e.receipt.block_time_ms),
-                ctx.lang,
-            );
-        }
-    }
-    place.to_owned()
-}
-
 fn failure(ctx: &Ctx, bundle: &Bundle, f: &BundleFailure) -> Markup {
     html! {
         section.verdict.invalid id="verdict" {
@@ -205,7 +186,7 @@ fn failure(ctx: &Ctx, bundle: &Bundle, f: &BundleFailure) -> Markup {
                 dt { (ctx.t(W::WhatFailed)) }
                 dd.what { (words::explain(&f.error, ctx.lang)) br; span.exact { (f.error) } }
                 dt { (ctx.t(W::Where)) }
-                dd.where { (place_in_words(ctx, bundle, &f.place)) }
+                dd.where { (crate::output::place_in_words(bundle, &f.place, ctx.lang)) }
                 dt { (ctx.t(W::Code)) }
                 dd { code.error-code { (f.error.code()) } }
             }

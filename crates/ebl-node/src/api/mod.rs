@@ -36,6 +36,7 @@ mod endorsement;
 mod envelope;
 mod readers;
 mod submit;
+mod verifier;
 pub(crate) use submit::not_ordered;
 
 use bills::{bill, history, my_bills, status, transaction};
@@ -210,6 +211,7 @@ pub(crate) fn router<K: Kv>(app: Arc<App<K>>) -> Router {
         .route("/v1/registry/extract", get(registry_extract::<K>))
         .route("/v1/health", get(health::<K>))
         .route("/v1/cluster", get(cluster_view::<K>))
+        .route("/verifier", get(verifier::show))
         .merge(crate::pint::routes::<K>())
         .merge(crate::admin::routes::<K>())
         .fallback(not_found)

@@ -113,6 +113,47 @@ pub fn history_json(
     serde_json::Value::Array(entries.collect())
 }
 
+/// What another platform's recorded PINT answer says, read without checking its signature (the node that
+/// recorded it checked it against that platform's keys): `CODE: reason`, for people. The answer is a
+/// compact JWS; its payload is base64url JSON with DCSA's `responseCode` and `reason`.
+pub fn answer_summary(answer: &str) -> String {
+    use base64ct::Encoding as _;
+    let payload = answer
+        .split('.')
+        .nth(1)
+        .and_then(|p| base64ct::Base64UrlUnpadded::decode_vec(p).ok())
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let code = payload["responseCode"].as_str().unwrap_or("?");
+    match payload["reason"].as_str() {
+        Some(reason) if !reason.is_empty() => format!("{code}: {reason}"),
+        _ => code.to_owned(),
+    }
+}
+
+/// Where a bundle failed, in a reader's words: "event 3 of the history (Transferred, 2026-…)" for a place
+/// naming one of the bill's transactions, the place as the check named it otherwise.
+pub fn place_in_words(
+    bundle: &ebl_core::bundle::Bundle,
+    place: &str,
+    lang: crate::lang::Lang,
+) -> String {
+    let Some(tx) = place.strip_prefix("transaction ") else {
+        return place.to_owned();
+    };
+    for (i, e) in bundle.transactions.iter().enumerate() {
+        if e.receipt.tx.to_hex() == tx || e.transaction.id().to_hex() == tx {
+            return crate::words::at_event(
+                i + 1,
+                &crate::words::action(e.transaction.body.action.code(), lang),
+                &timestamp(e.receipt.block_time_ms),
+                lang,
+            );
+        }
+    }
+    place.to_owned()
+}
+
 /// What a verdict's summary says, worked out once for every renderer of it (`ebl verify` in English
 /// and Chinese, the web app's bill page).
 #[derive(Debug)]
@@ -153,6 +194,23 @@ mod tests {
         assert_eq!(timestamp(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(timestamp(951_782_400_000), "2000-02-29 00:00:00 UTC");
         assert_eq!(timestamp(1_795_777_193_076), "2026-11-27 10:59:53 UTC");
+    }
+
+    #[test]
+    fn a_pint_answer_is_summarised_by_its_code_and_reason() {
+        use base64ct::Encoding as _;
+        let jws = |payload: &str| {
+            format!(
+                "e30.{}.c2ln",
+                base64ct::Base64UrlUnpadded::encode_string(payload.as_bytes())
+            )
+        };
+        assert_eq!(
+            answer_summary(&jws(r#"{"responseCode":"BENV","reason":"no such party"}"#)),
+            "BENV: no such party"
+        );
+        assert_eq!(answer_summary(&jws(r#"{"responseCode":"RECE"}"#)), "RECE");
+        assert_eq!(answer_summary("not a jws"), "?");
     }
 
     #[test]

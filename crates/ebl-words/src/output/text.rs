@@ -407,22 +407,6 @@ pub fn verdict(v: &BundleVerdict, lang: Lang) -> String {
     lines.done()
 }
 
-/// What kind of failure an error line reports, in words.
-pub fn error_kind(kind: crate::error::Kind, lang: Lang) -> &'static str {
-    use crate::error::Kind;
-    let (en, zh) = match kind {
-        Kind::Usage => ("bad usage or input", "用法或输入有误"),
-        Kind::Rejected => ("refused by the ledger", "账本拒绝"),
-        Kind::Verification => ("verification failed", "验证失败"),
-        Kind::Unreachable => ("node unreachable", "无法连接节点"),
-        Kind::Other => ("error", "错误"),
-    };
-    match lang {
-        Lang::En => en,
-        Lang::Zh => zh,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

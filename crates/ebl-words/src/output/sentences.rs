@@ -225,15 +225,15 @@ fn english(n: &dyn Fn(&PartyId) -> String, who: &str, first: &str, action: &Acti
         Action::SendOut { to, .. } => format!("{who} sent it to {} over PINT", to.describe()),
         Action::SentOut { answer, .. } => format!(
             "the other platform received it ({}): it left this ledger",
-            ebl_pint::answer_summary(answer)
+            super::answer_summary(answer)
         ),
         Action::SendRefused { answer, .. } => format!(
             "the other platform refused it ({}): the holder has it again",
-            ebl_pint::answer_summary(answer)
+            super::answer_summary(answer)
         ),
         Action::SendDisputed { answer, .. } => format!(
             "the other platform disputes it ({}): held for people to resolve",
-            ebl_pint::answer_summary(answer)
+            super::answer_summary(answer)
         ),
     }
 }
@@ -306,15 +306,15 @@ fn chinese(n: &dyn Fn(&PartyId) -> String, who: &str, first: &str, action: &Acti
         Action::SendOut { to, .. } => format!("{who} 经 PINT 将其发送给 {}", to.describe()),
         Action::SentOut { answer, .. } => format!(
             "对方平台已接收（{}）：该提单已离开本账本",
-            ebl_pint::answer_summary(answer)
+            super::answer_summary(answer)
         ),
         Action::SendRefused { answer, .. } => format!(
             "对方平台拒收（{}）：持有人重新持有该提单",
-            ebl_pint::answer_summary(answer)
+            super::answer_summary(answer)
         ),
         Action::SendDisputed { answer, .. } => format!(
             "对方平台有异议（{}）：留待人工处理",
-            ebl_pint::answer_summary(answer)
+            super::answer_summary(answer)
         ),
     }
 }
