@@ -122,12 +122,46 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
     );
     assert_eq!(s.find_all("table.history tbody tr").len(), 5);
     let document = s.text_of("section.document");
+    // Ports by their UN/LOCODE names, the parties by their roles in words, the document's own status.
     assert!(
-        document.contains("DKAAR") && document.contains("DEBRV"),
+        document.contains("Aarhus, DK (DKAAR)") && document.contains("Bremerhaven, DE (DEBRV)"),
         "{document}"
     );
+    assert!(document.contains("Issuing party"), "{document}");
+    assert!(!document.contains("issuingParty"), "{document}");
+    assert_eq!(s.text_of("section.document dd.document-status"), "draft");
     assert!(document.contains("Shoes - black"), "{document}");
     s.screenshot("bill");
+
+    // The proof bundle behind the verdict, downloaded for the credit file, verifies offline.
+    let href = s
+        .attribute(&s.find("a.download"), "href")
+        .expect("a download link");
+    assert_eq!(href, format!("/bill/{bill}/bundle"));
+    let download = ureq::get(&format!("{}{href}", ui.base))
+        .header("Cookie", &s.cookie_header())
+        .call()
+        .expect("the bundle downloads with the page's session");
+    assert_eq!(
+        download
+            .headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok()),
+        Some("attachment; filename=\"UI-0001.bundle.json\"")
+    );
+    let text = download.into_body().read_to_string().expect("the bundle");
+    let downloaded = m.path("downloaded.bundle.json");
+    std::fs::write(&downloaded, text).expect("write");
+    let chain = m.json("buyer1", &["chain", "show"])["chain"]
+        .as_str()
+        .expect("chain id")
+        .to_owned();
+    m.ebl("buyer1", &["verify", &downloaded, "--chain", &chain])
+        .ok();
+    assert_eq!(
+        s.attribute(&s.find("a.download"), "href").as_deref(),
+        Some(format!("/bill/{bill}/bundle").as_str())
+    );
 
     // The print view: no navigation or forms, every id spelt out.
     s.click(&s.find("a.print-link"));
@@ -147,6 +181,10 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
     assert!(verdict.contains("签发人为注册承运人"), "{verdict}");
     assert!(s.text_of("header.top nav").contains("工作清单"));
     assert!(s.text_of("section.history").contains("质押"));
+    let document = s.text_of("section.document");
+    assert!(document.contains("签发方"), "{document}");
+    assert_eq!(s.text_of("section.document dd.document-status"), "草稿");
+    assert_eq!(s.text_of("a.download"), "下载证明包");
     s.screenshot("bill-zh");
     // On a 390 px phone nothing but the timeline (which scrolls as a whole) reaches off screen, in
     // either language: the history and the worklist are cards (issue 34: the holder column and long
@@ -154,10 +192,26 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
     s.resize(390, 1600);
     let off = s.off_screen();
     assert!(off.is_empty(), "off screen on a phone, in Chinese: {off:?}");
+    // The timeline scrolled to its last event keeps its lanes' names in view beside it.
+    let seen = s.execute(
+        r#"const box = document.querySelector('.timeline-scroll');
+           box.scrollLeft = box.scrollWidth;
+           const width = document.documentElement.clientWidth;
+           const inView = (e) => { const r = e.getBoundingClientRect(); return r.left >= 0 && r.right <= width; };
+           const names = [...document.querySelectorAll('svg.timeline-lanes g.lane-label text')];
+           const marks = [...document.querySelectorAll('svg.timeline g.event circle')];
+           return [names.length, names.every(inView), inView(marks[marks.length - 1]), box.scrollLeft > 0];"#,
+    );
+    assert_eq!(
+        seen,
+        serde_json::json!([4, true, true, true]),
+        "lanes' names, last event, scrolled"
+    );
     s.screenshot("bill-zh-phone");
     s.click(&s.find("a.lang-switch[lang='en']"));
     let off = s.off_screen();
     assert!(off.is_empty(), "off screen on a phone: {off:?}");
+    s.screenshot("bill-phone");
     s.click(&s.find("header.top nav a[href='/']"));
     s.find("table.worklist");
     let off = s.off_screen();
@@ -297,14 +351,14 @@ fn a_bank_accepts_a_pledge_offer_dropped_on_the_verify_page() {
     s.type_into(&s.find("#file"), &offer);
     let terms = s.text_of("section.offer");
     assert!(
-        terms.contains("First Bank") && terms.contains("90000.00 EUR"),
+        terms.contains("First Bank") && terms.contains("90,000.00 EUR"),
         "{terms}"
     );
     assert!(s.text_of(".verdict.valid").contains("Valid"));
     // The form ends with exactly what the bank signs.
     assert_eq!(
         s.text_of("#signing-summary"),
-        "What you sign: You, First Bank, co-sign a pledge of 90000.00 EUR on bill UI-0002 held by Buyer One, securing loan FB-88."
+        "What you sign: You, First Bank, co-sign a pledge of 90,000.00 EUR on bill UI-0002 held by Buyer One, securing loan FB-88."
     );
     s.screenshot("offer-review");
     s.type_into(&s.find("#accept-form input[name='passphrase']"), PASSPHRASE);
@@ -315,7 +369,7 @@ fn a_bank_accepts_a_pledge_offer_dropped_on_the_verify_page() {
     // Only the bank may move it now, and the page offers it the release, saying what it releases.
     assert_eq!(
         s.text_of("#release-form .summary"),
-        "What you sign: You, First Bank, release the pledge of 90000.00 EUR (loan FB-88) on bill UI-0002: its holder may deal with the bill again."
+        "What you sign: You, First Bank, release the pledge of 90,000.00 EUR (loan FB-88) on bill UI-0002: its holder may deal with the bill again."
     );
     assert!(s.find_all("#transfer-form").is_empty());
     s.screenshot("bill-pledged");
@@ -362,7 +416,7 @@ fn regression_a_stale_offer_is_refused_on_its_own_page_saying_what_moved() {
         "no accept form for a stale offer"
     );
     assert!(
-        s.text_of("section.offer").contains("1000.00 USD"),
+        s.text_of("section.offer").contains("1,000.00 USD"),
         "the offer is kept"
     );
     s.screenshot("offer-stale");
@@ -380,9 +434,12 @@ fn regression_a_transfer_from_another_page_is_refused_and_the_app_cannot_be_fram
     let m = Market::with_cast();
     let bill = m.issue("UI-CSRF-1");
     let ui = UiProcess::start(&m.home("shipper"), m.node_url(), &[]);
+    // A connection a request at a time: a pooled one the app has let go of answers the next request
+    // with "Peer disconnected", which is the client's reuse, not the app's answer (seen once under load).
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
+        .max_idle_connections(0)
         .build()
         .into();
     // The printed address sets the session cookie.

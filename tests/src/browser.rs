@@ -283,6 +283,28 @@ impl Session<'_> {
             .unwrap_or_default()
     }
 
+    /// The browser's cookies for the current page, as a `Cookie` header would carry them: for a download
+    /// the test fetches itself, with the session the page has.
+    pub fn cookie_header(&self) -> String {
+        self.call("GET", "/cookie", None)
+            .expect("cookies")
+            .as_array()
+            .map(|cookies| {
+                cookies
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}={}",
+                            c["name"].as_str().unwrap_or(""),
+                            c["value"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default()
+    }
+
     /// The page's whole HTML.
     pub fn source(&self) -> String {
         self.call("GET", "/source", None)

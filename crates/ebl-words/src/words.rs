@@ -34,7 +34,6 @@ words! {
     Reference => "Reference", "提单号";
     Carrier => "Carrier", "承运人";
     Status => "Status", "状态";
-    Holder => "Holder", "持有人";
     Title => "Title", "权利";
     Pledge => "Pledge", "质押";
     YourKeys => "Your keys", "您的密钥";
@@ -42,14 +41,24 @@ words! {
     Verdict => "Verdict", "结论";
     Valid => "Valid: this bill's record checks out, trusting no one.", "有效：该提单记录经验证无误，无需信任任何一方。";
     Invalid => "Not valid", "无效";
-    ChainIntact => "Chain intact", "链条完整";
+    ChainIntact => "History complete and unaltered", "历史完整且未被改动";
     IssuerRegistered => "Issuer is the registered carrier", "签发人为注册承运人";
     BlocksFinal => "Every block final", "所有区块已最终确认";
     PledgeState => "Pledge", "质押情况";
     KeyRecovery => "Key recovery", "密钥恢复";
     NoRecovery => "No key in this chain was recovered by governance.", "此链中没有经治理恢复的密钥。";
     Freshness => "Fresh as of", "数据截至";
-    PinnedChain => "Chain pinned by this wallet", "本钱包已锁定该链";
+    PinnedChain => "Your consortium's ledger", "您所在联盟的账本";
+    PinnedChainLead => "The bill is on the ledger this wallet trusts (you pinned it); a file from any other ledger would be refused.",
+        "该提单位于本钱包信任的账本上（您已指定信任该账本）；来自任何其他账本的文件都会被拒绝。";
+    TechnicalDetail => "Technical detail", "技术细节";
+    TechSignatures => "Every Ed25519 signature checked strictly (verify_strict), against the keys the registry held at that block.",
+        "每个 Ed25519 签名均按严格规则（verify_strict）依据该区块时登记的密钥验证。";
+    TechLinks => "Each transaction names the hash of the bill's transaction before it; each is proven included in its block (Merkle proof to the block's root).",
+        "每笔交易都载有该提单前一笔交易的哈希；每笔交易都以默克尔证明证实包含在其区块中。";
+    TechCertificates => "Each block carries the member nodes' signatures that make it final.",
+        "每个区块都附有使其最终确认的成员节点签名。";
+    ChainIdLabel => "Chain id", "链标识";
     NowTitle => "Now", "当前";
     Possessor => "Possessor", "占有人";
     Shipper => "Shipper", "托运人";
@@ -114,6 +123,16 @@ words! {
     ExactWords => "As ebl verify says it", "ebl verify 的原文";
     ImportNotChecked => "The bill arrived over PINT; the history it brought from the other platform is not checked here (ebl verify --pint-trust DIR checks it).",
         "此提单经 PINT 转入；其从其他平台带来的历史未在此验证（可用 ebl verify --pint-trust DIR 验证）。";
+    Consignee => "Consignee", "收货人";
+    Endorsee => "Endorsee", "被背书人";
+    NotifyParty => "Notify party", "通知方";
+    IssuingParty => "Issuing party", "签发方";
+    CarriersAgent => "Carrier's agent at destination", "承运人目的港代理";
+    OtherParty => "Other party", "其他当事方";
+    DocumentStatus => "Status in the document", "单据所载状态";
+    DownloadBundle => "Download the proof bundle", "下载证明包";
+    DownloadBundleLead => "The file this verdict rests on, for the credit file: anyone can check it again, offline, with ebl verify or the browser verifier.",
+        "本结论所依据的文件，可存入授信档案：任何人都可用 ebl verify 或浏览器验证页离线重新验证。";
     DropHere => "Drop a file here, or choose one", "将文件拖到此处，或选择文件";
     OrPaste => "or paste its text", "或粘贴其内容";
     Check => "Verify", "验证";
@@ -277,9 +296,9 @@ pub fn title(
 pub fn transactions_checked(count: usize, lang: Lang) -> String {
     match lang {
         Lang::En => format!(
-            "Every signature (verify_strict), hash link, inclusion proof and rule checks out, from the genesis through {count} transactions of this bill."
+            "Every signature and every rule checks out, from the ledger's first block through the {count} transactions of this bill, and none of them was changed."
         ),
-        Lang::Zh => format!("从创世区块起，该提单的 {count} 笔交易的每个签名、哈希链接、包含证明和规则均验证无误。"),
+        Lang::Zh => format!("从账本第一个区块起，该提单 {count} 笔交易的每个签名和每条规则均验证无误，且无一被改动。"),
     }
 }
 
@@ -338,12 +357,12 @@ pub fn fresh_as_of(time: &str, height: u64, members: &[String], lang: Lang) -> S
         Lang::En => {
             let nodes = if members.len() > 1 { "nodes" } else { "node" };
             format!(
-                "{time}, at height {height}, in a statement signed by the {nodes} of {}.",
+                "{time}, as of block {height}, in a statement signed by the {nodes} of {}.",
                 members.join(", ")
             )
         }
         Lang::Zh => format!(
-            "{time}，高度 {height}，由 {} 的节点签署的状态声明。",
+            "{time}，区块高度 {height}，由 {} 的节点签署的状态声明。",
             members.join("、")
         ),
     }
@@ -363,6 +382,40 @@ pub fn at_event(position: usize, action_name: &str, time: &str, lang: Lang) -> S
         Lang::En => format!("event {position} of the history ({action_name}, {time})"),
         Lang::Zh => format!("历史记录第 {position} 项（{action_name}，{time}）"),
     }
+}
+
+/// A transport document's own status (DCSA's `transportDocumentStatus`), in words; a code DCSA may add
+/// later is shown as it is written.
+pub fn document_status(code: &str, lang: Lang) -> String {
+    let (en, zh) = match code {
+        "DRAFT" => ("draft", "草稿"),
+        "APPROVED" => ("approved", "已核准"),
+        "ISSUED" => ("issued", "已签发"),
+        "PENDING_SURRENDER_FOR_AMENDMENT" => ("pending surrender for amendment", "待缴回修改"),
+        "SURRENDERED_FOR_AMENDMENT" => ("surrendered for amendment", "已缴回修改"),
+        "PENDING_SURRENDER_FOR_DELIVERY" => ("pending surrender for delivery", "待缴回提货"),
+        "SURRENDERED_FOR_DELIVERY" => ("surrendered for delivery", "已缴回提货"),
+        "VOIDED" => ("voided", "已作废"),
+        other => return other.to_owned(),
+    };
+    match lang {
+        Lang::En => en.to_owned(),
+        Lang::Zh => zh.to_owned(),
+    }
+}
+
+/// The role a DCSA `documentParties` key names, in words; `None` for a key DCSA may add later.
+pub fn document_party(key: &str) -> Option<W> {
+    Some(match key {
+        "shipper" => W::Shipper,
+        "consignee" => W::Consignee,
+        "endorsee" => W::Endorsee,
+        "issuingParty" => W::IssuingParty,
+        "notifyParties" => W::NotifyParty,
+        "carriersAgentAtDestination" => W::CarriersAgent,
+        "other" => W::OtherParty,
+        _ => return None,
+    })
 }
 
 /// What a failed check means, for the people who read the verdict: why it matters, in their words. The

@@ -137,7 +137,7 @@ pub(super) fn verdict(ctx: &Ctx, shown: &Shown) -> Markup {
                 dt { "✓ " (ctx.t(W::BlocksFinal)) }
                 dd { (words::blocks_final(v.block_signers.len(), fewest, v.members.len(), v.threshold, &signers.join(", "), lang)) }
                 dt { "✓ " (ctx.t(W::PinnedChain)) }
-                dd { (hex(ctx, &v.chain.to_hex())) }
+                dd { (ctx.t(W::PinnedChainLead)) }
                 dt class=(if matches!(v.bill.status, Status::Pledged(_)) { "pledged" } else { "" }) {
                     (if matches!(v.bill.status, Status::Pledged(_)) { "⚑ " } else { "✓ " }) (ctx.t(W::PledgeState))
                 }
@@ -162,6 +162,16 @@ pub(super) fn verdict(ctx: &Ctx, shown: &Shown) -> Markup {
             }
             @if shown.bundle.transactions.iter().any(|e| matches!(e.transaction.body.action, Action::Import { .. })) {
                 p.note { (ctx.t(W::ImportedNote)) }
+            }
+            // What an engineer or auditor checks, behind a fold: the officer reads the lines above.
+            details.technical {
+                summary { (ctx.t(W::TechnicalDetail)) }
+                ul {
+                    li { (ctx.t(W::TechSignatures)) }
+                    li { (ctx.t(W::TechLinks)) }
+                    li { (ctx.t(W::TechCertificates)) }
+                    li { (ctx.t(W::ChainIdLabel)) ": " (hex(ctx, &v.chain.to_hex())) }
+                }
             }
         }
     }
@@ -230,7 +240,7 @@ pub(super) fn custody(ctx: &Ctx, shown: &Shown) -> Markup {
         section.custody {
             h2 { (ctx.t(W::Custody)) }
             p.lead { (ctx.t(W::CustodyLead)) }
-            div.timeline-scroll { (timeline::svg(&events, &name, ctx.lang)) }
+            (timeline::svg(&events, &name, ctx.lang))
         }
     }
 }
@@ -304,16 +314,10 @@ fn address(party: &Value) -> String {
         .join(" ")
 }
 
+/// A DCSA location: its name, or the port UN/LOCODE names for its code (`ebl_words::places`).
 fn location(v: &Value) -> String {
-    let parts: Vec<String> = ["locationName", "UNLocationCode"]
-        .iter()
-        .filter_map(|f| text(&v[*f]))
-        .collect();
-    if parts.is_empty() {
-        "—".to_owned()
-    } else {
-        parts.join(" ")
-    }
+    ebl_words::places::location(v["locationName"].as_str(), v["UNLocationCode"].as_str())
+        .unwrap_or_else(|| "—".to_owned())
 }
 
 pub(super) fn document(ctx: &Ctx, shown: &Shown) -> Markup {
@@ -342,13 +346,19 @@ pub(super) fn document(ctx: &Ctx, shown: &Shown) -> Markup {
             dl.facts {
                 dt { (ctx.t(W::DocumentType)) }
                 dd { (facts.transport_document_type_code.code()) " · " (if facts.is_to_order { ctx.t(W::ToOrder) } else { ctx.t(W::Straight) }) }
+                @if let Some(d) = doc["transportDocumentStatus"].as_str() {
+                    dt { (ctx.t(W::DocumentStatus)) } dd.document-status { (words::document_status(d, ctx.lang)) }
+                }
                 @if let Some(d) = text(&doc["shippedOnBoardDate"]) { dt { (ctx.t(W::ShippedOnBoard)) } dd { (d) } }
                 dt { (ctx.t(W::Checksum)) } dd { code.hex { (shown.bundle.document.checksum().to_hex()) } }
             }
             h3 { (ctx.t(W::Parties)) }
             table.plain {
                 @for (role, p) in &parties {
-                    tr { th { (role) } td { strong { (text(&p["partyName"]).unwrap_or_default()) } br; (address(p)) } }
+                    tr {
+                        th { (words::document_party(role).map_or(role.as_str(), |w| ctx.t(w))) }
+                        td { strong { (text(&p["partyName"]).unwrap_or_default()) } br; (address(p)) }
+                    }
                 }
             }
             h3 { (ctx.t(W::Voyage)) }
@@ -387,6 +397,13 @@ pub(super) fn document(ctx: &Ctx, shown: &Shown) -> Markup {
 pub(super) fn all(ctx: &Ctx, shown: &Shown) -> Markup {
     html! {
         (verdict(ctx, shown))
+        (rest(ctx, shown))
+    }
+}
+
+/// Everything after the verdict: the bill now, its custody, history and document.
+pub(super) fn rest(ctx: &Ctx, shown: &Shown) -> Markup {
+    html! {
         (now(ctx, shown))
         (custody(ctx, shown))
         (history(ctx, shown))

@@ -208,6 +208,7 @@ fn router(app: Shared) -> Router {
         .route("/", get(pages::worklist))
         .route("/bill/{id}", get(pages::bill))
         .route("/bill/{id}/act", post(actions::act))
+        .route("/bill/{id}/bundle", get(pages::bundle))
         .route("/verify", get(verify::show).post(verify::dropped))
         .route("/offer/accept", post(actions::accept_offer))
         .route("/block/{height}", get(pages::block))

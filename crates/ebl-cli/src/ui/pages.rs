@@ -83,11 +83,63 @@ pub(super) async fn bill(
     }
 }
 
+/// `GET /bill/{id}/bundle`: the proof bundle the bill page's verdict rests on, freshly exported and
+/// verified as the page does, as a file for the bank's credit file (the bytes `ebl bill export` writes).
+pub(super) async fn bundle(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    use axum::response::IntoResponse;
+    let ctx = context(&headers, &uri);
+    let loaded = blocking(move || live_bill(&app, &id)).await;
+    let live = match loaded {
+        Ok(live) => live,
+        Err(e) => return error_response(&ctx, &e),
+    };
+    let text = match serde_json::to_vec_pretty(&live.bundle) {
+        Ok(text) => text,
+        Err(e) => {
+            return error_response(&ctx, &crate::error::CliError::io("encoding the bundle", e))
+        }
+    };
+    // The reference names the file; a character a file name cannot hold becomes '-'.
+    let name: String = live
+        .verdict
+        .bill
+        .reference
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.bundle.json\""),
+            ),
+        ],
+        text,
+    )
+        .into_response()
+}
+
 fn bill_page(ctx: &Ctx, live: &LiveBill, done: Option<&str>) -> maud::Markup {
     let shown = Shown::new(&live.bundle, &live.verdict);
     let b = &live.verdict.bill;
     let heading = format!("{} · {}", b.reference, b.carrier_code);
     let print_link = format!("/bill/{}?print=1", b.id.to_hex());
+    let bundle_link = format!("/bill/{}/bundle", b.id.to_hex());
     page(
         ctx,
         &heading,
@@ -99,7 +151,11 @@ fn bill_page(ctx: &Ctx, live: &LiveBill, done: Option<&str>) -> maud::Markup {
             @if ctx.print {
                 p.printed { (ctx.t(W::PrintedAt)) " " (timestamp(crate::wallet::now_ms())) }
             } @else {
-                p { a.print-link href=(print_link) { (ctx.t(W::PrintView)) } }
+                p.links {
+                    a.print-link href=(print_link) { (ctx.t(W::PrintView)) }
+                    " · "
+                    a.download href=(bundle_link) download title=(ctx.t(W::DownloadBundleLead)) { (ctx.t(W::DownloadBundle)) }
+                }
             }
             (bill_view::all(ctx, &shown))
             @if !ctx.print {
@@ -174,7 +230,7 @@ pub(super) async fn worklist(State(app): State<Shared>, headers: HeaderMap, uri:
                     table.worklist.cards {
                         thead { tr {
                             th { (ctx.t(W::Reference)) } th { (ctx.t(W::Carrier)) } th { (ctx.t(W::Status)) }
-                            th { (ctx.t(W::Holder)) } th { (ctx.t(W::Title)) } th { (ctx.t(W::Pledge)) } th { (ctx.t(W::YourKeys)) }
+                            th { (ctx.t(W::Possessor)) } th { (ctx.t(W::Title)) } th { (ctx.t(W::Pledge)) } th { (ctx.t(W::YourKeys)) }
                         } }
                         tbody {
                             @for (b, keys) in &rows {
@@ -182,7 +238,7 @@ pub(super) async fn worklist(State(app): State<Shared>, headers: HeaderMap, uri:
                                     td data-label=(ctx.t(W::Reference)) { a.bill-link href=(format!("/bill/{}", b.id.to_hex())) { (b.reference) } }
                                     td data-label=(ctx.t(W::Carrier)) { (name(&b.carrier)) }
                                     td.status data-label=(ctx.t(W::Status)) { (words::status(&b.status, ctx.lang)) }
-                                    td data-label=(ctx.t(W::Holder)) { (name(&b.possessor)) }
+                                    td data-label=(ctx.t(W::Possessor)) { (name(&b.possessor)) }
                                     td data-label=(ctx.t(W::Title)) { (words::title(&b.title, &name, ctx.lang)) }
                                     td data-label=(ctx.t(W::Pledge)) {
                                         @match &b.status {

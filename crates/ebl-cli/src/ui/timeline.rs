@@ -21,7 +21,8 @@ pub(super) struct Event<'a> {
     pub state: &'a Bill,
 }
 
-const LABEL_W: u32 = 160;
+// Wide enough for `LANE_LABEL_COLUMNS` at the lane names' 13 px: their picture clips what is wider.
+const LABEL_W: u32 = 176;
 const STEP_W: u32 = 124;
 const LANE_H: u32 = 44;
 const TOP: u32 = 52;
@@ -121,18 +122,34 @@ pub(super) fn svg(events: &[Event], name: &dyn Fn(&PartyId) -> String, lang: Lan
             custody.push_str(&format!(" H{}", width - 12));
         }
     }
+    // Two pictures side by side: the lanes' names, which stay in view, and the events, which scroll
+    // sideways under them on a narrow screen (issue 34: on a phone three of four events were out of sight
+    // and, scrolled to, lost the names of their lanes). The events' picture is the same drawing with its
+    // view starting where the names end.
+    let events_width = width - LABEL_W;
     html! {
-        svg.timeline xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {width} {height}"))
-            width=(width) height=(height) role="img" aria-label=(W::Custody.get(lang)) {
+        div.timeline-frame {
+        svg.timeline-lanes xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {LABEL_W} {height}"))
+            width=(LABEL_W) height=(height) aria-hidden="true" {
             @for (row, party) in lanes.iter().enumerate() {
                 @let top = TOP + n(row) * LANE_H;
-                g.lane data-party=(name(party)) {
-                    rect x="0" y=(top) width=(width) height=(LANE_H) class=(if row.is_multiple_of(2) { "lane-even" } else { "lane-odd" }) {}
-                    line x1=(LABEL_W) x2=(width) y1=(top + LANE_H / 2) y2=(top + LANE_H / 2) class="lane-line" {}
+                g.lane-label data-party=(name(party)) {
+                    rect x="0" y=(top) width=(LABEL_W) height=(LANE_H) class=(if row.is_multiple_of(2) { "lane-even" } else { "lane-odd" }) {}
                     text x="8" y=(top + LANE_H / 2 + 5) class="lane-name" {
                         (lane_label(&name(party)))
                         title { (name(party)) }
                     }
+                }
+            }
+        }
+        div.timeline-scroll {
+        svg.timeline xmlns="http://www.w3.org/2000/svg" viewBox=(format!("{LABEL_W} 0 {events_width} {height}"))
+            width=(events_width) height=(height) role="img" aria-label=(W::Custody.get(lang)) {
+            @for (row, party) in lanes.iter().enumerate() {
+                @let top = TOP + n(row) * LANE_H;
+                g.lane data-party=(name(party)) {
+                    rect x=(LABEL_W) y=(top) width=(events_width) height=(LANE_H) class=(if row.is_multiple_of(2) { "lane-even" } else { "lane-odd" }) {}
+                    line x1=(LABEL_W) x2=(width) y1=(top + LANE_H / 2) y2=(top + LANE_H / 2) class="lane-line" {}
                 }
             }
             @for (start, end, pledgee, loan) in pledge_bands(events) {
@@ -167,6 +184,8 @@ pub(super) fn svg(events: &[Event], name: &dyn Fn(&PartyId) -> String, lang: Lan
                     }
                 }
             }
+        }
+        }
         }
     }
 }

@@ -325,10 +325,19 @@ fn result_page(ctx: &Ctx, checked: &Checked, notice: Option<&Notice>) -> Markup 
                 .valid_until_ms
                 .is_some_and(|until| until < crate::wallet::now_ms());
             let closed = expired || notice.is_some_and(|n| n.refused_for_good);
+            // The bundle's registry replayed once, for the verdict and the sections after the form.
+            let shown = result.as_ref().ok().map(|v| Shown::new(&offer.bundle, v));
             html! {
                 h1 { (ctx.t(W::OfferTitle)) ": " (offer.bundle.document.facts().transport_document_reference) }
                 @if let Some(n) = notice { (notice_section(ctx, n)) }
                 @if expired { p.warning id="offer-expired" { (ctx.t(W::OfferExpired)) } }
+                // The verification and its freshness first, then the terms, then the form: a bank
+                // reads whether the bill is sound before what it is asked to sign.
+                @match (&shown, result) {
+                    (Some(shown), _) => { (bill_view::verdict(ctx, shown)) }
+                    (None, Err(f)) => { (failure(ctx, &offer.bundle, f)) }
+                    (None, Ok(_)) => {}
+                }
                 (offer_terms(ctx, offer))
                 @if result.is_ok() && !closed {
                     section.actions {
@@ -348,7 +357,9 @@ fn result_page(ctx: &Ctx, checked: &Checked, notice: Option<&Notice>) -> Markup 
                         }
                     }
                 }
-                (shown_or_failure(ctx, &offer.bundle, result))
+                @if let Some(shown) = &shown {
+                    (bill_view::rest(ctx, shown))
+                }
             }
         }
         Checked::EnvelopeUntrusted => html! {

@@ -128,7 +128,7 @@ fn a_whole_trade_through_every_command() {
         .ebl("bank", &["bill", "pledge-review", &offer, "--as", "bank"])
         .ok();
     assert!(
-        review.stdout.contains("VALID") && review.stdout.contains("250000.50 USD"),
+        review.stdout.contains("VALID") && review.stdout.contains("250,000.50 USD"),
         "{}",
         review.stdout
     );

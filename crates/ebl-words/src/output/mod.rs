@@ -40,13 +40,18 @@ pub fn timestamp(ms: u64) -> String {
     )
 }
 
-/// An amount in minor units, written with its currency.
+/// An amount in hundredths (as the ledger keeps a loan), written for people with its currency and the
+/// thousands grouped, as banks write them in English and in Chinese alike: `250,000.00 USD`.
 pub fn money(amount_minor: u64, currency: &str) -> String {
-    format!(
-        "{}.{:02} {currency}",
-        amount_minor / 100,
-        amount_minor % 100
-    )
+    let whole = (amount_minor / 100).to_string();
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{grouped}.{:02} {currency}", amount_minor % 100)
 }
 
 /// Who signed a transaction: a registered party (by any of its keys, current or retired), with the
@@ -214,8 +219,12 @@ mod tests {
     }
 
     #[test]
-    fn money_has_two_minor_digits() {
-        assert_eq!(money(100_000_050, "USD"), "1000000.50 USD");
+    fn money_has_two_minor_digits_and_its_thousands_grouped() {
+        assert_eq!(money(100_000_050, "USD"), "1,000,000.50 USD");
+        assert_eq!(money(25_000_000, "USD"), "250,000.00 USD");
+        assert_eq!(money(99_999, "CNY"), "999.99 CNY");
+        assert_eq!(money(100_000, "CNY"), "1,000.00 CNY");
         assert_eq!(money(5, "EUR"), "0.05 EUR");
+        assert_eq!(money(u64::MAX, "USD"), "184,467,440,737,095,516.15 USD");
     }
 }
