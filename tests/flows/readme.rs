@@ -1,9 +1,9 @@
-//! The README's walk-through by hand, run as written from an empty directory: every `sh` block of "By
-//! hand", in order, with the real binaries. A README step that stops working fails here.
+//! The guides the README points to, run as written from an empty directory: every `sh` block of each
+//! guide's walk-through, in order, with the real binaries. A guide's step that stops working fails here.
 
 use std::process::Command;
 
-/// The shell blocks of the README between two headings.
+/// The shell blocks of a guide between two headings.
 fn shell_blocks(readme: &str, from: &str, to: &str) -> Vec<String> {
     let start = readme.find(from).expect("the section");
     let section = &readme[start..start + readme[start..].find(to).expect("the next section")];
@@ -14,11 +14,16 @@ fn shell_blocks(readme: &str, from: &str, to: &str) -> Vec<String> {
         .collect()
 }
 
+/// A guide's text, by its path under docs/guide/.
+fn guide(name: &str) -> String {
+    let path = format!("{}/../docs/guide/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 #[test]
-fn the_readmes_walk_through_runs_from_an_empty_directory() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-        .expect("README.md");
-    let blocks = shell_blocks(&readme, "## By hand", "### How a bank pins a chain");
+fn the_trade_guide_runs_from_an_empty_directory() {
+    let readme = guide("trade.md");
+    let blocks = shell_blocks(&readme, "## Before you start", "## Keys and signed files");
     assert!(blocks.len() >= 5, "the walk-through's blocks: {blocks:?}");
     let ebl = ebl_tests::bin("ebl");
     let bin_dir = ebl.parent().expect("bin dir").to_owned();
@@ -81,14 +86,9 @@ fn the_readmes_walk_through_runs_from_an_empty_directory() {
 }
 
 #[test]
-fn the_readmes_two_platforms_send_a_bill_there_and_back() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-        .expect("README.md");
-    let blocks = shell_blocks(
-        &readme,
-        "### Two platforms: a bill sent over PINT and back",
-        "### Running a consortium of real organisations",
-    );
+fn the_two_platforms_guide_sends_a_bill_there_and_back() {
+    let readme = guide("two-platforms.md");
+    let blocks = shell_blocks(&readme, "## Two ledgers", "## PINT from the command line");
     assert_eq!(blocks.len(), 3, "the section's blocks: {blocks:?}");
     let ebl = ebl_tests::bin("ebl");
     let bin_dir = ebl.parent().expect("bin dir").to_owned();
@@ -189,11 +189,7 @@ fn as_a_new_user(
 /// fourth member joining with no other node restarted, until it votes.
 #[test]
 fn the_consortium_guide_runs_as_written_for_three_members_and_a_fourth_joining() {
-    let guide = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../docs/guide/consortium.md"
-    ))
-    .expect("docs/guide/consortium.md");
+    let guide = guide("consortium.md");
     let blocks = shell_blocks(&guide, "## The keys", "## What to watch");
     assert_eq!(blocks.len(), 7, "the guide's blocks: {blocks:?}");
     let ebl = ebl_tests::bin("ebl");
