@@ -268,6 +268,16 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
     assert!(s
         .text_of("section.failure")
         .contains("This is not a proof bundle, a pledge offer or a PINT envelope."));
+    // In Chinese the failure is Chinese: the code's meaning from the one catalogue, the rule's own
+    // English words behind a fold (issue 34: Chinese pages carried English ledger messages).
+    s.click(&s.find("header.top nav a[href='/verify']"));
+    s.click(&s.find("a.lang-switch[lang='zh-CN']"));
+    s.type_into(&s.find("#file"), &stranger);
+    assert_eq!(s.text_of("code.error-code"), "unknown_file_kind");
+    assert!(s.text_of("section.failure p.meaning").starts_with("这不是证明包"));
+    assert_eq!(s.attribute(&s.find("details.original"), "open"), None);
+    only_in(&s, true);
+    s.click(&s.find("a.lang-switch[lang='en']"));
 
     s.click(&s.find("header.top nav a[href='/verify']"));
     s.type_into(&s.find("#file"), &good);

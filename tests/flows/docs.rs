@@ -195,3 +195,99 @@ fn a_name_the_code_lacks_is_found_missing() {
         .collect();
     assert_eq!(missing, [renamed.as_str()]);
 }
+
+/// Every stable code a `fn code` of the code base returns: the string literals its arms give, read from
+/// the sources (the languages' own codes, `en` and `zh`, are not errors).
+fn error_codes(root: &Path) -> BTreeSet<String> {
+    let mut files = Vec::new();
+    let mut dirs = vec![root.join("crates")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("directory").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if !path.ends_with("target") && !path.ends_with("tests") {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("lang.rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut codes = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("source");
+        for (at, _) in text.match_indices("fn code(") {
+            // The function's body: from its first brace to the brace that closes it.
+            let Some(open) = text[at..].find('{').map(|i| at + i) else {
+                continue;
+            };
+            let mut depth = 0;
+            let mut end = open;
+            for (i, c) in text[open..].char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = open + i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for arm in text[open..end].split("=> \"").skip(1) {
+                let code = &arm[..arm.find('"').unwrap_or(0)];
+                if !code.is_empty()
+                    && code.starts_with(|c: char| c.is_ascii_lowercase())
+                    && code
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                {
+                    codes.insert(code.to_owned());
+                }
+            }
+        }
+    }
+    codes
+}
+
+/// Issue 34: errors mixed languages under `--lang zh` ("错误（用法或输入有误）：no bill ..."). Every code the
+/// code base can show has its meaning in English and Chinese in the one catalogue.
+#[test]
+fn every_error_code_of_the_code_base_has_its_meaning_in_both_languages() {
+    let codes = error_codes(&root());
+    assert!(codes.len() > 250, "the reader found {} codes", codes.len());
+    let missing: Vec<&String> = codes
+        .iter()
+        .filter(|c| ebl_words::codes::explain(c, ebl_words::lang::Lang::Zh).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without their meaning in ebl_words::codes: {missing:?}"
+    );
+    // And the catalogue holds no code the code base lost.
+    let stale: Vec<&str> = ebl_words::codes::ALL
+        .iter()
+        .map(|(c, _, _)| *c)
+        .filter(|c| !codes.contains(*c))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "codes in the catalogue the code base does not show: {stale:?}"
+    );
+}
+
+#[test]
+fn the_error_code_page_is_the_catalogue() {
+    let path = root().join("docs/guide/errors.md");
+    let page = ebl_words::codes::page();
+    if std::env::var_os("EBL_WRITE_DOCS").is_some() {
+        std::fs::write(&path, &page).expect("write docs/guide/errors.md");
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        written == page,
+        "docs/guide/errors.md is not the catalogue's page: EBL_WRITE_DOCS=1 cargo test -p ebl-tests --test flows the_error_code_page"
+    );
+}

@@ -95,13 +95,20 @@ fn report(e: &CliError, json: bool, lang: ebl_cli::lang::Lang) {
         let body = serde_json::json!({"error": {"code": e.code(), "message": e.message(), "hint": e.hint}});
         let _ = writeln!(std::io::stdout(), "{body}");
     } else if lang == ebl_cli::lang::Lang::Zh {
-        // The kind in Chinese; the message and its stable code as the rule states them.
-        eprintln!(
-            "错误（{}）：{} [{}]",
-            e.kind().in_words(lang),
-            e.message(),
-            e.code()
-        );
+        // The kind and the code's meaning in Chinese (one catalogue, ebl_words::codes); then the rule's
+        // own words, with their names and figures, marked as the original.
+        let code = e.code();
+        match ebl_words::codes::explain(&code, lang) {
+            Some(meaning) => {
+                eprintln!("错误（{}）：{meaning} [{code}]", e.kind().in_words(lang));
+                eprintln!("  原文：{}", e.message());
+            }
+            None => eprintln!(
+                "错误（{}）：{} [{code}]",
+                e.kind().in_words(lang),
+                e.message()
+            ),
+        }
         if let Some(hint) = &e.hint {
             eprintln!("  提示：{hint}");
         }

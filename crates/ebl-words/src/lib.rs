@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod codes;
 pub mod lang;
 pub mod output;
 pub mod places;

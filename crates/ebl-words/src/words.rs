@@ -121,6 +121,7 @@ words! {
     BadChainId => "A chain id is 64 hexadecimal digits: give the one your consortium published.", "链标识为 64 位十六进制数字：请填写您所在联盟公布的链标识。";
     NotABundle => "This file cannot be read as a proof bundle.", "无法将该文件读作证明包。";
     ExactWords => "As ebl verify says it", "ebl verify 的原文";
+    OriginalWords => "The ledger's own words", "原文";
     ImportNotChecked => "The bill arrived over PINT; the history it brought from the other platform is not checked here (ebl verify --pint-trust DIR checks it).",
         "此提单经 PINT 转入；其从其他平台带来的历史未在此验证（可用 ebl verify --pint-trust DIR 验证）。";
     Consignee => "Consignee", "收货人";

@@ -84,10 +84,25 @@ pub(super) fn error_page(ctx: &Ctx, e: &CliError) -> Markup {
         html! {
             section.failure {
                 h1 { (ctx.t(W::ErrorTitle)) }
-                p.message { (e.message()) }
+                // What the code means and what to do, in the reader's language; the rule's own words
+                // (English, with their names and figures) follow, behind a fold on a Chinese page.
+                @if let Some(meaning) = ebl_words::codes::explain(&e.code(), ctx.lang) {
+                    p.meaning { (meaning) }
+                }
                 p { (ctx.t(W::Code)) ": " code.error-code { (e.code()) } }
-                @if let Some(hint) = &e.hint {
-                    p { (ctx.t(W::Hint)) ": " (hint) }
+                @if ctx.lang == crate::lang::Lang::En {
+                    p.message { (e.message()) }
+                    @if let Some(hint) = &e.hint {
+                        p { (ctx.t(W::Hint)) ": " (hint) }
+                    }
+                } @else {
+                    details.original {
+                        summary { (ctx.t(W::OriginalWords)) }
+                        p.message { (e.message()) }
+                        @if let Some(hint) = &e.hint {
+                            p { (ctx.t(W::Hint)) ": " (hint) }
+                        }
+                    }
                 }
             }
         },

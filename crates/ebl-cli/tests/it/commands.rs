@@ -937,6 +937,29 @@ fn chinese_words_for_people_with_the_same_codes_and_json() {
         "{}",
         text.stderr
     );
+    // Issue 34: the error line was Chinese only in its kind ("错误（用法或输入有误）：no bill ..."). Its first
+    // line is the code's meaning in Chinese, from the one catalogue; the rule's own words follow as such.
+    let code = en.json()["error"]["code"]
+        .as_str()
+        .unwrap_or("?")
+        .to_owned();
+    let first = text.stderr.lines().next().unwrap_or("");
+    let meaning =
+        ebl_words::codes::explain(&code, ebl_cli::lang::Lang::Zh).expect("in the catalogue");
+    assert_eq!(
+        first,
+        format!("错误（账本拒绝）：{meaning} [{code}]"),
+        "{}",
+        text.stderr
+    );
+    assert!(
+        text.stderr
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("  原文：")),
+        "{}",
+        text.stderr
+    );
     assert!(
         text.stderr.contains(&format!(
             "[{}]",
