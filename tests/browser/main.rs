@@ -274,7 +274,9 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
     s.click(&s.find("a.lang-switch[lang='zh-CN']"));
     s.type_into(&s.find("#file"), &stranger);
     assert_eq!(s.text_of("code.error-code"), "unknown_file_kind");
-    assert!(s.text_of("section.failure p.meaning").starts_with("这不是证明包"));
+    assert!(s
+        .text_of("section.failure p.meaning")
+        .starts_with("这不是证明包"));
     assert_eq!(s.attribute(&s.find("details.original"), "open"), None);
     only_in(&s, true);
     s.click(&s.find("a.lang-switch[lang='en']"));
@@ -557,6 +559,8 @@ fn cli_verdict(m: &Market, file: &str, chain: &str, lang: &str) -> (String, Opti
         return (run.stdout.trim_end().to_owned(), None);
     }
     assert_eq!(run.code, 4, "a verification failure: {}", run.stderr);
+    // The first line: in English the rule's words; in Chinese the code's meaning (the rule's own words
+    // follow as the original, which the page keeps behind a fold).
     let line = run.stderr.lines().next().expect("an error line");
     let line = line
         .strip_prefix("error: ")
@@ -668,6 +672,11 @@ fn the_webassembly_verifier_agrees_with_ebl_verify_on_genuine_and_tampered_bundl
         .starts_with("event 4 of the history (Pledged"));
     only_in(&s, false);
     s.screenshot("verifier-tampered");
+    // In Chinese the failure is the code's meaning; the rule's English words wait behind a closed fold.
+    verify_in_browser(&s, &format!("{file_url}?lang=zh"), &chain, &tampered);
+    assert_eq!(s.attribute(&s.find("#original-words"), "open"), None);
+    assert!(s.attribute(&s.find("#original-words"), "hidden").is_none());
+    only_in(&s, true);
 
     // On a phone, in Chinese: the verdict fits, and no English sentence is on the page.
     s.resize(390, 1600);

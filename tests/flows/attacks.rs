@@ -232,7 +232,7 @@ fn regression_the_pledge_review_says_fresh_when_stale() {
         .ok()
         .stdout;
     assert!(
-        text.contains("NO: since the offer the bill moved: ENDORSE_TO_ORDER"),
+        text.contains("NO: since the offer the bill moved: Endorsed to order at "),
         "{text}"
     );
     m.refused(

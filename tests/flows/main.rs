@@ -7,6 +7,7 @@
 
 mod attacks;
 mod carrier;
+mod chinese;
 mod cluster_trade;
 mod consortium;
 mod docs;

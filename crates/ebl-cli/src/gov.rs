@@ -13,7 +13,8 @@ use serde_json::json;
 
 use crate::cli::{names, out, public_key, submitted, to_json, Out, ProposalOut, Reader, Signer};
 use crate::error::{CliError, Kind, Result};
-use crate::output;
+use crate::lang::Lang;
+use crate::output::{self, Said};
 use crate::wallet::{read_json, write_file, Wallet};
 
 /// Format of a governance proposal file.
@@ -306,10 +307,16 @@ pub enum GovCommand {
 }
 
 /// The chain's formats in words: its genesis's, then each scheduled change.
-fn formats_line(formats: &ebl_core::format::FormatSchedule) -> String {
-    let mut line = format!("chain format {}", formats.at(0));
+fn formats_line(formats: &ebl_core::format::FormatSchedule, lang: Lang) -> String {
+    let mut line = match lang {
+        Lang::En => format!("chain format {}", formats.at(0)),
+        Lang::Zh => format!("链格式 {}", formats.at(0)),
+    };
     for a in formats.activations() {
-        line.push_str(&format!("; format {} from block {}", a.format, a.height));
+        line.push_str(&match lang {
+            Lang::En => format!("; format {} from block {}", a.format, a.height),
+            Lang::Zh => format!("；自区块 {} 起为格式 {}", a.height, a.format),
+        });
     }
     line
 }
@@ -320,61 +327,74 @@ pub fn govern(
     signer: &Signer,
     action: Action,
     proposal: Option<&Path>,
-    what: String,
+    what: Said,
+    lang: Lang,
 ) -> Result<Out> {
     let admin = wallet.signer(&signer.as_key)?;
     let governed = wallet.govern(&admin, action, proposal)?;
-    governed_out(wallet, governed, what)
+    governed_out(governed, &what, lang)
 }
 
-fn governed_out(wallet: &Wallet, governed: Governed, what: String) -> Result<Out> {
+fn governed_out(governed: Governed, what: &Said, lang: Lang) -> Result<Out> {
     match governed {
-        Governed::Submitted { outcome } => submitted(wallet, *outcome, what),
-        Governed::Proposed { file, have, need } => Ok(out(
-            json!({"governance": "proposed", "file": file, "have": have, "need": need}),
-            format!(
-                "proposal written to {} with {have} of the {need} admin signatures it needs\nhand it to the other admins: `ebl gov review {}` then `ebl gov approve {} --as ADMIN`",
-                file.display(),
-                file.display(),
-                file.display()
-            ),
-        )),
+        Governed::Submitted { outcome } => submitted(*outcome, what, lang),
+        Governed::Proposed { file, have, need } => {
+            let file = file.display();
+            let human = match lang {
+                Lang::En => format!(
+                    "proposal written to {file} with {have} of the {need} admin signatures it needs\nhand it to the other admins: `ebl gov review {file}` then `ebl gov approve {file} --as ADMIN`"
+                ),
+                Lang::Zh => format!(
+                    "提案已写入 {file}，已有所需 {need} 个管理员签名中的 {have} 个\n请交给其他管理员：先 ebl gov review {file}，再 ebl gov approve {file} --as 管理员密钥名"
+                ),
+            };
+            Ok(out(
+                json!({"governance": "proposed", "file": file.to_string(), "have": have, "need": need}),
+                human,
+            ))
+        }
     }
 }
 
-fn review_text(review: &ProposalReview, what: &str) -> String {
-    format!(
-        "proposal    {}\nchange      {what}\nchain       {}\nsigned by   {} ({} of the {} needed)\nignored     {}\ncurrent     {}",
-        review.action,
-        review.chain,
-        if review.signed_by.is_empty() {
-            "nobody yet".to_owned()
-        } else {
-            review.signed_by.join(", ")
-        },
-        review.have,
-        review.need,
-        if review.ignored.is_empty() {
-            "none".to_owned()
-        } else {
-            format!(
-                "{} signature(s) by keys that are no current member's admin",
-                review.ignored.len()
-            )
-        },
-        if review.current {
-            "yes: it extends the registry's head"
-        } else {
+fn review_text(review: &ProposalReview, what: &str, lang: Lang) -> String {
+    let signed = match (review.signed_by.is_empty(), lang) {
+        (true, Lang::En) => "nobody yet".to_owned(),
+        (true, Lang::Zh) => "尚无".to_owned(),
+        (false, Lang::En) => review.signed_by.join(", "),
+        (false, Lang::Zh) => review.signed_by.join("、"),
+    };
+    let ignored = match (review.ignored.len(), lang) {
+        (0, Lang::En) => "none".to_owned(),
+        (0, Lang::Zh) => "无".to_owned(),
+        (n, Lang::En) => format!("{n} signature(s) by keys that are no current member's admin"),
+        (n, Lang::Zh) => format!("{n} 个签名所用密钥不是现任成员的管理员密钥"),
+    };
+    let current = match (review.current, lang) {
+        (true, Lang::En) => "yes: it extends the registry's head",
+        (true, Lang::Zh) => "是：它接续登记簿的最新状态",
+        (false, Lang::En) => {
             "no: the registry changed since it was written; the ledger will refuse it (stale_head)"
         }
-    )
+        (false, Lang::Zh) => "否：提案写成后登记簿已变更；账本将拒绝（stale_head）",
+    };
+    let (have, need) = (review.have, review.need);
+    match lang {
+        Lang::En => format!(
+            "proposal    {}\nchange      {what}\nchain       {}\nsigned by   {signed} ({have} of the {need} needed)\nignored     {ignored}\ncurrent     {current}",
+            review.action, review.chain,
+        ),
+        Lang::Zh => format!(
+            "提案        {}\n变更        {what}\n链          {}\n已签名      {signed}（需 {need} 个，已有 {have} 个）\n已忽略      {ignored}\n是否最新    {current}",
+            review.action, review.chain,
+        ),
+    }
 }
 
 /// Runs an `ebl gov` command.
 ///
 /// Long by nature: one short arm per `ebl gov` subcommand (the hand-round's steps each a `Wallet` call
 /// and its text).
-pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
+pub fn command(wallet: &Wallet, cmd: GovCommand, lang: Lang) -> Result<Out> {
     match cmd {
         GovCommand::Members { reader } => {
             wallet.reader(reader.as_key.as_deref())?;
@@ -385,31 +405,40 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                 .members()
                 .iter()
                 .map(|m| {
-                    format!(
-                        "{:<24} admin {}  node {}  peer {}",
-                        m.name,
-                        &m.admin.to_hex()[..16],
-                        &m.node.to_hex()[..16],
-                        m.peer_address
-                    )
-                })
-                .chain(std::iter::once(format!(
-                    "governance: {} of {} admins",
-                    registry.threshold(),
-                    registry.members().len()
-                )))
-                .chain(std::iter::once(format!(
-                    "finality: {} of {} member nodes ({} lying node(s) tolerated{})",
-                    finality,
-                    registry.members().len(),
-                    registry.faults(),
-                    if registry.stated_faults().is_some() {
-                        ", as the genesis states"
-                    } else {
-                        ""
+                    let (admin, node) = (&m.admin.to_hex()[..16], &m.node.to_hex()[..16]);
+                    match lang {
+                        Lang::En => format!(
+                            "{:<24} admin {admin}  node {node}  peer {}",
+                            m.name, m.peer_address
+                        ),
+                        Lang::Zh => format!(
+                            "{:<24} 管理员 {admin}  节点 {node}  对等地址 {}",
+                            m.name, m.peer_address
+                        ),
                     }
-                )))
-                .chain(std::iter::once(formats_line(registry.formats())))
+                })
+                .chain(std::iter::once({
+                    let (t, n) = (registry.threshold(), registry.members().len());
+                    match lang {
+                        Lang::En => format!("governance: {t} of {n} admins"),
+                        Lang::Zh => format!("治理：{n} 个管理员中需 {t} 个"),
+                    }
+                }))
+                .chain(std::iter::once({
+                    let (n, f) = (registry.members().len(), registry.faults());
+                    let stated = registry.stated_faults().is_some();
+                    match lang {
+                        Lang::En => format!(
+                            "finality: {finality} of {n} member nodes ({f} lying node(s) tolerated{})",
+                            if stated { ", as the genesis states" } else { "" }
+                        ),
+                        Lang::Zh => format!(
+                            "最终确认：{n} 个成员节点中需 {finality} 个（可容忍 {f} 个作恶节点{}）",
+                            if stated { "，依创世记录所定" } else { "" }
+                        ),
+                    }
+                }))
+                .chain(std::iter::once(formats_line(registry.formats(), lang)))
                 .collect::<Vec<_>>()
                 .join("\n");
             Ok(out(
@@ -432,9 +461,9 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                 &names,
                 &["governance".to_owned()],
                 &proposal.transaction.body.action,
-                crate::lang::Lang::En,
+                lang,
             );
-            let human = review_text(&review, &what);
+            let human = review_text(&review, &what, lang);
             let mut json = to_json(&review);
             json["change"] = to_json(&proposal.transaction.body.action);
             Ok(out(json, human))
@@ -442,7 +471,11 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
         GovCommand::Approve { file, signer } => {
             let admin = wallet.signer(&signer.as_key)?;
             let governed = wallet.approve_proposal(&file, &admin)?;
-            governed_out(wallet, governed, "governance change submitted".to_owned())
+            governed_out(
+                governed,
+                &Said::new("governance change submitted", "治理变更已提交"),
+                lang,
+            )
         }
         GovCommand::AddMember {
             name,
@@ -464,7 +497,8 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                 &signer,
                 Action::AddMember { member },
                 proposal.file.as_deref(),
-                format!("{name} is a member"),
+                Said::new(format!("{name} is a member"), format!("{name} 已成为成员")),
+                lang,
             )
         }
         GovCommand::RemoveMember {
@@ -490,7 +524,11 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                     admin: member.admin,
                 },
                 proposal.file.as_deref(),
-                format!("{name} is no longer a member"),
+                Said::new(
+                    format!("{name} is no longer a member"),
+                    format!("{name} 已不再是成员"),
+                ),
+                lang,
             )
         }
         GovCommand::Threshold {
@@ -504,7 +542,11 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                 &signer,
                 Action::SetThreshold { threshold },
                 proposal.file.as_deref(),
-                format!("governance now needs {threshold} admins"),
+                Said::new(
+                    format!("governance now needs {threshold} admins"),
+                    format!("治理现需 {threshold} 个管理员"),
+                ),
+                lang,
             )
         }
         GovCommand::ScheduleFormat {
@@ -521,7 +563,11 @@ pub fn command(wallet: &Wallet, cmd: GovCommand) -> Result<Out> {
                 &signer,
                 Action::ScheduleFormat { format, height },
                 proposal.file.as_deref(),
-                format!("chain format {format} from block {height}"),
+                Said::new(
+                    format!("chain format {format} from block {height}"),
+                    format!("自区块 {height} 起使用链格式 {format}"),
+                ),
+                lang,
             )
         }
     }

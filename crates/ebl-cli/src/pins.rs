@@ -187,33 +187,102 @@ pub enum ChainCommand {
     },
 }
 
-/// Runs an `ebl chain` command.
-pub fn command(wallet: &crate::wallet::Wallet, cmd: ChainCommand) -> Result<crate::cli::Out> {
-    use crate::cli::{out, to_json};
+/// `ebl chain show`: the chain the node serves, its members and threshold at genesis.
+fn show(wallet: &crate::wallet::Wallet, lang: crate::lang::Lang) -> Result<crate::cli::Out> {
+    use crate::cli::out;
+    use crate::lang::Lang;
     use serde_json::json;
-    let home = &wallet.home;
-    match cmd {
-        ChainCommand::Show => {
-            let view = wallet.node.genesis()?;
-            let g = &view.genesis;
-            let members: Vec<String> = g
-                .members
-                .iter()
-                .map(|m| format!("{} (node {})", m.name, &m.node.to_hex()[..16]))
-                .collect();
-            Ok(out(
-                json!({"chain": view.chain, "genesis": g}),
-                format!(
-                    "chain       {}\nname        {}\nmembers     {}\ngovernance  {} of {} admins (at genesis)\nplatform    {} (PINT)",
+
+    let view = wallet.node.genesis()?;
+    let g = &view.genesis;
+    let members: Vec<String> = g
+        .members
+        .iter()
+        .map(|m| match lang {
+            Lang::En => format!("{} (node {})", m.name, &m.node.to_hex()[..16]),
+            Lang::Zh => format!("{}（节点 {}）", m.name, &m.node.to_hex()[..16]),
+        })
+        .collect();
+    let (t, n) = (g.threshold, g.members.len());
+    let human = match lang {
+                Lang::En => format!(
+                    "chain       {}\nname        {}\nmembers     {}\ngovernance  {t} of {n} admins (at genesis)\nplatform    {} (PINT)",
                     view.chain,
                     g.chain_name,
                     members.join(", "),
-                    g.threshold,
-                    g.members.len(),
                     g.platform
                 ),
-            ))
-        }
+                Lang::Zh => format!(
+                    "链标识      {}\n名称        {}\n成员        {}\n治理        {n} 个管理员中需 {t} 个（创世时）\n平台代码    {}（PINT）",
+                    view.chain,
+                    g.chain_name,
+                    members.join("、"),
+                    g.platform
+                ),
+            };
+    Ok(out(json!({"chain": view.chain, "genesis": g}), human))
+}
+
+/// `ebl chain list`: the chains this wallet trusts, and which nodes served each.
+fn list(home: &std::path::Path, lang: crate::lang::Lang) -> Result<crate::cli::Out> {
+    use crate::cli::{out, to_json};
+    use crate::lang::Lang;
+
+    let pins = Pins::load(home)?;
+    let human = pins
+        .chains
+        .iter()
+        .map(|p| {
+            let nodes: Vec<&str> = pins
+                .nodes
+                .iter()
+                .filter(|(_, c)| **c == p.chain)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            let name = if p.name.is_empty() { "-" } else { &p.name };
+            match lang {
+                Lang::En => format!(
+                    "{}  {name}  members {}  nodes {}",
+                    p.chain,
+                    p.members.join(", "),
+                    nodes.join(" ")
+                ),
+                Lang::Zh => format!(
+                    "{}  {name}  成员 {}  节点 {}",
+                    p.chain,
+                    p.members.join("、"),
+                    nodes.join(" ")
+                ),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(out(
+        to_json(&pins),
+        if human.is_empty() {
+            match lang {
+                        Lang::En => "no chain pinned yet: the first node you talk to is pinned, or `ebl chain pin ID`",
+                        Lang::Zh => "尚未信任任何链：首次连接的节点所在的链会被信任，或用 ebl chain pin 链标识",
+                    }
+                    .to_owned()
+        } else {
+            human
+        },
+    ))
+}
+
+/// Runs an `ebl chain` command.
+pub fn command(
+    wallet: &crate::wallet::Wallet,
+    cmd: ChainCommand,
+    lang: crate::lang::Lang,
+) -> Result<crate::cli::Out> {
+    use crate::cli::out;
+    use crate::lang::Lang;
+    use serde_json::json;
+    let home = &wallet.home;
+    match cmd {
+        ChainCommand::Show => show(wallet, lang),
         ChainCommand::Pin { chain } => {
             let mut pins = Pins::load(home)?;
             let genesis = match chain {
@@ -228,59 +297,34 @@ pub fn command(wallet: &crate::wallet::Wallet, cmd: ChainCommand) -> Result<crat
                         pinned_at_ms: crate::wallet::now_ms(),
                     });
                     pins.save(home)?;
-                    return Ok(out(json!({"pinned": id}), format!("pinned chain {id}")));
+                    let human = match lang {
+                        Lang::En => format!("pinned chain {id}"),
+                        Lang::Zh => format!("已信任链 {id}"),
+                    };
+                    return Ok(out(json!({"pinned": id}), human));
                 }
             };
             pins.pin(&genesis, crate::wallet::now_ms());
             pins.save(home)?;
             let id = genesis.chain_id();
-            Ok(out(
-                json!({"pinned": id}),
-                format!("pinned chain {id} ({})", genesis.chain_name),
-            ))
+            let human = match lang {
+                Lang::En => format!("pinned chain {id} ({})", genesis.chain_name),
+                Lang::Zh => format!("已信任链 {id}（{}）", genesis.chain_name),
+            };
+            Ok(out(json!({"pinned": id}), human))
         }
-        ChainCommand::List => {
-            let pins = Pins::load(home)?;
-            let human = pins
-                .chains
-                .iter()
-                .map(|p| {
-                    let nodes: Vec<&str> = pins
-                        .nodes
-                        .iter()
-                        .filter(|(_, c)| **c == p.chain)
-                        .map(|(n, _)| n.as_str())
-                        .collect();
-                    format!(
-                        "{}  {}  members {}  nodes {}",
-                        p.chain,
-                        if p.name.is_empty() { "-" } else { &p.name },
-                        p.members.join(", "),
-                        nodes.join(" ")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            Ok(out(
-                to_json(&pins),
-                if human.is_empty() {
-                    "no chain pinned yet: the first node you talk to is pinned, or `ebl chain pin ID`"
-                        .to_owned()
-                } else {
-                    human
-                },
-            ))
-        }
+        ChainCommand::List => list(home, lang),
         ChainCommand::Unpin { chain } => {
             let mut pins = Pins::load(home)?;
             let removed = pins.unpin(&chain);
             pins.save(home)?;
             Ok(out(
                 json!({"unpinned": chain, "was_pinned": removed}),
-                if removed {
-                    format!("chain {chain} is no longer trusted")
-                } else {
-                    format!("chain {chain} was not pinned")
+                match (removed, lang) {
+                    (true, Lang::En) => format!("chain {chain} is no longer trusted"),
+                    (true, Lang::Zh) => format!("已不再信任链 {chain}"),
+                    (false, Lang::En) => format!("chain {chain} was not pinned"),
+                    (false, Lang::Zh) => format!("链 {chain} 原本就未被信任"),
                 },
             ))
         }
@@ -291,7 +335,10 @@ pub fn command(wallet: &crate::wallet::Wallet, cmd: ChainCommand) -> Result<crat
             pins.save(home)?;
             Ok(out(
                 json!({"forgotten": node, "served": known}),
-                format!("forgot which chain {node} served"),
+                match lang {
+                    Lang::En => format!("forgot which chain {node} served"),
+                    Lang::Zh => format!("已忘记 {node} 所服务的链"),
+                },
             ))
         }
     }

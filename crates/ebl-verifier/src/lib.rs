@@ -37,6 +37,9 @@ pub struct Report {
     pub place: Option<String>,
     /// What the reader should know beside the verdict.
     pub notes: Vec<String>,
+    /// The rule's own words (English, with its names and figures) when not valid and the page is in
+    /// another language: `text` is then the code's meaning, as `ebl --lang zh verify` says it.
+    pub original: Option<String>,
 }
 
 /// Verifies `bundle` (a proof bundle's JSON, as `ebl bill export` writes it) against `chain` (the chain
@@ -84,6 +87,7 @@ pub fn report(bundle: &[u8], chain: &str, lang: Lang) -> Report {
                 } else {
                     Vec::new()
                 },
+                original: None,
             }
         }
         Err(f) => invalid(&bundle, &f, lang),
@@ -99,15 +103,23 @@ fn invalid(bundle: &Bundle, f: &BundleFailure, lang: Lang) -> Report {
     )
 }
 
+/// A bundle that fails: `text` is the rule's line as `ebl verify` prints it in English; in another
+/// language the CLI prints the code's meaning from the catalogue first, and the line as the original.
 fn refused(lang: Lang, text: String, error: &Error, place: String) -> Report {
+    let code = error.code();
+    let (shown, original) = match (lang, ebl_words::codes::explain(code, lang)) {
+        (Lang::Zh, Some(meaning)) => (meaning.to_owned(), Some(text)),
+        _ => (text, None),
+    };
     Report {
         valid: false,
         headline: W::Invalid.get(lang).to_owned(),
-        text,
-        code: Some(error.code()),
+        text: shown,
+        code: Some(code),
         meaning: Some(words::explain(error, lang).to_owned()),
         place: Some(place),
         notes: Vec::new(),
+        original,
     }
 }
 
@@ -130,6 +142,7 @@ pub fn labels(lang: Lang) -> serde_json::Value {
         "where": W::Where.get(lang),
         "code": W::Code.get(lang),
         "exact": W::ExactWords.get(lang),
+        "original": W::OriginalWords.get(lang),
         "switch": other.own_name(),
         "switch_code": other.code(),
     })

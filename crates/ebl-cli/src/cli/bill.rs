@@ -4,12 +4,11 @@ use ebl_core::{Action, AmendmentReason, Loan};
 use serde_json::json;
 
 use super::{
-    out, read_document, submitted, submitted_zh, to_json, write_output, BillCommand, IssueArgs,
-    Out, Signer,
+    out, read_document, submitted, to_json, write_output, BillCommand, IssueArgs, Out, Signer,
 };
 use crate::error::{CliError, Refusal, Result};
 use crate::lang::Lang;
-use crate::output;
+use crate::output::{self, Said};
 use crate::wallet::{parse_amount, read_json, PledgeOffer, Wallet};
 use ebl_core::bundle::BUNDLE_BYTES_MAX;
 
@@ -37,27 +36,26 @@ pub(super) fn bill(
         .into());
     }
     wallet.reader(Some(&cmd.signer().as_key))?;
-    let act = |signer: &Signer, action: Action, what: &str| -> Result<Out> {
+    let act = |signer: &Signer, action: Action, what: Said| -> Result<Out> {
         let key = wallet.signer(&signer.as_key)?;
         if let Some(path) = sign_to {
             return super::tx::write(&wallet.prepare(&key, action)?, path, force);
         }
-        let code = action.code();
         let outcome = wallet.act(&key, action)?;
-        if lang == Lang::Zh {
-            return Ok(submitted_zh(outcome, code));
-        }
-        submitted(wallet, outcome, what.to_owned())
+        submitted(outcome, &what, lang)
     };
     match cmd {
-        BillCommand::Issue { args, signer } => issue(wallet, args, &signer, sign_to, force),
+        BillCommand::Issue { args, signer } => issue(wallet, args, &signer, sign_to, force, lang),
         BillCommand::Transfer { bill, to, signer } => {
             let bill = wallet.bill_id(&bill)?;
             let party = wallet.party(&to)?;
             act(
                 &signer,
                 Action::Transfer { bill, to: party.id },
-                &format!("transferred possession to {}", party.name()),
+                Said::new(
+                    format!("transferred possession to {}", party.name()),
+                    format!("已将占有转让给 {}", party.name()),
+                ),
             )
         }
         BillCommand::Endorse {
@@ -72,7 +70,10 @@ pub(super) fn bill(
                 return act(
                     &signer,
                     Action::BlankEndorse { bill },
-                    "endorsed in blank: the bill is now a bearer document",
+                    Said::new(
+                        "endorsed in blank: the bill is now a bearer document",
+                        "已空白背书：提单现为不记名单据",
+                    ),
                 );
             }
             let to = to.ok_or_else(|| CliError::from(Refusal::MissingEndorsee))?;
@@ -81,13 +82,19 @@ pub(super) fn bill(
                 act(
                     &signer,
                     Action::EndorseToOrder { bill, to: party.id },
-                    &format!("endorsed to the order of {}", party.name()),
+                    Said::new(
+                        format!("endorsed to the order of {}", party.name()),
+                        format!("已背书给 {} 的指示", party.name()),
+                    ),
                 )
             } else {
                 act(
                     &signer,
                     Action::Endorse { bill, to: party.id },
-                    &format!("endorsed to {}", party.name()),
+                    Said::new(
+                        format!("endorsed to {}", party.name()),
+                        format!("已背书给 {}", party.name()),
+                    ),
                 )
             }
         }
@@ -96,7 +103,7 @@ pub(super) fn bill(
             Action::Sign {
                 bill: wallet.bill_id(&bill)?,
             },
-            "signed for possession",
+            Said::new("signed for possession", "已签收：确认占有"),
         ),
         BillCommand::Surrender {
             bill,
@@ -108,7 +115,10 @@ pub(super) fn bill(
                 None => act(
                     &signer,
                     Action::SurrenderForDelivery { bill },
-                    "surrendered for delivery; the carrier will answer",
+                    Said::new(
+                        "surrendered for delivery; the carrier will answer",
+                        "已交单提货；等待承运人答复",
+                    ),
                 ),
                 Some(code) => {
                     let reason =
@@ -120,7 +130,10 @@ pub(super) fn bill(
                     act(
                         &signer,
                         Action::SurrenderForAmendment { bill, reason },
-                        &format!("surrendered for amendment ({})", reason.code()),
+                        Said::new(
+                            format!("surrendered for amendment ({})", reason.code()),
+                            format!("已交单修改（{}）；等待承运人答复", reason.code()),
+                        ),
                     )
                 }
             }
@@ -140,8 +153,11 @@ pub(super) fn bill(
                         issued_on,
                     },
                 },
-                &format!(
-                    "surrender accepted: the bill is switched to paper bill {number} and ends here"
+                Said::new(
+                    format!(
+                        "surrender accepted: the bill is switched to paper bill {number} and ends here"
+                    ),
+                    format!("已接受交单：提单转为纸质提单 {number}，电子提单到此终结"),
                 ),
             ),
             _ => act(
@@ -149,7 +165,7 @@ pub(super) fn bill(
                 Action::AcceptSurrender {
                     bill: wallet.bill_id(&bill)?,
                 },
-                "surrender accepted",
+                Said::new("surrender accepted", "已接受交单"),
             ),
         },
         BillCommand::Refuse { bill, signer } => act(
@@ -157,7 +173,10 @@ pub(super) fn bill(
             Action::Refuse {
                 bill: wallet.bill_id(&bill)?,
             },
-            "refused: possession and title are back where they were",
+            Said::new(
+                "refused: possession and title are back where they were",
+                "已拒收：占有与权利恢复原状",
+            ),
         ),
         BillCommand::Replace {
             old,
@@ -165,13 +184,16 @@ pub(super) fn bill(
             to,
             consignee,
             signer,
-        } => replace(wallet, &old, &documents, &to, consignee, &signer),
+        } => replace(wallet, &old, &documents, &to, consignee, &signer, lang),
         BillCommand::RejectSurrender { bill, signer } => act(
             &signer,
             Action::RejectSurrender {
                 bill: wallet.bill_id(&bill)?,
             },
-            "surrender rejected: the bill is back with who surrendered it",
+            Said::new(
+                "surrender rejected: the bill is back with who surrendered it",
+                "已拒绝交单：提单退回交单方",
+            ),
         ),
         BillCommand::Pledge {
             bill,
@@ -194,29 +216,36 @@ pub(super) fn bill(
             let text = serde_json::to_vec_pretty(&offer)
                 .map_err(|e| CliError::io("encoding the offer", e))?;
             write_output(&path, &text, force)?;
+            let human = Said::new(
+                format!("pledge offer written to {}\nsend it to {bank}; they review it with `ebl bill pledge-review` and accept with `ebl bill pledge-accept`", path.display()),
+                format!("质押要约已写入 {}\n请将其发送给 {bank}；对方用 ebl bill pledge-review 审核，用 ebl bill pledge-accept 接受", path.display()),
+            );
             Ok(out(
                 json!({"offer": path, "bill": bill, "transaction": offer.transaction.id()}),
-                format!("pledge offer written to {}\nsend it to {bank}; they review it with `ebl bill pledge-review` and accept with `ebl bill pledge-accept`", path.display()),
+                human.get(lang),
             ))
         }
         BillCommand::PledgeReview { offer, signer } => {
             let offer: PledgeOffer = read_json(&offer, "pledge offer", BUNDLE_BYTES_MAX)?;
             let key = wallet.signer(&signer.as_key)?;
             let review = wallet.review_pledge(&offer, &key)?;
-            let human = review_text(&review);
+            let human = review_text(&review, lang);
             Ok(out(to_json(&review), human))
         }
         BillCommand::PledgeAccept { offer, signer } => {
             let offer: PledgeOffer = read_json(&offer, "pledge offer", BUNDLE_BYTES_MAX)?;
             let key = wallet.signer(&signer.as_key)?;
             let (review, outcome) = wallet.accept_pledge(&offer, &key)?;
+            let review_text = review_text(&review, lang);
             let mut o = submitted(
-                wallet,
                 outcome,
-                format!(
-                    "{}\npledge accepted and co-signed: the bank now holds the bill",
-                    review_text(&review)
+                &Said::new(
+                    format!(
+                        "{review_text}\npledge accepted and co-signed: the bank now holds the bill"
+                    ),
+                    format!("{review_text}\n质押已接受并会签：提单现由银行持有"),
                 ),
+                lang,
             )?;
             o.json["review"] = to_json(&review);
             Ok(o)
@@ -226,14 +255,20 @@ pub(super) fn bill(
             Action::Release {
                 bill: wallet.bill_id(&bill)?,
             },
-            "pledge released: possession is back with the pledgor",
+            Said::new(
+                "pledge released: possession is back with the pledgor",
+                "已解除质押：占有回到出质人",
+            ),
         ),
         BillCommand::Enforce { bill, signer } => act(
             &signer,
             Action::Enforce {
                 bill: wallet.bill_id(&bill)?,
             },
-            "pledge enforced: the bank holds title and possession",
+            Said::new(
+                "pledge enforced: the bank holds title and possession",
+                "已执行质押：银行取得权利与占有",
+            ),
         ),
         BillCommand::List { signer } => list(wallet, &signer, lang),
         BillCommand::Show { bill, signer } => {
@@ -270,7 +305,11 @@ pub(super) fn bill(
             write_output(&path, &text, force)?;
             Ok(out(
                 json!({"bundle": path, "bill": bill, "transactions": bundle.transactions.len(), "bytes": text.len()}),
-                format!("proof bundle of {} transactions written to {} ({} bytes)\nverify it anywhere with `ebl verify {}`", bundle.transactions.len(), path.display(), text.len(), path.display()),
+                Said::new(
+                    format!("proof bundle of {} transactions written to {} ({} bytes)\nverify it anywhere with `ebl verify {}`", bundle.transactions.len(), path.display(), text.len(), path.display()),
+                    format!("含 {} 笔交易的证明包已写入 {}（{} 字节）\n可在任何地方用 ebl verify {} 验证，或拖入浏览器验证页", bundle.transactions.len(), path.display(), text.len(), path.display()),
+                )
+                .get(lang),
             ))
         }
     }
@@ -289,6 +328,7 @@ fn issue(
     signer: &Signer,
     sign_to: Option<&std::path::Path>,
     force: bool,
+    lang: Lang,
 ) -> Result<Out> {
     let document = read_document(&file)?;
     let issue_to = wallet.party(&to)?.id;
@@ -317,9 +357,12 @@ fn issue(
     let outcome = wallet.act(&key, action)?;
     let id = outcome.id();
     let mut o = submitted(
-        wallet,
         outcome,
-        format!("issued bill {reference} to {to}\nbill id {id}"),
+        &Said::new(
+            format!("issued bill {reference} to {to}\nbill id {id}"),
+            format!("已签发提单 {reference} 给 {to}\n提单标识 {id}"),
+        ),
+        lang,
     )?;
     o.json["bill"] = json!(id);
     Ok(o)
@@ -333,6 +376,7 @@ fn replace(
     to: &str,
     consignee: Option<String>,
     signer: &Signer,
+    lang: Lang,
 ) -> Result<Out> {
     let olds = old
         .iter()
@@ -368,11 +412,14 @@ fn replace(
     let human = issued
         .iter()
         .map(|i| {
-            format!(
-                "replacement {} issued to {to}: bill id {}",
+            let (reference, bill) = (
                 i["reference"].as_str().unwrap_or(""),
-                i["bill"].as_str().unwrap_or("")
-            )
+                i["bill"].as_str().unwrap_or(""),
+            );
+            match lang {
+                Lang::En => format!("replacement {reference} issued to {to}: bill id {bill}"),
+                Lang::Zh => format!("替换提单 {reference} 已签发给 {to}：提单标识 {bill}"),
+            }
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -408,47 +455,17 @@ fn status(wallet: &Wallet, bill: &str, signer: &Signer, lang: crate::lang::Lang)
     Ok(out(to_json(&statement), human))
 }
 
-fn review_text(review: &crate::wallet::PledgeReview) -> String {
-    let names = &review.verdict.names;
-    let f = &review.freshness;
-    let fresh = if review.fresh {
-        format!(
-            "yes: nothing happened to the bill since the offer (checked with the node at {})",
-            output::timestamp(f.checked_at_ms)
-        )
-    } else {
-        let moves: Vec<String> = f
-            .moved
-            .iter()
-            .map(|m| {
-                format!(
-                    "{} at {} (block {})",
-                    m.action,
-                    output::timestamp(m.block_time_ms),
-                    m.height
-                )
-            })
-            .collect();
-        format!(
-            "NO: since the offer the bill moved: {} (checked at {}); the ledger will refuse this pledge",
-            moves.join(", "),
-            output::timestamp(f.checked_at_ms)
-        )
-    };
-    let validity = match (review.valid_until_ms, review.expired) {
-        (Some(t), true) => format!(
-            "EXPIRED at {}: the ledger will refuse it",
-            output::timestamp(t)
-        ),
-        (Some(t), false) => format!("until {}", output::timestamp(t)),
-        (None, _) => "no limit".to_owned(),
-    };
-    format!(
-        "{}\npledge      {} pledges to {} for {} (loan {})\nfresh       {fresh}\nvalid       {validity}",
-        output::text::verdict(&review.verdict, Lang::En),
-        output::name(names, &review.pledgor),
-        output::name(names, &review.pledgee),
-        output::money(review.loan.amount_minor, &review.loan.currency),
-        review.loan.reference,
+fn review_text(review: &crate::wallet::PledgeReview, lang: Lang) -> String {
+    output::text::pledge_review(
+        &output::text::Review {
+            verdict: &review.verdict,
+            pledgor: &review.pledgor,
+            pledgee: &review.pledgee,
+            loan: &review.loan,
+            freshness: &review.freshness,
+            valid_until_ms: review.valid_until_ms,
+            expired: review.expired,
+        },
+        lang,
     )
 }

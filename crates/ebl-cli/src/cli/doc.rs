@@ -10,7 +10,7 @@ use crate::error::{CliError, Result};
 use crate::wallet::read_file;
 use ebl_core::jcs;
 
-pub(super) fn doc_check(file: &Path) -> Result<Out> {
+pub(super) fn doc_check(file: &Path, lang: crate::lang::Lang) -> Result<Out> {
     let bytes = read_file(
         file,
         "transport document",
@@ -25,17 +25,24 @@ pub(super) fn doc_check(file: &Path) -> Result<Out> {
     match Document::from_value(inner) {
         Ok(doc) => {
             let f = doc.facts();
-            let human = format!(
-                "valid DCSA transport document\nchecksum    {checksum}\nreference   {}\ntype        {}\nto order    {}\ncarrier     {}:{}\nshipper     {}\nconsignee   {}\nendorsee    {}",
-                f.transport_document_reference,
+            let (reference, kind) = (
+                &f.transport_document_reference,
                 f.transport_document_type_code.code(),
-                f.is_to_order,
-                f.carrier_code_list_provider,
-                f.carrier_code,
-                f.shipper_name,
-                f.consignee_name.as_deref().unwrap_or("-"),
-                f.endorsee_name.as_deref().unwrap_or("-"),
             );
+            let carrier = format!("{}:{}", f.carrier_code_list_provider, f.carrier_code);
+            let consignee = f.consignee_name.as_deref().unwrap_or("-");
+            let endorsee = f.endorsee_name.as_deref().unwrap_or("-");
+            let shipper = &f.shipper_name;
+            let human = match lang {
+                crate::lang::Lang::En => format!(
+                    "valid DCSA transport document\nchecksum    {checksum}\nreference   {reference}\ntype        {kind}\nto order    {}\ncarrier     {carrier}\nshipper     {shipper}\nconsignee   {consignee}\nendorsee    {endorsee}",
+                    f.is_to_order,
+                ),
+                crate::lang::Lang::Zh => format!(
+                    "有效的 DCSA 运输单据\n校验和      {checksum}\n提单号      {reference}\n类型        {kind}\n指示提单    {}\n承运人      {carrier}\n托运人      {shipper}\n收货人      {consignee}\n被背书人    {endorsee}",
+                    if f.is_to_order { "是" } else { "否" },
+                ),
+            };
             Ok(out(
                 json!({"valid": true, "checksum": checksum, "facts": f}),
                 human,

@@ -872,63 +872,54 @@ pub(crate) fn public_key(wallet: &Wallet, text: &str) -> Result<PartyKey> {
     }
 }
 
-/// [`submitted`] in Chinese, for the action whose code is `code`.
-pub(crate) fn submitted_zh(outcome: SubmitOutcome, code: &str) -> Out {
+/// What the ledger's acceptance of a transaction says, in `lang`: `what` was done, then the receipt
+/// (transaction, block, time) and, in a consortium, how many member nodes had signed its block.
+pub(crate) fn submitted(
+    outcome: SubmitOutcome,
+    what: &output::Said,
+    lang: crate::lang::Lang,
+) -> Result<Out> {
     use crate::lang::Lang;
-    use crate::words;
-    let what = words::done(&words::action(code, Lang::Zh), Lang::Zh);
-    let human = match (&outcome, outcome.receipt()) {
-        (SubmitOutcome::Duplicate { .. }, Some(r)) => {
-            format!("{what}（已在账本上：区块 {}）", r.height)
-        }
-        (_, Some(r)) => format!(
-            "{what}\n交易 {}，区块 {}，{}",
-            r.tx,
-            r.height,
-            output::timestamp(r.block_time_ms)
-        ),
-        _ => what,
-    };
-    let human = match &outcome {
-        SubmitOutcome::Accepted {
-            certificate: Some(c),
-            ..
-        } if c.signatures.len() > 1 => {
-            format!("{human}\n最终确认：{} 个成员节点已签名", c.signatures.len())
-        }
-        _ => human,
-    };
-    out(to_json(&outcome), human)
-}
-
-pub(crate) fn submitted(wallet: &Wallet, outcome: SubmitOutcome, what: String) -> Result<Out> {
-    let receipt = outcome.receipt().cloned();
-    let human = match (&outcome, &receipt) {
-        (SubmitOutcome::Duplicate { .. }, Some(r)) => {
+    let what = what.get(lang);
+    let human = match (&outcome, outcome.receipt(), lang) {
+        (SubmitOutcome::Duplicate { .. }, Some(r), Lang::En) => {
             format!("{what} (already on the ledger: block {})", r.height)
         }
-        (_, Some(r)) => format!(
+        (SubmitOutcome::Duplicate { .. }, Some(r), Lang::Zh) => {
+            format!("{what}（已在账本上：区块 {}）", r.height)
+        }
+        (_, Some(r), Lang::En) => format!(
             "{what}\ntransaction {} in block {} at {}",
             r.tx,
             r.height,
             output::timestamp(r.block_time_ms)
         ),
-        _ => what,
+        (_, Some(r), Lang::Zh) => format!(
+            "{what}\n交易 {}，区块 {}，{}",
+            r.tx,
+            r.height,
+            output::timestamp(r.block_time_ms)
+        ),
+        _ => what.to_owned(),
     };
     // A cluster's receipt comes with the block's certificate: how many member nodes signed it by the
     // time the node answered (a bank counts and checks them from the bundle).
-    let human = match &outcome {
-        SubmitOutcome::Accepted {
-            certificate: Some(c),
-            ..
-        } if c.signatures.len() > 1 => format!(
-            "{human}
-final       signed by {} member nodes",
-            c.signatures.len()
-        ),
+    let human = match (&outcome, lang) {
+        (
+            SubmitOutcome::Accepted {
+                certificate: Some(c),
+                ..
+            },
+            _,
+        ) if c.signatures.len() > 1 => match lang {
+            Lang::En => format!(
+                "{human}\nfinal       signed by {} member nodes",
+                c.signatures.len()
+            ),
+            Lang::Zh => format!("{human}\n最终确认：{} 个成员节点已签名", c.signatures.len()),
+        },
         _ => human,
     };
-    let _ = wallet;
     Ok(out(to_json(&outcome), human))
 }
 
@@ -937,18 +928,18 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
     let force = cli.force;
     let lang = crate::lang::Lang::for_terminal(cli.lang);
     match cli.command {
-        Command::Key(cmd) => key(wallet, cmd, force),
-        Command::Party(cmd) => party(wallet, cmd),
-        Command::Gov(cmd) => crate::gov::command(wallet, cmd),
-        Command::Chain(cmd) => crate::pins::command(wallet, cmd),
-        Command::Doc(DocCommand::Check { file }) => doc_check(&file),
+        Command::Key(cmd) => key(wallet, cmd, force, lang),
+        Command::Party(cmd) => party(wallet, cmd, lang),
+        Command::Gov(cmd) => crate::gov::command(wallet, cmd, lang),
+        Command::Chain(cmd) => crate::pins::command(wallet, cmd, lang),
+        Command::Doc(DocCommand::Check { file }) => doc_check(&file, lang),
         Command::Doc(DocCommand::Sample { reference }) => doc::sample(reference.as_deref()),
         Command::Bill(cmd) => bill(wallet, cmd, force, lang, None),
         Command::Tx(TxCommand::Sign { out: path, action }) => {
             bill(wallet, action, force, lang, Some(&path))
         }
         Command::Tx(TxCommand::Show { file }) => tx::show(&file),
-        Command::Tx(TxCommand::Submit { file }) => tx::submit(wallet, &file),
+        Command::Tx(TxCommand::Submit { file }) => tx::submit(wallet, &file, lang),
         Command::Verify {
             file,
             chain,
@@ -996,7 +987,7 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
                 }],
                 platform,
             };
-            pint::pint_send(wallet, &bill, to, &signer.as_key, wait)
+            pint::pint_send(wallet, &bill, to, &signer.as_key, wait, lang)
         }
         Command::Pint(PintCommand::Import { file, documents }) => {
             pint_import(wallet, &file, documents.as_deref())

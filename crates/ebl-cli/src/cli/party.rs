@@ -4,6 +4,7 @@ use ebl_core::{Action, Identifier, PartyKey, PartyProfile, Role, Roles};
 
 use super::{out, public_key, submitted, to_json, Out, PartyCommand};
 use crate::error::Result;
+use crate::output::Said;
 use crate::wallet::Wallet;
 
 fn parse_profile(name: String, roles: &[String], identifiers: &[String]) -> Result<PartyProfile> {
@@ -25,7 +26,7 @@ fn parse_profile(name: String, roles: &[String], identifiers: &[String]) -> Resu
 /// Runs an `ebl party` command.
 ///
 /// Long by nature: one short arm per `ebl party` subcommand, each naming what it asks the wallet for.
-pub(super) fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
+pub(super) fn party(wallet: &Wallet, cmd: PartyCommand, lang: crate::lang::Lang) -> Result<Out> {
     match cmd {
         PartyCommand::Register {
             name,
@@ -42,7 +43,11 @@ pub(super) fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
                 &signer,
                 Action::RegisterParty { key, profile },
                 proposal.file.as_deref(),
-                format!("registered {name} ({})", ebl_core::PartyId::from(key)),
+                Said::new(
+                    format!("registered {name} ({})", ebl_core::PartyId::from(key)),
+                    format!("已登记 {name}（{}）", ebl_core::PartyId::from(key)),
+                ),
+                lang,
             )
         }
         PartyCommand::Update {
@@ -78,7 +83,11 @@ pub(super) fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
                     profile,
                 },
                 proposal.file.as_deref(),
-                format!("updated {}", target.name()),
+                Said::new(
+                    format!("updated {}", target.name()),
+                    format!("已更新 {}", target.name()),
+                ),
+                lang,
             )
         }
         PartyCommand::Rotate {
@@ -104,12 +113,15 @@ pub(super) fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
             tx.cosign(&new);
             let outcome = wallet.node.submit(&tx)?;
             submitted(
-                wallet,
                 outcome,
-                format!(
-                    "{} now signs with {new_public} (key {new_key})",
-                    target.name()
+                &Said::new(
+                    format!(
+                        "{} now signs with {new_public} (key {new_key})",
+                        target.name()
+                    ),
+                    format!("{} 现用密钥 {new_key}（{new_public}）签名", target.name()),
                 ),
+                lang,
             )
         }
         PartyCommand::Recover {
@@ -129,10 +141,17 @@ pub(super) fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
                     new_key,
                 },
                 proposal.file.as_deref(),
-                format!(
-                    "{} recovered: it now signs with {new_key} (recorded as a recovery)",
-                    target.name()
+                Said::new(
+                    format!(
+                        "{} recovered: it now signs with {new_key} (recorded as a recovery)",
+                        target.name()
+                    ),
+                    format!(
+                        "{} 的密钥已恢复：现用 {new_key} 签名（作为恢复记录在案）",
+                        target.name()
+                    ),
                 ),
+                lang,
             )
         }
         PartyCommand::Revoke {
@@ -147,7 +166,11 @@ pub(super) fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
                 &signer,
                 Action::RevokeParty { party: target.id },
                 proposal.file.as_deref(),
-                format!("{} revoked", target.name()),
+                Said::new(
+                    format!("{} revoked", target.name()),
+                    format!("已撤销 {}", target.name()),
+                ),
+                lang,
             )
         }
         PartyCommand::List { reader } => {
@@ -160,15 +183,31 @@ pub(super) fn party(wallet: &Wallet, cmd: PartyCommand) -> Result<Out> {
         PartyCommand::Show { party, reader } => {
             wallet.reader(reader.as_key.as_deref())?;
             let p = wallet.party(&party)?;
-            let human = format!(
-                "name        {}\nid          {}\nkey         {}\nroles       {}\nidentifiers {}\nstatus      {}",
-                p.name(),
-                p.id,
-                p.key,
-                p.profile.roles,
-                p.profile.identifiers.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
-                if p.revoked { "revoked" } else { "active" }
-            );
+            let identifiers = p
+                .profile
+                .identifiers
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let human = match lang {
+                crate::lang::Lang::En => format!(
+                    "name        {}\nid          {}\nkey         {}\nroles       {}\nidentifiers {identifiers}\nstatus      {}",
+                    p.name(),
+                    p.id,
+                    p.key,
+                    p.profile.roles,
+                    if p.revoked { "revoked" } else { "active" }
+                ),
+                crate::lang::Lang::Zh => format!(
+                    "名称        {}\n标识        {}\n密钥        {}\n角色        {}\n登记标识    {identifiers}\n状态        {}",
+                    p.name(),
+                    p.id,
+                    p.key,
+                    p.profile.roles,
+                    if p.revoked { "已撤销" } else { "有效" }
+                ),
+            };
             Ok(out(to_json(&p), human))
         }
     }

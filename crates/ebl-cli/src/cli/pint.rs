@@ -274,6 +274,7 @@ pub(super) fn pint_send(
     to: ebl_core::ForeignParty,
     signer: &str,
     wait_s: u64,
+    lang: crate::lang::Lang,
 ) -> Result<Out> {
     use ebl_core::{Action, Status};
     wallet.reader(Some(signer))?;
@@ -281,7 +282,11 @@ pub(super) fn pint_send(
     let key = wallet.signer(signer)?;
     let described = to.describe();
     let outcome = wallet.act(&key, Action::SendOut { bill, to })?;
-    let sent = super::submitted(wallet, outcome, format!("sent to {described} over PINT"))?;
+    let what = crate::output::Said::new(
+        format!("sent to {described} over PINT"),
+        format!("已经 PINT 发送给 {described}"),
+    );
+    let sent = super::submitted(outcome, &what, lang)?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait_s);
     loop {
         let now = wallet.node.bill(&bill, &key)?.bill;

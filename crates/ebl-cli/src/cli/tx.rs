@@ -114,7 +114,7 @@ pub(super) fn show(path: &Path) -> Result<Out> {
 }
 
 /// `ebl tx submit`: a file's transaction sent to the node, its receipt checked.
-pub(super) fn submit(wallet: &Wallet, path: &Path) -> Result<Out> {
+pub(super) fn submit(wallet: &Wallet, path: &Path, lang: crate::lang::Lang) -> Result<Out> {
     let tx = read(path)?;
     let chain = wallet.node.genesis()?.chain;
     if tx.body.chain != chain {
@@ -127,7 +127,14 @@ pub(super) fn submit(wallet: &Wallet, path: &Path) -> Result<Out> {
     }
     let code = tx.body.action.code();
     let outcome = wallet.node.submit(&tx)?;
-    submitted(wallet, outcome, format!("{code} submitted"))
+    let what = crate::output::Said::new(
+        format!("{code} submitted"),
+        format!(
+            "{}（{code}）已提交",
+            crate::words::action(code, crate::lang::Lang::Zh)
+        ),
+    );
+    submitted(outcome, &what, lang)
 }
 
 #[cfg(test)]

@@ -82,15 +82,25 @@ pub fn verify(
                             Some("INVALID: the history the bill arrived with fails"),
                         )
                     })?;
-                human.push_str(&format!(
-                    "\nimported    over PINT; its earlier history checks out: {} (signed by {})",
-                    foreign.actions.join(" -> "),
-                    foreign.platforms.join(", ")
-                ));
+                human.push_str(&match lang {
+                    crate::lang::Lang::En => format!(
+                        "\nimported    over PINT; its earlier history checks out: {} (signed by {})",
+                        foreign.actions.join(" -> "),
+                        foreign.platforms.join(", ")
+                    ),
+                    crate::lang::Lang::Zh => format!(
+                        "\n转入        经 PINT 转入；其早期历史验证无误：{}（由 {} 签名）",
+                        foreign.actions.join(" -> "),
+                        foreign.platforms.join("、")
+                    ),
+                });
                 json["imported"] = to_json(&foreign);
             }
             None => {
-                human.push_str("\nimported    over PINT; its earlier history was not checked (pass --pint-trust DIR)");
+                human.push_str(match lang {
+                    crate::lang::Lang::En => "\nimported    over PINT; its earlier history was not checked (pass --pint-trust DIR)",
+                    crate::lang::Lang::Zh => "\n转入        经 PINT 转入；其早期历史未经验证（请加 --pint-trust 目录）",
+                });
                 json["imported"] = json!({"checked": false});
             }
         }

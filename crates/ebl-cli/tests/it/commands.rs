@@ -859,7 +859,11 @@ fn chinese_words_for_people_with_the_same_codes_and_json() {
         )
         .ok()
         .stdout;
-    assert!(moved.starts_with("转让占有：已被账本接受并记录"), "{moved}");
+    // The confirmation says what was done and to whom (issue 34: it said only "accepted and recorded").
+    assert!(
+        moved.starts_with("已将占有转让给 宁波港大宗贸易有限公司"),
+        "{moved}"
+    );
     assert!(moved.contains("区块"), "{moved}");
     let shown = t
         .ebl(

@@ -159,6 +159,34 @@ pub fn place_in_words(
     place.to_owned()
 }
 
+/// One thing said in both languages, for the command that says it to pick: the wallet's confirmations,
+/// written where the facts are, each with its Chinese beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    /// In English.
+    pub en: String,
+    /// In Simplified Chinese.
+    pub zh: String,
+}
+
+impl Said {
+    /// `en` and `zh`, said of one thing.
+    pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Said {
+        Said {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+
+    /// What is said in `lang`.
+    pub fn get(&self, lang: crate::lang::Lang) -> &str {
+        match lang {
+            crate::lang::Lang::En => &self.en,
+            crate::lang::Lang::Zh => &self.zh,
+        }
+    }
+}
+
 /// What a verdict's summary says, worked out once for every renderer of it (`ebl verify` in English
 /// and Chinese, the web app's bill page).
 #[derive(Debug)]

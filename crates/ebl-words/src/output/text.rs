@@ -37,6 +37,9 @@ enum Label {
     Statement,
     Warning,
     AsOf,
+    Pledge,
+    Fresh,
+    Valid,
 }
 
 impl Label {
@@ -60,6 +63,9 @@ impl Label {
         Label::Statement,
         Label::Warning,
         Label::AsOf,
+        Label::Pledge,
+        Label::Fresh,
+        Label::Valid,
     ];
 
     fn get(self, lang: Lang) -> &'static str {
@@ -82,6 +88,9 @@ impl Label {
             Label::Statement => ("statement", "状态声明"),
             Label::Warning => ("WARNING", "警告"),
             Label::AsOf => ("as of", "数据截至"),
+            Label::Pledge => ("pledge", "质押"),
+            Label::Fresh => ("fresh", "是否最新"),
+            Label::Valid => ("valid", "有效期"),
         };
         match lang {
             Lang::En => en,
@@ -405,6 +414,87 @@ pub fn verdict(v: &BundleVerdict, lang: Lang) -> String {
         aside(&as_of(v.height, v.time_ms, lang), &of_bill, lang),
     );
     lines.done()
+}
+
+/// A pledge offer as a bank reviews it: the offer's bundle verified, the terms, whether the bill moved
+/// since the offer (the node's word), and until when the ledger takes the pledge.
+#[derive(Debug)]
+pub struct Review<'a> {
+    /// The offer's bundle, verified.
+    pub verdict: &'a BundleVerdict,
+    /// Who pledges.
+    pub pledgor: &'a ebl_core::PartyId,
+    /// The bank.
+    pub pledgee: &'a ebl_core::PartyId,
+    /// The loan the pledge secures.
+    pub loan: &'a ebl_core::Loan,
+    /// What moved the bill since the offer, as the node said.
+    pub freshness: &'a ebl_core::api::OfferFreshness,
+    /// When the ledger stops taking the pledge.
+    pub valid_until_ms: Option<u64>,
+    /// That time has passed.
+    pub expired: bool,
+}
+
+/// `ebl bill pledge-review` (and `pledge-accept`): the verdict, then the pledge's terms, freshness and
+/// validity, in `lang`.
+pub fn pledge_review(r: &Review, lang: Lang) -> String {
+    let names = &r.verdict.names;
+    let f = r.freshness;
+    let checked = timestamp(f.checked_at_ms);
+    let fresh = if f.fresh {
+        match lang {
+            Lang::En => format!(
+                "yes: nothing happened to the bill since the offer (checked with the node at {checked})"
+            ),
+            Lang::Zh => format!("是：要约之后提单没有任何变动（已于 {checked} 向节点核实）"),
+        }
+    } else {
+        let moves: Vec<String> = f
+            .moved
+            .iter()
+            .map(|m| {
+                let what = words::action(&m.action, lang);
+                let when = timestamp(m.block_time_ms);
+                match lang {
+                    Lang::En => format!("{what} at {when} (block {})", m.height),
+                    Lang::Zh => format!("{what}，{when}（区块 {}）", m.height),
+                }
+            })
+            .collect();
+        match lang {
+            Lang::En => format!(
+                "NO: since the offer the bill moved: {} (checked at {checked}); the ledger will refuse this pledge",
+                moves.join(", ")
+            ),
+            Lang::Zh => format!(
+                "否：要约之后提单有变动：{}（核实于 {checked}）；账本将拒绝此质押",
+                moves.join("；")
+            ),
+        }
+    };
+    let validity = match (r.valid_until_ms, r.expired, lang) {
+        (Some(t), true, Lang::En) => {
+            format!("EXPIRED at {}: the ledger will refuse it", timestamp(t))
+        }
+        (Some(t), true, Lang::Zh) => format!("已于 {} 过期：账本将拒绝", timestamp(t)),
+        (Some(t), false, Lang::En) => format!("until {}", timestamp(t)),
+        (Some(t), false, Lang::Zh) => format!("至 {}", timestamp(t)),
+        (None, _, Lang::En) => "no limit".to_owned(),
+        (None, _, Lang::Zh) => "无期限".to_owned(),
+    };
+    let (pledgor, pledgee) = (name(names, r.pledgor), name(names, r.pledgee));
+    let amount = super::money(r.loan.amount_minor, &r.loan.currency);
+    let loan = &r.loan.reference;
+    let terms = match lang {
+        Lang::En => format!("{pledgor} pledges to {pledgee} for {amount} (loan {loan})"),
+        Lang::Zh => format!("{pledgor} 向 {pledgee} 质押，金额 {amount}（贷款 {loan}）"),
+    };
+    let mut lines = Lines::new(lang);
+    lines.line(Label::Pledge, terms);
+    lines.line(Label::Fresh, fresh);
+    lines.line(Label::Valid, validity);
+    format!("{}\n{}", verdict(r.verdict, lang), lines.done())
 }
 
 #[cfg(test)]

@@ -1,0 +1,157 @@
+//! A trade played with `--lang zh`: what a Chinese-speaking trader, carrier and bank read. Issue 34 found
+//! the key, party, doc, issue, pledge and export commands and the bank's whole pledge review in English
+//! under `--lang zh`, and confirmations without their detail ("指示背书：已被账本接受并记录。" with no endorsee).
+
+use ebl_tests::Market;
+
+/// A run of three or more lower-case English words: a sentence. Names are capitalised ("Buyer One"),
+/// codes are capitals or carry digits, ids are hex; the commands a text tells the reader to type are taken
+/// out first (`prose`).
+fn english_sentence(line: &str) -> Option<String> {
+    let mut run: Vec<&str> = Vec::new();
+    let mut found: Option<String> = None;
+    for token in line.split(|c: char| c.is_whitespace() || !c.is_ascii()) {
+        let word = token.trim_matches(|c: char| ".,:;()\"'!?".contains(c));
+        if word.len() >= 2 && word.chars().all(|c| c.is_ascii_lowercase()) {
+            run.push(word);
+            if run.len() >= 3 && found.is_none() {
+                found = Some(run.join(" "));
+            }
+        } else {
+            run.clear();
+        }
+    }
+    found
+}
+
+/// What `line` says once the commands it names (`ebl ...` up to the next Chinese) are taken out.
+fn prose(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("ebl ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        let end = after
+            .find(|c: char| !c.is_ascii() || c == '）' || c == '，')
+            .unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn a_trade_in_chinese_prints_no_english_sentence() {
+    let m = Market::with_cast();
+    let mut printed = Vec::new();
+    let mut zh = |who: &str, args: &[&str]| -> String {
+        let mut all = vec!["--lang", "zh"];
+        all.extend_from_slice(args);
+        let run = m.ebl(who, &all).ok();
+        printed.push((args.join(" "), run.stdout.clone()));
+        run.stdout
+    };
+    zh("newcomer", &["key", "new", "newcomer"]);
+    zh("newcomer", &["key", "list"]);
+    let doc = m.document("ZH-0001", None);
+    zh("carrier", &["doc", "check", &doc]);
+    zh(
+        "carrier",
+        &["bill", "issue", &doc, "--to", "DCSA CTK", "--as", "carrier"],
+    );
+    let bill = "ZH-0001";
+    let endorsed = zh(
+        "shipper",
+        &[
+            "bill",
+            "endorse",
+            bill,
+            "--to",
+            "Buyer One",
+            "--to-order",
+            "--as",
+            "shipper",
+        ],
+    );
+    // The confirmation names whom the bill was endorsed to.
+    assert!(endorsed.contains("Buyer One"), "{endorsed}");
+    zh(
+        "shipper",
+        &[
+            "bill",
+            "transfer",
+            bill,
+            "--to",
+            "Buyer One",
+            "--as",
+            "shipper",
+        ],
+    );
+    let offer = m.path("offer.json");
+    zh(
+        "buyer1",
+        &[
+            "bill",
+            "pledge",
+            bill,
+            "--bank",
+            "First Bank",
+            "--amount",
+            "250000.00",
+            "--currency",
+            "USD",
+            "--loan",
+            "FB-1",
+            "-o",
+            &offer,
+            "--as",
+            "buyer1",
+        ],
+    );
+    let review = zh("bank", &["bill", "pledge-review", &offer, "--as", "bank"]);
+    assert!(review.contains("是否最新"), "{review}");
+    assert!(review.contains("250,000.00 USD"), "{review}");
+    zh("bank", &["bill", "pledge-accept", &offer, "--as", "bank"]);
+    zh("bank", &["bill", "status", bill, "--as", "bank"]);
+    zh("bank", &["bill", "release", bill, "--as", "bank"]);
+    let bundle = m.path("bundle.json");
+    zh(
+        "buyer1",
+        &["bill", "export", bill, "-o", &bundle, "--as", "buyer1"],
+    );
+    zh("bank", &["verify", &bundle]);
+    zh("bank", &["chain", "show"]);
+    zh("bank", &["chain", "list"]);
+    zh("bank", &["party", "show", "First Bank"]);
+    zh("buyer1", &["bill", "show", bill, "--as", "buyer1"]);
+    zh("buyer1", &["bill", "history", bill, "--as", "buyer1"]);
+    zh("buyer1", &["bill", "list", "--as", "buyer1"]);
+    zh("operator", &["gov", "members"]);
+    let mut english = Vec::new();
+    for (command, stdout) in &printed {
+        for line in stdout.lines() {
+            if let Some(sentence) = english_sentence(&prose(line)) {
+                english.push(format!("ebl {command}: {sentence:?} in {line:?}"));
+            }
+        }
+    }
+    assert!(
+        english.is_empty(),
+        "English sentences under --lang zh:\n{}",
+        english.join("\n")
+    );
+}
+
+#[test]
+fn the_english_reader_finds_sentences_and_leaves_names_and_commands() {
+    assert!(english_sentence("pledge offer written to offer.json").is_some());
+    assert_eq!(english_sentence("已签发提单 ZH-0001 给 DCSA CTK"), None);
+    assert_eq!(english_sentence("Buyer One 向 First Bank 质押"), None);
+    assert_eq!(
+        english_sentence(&prose(
+            "请将其发送给 First Bank；对方用 ebl bill pledge-review 审核"
+        )),
+        None
+    );
+    assert!(english_sentence("质押已接受 the bank now holds the bill").is_some());
+}
