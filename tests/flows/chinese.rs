@@ -2,43 +2,8 @@
 //! the key, party, doc, issue, pledge and export commands and the bank's whole pledge review in English
 //! under `--lang zh`, and confirmations without their detail ("指示背书：已被账本接受并记录。" with no endorsee).
 
+use ebl_tests::language::english_sentence;
 use ebl_tests::Market;
-
-/// A run of three or more lower-case English words: a sentence. Names are capitalised ("Buyer One"),
-/// codes are capitals or carry digits, ids are hex; the commands a text tells the reader to type are taken
-/// out first (`prose`).
-fn english_sentence(line: &str) -> Option<String> {
-    let mut run: Vec<&str> = Vec::new();
-    let mut found: Option<String> = None;
-    for token in line.split(|c: char| c.is_whitespace() || !c.is_ascii()) {
-        let word = token.trim_matches(|c: char| ".,:;()\"'!?".contains(c));
-        if word.len() >= 2 && word.chars().all(|c| c.is_ascii_lowercase()) {
-            run.push(word);
-            if run.len() >= 3 && found.is_none() {
-                found = Some(run.join(" "));
-            }
-        } else {
-            run.clear();
-        }
-    }
-    found
-}
-
-/// What `line` says once the commands it names (`ebl ...` up to the next Chinese) are taken out.
-fn prose(line: &str) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(at) = rest.find("ebl ") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at..];
-        let end = after
-            .find(|c: char| !c.is_ascii() || c == '）' || c == '，')
-            .unwrap_or(after.len());
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
-}
 
 #[test]
 fn a_trade_in_chinese_prints_no_english_sentence() {
@@ -130,7 +95,7 @@ fn a_trade_in_chinese_prints_no_english_sentence() {
     let mut english = Vec::new();
     for (command, stdout) in &printed {
         for line in stdout.lines() {
-            if let Some(sentence) = english_sentence(&prose(line)) {
+            if let Some(sentence) = english_sentence(line) {
                 english.push(format!("ebl {command}: {sentence:?} in {line:?}"));
             }
         }
@@ -148,10 +113,12 @@ fn the_english_reader_finds_sentences_and_leaves_names_and_commands() {
     assert_eq!(english_sentence("已签发提单 ZH-0001 给 DCSA CTK"), None);
     assert_eq!(english_sentence("Buyer One 向 First Bank 质押"), None);
     assert_eq!(
-        english_sentence(&prose(
-            "请将其发送给 First Bank；对方用 ebl bill pledge-review 审核"
-        )),
+        english_sentence("请将其发送给 First Bank；对方用 ebl bill pledge-review 审核"),
         None
     );
     assert!(english_sentence("质押已接受 the bank now holds the bill").is_some());
+    assert_eq!(
+        english_sentence("拖入证明包（ebl bill export 导出）并填写链标识"),
+        None
+    );
 }

@@ -18,6 +18,7 @@ pub mod browser;
 pub mod carrier;
 pub mod cluster;
 pub mod hosts;
+pub mod language;
 pub mod ledgers;
 pub mod lying;
 pub mod ports;
