@@ -85,6 +85,28 @@ fn the_trade_guide_runs_from_an_empty_directory() {
     }
 }
 
+/// Every fenced block of a guide, in order: its commands.
+fn all_blocks(text: &str) -> Vec<String> {
+    text.split("```")
+        .skip(1)
+        .step_by(2)
+        .map(|block| block.trim_start_matches("sh").to_owned())
+        .collect()
+}
+
+/// Issue 34: the README's user guides in Chinese. The Chinese trade guide gives the very commands the
+/// English one does, which the test above runs as written; a step changed in one and not the other fails.
+#[test]
+fn the_chinese_trade_guide_gives_the_commands_the_english_one_runs() {
+    let (en, zh) = (guide("trade.md"), guide("trade.zh.md"));
+    assert_eq!(all_blocks(&zh), all_blocks(&en));
+    assert_eq!(
+        shell_blocks(&zh, "## 准备工作", "## 密钥与签名文件"),
+        shell_blocks(&en, "## Before you start", "## Keys and signed files")
+    );
+    assert!(all_blocks(&en).len() >= 8, "{:?}", all_blocks(&en));
+}
+
 #[test]
 fn the_two_platforms_guide_sends_a_bill_there_and_back() {
     let readme = guide("two-platforms.md");
