@@ -677,3 +677,94 @@ fn regression_acting_on_a_bill_without_a_part_in_it_exits_3() {
     let sold_on = transfer("buyer1");
     assert_eq!(sold_on.code, 3, "{}", sold_on.stdout);
 }
+
+/// Issue 34: exit codes true to the help everywhere. Every code `ebl --help` documents is walked: a
+/// command that ends in it, and its kind as the help words it.
+#[test]
+fn every_exit_code_the_help_documents_is_the_one_its_failure_gives() {
+    let t = Trade::with_cast();
+    let help = t.ebl("shipper", &["--help"]).ok().stdout;
+    let documented: Vec<i32> = help
+        .split("Exit codes:")
+        .nth(1)
+        .expect("the help documents its exit codes")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert_eq!(documented, [0, 1, 2, 3, 4, 5], "{help}");
+
+    let bill = t.issue("EXIT-1");
+    let bundle = t.path("exit.bundle.json");
+    t.json(
+        "shipper",
+        &["bill", "export", &bill, "-o", &bundle, "--as", "shipper"],
+    );
+    let mut tampered: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).expect("bundle")).expect("json");
+    tampered["transactions"][0]["receipt"]["index"] = 7.into();
+    let tampered_file = t.path("exit.tampered.json");
+    std::fs::write(&tampered_file, tampered.to_string()).expect("write");
+    // A directory where a file is to be written: local IO fails.
+    let directory = t.path("exit-dir");
+    std::fs::create_dir_all(&directory).expect("dir");
+    // (whose wallet, exit code, command, stable code)
+    let walked: [(&str, i32, Vec<&str>, Option<&str>); 6] = [
+        ("shipper", 0, vec!["key", "list"], None),
+        (
+            "shipper",
+            1,
+            vec!["key", "export", "shipper", "-o", &directory, "--force"],
+            Some("io"),
+        ),
+        (
+            "shipper",
+            2,
+            vec!["bill", "show", "NO-SUCH-BILL", "--as", "shipper"],
+            Some("unknown_bill"),
+        ),
+        (
+            "buyer1",
+            3,
+            vec![
+                "bill",
+                "transfer",
+                &bill,
+                "--to",
+                "Buyer Two",
+                "--as",
+                "buyer1",
+            ],
+            Some("not_a_party"),
+        ),
+        ("shipper", 4, vec!["verify", &tampered_file], None),
+        (
+            "shipper",
+            5,
+            vec![
+                "--node",
+                "http://127.0.0.1:9",
+                "bill",
+                "list",
+                "--as",
+                "shipper",
+            ],
+            Some("node_unreachable"),
+        ),
+    ];
+    for (who, exit, args, code) in walked {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(&args);
+        let run = t.ebl(who, &all);
+        assert_eq!(
+            run.code,
+            exit,
+            "ebl {}: {}{}",
+            args.join(" "),
+            run.stdout,
+            run.stderr
+        );
+        if let Some(code) = code {
+            assert_eq!(run.json()["error"]["code"], code, "ebl {}", args.join(" "));
+        }
+    }
+}
