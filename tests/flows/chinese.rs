@@ -92,6 +92,35 @@ fn a_trade_in_chinese_prints_no_english_sentence() {
     zh("buyer1", &["bill", "history", bill, "--as", "buyer1"]);
     zh("buyer1", &["bill", "list", "--as", "buyer1"]);
     zh("operator", &["gov", "members"]);
+    // The node's operator reads the node binary in Chinese too: init, verify and status.
+    let node = ebl_tests::bin("ebl-node");
+    let fresh = tempfile::tempdir().expect("dir");
+    let fresh_data = fresh.path().join("data").to_string_lossy().into_owned();
+    let data = m.node.data.to_string_lossy().into_owned();
+    let operator = m.json("operator", &["key", "show", "operator"])["public_key"]
+        .as_str()
+        .expect("the operator's key")
+        .to_owned();
+    for args in [
+        vec![
+            "--lang",
+            "zh",
+            "--data",
+            &fresh_data,
+            "init",
+            "--operator",
+            &operator,
+        ],
+        vec!["--lang", "zh", "--data", &data, "verify"],
+        vec!["--lang", "zh", "--data", &data, "status"],
+    ] {
+        let run = ebl_tests::run(&node, &args, &[]).ok();
+        printed.push((format!("-node {}", args.join(" ")), run.stdout));
+    }
+    assert!(
+        printed.iter().any(|(_, out)| out.starts_with("完好：链")),
+        "ebl-node verify in Chinese"
+    );
     let mut english = Vec::new();
     for (command, stdout) in &printed {
         for line in stdout.lines() {

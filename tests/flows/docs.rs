@@ -214,8 +214,31 @@ fn error_codes(root: &Path) -> BTreeSet<String> {
         }
     }
     let mut codes = BTreeSet::new();
+    let is_code = |code: &str| {
+        !code.is_empty()
+            && code.starts_with(|c: char| c.is_ascii_lowercase())
+            && code
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
     for file in files {
         let text = std::fs::read_to_string(&file).expect("source");
+        // A code a message prints itself, in brackets at its end ("... [node_not_running]"), or one a
+        // binary names for an error type's case (`=> Some("raft_state_lost")`).
+        for piece in text.split(" [").skip(1) {
+            if let Some((code, _)) = piece.split_once("]\"") {
+                if is_code(code) {
+                    codes.insert(code.to_owned());
+                }
+            }
+        }
+        for piece in text.split("=> Some(\"").skip(1) {
+            if let Some((code, _)) = piece.split_once("\"),") {
+                if is_code(code) {
+                    codes.insert(code.to_owned());
+                }
+            }
+        }
         for (at, _) in text.match_indices("fn code(") {
             // The function's body: from its first brace to the brace that closes it.
             let Some(open) = text[at..].find('{').map(|i| at + i) else {
@@ -238,12 +261,7 @@ fn error_codes(root: &Path) -> BTreeSet<String> {
             }
             for arm in text[open..end].split("=> \"").skip(1) {
                 let code = &arm[..arm.find('"').unwrap_or(0)];
-                if !code.is_empty()
-                    && code.starts_with(|c: char| c.is_ascii_lowercase())
-                    && code
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-                {
+                if is_code(code) {
                     codes.insert(code.to_owned());
                 }
             }

@@ -36,6 +36,7 @@ pub mod verify;
 use anyhow as _;
 use clap as _;
 use clap_complete as _;
+use ebl_words as _;
 use rustix as _;
 use tracing_subscriber as _;
 

@@ -217,6 +217,8 @@ codes! {
     "store_truncated" => "The store lost blocks it had acknowledged (after a power cut). Restore from a backup or catch up from peers.", "存储丢失了已确认的区块（断电后）。请从备份恢复或从对等节点追赶。";
     "store_in_use" => "Another process (a running node) holds this data directory. Stop it, or ask it (`ebl-node verify` does).", "另一进程（运行中的节点）正在使用该数据目录。请停止它，或通过它请求（ebl-node verify 会这样做）。";
     "not_initialized" => "The data directory holds no ledger yet. Run `ebl-node init` first.", "数据目录中尚无账本。请先运行 ebl-node init。";
+    "node_not_running" => "No running node wrote its address in the data directory: it is stopped. Start it, or give its address with --node.", "数据目录中没有运行中节点写入的地址：节点已停止。请启动节点，或用 --node 指定其地址。";
+    "raft_state_lost" => "This member node's store holds blocks but its Raft log is gone (a restored backup, or a deleted log); a node that lost its log must not vote again. Keep the directory as a verified copy and rejoin the consortium with a new node key (docs/upgrading.md).", "该成员节点的存储中有区块，但其 Raft 日志已丢失（恢复了备份或日志被删除）；丢失日志的节点不得再次投票。请将该目录保留为已校验的副本，并以新的节点密钥重新加入联盟（见 docs/upgrading.md）。";
     "already_initialized" => "The data directory holds a ledger already. Use another directory for a new one.", "数据目录中已有账本。新账本请使用其他目录。";
     // PINT keys and trust.
     "no_private_key" => "The key file holds no private key in a form read here (PKCS#8, SEC1 or PKCS#1 PEM).", "密钥文件中没有可读取的私钥（PKCS#8、SEC1 或 PKCS#1 PEM）。";

@@ -11,23 +11,27 @@ use crate::{EXIT_FORMAT, EXIT_IN_USE, EXIT_IO, EXIT_USAGE};
 
 /// Prints what a backup or a restore did, or why not, and returns the exit code it stands for.
 pub(crate) fn report_backup(
-    what: &str,
+    what: (&str, &str),
     result: Result<ebl_node::backup::BackupSummary, (String, String)>,
     json: bool,
 ) -> ExitCode {
+    let what = crate::said(what.0, what.1);
     match result {
         Ok(summary) => {
             if json {
                 say!("{}", serde_json::json!(summary));
             } else {
-                say!(
-                    "{what}: chain {} to height {}, {} transactions, {} files, {} bytes",
-                    summary.chain,
+                let (chain, height, txs, files, bytes) = (
+                    &summary.chain,
                     summary.height,
                     summary.transactions,
                     summary.files,
-                    summary.bytes
+                    summary.bytes,
                 );
+                match crate::lang() {
+                    ebl_words::lang::Lang::En => say!("{what}: chain {chain} to height {height}, {txs} transactions, {files} files, {bytes} bytes"),
+                    ebl_words::lang::Lang::Zh => say!("{what}：链 {chain}，至高度 {height}，{txs} 笔交易，{files} 个文件，{bytes} 字节"),
+                }
             }
             ExitCode::SUCCESS
         }
@@ -38,7 +42,15 @@ pub(crate) fn report_backup(
                     serde_json::json!({"error": {"code": code, "message": message}})
                 );
             } else {
-                eprintln!("error: {message} [{code}]");
+                match (
+                    crate::lang(),
+                    ebl_words::codes::explain(&code, crate::lang()),
+                ) {
+                    (ebl_words::lang::Lang::Zh, Some(meaning)) => {
+                        eprintln!("错误：{meaning} [{code}]\n  原文：{message}");
+                    }
+                    _ => eprintln!("error: {message} [{code}]"),
+                }
             }
             let format = code == "format_too_old" || code == "format_too_new";
             ExitCode::from(if format { EXIT_FORMAT } else { EXIT_IO })
@@ -74,7 +86,7 @@ pub(crate) fn backup(
                 ebl_store::LedgerStore::new(kv).sealed_with(ebl_consensus::load::seal_key(&key));
             let now = ebl_core::time::unix_ms(std::time::SystemTime::now());
             report_backup(
-                "backed up",
+                ("backed up", "已备份"),
                 ebl_node::backup::write_backup(&store, dir, &to, now).map_err(failed),
                 json,
             )
@@ -90,11 +102,13 @@ pub(crate) fn backup(
                 );
             }
             match operator.backup(&to) {
-                Ok(ebl_node::admin::BackupOutcome::Written { summary, .. }) => {
-                    report_backup("backed up by the running node", Ok(summary), json)
-                }
+                Ok(ebl_node::admin::BackupOutcome::Written { summary, .. }) => report_backup(
+                    ("backed up by the running node", "已由运行中的节点备份"),
+                    Ok(summary),
+                    json,
+                ),
                 Ok(ebl_node::admin::BackupOutcome::Failed { code, message }) => {
-                    report_backup("backed up", Err((code, message)), json)
+                    report_backup(("backed up", "已备份"), Err((code, message)), json)
                 }
                 Err(e) => {
                     eprintln!("error: {e} [{}]", in_use.code());
@@ -102,13 +116,17 @@ pub(crate) fn backup(
                 }
             }
         }
-        Err(e) => report_backup("backed up", Err((e.code().to_owned(), e.to_string())), json),
+        Err(e) => report_backup(
+            ("backed up", "已备份"),
+            Err((e.code().to_owned(), e.to_string())),
+            json,
+        ),
     }
 }
 
 pub(crate) fn restore(dir: &DataDir, from: &std::path::Path, json: bool) -> ExitCode {
     report_backup(
-        "restored",
+        ("restored", "已恢复"),
         ebl_node::backup::restore(from, &dir.0).map_err(|e| (e.code().to_owned(), e.to_string())),
         json,
     )
@@ -141,6 +159,10 @@ pub(crate) fn upgrade(dir: &DataDir, json: bool) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => report_backup("upgraded", Err((e.code().to_owned(), e.to_string())), json),
+        Err(e) => report_backup(
+            ("upgraded", "已升级"),
+            Err((e.code().to_owned(), e.to_string())),
+            json,
+        ),
     }
 }

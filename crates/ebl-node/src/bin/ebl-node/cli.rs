@@ -22,6 +22,10 @@ pub(crate) struct Cli {
     /// Least severe log level shown: error, warn, info, debug or trace.
     #[arg(long, global = true, default_value = "info")]
     pub(crate) log_level: Level,
+    /// The language of messages for people: en or zh (default: EBL_LANG, else from LC_ALL, LC_MESSAGES
+    /// or LANG). Error codes, --json output and logs are the same in every language.
+    #[arg(long, global = true, env = "EBL_LANG")]
+    pub(crate) lang: Option<ebl_words::lang::Lang>,
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
 }

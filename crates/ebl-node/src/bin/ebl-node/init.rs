@@ -22,7 +22,11 @@ pub(crate) fn init(
             let key = keyfile::generate()?;
             let seed = zeroize::Zeroizing::new(ebl_core::bytes::to_hex(&key.to_bytes()));
             eprintln!(
-                "made a new operator key; it is shown this once and not kept anywhere. Import it into a wallet now:\n  echo {} | ebl key import operator -",
+                "{}\n  echo {} | ebl key import operator -",
+                crate::said(
+                    "made a new operator key; it is shown this once and not kept anywhere. Import it into a wallet now:",
+                    "已生成新的运营方密钥；只显示这一次，不作任何保存。请立即导入钱包："
+                ),
                 seed.as_str()
             );
             PartyKey::of(&key)
@@ -34,26 +38,38 @@ pub(crate) fn init(
 }
 
 pub(crate) fn print_genesis(dir: &DataDir, genesis: &ebl_core::Genesis) {
-    say!(
-        "chain {} initialized in {}",
-        genesis.chain_id(),
-        dir.0.display()
-    );
-    for m in &genesis.members {
-        say!(
-            "member   {} (admin {}, node {}, peers at {})",
-            m.name,
-            m.admin,
-            m.node,
-            m.peer_address
-        );
+    let (chain, data) = (genesis.chain_id(), dir.0.display());
+    let (t, n) = (genesis.threshold, genesis.members.len());
+    match crate::lang() {
+        ebl_words::lang::Lang::En => say!("chain {chain} initialized in {data}"),
+        ebl_words::lang::Lang::Zh => say!("链 {chain} 已在 {data} 初始化"),
     }
-    say!(
-        "governance {} of {} admins",
-        genesis.threshold,
-        genesis.members.len()
-    );
-    say!("platform {} (PINT)", genesis.platform);
+    for m in &genesis.members {
+        match crate::lang() {
+            ebl_words::lang::Lang::En => say!(
+                "member   {} (admin {}, node {}, peers at {})",
+                m.name,
+                m.admin,
+                m.node,
+                m.peer_address
+            ),
+            ebl_words::lang::Lang::Zh => say!(
+                "成员     {}（管理员 {}，节点 {}，对等地址 {}）",
+                m.name,
+                m.admin,
+                m.node,
+                m.peer_address
+            ),
+        }
+    }
+    match crate::lang() {
+        ebl_words::lang::Lang::En => say!("governance {t} of {n} admins"),
+        ebl_words::lang::Lang::Zh => say!("治理     {n} 个管理员中需 {t} 个"),
+    }
+    match crate::lang() {
+        ebl_words::lang::Lang::En => say!("platform {} (PINT)", genesis.platform),
+        ebl_words::lang::Lang::Zh => say!("平台代码 {}（PINT）", genesis.platform),
+    }
 }
 
 /// Largest genesis file read.
@@ -91,7 +107,13 @@ pub(crate) fn init_from(
         ebl_node::init_from(dir, &genesis)?;
     }
     print_genesis(dir, &genesis);
-    say!("compare the chain id with every other member before you trust it");
+    say!(
+        "{}",
+        crate::said(
+            "compare the chain id with every other member before you trust it",
+            "信任之前，请与其他每个成员核对链标识"
+        )
+    );
     let own = PartyKey::of(&ebl_node::node_key(dir)?);
     Ok(genesis.member_by_node(&own).and_then(|m| {
         m.peer_address.rsplit_once(':').map(|(host, _)| {
@@ -122,12 +144,21 @@ pub(crate) fn self_signed(
     };
     ebl_node::tls::write_self_signed(&dir.tls_cert(), &dir.tls_key(), &names)?;
     ebl_node::private::make_private(&dir.0)?;
-    say!(
-        "development certificate for {} in {} (wallets pin it with --node-cert {})",
-        names.join(", "),
-        dir.tls_cert().display(),
-        dir.tls_cert().display()
-    );
+    let cert = dir.tls_cert();
+    match crate::lang() {
+        ebl_words::lang::Lang::En => say!(
+            "development certificate for {} in {} (wallets pin it with --node-cert {})",
+            names.join(", "),
+            cert.display(),
+            cert.display()
+        ),
+        ebl_words::lang::Lang::Zh => say!(
+            "开发用证书（{}）已写入 {}（钱包用 --node-cert {} 指定信任）",
+            names.join(", "),
+            cert.display(),
+            cert.display()
+        ),
+    }
     Ok(())
 }
 
@@ -173,16 +204,24 @@ pub(crate) fn write_genesis(
     );
     let text = serde_json::to_vec_pretty(&genesis)?;
     std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
-    say!("chain {} written to {}", genesis.chain_id(), out.display());
-    say!(
-        "{} members, governance {} of {}, finality {} of {} (f = {} lying node(s) tolerated); every member runs `ebl-node init --genesis {}` and compares the chain id",
-        genesis.members.len(),
-        genesis.threshold,
-        genesis.members.len(),
-        ebl_core::Registry::new(&genesis).finality_quorum(),
-        genesis.members.len(),
-        genesis.stated_faults().unwrap_or(0),
-        out.display()
-    );
+    let (n, t) = (genesis.members.len(), genesis.threshold);
+    let quorum = ebl_core::Registry::new(&genesis).finality_quorum();
+    let f = genesis.stated_faults().unwrap_or(0);
+    match crate::lang() {
+        ebl_words::lang::Lang::En => {
+            say!("chain {} written to {}", genesis.chain_id(), out.display());
+            say!(
+                "{n} members, governance {t} of {n}, finality {quorum} of {n} (f = {f} lying node(s) tolerated); every member runs `ebl-node init --genesis {}` and compares the chain id",
+                out.display()
+            );
+        }
+        ebl_words::lang::Lang::Zh => {
+            say!("链 {} 已写入 {}", genesis.chain_id(), out.display());
+            say!(
+                "{n} 个成员，治理 {n} 个中需 {t} 个，最终确认 {n} 个中需 {quorum} 个（可容忍 f = {f} 个作恶节点）；每个成员运行 ebl-node init --genesis {} 并核对链标识",
+                out.display()
+            );
+        }
+    }
     Ok(())
 }

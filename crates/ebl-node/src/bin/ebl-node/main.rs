@@ -21,6 +21,23 @@ macro_rules! say_line {
 
 pub(crate) use say_line as say;
 
+/// The language this run speaks to its operator in, chosen once at start (`--lang`, `EBL_LANG`, the
+/// locale): every message of the binary reads it; codes, `--json` and logs do not change with it.
+static LANG: std::sync::OnceLock<ebl_words::lang::Lang> = std::sync::OnceLock::new();
+
+/// The language chosen at start (English before it is).
+pub(crate) fn lang() -> ebl_words::lang::Lang {
+    LANG.get().copied().unwrap_or_default()
+}
+
+/// `en` or `zh`, in the run's language.
+pub(crate) fn said<'a>(en: &'a str, zh: &'a str) -> &'a str {
+    match lang() {
+        ebl_words::lang::Lang::En => en,
+        ebl_words::lang::Lang::Zh => zh,
+    }
+}
+
 mod backup;
 mod cli;
 mod init;
@@ -73,6 +90,7 @@ fn main() -> ExitCode {
             };
         }
     };
+    let _ = LANG.set(ebl_words::lang::Lang::for_terminal(cli.lang));
     start_logging(cli.log_json, cli.log_level);
     let dir = DataDir(cli.data.clone());
     let Some(command) = cli.command else {
@@ -187,9 +205,14 @@ fn failed(e: &anyhow::Error) -> ExitCode {
                     })
             })
     });
-    match code {
-        Some(code) => eprintln!("error: {e:#} [{code}]"),
-        None => eprintln!("error: {e:#}"),
+    // In Chinese, the code's meaning from the one catalogue first, then the error's own words.
+    let meaning = code.and_then(|c| ebl_words::codes::explain(c, lang()));
+    match (code, meaning, lang()) {
+        (Some(code), Some(meaning), ebl_words::lang::Lang::Zh) => {
+            eprintln!("错误：{meaning} [{code}]\n  原文：{e:#}");
+        }
+        (Some(code), _, _) => eprintln!("error: {e:#} [{code}]"),
+        (None, _, _) => eprintln!("{}{e:#}", said("error: ", "错误：")),
     }
     let usage = code.is_some()
         || e.chain()

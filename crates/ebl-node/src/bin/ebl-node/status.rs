@@ -43,6 +43,14 @@ pub(crate) fn status(dir: &DataDir, json: bool, node: Option<&str>) -> ExitCode 
         say!("{}", serde_json::json!(shown));
         return ExitCode::SUCCESS;
     }
+    match crate::lang() {
+        ebl_words::lang::Lang::En => english(&url, &shown),
+        ebl_words::lang::Lang::Zh => chinese(&url, &shown),
+    }
+    ExitCode::SUCCESS
+}
+
+fn english(url: &str, shown: &ebl_node::operator::NodeStatus) {
     let head = &shown.head;
     say!("node      {url}");
     say!(
@@ -90,5 +98,54 @@ pub(crate) fn status(dir: &DataDir, json: bool, node: Option<&str>) -> ExitCode 
             }
         }
     }
-    ExitCode::SUCCESS
+}
+
+/// The same facts as [`english`], laid out in Chinese (the role's own name, `leader` or `follower`,
+/// is Raft's and stays as the API gives it).
+fn chinese(url: &str, shown: &ebl_node::operator::NodeStatus) {
+    let head = &shown.head;
+    say!("节点      {url}");
+    say!(
+        "链头      高度 {}，区块 {}，{} 笔交易",
+        head.height,
+        head.block,
+        head.transactions
+    );
+    match &shown.cluster {
+        None => say!("角色      唯一成员的节点：独自排序"),
+        Some(view) => {
+            let quorum = match view.has_quorum {
+                Some(true) => "，法定多数在线",
+                Some(false) => "，失去法定多数（已被隔离：其他节点将另选领导）",
+                None => "",
+            };
+            say!(
+                "角色      {}{quorum}（节点 {}，任期 {}）",
+                view.role,
+                view.id,
+                view.term
+            );
+            match (&view.leader, &view.leader_address) {
+                (Some(leader), Some(address)) => say!("领导节点  节点 {leader}，地址 {address}"),
+                (Some(leader), None) => say!("领导节点  节点 {leader}"),
+                _ => say!("领导节点  未知"),
+            }
+            say!("已应用    日志索引 {}", view.last_applied);
+            for peer in &view.peers {
+                let contact = peer
+                    .last_contact_ms
+                    .map_or("从未响应".to_owned(), |ms| format!("{ms} 毫秒前响应"));
+                let contact = match peer.round_trip_ms {
+                    Some(ms) => format!("{contact}，往返 {ms} 毫秒"),
+                    None => contact,
+                };
+                say!(
+                    "对等节点  节点 {}：落后 {} 条（已有 {}），{contact}",
+                    peer.id,
+                    peer.lag,
+                    peer.matched
+                );
+            }
+        }
+    }
 }

@@ -64,28 +64,47 @@ pub(crate) fn print_verdict(
     match verdict {
         Verdict::Ok { report } => {
             if !json {
-                let by = by.map_or(String::new(), |url| {
-                    format!(" by the running node at {url}")
-                });
-                say!(
-                    "ok: chain {} verified{by}, {} blocks, {} transactions, {} bills, {} parties",
-                    report.chain,
+                let (chain, blocks, txs, bills, parties) = (
+                    &report.chain,
                     report.blocks,
                     report.transactions,
                     report.bills,
-                    report.parties
+                    report.parties,
                 );
+                match crate::lang() {
+                    ebl_words::lang::Lang::En => {
+                        let by = by.map_or(String::new(), |url| {
+                            format!(" by the running node at {url}")
+                        });
+                        say!("ok: chain {chain} verified{by}, {blocks} blocks, {txs} transactions, {bills} bills, {parties} parties");
+                    }
+                    ebl_words::lang::Lang::Zh => {
+                        let by = by.map_or(String::new(), |url| {
+                            format!("（由运行中的节点 {url} 校验）")
+                        });
+                        say!("完好：链 {chain} 已校验{by}，{blocks} 个区块，{txs} 笔交易，{bills} 张提单，{parties} 个参与方");
+                    }
+                }
             }
             ExitCode::SUCCESS
         }
         Verdict::Fault { failure } => {
             if !json {
-                say!(
-                    "FAULT at {}: {} [{}]",
-                    failure.place,
-                    failure.message,
-                    failure.code
-                );
+                let meaning = ebl_words::codes::explain(&failure.code, crate::lang());
+                match (crate::lang(), meaning) {
+                    (ebl_words::lang::Lang::Zh, Some(meaning)) => say!(
+                        "故障，位置 {}：{meaning} [{}]\n  原文：{}",
+                        failure.place,
+                        failure.code,
+                        failure.message
+                    ),
+                    _ => say!(
+                        "FAULT at {}: {} [{}]",
+                        failure.place,
+                        failure.message,
+                        failure.code
+                    ),
+                }
             }
             ExitCode::from(EXIT_FAULT)
         }
@@ -132,7 +151,10 @@ pub(crate) fn verify_live(
     json: bool,
     in_use: &ebl_store::StoreError,
 ) -> ExitCode {
-    let hint = "  hint: give the running node's address with --node URL, or stop it (SIGTERM lets it finish its last block), run verify, start it again";
+    let hint = crate::said(
+        "  hint: give the running node's address with --node URL, or stop it (SIGTERM lets it finish its last block), run verify, start it again",
+        "  提示：用 --node 地址 指定运行中节点的地址，或停止该节点（SIGTERM 会让它写完最后一个区块），运行 verify 后再启动",
+    );
     let (url, operator) = match running_node(dir, key, node, in_use) {
         Ok(found) => found,
         Err(code) => {
@@ -141,7 +163,14 @@ pub(crate) fn verify_live(
         }
     };
     if !json {
-        eprintln!("the store is in use by a running node: asking it at {url} to verify itself");
+        match crate::lang() {
+            ebl_words::lang::Lang::En => eprintln!(
+                "the store is in use by a running node: asking it at {url} to verify itself"
+            ),
+            ebl_words::lang::Lang::Zh => {
+                eprintln!("存储正被运行中的节点使用：请求 {url} 上的该节点自行校验")
+            }
+        }
     }
     let mut bar = ProgressBar::new(json);
     match operator.verify(|done, total| bar.draw(done, total)) {
