@@ -348,6 +348,18 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
     s.click(&s.find("dd.possessor a.party"));
     assert!(s.text_of("h1").contains("宁波港大宗贸易有限公司"));
     s.screenshot("party");
+    // The party, block and worklist pages in Chinese hold no English sentence either.
+    s.click(&s.find("a.lang-switch[lang='zh-CN']"));
+    s.find("html[lang='zh-CN']");
+    only_in(&s, true);
+    s.goto(&format!("{}/bill/{bill}", ui.base));
+    s.click(&s.find("table.history tbody tr a[href^='/block/']"));
+    s.find("dd.finality");
+    only_in(&s, true);
+    s.click(&s.find("header.top nav a[href='/']"));
+    s.find("table.worklist");
+    only_in(&s, true);
+    s.screenshot("worklist-zh");
 }
 
 #[test]

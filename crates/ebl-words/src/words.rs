@@ -34,7 +34,7 @@ words! {
     Reference => "Reference", "提单号";
     Carrier => "Carrier", "承运人";
     Status => "Status", "状态";
-    Title => "Title", "权利";
+    Title => "Title", "提货权";
     Pledge => "Pledge", "质押";
     YourKeys => "Your keys", "您的密钥";
     NotPledged => "not pledged", "未质押";
@@ -62,7 +62,7 @@ words! {
     NowTitle => "Now", "当前";
     Possessor => "Possessor", "占有人";
     Shipper => "Shipper", "托运人";
-    Custody => "Custody", "占有与权利流转";
+    Custody => "Custody", "占有与提货权流转";
     CustodyLead => "Parties as lanes; each mark is an event on the possessor's lane; a diamond marks the endorsee; a band is a pledge in force.",
         "每条泳道代表一方；每个圆点是占有人泳道上的一次事件；菱形表示被背书人；色带表示有效质押期。";
     History => "History", "历史记录";
@@ -96,7 +96,7 @@ words! {
     ActAs => "Sign as", "签名身份";
     Passphrase => "Passphrase", "口令";
     PassphraseNote => "Used for this action only, never stored.", "仅用于本次操作，不会保存。";
-    To => "To", "给";
+    To => "To", "接收方";
     TransferAction => "Transfer possession", "转让占有";
     EndorseAction => "Endorse", "背书";
     EndorseToOrderBox => "to their order (they may endorse on)", "凭其指示（可继续背书）";
@@ -112,7 +112,7 @@ words! {
     Done => "Done", "已完成";
     NoActions => "None of your keys can act on this bill now.", "您的密钥目前都无法办理此提单。";
     VerifyLead => "Drop a proof bundle, a pledge offer or a PINT envelope. It is checked here, in the wallet, against the chains you pinned (or the PINT trust directory): nothing is sent anywhere.",
-        "拖入证明包、质押要约或 PINT 信封。验证在本钱包内完成，依据您锁定的链（或 PINT 信任目录），不会发送到任何地方。";
+        "拖入证明包、质押要约或 PINT 信封。验证在本钱包内完成，依据您信任的链（或 PINT 信任目录），不会发送到任何地方。";
     VerifierTitle => "Verify a proof bundle", "验证证明包";
     VerifierLead => "Drop a proof bundle (ebl bill export) and give the chain id your consortium published. It is checked in this page by the same code as ebl verify: no wallet, no key, nothing sent anywhere.",
         "拖入证明包（ebl bill export 导出）并填写您所在联盟公布的链标识。验证在本页面内完成，所用代码与 ebl verify 相同：无需钱包、无需密钥，不向任何地方发送数据。";
@@ -445,11 +445,11 @@ pub fn explain(error: &Error, lang: Lang) -> &'static str {
         ),
         Error::WrongChain { .. } | Error::ChainMismatch { .. } => (
             "The file is from another ledger than the one it names or you pinned.",
-            "该文件来自另一个账本，而不是其声称或您锁定的账本。",
+            "该文件来自另一个账本，而不是其声称或您信任的账本。",
         ),
         Error::UnpinnedChain { .. } => (
             "The file is from a chain this wallet has not pinned: anyone can make a chain that verifies itself; pin your consortium's chain first.",
-            "该文件来自本钱包未锁定的链：任何人都能制造自洽的链；请先锁定您所在联盟的链。",
+            "该文件来自本钱包尚未信任的链：任何人都能制造自洽的链；请先信任您所在联盟的链（ebl chain pin）。",
         ),
         Error::StatementMismatch | Error::NotNode => (
             "The status statement does not match the history, or no member's node signed it.",

@@ -175,7 +175,7 @@ pub(super) fn bill(
             },
             Said::new(
                 "refused: possession and title are back where they were",
-                "已拒收：占有与权利恢复原状",
+                "已拒收：占有与提货权恢复原状",
             ),
         ),
         BillCommand::Replace {
@@ -267,7 +267,7 @@ pub(super) fn bill(
             },
             Said::new(
                 "pledge enforced: the bank holds title and possession",
-                "已执行质押：银行取得权利与占有",
+                "已执行质押：银行取得提货权与占有",
             ),
         ),
         BillCommand::List { signer } => list(wallet, &signer, lang),

@@ -946,7 +946,7 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             pint_trust,
         } => verify(wallet, &file, chain.as_ref(), pint_trust.as_deref(), lang),
         Command::Verifier { out: path } => verify::write_verifier(&path, force, lang),
-        Command::Pint(PintCommand::Verify { file, trust }) => pint_verify(&file, &trust),
+        Command::Pint(PintCommand::Verify { file, trust }) => pint_verify(&file, &trust, lang),
         Command::Pint(PintCommand::Export {
             bill,
             out: path,
@@ -962,12 +962,19 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             let entries = envelope["envelopeTransferChain"]
                 .as_array()
                 .map_or(0, Vec::len);
-            Ok(out(
-                json!({"envelope": path, "bill": bill, "entries": entries}),
+            let human = output::Said::new(
                 format!(
                     "PINT envelope with {entries} transfer chain entries written to {}",
                     path.display()
                 ),
+                format!(
+                    "含 {entries} 条转让链记录的 PINT 信封已写入 {}",
+                    path.display()
+                ),
+            );
+            Ok(out(
+                json!({"envelope": path, "bill": bill, "entries": entries}),
+                human.get(lang),
             ))
         }
         Command::Pint(PintCommand::Send {
@@ -990,13 +997,13 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             pint::pint_send(wallet, &bill, to, &signer.as_key, wait, lang)
         }
         Command::Pint(PintCommand::Import { file, documents }) => {
-            pint_import(wallet, &file, documents.as_deref())
+            pint_import(wallet, &file, documents.as_deref(), lang)
         }
         Command::Pint(PintCommand::Documents { bill, out, signer }) => {
             wallet.reader(Some(&signer.as_key))?;
             let bill = wallet.bill_id(&bill)?;
             let key = wallet.signer(&signer.as_key)?;
-            pint_documents(wallet, &bill, &key, out.as_deref())
+            pint_documents(wallet, &bill, &key, out.as_deref(), lang)
         }
         Command::Pint(PintCommand::Jwk { out: path }) => {
             let jwk = wallet.node.pint_jwk()?;
@@ -1005,7 +1012,11 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
             write_output(&path, &text, force)?;
             Ok(out(
                 json!({"jwk": path, "kid": jwk["kid"]}),
-                format!("node key {} written to {}", jwk["kid"], path.display()),
+                output::Said::new(
+                    format!("node key {} written to {}", jwk["kid"], path.display()),
+                    format!("节点密钥 {} 已写入 {}", jwk["kid"], path.display()),
+                )
+                .get(lang),
             ))
         }
         Command::Ui {

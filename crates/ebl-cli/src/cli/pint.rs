@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{out, to_json, Out};
 use crate::error::{CliError, Kind, Refusal, Remote, Result};
+use crate::lang::Lang;
 use crate::wallet::{read_file, write_file, Wallet};
 
 /// Reads a trust directory: platform keys (`*.jwk`, `*.json`) and root certificates (`*.crt`, `*.pem`),
@@ -22,7 +23,7 @@ pub(crate) fn trust_store(trust_dir: &Path) -> Result<ebl_pint::TrustStore> {
 }
 
 /// Offline verification of a PINT envelope against a directory of trusted keys and roots.
-pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
+pub fn pint_verify(file: &Path, trust_dir: &Path, lang: Lang) -> Result<Out> {
     use ebl_pint::{verify_envelope, ENVELOPE_BYTES_MAX};
     let trust = trust_store(trust_dir)?;
     let bytes = read_file(file, "PINT envelope", ENVELOPE_BYTES_MAX)?;
@@ -33,14 +34,18 @@ pub fn pint_verify(file: &Path, trust_dir: &Path) -> Result<Out> {
                 .iter()
                 .map(|d| format!("{} ({} bytes)", d.name, d.size))
                 .collect();
-            let human = format!(
-                "RECE: the envelope checks out\nreference   {}\nchecksum    {}\nchain       {}\nplatforms   {}\ndocuments   {}",
-                v.transport_document_reference,
-                v.document_checksum,
-                v.actions.join(" -> "),
-                v.platforms.join(" -> "),
-                if documents.is_empty() { "none required".to_owned() } else { documents.join(", ") }
-            );
+            let (reference, checksum) = (&v.transport_document_reference, &v.document_checksum);
+            let (chain, platforms) = (v.actions.join(" -> "), v.platforms.join(" -> "));
+            let human = match lang {
+                Lang::En => format!(
+                    "RECE: the envelope checks out\nreference   {reference}\nchecksum    {checksum}\nchain       {chain}\nplatforms   {platforms}\ndocuments   {}",
+                    if documents.is_empty() { "none required".to_owned() } else { documents.join(", ") }
+                ),
+                Lang::Zh => format!(
+                    "RECE：信封验证无误\n提单号      {reference}\n校验和      {checksum}\n转让链      {chain}\n平台        {platforms}\n附加文件    {}",
+                    if documents.is_empty() { "无需附加文件".to_owned() } else { documents.join("、") }
+                ),
+            };
             Ok(out(to_json(&v), human))
         }
         Err(f) => Err(CliError::envelope(f, None)),
@@ -69,7 +74,12 @@ fn documents_in(dir: &Path) -> Result<std::collections::BTreeMap<ebl_core::Hash,
 /// `ebl pint import`: the PINT sender's side of a transfer into the node, ending in its signed answer.
 /// Each step follows `ebl_pint::Outbound` (what a sending platform does after each answer); the answer
 /// that ends it is shown as `pint_answer` reads it.
-pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Result<Out> {
+pub fn pint_import(
+    wallet: &Wallet,
+    file: &Path,
+    documents: Option<&Path>,
+    lang: Lang,
+) -> Result<Out> {
     let envelope = read_file(file, "PINT envelope", ebl_pint::ENVELOPE_BYTES_MAX)?;
     // The answer must be signed by the node this wallet talks to: its key alone is trusted, under a
     // binding of its own.
@@ -102,7 +112,7 @@ pub fn pint_import(wallet: &Wallet, file: &Path, documents: Option<&Path>) -> Re
     // Decided, a document we do not hold (the node's MDOC, shown with a hint), or no answer that
     // decides: shown as the node gave it.
     let (status, body) = (ended.status, ended.body);
-    pint_answer(&trust, status, &body)
+    pint_answer(&trust, status, &body, lang)
 }
 
 /// The node this wallet talks to, as the receiving platform of `ebl pint import`.
@@ -126,7 +136,12 @@ fn answering_node() -> ebl_pint::Binding {
 }
 
 /// Reads the node's signed answer: RECE or DUPE succeed, every other code is the error it names.
-fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Value) -> Result<Out> {
+fn pint_answer(
+    trust: &ebl_pint::TrustStore,
+    status: u16,
+    body: &serde_json::Value,
+    lang: Lang,
+) -> Result<Out> {
     let Some(jws) = body.as_str() else {
         return Err(CliError::from(Remote::Status {
             status,
@@ -146,14 +161,14 @@ fn pint_answer(trust: &ebl_pint::TrustStore, status: u16, body: &serde_json::Val
     match PintCode::from_code(&code) {
         Some(answer @ (PintCode::Received | PintCode::Duplicate)) => Ok(out(
             payload.clone(),
-            format!(
-                "{code}: the node accepted the envelope{}",
-                if answer == PintCode::Duplicate {
-                    " (it had already)"
-                } else {
-                    ""
+            match (lang, answer == PintCode::Duplicate) {
+                (Lang::En, false) => format!("{code}: the node accepted the envelope"),
+                (Lang::En, true) => {
+                    format!("{code}: the node accepted the envelope (it had already)")
                 }
-            ),
+                (Lang::Zh, false) => format!("{code}：节点已接收该信封"),
+                (Lang::Zh, true) => format!("{code}：节点已接收该信封（此前已接收过）"),
+            },
         )),
         Some(PintCode::MissingDocument) => Err(CliError::envelope(
             ebl_pint::PintFailure {
@@ -203,6 +218,7 @@ pub fn pint_documents(
     bill: &ebl_core::BillId,
     key: &ebl_core::SigningKey,
     out_dir: Option<&Path>,
+    lang: Lang,
 ) -> Result<Out> {
     let listed = wallet.node.bill_documents(bill, key)?;
     let mut lines = Vec::new();
@@ -210,17 +226,14 @@ pub fn pint_documents(
     for d in &listed {
         let name = d["name"].as_str().unwrap_or("");
         let available = d["available"].as_bool().unwrap_or(false);
-        lines.push(format!(
-            "{} {} ({} bytes){}",
-            d["checksum"].as_str().unwrap_or(""),
-            name,
-            d["size"],
-            if available {
-                ""
-            } else {
-                ", not held by this node"
-            }
-        ));
+        let checksum = d["checksum"].as_str().unwrap_or("");
+        let size = &d["size"];
+        lines.push(match (lang, available) {
+            (Lang::En, true) => format!("{checksum} {name} ({size} bytes)"),
+            (Lang::En, false) => format!("{checksum} {name} ({size} bytes), not held by this node"),
+            (Lang::Zh, true) => format!("{checksum} {name}（{size} 字节）"),
+            (Lang::Zh, false) => format!("{checksum} {name}（{size} 字节），本节点未持有"),
+        });
         let (Some(dir), true) = (out_dir, available) else {
             continue;
         };
@@ -252,13 +265,18 @@ pub fn pint_documents(
         write_file(&path, &content)?;
         written.push(path);
     }
-    let mut human = if listed.is_empty() {
-        "no additional documents (the bill was not imported, or arrived without any)".to_owned()
-    } else {
-        lines.join("\n")
+    let mut human = match (listed.is_empty(), lang) {
+        (true, Lang::En) => {
+            "no additional documents (the bill was not imported, or arrived without any)".to_owned()
+        }
+        (true, Lang::Zh) => "没有附加文件（该提单并非转入，或转入时未带附加文件）".to_owned(),
+        (false, _) => lines.join("\n"),
     };
     if !written.is_empty() {
-        human.push_str(&format!("\n{} written", written.len()));
+        human.push_str(&match lang {
+            Lang::En => format!("\n{} written", written.len()),
+            Lang::Zh => format!("\n已写入 {} 个", written.len()),
+        });
     }
     Ok(out(json!({"documents": listed, "written": written}), human))
 }
@@ -323,10 +341,16 @@ pub(super) fn pint_send(
                 let mut o = sent;
                 o.json["status"] = json!("TRANSFERRED_OUT");
                 o.json["answer"] = json!(answer);
-                o.human = format!(
-                    "{}\n{answer}: {described} holds the bill now; it has left this ledger",
-                    o.human
-                );
+                o.human = match lang {
+                    Lang::En => format!(
+                        "{}\n{answer}: {described} holds the bill now; it has left this ledger",
+                        o.human
+                    ),
+                    Lang::Zh => format!(
+                        "{}\n{answer}：提单现由 {described} 持有，已离开本账本",
+                        o.human
+                    ),
+                };
                 return Ok(o);
             }
             Status::Disputed { .. } => {

@@ -106,7 +106,7 @@ fn summary_words(
         ),
         (ActKind::Transfer, Lang::Zh) => (
             format!("您（{you}）将提单 {reference} 的占有转让给"),
-            "。权利不随之转移。".to_owned(),
+            "。提货权不随之转移。".to_owned(),
         ),
         (ActKind::Endorse, Lang::En) => (
             format!("You, {you}, endorse bill {reference} to "),

@@ -278,7 +278,7 @@ fn chinese(n: &dyn Fn(&PartyId) -> String, who: &str, first: &str, action: &Acti
             loan.reference
         ),
         Action::Release { .. } => format!("{who} 解除质押"),
-        Action::Enforce { .. } => format!("{who} 执行质押并取得权利"),
+        Action::Enforce { .. } => format!("{who} 执行质押并取得提货权"),
         Action::RegisterParty { profile, .. } => format!("{who} 登记了 {}", profile.name),
         Action::RotateKey { party, .. } => format!("{} 轮换了密钥", n(party)),
         Action::RevokeParty { party } => format!("{who} 撤销了 {}", n(party)),

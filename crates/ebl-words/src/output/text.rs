@@ -75,7 +75,7 @@ impl Label {
             Label::Carrier => ("carrier", "承运人"),
             Label::Shipper => ("shipper", "托运人"),
             Label::Possessor => ("possessor", "占有人"),
-            Label::Title => ("title", "权利"),
+            Label::Title => ("title", "提货权"),
             Label::Status => ("status", "状态"),
             Label::Head => ("head", "最新交易"),
             Label::Document => ("document", "单据"),
@@ -257,7 +257,7 @@ pub fn worklist(names: &Names, bills: &[Bill], lang: Lang) -> String {
     };
     let mut out = row(match lang {
         Lang::En => ["REFERENCE", "STATUS", "POSSESSOR", "BILL ID", "TITLE"],
-        Lang::Zh => ["提单号", "状态", "占有人", "提单标识", "权利"],
+        Lang::Zh => ["提单号", "状态", "占有人", "提单标识", "提货权"],
     });
     for b in bills {
         out.push('\n');
@@ -359,7 +359,7 @@ pub fn verdict(v: &BundleVerdict, lang: Lang) -> String {
             ),
         ),
         Lang::Zh => (
-            format!("{}（已锁定）", v.chain),
+            format!("{}（已信任）", v.chain),
             format!("{}，链格式 {}{changes}", v.format, v.chain_format),
             format!("治理：{n} 个中需 {t} 个"),
             format!(
