@@ -655,6 +655,18 @@ fn the_webassembly_verifier_agrees_with_ebl_verify_on_genuine_and_tampered_bundl
     let tampered = m.path("tampered.json");
     std::fs::write(&tampered, serde_json::to_vec(&bundle).expect("json")).expect("write");
     let other_chain = "ab".repeat(32);
+    // A signature altered: the shipper's endorsement (event 2) no longer verifies.
+    let mut forged: Value =
+        serde_json::from_slice(&std::fs::read(&good).expect("bundle")).expect("json");
+    let signature = forged["transactions"][1]["transaction"]["signatures"][0]["signature"]
+        .as_str()
+        .expect("a signature")
+        .to_owned();
+    let flipped = if signature.starts_with('0') { "1" } else { "0" };
+    forged["transactions"][1]["transaction"]["signatures"][0]["signature"] =
+        format!("{flipped}{}", &signature[1..]).into();
+    let forged_file = m.path("forged.json");
+    std::fs::write(&forged_file, serde_json::to_vec(&forged).expect("json")).expect("write");
 
     // The file a bank keeps, written by the wallet, and the page the node serves: one page.
     let kept = m.path("verifier.html");
@@ -678,7 +690,12 @@ fn the_webassembly_verifier_agrees_with_ebl_verify_on_genuine_and_tampered_bundl
     let node_url = format!("{}/verifier", m.node.url);
     for (lang, url) in [("en", &file_url), ("zh", &node_url)] {
         let url = format!("{url}?lang={lang}");
-        for (file, chain) in [(&good, &chain), (&tampered, &chain), (&good, &other_chain)] {
+        for (file, chain) in [
+            (&good, &chain),
+            (&tampered, &chain),
+            (&forged_file, &chain),
+            (&good, &other_chain),
+        ] {
             let cli = cli_verdict(&m, file, chain, lang);
             let browser = verify_in_browser(&s, &url, chain, file);
             assert_eq!(browser, cli, "{lang}: {file} against {chain}");
@@ -694,6 +711,15 @@ fn the_webassembly_verifier_agrees_with_ebl_verify_on_genuine_and_tampered_bundl
         .starts_with("event 4 of the history (Pledged"));
     only_in(&s, false);
     s.screenshot("verifier-tampered");
+    // A bad signature is named by whose it claims to be, not by a 64-hex key (issue 34).
+    verify_in_browser(&s, &url, &chain, &forged_file);
+    assert_eq!(s.text_of("#code"), "bad_signature");
+    let place = s.text_of("#place");
+    assert!(
+        place.starts_with("event 2 of the history (Endorsed to order")
+            && place.ends_with("signed as DCSA CTK"),
+        "{place}"
+    );
     // In Chinese the failure is the code's meaning; the rule's English words wait behind a closed fold.
     verify_in_browser(&s, &format!("{file_url}?lang=zh"), &chain, &tampered);
     assert_eq!(s.attribute(&s.find("#original-words"), "open"), None);

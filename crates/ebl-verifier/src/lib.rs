@@ -99,7 +99,7 @@ fn invalid(bundle: &Bundle, f: &BundleFailure, lang: Lang) -> Report {
         lang,
         format!("INVALID at {}: {}", f.place, f.error),
         &f.error,
-        output::place_in_words(bundle, &f.place, lang),
+        output::place_in_words(bundle, f, lang),
     )
 }
 

@@ -186,7 +186,7 @@ fn failure(ctx: &Ctx, bundle: &Bundle, f: &BundleFailure) -> Markup {
                 dt { (ctx.t(W::WhatFailed)) }
                 dd.what { (words::explain(&f.error, ctx.lang)) br; span.exact { (f.error) } }
                 dt { (ctx.t(W::Where)) }
-                dd.where { (crate::output::place_in_words(bundle, &f.place, ctx.lang)) }
+                dd.where { (crate::output::place_in_words(bundle, f, ctx.lang)) }
                 dt { (ctx.t(W::Code)) }
                 dd { code.error-code { (f.error.code()) } }
             }

@@ -137,8 +137,35 @@ pub fn answer_summary(answer: &str) -> String {
 }
 
 /// Where a bundle failed, in a reader's words: "event 3 of the history (Transferred, 2026-…)" for a place
-/// naming one of the bill's transactions, the place as the check named it otherwise.
+/// naming one of the bill's transactions, the place as the check named it otherwise; and, for a signature
+/// that does not verify, whose it claims to be, by the name the bundle's registry gives its key (issue 34:
+/// a bad signature named a 64-hex key, not the party).
 pub fn place_in_words(
+    bundle: &ebl_core::bundle::Bundle,
+    failure: &ebl_core::bundle::BundleFailure,
+    lang: crate::lang::Lang,
+) -> String {
+    let place = event_in_words(bundle, &failure.place, lang);
+    let ebl_core::Error::BadSignature { signer } = &failure.error else {
+        return place;
+    };
+    let registry = bundle.registry();
+    let party = registry.parties().find(|p| {
+        p.id.to_hex() == *signer
+            || p.key.to_hex() == *signer
+            || p.retired_keys.iter().any(|k| k.to_hex() == *signer)
+    });
+    match (party, lang) {
+        (Some(p), crate::lang::Lang::En) => format!("{place}, signed as {}", p.name()),
+        (Some(p), crate::lang::Lang::Zh) => format!("{place}，以 {} 的名义签名", p.name()),
+        (None, crate::lang::Lang::En) => {
+            format!("{place}, signed by a key no registered party holds")
+        }
+        (None, crate::lang::Lang::Zh) => format!("{place}，签名密钥不属于任何登记参与方"),
+    }
+}
+
+fn event_in_words(
     bundle: &ebl_core::bundle::Bundle,
     place: &str,
     lang: crate::lang::Lang,
