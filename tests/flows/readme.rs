@@ -107,6 +107,28 @@ fn the_chinese_trade_guide_gives_the_commands_the_english_one_runs() {
     assert!(all_blocks(&en).len() >= 8, "{:?}", all_blocks(&en));
 }
 
+/// The Chinese consortium guide gives the commands the English one runs.
+#[test]
+fn the_chinese_consortium_guide_gives_the_commands_the_english_one_runs() {
+    let (en, zh) = (guide("consortium.md"), guide("consortium.zh.md"));
+    assert_eq!(all_blocks(&zh), all_blocks(&en));
+    assert_eq!(
+        shell_blocks(&zh, "## 密钥", "## 需要关注的事项"),
+        shell_blocks(&en, "## The keys", "## What to watch")
+    );
+}
+
+/// The Chinese two-platforms guide gives the commands the English one runs.
+#[test]
+fn the_chinese_two_platforms_guide_gives_the_commands_the_english_one_runs() {
+    let (en, zh) = (guide("two-platforms.md"), guide("two-platforms.zh.md"));
+    assert_eq!(all_blocks(&zh), all_blocks(&en));
+    assert_eq!(
+        shell_blocks(&zh, "## 两个账本", "## 命令行中的 PINT"),
+        shell_blocks(&en, "## Two ledgers", "## PINT from the command line")
+    );
+}
+
 #[test]
 fn the_two_platforms_guide_sends_a_bill_there_and_back() {
     let readme = guide("two-platforms.md");
