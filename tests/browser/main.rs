@@ -194,6 +194,7 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
     s.resize(390, 1600);
     let off = s.off_screen();
     assert!(off.is_empty(), "off screen on a phone, in Chinese: {off:?}");
+    only_in(&s, true);
     // The timeline scrolled to its last event keeps its lanes' names in view beside it.
     let seen = s.execute(
         r#"const box = document.querySelector('.timeline-scroll');

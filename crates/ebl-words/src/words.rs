@@ -139,7 +139,7 @@ words! {
     Check => "Verify", "验证";
     WhatFailed => "What is wrong", "问题所在";
     Where => "Where", "位置";
-    Code => "Code", "代码";
+    Code => "Error code", "错误代码";
     NotAFile => "This is not a proof bundle, a pledge offer or a PINT envelope.", "这不是证明包、质押要约或 PINT 信封。";
     OfferTitle => "Pledge offer", "质押要约";
     Pledgor => "Pledgor", "出质人";
