@@ -21,6 +21,24 @@ fn financed_and_repaid(m: &Market) -> String {
     bill
 }
 
+/// The bundle at `good` with its pledge's loan amount altered, as `tampered.json`: the history was
+/// changed after it was signed.
+fn loan_altered(m: &Market, good: &str) -> String {
+    let mut bundle: Value =
+        serde_json::from_slice(&std::fs::read(good).expect("bundle")).expect("json");
+    let pledge = bundle["transactions"]
+        .as_array_mut()
+        .expect("transactions")
+        .iter_mut()
+        .find(|e| e["transaction"]["body"]["action"].get("PLEDGE").is_some())
+        .expect("a pledge");
+    pledge["transaction"]["body"]["action"]["PLEDGE"]["loan"]["amount_minor"] =
+        2_500_000_000u64.into();
+    let tampered = m.path("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&bundle).expect("json")).expect("write");
+    tampered
+}
+
 /// Opens the app the way a user does: the printed address, which sets the session and lands on the
 /// worklist.
 fn open(session: &Session, ui: &UiProcess) {
@@ -235,18 +253,7 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
         "buyer1",
         &["bill", "export", &bill, "-o", &good, "--as", "buyer1"],
     );
-    let mut bundle: Value =
-        serde_json::from_slice(&std::fs::read(&good).expect("bundle")).expect("json");
-    let pledge = bundle["transactions"]
-        .as_array_mut()
-        .expect("transactions")
-        .iter_mut()
-        .find(|e| e["transaction"]["body"]["action"].get("PLEDGE").is_some())
-        .expect("a pledge");
-    pledge["transaction"]["body"]["action"]["PLEDGE"]["loan"]["amount_minor"] =
-        2_500_000_000u64.into();
-    let tampered = m.path("tampered.json");
-    std::fs::write(&tampered, serde_json::to_vec(&bundle).expect("json")).expect("write");
+    let tampered = loan_altered(&m, &good);
 
     s.click(&s.find("header.top nav a[href='/verify']"));
     s.type_into(&s.find("#file"), &tampered);
@@ -643,18 +650,7 @@ fn the_webassembly_verifier_agrees_with_ebl_verify_on_genuine_and_tampered_bundl
         "bank",
         &["bill", "export", &bill, "-o", &good, "--as", "bank"],
     );
-    let mut bundle: Value =
-        serde_json::from_slice(&std::fs::read(&good).expect("bundle")).expect("json");
-    let pledge = bundle["transactions"]
-        .as_array_mut()
-        .expect("transactions")
-        .iter_mut()
-        .find(|e| e["transaction"]["body"]["action"].get("PLEDGE").is_some())
-        .expect("a pledge");
-    pledge["transaction"]["body"]["action"]["PLEDGE"]["loan"]["amount_minor"] =
-        2_500_000_000u64.into();
-    let tampered = m.path("tampered.json");
-    std::fs::write(&tampered, serde_json::to_vec(&bundle).expect("json")).expect("write");
+    let tampered = loan_altered(&m, &good);
     let other_chain = "ab".repeat(32);
     // A signature altered: the shipper's endorsement (event 2) no longer verifies.
     let mut forged: Value =

@@ -232,28 +232,41 @@ fn bad_input_exits_2() {
     );
 }
 
+/// The shipper's proof bundle of `bill`, written to `name` after `tamper` changed it.
+fn exported_then(
+    t: &Trade,
+    bill: &str,
+    name: &str,
+    tamper: impl FnOnce(&mut serde_json::Value),
+) -> String {
+    let bundle = t.path(name);
+    t.json(
+        "shipper",
+        &["bill", "export", bill, "-o", &bundle, "--as", "shipper"],
+    );
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).expect("read")).expect("json");
+    tamper(&mut value);
+    std::fs::write(&bundle, serde_json::to_vec(&value).expect("json")).expect("write");
+    bundle
+}
+
 #[test]
 fn a_tampered_bundle_fails_verification_with_exit_4() {
     let t = Trade::with_cast();
     let bill = t.issue("ERR-3");
-    let bundle = t.path("b.json");
-    t.json(
-        "shipper",
-        &["bill", "export", &bill, "-o", &bundle, "--as", "shipper"],
-    );
-    let mut value: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&bundle).expect("read")).expect("json");
-    let sig = value["transactions"][0]["transaction"]["signatures"][0]["signature"]
-        .as_str()
-        .expect("sig")
-        .to_owned();
-    let flipped = format!(
-        "{}{}",
-        if sig.starts_with('0') { "1" } else { "0" },
-        &sig[1..]
-    );
-    value["transactions"][0]["transaction"]["signatures"][0]["signature"] = flipped.into();
-    std::fs::write(&bundle, serde_json::to_vec(&value).expect("json")).expect("write");
+    let bundle = exported_then(&t, &bill, "b.json", |value| {
+        let sig = value["transactions"][0]["transaction"]["signatures"][0]["signature"]
+            .as_str()
+            .expect("sig")
+            .to_owned();
+        let flipped = format!(
+            "{}{}",
+            if sig.starts_with('0') { "1" } else { "0" },
+            &sig[1..]
+        );
+        value["transactions"][0]["transaction"]["signatures"][0]["signature"] = flipped.into();
+    });
     t.json("auditor", &["chain", "pin"]);
     let run = t.ebl("auditor", &["verify", &bundle]);
     assert_eq!(run.code, 4, "{}", run.stderr);
@@ -694,16 +707,9 @@ fn every_exit_code_the_help_documents_is_the_one_its_failure_gives() {
     assert_eq!(documented, [0, 1, 2, 3, 4, 5], "{help}");
 
     let bill = t.issue("EXIT-1");
-    let bundle = t.path("exit.bundle.json");
-    t.json(
-        "shipper",
-        &["bill", "export", &bill, "-o", &bundle, "--as", "shipper"],
-    );
-    let mut tampered: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&bundle).expect("bundle")).expect("json");
-    tampered["transactions"][0]["receipt"]["index"] = 7.into();
-    let tampered_file = t.path("exit.tampered.json");
-    std::fs::write(&tampered_file, tampered.to_string()).expect("write");
+    let tampered_file = exported_then(&t, &bill, "exit.tampered.json", |value| {
+        value["transactions"][0]["receipt"]["index"] = 7.into();
+    });
     // A directory where a file is to be written: local IO fails.
     let directory = t.path("exit-dir");
     std::fs::create_dir_all(&directory).expect("dir");

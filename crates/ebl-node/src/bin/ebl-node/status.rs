@@ -43,109 +43,81 @@ pub(crate) fn status(dir: &DataDir, json: bool, node: Option<&str>) -> ExitCode 
         say!("{}", serde_json::json!(shown));
         return ExitCode::SUCCESS;
     }
-    match crate::lang() {
-        ebl_words::lang::Lang::En => english(&url, &shown),
-        ebl_words::lang::Lang::Zh => chinese(&url, &shown),
-    }
+    print(&url, &shown);
     ExitCode::SUCCESS
 }
 
-fn english(url: &str, shown: &ebl_node::operator::NodeStatus) {
+/// The status laid out once, each line in the run's language (the role's own name, `leader` or
+/// `follower`, is Raft's and stays as the API gives it).
+fn print(url: &str, shown: &ebl_node::operator::NodeStatus) {
+    use ebl_words::lang::Lang::{En, Zh};
+    let zh = crate::lang() == Zh;
     let head = &shown.head;
-    say!("node      {url}");
-    say!(
-        "head      height {}, block {}, {} transactions",
-        head.height,
-        head.block,
-        head.transactions
-    );
-    match &shown.cluster {
-        None => say!("role      the one member's node: it orders alone"),
-        Some(view) => {
-            let quorum = match view.has_quorum {
-                Some(true) => ", with its quorum",
-                Some(false) => ", WITHOUT its quorum (cut off: the others will elect another)",
-                None => "",
-            };
-            say!(
-                "role      {}{quorum} (node {}, term {})",
-                view.role,
-                view.id,
-                view.term
-            );
-            match (&view.leader, &view.leader_address) {
-                (Some(leader), Some(address)) => say!("leader    node {leader} at {address}"),
-                (Some(leader), None) => say!("leader    node {leader}"),
-                _ => say!("leader    none known"),
-            }
-            say!("applied   log index {}", view.last_applied);
-            for peer in &view.peers {
-                let contact = peer
-                    .last_contact_ms
-                    .map_or("never answered".to_owned(), |ms| {
-                        format!("answered {ms} ms ago")
-                    });
-                let contact = match peer.round_trip_ms {
-                    Some(ms) => format!("{contact}, round trip {ms} ms"),
-                    None => contact,
-                };
-                say!(
-                    "peer      node {}: {} entries behind (holds {}), {contact}",
-                    peer.id,
-                    peer.lag,
-                    peer.matched
-                );
-            }
+    let (height, block, txs) = (head.height, head.block, head.transactions);
+    match crate::lang() {
+        En => {
+            say!("node      {url}");
+            say!("head      height {height}, block {block}, {txs} transactions");
+        }
+        Zh => {
+            say!("节点      {url}");
+            say!("链头      高度 {height}，区块 {block}，{txs} 笔交易");
         }
     }
-}
-
-/// The same facts as [`english`], laid out in Chinese (the role's own name, `leader` or `follower`,
-/// is Raft's and stays as the API gives it).
-fn chinese(url: &str, shown: &ebl_node::operator::NodeStatus) {
-    let head = &shown.head;
-    say!("节点      {url}");
-    say!(
-        "链头      高度 {}，区块 {}，{} 笔交易",
-        head.height,
-        head.block,
-        head.transactions
-    );
-    match &shown.cluster {
-        None => say!("角色      唯一成员的节点：独自排序"),
-        Some(view) => {
-            let quorum = match view.has_quorum {
-                Some(true) => "，法定多数在线",
-                Some(false) => "，失去法定多数（已被隔离：其他节点将另选领导）",
-                None => "",
-            };
-            say!(
-                "角色      {}{quorum}（节点 {}，任期 {}）",
-                view.role,
-                view.id,
-                view.term
-            );
-            match (&view.leader, &view.leader_address) {
-                (Some(leader), Some(address)) => say!("领导节点  节点 {leader}，地址 {address}"),
-                (Some(leader), None) => say!("领导节点  节点 {leader}"),
-                _ => say!("领导节点  未知"),
-            }
-            say!("已应用    日志索引 {}", view.last_applied);
-            for peer in &view.peers {
-                let contact = peer
-                    .last_contact_ms
-                    .map_or("从未响应".to_owned(), |ms| format!("{ms} 毫秒前响应"));
-                let contact = match peer.round_trip_ms {
-                    Some(ms) => format!("{contact}，往返 {ms} 毫秒"),
-                    None => contact,
-                };
-                say!(
-                    "对等节点  节点 {}：落后 {} 条（已有 {}），{contact}",
-                    peer.id,
-                    peer.lag,
-                    peer.matched
-                );
-            }
+    let Some(view) = &shown.cluster else {
+        say!(
+            "{}",
+            crate::said(
+                "role      the one member's node: it orders alone",
+                "角色      唯一成员的节点：独自排序"
+            )
+        );
+        return;
+    };
+    let quorum = match view.has_quorum {
+        Some(true) => crate::said(", with its quorum", "，法定多数在线"),
+        Some(false) => crate::said(
+            ", WITHOUT its quorum (cut off: the others will elect another)",
+            "，失去法定多数（已被隔离：其他节点将另选领导）",
+        ),
+        None => "",
+    };
+    let (role, id, term) = (&view.role, view.id, view.term);
+    if zh {
+        say!("角色      {role}{quorum}（节点 {id}，任期 {term}）");
+    } else {
+        say!("role      {role}{quorum} (node {id}, term {term})");
+    }
+    match (&view.leader, &view.leader_address, zh) {
+        (Some(leader), Some(address), false) => say!("leader    node {leader} at {address}"),
+        (Some(leader), Some(address), true) => say!("领导节点  节点 {leader}，地址 {address}"),
+        (Some(leader), None, false) => say!("leader    node {leader}"),
+        (Some(leader), None, true) => say!("领导节点  节点 {leader}"),
+        (None, _, false) => say!("leader    none known"),
+        (None, _, true) => say!("领导节点  未知"),
+    }
+    if zh {
+        say!("已应用    日志索引 {}", view.last_applied);
+    } else {
+        say!("applied   log index {}", view.last_applied);
+    }
+    for peer in &view.peers {
+        let contact = match (peer.last_contact_ms, zh) {
+            (None, false) => "never answered".to_owned(),
+            (None, true) => "从未响应".to_owned(),
+            (Some(ms), false) => format!("answered {ms} ms ago"),
+            (Some(ms), true) => format!("{ms} 毫秒前响应"),
+        };
+        let contact = match (peer.round_trip_ms, zh) {
+            (Some(ms), false) => format!("{contact}, round trip {ms} ms"),
+            (Some(ms), true) => format!("{contact}，往返 {ms} 毫秒"),
+            (None, _) => contact,
+        };
+        let (id, lag, holds) = (peer.id, peer.lag, peer.matched);
+        if zh {
+            say!("对等节点  节点 {id}：落后 {lag} 条（已有 {holds}），{contact}");
+        } else {
+            say!("peer      node {id}: {lag} entries behind (holds {holds}), {contact}");
         }
     }
 }
