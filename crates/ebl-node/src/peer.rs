@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use ebl_consensus::cluster::peer::{
-    fetch_range, BlocksRequest, FetchedBlock, PeerRefusal, FETCH_BYTES_MAX, PATH_APPEND,
-    PATH_BLOCKS, PATH_CERTIFICATE, PATH_READ_INDEX, PATH_SNAPSHOT, PATH_STATEMENT, PATH_VOTE,
-    PEER_MESSAGE_BYTES_MAX,
+    fetch_range, within_fetch_bytes, BlocksRequest, FetchedBlock, PeerRefusal, FETCH_BYTES_MAX,
+    PATH_APPEND, PATH_BLOCKS, PATH_CERTIFICATE, PATH_READ_INDEX, PATH_SNAPSHOT, PATH_STATEMENT,
+    PATH_VOTE, PEER_MESSAGE_BYTES_MAX,
 };
 use ebl_consensus::cluster::{node_id, TypeConfig};
 use ebl_core::api::{
@@ -217,26 +217,19 @@ async fn blocks<K: Kv>(
     let wanted = fetch_range(&request, durable);
     let store = app.store.clone();
     let fetched = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        let mut bytes = 0;
-        for height in wanted {
-            let (Some(block), Some(txs)) =
-                (store.block(height)?, store.block_transactions(height)?)
-            else {
-                break;
-            };
-            let fetched = FetchedBlock {
-                header: block.header,
-                transactions: txs.into_iter().map(|s| s.tx).collect(),
-            };
-            // Within one peer message: the asker fetches the rest next.
-            bytes += codec::encode(&fetched).len();
-            if !out.is_empty() && bytes > FETCH_BYTES_MAX {
-                break;
+        // The stored blocks from the first wanted height on, read one at a time and no further than
+        // one peer message holds: the asker fetches the rest next.
+        let stored = wanted.map_while(|height| {
+            match (store.block(height), store.block_transactions(height)) {
+                (Ok(Some(block)), Ok(Some(txs))) => Some(Ok(FetchedBlock {
+                    header: block.header,
+                    transactions: txs.into_iter().map(|s| s.tx).collect(),
+                })),
+                (Err(e), _) | (_, Err(e)) => Some(Err(e)),
+                _ => None,
             }
-            out.push(fetched);
-        }
-        Ok::<_, ebl_store::StoreError>(out)
+        });
+        within_fetch_bytes(stored, |b| codec::encode(b).len(), FETCH_BYTES_MAX)
     })
     .await
     .map_err(|e| ApiError::from(RequestRefusal::Internal(String::from(&e.to_string()))))??;

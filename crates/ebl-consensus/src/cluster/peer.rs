@@ -138,6 +138,27 @@ pub fn fetch_range(request: &BlocksRequest, durable: u64) -> std::ops::Range<u64
     first..end.max(first)
 }
 
+/// A catch-up answer's blocks: read in height order from `blocks` (which stops at the first height not
+/// stored), as many as fit `max` bytes encoded (`size`), and never fewer than one: a block larger than the
+/// budget is still sent alone, so that a peer is never stuck behind it. Nothing past the budget is read.
+pub fn within_fetch_bytes<T, E>(
+    blocks: impl Iterator<Item = Result<T, E>>,
+    size: impl Fn(&T) -> usize,
+    max: usize,
+) -> Result<Vec<T>, E> {
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    for block in blocks {
+        let block = block?;
+        bytes = bytes.saturating_add(size(&block));
+        if !out.is_empty() && bytes > max {
+            break;
+        }
+        out.push(block);
+    }
+    Ok(out)
+}
+
 /// One signed request to a peer, as the transport carries it: the signature covers the chain, the
 /// path, the body and the time (`ebl_core::api::sign_peer_request`).
 #[derive(Debug)]
@@ -373,5 +394,37 @@ mod tests {
         assert!(range(u64::MAX, 2).is_empty());
         // FETCH_BLOCKS_MAX at its bound.
         assert_eq!(range(1, u64::MAX), 1..FETCH_BLOCKS_MAX + 1);
+    }
+
+    /// `FETCH_BYTES_MAX` at its bound (issue 35 left it untested): blocks that fill the budget exactly are
+    /// all sent, one byte more stops before the block that passes it, and a block over the budget on its
+    /// own is still sent, alone.
+    #[test]
+    fn a_catch_up_answer_fills_fetch_bytes_max_and_no_more() {
+        let take = |sizes: &[usize]| -> Vec<usize> {
+            let blocks = sizes.iter().map(|s| Ok::<_, ()>(*s));
+            within_fetch_bytes(blocks, |s| *s, FETCH_BYTES_MAX).unwrap_or_default()
+        };
+        let half = FETCH_BYTES_MAX / 2;
+        let rest = FETCH_BYTES_MAX - half;
+        assert_eq!(take(&[half, rest]), [half, rest], "exactly the budget");
+        assert_eq!(take(&[half, rest + 1, 1]), [half], "one byte over");
+        assert_eq!(take(&[half, rest, 1]), [half, rest], "the budget full");
+        assert_eq!(
+            take(&[FETCH_BYTES_MAX + 1, 1]),
+            [FETCH_BYTES_MAX + 1],
+            "an oversized block goes alone"
+        );
+        assert!(take(&[]).is_empty());
+        // A block that cannot be read ends the answer with its error, nothing after it read.
+        let mut read = 0;
+        let blocks = [Ok(1), Err("unreadable"), Ok(1)]
+            .into_iter()
+            .inspect(|_| read += 1);
+        assert_eq!(
+            within_fetch_bytes(blocks, |s: &usize| *s, FETCH_BYTES_MAX),
+            Err("unreadable")
+        );
+        assert_eq!(read, 2);
     }
 }
