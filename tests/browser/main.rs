@@ -206,10 +206,10 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
     // Issue 34: a Chinese page holds no English sentence (names, codes and ids are not sentences).
     only_in(&s, true);
     s.screenshot("bill-zh");
-    // On a 390 px phone nothing but the timeline (which scrolls as a whole) reaches off screen, in
+    // On a 360 px phone (the narrowest the issue names) nothing but the timeline (which scrolls as a whole) reaches off screen, in
     // either language: the history and the worklist are cards (issue 34: the holder column and long
     // statuses were off screen, and in Chinese the history's action column was 31 px wide).
-    s.resize(390, 1600);
+    s.resize(360, 1600);
     let off = s.off_screen();
     assert!(off.is_empty(), "off screen on a phone, in Chinese: {off:?}");
     only_in(&s, true);
@@ -308,11 +308,16 @@ fn a_trader_sees_a_verified_bill_with_its_pledge_band_in_two_languages_and_trans
         "wrong passphrase",
     );
     s.click(&s.find("#transfer-form button"));
+    // Refused on the bill's own page, in words, with its forms kept for another try (issue 34: a
+    // generic error page lost the form).
     assert!(
-        s.text_of("section.failure").contains("wrong_passphrase"),
+        s.text_of("#action-failure").contains("wrong_passphrase"),
         "a wrong passphrase signs nothing"
     );
-    s.goto(&format!("{}/bill/{bill}", ui.base));
+    assert!(s
+        .text_of("#action-failure p.meaning")
+        .starts_with("The passphrase does not open this key."));
+    assert!(s.url().ends_with("/act"), "{}", s.url());
     select_option(
         &s,
         "#transfer-form select[name='to']",
@@ -724,7 +729,7 @@ fn the_webassembly_verifier_agrees_with_ebl_verify_on_genuine_and_tampered_bundl
     only_in(&s, true);
 
     // On a phone, in Chinese: the verdict fits, and no English sentence is on the page.
-    s.resize(390, 1600);
+    s.resize(360, 1600);
     verify_in_browser(&s, &format!("{file_url}?lang=zh"), &chain, &good);
     assert!(s.text_of("#headline").contains("有效"));
     assert_eq!(s.off_screen(), Vec::<String>::new());

@@ -333,6 +333,7 @@ pub(super) async fn act(
     };
     let done = {
         let app = app.clone();
+        let bill = bill.clone();
         blocking(move || perform(&app, &bill, form)).await
     };
     match done {
@@ -359,7 +360,21 @@ pub(super) async fn act(
             )
                 .into_response()
         }
-        Err(e) => error_response(&ctx, &e),
+        Err(e) => refused_on_its_page(&app, &ctx, bill, &e).await,
+    }
+}
+
+/// An action the wallet or the ledger refused, said on the bill's page above its forms (issue 34: a
+/// generic error page lost the form); the error page only when the bill itself cannot be shown.
+async fn refused_on_its_page(app: &Shared, ctx: &Ctx, bill: String, e: &CliError) -> Response {
+    let app = app.clone();
+    match blocking(move || super::pages::live_bill(&app, &bill)).await {
+        Ok(live) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page_html(super::pages::bill_page(ctx, &live, None, Some(e))),
+        )
+            .into_response(),
+        Err(_) => error_response(ctx, e),
     }
 }
 

@@ -84,29 +84,46 @@ pub(super) fn error_page(ctx: &Ctx, e: &CliError) -> Markup {
         html! {
             section.failure {
                 h1 { (ctx.t(W::ErrorTitle)) }
-                // What the code means and what to do, in the reader's language; the rule's own words
-                // (English, with their names and figures) follow, behind a fold on a Chinese page.
-                @if let Some(meaning) = ebl_words::codes::explain(&e.code(), ctx.lang) {
-                    p.meaning { (meaning) }
-                }
-                p { (ctx.t(W::Code)) ": " code.error-code { (e.code()) } }
-                @if ctx.lang == crate::lang::Lang::En {
-                    p.message { (e.message()) }
-                    @if let Some(hint) = &e.hint {
-                        p { (ctx.t(W::Hint)) ": " (hint) }
-                    }
-                } @else {
-                    details.original {
-                        summary { (ctx.t(W::OriginalWords)) }
-                        p.message { (e.message()) }
-                        @if let Some(hint) = &e.hint {
-                            p { (ctx.t(W::Hint)) ": " (hint) }
-                        }
-                    }
-                }
+                (failure_words(ctx, e))
             }
         },
     )
+}
+
+/// A failure where it happened, on the page that was being used (a bill's action refused: its forms stay,
+/// so the reader tries again there).
+pub(super) fn failure_notice(ctx: &Ctx, e: &CliError) -> Markup {
+    html! {
+        section.failure id="action-failure" role="alert" {
+            h2 { (ctx.t(W::ErrorTitle)) }
+            (failure_words(ctx, e))
+        }
+    }
+}
+
+/// What the code means and what to do, in the reader's language; the rule's own words (English, with
+/// their names and figures) follow, behind a fold on a Chinese page.
+fn failure_words(ctx: &Ctx, e: &CliError) -> Markup {
+    html! {
+        @if let Some(meaning) = ebl_words::codes::explain(&e.code(), ctx.lang) {
+            p.meaning { (meaning) }
+        }
+        p { (ctx.t(W::Code)) ": " code.error-code { (e.code()) } }
+        @if ctx.lang == crate::lang::Lang::En {
+            p.message { (e.message()) }
+            @if let Some(hint) = &e.hint {
+                p { (ctx.t(W::Hint)) ": " (hint) }
+            }
+        } @else {
+            details.original {
+                summary { (ctx.t(W::OriginalWords)) }
+                p.message { (e.message()) }
+                @if let Some(hint) = &e.hint {
+                    p { (ctx.t(W::Hint)) ": " (hint) }
+                }
+            }
+        }
+    }
 }
 
 /// A hex id shortened for people, with the whole of it one click away (and always in print).

@@ -78,7 +78,7 @@ pub(super) async fn bill(
         blocking(move || live_bill(&app, &id)).await
     };
     match loaded {
-        Ok(live) => html(bill_page(&ctx, &live, done.as_deref())),
+        Ok(live) => html(bill_page(&ctx, &live, done.as_deref(), None)),
         Err(e) => error_response(&ctx, &e),
     }
 }
@@ -134,7 +134,14 @@ pub(super) async fn bundle(
         .into_response()
 }
 
-fn bill_page(ctx: &Ctx, live: &LiveBill, done: Option<&str>) -> maud::Markup {
+/// A bill's page; `failed` is an action on it the wallet or the ledger refused, said above the forms,
+/// which stay for another try.
+pub(super) fn bill_page(
+    ctx: &Ctx,
+    live: &LiveBill,
+    done: Option<&str>,
+    failed: Option<&crate::error::CliError>,
+) -> maud::Markup {
     let shown = Shown::new(&live.bundle, &live.verdict);
     let b = &live.verdict.bill;
     let heading = format!("{} · {}", b.reference, b.carrier_code);
@@ -158,6 +165,9 @@ fn bill_page(ctx: &Ctx, live: &LiveBill, done: Option<&str>) -> maud::Markup {
                 }
             }
             (bill_view::all(ctx, &shown))
+            @if let Some(e) = failed {
+                (super::layout::failure_notice(ctx, e))
+            }
             @if !ctx.print {
                 (actions::panel(ctx, live))
             }
