@@ -121,6 +121,43 @@ fn a_trade_in_chinese_prints_no_english_sentence() {
         printed.iter().any(|(_, out)| out.starts_with("完好：链")),
         "ebl-node verify in Chinese"
     );
+    // A refusal in Chinese: the meaning and what to do in Chinese; the rule's own words, and its hint,
+    // only on the lines marked as the original (原文).
+    let refused: [(&str, Vec<&str>); 3] = [
+        (
+            "buyer1",
+            vec!["bill", "show", "NO-SUCH-BILL", "--as", "buyer1"],
+        ),
+        (
+            "shipper",
+            vec![
+                "bill",
+                "transfer",
+                bill,
+                "--to",
+                "Buyer Two",
+                "--as",
+                "shipper",
+            ],
+        ),
+        (
+            "buyer1",
+            vec!["bill", "export", bill, "-o", &bundle, "--as", "buyer1"],
+        ),
+    ];
+    for (who, args) in refused {
+        let mut all = vec!["--lang", "zh"];
+        all.extend_from_slice(&args);
+        let run = m.ebl(who, &all);
+        assert_ne!(run.code, 0, "{}", run.stdout);
+        let said: String = run
+            .stderr
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("原文"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        printed.push((args.join(" "), said));
+    }
     let mut english = Vec::new();
     for (command, stdout) in &printed {
         for line in stdout.lines() {

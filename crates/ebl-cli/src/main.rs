@@ -102,15 +102,21 @@ fn report(e: &CliError, json: bool, lang: ebl_cli::lang::Lang) {
             Some(meaning) => {
                 eprintln!("错误（{}）：{meaning} [{code}]", e.kind().in_words(lang));
                 eprintln!("  原文：{}", e.message());
+                // The meaning says what to do; the hint, with its names and figures, is the original's.
+                if let Some(hint) = &e.hint {
+                    eprintln!("  原文提示：{hint}");
+                }
             }
-            None => eprintln!(
-                "错误（{}）：{} [{code}]",
-                e.kind().in_words(lang),
-                e.message()
-            ),
-        }
-        if let Some(hint) = &e.hint {
-            eprintln!("  提示：{hint}");
+            None => {
+                eprintln!(
+                    "错误（{}）：{} [{code}]",
+                    e.kind().in_words(lang),
+                    e.message()
+                );
+                if let Some(hint) = &e.hint {
+                    eprintln!("  提示：{hint}");
+                }
+            }
         }
     } else {
         eprintln!("error: {} [{}]", e.message(), e.code());
