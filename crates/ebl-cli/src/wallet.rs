@@ -761,15 +761,53 @@ pub fn read_stdin(what: &str, max: usize) -> Result<Vec<u8>> {
 
 /// Writes a file whole or not at all (a temporary file renamed into place).
 pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("partial");
-    std::fs::write(&tmp, contents)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| CliError::io(&format!("writing {}", path.display()), e))
+    // A temporary file of its own beside the target, renamed over it: two writers of one file (the
+    // carrier connector's request handler and its worker both pin the node's chain on first contact)
+    // each replace it whole. With one fixed temporary name they tore each other's writes, and a rename
+    // found its temporary gone (a 500 to the carrier's system, seen once in CI).
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let failed = |e: std::io::Error| CliError::io(&format!("writing {}", path.display()), e);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
+    std::io::Write::write_all(&mut tmp, contents).map_err(failed)?;
+    tmp.persist(path).map_err(|e| failed(e.error))?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two writers of one wallet file (the carrier connector's handler and worker pinning a chain at
+    /// once) shared one temporary name: one's rename found the other's temporary gone, or moved a
+    /// half-written one into place. Every write now succeeds and every read sees a whole file.
+    #[test]
+    fn regression_concurrent_writes_of_one_wallet_file_never_tear() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("pins.json");
+        let contents: Vec<Vec<u8>> = (0..4u8).map(|i| vec![b'a' + i; 64 * 1024]).collect();
+        write_file(&path, &contents[0]).expect("first write");
+        std::thread::scope(|scope| {
+            for content in &contents {
+                let path = &path;
+                scope.spawn(move || {
+                    for _ in 0..50 {
+                        write_file(path, content).expect("a write never fails for another's");
+                    }
+                });
+            }
+            for _ in 0..200 {
+                let read = std::fs::read(&path).expect("the file is always there");
+                assert!(
+                    contents.contains(&read),
+                    "a torn file of {} bytes",
+                    read.len()
+                );
+            }
+        });
+    }
 
     /// Every file the wallet writes names the version its reader checks through `ebl_core::format`.
     #[test]

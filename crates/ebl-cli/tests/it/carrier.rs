@@ -166,7 +166,8 @@ fn an_unknown_recipient_is_answered_breq_and_another_platforms_refu() {
         &manifest_key,
         &json!({"documentChecksum": checksum(&unknown["document"]), "issueToChecksum": checksum(&issue_to)}),
     ));
-    assert_eq!(connector.put(&unknown).0, 204);
+    let (status, body) = connector.put(&unknown);
+    assert_eq!(status, 204, "{body}");
     let answer = system.answer().1;
     assert_eq!(answer["issuanceResponseCode"], "BREQ", "{answer}");
     assert_eq!(answer["errors"][0]["errorCode"], "unknown_party");
