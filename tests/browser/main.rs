@@ -673,12 +673,21 @@ fn the_webassembly_verifier_agrees_with_ebl_verify_on_genuine_and_tampered_bundl
     // The file a bank keeps, written by the wallet, and the page the node serves: one page.
     let kept = m.path("verifier.html");
     m.ebl("bank", &["verifier", "-o", &kept]).ok();
-    let served = ureq::get(&format!("{}/verifier", m.node.url))
+    let response = ureq::get(&format!("{}/verifier", m.node.url))
         .call()
-        .expect("the node serves the verifier")
-        .into_body()
-        .read_to_string()
-        .expect("the page");
+        .expect("the node serves the verifier");
+    // Nothing else runs in it and it calls nothing: the promise of a page that trusts no server.
+    let policy = response
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        policy.contains("default-src 'none'") && policy.contains("connect-src 'none'"),
+        "{policy}"
+    );
+    let served = response.into_body().read_to_string().expect("the page");
     assert_eq!(
         served,
         std::fs::read_to_string(&kept).expect("the kept page")

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    let lang = ebl_cli::lang::Lang::for_terminal(cli.lang);
+    let lang = ebl_cli::lang::Lang::for_terminal(cli.lang, |v| std::env::var(v).ok());
     let result = match &cli.command {
         Command::Demo {
             keep,

@@ -116,7 +116,7 @@ fn refused(lang: Lang, text: String, error: &Error, place: String) -> Report {
         headline: W::Invalid.get(lang).to_owned(),
         text: shown,
         code: Some(code),
-        meaning: Some(words::explain(error, lang).to_owned()),
+        meaning: Some(ebl_words::codes::of_rule(error, lang).to_owned()),
         place: Some(place),
         notes: Vec::new(),
         original,

@@ -304,6 +304,16 @@ codes! {
     "io" => "A local file or the terminal failed. Check the path, permissions and free space.", "本地文件或终端出错。请检查路径、权限及剩余空间。";
 }
 
+/// What a broken rule of the ledger means and what to do, for the people who read a verdict; the rule's
+/// own message (English, exact) follows it where it is shown. Every rule's code is in the catalogue
+/// (`tests/flows/docs.rs`); one a later core adds before its words does reads as a broken rule.
+pub fn of_rule(error: &ebl_core::Error, lang: Lang) -> &'static str {
+    explain(error.code(), lang).unwrap_or(match lang {
+        Lang::En => "A transaction breaks a rule of the bill's life.",
+        Lang::Zh => "某笔交易违反了提单流转规则。",
+    })
+}
+
 /// `docs/guide/errors.md`: every code with what it means and what to do, in both languages, sorted for
 /// looking up (`tests/flows/docs.rs` holds the page to this; `EBL_WRITE_DOCS=1` writes it anew).
 pub fn page() -> String {

@@ -77,12 +77,13 @@ impl Lang {
     }
 
     /// The language of the CLI's words: `--lang` if given, else the locale (`LC_ALL`, `LC_MESSAGES`,
-    /// `LANG`, the first one set, as POSIX orders them), else English.
-    pub fn for_terminal(flag: Option<Lang>) -> Lang {
+    /// `LANG`, the first one set, as POSIX orders them), else English. `var` reads the environment:
+    /// the binaries pass `std::env::var`, so this crate reads nothing itself.
+    pub fn for_terminal(flag: Option<Lang>, var: impl Fn(&str) -> Option<String>) -> Lang {
         flag.or_else(|| {
             ["LC_ALL", "LC_MESSAGES", "LANG"]
                 .iter()
-                .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+                .find_map(|v| var(v).filter(|s| !s.is_empty()))
                 .and_then(|s| Lang::from_tag(&s))
         })
         .unwrap_or_default()
@@ -226,6 +227,27 @@ mod tests {
         assert_eq!(Lang::from_tag("en_GB.UTF-8"), Some(Lang::En));
         assert_eq!(Lang::from_tag("C.UTF-8"), None);
         assert_eq!(Lang::from_tag("POSIX"), None);
+    }
+
+    #[test]
+    fn the_terminal_language_is_the_flag_else_the_first_locale_set() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let zh_lang = env(&[("LANG", "zh_CN.UTF-8")]);
+        assert_eq!(Lang::for_terminal(None, zh_lang), Lang::Zh);
+        assert_eq!(Lang::for_terminal(Some(Lang::En), zh_lang), Lang::En);
+        // POSIX order: LC_ALL before LANG; an empty one counts as unset.
+        let both = env(&[("LC_ALL", "en_US.UTF-8"), ("LANG", "zh_CN.UTF-8")]);
+        assert_eq!(Lang::for_terminal(None, both), Lang::En);
+        let empty = env(&[("LC_ALL", ""), ("LANG", "zh_CN.UTF-8")]);
+        assert_eq!(Lang::for_terminal(None, empty), Lang::Zh);
+        assert_eq!(Lang::for_terminal(None, env(&[])), Lang::En);
     }
 
     #[test]

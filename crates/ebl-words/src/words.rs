@@ -1,7 +1,7 @@
 //! Every word the web app and the Chinese CLI show, English and Simplified Chinese side by side, so that none can lack its
 //! translation: a word is one line of `words!`, and sentences with figures are functions below it.
 
-use ebl_core::{Error, Status};
+use ebl_core::Status;
 
 use crate::lang::Lang;
 
@@ -417,61 +417,6 @@ pub fn document_party(key: &str) -> Option<W> {
         "other" => W::OtherParty,
         _ => return None,
     })
-}
-
-/// What a failed check means, for the people who read the verdict: why it matters, in their words. The
-/// ledger's own message (English, exact) follows it on the page.
-pub fn explain(error: &Error, lang: Lang) -> &'static str {
-    let (en, zh) = match error {
-        Error::BadSignature { .. } => (
-            "A signature does not match what was signed: the file was changed after it was signed, or signed by someone else.",
-            "签名与所签内容不符：文件在签名后被改动，或由他人签名。",
-        ),
-        Error::BadInclusionProof => (
-            "A transaction is not in the block it claims: the history was changed or assembled from pieces.",
-            "某笔交易不在其声称的区块中：历史记录被改动或被拼凑。",
-        ),
-        Error::DocumentChecksumMismatch { .. } => (
-            "The transport document is not the one the carrier issued: its contents were changed.",
-            "运输单据不是承运人签发的那一份：其内容被改动。",
-        ),
-        Error::StaleHead { .. } => (
-            "The hash chain is broken: a transaction does not follow the one before it.",
-            "哈希链断裂：某笔交易没有接续前一笔交易。",
-        ),
-        Error::NotFinal { .. } => (
-            "A block lacks the member nodes' signatures it needs to be final.",
-            "某个区块缺少成为最终确认所需的成员节点签名。",
-        ),
-        Error::WrongChain { .. } | Error::ChainMismatch { .. } => (
-            "The file is from another ledger than the one it names or you pinned.",
-            "该文件来自另一个账本，而不是其声称或您信任的账本。",
-        ),
-        Error::UnpinnedChain { .. } => (
-            "The file is from a chain this wallet has not pinned: anyone can make a chain that verifies itself; pin your consortium's chain first.",
-            "该文件来自本钱包尚未信任的链：任何人都能制造自洽的链；请先信任您所在联盟的链（ebl chain pin）。",
-        ),
-        Error::StatementMismatch | Error::NotNode => (
-            "The status statement does not match the history, or no member's node signed it.",
-            "状态声明与历史记录不符，或并非由成员节点签署。",
-        ),
-        Error::MalformedJson { .. } | Error::EncodingTooLarge { .. } => (
-            "The file cannot be read as what it claims to be.",
-            "无法按其声称的格式读取该文件。",
-        ),
-        Error::ForeignTransaction { .. } | Error::BillNotInChain { .. } | Error::EntriesOutOfOrder { .. } => (
-            "The history holds transactions that are not this bill's, lacks the bill, or is out of order.",
-            "历史记录含有不属于该提单的交易、缺少该提单，或顺序错误。",
-        ),
-        _ => (
-            "A transaction breaks a rule of the bill's life.",
-            "某笔交易违反了提单流转规则。",
-        ),
-    };
-    match lang {
-        Lang::En => en,
-        Lang::Zh => zh,
-    }
 }
 
 #[cfg(test)]

@@ -926,7 +926,7 @@ pub(crate) fn submitted(
 /// Runs a parsed command with `wallet`, returning what to print.
 pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
     let force = cli.force;
-    let lang = crate::lang::Lang::for_terminal(cli.lang);
+    let lang = crate::lang::Lang::for_terminal(cli.lang, |v| std::env::var(v).ok());
     match cli.command {
         Command::Key(cmd) => key(wallet, cmd, force, lang),
         Command::Party(cmd) => party(wallet, cmd, lang),

@@ -319,7 +319,7 @@ pub(super) async fn block(
                 dd.finality {
                     @match &finality {
                         Ok(names) => { "✓ " (names.join(", ")) }
-                        Err(e) => { span.warning { "✗ " (words::explain(e, ctx.lang)) " (" (e) ")" } }
+                        Err(e) => { span.warning { "✗ " (ebl_words::codes::of_rule(e, ctx.lang)) " (" (e) ")" } }
                     }
                 }
             }

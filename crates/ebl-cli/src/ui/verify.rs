@@ -184,7 +184,7 @@ fn failure(ctx: &Ctx, bundle: &Bundle, f: &BundleFailure) -> Markup {
             h2 { span.badge.bad { "✗" } " " (ctx.t(W::Invalid)) }
             dl.reasons {
                 dt { (ctx.t(W::WhatFailed)) }
-                dd.what { (words::explain(&f.error, ctx.lang)) br; span.exact { (f.error) } }
+                dd.what { (ebl_words::codes::of_rule(&f.error, ctx.lang)) br; span.exact { (f.error) } }
                 dt { (ctx.t(W::Where)) }
                 dd.where { (crate::output::place_in_words(bundle, f, ctx.lang)) }
                 dt { (ctx.t(W::Code)) }

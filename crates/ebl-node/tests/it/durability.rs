@@ -14,15 +14,8 @@ use crate::support::{assert_accepted, now_ms, Client, Server, TestNode};
 #[test]
 fn restart_keeps_everything() {
     let mut node = TestNode::start();
-    let bill = node.issue("RST-1");
+    let bill = node.issue_to_buyer("RST-1");
     let c = node.cast.clone();
-    assert_accepted(&node.act(
-        Action::Transfer {
-            bill,
-            to: c.buyer.id,
-        },
-        &[&c.shipper.key],
-    ));
     let head_before = node.get("/v1/head").1;
     let bill_before = node.get_as(&format!("/v1/bills/{bill}"), &c.operator).1;
     node.restart();
@@ -220,15 +213,8 @@ fn regression_a_rewritten_checkpoint_state_is_served_after_restart() {
 #[test]
 fn every_damaged_record_is_found_and_never_served() {
     let mut node = TestNode::start();
-    let bill = node.issue("TMP-1");
+    let bill = node.issue_to_buyer("TMP-1");
     let c = node.cast.clone();
-    assert_accepted(&node.act(
-        Action::Transfer {
-            bill,
-            to: c.buyer.id,
-        },
-        &[&c.shipper.key],
-    ));
     node.server.stop().expect("stop");
     let kv = SledKv::open(&node.data().store()).expect("open");
     let store = LedgerStore::new(kv).sealed_with(node_seal(&node));
@@ -409,15 +395,7 @@ fn a_start_after_a_cut_replays_the_blocks_after_the_last_checkpoint() {
 #[test]
 fn a_store_that_lost_acknowledged_blocks_is_caught_and_not_served() {
     let mut node = TestNode::start();
-    let bill = node.issue("WIT-1");
-    let c = node.cast.clone();
-    assert_accepted(&node.act(
-        Action::Transfer {
-            bill,
-            to: c.buyer.id,
-        },
-        &[&c.shipper.key],
-    ));
+    node.issue_to_buyer("WIT-1");
     node.server.stop().expect("stop");
     // What sled's recovery does after a damaged log entry: the tail is gone, the rest looks sound.
     {

@@ -211,6 +211,15 @@ impl TestNode {
         self.submit(&tx)
     }
 
+    /// Issues a bill to the shipper (`issue`), who hands it to the buyer: a bill with a history of two,
+    /// held by someone other than its first holder.
+    pub(crate) fn issue_to_buyer(&mut self, reference: &str) -> BillId {
+        let bill = self.issue(reference);
+        let (shipper, buyer) = (self.cast.shipper.key.clone(), self.cast.buyer.id);
+        assert_accepted(&self.act(Action::Transfer { bill, to: buyer }, &[&shipper]));
+        bill
+    }
+
     /// Issues a to-order DCSA bill from the carrier to the shipper.
     pub(crate) fn issue(&mut self, reference: &str) -> BillId {
         let action = Action::Issue {

@@ -90,7 +90,9 @@ fn main() -> ExitCode {
             };
         }
     };
-    let _ = LANG.set(ebl_words::lang::Lang::for_terminal(cli.lang));
+    let _ = LANG.set(ebl_words::lang::Lang::for_terminal(cli.lang, |v| {
+        std::env::var(v).ok()
+    }));
     start_logging(cli.log_json, cli.log_level);
     let dir = DataDir(cli.data.clone());
     let Some(command) = cli.command else {
