@@ -230,17 +230,17 @@ fn as_a_new_user(
 
 /// Issue 35: the consortium guide (docs/guide/consortium.md) runs as written from an empty directory:
 /// three members' keys, genesis, nodes over TLS and wallets, a governance change by two admins, and a
-/// fourth member joining with no other node restarted, until it votes.
+/// fourth member joining with no other node restarted, until it votes, and an auditor's node following.
 #[test]
 fn the_consortium_guide_runs_as_written_for_three_members_and_a_fourth_joining() {
     let guide = guide("consortium.md");
     let blocks = shell_blocks(&guide, "## The keys", "## What to watch");
-    assert_eq!(blocks.len(), 7, "the guide's blocks: {blocks:?}");
+    assert_eq!(blocks.len(), 8, "the guide's blocks: {blocks:?}");
     let ebl = ebl_tests::bin("ebl");
     let bin_dir = ebl.parent().expect("bin dir").to_owned();
     ebl_tests::bin("ebl-node");
     // The guide's ports, as this test's free ones.
-    let ports: Vec<(String, u16)> = (1..=4)
+    let ports: Vec<(String, u16)> = (1..=5)
         .map(|n| (format!("127.0.0.1:780{n}"), ebl_tests::cluster::free_port()))
         .collect();
     // A step that never ends (a node that never votes) ends the script, and so the test.
@@ -263,7 +263,7 @@ fn the_consortium_guide_runs_as_written_for_three_members_and_a_fourth_joining()
     let output = as_a_new_user(&script, dir.path(), &bin_dir, &[]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let logs: String = ["shanghai", "singapore", "frankfurt", "tokyo"]
+    let logs: String = ["shanghai", "singapore", "frankfurt", "tokyo", "audit"]
         .iter()
         .map(|m| {
             let log =
@@ -279,10 +279,20 @@ fn the_consortium_guide_runs_as_written_for_three_members_and_a_fourth_joining()
         output.status.success(),
         "the guide failed\nscript:\n{script}\nstdout:\n{stdout}\nstderr:\n{stderr}\n{logs}"
     );
-    // The last step: the fourth member's admin reads the consortium, four members strong.
-    let members = stdout.rsplit("Shanghai Trading").next().unwrap_or_default();
+    // The fourth member's admin reads the consortium, four members strong.
+    let (before_audit, audit) = stdout
+        .split_once("key auditor made")
+        .expect("the auditor's section ran");
+    let members = before_audit
+        .rsplit("Shanghai Trading")
+        .next()
+        .unwrap_or_default();
     for name in ["Singapore Bank", "Frankfurt Lines", "Tokyo Lines"] {
         assert!(members.contains(name), "{name} not listed last\n{stdout}");
     }
     assert!(stdout.contains("Ningbo Lines"), "{stdout}");
+    // The auditor read itself through its own node, and that node's store verifies: every block a
+    // member node signed, its own copies its own.
+    assert!(audit.contains("roles       auditor"), "{stdout}");
+    assert!(audit.contains("verified by the running node"), "{stdout}");
 }

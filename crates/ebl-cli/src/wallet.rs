@@ -275,6 +275,33 @@ impl Wallet {
         Ok(self.node.genesis()?.chain)
     }
 
+    /// An auditor's grant for its node (`node`, served at `peer_address`) to follow the consortium, on
+    /// the chain this wallet pinned. Refused here already unless `auditor` signs for an active party
+    /// with the auditor role (the member nodes check it again, and for as long as the node follows).
+    pub fn grant_follow(
+        &self,
+        auditor: &SigningKey,
+        node: PartyKey,
+        peer_address: &str,
+    ) -> Result<ebl_core::FollowGrant> {
+        let party = self.party(&PartyKey::of(auditor).to_hex())?;
+        if !party.has_role(ebl_core::Role::Auditor) {
+            let e = ebl_core::Error::MissingRole {
+                party: party.id,
+                role: ebl_core::Role::Auditor,
+            };
+            return Err(crate::error::CliError::core(crate::error::Kind::Usage, e)
+                .with_hint("sign with the key of a party governance admitted with --role auditor"));
+        }
+        Ok(ebl_core::FollowGrant::sign(
+            self.chain()?,
+            auditor,
+            node,
+            peer_address,
+            now_ms(),
+        )?)
+    }
+
     /// Signs `action` as `signer` against the bill's current head (read as `signer`) and submits it.
     pub fn act(&self, signer: &SigningKey, action: Action) -> Result<SubmitOutcome> {
         let tx = self.prepare(signer, action)?;

@@ -463,6 +463,12 @@ pub enum Error {
     /// An import, block or statement not signed by a member node's key.
     #[error("not signed by a member's node key (imports, blocks and statements must be)")]
     NotNode,
+    /// An auditor's grant for a node that is a member's: a member's node votes, it does not follow.
+    #[error("node {node} is a member's node: it votes, it does not follow")]
+    FollowerIsMemberNode {
+        /// The node's key.
+        node: String,
+    },
     /// A block with fewer member node signatures than the threshold.
     #[error("block {height} is not final: {have} member nodes signed it, {need} must")]
     NotFinal {
@@ -762,6 +768,7 @@ impl Error {
             UnknownBill { .. } => "unknown_bill",
             NotCarrier => "not_carrier",
             NotNode => "not_node",
+            FollowerIsMemberNode { .. } => "follower_is_member_node",
             NotFinal { .. } => "not_final",
             StatementUncertified { .. } => "statement_uncertified",
             InvalidFaults { .. } => "invalid_faults",

@@ -166,6 +166,8 @@ pub enum Encoded {
     Pins,
     /// A backup of a node's ledger (`ebl-backup/N`).
     Backup,
+    /// An auditor's grant for its node to follow (`ebl-follow-grant/N`).
+    FollowGrant,
 }
 
 impl Encoded {
@@ -181,6 +183,7 @@ impl Encoded {
             Encoded::Keystore => "key file",
             Encoded::Pins => "pinned chains file",
             Encoded::Backup => "backup",
+            Encoded::FollowGrant => "follow grant",
         }
     }
 }
@@ -247,6 +250,15 @@ pub const BUNDLE: FileFormat = FileFormat {
     oldest: 2,
     newest: 4,
     older_read_by: Some("511f6a7"),
+};
+
+/// An auditor's grants for its node to follow ([`crate::follow`]).
+pub const FOLLOW_GRANT: FileFormat = FileFormat {
+    object: Encoded::FollowGrant,
+    prefix: "ebl-follow-grant",
+    oldest: 1,
+    newest: 1,
+    older_read_by: None,
 };
 
 /// Pledge offers.

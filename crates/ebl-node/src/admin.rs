@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{now_ms, ApiError, App};
 use crate::auth::authenticate_node;
-use crate::verify::{verify_store, VerifyFailure, VerifyReport};
+use crate::verify::{VerifyFailure, VerifyReport};
 
 /// The route of the operator's verify.
 pub const VERIFY_PATH: &str = "/v1/admin/verify";
@@ -112,7 +112,12 @@ impl Verifications {
         let spawned = std::thread::Builder::new()
             .name("verify".into())
             .spawn(move || {
-                let result = verify_store(&app.store, |done, total| {
+                let follower = app
+                    .cluster
+                    .as_ref()
+                    .filter(|c| c.follows)
+                    .map(|_| ebl_core::PartyKey::of(&app.node_key));
+                let result = crate::verify::verify_store_of(&app.store, follower, |done, total| {
                     *shared.lock() = Verification::Running {
                         done,
                         total,

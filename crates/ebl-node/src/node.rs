@@ -45,6 +45,12 @@ pub enum NodeError {
     /// `init --join` of a one-member chain: its node orders alone.
     #[error("a one-member chain's node orders alone: no other node can join it")]
     JoinAlone,
+    /// `init --follow` with a grant for another chain or another node key.
+    #[error("the grant to follow is for {what}")]
+    GrantMismatch {
+        /// What differs: "another chain", "another node key".
+        what: &'static str,
+    },
     /// `init --join` with the node key of a genesis member.
     #[error("this node key is a genesis member's: initialise it without --join")]
     JoinAsMember,
@@ -138,6 +144,11 @@ impl DataDir {
     /// governance admits its member.
     pub fn join_marker(&self) -> PathBuf {
         self.0.join("join")
+    }
+    /// Present when the node is an auditor's, following the consortium as a learner: the auditor's
+    /// grant (`ebl audit grant`), as `init --follow` copied it.
+    pub fn follow_grant(&self) -> PathBuf {
+        self.0.join("follow.grant")
     }
     /// Written only when the node initialized itself for a first try: the operator key of that chain.
     pub fn operator_key(&self) -> PathBuf {
@@ -238,6 +249,50 @@ pub fn init_joining(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
     std::fs::write(dir.join_marker(), b"joining\n")
         .map_err(|e| NodeError::io(format!("writing {}", dir.join_marker().display()), e))?;
     crate::private::make_private(&dir.0)
+}
+
+/// Makes `dir` an auditor's node that follows the consortium of `genesis` as a learner, by the
+/// auditor's grant (the file `ebl audit grant` wrote): the grant must name this chain and this node's
+/// key. Whether the auditor is one is the member nodes' to judge, on their registry, when the node
+/// sends the grant.
+pub fn init_following(dir: &DataDir, genesis: &Genesis, grant: &[u8]) -> Result<(), NodeError> {
+    genesis.check()?;
+    if genesis.members.len() < 2 {
+        return Err(NodeError::JoinAlone);
+    }
+    let parsed = ebl_core::FollowGrant::from_file(grant)?;
+    if parsed.chain != genesis.chain_id() {
+        return Err(NodeError::GrantMismatch {
+            what: "another chain",
+        });
+    }
+    let key = node_key(dir)?;
+    if parsed.body.node != PartyKey::of(&key) {
+        return Err(NodeError::GrantMismatch {
+            what: "another node key",
+        });
+    }
+    let store = LedgerStore::new(SledKv::open(&dir.store())?);
+    if let Some(g) = store.genesis()? {
+        return Err(StoreError::AlreadyInitialized(g.chain_id().to_hex()).into());
+    }
+    store.init(genesis)?;
+    drop(store);
+    std::fs::write(dir.follow_grant(), grant)
+        .map_err(|e| NodeError::io(format!("writing {}", dir.follow_grant().display()), e))?;
+    crate::private::make_private(&dir.0)
+}
+
+/// The grant an auditor's node follows by, if it is one.
+pub fn follow_grant(dir: &DataDir) -> Result<Option<ebl_core::FollowGrant>, NodeError> {
+    match std::fs::read(dir.follow_grant()) {
+        Ok(text) => Ok(Some(ebl_core::FollowGrant::from_file(&text)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(NodeError::io(
+            format!("reading {}", dir.follow_grant().display()),
+            e,
+        )),
+    }
 }
 
 /// Limits a node runs with; the defaults are the named constants in [`crate::limits`], and tests lower
@@ -438,6 +493,7 @@ pub async fn open_member(
         raft: dir.0.join("raft"),
         evidence: dir.0.join("evidence"),
         join: dir.join_marker(),
+        follow: follow_grant(dir)?,
         transport: Arc::new(crate::peer_client::HttpPeers::new(peer_tls.clone())),
         pint_trust: pint.trust.clone(),
     };

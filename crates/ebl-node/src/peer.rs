@@ -12,8 +12,8 @@ use axum::routing::post;
 use axum::Router;
 use ebl_consensus::cluster::peer::{
     fetch_range, within_fetch_bytes, BlocksRequest, FetchedBlock, PeerRefusal, FETCH_BYTES_MAX,
-    PATH_APPEND, PATH_BLOCKS, PATH_CERTIFICATE, PATH_READ_INDEX, PATH_SNAPSHOT, PATH_STATEMENT,
-    PATH_VOTE, PEER_MESSAGE_BYTES_MAX,
+    PATH_APPEND, PATH_BLOCKS, PATH_CERTIFICATE, PATH_FOLLOW, PATH_READ_INDEX, PATH_SNAPSHOT,
+    PATH_STATEMENT, PATH_VOTE, PEER_MESSAGE_BYTES_MAX,
 };
 use ebl_consensus::cluster::{node_id, TypeConfig};
 use ebl_core::api::{
@@ -55,7 +55,7 @@ fn authenticate<K: Kv>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(PartyKey, SignatureBytes), PeerRefusal> {
-    let (chain, key, time, signature) = sender_of(app, headers)?;
+    let (chain, key, time, signature) = sender_of(app, path, headers)?;
     if !verify_peer_request(&key, &chain, path, body, time, &signature) {
         return Err(PeerRefusal::BadSignature);
     }
@@ -72,9 +72,11 @@ fn authenticate<K: Kv>(
 
 /// What a peer request's headers say, checked before its body is read: signed, by a member node (or
 /// one Raft's membership still holds), at a time within the skew. The signature over the body is
-/// [`authenticate`]'s to check, once the body is read.
+/// [`authenticate`]'s to check, once the body is read. An auditor's node sending its grant to follow
+/// is the one sender not known yet: its body is the grant, read within `FOLLOW_GRANT_BYTES_MAX`.
 fn sender_of<K: Kv>(
     app: &App<K>,
+    path: &str,
     headers: &HeaderMap,
 ) -> Result<(ebl_core::ChainId, PartyKey, u64, SignatureBytes), PeerRefusal> {
     let key = header(headers, HEADER_KEY).ok_or(PeerRefusal::Unsigned)?;
@@ -103,7 +105,7 @@ fn sender_of<K: Kv>(
             .get_node(&node_id(&key))
             .is_some()
     });
-    if !member && !in_raft {
+    if !member && !in_raft && path != PATH_FOLLOW {
         return Err(PeerRefusal::NotAMemberNode(key.to_hex()));
     }
     if now_ms().abs_diff(time) > REQUEST_SKEW_MS_MAX {
@@ -120,7 +122,7 @@ async fn headers_first<K: Kv>(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    match sender_of(&app, request.headers()) {
+    match sender_of(&app, request.uri().path(), request.headers()) {
         Ok(_) => next.run(request).await,
         Err(refusal) => ApiError::from(refusal).into_response(),
     }
@@ -149,6 +151,31 @@ fn cluster<K: Kv>(app: &App<K>) -> Result<&ebl_consensus::cluster::Cluster, Peer
     app.cluster.as_deref().ok_or(PeerRefusal::NotClustered)
 }
 
+/// Only a voter campaigns or leads: a vote, an append or a snapshot signed by a node that is neither a
+/// member's nor a voter in Raft's membership (an auditor's following node) is refused.
+fn votes<K: Kv>(app: &App<K>, sender: &PartyKey) -> Result<(), PeerRefusal> {
+    let member = app
+        .state()
+        .ledger
+        .registry()
+        .member_by_node(sender)
+        .is_some();
+    let voter = app.cluster.as_ref().is_some_and(|c| {
+        c.raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .voter_ids()
+            .any(|id| id == node_id(sender))
+    });
+    if member || voter {
+        Ok(())
+    } else {
+        Err(PeerRefusal::NotAVoter(sender.to_hex()))
+    }
+}
+
 /// The sender must be the node the message speaks for: a member's node cannot campaign or lead in
 /// another member's name.
 fn speaks_for(claimed: u64, sender: &PartyKey) -> Result<(), PeerRefusal> {
@@ -165,6 +192,7 @@ async fn append<K: Kv>(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (sender, signature) = authenticate(&app, PATH_APPEND, &headers, &body)?;
+    votes(&app, &sender)?;
     let rpc: openraft::raft::AppendEntriesRequest<TypeConfig> = decode(&body)?;
     speaks_for(
         rpc.vote.leader_id().voted_for().unwrap_or_default(),
@@ -180,6 +208,7 @@ async fn vote<K: Kv>(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (sender, signature) = authenticate(&app, PATH_VOTE, &headers, &body)?;
+    votes(&app, &sender)?;
     let rpc: openraft::raft::VoteRequest<u64> = decode(&body)?;
     speaks_for(
         rpc.vote.leader_id().voted_for().unwrap_or_default(),
@@ -195,6 +224,7 @@ async fn snapshot<K: Kv>(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (sender, signature) = authenticate(&app, PATH_SNAPSHOT, &headers, &body)?;
+    votes(&app, &sender)?;
     let rpc: openraft::raft::InstallSnapshotRequest<TypeConfig> = decode(&body)?;
     speaks_for(
         rpc.vote.leader_id().voted_for().unwrap_or_default(),
@@ -297,6 +327,29 @@ async fn statement<K: Kv>(
     Ok(answer(&app, &signature, codec::encode(&vouched)))
 }
 
+/// An auditor's node sends its grant to follow: taken if it holds on this node's registry now, so the
+/// node's appends are answered to it, and the leader adds it as a learner (`cluster::follow`).
+async fn follow<K: Kv>(
+    State(app): State<Arc<App<K>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (sender, signature) = authenticate(&app, PATH_FOLLOW, &headers, &body)?;
+    let grant: ebl_core::FollowGrant = decode(&body)?;
+    let (chain, registry) = {
+        let state = app.state();
+        (state.ledger.chain_id(), state.ledger.registry().clone())
+    };
+    cluster(&app)?.followers.admit(
+        grant,
+        &sender,
+        &chain,
+        &registry,
+        std::time::Instant::now(),
+    )?;
+    Ok(answer(&app, &signature, codec::encode(&())))
+}
+
 /// ReadIndex for a follower: the leader confirms it still leads (a heartbeat round to a quorum) and
 /// answers the log index a linearizable read must have applied.
 async fn read_index<K: Kv>(
@@ -325,6 +378,12 @@ pub(crate) fn routes<K: Kv>(app: Arc<App<K>>) -> Router<Arc<App<K>>> {
         .route(PATH_CERTIFICATE, post(certificate::<K>))
         .route(PATH_READ_INDEX, post(read_index::<K>))
         .route(PATH_STATEMENT, post(statement::<K>))
+        .route(
+            PATH_FOLLOW,
+            post(follow::<K>).layer(axum::extract::DefaultBodyLimit::max(
+                ebl_consensus::cluster::follow::FOLLOW_GRANT_BYTES_MAX,
+            )),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             app,
             headers_first::<K>,

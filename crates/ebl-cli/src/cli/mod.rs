@@ -483,6 +483,22 @@ pub enum PartyCommand {
         #[command(flatten)]
         proposal: ProposalOut,
     },
+    /// As an auditor, let your node follow the consortium: write the grant its operator gives
+    /// `ebl-node init --follow` (the member nodes replicate every block to it; it votes on nothing).
+    GrantFollow {
+        /// The node's public key (`ebl-node node-key`).
+        #[arg(long)]
+        node_key: String,
+        /// Where the consortium's leader reaches the node (HOST:PORT).
+        #[arg(long)]
+        peer: String,
+        /// The file to write.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// The acting key: the auditor's.
+        #[command(flatten)]
+        signer: Signer,
+    },
     /// List registered parties.
     List {
         /// The key the reads are signed with.
@@ -929,7 +945,7 @@ pub fn run(cli: Cli, wallet: &Wallet) -> Result<Out> {
     let lang = crate::lang::Lang::for_terminal(cli.lang, |v| std::env::var(v).ok());
     match cli.command {
         Command::Key(cmd) => key(wallet, cmd, force, lang),
-        Command::Party(cmd) => party(wallet, cmd, lang),
+        Command::Party(cmd) => party(wallet, cmd, force, lang),
         Command::Gov(cmd) => crate::gov::command(wallet, cmd, lang),
         Command::Chain(cmd) => crate::pins::command(wallet, cmd, lang),
         Command::Doc(DocCommand::Check { file }) => doc_check(&file, lang),
@@ -1110,7 +1126,7 @@ fn check_replaceable(path: &Path, force: bool) -> Result<()> {
 }
 
 /// Writes a command's output file, refusing to replace one that exists unless `--force` says so.
-fn write_output(path: &Path, contents: &[u8], force: bool) -> Result<()> {
+pub(super) fn write_output(path: &Path, contents: &[u8], force: bool) -> Result<()> {
     check_replaceable(path, force)?;
     write_file(path, contents)
 }

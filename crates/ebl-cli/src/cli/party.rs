@@ -26,7 +26,12 @@ fn parse_profile(name: String, roles: &[String], identifiers: &[String]) -> Resu
 /// Runs an `ebl party` command.
 ///
 /// Long by nature: one short arm per `ebl party` subcommand, each naming what it asks the wallet for.
-pub(super) fn party(wallet: &Wallet, cmd: PartyCommand, lang: crate::lang::Lang) -> Result<Out> {
+pub(super) fn party(
+    wallet: &Wallet,
+    cmd: PartyCommand,
+    force: bool,
+    lang: crate::lang::Lang,
+) -> Result<Out> {
     match cmd {
         PartyCommand::Register {
             name,
@@ -172,6 +177,31 @@ pub(super) fn party(wallet: &Wallet, cmd: PartyCommand, lang: crate::lang::Lang)
                 ),
                 lang,
             )
+        }
+        PartyCommand::GrantFollow {
+            node_key,
+            peer,
+            out: path,
+            signer,
+        } => {
+            let node: PartyKey = node_key.parse().map_err(|e| {
+                crate::error::CliError::from(e)
+                    .with_hint("give the node's public key as `ebl-node node-key` prints it")
+            })?;
+            let auditor = wallet.signer(&signer.as_key)?;
+            let grant = wallet.grant_follow(&auditor, node, &peer)?;
+            super::write_output(&path, &grant.to_file(), force)?;
+            let human = Said::new(
+                format!(
+                    "grant for node {node} at {peer} to follow written to {}",
+                    path.display()
+                ),
+                format!("节点 {node}（{peer}）的跟随授权已写入 {}", path.display()),
+            );
+            Ok(out(
+                serde_json::json!({"grant": path, "node": node, "peer": peer}),
+                human.get(lang),
+            ))
         }
         PartyCommand::List { reader } => {
             wallet.reader(reader.as_key.as_deref())?;

@@ -24,6 +24,8 @@ const LEARNER_CATCHUP_MS: u64 = 30_000;
 #[derive(Debug, Clone, Default)]
 pub(super) struct KnownNodes {
     inner: Arc<RwLock<HashMap<NodeId, (PartyKey, String)>>>,
+    /// Auditors' nodes whose grants this node accepted: the leader replicates to them.
+    pub followers: super::follow::Followers,
 }
 
 impl KnownNodes {
@@ -52,7 +54,10 @@ impl KnownNodes {
             Ok(k) => k,
             Err(poisoned) => poisoned.into_inner(),
         };
-        known.get(&id).map(|(key, _)| *key)
+        known
+            .get(&id)
+            .map(|(key, _)| *key)
+            .or_else(|| self.followers.key(id))
     }
 }
 
@@ -67,6 +72,7 @@ pub(super) fn members(published: &RwLock<Published>) -> Vec<ebl_core::Member> {
 /// Runs on every node; acts only while this node leads.
 pub(super) async fn reconcile(cluster: Arc<Cluster>, known: KnownNodes) {
     let mut tick = tokio::time::interval(Duration::from_millis(RECONCILE_MS));
+    let mut leading_since = None;
     loop {
         tick.tick().await;
         if cluster.raft.metrics().borrow().state == openraft::ServerState::Shutdown {
@@ -76,9 +82,12 @@ pub(super) async fn reconcile(cluster: Arc<Cluster>, known: KnownNodes) {
         let members = members(&cluster.published);
         known.learn(&members);
         if !cluster.is_leader() {
+            leading_since = None;
             continue;
         }
         let wanted: BTreeSet<NodeId> = members.iter().map(|m| node_id(&m.node)).collect();
+        let since = *leading_since.get_or_insert_with(std::time::Instant::now);
+        super::follow::reconcile_learners(&cluster, &known.followers, &wanted, since).await;
         let metrics = cluster.raft.metrics().borrow().clone();
         let config = metrics.membership_config.membership();
         let voters: BTreeSet<NodeId> = config.voter_ids().collect();

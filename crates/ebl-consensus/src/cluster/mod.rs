@@ -10,6 +10,7 @@ mod catchup;
 pub mod certify;
 mod contact;
 mod fault;
+pub mod follow;
 #[cfg(feature = "lying-leader")]
 mod lie;
 mod log;
@@ -223,6 +224,10 @@ pub struct Cluster {
     /// How long a leader may go without hearing from its quorum before it says it has lost it: the
     /// longest election timeout, by when the others will have elected another.
     pub(crate) quorum_window: std::time::Duration,
+    /// Auditors' nodes whose grants to follow this node accepted.
+    pub followers: follow::Followers,
+    /// This node is an auditor's, following as a learner (it signs its own copies of every block).
+    pub follows: bool,
 }
 
 impl std::fmt::Debug for Cluster {

@@ -28,6 +28,8 @@ pub const PATH_CERTIFICATE: &str = "/v1/peer/certificate";
 pub const PATH_READ_INDEX: &str = "/v1/peer/read-index";
 /// A member node's request that this node vouch for its status statement (chain format 7).
 pub const PATH_STATEMENT: &str = "/v1/peer/statement";
+/// An auditor's node sending its grant to follow as a learner (`super::follow`).
+pub const PATH_FOLLOW: &str = "/v1/peer/follow";
 
 /// The most blocks one catch-up request returns (fewer when they would pass `FETCH_BYTES_MAX`).
 pub const FETCH_BLOCKS_MAX: u64 = 64;
@@ -84,6 +86,16 @@ pub enum PeerRefusal {
     /// The memory of answered peer requests is full (`SEEN_PEER_REQUESTS_MAX`).
     #[error("this node remembers too many peer requests now; retry")]
     Busy,
+    /// A vote or an append signed by a node that is no voter: an auditor's node follows; it does not
+    /// campaign or lead.
+    #[error("node key {0} is no voter: a following node may not campaign or lead")]
+    NotAVoter(String),
+    /// A grant to follow sent by another node than the one it names.
+    #[error("the grant names another node than {0}, which sent it")]
+    GrantOfAnotherNode(String),
+    /// A grant to follow that does not hold on this node's registry.
+    #[error("the grant to follow does not hold: {0}")]
+    Grant(ebl_core::Error),
     /// This node does not vouch for the statement it was asked to sign.
     #[error("this node does not vouch for the statement: {0}")]
     Unvouched(#[from] super::vouch::Unvouched),
@@ -103,6 +115,9 @@ impl PeerRefusal {
             PeerRefusal::Replayed => "peer_request_replayed",
             PeerRefusal::Busy => "peer_busy",
             PeerRefusal::Unvouched(why) => why.code(),
+            PeerRefusal::NotAVoter(_) => "peer_not_a_voter",
+            PeerRefusal::GrantOfAnotherNode(_) => "peer_grant_of_another_node",
+            PeerRefusal::Grant(why) => why.code(),
         }
     }
 }

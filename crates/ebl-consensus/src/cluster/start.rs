@@ -38,6 +38,9 @@ pub struct ClusterFiles {
     /// How this node's signed requests reach its peers (the node's HTTP client, over the TLS of
     /// `tls/peers.pem` in its data directory).
     pub transport: Arc<dyn PeerTransport>,
+    /// Present when the node is an auditor's, following as a learner (`ebl-node init --follow`): the
+    /// auditor's grant, sent to the member nodes.
+    pub follow: Option<ebl_core::FollowGrant>,
     /// What this node trusts of other platforms: a follower checks the answers recorded for bills the
     /// consortium sent out against it.
     pub pint_trust: ebl_pint::TrustStore,
@@ -167,7 +170,7 @@ async fn assemble_with<K: Kv, N: RaftNetworkFactory<TypeConfig>>(
     store.check_witness()?;
     let own = PartyKey::of(&node_key);
     let founding = genesis.member_by_node(&own).is_some();
-    if !founding && !files.join.exists() {
+    if !founding && !files.join.exists() && files.follow.is_none() {
         return Err(ConsensusError::NotAMember(PathBuf::from("node.key")));
     }
     let ids: HashSet<u64> = genesis.members.iter().map(|m| node_id(&m.node)).collect();
@@ -207,7 +210,9 @@ async fn assemble_with<K: Kv, N: RaftNetworkFactory<TypeConfig>>(
             published: published.clone(),
         },
     };
-    let known = KnownNodes::default();
+    let followers = super::follow::Followers::default();
+    let mut known = KnownNodes::default();
+    known.followers = followers.clone();
     known.learn(&genesis_members);
     let contacts = super::contact::Contacts::default();
     let parts = PeerParts {
@@ -243,7 +248,12 @@ async fn assemble_with<K: Kv, N: RaftNetworkFactory<TypeConfig>>(
         },
         contacts,
         quorum_window: std::time::Duration::from_millis(timing.election_max_ms),
+        followers,
+        follows: files.follow.is_some(),
     });
+    if let Some(grant) = files.follow.clone() {
+        tokio::spawn(super::follow::renew(cluster.clone(), grant));
+    }
     tokio::spawn(super::membership::reconcile(cluster.clone(), known));
     tokio::spawn(cluster.clone().watch_metrics(metrics.clone()));
     let (submissions, rx) = mpsc::channel(options.pending_transactions_max.max(1));

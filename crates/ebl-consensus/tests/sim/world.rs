@@ -123,6 +123,7 @@ impl Node {
             evidence: PathBuf::from("simulated"),
             join: PathBuf::from("simulated-never-joins"),
             transport: Arc::new(Nowhere),
+            follow: None,
             pint_trust: ebl_pint::TrustStore::default(),
         };
         let timing = self.timing;

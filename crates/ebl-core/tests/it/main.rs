@@ -8,6 +8,7 @@
 mod chain;
 mod codec;
 mod documents;
+mod follow;
 mod fuzz;
 mod governance;
 mod import;

@@ -43,6 +43,11 @@ pub(crate) enum Command {
         /// once governance admits its member (`ebl gov add-member`) and catches up from the others.
         #[arg(long, requires = "genesis")]
         join: bool,
+        /// With --genesis: this node is an auditor's and follows the consortium as a learner, by the
+        /// auditor's grant (`ebl audit grant`, naming this node's key); it votes on nothing and
+        /// serves at the grant's peer address.
+        #[arg(long, value_name = "GRANT", requires = "genesis", conflicts_with = "join")]
+        follow: Option<PathBuf>,
         /// Name of the chain, part of its identity.
         #[arg(long, default_value = "ebl-dev")]
         chain_name: String,

@@ -99,9 +99,17 @@ pub(crate) fn init_from(
     dir: &DataDir,
     file: &std::path::Path,
     join: bool,
+    follow: Option<&std::path::Path>,
 ) -> anyhow::Result<Option<String>> {
     let genesis = read_genesis(file)?;
-    if join {
+    let mut follows_at = None;
+    if let Some(grant) = follow {
+        let text = std::fs::read(grant).with_context(|| format!("reading {}", grant.display()))?;
+        ebl_node::node::init_following(dir, &genesis, &text)?;
+        follows_at = ebl_core::FollowGrant::from_file(&text)
+            .ok()
+            .map(|g| g.body.peer_address);
+    } else if join {
         ebl_node::node::init_joining(dir, &genesis)?;
     } else {
         ebl_node::init_from(dir, &genesis)?;
@@ -115,8 +123,12 @@ pub(crate) fn init_from(
         )
     );
     let own = PartyKey::of(&ebl_node::node_key(dir)?);
-    Ok(genesis.member_by_node(&own).and_then(|m| {
-        m.peer_address.rsplit_once(':').map(|(host, _)| {
+    let peer_address = genesis
+        .member_by_node(&own)
+        .map(|m| m.peer_address.clone())
+        .or(follows_at);
+    Ok(peer_address.and_then(|address| {
+        address.rsplit_once(':').map(|(host, _)| {
             host.trim_start_matches('[')
                 .trim_end_matches(']')
                 .to_owned()

@@ -103,10 +103,11 @@ fn main() -> ExitCode {
         Command::Init {
             genesis: Some(file),
             join,
+            follow,
             tls_self_signed,
             tls_names,
             ..
-        } => init_from(&dir, &file, join)
+        } => init_from(&dir, &file, join, follow.as_deref())
             .and_then(|peer_host| self_signed(&dir, tls_self_signed, tls_names, peer_host)),
         Command::Init {
             genesis: None,

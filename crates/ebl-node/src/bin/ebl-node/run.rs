@@ -23,6 +23,15 @@ pub(crate) fn default_listen(dir: &DataDir) -> anyhow::Result<SocketAddr> {
         return Ok(local);
     }
     let key = ebl_node::node_key(dir)?;
+    if let Some(grant) = ebl_node::node::follow_grant(dir)? {
+        // An auditor's node serves where its grant says the leader reaches it.
+        return grant.body.peer_address.parse().with_context(|| {
+            format!(
+                "the grant's peer address {:?} is not HOST:PORT",
+                grant.body.peer_address
+            )
+        });
+    }
     let Some(member) = genesis.member_by_node(&PartyKey::of(&key)) else {
         // A node that joins after the genesis (`init --join`) learns its admission only from the
         // others: where it serves them is what governance admitted it with.

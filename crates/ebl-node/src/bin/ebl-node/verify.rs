@@ -234,10 +234,19 @@ pub(crate) fn verify(dir: &DataDir, json: bool, node: Option<&str>) -> ExitCode 
         return ExitCode::from(EXIT_FORMAT);
     }
     let mut bar = ProgressBar::new(json);
-    let verdict =
-        ebl_node::admin::Verdict::of(ebl_node::verify::verify_store(&store, |done, total| {
-            bar.draw(done, total)
-        }));
+    // An auditor's node signs its own copies: its key is the grant's (checked at `init --follow`).
+    let follower = match ebl_node::node::follow_grant(dir) {
+        Ok(grant) => grant.map(|g| g.body.node),
+        Err(e) => {
+            say!("NOT READ: {e}");
+            return ExitCode::from(EXIT_FORMAT);
+        }
+    };
+    let verdict = ebl_node::admin::Verdict::of(ebl_node::verify::verify_store_of(
+        &store,
+        follower,
+        |done, total| bar.draw(done, total),
+    ));
     if !matches!(verdict, ebl_node::admin::Verdict::Ok { .. }) {
         bar.end();
     }
