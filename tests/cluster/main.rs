@@ -8,6 +8,7 @@
     reason = "fixtures are numbered by small indices (keys, members, parties) and cast where they are made"
 )]
 
+mod audit;
 mod catchup;
 mod failover;
 mod hosts;

@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use ebl_core::api::{
-    sign_request, BatchRequest, BatchResponse, SubmitOutcome, HEADER_KEY, HEADER_SIGNATURE,
-    HEADER_TIME,
+    sign_peer_request, sign_request, BatchRequest, BatchResponse, SubmitOutcome, HEADER_KEY,
+    HEADER_SIGNATURE, HEADER_TIME,
 };
 use ebl_core::{Hash, PartyKey, SignedTransaction, SigningKey};
 use serde_json::Value;
@@ -270,6 +270,29 @@ impl NodeProcess {
         }
     }
 
+    /// `ebl-node init --genesis FILE --follow GRANT` for an auditor's node, then start it on `listen`
+    /// (the grant's peer address).
+    pub fn follow(data: &Path, genesis: &Path, grant: &Path, listen: &str) -> NodeProcess {
+        let data_arg = data.to_string_lossy().into_owned();
+        run(
+            &bin("ebl-node"),
+            &[
+                "init",
+                "--genesis",
+                &genesis.to_string_lossy(),
+                "--follow",
+                &grant.to_string_lossy(),
+                "--data",
+                &data_arg,
+            ],
+            &[],
+        )
+        .ok();
+        let mut node = NodeProcess::stopped(data, listen);
+        node.start();
+        node
+    }
+
     /// `ebl-node init --genesis FILE --join` for a node whose member governance admitted after the
     /// genesis, then start it on `listen`.
     pub fn join(data: &Path, genesis: &Path, listen: &str) -> NodeProcess {
@@ -513,6 +536,27 @@ impl Http {
             self.agent
                 .post(&self.url(path))
                 .header("content-type", content_type)
+                .send(body),
+        )
+    }
+
+    /// POSTs `body` to a peer route signed by the node key `node`, as a member node signs its requests
+    /// (`ebl_core::api::sign_peer_request`).
+    pub fn post_as_node(
+        &self,
+        path: &str,
+        body: &[u8],
+        node: &SigningKey,
+    ) -> Result<(u16, Value), String> {
+        let time = now_ms();
+        let signature = sign_peer_request(node, &self.chain, path, body, time);
+        Self::answer(
+            self.agent
+                .post(&self.url(path))
+                .header("content-type", "application/octet-stream")
+                .header(HEADER_KEY, PartyKey::of(node).to_hex())
+                .header(HEADER_TIME, time.to_string())
+                .header(HEADER_SIGNATURE, signature.to_string())
                 .send(body),
         )
     }

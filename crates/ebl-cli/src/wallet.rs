@@ -290,8 +290,11 @@ impl Wallet {
                 party: party.id,
                 role: ebl_core::Role::Auditor,
             };
-            return Err(crate::error::CliError::core(crate::error::Kind::Usage, e)
-                .with_hint("sign with the key of a party governance admitted with --role auditor"));
+            return Err(
+                crate::error::CliError::core(crate::error::Kind::Usage, e).with_hint(
+                    "sign with the key of a party governance admitted with --role auditor",
+                ),
+            );
         }
         Ok(ebl_core::FollowGrant::sign(
             self.chain()?,

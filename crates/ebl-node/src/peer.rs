@@ -340,13 +340,9 @@ async fn follow<K: Kv>(
         let state = app.state();
         (state.ledger.chain_id(), state.ledger.registry().clone())
     };
-    cluster(&app)?.followers.admit(
-        grant,
-        &sender,
-        &chain,
-        &registry,
-        std::time::Instant::now(),
-    )?;
+    cluster(&app)?
+        .followers
+        .admit(grant, &sender, &chain, &registry, std::time::Instant::now())?;
     Ok(answer(&app, &signature, codec::encode(&())))
 }
 

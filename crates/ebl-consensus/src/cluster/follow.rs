@@ -82,16 +82,30 @@ impl Followers {
     }
 
     /// The followers whose grants hold on `registry` and were renewed within `FOLLOW_LAPSE_MS`, with
-    /// where each is served.
-    fn granted(&self, chain: &ChainId, registry: &Registry, now: Instant) -> HashMap<NodeId, String> {
+    /// where each is served; and those whose grants no longer hold (the auditor revoked).
+    fn judged(&self, chain: &ChainId, registry: &Registry, now: Instant) -> Judged {
         let lapse = Duration::from_millis(FOLLOW_LAPSE_MS);
-        self.read()
-            .iter()
-            .filter(|(_, f)| now.saturating_duration_since(f.renewed) < lapse)
-            .filter(|(_, f)| f.grant.check(chain, registry).is_ok())
-            .map(|(id, f)| (*id, f.grant.body.peer_address.clone()))
-            .collect()
+        let mut judged = Judged::default();
+        for (id, f) in self.read().iter() {
+            if f.grant.check(chain, registry).is_err() {
+                judged.refused.insert(*id);
+            } else if now.saturating_duration_since(f.renewed) < lapse {
+                judged
+                    .granted
+                    .insert(*id, f.grant.body.peer_address.clone());
+            }
+        }
+        judged
     }
+}
+
+/// The followers as the registry now judges their grants.
+#[derive(Debug, Default)]
+pub(super) struct Judged {
+    /// Grants that hold and were renewed lately, with where each node is served.
+    granted: HashMap<NodeId, String>,
+    /// Grants that no longer hold.
+    refused: BTreeSet<NodeId>,
 }
 
 /// What the leader changes in Raft's learners: the granted followers it lacks, and the learners that
@@ -99,21 +113,25 @@ impl Followers {
 pub(super) fn changes(
     learners: &BTreeSet<NodeId>,
     member_nodes: &BTreeSet<NodeId>,
-    granted: &HashMap<NodeId, String>,
+    judged: &Judged,
     known_since: Instant,
     now: Instant,
 ) -> (Vec<(NodeId, String)>, BTreeSet<NodeId>) {
+    let granted = &judged.granted;
     let add = granted
         .iter()
         .filter(|(id, _)| !learners.contains(id) && !member_nodes.contains(id))
         .map(|(id, address)| (*id, address.clone()))
         .collect();
-    // A node that has just begun to lead has heard no renewal yet from a follower that renews to it
-    // only now: it takes nothing out before a lapse has passed.
-    let settled = now.saturating_duration_since(known_since) >= Duration::from_millis(FOLLOW_LAPSE_MS);
+    // A grant that no longer holds is ended at once. A learner no grant is known for may be one whose
+    // renewal a node that has just begun to lead has not heard yet: it is taken out only once a lapse
+    // has passed.
+    let settled =
+        now.saturating_duration_since(known_since) >= Duration::from_millis(FOLLOW_LAPSE_MS);
     let remove = learners
         .iter()
-        .filter(|id| settled && !member_nodes.contains(id) && !granted.contains_key(id))
+        .filter(|id| !member_nodes.contains(id) && !granted.contains_key(id))
+        .filter(|id| settled || judged.refused.contains(id))
         .copied()
         .collect();
     (add, remove)
@@ -135,14 +153,14 @@ pub(super) async fn reconcile_learners(
         }
     };
     let now = Instant::now();
-    let granted = followers.granted(&chain, &registry, now);
+    let judged = followers.judged(&chain, &registry, now);
     let metrics = cluster.raft.metrics().borrow().clone();
     let learners: BTreeSet<NodeId> = metrics
         .membership_config
         .membership()
         .learner_ids()
         .collect();
-    let (add, remove) = changes(&learners, member_nodes, &granted, leading_since, now);
+    let (add, remove) = changes(&learners, member_nodes, &judged, leading_since, now);
     for (id, addr) in add {
         tracing::info!(node = id, %addr, "an auditor's node follows as a learner");
         if let Err(e) = cluster
@@ -185,9 +203,7 @@ pub(super) async fn renew(cluster: Arc<Cluster>, grant: FollowGrant) {
             answers
                 .iter()
                 .filter_map(|(member, answer)| match answer {
-                    Err(super::peer::PeerError::Refused { code, .. }) => {
-                        Some((member.name, code))
-                    }
+                    Err(super::peer::PeerError::Refused { code, .. }) => Some((member.name, code)),
                     _ => None,
                 })
                 .collect::<BTreeSet<_>>()
@@ -211,15 +227,18 @@ mod tests {
         let start = Instant::now();
         let later = start + Duration::from_millis(FOLLOW_LAPSE_MS);
         let members: BTreeSet<NodeId> = [1, 2, 3, 4].into();
-        // 4 is a new member's node catching up as a learner; 7 a follower; 9 a lapsed one.
-        let learners: BTreeSet<NodeId> = [4, 7, 9].into();
-        let granted: HashMap<NodeId, String> =
-            [(7, "a:1".to_owned()), (8, "b:1".to_owned())].into();
-        let (add, remove) = changes(&learners, &members, &granted, start, later);
+        // 4 is a new member's node catching up as a learner; 7 a follower; 9 a lapsed one; 6 one
+        // whose auditor was revoked.
+        let learners: BTreeSet<NodeId> = [4, 6, 7, 9].into();
+        let judged = Judged {
+            granted: [(7, "a:1".to_owned()), (8, "b:1".to_owned())].into(),
+            refused: [6].into(),
+        };
+        let (add, remove) = changes(&learners, &members, &judged, start, later);
         assert_eq!(add, vec![(8, "b:1".to_owned())]);
-        assert_eq!(remove, [9].into());
-        // Just elected: nothing is taken out before a lapse has passed.
-        let (_, remove) = changes(&learners, &members, &granted, later, later);
-        assert!(remove.is_empty());
+        assert_eq!(remove, [6, 9].into());
+        // Just elected: a revoked auditor's node is taken out; a lapsed one only after a lapse.
+        let (_, remove) = changes(&learners, &members, &judged, later, later);
+        assert_eq!(remove, [6].into());
     }
 }

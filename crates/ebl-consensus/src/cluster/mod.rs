@@ -177,6 +177,9 @@ pub struct View {
     pub purged: Option<u64>,
     /// The voting members' ids.
     pub voters: Vec<NodeId>,
+    /// The learners' ids: auditors' nodes that follow, and new members' nodes catching up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learners: Vec<NodeId>,
     /// For a leader: whether a majority of the voters (itself among them) answered its appends within
     /// the longest election timeout. A leader cut off from its quorum says `false` while it still
     /// believes it leads; the others will have elected another.
@@ -392,6 +395,11 @@ impl Cluster {
             snapshot: metrics.snapshot.map(|l| l.index),
             purged: metrics.purged.map(|l| l.index),
             voters: metrics.membership_config.membership().voter_ids().collect(),
+            learners: metrics
+                .membership_config
+                .membership()
+                .learner_ids()
+                .collect(),
             has_quorum: (metrics.state == openraft::ServerState::Leader).then(|| {
                 let voters: Vec<NodeId> =
                     metrics.membership_config.membership().voter_ids().collect();

@@ -727,7 +727,10 @@ fn follow_grant_bytes_and_signature_are_pinned() {
     .expect("grant");
     assert_eq!(to_hex(&codec::encode(&grant)), "594f9ddf62f869bc4f7d7084cfe60271656a745ebfaef8950af333d54248a78e5c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de840d7550754e0800a5d237eef5826035766b9b3e5a15868a940ab289958788e3b00d0000000000000031302e302e302e393a373830350068e5cf8b010000121c8182d056d601f69aebca37c8d6634fadf55fa03bd2b28ba0f24d1535811a8073b2ad2337c992097db8d8c01f2995715af9b3e38c5b456f498b458e340400");
     let bytes = codec::encode(&grant);
-    assert_eq!(codec::decode::<ebl_core::FollowGrant>(&bytes, bytes.len()), Ok(grant));
+    assert_eq!(
+        codec::decode::<ebl_core::FollowGrant>(&bytes, bytes.len()),
+        Ok(grant)
+    );
 }
 
 /// The grant's file, as `ebl audit grant` writes it and `ebl-node init --follow` reads it.

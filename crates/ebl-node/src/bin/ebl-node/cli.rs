@@ -46,7 +46,12 @@ pub(crate) enum Command {
         /// With --genesis: this node is an auditor's and follows the consortium as a learner, by the
         /// auditor's grant (`ebl audit grant`, naming this node's key); it votes on nothing and
         /// serves at the grant's peer address.
-        #[arg(long, value_name = "GRANT", requires = "genesis", conflicts_with = "join")]
+        #[arg(
+            long,
+            value_name = "GRANT",
+            requires = "genesis",
+            conflicts_with = "join"
+        )]
         follow: Option<PathBuf>,
         /// Name of the chain, part of its identity.
         #[arg(long, default_value = "ebl-dev")]
