@@ -48,7 +48,10 @@ fn every_seed_keeps_every_acknowledged_transaction_and_one_chain() {
     for seed in seeds() {
         let outcome = run::play(seed);
         if let Err(broken) = &outcome.checked {
-            panic!("seed {seed}: {broken}\nreplay it: EBL_SIM_SEED={seed} cargo test -p ebl-consensus --test sim");
+            // What happened last, for whoever reads the failure.
+            let start = outcome.trace.len().saturating_sub(80);
+            let last = outcome.trace[start..].join("\n");
+            panic!("seed {seed}: {broken}\nits last events:\n{last}\nreplay it: EBL_SIM_SEED={seed} cargo test -p ebl-consensus --test sim");
         }
         faults.add(&outcome);
     }
