@@ -14,3 +14,7 @@ pub const BLOCK_WAIT_MS: u64 = 0;
 pub const PROPOSAL_WAIT_MS: u64 = 2;
 /// How far a signed peer request's time may be from this node's clock (the protocol's limit).
 pub const REQUEST_SKEW_MS_MAX: u64 = ebl_core::limits::REQUEST_SKEW_MS_MAX;
+/// How many proposals a cluster's leader keeps in flight: each names the block the one before it will
+/// make, so several are replicated in one append instead of one commit (two round trips to the nearest
+/// member) each (issue 35: at WAN latency one in flight held the leader to 256 transactions a commit).
+pub const PROPOSALS_IN_FLIGHT_MAX: usize = 4;

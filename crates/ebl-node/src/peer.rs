@@ -355,11 +355,13 @@ async fn read_index<K: Kv>(
 ) -> Result<Response, ApiError> {
     let (_, signature) = authenticate(&app, PATH_READ_INDEX, &headers, &body)?;
     let cluster = cluster(&app)?;
-    let index = cluster.raft.ensure_linearizable().await.map_err(|e| {
-        ApiError::from(RequestRefusal::NoLeader(String::from(&format!(
-            "this node cannot confirm it leads: {e}"
-        ))))
-    })?;
+    let index = ebl_consensus::cluster::linearizable(&cluster.raft)
+        .await
+        .map_err(|e| {
+            ApiError::from(RequestRefusal::NoLeader(String::from(&format!(
+                "this node cannot confirm it leads: {e}"
+            ))))
+        })?;
     let index: u64 = index.map_or(0, |l| l.index);
     Ok(answer(&app, &signature, codec::encode(&index)))
 }

@@ -3,7 +3,9 @@
 //! once the block is committed and applied here. The source of order is an [`Engine`], so another
 //! engine (a BFT one) can replace Raft behind the same seam.
 
+use std::collections::VecDeque;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,20 +17,25 @@ use tokio::sync::mpsc;
 
 use super::machine::{lock, Applier};
 use super::{Cluster, Outcome};
-use crate::sequencer::{order_block, outcomes, NotOrdered, Submission};
+use crate::limits::PROPOSALS_IN_FLIGHT_MAX;
+use crate::sequencer::{order_block, outcomes, NotOrdered, Ordered, Submission};
 
-/// A consensus engine, where order comes from: a proposal goes in, and comes back applied (or not) on
-/// this node. Raft is the one engine today ([`RaftEngine`]); a BFT one would be another.
+/// A proposal handed to the engine: resolves once it is committed and applied on this node, or not.
+pub type Applying = Pin<Box<dyn Future<Output = Result<Outcome, NotOrdered>> + Send>>;
+
+/// A consensus engine, where order comes from: proposals go in, in order, and each comes back applied
+/// (or not) on this node. Raft is the one engine today ([`RaftEngine`]); a BFT one would be another.
 pub trait Engine: Send + Sync {
     /// Whether this node may propose now.
     fn leads(&self) -> bool;
     /// Waits until everything committed before this node's leadership is applied here.
     fn settle(&self) -> impl Future<Output = Result<(), NotOrdered>> + Send;
-    /// Replicates `proposal` and waits until it is committed and applied here.
+    /// Appends `proposal` to the log after every proposal handed over before it, and returns what
+    /// resolves once it is committed and applied here: several may be in flight.
     fn propose(
         &self,
         proposal: Proposal,
-    ) -> impl Future<Output = Result<Outcome, NotOrdered>> + Send;
+    ) -> impl Future<Output = Result<Applying, NotOrdered>> + Send;
 }
 
 /// Raft as the source of order.
@@ -36,6 +43,15 @@ pub trait Engine: Send + Sync {
 pub struct RaftEngine {
     /// The cluster whose Raft orders.
     pub cluster: Arc<Cluster>,
+}
+
+/// Why a proposal was not ordered: this node halted, or it does not lead (the leader, if known).
+fn not_ordered(cluster: &Cluster) -> NotOrdered {
+    if cluster.halted.load(Ordering::SeqCst) {
+        NotOrdered::Halted
+    } else {
+        NotOrdered::Leader(cluster.leader_address())
+    }
 }
 
 impl Engine for RaftEngine {
@@ -46,36 +62,66 @@ impl Engine for RaftEngine {
     async fn settle(&self) -> Result<(), NotOrdered> {
         // ReadIndex on the leader: returns once the state machine has applied all that was committed
         // when this node became leader, including every entry of the terms before.
-        self.cluster
-            .raft
-            .ensure_linearizable()
+        super::linearizable(&self.cluster.raft)
             .await
             .map(|_| ())
             .map_err(|_| NotOrdered::Leader(self.cluster.leader_address()))
     }
 
-    async fn propose(&self, proposal: Proposal) -> Result<Outcome, NotOrdered> {
-        match self.cluster.raft.client_write(proposal).await {
-            Ok(written) => Ok(written.data),
-            Err(e) => {
-                tracing::warn!(error = %e, "a proposal was not committed");
-                if self.cluster.halted.load(Ordering::SeqCst) {
-                    Err(NotOrdered::Halted)
-                } else {
-                    Err(NotOrdered::Leader(self.cluster.leader_address()))
+    async fn propose(&self, proposal: Proposal) -> Result<Applying, NotOrdered> {
+        // Handed to Raft's core in call order: the log keeps the order the orderer made them in.
+        let applied = self
+            .cluster
+            .raft
+            .client_write_ff(proposal)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "a proposal was not handed to Raft");
+                not_ordered(&self.cluster)
+            })?;
+        let cluster = self.cluster.clone();
+        Ok(Box::pin(async move {
+            match applied.await {
+                Ok(Ok(written)) => Ok(written.data),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "a proposal was not committed");
+                    Err(not_ordered(&cluster))
                 }
+                Err(_) => Err(not_ordered(&cluster)),
             }
-        }
+        }))
     }
 }
 
-/// The applied ledger as the leader orders on it, ahead of the applied state by nothing once settled.
+/// The applied ledger as the leader orders on it: ahead of the applied state by the proposals in
+/// flight, each applied here as every node will apply it.
 #[derive(Debug)]
 struct Working {
     ledger: Ledger,
     height: u64,
     hash: Hash,
     time_ms: u64,
+}
+
+/// A batch ordered and proposed, waiting to be committed and applied; or ordered to nothing (every
+/// transaction refused), waiting for the proposals before it to be applied, since its refusals (a
+/// duplicate of one in flight, say) are answered from the store.
+struct InFlight {
+    batch: Vec<Submission>,
+    ordered: Ordered,
+    /// The header the proposal makes, if there is one.
+    expected: Option<Hash>,
+    applying: Applying,
+    /// How many times the batch was ordered: a proposal goes stale only when leadership moved under
+    /// it (or a proposal before it did), and the second try orders afresh.
+    tries: u8,
+}
+
+/// What the orderer does next.
+enum Next {
+    Submission(Submission),
+    Applied(Result<Outcome, NotOrdered>),
+    Closed,
 }
 
 pub(super) struct Orderer<K: Kv, C: Engine> {
@@ -88,11 +134,28 @@ pub(super) struct Orderer<K: Kv, C: Engine> {
     /// Where block times come from.
     pub clock: Arc<dyn crate::clock::Clock>,
     working: Option<Working>,
+    /// Proposals in flight, oldest first.
+    in_flight: VecDeque<InFlight>,
+    /// Batches whose proposal went stale, ordered again once nothing is in flight.
+    again: VecDeque<(Vec<Submission>, u8)>,
 }
 
 impl<K: Kv, C: Engine> std::fmt::Debug for Orderer<K, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Orderer").finish_non_exhaustive()
+    }
+}
+
+/// Answers every submission of `batch` with `answer` (or its share of the outcomes).
+fn answer(batch: Vec<Submission>, answer: Result<Vec<ebl_core::api::SubmitOutcome>, NotOrdered>) {
+    let mut answer = answer.map(Vec::into_iter);
+    for submission in batch {
+        let size = submission.candidates.len();
+        let reply = match &mut answer {
+            Ok(outcomes) => Ok(outcomes.by_ref().take(size).collect()),
+            Err(e) => Err(e.clone()),
+        };
+        let _ = submission.reply.send(reply);
     }
 }
 
@@ -113,34 +176,69 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
             node_key,
             clock,
             working: None,
+            in_flight: VecDeque::new(),
+            again: VecDeque::new(),
         }
     }
 
-    /// Runs until every sender is gone, then checkpoints the applied state. Its storage work blocks:
-    /// run it on a thread of its own (`cluster::start` does), or as the one task of a simulation.
+    /// Runs until every sender is gone and every proposal in flight is answered, then checkpoints the
+    /// applied state. Its storage work blocks: run it on a thread of its own (`cluster::start` does),
+    /// or as the one task of a simulation.
     pub(super) async fn run(
         mut self,
         mut rx: mpsc::Receiver<Submission>,
     ) -> Result<(), StoreError> {
         let mut carry: Option<Submission> = None;
+        let mut open = true;
         loop {
-            let first = match carry.take() {
-                Some(s) => s,
-                None => match rx.recv().await {
-                    Some(s) => s,
-                    None => break,
-                },
+            if self.in_flight.is_empty() {
+                if let Some((batch, tries)) = self.again.pop_front() {
+                    self.start(batch, tries).await;
+                    continue;
+                }
+            }
+            // A new batch is ordered on a working copy that follows every proposal in flight; after a
+            // proposal went stale, only once none is.
+            let may_order = self.in_flight.len() < PROPOSALS_IN_FLIGHT_MAX
+                && (self.working.is_some() || self.in_flight.is_empty());
+            let carried = if may_order { carry.take() } else { None };
+            let next = if let Some(s) = carried {
+                Next::Submission(s)
+            } else if let Some(front) = self.in_flight.front_mut() {
+                if may_order && open {
+                    tokio::select! {
+                        biased;
+                        applied = &mut front.applying => Next::Applied(applied),
+                        s = rx.recv() => s.map_or(Next::Closed, Next::Submission),
+                    }
+                } else {
+                    Next::Applied((&mut front.applying).await)
+                }
+            } else if open {
+                rx.recv().await.map_or(Next::Closed, Next::Submission)
+            } else {
+                break;
             };
-            // Group commit: keep taking submissions until the block is full or the wait is over.
-            let (batch, rest) = gather(
-                first,
-                &mut rx,
-                PROPOSAL_TRANSACTIONS_MAX,
-                crate::limits::PROPOSAL_WAIT_MS,
-            )
-            .await;
-            carry = rest;
-            self.serve(batch).await?;
+            match next {
+                Next::Closed => open = false,
+                Next::Submission(first) => {
+                    // Group commit: keep taking submissions until the block is full or the wait is over.
+                    let (batch, rest) = gather(
+                        first,
+                        &mut rx,
+                        PROPOSAL_TRANSACTIONS_MAX,
+                        crate::limits::PROPOSAL_WAIT_MS,
+                    )
+                    .await;
+                    carry = rest;
+                    self.start(batch, 0).await;
+                }
+                Next::Applied(applied) => {
+                    if let Some(done) = self.in_flight.pop_front() {
+                        self.finish(done, applied);
+                    }
+                }
+            }
         }
         let mut applier = lock(&self.applier);
         let applier = &mut *applier;
@@ -162,86 +260,113 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
         Ok(())
     }
 
-    /// Orders and proposes one batch, and answers its submissions.
-    async fn serve(&mut self, batch: Vec<Submission>) -> Result<(), StoreError> {
-        let answer = self.order(&batch).await;
-        let mut answer = match answer {
-            Ok(outcomes) => Ok(outcomes.into_iter()),
-            Err(e) => Err(e),
-        };
-        for submission in batch {
-            let size = submission.candidates.len();
-            let reply = match &mut answer {
-                Ok(outcomes) => Ok(outcomes.by_ref().take(size).collect()),
-                Err(e) => Err(e.clone()),
-            };
-            let _ = submission.reply.send(reply);
+    /// Orders `batch` on the working copy and proposes what it accepted, behind the proposals in
+    /// flight; the working copy moves on to the block the proposal makes.
+    async fn start(&mut self, batch: Vec<Submission>, tries: u8) {
+        if tries >= 2 {
+            return answer(batch, Err(NotOrdered::Retry));
         }
-        Ok(())
+        if !self.consensus.leads() {
+            self.working = None;
+            return answer(batch, Err(NotOrdered::Leader(None)));
+        }
+        if self.working.is_none() {
+            if let Err(e) = self.resync().await {
+                return answer(batch, Err(e));
+            }
+        }
+        let Some(working) = self.working.as_mut() else {
+            return answer(batch, Err(NotOrdered::Retry));
+        };
+        let candidates = batch
+            .iter()
+            .flat_map(|s| s.candidates.iter().cloned())
+            .collect();
+        let time_ms = self.clock.now_ms().max(working.time_ms);
+        working.ledger.set_block(working.height + 1, time_ms);
+        let ordered = order_block(
+            &mut working.ledger,
+            candidates,
+            ebl_core::format::FORMAT_VERSION,
+        );
+        if ordered.accepted.is_empty() {
+            let nothing: Applying = Box::pin(std::future::ready(Ok(Outcome::Nothing)));
+            self.in_flight.push_back(InFlight {
+                batch,
+                ordered,
+                expected: None,
+                applying: nothing,
+                tries,
+            });
+            return;
+        }
+        let body = ProposalBody {
+            chain: working.ledger.chain_id(),
+            parent_height: working.height,
+            parent: working.hash,
+            time_ms,
+            transactions: ordered.accepted.clone(),
+        };
+        let expected = body.header(MerkleTree::new(&ordered.ids).root()).hash();
+        working.height += 1;
+        working.hash = expected;
+        working.time_ms = time_ms;
+        let proposal = body.sign(&self.node_key);
+        self.vouched.insert(&proposal);
+        match self.consensus.propose(proposal).await {
+            Ok(applying) => self.in_flight.push_back(InFlight {
+                batch,
+                ordered,
+                expected: Some(expected),
+                applying,
+                tries,
+            }),
+            Err(e) => {
+                self.working = None;
+                answer(batch, Err(e));
+            }
+        }
     }
 
-    async fn order(
-        &mut self,
-        batch: &[Submission],
-    ) -> Result<Vec<ebl_core::api::SubmitOutcome>, NotOrdered> {
-        // A proposal goes stale only when leadership moved under it; the second try orders afresh.
-        for _ in 0..2 {
-            if !self.consensus.leads() {
+    /// Answers the oldest batch in flight by what became of its proposal: its block, or a refusal; or
+    /// orders it again when its proposal went stale.
+    fn finish(&mut self, done: InFlight, applied: Result<Outcome, NotOrdered>) {
+        let InFlight {
+            batch,
+            ordered,
+            expected,
+            tries,
+            ..
+        } = done;
+        match (applied, expected) {
+            (Ok(Outcome::Block { height, hash }), Some(expected)) if hash == expected => {
+                let outcome = self
+                    .store
+                    .block(height)
+                    .ok()
+                    .flatten()
+                    .ok_or(NotOrdered::Retry)
+                    .and_then(|block| {
+                        outcomes(&self.store, &ordered, Some(&block)).map_err(|_| NotOrdered::Retry)
+                    });
+                answer(batch, outcome);
+            }
+            // Nothing to propose, and every proposal before it applied as the working copy has it.
+            (Ok(_), None) if self.working.is_some() => {
+                answer(
+                    batch,
+                    outcomes(&self.store, &ordered, None).map_err(|_| NotOrdered::Retry),
+                );
+            }
+            (Ok(_), _) => {
                 self.working = None;
-                return Err(NotOrdered::Leader(None));
+                self.again.push_back((batch, tries + 1));
             }
-            if self.working.is_none() {
-                self.resync().await?;
-            }
-            let Some(working) = self.working.as_mut() else {
-                return Err(NotOrdered::Retry);
-            };
-            let candidates = batch
-                .iter()
-                .flat_map(|s| s.candidates.iter().cloned())
-                .collect();
-            let time_ms = self.clock.now_ms().max(working.time_ms);
-            working.ledger.set_block(working.height + 1, time_ms);
-            let ordered = order_block(
-                &mut working.ledger,
-                candidates,
-                ebl_core::format::FORMAT_VERSION,
-            );
-            if ordered.accepted.is_empty() {
-                return outcomes(&self.store, &ordered, None).map_err(|_| NotOrdered::Retry);
-            }
-            let body = ProposalBody {
-                chain: working.ledger.chain_id(),
-                parent_height: working.height,
-                parent: working.hash,
-                time_ms,
-                transactions: ordered.accepted.clone(),
-            };
-            let expected = body.header(MerkleTree::new(&ordered.ids).root()).hash();
-            let proposal = body.sign(&self.node_key);
-            self.vouched.insert(&proposal);
-            match self.consensus.propose(proposal).await {
-                Ok(Outcome::Block { height, hash }) if hash == expected => {
-                    working.height = height;
-                    working.hash = hash;
-                    working.time_ms = time_ms;
-                    let block = self
-                        .store
-                        .block(height)
-                        .ok()
-                        .flatten()
-                        .ok_or(NotOrdered::Retry)?;
-                    return outcomes(&self.store, &ordered, Some(&block))
-                        .map_err(|_| NotOrdered::Retry);
-                }
-                Ok(_) => self.working = None,
-                Err(e) => {
-                    self.working = None;
-                    return Err(e);
-                }
+            (Err(e), _) => {
+                self.working = None;
+                answer(batch, Err(e));
             }
         }
-        Err(NotOrdered::Retry)
     }
 }
 
