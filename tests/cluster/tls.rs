@@ -166,3 +166,53 @@ fn regression_a_member_joins_over_tls_without_restarting_the_others() {
     holds_all(&members, leader, &through).expect("the leader holds what came through it");
     stop_and_verify(&mut members);
 }
+
+/// Issue 35, bad input: a member's node that presents another member's certificate (trusted, since it
+/// is in every `peers.pem`) is refused by name. Development certificates name their node key, so a
+/// node calling a member's node trusts that member's certificate alone: the leader's log names the
+/// refusal (`peer_certificate_not_members`), the impostor gets no block, and the cluster goes on; with
+/// its own certificate back the node catches up.
+#[test]
+fn a_member_node_presenting_another_members_certificate_is_refused_by_name() {
+    let _one = serial();
+    let (mut members, cast) = registered(Members::start_over_tls(3));
+    let leader = members.leader(crate::ELECTION_LIMIT).expect("leader");
+    let (impostor, victim) = ((leader + 1) % 3, (leader + 2) % 3);
+    let tls = |i: usize| members.dir.path().join(format!("node-{i}")).join("tls");
+    let own = (
+        std::fs::read(tls(impostor).join("cert.pem")).expect("cert"),
+        std::fs::read(tls(impostor).join("key.pem")).expect("key"),
+    );
+    members.nodes[impostor].terminate();
+    for file in ["cert.pem", "key.pem"] {
+        std::fs::copy(tls(victim).join(file), tls(impostor).join(file)).expect("copy");
+    }
+    members.nodes[impostor].start();
+    let acknowledged = issue_many(&members, &cast, leader, "WHILE-IMPOSTOR", 3);
+    let log = members.dir.path().join(format!("node-{leader}.log"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("peer_certificate_not_members")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the leader never named the refusal"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        holds_all(&members, impostor, &acknowledged).is_err(),
+        "a node with another member's certificate received blocks"
+    );
+    // Its own certificate back, it catches up.
+    members.nodes[impostor].terminate();
+    std::fs::write(tls(impostor).join("cert.pem"), &own.0).expect("cert");
+    std::fs::write(tls(impostor).join("key.pem"), &own.1).expect("key");
+    members.nodes[impostor].start();
+    members
+        .converged(Duration::from_secs(30))
+        .expect("caught up with its own certificate");
+    holds_all(&members, impostor, &acknowledged).expect("it holds everything");
+    stop_and_verify(&mut members);
+}

@@ -19,6 +19,7 @@ pub mod keyfile;
 pub mod limits;
 pub mod listener;
 pub mod local;
+pub mod member_certificates;
 pub mod node;
 mod offers;
 pub mod operator;

@@ -1,6 +1,8 @@
 //! How this node's signed requests reach other member nodes: HTTP (over TLS when `tls/peers.pem` names
 //! the certificates they present), as the consensus crate's [`PeerTransport`].
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ebl_consensus::cluster::peer::{
@@ -18,34 +20,65 @@ pub(crate) const PEER_CONNECT_MS: u64 = 1_000;
 #[derive(Debug, Clone)]
 pub(crate) struct HttpPeers {
     tls: PeerTls,
-    /// One agent for every peer request, so that connections stay open; made again, with the
-    /// generation of the certificates it trusts, when `tls/peers.pem` changes.
-    agent: std::sync::Arc<std::sync::Mutex<(u64, ureq::Agent)>>,
+    /// One agent per member node called, so that its connection stays open, trusting that member's
+    /// certificates (`member_certificates`); made again, with the generation of the certificates it
+    /// trusts, when `tls/peers.pem` changes.
+    agents: Arc<Mutex<HashMap<PartyKey, (u64, ureq::Agent)>>>,
 }
 
 impl HttpPeers {
     /// Calls peers over `tls`.
     pub(crate) fn new(tls: PeerTls) -> HttpPeers {
-        let made = tls.agent_now(Duration::from_millis(PEER_CONNECT_MS), None);
         HttpPeers {
             tls,
-            agent: std::sync::Arc::new(std::sync::Mutex::new(made)),
+            agents: Arc::default(),
         }
     }
 
-    /// The agent for the certificates trusted now.
-    fn agent(&self) -> ureq::Agent {
+    /// The agent for calls to `member`'s node, for the certificates trusted now.
+    fn agent(&self, member: &PartyKey) -> ureq::Agent {
         let generation = self.tls.generation();
-        let mut kept = self
-            .agent
+        let mut agents = self
+            .agents
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if kept.0 != generation {
-            *kept = self
-                .tls
-                .agent_now(Duration::from_millis(PEER_CONNECT_MS), None);
+        match agents.get(member) {
+            Some((made_for, agent)) if *made_for == generation => agent.clone(),
+            _ => {
+                let made = self
+                    .tls
+                    .agent_for(member, Duration::from_millis(PEER_CONNECT_MS));
+                let agent = made.1.clone();
+                agents.insert(*member, made);
+                agent
+            }
         }
-        kept.1.clone()
+    }
+
+    /// Why a call to `member`'s node at `address` reached no one: if the peer there presents a
+    /// certificate the file trusts for another member's node, that, by name and logged; else
+    /// `unreachable`.
+    fn not_reached(&self, address: &str, member: &PartyKey, unreachable: PeerError) -> PeerError {
+        if !self.tls.binds(member) {
+            return unreachable;
+        }
+        let any = self
+            .tls
+            .agent(Duration::from_millis(PEER_CONNECT_MS), None)
+            .get(&self.tls.url(address, "/v1/cluster"))
+            .config()
+            .timeout_global(Some(Duration::from_millis(KEEP_WARM_TIMEOUT_MS)))
+            .build()
+            .call();
+        if any.is_err() {
+            return unreachable;
+        }
+        let refused = PeerError::NotMembersCertificate {
+            address: address.to_owned(),
+            member: member.to_hex(),
+        };
+        tracing::warn!(code = "peer_certificate_not_members", %address, member = %member.to_hex(), "{refused}");
+        refused
     }
 }
 
@@ -56,9 +89,9 @@ impl PeerTransport for HttpPeers {
     /// A public read of the peer's cluster view, read to its end so its connection goes back to the
     /// pool; what it says is not used. It names the sending node (unsigned: the view is public), as
     /// every request on these connections does.
-    fn keep_warm(&self, address: &str, from: &PartyKey) -> bool {
+    fn keep_warm(&self, address: &str, from: &PartyKey, to: &PartyKey) -> bool {
         let answer = self
-            .agent()
+            .agent(to)
             .get(&self.tls.url(address, "/v1/cluster"))
             .config()
             .timeout_global(Some(Duration::from_millis(KEEP_WARM_TIMEOUT_MS)))
@@ -81,8 +114,8 @@ impl PeerTransport for HttpPeers {
             address: request.address.to_owned(),
             reason: e.to_string(),
         };
-        let mut response = self
-            .agent()
+        let sent = self
+            .agent(request.to)
             .post(&self.tls.url(request.address, request.path))
             .config()
             .timeout_global(Some(request.timeout))
@@ -91,8 +124,11 @@ impl PeerTransport for HttpPeers {
             .header(HEADER_KEY, &request.key.to_hex())
             .header(HEADER_TIME, &request.time.to_string())
             .header(HEADER_SIGNATURE, &request.signature.to_string())
-            .send(request.body)
-            .map_err(unreachable)?;
+            .send(request.body);
+        let mut response = match sent {
+            Ok(response) => response,
+            Err(e) => return Err(self.not_reached(request.address, request.to, unreachable(e))),
+        };
         let status = response.status().as_u16();
         let signature = response
             .headers()

@@ -160,7 +160,15 @@ pub fn default_names() -> Vec<String> {
 
 /// Writes a self-signed certificate for `names` (host names or IP addresses) and its key, both PEM,
 /// the key readable by the owner only. Refuses to replace either.
-pub fn write_self_signed(cert: &Path, key: &Path, names: &[String]) -> Result<(), TlsError> {
+///
+/// With `node`, the certificate names the node key (`member_certificates::node_name`), so that peers
+/// trust it for that member's node alone.
+pub fn write_self_signed(
+    cert: &Path,
+    key: &Path,
+    names: &[String],
+    node: Option<&ebl_core::PartyKey>,
+) -> Result<(), TlsError> {
     for path in [cert, key] {
         if path.exists() {
             return Err(TlsError::Exists(path.to_owned()));
@@ -177,6 +185,11 @@ pub fn write_self_signed(cert: &Path, key: &Path, names: &[String]) -> Result<()
         rcgen::DnType::CommonName,
         "ebl-node development certificate",
     );
+    if let Some(node) = node {
+        let name = rcgen::string::Ia5String::try_from(crate::member_certificates::node_name(node))
+            .map_err(|e| TlsError::SelfSigned(e.to_string()))?;
+        params.subject_alt_names.push(rcgen::SanType::URI(name));
+    }
     let signing = rcgen::KeyPair::generate().map_err(|e| TlsError::SelfSigned(e.to_string()))?;
     let certificate = params
         .self_signed(&signing)
@@ -250,6 +263,8 @@ struct Trusted {
     /// The file's modification time and size when last read (or last found unreadable).
     seen: Option<(std::time::SystemTime, u64)>,
     roots: Option<Arc<Vec<ureq::tls::Certificate<'static>>>>,
+    /// The same certificates, each with the member node it names, if any (`member_certificates`).
+    named: Arc<Vec<(Option<ebl_core::PartyKey>, ureq::tls::Certificate<'static>)>>,
     /// How many times the roots changed: an agent made for an earlier one is made again.
     generation: u64,
 }
@@ -259,6 +274,23 @@ fn roots_of(certs: &[CertificateDer<'static>]) -> Arc<Vec<ureq::tls::Certificate
         certs
             .iter()
             .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
+            .collect(),
+    )
+}
+
+#[allow(clippy::type_complexity, reason = "one list, read in one place")]
+fn named_of(
+    certs: &[CertificateDer<'static>],
+) -> Arc<Vec<(Option<ebl_core::PartyKey>, ureq::tls::Certificate<'static>)>> {
+    Arc::new(
+        certs
+            .iter()
+            .map(|der| {
+                (
+                    crate::member_certificates::named_node(der),
+                    ureq::tls::Certificate::from_der(der.as_ref()).to_owned(),
+                )
+            })
             .collect(),
     )
 }
@@ -275,6 +307,7 @@ impl PeerTls {
             let mut trusted = tls.write();
             trusted.seen = meta.modified().ok().map(|t| (t, meta.len()));
             trusted.roots = Some(roots_of(&certs));
+            trusted.named = named_of(&certs);
         }
         Ok(tls)
     }
@@ -321,6 +354,7 @@ impl PeerTls {
         match read_certificates(path) {
             Ok(certs) => {
                 trusted.roots = Some(roots_of(&certs));
+                trusted.named = named_of(&certs);
                 trusted.generation += 1;
                 tracing::info!(path = %path.display(), certificates = certs.len(), "peer certificates read again");
             }
@@ -371,6 +405,46 @@ impl PeerTls {
     /// requests is made again when [`PeerTls::generation`] moves on.
     pub fn agent_now(&self, connect: Duration, whole: Option<Duration>) -> (u64, ureq::Agent) {
         let (generation, roots) = self.current();
+        (generation, Self::agent_of(roots, connect, whole))
+    }
+
+    /// An agent for calls to `member`'s node: of the peer certificates, it trusts that member's and
+    /// those naming no node (`member_certificates::trusted_for`), with their generation.
+    pub fn agent_for(&self, member: &ebl_core::PartyKey, connect: Duration) -> (u64, ureq::Agent) {
+        let (generation, roots) = self.current();
+        let roots = roots.map(|_| {
+            let named = self
+                .trusted
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .named
+                .clone();
+            Arc::new(
+                crate::member_certificates::trusted_for(&named, member)
+                    .into_iter()
+                    .cloned()
+                    .collect(),
+            )
+        });
+        (generation, Self::agent_of(roots, connect, None))
+    }
+
+    /// Whether some peer certificate names `member`'s node: a call to it then trusts only its own.
+    pub fn binds(&self, member: &ebl_core::PartyKey) -> bool {
+        self.reread();
+        self.trusted
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .named
+            .iter()
+            .any(|(named, _)| named.as_ref() == Some(member))
+    }
+
+    fn agent_of(
+        roots: Option<Arc<Vec<ureq::tls::Certificate<'static>>>>,
+        connect: Duration,
+        whole: Option<Duration>,
+    ) -> ureq::Agent {
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // A redirect is an answer, never an address to call next (finding 9 of the attack review:
@@ -385,7 +459,7 @@ impl PeerTls {
                     .build(),
             );
         }
-        (generation, config.build().into())
+        config.build().into()
     }
 
     /// The generation of the certificates trusted now (the file read again if it changed).
@@ -409,7 +483,7 @@ mod tests {
                 dir.path().join(format!("{name}.pem")),
                 dir.path().join(format!("{name}.key")),
             );
-            write_self_signed(&c, &k, &default_names()).expect("certificate");
+            write_self_signed(&c, &k, &default_names(), None).expect("certificate");
             std::fs::read(&c).expect("read")
         };
         let (a, b) = (cert("a"), cert("b"));
@@ -442,9 +516,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let cert = dir.path().join("tls/cert.pem");
         let key = dir.path().join("tls/key.pem");
-        write_self_signed(&cert, &key, &default_names()).expect("self-signed");
+        write_self_signed(&cert, &key, &default_names(), None).expect("self-signed");
         server_config(&cert, &key).expect("serves");
-        let again = write_self_signed(&cert, &key, &default_names()).expect_err("exists");
+        let again = write_self_signed(&cert, &key, &default_names(), None).expect_err("exists");
         assert_eq!(again.code(), "tls_file_exists");
         #[cfg(unix)]
         {
@@ -467,7 +541,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let cert = dir.path().join("cert.pem");
         let key = dir.path().join("key.pem");
-        write_self_signed(&cert, &key, &default_names()).expect("self-signed");
+        write_self_signed(&cert, &key, &default_names(), None).expect("self-signed");
         let wrong = server_config(&cert, &cert).expect_err("a certificate is no key");
         assert_eq!(wrong.code(), "tls_no_key");
         let none = server_config(&key, &key).expect_err("a key is no certificate");

@@ -179,6 +179,7 @@ codes! {
     "peer_not_a_member" => "A node request signed by a key that is no member's node key; refused. Check the consortium's membership.", "节点请求的签名密钥不是成员节点密钥，已拒绝。请核对联盟成员。";
     "peer_bad_signature" => "A node request whose signature does not verify; refused.", "节点请求签名验证失败，已拒绝。";
     "peer_time_skew" => "A node request signed too far from this node's clock. Set both machines' clocks (NTP).", "节点请求的签名时间与本节点时钟相差过大。请校准两台机器的时钟（NTP）。";
+    "peer_certificate_not_members" => "The node at a member's address presented a certificate that names another member's node; refused. Check which certificate that node serves, and its operator's peers.pem.", "某成员地址上的节点出示了属于另一成员节点的证书，已拒绝。请检查该节点所用的证书及其运营方的 peers.pem。";
     "peer_not_a_voter" => "A vote or an append signed by a node that is no voter (an auditor's node follows; it does not campaign or lead); refused.", "由非投票节点签署的投票或追加请求（审计方节点只跟随，不参选也不领导），已拒绝。";
     "peer_grant_of_another_node" => "A grant to follow sent by another node than the one it names; refused. Give each node its own grant.", "跟随授权由其所指定节点以外的节点发送，已拒绝。请为每个节点签发各自的授权。";
     "follower_is_member_node" => "A grant to follow for a member's node: a member's node votes, it does not follow. Grant a node key of the auditor's own.", "跟随授权指向成员节点：成员节点参与投票，不作跟随。请为审计方自己的节点密钥签发授权。";

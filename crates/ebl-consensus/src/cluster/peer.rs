@@ -180,6 +180,9 @@ pub fn within_fetch_bytes<T, E>(
 pub struct PeerRequest<'a> {
     /// The peer's address (`host:port`).
     pub address: &'a str,
+    /// The node key that serves there: its answer must be signed by it, and its TLS certificate be
+    /// that member's (when the peer certificates name their nodes).
+    pub to: &'a PartyKey,
     /// One of the `PATH_*`.
     pub path: &'a str,
     /// The codec's bytes of the message.
@@ -211,11 +214,11 @@ pub trait PeerTransport: Send + Sync + std::fmt::Debug {
     /// Sends `request` and returns the answer as it came.
     fn send(&self, request: &PeerRequest<'_>) -> Result<PeerAnswer, PeerError>;
 
-    /// Keeps a connection to the peer at `address` open for the next request (blocking), naming
-    /// `from`, the sending node. At WAN latency a new connection costs a round trip that the
+    /// Keeps a connection to the peer at `address` (whose node key is `to`) open for the next request
+    /// (blocking), naming `from`, the sending node. At WAN latency a new connection costs a round trip that the
     /// cluster's timings do not count: a vote or a new leader's first append over one timed out. Best
     /// effort: whether the peer answered (a transport without connections has none to keep: true).
-    fn keep_warm(&self, _address: &str, _from: &PartyKey) -> bool {
+    fn keep_warm(&self, _address: &str, _from: &PartyKey, _to: &PartyKey) -> bool {
         true
     }
 }
@@ -246,6 +249,15 @@ pub enum PeerError {
         status: u16,
         /// The refusal's code.
         code: String,
+    },
+    /// The peer at the address presented a certificate trusted for another member's node, not for the
+    /// member that serves there (`peer_certificate_not_members`).
+    #[error("{address} presented a certificate that is not member node {member}'s: refused [peer_certificate_not_members]")]
+    NotMembersCertificate {
+        /// The peer's address.
+        address: String,
+        /// The node key that serves there, by the registry.
+        member: String,
     },
     /// An answer not signed by the peer's node key.
     #[error("{address} answered without a valid signature of its node key")]
@@ -362,6 +374,7 @@ impl PeerClient {
             body: answer,
         } = self.transport.send(&PeerRequest {
             address,
+            to: expected,
             path,
             body,
             key: PartyKey::of(&self.key),

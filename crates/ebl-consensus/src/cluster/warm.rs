@@ -24,18 +24,19 @@ pub(super) async fn keep_warm(cluster: Arc<Cluster>) {
         if cluster.raft.metrics().borrow().state == openraft::ServerState::Shutdown {
             return;
         }
-        let addresses: Vec<String> = super::membership::members(&cluster.published)
-            .into_iter()
-            .filter(|m| node_id(&m.node) != cluster.id)
-            .map(|m| m.peer_address)
-            .collect();
+        let peers: Vec<(String, ebl_core::PartyKey)> =
+            super::membership::members(&cluster.published)
+                .into_iter()
+                .filter(|m| node_id(&m.node) != cluster.id)
+                .map(|m| (m.peer_address, m.node))
+                .collect();
         let transport = cluster.client.transport.clone();
         let from = ebl_core::PartyKey::of(&cluster.client.key);
         all_answered = super::runtime::off_thread(move || {
             // Every member is called, whichever did not answer.
-            let answered: Vec<bool> = addresses
+            let answered: Vec<bool> = peers
                 .iter()
-                .map(|address| transport.keep_warm(address, &from))
+                .map(|(address, to)| transport.keep_warm(address, &from, to))
                 .collect();
             answered.into_iter().all(|a| a)
         })

@@ -501,6 +501,7 @@ fn a_stalled_tls_handshake_is_cut_at_the_header_timeout() {
         &data.tls_cert(),
         &data.tls_key(),
         &ebl_node::tls::default_names(),
+        None,
     )
     .expect("certificate");
     let tls = ebl_node::tls::server_config(&data.tls_cert(), &data.tls_key()).expect("tls");

@@ -154,7 +154,13 @@ pub(crate) fn self_signed(
     } else {
         names
     };
-    ebl_node::tls::write_self_signed(&dir.tls_cert(), &dir.tls_key(), &names)?;
+    // The certificate names this node's key: a member node calling it trusts it for this node alone.
+    let node = dir
+        .node_key()
+        .exists()
+        .then(|| ebl_node::node_key(dir).map(|k| PartyKey::of(&k)))
+        .transpose()?;
+    ebl_node::tls::write_self_signed(&dir.tls_cert(), &dir.tls_key(), &names, node.as_ref())?;
     ebl_node::private::make_private(&dir.0)?;
     let cert = dir.tls_cert();
     match crate::lang() {
