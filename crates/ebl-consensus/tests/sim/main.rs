@@ -80,8 +80,9 @@ fn members_a_wan_apart_keep_up_with_timings_from_their_round_trip() {
     let one_site = run::play_plan(7, &run::Plan::wan(Timing::default()));
     assert!(
         matches!(one_site.checked, Err(check::Broken::NoOneHead { .. })),
-        "{:?}",
-        one_site.checked
+        "{:?}\n{}",
+        one_site.checked,
+        one_site.trace[one_site.trace.len().saturating_sub(60)..].join("\n")
     );
 }
 
