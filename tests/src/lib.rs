@@ -231,19 +231,16 @@ impl NodeProcess {
 
     /// `ebl-node init --genesis FILE` for a cluster member, then start it on `listen` (its peer address).
     pub fn init_member(data: &Path, genesis: &Path, listen: &str) -> NodeProcess {
-        let data_arg = data.to_string_lossy().into_owned();
-        run(
-            &bin("ebl-node"),
-            &[
-                "init",
-                "--genesis",
-                &genesis.to_string_lossy(),
-                "--data",
-                &data_arg,
-            ],
-            &[],
-        )
-        .ok();
+        NodeProcess::member_like(data, genesis, &[], listen)
+    }
+
+    /// `ebl-node init --genesis FILE`, then `flags`, on `data`, and start it on `listen`.
+    fn member_like(data: &Path, genesis: &Path, flags: &[&str], listen: &str) -> NodeProcess {
+        let (genesis, data_arg) = (genesis.to_string_lossy(), data.to_string_lossy());
+        let mut args = vec!["init", "--genesis", &genesis];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["--data", &data_arg]);
+        run(&bin("ebl-node"), &args, &[]).ok();
         let mut node = NodeProcess::stopped(data, listen);
         node.start();
         node
@@ -273,46 +270,18 @@ impl NodeProcess {
     /// `ebl-node init --genesis FILE --follow GRANT` for an auditor's node, then start it on `listen`
     /// (the grant's peer address).
     pub fn follow(data: &Path, genesis: &Path, grant: &Path, listen: &str) -> NodeProcess {
-        let data_arg = data.to_string_lossy().into_owned();
-        run(
-            &bin("ebl-node"),
-            &[
-                "init",
-                "--genesis",
-                &genesis.to_string_lossy(),
-                "--follow",
-                &grant.to_string_lossy(),
-                "--data",
-                &data_arg,
-            ],
-            &[],
+        NodeProcess::member_like(
+            data,
+            genesis,
+            &["--follow", &grant.to_string_lossy()],
+            listen,
         )
-        .ok();
-        let mut node = NodeProcess::stopped(data, listen);
-        node.start();
-        node
     }
 
     /// `ebl-node init --genesis FILE --join` for a node whose member governance admitted after the
     /// genesis, then start it on `listen`.
     pub fn join(data: &Path, genesis: &Path, listen: &str) -> NodeProcess {
-        let data_arg = data.to_string_lossy().into_owned();
-        run(
-            &bin("ebl-node"),
-            &[
-                "init",
-                "--genesis",
-                &genesis.to_string_lossy(),
-                "--join",
-                "--data",
-                &data_arg,
-            ],
-            &[],
-        )
-        .ok();
-        let mut node = NodeProcess::stopped(data, listen);
-        node.start();
-        node
+        NodeProcess::member_like(data, genesis, &["--join"], listen)
     }
 
     pub fn is_running(&self) -> bool {

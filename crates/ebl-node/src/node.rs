@@ -146,7 +146,7 @@ impl DataDir {
         self.0.join("join")
     }
     /// Present when the node is an auditor's, following the consortium as a learner: the auditor's
-    /// grant (`ebl audit grant`), as `init --follow` copied it.
+    /// grant (`ebl party grant-follow`), as `init --follow` copied it.
     pub fn follow_grant(&self) -> PathBuf {
         self.0.join("follow.grant")
     }
@@ -252,7 +252,7 @@ pub fn init_joining(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
 }
 
 /// Makes `dir` an auditor's node that follows the consortium of `genesis` as a learner, by the
-/// auditor's grant (the file `ebl audit grant` wrote): the grant must name this chain and this node's
+/// auditor's grant (the file `ebl party grant-follow` wrote): the grant must name this chain and this node's
 /// key. Whether the auditor is one is the member nodes' to judge, on their registry, when the node
 /// sends the grant.
 pub fn init_following(dir: &DataDir, genesis: &Genesis, grant: &[u8]) -> Result<(), NodeError> {

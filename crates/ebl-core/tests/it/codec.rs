@@ -713,18 +713,23 @@ fn format_8_registry_root_and_statement_signatures_are_pinned() {
     assert_eq!(registry.prove_consortium().verify(&registry.root()), Ok(()));
 }
 
-/// An auditor's grant (session 24, issue 35): a file an auditor hands its node operator, read by every
-/// later release. Its bytes and signature are pinned here from the first release that wrote one.
-#[test]
-fn follow_grant_bytes_and_signature_are_pinned() {
-    let grant = ebl_core::FollowGrant::sign(
+/// The auditor's grant both pins are of.
+fn pinned_grant() -> ebl_core::FollowGrant {
+    ebl_core::FollowGrant::sign(
         genesis().chain_id(),
         &key(16),
         PartyKey::of(&key(90)),
         "10.0.0.9:7805",
         1_700_000_000_000,
     )
-    .expect("grant");
+    .expect("grant")
+}
+
+/// An auditor's grant (session 24, issue 35): a file an auditor hands its node operator, read by every
+/// later release. Its bytes and signature are pinned here from the first release that wrote one.
+#[test]
+fn follow_grant_bytes_and_signature_are_pinned() {
+    let grant = pinned_grant();
     assert_eq!(to_hex(&codec::encode(&grant)), "594f9ddf62f869bc4f7d7084cfe60271656a745ebfaef8950af333d54248a78e5c9c6df261c9cb840475776aaefcd944b405328fab28f9b3a95ef40490d3de840d7550754e0800a5d237eef5826035766b9b3e5a15868a940ab289958788e3b00d0000000000000031302e302e302e393a373830350068e5cf8b010000121c8182d056d601f69aebca37c8d6634fadf55fa03bd2b28ba0f24d1535811a8073b2ad2337c992097db8d8c01f2995715af9b3e38c5b456f498b458e340400");
     let bytes = codec::encode(&grant);
     assert_eq!(
@@ -733,17 +738,10 @@ fn follow_grant_bytes_and_signature_are_pinned() {
     );
 }
 
-/// The grant's file, as `ebl audit grant` writes it and `ebl-node init --follow` reads it.
+/// The grant's file, as `ebl party grant-follow` writes it and `ebl-node init --follow` reads it.
 #[test]
 fn follow_grant_file_is_pinned() {
-    let grant = ebl_core::FollowGrant::sign(
-        genesis().chain_id(),
-        &key(16),
-        PartyKey::of(&key(90)),
-        "10.0.0.9:7805",
-        1_700_000_000_000,
-    )
-    .expect("grant");
+    let grant = pinned_grant();
     let file = grant.to_file();
     assert_eq!(
         String::from_utf8_lossy(&file),

@@ -44,7 +44,7 @@ pub(crate) enum Command {
         #[arg(long, requires = "genesis")]
         join: bool,
         /// With --genesis: this node is an auditor's and follows the consortium as a learner, by the
-        /// auditor's grant (`ebl audit grant`, naming this node's key); it votes on nothing and
+        /// auditor's grant (`ebl party grant-follow`, naming this node's key); it votes on nothing and
         /// serves at the grant's peer address.
         #[arg(
             long,
