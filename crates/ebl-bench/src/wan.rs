@@ -3,7 +3,8 @@
 //! trips, up to 5 ms jitter each way), timings derived from the longest (`--round-trip-ms 250`). In the
 //! same run as the loopback cluster: the reference load's durable throughput and latency at the leader,
 //! one client's latency a request at a time, and the time from each leader kill to the next
-//! acknowledgement. Skipped, saying why, where namespaces cannot be made (they need root).
+//! acknowledgement; then the same kills on three member nodes on 127.0.0.1 (issue 35's loopback bound).
+//! Skipped, saying why, where namespaces cannot be made (they need root).
 
 use std::time::{Duration, Instant};
 
@@ -59,6 +60,8 @@ pub(crate) struct WanRun {
     /// One client, one transaction at a time, at the leader.
     pub sequential: RunResult,
     pub failovers: Vec<Failover>,
+    /// The same kills on three member nodes on 127.0.0.1 with the default timings, in the same run.
+    pub loopback_failovers: Vec<Failover>,
 }
 
 /// [`Members::submit_somewhere`], as the benchmark's error when no node acknowledges.
@@ -156,20 +159,44 @@ pub(crate) fn phase(
     members
         .converged(Duration::from_secs(120))
         .context("the members did not apply the load")?;
+    let failovers = kill_leaders(&mut members, cast, kills, "WAN")?;
+    for node in &mut members.nodes {
+        node.terminate();
+    }
+    let loopback_failovers = loopback_kills(node_bin, cast, kills)?;
+    Ok(Some(WanRun {
+        leader,
+        nearest_round_trip_ms: nearest_ms(leader),
+        run,
+        sequential,
+        failovers,
+        loopback_failovers,
+    }))
+}
+
+/// `kills` leader kills on `members`: each SIGKILLs the leader, sends a request to the next member
+/// (which forwards it), and times the kill to its acknowledgement; the killed node restarts and
+/// catches up before the next.
+fn kill_leaders(
+    members: &mut Members,
+    cast: &Cast,
+    kills: usize,
+    label: &str,
+) -> anyhow::Result<Vec<Failover>> {
     let mut failovers = Vec::new();
     for round in 0..kills {
         let now_leading = members
             .leader(Duration::from_secs(30))
             .context("no leader before a kill")?;
-        let before = cast.issue(members.chain, &format!("WAN-BEFORE-{round}"), 1)?;
-        acknowledged(&members, now_leading, &before, Duration::from_secs(30))?;
+        let before = cast.issue(members.chain, &format!("{label}-BEFORE-{round}"), 1)?;
+        acknowledged(members, now_leading, &before, Duration::from_secs(30))?;
         let killed_at = Instant::now();
         members.nodes[now_leading].kill9();
-        let after = cast.issue(members.chain, &format!("WAN-AFTER-{round}"), 1)?;
-        acknowledged(&members, now_leading + 1, &after, Duration::from_secs(30))?;
+        let after = cast.issue(members.chain, &format!("{label}-AFTER-{round}"), 1)?;
+        acknowledged(members, now_leading + 1, &after, Duration::from_secs(30))?;
         let ms = u64::try_from(killed_at.elapsed().as_millis()).unwrap_or(u64::MAX);
         say(&format!(
-            "WAN leader kill {}: member {now_leading}'s node, next acknowledgement after {ms} ms",
+            "{label} leader kill {}: member {now_leading}'s node, next acknowledgement after {ms} ms",
             round + 1
         ));
         failovers.push(Failover {
@@ -181,14 +208,31 @@ pub(crate) fn phase(
             .converged(Duration::from_secs(60))
             .context("the restarted member did not catch up")?;
     }
+    Ok(failovers)
+}
+
+/// The same kills on three member nodes on 127.0.0.1 (default timings: heartbeat 60 ms, elections
+/// after 300 to 600 ms), the cast registered and nothing else: issue 35's loopback bound.
+fn loopback_kills(
+    node_bin: &std::path::Path,
+    cast: &Cast,
+    kills: usize,
+) -> anyhow::Result<Vec<Failover>> {
+    let mut members = Members::start_release(3, 1, node_bin);
+    let leader = members
+        .leader(Duration::from_secs(30))
+        .context("the loopback cluster elected no leader")?;
+    submit_all(
+        &members.nodes[leader].url,
+        &as_json(&cast.registrations(members.chain)),
+        64,
+    )?;
+    members
+        .converged(Duration::from_secs(30))
+        .context("the loopback members did not agree")?;
+    let failovers = kill_leaders(&mut members, cast, kills, "loopback")?;
     for node in &mut members.nodes {
         node.terminate();
     }
-    Ok(Some(WanRun {
-        leader,
-        nearest_round_trip_ms: nearest_ms(leader),
-        run,
-        sequential,
-        failovers,
-    }))
+    Ok(failovers)
 }
