@@ -88,7 +88,8 @@ fn the_benchmark_runs_every_phase() {
         Some(3)
     );
     // The WAN phase (issue 35), where network namespaces can be made: three members a WAN apart, the
-    // reference load and one client at the leader, two leader kills, and its four targets.
+    // reference load and one client at the leader, two leader kills, the same two on a loopback
+    // cluster, and its five targets.
     if results["wan"].is_null() {
         assert!(run.stderr.contains("WAN phase skipped"), "{}", run.stderr);
     } else {
@@ -103,7 +104,13 @@ fn the_benchmark_runs_every_phase() {
             wan["figures"]["failovers"].as_array().map(Vec::len),
             Some(2)
         );
-        assert_eq!(wan["targets"].as_array().map(Vec::len), Some(4));
+        assert_eq!(
+            wan["figures"]["loopback_failovers"]
+                .as_array()
+                .map(Vec::len),
+            Some(2)
+        );
+        assert_eq!(wan["targets"].as_array().map(Vec::len), Some(5));
     }
     let svg = std::fs::read_to_string(out.path().join("throughput.svg")).expect("plot");
     assert!(svg.starts_with("<svg") && svg.contains("polyline"));
