@@ -131,9 +131,18 @@ fn an_auditors_node_follows_cannot_vote_or_lead_and_is_taken_out_once_the_audito
         )
         .expect("answered");
     assert_eq!(answer["error"]["code"], "peer_grant_of_another_node");
-    // A body past the grant's bound is refused before it is read in full.
+    // `FOLLOW_GRANT_BYTES_MAX` (1 KiB) at its bound: a body of that size is read (and refused as what
+    // it is, not a grant), one byte more is refused before it is read in full.
+    let (status, answer) = http
+        .post_as_node("/v1/peer/follow", &[0u8; 1024], &stranger)
+        .expect("answered");
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("peer_malformed")),
+        "{answer}"
+    );
     let (status, _) = http
-        .post_as_node("/v1/peer/follow", &vec![0u8; 64 * 1024], &stranger)
+        .post_as_node("/v1/peer/follow", &[0u8; 1025], &stranger)
         .expect("answered");
     assert_eq!(status, 413);
 

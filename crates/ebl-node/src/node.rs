@@ -255,7 +255,11 @@ pub fn init_joining(dir: &DataDir, genesis: &Genesis) -> Result<(), NodeError> {
 /// auditor's grant (the file `ebl party grant-follow` wrote): the grant must name this chain and this node's
 /// key. Whether the auditor is one is the member nodes' to judge, on their registry, when the node
 /// sends the grant.
-pub fn init_following(dir: &DataDir, genesis: &Genesis, grant: &[u8]) -> Result<(), NodeError> {
+pub fn init_following(
+    dir: &DataDir,
+    genesis: &Genesis,
+    grant: &[u8],
+) -> Result<ebl_core::FollowGrant, NodeError> {
     genesis.check()?;
     if genesis.members.len() < 2 {
         return Err(NodeError::JoinAlone);
@@ -280,7 +284,8 @@ pub fn init_following(dir: &DataDir, genesis: &Genesis, grant: &[u8]) -> Result<
     drop(store);
     std::fs::write(dir.follow_grant(), grant)
         .map_err(|e| NodeError::io(format!("writing {}", dir.follow_grant().display()), e))?;
-    crate::private::make_private(&dir.0)
+    crate::private::make_private(&dir.0)?;
+    Ok(parsed)
 }
 
 /// The grant an auditor's node follows by, if it is one.

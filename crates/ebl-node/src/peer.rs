@@ -96,15 +96,7 @@ fn sender_of<K: Kv>(
     };
     // A member's node, or one that Raft's membership still holds: a removed member's node takes part
     // until the change that drops it is committed, or that change could never be.
-    let in_raft = app.cluster.as_ref().is_some_and(|c| {
-        c.raft
-            .metrics()
-            .borrow()
-            .membership_config
-            .membership()
-            .get_node(&node_id(&key))
-            .is_some()
-    });
+    let in_raft = raft_holds(app, &key, Held::AsVoterOrLearner);
     if !member && !in_raft && path != PATH_FOLLOW {
         return Err(PeerRefusal::NotAMemberNode(key.to_hex()));
     }
@@ -151,6 +143,26 @@ fn cluster<K: Kv>(app: &App<K>) -> Result<&ebl_consensus::cluster::Cluster, Peer
     app.cluster.as_deref().ok_or(PeerRefusal::NotClustered)
 }
 
+/// How Raft's membership holds a node.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Held {
+    AsVoter,
+    AsVoterOrLearner,
+}
+
+/// Whether Raft's membership on this node holds `key`'s node as `held` says.
+fn raft_holds<K: Kv>(app: &App<K>, key: &PartyKey, held: Held) -> bool {
+    app.cluster.as_ref().is_some_and(|c| {
+        let metrics = c.raft.metrics().borrow().clone();
+        let membership = metrics.membership_config.membership();
+        let id = node_id(key);
+        match held {
+            Held::AsVoter => membership.voter_ids().any(|v| v == id),
+            Held::AsVoterOrLearner => membership.get_node(&id).is_some(),
+        }
+    })
+}
+
 /// Only a voter campaigns or leads: a vote, an append or a snapshot signed by a node that is neither a
 /// member's nor a voter in Raft's membership (an auditor's following node) is refused.
 fn votes<K: Kv>(app: &App<K>, sender: &PartyKey) -> Result<(), PeerRefusal> {
@@ -160,16 +172,7 @@ fn votes<K: Kv>(app: &App<K>, sender: &PartyKey) -> Result<(), PeerRefusal> {
         .registry()
         .member_by_node(sender)
         .is_some();
-    let voter = app.cluster.as_ref().is_some_and(|c| {
-        c.raft
-            .metrics()
-            .borrow()
-            .membership_config
-            .membership()
-            .voter_ids()
-            .any(|id| id == node_id(sender))
-    });
-    if member || voter {
+    if member || raft_holds(app, sender, Held::AsVoter) {
         Ok(())
     } else {
         Err(PeerRefusal::NotAVoter(sender.to_hex()))

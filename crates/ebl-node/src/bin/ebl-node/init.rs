@@ -105,10 +105,8 @@ pub(crate) fn init_from(
     let mut follows_at = None;
     if let Some(grant) = follow {
         let text = std::fs::read(grant).with_context(|| format!("reading {}", grant.display()))?;
-        ebl_node::node::init_following(dir, &genesis, &text)?;
-        follows_at = ebl_core::FollowGrant::from_file(&text)
-            .ok()
-            .map(|g| g.body.peer_address);
+        let grant = ebl_node::node::init_following(dir, &genesis, &text)?;
+        follows_at = Some(grant.body.peer_address);
     } else if join {
         ebl_node::node::init_joining(dir, &genesis)?;
     } else {
