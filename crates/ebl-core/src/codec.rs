@@ -46,6 +46,15 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
         .expect("encoding a well-formed ebl value cannot fail")
 }
 
+/// How many bytes [`encode`] makes of `value`, counted without making them (a sender keeps a message
+/// within its ceiling by the sizes of its parts).
+pub fn encoded_len<T: Serialize + ?Sized>(value: &T) -> usize {
+    let mut size = bincode::enc::write::SizeWriter::default();
+    bincode::serde::encode_into_writer(value, &mut size, messages())
+        .expect("encoding a well-formed ebl value cannot fail");
+    size.bytes_written
+}
+
 /// Decodes exactly one value from all of `bytes`, which must be at most `max` (and `CODEC_BYTES_MAX`)
 /// bytes long.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], max: usize) -> Result<T> {

@@ -23,7 +23,8 @@ fn no_leader(message: &str) -> ApiError {
     ApiError::from(RequestRefusal::NoLeader(String::from(message)))
 }
 
-/// Sends `transactions` to the leader at `address` and waits until this node has applied what the
+/// Sends `transactions` to the leader (its address and node key) over the connections kept open to its
+/// member's node, and waits until this node has applied what the
 /// leader answered. A leader that does not answer before the cluster elects another (it was cut off
 /// from the majority) is given up on at once: the caller sends them to the new leader, and a
 /// transaction both ordered is a duplicate there (issue 35: a write sent at the moment of a cut was
@@ -31,7 +32,7 @@ fn no_leader(message: &str) -> ApiError {
 pub(crate) async fn forward(
     cluster: &Cluster,
     tls: &crate::tls::PeerTls,
-    address: String,
+    (address, leader_key): (String, ebl_core::PartyKey),
     transactions: Vec<SignedTransaction>,
 ) -> Result<Vec<SubmitOutcome>, ApiError> {
     let body = serde_json::to_vec(&BatchRequest { transactions })
@@ -39,8 +40,12 @@ pub(crate) async fn forward(
     let url = tls.url(&address, "/v1/batches");
     let tls = tls.clone();
     let leader = cluster.leader();
+    let began = Instant::now();
     let sent = tokio::task::spawn_blocking(move || {
-        let agent = tls.forward_agent(Duration::from_millis(crate::peer_client::PEER_CONNECT_MS));
+        let agent = tls.member_agent(
+            &leader_key,
+            Duration::from_millis(crate::peer_client::PEER_CONNECT_MS),
+        );
         let mut response = agent
             .post(&url)
             .config()
@@ -66,6 +71,7 @@ pub(crate) async fn forward(
             return Err(crate::api::not_ordered(&ebl_consensus::sequencer::NotOrdered::Retry));
         }
     };
+    tracing::debug!(%address, took = ?began.elapsed(), ok = answered.is_ok(), "forwarded to the leader");
     let (status, bytes) =
         answered.map_err(|e| no_leader(&format!("the leader at {address} did not answer: {e}")))?;
     if status != 200 {
@@ -98,6 +104,7 @@ pub(crate) async fn forward(
         .max();
     if let Some(height) = height {
         wait_applied(cluster, height).await?;
+        tracing::debug!(height, took = ?began.elapsed(), "the leader's block applied here");
     }
     Ok(answer.results)
 }

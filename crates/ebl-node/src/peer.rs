@@ -217,7 +217,8 @@ async fn vote<K: Kv>(
         rpc.vote.leader_id().voted_for().unwrap_or_default(),
         &sender,
     )?;
-    let result = cluster(&app)?.raft.vote(rpc).await;
+    let cluster = app.cluster.clone().ok_or(PeerRefusal::NotClustered)?;
+    let result = cluster.answer_vote(rpc).await;
     Ok(answer(&app, &signature, codec::encode(&result)))
 }
 

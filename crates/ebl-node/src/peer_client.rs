@@ -1,8 +1,6 @@
 //! How this node's signed requests reach other member nodes: HTTP (over TLS when `tls/peers.pem` names
 //! the certificates they present), as the consensus crate's [`PeerTransport`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ebl_consensus::cluster::peer::{
@@ -20,39 +18,18 @@ pub(crate) const PEER_CONNECT_MS: u64 = 1_000;
 #[derive(Debug, Clone)]
 pub(crate) struct HttpPeers {
     tls: PeerTls,
-    /// One agent per member node called, so that its connection stays open, trusting that member's
-    /// certificates (`member_certificates`); made again, with the generation of the certificates it
-    /// trusts, when `tls/peers.pem` changes.
-    agents: Arc<Mutex<HashMap<PartyKey, (u64, ureq::Agent)>>>,
 }
 
 impl HttpPeers {
     /// Calls peers over `tls`.
     pub(crate) fn new(tls: PeerTls) -> HttpPeers {
-        HttpPeers {
-            tls,
-            agents: Arc::default(),
-        }
+        HttpPeers { tls }
     }
 
-    /// The agent for calls to `member`'s node, for the certificates trusted now.
+    /// The agent for calls to `member`'s node, kept by `PeerTls` so its connections stay open.
     fn agent(&self, member: &PartyKey) -> ureq::Agent {
-        let generation = self.tls.generation();
-        let mut agents = self
-            .agents
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match agents.get(member) {
-            Some((made_for, agent)) if *made_for == generation => agent.clone(),
-            _ => {
-                let made = self
-                    .tls
-                    .agent_for(member, Duration::from_millis(PEER_CONNECT_MS));
-                let agent = made.1.clone();
-                agents.insert(*member, made);
-                agent
-            }
-        }
+        self.tls
+            .member_agent(member, Duration::from_millis(PEER_CONNECT_MS))
     }
 
     /// Why a call to `member`'s node at `address` reached no one: if the peer there presents a

@@ -250,12 +250,16 @@ pub struct PeerTls {
     /// `tls/peers.pem`; none: plain HTTP for good (tools and tests).
     path: Option<PathBuf>,
     trusted: Arc<std::sync::RwLock<Trusted>>,
-    /// The one agent writes are forwarded to the leader with, so that its connection stays open
-    /// between them: a new connection costs a round trip more (at 250 ms, a quarter of a second).
-    /// Apart from the Raft messages' agent, whose every request names its sending node first. Made
-    /// again when the trusted certificates change.
-    forwards: Arc<std::sync::Mutex<Option<(u64, ureq::Agent)>>>,
+    /// One agent per member node called, so that its connections stay open between calls: Raft's
+    /// messages, the calls that keep them warm, and the writes forwarded to the leader all go through
+    /// it (a new connection costs a round trip or two more: at 250 ms, half a second of a failover,
+    /// issue 35). It trusts that member's certificates (`member_certificates`); made again, with the
+    /// generation of the certificates it trusts, when `tls/peers.pem` changes.
+    members: Arc<std::sync::Mutex<MemberAgents>>,
 }
+
+/// Each member node's agent, with the generation of the certificates it was made for.
+type MemberAgents = std::collections::HashMap<ebl_core::PartyKey, (u64, ureq::Agent)>;
 
 /// The certificates trusted now, and what the file was when they were read.
 #[derive(Debug, Default)]
@@ -377,20 +381,21 @@ impl PeerTls {
         format!("{scheme}://{address}{path}")
     }
 
-    /// The agent for writes forwarded to the leader, made by the first call with `connect` as its
-    /// connect timeout and kept while the trusted certificates stay (no overall timeout: each request
-    /// sets its own).
-    pub fn forward_agent(&self, connect: Duration) -> ureq::Agent {
-        let mut kept = self
-            .forwards
+    /// The agent for calls to `member`'s node (Raft's messages, writes forwarded to it as the leader),
+    /// kept while the trusted certificates stay, with `connect` as its connect timeout the first
+    /// time (no overall timeout: each request sets its own).
+    pub fn member_agent(&self, member: &ebl_core::PartyKey, connect: Duration) -> ureq::Agent {
+        let generation = self.generation();
+        let mut agents = self
+            .members
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let generation = self.current().0;
-        match &*kept {
+        match agents.get(member) {
             Some((made_for, agent)) if *made_for == generation => agent.clone(),
             _ => {
-                let (made_for, agent) = self.agent_now(connect, None);
-                *kept = Some((made_for, agent.clone()));
+                let made = self.agent_for(member, connect);
+                let agent = made.1.clone();
+                agents.insert(*member, made);
                 agent
             }
         }

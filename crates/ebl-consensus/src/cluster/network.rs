@@ -15,9 +15,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
+use super::budget::AppendBudget;
 use super::membership::KnownNodes;
 use super::peer::{
-    PeerClient, PeerError, PATH_APPEND, PATH_SNAPSHOT, PATH_VOTE, PEER_MESSAGE_BYTES_MAX,
+    entries_fitting, PeerClient, PeerError, PATH_APPEND, PATH_SNAPSHOT, PATH_VOTE,
+    PEER_MESSAGE_BYTES_MAX,
 };
 use super::{BasicNode, NodeId, TypeConfig};
 
@@ -46,6 +48,8 @@ impl RaftNetworkFactory<TypeConfig> for Network {
             network: self.clone(),
             target,
             address: node.addr.clone(),
+            budget: AppendBudget::default(),
+            awaiting: false,
         }
     }
 }
@@ -55,6 +59,11 @@ pub(super) struct Connection {
     network: Network,
     target: NodeId,
     address: String,
+    /// How many bytes of entries the next append carries.
+    budget: AppendBudget,
+    /// An append was sent and its answer not yet taken: still so when the next one is sent, openraft
+    /// gave up on it (its timeout drops the call).
+    awaiting: bool,
 }
 
 type Failed<E = openraft::error::Infallible> = RPCError<NodeId, BasicNode, RaftError<NodeId, E>>;
@@ -128,19 +137,43 @@ impl Connection {
 }
 
 impl RaftNetwork<TypeConfig> for Connection {
+    /// Sends the entries that fit the peer's append budget (`budget`); when that is not all of them,
+    /// a follower's success is told to openraft as a partial one, up to the last entry sent, and
+    /// openraft sends the rest next.
     async fn append_entries(
         &mut self,
-        rpc: AppendEntriesRequest<TypeConfig>,
+        mut rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, Failed> {
+        if self.awaiting {
+            self.budget.timed_out();
+        }
+        let fitting = entries_fitting(&rpc.entries, self.budget.bytes());
+        let cut = (fitting < rpc.entries.len()).then(|| {
+            rpc.entries.truncate(fitting);
+            rpc.entries.last().map(|entry| entry.log_id)
+        });
+        let sent_bytes = codec::encoded_len(&rpc.entries);
         #[cfg(feature = "lying-leader")]
         let rpc = super::lie::lie(rpc, self.target, &self.network);
+        self.awaiting = true;
+        // The runtime's clock, which a simulation drives (the round trip measured in `call` is the
+        // operating system's, for the log).
+        let sent = tokio::time::Instant::now();
         let answer = self.call(PATH_APPEND, &rpc, &option).await;
+        self.awaiting = false;
         if answer.is_ok() {
             // A signed answer from the target's node key: it is in contact, whatever it said.
             self.network.contacts.heard(self.target);
+            self.budget
+                .answered(sent_bytes, sent.elapsed(), option.hard_ttl());
         }
-        answer
+        match (answer, cut) {
+            (Ok(AppendEntriesResponse::Success), Some(sent)) => {
+                Ok(AppendEntriesResponse::PartialSuccess(sent))
+            }
+            (answer, _) => answer,
+        }
     }
 
     async fn install_snapshot(

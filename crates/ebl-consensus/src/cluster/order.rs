@@ -26,8 +26,9 @@ pub type Applying = Pin<Box<dyn Future<Output = Result<Outcome, NotOrdered>> + S
 /// A consensus engine, where order comes from: proposals go in, in order, and each comes back applied
 /// (or not) on this node. Raft is the one engine today ([`RaftEngine`]); a BFT one would be another.
 pub trait Engine: Send + Sync {
-    /// Whether this node may propose now.
-    fn leads(&self) -> bool;
+    /// The term this node leads in now, if it leads: a working copy settled in another term is not
+    /// ordered on.
+    fn leading(&self) -> Option<u64>;
     /// Waits until everything committed before this node's leadership is applied here.
     fn settle(&self) -> impl Future<Output = Result<(), NotOrdered>> + Send;
     /// Appends `proposal` to the log after every proposal handed over before it, and returns what
@@ -36,6 +37,10 @@ pub trait Engine: Send + Sync {
         &self,
         proposal: Proposal,
     ) -> impl Future<Output = Result<Applying, NotOrdered>> + Send;
+    /// What resolves once this node is confirmed to lead now, with everything committed applied here
+    /// (`Outcome::Nothing`), or with why not: a batch the working copy refused entirely is answered
+    /// only then, since no proposal's commit vouches for the copy it was refused on.
+    fn confirm(&self) -> Applying;
 }
 
 /// Raft as the source of order.
@@ -55,8 +60,19 @@ fn not_ordered(cluster: &Cluster) -> NotOrdered {
 }
 
 impl Engine for RaftEngine {
-    fn leads(&self) -> bool {
-        self.cluster.is_leader()
+    fn leading(&self) -> Option<u64> {
+        let metrics = self.cluster.raft.metrics().borrow().clone();
+        (metrics.current_leader == Some(self.cluster.id)).then_some(metrics.current_term)
+    }
+
+    fn confirm(&self) -> Applying {
+        let cluster = self.cluster.clone();
+        Box::pin(async move {
+            super::linearizable(&cluster.raft)
+                .await
+                .map(|_| Outcome::Nothing)
+                .map_err(|_| not_ordered(&cluster))
+        })
     }
 
     async fn settle(&self) -> Result<(), NotOrdered> {
@@ -97,6 +113,8 @@ impl Engine for RaftEngine {
 /// flight, each applied here as every node will apply it.
 #[derive(Debug)]
 struct Working {
+    /// The term it was settled in: a node that leads again later orders on a copy settled afresh.
+    term: u64,
     ledger: Ledger,
     height: u64,
     hash: Hash,
@@ -245,13 +263,16 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
         applier.writer.checkpoint_now(&applier.ledger)
     }
 
-    async fn resync(&mut self) -> Result<(), NotOrdered> {
+    async fn resync(&mut self, term: u64) -> Result<(), NotOrdered> {
+        let began = tokio::time::Instant::now();
         self.consensus.settle().await?;
+        tracing::info!(took = ?began.elapsed(), "the leader's orderer settled on the applied ledger");
         // Everything committed before is applied now: what this process proposed and did not see
         // applied never will be.
         self.vouched.clear();
         let applier = lock(&self.applier);
         self.working = Some(Working {
+            term,
             ledger: applier.ledger.clone(),
             height: applier.writer.height(),
             hash: applier.writer.head_hash(&applier.ledger),
@@ -266,12 +287,18 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
         if tries >= 2 {
             return answer(batch, Err(NotOrdered::Retry));
         }
-        if !self.consensus.leads() {
+        let Some(term) = self.consensus.leading() else {
             self.working = None;
             return answer(batch, Err(NotOrdered::Leader(None)));
+        };
+        // A copy from an earlier leadership of this node knows nothing of what other leaders ordered
+        // since: a carrier's issue was refused `unknown_key` on one settled before its registration
+        // (issue 35, once the same node was elected again soon; `tests/cluster/hosts.rs`).
+        if self.working.as_ref().is_some_and(|w| w.term != term) {
+            self.working = None;
         }
         if self.working.is_none() {
-            if let Err(e) = self.resync().await {
+            if let Err(e) = self.resync(term).await {
                 return answer(batch, Err(e));
             }
         }
@@ -290,12 +317,15 @@ impl<K: Kv, C: Engine> Orderer<K, C> {
             ebl_core::format::FORMAT_VERSION,
         );
         if ordered.accepted.is_empty() {
-            let nothing: Applying = Box::pin(std::future::ready(Ok(Outcome::Nothing)));
+            // Refused on the working copy, which a node deposed without knowing it yet still holds: a
+            // transaction after a registration the new leader ordered was refused `unknown_key` by the
+            // old one (issue 35, once elections came sooner). Answered once this node is confirmed to
+            // lead; if it does not, the batch goes to the leader.
             self.in_flight.push_back(InFlight {
                 batch,
                 ordered,
                 expected: None,
-                applying: nothing,
+                applying: self.consensus.confirm(),
                 tries,
             });
             return;
@@ -401,4 +431,43 @@ async fn gather(
         batch.push(next);
     }
     (batch, None)
+}
+
+/// Runs on every node until Raft stops: when this node becomes leader, hands its orderer an empty
+/// submission, so the orderer settles (`Engine::settle`: a ReadIndex round to a quorum) at once rather
+/// than when its first batch arrives. After a failover the first batch is usually a follower's forward,
+/// which arrives a round trip after the election: settling then cost another (issue 35: 250 ms of a
+/// WAN failover). Holds the channel weakly, so the orderer still ends when the node drops its sender.
+pub(super) async fn settle_when_elected(
+    cluster: Arc<Cluster>,
+    orderer: mpsc::WeakSender<Submission>,
+) {
+    let mut changes = cluster.raft.metrics();
+    let mut settled_term = None;
+    let slot = Arc::new(tokio::sync::Semaphore::new(1));
+    loop {
+        let term = {
+            let metrics = changes.borrow_and_update();
+            (metrics.current_leader == Some(cluster.id)).then_some(metrics.current_term)
+        };
+        if term.is_some() && term != settled_term {
+            settled_term = term;
+            let Some(orderer) = orderer.upgrade() else {
+                return; // The node stopped ordering.
+            };
+            // One nudge at a time: one still waiting settles the orderer as well.
+            if let Ok(permit) = slot.clone().try_acquire_owned() {
+                let (reply, _) = tokio::sync::oneshot::channel();
+                // A full queue needs no nudge: its next batch settles the orderer as soon.
+                let _ = orderer.try_send(Submission {
+                    candidates: Vec::new(),
+                    reply,
+                    permit,
+                });
+            }
+        }
+        if changes.changed().await.is_err() {
+            return;
+        }
+    }
 }

@@ -38,14 +38,36 @@ pub const FETCH_BLOCKS_MAX: u64 = 64;
 /// of blocks within `FETCH_BYTES_MAX`.
 pub const PEER_MESSAGE_BYTES_MAX: usize = ebl_core::codec::MESSAGE_BYTES_MAX;
 
-/// The most Raft entries one append carries (openraft's `max_payload_entries`): as many of the largest
-/// proposals as fit one peer message. Issue 35: it was 16 whatever their size, and an append of 16
-/// proposals of 490 KB each was refused by every follower (then at 1 MiB): a follower that fell behind
-/// by a few large blocks, as one a WAN away does under load, never caught up, and with both followers
-/// behind the cluster stopped committing.
-pub const APPEND_ENTRIES_MAX: u64 =
-    (PEER_MESSAGE_BYTES_MAX / (ebl_core::proposal::PROPOSAL_BYTES_MAX + 8 * 1024)) as u64;
-const _: () = assert!(APPEND_ENTRIES_MAX >= 1);
+/// The most Raft entries one append carries (openraft's `max_payload_entries`); what bounds an append
+/// is its bytes, `APPEND_BYTES_MAX`.
+pub const APPEND_ENTRIES_MAX: u64 = 64;
+
+/// The most bytes of entries one append carries: the network sends the longest run of the entries
+/// openraft hands it that fits the peer's budget (`budget`, at most this), the first whatever its
+/// size, and tells openraft how far it got (a partial success), so the rest go in the next append.
+/// Issue 35: appends were bounded by count alone, as many of the largest possible proposals (24.6 MB)
+/// as fit a peer message: two, whatever their real size (about 490 KB), so a leader whose nearest
+/// member is a WAN away committed two proposals per round trip. Enough for 16 proposals of about 490 KB,
+/// those a busy leader keeps in flight (`PROPOSALS_IN_FLIGHT_MAX`).
+pub const APPEND_BYTES_MAX: usize = 8 * 1024 * 1024;
+// Whatever one entry's size, an append of it alone fits a peer message, as does an append of
+// `APPEND_BYTES_MAX` bytes of entries and one more entry past them (the run is cut after it exceeds).
+const _: () = assert!(
+    APPEND_BYTES_MAX + ebl_core::proposal::PROPOSAL_BYTES_MAX + 64 * 1024 <= PEER_MESSAGE_BYTES_MAX
+);
+
+/// How many of `entries`, from the first, one append carries: those whose encodings fit in `budget`
+/// bytes together, and the first whatever its size.
+pub(crate) fn entries_fitting<T: serde::Serialize>(entries: &[T], budget: usize) -> usize {
+    let mut total = 0usize;
+    for (i, entry) in entries.iter().enumerate() {
+        total = total.saturating_add(codec::encoded_len(entry));
+        if total > budget && i > 0 {
+            return i;
+        }
+    }
+    entries.len()
+}
 
 /// The most bytes of blocks one catch-up answer carries, past its first block (always sent): half a
 /// peer message, so the answer's framing fits beside them.
@@ -407,6 +429,29 @@ impl PeerClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An append carries entries up to its budget of their bytes, and the first one always.
+    #[test]
+    fn an_append_carries_the_entries_that_fit_its_bytes_and_the_first_always() {
+        const MIB: usize = 1024 * 1024;
+        // A byte vector encodes as its 8-byte length and its bytes.
+        let entries = |sizes: &[usize]| -> Vec<Vec<u8>> {
+            sizes.iter().map(|mib| vec![0u8; mib * MIB - 8]).collect()
+        };
+        let fitting = |sizes: &[usize]| entries_fitting(&entries(sizes), 4 * MIB);
+        assert_eq!(fitting(&[1, 1, 1, 1]), 4, "exactly the bound");
+        assert_eq!(
+            fitting(&[1, 1, 1, 1, 1]),
+            4,
+            "one past it waits for the next"
+        );
+        assert_eq!(fitting(&[3, 3]), 1);
+        assert_eq!(fitting(&[20, 1]), 1, "a large first entry goes alone");
+        assert_eq!(fitting(&[1]), 1);
+        assert_eq!(fitting(&[]), 0);
+        let small: Vec<Vec<u8>> = (0..64).map(|_| vec![0u8; 1_000]).collect();
+        assert_eq!(entries_fitting(&small, APPEND_BYTES_MAX), 64);
+    }
 
     /// Finding 11 of the attack review: `count: 0` underflowed and answered the whole chain, past the
     /// cap.

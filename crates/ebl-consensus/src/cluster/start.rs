@@ -251,12 +251,8 @@ async fn assemble_with<K: Kv, N: RaftNetworkFactory<TypeConfig>>(
         followers,
         follows: files.follow.is_some(),
     });
-    if let Some(grant) = files.follow.clone() {
-        tokio::spawn(super::follow::renew(cluster.clone(), grant));
-    }
-    tokio::spawn(super::membership::reconcile(cluster.clone(), known));
-    tokio::spawn(cluster.clone().watch_metrics(metrics.clone()));
     let (submissions, rx) = mpsc::channel(options.pending_transactions_max.max(1));
+    spawn_watches(&cluster, &files, known, timing, &metrics, &submissions);
     let orderer = Orderer::new(
         RaftEngine {
             cluster: cluster.clone(),
@@ -278,6 +274,28 @@ async fn assemble_with<K: Kv, N: RaftNetworkFactory<TypeConfig>>(
     ))
 }
 
+/// The tasks that run beside Raft on every node until it stops.
+fn spawn_watches(
+    cluster: &Arc<Cluster>,
+    files: &ClusterFiles,
+    known: KnownNodes,
+    timing: Timing,
+    metrics: &Arc<crate::metrics::Metrics>,
+    submissions: &mpsc::Sender<crate::Submission>,
+) {
+    if let Some(grant) = files.follow.clone() {
+        tokio::spawn(super::follow::renew(cluster.clone(), grant));
+    }
+    tokio::spawn(super::membership::reconcile(cluster.clone(), known));
+    tokio::spawn(super::campaign::campaign_promptly(cluster.clone(), timing));
+    tokio::spawn(super::campaign::heartbeat_steadily(cluster.clone(), timing));
+    tokio::spawn(cluster.clone().watch_metrics(metrics.clone()));
+    tokio::spawn(super::order::settle_when_elected(
+        cluster.clone(),
+        submissions.downgrade(),
+    ));
+}
+
 /// openraft's configuration from the timings (logged, so an operator sees what the round trip gave).
 fn raft_config(chain: ebl_core::ChainId, timing: &Timing) -> Result<Config, ConsensusError> {
     let config = Config {
@@ -297,6 +315,7 @@ fn raft_config(chain: ebl_core::ChainId, timing: &Timing) -> Result<Config, Cons
         election_min_ms = timing.election_min_ms,
         election_max_ms = timing.election_max_ms,
         round_trip_budget_ms = timing.round_trip_budget_ms(),
+        first_campaign_ms = timing.first_campaign_ms(),
         leader_loss_noticed_ms = timing.leader_loss_noticed_ms(),
         "cluster timings"
     );

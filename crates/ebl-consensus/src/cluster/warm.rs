@@ -24,23 +24,29 @@ pub(super) async fn keep_warm(cluster: Arc<Cluster>) {
         if cluster.raft.metrics().borrow().state == openraft::ServerState::Shutdown {
             return;
         }
-        let peers: Vec<(String, ebl_core::PartyKey)> =
-            super::membership::members(&cluster.published)
-                .into_iter()
-                .filter(|m| node_id(&m.node) != cluster.id)
-                .map(|m| (m.peer_address, m.node))
-                .collect();
-        let transport = cluster.client.transport.clone();
-        let from = ebl_core::PartyKey::of(&cluster.client.key);
-        all_answered = super::runtime::off_thread(move || {
-            // Every member is called, whichever did not answer.
-            let answered: Vec<bool> = peers
-                .iter()
-                .map(|(address, to)| transport.keep_warm(address, &from, to))
-                .collect();
-            answered.into_iter().all(|a| a)
-        })
-        .await
-        .unwrap_or(false);
+        all_answered = warm_every_peer(&cluster).await;
     }
+}
+
+/// Calls every other member's node once, all at once, and again at once one that did not answer: a
+/// connection kept to a node that has restarted since is dead, and only the failed call finds out (the
+/// second opens a new one). Whether every one answered.
+pub(super) async fn warm_every_peer(cluster: &Arc<Cluster>) -> bool {
+    let from = ebl_core::PartyKey::of(&cluster.client.key);
+    let mut calls = tokio::task::JoinSet::new();
+    for member in super::membership::members(&cluster.published)
+        .into_iter()
+        .filter(|m| node_id(&m.node) != cluster.id)
+    {
+        let transport = cluster.client.transport.clone();
+        calls.spawn(super::runtime::off_thread(move || {
+            transport.keep_warm(&member.peer_address, &from, &member.node)
+                || transport.keep_warm(&member.peer_address, &from, &member.node)
+        }));
+    }
+    let mut all_answered = true;
+    while let Some(answered) = calls.join_next().await {
+        all_answered &= matches!(answered, Ok(Ok(true)));
+    }
+    all_answered
 }

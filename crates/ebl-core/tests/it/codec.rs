@@ -754,3 +754,14 @@ fn follow_grant_file_is_pinned() {
         Err("format_too_new")
     );
 }
+
+/// A sender sizes a message by its parts (an append by its entries) without encoding them twice: the
+/// count must be the encoding's length exactly, or a message could pass its ceiling.
+#[test]
+fn encoded_len_is_the_length_of_the_encoding() {
+    let issued = transfer();
+    assert_eq!(codec::encoded_len(&issued), codec::encode(&issued).len());
+    let several = vec![transfer(), transfer(), transfer()];
+    assert_eq!(codec::encoded_len(&several), codec::encode(&several).len());
+    assert_eq!(codec::encoded_len(&genesis()), genesis().encode().len());
+}

@@ -148,8 +148,8 @@ async fn forward_or_refuse(
     txs: Vec<SignedTransaction>,
     forwarded: bool,
 ) -> Result<Vec<SubmitOutcome>, ApiError> {
-    match cluster.leader_address() {
-        Some(address) if !forwarded => crate::forward::forward(cluster, tls, address, txs).await,
+    match cluster.leader_node() {
+        Some(leader) if !forwarded => crate::forward::forward(cluster, tls, leader, txs).await,
         _ => Err(not_ordered(&NotOrdered::Leader(None))),
     }
 }
