@@ -350,6 +350,12 @@ impl Cluster {
         }
     }
 
+    /// The term this node leads in now, if it leads.
+    pub fn leading_term(&self) -> Option<u64> {
+        let metrics = self.raft.metrics().borrow().clone();
+        (metrics.current_leader == Some(self.id)).then_some(metrics.current_term)
+    }
+
     /// Whether this node leads now.
     pub fn is_leader(&self) -> bool {
         self.leader() == Some(self.id)

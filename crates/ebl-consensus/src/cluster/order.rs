@@ -61,8 +61,7 @@ fn not_ordered(cluster: &Cluster) -> NotOrdered {
 
 impl Engine for RaftEngine {
     fn leading(&self) -> Option<u64> {
-        let metrics = self.cluster.raft.metrics().borrow().clone();
-        (metrics.current_leader == Some(self.cluster.id)).then_some(metrics.current_term)
+        self.cluster.leading_term()
     }
 
     fn confirm(&self) -> Applying {
@@ -446,10 +445,8 @@ pub(super) async fn settle_when_elected(
     let mut settled_term = None;
     let slot = Arc::new(tokio::sync::Semaphore::new(1));
     loop {
-        let term = {
-            let metrics = changes.borrow_and_update();
-            (metrics.current_leader == Some(cluster.id)).then_some(metrics.current_term)
-        };
+        changes.borrow_and_update();
+        let term = cluster.leading_term();
         if term.is_some() && term != settled_term {
             settled_term = term;
             let Some(orderer) = orderer.upgrade() else {
