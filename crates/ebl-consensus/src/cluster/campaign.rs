@@ -42,10 +42,16 @@ struct Silence {
     state: ServerState,
 }
 
+/// One follower's turn: an election spread (so the one before it has its vote answered) and a
+/// heartbeat (the followers' clocks of the leader's last word differ by up to about one).
+fn turn_ms(timing: &Timing) -> u64 {
+    (timing.election_max_ms - timing.election_min_ms) + timing.heartbeat_ms
+}
+
 /// How long after the leader's last word the follower `ranked` (0 first) campaigns: the lease, a
 /// heartbeat (so every voter's lease has run out too), and a turn for each follower before it.
 pub(crate) fn campaign_after(timing: &Timing, ranked: usize) -> Duration {
-    let turn = (timing.election_max_ms - timing.election_min_ms) + timing.heartbeat_ms;
+    let turn = turn_ms(timing);
     let ranked = u64::try_from(ranked).unwrap_or(u64::MAX);
     Duration::from_millis(
         timing
@@ -71,7 +77,7 @@ pub(crate) fn rank(voters: &[NodeId], leader: Option<NodeId>, own: NodeId) -> Op
 /// follower ranked before it. Two followers whose campaigns crossed (each voted for itself) would
 /// otherwise wait for openraft's timers, up to 1.2 s more at 250 ms.
 pub(crate) fn retry_after(timing: &Timing, ranked: usize) -> Duration {
-    let turn = (timing.election_max_ms - timing.election_min_ms) + timing.heartbeat_ms;
+    let turn = turn_ms(timing);
     let ranked = u64::try_from(ranked).unwrap_or(u64::MAX);
     Duration::from_millis(
         timing
@@ -103,8 +109,7 @@ fn due(
             Some(heard + campaign_after(timing, ranked))
         }
         ServerState::Candidate if !silence.for_a_leader && silence.leader == Some(own) => {
-            let ranked = rank(voters, silent_leader, own)?;
-            silent_leader?;
+            let ranked = rank(voters, Some(silent_leader?), own)?;
             Some(heard + retry_after(timing, ranked))
         }
         _ => None,
@@ -211,6 +216,7 @@ async fn campaign_if_silent(cluster: Arc<Cluster>) {
     else {
         return;
     };
+    // The quorum window is the leader's lease: the longest election timeout.
     let silent = heard.is_none_or(|heard| heard + cluster.quorum_window <= Instant::now());
     if state == ServerState::Follower && silent {
         tracing::info!(

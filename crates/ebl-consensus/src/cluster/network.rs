@@ -148,12 +148,11 @@ impl RaftNetwork<TypeConfig> for Connection {
         if self.awaiting {
             self.budget.timed_out();
         }
-        let fitting = entries_fitting(&rpc.entries, self.budget.bytes());
+        let (fitting, sent_bytes) = entries_fitting(&rpc.entries, self.budget.bytes());
         let cut = (fitting < rpc.entries.len()).then(|| {
             rpc.entries.truncate(fitting);
             rpc.entries.last().map(|entry| entry.log_id)
         });
-        let sent_bytes = codec::encoded_len(&rpc.entries);
         #[cfg(feature = "lying-leader")]
         let rpc = super::lie::lie(rpc, self.target, &self.network);
         self.awaiting = true;

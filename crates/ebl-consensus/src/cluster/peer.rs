@@ -56,17 +56,18 @@ const _: () = assert!(
     APPEND_BYTES_MAX + ebl_core::proposal::PROPOSAL_BYTES_MAX + 64 * 1024 <= PEER_MESSAGE_BYTES_MAX
 );
 
-/// How many of `entries`, from the first, one append carries: those whose encodings fit in `budget`
-/// bytes together, and the first whatever its size.
-pub(crate) fn entries_fitting<T: serde::Serialize>(entries: &[T], budget: usize) -> usize {
+/// How many of `entries`, from the first, one append carries, and their bytes: those whose encodings
+/// fit in `budget` bytes together, and the first whatever its size.
+pub(crate) fn entries_fitting<T: serde::Serialize>(entries: &[T], budget: usize) -> (usize, usize) {
     let mut total = 0usize;
     for (i, entry) in entries.iter().enumerate() {
-        total = total.saturating_add(codec::encoded_len(entry));
-        if total > budget && i > 0 {
-            return i;
+        let size = codec::encoded_len(entry);
+        if i > 0 && total.saturating_add(size) > budget {
+            return (i, total);
         }
+        total = total.saturating_add(size);
     }
-    entries.len()
+    (entries.len(), total)
 }
 
 /// The most bytes of blocks one catch-up answer carries, past its first block (always sent): half a
@@ -438,7 +439,7 @@ mod tests {
         let entries = |sizes: &[usize]| -> Vec<Vec<u8>> {
             sizes.iter().map(|mib| vec![0u8; mib * MIB - 8]).collect()
         };
-        let fitting = |sizes: &[usize]| entries_fitting(&entries(sizes), 4 * MIB);
+        let fitting = |sizes: &[usize]| entries_fitting(&entries(sizes), 4 * MIB).0;
         assert_eq!(fitting(&[1, 1, 1, 1]), 4, "exactly the bound");
         assert_eq!(
             fitting(&[1, 1, 1, 1, 1]),
@@ -450,7 +451,9 @@ mod tests {
         assert_eq!(fitting(&[1]), 1);
         assert_eq!(fitting(&[]), 0);
         let small: Vec<Vec<u8>> = (0..64).map(|_| vec![0u8; 1_000]).collect();
-        assert_eq!(entries_fitting(&small, APPEND_BYTES_MAX), 64);
+        assert_eq!(entries_fitting(&small, APPEND_BYTES_MAX), (64, 64 * 1_008));
+        // The bytes are those of the entries carried, not of those left for the next append.
+        assert_eq!(entries_fitting(&entries(&[3, 3]), 4 * MIB), (1, 3 * MIB));
     }
 
     /// Finding 11 of the attack review: `count: 0` underflowed and answered the whole chain, past the
